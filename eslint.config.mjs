@@ -1,0 +1,68 @@
+// @ts-check
+import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
+import tseslint from "typescript-eslint";
+
+/**
+ * Files allowed to read `process.env`. Everything else takes settings from the typed config module, so a missing or
+ * invalid setting fails once at start-up instead of at first use somewhere deep in a request.
+ */
+const ENV_READERS = [
+  "lib/config/env.mjs", // the console's config module
+  "sandbox/config.ts", // the sandbox tenant's own config module (a separate program)
+  "test/support/test-env.ts", // test-only settings (TEST_DATABASE_URL, CHROMIUM_PATH)
+  "playwright.config.ts", // build/test tool configuration
+];
+
+export default tseslint.config(
+  { ignores: [".next/**", "node_modules/**", ".data/**", "test-results/**", "playwright-report/**", "next-env.d.ts"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      curly: ["error", "multi-line"],
+      eqeqeq: ["error", "always"],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: "Read settings from the config module (lib/config), the only code that reads process.env.",
+        },
+      ],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/config/env.mjs", "@/lib/config/env.mjs"],
+              message: "Import getConfig from @/lib/config; env.mjs is loaded directly only by next.config.mjs and scripts/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ENV_READERS, rules: { "no-restricted-syntax": "off" } },
+  {
+    files: ["lib/config/index.ts", "scripts/**", "next.config.mjs", "**/*.test.ts"],
+    rules: { "no-restricted-imports": "off" },
+  },
+  {
+    // Plain JavaScript config files have no type information to lint with.
+    files: ["**/*.mjs", "**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: "readonly", URL: "readonly", console: "readonly" },
+    },
+  },
+);

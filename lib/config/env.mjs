@@ -1,0 +1,347 @@
+// @ts-check
+/**
+ * Gatehouse configuration: the only code that reads `process.env`.
+ *
+ * Plain JavaScript with JSDoc (checked by tsc) so that `next.config.mjs` and the start-up scripts can load it
+ * without a TypeScript loader; server code imports it through `lib/config/index.ts`.
+ *
+ * Two modes, chosen with GATEHOUSE_MODE:
+ *  - `sandbox`: every default points at the local sandbox tenant and embedded PGlite; needs no settings.
+ *  - `azure`:   a real Entra tenant; tenant id, client ids, credential, allowed tenants and public origin are required,
+ *               and loopback (sandbox) endpoints are refused.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+/** The sandbox tenant's fixed identifiers (kept equal to `sandbox/contract.ts`; a test checks it). */
+export const SANDBOX_DEFAULTS = Object.freeze({
+  tenantId: "72f988bf-0000-4000-8000-00000000c05a",
+  spaClientId: "0c0a5e11-5a00-4000-8000-000000000001",
+  apiClientId: "0c0a5e11-a910-4000-8000-000000000002",
+  clientSecret: "sandbox-secret-not-for-production-0000",
+  origin: "https://localhost:8443",
+});
+
+const AZURE_PUBLIC_CLOUD = Object.freeze({
+  authorityHost: "https://login.microsoftonline.com",
+  graphBaseUrl: "https://graph.microsoft.com",
+  armEndpoint: "https://management.azure.com",
+});
+
+/** Where to read more, appended to each problem so the message says how to fix it. */
+const SETUP_DOC = "see .env.example and docs/azure-setup.md";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** @param {string} url */
+export function isLoopbackUrl(url) {
+  try {
+    const host = new URL(url).hostname;
+    return LOOPBACK_HOSTS.has(host) || host.startsWith("127.") || host.endsWith(".localhost");
+  } catch {
+    return false;
+  }
+}
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", ""], { error: "must be true or false" })
+  .optional()
+  .transform((value) => value === "true" || value === "1");
+
+/** @param {string} what */
+const httpsUrl = (what) =>
+  z
+    .url({ error: `must be an absolute URL (${what})` })
+    .refine((value) => value.startsWith("https://"), { error: `must use https:// (${what})` })
+    .transform((value) => value.replace(/\/+$/, ""));
+
+const guid = z.string().regex(GUID, { error: "must be a GUID such as 00000000-0000-0000-0000-000000000000" });
+
+/** @param {number} min @param {number} max @param {string} unit */
+const integerSetting = (min, max, unit) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number of ${unit}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be at least ${min} ${unit}` }).max(max, { error: `must be at most ${max} ${unit}` }));
+
+/** The raw environment, every field as written in `.env.example`. */
+const RawEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).optional(),
+  GATEHOUSE_MODE: z.enum(["sandbox", "azure"], { error: "must be sandbox or azure" }).optional(),
+  GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: booleanFlag,
+  GATEHOUSE_PUBLIC_ORIGIN: optionalString.pipe(
+    z.url({ error: "must be an absolute URL such as https://gatehouse.contoso.com" }).optional(),
+  ),
+  GATEHOUSE_DATA_DIR: optionalString,
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: "must start with postgres:// or postgresql://" })
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: optionalString.pipe(integerSetting(1, 100, "connections").optional()),
+  GATEHOUSE_SANDBOX_URL: optionalString.pipe(httpsUrl("the sandbox tenant's origin").optional()),
+  AZURE_TENANT_ID: optionalString.pipe(guid.optional()),
+  AZURE_AUTHORITY_HOST: optionalString.pipe(httpsUrl("the Entra authority host").optional()),
+  GATEHOUSE_SPA_CLIENT_ID: optionalString.pipe(guid.optional()),
+  GATEHOUSE_API_CLIENT_ID: optionalString.pipe(guid.optional()),
+  GATEHOUSE_API_IDENTIFIER_URI: optionalString,
+  GATEHOUSE_CREDENTIAL: optionalString.pipe(
+    z
+      .enum(["secret", "certificate", "managed-identity"], { error: "must be secret, certificate or managed-identity" })
+      .optional(),
+  ),
+  AZURE_CLIENT_SECRET: optionalString,
+  AZURE_CLIENT_CERTIFICATE_PATH: optionalString,
+  AZURE_MANAGED_IDENTITY_CLIENT_ID: optionalString.pipe(guid.optional()),
+  GATEHOUSE_ALLOWED_TENANTS: optionalString,
+  GRAPH_BASE_URL: optionalString.pipe(httpsUrl("Microsoft Graph").optional()),
+  ARM_ENDPOINT: optionalString.pipe(httpsUrl("Azure Resource Manager").optional()),
+  GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 300, "seconds").optional()),
+  GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
+});
+
+/**
+ * @typedef {object} GatehouseConfig
+ * @property {"sandbox" | "azure"} mode
+ * @property {boolean} production
+ * @property {string} publicOrigin          Origin people use to reach the console (no trailing slash).
+ * @property {string[]} serverActionsAllowedOrigins  Hosts allowed to post server actions (Next's allowedOrigins).
+ * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number }} database
+ * @property {{ tenantId: string, authorityHost: string, authority: string, allowedTenantIds: string[],
+ *   spaClientId: string, apiClientId: string, apiIdentifierUri: string, apiScope: string,
+ *   credential: { kind: "secret", secret: string } | { kind: "certificate", path: string }
+ *     | { kind: "managed-identity", clientId: string } }} identity
+ * @property {{ graphBaseUrl: string, armEndpoint: string, timeoutMs: number }} upstream
+ * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
+ * @property {"debug" | "info" | "warn" | "error"} logLevel
+ */
+
+export class ConfigError extends Error {
+  /** @param {string[]} problems */
+  constructor(problems) {
+    super(
+      `Gatehouse cannot start: ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}\n` +
+        problems.map((problem) => `  - ${problem}`).join("\n"),
+    );
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses and checks the environment. Throws one `ConfigError` listing every problem.
+ * @param {Record<string, string | undefined>} env
+ * @param {{ phase?: "build" | "runtime" }} [options]  At build time the production/sandbox rule is not applied:
+ *   one build serves every mode, and the running server checks it.
+ * @returns {GatehouseConfig}
+ */
+export function parseConfig(env, options = {}) {
+  /** @type {string[]} */
+  const problems = [];
+  // Each setting is parsed on its own so that one bad value does not hide the rest: the message lists them all.
+  /** @type {Partial<z.infer<typeof RawEnv>>} */
+  const raw = {};
+  /** @type {Set<string>} */
+  const invalid = new Set();
+  for (const [name, schema] of Object.entries(RawEnv.shape)) {
+    const result = schema.safeParse(env[name]);
+    if (result.success) {
+      Object.assign(raw, { [name]: result.data });
+    } else {
+      invalid.add(name);
+      problems.push(`${name}: ${result.error.issues[0]?.message ?? "invalid value"} (${SETUP_DOC})`);
+    }
+  }
+  const mode = raw.GATEHOUSE_MODE ?? "sandbox";
+  const production = raw.NODE_ENV === "production";
+  const phase = options.phase ?? "runtime";
+
+  if (mode === "sandbox" && production && phase === "runtime" && !raw.GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION) {
+    problems.push(
+      "GATEHOUSE_MODE: sandbox mode is refused when NODE_ENV=production. Set GATEHOUSE_MODE=azure for a real tenant, " +
+        "or GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION=true for a demo (npm run sandbox does this).",
+    );
+  }
+
+  /** @param {keyof typeof raw} name @param {string} fix */
+  const required = (name, fix) => {
+    const value = raw[name];
+    if (invalid.has(name)) return "";
+    if (value === undefined || value === "") {
+      problems.push(`${name}: required in azure mode. ${fix} (${SETUP_DOC})`);
+      return "";
+    }
+    return String(value);
+  };
+
+  let identity;
+  let upstream;
+  let sandboxOrigin = null;
+  let publicOrigin;
+
+  if (mode === "azure") {
+    const tenantId = required("AZURE_TENANT_ID", "Set it to your Entra tenant id (a GUID).");
+    const spaClientId = required("GATEHOUSE_SPA_CLIENT_ID", "Set it to the SPA app registration's client id.");
+    const apiClientId = required("GATEHOUSE_API_CLIENT_ID", "Set it to the API app registration's client id.");
+    publicOrigin = required("GATEHOUSE_PUBLIC_ORIGIN", "Set it to the https origin people use to reach Gatehouse.");
+    const allowedTenants = required(
+      "GATEHOUSE_ALLOWED_TENANTS",
+      "Set it to a comma-separated list of tenant ids whose users may sign in (usually just AZURE_TENANT_ID).",
+    );
+    const credentialKind = raw.GATEHOUSE_CREDENTIAL;
+    let credential = /** @type {GatehouseConfig["identity"]["credential"]} */ ({ kind: "secret", secret: "" });
+    if (!credentialKind) {
+      problems.push(
+        `GATEHOUSE_CREDENTIAL: required in azure mode. Choose managed-identity (recommended), certificate or secret (${SETUP_DOC})`,
+      );
+    } else if (credentialKind === "secret") {
+      credential = { kind: "secret", secret: required("AZURE_CLIENT_SECRET", "Set the API app's client secret.") };
+    } else if (credentialKind === "certificate") {
+      credential = {
+        kind: "certificate",
+        path: required("AZURE_CLIENT_CERTIFICATE_PATH", "Set the path of a PEM file with the certificate and its private key."),
+      };
+    } else {
+      credential = {
+        kind: "managed-identity",
+        clientId: required(
+          "AZURE_MANAGED_IDENTITY_CLIENT_ID",
+          "Set the client id of the user-assigned managed identity federated with the API app.",
+        ),
+      };
+    }
+    if (publicOrigin && !publicOrigin.startsWith("https://")) {
+      problems.push(`GATEHOUSE_PUBLIC_ORIGIN: must use https:// in azure mode (${SETUP_DOC})`);
+    }
+    const allowedTenantIds = splitList(allowedTenants);
+    for (const id of allowedTenantIds) {
+      if (!GUID.test(id)) problems.push(`GATEHOUSE_ALLOWED_TENANTS: "${id}" is not a tenant id (GUID) (${SETUP_DOC})`);
+    }
+    if (tenantId && allowedTenantIds.length > 0 && !allowedTenantIds.includes(tenantId.toLowerCase())) {
+      problems.push(`GATEHOUSE_ALLOWED_TENANTS: must include AZURE_TENANT_ID (${tenantId}) (${SETUP_DOC})`);
+    }
+    const authorityHost = raw.AZURE_AUTHORITY_HOST ?? AZURE_PUBLIC_CLOUD.authorityHost;
+    identity = buildIdentity({
+      tenantId,
+      authorityHost,
+      allowedTenantIds,
+      spaClientId,
+      apiClientId,
+      apiIdentifierUri: raw.GATEHOUSE_API_IDENTIFIER_URI,
+      credential,
+    });
+    upstream = {
+      graphBaseUrl: raw.GRAPH_BASE_URL ?? AZURE_PUBLIC_CLOUD.graphBaseUrl,
+      armEndpoint: raw.ARM_ENDPOINT ?? AZURE_PUBLIC_CLOUD.armEndpoint,
+      timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
+    };
+    const endpoints = /** @type {const} */ ([
+      ["AZURE_AUTHORITY_HOST", authorityHost],
+      ["GRAPH_BASE_URL", upstream.graphBaseUrl],
+      ["ARM_ENDPOINT", upstream.armEndpoint],
+    ]);
+    for (const [name, url] of endpoints) {
+      if (isLoopbackUrl(url)) {
+        problems.push(`${name}: ${url} is a sandbox (loopback) endpoint, refused in azure mode. Remove it to use Azure's public cloud.`);
+      }
+    }
+    if (raw.GATEHOUSE_SANDBOX_URL) {
+      problems.push("GATEHOUSE_SANDBOX_URL: only valid in sandbox mode. Remove it, or set GATEHOUSE_MODE=sandbox.");
+    }
+  } else {
+    sandboxOrigin = raw.GATEHOUSE_SANDBOX_URL ?? SANDBOX_DEFAULTS.origin;
+    if (!isLoopbackUrl(sandboxOrigin)) {
+      problems.push(`GATEHOUSE_SANDBOX_URL: ${sandboxOrigin} is not a loopback address; the sandbox tenant only runs locally.`);
+    }
+    for (const name of /** @type {const} */ (["AZURE_AUTHORITY_HOST", "GRAPH_BASE_URL", "ARM_ENDPOINT", "AZURE_TENANT_ID"])) {
+      if (raw[name]) problems.push(`${name}: not used in sandbox mode (the sandbox tenant decides it). Remove it, or set GATEHOUSE_MODE=azure.`);
+    }
+    publicOrigin = raw.GATEHOUSE_PUBLIC_ORIGIN ?? "http://localhost:3000";
+    identity = buildIdentity({
+      tenantId: SANDBOX_DEFAULTS.tenantId,
+      authorityHost: sandboxOrigin,
+      allowedTenantIds: [SANDBOX_DEFAULTS.tenantId],
+      spaClientId: raw.GATEHOUSE_SPA_CLIENT_ID ?? SANDBOX_DEFAULTS.spaClientId,
+      apiClientId: raw.GATEHOUSE_API_CLIENT_ID ?? SANDBOX_DEFAULTS.apiClientId,
+      apiIdentifierUri: raw.GATEHOUSE_API_IDENTIFIER_URI,
+      credential: { kind: "secret", secret: raw.AZURE_CLIENT_SECRET ?? SANDBOX_DEFAULTS.clientSecret },
+    });
+    upstream = {
+      graphBaseUrl: sandboxOrigin,
+      armEndpoint: sandboxOrigin,
+      timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
+    };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const origin = new URL(publicOrigin).origin;
+  return {
+    mode,
+    production,
+    publicOrigin: origin,
+    serverActionsAllowedOrigins: [new URL(origin).host],
+    database: raw.DATABASE_URL
+      ? { kind: "postgres", url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE ?? 10 }
+      : { kind: "pglite", dataDir: path.resolve(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
+    identity,
+    upstream,
+    sandboxOrigin,
+    logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
+  };
+}
+
+/**
+ * @param {{ tenantId: string, authorityHost: string, allowedTenantIds: string[], spaClientId: string,
+ *   apiClientId: string, apiIdentifierUri: string | undefined,
+ *   credential: GatehouseConfig["identity"]["credential"] }} input
+ * @returns {GatehouseConfig["identity"]}
+ */
+function buildIdentity(input) {
+  const apiIdentifierUri = input.apiIdentifierUri ?? `api://${input.apiClientId}`;
+  return {
+    tenantId: input.tenantId.toLowerCase(),
+    authorityHost: input.authorityHost,
+    authority: `${input.authorityHost}/${input.tenantId.toLowerCase()}`,
+    allowedTenantIds: input.allowedTenantIds.map((id) => id.toLowerCase()),
+    spaClientId: input.spaClientId,
+    apiClientId: input.apiClientId,
+    apiIdentifierUri,
+    apiScope: `${apiIdentifierUri}/access_as_user`,
+    credential: input.credential,
+  };
+}
+
+/** @param {string} value */
+function splitList(value) {
+  return value
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item.length > 0);
+}
+
+/**
+ * Parses the process environment (the one place that reads it).
+ * @param {{ phase?: "build" | "runtime" }} [options]
+ */
+export function loadConfig(options) {
+  return parseConfig(process.env, options);
+}
+
+/**
+ * The environment for a child process started by a script (launcher, tests): this process's own plus overrides.
+ * @param {Record<string, string | undefined>} overrides
+ * @returns {NodeJS.ProcessEnv}
+ */
+export function childProcessEnv(overrides) {
+  return { ...process.env, ...overrides };
+}

@@ -1,0 +1,14 @@
+import "server-only";
+
+import { type GatehouseConfig, loadConfig } from "./env.mjs";
+
+export type { GatehouseConfig } from "./env.mjs";
+export { ConfigError } from "./env.mjs";
+
+let cached: GatehouseConfig | undefined;
+
+/** The validated configuration, read once per process. Throws `ConfigError` listing every problem. */
+export function getConfig(): GatehouseConfig {
+  cached ??= loadConfig({ phase: "runtime" });
+  return cached;
+}

@@ -1,0 +1,81 @@
+import "server-only";
+
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
+import { migrate as migratePostgres } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+
+import type { GatehouseConfig } from "@/lib/config";
+import * as schema from "./schema";
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly engine: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+/** Where a database lives: PGlite on disk or in memory, or a PostgreSQL server. */
+export type DatabaseLocation =
+  | GatehouseConfig["database"]
+  | { kind: "pglite-memory" };
+
+// Resolved from the project root (where `next start`, the scripts and the tests run): bundlers rewrite
+// `import.meta.url`, so a module-relative path would point into the build output.
+export const MIGRATIONS_FOLDER = path.join(process.cwd(), "lib", "db", "migrations");
+
+// Any constant works; it only has to be the same in every instance so concurrent start-ups migrate one at a time.
+const MIGRATION_LOCK_KEY = 0x6761_7465;
+
+/** Opens a database and applies every pending migration before returning it. */
+export async function openDatabase(location: DatabaseLocation): Promise<DatabaseHandle> {
+  if (location.kind === "postgres") {
+    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize });
+    // An idle connection dropped by the server (restart, failover) emits here; without a listener it would crash
+    // the process. The pool discards that connection and opens a new one on next use.
+    pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));
+    const db = drizzlePostgres(pool, { schema });
+    const client = await pool.connect();
+    try {
+      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+      await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      client.release();
+    }
+    return { db, engine: "postgres", close: () => pool.end() };
+  }
+
+  let client: PGlite;
+  if (location.kind === "pglite") {
+    await mkdir(path.dirname(location.dataDir), { recursive: true });
+    client = await PGlite.create(location.dataDir);
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return { db, engine: "pglite", close: () => client.close() };
+}
+
+function logDatabaseWarning(message: string, error: Error): void {
+  console.warn(JSON.stringify({ level: "warn", source: "db", message, error: error.message }));
+}
+
+/** True when the database answers a trivial query. */
+export async function pingDatabase(db: Database): Promise<boolean> {
+  try {
+    await db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,50 @@
+import "server-only";
+
+import type { GatehouseConfig } from "@/lib/config";
+
+export interface ContentSecurityPolicyOptions {
+  readonly nonce: string;
+  /** Origins the browser talks to directly: the Entra authority (MSAL's token and discovery requests). */
+  readonly identityOrigin: string;
+  /** Next's dev server needs eval for fast refresh; a production build never gets it. */
+  readonly development: boolean;
+  readonly upgradeInsecureRequests: boolean;
+}
+
+/** The Content-Security-Policy for HTML responses: scripts only with this request's nonce. */
+export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): string {
+  const scriptSources = ["'self'", `'nonce-${options.nonce}'`, "'strict-dynamic'"];
+  if (options.development) scriptSources.push("'unsafe-eval'");
+  const directives = [
+    "default-src 'self'",
+    `script-src ${scriptSources.join(" ")}`,
+    // Radix positions popovers with inline style attributes, which only 'unsafe-inline' permits for styles.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    `connect-src 'self' ${options.identityOrigin}`,
+    `frame-src ${options.identityOrigin}`,
+    `form-action 'self' ${options.identityOrigin}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ];
+  if (options.upgradeInsecureRequests) directives.push("upgrade-insecure-requests");
+  return directives.join("; ");
+}
+
+/** Headers that depend on the running mode, set per request by `proxy.ts`. */
+export function modeSecurityHeaders(config: GatehouseConfig, nonce: string, development: boolean): Record<string, string> {
+  const azure = config.mode === "azure";
+  const headers: Record<string, string> = {
+    "Content-Security-Policy": contentSecurityPolicy({
+      nonce,
+      identityOrigin: new URL(config.identity.authorityHost).origin,
+      development,
+      upgradeInsecureRequests: azure,
+    }),
+  };
+  // Browsers remember HSTS per host, so it is only sent where the console is served over https for real.
+  if (azure) headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains";
+  return headers;
+}

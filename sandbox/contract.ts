@@ -1,0 +1,162 @@
+/**
+ * The seams between the sandbox's parts.
+ *
+ *   server.ts (HTTPS, routing, CORS, faults, journal, control)
+ *     ├─ entra/   Entra ID v2: discovery, JWKS, authorize, token, logout — mints tokens
+ *     ├─ auth.ts  verifies Graph/ARM bearer tokens → a `Caller`
+ *     ├─ graph/   Microsoft Graph v1.0 handlers: (SandboxRequest) → SandboxResponse
+ *     └─ arm/     Azure Resource Manager handlers: (SandboxRequest) → SandboxResponse
+ *   tenant/       the in-memory tenant (directory + ARM data), seeded deterministically
+ *
+ * Graph and ARM handlers never see a token: the server verifies it and hands them the `Caller`.
+ */
+
+/** Well-known first-party application ids, as in every Entra tenant. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+export const AZURE_RESOURCE_MANAGER_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+
+/** Audiences as they appear in v1-shaped Graph/ARM access tokens. */
+export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
+export const ARM_AUDIENCE = "https://management.azure.com";
+
+/** Who is calling Graph or ARM, as read from a verified access token. */
+export interface Caller {
+  /** `user` for delegated tokens (auth code, OBO); `app` for client credentials. */
+  readonly kind: "user" | "app";
+  readonly tenantId: string;
+  /** The user's object id, or the calling app's service-principal object id. */
+  readonly objectId: string;
+  /** The client application's app id (`appid`/`azp`). */
+  readonly appId: string;
+  /** Delegated permissions (`scp`), empty for app tokens. */
+  readonly scopes: readonly string[];
+  /** Application permissions (`roles`), empty for delegated tokens. */
+  readonly roles: readonly string[];
+}
+
+export interface SandboxRequest {
+  readonly method: string;
+  /** Path without query string, percent-decoded once, leading slashes collapsed to one. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Parsed JSON body, or undefined when there is none. */
+  readonly body: unknown;
+  readonly caller: Caller;
+  /** The id the server put in `x-ms-request-id` / `request-id`. */
+  readonly requestId: string;
+  /** The sandbox clock (can be moved by the control API). */
+  readonly now: Date;
+  /** Origin of the sandbox, e.g. `https://localhost:8443`, for absolute next links. */
+  readonly origin: string;
+}
+
+export interface SandboxResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Serialised as JSON when present; absent means an empty body. */
+  readonly body?: unknown;
+}
+
+export type SandboxHandler = (request: SandboxRequest) => SandboxResponse | Promise<SandboxResponse>;
+
+/** Behaviour the control API can change at run time; read by every part on each request. */
+export interface SandboxSettings {
+  /** Seconds before a new role assignment starts authorizing ARM calls (Azure: up to 10 minutes). */
+  propagationDelaySeconds: number;
+  /** Role assignments allowed per subscription (Azure: 4,000). */
+  roleAssignmentLimitPerSubscription: number;
+  /** Lifetime of issued access tokens, in seconds. */
+  accessTokenLifetimeSeconds: number;
+  /** Added to the wall clock to form the sandbox clock (moves expiry forward in tests). */
+  clockOffsetMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tenant as the Entra part needs it (implemented by tenant/, used by entra/ and auth.ts).
+// ---------------------------------------------------------------------------------------------
+
+export type PersonaKey = "admin" | "limited-admin" | "team-lead" | "security" | "no-role";
+
+/** A documented sign-in for demos and tests. */
+export interface Persona {
+  readonly key: PersonaKey;
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+  readonly password: string;
+  readonly displayName: string;
+  /** What the persona is for, in one sentence (shown on the sign-in page and in tenant.json). */
+  readonly description: string;
+  /** App roles on the console's API (`Console.Admin`, `Console.Requester`, `Console.SecurityReader`). */
+  readonly consoleRoles: readonly string[];
+}
+
+export interface SignInUser {
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string;
+  /** Sandbox users all have a password; seeded non-persona users share one documented password. */
+  readonly password: string;
+  readonly accountEnabled: boolean;
+}
+
+export interface ClientSecretForAuth {
+  readonly keyId: string;
+  readonly secretText: string;
+  readonly endDateTime: string | null;
+}
+
+export interface ClientCertificateForAuth {
+  readonly keyId: string;
+  /** base64url SHA-256 of the DER certificate, as in the `x5t#S256` header of a client assertion. */
+  readonly thumbprintSha256: string;
+  /** base64url SHA-1 of the DER certificate (`x5t`), for older clients. */
+  readonly thumbprintSha1: string;
+  readonly publicKeyPem: string;
+  readonly endDateTime: string | null;
+}
+
+export interface AppRegistrationForAuth {
+  readonly appId: string;
+  readonly displayName: string;
+  /** Object id of the app's service principal in this tenant. */
+  readonly servicePrincipalId: string;
+  readonly spaRedirectUris: readonly string[];
+  readonly webRedirectUris: readonly string[];
+  readonly secrets: readonly ClientSecretForAuth[];
+  readonly certificates: readonly ClientCertificateForAuth[];
+  /** e.g. `api://<appId>` */
+  readonly identifierUris: readonly string[];
+  /** Delegated scopes this app exposes (`access_as_user`). */
+  readonly exposedScopes: readonly string[];
+  /** App roles this app defines (values, e.g. `Console.Admin`). */
+  readonly appRoles: readonly string[];
+}
+
+export interface TenantAuthView {
+  readonly tenantId: string;
+  personas(): readonly Persona[];
+  /** By UPN (case-insensitive) or object id. */
+  findUser(loginOrObjectId: string): SignInUser | undefined;
+  /** By app id or identifier URI (`api://…`). */
+  findApplication(appIdOrIdentifierUri: string): AppRegistrationForAuth | undefined;
+  /** App-role values assigned to a user (directly or through a group) on a resource application. */
+  userAppRoles(userObjectId: string, resourceAppId: string): readonly string[];
+  /** Application permissions (app roles) granted to a client app on a resource (e.g. Graph's `Application.Read.All`). */
+  appPermissions(clientAppId: string, resourceAppId: string): readonly string[];
+  /** Delegated permissions consented for a client app on a resource (e.g. Graph's `User.Read`). */
+  delegatedPermissions(clientAppId: string, resourceAppId: string): readonly string[];
+  /** Adds a certificate credential to an app (the launcher registers the console's generated certificate). */
+  addApplicationCertificate(appId: string, certificate: ClientCertificateForAuth): void;
+}
+
+/** The console's own registrations in the sandbox: fixed, so `.env.example` and docs can name them. */
+export const SANDBOX_TENANT_ID = "72f988bf-0000-4000-8000-00000000c05a";
+export const CONSOLE_SPA_CLIENT_ID = "0c0a5e11-5a00-4000-8000-000000000001";
+export const CONSOLE_API_CLIENT_ID = "0c0a5e11-a910-4000-8000-000000000002";
+export const CONSOLE_API_IDENTIFIER_URI = `api://${CONSOLE_API_CLIENT_ID}`;
+export const CONSOLE_API_SCOPE = `${CONSOLE_API_IDENTIFIER_URI}/access_as_user`;
+/** The API app's sandbox client secret (used for on-behalf-of and client credentials). Sandbox only. */
+export const CONSOLE_API_CLIENT_SECRET = "sandbox-secret-not-for-production-0000";
+export const CONSOLE_ROLES = ["Console.Admin", "Console.Requester", "Console.SecurityReader"] as const;
