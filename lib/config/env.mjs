@@ -74,8 +74,8 @@ const integerSetting = (min, max, unit) =>
 
 /** The raw environment, every field as written in `.env.example`. */
 const RawEnv = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).optional(),
-  GATEHOUSE_MODE: z.enum(["sandbox", "azure"], { error: "must be sandbox or azure" }).optional(),
+  NODE_ENV: optionalString.pipe(z.enum(["development", "production", "test"]).optional()),
+  GATEHOUSE_MODE: optionalString.pipe(z.enum(["sandbox", "azure"], { error: "must be sandbox or azure" }).optional()),
   GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: booleanFlag,
   GATEHOUSE_PUBLIC_ORIGIN: optionalString.pipe(
     z.url({ error: "must be an absolute URL such as https://gatehouse.contoso.com" }).optional(),
@@ -200,9 +200,11 @@ export function parseConfig(env, options = {}) {
     const credentialKind = raw.GATEHOUSE_CREDENTIAL;
     let credential = /** @type {GatehouseConfig["identity"]["credential"]} */ ({ kind: "secret", secret: "" });
     if (!credentialKind) {
-      problems.push(
-        `GATEHOUSE_CREDENTIAL: required in azure mode. Choose managed-identity (recommended), certificate or secret (${SETUP_DOC})`,
-      );
+      if (!invalid.has("GATEHOUSE_CREDENTIAL")) {
+        problems.push(
+          `GATEHOUSE_CREDENTIAL: required in azure mode. Choose managed-identity (recommended), certificate or secret (${SETUP_DOC})`,
+        );
+      }
     } else if (credentialKind === "secret") {
       credential = { kind: "secret", secret: required("AZURE_CLIENT_SECRET", "Set the API app's client secret.") };
     } else if (credentialKind === "certificate") {

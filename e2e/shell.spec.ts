@@ -1,0 +1,38 @@
+import { expect, test } from "@playwright/test";
+
+test("the console serves its overview with a working database", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1, name: "Gatehouse" })).toBeVisible();
+  await expect(page.getByText("Sandbox tenant (local emulator of Entra ID, Graph and ARM)")).toBeVisible();
+  await expect(page.getByText("reachable", { exact: true })).toBeVisible();
+});
+
+test("pages carry a nonce-based Content-Security-Policy without unsafe-eval", async ({ page }) => {
+  const response = await page.goto("/");
+  const csp = response?.headers()["content-security-policy"] ?? "";
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+  expect(csp).not.toContain("unsafe-eval");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(response?.headers()["x-content-type-options"]).toBe("nosniff");
+  expect(response?.headers()["x-powered-by"]).toBeUndefined();
+});
+
+test("the theme can be switched and is remembered", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Theme").selectOption("dark");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+});
+
+test("the health endpoint reports version, mode and database without secrets", async ({ request }) => {
+  const response = await request.get("/api/health");
+  expect(response.status()).toBe(200);
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body).toEqual({
+    status: "ok",
+    version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    mode: "sandbox",
+    database: { engine: "pglite", reachable: true },
+  });
+});

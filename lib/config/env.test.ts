@@ -1,0 +1,147 @@
+import { readFileSync } from "node:fs";
+
+import { describe, expect, it } from "vitest";
+
+import * as sandboxContract from "@/sandbox/contract";
+import { ConfigError, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
+
+const AZURE = {
+  GATEHOUSE_MODE: "azure",
+  AZURE_TENANT_ID: "11111111-2222-4333-8444-555555555555",
+  GATEHOUSE_SPA_CLIENT_ID: "aaaaaaaa-2222-4333-8444-555555555555",
+  GATEHOUSE_API_CLIENT_ID: "bbbbbbbb-2222-4333-8444-555555555555",
+  GATEHOUSE_PUBLIC_ORIGIN: "https://gatehouse.contoso.com",
+  GATEHOUSE_ALLOWED_TENANTS: "11111111-2222-4333-8444-555555555555",
+  GATEHOUSE_CREDENTIAL: "managed-identity",
+  AZURE_MANAGED_IDENTITY_CLIENT_ID: "cccccccc-2222-4333-8444-555555555555",
+};
+
+function problemsOf(env: Record<string, string | undefined>, phase?: "build" | "runtime"): string[] {
+  try {
+    parseConfig(env, { phase });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("sandbox mode", () => {
+  it("needs no settings and points at the local sandbox tenant and PGlite", () => {
+    const config = parseConfig({});
+    expect(config.mode).toBe("sandbox");
+    expect(config.identity.authority).toBe(`https://localhost:8443/${SANDBOX_DEFAULTS.tenantId}`);
+    expect(config.identity.apiScope).toBe(`api://${SANDBOX_DEFAULTS.apiClientId}/access_as_user`);
+    expect(config.upstream.graphBaseUrl).toBe("https://localhost:8443");
+    expect(config.database.kind).toBe("pglite");
+    expect(config.publicOrigin).toBe("http://localhost:3000");
+    expect(config.serverActionsAllowedOrigins).toEqual(["localhost:3000"]);
+  });
+
+  it("uses the same fixed tenant and client ids as the sandbox tenant itself", () => {
+    expect(SANDBOX_DEFAULTS.tenantId).toBe(sandboxContract.SANDBOX_TENANT_ID);
+    expect(SANDBOX_DEFAULTS.spaClientId).toBe(sandboxContract.CONSOLE_SPA_CLIENT_ID);
+    expect(SANDBOX_DEFAULTS.apiClientId).toBe(sandboxContract.CONSOLE_API_CLIENT_ID);
+    expect(SANDBOX_DEFAULTS.clientSecret).toBe(sandboxContract.CONSOLE_API_CLIENT_SECRET);
+  });
+
+  it("is refused in production unless a demo explicitly allows it", () => {
+    expect(problemsOf({ NODE_ENV: "production" })).toEqual([expect.stringContaining("GATEHOUSE_MODE: sandbox mode is refused")]);
+    expect(problemsOf({ NODE_ENV: "production", GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: "true" })).toEqual([]);
+    // One build serves every mode, so building for production is not refused.
+    expect(problemsOf({ NODE_ENV: "production" }, "build")).toEqual([]);
+  });
+
+  it("refuses a sandbox that is not on this machine, and Azure endpoint settings", () => {
+    expect(problemsOf({ GATEHOUSE_SANDBOX_URL: "https://sandbox.example.com" })).toEqual([
+      expect.stringContaining("GATEHOUSE_SANDBOX_URL: https://sandbox.example.com is not a loopback address"),
+    ]);
+    expect(problemsOf({ GRAPH_BASE_URL: "https://graph.microsoft.com" })).toEqual([
+      expect.stringContaining("GRAPH_BASE_URL: not used in sandbox mode"),
+    ]);
+  });
+
+  it("switches to a PostgreSQL server with DATABASE_URL", () => {
+    const config = parseConfig({ DATABASE_URL: "postgres://gatehouse@db.internal:5432/gatehouse", DATABASE_POOL_SIZE: "5" });
+    expect(config.database).toEqual({ kind: "postgres", url: "postgres://gatehouse@db.internal:5432/gatehouse", poolSize: 5 });
+  });
+});
+
+describe(".env.example", () => {
+  const documented = Object.fromEntries(
+    readFileSync(".env.example", "utf8")
+      .split("\n")
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+
+  it("runs unchanged against the sandbox", () => {
+    expect(parseConfig(documented).mode).toBe("sandbox");
+  });
+
+  it("documents every setting the config module reads", () => {
+    const source = readFileSync("lib/config/env.mjs", "utf8");
+    const read = [...source.matchAll(/^\s{2}([A-Z][A-Z_]+): /gm)].map((match) => match[1]).filter((name) => name !== "NODE_ENV");
+    expect(read.length).toBeGreaterThan(10);
+    expect(Object.keys(documented).sort()).toEqual([...read].sort());
+  });
+});
+
+describe("azure mode", () => {
+  it("accepts a complete configuration with the public cloud's endpoints", () => {
+    const config = parseConfig(AZURE);
+    expect(config.identity.authority).toBe("https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555");
+    expect(config.identity.credential).toEqual({ kind: "managed-identity", clientId: AZURE.AZURE_MANAGED_IDENTITY_CLIENT_ID });
+    expect(config.upstream).toMatchObject({ graphBaseUrl: "https://graph.microsoft.com", armEndpoint: "https://management.azure.com" });
+    expect(config.sandboxOrigin).toBeNull();
+  });
+
+  it("lists every missing setting in one message, each with how to fix it", () => {
+    const problems = problemsOf({ GATEHOUSE_MODE: "azure" });
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual([
+      "AZURE_TENANT_ID",
+      "GATEHOUSE_SPA_CLIENT_ID",
+      "GATEHOUSE_API_CLIENT_ID",
+      "GATEHOUSE_PUBLIC_ORIGIN",
+      "GATEHOUSE_ALLOWED_TENANTS",
+      "GATEHOUSE_CREDENTIAL",
+    ]);
+    for (const problem of problems) expect(problem).toMatch(/required in azure mode\. .+/);
+  });
+
+  it("reports invalid values together with missing ones, each once", () => {
+    const { AZURE_TENANT_ID: _omitted, ...rest } = AZURE;
+    const problems = problemsOf({ ...rest, GATEHOUSE_SPA_CLIENT_ID: "not-a-guid", DATABASE_URL: "mysql://x" });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must start with postgres:\/\//),
+      expect.stringMatching(/^GATEHOUSE_SPA_CLIENT_ID: must be a GUID/),
+      expect.stringMatching(/^AZURE_TENANT_ID: required in azure mode/),
+    ]);
+  });
+
+  it("refuses sandbox (loopback) endpoints", () => {
+    const problems = problemsOf({ ...AZURE, AZURE_AUTHORITY_HOST: "https://localhost:8443", ARM_ENDPOINT: "https://127.0.0.1:8443" });
+    expect(problems).toEqual([
+      expect.stringContaining("AZURE_AUTHORITY_HOST: https://localhost:8443 is a sandbox (loopback) endpoint"),
+      expect.stringContaining("ARM_ENDPOINT: https://127.0.0.1:8443 is a sandbox (loopback) endpoint"),
+    ]);
+  });
+
+  it("requires https for the public origin and the matching credential setting", () => {
+    expect(problemsOf({ ...AZURE, GATEHOUSE_PUBLIC_ORIGIN: "http://gatehouse.contoso.com" })).toEqual([
+      expect.stringContaining("GATEHOUSE_PUBLIC_ORIGIN: must use https://"),
+    ]);
+    expect(problemsOf({ ...AZURE, GATEHOUSE_CREDENTIAL: "certificate" })).toEqual([
+      expect.stringContaining("AZURE_CLIENT_CERTIFICATE_PATH: required in azure mode"),
+    ]);
+    expect(problemsOf({ ...AZURE, GATEHOUSE_CREDENTIAL: "password" })).toEqual([
+      expect.stringContaining("GATEHOUSE_CREDENTIAL: must be secret, certificate or managed-identity"),
+    ]);
+  });
+
+  it("rejects a tenant allow list with something other than tenant ids", () => {
+    expect(problemsOf({ ...AZURE, GATEHOUSE_ALLOWED_TENANTS: `${AZURE.AZURE_TENANT_ID}, common` })).toEqual([
+      expect.stringContaining('GATEHOUSE_ALLOWED_TENANTS: "common" is not a tenant id'),
+    ]);
+  });
+});

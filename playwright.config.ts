@@ -1,0 +1,56 @@
+import { defineConfig, devices } from "@playwright/test";
+
+/**
+ * End-to-end tests drive the system's Chromium (Debian `chromium`, or CHROMIUM_PATH) against the production build of
+ * the console running on the sandbox tenant. Playwright never downloads a browser here.
+ */
+const CONSOLE_PORT = 3100;
+const TENANT_PORT = 8543;
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "./e2e",
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  workers: 1,
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL: `http://localhost:${CONSOLE_PORT}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    // The sandbox tenant's certificate comes from its own local CA.
+    ignoreHTTPSErrors: true,
+    contextOptions: { reducedMotion: "reduce" },
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: chromiumPath,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    // The same launcher as `npm run sandbox`, on ports of its own and a fresh database.
+    command: `node_modules/.bin/tsx scripts/sandbox.ts --port ${CONSOLE_PORT} --tenant-port ${TENANT_PORT} --data-dir .data/e2e --fresh --quiet`,
+    url: `http://localhost:${CONSOLE_PORT}/api/health`,
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,178 @@
+/**
+ * `npm run sandbox`: the demo. Starts the sandbox tenant (local Entra ID + Graph + ARM over HTTPS), then the console
+ * against it, and prints where to go and how to sign in.
+ *
+ * Order matters: the tenant creates its certificate authority on first start, and Node only trusts a CA named in
+ * NODE_EXTRA_CA_CERTS when the process starts — so the console is spawned after the CA exists, with that variable.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, statSync, readdirSync } from "node:fs";
+import { request } from "node:https";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
+
+const { values: options } = parseArgs({
+  options: {
+    port: { type: "string", default: "3000" },
+    "tenant-port": { type: "string", default: "8443" },
+    "data-dir": { type: "string", default: ".data" },
+    dev: { type: "boolean", default: false },
+    fresh: { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+  },
+});
+
+const consolePort = Number(options.port);
+const tenantPort = Number(options["tenant-port"]);
+const dataDir = path.resolve(options["data-dir"]);
+const sandboxDir = path.join(dataDir, "sandbox");
+const caPath = path.join(sandboxDir, "ca.pem");
+const tenantOrigin = `https://localhost:${tenantPort}`;
+const consoleOrigin = `http://localhost:${consolePort}`;
+const children: ChildProcess[] = [];
+
+function log(message: string): void {
+  if (!options.quiet) console.log(message);
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, name: string): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+  children.push(child);
+  child.on("exit", (code, signal) => {
+    if (shuttingDown) return;
+    console.error(`${name} stopped (${signal ?? `exit code ${code}`}); stopping the sandbox.`);
+    shutdown(code ?? 1);
+  });
+  return child;
+}
+
+function runToCompletion(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+let shuttingDown = false;
+function shutdown(code: number): void {
+  shuttingDown = true;
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 500).unref();
+}
+process.on("SIGINT", () => shutdown(0));
+process.on("SIGTERM", () => shutdown(0));
+
+/** Resolves once the tenant answers its OpenID discovery document over TLS signed by its own CA. */
+async function waitForTenant(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const url = `${tenantOrigin}/${SANDBOX_DEFAULTS.tenantId}/v2.0/.well-known/openid-configuration`;
+  while (Date.now() < deadline) {
+    if (existsSync(caPath)) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = request(url, { ca: readFileSync(caPath), timeout: 1000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        });
+        req.on("error", () => resolve(false));
+        req.on("timeout", () => req.destroy());
+        req.end();
+      });
+      if (ok) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`the sandbox tenant did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** The newest modification time of any source file the build depends on. */
+function newestSourceMtime(): number {
+  const roots = ["app", "components", "lib", "public", "proxy.ts", "next.config.mjs", "package-lock.json", "tailwind.config.ts"];
+  let newest = 0;
+  const visit = (entry: string): void => {
+    if (!existsSync(entry)) return;
+    const stat = statSync(entry);
+    if (stat.isDirectory()) {
+      for (const child of readdirSync(entry)) visit(path.join(entry, child));
+    } else {
+      newest = Math.max(newest, stat.mtimeMs);
+    }
+  };
+  roots.forEach(visit);
+  return newest;
+}
+
+function buildIsCurrent(): boolean {
+  const buildId = path.join(".next", "BUILD_ID");
+  return existsSync(buildId) && statSync(buildId).mtimeMs >= newestSourceMtime();
+}
+
+interface TenantPersona {
+  readonly userPrincipalName: string;
+  readonly password: string;
+  readonly consoleRoles?: readonly string[];
+  readonly description?: string;
+}
+
+function readPersonas(): TenantPersona[] {
+  try {
+    const tenant = JSON.parse(readFileSync(path.join(sandboxDir, "tenant.json"), "utf8")) as { personas?: TenantPersona[] };
+    return tenant.personas ?? [];
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  if (options.fresh) rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+
+  log(`Starting the sandbox tenant at ${tenantOrigin} …`);
+  const tsx = path.resolve("node_modules", ".bin", "tsx");
+  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir }), "The sandbox tenant");
+  await waitForTenant(30_000);
+
+  const consoleEnv = childProcessEnv({
+    GATEHOUSE_MODE: "sandbox",
+    GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: "true",
+    GATEHOUSE_SANDBOX_URL: tenantOrigin,
+    GATEHOUSE_PUBLIC_ORIGIN: consoleOrigin,
+    GATEHOUSE_DATA_DIR: dataDir,
+    NODE_EXTRA_CA_CERTS: caPath,
+  });
+  const next = path.resolve("node_modules", ".bin", "next");
+
+  if (options.dev) {
+    run(next, ["dev", "-p", String(consolePort)], { ...consoleEnv, NODE_ENV: "development" }, "The console");
+  } else {
+    if (!buildIsCurrent()) {
+      log("Building the console (first run, or sources changed) …");
+      const code = await runToCompletion(next, ["build"], { ...consoleEnv, NODE_ENV: "production" });
+      if (code !== 0) throw new Error("next build failed");
+    }
+    const preflight = await runToCompletion(tsx, ["--conditions=react-server", "scripts/preflight.ts"], {
+      ...consoleEnv,
+      NODE_ENV: "production",
+    });
+    if (preflight !== 0) throw new Error("the console's configuration check failed");
+    run(next, ["start", "-p", String(consolePort), "-H", "localhost"], { ...consoleEnv, NODE_ENV: "production" }, "The console");
+  }
+
+  log("");
+  log(`Gatehouse is starting at ${consoleOrigin}  (sandbox tenant: ${tenantOrigin})`);
+  const personas = readPersonas();
+  if (personas.length > 0) {
+    log("Sign in as:");
+    for (const persona of personas) {
+      const roles = persona.consoleRoles?.length ? persona.consoleRoles.join(", ") : "no console role";
+      log(`  ${persona.userPrincipalName.padEnd(44)} password ${persona.password.padEnd(22)} ${roles}`);
+    }
+  }
+  log(`The tenant's sign-in page uses a local certificate authority: ${caPath}`);
+  log("Press Ctrl+C to stop.");
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm run sandbox failed: ${error instanceof Error ? error.message : String(error)}`);
+  shutdown(1);
+});
