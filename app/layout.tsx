@@ -2,7 +2,11 @@ import type { Metadata } from "next";
 import { cookies } from "next/headers";
 import type { ReactNode } from "react";
 
+import { AuthProvider } from "@/components/auth/auth-provider";
+import { SessionKeeper } from "@/components/auth/session-keeper";
 import { AppShell } from "@/components/shell/app-shell";
+import { getBrowserAuthSettings } from "@/lib/auth/browser-settings";
+import { getSession } from "@/lib/auth/session";
 import { parseTheme, THEME_COOKIE } from "@/lib/shared/theme";
 import "./globals.css";
 
@@ -12,11 +16,26 @@ export const metadata: Metadata = {
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const theme = parseTheme((await cookies()).get(THEME_COOKIE)?.value);
+  const [cookieStore, session, authSettings] = await Promise.all([cookies(), getSession(), getBrowserAuthSettings()]);
+  const theme = parseTheme(cookieStore.get(THEME_COOKIE)?.value);
+  // Only display fields cross to the browser; the session's token stays on the server.
+  const account = session
+    ? {
+        displayName: session.principal.displayName,
+        userPrincipalName: session.principal.userPrincipalName,
+        tenantId: session.principal.tenantId,
+        roles: session.principal.roles,
+      }
+    : null;
   return (
     <html lang="en" data-theme={theme}>
       <body className="min-h-screen bg-surface font-sans text-sm text-ink antialiased">
-        <AppShell theme={theme}>{children}</AppShell>
+        <AuthProvider settings={authSettings}>
+          {session && <SessionKeeper expiresAt={session.principal.expiresAt.toISOString()} />}
+          <AppShell theme={theme} account={account}>
+            {children}
+          </AppShell>
+        </AuthProvider>
       </body>
     </html>
   );

@@ -6,7 +6,7 @@
  * NODE_EXTRA_CA_CERTS when the process starts — so the console is spawned after the CA exists, with that variable.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:https";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -108,22 +108,6 @@ function buildIsCurrent(): boolean {
   return existsSync(buildId) && statSync(buildId).mtimeMs >= newestSourceMtime();
 }
 
-interface TenantPersona {
-  readonly userPrincipalName: string;
-  readonly password: string;
-  readonly consoleRoles?: readonly string[];
-  readonly description?: string;
-}
-
-function readPersonas(): TenantPersona[] {
-  try {
-    const tenant = JSON.parse(readFileSync(path.join(sandboxDir, "tenant.json"), "utf8")) as { personas?: TenantPersona[] };
-    return tenant.personas ?? [];
-  } catch {
-    return [];
-  }
-}
-
 async function main(): Promise<void> {
   if (options.fresh) rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
 
@@ -159,16 +143,8 @@ async function main(): Promise<void> {
   }
 
   log("");
-  log(`Gatehouse is starting at ${consoleOrigin}  (sandbox tenant: ${tenantOrigin})`);
-  const personas = readPersonas();
-  if (personas.length > 0) {
-    log("Sign in as:");
-    for (const persona of personas) {
-      const roles = persona.consoleRoles?.length ? persona.consoleRoles.join(", ") : "no console role";
-      log(`  ${persona.userPrincipalName.padEnd(44)} password ${persona.password.padEnd(22)} ${roles}`);
-    }
-  }
-  log(`The tenant's sign-in page uses a local certificate authority: ${caPath}`);
+  log(`Gatehouse: ${consoleOrigin}  — sign in as one of the personas listed above (also in ${path.join(sandboxDir, "tenant.json")}).`);
+  log(`The sandbox's sign-in page uses a local certificate authority (${caPath}): accept the browser's warning once, or trust it.`);
   log("Press Ctrl+C to stop.");
 }
 

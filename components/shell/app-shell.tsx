@@ -2,11 +2,14 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 
 import type { Theme } from "@/lib/shared/theme";
+import { AccountMenu, type AccountSummary } from "./account-menu";
+import { visibleNavigation } from "./navigation";
 import { PrimaryNavigation } from "./primary-navigation";
 import { ThemeSwitcher } from "./theme-switcher";
 
 /** The frame of every page: product name, navigation, theme, and the page itself. */
-export function AppShell({ theme, children }: { theme: Theme; children: ReactNode }) {
+export function AppShell({ theme, account, children }: { theme: Theme; account: AccountSummary | null; children: ReactNode }) {
+  const navigation = account ? visibleNavigation(account.roles) : [];
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -21,9 +24,10 @@ export function AppShell({ theme, children }: { theme: Theme; children: ReactNod
             <GatehouseMark />
             Gatehouse
           </Link>
-          <PrimaryNavigation />
+          {navigation.length > 0 && <PrimaryNavigation items={navigation} />}
           <div className="ml-auto flex items-center gap-3">
             <ThemeSwitcher initialTheme={theme} />
+            {account && <AccountMenu account={account} />}
           </div>
         </div>
       </header>

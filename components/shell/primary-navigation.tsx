@@ -3,14 +3,14 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
-import { NAVIGATION } from "./navigation";
+import type { NavigationItem } from "./navigation";
 
-export function PrimaryNavigation() {
+export function PrimaryNavigation({ items }: { items: readonly NavigationItem[] }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Primary">
       <ul className="flex items-center gap-1">
-        {NAVIGATION.map((item) => {
+        {items.map((item) => {
           const current = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
           return (
             <li key={item.href}>

@@ -7,7 +7,7 @@ import { baseChildEnv } from "@/test/support/test-env";
 /** Runs `npm start` exactly as an operator would, with only the given settings. */
 function start(settings: Record<string, string>) {
   return spawnSync("npm", ["start", "--silent"], {
-    env: { ...baseChildEnv(), ...settings },
+    env: { ...baseChildEnv(), ...settings } as NodeJS.ProcessEnv,
     encoding: "utf8",
     timeout: 60_000,
   });

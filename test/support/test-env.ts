@@ -7,7 +7,7 @@ export function testDatabaseUrl(): string | undefined {
 }
 
 /** The minimum a child process needs to run (PATH, HOME), without any Gatehouse setting of this shell. */
-export function baseChildEnv(): NodeJS.ProcessEnv {
+export function baseChildEnv(): Record<string, string | undefined> {
   const { PATH, HOME, TMPDIR } = process.env;
   return { PATH, HOME, TMPDIR };
 }

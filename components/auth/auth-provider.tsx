@@ -1,0 +1,46 @@
+"use client";
+
+import { EventType, PublicClientApplication, type AuthenticationResult } from "@azure/msal-browser";
+import { MsalProvider } from "@azure/msal-react";
+import { createContext, type ReactNode, useContext, useState } from "react";
+
+import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+
+const SettingsContext = createContext<BrowserAuthSettings | null>(null);
+
+export function useAuthSettings(): BrowserAuthSettings {
+  const settings = useContext(SettingsContext);
+  if (!settings) throw new Error("useAuthSettings must be used inside <AuthProvider>");
+  return settings;
+}
+
+function createClient(settings: BrowserAuthSettings): PublicClientApplication {
+  const client = new PublicClientApplication({
+    auth: {
+      clientId: settings.clientId,
+      authority: settings.authority,
+      knownAuthorities: [...settings.knownAuthorities],
+      ...(settings.authorityMetadata ? { authorityMetadata: settings.authorityMetadata } : {}),
+      redirectUri: settings.redirectUri,
+      postLogoutRedirectUri: settings.postLogoutRedirectUri,
+    },
+    // Per tab, gone when the tab closes. The only token it holds is the one for our own API.
+    cache: { cacheLocation: "sessionStorage" },
+  });
+  client.addEventCallback((event) => {
+    if ((event.eventType === EventType.LOGIN_SUCCESS || event.eventType === EventType.ACQUIRE_TOKEN_SUCCESS) && event.payload) {
+      const { account } = event.payload as AuthenticationResult;
+      if (account) client.setActiveAccount(account);
+    }
+  });
+  return client;
+}
+
+export function AuthProvider({ settings, children }: { settings: BrowserAuthSettings; children: ReactNode }) {
+  const [client] = useState(() => createClient(settings));
+  return (
+    <SettingsContext.Provider value={settings}>
+      <MsalProvider instance={client}>{children}</MsalProvider>
+    </SettingsContext.Provider>
+  );
+}

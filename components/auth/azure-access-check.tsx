@@ -1,0 +1,92 @@
+"use client";
+
+import { useMsal } from "@azure/msal-react";
+import { useState, useTransition } from "react";
+
+import { verifyAzureAccess } from "@/app/actions/account";
+import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
+import type { ActionResult } from "@/lib/shared/action-result";
+import { usePathname } from "next/navigation";
+import { useAuthSettings } from "./auth-provider";
+import { signInRedirect } from "./session-client";
+
+/** Checks, on demand, that Gatehouse can call Graph and ARM as this person — and says why not when it cannot. */
+export function AzureAccessCheck() {
+  const [result, setResult] = useState<ActionResult<AzureAccessReport> | null>(null);
+  const [pending, startTransition] = useTransition();
+  const { instance } = useMsal();
+  const settings = useAuthSettings();
+  const pathname = usePathname();
+  const claims = result?.status === "success" ? (result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims) : result?.claims;
+
+  return (
+    <section aria-labelledby="azure-access-heading" className="space-y-3 rounded-md border border-line bg-surface-raised px-4 py-3">
+      <div className="flex items-center justify-between gap-4">
+        <h2 id="azure-access-heading" className="font-medium">
+          Azure access through Gatehouse
+        </h2>
+        <button
+          type="button"
+          disabled={pending}
+          onClick={() => startTransition(async () => setResult(await verifyAzureAccess(undefined)))}
+          className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
+        >
+          {pending ? "Checking…" : "Check my Azure access"}
+        </button>
+      </div>
+      <p className="text-ink-muted">Gatehouse calls Microsoft Graph and Azure Resource Manager as you, so what you can see and change is what your own Azure roles allow.</p>
+      <div aria-live="polite">
+        {result?.status === "error" && <ErrorLine message={result.message} reference={result.reference} />}
+        {result?.status === "success" && (
+          <ul className="space-y-2">
+            <CheckLine name="Microsoft Graph" check={result.data.graph} describe={(me) => `signed in as ${me.displayName} (${me.userPrincipalName})`} />
+            <CheckLine
+              name="Azure Resource Manager"
+              check={result.data.arm}
+              describe={(arm) =>
+                arm.subscriptions.length === 0
+                  ? "no subscriptions readable"
+                  : `${arm.subscriptions.length} subscription${arm.subscriptions.length === 1 ? "" : "s"}: ${arm.subscriptions.map((s) => s.displayName).join(", ")}`
+              }
+            />
+          </ul>
+        )}
+        {claims && (
+          <button type="button" className="mt-2 rounded border border-line px-3 py-1.5" onClick={() => void signInRedirect(instance, settings, pathname, claims)}>
+            Continue to Microsoft sign-in
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function CheckLine<T>({ name, check, describe }: { name: string; check: Check<T>; describe: (value: T) => string }) {
+  return (
+    <li className="flex gap-2">
+      <span aria-hidden="true" className={check.ok ? "text-success" : "text-danger"}>
+        {check.ok ? "✓" : "✕"}
+      </span>
+      <span>
+        <strong>{name}</strong>: {check.ok ? describe(check.value) : <ErrorText message={check.message} reference={check.reference} />}
+      </span>
+    </li>
+  );
+}
+
+function ErrorText({ message, reference }: { message: string; reference?: string | undefined }) {
+  return (
+    <>
+      {message}
+      {reference && <span className="text-ink-muted"> (reference {reference})</span>}
+    </>
+  );
+}
+
+function ErrorLine({ message, reference }: { message: string; reference?: string | undefined }) {
+  return (
+    <p role="alert" className="text-danger">
+      <ErrorText message={message} reference={reference} />
+    </p>
+  );
+}

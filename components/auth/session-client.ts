@@ -1,0 +1,50 @@
+"use client";
+
+import { type AccountInfo, InteractionRequiredAuthError, type IPublicClientApplication } from "@azure/msal-browser";
+
+import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+
+export function currentAccount(client: IPublicClientApplication): AccountInfo | null {
+  return client.getActiveAccount() ?? client.getAllAccounts()[0] ?? null;
+}
+
+export type SessionOutcome =
+  | { readonly kind: "established"; readonly expiresAt: Date }
+  | { readonly kind: "needs-sign-in" }
+  | { readonly kind: "failed"; readonly message: string };
+
+/**
+ * Gets a token for the console's API silently (MSAL's cache or refresh token) and hands it to the server, which
+ * validates it and keeps it in an HttpOnly cookie. The token is never kept anywhere else on the page.
+ */
+export async function establishSession(
+  client: IPublicClientApplication,
+  settings: BrowserAuthSettings,
+  account: AccountInfo,
+  claims?: string,
+): Promise<SessionOutcome> {
+  let accessToken: string;
+  try {
+    const result = await client.acquireTokenSilent({ scopes: [settings.apiScope], account, ...(claims ? { claims } : {}) });
+    accessToken = result.accessToken;
+  } catch (error) {
+    if (error instanceof InteractionRequiredAuthError) return { kind: "needs-sign-in" };
+    return { kind: "failed", message: "Gatehouse could not reach the sign-in service. Check your connection and try again." };
+  }
+  const response = await fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    return { kind: "failed", message: body?.error?.message ?? "Your sign-in could not be verified. Sign in again." };
+  }
+  const body = (await response.json()) as { expiresAt: string };
+  return { kind: "established", expiresAt: new Date(body.expiresAt) };
+}
+
+/** Starts an interactive sign-in that returns to `returnPath`. */
+export function signInRedirect(client: IPublicClientApplication, settings: BrowserAuthSettings, returnPath: string, claims?: string) {
+  return client.loginRedirect({
+    scopes: [settings.apiScope],
+    redirectStartPage: new URL(returnPath, window.location.origin).toString(),
+    ...(claims ? { claims } : {}),
+  });
+}

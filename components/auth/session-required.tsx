@@ -1,0 +1,69 @@
+"use client";
+
+import { InteractionStatus } from "@azure/msal-browser";
+import { useMsal } from "@azure/msal-react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useEffect, useState } from "react";
+
+import { useAuthSettings } from "./auth-provider";
+import { currentAccount, establishSession } from "./session-client";
+
+/**
+ * Shown when the server has no valid session cookie (first visit, or the cookie expired with its token). If MSAL
+ * still knows the person, the session is renewed silently and the page reloads its data; otherwise they sign in.
+ */
+export function SessionRequired() {
+  const { instance, inProgress } = useMsal();
+  const settings = useAuthSettings();
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = useSearchParams().toString();
+  const [failure, setFailure] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    if (inProgress !== InteractionStatus.None) return;
+    const returnTo = encodeURIComponent(search ? `${pathname}?${search}` : pathname);
+    const account = currentAccount(instance);
+    if (!account) {
+      router.replace(`/signin?returnTo=${returnTo}`);
+      return;
+    }
+    let cancelled = false;
+    void establishSession(instance, settings, account).then((outcome) => {
+      if (cancelled) return;
+      if (outcome.kind === "established") router.refresh();
+      else if (outcome.kind === "needs-sign-in") router.replace(`/signin?reason=expired&returnTo=${returnTo}`);
+      else setFailure(outcome.message);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [inProgress, instance, settings, router, pathname, search, attempt]);
+
+  if (failure) {
+    return (
+      <div role="alert" className="max-w-xl space-y-3 rounded-md border border-line bg-surface-raised p-4">
+        <p className="font-medium">Your session could not be restored</p>
+        <p className="text-ink-muted">{failure}</p>
+        <button
+          type="button"
+          onClick={() => {
+            setFailure(null);
+            setAttempt((value) => value + 1);
+          }}
+          className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink"
+        >
+          Try again
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div aria-live="polite" aria-busy="true" className="space-y-3">
+      <p className="text-ink-muted">Restoring your session…</p>
+      <div className="h-4 w-64 animate-pulse rounded bg-surface-sunken" />
+      <div className="h-4 w-96 animate-pulse rounded bg-surface-sunken" />
+    </div>
+  );
+}

@@ -1,0 +1,147 @@
+import "server-only";
+
+import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { ServiceClient } from "@azure/core-client";
+import {
+  createPipelineRequest,
+  type PipelinePolicy,
+  type PipelineResponse,
+  RestError,
+} from "@azure/core-rest-pipeline";
+
+import { upstreamError } from "@/lib/azure/errors";
+import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
+import { type DelegatedCaller, getAppToken, getDelegatedToken } from "@/lib/azure/tokens";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+
+/**
+ * The only place ARM clients are built. Every client gets the configured endpoint, the ARM audience as its token scope
+ * (without it the SDK would ask for `<endpoint>/.default`, a wrong audience against the sandbox or a sovereign cloud),
+ * a per-attempt timeout, and our one retry rule in place of the SDK's default retry policies.
+ */
+const ARM_SCOPE = "https://management.azure.com/.default";
+// Token lifetime is decided by Entra; the SDK only needs to know it is not expired yet. MSAL refreshes its cache.
+const TOKEN_REUSE_MS = 5 * 60_000;
+
+function credential(getToken: () => Promise<string>): TokenCredential {
+  return {
+    async getToken(): Promise<AccessToken> {
+      return { token: await getToken(), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
+    },
+  };
+}
+
+const retryPolicy: PipelinePolicy = {
+  name: "gatehouseRetryPolicy",
+  async sendRequest(request, next) {
+    for (let attempt = 1; ; attempt++) {
+      let response: PipelineResponse | undefined;
+      let failure: Error | undefined;
+      try {
+        response = await next(request);
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      const status = response?.status;
+      const decision = retryDecision(attempt, status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
+      // Only idempotent requests are retried after a lost answer: a timeout may hide a request that took effect.
+      const idempotent = request.method !== "POST" && request.method !== "PATCH";
+      const lostAnswer = failure !== undefined;
+      if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400)) {
+        if (failure !== undefined) throw failure;
+        return response!;
+      }
+      await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    }
+  },
+};
+
+function timeoutPolicy(timeoutMs: number): PipelinePolicy {
+  return {
+    name: "gatehouseTimeoutPolicy",
+    sendRequest(request, next) {
+      request.timeout = timeoutMs;
+      return next(request);
+    },
+  };
+}
+
+function configure<T extends ServiceClient>(client: T): T {
+  const { upstream } = getConfig();
+  client.pipeline.removePolicy({ phase: "Retry" });
+  client.pipeline.addPolicy(retryPolicy, { phase: "Retry" });
+  client.pipeline.addPolicy(timeoutPolicy(upstream.timeoutMs));
+  return client;
+}
+
+function clientOptions(): { endpoint: string; credentialScopes: string[] } {
+  return { endpoint: getConfig().upstream.armEndpoint, credentialScopes: [ARM_SCOPE] };
+}
+
+export type ArmIdentity = { readonly kind: "delegated"; readonly caller: DelegatedCaller } | { readonly kind: "app" };
+
+function tokenFor(identity: ArmIdentity): () => Promise<string> {
+  return identity.kind === "delegated" ? () => getDelegatedToken(identity.caller, "arm") : () => getAppToken("arm");
+}
+
+/** The role-assignment API (`@azure/arm-authorization`). */
+export function authorizationClient(identity: ArmIdentity, subscriptionId: string): AuthorizationManagementClient {
+  return configure(new AuthorizationManagementClient(credential(tokenFor(identity)), subscriptionId, clientOptions()));
+}
+
+/**
+ * A GET on any ARM path (subscriptions, workspaces) with the same pipeline, for resources whose SDK would pin an older
+ * api-version than the shapes Gatehouse reads. Returns the parsed JSON body.
+ */
+export async function armGet(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown> {
+  const options = clientOptions();
+  const client = configure(new ServiceClient({ ...options, credential: credential(tokenFor(identity)) }));
+  // ARM paths start with one slash; never resolve them with new URL(path, base), which reads `//x` as a host.
+  const normalised = `/${path.replace(/^\/+/, "")}`;
+  const separator = normalised.includes("?") ? "&" : "?";
+  const url = `${options.endpoint}${normalised}${separator}api-version=${encodeURIComponent(apiVersion)}`;
+  let response: PipelineResponse;
+  try {
+    response = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));
+  } catch (error) {
+    throw armError(error);
+  }
+  const body: unknown = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+  if (response.status >= 400) {
+    const detail = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw upstreamError({
+      system: "Azure Resource Manager",
+      status: response.status,
+      code: detail?.code,
+      message: detail?.message ?? `HTTP ${response.status}`,
+      requestId: response.headers.get("x-ms-request-id") ?? undefined,
+      retryAfter: response.headers.get("retry-after") ?? undefined,
+    });
+  }
+  return body;
+}
+
+/** The one error model for anything an ARM call threw. */
+export function armError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof RestError) {
+    return upstreamError({
+      system: "Azure Resource Manager",
+      status: error.statusCode,
+      code: error.code,
+      message: error.message,
+      requestId: error.response?.headers.get("x-ms-request-id") ?? undefined,
+      retryAfter: error.response?.headers.get("retry-after") ?? undefined,
+    });
+  }
+  return upstreamError({
+    system: "Azure Resource Manager",
+    status: undefined,
+    code: undefined,
+    message: error instanceof Error ? error.message : String(error),
+    requestId: undefined,
+    retryAfter: undefined,
+  });
+}

@@ -1,0 +1,154 @@
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT, type JWK } from "jose";
+import { createHmac } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+
+import { MAX_TOKEN_LENGTH, type TokenExpectations, validateAccessToken } from "./access-token";
+
+const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
+const OTHER_TENANT = "11111111-0000-4000-8000-000000000000";
+const API = "0c0a5e11-a910-4000-8000-000000000002";
+const SPA = "0c0a5e11-5a00-4000-8000-000000000001";
+const USER = "aaaaaaaa-0000-4000-8000-000000000001";
+const AUTHORITY = "https://login.example.test";
+const NOW = new Date("2026-06-01T12:00:00Z");
+const nowSeconds = NOW.getTime() / 1000;
+
+const expectations: TokenExpectations = {
+  authorityHost: AUTHORITY,
+  allowedTenantIds: [TENANT],
+  apiClientId: API,
+  apiIdentifierUri: `api://${API}`,
+  spaClientId: SPA,
+};
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+let signing: KeyPair;
+let stranger: KeyPair;
+let publicJwk: JWK;
+let keys: ReturnType<typeof createLocalJWKSet>;
+
+beforeAll(async () => {
+  signing = await generateKeyPair("RS256", { extractable: true });
+  stranger = await generateKeyPair("RS256", { extractable: true });
+  publicJwk = { ...(await exportJWK(signing.publicKey)), kid: "key-1", alg: "RS256", use: "sig" };
+  keys = createLocalJWKSet({ keys: [publicJwk] });
+});
+
+function claims(overrides: JWTPayload = {}): JWTPayload {
+  return {
+    iss: `${AUTHORITY}/${TENANT}/v2.0`,
+    aud: API,
+    tid: TENANT,
+    oid: USER,
+    azp: SPA,
+    scp: "access_as_user",
+    roles: ["Console.Admin", "Something.Else"],
+    name: "Ada Admin",
+    preferred_username: "ada@contoso.test",
+    ver: "2.0",
+    iat: nowSeconds - 60,
+    nbf: nowSeconds - 60,
+    exp: nowSeconds + 3600,
+    ...overrides,
+  };
+}
+
+function sign(payload: JWTPayload, key = signing.privateKey, kid = "key-1"): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(key);
+}
+
+const validate = (token: string | undefined) => validateAccessToken(token, expectations, keys, NOW);
+
+describe("validateAccessToken", () => {
+  it("accepts a user's token for the API and reads identity from tid and oid", async () => {
+    const result = await validate(await sign(claims()));
+    expect(result).toEqual({
+      ok: true,
+      principal: {
+        tenantId: TENANT,
+        objectId: USER,
+        displayName: "Ada Admin",
+        userPrincipalName: "ada@contoso.test",
+        roles: ["Console.Admin"],
+        expiresAt: new Date((nowSeconds + 3600) * 1000),
+      },
+    });
+  });
+
+  it("accepts the App ID URI as audience", async () => {
+    expect((await validate(await sign(claims({ aud: `api://${API}` })))).ok).toBe(true);
+  });
+
+  it("tolerates two minutes of clock skew, not more", async () => {
+    expect((await validate(await sign(claims({ exp: nowSeconds - 119 })))).ok).toBe(true);
+    expect(await validate(await sign(claims({ exp: nowSeconds - 121 })))).toMatchObject({ ok: false, reason: "expired" });
+    expect((await validate(await sign(claims({ nbf: nowSeconds + 119 })))).ok).toBe(true);
+    expect(await validate(await sign(claims({ nbf: nowSeconds + 121 })))).toMatchObject({ ok: false, reason: "not_yet_valid" });
+  });
+
+  const rejections: Array<[string, () => Promise<string>, string]> = [
+    ["a Graph token", () => sign(claims({ aud: "https://graph.microsoft.com" })), "wrong_audience"],
+    ["an ID token", () => sign(claims({ aud: SPA, nonce: "n-1" })), "wrong_audience"],
+    ["an ID token with our audience", () => sign(claims({ nonce: "n-1" })), "not_a_user_token"],
+    ["an app-only token", () => sign(claims({ idtyp: "app", scp: undefined })), "not_a_user_token"],
+    ["another client", () => sign(claims({ azp: "99999999-0000-4000-8000-000000000000" })), "wrong_client"],
+    ["no access_as_user scope", () => sign(claims({ scp: "User.Read" })), "missing_scope"],
+    ["a v1 token", () => sign(claims({ ver: "1.0" })), "wrong_version"],
+    ["a v1 issuer", () => sign(claims({ iss: `https://sts.windows.net/${TENANT}/` })), "wrong_issuer"],
+    ["an issuer of another host", () => sign(claims({ iss: `https://evil.test/${TENANT}/v2.0` })), "wrong_issuer"],
+    ["an issuer of another tenant", () => sign(claims({ iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })), "wrong_issuer"],
+    [
+      "a tenant not on the allow list",
+      () => sign(claims({ tid: OTHER_TENANT, iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })),
+      "tenant_not_allowed",
+    ],
+    ["an expired token", () => sign(claims({ exp: nowSeconds - 3600 })), "expired"],
+    ["a token not yet valid", () => sign(claims({ nbf: nowSeconds + 3600 })), "not_yet_valid"],
+    ["a key the authority does not publish", () => sign(claims(), stranger.privateKey, "key-2"), "unknown_signing_key"],
+    ["a foreign key claiming a known kid", () => sign(claims(), stranger.privateKey, "key-1"), "invalid_signature"],
+    [
+      "alg none",
+      () => {
+        const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+        return Promise.resolve(`${encode({ alg: "none", typ: "JWT" })}.${encode(claims())}.`);
+      },
+      "algorithm_not_allowed",
+    ],
+    [
+      "HS256 signed with the public key",
+      () => {
+        const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+        const input = `${encode({ alg: "HS256", kid: "key-1", typ: "JWT" })}.${encode(claims())}`;
+        const signature = createHmac("sha256", JSON.stringify(publicJwk)).update(input).digest("base64url");
+        return Promise.resolve(`${input}.${signature}`);
+      },
+      "algorithm_not_allowed",
+    ],
+    [
+      "a tampered payload",
+      async () => {
+        const [header, , signature] = (await sign(claims())).split(".");
+        const forged = Buffer.from(JSON.stringify(claims({ roles: ["Console.Admin", "Console.SecurityReader"] }))).toString("base64url");
+        return `${header}.${forged}.${signature}`;
+      },
+      "invalid_signature",
+    ],
+    ["an oversized token", () => sign(claims({ padding: "x".repeat(MAX_TOKEN_LENGTH) })), "oversized"],
+    ["something that is not a JWT", () => Promise.resolve("not-a-token"), "malformed"],
+  ];
+
+  it.each(rejections)("rejects %s", async (_name, makeToken, reason) => {
+    const result = await validate(await makeToken());
+    expect(result).toMatchObject({ ok: false, reason });
+  });
+
+  it("rejects a missing token", async () => {
+    expect(await validate(undefined)).toMatchObject({ ok: false, reason: "missing" });
+  });
+
+  it("fails closed when the signing keys cannot be fetched", async () => {
+    const unreachable = () => Promise.reject(new Error("connect ECONNREFUSED"));
+    const result = await validateAccessToken(await sign(claims()), expectations, unreachable, NOW);
+    expect(result).toMatchObject({ ok: false, reason: "keys_unavailable" });
+  });
+});

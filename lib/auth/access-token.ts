@@ -1,0 +1,163 @@
+import "server-only";
+
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
+
+import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
+
+/**
+ * Validates the access token the browser obtained for the console's API, the way Microsoft documents it
+ * (access-tokens.md, claims-validation.md): RS256 only, a key from the authority's JWKS, the exact v2 issuer of an
+ * allowed tenant, our API as audience, the SPA as the client, `access_as_user` delegated, `nbf`/`exp` with ≤ 2 min
+ * of skew. Identity is (tid, oid) — never the UPN, which can be reassigned.
+ */
+
+/** Larger than any real Entra access token (even with many claims); refusing earlier bounds the parsing work. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+const CLOCK_SKEW_SECONDS = 120;
+const REQUIRED_SCOPE = "access_as_user";
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface TokenExpectations {
+  /** e.g. https://login.microsoftonline.com (no trailing slash). */
+  readonly authorityHost: string;
+  readonly allowedTenantIds: readonly string[];
+  readonly apiClientId: string;
+  readonly apiIdentifierUri: string;
+  readonly spaClientId: string;
+}
+
+export interface SignedInPrincipal {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly displayName: string;
+  readonly userPrincipalName: string;
+  readonly roles: readonly ConsoleRole[];
+  /** When the token, and so the session, ends. */
+  readonly expiresAt: Date;
+}
+
+export type TokenRejection =
+  | "missing"
+  | "oversized"
+  | "malformed"
+  | "algorithm_not_allowed"
+  | "unknown_signing_key"
+  | "invalid_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "wrong_version"
+  | "tenant_not_allowed"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "wrong_client"
+  | "not_a_user_token"
+  | "missing_scope"
+  | "keys_unavailable";
+
+export type TokenValidation =
+  | { readonly ok: true; readonly principal: SignedInPrincipal }
+  | { readonly ok: false; readonly reason: TokenRejection; readonly detail: string };
+
+function reject(reason: TokenRejection, detail: string): TokenValidation {
+  return { ok: false, reason, detail };
+}
+
+/** The authority's signing keys, cached by jose (10 min), refetched once when an unknown `kid` appears (30 s cooldown). */
+export function remoteSigningKeys(authorityHost: string, tenantId: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(`${authorityHost}/${tenantId}/discovery/v2.0/keys`), {
+    cacheMaxAge: 10 * 60_000,
+    cooldownDuration: 30_000,
+    timeoutDuration: 5_000,
+  });
+}
+
+export async function validateAccessToken(
+  token: string | undefined,
+  expectations: TokenExpectations,
+  signingKeys: JWTVerifyGetKey,
+  now: Date = new Date(),
+): Promise<TokenValidation> {
+  if (!token) return reject("missing", "no token");
+  if (token.length > MAX_TOKEN_LENGTH) return reject("oversized", `token of ${token.length} characters`);
+
+  let algorithm: string | undefined;
+  try {
+    algorithm = decodeProtectedHeader(token).alg;
+  } catch {
+    return reject("malformed", "the token is not a JWS");
+  }
+  // Checked before any key lookup: blocks `none` and HS256-signed-with-the-public-key confusion.
+  if (algorithm !== "RS256") return reject("algorithm_not_allowed", `alg ${algorithm ?? "(none)"}`);
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, signingKeys, {
+      algorithms: ["RS256"],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      currentDate: now,
+      requiredClaims: ["iss", "aud", "exp", "nbf", "tid", "oid"],
+    }));
+  } catch (error) {
+    return classifyVerificationError(error);
+  }
+
+  if (payload.ver !== "2.0") return reject("wrong_version", `ver ${String(payload.ver)}`);
+
+  const tenantId = String(payload.tid).toLowerCase();
+  if (!GUID.test(tenantId) || !expectations.allowedTenantIds.includes(tenantId)) {
+    return reject("tenant_not_allowed", `tid ${tenantId}`);
+  }
+  const expectedIssuer = `${expectations.authorityHost}/${tenantId}/v2.0`;
+  if (payload.iss !== expectedIssuer) return reject("wrong_issuer", `iss ${String(payload.iss)}`);
+
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!audiences.some((aud) => aud === expectations.apiClientId || aud === expectations.apiIdentifierUri)) {
+    return reject("wrong_audience", `aud ${audiences.join(",")}`);
+  }
+  // ID tokens carry a nonce; app-only tokens say idtyp=app and have no scp. Only a user's delegated token authorizes.
+  if (payload.nonce !== undefined || payload.idtyp === "app") return reject("not_a_user_token", "id token or app token");
+  if (payload.azp !== expectations.spaClientId) return reject("wrong_client", `azp ${String(payload.azp)}`);
+
+  const scopes = typeof payload.scp === "string" ? payload.scp.split(" ") : [];
+  if (!scopes.includes(REQUIRED_SCOPE)) return reject("missing_scope", `scp ${scopes.join(" ") || "(none)"}`);
+
+  const objectId = String(payload.oid).toLowerCase();
+  if (!GUID.test(objectId)) return reject("malformed", "oid is not a GUID");
+
+  const roleClaims: unknown[] = Array.isArray(payload.roles) ? (payload.roles as unknown[]) : [];
+  return {
+    ok: true,
+    principal: {
+      tenantId,
+      objectId,
+      displayName: typeof payload.name === "string" ? payload.name : "",
+      userPrincipalName: typeof payload.preferred_username === "string" ? payload.preferred_username : "",
+      roles: CONSOLE_ROLES.filter((role) => roleClaims.includes(role)),
+      expiresAt: new Date((payload.exp ?? 0) * 1000),
+    },
+  };
+}
+
+function classifyVerificationError(error: unknown): TokenValidation {
+  if (error instanceof joseErrors.JWTExpired) return reject("expired", "exp has passed");
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return reject("not_yet_valid", "nbf is in the future");
+    return reject("malformed", `claim ${error.claim}: ${error.reason}`);
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return reject("unknown_signing_key", "no key with this kid");
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return reject("invalid_signature", "signature mismatch");
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return reject("algorithm_not_allowed", "algorithm not allowed");
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+    return reject("keys_unavailable", "the authority's signing keys could not be read");
+  }
+  if (error instanceof joseErrors.JOSEError) return reject("malformed", error.code);
+  // A network failure fetching the keys: fail closed.
+  return reject("keys_unavailable", error instanceof Error ? error.message : "unknown error");
+}

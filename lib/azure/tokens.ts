@@ -1,0 +1,175 @@
+import "server-only";
+
+import { createHash, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+import { ManagedIdentityCredential } from "@azure/identity";
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  type Configuration,
+  InteractionRequiredAuthError,
+} from "@azure/msal-node";
+
+import { getConfig, type GatehouseConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+
+/**
+ * Tokens for Microsoft Graph and ARM. Delegated ones come from on-behalf-of with the signed-in person's token for
+ * our API, so Azure checks that person's own rights; app-only ones (client credentials) serve unattended jobs.
+ * Neither ever leaves the server.
+ */
+
+export type Resource = "graph" | "arm";
+
+const RESOURCE_SCOPES: Record<Resource, string> = {
+  graph: "https://graph.microsoft.com/.default",
+  arm: "https://management.azure.com/.default",
+};
+
+/** Each user gets a client of their own so that token caches never mix; the oldest are dropped past this many. */
+const MAX_CACHED_USERS = 500;
+const usersClients = new Map<string, ConfidentialClientApplication>();
+let appClient: ConfidentialClientApplication | undefined;
+
+function clientCredential(identity: GatehouseConfig["identity"]): Pick<Configuration["auth"], "clientSecret" | "clientCertificate" | "clientAssertion"> {
+  const credential = identity.credential;
+  switch (credential.kind) {
+    case "secret":
+      return { clientSecret: credential.secret };
+    case "certificate": {
+      const pem = readFileSync(credential.path, "utf8");
+      const certificate = new X509Certificate(pem);
+      const privateKey = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/.exec(pem)?.[0];
+      if (!privateKey) {
+        throw new AppError({
+          code: "configuration",
+          message: `AZURE_CLIENT_CERTIFICATE_PATH ${credential.path} holds no private key`,
+          userMessage: "Gatehouse is not configured correctly. Ask your administrator to check its certificate.",
+        });
+      }
+      return {
+        clientCertificate: {
+          thumbprintSha256: createHash("sha256").update(certificate.raw).digest("hex"),
+          privateKey,
+          x5c: certificate.toString(),
+        },
+      };
+    }
+    case "managed-identity": {
+      // Workload identity federation: the managed identity's token for the exchange audience is the API app's client
+      // assertion, so no secret exists anywhere.
+      const managedIdentity = new ManagedIdentityCredential({ clientId: credential.clientId });
+      return {
+        clientAssertion: async () => {
+          const token = await managedIdentity.getToken("api://AzureADTokenExchange/.default");
+          return token.token;
+        },
+      };
+    }
+  }
+}
+
+function newClient(): ConfidentialClientApplication {
+  const { identity } = getConfig();
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: identity.apiClientId,
+      authority: identity.authority,
+      // host:port of the authority; keeps MSAL from network instance discovery, which a sovereign cloud or the
+      // sandbox would fail, and which login.microsoftonline.com does not need.
+      knownAuthorities: [new URL(identity.authorityHost).host],
+      ...clientCredential(identity),
+    },
+    system: {
+      loggerOptions: {
+        piiLoggingEnabled: false,
+        logLevel: 1, // warnings and errors only
+        loggerCallback: (_level, message) => log("warn", "msal", message),
+      },
+    },
+  });
+}
+
+function clientFor(userKey: string): ConfidentialClientApplication {
+  let client = usersClients.get(userKey);
+  if (client) {
+    // Re-insert to mark as most recently used.
+    usersClients.delete(userKey);
+  } else {
+    client = newClient();
+    if (usersClients.size >= MAX_CACHED_USERS) {
+      const oldest = usersClients.keys().next().value;
+      if (oldest !== undefined) usersClients.delete(oldest);
+    }
+  }
+  usersClients.set(userKey, client);
+  return client;
+}
+
+export interface DelegatedCaller {
+  readonly tenantId: string;
+  readonly objectId: string;
+  /** The person's access token for the console's API. */
+  readonly assertion: string;
+}
+
+/** A token for Graph or ARM that acts as the signed-in person. */
+export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource): Promise<string> {
+  try {
+    const result = await clientFor(`${caller.tenantId}.${caller.objectId}`).acquireTokenOnBehalfOf({
+      oboAssertion: caller.assertion,
+      scopes: [RESOURCE_SCOPES[resource]],
+    });
+    if (!result?.accessToken) throw new Error("on-behalf-of returned no token");
+    return result.accessToken;
+  } catch (error) {
+    throw tokenError(error, resource);
+  }
+}
+
+/** A token for Graph or ARM as the console's own identity, for scheduled jobs (read-only by design of its roles). */
+export async function getAppToken(resource: Resource): Promise<string> {
+  appClient ??= newClient();
+  try {
+    const result = await appClient.acquireTokenByClientCredential({ scopes: [RESOURCE_SCOPES[resource]] });
+    if (!result?.accessToken) throw new Error("client credentials returned no token");
+    return result.accessToken;
+  } catch (error) {
+    throw tokenError(error, resource);
+  }
+}
+
+const RESOURCE_NAMES: Record<Resource, string> = { graph: "Microsoft Graph", arm: "Azure Resource Manager" };
+
+function tokenError(error: unknown, resource: Resource): AppError {
+  if (error instanceof AppError) return error;
+  const name = RESOURCE_NAMES[resource];
+  if (error instanceof InteractionRequiredAuthError) {
+    const consent = /AADSTS65001|consent_required/.test(`${error.errorCode} ${error.errorMessage}`);
+    return new AppError({
+      code: "interaction_required",
+      message: `on-behalf-of for ${name} needs interaction: ${error.errorCode} ${error.errorMessage}`,
+      userMessage: consent
+        ? `Gatehouse needs your consent to call ${name} for you. Continue to give it, then try again.`
+        : `Your organisation requires you to sign in again (for example with multi-factor authentication) before Gatehouse can call ${name} for you.`,
+      claims: error.claims || undefined,
+      cause: error,
+    });
+  }
+  if (error instanceof AuthError && /AADSTS500133|AADSTS50013/.test(error.errorMessage)) {
+    return new AppError({
+      code: "unauthenticated",
+      message: `on-behalf-of assertion rejected: ${error.errorMessage}`,
+      userMessage: "Your session has ended. Gatehouse will renew it — if this persists, sign in again.",
+      cause: error,
+    });
+  }
+  return new AppError({
+    code: "upstream_unavailable",
+    message: `token for ${name} failed: ${error instanceof AuthError ? `${error.errorCode} ${error.errorMessage}` : String(error)}`,
+    userMessage: `Gatehouse could not get a token to call ${name}. Try again in a minute; if it persists, ask your administrator to check the sign-in service.`,
+    cause: error,
+  });
+}

@@ -1,0 +1,116 @@
+import "server-only";
+
+import {
+  AuthenticationHandler,
+  Client,
+  type Context,
+  GraphError,
+  HTTPMessageHandler,
+  type Middleware,
+} from "@microsoft/microsoft-graph-client";
+
+import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";
+import { upstreamError } from "@/lib/azure/errors";
+import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+
+/**
+ * The only place a Microsoft Graph client is built. Middleware: token (on-behalf-of or app) → retry (our one rule,
+ * `lib/azure/retry.ts`) → per-attempt timeout → HTTP. The Graph SDK's own retry handler is left out on purpose.
+ */
+
+class RetryMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  async execute(context: Context): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.next!.execute(context);
+      const response = context.response;
+      const decision = retryDecision(attempt, response?.status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
+      if (!response || response.ok || !decision.retry) return;
+      await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+class TimeoutMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  async execute(context: Context): Promise<void> {
+    context.options = { ...context.options, signal: AbortSignal.timeout(this.timeoutMs) };
+    await this.next!.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+function buildClient(getToken: () => Promise<string>): Client {
+  const { upstream } = getConfig();
+  const auth = new AuthenticationHandler({ getAccessToken: getToken });
+  const retry = new RetryMiddleware();
+  const timeout = new TimeoutMiddleware(upstream.timeoutMs);
+  const http = new HTTPMessageHandler();
+  auth.setNext(retry);
+  retry.setNext(timeout);
+  timeout.setNext(http);
+  return Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: upstream.graphBaseUrl,
+    // Hostname without port: the SDK only attaches the token for Graph's own hosts and these.
+    customHosts: new Set([new URL(upstream.graphBaseUrl).hostname]),
+    defaultVersion: "v1.0",
+  });
+}
+
+/** Graph acting as the signed-in person. */
+export function delegatedGraphClient(caller: DelegatedCaller): Client {
+  return buildClient(() => getDelegatedToken(caller, "graph"));
+}
+
+/** Graph as the console's own identity (scheduled jobs, notifications). */
+export function appGraphClient(): Client {
+  return buildClient(() => getAppToken("graph"));
+}
+
+/** The one error model for anything a Graph call threw. */
+export function graphError(error: unknown): AppError {
+  if (error instanceof GraphError) {
+    const body = error.body as unknown;
+    const code = typeof body === "string" ? safeJsonCode(body) : undefined;
+    return upstreamError({
+      system: "Microsoft Graph",
+      status: error.statusCode > 0 ? error.statusCode : undefined,
+      code: error.code ?? code,
+      message: error.message,
+      requestId: error.requestId ?? undefined,
+      retryAfter: error.headers?.get("retry-after") ?? undefined,
+    });
+  }
+  if (error instanceof AppError) return error;
+  return upstreamError({
+    system: "Microsoft Graph",
+    status: undefined,
+    code: undefined,
+    message: error instanceof Error ? error.message : String(error),
+    requestId: undefined,
+    retryAfter: undefined,
+  });
+}
+
+function safeJsonCode(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: string } };
+    return parsed.error?.code;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,24 @@
+import "server-only";
+
+import { getConfig } from "@/lib/config";
+
+type Level = "debug" | "info" | "warn" | "error";
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+// A JWT is three base64url segments starting with `eyJ` (`{"`); one must never reach a log line.
+const TOKEN_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+
+/** Replaces anything token-shaped with a marker. Applied to every log line as the last line of defence. */
+export function redactTokens(text: string): string {
+  return text.replace(TOKEN_SHAPED, "[redacted-token]");
+}
+
+export type LogFields = Record<string, string | number | boolean | null | undefined | readonly string[]>;
+
+/** One JSON object per line: easy to ship to a log sink, and never a raw token. */
+export function log(level: Level, source: string, message: string, fields: LogFields = {}): void {
+  if (ORDER[level] < ORDER[getConfig().logLevel]) return;
+  const line = redactTokens(JSON.stringify({ time: new Date().toISOString(), level, source, message, ...fields }));
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
+}
