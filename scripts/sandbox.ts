@@ -6,7 +6,7 @@
  * NODE_EXTRA_CA_CERTS when the process starts — so the console is spawned after the CA exists, with that variable.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:https";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -37,8 +37,25 @@ function log(message: string): void {
   if (!options.quiet) console.log(message);
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, name: string): ChildProcess {
-  const child = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+const logDir = path.join(dataDir, "logs");
+mkdirSync(logDir, { recursive: true });
+
+/** Shows a child's output and keeps a copy in `<data dir>/logs/<file>` (tests read it: no token may appear there). */
+function tee(child: ChildProcess, file: string): void {
+  const copy = createWriteStream(path.join(logDir, file), { flags: "a" });
+  child.stdout?.on("data", (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    copy.write(chunk);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    copy.write(chunk);
+  });
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, name: string, logFile: string): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  tee(child, logFile);
   children.push(child);
   child.on("exit", (code, signal) => {
     if (shuttingDown) return;
@@ -109,11 +126,14 @@ function buildIsCurrent(): boolean {
 }
 
 async function main(): Promise<void> {
-  if (options.fresh) rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+  if (options.fresh) {
+    rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
+    for (const file of ["console.log", "sandbox.log"]) rmSync(path.join(logDir, file), { force: true });
+  }
 
   log(`Starting the sandbox tenant at ${tenantOrigin} …`);
   const tsx = path.resolve("node_modules", ".bin", "tsx");
-  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir }), "The sandbox tenant");
+  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir }), "The sandbox tenant", "sandbox.log");
   await waitForTenant(30_000);
 
   const consoleEnv = childProcessEnv({
@@ -127,7 +147,7 @@ async function main(): Promise<void> {
   const next = path.resolve("node_modules", ".bin", "next");
 
   if (options.dev) {
-    run(next, ["dev", "-p", String(consolePort)], { ...consoleEnv, NODE_ENV: "development" }, "The console");
+    run(next, ["dev", "-p", String(consolePort)], { ...consoleEnv, NODE_ENV: "development" }, "The console", "console.log");
   } else {
     if (!buildIsCurrent()) {
       log("Building the console (first run, or sources changed) …");
@@ -139,7 +159,7 @@ async function main(): Promise<void> {
       NODE_ENV: "production",
     });
     if (preflight !== 0) throw new Error("the console's configuration check failed");
-    run(next, ["start", "-p", String(consolePort), "-H", "localhost"], { ...consoleEnv, NODE_ENV: "production" }, "The console");
+    run(next, ["start", "-p", String(consolePort), "-H", "localhost"], { ...consoleEnv, NODE_ENV: "production" }, "The console", "console.log");
   }
 
   log("");

@@ -2,12 +2,14 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
+import { headers } from "next/headers";
 import { z } from "zod";
 
 import { getSession, type Session } from "@/lib/auth/session";
-import { type ConsoleAction, isAllowed } from "@/lib/auth/permissions";
+import { type ConsoleAction, isAllowed } from "@/lib/shared/permissions";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { isSameOriginRequest } from "@/lib/security/same-origin";
 import type { ActionResult } from "@/lib/shared/action-result";
 
 export interface ActionContext {
@@ -17,9 +19,12 @@ export interface ActionContext {
 }
 
 /**
- * Wraps a server action in the steps every action takes, in this order: read the session, validate the input,
- * check the permission matrix, run, and map any failure to a message for people. A server action is a public POST
- * endpoint, so none of this relies on the page that rendered it or on proxy.ts.
+ * Wraps a server action in the steps every action takes, in this order: refuse cross-site calls, read the session,
+ * validate the input, check the permission matrix, run, and map any failure to a message for people. A server action
+ * is a public POST endpoint, so none of this relies on the page that rendered it or on proxy.ts.
+ *
+ * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
+ * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
  */
 export function serverAction<Schema extends z.ZodType, Output>(
   action: ConsoleAction,
@@ -28,6 +33,10 @@ export function serverAction<Schema extends z.ZodType, Output>(
 ): (raw: unknown) => Promise<ActionResult<Output>> {
   return async (raw) => {
     const requestId = randomUUID();
+    if (!isSameOriginRequest(await headers())) {
+      log("warn", "security", "authz.denied", { action, reason: "cross-origin server action call", requestId });
+      return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
+    }
     const session = await getSession();
     if (!session) {
       log("warn", "security", "authz.denied", { action, reason: "no valid session", requestId });

@@ -1,6 +1,4 @@
-import "server-only";
-
-import type { ConsoleRole } from "@/lib/shared/console-roles";
+import type { ConsoleRole } from "./console-roles";
 
 /**
  * The permission matrix: every server action and protected operation, and the console roles allowed to run it.
@@ -8,6 +6,7 @@ import type { ConsoleRole } from "@/lib/shared/console-roles";
  * (allowed → runs; denied → no Graph/ARM call and a security event).
  *
  * `anyone-signed-in` still requires a valid session; it only waives the console role (signing out must always work).
+ * Shared with the browser so it can hide what a person cannot do; the server enforces it on every call.
  */
 export type Allowed = readonly ConsoleRole[] | "anyone-signed-in";
 

@@ -1,0 +1,70 @@
+import { expect, test } from "@playwright/test";
+
+import { PERSONAS } from "./support/personas";
+import { SESSION_COOKIE, signIn } from "./support/sign-in";
+
+test.describe("each persona lands where its role allows", () => {
+  for (const persona of ["admin", "team-lead", "security"] as const) {
+    test(`${persona} signs in and sees the console with its role`, async ({ page }) => {
+      await signIn(page, persona);
+      await expect(page.getByRole("heading", { level: 1, name: /^Welcome, / })).toBeVisible();
+      for (const role of PERSONAS[persona].roles) await expect(page.getByText(role, { exact: true })).toBeVisible();
+      await expect(page.getByRole("navigation", { name: "Primary" })).toBeVisible();
+    });
+  }
+
+  test("a user with no console role sees the no-access page", async ({ page }) => {
+    await signIn(page, "no-role");
+    await expect(page.getByRole("heading", { name: "No access to Gatehouse" })).toBeVisible();
+    await expect(page.getByText("Console.Admin", { exact: true })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Primary" })).toHaveCount(0);
+  });
+});
+
+test("the session cookie is HttpOnly, Secure, SameSite=Strict and lives no longer than the token", async ({ page, context }) => {
+  await signIn(page, "admin");
+  const cookie = (await context.cookies()).find((candidate) => candidate.name === SESSION_COOKIE);
+  expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+  expect(cookie?.domain).toBe("localhost");
+  // The sandbox issues one-hour tokens; the cookie must not outlive its token.
+  expect(cookie!.expires * 1000).toBeLessThanOrEqual(Date.now() + 3600_000 + 5_000);
+});
+
+test("an expired session cookie is renewed silently, not shown as an error", async ({ page, context }) => {
+  await signIn(page, "admin");
+  await context.clearCookies({ name: SESSION_COOKIE });
+  await page.goto("/account");
+  await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+  await expect(page.getByText("admin@contosoml.onmicrosoft.com").first()).toBeVisible();
+  expect((await context.cookies()).some((cookie) => cookie.name === SESSION_COOKIE)).toBe(true);
+});
+
+test("signing out ends access", async ({ page, context }) => {
+  await signIn(page, "admin");
+  await page.getByRole("button", { name: /^Account: / }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await page.waitForURL(/\/signin\?signedOut=1/);
+  await expect(page.getByText("You have signed out.")).toBeVisible();
+  expect((await context.cookies()).some((cookie) => cookie.name === SESSION_COOKIE)).toBe(false);
+  // Going back to a console page asks for sign-in again instead of restoring the session.
+  await page.goto("/account");
+  await page.waitForURL(/\/signin/);
+  await expect(page.getByRole("button", { name: "Sign in with Microsoft" })).toBeVisible();
+});
+
+test("the account page proves on-behalf-of to Graph and ARM as the signed-in admin", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Check my Azure access" }).click();
+  await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
+  await expect(page.getByText(/Azure Resource Manager: 1 subscription/)).toBeVisible();
+});
+
+test("keyboard users can open the account menu and reach sign-out", async ({ page }) => {
+  await signIn(page, "security");
+  await page.getByRole("button", { name: /^Account: / }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("menuitem", { name: "Sign out" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("menuitem", { name: "Sign out" })).toHaveCount(0);
+});

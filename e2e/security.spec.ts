@@ -1,0 +1,89 @@
+import { expect, type Page, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./support/env";
+import { currentJournalSeq, dataCalls, journalSince } from "./support/sandbox";
+import { buildServerActions, postServerAction } from "./support/server-actions";
+import { SESSION_COOKIE, signIn } from "./support/sign-in";
+
+// Three base64url segments, the first starting with `{"`: a JWT. (MSAL's `state` is base64 JSON but has no dots.)
+const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
+
+async function sessionCookie(page: Page): Promise<string> {
+  const cookie = (await page.context().cookies()).find((candidate) => candidate.name === SESSION_COOKIE);
+  if (!cookie) throw new Error("not signed in");
+  return `${cookie.name}=${cookie.value}`;
+}
+
+test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
+  const variants: Array<[string, { origin?: string | null; headers?: Record<string, string> }]> = [
+    ["a foreign Origin", { origin: "https://evil.test" }],
+    ["Origin: null", { origin: "null" }],
+    ["no Origin at all", { origin: null }],
+    ["a foreign Origin with a spoofed X-Forwarded-Host", { origin: "https://evil.test", headers: { "X-Forwarded-Host": "evil.test" } }],
+    ["our Origin on another port", { origin: "http://localhost:3999" }],
+    ["Sec-Fetch-Site: cross-site", { headers: { "Sec-Fetch-Site": "cross-site" } }],
+  ];
+
+  for (const [name, variant] of variants) {
+    test(name, async ({ page, request }) => {
+      await signIn(page, "admin");
+      const cookie = await sessionCookie(page);
+      const actionId = buildServerActions().get("verifyAzureAccess")!;
+      const before = await currentJournalSeq();
+      const response = await postServerAction(request, actionId, { ...variant, cookie });
+      const body = await response.text();
+      expect(body).not.toContain('"status":"success"');
+      expect(dataCalls((await journalSince(before)).entries)).toEqual([]);
+      // The session is untouched and still works from the real page.
+      await page.goto("/account");
+      await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+    });
+  }
+
+  test("the session endpoint refuses a token posted from another origin", async ({ request }) => {
+    const response = await request.post(`${CONSOLE_ORIGIN}/api/session`, {
+      headers: { Origin: "https://evil.test", Authorization: "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x" },
+      failOnStatusCode: false,
+    });
+    expect(response.status()).toBe(403);
+    expect(response.headers()["set-cookie"]).toBeUndefined();
+  });
+});
+
+test("no token-shaped string reaches HTML, RSC payloads, bundles, storage or logs", async ({ page, request }) => {
+  await signIn(page, "admin");
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Check my Azure access" }).click();
+  await expect(page.getByText(/Microsoft Graph: signed in as/)).toBeVisible();
+
+  const cookie = await sessionCookie(page);
+  for (const path of ["/", "/account", "/signin"]) {
+    const html = await (await request.get(`${CONSOLE_ORIGIN}${path}`, { headers: { Cookie: cookie } })).text();
+    expect(html, `HTML of ${path}`).not.toMatch(JWT);
+    const rsc = await (await request.get(`${CONSOLE_ORIGIN}${path}`, { headers: { Cookie: cookie, RSC: "1" } })).text();
+    expect(rsc, `RSC payload of ${path}`).not.toMatch(JWT);
+  }
+
+  const scripts: string[] = await page.locator("script[src]").evaluateAll((nodes) => nodes.map((node) => (node as HTMLScriptElement).src));
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const src of scripts) {
+    expect(await (await request.get(src)).text(), src).not.toMatch(JWT);
+  }
+
+  const storage = await page.evaluate(() => ({
+    local: Object.entries(localStorage) as Array<[string, string]>,
+    session: Object.entries(sessionStorage) as Array<[string, string]>,
+  }));
+  for (const [key, value] of storage.local) expect(`${key}=${value}`, "localStorage").not.toMatch(JWT);
+  const tokenEntries = storage.session.filter(([, value]) => JWT.test(value));
+  // MSAL's own cache holds the ID token and the access token for our API — and nothing for Graph or ARM.
+  for (const [key, value] of tokenEntries) {
+    expect(key, "only MSAL cache entries hold tokens").toMatch(/-(idtoken|accesstoken)-/i);
+    expect(value).not.toMatch(/graph\.microsoft\.com|management\.azure\.com/);
+  }
+
+  const logs = ["console.log", "sandbox.log"].map((file) => readFileSync(`${E2E_DATA_DIR}/logs/${file}`, "utf8"));
+  expect(logs[0]!.length).toBeGreaterThan(0);
+  for (const text of logs) expect(text).not.toMatch(JWT);
+});

@@ -1,0 +1,15 @@
+/** The sandbox tenant's documented personas (README, tenant.json). */
+export const PERSONAS = {
+  admin: { login: "admin@contosoml.onmicrosoft.com", password: "Admin-Sandbox-2026!", name: "Avery Admin", roles: ["Console.Admin"] },
+  "limited-admin": {
+    login: "limited-admin@contosoml.onmicrosoft.com",
+    password: "LimitedAdmin-Sandbox-2026!",
+    name: "",
+    roles: ["Console.Admin"],
+  },
+  "team-lead": { login: "team-lead@contosoml.onmicrosoft.com", password: "TeamLead-Sandbox-2026!", name: "", roles: ["Console.Requester"] },
+  security: { login: "security@contosoml.onmicrosoft.com", password: "Security-Sandbox-2026!", name: "", roles: ["Console.SecurityReader"] },
+  "no-role": { login: "no-role@contosoml.onmicrosoft.com", password: "NoRole-Sandbox-2026!", name: "", roles: [] },
+} as const;
+
+export type PersonaKey = keyof typeof PERSONAS;

@@ -1,0 +1,33 @@
+import { request } from "@playwright/test";
+
+import { TENANT_ORIGIN } from "./env";
+
+export interface JournalEntry {
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  readonly system: string;
+  readonly status: number;
+  readonly callerObjectId: string | null;
+}
+
+/** The sandbox tenant's control API (loopback only): the call journal lets tests count upstream calls. */
+export async function journalSince(seq: number): Promise<{ lastSeq: number; entries: JournalEntry[] }> {
+  const context = await request.newContext({ ignoreHTTPSErrors: true });
+  try {
+    const response = await context.get(`${TENANT_ORIGIN}/_sandbox/journal?since=${seq}`);
+    const body = (await response.json()) as { lastSeq: number; value: JournalEntry[] };
+    return { lastSeq: body.lastSeq, entries: body.value };
+  } finally {
+    await context.dispose();
+  }
+}
+
+export async function currentJournalSeq(): Promise<number> {
+  return (await journalSince(Number.MAX_SAFE_INTEGER)).lastSeq;
+}
+
+/** Graph and ARM calls only (sign-in traffic to Entra is not an upstream data call). */
+export function dataCalls(entries: readonly JournalEntry[]): JournalEntry[] {
+  return entries.filter((entry) => entry.system === "graph" || entry.system === "arm");
+}
