@@ -78,8 +78,11 @@ test("no token-shaped string reaches HTML, RSC payloads, bundles, storage or log
   for (const [key, value] of storage.local) expect(`${key}=${value}`, "localStorage").not.toMatch(JWT);
   const tokenEntries = storage.session.filter(([, value]) => JWT.test(value));
   // MSAL's own cache holds the ID token and the access token for our API — and nothing for Graph or ARM.
+  expect(tokenEntries.length).toBeGreaterThan(0);
   for (const [key, value] of tokenEntries) {
-    expect(key, "only MSAL cache entries hold tokens").toMatch(/-(idtoken|accesstoken)-/i);
+    // MSAL's keys: msal.<version>|<account>|<authority host>|<credential type>|<client id>|<tenant>|<scopes>|…
+    expect(key, "only MSAL cache entries hold tokens").toMatch(/^msal\.\d+\|[^|]*\|[^|]*\|(idtoken|accesstoken)\|/i);
+    if (/\|accesstoken\|/i.test(key)) expect(key, "the only access token is for our API").toContain("access_as_user");
     expect(value).not.toMatch(/graph\.microsoft\.com|management\.azure\.com/);
   }
 

@@ -1,14 +1,21 @@
 import { expect, test } from "@playwright/test";
 
-test("the console serves its overview with a working database", async ({ page }) => {
+import { signIn } from "./support/sign-in";
+
+test("a visitor who is not signed in is sent to the sign-in page", async ({ page }) => {
   await page.goto("/");
-  await expect(page.getByRole("heading", { level: 1, name: "Gatehouse" })).toBeVisible();
+  await page.waitForURL(/\/signin\?returnTo=%2F$/);
+  await expect(page.getByRole("heading", { name: "Sign in to Gatehouse" })).toBeVisible();
+});
+
+test("the console serves its overview with a working database", async ({ page }) => {
+  await signIn(page, "security");
   await expect(page.getByText("Sandbox tenant (local emulator of Entra ID, Graph and ARM)")).toBeVisible();
   await expect(page.getByText("reachable", { exact: true })).toBeVisible();
 });
 
 test("pages carry a nonce-based Content-Security-Policy without unsafe-eval", async ({ page }) => {
-  const response = await page.goto("/");
+  const response = await page.goto("/signin");
   const csp = response?.headers()["content-security-policy"] ?? "";
   expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
   expect(csp).not.toContain("unsafe-eval");
@@ -18,7 +25,7 @@ test("pages carry a nonce-based Content-Security-Policy without unsafe-eval", as
 });
 
 test("the theme can be switched and is remembered", async ({ page }) => {
-  await page.goto("/");
+  await page.goto("/signin");
   await page.getByLabel("Theme").selectOption("dark");
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await page.reload();

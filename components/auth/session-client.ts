@@ -4,7 +4,16 @@ import { type AccountInfo, InteractionRequiredAuthError, type IPublicClientAppli
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
 
+// Set while signing out: the page may re-render before the browser leaves for Entra's logout, and nothing must
+// hand the server a token again in that window.
+let signingOut = false;
+
+export function markSigningOut(): void {
+  signingOut = true;
+}
+
 export function currentAccount(client: IPublicClientApplication): AccountInfo | null {
+  if (signingOut) return null;
   return client.getActiveAccount() ?? client.getAllAccounts()[0] ?? null;
 }
 
