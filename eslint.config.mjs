@@ -61,7 +61,7 @@ export default tseslint.config(
     files: ["**/*.mjs", "**/*.js"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
-      ...tseslint.configs.disableTypeChecked.languageOptions,
+      parserOptions: { program: null, project: false, projectService: false },
       globals: { process: "readonly", URL: "readonly", console: "readonly" },
     },
   },

@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     environment: "node",
+    // One sandbox tenant for the run; workers inherit its CA and URL (see the file for why it must be global).
+    globalSetup: ["./test/support/global-sandbox.ts"],
     include: ["**/*.test.ts", "**/*.test.tsx"],
     exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**"],
     testTimeout: 30_000,

@@ -11,3 +11,13 @@ export function baseChildEnv(): Record<string, string | undefined> {
   const { PATH, HOME, TMPDIR } = process.env;
   return { PATH, HOME, TMPDIR };
 }
+
+/** Sets variables in this process so that workers started afterwards inherit them (global setup only). */
+export function exportToWorkers(variables: Record<string, string>): void {
+  Object.assign(process.env, variables);
+}
+
+/** The shared test sandbox's origin, set by the global setup; undefined outside Vitest's integration run. */
+export function testSandboxOrigin(): string | undefined {
+  return process.env.GATEHOUSE_TEST_SANDBOX_ORIGIN;
+}

@@ -1,0 +1,35 @@
+import { decodeJwt } from "jose";
+import { describe, expect, it } from "vitest";
+
+import { validateConsoleToken } from "@/lib/auth/token-validator";
+import { personaApiToken } from "@/test/support/persona-token";
+import { verifyAzureAccess } from "./verify-azure-access";
+
+async function callerFor(persona: "admin" | "limited-admin" | "no-role") {
+  const assertion = await personaApiToken(persona);
+  const claims = decodeJwt(assertion);
+  return { tenantId: String(claims.tid), objectId: String(claims.oid), assertion };
+}
+
+describe("verifyAzureAccess against the sandbox tenant (on-behalf-of, real SDKs)", () => {
+  it("reaches Graph and ARM as the admin, who sees the subscription they own", async () => {
+    const report = await verifyAzureAccess(await callerFor("admin"));
+    expect(report.graph).toEqual({
+      ok: true,
+      value: { displayName: "Avery Admin", userPrincipalName: "admin@contosoml.onmicrosoft.com" },
+    });
+    expect(report.arm).toMatchObject({ ok: true, value: { subscriptions: [{ displayName: "Contoso ML Production" }] } });
+  });
+
+  it("the validator accepts the sandbox's API tokens as it would Entra's", async () => {
+    const result = await validateConsoleToken(await personaApiToken("admin"), { via: "test" });
+    expect(result).toMatchObject({ ok: true, principal: { userPrincipalName: "admin@contosoml.onmicrosoft.com", roles: ["Console.Admin"] } });
+  });
+
+  it("reports an unusable assertion per service without throwing", async () => {
+    const caller = await callerFor("admin");
+    const report = await verifyAzureAccess({ ...caller, assertion: `${caller.assertion.slice(0, -4)}AAAA` });
+    expect(report.graph.ok).toBe(false);
+    expect(report.arm.ok).toBe(false);
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * Vitest global setup: one sandbox tenant for the whole run, started before the test workers so that they inherit
+ * NODE_EXTRA_CA_CERTS (Node reads it only at process start) and GATEHOUSE_SANDBOX_URL. Integration tests of lib/
+ * then call the real Graph/ARM/MSAL code paths against it, exactly as the console does.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { type RunningSandbox, startSandbox } from "@/sandbox/server";
+import { exportToWorkers } from "./test-env";
+
+let sandbox: RunningSandbox | undefined;
+let dataDir: string | undefined;
+
+export async function setup(): Promise<void> {
+  dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-vitest-sandbox-"));
+  sandbox = await startSandbox({ port: 0, dataDir, log: () => undefined });
+  exportToWorkers({
+    NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
+    GATEHOUSE_SANDBOX_URL: sandbox.origin,
+    GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+  });
+}
+
+export async function teardown(): Promise<void> {
+  await sandbox?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}

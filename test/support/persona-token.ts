@@ -1,0 +1,68 @@
+/**
+ * Signs a sandbox persona in the way the browser does (authorize with password → code + PKCE → token) and returns its
+ * access token for the console's API: the same assertion the console's session cookie holds.
+ */
+import { createHash, randomBytes } from "node:crypto";
+
+import { CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, SANDBOX_TENANT_ID } from "@/sandbox/contract";
+import { testSandboxOrigin } from "./test-env";
+
+export const PERSONA_LOGINS = {
+  admin: ["admin@contosoml.onmicrosoft.com", "Admin-Sandbox-2026!"],
+  "limited-admin": ["limited-admin@contosoml.onmicrosoft.com", "LimitedAdmin-Sandbox-2026!"],
+  "team-lead": ["team-lead@contosoml.onmicrosoft.com", "TeamLead-Sandbox-2026!"],
+  security: ["security@contosoml.onmicrosoft.com", "Security-Sandbox-2026!"],
+  "no-role": ["no-role@contosoml.onmicrosoft.com", "NoRole-Sandbox-2026!"],
+} as const;
+
+const REDIRECT_URI = "http://localhost:3000/";
+
+export function sandboxOrigin(): string {
+  const origin = testSandboxOrigin();
+  if (!origin) throw new Error("the shared test sandbox is not running (see test/support/global-sandbox.ts)");
+  return origin;
+}
+
+export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Promise<string> {
+  const [login, password] = PERSONA_LOGINS[persona];
+  const origin = sandboxOrigin();
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const scope = `${CONSOLE_API_SCOPE} openid profile offline_access`;
+  const authorize = await fetch(`${origin}/${SANDBOX_TENANT_ID}/oauth2/v2.0/authorize`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      client_id: CONSOLE_SPA_CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      response_type: "code",
+      response_mode: "query",
+      scope,
+      state: "test",
+      nonce: randomBytes(8).toString("hex"),
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      login,
+      passwd: password,
+    }),
+  });
+  const location = authorize.headers.get("location") ?? "";
+  const code = new URL(location, REDIRECT_URI).searchParams.get("code");
+  if (!code) throw new Error(`sign-in of ${persona} failed: ${authorize.status} ${location}`);
+  const token = await fetch(`${origin}/${SANDBOX_TENANT_ID}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost:3000" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: CONSOLE_SPA_CLIENT_ID,
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      scope,
+    }),
+  });
+  const body = (await token.json()) as { access_token?: string; error_description?: string };
+  if (!body.access_token) throw new Error(`token for ${persona} failed: ${body.error_description ?? token.status}`);
+  return body.access_token;
+}
