@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 
   log(`Starting the sandbox tenant at ${tenantOrigin} …`);
   const tsx = path.resolve("node_modules", ".bin", "tsx");
-  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir }), "The sandbox tenant", "sandbox.log");
+  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir, SANDBOX_CONSOLE_ORIGINS: consoleOrigin }), "The sandbox tenant", "sandbox.log");
   await waitForTenant(30_000);
 
   const consoleEnv = childProcessEnv({

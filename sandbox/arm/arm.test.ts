@@ -1,0 +1,373 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import type { Caller, SandboxResponse, SandboxSettings } from "../contract.js";
+import { workspaceArmId } from "../tenant/arm-ids.js";
+import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index.js";
+import { persona } from "../tenant/personas.js";
+import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support.js";
+import { actionMatches } from "./authorize.js";
+import { createArmHandler } from "./index.js";
+
+const API = "api-version=2022-04-01";
+let tenant: Tenant;
+let settings: SandboxSettings;
+let handler: ReturnType<typeof createArmHandler>;
+
+beforeEach(() => {
+  tenant = createTenant({ seed: 11, scale: "default", now: TEST_NOW });
+  settings = testSettings();
+  handler = createArmHandler(tenant, settings);
+});
+
+async function call(method: string, path: string, caller: Caller, body?: unknown, now?: Date): Promise<SandboxResponse> {
+  return handler(buildRequest(method, path, { caller, body, now }));
+}
+
+function bodyOf(response: SandboxResponse): Record<string, unknown> {
+  return response.body as Record<string, unknown>;
+}
+
+function errorOf(response: SandboxResponse): { code: string; message: string } {
+  return (response.body as { error: { code: string; message: string } }).error;
+}
+
+function subscription(displayName: string): string {
+  const found = [...tenant.subscriptions.values()].find((s) => s.displayName === displayName);
+  if (!found) throw new Error(displayName);
+  return found.subscriptionId;
+}
+
+function workspaceScope(name: string): string {
+  const w = [...tenant.workspaces.values()].find((x) => x.name === name);
+  if (!w) throw new Error(name);
+  return workspaceArmId(w.subscriptionId, w.resourceGroup, w.name);
+}
+
+const prod = () => subscription("Contoso ML Production");
+const roleDefinitionId = (roleId: string) => `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+const NEW_NAME = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+const OTHER_NAME = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d";
+
+function createBody(principalId: string, roleId: string = ROLE_IDS.dataScientist, principalType?: string) {
+  return { properties: { roleDefinitionId: roleDefinitionId(roleId), principalId, ...(principalType ? { principalType } : {}) } };
+}
+
+describe("ARM wildcard actions", () => {
+  it("matches ARM's patterns", () => {
+    expect(actionMatches("*", "Microsoft.Authorization/roleAssignments/write")).toBe(true);
+    expect(actionMatches("*/read", "Microsoft.Resources/subscriptions/read")).toBe(true);
+    expect(actionMatches("*/read", "Microsoft.Authorization/roleAssignments/write")).toBe(false);
+    expect(actionMatches("Microsoft.Authorization/*/read", "Microsoft.Authorization/roleAssignments/read")).toBe(true);
+    expect(actionMatches("Microsoft.Authorization/*/Write", "microsoft.authorization/roleassignments/write")).toBe(true);
+    expect(actionMatches("Microsoft.MachineLearningServices/workspaces/*/read", "Microsoft.MachineLearningServices/workspaces/read")).toBe(true);
+    expect(actionMatches("Microsoft.MachineLearningServices/workspaces/*/read", "Microsoft.MachineLearningServices/registries/read")).toBe(false);
+  });
+});
+
+describe("subscriptions, resource groups and workspaces", () => {
+  it("lists only subscriptions the caller holds a role in", async () => {
+    const names = async (caller: Caller) =>
+      ((bodyOf(await call("GET", "/subscriptions?api-version=2022-12-01", caller)).value as { displayName: string }[]).map((s) => s.displayName).sort());
+    expect(await names(userCaller("security"))).toEqual(["Contoso ML Development", "Contoso ML Production", "Contoso ML Research"]);
+    expect(await names(userCaller("admin"))).toContain("Contoso ML Production");
+    expect(await names(userCaller("limited-admin"))).toEqual(["Contoso ML Development", "Contoso ML Production"]);
+    // No-role's own grant is in Development; its DS - Churn group holds Data Scientist on a Production workspace.
+    expect(await names(userCaller("no-role"))).toEqual(["Contoso ML Development", "Contoso ML Production"]);
+    expect(await names(userCallerById("00000000-0000-4000-8000-000000000bad"))).toEqual([]);
+  });
+
+  it("lists workspaces by subscription and resource group, and gets one", async () => {
+    const bySub = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`, userCaller("admin"));
+    expect(bySub.status).toBe(200);
+    expect((bodyOf(bySub).value as unknown[]).length).toBe(5);
+    const byRg = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`, userCaller("admin"));
+    expect((bodyOf(byRg).value as { name: string }[]).map((w) => w.name)).toEqual(["mlw-fraud-prod", "mlw-churn-prod", "mlw-forecast-prod"]);
+    // Paths are case-insensitive and may start with several slashes; answers use canonical casing.
+    const one = await call("GET", `//SUBSCRIPTIONS/${prod()}/resourcegroups/RG-ML-PROD-EASTUS/providers/microsoft.machinelearningservices/workspaces/MLW-FRAUD-PROD?api-version=2024-10-01`, userCaller("admin"));
+    expect(one.status).toBe(200);
+    expect(bodyOf(one).id).toBe(workspaceScope("mlw-fraud-prod"));
+  });
+
+  it("filters lists to what a team lead can read and denies the rest", async () => {
+    const teamLead = userCaller("team-lead");
+    const rgList = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`, teamLead);
+    expect((bodyOf(rgList).value as { name: string }[]).map((w) => w.name).sort()).toEqual(["mlw-churn-prod", "mlw-forecast-prod", "mlw-fraud-prod"]);
+    const recsys = await call("GET", `${workspaceScope("mlw-recsys-prod")}?api-version=2024-10-01`, teamLead);
+    expect(recsys.status).toBe(403);
+    expect(errorOf(recsys).code).toBe("AuthorizationFailed");
+    const research = await call("GET", `/subscriptions/${subscription("Contoso ML Research")}/resourceGroups?api-version=2021-04-01`, teamLead);
+    expect(research.status).toBe(403);
+  });
+
+  it("answers 404 in ARM's shape for missing things", async () => {
+    const missingWs = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces/nope?api-version=2024-10-01`, userCaller("admin"));
+    expect(missingWs.status).toBe(404);
+    expect(errorOf(missingWs)).toEqual({
+      code: "ResourceNotFound",
+      message: "The Resource 'Microsoft.MachineLearningServices/workspaces/nope' under resource group 'rg-ml-prod-eastus' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    });
+    const missingSub = await call("GET", "/subscriptions/00000000-0000-4000-8000-000000000000?api-version=2022-12-01", userCaller("admin"));
+    expect(errorOf(missingSub).code).toBe("SubscriptionNotFound");
+    const missingRg = await call("GET", `/subscriptions/${prod()}/resourceGroups/nope?api-version=2021-04-01`, userCaller("admin"));
+    expect(errorOf(missingRg).code).toBe("ResourceGroupNotFound");
+  });
+
+  it("requires api-version and puts request id and rate-limit headers on every response", async () => {
+    const missing = await call("GET", `/subscriptions/${prod()}`, userCaller("admin"));
+    expect(missing.status).toBe(400);
+    expect(errorOf(missing).code).toBe("MissingApiVersionParameter");
+    const responses = [
+      missing,
+      await call("GET", `/subscriptions/${prod()}?api-version=2022-12-01`, userCaller("admin")),
+      await call("PUT", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("limited-admin"), createBody(persona("no-role").objectId)),
+      await call("DELETE", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("admin")),
+    ];
+    for (const response of responses) expect(response.headers?.["x-ms-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(responses[1]?.headers?.["x-ms-ratelimit-remaining-subscription-reads"]).toMatch(/^\d+$/);
+    expect(responses[2]?.headers?.["x-ms-ratelimit-remaining-subscription-writes"]).toMatch(/^\d+$/);
+    expect(responses[3]?.headers?.["x-ms-ratelimit-remaining-subscription-deletes"]).toMatch(/^\d+$/);
+  });
+});
+
+describe("role assignments: create, read, delete", () => {
+  const path = (scope: string, name = NEW_NAME) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?${API}`;
+
+  it("creates (201), repeats (200), rejects a duplicate under another name (409), deletes (200) and re-deletes (204)", async () => {
+    const scope = workspaceScope("mlw-churn-prod");
+    const principal = persona("no-role").objectId;
+    const created = await call("PUT", path(scope), userCaller("admin"), createBody(principal));
+    expect(created.status).toBe(201);
+    const createdProps = bodyOf(created).properties as Record<string, unknown>;
+    expect(createdProps.principalType).toBe("User");
+    expect(createdProps.createdBy).toBeNull();
+    expect(createdProps.updatedBy).toBe(persona("admin").objectId);
+    expect(createdProps.createdOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+    expect(createdProps.roleDefinitionId).toBe(roleDefinitionId(ROLE_IDS.dataScientist));
+
+    const again = await call("PUT", path(scope), userCaller("admin"), createBody(principal));
+    expect(again.status).toBe(200);
+
+    const duplicate = await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), createBody(principal));
+    expect(duplicate.status).toBe(409);
+    expect(errorOf(duplicate)).toEqual({
+      code: "RoleAssignmentExists",
+      message: `The role assignment already exists. The ID of the existing role assignment is ${NEW_NAME.replace(/-/g, "")}.`,
+    });
+
+    const got = await call("GET", path(scope), userCaller("security"));
+    expect(got.status).toBe(200);
+    expect((bodyOf(got).properties as Record<string, unknown>).createdBy).toBe(persona("admin").objectId);
+
+    const deleted = await call("DELETE", path(scope), userCaller("admin"));
+    expect(deleted.status).toBe(200);
+    expect(bodyOf(deleted).name).toBe(NEW_NAME);
+    const again204 = await call("DELETE", path(scope), userCaller("admin"));
+    expect(again204.status).toBe(204);
+    expect(again204.body).toBeUndefined();
+    const gone = await call("GET", path(scope), userCaller("admin"));
+    expect(gone.status).toBe(404);
+    expect(errorOf(gone).code).toBe("RoleAssignmentNotFound");
+  });
+
+  it("refuses the limited admin with ARM's exact 403", async () => {
+    const scope = workspaceScope("mlw-fraud-prod");
+    const response = await call("PUT", path(scope), userCaller("limited-admin"), createBody(persona("no-role").objectId));
+    expect(response.status).toBe(403);
+    const limited = persona("limited-admin");
+    expect(errorOf(response)).toEqual({
+      code: "AuthorizationFailed",
+      message: `The client '${limited.userPrincipalName}' with object id '${limited.objectId}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '${scope}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    });
+    // Reading is fine for a Reader.
+    const list = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleAssignments?${API}`, userCaller("limited-admin"));
+    expect(list.status).toBe(200);
+  });
+
+  it("authorizes the authorization matrix by persona", async () => {
+    const target = persona("no-role").objectId;
+    const cases: [string, Caller, string, number][] = [
+      ["admin at workspace", userCaller("admin"), workspaceScope("mlw-vision-prod"), 201],
+      ["admin outside its subscription", userCaller("admin"), workspaceScope("mlw-fraud-dev"), 403],
+      ["limited admin", userCaller("limited-admin"), workspaceScope("mlw-vision-prod"), 403],
+      ["team lead (Data Scientist)", userCaller("team-lead"), workspaceScope("mlw-fraud-prod"), 403],
+      ["security reviewer", userCaller("security"), workspaceScope("mlw-fraud-prod"), 403],
+      ["no-role", userCaller("no-role"), workspaceScope("mlw-sandbox-dev"), 403],
+      ["console API identity at a workspace", appCaller(), workspaceScope("mlw-fraud-dev"), 201],
+      ["console API identity at a subscription", appCaller(), `/subscriptions/${prod()}`, 403],
+    ];
+    for (const [label, caller, scope, status] of cases) {
+      const response = await call("PUT", path(scope, "5f0c3e2a-1b2c-4d3e-8f40-5a6b7c8d9e0f"), caller, {
+        properties: { roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.reader}`, principalId: target },
+      });
+      expect(response.status, label).toBe(status);
+      if (status === 201) tenant.removeRoleAssignment("5f0c3e2a-1b2c-4d3e-8f40-5a6b7c8d9e0f");
+    }
+    // App callers are named by object id in the message.
+    const denied = await call("PUT", path(`/subscriptions/${prod()}`), appCaller(), createBody(target));
+    expect(errorOf(denied).message).toContain(`The client '${appCaller().objectId}' with object id '${appCaller().objectId}'`);
+  });
+
+  it("honours the propagation delay before a new assignment authorizes", async () => {
+    settings.propagationDelaySeconds = 600;
+    const noRole = userCaller("no-role");
+    const readRgs = (now: Date) => call("GET", `/subscriptions/${prod()}/resourceGroups?api-version=2021-04-01`, noRole, undefined, now);
+    expect((await readRgs(TEST_NOW)).status).toBe(403);
+    const grant = await call("PUT", path(`/subscriptions/${prod()}`), userCaller("admin"), createBody(noRole.objectId, ROLE_IDS.reader));
+    expect(grant.status).toBe(201);
+    expect((await readRgs(new Date(TEST_NOW.getTime() + 599_000))).status).toBe(403);
+    expect((await readRgs(new Date(TEST_NOW.getTime() + 600_000))).status).toBe(200);
+  });
+
+  it("validates names, principals and role definitions with ARM's errors", async () => {
+    const scope = workspaceScope("mlw-churn-prod");
+    const badName = await call("PUT", path(scope, "kv-role-assignement3"), userCaller("admin"), createBody(persona("no-role").objectId));
+    expect(errorOf(badName)).toEqual({
+      code: "InvalidRoleAssignmentId",
+      message: "The role assignment ID 'kv-role-assignement3' is not valid. The role assignment ID must be a GUID.",
+    });
+    const badPrincipal = await call("PUT", path(scope), userCaller("admin"), createBody("User"));
+    expect(errorOf(badPrincipal)).toEqual({ code: "InvalidPrincipalId", message: "The Principal ID 'User' is not valid. Principal ID must be a GUID." });
+    const unknown = "0a1b2c3d-0000-4000-8000-0000000000aa";
+    const notFound = await call("PUT", path(scope), userCaller("admin"), createBody(unknown));
+    expect(notFound.status).toBe(400);
+    expect(errorOf(notFound).code).toBe("PrincipalNotFound");
+    expect(errorOf(notFound).message).toBe(
+      `Principal ${unknown.replace(/-/g, "")} does not exist in the directory ${tenant.tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    );
+    const withType = await call("PUT", path(scope), userCaller("admin"), createBody(unknown, ROLE_IDS.dataScientist, "ServicePrincipal"));
+    expect(withType.status).toBe(201);
+    expect((bodyOf(withType).properties as Record<string, unknown>).principalType).toBe("ServicePrincipal");
+    const changed = await call("PUT", path(scope), userCaller("admin"), createBody(persona("team-lead").objectId));
+    expect(errorOf(changed)).toEqual({
+      code: "RoleAssignmentUpdateNotPermitted",
+      message: "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+    });
+    const badRole = await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), {
+      properties: { roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001", principalId: persona("team-lead").objectId },
+    });
+    expect(errorOf(badRole).code).toBe("RoleDefinitionDoesNotExist");
+  });
+
+  it("enforces the per-subscription limit", async () => {
+    settings.roleAssignmentLimitPerSubscription = tenant.countRoleAssignmentsInSubscription(prod());
+    const response = await call("PUT", path(workspaceScope("mlw-churn-prod")), userCaller("admin"), createBody(persona("no-role").objectId));
+    expect(response.status).toBe(400);
+    expect(errorOf(response)).toEqual({ code: "RoleAssignmentLimitExceeded", message: "No more role assignments can be created." });
+  });
+
+  it("keeps assignments of deleted principals (orphans) visible with their principal type", async () => {
+    const scope = workspaceScope("mlw-churn-prod");
+    const user = [...tenant.users.values()].find((u) => u.displayName && !u.userPrincipalName.startsWith("former.") && tenant.roleAssignmentsOfPrincipal(u.id).length === 0);
+    const principalId = user?.id ?? "";
+    expect((await call("PUT", path(scope), userCaller("admin"), createBody(principalId))).status).toBe(201);
+    tenant.deleteDirectoryObject(principalId);
+    const list = await call("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=principalId eq '${principalId}'`, userCaller("admin"));
+    const rows = bodyOf(list).value as { properties: { principalType: string } }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.properties.principalType).toBe("User");
+    // A new grant to the deleted principal fails unless the type is given, as in Azure.
+    expect((await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), createBody(principalId, ROLE_IDS.reader))).status).toBe(400);
+  });
+});
+
+describe("role assignment lists and filters", () => {
+  const list = async (scope: string, filter?: string, caller: Caller = userCaller("admin")) => {
+    const query = filter ? `&$filter=${encodeURIComponent(filter)}` : "";
+    const response = await call("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}${query}`, caller);
+    return { response, rows: ((response.body as { value?: { properties: { scope: string; principalId: string } }[] }).value ?? []) };
+  };
+
+  it("lists at, above and below a scope without a filter, and at and above with atScope()", async () => {
+    const rg = `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus`;
+    const all = await list(rg);
+    const scopes = new Set(all.rows.map((r) => r.properties.scope));
+    expect(scopes.has(`/subscriptions/${prod()}`)).toBe(true);
+    expect(scopes.has(rg)).toBe(true);
+    expect(scopes.has(workspaceScope("mlw-fraud-prod"))).toBe(true);
+    expect([...scopes].every((s) => s === `/subscriptions/${prod()}` || s.startsWith(rg))).toBe(true);
+    const atScope = await list(rg, "atScope()");
+    const atScopes = new Set(atScope.rows.map((r) => r.properties.scope));
+    expect(atScopes.has(workspaceScope("mlw-fraud-prod"))).toBe(false);
+    expect(atScopes.has(`/subscriptions/${prod()}`)).toBe(true);
+    expect(atScope.rows.length).toBeLessThan(all.rows.length);
+  });
+
+  it("filters by principalId and assignedTo (transitive through groups)", async () => {
+    const teamLead = persona("team-lead").objectId;
+    const direct = await list(`/subscriptions/${prod()}`, `principalId eq '${teamLead}'`);
+    expect(direct.rows.every((r) => r.properties.principalId === teamLead)).toBe(true);
+    expect(direct.rows).toHaveLength(2);
+    const transitive = await list(`/subscriptions/${prod()}`, `assignedTo('${teamLead}')`);
+    const principals = new Set(transitive.rows.map((r) => r.properties.principalId));
+    const dsFraud = [...tenant.groups.values()].find((g) => g.displayName === "DS - Fraud");
+    expect(principals.has(dsFraud?.id ?? "")).toBe(true);
+    expect(transitive.rows.length).toBeGreaterThan(direct.rows.length);
+    const combined = await list(workspaceScope("mlw-churn-prod"), `atScope() and assignedTo('${teamLead}')`);
+    expect(combined.rows.map((r) => r.properties.scope)).toEqual([`/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus`]);
+    const bad = await list(`/subscriptions/${prod()}`, "roleDefinitionId eq 'x'");
+    expect(bad.response.status).toBe(400);
+  });
+
+  it("denies listing to a caller without read at the scope", async () => {
+    const { response } = await list(`/subscriptions/${prod()}`, undefined, userCaller("no-role"));
+    expect(response.status).toBe(403);
+  });
+
+  it("pages large lists with an absolute nextLink at the sandbox origin", async () => {
+    const large = createTenant({ seed: 11, scale: "large", now: TEST_NOW });
+    const largeHandler = createArmHandler(large, testSettings());
+    const production = [...large.subscriptions.values()].find((s) => s.displayName === "Contoso ML Production")?.subscriptionId ?? "";
+    let url: string | undefined = `/subscriptions/${production}/providers/Microsoft.Authorization/roleAssignments?${API}`;
+    const names = new Set<string>();
+    let pages = 0;
+    while (url) {
+      const response = await largeHandler(buildRequest("GET", url, { caller: userCaller("admin") }));
+      expect(response.status).toBe(200);
+      const body = response.body as { value: { name: string }[]; nextLink?: string };
+      body.value.forEach((row) => names.add(row.name));
+      if (body.nextLink) expect(body.nextLink.startsWith(`${TEST_ORIGIN}/subscriptions/`)).toBe(true);
+      url = body.nextLink;
+      pages++;
+    }
+    expect(pages).toBe(4);
+    expect(names.size).toBe(4000);
+  });
+});
+
+describe("role definitions", () => {
+  it("lists with roleName eq (case-insensitive), subscription-qualified inside a subscription", async () => {
+    const response = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?${API}&$filter=${encodeURIComponent("roleName eq 'reader'")}`, userCaller("admin"));
+    const rows = bodyOf(response).value as { id: string; properties: { roleName: string } }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.properties.roleName).toBe("Reader");
+    expect(rows[0]?.id).toBe(roleDefinitionId(ROLE_IDS.reader));
+    const all = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions?${API}`, userCaller("admin"));
+    expect((bodyOf(all).value as unknown[]).length).toBe(15);
+  });
+
+  it("gets by id at subscription and tenant level, 404 for unknown ids", async () => {
+    const bySub = await call("GET", `${roleDefinitionId(ROLE_IDS.dataScientist)}?${API}`, userCaller("admin"));
+    expect((bodyOf(bySub).properties as { roleName: string }).roleName).toBe("AzureML Data Scientist");
+    const byTenant = await call("GET", `/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.owner}?${API}`, userCaller("security"), undefined);
+    // Reader at subscriptions does not grant reads at the tenant root.
+    expect(byTenant.status).toBe(403);
+    const missing = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001?${API}`, userCaller("admin"));
+    expect(missing.status).toBe(404);
+    expect(errorOf(missing).code).toBe("RoleDefinitionDoesNotExist");
+  });
+});
+
+describe("permissions (the caller's effective actions at a scope)", () => {
+  it("returns the permission blocks of every role that applies, for any caller", async () => {
+    const blocks = async (caller: Caller, scope: string) =>
+      (bodyOf(await call("GET", `${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, caller)).value as { actions: string[] }[]).flatMap(
+        (b) => b.actions,
+      );
+    expect(await blocks(userCaller("admin"), workspaceScope("mlw-fraud-prod"))).toContain("*");
+    const limited = await blocks(userCaller("limited-admin"), workspaceScope("mlw-fraud-prod"));
+    // Reader directly and through ML Workspace Admins: one block per applicable assignment.
+    expect(new Set(limited)).toEqual(new Set(["*/read"]));
+    expect(await blocks(userCaller("no-role"), workspaceScope("mlw-recsys-prod"))).toEqual([]);
+  });
+});
+

@@ -1,0 +1,75 @@
+/**
+ * ARM's authorization check: the caller (object id plus every group it belongs to, transitively) is allowed an action
+ * at a scope if an assignment at that scope or above grants a role whose permission block lists a matching action and
+ * no matching notAction. New assignments only count after the configured propagation delay, as ARM's cache does.
+ */
+import type { Caller, SandboxSettings } from "../contract.js";
+import type { RoleAssignmentRecord } from "../tenant/model.js";
+import type { Tenant } from "../tenant/tenant.js";
+import { scopeCovers } from "./scopes.js";
+
+const patternCache = new Map<string, RegExp>();
+
+/**
+ * ARM action wildcards: `*` matches any text, and `a/*\/b` also matches `a/b` (so `workspaces/*\/read` covers
+ * `workspaces/read`, which is why AzureML Data Scientist lists `workspaces/write` under notActions). Case-insensitive.
+ */
+export function actionMatches(pattern: string, action: string): boolean {
+  let regex = patternCache.get(pattern);
+  if (!regex) {
+    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+    const source = escaped.replace(/\/\*\//g, "(?:/.*)?/").replace(/\*/g, ".*");
+    regex = new RegExp(`^${source}$`, "i");
+    patternCache.set(pattern, regex);
+  }
+  return regex.test(action);
+}
+
+/** The caller's principal ids as ARM sees them: itself plus transitive group memberships. */
+export function callerPrincipalIds(tenant: Tenant, caller: Caller): string[] {
+  return [caller.objectId.toLowerCase(), ...tenant.transitiveGroupIds(caller.objectId)];
+}
+
+export function isAssignmentEffective(assignment: RoleAssignmentRecord, settings: SandboxSettings, now: Date): boolean {
+  return Date.parse(assignment.createdOn) + settings.propagationDelaySeconds * 1000 <= now.getTime();
+}
+
+/** Effective assignments of the caller (incl. groups), optionally only those covering `scope`. */
+export function effectiveAssignments(
+  tenant: Tenant,
+  settings: SandboxSettings,
+  caller: Caller,
+  now: Date,
+): RoleAssignmentRecord[] {
+  return callerPrincipalIds(tenant, caller)
+    .flatMap((principalId) => tenant.roleAssignmentsOfPrincipal(principalId))
+    .filter((assignment) => isAssignmentEffective(assignment, settings, now));
+}
+
+export function isAuthorized(
+  tenant: Tenant,
+  settings: SandboxSettings,
+  caller: Caller,
+  now: Date,
+  action: string,
+  scope: string,
+): boolean {
+  for (const assignment of effectiveAssignments(tenant, settings, caller, now)) {
+    if (!scopeCovers(assignment.scope, scope)) continue;
+    const definition = tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase());
+    if (!definition) continue;
+    const granted = definition.permissions.some(
+      (block) =>
+        block.actions.some((pattern) => actionMatches(pattern, action)) &&
+        !block.notActions.some((pattern) => actionMatches(pattern, action)),
+    );
+    if (granted) return true;
+  }
+  return false;
+}
+
+/** ARM names users by UPN in AuthorizationFailed messages, and apps by object id. */
+export function callerDisplayForErrors(tenant: Tenant, caller: Caller): string {
+  if (caller.kind === "user") return tenant.getUser(caller.objectId)?.userPrincipalName ?? caller.objectId;
+  return caller.objectId;
+}

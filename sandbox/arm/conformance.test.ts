@@ -1,0 +1,203 @@
+/**
+ * Conformance: for each ARM example in ../shared/reference/azure, the sandbox's answer to the same request has the
+ * same status, the same fields and the same JSON types. Spec examples are trimmed (no nulls, fewer fields), so they
+ * are compared as subsets; live recordings are compared key for key.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+
+import type { Caller, SandboxResponse } from "../contract.js";
+import { workspaceArmId } from "../tenant/arm-ids.js";
+import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index.js";
+import { persona } from "../tenant/personas.js";
+import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support.js";
+import { createArmHandler } from "./index.js";
+
+interface SpecExample {
+  parameters: Record<string, unknown>;
+  responses: Record<string, { body?: unknown }>;
+}
+
+let tenant: Tenant;
+let handler: ReturnType<typeof createArmHandler>;
+let production: string;
+let fraudWorkspace: string;
+const admin = (): Caller => userCaller("admin");
+
+beforeAll(() => {
+  tenant = createTenant({ seed: 3, scale: "default", now: TEST_NOW });
+  handler = createArmHandler(tenant, testSettings());
+  production = [...tenant.subscriptions.values()].find((s) => s.displayName === "Contoso ML Production")?.subscriptionId ?? "";
+  const w = [...tenant.workspaces.values()].find((x) => x.name === "mlw-fraud-prod");
+  fraudWorkspace = workspaceArmId(w?.subscriptionId ?? "", w?.resourceGroup ?? "", w?.name ?? "");
+});
+
+async function call(method: string, path: string, body?: unknown, caller: Caller = admin()): Promise<SandboxResponse> {
+  return handler(buildRequest(method, path, { caller, body }));
+}
+
+function expectSameShape(expected: unknown, response: SandboxResponse, options: ShapeOptions): void {
+  expect(shapeDifferences(expected, response.body, options)).toEqual([]);
+}
+
+function example(name: string): SpecExample {
+  return readReference(`arm-authorization/${name}`) as SpecExample;
+}
+
+const SUBSET: ShapeOptions = { mode: "subset" };
+const EXACT: ShapeOptions = { mode: "exact" };
+const ROLE_DEF = (sub: string, role: string) => `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`;
+
+describe("ARM conformance: role assignments (spec examples, 2022-04-01)", () => {
+  it("RoleAssignments_ListForScope", async () => {
+    const ex = example("RoleAssignments_ListForScope.json");
+    const response = await call("GET", `/subscriptions/${production}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, SUBSET);
+  });
+
+  it("RoleAssignments_ListForResourceGroup", async () => {
+    const ex = example("RoleAssignments_ListForResourceGroup.json");
+    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, SUBSET);
+  });
+
+  it("RoleAssignments_CreateForSubscription (201), again (200), Get, GetById, Delete (200, then 204)", async () => {
+    const name = "05c5a614-a7d6-4502-b150-c2fb455033ff";
+    const path = `/subscriptions/${production}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`;
+    const body = { properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.reader), principalId: persona("no-role").objectId, principalType: "User" } };
+    const create = example("RoleAssignments_CreateForSubscription.json");
+    const created = await call("PUT", path, body);
+    expect(created.status).toBe(201);
+    expectSameShape(create.responses["201"]?.body, created, SUBSET);
+    const again = await call("PUT", path, body);
+    expect(again.status).toBe(200);
+    expectSameShape(create.responses["200"]?.body, again, SUBSET);
+
+    const got = await call("GET", path);
+    expect(got.status).toBe(200);
+    expectSameShape(example("RoleAssignments_Get.json").responses["200"]?.body, got, SUBSET);
+    const byId = await call("GET", `/${(got.body as { id: string }).id.replace(/^\//, "")}?api-version=2022-04-01`);
+    expect(byId.status).toBe(200);
+    expectSameShape(example("RoleAssignments_GetById.json").responses["200"]?.body, byId, SUBSET);
+
+    const del = example("RoleAssignments_Delete.json");
+    const deleted = await call("DELETE", path);
+    expect(deleted.status).toBe(200);
+    expectSameShape(del.responses["200"]?.body, deleted, SUBSET);
+    const missing = await call("DELETE", path);
+    expect(missing.status).toBe(204);
+    expect(missing.body).toBeUndefined();
+  });
+
+  it("RoleAssignments_CreateForResource (an AML workspace)", async () => {
+    const ex = example("RoleAssignments_CreateForResource.json");
+    const response = await call("PUT", `${fraudWorkspace}/providers/Microsoft.Authorization/roleAssignments/15c5a614-a7d6-4502-b150-c2fb455033ff?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.computeOperator), principalId: persona("no-role").objectId, principalType: "User" },
+    });
+    expect(response.status).toBe(201);
+    expectSameShape(ex.responses["201"]?.body, response, SUBSET);
+  });
+});
+
+describe("ARM conformance: live recordings (key for key)", () => {
+  it("PUT at resource-group scope → 201 with all 12 properties", async () => {
+    const expected = readReference("arm-authorization/recorded/roleAssignments_PUT_rg_scope.201.response.json");
+    const request = readReference("arm-authorization/recorded/roleAssignments_PUT_rg_scope.request.json") as {
+      properties: { roleDefinitionId: string; principalType: string };
+    };
+    const response = await call("PUT", `/subscriptions/${production}/resourceGroups/rg-ml-prod-westeurope/providers/Microsoft.Authorization/roleAssignments/88888888-0000-4000-8000-000000000001?api-version=2022-04-01`, {
+      properties: { ...request.properties, roleDefinitionId: request.properties.roleDefinitionId.replace("00000000-0000-0000-0000-000000000000", production), principalId: persona("no-role").objectId },
+    });
+    expect(response.status).toBe(201);
+    expectSameShape(expected, response, EXACT);
+    expect(Object.keys((response.body as { properties: object }).properties)).toEqual(
+      Object.keys((expected as { properties: object }).properties),
+    );
+    expect(Object.keys(response.body as object)).toEqual(Object.keys(expected as object));
+  });
+
+  it("list with atScope() at a resource group", async () => {
+    const expected = readReference("arm-authorization/recorded/roleAssignments_list_rg_atScope.partial.json");
+    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=atScope()`);
+    expect(response.status).toBe(200);
+    expectSameShape(expected, response, EXACT);
+  });
+
+  it("roleDefinitions list with roleName eq at a resource group", async () => {
+    const expected = readReference("arm-authorization/recorded/roleDefinitions_list_filter_roleName_rg_scope.2022-05-01-preview.json");
+    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName%20eq%20'reader'`);
+    expect(response.status).toBe(200);
+    expectSameShape(expected, response, EXACT);
+  });
+
+  it("the derived subscription-level role definition list", async () => {
+    const expected = readReference("arm-authorization/DERIVED.roleDefinitions_list_at_subscription_scope.json");
+    const response = await call("GET", `/subscriptions/${production}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`);
+    expectSameShape(expected, response, EXACT);
+    expect((response.body as { value: unknown[] }).value).toHaveLength((expected as { value: unknown[] }).value.length);
+  });
+});
+
+describe("ARM conformance: errors (errors.arm-authorization.json)", () => {
+  const errors = () => readReference("arm-authorization/errors.arm-authorization.json") as Record<string, { error: { code: string; message: string } }>;
+  /** Turns a reference message into a pattern where ids, names and scopes may differ. */
+  function messagePattern(message: string): RegExp {
+    const escaped = message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`^${escaped.replace(/'[^']*'/g, "'[^']*'").replace(/[0-9a-f]{32}/g, "[0-9a-f]{32}").replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "[0-9a-f-]{36}")}$`);
+  }
+  function expectError(key: string, response: SandboxResponse, status: number): void {
+    const expected = errors()[key];
+    expect(response.status).toBe(status);
+    expectSameShape(expected, response, EXACT);
+    const actual = (response.body as { error: { code: string; message: string } }).error;
+    expect(actual.code).toBe(expected?.error.code);
+    expect(actual.message).toMatch(messagePattern(expected?.error.message ?? ""));
+  }
+  const base = () => `${fraudWorkspace}/providers/Microsoft.Authorization/roleAssignments`;
+
+  it("AuthorizationFailed, InvalidRoleAssignmentId, InvalidPrincipalId, PrincipalNotFound, RoleAssignmentExists, UpdateNotPermitted, LimitExceeded", async () => {
+    const body = (principalId: string, principalType?: string) => ({
+      properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.reader), principalId, ...(principalType ? { principalType } : {}) },
+    });
+    const name = "2f826ae1-1728-4c63-bbb7-a8a150a5a52d";
+    expectError("AuthorizationFailed_403", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("no-role").objectId), userCaller("limited-admin")), 403);
+    expectError("InvalidRoleAssignmentId_400", await call("PUT", `${base()}/kv-role-assignement3?api-version=2022-04-01`, body(persona("no-role").objectId)), 400);
+    expectError("InvalidPrincipalId_400", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body("User")), 400);
+    expectError("PrincipalNotFound_400", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body("00000000-0000-4000-8000-00000000dead")), 400);
+    expect((await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("security").objectId))).status).toBe(201);
+    expectError("RoleAssignmentExists_409", await call("PUT", `${base()}/3f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, body(persona("security").objectId)), 409);
+    expectError("RoleAssignmentUpdateNotPermitted", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("team-lead").objectId)), 400);
+    const limited = createArmHandler(tenant, testSettings({ roleAssignmentLimitPerSubscription: 1 }));
+    const response = await limited(buildRequest("PUT", `${base()}/4f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, { caller: admin(), body: body(persona("team-lead").objectId) }));
+    expectError("RoleAssignmentLimitExceeded", response, 400);
+  });
+});
+
+describe("ARM conformance: subscriptions and workspaces", () => {
+  it("Subscriptions_List (2022-12-01)", async () => {
+    const ex = readReference("arm-other/Subscriptions_List.2022-12-01.json") as SpecExample;
+    const response = await call("GET", "/subscriptions?api-version=2022-12-01", userCaller("security"));
+    expect(response.status).toBe(200);
+    // Our subscriptions have no managing tenants; nextLink is absent when there is no next page, as ARM does.
+    expectSameShape(ex.responses["200"]?.body, response, { mode: "subset", maps: ["value[].tags"], optional: ["nextLink"] });
+  });
+
+  it("Workspaces_ListBySubscription (2024-10-01)", async () => {
+    const ex = readReference("arm-other/Workspaces_ListBySubscription.2024-10-01.json") as SpecExample;
+    const response = await call("GET", `/subscriptions/${production}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`);
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, { mode: "subset", optional: ["nextLink"] });
+  });
+
+  it("Workspaces_Get (2024-10-01), a customer-managed-key workspace behind a private endpoint", async () => {
+    const ex = readReference("arm-other/Workspaces_Get.2024-10-01.json") as SpecExample;
+    const response = await call("GET", `${fraudWorkspace}?api-version=2024-10-01`);
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, {
+      mode: "subset",
+      maps: ["identity.userAssignedIdentities"],
+      nullable: ["properties.imageBuildCompute"],
+    });
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
+ * definitions, each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
+ */
+import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract.js";
+import { subscriptionOfScope } from "../tenant/arm-ids.js";
+import type { Tenant } from "../tenant/tenant.js";
+import type { ArmContext } from "./context.js";
+import { listPermissions } from "./permissions.js";
+import { ArmRateLimitCounter } from "./rate-limit.js";
+import {
+  getResourceGroup,
+  getSubscription,
+  getWorkspace,
+  listResourceGroups,
+  listSubscriptions,
+  listWorkspaces,
+} from "./resources.js";
+import { ARM_MESSAGES, armError, armOperationType } from "./responses.js";
+import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments.js";
+import { getRoleDefinition, listRoleDefinitions } from "./role-definitions.js";
+
+const AUTHORIZATION_PROVIDER = "/providers/microsoft.authorization/";
+
+export function createArmHandler(tenant: Tenant, settings: SandboxSettings): SandboxHandler {
+  const rateLimits = new ArmRateLimitCounter();
+  return (request: SandboxRequest): SandboxResponse => {
+    const path = `/${request.path.replace(/^\/+/, "").replace(/\/+$/, "")}`;
+    const operation = armOperationType(request.method);
+    const context: ArmContext = {
+      request,
+      tenant,
+      settings,
+      rateLimitHeaders: rateLimits.headers(request.caller.objectId, subscriptionOfScope(path), operation, request.now),
+    };
+    if (!request.query.get("api-version")) return armError(context, 400, "MissingApiVersionParameter", ARM_MESSAGES.missingApiVersion);
+    return route(context, request.method.toUpperCase(), path);
+  };
+}
+
+function methodNotAllowed(context: ArmContext, method: string): SandboxResponse {
+  return armError(context, 405, "MethodNotAllowed", `The requested method '${method}' is not allowed for this resource.`);
+}
+
+function route(context: ArmContext, method: string, path: string): SandboxResponse {
+  const lower = path.toLowerCase();
+  const authorizationAt = lower.lastIndexOf(AUTHORIZATION_PROVIDER);
+  if (authorizationAt >= 0) {
+    const scope = path.slice(0, authorizationAt);
+    const [collection, name, ...rest] = path.slice(authorizationAt + AUTHORIZATION_PROVIDER.length).split("/");
+    if (rest.length === 0 && collection?.toLowerCase() === "roleassignments") {
+      if (name === undefined) return method === "GET" ? listRoleAssignments(context, scope) : methodNotAllowed(context, method);
+      if (method === "GET") return getRoleAssignment(context, scope, name);
+      if (method === "PUT") return putRoleAssignment(context, scope, name);
+      if (method === "DELETE") return deleteRoleAssignment(context, scope, name);
+      return methodNotAllowed(context, method);
+    }
+    if (rest.length === 0 && collection?.toLowerCase() === "roledefinitions") {
+      if (method !== "GET") return methodNotAllowed(context, method);
+      return name === undefined ? listRoleDefinitions(context, scope) : getRoleDefinition(context, scope, name);
+    }
+    if (rest.length === 0 && name === undefined && collection?.toLowerCase() === "permissions") {
+      return method === "GET" ? listPermissions(context, scope) : methodNotAllowed(context, method);
+    }
+    return notServed(context, path);
+  }
+
+  const segments = path.split("/").slice(1);
+  const [subscriptionsWord, subscriptionId, second, third, fourth, fifth, sixth, seventh, ...rest] = segments;
+  if (subscriptionsWord?.toLowerCase() !== "subscriptions" || rest.length > 0) return notServed(context, path);
+  if (method !== "GET") return methodNotAllowed(context, method);
+  if (subscriptionId === undefined) return listSubscriptions(context);
+  if (second === undefined) return getSubscription(context, subscriptionId);
+  const isWorkspaces = (ns?: string, type?: string) =>
+    ns?.toLowerCase() === "microsoft.machinelearningservices" && type?.toLowerCase() === "workspaces";
+  if (second.toLowerCase() === "resourcegroups") {
+    if (third === undefined) return listResourceGroups(context, subscriptionId);
+    if (fourth === undefined) return getResourceGroup(context, subscriptionId, third);
+    if (fourth.toLowerCase() === "providers" && isWorkspaces(fifth, sixth)) {
+      return seventh === undefined
+        ? listWorkspaces(context, subscriptionId, third)
+        : getWorkspace(context, subscriptionId, third, seventh);
+    }
+  }
+  if (second.toLowerCase() === "providers" && isWorkspaces(third, fourth) && fifth === undefined) {
+    return listWorkspaces(context, subscriptionId);
+  }
+  return notServed(context, path);
+}
+
+function notServed(context: ArmContext, path: string): SandboxResponse {
+  return armError(
+    context,
+    404,
+    "NotFound",
+    `The resource path '${path}' is not emulated by the Gatehouse sandbox (see sandbox/README.md for what is).`,
+  );
+}

@@ -1,0 +1,232 @@
+/** `Microsoft.Authorization/roleAssignments` at api-version 2022-04-01: list, get, create (PUT) and delete. */
+import type { SandboxResponse } from "../contract.js";
+import { armTimestamp, subscriptionOfScope } from "../tenant/arm-ids.js";
+import type { RoleAssignmentPrincipalType, RoleAssignmentRecord } from "../tenant/model.js";
+import { isGuid } from "../tenant/prng.js";
+import { type ArmContext, denyUnlessAuthorized } from "./context.js";
+import { armPage } from "./paging.js";
+import { renderRoleAssignment, roleAssignmentId } from "./render.js";
+import { ARM_MESSAGES, armEmpty, armError, armJson } from "./responses.js";
+import { isScopeError, type ResolvedScope, resolveScope, scopeCovers } from "./scopes.js";
+
+const READ = "Microsoft.Authorization/roleAssignments/read";
+const WRITE = "Microsoft.Authorization/roleAssignments/write";
+const DELETE = "Microsoft.Authorization/roleAssignments/delete";
+const PRINCIPAL_TYPES: readonly RoleAssignmentPrincipalType[] = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"];
+
+type AssignmentFilter =
+  | { kind: "all" }
+  | { kind: "atScope" }
+  | { kind: "principalId"; principalId: string }
+  | { kind: "assignedTo"; principalId: string; atScope: boolean };
+
+/** The documented `$filter` forms; quotes around ids are optional, as clients differ. */
+function parseFilter(filter: string | null): AssignmentFilter | undefined {
+  if (filter === null || filter.trim() === "") return { kind: "all" };
+  const text = filter.trim();
+  if (/^atScope\(\)$/i.test(text)) return { kind: "atScope" };
+  const principal = /^principalId\s+eq\s+'?([0-9a-f-]{36})'?$/i.exec(text);
+  if (principal?.[1]) return { kind: "principalId", principalId: principal[1] };
+  const assigned = /^(atScope\(\)\s+and\s+)?assignedTo\('?([0-9a-f-]{36})'?\)$/i.exec(text);
+  if (assigned?.[2]) return { kind: "assignedTo", principalId: assigned[2], atScope: Boolean(assigned[1]) };
+  return undefined;
+}
+
+function resolve(context: ArmContext, scope: string): ResolvedScope | SandboxResponse {
+  const resolved = resolveScope(context.tenant, scope);
+  return isScopeError(resolved) ? armError(context, resolved.status, resolved.code, resolved.message) : resolved;
+}
+
+function isResponse(value: ResolvedScope | SandboxResponse): value is SandboxResponse {
+  return "status" in value;
+}
+
+export function listRoleAssignments(context: ArmContext, rawScope: string): SandboxResponse {
+  const resolved = resolve(context, rawScope);
+  if (isResponse(resolved)) return resolved;
+  const denied = denyUnlessAuthorized(context, READ, resolved.scope);
+  if (denied) return denied;
+  const filter = parseFilter(context.request.query.get("$filter"));
+  if (!filter) {
+    return armError(
+      context,
+      400,
+      "InvalidFilterInQueryString",
+      `The filter '${context.request.query.get("$filter") ?? ""}' is not supported. Supported filters are atScope(), principalId eq '{id}', assignedTo('{id}') and atScope() and assignedTo('{id}').`,
+    );
+  }
+  const { tenant } = context;
+  const scope = resolved.scope;
+  const aboveOrAt = (a: RoleAssignmentRecord) => scopeCovers(a.scope, scope);
+  const related = (a: RoleAssignmentRecord) => aboveOrAt(a) || scopeCovers(scope, a.scope);
+  let matches: RoleAssignmentRecord[];
+  switch (filter.kind) {
+    case "all":
+      matches = [...tenant.roleAssignments.values()].filter(related);
+      break;
+    case "atScope":
+      matches = [...tenant.roleAssignments.values()].filter(aboveOrAt);
+      break;
+    case "principalId":
+      matches = tenant.roleAssignmentsOfPrincipal(filter.principalId).filter(related);
+      break;
+    case "assignedTo": {
+      // Transitive through (nested) group membership, as ARM does for assignedTo().
+      const principals = [filter.principalId, ...tenant.transitiveGroupIds(filter.principalId)];
+      matches = principals
+        .flatMap((id) => tenant.roleAssignmentsOfPrincipal(id))
+        .filter(filter.atScope ? aboveOrAt : related);
+      break;
+    }
+  }
+  const page = armPage(context.request, matches);
+  if (!page) return armError(context, 400, "InvalidSkipToken", "The skip token is not valid.");
+  return armJson(context, 200, {
+    value: page.value.map((a) => renderRoleAssignment(a, { contextSubscriptionId: resolved.subscriptionId })),
+    ...(page.nextLink ? { nextLink: page.nextLink } : {}),
+  });
+}
+
+export function getRoleAssignment(context: ArmContext, rawScope: string, name: string): SandboxResponse {
+  const resolved = resolve(context, rawScope);
+  if (isResponse(resolved)) return resolved;
+  const denied = denyUnlessAuthorized(context, READ, resolved.scope, roleAssignmentId(resolved.scope, name));
+  if (denied) return denied;
+  if (!isGuid(name)) return armError(context, 400, "InvalidRoleAssignmentId", ARM_MESSAGES.invalidRoleAssignmentId(name));
+  const assignment = context.tenant.roleAssignments.get(name.toLowerCase());
+  if (!assignment || assignment.scope.toLowerCase() !== resolved.scope.toLowerCase()) {
+    return armError(context, 404, "RoleAssignmentNotFound", ARM_MESSAGES.roleAssignmentNotFound(name));
+  }
+  return armJson(context, 200, renderRoleAssignment(assignment));
+}
+
+interface CreateBody {
+  roleDefinitionId: string;
+  principalId: string;
+  principalType?: string;
+  description?: string | null;
+  condition?: string | null;
+  conditionVersion?: string | null;
+  delegatedManagedIdentityResourceId?: string | null;
+}
+
+function readCreateBody(body: unknown): CreateBody | string {
+  if (typeof body !== "object" || body === null) return "The request content was invalid and could not be deserialized.";
+  const properties = (body as { properties?: unknown }).properties;
+  if (typeof properties !== "object" || properties === null) {
+    return "The request content was invalid and could not be deserialized: 'properties' is required.";
+  }
+  const p = properties as Record<string, unknown>;
+  if (typeof p.roleDefinitionId !== "string") return "The request content was invalid: 'roleDefinitionId' is required.";
+  if (typeof p.principalId !== "string") return "The request content was invalid: 'principalId' is required.";
+  const optionalString = (value: unknown) => (typeof value === "string" ? value : null);
+  return {
+    roleDefinitionId: p.roleDefinitionId,
+    principalId: p.principalId,
+    principalType: typeof p.principalType === "string" ? p.principalType : undefined,
+    description: optionalString(p.description),
+    condition: optionalString(p.condition),
+    conditionVersion: optionalString(p.conditionVersion),
+    delegatedManagedIdentityResourceId: optionalString(p.delegatedManagedIdentityResourceId),
+  };
+}
+
+/** Accepts `/providers/…/roleDefinitions/{g}` and `/subscriptions/{s}/providers/…/roleDefinitions/{g}` (any case). */
+function roleDefinitionGuid(id: string): string | undefined {
+  const match = /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(id.trim());
+  return match?.[1]?.toLowerCase();
+}
+
+function directoryPrincipalType(context: ArmContext, principalId: string): RoleAssignmentPrincipalType | undefined {
+  const object = context.tenant.getDirectoryObject(principalId);
+  if (!object) return undefined;
+  if (object.kind === "user") return "User";
+  if (object.kind === "group") return "Group";
+  if (object.kind === "servicePrincipal") return "ServicePrincipal";
+  return undefined; // Application objects cannot hold roles; their service principals do.
+}
+
+export function putRoleAssignment(context: ArmContext, rawScope: string, name: string): SandboxResponse {
+  const resolved = resolve(context, rawScope);
+  if (isResponse(resolved)) return resolved;
+  const { tenant, request, settings } = context;
+  const denied = denyUnlessAuthorized(context, WRITE, resolved.scope, roleAssignmentId(resolved.scope, name));
+  if (denied) return denied;
+  if (!isGuid(name)) return armError(context, 400, "InvalidRoleAssignmentId", ARM_MESSAGES.invalidRoleAssignmentId(name));
+  const body = readCreateBody(request.body);
+  if (typeof body === "string") return armError(context, 400, "InvalidRequestContent", body);
+  if (!isGuid(body.principalId)) return armError(context, 400, "InvalidPrincipalId", ARM_MESSAGES.invalidPrincipalId(body.principalId));
+  const roleGuid = roleDefinitionGuid(body.roleDefinitionId);
+  const definition = roleGuid ? tenant.roleDefinitions.get(roleGuid) : undefined;
+  if (!definition) {
+    return armError(context, 400, "RoleDefinitionDoesNotExist", ARM_MESSAGES.roleDefinitionDoesNotExist(roleGuid ?? body.roleDefinitionId));
+  }
+  if (body.principalType !== undefined && !PRINCIPAL_TYPES.some((t) => t.toLowerCase() === body.principalType?.toLowerCase())) {
+    return armError(context, 400, "InvalidPrincipalType", `The principal type '${body.principalType}' is not valid.`);
+  }
+  const principalId = body.principalId.toLowerCase();
+  const nowStamp = armTimestamp(request.now);
+
+  const existing = tenant.roleAssignments.get(name.toLowerCase());
+  if (existing) {
+    const sameTarget =
+      existing.scope.toLowerCase() === resolved.scope.toLowerCase() &&
+      existing.principalId.toLowerCase() === principalId &&
+      existing.roleDefinitionName === definition.name;
+    if (!sameTarget) {
+      return armError(context, 400, "RoleAssignmentUpdateNotPermitted", ARM_MESSAGES.roleAssignmentUpdateNotPermitted);
+    }
+    // Idempotent PUT: description and condition may change; the assignment keeps its identity.
+    existing.description = body.description ?? null;
+    existing.condition = body.condition ?? null;
+    existing.conditionVersion = body.conditionVersion ?? (body.condition ? "2.0" : null);
+    existing.updatedOn = nowStamp;
+    existing.updatedBy = request.caller.objectId;
+    return armJson(context, 200, renderRoleAssignment(existing));
+  }
+
+  const duplicate = tenant
+    .roleAssignmentsOfPrincipal(principalId)
+    .find((a) => a.scope.toLowerCase() === resolved.scope.toLowerCase() && a.roleDefinitionName === definition.name);
+  if (duplicate) return armError(context, 409, "RoleAssignmentExists", ARM_MESSAGES.roleAssignmentExists(duplicate.name));
+
+  const knownType = directoryPrincipalType(context, principalId);
+  if (!knownType && body.principalType === undefined) {
+    return armError(context, 400, "PrincipalNotFound", ARM_MESSAGES.principalNotFound(principalId, tenant.tenantId));
+  }
+  const subscriptionId = subscriptionOfScope(resolved.scope);
+  if (subscriptionId && tenant.countRoleAssignmentsInSubscription(subscriptionId) >= settings.roleAssignmentLimitPerSubscription) {
+    return armError(context, 400, "RoleAssignmentLimitExceeded", ARM_MESSAGES.roleAssignmentLimitExceeded);
+  }
+  const principalType =
+    PRINCIPAL_TYPES.find((t) => t.toLowerCase() === body.principalType?.toLowerCase()) ?? knownType ?? "User";
+  const created: RoleAssignmentRecord = {
+    name: name.toLowerCase(),
+    scope: resolved.scope,
+    roleDefinitionName: definition.name,
+    principalId,
+    principalType,
+    description: body.description ?? null,
+    condition: body.condition ?? null,
+    conditionVersion: body.conditionVersion ?? (body.condition ? "2.0" : null),
+    delegatedManagedIdentityResourceId: body.delegatedManagedIdentityResourceId ?? null,
+    createdOn: nowStamp,
+    updatedOn: nowStamp,
+    createdBy: request.caller.objectId,
+    updatedBy: request.caller.objectId,
+  };
+  tenant.putRoleAssignment(created);
+  return armJson(context, 201, renderRoleAssignment(created, { asCreateResponse: true }));
+}
+
+export function deleteRoleAssignment(context: ArmContext, rawScope: string, name: string): SandboxResponse {
+  const resolved = resolve(context, rawScope);
+  if (isResponse(resolved)) return resolved;
+  const denied = denyUnlessAuthorized(context, DELETE, resolved.scope, roleAssignmentId(resolved.scope, name));
+  if (denied) return denied;
+  if (!isGuid(name)) return armError(context, 400, "InvalidRoleAssignmentId", ARM_MESSAGES.invalidRoleAssignmentId(name));
+  const existing = context.tenant.roleAssignments.get(name.toLowerCase());
+  if (!existing || existing.scope.toLowerCase() !== resolved.scope.toLowerCase()) return armEmpty(context, 204);
+  context.tenant.removeRoleAssignment(existing.name);
+  return armJson(context, 200, renderRoleAssignment(existing));
+}

@@ -1,0 +1,159 @@
+/**
+ * Verifies the bearer token on a Graph or ARM call (RS256 against the sandbox's own keys, v1 issuer, the service's
+ * audience, lifetime against the sandbox clock) and turns it into a `Caller`. Failures come back in the service's
+ * own 401 shape.
+ */
+import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
+import { ARM_AUDIENCE, type Caller, GRAPH_AUDIENCE, MICROSOFT_GRAPH_APP_ID } from "./contract";
+import type { SigningKeys } from "./entra/keys";
+import { v1Issuer } from "./entra/tokens";
+
+export type ProtectedService = "graph" | "arm";
+
+export type TokenProblem =
+  | { readonly kind: "missing" }
+  | { readonly kind: "malformed" }
+  | { readonly kind: "invalid"; readonly detail: string }
+  | { readonly kind: "expired"; readonly expiredAt: Date }
+  | { readonly kind: "audience"; readonly audience: string };
+
+export type VerifyResult = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly problem: TokenProblem };
+
+/** Audiences each service accepts, as in production (with and without the trailing slash). */
+const ACCEPTED_AUDIENCES: Record<ProtectedService, readonly string[]> = {
+  graph: [GRAPH_AUDIENCE, `${GRAPH_AUDIENCE}/`, MICROSOFT_GRAPH_APP_ID],
+  arm: [ARM_AUDIENCE, `${ARM_AUDIENCE}/`, "https://management.core.windows.net", "https://management.core.windows.net/"],
+};
+
+export async function verifyBearerToken(
+  authorization: string | undefined,
+  service: ProtectedService,
+  keys: SigningKeys,
+  tenantId: string,
+  now: Date,
+): Promise<VerifyResult> {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "");
+  if (!authorization) return { ok: false, problem: { kind: "missing" } };
+  const token = match?.[1];
+  if (!token) return { ok: false, problem: { kind: "malformed" } };
+
+  let kid: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return { ok: false, problem: { kind: "malformed" } };
+  }
+  const key = kid ? keys.publicKey(kid) : undefined;
+  if (!key) return { ok: false, problem: { kind: "invalid", detail: "The signing key is not published in the tenant's keys." } };
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key, { algorithms: ["RS256"], issuer: v1Issuer(tenantId), currentDate: now }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) {
+      return { ok: false, problem: { kind: "expired", expiredAt: new Date(Number(error.payload.exp) * 1000) } };
+    }
+    const detail = error instanceof joseErrors.JWTClaimValidationFailed ? `The '${error.claim}' claim is not valid.` : "The signature is not valid.";
+    return { ok: false, problem: { kind: "invalid", detail } };
+  }
+  const audience = typeof payload.aud === "string" ? payload.aud : "";
+  if (!ACCEPTED_AUDIENCES[service].includes(audience)) return { ok: false, problem: { kind: "audience", audience } };
+  if (payload.tid !== tenantId || typeof payload.oid !== "string") {
+    return { ok: false, problem: { kind: "invalid", detail: "The token has no object id for this tenant." } };
+  }
+
+  const isApp = payload.idtyp === "app" || typeof payload.scp !== "string";
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === "string") : [];
+  return {
+    ok: true,
+    caller: {
+      kind: isApp ? "app" : "user",
+      tenantId,
+      objectId: payload.oid,
+      appId: typeof payload.appid === "string" ? payload.appid : typeof payload.azp === "string" ? payload.azp : "",
+      scopes: isApp ? [] : String(payload.scp).split(" ").filter(Boolean),
+      roles: isApp ? roles : [],
+    },
+  };
+}
+
+export interface ChallengeReply {
+  readonly status: 401;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+/** A 401 in the service's own shape, with `WWW-Authenticate` pointing at the sandbox authority. */
+export function unauthorizedReply(
+  service: ProtectedService,
+  problem: TokenProblem,
+  context: { origin: string; tenantId: string; requestId: string; clientRequestId: string | undefined; now: Date },
+): ChallengeReply {
+  const authorizationUri = `${context.origin}/${context.tenantId}/oauth2/authorize`;
+  if (service === "graph") {
+    const message =
+      problem.kind === "missing" || problem.kind === "malformed"
+        ? "Access token is empty."
+        : problem.kind === "expired"
+          ? "Lifetime validation failed, the token is expired."
+          : problem.kind === "audience"
+            ? "Invalid audience."
+            : "Access token validation failure.";
+    return {
+      status: 401,
+      headers: {
+        "www-authenticate": `Bearer realm="", authorization_uri="${authorizationUri}", client_id="${MICROSOFT_GRAPH_APP_ID}"`,
+      },
+      body: {
+        error: {
+          code: "InvalidAuthenticationToken",
+          message,
+          innerError: {
+            date: context.now.toISOString().slice(0, 19),
+            "request-id": context.requestId,
+            "client-request-id": context.clientRequestId ?? context.requestId,
+          },
+        },
+      },
+    };
+  }
+  const [code, message, description] = armProblem(problem, context.now);
+  return {
+    status: 401,
+    headers: {
+      "www-authenticate": `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="${description}"`,
+    },
+    body: { error: { code, message } },
+  };
+}
+
+function armProblem(problem: TokenProblem, now: Date): [code: string, message: string, description: string] {
+  switch (problem.kind) {
+    case "missing":
+      return ["AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", "The authentication failed because of missing 'Authorization' header."];
+    case "malformed":
+      return ["AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.", "The authentication failed because of an invalid 'Authorization' header."];
+    case "expired":
+      return [
+        "ExpiredAuthenticationToken",
+        `The access token expiry UTC time '${armTime(problem.expiredAt)}' is earlier than current UTC time '${armTime(now)}'.`,
+        "The access token has expired.",
+      ];
+    case "audience":
+      return [
+        "InvalidAuthenticationTokenAudience",
+        `The access token has been obtained for wrong audience or resource '${problem.audience}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
+        "The access token has an invalid audience.",
+      ];
+    case "invalid":
+      return ["InvalidAuthenticationToken", "The access token is invalid.", "The access token is invalid."];
+  }
+}
+
+/** ARM prints times like `11/24/2026 11:44:23 AM`. */
+function armTime(date: Date): string {
+  const hours = date.getUTCHours();
+  const twelve = hours % 12 === 0 ? 12 : hours % 12;
+  const pad = (value: number) => value.toString().padStart(2, "0");
+  return `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()} ${twelve}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} ${hours < 12 ? "AM" : "PM"}`;
+}

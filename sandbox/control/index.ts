@@ -1,0 +1,224 @@
+/**
+ * The control API under `/_sandbox/` (loopback only; the server checks the peer before calling in here).
+ * Everything is JSON except `GET /_sandbox/outbox.html`.
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+import type { SandboxSettings } from "../contract";
+import { page } from "../entra/authorize";
+import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, jsonReply } from "../entra/http";
+import type { SigningKeys } from "../entra/keys";
+import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
+import type { Tenant } from "../tenant/index";
+import { type FaultInjector, faultRuleSchema } from "./faults";
+import type { Journal } from "./journal";
+
+export interface ControlTarget {
+  readonly tenant: () => Tenant;
+  readonly seed: () => number;
+  readonly scale: () => "default" | "large";
+  readonly settings: SandboxSettings;
+  readonly faults: FaultInjector;
+  readonly journal: Journal;
+  readonly keys: SigningKeys;
+  readonly entraState: EntraState;
+  readonly now: () => Date;
+  /** Re-seeds the tenant (optionally with another seed/scale) and clears faults, journal, sessions and settings. */
+  readonly reset: (options: { seed?: number; scale?: "default" | "large" }) => void;
+  /** Writes `state.json`; undefined when the sandbox has nowhere to persist. */
+  readonly persist: (() => Promise<string>) | undefined;
+}
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. The server binds loopback only; this is a second lock. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const plain = address.toLowerCase().startsWith("::ffff:") ? address.slice(7) : address;
+  if (isIP(plain) === 4) return plain.startsWith("127.");
+  return plain === "::1";
+}
+
+const settingsPatchSchema = z
+  .object({
+    propagationDelaySeconds: z.number().int().min(0).max(86_400),
+    roleAssignmentLimitPerSubscription: z.number().int().min(0).max(1_000_000),
+    accessTokenLifetimeSeconds: z.number().int().min(1).max(7 * 86_400),
+    clockOffsetMs: z.number().int().min(0).max(10 * 365 * 86_400_000),
+  })
+  .partial()
+  .strict();
+
+const resetSchema = z.object({ seed: z.number().int().min(0).max(2 ** 31 - 1), scale: z.enum(["default", "large"]) }).partial().strict();
+const advanceSchema = z.object({ seconds: z.number().int().min(1).max(10 * 365 * 86_400) }).strict();
+const interactionSchema = z
+  .object({
+    /** UPN or object id. */
+    user: z.string().min(1),
+    errorCode: z.number().int().default(50076),
+    suberror: z.string().optional(),
+    claims: z.string().default(DEFAULT_INTERACTION_CLAIMS),
+  })
+  .strict();
+
+function badRequest(message: string, issues?: unknown): HttpReply {
+  return jsonReply(400, { error: { code: "BadRequest", message, ...(issues ? { issues } : {}) } });
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): { ok: true; value: T } | { ok: false; reply: HttpReply } {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, reply: badRequest("Invalid request body.", result.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)) };
+}
+
+export type ControlRequest = Pick<EntraRequest, "method" | "path" | "query"> & { readonly body: unknown };
+
+export async function handleControl(request: ControlRequest, target: ControlTarget): Promise<HttpReply> {
+  const route = request.path.replace(/^\/_sandbox\/?/, "").replace(/\/+$/, "");
+  const method = request.method;
+  const [head = "", ...rest] = route.split("/");
+  const key = `${method} ${head}`;
+
+  switch (key) {
+    case "GET ":
+    case "GET state":
+      return jsonReply(200, stateSummary(target));
+    case "POST reset": {
+      const parsed = parse(resetSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      target.reset(parsed.value);
+      return jsonReply(200, stateSummary(target));
+    }
+    case "GET settings":
+      return jsonReply(200, target.settings);
+    case "PATCH settings":
+    case "PUT settings": {
+      const parsed = parse(settingsPatchSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      Object.assign(target.settings, parsed.value);
+      return jsonReply(200, target.settings);
+    }
+    case "POST clock": {
+      if (rest[0] === "advance") {
+        const parsed = parse(advanceSchema, request.body);
+        if (!parsed.ok) return parsed.reply;
+        target.settings.clockOffsetMs += parsed.value.seconds * 1000;
+      } else if (rest[0] === "reset") {
+        target.settings.clockOffsetMs = 0;
+      } else {
+        break;
+      }
+      return jsonReply(200, { now: target.now().toISOString(), clockOffsetMs: target.settings.clockOffsetMs });
+    }
+    case "GET clock":
+      return jsonReply(200, { now: target.now().toISOString(), clockOffsetMs: target.settings.clockOffsetMs });
+    case "GET faults":
+      return jsonReply(200, { value: target.faults.list() });
+    case "POST faults": {
+      const parsed = faultRuleSchema.safeParse(request.body ?? {});
+      if (!parsed.success) return badRequest("Invalid fault rule.", parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`));
+      return jsonReply(201, target.faults.add(parsed.data));
+    }
+    case "DELETE faults":
+      if (rest[0]) return target.faults.remove(rest[0]) ? { status: 204 } : jsonReply(404, { error: { code: "NotFound", message: `No fault rule '${rest[0]}'.` } });
+      target.faults.clear();
+      return { status: 204 };
+    case "GET keys":
+      return jsonReply(200, { activeKid: target.keys.activeKid, kids: target.keys.kids });
+    case "POST keys":
+      if (rest[0] !== "rotate") break;
+      return jsonReply(200, { ...target.keys.rotate(), kids: target.keys.kids });
+    case "GET interaction-required":
+      return jsonReply(200, { value: [...target.entraState.interactionDemands].map(([userObjectId, demand]) => ({ userObjectId, ...demand })) });
+    case "POST interaction-required": {
+      const parsed = parse(interactionSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const user = target.tenant().findUser(parsed.value.user);
+      if (!user) return jsonReply(404, { error: { code: "NotFound", message: `No user '${parsed.value.user}'.` } });
+      const demand = { errorCode: parsed.value.errorCode, suberror: parsed.value.suberror, claims: parsed.value.claims };
+      target.entraState.interactionDemands.set(user.objectId, demand);
+      return jsonReply(201, { userObjectId: user.objectId, ...demand });
+    }
+    case "DELETE interaction-required": {
+      if (!rest[0]) {
+        target.entraState.interactionDemands.clear();
+        return { status: 204 };
+      }
+      const user = target.tenant().findUser(decodeURIComponent(rest[0]));
+      target.entraState.interactionDemands.delete(user?.objectId ?? rest[0]);
+      return { status: 204 };
+    }
+    case "GET journal":
+      return jsonReply(200, { lastSeq: target.journal.lastSeq, value: target.journal.list(journalFilter(request.query)) });
+    case "DELETE journal":
+      target.journal.clear();
+      return { status: 204 };
+    case "GET outbox":
+      return jsonReply(200, { value: target.tenant().outbox });
+    case "DELETE outbox":
+      target.tenant().outbox.length = 0;
+      return { status: 204 };
+    case "GET outbox.html":
+      return htmlReply(200, outboxPage(target));
+    case "POST persist": {
+      if (!target.persist) return jsonReply(409, { error: { code: "NotConfigured", message: "This sandbox has no data directory to persist to." } });
+      return jsonReply(200, { path: await target.persist() });
+    }
+    default:
+      break;
+  }
+  return jsonReply(404, { error: { code: "NotFound", message: `No control route '${method} ${request.path}'. See sandbox/README.md.` } });
+}
+
+function journalFilter(query: URLSearchParams) {
+  const since = query.get("since");
+  const status = query.get("status");
+  return {
+    ...(query.get("system") ? { system: query.get("system") ?? "" } : {}),
+    ...(query.get("method") ? { method: query.get("method") ?? "" } : {}),
+    ...(query.get("path") ? { pathContains: query.get("path") ?? "" } : {}),
+    ...(since && /^\d+$/.test(since) ? { since: Number(since) } : {}),
+    ...(status && /^\d+$/.test(status) ? { status: Number(status) } : {}),
+  };
+}
+
+function stateSummary(target: ControlTarget): Record<string, unknown> {
+  const tenant = target.tenant();
+  return {
+    tenantId: tenant.tenantId,
+    seed: target.seed(),
+    scale: target.scale(),
+    now: target.now().toISOString(),
+    settings: target.settings,
+    counts: {
+      users: tenant.users.size,
+      groups: tenant.groups.size,
+      applications: tenant.applications.size,
+      servicePrincipals: tenant.servicePrincipals.size,
+      subscriptions: tenant.subscriptions.size,
+      resourceGroups: tenant.resourceGroups.size,
+      workspaces: tenant.workspaces.size,
+      roleDefinitions: tenant.roleDefinitions.size,
+      roleAssignments: tenant.roleAssignments.size,
+      outbox: tenant.outbox.length,
+    },
+    keys: { activeKid: target.keys.activeKid, kids: target.keys.kids },
+    faults: target.faults.list(),
+    interactionRequired: [...target.entraState.interactionDemands.keys()],
+    sessions: target.entraState.sessions.size,
+    refreshTokens: target.entraState.refreshTokens.size,
+    journal: { size: target.journal.size, lastSeq: target.journal.lastSeq },
+  };
+}
+
+function outboxPage(target: ControlTarget): string {
+  const mails = [...target.tenant().outbox].reverse();
+  const rows = mails
+    .map(
+      (mail) => `<article>
+<h2>${escapeHtml(mail.subject)}</h2>
+<p class="meta">${escapeHtml(mail.sentDateTime)} — from ${escapeHtml(mail.fromAddress)} to ${escapeHtml(mail.to.join(", "))}${mail.cc.length ? ` (cc ${escapeHtml(mail.cc.join(", "))})` : ""} — sent by app <code>${escapeHtml(mail.sentByAppId)}</code></p>
+${mail.bodyContentType === "html" ? `<iframe sandbox srcdoc="${escapeHtml(mail.body)}" style="width:100%;height:16rem;border:1px solid #ccc"></iframe>` : `<pre>${escapeHtml(mail.body)}</pre>`}
+</article>`,
+    )
+    .join("\n");
+  return page("Sandbox outbox", `<h1>Sandbox outbox</h1><p class="meta">${mails.length} message(s) sent through Graph <code>sendMail</code>. Nothing leaves this machine.</p>${rows}`);
+}

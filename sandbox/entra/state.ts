@@ -1,0 +1,103 @@
+/** What the sandbox's Entra remembers between requests: codes, refresh tokens, sign-in sessions, step-up demands. */
+import { randomBytes } from "node:crypto";
+
+export interface AuthorizationCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  /** Issued to a SPA redirect URI: redemption must be cross-origin and PKCE is mandatory. */
+  readonly isSpa: boolean;
+  readonly codeChallenge: string | undefined;
+  readonly codeChallengeMethod: string | undefined;
+  readonly userObjectId: string;
+  readonly scope: string;
+  readonly nonce: string | undefined;
+  readonly authTime: Date;
+  readonly expiresAt: Date;
+  redeemed: boolean;
+}
+
+export interface RefreshTokenGrant {
+  readonly clientId: string;
+  readonly userObjectId: string;
+  readonly isSpa: boolean;
+  readonly scope: string;
+  readonly authTime: Date;
+  readonly expiresAt: Date;
+}
+
+export interface SignInSession {
+  readonly userObjectId: string;
+  readonly authTime: Date;
+}
+
+/** A forced `interaction_required` for one user (e.g. Conditional Access demanding MFA). */
+export interface InteractionDemand {
+  readonly errorCode: number;
+  readonly suberror: string | undefined;
+  readonly claims: string;
+}
+
+/** Codes live five minutes, like Entra's (which documents "about 10 minutes" but redeems far sooner in practice). */
+export const AUTHORIZATION_CODE_LIFETIME_MS = 5 * 60 * 1000;
+/** Long-lived, so MSAL's silent renewal never falls back to a hidden iframe. */
+export const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+
+export const DEFAULT_INTERACTION_CLAIMS = JSON.stringify({
+  access_token: { capolids: { essential: true, values: ["c0a5e11c-a000-4000-8000-00000000000a"] } },
+});
+
+export class EntraState {
+  readonly codes = new Map<string, AuthorizationCode>();
+  readonly refreshTokens = new Map<string, RefreshTokenGrant>();
+  readonly sessions = new Map<string, SignInSession>();
+  /** By user object id. */
+  readonly interactionDemands = new Map<string, InteractionDemand>();
+
+  clear(): void {
+    this.codes.clear();
+    this.refreshTokens.clear();
+    this.sessions.clear();
+    this.interactionDemands.clear();
+  }
+
+  issueCode(code: Omit<AuthorizationCode, "redeemed">): string {
+    const value = randomBytes(48).toString("base64url");
+    this.codes.set(value, { ...code, redeemed: false });
+    return value;
+  }
+
+  /** Drops codes long past expiry so the map does not grow without bound. */
+  sweep(now: Date): void {
+    for (const [value, code] of this.codes) {
+      if (code.expiresAt.getTime() + AUTHORIZATION_CODE_LIFETIME_MS < now.getTime()) this.codes.delete(value);
+    }
+    for (const [value, grant] of this.refreshTokens) {
+      if (grant.expiresAt.getTime() < now.getTime()) this.refreshTokens.delete(value);
+    }
+  }
+
+  /** Refresh tokens and sessions, for `state.json` (codes are too short-lived to be worth keeping). */
+  snapshot(): EntraStateSnapshot {
+    return {
+      refreshTokens: [...this.refreshTokens].map(([token, grant]) => [token, { ...grant, authTime: grant.authTime.toISOString(), expiresAt: grant.expiresAt.toISOString() }]),
+      sessions: [...this.sessions].map(([id, session]) => [id, { userObjectId: session.userObjectId, authTime: session.authTime.toISOString() }]),
+    };
+  }
+
+  restore(snapshot: EntraStateSnapshot): void {
+    this.clear();
+    for (const [token, grant] of snapshot.refreshTokens) {
+      this.refreshTokens.set(token, { ...grant, authTime: new Date(grant.authTime), expiresAt: new Date(grant.expiresAt) });
+    }
+    for (const [id, session] of snapshot.sessions) {
+      this.sessions.set(id, { userObjectId: session.userObjectId, authTime: new Date(session.authTime) });
+    }
+  }
+}
+
+type Serialised<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
+
+export interface EntraStateSnapshot {
+  readonly refreshTokens: ReadonlyArray<readonly [string, Serialised<RefreshTokenGrant>]>;
+  readonly sessions: ReadonlyArray<readonly [string, Serialised<SignInSession>]>;
+}

@@ -1,0 +1,156 @@
+/**
+ * Token minting with Entra's claim sets (integration-facts §4): v2 ID tokens, v2 access tokens for the tenant's own
+ * APIs, v1-shaped access tokens for Graph and ARM.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { JWTPayload } from "jose";
+import type { AppRegistrationForAuth, SignInUser, TenantAuthView } from "../contract";
+import type { SigningKeys } from "./keys";
+import type { ResolvedResource } from "./scopes";
+
+export interface IssuerContext {
+  readonly keys: SigningKeys;
+  readonly tenant: TenantAuthView;
+  /** `https://localhost:<port>` */
+  readonly origin: string;
+  readonly now: Date;
+  readonly accessTokenLifetimeSeconds: number;
+}
+
+export const v2Issuer = (origin: string, tenantId: string) => `${origin}/${tenantId}/v2.0`;
+export const v1Issuer = (tenantId: string) => `https://sts.windows.net/${tenantId}/`;
+
+/** How the client authenticated: 0 public, 1 secret, 2 certificate (`appidacr`/`azpacr`). */
+export type ClientAuthLevel = "0" | "1" | "2";
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const opaque = (bytes: number) => randomBytes(bytes).toString("base64url");
+
+function timeClaims(context: IssuerContext, lifetimeSeconds: number): { iat: number; nbf: number; exp: number } {
+  const issuedAt = seconds(context.now);
+  return { iat: issuedAt, nbf: issuedAt, exp: issuedAt + lifetimeSeconds };
+}
+
+/** `client_info` = base64url(`{"uid":oid,"utid":tid}`), so MSAL account ids look like production (`oid.tid`). */
+export function clientInfo(objectId: string, tenantId: string): string {
+  return Buffer.from(JSON.stringify({ uid: objectId, utid: tenantId })).toString("base64url");
+}
+
+export async function mintIdToken(
+  context: IssuerContext,
+  input: { user: SignInUser; clientId: string; nonce: string | undefined; authTime: Date },
+): Promise<string> {
+  const claims: JWTPayload = {
+    aud: input.clientId,
+    iss: v2Issuer(context.origin, context.tenant.tenantId),
+    ...timeClaims(context, 3600),
+    auth_time: seconds(input.authTime),
+    name: input.user.displayName,
+    ...(input.nonce ? { nonce: input.nonce } : {}),
+    oid: input.user.objectId,
+    preferred_username: input.user.userPrincipalName,
+    rh: opaque(16),
+    sid: randomUUID(),
+    sub: pairwiseSubject(input.user.objectId, input.clientId),
+    tid: context.tenant.tenantId,
+    uti: opaque(16),
+    ver: "2.0",
+  };
+  return context.keys.sign(claims, { includeX5t: false });
+}
+
+/** Entra's `sub` is pairwise per app; a stable derivation keeps it distinct from `oid` like production. */
+function pairwiseSubject(objectId: string, appId: string): string {
+  return Buffer.from(`${objectId}:${appId}`).toString("base64url").slice(0, 43);
+}
+
+export interface DelegatedGrant {
+  readonly user: SignInUser;
+  readonly client: AppRegistrationForAuth;
+  readonly clientAuth: ClientAuthLevel;
+  readonly resource: ResolvedResource;
+  /** The delegated scopes that go into `scp`. */
+  readonly scopes: readonly string[];
+}
+
+export async function mintDelegatedAccessToken(context: IssuerContext, grant: DelegatedGrant): Promise<string> {
+  const { user, client, resource } = grant;
+  const tenantId = context.tenant.tenantId;
+  const times = timeClaims(context, context.accessTokenLifetimeSeconds);
+  const common = {
+    ...times,
+    name: user.displayName,
+    oid: user.objectId,
+    rh: opaque(16),
+    scp: grant.scopes.join(" "),
+    sub: pairwiseSubject(user.objectId, resource.appId),
+    tid: tenantId,
+    uti: opaque(16),
+  };
+  if (resource.tokenVersion === 2) {
+    const roles = context.tenant.userAppRoles(user.objectId, resource.appId);
+    const claims: JWTPayload = {
+      aud: resource.audience,
+      iss: v2Issuer(context.origin, tenantId),
+      ...common,
+      azp: client.appId,
+      azpacr: grant.clientAuth,
+      preferred_username: user.userPrincipalName,
+      ...(roles.length > 0 ? { roles: [...roles] } : {}),
+      idtyp: "user",
+      ver: "2.0",
+    };
+    return context.keys.sign(claims, { includeX5t: false });
+  }
+  const claims: JWTPayload = {
+    aud: resource.audience,
+    iss: v1Issuer(tenantId),
+    ...common,
+    acr: "1",
+    amr: ["pwd"],
+    app_displayname: client.displayName,
+    appid: client.appId,
+    appidacr: grant.clientAuth,
+    idtyp: "user",
+    unique_name: user.userPrincipalName,
+    upn: user.userPrincipalName,
+    ver: "1.0",
+  };
+  return context.keys.sign(claims, { includeX5t: true });
+}
+
+export interface ApplicationGrant {
+  readonly client: AppRegistrationForAuth;
+  readonly clientAuth: ClientAuthLevel;
+  readonly resource: ResolvedResource;
+}
+
+export async function mintApplicationAccessToken(context: IssuerContext, grant: ApplicationGrant): Promise<string> {
+  const { client, resource } = grant;
+  const tenantId = context.tenant.tenantId;
+  const roles = context.tenant.appPermissions(client.appId, resource.appId);
+  const common = {
+    ...timeClaims(context, context.accessTokenLifetimeSeconds),
+    idtyp: "app",
+    oid: client.servicePrincipalId,
+    rh: opaque(16),
+    ...(roles.length > 0 ? { roles: [...roles] } : {}),
+    sub: client.servicePrincipalId,
+    tid: tenantId,
+    uti: opaque(16),
+  };
+  if (resource.tokenVersion === 2) {
+    return context.keys.sign(
+      { aud: resource.audience, iss: v2Issuer(context.origin, tenantId), ...common, azp: client.appId, azpacr: grant.clientAuth, ver: "2.0" },
+      { includeX5t: false },
+    );
+  }
+  return context.keys.sign(
+    { aud: resource.audience, iss: v1Issuer(tenantId), ...common, app_displayname: client.displayName, appid: client.appId, appidacr: grant.clientAuth, ver: "1.0" },
+    { includeX5t: true },
+  );
+}
+
+export function newOpaqueToken(): string {
+  return opaque(48);
+}

@@ -1,0 +1,35 @@
+/**
+ * Microsoft Graph emulation for `/v1.0/…` (and `/beta/…`, same shapes): directory reads, getByIds, $batch and
+ * sendMail, with delegated calls limited by `scp` and app-only calls by `roles`.
+ */
+import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract.js";
+import type { Tenant } from "../tenant/tenant.js";
+import { GRAPH_MESSAGES, graphError } from "./responses.js";
+import { handleBatch } from "./routes/batch.js";
+import { getByIds, getDirectoryObject } from "./routes/directory-objects.js";
+import { routeDirectory } from "./routes/directory.js";
+
+const VERSIONS = new Set(["v1.0", "beta"]);
+
+// Settings are accepted for parity with the ARM handler; no Graph behaviour depends on them yet.
+export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings): SandboxHandler {
+  const handler: SandboxHandler = (request: SandboxRequest): SandboxResponse | Promise<SandboxResponse> => {
+    const segments = request.path.split("/").filter(Boolean);
+    const [version = "", first = "", ...rest] = segments;
+    if (!VERSIONS.has(version)) return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));
+    const method = request.method.toUpperCase();
+    if (first === "$batch" && rest.length === 0) {
+      return method === "POST" ? handleBatch(request, handler) : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+    }
+    if (first.toLowerCase() === "directoryobjects") {
+      if (rest.length === 1 && rest[0]?.toLowerCase() === "getbyids") {
+        return method === "POST" ? getByIds(tenant, request) : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+      }
+      if (rest.length === 1 && rest[0] && method === "GET") return getDirectoryObject(tenant, request, rest[0]);
+      return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(rest[0] ?? first));
+    }
+    if (first === "") return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));
+    return routeDirectory(tenant, request, [first, ...rest]);
+  };
+  return handler;
+}

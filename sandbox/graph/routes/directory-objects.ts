@@ -1,0 +1,72 @@
+/** `POST /directoryObjects/getByIds` (≤ 1000 ids, optional `types`) and `GET /directoryObjects/{id}`. */
+import type { SandboxRequest, SandboxResponse } from "../../contract.js";
+import type { DirectoryObjectRecord } from "../../tenant/model.js";
+import { isGuid } from "../../tenant/prng.js";
+import type { Tenant } from "../../tenant/tenant.js";
+import { entityTypeOf } from "../entities.js";
+import { contextUrl, project, respondWithEntity } from "../odata.js";
+import { denyUnlessPermitted, PERMISSIONS } from "../permissions.js";
+import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
+
+const MAX_IDS = 1000;
+const KNOWN_TYPES = new Map<string, DirectoryObjectRecord["kind"] | "unsupported">([
+  ["user", "user"],
+  ["group", "group"],
+  ["serviceprincipal", "servicePrincipal"],
+  ["application", "application"],
+  ["device", "unsupported"],
+  ["orgcontact", "unsupported"],
+  ["directoryobjectpartnerreference", "unsupported"],
+]);
+
+export function getByIds(tenant: Tenant, request: SandboxRequest): SandboxResponse {
+  const denied = denyUnlessPermitted(request, PERMISSIONS.readDirectoryObjects);
+  if (denied) return denied;
+  const body = request.body as { ids?: unknown; types?: unknown } | undefined;
+  if (!Array.isArray(body?.ids) || !body.ids.every((id): id is string => typeof id === "string")) {
+    return graphError(request, 400, "Request_BadRequest", "The request body must contain 'ids', an array of object ids.");
+  }
+  const ids: string[] = body.ids;
+  if (ids.length > MAX_IDS) {
+    return graphError(request, 400, "Request_BadRequest", `The number of ids (${ids.length}) exceeds the limit of ${MAX_IDS}.`);
+  }
+  const invalid = ids.find((id) => !isGuid(id));
+  if (invalid !== undefined) return graphError(request, 400, "Request_BadRequest", `Invalid object identifier '${invalid}'.`);
+  let wantedKinds: Set<string> | undefined;
+  if (body.types !== undefined) {
+    if (!Array.isArray(body.types) || !body.types.every((t): t is string => typeof t === "string")) {
+      return graphError(request, 400, "Request_BadRequest", "'types' must be an array of type names.");
+    }
+    wantedKinds = new Set();
+    for (const type of body.types) {
+      const kind = KNOWN_TYPES.get(type.toLowerCase().replace(/^microsoft\.graph\./, ""));
+      if (!kind) return graphError(request, 400, "Request_BadRequest", `Invalid type name '${type}'.`);
+      wantedKinds.add(kind);
+    }
+  }
+  const seen = new Set<string>();
+  const value: unknown[] = [];
+  for (const id of ids) {
+    const record = tenant.getDirectoryObject(id);
+    // Unknown ids are silently omitted, as Graph does.
+    if (!record || seen.has(record.id) || (wantedKinds && !wantedKinds.has(record.kind))) continue;
+    seen.add(record.id);
+    const type = entityTypeOf(record);
+    // getByIds returns whole objects, not the default projection (`accountEnabled` included, for instance).
+    value.push(project(type.view(record), type, type.selectable, true));
+  }
+  return graphJson(request, 200, { "@odata.context": contextUrl(request, "directoryObjects", undefined), value });
+}
+
+export function getDirectoryObject(tenant: Tenant, request: SandboxRequest, id: string): SandboxResponse {
+  const denied = denyUnlessPermitted(request, PERMISSIONS.readDirectoryObjects);
+  if (denied) return denied;
+  const record = tenant.getDirectoryObject(id);
+  if (!record) return graphError(request, 404, "Request_ResourceNotFound", GRAPH_MESSAGES.resourceNotFound(id));
+  const response = respondWithEntity(request, record, "directoryObjects");
+  // directoryObjects/{id} is polymorphic, so the body names its type.
+  const body = response.body as Record<string, unknown> | undefined;
+  if (response.status !== 200 || !body) return response;
+  const { "@odata.context": context, ...rest } = body;
+  return { ...response, body: { "@odata.context": context, "@odata.type": `#microsoft.graph.${entityTypeOf(record).typeName}`, ...rest } };
+}

@@ -1,0 +1,224 @@
+/**
+ * Users, groups, service principals and applications: collections, single entities and their navigations
+ * (`memberOf`, `transitiveMemberOf`, `members`, `transitiveMembers`, `owners`, `federatedIdentityCredentials`),
+ * with OData casts (`/microsoft.graph.user`) and `/$count`.
+ */
+import type { SandboxRequest, SandboxResponse } from "../../contract.js";
+import type { ApplicationRecord, DirectoryObjectRecord } from "../../tenant/model.js";
+import type { Tenant } from "../../tenant/tenant.js";
+import { APPLICATION_TYPE, ENTITY_TYPES, type EntityType, GROUP_TYPE, SERVICE_PRINCIPAL_TYPE, USER_TYPE } from "../entities.js";
+import { contextUrl, respondWithCollection, respondWithEntity } from "../odata.js";
+import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions.js";
+import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
+import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments.js";
+import { addPassword, removePassword } from "./credentials.js";
+import { sendMail } from "./mail.js";
+
+const SETS: Record<string, { type: EntityType; read: PermissionRequirement }> = {
+  users: { type: USER_TYPE, read: PERMISSIONS.readUsers },
+  groups: { type: GROUP_TYPE, read: PERMISSIONS.readGroups },
+  serviceprincipals: { type: SERVICE_PRINCIPAL_TYPE, read: PERMISSIONS.readApplications },
+  applications: { type: APPLICATION_TYPE, read: PERMISSIONS.readApplications },
+};
+
+/** `applications(appId='…')` / `servicePrincipals(appId='…')` alternate keys. */
+const APP_ID_KEY = /^(applications|serviceprincipals)\(appid='([^']+)'\)$/i;
+
+function notFound(request: SandboxRequest, key: string): SandboxResponse {
+  return graphError(request, 404, "Request_ResourceNotFound", GRAPH_MESSAGES.resourceNotFound(key));
+}
+
+function badSegment(request: SandboxRequest, segment: string): SandboxResponse {
+  return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(segment));
+}
+
+function methodNotAllowed(request: SandboxRequest): SandboxResponse {
+  return graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+}
+
+function lookup(tenant: Tenant, setName: string, key: string, byAppId: boolean): DirectoryObjectRecord | undefined {
+  switch (setName) {
+    case "users":
+      return tenant.getUser(key);
+    case "groups":
+      return tenant.groups.get(key.toLowerCase());
+    case "serviceprincipals":
+      return byAppId ? tenant.getServicePrincipalByAppId(key) : tenant.servicePrincipals.get(key.toLowerCase());
+    case "applications":
+      return byAppId ? tenant.getApplicationByAppId(key) : tenant.applications.get(key.toLowerCase());
+    default:
+      return undefined;
+  }
+}
+
+function collectionRecords(tenant: Tenant, setName: string): DirectoryObjectRecord[] {
+  switch (setName) {
+    case "users":
+      return [...tenant.users.values()];
+    case "groups":
+      return [...tenant.groups.values()];
+    case "serviceprincipals":
+      return [...tenant.servicePrincipals.values()];
+    default:
+      return [...tenant.applications.values()];
+  }
+}
+
+function records(tenant: Tenant, ids: readonly string[]): DirectoryObjectRecord[] {
+  return ids.flatMap((id) => {
+    const record = tenant.getDirectoryObject(id);
+    return record ? [record] : [];
+  });
+}
+
+/** Routes `/{set}`, `/{set}/$count`, `/{set}/{key}[/nav[/cast][/$count]]` and `/me[/…]`. */
+export function routeDirectory(tenant: Tenant, request: SandboxRequest, segments: readonly string[]): SandboxResponse {
+  const [first = "", ...rest] = segments;
+  const method = request.method.toUpperCase();
+
+  if (first.toLowerCase() === "me") {
+    if (request.caller.kind !== "user") return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.meNeedsDelegated);
+    const me = tenant.getUser(request.caller.objectId);
+    if (!me) return notFound(request, request.caller.objectId);
+    if (rest.length === 0) {
+      if (method !== "GET") return methodNotAllowed(request);
+      return denyUnlessPermitted(request, PERMISSIONS.readMe) ?? respondWithEntity(request, me, "users");
+    }
+    return navigate(tenant, request, me, rest, true);
+  }
+
+  const appIdKey = APP_ID_KEY.exec(first);
+  const setName = (appIdKey?.[1] ?? first).toLowerCase();
+  const set = SETS[setName];
+  if (!set) return badSegment(request, first);
+  const denied = denyUnlessPermitted(request, set.read);
+
+  if (!appIdKey && (rest.length === 0 || (rest.length === 1 && rest[0] === "$count"))) {
+    if (method !== "GET") return methodNotAllowed(request);
+    return (
+      denied ??
+      respondWithCollection(request, collectionRecords(tenant, setName), {
+        entity: set.type,
+        contextName: set.type.setName,
+        countSegment: rest[0] === "$count",
+      })
+    );
+  }
+  const key = appIdKey?.[2] ?? rest[0] ?? "";
+  const navigation = appIdKey ? rest : rest.slice(1);
+  const record = lookup(tenant, setName, key, Boolean(appIdKey));
+  // sendMail is authorized by Mail.Send alone, so it must not require the read permission.
+  const isSendMail = setName === "users" && navigation.length === 1 && navigation[0]?.toLowerCase() === "sendmail";
+  if (denied && !isSendMail) return denied;
+  if (!record) return notFound(request, key);
+  if (navigation.length === 0) {
+    if (method !== "GET") return methodNotAllowed(request);
+    return respondWithEntity(request, record, set.type.setName);
+  }
+  return navigate(tenant, request, record, navigation, false);
+}
+
+function navigate(
+  tenant: Tenant,
+  request: SandboxRequest,
+  record: DirectoryObjectRecord,
+  navigation: readonly string[],
+  isMe: boolean,
+): SandboxResponse {
+  const [name = "", ...tail] = navigation;
+  const lower = name.toLowerCase();
+  const method = request.method.toUpperCase();
+
+  if (lower === "sendmail" && record.kind === "user" && tail.length === 0) {
+    return method === "POST" ? sendMail(tenant, request, record) : methodNotAllowed(request);
+  }
+  if (lower === "federatedidentitycredentials" && record.kind === "application") {
+    if (method !== "GET") return methodNotAllowed(request);
+    return federatedCredentials(request, record, tail);
+  }
+  if ((lower === "addpassword" || lower === "removepassword") && tail.length === 0 && (record.kind === "application" || record.kind === "servicePrincipal")) {
+    if (method !== "POST") return methodNotAllowed(request);
+    return lower === "addpassword" ? addPassword(request, record) : removePassword(request, record);
+  }
+  if (method !== "GET") return methodNotAllowed(request);
+  if (lower === "approleassignedto" && record.kind === "servicePrincipal" && tail.length === 0) {
+    return denyUnlessPermitted(request, PERMISSIONS.readApplications) ?? appRoleAssignedTo(tenant, request, record.id);
+  }
+  if (lower === "approleassignments" && record.kind !== "application" && tail.length === 0) {
+    const requirement =
+      record.kind === "user" ? PERMISSIONS.readUsers : record.kind === "group" ? PERMISSIONS.readGroups : PERMISSIONS.readApplications;
+    const setName = record.kind === "user" ? "users" : record.kind === "group" ? "groups" : "servicePrincipals";
+    return denyUnlessPermitted(request, requirement) ?? appRoleAssignmentsOf(tenant, request, record, setName);
+  }
+
+  let ids: string[];
+  let requirement: PermissionRequirement;
+  if (lower === "memberof" && record.kind !== "application") {
+    ids = tenant.directGroupIds(record.id);
+    requirement = isMe ? PERMISSIONS.readOwnMemberships : PERMISSIONS.readMemberships;
+  } else if (lower === "transitivememberof" && record.kind !== "application") {
+    ids = tenant.transitiveGroupIds(record.id);
+    requirement = isMe ? PERMISSIONS.readOwnMemberships : PERMISSIONS.readMemberships;
+  } else if (lower === "members" && record.kind === "group") {
+    ids = record.memberIds;
+    requirement = PERMISSIONS.readGroups;
+  } else if (lower === "transitivemembers" && record.kind === "group") {
+    ids = tenant.transitiveMemberIds(record.id);
+    requirement = PERMISSIONS.readGroups;
+  } else if (lower === "owners" && record.kind !== "user") {
+    ids = record.ownerIds;
+    requirement = record.kind === "group" ? PERMISSIONS.readGroups : PERMISSIONS.readApplications;
+  } else {
+    return badSegment(request, name);
+  }
+  const denied = denyUnlessPermitted(request, requirement);
+  if (denied) return denied;
+
+  let items = records(tenant, ids);
+  let entity: EntityType | undefined;
+  let rest = tail;
+  const cast = rest[0]?.toLowerCase().startsWith("microsoft.graph.") ? rest[0] : undefined;
+  if (cast) {
+    entity = ENTITY_TYPES.find((t) => `microsoft.graph.${t.typeName}`.toLowerCase() === cast.toLowerCase());
+    if (!entity) return badSegment(request, cast);
+    const castKind = entity.typeName;
+    items = items.filter((item) => item.kind === castKind);
+    rest = rest.slice(1);
+  }
+  const countSegment = rest.length === 1 && rest[0] === "$count";
+  if (rest.length > 0 && !countSegment) return badSegment(request, rest[0] ?? "");
+  return respondWithCollection(request, items, {
+    entity,
+    contextName: entity ? entity.setName : "directoryObjects",
+    countSegment,
+  });
+}
+
+function federatedCredentials(request: SandboxRequest, application: ApplicationRecord, tail: readonly string[]): SandboxResponse {
+  const denied = denyUnlessPermitted(request, PERMISSIONS.readApplications);
+  if (denied) return denied;
+  const render = (c: ApplicationRecord["federatedIdentityCredentials"][number]) => ({
+    id: c.id,
+    name: c.name,
+    issuer: c.issuer,
+    subject: c.subject,
+    description: c.description,
+    audiences: c.audiences,
+  });
+  const base = `applications('${application.id}')/federatedIdentityCredentials`;
+  if (tail.length === 0) {
+    return graphJson(request, 200, {
+      "@odata.context": contextUrl(request, base, undefined),
+      value: application.federatedIdentityCredentials.map(render),
+    });
+  }
+  const [key = "", ...more] = tail;
+  if (more.length > 0) return badSegment(request, more[0] ?? "");
+  // By id, or by the `name` alternate key: `federatedIdentityCredentials(name='…')`.
+  const byName = /^\(?name='([^']+)'\)?$/i.exec(key)?.[1];
+  const credential = application.federatedIdentityCredentials.find((c) =>
+    byName !== undefined ? c.name === byName : c.id.toLowerCase() === key.toLowerCase(),
+  );
+  if (!credential) return notFound(request, key);
+  return graphJson(request, 200, { "@odata.context": contextUrl(request, base, undefined, true), ...render(credential) });
+}

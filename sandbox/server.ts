@@ -1,0 +1,518 @@
+/**
+ * The sandbox tenant's HTTPS server: one port on loopback serving Entra ID (`/{tenant}/…`), Microsoft Graph
+ * (`/v1.0`, `/beta`), ARM (`/subscriptions`, `/providers`) and the control API (`/_sandbox/…`).
+ * It verifies Graph/ARM bearer tokens, applies faults and latency, and records every call in the journal.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Server, createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { createArmHandler } from "./arm/index";
+import { type ProtectedService, unauthorizedReply, verifyBearerToken } from "./auth";
+import { isLoopbackHost } from "./config";
+import {
+  CONSOLE_API_CLIENT_ID,
+  CONSOLE_API_CLIENT_SECRET,
+  CONSOLE_API_IDENTIFIER_URI,
+  CONSOLE_API_SCOPE,
+  CONSOLE_ROLES,
+  CONSOLE_SPA_CLIENT_ID,
+  type Caller,
+  type SandboxHandler,
+  type SandboxSettings,
+} from "./contract";
+import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
+import { FaultInjector } from "./control/faults";
+import { Journal, type SandboxSystem } from "./control/journal";
+import { page } from "./entra/authorize";
+import { type HttpReply, corsHeaders, escapeHtml, htmlReply, jsonReply } from "./entra/http";
+import { createEntraHandler, isEntraSegment } from "./entra/index";
+import { SigningKeys } from "./entra/keys";
+import { EntraState, type EntraStateSnapshot } from "./entra/state";
+import { entraErrorBody } from "./entra/errors";
+import { createGraphHandler } from "./graph/index";
+import { SEEDED_USER_PASSWORD, type Tenant, createTenant, restoreTenant } from "./tenant/index";
+import { type TlsMaterial, certificateThumbprintsHex, describeClientCertificate, ensureTlsMaterial } from "./tls";
+
+export interface StartSandboxOptions {
+  /** 0 picks a free port (tests). Default 8443. */
+  readonly port?: number;
+  /** Must be a loopback address. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Where TLS material, signing keys and `state.json` live. */
+  readonly dataDir: string;
+  readonly seed?: number;
+  readonly scale?: "default" | "large";
+  /** Load `state.json` at start if present (and allow `persist()`). */
+  readonly persist?: boolean;
+  /** Fixed latency added to every Graph and ARM call. */
+  readonly latencyMs?: number;
+  readonly settings?: Partial<SandboxSettings>;
+  /** Where to report handler crashes (never given tokens). Default: console.error. */
+  readonly log?: (message: string) => void;
+  /** Origins the console is served from besides http://localhost:3000, registered as SPA redirect URIs. */
+  readonly consoleOrigins?: readonly string[];
+}
+
+export interface RunningSandbox {
+  /** `https://localhost:<port>` */
+  readonly origin: string;
+  readonly port: number;
+  /** The current tenant (a reset replaces it). */
+  readonly tenant: Tenant;
+  readonly settings: SandboxSettings;
+  readonly journal: Journal;
+  readonly faults: FaultInjector;
+  readonly keys: SigningKeys;
+  readonly tls: TlsMaterial;
+  readonly dataDir: string;
+  /** The underlying HTTPS server (bound to loopback only). */
+  readonly server: Server;
+  reset(options?: { seed?: number; scale?: "default" | "large" }): void;
+  /** Writes `state.json` in the data dir and returns its path. */
+  persist(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = {
+  propagationDelaySeconds: 0,
+  roleAssignmentLimitPerSubscription: 4000,
+  accessTokenLifetimeSeconds: 3600,
+  clockOffsetMs: 0,
+};
+
+/** Key id under which the console API's generated certificate is registered. */
+export const CONSOLE_CERTIFICATE_KEY_ID = "0c0a5e11-a910-4000-8000-00000000c003";
+
+const STATE_FILE = "state.json";
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface ServiceHandlers {
+  graph: SandboxHandler;
+  arm: SandboxHandler;
+}
+
+interface PersistedState {
+  readonly version: 1;
+  readonly seed: number;
+  readonly scale: "default" | "large";
+  readonly settings: SandboxSettings;
+  readonly tenant: unknown;
+  readonly entra: EntraStateSnapshot;
+}
+
+/** Collapses leading slashes (`//subscriptions/…` from an ARM scope) and percent-decodes once. Never uses `new URL`. */
+export function normalisePath(rawUrl: string): { path: string; rawQuery: string } | undefined {
+  const questionMark = rawUrl.indexOf("?");
+  const rawPath = questionMark < 0 ? rawUrl : rawUrl.slice(0, questionMark);
+  const rawQuery = questionMark < 0 ? "" : rawUrl.slice(questionMark + 1);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
+  return { path: `/${decoded.replace(/^\/+/, "")}`, rawQuery };
+}
+
+/** Which part of the sandbox serves a path. */
+export function classifyPath(path: string): SandboxSystem {
+  const first = path.split("/")[1] ?? "";
+  const lower = first.toLowerCase();
+  if (path === "/") return "index";
+  if (lower === "_sandbox") return "control";
+  if (lower === "v1.0" || lower === "beta") return "graph";
+  if (lower === "subscriptions" || lower === "providers") return "arm";
+  if (isEntraSegment(first)) return "entra";
+  return "unknown";
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error("request body too large"));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolveBody(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function lowerCaseHeaders(request: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  return headers;
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Error bodies for injected faults and crashes, in each system's own shape. */
+function systemErrorReply(system: SandboxSystem, status: number, requestId: string, now: Date, retryAfterSeconds?: number): HttpReply {
+  const retryHeaders: Record<string, string> = retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {};
+  const code = status === 429 ? "TooManyRequests" : status === 503 ? "ServiceUnavailable" : status === 504 ? "GatewayTimeout" : status >= 500 ? "InternalServerError" : "BadRequest";
+  if (system === "graph") {
+    const graphCode = status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : status >= 500 ? "generalException" : "badRequest";
+    const message = status === 429 ? "Please retry again later." : status === 503 ? "Service unavailable." : "An unexpected error occurred.";
+    return jsonReply(
+      status,
+      { error: { code: graphCode, message, innerError: { code: String(status), date: now.toISOString().slice(0, 19), message, "request-id": requestId, status: String(status) } } },
+      retryHeaders,
+    );
+  }
+  if (system === "arm") {
+    const message =
+      status === 429
+        ? "The request is being throttled as the limit has been reached for operation type - 'List'. For more information, see - https://aka.ms/msdn-throttling"
+        : status === 503
+          ? "The service is unavailable. Please retry the request later."
+          : "The server encountered an internal error. Please retry the request.";
+    return jsonReply(status, { error: { code, message } }, retryHeaders);
+  }
+  if (system === "entra") {
+    const aadsts = status === 429 ? 90055 : 90033;
+    return jsonReply(
+      status,
+      entraErrorBody({ error: "temporarily_unavailable", code: aadsts, message: status === 429 ? "The request is being throttled." : "A transient error has occurred. Please try again." }, now),
+      { "cache-control": "no-store, no-cache", ...retryHeaders },
+    );
+  }
+  return jsonReply(status, { error: { code, message: "Sandbox error." } }, retryHeaders);
+}
+
+export async function startSandbox(options: StartSandboxOptions): Promise<RunningSandbox> {
+  const host = options.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host)) throw new Error(`The sandbox only listens on loopback; refusing host '${host}'.`);
+  const bindHost = host === "localhost" ? "127.0.0.1" : host;
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const log = options.log ?? ((message: string) => console.error(message));
+  const tls = await ensureTlsMaterial(dataDir);
+  const keys = SigningKeys.load(dataDir);
+
+  let seed = options.seed ?? 1;
+  let scale = options.scale ?? "default";
+  const settings: SandboxSettings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const journal = new Journal();
+  const faults = new FaultInjector(seed);
+  const entraState = new EntraState();
+  const statePath = join(dataDir, STATE_FILE);
+
+  let tenant: Tenant;
+  let restored: PersistedState | undefined;
+  if (options.persist && existsSync(statePath)) {
+    restored = JSON.parse(await readFile(statePath, "utf8")) as PersistedState;
+    seed = restored.seed;
+    scale = restored.scale;
+    tenant = restoreTenant(restored.tenant);
+    Object.assign(settings, restored.settings);
+    entraState.restore(restored.entra);
+  } else {
+    tenant = createTenant({ seed, scale });
+  }
+
+  const registerConsoleCertificate = (target: Tenant) => {
+    target.addApplicationCertificate(CONSOLE_API_CLIENT_ID, describeClientCertificate(tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID));
+    // Each origin the console is served from is a registered SPA redirect URI (http://localhost:3000/ is seeded).
+    for (const origin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${origin}/`);
+  };
+  registerConsoleCertificate(tenant);
+  const buildHandlers = (target: Tenant): ServiceHandlers => ({ graph: createGraphHandler(target, settings), arm: createArmHandler(target, settings) });
+  let handlers = buildHandlers(tenant);
+
+  const now = () => new Date(Date.now() + settings.clockOffsetMs);
+  const entra = createEntraHandler({ tenant: () => tenant, keys, state: entraState, settings });
+
+  const reset = (resetOptions: { seed?: number; scale?: "default" | "large" } = {}) => {
+    seed = resetOptions.seed ?? seed;
+    scale = resetOptions.scale ?? scale;
+    tenant = createTenant({ seed, scale });
+    registerConsoleCertificate(tenant);
+    Object.assign(settings, DEFAULT_SETTINGS, options.settings);
+    handlers = buildHandlers(tenant);
+    faults.reset(seed);
+    journal.clear();
+    entraState.clear();
+  };
+
+  const persist = async (): Promise<string> => {
+    const state: PersistedState = { version: 1, seed, scale, settings: { ...settings }, tenant: tenant.snapshot(), entra: entraState.snapshot() };
+    const temporary = `${statePath}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(state), { mode: 0o600 });
+    await rename(temporary, statePath);
+    return statePath;
+  };
+
+  const controlTarget: ControlTarget = {
+    tenant: () => tenant,
+    seed: () => seed,
+    scale: () => scale,
+    settings,
+    faults,
+    journal,
+    keys,
+    entraState,
+    now,
+    reset,
+    persist,
+  };
+
+  let origin = "";
+
+  const respond = (response: ServerResponse, reply: HttpReply, extraHeaders: Record<string, string>) => {
+    if (response.writableEnded || response.destroyed) return;
+    const headers: Record<string, string> = { ...extraHeaders, ...reply.headers };
+    if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(reply.body));
+    response.writeHead(reply.status, headers);
+    response.end(reply.body);
+  };
+
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    const startedAt = performance.now();
+    const requestId = randomUUID();
+    const requestTime = now();
+    const method = (request.method ?? "GET").toUpperCase();
+    const normalised = normalisePath(request.url ?? "/");
+    const path = normalised?.path ?? "/";
+    const system = normalised ? classifyPath(path) : "unknown";
+    const headers = lowerCaseHeaders(request);
+    let caller: Caller | undefined;
+    /** For Entra calls: the client named in the token request, so the journal can count token requests per app. */
+    let entraClientId: string | null = null;
+    let faultId: string | null = null;
+    let recorded = false;
+    const record = () => {
+      if (recorded || system === "control") return;
+      recorded = true;
+      journal.record({
+        at: requestTime.toISOString(),
+        method,
+        path,
+        query: normalised?.rawQuery ?? "",
+        system,
+        // 0: the client went away before an answer (e.g. an injected hang).
+        status: response.headersSent ? response.statusCode : 0,
+        callerObjectId: caller?.objectId ?? null,
+        callerAppId: caller?.appId ?? entraClientId,
+        durationMs: Math.round(performance.now() - startedAt),
+        requestId,
+        faultId,
+      });
+    };
+    response.on("close", record);
+
+    const idHeaders: Record<string, string> =
+      system === "graph"
+        ? { "request-id": requestId, "client-request-id": headers["client-request-id"] ?? requestId }
+        : system === "arm"
+          ? { "x-ms-request-id": requestId, "x-ms-correlation-request-id": headers["x-ms-correlation-request-id"] ?? requestId }
+          : system === "entra"
+            ? { "x-ms-request-id": requestId, "x-ms-ests-server": "gatehouse-sandbox", ...(headers["client-request-id"] ? { "client-request-id": headers["client-request-id"] } : {}) }
+            : {};
+
+    try {
+      if (!normalised) {
+        respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The request path is not valid percent-encoding." } }), idHeaders);
+        return;
+      }
+      const body = await readBody(request);
+
+      if (system === "control") {
+        if (!isLoopbackAddress(request.socket.remoteAddress)) {
+          respond(response, jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API only answers loopback callers." } }), {});
+          return;
+        }
+        const parsed = parseJsonBody(body);
+        if (!parsed.ok) {
+          respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The body is not valid JSON." } }), {});
+          return;
+        }
+        respond(response, await handleControl({ method, path, query: new URLSearchParams(normalised.rawQuery), body: parsed.value }, controlTarget), {});
+        return;
+      }
+
+      if (system === "index") {
+        respond(response, htmlReply(200, indexPage(origin, tenant)), {});
+        return;
+      }
+      if (system === "unknown") {
+        respond(response, jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } }), {});
+        return;
+      }
+
+      const decision = faults.decide(method, path);
+      const delay = decision.delayMs + (system === "graph" || system === "arm" ? (options.latencyMs ?? 0) : 0);
+      if (delay > 0) await sleep(delay);
+      if (decision.outcome) {
+        faultId = decision.rule?.id ?? null;
+        if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
+        // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
+        const cors = system === "entra" ? corsHeaders({ headers }) : {};
+        respond(response, systemErrorReply(system, decision.outcome.status, requestId, now(), decision.outcome.retryAfterSeconds), { ...idHeaders, ...cors });
+        return;
+      }
+
+      const query = new URLSearchParams(normalised.rawQuery);
+      if (system === "entra") {
+        const isForm = (headers["content-type"] ?? "").toLowerCase().includes("application/x-www-form-urlencoded");
+        const form = new URLSearchParams(isForm ? body.toString("utf8") : "");
+        entraClientId = form.get("client_id") ?? query.get("client_id");
+        const reply = await entra({ method, path, query, headers, form, origin, now: now(), requestId });
+        respond(response, reply, idHeaders);
+        return;
+      }
+
+      const service: ProtectedService = system === "graph" ? "graph" : "arm";
+      const armHeaders: Record<string, string> = service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
+      const verified = await verifyBearerToken(headers["authorization"], service, keys, tenant.tenantId, now());
+      if (!verified.ok) {
+        const challenge = unauthorizedReply(service, verified.problem, { origin, tenantId: tenant.tenantId, requestId, clientRequestId: headers["client-request-id"], now: now() });
+        respond(response, jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
+        return;
+      }
+      caller = verified.caller;
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) {
+        const invalidJson =
+          service === "graph"
+            ? { error: { code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format." } }
+            : { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
+        respond(response, jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
+        return;
+      }
+      const handler = service === "graph" ? handlers.graph : handlers.arm;
+      const result = await handler({ method, path, query, headers, body: parsed.value, caller, requestId, now: now(), origin });
+      const reply: HttpReply =
+        result.body === undefined
+          ? { status: result.status, headers: { ...result.headers } }
+          : jsonReply(result.status, result.body, { ...result.headers });
+      // ARM's handler reports its own x-ms-ratelimit-* headers.
+      respond(response, reply, idHeaders);
+    } catch (error) {
+      log(`sandbox: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      respond(response, systemErrorReply(system, 500, requestId, now()), idHeaders);
+    }
+  };
+
+  const server = createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (request, response) => {
+    void serve(request, response);
+  });
+  await new Promise<void>((listening, failed) => {
+    server.once("error", failed);
+    server.listen(options.port ?? 8443, bindHost, () => {
+      server.off("error", failed);
+      listening();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  origin = `https://localhost:${address.port}`;
+
+  return {
+    origin,
+    port: address.port,
+    get tenant() {
+      return tenant;
+    },
+    settings,
+    journal,
+    faults,
+    keys,
+    tls,
+    dataDir,
+    server,
+    reset,
+    persist,
+    close: () =>
+      new Promise<void>((closed) => {
+        server.close(() => closed());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function parseJsonBody(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  if (body.length === 0) return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function indexPage(origin: string, tenant: Tenant): string {
+  const tid = tenant.tenantId;
+  const personas = tenant
+    .personas()
+    .map((persona) => `<tr><td>${escapeHtml(persona.displayName)}</td><td><code>${escapeHtml(persona.userPrincipalName)}</code></td><td><code>${escapeHtml(persona.password)}</code></td><td>${escapeHtml(persona.consoleRoles.join(", ") || "—")}</td></tr>`)
+    .join("");
+  return page(
+    "Gatehouse sandbox tenant",
+    `<h1>Gatehouse sandbox tenant</h1>
+<p class="meta">A local Entra ID, Microsoft Graph and Azure Resource Manager for development and tests. Tenant <code>${escapeHtml(tid)}</code>.</p>
+<ul>
+<li><a href="/${tid}/v2.0/.well-known/openid-configuration">OpenID configuration</a> · <a href="/${tid}/discovery/v2.0/keys">signing keys</a></li>
+<li>Graph: <code>${escapeHtml(origin)}/v1.0</code> · ARM: <code>${escapeHtml(origin)}</code></li>
+<li><a href="/_sandbox/outbox.html">Outbox</a> · <a href="/_sandbox/state">State</a> · <a href="/_sandbox/journal">Journal</a></li>
+</ul>
+<h2>Personas</h2><table><tr><th>Name</th><th>Sign-in</th><th>Password</th><th>Console roles</th></tr>${personas}</table>`,
+  );
+}
+
+/** Everything a client needs to talk to this sandbox; written to `<dataDir>/tenant.json` by `main.ts`. */
+export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown> {
+  const tenant = sandbox.tenant;
+  const { origin } = sandbox;
+  const host = new URL(origin).host;
+  const thumbprints = certificateThumbprintsHex(sandbox.tls.clientCertPem);
+  const certificate = describeClientCertificate(sandbox.tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID);
+  return {
+    description: "Gatehouse sandbox tenant (local Entra ID + Microsoft Graph + ARM). Sandbox-only credentials.",
+    authorityHost: origin,
+    tenantId: tenant.tenantId,
+    authority: `${origin}/${tenant.tenantId}`,
+    knownAuthorities: [host],
+    openIdConfigurationUrl: `${origin}/${tenant.tenantId}/v2.0/.well-known/openid-configuration`,
+    jwksUri: `${origin}/${tenant.tenantId}/discovery/v2.0/keys`,
+    spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/" },
+    api: { clientId: CONSOLE_API_CLIENT_ID, identifierUri: CONSOLE_API_IDENTIFIER_URI, scope: CONSOLE_API_SCOPE, appRoles: [...CONSOLE_ROLES] },
+    confidentialCredential: {
+      clientId: CONSOLE_API_CLIENT_ID,
+      clientSecret: CONSOLE_API_CLIENT_SECRET,
+      certificatePath: sandbox.tls.clientCertPath,
+      privateKeyPath: sandbox.tls.clientKeyPath,
+      thumbprintSha1: thumbprints.sha1,
+      thumbprintSha256: thumbprints.sha256,
+      x5tS256: certificate.thumbprintSha256,
+    },
+    caPath: sandbox.tls.caPath,
+    graph: { baseUrl: origin, versionedBaseUrl: `${origin}/v1.0`, customHosts: [new URL(origin).hostname], scope: "https://graph.microsoft.com/.default" },
+    arm: { endpoint: origin, credentialScopes: ["https://management.azure.com/.default"] },
+    controlUrl: `${origin}/_sandbox`,
+    outboxUrl: `${origin}/_sandbox/outbox.html`,
+    personas: tenant.personas().map((persona) => ({
+      key: persona.key,
+      userPrincipalName: persona.userPrincipalName,
+      password: persona.password,
+      objectId: persona.objectId,
+      displayName: persona.displayName,
+      description: persona.description,
+      consoleRoles: persona.consoleRoles,
+    })),
+    seededUserPassword: SEEDED_USER_PASSWORD,
+  };
+}
+
+export async function writeTenantFile(sandbox: RunningSandbox): Promise<string> {
+  const path = join(sandbox.dataDir, "tenant.json");
+  await writeFile(path, `${JSON.stringify(describeSandbox(sandbox), null, 2)}\n`);
+  return path;
+}

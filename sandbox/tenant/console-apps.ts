@@ -1,0 +1,232 @@
+/**
+ * The console's own registrations (fixed ids from the contract) and their consents:
+ * SPA → API `access_as_user`; API → Graph/ARM delegated (for on-behalf-of); API → Graph application permissions
+ * (for unattended jobs). Console app roles are assigned to personas (team lead through a group).
+ */
+import {
+  AZURE_RESOURCE_MANAGER_APP_ID,
+  CONSOLE_API_CLIENT_ID,
+  CONSOLE_API_CLIENT_SECRET,
+  CONSOLE_API_IDENTIFIER_URI,
+  CONSOLE_SPA_CLIENT_ID,
+  MICROSOFT_GRAPH_APP_ID,
+} from "../contract.js";
+import {
+  ARM_SERVICE_PRINCIPAL_ID,
+  ARM_USER_IMPERSONATION_SCOPE_ID,
+  GRAPH_APP_ROLE_IDS,
+  GRAPH_SCOPE_IDS,
+  GRAPH_SERVICE_PRINCIPAL_ID,
+} from "./first-party.js";
+import type { AppRoleRecord, ApplicationRecord, ServicePrincipalRecord } from "./model.js";
+import { TENANT_DOMAIN } from "./model.js";
+import type { Tenant } from "./tenant.js";
+
+export const CONSOLE_SPA_OBJECT_ID = "0c0a5e11-5a00-4000-8000-00000000a001";
+export const CONSOLE_SPA_SERVICE_PRINCIPAL_ID = "0c0a5e11-5a00-4000-8000-00000000b001";
+export const CONSOLE_API_OBJECT_ID = "0c0a5e11-a910-4000-8000-00000000a002";
+export const CONSOLE_API_SERVICE_PRINCIPAL_ID = "0c0a5e11-a910-4000-8000-00000000b002";
+export const CONSOLE_API_SECRET_KEY_ID = "0c0a5e11-a910-4000-8000-00000000c002";
+const ACCESS_AS_USER_SCOPE_ID = "0c0a5e11-a910-4000-8000-00000000d001";
+
+export const CONSOLE_APP_ROLE_IDS = {
+  "Console.Admin": "0c0a5e11-a910-4000-8000-00000000e001",
+  "Console.Requester": "0c0a5e11-a910-4000-8000-00000000e002",
+  "Console.SecurityReader": "0c0a5e11-a910-4000-8000-00000000e003",
+} as const;
+
+export const CONSOLE_API_DELEGATED_GRAPH_SCOPES = [
+  "User.Read",
+  "User.ReadBasic.All",
+  "Directory.Read.All",
+  "GroupMember.Read.All",
+  "Application.Read.All",
+];
+export const CONSOLE_API_GRAPH_APP_PERMISSIONS = [
+  "Application.Read.All",
+  "Directory.Read.All",
+  "GroupMember.Read.All",
+  "User.Read.All",
+  "Mail.Send",
+];
+
+const CONSOLE_ROLE_DESCRIPTIONS: Record<keyof typeof CONSOLE_APP_ROLE_IDS, string> = {
+  "Console.Admin": "Administers Gatehouse: approves and applies access changes.",
+  "Console.Requester": "Requests access to Azure ML workspaces for a team.",
+  "Console.SecurityReader": "Reads access, credential and audit reports.",
+};
+
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function servicePrincipalFor(application: ApplicationRecord, id: string, createdDateTime: string): ServicePrincipalRecord {
+  return {
+    kind: "servicePrincipal",
+    id,
+    appId: application.appId,
+    displayName: application.displayName,
+    appDisplayName: application.displayName,
+    appDescription: null,
+    description: null,
+    servicePrincipalType: "Application",
+    appOwnerOrganizationId: null,
+    accountEnabled: true,
+    appRoleAssignmentRequired: false,
+    createdDateTime,
+    servicePrincipalNames: [application.appId, ...application.identifierUris],
+    alternativeNames: [],
+    replyUrls: [...application.spaRedirectUris, ...application.webRedirectUris],
+    tags: ["WindowsAzureActiveDirectoryIntegratedApp"],
+    signInAudience: application.signInAudience,
+    appRoles: application.appRoles,
+    oauth2PermissionScopes: application.oauth2PermissionScopes,
+    passwordCredentials: [],
+    keyCredentials: [],
+    ownerIds: [],
+  };
+}
+
+export function seedConsoleApplications(tenant: Tenant, createdDateTime: string, adminObjectId: string): void {
+  const appRoles: AppRoleRecord[] = Object.entries(CONSOLE_APP_ROLE_IDS).map(([value, id]) => ({
+    id,
+    value,
+    displayName: value,
+    description: CONSOLE_ROLE_DESCRIPTIONS[value as keyof typeof CONSOLE_APP_ROLE_IDS],
+    allowedMemberTypes: ["User"],
+    isEnabled: true,
+    origin: "Application",
+  }));
+  const secretEnd = new Date(tenant.createdAt.getTime() + 365 * 86_400_000);
+  const api = tenant.addApplication({
+    kind: "application",
+    id: CONSOLE_API_OBJECT_ID,
+    appId: CONSOLE_API_CLIENT_ID,
+    displayName: "Gatehouse Console API",
+    description: "Server side of the Gatehouse console (on-behalf-of and unattended jobs).",
+    notes: null,
+    createdDateTime,
+    signInAudience: "AzureADMyOrg",
+    publisherDomain: TENANT_DOMAIN,
+    identifierUris: [CONSOLE_API_IDENTIFIER_URI],
+    spaRedirectUris: [],
+    webRedirectUris: [],
+    publicClientRedirectUris: [],
+    tags: [],
+    appRoles,
+    oauth2PermissionScopes: [
+      {
+        id: ACCESS_AS_USER_SCOPE_ID,
+        value: "access_as_user",
+        adminConsentDisplayName: "Access Gatehouse as the signed-in user",
+        adminConsentDescription: "Allows the console to call the Gatehouse API on behalf of the signed-in user.",
+        userConsentDisplayName: "Access Gatehouse as you",
+        userConsentDescription: "Allows the console to call the Gatehouse API on your behalf.",
+        type: "User",
+        isEnabled: true,
+      },
+    ],
+    requiredResourceAccess: [
+      {
+        resourceAppId: MICROSOFT_GRAPH_APP_ID,
+        resourceAccess: [
+          ...CONSOLE_API_DELEGATED_GRAPH_SCOPES.map((value) => ({ id: GRAPH_SCOPE_IDS[value] ?? "", type: "Scope" as const })),
+          ...CONSOLE_API_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
+        ],
+      },
+      {
+        resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID,
+        resourceAccess: [{ id: ARM_USER_IMPERSONATION_SCOPE_ID, type: "Scope" }],
+      },
+    ],
+    passwordCredentials: [
+      {
+        keyId: CONSOLE_API_SECRET_KEY_ID,
+        displayName: "sandbox on-behalf-of secret",
+        hint: CONSOLE_API_CLIENT_SECRET.slice(0, 3),
+        secretText: CONSOLE_API_CLIENT_SECRET,
+        startDateTime: isoSeconds(tenant.createdAt),
+        endDateTime: isoSeconds(secretEnd),
+      },
+    ],
+    keyCredentials: [],
+    federatedIdentityCredentials: [],
+    ownerIds: [adminObjectId],
+  });
+  const spa = tenant.addApplication({
+    kind: "application",
+    id: CONSOLE_SPA_OBJECT_ID,
+    appId: CONSOLE_SPA_CLIENT_ID,
+    displayName: "Gatehouse Console",
+    description: "The Gatehouse single-page sign-in client.",
+    notes: null,
+    createdDateTime,
+    signInAudience: "AzureADMyOrg",
+    publisherDomain: TENANT_DOMAIN,
+    identifierUris: [],
+    spaRedirectUris: ["http://localhost:3000/"],
+    webRedirectUris: [],
+    publicClientRedirectUris: [],
+    tags: [],
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    requiredResourceAccess: [
+      { resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] },
+    ],
+    passwordCredentials: [],
+    keyCredentials: [],
+    federatedIdentityCredentials: [],
+    ownerIds: [adminObjectId],
+  });
+  const apiSp = tenant.addServicePrincipal(servicePrincipalFor(api, CONSOLE_API_SERVICE_PRINCIPAL_ID, createdDateTime));
+  apiSp.appRoleAssignmentRequired = true;
+  tenant.addServicePrincipal(servicePrincipalFor(spa, CONSOLE_SPA_SERVICE_PRINCIPAL_ID, createdDateTime));
+
+  tenant.addOAuth2PermissionGrant({
+    id: "0c0a5e11-0000-4000-8000-00000000f001",
+    clientId: CONSOLE_SPA_SERVICE_PRINCIPAL_ID,
+    resourceId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+    scopes: ["access_as_user"],
+  });
+  tenant.addOAuth2PermissionGrant({
+    id: "0c0a5e11-0000-4000-8000-00000000f002",
+    clientId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+    resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
+    scopes: [...CONSOLE_API_DELEGATED_GRAPH_SCOPES],
+  });
+  tenant.addOAuth2PermissionGrant({
+    id: "0c0a5e11-0000-4000-8000-00000000f003",
+    clientId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+    resourceId: ARM_SERVICE_PRINCIPAL_ID,
+    scopes: ["user_impersonation"],
+  });
+  CONSOLE_API_GRAPH_APP_PERMISSIONS.forEach((value, index) => {
+    tenant.addAppRoleAssignment({
+      id: `0c0a5e11-0000-4000-8000-0000000f10${index.toString().padStart(2, "0")}`,
+      principalId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+      principalType: "ServicePrincipal",
+      resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
+      appRoleId: GRAPH_APP_ROLE_IDS[value] ?? "",
+      createdDateTime,
+    });
+  });
+}
+
+/** Assigns a console app role (by value) to a user or group on the API's service principal. */
+export function assignConsoleRole(
+  tenant: Tenant,
+  id: string,
+  principalId: string,
+  principalType: "User" | "Group",
+  role: keyof typeof CONSOLE_APP_ROLE_IDS,
+  createdDateTime: string,
+): void {
+  tenant.addAppRoleAssignment({
+    id,
+    principalId,
+    principalType,
+    resourceId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+    appRoleId: CONSOLE_APP_ROLE_IDS[role],
+    createdDateTime,
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * First-party resources every Entra tenant has a service principal for: Microsoft Graph and Azure Resource Manager.
+ * Permission ids are Microsoft's real, cloud-invariant ids so `requiredResourceAccess` looks like production.
+ */
+import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID } from "../contract.js";
+import type { AppRoleRecord, PermissionScopeRecord, ServicePrincipalRecord } from "./model.js";
+import { MICROSOFT_SERVICES_TENANT_ID } from "./model.js";
+
+/** Graph application permissions (app roles on the Graph service principal). */
+export const GRAPH_APP_ROLE_IDS: Readonly<Record<string, string>> = {
+  "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
+  "User.ReadWrite.All": "741f803b-c850-494e-b5df-cde7c675a1ca",
+  "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+  "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
+  "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
+  "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+  "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+  "Mail.Send": "b633e1c5-b582-4048-a93e-9f11b44c7e96",
+};
+
+/** Graph delegated permissions (OAuth2 scopes on the Graph service principal). */
+export const GRAPH_SCOPE_IDS: Readonly<Record<string, string>> = {
+  "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+  "User.ReadBasic.All": "b340eb25-3456-403f-be2f-af7a0d370277",
+  "User.Read.All": "a154be20-db9c-4678-8ab7-66f6cc099a59",
+  "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
+  "Group.Read.All": "5f8c59db-677d-491f-a6b8-5f174b11ec1d",
+  "GroupMember.Read.All": "bc024368-1153-4739-b217-4326f2e966d0",
+  "Application.Read.All": "c79f8feb-a9db-4090-85f9-90d820caa0eb",
+  "Mail.Send": "e383f46e-2787-4529-855e-0e479a3ffac0",
+  openid: "37f7f235-527c-4136-accd-4a02d197296e",
+  profile: "14dad69e-099b-42c9-810b-d002981feec1",
+  offline_access: "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+};
+
+export const ARM_USER_IMPERSONATION_SCOPE_ID = "41094075-9dad-400e-a0bd-54e686782033";
+
+/** Object ids of the first-party service principals in this tenant (per tenant in Entra; fixed here). */
+export const GRAPH_SERVICE_PRINCIPAL_ID = "5e9f0000-0000-4000-8000-00000000a001";
+export const ARM_SERVICE_PRINCIPAL_ID = "5e9f0000-0000-4000-8000-00000000a002";
+
+function appRole(value: string, id: string): AppRoleRecord {
+  return {
+    id,
+    value,
+    displayName: value,
+    description: `Allows the app to use ${value} without a signed-in user.`,
+    allowedMemberTypes: ["Application"],
+    isEnabled: true,
+    origin: "Application",
+  };
+}
+
+function scope(value: string, id: string, type: "User" | "Admin"): PermissionScopeRecord {
+  return {
+    id,
+    value,
+    adminConsentDisplayName: value,
+    adminConsentDescription: `Allows the app to use ${value} on behalf of the signed-in user.`,
+    userConsentDisplayName: type === "User" ? value : null,
+    userConsentDescription: type === "User" ? `Allows the app to use ${value} on your behalf.` : null,
+    type,
+    isEnabled: true,
+  };
+}
+
+export function firstPartyServicePrincipals(createdDateTime: string): ServicePrincipalRecord[] {
+  const base = {
+    kind: "servicePrincipal" as const,
+    appDescription: null,
+    description: null,
+    servicePrincipalType: "Application" as const,
+    appOwnerOrganizationId: MICROSOFT_SERVICES_TENANT_ID,
+    accountEnabled: true,
+    appRoleAssignmentRequired: false,
+    createdDateTime,
+    alternativeNames: [],
+    replyUrls: [],
+    tags: [],
+    signInAudience: "AzureADMultipleOrgs",
+    passwordCredentials: [],
+    keyCredentials: [],
+    ownerIds: [],
+  };
+  const userScopes = new Set(["User.Read", "User.ReadBasic.All", "openid", "profile", "offline_access"]);
+  return [
+    {
+      ...base,
+      id: GRAPH_SERVICE_PRINCIPAL_ID,
+      appId: MICROSOFT_GRAPH_APP_ID,
+      displayName: "Microsoft Graph",
+      appDisplayName: "Microsoft Graph",
+      servicePrincipalNames: [
+        MICROSOFT_GRAPH_APP_ID,
+        "https://canary.graph.microsoft.com",
+        "https://graph.microsoft.com",
+        "https://graph.microsoft.com/",
+      ],
+      appRoles: Object.entries(GRAPH_APP_ROLE_IDS).map(([value, id]) => appRole(value, id)),
+      oauth2PermissionScopes: Object.entries(GRAPH_SCOPE_IDS).map(([value, id]) =>
+        scope(value, id, userScopes.has(value) ? "User" : "Admin"),
+      ),
+    },
+    {
+      ...base,
+      id: ARM_SERVICE_PRINCIPAL_ID,
+      appId: AZURE_RESOURCE_MANAGER_APP_ID,
+      displayName: "Windows Azure Service Management API",
+      appDisplayName: "Windows Azure Service Management API",
+      servicePrincipalNames: [
+        AZURE_RESOURCE_MANAGER_APP_ID,
+        "https://management.core.windows.net/",
+        "https://management.azure.com/",
+      ],
+      appRoles: [],
+      oauth2PermissionScopes: [scope("user_impersonation", ARM_USER_IMPERSONATION_SCOPE_ID, "User")],
+    },
+  ];
+}

@@ -1,0 +1,275 @@
+/**
+ * The tenant's records. They are plain JSON-serialisable objects so a snapshot is just the records.
+ * Graph and ARM handlers render them into each API's wire shape; nothing here is wire-shaped on purpose.
+ */
+
+export const TENANT_DOMAIN = "contosoml.onmicrosoft.com";
+/** Microsoft's own tenant: owner organisation of first-party service principals (Graph, ARM). */
+export const MICROSOFT_SERVICES_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+
+export interface UserRecord {
+  readonly kind: "user";
+  readonly id: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string | null;
+  surname: string | null;
+  mail: string | null;
+  jobTitle: string | null;
+  department: string | null;
+  officeLocation: string | null;
+  mobilePhone: string | null;
+  businessPhones: string[];
+  preferredLanguage: string | null;
+  accountEnabled: boolean;
+  userType: "Member" | "Guest";
+  createdDateTime: string;
+  /** Sandbox only: the sign-in password. Never rendered by Graph. */
+  password: string;
+}
+
+export interface GroupRecord {
+  readonly kind: "group";
+  readonly id: string;
+  displayName: string;
+  description: string | null;
+  mailNickname: string;
+  mail: string | null;
+  mailEnabled: boolean;
+  securityEnabled: boolean;
+  groupTypes: string[];
+  isAssignableToRole: boolean | null;
+  visibility: string | null;
+  createdDateTime: string;
+  /** Direct members: users, groups and service principals, by object id. */
+  memberIds: string[];
+  ownerIds: string[];
+}
+
+export interface PasswordCredentialRecord {
+  readonly keyId: string;
+  displayName: string | null;
+  /** First three characters of the secret, as Graph shows. */
+  hint: string;
+  /** Sandbox only: the secret, so seeded apps can authenticate. Graph renders `secretText: null`. */
+  secretText: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface KeyCredentialRecord {
+  readonly keyId: string;
+  displayName: string | null;
+  type: "AsymmetricX509Cert" | "Symmetric" | "X509CertAndPassword";
+  usage: "Verify" | "Sign";
+  startDateTime: string;
+  endDateTime: string;
+  /** The SHA-1 thumbprint in upper-case hex, as Graph shows for uploaded certificates. */
+  customKeyIdentifier: string;
+  /** base64url SHA-1 / SHA-256 thumbprints, as in a client assertion's `x5t` / `x5t#S256`. */
+  thumbprintSha1: string;
+  thumbprintSha256: string;
+  /** Present only for certificates whose key pair exists (registered by the launcher); seeded ones have none. */
+  publicKeyPem: string | null;
+}
+
+export interface FederatedIdentityCredentialRecord {
+  readonly id: string;
+  name: string;
+  issuer: string;
+  subject: string;
+  description: string | null;
+  audiences: string[];
+}
+
+export interface AppRoleRecord {
+  readonly id: string;
+  value: string;
+  displayName: string;
+  description: string;
+  allowedMemberTypes: ("User" | "Application")[];
+  isEnabled: boolean;
+  origin: "Application" | "ServicePrincipal";
+}
+
+export interface PermissionScopeRecord {
+  readonly id: string;
+  value: string;
+  adminConsentDisplayName: string;
+  adminConsentDescription: string;
+  userConsentDisplayName: string | null;
+  userConsentDescription: string | null;
+  type: "User" | "Admin";
+  isEnabled: boolean;
+}
+
+export interface RequiredResourceAccessRecord {
+  resourceAppId: string;
+  resourceAccess: { id: string; type: "Scope" | "Role" }[];
+}
+
+export interface ApplicationRecord {
+  readonly kind: "application";
+  readonly id: string;
+  readonly appId: string;
+  displayName: string;
+  description: string | null;
+  notes: string | null;
+  createdDateTime: string;
+  signInAudience: string;
+  publisherDomain: string;
+  identifierUris: string[];
+  spaRedirectUris: string[];
+  webRedirectUris: string[];
+  publicClientRedirectUris: string[];
+  tags: string[];
+  appRoles: AppRoleRecord[];
+  oauth2PermissionScopes: PermissionScopeRecord[];
+  requiredResourceAccess: RequiredResourceAccessRecord[];
+  passwordCredentials: PasswordCredentialRecord[];
+  keyCredentials: KeyCredentialRecord[];
+  federatedIdentityCredentials: FederatedIdentityCredentialRecord[];
+  ownerIds: string[];
+}
+
+export type ServicePrincipalType = "Application" | "ManagedIdentity" | "Legacy" | "SocialIdp";
+
+export interface ServicePrincipalRecord {
+  readonly kind: "servicePrincipal";
+  readonly id: string;
+  readonly appId: string;
+  displayName: string;
+  appDisplayName: string | null;
+  appDescription: string | null;
+  description: string | null;
+  servicePrincipalType: ServicePrincipalType;
+  appOwnerOrganizationId: string | null;
+  accountEnabled: boolean;
+  appRoleAssignmentRequired: boolean;
+  createdDateTime: string;
+  servicePrincipalNames: string[];
+  /** For managed identities: `isExplicit=True|False` and the ARM id of the identity or its resource. */
+  alternativeNames: string[];
+  replyUrls: string[];
+  tags: string[];
+  signInAudience: string | null;
+  appRoles: AppRoleRecord[];
+  oauth2PermissionScopes: PermissionScopeRecord[];
+  /** Credentials added to the service-principal object itself (invisible in "App registrations"). */
+  passwordCredentials: PasswordCredentialRecord[];
+  keyCredentials: KeyCredentialRecord[];
+  ownerIds: string[];
+}
+
+export type DirectoryObjectRecord = UserRecord | GroupRecord | ServicePrincipalRecord | ApplicationRecord;
+
+/** An app role granted to a user, group or service principal on a resource service principal. */
+export interface AppRoleAssignmentRecord {
+  readonly id: string;
+  readonly principalId: string;
+  readonly principalType: "User" | "Group" | "ServicePrincipal";
+  /** Object id of the resource's service principal. */
+  readonly resourceId: string;
+  readonly appRoleId: string;
+  readonly createdDateTime: string;
+}
+
+/** Tenant-wide admin consent of delegated permissions (consentType AllPrincipals). */
+export interface OAuth2PermissionGrantRecord {
+  readonly id: string;
+  /** Object id of the client's service principal. */
+  readonly clientId: string;
+  /** Object id of the resource's service principal. */
+  readonly resourceId: string;
+  scopes: string[];
+}
+
+export interface SubscriptionRecord {
+  readonly subscriptionId: string;
+  displayName: string;
+  state: "Enabled" | "Warned" | "PastDue" | "Disabled" | "Deleted";
+  quotaId: string;
+  spendingLimit: "On" | "Off" | "CurrentPeriodOff";
+  tags: Record<string, string>;
+}
+
+export interface ResourceGroupRecord {
+  readonly subscriptionId: string;
+  readonly name: string;
+  location: string;
+  tags: Record<string, string>;
+}
+
+export interface WorkspaceRecord {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  location: string;
+  kind: "Default" | "Hub" | "Project" | "FeatureStore";
+  friendlyName: string;
+  description: string;
+  /** The workspace's own GUID (`properties.workspaceId`). */
+  workspaceId: string;
+  createdAt: string;
+  createdBy: string;
+  tags: Record<string, string>;
+  publicNetworkAccess: "Enabled" | "Disabled";
+  hbiWorkspace: boolean;
+  /** For kind=Project: ARM id of the hub. */
+  hubResourceId: string | null;
+  /** Object id of the system-assigned managed identity's service principal. */
+  systemAssignedPrincipalId: string;
+  /** ARM ids of user-assigned identities → principal ids/client ids. */
+  userAssignedIdentities: Record<string, { principalId: string; clientId: string }>;
+}
+
+export interface RoleDefinitionRecord {
+  /** The role definition GUID (ARM `name`). */
+  readonly name: string;
+  roleName: string;
+  type: "BuiltInRole" | "CustomRole";
+  description: string;
+  assignableScopes: string[];
+  permissions: { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[];
+  createdOn: string | null;
+  updatedOn: string | null;
+  createdBy: string | null;
+  updatedBy: string | null;
+}
+
+export type RoleAssignmentPrincipalType = "User" | "Group" | "ServicePrincipal" | "ForeignGroup" | "Device";
+
+export interface RoleAssignmentRecord {
+  /** GUID, lower-case; unique across the tenant as in Azure. */
+  readonly name: string;
+  /** Scope as created, e.g. `/subscriptions/…/resourceGroups/…`; `/` for the tenant root. */
+  readonly scope: string;
+  /** GUID of the role definition. */
+  readonly roleDefinitionName: string;
+  readonly principalId: string;
+  readonly principalType: RoleAssignmentPrincipalType;
+  description: string | null;
+  condition: string | null;
+  conditionVersion: string | null;
+  delegatedManagedIdentityResourceId: string | null;
+  /** ARM timestamps with seven fractional digits. */
+  readonly createdOn: string;
+  updatedOn: string;
+  readonly createdBy: string | null;
+  updatedBy: string | null;
+}
+
+export interface SentMailRecord {
+  readonly id: string;
+  /** Object id of the mailbox the mail was sent from. */
+  readonly fromUserId: string;
+  readonly fromAddress: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly subject: string;
+  readonly bodyContentType: "text" | "html";
+  readonly body: string;
+  readonly sentDateTime: string;
+  /** App id of the client that sent it (the console's API for unattended notifications). */
+  readonly sentByAppId: string;
+}
