@@ -1,0 +1,283 @@
+import "server-only";
+
+/**
+ * The audit event catalogue: every action Gatehouse records, with who may have done it, what it targets, which
+ * outcomes it can have and the allow-listed details it carries.
+ *
+ * ⚠️ Stored events outlive the code that wrote them. Changing an event's shape (renaming or removing a field,
+ * narrowing a type, renaming an action) needs a migration or a compatibility plan for the rows already stored: the
+ * audit page, the export and the hash chain all read old rows as they were written. Adding an optional field or a
+ * new action is safe.
+ *
+ * Details are projections through allow-lists (strict objects: an unknown key is refused), never tokens, secrets or
+ * whole Graph/ARM objects. Every string is length-capped and refused if it looks like a JWT.
+ */
+import { z } from "zod";
+
+// A JWT is three base64url segments starting with `eyJ` (`{"`); one must never reach the audit trail.
+const TOKEN_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
+
+/** A string that is short enough to store and is not a token. */
+function safeText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .refine((value) => !TOKEN_SHAPED.test(value), { message: "must not contain a token" });
+}
+
+const guid = z.guid();
+const isoDateTime = z.iso.datetime({ offset: true });
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const AUDIT_OUTCOMES = ["succeeded", "failed", "denied"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
+/** Who did it: a signed-in person, the console's own identity (unattended jobs), or an unidentified caller. */
+export const auditActorSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("user"),
+    tenantId: guid,
+    objectId: guid,
+    // For display only; the tenant and object ids identify the person.
+    displayName: safeText(256),
+    userPrincipalName: safeText(256),
+  }),
+  z.strictObject({ kind: z.literal("system"), appId: guid, tenantId: guid.optional() }),
+  // A caller whose token was refused: who they are is exactly what could not be established.
+  z.strictObject({ kind: z.literal("anonymous") }),
+]);
+export type AuditActor = z.infer<typeof auditActorSchema>;
+
+const scope = safeText(1024).regex(/^\//, "an ARM scope starts with /");
+const roleDefinitionId = safeText(512).min(1);
+
+const optionalTargetSchema = z.strictObject({
+  scope: scope.optional(),
+  principalId: safeText(128).min(1).optional(),
+  principalType: z.enum(PRINCIPAL_TYPES).optional(),
+  roleDefinitionId: roleDefinitionId.optional(),
+  roleName: safeText(256).optional(),
+  requestId: safeText(128).min(1).optional(),
+});
+export type AuditTarget = z.infer<typeof optionalTargetSchema>;
+
+/** A role assignment is always named by its scope, principal and role. */
+const roleAssignmentTargetSchema = optionalTargetSchema.required({
+  scope: true,
+  principalId: true,
+  principalType: true,
+  roleDefinitionId: true,
+});
+
+const requestTargetSchema = optionalTargetSchema.required({ requestId: true });
+
+export const auditCorrelationSchema = z.strictObject({
+  /** Gatehouse's id for the server action or job run. */
+  consoleRequestId: safeText(128).optional(),
+  /** ARM's `x-ms-request-id`. */
+  armRequestId: safeText(128).optional(),
+  /** Microsoft Graph's `request-id`. */
+  graphRequestId: safeText(128).optional(),
+});
+export type AuditCorrelation = z.infer<typeof auditCorrelationSchema>;
+
+// ---- Detail projections -------------------------------------------------------------------------------------------
+
+const intentId = z.number().int().positive();
+const assignmentName = guid;
+const changeKind = z.enum(["grant", "revoke"]);
+const armFailure = {
+  httpStatus: z.number().int().min(100).max(599).optional(),
+  /** ARM's error message, for support; its `code` is the event's error code. */
+  message: safeText(1000).optional(),
+};
+
+const mappingProjection = z.strictObject({
+  groupId: guid,
+  groupDisplayName: safeText(256).optional(),
+  scope,
+  roleDefinitionId,
+  roleName: safeText(256).optional(),
+});
+
+const REQUEST_STATUSES = ["pending", "approved", "active", "denied", "cancelled", "expired", "lapsed", "failed"] as const;
+const requestTransition = { from: z.enum(REQUEST_STATUSES), to: z.enum(REQUEST_STATUSES) };
+
+// ---- Events -------------------------------------------------------------------------------------------------------
+
+type Outcomes = readonly [AuditOutcome, ...AuditOutcome[]];
+
+function auditEventSchema<
+  Action extends string,
+  const AllowedOutcomes extends Outcomes,
+  Target extends z.ZodType,
+  Details extends z.ZodType,
+>(action: Action, outcomes: AllowedOutcomes, target: Target, details: Details) {
+  return z.strictObject({
+    action: z.literal(action),
+    outcome: z.enum(outcomes),
+    /** Required when the outcome is `failed`: ARM/Graph's error code or Gatehouse's own. */
+    errorCode: safeText(128).min(1).optional(),
+    actor: auditActorSchema,
+    target,
+    /** The person's justification, or why the console refused. */
+    reason: safeText(2000).optional(),
+    correlation: auditCorrelationSchema.optional(),
+    details,
+    /** Defaults to the moment of recording. */
+    occurredAt: z.date().optional(),
+  });
+}
+
+const noDetails = z.strictObject({});
+
+export const auditEventInputSchema = z
+  .discriminatedUnion("action", [
+    // An admin asked for a role assignment; written with the intent, before the ARM call.
+    auditEventSchema("role_assignment.grant_requested", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName })),
+    // ARM created the assignment (or an equivalent one already existed).
+    auditEventSchema("role_assignment.granted", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, alreadyExisted: z.boolean() })),
+    // ARM refused or failed to create the assignment.
+    auditEventSchema("role_assignment.grant_failed", ["failed"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, ...armFailure })),
+    // An admin asked to remove a role assignment; written with the intent, before the ARM call.
+    auditEventSchema("role_assignment.revoke_requested", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName })),
+    // ARM removed the assignment (or it was already gone).
+    auditEventSchema("role_assignment.revoked", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, wasAbsent: z.boolean() })),
+    // ARM refused or failed to remove the assignment.
+    auditEventSchema("role_assignment.revoke_failed", ["failed"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, ...armFailure })),
+    // A change left pending (crash between the ARM call and its outcome) was settled by looking at ARM.
+    auditEventSchema("role_assignment.reconciled", ["succeeded", "failed"], roleAssignmentTargetSchema,
+      z.strictObject({
+        intentId,
+        assignmentName,
+        kind: changeKind,
+        observed: z.enum(["present", "absent"]),
+        resolvedState: z.enum(["succeeded", "failed"]),
+      })),
+    // A group → role mapping was added.
+    auditEventSchema("mapping.created", ["succeeded"], optionalTargetSchema,
+      z.strictObject({ mappingId: safeText(64).min(1), after: mappingProjection })),
+    // A group → role mapping was removed.
+    auditEventSchema("mapping.deleted", ["succeeded"], optionalTargetSchema,
+      z.strictObject({ mappingId: safeText(64).min(1), before: mappingProjection })),
+    // Mappings were imported in bulk; counts only, the created ones have their own events.
+    auditEventSchema("mapping.imported", ["succeeded", "failed"], optionalTargetSchema,
+      z.strictObject({
+        created: z.number().int().nonnegative(),
+        unchanged: z.number().int().nonnegative(),
+        rejected: z.number().int().nonnegative(),
+        sourceName: safeText(256).optional(),
+      })),
+    // The mapping reconciler applied one change (it also leaves an intent and its outcome).
+    auditEventSchema("reconcile.item_applied", ["succeeded"], optionalTargetSchema,
+      z.strictObject({ change: changeKind, intentId: intentId.optional(), mappingId: safeText(64).optional() })),
+    // The mapping reconciler could not apply one change; the rest of the run went on.
+    auditEventSchema("reconcile.item_failed", ["failed"], optionalTargetSchema,
+      z.strictObject({
+        change: changeKind,
+        intentId: intentId.optional(),
+        mappingId: safeText(64).optional(),
+        message: safeText(1000).optional(),
+      })),
+    // Someone asked for access; the justification is the event's reason.
+    auditEventSchema("request.submitted", ["succeeded"], requestTargetSchema,
+      z.strictObject({ durationMinutes: z.number().int().positive().max(525_600).optional() })),
+    // An approver approved a request.
+    auditEventSchema("request.approved", ["succeeded"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional() })),
+    // An approver denied a request.
+    auditEventSchema("request.denied", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
+    // The requester withdrew a request.
+    auditEventSchema("request.cancelled", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
+    // Time-bound access ended and was removed.
+    auditEventSchema("request.expired", ["succeeded", "failed"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
+    // A pending request was not decided in time and closed without a grant.
+    auditEventSchema("request.lapsed", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
+    // An approved request could not be carried out (the grant failed).
+    auditEventSchema("request.failed", ["failed"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
+    // The console's own credential was renewed; only its thumbprint and expiry, never the secret.
+    auditEventSchema("credentials.refreshed", ["succeeded", "failed"], optionalTargetSchema,
+      z.strictObject({
+        credentialKind: z.enum(["certificate", "secret", "federated"]),
+        thumbprint: z.string().regex(/^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$/).optional(),
+        expiresAt: isoDateTime.optional(),
+      })),
+    // The console refused an action: no session, a missing console role, a cross-site call, …
+    auditEventSchema("authz.denied", ["denied"], optionalTargetSchema,
+      z.strictObject({
+        consoleAction: safeText(64).min(1),
+        deniedBecause: z.enum([
+          "no_session",
+          "console_role_missing",
+          "cross_origin",
+          "self_approval",
+          "not_requester",
+          "out_of_scope",
+        ]),
+      })),
+    // A presented token failed validation; at most a hash of its id is kept, never the token.
+    auditEventSchema("auth.token_rejected", ["denied"], optionalTargetSchema,
+      z.strictObject({
+        rejection: safeText(64).min(1),
+        via: z.enum(["session-cookie", "sign-in", "bearer"]),
+        tokenIdSha256: sha256Hex.optional(),
+      })),
+    // A person signed in to the console.
+    auditEventSchema("auth.signed_in", ["succeeded"], optionalTargetSchema,
+      z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime })),
+    // A person signed out.
+    auditEventSchema("auth.signed_out", ["succeeded"], optionalTargetSchema, noDetails),
+  ])
+  .superRefine((event, context) => {
+    if (event.outcome === "failed" && event.errorCode === undefined) {
+      context.addIssue({ code: "custom", path: ["errorCode"], message: "a failed event needs an error code" });
+    }
+    if (event.outcome === "succeeded" && event.errorCode !== undefined) {
+      context.addIssue({ code: "custom", path: ["errorCode"], message: "a succeeded event has no error code" });
+    }
+  });
+
+/** One event as its writer describes it; validated by `recordAuditEvent`. */
+export type AuditEventInput = z.input<typeof auditEventInputSchema>;
+export type ValidAuditEvent = z.output<typeof auditEventInputSchema>;
+export type AuditAction = AuditEventInput["action"];
+
+/** The details an action carries, e.g. `AuditDetails<"role_assignment.granted">`. */
+export type AuditDetails<Action extends AuditAction> = Extract<AuditEventInput, { action: Action }>["details"];
+
+/** Every action, in catalogue order (for filters and the test that walks the catalogue). */
+export const AUDIT_ACTIONS = auditEventInputSchema.options.map((option) => option.shape.action.value) as [
+  AuditAction,
+  ...AuditAction[],
+];
+
+/** Thrown when code tries to record an event that does not match the catalogue: a bug, never user input. */
+export class InvalidAuditEventError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    // Paths and messages only: zod's messages never repeat the offending value, which may be a token.
+    super(`Invalid audit event: ${issues.join("; ")}`);
+    this.name = "InvalidAuditEventError";
+  }
+}
+
+/** Validates an event against the catalogue; throws `InvalidAuditEventError` naming each problem. */
+export function parseAuditEvent(event: unknown): ValidAuditEvent {
+  const parsed = auditEventInputSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidAuditEventError(
+      parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(event)"}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}

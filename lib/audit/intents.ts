@@ -1,0 +1,314 @@
+import "server-only";
+
+import { and, asc, eq, lt } from "drizzle-orm";
+
+import type { Database } from "@/lib/db/client";
+import { azureChangeIntents } from "@/lib/db/schema";
+import { AppError } from "@/lib/errors";
+import { type AuditActor, auditActorSchema, type AuditEventInput, type PrincipalType } from "./events";
+import { type DatabaseTransaction, recordAuditEvent } from "./record";
+
+/**
+ * Intent → outcome for changes to Azure (security.md §5.3). A grant or revoke is recorded as an intent, with its
+ * `*_requested` audit event, in the transaction that decides on it; the ARM call happens after that commits; its
+ * result is recorded as the outcome. A crash in between leaves a pending intent that the reconciler settles against
+ * ARM (`resolveIntent`), so no change to Azure is ever missing from the audit trail.
+ */
+
+export type ChangeKind = "grant" | "revoke";
+export type ChangeIntentState = "pending" | "succeeded" | "failed";
+
+export interface ChangeIntent {
+  readonly id: number;
+  readonly kind: ChangeKind;
+  readonly scope: string;
+  readonly principalId: string;
+  readonly principalType: PrincipalType;
+  readonly roleDefinitionId: string;
+  readonly roleName: string | null;
+  readonly assignmentName: string;
+  readonly requestedBy: AuditActor;
+  readonly requestId: string | null;
+  readonly consoleRequestId: string | null;
+  readonly state: ChangeIntentState;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly armRequestId: string | null;
+  readonly errorCode: string | null;
+}
+
+export interface ChangeIntentInput {
+  readonly kind: ChangeKind;
+  readonly scope: string;
+  readonly principalId: string;
+  readonly principalType: PrincipalType;
+  readonly roleDefinitionId: string;
+  readonly roleName?: string;
+  /** The role assignment's name: deterministic for a grant (so a retry is idempotent), the existing one for a revoke. */
+  readonly assignmentName: string;
+  readonly requestedBy: AuditActor;
+  /** The access request this change carries out, if any. */
+  readonly requestId?: string;
+  readonly consoleRequestId?: string;
+  /** The justification, recorded on the `*_requested` event. */
+  readonly reason?: string;
+  readonly now?: Date;
+}
+
+export type ChangeOutcome =
+  | {
+      readonly status: "succeeded";
+      readonly armRequestId?: string;
+      /** A grant found an equivalent assignment (409 RoleAssignmentExists), or a revoke found none. */
+      readonly alreadyInDesiredState?: boolean;
+    }
+  | {
+      readonly status: "failed";
+      /** ARM's `error.code` (e.g. `AuthorizationFailed`), or Gatehouse's own when there was no answer. */
+      readonly errorCode: string;
+      readonly httpStatus?: number;
+      readonly message?: string;
+      readonly armRequestId?: string;
+    };
+
+export interface RecordedChangeOutcome {
+  readonly intent: ChangeIntent;
+  readonly auditEventId: number;
+}
+
+const ONE_PENDING_INDEX = "azure_change_intents_one_pending_idx";
+
+/**
+ * Records the intent to change a role assignment and its `role_assignment.{grant,revoke}_requested` event, in the
+ * caller's transaction. Refused with `conflict` while another change to the same assignment is pending.
+ */
+export async function recordChangeIntent(tx: DatabaseTransaction, input: ChangeIntentInput): Promise<ChangeIntent> {
+  const requestedBy = auditActorSchema.parse(input.requestedBy);
+  const now = input.now ?? new Date();
+  let row: typeof azureChangeIntents.$inferSelect | undefined;
+  try {
+    [row] = await tx
+      .insert(azureChangeIntents)
+      .values({
+        kind: input.kind,
+        scope: input.scope,
+        principalId: input.principalId,
+        principalType: input.principalType,
+        roleDefinitionId: input.roleDefinitionId,
+        roleName: input.roleName ?? null,
+        assignmentName: input.assignmentName.toLowerCase(),
+        requestedBy,
+        requestId: input.requestId ?? null,
+        consoleRequestId: input.consoleRequestId ?? null,
+        state: "pending",
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+  } catch (error) {
+    if (isUniqueViolation(error, ONE_PENDING_INDEX)) {
+      throw new AppError({
+        code: "conflict",
+        message: `a change to role assignment ${input.assignmentName} is already pending`,
+        userMessage: "A change to this role assignment is already in progress. Wait for it to finish, then try again.",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (!row) throw new Error("INSERT … RETURNING returned no row");
+  const intent = toChangeIntent(row);
+  await recordAuditEvent(tx, {
+    action: intent.kind === "grant" ? "role_assignment.grant_requested" : "role_assignment.revoke_requested",
+    outcome: "succeeded",
+    actor: requestedBy,
+    target: intentTarget(intent),
+    reason: input.reason,
+    correlation: { consoleRequestId: input.consoleRequestId },
+    details: { intentId: intent.id, assignmentName: intent.assignmentName },
+    occurredAt: now,
+  });
+  return intent;
+}
+
+/**
+ * Records what ARM answered for a pending intent: its state and the `granted`/`revoked`/`*_failed` event, in one
+ * transaction. An intent is resolved once: a second outcome (or one racing the reconciler) is refused with
+ * `conflict` and writes nothing; an unknown id with `not_found`.
+ */
+export async function recordChangeOutcome(
+  db: Database,
+  intentId: number,
+  outcome: ChangeOutcome,
+  now: Date = new Date(),
+): Promise<RecordedChangeOutcome> {
+  return db.transaction(async (tx) => {
+    const intent = await settlePendingIntent(tx, intentId, {
+      state: outcome.status,
+      armRequestId: outcome.armRequestId ?? null,
+      errorCode: outcome.status === "failed" ? outcome.errorCode : null,
+      now,
+    });
+    const common = {
+      actor: intent.requestedBy,
+      target: intentTarget(intent),
+      correlation: {
+        consoleRequestId: intent.consoleRequestId ?? undefined,
+        armRequestId: outcome.armRequestId,
+      },
+      occurredAt: now,
+    };
+    const ids = { intentId: intent.id, assignmentName: intent.assignmentName };
+    let event: AuditEventInput;
+    if (outcome.status === "succeeded") {
+      const alreadyInDesiredState = outcome.alreadyInDesiredState ?? false;
+      event =
+        intent.kind === "grant"
+          ? { ...common, action: "role_assignment.granted", outcome: "succeeded", details: { ...ids, alreadyExisted: alreadyInDesiredState } }
+          : { ...common, action: "role_assignment.revoked", outcome: "succeeded", details: { ...ids, wasAbsent: alreadyInDesiredState } };
+    } else {
+      const details = { ...ids, httpStatus: outcome.httpStatus, message: outcome.message };
+      event = {
+        ...common,
+        action: intent.kind === "grant" ? "role_assignment.grant_failed" : "role_assignment.revoke_failed",
+        outcome: "failed",
+        errorCode: outcome.errorCode,
+        details,
+      };
+    }
+    const recorded = await recordAuditEvent(tx, event);
+    return { intent, auditEventId: recorded.id };
+  });
+}
+
+/** Pending intents created before `olderThan`, oldest first: the ones whose outcome a crash may have lost. */
+export async function findUnresolvedIntents(db: Database, olderThan: Date, limit = 100): Promise<ChangeIntent[]> {
+  const rows = await db
+    .select()
+    .from(azureChangeIntents)
+    .where(and(eq(azureChangeIntents.state, "pending"), lt(azureChangeIntents.createdAt, olderThan)))
+    .orderBy(asc(azureChangeIntents.createdAt), asc(azureChangeIntents.id))
+    .limit(limit);
+  return rows.map(toChangeIntent);
+}
+
+export interface ResolveIntentContext {
+  /** Who settled it: usually the console's own identity (`{ kind: "system", appId }`). */
+  readonly actor: AuditActor;
+  /** The `x-ms-request-id` of the ARM read that observed the assignment. */
+  readonly armRequestId?: string;
+  readonly consoleRequestId?: string;
+  readonly now?: Date;
+}
+
+/** Error code of a pending change that ARM shows was never applied. */
+export const NOT_APPLIED_ERROR_CODE = "ChangeNotApplied";
+
+/**
+ * Settles a pending intent from what ARM shows now: a grant whose assignment is present (or a revoke whose
+ * assignment is absent) succeeded, otherwise it failed. Writes `role_assignment.reconciled`; refused with `conflict`
+ * if the intent was already resolved (e.g. its outcome arrived meanwhile).
+ */
+export async function resolveIntent(
+  db: Database,
+  intentId: number,
+  observed: "present" | "absent",
+  context: ResolveIntentContext,
+): Promise<RecordedChangeOutcome> {
+  const now = context.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const [pending] = await tx.select({ kind: azureChangeIntents.kind }).from(azureChangeIntents).where(eq(azureChangeIntents.id, intentId));
+    if (!pending) throw intentNotFound(intentId);
+    const applied = (pending.kind === "grant") === (observed === "present");
+    const state = applied ? "succeeded" : "failed";
+    const intent = await settlePendingIntent(tx, intentId, {
+      state,
+      armRequestId: context.armRequestId ?? null,
+      errorCode: applied ? null : NOT_APPLIED_ERROR_CODE,
+      now,
+    });
+    const recorded = await recordAuditEvent(tx, {
+      action: "role_assignment.reconciled",
+      outcome: state,
+      errorCode: applied ? undefined : NOT_APPLIED_ERROR_CODE,
+      actor: context.actor,
+      target: intentTarget(intent),
+      correlation: {
+        consoleRequestId: context.consoleRequestId ?? intent.consoleRequestId ?? undefined,
+        armRequestId: context.armRequestId,
+      },
+      details: {
+        intentId: intent.id,
+        assignmentName: intent.assignmentName,
+        kind: intent.kind,
+        observed,
+        resolvedState: state,
+      },
+      occurredAt: now,
+    });
+    return { intent, auditEventId: recorded.id };
+  });
+}
+
+/** Moves a pending intent to its final state; the `state = 'pending'` condition makes a second resolution a no-op. */
+async function settlePendingIntent(
+  tx: DatabaseTransaction,
+  intentId: number,
+  change: { state: "succeeded" | "failed"; armRequestId: string | null; errorCode: string | null; now: Date },
+): Promise<ChangeIntent> {
+  const [row] = await tx
+    .update(azureChangeIntents)
+    .set({ state: change.state, armRequestId: change.armRequestId, errorCode: change.errorCode, updatedAt: change.now })
+    .where(and(eq(azureChangeIntents.id, intentId), eq(azureChangeIntents.state, "pending")))
+    .returning();
+  if (row) return toChangeIntent(row);
+  const [existing] = await tx
+    .select({ state: azureChangeIntents.state })
+    .from(azureChangeIntents)
+    .where(eq(azureChangeIntents.id, intentId));
+  if (!existing) throw intentNotFound(intentId);
+  throw new AppError({
+    code: "conflict",
+    message: `change intent ${intentId} is no longer pending (${existing.state})`,
+    userMessage: "This change has already been settled.",
+  });
+}
+
+function intentNotFound(intentId: number): AppError {
+  return new AppError({
+    code: "not_found",
+    message: `change intent ${intentId} does not exist`,
+    userMessage: "That change could not be found.",
+  });
+}
+
+function intentTarget(intent: ChangeIntent) {
+  return {
+    scope: intent.scope,
+    principalId: intent.principalId,
+    principalType: intent.principalType,
+    roleDefinitionId: intent.roleDefinitionId,
+    roleName: intent.roleName ?? undefined,
+    requestId: intent.requestId ?? undefined,
+  };
+}
+
+function toChangeIntent(row: typeof azureChangeIntents.$inferSelect): ChangeIntent {
+  return {
+    ...row,
+    // The CHECK constraints and the writer above keep these columns within their unions.
+    kind: row.kind as ChangeKind,
+    principalType: row.principalType as PrincipalType,
+    state: row.state as ChangeIntentState,
+    requestedBy: auditActorSchema.parse(row.requestedBy),
+  };
+}
+
+/** True for a unique violation of `constraint`, however the driver (pg, PGlite) or drizzle wrapped it. */
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const { code, constraint: violated } = current as { code?: unknown; constraint?: unknown };
+    if (code === "23505") return violated === undefined || violated === constraint;
+  }
+  return false;
+}
