@@ -91,17 +91,51 @@ export function authorizationClient(identity: ArmIdentity, subscriptionId: strin
   return configure(new AuthorizationManagementClient(credential(tokenFor(identity)), subscriptionId, clientOptions()));
 }
 
+function armUrl(path: string, apiVersion: string): string {
+  // ARM paths start with one slash; never resolve them with new URL(path, base), which reads `//x` as a host.
+  const normalised = `/${path.replace(/^\/+/, "")}`;
+  const separator = normalised.includes("?") ? "&" : "?";
+  return `${clientOptions().endpoint}${normalised}${separator}api-version=${encodeURIComponent(apiVersion)}`;
+}
+
 /**
  * A GET on any ARM path (subscriptions, workspaces) with the same pipeline, for resources whose SDK would pin an older
  * api-version than the shapes Gatehouse reads. Returns the parsed JSON body.
  */
-export async function armGet(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown> {
-  const options = clientOptions();
-  const client = configure(new ServiceClient({ ...options, credential: credential(tokenFor(identity)) }));
-  // ARM paths start with one slash; never resolve them with new URL(path, base), which reads `//x` as a host.
-  const normalised = `/${path.replace(/^\/+/, "")}`;
-  const separator = normalised.includes("?") ? "&" : "?";
-  const url = `${options.endpoint}${normalised}${separator}api-version=${encodeURIComponent(apiVersion)}`;
+export function armGet(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown> {
+  return armGetUrl(identity, armUrl(path, apiVersion));
+}
+
+/**
+ * Every item of an ARM list, following `nextLink`. A next link must stay on the configured ARM endpoint: following
+ * one elsewhere would send the person's token to another host.
+ */
+export async function armListAll(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown[]> {
+  const endpoint = new URL(clientOptions().endpoint);
+  const items: unknown[] = [];
+  let url: string | undefined = armUrl(path, apiVersion);
+  for (let page = 0; url !== undefined; page++) {
+    if (page >= 1000) throw new Error(`ARM list ${path} did not end after 1000 pages`);
+    const body = (await armGetUrl(identity, url)) as { value?: unknown[]; nextLink?: string | null } | undefined;
+    items.push(...(body?.value ?? []));
+    const next: string | undefined = body?.nextLink ?? undefined;
+    if (next !== undefined && new URL(next).origin !== endpoint.origin) {
+      throw upstreamError({
+        system: "Azure Resource Manager",
+        status: 502,
+        code: "UnexpectedNextLink",
+        message: `nextLink points outside ${endpoint.origin}: ${next}`,
+        requestId: undefined,
+        retryAfter: undefined,
+      });
+    }
+    url = next;
+  }
+  return items;
+}
+
+async function armGetUrl(identity: ArmIdentity, url: string): Promise<unknown> {
+  const client = configure(new ServiceClient({ ...clientOptions(), credential: credential(tokenFor(identity)) }));
   let response: PipelineResponse;
   try {
     response = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));

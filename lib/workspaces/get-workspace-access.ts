@@ -1,0 +1,117 @@
+import "server-only";
+
+import { armError, armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { AppError } from "@/lib/errors";
+import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
+import { type AssignmentOrigin, assignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
+import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
+import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
+
+export interface AccessRow {
+  readonly assignmentId: string;
+  readonly assignmentName: string;
+  readonly scope: string;
+  /** Where the assignment comes from; only `workspace` ones can be revoked from the workspace page. */
+  readonly origin: AssignmentOrigin;
+  readonly roleDefinitionId: string;
+  readonly roleName: string;
+  readonly roleDescription: string;
+  readonly principalId: string;
+  /** The type ARM recorded on the assignment. */
+  readonly principalType: string;
+  /**
+   * The principal as the directory knows it; `null` when the directory says it no longer exists ("Identity not
+   * found"), `undefined` when the directory could not be asked.
+   */
+  readonly principal: DirectoryPrincipal | null | undefined;
+  readonly description: string | null;
+  readonly condition: string | null;
+  readonly createdOn: string | null;
+  readonly createdBy: string | null;
+}
+
+export interface WorkspaceAccess {
+  readonly workspace: { readonly id: string; readonly name: string; readonly friendlyName: string | null; readonly location: string; readonly subscriptionId: string; readonly resourceGroup: string };
+  readonly rows: readonly AccessRow[];
+  /** False when Graph failed: rows then show object ids, and nobody is labelled "not found". */
+  readonly principalsResolved: boolean;
+  readonly notice: string | null;
+}
+
+export function invalidWorkspace(value: string): AppError {
+  return new AppError({
+    code: "invalid_input",
+    message: `not a workspace scope: ${value.slice(0, 200)}`,
+    userMessage: "That is not an Azure ML workspace id (/subscriptions/…/resourceGroups/…/providers/Microsoft.MachineLearningServices/workspaces/…).",
+  });
+}
+
+/**
+ * Every role assignment that applies to a workspace — its own and those inherited from resource group, subscription,
+ * management group or root — with role names and principals resolved. Upstream calls: the workspace, the assignment
+ * list (`atScope()`) and the role definitions in parallel (definitions usually cached), then one parallel round of
+ * `getByIds`.
+ */
+export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string): Promise<WorkspaceAccess> {
+  const parsed = parseScope(workspaceId);
+  if (parsed?.level !== "workspace") throw invalidWorkspace(workspaceId);
+  const identity: ArmIdentity = { kind: "delegated", caller };
+  const subscriptionId = parsed.subscriptionId!;
+
+  const [workspaceBody, assignments, definitions] = await Promise.all([
+    armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
+    (async () => {
+      const list = [];
+      try {
+        for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForScope(parsed.scope, { filter: "atScope()" })) {
+          list.push(assignment);
+        }
+      } catch (error) {
+        throw armError(error);
+      }
+      return list;
+    })(),
+    getRoleDefinitions(identity, subscriptionId).catch(() => new Map()),
+  ]);
+  const workspace = WorkspaceWire.parse(workspaceBody);
+  const lookup = await resolvePrincipals(caller, assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])));
+
+  const rows = assignments.map((assignment): AccessRow => {
+    const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
+    const role = definitions.get(roleId);
+    const principalId = (assignment.principalId ?? "").toLowerCase();
+    return {
+      assignmentId: assignment.id ?? "",
+      assignmentName: assignment.name ?? "",
+      scope: assignment.scope ?? "",
+      origin: assignmentOrigin(assignment.scope ?? "", parsed.scope),
+      roleDefinitionId: roleId,
+      roleName: role?.name ?? roleId,
+      roleDescription: role?.description ?? "",
+      principalId,
+      principalType: assignment.principalType ?? "Unknown",
+      principal: lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined,
+      description: assignment.description ?? null,
+      condition: assignment.condition ?? null,
+      createdOn: assignment.createdOn?.toISOString() ?? null,
+      createdBy: assignment.createdBy ?? null,
+    };
+  });
+
+  return {
+    workspace: {
+      id: parsed.scope,
+      name: workspace.name,
+      friendlyName: workspace.properties?.friendlyName ?? null,
+      location: workspace.location,
+      subscriptionId,
+      resourceGroup: parsed.resourceGroup!,
+    },
+    rows,
+    principalsResolved: lookup.complete,
+    notice: lookup.complete
+      ? null
+      : `Names could not be loaded from Microsoft Graph (${lookup.failureMessage ?? "unavailable"}); principals are shown by object id.`,
+  };
+}

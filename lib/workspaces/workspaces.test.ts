@@ -1,0 +1,104 @@
+import { decodeJwt } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { AppError } from "@/lib/errors";
+import { scopeApplies, workspaceScope } from "@/lib/shared/arm-scope";
+import { createTenant } from "@/sandbox/tenant/index";
+import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
+import { addFault, clearFaults, journalSeq, journalSince } from "@/test/support/sandbox-control";
+import { getWorkspaceAccess } from "./get-workspace-access";
+import { listWorkspaces } from "./list-workspaces";
+
+// The shared test sandbox is seeded with seed 1; a tenant built from the same seed is the oracle.
+const oracle = createTenant({ seed: 1, scale: "default" });
+const oracleWorkspaces = [...oracle.workspaces.values()].map((workspace) => ({
+  ...workspace,
+  id: workspaceScope(workspace.subscriptionId, workspace.resourceGroup, workspace.name),
+}));
+const applicable = (id: string) => [...oracle.roleAssignments.values()].filter((assignment) => scopeApplies(assignment.scope, id));
+
+async function callerFor(persona: keyof typeof PERSONA_LOGINS) {
+  const assertion = await personaApiToken(persona);
+  const claims = decodeJwt(assertion);
+  return { tenantId: String(claims.tid), objectId: String(claims.oid), assertion };
+}
+
+afterEach(() => clearFaults());
+
+describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
+  it("lists every workspace a reader of all subscriptions can see, with the assignments that apply to each", async () => {
+    const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller: await callerFor("security") });
+    expect(failures).toEqual([]);
+    expect(workspaces.map((workspace) => workspace.name).sort()).toEqual(oracleWorkspaces.map((workspace) => workspace.name).sort());
+    for (const workspace of workspaces) {
+      const expected = oracleWorkspaces.find((candidate) => candidate.name === workspace.name)!;
+      expect(workspace.roleAssignmentCount, workspace.name).toBe(applicable(expected.id).length);
+      expect(workspace.resourceGroup).toBe(expected.resourceGroup);
+    }
+  });
+
+  it("shows an admin only the subscription they can read", async () => {
+    const { workspaces } = await listWorkspaces({ kind: "delegated", caller: await callerFor("admin") });
+    expect(new Set(workspaces.map((workspace) => workspace.subscriptionName))).toEqual(new Set(["Contoso ML Production"]));
+  });
+
+  it("keeps the other subscriptions when one fails, with an inline reason", async () => {
+    const caller = await callerFor("security");
+    const development = oracleWorkspaces.find((workspace) => workspace.name === "mlw-churn-dev")!;
+    await addFault({ method: "GET", path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, status: 500, times: 10 });
+    const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller });
+    expect(failures).toEqual([
+      expect.objectContaining({ subscriptionId: development.subscriptionId, message: expect.stringContaining("having problems") as string }),
+    ]);
+    expect(workspaces.length).toBeGreaterThan(0);
+    expect(workspaces.some((workspace) => workspace.subscriptionId === development.subscriptionId)).toBe(false);
+  });
+});
+
+describe("getWorkspaceAccess", () => {
+  const target = oracleWorkspaces.find((workspace) => workspace.name === "mlw-fraud-prod")!;
+
+  it("lists direct and inherited assignments with role names, principals and orphans", async () => {
+    const access = await getWorkspaceAccess(await callerFor("security"), target.id);
+    const expected = applicable(target.id);
+    expect(access.rows).toHaveLength(expected.length);
+    expect(access.principalsResolved).toBe(true);
+    expect(new Set(access.rows.map((row) => row.origin))).toEqual(new Set(["subscription", "resourceGroup", "workspace"]));
+    const orphans = expected.filter((assignment) => !oracle.getDirectoryObject(assignment.principalId));
+    expect(orphans.length).toBeGreaterThan(0);
+    expect(access.rows.filter((row) => row.principal === null).map((row) => row.principalId).sort()).toEqual(
+      orphans.map((assignment) => assignment.principalId).sort(),
+    );
+    const owner = access.rows.find((row) => row.principal?.displayName === "Avery Admin");
+    expect(owner).toMatchObject({ roleName: "Owner", origin: "subscription", principal: { kind: "user", secondaryId: "admin@contosoml.onmicrosoft.com" } });
+    expect(access.rows.every((row) => row.roleName !== row.roleDefinitionId)).toBe(true);
+  });
+
+  it("resolves principals in one getByIds call per 1,000 ids", async () => {
+    const caller = await callerFor("security");
+    const before = await journalSeq();
+    await getWorkspaceAccess(caller, target.id);
+    const calls = await journalSince(before);
+    expect(calls.filter((call) => call.path.endsWith("/directoryObjects/getByIds"))).toHaveLength(1);
+    expect(calls.filter((call) => call.system === "arm" && call.path.toLowerCase().endsWith("/roleassignments"))).toHaveLength(1);
+  });
+
+  it("still lists the assignments, by object id, when Graph fails", async () => {
+    const caller = await callerFor("security");
+    await addFault({ method: "POST", path: "/v1.0/directoryObjects/getByIds", status: 503, times: 10 });
+    const access = await getWorkspaceAccess(caller, target.id);
+    expect(access.rows).toHaveLength(applicable(target.id).length);
+    expect(access.principalsResolved).toBe(false);
+    expect(access.rows.every((row) => row.principal === undefined)).toBe(true);
+    expect(access.notice).toContain("Names could not be loaded from Microsoft Graph");
+  });
+
+  it("refuses something that is not a workspace before calling Azure", async () => {
+    const caller = await callerFor("security");
+    const before = await journalSeq();
+    for (const bad of [`/subscriptions/${target.subscriptionId}`, `${target.id}/../x`, "//subscriptions/x", `${target.id}%2F`]) {
+      await expect(getWorkspaceAccess(caller, bad)).rejects.toMatchObject({ code: "invalid_input" } satisfies Partial<AppError>);
+    }
+    expect((await journalSince(before)).filter((call) => call.system === "arm" || call.system === "graph")).toEqual([]);
+  });
+});
