@@ -5,10 +5,12 @@ import { z } from "zod";
 
 import { verifyAzureAccess as verify } from "@/lib/account/verify-azure-access";
 import { serverAction } from "@/lib/actions/server-action";
+import { recordSignOut } from "@/lib/auth/record-session";
 import { SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES } from "@/lib/auth/session";
 
 /** Clears the session cookie; the browser then signs out of Entra with MSAL. */
-export const signOut = serverAction("signOut", z.undefined(), async () => {
+export const signOut = serverAction("signOut", z.undefined(), async ({ actor, requestId }) => {
+  await recordSignOut(actor, requestId);
   // A __Host- cookie is only replaced by one with the same attributes; an expired copy removes it.
   (await cookies()).set(SESSION_COOKIE, "", { ...SESSION_COOKIE_ATTRIBUTES, maxAge: 0 });
   return { signedOut: true };

@@ -22,7 +22,7 @@ describe("verifyAzureAccess against the sandbox tenant (on-behalf-of, real SDKs)
   });
 
   it("the validator accepts the sandbox's API tokens as it would Entra's", async () => {
-    const result = await validateConsoleToken(await personaApiToken("admin"), { via: "test" });
+    const result = await validateConsoleToken(await personaApiToken("admin"), { via: "bearer" });
     expect(result).toMatchObject({ ok: true, principal: { userPrincipalName: "admin@contosoml.onmicrosoft.com", roles: ["Console.Admin"] } });
   });
 

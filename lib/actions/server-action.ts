@@ -5,23 +5,51 @@ import { randomUUID } from "node:crypto";
 import { headers } from "next/headers";
 import { z } from "zod";
 
+import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
+import { auditActorOf } from "@/lib/auth/audit-actor";
 import { getSession, type Session } from "@/lib/auth/session";
-import { type ConsoleAction, isAllowed } from "@/lib/shared/permissions";
+import { getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
 import type { ActionResult } from "@/lib/shared/action-result";
+import { type ConsoleAction, isAllowed } from "@/lib/shared/permissions";
 
 export interface ActionContext {
   readonly session: Session;
-  /** Gatehouse's id for this call, in logs and (later) the audit trail. */
+  /** Who the audit trail names for what this action does. */
+  readonly actor: AuditActor;
+  /** Gatehouse's id for this call: in logs, in the audit trail, and shown to the person as a reference. */
   readonly requestId: string;
+}
+
+type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing";
+
+/**
+ * Records a refusal in the audit trail. A refusal must never be lost silently, but neither may a failing audit write
+ * turn a refusal into something else: the person is refused either way, and the failure is logged.
+ */
+async function recordDenial(action: ConsoleAction, actor: AuditActor, deniedBecause: DeniedBecause, requestId: string): Promise<void> {
+  log("warn", "security", "authz.denied", { action, reason: deniedBecause, requestId });
+  try {
+    await recordAuditEventNow(await getDatabase(), {
+      action: "authz.denied",
+      outcome: "denied",
+      actor,
+      target: {},
+      correlation: { consoleRequestId: requestId },
+      details: { consoleAction: action, deniedBecause },
+    });
+  } catch (error) {
+    log("error", "audit", "could not record a refusal", { action, requestId, error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 /**
  * Wraps a server action in the steps every action takes, in this order: refuse cross-site calls, read the session,
- * validate the input, check the permission matrix, run, and map any failure to a message for people. A server action
- * is a public POST endpoint, so none of this relies on the page that rendered it or on proxy.ts.
+ * check the permission matrix, validate the input, run, and map any failure to a message for people. A server action
+ * is a public POST endpoint, so none of this relies on the page that rendered it or on proxy.ts. Authorization comes
+ * before validation so that someone who may not use an action learns nothing about its input.
  *
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
  * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
@@ -33,16 +61,21 @@ export function serverAction<Schema extends z.ZodType, Output>(
 ): (raw: unknown) => Promise<ActionResult<Output>> {
   return async (raw) => {
     const requestId = randomUUID();
+    const session = await getSession();
+    const actor: AuditActor = session ? auditActorOf(session.principal) : { kind: "anonymous" };
+
     if (!isSameOriginRequest(await headers())) {
-      log("warn", "security", "authz.denied", { action, reason: "cross-origin server action call", requestId });
+      await recordDenial(action, actor, "cross_origin", requestId);
       return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
     }
-    const session = await getSession();
     if (!session) {
-      log("warn", "security", "authz.denied", { action, reason: "no valid session", requestId });
+      await recordDenial(action, actor, "no_session", requestId);
       return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
     }
-    const principal = session.principal;
+    if (!isAllowed(action, session.principal.roles)) {
+      await recordDenial(action, actor, "console_role_missing", requestId);
+      return { status: "error", code: "forbidden", message: "Your Gatehouse role does not allow this. Ask an admin if you need it." };
+    }
 
     const parsed = input.safeParse(raw);
     if (!parsed.success) {
@@ -55,20 +88,8 @@ export function serverAction<Schema extends z.ZodType, Output>(
       };
     }
 
-    if (!isAllowed(action, principal.roles)) {
-      log("warn", "security", "authz.denied", {
-        action,
-        reason: "console role missing",
-        tenantId: principal.tenantId,
-        objectId: principal.objectId,
-        roles: principal.roles,
-        requestId,
-      });
-      return { status: "error", code: "forbidden", message: "Your Gatehouse role does not allow this. Ask an admin if you need it." };
-    }
-
     try {
-      return { status: "success", data: await run({ session, requestId }, parsed.data) };
+      return { status: "success", data: await run({ session, actor, requestId }, parsed.data) };
     } catch (error) {
       if (error instanceof AppError) {
         log(error.code.startsWith("upstream") ? "warn" : "info", "action", error.message, {

@@ -1,26 +1,42 @@
 import type { ConsoleRole } from "./console-roles";
 
 /**
- * The permission matrix: every server action and protected operation, and the console roles allowed to run it.
- * A test walks the production build's server actions and fails when one is missing here; another checks each cell
- * (allowed → runs; denied → no Graph/ARM call and a security event).
+ * The permission matrix: every server action, page and route handler that needs a console role, and the roles
+ * allowed to use it. `kind: "action"` entries must match the production build's server actions exactly (an e2e test
+ * compares them with the build's manifest); another test checks each role × action cell (allowed → runs; denied → no
+ * Graph/ARM call and an `authz.denied` audit event).
  *
  * `anyone-signed-in` still requires a valid session; it only waives the console role (signing out must always work).
  * Shared with the browser so it can hide what a person cannot do; the server enforces it on every call.
  */
 export type Allowed = readonly ConsoleRole[] | "anyone-signed-in";
 
+const ADMIN: readonly ConsoleRole[] = ["Console.Admin"];
+const READERS: readonly ConsoleRole[] = ["Console.Admin", "Console.SecurityReader"];
+const EVERY_ROLE: readonly ConsoleRole[] = ["Console.Admin", "Console.Requester", "Console.SecurityReader"];
+
 export const PERMISSIONS = {
-  signOut: { allowed: "anyone-signed-in", description: "End your own session" },
-  verifyAzureAccess: {
-    allowed: ["Console.Admin", "Console.Requester", "Console.SecurityReader"],
-    description: "Check that Gatehouse can reach Graph and ARM as you (on-behalf-of)",
-  },
-} as const satisfies Record<string, { allowed: Allowed; description: string }>;
+  signOut: { kind: "action", allowed: "anyone-signed-in", description: "End your own session" },
+  verifyAzureAccess: { kind: "action", allowed: EVERY_ROLE, description: "Check that Gatehouse can reach Graph and ARM as you" },
+  searchPrincipals: { kind: "action", allowed: ADMIN, description: "Search users, groups and service principals to grant to" },
+  checkWorkspaceAccess: { kind: "action", allowed: READERS, description: "See a principal's effective roles on a workspace" },
+  grantWorkspaceRoles: { kind: "action", allowed: ADMIN, description: "Grant a role on a workspace to principals" },
+  revokeWorkspaceRoles: { kind: "action", allowed: ADMIN, description: "Revoke role assignments on a workspace" },
+  viewWorkspaces: { kind: "page", allowed: READERS, description: "List workspaces and who has access" },
+  viewAudit: { kind: "page", allowed: READERS, description: "Search the audit trail" },
+  exportAudit: { kind: "route", allowed: READERS, description: "Export the audit trail as CSV or JSON Lines" },
+} as const satisfies Record<string, { kind: "action" | "page" | "route"; allowed: Allowed; description: string }>;
 
-export type ConsoleAction = keyof typeof PERMISSIONS;
+export type Permission = keyof typeof PERMISSIONS;
+export type ConsoleAction = { [K in Permission]: (typeof PERMISSIONS)[K]["kind"] extends "action" ? K : never }[Permission];
 
-export function isAllowed(action: ConsoleAction, roles: readonly ConsoleRole[]): boolean {
-  const allowed: Allowed = PERMISSIONS[action].allowed;
+export function isAllowed(permission: Permission, roles: readonly ConsoleRole[]): boolean {
+  const allowed: Allowed = PERMISSIONS[permission].allowed;
   return allowed === "anyone-signed-in" || allowed.some((role) => roles.includes(role));
+}
+
+export function actionNames(): string[] {
+  return Object.entries(PERMISSIONS)
+    .filter(([, entry]) => entry.kind === "action")
+    .map(([name]) => name);
 }

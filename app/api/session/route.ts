@@ -1,6 +1,7 @@
 import { cookies } from "next/headers";
 
-import { MAX_SESSION_COOKIE_BYTES, SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES } from "@/lib/auth/session";
+import { recordSignIn } from "@/lib/auth/record-session";
+import { getSession, MAX_SESSION_COOKIE_BYTES, SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES } from "@/lib/auth/session";
 import { validateConsoleToken } from "@/lib/auth/token-validator";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
 
@@ -21,7 +22,7 @@ export async function POST(request: Request): Promise<Response> {
 
   const authorization = request.headers.get("authorization") ?? "";
   const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization)?.[1];
-  const result = await validateConsoleToken(token, { via: "session-endpoint" });
+  const result = await validateConsoleToken(token, { via: "sign-in" });
   if (!result.ok) {
     return problem(401, "invalid_token", "Your sign-in could not be verified. Sign in again.");
   }
@@ -30,6 +31,9 @@ export async function POST(request: Request): Promise<Response> {
   }
 
   const { principal } = result;
+  // A renewal of the same person's session is not a new sign-in.
+  const previous = await getSession();
+  if (previous?.principal.objectId !== principal.objectId) await recordSignIn(principal);
   const secondsLeft = Math.floor((principal.expiresAt.getTime() - Date.now()) / 1000);
   (await cookies()).set(SESSION_COOKIE, token!, { ...SESSION_COOKIE_ATTRIBUTES, maxAge: Math.max(0, secondsLeft) });
   return Response.json(
