@@ -5,7 +5,7 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { AppError } from "@/lib/errors";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
-import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
+import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "./role-definitions";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 
 export interface AccessRow {
@@ -72,7 +72,8 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       }
       return list;
     })(),
-    getRoleDefinitions(identity, subscriptionId).catch(() => new Map()),
+    // Without definitions the rows still show, with role ids instead of names.
+    getRoleDefinitions(identity, subscriptionId).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
   ]);
   const workspace = WorkspaceWire.parse(workspaceBody);
   const lookup = await resolvePrincipals(caller, assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])));

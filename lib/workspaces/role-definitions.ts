@@ -48,7 +48,7 @@ export function getRoleDefinitions(identity: ArmIdentity, subscriptionId: string
   const key = subscriptionId.toLowerCase();
   const cached = cache.get(key);
   if (cached && cached.expiresAt > now) return cached.definitions;
-  const definitions = armListAll(identity, `/subscriptions/${key}/providers/Microsoft.Authorization/roleDefinitions`, "2022-04-01").then(
+  const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(identity, `/subscriptions/${key}/providers/Microsoft.Authorization/roleDefinitions`, "2022-04-01").then(
     (items) => {
       const byId = new Map<string, RoleDefinition>();
       for (const item of items) {
@@ -64,7 +64,7 @@ export function getRoleDefinitions(identity: ArmIdentity, subscriptionId: string
           dataActions: permissions.flatMap((permission) => permission.dataActions ?? []),
         });
       }
-      return byId as ReadonlyMap<string, RoleDefinition>;
+      return byId;
     },
   );
   cache.set(key, { expiresAt: now + CACHE_TTL_MS, definitions });

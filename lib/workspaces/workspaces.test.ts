@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { AppError } from "@/lib/errors";
+import type { AppError } from "@/lib/errors";
 import { scopeApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
 import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
