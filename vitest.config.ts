@@ -13,6 +13,7 @@ export default defineConfig({
     environment: "node",
     // One sandbox tenant for the run; workers inherit its CA and URL (see the file for why it must be global).
     globalSetup: ["./test/support/global-sandbox.ts"],
+    setupFiles: ["./test/support/worker-setup.ts"],
     include: ["**/*.test.ts", "**/*.test.tsx"],
     exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**"],
     testTimeout: 30_000,

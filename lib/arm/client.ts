@@ -6,8 +6,8 @@ import { ServiceClient } from "@azure/core-client";
 import {
   createPipelineRequest,
   type PipelinePolicy,
+  isRestError,
   type PipelineResponse,
-  RestError,
 } from "@azure/core-rest-pipeline";
 
 import { upstreamError } from "@/lib/azure/errors";
@@ -160,7 +160,7 @@ async function armGetUrl(identity: ArmIdentity, url: string): Promise<unknown> {
 /** The one error model for anything an ARM call threw. */
 export function armError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (error instanceof RestError) {
+  if (isRestError(error)) {
     return upstreamError({
       system: "Azure Resource Manager",
       status: error.statusCode,

@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   viewWorkspaces: { kind: "page", allowed: READERS, description: "List workspaces and who has access" },
   viewAudit: { kind: "page", allowed: READERS, description: "Search the audit trail" },
   exportAudit: { kind: "route", allowed: READERS, description: "Export the audit trail as CSV or JSON Lines" },
+  verifyAuditChain: { kind: "action", allowed: READERS, description: "Verify the audit trail's hash chain now" },
 } as const satisfies Record<string, { kind: "action" | "page" | "route"; allowed: Allowed; description: string }>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,0 +1,74 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+
+import { serverAction, type ActionContext } from "@/lib/actions/server-action";
+import { searchPrincipals as search } from "@/lib/graph/search-principals";
+import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
+import { grantWorkspaceRoles as grant } from "@/lib/workspaces/grant-workspace-roles";
+import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
+
+const workspaceId = z.string().min(1).max(512);
+const objectId = z.uuid({ error: "must be an object id (GUID)" });
+
+function grantContext({ session, actor, requestId }: ActionContext) {
+  const { principal, assertion } = session;
+  return {
+    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
+    actor,
+    userPrincipalName: principal.userPrincipalName,
+    requestId,
+  };
+}
+
+/** Users, groups, service principals and managed identities matching a name, or one object id. */
+export const searchPrincipals = serverAction(
+  "searchPrincipals",
+  z.object({
+    query: z.string().trim().min(2, { error: "Type at least 2 characters" }).max(100),
+    kinds: z.array(z.enum(["user", "group", "servicePrincipal"])).min(1).default(["user", "group", "servicePrincipal"]),
+  }),
+  async (context, input) => search(grantContext(context).caller, input.query, input.kinds),
+);
+
+/** A principal's effective roles on a workspace, with the group path that grants each. */
+export const checkWorkspaceAccess = serverAction(
+  "checkWorkspaceAccess",
+  z.object({ workspaceId, principalId: objectId }),
+  async (context, input) => check(grantContext(context).caller, input.workspaceId, input.principalId),
+);
+
+/** Grants one role on a workspace to up to 50 principals, with a result per principal. */
+export const grantWorkspaceRoles = serverAction(
+  "grantWorkspaceRoles",
+  z.object({
+    workspaceId,
+    roleDefinitionId: objectId,
+    principals: z
+      .array(z.object({ id: objectId, kind: z.enum(["user", "group", "servicePrincipal", "managedIdentity"]), displayName: z.string().max(256) }))
+      .min(1, { error: "Choose at least one user, group or service principal" })
+      .max(50, { error: "Grant to at most 50 principals at once; use a group for more" }),
+    description: z.string().trim().max(1000).optional(),
+  }),
+  async (context, input) => {
+    const results = await grant(grantContext(context), input);
+    revalidatePath("/workspaces", "layout");
+    return results;
+  },
+);
+
+/** Removes role assignments made at a workspace, with a result per assignment. */
+export const revokeWorkspaceRoles = serverAction(
+  "revokeWorkspaceRoles",
+  z.object({
+    workspaceId,
+    assignmentIds: z.array(z.string().min(1).max(600)).min(1, { error: "Choose at least one assignment" }).max(200),
+    confirmSelfLockout: z.boolean().default(false),
+  }),
+  async (context, input) => {
+    const results = await revoke(grantContext(context), input);
+    revalidatePath("/workspaces", "layout");
+    return results;
+  },
+);

@@ -1,0 +1,92 @@
+import "server-only";
+
+import { randomUUID } from "node:crypto";
+
+import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { log } from "@/lib/log";
+import { isAllowed, type Permission } from "@/lib/shared/permissions";
+import { auditActorOf } from "./audit-actor";
+import { getSession, type Session } from "./session";
+
+/**
+ * Authorization for pages and route handlers, the counterpart of `serverAction()` for actions. Each page and route
+ * calls it itself (proxy.ts never decides), and every refusal is logged and recorded as `authz.denied`.
+ */
+
+type DeniedBecause = "no_session" | "console_role_missing";
+
+export type PageAuthorization = { ok: true; session: Session } | { ok: false; reason: "no_session" | "forbidden" };
+
+export type RequestAuthorization = { ok: true; session: Session } | { ok: false; response: Response };
+
+/**
+ * Records a refusal. A refusal must never be lost silently, but neither may a failing audit write turn a refusal into
+ * something else: the caller is refused either way, and the failure is logged.
+ */
+async function recordDenial(permission: Permission, actor: AuditActor, deniedBecause: DeniedBecause, requestId: string): Promise<void> {
+  log("warn", "security", "authz.denied", { action: permission, reason: deniedBecause, requestId });
+  try {
+    await recordAuditEventNow(await getDatabase(), {
+      action: "authz.denied",
+      outcome: "denied",
+      actor,
+      target: {},
+      correlation: { consoleRequestId: requestId },
+      details: { consoleAction: permission, deniedBecause },
+    });
+  } catch (error) {
+    log("error", "audit", "could not record a refusal", {
+      action: permission,
+      requestId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+type Decision = { ok: true; session: Session } | { ok: false; deniedBecause: DeniedBecause; requestId: string };
+
+async function decide(permission: Permission): Promise<Decision> {
+  const session = await getSession();
+  if (session && isAllowed(permission, session.principal.roles)) return { ok: true, session };
+  const requestId = randomUUID();
+  const deniedBecause: DeniedBecause = session ? "console_role_missing" : "no_session";
+  await recordDenial(permission, session ? auditActorOf(session.principal) : { kind: "anonymous" }, deniedBecause, requestId);
+  return { ok: false, deniedBecause, requestId };
+}
+
+/**
+ * For server components: the session when the person may see the page. On `no_session` render nothing (the console
+ * layout already shows the sign-in flow); on `forbidden` render `<Forbidden permission=… />`.
+ */
+export async function authorizePage(permission: Permission): Promise<PageAuthorization> {
+  const decision = await decide(permission);
+  if (decision.ok) return decision;
+  return { ok: false, reason: decision.deniedBecause === "no_session" ? "no_session" : "forbidden" };
+}
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/** For route handlers: the session, or the response to send — 401 without a session, 403 without the role. */
+export async function authorizeRequest(request: Request, permission: Permission): Promise<RequestAuthorization> {
+  const decision = await decide(permission);
+  if (decision.ok) return decision;
+  const path = safePath(request.url);
+  log("info", "route", "request refused", { path, permission, reason: decision.deniedBecause, requestId: decision.requestId });
+  const [status, code, message] =
+    decision.deniedBecause === "no_session"
+      ? ([401, "unauthenticated", "Your session has ended. Sign in again to continue."] as const)
+      : ([403, "forbidden", "Your Gatehouse role does not allow this. Ask an admin if you need it."] as const);
+  return {
+    ok: false,
+    response: Response.json({ error: { code, message, reference: decision.requestId } }, { status, headers: NO_STORE }),
+  };
+}
+
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "(unparsable)";
+  }
+}

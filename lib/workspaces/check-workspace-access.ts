@@ -1,0 +1,127 @@
+import "server-only";
+
+import { armError, authorizationClient } from "@/lib/arm/client";
+import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { AppError } from "@/lib/errors";
+import { delegatedGraphClient, graphError } from "@/lib/graph/client";
+import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
+import { type AssignmentOrigin, assignmentOrigin, parseScope, scopeApplies } from "@/lib/shared/arm-scope";
+import { invalidWorkspace } from "./get-workspace-access";
+import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
+
+export interface GroupStep {
+  readonly id: string;
+  readonly displayName: string;
+}
+
+export interface EffectiveGrant {
+  readonly roleDefinitionId: string;
+  readonly roleName: string;
+  readonly scope: string;
+  readonly origin: AssignmentOrigin;
+  /**
+   * How the role reaches the principal: empty when assigned directly; otherwise the chain of groups from the one the
+   * principal is a member of to the one holding the assignment. `null` when the chain could not be worked out.
+   */
+  readonly via: readonly GroupStep[] | null;
+  /** The group (or principal) that holds the assignment. */
+  readonly assignedTo: GroupStep;
+}
+
+export interface EffectiveAccess {
+  readonly principal: DirectoryPrincipal;
+  readonly grants: readonly EffectiveGrant[];
+}
+
+const MAX_DEPTH = 8;
+const MAX_GROUP_LOOKUPS = 200;
+
+const COLLECTION = { user: "users", group: "groups", servicePrincipal: "servicePrincipals", managedIdentity: "servicePrincipals" } as const;
+
+/**
+ * A principal's effective roles on a workspace: ARM's `assignedTo()` returns every assignment that reaches the
+ * principal, directly or through (nested) groups, at any scope; those that apply to the workspace are kept and each is
+ * explained by the path of group memberships that grants it.
+ */
+export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, principalId: string): Promise<EffectiveAccess> {
+  const workspace = parseScope(workspaceId);
+  if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
+  const lookup = await resolvePrincipals(caller, [principalId]);
+  if (!lookup.complete) throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
+  const principal = lookup.found.get(principalId.toLowerCase());
+  if (!principal) throw new AppError({ code: "not_found", message: `principal ${principalId} not found`, userMessage: "No user, group or service principal has that id." });
+
+  const identity = { kind: "delegated", caller } as const;
+  const [assignments, definitions] = await Promise.all([
+    (async () => {
+      const list = [];
+      try {
+        const filter = `assignedTo('${principal.id}')`;
+        for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter })) {
+          if (assignment.scope && scopeApplies(assignment.scope, workspace.scope)) list.push(assignment);
+        }
+      } catch (error) {
+        throw armError(error);
+      }
+      return list;
+    })(),
+    getRoleDefinitions(identity, workspace.subscriptionId!),
+  ]);
+
+  const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
+  const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
+  const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();
+
+  const grants = assignments.map((assignment): EffectiveGrant => {
+    const holderId = (assignment.principalId ?? "").toLowerCase();
+    const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
+    const direct = holderId === principal.id.toLowerCase();
+    return {
+      roleDefinitionId: roleId,
+      roleName: definitions.get(roleId)?.name ?? roleId,
+      scope: assignment.scope ?? "",
+      origin: assignmentOrigin(assignment.scope ?? "", workspace.scope),
+      via: direct ? [] : (paths.get(holderId) ?? null),
+      assignedTo: direct
+        ? { id: principal.id, displayName: principal.displayName }
+        : { id: holderId, displayName: holderNames.get(holderId)?.displayName ?? holderId },
+    };
+  });
+  return { principal, grants };
+}
+
+/** Breadth-first over `memberOf`, so each group is reached by its shortest chain of memberships. Bounded. */
+async function groupPaths(caller: DelegatedCaller, start: DirectoryPrincipal, targets: ReadonlySet<string>): Promise<Map<string, GroupStep[]>> {
+  const client = delegatedGraphClient(caller);
+  const pathTo = new Map<string, GroupStep[]>();
+  let frontier: Array<{ path: string; chain: GroupStep[] }> = [{ path: `/${COLLECTION[start.kind]}/${start.id}/memberOf`, chain: [] }];
+  let lookups = 0;
+  try {
+    for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && lookups < MAX_GROUP_LOOKUPS; depth++) {
+      const level = frontier.slice(0, MAX_GROUP_LOOKUPS - lookups);
+      lookups += level.length;
+      const pages = await Promise.all(
+        level.map(async ({ path, chain }) => {
+          const page = (await client.api(path).select(["id", "displayName"]).top(999).get()) as { value?: Array<{ "@odata.type"?: string; id: string; displayName?: string | null }> };
+          return { chain, groups: (page.value ?? []).filter((item) => item["@odata.type"] === undefined || item["@odata.type"] === "#microsoft.graph.group") };
+        }),
+      );
+      frontier = [];
+      for (const { chain, groups } of pages) {
+        for (const group of groups) {
+          const id = group.id.toLowerCase();
+          if (pathTo.has(id)) continue;
+          const next = [...chain, { id, displayName: group.displayName ?? id }];
+          pathTo.set(id, next);
+          frontier.push({ path: `/groups/${id}/memberOf`, chain: next });
+        }
+      }
+      if ([...targets].every((target) => pathTo.has(target))) break;
+    }
+  } catch (error) {
+    // Without paths the grants still show, marked as "through a group" with the holder named.
+    const appError = graphError(error);
+    if (appError.code !== "upstream_unavailable" && appError.code !== "upstream_throttled") throw appError;
+  }
+  return pathTo;
+}

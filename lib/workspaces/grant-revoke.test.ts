@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+
+import { decodeJwt } from "jose";
+import { describe, expect, it } from "vitest";
+
+import { searchAuditEvents } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { workspaceScope } from "@/lib/shared/arm-scope";
+import { createTenant } from "@/sandbox/tenant/index";
+import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
+import { searchPrincipals } from "@/lib/graph/search-principals";
+import { checkWorkspaceAccess } from "./check-workspace-access";
+import { getWorkspaceAccess } from "./get-workspace-access";
+import { assignmentNameFor, grantWorkspaceRoles } from "./grant-workspace-roles";
+import { revokeWorkspaceRoles } from "./revoke-workspace-roles";
+
+const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
+const COMPUTE_OPERATOR = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815";
+// Tests in other files read the shared sandbox at the same time, so changes happen only on this workspace, which
+// they leave out (see MUTATED_BY_OTHER_TESTS in workspaces.test.ts).
+export const MUTATED_WORKSPACE = "mlw-churn-prod";
+const oracle = createTenant({ seed: 1, scale: "default" });
+const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === MUTATED_WORKSPACE)!;
+const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
+const atWorkspace = [...oracle.roleAssignments.values()].filter((assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase());
+const holdsSomethingHere = new Set(atWorkspace.map((assignment) => assignment.principalId));
+const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
+const someUser = [...oracle.users.values()].find((user) => !PERSONA_UPN.test(user.userPrincipalName) && !holdsSomethingHere.has(user.id))!;
+const someGroup = [...oracle.groups.values()].find((group) => !holdsSomethingHere.has(group.id))!;
+const existingGroupGrant = atWorkspace.find((assignment) => assignment.principalType === "Group")!;
+
+async function contextFor(persona: keyof typeof PERSONA_LOGINS) {
+  const assertion = await personaApiToken(persona);
+  const claims = decodeJwt(assertion);
+  const objectId = String(claims.oid);
+  const tenantId = String(claims.tid);
+  const userPrincipalName = String(claims.preferred_username);
+  return {
+    caller: { tenantId, objectId, assertion },
+    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
+    userPrincipalName,
+    requestId: randomUUID(),
+  };
+}
+
+async function eventsFor(principalId: string) {
+  return (await searchAuditEvents(await getDatabase(), { principalId }, { size: 50 })).events.map((event) => `${event.action}:${event.outcome}`).reverse();
+}
+
+describe("granting and revoking on a workspace (sandbox tenant, as the signed-in admin)", () => {
+  it("grants a role to a user and a group, each with its own result and audit trail", async () => {
+    const admin = await contextFor("admin");
+    const results = await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [
+        { id: someUser.id, kind: "user", displayName: someUser.displayName },
+        { id: someGroup.id, kind: "group", displayName: someGroup.displayName },
+      ],
+      description: "fraud model retraining",
+    });
+    expect(results.map((result) => result.status)).toEqual(["granted", "granted"]);
+    expect(results[0]!.reference).toMatch(/^[0-9a-f-]{36}$/);
+
+    const access = await getWorkspaceAccess(admin.caller, WORKSPACE);
+    const granted = access.rows.filter((row) => row.roleDefinitionId === DATA_SCIENTIST && row.origin === "workspace" && [someUser.id, someGroup.id].includes(row.principalId));
+    expect(granted.map((row) => row.assignmentName).sort()).toEqual(
+      [assignmentNameFor(WORKSPACE, someUser.id, DATA_SCIENTIST), assignmentNameFor(WORKSPACE, someGroup.id, DATA_SCIENTIST)].sort(),
+    );
+    expect(granted.find((row) => row.principalId === someGroup.id)?.principalType).toBe("Group");
+    expect(await eventsFor(someUser.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded"]);
+  });
+
+  it("never duplicates an assignment: the same grant again uses the same name", async () => {
+    const admin = await contextFor("admin");
+    const before = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.length;
+    const [again] = await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: someUser.id, kind: "user", displayName: someUser.displayName }],
+    });
+    expect(again!.status).toBe("granted");
+    expect((await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.length).toBe(before);
+  });
+
+  it("reports an equivalent assignment made elsewhere (409 RoleAssignmentExists) as already granted", async () => {
+    const admin = await contextFor("admin");
+    // A seeded group assignment, made under a name Gatehouse did not choose.
+    const [result] = await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: existingGroupGrant.roleDefinitionName,
+      principals: [{ id: existingGroupGrant.principalId, kind: "group", displayName: "seeded group" }],
+    });
+    expect(result).toMatchObject({ status: "already_granted" });
+  });
+
+  it("turns ARM's 403 for an admin without Azure rights into a clear message, and changes nothing", async () => {
+    const limited = await contextFor("limited-admin");
+    const before = (await getWorkspaceAccess(limited.caller, WORKSPACE)).rows.length;
+    const [result] = await grantWorkspaceRoles(limited, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: COMPUTE_OPERATOR,
+      principals: [{ id: someUser.id, kind: "user", displayName: someUser.displayName }],
+    });
+    expect(result).toMatchObject({
+      status: "failed",
+      message: `You (limited-admin@contosoml.onmicrosoft.com) can't manage access on ${MUTATED_WORKSPACE}: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.`,
+    });
+    expect((await getWorkspaceAccess(limited.caller, WORKSPACE)).rows.length).toBe(before);
+    const failed = (await searchAuditEvents(await getDatabase(), { actions: ["role_assignment.grant_failed"] }, { size: 10 })).events;
+    expect(failed[0]).toMatchObject({ errorCode: "AuthorizationFailed", outcome: "failed", correlation: { armRequestId: expect.any(String) as string } });
+  });
+
+  it("revokes a direct assignment, refuses an inherited one, and cleans up an orphan", async () => {
+    const admin = await contextFor("admin");
+    const rows = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows;
+    const userRow = rows.find((row) => row.principalId === someUser.id && row.roleDefinitionId === DATA_SCIENTIST)!;
+    const inherited = rows.find((row) => row.origin === "subscription")!;
+    const orphan = rows.find((row) => row.principal === null && row.origin === "workspace")!;
+    const results = await revokeWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      assignmentIds: [userRow.assignmentId, inherited.assignmentId, orphan.assignmentId],
+      confirmSelfLockout: false,
+    });
+    expect(results.map((result) => result.status)).toEqual(["revoked", "refused", "revoked"]);
+    expect(results[1]!.message).toContain("Inherited from the subscription");
+    const after = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.map((row) => row.assignmentId);
+    expect(after).not.toContain(userRow.assignmentId);
+    expect(after).not.toContain(orphan.assignmentId);
+    expect(after).toContain(inherited.assignmentId);
+
+    const [again] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [userRow.assignmentId], confirmSelfLockout: false });
+    expect(again!.status).toBe("already_gone");
+    expect(await eventsFor(someUser.id)).toEqual([
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      // the limited admin's attempt, refused by ARM
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.grant_failed:failed",
+      "role_assignment.revoke_requested:succeeded",
+      "role_assignment.revoked:succeeded",
+    ]);
+  });
+});
+
+describe("checking access and finding principals", () => {
+  it("explains a role that reaches a person through a group", async () => {
+    const security = await contextFor("security");
+    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id))!;
+    const access = await checkWorkspaceAccess(security.caller, fraudScope, member);
+    const viaGroup = access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === group.id);
+    expect(viaGroup).toMatchObject({ origin: "workspace", roleName: "AzureML Data Scientist", assignedTo: { displayName: "DS - Fraud" } });
+    expect(viaGroup!.via!.length).toBeGreaterThan(0);
+    expect(viaGroup!.via!.at(-1)!.id).toBe(group.id);
+  });
+
+  it("finds people by name and by object id", async () => {
+    const admin = await contextFor("admin");
+    const byName = await searchPrincipals(admin.caller, "Avery", ["user", "group", "servicePrincipal"]);
+    expect(byName.map((principal) => principal.secondaryId)).toContain("admin@contosoml.onmicrosoft.com");
+    const byId = await searchPrincipals(admin.caller, someGroup.id, ["group"]);
+    expect(byId).toEqual([expect.objectContaining({ id: someGroup.id, kind: "group" })]);
+  });
+});
