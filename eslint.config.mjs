@@ -12,6 +12,7 @@ const ENV_READERS = [
   "sandbox/config.ts", // the sandbox tenant's own config module (a separate program)
   "test/support/test-env.ts", // test-only settings (TEST_DATABASE_URL, CHROMIUM_PATH)
   "playwright.config.ts", // build/test tool configuration
+  "instrumentation.ts", // reads only NEXT_RUNTIME, Next's documented runtime switch (inlined at build)
 ];
 
 export default tseslint.config(

@@ -67,12 +67,13 @@ export async function authorizePage(permission: Permission): Promise<PageAuthori
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
-/** For route handlers: the session, or the response to send — 401 without a session, 403 without the role. */
-export async function authorizeRequest(request: Request, permission: Permission): Promise<RequestAuthorization> {
+/**
+ * For route handlers: the session, or the response to send — 401 without a session, 403 without the role. The session
+ * comes from the request's cookie (via next/headers, so `getSession()`'s per-request cache is shared).
+ */
+export async function authorizeRequest(_request: Request, permission: Permission): Promise<RequestAuthorization> {
   const decision = await decide(permission);
   if (decision.ok) return decision;
-  const path = safePath(request.url);
-  log("info", "route", "request refused", { path, permission, reason: decision.deniedBecause, requestId: decision.requestId });
   const [status, code, message] =
     decision.deniedBecause === "no_session"
       ? ([401, "unauthenticated", "Your session has ended. Sign in again to continue."] as const)
@@ -81,12 +82,4 @@ export async function authorizeRequest(request: Request, permission: Permission)
     ok: false,
     response: Response.json({ error: { code, message, reference: decision.requestId } }, { status, headers: NO_STORE }),
   };
-}
-
-function safePath(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return "(unparsable)";
-  }
 }

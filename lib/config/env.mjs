@@ -107,6 +107,8 @@ const RawEnv = z.object({
   ARM_ENDPOINT: optionalString.pipe(httpsUrl("Azure Resource Manager").optional()),
   GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 300, "seconds").optional()),
   GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
+  GATEHOUSE_JOBS_ENABLED: optionalString.pipe(z.enum(["true", "false"], { error: "must be true or false" }).optional()),
+  GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
 });
 
 /**
@@ -123,6 +125,7 @@ const RawEnv = z.object({
  * @property {{ graphBaseUrl: string, armEndpoint: string, timeoutMs: number }} upstream
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
+ * @property {{ enabled: boolean, reconcileIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
  */
 
 export class ConfigError extends Error {
@@ -299,6 +302,10 @@ export function parseConfig(env, options = {}) {
     upstream,
     sandboxOrigin,
     logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
+    jobs: {
+      enabled: raw.GATEHOUSE_JOBS_ENABLED !== "false",
+      reconcileIntervalMs: (raw.GATEHOUSE_RECONCILE_INTERVAL_SECONDS ?? 60) * 1000,
+    },
   };
 }
 

@@ -1,0 +1,72 @@
+import "server-only";
+
+import { hostname } from "node:os";
+
+import type { AuditActor } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { getDatabase } from "@/lib/db";
+import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { log } from "@/lib/log";
+import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
+
+/** Identifies this instance in job leases and logs. */
+const HOLDER = `${hostname()}:${process.pid}`;
+
+/** The console's own identity, as the audit trail names it for unattended work. */
+export function systemActor(): AuditActor {
+  const { identity } = getConfig();
+  return { kind: "system", appId: identity.apiClientId, tenantId: identity.tenantId };
+}
+
+interface Job {
+  readonly name: string;
+  readonly intervalMs: number;
+  run(): Promise<Record<string, number>>;
+}
+
+function jobs(): Job[] {
+  const config = getConfig();
+  return [
+    {
+      name: "reconcile-intents",
+      intervalMs: config.jobs.reconcileIntervalMs,
+      run: async () => ({ ...(await reconcilePendingIntents(await getDatabase(), systemActor())) }),
+    },
+  ];
+}
+
+/** Runs one job if this instance wins this interval's lease; every instance may call it, one runs it. */
+export async function runJobIfDue(job: Job, now: Date = new Date()): Promise<boolean> {
+  const db = await getDatabase();
+  // The lease outlives any sane run, so a crashed holder's run is taken over only after it.
+  if (!(await claimJobRun(db, { jobName: job.name, holder: HOLDER, intervalMs: job.intervalMs, leaseMs: job.intervalMs * 5, now }))) {
+    return false;
+  }
+  try {
+    const result = await job.run();
+    log("info", "jobs", `${job.name} finished`, result);
+  } catch (error) {
+    log("error", "jobs", `${job.name} failed`, { error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    await finishJobRun(db, job.name, HOLDER, new Date());
+  }
+  return true;
+}
+
+let started = false;
+
+/** Starts the timers (once per process). Called from instrumentation.ts when the server starts. */
+export function startScheduler(): void {
+  if (started || !getConfig().jobs.enabled) return;
+  started = true;
+  for (const job of jobs()) {
+    // Ticks more often than the interval; the lease decides whether a run is due, across all instances.
+    const tick = Math.max(5_000, Math.min(job.intervalMs / 4, 60_000));
+    const timer = setInterval(() => {
+      void runJobIfDue(job).catch((error: unknown) =>
+        log("error", "jobs", `${job.name} could not be scheduled`, { error: error instanceof Error ? error.message : String(error) }),
+      );
+    }, tick);
+    timer.unref();
+  }
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+
+import { describe, expect, it } from "vitest";
+
+import { recordChangeIntent, searchAuditEvents } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { systemActor } from "@/lib/jobs/scheduler";
+import { workspaceScope } from "@/lib/shared/arm-scope";
+import { createTenant } from "@/sandbox/tenant/index";
+import { assignmentNameFor } from "./grant-workspace-roles";
+import { reconcilePendingIntents, SETTLE_AFTER_MS } from "./reconcile-intents";
+
+const oracle = createTenant({ seed: 1, scale: "default" });
+const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+const WORKSPACE = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+const existing = [...oracle.roleAssignments.values()].find((assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() && assignment.principalType === "User")!;
+const admin = { kind: "user" as const, tenantId: oracle.tenantId, objectId: randomUUID(), displayName: "Test Admin", userPrincipalName: "test@contosoml.onmicrosoft.com" };
+
+describe("reconcilePendingIntents (a crash between the ARM call and its outcome)", () => {
+  it("settles each pending change by what ARM shows, with the console's own read-only identity", async () => {
+    const db = await getDatabase();
+    const created = new Date(Date.now() - 2 * SETTLE_AFTER_MS);
+    const absentPrincipal = randomUUID();
+    const [applied, lost] = await db.transaction(async (tx) => [
+      // A grant whose PUT went through: the assignment exists.
+      await recordChangeIntent(tx, {
+        kind: "grant",
+        scope: existing.scope,
+        principalId: existing.principalId,
+        principalType: "User",
+        roleDefinitionId: existing.roleDefinitionName,
+        assignmentName: existing.name,
+        requestedBy: admin,
+        now: created,
+      }),
+      // A grant that never reached ARM: nothing exists under its name.
+      await recordChangeIntent(tx, {
+        kind: "grant",
+        scope: WORKSPACE,
+        principalId: absentPrincipal,
+        principalType: "User",
+        roleDefinitionId: existing.roleDefinitionName,
+        assignmentName: assignmentNameFor(WORKSPACE, absentPrincipal, existing.roleDefinitionName),
+        requestedBy: admin,
+        now: created,
+      }),
+    ]);
+
+    const summary = await reconcilePendingIntents(db, systemActor());
+    expect(summary).toMatchObject({ settled: 2, errors: 0 });
+
+    const events = (await searchAuditEvents(db, { actions: ["role_assignment.reconciled"] }, { size: 10 })).events;
+    const byIntent = new Map(events.map((event) => [(event.details as { intentId: number }).intentId, event]));
+    expect(byIntent.get(applied.id)).toMatchObject({ outcome: "succeeded", actor: { kind: "system" }, details: { observed: "present", resolvedState: "succeeded" } });
+    expect(byIntent.get(lost.id)).toMatchObject({ outcome: "failed", details: { observed: "absent", resolvedState: "failed" } });
+    expect(byIntent.get(lost.id)?.correlation.armRequestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Settled intents are not looked at again.
+    expect((await reconcilePendingIntents(db, systemActor())).checked).toBe(0);
+  });
+
+  it("leaves recent intents alone: their ARM call may still be on its way", async () => {
+    const db = await getDatabase();
+    const principal = randomUUID();
+    await db.transaction((tx) =>
+      recordChangeIntent(tx, {
+        kind: "grant",
+        scope: WORKSPACE,
+        principalId: principal,
+        principalType: "User",
+        roleDefinitionId: existing.roleDefinitionName,
+        assignmentName: assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName),
+        requestedBy: admin,
+      }),
+    );
+    expect((await reconcilePendingIntents(db, systemActor())).checked).toBe(0);
+  });
+});
