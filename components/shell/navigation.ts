@@ -12,6 +12,8 @@ export interface NavigationItem {
 
 export const NAVIGATION: readonly NavigationItem[] = [
   { href: "/", label: "Overview", roles: ["Console.Admin", "Console.Requester", "Console.SecurityReader"] },
+  { href: "/workspaces", label: "Workspaces", roles: ["Console.Admin", "Console.SecurityReader"] },
+  { href: "/audit", label: "Audit", roles: ["Console.Admin", "Console.SecurityReader"] },
 ];
 
 export function visibleNavigation(roles: readonly string[]): NavigationItem[] {

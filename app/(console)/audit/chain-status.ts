@@ -1,0 +1,72 @@
+import "server-only";
+
+import { verifyAuditChain } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { log } from "@/lib/log";
+
+/**
+ * The last verification of the audit hash chain, kept in this server's memory. Walking a million events takes
+ * seconds, so the page shows the last result (with its time) and re-verifies in the background once it is older than
+ * a few minutes; "Verify now" waits for a fresh walk. One walk at a time per server (single flight).
+ */
+export type ChainStatus =
+  | { readonly state: "intact"; readonly checkedEvents: number; readonly verifiedAt: string }
+  | { readonly state: "broken"; readonly checkedEvents: number; readonly eventId: number; readonly problem: string; readonly detail: string; readonly verifiedAt: string }
+  | { readonly state: "unknown"; readonly running: boolean };
+
+const FRESH_FOR_MS = 5 * 60_000;
+/** How long a page view waits for a background walk before rendering without it. */
+const PAGE_WAIT_MS = 1_500;
+
+interface ChainCache {
+  last?: Exclude<ChainStatus, { state: "unknown" }>;
+  running?: Promise<Exclude<ChainStatus, { state: "unknown" }>>;
+}
+
+// On globalThis so dev-mode module reloads share one cache and one running walk.
+const globalForChain = globalThis as typeof globalThis & { gatehouseAuditChain?: ChainCache };
+const cache: ChainCache = (globalForChain.gatehouseAuditChain ??= {});
+
+/** Starts a walk unless one is running, and returns it. Failures reject; the cache keeps its last good result. */
+function runVerification(): Promise<Exclude<ChainStatus, { state: "unknown" }>> {
+  cache.running ??= (async () => {
+    try {
+      const result = await verifyAuditChain(await getDatabase());
+      const verifiedAt = new Date().toISOString();
+      const status: Exclude<ChainStatus, { state: "unknown" }> = result.ok
+        ? { state: "intact", checkedEvents: result.checkedEvents, verifiedAt }
+        : {
+            state: "broken",
+            checkedEvents: result.checkedEvents,
+            eventId: result.brokenAt.eventId,
+            problem: result.brokenAt.problem,
+            detail: result.brokenAt.detail,
+            verifiedAt,
+          };
+      if (!result.ok) log("error", "audit", "audit chain broken", { eventId: result.brokenAt.eventId, problem: result.brokenAt.problem });
+      cache.last = status;
+      return status;
+    } finally {
+      cache.running = undefined;
+    }
+  })();
+  return cache.running;
+}
+
+/** For page views: the cached result, refreshed in the background when stale (waiting briefly for it). */
+export async function currentChainStatus(): Promise<ChainStatus> {
+  const stale = !cache.last || Date.now() - Date.parse(cache.last.verifiedAt) > FRESH_FOR_MS;
+  if (!stale && cache.last) return cache.last;
+  const walk = runVerification();
+  walk.catch((error: unknown) => {
+    log("error", "audit", "audit chain verification failed", { error: error instanceof Error ? error.message : String(error) });
+  });
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PAGE_WAIT_MS).unref());
+  const settled = await Promise.race([walk.catch(() => undefined), timeout]);
+  return settled ?? cache.last ?? { state: "unknown", running: cache.running !== undefined };
+}
+
+/** For "Verify now": a fresh walk (joining one already running). Throws when the database fails. */
+export async function verifyChainNow(): Promise<ChainStatus> {
+  return runVerification();
+}
