@@ -1,6 +1,8 @@
-import { expect, test } from "@playwright/test";
+import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 
+import { ACTION_AUDIT } from "../lib/shared/action-audit";
 import { actionNames, isAllowed, type ConsoleAction } from "../lib/shared/permissions";
+import { CONSOLE_ORIGIN } from "./support/env";
 import { currentJournalSeq, dataCalls, journalSince } from "./support/sandbox";
 import { PERSONAS, type PersonaKey } from "./support/personas";
 import { buildServerActions, postServerAction } from "./support/server-actions";
@@ -12,36 +14,79 @@ test("every server action in the build has an entry in the permission matrix", (
   expect(built).toEqual(actionNames().sort());
 });
 
-/** Actions that call Graph or ARM when they run; the others change only Gatehouse's own state. */
+/** Actions that call Graph or ARM when they run without input; the others need input or change only Gatehouse. */
 const CALLS_UPSTREAM: ReadonlySet<ConsoleAction> = new Set(["verifyAzureAccess"]);
 // Signing out ends the session, so it runs last for each persona.
 const ORDER = (actionNames() as ConsoleAction[]).sort((a, b) => Number(a === "signOut") - Number(b === "signOut"));
 
-test("without a session every action is refused before any upstream call", async ({ request }) => {
+interface AuditLine {
+  readonly action: string;
+  readonly actor: { readonly kind: string; readonly objectId: string | null };
+  readonly details: { readonly consoleAction?: string; readonly deniedBecause?: string };
+}
+
+async function cookieOf(page: Page): Promise<string> {
+  const value = (await page.context().cookies()).find((cookie) => cookie.name === SESSION_COOKIE)!.value;
+  return `${SESSION_COOKIE}=${value}`;
+}
+
+/** The trail's refusals, read as a security reviewer would: through the audit export. */
+async function refusals(request: APIRequestContext, readerCookie: string): Promise<AuditLine[]> {
+  const response = await request.get(`${CONSOLE_ORIGIN}/api/audit/export?format=jsonl&action=authz.denied`, { headers: { Cookie: readerCookie } });
+  expect(response.status()).toBe(200);
+  return (await response.text())
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as AuditLine);
+}
+
+function countFor(lines: readonly AuditLine[], action: string, objectId: string | null): number {
+  return lines.filter((line) => line.details.consoleAction === action && (objectId === null ? line.actor.kind === "anonymous" : line.actor.objectId === objectId)).length;
+}
+
+let readerCookie: string;
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage({ ignoreHTTPSErrors: true });
+  await signIn(page, "security");
+  readerCookie = await cookieOf(page);
+  await page.close();
+});
+
+test("without a session every action is refused before any upstream call, and the refusal is audited", async ({ request }) => {
   const actions = buildServerActions();
   for (const action of ORDER) {
     const before = await currentJournalSeq();
+    const recorded = countFor(await refusals(request, readerCookie), action, null);
     const body = await (await postServerAction(request, actions.get(action)!)).text();
     expect(body, action).toContain('"code":"unauthenticated"');
     expect(dataCalls((await journalSince(before)).entries), action).toEqual([]);
+    expect(countFor(await refusals(request, readerCookie), action, null), `${action}: authz.denied recorded`).toBe(recorded + 1);
   }
 });
 
 for (const persona of Object.keys(PERSONAS) as PersonaKey[]) {
   test(`permission matrix cells for ${persona}`, async ({ page, request }) => {
     await signIn(page, persona);
-    const cookieValue = (await page.context().cookies()).find((cookie) => cookie.name === SESSION_COOKIE)!.value;
+    const cookie = await cookieOf(page);
+    // The session cookie holds the person's API token; its oid is who the trail must name.
+    const payload = cookie.split("=")[1]!.split(".")[1]!;
+    const objectId = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid: string }).oid;
     const actions = buildServerActions();
     for (const action of ORDER) {
       const before = await currentJournalSeq();
-      const body = await (await postServerAction(request, actions.get(action)!, { cookie: `${SESSION_COOKIE}=${cookieValue}` })).text();
+      const recorded = countFor(await refusals(request, readerCookie), action, objectId);
+      const body = await (await postServerAction(request, actions.get(action)!, { cookie })).text();
       const calls = dataCalls((await journalSince(before)).entries);
       if (isAllowed(action, PERSONAS[persona].roles)) {
-        expect(body, `${persona} may ${action}`).toContain('"status":"success"');
+        // Past authorization: the action ran (or, without real input, refused the input — never the person).
+        expect(body, `${persona} may ${action}`).not.toContain('"code":"forbidden"');
+        expect(body, `${persona} may ${action}`).not.toContain('"code":"unauthenticated"');
         if (CALLS_UPSTREAM.has(action)) expect(calls.length, `${action} reached Graph/ARM`).toBeGreaterThan(0);
       } else {
         expect(body, `${persona} may not ${action}`).toContain('"code":"forbidden"');
         expect(calls, `${persona} denied ${action}: no upstream call`).toEqual([]);
+        expect(ACTION_AUDIT[action]).toBeDefined();
+        expect(countFor(await refusals(request, readerCookie), action, objectId), `${persona} ${action}: authz.denied`).toBe(recorded + 1);
       }
     }
   });
