@@ -50,7 +50,8 @@ export default defineConfig({
     url: `http://localhost:${CONSOLE_PORT}/api/health`,
     timeout: 240_000,
     reuseExistingServer: false,
-    stdout: "pipe",
+    // The console's and the sandbox's output is kept in .data/e2e/logs (the launcher copies it there).
+    stdout: "ignore",
     stderr: "pipe",
   },
 });
