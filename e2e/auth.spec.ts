@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 
+import { TENANT_ORIGIN } from "./support/env";
 import { PERSONAS } from "./support/personas";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -67,4 +68,25 @@ test("keyboard users can open the account menu and reach sign-out", async ({ pag
   await expect(page.getByRole("menuitem", { name: "Sign out" })).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(page.getByRole("menuitem", { name: "Sign out" })).toHaveCount(0);
+});
+
+test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts with MSAL, and then works", async ({ page, request }) => {
+  await signIn(page, "admin");
+  const demand = await request.post(`${TENANT_ORIGIN}/_sandbox/interaction-required`, {
+    data: { user: "admin@contosoml.onmicrosoft.com" },
+    ignoreHTTPSErrors: true,
+  });
+  expect(demand.ok()).toBe(true);
+
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Check my Azure access" }).click();
+  await expect(page.getByText(/requires you to sign in again/).first()).toBeVisible();
+  await page.getByRole("button", { name: "Continue to Microsoft sign-in" }).click();
+  await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+  await page.locator("#login").fill("admin@contosoml.onmicrosoft.com");
+  await page.locator("#passwd").fill("Admin-Sandbox-2026!");
+  await page.locator("#submit").click();
+  await page.waitForURL(/\/account$/);
+  await page.getByRole("button", { name: "Check my Azure access" }).click();
+  await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
 });

@@ -20,7 +20,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    console.error(`Gatehouse cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    // Database drivers do not always throw Error instances; show their message either way, never "[object Object]".
+    const message = error instanceof Error ? error.message : typeof error === "object" && error && "message" in error ? String(error.message) : String(error);
+    console.error(`Gatehouse cannot start: ${message}`);
   }
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 "use client";
 
-import { EventType, PublicClientApplication, type AuthenticationResult } from "@azure/msal-browser";
+import { EventType, InteractionType, PublicClientApplication, type AuthenticationResult } from "@azure/msal-browser";
 import { MsalProvider } from "@azure/msal-react";
 import { createContext, type ReactNode, useContext, useState } from "react";
 
@@ -29,8 +29,13 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
   });
   client.addEventCallback((event) => {
     if ((event.eventType === EventType.LOGIN_SUCCESS || event.eventType === EventType.ACQUIRE_TOKEN_SUCCESS) && event.payload) {
-      const { account } = event.payload as AuthenticationResult;
+      const { account, accessToken } = event.payload as AuthenticationResult;
       if (account) client.setActiveAccount(account);
+      // Back from an interactive sign-in (first sign-in, or a re-prompt for a claims challenge such as MFA): the new
+      // token is the one that satisfies the challenge, so it replaces the session's token at once.
+      if (event.interactionType === InteractionType.Redirect && accessToken) {
+        void fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
+      }
     }
   });
   return client;
