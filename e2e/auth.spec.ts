@@ -90,3 +90,20 @@ test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts wit
   await page.getByRole("button", { name: "Check my Azure access" }).click();
   await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
 });
+
+test("the session is renewed silently before the token expires", async ({ page, context, request }) => {
+  // Short-lived tokens, so the renewal (four minutes before expiry) is due seconds after sign-in.
+  const settings = await request.patch(`${TENANT_ORIGIN}/_sandbox/settings`, { data: { accessTokenLifetimeSeconds: 250 }, ignoreHTTPSErrors: true });
+  expect(settings.ok()).toBe(true);
+  try {
+    await signIn(page, "security");
+    const first = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)!;
+    await expect
+      .poll(async () => (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value, { timeout: 30_000, intervals: [1000] })
+      .not.toBe(first.value);
+    await page.goto("/account");
+    await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+  } finally {
+    await request.patch(`${TENANT_ORIGIN}/_sandbox/settings`, { data: { accessTokenLifetimeSeconds: 3600 }, ignoreHTTPSErrors: true });
+  }
+});
