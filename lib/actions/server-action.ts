@@ -5,10 +5,10 @@ import { randomUUID } from "node:crypto";
 import { headers } from "next/headers";
 import { z } from "zod";
 
-import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
+import type { AuditActor } from "@/lib/audit";
 import { auditActorOf } from "@/lib/auth/audit-actor";
+import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
-import { getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
@@ -21,28 +21,6 @@ export interface ActionContext {
   readonly actor: AuditActor;
   /** Gatehouse's id for this call: in logs, in the audit trail, and shown to the person as a reference. */
   readonly requestId: string;
-}
-
-type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing";
-
-/**
- * Records a refusal in the audit trail. A refusal must never be lost silently, but neither may a failing audit write
- * turn a refusal into something else: the person is refused either way, and the failure is logged.
- */
-async function recordDenial(action: ConsoleAction, actor: AuditActor, deniedBecause: DeniedBecause, requestId: string): Promise<void> {
-  log("warn", "security", "authz.denied", { action, reason: deniedBecause, requestId });
-  try {
-    await recordAuditEventNow(await getDatabase(), {
-      action: "authz.denied",
-      outcome: "denied",
-      actor,
-      target: {},
-      correlation: { consoleRequestId: requestId },
-      details: { consoleAction: action, deniedBecause },
-    });
-  } catch (error) {
-    log("error", "audit", "could not record a refusal", { action, requestId, error: error instanceof Error ? error.message : String(error) });
-  }
 }
 
 /**
@@ -65,15 +43,15 @@ export function serverAction<Schema extends z.ZodType, Output>(
     const actor: AuditActor = session ? auditActorOf(session.principal) : { kind: "anonymous" };
 
     if (!isSameOriginRequest(await headers())) {
-      await recordDenial(action, actor, "cross_origin", requestId);
+      await recordRefusal(action, actor, "cross_origin", requestId);
       return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
     }
     if (!session) {
-      await recordDenial(action, actor, "no_session", requestId);
+      await recordRefusal(action, actor, "no_session", requestId);
       return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
     }
     if (!isAllowed(action, session.principal.roles)) {
-      await recordDenial(action, actor, "console_role_missing", requestId);
+      await recordRefusal(action, actor, "console_role_missing", requestId);
       return { status: "error", code: "forbidden", message: "Your Gatehouse role does not allow this. Ask an admin if you need it." };
     }
 

@@ -2,11 +2,9 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
-import { getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
 import { isAllowed, type Permission } from "@/lib/shared/permissions";
 import { auditActorOf } from "./audit-actor";
+import { type DeniedBecause, recordRefusal } from "./record-refusal";
 import { getSession, type Session } from "./session";
 
 /**
@@ -14,44 +12,20 @@ import { getSession, type Session } from "./session";
  * calls it itself (proxy.ts never decides), and every refusal is logged and recorded as `authz.denied`.
  */
 
-type DeniedBecause = "no_session" | "console_role_missing";
+type PageDeniedBecause = Exclude<DeniedBecause, "cross_origin">;
 
 export type PageAuthorization = { ok: true; session: Session } | { ok: false; reason: "no_session" | "forbidden" };
 
 export type RequestAuthorization = { ok: true; session: Session } | { ok: false; response: Response };
 
-/**
- * Records a refusal. A refusal must never be lost silently, but neither may a failing audit write turn a refusal into
- * something else: the caller is refused either way, and the failure is logged.
- */
-async function recordDenial(permission: Permission, actor: AuditActor, deniedBecause: DeniedBecause, requestId: string): Promise<void> {
-  log("warn", "security", "authz.denied", { action: permission, reason: deniedBecause, requestId });
-  try {
-    await recordAuditEventNow(await getDatabase(), {
-      action: "authz.denied",
-      outcome: "denied",
-      actor,
-      target: {},
-      correlation: { consoleRequestId: requestId },
-      details: { consoleAction: permission, deniedBecause },
-    });
-  } catch (error) {
-    log("error", "audit", "could not record a refusal", {
-      action: permission,
-      requestId,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-}
-
-type Decision = { ok: true; session: Session } | { ok: false; deniedBecause: DeniedBecause; requestId: string };
+type Decision = { ok: true; session: Session } | { ok: false; deniedBecause: PageDeniedBecause; requestId: string };
 
 async function decide(permission: Permission): Promise<Decision> {
   const session = await getSession();
   if (session && isAllowed(permission, session.principal.roles)) return { ok: true, session };
   const requestId = randomUUID();
-  const deniedBecause: DeniedBecause = session ? "console_role_missing" : "no_session";
-  await recordDenial(permission, session ? auditActorOf(session.principal) : { kind: "anonymous" }, deniedBecause, requestId);
+  const deniedBecause: PageDeniedBecause = session ? "console_role_missing" : "no_session";
+  await recordRefusal(permission, session ? auditActorOf(session.principal) : { kind: "anonymous" }, deniedBecause, requestId);
   return { ok: false, deniedBecause, requestId };
 }
 

@@ -1,0 +1,33 @@
+import "server-only";
+
+import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { log } from "@/lib/log";
+import type { Permission } from "@/lib/shared/permissions";
+
+export type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing";
+
+/**
+ * Records a refusal of an action, page or route as `authz.denied`. A refusal must never be lost silently, but neither
+ * may a failing audit write turn a refusal into something else: the caller is refused either way, and the failure is
+ * logged.
+ */
+export async function recordRefusal(permission: Permission, actor: AuditActor, deniedBecause: DeniedBecause, requestId: string): Promise<void> {
+  log("warn", "security", "authz.denied", { action: permission, reason: deniedBecause, requestId });
+  try {
+    await recordAuditEventNow(await getDatabase(), {
+      action: "authz.denied",
+      outcome: "denied",
+      actor,
+      target: {},
+      correlation: { consoleRequestId: requestId },
+      details: { consoleAction: permission, deniedBecause },
+    });
+  } catch (error) {
+    log("error", "audit", "could not record a refusal", {
+      action: permission,
+      requestId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
