@@ -6,6 +6,7 @@ import { z } from "zod";
 import { serverAction, type ActionContext } from "@/lib/actions/server-action";
 import { searchPrincipals as search } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
+import { BUDGET_WARNING_RATIO, getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
 import { grantWorkspaceRoles as grant } from "@/lib/workspaces/grant-workspace-roles";
 import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
 
@@ -38,6 +39,15 @@ export const checkWorkspaceAccess = serverAction(
   z.object({ workspaceId, principalId: objectId }),
   async (context, input) => check(grantContext(context).caller, input.workspaceId, input.principalId),
 );
+
+/**
+ * Roles and the subscription's assignment budget for the grant dialog. Loaded when the dialog opens, so the access
+ * page itself costs one ARM list call, not a count of the whole subscription too.
+ */
+export const getGrantOptions = serverAction("getGrantOptions", z.object({ workspaceId }), async (context, input) => {
+  const options = await grantOptions(grantContext(context).caller, input.workspaceId);
+  return { ...options, budgetWarning: options.budget !== null && options.budget.used / options.budget.limit > BUDGET_WARNING_RATIO };
+});
 
 /** Grants one role on a workspace to up to 50 principals, with a result per principal. */
 export const grantWorkspaceRoles = serverAction(

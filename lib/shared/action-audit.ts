@@ -23,6 +23,7 @@ export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
   verifyAzureAccess: READ_ONLY,
   searchPrincipals: READ_ONLY,
   checkWorkspaceAccess: READ_ONLY,
+  getGrantOptions: READ_ONLY,
   verifyAuditChain: READ_ONLY,
   grantWorkspaceRoles: {
     succeeded: ["role_assignment.grant_requested", "role_assignment.granted"],

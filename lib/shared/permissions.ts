@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   verifyAzureAccess: { kind: "action", allowed: EVERY_ROLE, description: "Check that Gatehouse can reach Graph and ARM as you" },
   searchPrincipals: { kind: "action", allowed: ADMIN, description: "Search users, groups and service principals to grant to" },
   checkWorkspaceAccess: { kind: "action", allowed: READERS, description: "See a principal's effective roles on a workspace" },
+  getGrantOptions: { kind: "action", allowed: ADMIN, description: "Roles and assignment budget offered when granting" },
   grantWorkspaceRoles: { kind: "action", allowed: ADMIN, description: "Grant a role on a workspace to principals" },
   revokeWorkspaceRoles: { kind: "action", allowed: ADMIN, description: "Revoke role assignments on a workspace" },
   viewWorkspaces: { kind: "page", allowed: READERS, description: "List workspaces and who has access" },

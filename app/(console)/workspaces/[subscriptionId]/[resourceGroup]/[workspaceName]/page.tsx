@@ -1,0 +1,133 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { AccessTable } from "@/components/workspaces/access-table";
+import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
+import { GrantAccess } from "@/components/workspaces/grant-access";
+import { MessageWithReference } from "@/components/workspaces/result-text";
+import { authorizePage } from "@/lib/auth/authorize";
+import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { isAppError } from "@/lib/errors";
+import type { DirectoryPrincipal } from "@/lib/graph/principals";
+import { log } from "@/lib/log";
+import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
+import { isAllowed } from "@/lib/shared/permissions";
+import { getWorkspaceAccess, type WorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
+
+export const dynamic = "force-dynamic";
+
+type Params = { subscriptionId: string; resourceGroup: string; workspaceName: string };
+type Failure = { message: string; reference?: string };
+
+export async function generateMetadata({ params }: { params: Promise<Params> }): Promise<Metadata> {
+  const { workspaceName } = await params;
+  return { title: `${decode(workspaceName) ?? "Workspace"} · Workspaces` };
+}
+
+export default async function WorkspacePage({ params }: { params: Promise<Params> }) {
+  const authorization = await authorizePage("viewWorkspaces");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewWorkspaces" /> : null;
+
+  const raw = await params;
+  const [subscriptionId, resourceGroup, workspaceName] = [decode(raw.subscriptionId), decode(raw.resourceGroup), decode(raw.workspaceName)];
+  const parsed = subscriptionId && resourceGroup && workspaceName ? parseScope(workspaceScope(subscriptionId, resourceGroup, workspaceName)) : undefined;
+  if (parsed?.level !== "workspace") notFound();
+
+  const { principal, assertion } = authorization.session;
+  const caller: DelegatedCaller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
+  const outcome = await load(caller, parsed.scope);
+  if ("notFound" in outcome) notFound();
+  if ("failure" in outcome) {
+    return (
+      <div className="space-y-4">
+        <BackLink />
+        <h1 className="text-xl font-semibold">{parsed.workspaceName}</h1>
+        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          Couldn&apos;t load who has access: <MessageWithReference message={outcome.failure.message} reference={outcome.failure.reference} />
+        </p>
+      </div>
+    );
+  }
+
+  const { access, renderedAt } = outcome;
+  const { workspace } = access;
+  const roles = principal.roles;
+  const canGrant = isAllowed("grantWorkspaceRoles", roles);
+  const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
+  const canCheck = isAllowed("checkWorkspaceAccess", roles);
+  const knownPrincipals = [...new Map(access.rows.flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : []))).values()];
+
+  return (
+    <div className="space-y-5">
+      <BackLink />
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div className="space-y-1">
+          <h1 className="text-xl font-semibold">{workspace.name}</h1>
+          {workspace.friendlyName && workspace.friendlyName !== workspace.name && <p className="text-ink-muted">{workspace.friendlyName}</p>}
+          <dl className="flex flex-wrap gap-x-6 gap-y-1 text-ink-muted">
+            <div className="flex gap-1">
+              <dt>Subscription</dt>
+              <dd className="font-mono text-ink">{workspace.subscriptionId}</dd>
+            </div>
+            <div className="flex gap-1">
+              <dt>Resource group</dt>
+              <dd className="font-mono text-ink">{workspace.resourceGroup}</dd>
+            </div>
+            <div className="flex gap-1">
+              <dt>Region</dt>
+              <dd className="text-ink">{workspace.location}</dd>
+            </div>
+          </dl>
+        </div>
+        {canGrant && <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />}
+      </header>
+
+      {access.notice && (
+        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+          {access.notice}
+        </p>
+      )}
+
+      {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
+
+      <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
+    </div>
+  );
+}
+
+function BackLink() {
+  return (
+    <Link href="/workspaces" className="text-accent underline-offset-2 hover:underline">
+      ← All workspaces
+    </Link>
+  );
+}
+
+async function load(
+  caller: DelegatedCaller,
+  workspaceId: string,
+): Promise<{ access: WorkspaceAccess; renderedAt: number } | { notFound: true } | { failure: Failure }> {
+  try {
+    const access = await getWorkspaceAccess(caller, workspaceId);
+    return { access, renderedAt: Date.now() };
+  } catch (error) {
+    if (isAppError(error)) {
+      if (error.code === "not_found") return { notFound: true };
+      return { failure: { message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) } };
+    }
+    log("error", "workspaces", "reading workspace access failed", { error: error instanceof Error ? error.message : String(error) });
+    return { failure: { message: "Something went wrong while reading who has access. Try again in a moment." } };
+  }
+}
+
+/** Route segments arrive decoded by Next; decode again only if something is still percent-encoded, and safely. */
+function decode(segment: string): string | undefined {
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Metadata } from "next";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { MessageWithReference } from "@/components/workspaces/result-text";
+import { WorkspaceList } from "@/components/workspaces/workspace-list";
+import { authorizePage } from "@/lib/auth/authorize";
+import { isAppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { listWorkspaces, type WorkspaceList as WorkspaceListData } from "@/lib/workspaces/list-workspaces";
+
+export const metadata: Metadata = { title: "Workspaces" };
+export const dynamic = "force-dynamic";
+
+type Outcome = { ok: true; list: WorkspaceListData } | { ok: false; message: string; reference?: string };
+
+export default async function WorkspacesPage() {
+  const authorization = await authorizePage("viewWorkspaces");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewWorkspaces" /> : null;
+  const { principal, assertion } = authorization.session;
+  const outcome = await load({ tenantId: principal.tenantId, objectId: principal.objectId, assertion });
+
+  return (
+    <div className="space-y-4">
+      <div className="space-y-1">
+        <h1 className="text-xl font-semibold">Workspaces</h1>
+        <p className="text-ink-muted">Every Azure ML workspace your Azure roles let you read, across your subscriptions.</p>
+      </div>
+      {outcome.ok ? (
+        <>
+          {outcome.list.failures.length > 0 && (
+            <ul role="alert" className="space-y-1 rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+              {outcome.list.failures.map((failure) => (
+                <li key={failure.subscriptionId}>
+                  Couldn&apos;t load {failure.subscriptionName}: <MessageWithReference message={failure.message} reference={failure.reference} />
+                </li>
+              ))}
+            </ul>
+          )}
+          <WorkspaceList workspaces={outcome.list.workspaces} />
+        </>
+      ) : (
+        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          Couldn&apos;t list your workspaces: <MessageWithReference message={outcome.message} reference={outcome.reference} />
+        </p>
+      )}
+    </div>
+  );
+}
+
+async function load(caller: { tenantId: string; objectId: string; assertion: string }): Promise<Outcome> {
+  try {
+    return { ok: true, list: await listWorkspaces({ kind: "delegated", caller }) };
+  } catch (error) {
+    if (isAppError(error)) return { ok: false, message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) };
+    log("error", "workspaces", "listing workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+    return { ok: false, message: "Something went wrong while listing workspaces. Try again in a moment." };
+  }
+}

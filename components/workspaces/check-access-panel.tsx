@@ -1,0 +1,115 @@
+"use client";
+
+import { useState, useTransition } from "react";
+
+import { checkWorkspaceAccess, searchPrincipals } from "@/app/actions/workspaces";
+import type { DirectoryPrincipal } from "@/lib/graph/principals";
+import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
+import type { ActionResult } from "@/lib/shared/action-result";
+import type { EffectiveAccess, EffectiveGrant } from "@/lib/workspaces/check-workspace-access";
+import { kindLabel } from "./format";
+import { localPrincipalSearch, PrincipalPicker, type PrincipalSearch } from "./principal-picker";
+import { MessageWithReference } from "./result-text";
+
+const directorySearch: PrincipalSearch = async (query) => {
+  const result = await searchPrincipals({ query });
+  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
+};
+
+/**
+ * "Check access": a principal's effective roles on the workspace, direct or through (nested) groups, and where each
+ * comes from. People who may not search the directory pick among the principals already on this page.
+ */
+export function CheckAccessPanel({
+  workspaceId,
+  canSearchDirectory,
+  knownPrincipals,
+}: {
+  workspaceId: string;
+  canSearchDirectory: boolean;
+  knownPrincipals: readonly DirectoryPrincipal[];
+}) {
+  const [principal, setPrincipal] = useState<DirectoryPrincipal | null>(null);
+  const [result, setResult] = useState<ActionResult<EffectiveAccess> | null>(null);
+  const [pending, startTransition] = useTransition();
+  const search = canSearchDirectory ? directorySearch : localPrincipalSearch(knownPrincipals);
+
+  function check(target: DirectoryPrincipal) {
+    setPrincipal(target);
+    setResult(null);
+    startTransition(async () => setResult(await checkWorkspaceAccess({ workspaceId, principalId: target.id })));
+  }
+
+  return (
+    <section aria-labelledby="check-access-heading" className="space-y-3 rounded-md border border-line bg-surface-raised px-4 py-3">
+      <h2 id="check-access-heading" className="font-semibold">
+        Check access
+      </h2>
+      <PrincipalPicker
+        label="Whose access?"
+        hint={
+          canSearchDirectory
+            ? "A user, group or service principal: see every role they have here, including through groups and inherited scopes."
+            : "Choose among the principals assigned on this workspace, or paste an object id."
+        }
+        search={
+          canSearchDirectory
+            ? search
+            : async (query) => {
+                const local = await search(query);
+                if (local.ok && local.principals.length === 0 && /^[0-9a-f-]{36}$/i.test(query)) {
+                  return { ok: true, principals: [{ id: query.toLowerCase(), kind: "user", displayName: query, secondaryId: null }] };
+                }
+                return local;
+              }
+        }
+        selected={principal ? [principal] : []}
+        onChange={(chosen) => {
+          const first = chosen[0];
+          if (first) check(first);
+        }}
+        multiple={false}
+      />
+      <div aria-live="polite" aria-busy={pending}>
+        {pending && principal && <p className="text-ink-muted">Checking {principal.displayName}…</p>}
+        {result?.status === "error" && (
+          <p role="alert" className="text-danger">
+            <MessageWithReference message={result.message} reference={result.reference} />
+          </p>
+        )}
+        {result?.status === "success" && <EffectiveAccessList access={result.data} />}
+      </div>
+    </section>
+  );
+}
+
+function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
+  const { principal, grants } = access;
+  return (
+    <div className="space-y-2">
+      <p>
+        <span className="font-medium">{principal.displayName}</span> <span className="text-ink-muted">({kindLabel(principal.kind)}{principal.secondaryId ? `, ${principal.secondaryId}` : ""})</span>
+        {grants.length === 0 ? " has no role on this workspace." : ` has ${grants.length} role${grants.length === 1 ? "" : "s"} on this workspace:`}
+      </p>
+      {grants.length > 0 && (
+        <ul className="divide-y divide-line rounded-md border border-line" aria-label={`Effective roles of ${principal.displayName}`}>
+          {grants.map((grant, index) => (
+            <li key={`${grant.roleDefinitionId}-${grant.scope}-${grant.assignedTo.id}-${index}`} className="flex flex-wrap gap-x-4 gap-y-0.5 px-3 py-2">
+              <span className="font-medium">{grant.roleName}</span>
+              <span>{path(grant)}</span>
+              <span className="text-ink-muted" title={grant.scope}>
+                from {ORIGIN_LABELS[grant.origin]}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function path(grant: EffectiveGrant): string {
+  if (grant.via === null) return `through ${grant.assignedTo.displayName} (the group path could not be worked out)`;
+  if (grant.via.length === 0) return "direct";
+  return `through ${grant.via.map((step) => step.displayName).join(" → ")}`;
+}

@@ -1,0 +1,57 @@
+import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
+import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
+import { principalName, principalTypeLabel } from "./format";
+
+/** The columns of an export, in order: what the table shows plus the ids a script needs. */
+const COLUMNS: ReadonlyArray<[string, (row: AccessRow) => string]> = [
+  ["principal", (row) => principalName(row)],
+  ["principalId", (row) => row.principalId],
+  ["principalType", (row) => principalTypeLabel(row)],
+  ["upnOrAppId", (row) => row.principal?.secondaryId ?? ""],
+  ["role", (row) => row.roleName],
+  ["roleDefinitionId", (row) => row.roleDefinitionId],
+  ["from", (row) => ORIGIN_LABELS[row.origin]],
+  ["scope", (row) => row.scope],
+  ["condition", (row) => row.condition ?? ""],
+  ["description", (row) => row.description ?? ""],
+  ["createdOn", (row) => row.createdOn ?? ""],
+  ["createdBy", (row) => row.createdBy ?? ""],
+  ["assignmentId", (row) => row.assignmentId],
+];
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled. A value that a
+ * spreadsheet would run as a formula (starting with = + - @, or a tab/carriage return) is prefixed with `'`.
+ */
+export function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** The rows as CSV: a header line, CRLF line endings. */
+export function toCsv(rows: readonly AccessRow[]): string {
+  const lines = [COLUMNS.map(([name]) => csvField(name)).join(",")];
+  for (const row of rows) lines.push(COLUMNS.map(([, read]) => csvField(read(row))).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** The rows as a JSON array of objects with the same fields as the CSV (values not neutralised: JSON is data). */
+export function toJson(rows: readonly AccessRow[]): string {
+  return `${JSON.stringify(
+    rows.map((row) => Object.fromEntries(COLUMNS.map(([name, read]) => [name, read(row) === "" ? null : read(row)]))),
+    null,
+    2,
+  )}\n`;
+}
+
+/** Saves text as a file through a temporary object URL (client-side only). */
+export function download(text: string, fileName: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,66 @@
+import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
+
+/** How long a new assignment may take to take effect (Azure RBAC propagation). */
+export const PROPAGATION_WINDOW_MS = 10 * 60 * 1000;
+
+const KIND_LABELS: Record<string, string> = {
+  user: "User",
+  group: "Group",
+  servicePrincipal: "Service principal",
+  managedIdentity: "Managed identity",
+};
+
+const ARM_TYPE_LABELS: Record<string, string> = {
+  user: "User",
+  group: "Group",
+  serviceprincipal: "Service principal",
+  foreigngroup: "Foreign group",
+  device: "Device",
+};
+
+/** The principal's type: what the directory says when it answered, else the type ARM recorded on the assignment. */
+export function principalTypeLabel(row: Pick<AccessRow, "principal" | "principalType">): string {
+  if (row.principal) return KIND_LABELS[row.principal.kind] ?? row.principal.kind;
+  return ARM_TYPE_LABELS[row.principalType.toLowerCase()] ?? row.principalType;
+}
+
+export function kindLabel(kind: string): string {
+  return KIND_LABELS[kind] ?? kind;
+}
+
+/** The name shown for a row's principal. */
+export function principalName(row: Pick<AccessRow, "principal" | "principalId">): string {
+  if (row.principal === null) return "Identity not found";
+  if (row.principal === undefined) return row.principalId;
+  return row.principal.displayName;
+}
+
+/** Dates in UTC, the same on the server and in the browser (no hydration mismatch, no time-zone surprises). */
+export function formatDateTime(iso: string | null): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export function isRecent(createdOn: string | null, now: number): boolean {
+  if (!createdOn) return false;
+  const created = Date.parse(createdOn);
+  return !Number.isNaN(created) && now - created >= -60_000 && now - created < PROPAGATION_WINDOW_MS;
+}
+
+export function workspacePath(subscriptionId: string, resourceGroup: string, workspaceName: string): string {
+  return `/workspaces/${encodeURIComponent(subscriptionId)}/${encodeURIComponent(resourceGroup)}/${encodeURIComponent(workspaceName)}`;
+}
+
+/** The scope an inherited assignment is managed at, shortened for display (the full scope is in the title). */
+export function shortScope(scope: string): string {
+  if (scope === "/" || scope === "") return "tenant root";
+  const managementGroup = /\/managementGroups\/([^/]+)$/i.exec(scope);
+  if (managementGroup) return `management group ${managementGroup[1]}`;
+  const resourceGroup = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(scope);
+  if (resourceGroup) return `resource group ${resourceGroup[2]}`;
+  const subscription = /^\/subscriptions\/([^/]+)$/i.exec(scope);
+  if (subscription) return `subscription ${subscription[1]}`;
+  return scope;
+}

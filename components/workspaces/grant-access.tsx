@@ -1,0 +1,44 @@
+"use client";
+
+import { useState, useTransition } from "react";
+
+import { getGrantOptions } from "@/app/actions/workspaces";
+import { type GrantDialogOptions, GrantDialog } from "./grant-dialog";
+import { MessageWithReference } from "./result-text";
+
+/**
+ * The "Grant access" button. Roles and the subscription's budget are fetched when it is first pressed: counting a
+ * subscription's assignments is an ARM list of its own, which the access page should not pay on every view.
+ */
+export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: string; workspaceName: string }) {
+  const [options, setOptions] = useState<GrantDialogOptions | null>(null);
+  const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
+  const [pending, startTransition] = useTransition();
+
+  if (options) return <GrantDialog workspaceId={workspaceId} workspaceName={workspaceName} options={options} initiallyOpen />;
+
+  return (
+    <div className="flex max-w-sm flex-col items-end gap-2">
+      <button
+        type="button"
+        disabled={pending}
+        onClick={() =>
+          startTransition(async () => {
+            setFailure(null);
+            const result = await getGrantOptions({ workspaceId });
+            if (result.status === "success") setOptions(result.data);
+            else setFailure({ message: result.message, reference: result.reference });
+          })
+        }
+        className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
+      >
+        {pending ? "Loading roles…" : "Grant access"}
+      </button>
+      {failure && (
+        <p role="alert" className="text-danger">
+          Granting is unavailable: <MessageWithReference message={failure.message} reference={failure.reference} />
+        </p>
+      )}
+    </div>
+  );
+}

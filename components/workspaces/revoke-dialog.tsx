@@ -1,0 +1,163 @@
+"use client";
+
+import * as Dialog from "@radix-ui/react-dialog";
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+
+import { revokeWorkspaceRoles } from "@/app/actions/workspaces";
+import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
+import type { RevokeResult, RevokeStatus } from "@/lib/workspaces/revoke-workspace-roles";
+import { principalName } from "./format";
+import { MessageWithReference } from "./result-text";
+
+const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
+  revoked: { label: "Removed", tone: "text-success" },
+  already_gone: { label: "Already removed", tone: "text-ink" },
+  needs_confirmation: { label: "Needs your confirmation", tone: "text-warning" },
+  in_progress: { label: "In progress", tone: "text-warning" },
+  refused: { label: "Refused", tone: "text-danger" },
+  failed: { label: "Failed", tone: "text-danger" },
+};
+
+type Failure = { message: string; reference?: string | undefined };
+
+/**
+ * Confirms and runs the removal of direct assignments, naming each principal, role and scope, and reports a result
+ * per assignment. Removing access the admin's own ability to manage access depends on needs a second confirmation.
+ */
+export function RevokeDialog({
+  workspaceId,
+  targets,
+  open,
+  onOpenChange,
+  onRevoked,
+}: {
+  workspaceId: string;
+  /** A snapshot taken when the dialog opened: the rows disappear from the table once removed. */
+  targets: readonly AccessRow[];
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onRevoked: (assignmentIds: readonly string[]) => void;
+}) {
+  const [results, setResults] = useState<ReadonlyMap<string, RevokeResult> | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [pending, startTransition] = useTransition();
+  const router = useRouter();
+
+  const needsConfirmation = results ? [...results.values()].filter((result) => result.status === "needs_confirmation") : [];
+
+  function run(assignmentIds: readonly string[], confirmSelfLockout: boolean) {
+    startTransition(async () => {
+      const outcome = await revokeWorkspaceRoles({ workspaceId, assignmentIds, confirmSelfLockout });
+      if (outcome.status === "error") {
+        setFailure({ message: outcome.message, reference: outcome.reference });
+        return;
+      }
+      setFailure(null);
+      setResults((previous) => {
+        const next = new Map(previous ?? []);
+        for (const result of outcome.data) next.set(result.assignmentId.toLowerCase(), result);
+        return next;
+      });
+      const removed = outcome.data.filter((result) => result.status === "revoked" || result.status === "already_gone").map((result) => result.assignmentId);
+      if (removed.length > 0) {
+        onRevoked(removed);
+        router.refresh();
+      }
+    });
+  }
+
+  function close(next: boolean) {
+    if (pending) return;
+    onOpenChange(next);
+    if (!next) {
+      setResults(null);
+      setFailure(null);
+    }
+  }
+
+  const count = targets.length;
+  return (
+    <Dialog.Root open={open} onOpenChange={close}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
+        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(48rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
+          <div>
+            <Dialog.Title className="text-base font-semibold">
+              {results ? "Removal results" : `Remove ${count} role assignment${count === 1 ? "" : "s"}?`}
+            </Dialog.Title>
+            <Dialog.Description className="text-ink-muted">
+              {results ? "One result per assignment." : "These principals lose these roles on this workspace. Removal takes effect within minutes."}
+            </Dialog.Description>
+          </div>
+          <ul className="max-h-96 divide-y divide-line overflow-y-auto rounded-md border border-line" aria-label="Assignments to remove">
+            {targets.map((row) => {
+              const result = results?.get(row.assignmentId.toLowerCase());
+              return (
+                <li key={row.assignmentId} className="space-y-0.5 px-3 py-2">
+                  <div>
+                    <span className={`font-medium ${row.principal === null ? "text-warning" : ""}`}>{principalName(row)}</span>
+                    {row.principal === null && <span className="font-mono text-xs text-ink-muted"> {row.principalId}</span>} — {row.roleName}
+                  </div>
+                  <div className="break-all font-mono text-xs text-ink-muted">{row.scope}</div>
+                  {result && (
+                    <div>
+                      <span className={`font-medium ${STATUS[result.status].tone}`}>{STATUS[result.status].label}</span>:{" "}
+                      <MessageWithReference message={result.message} reference={result.reference} />
+                    </div>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+
+          <div aria-live="polite" className="space-y-3">
+            {failure && (
+              <p role="alert" className="text-danger">
+                <MessageWithReference message={failure.message} reference={failure.reference} />
+              </p>
+            )}
+            {needsConfirmation.length > 0 && (
+              <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
+                <p className="font-medium text-warning">
+                  ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} may remove your own ability to manage access on
+                  this workspace. You would need someone else to give it back.
+                </p>
+                <button
+                  type="button"
+                  disabled={pending}
+                  onClick={() => run(needsConfirmation.map((result) => result.assignmentId), true)}
+                  className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-raised disabled:opacity-60"
+                >
+                  Remove my own access
+                </button>
+              </div>
+            )}
+          </div>
+
+          <div className="flex justify-end gap-2">
+            {results ? (
+              <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink" disabled={pending}>
+                Done
+              </Dialog.Close>
+            ) : (
+              <>
+                <Dialog.Close className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken" disabled={pending}>
+                  Cancel
+                </Dialog.Close>
+                <button
+                  type="button"
+                  disabled={pending || count === 0}
+                  onClick={() => run(targets.map((row) => row.assignmentId), false)}
+                  className="rounded bg-danger px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
+                >
+                  {pending ? "Removing…" : `Remove ${count} assignment${count === 1 ? "" : "s"}`}
+                </button>
+              </>
+            )}
+          </div>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}

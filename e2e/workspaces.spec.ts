@@ -1,0 +1,241 @@
+import { readFile } from "node:fs/promises";
+
+import { expect, type Locator, type Page, test } from "@playwright/test";
+
+import { signIn } from "./support/sign-in";
+
+const WORKSPACE = "mlw-fraud-prod";
+const DATA_SCIENTIST = "AzureML Data Scientist";
+const LIMITED_ADMIN_MESSAGE =
+  "You (limited-admin@contosoml.onmicrosoft.com) can't manage access on mlw-fraud-prod: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.";
+
+/** From the primary navigation, finds a workspace with the search box and opens it. */
+async function openWorkspace(page: Page, name = WORKSPACE): Promise<void> {
+  await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" }).click();
+  await page.waitForURL(/\/workspaces$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Workspaces" })).toBeVisible();
+  await page.getByLabel("Search workspaces").fill(name.replace(/^mlw-/, ""));
+  const link = page.getByRole("table").getByRole("link", { name, exact: true });
+  await expect(link).toBeVisible();
+  await link.click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+function accessTable(page: Page): Locator {
+  return page.getByRole("table", { name: "Who has access" });
+}
+
+async function searchAssignments(page: Page, text: string): Promise<void> {
+  await page.getByLabel("Search assignments").fill(text);
+}
+
+/** All role assignments on the page ("N role assignments" or "M of N role assignments"), whatever the filters. */
+async function assignmentCount(page: Page): Promise<number> {
+  const text = await page.getByTestId("assignment-count").innerText();
+  const match = /^(?:\d+ of )?(\d+) role assignments/.exec(text);
+  expect(match, `count text: ${text}`).not.toBeNull();
+  return Number(match![1]);
+}
+
+/** Picks a principal in the grant dialog's picker by typing and choosing an option; returns the option's name. */
+async function choosePrincipal(scope: Locator, query: string, option: (listbox: Locator) => Locator): Promise<string> {
+  const input = scope.getByRole("combobox", { name: "Users, groups or service principals" });
+  await input.fill(query);
+  const listbox = scope.getByRole("listbox");
+  const choice = option(listbox);
+  await expect(choice).toBeVisible();
+  const name = (await choice.locator("span.font-medium").innerText()).trim();
+  await choice.click();
+  await input.fill("");
+  return name;
+}
+
+test("an admin finds a workspace, sees who has access, grants, revokes, cleans up an orphan and exports", async ({ page }) => {
+  await signIn(page, "admin");
+  await openWorkspace(page);
+  const table = accessTable(page);
+
+  // Inherited and direct assignments, with names.
+  await searchAssignments(page, "Avery Admin");
+  const avery = table.getByRole("row").filter({ hasText: "Avery Admin" }).filter({ hasText: "Owner" });
+  await expect(avery).toContainText("Subscription");
+  await expect(avery).toContainText("inherited — manage at subscription");
+  await expect(avery.getByRole("checkbox")).toHaveCount(0);
+  await searchAssignments(page, "DS - Fraud");
+  const direct = table.getByRole("row").filter({ hasText: "DS - Fraud" });
+  await expect(direct).toContainText("This workspace");
+  await expect(direct).toContainText(DATA_SCIENTIST);
+  await expect(direct.getByRole("checkbox")).toHaveCount(1);
+  await searchAssignments(page, "");
+  const before = await assignmentCount(page);
+
+  // Grant AzureML Data Scientist to a group and a user.
+  await page.getByRole("button", { name: "Grant access" }).click();
+  const dialog = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByText(/Subscription budget: used [\d,]+ of 4,000 role assignments\./)).toBeVisible();
+  const group = await choosePrincipal(dialog, "DS - Churn", (listbox) => listbox.getByRole("group", { name: "Groups" }).getByRole("option", { name: /DS - Churn/ }));
+  const user = await choosePrincipal(dialog, "Grace", (listbox) => listbox.getByRole("group", { name: "Users" }).getByRole("option").first());
+  const chosen = dialog.getByRole("list", { name: "Chosen" });
+  await expect(chosen.getByRole("listitem")).toHaveCount(2);
+  await expect(chosen.getByRole("button", { name: `Remove ${group}` })).toBeVisible();
+  // Reader's warning is on the role itself, before anyone picks it.
+  await expect(dialog.getByText("In Azure ML, Reader can list and view assets including datastore credentials — it is not harmless.")).toBeVisible();
+  await dialog.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) }).check();
+  await dialog.getByLabel("Description (optional)").fill("e2e: churn team helps on fraud");
+  await dialog.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
+  const results = dialog.getByRole("list", { name: "Grant results" });
+  await expect(results.getByRole("listitem")).toHaveCount(2);
+  for (const name of [group, user]) {
+    await expect(results.getByRole("listitem").filter({ hasText: name })).toContainText("Granted — may take up to 10 minutes to take effect");
+  }
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(dialog).toHaveCount(0);
+
+  // Both appear, with the propagation badge.
+  await expect.poll(() => assignmentCount(page)).toBe(before + 2);
+  for (const name of [group, user]) {
+    await searchAssignments(page, name);
+    const row = table.getByRole("row").filter({ hasText: name }).filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "This workspace" });
+    await expect(row).toContainText("new — may take up to 10 minutes to take effect");
+  }
+
+  // Revoke the group's new assignment, through the confirmation dialog.
+  await searchAssignments(page, group);
+  await table.getByRole("checkbox", { name: `Select ${group}, ${DATA_SCIENTIST}` }).check();
+  await page.getByRole("button", { name: "Remove selected" }).click();
+  const confirm = page.getByRole("dialog", { name: "Remove 1 role assignment?" });
+  const item = confirm.getByRole("list", { name: "Assignments to remove" }).getByRole("listitem");
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText(group);
+  await expect(item).toContainText(DATA_SCIENTIST);
+  await expect(item).toContainText(`/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE}`);
+  await confirm.getByRole("button", { name: "Remove 1 assignment" }).click();
+  const done = page.getByRole("dialog", { name: "Removal results" });
+  await expect(done.getByRole("listitem")).toContainText("Removed");
+  await done.getByRole("button", { name: "Done" }).click();
+  await expect(table.getByRole("row").filter({ hasText: group })).toHaveCount(0);
+  await expect.poll(() => assignmentCount(page)).toBe(before + 1);
+
+  // Clean up the orphans: every "Identity not found" row made at the workspace.
+  await searchAssignments(page, "");
+  await page.getByLabel("Identity not found only").check();
+  const orphanRows = table.getByRole("row").filter({ hasText: "Identity not found" });
+  await expect(orphanRows.first()).toBeVisible();
+  const directOrphans = await orphanRows.filter({ hasText: "This workspace" }).count();
+  expect(directOrphans).toBeGreaterThan(0);
+  await page.getByRole("button", { name: `Clean up orphans (${directOrphans})` }).click();
+  const cleanup = page.getByRole("dialog", { name: `Remove ${directOrphans} role assignment${directOrphans === 1 ? "" : "s"}?` });
+  await expect(cleanup.getByRole("listitem").filter({ hasText: "Identity not found" })).toHaveCount(directOrphans);
+  await cleanup.getByRole("button", { name: /^Remove \d+ assignments?$/ }).click();
+  const cleaned = page.getByRole("dialog", { name: "Removal results" });
+  await expect(cleaned.getByRole("listitem").filter({ hasText: "Removed" })).toHaveCount(directOrphans);
+  await cleaned.getByRole("button", { name: "Done" }).click();
+  await expect(orphanRows.filter({ hasText: "This workspace" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Clean up orphans (0)" })).toBeDisabled();
+  await page.getByLabel("Identity not found only").uncheck();
+
+  // Export the current view (filtered to the subscription's Owner rows) as CSV.
+  await page.getByLabel("Where from").selectOption({ label: "Subscription" });
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: "Owner" });
+  const inView = await table.locator("tbody tr[aria-rowindex]").count();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^gatehouse-${WORKSPACE}-access-\\d{8}T\\d{6}Z\\.csv$`));
+  const csv = await readFile(await download.path(), "utf8");
+  const lines = csv.trimEnd().split("\r\n");
+  expect(lines[0]).toBe("principal,principalId,principalType,upnOrAppId,role,roleDefinitionId,from,scope,condition,description,createdOn,createdBy,assignmentId");
+  expect(lines).toHaveLength(inView + 1);
+  expect(lines.some((line) => line.startsWith("Avery Admin,") && line.includes(",Owner,") && line.includes(",Subscription,"))).toBe(true);
+  for (const line of lines.slice(1)) expect(line).toContain(",Owner,");
+
+  const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export JSON" }).click()]);
+  const parsed = JSON.parse(await readFile(await json.path(), "utf8")) as Array<{ principal: string; role: string; from: string }>;
+  expect(parsed).toHaveLength(inView);
+  expect(parsed).toContainEqual(expect.objectContaining({ principal: "Avery Admin", role: "Owner", from: "Subscription" }));
+});
+
+test("the limited admin's grant fails with ARM's reason, per principal, and nothing changes", async ({ page }) => {
+  await signIn(page, "limited-admin");
+  await openWorkspace(page);
+  const before = await assignmentCount(page);
+  const group = "DS - Vision";
+  await searchAssignments(page, group);
+  const groupRows = accessTable(page).getByRole("row").filter({ hasText: group });
+  const groupRowsBefore = await groupRows.count();
+
+  await page.getByRole("button", { name: "Grant access" }).click();
+  const dialog = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  await choosePrincipal(dialog, group, (listbox) => listbox.getByRole("group", { name: "Groups" }).getByRole("option", { name: new RegExp(group) }));
+  await dialog.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) }).check();
+  await dialog.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
+  const result = dialog.getByRole("list", { name: "Grant results" }).getByRole("listitem");
+  await expect(result).toHaveCount(1);
+  await expect(result).toContainText(group);
+  await expect(result).toContainText("Failed");
+  await expect(result).toContainText(LIMITED_ADMIN_MESSAGE);
+  await expect(result).toContainText(/reference [\w-]+ — quote this to support/);
+  await dialog.getByRole("button", { name: "Done" }).click();
+
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: WORKSPACE })).toBeVisible();
+  expect(await assignmentCount(page)).toBe(before);
+  await searchAssignments(page, group);
+  await expect(groupRows).toHaveCount(groupRowsBefore);
+  await expect(groupRows.filter({ hasText: "new — may take up to 10 minutes" })).toHaveCount(0);
+});
+
+test("a security reader sees who has access and checks a person's access, but has no grant or revoke controls", async ({ page }) => {
+  await signIn(page, "security");
+  await openWorkspace(page);
+  const table = accessTable(page);
+  await expect(table.getByRole("row").nth(1)).toBeVisible();
+  await page.getByLabel("Identity not found only").check();
+  await expect(table.getByRole("row").filter({ hasText: "Identity not found" }).first()).toBeVisible();
+  await page.getByLabel("Identity not found only").uncheck();
+  await expect(page.getByRole("button", { name: "Grant access" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Remove selected" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /^Clean up orphans/ })).toHaveCount(0);
+  await expect(table.getByRole("checkbox")).toHaveCount(0);
+
+  // Check access: picks among the principals on the page (this role may not search the directory).
+  await page.getByRole("combobox", { name: "Whose access?" }).fill("Avery");
+  await page.getByRole("option", { name: /Avery Admin/ }).click();
+  const effective = page.getByRole("list", { name: "Effective roles of Avery Admin" });
+  await expect(effective.getByRole("listitem").filter({ hasText: "Owner" })).toContainText("direct");
+  await expect(effective.getByRole("listitem").filter({ hasText: "Owner" })).toContainText("from Subscription");
+});
+
+test("an admin checks a group member's access through the group", async ({ page }) => {
+  await signIn(page, "admin");
+  await openWorkspace(page);
+  await page.getByRole("combobox", { name: "Whose access?" }).fill("team-lead");
+  await page.getByRole("group", { name: "Users" }).getByRole("option").first().click();
+  const effective = page.getByRole("list", { name: /^Effective roles of / });
+  await expect(effective.getByRole("listitem").filter({ hasText: "through DS - Fraud" })).toContainText(DATA_SCIENTIST);
+  await expect(effective.getByRole("listitem").filter({ hasText: "direct" }).first()).toBeVisible();
+});
+
+test("a team lead gets the forbidden view and no Workspaces link", async ({ page }) => {
+  await signIn(page, "team-lead");
+  await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" })).toHaveCount(0);
+  await page.goto("/workspaces");
+  await expect(page.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
+  await expect(page.getByRole("table")).toHaveCount(0);
+});
+
+test("the workspace page renders in light and dark themes", async ({ page }, testInfo) => {
+  await signIn(page, "admin");
+  await openWorkspace(page, "mlw-churn-prod");
+  const theme = page.getByLabel("Theme");
+  for (const value of ["light", "dark"] as const) {
+    await theme.selectOption(value);
+    await expect(page.locator("html")).toHaveAttribute("data-theme", value);
+    await expect(accessTable(page).getByRole("row").nth(1)).toBeVisible();
+    await page.screenshot({ path: testInfo.outputPath(`workspace-${value}.png`), fullPage: false });
+  }
+  await page.getByRole("button", { name: "Grant access" }).click();
+  await page.getByRole("combobox", { name: "Users, groups or service principals" }).fill("Grace");
+  await expect(page.getByRole("option").first()).toBeVisible();
+  await page.getByRole("radio", { name: /^Owner/ }).check();
+  await page.screenshot({ path: testInfo.outputPath("grant-dialog-dark.png") });
+});
