@@ -71,8 +71,29 @@ function clientCredential(identity: GatehouseConfig["identity"]): Pick<Configura
   }
 }
 
-function newClient(): ConfidentialClientApplication {
+let authorityMetadata: Promise<string | undefined> | undefined;
+
+/**
+ * The authority's OpenID configuration, read once per process and handed to every client: without it each per-user
+ * client would fetch it on first use, one more request (and failure point) per person.
+ */
+function sharedAuthorityMetadata(authority: string): Promise<string | undefined> {
+  authorityMetadata ??= fetch(`${authority}/v2.0/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })
+    .then(async (response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return JSON.stringify(await response.json());
+    })
+    .catch((error: unknown) => {
+      authorityMetadata = undefined; // let MSAL discover it itself this time, and try again next time
+      log("warn", "auth", "authority metadata unavailable", { error: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    });
+  return authorityMetadata;
+}
+
+async function newClient(): Promise<ConfidentialClientApplication> {
   const { identity } = getConfig();
+  const metadata = await sharedAuthorityMetadata(identity.authority);
   return new ConfidentialClientApplication({
     auth: {
       clientId: identity.apiClientId,
@@ -80,6 +101,7 @@ function newClient(): ConfidentialClientApplication {
       // host:port of the authority; keeps MSAL from network instance discovery, which a sovereign cloud or the
       // sandbox would fail, and which login.microsoftonline.com does not need.
       knownAuthorities: [new URL(identity.authorityHost).host],
+      ...(metadata ? { authorityMetadata: metadata } : {}),
       ...clientCredential(identity),
     },
     system: {
@@ -92,13 +114,13 @@ function newClient(): ConfidentialClientApplication {
   });
 }
 
-function clientFor(userKey: string): ConfidentialClientApplication {
+async function clientFor(userKey: string): Promise<ConfidentialClientApplication> {
   let client = usersClients.get(userKey);
   if (client) {
     // Re-insert to mark as most recently used.
     usersClients.delete(userKey);
   } else {
-    client = newClient();
+    client = await newClient();
     if (usersClients.size >= MAX_CACHED_USERS) {
       const oldest = usersClients.keys().next().value;
       if (oldest !== undefined) usersClients.delete(oldest);
@@ -118,7 +140,8 @@ export interface DelegatedCaller {
 /** A token for Graph or ARM that acts as the signed-in person. */
 export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource): Promise<string> {
   try {
-    const result = await clientFor(`${caller.tenantId}.${caller.objectId}`).acquireTokenOnBehalfOf({
+    const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
+    const result = await client.acquireTokenOnBehalfOf({
       oboAssertion: caller.assertion,
       scopes: [RESOURCE_SCOPES[resource]],
     });
@@ -131,7 +154,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
 
 /** A token for Graph or ARM as the console's own identity, for scheduled jobs (read-only by design of its roles). */
 export async function getAppToken(resource: Resource): Promise<string> {
-  appClient ??= newClient();
+  appClient ??= await newClient();
   try {
     const result = await appClient.acquireTokenByClientCredential({ scopes: [RESOURCE_SCOPES[resource]] });
     if (!result?.accessToken) throw new Error("client credentials returned no token");
