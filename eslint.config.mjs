@@ -54,7 +54,7 @@ export default tseslint.config(
   },
   { files: ENV_READERS, rules: { "no-restricted-syntax": "off" } },
   {
-    files: ["lib/config/index.ts", "scripts/**", "next.config.mjs", "**/*.test.ts"],
+    files: ["lib/config/index.ts", "scripts/**", "bench/run.ts", "next.config.mjs", "**/*.test.ts"],
     rules: { "no-restricted-imports": "off" },
   },
   {

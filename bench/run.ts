@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   console.log(`Sandbox tenant (${scale}) up in ${Math.round(performance.now() - started)} ms at ${sandbox.origin}, ${latencyMs} ms per Graph/ARM call.`);
   try {
     const code = await new Promise<number>((resolve) => {
-      const args = ["--import", "tsx", "--conditions=react-server", "bench/scenarios.ts", "--latency", String(latencyMs), "--audit-events", values["audit-events"]];
+      const args = ["--expose-gc", "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts", "--latency", String(latencyMs), "--audit-events", values["audit-events"]];
       const child = spawn(process.execPath, args, {
         stdio: "inherit",
         env: childProcessEnv({
