@@ -1,0 +1,116 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import type { ReactNode } from "react";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { durationText, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
+import { RequestActions, type AllowedActions } from "@/components/requests/request-actions";
+import { StatusBadge } from "@/components/requests/status-badge";
+import { RequestTimeline } from "@/components/requests/timeline";
+import { formatDateTime, kindLabel } from "@/components/workspaces/format";
+import { authorizePage } from "@/lib/auth/authorize";
+import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
+import { getAccessRequest } from "@/lib/requests/queries";
+import { PRINCIPAL_KINDS } from "@/lib/requests/submit-request";
+import { isAllowed } from "@/lib/shared/permissions";
+
+export const metadata: Metadata = { title: "Request · Requests" };
+export const dynamic = "force-dynamic";
+
+export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const authorization = await authorizePage("viewRequests");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
+  const { principal } = authorization.session;
+  const isAdmin = isAllowed("approveAccessRequest", principal.roles);
+  const me = principal.objectId.toLowerCase();
+
+  const row = await getAccessRequest({ objectId: principal.objectId, isAdmin }, (await params).id);
+  if (!row) notFound();
+  const request = toRequestView(row);
+  const isRequester = request.requesterObjectId === me;
+
+  const policy = getRequestPolicy();
+  const policyRole = policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
+  const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
+  const canExtend =
+    request.status === "granted" && request.expiresAt !== null && (isRequester || isAdmin) && isAllowed("submitAccessRequest", principal.roles) && policyRole && kind;
+  const allowed: AllowedActions = {
+    cancel: request.status === "pending" && isRequester && isAllowed("cancelAccessRequest", principal.roles),
+    decide: request.status === "pending" && isAllowed("approveAccessRequest", principal.roles) && isAllowed("denyAccessRequest", principal.roles),
+    retry: request.status === "failed" && isAllowed("retryAccessRequest", principal.roles),
+    extend:
+      canExtend && policyRole && kind && request.expiresAt
+        ? {
+            workspaceId: request.workspaceId,
+            workspaceName: request.workspaceName,
+            roleDefinitionId: request.roleDefinitionId,
+            principal: { id: request.principalId, kind, displayName: request.principalDisplayName },
+            durations: durationsFor(policy, policyRole)
+              .filter((value) => value !== "permanent")
+              .map((value) => ({ value, label: DURATION_LABELS[value] })),
+            expiresAt: request.expiresAt,
+          }
+        : null,
+    selfInvolved: isRequester || request.principalId === me,
+  };
+
+  return (
+    <div className="space-y-5">
+      <Link href="/requests" className="text-accent underline-offset-2 hover:underline">
+        ← All requests
+      </Link>
+      <header className="space-y-2">
+        <div className="flex flex-wrap items-center gap-3">
+          <h1 className="text-xl font-semibold">
+            {request.roleName} on {request.workspaceName}
+          </h1>
+          <StatusBadge status={request.status} />
+        </div>
+        <p className="text-ink-muted" data-testid="request-status">
+          Status: <span className="font-medium text-ink">{request.status}</span> — {STATUS_DESCRIPTIONS[request.status]}
+        </p>
+        <dl className="grid grid-cols-1 gap-x-6 gap-y-1 sm:grid-cols-2">
+          <Item label="For">
+            {request.principalDisplayName} <span className="text-ink-muted">({kindLabel(request.principalKind)})</span>
+          </Item>
+          <Item label="Asked by">
+            {request.requesterName} <span className="text-ink-muted">({request.requesterUpn})</span>
+          </Item>
+          <Item label="Duration">{durationText(request.durationMinutes)}</Item>
+          <Item label="Approvals">
+            {request.approvals.length} of {request.approvalsRequired} needed
+          </Item>
+          <Item label="Granted">{formatDateTime(request.grantedAt)}</Item>
+          <Item label="Ends">{request.grantedAt && request.expiresAt === null ? "Never (permanent)" : formatDateTime(request.expiresAt)}</Item>
+          <Item label="Request">
+            <span className="font-mono text-xs">{shortId(request.id)}</span>
+          </Item>
+          <Item label="Workspace id">
+            <span className="break-all font-mono text-xs">{request.workspaceId}</span>
+          </Item>
+        </dl>
+        {request.extendsRequestId && (
+          <p>
+            Extends{" "}
+            <Link href={`/requests/${request.extendsRequestId}`} className="text-accent underline">
+              request {shortId(request.extendsRequestId)}
+            </Link>
+          </p>
+        )}
+      </header>
+
+      <RequestActions request={request} allowed={allowed} />
+      <RequestTimeline request={request} isAdmin={isAdmin} />
+    </div>
+  );
+}
+
+function Item({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="flex gap-2">
+      <dt className="text-ink-muted">{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}

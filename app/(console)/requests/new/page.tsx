@@ -1,0 +1,75 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { RequestForm, type RoleChoice, type WorkspaceOption } from "@/components/requests/request-form";
+import { authorizePage } from "@/lib/auth/authorize";
+import { isAppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
+import { listRequestableWorkspaces } from "@/lib/requests/queries";
+import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
+import { parseScope } from "@/lib/shared/arm-scope";
+
+export const metadata: Metadata = { title: "New request · Requests" };
+export const dynamic = "force-dynamic";
+
+export default async function NewRequestPage() {
+  const authorization = await authorizePage("viewRequests");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
+  const { principal } = authorization.session;
+
+  const policy = getRequestPolicy();
+  const roles: RoleChoice[] = policy.roles.map((role) => {
+    const guidance = ROLE_GUIDANCE.find((candidate) => candidate.id === role.roleDefinitionId);
+    return {
+      id: role.roleDefinitionId,
+      name: role.name,
+      summary: guidance?.summary ?? "",
+      warning: guidance?.warning,
+      approvers: role.approvers,
+      durations: durationsFor(policy, role).map((value) => ({ value, label: DURATION_LABELS[value] })),
+    };
+  });
+  const { workspaces, notice } = await loadWorkspaces();
+
+  return (
+    <div className="space-y-5">
+      <Link href="/requests" className="text-accent underline-offset-2 hover:underline">
+        ← All requests
+      </Link>
+      <div className="space-y-1">
+        <h1 className="text-xl font-semibold">New access request</h1>
+        <p className="text-ink-muted">
+          An admin decides; when approved, Gatehouse grants the role and, for time-bound access, removes it when the time is up. Requests nobody decides
+          within {policy.pendingLifetimeHours} hours lapse.
+        </p>
+      </div>
+      <RequestForm workspaces={workspaces} workspaceNotice={notice} roles={roles} me={{ id: principal.objectId, displayName: principal.displayName }} />
+    </div>
+  );
+}
+
+/**
+ * Workspaces a request can target, listed as Gatehouse's own identity (requesters often have no Azure rights of their
+ * own). If that fails, the form asks for a workspace id instead.
+ */
+async function loadWorkspaces(): Promise<{ workspaces: WorkspaceOption[] | null; notice?: string }> {
+  try {
+    const list = await listRequestableWorkspaces();
+    const workspaces = list
+      .map((workspace) => ({ ...workspace, arm: parseScope(workspace.id) }))
+      .filter((workspace) => workspace.arm?.level === "workspace")
+      .map((workspace) => ({
+        id: workspace.arm!.scope,
+        name: workspace.arm!.workspaceName!,
+        friendlyName: workspace.name,
+        subscriptionName: workspace.subscriptionName,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return workspaces.length ? { workspaces } : { workspaces: null, notice: "Gatehouse found no workspaces to offer." };
+  } catch (error) {
+    log("warn", "requests", "listing requestable workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+    return { workspaces: null, notice: isAppError(error) ? error.userMessage : "The workspace list could not be loaded." };
+  }
+}

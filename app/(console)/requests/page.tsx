@@ -1,0 +1,168 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { z } from "zod";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { DecisionButtons, DecisionHost } from "@/components/requests/decision-dialog";
+import { STATUS_LABELS, toRequestView, type RequestView } from "@/components/requests/format";
+import { PRIMARY } from "@/components/requests/outcome";
+import { RequestTable } from "@/components/requests/request-table";
+import { RunJobsPanel } from "@/components/requests/run-jobs-panel";
+import { authorizePage } from "@/lib/auth/authorize";
+import { getRequestPolicy } from "@/lib/requests/policy";
+import { listAccessRequests } from "@/lib/requests/queries";
+import { REQUEST_STATUSES } from "@/lib/requests/schema";
+import { isAllowed } from "@/lib/shared/permissions";
+
+export const metadata: Metadata = { title: "Requests" };
+export const dynamic = "force-dynamic";
+
+const single = (value: unknown): unknown => (Array.isArray(value) ? (value as unknown[])[0] : value);
+const filterSchema = z.object({
+  status: z.preprocess(single, z.enum([...REQUEST_STATUSES, "all"]).catch("pending")).default("pending"),
+  workspace: z.preprocess(single, z.string().trim().max(512).catch("")).default(""),
+  role: z.preprocess(single, z.string().trim().toLowerCase().max(64).catch("")).default(""),
+  q: z.preprocess(single, z.string().trim().max(100).catch("")).default(""),
+});
+
+const INPUT = "w-full rounded border border-line bg-surface px-2 py-1.5 text-ink";
+const LABEL = "block text-xs font-medium text-ink-muted";
+
+export default async function RequestsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const authorization = await authorizePage("viewRequests");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
+  const { principal } = authorization.session;
+  const isAdmin = isAllowed("approveAccessRequest", principal.roles);
+  const viewer = { objectId: principal.objectId, isAdmin };
+
+  const mine = (await listAccessRequests(viewer, { mine: true })).map(toRequestView);
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div className="space-y-1">
+          <h1 className="text-xl font-semibold">Access requests</h1>
+          <p className="text-ink-muted">Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.</p>
+        </div>
+        <Link href="/requests/new" className={PRIMARY}>
+          New request
+        </Link>
+      </div>
+
+      {isAdmin && <ApprovalQueue searchParams={await searchParams} viewer={viewer} />}
+
+      <section aria-labelledby="mine-heading" className="space-y-3">
+        <h2 id="mine-heading" className="text-lg font-semibold">
+          My requests
+        </h2>
+        {mine.length === 0 ? (
+          <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">
+            You have not asked for access yet. <Link href="/requests/new" className="text-accent underline">Make a request</Link>
+          </p>
+        ) : (
+          <RequestTable label="My requests" requests={mine} showRequester={false} />
+        )}
+      </section>
+    </div>
+  );
+}
+
+async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<string, string | string[] | undefined>; viewer: { objectId: string; isAdmin: boolean } }) {
+  const filter = filterSchema.parse(searchParams);
+  const rows = await listAccessRequests(viewer, {
+    mine: false,
+    ...(filter.status === "all" ? {} : { status: filter.status }),
+    ...(filter.q ? { q: filter.q } : {}),
+  });
+  const all = rows.map(toRequestView);
+  // Workspace and role are narrowed here: the query offers status and free text; the lists come from the same rows.
+  const workspaces = [...new Map(all.map((request) => [request.workspaceId.toLowerCase(), request.workspaceName])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  const roles = getRequestPolicy().roles;
+  const shown = all.filter(
+    (request) => (!filter.workspace || request.workspaceId.toLowerCase() === filter.workspace.toLowerCase()) && (!filter.role || request.roleDefinitionId === filter.role),
+  );
+  if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
+
+  // The decision dialog lives above the table: after a decision the row may leave the filtered queue.
+  return (
+    <DecisionHost>
+      <section aria-labelledby="queue-heading" className="space-y-3">
+        <h2 id="queue-heading" className="text-lg font-semibold">
+          Approval queue
+        </h2>
+        <form method="get" action="/requests" role="search" aria-label="Filter the approval queue" className="grid grid-cols-1 gap-3 rounded-md border border-line bg-surface-raised p-4 sm:grid-cols-2 lg:grid-cols-5">
+          <div className="space-y-1">
+            <label htmlFor="queue-status" className={LABEL}>
+              Status
+            </label>
+            <select id="queue-status" name="status" defaultValue={filter.status} className={INPUT}>
+              <option value="all">Any status</option>
+              {REQUEST_STATUSES.map((status) => (
+                <option key={status} value={status}>
+                  {STATUS_LABELS[status]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="space-y-1">
+            <label htmlFor="queue-workspace" className={LABEL}>
+              Workspace
+            </label>
+            <select id="queue-workspace" name="workspace" defaultValue={filter.workspace.toLowerCase()} className={INPUT}>
+              <option value="">Any workspace</option>
+              {workspaces.map(([key, name]) => (
+                <option key={key} value={key}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="space-y-1">
+            <label htmlFor="queue-role" className={LABEL}>
+              Role
+            </label>
+            <select id="queue-role" name="role" defaultValue={filter.role} className={INPUT}>
+              <option value="">Any role</option>
+              {roles.map((role) => (
+                <option key={role.roleDefinitionId} value={role.roleDefinitionId}>
+                  {role.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="space-y-1">
+            <label htmlFor="queue-q" className={LABEL}>
+              Words
+            </label>
+            <input id="queue-q" name="q" type="search" defaultValue={filter.q} maxLength={100} autoComplete="off" placeholder="Person, requester, role…" className={INPUT} />
+          </div>
+          <div className="flex items-end gap-3">
+            <button type="submit" className={PRIMARY}>
+              Apply filters
+            </button>
+            <a href="/requests" className="py-1.5 text-accent underline-offset-2 hover:underline">
+              Clear
+            </a>
+          </div>
+        </form>
+
+        <p className="text-ink-muted" data-testid="queue-count">
+          {shown.length} request{shown.length === 1 ? "" : "s"}
+          {filter.status === "all" ? "" : ` ${STATUS_LABELS[filter.status].toLowerCase()}`}
+        </p>
+        {shown.length === 0 ? (
+          <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">No requests match these filters.</p>
+        ) : (
+          <RequestTable label="Approval queue" requests={shown} showRequester actions={(request) => <QueueActions request={request} />} />
+        )}
+
+        <RunJobsPanel />
+      </section>
+    </DecisionHost>
+  );
+}
+
+function QueueActions({ request }: { request: RequestView }) {
+  if (request.status !== "pending") return <span className="text-ink-muted">—</span>;
+  return <DecisionButtons request={request} compact />;
+}

@@ -1,0 +1,18 @@
+import type { ActionResult } from "@/lib/shared/action-result";
+
+/** What a request action's result says to the person: success or refusal, the server's own message, a reference. */
+export interface Outcome {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly reference?: string | undefined;
+}
+
+export function outcomeOf(result: ActionResult<{ readonly ok: true; readonly message: string } | { readonly ok: false; readonly message: string }>): Outcome {
+  if (result.status === "error") return { ok: false, message: result.message, reference: result.reference };
+  return { ok: result.data.ok, message: result.data.message };
+}
+
+export const BUTTON = "rounded px-3 py-1.5 font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-accent disabled:opacity-60";
+export const PRIMARY = `${BUTTON} bg-accent text-accent-ink`;
+export const SECONDARY = `${BUTTON} border border-line bg-surface-raised hover:bg-surface-sunken`;
+export const DANGER = `${BUTTON} border border-danger/50 text-danger hover:bg-surface-sunken`;

@@ -1,0 +1,70 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+
+import { cancelAccessRequest, retryAccessRequest } from "@/app/actions/requests";
+import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
+import { ExtensionDialog, type ExtensionOptions } from "./extension-dialog";
+import { type Outcome, outcomeOf, DANGER, PRIMARY } from "./outcome";
+import { OutcomeMessage } from "./outcome-message";
+
+export interface AllowedActions {
+  readonly cancel: boolean;
+  readonly decide: boolean;
+  readonly retry: boolean;
+  /** Present when the viewer may ask to extend this granted, time-bound access. */
+  readonly extend: ExtensionOptions | null;
+  /** The viewer filed this request or receives the access: the server will refuse their approval. */
+  readonly selfInvolved: boolean;
+}
+
+/** The actions the viewer may take on one request; each result is the server's own message. */
+export function RequestActions({ request, allowed }: { request: DecisionTarget; allowed: AllowedActions }) {
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [pending, startTransition] = useTransition();
+  const router = useRouter();
+
+  function run(action: "cancel" | "retry") {
+    startTransition(async () => {
+      const input = { requestId: request.id, comment: "" };
+      const result = action === "cancel" ? await cancelAccessRequest(input) : await retryAccessRequest(input);
+      setOutcome(outcomeOf(result));
+      router.refresh();
+    });
+  }
+
+  const any = allowed.cancel || allowed.decide || allowed.retry || allowed.extend !== null;
+  return (
+    <DecisionHost>
+      <section aria-labelledby="request-actions-heading" className="space-y-3 rounded-md border border-line bg-surface-raised p-4">
+        <h2 id="request-actions-heading" className="font-medium">
+          Actions
+        </h2>
+        {!any && <p className="text-ink-muted">Nothing you can do on this request in its current state.</p>}
+        {allowed.decide && allowed.selfInvolved && (
+          <p role="note" className="text-warning">
+            You filed this request or would receive the access: another admin has to decide it.
+          </p>
+        )}
+        <div className="flex flex-wrap gap-2">
+          {allowed.decide && <DecisionButtons request={request} />}
+          {allowed.retry && (
+            <button type="button" disabled={pending} onClick={() => run("retry")} className={PRIMARY}>
+              {pending ? "Retrying…" : "Retry the grant"}
+            </button>
+          )}
+          {allowed.cancel && (
+            <button type="button" disabled={pending} onClick={() => run("cancel")} className={DANGER}>
+              {pending ? "Withdrawing…" : "Withdraw request"}
+            </button>
+          )}
+          {allowed.extend && <ExtensionDialog request={request} options={allowed.extend} />}
+        </div>
+        <div aria-live="polite">
+          <OutcomeMessage outcome={outcome} />
+        </div>
+      </section>
+    </DecisionHost>
+  );
+}

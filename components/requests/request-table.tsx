@@ -1,0 +1,70 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+
+import { formatDateTime, kindLabel } from "@/components/workspaces/format";
+import { durationText, type RequestView, shortId } from "./format";
+import { StatusBadge } from "./status-badge";
+
+/**
+ * Requests as a table: status, workspace, role, for whom, who asked, for how long and the dates. `actions` renders
+ * extra controls per row (the approval queue's approve/deny).
+ */
+export function RequestTable({
+  label,
+  requests,
+  showRequester,
+  actions,
+}: {
+  label: string;
+  requests: readonly RequestView[];
+  showRequester: boolean;
+  actions?: (request: RequestView) => ReactNode;
+}) {
+  return (
+    <div className="overflow-x-auto rounded-md border border-line bg-surface-raised">
+      <table aria-label={label} className="w-full text-left text-sm">
+        <thead className="bg-surface-sunken text-ink-muted">
+          <tr>
+            <th scope="col" className="px-3 py-2 font-medium">Status</th>
+            <th scope="col" className="px-3 py-2 font-medium">Workspace</th>
+            <th scope="col" className="px-3 py-2 font-medium">Role</th>
+            <th scope="col" className="px-3 py-2 font-medium">For</th>
+            {showRequester && <th scope="col" className="px-3 py-2 font-medium">Asked by</th>}
+            <th scope="col" className="px-3 py-2 font-medium">Duration</th>
+            <th scope="col" className="px-3 py-2 font-medium">Asked</th>
+            <th scope="col" className="px-3 py-2 font-medium">Ends</th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              <span className="sr-only">Details</span>
+            </th>
+            {actions && <th scope="col" className="px-3 py-2 font-medium">Decide</th>}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-line">
+          {requests.map((request) => (
+            <tr key={request.id} data-request-id={request.id}>
+              <td className="px-3 py-2">
+                <StatusBadge status={request.status} />
+              </td>
+              <td className="px-3 py-2 font-medium">{request.workspaceName}</td>
+              <td className="px-3 py-2">{request.roleName}</td>
+              <td className="px-3 py-2">
+                {request.principalDisplayName}
+                <span className="block text-xs text-ink-muted">{kindLabel(request.principalKind)}</span>
+              </td>
+              {showRequester && <td className="px-3 py-2">{request.requesterName}</td>}
+              <td className="whitespace-nowrap px-3 py-2">{durationText(request.durationMinutes)}</td>
+              <td className="whitespace-nowrap px-3 py-2">{formatDateTime(request.createdAt)}</td>
+              <td className="whitespace-nowrap px-3 py-2">{formatDateTime(request.endedAt ?? request.expiresAt)}</td>
+              <td className="px-3 py-2">
+                <Link href={`/requests/${request.id}`} className="text-accent underline-offset-2 hover:underline">
+                  Open<span className="sr-only"> request {shortId(request.id)}: {request.roleName} on {request.workspaceName} for {request.principalDisplayName}</span>
+                </Link>
+              </td>
+              {actions && <td className="px-3 py-2">{actions(request)}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * The notification outbox: one row per mail recipient or webhook post. A notification is written here first and then
+ * delivered; a failed delivery stays `pending` with a later `next_attempt_at` and is retried by the `notifications`
+ * job a bounded number of times, so a mail problem never blocks or undoes what caused the notification.
+ */
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+export const notificationOutbox = pgTable(
+  "notification_outbox",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** `mail` (Graph sendMail to `recipient`) or `webhook` (the configured incoming webhook). */
+    channel: text("channel").notNull(),
+    /** A user object id or UPN for mail; empty for the webhook. */
+    recipient: text("recipient").notNull(),
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
+    /** `pending` → `sent`, or `failed` after the last attempt. */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** While one instance delivers a row, others leave it alone until this passes. */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "date" }),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [index("notification_outbox_due_idx").on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`)],
+);

@@ -1,0 +1,106 @@
+import "server-only";
+
+import { z } from "zod";
+
+import { getConfig } from "@/lib/config";
+import { appGraphClient } from "@/lib/graph/client";
+import { log } from "@/lib/log";
+import { sendNotification } from "@/lib/notifications/send-notification";
+import type { AccessRequestRow } from "./schema";
+
+const ServicePrincipal = z.object({
+  value: z.array(z.object({ id: z.string(), appRoles: z.array(z.object({ id: z.string(), value: z.string().nullable().optional() })).default([]) })),
+});
+const Assignments = z.object({
+  value: z.array(z.object({ appRoleId: z.string(), principalId: z.string(), principalType: z.string() })),
+  "@odata.nextLink": z.string().optional(),
+});
+const Members = z.object({ value: z.array(z.object({ "@odata.type": z.string().optional(), id: z.string() })) });
+
+/**
+ * Who may approve: everyone holding Console.Admin on the console's API app, directly or through a group, read from
+ * Graph as the console's own identity (Application.Read.All, GroupMember.Read.All). Empty when Graph cannot say.
+ */
+export async function findApprovers(): Promise<string[]> {
+  try {
+    const client = appGraphClient();
+    const { apiClientId } = getConfig().identity;
+    const sp = ServicePrincipal.parse(await client.api("/servicePrincipals").filter(`appId eq '${apiClientId}'`).select(["id", "appRoles"]).get()).value[0];
+    const adminRole = sp?.appRoles.find((role) => role.value === "Console.Admin");
+    if (!sp || !adminRole) return [];
+    const assignments = Assignments.parse(await client.api(`/servicePrincipals/${sp.id}/appRoleAssignedTo`).top(999).get()).value.filter(
+      (assignment) => assignment.appRoleId === adminRole.id,
+    );
+    const people = new Set<string>();
+    for (const assignment of assignments) {
+      if (assignment.principalType === "User") people.add(assignment.principalId.toLowerCase());
+      else if (assignment.principalType === "Group") {
+        const members = Members.parse(await client.api(`/groups/${assignment.principalId}/transitiveMembers`).select(["id"]).top(999).get());
+        for (const member of members.value) if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+      }
+    }
+    return [...people];
+  } catch (error) {
+    log("warn", "notifications", "could not list approvers", { error: error instanceof Error ? error.message : String(error) });
+    return [];
+  }
+}
+
+function link(request: AccessRequestRow): string {
+  return `${getConfig().publicOrigin}/requests/${request.id}`;
+}
+
+function duration(request: AccessRequestRow): string {
+  if (request.durationMinutes === null) return "permanently";
+  const days = request.durationMinutes / 1440;
+  return days >= 1 ? `for ${days} day${days === 1 ? "" : "s"}` : `for ${request.durationMinutes / 60} hours`;
+}
+
+function summary(request: AccessRequestRow): string {
+  return `${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName} ${duration(request)}`;
+}
+
+/** Tells approvers a request is waiting. Never throws. */
+export async function notifyApproversOfArrival(request: AccessRequestRow): Promise<void> {
+  const approvers = (await findApprovers()).filter((id) => id !== request.requesterObjectId);
+  await sendNotification({
+    to: approvers,
+    subject: `Access request: ${request.roleName} on ${request.workspaceName}`,
+    text: [
+      `${request.requesterName} (${request.requesterUpn}) asks for ${summary(request)}.`,
+      "",
+      `Why: ${request.justification}`,
+      request.ticket ? `Ticket: ${request.ticket}` : "",
+      request.approvalsRequired > 1 ? `This role needs ${request.approvalsRequired} different approvers.` : "",
+      "",
+      `Decide: ${link(request)}`,
+    ].filter((line, index, lines) => line !== "" || lines[index - 1] !== "").join("\n"),
+    webhookSummary: `${request.requesterName} requests ${summary(request)}`,
+  });
+}
+
+/** Tells the requester their request was granted, failed or denied. Never throws. */
+export async function notifyRequesterOfDecision(request: AccessRequestRow): Promise<void> {
+  const outcome =
+    request.status === "granted"
+      ? `was approved and granted${request.expiresAt ? `; it ends ${request.expiresAt.toISOString().replace("T", " ").slice(0, 16)} UTC` : ""}`
+      : request.status === "denied"
+        ? `was denied by ${request.decidedByName ?? "an admin"}${request.decisionComment ? `: ${request.decisionComment}` : ""}`
+        : `was approved, but the grant failed: ${request.failureReason ?? "Azure refused it"}. An admin can retry it.`;
+  await sendNotification({
+    to: [request.requesterObjectId],
+    subject: `Your access request ${request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : "failed"}: ${request.roleName} on ${request.workspaceName}`,
+    text: `Your request for ${summary(request)} ${outcome}.\n\nDetails: ${link(request)}`,
+    webhookSummary: `Request for ${summary(request)} ${request.status}`,
+  });
+}
+
+/** Reminds the requester that access ends soon. Never throws. */
+export async function notifyRequesterOfExpiry(request: AccessRequestRow, daysLeft: number): Promise<void> {
+  await sendNotification({
+    to: [request.requesterObjectId],
+    subject: `Access ends in ${daysLeft} day${daysLeft === 1 ? "" : "s"}: ${request.roleName} on ${request.workspaceName}`,
+    text: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16)} UTC.\nAsk for an extension before then: ${link(request)}`,
+    webhookSummary: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends in ${daysLeft} day(s)`,
+  });
+}

@@ -1,0 +1,107 @@
+import "server-only";
+
+import { readFileSync } from "node:fs";
+
+import { z } from "zod";
+
+import { getConfig } from "@/lib/config";
+import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+
+/** Duration presets a policy may offer, in minutes (null = permanent). */
+export const DURATION_PRESETS = {
+  "8h": 8 * 60,
+  "1d": 24 * 60,
+  "7d": 7 * 24 * 60,
+  "30d": 30 * 24 * 60,
+  "90d": 90 * 24 * 60,
+  permanent: null,
+} as const satisfies Record<string, number | null>;
+export type DurationPreset = keyof typeof DURATION_PRESETS;
+export const DURATION_LABELS: Record<DurationPreset, string> = {
+  "8h": "8 hours",
+  "1d": "1 day",
+  "7d": "7 days",
+  "30d": "30 days",
+  "90d": "90 days",
+  permanent: "Permanent",
+};
+const preset = z.enum(Object.keys(DURATION_PRESETS) as [DurationPreset, ...DurationPreset[]]);
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const requestPolicySchema = z
+  .strictObject({
+    $comment: z.string().optional(),
+    /** A pending request nobody decided within this many hours lapses. */
+    pendingLifetimeHours: z.number().int().min(1).max(24 * 90),
+    /** The presets the form offers (each role is further capped by its maxDuration). */
+    durations: z.array(preset).min(1),
+    roles: z
+      .array(
+        z.strictObject({
+          roleDefinitionId: z.string().regex(GUID, "must be a lower-case role definition GUID"),
+          name: z.string().min(1).max(256),
+          /** The longest duration a request for this role may ask for; "permanent" allows every preset. */
+          maxDuration: preset,
+          /** Approvers needed (different people, never the requester). Privileged roles need at least 2. */
+          approvers: z.number().int().min(1).max(5).default(1),
+        }),
+      )
+      .min(1),
+  })
+  .superRefine((policy, context) => {
+    const seen = new Set<string>();
+    policy.roles.forEach((role, index) => {
+      if (seen.has(role.roleDefinitionId)) {
+        context.addIssue({ code: "custom", path: ["roles", index, "roleDefinitionId"], message: "listed twice" });
+      }
+      seen.add(role.roleDefinitionId);
+      if (PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && role.approvers < 2) {
+        context.addIssue({ code: "custom", path: ["roles", index, "approvers"], message: `${role.name} is privileged and needs "approvers": 2 or more` });
+      }
+    });
+  });
+
+export type RequestPolicy = z.output<typeof requestPolicySchema>;
+export type PolicyRole = RequestPolicy["roles"][number];
+
+export class RequestPolicyError extends Error {
+  constructor(path: string, problems: readonly string[]) {
+    super(`Gatehouse cannot start: the access-request policy ${path} is not valid\n${problems.map((problem) => `  - ${problem}`).join("\n")}\n(see docs/access-requests.md)`);
+    this.name = "RequestPolicyError";
+  }
+}
+
+/** Parses a policy document; throws `RequestPolicyError` listing every problem with its path. */
+export function parseRequestPolicy(json: unknown, path = "config/request-policy.json"): RequestPolicy {
+  const parsed = requestPolicySchema.safeParse(json);
+  if (!parsed.success) {
+    throw new RequestPolicyError(path, parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(file)"}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+let cached: RequestPolicy | undefined;
+
+/** The configured policy, read and validated once (at start-up from instrumentation, or on first use). */
+export function getRequestPolicy(): RequestPolicy {
+  if (cached) return cached;
+  const path = getConfig().requests.policyPath;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new RequestPolicyError(path, [error instanceof Error ? error.message : String(error)]);
+  }
+  cached = parseRequestPolicy(json, path);
+  return cached;
+}
+
+/** The presets allowed for a role: those in the policy's list up to the role's maximum. */
+export function durationsFor(policy: RequestPolicy, role: PolicyRole): DurationPreset[] {
+  const max = DURATION_PRESETS[role.maxDuration];
+  return policy.durations.filter((name) => {
+    const minutes = DURATION_PRESETS[name];
+    if (max === null) return true;
+    return minutes !== null && minutes <= max;
+  });
+}

@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { AuditActor } from "@/lib/audit";
+import type { DatabaseHandle } from "@/lib/db/client";
+import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { postgresEngine, storageEngines } from "@/test/support/databases";
+import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest, type DeciderContext } from "./decide-request";
+import { parseRequestPolicy, RequestPolicyError } from "./policy";
+import { runRequestJobs } from "./run-request-jobs";
+import type { AccessRequestRow } from "./schema";
+import { submitAccessRequest, submitRequestSchema, type RequestContext } from "./submit-request";
+
+const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
+const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-test";
+const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
+const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+
+const policy = parseRequestPolicy({
+  pendingLifetimeHours: 48,
+  durations: ["8h", "1d", "7d", "30d", "90d", "permanent"],
+  roles: [
+    { roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "30d" },
+    { roleDefinitionId: OWNER, name: "Owner", maxDuration: "8h", approvers: 2 },
+  ],
+});
+
+function person(name: string): RequestContext & DeciderContext {
+  const objectId = randomUUID();
+  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  return {
+    person: p,
+    actor,
+    requestId: randomUUID(),
+    grant: { caller: { tenantId: TENANT, objectId, assertion: "unused" }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() },
+  };
+}
+
+const lead = person("lead");
+const admin1 = person("admin1");
+const admin2 = person("admin2");
+const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TENANT };
+
+function form(overrides: Record<string, unknown> = {}) {
+  return submitRequestSchema.parse({
+    workspaceId: WORKSPACE,
+    roleDefinitionId: DATA_SCIENTIST,
+    principal: { id: randomUUID(), kind: "user", displayName: "Teammate" },
+    justification: "Needs to train the churn model this sprint",
+    duration: "7d",
+    ...overrides,
+  });
+}
+
+function granting(calls: AccessRequestRow[], status: GrantResult["status"] = "granted") {
+  return async (request: AccessRequestRow): Promise<GrantResult> => {
+    calls.push(request);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { principalId: request.principalId, displayName: request.principalDisplayName, status, message: status === "failed" ? "You can't manage access on mlw-test." : "Granted." };
+  };
+}
+
+async function auditCount(handle: DatabaseHandle, action: string, requestId: string): Promise<number> {
+  const result = await handle.db.execute(sql`select count(*)::int as n from audit_events where action = ${action} and target_request_id = ${requestId}`);
+  return Number((result as { rows: { n: number }[] }).rows[0]!.n);
+}
+
+describe("request policy", () => {
+  it("refuses privileged roles with one approver and unknown presets, naming each problem", () => {
+    expect(() =>
+      parseRequestPolicy({ pendingLifetimeHours: 1, durations: ["2h"], roles: [{ roleDefinitionId: OWNER, name: "Owner", maxDuration: "8h" }] }),
+    ).toThrow(RequestPolicyError);
+    try {
+      parseRequestPolicy({ pendingLifetimeHours: 1, durations: ["8h"], roles: [{ roleDefinitionId: OWNER, name: "Owner", maxDuration: "8h" }] });
+    } catch (error) {
+      expect((error as Error).message).toContain('roles.0.approvers: Owner is privileged and needs "approvers": 2');
+    }
+  });
+
+  it("validates the shipped policy file", async () => {
+    const { readFile } = await import("node:fs/promises");
+    expect(() => parseRequestPolicy(JSON.parse(String(readFileSync("config/request-policy.json"))))).not.toThrow();
+    void readFile;
+  });
+});
+
+import { readFileSync } from "node:fs";
+
+describe("request form schema", () => {
+  it("gives an error per wrong field", () => {
+    const parsed = submitRequestSchema.safeParse({ workspaceId: "/subscriptions/x", roleDefinitionId: "", principal: null, justification: "short", duration: "2y" });
+    expect(parsed.success).toBe(false);
+    const fields = Object.keys(parsed.error!.flatten().fieldErrors);
+    expect(fields).toEqual(expect.arrayContaining(["workspaceId", "roleDefinitionId", "principal", "justification", "duration"]));
+  });
+});
+
+describe.each(storageEngines())("access requests on $name", (engine) => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await engine.open();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+  const opts = (now = new Date("2026-06-01T10:00:00Z")) => ({ db: handle.db, policy, now, notify: false });
+
+  it("submits, refuses a duplicate pending one and a duration above the role's maximum", async () => {
+    const input = form();
+    const first = await submitAccessRequest(lead, input, opts());
+    expect(first.ok).toBe(true);
+    const again = await submitAccessRequest(lead, input, opts());
+    expect(again).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already waiting for approval")] } });
+    const tooLong = await submitAccessRequest(lead, form({ duration: "90d" }), opts());
+    expect(tooLong).toMatchObject({ ok: false, fieldErrors: { duration: [expect.any(String)] } });
+    const notRequestable = await submitAccessRequest(lead, form({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts());
+    expect(notRequestable).toMatchObject({ ok: false, fieldErrors: { roleDefinitionId: [expect.any(String)] } });
+    if (first.ok) expect(await auditCount(handle, "request.submitted", first.request.id)).toBe(1);
+  });
+
+  it("refuses self-approval (audited), grants as the approver, refuses a second approval and catches 'already granted'", async () => {
+    const input = form();
+    const submitted = await submitAccessRequest(lead, input, opts());
+    if (!submitted.ok) throw new Error("submit failed");
+    const id = submitted.request.id;
+    const calls: AccessRequestRow[] = [];
+    const self = await approveAccessRequest(lead, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(self).toMatchObject({ ok: false, code: "self_approval" });
+    expect(await auditCount(handle, "authz.denied", id)).toBe(1);
+
+    const approved = await approveAccessRequest(admin1, { requestId: id, comment: "ok" }, { ...opts(), grant: granting(calls) });
+    expect(approved).toMatchObject({ ok: true, request: { status: "granted" } });
+    if (approved.ok) expect(approved.request.expiresAt?.toISOString()).toBe("2026-06-08T10:00:00.000Z");
+    const second = await approveAccessRequest(admin2, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(second).toMatchObject({ ok: false, code: "already_decided", message: expect.stringContaining("already decided by admin1") as string });
+    expect(calls).toHaveLength(1);
+    expect(await auditCount(handle, "request.approved", id)).toBe(1);
+    expect(await auditCount(handle, "request.granted", id)).toBe(1);
+
+    const duplicate = await submitAccessRequest(lead, input, opts());
+    expect(duplicate).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already has")] } });
+  });
+
+  it("needs two different approvers for a privileged role", async () => {
+    const submitted = await submitAccessRequest(lead, form({ roleDefinitionId: OWNER, duration: "8h" }), opts());
+    if (!submitted.ok) throw new Error("submit failed");
+    const calls: AccessRequestRow[] = [];
+    const first = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(first).toMatchObject({ ok: true, request: { status: "pending" } });
+    const again = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(again).toMatchObject({ ok: false, code: "already_approved_by_you" });
+    expect(calls).toHaveLength(0);
+    const second = await approveAccessRequest(admin2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(second).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(calls).toHaveLength(1);
+    expect(await auditCount(handle, "request.approval_recorded", submitted.request.id)).toBe(1);
+  });
+
+  it("records an ARM refusal as failed with the reason, and a retry by another admin grants", async () => {
+    const submitted = await submitAccessRequest(lead, form(), opts());
+    if (!submitted.ok) throw new Error("submit failed");
+    const calls: AccessRequestRow[] = [];
+    const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls, "failed") });
+    expect(failed).toMatchObject({ ok: true, request: { status: "failed", failureReason: expect.stringContaining("can't manage access") as string } });
+    expect(await auditCount(handle, "request.failed", submitted.request.id)).toBe(1);
+    const retried = await retryAccessRequest(admin2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    expect(retried).toMatchObject({ ok: true, request: { status: "granted" } });
+  });
+
+  it("denies with a required comment, lets only the requester cancel, and lapses stale requests", async () => {
+    const a = await submitAccessRequest(lead, form(), opts());
+    const b = await submitAccessRequest(lead, form(), opts());
+    const c = await submitAccessRequest(lead, form(), opts(new Date("2026-05-01T00:00:00Z")));
+    if (!a.ok || !b.ok || !c.ok) throw new Error("submit failed");
+    expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts())).toMatchObject({ ok: false, code: "comment_required" });
+    expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ ok: true, request: { status: "denied" } });
+    expect(await cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ ok: false, code: "not_requester" });
+    expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ ok: true, request: { status: "cancelled" } });
+    const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), { notify: false, revoke: () => Promise.resolve({ wasAbsent: false }) });
+    expect(run.lapsed).toBeGreaterThanOrEqual(1);
+    expect(await auditCount(handle, "request.lapsed", c.request.id)).toBe(1);
+  });
+
+  it("expires granted access exactly once, even with two job instances at once", async () => {
+    const submitted = await submitAccessRequest(lead, form({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
+    if (!submitted.ok) throw new Error("submit failed");
+    await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(new Date("2026-07-01T00:00:00Z")), grant: granting([]) });
+    const revoked: string[] = [];
+    const revoke = async (request: AccessRequestRow) => {
+      revoked.push(request.id);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { wasAbsent: false };
+    };
+    const later = new Date("2026-07-01T09:00:00Z");
+    await Promise.all([
+      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
+      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
+    ]);
+    expect(revoked.filter((id) => id === submitted.request.id)).toHaveLength(1);
+    expect(await auditCount(handle, "request.expired", submitted.request.id)).toBe(1);
+  });
+});
+
+const postgres = postgresEngine();
+describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await postgres!.open();
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
+    const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false });
+    if (!submitted.ok) throw new Error("submit failed");
+    const calls: AccessRequestRow[] = [];
+    const approvers = [admin1, admin2, person("admin3"), person("admin4"), person("admin5")];
+    const results = await Promise.all(
+      approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, now: new Date(), notify: false, grant: granting(calls) })),
+    );
+    const winners = results.filter((result) => result.ok);
+    const losers = results.filter((result) => !result.ok);
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(approvers.length - 1);
+    for (const loser of losers) expect(loser).toMatchObject({ code: "already_decided", message: expect.stringMatching(/already decided by admin\d|approved this request at the same moment/) as string });
+    expect(calls).toHaveLength(1);
+    expect(await auditCount(handle, "request.approved", submitted.request.id)).toBe(1);
+  });
+});
