@@ -1,0 +1,38 @@
+"use server";
+
+import { z } from "zod";
+
+import type { SnapshotSummary } from "@/components/credentials/model";
+import { serverAction } from "@/lib/actions/server-action";
+import { auditActorOf } from "@/lib/auth/audit-actor";
+import { requestRefresh } from "@/lib/credentials/refresh";
+import { getSnapshot } from "@/lib/credentials/store";
+import { getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+
+/**
+ * Starts a credential inventory refresh (Graph and ARM read as the console's own identity) and returns its snapshot
+ * at once; the page polls `getCredentialRefreshStatus`. Joins a refresh that is already running.
+ */
+export const refreshCredentialInventory = serverAction(
+  "refreshCredentialInventory",
+  z.strictObject({}),
+  async ({ session }): Promise<SnapshotSummary> => {
+    const actor = auditActorOf(session.principal);
+    if (actor.kind !== "user") throw new Error("a signed-in person is always a user actor");
+    return requestRefresh(await getDatabase(), actor);
+  },
+);
+
+/** The progress (or outcome) of one refresh. */
+export const getCredentialRefreshStatus = serverAction(
+  "getCredentialRefreshStatus",
+  z.strictObject({ snapshotId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+  async (_context, input): Promise<SnapshotSummary> => {
+    const snapshot = await getSnapshot(await getDatabase(), input.snapshotId);
+    if (!snapshot) {
+      throw new AppError({ code: "not_found", message: `no credential snapshot ${input.snapshotId}`, userMessage: "That refresh no longer exists." });
+    }
+    return snapshot;
+  },
+);

@@ -1,0 +1,95 @@
+import "server-only";
+
+import { z } from "zod";
+
+import type { WorkspaceRole } from "@/components/credentials/model";
+import { armListAll, type ArmIdentity } from "@/lib/arm/client";
+import { AppError } from "@/lib/errors";
+import { PRIVILEGED_ROLE_IDS, READER_ROLE_ID } from "@/lib/shared/aml-roles";
+import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
+import { WORKSPACES_API_VERSION, WorkspaceWire } from "@/lib/workspaces/list-workspaces";
+import { getRoleDefinitions, roleDefinitionGuid } from "@/lib/workspaces/role-definitions";
+
+/**
+ * The ARM side of the inventory, as the console's own identity (Reader on each subscription): for every service
+ * principal, the Azure ML workspaces it holds roles on, from the role assignments at each subscription (an assignment
+ * at the subscription or resource group applies to the workspaces below it). Direct assignments only: roles a
+ * service principal holds through a group are not followed here.
+ */
+
+const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
+const ROLE_ASSIGNMENTS_API_VERSION = "2022-04-01";
+
+const SubscriptionWire = z.object({ subscriptionId: z.string(), displayName: z.string() });
+const AssignmentWire = z.object({
+  properties: z.object({
+    scope: z.string(),
+    principalId: z.string(),
+    principalType: z.string().optional(),
+    roleDefinitionId: z.string(),
+  }),
+});
+
+export interface WorkspaceAccess {
+  /** Workspace roles by service-principal object id (lower case). */
+  readonly rolesByPrincipal: ReadonlyMap<string, WorkspaceRole[]>;
+  readonly armCalls: number;
+  readonly warnings: readonly string[];
+}
+
+export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
+  const identity: ArmIdentity = { kind: "app" };
+  let armCalls = 1;
+  const subscriptions = (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
+  const rolesByPrincipal = new Map<string, WorkspaceRole[]>();
+  const warnings: string[] = [];
+  await Promise.all(
+    subscriptions.map(async (subscription) => {
+      const subscriptionId = subscription.subscriptionId.toLowerCase();
+      try {
+        armCalls += 3;
+        const [workspaceItems, assignmentItems, definitions] = await Promise.all([
+          armListAll(identity, `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, WORKSPACES_API_VERSION),
+          armListAll(identity, `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments`, ROLE_ASSIGNMENTS_API_VERSION),
+          getRoleDefinitions(identity, subscriptionId),
+        ]);
+        const workspaces = workspaceItems.flatMap((item) => {
+          const wire = WorkspaceWire.parse(item);
+          const parsed = parseScope(wire.id);
+          return parsed?.level === "workspace" ? [{ name: wire.name, scope: parsed.scope }] : [];
+        });
+        for (const item of assignmentItems) {
+          const assignment = AssignmentWire.safeParse(item);
+          if (!assignment.success) continue;
+          const { scope, principalId, principalType, roleDefinitionId } = assignment.data.properties;
+          if (principalType !== undefined && principalType !== "ServicePrincipal") continue;
+          const roleId = roleDefinitionGuid(roleDefinitionId);
+          const roleName = definitions.get(roleId)?.name ?? roleId;
+          for (const workspace of workspaces) {
+            if (!scopeApplies(scope, workspace.scope)) continue;
+            const key = principalId.toLowerCase();
+            const list = rolesByPrincipal.get(key) ?? [];
+            list.push({
+              workspace: workspace.name,
+              workspaceScope: workspace.scope,
+              roleId,
+              roleName,
+              privileged: PRIVILEGED_ROLE_IDS.has(roleId),
+              assignmentScope: scope,
+            });
+            rolesByPrincipal.set(key, list);
+          }
+        }
+      } catch (error) {
+        const message = error instanceof AppError ? error.userMessage : error instanceof Error ? error.message : String(error);
+        warnings.push(`Subscription ${subscription.displayName}: role assignments could not be read (${message}).`);
+      }
+    }),
+  );
+  // Privileged roles first, Reader last, then by workspace: the table shows the first few.
+  const weight = (role: WorkspaceRole) => (role.privileged ? 0 : role.roleId === READER_ROLE_ID ? 2 : 1);
+  for (const roles of rolesByPrincipal.values()) {
+    roles.sort((a, b) => weight(a) - weight(b) || a.workspace.localeCompare(b.workspace) || a.roleName.localeCompare(b.roleName));
+  }
+  return { rolesByPrincipal, armCalls, warnings };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+
+import { classifyCredential, recommendation, riskRank } from "./classify";
+
+const NOW = new Date("2026-06-01T12:00:00Z");
+const SECOND = 1000;
+const DAY = 86_400_000;
+const WINDOWS = [7, 30, 90] as const;
+
+function at(offsetMs: number): string {
+  return new Date(NOW.getTime() + offsetMs).toISOString();
+}
+
+describe("classifyCredential at the boundaries", () => {
+  const start = at(-100 * DAY);
+  it.each([
+    ["ended a second ago", at(-SECOND), "expired"],
+    ["ends exactly now", at(0), "expired"],
+    ["ends in one second", at(SECOND), "within1"],
+    ["ends in exactly 7 days", at(7 * DAY), "within1"],
+    ["ends in 7 days and 1 s", at(7 * DAY + SECOND), "within2"],
+    ["ends in 7 days less 1 s", at(7 * DAY - SECOND), "within1"],
+    ["ends in exactly 30 days", at(30 * DAY), "within2"],
+    ["ends in 30 days and 1 s", at(30 * DAY + SECOND), "within3"],
+    ["ends in exactly 90 days", at(90 * DAY), "within3"],
+    ["ends in 90 days and 1 s", at(90 * DAY + SECOND), "healthy"],
+    ["ends in a year", at(365 * DAY), "healthy"],
+  ] as const)("%s → %s", (_label, endDateTime, bucket) => {
+    expect(classifyCredential({ startDateTime: start, endDateTime }, NOW, WINDOWS)).toBe(bucket);
+  });
+
+  it("treats a credential without an end date as long-lived", () => {
+    expect(classifyCredential({ startDateTime: start, endDateTime: null }, NOW, WINDOWS)).toBe("longLived");
+    expect(classifyCredential({ startDateTime: null, endDateTime: "" }, NOW, WINDOWS)).toBe("longLived");
+  });
+
+  it("calls a lifetime of more than 2 years long-lived, exactly 2 years healthy", () => {
+    const end = at(200 * DAY);
+    expect(classifyCredential({ startDateTime: new Date(Date.parse(end) - 730 * DAY).toISOString(), endDateTime: end }, NOW, WINDOWS)).toBe("healthy");
+    expect(classifyCredential({ startDateTime: new Date(Date.parse(end) - 730 * DAY - SECOND).toISOString(), endDateTime: end }, NOW, WINDOWS)).toBe("longLived");
+    expect(classifyCredential({ startDateTime: null, endDateTime: at(731 * DAY) }, NOW, WINDOWS)).toBe("longLived");
+  });
+
+  it("lets expiry win over a long lifetime", () => {
+    expect(classifyCredential({ startDateTime: at(-3000 * DAY), endDateTime: at(3 * DAY) }, NOW, WINDOWS)).toBe("within1");
+  });
+
+  it("follows configured windows", () => {
+    expect(classifyCredential({ startDateTime: start, endDateTime: at(10 * DAY) }, NOW, [14, 45, 120])).toBe("within1");
+    expect(classifyCredential({ startDateTime: start, endDateTime: at(100 * DAY) }, NOW, [14, 45, 120])).toBe("within3");
+  });
+});
+
+describe("riskRank", () => {
+  const ws = (name: string, privileged = false) => ({ workspaceScope: `/subscriptions/x/rg/${name}`, privileged });
+  it("orders by bucket and by privilege", () => {
+    expect(riskRank("within1", [ws("a")])).toBeGreaterThan(riskRank("within1", []));
+    expect(riskRank("within1", [ws("a", true)])).toBeGreaterThan(riskRank("within1", [ws("a")]));
+    expect(riskRank("expired", [ws("a")])).toBeGreaterThan(riskRank("within1", [ws("a")]));
+    expect(riskRank("secretless", [ws("a", true)])).toBe(0);
+    expect(riskRank("within1", [ws("a"), ws("b")])).toBeGreaterThan(riskRank("within1", [ws("a")]));
+  });
+});
+
+describe("recommendation", () => {
+  it("suggests rotation and a federated credential or managed identity", () => {
+    expect(recommendation({ worst: "within1", isManagedIdentity: false, hasFederated: false, hasSecrets: true })).toMatch(/Rotate.*federated credential.*managed identity/);
+    expect(recommendation({ worst: undefined, isManagedIdentity: true, hasFederated: false, hasSecrets: false })).toMatch(/^Secretless/);
+  });
+});

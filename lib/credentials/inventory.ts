@@ -1,0 +1,287 @@
+import "server-only";
+
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { z } from "zod";
+
+import { graphError } from "@/lib/graph/client";
+
+/**
+ * The directory side of the credential inventory, read as the console's own identity (Application.Read.All): every
+ * application's password, key and federated credentials, every service principal's OWN password and key credentials
+ * (invisible in the portal's App registrations blade), managed identities, and owners.
+ *
+ * Calls: ⌈applications / 999⌉ + ⌈service principals / 999⌉ list pages, then `$batch` calls of 20 requests for the
+ * per-object navigations Graph does not return in a list (federated credentials and owners of each application,
+ * owners of each service principal that carries credentials of its own). Graph cannot filter credentials by end date
+ * server-side, so everything is listed and classified in Gatehouse. Secret values are never requested: Graph returns
+ * `secretText: null` on reads anyway, and only the fields below are selected.
+ */
+
+const PAGE_SIZE = 999;
+const BATCH_SIZE = 20;
+const BATCH_CONCURRENCY = 4;
+const MAX_PAGES = 1000;
+
+const PasswordCredentialWire = z.object({
+  keyId: z.string(),
+  displayName: z.string().nullable().optional(),
+  hint: z.string().nullable().optional(),
+  startDateTime: z.string().nullable().optional(),
+  endDateTime: z.string().nullable().optional(),
+});
+const KeyCredentialWire = z.object({
+  keyId: z.string(),
+  displayName: z.string().nullable().optional(),
+  type: z.string().nullable().optional(),
+  usage: z.string().nullable().optional(),
+  startDateTime: z.string().nullable().optional(),
+  endDateTime: z.string().nullable().optional(),
+});
+const ApplicationWire = z.object({
+  id: z.string(),
+  appId: z.string(),
+  displayName: z.string().nullable().optional(),
+  passwordCredentials: z.array(PasswordCredentialWire).nullable().optional(),
+  keyCredentials: z.array(KeyCredentialWire).nullable().optional(),
+});
+const ServicePrincipalWire = ApplicationWire.extend({
+  servicePrincipalType: z.string().nullable().optional(),
+});
+const FederatedWire = z.object({ name: z.string(), issuer: z.string(), subject: z.string() });
+const OwnerWire = z.object({
+  id: z.string(),
+  displayName: z.string().nullable().optional(),
+  mail: z.string().nullable().optional(),
+  userPrincipalName: z.string().nullable().optional(),
+});
+const ListPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().optional() });
+
+export interface InventoryCredential {
+  readonly kind: "secret" | "certificate";
+  readonly keyId: string;
+  readonly displayName: string | null;
+  readonly hint: string | null;
+  readonly startDateTime: string | null;
+  readonly endDateTime: string | null;
+}
+
+export interface InventoryOwner {
+  readonly id: string;
+  readonly displayName: string;
+  readonly mail: string | null;
+}
+
+export interface InventoryApplication {
+  readonly id: string;
+  readonly appId: string;
+  readonly displayName: string;
+  readonly credentials: readonly InventoryCredential[];
+  federated: { name: string; issuer: string; subject: string }[];
+  owners: InventoryOwner[];
+}
+
+export interface InventoryServicePrincipal {
+  readonly id: string;
+  readonly appId: string;
+  readonly displayName: string;
+  readonly managedIdentity: boolean;
+  /** The service principal's OWN credentials (not its application's). Empty for managed identities (Azure rotates them). */
+  readonly credentials: readonly InventoryCredential[];
+  owners: InventoryOwner[];
+}
+
+export interface DirectoryInventory {
+  readonly applications: readonly InventoryApplication[];
+  readonly servicePrincipals: readonly InventoryServicePrincipal[];
+  readonly graphCalls: number;
+  /** Objects whose federated credentials or owners could not be read; the rest of the inventory stands. */
+  readonly warnings: readonly string[];
+}
+
+export type ProgressReporter = (phase: string, done: number, total: number) => Promise<void> | void;
+
+function credentialsOf(wire: z.infer<typeof ApplicationWire>): InventoryCredential[] {
+  return [
+    ...(wire.passwordCredentials ?? []).map((c) => ({
+      kind: "secret" as const,
+      keyId: c.keyId,
+      displayName: c.displayName ?? null,
+      hint: c.hint ?? null,
+      startDateTime: c.startDateTime ?? null,
+      endDateTime: c.endDateTime ?? null,
+    })),
+    ...(wire.keyCredentials ?? []).map((c) => ({
+      kind: "certificate" as const,
+      keyId: c.keyId,
+      displayName: c.displayName ?? null,
+      hint: null,
+      startDateTime: c.startDateTime ?? null,
+      endDateTime: c.endDateTime ?? null,
+    })),
+  ];
+}
+
+class CallCounter {
+  count = 0;
+}
+
+async function listAll(client: Client, counter: CallCounter, first: string, onPage: (items: number) => Promise<void> | void): Promise<unknown[]> {
+  const items: unknown[] = [];
+  let request: string | undefined = first;
+  for (let page = 0; request !== undefined; page++) {
+    if (page >= MAX_PAGES) throw new Error(`Graph list ${first} did not end after ${MAX_PAGES} pages`);
+    counter.count += 1;
+    const body = ListPage.parse(await client.api(request).get());
+    items.push(...body.value);
+    await onPage(items.length);
+    request = body["@odata.nextLink"];
+  }
+  return items;
+}
+
+interface BatchRequest {
+  readonly id: string;
+  readonly url: string;
+}
+
+const BatchResponse = z.object({
+  responses: z.array(
+    z.object({
+      id: z.string(),
+      status: z.number(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.unknown().optional(),
+    }),
+  ),
+});
+
+/** Runs GET requests through `$batch`, 20 per call, a few calls at once; retries items Graph throttled (429/503). */
+async function batchGet(
+  client: Client,
+  counter: CallCounter,
+  requests: readonly BatchRequest[],
+  onProgress: (done: number) => Promise<void> | void,
+): Promise<Map<string, { status: number; body: unknown }>> {
+  const results = new Map<string, { status: number; body: unknown }>();
+  const chunks: BatchRequest[][] = [];
+  for (let start = 0; start < requests.length; start += BATCH_SIZE) chunks.push(requests.slice(start, start + BATCH_SIZE));
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      let pending = chunks[next++]!;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        counter.count += 1;
+        const body = BatchResponse.parse(
+          await client.api("/$batch").post({ requests: pending.map((request) => ({ id: request.id, method: "GET", url: request.url })) }),
+        );
+        const retry: BatchRequest[] = [];
+        let waitSeconds = 0;
+        for (const response of body.responses) {
+          const request = pending.find((candidate) => candidate.id === response.id);
+          if (!request) continue;
+          if ((response.status === 429 || response.status === 503) && attempt < 4) {
+            retry.push(request);
+            waitSeconds = Math.max(waitSeconds, Number(response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? 1) || 1);
+          } else {
+            results.set(response.id, { status: response.status, body: response.body });
+          }
+        }
+        pending = retry;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 30) * 1000));
+      }
+      done += 1;
+      await onProgress(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
+  return results;
+}
+
+function ownersFrom(body: unknown): InventoryOwner[] {
+  const parsed = z.object({ value: z.array(OwnerWire) }).safeParse(body);
+  if (!parsed.success) return [];
+  return parsed.data.value.map((owner) => ({
+    id: owner.id,
+    displayName: owner.displayName ?? owner.userPrincipalName ?? owner.id,
+    mail: owner.mail ?? owner.userPrincipalName ?? null,
+  }));
+}
+
+/** Reads the whole directory inventory. Throws an `AppError` (Graph's error model) when a list cannot be read. */
+export async function readDirectoryInventory(client: Client, progress: ProgressReporter): Promise<DirectoryInventory> {
+  const counter = new CallCounter();
+  const warnings: string[] = [];
+  let applicationWires: unknown[];
+  let servicePrincipalWires: unknown[];
+  try {
+    applicationWires = await listAll(
+      client,
+      counter,
+      `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+      (n) => progress("Reading applications", n, n),
+    );
+    servicePrincipalWires = await listAll(
+      client,
+      counter,
+      `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+      (n) => progress("Reading service principals", n, n),
+    );
+  } catch (error) {
+    throw graphError(error);
+  }
+
+  const applications: InventoryApplication[] = applicationWires.map((item) => {
+    const wire = ApplicationWire.parse(item);
+    return { id: wire.id, appId: wire.appId, displayName: wire.displayName ?? wire.appId, credentials: credentialsOf(wire), federated: [], owners: [] };
+  });
+  const servicePrincipals: InventoryServicePrincipal[] = servicePrincipalWires.map((item) => {
+    const wire = ServicePrincipalWire.parse(item);
+    const managedIdentity = wire.servicePrincipalType === "ManagedIdentity";
+    return {
+      id: wire.id,
+      appId: wire.appId,
+      displayName: wire.displayName ?? wire.appId,
+      managedIdentity,
+      credentials: managedIdentity ? [] : credentialsOf(wire),
+      owners: [],
+    };
+  });
+
+  // Per-object navigations through $batch: federated credentials and owners of every application, owners of every
+  // (non-managed) service principal with credentials of its own.
+  const requests: BatchRequest[] = [];
+  applications.forEach((app, index) => {
+    requests.push({ id: `f${index}`, url: `/applications/${app.id}/federatedIdentityCredentials?$select=name,issuer,subject` });
+    requests.push({ id: `o${index}`, url: `/applications/${app.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+  });
+  servicePrincipals.forEach((sp, index) => {
+    if (sp.credentials.length > 0) requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+  });
+  const totalBatches = Math.ceil(requests.length / BATCH_SIZE);
+  let results: Map<string, { status: number; body: unknown }>;
+  try {
+    results = await batchGet(client, counter, requests, (done) => progress("Reading federated credentials and owners", done, totalBatches));
+  } catch (error) {
+    throw graphError(error);
+  }
+  let failed = 0;
+  applications.forEach((app, index) => {
+    const federated = results.get(`f${index}`);
+    if (federated?.status === 200) {
+      const parsed = z.object({ value: z.array(FederatedWire) }).safeParse(federated.body);
+      if (parsed.success) app.federated = parsed.data.value;
+    } else failed += 1;
+    const owners = results.get(`o${index}`);
+    if (owners?.status === 200) app.owners = ownersFrom(owners.body);
+    else failed += 1;
+  });
+  servicePrincipals.forEach((sp, index) => {
+    const owners = results.get(`s${index}`);
+    if (owners === undefined) return;
+    if (owners.status === 200) sp.owners = ownersFrom(owners.body);
+    else failed += 1;
+  });
+  if (failed > 0) warnings.push(`${failed} owner or federated-credential lookups failed; those identities show without them.`);
+  return { applications, servicePrincipals, graphCalls: counter.count, warnings };
+}

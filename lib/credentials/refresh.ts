@@ -1,0 +1,150 @@
+import "server-only";
+
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+
+import type { SnapshotSummary, Windows } from "@/components/credentials/model";
+import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import type { Database } from "@/lib/db";
+import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { AppError } from "@/lib/errors";
+import { appGraphClient } from "@/lib/graph/client";
+import { log } from "@/lib/log";
+import { readWorkspaceAccess } from "./access";
+import { buildSnapshot } from "./build-rows";
+import { readDirectoryInventory } from "./inventory";
+import { notifyOwners } from "./notify-owners";
+import { completeSnapshot, createRunningSnapshot, failSnapshot, getSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
+
+/** The scheduled job's lease (once per interval across instances). */
+export const CREDENTIAL_JOB = "credential-inventory";
+/** Manual refreshes have a lease of their own: one at a time across instances, never blocked by a stuck scheduled run. */
+const MANUAL_JOB = "credential-inventory-manual";
+/** A run that has not finished after this long is taken to have crashed. */
+const LEASE_MS = 15 * 60_000;
+
+export interface RefreshOutcome {
+  readonly snapshotId: number;
+  readonly status: "complete" | "failed";
+  readonly credentials: number;
+  readonly graphCalls: number;
+  readonly armCalls: number;
+}
+
+/**
+ * One inventory run into an existing `running` snapshot: Graph (directory) and ARM (workspace roles) as the console's
+ * own identity, read-only; then the rows are stored in one transaction and owners are notified. No database
+ * transaction is open while Graph or ARM is called.
+ */
+export async function runInventory(
+  db: Database,
+  snapshotId: number,
+  options: { trigger: "manual" | "scheduled"; actor: AuditActor; windows: Windows; now?: () => Date },
+): Promise<RefreshOutcome> {
+  const now = options.now ?? (() => new Date());
+  let lastWrite = 0;
+  const progress = async (phase: string, done: number, total: number) => {
+    // At most a few writes a second, and always at a phase's end.
+    const at = Date.now();
+    if (at - lastWrite < 250 && done !== total) return;
+    lastWrite = at;
+    await updateProgress(db, snapshotId, { phase, done, total });
+  };
+  try {
+    const [directory, access] = await Promise.all([
+      readDirectoryInventory(appGraphClient(), progress),
+      readWorkspaceAccess(),
+    ]);
+    await progress("Classifying", 0, 1);
+    const asOf = now();
+    const built = buildSnapshot(directory, access.rolesByPrincipal, asOf, options.windows);
+    const warnings = [...directory.warnings, ...access.warnings];
+    await completeSnapshot(db, snapshotId, built, {
+      asOf,
+      finishedAt: now(),
+      graphCalls: directory.graphCalls,
+      armCalls: access.armCalls,
+      warnings,
+    });
+    await pruneSnapshotRows(db);
+    await recordAuditEventNow(db, {
+      action: "credential_inventory.refreshed",
+      outcome: "succeeded",
+      actor: options.actor,
+      target: {},
+      details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls },
+    });
+    try {
+      const notified = await notifyOwners(db, built.rows, options.windows, asOf);
+      if (notified.credentials > 0) {
+        await recordAuditEventNow(db, {
+          action: "credential_inventory.owners_notified",
+          outcome: notified.failed > 0 ? "failed" : "succeeded",
+          ...(notified.failed > 0 ? { errorCode: "notification_failed" } : {}),
+          actor: options.actor,
+          target: {},
+          details: { snapshotId, credentials: notified.credentials, recipients: notified.recipients, failed: notified.failed },
+        });
+      }
+    } catch (error) {
+      log("error", "credentials", "owner notifications failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+    }
+    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls };
+  } catch (error) {
+    const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
+    log("error", "credentials", "credential inventory failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+    await failSnapshot(db, snapshotId, message, now());
+    await recordAuditEventNow(db, {
+      action: "credential_inventory.refreshed",
+      outcome: "failed",
+      errorCode: error instanceof AppError ? error.code : "internal",
+      actor: options.actor,
+      target: {},
+      details: { snapshotId, trigger: options.trigger },
+    }).catch(() => undefined);
+    return { snapshotId, status: "failed", credentials: 0, graphCalls: 0, armCalls: 0 };
+  }
+}
+
+/** The scheduled job's body (the scheduler holds the `credential-inventory` lease around it). */
+export async function scheduledInventory(db: Database, actor: AuditActor): Promise<Record<string, number>> {
+  const windows = getConfig().credentials.windowsDays;
+  const snapshotId = await createRunningSnapshot(db, { trigger: "scheduled", requestedBy: null, now: new Date(), windows });
+  const outcome = await runInventory(db, snapshotId, { trigger: "scheduled", actor, windows });
+  return { snapshotId, complete: outcome.status === "complete" ? 1 : 0, credentials: outcome.credentials, graphCalls: outcome.graphCalls, armCalls: outcome.armCalls };
+}
+
+/**
+ * "Refresh" on the page: starts a run in the background and returns its snapshot at once (the page polls its
+ * progress). When a run is already going (here or on another instance), returns that one instead of starting another.
+ */
+export async function requestRefresh(db: Database, actor: AuditActor & { kind: "user" }): Promise<SnapshotSummary> {
+  const now = new Date();
+  const running = await runningSnapshot(db, new Date(now.getTime() - LEASE_MS));
+  if (running) return running;
+  const holder = `${hostname()}:${process.pid}:manual:${randomUUID()}`;
+  if (!(await claimJobRun(db, { jobName: MANUAL_JOB, holder, intervalMs: 0, leaseMs: LEASE_MS, now }))) {
+    const other = await runningSnapshot(db, new Date(now.getTime() - LEASE_MS));
+    if (other) return other;
+    throw new AppError({
+      code: "conflict",
+      message: "credential inventory lease held without a running snapshot",
+      userMessage: "A refresh is already running. Try again in a minute.",
+    });
+  }
+  const windows = getConfig().credentials.windowsDays;
+  let snapshotId: number;
+  try {
+    snapshotId = await createRunningSnapshot(db, { trigger: "manual", requestedBy: actor.objectId, now, windows });
+    await recordAuditEventNow(db, { action: "credential_inventory.refresh_requested", outcome: "succeeded", actor, target: {}, details: { snapshotId } });
+  } catch (error) {
+    await finishJobRun(db, MANUAL_JOB, holder, new Date());
+    throw error;
+  }
+  // Runs after the action has answered; the page polls the snapshot's progress.
+  void runInventory(db, snapshotId, { trigger: "manual", actor, windows })
+    .catch((error: unknown) => log("error", "credentials", "manual refresh crashed", { snapshotId, error: error instanceof Error ? error.message : String(error) }))
+    .finally(() => finishJobRun(db, MANUAL_JOB, holder, new Date()).catch(() => undefined));
+  return (await getSnapshot(db, snapshotId))!;
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { CredentialRow } from "@/components/credentials/model";
+import type { DatabaseHandle } from "@/lib/db/client";
+import { storageEngines } from "@/test/support/databases";
+import type { BuiltSnapshot } from "./build-rows";
+import { notifyOwners } from "./notify-owners";
+import { completeSnapshot, createRunningSnapshot, getSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
+
+const sent = vi.hoisted(() => [] as { to: readonly string[]; subject: string; text: string }[]);
+vi.mock("@/lib/notifications/send-notification", () => ({
+  sendNotification: (input: { to: readonly string[]; subject: string; text: string }) => {
+    sent.push(input);
+    return Promise.resolve({ mailed: input.to.length, failed: 0 });
+  },
+}));
+
+const WINDOWS = [7, 30, 90] as const;
+const owner = { id: "11111111-1111-4111-8111-111111111111", displayName: "Ada Owner", mail: "ada@contosoml.onmicrosoft.com" };
+
+function row(id: string, bucket: CredentialRow["bucket"], overrides: Partial<CredentialRow> = {}): CredentialRow {
+  return {
+    id,
+    identityKey: "app:a",
+    identityName: "fraud-scoring-batch",
+    appId: "a",
+    objectType: "servicePrincipal",
+    objectId: "sp",
+    kind: "secret",
+    keyId: id,
+    credentialName: "sp-secret",
+    hint: "abc",
+    startDateTime: "2026-01-01T00:00:00Z",
+    endDateTime: "2026-06-05T00:00:00Z",
+    bucket,
+    risk: 80,
+    owners: [owner],
+    roles: [],
+    ...overrides,
+  };
+}
+
+function built(rows: CredentialRow[]): BuiltSnapshot {
+  const counts = { expired: 0, within1: 0, within2: 0, within3: 0, longLived: 0, healthy: 0, secretless: 0 };
+  for (const r of rows) counts[r.bucket] += 1;
+  return {
+    rows,
+    counts,
+    identities: [
+      {
+        identityKey: "app:a",
+        displayName: "fraud-scoring-batch",
+        appId: "a",
+        applicationObjectId: "app",
+        servicePrincipalId: "sp",
+        isManagedIdentity: false,
+        federatedCredentials: [],
+        owners: [owner],
+        roles: [],
+        rows: [],
+        recommendation: "Rotate",
+      },
+    ],
+  };
+}
+
+describe.each(storageEngines())("credential snapshots on $name", (engine) => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await engine.open();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+  beforeEach(() => {
+    sent.length = 0;
+  });
+
+  it("stores a snapshot with its time and rows, and keeps earlier ones for the trend", async () => {
+    const now = new Date("2026-06-01T00:00:00Z");
+    const first = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
+    expect((await getSnapshot(handle.db, first))?.status).toBe("running");
+    expect(await latestCompleteSnapshot(handle.db)).toBeUndefined();
+    await completeSnapshot(handle.db, first, built([row("k1", "within1"), row("k2", "healthy")]), { asOf: now, finishedAt: now, graphCalls: 3, armCalls: 7, warnings: [] });
+    const second = await createRunningSnapshot(handle.db, { trigger: "manual", requestedBy: owner.id, now, windows: WINDOWS });
+    await completeSnapshot(handle.db, second, built([row("k1", "within1")]), { asOf: new Date("2026-06-02T00:00:00Z"), finishedAt: now, graphCalls: 3, armCalls: 7, warnings: ["w"] });
+
+    const latest = await latestCompleteSnapshot(handle.db);
+    expect(latest).toMatchObject({ id: second, status: "complete", asOf: "2026-06-02T00:00:00.000Z", counts: { within1: 1, healthy: 0 }, warnings: ["w"] });
+    expect((await snapshotRows(handle.db, first)).map((r) => r.id)).toEqual(["k1", "k2"]);
+    expect((await snapshotTrend(handle.db)).map((s) => s.id)).toEqual([first, second]);
+    const details = await identityDetails(handle.db, second, "app:a");
+    expect(details?.rows.map((r) => r.id)).toEqual(["k1"]);
+    expect(await identityDetails(handle.db, second, "app:none")).toBeUndefined();
+  });
+
+  it("notifies owners at most once per credential per window", async () => {
+    const now = new Date("2026-06-01T00:00:00Z");
+    const first = await notifyOwners(handle.db, [row("n1", "within2"), row("n2", "healthy"), row("n3", "expired")], WINDOWS, now);
+    expect(first).toMatchObject({ credentials: 1, recipients: 1 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.to).toEqual([owner.id]);
+    expect(sent[0]!.text).toContain("fraud-scoring-batch");
+
+    // The next refresh: same credential, same window → nothing; it entered the 7-day window → once more.
+    expect((await notifyOwners(handle.db, [row("n1", "within2")], WINDOWS, now)).credentials).toBe(0);
+    expect(sent).toHaveLength(1);
+    expect((await notifyOwners(handle.db, [row("n1", "within1")], WINDOWS, now)).credentials).toBe(1);
+    expect(sent).toHaveLength(2);
+    // Two instances at once: only one claims.
+    const [a, b] = await Promise.all([
+      notifyOwners(handle.db, [row("n4", "within3")], WINDOWS, now),
+      notifyOwners(handle.db, [row("n4", "within3")], WINDOWS, now),
+    ]);
+    expect(a.credentials + b.credentials).toBe(1);
+  });
+});

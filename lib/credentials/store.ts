@@ -1,0 +1,206 @@
+import "server-only";
+
+import { and, desc, eq, inArray, lt, notInArray, sql } from "drizzle-orm";
+
+import {
+  BUCKETS,
+  type Bucket,
+  type CredentialRow,
+  type IdentityDetails,
+  type SnapshotSummary,
+  type Windows,
+} from "@/components/credentials/model";
+import type { Database } from "@/lib/db";
+import type { BuiltSnapshot } from "./build-rows";
+import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
+
+/** Snapshots whose rows are kept; older ones keep only their counts (for trends). */
+export const SNAPSHOTS_WITH_ROWS = 10;
+const INSERT_CHUNK = 500;
+const STALE_RUN_MS = 60 * 60_000;
+
+type SnapshotRecord = typeof credentialSnapshots.$inferSelect;
+
+function toSummary(record: SnapshotRecord): SnapshotSummary {
+  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, record.counts[bucket] ?? 0])) as Record<Bucket, number>;
+  return {
+    id: record.id,
+    status: record.status as SnapshotSummary["status"],
+    trigger: record.trigger as SnapshotSummary["trigger"],
+    startedAt: record.startedAt.toISOString(),
+    finishedAt: record.finishedAt?.toISOString() ?? null,
+    asOf: record.asOf.toISOString(),
+    windows: record.windowsDays,
+    counts,
+    progress: record.progress,
+    graphCalls: record.graphCalls,
+    armCalls: record.armCalls,
+    warnings: record.warnings,
+    errorMessage: record.errorMessage,
+  };
+}
+
+export async function createRunningSnapshot(
+  db: Database,
+  input: { trigger: "manual" | "scheduled"; requestedBy: string | null; now: Date; windows: Windows },
+): Promise<number> {
+  // A run still "running" after this long crashed with its instance; it is closed so it never shows as in progress.
+  await db
+    .update(credentialSnapshots)
+    .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
+    .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))));
+  const [row] = await db
+    .insert(credentialSnapshots)
+    .values({
+      status: "running",
+      trigger: input.trigger,
+      requestedBy: input.requestedBy,
+      startedAt: input.now,
+      asOf: input.now,
+      windowsDays: [...input.windows] as [number, number, number],
+      progress: { phase: "Starting", done: 0, total: 0 },
+    })
+    .returning({ id: credentialSnapshots.id });
+  return row!.id;
+}
+
+export async function updateProgress(db: Database, id: number, progress: { phase: string; done: number; total: number }): Promise<void> {
+  await db.update(credentialSnapshots).set({ progress }).where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
+}
+
+/** Stores the rows and completes the snapshot in one transaction (no upstream call inside it). */
+export async function completeSnapshot(
+  db: Database,
+  id: number,
+  built: BuiltSnapshot,
+  meta: { asOf: Date; finishedAt: Date; graphCalls: number; armCalls: number; warnings: readonly string[] },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (let start = 0; start < built.rows.length; start += INSERT_CHUNK) {
+      await tx.insert(credentialSnapshotItems).values(
+        built.rows.slice(start, start + INSERT_CHUNK).map((row) => ({
+          snapshotId: id,
+          rowId: row.id,
+          identityKey: row.identityKey,
+          bucket: row.bucket,
+          risk: row.risk,
+          endDateTime: row.endDateTime ? new Date(row.endDateTime) : null,
+          row,
+        })),
+      );
+    }
+    for (let start = 0; start < built.identities.length; start += INSERT_CHUNK) {
+      await tx.insert(credentialSnapshotIdentities).values(
+        built.identities.slice(start, start + INSERT_CHUNK).map((identity) => ({
+          snapshotId: id,
+          identityKey: identity.identityKey,
+          // Rows are stored once, in the items; the drawer re-reads them by identity.
+          details: { ...identity, rows: [] },
+        })),
+      );
+    }
+    await tx
+      .update(credentialSnapshots)
+      .set({
+        status: "complete",
+        asOf: meta.asOf,
+        finishedAt: meta.finishedAt,
+        counts: built.counts,
+        graphCalls: meta.graphCalls,
+        armCalls: meta.armCalls,
+        warnings: [...meta.warnings],
+        progress: { phase: "Complete", done: built.rows.length, total: built.rows.length },
+      })
+      .where(eq(credentialSnapshots.id, id));
+  });
+}
+
+export async function failSnapshot(db: Database, id: number, message: string, now: Date): Promise<void> {
+  await db
+    .update(credentialSnapshots)
+    .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
+    .where(eq(credentialSnapshots.id, id));
+}
+
+/** Keeps rows for the newest snapshots only; older snapshots keep their counts for the trend. */
+export async function pruneSnapshotRows(db: Database): Promise<void> {
+  const keep = await db
+    .select({ id: credentialSnapshots.id })
+    .from(credentialSnapshots)
+    .where(eq(credentialSnapshots.status, "complete"))
+    .orderBy(desc(credentialSnapshots.id))
+    .limit(SNAPSHOTS_WITH_ROWS);
+  if (keep.length < SNAPSHOTS_WITH_ROWS) return;
+  const ids = keep.map((row) => row.id);
+  const oldest = Math.min(...ids);
+  await db.delete(credentialSnapshotItems).where(and(lt(credentialSnapshotItems.snapshotId, oldest), notInArray(credentialSnapshotItems.snapshotId, ids)));
+  await db
+    .delete(credentialSnapshotIdentities)
+    .where(and(lt(credentialSnapshotIdentities.snapshotId, oldest), notInArray(credentialSnapshotIdentities.snapshotId, ids)));
+}
+
+export async function latestCompleteSnapshot(db: Database): Promise<SnapshotSummary | undefined> {
+  const [record] = await db
+    .select()
+    .from(credentialSnapshots)
+    .where(eq(credentialSnapshots.status, "complete"))
+    .orderBy(desc(credentialSnapshots.id))
+    .limit(1);
+  return record ? toSummary(record) : undefined;
+}
+
+export async function getSnapshot(db: Database, id: number): Promise<SnapshotSummary | undefined> {
+  const [record] = await db.select().from(credentialSnapshots).where(eq(credentialSnapshots.id, id)).limit(1);
+  return record ? toSummary(record) : undefined;
+}
+
+/** The newest snapshot still running (started after `since`), for "a refresh is in progress". */
+export async function runningSnapshot(db: Database, since: Date): Promise<SnapshotSummary | undefined> {
+  const [record] = await db
+    .select()
+    .from(credentialSnapshots)
+    .where(and(eq(credentialSnapshots.status, "running"), sql`${credentialSnapshots.startedAt} >= ${since}`))
+    .orderBy(desc(credentialSnapshots.id))
+    .limit(1);
+  return record ? toSummary(record) : undefined;
+}
+
+/** A run started within the last `withinMs` that has not finished yet. */
+export function recentRunningSnapshot(db: Database, withinMs: number): Promise<SnapshotSummary | undefined> {
+  return runningSnapshot(db, new Date(Date.now() - withinMs));
+}
+
+/** Counts per bucket of the newest complete snapshots, oldest first (the trend). */
+export async function snapshotTrend(db: Database, limit = 30): Promise<SnapshotSummary[]> {
+  const records = await db
+    .select()
+    .from(credentialSnapshots)
+    .where(eq(credentialSnapshots.status, "complete"))
+    .orderBy(desc(credentialSnapshots.id))
+    .limit(limit);
+  return records.reverse().map(toSummary);
+}
+
+export async function snapshotRows(db: Database, snapshotId: number): Promise<CredentialRow[]> {
+  const records = await db
+    .select({ row: credentialSnapshotItems.row })
+    .from(credentialSnapshotItems)
+    .where(eq(credentialSnapshotItems.snapshotId, snapshotId))
+    .orderBy(desc(credentialSnapshotItems.risk), credentialSnapshotItems.endDateTime, credentialSnapshotItems.rowId);
+  return records.map((record) => record.row as CredentialRow);
+}
+
+export async function identityDetails(db: Database, snapshotId: number, identityKey: string): Promise<IdentityDetails | undefined> {
+  const [record] = await db
+    .select({ details: credentialSnapshotIdentities.details })
+    .from(credentialSnapshotIdentities)
+    .where(and(eq(credentialSnapshotIdentities.snapshotId, snapshotId), eq(credentialSnapshotIdentities.identityKey, identityKey)))
+    .limit(1);
+  if (!record) return undefined;
+  const rows = await db
+    .select({ row: credentialSnapshotItems.row })
+    .from(credentialSnapshotItems)
+    .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.identityKey, [identityKey])))
+    .orderBy(credentialSnapshotItems.endDateTime);
+  return { ...(record.details as IdentityDetails), rows: rows.map((row) => row.row as CredentialRow) };
+}

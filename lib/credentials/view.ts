@@ -1,0 +1,78 @@
+import "server-only";
+
+import { z } from "zod";
+
+import { BUCKETS, type CredentialRow } from "@/components/credentials/model";
+
+/** The dashboard's filters and sort, from the URL (the page and the CSV export read the same parameters). */
+export const viewSchema = z.object({
+  bucket: z.enum(BUCKETS).optional(),
+  type: z.enum(["application", "servicePrincipal", "managedIdentity"]).optional(),
+  owner: z.string().trim().max(200).optional(),
+  workspace: z.string().trim().max(100).optional(),
+  role: z.string().trim().max(200).optional(),
+  q: z.string().trim().max(200).optional(),
+  sort: z.enum(["risk", "end", "name", "bucket"]).default("risk"),
+  dir: z.enum(["asc", "desc"]).optional(),
+  identity: z.string().trim().max(200).optional(),
+});
+export type CredentialView = z.output<typeof viewSchema>;
+
+const KEYS = ["bucket", "type", "owner", "workspace", "role", "q", "sort", "dir", "identity"] as const;
+
+/** Reads the view from search params; empty values mean "any", invalid ones are reported. */
+export function parseView(params: URLSearchParams): { ok: true; view: CredentialView } | { ok: false; messages: string[] } {
+  const raw: Record<string, string> = {};
+  for (const key of KEYS) {
+    const value = params.get(key);
+    if (value !== null && value.trim() !== "") raw[key] = value;
+  }
+  const parsed = viewSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, messages: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) };
+  return { ok: true, view: parsed.data };
+}
+
+/** The view as URL parameters (without the drawer's identity), for links and the export. */
+export function viewQuery(view: CredentialView, overrides: Partial<Record<(typeof KEYS)[number], string | undefined>> = {}): string {
+  const params = new URLSearchParams();
+  for (const key of KEYS) {
+    if (key === "identity") continue;
+    const value = key in overrides ? overrides[key] : view[key];
+    if (value !== undefined && value !== "" && !(key === "sort" && value === "risk")) params.set(key, String(value));
+  }
+  if ("identity" in overrides && overrides.identity) params.set("identity", overrides.identity);
+  return params.toString();
+}
+
+const BUCKET_ORDER = new Map(BUCKETS.map((bucket, index) => [bucket, index]));
+
+function contains(haystack: string | null | undefined, needle: string): boolean {
+  return (haystack ?? "").toLowerCase().includes(needle.toLowerCase());
+}
+
+export function applyView(rows: readonly CredentialRow[], view: CredentialView): CredentialRow[] {
+  const filtered = rows.filter(
+    (row) =>
+      (!view.bucket || row.bucket === view.bucket) &&
+      (!view.type || row.objectType === view.type) &&
+      (!view.owner || row.owners.some((owner) => contains(owner.displayName, view.owner!) || contains(owner.mail, view.owner!))) &&
+      (!view.workspace || row.roles.some((role) => role.workspace.toLowerCase() === view.workspace!.toLowerCase())) &&
+      (!view.role || row.roles.some((role) => role.roleName.toLowerCase() === view.role!.toLowerCase())) &&
+      (!view.q || contains(row.identityName, view.q) || contains(row.appId, view.q) || contains(row.credentialName, view.q)),
+  );
+  const dir = view.dir ?? (view.sort === "risk" ? "desc" : "asc");
+  const sign = dir === "asc" ? 1 : -1;
+  const compare = (a: CredentialRow, b: CredentialRow): number => {
+    switch (view.sort) {
+      case "risk":
+        return a.risk - b.risk;
+      case "end":
+        return (a.endDateTime ?? "9999").localeCompare(b.endDateTime ?? "9999");
+      case "name":
+        return a.identityName.localeCompare(b.identityName);
+      case "bucket":
+        return (BUCKET_ORDER.get(a.bucket) ?? 0) - (BUCKET_ORDER.get(b.bucket) ?? 0);
+    }
+  };
+  return filtered.sort((a, b) => sign * compare(a, b) || a.identityName.localeCompare(b.identityName) || a.id.localeCompare(b.id));
+}
