@@ -1,0 +1,64 @@
+import type { Metadata } from "next";
+
+import { Forbidden } from "@/components/auth/forbidden";
+import { MappingsConsole, type MappingRow, type WorkspaceOption } from "@/components/mappings/mappings-console";
+import { authorizePage } from "@/lib/auth/authorize";
+import { getDatabase } from "@/lib/db";
+import { isAppError } from "@/lib/errors";
+import { delegatedGraphClient } from "@/lib/graph/client";
+import { log } from "@/lib/log";
+import { transitiveMemberCount } from "@/lib/mappings/directory";
+import { latestDriftReport } from "@/lib/mappings/drift-job";
+import { listMappings } from "@/lib/mappings/store";
+import { isAllowed } from "@/lib/shared/permissions";
+import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
+
+export const metadata: Metadata = { title: "Mappings" };
+export const dynamic = "force-dynamic";
+
+export default async function MappingsPage() {
+  const authorization = await authorizePage("viewMappings");
+  if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewMappings" /> : null;
+  const { principal, assertion } = authorization.session;
+  const caller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
+  const db = await getDatabase();
+  const graph = delegatedGraphClient(caller);
+
+  const [mappings, latest, workspaces] = await Promise.all([
+    listMappings(db),
+    latestDriftReport(db),
+    listWorkspaces({ kind: "delegated", caller }).then(
+      (list) => ({ ok: true as const, list: list.workspaces.map((w): WorkspaceOption => ({ id: w.id, name: w.name, subscriptionName: w.subscriptionName })) }),
+      (error: unknown) => {
+        if (!isAppError(error)) log("error", "mappings", "listing workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+        return { ok: false as const, message: isAppError(error) ? error.userMessage : "Workspaces could not be listed." };
+      },
+    ),
+  ]);
+  const groupIds = [...new Set(mappings.map((m) => m.groupId))];
+  const counts = new Map(await Promise.all(groupIds.map(async (id) => [id, await transitiveMemberCount(graph, id)] as const)));
+  const rows: MappingRow[] = mappings.map((mapping) => ({ ...mapping, memberCount: counts.get(mapping.groupId) ?? null }));
+
+  return (
+    <div className="space-y-6">
+      <div className="space-y-1">
+        <h1 className="text-xl font-semibold">Group mappings</h1>
+        <p className="text-ink-muted">
+          A mapping says &ldquo;members of this Entra group hold this role on this workspace&rdquo;. Gatehouse creates the group&apos;s role
+          assignment and reports where Azure has drifted from the mappings.
+        </p>
+      </div>
+      {!workspaces.ok && (
+        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          Couldn&apos;t list your workspaces: {workspaces.message}
+        </p>
+      )}
+      <MappingsConsole
+        mappings={rows}
+        workspaces={workspaces.ok ? workspaces.list : []}
+        latest={latest}
+        canAdmin={isAllowed("createMapping", principal.roles)}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+
+import { serverAction, type ActionContext } from "@/lib/actions/server-action";
+import { getDatabase } from "@/lib/db";
+import { delegatedGraphClient } from "@/lib/graph/client";
+import { collectDrift } from "@/lib/mappings/collect";
+import { previewMembers } from "@/lib/mappings/directory";
+import {
+  createMapping as create,
+  deleteMapping as remove,
+  exportMappingsDocument,
+  importMappingsDocument,
+  importWorkspaceGroupAssignments,
+  mappingDocumentSchema,
+} from "@/lib/mappings/mappings";
+import { applyReconcile as apply } from "@/lib/mappings/reconcile";
+import { listMappings } from "@/lib/mappings/store";
+import { getGrantOptions } from "@/lib/workspaces/get-grant-options";
+
+const workspaceId = z.string().min(1).max(512);
+const objectId = z.uuid({ error: "must be an object id (GUID)" });
+
+function grantContext({ session, actor, requestId }: ActionContext) {
+  const { principal, assertion } = session;
+  return {
+    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
+    actor,
+    userPrincipalName: principal.userPrincipalName,
+    requestId,
+  };
+}
+
+/** The roles a mapping can give on a workspace (the grant dialog's list). */
+export const mappingRoleOptions = serverAction("mappingRoleOptions", z.object({ workspaceId }), async (context, input) =>
+  (await getGrantOptions(grantContext(context).caller, input.workspaceId)).roles,
+);
+
+/** Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. */
+export const createMapping = serverAction(
+  "createMapping",
+  z.object({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),
+  async (context, input) => {
+    const result = await create(grantContext(context), input);
+    revalidatePath("/mappings");
+    return result;
+  },
+);
+
+/** Deletes a mapping, optionally removing the group's assignment too. */
+export const deleteMapping = serverAction(
+  "deleteMapping",
+  z.object({ mappingId: z.uuid(), revokeAssignment: z.boolean() }),
+  async (context, input) => {
+    const result = await remove(grantContext(context), input);
+    revalidatePath("/mappings");
+    return result;
+  },
+);
+
+/** Turns every group assignment made at a workspace into a mapping, in one step. */
+export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.object({ workspaceId }), async (context, input) => {
+  const result = await importWorkspaceGroupAssignments(grantContext(context), input.workspaceId);
+  revalidatePath("/mappings");
+  return result;
+});
+
+/** The first 50 members of a group (transitively), optionally matching a name, and the total count. */
+export const previewGroupMembers = serverAction(
+  "previewGroupMembers",
+  z.object({ groupId: objectId, search: z.string().trim().max(100).optional() }),
+  async (context, input) => previewMembers(delegatedGraphClient(grantContext(context).caller), input.groupId, input.search || undefined),
+);
+
+/** Every mapping as a JSON document (config as code). */
+export const exportMappings = serverAction("exportMappings", z.object({}), async () => exportMappingsDocument(await listMappings(await getDatabase())));
+
+/** Imports a mappings document: the plan with `dryRun`, otherwise applies it with a result per change. */
+export const importMappings = serverAction(
+  "importMappings",
+  z.object({
+    document: mappingDocumentSchema,
+    dryRun: z.boolean(),
+    revokeRemoved: z.boolean().default(false),
+    sourceName: z.string().trim().max(256).optional(),
+  }),
+  async (context, input) => {
+    const result = await importMappingsDocument(grantContext(context), input);
+    if (!input.dryRun) revalidatePath("/mappings");
+    return result;
+  },
+);
+
+/** Compares mappings with Azure now, as the signed-in person: one workspace, or every workspace they can read. */
+export const checkMappingDrift = serverAction("checkMappingDrift", z.object({ workspaceId: workspaceId.optional() }), async (context, input) => {
+  const caller = grantContext(context).caller;
+  return collectDrift(await getDatabase(), { kind: "delegated", caller }, delegatedGraphClient(caller), input.workspaceId ? { workspaceId: input.workspaceId } : {});
+});
+
+/** Applies the plan items the admin confirmed on one workspace, with a result per item. */
+export const applyReconcile = serverAction(
+  "applyReconcile",
+  z.object({ workspaceId, keys: z.array(z.string().min(1).max(1200)).min(1, { error: "Choose at least one change" }).max(200) }),
+  async (context, input) => {
+    const results = await apply(grantContext(context), input);
+    revalidatePath("/mappings");
+    return results;
+  },
+);

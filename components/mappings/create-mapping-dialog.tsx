@@ -1,0 +1,180 @@
+"use client";
+
+import * as Dialog from "@radix-ui/react-dialog";
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+
+import { createMapping, mappingRoleOptions } from "@/app/actions/mappings";
+import { searchPrincipals } from "@/app/actions/workspaces";
+import { PrincipalPicker, type PrincipalSearch } from "@/components/workspaces/principal-picker";
+import { MessageWithReference } from "@/components/workspaces/result-text";
+import type { DirectoryPrincipal } from "@/lib/graph/principals";
+import type { RoleOption } from "@/lib/workspaces/get-grant-options";
+import type { WorkspaceOption } from "./mappings-console";
+
+const groupSearch: PrincipalSearch = async (query) => {
+  const result = await searchPrincipals({ query, kinds: ["group"] });
+  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
+};
+
+type Roles = { phase: "idle" } | { phase: "loading" } | { phase: "done"; roles: readonly RoleOption[] } | { phase: "error"; message: string };
+type Outcome = { ok: boolean; message: string; reference?: string | undefined };
+
+/** "Map a group": workspace, group (directory search), role; creating the mapping grants the role to the group. */
+export function CreateMappingDialog({ workspaces }: { workspaces: readonly WorkspaceOption[] }) {
+  const [open, setOpen] = useState(false);
+  const [workspaceId, setWorkspaceId] = useState("");
+  const [groups, setGroups] = useState<DirectoryPrincipal[]>([]);
+  const [roles, setRoles] = useState<Roles>({ phase: "idle" });
+  const [roleId, setRoleId] = useState("");
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [pending, startTransition] = useTransition();
+  const router = useRouter();
+  const group = groups[0];
+  const roleList = roles.phase === "done" ? roles.roles : [];
+  const role = roleList.find((candidate) => candidate.id === roleId);
+
+  function chooseWorkspace(id: string) {
+    setWorkspaceId(id);
+    setRoleId("");
+    if (!id) return setRoles({ phase: "idle" });
+    setRoles({ phase: "loading" });
+    void mappingRoleOptions({ workspaceId: id }).then((result) =>
+      setRoles(result.status === "success" ? { phase: "done", roles: result.data } : { phase: "error", message: result.message }),
+    );
+  }
+
+  function reset() {
+    setWorkspaceId("");
+    setGroups([]);
+    setRoles({ phase: "idle" });
+    setRoleId("");
+    setOutcome(null);
+  }
+
+  function submit() {
+    if (!group || !role || !workspaceId) return;
+    startTransition(async () => {
+      const result = await createMapping({ workspaceId, groupId: group.id, roleDefinitionId: role.id });
+      if (result.status === "error") return setOutcome({ ok: false, message: result.message, reference: result.reference });
+      const { mapping, grant } = result.data;
+      setOutcome(
+        mapping
+          ? { ok: true, message: `Mapped ${mapping.groupDisplayName} to ${mapping.roleName}. ${grant.message}`, reference: grant.reference }
+          : { ok: false, message: `The mapping was not kept: ${grant.message}`, reference: grant.reference },
+      );
+      router.refresh();
+    });
+  }
+
+  return (
+    <Dialog.Root
+      open={open}
+      onOpenChange={(next) => {
+        setOpen(next);
+        if (!next) reset();
+      }}
+    >
+      <Dialog.Trigger className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Map a group</Dialog.Trigger>
+      <Dialog.Portal>
+        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
+        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(44rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
+          <div>
+            <Dialog.Title className="text-base font-semibold">Map a group to a workspace role</Dialog.Title>
+            <Dialog.Description className="text-ink-muted">Members of the group get the role on the workspace. Gatehouse creates the group&apos;s assignment now.</Dialog.Description>
+          </div>
+          {!outcome?.ok && (
+            <form
+              className="space-y-4"
+              onSubmit={(event) => {
+                event.preventDefault();
+                submit();
+              }}
+            >
+              <label className="flex flex-col gap-1">
+                <span className="font-medium">Workspace</span>
+                <select aria-label="Workspace" value={workspaceId} onChange={(event) => chooseWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+                  <option value="">Choose a workspace</option>
+                  {workspaces.map((workspace) => (
+                    <option key={workspace.id} value={workspace.id}>
+                      {workspace.name} ({workspace.subscriptionName})
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <PrincipalPicker label="Group" hint="Type at least 2 characters of the group's name." search={groupSearch} selected={groups} onChange={setGroups} multiple={false} />
+              {group && (
+                <p>
+                  Chosen group: <span className="font-medium">{group.displayName}</span>
+                </p>
+              )}
+              <label className="flex flex-col gap-1">
+                <span className="font-medium">Role</span>
+                <select
+                  aria-label="Role"
+                  value={roleId}
+                  disabled={roles.phase !== "done"}
+                  onChange={(event) => setRoleId(event.target.value)}
+                  className="rounded border border-line bg-surface-raised px-2 py-1.5 disabled:opacity-60"
+                >
+                  <option value="">{roles.phase === "loading" ? "Loading roles…" : roles.phase === "idle" ? "Choose a workspace first" : "Choose a role"}</option>
+                  <optgroup label="Azure ML roles">
+                    {roleList.filter((option) => option.featured).map((option) => (
+                      <option key={option.id} value={option.id}>
+                        {option.name}
+                        {option.privileged ? " (privileged)" : ""}
+                      </option>
+                    ))}
+                  </optgroup>
+                  <optgroup label="Other roles">
+                    {roleList.filter((option) => !option.featured).map((option) => (
+                      <option key={option.id} value={option.id}>
+                        {option.name}
+                      </option>
+                    ))}
+                  </optgroup>
+                </select>
+              </label>
+              {roles.phase === "error" && (
+                <p role="alert" className="text-danger">
+                  Roles could not be loaded: {roles.message}
+                </p>
+              )}
+              {role && (
+                <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">
+                  <p>{role.summary ?? role.description}</p>
+                  {role.warning && <p className="mt-1 font-medium text-warning">⚠ {role.warning}</p>}
+                </div>
+              )}
+              <div aria-live="polite">
+                {outcome && !outcome.ok && (
+                  <p role="alert" className="text-danger">
+                    <MessageWithReference message={outcome.message} reference={outcome.reference} />
+                  </p>
+                )}
+              </div>
+              <div className="flex justify-end gap-2">
+                <Dialog.Close type="button" className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
+                  Cancel
+                </Dialog.Close>
+                <button type="submit" disabled={pending || !group || !role || !workspaceId} className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
+                  {pending ? "Creating…" : "Create mapping"}
+                </button>
+              </div>
+            </form>
+          )}
+          {outcome?.ok && (
+            <div className="space-y-3" aria-live="polite">
+              <p role="status" className="text-success">
+                <MessageWithReference message={outcome.message} reference={outcome.reference} />
+              </p>
+              <div className="flex justify-end">
+                <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Done</Dialog.Close>
+              </div>
+            </div>
+          )}
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}

@@ -1,0 +1,206 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+
+import { applyReconcile, checkMappingDrift } from "@/app/actions/mappings";
+import { MessageWithReference } from "@/components/workspaces/result-text";
+import type { DriftReport, WorkspaceDrift } from "@/lib/mappings/collect";
+import type { DriftKind } from "@/lib/mappings/drift";
+import type { StoredDriftReport } from "@/lib/mappings/drift-job";
+import type { ReconcileItemResult } from "@/lib/mappings/reconcile";
+import type { WorkspaceOption } from "./mappings-console";
+
+const LABELS: Record<DriftKind, string> = {
+  missing: "Mapped but missing in Azure",
+  unmapped_group: "Group assignment not mapped",
+  redundant_direct: "Redundant direct assignment",
+  deleted_principal: "Assigned to a deleted identity",
+  mapped_group_deleted: "Mapped group was deleted",
+};
+
+const ALL = "";
+
+function formatTime(iso: string): string {
+  return `${new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" })} UTC`;
+}
+
+function summary(report: DriftReport): string {
+  const items = report.workspaces.flatMap((w) => w.items);
+  const counts = new Map<DriftKind, number>();
+  for (const item of items) counts.set(item.kind, (counts.get(item.kind) ?? 0) + 1);
+  if (items.length === 0) return "no drift";
+  return [...counts].map(([kind, count]) => `${count} × ${LABELS[kind].toLowerCase()}`).join(", ");
+}
+
+/** The drift report (the latest scheduled one, or checked now as you) and, for admins, a reconcile plan per workspace. */
+export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: readonly WorkspaceOption[]; latest: StoredDriftReport | null; canAdmin: boolean }) {
+  const [scope, setScope] = useState(ALL);
+  const [report, setReport] = useState<DriftReport | null>(null);
+  const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
+  const [pending, startTransition] = useTransition();
+
+  function check() {
+    startTransition(async () => {
+      const outcome = await checkMappingDrift(scope ? { workspaceId: scope } : {});
+      if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
+      setFailure(null);
+      setReport(outcome.data);
+    });
+  }
+
+  const shown = report ?? latest?.report ?? null;
+  return (
+    <section aria-labelledby="drift-heading" className="space-y-3">
+      <h2 id="drift-heading" className="text-lg font-semibold">
+        Drift
+      </h2>
+      <p className="text-ink-muted" data-testid="scheduled-drift">
+        {latest
+          ? `Last scheduled check (Gatehouse's own identity): ${formatTime(latest.checkedAt)} — ${summary(latest.report)}.`
+          : "The scheduled drift check has not run yet."}
+      </p>
+      <div className="flex flex-wrap items-end gap-2">
+        <label className="flex flex-col gap-1">
+          <span>Workspace to check</span>
+          <select aria-label="Workspace to check" value={scope} onChange={(event) => setScope(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+            <option value={ALL}>All workspaces</option>
+            {workspaces.map((workspace) => (
+              <option key={workspace.id} value={workspace.id}>
+                {workspace.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={check} disabled={pending} className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
+          {pending ? "Checking…" : "Check drift now"}
+        </button>
+      </div>
+      <div aria-live="polite">
+        {failure && (
+          <p role="alert" className="text-danger">
+            <MessageWithReference message={failure.message} reference={failure.reference} />
+          </p>
+        )}
+      </div>
+      {shown && (
+        <div className="space-y-3" role="region" aria-label="Drift report">
+          <p>
+            {report ? `Checked ${formatTime(report.generatedAt)} as you` : "From the last scheduled check"}: {summary(shown)}.
+            {!shown.principalsResolved && " Names could not be read from Microsoft Graph, so no identity is reported as deleted."}
+          </p>
+          {shown.workspaces
+            .filter((workspace) => workspace.items.length > 0 || workspace.error)
+            .map((workspace) => (
+              <WorkspacePlan key={`${workspace.workspaceId}-${report?.generatedAt ?? latest?.checkedAt}`} workspace={workspace} canAdmin={canAdmin && report !== null} onApplied={check} />
+            ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+const RESULT_TONE = { applied: "text-success", failed: "text-danger", skipped: "text-warning" } as const;
+
+function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: WorkspaceDrift; canAdmin: boolean; onApplied: () => void }) {
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [results, setResults] = useState<readonly ReconcileItemResult[] | null>(null);
+  const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
+  const [pending, startTransition] = useTransition();
+  const router = useRouter();
+  const actionable = workspace.items.filter((item) => item.change !== null);
+
+  function toggle(key: string) {
+    setSelected((previous) => {
+      const next = new Set(previous);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+  }
+
+  function apply() {
+    startTransition(async () => {
+      const outcome = await applyReconcile({ workspaceId: workspace.workspaceId, keys: [...selected] });
+      if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
+      setFailure(null);
+      setResults(outcome.data);
+      setSelected(new Set());
+      router.refresh();
+    });
+  }
+
+  const creates = actionable.filter((item) => selected.has(item.key) && item.change === "grant").length;
+  const deletes = actionable.filter((item) => selected.has(item.key) && item.change === "revoke").length;
+  return (
+    <div className="space-y-2 rounded-md border border-line bg-surface-raised p-3" role="group" aria-label={`Drift on ${workspace.workspaceName}`}>
+      <h3 className="font-semibold">
+        {workspace.workspaceName} <span className="font-normal text-ink-muted">({workspace.mappingCount} mappings)</span>
+      </h3>
+      {workspace.error && <p className="text-danger">Couldn&apos;t be checked: {workspace.error}</p>}
+      <ul className="divide-y divide-line" aria-label={`Plan for ${workspace.workspaceName}`}>
+        {workspace.items.map((item) => (
+          <li key={item.key} className="flex gap-2 py-2">
+            {canAdmin && item.change !== null ? (
+              <input
+                type="checkbox"
+                aria-label={`${item.change === "grant" ? "Create" : "Delete"} ${item.roleName} for ${item.principalName}`}
+                checked={selected.has(item.key)}
+                onChange={() => toggle(item.key)}
+                className="mt-1"
+              />
+            ) : (
+              <span className="w-4" aria-hidden="true" />
+            )}
+            <div>
+              <div>
+                <span className={`mr-2 font-mono ${item.change === "grant" ? "text-success" : item.change === "revoke" ? "text-danger" : "text-ink-muted"}`}>
+                  {item.change === "grant" ? "+ create" : item.change === "revoke" ? "− delete" : "! fix mapping"}
+                </span>
+                <span className="font-medium">{LABELS[item.kind]}</span>: {item.principalName} ({item.principalType}) — {item.roleName}
+              </div>
+              <div className="text-ink-muted">{item.reason}</div>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {canAdmin && actionable.length > 0 && (
+        <div className="flex flex-wrap items-center gap-2">
+          <button
+            type="button"
+            disabled={pending || selected.size === 0}
+            onClick={apply}
+            className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
+          >
+            {pending ? "Applying…" : `Apply ${selected.size} selected change${selected.size === 1 ? "" : "s"}`}
+          </button>
+          <span className="text-ink-muted">
+            Plan: {creates} to create, {deletes} to delete.
+          </span>
+        </div>
+      )}
+      <div aria-live="polite" className="space-y-2">
+        {failure && (
+          <p role="alert" className="text-danger">
+            <MessageWithReference message={failure.message} reference={failure.reference} />
+          </p>
+        )}
+        {results && (
+          <>
+            <ul aria-label={`Reconcile results for ${workspace.workspaceName}`} className="divide-y divide-line rounded-md border border-line">
+              {results.map((result) => (
+                <li key={result.key} className="px-3 py-1.5">
+                  <span className={`font-medium ${RESULT_TONE[result.status]}`}>{result.status === "applied" ? "Applied" : result.status === "failed" ? "Failed" : "Skipped"}</span>{" "}
+                  {result.change === "grant" ? "create" : "delete"} {result.roleName} for {result.principalName}: <MessageWithReference message={result.message} reference={result.reference} />
+                </li>
+              ))}
+            </ul>
+            <button type="button" onClick={onApplied} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
+              Check again
+            </button>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}

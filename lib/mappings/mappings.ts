@@ -1,0 +1,400 @@
+import "server-only";
+
+import { randomUUID } from "node:crypto";
+
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+
+import { type AuditActor, type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
+import { getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+import { delegatedGraphClient } from "@/lib/graph/client";
+import { parseScope } from "@/lib/shared/arm-scope";
+import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
+import { assignmentNameFor, type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { type RevokeResult, revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
+import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
+import { invalidMappingWorkspace, workspaceAssignments } from "./collect";
+import { lookupPrincipals } from "./directory";
+import type { MappingRecord } from "./drift";
+import { getMapping, isUniqueViolation, listMappings, mappingKey, toRecord } from "./store";
+import { groupMappings } from "./schema";
+
+/**
+ * Creating, deleting and importing mappings. A mapping's row and its audit event commit together; the ARM call
+ * (through `grantWorkspaceRoles` / `revokeWorkspaceRoles`, which audit intent and outcome themselves) happens after
+ * that transaction, never inside it.
+ *
+ * If ARM refuses a new mapping's grant, the mapping is removed again (with its own `mapping.deleted` event, the
+ * reason naming the failure): a mapping that exists is one whose assignment was made or may have been made. When
+ * ARM did not answer (`in_progress`), the mapping stays; the drift report shows it as missing if the grant never
+ * happened, and reconcile creates it.
+ */
+
+function projection(mapping: Pick<MappingRecord, "groupId" | "groupDisplayName" | "scope" | "roleDefinitionId" | "roleName">) {
+  return {
+    groupId: mapping.groupId,
+    groupDisplayName: mapping.groupDisplayName.slice(0, 256),
+    scope: mapping.scope,
+    roleDefinitionId: mapping.roleDefinitionId,
+    roleName: mapping.roleName.slice(0, 256),
+  };
+}
+
+function target(mapping: Pick<MappingRecord, "groupId" | "scope" | "roleDefinitionId" | "roleName">) {
+  return { scope: mapping.scope, principalId: mapping.groupId, principalType: "Group" as const, roleDefinitionId: mapping.roleDefinitionId, roleName: mapping.roleName.slice(0, 256) };
+}
+
+async function insertMapping(tx: DatabaseTransaction, actor: AuditActor, requestId: string, mapping: Omit<MappingRecord, "id" | "createdAt" | "createdBy">, reason?: string) {
+  const id = randomUUID();
+  const now = new Date();
+  await tx.insert(groupMappings).values({
+    id,
+    scope: mapping.scope,
+    scopeKey: mapping.scope.toLowerCase(),
+    groupId: mapping.groupId.toLowerCase(),
+    groupDisplayName: mapping.groupDisplayName,
+    roleDefinitionId: mapping.roleDefinitionId.toLowerCase(),
+    roleName: mapping.roleName,
+    assignmentName: mapping.assignmentName.toLowerCase(),
+    createdBy: actor,
+    createdAt: now,
+  });
+  return {
+    id,
+    event: {
+      action: "mapping.created" as const,
+      outcome: "succeeded" as const,
+      actor,
+      target: target(mapping),
+      correlation: { consoleRequestId: requestId },
+      ...(reason ? { reason } : {}),
+      details: { mappingId: id, after: projection(mapping) },
+    },
+  };
+}
+
+async function removeMapping(context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<boolean> {
+  const db = await getDatabase();
+  return db.transaction(async (tx) => {
+    const deleted = await tx.delete(groupMappings).where(eq(groupMappings.id, mapping.id)).returning({ id: groupMappings.id });
+    if (deleted.length === 0) return false;
+    await recordAuditEvent(tx, {
+      action: "mapping.deleted",
+      outcome: "succeeded",
+      actor: context.actor,
+      target: target(mapping),
+      reason,
+      correlation: { consoleRequestId: context.requestId },
+      details: { mappingId: mapping.id, before: projection(mapping) },
+    });
+    return true;
+  });
+}
+
+function notAGroup(): AppError {
+  return new AppError({ code: "invalid_input", message: "mapping target is not a group", userMessage: "Choose an Entra group: mappings give roles to groups." });
+}
+
+export interface CreateMappingInput {
+  readonly workspaceId: string;
+  readonly groupId: string;
+  readonly roleDefinitionId: string;
+}
+
+export interface CreateMappingResult {
+  /** Null when ARM refused the grant and the mapping was removed again. */
+  readonly mapping: MappingRecord | null;
+  readonly grant: GrantResult;
+}
+
+/** Records a mapping (row + `mapping.created`), then grants the role to the group on the workspace. */
+export async function createMapping(context: GrantContext, input: CreateMappingInput, reason?: string): Promise<CreateMappingResult> {
+  const workspace = parseScope(input.workspaceId);
+  if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
+  const roleId = input.roleDefinitionId.toLowerCase();
+  const groupId = input.groupId.toLowerCase();
+  const [definitions, lookup] = await Promise.all([
+    getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.subscriptionId!),
+    lookupPrincipals(delegatedGraphClient(context.caller), [groupId]),
+  ]);
+  const role = definitions.get(roleId);
+  if (!role) {
+    throw new AppError({ code: "invalid_input", message: `role ${roleId} not found`, userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list." });
+  }
+  if (!lookup.complete) {
+    throw new AppError({ code: "upstream_unavailable", message: "group lookup failed", userMessage: "Microsoft Graph could not confirm the group right now. Try again in a minute." });
+  }
+  const group = lookup.found.get(groupId);
+  if (!group) throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
+  if (group.kind !== "group") throw notAGroup();
+
+  const draft = {
+    scope: workspace.scope,
+    groupId,
+    groupDisplayName: group.displayName,
+    roleDefinitionId: roleId,
+    roleName: role.name,
+    assignmentName: assignmentNameFor(workspace.scope, groupId, roleId),
+  };
+  const db = await getDatabase();
+  let id: string;
+  try {
+    id = await db.transaction(async (tx) => {
+      const inserted = await insertMapping(tx, context.actor, context.requestId, draft, reason);
+      await recordAuditEvent(tx, inserted.event);
+      return inserted.id;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new AppError({
+        code: "conflict",
+        message: "mapping exists",
+        userMessage: `${group.displayName} is already mapped to ${role.name} on ${workspace.workspaceName}.`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const mapping = (await getMapping(db, id))!;
+  const [grant] = await grantWorkspaceRoles(context, {
+    workspaceId: workspace.scope,
+    roleDefinitionId: roleId,
+    principals: [{ id: groupId, kind: "group", displayName: group.displayName }],
+    description: "Managed by a Gatehouse group mapping",
+  });
+  if (!grant) throw new Error("grantWorkspaceRoles returned no result for one principal");
+  if (grant.status === "failed") {
+    await removeMapping(context, mapping, `The grant failed, so the mapping was removed again: ${grant.message}`.slice(0, 2000));
+    return { mapping: null, grant };
+  }
+  return { mapping, grant };
+}
+
+export interface DeleteMappingResult {
+  readonly deleted: boolean;
+  readonly revoke: RevokeResult | null;
+  readonly message: string;
+}
+
+/**
+ * Deletes a mapping; with `revokeAssignment`, first removes the group's assignment on the workspace. If that removal
+ * fails the mapping stays (so Azure and the mappings keep agreeing), and the result says why.
+ */
+export async function deleteMapping(context: GrantContext, input: { mappingId: string; revokeAssignment: boolean }): Promise<DeleteMappingResult> {
+  const db = await getDatabase();
+  const mapping = await getMapping(db, input.mappingId);
+  if (!mapping) return { deleted: false, revoke: null, message: "This mapping no longer exists." };
+  let revoke: RevokeResult | null = null;
+  if (input.revokeAssignment) {
+    const assignments = await workspaceAssignments({ kind: "delegated", caller: context.caller }, mapping.scope);
+    const assignment = assignments.find((a) => a.principalId === mapping.groupId && a.roleDefinitionId === mapping.roleDefinitionId && a.principalType.toLowerCase() === "group");
+    if (assignment) {
+      const [result] = await revokeWorkspaceRoles(context, { workspaceId: mapping.scope, assignmentIds: [assignment.assignmentId], confirmSelfLockout: false });
+      revoke = result ?? null;
+      if (revoke && revoke.status !== "revoked" && revoke.status !== "already_gone") {
+        return { deleted: false, revoke, message: `The mapping was kept because its assignment could not be removed: ${revoke.message}` };
+      }
+    }
+  }
+  const deleted = await removeMapping(context, mapping, input.revokeAssignment ? "Deleted with its assignment" : "Deleted; the assignment was left in place");
+  return {
+    deleted,
+    revoke,
+    message: !deleted
+      ? "This mapping no longer exists."
+      : input.revokeAssignment
+        ? `Deleted the mapping and removed ${mapping.groupDisplayName}'s ${mapping.roleName} assignment.`
+        : `Deleted the mapping. ${mapping.groupDisplayName} keeps ${mapping.roleName} in Azure (it now shows as an unmapped group assignment).`,
+  };
+}
+
+export interface WorkspaceImportResult {
+  readonly created: readonly MappingRecord[];
+  readonly unchanged: number;
+  readonly skipped: number;
+}
+
+/**
+ * Turns the group assignments made at a workspace into mappings, in one transaction with a `mapping.created` event
+ * per new mapping and one `mapping.imported` with the counts. Nothing changes in Azure. Assignments to deleted groups
+ * are skipped.
+ */
+export async function importWorkspaceGroupAssignments(context: GrantContext, workspaceId: string): Promise<WorkspaceImportResult> {
+  const access = await getWorkspaceAccess(context.caller, workspaceId);
+  const groups = access.rows.filter((row) => row.origin === "workspace" && row.principalType.toLowerCase() === "group");
+  const importable = groups.filter((row) => row.principal !== null && row.principal !== undefined);
+  const db = await getDatabase();
+  return db.transaction(async (tx) => {
+    const existing = new Set((await listMappings(tx, access.workspace.id)).map(mappingKey));
+    const created: string[] = [];
+    const events = [];
+    let unchanged = 0;
+    for (const row of importable) {
+      const draft = {
+        scope: access.workspace.id,
+        groupId: row.principalId,
+        groupDisplayName: row.principal!.displayName,
+        roleDefinitionId: row.roleDefinitionId,
+        roleName: row.roleName,
+        assignmentName: row.assignmentName,
+      };
+      const key = mappingKey(draft);
+      if (existing.has(key)) {
+        unchanged++;
+        continue;
+      }
+      existing.add(key);
+      const inserted = await insertMapping(tx, context.actor, context.requestId, draft, "Imported from an existing group assignment");
+      created.push(inserted.id);
+      events.push(inserted.event);
+    }
+    events.push({
+      action: "mapping.imported" as const,
+      outcome: "succeeded" as const,
+      actor: context.actor,
+      target: { scope: access.workspace.id },
+      correlation: { consoleRequestId: context.requestId },
+      details: { created: created.length, unchanged, rejected: groups.length - importable.length, sourceName: "workspace group assignments" },
+    });
+    await recordAuditEvents(tx, events);
+    const rows = created.length === 0 ? [] : await tx.select().from(groupMappings);
+    return { created: rows.filter((row) => created.includes(row.id)).map(toRecord), unchanged, skipped: groups.length - importable.length };
+  });
+}
+
+// ---- Config as code ----------------------------------------------------------------------------------------------
+
+const guid = z.uuid({ error: "must be an object id (GUID)" });
+
+export const mappingDocumentSchema = z.strictObject({
+  kind: z.literal("gatehouse.mappings"),
+  version: z.literal(1),
+  exportedAt: z.string().max(64).optional(),
+  mappings: z
+    .array(
+      z.strictObject({
+        workspaceId: z.string().min(1).max(512).refine((value) => parseScope(value)?.level === "workspace", { error: "must be an Azure ML workspace id" }),
+        groupId: guid,
+        groupDisplayName: z.string().max(256).optional(),
+        roleDefinitionId: guid,
+        roleName: z.string().max(256).optional(),
+      }),
+    )
+    .max(5000),
+});
+export type MappingDocument = z.infer<typeof mappingDocumentSchema>;
+
+export function exportMappingsDocument(mappings: readonly MappingRecord[], now = new Date()): MappingDocument {
+  return {
+    kind: "gatehouse.mappings",
+    version: 1,
+    exportedAt: now.toISOString(),
+    mappings: mappings.map((m) => ({ workspaceId: m.scope, groupId: m.groupId, groupDisplayName: m.groupDisplayName, roleDefinitionId: m.roleDefinitionId, roleName: m.roleName })),
+  };
+}
+
+export interface ImportPlanEntry {
+  readonly workspaceId: string;
+  readonly groupId: string;
+  readonly groupDisplayName: string;
+  readonly roleDefinitionId: string;
+  readonly roleName: string;
+  readonly mappingId: string | null;
+}
+
+export interface ImportPlan {
+  readonly creates: readonly ImportPlanEntry[];
+  readonly deletes: readonly ImportPlanEntry[];
+  readonly unchanged: readonly ImportPlanEntry[];
+}
+
+/** What importing the document would change: the document is the desired set of mappings. Pure. */
+export function planImport(document: MappingDocument, current: readonly MappingRecord[]): ImportPlan {
+  const wanted = new Map<string, ImportPlanEntry>();
+  for (const m of document.mappings) {
+    const entry = {
+      workspaceId: parseScope(m.workspaceId)!.scope,
+      groupId: m.groupId.toLowerCase(),
+      groupDisplayName: m.groupDisplayName ?? m.groupId,
+      roleDefinitionId: m.roleDefinitionId.toLowerCase(),
+      roleName: m.roleName ?? m.roleDefinitionId,
+      mappingId: null,
+    };
+    wanted.set(mappingKey({ scope: entry.workspaceId, ...entry }), entry);
+  }
+  const have = new Map(current.map((m) => [mappingKey(m), m]));
+  const asEntry = (m: MappingRecord): ImportPlanEntry => ({
+    workspaceId: m.scope,
+    groupId: m.groupId,
+    groupDisplayName: m.groupDisplayName,
+    roleDefinitionId: m.roleDefinitionId,
+    roleName: m.roleName,
+    mappingId: m.id,
+  });
+  return {
+    creates: [...wanted].filter(([key]) => !have.has(key)).map(([, entry]) => entry),
+    deletes: [...have].filter(([key]) => !wanted.has(key)).map(([, m]) => asEntry(m)),
+    unchanged: [...have].filter(([key]) => wanted.has(key)).map(([, m]) => asEntry(m)),
+  };
+}
+
+export interface ImportItemResult {
+  readonly change: "create" | "delete";
+  readonly workspaceId: string;
+  readonly groupDisplayName: string;
+  readonly roleName: string;
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+export interface ImportResult {
+  readonly plan: ImportPlan;
+  readonly applied: boolean;
+  readonly results: readonly ImportItemResult[];
+}
+
+/**
+ * Imports a mappings document. With `dryRun` only the plan is returned. Otherwise each create goes through
+ * `createMapping` (row, event, grant) and each delete through `deleteMapping` (optionally revoking), one by one with a
+ * result each, and one `mapping.imported` event records the counts.
+ */
+export async function importMappingsDocument(
+  context: GrantContext,
+  input: { document: MappingDocument; dryRun: boolean; revokeRemoved: boolean; sourceName?: string },
+): Promise<ImportResult> {
+  const db = await getDatabase();
+  const plan = planImport(input.document, await listMappings(db));
+  if (input.dryRun) return { plan, applied: false, results: [] };
+  const results: ImportItemResult[] = [];
+  for (const entry of plan.creates) {
+    try {
+      const { mapping, grant } = await createMapping(context, entry, "Imported from a mappings document");
+      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: mapping?.groupDisplayName ?? entry.groupDisplayName, roleName: mapping?.roleName ?? entry.roleName, ok: mapping !== null, message: grant.message });
+    } catch (error) {
+      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be created." });
+    }
+  }
+  for (const entry of plan.deletes) {
+    try {
+      const outcome = await deleteMapping(context, { mappingId: entry.mappingId!, revokeAssignment: input.revokeRemoved });
+      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: outcome.deleted, message: outcome.message });
+    } catch (error) {
+      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be deleted." });
+    }
+  }
+  const created = results.filter((r) => r.change === "create" && r.ok).length;
+  const rejected = results.filter((r) => r.change === "create" && !r.ok).length;
+  await db.transaction((tx) =>
+    recordAuditEvent(tx, {
+      action: "mapping.imported",
+      outcome: rejected > 0 ? "failed" : "succeeded",
+      ...(rejected > 0 ? { errorCode: "PartialImport" } : {}),
+      actor: context.actor,
+      target: {},
+      correlation: { consoleRequestId: context.requestId },
+      details: { created, unchanged: plan.unchanged.length, rejected, ...(input.sourceName ? { sourceName: input.sourceName.slice(0, 256) } : {}) },
+    }),
+  );
+  return { plan, applied: true, results };
+}
