@@ -238,6 +238,35 @@ export const auditEventInputSchema = z
       z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime })),
     // A person signed out.
     auditEventSchema("auth.signed_out", ["succeeded"], optionalTargetSchema, noDetails),
+    // The first of two required approvals of a (privileged) request; the request stays pending for a second approver.
+    auditEventSchema("request.approval_recorded", ["succeeded"], requestTargetSchema,
+      z.strictObject({ approvalsRequired: z.number().int().min(2).max(5), approvalsGiven: z.number().int().min(1).max(5) })),
+    // An approved request's grant was made in ARM; time-bound access ends at expiresAt.
+    auditEventSchema("request.granted", ["succeeded"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional(), alreadyExisted: z.boolean() })),
+    // A granted request was superseded by its approved extension, which now carries the expiry.
+    auditEventSchema("request.extended", ["succeeded"], requestTargetSchema,
+      z.strictObject({ extendedBy: safeText(128).min(1), expiresAt: isoDateTime.optional() })),
+    // Credentials dashboard: someone asked for a fresh inventory snapshot (the run itself is read-only in Azure).
+    auditEventSchema("credential_inventory.refresh_requested", ["succeeded"], optionalTargetSchema,
+      z.strictObject({ snapshotId: z.number().int().positive() })),
+    // An inventory snapshot finished (manual or scheduled), with its size and the upstream calls it took.
+    auditEventSchema("credential_inventory.refreshed", ["succeeded", "failed"], optionalTargetSchema,
+      z.strictObject({
+        snapshotId: z.number().int().positive(),
+        trigger: z.enum(["manual", "scheduled"]),
+        credentials: z.number().int().nonnegative().optional(),
+        graphCalls: z.number().int().nonnegative().optional(),
+        armCalls: z.number().int().nonnegative().optional(),
+      })),
+    // Owners were told about credentials entering an expiry window (at most once per credential per window).
+    auditEventSchema("credential_inventory.owners_notified", ["succeeded", "failed"], optionalTargetSchema,
+      z.strictObject({
+        snapshotId: z.number().int().positive(),
+        credentials: z.number().int().nonnegative(),
+        recipients: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+      })),
   ])
   .superRefine((event, context) => {
     if (event.outcome === "failed" && event.errorCode === undefined) {

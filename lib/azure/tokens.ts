@@ -156,7 +156,12 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
 export async function getAppToken(resource: Resource): Promise<string> {
   appClient ??= await newClient();
   try {
-    const result = await appClient.acquireTokenByClientCredential({ scopes: [RESOURCE_SCOPES[resource]] });
+    const result = await appClient.acquireTokenByClientCredential({
+      scopes: [RESOURCE_SCOPES[resource]],
+      // The sandbox tenant's clock can be moved forward (to test expiry), which makes a token MSAL still trusts by the
+      // wall clock expired to the tenant; app tokens serve only scheduled jobs, so fetching each one fresh costs little.
+      skipCache: getConfig().mode === "sandbox",
+    });
     if (!result?.accessToken) throw new Error("client credentials returned no token");
     return result.accessToken;
   } catch (error) {

@@ -109,6 +109,21 @@ const RawEnv = z.object({
   GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
   GATEHOUSE_JOBS_ENABLED: optionalString.pipe(z.enum(["true", "false"], { error: "must be true or false" }).optional()),
   GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
+  GATEHOUSE_NOTIFICATION_SENDER: optionalString,
+  GATEHOUSE_NOTIFICATION_WEBHOOK_URL: optionalString.pipe(httpsUrl("the incoming-webhook URL for notifications").optional()),
+  GATEHOUSE_NOTIFICATION_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
+  GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
+  GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
+  GATEHOUSE_REQUEST_POLICY_PATH: optionalString,
+  GATEHOUSE_CREDENTIAL_WINDOWS_DAYS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*\d{1,4}\s*,\s*\d{1,4}\s*,\s*\d{1,4}\s*$/, { error: "must be three whole numbers of days such as 7,30,90" })
+      .transform((value) => /** @type {[number, number, number]} */ (value.split(",").map((part) => Number(part.trim()))))
+      .refine(([a, b, c]) => a >= 1 && a < b && b < c && c <= 3650, { error: "must be three increasing day counts between 1 and 3650, such as 7,30,90" })
+      .optional(),
+  ),
+  GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS: optionalString.pipe(integerSetting(300, 604_800, "seconds").optional()),
 });
 
 /**
@@ -125,7 +140,12 @@ const RawEnv = z.object({
  * @property {{ graphBaseUrl: string, armEndpoint: string, timeoutMs: number }} upstream
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
- * @property {{ enabled: boolean, reconcileIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
+ * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
+ * @property {{ sender: string | null, webhookUrl: string | null }} notifications  Mail sender (UPN or object id; null =
+ *   mail off) and optional Teams-compatible incoming webhook.
+ * @property {{ policyPath: string }} requests  Access-request policy file (validated at start-up).
+ * @property {{ windowsDays: [number, number, number], refreshIntervalMs: number }} credentials  Expiry windows of the
+ *   credentials dashboard and how often its snapshot is refreshed (once per interval across instances).
  */
 
 export class ConfigError extends Error {
@@ -305,6 +325,21 @@ export function parseConfig(env, options = {}) {
     jobs: {
       enabled: raw.GATEHOUSE_JOBS_ENABLED !== "false",
       reconcileIntervalMs: (raw.GATEHOUSE_RECONCILE_INTERVAL_SECONDS ?? 60) * 1000,
+      notificationIntervalMs: (raw.GATEHOUSE_NOTIFICATION_INTERVAL_SECONDS ?? 60) * 1000,
+      requestExpiryIntervalMs: (raw.GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS ?? 60) * 1000,
+      driftCheckIntervalMs: (raw.GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS ?? 900) * 1000,
+    },
+    notifications: {
+      // In the sandbox any user may send; the admin persona's mailbox is the default.
+      sender: raw.GATEHOUSE_NOTIFICATION_SENDER ?? (mode === "sandbox" ? "admin@contosoml.onmicrosoft.com" : null),
+      webhookUrl: raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL ?? null,
+    },
+    requests: {
+      policyPath: path.resolve(raw.GATEHOUSE_REQUEST_POLICY_PATH ?? path.join("config", "request-policy.json")),
+    },
+    credentials: {
+      windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
+      refreshIntervalMs: (raw.GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS ?? 21_600) * 1000,
     },
   };
 }

@@ -6,7 +6,11 @@ import type { AuditActor } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { credentialInventoryJob } from "@/lib/credentials/job";
 import { log } from "@/lib/log";
+import { driftCheckJob } from "@/lib/mappings/drift-job";
+import { notificationDeliveryJob } from "@/lib/notifications/job";
+import { requestExpiryJob } from "@/lib/requests/jobs";
 import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
 
 /** Identifies this instance in job leases and logs. */
@@ -32,6 +36,10 @@ function jobs(): Job[] {
       intervalMs: config.jobs.reconcileIntervalMs,
       run: async () => ({ ...(await reconcilePendingIntents(await getDatabase(), systemActor())) }),
     },
+    driftCheckJob(),
+    requestExpiryJob(),
+    notificationDeliveryJob(),
+    credentialInventoryJob(),
   ];
 }
 

@@ -35,4 +35,52 @@ export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
     failed: ["role_assignment.revoke_requested", "role_assignment.revoke_failed"],
     readOnly: false,
   },
+  mappingRoleOptions: READ_ONLY,
+  previewGroupMembers: READ_ONLY,
+  exportMappings: READ_ONLY,
+  checkMappingDrift: READ_ONLY,
+  createMapping: {
+    succeeded: ["mapping.created", "role_assignment.grant_requested", "role_assignment.granted"],
+    // ARM refused the grant: the mapping is removed again, with its own event.
+    failed: ["mapping.created", "role_assignment.grant_requested", "role_assignment.grant_failed", "mapping.deleted"],
+    readOnly: false,
+  },
+  deleteMapping: {
+    // With the revoke option, the revoke pair comes first; a failed revoke keeps the mapping.
+    succeeded: ["role_assignment.revoke_requested", "role_assignment.revoked", "mapping.deleted"],
+    failed: ["role_assignment.revoke_requested", "role_assignment.revoke_failed"],
+    readOnly: false,
+  },
+  importWorkspaceMappings: { succeeded: ["mapping.created", "mapping.imported"], failed: [], readOnly: false },
+  importMappings: {
+    // Per created mapping as createMapping, per removed one as deleteMapping, then one mapping.imported with counts.
+    succeeded: ["mapping.created", "role_assignment.grant_requested", "role_assignment.granted", "mapping.deleted", "mapping.imported"],
+    failed: ["mapping.created", "role_assignment.grant_requested", "role_assignment.grant_failed", "mapping.deleted", "mapping.imported"],
+    readOnly: false,
+  },
+  applyReconcile: {
+    succeeded: ["role_assignment.grant_requested", "role_assignment.granted", "role_assignment.revoke_requested", "role_assignment.revoked", "reconcile.item_applied"],
+    failed: ["role_assignment.grant_requested", "role_assignment.grant_failed", "role_assignment.revoke_requested", "role_assignment.revoke_failed", "reconcile.item_failed"],
+    readOnly: false,
+  },
+  submitAccessRequest: { succeeded: ["request.submitted"], failed: [], readOnly: false },
+  cancelAccessRequest: { succeeded: ["request.cancelled"], failed: [], readOnly: false },
+  approveAccessRequest: {
+    succeeded: ["request.approval_recorded", "request.approved", "role_assignment.grant_requested", "role_assignment.granted", "request.granted", "request.extended"],
+    failed: ["request.approved", "role_assignment.grant_requested", "role_assignment.grant_failed", "request.failed"],
+    readOnly: false,
+  },
+  denyAccessRequest: { succeeded: ["request.denied"], failed: [], readOnly: false },
+  retryAccessRequest: {
+    succeeded: ["request.approved", "role_assignment.grant_requested", "role_assignment.granted", "request.granted"],
+    failed: ["request.approved", "role_assignment.grant_requested", "role_assignment.grant_failed", "request.failed"],
+    readOnly: false,
+  },
+  runRequestJobsNow: {
+    succeeded: ["request.lapsed", "role_assignment.revoke_requested", "role_assignment.revoked", "request.expired"],
+    failed: ["role_assignment.revoke_requested", "role_assignment.revoke_failed", "request.expired"],
+    readOnly: false,
+  },
+  refreshCredentialInventory: { succeeded: ["credential_inventory.refresh_requested"], failed: [], readOnly: false },
+  getCredentialRefreshStatus: READ_ONLY,
 };
