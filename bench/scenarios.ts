@@ -6,8 +6,6 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { decodeJwt } from "jose";
-
 import { type AuditEventInput, exportAuditEvents, recordAuditEvents, searchAuditEvents } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import { delegatedGraphClient } from "@/lib/graph/client";
@@ -16,7 +14,7 @@ import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
 import { grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
-import { type PERSONA_LOGINS, personaApiToken, sandboxOrigin } from "@/test/support/persona-token";
+import { personaContext, sandboxOrigin } from "@/test/support/persona-token";
 import { journalSeq, journalSince } from "@/test/support/sandbox-control";
 
 const { values } = parseArgs({ options: { latency: { type: "string", default: "40" }, "audit-events": { type: "string", default: "100000" } } });
@@ -35,19 +33,6 @@ interface Row {
 }
 
 const rows: Row[] = [];
-
-async function callerFor(persona: keyof typeof PERSONA_LOGINS) {
-  const assertion = await personaApiToken(persona);
-  const claims = decodeJwt(assertion);
-  const tenantId = String(claims.tid);
-  const objectId = String(claims.oid);
-  return {
-    caller: { tenantId, objectId, assertion },
-    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName: String(claims.preferred_username) },
-    userPrincipalName: String(claims.preferred_username),
-    requestId: randomUUID(),
-  };
-}
 
 /** Runs `work`, and records its time beside its floor and the Graph/ARM calls it made. */
 async function measure<T>(scenario: string, roundTrips: number, note: string, work: () => Promise<T>): Promise<T> {
@@ -69,8 +54,8 @@ async function measure<T>(scenario: string, roundTrips: number, note: string, wo
 }
 
 async function main(): Promise<void> {
-  const security = await callerFor("security");
-  const admin = await callerFor("admin");
+  const security = await personaContext("security");
+  const admin = await personaContext("admin");
   // Warm the database (opened and migrated on first use) and the token caches (on-behalf-of), so figures show
   // Gatehouse's steady-state work rather than one-off start-up costs.
   await getDatabase();

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 
-import { serverAction, type ActionContext } from "@/lib/actions/server-action";
+import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { getDatabase } from "@/lib/db";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { collectDrift } from "@/lib/mappings/collect";
@@ -23,19 +23,10 @@ import { getGrantOptions } from "@/lib/workspaces/get-grant-options";
 const workspaceId = z.string().min(1).max(512);
 const objectId = z.uuid({ error: "must be an object id (GUID)" });
 
-function grantContext({ session, actor, requestId }: ActionContext) {
-  const { principal, assertion } = session;
-  return {
-    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
-    actor,
-    userPrincipalName: principal.userPrincipalName,
-    requestId,
-  };
-}
 
 /** The roles a mapping can give on a workspace (the grant dialog's list). */
 export const mappingRoleOptions = serverAction("mappingRoleOptions", z.object({ workspaceId }), async (context, input) =>
-  (await getGrantOptions(grantContext(context).caller, input.workspaceId)).roles,
+  (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
 );
 
 /** Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. */
@@ -43,7 +34,7 @@ export const createMapping = serverAction(
   "createMapping",
   z.object({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),
   async (context, input) => {
-    const result = await create(grantContext(context), input);
+    const result = await create(delegatedContext(context), input);
     revalidatePath("/mappings");
     return result;
   },
@@ -54,7 +45,7 @@ export const deleteMapping = serverAction(
   "deleteMapping",
   z.object({ mappingId: z.uuid(), revokeAssignment: z.boolean() }),
   async (context, input) => {
-    const result = await remove(grantContext(context), input);
+    const result = await remove(delegatedContext(context), input);
     revalidatePath("/mappings");
     return result;
   },
@@ -62,7 +53,7 @@ export const deleteMapping = serverAction(
 
 /** Turns every group assignment made at a workspace into a mapping, in one step. */
 export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.object({ workspaceId }), async (context, input) => {
-  const result = await importWorkspaceGroupAssignments(grantContext(context), input.workspaceId);
+  const result = await importWorkspaceGroupAssignments(delegatedContext(context), input.workspaceId);
   revalidatePath("/mappings");
   return result;
 });
@@ -71,7 +62,7 @@ export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z
 export const previewGroupMembers = serverAction(
   "previewGroupMembers",
   z.object({ groupId: objectId, search: z.string().trim().max(100).optional() }),
-  async (context, input) => previewMembers(delegatedGraphClient(grantContext(context).caller), input.groupId, input.search || undefined),
+  async (context, input) => previewMembers(delegatedGraphClient(delegatedContext(context).caller), input.groupId, input.search || undefined),
 );
 
 /** Every mapping as a JSON document (config as code). */
@@ -87,7 +78,7 @@ export const importMappings = serverAction(
     sourceName: z.string().trim().max(256).optional(),
   }),
   async (context, input) => {
-    const result = await importMappingsDocument(grantContext(context), input);
+    const result = await importMappingsDocument(delegatedContext(context), input);
     if (!input.dryRun) revalidatePath("/mappings");
     return result;
   },
@@ -95,7 +86,7 @@ export const importMappings = serverAction(
 
 /** Compares mappings with Azure now, as the signed-in person: one workspace, or every workspace they can read. */
 export const checkMappingDrift = serverAction("checkMappingDrift", z.object({ workspaceId: workspaceId.optional() }), async (context, input) => {
-  const caller = grantContext(context).caller;
+  const caller = delegatedContext(context).caller;
   return collectDrift(await getDatabase(), { kind: "delegated", caller }, delegatedGraphClient(caller), input.workspaceId ? { workspaceId: input.workspaceId } : {});
 });
 
@@ -104,7 +95,7 @@ export const applyReconcile = serverAction(
   "applyReconcile",
   z.object({ workspaceId, keys: z.array(z.string().min(1).max(1200)).min(1, { error: "Choose at least one change" }).max(200) }),
   async (context, input) => {
-    const results = await apply(grantContext(context), input);
+    const results = await apply(delegatedContext(context), input);
     revalidatePath("/mappings");
     return results;
   },

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 
-import { serverAction, type ActionContext } from "@/lib/actions/server-action";
+import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { searchPrincipals as search } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
 import { BUDGET_WARNING_RATIO, getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
@@ -13,15 +13,6 @@ import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspac
 const workspaceId = z.string().min(1).max(512);
 const objectId = z.uuid({ error: "must be an object id (GUID)" });
 
-function grantContext({ session, actor, requestId }: ActionContext) {
-  const { principal, assertion } = session;
-  return {
-    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
-    actor,
-    userPrincipalName: principal.userPrincipalName,
-    requestId,
-  };
-}
 
 /** Users, groups, service principals and managed identities matching a name, or one object id. */
 export const searchPrincipals = serverAction(
@@ -30,14 +21,14 @@ export const searchPrincipals = serverAction(
     query: z.string().trim().min(2, { error: "Type at least 2 characters" }).max(100),
     kinds: z.array(z.enum(["user", "group", "servicePrincipal"])).min(1).default(["user", "group", "servicePrincipal"]),
   }),
-  async (context, input) => search(grantContext(context).caller, input.query, input.kinds),
+  async (context, input) => search(delegatedContext(context).caller, input.query, input.kinds),
 );
 
 /** A principal's effective roles on a workspace, with the group path that grants each. */
 export const checkWorkspaceAccess = serverAction(
   "checkWorkspaceAccess",
   z.object({ workspaceId, principalId: objectId }),
-  async (context, input) => check(grantContext(context).caller, input.workspaceId, input.principalId),
+  async (context, input) => check(delegatedContext(context).caller, input.workspaceId, input.principalId),
 );
 
 /**
@@ -45,7 +36,7 @@ export const checkWorkspaceAccess = serverAction(
  * page itself costs one ARM list call, not a count of the whole subscription too.
  */
 export const getGrantOptions = serverAction("getGrantOptions", z.object({ workspaceId }), async (context, input) => {
-  const options = await grantOptions(grantContext(context).caller, input.workspaceId);
+  const options = await grantOptions(delegatedContext(context).caller, input.workspaceId);
   return { ...options, budgetWarning: options.budget !== null && options.budget.used / options.budget.limit > BUDGET_WARNING_RATIO };
 });
 
@@ -62,7 +53,7 @@ export const grantWorkspaceRoles = serverAction(
     description: z.string().trim().max(1000).optional(),
   }),
   async (context, input) => {
-    const results = await grant(grantContext(context), input);
+    const results = await grant(delegatedContext(context), input);
     revalidatePath("/workspaces", "layout");
     return results;
   },
@@ -77,7 +68,7 @@ export const revokeWorkspaceRoles = serverAction(
     confirmSelfLockout: z.boolean().default(false),
   }),
   async (context, input) => {
-    const results = await revoke(grantContext(context), input);
+    const results = await revoke(delegatedContext(context), input);
     revalidatePath("/workspaces", "layout");
     return results;
   },

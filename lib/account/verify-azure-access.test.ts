@@ -1,19 +1,12 @@
-import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 
 import { validateConsoleToken } from "@/lib/auth/token-validator";
-import { personaApiToken } from "@/test/support/persona-token";
+import { personaApiToken, personaContext } from "@/test/support/persona-token";
 import { verifyAzureAccess } from "./verify-azure-access";
-
-async function callerFor(persona: "admin" | "limited-admin" | "no-role") {
-  const assertion = await personaApiToken(persona);
-  const claims = decodeJwt(assertion);
-  return { tenantId: String(claims.tid), objectId: String(claims.oid), assertion };
-}
 
 describe("verifyAzureAccess against the sandbox tenant (on-behalf-of, real SDKs)", () => {
   it("reaches Graph and ARM as the admin, who sees the subscription they own", async () => {
-    const report = await verifyAzureAccess(await callerFor("admin"));
+    const report = await verifyAzureAccess((await personaContext("admin")).caller);
     expect(report.graph).toEqual({
       ok: true,
       value: { displayName: "Avery Admin", userPrincipalName: "admin@contosoml.onmicrosoft.com" },
@@ -27,7 +20,7 @@ describe("verifyAzureAccess against the sandbox tenant (on-behalf-of, real SDKs)
   });
 
   it("reports an unusable assertion per service without throwing", async () => {
-    const caller = await callerFor("admin");
+    const caller = (await personaContext("admin")).caller;
     const report = await verifyAzureAccess({ ...caller, assertion: `${caller.assertion.slice(0, -4)}AAAA` });
     expect(report.graph.ok).toBe(false);
     expect(report.arm.ok).toBe(false);

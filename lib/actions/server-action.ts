@@ -24,6 +24,20 @@ export interface ActionContext {
 }
 
 /**
+ * What domain operations that call Azure as the person need: the on-behalf-of caller, the audit actor, the person's
+ * UPN (for messages such as ARM's 403) and the request id.
+ */
+export function delegatedContext({ session, actor, requestId }: ActionContext) {
+  const { principal, assertion } = session;
+  return {
+    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
+    actor,
+    userPrincipalName: principal.userPrincipalName,
+    requestId,
+  };
+}
+
+/**
  * Wraps a server action in the steps every action takes, in this order: refuse cross-site calls, read the session,
  * check the permission matrix, validate the input, run, and map any failure to a message for people. A server action
  * is a public POST endpoint, so none of this relies on the page that rendered it or on proxy.ts. Authorization comes

@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
 
-import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
@@ -10,7 +8,7 @@ import { workspaceScope } from "@/lib/shared/arm-scope";
 import { grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
 import { createTenant } from "@/sandbox/tenant/index";
-import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
+import { personaContext } from "@/test/support/persona-token";
 import { collectDrift, workspaceAssignments } from "./collect";
 import { previewMembers, transitiveMemberCount } from "./directory";
 import { latestDriftReport, runScheduledDriftCheck } from "./drift-job";
@@ -33,32 +31,18 @@ const group = [...oracle.groups.values()].find(
 )!;
 const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id) && !holdsSomethingHere.has(id))!;
 
-async function contextFor(persona: keyof typeof PERSONA_LOGINS) {
-  const assertion = await personaApiToken(persona);
-  const claims = decodeJwt(assertion);
-  const objectId = String(claims.oid);
-  const tenantId = String(claims.tid);
-  const userPrincipalName = String(claims.preferred_username);
-  return {
-    caller: { tenantId, objectId, assertion },
-    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
-    userPrincipalName,
-    requestId: randomUUID(),
-  };
-}
-
 async function actionsFor(principalId: string) {
   return (await searchAuditEvents(await getDatabase(), { principalId }, { size: 100 })).events.map((event) => `${event.action}:${event.outcome}`).reverse();
 }
 
-async function drift(admin: Awaited<ReturnType<typeof contextFor>>) {
+async function drift(admin: Awaited<ReturnType<typeof personaContext>>) {
   const report = await collectDrift(await getDatabase(), { kind: "delegated", caller: admin.caller }, delegatedGraphClient(admin.caller), { workspaceId: WORKSPACE });
   return report.workspaces[0]!.items;
 }
 
 describe("group mappings against the sandbox tenant (changes only mlw-recsys-prod)", () => {
   it("maps a group: the mapping row, its event and the group's assignment", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const { mapping, grant } = await createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST });
     expect(grant.status).toBe("granted");
     expect(mapping).toMatchObject({ groupId: group.id, groupDisplayName: group.displayName, roleName: "AzureML Data Scientist", createdBy: admin.userPrincipalName });
@@ -70,7 +54,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
   });
 
   it("removes a mapping again, with its own event, when ARM refuses the grant", async () => {
-    const limited = await contextFor("limited-admin");
+    const limited = await personaContext("limited-admin");
     const { mapping, grant } = await createMapping(limited, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: COMPUTE_OPERATOR });
     expect(mapping).toBeNull();
     expect(grant.status).toBe("failed");
@@ -85,7 +69,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
   });
 
   it("shows member counts and a member preview with search", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const client = delegatedGraphClient(admin.caller);
     const expected = oracle.transitiveMemberIds(group.id).length;
     expect(await transitiveMemberCount(client, group.id)).toBe(expected);
@@ -97,7 +81,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
   });
 
   it("reports drift with reasons and reconciles the confirmed plan items", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const user = oracle.users.get(member)!;
     // Drift made outside the mapping: a direct assignment for a member, and the group's assignment removed.
     await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: member, kind: "user", displayName: user.displayName }] });
@@ -130,7 +114,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
   });
 
   it("imports a workspace's group assignments as mappings in one step", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const result = await importWorkspaceGroupAssignments(admin, WORKSPACE);
     expect(result.unchanged).toBe(1);
     expect(result.created.length).toBeGreaterThan(0);
@@ -142,7 +126,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
   });
 
   it("round-trips mappings through an exported document, with a dry run first", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const db = await getDatabase();
     const before = await listMappings(db);
     const document = exportMappingsDocument(before);

@@ -1,13 +1,11 @@
-import { randomUUID } from "node:crypto";
 
-import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
-import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
+import { personaContext } from "@/test/support/persona-token";
 import { searchPrincipals } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess } from "./check-workspace-access";
 import { getWorkspaceAccess } from "./get-workspace-access";
@@ -29,27 +27,13 @@ const someUser = [...oracle.users.values()].find((user) => !PERSONA_UPN.test(use
 const someGroup = [...oracle.groups.values()].find((group) => !holdsSomethingHere.has(group.id))!;
 const existingGroupGrant = atWorkspace.find((assignment) => assignment.principalType === "Group")!;
 
-async function contextFor(persona: keyof typeof PERSONA_LOGINS) {
-  const assertion = await personaApiToken(persona);
-  const claims = decodeJwt(assertion);
-  const objectId = String(claims.oid);
-  const tenantId = String(claims.tid);
-  const userPrincipalName = String(claims.preferred_username);
-  return {
-    caller: { tenantId, objectId, assertion },
-    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
-    userPrincipalName,
-    requestId: randomUUID(),
-  };
-}
-
 async function eventsFor(principalId: string) {
   return (await searchAuditEvents(await getDatabase(), { principalId }, { size: 50 })).events.map((event) => `${event.action}:${event.outcome}`).reverse();
 }
 
 describe("granting and revoking on a workspace (sandbox tenant, as the signed-in admin)", () => {
   it("grants a role to a user and a group, each with its own result and audit trail", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const results = await grantWorkspaceRoles(admin, {
       workspaceId: WORKSPACE,
       roleDefinitionId: DATA_SCIENTIST,
@@ -72,7 +56,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
   });
 
   it("never duplicates an assignment: the same grant again uses the same name", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const before = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.length;
     const [again] = await grantWorkspaceRoles(admin, {
       workspaceId: WORKSPACE,
@@ -84,7 +68,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
   });
 
   it("reports an equivalent assignment made elsewhere (409 RoleAssignmentExists) as already granted", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     // A seeded group assignment, made under a name Gatehouse did not choose.
     const [result] = await grantWorkspaceRoles(admin, {
       workspaceId: WORKSPACE,
@@ -95,7 +79,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
   });
 
   it("turns ARM's 403 for an admin without Azure rights into a clear message, and changes nothing", async () => {
-    const limited = await contextFor("limited-admin");
+    const limited = await personaContext("limited-admin");
     const before = (await getWorkspaceAccess(limited.caller, WORKSPACE)).rows.length;
     const [result] = await grantWorkspaceRoles(limited, {
       workspaceId: WORKSPACE,
@@ -112,7 +96,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
   });
 
   it("revokes a direct assignment, refuses an inherited one, and cleans up an orphan", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const rows = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows;
     const userRow = rows.find((row) => row.principalId === someUser.id && row.roleDefinitionId === DATA_SCIENTIST)!;
     const inherited = rows.find((row) => row.origin === "subscription")!;
@@ -147,7 +131,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
 
 describe("checking access and finding principals", () => {
   it("explains a role that reaches a person through a group", async () => {
-    const security = await contextFor("security");
+    const security = await personaContext("security");
     const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
     const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
     const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
@@ -160,7 +144,7 @@ describe("checking access and finding principals", () => {
   });
 
   it("finds people by name and by object id", async () => {
-    const admin = await contextFor("admin");
+    const admin = await personaContext("admin");
     const byName = await searchPrincipals(admin.caller, "Avery", ["user", "group", "servicePrincipal"]);
     expect(byName.map((principal) => principal.secondaryId)).toContain("admin@contosoml.onmicrosoft.com");
     const byId = await searchPrincipals(admin.caller, someGroup.id, ["group"]);

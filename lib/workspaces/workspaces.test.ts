@@ -1,10 +1,9 @@
-import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 
 import type { AppError } from "@/lib/errors";
 import { scopeApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
-import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
+import { personaContext } from "@/test/support/persona-token";
 import { addFault, clearFaults, journalSeq, journalSince } from "@/test/support/sandbox-control";
 import { getWorkspaceAccess } from "./get-workspace-access";
 import { listWorkspaces } from "./list-workspaces";
@@ -19,17 +18,11 @@ const oracleWorkspaces = [...oracle.workspaces.values()].map((workspace) => ({
 }));
 const applicable = (id: string) => [...oracle.roleAssignments.values()].filter((assignment) => scopeApplies(assignment.scope, id));
 
-async function callerFor(persona: keyof typeof PERSONA_LOGINS) {
-  const assertion = await personaApiToken(persona);
-  const claims = decodeJwt(assertion);
-  return { tenantId: String(claims.tid), objectId: String(claims.oid), assertion };
-}
-
 afterEach(() => clearFaults());
 
 describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
   it("lists every workspace a reader of all subscriptions can see, with the assignments that apply to each", async () => {
-    const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller: await callerFor("security") });
+    const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller: (await personaContext("security")).caller });
     expect(failures).toEqual([]);
     expect(workspaces.map((workspace) => workspace.name).sort()).toEqual(oracleWorkspaces.map((workspace) => workspace.name).sort());
     for (const workspace of workspaces.filter((candidate) => !MUTATED_BY_OTHER_TESTS.has(candidate.name))) {
@@ -40,12 +33,12 @@ describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
   });
 
   it("shows an admin only the subscription they can read", async () => {
-    const { workspaces } = await listWorkspaces({ kind: "delegated", caller: await callerFor("admin") });
+    const { workspaces } = await listWorkspaces({ kind: "delegated", caller: (await personaContext("admin")).caller });
     expect(new Set(workspaces.map((workspace) => workspace.subscriptionName))).toEqual(new Set(["Contoso ML Production"]));
   });
 
   it("keeps the other subscriptions when one fails, with an inline reason", async () => {
-    const caller = await callerFor("security");
+    const caller = (await personaContext("security")).caller;
     const development = oracleWorkspaces.find((workspace) => workspace.name === "mlw-churn-dev")!;
     await addFault({ method: "GET", path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, status: 500, times: 10 });
     const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller });
@@ -61,7 +54,7 @@ describe("getWorkspaceAccess", () => {
   const target = oracleWorkspaces.find((workspace) => workspace.name === "mlw-fraud-prod")!;
 
   it("lists direct and inherited assignments with role names, principals and orphans", async () => {
-    const access = await getWorkspaceAccess(await callerFor("security"), target.id);
+    const access = await getWorkspaceAccess((await personaContext("security")).caller, target.id);
     const expected = applicable(target.id);
     expect(access.rows).toHaveLength(expected.length);
     expect(access.principalsResolved).toBe(true);
@@ -77,7 +70,7 @@ describe("getWorkspaceAccess", () => {
   });
 
   it("resolves principals in one getByIds call per 1,000 ids", async () => {
-    const caller = await callerFor("security");
+    const caller = (await personaContext("security")).caller;
     const before = await journalSeq();
     await getWorkspaceAccess(caller, target.id);
     const calls = await journalSince(before);
@@ -86,7 +79,7 @@ describe("getWorkspaceAccess", () => {
   });
 
   it("still lists the assignments, by object id, when Graph fails", async () => {
-    const caller = await callerFor("security");
+    const caller = (await personaContext("security")).caller;
     await addFault({ method: "POST", path: "/v1.0/directoryObjects/getByIds", status: 503, times: 10 });
     const access = await getWorkspaceAccess(caller, target.id);
     expect(access.rows).toHaveLength(applicable(target.id).length);
@@ -96,7 +89,7 @@ describe("getWorkspaceAccess", () => {
   });
 
   it("refuses something that is not a workspace before calling Azure", async () => {
-    const caller = await callerFor("security");
+    const caller = (await personaContext("security")).caller;
     const before = await journalSeq();
     for (const bad of [`/subscriptions/${target.subscriptionId}`, `${target.id}/../x`, "//subscriptions/x", `${target.id}%2F`]) {
       await expect(getWorkspaceAccess(caller, bad)).rejects.toMatchObject({ code: "invalid_input" } satisfies Partial<AppError>);

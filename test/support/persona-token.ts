@@ -2,7 +2,9 @@
  * Signs a sandbox persona in the way the browser does (authorize with password → code + PKCE → token) and returns its
  * access token for the console's API: the same assertion the console's session cookie holds.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+
+import { decodeJwt } from "jose";
 
 import { CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, SANDBOX_TENANT_ID } from "@/sandbox/contract";
 import { testSandboxOrigin } from "./test-env";
@@ -65,4 +67,22 @@ export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Pro
   const body = (await token.json()) as { access_token?: string; error_description?: string };
   if (!body.access_token) throw new Error(`token for ${persona} failed: ${body.error_description ?? token.status}`);
   return body.access_token;
+}
+
+/**
+ * A persona signed in, as a domain operation sees it: the on-behalf-of caller (with the persona's real API token),
+ * the audit actor, the UPN and a fresh request id — what `delegatedContext` builds in a server action.
+ */
+export async function personaContext(persona: keyof typeof PERSONA_LOGINS) {
+  const assertion = await personaApiToken(persona);
+  const claims = decodeJwt(assertion);
+  const tenantId = String(claims.tid);
+  const objectId = String(claims.oid);
+  const userPrincipalName = String(claims.preferred_username);
+  return {
+    caller: { tenantId, objectId, assertion },
+    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
+    userPrincipalName,
+    requestId: randomUUID(),
+  };
 }
