@@ -7,7 +7,10 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { type AuditEventInput, exportAuditEvents, recordAuditEvents, searchAuditEvents } from "@/lib/audit";
+import { scheduledInventory } from "@/lib/credentials/refresh";
+import { latestCompleteSnapshot, snapshotRows, snapshotTrend } from "@/lib/credentials/store";
 import { getDatabase } from "@/lib/db";
+import { systemActor } from "@/lib/jobs/scheduler";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
@@ -113,8 +116,27 @@ async function main(): Promise<void> {
     if (granted?.status !== "granted") console.log(`(grant did not succeed: ${granted?.message ?? "no result"})`);
   }
 
+  await credentialScenarios();
   await auditScenarios();
   printAndSave();
+}
+
+/** The credentials refresh at 5,000 applications, and what the page does on each view: read the snapshot. */
+async function credentialScenarios(): Promise<void> {
+  const db = await getDatabase();
+  const pageSize = 999;
+  // Floor: ⌈apps/999⌉ + ⌈service principals/999⌉ list pages, then the batched per-app reads.
+  const summary = await measure("Credentials refresh (5,000 applications)", Math.ceil(5000 / pageSize) * 2, "apps and SPs paged by 999, federated credentials and owners via $batch (20 per call, 4 at a time)", () =>
+    scheduledInventory(db, systemActor()),
+  );
+  const snapshot = await latestCompleteSnapshot(db);
+  if (!snapshot) throw new Error(`the credentials refresh did not complete: ${JSON.stringify(summary)}`);
+  const rows = await measure("Credentials page data from the snapshot", 0, "latest snapshot, its rows, trend; no Graph or ARM call", async () => {
+    const [latest, trend] = await Promise.all([latestCompleteSnapshot(db), snapshotTrend(db, 8)]);
+    const items = latest ? await snapshotRows(db, latest.id) : [];
+    return { items, trend };
+  });
+  console.log(`(credentials snapshot: ${rows.items.length} rows; refresh made ${summary.graphCalls} Graph and ${summary.armCalls} ARM calls)`);
 }
 
 async function setSandboxLimit(limit: number): Promise<void> {
