@@ -2,44 +2,12 @@ import { readFile } from "node:fs/promises";
 
 import { expect, test } from "@playwright/test";
 
-import { BUCKETS, type Bucket, bucketLabel } from "../components/credentials/model";
-import { CONSOLE_API_CLIENT_ID, CONSOLE_SPA_CLIENT_ID } from "../sandbox/contract";
-import { createTenant } from "../sandbox/tenant/index";
+import { BUCKETS, bucketLabel } from "../components/credentials/model";
+import { CONSOLE_APP_IDS, oracleCredentialCounts } from "../test/support/credential-oracle";
 import { signIn } from "./support/sign-in";
 
-const DAY = 86_400_000;
 const WINDOWS = [7, 30, 90] as const;
-const CONSOLE_APPS = new Set([CONSOLE_API_CLIENT_ID, CONSOLE_SPA_CLIENT_ID]);
 
-/**
- * Counts per bucket from a tenant seeded the same way (seed 1, default scale), classified at the snapshot's time.
- * Credential dates are relative to the tenant's creation; the seed keeps each bucket at least a day from its
- * boundaries, so the seconds between the sandbox's start and the snapshot do not change a bucket. The console's own
- * apps are left out: the launcher registers a certificate on them at start, which no seed knows.
- */
-function oracleCounts(now: Date): Record<Bucket, number> {
-  const tenant = createTenant({ seed: 1, scale: "default", now });
-  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
-  const bucketOf = (credential: { startDateTime: string; endDateTime: string }): Bucket => {
-    const end = Date.parse(credential.endDateTime);
-    const left = end - now.getTime();
-    if (left <= 0) return "expired";
-    if (left <= 7 * DAY) return "within1";
-    if (left <= 30 * DAY) return "within2";
-    if (left <= 90 * DAY) return "within3";
-    return end - Date.parse(credential.startDateTime) > 730 * DAY ? "longLived" : "healthy";
-  };
-  const sps = [...tenant.servicePrincipals.values()];
-  for (const app of tenant.applications.values()) {
-    if (CONSOLE_APPS.has(app.appId)) continue;
-    const sp = sps.find((candidate) => candidate.appId === app.appId);
-    const own = [...app.passwordCredentials, ...app.keyCredentials, ...(sp ? [...sp.passwordCredentials, ...sp.keyCredentials] : [])];
-    for (const credential of own) counts[bucketOf(credential)] += 1;
-    if (own.length === 0 && app.federatedIdentityCredentials.length > 0) counts.secretless += 1;
-  }
-  counts.secretless += sps.filter((sp) => sp.servicePrincipalType === "ManagedIdentity").length;
-  return counts;
-}
 
 /** Parses the export (every field quoted): the "As of" line, the header, then one record per line. */
 function parseCsv(text: string): { header: string[]; records: Record<string, string>[] } {
@@ -70,11 +38,11 @@ test("the security reader sees counts per bucket, finds the risky service princi
   const asOf = new Date((await page.getByTestId("credentials-as-of").getAttribute("datetime"))!);
 
   // Counts per bucket = the seed's, plus whatever the console's own two apps carry (read from the export).
-  const expected = oracleCounts(asOf);
+  const expected = oracleCredentialCounts(asOf);
   const consoleRows = await page.request.get(`/api/credentials/export?q=0c0a5e11`);
   expect(consoleRows.status()).toBe(200);
   for (const record of parseCsv(await consoleRows.text()).records) {
-    if (!CONSOLE_APPS.has(record["App id"]!)) continue;
+    if (!CONSOLE_APP_IDS.has(record["App id"]!)) continue;
     expected[LABEL_TO_BUCKET.get(record.Bucket!)!] += 1;
   }
   const summary = page.getByRole("region", { name: "Credentials per bucket" });

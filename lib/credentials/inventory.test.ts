@@ -2,39 +2,12 @@ import { describe, expect, it } from "vitest";
 
 import { BUCKETS, type Bucket } from "@/components/credentials/model";
 import { appGraphClient } from "@/lib/graph/client";
-import { CONSOLE_API_CLIENT_ID, CONSOLE_SPA_CLIENT_ID } from "@/sandbox/contract";
-import { createTenant } from "@/sandbox/tenant/index";
 import { readWorkspaceAccess } from "./access";
 import { buildSnapshot } from "./build-rows";
 import { readDirectoryInventory } from "./inventory";
+import { CONSOLE_APP_IDS, oracleCredentialCounts } from "@/test/support/credential-oracle";
 
-const DAY = 86_400_000;
-const CONSOLE_APPS = new Set([CONSOLE_API_CLIENT_ID, CONSOLE_SPA_CLIENT_ID]);
 
-/** An independent count per bucket from the seed (the shared sandbox runs seed 1); the console's own apps are left out. */
-function oracleCounts(now: Date): Record<Bucket, number> {
-  const tenant = createTenant({ seed: 1, scale: "default", now });
-  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
-  const bucketOf = (credential: { startDateTime: string; endDateTime: string }): Bucket => {
-    const end = Date.parse(credential.endDateTime);
-    const left = end - now.getTime();
-    if (left <= 0) return "expired";
-    if (left <= 7 * DAY) return "within1";
-    if (left <= 30 * DAY) return "within2";
-    if (left <= 90 * DAY) return "within3";
-    return end - Date.parse(credential.startDateTime) > 730 * DAY ? "longLived" : "healthy";
-  };
-  const sps = [...tenant.servicePrincipals.values()];
-  for (const app of tenant.applications.values()) {
-    if (CONSOLE_APPS.has(app.appId)) continue;
-    const sp = sps.find((candidate) => candidate.appId === app.appId);
-    const own = [...app.passwordCredentials, ...app.keyCredentials, ...(sp ? [...sp.passwordCredentials, ...sp.keyCredentials] : [])];
-    for (const credential of own) counts[bucketOf(credential)] += 1;
-    if (own.length === 0 && app.federatedIdentityCredentials.length > 0) counts.secretless += 1;
-  }
-  counts.secretless += sps.filter((sp) => sp.servicePrincipalType === "ManagedIdentity").length;
-  return counts;
-}
 
 describe("credential inventory against the sandbox tenant (console identity, read-only)", () => {
   it("finds every credential, classifies it as the seed says, and joins workspace roles", async () => {
@@ -49,8 +22,8 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     expect(access.warnings).toEqual([]);
 
     const withoutConsole = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
-    for (const row of built.rows) if (!CONSOLE_APPS.has(row.appId)) withoutConsole[row.bucket] += 1;
-    expect(withoutConsole).toEqual(oracleCounts(now));
+    for (const row of built.rows) if (!CONSOLE_APP_IDS.has(row.appId)) withoutConsole[row.bucket] += 1;
+    expect(withoutConsole).toEqual(oracleCredentialCounts(now));
 
     // The headline case: a secret on the service-principal object, expiring within 7 days, unlocking Data Scientist.
     const fraud = built.rows.filter((row) => row.identityName === "fraud-scoring-batch");
