@@ -1,21 +1,12 @@
 import "server-only";
 
+import type { ActionErrorCode } from "@/lib/shared/action-result";
+
 /**
- * The one error model. `message` is for logs and support (may hold upstream detail); `userMessage` is the only text a
- * person ever sees. Anything thrown that is not an `AppError` reaches users as a generic message with an event id.
+ * The codes an action may return (lib/shared/action-result.ts), less `internal` — which is what unexpected failures
+ * become at the edge — plus `configuration`, which is shown to people as `internal`.
  */
-export type AppErrorCode =
-  | "unauthenticated"
-  | "forbidden"
-  | "invalid_input"
-  | "not_found"
-  | "conflict"
-  | "interaction_required"
-  | "upstream_forbidden"
-  | "upstream_throttled"
-  | "upstream_unavailable"
-  | "upstream_failed"
-  | "configuration";
+export type AppErrorCode = Exclude<ActionErrorCode, "internal"> | "configuration";
 
 export interface AppErrorOptions {
   readonly code: AppErrorCode;
@@ -30,6 +21,10 @@ export interface AppErrorOptions {
   readonly cause?: unknown;
 }
 
+/**
+ * The one error model. `message` is for logs and support (may hold upstream detail); `userMessage` is the only text a
+ * person ever sees. Anything thrown that is not an `AppError` reaches users as a generic message with an event id.
+ */
 export class AppError extends Error {
   readonly code: AppErrorCode;
   readonly userMessage: string;
