@@ -4,9 +4,16 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { v5 as uuidv5 } from "uuid";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { type AuditActor, type ChangeOutcome, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
+import {
+  type AuditActor,
+  type ChangeIntentInput,
+  type ChangeOutcome,
+  type PrincipalType,
+  recordChangeIntent,
+  recordChangeOutcome,
+} from "@/lib/audit";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
-import { getDatabase } from "@/lib/db";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -105,29 +112,19 @@ async function grantOne(
   const principalType = PRINCIPAL_TYPE[principal.kind];
   const base = { principalId, displayName: principal.displayName };
 
-  let intentId: number;
-  try {
-    const intent = await db.transaction((tx) =>
-      recordChangeIntent(tx, {
-        kind: "grant",
-        scope: workspace.scope,
-        principalId,
-        principalType,
-        roleDefinitionId: roleId,
-        roleName,
-        assignmentName,
-        requestedBy: context.actor,
-        consoleRequestId: context.requestId,
-        ...(description ? { reason: description } : {}),
-      }),
-    );
-    intentId = intent.id;
-  } catch (error) {
-    if (error instanceof AppError && error.code === "conflict") {
-      return { ...base, status: "in_progress", message: "A change to this assignment is already in progress. Refresh in a moment." };
-    }
-    throw error;
-  }
+  const intentId = await startChange(db, {
+    kind: "grant",
+    scope: workspace.scope,
+    principalId,
+    principalType,
+    roleDefinitionId: roleId,
+    roleName,
+    assignmentName,
+    requestedBy: context.actor,
+    consoleRequestId: context.requestId,
+    ...(description ? { reason: description } : {}),
+  });
+  if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
   let armRequestId: string | undefined;
   let outcome: ChangeOutcome;
@@ -177,6 +174,21 @@ async function grantOne(
   // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
   await recordChangeOutcome(db, intentId, outcome);
   return result;
+}
+
+export const CHANGE_IN_PROGRESS = "A change to this assignment is already in progress. Refresh in a moment.";
+
+/**
+ * Records the intent to change an assignment (with its `*_requested` event) in a transaction of its own, before ARM is
+ * called. While another change to the same assignment is pending the answer is `in_progress`, not a second intent.
+ */
+export async function startChange(db: Database, input: ChangeIntentInput): Promise<number | "in_progress"> {
+  try {
+    return (await db.transaction((tx) => recordChangeIntent(tx, input))).id;
+  } catch (error) {
+    if (error instanceof AppError && error.code === "conflict") return "in_progress";
+    throw error;
+  }
 }
 
 export interface ArmFailure {

@@ -1,14 +1,14 @@
 import "server-only";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
+import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
-import { describeArmFailure, type GrantContext } from "./grant-workspace-roles";
+import { CHANGE_IN_PROGRESS, describeArmFailure, type GrantContext, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export interface RevokeWorkspaceRolesInput {
@@ -103,28 +103,18 @@ function auditPrincipalType(value: string): PrincipalType {
 async function revokeOne(context: GrantContext, identity: ArmIdentity, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
   const db = await getDatabase();
   const assignmentId = row.assignmentId.toLowerCase();
-  let intentId: number;
-  try {
-    const intent = await db.transaction((tx) =>
-      recordChangeIntent(tx, {
-        kind: "revoke",
-        scope: row.scope,
-        principalId: row.principalId,
-        principalType: auditPrincipalType(row.principalType),
-        roleDefinitionId: row.roleDefinitionId,
-        roleName: row.roleName,
-        assignmentName: row.assignmentName,
-        requestedBy: context.actor,
-        consoleRequestId: context.requestId,
-      }),
-    );
-    intentId = intent.id;
-  } catch (error) {
-    if (error instanceof AppError && error.code === "conflict") {
-      return { assignmentId, status: "in_progress", message: "A change to this assignment is already in progress. Refresh in a moment." };
-    }
-    throw error;
-  }
+  const intentId = await startChange(db, {
+    kind: "revoke",
+    scope: row.scope,
+    principalId: row.principalId,
+    principalType: auditPrincipalType(row.principalType),
+    roleDefinitionId: row.roleDefinitionId,
+    roleName: row.roleName,
+    assignmentName: row.assignmentName,
+    requestedBy: context.actor,
+    consoleRequestId: context.requestId,
+  });
+  if (intentId === "in_progress") return { assignmentId, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
   let armRequestId: string | undefined;
   let httpStatus: number | undefined;
