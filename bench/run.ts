@@ -20,6 +20,7 @@ const { values } = parseArgs({
     latency: { type: "string", default: "40" },
     scale: { type: "string", default: "large" },
     "audit-events": { type: "string", default: "100000" },
+    only: { type: "string" },
   },
 });
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   console.log(`Sandbox tenant (${scale}) up in ${Math.round(performance.now() - started)} ms at ${sandbox.origin}, ${latencyMs} ms per Graph/ARM call.`);
   try {
     const code = await new Promise<number>((resolve) => {
-      const args = ["--expose-gc", "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts", "--latency", String(latencyMs), "--audit-events", values["audit-events"]];
+      const args = ["--expose-gc", "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts", "--latency", String(latencyMs), "--audit-events", values["audit-events"], ...(values.only ? ["--only", values.only] : [])];
       const child = spawn(process.execPath, args, {
         stdio: "inherit",
         env: childProcessEnv({

@@ -265,7 +265,10 @@ export const auditEventInputSchema = z
         snapshotId: z.number().int().positive(),
         credentials: z.number().int().nonnegative(),
         recipients: z.number().int().nonnegative(),
-        failed: z.number().int().nonnegative(),
+        /** Outbox rows queued (mails + webhook post); delivery and its retries are the outbox's. */
+        queued: z.number().int().nonnegative().optional(),
+        /** Written by runs before notifications went through the outbox in bulk. */
+        failed: z.number().int().nonnegative().optional(),
       })),
   ])
   .superRefine((event, context) => {

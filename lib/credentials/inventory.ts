@@ -10,7 +10,7 @@ import { graphError } from "@/lib/graph/client";
  * application's password, key and federated credentials, every service principal's OWN password and key credentials
  * (invisible in the portal's App registrations blade), managed identities, and owners.
  *
- * Calls: ⌈applications / 999⌉ + ⌈service principals / 999⌉ list pages, then `$batch` calls of 20 requests for the
+ * Calls: ⌈applications / 999⌉ + ⌈service principals / 999⌉ list pages (the two lists side by side), then `$batch` calls of 20 requests for the
  * per-object navigations Graph does not return in a list (federated credentials and owners of each application,
  * owners of each service principal that carries credentials of its own). Graph cannot filter credentials by end date
  * server-side, so everything is listed and classified in Gatehouse. Secret values are never requested: Graph returns
@@ -215,18 +215,20 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
   let applicationWires: unknown[];
   let servicePrincipalWires: unknown[];
   try {
-    applicationWires = await listAll(
-      client,
-      counter,
-      `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
-      (n) => progress("Reading applications", n, n),
-    );
-    servicePrincipalWires = await listAll(
-      client,
-      counter,
-      `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
-      (n) => progress("Reading service principals", n, n),
-    );
+    // The two lists are independent: read side by side, so the refresh waits for the longer one only.
+    let applicationsRead = 0;
+    let servicePrincipalsRead = 0;
+    const report = () => progress("Reading applications and service principals", applicationsRead + servicePrincipalsRead, applicationsRead + servicePrincipalsRead);
+    [applicationWires, servicePrincipalWires] = await Promise.all([
+      listAll(client, counter, `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`, (n) => {
+        applicationsRead = n;
+        return report();
+      }),
+      listAll(client, counter, `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`, (n) => {
+        servicePrincipalsRead = n;
+        return report();
+      }),
+    ]);
   } catch (error) {
     throw graphError(error);
   }

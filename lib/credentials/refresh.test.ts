@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
 import type { DatabaseHandle } from "@/lib/db/client";
+import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import { notifiedCount } from "./notify-owners";
 import { runInventory } from "./refresh";
 import { createRunningSnapshot, getSnapshot, identityDetails, snapshotRows } from "./store";
 
-const sent = vi.hoisted(() => [] as { to: readonly string[] }[]);
-vi.mock("@/lib/notifications/send-notification", () => ({
-  sendNotification: (input: { to: readonly string[] }) => {
-    sent.push(input);
-    return Promise.resolve({ mailed: input.to.length, failed: 0 });
-  },
-}));
 
 const SYSTEM = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002" } as const;
 
@@ -46,13 +40,18 @@ describe.each(storageEngines())("a credential inventory run on $name (shared san
     expect(events.events.map((event) => event.action).sort()).toEqual(["credential_inventory.owners_notified", "credential_inventory.refreshed"]);
     const windowed = rows.filter((row) => ["within1", "within2", "within3"].includes(row.bucket)).length;
     expect(await notifiedCount(handle.db)).toBe(windowed);
-    const mails = sent.length;
-    expect(mails).toBeGreaterThan(0);
+    // Owners' mails are queued in the outbox with the claims, not sent during the run.
+    expect(outcome.outboxIds.length).toBeGreaterThan(0);
+    const queued = await handle.db.select().from(notificationOutbox);
+    expect(queued.map((row) => row.id).sort((a, b) => a - b)).toEqual([...outcome.outboxIds].sort((a, b) => a - b));
+    expect(queued.every((row) => row.status === "pending" && row.recipient.includes("@"))).toBe(true);
 
     // A second run: the same credentials in the same windows are not notified again.
     const again = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now: new Date(), windows });
-    expect((await runInventory(handle.db, again, { trigger: "scheduled", actor: SYSTEM, windows })).status).toBe("complete");
-    expect(sent.length).toBe(mails);
+    const second = await runInventory(handle.db, again, { trigger: "scheduled", actor: SYSTEM, windows });
+    expect(second.status).toBe("complete");
+    expect(second.outboxIds).toEqual([]);
+    expect(await handle.db.select().from(notificationOutbox)).toHaveLength(queued.length);
     expect(await notifiedCount(handle.db)).toBe(windowed);
   });
 });

@@ -11,6 +11,7 @@ import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { AppError } from "@/lib/errors";
 import { appGraphClient } from "@/lib/graph/client";
 import { log } from "@/lib/log";
+import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess } from "./access";
 import { buildSnapshot } from "./build-rows";
 import { readDirectoryInventory } from "./inventory";
@@ -30,6 +31,8 @@ export interface RefreshOutcome {
   readonly credentials: number;
   readonly graphCalls: number;
   readonly armCalls: number;
+  /** Owner notifications queued by this run, to hand to `deliverNotifications`. */
+  readonly outboxIds: readonly number[];
 }
 
 /**
@@ -75,22 +78,32 @@ export async function runInventory(
       target: {},
       details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls },
     });
+    // Owners are told through the outbox: queued here with their claims, delivered by the caller (or the outbox job).
+    let outboxIds: readonly number[] = [];
     try {
       const notified = await notifyOwners(db, built.rows, options.windows, asOf);
+      outboxIds = notified.outboxIds;
       if (notified.credentials > 0) {
         await recordAuditEventNow(db, {
           action: "credential_inventory.owners_notified",
-          outcome: notified.failed > 0 ? "failed" : "succeeded",
-          ...(notified.failed > 0 ? { errorCode: "notification_failed" } : {}),
+          outcome: "succeeded",
           actor: options.actor,
           target: {},
-          details: { snapshotId, credentials: notified.credentials, recipients: notified.recipients, failed: notified.failed },
+          details: { snapshotId, credentials: notified.credentials, recipients: notified.recipients, queued: notified.outboxIds.length },
         });
       }
     } catch (error) {
-      log("error", "credentials", "owner notifications failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+      log("error", "credentials", "owner notifications could not be queued", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+      await recordAuditEventNow(db, {
+        action: "credential_inventory.owners_notified",
+        outcome: "failed",
+        errorCode: "notification_failed",
+        actor: options.actor,
+        target: {},
+        details: { snapshotId, credentials: 0, recipients: 0, queued: 0 },
+      }).catch(() => undefined);
     }
-    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls };
+    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls, outboxIds };
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
     log("error", "credentials", "credential inventory failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });
@@ -103,7 +116,7 @@ export async function runInventory(
       target: {},
       details: { snapshotId, trigger: options.trigger },
     }).catch(() => undefined);
-    return { snapshotId, status: "failed", credentials: 0, graphCalls: 0, armCalls: 0 };
+    return { snapshotId, status: "failed", credentials: 0, graphCalls: 0, armCalls: 0, outboxIds: [] };
   }
 }
 
@@ -112,7 +125,16 @@ export async function scheduledInventory(db: Database, actor: AuditActor): Promi
   const windows = getConfig().credentials.windowsDays;
   const snapshotId = await createRunningSnapshot(db, { trigger: "scheduled", requestedBy: null, now: new Date(), windows });
   const outcome = await runInventory(db, snapshotId, { trigger: "scheduled", actor, windows });
-  return { snapshotId, complete: outcome.status === "complete" ? 1 : 0, credentials: outcome.credentials, graphCalls: outcome.graphCalls, armCalls: outcome.armCalls };
+  const delivery = await deliverNotifications(db, new Date(), outcome.outboxIds);
+  return {
+    snapshotId,
+    complete: outcome.status === "complete" ? 1 : 0,
+    credentials: outcome.credentials,
+    graphCalls: outcome.graphCalls,
+    armCalls: outcome.armCalls,
+    ownersMailed: delivery.mailed,
+    ownerMailsFailed: delivery.failed,
+  };
 }
 
 /**
@@ -144,7 +166,8 @@ export async function requestRefresh(db: Database, actor: AuditActor & { kind: "
   }
   // Runs after the action has answered; the page polls the snapshot's progress.
   void runInventory(db, snapshotId, { trigger: "manual", actor, windows })
-    .catch((error: unknown) => log("error", "credentials", "manual refresh crashed", { snapshotId, error: error instanceof Error ? error.message : String(error) }))
+    .then((outcome) => deliverNotifications(db, new Date(), outcome.outboxIds))
+    .catch((error: unknown) => log("error", "credentials", "manual refresh or its owner notifications failed", { snapshotId, error: error instanceof Error ? error.message : String(error) }))
     .finally(() => finishJobRun(db, MANUAL_JOB, holder, new Date()).catch(() => undefined));
   return (await getSnapshot(db, snapshotId))!;
 }

@@ -1,19 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { CredentialRow } from "@/components/credentials/model";
 import type { DatabaseHandle } from "@/lib/db/client";
+import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
 import { completeSnapshot, createRunningSnapshot, getSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
 
-const sent = vi.hoisted(() => [] as { to: readonly string[]; subject: string; text: string }[]);
-vi.mock("@/lib/notifications/send-notification", () => ({
-  sendNotification: (input: { to: readonly string[]; subject: string; text: string }) => {
-    sent.push(input);
-    return Promise.resolve({ mailed: input.to.length, failed: 0 });
-  },
-}));
+/** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
+async function queuedMails(handle: DatabaseHandle) {
+  return handle.db.select().from(notificationOutbox).where(eq(notificationOutbox.channel, "mail")).orderBy(notificationOutbox.id);
+}
 
 const WINDOWS = [7, 30, 90] as const;
 const owner = { id: "11111111-1111-4111-8111-111111111111", displayName: "Ada Owner", mail: "ada@contosoml.onmicrosoft.com" };
@@ -72,10 +71,6 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
   afterAll(async () => {
     await handle.close();
   });
-  beforeEach(() => {
-    sent.length = 0;
-  });
-
   it("stores a snapshot with its time and rows, and keeps earlier ones for the trend", async () => {
     const now = new Date("2026-06-01T00:00:00Z");
     const first = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
@@ -98,15 +93,18 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     const now = new Date("2026-06-01T00:00:00Z");
     const first = await notifyOwners(handle.db, [row("n1", "within2"), row("n2", "healthy"), row("n3", "expired")], WINDOWS, now);
     expect(first).toMatchObject({ credentials: 1, recipients: 1 });
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.to).toEqual([owner.id]);
-    expect(sent[0]!.text).toContain("fraud-scoring-batch");
+    expect(first.outboxIds).toHaveLength(1);
+    const mails = await queuedMails(handle);
+    expect(mails).toHaveLength(1);
+    // Addressed to the mail the inventory read, so delivery needs no Graph lookup per owner.
+    expect(mails[0]).toMatchObject({ recipient: owner.mail, status: "pending", id: first.outboxIds[0] });
+    expect(mails[0]!.body).toContain("fraud-scoring-batch");
 
     // The next refresh: same credential, same window → nothing; it entered the 7-day window → once more.
     expect((await notifyOwners(handle.db, [row("n1", "within2")], WINDOWS, now)).credentials).toBe(0);
-    expect(sent).toHaveLength(1);
+    expect(await queuedMails(handle)).toHaveLength(1);
     expect((await notifyOwners(handle.db, [row("n1", "within1")], WINDOWS, now)).credentials).toBe(1);
-    expect(sent).toHaveLength(2);
+    expect(await queuedMails(handle)).toHaveLength(2);
     // Two instances at once: only one claims.
     const [a, b] = await Promise.all([
       notifyOwners(handle.db, [row("n4", "within3")], WINDOWS, now),

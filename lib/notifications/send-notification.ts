@@ -74,6 +74,51 @@ export async function queueNotification(db: Pick<Database, "insert">, input: z.o
   return inserted.map((row) => row.id);
 }
 
+const mailInput = z.strictObject({
+  to: z.string().trim().min(1).max(320),
+  subject: z.string().trim().min(1).max(SUBJECT_MAX),
+  text: z.string().min(1).max(TEXT_MAX),
+});
+const webhookInput = z.strictObject({ title: z.string().trim().min(1).max(SUBJECT_MAX), summary: z.string().trim().min(1).max(1000) });
+
+export interface NotificationBatch {
+  /** One mail per entry, each with its own text (e.g. one per credential owner). */
+  readonly mails: readonly { readonly to: string; readonly subject: string; readonly text: string }[];
+  /** One post to the incoming webhook for the whole batch (when one is configured), not one per mail. */
+  readonly webhook?: { readonly title: string; readonly summary: string };
+}
+
+/**
+ * Queues many notifications in the outbox at once (inside the caller's transaction, so what caused them and the
+ * promise to send them commit together). Delivery is left to `deliverNotifications` and the outbox job.
+ */
+export async function queueNotificationBatch(db: Pick<Database, "insert">, batch: NotificationBatch): Promise<number[]> {
+  const { notifications } = getConfig();
+  const rows: (typeof notificationOutbox.$inferInsert)[] = [];
+  if (notifications.sender) {
+    for (const mail of batch.mails) {
+      const parsed = mailInput.parse(mail);
+      rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text });
+    }
+  }
+  if (notifications.webhookUrl && batch.webhook && batch.mails.length > 0) {
+    const parsed = webhookInput.parse(batch.webhook);
+    rows.push({ channel: "webhook", recipient: "", subject: parsed.title, body: parsed.summary });
+  }
+  const ids: number[] = [];
+  for (let start = 0; start < rows.length; start += 500) {
+    const inserted = await db.insert(notificationOutbox).values(rows.slice(start, start + 500)).returning({ id: notificationOutbox.id });
+    ids.push(...inserted.map((row) => row.id));
+  }
+  return ids;
+}
+
+/**
+ * Mails at once per run. Graph allows 4 concurrent requests per mailbox (Outlook service limits), and every mail
+ * goes out from the one sender mailbox.
+ */
+const DELIVERY_CONCURRENCY = 4;
+
 export interface DeliveryRun {
   readonly mailed: number;
   readonly posted: number;
@@ -86,6 +131,7 @@ export interface DeliveryRun {
  * instances never send the same row at once. No transaction is open while Graph or the webhook is called.
  */
 export async function deliverNotifications(db: Database, now: Date, ids?: readonly number[], limit = 100): Promise<DeliveryRun> {
+  if (ids?.length === 0) return { mailed: 0, posted: 0, failed: 0, gaveUp: 0 };
   const claimed = await db
     .update(notificationOutbox)
     .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts: sql`${notificationOutbox.attempts} + 1` })
@@ -112,7 +158,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   let posted = 0;
   let failed = 0;
   let gaveUp = 0;
-  for (const row of claimed) {
+  const deliver = async (row: (typeof claimed)[number]) => {
     try {
       if (row.channel === "mail") {
         await sendMail(row.recipient, row.subject, row.body);
@@ -146,7 +192,12 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
         })
         .where(eq(notificationOutbox.id, row.id));
     }
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < claimed.length) await deliver(claimed[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
   return { mailed, posted, failed, gaveUp };
 }
 
