@@ -1,56 +1,131 @@
 /**
- * `npm run bench`: measures Gatehouse against the sandbox tenant at scale, with a fixed latency on every Graph and ARM
- * call, and prints one table (also written to bench/results.json). Figures are printed beside their floor (upstream
- * round trips × latency) and upstream call counts; nothing here is asserted.
+ * `npm run bench`: measures Gatehouse's production build against the sandbox tenant at scale, with a fixed latency on
+ * every Graph and ARM call, and prints one table (also written to bench/results.json). Figures are printed beside
+ * their floor (upstream round trips × latency) and upstream call counts; nothing here is asserted.
  *
- * The scenarios run in a child process started with NODE_EXTRA_CA_CERTS (Node reads it only at start), exactly like
- * the console itself.
+ * Steps: start the sandbox tenant (in this process, so its journal counts calls); build the console if the build is
+ * stale while the audit trail is filled in its database (PGlite allows one process, so before the console starts);
+ * start `next start`; run the scenarios in a child process that trusts the sandbox's CA (Node reads
+ * NODE_EXTRA_CA_CERTS only at start), exactly like the console.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { childProcessEnv } from "@/lib/config/env.mjs";
 import { startSandbox } from "@/sandbox/server";
+import { ensureProductionBuild } from "@/scripts/production-build";
 
 const { values } = parseArgs({
   options: {
     latency: { type: "string", default: "40" },
     scale: { type: "string", default: "large" },
-    "audit-events": { type: "string", default: "100000" },
+    "audit-events": { type: "string", default: "1000000" },
+    /** A comma-separated subset of: pages, grant, credentials, audit, load. */
     only: { type: "string" },
+    connections: { type: "string", default: "20" },
+    duration: { type: "string", default: "15" },
   },
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "localhost", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Runs a child to its end; resolves to its exit code and what it printed last on stdout. */
+function runChild(args: string[], env: NodeJS.ProcessEnv, inherit: boolean): Promise<{ code: number; lastLine: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", inherit ? "inherit" : "pipe", "inherit"] });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("exit", (code) => resolve({ code: code ?? 1, lastLine: output.trim().split("\n").at(-1) ?? "" }));
+  });
+}
+
+async function waitForHealth(origin: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the console exited during start-up (code ${child.exitCode})`);
+    const ok = await fetch(`${origin}/api/health`).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the console did not answer ${origin}/api/health within ${timeoutMs / 1000} s`);
+}
 
 async function main(): Promise<void> {
   const latencyMs = Number(values.latency);
   const scale = values.scale === "default" ? "default" : "large";
+  const groups = values.only ?? "pages,grant,credentials,audit,load";
+  const auditEvents = groups.includes("audit") ? Number(values["audit-events"]) : 0;
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-data-"));
   const started = performance.now();
   const sandbox = await startSandbox({ port: 0, dataDir: sandboxDir, scale, latencyMs, log: () => undefined });
   console.log(`Sandbox tenant (${scale}) up in ${Math.round(performance.now() - started)} ms at ${sandbox.origin}, ${latencyMs} ms per Graph/ARM call.`);
+  const port = await freePort();
+  const consoleOrigin = `http://localhost:${port}`;
+  const consoleEnv = childProcessEnv({
+    NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
+    GATEHOUSE_MODE: "sandbox",
+    GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: "true",
+    GATEHOUSE_SANDBOX_URL: sandbox.origin,
+    GATEHOUSE_PUBLIC_ORIGIN: consoleOrigin,
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_LOG_LEVEL: "error",
+    // Scheduled jobs would add work the figures do not account for.
+    GATEHOUSE_JOBS_ENABLED: "false",
+  });
+  let consoleProcess: ChildProcess | undefined;
   try {
-    const code = await new Promise<number>((resolve) => {
-      const args = ["--expose-gc", "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts", "--latency", String(latencyMs), "--audit-events", values["audit-events"], ...(values.only ? ["--only", values.only] : [])];
-      const child = spawn(process.execPath, args, {
-        stdio: "inherit",
-        env: childProcessEnv({
-          NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
-          GATEHOUSE_MODE: "sandbox",
-          GATEHOUSE_SANDBOX_URL: sandbox.origin,
-          GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
-          GATEHOUSE_DATA_DIR: dataDir,
-          GATEHOUSE_LOG_LEVEL: "error",
-          GATEHOUSE_JOBS_ENABLED: "false",
-        }),
-      });
-      child.on("exit", (exitCode) => resolve(exitCode ?? 1));
+    // The build (when stale) and filling the audit trail are independent: side by side.
+    const buildStart = performance.now();
+    const seedArgs = ["--import", "tsx", "--conditions=react-server", "bench/seed-audit.ts", "--events", String(auditEvents)];
+    const [built, seeded] = await Promise.all([
+      ensureProductionBuild(consoleEnv, (message) => console.log(message)).then((ran) => ({ ran, ms: Math.round(performance.now() - buildStart) })),
+      auditEvents > 0 ? runChild(seedArgs, consoleEnv, false) : Promise.resolve({ code: 0, lastLine: '{"ms":0}' }),
+    ]);
+    if (seeded.code !== 0) throw new Error("filling the audit trail failed");
+    const seedMs = (JSON.parse(seeded.lastLine) as { ms: number }).ms;
+    console.log(`${built.ran ? `Built the console in ${Math.round(built.ms / 1000)} s` : "The console's build is current"}; ${auditEvents.toLocaleString("en")} audit events written in ${Math.round(seedMs / 1000)} s.`);
+
+    consoleProcess = spawn(path.resolve("node_modules", ".bin", "next"), ["start", "-p", String(port), "-H", "localhost"], {
+      env: { ...consoleEnv, NODE_ENV: "production" },
+      stdio: ["ignore", "ignore", "inherit"],
     });
+    await waitForHealth(consoleOrigin, consoleProcess, 60_000);
+    console.log(`Console (production build) up at ${consoleOrigin}, pid ${consoleProcess.pid}.`);
+
+    const args = [
+      "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts",
+      "--latency", String(latencyMs),
+      "--console", consoleOrigin,
+      "--console-pid", String(consoleProcess.pid),
+      "--audit-events", String(auditEvents),
+      "--audit-seed-ms", String(seedMs),
+      "--build-ms", String(built.ms),
+      "--only", groups,
+      "--connections", values.connections,
+      "--duration", values.duration,
+    ];
+    const { code } = await runChild(args, { ...consoleEnv, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin }, true);
     process.exitCode = code;
   } finally {
+    if (consoleProcess && consoleProcess.exitCode === null) {
+      const exited = new Promise((resolve) => consoleProcess!.once("exit", resolve));
+      consoleProcess.kill("SIGTERM");
+      await exited;
+    }
     await sandbox.close();
     rmSync(sandboxDir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,12 +6,13 @@
  * NODE_EXTRA_CA_CERTS when the process starts — so the console is spawned after the CA exists, with that variable.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
+import { ensureProductionBuild } from "./production-build";
 
 const { values: options } = parseArgs({
   options: {
@@ -103,28 +104,6 @@ async function waitForTenant(timeoutMs: number): Promise<void> {
   throw new Error(`the sandbox tenant did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
-/** The newest modification time of any source file the build depends on. */
-function newestSourceMtime(): number {
-  const roots = ["app", "components", "lib", "public", "proxy.ts", "next.config.mjs", "package-lock.json", "tailwind.config.ts"];
-  let newest = 0;
-  const visit = (entry: string): void => {
-    if (!existsSync(entry)) return;
-    const stat = statSync(entry);
-    if (stat.isDirectory()) {
-      for (const child of readdirSync(entry)) visit(path.join(entry, child));
-    } else {
-      newest = Math.max(newest, stat.mtimeMs);
-    }
-  };
-  roots.forEach(visit);
-  return newest;
-}
-
-function buildIsCurrent(): boolean {
-  const buildId = path.join(".next", "BUILD_ID");
-  return existsSync(buildId) && statSync(buildId).mtimeMs >= newestSourceMtime();
-}
-
 async function main(): Promise<void> {
   if (options.fresh) {
     rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
@@ -149,11 +128,7 @@ async function main(): Promise<void> {
   if (options.dev) {
     run(next, ["dev", "-p", String(consolePort)], { ...consoleEnv, NODE_ENV: "development" }, "The console", "console.log");
   } else {
-    if (!buildIsCurrent()) {
-      log("Building the console (first run, or sources changed) …");
-      const code = await runToCompletion(next, ["build"], { ...consoleEnv, NODE_ENV: "production" });
-      if (code !== 0) throw new Error("next build failed");
-    }
+    await ensureProductionBuild(consoleEnv, log);
     const preflight = await runToCompletion(tsx, ["--conditions=react-server", "scripts/preflight.ts"], {
       ...consoleEnv,
       NODE_ENV: "production",

@@ -915,6 +915,7 @@ class ContosoSeeder {
     );
     const scaleScope = workspaceArmId(production, scaleWorkspace.resourceGroup, scaleWorkspace.name);
     this.assign(scaleScope, CONSOLE_API_SERVICE_PRINCIPAL_ID, "ServicePrincipal", ROLE_IDS.rbacAdministrator);
+    this.seedWorkspaceFleet(scaleUsers);
 
     const groups = this.randomAssignableGroups();
     const pool: [string, RoleAssignmentPrincipalType][] = [
@@ -947,8 +948,35 @@ class ContosoSeeder {
       if (this.assign(scope, user.id, "User", this.weightedWorkspaceRole())) remaining--;
     }
   }
+
+  /**
+   * A fleet of ordinary workspaces in every subscription (a real ML estate has dozens), each with a few assignments
+   * in the development and research subscriptions; the production subscription's are filled to its limit later.
+   */
+  private seedWorkspaceFleet(users: readonly UserRecord[]): void {
+    let userIndex = 0;
+    for (const plan of ARM_PLAN) {
+      const subscriptionId = this.subscriptionId(plan.key);
+      const environment = plan.key === "production" ? "prod" : plan.key === "development" ? "dev" : "research";
+      const resourceGroup: ResourceGroupPlan = { name: `rg-ml-fleet-${environment}`, location: "northeurope", workspaces: [] };
+      this.tenant.addResourceGroup({ subscriptionId, name: resourceGroup.name, location: resourceGroup.location, tags: { environment: plan.key } });
+      for (let index = 1; index <= FLEET_WORKSPACES_PER_SUBSCRIPTION; index++) {
+        const name = `mlw-fleet-${environment}-${String(index).padStart(2, "0")}`;
+        const workspace = this.seedWorkspace(subscriptionId, resourceGroup, ws(name, `Fleet ${index} (${environment})`, "One of many team workspaces."), plan.key);
+        if (plan.key === "production") continue;
+        const scope = workspaceArmId(subscriptionId, workspace.resourceGroup, workspace.name);
+        for (let added = 0; added < 8; userIndex++) {
+          const user = users[userIndex % users.length];
+          if (!user) break;
+          if (this.assign(scope, user.id, "User", this.weightedWorkspaceRole())) added++;
+        }
+      }
+    }
+  }
 }
 
+/** Workspaces the large scale adds to each subscription, so the whole tenant has 50 over 3 subscriptions. */
+const FLEET_WORKSPACES_PER_SUBSCRIPTION = 12;
 export function seedContosoMl(options: SeedOptions): Tenant {
   return new ContosoSeeder(options).run();
 }
