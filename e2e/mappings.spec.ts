@@ -125,4 +125,16 @@ test("an admin maps a group, sees drift, reconciles it with a plan, and round-tr
   await dryRun.getByRole("button", { name: "Apply import" }).click();
   await expect(page.getByRole("list", { name: "Import results" })).toContainText(`Created ${group.displayName} → ${DATA_SCIENTIST} on ${WORKSPACE}: done`);
   await expect(mappings.getByRole("row").filter({ hasText: group.displayName })).toContainText(DATA_SCIENTIST);
+
+  // The workspace page links to its own mappings: the list opens filtered to that workspace, and sorts.
+  await openWorkspaceAccess(page);
+  await page.getByRole("link", { name: "1 group mapping on this workspace" }).click();
+  await page.waitForURL(/\/mappings\?workspace=/);
+  await expect(page.getByLabel("Filter by workspace")).toHaveValue(scope.toLowerCase());
+  await expect(mappings.getByRole("row").filter({ hasText: group.displayName })).toContainText(WORKSPACE);
+  const groupHeader = mappings.getByRole("columnheader", { name: "Group" });
+  await groupHeader.getByRole("button").click();
+  await expect(groupHeader).toHaveAttribute("aria-sort", "ascending");
+  await groupHeader.getByRole("button").click();
+  await expect(groupHeader).toHaveAttribute("aria-sort", "descending");
 });

@@ -24,34 +24,96 @@ export function workspaceNameOf(scope: string): string {
   return scope.split("/").pop() ?? scope;
 }
 
-/** The mappings page: all mappings, create/delete, import/export, and the drift report with reconcile. */
+type SortKey = "workspace" | "group" | "role" | "members" | "created";
+interface Sort {
+  readonly key: SortKey;
+  readonly direction: "ascending" | "descending";
+}
+
+const COLUMNS: readonly { key: SortKey; label: string }[] = [
+  { key: "workspace", label: "Workspace" },
+  { key: "group", label: "Group" },
+  { key: "role", label: "Role" },
+  { key: "members", label: "Members" },
+  { key: "created", label: "Created" },
+];
+
+function compareBy(key: SortKey): (a: MappingRow, b: MappingRow) => number {
+  switch (key) {
+    case "workspace":
+      return (a, b) => workspaceNameOf(a.scope).localeCompare(workspaceNameOf(b.scope));
+    case "group":
+      return (a, b) => a.groupDisplayName.localeCompare(b.groupDisplayName);
+    case "role":
+      return (a, b) => a.roleName.localeCompare(b.roleName);
+    // Unknown counts (Graph could not say) sort below every known one.
+    case "members":
+      return (a, b) => (a.memberCount ?? -1) - (b.memberCount ?? -1);
+    case "created":
+      return (a, b) => a.createdAt.localeCompare(b.createdAt);
+  }
+}
+
+/**
+ * The mappings page: all mappings (or one workspace's, from `?workspace=`), searchable and sortable; create/delete,
+ * import/export, and the drift report with reconcile.
+ */
 export function MappingsConsole({
   mappings,
   workspaces,
   latest,
   canAdmin,
+  initialWorkspace = "",
 }: {
   mappings: readonly MappingRow[];
   workspaces: readonly WorkspaceOption[];
   latest: StoredDriftReport | null;
   canAdmin: boolean;
+  /** A workspace id (any casing) to show first; empty for all. */
+  initialWorkspace?: string;
 }) {
   const [filter, setFilter] = useState("");
+  const [workspace, setWorkspace] = useState(initialWorkspace.toLowerCase());
+  const [sort, setSort] = useState<Sort>({ key: "workspace", direction: "ascending" });
   const [members, setMembers] = useState<MappingRow | null>(null);
   const [deleting, setDeleting] = useState<MappingRow | null>(null);
   const needle = filter.trim().toLowerCase();
-  const visible = mappings.filter(
-    (m) => needle === "" || [m.groupDisplayName, m.roleName, workspaceNameOf(m.scope)].some((value) => value.toLowerCase().includes(needle)),
-  );
+  // Workspaces to filter by: those the admin can list, plus any a mapping names that the list lacks (no read access now).
+  const workspaceChoices = new Map(workspaces.map((w) => [w.id.toLowerCase(), `${w.name} (${w.subscriptionName})`]));
+  for (const mapping of mappings) if (!workspaceChoices.has(mapping.scope.toLowerCase())) workspaceChoices.set(mapping.scope.toLowerCase(), workspaceNameOf(mapping.scope));
+  if (workspace !== "" && !workspaceChoices.has(workspace)) workspaceChoices.set(workspace, workspaceNameOf(workspace));
+  const compare = compareBy(sort.key);
+  const visible = mappings
+    .filter(
+      (m) =>
+        (workspace === "" || m.scope.toLowerCase() === workspace) &&
+        (needle === "" || [m.groupDisplayName, m.roleName, workspaceNameOf(m.scope)].some((value) => value.toLowerCase().includes(needle))),
+    )
+    .sort((a, b) => (sort.direction === "ascending" ? 1 : -1) * (compare(a, b) || a.id.localeCompare(b.id)));
+  const sortBy = (key: SortKey) =>
+    setSort((current) => ({ key, direction: current.key === key && current.direction === "ascending" ? "descending" : "ascending" }));
 
   return (
     <>
       <section aria-labelledby="mappings-heading" className="space-y-3">
         <div className="flex flex-wrap items-end justify-between gap-3">
           <h2 id="mappings-heading" className="text-lg font-semibold">
-            Mappings <span className="text-ink-muted">({mappings.length})</span>
+            Mappings <span className="text-ink-muted">({visible.length === mappings.length ? mappings.length : `${visible.length} of ${mappings.length}`})</span>
           </h2>
           <div className="flex flex-wrap items-end gap-2">
+            <label className="flex flex-col gap-1">
+              <span className="text-ink-muted">Filter by workspace</span>
+              <select value={workspace} onChange={(event) => setWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+                <option value="">All workspaces</option>
+                {[...workspaceChoices.entries()]
+                  .sort((a, b) => a[1].localeCompare(b[1]))
+                  .map(([id, label]) => (
+                    <option key={id} value={id}>
+                      {label}
+                    </option>
+                  ))}
+              </select>
+            </label>
             <label className="flex flex-col gap-1">
               <span className="text-ink-muted">Search mappings</span>
               <input value={filter} onChange={(event) => setFilter(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5" />
@@ -68,17 +130,28 @@ export function MappingsConsole({
             <table className="w-full text-left" aria-label="Group mappings">
               <thead className="bg-surface-sunken text-ink-muted">
                 <tr>
-                  <th className="px-3 py-2 font-medium">Workspace</th>
-                  <th className="px-3 py-2 font-medium">Group</th>
-                  <th className="px-3 py-2 font-medium">Role</th>
-                  <th className="px-3 py-2 font-medium">Members</th>
-                  <th className="px-3 py-2 font-medium">Created</th>
-                  <th className="px-3 py-2 font-medium">
+                  {COLUMNS.map((column) => (
+                    <th key={column.key} scope="col" className="px-3 py-2 font-medium" aria-sort={sort.key === column.key ? sort.direction : undefined}>
+                      <button type="button" onClick={() => sortBy(column.key)} className="flex items-center gap-1 rounded hover:text-ink">
+                        {column.label}
+                        <span aria-hidden="true">{sort.key === column.key ? (sort.direction === "ascending" ? "▲" : "▼") : ""}</span>
+                      </button>
+                    </th>
+                  ))}
+                  <th scope="col" className="px-3 py-2 font-medium">
                     <span className="sr-only">Actions</span>
                   </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-line">
+                {visible.length === 0 && (
+                  <tr>
+                    <td colSpan={6} className="px-3 py-3 text-ink-muted">
+                      No mapping matches{workspace !== "" ? ` on ${workspaceChoices.get(workspace) ?? workspaceNameOf(workspace)}` : ""}
+                      {needle !== "" ? ` and “${filter.trim()}”` : ""}.
+                    </td>
+                  </tr>
+                )}
                 {visible.map((mapping) => (
                   <tr key={mapping.id}>
                     <td className="px-3 py-2">{workspaceNameOf(mapping.scope)}</td>

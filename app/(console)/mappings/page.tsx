@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { z } from "zod";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { MappingsConsole, type MappingRow, type WorkspaceOption } from "@/components/mappings/mappings-console";
@@ -10,13 +11,17 @@ import { log } from "@/lib/log";
 import { transitiveMemberCount } from "@/lib/mappings/directory";
 import { latestDriftReport } from "@/lib/mappings/drift-job";
 import { listMappings } from "@/lib/mappings/store";
+import { parseScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 
 export const metadata: Metadata = { title: "Mappings" };
 export const dynamic = "force-dynamic";
 
-export default async function MappingsPage() {
+/** `?workspace=<workspace id>` (the workspace page links here) shows that workspace's mappings first. */
+const searchSchema = z.object({ workspace: z.string().max(512).optional().catch(undefined) });
+
+export default async function MappingsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const authorization = await authorizePage("viewMappings");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewMappings" /> : null;
   const { principal, assertion } = authorization.session;
@@ -35,6 +40,9 @@ export default async function MappingsPage() {
       },
     ),
   ]);
+  const requested = searchSchema.parse(await searchParams).workspace;
+  const parsedWorkspace = requested !== undefined ? parseScope(requested) : undefined;
+  const initialWorkspace = parsedWorkspace?.level === "workspace" ? parsedWorkspace.scope : "";
   const groupIds = [...new Set(mappings.map((m) => m.groupId))];
   const counts = new Map(await Promise.all(groupIds.map(async (id) => [id, await transitiveMemberCount(graph, id)] as const)));
   const rows: MappingRow[] = mappings.map((mapping) => ({ ...mapping, memberCount: counts.get(mapping.groupId) ?? null }));
@@ -48,6 +56,11 @@ export default async function MappingsPage() {
           assignment and reports where Azure has drifted from the mappings.
         </p>
       </div>
+      {requested !== undefined && initialWorkspace === "" && (
+        <p role="alert" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+          The link&apos;s workspace is not an Azure ML workspace id; showing every workspace&apos;s mappings.
+        </p>
+      )}
       {!workspaces.ok && (
         <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
           Couldn&apos;t list your workspaces: {workspaces.message}
@@ -58,6 +71,7 @@ export default async function MappingsPage() {
         workspaces={workspaces.ok ? workspaces.list : []}
         latest={latest}
         canAdmin={isAllowed("createMapping", principal.roles)}
+        initialWorkspace={initialWorkspace}
       />
     </div>
   );

@@ -9,9 +9,11 @@ import { GrantAccess } from "@/components/workspaces/grant-access";
 import { MessageWithReference } from "@/components/workspaces/result-text";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { log } from "@/lib/log";
+import { listMappings } from "@/lib/mappings/store";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
 import { getWorkspaceAccess, type WorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
@@ -37,7 +39,10 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
   const { principal, assertion } = authorization.session;
   const caller: DelegatedCaller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
-  const outcome = await load(caller, parsed.scope);
+  const [outcome, mappingCount] = await Promise.all([
+    load(caller, parsed.scope),
+    isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
+  ]);
   if ("notFound" in outcome) notFound();
   if ("failure" in outcome) {
     return (
@@ -80,6 +85,13 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
               <dd className="text-ink">{workspace.location}</dd>
             </div>
           </dl>
+          {mappingCount !== null && (
+            <p>
+              <Link href={`/mappings?workspace=${encodeURIComponent(workspace.id)}`} className="text-accent underline-offset-2 hover:underline">
+                {mappingCount === 0 ? "No group mappings on this workspace" : `${mappingCount} group mapping${mappingCount === 1 ? "" : "s"} on this workspace`}
+              </Link>
+            </p>
+          )}
         </div>
         {canGrant && <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />}
       </header>
@@ -95,6 +107,16 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
     </div>
   );
+}
+
+/** How many group mappings name this workspace; null (no link shown) when the database cannot say. */
+async function countMappings(scope: string): Promise<number | null> {
+  try {
+    return (await listMappings(await getDatabase(), scope)).length;
+  } catch (error) {
+    log("error", "mappings", "counting a workspace's mappings failed", { error: error instanceof Error ? error.message : String(error) });
+    return null;
+  }
 }
 
 function BackLink() {
