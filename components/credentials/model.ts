@@ -59,6 +59,8 @@ export interface WorkspaceRole {
   readonly privileged: boolean;
   /** Scope of the assignment (the workspace itself or an ancestor). */
   readonly assignmentScope: string;
+  /** The group the role is assigned to, when the identity holds it as a (transitive) member; absent when direct. */
+  readonly viaGroup?: string;
 }
 
 /** One row of the dashboard: a password or key credential, or a secretless identity. */

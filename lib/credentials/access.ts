@@ -13,8 +13,8 @@ import { getRoleDefinitions, roleDefinitionGuid } from "@/lib/workspaces/role-de
 /**
  * The ARM side of the inventory, as the console's own identity (Reader on each subscription): for every service
  * principal, the Azure ML workspaces it holds roles on, from the role assignments at each subscription (an assignment
- * at the subscription or resource group applies to the workspaces below it). Direct assignments only: roles a
- * service principal holds through a group are not followed here.
+ * at the subscription or resource group applies to the workspaces below it). Roles assigned to groups are returned
+ * per group; `withGroupRoles` gives them to the groups' service-principal members once Graph has listed those.
  */
 
 const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
@@ -31,8 +31,10 @@ const AssignmentWire = z.object({
 });
 
 export interface WorkspaceAccess {
-  /** Workspace roles by service-principal object id (lower case). */
+  /** Workspace roles by service-principal object id (lower case), assigned to the service principal itself. */
   readonly rolesByPrincipal: ReadonlyMap<string, WorkspaceRole[]>;
+  /** Workspace roles by group object id (lower case): members of these groups hold them too. */
+  readonly rolesByGroup: ReadonlyMap<string, WorkspaceRole[]>;
   readonly armCalls: number;
   readonly warnings: readonly string[];
 }
@@ -42,6 +44,7 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
   let armCalls = 1;
   const subscriptions = (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
   const rolesByPrincipal = new Map<string, WorkspaceRole[]>();
+  const rolesByGroup = new Map<string, WorkspaceRole[]>();
   const warnings: string[] = [];
   await Promise.all(
     subscriptions.map(async (subscription) => {
@@ -62,13 +65,14 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
           const assignment = AssignmentWire.safeParse(item);
           if (!assignment.success) continue;
           const { scope, principalId, principalType, roleDefinitionId } = assignment.data.properties;
-          if (principalType !== undefined && principalType !== "ServicePrincipal") continue;
+          if (principalType !== undefined && principalType !== "ServicePrincipal" && principalType !== "Group") continue;
+          const target = principalType === "Group" ? rolesByGroup : rolesByPrincipal;
           const roleId = roleDefinitionGuid(roleDefinitionId);
           const roleName = definitions.get(roleId)?.name ?? roleId;
           for (const workspace of workspaces) {
             if (!scopeApplies(scope, workspace.scope)) continue;
             const key = principalId.toLowerCase();
-            const list = rolesByPrincipal.get(key) ?? [];
+            const list = target.get(key) ?? [];
             list.push({
               workspace: workspace.name,
               workspaceScope: workspace.scope,
@@ -77,7 +81,7 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
               privileged: PRIVILEGED_ROLE_IDS.has(roleId),
               assignmentScope: scope,
             });
-            rolesByPrincipal.set(key, list);
+            target.set(key, list);
           }
         }
       } catch (error) {
@@ -86,10 +90,44 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
       }
     }),
   );
-  // Privileged roles first, Reader last, then by workspace: the table shows the first few.
+  for (const roles of rolesByPrincipal.values()) sortRoles(roles);
+  return { rolesByPrincipal, rolesByGroup, armCalls, warnings };
+}
+
+/** Privileged roles first, Reader last, then by workspace, direct before via a group: the table shows the first few. */
+function sortRoles(roles: WorkspaceRole[]): void {
   const weight = (role: WorkspaceRole) => (role.privileged ? 0 : role.roleId === READER_ROLE_ID ? 2 : 1);
-  for (const roles of rolesByPrincipal.values()) {
-    roles.sort((a, b) => weight(a) - weight(b) || a.workspace.localeCompare(b.workspace) || a.roleName.localeCompare(b.roleName));
+  roles.sort(
+    (a, b) =>
+      weight(a) - weight(b) ||
+      a.workspace.localeCompare(b.workspace) ||
+      a.roleName.localeCompare(b.roleName) ||
+      Number(a.viaGroup !== undefined) - Number(b.viaGroup !== undefined),
+  );
+}
+
+/**
+ * Every service principal's roles: its own, plus those of each group it is a (transitive) member of, marked with the
+ * group's name. A role it already holds directly on the same workspace at the same scope is not repeated.
+ */
+export function withGroupRoles(
+  access: Pick<WorkspaceAccess, "rolesByPrincipal" | "rolesByGroup">,
+  groups: ReadonlyMap<string, { readonly displayName: string; readonly servicePrincipalIds: readonly string[] }>,
+): Map<string, WorkspaceRole[]> {
+  const merged = new Map<string, WorkspaceRole[]>([...access.rolesByPrincipal].map(([id, roles]) => [id, [...roles]]));
+  for (const [groupId, roles] of access.rolesByGroup) {
+    const group = groups.get(groupId);
+    if (!group) continue;
+    for (const memberId of group.servicePrincipalIds) {
+      const key = memberId.toLowerCase();
+      const list = merged.get(key) ?? [];
+      for (const role of roles) {
+        const same = list.some((held) => held.workspaceScope === role.workspaceScope && held.roleId === role.roleId && held.assignmentScope === role.assignmentScope);
+        if (!same) list.push({ ...role, viaGroup: group.displayName });
+      }
+      merged.set(key, list);
+    }
   }
-  return { rolesByPrincipal, armCalls, warnings };
+  for (const roles of merged.values()) sortRoles(roles);
+  return merged;
 }

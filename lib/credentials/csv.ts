@@ -49,7 +49,7 @@ export function credentialsCsv(rows: readonly CredentialRow[], windows: Windows,
         bucketLabel(row.bucket, windows),
         row.risk,
         row.owners.map((owner) => owner.mail ?? owner.displayName).join("; "),
-        row.roles.map((role) => `${role.roleName} on ${role.workspace}`).join("; "),
+        row.roles.map((role) => `${role.roleName} on ${role.workspace}${role.viaGroup ? ` (via ${role.viaGroup})` : ""}`).join("; "),
       ]
         .map(csvField)
         .join(","),

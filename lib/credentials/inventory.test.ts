@@ -2,12 +2,11 @@ import { describe, expect, it } from "vitest";
 
 import { BUCKETS, type Bucket } from "@/components/credentials/model";
 import { appGraphClient } from "@/lib/graph/client";
-import { readWorkspaceAccess } from "./access";
-import { buildSnapshot } from "./build-rows";
-import { readDirectoryInventory } from "./inventory";
+import { createTenant } from "@/sandbox/tenant/index";
 import { CONSOLE_APP_IDS, oracleCredentialCounts } from "@/test/support/credential-oracle";
-
-
+import { readWorkspaceAccess, withGroupRoles } from "./access";
+import { buildSnapshot } from "./build-rows";
+import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
 
 describe("credential inventory against the sandbox tenant (console identity, read-only)", () => {
   it("finds every credential, classifies it as the seed says, and joins workspace roles", async () => {
@@ -16,10 +15,12 @@ describe("credential inventory against the sandbox tenant (console identity, rea
       readDirectoryInventory(appGraphClient(), (phase) => void progress.push(phase)),
       readWorkspaceAccess(),
     ]);
+    const viaGroups = await readGroupServicePrincipals(appGraphClient(), [...access.rolesByGroup.keys()], () => undefined);
     const now = new Date();
-    const built = buildSnapshot(directory, access.rolesByPrincipal, now, [7, 30, 90]);
+    const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), now, [7, 30, 90]);
     expect(directory.warnings).toEqual([]);
     expect(access.warnings).toEqual([]);
+    expect(viaGroups.warnings).toEqual([]);
 
     const withoutConsole = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
     for (const row of built.rows) if (!CONSOLE_APP_IDS.has(row.appId)) withoutConsole[row.bucket] += 1;
@@ -33,6 +34,19 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     // Ranked above an app-object secret in the same window with no workspace role.
     const forecast = built.rows.find((row) => row.identityName === "forecast-publisher")!;
     if (forecast.roles.length === 0) expect(fraud[0]!.risk).toBeGreaterThan(forecast.risk);
+
+    // Roles held through a group reach the group's service-principal members, named with the group (seed: the
+    // "Automation Identities" group holds roles on three workspaces and has service principals as members).
+    const oracle = createTenant({ seed: 1, scale: "default" });
+    const automation = [...oracle.groups.values()].find((group) => group.displayName === "Automation Identities")!;
+    const groupWorkspaces = [...oracle.roleAssignments.values()].filter((a) => a.principalId === automation.id).map((a) => a.scope.split("/").pop());
+    const memberAppIds = new Set(oracle.transitiveMemberIds(automation.id).flatMap((id) => oracle.servicePrincipals.get(id)?.appId ?? []));
+    const memberRows = built.rows.filter((row) => memberAppIds.has(row.appId));
+    expect(memberRows.length).toBeGreaterThan(0);
+    const viaGroup = memberRows.flatMap((row) => row.roles).filter((role) => role.viaGroup === "Automation Identities");
+    expect(built.rows.filter((row) => !memberAppIds.has(row.appId)).flatMap((row) => row.roles).filter((role) => role.viaGroup)).toEqual([]);
+    expect(new Set(viaGroup.map((role) => role.workspace))).toEqual(new Set(groupWorkspaces));
+    expect(viaGroups.graphCalls).toBe(Math.ceil((access.rolesByGroup.size * 2) / 20));
 
     // Never a secret value.
     expect(JSON.stringify(built)).not.toMatch(/secretText/);

@@ -12,9 +12,9 @@ import { AppError } from "@/lib/errors";
 import { appGraphClient } from "@/lib/graph/client";
 import { log } from "@/lib/log";
 import { deliverNotifications } from "@/lib/notifications/send-notification";
-import { readWorkspaceAccess } from "./access";
+import { readWorkspaceAccess, withGroupRoles } from "./access";
 import { buildSnapshot } from "./build-rows";
-import { readDirectoryInventory } from "./inventory";
+import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
 import { notifyOwners } from "./notify-owners";
 import { completeSnapshot, createRunningSnapshot, failSnapshot, getSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
@@ -55,18 +55,19 @@ export async function runInventory(
     await updateProgress(db, snapshotId, { phase, done, total });
   };
   try {
-    const [directory, access] = await Promise.all([
-      readDirectoryInventory(appGraphClient(), progress),
-      readWorkspaceAccess(),
-    ]);
+    const graph = appGraphClient();
+    const [directory, access] = await Promise.all([readDirectoryInventory(graph, progress), readWorkspaceAccess()]);
+    // Roles held through groups: the groups' service-principal members hold them too.
+    const viaGroups = await readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress);
+    const graphCalls = directory.graphCalls + viaGroups.graphCalls;
     await progress("Classifying", 0, 1);
     const asOf = now();
-    const built = buildSnapshot(directory, access.rolesByPrincipal, asOf, options.windows);
-    const warnings = [...directory.warnings, ...access.warnings];
+    const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), asOf, options.windows);
+    const warnings = [...directory.warnings, ...access.warnings, ...viaGroups.warnings];
     await completeSnapshot(db, snapshotId, built, {
       asOf,
       finishedAt: now(),
-      graphCalls: directory.graphCalls,
+      graphCalls,
       armCalls: access.armCalls,
       warnings,
     });
@@ -76,7 +77,7 @@ export async function runInventory(
       outcome: "succeeded",
       actor: options.actor,
       target: {},
-      details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls },
+      details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls, armCalls: access.armCalls },
     });
     // Owners are told through the outbox: queued here with their claims, delivered by the caller (or the outbox job).
     let outboxIds: readonly number[] = [];
@@ -103,7 +104,7 @@ export async function runInventory(
         details: { snapshotId, credentials: 0, recipients: 0, queued: 0 },
       }).catch(() => undefined);
     }
-    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls: directory.graphCalls, armCalls: access.armCalls, outboxIds };
+    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls, armCalls: access.armCalls, outboxIds };
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
     log("error", "credentials", "credential inventory failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });

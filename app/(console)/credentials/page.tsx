@@ -326,8 +326,9 @@ function CredentialTable({ rows, view, snapshot }: { rows: readonly CredentialRo
                   ) : (
                     <ul>
                       {matchingFirst(row.roles, view).slice(0, ROLES_IN_TABLE).map((role) => (
-                        <li key={`${role.workspaceScope}|${role.roleId}|${role.assignmentScope}`}>
+                        <li key={`${role.workspaceScope}|${role.roleId}|${role.assignmentScope}|${role.viaGroup ?? ""}`}>
                           {role.roleName} on {role.workspace}
+                          {role.viaGroup && <span className="ml-1 text-xs text-ink-muted">via {role.viaGroup}</span>}
                           {role.privileged && <span className="ml-1 text-xs text-danger">(privileged)</span>}
                         </li>
                       ))}
@@ -429,14 +430,17 @@ function IdentityPanel({ details, snapshot }: { details: IdentityDetails; snapsh
       <section>
         <h3 className="mb-1 font-medium">Workspace roles</h3>
         {details.roles.length === 0 ? (
-          <p className="text-ink-muted">No Azure ML workspace roles assigned directly.</p>
+          <p className="text-ink-muted">No Azure ML workspace roles, directly or through a group.</p>
         ) : (
           <ul className="list-disc pl-5">
             {details.roles.map((role) => (
-              <li key={`${role.workspaceScope}|${role.roleId}|${role.assignmentScope}`}>
+              <li key={`${role.workspaceScope}|${role.roleId}|${role.assignmentScope}|${role.viaGroup ?? ""}`}>
                 {role.roleName} on {role.workspace}
                 {role.privileged && <span className="ml-1 text-danger">(privileged)</span>}
-                <div className="break-all font-mono text-xs text-ink-muted">assigned at {role.assignmentScope}</div>
+                <div className="break-all font-mono text-xs text-ink-muted">
+                  assigned at {role.assignmentScope}
+                  {role.viaGroup ? ` to the group ${role.viaGroup}, of which it is a member` : ""}
+                </div>
               </li>
             ))}
           </ul>
