@@ -1,6 +1,6 @@
 /**
- * Memory of the console: the resident set of its process and every process it started, read from /proc (Linux) ten
- * times a second, with the peak kept overall and per labelled phase. `next start` serves from one process today; the
+ * Memory and CPU of the console: the resident set of its process and every process it started, read from /proc
+ * (Linux) ten times a second, with the peak kept overall and per labelled phase; and the CPU time they used. `next start` serves from one process today; the
  * tree is summed so a future worker process would not go uncounted.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -55,6 +55,22 @@ export class ConsoleMemory {
   /** The kernel's own high-water mark of the main process's resident set (VmHWM), which no sampling can miss. */
   highWaterMark(): number {
     return kilobytes(readStatus(this.root) ?? "", "VmHWM");
+  }
+
+  /**
+   * CPU time (user + system) the console's processes have used so far, in ms, from /proc/<pid>/stat (clock ticks of
+   * 10 ms, the kernel's USER_HZ of 100 on Linux).
+   */
+  cpuMs(): number {
+    return this.tree.reduce((sum, pid) => {
+      try {
+        // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        return sum;
+      }
+    }, 0);
   }
 
   start(everyMs = 100): void {

@@ -28,6 +28,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     connections: { type: "string", default: "20" },
     duration: { type: "string", default: "15" },
+    /** Writes a V8 CPU profile of the console to this directory (open it in Chrome DevTools). */
+    "cpu-profile": { type: "string" },
   },
 });
 
@@ -99,7 +101,8 @@ async function main(): Promise<void> {
     const seedMs = (JSON.parse(seeded.lastLine) as { ms: number }).ms;
     console.log(`${built.ran ? `Built the console in ${Math.round(built.ms / 1000)} s` : "The console's build is current"}; ${auditEvents.toLocaleString("en")} audit events written in ${Math.round(seedMs / 1000)} s.`);
 
-    consoleProcess = spawn(path.resolve("node_modules", ".bin", "next"), ["start", "-p", String(port), "-H", "localhost"], {
+    const profile = values["cpu-profile"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-profile"])}`] : [];
+    consoleProcess = spawn(process.execPath, [...profile, path.resolve("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "localhost"], {
       env: { ...consoleEnv, NODE_ENV: "production" },
       stdio: ["ignore", "ignore", "inherit"],
     });

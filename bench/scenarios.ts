@@ -323,6 +323,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const since = await journalSeq();
+  const cpuBefore = memory.cpuMs();
   memory.during("server-action load");
   let connection = 0;
   let finished: (result: autocannon.Result) => void = () => undefined;
@@ -351,6 +352,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
   });
   const result = await done;
+  const cpuMs = memory.cpuMs() - cpuBefore;
   memory.during(undefined);
   const calls = countCalls(await journalSince(since));
   latencies.sort((a, b) => a - b);
@@ -365,7 +367,8 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     graphCalls: total > 0 ? Math.round(calls.graph / total) : 0,
     note:
       `checkWorkspaceAccess: ${(total / DURATION_S).toFixed(1)} actions/s; p50 ${Math.round(percentile(latencies, 50))} / p95 ${Math.round(percentile(latencies, 95))} / ` +
-      `p99 ${Math.round(percentile(latencies, 99))} ms; ${total} replies, ${total - ok} not 200, ${result.errors + result.timeouts} errors/timeouts; calls per action shown`,
+      `p99 ${Math.round(percentile(latencies, 99))} ms; ${total} replies, ${total - ok} not 200, ${result.errors + result.timeouts} errors/timeouts; ` +
+      `console CPU ${total > 0 ? (cpuMs / total).toFixed(1) : "—"} ms per action (${Math.round((cpuMs / (DURATION_S * 1000)) * 100)}% of one core); calls per action shown`,
   });
 }
 
