@@ -46,11 +46,19 @@ export function delegatedContext({ session, actor, requestId }: ActionContext) {
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
  * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
  */
+const inputSchemas = new Map<ConsoleAction, z.ZodType>();
+
+/** Every action's input schema by name, once its module is loaded: the property tests fuzz each one through the wrapper. */
+export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
+  return inputSchemas;
+}
+
 export function serverAction<Schema extends z.ZodType, Output>(
   action: ConsoleAction,
   input: Schema,
   run: (context: ActionContext, input: z.output<Schema>) => Promise<Output>,
 ): (raw: unknown) => Promise<ActionResult<Output>> {
+  inputSchemas.set(action, input);
   return async (raw) => {
     const requestId = randomUUID();
     const session = await getSession();
