@@ -1,0 +1,106 @@
+/**
+ * Races on the access-request path: many people at once, on every storage engine (PGlite serialises transactions; on
+ * PostgreSQL they really overlap, with a pool of 25 connections). Nothing may be lost, duplicated or half-written,
+ * and the audit chain must stay whole.
+ */
+import { randomUUID } from "node:crypto";
+
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { AuditActor } from "@/lib/audit";
+import { verifyAuditChain } from "@/lib/audit/verify";
+import type { DatabaseHandle } from "@/lib/db/client";
+import { approveAccessRequest, type DeciderContext } from "@/lib/requests/decide-request";
+import { parseRequestPolicy } from "@/lib/requests/policy";
+import type { AccessRequestRow } from "@/lib/requests/schema";
+import { submitAccessRequest, submitRequestSchema, type RequestContext } from "@/lib/requests/submit-request";
+import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { storageEngines } from "@/test/support/databases";
+
+const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
+const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-race";
+const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
+const policy = parseRequestPolicy({
+  pendingLifetimeHours: 48,
+  durations: ["8h", "1d", "7d"],
+  roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "7d" }],
+});
+
+function person(name: string): RequestContext & DeciderContext {
+  const objectId = randomUUID();
+  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  return { person: p, actor, requestId: randomUUID(), grant: { caller: { tenantId: TENANT, objectId, assertion: "unused" }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() } };
+}
+
+function form(principalId: string) {
+  return submitRequestSchema.parse({
+    workspaceId: WORKSPACE,
+    roleDefinitionId: DATA_SCIENTIST,
+    principal: { id: principalId, kind: "user", displayName: `Teammate ${principalId.slice(0, 4)}` },
+    justification: "Needs to train the churn model this sprint",
+    duration: "1d",
+  });
+}
+
+async function count(handle: DatabaseHandle, query: ReturnType<typeof sql>): Promise<number> {
+  const result = await handle.db.execute(query);
+  return Number((result as unknown as { rows: { n: number }[] }).rows[0]!.n);
+}
+
+describe.each(storageEngines())("request races on $name", (engine) => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await engine.open();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  it("200 people submitting at once: 200 requests stored, each with one request.submitted, none duplicated, chain whole", async () => {
+    const principals = Array.from({ length: 200 }, () => randomUUID());
+    const results = await Promise.all(principals.map((id, index) => submitAccessRequest(person(`lead${index}`), form(id), { db: handle.db, policy, now: new Date(), notify: false })));
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    const stored = await count(handle, sql`select count(*)::int as n from access_requests where workspace_key = ${WORKSPACE.toLowerCase()}`);
+    expect(stored).toBe(200);
+    expect(await count(handle, sql`select count(distinct principal_id)::int as n from access_requests where workspace_key = ${WORKSPACE.toLowerCase()}`)).toBe(200);
+    const ids = results.flatMap((result) => (result.ok ? [result.request.id] : []));
+    expect(new Set(ids).size).toBe(200);
+    expect(await count(handle, sql`select count(*)::int as n from audit_events where action = 'request.submitted'`)).toBe(200);
+    expect(await count(handle, sql`select count(distinct target_request_id)::int as n from audit_events where action = 'request.submitted'`)).toBe(200);
+    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true });
+  });
+
+  it("20 identical submissions at once: one request stored, the other 19 told it is already waiting", async () => {
+    const principal = randomUUID();
+    const lead = person("same-lead");
+    const results = await Promise.all(Array.from({ length: 20 }, () => submitAccessRequest({ ...lead, requestId: randomUUID() }, form(principal), { db: handle.db, policy, now: new Date(), notify: false })));
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    for (const loser of results.filter((result) => !result.ok)) expect(JSON.stringify(loser)).toMatch(/already waiting for approval/);
+    expect(await count(handle, sql`select count(*)::int as n from access_requests where principal_id = ${principal}`)).toBe(1);
+    expect(await count(handle, sql`select count(*)::int as n from audit_events e join access_requests r on r.id::text = e.target_request_id where e.action = 'request.submitted' and r.principal_id = ${principal}`)).toBe(1);
+  });
+
+  it("20 admins approving one request at once: one grant, one request.approved, 19 told who decided", async () => {
+    const submitted = await submitAccessRequest(person("lead"), form(randomUUID()), { db: handle.db, policy, now: new Date(), notify: false });
+    if (!submitted.ok) throw new Error("submit failed");
+    const grants: AccessRequestRow[] = [];
+    const grant = async (request: AccessRequestRow): Promise<GrantResult> => {
+      grants.push(request);
+      // Held open a little, so the other approvals arrive while the first is granting.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { principalId: request.principalId, displayName: request.principalDisplayName, status: "granted", message: "Granted." };
+    };
+    const admins = Array.from({ length: 20 }, (_, index) => person(`admin${index}`));
+    const results = await Promise.all(admins.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, now: new Date(), notify: false, grant })));
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    const losers = results.filter((result) => !result.ok);
+    expect(losers).toHaveLength(19);
+    for (const loser of losers) expect(loser).toMatchObject({ code: "already_decided" });
+    expect(grants).toHaveLength(1);
+    expect(await count(handle, sql`select count(*)::int as n from audit_events where action = 'request.approved' and target_request_id = ${submitted.request.id}`)).toBe(1);
+    expect(await count(handle, sql`select count(*)::int as n from access_requests where id = ${submitted.request.id} and status = 'granted'`)).toBe(1);
+    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true });
+  });
+});
