@@ -46,7 +46,7 @@ function form(principalId: string) {
 
 async function count(handle: DatabaseHandle, query: ReturnType<typeof sql>): Promise<number> {
   const result = await handle.db.execute(query);
-  return Number((result as unknown as { rows: { n: number }[] }).rows[0]!.n);
+  return Number((result as { rows: { n: number }[] }).rows[0]!.n);
 }
 
 describe.each(storageEngines())("request races on $name", (engine) => {
