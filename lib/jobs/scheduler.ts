@@ -22,13 +22,14 @@ export function systemActor(): AuditActor {
   return { kind: "system", appId: identity.apiClientId, tenantId: identity.tenantId };
 }
 
-interface Job {
+export interface Job {
   readonly name: string;
   readonly intervalMs: number;
   run(): Promise<Record<string, number>>;
 }
 
-function jobs(): Job[] {
+/** Every scheduled job with its interval (exported for the two-instance test, which drives them itself). */
+export function jobs(): Job[] {
   const config = getConfig();
   return [
     {

@@ -21,3 +21,8 @@ export function exportToWorkers(variables: Record<string, string>): void {
 export function testSandboxOrigin(): string | undefined {
   return process.env.GATEHOUSE_TEST_SANDBOX_ORIGIN;
 }
+
+/** The shared test sandbox's CA certificate file (set by the global setup), for child processes that must trust it. */
+export function testSandboxCaPath(): string | undefined {
+  return process.env.NODE_EXTRA_CA_CERTS;
+}
