@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
+import { reliabilityLong } from "@/test/support/test-env";
 import { parseScope, sameScope, scopeApplies, workspaceScope } from "./arm-scope";
 
-// Seeded so a failure in CI reproduces exactly; 500 runs per property.
-const RUNS = { numRuns: 500, seed: 20261124 };
+// Seeded so a failure in CI reproduces exactly; 500 runs per property (5,000 in the long variant).
+const RUNS = { numRuns: reliabilityLong() ? 5000 : 500, seed: 20261124 };
 
 const hex = (length: number) => fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF"), minLength: length, maxLength: length });
 const guid = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12)).map((parts) => parts.join("-"));

@@ -219,7 +219,10 @@ export function describeArmFailure(error: unknown, context: Pick<GrantContext, "
     messages[code] ??
     (error instanceof AppError
       ? error.userMessage
-      : httpStatus === 429
+      : httpStatus === 401
+        ? // The person's sign-in (and so the token Gatehouse uses for them) expired or was revoked mid-way.
+          "Your sign-in to Azure has expired, so Azure refused this change. Sign in again and retry: what was already done stays done."
+        : httpStatus === 429
         ? "Azure is throttling role changes in this subscription. Wait a minute and try again."
         : httpStatus !== undefined && httpStatus >= 500
           ? "Azure Resource Manager is having problems. Try again in a minute."

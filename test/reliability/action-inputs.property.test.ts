@@ -19,6 +19,9 @@ import { getConfig } from "@/lib/config";
 import { actionNames } from "@/lib/shared/permissions";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { personaApiToken } from "@/test/support/persona-token";
+import { reliabilityLong } from "@/test/support/test-env";
+
+const SCALE = reliabilityLong() ? 10 : 1;
 
 const session = vi.hoisted(() => ({ cookie: "", origin: "" }));
 vi.mock("next/headers", () => ({
@@ -113,7 +116,7 @@ describe("every server action refuses bad input clearly, before any upstream cal
           vi.restoreAllMocks();
           expectClearRefusal(result);
         }),
-        { numRuns: 60, seed: 1124 },
+        { numRuns: 60 * SCALE, seed: 1124 },
       );
       expect(({} as Record<string, unknown>).polluted, `${name} let input pollute Object.prototype`).toBeUndefined();
     }
@@ -157,7 +160,7 @@ describe("every server action refuses bad input clearly, before any upstream cal
           vi.restoreAllMocks();
           expectClearRefusal(result, ["invalid_input", "not_found"]);
         }),
-        { numRuns: 40, seed: 2411 },
+        { numRuns: 40 * SCALE, seed: 2411 },
       );
     }
   });

@@ -14,7 +14,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { baseChildEnv, testDatabaseUrl, testSandboxCaPath, testSandboxOrigin } from "@/test/support/test-env";
+import { childEnv, testDatabaseUrl, testSandboxCaPath, testSandboxOrigin } from "@/test/support/test-env";
 
 const adminUrl = testDatabaseUrl();
 const TICKS = 6;
@@ -25,9 +25,8 @@ interface InstanceReport {
   readonly tried: { job: string; tick: number }[];
 }
 
-function instanceEnv(databaseUrl: string, dataDir: string): Record<string, string | undefined> {
-  return {
-    ...baseChildEnv(),
+function instanceEnv(databaseUrl: string, dataDir: string): NodeJS.ProcessEnv {
+  return childEnv({
     NODE_EXTRA_CA_CERTS: testSandboxCaPath(),
     GATEHOUSE_MODE: "sandbox",
     GATEHOUSE_SANDBOX_URL: testSandboxOrigin(),
@@ -35,7 +34,7 @@ function instanceEnv(databaseUrl: string, dataDir: string): Record<string, strin
     DATABASE_URL: databaseUrl,
     GATEHOUSE_LOG_LEVEL: "warn",
     GATEHOUSE_JOBS_ENABLED: "false",
-  };
+  });
 }
 
 function runInstance(databaseUrl: string, base: number, start: number, dataDir: string): Promise<InstanceReport & { errors: string[] }> {
@@ -44,7 +43,7 @@ function runInstance(databaseUrl: string, base: number, start: number, dataDir: 
       process.execPath,
       ["--import", "tsx", "--conditions=react-server", "test/reliability/support/scheduler-instance.ts", "--base", String(base), "--start", String(start), "--ticks", String(TICKS), "--tick-ms", String(TICK_MS)],
       {
-        env: instanceEnv(databaseUrl, dataDir) as NodeJS.ProcessEnv,
+        env: instanceEnv(databaseUrl, dataDir),
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -26,3 +26,21 @@ export function testSandboxOrigin(): string | undefined {
 export function testSandboxCaPath(): string | undefined {
   return process.env.NODE_EXTRA_CA_CERTS;
 }
+
+/** This test file's database directory (set per file by worker-setup.ts), for a child process that must share it. */
+export function testDataDir(): string | undefined {
+  return process.env.GATEHOUSE_DATA_DIR;
+}
+
+/**
+ * GATEHOUSE_RELIABILITY_LONG=1: the reliability suite's long variants (more property-test runs, more concurrent
+ * requests). Off in `npm test`; `npm run test:reliability:long` turns it on.
+ */
+export function reliabilityLong(): boolean {
+  return process.env.GATEHOUSE_RELIABILITY_LONG === "1";
+}
+
+/** A child process's whole environment: the minimum to run plus exactly `settings`. */
+export function childEnv(settings: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...baseChildEnv(), ...settings } as NodeJS.ProcessEnv;
+}

@@ -1,0 +1,217 @@
+/**
+ * Faults from the tenant: throttling with Retry-After, bursts of 503s, hangs, a session that expires in the middle of
+ * a bulk grant, and signing-key rotation. Whatever happens, the console retries within bounds, tells the admin what
+ * happened, and every intended change ends as done or failed with a record — or stays pending for the reconciler,
+ * which then settles it against ARM. Nothing is applied twice.
+ *
+ * These change what every caller of a tenant sees (faults on ARM routes, the tenant's clock, its keys), so they run
+ * on a sandbox of this file's own.
+ */
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+
+import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { exportToWorkers } from "@/test/support/test-env";
+import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+
+// Before any console code reads its configuration: a short upstream timeout, so a hang costs seconds, not minutes.
+exportToWorkers({ GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: "2" });
+const tenant: PrivateSandbox = await startPrivateSandbox();
+
+const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit");
+const { validateConsoleToken } = await import("@/lib/auth/token-validator");
+const { getDatabase } = await import("@/lib/db");
+const { systemActor } = await import("@/lib/jobs/scheduler");
+const { workspaceScope } = await import("@/lib/shared/arm-scope");
+const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
+const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
+const { reconcilePendingIntents, SETTLE_AFTER_MS } = await import("@/lib/workspaces/reconcile-intents");
+const { createTenant } = await import("@/sandbox/tenant/index");
+const { personaApiToken, personaContext } = await import("@/test/support/persona-token");
+
+const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
+const oracle = createTenant({ seed: 1, scale: "default" });
+const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-churn-prod")!;
+const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
+const ASSIGNMENTS_GLOB = `/subscriptions/*/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.name}/providers/Microsoft.Authorization/roleAssignments/*`;
+const holds = new Set([...oracle.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === WORKSPACE.toLowerCase()).map((a) => a.principalId));
+const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
+const freeUsers = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && !holds.has(user.id));
+let nextUser = 0;
+const aUser = () => freeUsers[nextUser++]!;
+
+interface JournalEntry {
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+const journal = async (since = 0) => (await control<{ value: JournalEntry[] }>(tenant.origin, "GET", `journal?since=${since}`)).value;
+const lastSeq = async () => (await control<{ lastSeq: number }>(tenant.origin, "GET", `journal?since=${Number.MAX_SAFE_INTEGER}`)).lastSeq;
+const putsFor = (entries: readonly JournalEntry[], assignmentName: string) => entries.filter((entry) => entry.method === "PUT" && entry.path.toLowerCase().endsWith(assignmentName));
+
+async function addFault(rule: Record<string, unknown>): Promise<void> {
+  await control(tenant.origin, "POST", "faults", { path: ASSIGNMENTS_GLOB, method: "PUT", ...rule });
+}
+
+/** Whether ARM (the tenant's own state) holds the assignment. */
+function assignmentExists(principalId: string): boolean {
+  const name = assignmentNameFor(WORKSPACE, principalId, DATA_SCIENTIST);
+  return [...tenant.sandbox.tenant.roleAssignments.values()].some((assignment) => assignment.name === name);
+}
+
+async function auditTrailOf(principalId: string): Promise<string[]> {
+  return (await searchAuditEvents(await getDatabase(), { principalId }, { size: 50 })).events.map((event) => `${event.action}:${event.outcome}`).reverse();
+}
+
+afterEach(async () => {
+  await control(tenant.origin, "DELETE", "faults");
+});
+afterAll(async () => {
+  await tenant.close();
+  exportToWorkers({ GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: "" });
+});
+
+describe("faults from Azure during grants (own sandbox tenant)", () => {
+  let admin: Awaited<ReturnType<typeof personaContext>>;
+  beforeAll(async () => {
+    admin = await personaContext("admin");
+  });
+
+  const grant = (user: { id: string; displayName: string }) =>
+    grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: user.id, kind: "user", displayName: user.displayName }] });
+
+  it("429 with Retry-After: waits as told, retries, and grants exactly once", async () => {
+    const user = aUser();
+    await addFault({ status: 429, retryAfterSeconds: 1, times: 2 });
+    const since = await lastSeq();
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "granted" });
+    const puts = putsFor(await journal(since), assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST));
+    expect(puts.map((put) => put.status)).toEqual([429, 429, 201]);
+    expect(assignmentExists(user.id)).toBe(true);
+    expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded"]);
+  });
+
+  it("a 503 burst longer than the retry budget: stops after 4 attempts, says so, records the failure; a later grant applies once", async () => {
+    const user = aUser();
+    await addFault({ status: 503, times: 20 });
+    const since = await lastSeq();
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "failed", message: "Azure Resource Manager is having problems. Try again in a minute." });
+    const name = assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
+    expect(putsFor(await journal(since), name).map((put) => put.status)).toEqual([503, 503, 503, 503]);
+    expect(assignmentExists(user.id)).toBe(false);
+    expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
+
+    await control(tenant.origin, "DELETE", "faults");
+    const [again] = await grant(user);
+    expect(again).toMatchObject({ status: "granted" });
+    expect([...tenant.sandbox.tenant.roleAssignments.values()].filter((assignment) => assignment.name === name)).toHaveLength(1);
+  });
+
+  it("a Retry-After longer than an admin should wait fails at once as throttling, with one attempt", async () => {
+    const user = aUser();
+    await addFault({ status: 429, retryAfterSeconds: 120, times: 5 });
+    const since = await lastSeq();
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "failed", message: expect.stringMatching(/throttling/i) as string });
+    expect(putsFor(await journal(since), assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST))).toHaveLength(1);
+    expect(assignmentExists(user.id)).toBe(false);
+  });
+
+  it("a hang: the admin is told it is being checked, the intent stays pending, and the reconciler settles it against ARM", async () => {
+    const user = aUser();
+    await addFault({ hang: true, times: 20 });
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "in_progress", message: expect.stringMatching(/did not answer in time/) as string });
+    const db = await getDatabase();
+    const later = new Date(Date.now() + 2 * SETTLE_AFTER_MS);
+    const pending = await findUnresolvedIntents(db, later);
+    expect(pending.filter((intent) => intent.principalId === user.id.toLowerCase())).toHaveLength(1);
+
+    await control(tenant.origin, "DELETE", "faults");
+    const summary = await reconcilePendingIntents(db, systemActor(), later);
+    expect(summary.errors).toBe(0);
+    expect(await findUnresolvedIntents(db, later)).toEqual([]);
+    // The hung calls never reached ARM's state, so the truth is "not granted" — and that is what is recorded.
+    expect(assignmentExists(user.id)).toBe(false);
+    expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:failed"]);
+  });
+
+  it("the session expires in the middle of a bulk grant: each principal ends granted or failed with a record, none lost or doubled", async () => {
+    const users = [aUser(), aUser(), aUser(), aUser()];
+    const context = await personaContext("admin");
+    // Slow PUTs, so the clock can move while the grant is under way.
+    await addFault({ latencyMs: 400 });
+    const since = await lastSeq();
+    const running = grantWorkspaceRoles(context, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: users.map((user) => ({ id: user.id, kind: "user" as const, displayName: user.displayName })),
+    });
+    // Once the first PUT has been answered, two hours pass in the tenant: every token it issued so far has expired.
+    for (;;) {
+      if ((await journal(since)).some((entry) => entry.method === "PUT" && entry.status === 201)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await control(tenant.origin, "POST", "clock/advance", { seconds: 2 * 3600 });
+    const results = await running;
+    await control(tenant.origin, "POST", "clock/reset");
+
+    expect(results).toHaveLength(4);
+    expect(results[0]).toMatchObject({ status: "granted" });
+    for (const [index, result] of results.entries()) {
+      expect(["granted", "failed"]).toContain(result.status);
+      expect(assignmentExists(users[index]!.id)).toBe(result.status === "granted");
+      const trail = await auditTrailOf(users[index]!.id);
+      expect(trail[0]).toBe("role_assignment.grant_requested:succeeded");
+      expect(trail).toHaveLength(2);
+      expect(trail[1]).toBe(result.status === "granted" ? "role_assignment.granted:succeeded" : "role_assignment.grant_failed:failed");
+    }
+    const failed = results.filter((result) => result.status === "failed");
+    expect(failed.length).toBeGreaterThan(0);
+    for (const result of failed) expect(result.message).toMatch(/sign in again|session/i);
+    expect(await findUnresolvedIntents(await getDatabase(), new Date(Date.now() + 2 * SETTLE_AFTER_MS))).toEqual([]);
+
+    // Signed in again, the same bulk grant finishes the rest and changes nothing already done.
+    const fresh = await personaContext("admin");
+    const retried = await grantWorkspaceRoles(fresh, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: users.map((user) => ({ id: user.id, kind: "user" as const, displayName: user.displayName })),
+    });
+    // A PUT of an existing assignment under its own (deterministic) name is idempotent in ARM: "granted" again.
+    for (const result of retried) expect(["granted", "already_granted"]).toContain(result.status);
+    for (const user of users) {
+      const name = assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
+      expect([...tenant.sandbox.tenant.roleAssignments.values()].filter((assignment) => assignment.name === name)).toHaveLength(1);
+    }
+  });
+});
+
+describe("signing-key rotation (own sandbox tenant)", () => {
+  it("accepts tokens signed by the new key and, during the overlap, the previous one; refuses a key never published", async () => {
+    const before = await personaApiToken("admin");
+    const rotated = await control<{ activeKid: string }>(tenant.origin, "POST", "keys/rotate");
+    const after = await personaApiToken("admin");
+    expect(decodeProtectedHeader(after).kid).toBe(rotated.activeKid);
+    expect(decodeProtectedHeader(before).kid).not.toBe(rotated.activeKid);
+
+    expect(await validateConsoleToken(after, { via: "bearer" })).toMatchObject({ ok: true });
+    expect(await validateConsoleToken(before, { via: "bearer" })).toMatchObject({ ok: true });
+
+    // The console keeps working as the person after the rotation: on-behalf-of with the new token, then ARM.
+    const claims = decodeJwt(after);
+    const list = await listWorkspaces({ kind: "delegated", caller: { tenantId: String(claims.tid), objectId: String(claims.oid), assertion: after } });
+    expect(list.workspaces.length).toBeGreaterThan(0);
+
+    // Same claims, signed by a key the tenant never published: refused, and the refusal is in the audit trail.
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const forged = await new SignJWT({ ...claims, uti: randomUUID() }).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: rotated.activeKid }).sign(privateKey);
+    expect(await validateConsoleToken(forged, { via: "bearer" })).toMatchObject({ ok: false });
+    const rejections = await searchAuditEvents(await getDatabase(), { actions: ["auth.token_rejected"] }, { size: 10 });
+    expect(rejections.events.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * A sandbox tenant of the test file's own, for scenarios that change what every caller sees (the tenant's clock,
+ * signing keys, token lifetime, faults on shared routes) and so must not run on the shared one. It reuses the shared
+ * sandbox's certificate authority, which the worker already trusts (Node reads NODE_EXTRA_CA_CERTS only at start),
+ * and points this file's console code at itself until `close()`.
+ *
+ * Call it before the console code first reads its configuration (getConfig is read once per module registry, and
+ * Vitest gives each test file its own).
+ */
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { type RunningSandbox, startSandbox } from "@/sandbox/server";
+import { exportToWorkers, testSandboxCaPath, testSandboxOrigin } from "./test-env";
+
+export interface PrivateSandbox {
+  readonly sandbox: RunningSandbox;
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+export async function startPrivateSandbox(): Promise<PrivateSandbox> {
+  const sharedCa = testSandboxCaPath();
+  const sharedOrigin = testSandboxOrigin();
+  if (!sharedCa || !sharedOrigin) throw new Error("the shared test sandbox is not running (see test/support/global-sandbox.ts)");
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-private-sandbox-"));
+  for (const file of ["ca.pem", "ca-key.pem"]) copyFileSync(path.join(path.dirname(sharedCa), file), path.join(dataDir, file));
+  const sandbox = await startSandbox({ port: 0, dataDir, log: () => undefined });
+  exportToWorkers({ GATEHOUSE_SANDBOX_URL: sandbox.origin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin });
+  return {
+    sandbox,
+    origin: sandbox.origin,
+    async close() {
+      exportToWorkers({ GATEHOUSE_SANDBOX_URL: sharedOrigin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin });
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls the private sandbox's control API. */
+export async function control<T = unknown>(origin: string, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${origin}/_sandbox/${route}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`sandbox control ${method} ${route}: ${response.status} ${await response.text()}`);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
