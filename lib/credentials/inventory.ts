@@ -198,6 +198,22 @@ async function batchGet(
   return results;
 }
 
+/** `batchGet` reporting progress in batches under `phase`; when the batch calls themselves fail, Graph's error. */
+async function readInBatches(
+  client: Client,
+  counter: CallCounter,
+  requests: readonly BatchRequest[],
+  phase: string,
+  progress: ProgressReporter,
+): Promise<Map<string, { status: number; body: unknown }>> {
+  const totalBatches = Math.ceil(requests.length / BATCH_SIZE);
+  try {
+    return await batchGet(client, counter, requests, (done) => progress(phase, done, totalBatches));
+  } catch (error) {
+    throw graphError(error);
+  }
+}
+
 function ownersFrom(body: unknown): InventoryOwner[] {
   const parsed = z.object({ value: z.array(OwnerWire) }).safeParse(body);
   if (!parsed.success) return [];
@@ -260,13 +276,7 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
   servicePrincipals.forEach((sp, index) => {
     if (sp.credentials.length > 0) requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
   });
-  const totalBatches = Math.ceil(requests.length / BATCH_SIZE);
-  let results: Map<string, { status: number; body: unknown }>;
-  try {
-    results = await batchGet(client, counter, requests, (done) => progress("Reading federated credentials and owners", done, totalBatches));
-  } catch (error) {
-    throw graphError(error);
-  }
+  const results = await readInBatches(client, counter, requests, "Reading federated credentials and owners", progress);
   let failed = 0;
   applications.forEach((app, index) => {
     const federated = results.get(`f${index}`);
@@ -312,13 +322,7 @@ export async function readGroupServicePrincipals(
     { id: `g${index}`, url: `/groups/${id}?$select=id,displayName` },
     { id: `m${index}`, url: `/groups/${id}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$top=${PAGE_SIZE}` },
   ]);
-  const totalBatches = Math.ceil(requests.length / BATCH_SIZE);
-  let results: Map<string, { status: number; body: unknown }>;
-  try {
-    results = await batchGet(client, counter, requests, (done) => progress("Reading the groups that hold workspace roles", done, totalBatches));
-  } catch (error) {
-    throw graphError(error);
-  }
+  const results = await readInBatches(client, counter, requests, "Reading the groups that hold workspace roles", progress);
   const groups = new Map<string, GroupServicePrincipals>();
   let failed = 0;
   for (const [index, groupId] of groupIds.entries()) {

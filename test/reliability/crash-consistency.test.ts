@@ -10,25 +10,17 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { childEnv, testDataDir, testSandboxCaPath } from "@/test/support/test-env";
 import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { ASSIGNMENTS_GLOB, DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit");
 const { getDatabase } = await import("@/lib/db");
 const { systemActor } = await import("@/lib/jobs/scheduler");
-const { workspaceScope } = await import("@/lib/shared/arm-scope");
 const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
 const { reconcilePendingIntents, SETTLE_AFTER_MS } = await import("@/lib/workspaces/reconcile-intents");
-const { createTenant } = await import("@/sandbox/tenant/index");
 
-const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
-const oracle = createTenant({ seed: 1, scale: "default" });
-const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-churn-prod")!;
-const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
-const ASSIGNMENTS_GLOB = `/subscriptions/*/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.name}/providers/Microsoft.Authorization/roleAssignments/*`;
-const holds = new Set([...oracle.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === WORKSPACE.toLowerCase()).map((a) => a.principalId));
-const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
-const freeUsers = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && !holds.has(user.id));
+const freeUsers = FREE_USERS;
 
 afterAll(async () => {
   await tenant.close();

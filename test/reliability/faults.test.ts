@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { exportToWorkers } from "@/test/support/test-env";
 import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { ASSIGNMENTS_GLOB, DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 // Before any console code reads its configuration: a short upstream timeout, so a hang costs seconds, not minutes.
 exportToWorkers({ GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: "2" });
@@ -23,21 +24,12 @@ const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit")
 const { validateConsoleToken } = await import("@/lib/auth/token-validator");
 const { getDatabase } = await import("@/lib/db");
 const { systemActor } = await import("@/lib/jobs/scheduler");
-const { workspaceScope } = await import("@/lib/shared/arm-scope");
 const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
 const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { reconcilePendingIntents, SETTLE_AFTER_MS } = await import("@/lib/workspaces/reconcile-intents");
-const { createTenant } = await import("@/sandbox/tenant/index");
 const { personaApiToken, personaContext } = await import("@/test/support/persona-token");
 
-const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
-const oracle = createTenant({ seed: 1, scale: "default" });
-const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-churn-prod")!;
-const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
-const ASSIGNMENTS_GLOB = `/subscriptions/*/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.name}/providers/Microsoft.Authorization/roleAssignments/*`;
-const holds = new Set([...oracle.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === WORKSPACE.toLowerCase()).map((a) => a.principalId));
-const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
-const freeUsers = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && !holds.has(user.id));
+const freeUsers = FREE_USERS;
 let nextUser = 0;
 const aUser = () => freeUsers[nextUser++]!;
 
