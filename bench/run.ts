@@ -16,13 +16,15 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { childProcessEnv } from "@/lib/config/env.mjs";
+import { benchSandboxSettings } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
 import { ensureProductionBuild } from "@/scripts/production-build";
 
 const { values } = parseArgs({
   options: {
-    latency: { type: "string", default: "40" },
-    scale: { type: "string", default: "large" },
+    /** Defaults: SANDBOX_LATENCY_MS and SANDBOX_SCALE when set, else 40 ms and the large tenant. */
+    latency: { type: "string" },
+    scale: { type: "string" },
     "audit-events": { type: "string", default: "1000000" },
     /** A comma-separated subset of: pages, grant, credentials, audit, load. */
     only: { type: "string" },
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     "cpu-profile": { type: "string" },
   },
 });
+
+const GROUPS = ["pages", "grant", "credentials", "audit", "load"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,10 +70,19 @@ async function waitForHealth(origin: string, child: ChildProcess, timeoutMs: num
 }
 
 async function main(): Promise<void> {
-  const latencyMs = Number(values.latency);
-  const scale = values.scale === "default" ? "default" : "large";
-  const groups = values.only ?? "pages,grant,credentials,audit,load";
-  const auditEvents = groups.includes("audit") ? Number(values["audit-events"]) : 0;
+  const settings = benchSandboxSettings();
+  const latencyMs = values.latency === undefined ? settings.latencyMs : Number(values.latency);
+  const scale = values.scale ?? settings.scale;
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new Error(`--latency must be a whole number of milliseconds (0–60000), not '${values.latency}'`);
+  if (scale !== "default" && scale !== "large") throw new Error(`--scale must be 'default' or 'large', not '${scale}'`);
+  const groups = values.only ?? GROUPS.join(",");
+  const unknown = groups.split(",").filter((group) => !GROUPS.includes(group));
+  if (unknown.length > 0) throw new Error(`--only takes a comma-separated subset of ${GROUPS.join(", ")}; not ${unknown.join(", ")}`);
+  for (const [option, min, max] of [["audit-events", 0, 10_000_000], ["connections", 1, 1000], ["duration", 1, 600]] as const) {
+    const value = Number(values[option]);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${values[option]}'`);
+  }
+  const auditEvents = groups.split(",").includes("audit") ? Number(values["audit-events"]) : 0;
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-data-"));
   const started = performance.now();

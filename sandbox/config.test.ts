@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SandboxConfigError, isLoopbackHost, loadSandboxConfig } from "./config";
+import { SandboxConfigError, benchSandboxSettings, isLoopbackHost, loadSandboxConfig } from "./config";
 
 describe("loadSandboxConfig", () => {
   it("has defaults for everything", () => {
@@ -66,5 +66,13 @@ describe("loadSandboxConfig", () => {
       expect(() => loadSandboxConfig({ NODE_ENV: "test", SANDBOX_HOST: host })).toThrow(SandboxConfigError);
     }
     for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(isLoopbackHost(host), host).toBe(true);
+  });
+});
+
+describe("benchSandboxSettings", () => {
+  it("measures the large tenant with 40 ms a call unless SANDBOX_SCALE / SANDBOX_LATENCY_MS say otherwise", () => {
+    expect(benchSandboxSettings({ NODE_ENV: "test" })).toEqual({ scale: "large", latencyMs: 40 });
+    expect(benchSandboxSettings({ NODE_ENV: "test", SANDBOX_SCALE: "default", SANDBOX_LATENCY_MS: "0" })).toEqual({ scale: "default", latencyMs: 0 });
+    expect(() => benchSandboxSettings({ NODE_ENV: "test", SANDBOX_SCALE: "huge" })).toThrow(SandboxConfigError);
   });
 });

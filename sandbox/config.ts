@@ -101,3 +101,15 @@ export function loadSandboxConfig(environment: NodeJS.ProcessEnv = process.env):
     consoleOrigins: value.SANDBOX_CONSOLE_ORIGINS,
   };
 }
+
+/**
+ * The tenant `npm run bench` measures against: SANDBOX_SCALE and SANDBOX_LATENCY_MS when set (validated like every
+ * sandbox setting), otherwise the large tenant with 40 ms added to every Graph and ARM call.
+ */
+export function benchSandboxSettings(environment: NodeJS.ProcessEnv = process.env): { scale: "default" | "large"; latencyMs: number } {
+  const config = loadSandboxConfig(environment);
+  return {
+    scale: environment.SANDBOX_SCALE ? config.scale : "large",
+    latencyMs: environment.SANDBOX_LATENCY_MS ? config.latencyMs : 40,
+  };
+}
