@@ -1,0 +1,56 @@
+/**
+ * HTTP requests made by this test process, however a client library reached the network: Node's HTTP client (the
+ * ARM SDK) and undici (fetch: MSAL, the Graph client) announce each request on a diagnostics channel. Spying on
+ * `https.request` misses clients that bound it at import.
+ *
+ * Counting here rather than in the shared sandbox's journal keeps a count to the calls of the test that made them:
+ * test files run in parallel against one sandbox, so the journal also holds other files' calls.
+ */
+import diagnostics from "node:diagnostics_channel";
+
+export interface OutgoingCall {
+  readonly method: string;
+  /** Host with port, e.g. `127.0.0.1:8443`. */
+  readonly host: string;
+  /** Path with query string. */
+  readonly path: string;
+}
+
+interface NodeClientRequest {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  getHeader(name: string): unknown;
+}
+
+interface UndiciRequest {
+  readonly method: string;
+  readonly origin: string;
+  readonly path: string;
+}
+
+const calls: OutgoingCall[] = [];
+
+function onNodeRequest(message: unknown): void {
+  const request = (message as { request: NodeClientRequest }).request;
+  const host = request.getHeader("host");
+  calls.push({ method: request.method, host: typeof host === "string" ? host : request.host, path: request.path });
+}
+
+function onUndiciRequest(message: unknown): void {
+  const request = (message as { request: UndiciRequest }).request;
+  calls.push({ method: request.method, host: new URL(request.origin).host, path: request.path });
+}
+
+let subscribed = false;
+
+/** Starts recording; `calls()` returns what this process sent since. */
+export function watchOutgoingCalls(): { calls: () => OutgoingCall[] } {
+  if (!subscribed) {
+    diagnostics.subscribe("http.client.request.start", onNodeRequest);
+    diagnostics.subscribe("undici:request:create", onUndiciRequest);
+    subscribed = true;
+  }
+  const start = calls.length;
+  return { calls: () => calls.slice(start) };
+}
