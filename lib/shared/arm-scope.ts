@@ -17,11 +17,12 @@ export interface ParsedScope {
 }
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-// Azure's own naming rules: resource groups 1-90 of letters, digits, _ - . ( ) not ending in "."; workspaces 3-33 of
-// letters, digits, _ - starting with a letter or digit; management groups 1-90 of letters, digits, _ - . ( ).
+// Azure's own naming rules: resource groups and management groups 1-90 of letters, digits, _ - . ( ) not ending in
+// "."; workspaces 3-33 of letters, digits, _ - starting with a letter or digit. Not ending in "." also means no name is
+// a "." segment, which URL handling would silently drop (…/managementGroups/. is …/managementGroups).
 const RESOURCE_GROUP = "[-\\w.()]{0,89}[-\\w()]";
 const WORKSPACE = "[A-Za-z0-9][-\\w]{2,32}";
-const MANAGEMENT_GROUP = "[-\\w.()]{1,90}";
+const MANAGEMENT_GROUP = RESOURCE_GROUP;
 
 const PATTERNS: ReadonlyArray<[ScopeLevel, RegExp]> = [
   ["root", /^\/$/],
