@@ -87,6 +87,17 @@ export function serverAction<Schema extends z.ZodType, Output>(
         fieldErrors: flattened.fieldErrors as Record<string, string[]>,
       };
     }
+    // PostgreSQL cannot store U+0000 in text or jsonb: refused here, naming the field, instead of failing as "internal"
+    // halfway through the operation (or being sent to Graph/ARM first).
+    const nulField = fieldWithNul(parsed.data);
+    if (nulField !== undefined) {
+      return {
+        status: "error",
+        code: "invalid_input",
+        message: nulField === "" ? NUL_MESSAGE : "Some fields need attention.",
+        fieldErrors: nulField === "" ? {} : { [nulField]: [NUL_MESSAGE] },
+      };
+    }
 
     try {
       return { status: "success", data: await run({ session, actor, requestId }, parsed.data) };
@@ -119,4 +130,22 @@ export function serverAction<Schema extends z.ZodType, Output>(
       };
     }
   };
+}
+
+const NUL_MESSAGE = "Remove the NUL character (\\0) from this text.";
+
+/** The top-level field ("" for the input itself) of the first string in `value` that contains U+0000, if any. */
+function fieldWithNul(value: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const pending: [unknown, string][] = [[value, ""]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, field] = next;
+    if (typeof current === "string") {
+      if (current.includes("\u0000")) return field;
+    } else if (typeof current === "object" && current !== null && !seen.has(current)) {
+      seen.add(current);
+      for (const [key, item] of Object.entries(current)) pending.push([item, current === value && !Array.isArray(value) ? key : field]);
+    }
+  }
+  return undefined;
 }

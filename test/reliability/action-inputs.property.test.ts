@@ -1,167 +1,584 @@
 /**
- * Bad input, property-based: every server action, called through the real `serverAction` wrapper as a signed-in
- * admin, with input its schema refuses → a clear `invalid_input` result (a message for people, no stack, no upstream
- * text), never a throw, and no network call at all (so no Graph or ARM call). Actions that take a workspace id get
- * well-typed input with a tampered id too → refused before any upstream call.
+ * Bad input, property-based (issue #10): every server action, called through the real `serverAction` wrapper as a
+ * signed-in admin (only `next/headers` is stood in for: the admin's real session cookie and a same-origin request).
  *
- * The set of actions is the permission matrix's, and each must have registered a schema: an action added without
- * being covered here fails the first test.
+ * - Junk of every kind its schema refuses, and a valid input with one field broken, deleted or added → a clear
+ *   `invalid_input` result whose message names the problem (the broken field for a field), never a throw, no stack
+ *   or upstream text, no prototype pollution, no network use from this process, no call in the tenant's journal and
+ *   no row written.
+ * - Workspace ids tampered with wherever an action takes one → refused the same way, before any upstream call.
+ * - Well-formed references that point elsewhere (assignment ids from other workspaces and subscriptions, or with
+ *   `..` and encodings; unknown role ids; reconcile keys that are not in the plan) → read at most: ARM's role
+ *   assignments are unchanged and no write reaches it.
+ *
+ * The set of actions is the permission matrix's: each must be exported from a "use server" module, have registered
+ * its schema with the wrapper and have a valid example here, or the first test fails. The console code talks to a
+ * sandbox tenant of this file's own, so its call journal counts this file's calls only.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import https from "node:https";
 import path from "node:path";
 
 import fc from "fast-check";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 
-import { getConfig } from "@/lib/config";
-import { actionNames } from "@/lib/shared/permissions";
 import type { ActionResult } from "@/lib/shared/action-result";
-import { personaApiToken } from "@/test/support/persona-token";
+import { actionNames, type ConsoleAction } from "@/lib/shared/permissions";
+import { startPrivateSandbox } from "@/test/support/private-sandbox";
+import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { reliabilityLong } from "@/test/support/test-env";
+import { DATA_SCIENTIST, WORKSPACE } from "./support/churn-workspace";
 
 const SCALE = reliabilityLong() ? 10 : 1;
+const JUNK_RUNS = 200 * SCALE;
+const MUTATION_RUNS = 100 * SCALE;
+const TAMPERED_RUNS = 40 * SCALE;
+const ELSEWHERE_RUNS = 25 * SCALE;
 
-const session = vi.hoisted(() => ({ cookie: "", origin: "" }));
+const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
 vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(new Headers({ origin: session.origin, "sec-fetch-site": "same-origin" })),
-  cookies: () => Promise.resolve({ get: (name: string) => (name === "__Host-gatehouse-session" && session.cookie ? { name, value: session.cookie } : undefined) }),
+  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
+  cookies: () =>
+    Promise.resolve({
+      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
+      set: () => undefined,
+    }),
 }));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
+// Before any console code reads its configuration.
+const tenant = await startPrivateSandbox();
+
 const { actionInputSchemas } = await import("@/lib/actions/server-action");
 const { SESSION_COOKIE } = await import("@/lib/auth/session");
+const { getConfig } = await import("@/lib/config");
+const { getDatabase } = await import("@/lib/db");
+const { auditEvents, azureChangeIntents } = await import("@/lib/db/schema");
+const { groupMappings } = await import("@/lib/mappings/schema");
+const { accessRequests } = await import("@/lib/requests/schema");
+const { credentialSnapshots } = await import("@/lib/credentials/schema");
+const { notificationOutbox } = await import("@/lib/notifications/schema");
+const { personaApiToken } = await import("@/test/support/persona-token");
 
 type Action = (raw: unknown) => Promise<ActionResult<unknown>>;
 
-/** Every module under app/ that starts with "use server": where the console's actions live. */
-function actionModules(): string[] {
+// ---- The actions -------------------------------------------------------------------------------------------------
+
+/** Every module that starts with "use server" (where Next.js takes server actions from), outside tests. */
+function useServerModules(): string[] {
   const found: string[] = [];
   const visit = (directory: string) => {
     for (const entry of readdirSync(directory, { withFileTypes: true })) {
       const full = path.join(directory, entry.name);
       if (entry.isDirectory()) visit(full);
-      else if (/\.tsx?$/.test(entry.name) && !entry.name.includes(".test.") && /^\s*["']use server["']/.test(readFileSync(full, "utf8"))) found.push(full);
+      else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && /^\s*["']use server["']/.test(readFileSync(full, "utf8"))) found.push(full);
     }
   };
-  visit("app");
+  for (const root of ["app", "components", "lib"]) visit(root);
   return found;
 }
 
 const actions = new Map<string, Action>();
-beforeAll(async () => {
-  for (const file of actionModules()) {
-    const exported = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(exported)) if (typeof value === "function") actions.set(name, value as Action);
-  }
-  expect(SESSION_COOKIE).toBe("__Host-gatehouse-session");
-  session.origin = getConfig().publicOrigin;
-  session.cookie = await personaApiToken("admin");
-  // The first call validates the session against the tenant's signing keys; after it, keys are cached.
-  const warm = await actions.get("exportMappings")!({});
-  expect(warm.status).toBe("success");
-});
 
-/** Any network use from this process: Graph and ARM go through fetch (undici) or node:https. */
-function watchNetwork() {
-  const fetchSpy = vi.spyOn(globalThis, "fetch");
-  const httpsSpy = vi.spyOn(https, "request");
-  return { calls: () => fetchSpy.mock.calls.length + httpsSpy.mock.calls.length };
+const OID = "11111111-1111-4111-8111-111111111111";
+/** A valid input for every action (checked against its schema below). TypeScript makes sure none is missing. */
+const VALID: Record<ConsoleAction, unknown> = {
+  signOut: undefined,
+  verifyAzureAccess: undefined,
+  searchPrincipals: { query: "ada", kinds: ["user", "group"] },
+  checkWorkspaceAccess: { workspaceId: WORKSPACE, principalId: OID },
+  getGrantOptions: { workspaceId: WORKSPACE },
+  grantWorkspaceRoles: { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: OID, kind: "user", displayName: "Ada" }], description: "Churn model" },
+  revokeWorkspaceRoles: { workspaceId: WORKSPACE, assignmentIds: [`${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${OID}`], confirmSelfLockout: false },
+  verifyAuditChain: undefined,
+  mappingRoleOptions: { workspaceId: WORKSPACE },
+  createMapping: { workspaceId: WORKSPACE, groupId: OID, roleDefinitionId: DATA_SCIENTIST },
+  deleteMapping: { mappingId: OID, revokeAssignment: false },
+  importWorkspaceMappings: { workspaceId: WORKSPACE },
+  previewGroupMembers: { groupId: OID, search: "ada" },
+  exportMappings: {},
+  importMappings: {
+    document: {
+      kind: "gatehouse.mappings",
+      version: 1,
+      exportedAt: "2026-11-24T00:00:00.000Z",
+      mappings: [{ workspaceId: WORKSPACE, groupId: OID, groupDisplayName: "ML team", roleDefinitionId: DATA_SCIENTIST, roleName: "AzureML Data Scientist" }],
+    },
+    dryRun: true,
+    revokeRemoved: false,
+    sourceName: "mappings.json",
+  },
+  checkMappingDrift: { workspaceId: WORKSPACE },
+  applyReconcile: { workspaceId: WORKSPACE, keys: ["plan-item"] },
+  submitAccessRequest: {
+    workspaceId: WORKSPACE,
+    workspaceName: "mlw-churn-prod",
+    roleDefinitionId: DATA_SCIENTIST,
+    principal: { id: OID, kind: "user", displayName: "Ada" },
+    justification: "Retraining the churn model this quarter",
+    duration: "7d",
+    ticket: "CHG-1234",
+    extendsRequestId: OID,
+  },
+  cancelAccessRequest: { requestId: OID, comment: "" },
+  approveAccessRequest: { requestId: OID, comment: "Fine" },
+  denyAccessRequest: { requestId: OID, comment: "Not needed" },
+  retryAccessRequest: { requestId: OID },
+  runRequestJobsNow: {},
+  refreshCredentialInventory: {},
+  getCredentialRefreshStatus: { snapshotId: 1 },
+};
+
+const names = () => actionNames() as ConsoleAction[];
+const schemaOf = (name: ConsoleAction): z.ZodType => actionInputSchemas().get(name)!;
+const actionOf = (name: ConsoleAction): Action => actions.get(name)!;
+
+// ---- What a call may not do ----------------------------------------------------------------------------------------
+
+/** Calls the tenant answered since `seq` (Entra, Graph and ARM alike), as "METHOD path" lines. */
+function tenantCallsSince(seq: number): string[] {
+  return tenant.sandbox.journal.list({ since: seq }).map((entry) => `${entry.system} ${entry.method} ${entry.path}`);
 }
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
-const STACK_OR_UPSTREAM = /\bat \S+ \(|ZodError|TypeError|undefined is not|Cannot read|AADSTS|Authorization_RequestDenied|"error":/;
+/** Rows in every table an action writes to. */
+async function rowCounts(): Promise<Record<string, number>> {
+  const db = await getDatabase();
+  const tables = { auditEvents, azureChangeIntents, groupMappings, accessRequests, credentialSnapshots, notificationOutbox };
+  const counts: Record<string, number> = {};
+  for (const [name, table] of Object.entries(tables)) counts[name] = await db.$count(table);
+  return counts;
+}
 
+/** Calls an action and checks it made no network call and the tenant saw nothing from it. */
+async function callWithoutUpstream(name: ConsoleAction, value: unknown): Promise<ActionResult<unknown>> {
+  const seq = tenant.sandbox.journal.lastSeq;
+  const network = watchOutgoingCalls();
+  const result = await actionOf(name)(value);
+  expect(network.calls(), `${name} used the network for invalid input`).toEqual([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(tenantCallsSince(seq), `${name} reached the tenant for invalid input`).toEqual([]);
+  return result;
+}
+
+const PROTOTYPES = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
+const prototypeKeys = () => PROTOTYPES.map((prototype) => Object.getOwnPropertyNames(prototype).sort().join(","));
+
+const STACK_OR_UPSTREAM =
+  /\bat \S+ \(|\bat (?:async )?\S+:\d+:\d+|node:internal|node_modules|ZodError|TypeError|RangeError|SyntaxError|undefined is not|Cannot read|AADSTS|Authorization_RequestDenied|AuthorizationFailed|"error":|eyJ[\w-]+\.eyJ/;
+
+/** A refusal a person can act on: the expected code, a short message of its own, nothing internal, plain data. */
 function expectClearRefusal(result: ActionResult<unknown>, codes: readonly string[] = ["invalid_input"]) {
   expect(result.status).toBe("error");
   if (result.status !== "error") return;
   expect(codes).toContain(result.code);
   expect(result.message.trim().length).toBeGreaterThan(3);
+  expect(result.message.length).toBeLessThanOrEqual(500);
   expect(result.message).not.toMatch(STACK_OR_UPSTREAM);
-  for (const messages of Object.values(result.fieldErrors ?? {})) for (const message of messages) expect(message).not.toMatch(STACK_OR_UPSTREAM);
+  for (const [field, messages] of Object.entries(result.fieldErrors ?? {})) {
+    expect(messages.length, `no message for ${field}`).toBeGreaterThan(0);
+    for (const message of messages) {
+      expect(message.trim().length).toBeGreaterThan(3);
+      expect(message.length).toBeLessThanOrEqual(500);
+      expect(message).not.toMatch(STACK_OR_UPSTREAM);
+    }
+  }
+  // What the browser gets must survive serialisation unchanged: plain strings, no class instances or functions.
+  expect(JSON.parse(JSON.stringify(result))).toEqual(result);
 }
 
-/** Junk shaped like the schema where it has a shape (its keys with wrong values), and junk of every other kind. */
+// ---- Junk --------------------------------------------------------------------------------------------------------
+
+const INVALID_SCOPES = [
+  "/",
+  "/subscriptions/00000000-0000-4000-8000-000000000001",
+  `${WORKSPACE}/../../../subscriptions/00000000-0000-4000-8000-000000000002`,
+  `${WORKSPACE}%2F..%2F..`,
+  WORKSPACE.replace("/resourceGroups/", "/resourceGroups/%2e%2e/"),
+  `${WORKSPACE}//`,
+  `${WORKSPACE}\u0000`,
+  WORKSPACE.replace("/", "\u2215"),
+];
+const hostileString = fc.oneof(
+  fc.string({ minLength: 5000, maxLength: 20_000 }),
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.constantFrom(
+    "",
+    " ",
+    "../../etc/passwd",
+    "%2e%2e%2f",
+    "\u0000",
+    "\ud800",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "__proto__",
+    "constructor",
+    "$undefined",
+    "$@0",
+    "not-a-guid",
+    "00000000-0000-0000-0000-00000000000g",
+    "{11111111-1111-4111-8111-111111111111}",
+    "11111111111141118111111111111111",
+    ...INVALID_SCOPES,
+  ),
+);
+const numbers = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, -1, 0, 1.5, 2 ** 53, Number.MAX_VALUE, Number.MIN_VALUE);
+const prototypePollution = fc.constantFrom(
+  JSON.parse('{"__proto__": {"polluted": true}}') as unknown,
+  JSON.parse('{"constructor": {"prototype": {"polluted": true}}}') as unknown,
+  JSON.parse('{"__proto__": {"__proto__": {"polluted": true}}, "toString": 1, "valueOf": "x", "hasOwnProperty": null}') as unknown,
+);
+/** Nesting far deeper than any input has: a recursive validator or copier would overflow its stack. */
+const deepNesting = fc.tuple(fc.integer({ min: 1000, max: 20_000 }), fc.boolean()).map(([depth, arrays]) => {
+  let value: unknown = "bottom";
+  for (let i = 0; i < depth; i += 1) value = arrays ? [value] : { workspaceId: value };
+  // A short name in fast-check's counterexamples (a symbol key, which no validator looks at).
+  Object.defineProperty(value, fc.toStringMethod, { value: () => `/* ${arrays ? "array" : "object"} nested ${depth} deep */ {}` });
+  return value;
+});
+const anything = fc.anything({
+  maxDepth: 3,
+  withNullPrototype: true,
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withSparseArray: true,
+  withBoxedValues: true,
+});
+/** A wrong value for a field: any type, hostile strings, odd numbers, pollution attempts, deep nesting. */
+const junkValue = fc.oneof(anything, hostileString, numbers, prototypePollution, deepNesting, fc.constantFrom(null, undefined, true, false, [], {}, new Date(Number.NaN)));
+
+/** Junk for a whole input: anything, and objects with the schema's own keys holding junk. */
 function junkFor(schema: z.ZodType): fc.Arbitrary<unknown> {
-  const anything = fc.anything({ maxDepth: 3, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true });
-  const hostileString = fc.oneof(fc.string({ minLength: 5000, maxLength: 20_000 }), fc.constantFrom("../../etc/passwd", "%2e%2e%2f", "\u0000", "<script>", "' OR 1=1 --", "__proto__"));
-  const prototypePollution = fc.constantFrom(JSON.parse('{"__proto__": {"polluted": true}}') as unknown, JSON.parse('{"constructor": {"prototype": {"polluted": true}}}') as unknown);
   const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-  const shaped = keys.length > 0 ? fc.dictionary(fc.constantFrom(...keys), fc.oneof(anything, hostileString, fc.constant(Number.NaN), fc.constant(Number.POSITIVE_INFINITY))) : fc.constant(undefined);
-  return fc.oneof(anything, hostileString, prototypePollution, shaped, fc.constantFrom(null, undefined, 0, "", [], true, Number.NaN));
+  const shaped = keys.length > 0 ? fc.dictionary(fc.constantFrom(...keys), junkValue, { minKeys: 1 }) : fc.constant(null);
+  return fc.oneof(junkValue, shaped, fc.array(junkValue, { maxLength: 5 }));
 }
+
+// ---- Mutations of a valid input ------------------------------------------------------------------------------------
+
+type Path = readonly (string | number)[];
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Every path into a value: the value itself, each key and each array element, recursively. */
+function pathsOf(value: unknown, prefix: Path = []): Path[] {
+  const paths: Path[] = [prefix];
+  if (Array.isArray(value)) value.forEach((item, index) => paths.push(...pathsOf(item, [...prefix, index])));
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...prefix, key]));
+  return paths;
+}
+
+const valueAt = (value: unknown, at: Path): unknown => at.reduce<unknown>((current, key) => (current as Record<string | number, unknown>)[key], value);
+
+/** A copy of `value` with the thing at `at` changed by `change` (which gets a copy of the thing's container). */
+function changeAt(value: unknown, at: Path, change: (container: Record<string | number, unknown>, key: string | number) => void): unknown {
+  const [head, ...rest] = at;
+  if (head === undefined) throw new Error("changeAt needs a non-empty path");
+  const copy = (Array.isArray(value) ? [...(value as unknown[])] : { ...(value as Record<string, unknown>) }) as Record<string | number, unknown>;
+  if (rest.length === 0) change(copy, head);
+  else copy[head] = changeAt(copy[head], rest, change);
+  return copy;
+}
+
+type Mutation =
+  | { readonly kind: "replace"; readonly at: Path; readonly value: unknown }
+  | { readonly kind: "delete"; readonly at: Path }
+  | { readonly kind: "add"; readonly at: Path; readonly key: string; readonly value: unknown };
+
+function mutate(valid: unknown, mutation: Mutation): unknown {
+  switch (mutation.kind) {
+    case "replace":
+      return mutation.at.length === 0 ? mutation.value : changeAt(valid, mutation.at, (container, key) => (container[key] = mutation.value));
+    case "delete":
+      return changeAt(valid, mutation.at, (container, key) => {
+        if (Array.isArray(container)) container.splice(Number(key), 1);
+        else delete container[key];
+      });
+    case "add": {
+      const add = (target: unknown) => {
+        const copy = { ...(target as Record<string, unknown>) };
+        // An own property even for "__proto__", as a JSON body would give.
+        Object.defineProperty(copy, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
+        return copy;
+      };
+      return mutation.at.length === 0 ? add(valid) : changeAt(valid, mutation.at, (container, key) => (container[key] = add(container[key])));
+    }
+  }
+}
+
+/** One change to a valid input: a value replaced by junk, a key or element removed, or a key added. */
+function mutationsOf(valid: unknown): fc.Arbitrary<Mutation> {
+  const paths = pathsOf(valid);
+  const inner = paths.filter((at) => at.length > 0);
+  const objects = paths.filter((at) => isRecord(valueAt(valid, at)));
+  const extraKey = fc.oneof(
+    fc.constantFrom("__proto__", "constructor", "prototype", "status", "approvedBy", "requestedBy", "scope", "isAdmin", "then", "$$typeof"),
+    fc.string({ minLength: 1, maxLength: 20 }),
+  );
+  const options: fc.Arbitrary<Mutation>[] = [fc.record({ kind: fc.constant("replace" as const), at: fc.constantFrom(...paths), value: junkValue })];
+  if (inner.length > 0) options.push(fc.record({ kind: fc.constant("delete" as const), at: fc.constantFrom(...inner) }));
+  if (objects.length > 0) {
+    options.push(
+      fc
+        .record({ kind: fc.constant("add" as const), at: fc.constantFrom(...objects), key: extraKey, value: junkValue })
+        .filter((mutation) => !Object.hasOwn(valueAt(valid, mutation.at) as object, mutation.key)),
+    );
+  }
+  return fc.oneof(...options);
+}
+
+// ---- Set-up --------------------------------------------------------------------------------------------------------
+
+beforeAll(async () => {
+  for (const file of useServerModules()) {
+    const exported = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(exported)) {
+      expect(actions.has(name), `two "use server" modules export ${name}`).toBe(false);
+      if (typeof value === "function") actions.set(name, value as Action);
+    }
+  }
+  expect(SESSION_COOKIE).toBe("__Host-gatehouse-session");
+  request.origin = getConfig().publicOrigin;
+  request.cookie = await personaApiToken("admin");
+  // The first call validates the session against the tenant's signing keys; after it, the keys are cached.
+  const warm = await actionOf("exportMappings")({});
+  expect(warm.status).toBe("success");
+});
+
+afterAll(async () => {
+  await tenant.close();
+});
+
+// ---- Properties ----------------------------------------------------------------------------------------------------
 
 describe("every server action refuses bad input clearly, before any upstream call", () => {
-  it("covers every action in the permission matrix", () => {
-    const schemas = actionInputSchemas();
-    for (const name of actionNames()) {
-      expect(actions.has(name), `no exported server action named ${name}`).toBe(true);
-      expect(schemas.has(name as never), `${name} registered no input schema`).toBe(true);
+  it("covers exactly the permission matrix's actions: each exported from a 'use server' module, its schema registered, a valid example", () => {
+    expect([...actions.keys()].sort()).toEqual([...names()].sort());
+    expect([...actionInputSchemas().keys()].sort()).toEqual([...names()].sort());
+    expect(Object.keys(VALID).sort()).toEqual([...names()].sort());
+    for (const name of names()) {
+      const parsed = schemaOf(name).safeParse(VALID[name]);
+      expect(parsed.success, `the valid example for ${name}: ${parsed.success ? "" : parsed.error.message}`).toBe(true);
     }
   });
 
-  it("answers input its schema refuses with invalid_input and a message for people, never a throw or a network call", async () => {
-    for (const name of actionNames()) {
-      const schema = actionInputSchemas().get(name as never)!;
-      const action = actions.get(name)!;
+  it.each(names())("%s: junk its schema refuses → invalid_input with a message for people; no throw, network call or write", async (name) => {
+    const schema = schemaOf(name);
+    const prototypesBefore = prototypeKeys();
+    const rowsBefore = await rowCounts();
+    await fc.assert(
+      fc.asyncProperty(junkFor(schema), async (value) => {
+        fc.pre(!schema.safeParse(value).success);
+        expectClearRefusal(await callWithoutUpstream(name, value));
+      }),
+      { numRuns: JUNK_RUNS, seed: 1124 },
+    );
+    expect(({} as Record<string, unknown>).polluted, `${name} let input pollute Object.prototype`).toBeUndefined();
+    expect(prototypeKeys(), `${name} changed a built-in prototype`).toEqual(prototypesBefore);
+    expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
+  });
+
+  it.each(names().filter((name) => VALID[name] !== undefined))(
+    "%s: a valid input with one value broken, removed or added → invalid_input naming that field",
+    async (name) => {
+      const schema = schemaOf(name);
+      const valid = VALID[name];
+      const rowsBefore = await rowCounts();
       await fc.assert(
-        fc.asyncProperty(junkFor(schema), async (value) => {
+        fc.asyncProperty(mutationsOf(valid), async (mutation) => {
+          const value = mutate(valid, mutation);
           fc.pre(!schema.safeParse(value).success);
-          const network = watchNetwork();
-          const result = await action(value);
-          expect(network.calls(), `${name} used the network for invalid input`).toBe(0);
-          vi.restoreAllMocks();
+          const result = await callWithoutUpstream(name, value);
           expectClearRefusal(result);
+          if (result.status !== "error") return;
+          const field = mutation.at[0];
+          if (mutation.kind === "add" && field === undefined) {
+            // A key the input may not have: the message names it.
+            expect(result.fieldErrors ?? {}).toEqual({});
+            expect(result.message).toContain(mutation.key);
+          } else if (field !== undefined) {
+            // Exactly the broken field is named, and nothing else.
+            expect(Object.keys(result.fieldErrors ?? {}), JSON.stringify(mutation.at)).toEqual([String(field)]);
+          }
         }),
-        { numRuns: 60 * SCALE, seed: 1124 },
+        { numRuns: MUTATION_RUNS, seed: 2024 },
       );
-      expect(({} as Record<string, unknown>).polluted, `${name} let input pollute Object.prototype`).toBeUndefined();
-    }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
+    },
+  );
+
+  /** Every place in every action's input that holds a workspace id. */
+  const workspaceSlots = names().flatMap((name) => pathsOf(VALID[name]).filter((at) => valueAt(VALID[name], at) === WORKSPACE).map((at) => ({ name, at })));
+
+  it("finds workspace ids to tamper with in the inputs of every action that takes one", () => {
+    expect(new Set(workspaceSlots.map((slot) => slot.name))).toEqual(
+      new Set(["checkWorkspaceAccess", "getGrantOptions", "grantWorkspaceRoles", "revokeWorkspaceRoles", "mappingRoleOptions", "createMapping", "importWorkspaceMappings", "importMappings", "checkMappingDrift", "applyReconcile", "submitAccessRequest"]),
+    );
   });
 
-  it("sees the network when an action does call upstream (so the checks above can fail)", async () => {
-    const network = watchNetwork();
-    const workspace = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-a";
-    const result = await actions.get("getGrantOptions")!({ workspaceId: workspace });
-    expect(result.status).toBe("error");
-    expect(network.calls()).toBeGreaterThan(0);
-  });
-
-  it("refuses a tampered workspace id in otherwise valid input before any upstream call", async () => {
-    const workspace = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-a";
-    const objectId = "11111111-1111-4111-8111-111111111111";
-    const roleId = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
-    const inputs: Record<string, (workspaceId: string) => unknown> = {
-      getGrantOptions: (workspaceId) => ({ workspaceId }),
-      checkWorkspaceAccess: (workspaceId) => ({ workspaceId, principalId: objectId }),
-      grantWorkspaceRoles: (workspaceId) => ({ workspaceId, roleDefinitionId: roleId, principals: [{ id: objectId, kind: "user", displayName: "x" }] }),
-      revokeWorkspaceRoles: (workspaceId) => ({ workspaceId, assignmentIds: [`${workspace}/providers/Microsoft.Authorization/roleAssignments/${objectId}`] }),
-      mappingRoleOptions: (workspaceId) => ({ workspaceId }),
-      importWorkspaceMappings: (workspaceId) => ({ workspaceId }),
-      checkMappingDrift: (workspaceId) => ({ workspaceId }),
-    };
-    const tampered = fc
-      .tuple(fc.constantFrom("..", "/..", "%2F", "%2e%2e", "\\", "?x=1", "#", " ", "//", "\u2215", "/providers/Microsoft.Authorization/roleAssignments/x"), fc.nat())
+  const OTHER_SUBSCRIPTION = "22222222-2222-4222-8222-222222222222";
+  const tamperedWorkspace = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom("..", "/..", "/../", "/.", "%2F", "%2f", "%2e%2e", "%00", "\\", "?x=1", "#", " ", "\t", "\u0000", "//", "\u2215", "\uff0f", "\u200b", "\u212a", `/subscriptions/${OTHER_SUBSCRIPTION}`, "/providers/Microsoft.Authorization/roleAssignments/x"),
+        fc.nat(),
+      )
+      // Anywhere but at the very end, where a schema that trims would drop whitespace (the same workspace, then).
       .map(([insert, at]) => {
-        const position = 1 + (at % (workspace.length - 1));
-        return workspace.slice(0, position) + insert + workspace.slice(position);
-      })
-      .filter((id) => id.length <= 512);
-    for (const [name, build] of Object.entries(inputs)) {
-      const action = actions.get(name)!;
+        const position = 1 + (at % (WORKSPACE.length - 1));
+        return WORKSPACE.slice(0, position) + insert + WORKSPACE.slice(position);
+      }),
+    fc.constantFrom(
+      ...INVALID_SCOPES,
+      `${WORKSPACE}/subscriptions/${OTHER_SUBSCRIPTION}`,
+      `${WORKSPACE}/.`,
+      `/subscriptions/${OTHER_SUBSCRIPTION}/..${WORKSPACE}`,
+      WORKSPACE.replace("/providers/Microsoft.MachineLearningServices/workspaces/", "/providers/Microsoft.Storage/storageAccounts/"),
+      WORKSPACE.replace(/\/workspaces\/.*/, ""),
+      `${WORKSPACE}/computes/cpu`,
+      `${WORKSPACE}${"x".repeat(600)}`,
+      WORKSPACE.toLowerCase().replace("mlw-churn-prod", "mlw-churn-prod."),
+    ),
+  );
+
+  it.each(workspaceSlots.map((slot) => [`${slot.name} ${slot.at.join(".")}`, slot] as const))(
+    "%s: a tampered workspace id → invalid_input before any upstream call or write",
+    async (_label, { name, at }) => {
+      const rowsBefore = await rowCounts();
       await fc.assert(
-        fc.asyncProperty(fc.oneof(tampered, fc.constantFrom(`${workspace}//`, workspace.replace("/subscriptions/", "/subscriptions/../"), "/", "/subscriptions/00000000-0000-4000-8000-000000000001")), async (workspaceId) => {
-          const network = watchNetwork();
-          const result = await action(build(workspaceId));
-          expect(network.calls(), `${name} called upstream for ${workspaceId}`).toBe(0);
-          vi.restoreAllMocks();
-          expectClearRefusal(result, ["invalid_input", "not_found"]);
+        fc.asyncProperty(tamperedWorkspace, async (workspaceId) => {
+          expectClearRefusal(await callWithoutUpstream(name, mutate(VALID[name], { kind: "replace", at, value: workspaceId })));
         }),
-        { numRuns: 40 * SCALE, seed: 2411 },
+        { numRuns: TAMPERED_RUNS, seed: 2411 },
       );
-    }
+      expect(await rowCounts(), `${name} wrote for a tampered workspace id`).toEqual(rowsBefore);
+    },
+  );
+  /** Every text value in every action's valid input: ids, names, free text, enum values. */
+  const textSlots = names().flatMap((name) =>
+    pathsOf(VALID[name])
+      .filter((at) => at.length > 0 && typeof valueAt(VALID[name], at) === "string")
+      .map((at) => ({ name, at })),
+  );
+
+  it.each(textSlots.map((slot) => [`${slot.name} ${slot.at.join(".")}`, slot] as const))(
+    "%s: a NUL character in the text (which PostgreSQL cannot store) → invalid_input naming the field, before any upstream call or write",
+    async (_label, { name, at }) => {
+      const original = valueAt(VALID[name], at) as string;
+      const rowsBefore = await rowCounts();
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.constantFrom("\u0000", "\u0000\u0000", " \u0000 "), async (position, nul) => {
+          const cut = position % (original.length + 1);
+          const result = await callWithoutUpstream(name, mutate(VALID[name], { kind: "replace", at, value: original.slice(0, cut) + nul + original.slice(cut) }));
+          expectClearRefusal(result);
+          expect(Object.keys(result.status === "error" ? (result.fieldErrors ?? {}) : {})).toEqual([String(at[0])]);
+        }),
+        { numRuns: 10 * SCALE, seed: 7 },
+      );
+      expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
+    },
+  );
+});
+
+describe("well-formed references that point elsewhere change nothing in Azure", () => {
+  const ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/";
+  const idOf = (assignment: { scope: string; name: string }) => `${assignment.scope === "/" ? "" : assignment.scope}${ASSIGNMENTS}${assignment.name}`;
+  const armAssignments = () => [...tenant.sandbox.tenant.roleAssignments.values()].map(idOf).sort();
+  const armWrites = (seq: number) => tenant.sandbox.journal.list({ since: seq }).filter((entry) => entry.system === "arm" && entry.method !== "GET").map((entry) => `${entry.method} ${entry.path}`);
+
+  const own = () => [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === WORKSPACE.toLowerCase());
+  const elsewhere = () => [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() !== WORKSPACE.toLowerCase());
+
+  /** Assignment ids this workspace must not delete: other scopes' (inherited, sibling, other subscriptions'), and its own ones tampered with. */
+  function foreignAssignmentIds() {
+    const ownIds = own().map(idOf);
+    const otherIds = elsewhere().map(idOf);
+    const subscription = WORKSPACE.split("/")[2]!;
+    const tampered = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom("..", "/..", "%2F", "%2e%2e", "/", "\u0000", " ", "x", "/providers/x"), fc.nat()).map(([id, insert, at]) => {
+      const position = 1 + (at % (id.length - 1));
+      return id.slice(0, position) + insert + id.slice(position);
+    });
+    const movedToOtherSubscription = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom("22222222-2222-4222-8222-222222222222", "00000000-0000-4000-8000-000000000000")).map(([id, other]) => id.replace(subscription, other));
+    const underOtherScopes = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom(...otherIds)).map(([id, other]) => `${other.slice(0, other.indexOf(ASSIGNMENTS))}${id.slice(id.indexOf(ASSIGNMENTS))}`);
+    return fc.oneof(fc.constantFrom(...otherIds), tampered, movedToOtherSubscription, underOtherScopes).filter((id) => id.length <= 600 && !ownIds.some((mine) => mine.toLowerCase() === id.toLowerCase()));
+  }
+
+  it("revokeWorkspaceRoles: assignment ids from other scopes and subscriptions, or tampered ones, are never deleted", async () => {
+    expect(own().length).toBeGreaterThan(0);
+    expect(elsewhere().length).toBeGreaterThan(0);
+    const before = armAssignments();
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(foreignAssignmentIds(), { minLength: 1, maxLength: 4 }), async (assignmentIds) => {
+        const seq = tenant.sandbox.journal.lastSeq;
+        const result = await actionOf("revokeWorkspaceRoles")({ workspaceId: WORKSPACE, assignmentIds, confirmSelfLockout: true });
+        // Refused as a whole (e.g. a NUL character), or each id answered as not this workspace's to remove.
+        if (result.status === "error") expectClearRefusal(result);
+        else {
+          answered += 1;
+          for (const item of result.data as { status: string; message: string }[]) {
+            expect(["already_gone", "refused"]).toContain(item.status);
+            expect(item.message).not.toMatch(STACK_OR_UPSTREAM);
+          }
+        }
+        expect(armWrites(seq)).toEqual([]);
+      }),
+      { numRuns: ELSEWHERE_RUNS, seed: 77 },
+    );
+    // Most calls got past validation to the re-read of the workspace's assignments (the part under test).
+    expect(answered).toBeGreaterThan(ELSEWHERE_RUNS / 2);
+    expect(armAssignments()).toEqual(before);
+  });
+
+  it("grantWorkspaceRoles: a role id that is not a role in the subscription → invalid_input, nothing written", async () => {
+    const before = armAssignments();
+    const rowsBefore = await rowCounts();
+    await fc.assert(
+      fc.asyncProperty(fc.uuid(), async (roleDefinitionId) => {
+        const seq = tenant.sandbox.journal.lastSeq;
+        const result = await actionOf("grantWorkspaceRoles")({ workspaceId: WORKSPACE, roleDefinitionId, principals: [{ id: OID, kind: "user", displayName: "Ada" }] });
+        expectClearRefusal(result);
+        expect(armWrites(seq)).toEqual([]);
+      }),
+      { numRuns: ELSEWHERE_RUNS, seed: 78 },
+    );
+    expect(armAssignments()).toEqual(before);
+    expect(await rowCounts()).toEqual(rowsBefore);
+  });
+
+  it("applyReconcile: keys that are not in the plan are skipped, nothing written", async () => {
+    const before = armAssignments();
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.constantFrom(...own().map(idOf)), fc.uuid()), { minLength: 1, maxLength: 5 }), async (keys) => {
+        const seq = tenant.sandbox.journal.lastSeq;
+        const result = await actionOf("applyReconcile")({ workspaceId: WORKSPACE, keys });
+        expect(result.status, JSON.stringify(result)).toBe("success");
+        if (result.status !== "success") return;
+        for (const item of result.data as { status: string }[]) expect(item.status).toBe("skipped");
+        expect(armWrites(seq)).toEqual([]);
+      }),
+      { numRuns: ELSEWHERE_RUNS, seed: 79 },
+    );
+    expect(armAssignments()).toEqual(before);
+  });
+});
+
+describe("the checks above can fail", () => {
+  it("sees an action's upstream calls in this process's network use and in the tenant's journal", async () => {
+    const seq = tenant.sandbox.journal.lastSeq;
+    const network = watchOutgoingCalls();
+    const result = await actionOf("getGrantOptions")({ workspaceId: WORKSPACE });
+    expect(result.status, JSON.stringify(result)).toBe("success");
+    expect(network.calls().length).toBeGreaterThan(0);
+    expect(tenantCallsSince(seq).some((call) => call.startsWith("arm GET"))).toBe(true);
+  });
+
+  it("sees a write in the row counts (a valid sign-out is recorded in the audit trail)", async () => {
+    const before = await rowCounts();
+    const result = await actionOf("signOut")(undefined);
+    expect(result.status).toBe("success");
+    expect((await rowCounts()).auditEvents).toBe(before.auditEvents! + 1);
   });
 });
