@@ -5,12 +5,12 @@
  * during the post. The same properties through the wrapper in-process, with many more runs:
  * test/reliability/action-inputs.property.test.ts.
  */
-import { type APIRequestContext, expect, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import fc from "fast-check";
 
 import { actionNames } from "../lib/shared/permissions";
-import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../sandbox/tenant/console-apps";
-import { CONSOLE_ORIGIN, TENANT_ORIGIN } from "./support/env";
+import { CONSOLE_ORIGIN } from "./support/env";
+import { callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -128,24 +128,10 @@ const invalidArguments = fc
 // little: a digest in the body is what marks an unhandled failure.
 const INTERNALS = /\bat [\w$.<>]+ \(|\.(?:js|ts|mjs|cjs):\d+:\d+|node:internal|webpack-internal|node_modules|ZodError|TypeError|RangeError|SyntaxError|"digest"|AADSTS|AuthorizationFailed/;
 
-interface JournalEntry {
-  readonly seq: number;
-  readonly method: string;
-  readonly path: string;
-  readonly system: string;
-  readonly callerObjectId: string | null;
-}
-
 /** The tenant's journal since `seq`: its last sequence number, and the Graph and ARM calls made on someone's behalf. */
-async function upstreamCallsSince(request: APIRequestContext, seq: number): Promise<{ lastSeq: number; calls: string[] }> {
-  const response = await request.get(`${TENANT_ORIGIN}/_sandbox/journal?since=${seq}`);
-  expect(response.ok()).toBe(true);
-  const body = (await response.json()) as { lastSeq: number; value: JournalEntry[] };
-  // The console's own scheduled work (e.g. the notification outbox) runs as its service principal: not caused here.
-  const calls = body.value
-    .filter((entry) => (entry.system === "graph" || entry.system === "arm") && entry.callerObjectId !== CONSOLE_API_SERVICE_PRINCIPAL_ID)
-    .map((entry) => `${entry.system} ${entry.method} ${entry.path}`);
-  return { lastSeq: body.lastSeq, calls };
+async function upstreamCallsSince(seq: number): Promise<{ lastSeq: number; calls: string[] }> {
+  const { lastSeq, entries } = await journalSince(seq);
+  return { lastSeq, calls: callsOnSomeonesBehalf(entries).map((entry) => `${entry.system} ${entry.method} ${entry.path}`) };
 }
 
 let cookie = "";
@@ -160,11 +146,11 @@ test.beforeAll(async ({ browser }) => {
 
 test("the posts below can fail: a valid post is answered and its Graph/ARM calls show in the journal", async ({ request }) => {
   const actions = buildServerActions();
-  const { lastSeq } = await upstreamCallsSince(request, Number.MAX_SAFE_INTEGER);
+  const { lastSeq } = await upstreamCallsSince(Number.MAX_SAFE_INTEGER);
   const verify = await postServerAction(request, actions.get("verifyAzureAccess")!, { cookie, args: ["$undefined"] });
   expect(verify.status()).toBe(200);
   expect(await verify.text()).toContain('"status":"success"');
-  expect((await upstreamCallsSince(request, lastSeq)).calls.length).toBeGreaterThan(0);
+  expect((await upstreamCallsSince(lastSeq)).calls.length).toBeGreaterThan(0);
   // An object with nothing but an unknown key is valid for exportMappings (which reads only the database).
   const exported = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{ __unknown: 1 }] });
   expect(await exported.text()).toContain('"status":"success"');
@@ -174,7 +160,7 @@ test("every action answers invalid argument lists with invalid_input: no 500, no
   test.setTimeout(120_000);
   const actions = buildServerActions();
   expect([...actions.keys()].sort()).toEqual(actionNames().sort());
-  let seq = (await upstreamCallsSince(request, Number.MAX_SAFE_INTEGER)).lastSeq;
+  let seq = (await upstreamCallsSince(Number.MAX_SAFE_INTEGER)).lastSeq;
   for (const [index, name] of actionNames().sort().entries()) {
     const id = actions.get(name)!;
     await fc.assert(
@@ -186,7 +172,7 @@ test("every action answers invalid argument lists with invalid_input: no 500, no
         const objectInput = typeof args[0] === "object" && args[0] !== null && !Array.isArray(args[0]);
         if (name === "exportMappings" && objectInput) expect(body).toMatch(/"status":"(success|error)"/);
         else expect(body, `${name}: ${body.slice(0, 300)}`).toContain('"code":"invalid_input"');
-        const after = await upstreamCallsSince(request, seq);
+        const after = await upstreamCallsSince(seq);
         seq = after.lastSeq;
         expect(after.calls, `${name} reached Graph/ARM for invalid input`).toEqual([]);
       }),
@@ -206,7 +192,7 @@ test("bodies React would never send (malformed Flight, unresolved references, ne
   const nested = (depth: number) => `[${"[".repeat(depth)}"x"${"]".repeat(depth)}]`;
   const bodies = ["", "{{{", '"x"', "[", nested(5_000), '["$Q1"]', '["$1"]', '["$h1"]', '[{"then":"$1:then","_response":{}}]'];
   const bareDigest = /^0:\{[^\n]*\}\n1:E\{"digest":"\d+"\}\n?$/;
-  let seq = (await upstreamCallsSince(request, Number.MAX_SAFE_INTEGER)).lastSeq;
+  let seq = (await upstreamCallsSince(Number.MAX_SAFE_INTEGER)).lastSeq;
   for (const name of ["verifyAzureAccess", "getGrantOptions", "grantWorkspaceRoles", "submitAccessRequest"]) {
     for (const data of bodies) {
       const what = `${name} ${JSON.stringify(data.slice(0, 40))}`;
@@ -219,7 +205,7 @@ test("bodies React would never send (malformed Flight, unresolved references, ne
       const body = await response.text();
       expect([200, 500], what).toContain(response.status());
       expect(body, what).toMatch(bareDigest);
-      const after = await upstreamCallsSince(request, seq);
+      const after = await upstreamCallsSince(seq);
       seq = after.lastSeq;
       expect(after.calls, `${what} reached Graph/ARM`).toEqual([]);
     }

@@ -10,10 +10,9 @@ import path from "node:path";
 import { type APIRequestContext, expect, test } from "@playwright/test";
 
 import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
-import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../sandbox/tenant/console-apps";
 import { createTenant } from "../sandbox/tenant/index";
 import { CONSOLE_ORIGIN } from "./support/env";
-import { currentJournalSeq, dataCalls, journalSince } from "./support/sandbox";
+import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -37,12 +36,8 @@ function pageRoutes(): string[] {
 }
 const PROTECTED_ROUTES = [...pageRoutes().filter((route) => route !== "/signin"), "/api/audit/export?format=csv", "/api/credentials/export"];
 
-/**
- * Graph and ARM calls made on a person's behalf. The console's own scheduled work (e.g. the notification outbox
- * retrying mails left by earlier tests) runs as its service principal and is not caused by these requests.
- */
 async function callsOnBehalfOfSomeone(since: number) {
-  return dataCalls((await journalSince(since)).entries).filter((entry) => entry.callerObjectId !== CONSOLE_API_SERVICE_PRINCIPAL_ID);
+  return callsOnSomeonesBehalf((await journalSince(since)).entries);
 }
 
 function expectNoSentinel(body: string, where: string) {

@@ -2,7 +2,7 @@ import { expect, type Page, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 
 import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./support/env";
-import { currentJournalSeq, dataCalls, journalSince } from "./support/sandbox";
+import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -34,7 +34,7 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
       const response = await postServerAction(request, actionId, { ...variant, cookie });
       const body = await response.text();
       expect(body).not.toContain('"status":"success"');
-      expect(dataCalls((await journalSince(before)).entries)).toEqual([]);
+      expect(callsOnSomeonesBehalf((await journalSince(before)).entries)).toEqual([]);
       // The session is untouched and still works from the real page.
       await page.goto("/account");
       await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();

@@ -1,5 +1,6 @@
 import { request } from "@playwright/test";
 
+import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../../sandbox/tenant/console-apps";
 import { TENANT_ORIGIN } from "./env";
 
 export interface JournalEntry {
@@ -27,7 +28,11 @@ export async function currentJournalSeq(): Promise<number> {
   return (await journalSince(Number.MAX_SAFE_INTEGER)).lastSeq;
 }
 
-/** Graph and ARM calls only (sign-in traffic to Entra is not an upstream data call). */
-export function dataCalls(entries: readonly JournalEntry[]): JournalEntry[] {
-  return entries.filter((entry) => entry.system === "graph" || entry.system === "arm");
+/**
+ * Graph and ARM calls made on a person's behalf (sign-in traffic to Entra is not an upstream data call). The console's
+ * own scheduled work — the notification outbox, the intent reconciler — runs as its service principal at any moment,
+ * so a "this request made no call" check that counted it would fail whenever a job happened to run alongside.
+ */
+export function callsOnSomeonesBehalf(entries: readonly JournalEntry[]): JournalEntry[] {
+  return entries.filter((entry) => (entry.system === "graph" || entry.system === "arm") && entry.callerObjectId !== CONSOLE_API_SERVICE_PRINCIPAL_ID);
 }
