@@ -25,14 +25,14 @@ const objectId = z.uuid({ error: "must be an object id (GUID)" });
 
 
 /** The roles a mapping can give on a workspace (the grant dialog's list). */
-export const mappingRoleOptions = serverAction("mappingRoleOptions", z.object({ workspaceId }), async (context, input) =>
+export const mappingRoleOptions = serverAction("mappingRoleOptions", z.strictObject({ workspaceId }), async (context, input) =>
   (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
 );
 
 /** Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. */
 export const createMapping = serverAction(
   "createMapping",
-  z.object({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),
+  z.strictObject({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),
   async (context, input) => {
     const result = await create(delegatedContext(context), input);
     revalidatePath("/mappings");
@@ -43,7 +43,7 @@ export const createMapping = serverAction(
 /** Deletes a mapping, optionally removing the group's assignment too. */
 export const deleteMapping = serverAction(
   "deleteMapping",
-  z.object({ mappingId: z.uuid(), revokeAssignment: z.boolean() }),
+  z.strictObject({ mappingId: z.uuid(), revokeAssignment: z.boolean() }),
   async (context, input) => {
     const result = await remove(delegatedContext(context), input);
     revalidatePath("/mappings");
@@ -52,7 +52,7 @@ export const deleteMapping = serverAction(
 );
 
 /** Turns every group assignment made at a workspace into a mapping, in one step. */
-export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.object({ workspaceId }), async (context, input) => {
+export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.strictObject({ workspaceId }), async (context, input) => {
   const result = await importWorkspaceGroupAssignments(delegatedContext(context), input.workspaceId);
   revalidatePath("/mappings");
   return result;
@@ -61,17 +61,17 @@ export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z
 /** The first 50 members of a group (transitively), optionally matching a name, and the total count. */
 export const previewGroupMembers = serverAction(
   "previewGroupMembers",
-  z.object({ groupId: objectId, search: z.string().trim().max(100).optional() }),
+  z.strictObject({ groupId: objectId, search: z.string().trim().max(100).optional() }),
   async (context, input) => previewMembers(delegatedGraphClient(delegatedContext(context).caller), input.groupId, input.search || undefined),
 );
 
 /** Every mapping as a JSON document (config as code). */
-export const exportMappings = serverAction("exportMappings", z.object({}), async () => exportMappingsDocument(await listMappings(await getDatabase())));
+export const exportMappings = serverAction("exportMappings", z.strictObject({}), async () => exportMappingsDocument(await listMappings(await getDatabase())));
 
 /** Imports a mappings document: the plan with `dryRun`, otherwise applies it with a result per change. */
 export const importMappings = serverAction(
   "importMappings",
-  z.object({
+  z.strictObject({
     document: mappingDocumentSchema,
     dryRun: z.boolean(),
     revokeRemoved: z.boolean().default(false),
@@ -85,7 +85,7 @@ export const importMappings = serverAction(
 );
 
 /** Compares mappings with Azure now, as the signed-in person: one workspace, or every workspace they can read. */
-export const checkMappingDrift = serverAction("checkMappingDrift", z.object({ workspaceId: workspaceId.optional() }), async (context, input) => {
+export const checkMappingDrift = serverAction("checkMappingDrift", z.strictObject({ workspaceId: workspaceId.optional() }), async (context, input) => {
   const caller = delegatedContext(context).caller;
   return collectDrift(await getDatabase(), { kind: "delegated", caller }, delegatedGraphClient(caller), input.workspaceId ? { workspaceId: input.workspaceId } : {});
 });
@@ -93,7 +93,7 @@ export const checkMappingDrift = serverAction("checkMappingDrift", z.object({ wo
 /** Applies the plan items the admin confirmed on one workspace, with a result per item. */
 export const applyReconcile = serverAction(
   "applyReconcile",
-  z.object({ workspaceId, keys: z.array(z.string().min(1).max(1200)).min(1, { error: "Choose at least one change" }).max(200) }),
+  z.strictObject({ workspaceId, keys: z.array(z.string().min(1).max(1200)).min(1, { error: "Choose at least one change" }).max(200) }),
   async (context, input) => {
     const results = await apply(delegatedContext(context), input);
     revalidatePath("/mappings");

@@ -17,7 +17,7 @@ const objectId = z.uuid({ error: "must be an object id (GUID)" });
 /** Users, groups, service principals and managed identities matching a name, or one object id. */
 export const searchPrincipals = serverAction(
   "searchPrincipals",
-  z.object({
+  z.strictObject({
     query: z.string().trim().min(2, { error: "Type at least 2 characters" }).max(100),
     kinds: z.array(z.enum(["user", "group", "servicePrincipal"])).min(1).default(["user", "group", "servicePrincipal"]),
   }),
@@ -27,7 +27,7 @@ export const searchPrincipals = serverAction(
 /** A principal's effective roles on a workspace, with the group path that grants each. */
 export const checkWorkspaceAccess = serverAction(
   "checkWorkspaceAccess",
-  z.object({ workspaceId, principalId: objectId }),
+  z.strictObject({ workspaceId, principalId: objectId }),
   async (context, input) => check(delegatedContext(context).caller, input.workspaceId, input.principalId),
 );
 
@@ -35,7 +35,7 @@ export const checkWorkspaceAccess = serverAction(
  * Roles and the subscription's assignment budget for the grant dialog. Loaded when the dialog opens, so the access
  * page itself costs one ARM list call, not a count of the whole subscription too.
  */
-export const getGrantOptions = serverAction("getGrantOptions", z.object({ workspaceId }), async (context, input) => {
+export const getGrantOptions = serverAction("getGrantOptions", z.strictObject({ workspaceId }), async (context, input) => {
   const options = await grantOptions(delegatedContext(context).caller, input.workspaceId);
   return { ...options, budgetWarning: options.budget !== null && options.budget.used / options.budget.limit > BUDGET_WARNING_RATIO };
 });
@@ -43,11 +43,11 @@ export const getGrantOptions = serverAction("getGrantOptions", z.object({ worksp
 /** Grants one role on a workspace to up to 50 principals, with a result per principal. */
 export const grantWorkspaceRoles = serverAction(
   "grantWorkspaceRoles",
-  z.object({
+  z.strictObject({
     workspaceId,
     roleDefinitionId: objectId,
     principals: z
-      .array(z.object({ id: objectId, kind: z.enum(["user", "group", "servicePrincipal", "managedIdentity"]), displayName: z.string().max(256) }))
+      .array(z.strictObject({ id: objectId, kind: z.enum(["user", "group", "servicePrincipal", "managedIdentity"]), displayName: z.string().max(256) }))
       .min(1, { error: "Choose at least one user, group or service principal" })
       .max(50, { error: "Grant to at most 50 principals at once; use a group for more" }),
     description: z.string().trim().max(1000).optional(),
@@ -62,7 +62,7 @@ export const grantWorkspaceRoles = serverAction(
 /** Removes role assignments made at a workspace, with a result per assignment. */
 export const revokeWorkspaceRoles = serverAction(
   "revokeWorkspaceRoles",
-  z.object({
+  z.strictObject({
     workspaceId,
     assignmentIds: z.array(z.string().min(1).max(600)).min(1, { error: "Choose at least one assignment" }).max(200),
     confirmSelfLockout: z.boolean().default(false),

@@ -409,6 +409,20 @@ describe("every server action refuses bad input clearly, before any upstream cal
     },
   );
 
+  // security.md row 7 (mass assignment): a field the form does not send is refused, never silently dropped or kept.
+  const MASS_ASSIGNMENT_KEYS = ["status", "approvedBy", "decidedBy", "requestedBy", "roleDefinitionId", "scope", "principalId", "isAdmin", "__proto__", "constructor"];
+  it.each(names().filter((name) => isRecord(VALID[name])))("%s: a field the form never sends (status, approver, role, scope…) → invalid_input naming it", async (name) => {
+    const valid = VALID[name] as Record<string, unknown>;
+    const rowsBefore = await rowCounts();
+    for (const key of MASS_ASSIGNMENT_KEYS.filter((candidate) => !Object.hasOwn(valid, candidate))) {
+      const result = await callWithoutUpstream(name, mutate(valid, { kind: "add", at: [], key, value: "x" }));
+      expectClearRefusal(result);
+      expect(result.status === "error" ? result.message : "", `${name} + ${key}`).toContain(key);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
+  });
+
   /** Every place in every action's input that holds a workspace id. */
   const workspaceSlots = names().flatMap((name) => pathsOf(VALID[name]).filter((at) => valueAt(VALID[name], at) === WORKSPACE).map((at) => ({ name, at })));
 
