@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { graphError } from "@/lib/graph/client";
 import { type DirectoryPrincipal, GET_BY_IDS_LIMIT, toPrincipal } from "@/lib/graph/principals";
+import { log } from "@/lib/log";
 
 /**
  * Directory reads the mappings feature needs, on any Graph client: the signed-in person's (`delegatedGraphClient`)
@@ -71,7 +72,9 @@ export async function transitiveMemberCount(client: Client, groupId: string): Pr
       .get();
     const count = Number(String(text).trim());
     return Number.isFinite(count) ? count : null;
-  } catch {
+  } catch (error) {
+    // The count is shown beside the mapping ("members unknown" when null); the page still works without it.
+    log("warn", "graph", "group member count unavailable", { groupId, problem: graphError(error).message });
     return null;
   }
 }
