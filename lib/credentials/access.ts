@@ -6,7 +6,7 @@ import type { WorkspaceRole } from "@/components/credentials/model";
 import { armListAll, type ArmIdentity } from "@/lib/arm/client";
 import { AppError } from "@/lib/errors";
 import { PRIVILEGED_ROLE_IDS, READER_ROLE_ID } from "@/lib/shared/aml-roles";
-import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
+import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "@/lib/workspaces/list-workspaces";
 import { getRoleDefinitions, roleDefinitionGuid } from "@/lib/workspaces/role-definitions";
 
@@ -70,7 +70,7 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
           const roleId = roleDefinitionGuid(roleDefinitionId);
           const roleName = definitions.get(roleId)?.name ?? roleId;
           for (const workspace of workspaces) {
-            if (!scopeApplies(scope, workspace.scope)) continue;
+            if (!listedAssignmentApplies(scope, workspace.scope)) continue;
             const key = principalId.toLowerCase();
             const list = target.get(key) ?? [];
             list.push({

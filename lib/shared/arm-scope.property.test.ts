@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { reliabilityLong } from "@/test/support/test-env";
-import { assignmentOrigin, ORIGIN_LABELS, parseScope, type ParsedScope, sameScope, scopeApplies, type ScopeLevel, workspaceScope } from "./arm-scope";
+import { assignmentOrigin, listedAssignmentApplies, ORIGIN_LABELS, parseScope, type ParsedScope, sameScope, scopeApplies, type ScopeLevel, workspaceScope } from "./arm-scope";
 
 // Seeded so a failure in CI reproduces exactly; 500 runs per property (5,000 in the long variant).
 const RUNS = { numRuns: reliabilityLong() ? 5000 : 500, seed: 20261124 };
@@ -371,6 +371,16 @@ describe("which scopes an assignment applies at (property-based, against a model
         const identical = modelApplies(assignment.model, target.model) && modelApplies(target.model, assignment.model);
         expect(sameScope(a, t), `${a} = ${t}`).toBe(identical);
         expect(sameScope(t, a)).toBe(sameScope(a, t));
+      }),
+      RUNS,
+    );
+  });
+
+  it("counts an assignment ARM listed for a workspace's scope as applying when it is at a management group or the root (ARM lists only the groups above), otherwise as scopeApplies does", () => {
+    fc.assert(
+      fc.property(pooled, pooled.filter(({ model }) => model.level !== "root" && model.level !== "managementGroup"), (assignment, target) => {
+        const inherited = assignment.model.level === "managementGroup" || assignment.model.level === "root";
+        expect(listedAssignmentApplies(assignment.id, target.id), `${assignment.id} at ${target.id}`).toBe(inherited || scopeApplies(assignment.id, target.id));
       }),
       RUNS,
     );

@@ -77,6 +77,18 @@ export function scopeApplies(assignmentScope: string, target: string): boolean {
   return child === ancestor || child.startsWith(`${ancestor}/`);
 }
 
+/**
+ * True when an assignment that ARM listed for `target` (a subscription, resource group or workspace, or an ancestor of
+ * it inside the subscription) applies at `target`. ARM's list answers hold assignments at, above and below the scope
+ * asked about; above includes management groups, whose ids do not show where they sit in the hierarchy, but ARM only
+ * returns the ones the subscription sits under. So a management-group or root assignment in such a list applies;
+ * everything else applies when its scope is `target` or one of its ancestors.
+ */
+export function listedAssignmentApplies(assignmentScope: string, target: string): boolean {
+  const level = parseScope(assignmentScope)?.level;
+  return level === "managementGroup" || level === "root" || scopeApplies(assignmentScope, target);
+}
+
 export type AssignmentOrigin = "workspace" | "resourceGroup" | "subscription" | "managementGroup" | "root" | "other";
 
 /** Where an assignment that applies to a workspace comes from, for the "inherited from …" label. */

@@ -5,7 +5,7 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
-import { type AssignmentOrigin, assignmentOrigin, parseScope, scopeApplies } from "@/lib/shared/arm-scope";
+import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
 
@@ -58,7 +58,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       try {
         const filter = `assignedTo('${principal.id}')`;
         for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter })) {
-          if (assignment.scope && scopeApplies(assignment.scope, workspace.scope)) list.push(assignment);
+          if (assignment.scope && listedAssignmentApplies(assignment.scope, workspace.scope)) list.push(assignment);
         }
       } catch (error) {
         throw armError(error);

@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { armError, armListAll, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { AppError } from "@/lib/errors";
-import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
+import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 
 export const WORKSPACES_API_VERSION = "2024-10-01";
 const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
@@ -77,7 +77,7 @@ async function listInSubscription(
           subscriptionName: subscription.displayName,
           resourceGroup: parsed.resourceGroup!,
           location: wire.location,
-          roleAssignmentCount: assignmentScopes === null ? null : assignmentScopes.filter((scope) => scopeApplies(scope, parsed.scope)).length,
+          roleAssignmentCount: assignmentScopes === null ? null : assignmentScopes.filter((scope) => listedAssignmentApplies(scope, parsed.scope)).length,
         },
       ];
     });

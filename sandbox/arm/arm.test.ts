@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
+
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse, SandboxSettings } from "../contract.js";
-import { workspaceArmId } from "../tenant/arm-ids.js";
-import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index.js";
+import { managementGroupArmId, workspaceArmId } from "../tenant/arm-ids.js";
+import { createTenant, ROLE_IDS, Tenant } from "../tenant/index.js";
 import { persona } from "../tenant/personas.js";
 import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support.js";
 import { actionMatches } from "./authorize.js";
@@ -306,6 +308,45 @@ describe("role assignment lists and filters", () => {
     expect(combined.rows.map((r) => r.properties.scope)).toEqual([`/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus`]);
     const bad = await list(`/subscriptions/${prod()}`, "roleDefinitionId eq 'x'");
     expect(bad.response.status).toBe(400);
+  });
+
+  it("includes assignments of the management groups a subscription sits under, and authorizes through them", async () => {
+    const put = (scope: string, principalId: string, roleDefinitionName: string) =>
+      tenant.putRoleAssignment({
+        name: randomUUID(),
+        scope,
+        roleDefinitionName,
+        principalId,
+        principalType: "User",
+        description: null,
+        condition: null,
+        conditionVersion: null,
+        delegatedManagedIdentityResourceId: null,
+        createdOn: "2026-01-05T10:00:00.0000000Z",
+        updatedOn: "2026-01-05T10:00:00.0000000Z",
+        createdBy: null,
+        updatedBy: null,
+      });
+    tenant.addManagementGroup({ name: "mg-root", displayName: "Contoso", parentName: null });
+    tenant.addManagementGroup({ name: "mg-ml", displayName: "Contoso ML", parentName: "mg-root" });
+    tenant.addManagementGroup({ name: "mg-beside", displayName: "Beside", parentName: null });
+    tenant.subscriptions.get(prod().toLowerCase())!.managementGroup = "mg-ml";
+    const noRole = persona("no-role").objectId;
+    put(managementGroupArmId("mg-root"), noRole, ROLE_IDS.reader);
+    put(managementGroupArmId("mg-beside"), noRole, ROLE_IDS.owner);
+
+    const atScope = await list(workspaceScope("mlw-fraud-prod"), "atScope()");
+    const scopes = atScope.rows.map((row) => row.properties.scope);
+    expect(scopes).toContain(managementGroupArmId("mg-root"));
+    expect(scopes).not.toContain(managementGroupArmId("mg-beside"));
+    // Reader at the top group reaches the workspace two levels down; Owner beside it reaches nothing here.
+    expect((await list(`/subscriptions/${prod()}`, undefined, userCaller("no-role"))).response.status).toBe(200);
+    const write = await call("PUT", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("no-role"), createBody(noRole));
+    expect(write.status).toBe(403);
+    // The hierarchy survives a snapshot.
+    const restored = Tenant.restore(tenant.snapshot());
+    expect(restored.managementGroupsAbove(workspaceScope("mlw-fraud-prod"))).toEqual(["mg-ml", "mg-root"]);
+    expect(restored.managementGroupsAbove(managementGroupArmId("mg-ml"))).toEqual(["mg-root"]);
   });
 
   it("denies listing to a caller without read at the scope", async () => {

@@ -55,7 +55,7 @@ export function isAuthorized(
   scope: string,
 ): boolean {
   for (const assignment of effectiveAssignments(tenant, settings, caller, now)) {
-    if (!scopeCovers(assignment.scope, scope)) continue;
+    if (!scopeCovers(tenant, assignment.scope, scope)) continue;
     const definition = tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase());
     if (!definition) continue;
     const granted = definition.permissions.some(

@@ -14,7 +14,7 @@ export function listPermissions(context: ArmContext, rawScope: string): SandboxR
   if (isScopeError(resolved)) return armError(context, resolved.status, resolved.code, resolved.message);
   const { tenant, settings, request } = context;
   const value = effectiveAssignments(tenant, settings, request.caller, request.now)
-    .filter((assignment) => scopeCovers(assignment.scope, resolved.scope))
+    .filter((assignment) => scopeCovers(tenant, assignment.scope, resolved.scope))
     .flatMap((assignment) => tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase())?.permissions ?? [])
     .map((block) => ({
       actions: block.actions,

@@ -57,8 +57,8 @@ export function listRoleAssignments(context: ArmContext, rawScope: string): Sand
   }
   const { tenant } = context;
   const scope = resolved.scope;
-  const aboveOrAt = (a: RoleAssignmentRecord) => scopeCovers(a.scope, scope);
-  const related = (a: RoleAssignmentRecord) => aboveOrAt(a) || scopeCovers(scope, a.scope);
+  const aboveOrAt = (a: RoleAssignmentRecord) => scopeCovers(tenant, a.scope, scope);
+  const related = (a: RoleAssignmentRecord) => aboveOrAt(a) || scopeCovers(tenant, scope, a.scope);
   let matches: RoleAssignmentRecord[];
   switch (filter.kind) {
     case "all":

@@ -2,7 +2,7 @@
  * Resolves ARM scopes in a request path to resources that exist in the tenant, in canonical casing.
  * ARM compares ids case-insensitively but answers with the resource's own casing; so do we.
  */
-import { resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids.js";
+import { managementGroupOfScope, resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids.js";
 import type { Tenant } from "../tenant/tenant.js";
 import { ARM_MESSAGES } from "./responses.js";
 
@@ -79,9 +79,14 @@ export function isScopeError(value: ResolvedScope | ScopeError): value is ScopeE
   return "code" in value;
 }
 
-/** Whether `ancestor` is `scope` itself or one of its parents (the tenant root `/` is everyone's parent). */
-export function scopeCovers(ancestor: string, scope: string): boolean {
-  const a = ancestor.toLowerCase();
-  const s = scope.toLowerCase();
-  return a === "/" || a === s || s.startsWith(`${a}/`);
+/**
+ * Whether `ancestor` is `scope` itself or one of its parents: the tenant root `/` is everyone's parent, and a
+ * management group is the parent of what the tenant's hierarchy puts under it (its id alone does not say).
+ */
+export function scopeCovers(tenant: Tenant, ancestor: string, scope: string): boolean {
+  const a = ancestor.toLowerCase().replace(/\/+$/, "") || "/";
+  const s = scope.toLowerCase().replace(/\/+$/, "") || "/";
+  if (a === "/" || a === s || s.startsWith(`${a}/`)) return true;
+  const group = managementGroupOfScope(a);
+  return group !== undefined && tenant.managementGroupsAbove(s).includes(group);
 }

@@ -6,6 +6,16 @@ export function subscriptionArmId(subscriptionId: string): string {
   return `/subscriptions/${subscriptionId}`;
 }
 
+export function managementGroupArmId(name: string): string {
+  return `/providers/Microsoft.Management/managementGroups/${name}`;
+}
+
+/** The management group name in a `/providers/Microsoft.Management/managementGroups/{name}` scope, lower-cased. */
+export function managementGroupOfScope(scope: string): string | undefined {
+  const match = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/?$/i.exec(scope);
+  return match?.[1]?.toLowerCase();
+}
+
 export function resourceGroupArmId(subscriptionId: string, resourceGroup: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
 }

@@ -184,9 +184,22 @@ export interface OAuth2PermissionGrantRecord {
   scopes: string[];
 }
 
+/**
+ * A management group: subscriptions and other management groups under it inherit its role assignments. Its ARM id
+ * (`/providers/Microsoft.Management/managementGroups/{name}`) does not show the hierarchy; the tenant knows it.
+ */
+export interface ManagementGroupRecord {
+  readonly name: string;
+  displayName: string;
+  /** The parent management group's name; null directly under the tenant root group. */
+  parentName: string | null;
+}
+
 export interface SubscriptionRecord {
   readonly subscriptionId: string;
   displayName: string;
+  /** The management group the subscription sits in; absent directly under the tenant root group. */
+  managementGroup?: string;
   state: "Enabled" | "Warned" | "PastDue" | "Disabled" | "Deleted";
   quotaId: string;
   spendingLimit: "On" | "Off" | "CurrentPeriodOff";

@@ -5,7 +5,7 @@ import type {
   SignInUser,
   TenantAuthView,
 } from "../contract.js";
-import { armKey, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids.js";
+import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids.js";
 import type {
   AppRoleAssignmentRecord,
   ApplicationRecord,
@@ -17,6 +17,7 @@ import type {
   RoleDefinitionRecord,
   SentMailRecord,
   ServicePrincipalRecord,
+  ManagementGroupRecord,
   SubscriptionRecord,
   UserRecord,
   WorkspaceRecord,
@@ -37,6 +38,8 @@ interface TenantSnapshot {
   servicePrincipals: ServicePrincipalRecord[];
   appRoleAssignments: AppRoleAssignmentRecord[];
   oauth2PermissionGrants: OAuth2PermissionGrantRecord[];
+  /** Absent in snapshots saved before management groups existed. */
+  managementGroups?: ManagementGroupRecord[];
   subscriptions: SubscriptionRecord[];
   resourceGroups: ResourceGroupRecord[];
   workspaces: WorkspaceRecord[];
@@ -57,6 +60,8 @@ export class Tenant implements TenantAuthView {
   readonly servicePrincipals = new Map<string, ServicePrincipalRecord>();
   readonly appRoleAssignments = new Map<string, AppRoleAssignmentRecord>();
   readonly oauth2PermissionGrants = new Map<string, OAuth2PermissionGrantRecord>();
+  /** Keyed by lower-cased management group name. */
+  readonly managementGroups = new Map<string, ManagementGroupRecord>();
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   /** Keyed by lower-cased resource-group ARM id. */
   readonly resourceGroups = new Map<string, ResourceGroupRecord>();
@@ -240,6 +245,33 @@ export class Tenant implements TenantAuthView {
   // ARM mutators and queries
   // ---------------------------------------------------------------------------------------------
 
+  addManagementGroup(group: ManagementGroupRecord): void {
+    if (group.parentName !== null && !this.managementGroups.has(group.parentName.toLowerCase())) {
+      throw new Error(`Unknown parent management group ${group.parentName}`);
+    }
+    this.managementGroups.set(group.name.toLowerCase(), group);
+  }
+
+  /**
+   * The management groups a scope sits under, nearest first, as lower-cased names: for a subscription or anything in
+   * it, the subscription's group and that group's parents; for a management group, its parents.
+   */
+  managementGroupsAbove(scope: string): string[] {
+    const group = managementGroupOfScope(scope);
+    let next: string | null | undefined;
+    if (group !== undefined) next = this.managementGroups.get(group)?.parentName;
+    else {
+      const subscriptionId = subscriptionOfScope(scope);
+      next = subscriptionId === undefined ? undefined : this.subscriptions.get(subscriptionId)?.managementGroup;
+    }
+    const chain: string[] = [];
+    while (next !== null && next !== undefined && !chain.includes(next.toLowerCase())) {
+      chain.push(next.toLowerCase());
+      next = this.managementGroups.get(next.toLowerCase())?.parentName;
+    }
+    return chain;
+  }
+
   addSubscription(subscription: SubscriptionRecord): void {
     this.subscriptions.set(subscription.subscriptionId.toLowerCase(), subscription);
   }
@@ -411,6 +443,7 @@ export class Tenant implements TenantAuthView {
       servicePrincipals: [...this.servicePrincipals.values()],
       appRoleAssignments: [...this.appRoleAssignments.values()],
       oauth2PermissionGrants: [...this.oauth2PermissionGrants.values()],
+      managementGroups: [...this.managementGroups.values()],
       subscriptions: [...this.subscriptions.values()],
       resourceGroups: [...this.resourceGroups.values()],
       workspaces: [...this.workspaces.values()],
@@ -435,6 +468,8 @@ export class Tenant implements TenantAuthView {
     copy.servicePrincipals.forEach((sp) => tenant.addServicePrincipal(sp));
     copy.appRoleAssignments.forEach((assignment) => tenant.addAppRoleAssignment(assignment));
     copy.oauth2PermissionGrants.forEach((grant) => tenant.addOAuth2PermissionGrant(grant));
+    // Parents before children, as they were added.
+    (copy.managementGroups ?? []).forEach((group) => tenant.addManagementGroup(group));
     copy.subscriptions.forEach((subscription) => tenant.addSubscription(subscription));
     copy.resourceGroups.forEach((rg) => tenant.addResourceGroup(rg));
     copy.workspaces.forEach((workspace) => tenant.addWorkspace(workspace));
