@@ -1,8 +1,10 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, SignJWT, type JWK } from "jose";
 import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { MAX_TOKEN_LENGTH, type TokenExpectations, validateAccessToken } from "./access-token";
+import { MAX_TOKEN_LENGTH, remoteSigningKeys, type TokenExpectations, validateAccessToken } from "./access-token";
 
 const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
 const OTHER_TENANT = "11111111-0000-4000-8000-000000000000";
@@ -25,12 +27,14 @@ type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 let signing: KeyPair;
 let stranger: KeyPair;
 let publicJwk: JWK;
+let strangerJwk: JWK;
 let keys: ReturnType<typeof createLocalJWKSet>;
 
 beforeAll(async () => {
   signing = await generateKeyPair("RS256", { extractable: true });
   stranger = await generateKeyPair("RS256", { extractable: true });
   publicJwk = { ...(await exportJWK(signing.publicKey)), kid: "key-1", alg: "RS256", use: "sig" };
+  strangerJwk = { ...(await exportJWK(stranger.publicKey)), alg: "RS256" };
   keys = createLocalJWKSet({ keys: [publicJwk] });
 });
 
@@ -55,6 +59,10 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
 
 function sign(payload: JWTPayload, key = signing.privateKey, kid = "key-1"): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(key);
+}
+
+function signWithHeader(extra: Record<string, unknown>, kid: string): Promise<string> {
+  return new SignJWT(claims()).setProtectedHeader({ alg: "RS256", kid, typ: "JWT", ...extra }).sign(stranger.privateKey);
 }
 
 const validate = (token: string | undefined) => validateAccessToken(token, expectations, keys, NOW);
@@ -134,6 +142,13 @@ describe("validateAccessToken", () => {
       "invalid_signature",
     ],
     ["an oversized token", () => sign(claims({ padding: "x".repeat(MAX_TOKEN_LENGTH) })), "oversized"],
+    ["a token without exp", () => sign(claims({ exp: undefined })), "malformed"],
+    ["a token without nbf", () => sign(claims({ nbf: undefined })), "malformed"],
+    // Keys are only ever the authority's published ones: a key embedded in the header, or a URL pointing at one, is
+    // ignored, so the attacker's signature fails against the published kid, or the kid is unknown.
+    ["an attacker's key embedded in the header (jwk)", () => signWithHeader({ jwk: strangerJwk }, "key-1"), "invalid_signature"],
+    ["an attacker's key set by URL (jku)", () => signWithHeader({ jku: "https://evil.test/keys" }, "attacker-1"), "unknown_signing_key"],
+    ["an attacker's certificate by URL (x5u)", () => signWithHeader({ x5u: "https://evil.test/cert.pem" }, "key-1"), "invalid_signature"],
     ["something that is not a JWT", () => Promise.resolve("not-a-token"), "malformed"],
   ];
 
@@ -144,6 +159,28 @@ describe("validateAccessToken", () => {
 
   it("rejects a missing token", async () => {
     expect(await validate(undefined)).toMatchObject({ ok: false, reason: "missing" });
+  });
+
+  it("fetches the published keys at most once under a flood of 500 tokens with unknown kids", async () => {
+    let fetches = 0;
+    const server = createServer((_request, response) => {
+      fetches += 1;
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const remote = remoteSigningKeys(`http://127.0.0.1:${port}`, TENANT);
+      expect((await validateAccessToken(await sign(claims()), expectations, remote, NOW)).ok).toBe(true);
+      const flood = await Promise.all(
+        Array.from({ length: 500 }, async (_, index) => validateAccessToken(await sign(claims(), stranger.privateKey, `unknown-${index}`), expectations, remote, NOW)),
+      );
+      expect(flood.every((result) => !result.ok && result.reason === "unknown_signing_key")).toBe(true);
+      // The first load starts jose's 30 s cooldown: unknown kids inside it never reach the authority.
+      expect(fetches).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 
   it("fails closed when the signing keys cannot be fetched", async () => {

@@ -148,7 +148,8 @@ export async function validateAccessToken(
 function classifyVerificationError(error: unknown): TokenValidation {
   if (error instanceof joseErrors.JWTExpired) return reject("expired", "exp has passed");
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf") return reject("not_yet_valid", "nbf is in the future");
+    // A missing claim is reported on the claim too; it is a malformed token, not one that is early.
+    if (error.claim === "nbf" && error.reason !== "missing") return reject("not_yet_valid", "nbf is in the future");
     return reject("malformed", `claim ${error.claim}: ${error.reason}`);
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return reject("unknown_signing_key", "no key with this kid");
