@@ -151,9 +151,11 @@ test("the posts below can fail: a valid post is answered and its Graph/ARM calls
   expect(verify.status()).toBe(200);
   expect(await verify.text()).toContain('"status":"success"');
   expect((await upstreamCallsSince(lastSeq)).calls.length).toBeGreaterThan(0);
-  // An object with nothing but an unknown key is valid for exportMappings (which reads only the database).
-  const exported = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{ __unknown: 1 }] });
+  // exportMappings reads only the database: an empty object is its valid input; an unknown key is refused (row 7).
+  const exported = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{}] });
   expect(await exported.text()).toContain('"status":"success"');
+  const extra = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{ status: "approved" }] });
+  expect(await extra.text()).toContain('"code":"invalid_input","message":"Unrecognized key: \\"status\\""');
 });
 
 test("every action answers invalid argument lists with invalid_input: no 500, no stack, no Graph/ARM call", async ({ request }) => {
