@@ -10,6 +10,8 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "./e2e",
+  // Fails the run if any page broke the Content-Security-Policy (browsers report violations to the console).
+  globalTeardown: "./e2e/global-teardown.ts",
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
   workers: 1,

@@ -12,6 +12,7 @@ import { type APIRequestContext, expect, test } from "@playwright/test";
 import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
 import { createTenant } from "../sandbox/tenant/index";
 import { CONSOLE_ORIGIN } from "./support/env";
+import { CSP_PROBE_URL, loggedCspViolations } from "./support/csp-violations";
 import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
@@ -157,6 +158,24 @@ test.describe("row 25: every HTML response carries the security headers", () => 
       expect(response.headers()["cache-control"] ?? "", route).toMatch(/no-store|private/);
     }
   });
+});
+
+test("row 25: a page that breaks the policy is blocked and the browser's report reaches the console's log", async ({ page }) => {
+  await signIn(page, "admin");
+  const before = loggedCspViolations().filter((violation) => violation.blocked === CSP_PROBE_URL).length;
+  const blocked = page.waitForEvent("console", (message) => message.type() === "error" && message.text().includes("Content Security Policy"));
+  await page.evaluate((url) => {
+    const image = document.createElement("img");
+    image.src = url;
+    document.body.append(image);
+  }, CSP_PROBE_URL);
+  await blocked;
+  // The report is sent by the browser on its own time; the global teardown fails the run on any other violation.
+  await expect.poll(() => loggedCspViolations().filter((violation) => violation.blocked === CSP_PROBE_URL).length, { timeout: 15_000 }).toBe(before + 1);
+  const report = loggedCspViolations().findLast((violation) => violation.blocked === CSP_PROBE_URL)!;
+  expect(report.directive).toBe("img-src");
+  const shown = new URL(page.url());
+  expect(report.page).toBe(`${shown.origin}${shown.pathname}`);
 });
 
 test("row 27: the browser's bundles hold no secrets, tokens, test seams or server settings", () => {

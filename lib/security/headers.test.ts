@@ -14,6 +14,7 @@ describe("contentSecurityPolicy", () => {
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("base-uri 'none'");
     expect(csp).toContain("connect-src 'self' https://login.microsoftonline.com");
+    expect(csp).toContain("report-uri /api/csp-report");
   });
 
   it("adds eval only for the development server", () => {

@@ -2,6 +2,8 @@ import "server-only";
 
 import type { GatehouseConfig } from "@/lib/config";
 
+import { CSP_REPORT_PATH } from "./csp-reports";
+
 export interface ContentSecurityPolicyOptions {
   readonly nonce: string;
   /** Origins the browser talks to directly: the Entra authority (MSAL's token and discovery requests). */
@@ -28,6 +30,8 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): st
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
+    // report-uri rather than report-to: browsers send these at once, while Reporting API delivery is batched and late.
+    `report-uri ${CSP_REPORT_PATH}`,
   ];
   if (options.upgradeInsecureRequests) directives.push("upgrade-insecure-requests");
   return directives.join("; ");
