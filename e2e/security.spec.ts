@@ -1,6 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 
+import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
 import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./support/env";
 import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
@@ -36,6 +37,34 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
       expect(body).not.toContain('"status":"success"');
       expect(callsOnSomeonesBehalf((await journalSince(before)).entries)).toEqual([]);
       // The session is untouched and still works from the real page.
+      await page.goto("/account");
+      await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+    });
+  }
+
+  // The browser's own cross-site posts (security.md row 3): a page elsewhere that auto-submits a no-JavaScript server
+  // action form at the console, at the top level and from a sandboxed iframe (Origin: null), while the admin is signed in.
+  const attacks: Array<[string, (form: string) => string]> = [
+    ["an auto-submitting form on another site", (form) => `<!doctype html><body>${form}<script>document.forms[0].submit()</script></body>`],
+    [
+      "a form in a sandboxed iframe on another site",
+      (form) => `<!doctype html><body><iframe sandbox="allow-forms allow-scripts" srcdoc="${form.replaceAll('"', "&quot;")}<script>document.forms[0].submit()</script>"></iframe></body>`,
+    ],
+  ];
+  for (const [name, attackPage] of attacks) {
+    test(name, async ({ page }) => {
+      await signIn(page, "admin");
+      const actionId = buildServerActions().get("verifyAzureAccess")!;
+      const form = `<form method="post" enctype="multipart/form-data" action="${CONSOLE_ORIGIN}/account"><input type="hidden" name="$ACTION_ID_${actionId}" value=""></form>`;
+      await page.route("http://127.0.0.2:3999/**", (route) => route.fulfill({ contentType: "text/html", body: attackPage(form) }));
+      const before = await currentJournalSeq();
+      const posted = page.waitForRequest((request) => request.method() === "POST" && request.url().startsWith(`${CONSOLE_ORIGIN}/account`));
+      await page.goto("http://127.0.0.2:3999/attack");
+      const request = await posted;
+      // The post really left the browser, carrying the attacker's origin; it changed nothing on anyone's behalf.
+      expect(request.headers()["origin"] ?? (await request.allHeaders())["origin"]).toMatch(/^(http:\/\/127\.0\.0\.2:3999|null)$/);
+      await (await request.response())?.finished();
+      expect(callsOnSomeonesBehalf((await journalSince(before)).entries)).toEqual([]);
       await page.goto("/account");
       await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
     });
@@ -88,5 +117,10 @@ test("no token-shaped string reaches HTML, RSC payloads, bundles, storage or log
 
   const logs = ["console.log", "sandbox.log"].map((file) => readFileSync(`${E2E_DATA_DIR}/logs/${file}`, "utf8"));
   expect(logs[0]!.length).toBeGreaterThan(0);
-  for (const text of logs) expect(text).not.toMatch(JWT);
+  for (const text of logs) {
+    expect(text).not.toMatch(JWT);
+    // security.md row 29: no client secret, and no authorization code or secret in a logged URL or form.
+    expect(text).not.toContain(CONSOLE_API_CLIENT_SECRET);
+    expect(text).not.toMatch(/[?&](code|client_secret|client_assertion|refresh_token)=[^&\s"]{8,}/);
+  }
 });
