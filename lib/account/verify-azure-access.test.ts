@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { SecretToken } from "@/lib/auth/secret-token";
 import { validateConsoleToken } from "@/lib/auth/token-validator";
 import { personaApiToken, personaContext } from "@/test/support/persona-token";
 import { verifyAzureAccess } from "./verify-azure-access";
@@ -21,7 +22,7 @@ describe("verifyAzureAccess against the sandbox tenant (on-behalf-of, real SDKs)
 
   it("reports an unusable assertion per service without throwing", async () => {
     const caller = (await personaContext("admin")).caller;
-    const report = await verifyAzureAccess({ ...caller, assertion: `${caller.assertion.slice(0, -4)}AAAA` });
+    const report = await verifyAzureAccess({ ...caller, assertion: new SecretToken(`${caller.assertion.reveal().slice(0, -4)}AAAA`) });
     expect(report.graph.ok).toBe(false);
     expect(report.arm.ok).toBe(false);
   });

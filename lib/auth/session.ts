@@ -4,6 +4,7 @@ import { cookies } from "next/headers";
 import { cache } from "react";
 
 import type { SignedInPrincipal } from "./access-token";
+import { SecretToken } from "./secret-token";
 import { validateConsoleToken } from "./token-validator";
 
 /**
@@ -26,7 +27,7 @@ export const MAX_SESSION_COOKIE_BYTES = 4000;
 export interface Session {
   readonly principal: SignedInPrincipal;
   /** The user's token for the console's API: the assertion for on-behalf-of. Never sent back to the browser. */
-  readonly assertion: string;
+  readonly assertion: SecretToken;
 }
 
 /** The signed-in person for this request, or null. Validated once per request (React cache). */
@@ -34,5 +35,5 @@ export const getSession = cache(async (): Promise<Session | null> => {
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
   if (!token) return null;
   const result = await validateConsoleToken(token, { via: "session-cookie" });
-  return result.ok ? { principal: result.principal, assertion: token } : null;
+  return result.ok ? { principal: result.principal, assertion: new SecretToken(token) } : null;
 });

@@ -11,6 +11,7 @@ import {
   InteractionRequiredAuthError,
 } from "@azure/msal-node";
 
+import type { SecretToken } from "@/lib/auth/secret-token";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
@@ -134,7 +135,7 @@ export interface DelegatedCaller {
   readonly tenantId: string;
   readonly objectId: string;
   /** The person's access token for the console's API. */
-  readonly assertion: string;
+  readonly assertion: SecretToken;
 }
 
 /** A token for Graph or ARM that acts as the signed-in person. */
@@ -142,7 +143,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
     const result = await client.acquireTokenOnBehalfOf({
-      oboAssertion: caller.assertion,
+      oboAssertion: caller.assertion.reveal(),
       scopes: [RESOURCE_SCOPES[resource]],
     });
     if (!result?.accessToken) throw new Error("on-behalf-of returned no token");

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
+import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
@@ -35,7 +36,7 @@ function person(name: string): RequestContext & DeciderContext {
     person: p,
     actor,
     requestId: randomUUID(),
-    grant: { caller: { tenantId: TENANT, objectId, assertion: "unused" }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() },
+    grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() },
   };
 }
 

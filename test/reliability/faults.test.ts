@@ -22,6 +22,7 @@ const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit");
 const { validateConsoleToken } = await import("@/lib/auth/token-validator");
+const { SecretToken } = await import("@/lib/auth/secret-token");
 const { getDatabase } = await import("@/lib/db");
 const { systemActor } = await import("@/lib/jobs/scheduler");
 const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
@@ -196,7 +197,7 @@ describe("signing-key rotation (own sandbox tenant)", () => {
 
     // The console keeps working as the person after the rotation: on-behalf-of with the new token, then ARM.
     const claims = decodeJwt(after);
-    const list = await listWorkspaces({ kind: "delegated", caller: { tenantId: String(claims.tid), objectId: String(claims.oid), assertion: after } });
+    const list = await listWorkspaces({ kind: "delegated", caller: { tenantId: String(claims.tid), objectId: String(claims.oid), assertion: new SecretToken(after) } });
     expect(list.workspaces.length).toBeGreaterThan(0);
 
     // Same claims, signed by a key the tenant never published: refused, and the refusal is in the audit trail.

@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
+import { SecretToken } from "@/lib/auth/secret-token";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import type { DatabaseHandle } from "@/lib/db/client";
 import { approveAccessRequest, type DeciderContext } from "@/lib/requests/decide-request";
@@ -35,7 +36,7 @@ function person(name: string): RequestContext & DeciderContext {
   const objectId = randomUUID();
   const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
   const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return { person: p, actor, requestId: randomUUID(), grant: { caller: { tenantId: TENANT, objectId, assertion: "unused" }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() } };
+  return { person: p, actor, requestId: randomUUID(), grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() } };
 }
 
 function form(principalId: string) {

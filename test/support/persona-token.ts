@@ -6,6 +6,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 
 import { decodeJwt } from "jose";
 
+import { SecretToken } from "@/lib/auth/secret-token";
 import { CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, SANDBOX_TENANT_ID } from "@/sandbox/contract";
 import { testSandboxOrigin } from "./test-env";
 
@@ -80,7 +81,7 @@ export async function personaContext(persona: keyof typeof PERSONA_LOGINS) {
   const objectId = String(claims.oid);
   const userPrincipalName = String(claims.preferred_username);
   return {
-    caller: { tenantId, objectId, assertion },
+    caller: { tenantId, objectId, assertion: new SecretToken(assertion) },
     actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
     userPrincipalName,
     requestId: randomUUID(),

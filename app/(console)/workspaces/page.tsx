@@ -4,6 +4,7 @@ import { Forbidden } from "@/components/auth/forbidden";
 import { MessageWithReference } from "@/components/workspaces/result-text";
 import { WorkspaceList } from "@/components/workspaces/workspace-list";
 import { authorizePage } from "@/lib/auth/authorize";
+import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { listWorkspaces, type WorkspaceList as WorkspaceListData } from "@/lib/workspaces/list-workspaces";
@@ -47,7 +48,7 @@ export default async function WorkspacesPage() {
   );
 }
 
-async function load(caller: { tenantId: string; objectId: string; assertion: string }): Promise<Outcome> {
+async function load(caller: DelegatedCaller): Promise<Outcome> {
   try {
     return { ok: true, list: await listWorkspaces({ kind: "delegated", caller }) };
   } catch (error) {
