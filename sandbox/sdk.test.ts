@@ -3,7 +3,6 @@
  * @microsoft/microsoft-graph-client run unmodified in a child process started with NODE_EXTRA_CA_CERTS.
  */
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +13,7 @@ import { postJson, redeemSpaCode, signInSpa, tempDataDir } from "./entra/test-su
 import type { ScenarioInput, ScenarioOutcome } from "./sdk.scenarios";
 import { type RunningSandbox, startSandbox } from "./server";
 import { PERSONAS, ROLE_IDS, subscriptionArmId } from "./tenant/index";
+import { putTestAssignment } from "./tenant/testing/support";
 import { certificateThumbprintsHex } from "./tls";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -77,20 +77,12 @@ beforeAll(async () => {
   const users = [...tenant.users.values()];
   for (let index = 0; index < EXTRA_ASSIGNMENTS; index++) {
     const user = users[index % users.length]!;
-    tenant.putRoleAssignment({
-      name: randomUUID(),
+    putTestAssignment(tenant, {
       scope: `${subscriptionArmId(subscriptionId)}/resourceGroups/paging-${index}`,
       roleDefinitionName: ROLE_IDS.reader,
       principalId: user.id,
       principalType: "User",
-      description: null,
-      condition: null,
-      conditionVersion: null,
-      delegatedManagedIdentityResourceId: null,
       createdOn: "2026-01-01T00:00:00.0000000Z",
-      updatedOn: "2026-01-01T00:00:00.0000000Z",
-      createdBy: null,
-      updatedBy: null,
     });
   }
 

@@ -4,11 +4,10 @@
  * do not show which subscriptions sit below, so every reader must count them as applying instead of comparing
  * id prefixes. Runs on a sandbox of its own: it puts a subscription under management groups.
  */
-import { randomUUID } from "node:crypto";
-
 import { afterAll, describe, expect, it } from "vitest";
 
 import { managementGroupArmId } from "@/sandbox/tenant/arm-ids";
+import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
 import { FREE_USERS, WORKSPACE } from "@/test/reliability/support/churn-workspace";
 
@@ -30,22 +29,7 @@ const automation = [...model.servicePrincipals.values()].find(
 )!;
 
 function assign(scope: string, principalId: string, principalType: "User" | "ServicePrincipal", roleDefinitionName: string) {
-  const now = "2026-01-05T10:00:00.0000000Z";
-  model.putRoleAssignment({
-    name: randomUUID(),
-    scope,
-    roleDefinitionName,
-    principalId,
-    principalType,
-    description: null,
-    condition: null,
-    conditionVersion: null,
-    delegatedManagedIdentityResourceId: null,
-    createdOn: now,
-    updatedOn: now,
-    createdBy: null,
-    updatedBy: null,
-  });
+  putTestAssignment(model, { scope, principalId, principalType, roleDefinitionName });
 }
 
 const security = await personaContext("security");

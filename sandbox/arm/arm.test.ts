@@ -1,12 +1,10 @@
-import { randomUUID } from "node:crypto";
-
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse, SandboxSettings } from "../contract.js";
 import { managementGroupArmId, workspaceArmId } from "../tenant/arm-ids.js";
 import { createTenant, ROLE_IDS, Tenant } from "../tenant/index.js";
 import { persona } from "../tenant/personas.js";
-import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support.js";
+import { appCaller, buildRequest, putTestAssignment, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support.js";
 import { actionMatches } from "./authorize.js";
 import { createArmHandler } from "./index.js";
 
@@ -312,21 +310,7 @@ describe("role assignment lists and filters", () => {
 
   it("includes assignments of the management groups a subscription sits under, and authorizes through them", async () => {
     const put = (scope: string, principalId: string, roleDefinitionName: string) =>
-      tenant.putRoleAssignment({
-        name: randomUUID(),
-        scope,
-        roleDefinitionName,
-        principalId,
-        principalType: "User",
-        description: null,
-        condition: null,
-        conditionVersion: null,
-        delegatedManagedIdentityResourceId: null,
-        createdOn: "2026-01-05T10:00:00.0000000Z",
-        updatedOn: "2026-01-05T10:00:00.0000000Z",
-        createdBy: null,
-        updatedBy: null,
-      });
+      putTestAssignment(tenant, { scope, principalId, principalType: "User", roleDefinitionName });
     tenant.addManagementGroup({ name: "mg-root", displayName: "Contoso", parentName: null });
     tenant.addManagementGroup({ name: "mg-ml", displayName: "Contoso ML", parentName: "mg-root" });
     tenant.addManagementGroup({ name: "mg-beside", displayName: "Beside", parentName: null });

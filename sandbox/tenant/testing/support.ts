@@ -2,6 +2,7 @@
  * Test helpers for calling Graph and ARM handlers directly: callers for personas and the console's API identity,
  * request builders, default settings and a structural JSON comparer for conformance tests.
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -14,7 +15,9 @@ import {
   SANDBOX_TENANT_ID,
 } from "../../contract.js";
 import { CONSOLE_API_DELEGATED_GRAPH_SCOPES, CONSOLE_API_GRAPH_APP_PERMISSIONS, CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../console-apps.js";
+import type { RoleAssignmentPrincipalType } from "../model.js";
 import { persona } from "../personas.js";
+import type { Tenant } from "../tenant.js";
 
 export const TEST_ORIGIN = "https://localhost:8443";
 /** Fixed clock for tests: credential buckets and ARM timestamps are computed from it. */
@@ -143,4 +146,27 @@ export function shapeDifferences(expected: unknown, actual: unknown, options: Sh
     return differences;
   }
   return [];
+}
+
+/** Puts a role assignment straight into the tenant (no ARM rules), with a fresh name and no description or condition. */
+export function putTestAssignment(
+  tenant: Tenant,
+  assignment: { scope: string; principalId: string; principalType: RoleAssignmentPrincipalType; roleDefinitionName: string; createdOn?: string },
+): void {
+  const createdOn = assignment.createdOn ?? "2026-01-05T10:00:00.0000000Z";
+  tenant.putRoleAssignment({
+    name: randomUUID(),
+    scope: assignment.scope,
+    roleDefinitionName: assignment.roleDefinitionName,
+    principalId: assignment.principalId,
+    principalType: assignment.principalType,
+    description: null,
+    condition: null,
+    conditionVersion: null,
+    delegatedManagedIdentityResourceId: null,
+    createdOn,
+    updatedOn: createdOn,
+    createdBy: null,
+    updatedBy: null,
+  });
 }
