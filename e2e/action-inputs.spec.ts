@@ -9,6 +9,7 @@ import { expect, test } from "@playwright/test";
 import fc from "fast-check";
 
 import { actionNames } from "../lib/shared/permissions";
+import { HOSTILE_TEXT } from "../test/support/hostile-text";
 import { CONSOLE_ORIGIN } from "./support/env";
 import { callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
@@ -65,13 +66,7 @@ const hostileString = fc.oneof(
     "$T",
     "$h1",
     "$-0",
-    "../../etc/passwd",
-    "%2e%2e%2f",
-    "\u0000",
-    "\ud800",
-    "<script>alert(1)</script>",
-    "' OR 1=1 --",
-    "__proto__",
+    ...HOSTILE_TEXT,
     `${WORKSPACE}/../../subscriptions/00000000-0000-4000-8000-000000000002`,
     `${WORKSPACE}%2F..`,
     `${WORKSPACE}//`,

@@ -25,6 +25,7 @@ import { z } from "zod";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { actionNames, type ConsoleAction } from "@/lib/shared/permissions";
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
+import { HOSTILE_TEXT } from "@/test/support/hostile-text";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { reliabilityLong } from "@/test/support/test-env";
 import { DATA_SCIENTIST, WORKSPACE } from "./support/churn-workspace";
@@ -204,13 +205,7 @@ const hostileString = fc.oneof(
   fc.constantFrom(
     "",
     " ",
-    "../../etc/passwd",
-    "%2e%2e%2f",
-    "\u0000",
-    "\ud800",
-    "<script>alert(1)</script>",
-    "' OR 1=1 --",
-    "__proto__",
+    ...HOSTILE_TEXT,
     "constructor",
     "$undefined",
     "$@0",
