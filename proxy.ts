@@ -26,7 +26,8 @@ export function proxy(request: NextRequest): NextResponse {
 export const config = {
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico).*)",
+      // Static files from public/ need no per-request CSP nonce.
+      source: "/((?!_next/static|_next/image|favicon\\.ico|icon\\.svg|icon-[\\w-]+\\.png|apple-touch-icon\\.png|manifest\\.webmanifest).*)",
     },
   ],
 };

@@ -43,3 +43,27 @@ test("the health endpoint reports version, mode and database without secrets", a
     database: { engine: "pglite", reachable: true },
   });
 });
+
+test("the favicon, app icons and manifest load, and a signed-in page requests nothing that is missing", async ({ page, request }) => {
+  for (const file of ["/favicon.ico", "/icon.svg", "/icon-32.png", "/apple-touch-icon.png", "/icon-192.png", "/icon-512.png", "/icon-maskable-512.png"]) {
+    const response = await request.get(file);
+    expect(response.status(), file).toBe(200);
+    expect(response.headers()["content-type"], file).toMatch(/^image\//);
+  }
+  const manifest = await request.get("/manifest.webmanifest");
+  expect(manifest.status()).toBe(200);
+  const icons = ((await manifest.json()) as { icons: { src: string }[] }).icons.map((icon) => icon.src);
+  expect(icons).toContain("/icon-512.png");
+
+  const missing: string[] = [];
+  page.on("response", (response) => {
+    if (response.status() === 404) missing.push(response.url());
+  });
+  await signIn(page, "security");
+  await page.goto("/credentials");
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await page.goto("/");
+  expect(missing).toEqual([]);
+  const icon = page.locator('head link[rel="icon"]').first();
+  await expect(icon).toHaveAttribute("href", /favicon\.ico|icon\.svg|icon-32\.png/);
+});

@@ -1,5 +1,5 @@
 /**
- * Conformance: for each ARM example in ../shared/reference/azure, the sandbox's answer to the same request has the
+ * Conformance: for each ARM example in sandbox/conformance/fixtures/, the sandbox's answer to the same request has the
  * same status, the same fields and the same JSON types. Spec examples are trimmed (no nulls, fewer fields), so they
  * are compared as subsets; live recordings are compared key for key.
  */

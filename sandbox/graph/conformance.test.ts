@@ -1,17 +1,14 @@
 /**
- * Conformance: for each Graph example in ../shared/reference/azure/graph, the sandbox's answer to the same request
+ * Conformance: for each Graph example in sandbox/conformance/fixtures/graph, the sandbox's answer to the same request
  * has the same status, the same fields and the same JSON types. Live recordings compare key for key; doc examples
  * (trimmed by their authors) compare as subsets.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-
 import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse } from "../contract.js";
 import { createTenant, type Tenant } from "../tenant/index.js";
 import { persona } from "../tenant/personas.js";
-import { appCaller, buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support.js";
+import { appCaller, buildRequest, readReference, readReferenceText, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support.js";
 import { createGraphHandler } from "./index.js";
 
 let tenant: Tenant;
@@ -178,7 +175,7 @@ describe("Graph conformance: documented responses", () => {
 
   it("transitiveMembers/microsoft.graph.group with $count", async () => {
     // The doc's JSON has trailing commas; strip them. `@odata.id`/`organizationId` come from an older doc revision.
-    const text = readFileSync(fileURLToPath(new URL("../../../shared/reference/azure/graph/docs/groups_transitiveMembers_group_cast.200.txt", import.meta.url)), "utf8");
+    const text = readReferenceText("graph/docs/groups_transitiveMembers_group_cast.200.txt");
     const expected = JSON.parse(text.replace(/,(\s*[}\]])/g, "$1")) as unknown;
     const group = [...tenant.groups.values()].find((g) => g.displayName === "All ML Staff");
     const response = await call("GET", `/v1.0/groups/${group?.id ?? ""}/transitiveMembers/microsoft.graph.group?$count=true`, { headers: EVENTUAL });

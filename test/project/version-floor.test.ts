@@ -1,7 +1,7 @@
 /**
  * `npm audit` does not work against this registry, so the advisories that matter are enforced offline: Next.js
  * vendors its own React Server Components runtime, and only upgrading `next` patches the Flight deserializer and
- * the server-action CSRF/bypass fixes (see ../shared/design/security.md §1).
+ * the server-action CSRF/bypass fixes (Next.js security advisories for the App Router's Flight protocol).
  */
 import { readFileSync } from "node:fs";
 

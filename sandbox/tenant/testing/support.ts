@@ -84,11 +84,16 @@ export function buildRequest(method: string, pathAndQuery: string, options: Requ
   };
 }
 
-const REFERENCE_ROOT = fileURLToPath(new URL("../../../../shared/reference/azure/", import.meta.url));
+const REFERENCE_ROOT = fileURLToPath(new URL("../../conformance/fixtures/", import.meta.url));
 
-/** Reads a reference fixture (tests only; the running sandbox never reads ../shared). */
+/** The text of a public API example in `sandbox/conformance/fixtures/` (tests only; the running sandbox never reads them). */
+export function readReferenceText(relativePath: string): string {
+  return readFileSync(`${REFERENCE_ROOT}${relativePath}`, "utf8");
+}
+
+/** A public API example from `sandbox/conformance/fixtures/`, parsed as JSON. */
 export function readReference(relativePath: string): unknown {
-  return JSON.parse(readFileSync(`${REFERENCE_ROOT}${relativePath}`, "utf8")) as unknown;
+  return JSON.parse(readReferenceText(relativePath)) as unknown;
 }
 
 export interface ShapeOptions {
