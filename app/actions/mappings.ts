@@ -29,7 +29,10 @@ export const mappingRoleOptions = serverAction("mappingRoleOptions", z.strictObj
   (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
 );
 
-/** Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. */
+/**
+ * Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. A privileged role
+ * for a group the admin is in becomes a request for two other approvers instead.
+ */
 export const createMapping = serverAction(
   "createMapping",
   z.strictObject({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),

@@ -7,7 +7,7 @@ import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { searchPrincipals as search } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
 import { BUDGET_WARNING_RATIO, getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
-import { grantWorkspaceRoles as grant } from "@/lib/workspaces/grant-workspace-roles";
+import { grantOnWorkspacePage as grant } from "@/lib/workspaces/grant-on-workspace-page";
 import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
 
 const workspaceId = z.string().min(1).max(512);
@@ -40,7 +40,10 @@ export const getGrantOptions = serverAction("getGrantOptions", z.strictObject({ 
   return { ...options, budgetWarning: options.budget !== null && options.budget.used / options.budget.limit > BUDGET_WARNING_RATIO };
 });
 
-/** Grants one role on a workspace to up to 50 principals, with a result per principal. */
+/**
+ * Grants one role on a workspace to up to 50 principals, with a result per principal. A privileged role for the admin
+ * themselves (or a group they are in) becomes a request for two other approvers instead.
+ */
 export const grantWorkspaceRoles = serverAction(
   "grantWorkspaceRoles",
   z.strictObject({
@@ -66,6 +69,8 @@ export const revokeWorkspaceRoles = serverAction(
     workspaceId,
     assignmentIds: z.array(z.string().min(1).max(600)).min(1, { error: "Choose at least one assignment" }).max(200),
     confirmSelfLockout: z.boolean().default(false),
+    /** Holders (requests, mappings) the admin was shown and agreed to end with the assignment. */
+    acknowledgedHolderIds: z.array(z.number().int().positive()).max(1000).default([]),
   }),
   async (context, input) => {
     const results = await revoke(delegatedContext(context), input);

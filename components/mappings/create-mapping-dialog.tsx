@@ -61,7 +61,9 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
       setOutcome(
         mapping
           ? { ok: true, message: `Mapped ${mapping.groupDisplayName} to ${mapping.roleName}. ${grant.message}`, reference: grant.reference }
-          : { ok: false, message: `The mapping was not kept: ${grant.message}`, reference: grant.reference },
+          : grant.status === "needs_approval"
+            ? { ok: true, message: grant.message }
+            : { ok: false, message: `The mapping was not kept: ${grant.message}`, reference: grant.reference },
       );
       router.refresh();
     });

@@ -21,7 +21,7 @@ export function DeleteMappingDialog({ mapping, onClose }: { mapping: MappingRow 
       const result = await deleteMapping({ mappingId: mapping.id, revokeAssignment: revoke });
       if (result.status === "error") setOutcome({ ok: false, message: result.message, reference: result.reference });
       else {
-        setOutcome({ ok: result.data.deleted, message: result.data.message, reference: result.data.revoke?.reference });
+        setOutcome({ ok: result.data.deleted, message: result.data.message, reference: result.data.reference });
         router.refresh();
       }
     });

@@ -22,6 +22,7 @@ export interface GrantDialogOptions {
 const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
   granted: { label: "Granted — may take up to 10 minutes to take effect", tone: "text-success" },
   already_granted: { label: "Already granted", tone: "text-ink" },
+  needs_approval: { label: "Needs two other admins to approve", tone: "text-warning" },
   in_progress: { label: "In progress", tone: "text-warning" },
   failed: { label: "Failed", tone: "text-danger" },
 };

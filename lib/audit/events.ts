@@ -103,7 +103,29 @@ const mappingProjection = z.strictObject({
   roleName: safeText(256).optional(),
 });
 
-const REQUEST_STATUSES = ["pending", "approved", "active", "denied", "cancelled", "expired", "lapsed", "failed"] as const;
+const REQUEST_STATUSES = [
+  "pending",
+  "approved",
+  "active",
+  "denied",
+  "cancelled",
+  "expired",
+  "lapsed",
+  "failed",
+  "expiry_failed",
+  "covered",
+  "superseded",
+  "revoked",
+] as const;
+
+const holderKind = z.enum(["direct", "mapping", "request", "bundle"]);
+/** Which holder: its row id, kind and what it refers to. */
+const holderReference = {
+  holderId: z.number().int().positive(),
+  holderKind,
+  mappingId: safeText(64).optional(),
+  requestId: safeText(128).optional(),
+};
 const requestTransition = { from: z.enum(REQUEST_STATUSES), to: z.enum(REQUEST_STATUSES) };
 
 // ---- Events -------------------------------------------------------------------------------------------------------
@@ -190,7 +212,13 @@ export const auditEventInputSchema = z
       })),
     // Someone asked for access; the justification is the event's reason.
     auditEventSchema("request.submitted", ["succeeded"], requestTargetSchema,
-      z.strictObject({ durationMinutes: z.number().int().positive().max(525_600).optional() })),
+      z.strictObject({
+        durationMinutes: z.number().int().positive().max(525_600).optional(),
+        /** `self_grant`: an admin's own privileged grant, held for two other approvers. */
+        origin: z.enum(["form", "self_grant"]).optional(),
+        /** The principal as Microsoft Graph named it at submission. */
+        principalDisplayName: safeText(256).optional(),
+      })),
     // An approver approved a request.
     auditEventSchema("request.approved", ["succeeded"], requestTargetSchema,
       z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional() })),
@@ -200,12 +228,48 @@ export const auditEventInputSchema = z
     auditEventSchema("request.cancelled", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // Time-bound access ended and was removed.
     auditEventSchema("request.expired", ["succeeded", "failed"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
+      z.strictObject({
+        ...requestTransition,
+        intentId: intentId.optional(),
+        /** Whether the assignment was removed or kept because something else still holds it (or held it first). */
+        assignment: z.enum(["removed", "kept_other_holders", "kept_not_created_by_gatehouse", "already_removed"]).optional(),
+      })),
     // A pending request was not decided in time and closed without a grant.
     auditEventSchema("request.lapsed", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // An approved request could not be carried out (the grant failed).
     auditEventSchema("request.failed", ["failed"], requestTargetSchema,
       z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
+    // Something in Gatehouse now wants this assignment to exist (a direct grant, a mapping, a request, a bundle).
+    auditEventSchema("assignment.holder_added", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({
+        ...holderReference,
+        assignmentName,
+        expiresAt: isoDateTime.optional(),
+        /** The assignment existed before this holder arrived: releasing the holder never removes it. */
+        preExisting: z.boolean(),
+      })),
+    // A holder let go of the assignment; whether the assignment stays, and why.
+    auditEventSchema("assignment.holder_released", ["succeeded"], roleAssignmentTargetSchema,
+      z.strictObject({
+        ...holderReference,
+        assignmentName,
+        /** What happens to the assignment: removed with this release, or kept (and the reason). */
+        assignment: z.enum(["removed", "kept_other_holders", "kept_not_created_by_gatehouse", "kept_by_admin", "already_removed"]),
+        remainingHolders: z.number().int().nonnegative(),
+      })),
+    // A change whose outcome ARM would not show for too long (e.g. 403 on the console's read) was closed as unknown.
+    auditEventSchema("role_assignment.outcome_unknown", ["failed"], roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, kind: changeKind, pendingSince: isoDateTime })),
+    // The principal already held the requested role (or one that includes it): the request ends with no grant.
+    auditEventSchema("request.covered", ["succeeded"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, coveredBy: safeText(1000) })),
+    // Expiry could not remove the access (it stays until a retry succeeds); admins are told once.
+    auditEventSchema("request.expiry_failed", ["failed"], requestTargetSchema,
+      z.strictObject({ ...requestTransition, attempts: z.number().int().positive(), nextAttemptAt: isoDateTime, intentId: intentId.optional() })),
+    // An admin removed the assignment before the request's end; the request ends early.
+    auditEventSchema("request.revoked", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
+    // An admin made the same access permanent with a direct grant; the request's expiry no longer applies.
+    auditEventSchema("request.superseded", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // The console's own credential was renewed; only its thumbprint and expiry, never the secret.
     auditEventSchema("credentials.refreshed", ["succeeded", "failed"], optionalTargetSchema,
       z.strictObject({

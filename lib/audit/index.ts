@@ -35,7 +35,10 @@ export { exportAuditEvents, type AuditExportFormat, type ExportAuditEventsOption
 export { verifyAuditChain, type AuditChainProblem, type AuditChainVerification } from "./verify";
 export {
   NOT_APPLIED_ERROR_CODE,
+  UNKNOWN_AFTER_MS,
+  findUnknownIntents,
   findUnresolvedIntents,
+  markIntentUnknown,
   recordChangeIntent,
   recordChangeOutcome,
   resolveIntent,
@@ -43,6 +46,7 @@ export {
   type ChangeIntentInput,
   type ChangeKind,
   type ChangeOutcome,
+  type IntentEffects,
   type RecordedChangeOutcome,
   type ResolveIntentContext,
 } from "./intents";

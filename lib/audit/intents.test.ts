@@ -78,12 +78,17 @@ describe.each(storageEngines())("Azure change intents on $name", (engine) => {
     await expect(recordChangeOutcome(handle.db, 999_999, { status: "succeeded" })).rejects.toMatchObject({ code: "not_found" });
   });
 
-  it("refuses a second pending change to the same role assignment", async () => {
+  it("refuses a second pending change to the same access, whatever the assignment's name or the ids' casing", async () => {
     const first = await startIntent();
-    await expect(startIntent({ assignmentName: first.assignmentName })).rejects.toMatchObject({ code: "conflict" });
+    const sameAccess = { principalId: first.principalId.toUpperCase(), scope: first.scope.toLowerCase(), roleDefinitionId: first.roleDefinitionId };
+    await expect(startIntent({ ...sameAccess, assignmentName: first.assignmentName })).rejects.toMatchObject({ code: "conflict" });
+    // An equivalent assignment under another name is the same access: its change waits too.
+    await expect(startIntent({ ...sameAccess, kind: "revoke" })).rejects.toMatchObject({ code: "conflict" });
+    // Another principal's change to the same role on the same scope does not wait.
+    await expect(startIntent({ scope: first.scope, roleDefinitionId: first.roleDefinitionId })).resolves.toMatchObject({ state: "pending" });
     await recordChangeOutcome(handle.db, first.id, { status: "succeeded" });
-    // Once settled, the next change to that assignment (e.g. its revoke) can start.
-    await expect(startIntent({ kind: "revoke", assignmentName: first.assignmentName })).resolves.toMatchObject({ state: "pending" });
+    // Once settled, the next change to that access (e.g. its revoke) can start.
+    await expect(startIntent({ ...sameAccess, kind: "revoke", assignmentName: first.assignmentName })).resolves.toMatchObject({ state: "pending" });
   });
 
   it("rolls the intent back with the caller's transaction", async () => {

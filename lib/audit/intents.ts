@@ -1,12 +1,12 @@
 import "server-only";
 
-import { and, asc, eq, lt } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 
 import type { Database } from "@/lib/db/client";
 import { azureChangeIntents } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
 import { type AuditActor, auditActorSchema, type AuditEventInput, type PrincipalType } from "./events";
-import { type DatabaseTransaction, recordAuditEvent } from "./record";
+import { type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "./record";
 
 /**
  * Intent → outcome for changes to Azure (security.md §5.3). A grant or revoke is recorded as an intent, with its
@@ -16,7 +16,7 @@ import { type DatabaseTransaction, recordAuditEvent } from "./record";
  */
 
 export type ChangeKind = "grant" | "revoke";
-export type ChangeIntentState = "pending" | "succeeded" | "failed";
+export type ChangeIntentState = "pending" | "succeeded" | "failed" | "unknown";
 
 export interface ChangeIntent {
   readonly id: number;
@@ -35,7 +35,15 @@ export interface ChangeIntent {
   readonly updatedAt: Date;
   readonly armRequestId: string | null;
   readonly errorCode: string | null;
+  /** What the change means for the assignment's holders (lib/ownership's `IntentOwnership`), as stored. */
+  readonly ownership: unknown;
 }
+
+/**
+ * Extra writes that belong to a settled change (e.g. the holders it adds or ends), run in the transaction that
+ * records the outcome, before its audit event; they return the audit events they imply, appended after it.
+ */
+export type IntentEffects = (tx: DatabaseTransaction, intent: ChangeIntent) => Promise<AuditEventInput[]>;
 
 export interface ChangeIntentInput {
   readonly kind: ChangeKind;
@@ -52,6 +60,8 @@ export interface ChangeIntentInput {
   readonly consoleRequestId?: string;
   /** The justification, recorded on the `*_requested` event. */
   readonly reason?: string;
+  /** What the change means for holders (lib/ownership's `IntentOwnership`), kept for the reconciler. */
+  readonly ownership?: object;
   readonly now?: Date;
 }
 
@@ -76,7 +86,7 @@ export interface RecordedChangeOutcome {
   readonly auditEventId: number;
 }
 
-const ONE_PENDING_INDEX = "azure_change_intents_one_pending_idx";
+const ONE_PENDING_INDEX = "azure_change_intents_one_pending_access_idx";
 
 /**
  * Records the intent to change a role assignment and its `role_assignment.{grant,revoke}_requested` event, in the
@@ -100,6 +110,7 @@ export async function recordChangeIntent(tx: DatabaseTransaction, input: ChangeI
         requestedBy,
         requestId: input.requestId ?? null,
         consoleRequestId: input.consoleRequestId ?? null,
+        ownership: input.ownership ?? null,
         state: "pending",
         createdAt: now,
         updatedAt: now,
@@ -141,6 +152,7 @@ export async function recordChangeOutcome(
   intentId: number,
   outcome: ChangeOutcome,
   now: Date = new Date(),
+  effects?: IntentEffects,
 ): Promise<RecordedChangeOutcome> {
   return db.transaction(async (tx) => {
     const intent = await settlePendingIntent(tx, intentId, {
@@ -176,8 +188,9 @@ export async function recordChangeOutcome(
         details,
       };
     }
-    const recorded = await recordAuditEvent(tx, event);
-    return { intent, auditEventId: recorded.id };
+    const more = effects ? await effects(tx, intent) : [];
+    const [recorded] = await recordAuditEvents(tx, [event, ...more]);
+    return { intent, auditEventId: recorded!.id };
   });
 }
 
@@ -214,6 +227,7 @@ export async function resolveIntent(
   intentId: number,
   observed: "present" | "absent",
   context: ResolveIntentContext,
+  effects?: IntentEffects,
 ): Promise<RecordedChangeOutcome> {
   const now = context.now ?? new Date();
   return db.transaction(async (tx) => {
@@ -227,7 +241,8 @@ export async function resolveIntent(
       errorCode: applied ? null : NOT_APPLIED_ERROR_CODE,
       now,
     });
-    const recorded = await recordAuditEvent(tx, {
+    const more = applied && effects ? await effects(tx, intent) : [];
+    const [recorded] = await recordAuditEvents(tx, [{
       action: "role_assignment.reconciled",
       outcome: state,
       errorCode: applied ? undefined : NOT_APPLIED_ERROR_CODE,
@@ -245,9 +260,52 @@ export async function resolveIntent(
         resolvedState: state,
       },
       occurredAt: now,
-    });
-    return { intent, auditEventId: recorded.id };
+    }, ...more]);
+    return { intent, auditEventId: recorded!.id };
   });
+}
+
+/** How long a change may stay unsettled because ARM will not show its outcome, before it is closed as unknown. */
+export const UNKNOWN_AFTER_MS = 60 * 60_000;
+
+/**
+ * Closes a pending change whose outcome could not be read for too long (e.g. ARM answers the console's read with 403):
+ * state `unknown` with `role_assignment.outcome_unknown`, so it stops blocking later changes to the same access and
+ * admins see that someone has to check in Azure. Nothing about holders is assumed.
+ */
+export async function markIntentUnknown(db: Database, intentId: number, context: { actor: AuditActor; errorCode: string; now?: Date }): Promise<ChangeIntent | undefined> {
+  const now = context.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(azureChangeIntents)
+      .set({ state: "unknown", errorCode: context.errorCode.slice(0, 128), updatedAt: now })
+      .where(and(eq(azureChangeIntents.id, intentId), eq(azureChangeIntents.state, "pending")))
+      .returning();
+    if (!row) return undefined;
+    const intent = toChangeIntent(row);
+    await recordAuditEvent(tx, {
+      action: "role_assignment.outcome_unknown",
+      outcome: "failed",
+      errorCode: context.errorCode.slice(0, 128) || "OutcomeUnreadable",
+      actor: context.actor,
+      target: intentTarget(intent),
+      reason: "Azure would not show whether this change happened; check the assignment in Azure.",
+      details: { intentId: intent.id, assignmentName: intent.assignmentName, kind: intent.kind, pendingSince: intent.createdAt.toISOString() },
+      occurredAt: now,
+    });
+    return intent;
+  });
+}
+
+/** Changes closed as unknown on a scope (a workspace), newest first: shown to admins until someone checks. */
+export async function findUnknownIntents(db: Database, scope: string, limit = 20): Promise<ChangeIntent[]> {
+  const rows = await db
+    .select()
+    .from(azureChangeIntents)
+    .where(and(eq(azureChangeIntents.state, "unknown"), sql`lower(${azureChangeIntents.scope}) = ${scope.toLowerCase()}`))
+    .orderBy(desc(azureChangeIntents.updatedAt))
+    .limit(limit);
+  return rows.map(toChangeIntent);
 }
 
 /** Moves a pending intent to its final state; the `state = 'pending'` condition makes a second resolution a no-op. */

@@ -135,14 +135,21 @@ export const azureChangeIntents = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
     armRequestId: text("arm_request_id"),
     errorCode: text("error_code"),
+    /**
+     * What the change means for the assignment's holders (lib/ownership): the holder a grant adds, or the holders a
+     * revoke releases. Applied in the transaction that records the outcome, or by the reconciler after a crash.
+     */
+    ownership: jsonb("ownership"),
   },
   (table) => [
-    // One change in flight per role assignment: a second grant or revoke of the same one waits for the first.
-    uniqueIndex("azure_change_intents_one_pending_idx")
-      .on(table.assignmentName)
+    // One change in flight per access (scope, principal, role), whatever the assignment's name: a second grant or
+    // revoke of the same access waits for the first, so ownership decisions never race an ARM call.
+    uniqueIndex("azure_change_intents_one_pending_access_idx")
+      .on(sql`lower(${table.scope})`, sql`lower(${table.principalId})`, sql`lower(${table.roleDefinitionId})`)
       .where(sql`${table.state} = 'pending'`),
     index("azure_change_intents_pending_idx").on(table.createdAt).where(sql`${table.state} = 'pending'`),
     check("azure_change_intents_kind", sql`${table.kind} in ('grant', 'revoke')`),
-    check("azure_change_intents_state", sql`${table.state} in ('pending', 'succeeded', 'failed')`),
+    // `unknown`: the outcome could not be read from ARM for too long; an admin has to check in Azure.
+    check("azure_change_intents_state", sql`${table.state} in ('pending', 'succeeded', 'failed', 'unknown')`),
   ],
 );

@@ -48,7 +48,12 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     expect(mapping).toMatchObject({ groupId: group.id, groupDisplayName: group.displayName, roleName: "AzureML Data Scientist", createdBy: admin.userPrincipalName });
     const assignments = await workspaceAssignments({ kind: "delegated", caller: admin.caller }, WORKSPACE);
     expect(assignments.find((a) => a.principalId === group.id && a.roleDefinitionId === DATA_SCIENTIST)?.principalType).toBe("Group");
-    expect(await actionsFor(group.id)).toEqual(["mapping.created:succeeded", "role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded"]);
+    expect(await actionsFor(group.id)).toEqual([
+      "mapping.created:succeeded",
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      "assignment.holder_added:succeeded",
+    ]);
     await expect(createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST })).rejects.toMatchObject({ code: "conflict" });
     expect((await listMappings(await getDatabase(), WORKSPACE)).length).toBe(1);
   });
@@ -86,7 +91,12 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     // Drift made outside the mapping: a direct assignment for a member, and the group's assignment removed.
     await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: member, kind: "user", displayName: user.displayName }] });
     const groupAssignment = (await workspaceAssignments({ kind: "delegated", caller: admin.caller }, WORKSPACE)).find((a) => a.principalId === group.id)!;
-    expect((await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [groupAssignment.assignmentId], confirmSelfLockout: false }))[0]!.status).toBe("revoked");
+    // The mapping holds that assignment: removing it asks first, naming the mapping, then ends the mapping's hold.
+    const [asked] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [groupAssignment.assignmentId], confirmSelfLockout: false });
+    expect(asked).toMatchObject({ status: "needs_confirmation" });
+    expect(asked!.holders?.map((holder) => holder.label)).toEqual([`Mapping of group ${group.displayName}`]);
+    const acknowledged = asked!.holders!.map((holder) => holder.id);
+    expect((await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [groupAssignment.assignmentId], confirmSelfLockout: false, acknowledgedHolderIds: acknowledged }))[0]!.status).toBe("revoked");
 
     const items = await drift(admin);
     const missing = items.find((item) => item.kind === "missing")!;
@@ -104,13 +114,19 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     expect(results.map((result) => result.status)).toEqual(["applied", "applied", "skipped"]);
     const after = await drift(admin);
     expect(after.filter((item) => item.kind === "missing" || item.principalId === member)).toEqual([]);
-    expect((await actionsFor(member)).slice(-4)).toEqual([
+    expect((await actionsFor(member)).slice(-5)).toEqual([
       "reconcile.item_failed:failed",
       "role_assignment.revoke_requested:succeeded",
       "role_assignment.revoked:succeeded",
+      "assignment.holder_released:succeeded",
       "reconcile.item_applied:succeeded",
     ]);
-    expect((await actionsFor(group.id)).slice(-3)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded", "reconcile.item_applied:succeeded"]);
+    expect((await actionsFor(group.id)).slice(-4)).toEqual([
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      "assignment.holder_added:succeeded",
+      "reconcile.item_applied:succeeded",
+    ]);
   });
 
   it("imports a workspace's group assignments as mappings in one step", async () => {
@@ -133,7 +149,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     const ours = before.find((m) => m.groupId === group.id)!;
     const removed = await deleteMapping(admin, { mappingId: ours.id, revokeAssignment: true });
     expect(removed.deleted).toBe(true);
-    expect(removed.revoke?.status).toBe("revoked");
+    expect(removed.assignment).toBe("removed");
 
     const dryRun = await importMappingsDocument(admin, { document, dryRun: true, revokeRemoved: false });
     expect(dryRun.plan.creates.map((entry) => entry.groupId)).toEqual([group.id]);

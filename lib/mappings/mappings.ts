@@ -5,16 +5,19 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 
-import { type AuditActor, type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
-import { getDatabase } from "@/lib/db";
+import { type AuditActor, type AuditEventInput, type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
+import { describeHolders, keptBecause } from "@/lib/ownership/describe";
+import { holdAssignment, lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
-import { assignmentNameFor, type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
-import { type RevokeResult, revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
+import { assignmentNameFor, CHANGE_IN_PROGRESS, type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
+import { releaseAccess } from "@/lib/workspaces/release-access";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
-import { invalidMappingWorkspace, workspaceAssignments } from "./collect";
+import { invalidMappingWorkspace } from "./collect";
 import { lookupPrincipals } from "./directory";
 import type { MappingRecord } from "./drift";
 import { getMapping, isUniqueViolation, listMappings, mappingKey, toRecord } from "./store";
@@ -74,21 +77,28 @@ async function insertMapping(tx: DatabaseTransaction, actor: AuditActor, request
   };
 }
 
-async function removeMapping(context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<boolean> {
-  const db = await getDatabase();
-  return db.transaction(async (tx) => {
-    const deleted = await tx.delete(groupMappings).where(eq(groupMappings.id, mapping.id)).returning({ id: groupMappings.id });
-    if (deleted.length === 0) return false;
-    await recordAuditEvent(tx, {
+/** Deletes the mapping's row in the caller's transaction and returns its `mapping.deleted` event (none if already gone). */
+async function deleteMappingRow(tx: DatabaseTransaction, context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<AuditEventInput[]> {
+  const deleted = await tx.delete(groupMappings).where(eq(groupMappings.id, mapping.id)).returning({ id: groupMappings.id });
+  if (deleted.length === 0) return [];
+  return [
+    {
       action: "mapping.deleted",
       outcome: "succeeded",
       actor: context.actor,
       target: target(mapping),
-      reason,
+      reason: reason.slice(0, 2000),
       correlation: { consoleRequestId: context.requestId },
       details: { mappingId: mapping.id, before: projection(mapping) },
-    });
-    return true;
+    },
+  ];
+}
+
+async function removeMapping(db: Database, context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const events = await deleteMappingRow(tx, context, mapping, reason);
+    await recordAuditEvents(tx, events);
+    return events.length > 0;
   });
 }
 
@@ -103,13 +113,16 @@ export interface CreateMappingInput {
 }
 
 export interface CreateMappingResult {
-  /** Null when ARM refused the grant and the mapping was removed again. */
+  /** Null when ARM refused the grant and the mapping was removed again, or when the mapping waits for approval. */
   readonly mapping: MappingRecord | null;
   readonly grant: GrantResult;
 }
 
-/** Records a mapping (row + `mapping.created`), then grants the role to the group on the workspace. */
-export async function createMapping(context: GrantContext, input: CreateMappingInput, reason?: string): Promise<CreateMappingResult> {
+/**
+ * Records a mapping (row + `mapping.created`), then grants the role to the group on the workspace with the mapping as
+ * the assignment's holder.
+ */
+export async function createMapping(context: GrantContext, input: CreateMappingInput, reason?: string, options: { db?: Database } = {}): Promise<CreateMappingResult> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();
@@ -128,6 +141,11 @@ export async function createMapping(context: GrantContext, input: CreateMappingI
   const group = lookup.found.get(groupId);
   if (!group) throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
   if (group.kind !== "group") throw notAGroup();
+  if (role.privileged && (await isCallerOrCallersGroup(context.caller, { id: groupId, kind: "group" }))) {
+    // Separation of duties: a privileged role for a group the admin is in needs two other admins first.
+    const grant = await fileSelfGrantRequest(context, { workspaceId: workspace.scope, role: { id: roleId, name: role.name }, principal: { id: groupId, kind: "group", displayName: group.displayName }, createsMapping: true }, options);
+    return { mapping: null, grant };
+  }
 
   const draft = {
     scope: workspace.scope,
@@ -137,7 +155,7 @@ export async function createMapping(context: GrantContext, input: CreateMappingI
     roleName: role.name,
     assignmentName: assignmentNameFor(workspace.scope, groupId, roleId),
   };
-  const db = await getDatabase();
+  const db = options.db ?? (await getDatabase());
   let id: string;
   try {
     id = await db.transaction(async (tx) => {
@@ -157,15 +175,20 @@ export async function createMapping(context: GrantContext, input: CreateMappingI
     throw error;
   }
   const mapping = (await getMapping(db, id))!;
-  const [grant] = await grantWorkspaceRoles(context, {
-    workspaceId: workspace.scope,
-    roleDefinitionId: roleId,
-    principals: [{ id: groupId, kind: "group", displayName: group.displayName }],
-    description: "Managed by a Gatehouse group mapping",
-  });
+  const [grant] = await grantWorkspaceRoles(
+    context,
+    {
+      workspaceId: workspace.scope,
+      roleDefinitionId: roleId,
+      principals: [{ id: groupId, kind: "group", displayName: group.displayName }],
+      description: "Managed by a Gatehouse group mapping",
+      holder: { kind: "mapping", mappingId: id },
+    },
+    { db },
+  );
   if (!grant) throw new Error("grantWorkspaceRoles returned no result for one principal");
   if (grant.status === "failed") {
-    await removeMapping(context, mapping, `The grant failed, so the mapping was removed again: ${grant.message}`.slice(0, 2000));
+    await removeMapping(db, context, mapping, `The grant failed, so the mapping was removed again: ${grant.message}`);
     return { mapping: null, grant };
   }
   return { mapping, grant };
@@ -173,40 +196,82 @@ export async function createMapping(context: GrantContext, input: CreateMappingI
 
 export interface DeleteMappingResult {
   readonly deleted: boolean;
-  readonly revoke: RevokeResult | null;
+  /** What happened to the group's assignment when removing it was asked for. */
+  readonly assignment: "removed" | "kept" | "not_asked" | null;
   readonly message: string;
+  /** ARM's request id when removing the assignment failed, for support. */
+  readonly reference?: string;
 }
 
 /**
- * Deletes a mapping; with `revokeAssignment`, first removes the group's assignment on the workspace. If that removal
- * fails the mapping stays (so Azure and the mappings keep agreeing), and the result says why.
+ * Deletes a mapping. With `revokeAssignment`, the mapping lets go of the group's assignment: it is removed from Azure
+ * only when nothing else holds it and Gatehouse created it; otherwise it stays and the message says why. If the
+ * removal fails the mapping stays (so Azure and the mappings keep agreeing), and the result says why. Without
+ * `revokeAssignment` the assignment stays, held from then on as a direct grant by the admin who chose to keep it.
  */
-export async function deleteMapping(context: GrantContext, input: { mappingId: string; revokeAssignment: boolean }): Promise<DeleteMappingResult> {
-  const db = await getDatabase();
+export async function deleteMapping(context: GrantContext, input: { mappingId: string; revokeAssignment: boolean }, options: { db?: Database } = {}): Promise<DeleteMappingResult> {
+  const db = options.db ?? (await getDatabase());
   const mapping = await getMapping(db, input.mappingId);
-  if (!mapping) return { deleted: false, revoke: null, message: "This mapping no longer exists." };
-  let revoke: RevokeResult | null = null;
-  if (input.revokeAssignment) {
-    const assignments = await workspaceAssignments({ kind: "delegated", caller: context.caller }, mapping.scope);
-    const assignment = assignments.find((a) => a.principalId === mapping.groupId && a.roleDefinitionId === mapping.roleDefinitionId && a.principalType.toLowerCase() === "group");
-    if (assignment) {
-      const [result] = await revokeWorkspaceRoles(context, { workspaceId: mapping.scope, assignmentIds: [assignment.assignmentId], confirmSelfLockout: false });
-      revoke = result ?? null;
-      if (revoke && revoke.status !== "revoked" && revoke.status !== "already_gone") {
-        return { deleted: false, revoke, message: `The mapping was kept because its assignment could not be removed: ${revoke.message}` };
+  if (!mapping) return { deleted: false, assignment: null, message: "This mapping no longer exists." };
+  const access = { scope: mapping.scope, principalId: mapping.groupId, principalType: "Group" as const, roleDefinitionId: mapping.roleDefinitionId, roleName: mapping.roleName };
+  const name = `${mapping.groupDisplayName}'s ${mapping.roleName} assignment`;
+
+  if (!input.revokeAssignment) {
+    const deleted = await db.transaction(async (tx) => {
+      const events: AuditEventInput[] = [];
+      const held = await lockHeldAccess(tx, access);
+      const holder = held?.holders.find((candidate) => candidate.kind === "mapping" && candidate.mappingId === mapping.id);
+      if (held && holder) {
+        const now = new Date();
+        const kept = await holdAssignment(tx, { access, assignmentName: held.assignment.assignmentName, created: false, holder: { kind: "direct" }, grantedBy: context.actor, now, correlation: { consoleRequestId: context.requestId } });
+        events.push(...kept.events);
+        events.push(...(await releaseHolder(tx, { assignment: held.assignment, holder, reason: "mapping deleted; the admin kept the assignment", actor: context.actor, now, fate: "kept_by_admin", remaining: held.holders.length, correlation: { consoleRequestId: context.requestId } })));
       }
-    }
+      events.push(...(await deleteMappingRow(tx, context, mapping, "Deleted; the assignment was left in place")));
+      await recordAuditEvents(tx, events);
+      return events.some((event) => event.action === "mapping.deleted");
+    });
+    return {
+      deleted,
+      assignment: "not_asked",
+      message: deleted ? `Deleted the mapping. ${mapping.groupDisplayName} keeps ${mapping.roleName} in Azure (it now shows as an unmapped group assignment, held as a direct grant).` : "This mapping no longer exists.",
+    };
   }
-  const deleted = await removeMapping(context, mapping, input.revokeAssignment ? "Deleted with its assignment" : "Deleted; the assignment was left in place");
-  return {
-    deleted,
-    revoke,
-    message: !deleted
-      ? "This mapping no longer exists."
-      : input.revokeAssignment
-        ? `Deleted the mapping and removed ${mapping.groupDisplayName}'s ${mapping.roleName} assignment.`
-        : `Deleted the mapping. ${mapping.groupDisplayName} keeps ${mapping.roleName} in Azure (it now shows as an unmapped group assignment).`,
-  };
+
+  let deleted = false;
+  const outcome = await releaseAccess({
+    identity: { kind: "delegated", caller: context.caller },
+    actor: context.actor,
+    db,
+    access,
+    holder: { kind: "mapping", mappingId: mapping.id },
+    reason: `mapping of ${mapping.groupDisplayName} deleted by ${context.userPrincipalName}`,
+    consoleRequestId: context.requestId,
+    actingAs: context.userPrincipalName,
+    onSettled: async (tx) => {
+      const events = await deleteMappingRow(tx, context, mapping, "Deleted with its assignment");
+      deleted = events.length > 0;
+      return events;
+    },
+  });
+  switch (outcome.status) {
+    case "removed":
+      return { deleted, assignment: "removed", message: `Deleted the mapping and removed ${name}.` };
+    case "kept": {
+      const remaining = await describeHolders(db, outcome.remaining);
+      return { deleted, assignment: "kept", message: `Deleted the mapping. ${keptBecause(outcome.fate, remaining)}` };
+    }
+    case "not_held":
+      return {
+        deleted,
+        assignment: "kept",
+        message: `Deleted the mapping. Gatehouse has no record of creating ${name} for this mapping, so it was left in place.`,
+      };
+    case "in_progress":
+      return { deleted: false, assignment: null, message: `The mapping was kept: ${CHANGE_IN_PROGRESS}` };
+    case "failed":
+      return { deleted: false, assignment: null, message: `The mapping was kept because its assignment could not be removed: ${outcome.userMessage}`, ...(outcome.reference ? { reference: outcome.reference } : {}) };
+  }
 }
 
 export interface WorkspaceImportResult {
@@ -220,11 +285,11 @@ export interface WorkspaceImportResult {
  * per new mapping and one `mapping.imported` with the counts. Nothing changes in Azure. Assignments to deleted groups
  * are skipped.
  */
-export async function importWorkspaceGroupAssignments(context: GrantContext, workspaceId: string): Promise<WorkspaceImportResult> {
-  const access = await getWorkspaceAccess(context.caller, workspaceId);
+export async function importWorkspaceGroupAssignments(context: GrantContext, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceImportResult> {
+  const db = options.db ?? (await getDatabase());
+  const access = await getWorkspaceAccess(context.caller, workspaceId, { db });
   const groups = access.rows.filter((row) => row.origin === "workspace" && row.principalType.toLowerCase() === "group");
   const importable = groups.filter((row) => row.principal !== null && row.principal !== undefined);
-  const db = await getDatabase();
   return db.transaction(async (tx) => {
     const existing = new Set((await listMappings(tx, access.workspace.id)).map(mappingKey));
     const created: string[] = [];
@@ -248,6 +313,17 @@ export async function importWorkspaceGroupAssignments(context: GrantContext, wor
       const inserted = await insertMapping(tx, context.actor, context.requestId, draft, "Imported from an existing group assignment");
       created.push(inserted.id);
       events.push(inserted.event);
+      // The mapping now holds the assignment it describes; found in place, so releasing it never removes it.
+      const held = await holdAssignment(tx, {
+        access: { scope: draft.scope, principalId: draft.groupId, principalType: "Group", roleDefinitionId: draft.roleDefinitionId, roleName: draft.roleName },
+        assignmentName: draft.assignmentName,
+        created: false,
+        holder: { kind: "mapping", mappingId: inserted.id },
+        grantedBy: context.actor,
+        now: new Date(),
+        correlation: { consoleRequestId: context.requestId },
+      });
+      events.push(...held.events);
     }
     events.push({
       action: "mapping.imported" as const,

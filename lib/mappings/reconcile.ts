@@ -57,6 +57,8 @@ export async function applyReconcile(context: GrantContext, input: { workspaceId
       roleDefinitionId: item.roleDefinitionId,
       principals: [{ id: item.principalId, kind: "group", displayName: item.principalName }],
       description: "Managed by a Gatehouse group mapping",
+      // The mapping the plan item comes from holds the assignment it asks for.
+      ...(item.mappingId ? { holder: { kind: "mapping" as const, mappingId: item.mappingId } } : {}),
     });
     const ok = grant !== undefined && (grant.status === "granted" || grant.status === "already_granted");
     if (ok) created.add(item.key);

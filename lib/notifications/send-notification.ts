@@ -7,6 +7,7 @@ import { getConfig } from "@/lib/config";
 import { getDatabase, type Database } from "@/lib/db";
 import { appGraphClient } from "@/lib/graph/client";
 import { log } from "@/lib/log";
+import { escapeMarkdown } from "@/lib/shared/markdown";
 import { notificationOutbox } from "./schema";
 
 /** After this many failed attempts a notification is given up (`failed`) and stays visible in the outbox table. */
@@ -235,7 +236,8 @@ async function postWebhook(title: string, summary: string): Promise<void> {
   const response = await fetch(notifications.webhookUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ "@type": "MessageCard", "@context": "https://schema.org/extensions", summary: title, title, text: summary }),
+    // The card renders Markdown: everything in it is text (requesters write part of it), never markup.
+    body: JSON.stringify({ "@type": "MessageCard", "@context": "https://schema.org/extensions", summary: title, title: escapeMarkdown(title), text: escapeMarkdown(summary) }),
     signal: AbortSignal.timeout(upstream.timeoutMs),
   });
   if (!response.ok) throw new Error(`webhook answered ${response.status}`);

@@ -3,12 +3,17 @@ import "server-only";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 
-import { recordAuditEvent, recordAuditEventNow } from "@/lib/audit";
+import { type AuditEventInput, recordAuditEvent, recordAuditEventNow, recordAuditEvents } from "@/lib/audit";
 import { type Database, getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { createMapping } from "@/lib/mappings/mappings";
+import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { requestClock } from "./clock";
+import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
+import { getRequestPolicy, type RequestPolicy } from "./policy";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 import type { RequestContext } from "./submit-request";
 
@@ -18,7 +23,17 @@ export const decisionSchema = z.strictObject({
 });
 export type DecisionInput = z.output<typeof decisionSchema>;
 
-export type RefusalCode = "not_found" | "self_approval" | "already_decided" | "already_approved_by_you" | "not_requester" | "comment_required";
+export type RefusalCode =
+  | "not_found"
+  | "self_approval"
+  | "already_decided"
+  | "already_approved_by_you"
+  | "not_requester"
+  | "comment_required"
+  /** The request no longer matches the world: past its deadline, role left the policy, principal gone or changed. */
+  | "stale"
+  /** Azure or Graph could not answer a check that must pass before access is granted. */
+  | "unverified";
 
 export type DecisionResult =
   | {
@@ -40,6 +55,9 @@ interface Options {
   /** Replaces the ARM grant (tests of the state machine on engines without a sandbox). */
   readonly grant?: (request: AccessRequestRow) => Promise<GrantResult>;
   readonly notify?: boolean;
+  readonly policy?: RequestPolicy;
+  /** Where facts about principals come from: Graph and ARM, or a stand-in in state-machine tests. */
+  readonly directory?: RequestDirectory;
 }
 
 const AUDIT_STATUS = { granted: "active" } as const;
@@ -72,21 +90,72 @@ function alreadyDecided(request: AccessRequestRow): DecisionResult {
   };
 }
 
-async function refuseSelfApproval(db: Database, context: RequestContext, request: AccessRequestRow, consoleAction: string): Promise<DecisionResult> {
+async function refuseSelfApproval(
+  db: Database,
+  context: RequestContext,
+  request: AccessRequestRow,
+  consoleAction: string,
+  why = { reason: "approver is the requester or the person receiving the access", message: "You can't approve your own request, or access for yourself: another admin has to decide it." },
+): Promise<DecisionResult> {
   await recordAuditEventNow(db, {
     action: "authz.denied",
     outcome: "denied",
     actor: context.actor,
     target: target(request),
-    reason: "approver is the requester or the person receiving the access",
+    reason: why.reason,
     correlation: { consoleRequestId: context.requestId },
     details: { consoleAction, deniedBecause: "self_approval" },
   });
-  return {
-    ok: false,
-    code: "self_approval",
-    message: "You can't approve your own request, or access for yourself: another admin has to decide it.",
-  };
+  return { ok: false, code: "self_approval", message: why.message };
+}
+
+/**
+ * Separation of duties beyond "not your own request": the approver must not be the principal, a member of the
+ * principal group (nested too) or an owner of the principal service principal. Graph failing is a refusal.
+ */
+async function conflictOfInterest(db: Database, context: RequestContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<DecisionResult | undefined> {
+  const me = context.person.objectId.toLowerCase();
+  if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, consoleAction);
+  let conflict: string | undefined;
+  try {
+    conflict = await directory.approverConflict(me, request);
+  } catch {
+    return { ok: false, code: "unverified", message: "Microsoft Graph could not confirm that this access would not also be yours (group membership, ownership). Nothing was decided; try again in a minute." };
+  }
+  return conflict ? refuseSelfApproval(db, context, request, consoleAction, { reason: conflict, message: conflict }) : undefined;
+}
+
+/**
+ * Re-checks a pending request against the world as it is now, before an approval counts: the decision deadline, the
+ * current policy (the role must still be requestable; a stricter approver count applies), and the principal (it
+ * must still exist with the facts the approver was shown; changed facts are stored and the approver asked to look
+ * again). Returns a refusal, or the number of approvals required now.
+ */
+async function recheckPending(db: Database, request: AccessRequestRow, now: Date, policy: RequestPolicy, directory: RequestDirectory): Promise<DecisionResult | { approvalsRequired: number }> {
+  if (request.pendingUntil.getTime() <= now.getTime()) {
+    return { ok: false, code: "stale", message: "This request was not decided in time and has lapsed; the requester has to ask again." };
+  }
+  let approvalsRequired = request.approvalsRequired;
+  if (request.origin === "form") {
+    const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
+    if (!role) return { ok: false, code: "stale", message: `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.` };
+    approvalsRequired = Math.max(approvalsRequired, role.approvers);
+  }
+  let principal;
+  try {
+    principal = await directory.verifyPrincipal(request.principalId);
+  } catch {
+    return { ok: false, code: "unverified", message: "Microsoft Graph could not confirm the identity this access is for. Nothing was decided; try again in a minute." };
+  }
+  if (!principal) return { ok: false, code: "stale", message: `${request.principalDisplayName} (${request.principalId}) no longer exists in the directory. Deny the request.` };
+  if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
+    await db
+      .update(accessRequests)
+      .set({ principalDisplayName: principal.displayName, principalSecondaryId: principal.secondaryId, principalFlags: [...principal.flags], principalVerifiedAt: now, updatedAt: now })
+      .where(eq(accessRequests.id, request.id));
+    return { ok: false, code: "stale", message: `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.` };
+  }
+  return { approvalsRequired };
 }
 
 /**
@@ -98,6 +167,7 @@ async function refuseSelfApproval(db: Database, context: RequestContext, request
  */
 export async function approveAccessRequest(context: DeciderContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
+  const directory = options.directory ?? azureRequestDirectory;
   const request = await load(db, input.requestId);
   if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };
   const me = context.person.objectId.toLowerCase();
@@ -106,8 +176,12 @@ export async function approveAccessRequest(context: DeciderContext, input: Decis
   if (request.approvals.some((approval) => approval.objectId === me)) {
     return { ok: false, code: "already_approved_by_you", message: "You already approved this request; a different admin has to give the second approval." };
   }
+  const conflict = await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
+  if (conflict) return conflict;
 
   const now = options.now ?? (await requestClock());
+  const recheck = await recheckPending(db, request, now, options.policy ?? getRequestPolicy(), directory);
+  if ("ok" in recheck) return recheck;
   const approval: RequestApproval = {
     objectId: me,
     displayName: context.person.displayName,
@@ -116,12 +190,14 @@ export async function approveAccessRequest(context: DeciderContext, input: Decis
     at: now.toISOString(),
   };
   const given = request.approvals.length;
-  const final = given + 1 >= request.approvalsRequired;
+  const approvalsRequired = recheck.approvalsRequired;
+  const final = given + 1 >= approvalsRequired;
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(accessRequests)
       .set({
         approvals: sql`${accessRequests.approvals} || ${JSON.stringify([approval])}::jsonb`,
+        approvalsRequired,
         version: sql`${accessRequests.version} + 1`,
         updatedAt: now,
         ...(final ? { status: "approved" as const, decidedAt: now, decidedByName: context.person.displayName, decisionComment: input.comment || null } : {}),
@@ -173,7 +249,8 @@ export async function approveAccessRequest(context: DeciderContext, input: Decis
     return alreadyDecided(current);
   }
   if (!final) {
-    return { ok: true, request: updated, message: `Your approval is recorded. ${updated.approvalsRequired - updated.approvals.length} more approval from a different admin is needed.` };
+    const more = updated.approvalsRequired - updated.approvals.length;
+    return { ok: true, request: updated, message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.` };
   }
   return carryOut(context, db, updated, options);
 }
@@ -186,6 +263,8 @@ export async function retryAccessRequest(context: DeciderContext, input: Decisio
   const me = context.person.objectId.toLowerCase();
   if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, "retryAccessRequest");
   if (request.status !== "failed") return alreadyDecided(request);
+  const conflict = await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
+  if (conflict) return conflict;
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
@@ -210,90 +289,196 @@ export async function retryAccessRequest(context: DeciderContext, input: Decisio
   return carryOut(context, db, updated, options);
 }
 
+/**
+ * Carries out an approved request. First, failing closed, it checks in ARM whether the principal already has the
+ * access (or more): then the request is closed as `covered` and nothing is granted or will expire. Otherwise the
+ * grant runs as the approving admin with the request as the assignment's holder (a self-granted mapping creates the
+ * mapping instead), and its outcome moves the request to `granted` or `failed`.
+ */
 async function carryOut(context: DeciderContext, db: Database, request: AccessRequestRow, options: Options): Promise<DecisionResult> {
+  const directory = options.directory ?? azureRequestDirectory;
+  const start = options.now ?? (await requestClock());
+  const expiresAt = request.durationMinutes !== null ? new Date(start.getTime() + request.durationMinutes * 60_000) : null;
+
+  if (!request.extendsRequestId) {
+    let coverage;
+    try {
+      coverage = await directory.findCoverage({
+        workspaceId: request.workspaceId,
+        principalId: request.principalId,
+        principalName: request.principalDisplayName,
+        roleDefinitionId: request.roleDefinitionId,
+        wantedUntil: expiresAt,
+        db,
+      });
+    } catch {
+      return settleApproved(context, db, request, options, {
+        status: "failed",
+        code: "CoverageUnverified",
+        message: "Gatehouse could not check in Azure whether this access already exists, so nothing was granted. Retry in a minute.",
+      });
+    }
+    if (coverage) return closeAsCovered(context, db, request, coverage.explanation, start, options);
+  }
+
   let result: GrantResult;
   try {
-    result = options.grant
-      ? await options.grant(request)
-      : (
-          await grantWorkspaceRoles(context.grant, {
+    if (options.grant) {
+      result = await options.grant(request);
+    } else if (request.createsMapping) {
+      const created = await createMapping(context.grant, { workspaceId: request.workspaceId, groupId: request.principalId, roleDefinitionId: request.roleDefinitionId }, `Approved request ${request.id}`, { db });
+      result = created.grant;
+    } else {
+      result = (
+        await grantWorkspaceRoles(
+          context.grant,
+          {
             workspaceId: request.workspaceId,
             roleDefinitionId: request.roleDefinitionId,
             principals: [{ id: request.principalId, kind: request.principalKind as "user", displayName: request.principalDisplayName }],
             description: `Gatehouse request ${request.id}`,
-          })
-        )[0]!;
+            holder: { kind: "request", requestId: request.id, expiresAt: expiresAt?.toISOString() ?? null },
+          },
+          { db },
+        )
+      )[0]!;
+    }
   } catch (error) {
-    const message = error instanceof Error && "userMessage" in error ? String((error as { userMessage: unknown }).userMessage) : "The grant could not be made.";
+    const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
     result = { principalId: request.principalId, displayName: request.principalDisplayName, status: "failed", message };
   }
   if (result.status === "in_progress") {
     // No answer from ARM: the intent reconciler settles the assignment; the request stays approved until then.
     return { ok: true, request, message: result.message };
   }
-  const now = options.now ?? (await requestClock());
   const granted = result.status === "granted" || result.status === "already_granted";
-  const expiresAt = granted && request.durationMinutes !== null ? new Date(now.getTime() + request.durationMinutes * 60_000) : null;
+  return settleApproved(
+    context,
+    db,
+    request,
+    options,
+    granted
+      ? { status: "granted", expiresAt, existedBefore: result.status === "already_granted", message: result.message, ...(result.reference ? { reference: result.reference } : {}) }
+      : { status: "failed", code: "GrantFailed", message: result.message, ...(result.reference ? { reference: result.reference } : {}) },
+  );
+}
+
+type Settlement =
+  | { readonly status: "granted"; readonly expiresAt: Date | null; readonly existedBefore: boolean; readonly message: string; readonly reference?: string }
+  | { readonly status: "failed"; readonly code: string; readonly message: string; readonly reference?: string };
+
+/** Moves an approved request to `granted` or `failed` with its event (and, for an extension, hands the access over). */
+async function settleApproved(context: DeciderContext, db: Database, request: AccessRequestRow, options: Options, settlement: Settlement): Promise<DecisionResult> {
+  const now = options.now ?? (await requestClock());
+  const reference = settlement.reference ?? null;
   const settled = await db.transaction(async (tx) => {
+    const events: AuditEventInput[] = [];
+    if (settlement.status === "granted" && request.extendsRequestId) {
+      // The extension now carries the access and its expiry: the original lets go of the assignment (which stays,
+      // held by the extension) and stops being expired on its own.
+      const held = await lockHeldAccess(tx, { scope: request.workspaceId, principalId: request.principalId, roleDefinitionId: request.roleDefinitionId });
+      const previous = held?.holders.find((holder) => holder.kind === "request" && holder.requestId === request.extendsRequestId);
+      if (held && previous) {
+        events.push(
+          ...(await releaseHolder(tx, {
+            assignment: held.assignment,
+            holder: previous,
+            reason: `extended by request ${request.id}`,
+            actor: context.actor,
+            now,
+            fate: "kept_other_holders",
+            remaining: held.holders.length - 1,
+            correlation: { consoleRequestId: context.requestId },
+          })),
+        );
+      }
+    }
     const [row] = await tx
       .update(accessRequests)
       .set(
-        granted
-          ? { status: "granted", grantedAt: now, expiresAt, updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: null, failureReason: null, armReference: result.reference ?? null }
-          : { status: "failed", updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: "GrantFailed", failureReason: result.message.slice(0, 1000), armReference: result.reference ?? null },
+        settlement.status === "granted"
+          ? { status: "granted", grantedAt: now, expiresAt: settlement.expiresAt, updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: null, failureReason: null, armReference: reference }
+          : { status: "failed", updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: settlement.code, failureReason: settlement.message.slice(0, 1000), armReference: reference },
       )
       .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "approved")))
       .returning();
     if (!row) return undefined;
-    if (granted) {
-      await recordAuditEvent(tx, {
+    const correlation = { consoleRequestId: context.requestId, ...(reference ? { armRequestId: reference } : {}) };
+    if (settlement.status === "granted") {
+      events.push({
         action: "request.granted",
         outcome: "succeeded",
         actor: context.actor,
         target: target(row),
-        correlation: { consoleRequestId: context.requestId, ...(result.reference ? { armRequestId: result.reference } : {}) },
-        details: { from: "approved", to: "active", alreadyExisted: result.status === "already_granted", ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) },
+        correlation,
+        details: { from: "approved", to: "active", alreadyExisted: settlement.existedBefore, ...(settlement.expiresAt ? { expiresAt: settlement.expiresAt.toISOString() } : {}) },
         occurredAt: now,
       });
       if (row.extendsRequestId) {
-        // The extension now carries the access and its expiry; the original stops being expired on its own.
         const [original] = await tx
           .update(accessRequests)
           .set({ status: "extended", endedAt: now, updatedAt: now, version: sql`${accessRequests.version} + 1` })
           .where(and(eq(accessRequests.id, row.extendsRequestId), eq(accessRequests.status, "granted")))
           .returning();
         if (original) {
-          await recordAuditEvent(tx, {
+          events.push({
             action: "request.extended",
             outcome: "succeeded",
             actor: context.actor,
             target: target(original),
             correlation: { consoleRequestId: context.requestId },
-            details: { extendedBy: row.id, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) },
+            details: { extendedBy: row.id, ...(settlement.expiresAt ? { expiresAt: settlement.expiresAt.toISOString() } : {}) },
             occurredAt: now,
           });
         }
       }
     } else {
-      await recordAuditEvent(tx, {
+      events.push({
         action: "request.failed",
         outcome: "failed",
-        errorCode: "GrantFailed",
+        errorCode: settlement.code,
         actor: context.actor,
         target: target(row),
-        reason: result.message.slice(0, 2000),
-        correlation: { consoleRequestId: context.requestId, ...(result.reference ? { armRequestId: result.reference } : {}) },
+        reason: settlement.message.slice(0, 2000),
+        correlation,
         details: { from: "approved", to: "failed" },
         occurredAt: now,
       });
     }
+    await recordAuditEvents(tx, events);
     return row;
   });
   const final = settled ?? (await load(db, request.id))!;
   if (settled && options.notify !== false) await notifyRequesterOfDecision(final);
-  return granted
-    ? { ok: true, request: final, message: result.message }
-    : { ok: true, request: final, message: `Approved, but Azure refused the grant: ${result.message} An admin with the rights can retry it.` };
+  return settlement.status === "granted"
+    ? { ok: true, request: final, message: settlement.message }
+    : { ok: true, request: final, message: `Approved, but nothing was granted: ${settlement.message} An admin with the rights can retry it.` };
+}
+
+/** The principal already has the access: the request ends as `covered`, with the path in words, and nothing expires. */
+async function closeAsCovered(context: DeciderContext, db: Database, request: AccessRequestRow, explanation: string, now: Date, options: Options): Promise<DecisionResult> {
+  const closed = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(accessRequests)
+      .set({ status: "covered", endedAt: now, updatedAt: now, outcomeNote: explanation.slice(0, 1000), version: sql`${accessRequests.version} + 1` })
+      .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "approved")))
+      .returning();
+    if (!row) return undefined;
+    await recordAuditEvent(tx, {
+      action: "request.covered",
+      outcome: "succeeded",
+      actor: context.actor,
+      target: target(row),
+      reason: explanation.slice(0, 2000),
+      correlation: { consoleRequestId: context.requestId },
+      details: { from: "approved", to: "covered", coveredBy: explanation.slice(0, 1000) },
+      occurredAt: now,
+    });
+    return row;
+  });
+  const final = closed ?? (await load(db, request.id))!;
+  if (closed && options.notify !== false) await notifyRequesterOfDecision(final);
+  return { ok: true, request: final, message: `Nothing to grant: ${explanation} The request is closed as already covered; nothing will expire.` };
 }
 
 /** Denies a pending request (`pending → denied`, with `request.denied`). A comment is required. */

@@ -60,6 +60,17 @@ function summary(request: AccessRequestRow): string {
   return `${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName} ${duration(request)}`;
 }
 
+const KIND_WORDS: Record<string, string> = { user: "user", group: "group", servicePrincipal: "service principal", managedIdentity: "managed identity" };
+const FLAG_WORDS: Record<string, string> = { guest: "guest user", external: "external account", other_tenant_app: "app from another organisation" };
+
+/** The principal as Graph named it, with what identifies it: type, UPN or app id, object id, and any flags. */
+export function principalFacts(request: AccessRequestRow): string {
+  const kind = KIND_WORDS[request.principalKind] ?? request.principalKind;
+  const secondary = request.principalSecondaryId ? `${request.principalKind === "user" ? "UPN" : request.principalKind === "group" ? "mail" : "app id"} ${request.principalSecondaryId}, ` : "";
+  const flags = request.principalFlags.length > 0 ? ` — ${request.principalFlags.map((flag) => FLAG_WORDS[flag] ?? flag).join(", ")}` : "";
+  return `${request.principalDisplayName} (${kind}, ${secondary}object id ${request.principalId})${flags}`;
+}
+
 /** Tells approvers a request is waiting. Never throws. */
 export async function notifyApproversOfArrival(request: AccessRequestRow): Promise<void> {
   const approvers = (await findApprovers()).filter((id) => id !== request.requesterObjectId);
@@ -69,13 +80,17 @@ export async function notifyApproversOfArrival(request: AccessRequestRow): Promi
     text: [
       `${request.requesterName} (${request.requesterUpn}) asks for ${summary(request)}.`,
       "",
-      `Why: ${request.justification}`,
+      `For: ${principalFacts(request)}`,
+      `Workspace: ${request.workspaceName} (${request.workspaceId})`,
+      request.origin === "self_grant" ? "An admin granted this to themselves (or a group they are in); it needs two other admins." : "",
+      "",
+      `Why (the requester's words): ${request.justification}`,
       request.ticket ? `Ticket: ${request.ticket}` : "",
       request.approvalsRequired > 1 ? `This role needs ${request.approvalsRequired} different approvers.` : "",
       "",
       `Decide: ${link(request)}`,
     ].filter((line, index, lines) => line !== "" || lines[index - 1] !== "").join("\n"),
-    webhookSummary: `${request.requesterName} requests ${summary(request)}`,
+    webhookSummary: `${request.requesterName} requests ${request.roleName} on ${request.workspaceName} for ${principalFacts(request)} ${duration(request)}`,
   });
 }
 
@@ -86,10 +101,13 @@ export async function notifyRequesterOfDecision(request: AccessRequestRow): Prom
       ? `was approved and granted${request.expiresAt ? `; it ends ${request.expiresAt.toISOString().replace("T", " ").slice(0, 16)} UTC` : ""}`
       : request.status === "denied"
         ? `was denied by ${request.decidedByName ?? "an admin"}${request.decisionComment ? `: ${request.decisionComment}` : ""}`
-        : `was approved, but the grant failed: ${request.failureReason ?? "Azure refused it"}. An admin can retry it.`;
+        : request.status === "covered"
+          ? `needs nothing granted: ${request.outcomeNote ?? "the access already exists"} Nothing will expire`
+          : `was approved, but the grant failed: ${request.failureReason ?? "Azure refused it"}. An admin can retry it.`;
+  const verb = request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : request.status === "covered" ? "is already covered" : "failed";
   await sendNotification({
     to: [request.requesterObjectId],
-    subject: `Your access request ${request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : "failed"}: ${request.roleName} on ${request.workspaceName}`,
+    subject: `Your access request ${verb}: ${request.roleName} on ${request.workspaceName}`,
     text: `Your request for ${summary(request)} ${outcome}.\n\nDetails: ${link(request)}`,
     webhookSummary: `Request for ${summary(request)} ${request.status}`,
   });
@@ -102,5 +120,23 @@ export async function notifyRequesterOfExpiry(request: AccessRequestRow, daysLef
     subject: `Access ends in ${daysLeft} day${daysLeft === 1 ? "" : "s"}: ${request.roleName} on ${request.workspaceName}`,
     text: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16)} UTC.\nAsk for an extension before then: ${link(request)}`,
     webhookSummary: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends in ${daysLeft} day(s)`,
+  });
+}
+
+/** Tells the admins, once, that Gatehouse could not remove access that has ended. Never throws. */
+export async function notifyAdminsOfExpiryFailure(request: AccessRequestRow, reason: string): Promise<void> {
+  await sendNotification({
+    to: await findApprovers(),
+    subject: `Expiry failed: ${request.roleName} on ${request.workspaceName} is still assigned`,
+    text: [
+      `Time-bound access ended, but Gatehouse could not remove it: ${reason}`,
+      "",
+      `Access: ${request.roleName} on ${request.workspaceName} for ${principalFacts(request)}`,
+      `It ended: ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16) ?? "?"} UTC. Gatehouse retries with back-off; until then the access stays.`,
+      "Check that Gatehouse's identity may still remove role assignments on this workspace, or remove the assignment in Azure.",
+      "",
+      `Request: ${link(request)}`,
+    ].join("\n"),
+    webhookSummary: `Expiry failed: ${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName} is still assigned`,
   });
 }

@@ -8,6 +8,7 @@ import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
+import { trustingDirectory } from "@/test/support/request-directory";
 import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest, type DeciderContext } from "./decide-request";
 import { parseRequestPolicy, RequestPolicyError } from "./policy";
 import { runRequestJobs } from "./run-request-jobs";
@@ -107,7 +108,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   afterAll(async () => {
     await handle.close();
   });
-  const opts = (now = new Date("2026-06-01T10:00:00Z")) => ({ db: handle.db, policy, now, notify: false });
+  const opts = (now = new Date("2026-06-01T10:00:00Z")) => ({ db: handle.db, policy, now, notify: false, directory: trustingDirectory });
 
   it("submits, refuses a duplicate pending one and a duration above the role's maximum", async () => {
     const input = form();
@@ -216,12 +217,12 @@ describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
   });
 
   it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
-    const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false });
+    const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
     if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const approvers = [admin1, admin2, person("admin3"), person("admin4"), person("admin5")];
     const results = await Promise.all(
-      approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, now: new Date(), notify: false, grant: granting(calls) })),
+      approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory })),
     );
     const winners = results.filter((result) => result.ok);
     const losers = results.filter((result) => !result.ok);

@@ -2,14 +2,12 @@ import "server-only";
 
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 
-import { authorizationClient } from "@/lib/arm/client";
-import { type AuditActor, recordAuditEvent, recordChangeIntent, recordChangeOutcome, type ChangeOutcome } from "@/lib/audit";
+import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents, type DatabaseTransaction } from "@/lib/audit";
 import type { Database } from "@/lib/db";
 import { log } from "@/lib/log";
-import { parseScope } from "@/lib/shared/arm-scope";
-import { describeArmFailure, assignmentNameFor } from "@/lib/workspaces/grant-workspace-roles";
-import { isRestError } from "@azure/core-rest-pipeline";
-import { notifyRequesterOfExpiry } from "./notify";
+import { describeHolders, keptBecause } from "@/lib/ownership/describe";
+import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
+import { notifyAdminsOfExpiryFailure, notifyRequesterOfExpiry } from "./notify";
 import { accessRequests, type AccessRequestRow } from "./schema";
 
 /** A run that stopped between claiming an expiry and recording it is taken over after this long. */
@@ -17,6 +15,11 @@ const STUCK_MS = 10 * 60_000;
 const REMINDERS = [3, 1] as const;
 
 const PRINCIPAL_TYPE = { user: "User", group: "Group", servicePrincipal: "ServicePrincipal", managedIdentity: "ServicePrincipal" } as const;
+
+/** After a failed expiry: 5, 10, 20 … minutes, at most 6 hours between attempts. */
+export function expiryRetryDelayMs(attempts: number): number {
+  return Math.min(6 * 3_600_000, 5 * 60_000 * 2 ** Math.max(0, attempts - 1));
+}
 
 export interface RequestJobRun {
   readonly expired: number;
@@ -35,10 +38,22 @@ function target(request: AccessRequestRow) {
   return { requestId: request.id, scope: request.workspaceId, principalId: request.principalId, roleDefinitionId: request.roleDefinitionId, roleName: request.roleName };
 }
 
+/** Requests whose access is due to end now: expired grants, stuck claims, failed expiries whose retry is due. */
+function dueForExpiry(now: Date) {
+  return or(
+    and(eq(accessRequests.status, "granted"), lte(accessRequests.expiresAt, now)),
+    and(eq(accessRequests.status, "expiring"), lte(accessRequests.updatedAt, new Date(now.getTime() - STUCK_MS))),
+    and(eq(accessRequests.status, "expiry_failed"), lte(accessRequests.nextExpiryAttemptAt, now)),
+  );
+}
+
 /**
  * The access-request job, as the console's own identity: lapses pending requests nobody decided in time, reminds
- * requesters 3 days and 1 day before access ends, and revokes expired grants. Each expiry is claimed with a
- * conditional UPDATE (`granted → expiring`), so with several instances exactly one revokes it.
+ * requesters 3 days and 1 day before access ends, and ends expired grants. Each expiry is claimed with a
+ * conditional UPDATE (`granted → expiring`), so with several instances exactly one acts on it. Ending a grant
+ * releases the request's hold on the assignment: it is removed only when nothing else holds it and Gatehouse
+ * created it. A removal that fails moves the request to `expiry_failed` (loud: admins are told once), and is retried
+ * with back-off.
  */
 export async function runRequestJobs(db: Database, actor: AuditActor, now: Date, options: RequestJobOptions = {}): Promise<RequestJobRun> {
   const lapsed = await lapsePending(db, actor, now);
@@ -48,12 +63,7 @@ export async function runRequestJobs(db: Database, actor: AuditActor, now: Date,
   const due = await db
     .select({ id: accessRequests.id })
     .from(accessRequests)
-    .where(
-      or(
-        and(eq(accessRequests.status, "granted"), lte(accessRequests.expiresAt, now)),
-        and(eq(accessRequests.status, "expiring"), lte(accessRequests.updatedAt, new Date(now.getTime() - STUCK_MS))),
-      ),
-    )
+    .where(dueForExpiry(now))
     .limit(200);
   for (const { id } of due) {
     const outcome = await expireOne(db, actor, id, now, options);
@@ -64,90 +74,126 @@ export async function runRequestJobs(db: Database, actor: AuditActor, now: Date,
 }
 
 async function expireOne(db: Database, actor: AuditActor, id: string, now: Date, options: RequestJobOptions): Promise<"expired" | "failed" | "skipped"> {
-  // Claim: only one instance moves it to `expiring` (or takes over a stuck claim).
+  // Claim: only one instance moves it to `expiring` (or takes over a stuck claim, or a failed expiry that is due).
+  const [before] = await db.select({ status: accessRequests.status }).from(accessRequests).where(eq(accessRequests.id, id));
   const [claimed] = await db
     .update(accessRequests)
     .set({ status: "expiring", updatedAt: now, version: sql`${accessRequests.version} + 1` })
-    .where(
-      and(
-        eq(accessRequests.id, id),
-        or(
-          and(eq(accessRequests.status, "granted"), lte(accessRequests.expiresAt, now)),
-          and(eq(accessRequests.status, "expiring"), lte(accessRequests.updatedAt, new Date(now.getTime() - STUCK_MS))),
-        ),
-      ),
-    )
+    .where(and(eq(accessRequests.id, id), dueForExpiry(now)))
     .returning();
-  if (!claimed) return "skipped";
+  if (!claimed || !before) return "skipped";
+  const wasFailing = before.status === "expiry_failed";
 
-  let failure: { code: string; message: string } | undefined;
-  let intentId: number | undefined;
-  try {
-    if (options.revoke) {
-      await options.revoke(claimed);
-    } else {
-      intentId = await revokeAsConsole(db, actor, claimed);
-    }
-  } catch (error) {
-    failure = { code: error instanceof Error && "code" in error ? String((error as { code: unknown }).code) : "RevokeFailed", message: error instanceof Error ? error.message : String(error) };
-  }
-
-  await db.transaction(async (tx) => {
+  const finish = async (tx: DatabaseTransaction, outcome: Exclude<ReleaseOutcome, { status: "failed" | "in_progress" }>): Promise<AuditEventInput[]> => {
+    const fate = outcome.status === "kept" ? outcome.fate : outcome.status === "removed" ? outcome.fate : "already_removed";
+    const note =
+      outcome.status === "kept"
+        ? keptBecause(outcome.fate, await describeHolders(db, outcome.remaining))
+        : outcome.status === "not_held"
+          ? "Gatehouse held nothing for this request any more, so nothing was removed."
+          : outcome.fate === "already_removed"
+            ? "The role assignment was already gone from Azure."
+            : "The role assignment was removed.";
     const [row] = await tx
       .update(accessRequests)
-      .set(failure ? { status: "granted", updatedAt: now, failureCode: failure.code.slice(0, 128), failureReason: `Expiry failed: ${failure.message}`.slice(0, 1000) } : { status: "expired", endedAt: now, updatedAt: now, version: sql`${accessRequests.version} + 1` })
+      .set({ status: "expired", endedAt: now, updatedAt: now, outcomeNote: note, failureCode: null, failureReason: null, nextExpiryAttemptAt: null, version: sql`${accessRequests.version} + 1` })
       .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")))
       .returning();
-    if (!row) return;
-    await recordAuditEvent(tx, {
-      action: "request.expired",
-      outcome: failure ? "failed" : "succeeded",
-      ...(failure ? { errorCode: failure.code.slice(0, 128) || "RevokeFailed", reason: failure.message.slice(0, 2000) } : {}),
-      actor,
-      target: target(row),
-      details: { from: "active", to: failure ? "active" : "expired", ...(intentId ? { intentId } : {}) },
-      occurredAt: now,
-    });
-  });
-  if (failure) log("warn", "requests", "expiry failed; will retry", { requestId: id, code: failure.code });
-  return failure ? "failed" : "expired";
-}
+    if (!row) return [];
+    return [
+      {
+        action: "request.expired",
+        outcome: "succeeded",
+        actor,
+        target: target(row),
+        reason: note,
+        details: { from: wasFailing ? "expiry_failed" : "active", to: "expired", assignment: fate, ...(outcome.status === "removed" ? { intentId: outcome.intentId } : {}) },
+        occurredAt: now,
+      },
+    ];
+  };
 
-/** DELETE of the request's deterministic assignment as the console's own identity, with intent and outcome. */
-async function revokeAsConsole(db: Database, actor: AuditActor, request: AccessRequestRow): Promise<number> {
-  const workspace = parseScope(request.workspaceId)!;
-  const assignmentName = assignmentNameFor(workspace.scope, request.principalId, request.roleDefinitionId);
-  const intent = await db.transaction((tx) =>
-    recordChangeIntent(tx, {
-      kind: "revoke",
-      scope: workspace.scope,
-      principalId: request.principalId,
-      principalType: PRINCIPAL_TYPE[request.principalKind as keyof typeof PRINCIPAL_TYPE] ?? "User",
-      roleDefinitionId: request.roleDefinitionId,
-      roleName: request.roleName,
-      assignmentName,
-      requestedBy: actor,
-      requestId: request.id,
-      reason: "time-bound access ended",
-    }),
-  );
-  let outcome: ChangeOutcome;
-  let thrown: Error | undefined;
-  try {
-    const response = await authorizationClient({ kind: "app" }, workspace.subscriptionId!).roleAssignments.delete(workspace.scope, assignmentName);
-    outcome = { status: "succeeded", alreadyInDesiredState: !response?.id };
-  } catch (error) {
-    if (isRestError(error) && error.statusCode === 404) {
-      outcome = { status: "succeeded", alreadyInDesiredState: true };
-    } else {
-      const failure = describeArmFailure(error, { userPrincipalName: "Gatehouse (console identity)" }, workspace, request.roleName);
-      outcome = { status: "failed", errorCode: failure.code, ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}), message: failure.internalMessage.slice(0, 1000) };
-      thrown = Object.assign(new Error(failure.internalMessage), { code: failure.code });
+  let result: ReleaseOutcome;
+  if (options.revoke) {
+    try {
+      await options.revoke(claimed);
+      result = await db.transaction(async (tx) => {
+        const settled: ReleaseOutcome = { status: "not_held" };
+        const events = await finish(tx, settled);
+        await recordAuditEvents(tx, events);
+        return settled;
+      });
+    } catch (error) {
+      result = { status: "failed", code: "RevokeFailed", userMessage: "The removal failed.", internalMessage: error instanceof Error ? error.message : String(error), intentId: 0 };
+    }
+  } else {
+    try {
+      result = await releaseAccess({
+        identity: { kind: "app" },
+        actor,
+        db,
+        access: {
+          scope: claimed.workspaceId,
+          principalId: claimed.principalId,
+          principalType: PRINCIPAL_TYPE[claimed.principalKind as keyof typeof PRINCIPAL_TYPE] ?? "User",
+          roleDefinitionId: claimed.roleDefinitionId,
+          roleName: claimed.roleName,
+        },
+        holder: { kind: "request", requestId: claimed.id },
+        reason: "time-bound access ended",
+        actingAs: "Gatehouse (console identity)",
+        now,
+        onSettled: finish,
+      });
+    } catch (error) {
+      result = { status: "failed", code: "ExpiryError", userMessage: "The removal could not be attempted.", internalMessage: error instanceof Error ? error.message : String(error), intentId: 0 };
     }
   }
-  await recordChangeOutcome(db, intent.id, outcome);
-  if (thrown) throw thrown;
-  return intent.id;
+
+  if (result.status === "in_progress") {
+    // Another change to this access is in flight: hand it back unchanged and try again next run.
+    await db.update(accessRequests).set({ status: before.status, updatedAt: now }).where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")));
+    return "skipped";
+  }
+  if (result.status !== "failed") return "expired";
+
+  // Fail closed and loud: the access is still there. One event when the state changes (not on every retry), a
+  // back-off between attempts, and the admins told once.
+  const failure = result;
+  const attempts = claimed.expiryAttempts + 1;
+  const nextAttemptAt = new Date(now.getTime() + expiryRetryDelayMs(attempts));
+  const failed = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(accessRequests)
+      .set({
+        status: "expiry_failed",
+        updatedAt: now,
+        expiryAttempts: attempts,
+        nextExpiryAttemptAt: nextAttemptAt,
+        failureCode: failure.code.slice(0, 128),
+        failureReason: `Gatehouse could not remove the access: ${failure.userMessage}`.slice(0, 1000),
+        version: sql`${accessRequests.version} + 1`,
+      })
+      .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")))
+      .returning();
+    if (!row) return undefined;
+    if (!wasFailing) {
+      await recordAuditEvent(tx, {
+        action: "request.expiry_failed",
+        outcome: "failed",
+        errorCode: failure.code.slice(0, 128) || "RevokeFailed",
+        actor,
+        target: target(row),
+        reason: failure.internalMessage.slice(0, 2000),
+        details: { from: "active", to: "expiry_failed", attempts, nextAttemptAt: nextAttemptAt.toISOString(), ...(failure.intentId ? { intentId: failure.intentId } : {}) },
+        occurredAt: now,
+      });
+    }
+    return row;
+  });
+  log("warn", "requests", "expiry failed; will retry", { requestId: id, code: failure.code, attempts, nextAttemptAt: nextAttemptAt.toISOString() });
+  if (failed && !wasFailing && options.notify !== false) await notifyAdminsOfExpiryFailure(failed, failure.userMessage);
+  return "failed";
 }
 
 async function lapsePending(db: Database, actor: AuditActor, now: Date): Promise<number> {

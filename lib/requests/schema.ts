@@ -4,16 +4,23 @@
  * in the same transaction as its audit event, so concurrent deciders and job instances produce exactly one outcome.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const REQUEST_STATUSES = [
   "pending",
   "approved",
   "granted",
   "expiring",
+  /** Expiry could not remove the access; retried with back-off, admins are told. */
+  "expiry_failed",
   "expired",
+  /** An admin removed the assignment on the workspace page before the request's end. */
   "revoked",
   "extended",
+  /** The principal already held the role (or more) when the request was decided: nothing was granted. */
+  "covered",
+  /** An admin made the same access permanent with a direct grant. */
+  "superseded",
   "denied",
   "cancelled",
   "lapsed",
@@ -44,7 +51,14 @@ export const accessRequests = pgTable(
     principalId: text("principal_id").notNull(),
     /** user | group | servicePrincipal | managedIdentity */
     principalKind: text("principal_kind").notNull(),
+    /** As Microsoft Graph named the principal when the server resolved it (never the requester's text). */
     principalDisplayName: text("principal_display_name").notNull(),
+    /** UPN for users, app id for service principals and managed identities, mail for groups: from Graph. */
+    principalSecondaryId: text("principal_secondary_id"),
+    /** `guest`, `external`, `partner`, … from Graph: what an approver should notice about the principal. */
+    principalFlags: jsonb("principal_flags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** When Graph last confirmed the principal (at submission and again at approval). */
+    principalVerifiedAt: ts("principal_verified_at"),
     requesterObjectId: text("requester_object_id").notNull(),
     requesterTenantId: text("requester_tenant_id").notNull(),
     requesterName: text("requester_name").notNull(),
@@ -64,6 +78,18 @@ export const accessRequests = pgTable(
     armReference: text("arm_reference"),
     /** The granted request this one extends. */
     extendsRequestId: text("extends_request_id"),
+    /**
+     * `form`: a person asked through the request form. `self_grant`: an admin granted a privileged role to themselves
+     * (or a group they are in) on the workspace or mappings page, which needs two other approvers instead.
+     */
+    origin: text("origin").$type<"form" | "self_grant">().notNull().default("form"),
+    /** Approval creates a group mapping (a self-granted mapping) rather than a plain grant. */
+    createsMapping: boolean("creates_mapping").notNull().default(false),
+    /** Why the request ended without removing the access, or why nothing was granted: words for people. */
+    outcomeNote: text("outcome_note"),
+    /** Failed expiry attempts so far, and when the next one is due (back-off). */
+    expiryAttempts: integer("expiry_attempts").notNull().default(0),
+    nextExpiryAttemptAt: ts("next_expiry_attempt_at"),
     version: integer("version").notNull().default(1),
     createdAt: ts("created_at").notNull(),
     pendingUntil: ts("pending_until").notNull(),
@@ -81,7 +107,7 @@ export const accessRequests = pgTable(
       .where(sql`${table.status} = 'pending'`),
     index("access_requests_status_idx").on(table.status, table.createdAt),
     index("access_requests_requester_idx").on(table.requesterObjectId, table.createdAt),
-    index("access_requests_expiry_idx").on(table.expiresAt).where(sql`${table.status} in ('granted', 'expiring')`),
+    index("access_requests_expiry_idx").on(table.expiresAt).where(sql`${table.status} in ('granted', 'expiring', 'expiry_failed')`),
   ],
 );
 

@@ -7,11 +7,14 @@ import { z } from "zod";
 
 import { type AuditActor, recordAuditEvent } from "@/lib/audit";
 import { type Database, getDatabase } from "@/lib/db";
+import { log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
+import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyApproversOfArrival } from "./notify";
 import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, type RequestPolicy } from "./policy";
 import { requestClock } from "./clock";
 import { accessRequests, type AccessRequestRow } from "./schema";
+import type { VerifiedPrincipal } from "./verify";
 
 export const PRINCIPAL_KINDS = ["user", "group", "servicePrincipal", "managedIdentity"] as const;
 
@@ -23,12 +26,14 @@ export const submitRequestSchema = z.strictObject({
     .min(1, { error: "Choose a workspace" })
     .max(512)
     .refine((value) => parseScope(value)?.level === "workspace", { error: "Choose a workspace from the list" }),
+  /** Optional: if sent, it must be the workspace's name in Azure (what approvers see is always read from ARM). */
   workspaceName: z.string().trim().max(256).optional(),
   roleDefinitionId: z.string().trim().toLowerCase().min(1, { error: "Choose a role" }),
   principal: z.strictObject(
     {
       id: z.uuid({ error: "Choose who the access is for" }),
       kind: z.enum(PRINCIPAL_KINDS),
+      /** Must match the directory's name for the id; approvers see the directory's facts, never this text. */
       displayName: z.string().trim().min(1).max(256),
     },
     { error: "Choose who the access is for" },
@@ -73,15 +78,22 @@ function refused(field: string, message: string): SubmitResult {
   return { ok: false, message, fieldErrors: { [field]: [message] } };
 }
 
+export interface SubmitOptions {
+  readonly db?: Database;
+  readonly policy?: RequestPolicy;
+  readonly now?: Date;
+  readonly notify?: boolean;
+  /** Where facts about principals and workspaces come from: ARM and Graph, or a stand-in in state-machine tests. */
+  readonly directory?: RequestDirectory;
+}
+
 /**
- * Files a request: checks it against the policy and for duplicates, then writes it with `request.submitted` in one
- * transaction. The unique index on pending requests catches two identical submissions racing each other.
+ * Files a request: checks it against the policy, resolves the workspace in ARM and the principal in Graph (refusing
+ * any mismatch with what the form sent), refuses duplicates and access the principal already has, then writes it
+ * with `request.submitted` in one transaction. The unique index on pending requests catches two identical
+ * submissions racing each other.
  */
-export async function submitAccessRequest(
-  context: RequestContext,
-  input: SubmitRequestInput,
-  options: { db?: Database; policy?: RequestPolicy; now?: Date; notify?: boolean } = {},
-): Promise<SubmitResult> {
+export async function submitAccessRequest(context: RequestContext, input: SubmitRequestInput, options: SubmitOptions = {}): Promise<SubmitResult> {
   const policy = options.policy ?? getRequestPolicy();
   const db = options.db ?? (await getDatabase());
   const role = policy.roles.find((candidate) => candidate.roleDefinitionId === input.roleDefinitionId);
@@ -107,11 +119,11 @@ export async function submitAccessRequest(
     }
     if (extended.expiresAt === null) return refused("extendsRequestId", "This access is permanent; there is nothing to extend.");
   } else {
-    const [active] = await db.select().from(accessRequests).where(and(same, inArray(accessRequests.status, ["approved", "granted", "expiring"])));
+    const [active] = await db.select().from(accessRequests).where(and(same, inArray(accessRequests.status, ["approved", "granted", "expiring", "expiry_failed"])));
     if (active) {
       return refused(
         "principal",
-        `${input.principal.displayName} already has ${role.name} on this workspace through request ${active.id.slice(0, 8)}${active.expiresAt ? "; ask for an extension there instead" : ""}.`,
+        `${active.principalDisplayName} already has ${role.name} on this workspace through request ${active.id.slice(0, 8)}${active.expiresAt ? "; ask for an extension there instead" : ""}.`,
       );
     }
   }
@@ -120,32 +132,93 @@ export async function submitAccessRequest(
     return refused("principal", `A request for ${role.name} on this workspace for ${input.principal.displayName} is already waiting for approval.`);
   }
 
+  const directory = options.directory ?? azureRequestDirectory;
+  const verified = await directory.verifyTargets(input);
+  if (!verified.ok) return refused(verified.field, verified.message);
   const now = options.now ?? (await requestClock());
   const durationMinutes = DURATION_PRESETS[input.duration];
+
+  if (!extended) {
+    try {
+      const coverage = await directory.findCoverage({
+        workspaceId: workspace.scope,
+        principalId,
+        principalName: verified.principal.displayName,
+        roleDefinitionId: role.roleDefinitionId,
+        wantedUntil: durationMinutes === null ? null : new Date(now.getTime() + durationMinutes * 60_000),
+        db,
+      });
+      if (coverage) return refused("principal", `Nothing to request: ${coverage.explanation}`);
+    } catch (error) {
+      // Checked again, failing closed, when an admin approves: an outage here must not stop people asking.
+      log("warn", "requests", "could not check existing access at submission", { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  return fileRequest(db, context, {
+    workspace: { id: workspace.scope, key: workspaceKey, name: verified.workspaceName },
+    role: { roleDefinitionId: role.roleDefinitionId, name: role.name },
+    principal: verified.principal,
+    justification: input.justification,
+    ticket: input.ticket ?? null,
+    durationMinutes,
+    approvalsRequired: role.approvers,
+    extendsRequestId: extended?.id ?? null,
+    origin: "form",
+    createsMapping: false,
+    pendingUntil: new Date(now.getTime() + policy.pendingLifetimeHours * 3_600_000),
+    now,
+    notify: options.notify !== false,
+  });
+}
+
+export interface RequestDraft {
+  readonly workspace: { readonly id: string; readonly key: string; readonly name: string };
+  readonly role: { readonly roleDefinitionId: string; readonly name: string };
+  readonly principal: VerifiedPrincipal;
+  readonly justification: string;
+  readonly ticket: string | null;
+  readonly durationMinutes: number | null;
+  readonly approvalsRequired: number;
+  readonly extendsRequestId: string | null;
+  readonly origin: "form" | "self_grant";
+  readonly createsMapping: boolean;
+  readonly pendingUntil: Date;
+  readonly now: Date;
+  readonly notify: boolean;
+}
+
+/** Writes a request built from verified facts, with `request.submitted`, and tells the approvers. */
+export async function fileRequest(db: Database, context: RequestContext, draft: RequestDraft): Promise<SubmitResult> {
   const id = randomUUID();
   const row: typeof accessRequests.$inferInsert = {
     id,
-    workspaceId: workspace.scope,
-    workspaceKey,
-    workspaceName: input.workspaceName || workspace.workspaceName || workspace.scope,
-    roleDefinitionId: role.roleDefinitionId,
-    roleName: role.name,
-    principalId,
-    principalKind: input.principal.kind,
-    principalDisplayName: input.principal.displayName,
+    workspaceId: draft.workspace.id,
+    workspaceKey: draft.workspace.key,
+    workspaceName: draft.workspace.name,
+    roleDefinitionId: draft.role.roleDefinitionId,
+    roleName: draft.role.name,
+    principalId: draft.principal.id,
+    principalKind: draft.principal.kind,
+    principalDisplayName: draft.principal.displayName,
+    principalSecondaryId: draft.principal.secondaryId,
+    principalFlags: [...draft.principal.flags],
+    principalVerifiedAt: draft.now,
     requesterObjectId: context.person.objectId.toLowerCase(),
     requesterTenantId: context.person.tenantId.toLowerCase(),
     requesterName: context.person.displayName,
     requesterUpn: context.person.userPrincipalName,
-    justification: input.justification,
-    ticket: input.ticket ?? null,
-    durationMinutes,
+    justification: draft.justification,
+    ticket: draft.ticket,
+    durationMinutes: draft.durationMinutes,
     status: "pending",
-    approvalsRequired: role.approvers,
-    extendsRequestId: extended?.id ?? null,
-    createdAt: now,
-    pendingUntil: new Date(now.getTime() + policy.pendingLifetimeHours * 3_600_000),
-    updatedAt: now,
+    approvalsRequired: draft.approvalsRequired,
+    extendsRequestId: draft.extendsRequestId,
+    origin: draft.origin,
+    createsMapping: draft.createsMapping,
+    createdAt: draft.now,
+    pendingUntil: draft.pendingUntil,
+    updatedAt: draft.now,
   };
   let inserted: AccessRequestRow;
   try {
@@ -155,21 +228,25 @@ export async function submitAccessRequest(
         action: "request.submitted",
         outcome: "succeeded",
         actor: context.actor,
-        target: { requestId: id, scope: workspace.scope, principalId, roleDefinitionId: role.roleDefinitionId, roleName: role.name },
-        reason: input.justification,
+        target: { requestId: id, scope: draft.workspace.id, principalId: draft.principal.id, roleDefinitionId: draft.role.roleDefinitionId, roleName: draft.role.name },
+        reason: draft.justification,
         correlation: { consoleRequestId: context.requestId },
-        details: durationMinutes === null ? {} : { durationMinutes },
-        occurredAt: now,
+        details: {
+          ...(draft.durationMinutes === null ? {} : { durationMinutes: draft.durationMinutes }),
+          origin: draft.origin,
+          principalDisplayName: draft.principal.displayName.slice(0, 256),
+        },
+        occurredAt: draft.now,
       });
       return created!;
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      return refused("principal", `A request for ${role.name} on this workspace for ${input.principal.displayName} is already waiting for approval.`);
+      return refused("principal", `A request for ${draft.role.name} on this workspace for ${draft.principal.displayName} is already waiting for approval.`);
     }
     throw error;
   }
-  if (options.notify !== false) await notifyApproversOfArrival(inserted);
+  if (draft.notify) await notifyApproversOfArrival(inserted);
   return { ok: true, request: inserted };
 }
 

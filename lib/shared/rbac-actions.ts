@@ -16,3 +16,63 @@ export function roleAllows(role: { readonly actions: readonly string[]; readonly
 }
 
 export const ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write";
+
+/** One `permissions[]` block of a role definition; ARM evaluates each block on its own. */
+export interface PermissionBlock {
+  readonly actions: readonly string[];
+  readonly notActions: readonly string[];
+  readonly dataActions: readonly string[];
+  readonly notDataActions: readonly string[];
+}
+
+/**
+ * Whether two action patterns (`*` = any run of characters) can match a common action: then a `notActions` entry
+ * takes away part of what the other pattern grants. Case-insensitive, like ARM.
+ */
+export function patternsOverlap(first: string, second: string): boolean {
+  const a = first.toLowerCase();
+  const b = second.toLowerCase();
+  // overlap[i][j]: the suffixes a[i..] and b[j..] can match one common string.
+  const memo = new Map<number, boolean>();
+  const solve = (i: number, j: number): boolean => {
+    const key = i * (b.length + 1) + j;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (i === a.length && j === b.length) result = true;
+    else if (i < a.length && a[i] === "*") result = solve(i + 1, j) || (j < b.length && solve(i, j + 1)) || (j < b.length && b[j] === "*" && solve(i + 1, j + 1));
+    else if (j < b.length && b[j] === "*") result = solve(i, j + 1) || (i < a.length && solve(i + 1, j));
+    else result = i < a.length && j < b.length && a[i] === b[j] && solve(i + 1, j + 1);
+    memo.set(key, result);
+    return result;
+  };
+  return solve(0, 0);
+}
+
+/** Every action `pattern` stands for is allowed by `block` (its `*`s read as literals when matched against the block). */
+function blockCoversPattern(block: { actions: readonly string[]; notActions: readonly string[] }, pattern: string, excludedByRequested: readonly string[]): boolean {
+  if (!block.actions.some((allowed) => actionMatches(allowed, pattern))) return false;
+  // A notAction that cuts into the pattern leaves part of it ungranted, unless the requested role excludes that part too.
+  return !block.notActions.some((denied) => patternsOverlap(denied, pattern) && !excludedByRequested.some((excluded) => actionMatches(excluded, denied)));
+}
+
+/**
+ * Whether holding `holder` gives everything `requested` gives: each of the requested role's actions and data actions
+ * is allowed by some block of the holder's role. Used to say "already covered"; it errs towards "not covered" (a
+ * holder's notActions that overlap a requested pattern count against it).
+ */
+export function roleCovers(holder: readonly PermissionBlock[], requested: readonly PermissionBlock[]): boolean {
+  return requested.every((block) =>
+    block.actions.every((pattern) => holder.some((candidate) => blockCoversPattern(candidate, pattern, block.notActions))) &&
+    block.dataActions.every((pattern) =>
+      holder.some((candidate) => blockCoversPattern({ actions: candidate.dataActions, notActions: candidate.notDataActions }, pattern, block.notDataActions)),
+    ),
+  );
+}
+
+/** A role is privileged when it can change who has access, or can do anything (`*`). */
+export function grantsAccessManagement(blocks: readonly PermissionBlock[]): boolean {
+  return blocks.some(
+    (block) => block.actions.some((action) => action === "*") || roleAllows({ actions: block.actions, notActions: block.notActions }, ROLE_ASSIGNMENT_WRITE),
+  );
+}

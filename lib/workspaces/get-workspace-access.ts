@@ -2,7 +2,10 @@ import "server-only";
 
 import { armError, armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
+import { describeHolders, type HolderView } from "@/lib/ownership/describe";
+import { listHeldAccess } from "@/lib/ownership/holders";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
 import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "./role-definitions";
@@ -29,6 +32,11 @@ export interface AccessRow {
   readonly condition: string | null;
   readonly createdOn: string | null;
   readonly createdBy: string | null;
+  /**
+   * What in Gatehouse wants this access to exist (direct grant, mappings, requests); empty when Gatehouse holds
+   * nothing here, e.g. an assignment made in the portal, or one inherited from above.
+   */
+  readonly heldBy: readonly HolderView[];
 }
 
 export interface WorkspaceAccess {
@@ -53,11 +61,13 @@ export function invalidWorkspace(value: string): AppError {
  * list (`atScope()`) and the role definitions in parallel (definitions usually cached), then one parallel round of
  * `getByIds`.
  */
-export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string): Promise<WorkspaceAccess> {
+export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
   const parsed = parseScope(workspaceId);
   if (parsed?.level !== "workspace") throw invalidWorkspace(workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller };
   const subscriptionId = parsed.subscriptionId!;
+  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
+  const db = options.db ?? (await getDatabase());
 
   const [workspaceBody, assignments, definitions] = await Promise.all([
     armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
@@ -76,7 +86,13 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     getRoleDefinitions(identity, subscriptionId).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
   ]);
   const workspace = WorkspaceWire.parse(workspaceBody);
-  const lookup = await resolvePrincipals(caller, assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])));
+  const [lookup, held] = await Promise.all([
+    resolvePrincipals(caller, assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : []))),
+    listHeldAccess(db, parsed.scope),
+  ]);
+  // One description pass for every holder on the workspace (two queries), then back to each access.
+  const views = new Map((await describeHolders(db, [...held.values()].flatMap((access) => access.holders))).map((view) => [view.id, view]));
+  const heldViews = new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 
   const rows = assignments.map((assignment): AccessRow => {
     const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
@@ -97,6 +113,8 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       condition: assignment.condition ?? null,
       createdOn: assignment.createdOn?.toISOString() ?? null,
       createdBy: assignment.createdBy ?? null,
+      // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
+      heldBy: assignmentOrigin(assignment.scope ?? "", parsed.scope) === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
     };
   });
 

@@ -52,19 +52,25 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
       [assignmentNameFor(WORKSPACE, someUser.id, DATA_SCIENTIST), assignmentNameFor(WORKSPACE, someGroup.id, DATA_SCIENTIST)].sort(),
     );
     expect(granted.find((row) => row.principalId === someGroup.id)?.principalType).toBe("Group");
-    expect(await eventsFor(someUser.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded"]);
+    expect(await eventsFor(someUser.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded", "assignment.holder_added:succeeded"]);
   });
 
-  it("never duplicates an assignment: the same grant again uses the same name", async () => {
+  it("never duplicates an assignment: the same grant again reads it first, says it exists and changes nothing", async () => {
     const admin = await personaContext("admin");
-    const before = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.length;
+    const before = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows;
     const [again] = await grantWorkspaceRoles(admin, {
       workspaceId: WORKSPACE,
       roleDefinitionId: DATA_SCIENTIST,
       principals: [{ id: someUser.id, kind: "user", displayName: someUser.displayName }],
     });
-    expect(again!.status).toBe("granted");
-    expect((await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.length).toBe(before);
+    expect(again).toMatchObject({ status: "already_granted", existedBefore: true });
+    expect(again!.message).toContain("through an assignment Gatehouse made earlier");
+    const after = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows;
+    expect(after.length).toBe(before.length);
+    // One direct holder, made by the first grant: the second adds none.
+    expect(after.find((row) => row.principalId === someUser.id && row.roleDefinitionId === DATA_SCIENTIST)?.heldBy.map((holder) => holder.label)).toEqual([
+      "Direct grant by admin@contosoml.onmicrosoft.com",
+    ]);
   });
 
   it("reports an equivalent assignment made elsewhere (409 RoleAssignmentExists) as already granted", async () => {
@@ -118,6 +124,8 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
     expect(await eventsFor(someUser.id)).toEqual([
       "role_assignment.grant_requested:succeeded",
       "role_assignment.granted:succeeded",
+      "assignment.holder_added:succeeded",
+      // the same grant again: it existed, and the direct holder was already there
       "role_assignment.grant_requested:succeeded",
       "role_assignment.granted:succeeded",
       // the limited admin's attempt, refused by ARM
@@ -125,6 +133,7 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
       "role_assignment.grant_failed:failed",
       "role_assignment.revoke_requested:succeeded",
       "role_assignment.revoked:succeeded",
+      "assignment.holder_released:succeeded",
     ]);
   });
 });

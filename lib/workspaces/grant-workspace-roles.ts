@@ -15,6 +15,7 @@ import {
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
+import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions } from "./role-definitions";
@@ -50,9 +51,11 @@ export interface GrantWorkspaceRolesInput {
   readonly roleDefinitionId: string;
   readonly principals: readonly GrantTarget[];
   readonly description?: string;
+  /** What wants the access (its holder): an admin's direct grant (the default), a group mapping or a request. */
+  readonly holder?: HolderSpec;
 }
 
-export type GrantStatus = "granted" | "already_granted" | "in_progress" | "failed";
+export type GrantStatus = "granted" | "already_granted" | "needs_approval" | "in_progress" | "failed";
 
 export interface GrantResult {
   readonly principalId: string;
@@ -61,6 +64,16 @@ export interface GrantResult {
   readonly message: string;
   /** ARM's x-ms-request-id, for support. */
   readonly reference?: string;
+  /** For `already_granted`: the assignment existed before this grant (found in place, or held already). */
+  readonly existedBefore?: boolean;
+  /** Requests this direct grant made permanent (closed as superseded). */
+  readonly superseded?: readonly string[];
+  /** For `needs_approval`: the request that now holds the grant for two other approvers. */
+  readonly requestId?: string;
+}
+
+export interface GrantOptions {
+  readonly db?: Database;
 }
 
 export interface GrantContext {
@@ -75,7 +88,7 @@ export interface GrantContext {
  * outcome and result, so a partial failure is reported per principal and never hidden or rolled into the others.
  * No database transaction is open while ARM is called.
  */
-export async function grantWorkspaceRoles(context: GrantContext, input: GrantWorkspaceRolesInput): Promise<GrantResult[]> {
+export async function grantWorkspaceRoles(context: GrantContext, input: GrantWorkspaceRolesInput, options: GrantOptions = {}): Promise<GrantResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
@@ -89,28 +102,55 @@ export async function grantWorkspaceRoles(context: GrantContext, input: GrantWor
       userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list.",
     });
   }
+  const db = options.db ?? (await getDatabase());
+  const holder = input.holder ?? { kind: "direct" };
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
   for (const principal of input.principals) {
-    results.push(await grantOne(context, identity, workspace, role.name, roleId, principal, input.description));
+    results.push(await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder }));
   }
   return results;
 }
 
-async function grantOne(
-  context: GrantContext,
-  identity: ArmIdentity,
-  workspace: ParsedScope,
-  roleName: string,
-  roleId: string,
-  principal: GrantTarget,
-  description: string | undefined,
-): Promise<GrantResult> {
-  const db = await getDatabase();
+/** ARM's 409 names the existing assignment as 32 hex digits without dashes; older messages do not name it. */
+export function existingAssignmentName(message: string): string | undefined {
+  const hex = /existing role assignment is ([0-9a-f]{32})\b/i.exec(message)?.[1]?.toLowerCase();
+  return hex ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  return isRestError(error) && error.statusCode === 404;
+}
+
+interface GrantOne {
+  readonly context: GrantContext;
+  readonly identity: ArmIdentity;
+  readonly db: Database;
+  readonly workspace: ParsedScope;
+  readonly roleName: string;
+  readonly roleId: string;
+  readonly principal: GrantTarget;
+  readonly description: string | undefined;
+  readonly holder: HolderSpec;
+}
+
+/** What the grant found in ARM: the assignment that carries the access, and whether this grant's PUT created it. */
+interface Carrier {
+  readonly assignmentName: string;
+  readonly created: boolean;
+}
+
+/**
+ * One principal: the intent (with the holder it adds), then ARM, then the outcome with the holder, in that order and
+ * with no transaction open during the ARM calls. Whether the assignment existed is learned by **reading it** first:
+ * ARM answers 201 to a PUT whether or not the assignment already existed, so the PUT's status cannot tell.
+ */
+async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder }: GrantOne): Promise<GrantResult> {
   const principalId = principal.id.toLowerCase();
   const assignmentName = assignmentNameFor(workspace.scope, principalId, roleId);
   const principalType = PRINCIPAL_TYPE[principal.kind];
   const base = { principalId, displayName: principal.displayName };
+  const ownership: IntentOwnership = { effect: "hold", holder };
 
   const intentId = await startChange(db, {
     kind: "grant",
@@ -122,27 +162,45 @@ async function grantOne(
     assignmentName,
     requestedBy: context.actor,
     consoleRequestId: context.requestId,
+    ownership,
     ...(description ? { reason: description } : {}),
   });
   if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
+  const client = authorizationClient(identity, workspace.subscriptionId!);
   let armRequestId: string | undefined;
+  const onResponse = (response: { headers: { get(name: string): string | undefined } }) => void (armRequestId = response.headers.get("x-ms-request-id") ?? armRequestId);
+  let carrier: Carrier | undefined;
   let outcome: ChangeOutcome;
-  let result: GrantResult;
   try {
-    await authorizationClient(identity, workspace.subscriptionId!).roleAssignments.create(
-      workspace.scope,
-      assignmentName,
-      {
-        roleDefinitionId: `/subscriptions/${workspace.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
-        principalId,
-        principalType,
-        ...(description ? { description } : {}),
-      },
-      { onResponse: (response) => void (armRequestId = response.headers.get("x-ms-request-id") ?? undefined) },
-    );
-    outcome = { status: "succeeded", ...(armRequestId ? { armRequestId } : {}) };
-    result = { ...base, status: "granted", message: `Granted ${roleName}. It may take up to 10 minutes to take effect.`, ...(armRequestId ? { reference: armRequestId } : {}) };
+    try {
+      await client.roleAssignments.get(workspace.scope, assignmentName, { onResponse });
+      carrier = { assignmentName, created: false };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (!carrier) {
+      try {
+        await client.roleAssignments.create(
+          workspace.scope,
+          assignmentName,
+          {
+            roleDefinitionId: `/subscriptions/${workspace.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+            principalId,
+            principalType,
+            ...(description ? { description } : {}),
+          },
+          { onResponse },
+        );
+        carrier = { assignmentName, created: true };
+      } catch (error) {
+        // Matched on the code, never the message: ARM rewords its messages (azure-cli #32027).
+        if (!(isRestError(error) && error.code === "RoleAssignmentExists")) throw error;
+        const named = existingAssignmentName(error.message) ?? (await findEquivalentAssignment(identity, workspace, principalId, roleId));
+        carrier = { assignmentName: named ?? assignmentName, created: false };
+      }
+    }
+    outcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
   } catch (error) {
     const failure = describeArmFailure(error, context, workspace, roleName);
     armRequestId = failure.requestId ?? armRequestId;
@@ -156,24 +214,70 @@ async function grantOne(
         ...(armRequestId ? { reference: armRequestId } : {}),
       };
     }
-    if (failure.code === "RoleAssignmentExists") {
-      // Matched on the code, never the message: ARM rewords its messages (azure-cli #32027).
-      outcome = { status: "succeeded", alreadyInDesiredState: true, ...(armRequestId ? { armRequestId } : {}) };
-      result = { ...base, status: "already_granted", message: `Already holds ${roleName} here.`, ...(armRequestId ? { reference: armRequestId } : {}) };
-    } else {
-      outcome = {
-        status: "failed",
-        errorCode: failure.code,
-        ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
-        message: failure.internalMessage.slice(0, 1000),
-        ...(armRequestId ? { armRequestId } : {}),
-      };
-      result = { ...base, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
-    }
+    outcome = {
+      status: "failed",
+      errorCode: failure.code,
+      ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
+      message: failure.internalMessage.slice(0, 1000),
+      ...(armRequestId ? { armRequestId } : {}),
+    };
+    // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
+    await recordChangeOutcome(db, intentId, outcome);
+    return { ...base, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
   }
-  // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
-  await recordChangeOutcome(db, intentId, outcome);
-  return result;
+
+  const found = carrier;
+  let hold: HoldResult | undefined;
+  const now = new Date();
+  await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
+    const applied = await applyIntentOwnership(tx, {
+      ownership,
+      kind: "grant",
+      succeeded: true,
+      access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
+      assignmentName: found.assignmentName,
+      created: found.created,
+      wasAbsent: false,
+      actor: intent.requestedBy,
+      now,
+      correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+    });
+    hold = applied.hold;
+    return applied.events;
+  });
+  const reference = armRequestId ? { reference: armRequestId } : {};
+  const superseded = hold?.superseded ?? [];
+  const supersededText =
+    superseded.length > 0
+      ? ` This makes it permanent: request ${superseded.map((id) => id.slice(0, 8)).join(", ")} no longer expires and is closed as superseded.`
+      : "";
+  if (found.created) {
+    return { ...base, status: "granted", message: `Granted ${roleName}. It may take up to 10 minutes to take effect.${supersededText}`, ...reference, superseded };
+  }
+  const where = found.assignmentName === assignmentName
+    ? "through an assignment Gatehouse made earlier"
+    : "through an assignment made outside Gatehouse, which Gatehouse will never remove";
+  return {
+    ...base,
+    status: "already_granted",
+    message: `Already holds ${roleName} here ${where}; nothing changed in Azure.${supersededText}`,
+    existedBefore: true,
+    superseded,
+    ...reference,
+  };
+}
+
+/** The name of the assignment that gives `principal` the role at exactly this scope, when ARM did not name it. */
+async function findEquivalentAssignment(identity: ArmIdentity, workspace: ParsedScope, principalId: string, roleId: string): Promise<string | undefined> {
+  try {
+    for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter: `principalId eq '${principalId}'` })) {
+      const sameScope = (assignment.scope ?? "").toLowerCase() === workspace.scope.toLowerCase();
+      if (sameScope && (assignment.roleDefinitionId ?? "").toLowerCase().endsWith(`/${roleId}`)) return assignment.name?.toLowerCase();
+    }
+  } catch {
+    // The equivalent assignment exists (ARM said so); without its name it is still recorded as found in place.
+  }
+  return undefined;
 }
 
 export const CHANGE_IN_PROGRESS = "A change to this assignment is already in progress. Refresh in a moment.";

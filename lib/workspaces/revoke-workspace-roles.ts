@@ -2,9 +2,12 @@ import "server-only";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
-import { getDatabase } from "@/lib/db";
+import { getConfig } from "@/lib/config";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
+import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/holders";
+import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
@@ -15,8 +18,16 @@ export interface RevokeWorkspaceRolesInput {
   readonly workspaceId: string;
   /** Full ARM ids of the assignments to remove. */
   readonly assignmentIds: readonly string[];
-  /** The admin confirmed, a second time, removing assignments their own ability to manage access depends on. */
+  /**
+   * The admin confirmed, a second time, a removal that could lock people out of managing access: their own ability,
+   * Gatehouse's own identity, or the last assignment that can manage access on the workspace.
+   */
   readonly confirmSelfLockout: boolean;
+  /**
+   * Holders (requests, mappings) the admin was shown and agreed to cut. An assignment with another holder than a
+   * direct grant is removed only when every such holder is listed here; otherwise the answer lists them first.
+   */
+  readonly acknowledgedHolderIds?: readonly number[];
 }
 
 export type RevokeStatus = "revoked" | "already_gone" | "needs_confirmation" | "in_progress" | "refused" | "failed";
@@ -26,6 +37,12 @@ export interface RevokeResult {
   readonly status: RevokeStatus;
   readonly message: string;
   readonly reference?: string;
+  /** For `needs_confirmation` because of holders: the requests and mappings that removing it would end or break. */
+  readonly holders?: readonly HolderView[];
+}
+
+export interface RevokeOptions {
+  readonly db?: Database;
 }
 
 /**
@@ -33,22 +50,25 @@ export interface RevokeResult {
  * Only assignments made at the workspace itself are removed here: an inherited one belongs to its scope, where
  * removing it also changes access to everything else below that scope.
  */
-export async function revokeWorkspaceRoles(context: GrantContext, input: RevokeWorkspaceRolesInput): Promise<RevokeResult[]> {
+export async function revokeWorkspaceRoles(context: GrantContext, input: RevokeWorkspaceRolesInput, options: RevokeOptions = {}): Promise<RevokeResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
+  const db = options.db ?? (await getDatabase());
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   // Re-read what applies now: the ids the browser sent are only accepted if they still belong to this workspace.
   const [access, definitions] = await Promise.all([
-    getWorkspaceAccess(context.caller, workspace.scope),
+    getWorkspaceAccess(context.caller, workspace.scope, { db }),
     getRoleDefinitions(identity, workspace.subscriptionId!),
   ]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
-  const lockout = input.confirmSelfLockout ? new Set<string>() : await selfLockoutRisks(context, access.rows, requested, definitions);
+  const lockout = input.confirmSelfLockout ? new Map<string, LockoutRisk>() : await lockoutRisks(context, access.rows, requested, definitions);
+  const acknowledged = new Set(input.acknowledgedHolderIds ?? []);
 
   const results: RevokeResult[] = [];
   for (const assignmentId of requested) {
     const row = byId.get(assignmentId);
+    const risk = lockout.get(assignmentId);
     if (!row) {
       results.push({ assignmentId, status: "already_gone", message: "This assignment no longer applies to the workspace." });
     } else if (row.origin !== "workspace") {
@@ -57,52 +77,129 @@ export async function revokeWorkspaceRoles(context: GrantContext, input: RevokeW
         status: "refused",
         message: `Inherited from the ${ORIGIN_LABELS[row.origin].toLowerCase()} (${row.scope}); remove it there, where it also applies to everything else below.`,
       });
-    } else if (lockout.has(assignmentId)) {
-      results.push({
-        assignmentId,
-        status: "needs_confirmation",
-        message: `Your own ability to manage access on ${workspace.workspaceName} depends on this assignment. Confirm again to remove it anyway.`,
-      });
+    } else if (risk) {
+      results.push({ assignmentId, status: risk.status, message: risk.message });
     } else {
-      results.push(await revokeOne(context, identity, workspace, row));
+      const cut = row.heldBy.filter((holder) => holder.kind !== "direct");
+      const unacknowledged = cut.filter((holder) => !acknowledged.has(holder.id));
+      if (unacknowledged.length > 0) {
+        results.push({
+          assignmentId,
+          status: "needs_confirmation",
+          message: `Removing it also ends what Gatehouse holds it for: ${cut.map((holder) => holder.label).join("; ")}. Confirm to remove it and end ${cut.length === 1 ? "that" : "them"} too.`,
+          holders: cut,
+        });
+      } else {
+        results.push(await revokeOne(context, identity, db, workspace, row));
+      }
     }
   }
   return results;
 }
 
-/** Assignments among `requested` whose removal would leave the admin without roleAssignments/write here. */
-async function selfLockoutRisks(
+interface LockoutRisk {
+  readonly status: "needs_confirmation" | "refused";
+  readonly message: string;
+}
+
+/** Group ids (from `candidates`) the signed-in admin belongs to, transitively; `undefined` when Graph could not say. */
+async function myGroupsAmong(context: GrantContext, candidates: readonly string[]): Promise<Set<string> | undefined> {
+  const mine = new Set<string>();
+  try {
+    // checkMemberGroups is exact and transitive, and needs no paging (at most 20 ids per call).
+    for (let start = 0; start < candidates.length; start += 20) {
+      const page = (await delegatedGraphClient(context.caller)
+        .api("/me/checkMemberGroups")
+        .post({ groupIds: candidates.slice(start, start + 20) })) as { value?: string[] };
+      for (const id of page.value ?? []) mine.add(id.toLowerCase());
+    }
+  } catch {
+    return undefined;
+  }
+  return mine;
+}
+
+function allowsWrite(definition: RoleDefinition | undefined): boolean {
+  if (!definition) return false;
+  // Each permission block is evaluated on its own, as ARM does.
+  return definition.permissions.length > 0
+    ? definition.permissions.some((block) => roleAllows(block, ROLE_ASSIGNMENT_WRITE))
+    : roleAllows(definition, ROLE_ASSIGNMENT_WRITE);
+}
+
+/**
+ * Removals that could lock people out, each with what to ask: the admin's own ability to manage access here (through
+ * any assignment of theirs or of a group they are in), Gatehouse's own identity (without it, time-bound access is no
+ * longer removed at expiry), and the last assignment that can manage access on the workspace at all. When Graph cannot
+ * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed.
+ */
+async function lockoutRisks(
   context: GrantContext,
   rows: readonly AccessRow[],
   requested: readonly string[],
   definitions: ReadonlyMap<string, RoleDefinition>,
-): Promise<Set<string>> {
-  const me = context.caller.objectId.toLowerCase();
-  let myGroups = new Set<string>();
-  try {
-    const groups = (await delegatedGraphClient(context.caller).api("/me/transitiveMemberOf").select(["id"]).top(999).get()) as { value?: { id: string }[] };
-    myGroups = new Set((groups.value ?? []).map((group) => group.id.toLowerCase()));
-  } catch {
-    // Unknown memberships: treat every group assignment that grants the right as possibly mine (ask rather than lock out).
-    myGroups = new Set(rows.filter((row) => row.principalType === "Group").map((row) => row.principalId));
-  }
-  const empowering = rows.filter((row) => {
-    const definition = definitions.get(row.roleDefinitionId);
-    const mine = row.principalId === me || myGroups.has(row.principalId);
-    return mine && definition !== undefined && roleAllows(definition, ROLE_ASSIGNMENT_WRITE);
-  });
+): Promise<Map<string, LockoutRisk>> {
+  const risks = new Map<string, LockoutRisk>();
   const removing = new Set(requested);
-  const remaining = empowering.filter((row) => !removing.has(row.assignmentId.toLowerCase()));
-  return remaining.length > 0 ? new Set() : new Set(empowering.map((row) => row.assignmentId.toLowerCase()).filter((id) => removing.has(id)));
+  const workspaceName = parseScope(rows[0]?.scope ?? "")?.workspaceName ?? "this workspace";
+  const writers = rows.filter((row) => allowsWrite(definitions.get(row.roleDefinitionId)));
+  const me = context.caller.objectId.toLowerCase();
+  const groupWriters = writers.filter((row) => row.principalType.toLowerCase() === "group");
+  const myGroups = groupWriters.length > 0 ? await myGroupsAmong(context, [...new Set(groupWriters.map((row) => row.principalId))]) : new Set<string>();
+
+  if (myGroups === undefined) {
+    for (const row of groupWriters.filter((candidate) => removing.has(candidate.assignmentId.toLowerCase()))) {
+      risks.set(row.assignmentId.toLowerCase(), {
+        status: "refused",
+        message: `Microsoft Graph could not confirm your group memberships, so Gatehouse cannot tell whether removing this would take away your own ability to manage access on ${workspaceName}. Nothing was removed; try again in a minute.`,
+      });
+    }
+  }
+  const mine = writers.filter((row) => row.principalId === me || (myGroups?.has(row.principalId) ?? false));
+  if (mine.length > 0 && mine.every((row) => removing.has(row.assignmentId.toLowerCase()))) {
+    for (const row of mine) {
+      if (!risks.has(row.assignmentId.toLowerCase())) {
+        risks.set(row.assignmentId.toLowerCase(), {
+          status: "needs_confirmation",
+          message: `Your own ability to manage access on ${workspaceName} depends on this assignment. Confirm again to remove it anyway.`,
+        });
+      }
+    }
+  }
+
+  const consoleAppId = getConfig().identity.apiClientId.toLowerCase();
+  for (const row of rows) {
+    const id = row.assignmentId.toLowerCase();
+    if (!removing.has(id) || risks.has(id)) continue;
+    if (row.principal?.kind === "servicePrincipal" && row.principal.secondaryId?.toLowerCase() === consoleAppId) {
+      risks.set(id, {
+        status: "needs_confirmation",
+        message: `This is Gatehouse's own access. Without it, Gatehouse can no longer remove time-bound access when it ends, check drift or read credentials on ${workspaceName}. Confirm again to remove it anyway.`,
+      });
+    }
+  }
+
+  if (writers.length > 0 && writers.every((row) => removing.has(row.assignmentId.toLowerCase()))) {
+    for (const row of writers) {
+      const id = row.assignmentId.toLowerCase();
+      if (!risks.has(id)) {
+        risks.set(id, {
+          status: "needs_confirmation",
+          message: `This is the last assignment that can manage access on ${workspaceName}: after removing it, nobody could grant or remove roles here without an owner of the subscription. Confirm again to remove it anyway.`,
+        });
+      }
+    }
+  }
+  return risks;
 }
 
 function auditPrincipalType(value: string): PrincipalType {
   return PRINCIPAL_TYPES.find((type) => type.toLowerCase() === value.toLowerCase()) ?? "User";
 }
 
-async function revokeOne(context: GrantContext, identity: ArmIdentity, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
-  const db = await getDatabase();
+async function revokeOne(context: GrantContext, identity: ArmIdentity, db: Database, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
   const assignmentId = row.assignmentId.toLowerCase();
+  const ownership: IntentOwnership = { effect: "remove", reason: `Removed by ${context.userPrincipalName} on the workspace page.` };
   const intentId = await startChange(db, {
     kind: "revoke",
     scope: row.scope,
@@ -113,6 +210,7 @@ async function revokeOne(context: GrantContext, identity: ArmIdentity, workspace
     assignmentName: row.assignmentName,
     requestedBy: context.actor,
     consoleRequestId: context.requestId,
+    ownership,
   });
   if (intentId === "in_progress") return { assignmentId, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
@@ -129,10 +227,11 @@ async function revokeOne(context: GrantContext, identity: ArmIdentity, workspace
     });
     const wasAbsent = httpStatus === 204;
     outcome = { status: "succeeded", alreadyInDesiredState: wasAbsent, ...(armRequestId ? { armRequestId } : {}) };
+    const ended = row.heldBy.filter((holder) => holder.kind !== "direct");
     result = {
       assignmentId,
       status: wasAbsent ? "already_gone" : "revoked",
-      message: wasAbsent ? "Already removed." : `Removed ${row.roleName}. It may take up to 10 minutes for access to end.`,
+      message: `${wasAbsent ? "Already removed." : `Removed ${row.roleName}. It may take up to 10 minutes for access to end.`}${ended.length > 0 ? ` Ended: ${ended.map((holder) => holder.label).join("; ")}.` : ""}`,
       ...(armRequestId ? { reference: armRequestId } : {}),
     };
   } catch (error) {
@@ -155,6 +254,22 @@ async function revokeOne(context: GrantContext, identity: ArmIdentity, workspace
     };
     result = { assignmentId, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
   }
-  await recordChangeOutcome(db, intentId, outcome);
+  const now = new Date();
+  await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) =>
+    (
+      await applyIntentOwnership(tx, {
+        ownership,
+        kind: "revoke",
+        succeeded: outcome.status === "succeeded",
+        access: { scope: row.scope, principalId: row.principalId, principalType: intent.principalType, roleDefinitionId: row.roleDefinitionId, roleName: row.roleName },
+        assignmentName: row.assignmentName,
+        created: false,
+        wasAbsent: outcome.status === "succeeded" && (outcome.alreadyInDesiredState ?? false),
+        actor: intent.requestedBy,
+        now,
+        correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+      })
+    ).events,
+  );
   return result;
 }

@@ -3,6 +3,8 @@ import "server-only";
 import { z } from "zod";
 
 import { armListAll, type ArmIdentity } from "@/lib/arm/client";
+import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+import { grantsAccessManagement, type PermissionBlock } from "@/lib/shared/rbac-actions";
 
 export interface RoleDefinition {
   /** The role definition's GUID (lower case): the same for a built-in role in every subscription. */
@@ -13,6 +15,10 @@ export interface RoleDefinition {
   readonly actions: readonly string[];
   readonly notActions: readonly string[];
   readonly dataActions: readonly string[];
+  /** The permission blocks as ARM defines them (evaluated one by one, not flattened). */
+  readonly permissions: readonly PermissionBlock[];
+  /** Can change who has access (or do anything), or is on the list of roles Gatehouse always treats as privileged. */
+  readonly privileged: boolean;
 }
 
 const RoleDefinitionWire = z.object({
@@ -28,6 +34,7 @@ const RoleDefinitionWire = z.object({
           actions: z.array(z.string()).optional(),
           notActions: z.array(z.string()).optional(),
           dataActions: z.array(z.string()).optional(),
+          notDataActions: z.array(z.string()).optional(),
         }),
       )
       .optional(),
@@ -53,15 +60,23 @@ export function getRoleDefinitions(identity: ArmIdentity, subscriptionId: string
       const byId = new Map<string, RoleDefinition>();
       for (const item of items) {
         const wire = RoleDefinitionWire.parse(item);
-        const permissions = wire.properties.permissions ?? [];
-        byId.set(roleDefinitionGuid(wire.id), {
-          id: roleDefinitionGuid(wire.id),
+        const permissions = (wire.properties.permissions ?? []).map((block) => ({
+          actions: block.actions ?? [],
+          notActions: block.notActions ?? [],
+          dataActions: block.dataActions ?? [],
+          notDataActions: block.notDataActions ?? [],
+        }));
+        const id = roleDefinitionGuid(wire.id);
+        byId.set(id, {
+          id,
           name: wire.properties.roleName,
           description: wire.properties.description ?? "",
           builtIn: wire.properties.type === "BuiltInRole",
           actions: permissions.flatMap((permission) => permission.actions ?? []),
           notActions: permissions.flatMap((permission) => permission.notActions ?? []),
           dataActions: permissions.flatMap((permission) => permission.dataActions ?? []),
+          permissions,
+          privileged: PRIVILEGED_ROLE_IDS.has(id) || grantsAccessManagement(permissions),
         });
       }
       return byId;

@@ -58,6 +58,7 @@ describe("getWorkspaceAccess", () => {
     const access = await getWorkspaceAccess((await personaContext("security")).caller, target.id);
     const expected = applicable(target.id);
     expect(access.rows).toHaveLength(expected.length);
+    expect(access.notice).toBeNull();
     expect(access.principalsResolved).toBe(true);
     expect(new Set(access.rows.map((row) => row.origin))).toEqual(new Set(["subscription", "resourceGroup", "workspace"]));
     const orphans = expected.filter((assignment) => !oracle.getDirectoryObject(assignment.principalId));

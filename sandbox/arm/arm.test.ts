@@ -144,8 +144,10 @@ describe("role assignments: create, read, delete", () => {
     expect(createdProps.createdOn).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
     expect(createdProps.roleDefinitionId).toBe(roleDefinitionId(ROLE_IDS.dataScientist));
 
+    // A re-PUT of the same assignment answers 201 like a creation: the status never says it already existed.
     const again = await call("PUT", path(scope), userCaller("admin"), createBody(principal));
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201);
+    expect((bodyOf(again).properties as Record<string, unknown>).createdOn).toBe(createdProps.createdOn);
 
     const duplicate = await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), createBody(principal));
     expect(duplicate.status).toBe(409);

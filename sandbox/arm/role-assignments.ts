@@ -176,13 +176,17 @@ export function putRoleAssignment(context: ArmContext, rawScope: string, name: s
     if (!sameTarget) {
       return armError(context, 400, "RoleAssignmentUpdateNotPermitted", ARM_MESSAGES.roleAssignmentUpdateNotPermitted);
     }
-    // Idempotent PUT: description and condition may change; the assignment keeps its identity.
+    // Idempotent PUT: description and condition may change; the assignment keeps its identity. ARM answers such a
+    // re-PUT with 201 Created, exactly like a creation, so a client cannot learn from the status whether the
+    // assignment existed before (the 2022-04-01 spec defines only 201 for RoleAssignments_Create, see
+    // Azure/azure-rest-api-specs#5226; re-running a create with the same name succeeds again, Azure/azure-cli#23770).
+    // Clients that must know read the assignment first.
     existing.description = body.description ?? null;
     existing.condition = body.condition ?? null;
     existing.conditionVersion = body.conditionVersion ?? (body.condition ? "2.0" : null);
     existing.updatedOn = nowStamp;
     existing.updatedBy = request.caller.objectId;
-    return armJson(context, 200, renderRoleAssignment(existing));
+    return armJson(context, 201, renderRoleAssignment(existing, { asCreateResponse: true }));
   }
 
   const duplicate = tenant

@@ -4,8 +4,10 @@
  */
 import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract.js";
 import type { Tenant } from "../tenant/tenant.js";
+import { denyUnlessPermitted, PERMISSIONS } from "./permissions.js";
 import { GRAPH_MESSAGES, graphError } from "./responses.js";
 import { handleBatch } from "./routes/batch.js";
+import { checkMemberGroups } from "./routes/check-member-groups.js";
 import { getByIds, getDirectoryObject } from "./routes/directory-objects.js";
 import { routeDirectory } from "./routes/directory.js";
 
@@ -26,6 +28,12 @@ export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings): 
         return method === "POST" ? getByIds(tenant, request) : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
       }
       if (rest.length === 1 && rest[0] && method === "GET") return getDirectoryObject(tenant, request, rest[0]);
+      if (rest.length === 2 && rest[0] && rest[1]?.toLowerCase() === "checkmembergroups") {
+        if (method !== "POST") return graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+        const record = tenant.getDirectoryObject(rest[0]);
+        if (!record) return graphError(request, 404, "Request_ResourceNotFound", GRAPH_MESSAGES.resourceNotFound(rest[0]));
+        return denyUnlessPermitted(request, PERMISSIONS.readMemberships) ?? checkMemberGroups(tenant, request, record.id);
+      }
       return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(rest[0] ?? first));
     }
     if (first === "") return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));

@@ -99,7 +99,8 @@ describe("a console killed between the ARM call and recording its outcome", () =
     expect(assignmentsNamed(appliedName)).toHaveLength(1);
     expect(assignmentsNamed(assignmentNameFor(WORKSPACE, lost.id, DATA_SCIENTIST))).toHaveLength(0);
     expect(assignmentsNamed(assignmentNameFor(WORKSPACE, untouched.id, DATA_SCIENTIST))).toHaveLength(0);
-    expect(await auditTrailOf(applied.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:succeeded"]);
+    // The settled grant also adds the holder it was for: the direct grant now owns the assignment.
+    expect(await auditTrailOf(applied.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:succeeded", "assignment.holder_added:succeeded"]);
     expect(await auditTrailOf(lost.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:failed"]);
     // The second principal of the killed bulk grant was never started: no intent, no trail.
     expect(await auditTrailOf(untouched.id)).toEqual([]);

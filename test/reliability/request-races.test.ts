@@ -16,6 +16,7 @@ import { approveAccessRequest, type DeciderContext } from "@/lib/requests/decide
 import { parseRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
 import { submitAccessRequest, submitRequestSchema, type RequestContext } from "@/lib/requests/submit-request";
+import { trustingDirectory } from "@/test/support/request-directory";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { storageEngines } from "@/test/support/databases";
 import { reliabilityLong } from "@/test/support/test-env";
@@ -65,7 +66,7 @@ describe.each(storageEngines())("request races on $name", (engine) => {
 
   it(`${SUBMISSIONS} people submitting at once: all stored, each with one request.submitted, none duplicated, chain whole`, { timeout: 300_000 }, async () => {
     const principals = Array.from({ length: SUBMISSIONS }, () => randomUUID());
-    const results = await Promise.all(principals.map((id, index) => submitAccessRequest(person(`lead${index}`), form(id), { db: handle.db, policy, now: new Date(), notify: false })));
+    const results = await Promise.all(principals.map((id, index) => submitAccessRequest(person(`lead${index}`), form(id), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
     expect(results.filter((result) => !result.ok)).toEqual([]);
     const stored = await count(handle, sql`select count(*)::int as n from access_requests where workspace_key = ${WORKSPACE.toLowerCase()}`);
     expect(stored).toBe(SUBMISSIONS);
@@ -80,7 +81,7 @@ describe.each(storageEngines())("request races on $name", (engine) => {
   it("20 identical submissions at once: one request stored, the other 19 told it is already waiting", async () => {
     const principal = randomUUID();
     const lead = person("same-lead");
-    const results = await Promise.all(Array.from({ length: 20 }, () => submitAccessRequest({ ...lead, requestId: randomUUID() }, form(principal), { db: handle.db, policy, now: new Date(), notify: false })));
+    const results = await Promise.all(Array.from({ length: 20 }, () => submitAccessRequest({ ...lead, requestId: randomUUID() }, form(principal), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     for (const loser of results.filter((result) => !result.ok)) expect(JSON.stringify(loser)).toMatch(/already waiting for approval/);
     expect(await count(handle, sql`select count(*)::int as n from access_requests where principal_id = ${principal}`)).toBe(1);
@@ -88,7 +89,7 @@ describe.each(storageEngines())("request races on $name", (engine) => {
   });
 
   it("20 admins approving one request at once: one grant, one request.approved, 19 told who decided", async () => {
-    const submitted = await submitAccessRequest(person("lead"), form(randomUUID()), { db: handle.db, policy, now: new Date(), notify: false });
+    const submitted = await submitAccessRequest(person("lead"), form(randomUUID()), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
     if (!submitted.ok) throw new Error("submit failed");
     const grants: AccessRequestRow[] = [];
     const grant = async (request: AccessRequestRow): Promise<GrantResult> => {
@@ -98,7 +99,7 @@ describe.each(storageEngines())("request races on $name", (engine) => {
       return { principalId: request.principalId, displayName: request.principalDisplayName, status: "granted", message: "Granted." };
     };
     const admins = Array.from({ length: 20 }, (_, index) => person(`admin${index}`));
-    const results = await Promise.all(admins.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, now: new Date(), notify: false, grant })));
+    const results = await Promise.all(admins.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant, directory: trustingDirectory })));
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     const losers = results.filter((result) => !result.ok);
     expect(losers).toHaveLength(19);

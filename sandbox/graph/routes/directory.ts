@@ -1,6 +1,7 @@
 /**
  * Users, groups, service principals and applications: collections, single entities and their navigations
- * (`memberOf`, `transitiveMemberOf`, `members`, `transitiveMembers`, `owners`, `federatedIdentityCredentials`),
+ * (`memberOf`, `transitiveMemberOf`, `members`, `transitiveMembers`, `owners`, `federatedIdentityCredentials`,
+ * `checkMemberGroups`),
  * with OData casts (`/microsoft.graph.user`) and `/$count`.
  */
 import type { SandboxRequest, SandboxResponse } from "../../contract.js";
@@ -11,6 +12,7 @@ import { contextUrl, respondWithCollection, respondWithEntity } from "../odata.j
 import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions.js";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
 import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments.js";
+import { checkMemberGroups } from "./check-member-groups.js";
 import { addPassword, removePassword } from "./credentials.js";
 import { sendMail } from "./mail.js";
 
@@ -139,6 +141,10 @@ function navigate(
   if ((lower === "addpassword" || lower === "removepassword") && tail.length === 0 && (record.kind === "application" || record.kind === "servicePrincipal")) {
     if (method !== "POST") return methodNotAllowed(request);
     return lower === "addpassword" ? addPassword(request, record) : removePassword(request, record);
+  }
+  if (lower === "checkmembergroups" && record.kind !== "application" && tail.length === 0) {
+    if (method !== "POST") return methodNotAllowed(request);
+    return denyUnlessPermitted(request, isMe ? PERMISSIONS.readOwnMemberships : PERMISSIONS.readMemberships) ?? checkMemberGroups(tenant, request, record.id);
   }
   if (method !== "GET") return methodNotAllowed(request);
   if (lower === "approleassignedto" && record.kind === "servicePrincipal" && tail.length === 0) {
