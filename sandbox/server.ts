@@ -170,6 +170,11 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
     );
   }
   if (system === "arm") {
+    // A fault of 401 or 403 stands for ARM refusing the caller, with the codes ARM uses for that.
+    if (status === 401) return jsonReply(status, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } }, retryHeaders);
+    if (status === 403) {
+      return jsonReply(status, { error: { code: "AuthorizationFailed", message: "The client does not have authorization to perform this action over this scope, or the scope is invalid." } }, retryHeaders);
+    }
     const message =
       status === 429
         ? "The request is being throttled as the limit has been reached for operation type - 'List'. For more information, see - https://aka.ms/msdn-throttling"

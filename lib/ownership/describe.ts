@@ -2,7 +2,7 @@ import "server-only";
 
 import { inArray } from "drizzle-orm";
 
-import type { AuditActor } from "@/lib/audit";
+import type { AuditActor, DatabaseTransaction } from "@/lib/audit";
 import type { Database } from "@/lib/db";
 import { groupMappings } from "@/lib/mappings/schema";
 import { accessRequests } from "@/lib/requests/schema";
@@ -35,7 +35,7 @@ export function formatUtc(date: Date): string {
 }
 
 /** Words for holders, with the names of their mappings and requests read from the database in two queries. */
-export async function describeHolders(db: Database, holders: readonly Holder[]): Promise<HolderView[]> {
+export async function describeHolders(db: Database | DatabaseTransaction, holders: readonly Holder[]): Promise<HolderView[]> {
   const mappingIds = holders.flatMap((holder) => (holder.mappingId ? [holder.mappingId] : []));
   const requestIds = holders.flatMap((holder) => (holder.requestId ? [holder.requestId] : []));
   const [mappings, requests] = await Promise.all([

@@ -88,7 +88,7 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
     const fate = outcome.status === "kept" ? outcome.fate : outcome.status === "removed" ? outcome.fate : "already_removed";
     const note =
       outcome.status === "kept"
-        ? keptBecause(outcome.fate, await describeHolders(db, outcome.remaining))
+        ? keptBecause(outcome.fate, await describeHolders(tx, outcome.remaining))
         : outcome.status === "not_held"
           ? "Gatehouse held nothing for this request any more, so nothing was removed."
           : outcome.fate === "already_removed"

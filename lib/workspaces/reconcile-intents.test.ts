@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { recordChangeIntent, searchAuditEvents } from "@/lib/audit";
+import { findUnknownIntents, recordChangeIntent, searchAuditEvents, UNKNOWN_AFTER_MS } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import { systemActor } from "@/lib/jobs/scheduler";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
+import { addFault } from "@/test/support/sandbox-control";
 import { assignmentNameFor } from "./grant-workspace-roles";
 import { reconcilePendingIntents, SETTLE_AFTER_MS } from "./reconcile-intents";
 
@@ -74,5 +75,40 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
       }),
     );
     expect((await reconcilePendingIntents(db, systemActor())).checked).toBe(0);
+  });
+
+  it("closes a change as unknown when ARM will not show its outcome for too long, so it blocks nothing forever", async () => {
+    const db = await getDatabase();
+    const [stuck, recent] = [randomUUID(), randomUUID()];
+    const intentFor = (principalId: string, now: Date) =>
+      db.transaction((tx) =>
+        recordChangeIntent(tx, {
+          kind: "grant",
+          scope: WORKSPACE,
+          principalId,
+          principalType: "User",
+          roleDefinitionId: existing.roleDefinitionName,
+          assignmentName: assignmentNameFor(WORKSPACE, principalId, existing.roleDefinitionName),
+          requestedBy: admin,
+          now,
+        }),
+      );
+    const now = new Date();
+    const old = await intentFor(stuck, new Date(now.getTime() - UNKNOWN_AFTER_MS - 60_000));
+    const young = await intentFor(recent, new Date(now.getTime() - 2 * SETTLE_AFTER_MS));
+    // The console's identity may not read these assignments (as with a subscription it has no Reader on).
+    for (const principal of [stuck, recent]) {
+      await addFault({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
+    }
+    const summary = await reconcilePendingIntents(db, systemActor(), now);
+    expect(summary).toMatchObject({ unknown: 1, errors: 1 });
+
+    const unknown = await findUnknownIntents(db, WORKSPACE);
+    expect(unknown.map((intent) => intent.id)).toContain(old.id);
+    expect(unknown.map((intent) => intent.id)).not.toContain(young.id);
+    const [event] = (await searchAuditEvents(db, { actions: ["role_assignment.outcome_unknown"], principalId: stuck }, { size: 5 })).events;
+    expect(event).toMatchObject({ outcome: "failed", errorCode: "AuthorizationFailed", details: { intentId: old.id, kind: "grant" } });
+    // The access is free again: a new change to it can start.
+    await expect(intentFor(stuck, now)).resolves.toMatchObject({ state: "pending" });
   });
 });

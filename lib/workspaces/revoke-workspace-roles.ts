@@ -62,7 +62,7 @@ export async function revokeWorkspaceRoles(context: GrantContext, input: RevokeW
   ]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
-  const lockout = input.confirmSelfLockout ? new Map<string, LockoutRisk>() : await lockoutRisks(context, access.rows, requested, definitions);
+  const lockout = input.confirmSelfLockout ? new Map<string, LockoutRisk>() : await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions);
   const acknowledged = new Set(input.acknowledgedHolderIds ?? []);
 
   const results: RevokeResult[] = [];
@@ -135,13 +135,13 @@ function allowsWrite(definition: RoleDefinition | undefined): boolean {
  */
 async function lockoutRisks(
   context: GrantContext,
+  workspaceName: string,
   rows: readonly AccessRow[],
   requested: readonly string[],
   definitions: ReadonlyMap<string, RoleDefinition>,
 ): Promise<Map<string, LockoutRisk>> {
   const risks = new Map<string, LockoutRisk>();
   const removing = new Set(requested);
-  const workspaceName = parseScope(rows[0]?.scope ?? "")?.workspaceName ?? "this workspace";
   const writers = rows.filter((row) => allowsWrite(definitions.get(row.roleDefinitionId)));
   const me = context.caller.objectId.toLowerCase();
   const groupWriters = writers.filter((row) => row.principalType.toLowerCase() === "group");

@@ -317,8 +317,20 @@ class ContosoSeeder {
     this.seedAutomationGroup();
     this.seedRoleAssignments();
     this.seedOrphans();
+    // After the default seed's random draws, so that they stay as they were.
+    this.seedNestedGroupAccess();
     if (this.options.scale === "large") this.seedLargeScale();
     return this.tenant;
+  }
+
+  /**
+   * Access that reaches a persona only through nested groups, as real tenants have: "All ML Staff" holds AzureML
+   * Compute Operator on mlw-fraud-prod, and the team lead is in it through DS - Fraud → Data Scientists → All ML Staff.
+   */
+  private seedNestedGroupAccess(): void {
+    const fraud = this.workspaces.find((workspace) => workspace.name === "mlw-fraud-prod");
+    if (!fraud) throw new Error("No workspace mlw-fraud-prod");
+    this.assign(workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name), this.mustGroup("All ML Staff").id, "Group", ROLE_IDS.computeOperator);
   }
 
   // --- dates -------------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+/**
+ * What approvers are shown, and what they may decide, against a sandbox tenant of this file's own (its directory is
+ * changed: a group nested into another, an owner added, a principal renamed and one deleted).
+ *
+ * - Forged names: the requester's text about the principal and the workspace is never trusted; a mismatch is refused
+ *   and what is stored comes from Graph and ARM (object id, UPN or app id, type, guest flags).
+ * - "Already covered": a role held through nested groups, or a larger role, refuses the request with the path.
+ * - Separation of duties: no approving access that would be your own (a group you are in, nested; a service principal
+ *   you own); an admin's own privileged grant becomes a request for two other admins.
+ * - Stale state at approval: a lapsed deadline, a role gone from the policy, a principal renamed or deleted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
+import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
+import { putTestAssignment } from "@/sandbox/tenant/testing/support";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+
+const tenant: PrivateSandbox = await startPrivateSandbox();
+
+const { openDatabase } = await import("@/lib/db/client");
+const { approveAccessRequest } = await import("@/lib/requests/decide-request");
+const { azureRequestDirectory } = await import("@/lib/requests/directory");
+const { parseRequestPolicy } = await import("@/lib/requests/policy");
+const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { createMapping } = await import("@/lib/mappings/mappings");
+const { grantOnWorkspacePage } = await import("@/lib/workspaces/grant-on-workspace-page");
+const { checkWorkspaceAccess } = await import("@/lib/workspaces/check-workspace-access");
+const { personaContext } = await import("@/test/support/persona-token");
+
+const oracle = createTenant({ seed: 1, scale: "default" });
+const workspaceNamed = (name: string) => {
+  const workspace = [...oracle.workspaces.values()].find((candidate) => candidate.name === name)!;
+  return workspaceScope(workspace.subscriptionId, workspace.resourceGroup, workspace.name);
+};
+const FRAUD = workspaceNamed("mlw-fraud-prod");
+const VISION = workspaceNamed("mlw-vision-prod");
+const group = (name: string) => [...oracle.groups.values()].find((candidate) => candidate.displayName === name)!;
+const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
+const onVision = new Set([...oracle.roleAssignments.values()].filter((a) => listedAssignmentApplies(a.scope, VISION)).map((a) => a.principalId.toLowerCase()));
+/** Members in no group who hold nothing on mlw-vision-prod: each test's own, so nothing one grants covers another. */
+const members = [...oracle.users.values()].filter(
+  (user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onVision.has(user.id.toLowerCase()),
+);
+const guest = [...oracle.users.values()].find((user) => user.userType === "Guest")!;
+let next = 0;
+const aMember = () => members[next++]!;
+
+type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
+let db: Db;
+let close: () => Promise<void>;
+let admin: Awaited<ReturnType<typeof personaContext>>;
+let lead: Awaited<ReturnType<typeof personaContext>>;
+
+beforeAll(async () => {
+  const handle = await openDatabase({ kind: "pglite-memory" });
+  db = handle.db;
+  close = () => handle.close();
+  [admin, lead] = await Promise.all([personaContext("admin"), personaContext("team-lead")]);
+});
+afterAll(async () => {
+  await close();
+  await tenant.close();
+});
+
+const requester = () => ({ person: { tenantId: lead.actor.tenantId, objectId: lead.actor.objectId, displayName: lead.actor.displayName, userPrincipalName: lead.userPrincipalName }, actor: lead.actor, requestId: lead.requestId });
+const approver = () => ({ person: { tenantId: admin.actor.tenantId, objectId: admin.actor.objectId, displayName: admin.actor.displayName, userPrincipalName: admin.userPrincipalName }, actor: admin.actor, requestId: admin.requestId, grant: admin });
+const form = (overrides: Record<string, unknown>) =>
+  submitRequestSchema.parse({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides });
+const submit = (overrides: Record<string, unknown>, directory = azureRequestDirectory) => submitAccessRequest(requester(), form(overrides), { db, notify: false, directory });
+async function rows<T>(query: string): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (result as { rows: T[] }).rows;
+}
+const requestCount = async () => (await rows<{ n: number }>("select count(*)::int as n from access_requests"))[0]!.n;
+
+describe("approvers see verified facts, not what the requester typed", () => {
+  it("refuses another principal's name, another type and another workspace's name, and stores nothing", async () => {
+    const victim = aMember();
+    const other = aMember();
+    const before = await requestCount();
+    expect(await submit({ principal: { id: victim.id, kind: "user", displayName: other.displayName } })).toMatchObject({
+      ok: false,
+      fieldErrors: { principal: [`The name sent for this identity (${other.displayName}) is not its name in the directory (${victim.displayName}). Choose it again from the list.`] },
+    });
+    expect(await submit({ principal: { id: victim.id, kind: "servicePrincipal", displayName: victim.displayName } })).toMatchObject({
+      ok: false,
+      fieldErrors: { principal: ["That identity is a user in the directory, not a service principal. Choose it again from the list."] },
+    });
+    expect(await submit({ principal: { id: victim.id, kind: "user", displayName: victim.displayName }, workspaceName: "mlw-sandbox-dev" })).toMatchObject({
+      ok: false,
+      fieldErrors: { workspaceId: [expect.stringContaining("is not the name of that workspace in Azure (mlw-vision-prod)")] },
+    });
+    expect(await requestCount()).toBe(before);
+  });
+
+  it("stores Graph's and ARM's facts: object id, UPN, type and guest flag, and the workspace's own name", async () => {
+    const submitted = await submit({ principal: { id: guest.id.toUpperCase(), kind: "user", displayName: guest.displayName } });
+    expect(submitted).toMatchObject({
+      ok: true,
+      request: {
+        principalId: guest.id,
+        principalKind: "user",
+        principalDisplayName: guest.displayName,
+        principalSecondaryId: guest.userPrincipalName,
+        principalFlags: expect.arrayContaining(["guest"]) as string[],
+        workspaceName: "Visual inspection (prod)",
+      },
+    });
+  });
+});
+
+describe("already covered: access the principal has, with the path", () => {
+  it("a role held through nested groups refuses the request and names the group", async () => {
+    // The team lead is in DS - Fraud ⊂ Data Scientists ⊂ All ML Staff, which holds Compute Operator on mlw-fraud-prod.
+    const refused = await submit({
+      workspaceId: FRAUD,
+      roleDefinitionId: ROLE_IDS.computeOperator,
+      principal: { id: lead.actor.objectId, kind: "user", displayName: lead.actor.displayName },
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      fieldErrors: { principal: [`Nothing to request: ${lead.actor.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`] },
+    });
+  });
+
+  it("check access explains the same role through the whole chain of nested groups", async () => {
+    const access = await checkWorkspaceAccess(admin.caller, FRAUD, lead.actor.objectId);
+    const nested = access.grants.find((grant) => grant.roleDefinitionId === ROLE_IDS.computeOperator);
+    expect(nested?.via?.map((step) => step.displayName)).toEqual(["DS - Fraud", "Data Scientists", "All ML Staff"]);
+  });
+
+  it("a larger role covers a smaller one; found at approval, the request closes as covered and nothing is granted", async () => {
+    const user = aMember();
+    const submitted = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } }, { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) });
+    if (!submitted.ok) throw new Error(submitted.message);
+    putTestAssignment(tenant.sandbox.tenant, { scope: VISION, principalId: user.id, principalType: "User", roleDefinitionName: ROLE_IDS.contributor });
+    const decided = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
+    expect(decided).toMatchObject({ ok: true, request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
+    const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader);
+    expect(readerAssignments).toEqual([]);
+  });
+});
+
+describe("separation of duties", () => {
+  it("no approving access for a group you are in, even through nesting (audited)", async () => {
+    const falcon = group("Project Falcon");
+    tenant.sandbox.tenant.addGroupMember(falcon.id, group("ML Workspace Admins").id);
+    const submitted = await submit({ principal: { id: falcon.id, kind: "group", displayName: falcon.displayName } });
+    if (!submitted.ok) throw new Error(submitted.message);
+    const refused = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
+    expect(refused).toMatchObject({ ok: false, code: "self_approval", message: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
+    expect(await rows(`select reason from audit_events where action = 'authz.denied' and target_request_id = '${submitted.request.id}'`)).toHaveLength(1);
+  });
+
+  it("no approving access for a service principal you own", async () => {
+    const sp = [...tenant.sandbox.tenant.servicePrincipals.values()].find((candidate) => candidate.servicePrincipalType === "Application" && candidate.displayName.startsWith("fraud-scoring"))!;
+    sp.ownerIds.push(admin.actor.objectId);
+    const submitted = await submit({ roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName } });
+    if (!submitted.ok) throw new Error(submitted.message);
+    expect(await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false })).toMatchObject({ ok: false, code: "self_approval" });
+  });
+
+  it("an admin granting a privileged role to a group they are in gets a request for two other admins, on the workspace page and in mappings", async () => {
+    const admins = group("ML Workspace Admins");
+    const [result] = await grantOnWorkspacePage(admin, { workspaceId: VISION, roleDefinitionId: ROLE_IDS.owner, principals: [{ id: admins.id, kind: "group", displayName: admins.displayName }] });
+    expect(result).toMatchObject({ status: "needs_approval", requestId: expect.any(String) as string });
+    expect([...tenant.sandbox.tenant.roleAssignments.values()].some((a) => a.principalId === admins.id && a.roleDefinitionName === ROLE_IDS.owner && a.scope.toLowerCase() === VISION.toLowerCase())).toBe(false);
+
+    const mapped = await createMapping(admin, { workspaceId: VISION, groupId: admins.id, roleDefinitionId: ROLE_IDS.contributor });
+    expect(mapped).toMatchObject({ mapping: null, grant: { status: "needs_approval" } });
+  });
+});
+
+describe("stale state at approval", () => {
+  it("refuses after the decision deadline, for a role gone from the policy, and for a principal renamed or deleted", async () => {
+    const [late, unlisted, renamed, deleted] = [aMember(), aMember(), aMember(), aMember()];
+    const filed = async (user: (typeof members)[number]) => {
+      const result = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } });
+      if (!result.ok) throw new Error(result.message);
+      return result.request.id;
+    };
+    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(approver(), { requestId, comment: "" }, { db, notify: false, ...options });
+
+    const lateId = await filed(late);
+    expect(await decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) })).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("has lapsed") as string });
+
+    const unlistedId = await filed(unlisted);
+    const withoutReader = parseRequestPolicy({ pendingLifetimeHours: 168, durations: ["7d"], roles: [{ roleDefinitionId: ROLE_IDS.dataScientist, name: "AzureML Data Scientist", maxDuration: "7d" }] });
+    expect(await decide(unlistedId, { policy: withoutReader })).toMatchObject({ ok: false, code: "stale", message: "Reader can no longer be requested (the request policy changed). Deny the request and say why." });
+
+    const renamedId = await filed(renamed);
+    tenant.sandbox.tenant.users.get(renamed.id)!.displayName = "Someone Else Entirely";
+    expect(await decide(renamedId)).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("now Someone Else Entirely") as string });
+    // The stored facts were refreshed; the approver, having looked again, can now approve.
+    expect(await decide(renamedId)).toMatchObject({ ok: true, request: { status: "granted", principalDisplayName: "Someone Else Entirely" } });
+
+    const deletedId = await filed(deleted);
+    tenant.sandbox.tenant.deleteDirectoryObject(deleted.id);
+    expect(await decide(deletedId)).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("no longer exists in the directory") as string });
+  });
+});

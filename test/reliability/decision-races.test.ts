@@ -1,0 +1,127 @@
+/**
+ * An approval racing a denial, and an approval racing the requester's withdrawal, on every storage engine (on
+ * PostgreSQL the transactions really overlap) against a sandbox tenant of this file's own: exactly one decision
+ * wins, the request ends in the state that decision gives, and ARM sees at most one PUT for the access — one exactly
+ * when the approval won.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
+import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
+import { storageEngines } from "@/test/support/databases";
+import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+
+const tenant: PrivateSandbox = await startPrivateSandbox();
+
+const { approveAccessRequest, cancelAccessRequest, denyAccessRequest } = await import("@/lib/requests/decide-request");
+const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
+const { personaContext } = await import("@/test/support/persona-token");
+
+/**
+ * How the second decision is started against the approval, round by round: the first round lets it finish before the
+ * approval starts and the last starts it only after the approval finished (so each side surely wins once); the rounds
+ * in between really race, with the second decision starting a few milliseconds later each time.
+ */
+const STARTS = ["before", 0, 10, 20, 40, 80, "after"] as const;
+const oracle = createTenant({ seed: 1, scale: "default" });
+const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-churn-prod")!;
+const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
+const onWorkspace = new Set([...oracle.roleAssignments.values()].filter((a) => listedAssignmentApplies(a.scope, WORKSPACE)).map((a) => a.principalId.toLowerCase()));
+const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
+const free = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onWorkspace.has(user.id));
+let next = 0;
+const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs the approval and the other decision as `start` says; returns both results. */
+async function race<A, B>(start: (typeof STARTS)[number], approve: () => Promise<A>, other: () => Promise<B>): Promise<[A, B]> {
+  if (start === "before") {
+    const second = await other();
+    return [await approve(), second];
+  }
+  if (start === "after") {
+    const first = await approve();
+    return [first, await other()];
+  }
+  return Promise.all([approve(), later(start).then(other)]);
+}
+
+afterAll(async () => {
+  await tenant.close();
+});
+
+interface JournalEntry {
+  readonly method: string;
+  readonly path: string;
+}
+const putsFor = async (assignmentName: string) =>
+  (await control<{ value: JournalEntry[] }>(tenant.origin, "GET", `journal?system=arm&method=PUT&path=${assignmentName}`)).value.length;
+
+
+describe.each(storageEngines())("decisions racing each other on $name", (engine) => {
+  let handle: Awaited<ReturnType<(typeof engine)["open"]>>;
+  let admin: Awaited<ReturnType<typeof personaContext>>;
+  let other: Awaited<ReturnType<typeof personaContext>>;
+  let lead: Awaited<ReturnType<typeof personaContext>>;
+  beforeAll(async () => {
+    handle = await engine.open();
+    [admin, other, lead] = await Promise.all([personaContext("admin"), personaContext("limited-admin"), personaContext("team-lead")]);
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  const context = (persona: typeof admin) => ({
+    person: { tenantId: persona.actor.tenantId, objectId: persona.actor.objectId, displayName: persona.actor.displayName, userPrincipalName: persona.userPrincipalName },
+    actor: persona.actor,
+    requestId: persona.requestId,
+    grant: persona,
+  });
+
+  async function submitted() {
+    const user = free[next++]!;
+    const result = await submitAccessRequest(
+      context(lead),
+      submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
+      { db: handle.db, notify: false },
+    );
+    if (!result.ok) throw new Error(result.message);
+    return { request: result.request, assignmentName: assignmentNameFor(WORKSPACE, user.id, ROLE_IDS.dataScientist) };
+  }
+
+  it("approve against deny: one decision wins, and ARM sees a PUT only when the approval did", async () => {
+    const wins = new Set<string>();
+    for (const start of STARTS) {
+      const { request, assignmentName } = await submitted();
+      const [approved, denied] = await race(
+        start,
+        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => denyAccessRequest(context(other), { requestId: request.id, comment: "Not this quarter" }, { db: handle.db, notify: false }),
+      );
+      wins.add(approved.ok ? "approve" : "deny");
+      expect([approved.ok, denied.ok].filter(Boolean)).toHaveLength(1);
+      const final = approved.ok ? approved.request : denied.ok ? denied.request : undefined;
+      expect(final?.status).toBe(approved.ok ? "granted" : "denied");
+      expect(await putsFor(assignmentName)).toBe(approved.ok ? 1 : 0);
+    }
+    // Both outcomes happened across the rounds, so both branches above were checked.
+    expect(wins.size).toBe(2);
+  });
+
+  it("approve against the requester's withdrawal: the same", async () => {
+    const wins = new Set<string>();
+    for (const start of STARTS) {
+      const { request, assignmentName } = await submitted();
+      const [approved, cancelled] = await race(
+        start,
+        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => cancelAccessRequest(context(lead), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+      );
+      wins.add(approved.ok ? "approve" : "cancel");
+      expect([approved.ok, cancelled.ok].filter(Boolean)).toHaveLength(1);
+      expect(await putsFor(assignmentName)).toBe(approved.ok ? 1 : 0);
+    }
+    // Both outcomes happened across the rounds, so both branches above were checked.
+    expect(wins.size).toBe(2);
+  });
+});
