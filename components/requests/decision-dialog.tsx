@@ -6,12 +6,13 @@ import { createContext, type ReactNode, useContext, useId, useRef, useState, use
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
 import { type Outcome, outcomeOf, PRIMARY, SECONDARY, DANGER } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
+import { PrincipalFacts, type PrincipalFactsView } from "./principal-facts";
 
-export interface DecisionTarget {
+export interface DecisionTarget extends PrincipalFactsView {
   readonly id: string;
   readonly roleName: string;
   readonly workspaceName: string;
-  readonly principalDisplayName: string;
+  readonly workspaceId: string;
   readonly requesterName: string;
 }
 
@@ -78,6 +79,23 @@ export function DecisionHost({ children }: { children: ReactNode }) {
                 {target?.decision === "approve" && " The grant runs as you: Azure checks your own rights."}
               </Dialog.Description>
             </div>
+            {target && (
+              <dl className="space-y-1 rounded-md border border-line bg-surface px-3 py-2" aria-label="Verified facts">
+                <div>
+                  <dt className="text-xs text-ink-muted">For (as the directory knows it)</dt>
+                  <dd>
+                    <PrincipalFacts facts={target.request} />
+                  </dd>
+                </div>
+                <div>
+                  <dt className="text-xs text-ink-muted">Workspace (as Azure knows it)</dt>
+                  <dd>
+                    {target.request.workspaceName}
+                    <span className="block break-all font-mono text-xs text-ink-muted">{target.request.workspaceId}</span>
+                  </dd>
+                </div>
+              </dl>
+            )}
             <form
               className="space-y-3"
               onSubmit={(event) => {

@@ -63,6 +63,16 @@ export interface RequestView {
   readonly principalId: string;
   readonly principalKind: string;
   readonly principalDisplayName: string;
+  /** UPN, app id or mail, as Graph gave it. */
+  readonly principalSecondaryId: string | null;
+  readonly principalFlags: readonly string[];
+  readonly principalVerifiedAt: string | null;
+  readonly origin: "form" | "self_grant";
+  readonly createsMapping: boolean;
+  /** Why the request ended without removing access, or why nothing was granted. */
+  readonly outcomeNote: string | null;
+  readonly expiryAttempts: number;
+  readonly nextExpiryAttemptAt: string | null;
   readonly requesterObjectId: string;
   readonly requesterName: string;
   readonly requesterUpn: string;
@@ -96,6 +106,14 @@ export function toRequestView(row: AccessRequestRow): RequestView {
     principalId: row.principalId,
     principalKind: row.principalKind,
     principalDisplayName: row.principalDisplayName,
+    principalSecondaryId: row.principalSecondaryId,
+    principalFlags: row.principalFlags,
+    principalVerifiedAt: iso(row.principalVerifiedAt),
+    origin: row.origin,
+    createsMapping: row.createsMapping,
+    outcomeNote: row.outcomeNote,
+    expiryAttempts: row.expiryAttempts,
+    nextExpiryAttemptAt: iso(row.nextExpiryAttemptAt),
     requesterObjectId: row.requesterObjectId,
     requesterName: row.requesterName,
     requesterUpn: row.requesterUpn,

@@ -1,8 +1,9 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 
-import { formatDateTime, kindLabel } from "@/components/workspaces/format";
+import { formatDateTime } from "@/components/workspaces/format";
 import { durationText, type RequestView, shortId } from "./format";
+import { PrincipalFacts } from "./principal-facts";
 import { StatusBadge } from "./status-badge";
 
 /**
@@ -48,8 +49,7 @@ export function RequestTable({
               <td className="px-3 py-2 font-medium">{request.workspaceName}</td>
               <td className="px-3 py-2">{request.roleName}</td>
               <td className="px-3 py-2">
-                {request.principalDisplayName}
-                <span className="block text-xs text-ink-muted">{kindLabel(request.principalKind)}</span>
+                <PrincipalFacts facts={request} compact />
               </td>
               {showRequester && <td className="px-3 py-2">{request.requesterName}</td>}
               <td className="whitespace-nowrap px-3 py-2">{durationText(request.durationMinutes)}</td>

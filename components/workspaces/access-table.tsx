@@ -404,6 +404,23 @@ function AccessTableRow({
       </td>
       <td className="px-3 py-2">
         {ORIGIN_LABELS[row.origin]}
+        {direct && row.heldBy.length > 0 && (
+          <span className="mt-1 block text-xs text-ink-muted">
+            Held by{" "}
+            {row.heldBy.map((holder, index) => (
+              <span key={holder.id}>
+                {index > 0 && "; "}
+                {holder.href ? (
+                  <a href={holder.href} className="underline decoration-dotted underline-offset-2 hover:text-ink">
+                    {holder.label}
+                  </a>
+                ) : (
+                  holder.label
+                )}
+              </span>
+            ))}
+          </span>
+        )}
         {!direct && (
           <span className="block text-xs text-ink-muted" title={row.scope}>
             {canRevoke ? `inherited — manage at ${shortScope(row.scope)}` : shortScope(row.scope)}

@@ -16,6 +16,7 @@ const COLUMNS: ReadonlyArray<[string, (row: AccessRow) => string]> = [
   ["description", (row) => row.description ?? ""],
   ["createdOn", (row) => row.createdOn ?? ""],
   ["createdBy", (row) => row.createdBy ?? ""],
+  ["heldInGatehouseBy", (row) => row.heldBy.map((holder) => holder.label).join("; ")],
   ["assignmentId", (row) => row.assignmentId],
 ];
 

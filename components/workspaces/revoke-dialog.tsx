@@ -21,9 +21,19 @@ const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
 
 type Failure = { message: string; reference?: string | undefined };
 
+/** What removing an assignment would also end in Gatehouse: its requests end early, its mappings break. */
+function cutHolders(row: AccessRow): AccessRow["heldBy"] {
+  return row.heldBy.filter((holder) => holder.kind !== "direct");
+}
+
+function consequence(holder: AccessRow["heldBy"][number]): string {
+  return holder.kind === "request" ? `ends ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} early` : holder.kind === "mapping" ? `breaks the ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} (drift will show it missing)` : `ends ${holder.label.toLowerCase()}`;
+}
+
 /**
- * Confirms and runs the removal of direct assignments, naming each principal, role and scope, and reports a result
- * per assignment. Removing access the admin's own ability to manage access depends on needs a second confirmation.
+ * Confirms and runs the removal of direct assignments, naming each principal, role and scope, and what in Gatehouse
+ * holds each (requests end early, mappings break: the admin confirms them by removing), and reports a result per
+ * assignment. Removing access that would lock someone out of managing access needs a second confirmation.
  */
 export function RevokeDialog({
   workspaceId,
@@ -44,11 +54,15 @@ export function RevokeDialog({
   const [pending, startTransition] = useTransition();
   const router = useRouter();
 
-  const needsConfirmation = results ? [...results.values()].filter((result) => result.status === "needs_confirmation") : [];
+  const asked = results ? [...results.values()].filter((result) => result.status === "needs_confirmation") : [];
+  // Holders that appeared since the dialog opened come back with the result, to be confirmed in turn.
+  const holdersToConfirm = asked.filter((result) => result.holders !== undefined);
+  const needsConfirmation = asked.filter((result) => result.holders === undefined);
+  const shownHolderIds = targets.flatMap((row) => cutHolders(row).map((holder) => holder.id));
 
-  function run(assignmentIds: readonly string[], confirmSelfLockout: boolean) {
+  function run(assignmentIds: readonly string[], confirmSelfLockout: boolean, acknowledgedHolderIds: readonly number[] = shownHolderIds) {
     startTransition(async () => {
-      const outcome = await revokeWorkspaceRoles({ workspaceId, assignmentIds, confirmSelfLockout });
+      const outcome = await revokeWorkspaceRoles({ workspaceId, assignmentIds, confirmSelfLockout, acknowledgedHolderIds: [...acknowledgedHolderIds] });
       if (outcome.status === "error") {
         setFailure({ message: outcome.message, reference: outcome.reference });
         return;
@@ -100,6 +114,11 @@ export function RevokeDialog({
                     {row.principal === null && <span className="font-mono text-xs text-ink-muted"> {row.principalId}</span>} — {row.roleName}
                   </div>
                   <div className="break-all font-mono text-xs text-ink-muted">{row.scope}</div>
+                  {!results && cutHolders(row).length > 0 && (
+                    <p className="text-xs text-warning">
+                      ⚠ Held in Gatehouse: removing it also {cutHolders(row).map(consequence).join("; and ")}.
+                    </p>
+                  )}
                   {result && (
                     <div>
                       <span className={`font-medium ${STATUS[result.status].tone}`}>{STATUS[result.status].label}</span>:{" "}
@@ -117,11 +136,35 @@ export function RevokeDialog({
                 <MessageWithReference message={failure.message} reference={failure.reference} />
               </p>
             )}
+            {holdersToConfirm.length > 0 && (
+              <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
+                <p className="font-medium text-warning">⚠ Something in Gatehouse started holding {holdersToConfirm.length === 1 ? "this assignment" : "these assignments"} since you opened this dialog:</p>
+                <ul className="list-disc pl-5">
+                  {holdersToConfirm.flatMap((result) => result.holders ?? []).map((holder) => (
+                    <li key={holder.id}>{holder.label}</li>
+                  ))}
+                </ul>
+                <button
+                  type="button"
+                  disabled={pending}
+                  onClick={() =>
+                    run(
+                      holdersToConfirm.map((result) => result.assignmentId),
+                      false,
+                      [...shownHolderIds, ...holdersToConfirm.flatMap((result) => (result.holders ?? []).map((holder) => holder.id))],
+                    )
+                  }
+                  className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-raised disabled:opacity-60"
+                >
+                  Remove and end them too
+                </button>
+              </div>
+            )}
             {needsConfirmation.length > 0 && (
               <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
                 <p className="font-medium text-warning">
-                  ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} may remove your own ability to manage access on
-                  this workspace. You would need someone else to give it back.
+                  ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} could lock you, Gatehouse or everyone out of
+                  managing access on this workspace (each result above says which). Someone else would have to give it back.
                 </p>
                 <button
                   type="button"
@@ -129,7 +172,7 @@ export function RevokeDialog({
                   onClick={() => run(needsConfirmation.map((result) => result.assignmentId), true)}
                   className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-raised disabled:opacity-60"
                 >
-                  Remove my own access
+                  Remove anyway
                 </button>
               </div>
             )}

@@ -79,7 +79,7 @@ async function verifyTargets(input: TargetClaim): Promise<TargetCheck> {
       message: `The name sent for this identity (${input.principal.displayName.slice(0, 80)}) is not its name in the directory (${principal.displayName}). Choose it again from the list.`,
     };
   }
-  return { ok: true, workspaceName: workspace.friendlyName ?? workspace.name, principal };
+  return { ok: true, workspaceName: workspace.name, principal };
 }
 
 async function approverConflict(approverId: string, request: AccessRequestRow): Promise<string | undefined> {

@@ -50,6 +50,12 @@ export async function getAccessRequest(viewer: { objectId: string; isAdmin: bool
   return viewer.isAdmin || row.requesterObjectId === viewer.objectId.toLowerCase() ? row : undefined;
 }
 
+/** Requests whose access ended but could not be removed yet (expiry failed; retried with back-off). */
+export async function countExpiryFailures(db?: Database): Promise<number> {
+  const database = db ?? (await getDatabase());
+  return (await database.select({ id: accessRequests.id }).from(accessRequests).where(eq(accessRequests.status, "expiry_failed"))).length;
+}
+
 /** Pending requests waiting for a decision (the badge in the queue). */
 export async function countPending(db?: Database): Promise<number> {
   const database = db ?? (await getDatabase());

@@ -104,7 +104,7 @@ describe("approvers see verified facts, not what the requester typed", () => {
         principalDisplayName: guest.displayName,
         principalSecondaryId: guest.userPrincipalName,
         principalFlags: expect.arrayContaining(["guest"]) as string[],
-        workspaceName: "Visual inspection (prod)",
+        workspaceName: "mlw-vision-prod",
       },
     });
   });

@@ -296,6 +296,32 @@ describe("directoryObjects/getByIds", () => {
   });
 });
 
+describe("checkMemberGroups", () => {
+  const groupNamed = (name: string) => [...tenant.groups.values()].find((group) => group.displayName === name)!.id;
+
+  it("answers which of the given groups an object is in, transitively, for /me, users, groups and directoryObjects", async () => {
+    // The team lead is in DS - Fraud, which is in Data Scientists, which is in All ML Staff.
+    const asked = [groupNamed("All ML Staff"), groupNamed("DS - Churn"), groupNamed("DS - Fraud")];
+    const me = await call("POST", "/v1.0/me/checkMemberGroups", { caller: userCaller("team-lead"), body: { groupIds: asked } });
+    expect(me.status).toBe(200);
+    expect((me.body as { value: string[] }).value.sort()).toEqual([groupNamed("All ML Staff"), groupNamed("DS - Fraud")].sort());
+    expect((me.body as Record<string, unknown>)["@odata.context"]).toBe(`${TEST_ORIGIN}/v1.0/$metadata#Collection(Edm.String)`);
+    const viaObject = await call("POST", `/v1.0/directoryObjects/${persona("team-lead").objectId}/checkMemberGroups`, { caller: appCaller(), body: { groupIds: asked } });
+    expect((viaObject.body as { value: string[] }).value).toHaveLength(2);
+    const group = await call("POST", `/v1.0/groups/${groupNamed("DS - Fraud")}/checkMemberGroups`, { body: { groupIds: [groupNamed("Data Scientists")] } });
+    expect((group.body as { value: string[] }).value).toEqual([groupNamed("Data Scientists")]);
+  });
+
+  it("takes 1 to 20 group ids, by POST only", async () => {
+    const ids = Array.from({ length: 21 }, (_, i) => `00000000-0000-4000-8000-${i.toString().padStart(12, "0")}`);
+    expect((await call("POST", "/v1.0/me/checkMemberGroups", { body: { groupIds: ids } })).status).toBe(400);
+    expect((await call("POST", "/v1.0/me/checkMemberGroups", { body: { groupIds: [] } })).status).toBe(400);
+    expect((await call("POST", "/v1.0/me/checkMemberGroups", { body: { groupIds: ["nope"] } })).status).toBe(400);
+    expect((await call("POST", "/v1.0/me/checkMemberGroups", { body: { groupIds: ids.slice(0, 20) } })).status).toBe(200);
+    expect((await call("GET", "/v1.0/me/checkMemberGroups")).status).toBe(405);
+  });
+});
+
 describe("$batch", () => {
   it("dispatches up to 20 requests with per-item status, headers and ConsistencyLevel", async () => {
     const response = await call("POST", "/v1.0/$batch", {

@@ -10,7 +10,7 @@ import { RequestTable } from "@/components/requests/request-table";
 import { RunJobsPanel } from "@/components/requests/run-jobs-panel";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { listAccessRequests } from "@/lib/requests/queries";
+import { countExpiryFailures, listAccessRequests } from "@/lib/requests/queries";
 import { REQUEST_STATUSES } from "@/lib/requests/schema";
 import { isAllowed } from "@/lib/shared/permissions";
 
@@ -35,7 +35,10 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const isAdmin = isAllowed("approveAccessRequest", principal.roles);
   const viewer = { objectId: principal.objectId, isAdmin };
 
-  const mine = (await listAccessRequests(viewer, { mine: true })).map(toRequestView);
+  const [mine, expiryFailures] = await Promise.all([
+    listAccessRequests(viewer, { mine: true }).then((rows) => rows.map(toRequestView)),
+    isAdmin ? countExpiryFailures() : Promise.resolve(0),
+  ]);
 
   return (
     <div className="space-y-6">
@@ -48,6 +51,16 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
           New request
         </Link>
       </div>
+
+      {expiryFailures > 0 && (
+        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          {expiryFailures === 1 ? "1 time-bound grant has" : `${expiryFailures} time-bound grants have`} ended but could not be removed from Azure; the access
+          stays until a retry succeeds.{" "}
+          <Link href="/requests?status=expiry_failed" className="font-medium underline">
+            Review {expiryFailures === 1 ? "it" : "them"}
+          </Link>
+        </p>
+      )}
 
       {isAdmin && <ApprovalQueue searchParams={await searchParams} viewer={viewer} />}
 

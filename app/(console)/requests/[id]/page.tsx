@@ -8,7 +8,8 @@ import { durationText, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/com
 import { RequestActions, type AllowedActions } from "@/components/requests/request-actions";
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
-import { formatDateTime, kindLabel } from "@/components/workspaces/format";
+import { PrincipalFacts } from "@/components/requests/principal-facts";
+import { formatDateTime } from "@/components/workspaces/format";
 import { authorizePage } from "@/lib/auth/authorize";
 import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
 import { getAccessRequest } from "@/lib/requests/queries";
@@ -72,7 +73,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </p>
         <dl className="grid grid-cols-1 gap-x-6 gap-y-1 sm:grid-cols-2">
           <Item label="For">
-            {request.principalDisplayName} <span className="text-ink-muted">({kindLabel(request.principalKind)})</span>
+            <PrincipalFacts facts={request} />
           </Item>
           <Item label="Asked by">
             {request.requesterName} <span className="text-ink-muted">({request.requesterUpn})</span>
@@ -90,6 +91,25 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             <span className="break-all font-mono text-xs">{request.workspaceId}</span>
           </Item>
         </dl>
+        {request.origin === "self_grant" && (
+          <p className="rounded-md border border-warning/50 bg-surface-raised px-3 py-2">
+            An admin granted this privileged role to themselves (or a group they are in) on the {request.createsMapping ? "mappings" : "workspace"} page. It takes
+            effect only when {request.approvalsRequired} other admins approve{request.createsMapping ? ", and then as a group mapping" : ""}.
+          </p>
+        )}
+        {request.outcomeNote && (
+          <p role="note" className="rounded-md border border-line bg-surface-raised px-3 py-2" data-testid="request-outcome">
+            {request.outcomeNote}
+          </p>
+        )}
+        {request.status === "expiry_failed" && (
+          <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-3 py-2 text-danger">
+            The access has ended but is still assigned in Azure: {request.failureReason ?? "the removal failed."} Gatehouse has tried {request.expiryAttempts}{" "}
+            time{request.expiryAttempts === 1 ? "" : "s"}
+            {request.nextExpiryAttemptAt ? ` and tries again at ${formatDateTime(request.nextExpiryAttemptAt)}` : ""}. Check that Gatehouse may still remove role
+            assignments on this workspace, or remove it in Azure.
+          </p>
+        )}
         {request.extendsRequestId && (
           <p>
             Extends{" "}

@@ -7,6 +7,7 @@ import { AccessTable } from "@/components/workspaces/access-table";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { MessageWithReference } from "@/components/workspaces/result-text";
+import { type ChangeIntent, findUnknownIntents } from "@/lib/audit";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getDatabase } from "@/lib/db";
@@ -39,9 +40,10 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
   const { principal, assertion } = authorization.session;
   const caller: DelegatedCaller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
-  const [outcome, mappingCount] = await Promise.all([
+  const [outcome, mappingCount, unknown] = await Promise.all([
     load(caller, parsed.scope),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
+    unknownChanges(parsed.scope),
   ]);
   if ("notFound" in outcome) notFound();
   if ("failure" in outcome) {
@@ -96,6 +98,23 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         {canGrant && <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />}
       </header>
 
+      {unknown.length > 0 && (
+        <div role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          <p className="font-medium">
+            Gatehouse could not confirm {unknown.length === 1 ? "whether a change happened" : `whether ${unknown.length} changes happened`}: Azure would not
+            show the outcome. Check these assignments in Azure.
+          </p>
+          <ul className="mt-1 list-disc pl-5 text-ink">
+            {unknown.map((intent) => (
+              <li key={intent.id}>
+                {intent.kind === "grant" ? "Grant" : "Removal"} of {intent.roleName ?? intent.roleDefinitionId} for <span className="font-mono text-xs">{intent.principalId}</span>, asked{" "}
+                {intent.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+
       {access.notice && (
         <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
           {access.notice}
@@ -107,6 +126,16 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
     </div>
   );
+}
+
+/** Changes to this workspace whose outcome Azure would not show (closed as unknown), for admins to check. */
+async function unknownChanges(scope: string): Promise<ChangeIntent[]> {
+  try {
+    return await findUnknownIntents(await getDatabase(), scope);
+  } catch (error) {
+    log("error", "workspaces", "listing changes of unknown outcome failed", { error: error instanceof Error ? error.message : String(error) });
+    return [];
+  }
 }
 
 /** How many group mappings name this workspace; null (no link shown) when the database cannot say. */
