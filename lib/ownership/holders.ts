@@ -202,9 +202,9 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
       },
     })
     .returning();
+  // The upsert holds the row's lock until the transaction ends, as a release's `lockHeldAccess` does: one decision
+  // about this access at a time.
   if (!assignment) throw new Error("upsert of held_assignments returned no row");
-  // Serialise with releases of the same access (they lock the row first too).
-  await tx.select({ id: heldAssignments.id }).from(heldAssignments).where(eq(heldAssignments.id, assignment.id)).for("update");
 
   const spec = input.holder;
   const [inserted] = await tx
