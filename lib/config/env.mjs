@@ -317,7 +317,7 @@ export function parseConfig(env, options = {}) {
     serverActionsAllowedOrigins: [new URL(origin).host],
     database: raw.DATABASE_URL
       ? { kind: "postgres", url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE ?? 10 }
-      : { kind: "pglite", dataDir: path.resolve(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
+      : { kind: "pglite", dataDir: runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
     identity,
     upstream,
     sandboxOrigin,
@@ -335,7 +335,10 @@ export function parseConfig(env, options = {}) {
       webhookUrl: raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL ?? null,
     },
     requests: {
-      policyPath: path.resolve(raw.GATEHOUSE_REQUEST_POLICY_PATH ?? path.join("config", "request-policy.json")),
+      // The default file ships with the build (a static path the build traces); one the operator names is read at run time.
+      policyPath: raw.GATEHOUSE_REQUEST_POLICY_PATH
+        ? runtimePath(raw.GATEHOUSE_REQUEST_POLICY_PATH)
+        : path.join(process.cwd(), "config", "request-policy.json"),
     },
     credentials: {
       windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
@@ -363,6 +366,16 @@ function buildIdentity(input) {
     apiScope: `${apiIdentifierUri}/access_as_user`,
     credential: input.credential,
   };
+}
+
+/**
+ * An absolute path that only exists where the server runs (a data directory, a file the operator names). The ignore
+ * comment keeps the build's file tracing away from it: a path computed from settings could name any file, so the
+ * bundler would otherwise copy the whole project (tests, sandbox keys) into the server output.
+ * @param {string[]} segments
+ */
+function runtimePath(...segments) {
+  return path.resolve(/*turbopackIgnore: true*/ ...segments);
 }
 
 /** @param {string} value */
