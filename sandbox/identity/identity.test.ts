@@ -77,7 +77,7 @@ describe("IMDS (GET /metadata/identity/oauth2/token, api-version 2018-02-01)", (
   });
 
   it("refuses a request without `Metadata: true` (400 bad_request_102), including any other value", async () => {
-    for (const headers of [{}, { Metadata: "True" }, { Metadata: "false" }]) {
+    for (const headers of [{}, { Metadata: "True" }, { Metadata: "false" }] as Record<string, string>[]) {
       const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}`), headers);
       expect(response.status).toBe(400);
       expect(response.json()).toEqual({ error: "bad_request_102", error_description: "Required metadata header not specified" });
@@ -124,7 +124,7 @@ describe("App Service / Container Apps (IDENTITY_ENDPOINT + X-IDENTITY-HEADER, a
   });
 
   it("answers 403 with an empty body to a missing or wrong identity header", async () => {
-    for (const headers of [{}, { "X-IDENTITY-HEADER": "not-the-header" }, { Metadata: "true" }]) {
+    for (const headers of [{}, { "X-IDENTITY-HEADER": "not-the-header" }, { Metadata: "true" }] as Record<string, string>[]) {
       const response = await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), headers);
       expect(response.status).toBe(403);
       expect(response.text).toBe("");
