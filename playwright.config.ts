@@ -12,6 +12,8 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "./e2e",
+  // e2e/production runs in its own configuration (playwright.production.config.ts), against the secretless console.
+  testIgnore: ["production/**"],
   // Fails the run if any page broke the Content-Security-Policy (browsers report violations to the console).
   globalTeardown: "./e2e/global-teardown.ts",
   forbidOnly: Boolean(process.env.CI),

@@ -20,6 +20,7 @@ const { default: base } = await import("./playwright.config");
 
 export default defineConfig({
   ...base,
+  testIgnore: [],
   testMatch: ["production/**/*.spec.ts", "auth.spec.ts", "shell.spec.ts", "security.spec.ts", "credentials.spec.ts"],
   // CSP violations fail the run (as in the main run), and so does any file the server wrote into its own directory.
   globalTeardown: "./e2e/production/global-teardown.ts",

@@ -196,6 +196,13 @@ export const CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID = "0c0a5e11-1d00-4000-8000-00
 export const CONSOLE_MANAGED_IDENTITY_NAME = "id-gatehouse-console";
 
 /**
+ * A sandbox-only automation app that may create and update app registrations (Graph `Application.ReadWrite.All`,
+ * application permission), so `npm run azure:register -- --sandbox` can register the console without a person.
+ */
+export const SANDBOX_DEPLOYER_CLIENT_ID = "0c0a5e11-de90-4000-8000-000000000004";
+export const SANDBOX_DEPLOYER_CLIENT_SECRET = "sandbox-deployer-secret-not-for-production-0000";
+
+/**
  * Workload identity federation's exchange audience. A federated credential names it as `api://AzureADTokenExchange`;
  * a managed identity's token for that resource carries the app id of Entra's token exchange endpoint as `aud`.
  */

@@ -15,6 +15,8 @@ import {
   CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
   CONSOLE_SPA_CLIENT_ID,
   MICROSOFT_GRAPH_APP_ID,
+  SANDBOX_DEPLOYER_CLIENT_ID,
+  SANDBOX_DEPLOYER_CLIENT_SECRET,
   TOKEN_EXCHANGE_AUDIENCE,
 } from "../contract.js";
 import {
@@ -66,7 +68,8 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function servicePrincipalFor(application: ApplicationRecord, id: string, createdDateTime: string): ServicePrincipalRecord {
+/** The service principal Entra creates for an application registration (the enterprise application). */
+export function servicePrincipalFor(application: ApplicationRecord, id: string, createdDateTime: string): ServicePrincipalRecord {
   return {
     kind: "servicePrincipal",
     id,
@@ -265,6 +268,54 @@ export function seedConsoleManagedIdentity(tenant: Tenant, resourceId: string, c
       },
     ],
     ownerIds: [],
+  });
+}
+
+/**
+ * "Gatehouse Deployer (sandbox)": an automation app with Graph's `Application.ReadWrite.All` application permission
+ * and a documented sandbox secret, which `npm run azure:register -- --sandbox` signs in as. Fixed ids, no draws.
+ */
+export function seedSandboxDeployer(tenant: Tenant, createdDateTime: string, adminObjectId: string): void {
+  const application = tenant.addApplication({
+    kind: "application",
+    id: "0c0a5e11-de90-4000-8000-00000000a004",
+    appId: SANDBOX_DEPLOYER_CLIENT_ID,
+    displayName: "Gatehouse Deployer (sandbox)",
+    description: "Registers the Gatehouse apps in the sandbox tenant (npm run azure:register -- --sandbox).",
+    notes: null,
+    createdDateTime,
+    signInAudience: "AzureADMyOrg",
+    publisherDomain: TENANT_DOMAIN,
+    identifierUris: [],
+    spaRedirectUris: [],
+    webRedirectUris: [],
+    publicClientRedirectUris: [],
+    tags: [],
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    requiredResourceAccess: [{ resourceAppId: MICROSOFT_GRAPH_APP_ID, resourceAccess: [{ id: GRAPH_APP_ROLE_IDS["Application.ReadWrite.All"] ?? "", type: "Role" }] }],
+    passwordCredentials: [
+      {
+        keyId: "0c0a5e11-de90-4000-8000-00000000c004",
+        displayName: "sandbox deployer secret",
+        hint: SANDBOX_DEPLOYER_CLIENT_SECRET.slice(0, 3),
+        secretText: SANDBOX_DEPLOYER_CLIENT_SECRET,
+        startDateTime: isoSeconds(tenant.createdAt),
+        endDateTime: isoSeconds(new Date(tenant.createdAt.getTime() + 365 * 86_400_000)),
+      },
+    ],
+    keyCredentials: [],
+    federatedIdentityCredentials: [],
+    ownerIds: [adminObjectId],
+  });
+  tenant.addServicePrincipal(servicePrincipalFor(application, "0c0a5e11-de90-4000-8000-00000000b004", createdDateTime));
+  tenant.addAppRoleAssignment({
+    id: "0c0a5e11-0000-4000-8000-0000000f2000",
+    principalId: "0c0a5e11-de90-4000-8000-00000000b004",
+    principalType: "ServicePrincipal",
+    resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
+    appRoleId: GRAPH_APP_ROLE_IDS["Application.ReadWrite.All"] ?? "",
+    createdDateTime,
   });
 }
 

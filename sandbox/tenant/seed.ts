@@ -12,7 +12,7 @@ import {
   userAssignedIdentityArmId,
   workspaceArmId,
 } from "./arm-ids.js";
-import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity } from "./console-apps.js";
+import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps.js";
 import { firstPartyServicePrincipals } from "./first-party.js";
 import type {
   ApplicationRecord,
@@ -307,6 +307,7 @@ class ContosoSeeder {
     this.seedRoleDefinitions();
     this.seedPersonas();
     seedConsoleApplications(this.tenant, created, persona("admin").objectId);
+    seedSandboxDeployer(this.tenant, created, persona("admin").objectId);
     for (let i = 0; i < 200; i++) this.seedUser();
     this.seedGuests();
     this.seedGroups();
