@@ -293,7 +293,12 @@ export function seedSandboxDeployer(tenant: Tenant, createdDateTime: string, adm
     tags: [],
     appRoles: [],
     oauth2PermissionScopes: [],
-    requiredResourceAccess: [{ resourceAppId: MICROSOFT_GRAPH_APP_ID, resourceAccess: [{ id: GRAPH_APP_ROLE_IDS["Application.ReadWrite.All"] ?? "", type: "Role" }] }],
+    requiredResourceAccess: [
+      {
+        resourceAppId: MICROSOFT_GRAPH_APP_ID,
+        resourceAccess: DEPLOYER_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
+      },
+    ],
     passwordCredentials: [
       {
         keyId: "0c0a5e11-de90-4000-8000-00000000c004",
@@ -309,15 +314,20 @@ export function seedSandboxDeployer(tenant: Tenant, createdDateTime: string, adm
     ownerIds: [adminObjectId],
   });
   tenant.addServicePrincipal(servicePrincipalFor(application, "0c0a5e11-de90-4000-8000-00000000b004", createdDateTime));
-  tenant.addAppRoleAssignment({
-    id: "0c0a5e11-0000-4000-8000-0000000f2000",
-    principalId: "0c0a5e11-de90-4000-8000-00000000b004",
-    principalType: "ServicePrincipal",
-    resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
-    appRoleId: GRAPH_APP_ROLE_IDS["Application.ReadWrite.All"] ?? "",
-    createdDateTime,
+  DEPLOYER_GRAPH_APP_PERMISSIONS.forEach((value, index) => {
+    tenant.addAppRoleAssignment({
+      id: `0c0a5e11-0000-4000-8000-0000000f200${index}`,
+      principalId: "0c0a5e11-de90-4000-8000-00000000b004",
+      principalType: "ServicePrincipal",
+      resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
+      appRoleId: GRAPH_APP_ROLE_IDS[value] ?? "",
+      createdDateTime,
+    });
   });
 }
+
+/** Writing app registrations, and reading what has been consented (oauth2PermissionGrants need Directory.Read.All). */
+const DEPLOYER_GRAPH_APP_PERMISSIONS = ["Application.ReadWrite.All", "Directory.Read.All"];
 
 /** Name of the API app's federated credential that trusts the console's managed identity. */
 export const CONSOLE_FEDERATED_CREDENTIAL_NAME = "gatehouse-console-managed-identity";
