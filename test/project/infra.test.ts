@@ -144,7 +144,7 @@ describe("azure.yaml", () => {
 
   it("deploys the Dockerfile to the container app tagged for it, from infra/", () => {
     expect(azureYaml).toMatch(/^infra:\n\s+provider: bicep\n\s+path: infra\n\s+module: main$/m);
-    expect(azureYaml).toMatch(/^services:\n\s+web:\n\s+project: \.\n\s+language: js\n\s+host: containerapp\n\s+docker:\n\s+path: \.\/Dockerfile$/m);
+    expect(azureYaml).toMatch(/^services:\n\s+web:\n\s+project: \.\n\s+language: js\n\s+host: containerapp\n\s+docker:\n\s+path: \.\/Dockerfile\n/m);
     expect(existsSync(path.join(ROOT, "Dockerfile"))).toBe(true);
     expect(existsSync(path.join(ROOT, "infra", "main.bicep"))).toBe(true);
     expect(resources).toContain("'azd-service-name': 'web'");
