@@ -3,11 +3,14 @@
  * `.next/standalone` with PORT and HOSTNAME, static files copied beside it. It serves pages, its static assets with
  * immutable caching, and its health endpoint.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect, test } from "@playwright/test";
 
+import { baseChildEnv } from "../../test/support/test-env";
 import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "../support/env";
 
 const STANDALONE = path.resolve(".next", "standalone");
@@ -57,4 +60,33 @@ test("it serves the health endpoint, pages and immutable static assets", async (
   expect(script.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
   const icon = await request.get("/favicon.ico");
   expect(icon.status()).toBe(200);
+});
+
+test("started with a bad configuration, the container's command stops with one message naming every problem", async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-misconfigured-"));
+  try {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      // As the image runs it: `node server.js` in the standalone directory, with only what the container sets.
+      const child = spawn(process.execPath, ["server.js"], {
+        cwd: STANDALONE,
+        env: { ...baseChildEnv(), NODE_ENV: "production", PORT: "0", HOSTNAME: "127.0.0.1", GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_MODE: "azure", AZURE_TENANT_ID: "not-a-guid" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("error", reject);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Gatehouse cannot start: \d+ configuration problems/m);
+    expect(result.stderr).toContain("AZURE_TENANT_ID: must be a GUID");
+    expect(result.stderr).toContain("GATEHOUSE_CREDENTIAL: required in azure mode");
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
