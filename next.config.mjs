@@ -23,6 +23,7 @@ export default function nextConfig(phase) {
 
   /** @type {import("next").NextConfig} */
   const settings = {
+    output: "standalone",
     poweredByHeader: false,
     reactStrictMode: true,
     images: { unoptimized: true },

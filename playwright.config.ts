@@ -1,15 +1,19 @@
 import { defineConfig, devices } from "@playwright/test";
 
+import { e2eTarget } from "./test/support/test-env";
+
 /**
  * End-to-end tests drive the system's Chromium (Debian `chromium`, or CHROMIUM_PATH) against the production build of
  * the console running on the sandbox tenant. Playwright never downloads a browser here.
+ * Ports and data directory: E2E_CONSOLE_PORT, E2E_TENANT_PORT, E2E_DATA_DIR (defaults 3100, 8543, .data/e2e).
  */
-const CONSOLE_PORT = 3100;
-const TENANT_PORT = 8543;
+const { consolePort: CONSOLE_PORT, tenantPort: TENANT_PORT, dataDir: DATA_DIR } = e2eTarget();
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "./e2e",
+  // e2e/production runs in its own configuration (playwright.production.config.ts), against the secretless console.
+  testIgnore: ["production/**"],
   // Fails the run if any page broke the Content-Security-Policy (browsers report violations to the console).
   globalTeardown: "./e2e/global-teardown.ts",
   forbidOnly: Boolean(process.env.CI),
@@ -48,11 +52,11 @@ export default defineConfig({
   ],
   webServer: {
     // The same launcher as `npm run sandbox`, on ports of its own and a fresh database.
-    command: `node_modules/.bin/tsx scripts/sandbox.ts --port ${CONSOLE_PORT} --tenant-port ${TENANT_PORT} --data-dir .data/e2e --fresh --quiet`,
+    command: `node_modules/.bin/tsx scripts/sandbox.ts --port ${CONSOLE_PORT} --tenant-port ${TENANT_PORT} --data-dir ${DATA_DIR} --fresh --quiet`,
     url: `http://localhost:${CONSOLE_PORT}/api/health`,
     timeout: 240_000,
     reuseExistingServer: false,
-    // The console's and the sandbox's output is kept in .data/e2e/logs (the launcher copies it there).
+    // The console's and the sandbox's output is kept in <data dir>/logs (the launcher copies it there).
     stdout: "ignore",
     stderr: "pipe",
   },

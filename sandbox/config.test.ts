@@ -12,6 +12,8 @@ describe("loadSandboxConfig", () => {
       persist: false,
       latencyMs: 0,
       consoleOrigins: [],
+      identityPort: 0,
+      consoleCredentials: "all",
     });
   });
 
@@ -27,6 +29,8 @@ describe("loadSandboxConfig", () => {
         SANDBOX_PERSIST: "true",
         SANDBOX_LATENCY_MS: "25",
         SANDBOX_CONSOLE_ORIGINS: "http://localhost:3100, http://127.0.0.1:4000",
+        SANDBOX_IDENTITY_PORT: "8544",
+        SANDBOX_CONSOLE_CREDENTIALS: "federated",
       }),
     ).toEqual({
       port: 0,
@@ -37,6 +41,8 @@ describe("loadSandboxConfig", () => {
       persist: true,
       latencyMs: 25,
       consoleOrigins: ["http://localhost:3100", "http://127.0.0.1:4000"],
+      identityPort: 8544,
+      consoleCredentials: "federated",
     });
   });
 
@@ -51,13 +57,15 @@ describe("loadSandboxConfig", () => {
         SANDBOX_PERSIST: "maybe",
         SANDBOX_SEED: "-1",
         SANDBOX_CONSOLE_ORIGINS: "https://gatehouse.contoso.com",
+        SANDBOX_IDENTITY_PORT: "99999",
+        SANDBOX_CONSOLE_CREDENTIALS: "both",
       });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(SandboxConfigError);
     const problems = (caught as SandboxConfigError).problems.join("\n");
-    for (const name of ["SANDBOX_PORT", "SANDBOX_HOST", "SANDBOX_SCALE", "SANDBOX_PERSIST", "SANDBOX_SEED", "SANDBOX_CONSOLE_ORIGINS"]) expect(problems).toContain(name);
+    for (const name of ["SANDBOX_PORT", "SANDBOX_HOST", "SANDBOX_SCALE", "SANDBOX_PERSIST", "SANDBOX_SEED", "SANDBOX_CONSOLE_ORIGINS", "SANDBOX_IDENTITY_PORT", "SANDBOX_CONSOLE_CREDENTIALS"]) expect(problems).toContain(name);
   });
 
   it("refuses every non-loopback host", () => {

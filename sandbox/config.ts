@@ -18,6 +18,10 @@ export interface SandboxConfig {
   /** Fixed latency added to every Graph and ARM call. */
   readonly latencyMs: number;
   readonly consoleOrigins: readonly string[];
+  /** Port of the managed-identity endpoint (0: any free port; tenant.json says which). */
+  readonly identityPort: number;
+  /** `federated`: the console API app has only its managed identity's federated credential (no secret, no certificate). */
+  readonly consoleCredentials: "all" | "federated";
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -65,6 +69,8 @@ const environmentSchema = z.object({
       message: "must be a comma-separated list of loopback origins such as http://localhost:3100",
     })
     .default([]),
+  SANDBOX_IDENTITY_PORT: integerIn(0, 65535).default(0),
+  SANDBOX_CONSOLE_CREDENTIALS: z.enum(["all", "federated"], { message: "must be 'all' or 'federated'" }).default("all"),
 });
 
 export class SandboxConfigError extends Error {
@@ -99,6 +105,8 @@ export function loadSandboxConfig(environment: NodeJS.ProcessEnv = process.env):
     persist: value.SANDBOX_PERSIST,
     latencyMs: value.SANDBOX_LATENCY_MS,
     consoleOrigins: value.SANDBOX_CONSOLE_ORIGINS,
+    identityPort: value.SANDBOX_IDENTITY_PORT,
+    consoleCredentials: value.SANDBOX_CONSOLE_CREDENTIALS,
   };
 }
 

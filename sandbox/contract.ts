@@ -117,6 +117,28 @@ export interface ClientCertificateForAuth {
   readonly endDateTime: string | null;
 }
 
+/**
+ * A federated identity credential on an app registration: Entra accepts a client assertion whose `iss`, `sub` and
+ * `aud` match one of them (https://learn.microsoft.com/entra/workload-id/workload-identity-federation).
+ */
+export interface FederatedCredentialForAuth {
+  readonly name: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+}
+
+/** A managed identity as the token endpoints need it: its service principal (object id) and client id. */
+export interface ManagedIdentityForAuth {
+  /** Client id (`appId` of the managed identity's service principal). */
+  readonly clientId: string;
+  /** Object (principal) id of its service principal: the `sub` and `oid` of its tokens. */
+  readonly principalId: string;
+  readonly displayName: string;
+  /** ARM id of the user-assigned identity (`…/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`). */
+  readonly resourceId: string;
+}
+
 export interface AppRegistrationForAuth {
   readonly appId: string;
   readonly displayName: string;
@@ -132,6 +154,8 @@ export interface AppRegistrationForAuth {
   readonly exposedScopes: readonly string[];
   /** App roles this app defines (values, e.g. `Console.Admin`). */
   readonly appRoles: readonly string[];
+  /** Federated identity credentials (workload identity federation, managed identity as a credential). */
+  readonly federatedCredentials: readonly FederatedCredentialForAuth[];
 }
 
 export interface TenantAuthView {
@@ -149,6 +173,8 @@ export interface TenantAuthView {
   delegatedPermissions(clientAppId: string, resourceAppId: string): readonly string[];
   /** Adds a certificate credential to an app (the launcher registers the console's generated certificate). */
   addApplicationCertificate(appId: string, certificate: ClientCertificateForAuth): void;
+  /** A managed identity by client id, object (principal) id or ARM resource id. */
+  findManagedIdentity(clientIdObjectIdOrResourceId: string): ManagedIdentityForAuth | undefined;
 }
 
 /** The console's own registrations in the sandbox: fixed, so `.env.example` and docs can name them. */
@@ -160,3 +186,25 @@ export const CONSOLE_API_SCOPE = `${CONSOLE_API_IDENTIFIER_URI}/access_as_user`;
 /** The API app's sandbox client secret (used for on-behalf-of and client credentials). Sandbox only. */
 export const CONSOLE_API_CLIENT_SECRET = "sandbox-secret-not-for-production-0000";
 export const CONSOLE_ROLES = ["Console.Admin", "Console.Requester", "Console.SecurityReader"] as const;
+
+/**
+ * The console's user-assigned managed identity, federated with the API app: with it the console needs no secret.
+ * The sandbox's identity endpoint serves tokens for it (as the host of a container app with that identity would).
+ */
+export const CONSOLE_MANAGED_IDENTITY_CLIENT_ID = "0c0a5e11-1d00-4000-8000-000000000003";
+export const CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID = "0c0a5e11-1d00-4000-8000-00000000b003";
+export const CONSOLE_MANAGED_IDENTITY_NAME = "id-gatehouse-console";
+
+/**
+ * A sandbox-only automation app that may create and update app registrations (Graph `Application.ReadWrite.All`,
+ * application permission), so `npm run azure:register -- --sandbox` can register the console without a person.
+ */
+export const SANDBOX_DEPLOYER_CLIENT_ID = "0c0a5e11-de90-4000-8000-000000000004";
+export const SANDBOX_DEPLOYER_CLIENT_SECRET = "sandbox-deployer-secret-not-for-production-0000";
+
+/**
+ * Workload identity federation's exchange audience. A federated credential names it as `api://AzureADTokenExchange`;
+ * a managed identity's token for that resource carries the app id of Entra's token exchange endpoint as `aud`.
+ */
+export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";

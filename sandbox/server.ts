@@ -3,11 +3,12 @@
  * (`/v1.0`, `/beta`), ARM (`/subscriptions`, `/providers`) and the control API (`/_sandbox/…`).
  * It verifies Graph/ARM bearer tokens, applies faults and latency, and records every call in the journal.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Server, createServer } from "node:https";
+import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createArmHandler } from "./arm/index";
@@ -18,8 +19,12 @@ import {
   CONSOLE_API_CLIENT_SECRET,
   CONSOLE_API_IDENTIFIER_URI,
   CONSOLE_API_SCOPE,
+  CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+  CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
   CONSOLE_ROLES,
   CONSOLE_SPA_CLIENT_ID,
+  SANDBOX_DEPLOYER_CLIENT_ID,
+  SANDBOX_DEPLOYER_CLIENT_SECRET,
   type Caller,
   type SandboxHandler,
   type SandboxSettings,
@@ -33,6 +38,10 @@ import { createEntraHandler, isEntraSegment } from "./entra/index";
 import { SigningKeys } from "./entra/keys";
 import { EntraState, type EntraStateSnapshot } from "./entra/state";
 import { entraErrorBody } from "./entra/errors";
+import { clientCredentialKind } from "./entra/client-auth";
+import { v2Issuer } from "./entra/tokens";
+import { APP_SERVICE_TOKEN_PATH, handleIdentityRequest } from "./identity/index";
+import { consoleFederatedCredential } from "./tenant/console-apps";
 import { createGraphHandler } from "./graph/index";
 import { SEEDED_USER_PASSWORD, type Tenant, createTenant, restoreTenant } from "./tenant/index";
 import { type TlsMaterial, certificateThumbprintsHex, describeClientCertificate, ensureTlsMaterial } from "./tls";
@@ -55,6 +64,27 @@ export interface StartSandboxOptions {
   readonly log?: (message: string) => void;
   /** Origins the console is served from besides http://localhost:3000, registered as SPA redirect URIs. */
   readonly consoleOrigins?: readonly string[];
+  /** Port of the managed-identity endpoint (plain HTTP on loopback, like 169.254.169.254). Default 0: any free port. */
+  readonly identityPort?: number;
+  /**
+   * The console API app's credentials. `all` (default): its sandbox secret, the generated certificate and the federated
+   * credential for its managed identity. `federated`: only the federated credential — no secret or certificate exists,
+   * so a console configured with one is refused (AADSTS7000215 / AADSTS700027).
+   */
+  readonly consoleCredentials?: "all" | "federated";
+}
+
+/** The managed-identity endpoint a workload on this "host" uses (see identity/index.ts). */
+export interface SandboxIdentityEndpoint {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  readonly port: number;
+  /** IDENTITY_ENDPOINT for the App Service / Container Apps form. */
+  readonly identityEndpoint: string;
+  /** IDENTITY_HEADER: a random value per start, as the platform's is. */
+  readonly identityHeader: string;
+  /** AZURE_POD_IDENTITY_AUTHORITY_HOST: where SDKs find IMDS instead of 169.254.169.254. */
+  readonly imdsAuthorityHost: string;
 }
 
 export interface RunningSandbox {
@@ -71,6 +101,9 @@ export interface RunningSandbox {
   readonly dataDir: string;
   /** The underlying HTTPS server (bound to loopback only). */
   readonly server: Server;
+  /** The managed-identity endpoint (its own loopback HTTP port). */
+  readonly identity: SandboxIdentityEndpoint;
+  readonly consoleCredentials: "all" | "federated";
   reset(options?: { seed?: number; scale?: "default" | "large" }): void;
   /** Writes `state.json` in the data dir and returns its path. */
   persist(): Promise<string>;
@@ -225,12 +258,20 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     tenant = createTenant({ seed, scale });
   }
 
-  const registerConsoleCertificate = (target: Tenant) => {
-    target.addApplicationCertificate(CONSOLE_API_CLIENT_ID, describeClientCertificate(tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID));
+  const consoleCredentials = options.consoleCredentials ?? "all";
+  let origin = "";
+  /** What an admin registers for the console on top of the seed; the issuer of the federated credential is this origin. */
+  const registerConsoleCredentials = (target: Tenant) => {
+    if (consoleCredentials === "federated") {
+      target.removeApplicationSecretsAndCertificates(CONSOLE_API_CLIENT_ID);
+    } else {
+      target.addApplicationCertificate(CONSOLE_API_CLIENT_ID, describeClientCertificate(tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID));
+    }
+    if (origin) target.addFederatedIdentityCredential(CONSOLE_API_CLIENT_ID, consoleFederatedCredential(v2Issuer(origin, target.tenantId)));
     // Each origin the console is served from is a registered SPA redirect URI (http://localhost:3000/ is seeded).
-    for (const origin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${origin}/`);
+    for (const consoleOrigin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${consoleOrigin}/`);
   };
-  registerConsoleCertificate(tenant);
+  registerConsoleCredentials(tenant);
   const buildHandlers = (target: Tenant): ServiceHandlers => ({ graph: createGraphHandler(target, settings), arm: createArmHandler(target, settings) });
   let handlers = buildHandlers(tenant);
 
@@ -241,7 +282,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     seed = resetOptions.seed ?? seed;
     scale = resetOptions.scale ?? scale;
     tenant = createTenant({ seed, scale });
-    registerConsoleCertificate(tenant);
+    registerConsoleCredentials(tenant);
     Object.assign(settings, DEFAULT_SETTINGS, options.settings);
     handlers = buildHandlers(tenant);
     faults.reset(seed);
@@ -271,8 +312,6 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     persist,
   };
 
-  let origin = "";
-
   const respond = (response: ServerResponse, reply: HttpReply, extraHeaders: Record<string, string>) => {
     if (response.writableEnded || response.destroyed) return;
     const headers: Record<string, string> = { ...extraHeaders, ...reply.headers };
@@ -294,6 +333,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     /** For Entra calls: the client named in the token request, so the journal can count token requests per app. */
     let entraClientId: string | null = null;
     let faultId: string | null = null;
+    /** For Entra token requests: how the client authenticated (the journal proves "no secret" with it). */
+    let clientCredential: "none" | "secret" | "certificate" | "federated" | null = null;
     let recorded = false;
     const record = () => {
       if (recorded || system === "control") return;
@@ -311,6 +352,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
         durationMs: Math.round(performance.now() - startedAt),
         requestId,
         faultId,
+        clientCredential,
       });
     };
     response.on("close", record);
@@ -371,6 +413,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
         const isForm = (headers["content-type"] ?? "").toLowerCase().includes("application/x-www-form-urlencoded");
         const form = new URLSearchParams(isForm ? body.toString("utf8") : "");
         entraClientId = form.get("client_id") ?? query.get("client_id");
+        if (method === "POST" && path.toLowerCase().endsWith("/token")) clientCredential = clientCredentialKind(form, headers);
         const reply = await entra({ method, path, query, headers, form, origin, now: now(), requestId });
         respond(response, reply, idHeaders);
         return;
@@ -420,6 +463,78 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   });
   const address = server.address() as AddressInfo;
   origin = `https://localhost:${address.port}`;
+  registerConsoleCredentials(tenant);
+
+  const identityHeader = randomBytes(24).toString("base64url");
+  const identityServer = createHttpServer((request, response) => {
+    void serveIdentity(request, response);
+  });
+  const serveIdentity = async (request: IncomingMessage, response: ServerResponse) => {
+    const startedAt = performance.now();
+    const requestId = randomUUID();
+    const requestTime = now();
+    const method = (request.method ?? "GET").toUpperCase();
+    const normalised = normalisePath(request.url ?? "/");
+    const path = normalised?.path ?? "/";
+    let faultId: string | null = null;
+    response.on("close", () =>
+      journal.record({
+        at: requestTime.toISOString(),
+        method,
+        path,
+        query: normalised?.rawQuery ?? "",
+        system: "identity",
+        status: response.headersSent ? response.statusCode : 0,
+        callerObjectId: null,
+        callerAppId: null,
+        durationMs: Math.round(performance.now() - startedAt),
+        requestId,
+        faultId,
+        clientCredential: null,
+      }),
+    );
+    try {
+      const decision = faults.decide(method, path);
+      if (decision.delayMs > 0) await sleep(decision.delayMs);
+      if (decision.outcome) {
+        faultId = decision.rule?.id ?? null;
+        if (decision.outcome.kind === "hang") return;
+        respond(response, systemErrorReply("identity", decision.outcome.status, requestId, now(), decision.outcome.retryAfterSeconds), {});
+        return;
+      }
+      const reply = await handleIdentityRequest(
+        { method, path, query: new URLSearchParams(normalised?.rawQuery ?? ""), headers: lowerCaseHeaders(request) },
+        {
+          tenant: () => tenant,
+          keys,
+          issuerOrigin: () => origin,
+          now,
+          identityHeader,
+          assignedIdentities: () => [CONSOLE_MANAGED_IDENTITY_CLIENT_ID],
+        },
+      );
+      respond(response, reply, {});
+    } catch (error) {
+      log(`sandbox identity endpoint: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      respond(response, systemErrorReply("identity", 500, requestId, now()), {});
+    }
+  };
+  await new Promise<void>((listening, failed) => {
+    identityServer.once("error", failed);
+    identityServer.listen(options.identityPort ?? 0, bindHost, () => {
+      identityServer.off("error", failed);
+      listening();
+    });
+  });
+  const identityPort = (identityServer.address() as AddressInfo).port;
+  const identityOrigin = `http://${bindHost.includes(":") ? `[${bindHost}]` : bindHost}:${identityPort}`;
+  const identity: SandboxIdentityEndpoint = {
+    origin: identityOrigin,
+    port: identityPort,
+    identityEndpoint: `${identityOrigin}${APP_SERVICE_TOKEN_PATH}`,
+    identityHeader,
+    imdsAuthorityHost: identityOrigin,
+  };
 
   return {
     origin,
@@ -434,13 +549,22 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     tls,
     dataDir,
     server,
+    identity,
+    consoleCredentials,
     reset,
     persist,
-    close: () =>
-      new Promise<void>((closed) => {
-        server.close(() => closed());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([
+        new Promise<void>((closed) => {
+          server.close(() => closed());
+          server.closeAllConnections();
+        }),
+        new Promise<void>((closed) => {
+          identityServer.close(() => closed());
+          identityServer.closeAllConnections();
+        }),
+      ]);
+    },
   };
 }
 
@@ -489,14 +613,33 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
     jwksUri: `${origin}/${tenant.tenantId}/discovery/v2.0/keys`,
     spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/" },
     api: { clientId: CONSOLE_API_CLIENT_ID, identifierUri: CONSOLE_API_IDENTIFIER_URI, scope: CONSOLE_API_SCOPE, appRoles: [...CONSOLE_ROLES] },
-    confidentialCredential: {
-      clientId: CONSOLE_API_CLIENT_ID,
-      clientSecret: CONSOLE_API_CLIENT_SECRET,
-      certificatePath: sandbox.tls.clientCertPath,
-      privateKeyPath: sandbox.tls.clientKeyPath,
-      thumbprintSha1: thumbprints.sha1,
-      thumbprintSha256: thumbprints.sha256,
-      x5tS256: certificate.thumbprintSha256,
+    // With SANDBOX_CONSOLE_CREDENTIALS=federated the API app has no secret or certificate: none is published.
+    confidentialCredential:
+      sandbox.consoleCredentials === "federated"
+        ? null
+        : {
+            clientId: CONSOLE_API_CLIENT_ID,
+            clientSecret: CONSOLE_API_CLIENT_SECRET,
+            certificatePath: sandbox.tls.clientCertPath,
+            privateKeyPath: sandbox.tls.clientKeyPath,
+            thumbprintSha1: thumbprints.sha1,
+            thumbprintSha256: thumbprints.sha256,
+            x5tS256: certificate.thumbprintSha256,
+          },
+    managedIdentity: {
+      description: "The console's user-assigned managed identity, federated with the API app. Its host's endpoints below.",
+      clientId: CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+      principalId: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+      resourceId: tenant.findManagedIdentity(CONSOLE_MANAGED_IDENTITY_CLIENT_ID)?.resourceId ?? null,
+      federatedCredentialIssuer: v2Issuer(origin, tenant.tenantId),
+      identityEndpoint: sandbox.identity.identityEndpoint,
+      identityHeader: sandbox.identity.identityHeader,
+      imdsAuthorityHost: sandbox.identity.imdsAuthorityHost,
+    },
+    deployer: {
+      description: "Sandbox-only automation app with Graph Application.ReadWrite.All: npm run azure:register -- --sandbox signs in as it.",
+      clientId: SANDBOX_DEPLOYER_CLIENT_ID,
+      clientSecret: SANDBOX_DEPLOYER_CLIENT_SECRET,
     },
     caPath: sandbox.tls.caPath,
     graph: { baseUrl: origin, versionedBaseUrl: `${origin}/v1.0`, customHosts: [new URL(origin).hostname], scope: "https://graph.microsoft.com/.default" },

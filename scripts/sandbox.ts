@@ -1,18 +1,25 @@
 /**
  * `npm run sandbox`: the demo. Starts the sandbox tenant (local Entra ID + Graph + ARM over HTTPS), then the console
- * against it, and prints where to go and how to sign in.
+ * against it — the production build's standalone server, started as the container starts it — and prints where to go
+ * and how to sign in.
  *
  * Order matters: the tenant creates its certificate authority on first start, and Node only trusts a CA named in
  * NODE_EXTRA_CA_CERTS when the process starts — so the console is spawned after the CA exists, with that variable.
+ *
+ * `--credential managed-identity`: the console has no secret at all. The tenant's console API app then holds only the
+ * federated credential for the console's managed identity (SANDBOX_CONSOLE_CREDENTIALS=federated), and the console
+ * gets its tokens from the tenant's managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER, as Container Apps
+ * sets them).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
 import { ensureProductionBuild } from "./production-build";
+import { prepareStandalone, STANDALONE_DIR, standaloneFiles } from "./standalone";
 
 const { values: options } = parseArgs({
   options: {
@@ -22,8 +29,15 @@ const { values: options } = parseArgs({
     dev: { type: "boolean", default: false },
     fresh: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    credential: { type: "string", default: "secret" },
   },
 });
+
+if (options.credential !== "secret" && options.credential !== "managed-identity") {
+  console.error(`--credential must be secret or managed-identity, not ${options.credential}`);
+  process.exit(2);
+}
+const managedIdentity = options.credential === "managed-identity";
 
 const consolePort = Number(options.port);
 const tenantPort = Number(options["tenant-port"]);
@@ -54,8 +68,8 @@ function tee(child: ChildProcess, file: string): void {
   });
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, name: string, logFile: string): ChildProcess {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, name: string, logFile: string, cwd?: string): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], cwd });
   tee(child, logFile);
   children.push(child);
   child.on("exit", (code, signal) => {
@@ -104,6 +118,32 @@ async function waitForTenant(timeoutMs: number): Promise<void> {
   throw new Error(`the sandbox tenant did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * What a Container Apps host gives the console for its managed identity: the tenant's identity endpoint and header
+ * (from the tenant.json this start wrote). No secret: GATEHOUSE_CREDENTIAL=managed-identity with the sandbox
+ * console's identity, whose federated credential the tenant registered on the API app.
+ */
+async function managedIdentitySettings(): Promise<Record<string, string>> {
+  const tenantFile = path.join(sandboxDir, "tenant.json");
+  const deadline = Date.now() + 10_000;
+  let tenant: { managedIdentity: { clientId: string; identityEndpoint: string; identityHeader: string } } | undefined;
+  while (!tenant) {
+    try {
+      tenant = JSON.parse(readFileSync(tenantFile, "utf8")) as typeof tenant;
+    } catch {
+      // not written yet (or half-written): the tenant writes it right after it starts answering
+      if (Date.now() > deadline) throw new Error(`the sandbox tenant wrote no ${tenantFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return {
+    GATEHOUSE_CREDENTIAL: "managed-identity",
+    AZURE_MANAGED_IDENTITY_CLIENT_ID: tenant.managedIdentity.clientId,
+    IDENTITY_ENDPOINT: tenant.managedIdentity.identityEndpoint,
+    IDENTITY_HEADER: tenant.managedIdentity.identityHeader,
+  };
+}
+
 async function main(): Promise<void> {
   if (options.fresh) {
     rmSync(path.join(dataDir, "pglite"), { recursive: true, force: true });
@@ -112,7 +152,20 @@ async function main(): Promise<void> {
 
   log(`Starting the sandbox tenant at ${tenantOrigin} …`);
   const tsx = path.resolve("node_modules", ".bin", "tsx");
-  run(tsx, ["sandbox/main.ts"], childProcessEnv({ SANDBOX_PORT: String(tenantPort), SANDBOX_DATA_DIR: sandboxDir, SANDBOX_CONSOLE_ORIGINS: consoleOrigin }), "The sandbox tenant", "sandbox.log");
+  // tenant.json is rewritten by this start; an old one must not be mistaken for it.
+  rmSync(path.join(sandboxDir, "tenant.json"), { force: true });
+  run(
+    tsx,
+    ["sandbox/main.ts"],
+    childProcessEnv({
+      SANDBOX_PORT: String(tenantPort),
+      SANDBOX_DATA_DIR: sandboxDir,
+      SANDBOX_CONSOLE_ORIGINS: consoleOrigin,
+      SANDBOX_CONSOLE_CREDENTIALS: managedIdentity ? "federated" : "all",
+    }),
+    "The sandbox tenant",
+    "sandbox.log",
+  );
   await waitForTenant(30_000);
 
   const consoleEnv = childProcessEnv({
@@ -122,6 +175,7 @@ async function main(): Promise<void> {
     GATEHOUSE_PUBLIC_ORIGIN: consoleOrigin,
     GATEHOUSE_DATA_DIR: dataDir,
     NODE_EXTRA_CA_CERTS: caPath,
+    ...(managedIdentity ? await managedIdentitySettings() : {}),
   });
   const next = path.resolve("node_modules", ".bin", "next");
 
@@ -134,7 +188,11 @@ async function main(): Promise<void> {
       NODE_ENV: "production",
     });
     if (preflight !== 0) throw new Error("the console's configuration check failed");
-    run(next, ["start", "-p", String(consolePort), "-H", "localhost"], { ...consoleEnv, NODE_ENV: "production" }, "The console", "console.log");
+    // As the container starts it: the standalone server, in its own directory, with PORT and HOSTNAME.
+    const server = prepareStandalone();
+    // What the server's directory holds before it starts (tests check it writes nothing there: read-only in the container).
+    writeFileSync(path.join(dataDir, "standalone-files.json"), JSON.stringify(standaloneFiles()));
+    run(process.execPath, [server], { ...consoleEnv, NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" }, "The console", "console.log", STANDALONE_DIR);
   }
 
   log("");

@@ -1,4 +1,7 @@
-/** Where the end-to-end run's console and sandbox tenant live (kept equal to playwright.config.ts). */
-export const CONSOLE_ORIGIN = "http://localhost:3100";
-export const TENANT_ORIGIN = "https://localhost:8543";
-export const E2E_DATA_DIR = ".data/e2e";
+import { e2eTarget } from "../../test/support/test-env";
+
+/** Where the end-to-end run's console and sandbox tenant live (the same settings playwright.config.ts uses). */
+const target = e2eTarget();
+export const CONSOLE_ORIGIN = `http://localhost:${target.consolePort}`;
+export const TENANT_ORIGIN = `https://localhost:${target.tenantPort}`;
+export const E2E_DATA_DIR = target.dataDir;

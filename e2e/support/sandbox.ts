@@ -10,6 +10,10 @@ export interface JournalEntry {
   readonly system: string;
   readonly status: number;
   readonly callerObjectId: string | null;
+  /** Graph/ARM: the calling app; Entra: the client named in the request. */
+  readonly callerAppId: string | null;
+  /** Entra token requests: how the client authenticated (`none`, `secret`, `certificate`, `federated`). */
+  readonly clientCredential: string | null;
 }
 
 /** The sandbox tenant's control API (loopback only): the call journal lets tests count upstream calls. */

@@ -19,8 +19,13 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   spaClientId: "0c0a5e11-5a00-4000-8000-000000000001",
   apiClientId: "0c0a5e11-a910-4000-8000-000000000002",
   clientSecret: "sandbox-secret-not-for-production-0000",
+  /** The sandbox console's user-assigned managed identity, federated with the API app. */
+  managedIdentityClientId: "0c0a5e11-1d00-4000-8000-000000000003",
   origin: "https://localhost:8443",
 });
+
+/** Azure Database for PostgreSQL's Microsoft Entra token scope in the public cloud. */
+const POSTGRES_ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default";
 
 const AZURE_PUBLIC_CLOUD = Object.freeze({
   authorityHost: "https://login.microsoftonline.com",
@@ -88,6 +93,10 @@ const RawEnv = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: optionalString.pipe(integerSetting(1, 100, "connections").optional()),
+  DATABASE_AUTH: optionalString.pipe(z.enum(["password", "entra"], { error: "must be password or entra" }).optional()),
+  DATABASE_ENTRA_SCOPE: optionalString.pipe(
+    z.url({ error: "must be an absolute URL ending in /.default" }).refine((value) => value.endsWith("/.default"), { error: "must end in /.default" }).optional(),
+  ),
   GATEHOUSE_SANDBOX_URL: optionalString.pipe(httpsUrl("the sandbox tenant's origin").optional()),
   AZURE_TENANT_ID: optionalString.pipe(guid.optional()),
   AZURE_AUTHORITY_HOST: optionalString.pipe(httpsUrl("the Entra authority host").optional()),
@@ -102,6 +111,9 @@ const RawEnv = z.object({
   AZURE_CLIENT_SECRET: optionalString,
   AZURE_CLIENT_CERTIFICATE_PATH: optionalString,
   AZURE_MANAGED_IDENTITY_CLIENT_ID: optionalString.pipe(guid.optional()),
+  IDENTITY_ENDPOINT: optionalString.pipe(z.url({ error: "must be an absolute URL (the host's managed-identity endpoint)" }).optional()),
+  IDENTITY_HEADER: optionalString,
+  AZURE_POD_IDENTITY_AUTHORITY_HOST: optionalString.pipe(z.url({ error: "must be an absolute URL (where IMDS answers)" }).optional()),
   GATEHOUSE_ALLOWED_TENANTS: optionalString,
   GRAPH_BASE_URL: optionalString.pipe(httpsUrl("Microsoft Graph").optional()),
   ARM_ENDPOINT: optionalString.pipe(httpsUrl("Azure Resource Manager").optional()),
@@ -132,7 +144,9 @@ const RawEnv = z.object({
  * @property {boolean} production
  * @property {string} publicOrigin          Origin people use to reach the console (no trailing slash).
  * @property {string[]} serverActionsAllowedOrigins  Hosts allowed to post server actions (Next's allowedOrigins).
- * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number }} database
+ * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number,
+ *   entra?: { managedIdentityClientId: string, scope: string } }} database  `entra`: the password is a Microsoft Entra
+ *   token of the managed identity (Azure Database for PostgreSQL with Entra authentication), refreshed before expiry.
  * @property {{ tenantId: string, authorityHost: string, authority: string, allowedTenantIds: string[],
  *   spaClientId: string, apiClientId: string, apiIdentifierUri: string, apiScope: string,
  *   credential: { kind: "secret", secret: string } | { kind: "certificate", path: string }
@@ -298,13 +312,35 @@ export function parseConfig(env, options = {}) {
       spaClientId: raw.GATEHOUSE_SPA_CLIENT_ID ?? SANDBOX_DEFAULTS.spaClientId,
       apiClientId: raw.GATEHOUSE_API_CLIENT_ID ?? SANDBOX_DEFAULTS.apiClientId,
       apiIdentifierUri: raw.GATEHOUSE_API_IDENTIFIER_URI,
-      credential: { kind: "secret", secret: raw.AZURE_CLIENT_SECRET ?? SANDBOX_DEFAULTS.clientSecret },
+      credential: sandboxCredential(raw, problems),
     });
     upstream = {
       graphBaseUrl: sandboxOrigin,
       armEndpoint: sandboxOrigin,
       timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
     };
+  }
+
+  if (raw.IDENTITY_ENDPOINT && !raw.IDENTITY_HEADER) {
+    problems.push("IDENTITY_HEADER: required with IDENTITY_ENDPOINT (the host sets both; the endpoint refuses requests without the header).");
+  }
+
+  /** @type {{ managedIdentityClientId: string, scope: string } | undefined} */
+  let databaseEntra;
+  if (raw.DATABASE_AUTH === "entra") {
+    if (!raw.DATABASE_URL) {
+      if (!invalid.has("DATABASE_URL")) problems.push("DATABASE_AUTH: entra needs DATABASE_URL (the PostgreSQL server, user = the managed identity's database role).");
+    } else if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(raw.DATABASE_URL)) {
+      problems.push("DATABASE_URL: holds a password, but DATABASE_AUTH=entra signs in with a Microsoft Entra token. Remove the password from the URL.");
+    }
+    const clientId = raw.AZURE_MANAGED_IDENTITY_CLIENT_ID ?? (mode === "sandbox" ? SANDBOX_DEFAULTS.managedIdentityClientId : undefined);
+    if (!clientId) {
+      if (!invalid.has("AZURE_MANAGED_IDENTITY_CLIENT_ID")) problems.push(`AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra (the managed identity that signs in to PostgreSQL) (${SETUP_DOC})`);
+    } else {
+      databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? POSTGRES_ENTRA_SCOPE };
+    }
+  } else if (raw.DATABASE_ENTRA_SCOPE) {
+    problems.push("DATABASE_ENTRA_SCOPE: only used with DATABASE_AUTH=entra.");
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -316,8 +352,8 @@ export function parseConfig(env, options = {}) {
     publicOrigin: origin,
     serverActionsAllowedOrigins: [new URL(origin).host],
     database: raw.DATABASE_URL
-      ? { kind: "postgres", url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE ?? 10 }
-      : { kind: "pglite", dataDir: path.resolve(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
+      ? { kind: "postgres", url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE ?? 10, ...(databaseEntra ? { entra: databaseEntra } : {}) }
+      : { kind: "pglite", dataDir: runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
     identity,
     upstream,
     sandboxOrigin,
@@ -335,7 +371,10 @@ export function parseConfig(env, options = {}) {
       webhookUrl: raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL ?? null,
     },
     requests: {
-      policyPath: path.resolve(raw.GATEHOUSE_REQUEST_POLICY_PATH ?? path.join("config", "request-policy.json")),
+      // The default file ships with the build (a static path the build traces); one the operator names is read at run time.
+      policyPath: raw.GATEHOUSE_REQUEST_POLICY_PATH
+        ? runtimePath(raw.GATEHOUSE_REQUEST_POLICY_PATH)
+        : path.join(process.cwd(), "config", "request-policy.json"),
     },
     credentials: {
       windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
@@ -363,6 +402,44 @@ function buildIdentity(input) {
     apiScope: `${apiIdentifierUri}/access_as_user`,
     credential: input.credential,
   };
+}
+
+/**
+ * The API app's credential in sandbox mode: the sandbox's own secret unless GATEHOUSE_CREDENTIAL says otherwise.
+ * `managed-identity` needs the sandbox's managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER, or
+ * AZURE_POD_IDENTITY_AUTHORITY_HOST), which `npm run sandbox -- --credential managed-identity` sets.
+ * @param {Partial<z.infer<typeof RawEnv>>} raw
+ * @param {string[]} problems
+ * @returns {GatehouseConfig["identity"]["credential"]}
+ */
+function sandboxCredential(raw, problems) {
+  if (raw.GATEHOUSE_CREDENTIAL === "managed-identity") {
+    const endpoints = [raw.IDENTITY_ENDPOINT, raw.AZURE_POD_IDENTITY_AUTHORITY_HOST].filter((value) => value !== undefined);
+    if (endpoints.length === 0) {
+      problems.push(
+        "GATEHOUSE_CREDENTIAL: managed-identity in sandbox mode needs the sandbox's identity endpoint (IDENTITY_ENDPOINT and IDENTITY_HEADER, or AZURE_POD_IDENTITY_AUTHORITY_HOST, from its tenant.json). npm run sandbox -- --credential managed-identity sets them.",
+      );
+    }
+    for (const endpoint of endpoints) {
+      if (!isLoopbackUrl(endpoint)) problems.push(`IDENTITY_ENDPOINT: ${endpoint} is not a loopback address; the sandbox's identity endpoint only runs locally.`);
+    }
+    return { kind: "managed-identity", clientId: raw.AZURE_MANAGED_IDENTITY_CLIENT_ID ?? SANDBOX_DEFAULTS.managedIdentityClientId };
+  }
+  if (raw.GATEHOUSE_CREDENTIAL === "certificate") {
+    if (!raw.AZURE_CLIENT_CERTIFICATE_PATH) problems.push("AZURE_CLIENT_CERTIFICATE_PATH: required with GATEHOUSE_CREDENTIAL=certificate.");
+    return { kind: "certificate", path: raw.AZURE_CLIENT_CERTIFICATE_PATH ?? "" };
+  }
+  return { kind: "secret", secret: raw.AZURE_CLIENT_SECRET ?? SANDBOX_DEFAULTS.clientSecret };
+}
+
+/**
+ * An absolute path that only exists where the server runs (a data directory, a file the operator names). The ignore
+ * comment keeps the build's file tracing away from it: a path computed from settings could name any file, so the
+ * bundler would otherwise copy the whole project (tests, sandbox keys) into the server output.
+ * @param {string[]} segments
+ */
+function runtimePath(...segments) {
+  return path.resolve(/*turbopackIgnore: true*/ ...segments);
 }
 
 /** @param {string} value */

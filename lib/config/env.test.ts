@@ -43,6 +43,24 @@ describe("sandbox mode", () => {
     expect(SANDBOX_DEFAULTS.spaClientId).toBe(sandboxContract.CONSOLE_SPA_CLIENT_ID);
     expect(SANDBOX_DEFAULTS.apiClientId).toBe(sandboxContract.CONSOLE_API_CLIENT_ID);
     expect(SANDBOX_DEFAULTS.clientSecret).toBe(sandboxContract.CONSOLE_API_CLIENT_SECRET);
+    expect(SANDBOX_DEFAULTS.managedIdentityClientId).toBe(sandboxContract.CONSOLE_MANAGED_IDENTITY_CLIENT_ID);
+  });
+
+  it("uses the sandbox's secret unless GATEHOUSE_CREDENTIAL chooses the managed identity, which needs the local identity endpoint", () => {
+    expect(parseConfig({}).identity.credential).toEqual({ kind: "secret", secret: SANDBOX_DEFAULTS.clientSecret });
+    const endpoint = { IDENTITY_ENDPOINT: "http://127.0.0.1:41234/msi/token", IDENTITY_HEADER: "h" };
+    expect(parseConfig({ GATEHOUSE_CREDENTIAL: "managed-identity", ...endpoint }).identity.credential).toEqual({
+      kind: "managed-identity",
+      clientId: SANDBOX_DEFAULTS.managedIdentityClientId,
+    });
+    expect(parseConfig({ GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:41234" }).identity.credential.kind).toBe("managed-identity");
+    expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity" })).toEqual([expect.stringContaining("GATEHOUSE_CREDENTIAL: managed-identity in sandbox mode needs the sandbox's identity endpoint")]);
+    expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity", IDENTITY_ENDPOINT: "http://169.254.169.254/msi/token", IDENTITY_HEADER: "h" })).toEqual([
+      expect.stringContaining("is not a loopback address"),
+    ]);
+    expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity", IDENTITY_ENDPOINT: "http://127.0.0.1:1/msi/token" })).toEqual([
+      expect.stringContaining("IDENTITY_HEADER: required with IDENTITY_ENDPOINT"),
+    ]);
   });
 
   it("is refused in production unless a demo explicitly allows it", () => {
@@ -67,6 +85,36 @@ describe("sandbox mode", () => {
   });
 });
 
+describe("DATABASE_AUTH=entra", () => {
+  const url = "postgres://id-gatehouse@gatehouse.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full";
+
+  it("signs in with the managed identity's token for Azure Database for PostgreSQL", () => {
+    expect(parseConfig({ ...AZURE, DATABASE_URL: url, DATABASE_AUTH: "entra" }).database).toEqual({
+      kind: "postgres",
+      url,
+      poolSize: 10,
+      entra: { managedIdentityClientId: AZURE.AZURE_MANAGED_IDENTITY_CLIENT_ID, scope: "https://ossrdbms-aad.database.windows.net/.default" },
+    });
+    const sovereign = parseConfig({ ...AZURE, DATABASE_URL: url, DATABASE_AUTH: "entra", DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" });
+    expect(sovereign.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" } });
+  });
+
+  it("needs a server, a managed identity and no password in the URL", () => {
+    const { AZURE_MANAGED_IDENTITY_CLIENT_ID: _omitted, ...withoutIdentity } = AZURE;
+    expect(problemsOf({ ...AZURE, DATABASE_AUTH: "entra" })).toEqual([expect.stringContaining("DATABASE_AUTH: entra needs DATABASE_URL")]);
+    expect(problemsOf({ ...withoutIdentity, GATEHOUSE_CREDENTIAL: "secret", AZURE_CLIENT_SECRET: "s", DATABASE_URL: url, DATABASE_AUTH: "entra" })).toEqual([
+      expect.stringContaining("AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra"),
+    ]);
+    expect(problemsOf({ ...AZURE, DATABASE_URL: "postgres://u:secret@db:5432/g", DATABASE_AUTH: "entra" })).toEqual([
+      expect.stringContaining("DATABASE_URL: holds a password"),
+    ]);
+    expect(problemsOf({ ...AZURE, DATABASE_AUTH: "kerberos" })).toEqual([expect.stringContaining("DATABASE_AUTH: must be password or entra")]);
+    expect(problemsOf({ ...AZURE, DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.windows.net/.default" })).toEqual([
+      expect.stringContaining("DATABASE_ENTRA_SCOPE: only used with DATABASE_AUTH=entra"),
+    ]);
+  });
+});
+
 describe(".env.example", () => {
   const documented = Object.fromEntries(
     readFileSync(".env.example", "utf8")
@@ -88,6 +136,11 @@ describe(".env.example", () => {
 });
 
 describe("azure mode", () => {
+  it("accepts the platform's managed-identity endpoint settings, loopback included (Container Apps serves it on localhost)", () => {
+    expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "http://localhost:42356/msi/token", IDENTITY_HEADER: "rotated-by-the-platform" })).toEqual([]);
+    expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "not a url", IDENTITY_HEADER: "h" })).toEqual([expect.stringContaining("IDENTITY_ENDPOINT: must be an absolute URL")]);
+  });
+
   it("accepts a complete configuration with the public cloud's endpoints", () => {
     const config = parseConfig(AZURE);
     expect(config.identity.authority).toBe("https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555");

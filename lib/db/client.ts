@@ -3,6 +3,7 @@ import "server-only";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 
+import { ManagedIdentityCredential } from "@azure/identity";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -11,8 +12,10 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
 import { migrate as migratePostgres } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { parse as parseConnectionString } from "pg-connection-string";
 
 import type { GatehouseConfig } from "@/lib/config";
+import { type AccessTokenSource, entraPassword } from "./entra-password";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -35,10 +38,26 @@ export const MIGRATIONS_FOLDER = path.join(process.cwd(), "lib", "db", "migratio
 // Any constant works; it only has to be the same in every instance so concurrent start-ups migrate one at a time.
 const MIGRATION_LOCK_KEY = 0x6761_7465;
 
+/**
+ * The pool's settings. With Entra authentication the URL is parsed here rather than handed to `pg` as a connection
+ * string: `pg` lets a connection string's (empty) password override a password function.
+ */
+export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "postgres" }>, tokenSource?: AccessTokenSource): pg.PoolConfig {
+  if (!location.entra) return { connectionString: location.url, max: location.poolSize };
+  const { password: _none, ...parsed } = parseConnectionString(location.url);
+  const source = tokenSource ?? new ManagedIdentityCredential({ clientId: location.entra.managedIdentityClientId });
+  return {
+    ...(parsed as pg.PoolConfig),
+    port: parsed.port ? Number(parsed.port) : undefined,
+    max: location.poolSize,
+    password: entraPassword(source, { scope: location.entra.scope }),
+  };
+}
+
 /** Opens a database and applies every pending migration before returning it. */
-export async function openDatabase(location: DatabaseLocation): Promise<DatabaseHandle> {
+export async function openDatabase(location: DatabaseLocation, options: { tokenSource?: AccessTokenSource } = {}): Promise<DatabaseHandle> {
   if (location.kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize });
+    const pool = new pg.Pool(postgresPoolConfig(location, options.tokenSource));
     // An idle connection dropped by the server (restart, failover) emits here; without a listener it would crash
     // the process. The pool discards that connection and opens a new one on next use.
     pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));

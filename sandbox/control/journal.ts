@@ -1,6 +1,6 @@
 /** The call journal: one entry per request the sandbox answered, so tests can count upstream calls. */
 
-export type SandboxSystem = "entra" | "graph" | "arm" | "control" | "index" | "unknown";
+export type SandboxSystem = "entra" | "graph" | "arm" | "identity" | "control" | "index" | "unknown";
 
 export interface JournalEntry {
   readonly seq: number;
@@ -18,6 +18,8 @@ export interface JournalEntry {
   readonly requestId: string;
   /** Id of the fault rule that changed the response, if any. */
   readonly faultId: string | null;
+  /** Entra token requests: how the client authenticated (`none`, `secret`, `certificate`, `federated`); else null. */
+  readonly clientCredential: "none" | "secret" | "certificate" | "federated" | null;
 }
 
 export interface JournalFilter {

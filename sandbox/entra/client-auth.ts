@@ -1,10 +1,15 @@
-/** Authenticates the client at the token endpoint: secret (post or basic) or certificate assertion (private_key_jwt). */
+/**
+ * Authenticates the client at the token endpoint: secret (post or basic), certificate assertion (private_key_jwt), or
+ * a federated assertion (workload identity federation: a token from a trusted issuer matching one of the app's
+ * federated identity credentials — here, the console's managed identity).
+ */
 import { createPublicKey, timingSafeEqual } from "node:crypto";
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import type { AppRegistrationForAuth, ClientCertificateForAuth, TenantAuthView } from "../contract";
+import { type JWTPayload, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
+import { type AppRegistrationForAuth, type ClientCertificateForAuth, type FederatedCredentialForAuth, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, type TenantAuthView } from "../contract";
 import { EntraError, invalidClient } from "./errors";
 import type { EntraRequest } from "./http";
-import type { ClientAuthLevel } from "./tokens";
+import type { SigningKeys } from "./keys";
+import { type ClientAuthLevel, v2Issuer } from "./tokens";
 
 export const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -30,6 +35,22 @@ function basicCredentials(header: string | undefined): { clientId: string; secre
 
 const badAssertion = (message: string) => new EntraError({ error: "invalid_client", code: 700027, status: 401, message });
 
+/** How a token request authenticated its client, for the call journal (tests prove "no secret anywhere" with it). */
+export type ClientCredentialKind = "none" | "secret" | "certificate" | "federated";
+
+export function clientCredentialKind(form: URLSearchParams, headers: Readonly<Record<string, string | undefined>>): ClientCredentialKind {
+  if (form.get("client_secret") !== null || basicCredentials(headers["authorization"])) return "secret";
+  const assertion = form.get("client_assertion");
+  if (!assertion) return "none";
+  try {
+    const { iss, sub } = decodeJwt(assertion);
+    const clientId = form.get("client_id") ?? sub;
+    return iss !== undefined && iss === clientId ? "certificate" : "federated";
+  } catch {
+    return "certificate";
+  }
+}
+
 /**
  * @param tokenEndpoints URLs a client assertion's `aud` may name (this tenant's token endpoints).
  * @param credentialRequired confidential flows (client credentials, OBO, web auth code) need a credential.
@@ -39,6 +60,7 @@ export async function authenticateClient(
   tenant: TenantAuthView,
   tokenEndpoints: readonly string[],
   credentialRequired: boolean,
+  keys: SigningKeys,
 ): Promise<AuthenticatedClient> {
   const form = request.form;
   const basic = basicCredentials(request.headers["authorization"]);
@@ -81,7 +103,19 @@ export async function authenticateClient(
     if (form.get("client_assertion_type") !== CLIENT_ASSERTION_TYPE) {
       throw new EntraError({ error: "invalid_request", code: 50027, message: `Invalid client_assertion_type; expected '${CLIENT_ASSERTION_TYPE}'.` });
     }
-    await verifyClientAssertion(assertion, client, request.now, tokenEndpoints);
+    // A certificate assertion is issued by the client itself (RFC 7523 §3: `iss` = `sub` = client id); anything else
+    // is a federated assertion from another issuer.
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(assertion).iss;
+    } catch {
+      throw badAssertion("The client assertion is not a well-formed JWT.");
+    }
+    if (issuer === client.appId) {
+      await verifyClientAssertion(assertion, client, request.now, tokenEndpoints);
+    } else {
+      await verifyFederatedAssertion(assertion, client, request, tenant, keys);
+    }
     return { client, level: "2" };
   }
 
@@ -133,5 +167,93 @@ async function verifyClientAssertion(assertion: string, client: AppRegistrationF
       throw new EntraError({ error: "invalid_client", code: 700024, status: 401, message: `Client assertion is not within its valid time range. Current time: ${now.toISOString()}.` });
     }
     throw badAssertion("Client assertion failed signature validation.");
+  }
+}
+
+const FEDERATION_DOC = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+const CHECK_FIC = `Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${FEDERATION_DOC}`;
+
+/** A federated credential's audience matches the assertion's: `api://AzureADTokenExchange` is carried as its app id. */
+function audienceMatches(credential: FederatedCredentialForAuth, audiences: readonly string[]): boolean {
+  return credential.audiences.some(
+    (configured) => audiences.includes(configured) || (configured === TOKEN_EXCHANGE_AUDIENCE && audiences.includes(TOKEN_EXCHANGE_APP_ID)),
+  );
+}
+
+/**
+ * Workload identity federation as Entra applies it (errors as Entra words them; matching is case-sensitive since
+ * 2024, see https://learn.microsoft.com/entra/identity-platform/reference-breaking-changes#federated-identity-credentials-now-use-case-sensitive-matching):
+ *  - no federated credential on the app → AADSTS70021;
+ *  - none with the assertion's issuer → AADSTS700211; issuer but not subject → AADSTS700213 (AADSTS7002138 when only
+ *    the case differs); issuer and subject but not audience → AADSTS700212;
+ *  - then the assertion itself: signature against the issuer's keys, lifetime (AADSTS700024).
+ * The only issuer whose keys the sandbox can read is itself, whose tokens for the exchange audience come from its
+ * managed-identity endpoint — Entra accepts its own tokens here only from managed identities, too.
+ */
+async function verifyFederatedAssertion(assertion: string, client: AppRegistrationForAuth, request: EntraRequest, tenant: TenantAuthView, keys: SigningKeys): Promise<void> {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    throw badAssertion("The client assertion is not a well-formed JWT.");
+  }
+  const issuer = typeof claims.iss === "string" ? claims.iss : "";
+  const subject = typeof claims.sub === "string" ? claims.sub : "";
+  const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).filter((value): value is string => typeof value === "string");
+  const credentials = client.federatedCredentials;
+  if (credentials.length === 0) {
+    throw new EntraError({
+      error: "invalid_request",
+      code: 70021,
+      message: `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audiences.join(",")}'. ${FEDERATION_DOC}`,
+    });
+  }
+  const sameIssuer = credentials.filter((credential) => credential.issuer === issuer);
+  if (sameIssuer.length === 0) {
+    throw new EntraError({ error: "invalid_client", code: 700211, status: 401, message: `No matching federated identity record found for presented assertion issuer '${issuer}'. ${CHECK_FIC}` });
+  }
+  const sameSubject = sameIssuer.filter((credential) => credential.subject === subject);
+  if (sameSubject.length === 0) {
+    const caseOnly = sameIssuer.some((credential) => credential.subject.toLowerCase() === subject.toLowerCase());
+    throw new EntraError({
+      error: "invalid_client",
+      code: caseOnly ? 7002138 : 700213,
+      status: 401,
+      message: caseOnly
+        ? `No matching federated identity record found for presented assertion subject '${subject}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. ${CHECK_FIC}`
+        : `No matching federated identity record found for presented assertion subject '${subject}'. ${CHECK_FIC}`,
+    });
+  }
+  if (!sameSubject.some((credential) => audienceMatches(credential, audiences))) {
+    throw new EntraError({ error: "invalid_client", code: 700212, status: 401, message: `No matching federated identity record found for presented assertion audience '${audiences.join(",")}'. ${CHECK_FIC}` });
+  }
+
+  const ownIssuer = v2Issuer(request.origin, tenant.tenantId);
+  if (issuer !== ownIssuer) {
+    // Entra would now read the issuer's OpenID configuration and keys; the sandbox reaches no network.
+    throw new EntraError({ error: "invalid_client", code: 50166, status: 401, message: `Request to External OIDC endpoint failed. The sandbox can only verify assertions issued by itself (${ownIssuer}).` });
+  }
+  let kid: string | undefined;
+  try {
+    kid = decodeProtectedHeader(assertion).kid;
+  } catch {
+    throw badAssertion("The client assertion is not a well-formed JWT.");
+  }
+  const key = kid ? keys.publicKey(kid) : undefined;
+  if (!key) throw badAssertion(`Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${kid ?? "none"}']`);
+  try {
+    await jwtVerify(assertion, key, { algorithms: ["RS256"], issuer: ownIssuer, currentDate: request.now });
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "nbf")) {
+      throw new EntraError({ error: "invalid_client", code: 700024, status: 401, message: `Client assertion is not within its valid time range. Current time: ${request.now.toISOString()}, expiry time of assertion ${new Date(Number(claims.exp) * 1000).toISOString()}.` });
+    }
+    throw badAssertion("Client assertion failed signature validation.");
+  }
+  if (claims.idtyp !== "app" || !tenant.findManagedIdentity(subject)) {
+    throw new EntraError({
+      error: "invalid_request",
+      code: 70021,
+      message: `No matching federated identity record found for presented assertion. Tokens issued by Microsoft Entra ID can only be used as a federated credential when they belong to a managed identity. ${FEDERATION_DOC}`,
+    });
   }
 }

@@ -154,7 +154,7 @@ export async function handleTokenRequest(request: EntraRequest, context: TokenEn
     case "refresh_token":
       return redeemRefreshToken(request, context, issuer, tokenEndpoints, wantClientInfo);
     case "client_credentials": {
-      const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, true);
+      const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, true, context.keys);
       const scopeParameter = form.get("scope") ?? "";
       const resource = requireDefaultScope(parseScopes(scopeParameter, context.tenant), scopeParameter);
       return {
@@ -202,7 +202,7 @@ async function redeemCode(request: EntraRequest, context: TokenEndpointContext, 
     throw new EntraError({ error: "invalid_grant", code: 70000, message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client." });
   }
   requireCrossOriginRules(request, code.isSpa);
-  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !code.isSpa);
+  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !code.isSpa, context.keys);
   if (client.appId.toLowerCase() !== code.clientId.toLowerCase()) {
     throw new EntraError({ error: "invalid_grant", code: 70000, message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client." });
   }
@@ -248,7 +248,7 @@ async function redeemRefreshToken(request: EntraRequest, context: TokenEndpointC
     throw new EntraError({ error: "invalid_grant", code: 700082, message: "The refresh token has expired due to inactivity." });
   }
   requireCrossOriginRules(request, grant.isSpa);
-  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !grant.isSpa);
+  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !grant.isSpa, context.keys);
   if (client.appId.toLowerCase() !== grant.clientId.toLowerCase()) {
     throw new EntraError({ error: "invalid_grant", code: 70000, message: "Provided grant is invalid or malformed. The refresh token was issued to a different client." });
   }
@@ -276,7 +276,7 @@ async function onBehalfOf(request: EntraRequest, context: TokenEndpointContext, 
   if (form.get("requested_token_use") !== "on_behalf_of") throw missingParameter("requested_token_use");
   const assertion = form.get("assertion");
   if (!assertion) throw missingParameter("assertion");
-  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, true);
+  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, true, context.keys);
   const claims = await verifyUserAssertion(assertion, client, context, request.now, request.origin);
   const user = requireUser(context.tenant, String(claims.oid));
   const demand = interactionRequiredError(context.state, user.objectId);

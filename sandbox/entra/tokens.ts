@@ -154,3 +154,36 @@ export async function mintApplicationAccessToken(context: IssuerContext, grant: 
 export function newOpaqueToken(): string {
   return opaque(48);
 }
+
+/** Lifetime of a managed identity's tokens: Azure issues them for about 24 hours (`expires_in` 86399). */
+export const MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/**
+ * A managed identity's token for the workload identity exchange (`api://AzureADTokenExchange`): a v2 app token whose
+ * `aud` is the exchange endpoint's app id and whose `sub`/`oid` are the identity's principal id — the assertion a
+ * federated identity credential of type "managed identity" matches (issuer `<authority>/<tenant>/v2.0`).
+ */
+export async function mintManagedIdentityExchangeToken(
+  context: IssuerContext,
+  identity: { clientId: string; principalId: string; resourceId: string },
+  exchangeAppId: string,
+): Promise<string> {
+  return context.keys.sign(
+    {
+      aud: exchangeAppId,
+      iss: v2Issuer(context.origin, context.tenant.tenantId),
+      ...timeClaims(context, MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS),
+      azp: identity.clientId,
+      azpacr: "2",
+      idtyp: "app",
+      oid: identity.principalId,
+      rh: opaque(16),
+      sub: identity.principalId,
+      tid: context.tenant.tenantId,
+      uti: opaque(16),
+      ver: "2.0",
+      xms_mirid: identity.resourceId,
+    },
+    { includeX5t: false },
+  );
+}

@@ -150,9 +150,9 @@ function applicationView(record: DirectoryObjectRecord): GraphObject {
     api: {
       acceptMappedClaims: null,
       knownClientApplications: [],
-      requestedAccessTokenVersion: 2,
+      requestedAccessTokenVersion: app.requestedAccessTokenVersion === undefined ? 2 : app.requestedAccessTokenVersion,
       oauth2PermissionScopes: app.oauth2PermissionScopes.map((s) => ({ ...s })),
-      preAuthorizedApplications: [],
+      preAuthorizedApplications: (app.preAuthorizedApplications ?? []).map((p) => ({ appId: p.appId, delegatedPermissionIds: [...p.delegatedPermissionIds] })),
     },
     appRoles: app.appRoles.map((r) => ({ ...r })),
     info: { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },

@@ -10,6 +10,7 @@ import { handleBatch } from "./routes/batch.js";
 import { checkMemberGroups } from "./routes/check-member-groups.js";
 import { getByIds, getDirectoryObject } from "./routes/directory-objects.js";
 import { routeDirectory } from "./routes/directory.js";
+import { listPermissionGrants } from "./routes/permission-grants.js";
 
 const VERSIONS = new Set(["v1.0", "beta"]);
 
@@ -37,6 +38,9 @@ export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings): 
       return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(rest[0] ?? first));
     }
     if (first === "") return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));
+    if (first.toLowerCase() === "oauth2permissiongrants" && rest.length === 0) {
+      return method === "GET" ? listPermissionGrants(tenant, request) : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+    }
     return routeDirectory(tenant, request, [first, ...rest]);
   };
   return handler;

@@ -3,13 +3,21 @@
  * SPA → API `access_as_user`; API → Graph/ARM delegated (for on-behalf-of); API → Graph application permissions
  * (for unattended jobs). Console app roles are assigned to personas (team lead through a group).
  */
+import { createHash } from "node:crypto";
+
 import {
   AZURE_RESOURCE_MANAGER_APP_ID,
   CONSOLE_API_CLIENT_ID,
   CONSOLE_API_CLIENT_SECRET,
   CONSOLE_API_IDENTIFIER_URI,
+  CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+  CONSOLE_MANAGED_IDENTITY_NAME,
+  CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
   CONSOLE_SPA_CLIENT_ID,
   MICROSOFT_GRAPH_APP_ID,
+  SANDBOX_DEPLOYER_CLIENT_ID,
+  SANDBOX_DEPLOYER_CLIENT_SECRET,
+  TOKEN_EXCHANGE_AUDIENCE,
 } from "../contract.js";
 import {
   ARM_SERVICE_PRINCIPAL_ID,
@@ -18,7 +26,7 @@ import {
   GRAPH_SCOPE_IDS,
   GRAPH_SERVICE_PRINCIPAL_ID,
 } from "./first-party.js";
-import type { AppRoleRecord, ApplicationRecord, ServicePrincipalRecord } from "./model.js";
+import type { AppRoleRecord, ApplicationRecord, FederatedIdentityCredentialRecord, ServicePrincipalRecord } from "./model.js";
 import { TENANT_DOMAIN } from "./model.js";
 import type { Tenant } from "./tenant.js";
 
@@ -60,7 +68,8 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function servicePrincipalFor(application: ApplicationRecord, id: string, createdDateTime: string): ServicePrincipalRecord {
+/** The service principal Entra creates for an application registration (the enterprise application). */
+export function servicePrincipalFor(application: ApplicationRecord, id: string, createdDateTime: string): ServicePrincipalRecord {
   return {
     kind: "servicePrincipal",
     id,
@@ -210,6 +219,133 @@ export function seedConsoleApplications(tenant: Tenant, createdDateTime: string,
       createdDateTime,
     });
   });
+}
+
+/**
+ * The console's user-assigned managed identity ("id-gatehouse-console" in the production subscription's shared
+ * resource group). Fixed ids and dates derived from the tenant's creation time, so adding it draws nothing from the
+ * seeded generator and every other seeded id stays the same.
+ */
+export function seedConsoleManagedIdentity(tenant: Tenant, resourceId: string, createdDateTime: string): ServicePrincipalRecord {
+  const digest = (label: string, bytes: number) => createHash("sha256").update(`${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}:${label}`).digest().subarray(0, bytes);
+  const sha1 = digest("sha1", 20);
+  // Entra rotates a managed identity's certificate itself (about every 90 days); it shows on the service principal.
+  const start = new Date(tenant.createdAt.getTime() - 30 * 86_400_000);
+  const end = new Date(start.getTime() + 90 * 86_400_000);
+  return tenant.addServicePrincipal({
+    kind: "servicePrincipal",
+    id: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+    appId: CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+    displayName: CONSOLE_MANAGED_IDENTITY_NAME,
+    appDisplayName: null,
+    appDescription: null,
+    description: null,
+    servicePrincipalType: "ManagedIdentity",
+    appOwnerOrganizationId: null,
+    accountEnabled: true,
+    appRoleAssignmentRequired: false,
+    createdDateTime,
+    servicePrincipalNames: [CONSOLE_MANAGED_IDENTITY_CLIENT_ID, resourceId],
+    alternativeNames: ["isExplicit=True", resourceId],
+    replyUrls: [],
+    tags: [],
+    signInAudience: null,
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    passwordCredentials: [],
+    keyCredentials: [
+      {
+        keyId: "0c0a5e11-1d00-4000-8000-00000000c003",
+        displayName: `CN=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`,
+        type: "AsymmetricX509Cert",
+        usage: "Verify",
+        startDateTime: isoSeconds(start),
+        endDateTime: isoSeconds(end),
+        customKeyIdentifier: sha1.toString("hex").toUpperCase(),
+        thumbprintSha1: sha1.toString("base64url"),
+        thumbprintSha256: digest("sha256", 32).toString("base64url"),
+        publicKeyPem: null,
+      },
+    ],
+    ownerIds: [],
+  });
+}
+
+/**
+ * "Gatehouse Deployer (sandbox)": an automation app with Graph's `Application.ReadWrite.All` application permission
+ * and a documented sandbox secret, which `npm run azure:register -- --sandbox` signs in as. Fixed ids, no draws.
+ */
+export function seedSandboxDeployer(tenant: Tenant, createdDateTime: string, adminObjectId: string): void {
+  const application = tenant.addApplication({
+    kind: "application",
+    id: "0c0a5e11-de90-4000-8000-00000000a004",
+    appId: SANDBOX_DEPLOYER_CLIENT_ID,
+    displayName: "Gatehouse Deployer (sandbox)",
+    description: "Registers the Gatehouse apps in the sandbox tenant (npm run azure:register -- --sandbox).",
+    notes: null,
+    createdDateTime,
+    signInAudience: "AzureADMyOrg",
+    publisherDomain: TENANT_DOMAIN,
+    identifierUris: [],
+    spaRedirectUris: [],
+    webRedirectUris: [],
+    publicClientRedirectUris: [],
+    tags: [],
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    requiredResourceAccess: [
+      {
+        resourceAppId: MICROSOFT_GRAPH_APP_ID,
+        resourceAccess: DEPLOYER_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
+      },
+    ],
+    passwordCredentials: [
+      {
+        keyId: "0c0a5e11-de90-4000-8000-00000000c004",
+        displayName: "sandbox deployer secret",
+        hint: SANDBOX_DEPLOYER_CLIENT_SECRET.slice(0, 3),
+        secretText: SANDBOX_DEPLOYER_CLIENT_SECRET,
+        startDateTime: isoSeconds(tenant.createdAt),
+        endDateTime: isoSeconds(new Date(tenant.createdAt.getTime() + 365 * 86_400_000)),
+      },
+    ],
+    keyCredentials: [],
+    federatedIdentityCredentials: [],
+    ownerIds: [adminObjectId],
+  });
+  tenant.addServicePrincipal(servicePrincipalFor(application, "0c0a5e11-de90-4000-8000-00000000b004", createdDateTime));
+  DEPLOYER_GRAPH_APP_PERMISSIONS.forEach((value, index) => {
+    tenant.addAppRoleAssignment({
+      id: `0c0a5e11-0000-4000-8000-0000000f200${index}`,
+      principalId: "0c0a5e11-de90-4000-8000-00000000b004",
+      principalType: "ServicePrincipal",
+      resourceId: GRAPH_SERVICE_PRINCIPAL_ID,
+      appRoleId: GRAPH_APP_ROLE_IDS[value] ?? "",
+      createdDateTime,
+    });
+  });
+}
+
+/** Writing app registrations, and reading what has been consented (oauth2PermissionGrants need Directory.Read.All). */
+const DEPLOYER_GRAPH_APP_PERMISSIONS = ["Application.ReadWrite.All", "Directory.Read.All"];
+
+/** Name of the API app's federated credential that trusts the console's managed identity. */
+export const CONSOLE_FEDERATED_CREDENTIAL_NAME = "gatehouse-console-managed-identity";
+
+/**
+ * The API app's federated credential for the console's managed identity, as Entra documents it for a managed identity
+ * as a credential: issuer = the tenant's v2.0 issuer, subject = the identity's object (principal) id, audience
+ * `api://AzureADTokenExchange` (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+ */
+export function consoleFederatedCredential(issuer: string): FederatedIdentityCredentialRecord {
+  return {
+    id: "0c0a5e11-a910-4000-8000-00000000c004",
+    name: CONSOLE_FEDERATED_CREDENTIAL_NAME,
+    issuer,
+    subject: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+    description: "The Gatehouse console's user-assigned managed identity (no secret anywhere).",
+    audiences: [TOKEN_EXCHANGE_AUDIENCE],
+  };
 }
 
 /** Assigns a console app role (by value) to a user or group on the API's service principal. */

@@ -130,6 +130,15 @@ export interface ApplicationRecord {
   keyCredentials: KeyCredentialRecord[];
   federatedIdentityCredentials: FederatedIdentityCredentialRecord[];
   ownerIds: string[];
+  /** `api.requestedAccessTokenVersion`; absent on seeded apps (rendered as 2), null on new ones until set. */
+  requestedAccessTokenVersion?: 1 | 2 | null;
+  /** `api.preAuthorizedApplications`: clients that need no consent for these scope ids. Absent = none. */
+  preAuthorizedApplications?: PreAuthorizedApplicationRecord[];
+}
+
+export interface PreAuthorizedApplicationRecord {
+  appId: string;
+  delegatedPermissionIds: string[];
 }
 
 export type ServicePrincipalType = "Application" | "ManagedIdentity" | "Legacy" | "SocialIdp";

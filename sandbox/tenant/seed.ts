@@ -3,7 +3,7 @@
  * so the same seed yields the same ids. Credential dates are the exception: they are relative to the tenant's creation
  * time so that "expires within 7 days" stays true whenever the sandbox starts.
  */
-import { type PersonaKey, SANDBOX_TENANT_ID } from "../contract.js";
+import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, SANDBOX_TENANT_ID } from "../contract.js";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
 import {
   armTimestamp,
@@ -12,7 +12,7 @@ import {
   userAssignedIdentityArmId,
   workspaceArmId,
 } from "./arm-ids.js";
-import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications } from "./console-apps.js";
+import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps.js";
 import { firstPartyServicePrincipals } from "./first-party.js";
 import type {
   ApplicationRecord,
@@ -307,11 +307,13 @@ class ContosoSeeder {
     this.seedRoleDefinitions();
     this.seedPersonas();
     seedConsoleApplications(this.tenant, created, persona("admin").objectId);
+    seedSandboxDeployer(this.tenant, created, persona("admin").objectId);
     for (let i = 0; i < 200; i++) this.seedUser();
     this.seedGuests();
     this.seedGroups();
     this.seedConsoleRoleAssignments();
     this.seedArm();
+    seedConsoleManagedIdentity(this.tenant, userAssignedIdentityArmId(this.subscriptionId("production"), "rg-shared-prod", CONSOLE_MANAGED_IDENTITY_NAME), created);
     FEATURED_APPS.forEach((plan) => this.seedApp(plan));
     for (let i = FEATURED_APPS.length; i < 60; i++) this.seedApp(this.randomAppPlan(i));
     this.seedAutomationGroup();

@@ -1,6 +1,7 @@
 import type {
   AppRegistrationForAuth,
   ClientCertificateForAuth,
+  ManagedIdentityForAuth,
   Persona,
   SignInUser,
   TenantAuthView,
@@ -10,6 +11,7 @@ import type {
   AppRoleAssignmentRecord,
   ApplicationRecord,
   DirectoryObjectRecord,
+  FederatedIdentityCredentialRecord,
   GroupRecord,
   OAuth2PermissionGrantRecord,
   ResourceGroupRecord,
@@ -427,6 +429,45 @@ export class Tenant implements TenantAuthView {
     });
   }
 
+  /**
+   * Adds (or replaces, by name) a federated identity credential on an app, as an admin does in "Certificates & secrets
+   * → Federated credentials". The launcher registers the console's managed identity this way at every start, because
+   * the issuer names the sandbox's own origin.
+   */
+  addFederatedIdentityCredential(appId: string, credential: FederatedIdentityCredentialRecord): void {
+    const application = this.getApplicationByAppId(appId);
+    if (!application) throw new Error(`No application with appId ${appId} in the sandbox tenant`);
+    application.federatedIdentityCredentials = [
+      ...application.federatedIdentityCredentials.filter((existing) => existing.name !== credential.name && existing.id !== credential.id),
+      credential,
+    ];
+  }
+
+  /** Removes every secret and certificate from an app and its service principal (a secretless registration). */
+  removeApplicationSecretsAndCertificates(appId: string): void {
+    const application = this.getApplicationByAppId(appId);
+    if (!application) throw new Error(`No application with appId ${appId} in the sandbox tenant`);
+    application.passwordCredentials = [];
+    application.keyCredentials = [];
+    const servicePrincipal = this.getServicePrincipalByAppId(appId);
+    if (servicePrincipal) {
+      servicePrincipal.passwordCredentials = [];
+      servicePrincipal.keyCredentials = [];
+    }
+  }
+
+  findManagedIdentity(clientIdObjectIdOrResourceId: string): ManagedIdentityForAuth | undefined {
+    const wanted = clientIdObjectIdOrResourceId.trim().toLowerCase();
+    for (const sp of this.servicePrincipals.values()) {
+      if (sp.servicePrincipalType !== "ManagedIdentity") continue;
+      const resourceId = sp.alternativeNames.find((name) => name.startsWith("/")) ?? "";
+      if (sp.id.toLowerCase() === wanted || sp.appId.toLowerCase() === wanted || resourceId.toLowerCase() === wanted) {
+        return { clientId: sp.appId, principalId: sp.id, displayName: sp.displayName, resourceId };
+      }
+    }
+    return undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Persistence
   // ---------------------------------------------------------------------------------------------
@@ -537,6 +578,12 @@ export class Tenant implements TenantAuthView {
       identifierUris: application.identifierUris,
       exposedScopes: application.oauth2PermissionScopes.filter((s) => s.isEnabled).map((s) => s.value),
       appRoles: application.appRoles.filter((r) => r.isEnabled).map((r) => r.value),
+      federatedCredentials: application.federatedIdentityCredentials.map((credential) => ({
+        name: credential.name,
+        issuer: credential.issuer,
+        subject: credential.subject,
+        audiences: credential.audiences,
+      })),
     };
   }
 
@@ -552,6 +599,7 @@ export class Tenant implements TenantAuthView {
       identifierUris: servicePrincipal.servicePrincipalNames.filter((name) => name.includes("://")),
       exposedScopes: servicePrincipal.oauth2PermissionScopes.map((s) => s.value),
       appRoles: servicePrincipal.appRoles.map((r) => r.value),
+      federatedCredentials: [],
     };
   }
 }

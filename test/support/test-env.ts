@@ -44,3 +44,43 @@ export function reliabilityLong(): boolean {
 export function childEnv(settings: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...baseChildEnv(), ...settings } as NodeJS.ProcessEnv;
 }
+
+export interface E2eTarget {
+  readonly consolePort: number;
+  readonly tenantPort: number;
+  /** The launcher's data directory (database, sandbox material, logs). */
+  readonly dataDir: string;
+}
+
+function portSetting(name: string, fallback: number): number {
+  const value = process.env[name]?.trim();
+  if (!value) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}=${value} is not a TCP port`);
+  return port;
+}
+
+/**
+ * Where an end-to-end run's console and sandbox tenant listen. E2E_CONSOLE_PORT / E2E_TENANT_PORT / E2E_DATA_DIR
+ * (defaults 3100, 8543, .data/e2e) let two runs share a machine; the production configuration sets them for its own
+ * run (see playwright.production.config.ts).
+ */
+export function e2eTarget(): E2eTarget {
+  return {
+    consolePort: portSetting("E2E_CONSOLE_PORT", 3100),
+    tenantPort: portSetting("E2E_TENANT_PORT", 8543),
+    dataDir: process.env.E2E_DATA_DIR?.trim() || ".data/e2e",
+  };
+}
+
+/**
+ * The production run's ports: E2E_PRODUCTION_CONSOLE_PORT / E2E_PRODUCTION_TENANT_PORT (defaults 3110, 8553), its
+ * data directory .data/e2e-production.
+ */
+export function e2eProductionTarget(): E2eTarget {
+  return {
+    consolePort: portSetting("E2E_PRODUCTION_CONSOLE_PORT", 3110),
+    tenantPort: portSetting("E2E_PRODUCTION_TENANT_PORT", 8553),
+    dataDir: ".data/e2e-production",
+  };
+}

@@ -12,6 +12,7 @@ import { contextUrl, respondWithCollection, respondWithEntity } from "../odata.j
 import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions.js";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
 import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments.js";
+import { changeFederatedCredential, createApplication, createFederatedCredential, createServicePrincipal, updateApplication, updateServicePrincipal } from "./application-writes.js";
 import { checkMemberGroups } from "./check-member-groups.js";
 import { addPassword, removePassword } from "./credentials.js";
 import { sendMail } from "./mail.js";
@@ -96,6 +97,8 @@ export function routeDirectory(tenant: Tenant, request: SandboxRequest, segments
   const denied = denyUnlessPermitted(request, set.read);
 
   if (!appIdKey && (rest.length === 0 || (rest.length === 1 && rest[0] === "$count"))) {
+    if (method === "POST" && rest.length === 0 && setName === "applications") return createApplication(tenant, request);
+    if (method === "POST" && rest.length === 0 && setName === "serviceprincipals") return createServicePrincipal(tenant, request);
     if (method !== "GET") return methodNotAllowed(request);
     return (
       denied ??
@@ -114,6 +117,8 @@ export function routeDirectory(tenant: Tenant, request: SandboxRequest, segments
   if (denied && !isSendMail) return denied;
   if (!record) return notFound(request, key);
   if (navigation.length === 0) {
+    if (method === "PATCH" && record.kind === "application") return updateApplication(tenant, request, record);
+    if (method === "PATCH" && record.kind === "servicePrincipal") return updateServicePrincipal(request, record);
     if (method !== "GET") return methodNotAllowed(request);
     return respondWithEntity(request, record, set.type.setName);
   }
@@ -135,6 +140,11 @@ function navigate(
     return method === "POST" ? sendMail(tenant, request, record) : methodNotAllowed(request);
   }
   if (lower === "federatedidentitycredentials" && record.kind === "application") {
+    if (method === "POST" && tail.length === 0) return createFederatedCredential(request, record);
+    if ((method === "PATCH" || method === "DELETE") && tail.length === 1) {
+      const credential = findFederatedCredential(record, tail[0] ?? "");
+      return credential ? changeFederatedCredential(request, record, credential) : notFound(request, tail[0] ?? "");
+    }
     if (method !== "GET") return methodNotAllowed(request);
     return federatedCredentials(request, record, tail);
   }
@@ -220,11 +230,13 @@ function federatedCredentials(request: SandboxRequest, application: ApplicationR
   }
   const [key = "", ...more] = tail;
   if (more.length > 0) return badSegment(request, more[0] ?? "");
-  // By id, or by the `name` alternate key: `federatedIdentityCredentials(name='…')`.
-  const byName = /^\(?name='([^']+)'\)?$/i.exec(key)?.[1];
-  const credential = application.federatedIdentityCredentials.find((c) =>
-    byName !== undefined ? c.name === byName : c.id.toLowerCase() === key.toLowerCase(),
-  );
+  const credential = findFederatedCredential(application, key);
   if (!credential) return notFound(request, key);
   return graphJson(request, 200, { "@odata.context": contextUrl(request, base, undefined, true), ...render(credential) });
+}
+
+/** By id, or by the `name` alternate key: `federatedIdentityCredentials(name='…')`. */
+function findFederatedCredential(application: ApplicationRecord, key: string): ApplicationRecord["federatedIdentityCredentials"][number] | undefined {
+  const byName = /^\(?name='([^']+)'\)?$/i.exec(key)?.[1];
+  return application.federatedIdentityCredentials.find((c) => (byName !== undefined ? c.name === byName : c.id.toLowerCase() === key.toLowerCase()));
 }

@@ -1,0 +1,85 @@
+// Gatehouse on Azure Container Apps, deployed by `azd up` (see docs/deploy.md).
+//
+// One resource group with: a user-assigned managed identity (the console's only credential: federated with the
+// Gatehouse API app registration, and PostgreSQL's Entra administrator), Log Analytics, a Container Apps environment,
+// a container registry the identity pulls from, Azure Database for PostgreSQL Flexible Server with Microsoft Entra
+// authentication only (no password exists), and the console's container app.
+//
+// No Key Vault: nothing here is a secret. The console signs in to Entra ID and to PostgreSQL with its managed identity.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; names the resource group and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource, e.g. westeurope.')
+param location string
+
+@description('Client id of the Gatehouse API app registration (npm run azure:register prints it). Empty on the first provision.')
+param apiClientId string = ''
+
+@description('Client id of the Gatehouse browser app registration (npm run azure:register prints it). Empty on the first provision.')
+param spaClientId string = ''
+
+@description('Public origin people use, https://… . Empty: the container app\'s own https://<app>.<environment domain>.')
+param publicOrigin string = ''
+
+@description('Container image; azd deploy replaces it with the image it builds from the Dockerfile.')
+param containerImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
+
+@minValue(1)
+@maxValue(10)
+@description('Replicas always running. Several instances share the one PostgreSQL database safely.')
+param minReplicas int = 1
+
+@minValue(1)
+@maxValue(30)
+@description('Replicas at most, added when concurrent HTTP requests per replica pass 50.')
+param maxReplicas int = 3
+
+@description('PostgreSQL compute size (Burstable B1ms is enough for hundreds of admins).')
+param postgresSkuName string = 'Standard_B1ms'
+
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+@description('PostgreSQL pricing tier matching postgresSkuName.')
+param postgresSkuTier string = 'Burstable'
+
+var tags = { 'azd-env-name': environmentName }
+
+resource group 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module resources 'resources.bicep' = {
+  name: 'gatehouse-resources'
+  scope: group
+  params: {
+    location: location
+    tags: tags
+    apiClientId: apiClientId
+    spaClientId: spaClientId
+    publicOrigin: publicOrigin
+    containerImage: containerImage
+    minReplicas: minReplicas
+    maxReplicas: maxReplicas
+    postgresSkuName: postgresSkuName
+    postgresSkuTier: postgresSkuTier
+  }
+}
+
+// azd reads these into its environment (`azd env get-value NAME`); docs/deploy.md uses them.
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = group.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = resources.outputs.registryLoginServer
+output GATEHOUSE_PUBLIC_ORIGIN string = resources.outputs.publicOrigin
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = resources.outputs.identityClientId
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityPrincipalId
+output POSTGRES_SERVER string = resources.outputs.postgresServer

@@ -1,0 +1,69 @@
+/**
+ * The standalone server (`output: "standalone"`) as the container runs it: `.next/standalone/server.js` with the
+ * build's static files and `public/` beside it (Next.js leaves copying them to the deployment; the Dockerfile does the
+ * same two copies). Shared by `npm start` and the sandbox launcher.
+ */
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+export const STANDALONE_DIR = path.resolve(".next", "standalone");
+export const STANDALONE_SERVER = path.join(STANDALONE_DIR, "server.js");
+
+/** Copies `.next/static` and `public/` into the standalone directory; returns the server's path. Throws when unbuilt. */
+export function prepareStandalone(): string {
+  const buildId = path.resolve(".next", "BUILD_ID");
+  if (!existsSync(STANDALONE_SERVER) || !existsSync(buildId)) {
+    throw new Error("no standalone build in .next/standalone — run `npm run build` first");
+  }
+  const standaloneBuildId = path.join(STANDALONE_DIR, ".next", "BUILD_ID");
+  if (existsSync(standaloneBuildId) && readFileSync(standaloneBuildId, "utf8") !== readFileSync(buildId, "utf8")) {
+    throw new Error(".next/standalone is from another build than .next — run `npm run build` again");
+  }
+  for (const [from, to] of [
+    [path.resolve(".next", "static"), path.join(STANDALONE_DIR, ".next", "static")],
+    [path.resolve("public"), path.join(STANDALONE_DIR, "public")],
+  ] as const) {
+    rmSync(to, { recursive: true, force: true });
+    if (existsSync(from)) cpSync(from, to, { recursive: true });
+  }
+  return STANDALONE_SERVER;
+}
+
+export interface FileState {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * Every file and link under the standalone directory with its size and modification time (links not followed).
+ * The launcher records it before the server starts; the production e2e run compares it afterwards to prove the
+ * server writes nothing into its own directory — the container's root file system is read-only.
+ */
+export function standaloneFiles(root: string = STANDALONE_DIR): Record<string, FileState> {
+  const files: Record<string, FileState> = {};
+  const visit = (directory: string) => {
+    for (const entry of readdirSync(directory, { withFileTypes: true })) {
+      const full = path.join(directory, entry.name);
+      if (entry.isDirectory()) {
+        visit(full);
+      } else {
+        const stat = lstatSync(full);
+        files[path.relative(root, full)] = { size: stat.size, mtimeMs: stat.mtimeMs };
+      }
+    }
+  };
+  visit(root);
+  return files;
+}
+
+/** Files added, changed (size or modification time) or removed between two `standaloneFiles()` snapshots. */
+export function changedFiles(before: Record<string, FileState>, after: Record<string, FileState>): string[] {
+  const changed: string[] = [];
+  for (const [file, state] of Object.entries(after)) {
+    const previous = before[file];
+    if (!previous) changed.push(`added ${file}`);
+    else if (previous.size !== state.size || previous.mtimeMs !== state.mtimeMs) changed.push(`changed ${file}`);
+  }
+  for (const file of Object.keys(before)) if (!(file in after)) changed.push(`removed ${file}`);
+  return changed.sort();
+}
