@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { verifyAzureAccess as verify } from "@/lib/account/verify-azure-access";
 import { serverAction } from "@/lib/actions/server-action";
+import { callerOf } from "@/lib/auth/caller";
 import { recordSignOut } from "@/lib/auth/record-session";
 import { SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES } from "@/lib/auth/session";
 
@@ -18,5 +19,5 @@ export const signOut = serverAction("signOut", z.undefined(), async ({ actor, re
 
 /** Calls Graph and ARM as the signed-in person, proving on-behalf-of works end to end. */
 export const verifyAzureAccess = serverAction("verifyAzureAccess", z.undefined(), async ({ session }) =>
-  verify({ tenantId: session.principal.tenantId, objectId: session.principal.objectId, assertion: session.assertion }),
+  verify(callerOf(session)),
 );

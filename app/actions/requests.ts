@@ -3,8 +3,8 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 
-import { serverAction, type ActionContext } from "@/lib/actions/server-action";
-import { systemActor } from "@/lib/jobs/scheduler";
+import { delegatedContext, serverAction } from "@/lib/actions/server-action";
+import { systemActor } from "@/lib/auth/audit-actor";
 import { getDatabase } from "@/lib/db";
 import { requestClock } from "@/lib/requests/clock";
 import {
@@ -17,53 +17,37 @@ import {
 import { runRequestJobs } from "@/lib/requests/run-request-jobs";
 import { submitAccessRequest as submit, submitRequestSchema } from "@/lib/requests/submit-request";
 
-function requestContext({ session, actor, requestId }: ActionContext) {
-  const { principal, assertion } = session;
-  const person = {
-    tenantId: principal.tenantId,
-    objectId: principal.objectId,
-    displayName: principal.displayName,
-    userPrincipalName: principal.userPrincipalName,
-  };
-  return {
-    person,
-    actor,
-    requestId,
-    grant: { caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion }, actor, userPrincipalName: principal.userPrincipalName, requestId },
-  };
-}
-
 function refresh(): void {
   revalidatePath("/requests", "layout");
 }
 
 /** Files an access request (or an extension); per-field refusals come back with the input kept by the form. */
 export const submitAccessRequest = serverAction("submitAccessRequest", submitRequestSchema, async (context, input) => {
-  const result = await submit(requestContext(context), input);
+  const result = await submit(delegatedContext(context), input);
   refresh();
   return result.ok ? { ok: true as const, id: result.request.id } : result;
 });
 
 export const cancelAccessRequest = serverAction("cancelAccessRequest", decisionSchema, async (context, input) => {
-  const result = await cancel(requestContext(context), input);
+  const result = await cancel(delegatedContext(context), input);
   refresh();
   return result.ok ? { ok: true as const, message: result.message } : result;
 });
 
 export const approveAccessRequest = serverAction("approveAccessRequest", decisionSchema, async (context, input) => {
-  const result = await approve(requestContext(context), input);
+  const result = await approve(delegatedContext(context), input);
   refresh();
   return result.ok ? { ok: true as const, message: result.message, status: result.request.status } : result;
 });
 
 export const denyAccessRequest = serverAction("denyAccessRequest", decisionSchema, async (context, input) => {
-  const result = await deny(requestContext(context), input);
+  const result = await deny(delegatedContext(context), input);
   refresh();
   return result.ok ? { ok: true as const, message: result.message } : result;
 });
 
 export const retryAccessRequest = serverAction("retryAccessRequest", decisionSchema, async (context, input) => {
-  const result = await retry(requestContext(context), input);
+  const result = await retry(delegatedContext(context), input);
   refresh();
   return result.ok ? { ok: true as const, message: result.message, status: result.request.status } : result;
 });

@@ -7,6 +7,7 @@ import { z } from "zod";
 
 import type { AuditActor } from "@/lib/audit";
 import { auditActorOf } from "@/lib/auth/audit-actor";
+import { type DelegatedContext, delegatedContextOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
 import { AppError } from "@/lib/errors";
@@ -23,18 +24,16 @@ export interface ActionContext {
   readonly requestId: string;
 }
 
-/**
- * What domain operations that call Azure as the person need: the on-behalf-of caller, the audit actor, the person's
- * UPN (for messages such as ARM's 403) and the request id.
- */
-export function delegatedContext({ session, actor, requestId }: ActionContext) {
-  const { principal, assertion } = session;
-  return {
-    caller: { tenantId: principal.tenantId, objectId: principal.objectId, assertion },
-    actor,
-    userPrincipalName: principal.userPrincipalName,
-    requestId,
-  };
+/** The context a domain operation takes to act as the person who called the action (see `DelegatedContext`). */
+export function delegatedContext({ session, requestId }: ActionContext): DelegatedContext {
+  return delegatedContextOf(session, requestId);
+}
+
+const inputSchemas = new Map<ConsoleAction, z.ZodType>();
+
+/** Every action's input schema by name, once its module is loaded: the property tests fuzz each one through the wrapper. */
+export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
+  return inputSchemas;
 }
 
 /**
@@ -46,13 +45,6 @@ export function delegatedContext({ session, actor, requestId }: ActionContext) {
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
  * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
  */
-const inputSchemas = new Map<ConsoleAction, z.ZodType>();
-
-/** Every action's input schema by name, once its module is loaded: the property tests fuzz each one through the wrapper. */
-export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
-  return inputSchemas;
-}
-
 export function serverAction<Schema extends z.ZodType, Output>(
   action: ConsoleAction,
   input: Schema,

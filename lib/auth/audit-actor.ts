@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { AuditActor } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
 import type { SignedInPrincipal } from "./access-token";
 
 /** The audit trail's view of a signed-in person: ids identify them, names are kept for reading the trail. */
@@ -12,4 +13,10 @@ export function auditActorOf(principal: SignedInPrincipal): AuditActor {
     displayName: principal.displayName,
     userPrincipalName: principal.userPrincipalName,
   };
+}
+
+/** The console's own identity, as the audit trail names it for unattended work (scheduled jobs, the reconciler). */
+export function systemActor(): AuditActor {
+  const { identity } = getConfig();
+  return { kind: "system", appId: identity.apiClientId, tenantId: identity.tenantId };
 }

@@ -2,7 +2,7 @@ import "server-only";
 
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
-import { systemActor } from "@/lib/jobs/scheduler";
+import { systemActor } from "@/lib/auth/audit-actor";
 import { CREDENTIAL_JOB, scheduledInventory } from "./refresh";
 
 /** The scheduled credential inventory: once per interval across instances, as the console's own identity, read-only. */

@@ -2,7 +2,7 @@ import "server-only";
 
 import { hostname } from "node:os";
 
-import type { AuditActor } from "@/lib/audit";
+import { systemActor } from "@/lib/auth/audit-actor";
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
@@ -16,11 +16,6 @@ import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
 /** Identifies this instance in job leases and logs. */
 const HOLDER = `${hostname()}:${process.pid}`;
 
-/** The console's own identity, as the audit trail names it for unattended work. */
-export function systemActor(): AuditActor {
-  const { identity } = getConfig();
-  return { kind: "system", appId: identity.apiClientId, tenantId: identity.tenantId };
-}
 
 export interface Job {
   readonly name: string;

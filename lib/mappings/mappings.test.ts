@@ -45,7 +45,7 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     const admin = await personaContext("admin");
     const { mapping, grant } = await createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST });
     expect(grant.status).toBe("granted");
-    expect(mapping).toMatchObject({ groupId: group.id, groupDisplayName: group.displayName, roleName: "AzureML Data Scientist", createdBy: admin.userPrincipalName });
+    expect(mapping).toMatchObject({ groupId: group.id, groupDisplayName: group.displayName, roleName: "AzureML Data Scientist", createdBy: admin.person.userPrincipalName });
     const assignments = await workspaceAssignments({ kind: "delegated", caller: admin.caller }, WORKSPACE);
     expect(assignments.find((a) => a.principalId === group.id && a.roleDefinitionId === DATA_SCIENTIST)?.principalType).toBe("Group");
     expect(await actionsFor(group.id)).toEqual([

@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
@@ -13,7 +14,7 @@ import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { holdAssignment, lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
-import { assignmentNameFor, CHANGE_IN_PROGRESS, type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { assignmentNameFor, CHANGE_IN_PROGRESS, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
 import { releaseAccess } from "@/lib/workspaces/release-access";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -78,7 +79,7 @@ async function insertMapping(tx: DatabaseTransaction, actor: AuditActor, request
 }
 
 /** Deletes the mapping's row in the caller's transaction and returns its `mapping.deleted` event (none if already gone). */
-async function deleteMappingRow(tx: DatabaseTransaction, context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<AuditEventInput[]> {
+async function deleteMappingRow(tx: DatabaseTransaction, context: Pick<DelegatedContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<AuditEventInput[]> {
   const deleted = await tx.delete(groupMappings).where(eq(groupMappings.id, mapping.id)).returning({ id: groupMappings.id });
   if (deleted.length === 0) return [];
   return [
@@ -94,7 +95,7 @@ async function deleteMappingRow(tx: DatabaseTransaction, context: Pick<GrantCont
   ];
 }
 
-async function removeMapping(db: Database, context: Pick<GrantContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<boolean> {
+async function removeMapping(db: Database, context: Pick<DelegatedContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const events = await deleteMappingRow(tx, context, mapping, reason);
     await recordAuditEvents(tx, events);
@@ -122,7 +123,7 @@ export interface CreateMappingResult {
  * Records a mapping (row + `mapping.created`), then grants the role to the group on the workspace with the mapping as
  * the assignment's holder.
  */
-export async function createMapping(context: GrantContext, input: CreateMappingInput, reason?: string, options: { db?: Database } = {}): Promise<CreateMappingResult> {
+export async function createMapping(context: DelegatedContext, input: CreateMappingInput, reason?: string, options: { db?: Database } = {}): Promise<CreateMappingResult> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();
@@ -209,7 +210,7 @@ export interface DeleteMappingResult {
  * removal fails the mapping stays (so Azure and the mappings keep agreeing), and the result says why. Without
  * `revokeAssignment` the assignment stays, held from then on as a direct grant by the admin who chose to keep it.
  */
-export async function deleteMapping(context: GrantContext, input: { mappingId: string; revokeAssignment: boolean }, options: { db?: Database } = {}): Promise<DeleteMappingResult> {
+export async function deleteMapping(context: DelegatedContext, input: { mappingId: string; revokeAssignment: boolean }, options: { db?: Database } = {}): Promise<DeleteMappingResult> {
   const db = options.db ?? (await getDatabase());
   const mapping = await getMapping(db, input.mappingId);
   if (!mapping) return { deleted: false, assignment: null, message: "This mapping no longer exists." };
@@ -245,9 +246,9 @@ export async function deleteMapping(context: GrantContext, input: { mappingId: s
     db,
     access,
     holder: { kind: "mapping", mappingId: mapping.id },
-    reason: `mapping of ${mapping.groupDisplayName} deleted by ${context.userPrincipalName}`,
+    reason: `mapping of ${mapping.groupDisplayName} deleted by ${context.person.userPrincipalName}`,
     consoleRequestId: context.requestId,
-    actingAs: context.userPrincipalName,
+    actingAs: context.person.userPrincipalName,
     onSettled: async (tx) => {
       const events = await deleteMappingRow(tx, context, mapping, "Deleted with its assignment");
       deleted = events.length > 0;
@@ -285,7 +286,7 @@ export interface WorkspaceImportResult {
  * per new mapping and one `mapping.imported` with the counts. Nothing changes in Azure. Assignments to deleted groups
  * are skipped.
  */
-export async function importWorkspaceGroupAssignments(context: GrantContext, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceImportResult> {
+export async function importWorkspaceGroupAssignments(context: DelegatedContext, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceImportResult> {
   const db = options.db ?? (await getDatabase());
   const access = await getWorkspaceAccess(context.caller, workspaceId, { db });
   const groups = access.rows.filter((row) => row.origin === "workspace" && row.principalType.toLowerCase() === "group");
@@ -436,7 +437,7 @@ export interface ImportResult {
  * result each, and one `mapping.imported` event records the counts.
  */
 export async function importMappingsDocument(
-  context: GrantContext,
+  context: DelegatedContext,
   input: { document: MappingDocument; dryRun: boolean; revokeRemoved: boolean; sourceName?: string },
 ): Promise<ImportResult> {
   const db = await getDatabase();

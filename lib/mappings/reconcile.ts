@@ -1,10 +1,11 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { type AuditEventInput, PRINCIPAL_TYPES, type PrincipalType, recordAuditEventNow } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { parseScope } from "@/lib/shared/arm-scope";
-import { type GrantContext, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
 import { collectDrift, invalidMappingWorkspace } from "./collect";
 import type { DriftItem, PlanChange } from "./drift";
@@ -32,7 +33,7 @@ function principalType(value: string): PrincipalType {
  * access in between. Each item goes through `grantWorkspaceRoles` / `revokeWorkspaceRoles` (intent, ARM, outcome)
  * and gets its own `reconcile.item_applied` or `reconcile.item_failed` event.
  */
-export async function applyReconcile(context: GrantContext, input: { workspaceId: string; keys: readonly string[] }): Promise<ReconcileItemResult[]> {
+export async function applyReconcile(context: DelegatedContext, input: { workspaceId: string; keys: readonly string[] }): Promise<ReconcileItemResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
   const db = await getDatabase();
@@ -86,7 +87,7 @@ export async function applyReconcile(context: GrantContext, input: { workspaceId
 }
 
 async function settle(
-  context: GrantContext,
+  context: DelegatedContext,
   item: DriftItem,
   ok: boolean,
   message: string,

@@ -19,7 +19,7 @@ import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/suppor
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
-const { systemActor } = await import("@/lib/jobs/scheduler");
+const { systemActor } = await import("@/lib/auth/audit-actor");
 const { createMapping, deleteMapping } = await import("@/lib/mappings/mappings");
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { azureRequestDirectory } = await import("@/lib/requests/directory");
@@ -85,8 +85,8 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     await close();
   });
 
-  const asRequester = () => ({ person: { tenantId: lead.actor.tenantId, objectId: lead.actor.objectId, displayName: lead.actor.displayName, userPrincipalName: lead.userPrincipalName }, actor: lead.actor, requestId: lead.requestId });
-  const asApprover = () => ({ person: { tenantId: admin.actor.tenantId, objectId: admin.actor.objectId, displayName: admin.actor.displayName, userPrincipalName: admin.userPrincipalName }, actor: admin.actor, requestId: admin.requestId, grant: admin });
+  const asRequester = () => lead;
+  const asApprover = () => admin;
   const form = (principal: { id: string; kind: "user" | "group"; displayName: string }) =>
     submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
 
@@ -128,7 +128,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(holds(user.id)).toBe(true);
     if (decided?.ok) {
       const [request] = await rows<{ status: string; outcome_note: string }>(db, `select status, outcome_note from access_requests where id = '${decided.request.id}'`);
-      expect(request).toMatchObject({ status: "expired", outcome_note: `The assignment stays: it is still held by direct grant by ${admin.userPrincipalName}.` });
+      expect(request).toMatchObject({ status: "expired", outcome_note: `The assignment stays: it is still held by direct grant by ${admin.person.userPrincipalName}.` });
     }
     expect(await heldBy(user.id)).toEqual(["direct"]);
   });

@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 
@@ -9,13 +10,12 @@ import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
-import { type GrantContext, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { requestClock } from "./clock";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
 import { getRequestPolicy, type RequestPolicy } from "./policy";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
-import type { RequestContext } from "./submit-request";
 
 export const decisionSchema = z.strictObject({
   requestId: z.uuid({ error: "Unknown request" }),
@@ -43,11 +43,6 @@ export type DecisionResult =
       readonly message: string;
     }
   | { readonly ok: false; readonly code: RefusalCode; readonly message: string };
-
-/** Deciding needs the approver's own delegated call to ARM: the grant runs as them (on-behalf-of). */
-export interface DeciderContext extends RequestContext {
-  readonly grant: GrantContext;
-}
 
 interface Options {
   readonly db?: Database;
@@ -92,7 +87,7 @@ function alreadyDecided(request: AccessRequestRow): DecisionResult {
 
 async function refuseSelfApproval(
   db: Database,
-  context: RequestContext,
+  context: DelegatedContext,
   request: AccessRequestRow,
   consoleAction: string,
   why = { reason: "approver is the requester or the person receiving the access", message: "You can't approve your own request, or access for yourself: another admin has to decide it." },
@@ -113,7 +108,7 @@ async function refuseSelfApproval(
  * Separation of duties beyond "not your own request": the approver must not be the principal, a member of the
  * principal group (nested too) or an owner of the principal service principal. Graph failing is a refusal.
  */
-async function conflictOfInterest(db: Database, context: RequestContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<DecisionResult | undefined> {
+async function conflictOfInterest(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<DecisionResult | undefined> {
   const me = context.person.objectId.toLowerCase();
   if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, consoleAction);
   let conflict: string | undefined;
@@ -165,7 +160,7 @@ async function recheckPending(db: Database, request: AccessRequestRow, now: Date
  * decided. Then, outside any transaction, the grant runs as the approving admin; its outcome moves the request to
  * `granted` or `failed`.
  */
-export async function approveAccessRequest(context: DeciderContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
+export async function approveAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const directory = options.directory ?? azureRequestDirectory;
   const request = await load(db, input.requestId);
@@ -256,7 +251,7 @@ export async function approveAccessRequest(context: DeciderContext, input: Decis
 }
 
 /** Re-runs the grant of a `failed` request, as the admin retrying (who may have the rights the first one lacked). */
-export async function retryAccessRequest(context: DeciderContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
+export async function retryAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
   if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };
@@ -295,7 +290,7 @@ export async function retryAccessRequest(context: DeciderContext, input: Decisio
  * grant runs as the approving admin with the request as the assignment's holder (a self-granted mapping creates the
  * mapping instead), and its outcome moves the request to `granted` or `failed`.
  */
-async function carryOut(context: DeciderContext, db: Database, request: AccessRequestRow, options: Options): Promise<DecisionResult> {
+async function carryOut(context: DelegatedContext, db: Database, request: AccessRequestRow, options: Options): Promise<DecisionResult> {
   const directory = options.directory ?? azureRequestDirectory;
   const start = options.now ?? (await requestClock());
   const expiresAt = request.durationMinutes !== null ? new Date(start.getTime() + request.durationMinutes * 60_000) : null;
@@ -326,12 +321,12 @@ async function carryOut(context: DeciderContext, db: Database, request: AccessRe
     if (options.grant) {
       result = await options.grant(request);
     } else if (request.createsMapping) {
-      const created = await createMapping(context.grant, { workspaceId: request.workspaceId, groupId: request.principalId, roleDefinitionId: request.roleDefinitionId }, `Approved request ${request.id}`, { db });
+      const created = await createMapping(context, { workspaceId: request.workspaceId, groupId: request.principalId, roleDefinitionId: request.roleDefinitionId }, `Approved request ${request.id}`, { db });
       result = created.grant;
     } else {
       result = (
         await grantWorkspaceRoles(
-          context.grant,
+          context,
           {
             workspaceId: request.workspaceId,
             roleDefinitionId: request.roleDefinitionId,
@@ -368,7 +363,7 @@ type Settlement =
   | { readonly status: "failed"; readonly code: string; readonly message: string; readonly reference?: string };
 
 /** Moves an approved request to `granted` or `failed` with its event (and, for an extension, hands the access over). */
-async function settleApproved(context: DeciderContext, db: Database, request: AccessRequestRow, options: Options, settlement: Settlement): Promise<DecisionResult> {
+async function settleApproved(context: DelegatedContext, db: Database, request: AccessRequestRow, options: Options, settlement: Settlement): Promise<DecisionResult> {
   const now = options.now ?? (await requestClock());
   const reference = settlement.reference ?? null;
   const settled = await db.transaction(async (tx) => {
@@ -456,7 +451,7 @@ async function settleApproved(context: DeciderContext, db: Database, request: Ac
 }
 
 /** The principal already has the access: the request ends as `covered`, with the path in words, and nothing expires. */
-async function closeAsCovered(context: DeciderContext, db: Database, request: AccessRequestRow, explanation: string, now: Date, options: Options): Promise<DecisionResult> {
+async function closeAsCovered(context: DelegatedContext, db: Database, request: AccessRequestRow, explanation: string, now: Date, options: Options): Promise<DecisionResult> {
   const closed = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(accessRequests)
@@ -482,17 +477,17 @@ async function closeAsCovered(context: DeciderContext, db: Database, request: Ac
 }
 
 /** Denies a pending request (`pending → denied`, with `request.denied`). A comment is required. */
-export async function denyAccessRequest(context: RequestContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
+export async function denyAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   if (!input.comment) return { ok: false, code: "comment_required", message: "Say why the request is denied; the requester sees it." };
   return close(context, input, "denied", options);
 }
 
 /** The requester withdraws their own pending request. */
-export async function cancelAccessRequest(context: RequestContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
+export async function cancelAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   return close(context, input, "cancelled", options);
 }
 
-async function close(context: RequestContext, input: DecisionInput, to: "denied" | "cancelled", options: Options): Promise<DecisionResult> {
+async function close(context: DelegatedContext, input: DecisionInput, to: "denied" | "cancelled", options: Options): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
   if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };

@@ -2,7 +2,7 @@ import "server-only";
 
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
-import { systemActor } from "@/lib/jobs/scheduler";
+import { systemActor } from "@/lib/auth/audit-actor";
 import { requestClock } from "./clock";
 import { getRequestPolicy } from "./policy";
 import { runRequestJobs } from "./run-request-jobs";

@@ -4,16 +4,17 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { trustingDirectory } from "@/test/support/request-directory";
-import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest, type DeciderContext } from "./decide-request";
+import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest } from "./decide-request";
 import { parseRequestPolicy, RequestPolicyError } from "./policy";
 import { runRequestJobs } from "./run-request-jobs";
 import type { AccessRequestRow } from "./schema";
-import { submitAccessRequest, submitRequestSchema, type RequestContext } from "./submit-request";
+import { submitAccessRequest, submitRequestSchema } from "./submit-request";
 
 const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
 const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-test";
@@ -29,16 +30,10 @@ const policy = parseRequestPolicy({
   ],
 });
 
-function person(name: string): RequestContext & DeciderContext {
+function person(name: string): DelegatedContext {
   const objectId = randomUUID();
-  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return {
-    person: p,
-    actor,
-    requestId: randomUUID(),
-    grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() },
-  };
+  const who = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  return { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor: { kind: "user", ...who }, person: who, requestId: randomUUID() };
 }
 
 const lead = person("lead");

@@ -1,11 +1,12 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { parseScope } from "@/lib/shared/arm-scope";
-import type { GrantContext, GrantResult, GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
+import type { GrantResult, GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
 import { requestClock } from "./clock";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { getRequestPolicy, type RequestPolicy } from "./policy";
@@ -51,14 +52,13 @@ export interface SelfGrantInput {
  * stands for). The principal and workspace are verified like any request's.
  */
 export async function fileSelfGrantRequest(
-  context: GrantContext,
+  context: DelegatedContext,
   input: SelfGrantInput,
   options: { db?: Database; policy?: RequestPolicy; now?: Date; notify?: boolean; directory?: RequestDirectory } = {},
 ): Promise<GrantResult> {
   const db = options.db ?? (await getDatabase());
   const workspace = parseScope(input.workspaceId)!;
   const base = { principalId: input.principal.id.toLowerCase(), displayName: input.principal.displayName };
-  if (context.actor.kind !== "user") throw new Error("a self-grant needs a signed-in person");
   const directory = options.directory ?? azureRequestDirectory;
   const checked = await directory.verifyTargets({
     workspaceId: workspace.scope,
@@ -71,18 +71,14 @@ export async function fileSelfGrantRequest(
   const what = input.createsMapping ? `mapping of ${checked.principal.displayName} to ${input.role.name}` : `${input.role.name} for ${checked.principal.displayName}`;
   const filed = await fileRequest(
     db,
-    {
-      person: { tenantId: context.actor.tenantId, objectId: context.actor.objectId, displayName: context.actor.displayName, userPrincipalName: context.actor.userPrincipalName },
-      actor: context.actor,
-      requestId: context.requestId,
-    },
+    context,
     {
       workspace: { id: workspace.scope, key: workspace.scope.toLowerCase(), name: checked.workspaceName },
       role: { roleDefinitionId: input.role.id, name: input.role.name },
       principal: checked.principal,
       justification: (
         input.description?.trim() ||
-        `${context.actor.displayName} granted the privileged ${what} on the ${input.createsMapping ? "mappings" : "workspace"} page; it would give the role to them, so two other admins must approve it.`
+        `${context.person.displayName} granted the privileged ${what} on the ${input.createsMapping ? "mappings" : "workspace"} page; it would give the role to them, so two other admins must approve it.`
       ).slice(0, 1000),
       ticket: null,
       durationMinutes: null,

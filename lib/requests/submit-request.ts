@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 
-import { type AuditActor, recordAuditEvent } from "@/lib/audit";
+import { recordAuditEvent } from "@/lib/audit";
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
 import { log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
@@ -56,20 +57,6 @@ export const submitRequestSchema = z.strictObject({
 });
 export type SubmitRequestInput = z.output<typeof submitRequestSchema>;
 
-/** A signed-in person acting on requests. */
-export interface RequestPerson {
-  readonly tenantId: string;
-  readonly objectId: string;
-  readonly displayName: string;
-  readonly userPrincipalName: string;
-}
-
-export interface RequestContext {
-  readonly person: RequestPerson;
-  readonly actor: AuditActor;
-  readonly requestId: string;
-}
-
 export type SubmitResult =
   | { readonly ok: true; readonly request: AccessRequestRow }
   | { readonly ok: false; readonly message: string; readonly fieldErrors: Record<string, string[]> };
@@ -93,7 +80,7 @@ export interface SubmitOptions {
  * with `request.submitted` in one transaction. The unique index on pending requests catches two identical
  * submissions racing each other.
  */
-export async function submitAccessRequest(context: RequestContext, input: SubmitRequestInput, options: SubmitOptions = {}): Promise<SubmitResult> {
+export async function submitAccessRequest(context: DelegatedContext, input: SubmitRequestInput, options: SubmitOptions = {}): Promise<SubmitResult> {
   const policy = options.policy ?? getRequestPolicy();
   const db = options.db ?? (await getDatabase());
   const role = policy.roles.find((candidate) => candidate.roleDefinitionId === input.roleDefinitionId);
@@ -189,7 +176,7 @@ export interface RequestDraft {
 }
 
 /** Writes a request built from verified facts, with `request.submitted`, and tells the approvers. */
-export async function fileRequest(db: Database, context: RequestContext, draft: RequestDraft): Promise<SubmitResult> {
+export async function fileRequest(db: Database, context: DelegatedContext, draft: RequestDraft): Promise<SubmitResult> {
   const id = randomUUID();
   const row: typeof accessRequests.$inferInsert = {
     id,

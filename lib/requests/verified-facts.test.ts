@@ -63,8 +63,8 @@ afterAll(async () => {
   await tenant.close();
 });
 
-const requester = () => ({ person: { tenantId: lead.actor.tenantId, objectId: lead.actor.objectId, displayName: lead.actor.displayName, userPrincipalName: lead.userPrincipalName }, actor: lead.actor, requestId: lead.requestId });
-const approver = () => ({ person: { tenantId: admin.actor.tenantId, objectId: admin.actor.objectId, displayName: admin.actor.displayName, userPrincipalName: admin.userPrincipalName }, actor: admin.actor, requestId: admin.requestId, grant: admin });
+const requester = () => lead;
+const approver = () => admin;
 const form = (overrides: Record<string, unknown>) =>
   submitRequestSchema.parse({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides });
 const submit = (overrides: Record<string, unknown>, directory = azureRequestDirectory) => submitAccessRequest(requester(), form(overrides), { db, notify: false, directory });
@@ -116,11 +116,11 @@ describe("already covered: access the principal has, with the path", () => {
     const refused = await submit({
       workspaceId: FRAUD,
       roleDefinitionId: ROLE_IDS.computeOperator,
-      principal: { id: lead.actor.objectId, kind: "user", displayName: lead.actor.displayName },
+      principal: { id: lead.actor.objectId, kind: "user", displayName: lead.person.displayName },
     });
     expect(refused).toMatchObject({
       ok: false,
-      fieldErrors: { principal: [`Nothing to request: ${lead.actor.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`] },
+      fieldErrors: { principal: [`Nothing to request: ${lead.person.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`] },
     });
   });
 

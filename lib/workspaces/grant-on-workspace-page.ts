@@ -1,9 +1,10 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
-import { type GrantContext, type GrantResult, type GrantWorkspaceRolesInput, grantWorkspaceRoles } from "./grant-workspace-roles";
+import { type GrantResult, type GrantWorkspaceRolesInput, grantWorkspaceRoles } from "./grant-workspace-roles";
 import { getRoleDefinitions } from "./role-definitions";
 
 /**
@@ -11,7 +12,7 @@ import { getRoleDefinitions } from "./role-definitions";
  * given to the admin themselves (or a group they are in) becomes an access request two other admins must approve.
  * Results come back in the order the principals were given.
  */
-export async function grantOnWorkspacePage(context: GrantContext, input: Omit<GrantWorkspaceRolesInput, "holder">): Promise<GrantResult[]> {
+export async function grantOnWorkspacePage(context: DelegatedContext, input: Omit<GrantWorkspaceRolesInput, "holder">): Promise<GrantResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();

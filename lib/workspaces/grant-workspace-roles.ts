@@ -5,14 +5,13 @@ import { v5 as uuidv5 } from "uuid";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import {
-  type AuditActor,
   type ChangeIntentInput,
   type ChangeOutcome,
   type PrincipalType,
   recordChangeIntent,
   recordChangeOutcome,
 } from "@/lib/audit";
-import type { DelegatedCaller } from "@/lib/azure/tokens";
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
@@ -76,19 +75,12 @@ export interface GrantOptions {
   readonly db?: Database;
 }
 
-export interface GrantContext {
-  readonly caller: DelegatedCaller;
-  readonly actor: AuditActor;
-  readonly userPrincipalName: string;
-  readonly requestId: string;
-}
-
 /**
  * Grants one role on a workspace to each principal, independently: every principal gets its own intent, ARM call,
  * outcome and result, so a partial failure is reported per principal and never hidden or rolled into the others.
  * No database transaction is open while ARM is called.
  */
-export async function grantWorkspaceRoles(context: GrantContext, input: GrantWorkspaceRolesInput, options: GrantOptions = {}): Promise<GrantResult[]> {
+export async function grantWorkspaceRoles(context: DelegatedContext, input: GrantWorkspaceRolesInput, options: GrantOptions = {}): Promise<GrantResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
@@ -123,7 +115,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 interface GrantOne {
-  readonly context: GrantContext;
+  readonly context: DelegatedContext;
   readonly identity: ArmIdentity;
   readonly db: Database;
   readonly workspace: ParsedScope;
@@ -202,7 +194,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
   } catch (error) {
-    const failure = describeArmFailure(error, context, workspace, roleName);
+    const failure = describeArmFailure(error, context.person.userPrincipalName, workspace, roleName);
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       // No answer (timeout, connection lost): the grant may or may not have happened. The intent stays pending and
@@ -304,7 +296,7 @@ export interface ArmFailure {
 }
 
 /** ARM's failure in words an admin can act on; the raw message goes only to the audit trail's details and logs. */
-export function describeArmFailure(error: unknown, context: Pick<GrantContext, "userPrincipalName">, workspace: ParsedScope, roleName: string): ArmFailure {
+export function describeArmFailure(error: unknown, actingAs: string, workspace: ParsedScope, roleName: string): ArmFailure {
   const rest = isRestError(error) ? error : undefined;
   const code = rest?.code ?? (error instanceof AppError ? error.code : "NoResponse");
   const httpStatus = rest?.statusCode;
@@ -312,7 +304,7 @@ export function describeArmFailure(error: unknown, context: Pick<GrantContext, "
   const internalMessage = error instanceof Error ? error.message : String(error);
   const name = workspace.workspaceName ?? workspace.scope;
   const messages: Record<string, string> = {
-    AuthorizationFailed: `You (${context.userPrincipalName}) can't manage access on ${name}: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.`,
+    AuthorizationFailed: `You (${actingAs}) can't manage access on ${name}: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.`,
     RoleAssignmentLimitExceeded: `This subscription has reached its limit of role assignments (4,000). Grant ${roleName} to a group instead and manage people through its membership, or remove assignments nobody needs.`,
     PrincipalNotFound: "Azure does not know this identity yet. If it was created in the last few minutes, wait and try again.",
     InvalidPrincipalId: "That identity's id is not valid.",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { findUnknownIntents, recordChangeIntent, searchAuditEvents, UNKNOWN_AFTER_MS } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
-import { systemActor } from "@/lib/jobs/scheduler";
+import { systemActor } from "@/lib/auth/audit-actor";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
 import { addFault } from "@/test/support/sandbox-control";

@@ -123,7 +123,7 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
     if (isRestError(error) && error.statusCode === 404) {
       outcome = { status: "succeeded", alreadyInDesiredState: true };
     } else {
-      const failure = describeArmFailure(error, { userPrincipalName: input.actingAs }, workspace ?? { scope: input.access.scope, level: "workspace" }, input.access.roleName ?? input.access.roleDefinitionId);
+      const failure = describeArmFailure(error, input.actingAs, workspace ?? { scope: input.access.scope, level: "workspace" }, input.access.roleName ?? input.access.roleDefinitionId);
       outcome = {
         status: "failed",
         errorCode: failure.code,

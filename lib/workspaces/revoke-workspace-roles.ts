@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
@@ -11,7 +12,7 @@ import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
-import { CHANGE_IN_PROGRESS, describeArmFailure, type GrantContext, startChange } from "./grant-workspace-roles";
+import { CHANGE_IN_PROGRESS, describeArmFailure, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export interface RevokeWorkspaceRolesInput {
@@ -50,7 +51,7 @@ export interface RevokeOptions {
  * Only assignments made at the workspace itself are removed here: an inherited one belongs to its scope, where
  * removing it also changes access to everything else below that scope.
  */
-export async function revokeWorkspaceRoles(context: GrantContext, input: RevokeWorkspaceRolesInput, options: RevokeOptions = {}): Promise<RevokeResult[]> {
+export async function revokeWorkspaceRoles(context: DelegatedContext, input: RevokeWorkspaceRolesInput, options: RevokeOptions = {}): Promise<RevokeResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const db = options.db ?? (await getDatabase());
@@ -103,7 +104,7 @@ interface LockoutRisk {
 }
 
 /** Group ids (from `candidates`) the signed-in admin belongs to, transitively; `undefined` when Graph could not say. */
-async function myGroupsAmong(context: GrantContext, candidates: readonly string[]): Promise<Set<string> | undefined> {
+async function myGroupsAmong(context: DelegatedContext, candidates: readonly string[]): Promise<Set<string> | undefined> {
   const mine = new Set<string>();
   try {
     // checkMemberGroups is exact and transitive, and needs no paging (at most 20 ids per call).
@@ -134,7 +135,7 @@ function allowsWrite(definition: RoleDefinition | undefined): boolean {
  * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed.
  */
 async function lockoutRisks(
-  context: GrantContext,
+  context: DelegatedContext,
   workspaceName: string,
   rows: readonly AccessRow[],
   requested: readonly string[],
@@ -197,9 +198,9 @@ function auditPrincipalType(value: string): PrincipalType {
   return PRINCIPAL_TYPES.find((type) => type.toLowerCase() === value.toLowerCase()) ?? "User";
 }
 
-async function revokeOne(context: GrantContext, identity: ArmIdentity, db: Database, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
+async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: Database, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
   const assignmentId = row.assignmentId.toLowerCase();
-  const ownership: IntentOwnership = { effect: "remove", reason: `Removed by ${context.userPrincipalName} on the workspace page.` };
+  const ownership: IntentOwnership = { effect: "remove", reason: `Removed by ${context.person.userPrincipalName} on the workspace page.` };
   const intentId = await startChange(db, {
     kind: "revoke",
     scope: row.scope,
@@ -235,7 +236,7 @@ async function revokeOne(context: GrantContext, identity: ArmIdentity, db: Datab
       ...(armRequestId ? { reference: armRequestId } : {}),
     };
   } catch (error) {
-    const failure = describeArmFailure(error, context, workspace, row.roleName);
+    const failure = describeArmFailure(error, context.person.userPrincipalName, workspace, row.roleName);
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       return {

@@ -16,7 +16,7 @@ const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit");
 const { getDatabase } = await import("@/lib/db");
-const { systemActor } = await import("@/lib/jobs/scheduler");
+const { systemActor } = await import("@/lib/auth/audit-actor");
 const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
 const { reconcilePendingIntents, SETTLE_AFTER_MS } = await import("@/lib/workspaces/reconcile-intents");
 

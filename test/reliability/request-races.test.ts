@@ -8,14 +8,14 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { AuditActor } from "@/lib/audit";
+import type { DelegatedContext } from "@/lib/auth/caller";
 import { SecretToken } from "@/lib/auth/secret-token";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import type { DatabaseHandle } from "@/lib/db/client";
-import { approveAccessRequest, type DeciderContext } from "@/lib/requests/decide-request";
+import { approveAccessRequest } from "@/lib/requests/decide-request";
 import { parseRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
-import { submitAccessRequest, submitRequestSchema, type RequestContext } from "@/lib/requests/submit-request";
+import { submitAccessRequest, submitRequestSchema } from "@/lib/requests/submit-request";
 import { trustingDirectory } from "@/test/support/request-directory";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { storageEngines } from "@/test/support/databases";
@@ -33,11 +33,10 @@ const policy = parseRequestPolicy({
   roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "7d" }],
 });
 
-function person(name: string): RequestContext & DeciderContext {
+function person(name: string): DelegatedContext {
   const objectId = randomUUID();
-  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return { person: p, actor, requestId: randomUUID(), grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() } };
+  const who = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
+  return { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor: { kind: "user", ...who }, person: who, requestId: randomUUID() };
 }
 
 function form(principalId: string) {

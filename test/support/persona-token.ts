@@ -72,18 +72,16 @@ export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Pro
 
 /**
  * A persona signed in, as a domain operation sees it: the on-behalf-of caller (with the persona's real API token),
- * the audit actor, the UPN and a fresh request id — what `delegatedContext` builds in a server action.
+ * the audit actor, the person and a fresh request id — what `delegatedContext` builds in a server action.
  */
 export async function personaContext(persona: keyof typeof PERSONA_LOGINS) {
   const assertion = await personaApiToken(persona);
   const claims = decodeJwt(assertion);
-  const tenantId = String(claims.tid);
-  const objectId = String(claims.oid);
-  const userPrincipalName = String(claims.preferred_username);
+  const person = { tenantId: String(claims.tid), objectId: String(claims.oid), displayName: String(claims.name), userPrincipalName: String(claims.preferred_username) };
   return {
-    caller: { tenantId, objectId, assertion: new SecretToken(assertion) },
-    actor: { kind: "user" as const, tenantId, objectId, displayName: String(claims.name), userPrincipalName },
-    userPrincipalName,
+    caller: { tenantId: person.tenantId, objectId: person.objectId, assertion: new SecretToken(assertion) },
+    actor: { kind: "user" as const, ...person },
+    person,
     requestId: randomUUID(),
   };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { MappingsConsole, type MappingRow, type WorkspaceOption } from "@/components/mappings/mappings-console";
+import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
@@ -24,8 +25,8 @@ const searchSchema = z.object({ workspace: z.string().max(512).optional().catch(
 export default async function MappingsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const authorization = await authorizePage("viewMappings");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewMappings" /> : null;
-  const { principal, assertion } = authorization.session;
-  const caller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
+  const { principal } = authorization.session;
+  const caller = callerOf(authorization.session);
   const db = await getDatabase();
   const graph = delegatedGraphClient(caller);
 

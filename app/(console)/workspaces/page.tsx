@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import { Forbidden } from "@/components/auth/forbidden";
 import { MessageWithReference } from "@/components/workspaces/result-text";
 import { WorkspaceList } from "@/components/workspaces/workspace-list";
+import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
@@ -17,8 +18,7 @@ type Outcome = { ok: true; list: WorkspaceListData } | { ok: false; message: str
 export default async function WorkspacesPage() {
   const authorization = await authorizePage("viewWorkspaces");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewWorkspaces" /> : null;
-  const { principal, assertion } = authorization.session;
-  const outcome = await load({ tenantId: principal.tenantId, objectId: principal.objectId, assertion });
+  const outcome = await load(callerOf(authorization.session));
 
   return (
     <div className="space-y-4">

@@ -8,6 +8,7 @@ import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { MessageWithReference } from "@/components/workspaces/result-text";
 import { type ChangeIntent, findUnknownIntents } from "@/lib/audit";
+import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getDatabase } from "@/lib/db";
@@ -38,8 +39,8 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const parsed = subscriptionId && resourceGroup && workspaceName ? parseScope(workspaceScope(subscriptionId, resourceGroup, workspaceName)) : undefined;
   if (parsed?.level !== "workspace") notFound();
 
-  const { principal, assertion } = authorization.session;
-  const caller: DelegatedCaller = { tenantId: principal.tenantId, objectId: principal.objectId, assertion };
+  const { principal } = authorization.session;
+  const caller = callerOf(authorization.session);
   const [outcome, mappingCount, unknown] = await Promise.all([
     load(caller, parsed.scope),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),

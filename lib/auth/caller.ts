@@ -1,0 +1,40 @@
+import "server-only";
+
+import type { AuditActor } from "@/lib/audit";
+import type { DelegatedCaller } from "@/lib/azure/tokens";
+import type { SignedInPrincipal } from "./access-token";
+import { auditActorOf } from "./audit-actor";
+import type { Session } from "./session";
+
+/** The signed-in person, as requests and messages name them. */
+export interface SignedInPerson {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly displayName: string;
+  readonly userPrincipalName: string;
+}
+
+/**
+ * Everything a domain operation needs to act as the signed-in person: the on-behalf-of caller (Graph and ARM are
+ * called as them), the audit actor, the person (names for messages and requests) and Gatehouse's id for the call.
+ * The one shape every operation takes; build it with `delegatedContextOf`, never by hand.
+ */
+export interface DelegatedContext {
+  readonly caller: DelegatedCaller;
+  readonly actor: AuditActor;
+  readonly person: SignedInPerson;
+  readonly requestId: string;
+}
+
+/** The on-behalf-of caller of a session: the person's ids and their token for the console's API. */
+export function callerOf(session: Session): DelegatedCaller {
+  return { tenantId: session.principal.tenantId, objectId: session.principal.objectId, assertion: session.assertion };
+}
+
+export function personOf(principal: SignedInPrincipal): SignedInPerson {
+  return { tenantId: principal.tenantId, objectId: principal.objectId, displayName: principal.displayName, userPrincipalName: principal.userPrincipalName };
+}
+
+export function delegatedContextOf(session: Session, requestId: string): DelegatedContext {
+  return { caller: callerOf(session), actor: auditActorOf(session.principal), person: personOf(session.principal), requestId };
+}
