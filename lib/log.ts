@@ -22,3 +22,8 @@ export function log(level: Level, source: string, message: string, fields: LogFi
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 }
+
+/** An error's message for a log line or an internal record (never shown to people), whatever was thrown. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "@/lib/audit";
-import { FILTER_FIELDS, type FilterValues } from "@/app/(console)/audit/filter-params";
+import { FILTER_FIELDS, type FilterValues } from "@/lib/shared/audit-filter-fields";
 import { PAGE_SIZES } from "./paging";
 
 const INPUT = "w-full rounded border border-line bg-surface px-2 py-1.5 text-ink placeholder:text-ink-muted";

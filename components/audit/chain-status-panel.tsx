@@ -2,8 +2,8 @@
 
 import { useState, useTransition } from "react";
 
-import { verifyAuditChain } from "@/app/(console)/audit/actions";
-import type { ChainStatus } from "@/app/(console)/audit/chain-status";
+import { verifyAuditChain } from "@/app/actions/audit";
+import type { ChainStatus } from "@/lib/audit/chain-status";
 
 /** The tamper-evidence status: the last verification (cached on the server) and a button to verify now. */
 export function ChainStatusPanel({ initial }: { initial: ChainStatus }) {

@@ -10,6 +10,7 @@ import {
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 
+import { describeError } from "@/lib/log";
 import { upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
 import { type DelegatedCaller, getAppToken, getDelegatedToken } from "@/lib/azure/tokens";
@@ -174,7 +175,7 @@ export function armError(error: unknown): AppError {
     system: "Azure Resource Manager",
     status: undefined,
     code: undefined,
-    message: error instanceof Error ? error.message : String(error),
+    message: describeError(error),
     requestId: undefined,
     retryAfter: undefined,
   });

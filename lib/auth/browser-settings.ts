@@ -1,7 +1,7 @@
 import "server-only";
 
 import { getConfig } from "@/lib/config";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
 
 let sandboxMetadata: Promise<string | undefined> | undefined;
@@ -19,7 +19,7 @@ function fetchSandboxMetadata(authority: string): Promise<string | undefined> {
     })
     .catch((error: unknown) => {
       sandboxMetadata = undefined; // try again on the next page
-      log("warn", "auth", "sandbox tenant metadata unavailable", { error: error instanceof Error ? error.message : String(error) });
+      log("warn", "auth", "sandbox tenant metadata unavailable", { error: describeError(error) });
       return undefined;
     });
   return sandboxMetadata;

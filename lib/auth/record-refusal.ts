@@ -2,7 +2,7 @@ import "server-only";
 
 import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import type { Permission } from "@/lib/shared/permissions";
 
 export type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing";
@@ -27,7 +27,7 @@ export async function recordRefusal(permission: Permission, actor: AuditActor, d
     log("error", "audit", "could not record a refusal", {
       action: permission,
       requestId,
-      error: error instanceof Error ? error.message : String(error),
+      error: describeError(error),
     });
   }
 }

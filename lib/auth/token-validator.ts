@@ -9,7 +9,7 @@ import { decodeJwt } from "jose";
 import { recordAuditEventNow } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { remoteSigningKeys, type TokenExpectations, type TokenValidation, validateAccessToken } from "./access-token";
 
 let signingKeys: JWTVerifyGetKey | undefined;
@@ -64,6 +64,6 @@ async function recordRejection(token: string, rejection: string, via: "session-c
       details: { rejection, via, ...(tokenIdSha256 ? { tokenIdSha256 } : {}) },
     });
   } catch (error) {
-    log("error", "audit", "could not record a token rejection", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "audit", "could not record a token rejection", { error: describeError(error) });
   }
 }

@@ -1,5 +1,8 @@
 import "server-only";
 
+import { isRestError } from "@azure/core-rest-pipeline";
+
+import { describeError } from "@/lib/log";
 import { AppError } from "@/lib/errors";
 import { MAX_RETRY_AFTER_SECONDS, parseRetryAfterSeconds } from "./retry";
 
@@ -55,4 +58,59 @@ export function upstreamError(failure: UpstreamFailure): AppError {
     return new AppError({ ...base, code: "upstream_unavailable", userMessage: `${system} is having problems. Try again in a minute.` });
   }
   return new AppError({ ...base, code: "upstream_failed", userMessage: `${system} could not complete the request.` });
+}
+
+/** A failed change to a role assignment: ARM's code and status for the audit trail, and a sentence for the admin. */
+export interface ArmFailure {
+  readonly code: string;
+  readonly httpStatus: number | undefined;
+  readonly requestId: string | undefined;
+  readonly internalMessage: string;
+  readonly userMessage: string;
+}
+
+/** What the sentence may name: who acted, where, which role. */
+export interface RoleChangeSubject {
+  readonly actingAs: string;
+  readonly scopeName: string;
+  readonly roleName: string;
+}
+
+/**
+ * The one table from ARM's role-assignment error codes to sentences an admin can act on. Matched on the code, never
+ * the message: ARM rewords its messages.
+ */
+const ROLE_ASSIGNMENT_MESSAGES: Record<string, (subject: RoleChangeSubject) => string> = {
+  AuthorizationFailed: ({ actingAs, scopeName }) =>
+    `You (${actingAs}) can't manage access on ${scopeName}: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.`,
+  RoleAssignmentLimitExceeded: ({ roleName }) =>
+    `This subscription has reached its limit of role assignments (4,000). Grant ${roleName} to a group instead and manage people through its membership, or remove assignments nobody needs.`,
+  PrincipalNotFound: () => "Azure does not know this identity yet. If it was created in the last few minutes, wait and try again.",
+  InvalidPrincipalId: () => "That identity's id is not valid.",
+  RoleAssignmentUpdateNotPermitted: () =>
+    "An assignment with the same name exists for a different identity (it may have been deleted and recreated). Remove the old assignment first.",
+  UnmatchedPrincipalType: () => "Azure says this identity is of a different type than Gatehouse sent. Refresh the identity and try again.",
+};
+
+/** By status, for codes the table does not know: what a failed change to access means for the admin. */
+function roleChangeStatusMessage(status: number | undefined): string {
+  if (status === 401) {
+    // The person's sign-in (and so the token Gatehouse uses for them) expired or was revoked mid-way.
+    return "Your sign-in to Azure has expired, so Azure refused this change. Sign in again and retry: what was already done stays done.";
+  }
+  if (status === 429) return "Azure is throttling role changes in this subscription. Wait a minute and try again.";
+  if (status !== undefined && status >= 500) return "Azure Resource Manager is having problems. Try again in a minute.";
+  return "Azure refused the change.";
+}
+
+/** ARM's failure of a role-assignment change in words an admin can act on; ARM's own message goes only to logs and the trail. */
+export function roleChangeFailure(error: unknown, subject: RoleChangeSubject): ArmFailure {
+  const rest = isRestError(error) ? error : undefined;
+  const code = rest?.code ?? (error instanceof AppError ? error.code : "NoResponse");
+  const httpStatus = rest?.statusCode;
+  const requestId = rest?.response?.headers.get("x-ms-request-id") ?? (error instanceof AppError ? error.upstreamRequestId : undefined);
+  const internalMessage = describeError(error);
+  const known = ROLE_ASSIGNMENT_MESSAGES[code];
+  const userMessage = known ? known(subject) : error instanceof AppError ? error.userMessage : roleChangeStatusMessage(httpStatus);
+  return { code, httpStatus, requestId, internalMessage, userMessage };
 }

@@ -14,7 +14,7 @@ import {
 import type { SecretToken } from "@/lib/auth/secret-token";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 
 /**
  * Tokens for Microsoft Graph and ARM. Delegated ones come from on-behalf-of with the signed-in person's token for
@@ -86,7 +86,7 @@ function sharedAuthorityMetadata(authority: string): Promise<string | undefined>
     })
     .catch((error: unknown) => {
       authorityMetadata = undefined; // let MSAL discover it itself this time, and try again next time
-      log("warn", "auth", "authority metadata unavailable", { error: error instanceof Error ? error.message : String(error) });
+      log("warn", "auth", "authority metadata unavailable", { error: describeError(error) });
       return undefined;
     });
   return authorityMetadata;

@@ -2,6 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
+import { describeError } from "@/lib/log";
 import type { WorkspaceRole } from "@/components/credentials/model";
 import { armListAll, type ArmIdentity } from "@/lib/arm/client";
 import { AppError } from "@/lib/errors";
@@ -85,7 +86,7 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
           }
         }
       } catch (error) {
-        const message = error instanceof AppError ? error.userMessage : error instanceof Error ? error.message : String(error);
+        const message = error instanceof AppError ? error.userMessage : describeError(error);
         warnings.push(`Subscription ${subscription.displayName}: role assignments could not be read (${message}).`);
       }
     }),

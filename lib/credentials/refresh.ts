@@ -10,7 +10,7 @@ import type { Database } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { AppError } from "@/lib/errors";
 import { appGraphClient } from "@/lib/graph/client";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess, withGroupRoles } from "./access";
 import { buildSnapshot } from "./build-rows";
@@ -94,7 +94,7 @@ export async function runInventory(
         });
       }
     } catch (error) {
-      log("error", "credentials", "owner notifications could not be queued", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+      log("error", "credentials", "owner notifications could not be queued", { snapshotId, error: describeError(error) });
       await recordAuditEventNow(db, {
         action: "credential_inventory.owners_notified",
         outcome: "failed",
@@ -107,7 +107,7 @@ export async function runInventory(
     return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls, armCalls: access.armCalls, outboxIds };
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
-    log("error", "credentials", "credential inventory failed", { snapshotId, error: error instanceof Error ? error.message : String(error) });
+    log("error", "credentials", "credential inventory failed", { snapshotId, error: describeError(error) });
     await failSnapshot(db, snapshotId, message, now());
     await recordAuditEventNow(db, {
       action: "credential_inventory.refreshed",
@@ -168,7 +168,7 @@ export async function requestRefresh(db: Database, actor: AuditActor & { kind: "
   // Runs after the action has answered; the page polls the snapshot's progress.
   void runInventory(db, snapshotId, { trigger: "manual", actor, windows })
     .then((outcome) => deliverNotifications(db, new Date(), outcome.outboxIds))
-    .catch((error: unknown) => log("error", "credentials", "manual refresh or its owner notifications failed", { snapshotId, error: error instanceof Error ? error.message : String(error) }))
+    .catch((error: unknown) => log("error", "credentials", "manual refresh or its owner notifications failed", { snapshotId, error: describeError(error) }))
     .finally(() => finishJobRun(db, MANUAL_JOB, holder, new Date()).catch(() => undefined));
   return (await getSnapshot(db, snapshotId))!;
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { describeError } from "@/lib/log";
 
 /**
  * The PostgreSQL password for Azure Database for PostgreSQL with Microsoft Entra authentication: an access token of
@@ -40,7 +41,7 @@ export function entraPassword(source: AccessTokenSource, options: EntraPasswordO
       })
       .catch((error: unknown) => {
         throw new Error(
-          `Gatehouse could not get a Microsoft Entra token for PostgreSQL (scope ${options.scope}) from its managed identity: ${error instanceof Error ? error.message : String(error)}`,
+          `Gatehouse could not get a Microsoft Entra token for PostgreSQL (scope ${options.scope}) from its managed identity: ${describeError(error)}`,
           { cause: error },
         );
       })

@@ -9,6 +9,7 @@ import {
   type Middleware,
 } from "@microsoft/microsoft-graph-client";
 
+import { describeError } from "@/lib/log";
 import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";
 import { upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
@@ -100,7 +101,7 @@ export function graphError(error: unknown): AppError {
     system: "Microsoft Graph",
     status: undefined,
     code: undefined,
-    message: error instanceof Error ? error.message : String(error),
+    message: describeError(error),
     requestId: undefined,
     retryAfter: undefined,
   });

@@ -7,7 +7,7 @@ import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { credentialInventoryJob } from "@/lib/credentials/job";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { driftCheckJob } from "@/lib/mappings/drift-job";
 import { notificationDeliveryJob } from "@/lib/notifications/job";
 import { requestExpiryJob } from "@/lib/requests/jobs";
@@ -50,7 +50,7 @@ export async function runJobIfDue(job: Job, now: Date = new Date()): Promise<boo
     const result = await job.run();
     log("info", "jobs", `${job.name} finished`, result);
   } catch (error) {
-    log("error", "jobs", `${job.name} failed`, { error: error instanceof Error ? error.message : String(error) });
+    log("error", "jobs", `${job.name} failed`, { error: describeError(error) });
   } finally {
     await finishJobRun(db, job.name, HOLDER, new Date());
   }
@@ -68,7 +68,7 @@ export function startScheduler(): void {
     const tick = Math.max(5_000, Math.min(job.intervalMs / 4, 60_000));
     const timer = setInterval(() => {
       void runJobIfDue(job).catch((error: unknown) =>
-        log("error", "jobs", `${job.name} could not be scheduled`, { error: error instanceof Error ? error.message : String(error) }),
+        log("error", "jobs", `${job.name} could not be scheduled`, { error: describeError(error) }),
       );
     }, tick);
     timer.unref();

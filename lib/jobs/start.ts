@@ -2,7 +2,7 @@ import "server-only";
 
 import { ConfigError, getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { startScheduler } from "./scheduler";
 
 export async function startServer(): Promise<void> {
@@ -21,6 +21,6 @@ export async function startServer(): Promise<void> {
     await getDatabase();
     startScheduler();
   } catch (error) {
-    log("error", "startup", "database unavailable at start-up", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "startup", "database unavailable at start-up", { error: describeError(error) });
   }
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { getDatabase, type Database } from "@/lib/db";
 import { appGraphClient } from "@/lib/graph/client";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { escapeMarkdown } from "@/lib/shared/markdown";
 import { notificationOutbox } from "./schema";
 
@@ -54,7 +54,7 @@ export async function sendNotification(input: NotificationInput): Promise<Notifi
     const results = await deliverNotifications(db, new Date(), ids);
     return { mailed: results.mailed, failed: results.failed };
   } catch (error) {
-    log("error", "notifications", "could not queue a notification", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "notifications", "could not queue a notification", { error: describeError(error) });
     return { mailed: 0, failed: input.to.length };
   }
 }
@@ -174,7 +174,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
         .where(eq(notificationOutbox.id, row.id));
     } catch (error) {
       failed++;
-      const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+      const message = (describeError(error)).slice(0, 1000);
       const last = row.attempts >= MAX_NOTIFICATION_ATTEMPTS;
       if (last) gaveUp++;
       log(last ? "error" : "warn", "notifications", last ? "notification given up" : "notification failed; will retry", {

@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { getConfig } from "@/lib/config";
 import { appGraphClient } from "@/lib/graph/client";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { sendNotification } from "@/lib/notifications/send-notification";
 import type { AccessRequestRow } from "./schema";
 
@@ -41,7 +41,7 @@ export async function findApprovers(): Promise<string[]> {
     }
     return [...people];
   } catch (error) {
-    log("warn", "notifications", "could not list approvers", { error: error instanceof Error ? error.message : String(error) });
+    log("warn", "notifications", "could not list approvers", { error: describeError(error) });
     return [];
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 
 import { z } from "zod";
 
+import { describeError } from "@/lib/log";
 import { getConfig } from "@/lib/config";
 import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
 
@@ -90,7 +91,7 @@ export function getRequestPolicy(): RequestPolicy {
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new RequestPolicyError(path, [error instanceof Error ? error.message : String(error)]);
+    throw new RequestPolicyError(path, [describeError(error)]);
   }
   cached = parseRequestPolicy(json, path);
   return cached;

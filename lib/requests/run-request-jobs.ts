@@ -4,7 +4,7 @@ import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 
 import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents, type DatabaseTransaction } from "@/lib/audit";
 import type { Database } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
 import { notifyAdminsOfExpiryFailure, notifyRequesterOfExpiry } from "./notify";
@@ -124,7 +124,7 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         return settled;
       });
     } catch (error) {
-      result = { status: "failed", code: "RevokeFailed", userMessage: "The removal failed.", internalMessage: error instanceof Error ? error.message : String(error), intentId: 0 };
+      result = { status: "failed", code: "RevokeFailed", userMessage: "The removal failed.", internalMessage: describeError(error), intentId: 0 };
     }
   } else {
     try {
@@ -146,7 +146,7 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         onSettled: finish,
       });
     } catch (error) {
-      result = { status: "failed", code: "ExpiryError", userMessage: "The removal could not be attempted.", internalMessage: error instanceof Error ? error.message : String(error), intentId: 0 };
+      result = { status: "failed", code: "ExpiryError", userMessage: "The removal could not be attempted.", internalMessage: describeError(error), intentId: 0 };
     }
   }
 

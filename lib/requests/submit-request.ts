@@ -8,7 +8,7 @@ import { z } from "zod";
 import { recordAuditEvent } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyApproversOfArrival } from "./notify";
@@ -138,7 +138,7 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
       if (coverage) return refused("principal", `Nothing to request: ${coverage.explanation}`);
     } catch (error) {
       // Checked again, failing closed, when an admin approves: an outage here must not stop people asking.
-      log("warn", "requests", "could not check existing access at submission", { error: error instanceof Error ? error.message : String(error) });
+      log("warn", "requests", "could not check existing access at submission", { error: describeError(error) });
     }
   }
 

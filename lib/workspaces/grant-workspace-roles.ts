@@ -13,6 +13,7 @@ import {
 } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
+import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
@@ -194,7 +195,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
   } catch (error) {
-    const failure = describeArmFailure(error, context.person.userPrincipalName, workspace, roleName);
+    const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.workspaceName ?? workspace.scope, roleName });
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       // No answer (timeout, connection lost): the grant may or may not have happened. The intent stays pending and
@@ -206,13 +207,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
         ...(armRequestId ? { reference: armRequestId } : {}),
       };
     }
-    outcome = {
-      status: "failed",
-      errorCode: failure.code,
-      ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
-      message: failure.internalMessage.slice(0, 1000),
-      ...(armRequestId ? { armRequestId } : {}),
-    };
+    outcome = failedOutcome(failure, armRequestId);
     // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
     await recordChangeOutcome(db, intentId, outcome);
     return { ...base, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
@@ -272,6 +267,17 @@ async function findEquivalentAssignment(identity: ArmIdentity, workspace: Parsed
   return undefined;
 }
 
+/** The recorded outcome of a change ARM refused or failed: its code, status and message for the audit trail. */
+export function failedOutcome(failure: ArmFailure, armRequestId: string | undefined): ChangeOutcome {
+  return {
+    status: "failed",
+    errorCode: failure.code,
+    ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
+    message: failure.internalMessage.slice(0, 1000),
+    ...(armRequestId ? { armRequestId } : {}),
+  };
+}
+
 export const CHANGE_IN_PROGRESS = "A change to this assignment is already in progress. Refresh in a moment.";
 
 /**
@@ -285,43 +291,4 @@ export async function startChange(db: Database, input: ChangeIntentInput): Promi
     if (error instanceof AppError && error.code === "conflict") return "in_progress";
     throw error;
   }
-}
-
-export interface ArmFailure {
-  readonly code: string;
-  readonly httpStatus: number | undefined;
-  readonly requestId: string | undefined;
-  readonly internalMessage: string;
-  readonly userMessage: string;
-}
-
-/** ARM's failure in words an admin can act on; the raw message goes only to the audit trail's details and logs. */
-export function describeArmFailure(error: unknown, actingAs: string, workspace: ParsedScope, roleName: string): ArmFailure {
-  const rest = isRestError(error) ? error : undefined;
-  const code = rest?.code ?? (error instanceof AppError ? error.code : "NoResponse");
-  const httpStatus = rest?.statusCode;
-  const requestId = rest?.response?.headers.get("x-ms-request-id") ?? (error instanceof AppError ? error.upstreamRequestId : undefined);
-  const internalMessage = error instanceof Error ? error.message : String(error);
-  const name = workspace.workspaceName ?? workspace.scope;
-  const messages: Record<string, string> = {
-    AuthorizationFailed: `You (${actingAs}) can't manage access on ${name}: that needs Microsoft.Authorization/roleAssignments/write, which your Azure roles don't include.`,
-    RoleAssignmentLimitExceeded: `This subscription has reached its limit of role assignments (4,000). Grant ${roleName} to a group instead and manage people through its membership, or remove assignments nobody needs.`,
-    PrincipalNotFound: "Azure does not know this identity yet. If it was created in the last few minutes, wait and try again.",
-    InvalidPrincipalId: "That identity's id is not valid.",
-    RoleAssignmentUpdateNotPermitted: "An assignment with the same name exists for a different identity (it may have been deleted and recreated). Remove the old assignment first.",
-    UnmatchedPrincipalType: "Azure says this identity is of a different type than Gatehouse sent. Refresh the identity and try again.",
-  };
-  const userMessage =
-    messages[code] ??
-    (error instanceof AppError
-      ? error.userMessage
-      : httpStatus === 401
-        ? // The person's sign-in (and so the token Gatehouse uses for them) expired or was revoked mid-way.
-          "Your sign-in to Azure has expired, so Azure refused this change. Sign in again and retry: what was already done stays done."
-        : httpStatus === 429
-        ? "Azure is throttling role changes in this subscription. Wait a minute and try again."
-        : httpStatus !== undefined && httpStatus >= 500
-          ? "Azure Resource Manager is having problems. Try again in a minute."
-          : "Azure refused the change.");
-  return { code, httpStatus, requestId, internalMessage, userMessage };
 }

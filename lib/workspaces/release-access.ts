@@ -5,6 +5,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type AuditActor, type AuditEventInput, type ChangeOutcome, type DatabaseTransaction, recordAuditEvents, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
 import type { Database } from "@/lib/db";
+import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import {
   type AccessKey,
@@ -17,7 +18,7 @@ import {
   releaseHolder,
 } from "@/lib/ownership/holders";
 import { parseScope } from "@/lib/shared/arm-scope";
-import { describeArmFailure } from "./grant-workspace-roles";
+import { failedOutcome } from "./grant-workspace-roles";
 
 /** Which holder lets go: a mapping or a request (direct grants end through an admin's explicit removal). */
 export type ReleasingHolder = { readonly kind: "mapping"; readonly mappingId: string } | { readonly kind: "request"; readonly requestId: string };
@@ -123,14 +124,12 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
     if (isRestError(error) && error.statusCode === 404) {
       outcome = { status: "succeeded", alreadyInDesiredState: true };
     } else {
-      const failure = describeArmFailure(error, input.actingAs, workspace ?? { scope: input.access.scope, level: "workspace" }, input.access.roleName ?? input.access.roleDefinitionId);
-      outcome = {
-        status: "failed",
-        errorCode: failure.code,
-        ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
-        message: failure.internalMessage.slice(0, 1000),
-        ...(failure.requestId ? { armRequestId: failure.requestId } : {}),
-      };
+      const failure = roleChangeFailure(error, {
+        actingAs: input.actingAs,
+        scopeName: workspace?.workspaceName ?? input.access.scope,
+        roleName: input.access.roleName ?? input.access.roleDefinitionId,
+      });
+      outcome = failedOutcome(failure, failure.requestId);
       await recordChangeOutcome(input.db, intentId, outcome, now);
       return {
         status: "failed",

@@ -5,6 +5,7 @@ import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { type Database, getDatabase } from "@/lib/db";
+import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/holders";
@@ -12,7 +13,7 @@ import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
-import { CHANGE_IN_PROGRESS, describeArmFailure, startChange } from "./grant-workspace-roles";
+import { CHANGE_IN_PROGRESS, failedOutcome, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export interface RevokeWorkspaceRolesInput {
@@ -236,7 +237,7 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
       ...(armRequestId ? { reference: armRequestId } : {}),
     };
   } catch (error) {
-    const failure = describeArmFailure(error, context.person.userPrincipalName, workspace, row.roleName);
+    const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.workspaceName ?? workspace.scope, roleName: row.roleName });
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       return {
@@ -246,13 +247,7 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
         ...(armRequestId ? { reference: armRequestId } : {}),
       };
     }
-    outcome = {
-      status: "failed",
-      errorCode: failure.code,
-      ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
-      message: failure.internalMessage.slice(0, 1000),
-      ...(armRequestId ? { armRequestId } : {}),
-    };
+    outcome = failedOutcome(failure, armRequestId);
     result = { assignmentId, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
   }
   const now = new Date();

@@ -14,8 +14,8 @@ import { authorizePage } from "@/lib/auth/authorize";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { currentChainStatus } from "./chain-status";
-import { parseAuditParams, toSearchParams } from "./filter-params";
+import { currentChainStatus } from "@/lib/audit/chain-status";
+import { parseAuditParams, toSearchParams } from "@/lib/audit/filter-params";
 
 export const metadata: Metadata = { title: "Audit" };
 export const dynamic = "force-dynamic";

@@ -8,7 +8,7 @@ import { authorizePage } from "@/lib/auth/authorize";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { transitiveMemberCount } from "@/lib/mappings/directory";
 import { latestDriftReport } from "@/lib/mappings/drift-job";
 import { listMappings } from "@/lib/mappings/store";
@@ -36,7 +36,7 @@ export default async function MappingsPage({ searchParams }: { searchParams: Pro
     listWorkspaces({ kind: "delegated", caller }).then(
       (list) => ({ ok: true as const, list: list.workspaces.map((w): WorkspaceOption => ({ id: w.id, name: w.name, subscriptionName: w.subscriptionName })) }),
       (error: unknown) => {
-        if (!isAppError(error)) log("error", "mappings", "listing workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+        if (!isAppError(error)) log("error", "mappings", "listing workspaces failed", { error: describeError(error) });
         return { ok: false as const, message: isAppError(error) ? error.userMessage : "Workspaces could not be listed." };
       },
     ),

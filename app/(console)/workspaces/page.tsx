@@ -7,7 +7,7 @@ import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { listWorkspaces, type WorkspaceList as WorkspaceListData } from "@/lib/workspaces/list-workspaces";
 
 export const metadata: Metadata = { title: "Workspaces" };
@@ -53,7 +53,7 @@ async function load(caller: DelegatedCaller): Promise<Outcome> {
     return { ok: true, list: await listWorkspaces({ kind: "delegated", caller }) };
   } catch (error) {
     if (isAppError(error)) return { ok: false, message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) };
-    log("error", "workspaces", "listing workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "workspaces", "listing workspaces failed", { error: describeError(error) });
     return { ok: false, message: "Something went wrong while listing workspaces. Try again in a moment." };
   }
 }

@@ -5,7 +5,7 @@ import { Forbidden } from "@/components/auth/forbidden";
 import { RequestForm, type RoleChoice, type WorkspaceOption } from "@/components/requests/request-form";
 import { authorizePage } from "@/lib/auth/authorize";
 import { isAppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
 import { listRequestableWorkspaces } from "@/lib/requests/queries";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
@@ -69,7 +69,7 @@ async function loadWorkspaces(): Promise<{ workspaces: WorkspaceOption[] | null;
       .sort((a, b) => a.name.localeCompare(b.name));
     return workspaces.length ? { workspaces } : { workspaces: null, notice: "Gatehouse found no workspaces to offer." };
   } catch (error) {
-    log("warn", "requests", "listing requestable workspaces failed", { error: error instanceof Error ? error.message : String(error) });
+    log("warn", "requests", "listing requestable workspaces failed", { error: describeError(error) });
     return { workspaces: null, notice: isAppError(error) ? error.userMessage : "The workspace list could not be loaded." };
   }
 }

@@ -1,16 +1,13 @@
-import { randomUUID } from "node:crypto";
-
 import { z } from "zod";
 
-import { parseAuditParams } from "@/app/(console)/audit/filter-params";
+import { parseAuditParams } from "@/lib/audit/filter-params";
 import { exportAuditEvents } from "@/lib/audit";
-import { authorizeRequest } from "@/lib/auth/authorize";
+import { routeHandler } from "@/lib/actions/route-handler";
 import { getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
-
-const NO_STORE = { "Cache-Control": "no-store" };
 
 const FORMATS = {
   csv: { contentType: "text/csv; charset=utf-8", extension: "csv" },
@@ -25,27 +22,12 @@ const exportSchema = z.object({
  * The audit events matching the page's filters, newest first, as CSV or JSON Lines. The body is pulled batch by batch
  * from the database as the client reads it, so an export of any size holds one batch in memory.
  */
-export async function GET(request: Request): Promise<Response> {
-  const authorization = await authorizeRequest(request, "exportAudit");
-  if (!authorization.ok) return authorization.response;
-
+export const GET = routeHandler("exportAudit", async ({ session, requestId }, request) => {
   const parsed = parseAuditParams(new URL(request.url).searchParams, exportSchema, { single: ["format"] });
-  if (!parsed.ok) {
-    return Response.json({ error: { code: "invalid_input", message: parsed.messages.join(" ") } }, { status: 400, headers: NO_STORE });
-  }
+  if (!parsed.ok) throw new AppError({ code: "invalid_input", message: "invalid audit export parameters", userMessage: parsed.messages.join(" ") });
 
   const { format } = parsed.extra;
-  const requestId = randomUUID();
-  let db: Awaited<ReturnType<typeof getDatabase>>;
-  try {
-    db = await getDatabase();
-  } catch (error) {
-    log("error", "audit", "audit export could not open the database", { requestId, error: error instanceof Error ? error.message : String(error) });
-    return Response.json(
-      { error: { code: "internal", message: "The audit trail could not be read just now. Try again later.", reference: requestId } },
-      { status: 500, headers: NO_STORE },
-    );
-  }
+  const db = await getDatabase();
   const chunks = exportAuditEvents(db, parsed.filter, format);
   const encoder = new TextEncoder();
   let events = 0;
@@ -55,7 +37,7 @@ export async function GET(request: Request): Promise<Response> {
         try {
           const next = await chunks.next();
           if (next.done) {
-            log("info", "audit", "audit export finished", { requestId, format, actor: authorization.session.principal.objectId, lines: events });
+            log("info", "audit", "audit export finished", { requestId, format, actor: session.principal.objectId, lines: events });
             controller.close();
             return;
           }
@@ -79,14 +61,12 @@ export async function GET(request: Request): Promise<Response> {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   return new Response(body, {
     headers: {
-      ...NO_STORE,
       "Content-Type": contentType,
       "Content-Disposition": `attachment; filename="gatehouse-audit-${stamp}.${extension}"`,
       "X-Content-Type-Options": "nosniff",
-      "X-Request-Id": requestId,
     },
   });
-}
+});
 
 function countLines(chunk: string): number {
   let count = 0;

@@ -14,7 +14,7 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
@@ -134,7 +134,7 @@ async function unknownChanges(scope: string): Promise<ChangeIntent[]> {
   try {
     return await findUnknownIntents(await getDatabase(), scope);
   } catch (error) {
-    log("error", "workspaces", "listing changes of unknown outcome failed", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "workspaces", "listing changes of unknown outcome failed", { error: describeError(error) });
     return [];
   }
 }
@@ -144,7 +144,7 @@ async function countMappings(scope: string): Promise<number | null> {
   try {
     return (await listMappings(await getDatabase(), scope)).length;
   } catch (error) {
-    log("error", "mappings", "counting a workspace's mappings failed", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "mappings", "counting a workspace's mappings failed", { error: describeError(error) });
     return null;
   }
 }
@@ -169,7 +169,7 @@ async function load(
       if (error.code === "not_found") return { notFound: true };
       return { failure: { message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) } };
     }
-    log("error", "workspaces", "reading workspace access failed", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "workspaces", "reading workspace access failed", { error: describeError(error) });
     return { failure: { message: "Something went wrong while reading who has access. Try again in a moment." } };
   }
 }

@@ -1,27 +1,19 @@
+import "server-only";
+
 import { z } from "zod";
 
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, type AuditFilter, auditFilterSchema } from "@/lib/audit";
+import { FILTER_FIELDS, type FilterField, type FilterValues } from "@/lib/shared/audit-filter-fields";
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "./events";
+import { type AuditFilter, auditFilterSchema } from "./search";
+
+export { FILTER_FIELDS, type FilterField, type FilterValues };
 
 /**
  * The audit page's and the export's filters as URL query parameters (so a GET form, a bookmark and an export link all
  * carry them), parsed with zod into an `AuditFilter`. Empty fields (a submitted form sends every field) count as
  * absent; anything else that does not parse is refused with a message naming the field.
  */
-export const FILTER_FIELDS = {
-  from: "From",
-  to: "To",
-  actor: "Actor",
-  scope: "Workspace or scope",
-  principal: "Principal id",
-  action: "Action",
-  outcome: "Outcome",
-  q: "Search",
-} as const;
-export type FilterField = keyof typeof FILTER_FIELDS;
 const FILTER_KEYS = Object.keys(FILTER_FIELDS) as FilterField[];
-
-/** The raw values as typed, to put back into the form. */
-export type FilterValues = { readonly [K in FilterField]: string };
 
 export type ParsedParams<Extra> =
   | { readonly ok: true; readonly filter: AuditFilter; readonly values: FilterValues; readonly query: URLSearchParams; readonly extra: Extra }

@@ -2,7 +2,7 @@ import "server-only";
 
 import { verifyAuditChain } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 
 /**
  * The last verification of the audit hash chain, kept in this server's memory. Walking a million events takes
@@ -59,7 +59,7 @@ export async function currentChainStatus(): Promise<ChainStatus> {
   if (!stale && cache.last) return cache.last;
   const walk = runVerification();
   walk.catch((error: unknown) => {
-    log("error", "audit", "audit chain verification failed", { error: error instanceof Error ? error.message : String(error) });
+    log("error", "audit", "audit chain verification failed", { error: describeError(error) });
   });
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PAGE_WAIT_MS).unref());
   const settled = await Promise.race([walk.catch(() => undefined), timeout]);

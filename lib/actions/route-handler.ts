@@ -1,0 +1,70 @@
+import "server-only";
+
+import { randomUUID } from "node:crypto";
+
+import type { AuditActor } from "@/lib/audit";
+import { auditActorOf } from "@/lib/auth/audit-actor";
+import { authorizeRequest } from "@/lib/auth/authorize";
+import type { Session } from "@/lib/auth/session";
+import { AppError, type AppErrorCode } from "@/lib/errors";
+import { describeError, log } from "@/lib/log";
+import type { Permission } from "@/lib/shared/permissions";
+
+export interface RouteContext {
+  readonly session: Session;
+  readonly actor: AuditActor;
+  /** Gatehouse's id for this call: in logs, on the response (`X-Request-Id`) and in error bodies as the reference. */
+  readonly requestId: string;
+}
+
+/** Responses of signed-in routes are for one person: never stored by a cache. */
+export const NO_STORE = { "Cache-Control": "no-store" } as const;
+
+const STATUS: Record<AppErrorCode, number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  invalid_input: 400,
+  not_found: 404,
+  conflict: 409,
+  interaction_required: 401,
+  upstream_forbidden: 403,
+  upstream_throttled: 429,
+  upstream_unavailable: 503,
+  upstream_failed: 502,
+  configuration: 500,
+};
+
+/** The error body every route handler answers with: the same fields as a failed server action. */
+export function routeError(status: number, code: string, message: string, reference?: string): Response {
+  return Response.json({ error: { code, message, ...(reference ? { reference } : {}) } }, { status, headers: NO_STORE });
+}
+
+/**
+ * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: read the
+ * session and check the permission matrix (refusals are audited; 401 or 403 with a reference), give the call a request
+ * id, run, and turn any failure into the error body — an `AppError` with its status and message for people, anything
+ * else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
+ */
+export function routeHandler(permission: Permission, run: (context: RouteContext, request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const authorization = await authorizeRequest(request, permission);
+    if (!authorization.ok) return authorization.response;
+    const requestId = randomUUID();
+    const context: RouteContext = { session: authorization.session, actor: auditActorOf(authorization.session.principal), requestId };
+    let response: Response;
+    try {
+      response = await run(context, request);
+    } catch (error) {
+      if (error instanceof AppError) {
+        log(error.code.startsWith("upstream") ? "warn" : "info", "route", error.message, { permission, code: error.code, requestId });
+        response = routeError(STATUS[error.code], error.code === "configuration" ? "internal" : error.code, error.userMessage, error.upstreamRequestId ?? requestId);
+      } else {
+        log("error", "route", "unexpected failure", { permission, requestId, error: describeError(error) });
+        response = routeError(500, "internal", "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.", requestId);
+      }
+    }
+    for (const [name, value] of Object.entries(NO_STORE)) response.headers.set(name, value);
+    response.headers.set("X-Request-Id", requestId);
+    return response;
+  };
+}
