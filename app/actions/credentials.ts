@@ -4,7 +4,6 @@ import { z } from "zod";
 
 import type { SnapshotSummary } from "@/components/credentials/model";
 import { serverAction } from "@/lib/actions/server-action";
-import { auditActorOf } from "@/lib/auth/audit-actor";
 import { requestRefresh } from "@/lib/credentials/refresh";
 import { getSnapshot } from "@/lib/credentials/store";
 import { getDatabase } from "@/lib/db";
@@ -17,11 +16,7 @@ import { AppError } from "@/lib/errors";
 export const refreshCredentialInventory = serverAction(
   "refreshCredentialInventory",
   z.strictObject({}),
-  async ({ session }): Promise<SnapshotSummary> => {
-    const actor = auditActorOf(session.principal);
-    if (actor.kind !== "user") throw new Error("a signed-in person is always a user actor");
-    return requestRefresh(await getDatabase(), actor);
-  },
+  async ({ actor }): Promise<SnapshotSummary> => requestRefresh(await getDatabase(), actor),
 );
 
 /** The progress (or outcome) of one refresh. */

@@ -6,13 +6,12 @@ import { z } from "zod";
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { searchPrincipals as search } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
-import { BUDGET_WARNING_RATIO, getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
+import { getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
 import { grantOnWorkspacePage as grant } from "@/lib/workspaces/grant-on-workspace-page";
 import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
 
 const workspaceId = z.string().min(1).max(512);
 const objectId = z.uuid({ error: "must be an object id (GUID)" });
-
 
 /** Users, groups, service principals and managed identities matching a name, or one object id. */
 export const searchPrincipals = serverAction(
@@ -35,10 +34,9 @@ export const checkWorkspaceAccess = serverAction(
  * Roles and the subscription's assignment budget for the grant dialog. Loaded when the dialog opens, so the access
  * page itself costs one ARM list call, not a count of the whole subscription too.
  */
-export const getGrantOptions = serverAction("getGrantOptions", z.strictObject({ workspaceId }), async (context, input) => {
-  const options = await grantOptions(delegatedContext(context).caller, input.workspaceId);
-  return { ...options, budgetWarning: options.budget !== null && options.budget.used / options.budget.limit > BUDGET_WARNING_RATIO };
-});
+export const getGrantOptions = serverAction("getGrantOptions", z.strictObject({ workspaceId }), async (context, input) =>
+  grantOptions(delegatedContext(context).caller, input.workspaceId),
+);
 
 /**
  * Grants one role on a workspace to up to 50 principals, with a result per principal. A privileged role for the admin

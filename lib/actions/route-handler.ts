@@ -2,8 +2,7 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import type { AuditActor } from "@/lib/audit";
-import { auditActorOf } from "@/lib/auth/audit-actor";
+import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
 import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
 import { AppError, type AppErrorCode } from "@/lib/errors";
@@ -12,7 +11,7 @@ import type { Permission } from "@/lib/shared/permissions";
 
 export interface RouteContext {
   readonly session: Session;
-  readonly actor: AuditActor;
+  readonly actor: UserActor;
   /** Gatehouse's id for this call: in logs, on the response (`X-Request-Id`) and in error bodies as the reference. */
   readonly requestId: string;
 }

@@ -6,7 +6,7 @@ import { headers } from "next/headers";
 import { z } from "zod";
 
 import type { AuditActor } from "@/lib/audit";
-import { auditActorOf } from "@/lib/auth/audit-actor";
+import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
 import { type DelegatedContext, delegatedContextOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
@@ -19,7 +19,7 @@ import { type ConsoleAction, isAllowed } from "@/lib/shared/permissions";
 export interface ActionContext {
   readonly session: Session;
   /** Who the audit trail names for what this action does. */
-  readonly actor: AuditActor;
+  readonly actor: UserActor;
   /** Gatehouse's id for this call: in logs, in the audit trail, and shown to the person as a reference. */
   readonly requestId: string;
 }
@@ -92,7 +92,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
     }
 
     try {
-      return { status: "success", data: await run({ session, actor, requestId }, parsed.data) };
+      return { status: "success", data: await run({ session, actor: auditActorOf(session.principal), requestId }, parsed.data) };
     } catch (error) {
       if (error instanceof AppError) {
         log(error.code.startsWith("upstream") ? "warn" : "info", "action", error.message, {

@@ -4,8 +4,11 @@ import type { AuditActor } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import type { SignedInPrincipal } from "./access-token";
 
+/** A signed-in person as the audit trail names them. */
+export type UserActor = Extract<AuditActor, { kind: "user" }>;
+
 /** The audit trail's view of a signed-in person: ids identify them, names are kept for reading the trail. */
-export function auditActorOf(principal: SignedInPrincipal): AuditActor {
+export function auditActorOf(principal: SignedInPrincipal): UserActor {
   return {
     kind: "user",
     tenantId: principal.tenantId,

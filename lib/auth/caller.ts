@@ -1,9 +1,8 @@
 import "server-only";
 
-import type { AuditActor } from "@/lib/audit";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import type { SignedInPrincipal } from "./access-token";
-import { auditActorOf } from "./audit-actor";
+import { auditActorOf, type UserActor } from "./audit-actor";
 import type { Session } from "./session";
 
 /** The signed-in person, as requests and messages name them. */
@@ -21,7 +20,7 @@ export interface SignedInPerson {
  */
 export interface DelegatedContext {
   readonly caller: DelegatedCaller;
-  readonly actor: AuditActor;
+  readonly actor: UserActor;
   readonly person: SignedInPerson;
   readonly requestId: string;
 }

@@ -27,6 +27,8 @@ export interface GrantOptions {
   readonly roles: readonly RoleOption[];
   /** Role assignments used in the workspace's subscription, of the limit; null when they could not be counted. */
   readonly budget: { readonly used: number; readonly limit: number } | null;
+  /** The budget is above `BUDGET_WARNING_RATIO`: the dialog suggests granting to a group. */
+  readonly budgetWarning: boolean;
 }
 
 /** What the grant dialog offers: roles (Azure ML ones first, with plain summaries) and the subscription's budget. */
@@ -57,5 +59,9 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     .filter((definition) => !featuredIds.has(definition.id))
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((definition): RoleOption => ({ id: definition.id, name: definition.name, description: definition.description, summary: null, privileged: false, warning: null, featured: false }));
-  return { roles: [...featured, ...others], budget: used === null ? null : { used, limit: ROLE_ASSIGNMENT_LIMIT } };
+  return {
+    roles: [...featured, ...others],
+    budget: used === null ? null : { used, limit: ROLE_ASSIGNMENT_LIMIT },
+    budgetWarning: used !== null && used / ROLE_ASSIGNMENT_LIMIT > BUDGET_WARNING_RATIO,
+  };
 }

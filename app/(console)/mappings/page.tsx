@@ -2,19 +2,12 @@ import type { Metadata } from "next";
 import { z } from "zod";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { MappingsConsole, type MappingRow, type WorkspaceOption } from "@/components/mappings/mappings-console";
+import { MappingsConsole } from "@/components/mappings/mappings-console";
 import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
-import { getDatabase } from "@/lib/db";
-import { isAppError } from "@/lib/errors";
-import { delegatedGraphClient } from "@/lib/graph/client";
-import { describeError, log } from "@/lib/log";
-import { transitiveMemberCount } from "@/lib/mappings/directory";
-import { latestDriftReport } from "@/lib/mappings/drift-job";
-import { listMappings } from "@/lib/mappings/store";
+import { getMappingsOverview } from "@/lib/mappings/get-mappings-overview";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
-import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 
 export const metadata: Metadata = { title: "Mappings" };
 export const dynamic = "force-dynamic";
@@ -26,27 +19,10 @@ export default async function MappingsPage({ searchParams }: { searchParams: Pro
   const authorization = await authorizePage("viewMappings");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewMappings" /> : null;
   const { principal } = authorization.session;
-  const caller = callerOf(authorization.session);
-  const db = await getDatabase();
-  const graph = delegatedGraphClient(caller);
-
-  const [mappings, latest, workspaces] = await Promise.all([
-    listMappings(db),
-    latestDriftReport(db),
-    listWorkspaces({ kind: "delegated", caller }).then(
-      (list) => ({ ok: true as const, list: list.workspaces.map((w): WorkspaceOption => ({ id: w.id, name: w.name, subscriptionName: w.subscriptionName })) }),
-      (error: unknown) => {
-        if (!isAppError(error)) log("error", "mappings", "listing workspaces failed", { error: describeError(error) });
-        return { ok: false as const, message: isAppError(error) ? error.userMessage : "Workspaces could not be listed." };
-      },
-    ),
-  ]);
+  const { mappings: rows, latest, workspaces } = await getMappingsOverview(callerOf(authorization.session));
   const requested = searchSchema.parse(await searchParams).workspace;
   const parsedWorkspace = requested !== undefined ? parseScope(requested) : undefined;
   const initialWorkspace = parsedWorkspace?.level === "workspace" ? parsedWorkspace.scope : "";
-  const groupIds = [...new Set(mappings.map((m) => m.groupId))];
-  const counts = new Map(await Promise.all(groupIds.map(async (id) => [id, await transitiveMemberCount(graph, id)] as const)));
-  const rows: MappingRow[] = mappings.map((mapping) => ({ ...mapping, memberCount: counts.get(mapping.groupId) ?? null }));
 
   return (
     <div className="space-y-6">
@@ -68,8 +44,8 @@ export default async function MappingsPage({ searchParams }: { searchParams: Pro
         </p>
       )}
       <MappingsConsole
-        mappings={rows}
-        workspaces={workspaces.ok ? workspaces.list : []}
+        mappings={[...rows]}
+        workspaces={workspaces.ok ? [...workspaces.list] : []}
         latest={latest}
         canAdmin={isAllowed("createMapping", principal.roles)}
         initialWorkspace={initialWorkspace}
