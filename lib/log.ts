@@ -1,16 +1,16 @@
 import "server-only";
 
 import { getConfig } from "@/lib/config";
+import { TOKEN_SHAPED } from "@/lib/shared/patterns";
 
 type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-// A JWT is three base64url segments starting with `eyJ` (`{"`); one must never reach a log line.
-const TOKEN_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+const TOKENS = new RegExp(TOKEN_SHAPED.source, "g");
 
 /** Replaces anything token-shaped with a marker. Applied to every log line as the last line of defence. */
 export function redactTokens(text: string): string {
-  return text.replace(TOKEN_SHAPED, "[redacted-token]");
+  return text.replace(TOKENS, "[redacted-token]");
 }
 
 export type LogFields = Record<string, string | number | boolean | null | undefined | readonly string[]>;

@@ -19,10 +19,7 @@ import {
 import { applyReconcile as apply } from "@/lib/mappings/reconcile";
 import { listMappings } from "@/lib/mappings/store";
 import { getGrantOptions } from "@/lib/workspaces/get-grant-options";
-
-const workspaceId = z.string().min(1).max(512);
-const objectId = z.uuid({ error: "must be an object id (GUID)" });
-
+import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
 
 /** The roles a mapping can give on a workspace (the grant dialog's list). */
 export const mappingRoleOptions = serverAction("mappingRoleOptions", z.strictObject({ workspaceId }), async (context, input) =>

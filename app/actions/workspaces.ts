@@ -9,9 +9,7 @@ import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-
 import { getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
 import { grantOnWorkspacePage as grant } from "@/lib/workspaces/grant-on-workspace-page";
 import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
-
-const workspaceId = z.string().min(1).max(512);
-const objectId = z.uuid({ error: "must be an object id (GUID)" });
+import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
 
 /** Users, groups, service principals and managed identities matching a name, or one object id. */
 export const searchPrincipals = serverAction(

@@ -1,4 +1,5 @@
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
+import { csvField } from "@/lib/shared/csv";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { principalName, principalTypeLabel } from "./format";
 
@@ -20,14 +21,7 @@ const COLUMNS: ReadonlyArray<[string, (row: AccessRow) => string]> = [
   ["assignmentId", (row) => row.assignmentId],
 ];
 
-/**
- * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes doubled. A value that a
- * spreadsheet would run as a formula (starting with = + - @, or a tab/carriage return) is prefixed with `'`.
- */
-export function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export { csvField };
 
 /** The rows as CSV: a header line, CRLF line endings. */
 export function toCsv(rows: readonly AccessRow[]): string {

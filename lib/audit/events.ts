@@ -14,8 +14,8 @@ import "server-only";
  */
 import { z } from "zod";
 
-// A JWT is three base64url segments starting with `eyJ` (`{"`); one must never reach the audit trail.
-const TOKEN_SHAPED = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
+import { TOKEN_SHAPED } from "@/lib/shared/patterns";
+
 
 /** A string that is short enough to store and is not a token. */
 function safeText(maxLength: number) {

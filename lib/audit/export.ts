@@ -2,6 +2,7 @@ import "server-only";
 
 import type { Database } from "@/lib/db/client";
 import { type AuditEventRecord, type AuditFilter, auditFilterConditions, fetchAuditEventBatch } from "./search";
+import { csvField } from "@/lib/shared/csv";
 
 export type AuditExportFormat = "csv" | "jsonl";
 
@@ -71,13 +72,4 @@ function csvLine(values: readonly (string | number | null)[]): string {
   return `${values.map((value) => csvField(value)).join(",")}\r\n`;
 }
 
-/**
- * One CSV field. A text cell a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, or a tab or carriage
- * return that some strip first) gets a leading `'`, per OWASP's CSV-injection advice; then RFC 4180 quoting.
- */
-export function csvField(value: string | number | null): string {
-  if (value === null) return "";
-  let text = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
-}
+export { csvField };

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { FILTER_FIELDS, type FilterField, type FilterValues } from "@/lib/shared/audit-filter-fields";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "./events";
 import { type AuditFilter, auditFilterSchema } from "./search";
+import { GUID } from "@/lib/shared/patterns";
 
 export { FILTER_FIELDS, type FilterField, type FilterValues };
 
@@ -21,7 +22,6 @@ export type ParsedParams<Extra> =
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A form's optional text: trimmed, empty → absent. */
 function optionalText(label: string, max: number) {

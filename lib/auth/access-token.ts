@@ -10,6 +10,7 @@ import {
 } from "jose";
 
 import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
+import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
 
 /**
  * Validates the access token the browser obtained for the console's API, the way Microsoft documents it
@@ -22,7 +23,6 @@ import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 const CLOCK_SKEW_SECONDS = 120;
 const REQUIRED_SCOPE = "access_as_user";
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface TokenExpectations {
   /** e.g. https://login.microsoftonline.com (no trailing slash). */
@@ -111,7 +111,7 @@ export async function validateAccessToken(
   if (payload.ver !== "2.0") return reject("wrong_version", `ver ${String(payload.ver)}`);
 
   const tenantId = String(payload.tid).toLowerCase();
-  if (!GUID.test(tenantId) || !expectations.allowedTenantIds.includes(tenantId)) {
+  if (!LOWER_CASE_GUID.test(tenantId) || !expectations.allowedTenantIds.includes(tenantId)) {
     return reject("tenant_not_allowed", `tid ${tenantId}`);
   }
   const expectedIssuer = `${expectations.authorityHost}/${tenantId}/v2.0`;
@@ -129,7 +129,7 @@ export async function validateAccessToken(
   if (!scopes.includes(REQUIRED_SCOPE)) return reject("missing_scope", `scp ${scopes.join(" ") || "(none)"}`);
 
   const objectId = String(payload.oid).toLowerCase();
-  if (!GUID.test(objectId)) return reject("malformed", "oid is not a GUID");
+  if (!LOWER_CASE_GUID.test(objectId)) return reject("malformed", "oid is not a GUID");
 
   const roleClaims: unknown[] = Array.isArray(payload.roles) ? (payload.roles as unknown[]) : [];
   return {

@@ -138,14 +138,31 @@ export interface DelegatedCaller {
   readonly assertion: SecretToken;
 }
 
+/**
+ * Runs a token request again, once, when the connection to the token endpoint failed before any answer (MSAL's
+ * `network_error`, e.g. a kept-alive socket the server had just closed). A token request changes nothing, so a second
+ * try is always safe; an answer that is an error is never retried here.
+ */
+async function retryingNetworkErrorOnce<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!(error instanceof AuthError) || error.errorCode !== "network_error") throw error;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return request();
+  }
+}
+
 /** A token for Graph or ARM that acts as the signed-in person. */
 export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource): Promise<string> {
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
-    const result = await client.acquireTokenOnBehalfOf({
-      oboAssertion: caller.assertion.reveal(),
-      scopes: [RESOURCE_SCOPES[resource]],
-    });
+    const result = await retryingNetworkErrorOnce(() =>
+      client.acquireTokenOnBehalfOf({
+        oboAssertion: caller.assertion.reveal(),
+        scopes: [RESOURCE_SCOPES[resource]],
+      }),
+    );
     if (!result?.accessToken) throw new Error("on-behalf-of returned no token");
     return result.accessToken;
   } catch (error) {
@@ -157,12 +174,15 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
 export async function getAppToken(resource: Resource): Promise<string> {
   appClient ??= await newClient();
   try {
-    const result = await appClient.acquireTokenByClientCredential({
-      scopes: [RESOURCE_SCOPES[resource]],
-      // The sandbox tenant's clock can be moved forward (to test expiry), which makes a token MSAL still trusts by the
-      // wall clock expired to the tenant; app tokens serve only scheduled jobs, so fetching each one fresh costs little.
-      skipCache: getConfig().mode === "sandbox",
-    });
+    const client = appClient;
+    const result = await retryingNetworkErrorOnce(() =>
+      client.acquireTokenByClientCredential({
+        scopes: [RESOURCE_SCOPES[resource]],
+        // The sandbox tenant's clock can be moved forward (to test expiry), which makes a token MSAL still trusts by the
+        // wall clock expired to the tenant; app tokens serve only scheduled jobs, so fetching each one fresh costs little.
+        skipCache: getConfig().mode === "sandbox",
+      }),
+    );
     if (!result?.accessToken) throw new Error("client credentials returned no token");
     return result.accessToken;
   } catch (error) {

@@ -1,17 +1,11 @@
 import "server-only";
 
+import { csvField as sharedCsvField } from "@/lib/shared/csv";
 import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/components/credentials/model";
 
-/**
- * One CSV field. A text cell a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, or a tab or carriage
- * return) gets a leading apostrophe; every field is quoted, quotes doubled. App and credential names are chosen by
- * whoever registers an app, so they are untrusted.
- */
+/** One field of the credentials CSV: every field quoted (app and credential names are untrusted; see lib/shared/csv). */
 export function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '""';
-  let text = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return `"${text.replace(/"/g, '""')}"`;
+  return sharedCsvField(value, "always");
 }
 
 export const CSV_HEADER = [

@@ -1,9 +1,10 @@
 import "server-only";
 
-import { z } from "zod";
+import type { Client } from "@microsoft/microsoft-graph-client";
 
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { delegatedGraphClient, graphError } from "./client";
+import { DirectoryObjectPage, type DirectoryObjectWire, PRINCIPAL_SELECT } from "./schemas";
 
 /** What Gatehouse shows about a user, group, service principal or managed identity. */
 export type PrincipalKind = "user" | "group" | "servicePrincipal" | "managedIdentity";
@@ -19,19 +20,8 @@ export interface DirectoryPrincipal {
 /** getByIds accepts at most 1,000 ids per call (Graph's documented limit). */
 export const GET_BY_IDS_LIMIT = 1000;
 
-const DirectoryObject = z.object({
-  "@odata.type": z.string(),
-  id: z.string(),
-  displayName: z.string().nullable().optional(),
-  userPrincipalName: z.string().nullable().optional(),
-  appId: z.string().nullable().optional(),
-  servicePrincipalType: z.string().nullable().optional(),
-  mail: z.string().nullable().optional(),
-});
-const GetByIdsResponse = z.object({ value: z.array(DirectoryObject) });
-
-export function toPrincipal(object: z.infer<typeof DirectoryObject>): DirectoryPrincipal | undefined {
-  const type = object["@odata.type"].replace("#microsoft.graph.", "");
+/** A directory object as Gatehouse shows it; undefined for kinds it does not handle (devices, contacts, …). */
+export function toPrincipal(object: DirectoryObjectWire, type = object["@odata.type"]?.replace("#microsoft.graph.", "")): DirectoryPrincipal | undefined {
   const displayName = object.displayName ?? object.id;
   if (type === "user") return { id: object.id, kind: "user", displayName, secondaryId: object.userPrincipalName ?? null };
   if (type === "group") return { id: object.id, kind: "group", displayName, secondaryId: object.mail ?? null };
@@ -52,32 +42,37 @@ export interface PrincipalLookup {
 
 /**
  * Resolves object ids with `directoryObjects/getByIds`, 1,000 per call, all calls in parallel: one round trip for
- * any number of principals, where one lookup per principal would take thousands.
+ * any number of principals, where one lookup per principal would take thousands. On any Graph client: the person's
+ * (`delegatedGraphClient`) or the console's own (`appGraphClient`). `map` turns Graph's object into what the caller
+ * keeps (by default a `DirectoryPrincipal`).
  */
-export async function resolvePrincipals(caller: DelegatedCaller, ids: Iterable<string>): Promise<PrincipalLookup> {
+export async function lookupPrincipals<T = DirectoryPrincipal>(
+  client: Client,
+  ids: Iterable<string>,
+  map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined = toPrincipal as (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined,
+): Promise<{ readonly found: ReadonlyMap<string, T>; readonly complete: boolean; readonly failureMessage?: string }> {
   const unique = [...new Set([...ids].map((id) => id.toLowerCase()))];
   if (unique.length === 0) return { found: new Map(), complete: true };
   const chunks: string[][] = [];
   for (let start = 0; start < unique.length; start += GET_BY_IDS_LIMIT) chunks.push(unique.slice(start, start + GET_BY_IDS_LIMIT));
-  const client = delegatedGraphClient(caller);
   try {
     const pages = await Promise.all(
       chunks.map(async (chunk) =>
-        GetByIdsResponse.parse(
-          await client
-            .api("/directoryObjects/getByIds")
-            .select(["id", "displayName", "userPrincipalName", "appId", "servicePrincipalType", "mail"])
-            .post({ ids: chunk, types: ["user", "group", "servicePrincipal"] }),
-        ),
+        DirectoryObjectPage.parse(await client.api("/directoryObjects/getByIds").select(PRINCIPAL_SELECT).post({ ids: chunk, types: ["user", "group", "servicePrincipal"] })),
       ),
     );
-    const found = new Map<string, DirectoryPrincipal>();
+    const found = new Map<string, T>();
     for (const object of pages.flatMap((page) => page.value)) {
-      const principal = toPrincipal(object);
-      if (principal) found.set(principal.id.toLowerCase(), principal);
+      const mapped = map(object);
+      if (mapped) found.set(mapped.id.toLowerCase(), mapped);
     }
     return { found, complete: true };
   } catch (error) {
     return { found: new Map(), complete: false, failureMessage: graphError(error).userMessage };
   }
+}
+
+/** `lookupPrincipals` as the signed-in person. */
+export function resolvePrincipals(caller: DelegatedCaller, ids: Iterable<string>): Promise<PrincipalLookup> {
+  return lookupPrincipals(delegatedGraphClient(caller), ids);
 }

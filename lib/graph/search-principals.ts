@@ -1,26 +1,13 @@
 import "server-only";
 
-import { z } from "zod";
-
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { delegatedGraphClient, graphError } from "./client";
 import { type DirectoryPrincipal, type PrincipalKind, resolvePrincipals, toPrincipal } from "./principals";
+import { DirectoryObjectPage } from "./schemas";
+import { GUID } from "@/lib/shared/patterns";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESULTS_PER_KIND = 8;
 
-const Page = z.object({
-  value: z.array(
-    z.object({
-      id: z.string(),
-      displayName: z.string().nullable().optional(),
-      userPrincipalName: z.string().nullable().optional(),
-      appId: z.string().nullable().optional(),
-      servicePrincipalType: z.string().nullable().optional(),
-      mail: z.string().nullable().optional(),
-    }),
-  ),
-});
 
 const COLLECTIONS = {
   user: { path: "/users", type: "#microsoft.graph.user", select: ["id", "displayName", "userPrincipalName", "mail"], fields: ["displayName", "userPrincipalName", "mail"] },
@@ -54,7 +41,7 @@ export async function searchPrincipals(caller: DelegatedCaller, query: string, k
       kinds.map(async (kind) => {
         const collection = COLLECTIONS[kind];
         const search = collection.fields.map((field) => `"${field}:${term}"`).join(" OR ");
-        const page = Page.parse(
+        const page = DirectoryObjectPage.parse(
           await client.api(collection.path).header("ConsistencyLevel", "eventual").search(search).select([...collection.select]).top(RESULTS_PER_KIND).get(),
         );
         return page.value.flatMap((item) => {

@@ -23,6 +23,7 @@ import { lookupPrincipals } from "./directory";
 import type { MappingRecord } from "./drift";
 import { getMapping, isUniqueViolation, listMappings, mappingKey, toRecord } from "./store";
 import { groupMappings } from "./schema";
+import { objectIdSchema } from "@/lib/shared/schemas";
 
 /**
  * Creating, deleting and importing mappings. A mapping's row and its audit event commit together; the ARM call
@@ -342,7 +343,7 @@ export async function importWorkspaceGroupAssignments(context: DelegatedContext,
 
 // ---- Config as code ----------------------------------------------------------------------------------------------
 
-const guid = z.uuid({ error: "must be an object id (GUID)" });
+const guid = objectIdSchema;
 
 export const mappingDocumentSchema = z.strictObject({
   kind: z.literal("gatehouse.mappings"),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { describeError } from "@/lib/log";
 import { getConfig } from "@/lib/config";
 import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
 
 /** Duration presets a policy may offer, in minutes (null = permanent). */
 export const DURATION_PRESETS = {
@@ -27,7 +28,6 @@ export const DURATION_LABELS: Record<DurationPreset, string> = {
   permanent: "Permanent",
 };
 const preset = z.enum(Object.keys(DURATION_PRESETS) as [DurationPreset, ...DurationPreset[]]);
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const requestPolicySchema = z
   .strictObject({
@@ -39,7 +39,7 @@ export const requestPolicySchema = z
     roles: z
       .array(
         z.strictObject({
-          roleDefinitionId: z.string().regex(GUID, "must be a lower-case role definition GUID"),
+          roleDefinitionId: z.string().regex(LOWER_CASE_GUID, "must be a lower-case role definition GUID"),
           name: z.string().min(1).max(256),
           /** The longest duration a request for this role may ask for; "permanent" allows every preset. */
           maxDuration: preset,

@@ -1,11 +1,11 @@
 import "server-only";
 
-import { z } from "zod";
-
 import { armGet } from "@/lib/arm/client";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { appGraphClient, graphError } from "@/lib/graph/client";
+import { appGraphClient } from "@/lib/graph/client";
+import { lookupPrincipals } from "@/lib/graph/principals";
+import type { DirectoryObjectWire } from "@/lib/graph/schemas";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "@/lib/workspaces/list-workspaces";
 
@@ -35,20 +35,8 @@ export const FLAG_LABELS: Record<PrincipalFlag, string> = {
   other_tenant_app: "App from another organisation",
 };
 
-const DirectoryObject = z.object({
-  "@odata.type": z.string(),
-  id: z.string(),
-  displayName: z.string().nullable().optional(),
-  userPrincipalName: z.string().nullable().optional(),
-  userType: z.string().nullable().optional(),
-  mail: z.string().nullable().optional(),
-  appId: z.string().nullable().optional(),
-  servicePrincipalType: z.string().nullable().optional(),
-  appOwnerOrganizationId: z.string().nullable().optional(),
-});
-
-function toVerified(object: z.infer<typeof DirectoryObject>, tenantId: string): VerifiedPrincipal | undefined {
-  const type = object["@odata.type"].replace("#microsoft.graph.", "");
+function toVerified(object: DirectoryObjectWire, tenantId: string): VerifiedPrincipal | undefined {
+  const type = object["@odata.type"]?.replace("#microsoft.graph.", "");
   const displayName = object.displayName ?? object.id;
   const id = object.id.toLowerCase();
   if (type === "user") {
@@ -68,25 +56,13 @@ function toVerified(object: z.infer<typeof DirectoryObject>, tenantId: string): 
 }
 
 /** Resolves principals by object id (getByIds, as the console). Missing ids are absent from the map. */
-export async function verifyPrincipals(ids: readonly string[]): Promise<Map<string, VerifiedPrincipal>> {
-  const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
-  const found = new Map<string, VerifiedPrincipal>();
-  if (unique.length === 0) return found;
-  let page: unknown;
-  try {
-    page = await appGraphClient()
-      .api("/directoryObjects/getByIds")
-      .select(["id", "displayName", "userPrincipalName", "userType", "mail", "appId", "servicePrincipalType", "appOwnerOrganizationId"])
-      .post({ ids: unique, types: ["user", "group", "servicePrincipal"] });
-  } catch (error) {
-    throw graphError(error);
-  }
+export async function verifyPrincipals(ids: readonly string[]): Promise<ReadonlyMap<string, VerifiedPrincipal>> {
   const tenantId = getConfig().identity.tenantId;
-  for (const object of z.object({ value: z.array(DirectoryObject) }).parse(page).value) {
-    const principal = toVerified(object, tenantId);
-    if (principal) found.set(principal.id, principal);
+  const lookup = await lookupPrincipals(appGraphClient(), ids, (object) => toVerified(object, tenantId));
+  if (!lookup.complete) {
+    throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
   }
-  return found;
+  return lookup.found;
 }
 
 export async function verifyPrincipal(id: string): Promise<VerifiedPrincipal | undefined> {
