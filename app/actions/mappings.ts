@@ -8,14 +8,8 @@ import { getDatabase } from "@/lib/db";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { collectDrift } from "@/lib/mappings/collect";
 import { previewMembers } from "@/lib/mappings/directory";
-import {
-  createMapping as create,
-  deleteMapping as remove,
-  exportMappingsDocument,
-  importMappingsDocument,
-  importWorkspaceGroupAssignments,
-  mappingDocumentSchema,
-} from "@/lib/mappings/mappings";
+import { exportMappingsDocument, importMappingsDocument, mappingDocumentSchema } from "@/lib/mappings/mapping-document";
+import { createMapping as create, deleteMapping as remove, importWorkspaceGroupAssignments } from "@/lib/mappings/mappings";
 import { applyReconcile as apply } from "@/lib/mappings/reconcile";
 import { listMappings } from "@/lib/mappings/store";
 import { getGrantOptions } from "@/lib/workspaces/get-grant-options";

@@ -6,7 +6,7 @@ import { useState, useTransition } from "react";
 import { exportMappings, importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
 import { download } from "@/components/workspaces/export";
 import { MessageWithReference } from "@/components/workspaces/result-text";
-import type { ImportPlan, ImportResult, MappingDocument } from "@/lib/mappings/mappings";
+import type { ImportPlan, ImportResult, MappingDocument } from "@/lib/mappings/mapping-document";
 import { type WorkspaceOption, workspaceNameOf } from "./mappings-console";
 
 type Notice = { ok: boolean; message: string; reference?: string | undefined } | null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { computeDrift, type DriftInput, grantKey, type MappingRecord, type WorkspaceAssignment } from "./drift";
-import { planImport } from "./mappings";
+import { planImport } from "./mapping-document";
 
 const WS = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-test";
 const DS = "f6c7c914-8db3-469d-8ca1-694a8f32e121";

@@ -12,7 +12,8 @@ import { personaContext } from "@/test/support/persona-token";
 import { collectDrift, workspaceAssignments } from "./collect";
 import { previewMembers, transitiveMemberCount } from "./directory";
 import { latestDriftReport, runScheduledDriftCheck } from "./drift-job";
-import { createMapping, deleteMapping, exportMappingsDocument, importMappingsDocument, importWorkspaceGroupAssignments } from "./mappings";
+import { exportMappingsDocument, importMappingsDocument } from "./mapping-document";
+import { createMapping, deleteMapping, importWorkspaceGroupAssignments } from "./mappings";
 import { applyReconcile } from "./reconcile";
 import { listMappings } from "./store";
 

@@ -1,0 +1,153 @@
+import "server-only";
+
+import { z } from "zod";
+
+import { recordAuditEvent } from "@/lib/audit";
+import type { DelegatedContext } from "@/lib/auth/caller";
+import { getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+import { parseScope } from "@/lib/shared/arm-scope";
+import { objectIdSchema } from "@/lib/shared/schemas";
+import type { MappingRecord } from "./drift";
+import { createMapping, deleteMapping } from "./mappings";
+import { listMappings, mappingKey } from "./store";
+
+/**
+ * Mappings as code: a JSON document listing the desired mappings, exported from the console and imported back (dry
+ * run first). Importing makes the mappings what the document says, one create or delete at a time through
+ * `createMapping` / `deleteMapping`, each with its own result.
+ */
+
+const guid = objectIdSchema;
+
+export const mappingDocumentSchema = z.strictObject({
+  kind: z.literal("gatehouse.mappings"),
+  version: z.literal(1),
+  exportedAt: z.string().max(64).optional(),
+  mappings: z
+    .array(
+      z.strictObject({
+        workspaceId: z.string().min(1).max(512).refine((value) => parseScope(value)?.level === "workspace", { error: "must be an Azure ML workspace id" }),
+        groupId: guid,
+        groupDisplayName: z.string().max(256).optional(),
+        roleDefinitionId: guid,
+        roleName: z.string().max(256).optional(),
+      }),
+    )
+    .max(5000),
+});
+export type MappingDocument = z.infer<typeof mappingDocumentSchema>;
+
+export function exportMappingsDocument(mappings: readonly MappingRecord[], now = new Date()): MappingDocument {
+  return {
+    kind: "gatehouse.mappings",
+    version: 1,
+    exportedAt: now.toISOString(),
+    mappings: mappings.map((m) => ({ workspaceId: m.scope, groupId: m.groupId, groupDisplayName: m.groupDisplayName, roleDefinitionId: m.roleDefinitionId, roleName: m.roleName })),
+  };
+}
+
+export interface ImportPlanEntry {
+  readonly workspaceId: string;
+  readonly groupId: string;
+  readonly groupDisplayName: string;
+  readonly roleDefinitionId: string;
+  readonly roleName: string;
+  readonly mappingId: string | null;
+}
+
+export interface ImportPlan {
+  readonly creates: readonly ImportPlanEntry[];
+  readonly deletes: readonly ImportPlanEntry[];
+  readonly unchanged: readonly ImportPlanEntry[];
+}
+
+/** What importing the document would change: the document is the desired set of mappings. Pure. */
+export function planImport(document: MappingDocument, current: readonly MappingRecord[]): ImportPlan {
+  const wanted = new Map<string, ImportPlanEntry>();
+  for (const m of document.mappings) {
+    const entry = {
+      workspaceId: parseScope(m.workspaceId)!.scope,
+      groupId: m.groupId.toLowerCase(),
+      groupDisplayName: m.groupDisplayName ?? m.groupId,
+      roleDefinitionId: m.roleDefinitionId.toLowerCase(),
+      roleName: m.roleName ?? m.roleDefinitionId,
+      mappingId: null,
+    };
+    wanted.set(mappingKey({ scope: entry.workspaceId, ...entry }), entry);
+  }
+  const have = new Map(current.map((m) => [mappingKey(m), m]));
+  const asEntry = (m: MappingRecord): ImportPlanEntry => ({
+    workspaceId: m.scope,
+    groupId: m.groupId,
+    groupDisplayName: m.groupDisplayName,
+    roleDefinitionId: m.roleDefinitionId,
+    roleName: m.roleName,
+    mappingId: m.id,
+  });
+  return {
+    creates: [...wanted].filter(([key]) => !have.has(key)).map(([, entry]) => entry),
+    deletes: [...have].filter(([key]) => !wanted.has(key)).map(([, m]) => asEntry(m)),
+    unchanged: [...have].filter(([key]) => wanted.has(key)).map(([, m]) => asEntry(m)),
+  };
+}
+
+export interface ImportItemResult {
+  readonly change: "create" | "delete";
+  readonly workspaceId: string;
+  readonly groupDisplayName: string;
+  readonly roleName: string;
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+export interface ImportResult {
+  readonly plan: ImportPlan;
+  readonly applied: boolean;
+  readonly results: readonly ImportItemResult[];
+}
+
+/**
+ * Imports a mappings document. With `dryRun` only the plan is returned. Otherwise each create goes through
+ * `createMapping` (row, event, grant) and each delete through `deleteMapping` (optionally revoking), one by one with a
+ * result each, and one `mapping.imported` event records the counts.
+ */
+export async function importMappingsDocument(
+  context: DelegatedContext,
+  input: { document: MappingDocument; dryRun: boolean; revokeRemoved: boolean; sourceName?: string },
+): Promise<ImportResult> {
+  const db = await getDatabase();
+  const plan = planImport(input.document, await listMappings(db));
+  if (input.dryRun) return { plan, applied: false, results: [] };
+  const results: ImportItemResult[] = [];
+  for (const entry of plan.creates) {
+    try {
+      const { mapping, grant } = await createMapping(context, entry, "Imported from a mappings document");
+      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: mapping?.groupDisplayName ?? entry.groupDisplayName, roleName: mapping?.roleName ?? entry.roleName, ok: mapping !== null, message: grant.message });
+    } catch (error) {
+      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be created." });
+    }
+  }
+  for (const entry of plan.deletes) {
+    try {
+      const outcome = await deleteMapping(context, { mappingId: entry.mappingId!, revokeAssignment: input.revokeRemoved });
+      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: outcome.deleted, message: outcome.message });
+    } catch (error) {
+      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be deleted." });
+    }
+  }
+  const created = results.filter((r) => r.change === "create" && r.ok).length;
+  const rejected = results.filter((r) => r.change === "create" && !r.ok).length;
+  await db.transaction((tx) =>
+    recordAuditEvent(tx, {
+      action: "mapping.imported",
+      outcome: rejected > 0 ? "failed" : "succeeded",
+      ...(rejected > 0 ? { errorCode: "PartialImport" } : {}),
+      actor: context.actor,
+      target: {},
+      correlation: { consoleRequestId: context.requestId },
+      details: { created, unchanged: plan.unchanged.length, rejected, ...(input.sourceName ? { sourceName: input.sourceName.slice(0, 256) } : {}) },
+    }),
+  );
+  return { plan, applied: true, results };
+}
