@@ -4,11 +4,14 @@ import { AppError } from "@/lib/errors";
 import { appGraphClient, graphError } from "@/lib/graph/client";
 import { type Coverage, type CoverageQuery, findCoveringAccess } from "./coverage";
 import type { AccessRequestRow } from "./schema";
-import type { SubmitRequestInput } from "./submit-request";
 import { sameKind, type VerifiedKind, type VerifiedPrincipal, verifyPrincipal, verifyWorkspace } from "./verify";
 
 /** What the form (or an admin's grant) says the request is about. */
-export type TargetClaim = Pick<SubmitRequestInput, "workspaceId" | "workspaceName" | "principal">;
+export interface TargetClaim {
+  readonly workspaceId: string;
+  readonly workspaceName?: string | undefined;
+  readonly principal: { readonly id: string; readonly kind: VerifiedKind; readonly displayName: string };
+}
 
 export type TargetCheck =
   | { readonly ok: true; readonly workspaceName: string; readonly principal: VerifiedPrincipal }
