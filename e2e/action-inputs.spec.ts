@@ -1,5 +1,5 @@
 /**
- * Bad input over the wire (issue #10): every server action in the production build, posted raw as a signed-in admin
+ * Bad input over the wire: every server action in the production build, posted raw as a signed-in admin
  * with argument lists no schema accepts (fast-check, seeded). Each answer is a clear `invalid_input` result — never an
  * HTTP 500, a stack trace or an error digest — and the tenant's journal shows no Graph or ARM call on anyone's behalf
  * during the post. The same properties through the wrapper in-process, with many more runs:

@@ -1,5 +1,5 @@
 /**
- * security.md row 25: zero CSP violations in the e2e run. Every page the suite opened, in any browser context, reports
+ * security test plan row 25: zero CSP violations in the e2e run. Every page the suite opened, in any browser context, reports
  * violations to the console's `report-uri`; the console logs them. Only the deliberate probe is allowed.
  */
 import { CSP_PROBE_URL, loggedCspViolations } from "./support/csp-violations";

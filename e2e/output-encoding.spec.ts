@@ -1,5 +1,5 @@
 /**
- * security.md row 26: text people type is shown as text everywhere it appears, and cannot forge log lines. A
+ * security test plan row 26: text people type is shown as text everywhere it appears, and cannot forge log lines. A
  * justification carrying markup, a line break with a fake JSON log entry and an ANSI escape goes through the request
  * form, the request page, the approval queue and the audit trail: no script runs, no element is made from it, the
  * console's log keeps one JSON object per line, and the form caps the length.

@@ -1,5 +1,5 @@
 /**
- * Security regressions (security.md test plan rows 2, 4, 24, 25, 27): proxy-bypass header and path variants,
+ * Security regressions (docs/security-test-plan.md, rows 2, 4, 24, 25, 27): proxy-bypass header and path variants,
  * anonymous action-id discovery, security headers on every HTML response, no-store on signed-in pages, and no test
  * seams or secrets in the browser's bundles. Rows 1, 3 and 29 are in permissions.spec.ts and security.spec.ts;
  * rows 12–14 (token validation) in lib/auth/access-token.test.ts.

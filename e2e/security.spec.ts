@@ -42,7 +42,7 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
     });
   }
 
-  // The browser's own cross-site posts (security.md row 3): a page elsewhere that auto-submits a no-JavaScript server
+  // The browser's own cross-site posts (security test plan row 3): a page elsewhere that auto-submits a no-JavaScript server
   // action form at the console, at the top level and from a sandboxed iframe (Origin: null), while the admin is signed in.
   // `mustLeaveBrowser`: Chromium's Local Network Access check may stop the sandboxed frame's post before it is sent,
   // which protects as well; the top-level post is always sent, so the console's own refusal is tested there.
@@ -131,7 +131,7 @@ test("no token-shaped string reaches HTML, RSC payloads, bundles, storage or log
   expect(logs[0]!.length).toBeGreaterThan(0);
   for (const text of logs) {
     expect(text).not.toMatch(JWT);
-    // security.md row 29: no client secret, and no authorization code or secret in a logged URL or form.
+    // security test plan row 29: no client secret, and no authorization code or secret in a logged URL or form.
     expect(text).not.toContain(CONSOLE_API_CLIENT_SECRET);
     expect(text).not.toMatch(/[?&](code|client_secret|client_assertion|refresh_token)=[^&\s"]{8,}/);
   }

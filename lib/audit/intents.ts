@@ -9,7 +9,7 @@ import { type AuditActor, auditActorSchema, type AuditEventInput, type Principal
 import { type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "./record";
 
 /**
- * Intent → outcome for changes to Azure (security.md §5.3). A grant or revoke is recorded as an intent, with its
+ * Intent → outcome for changes to Azure (a transactional outbox: the intent commits before the call, the outcome after). A grant or revoke is recorded as an intent, with its
  * `*_requested` audit event, in the transaction that decides on it; the ARM call happens after that commits; its
  * result is recorded as the outcome. A crash in between leaves a pending intent that the reconciler settles against
  * ARM (`resolveIntent`), so no change to Azure is ever missing from the audit trail.

@@ -8,7 +8,7 @@ import { SecretToken } from "./secret-token";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJvaWQiOiJzZWNyZXQifQ.c2lnbmF0dXJl";
 
-describe("SecretToken (security.md row 28)", () => {
+describe("SecretToken (security test plan row 28)", () => {
   it("gives its value only to reveal(): not to JSON, strings, template literals or inspection", () => {
     const token = new SecretToken(TOKEN);
     expect(token.reveal()).toBe(TOKEN);

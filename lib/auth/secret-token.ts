@@ -9,7 +9,7 @@ const PLACEHOLDER = "[SecretToken]";
  * into a log or an error message either. Only `reveal()` gives the value, for the on-behalf-of exchange.
  *
  * The stable-React counterpart of `experimental_taintUniqueValue`, which needs `experimental.taint` and so React's
- * experimental release channel for the whole app (security.md row 28).
+ * experimental release channel for the whole app (security test plan row 28).
  */
 export class SecretToken {
   readonly #value: string;

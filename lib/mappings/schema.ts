@@ -1,5 +1,5 @@
 /**
- * Tables of the group-mappings feature (issue 7). Read by drizzle-kit as well as the console, so no `server-only`.
+ * Tables of the group-mappings feature. Read by drizzle-kit as well as the console, so no `server-only`.
  */
 import { sql } from "drizzle-orm";
 import { bigserial, check, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";

@@ -1,5 +1,5 @@
 /**
- * ARM scope strings, property-based (issue #10, security.md row 8). What arm-scope.ts documents, checked over
+ * ARM scope strings, property-based (security test plan row 8). What arm-scope.ts documents, checked over
  * generated input: ids at every level Gatehouse works with read back to their parts in any casing of the fixed
  * segments (ARM ids are case-insensitive) and with one trailing slash; anything else — `..` and `.` segments, encoded
  * characters, empty segments, whitespace, NUL and other control characters, Unicode lookalikes, overlong ids or names,

@@ -1,5 +1,5 @@
 /**
- * Bad input, property-based (issue #10): every server action, called through the real `serverAction` wrapper as a
+ * Bad input, property-based: every server action, called through the real `serverAction` wrapper as a
  * signed-in admin (only `next/headers` is stood in for: the admin's real session cookie and a same-origin request).
  *
  * - Junk of every kind its schema refuses, and a valid input with one field broken, deleted or added → a clear
@@ -404,7 +404,7 @@ describe("every server action refuses bad input clearly, before any upstream cal
     },
   );
 
-  // security.md row 7 (mass assignment): a field the form does not send is refused, never silently dropped or kept.
+  // security test plan row 7 (mass assignment): a field the form does not send is refused, never silently dropped or kept.
   const MASS_ASSIGNMENT_KEYS = ["status", "approvedBy", "decidedBy", "requestedBy", "roleDefinitionId", "scope", "principalId", "isAdmin", "__proto__", "constructor"];
   it.each(names().filter((name) => isRecord(VALID[name])))("%s: a field the form never sends (status, approver, role, scope…) → invalid_input naming it", async (name) => {
     const valid = VALID[name] as Record<string, unknown>;
