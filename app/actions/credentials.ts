@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { SnapshotSummary } from "@/components/credentials/model";
 import { serverAction } from "@/lib/actions/server-action";
 import { requestRefresh } from "@/lib/credentials/refresh";
-import { getSnapshot } from "@/lib/credentials/store";
+import { findSnapshot } from "@/lib/credentials/store";
 import { getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 
@@ -24,7 +24,7 @@ export const getCredentialRefreshStatus = serverAction(
   "getCredentialRefreshStatus",
   z.strictObject({ snapshotId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
   async (_context, input): Promise<SnapshotSummary> => {
-    const snapshot = await getSnapshot(await getDatabase(), input.snapshotId);
+    const snapshot = await findSnapshot(await getDatabase(), input.snapshotId);
     if (!snapshot) {
       throw new AppError({ code: "not_found", message: `no credential snapshot ${input.snapshotId}`, userMessage: "That refresh no longer exists." });
     }

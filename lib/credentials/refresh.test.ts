@@ -6,7 +6,7 @@ import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import { notifiedCount } from "./notify-owners";
 import { runInventory } from "./refresh";
-import { createRunningSnapshot, getSnapshot, identityDetails, snapshotRows } from "./store";
+import { createRunningSnapshot, findSnapshot, identityDetails, snapshotRows } from "./store";
 
 
 const SYSTEM = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002" } as const;
@@ -25,7 +25,7 @@ describe.each(storageEngines())("a credential inventory run on $name (shared san
     const id = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now: new Date(), windows });
     const outcome = await runInventory(handle.db, id, { trigger: "scheduled", actor: SYSTEM, windows });
     expect(outcome.status).toBe("complete");
-    const snapshot = await getSnapshot(handle.db, id);
+    const snapshot = await findSnapshot(handle.db, id);
     expect(snapshot).toMatchObject({ status: "complete", progress: { phase: "Complete" } });
     expect(snapshot!.graphCalls).toBeGreaterThanOrEqual(3);
     expect(snapshot!.armCalls).toBeGreaterThanOrEqual(1);

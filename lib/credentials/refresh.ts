@@ -16,7 +16,7 @@ import { readWorkspaceAccess, withGroupRoles } from "./access";
 import { buildSnapshot } from "./build-rows";
 import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
 import { notifyOwners } from "./notify-owners";
-import { completeSnapshot, createRunningSnapshot, failSnapshot, getSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
+import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
 /** The scheduled job's lease (once per interval across instances). */
 export const CREDENTIAL_JOB = "credential-inventory";
@@ -170,5 +170,5 @@ export async function requestRefresh(db: Database, actor: AuditActor & { kind: "
     .then((outcome) => deliverNotifications(db, new Date(), outcome.outboxIds))
     .catch((error: unknown) => log("error", "credentials", "manual refresh or its owner notifications failed", { snapshotId, error: describeError(error) }))
     .finally(() => finishJobRun(db, MANUAL_JOB, holder, new Date()).catch(() => undefined));
-  return (await getSnapshot(db, snapshotId))!;
+  return (await findSnapshot(db, snapshotId))!;
 }

@@ -7,7 +7,7 @@ import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
-import { completeSnapshot, createRunningSnapshot, getSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
+import { completeSnapshot, createRunningSnapshot, findSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
 
 /** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
 async function queuedMails(handle: DatabaseHandle) {
@@ -74,7 +74,7 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
   it("stores a snapshot with its time and rows, and keeps earlier ones for the trend", async () => {
     const now = new Date("2026-06-01T00:00:00Z");
     const first = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
-    expect((await getSnapshot(handle.db, first))?.status).toBe("running");
+    expect((await findSnapshot(handle.db, first))?.status).toBe("running");
     expect(await latestCompleteSnapshot(handle.db)).toBeUndefined();
     await completeSnapshot(handle.db, first, built([row("k1", "within1"), row("k2", "healthy")]), { asOf: now, finishedAt: now, graphCalls: 3, armCalls: 7, warnings: [] });
     const second = await createRunningSnapshot(handle.db, { trigger: "manual", requestedBy: owner.id, now, windows: WINDOWS });

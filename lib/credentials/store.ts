@@ -149,7 +149,7 @@ export async function latestCompleteSnapshot(db: Database): Promise<SnapshotSumm
   return record ? toSummary(record) : undefined;
 }
 
-export async function getSnapshot(db: Database, id: number): Promise<SnapshotSummary | undefined> {
+export async function findSnapshot(db: Database, id: number): Promise<SnapshotSummary | undefined> {
   const [record] = await db.select().from(credentialSnapshots).where(eq(credentialSnapshots.id, id)).limit(1);
   return record ? toSummary(record) : undefined;
 }

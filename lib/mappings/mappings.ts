@@ -20,7 +20,7 @@ import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
 import { invalidMappingWorkspace } from "./collect";
 import { lookupPrincipals } from "./directory";
 import type { MappingRecord } from "./drift";
-import { getMapping, isUniqueViolation, listMappings, mappingKey, toRecord } from "./store";
+import { findMapping, isUniqueViolation, listMappings, mappingKey, toRecord } from "./store";
 import { groupMappings } from "./schema";
 
 /**
@@ -174,7 +174,7 @@ export async function createMapping(context: DelegatedContext, input: CreateMapp
     }
     throw error;
   }
-  const mapping = (await getMapping(db, id))!;
+  const mapping = (await findMapping(db, id))!;
   const [grant] = await grantWorkspaceRoles(
     context,
     {
@@ -211,7 +211,7 @@ export interface DeleteMappingResult {
  */
 export async function deleteMapping(context: DelegatedContext, input: { mappingId: string; revokeAssignment: boolean }, options: { db?: Database } = {}): Promise<DeleteMappingResult> {
   const db = options.db ?? (await getDatabase());
-  const mapping = await getMapping(db, input.mappingId);
+  const mapping = await findMapping(db, input.mappingId);
   if (!mapping) return { deleted: false, assignment: null, message: "This mapping no longer exists." };
   const access = { scope: mapping.scope, principalId: mapping.groupId, principalType: "Group" as const, roleDefinitionId: mapping.roleDefinitionId, roleName: mapping.roleName };
   const name = `${mapping.groupDisplayName}'s ${mapping.roleName} assignment`;

@@ -41,7 +41,7 @@ export async function listMappings(db: Queryable, workspaceId?: string): Promise
   return rows.map(toRecord);
 }
 
-export async function getMapping(db: Queryable, id: string): Promise<MappingRecord | undefined> {
+export async function findMapping(db: Queryable, id: string): Promise<MappingRecord | undefined> {
   const [row] = await db.select().from(groupMappings).where(eq(groupMappings.id, id));
   return row ? toRecord(row) : undefined;
 }

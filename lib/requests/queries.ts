@@ -42,7 +42,7 @@ export async function listAccessRequests(viewer: { objectId: string; isAdmin: bo
 }
 
 /** One request, if the viewer may see it (admins: all; others: their own). */
-export async function getAccessRequest(viewer: { objectId: string; isAdmin: boolean }, id: string, db?: Database): Promise<AccessRequestRow | undefined> {
+export async function findAccessRequest(viewer: { objectId: string; isAdmin: boolean }, id: string, db?: Database): Promise<AccessRequestRow | undefined> {
   if (!z.uuid().safeParse(id).success) return undefined;
   const database = db ?? (await getDatabase());
   const [row] = await database.select().from(accessRequests).where(eq(accessRequests.id, id));

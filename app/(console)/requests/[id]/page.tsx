@@ -12,7 +12,7 @@ import { PrincipalFacts } from "@/components/requests/principal-facts";
 import { formatDateTime } from "@/components/workspaces/format";
 import { authorizePage } from "@/lib/auth/authorize";
 import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
-import { getAccessRequest } from "@/lib/requests/queries";
+import { findAccessRequest } from "@/lib/requests/queries";
 import { PRINCIPAL_KINDS } from "@/lib/requests/submit-request";
 import { isAllowed } from "@/lib/shared/permissions";
 
@@ -26,7 +26,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const isAdmin = isAllowed("approveAccessRequest", principal.roles);
   const me = principal.objectId.toLowerCase();
 
-  const row = await getAccessRequest({ objectId: principal.objectId, isAdmin }, (await params).id);
+  const row = await findAccessRequest({ objectId: principal.objectId, isAdmin }, (await params).id);
   if (!row) notFound();
   const request = toRequestView(row);
   const isRequester = request.requesterObjectId === me;
