@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, useTransition } from "react";
 
 import { getCredentialRefreshStatus, refreshCredentialInventory } from "@/app/actions/credentials";
-import type { SnapshotSummary } from "./model";
+import type { SnapshotSummary } from "@/lib/shared/credentials";
 
 const POLL_MS = 1000;
 

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/components/credentials/model";
+import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/lib/shared/credentials";
 
 /**
  * One CSV field. A text cell a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, or a tab or carriage

@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { BUCKETS, type CredentialRow } from "@/components/credentials/model";
+import { BUCKETS, type CredentialRow } from "@/lib/shared/credentials";
 
 /** The dashboard's filters and sort, from the URL (the page and the CSV export read the same parameters). */
 export const viewSchema = z.object({

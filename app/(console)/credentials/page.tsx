@@ -12,7 +12,7 @@ import {
   type IdentityDetails,
   OBJECT_TYPE_LABELS,
   type SnapshotSummary,
-} from "@/components/credentials/model";
+} from "@/lib/shared/credentials";
 import { RefreshPanel } from "@/components/credentials/refresh-panel";
 import { authorizePage } from "@/lib/auth/authorize";
 import { identityDetails, latestCompleteSnapshot, recentRunningSnapshot, snapshotRows, snapshotTrend } from "@/lib/credentials/store";
