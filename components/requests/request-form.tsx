@@ -4,15 +4,15 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useActionState, useId, useState, useTransition } from "react";
 
-import { searchPrincipals } from "@/app/actions/workspaces";
 import { submitAccessRequest } from "@/app/actions/requests";
-import { PrincipalPicker, type PrincipalSearch } from "@/components/workspaces/principal-picker";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { PrincipalPicker } from "@/components/shared/principal-picker";
+import { searchDirectory } from "@/components/shared/principal-search";
+import { Button } from "@/components/ui/button";
+import { describedBy, FieldError, type FieldErrors } from "@/components/ui/field";
+import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { parseScope } from "@/lib/shared/arm-scope";
-import type { DurationOption } from "./extension-dialog";
-import { describedBy, FieldError, type FieldErrors } from "./field-error";
-import { PRIMARY } from "./outcome";
+import type { DurationOption } from "./fields";
 
 export interface WorkspaceOption {
   readonly id: string;
@@ -37,10 +37,7 @@ type State =
   | { readonly phase: "refused"; readonly message: string; readonly reference?: string | undefined; readonly fieldErrors: FieldErrors }
   | { readonly phase: "sent"; readonly id: string };
 
-const directorySearch: PrincipalSearch = async (query) => {
-  const result = await searchPrincipals({ query });
-  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
-};
+const directorySearch = searchDirectory();
 
 const INPUT = "w-full rounded border border-line bg-surface px-2 py-1.5 text-ink";
 const MAX_JUSTIFICATION = 1000;
@@ -340,9 +337,9 @@ export function RequestForm({
       </div>
 
       <div className="flex items-center gap-3">
-        <button type="submit" disabled={pending || state.phase === "sent"} className={PRIMARY}>
+        <Button type="submit" variant="primary" disabled={pending || state.phase === "sent"}>
           {pending ? "Sending…" : "Send request"}
-        </button>
+        </Button>
         <Link href="/requests" className="text-accent underline-offset-2 hover:underline">
           Back to requests
         </Link>

@@ -5,8 +5,10 @@ import { useId, useMemo, useRef, useState } from "react";
 
 import { type AssignmentOrigin, ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
-import { download, toCsv, toJson } from "./export";
-import { formatDateTime, isRecent, principalName, principalTypeLabel, shortScope } from "./format";
+import { download } from "@/components/shared/download";
+import { formatDateTime } from "@/components/shared/format";
+import { toCsv, toJson } from "./export";
+import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
 import { RevokeDialog } from "./revoke-dialog";
 
 type SortKey = "principal" | "type" | "secondaryId" | "role" | "origin" | "condition" | "created";

@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import { z } from "zod";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { MappingsConsole, type MappingRow, type WorkspaceOption } from "@/components/mappings/mappings-console";
+import { MappingsConsole } from "@/components/mappings/mappings-console";
+import type { MappingRow, WorkspaceOption } from "@/components/mappings/model";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";

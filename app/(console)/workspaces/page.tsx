@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { WorkspaceList } from "@/components/workspaces/workspace-list";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";

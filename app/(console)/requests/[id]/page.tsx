@@ -9,7 +9,7 @@ import { RequestActions, type AllowedActions } from "@/components/requests/reque
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
 import { PrincipalFacts } from "@/components/requests/principal-facts";
-import { formatDateTime } from "@/components/workspaces/format";
+import { formatDateTime } from "@/components/shared/format";
 import { authorizePage } from "@/lib/auth/authorize";
 import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
 import { getAccessRequest } from "@/lib/requests/queries";
