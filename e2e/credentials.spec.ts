@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { expect, test } from "@playwright/test";
 
-import { BUCKETS, bucketLabel } from "../components/credentials/model";
+import { BUCKETS, bucketLabel } from "../lib/shared/credentials";
 import { CONSOLE_APP_IDS, oracleCredentialCounts } from "../test/support/credential-oracle";
 import { signIn } from "./support/sign-in";
 

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 
-import type { SnapshotSummary } from "@/components/credentials/model";
+import type { SnapshotSummary } from "@/lib/shared/credentials";
 import { serverAction } from "@/lib/actions/server-action";
 import { requestRefresh } from "@/lib/credentials/refresh";
 import { findSnapshot } from "@/lib/credentials/store";

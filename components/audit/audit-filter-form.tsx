@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 
+import { Button } from "@/components/ui/button";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "@/lib/audit";
 import { FILTER_FIELDS, type FilterValues } from "@/lib/shared/audit-filter-fields";
 import { PAGE_SIZES } from "./paging";
@@ -63,9 +64,9 @@ export function AuditFilterForm({ values, size }: { values: FilterValues; size: 
         </div>
       </div>
       <div className="flex items-center gap-3">
-        <button type="submit" className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">
+        <Button type="submit" variant="primary">
           Apply filters
-        </button>
+        </Button>
         <a href="/audit" className="rounded px-2 py-1.5 text-accent underline-offset-2 hover:underline">
           Clear filters
         </a>

@@ -4,6 +4,7 @@ import { useState, useTransition } from "react";
 
 import { verifyAuditChain } from "@/app/actions/audit";
 import type { ChainStatus } from "@/lib/audit/chain-status";
+import { Button } from "@/components/ui/button";
 
 /** The tamper-evidence status: the last verification (cached on the server) and a button to verify now. */
 export function ChainStatusPanel({ initial }: { initial: ChainStatus }) {
@@ -37,14 +38,9 @@ export function ChainStatusPanel({ initial }: { initial: ChainStatus }) {
           </p>
         )}
       </div>
-      <button
-        type="button"
-        disabled={pending}
-        onClick={verifyNow}
-        className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-      >
+      <Button variant="primary" disabled={pending} onClick={verifyNow}>
         {pending ? "Verifying…" : "Verify now"}
-      </button>
+      </Button>
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useMsal } from "@azure/msal-react";
 import { useState, useTransition } from "react";
 
 import { verifyAzureAccess } from "@/app/actions/account";
+import { Button } from "@/components/ui/button";
 import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { usePathname } from "next/navigation";
@@ -25,14 +26,9 @@ export function AzureAccessCheck() {
         <h2 id="azure-access-heading" className="font-medium">
           Azure access through Gatehouse
         </h2>
-        <button
-          type="button"
-          disabled={pending}
-          onClick={() => startTransition(async () => setResult(await verifyAzureAccess(undefined)))}
-          className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-        >
+        <Button variant="primary" disabled={pending} onClick={() => startTransition(async () => setResult(await verifyAzureAccess(undefined)))}>
           {pending ? "Checking…" : "Check my Azure access"}
-        </button>
+        </Button>
       </div>
       <p className="text-ink-muted">Gatehouse calls Microsoft Graph and Azure Resource Manager as you, so what you can see and change is what your own Azure roles allow.</p>
       <div aria-live="polite">
@@ -52,9 +48,9 @@ export function AzureAccessCheck() {
           </ul>
         )}
         {claims && (
-          <button type="button" className="mt-2 rounded border border-line px-3 py-1.5" onClick={() => void signInRedirect(instance, settings, pathname, claims)}>
+          <Button className="mt-2" onClick={() => void signInRedirect(instance, settings, pathname, claims)}>
             Continue to Microsoft sign-in
-          </button>
+          </Button>
         )}
       </div>
     </section>

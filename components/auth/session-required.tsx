@@ -5,6 +5,7 @@ import { useMsal } from "@azure/msal-react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
+import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
 import { currentAccount, establishSession } from "./session-client";
 
@@ -46,16 +47,15 @@ export function SessionRequired() {
       <div role="alert" className="max-w-xl space-y-3 rounded-md border border-line bg-surface-raised p-4">
         <p className="font-medium">Your session could not be restored</p>
         <p className="text-ink-muted">{failure}</p>
-        <button
-          type="button"
+        <Button
+          variant="primary"
           onClick={() => {
             setFailure(null);
             setAttempt((value) => value + 1);
           }}
-          className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink"
         >
           Try again
-        </button>
+        </Button>
       </div>
     );
   }

@@ -5,6 +5,7 @@ import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 
+import { Button } from "@/components/ui/button";
 import { safeReturnPath } from "@/lib/shared/browser-auth";
 import { useAuthSettings } from "./auth-provider";
 import { currentAccount, establishSession, signInRedirect } from "./session-client";
@@ -54,8 +55,9 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
           {error}
         </p>
       )}
-      <button
-        type="button"
+      <Button
+        variant="primary"
+        size="lg"
         disabled={busy}
         onClick={() => {
           setError(null);
@@ -63,10 +65,10 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
             setError("The sign-in page could not be opened. Check your connection and try again."),
           );
         }}
-        className="w-full rounded bg-accent px-4 py-2 font-medium text-accent-ink disabled:opacity-60"
+        className="w-full"
       >
         {busy ? "Signing in…" : "Sign in with Microsoft"}
-      </button>
+      </Button>
     </div>
   );
 }

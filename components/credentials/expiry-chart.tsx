@@ -1,5 +1,5 @@
 import { ExpiryBars } from "./expiry-bars";
-import type { CredentialRow } from "./model";
+import type { CredentialRow } from "@/lib/shared/credentials";
 
 const WEEKS = 26; // 182 days ≥ the next 180 days
 const DAY_MS = 86_400_000;

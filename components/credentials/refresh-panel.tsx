@@ -4,7 +4,8 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, useTransition } from "react";
 
 import { getCredentialRefreshStatus, refreshCredentialInventory } from "@/app/actions/credentials";
-import type { SnapshotSummary } from "./model";
+import { Button } from "@/components/ui/button";
+import type { SnapshotSummary } from "@/lib/shared/credentials";
 
 const POLL_MS = 1000;
 
@@ -77,9 +78,9 @@ export function RefreshPanel({ asOf, running }: { asOf: string | null; running: 
           {error.reference && <span className="text-ink-muted"> (reference {error.reference})</span>}
         </p>
       )}
-      <button type="button" disabled={busy} onClick={refresh} className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
+      <Button variant="primary" disabled={busy} onClick={refresh}>
         {busy ? "Refreshing…" : "Refresh"}
-      </button>
+      </Button>
     </section>
   );
 }

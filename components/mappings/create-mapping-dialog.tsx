@@ -1,21 +1,19 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { createMapping, mappingRoleOptions } from "@/app/actions/mappings";
-import { searchPrincipals } from "@/app/actions/workspaces";
-import { PrincipalPicker, type PrincipalSearch } from "@/components/workspaces/principal-picker";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { PrincipalPicker } from "@/components/shared/principal-picker";
+import { searchDirectory } from "@/components/shared/principal-search";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
+import { ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import type { RoleOption } from "@/lib/workspaces/get-grant-options";
-import type { WorkspaceOption } from "./mappings-console";
+import type { WorkspaceOption } from "./model";
 
-const groupSearch: PrincipalSearch = async (query) => {
-  const result = await searchPrincipals({ query, kinds: ["group"] });
-  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
-};
+const groupSearch = searchDirectory(["group"]);
 
 type Roles = { phase: "idle" } | { phase: "loading" } | { phase: "done"; roles: readonly RoleOption[] } | { phase: "error"; message: string };
 type Outcome = { ok: boolean; message: string; reference?: string | undefined };
@@ -70,113 +68,102 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
   }
 
   return (
-    <Dialog.Root
+    <DialogRoot
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
         if (!next) reset();
       }}
     >
-      <Dialog.Trigger className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Map a group</Dialog.Trigger>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(44rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
-          <div>
-            <Dialog.Title className="text-base font-semibold">Map a group to a workspace role</Dialog.Title>
-            <Dialog.Description className="text-ink-muted">Members of the group get the role on the workspace. Gatehouse creates the group&apos;s assignment now.</Dialog.Description>
-          </div>
-          {!outcome?.ok && (
-            <form
-              className="space-y-4"
-              onSubmit={(event) => {
-                event.preventDefault();
-                submit();
-              }}
-            >
-              <label className="flex flex-col gap-1">
-                <span className="font-medium">Workspace</span>
-                <select aria-label="Workspace" value={workspaceId} onChange={(event) => chooseWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
-                  <option value="">Choose a workspace</option>
-                  {workspaces.map((workspace) => (
-                    <option key={workspace.id} value={workspace.id}>
-                      {workspace.name} ({workspace.subscriptionName})
+      <DialogTrigger className={buttonClass("primary")}>Map a group</DialogTrigger>
+      <DialogPanel
+        width="md"
+        title="Map a group to a workspace role"
+        description={<>Members of the group get the role on the workspace. Gatehouse creates the group&apos;s assignment now.</>}
+      >
+        {!outcome?.ok && (
+          <form
+            className="space-y-4"
+            onSubmit={(event) => {
+              event.preventDefault();
+              submit();
+            }}
+          >
+            <label className="flex flex-col gap-1">
+              <span className="font-medium">Workspace</span>
+              <select aria-label="Workspace" value={workspaceId} onChange={(event) => chooseWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+                <option value="">Choose a workspace</option>
+                {workspaces.map((workspace) => (
+                  <option key={workspace.id} value={workspace.id}>
+                    {workspace.name} ({workspace.subscriptionName})
+                  </option>
+                ))}
+              </select>
+            </label>
+            <PrincipalPicker label="Group" hint="Type at least 2 characters of the group's name." search={groupSearch} selected={groups} onChange={setGroups} multiple={false} />
+            {group && (
+              <p>
+                Chosen group: <span className="font-medium">{group.displayName}</span>
+              </p>
+            )}
+            <label className="flex flex-col gap-1">
+              <span className="font-medium">Role</span>
+              <select
+                aria-label="Role"
+                value={roleId}
+                disabled={roles.phase !== "done"}
+                onChange={(event) => setRoleId(event.target.value)}
+                className="rounded border border-line bg-surface-raised px-2 py-1.5 disabled:opacity-60"
+              >
+                <option value="">{roles.phase === "loading" ? "Loading roles…" : roles.phase === "idle" ? "Choose a workspace first" : "Choose a role"}</option>
+                <optgroup label="Azure ML roles">
+                  {roleList.filter((option) => option.featured).map((option) => (
+                    <option key={option.id} value={option.id}>
+                      {option.name}
+                      {option.privileged ? " (privileged)" : ""}
                     </option>
                   ))}
-                </select>
-              </label>
-              <PrincipalPicker label="Group" hint="Type at least 2 characters of the group's name." search={groupSearch} selected={groups} onChange={setGroups} multiple={false} />
-              {group && (
-                <p>
-                  Chosen group: <span className="font-medium">{group.displayName}</span>
-                </p>
-              )}
-              <label className="flex flex-col gap-1">
-                <span className="font-medium">Role</span>
-                <select
-                  aria-label="Role"
-                  value={roleId}
-                  disabled={roles.phase !== "done"}
-                  onChange={(event) => setRoleId(event.target.value)}
-                  className="rounded border border-line bg-surface-raised px-2 py-1.5 disabled:opacity-60"
-                >
-                  <option value="">{roles.phase === "loading" ? "Loading roles…" : roles.phase === "idle" ? "Choose a workspace first" : "Choose a role"}</option>
-                  <optgroup label="Azure ML roles">
-                    {roleList.filter((option) => option.featured).map((option) => (
-                      <option key={option.id} value={option.id}>
-                        {option.name}
-                        {option.privileged ? " (privileged)" : ""}
-                      </option>
-                    ))}
-                  </optgroup>
-                  <optgroup label="Other roles">
-                    {roleList.filter((option) => !option.featured).map((option) => (
-                      <option key={option.id} value={option.id}>
-                        {option.name}
-                      </option>
-                    ))}
-                  </optgroup>
-                </select>
-              </label>
-              {roles.phase === "error" && (
-                <p role="alert" className="text-danger">
-                  Roles could not be loaded: {roles.message}
-                </p>
-              )}
-              {role && (
-                <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">
-                  <p>{role.summary ?? role.description}</p>
-                  {role.warning && <p className="mt-1 font-medium text-warning">⚠ {role.warning}</p>}
-                </div>
-              )}
-              <div aria-live="polite">
-                {outcome && !outcome.ok && (
-                  <p role="alert" className="text-danger">
-                    <MessageWithReference message={outcome.message} reference={outcome.reference} />
-                  </p>
-                )}
-              </div>
-              <div className="flex justify-end gap-2">
-                <Dialog.Close type="button" className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-                  Cancel
-                </Dialog.Close>
-                <button type="submit" disabled={pending || !group || !role || !workspaceId} className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
-                  {pending ? "Creating…" : "Create mapping"}
-                </button>
-              </div>
-            </form>
-          )}
-          {outcome?.ok && (
-            <div className="space-y-3" aria-live="polite">
-              <p role="status" className="text-success">
-                <MessageWithReference message={outcome.message} reference={outcome.reference} />
+                </optgroup>
+                <optgroup label="Other roles">
+                  {roleList.filter((option) => !option.featured).map((option) => (
+                    <option key={option.id} value={option.id}>
+                      {option.name}
+                    </option>
+                  ))}
+                </optgroup>
+              </select>
+            </label>
+            {roles.phase === "error" && (
+              <p role="alert" className="text-danger">
+                Roles could not be loaded: {roles.message}
               </p>
-              <div className="flex justify-end">
-                <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Done</Dialog.Close>
+            )}
+            {role && (
+              <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">
+                <p>{role.summary ?? role.description}</p>
+                {role.warning && <p className="mt-1 font-medium text-warning">⚠ {role.warning}</p>}
               </div>
-            </div>
-          )}
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+            )}
+            <div aria-live="polite">{outcome && !outcome.ok && <ResultText message={outcome.message} reference={outcome.reference} />}</div>
+            <DialogFooter>
+              <DialogClose type="button" className={buttonClass("secondary")}>
+                Cancel
+              </DialogClose>
+              <Button type="submit" variant="primary" disabled={pending || !group || !role || !workspaceId}>
+                {pending ? "Creating…" : "Create mapping"}
+              </Button>
+            </DialogFooter>
+          </form>
+        )}
+        {outcome?.ok && (
+          <div className="space-y-3" aria-live="polite">
+            <ResultText ok message={outcome.message} reference={outcome.reference} />
+            <DialogFooter>
+              <DialogClose className={buttonClass("primary")}>Done</DialogClose>
+            </DialogFooter>
+          </div>
+        )}
+      </DialogPanel>
+    </DialogRoot>
   );
 }

@@ -1,12 +1,13 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { deleteMapping } from "@/app/actions/mappings";
-import { MessageWithReference } from "@/components/workspaces/result-text";
-import { type MappingRow, workspaceNameOf } from "./mappings-console";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
+import { ResultText } from "@/components/ui/message-with-reference";
+import { type MappingRow, workspaceNameOf } from "./model";
 
 /** Confirms deleting a mapping, with the choice to remove the group's assignment in Azure too. */
 export function DeleteMappingDialog({ mapping, onClose }: { mapping: MappingRow | null; onClose: () => void }) {
@@ -28,7 +29,7 @@ export function DeleteMappingDialog({ mapping, onClose }: { mapping: MappingRow 
   }
 
   return (
-    <Dialog.Root
+    <DialogRoot
       open={mapping !== null}
       onOpenChange={(open) => {
         // Once the outcome is shown the dialog may close even while the page refresh is still pending.
@@ -39,45 +40,39 @@ export function DeleteMappingDialog({ mapping, onClose }: { mapping: MappingRow 
         }
       }}
     >
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 w-[min(36rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
-          <Dialog.Title className="text-base font-semibold">Delete mapping?</Dialog.Title>
-          <Dialog.Description>
+      <DialogPanel
+        title="Delete mapping?"
+        description={
+          <>
             {mapping?.groupDisplayName} → {mapping?.roleName} on {mapping ? workspaceNameOf(mapping.scope) : ""}
-          </Dialog.Description>
-          {!outcome && (
-            <label className="flex items-start gap-2">
-              <input type="checkbox" checked={revoke} onChange={(event) => setRevoke(event.target.checked)} className="mt-1" />
-              <span>
-                Also remove the group&apos;s role assignment in Azure
-                <span className="block text-ink-muted">Unticked, the group keeps the role and the drift report lists it as not mapped.</span>
-              </span>
-            </label>
+          </>
+        }
+      >
+        {!outcome && (
+          <label className="flex items-start gap-2">
+            <input type="checkbox" checked={revoke} onChange={(event) => setRevoke(event.target.checked)} className="mt-1" />
+            <span>
+              Also remove the group&apos;s role assignment in Azure
+              <span className="block text-ink-muted">Unticked, the group keeps the role and the drift report lists it as not mapped.</span>
+            </span>
+          </label>
+        )}
+        <div aria-live="polite">{outcome && <ResultText ok={outcome.ok} message={outcome.message} reference={outcome.reference} />}</div>
+        <DialogFooter>
+          {outcome ? (
+            <DialogClose className={buttonClass("primary")}>Done</DialogClose>
+          ) : (
+            <>
+              <DialogClose className={buttonClass("secondary")} disabled={pending}>
+                Cancel
+              </DialogClose>
+              <Button variant="destructive" onClick={run} disabled={pending}>
+                {pending ? "Deleting…" : "Delete mapping"}
+              </Button>
+            </>
           )}
-          <div aria-live="polite">
-            {outcome && (
-              <p role={outcome.ok ? "status" : "alert"} className={outcome.ok ? "text-success" : "text-danger"}>
-                <MessageWithReference message={outcome.message} reference={outcome.reference} />
-              </p>
-            )}
-          </div>
-          <div className="flex justify-end gap-2">
-            {outcome ? (
-              <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Done</Dialog.Close>
-            ) : (
-              <>
-                <Dialog.Close className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken" disabled={pending}>
-                  Cancel
-                </Dialog.Close>
-                <button type="button" onClick={run} disabled={pending} className="rounded bg-danger px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
-                  {pending ? "Deleting…" : "Delete mapping"}
-                </button>
-              </>
-            )}
-          </div>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+        </DialogFooter>
+      </DialogPanel>
+    </DialogRoot>
   );
 }

@@ -4,12 +4,13 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { applyReconcile, checkMappingDrift } from "@/app/actions/mappings";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { Button } from "@/components/ui/button";
+import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
 import type { DriftReport, WorkspaceDrift } from "@/lib/mappings/collect";
 import type { DriftKind } from "@/lib/mappings/drift";
 import type { StoredDriftReport } from "@/lib/mappings/drift-job";
 import type { ReconcileItemResult } from "@/lib/mappings/reconcile";
-import type { WorkspaceOption } from "./mappings-console";
+import type { WorkspaceOption } from "./model";
 
 const LABELS: Record<DriftKind, string> = {
   missing: "Mapped but missing in Azure",
@@ -72,17 +73,11 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
             ))}
           </select>
         </label>
-        <button type="button" onClick={check} disabled={pending} className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60">
+        <Button variant="primary" onClick={check} disabled={pending}>
           {pending ? "Checking…" : "Check drift now"}
-        </button>
+        </Button>
       </div>
-      <div aria-live="polite">
-        {failure && (
-          <p role="alert" className="text-danger">
-            <MessageWithReference message={failure.message} reference={failure.reference} />
-          </p>
-        )}
-      </div>
+      <div aria-live="polite">{failure && <ResultText message={failure.message} reference={failure.reference} />}</div>
       {shown && (
         <div className="space-y-3" role="region" aria-label="Drift report">
           <p>
@@ -166,25 +161,16 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
       </ul>
       {canAdmin && actionable.length > 0 && (
         <div className="flex flex-wrap items-center gap-2">
-          <button
-            type="button"
-            disabled={pending || selected.size === 0}
-            onClick={apply}
-            className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-          >
+          <Button variant="primary" disabled={pending || selected.size === 0} onClick={apply}>
             {pending ? "Applying…" : `Apply ${selected.size} selected change${selected.size === 1 ? "" : "s"}`}
-          </button>
+          </Button>
           <span className="text-ink-muted">
             Plan: {creates} to create, {deletes} to delete.
           </span>
         </div>
       )}
       <div aria-live="polite" className="space-y-2">
-        {failure && (
-          <p role="alert" className="text-danger">
-            <MessageWithReference message={failure.message} reference={failure.reference} />
-          </p>
-        )}
+        {failure && <ResultText message={failure.message} reference={failure.reference} />}
         {results && (
           <>
             <ul aria-label={`Reconcile results for ${workspace.workspaceName}`} className="divide-y divide-line rounded-md border border-line">
@@ -195,9 +181,7 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
                 </li>
               ))}
             </ul>
-            <button type="button" onClick={onApplied} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-              Check again
-            </button>
+            <Button onClick={onApplied}>Check again</Button>
           </>
         )}
       </div>

@@ -3,26 +3,13 @@
 import { useState } from "react";
 
 import type { StoredDriftReport } from "@/lib/mappings/drift-job";
-import type { MappingRecord } from "@/lib/mappings/drift";
+import { Button } from "@/components/ui/button";
 import { CreateMappingDialog } from "./create-mapping-dialog";
 import { DeleteMappingDialog } from "./delete-mapping-dialog";
 import { DriftPanel } from "./drift-panel";
 import { MembersDialog } from "./members-dialog";
+import { type MappingRow, type WorkspaceOption, workspaceNameOf } from "./model";
 import { TransferPanel } from "./transfer-panel";
-
-export interface MappingRow extends MappingRecord {
-  readonly memberCount: number | null;
-}
-
-export interface WorkspaceOption {
-  readonly id: string;
-  readonly name: string;
-  readonly subscriptionName: string;
-}
-
-export function workspaceNameOf(scope: string): string {
-  return scope.split("/").pop() ?? scope;
-}
 
 type SortKey = "workspace" | "group" | "role" | "members" | "created";
 interface Sort {
@@ -168,9 +155,9 @@ export function MappingsConsole({
                     </td>
                     <td className="px-3 py-2 text-right">
                       {canAdmin && (
-                        <button type="button" onClick={() => setDeleting(mapping)} className="rounded border border-line px-2 py-1 hover:bg-surface-sunken">
+                        <Button size="sm" onClick={() => setDeleting(mapping)}>
                           Delete<span className="sr-only"> mapping of {mapping.groupDisplayName} to {mapping.roleName} on {workspaceNameOf(mapping.scope)}</span>
-                        </button>
+                        </Button>
                       )}
                     </td>
                   </tr>

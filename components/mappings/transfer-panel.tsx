@@ -4,10 +4,11 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { exportMappings, importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
-import { download } from "@/components/workspaces/export";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { download } from "@/components/shared/download";
+import { Button } from "@/components/ui/button";
+import { ResultText } from "@/components/ui/message-with-reference";
 import type { ImportPlan, ImportResult, MappingDocument } from "@/lib/mappings/mapping-document";
-import { type WorkspaceOption, workspaceNameOf } from "./mappings-console";
+import { type WorkspaceOption, workspaceNameOf } from "./model";
 
 type Notice = { ok: boolean; message: string; reference?: string | undefined } | null;
 
@@ -95,14 +96,14 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
                 ))}
               </select>
             </label>
-            <button type="button" disabled={pending || !workspaceId} onClick={importWorkspace} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken disabled:opacity-60">
+            <Button disabled={pending || !workspaceId} onClick={importWorkspace}>
               Import group assignments
-            </button>
+            </Button>
           </>
         )}
-        <button type="button" disabled={pending} onClick={exportAll} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken disabled:opacity-60">
+        <Button disabled={pending} onClick={exportAll}>
           Export mappings (JSON)
-        </button>
+        </Button>
         {canAdmin && (
           <label className="flex flex-col gap-1">
             <span>Import mappings (JSON)</span>
@@ -111,11 +112,7 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
         )}
       </div>
       <div aria-live="polite" className="space-y-3">
-        {notice && (
-          <p role={notice.ok ? "status" : "alert"} className={notice.ok ? "text-success" : "text-danger"}>
-            <MessageWithReference message={notice.message} reference={notice.reference} />
-          </p>
-        )}
+        {notice && <ResultText ok={notice.ok} message={notice.message} reference={notice.reference} />}
         {plan && (
           <div className="space-y-2" role="region" aria-label="Import dry run">
             <p className="font-medium">
@@ -144,14 +141,9 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
                 Also remove the assignments of deleted mappings in Azure
               </label>
             )}
-            <button
-              type="button"
-              disabled={pending || plan.creates.length + plan.deletes.length === 0}
-              onClick={apply}
-              className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-            >
+            <Button variant="primary" disabled={pending || plan.creates.length + plan.deletes.length === 0} onClick={apply}>
               {pending ? "Applying…" : "Apply import"}
-            </button>
+            </Button>
           </div>
         )}
         {result && (

@@ -1,10 +1,12 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import { createContext, type ReactNode, useContext, useId, useRef, useState, useTransition } from "react";
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
-import { type Outcome, outcomeOf, PRIMARY, SECONDARY, DANGER } from "./outcome";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
+import { Field, INPUT_CLASS } from "@/components/ui/field";
+import { type Outcome, outcomeOf } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
 import { PrincipalFacts, type PrincipalFactsView } from "./principal-facts";
 
@@ -59,87 +61,82 @@ export function DecisionHost({ children }: { children: ReactNode }) {
   return (
     <DecisionContext.Provider value={open}>
       {children}
-      <Dialog.Root open={target !== null} onOpenChange={(next) => !next && setTarget(null)}>
-        <Dialog.Portal>
-          <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-          <Dialog.Content
-            onCloseAutoFocus={(event) => {
-              // Back to the button that opened it, when it still exists after the refresh.
-              if (opener.current?.isConnected) {
-                event.preventDefault();
-                opener.current.focus();
-              }
+      <DialogRoot open={target !== null} onOpenChange={(next) => !next && setTarget(null)}>
+        <DialogPanel
+          title={text.title}
+          description={
+            <>
+              {target && `${target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
+              {target?.decision === "approve" && " The grant runs as you: Azure checks your own rights."}
+            </>
+          }
+          onCloseAutoFocus={(event) => {
+            // Back to the button that opened it, when it still exists after the refresh.
+            if (opener.current?.isConnected) {
+              event.preventDefault();
+              opener.current.focus();
+            }
+          }}
+        >
+          {target && (
+            <dl className="space-y-1 rounded-md border border-line bg-surface px-3 py-2" aria-label="Verified facts">
+              <div>
+                <dt className="text-xs text-ink-muted">For (as the directory knows it)</dt>
+                <dd>
+                  <PrincipalFacts facts={target.request} />
+                </dd>
+              </div>
+              <div>
+                <dt className="text-xs text-ink-muted">Workspace (as Azure knows it)</dt>
+                <dd>
+                  {target.request.workspaceName}
+                  <span className="block break-all font-mono text-xs text-ink-muted">{target.request.workspaceId}</span>
+                </dd>
+              </div>
+            </dl>
+          )}
+          <form
+            className="space-y-3"
+            onSubmit={(event) => {
+              event.preventDefault();
+              submit();
             }}
-            className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(36rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl"
           >
-            <div>
-              <Dialog.Title className="text-base font-semibold">{text.title}</Dialog.Title>
-              <Dialog.Description className="text-ink-muted">
-                {target && `${target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
-                {target?.decision === "approve" && " The grant runs as you: Azure checks your own rights."}
-              </Dialog.Description>
-            </div>
-            {target && (
-              <dl className="space-y-1 rounded-md border border-line bg-surface px-3 py-2" aria-label="Verified facts">
-                <div>
-                  <dt className="text-xs text-ink-muted">For (as the directory knows it)</dt>
-                  <dd>
-                    <PrincipalFacts facts={target.request} />
-                  </dd>
-                </div>
-                <div>
-                  <dt className="text-xs text-ink-muted">Workspace (as Azure knows it)</dt>
-                  <dd>
-                    {target.request.workspaceName}
-                    <span className="block break-all font-mono text-xs text-ink-muted">{target.request.workspaceId}</span>
-                  </dd>
-                </div>
-              </dl>
-            )}
-            <form
-              className="space-y-3"
-              onSubmit={(event) => {
-                event.preventDefault();
-                submit();
-              }}
-            >
-              {!decided && (
-                <div className="space-y-1">
-                  <label htmlFor={`${id}-comment`} className="block font-medium">
-                    {text.comment}
-                  </label>
+            {!decided && (
+              <Field id={`${id}-comment`} label={text.comment}>
+                {(control) => (
                   <textarea
-                    id={`${id}-comment`}
+                    {...control}
                     value={comment}
                     maxLength={1000}
                     rows={3}
                     required={target?.decision === "deny"}
                     onChange={(event) => setComment(event.target.value)}
-                    className="w-full rounded border border-line bg-surface px-2 py-1.5"
+                    className={INPUT_CLASS}
                   />
-                </div>
-              )}
-              <div aria-live="polite">
-                <OutcomeMessage outcome={outcome} />
-              </div>
-              <div className="flex justify-end gap-2">
-                <Dialog.Close type="button" className={SECONDARY}>
-                  {decided ? "Close" : "Cancel"}
-                </Dialog.Close>
-                {!decided && (
-                  <button
-                    type="submit"
-                    disabled={pending || (target?.decision === "deny" && comment.trim() === "")}
-                    className={target?.decision === "deny" ? DANGER : PRIMARY}
-                  >
-                    {pending ? text.busy : text.confirm}
-                  </button>
                 )}
-              </div>
-            </form>
-          </Dialog.Content>
-        </Dialog.Portal>
-      </Dialog.Root>
+              </Field>
+            )}
+            <div aria-live="polite">
+              <OutcomeMessage outcome={outcome} />
+            </div>
+            <DialogFooter>
+              <DialogClose type="button" className={buttonClass("secondary")}>
+                {decided ? "Close" : "Cancel"}
+              </DialogClose>
+              {!decided && (
+                <Button
+                  type="submit"
+                  variant={target?.decision === "deny" ? "danger" : "primary"}
+                  disabled={pending || (target?.decision === "deny" && comment.trim() === "")}
+                >
+                  {pending ? text.busy : text.confirm}
+                </Button>
+              )}
+            </DialogFooter>
+          </form>
+        </DialogPanel>
+      </DialogRoot>
     </DecisionContext.Provider>
   );
 }
@@ -151,14 +148,14 @@ export function DecisionButtons({ request, compact = false }: { request: Decisio
   const about = compact ? <span className="sr-only"> {request.roleName} on {request.workspaceName} for {request.principalDisplayName}</span> : null;
   return (
     <div className="flex gap-2">
-      <button type="button" aria-haspopup="dialog" onClick={() => open(request, "approve")} className={PRIMARY}>
+      <Button variant="primary" aria-haspopup="dialog" onClick={() => open(request, "approve")}>
         {TEXT.approve.trigger}
         {about}
-      </button>
-      <button type="button" aria-haspopup="dialog" onClick={() => open(request, "deny")} className={DANGER}>
+      </Button>
+      <Button variant="danger" aria-haspopup="dialog" onClick={() => open(request, "deny")}>
         {TEXT.deny.trigger}
         {about}
-      </button>
+      </Button>
     </div>
   );
 }

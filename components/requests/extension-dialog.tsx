@@ -1,19 +1,15 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import Link from "next/link";
 import { useId, useState, useTransition } from "react";
 
 import { submitAccessRequest } from "@/app/actions/requests";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
+import type { FieldErrors } from "@/components/ui/field";
+import { ResultText } from "@/components/ui/message-with-reference";
 import type { DecisionTarget } from "./decision-dialog";
-import { describedBy, FieldError, type FieldErrors } from "./field-error";
-import { PRIMARY, SECONDARY } from "./outcome";
-
-export interface DurationOption {
-  readonly value: string;
-  readonly label: string;
-}
+import { type DurationOption, DurationField, JustificationField, TicketField } from "./fields";
 
 export interface ExtensionOptions {
   readonly workspaceId: string;
@@ -56,7 +52,7 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
   }
 
   return (
-    <Dialog.Root
+    <DialogRoot
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
@@ -67,103 +63,57 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
         }
       }}
     >
-      <Dialog.Trigger className={SECONDARY}>Request an extension</Dialog.Trigger>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(36rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
-          <div>
-            <Dialog.Title className="text-base font-semibold">Request an extension</Dialog.Title>
-            <Dialog.Description className="text-ink-muted">
-              More time for {request.principalDisplayName}&apos;s {request.roleName} on {request.workspaceName}. It goes through approval like a new request; once
-              granted, it replaces the current end date.
-            </Dialog.Description>
+      <DialogTrigger className={buttonClass("secondary")}>Request an extension</DialogTrigger>
+      <DialogPanel
+        title="Request an extension"
+        description={
+          <>
+            More time for {request.principalDisplayName}&apos;s {request.roleName} on {request.workspaceName}. It goes through approval like a new request; once
+            granted, it replaces the current end date.
+          </>
+        }
+      >
+        {state.phase === "done" ? (
+          <div className="space-y-3" aria-live="polite">
+            <p role="status" className="text-success">
+              Extension requested.{" "}
+              <Link href={`/requests/${state.id}`} className="text-accent underline">
+                Open the extension request
+              </Link>
+            </p>
+            <DialogFooter>
+              <DialogClose className={buttonClass("primary")}>Done</DialogClose>
+            </DialogFooter>
           </div>
-          {state.phase === "done" ? (
-            <div className="space-y-3" aria-live="polite">
-              <p role="status" className="text-success">
-                Extension requested.{" "}
-                <Link href={`/requests/${state.id}`} className="text-accent underline">
-                  Open the extension request
-                </Link>
-              </p>
-              <div className="flex justify-end">
-                <Dialog.Close className={PRIMARY}>Done</Dialog.Close>
-              </div>
+        ) : (
+          <form
+            className="space-y-3"
+            onSubmit={(event) => {
+              event.preventDefault();
+              submit();
+            }}
+          >
+            <JustificationField id={`${id}-why`} label="Why is more time needed?" rows={3} value={justification} onChange={setJustification} errors={errors.justification} />
+            <DurationField id={`${id}-duration`} legend="For how much longer" options={options.durations} value={duration} onChange={setDuration} errors={errors.duration} />
+            <TicketField id={`${id}-ticket`} value={ticket} onChange={setTicket} errors={errors.ticket} />
+            <div aria-live="polite">
+              {state.phase === "error" && (
+                <ResultText message={state.message} reference={state.reference}>
+                  {errors.extendsRequestId && <span className="block">{errors.extendsRequestId.join(" ")}</span>}
+                </ResultText>
+              )}
             </div>
-          ) : (
-            <form
-              className="space-y-3"
-              onSubmit={(event) => {
-                event.preventDefault();
-                submit();
-              }}
-            >
-              <div className="space-y-1">
-                <label htmlFor={`${id}-why`} className="block font-medium">
-                  Why is more time needed?
-                </label>
-                <textarea
-                  id={`${id}-why`}
-                  value={justification}
-                  maxLength={1000}
-                  rows={3}
-                  aria-invalid={errors.justification ? true : undefined}
-                  aria-describedby={describedBy(`${id}-why-count`, errors.justification && `${id}-why-error`)}
-                  onChange={(event) => setJustification(event.target.value)}
-                  className="w-full rounded border border-line bg-surface px-2 py-1.5"
-                />
-                <p id={`${id}-why-count`} className="text-xs text-ink-muted">
-                  {justification.trim().length} of 1,000 characters (at least 10)
-                </p>
-                <FieldError id={`${id}-why-error`} messages={errors.justification} />
-              </div>
-              <fieldset className="space-y-1" aria-describedby={errors.duration ? `${id}-duration-error` : undefined}>
-                <legend className="font-medium">For how much longer</legend>
-                <div className="flex flex-wrap gap-3">
-                  {options.durations.map((option) => (
-                    <label key={option.value} className="flex items-center gap-1.5">
-                      <input type="radio" name={`${id}-duration`} value={option.value} checked={duration === option.value} onChange={() => setDuration(option.value)} />
-                      {option.label}
-                    </label>
-                  ))}
-                </div>
-                <FieldError id={`${id}-duration-error`} messages={errors.duration} />
-              </fieldset>
-              <div className="space-y-1">
-                <label htmlFor={`${id}-ticket`} className="block font-medium">
-                  Ticket reference (optional)
-                </label>
-                <input
-                  id={`${id}-ticket`}
-                  value={ticket}
-                  maxLength={100}
-                  aria-invalid={errors.ticket ? true : undefined}
-                  aria-describedby={errors.ticket ? `${id}-ticket-error` : undefined}
-                  onChange={(event) => setTicket(event.target.value)}
-                  className="w-full rounded border border-line bg-surface px-2 py-1.5"
-                />
-                <FieldError id={`${id}-ticket-error`} messages={errors.ticket} />
-              </div>
-              <div aria-live="polite">
-                {state.phase === "error" && (
-                  <p role="alert" className="text-danger">
-                    <MessageWithReference message={state.message} reference={state.reference} />
-                    {errors.extendsRequestId && <span className="block">{errors.extendsRequestId.join(" ")}</span>}
-                  </p>
-                )}
-              </div>
-              <div className="flex justify-end gap-2">
-                <Dialog.Close type="button" className={SECONDARY}>
-                  Cancel
-                </Dialog.Close>
-                <button type="submit" disabled={pending} className={PRIMARY}>
-                  {pending ? "Sending…" : "Ask for the extension"}
-                </button>
-              </div>
-            </form>
-          )}
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+            <DialogFooter>
+              <DialogClose type="button" className={buttonClass("secondary")}>
+                Cancel
+              </DialogClose>
+              <Button type="submit" variant="primary" disabled={pending}>
+                {pending ? "Sending…" : "Ask for the extension"}
+              </Button>
+            </DialogFooter>
+          </form>
+        )}
+      </DialogPanel>
+    </DialogRoot>
   );
 }

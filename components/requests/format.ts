@@ -32,7 +32,7 @@ export const STATUS_DESCRIPTIONS: Record<RequestStatus, string> = {
   denied: "An admin denied the request.",
   cancelled: "The requester withdrew the request.",
   lapsed: "Nobody decided in time, so the request lapsed.",
-  failed: "Approved, but Azure refused the grant. An admin with the rights can retry it.",
+  failed: "Approved, but nothing was granted. An admin with the rights can retry it.",
 };
 
 export const STATUS_TONES: Record<RequestStatus, string> = {

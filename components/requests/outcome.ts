@@ -11,8 +11,3 @@ export function outcomeOf(result: ActionResult<{ readonly ok: true; readonly mes
   if (result.status === "error") return { ok: false, message: result.message, reference: result.reference };
   return { ok: result.data.ok, message: result.data.message };
 }
-
-export const BUTTON = "rounded px-3 py-1.5 font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-accent disabled:opacity-60";
-export const PRIMARY = `${BUTTON} bg-accent text-accent-ink`;
-export const SECONDARY = `${BUTTON} border border-line bg-surface-raised hover:bg-surface-sunken`;
-export const DANGER = `${BUTTON} border border-danger/50 text-danger hover:bg-surface-sunken`;

@@ -1,4 +1,4 @@
-import { kindLabel } from "@/components/workspaces/format";
+import { kindLabel } from "@/components/shared/format";
 
 /** What Graph said about a request's principal (never what the requester typed). */
 export interface PrincipalFactsView {

@@ -4,9 +4,10 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { cancelAccessRequest, retryAccessRequest } from "@/app/actions/requests";
+import { Button } from "@/components/ui/button";
 import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
 import { ExtensionDialog, type ExtensionOptions } from "./extension-dialog";
-import { type Outcome, outcomeOf, DANGER, PRIMARY } from "./outcome";
+import { type Outcome, outcomeOf } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
 
 export interface AllowedActions {
@@ -50,14 +51,14 @@ export function RequestActions({ request, allowed }: { request: DecisionTarget; 
         <div className="flex flex-wrap gap-2">
           {allowed.decide && <DecisionButtons request={request} />}
           {allowed.retry && (
-            <button type="button" disabled={pending} onClick={() => run("retry")} className={PRIMARY}>
+            <Button variant="primary" disabled={pending} onClick={() => run("retry")}>
               {pending ? "Retrying…" : "Retry the grant"}
-            </button>
+            </Button>
           )}
           {allowed.cancel && (
-            <button type="button" disabled={pending} onClick={() => run("cancel")} className={DANGER}>
+            <Button variant="danger" disabled={pending} onClick={() => run("cancel")}>
               {pending ? "Withdrawing…" : "Withdraw request"}
-            </button>
+            </Button>
           )}
           {allowed.extend && <ExtensionDialog request={request} options={allowed.extend} />}
         </div>

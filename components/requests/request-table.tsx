@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 
-import { formatDateTime } from "@/components/workspaces/format";
+import { formatDateTime } from "@/components/shared/format";
 import { durationText, type RequestView, shortId } from "./format";
 import { PrincipalFacts } from "./principal-facts";
 import { StatusBadge } from "./status-badge";

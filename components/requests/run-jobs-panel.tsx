@@ -4,10 +4,10 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { runRequestJobsNow } from "@/app/actions/requests";
+import { Button } from "@/components/ui/button";
+import { ResultText } from "@/components/ui/message-with-reference";
 import type { RequestJobRun } from "@/lib/requests/run-request-jobs";
 import type { ActionResult } from "@/lib/shared/action-result";
-import { MessageWithReference } from "@/components/workspaces/result-text";
-import { SECONDARY } from "./outcome";
 
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -28,8 +28,7 @@ export function RunJobsPanel() {
           </h2>
           <p className="text-ink-muted">Runs on its own every minute as Gatehouse&apos;s identity. Run it now to remove expired access at once.</p>
         </div>
-        <button
-          type="button"
+        <Button
           disabled={pending}
           onClick={() =>
             startTransition(async () => {
@@ -38,17 +37,12 @@ export function RunJobsPanel() {
               if (next.status === "success") router.refresh();
             })
           }
-          className={SECONDARY}
         >
           {pending ? "Running…" : "Run expiry now"}
-        </button>
+        </Button>
       </div>
       <div aria-live="polite">
-        {result?.status === "error" && (
-          <p role="alert" className="text-danger">
-            <MessageWithReference message={result.message} reference={result.reference} />
-          </p>
-        )}
+        {result?.status === "error" && <ResultText message={result.message} reference={result.reference} />}
         {result?.status === "success" && (
           <p role="status" className={result.data.expiryFailed > 0 ? "text-warning" : "text-success"}>
             Expiry job finished: {plural(result.data.expired, "expired grant removed", "expired grants removed")},{" "}

@@ -1,4 +1,4 @@
-import { formatDateTime } from "@/components/workspaces/format";
+import { formatDateTime } from "@/components/shared/format";
 import { durationText, type RequestView } from "./format";
 
 interface Entry {

@@ -1,31 +1,20 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useId, useMemo, useRef, useState } from "react";
+import { useId, useRef } from "react";
 
-import { type AssignmentOrigin, ORIGIN_LABELS } from "@/lib/shared/arm-scope";
+import { download } from "@/components/shared/download";
+import { formatDateTime } from "@/components/shared/format";
+import { Button } from "@/components/ui/button";
+import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
-import { download, toCsv, toJson } from "./export";
-import { formatDateTime, isRecent, principalName, principalTypeLabel, shortScope } from "./format";
+import { AccessTableFilters } from "./access-table-filters";
+import { toCsv, toJson } from "./export";
+import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
 import { RevokeDialog } from "./revoke-dialog";
+import { type AccessTableState, type SortKey, useAccessTableState } from "./use-access-table-state";
 
-type SortKey = "principal" | "type" | "secondaryId" | "role" | "origin" | "condition" | "created";
-type Sort = { key: SortKey; direction: "ascending" | "descending" };
-
-const ORIGIN_ORDER: Record<AssignmentOrigin, number> = { workspace: 0, resourceGroup: 1, subscription: 2, managementGroup: 3, root: 4, other: 5 };
 const ROW_ESTIMATE = 64;
-const ALL = "";
-
-const SORT_VALUES: Record<SortKey, (row: AccessRow) => string | number> = {
-  // Orphans ("Identity not found") sort together, after names.
-  principal: (row) => (row.principal === null ? "\uffff" : principalName(row).toLowerCase()),
-  type: (row) => principalTypeLabel(row),
-  secondaryId: (row) => (row.principal?.secondaryId ?? "").toLowerCase(),
-  role: (row) => row.roleName.toLowerCase(),
-  origin: (row) => ORIGIN_ORDER[row.origin],
-  condition: (row) => (row.condition ? 0 : 1),
-  created: (row) => row.createdOn ?? "",
-};
 
 const COLUMNS: ReadonlyArray<{ key: SortKey; label: string; width: string }> = [
   { key: "principal", label: "Principal", width: "w-[19%]" },
@@ -57,51 +46,9 @@ export function AccessTable({
   canRevoke: boolean;
 }) {
   const id = useId();
-  const [query, setQuery] = useState("");
-  const [role, setRole] = useState(ALL);
-  const [type, setType] = useState(ALL);
-  const [origin, setOrigin] = useState(ALL);
-  const [orphansOnly, setOrphansOnly] = useState(false);
-  const [sort, setSort] = useState<Sort>({ key: "origin", direction: "ascending" });
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [revokeTargets, setRevokeTargets] = useState<readonly AccessRow[] | null>(null);
+  const table = useAccessTableState(rows);
+  const { visible, sort } = table;
   const scrollRef = useRef<HTMLDivElement>(null);
-
-  const roles = useMemo(() => [...new Set(rows.map((row) => row.roleName))].sort((a, b) => a.localeCompare(b)), [rows]);
-  const types = useMemo(() => [...new Set(rows.map((row) => principalTypeLabel(row)))].sort(), [rows]);
-  const origins = useMemo(() => [...new Set(rows.map((row) => row.origin))].sort((a, b) => ORIGIN_ORDER[a] - ORIGIN_ORDER[b]), [rows]);
-  const orphanCount = useMemo(() => rows.filter((row) => row.principal === null).length, [rows]);
-  const directIds = useMemo(() => new Set(rows.filter((row) => row.origin === "workspace").map((row) => row.assignmentId)), [rows]);
-
-  const visible = useMemo(() => {
-    const needle = query.trim().toLowerCase();
-    const filtered = rows.filter(
-      (row) =>
-        (role === ALL || row.roleName === role) &&
-        (type === ALL || principalTypeLabel(row) === type) &&
-        (origin === ALL || row.origin === origin) &&
-        (!orphansOnly || row.principal === null) &&
-        (needle === "" ||
-          [principalName(row), row.principalId, row.principal?.secondaryId ?? "", row.roleName, row.scope, row.description ?? "", row.createdBy ?? ""].some(
-            (value) => value.toLowerCase().includes(needle),
-          )),
-    );
-    const read = SORT_VALUES[sort.key];
-    const factor = sort.direction === "ascending" ? 1 : -1;
-    return filtered
-      .map((row, index) => ({ row, index, value: read(row) }))
-      .sort((a, b) => {
-        const order = typeof a.value === "number" && typeof b.value === "number" ? a.value - b.value : String(a.value).localeCompare(String(b.value));
-        return order !== 0 ? order * factor : a.index - b.index;
-      })
-      .map((entry) => entry.row);
-  }, [rows, query, role, type, origin, orphansOnly, sort]);
-
-  // Selection only ever holds direct assignments that still exist.
-  const selectedRows = rows.filter((row) => selected.has(row.assignmentId) && directIds.has(row.assignmentId));
-  const visibleDirect = visible.filter((row) => row.origin === "workspace");
-  const allVisibleSelected = visibleDirect.length > 0 && visibleDirect.every((row) => selected.has(row.assignmentId));
-  const orphanTargets = rows.filter((row) => row.principal === null && row.origin === "workspace");
 
   // TanStack Virtual keeps its state outside React; the component re-renders on scroll through its own subscription.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -117,30 +64,6 @@ export function AccessTable({
   const paddingTop = items[0]?.start ?? 0;
   const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0) : 0;
   const columnCount = COLUMNS.length + (canRevoke ? 1 : 0);
-
-  function toggle(assignmentId: string, on: boolean) {
-    setSelected((previous) => {
-      const next = new Set(previous);
-      if (on) next.add(assignmentId);
-      else next.delete(assignmentId);
-      return next;
-    });
-  }
-
-  function toggleAllVisible(on: boolean) {
-    setSelected((previous) => {
-      const next = new Set(previous);
-      for (const row of visibleDirect) {
-        if (on) next.add(row.assignmentId);
-        else next.delete(row.assignmentId);
-      }
-      return next;
-    });
-  }
-
-  function sortBy(key: SortKey) {
-    setSort((previous) => (previous.key === key ? { key, direction: previous.direction === "ascending" ? "descending" : "ascending" } : { key, direction: "ascending" }));
-  }
 
   function exportAs(format: "csv" | "json") {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
@@ -158,69 +81,13 @@ export function AccessTable({
         </h2>
         <p aria-live="polite" className="text-ink-muted" data-testid="assignment-count">
           {filtered ? `${visible.length} of ${rows.length} role assignments` : `${rows.length} role assignments`}
-          {orphanCount > 0 && ` · ${orphanCount} with identity not found`}
+          {table.orphanCount > 0 && ` · ${table.orphanCount} with identity not found`}
         </p>
       </div>
 
-      <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col gap-1">
-          <span className="text-ink-muted">Search assignments</span>
-          <input
-            type="search"
-            value={query}
-            onChange={(event) => setQuery(event.target.value)}
-            placeholder="Name, UPN, object id, role…"
-            className="w-64 rounded border border-line bg-surface-raised px-2 py-1.5"
-          />
-        </label>
-        <FilterSelect label="Role" value={role} onChange={setRole} all="All roles" options={roles.map((name) => [name, name])} />
-        <FilterSelect label="Principal type" value={type} onChange={setType} all="All types" options={types.map((name) => [name, name])} />
-        <FilterSelect label="Where from" value={origin} onChange={setOrigin} all="Anywhere" options={origins.map((value) => [value, ORIGIN_LABELS[value]])} />
-        <label className="flex items-center gap-2 py-1.5">
-          <input type="checkbox" checked={orphansOnly} onChange={(event) => setOrphansOnly(event.target.checked)} />
-          <span>Identity not found only</span>
-        </label>
-        <div className="ml-auto flex flex-wrap gap-2">
-          <button type="button" onClick={() => exportAs("csv")} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-            Export CSV
-          </button>
-          <button type="button" onClick={() => exportAs("json")} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-            Export JSON
-          </button>
-        </div>
-      </div>
+      <AccessTableFilters filters={table.filters} setFilter={table.setFilter} options={table.options} onExport={exportAs} />
 
-      {canRevoke && (
-        <div className="flex flex-wrap items-center gap-3 rounded-md border border-line bg-surface-raised px-3 py-2">
-          <span aria-live="polite">
-            {selectedRows.length === 0 ? "Select direct assignments to remove them." : `${selectedRows.length} selected`}
-          </span>
-          <button
-            type="button"
-            disabled={selectedRows.length === 0}
-            onClick={() => setRevokeTargets(selectedRows)}
-            className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-sunken disabled:opacity-50"
-          >
-            Remove selected
-          </button>
-          {selectedRows.length > 0 && (
-            <button type="button" onClick={() => setSelected(new Set())} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-              Clear selection
-            </button>
-          )}
-          <button
-            type="button"
-            disabled={orphanTargets.length === 0}
-            onClick={() => {
-              setSelected(new Set(orphanTargets.map((row) => row.assignmentId)));
-              setRevokeTargets(orphanTargets);
-            }}
-            className="ml-auto rounded border border-warning px-3 py-1.5 font-medium text-warning hover:bg-surface-sunken disabled:opacity-50"
-          >
-            Clean up orphans ({orphanTargets.length})
-          </button>
-        </div>
-      )}
+      {canRevoke && <SelectionBar table={table} />}
 
       <div
         ref={scrollRef}
@@ -237,9 +104,9 @@ export function AccessTable({
                   <input
                     type="checkbox"
                     aria-label="Select all direct assignments in view"
-                    checked={allVisibleSelected}
-                    disabled={visibleDirect.length === 0}
-                    onChange={(event) => toggleAllVisible(event.target.checked)}
+                    checked={table.allVisibleSelected}
+                    disabled={table.visibleDirect.length === 0}
+                    onChange={(event) => table.toggleAllVisible(event.target.checked)}
                   />
                 </th>
               )}
@@ -250,7 +117,7 @@ export function AccessTable({
                   className={`${column.width} px-3 py-2 font-medium`}
                   aria-sort={sort.key === column.key ? sort.direction : undefined}
                 >
-                  <button type="button" onClick={() => sortBy(column.key)} className="flex items-center gap-1 rounded hover:text-ink">
+                  <button type="button" onClick={() => table.sortBy(column.key)} className="flex items-center gap-1 rounded hover:text-ink">
                     {column.label}
                     <span aria-hidden="true">{sort.key === column.key ? (sort.direction === "ascending" ? "▲" : "▼") : ""}</span>
                   </button>
@@ -276,8 +143,8 @@ export function AccessTable({
                   dataIndex={item.index}
                   renderedAt={renderedAt}
                   canRevoke={canRevoke}
-                  checked={selected.has(row.assignmentId)}
-                  onToggle={toggle}
+                  checked={table.selected.has(row.assignmentId)}
+                  onToggle={table.toggle}
                 />
               );
             })}
@@ -300,51 +167,31 @@ export function AccessTable({
       {canRevoke && (
         <RevokeDialog
           workspaceId={workspaceId}
-          targets={revokeTargets ?? []}
-          open={revokeTargets !== null}
+          targets={table.revokeTargets ?? []}
+          open={table.revokeTargets !== null}
           onOpenChange={(open) => {
-            if (!open) setRevokeTargets(null);
+            if (!open) table.closeRevoke();
           }}
-          onRevoked={(ids) =>
-            setSelected((previous) => {
-              const next = new Set(previous);
-              for (const assignmentId of ids) next.delete(assignmentId);
-              return next;
-            })
-          }
+          onRevoked={table.forget}
         />
       )}
     </section>
   );
 }
 
-function FilterSelect({
-  label,
-  value,
-  onChange,
-  all,
-  options,
-}: {
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  all: string;
-  options: ReadonlyArray<readonly [string, string]>;
-}) {
-  const id = useId();
+/** For admins: how many direct assignments are selected, and the buttons that remove them or clean up orphans. */
+function SelectionBar({ table }: { table: AccessTableState }) {
+  const { selectedRows, orphanTargets } = table;
   return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="text-ink-muted">
-        {label}
-      </label>
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value)} className="max-w-56 rounded border border-line bg-surface-raised px-2 py-1.5">
-        <option value={ALL}>{all}</option>
-        {options.map(([optionValue, optionLabel]) => (
-          <option key={optionValue} value={optionValue}>
-            {optionLabel}
-          </option>
-        ))}
-      </select>
+    <div className="flex flex-wrap items-center gap-3 rounded-md border border-line bg-surface-raised px-3 py-2">
+      <span aria-live="polite">{selectedRows.length === 0 ? "Select direct assignments to remove them." : `${selectedRows.length} selected`}</span>
+      <Button variant="danger" disabled={selectedRows.length === 0} onClick={() => table.revoke(selectedRows)}>
+        Remove selected
+      </Button>
+      {selectedRows.length > 0 && <Button onClick={table.clearSelection}>Clear selection</Button>}
+      <Button variant="warning" disabled={orphanTargets.length === 0} onClick={table.cleanUpOrphans} className="ml-auto">
+        Clean up orphans ({orphanTargets.length})
+      </Button>
     </div>
   );
 }

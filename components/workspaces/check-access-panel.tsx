@@ -2,19 +2,17 @@
 
 import { useState, useTransition } from "react";
 
-import { checkWorkspaceAccess, searchPrincipals } from "@/app/actions/workspaces";
+import { checkWorkspaceAccess } from "@/app/actions/workspaces";
+import { kindLabel } from "@/components/shared/format";
+import { PrincipalPicker } from "@/components/shared/principal-picker";
+import { localPrincipalSearch, searchDirectory } from "@/components/shared/principal-search";
+import { ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { ActionResult } from "@/lib/shared/action-result";
 import type { EffectiveAccess, EffectiveGrant } from "@/lib/workspaces/check-workspace-access";
-import { kindLabel } from "./format";
-import { localPrincipalSearch, PrincipalPicker, type PrincipalSearch } from "./principal-picker";
-import { MessageWithReference } from "./result-text";
 
-const directorySearch: PrincipalSearch = async (query) => {
-  const result = await searchPrincipals({ query });
-  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
-};
+const directorySearch = searchDirectory();
 
 /**
  * "Check access": a principal's effective roles on the workspace, direct or through (nested) groups, and where each
@@ -72,11 +70,7 @@ export function CheckAccessPanel({
       />
       <div aria-live="polite" aria-busy={pending}>
         {pending && principal && <p className="text-ink-muted">Checking {principal.displayName}…</p>}
-        {result?.status === "error" && (
-          <p role="alert" className="text-danger">
-            <MessageWithReference message={result.message} reference={result.reference} />
-          </p>
-        )}
+        {result?.status === "error" && <ResultText message={result.message} reference={result.reference} />}
         {result?.status === "success" && <EffectiveAccessList access={result.data} />}
       </div>
     </section>

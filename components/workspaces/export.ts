@@ -38,15 +38,3 @@ export function toJson(rows: readonly AccessRow[]): string {
     2,
   )}\n`;
 }
-
-/** Saves text as a file through a temporary object URL (client-side only). */
-export function download(text: string, fileName: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}

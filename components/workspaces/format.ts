@@ -1,14 +1,8 @@
+import { kindLabel } from "@/components/shared/format";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 
 /** How long a new assignment may take to take effect (Azure RBAC propagation). */
 export const PROPAGATION_WINDOW_MS = 10 * 60 * 1000;
-
-const KIND_LABELS: Record<string, string> = {
-  user: "User",
-  group: "Group",
-  servicePrincipal: "Service principal",
-  managedIdentity: "Managed identity",
-};
 
 const ARM_TYPE_LABELS: Record<string, string> = {
   user: "User",
@@ -20,12 +14,8 @@ const ARM_TYPE_LABELS: Record<string, string> = {
 
 /** The principal's type: what the directory says when it answered, else the type ARM recorded on the assignment. */
 export function principalTypeLabel(row: Pick<AccessRow, "principal" | "principalType">): string {
-  if (row.principal) return KIND_LABELS[row.principal.kind] ?? row.principal.kind;
+  if (row.principal) return kindLabel(row.principal.kind);
   return ARM_TYPE_LABELS[row.principalType.toLowerCase()] ?? row.principalType;
-}
-
-export function kindLabel(kind: string): string {
-  return KIND_LABELS[kind] ?? kind;
 }
 
 /** The name shown for a row's principal. */
@@ -33,14 +23,6 @@ export function principalName(row: Pick<AccessRow, "principal" | "principalId">)
   if (row.principal === null) return "Identity not found";
   if (row.principal === undefined) return row.principalId;
   return row.principal.displayName;
-}
-
-/** Dates in UTC, the same on the server and in the browser (no hydration mismatch, no time-zone surprises). */
-export function formatDateTime(iso: string | null): string {
-  if (!iso) return "—";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 export function isRecent(createdOn: string | null, now: number): boolean {

@@ -3,8 +3,9 @@
 import { useState, useTransition } from "react";
 
 import { getGrantOptions } from "@/app/actions/workspaces";
+import { Button } from "@/components/ui/button";
+import { ResultText } from "@/components/ui/message-with-reference";
 import { type GrantDialogOptions, GrantDialog } from "./grant-dialog";
-import { MessageWithReference } from "./result-text";
 
 /**
  * The "Grant access" button. Roles and the subscription's budget are fetched when it is first pressed: counting a
@@ -19,8 +20,8 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
 
   return (
     <div className="flex max-w-sm flex-col items-end gap-2">
-      <button
-        type="button"
+      <Button
+        variant="primary"
         disabled={pending}
         onClick={() =>
           startTransition(async () => {
@@ -30,15 +31,10 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
             else setFailure({ message: result.message, reference: result.reference });
           })
         }
-        className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
       >
         {pending ? "Loading roles…" : "Grant access"}
-      </button>
-      {failure && (
-        <p role="alert" className="text-danger">
-          Granting is unavailable: <MessageWithReference message={failure.message} reference={failure.reference} />
-        </p>
-      )}
+      </Button>
+      {failure && <ResultText lead="Granting is unavailable: " message={failure.message} reference={failure.reference} />}
     </div>
   );
 }

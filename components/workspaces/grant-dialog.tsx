@@ -1,16 +1,18 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 
-import { grantWorkspaceRoles, searchPrincipals } from "@/app/actions/workspaces";
+import { grantWorkspaceRoles } from "@/app/actions/workspaces";
+import { PrincipalPicker } from "@/components/shared/principal-picker";
+import { searchDirectory } from "@/components/shared/principal-search";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
+import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import type { ActionResult } from "@/lib/shared/action-result";
 import type { RoleOption } from "@/lib/workspaces/get-grant-options";
 import type { GrantResult, GrantStatus } from "@/lib/workspaces/grant-workspace-roles";
-import { PrincipalPicker, type PrincipalSearch } from "./principal-picker";
-import { MessageWithReference } from "./result-text";
 
 export interface GrantDialogOptions {
   readonly roles: readonly RoleOption[];
@@ -27,10 +29,7 @@ const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
   failed: { label: "Failed", tone: "text-danger" },
 };
 
-const directorySearch: PrincipalSearch = async (query) => {
-  const result = await searchPrincipals({ query });
-  return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
-};
+const directorySearch = searchDirectory();
 
 /** "Grant access": principals, one role, an optional description, the subscription's budget, then a result per principal. */
 export function GrantDialog({
@@ -80,148 +79,132 @@ export function GrantDialog({
   }
 
   return (
-    <Dialog.Root
+    <DialogRoot
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
         if (!next) reset();
       }}
     >
-      <Dialog.Trigger className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Grant access</Dialog.Trigger>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(44rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
-          <div>
-            <Dialog.Title className="text-base font-semibold">Grant access to {workspaceName}</Dialog.Title>
-            <Dialog.Description className="text-ink-muted">Each chosen user, group or service principal gets the role on this workspace.</Dialog.Description>
-          </div>
+      <DialogTrigger className={buttonClass("primary")}>Grant access</DialogTrigger>
+      <DialogPanel
+        width="md"
+        title={<>Grant access to {workspaceName}</>}
+        description="Each chosen user, group or service principal gets the role on this workspace."
+      >
+        {!done && (
+          <form
+            className="space-y-4"
+            onSubmit={(event) => {
+              event.preventDefault();
+              submit();
+            }}
+          >
+            <PrincipalPicker
+              label="Users, groups or service principals"
+              hint="Type at least 2 characters. Choose several to grant them all the same role."
+              search={directorySearch}
+              selected={principals}
+              onChange={setPrincipals}
+              multiple
+            />
 
-          {!done && (
-            <form
-              className="space-y-4"
-              onSubmit={(event) => {
-                event.preventDefault();
-                submit();
-              }}
-            >
-              <PrincipalPicker
-                label="Users, groups or service principals"
-                hint="Type at least 2 characters. Choose several to grant them all the same role."
-                search={directorySearch}
-                selected={principals}
-                onChange={setPrincipals}
-                multiple
-              />
-
-              <fieldset className="space-y-2">
-                <legend className="font-medium">Role</legend>
-                <div className="max-h-72 space-y-1 overflow-y-auto rounded-md border border-line p-1">
-                  {featured.map((option) => (
-                    <label key={option.id} className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${roleId === option.id ? "bg-surface-sunken" : ""}`}>
-                      <input type="radio" name={`${id}-role`} value={option.id} checked={roleId === option.id} onChange={() => setRoleId(option.id)} className="mt-1" />
-                      <span>
-                        <span className="font-medium">{option.name}</span>
-                        {option.privileged && <span className="ml-2 rounded bg-danger/15 px-1.5 py-0.5 text-xs font-medium text-danger">Privileged</span>}
-                        {option.summary && <span className="block text-ink-muted">{option.summary}</span>}
-                        {option.warning && <span className="block text-warning">⚠ {option.warning}</span>}
-                      </span>
-                    </label>
-                  ))}
-                </div>
-                {others.length > 0 && (
-                  <label className="flex flex-col gap-1">
-                    <span className="text-ink-muted">Or another role</span>
-                    <select
-                      value={others.some((option) => option.id === roleId) ? roleId : ""}
-                      onChange={(event) => setRoleId(event.target.value)}
-                      className="rounded border border-line bg-surface-raised px-2 py-1.5"
-                    >
-                      <option value="">—</option>
-                      {others.map((option) => (
-                        <option key={option.id} value={option.id}>
-                          {option.name}
-                        </option>
-                      ))}
-                    </select>
+            <fieldset className="space-y-2">
+              <legend className="font-medium">Role</legend>
+              <div className="max-h-72 space-y-1 overflow-y-auto rounded-md border border-line p-1">
+                {featured.map((option) => (
+                  <label key={option.id} className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${roleId === option.id ? "bg-surface-sunken" : ""}`}>
+                    <input type="radio" name={`${id}-role`} value={option.id} checked={roleId === option.id} onChange={() => setRoleId(option.id)} className="mt-1" />
+                    <span>
+                      <span className="font-medium">{option.name}</span>
+                      {option.privileged && <span className="ml-2 rounded bg-danger/15 px-1.5 py-0.5 text-xs font-medium text-danger">Privileged</span>}
+                      {option.summary && <span className="block text-ink-muted">{option.summary}</span>}
+                      {option.warning && <span className="block text-warning">⚠ {option.warning}</span>}
+                    </span>
                   </label>
-                )}
-                {role && (
-                  <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">
-                    <p>
-                      <span className="font-medium">{role.name}</span>: {role.description}
-                    </p>
-                    {role.warning && (
-                      <p role="note" className="mt-1 font-medium text-warning">
-                        ⚠ {role.warning}
-                      </p>
-                    )}
-                  </div>
-                )}
-              </fieldset>
-
-              <label className="flex flex-col gap-1">
-                <span className="font-medium">Description (optional)</span>
-                <span className="text-ink-muted">Stored on the assignment: why it exists, ticket number, expiry.</span>
-                <textarea
-                  value={description}
-                  maxLength={1000}
-                  rows={2}
-                  onChange={(event) => setDescription(event.target.value)}
-                  className="rounded border border-line bg-surface-raised px-2 py-1.5"
-                />
-              </label>
-
-              <Budget budget={options.budget} warning={options.budgetWarning} />
-
-              <div aria-live="polite">
-                {outcome?.status === "error" && (
-                  <p role="alert" className="text-danger">
-                    <MessageWithReference message={outcome.message} reference={outcome.reference} />
+                ))}
+              </div>
+              {others.length > 0 && (
+                <label className="flex flex-col gap-1">
+                  <span className="text-ink-muted">Or another role</span>
+                  <select
+                    value={others.some((option) => option.id === roleId) ? roleId : ""}
+                    onChange={(event) => setRoleId(event.target.value)}
+                    className="rounded border border-line bg-surface-raised px-2 py-1.5"
+                  >
+                    <option value="">—</option>
+                    {others.map((option) => (
+                      <option key={option.id} value={option.id}>
+                        {option.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {role && (
+                <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">
+                  <p>
+                    <span className="font-medium">{role.name}</span>: {role.description}
                   </p>
-                )}
-              </div>
-
-              <div className="flex justify-end gap-2">
-                <Dialog.Close type="button" className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-                  Cancel
-                </Dialog.Close>
-                <button
-                  type="submit"
-                  disabled={pending || !role || principals.length === 0}
-                  className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-                >
-                  {pending ? "Granting…" : role ? `Grant ${role.name}` : "Grant"}
-                </button>
-              </div>
-            </form>
-          )}
-
-          <div aria-live="polite">
-            {done && (
-              <div className="space-y-3">
-                <h3 className="font-medium">Results</h3>
-                <ul className="divide-y divide-line rounded-md border border-line" aria-label="Grant results">
-                  {outcome.data.map((item) => (
-                    <li key={item.principalId} className="px-3 py-2">
-                      <span className="font-medium">{item.displayName}</span>: <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
-                      <span className="block">
-                        <MessageWithReference message={item.message} reference={item.reference} />
-                      </span>
-                    </li>
-                  ))}
-                </ul>
-                <div className="flex justify-end gap-2">
-                  <button type="button" onClick={reset} className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken">
-                    Grant another
-                  </button>
-                  <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink">Done</Dialog.Close>
+                  {role.warning && (
+                    <p role="note" className="mt-1 font-medium text-warning">
+                      ⚠ {role.warning}
+                    </p>
+                  )}
                 </div>
-              </div>
-            )}
-          </div>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+              )}
+            </fieldset>
+
+            <label className="flex flex-col gap-1">
+              <span className="font-medium">Description (optional)</span>
+              <span className="text-ink-muted">Stored on the assignment: why it exists, ticket number, expiry.</span>
+              <textarea
+                value={description}
+                maxLength={1000}
+                rows={2}
+                onChange={(event) => setDescription(event.target.value)}
+                className="rounded border border-line bg-surface-raised px-2 py-1.5"
+              />
+            </label>
+
+            <Budget budget={options.budget} warning={options.budgetWarning} />
+
+            <div aria-live="polite">{outcome?.status === "error" && <ResultText message={outcome.message} reference={outcome.reference} />}</div>
+
+            <DialogFooter>
+              <DialogClose type="button" className={buttonClass("secondary")}>
+                Cancel
+              </DialogClose>
+              <Button type="submit" variant="primary" disabled={pending || !role || principals.length === 0}>
+                {pending ? "Granting…" : role ? `Grant ${role.name}` : "Grant"}
+              </Button>
+            </DialogFooter>
+          </form>
+        )}
+
+        <div aria-live="polite">
+          {done && (
+            <div className="space-y-3">
+              <h3 className="font-medium">Results</h3>
+              <ul className="divide-y divide-line rounded-md border border-line" aria-label="Grant results">
+                {outcome.data.map((item) => (
+                  <li key={item.principalId} className="px-3 py-2">
+                    <span className="font-medium">{item.displayName}</span>: <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
+                    <span className="block">
+                      <MessageWithReference message={item.message} reference={item.reference} />
+                    </span>
+                  </li>
+                ))}
+              </ul>
+              <DialogFooter>
+                <Button onClick={reset}>Grant another</Button>
+                <DialogClose className={buttonClass("primary")}>Done</DialogClose>
+              </DialogFooter>
+            </div>
+          )}
+        </div>
+      </DialogPanel>
+    </DialogRoot>
   );
 }
 

@@ -1,14 +1,15 @@
 "use client";
 
-import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { revokeWorkspaceRoles } from "@/app/actions/workspaces";
+import { Button, buttonClass } from "@/components/ui/button";
+import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
+import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import type { RevokeResult, RevokeStatus } from "@/lib/workspaces/revoke-workspace-roles";
 import { principalName } from "./format";
-import { MessageWithReference } from "./result-text";
 
 const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
   revoked: { label: "Removed", tone: "text-success" },
@@ -92,115 +93,93 @@ export function RevokeDialog({
 
   const count = targets.length;
   return (
-    <Dialog.Root open={open} onOpenChange={close}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
-        <Dialog.Content className="fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[min(48rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 space-y-4 overflow-y-auto rounded-md border border-line bg-surface-raised p-5 text-sm text-ink shadow-xl">
-          <div>
-            <Dialog.Title className="text-base font-semibold">
-              {results ? "Removal results" : `Remove ${count} role assignment${count === 1 ? "" : "s"}?`}
-            </Dialog.Title>
-            <Dialog.Description className="text-ink-muted">
-              {results ? "One result per assignment." : "These principals lose these roles on this workspace. Removal takes effect within minutes."}
-            </Dialog.Description>
-          </div>
-          <ul className="max-h-96 divide-y divide-line overflow-y-auto rounded-md border border-line" aria-label="Assignments to remove">
-            {targets.map((row) => {
-              const result = results?.get(row.assignmentId.toLowerCase());
-              return (
-                <li key={row.assignmentId} className="space-y-0.5 px-3 py-2">
+    <DialogRoot open={open} onOpenChange={close}>
+      <DialogPanel
+        width="lg"
+        title={results ? "Removal results" : `Remove ${count} role assignment${count === 1 ? "" : "s"}?`}
+        description={results ? "One result per assignment." : "These principals lose these roles on this workspace. Removal takes effect within minutes."}
+      >
+        <ul className="max-h-96 divide-y divide-line overflow-y-auto rounded-md border border-line" aria-label="Assignments to remove">
+          {targets.map((row) => {
+            const result = results?.get(row.assignmentId.toLowerCase());
+            return (
+              <li key={row.assignmentId} className="space-y-0.5 px-3 py-2">
+                <div>
+                  <span className={`font-medium ${row.principal === null ? "text-warning" : ""}`}>{principalName(row)}</span>
+                  {row.principal === null && <span className="font-mono text-xs text-ink-muted"> {row.principalId}</span>} — {row.roleName}
+                </div>
+                <div className="break-all font-mono text-xs text-ink-muted">{row.scope}</div>
+                {!results && cutHolders(row).length > 0 && (
+                  <p className="text-xs text-warning">
+                    ⚠ Held in Gatehouse: removing it also {cutHolders(row).map(consequence).join("; and ")}.
+                  </p>
+                )}
+                {result && (
                   <div>
-                    <span className={`font-medium ${row.principal === null ? "text-warning" : ""}`}>{principalName(row)}</span>
-                    {row.principal === null && <span className="font-mono text-xs text-ink-muted"> {row.principalId}</span>} — {row.roleName}
+                    <span className={`font-medium ${STATUS[result.status].tone}`}>{STATUS[result.status].label}</span>:{" "}
+                    <MessageWithReference message={result.message} reference={result.reference} />
                   </div>
-                  <div className="break-all font-mono text-xs text-ink-muted">{row.scope}</div>
-                  {!results && cutHolders(row).length > 0 && (
-                    <p className="text-xs text-warning">
-                      ⚠ Held in Gatehouse: removing it also {cutHolders(row).map(consequence).join("; and ")}.
-                    </p>
-                  )}
-                  {result && (
-                    <div>
-                      <span className={`font-medium ${STATUS[result.status].tone}`}>{STATUS[result.status].label}</span>:{" "}
-                      <MessageWithReference message={result.message} reference={result.reference} />
-                    </div>
-                  )}
-                </li>
-              );
-            })}
-          </ul>
+                )}
+              </li>
+            );
+          })}
+        </ul>
 
-          <div aria-live="polite" className="space-y-3">
-            {failure && (
-              <p role="alert" className="text-danger">
-                <MessageWithReference message={failure.message} reference={failure.reference} />
+        <div aria-live="polite" className="space-y-3">
+          {failure && <ResultText message={failure.message} reference={failure.reference} />}
+          {holdersToConfirm.length > 0 && (
+            <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
+              <p className="font-medium text-warning">⚠ Something in Gatehouse started holding {holdersToConfirm.length === 1 ? "this assignment" : "these assignments"} since you opened this dialog:</p>
+              <ul className="list-disc pl-5">
+                {holdersToConfirm.flatMap((result) => result.holders ?? []).map((holder) => (
+                  <li key={holder.id}>{holder.label}</li>
+                ))}
+              </ul>
+              <Button
+                variant="danger"
+                disabled={pending}
+                onClick={() =>
+                  run(
+                    holdersToConfirm.map((result) => result.assignmentId),
+                    false,
+                    [...shownHolderIds, ...holdersToConfirm.flatMap((result) => (result.holders ?? []).map((holder) => holder.id))],
+                  )
+                }
+              >
+                Remove and end them too
+              </Button>
+            </div>
+          )}
+          {needsConfirmation.length > 0 && (
+            <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
+              <p className="font-medium text-warning">
+                ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} could lock you, Gatehouse or everyone out of
+                managing access on this workspace (each result above says which). Someone else would have to give it back.
               </p>
-            )}
-            {holdersToConfirm.length > 0 && (
-              <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
-                <p className="font-medium text-warning">⚠ Something in Gatehouse started holding {holdersToConfirm.length === 1 ? "this assignment" : "these assignments"} since you opened this dialog:</p>
-                <ul className="list-disc pl-5">
-                  {holdersToConfirm.flatMap((result) => result.holders ?? []).map((holder) => (
-                    <li key={holder.id}>{holder.label}</li>
-                  ))}
-                </ul>
-                <button
-                  type="button"
-                  disabled={pending}
-                  onClick={() =>
-                    run(
-                      holdersToConfirm.map((result) => result.assignmentId),
-                      false,
-                      [...shownHolderIds, ...holdersToConfirm.flatMap((result) => (result.holders ?? []).map((holder) => holder.id))],
-                    )
-                  }
-                  className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-raised disabled:opacity-60"
-                >
-                  Remove and end them too
-                </button>
-              </div>
-            )}
-            {needsConfirmation.length > 0 && (
-              <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
-                <p className="font-medium text-warning">
-                  ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} could lock you, Gatehouse or everyone out of
-                  managing access on this workspace (each result above says which). Someone else would have to give it back.
-                </p>
-                <button
-                  type="button"
-                  disabled={pending}
-                  onClick={() => run(needsConfirmation.map((result) => result.assignmentId), true)}
-                  className="rounded border border-danger px-3 py-1.5 font-medium text-danger hover:bg-surface-raised disabled:opacity-60"
-                >
-                  Remove anyway
-                </button>
-              </div>
-            )}
-          </div>
+              <Button variant="danger" disabled={pending} onClick={() => run(needsConfirmation.map((result) => result.assignmentId), true)}>
+                Remove anyway
+              </Button>
+            </div>
+          )}
+        </div>
 
-          <div className="flex justify-end gap-2">
-            {results ? (
-              <Dialog.Close className="rounded bg-accent px-3 py-1.5 font-medium text-accent-ink" disabled={pending}>
-                Done
-              </Dialog.Close>
-            ) : (
-              <>
-                <Dialog.Close className="rounded border border-line px-3 py-1.5 hover:bg-surface-sunken" disabled={pending}>
-                  Cancel
-                </Dialog.Close>
-                <button
-                  type="button"
-                  disabled={pending || count === 0}
-                  onClick={() => run(targets.map((row) => row.assignmentId), false)}
-                  className="rounded bg-danger px-3 py-1.5 font-medium text-accent-ink disabled:opacity-60"
-                >
-                  {pending ? "Removing…" : `Remove ${count} assignment${count === 1 ? "" : "s"}`}
-                </button>
-              </>
-            )}
-          </div>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+        <DialogFooter>
+          {results ? (
+            <DialogClose className={buttonClass("primary")} disabled={pending}>
+              Done
+            </DialogClose>
+          ) : (
+            <>
+              <DialogClose className={buttonClass("secondary")} disabled={pending}>
+                Cancel
+              </DialogClose>
+              <Button variant="destructive" disabled={pending || count === 0} onClick={() => run(targets.map((row) => row.assignmentId), false)}>
+                {pending ? "Removing…" : `Remove ${count} assignment${count === 1 ? "" : "s"}`}
+              </Button>
+            </>
+          )}
+        </DialogFooter>
+      </DialogPanel>
+    </DialogRoot>
   );
 }

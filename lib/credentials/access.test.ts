@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { WorkspaceRole } from "@/components/credentials/model";
+import type { WorkspaceRole } from "@/lib/shared/credentials";
 import { withGroupRoles } from "./access";
 
 const WS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-a";

@@ -3,7 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { describeError } from "@/lib/log";
-import type { WorkspaceRole } from "@/components/credentials/model";
+import type { WorkspaceRole } from "@/lib/shared/credentials";
 import { armListAll, type ArmIdentity } from "@/lib/arm/client";
 import { AppError } from "@/lib/errors";
 import { PRIVILEGED_ROLE_IDS, READER_ROLE_ID } from "@/lib/shared/aml-roles";

@@ -8,7 +8,7 @@ import {
   type IdentityDetails,
   type Windows,
   type WorkspaceRole,
-} from "@/components/credentials/model";
+} from "@/lib/shared/credentials";
 import { classifyCredential, recommendation, riskRank } from "./classify";
 import type { DirectoryInventory, InventoryCredential } from "./inventory";
 

@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { Bucket, Windows } from "@/components/credentials/model";
+import type { Bucket, Windows } from "@/lib/shared/credentials";
 
 const DAY_MS = 86_400_000;
 /** "Valid for more than 2 years": a lifetime longer than 730 days (Entra's own recommended maximum is 2 years). */

@@ -1,7 +1,7 @@
 import "server-only";
 
 import { csvField as sharedCsvField } from "@/lib/shared/csv";
-import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/components/credentials/model";
+import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/lib/shared/credentials";
 
 /** One field of the credentials CSV: every field quoted (app and credential names are untrusted; see lib/shared/csv). */
 export function csvField(value: string | number | null | undefined): string {

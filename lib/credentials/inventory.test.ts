@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { BUCKETS, type Bucket } from "@/components/credentials/model";
+import { BUCKETS, type Bucket } from "@/lib/shared/credentials";
 import { appGraphClient } from "@/lib/graph/client";
 import { createTenant } from "@/sandbox/tenant/index";
 import { CONSOLE_APP_IDS, oracleCredentialCounts } from "@/test/support/credential-oracle";

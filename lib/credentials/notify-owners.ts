@@ -2,7 +2,7 @@ import "server-only";
 
 import { sql } from "drizzle-orm";
 
-import { bucketLabel, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/components/credentials/model";
+import { bucketLabel, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import { queueNotificationBatch } from "@/lib/notifications/send-notification";
 import { credentialNotifications } from "./schema";

@@ -3,7 +3,7 @@ import "server-only";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 
-import type { SnapshotSummary, Windows } from "@/components/credentials/model";
+import type { SnapshotSummary, Windows } from "@/lib/shared/credentials";
 import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import type { Database } from "@/lib/db";

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { CredentialRow } from "@/components/credentials/model";
+import type { CredentialRow } from "@/lib/shared/credentials";
 import type { DatabaseHandle } from "@/lib/db/client";
 import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";

@@ -9,7 +9,7 @@ import {
   type IdentityDetails,
   type SnapshotSummary,
   type Windows,
-} from "@/components/credentials/model";
+} from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import type { BuiltSnapshot } from "./build-rows";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { CredentialRow } from "@/components/credentials/model";
+import type { CredentialRow } from "@/lib/shared/credentials";
 import { credentialsCsv, csvField } from "./csv";
 import { applyView, parseView } from "./view";
 

@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { BUCKETS, type CredentialRow } from "@/components/credentials/model";
+import { BUCKETS, type CredentialRow } from "@/lib/shared/credentials";
 
 /** The dashboard's filters and sort, from the URL (the page and the CSV export read the same parameters). */
 export const viewSchema = z.object({
@@ -75,4 +75,37 @@ export function applyView(rows: readonly CredentialRow[], view: CredentialView):
     }
   };
   return filtered.sort((a, b) => sign * compare(a, b) || a.identityName.localeCompare(b.identityName) || a.id.localeCompare(b.id));
+}
+
+/** A page's search parameters as Next.js hands them over, keeping the first value of a repeated one (`?a=1&a=2` reads a=1). */
+export function singleValueParams(raw: Record<string, string | string[] | undefined>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === "string") params.set(key, value);
+    else if (Array.isArray(value) && value[0] !== undefined) params.set(key, value[0]);
+  }
+  return params;
+}
+
+/** The workspaces any row holds a role on, sorted: the filter form's workspace choices. */
+export function distinctWorkspaces(rows: readonly CredentialRow[]): string[] {
+  return [...new Set(rows.flatMap((row) => row.roles.map((role) => role.workspace)))].sort();
+}
+
+/** The role names any row holds, sorted: the filter form's role choices. */
+export function distinctRoles(rows: readonly CredentialRow[]): string[] {
+  return [...new Set(rows.flatMap((row) => row.roles.map((role) => role.roleName)))].sort();
+}
+
+/** A row's roles with those the view's workspace or role filter asked for first (the table lists only a few). */
+export function matchingFirst(roles: CredentialRow["roles"], view: CredentialView): CredentialRow["roles"] {
+  if (!view.workspace && !view.role) return roles;
+  const matches = (role: CredentialRow["roles"][number]) =>
+    (!view.workspace || role.workspace.toLowerCase() === view.workspace.toLowerCase()) && (!view.role || role.roleName.toLowerCase() === view.role.toLowerCase());
+  return [...roles.filter(matches), ...roles.filter((role) => !matches(role))];
+}
+
+/** An ISO timestamp from Graph or the snapshot as `2026-05-01 09:30 UTC`, or a dash when there is none. */
+export function formatUtcMinute(value: string | null): string {
+  return value ? `${value.replace("T", " ").slice(0, 16)} UTC` : "—";
 }

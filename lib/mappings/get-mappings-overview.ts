@@ -16,12 +16,19 @@ export interface MappingOverviewRow extends MappingRecord {
   readonly memberCount: number | null;
 }
 
+/** A workspace the person can choose in the mappings page's forms. */
+export interface WorkspaceOption {
+  readonly id: string;
+  readonly name: string;
+  readonly subscriptionName: string;
+}
+
 export interface MappingsOverview {
   readonly mappings: readonly MappingOverviewRow[];
   readonly latest: Awaited<ReturnType<typeof latestDriftReport>>;
   /** The workspaces the person can read (for the "map a group" form), or why they could not be listed. */
   readonly workspaces:
-    | { readonly ok: true; readonly list: readonly { readonly id: string; readonly name: string; readonly subscriptionName: string }[] }
+    | { readonly ok: true; readonly list: readonly WorkspaceOption[] }
     | { readonly ok: false; readonly message: string };
 }
 

@@ -106,3 +106,8 @@ export function durationsFor(policy: RequestPolicy, role: PolicyRole): DurationP
     return minutes !== null && minutes <= max;
   });
 }
+
+/** The durations allowed for a role, labelled for a form's choices. */
+export function durationChoices(policy: RequestPolicy, role: PolicyRole): { value: DurationPreset; label: string }[] {
+  return durationsFor(policy, role).map((value) => ({ value, label: DURATION_LABELS[value] }));
+}

@@ -3,7 +3,7 @@
  * (seed 1, default scale) — the oracle for the credentials inventory's integration and e2e tests. The console's own
  * apps are left out: the launcher registers a certificate on them at start, which no seed knows.
  */
-import { BUCKETS, type Bucket } from "../../components/credentials/model";
+import { BUCKETS, type Bucket } from "../../lib/shared/credentials";
 import { CONSOLE_API_CLIENT_ID, CONSOLE_SPA_CLIENT_ID } from "../../sandbox/contract";
 import { createTenant } from "../../sandbox/tenant/index";
 

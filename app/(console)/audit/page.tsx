@@ -9,6 +9,7 @@ import { AuditTable } from "@/components/audit/audit-table";
 import { ChainStatusPanel } from "@/components/audit/chain-status-panel";
 import { DEFAULT_PAGE_SIZE, FIRST_PAGE, MAX_TRAIL, PAGE_SIZES } from "@/components/audit/paging";
 import { Forbidden } from "@/components/auth/forbidden";
+import { FilterErrors } from "@/components/ui/alert";
 import { type AuditEventPage, searchAuditEvents } from "@/lib/audit";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getDatabase } from "@/lib/db";
@@ -75,16 +76,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 
       <AuditFilterForm values={parsed.values} size={size} />
 
-      {!parsed.ok && (
-        <div role="alert" className="rounded-md border border-danger/50 bg-surface-raised px-4 py-3">
-          <p className="font-medium text-danger">These filters cannot be used:</p>
-          <ul className="list-disc pl-5">
-            {parsed.messages.map((message) => (
-              <li key={message}>{message}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {!parsed.ok && <FilterErrors messages={parsed.messages} />}
 
       {parsed.ok && search && !search.ok && (
         <div role="alert" className="rounded-md border border-danger/50 bg-surface-raised px-4 py-3">

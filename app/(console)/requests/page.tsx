@@ -5,9 +5,10 @@ import { z } from "zod";
 import { Forbidden } from "@/components/auth/forbidden";
 import { DecisionButtons, DecisionHost } from "@/components/requests/decision-dialog";
 import { STATUS_LABELS, toRequestView, type RequestView } from "@/components/requests/format";
-import { PRIMARY } from "@/components/requests/outcome";
 import { RequestTable } from "@/components/requests/request-table";
 import { RunJobsPanel } from "@/components/requests/run-jobs-panel";
+import { Button, buttonClass } from "@/components/ui/button";
+import { INPUT_CLASS } from "@/components/ui/field";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import { countExpiryFailures, listAccessRequests } from "@/lib/requests/queries";
@@ -25,7 +26,6 @@ const filterSchema = z.object({
   q: z.preprocess(single, z.string().trim().max(100).catch("")).default(""),
 });
 
-const INPUT = "w-full rounded border border-line bg-surface px-2 py-1.5 text-ink";
 const LABEL = "block text-xs font-medium text-ink-muted";
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
@@ -47,7 +47,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
           <h1 className="text-xl font-semibold">Access requests</h1>
           <p className="text-ink-muted">Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.</p>
         </div>
-        <Link href="/requests/new" className={PRIMARY}>
+        <Link href="/requests/new" className={buttonClass("primary")}>
           New request
         </Link>
       </div>
@@ -108,7 +108,7 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             <label htmlFor="queue-status" className={LABEL}>
               Status
             </label>
-            <select id="queue-status" name="status" defaultValue={filter.status} className={INPUT}>
+            <select id="queue-status" name="status" defaultValue={filter.status} className={INPUT_CLASS}>
               <option value="all">Any status</option>
               {REQUEST_STATUSES.map((status) => (
                 <option key={status} value={status}>
@@ -121,7 +121,7 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             <label htmlFor="queue-workspace" className={LABEL}>
               Workspace
             </label>
-            <select id="queue-workspace" name="workspace" defaultValue={filter.workspace.toLowerCase()} className={INPUT}>
+            <select id="queue-workspace" name="workspace" defaultValue={filter.workspace.toLowerCase()} className={INPUT_CLASS}>
               <option value="">Any workspace</option>
               {workspaces.map(([key, name]) => (
                 <option key={key} value={key}>
@@ -134,7 +134,7 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             <label htmlFor="queue-role" className={LABEL}>
               Role
             </label>
-            <select id="queue-role" name="role" defaultValue={filter.role} className={INPUT}>
+            <select id="queue-role" name="role" defaultValue={filter.role} className={INPUT_CLASS}>
               <option value="">Any role</option>
               {roles.map((role) => (
                 <option key={role.roleDefinitionId} value={role.roleDefinitionId}>
@@ -147,12 +147,12 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             <label htmlFor="queue-q" className={LABEL}>
               Words
             </label>
-            <input id="queue-q" name="q" type="search" defaultValue={filter.q} maxLength={100} autoComplete="off" placeholder="Person, requester, role…" className={INPUT} />
+            <input id="queue-q" name="q" type="search" defaultValue={filter.q} maxLength={100} autoComplete="off" placeholder="Person, requester, role…" className={INPUT_CLASS} />
           </div>
           <div className="flex items-end gap-3">
-            <button type="submit" className={PRIMARY}>
+            <Button type="submit" variant="primary">
               Apply filters
-            </button>
+            </Button>
             <a href="/requests" className="py-1.5 text-accent underline-offset-2 hover:underline">
               Clear
             </a>

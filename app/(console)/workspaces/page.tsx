@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { WorkspaceList } from "@/components/workspaces/workspace-list";
 import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";

@@ -9,9 +9,9 @@ import { RequestActions, type AllowedActions } from "@/components/requests/reque
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
 import { PrincipalFacts } from "@/components/requests/principal-facts";
-import { formatDateTime } from "@/components/workspaces/format";
+import { formatDateTime } from "@/components/shared/format";
 import { authorizePage } from "@/lib/auth/authorize";
-import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
+import { durationChoices, getRequestPolicy } from "@/lib/requests/policy";
 import { findAccessRequest } from "@/lib/requests/queries";
 import { PRINCIPAL_KINDS } from "@/lib/requests/submit-request";
 import { isAllowed } from "@/lib/shared/permissions";
@@ -47,9 +47,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             workspaceName: request.workspaceName,
             roleDefinitionId: request.roleDefinitionId,
             principal: { id: request.principalId, kind, displayName: request.principalDisplayName },
-            durations: durationsFor(policy, policyRole)
-              .filter((value) => value !== "permanent")
-              .map((value) => ({ value, label: DURATION_LABELS[value] })),
+            durations: durationChoices(policy, policyRole).filter((choice) => choice.value !== "permanent"),
             expiresAt: request.expiresAt,
           }
         : null,

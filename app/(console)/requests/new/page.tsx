@@ -2,11 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { RequestForm, type RoleChoice, type WorkspaceOption } from "@/components/requests/request-form";
+import { RequestForm } from "@/components/requests/request-form";
+import type { RoleChoice, WorkspaceOption } from "@/components/requests/use-request-form";
 import { authorizePage } from "@/lib/auth/authorize";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
-import { DURATION_LABELS, durationsFor, getRequestPolicy } from "@/lib/requests/policy";
+import { durationChoices, getRequestPolicy } from "@/lib/requests/policy";
 import { listRequestableWorkspaces } from "@/lib/requests/queries";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
@@ -28,7 +29,7 @@ export default async function NewRequestPage() {
       summary: guidance?.summary ?? "",
       warning: guidance?.warning,
       approvers: role.approvers,
-      durations: durationsFor(policy, role).map((value) => ({ value, label: DURATION_LABELS[value] })),
+      durations: durationChoices(policy, role),
     };
   });
   const { workspaces, notice } = await loadWorkspaces();

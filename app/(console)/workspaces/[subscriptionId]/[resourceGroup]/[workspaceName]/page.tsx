@@ -6,7 +6,7 @@ import { Forbidden } from "@/components/auth/forbidden";
 import { AccessTable } from "@/components/workspaces/access-table";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
-import { MessageWithReference } from "@/components/workspaces/result-text";
+import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { type ChangeIntent, findUnknownIntents } from "@/lib/audit";
 import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";

@@ -79,7 +79,7 @@ export interface CredentialRow {
   readonly startDateTime: string | null;
   readonly endDateTime: string | null;
   readonly bucket: Bucket;
-  /** Higher is worse; see `lib/credentials/risk.ts` for the formula. */
+  /** Higher is worse: `riskRank` in `lib/credentials/classify.ts` computes it. */
   readonly risk: number;
   readonly owners: readonly CredentialOwner[];
   readonly roles: readonly WorkspaceRole[];

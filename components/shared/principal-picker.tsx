@@ -2,11 +2,10 @@
 
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 
+import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal, PrincipalKind } from "@/lib/graph/principals";
 import { kindLabel } from "./format";
-import { MessageWithReference } from "./result-text";
-
-export type PrincipalSearch = (query: string) => Promise<{ ok: true; principals: readonly DirectoryPrincipal[] } | { ok: false; message: string; reference?: string }>;
+import type { PrincipalSearch } from "./principal-search";
 
 const KIND_ORDER: readonly PrincipalKind[] = ["user", "group", "servicePrincipal", "managedIdentity"];
 const GROUP_HEADINGS: Record<PrincipalKind, string> = {
@@ -217,15 +216,4 @@ export function PrincipalPicker({
       </p>
     </div>
   );
-}
-
-/** A picker search over principals already known to the page (for people who may not search the directory). */
-export function localPrincipalSearch(principals: readonly DirectoryPrincipal[]): PrincipalSearch {
-  return (query) => {
-    const needle = query.toLowerCase();
-    const matches = principals.filter(
-      (p) => p.displayName.toLowerCase().includes(needle) || (p.secondaryId ?? "").toLowerCase().includes(needle) || p.id.toLowerCase() === needle,
-    );
-    return Promise.resolve({ ok: true, principals: matches.slice(0, 40) });
-  };
 }
