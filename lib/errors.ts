@@ -18,6 +18,8 @@ export interface AppErrorOptions {
   readonly upstreamRequestId?: string;
   /** Claims challenge to pass back to MSAL when `code` is `interaction_required`. */
   readonly claims?: string;
+  /** Per-field messages, for a refusal that is about one field of a form (the form keeps every answer). */
+  readonly fieldErrors?: Readonly<Record<string, readonly string[]>>;
   readonly cause?: unknown;
 }
 
@@ -30,6 +32,7 @@ export class AppError extends Error {
   readonly userMessage: string;
   readonly upstreamRequestId: string | undefined;
   readonly claims: string | undefined;
+  readonly fieldErrors: Readonly<Record<string, readonly string[]>> | undefined;
 
   constructor(options: AppErrorOptions) {
     super(options.message, { cause: options.cause });
@@ -38,9 +41,19 @@ export class AppError extends Error {
     this.userMessage = options.userMessage;
     this.upstreamRequestId = options.upstreamRequestId;
     this.claims = options.claims;
+    this.fieldErrors = options.fieldErrors;
   }
 }
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
+}
+
+/**
+ * An operation's decision not to act (already decided, not yours to approve, a field that cannot be accepted), thrown
+ * after its audit write where it has one. `reason` names the refusal in logs and tests; `field` puts the message
+ * beside that form field as well.
+ */
+export function refusal(code: AppErrorCode, reason: string, userMessage: string, field?: string): AppError {
+  return new AppError({ code, message: `refused: ${reason}`, userMessage, ...(field ? { fieldErrors: { [field]: [userMessage] } } : {}) });
 }

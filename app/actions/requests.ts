@@ -17,44 +17,42 @@ import {
 import { runRequestJobs } from "@/lib/requests/run-request-jobs";
 import { submitAccessRequest as submit, submitRequestSchema } from "@/lib/requests/submit-request";
 
-function refresh(): void {
-  revalidatePath("/requests", "layout");
+/** Runs a request operation and refreshes the request pages afterwards — after a refusal too, which may have stored newer directory facts. */
+async function thenRefresh<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } finally {
+    revalidatePath("/requests", "layout");
+  }
 }
 
-/** Files an access request (or an extension); per-field refusals come back with the input kept by the form. */
+/** Files an access request (or an extension); a refusal names the field it is about, and the form keeps the input. */
 export const submitAccessRequest = serverAction("submitAccessRequest", submitRequestSchema, async (context, input) => {
-  const result = await submit(delegatedContext(context), input);
-  refresh();
-  return result.ok ? { ok: true as const, id: result.request.id } : result;
+  const { request } = await thenRefresh(submit(delegatedContext(context), input));
+  return { id: request.id };
 });
 
 export const cancelAccessRequest = serverAction("cancelAccessRequest", decisionSchema, async (context, input) => {
-  const result = await cancel(delegatedContext(context), input);
-  refresh();
-  return result.ok ? { ok: true as const, message: result.message } : result;
+  const { message } = await thenRefresh(cancel(delegatedContext(context), input));
+  return { message };
 });
 
 export const approveAccessRequest = serverAction("approveAccessRequest", decisionSchema, async (context, input) => {
-  const result = await approve(delegatedContext(context), input);
-  refresh();
-  return result.ok ? { ok: true as const, message: result.message, status: result.request.status } : result;
+  const { request, message } = await thenRefresh(approve(delegatedContext(context), input));
+  return { message, status: request.status };
 });
 
 export const denyAccessRequest = serverAction("denyAccessRequest", decisionSchema, async (context, input) => {
-  const result = await deny(delegatedContext(context), input);
-  refresh();
-  return result.ok ? { ok: true as const, message: result.message } : result;
+  const { message } = await thenRefresh(deny(delegatedContext(context), input));
+  return { message };
 });
 
 export const retryAccessRequest = serverAction("retryAccessRequest", decisionSchema, async (context, input) => {
-  const result = await retry(delegatedContext(context), input);
-  refresh();
-  return result.ok ? { ok: true as const, message: result.message, status: result.request.status } : result;
+  const { request, message } = await thenRefresh(retry(delegatedContext(context), input));
+  return { message, status: request.status };
 });
 
 /** Runs the expiry job now (as the console's identity, like the schedule would); safe next to the scheduled run. */
 export const runRequestJobsNow = serverAction("runRequestJobsNow", z.strictObject({}), async () => {
-  const result = await runRequestJobs(await getDatabase(), systemActor(), await requestClock());
-  refresh();
-  return result;
+  return thenRefresh(runRequestJobs(await getDatabase(), systemActor(), await requestClock()));
 });

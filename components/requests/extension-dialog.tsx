@@ -46,7 +46,6 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
         extendsRequestId: request.id,
       });
       if (result.status === "error") setState({ phase: "error", message: result.message, reference: result.reference, fieldErrors: result.fieldErrors ?? {} });
-      else if (!result.data.ok) setState({ phase: "error", message: result.data.message, fieldErrors: result.data.fieldErrors });
       else setState({ phase: "done", id: result.data.id });
     });
   }

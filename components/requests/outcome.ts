@@ -1,13 +1,13 @@
 import type { ActionResult } from "@/lib/shared/action-result";
 
-/** What a request action's result says to the person: success or refusal, the server's own message, a reference. */
+/** What a request action's result says to the person: done or refused, the server's own message, a reference. */
 export interface Outcome {
   readonly ok: boolean;
   readonly message: string;
   readonly reference?: string | undefined;
 }
 
-export function outcomeOf(result: ActionResult<{ readonly ok: true; readonly message: string } | { readonly ok: false; readonly message: string }>): Outcome {
+export function outcomeOf(result: ActionResult<{ readonly message: string }>): Outcome {
   if (result.status === "error") return { ok: false, message: result.message, reference: result.reference };
-  return { ok: result.data.ok, message: result.data.message };
+  return { ok: true, message: result.data.message };
 }

@@ -84,7 +84,7 @@ describe("RequestForm", () => {
   });
 
   it("sends what was chosen, then opens the new request", async () => {
-    submit.mockResolvedValue({ status: "success", data: { ok: true, id: "req-1" } });
+    submit.mockResolvedValue({ status: "success", data: { id: "req-1" } });
     const user = renderForm();
 
     await user.selectOptions(screen.getByLabelText("Workspace"), WORKSPACES[0]!.id);

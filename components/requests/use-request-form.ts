@@ -79,7 +79,6 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
       ...(ticket.trim() ? { ticket: ticket.trim() } : {}),
     });
     if (result.status === "error") return { phase: "refused", message: result.message, reference: result.reference, fieldErrors: result.fieldErrors ?? {} };
-    if (!result.data.ok) return { phase: "refused", message: result.data.message, fieldErrors: result.data.fieldErrors };
     router.push(`/requests/${result.data.id}`);
     return { phase: "sent", id: result.data.id };
   }, { phase: "editing" });

@@ -105,6 +105,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
           status: "error",
           code: error.code === "configuration" ? "internal" : error.code,
           message: error.userMessage,
+          ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}),
           reference: error.upstreamRequestId ?? requestId,
           claims: error.claims,
         };

@@ -16,6 +16,7 @@ import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { storageEngines } from "@/test/support/databases";
 import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { refusalOf } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -92,7 +93,6 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
 
   async function requestAndApprove(principal: { id: string; kind: "user" | "group"; displayName: string }, directory = azureRequestDirectory) {
     const submitted = await submitAccessRequest(asRequester(), form(principal), { db, notify: false, directory });
-    if (!submitted.ok) return { submitted, decided: undefined };
     const decided = await approveAccessRequest(asApprover(), { requestId: submitted.request.id, comment: "" }, { db, notify: false, directory });
     return { submitted, decided };
   }
@@ -104,7 +104,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
   it("a request alone: granted at approval, removed at expiry (the control case)", async () => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
-    expect(decided).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(holds(user.id)).toBe(true);
     expect(await heldBy(user.id)).toEqual(["request"]);
     const run = await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
@@ -118,18 +118,16 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const [granted] = await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: READER, principals: [principal] }, { db });
     expect(granted).toMatchObject({ status: "granted" });
 
-    const refused = await submitAccessRequest(asRequester(), form(principal), { db, notify: false });
-    expect(refused).toMatchObject({ ok: false, fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] } });
+    const refused = await refusalOf(submitAccessRequest(asRequester(), form(principal), { db, notify: false }));
+    expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] } });
 
     const { decided } = await requestAndApprove(principal, blindToCoverage);
-    expect(decided).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(await heldBy(user.id)).toEqual(["direct", "request"]);
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
-    if (decided?.ok) {
-      const [request] = await rows<{ status: string; outcome_note: string }>(db, `select status, outcome_note from access_requests where id = '${decided.request.id}'`);
-      expect(request).toMatchObject({ status: "expired", outcome_note: `The assignment stays: it is still held by direct grant by ${admin.person.userPrincipalName}.` });
-    }
+    const [request] = await rows<{ status: string; outcome_note: string }>(db, `select status, outcome_note from access_requests where id = '${decided.request.id}'`);
+    expect(request).toMatchObject({ status: "expired", outcome_note: `The assignment stays: it is still held by direct grant by ${admin.person.userPrincipalName}.` });
     expect(await heldBy(user.id)).toEqual(["direct"]);
   });
 
@@ -140,8 +138,8 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(grant.status).toBe("granted");
     expect(mapping).not.toBeNull();
 
-    const refused = await submitAccessRequest(asRequester(), form(principal), { db, notify: false });
-    expect(refused).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] } });
+    const refused = await refusalOf(submitAccessRequest(asRequester(), form(principal), { db, notify: false }));
+    expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] } });
 
     await requestAndApprove(principal, blindToCoverage);
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
@@ -157,7 +155,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
   it("request → mapping → expiry: the mapping made during the request keeps the access", async () => {
     const group = aGroup();
     const { decided } = await requestAndApprove({ id: group.id, kind: "group", displayName: group.displayName });
-    expect(decided).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(decided).toMatchObject({ request: { status: "granted" } });
     const { mapping, grant } = await createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: READER }, undefined, { db });
     expect(grant).toMatchObject({ status: "already_granted", existedBefore: true });
     expect(await heldBy(group.id)).toEqual(["request", "mapping"]);
@@ -175,7 +173,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const user = aUser();
     const principal = { id: user.id, kind: "user" as const, displayName: user.displayName };
     const { decided } = await requestAndApprove(principal);
-    if (!decided?.ok) throw new Error("the request was not granted");
+    expect(decided.request.status).toBe("granted");
     const [made] = await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: READER, principals: [principal] }, { db });
     expect(made).toMatchObject({ status: "already_granted", superseded: [decided.request.id] });
     expect(made!.message).toContain(`request ${decided.request.id.slice(0, 8)} no longer expires and is closed as superseded`);
@@ -190,8 +188,8 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const user = aUser();
     putTestAssignment(tenant.sandbox.tenant, { scope: WORKSPACE, principalId: user.id, principalType: "User", roleDefinitionName: READER });
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName }, blindToCoverage);
-    expect(decided).toMatchObject({ ok: true, request: { status: "granted" } });
-    if (decided?.ok) expect(decided.message).toContain("made outside Gatehouse, which Gatehouse will never remove");
+    expect(decided).toMatchObject({ request: { status: "granted" } });
+    expect(decided.message).toContain("made outside Gatehouse, which Gatehouse will never remove");
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
   });
@@ -199,7 +197,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
   it("an admin's removal lists the request it would end, and ends it only once confirmed", async () => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
-    if (!decided?.ok) throw new Error("the request was not granted");
+    expect(decided.request.status).toBe("granted");
     const row = (await getWorkspaceAccess(admin.caller, WORKSPACE, { db })).rows.find((candidate) => candidate.principalId === user.id && candidate.roleDefinitionId === READER)!;
     const [asked] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [row.assignmentId], confirmSelfLockout: false }, { db });
     expect(asked).toMatchObject({ status: "needs_confirmation" });
@@ -215,7 +213,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
   it("an expiry Azure refuses fails closed and loud: expiry_failed once, retried with back-off, then expired", async () => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
-    if (!decided?.ok) throw new Error("the request was not granted");
+    expect(decided.request.status).toBe("granted");
     const fault = await control<{ id: string }>(tenant.origin, "POST", "faults", { method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
     const due = nineHoursLater();
     const statusOf = async () => (await rows<{ status: string; expiry_attempts: number }>(db, `select status, expiry_attempts from access_requests where id = '${decided.request.id}'`))[0]!;

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 import { type AuditEventInput, recordAuditEvent, recordAuditEventNow, recordAuditEvents } from "@/lib/audit";
 import { type Database, getDatabase } from "@/lib/db";
-import { AppError } from "@/lib/errors";
+import { AppError, type AppErrorCode, refusal } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
@@ -23,7 +23,8 @@ export const decisionSchema = z.strictObject({
 });
 export type DecisionInput = z.output<typeof decisionSchema>;
 
-export type RefusalCode =
+/** Why a decision was refused; thrown as an `AppError` whose code the table below gives. */
+export type RefusalReason =
   | "not_found"
   | "self_approval"
   | "already_decided"
@@ -35,14 +36,27 @@ export type RefusalCode =
   /** Azure or Graph could not answer a check that must pass before access is granted. */
   | "unverified";
 
-export type DecisionResult =
-  | {
-      readonly ok: true;
-      readonly request: AccessRequestRow;
-      /** For approvals: what happened in ARM. */
-      readonly message: string;
-    }
-  | { readonly ok: false; readonly code: RefusalCode; readonly message: string };
+const REFUSAL_CODES = {
+  not_found: "not_found",
+  self_approval: "forbidden",
+  not_requester: "forbidden",
+  already_decided: "conflict",
+  already_approved_by_you: "conflict",
+  stale: "conflict",
+  unverified: "upstream_unavailable",
+  comment_required: "invalid_input",
+} as const satisfies Record<RefusalReason, AppErrorCode>;
+
+function refuse(reason: RefusalReason, userMessage: string): AppError {
+  return refusal(REFUSAL_CODES[reason], reason, userMessage, reason === "comment_required" ? "comment" : undefined);
+}
+
+/** A decision that was carried out; refusals are thrown (see `refuse`). */
+export interface DecisionResult {
+  readonly request: AccessRequestRow;
+  /** For approvals: what happened in ARM. */
+  readonly message: string;
+}
 
 interface Options {
   readonly db?: Database;
@@ -76,13 +90,9 @@ async function load(db: Database, id: string): Promise<AccessRequestRow | undefi
   return row;
 }
 
-function alreadyDecided(request: AccessRequestRow): DecisionResult {
+function alreadyDecided(request: AccessRequestRow): AppError {
   const by = request.decidedByName ?? request.approvals.at(-1)?.displayName ?? "someone else";
-  return {
-    ok: false,
-    code: "already_decided",
-    message: `This request was already decided by ${by}: it is ${request.status}. Nothing was changed.`,
-  };
+  return refuse("already_decided", `This request was already decided by ${by}: it is ${request.status}. Nothing was changed.`);
 }
 
 async function refuseSelfApproval(
@@ -91,7 +101,7 @@ async function refuseSelfApproval(
   request: AccessRequestRow,
   consoleAction: string,
   why = { reason: "approver is the requester or the person receiving the access", message: "You can't approve your own request, or access for yourself: another admin has to decide it." },
-): Promise<DecisionResult> {
+): Promise<never> {
   await recordAuditEventNow(db, {
     action: "authz.denied",
     outcome: "denied",
@@ -101,23 +111,23 @@ async function refuseSelfApproval(
     correlation: { consoleRequestId: context.requestId },
     details: { consoleAction, deniedBecause: "self_approval" },
   });
-  return { ok: false, code: "self_approval", message: why.message };
+  throw refuse("self_approval", why.message);
 }
 
 /**
  * Separation of duties beyond "not your own request": the approver must not be the principal, a member of the
  * principal group (nested too) or an owner of the principal service principal. Graph failing is a refusal.
  */
-async function conflictOfInterest(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<DecisionResult | undefined> {
+async function conflictOfInterest(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<void> {
   const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, consoleAction);
+  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, consoleAction);
   let conflict: string | undefined;
   try {
     conflict = await directory.approverConflict(me, request);
   } catch {
-    return { ok: false, code: "unverified", message: "Microsoft Graph could not confirm that this access would not also be yours (group membership, ownership). Nothing was decided; try again in a minute." };
+    throw refuse("unverified", "Microsoft Graph could not confirm that this access would not also be yours (group membership, ownership). Nothing was decided; try again in a minute.");
   }
-  return conflict ? refuseSelfApproval(db, context, request, consoleAction, { reason: conflict, message: conflict }) : undefined;
+  if (conflict) await refuseSelfApproval(db, context, request, consoleAction, { reason: conflict, message: conflict });
 }
 
 /**
@@ -126,29 +136,29 @@ async function conflictOfInterest(db: Database, context: DelegatedContext, reque
  * must still exist with the facts the approver was shown; changed facts are stored and the approver asked to look
  * again). Returns a refusal, or the number of approvals required now.
  */
-async function recheckPending(db: Database, request: AccessRequestRow, now: Date, policy: RequestPolicy, directory: RequestDirectory): Promise<DecisionResult | { approvalsRequired: number }> {
+async function recheckPending(db: Database, request: AccessRequestRow, now: Date, policy: RequestPolicy, directory: RequestDirectory): Promise<{ approvalsRequired: number }> {
   if (request.pendingUntil.getTime() <= now.getTime()) {
-    return { ok: false, code: "stale", message: "This request was not decided in time and has lapsed; the requester has to ask again." };
+    throw refuse("stale", "This request was not decided in time and has lapsed; the requester has to ask again.");
   }
   let approvalsRequired = request.approvalsRequired;
   if (request.origin === "form") {
     const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
-    if (!role) return { ok: false, code: "stale", message: `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.` };
+    if (!role) throw refuse("stale", `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.`);
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
   }
   let principal;
   try {
     principal = await directory.verifyPrincipal(request.principalId);
   } catch {
-    return { ok: false, code: "unverified", message: "Microsoft Graph could not confirm the identity this access is for. Nothing was decided; try again in a minute." };
+    throw refuse("unverified", "Microsoft Graph could not confirm the identity this access is for. Nothing was decided; try again in a minute.");
   }
-  if (!principal) return { ok: false, code: "stale", message: `${request.principalDisplayName} (${request.principalId}) no longer exists in the directory. Deny the request.` };
+  if (!principal) throw refuse("stale", `${request.principalDisplayName} (${request.principalId}) no longer exists in the directory. Deny the request.`);
   if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
     await db
       .update(accessRequests)
       .set({ principalDisplayName: principal.displayName, principalSecondaryId: principal.secondaryId, principalFlags: [...principal.flags], principalVerifiedAt: now, updatedAt: now })
       .where(eq(accessRequests.id, request.id));
-    return { ok: false, code: "stale", message: `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.` };
+    throw refuse("stale", `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.`);
   }
   return { approvalsRequired };
 }
@@ -164,19 +174,17 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   const db = options.db ?? (await getDatabase());
   const directory = options.directory ?? azureRequestDirectory;
   const request = await load(db, input.requestId);
-  if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };
+  if (!request) throw refuse("not_found", "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, "approveAccessRequest");
-  if (request.status !== "pending") return alreadyDecided(request);
+  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, "approveAccessRequest");
+  if (request.status !== "pending") throw alreadyDecided(request);
   if (request.approvals.some((approval) => approval.objectId === me)) {
-    return { ok: false, code: "already_approved_by_you", message: "You already approved this request; a different admin has to give the second approval." };
+    throw refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.");
   }
-  const conflict = await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
-  if (conflict) return conflict;
+  await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
 
   const now = options.now ?? (await requestClock());
   const recheck = await recheckPending(db, request, now, options.policy ?? getRequestPolicy(), directory);
-  if ("ok" in recheck) return recheck;
   const approval: RequestApproval = {
     objectId: me,
     displayName: context.person.displayName,
@@ -237,15 +245,15 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   if (!updated) {
     const current = (await load(db, request.id))!;
     if (current.status === "pending") {
-      return current.approvals.some((approval) => approval.objectId === me)
-        ? { ok: false, code: "already_approved_by_you", message: "You already approved this request; a different admin has to give the second approval." }
-        : { ok: false, code: "already_decided", message: `${current.approvals.at(-1)?.displayName ?? "Another admin"} approved this request at the same moment. Reload and decide again if needed.` };
+      throw current.approvals.some((approval) => approval.objectId === me)
+        ? refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.")
+        : refuse("already_decided", `${current.approvals.at(-1)?.displayName ?? "Another admin"} approved this request at the same moment. Reload and decide again if needed.`);
     }
-    return alreadyDecided(current);
+    throw alreadyDecided(current);
   }
   if (!final) {
     const more = updated.approvalsRequired - updated.approvals.length;
-    return { ok: true, request: updated, message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.` };
+    return { request: updated, message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.` };
   }
   return carryOut(context, db, updated, options);
 }
@@ -254,12 +262,11 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
 export async function retryAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
-  if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };
+  if (!request) throw refuse("not_found", "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) return refuseSelfApproval(db, context, request, "retryAccessRequest");
-  if (request.status !== "failed") return alreadyDecided(request);
-  const conflict = await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
-  if (conflict) return conflict;
+  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, "retryAccessRequest");
+  if (request.status !== "failed") throw alreadyDecided(request);
+  await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
@@ -280,7 +287,7 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
     });
     return row;
   });
-  if (!updated) return alreadyDecided((await load(db, request.id))!);
+  if (!updated) throw alreadyDecided((await load(db, request.id))!);
   return carryOut(context, db, updated, options);
 }
 
@@ -344,7 +351,7 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
   }
   if (result.status === "in_progress") {
     // No answer from ARM: the intent reconciler settles the assignment; the request stays approved until then.
-    return { ok: true, request, message: result.message };
+    return { request, message: result.message };
   }
   const granted = result.status === "granted" || result.status === "already_granted";
   return settleApproved(
@@ -446,8 +453,8 @@ async function settleApproved(context: DelegatedContext, db: Database, request: 
   const final = settled ?? (await load(db, request.id))!;
   if (settled && options.notify !== false) await notifyRequesterOfDecision(final);
   return settlement.status === "granted"
-    ? { ok: true, request: final, message: settlement.message }
-    : { ok: true, request: final, message: `Approved, but nothing was granted: ${settlement.message} An admin with the rights can retry it.` };
+    ? { request: final, message: settlement.message }
+    : { request: final, message: `Approved, but nothing was granted: ${settlement.message} An admin with the rights can retry it.` };
 }
 
 /** The principal already has the access: the request ends as `covered`, with the path in words, and nothing expires. */
@@ -473,12 +480,12 @@ async function closeAsCovered(context: DelegatedContext, db: Database, request: 
   });
   const final = closed ?? (await load(db, request.id))!;
   if (closed && options.notify !== false) await notifyRequesterOfDecision(final);
-  return { ok: true, request: final, message: `Nothing to grant: ${explanation} The request is closed as already covered; nothing will expire.` };
+  return { request: final, message: `Nothing to grant: ${explanation} The request is closed as already covered; nothing will expire.` };
 }
 
 /** Denies a pending request (`pending → denied`, with `request.denied`). A comment is required. */
 export async function denyAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
-  if (!input.comment) return { ok: false, code: "comment_required", message: "Say why the request is denied; the requester sees it." };
+  if (!input.comment) throw refuse("comment_required", "Say why the request is denied; the requester sees it.");
   return close(context, input, "denied", options);
 }
 
@@ -490,7 +497,7 @@ export async function cancelAccessRequest(context: DelegatedContext, input: Deci
 async function close(context: DelegatedContext, input: DecisionInput, to: "denied" | "cancelled", options: Options): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
-  if (!request) return { ok: false, code: "not_found", message: "This request does not exist." };
+  if (!request) throw refuse("not_found", "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
   if (to === "cancelled" && request.requesterObjectId !== me) {
     await recordAuditEventNow(db, {
@@ -501,9 +508,9 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       correlation: { consoleRequestId: context.requestId },
       details: { consoleAction: "cancelAccessRequest", deniedBecause: "not_requester" },
     });
-    return { ok: false, code: "not_requester", message: "Only the person who asked can withdraw a request." };
+    throw refuse("not_requester", "Only the person who asked can withdraw a request.");
   }
-  if (request.status !== "pending") return alreadyDecided(request);
+  if (request.status !== "pending") throw alreadyDecided(request);
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
@@ -524,10 +531,10 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
     });
     return row;
   });
-  if (!updated) return alreadyDecided((await load(db, request.id))!);
+  if (!updated) throw alreadyDecided((await load(db, request.id))!);
   if (to === "denied" && options.notify !== false) await notifyRequesterOfDecision(updated);
   log("info", "requests", `request ${to}`, { requestId: updated.id });
-  return { ok: true, request: updated, message: to === "denied" ? "Request denied; the requester is told why." : "Request withdrawn." };
+  return { request: updated, message: to === "denied" ? "Request denied; the requester is told why." : "Request withdrawn." };
 }
 
 export { auditStatus };

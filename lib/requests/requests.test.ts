@@ -9,6 +9,7 @@ import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
+import { refusalOf, settle } from "@/test/support/refusal";
 import { trustingDirectory } from "@/test/support/request-directory";
 import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest } from "./decide-request";
 import { parseRequestPolicy, RequestPolicyError } from "./policy";
@@ -108,74 +109,69 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   it("submits, refuses a duplicate pending one and a duration above the role's maximum", async () => {
     const input = form();
     const first = await submitAccessRequest(lead, input, opts());
-    expect(first.ok).toBe(true);
-    const again = await submitAccessRequest(lead, input, opts());
-    expect(again).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already waiting for approval")] } });
-    const tooLong = await submitAccessRequest(lead, form({ duration: "90d" }), opts());
-    expect(tooLong).toMatchObject({ ok: false, fieldErrors: { duration: [expect.any(String)] } });
-    const notRequestable = await submitAccessRequest(lead, form({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts());
-    expect(notRequestable).toMatchObject({ ok: false, fieldErrors: { roleDefinitionId: [expect.any(String)] } });
-    if (first.ok) expect(await auditCount(handle, "request.submitted", first.request.id)).toBe(1);
+    const again = await refusalOf(submitAccessRequest(lead, input, opts()));
+    expect(again).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already waiting for approval")] } });
+    const tooLong = await refusalOf(submitAccessRequest(lead, form({ duration: "90d" }), opts()));
+    expect(tooLong).toMatchObject({ code: "invalid_input", fieldErrors: { duration: [expect.any(String)] } });
+    const notRequestable = await refusalOf(submitAccessRequest(lead, form({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts()));
+    expect(notRequestable).toMatchObject({ code: "invalid_input", fieldErrors: { roleDefinitionId: [expect.any(String)] } });
+    expect(await auditCount(handle, "request.submitted", first.request.id)).toBe(1);
   });
 
   it("refuses self-approval (audited), grants as the approver, refuses a second approval and catches 'already granted'", async () => {
     const input = form();
     const submitted = await submitAccessRequest(lead, input, opts());
-    if (!submitted.ok) throw new Error("submit failed");
     const id = submitted.request.id;
     const calls: AccessRequestRow[] = [];
-    const self = await approveAccessRequest(lead, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(self).toMatchObject({ ok: false, code: "self_approval" });
+    const self = await refusalOf(approveAccessRequest(lead, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) }));
+    expect(self).toMatchObject({ code: "forbidden", reason: "self_approval" });
     expect(await auditCount(handle, "authz.denied", id)).toBe(1);
 
     const approved = await approveAccessRequest(admin1, { requestId: id, comment: "ok" }, { ...opts(), grant: granting(calls) });
-    expect(approved).toMatchObject({ ok: true, request: { status: "granted" } });
-    if (approved.ok) expect(approved.request.expiresAt?.toISOString()).toBe("2026-06-08T10:00:00.000Z");
-    const second = await approveAccessRequest(admin2, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(second).toMatchObject({ ok: false, code: "already_decided", message: expect.stringContaining("already decided by admin1") as string });
+    expect(approved).toMatchObject({ request: { status: "granted" } });
+    expect(approved.request.expiresAt?.toISOString()).toBe("2026-06-08T10:00:00.000Z");
+    const second = await refusalOf(approveAccessRequest(admin2, { requestId: id, comment: "" }, { ...opts(), grant: granting(calls) }));
+    expect(second).toMatchObject({ code: "conflict", reason: "already_decided", userMessage: expect.stringContaining("already decided by admin1") as string });
     expect(calls).toHaveLength(1);
     expect(await auditCount(handle, "request.approved", id)).toBe(1);
     expect(await auditCount(handle, "request.granted", id)).toBe(1);
 
-    const duplicate = await submitAccessRequest(lead, input, opts());
-    expect(duplicate).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already has")] } });
+    const duplicate = await refusalOf(submitAccessRequest(lead, input, opts()));
+    expect(duplicate).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already has")] } });
   });
 
   it("needs two different approvers for a privileged role", async () => {
     const submitted = await submitAccessRequest(lead, form({ roleDefinitionId: OWNER, duration: "8h" }), opts());
-    if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const first = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(first).toMatchObject({ ok: true, request: { status: "pending" } });
-    const again = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(again).toMatchObject({ ok: false, code: "already_approved_by_you" });
+    expect(first).toMatchObject({ request: { status: "pending" } });
+    const again = await refusalOf(approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) }));
+    expect(again).toMatchObject({ code: "conflict", reason: "already_approved_by_you" });
     expect(calls).toHaveLength(0);
     const second = await approveAccessRequest(admin2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(second).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(second).toMatchObject({ request: { status: "granted" } });
     expect(calls).toHaveLength(1);
     expect(await auditCount(handle, "request.approval_recorded", submitted.request.id)).toBe(1);
   });
 
   it("records an ARM refusal as failed with the reason, and a retry by another admin grants", async () => {
     const submitted = await submitAccessRequest(lead, form(), opts());
-    if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls, "failed") });
-    expect(failed).toMatchObject({ ok: true, request: { status: "failed", failureReason: expect.stringContaining("can't manage access") as string } });
+    expect(failed).toMatchObject({ request: { status: "failed", failureReason: expect.stringContaining("can't manage access") as string } });
     expect(await auditCount(handle, "request.failed", submitted.request.id)).toBe(1);
     const retried = await retryAccessRequest(admin2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
-    expect(retried).toMatchObject({ ok: true, request: { status: "granted" } });
+    expect(retried).toMatchObject({ request: { status: "granted" } });
   });
 
   it("denies with a required comment, lets only the requester cancel, and lapses stale requests", async () => {
     const a = await submitAccessRequest(lead, form(), opts());
     const b = await submitAccessRequest(lead, form(), opts());
     const c = await submitAccessRequest(lead, form(), opts(new Date("2026-05-01T00:00:00Z")));
-    if (!a.ok || !b.ok || !c.ok) throw new Error("submit failed");
-    expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts())).toMatchObject({ ok: false, code: "comment_required" });
-    expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ ok: true, request: { status: "denied" } });
-    expect(await cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ ok: false, code: "not_requester" });
-    expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ ok: true, request: { status: "cancelled" } });
+    expect(await refusalOf(denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts()))).toMatchObject({ code: "invalid_input", reason: "comment_required", fieldErrors: { comment: [expect.any(String)] } });
+    expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ request: { status: "denied" } });
+    expect(await refusalOf(cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts()))).toMatchObject({ code: "forbidden", reason: "not_requester" });
+    expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ request: { status: "cancelled" } });
     const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), { notify: false, revoke: () => Promise.resolve({ wasAbsent: false }) });
     expect(run.lapsed).toBeGreaterThanOrEqual(1);
     expect(await auditCount(handle, "request.lapsed", c.request.id)).toBe(1);
@@ -183,7 +179,6 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
 
   it("expires granted access exactly once, even with two job instances at once", async () => {
     const submitted = await submitAccessRequest(lead, form({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
-    if (!submitted.ok) throw new Error("submit failed");
     await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(new Date("2026-07-01T00:00:00Z")), grant: granting([]) });
     const revoked: string[] = [];
     const revoke = async (request: AccessRequestRow) => {
@@ -213,17 +208,14 @@ describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
 
   it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
     const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
-    if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const approvers = [admin1, admin2, person("admin3"), person("admin4"), person("admin5")];
-    const results = await Promise.all(
+    const { done: winners, refused: losers } = await settle(
       approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory })),
     );
-    const winners = results.filter((result) => result.ok);
-    const losers = results.filter((result) => !result.ok);
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(approvers.length - 1);
-    for (const loser of losers) expect(loser).toMatchObject({ code: "already_decided", message: expect.stringMatching(/already decided by admin\d|approved this request at the same moment/) as string });
+    for (const loser of losers) expect(loser).toMatchObject({ reason: "already_decided", userMessage: expect.stringMatching(/already decided by admin\d|approved this request at the same moment/) as string });
     expect(calls).toHaveLength(1);
     expect(await auditCount(handle, "request.approved", submitted.request.id)).toBe(1);
   });

@@ -3,7 +3,7 @@ import "server-only";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { parseScope } from "@/lib/shared/arm-scope";
 import type { GrantResult, GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
@@ -69,7 +69,9 @@ export async function fileSelfGrantRequest(
   const now = options.now ?? (await requestClock());
   const policyApprovers = policy.roles.find((role) => role.roleDefinitionId === input.role.id)?.approvers ?? 0;
   const what = input.createsMapping ? `mapping of ${checked.principal.displayName} to ${input.role.name}` : `${input.role.name} for ${checked.principal.displayName}`;
-  const filed = await fileRequest(
+  let filed;
+  try {
+    filed = await fileRequest(
     db,
     context,
     {
@@ -91,7 +93,11 @@ export async function fileSelfGrantRequest(
       notify: options.notify !== false,
     },
   );
-  if (!filed.ok) return { ...base, status: "failed", message: filed.message };
+  } catch (error) {
+    // A request for the same access already waits: said beside this principal, like any other per-principal outcome.
+    if (isAppError(error) && error.code === "conflict") return { ...base, status: "failed", message: error.userMessage };
+    throw error;
+  }
   return {
     ...base,
     status: "needs_approval",

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { recordAuditEvent } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
+import { type AppError, refusal } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
@@ -57,12 +58,14 @@ export const submitRequestSchema = z.strictObject({
 });
 export type SubmitRequestInput = z.output<typeof submitRequestSchema>;
 
-export type SubmitResult =
-  | { readonly ok: true; readonly request: AccessRequestRow }
-  | { readonly ok: false; readonly message: string; readonly fieldErrors: Record<string, string[]> };
+/** A filed request; refusals are thrown as `AppError`s naming the form field they are about. */
+export interface SubmitResult {
+  readonly request: AccessRequestRow;
+}
 
-function refused(field: string, message: string): SubmitResult {
-  return { ok: false, message, fieldErrors: { [field]: [message] } };
+/** `invalid_input` for an answer the policy or the directory does not accept, `conflict` for access or a request that already exists. */
+function refused(code: "invalid_input" | "conflict", field: string, userMessage: string): AppError {
+  return refusal(code, `${field} refused`, userMessage, field);
 }
 
 export interface SubmitOptions {
@@ -84,10 +87,10 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   const policy = options.policy ?? getRequestPolicy();
   const db = options.db ?? (await getDatabase());
   const role = policy.roles.find((candidate) => candidate.roleDefinitionId === input.roleDefinitionId);
-  if (!role) return refused("roleDefinitionId", "This role cannot be requested. Choose one from the list.");
+  if (!role) throw refused("invalid_input", "roleDefinitionId", "This role cannot be requested. Choose one from the list.");
   const allowed = durationsFor(policy, role);
   if (!allowed.includes(input.duration)) {
-    return refused("duration", `${role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`);
+    throw refused("invalid_input", "duration", `${role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`);
   }
   const workspace = parseScope(input.workspaceId)!;
   const workspaceKey = workspace.scope.toLowerCase();
@@ -102,13 +105,14 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   if (input.extendsRequestId) {
     [extended] = await db.select().from(accessRequests).where(eq(accessRequests.id, input.extendsRequestId));
     if (!extended || extended.status !== "granted" || extended.workspaceKey !== workspaceKey || extended.principalId !== principalId || extended.roleDefinitionId !== role.roleDefinitionId) {
-      return refused("extendsRequestId", "Only granted, time-bound access can be extended, for the same workspace, role and person.");
+      throw refused("invalid_input", "extendsRequestId", "Only granted, time-bound access can be extended, for the same workspace, role and person.");
     }
-    if (extended.expiresAt === null) return refused("extendsRequestId", "This access is permanent; there is nothing to extend.");
+    if (extended.expiresAt === null) throw refused("invalid_input", "extendsRequestId", "This access is permanent; there is nothing to extend.");
   } else {
     const [active] = await db.select().from(accessRequests).where(and(same, inArray(accessRequests.status, ["approved", "granted", "expiring", "expiry_failed"])));
     if (active) {
-      return refused(
+      throw refused(
+        "conflict",
         "principal",
         `${active.principalDisplayName} already has ${role.name} on this workspace through request ${active.id.slice(0, 8)}${active.expiresAt ? "; ask for an extension there instead" : ""}.`,
       );
@@ -116,18 +120,19 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   }
   const [pending] = await db.select({ id: accessRequests.id }).from(accessRequests).where(and(same, eq(accessRequests.status, "pending")));
   if (pending) {
-    return refused("principal", `A request for ${role.name} on this workspace for ${input.principal.displayName} is already waiting for approval.`);
+    throw refused("conflict", "principal", `A request for ${role.name} on this workspace for ${input.principal.displayName} is already waiting for approval.`);
   }
 
   const directory = options.directory ?? azureRequestDirectory;
   const verified = await directory.verifyTargets(input);
-  if (!verified.ok) return refused(verified.field, verified.message);
+  if (!verified.ok) throw refused("invalid_input", verified.field, verified.message);
   const now = options.now ?? (await requestClock());
   const durationMinutes = DURATION_PRESETS[input.duration];
 
   if (!extended) {
+    let coverage;
     try {
-      const coverage = await directory.findCoverage({
+      coverage = await directory.findCoverage({
         workspaceId: workspace.scope,
         principalId,
         principalName: verified.principal.displayName,
@@ -135,11 +140,11 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
         wantedUntil: durationMinutes === null ? null : new Date(now.getTime() + durationMinutes * 60_000),
         db,
       });
-      if (coverage) return refused("principal", `Nothing to request: ${coverage.explanation}`);
     } catch (error) {
       // Checked again, failing closed, when an admin approves: an outage here must not stop people asking.
       log("warn", "requests", "could not check existing access at submission", { error: describeError(error) });
     }
+    if (coverage) throw refused("conflict", "principal", `Nothing to request: ${coverage.explanation}`);
   }
 
   return fileRequest(db, context, {
@@ -229,12 +234,12 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      return refused("principal", `A request for ${draft.role.name} on this workspace for ${draft.principal.displayName} is already waiting for approval.`);
+      throw refused("conflict", "principal", `A request for ${draft.role.name} on this workspace for ${draft.principal.displayName} is already waiting for approval.`);
     }
     throw error;
   }
   if (draft.notify) await notifyApproversOfArrival(inserted);
-  return { ok: true, request: inserted };
+  return { request: inserted };
 }
 
 export function isUniqueViolation(error: unknown): boolean {

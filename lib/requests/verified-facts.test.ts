@@ -15,6 +15,7 @@ import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope"
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { refusalOf } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -79,16 +80,13 @@ describe("approvers see verified facts, not what the requester typed", () => {
     const victim = aMember();
     const other = aMember();
     const before = await requestCount();
-    expect(await submit({ principal: { id: victim.id, kind: "user", displayName: other.displayName } })).toMatchObject({
-      ok: false,
+    expect(await refusalOf(submit({ principal: { id: victim.id, kind: "user", displayName: other.displayName } }))).toMatchObject({
       fieldErrors: { principal: [`The name sent for this identity (${other.displayName}) is not its name in the directory (${victim.displayName}). Choose it again from the list.`] },
     });
-    expect(await submit({ principal: { id: victim.id, kind: "servicePrincipal", displayName: victim.displayName } })).toMatchObject({
-      ok: false,
+    expect(await refusalOf(submit({ principal: { id: victim.id, kind: "servicePrincipal", displayName: victim.displayName } }))).toMatchObject({
       fieldErrors: { principal: ["That identity is a user in the directory, not a service principal. Choose it again from the list."] },
     });
-    expect(await submit({ principal: { id: victim.id, kind: "user", displayName: victim.displayName }, workspaceName: "mlw-sandbox-dev" })).toMatchObject({
-      ok: false,
+    expect(await refusalOf(submit({ principal: { id: victim.id, kind: "user", displayName: victim.displayName }, workspaceName: "mlw-sandbox-dev" }))).toMatchObject({
       fieldErrors: { workspaceId: [expect.stringContaining("is not the name of that workspace in Azure (mlw-vision-prod)")] },
     });
     expect(await requestCount()).toBe(before);
@@ -97,7 +95,6 @@ describe("approvers see verified facts, not what the requester typed", () => {
   it("stores Graph's and ARM's facts: object id, UPN, type and guest flag, and the workspace's own name", async () => {
     const submitted = await submit({ principal: { id: guest.id.toUpperCase(), kind: "user", displayName: guest.displayName } });
     expect(submitted).toMatchObject({
-      ok: true,
       request: {
         principalId: guest.id,
         principalKind: "user",
@@ -113,13 +110,13 @@ describe("approvers see verified facts, not what the requester typed", () => {
 describe("already covered: access the principal has, with the path", () => {
   it("a role held through nested groups refuses the request and names the group", async () => {
     // The team lead is in DS - Fraud ⊂ Data Scientists ⊂ All ML Staff, which holds Compute Operator on mlw-fraud-prod.
-    const refused = await submit({
+    const refused = await refusalOf(submit({
       workspaceId: FRAUD,
       roleDefinitionId: ROLE_IDS.computeOperator,
       principal: { id: lead.actor.objectId, kind: "user", displayName: lead.person.displayName },
-    });
+    }));
     expect(refused).toMatchObject({
-      ok: false,
+      code: "conflict",
       fieldErrors: { principal: [`Nothing to request: ${lead.person.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`] },
     });
   });
@@ -133,10 +130,9 @@ describe("already covered: access the principal has, with the path", () => {
   it("a larger role covers a smaller one; found at approval, the request closes as covered and nothing is granted", async () => {
     const user = aMember();
     const submitted = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } }, { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) });
-    if (!submitted.ok) throw new Error(submitted.message);
     putTestAssignment(tenant.sandbox.tenant, { scope: VISION, principalId: user.id, principalType: "User", roleDefinitionName: ROLE_IDS.contributor });
     const decided = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
-    expect(decided).toMatchObject({ ok: true, request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
+    expect(decided).toMatchObject({ request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
     const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader);
     expect(readerAssignments).toEqual([]);
   });
@@ -147,9 +143,8 @@ describe("separation of duties", () => {
     const falcon = group("Project Falcon");
     tenant.sandbox.tenant.addGroupMember(falcon.id, group("ML Workspace Admins").id);
     const submitted = await submit({ principal: { id: falcon.id, kind: "group", displayName: falcon.displayName } });
-    if (!submitted.ok) throw new Error(submitted.message);
-    const refused = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
-    expect(refused).toMatchObject({ ok: false, code: "self_approval", message: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
+    const refused = await refusalOf(approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false }));
+    expect(refused).toMatchObject({ code: "forbidden", reason: "self_approval", userMessage: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
     expect(await rows(`select reason from audit_events where action = 'authz.denied' and target_request_id = '${submitted.request.id}'`)).toHaveLength(1);
   });
 
@@ -157,8 +152,7 @@ describe("separation of duties", () => {
     const sp = [...tenant.sandbox.tenant.servicePrincipals.values()].find((candidate) => candidate.servicePrincipalType === "Application" && candidate.displayName.startsWith("fraud-scoring"))!;
     sp.ownerIds.push(admin.actor.objectId);
     const submitted = await submit({ roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName } });
-    if (!submitted.ok) throw new Error(submitted.message);
-    expect(await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false })).toMatchObject({ ok: false, code: "self_approval" });
+    expect(await refusalOf(approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false }))).toMatchObject({ code: "forbidden", reason: "self_approval" });
   });
 
   it("an admin granting a privileged role to a group they are in gets a request for two other admins, on the workspace page and in mappings", async () => {
@@ -177,26 +171,25 @@ describe("stale state at approval", () => {
     const [late, unlisted, renamed, deleted] = [aMember(), aMember(), aMember(), aMember()];
     const filed = async (user: (typeof members)[number]) => {
       const result = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } });
-      if (!result.ok) throw new Error(result.message);
       return result.request.id;
     };
     const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(approver(), { requestId, comment: "" }, { db, notify: false, ...options });
 
     const lateId = await filed(late);
-    expect(await decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) })).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("has lapsed") as string });
+    expect(await refusalOf(decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) }))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("has lapsed") as string });
 
     const unlistedId = await filed(unlisted);
     const withoutReader = parseRequestPolicy({ pendingLifetimeHours: 168, durations: ["7d"], roles: [{ roleDefinitionId: ROLE_IDS.dataScientist, name: "AzureML Data Scientist", maxDuration: "7d" }] });
-    expect(await decide(unlistedId, { policy: withoutReader })).toMatchObject({ ok: false, code: "stale", message: "Reader can no longer be requested (the request policy changed). Deny the request and say why." });
+    expect(await refusalOf(decide(unlistedId, { policy: withoutReader }))).toMatchObject({ code: "conflict", reason: "stale", userMessage: "Reader can no longer be requested (the request policy changed). Deny the request and say why." });
 
     const renamedId = await filed(renamed);
     tenant.sandbox.tenant.users.get(renamed.id)!.displayName = "Someone Else Entirely";
-    expect(await decide(renamedId)).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("now Someone Else Entirely") as string });
+    expect(await refusalOf(decide(renamedId))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("now Someone Else Entirely") as string });
     // The stored facts were refreshed; the approver, having looked again, can now approve.
-    expect(await decide(renamedId)).toMatchObject({ ok: true, request: { status: "granted", principalDisplayName: "Someone Else Entirely" } });
+    expect(await decide(renamedId)).toMatchObject({ request: { status: "granted", principalDisplayName: "Someone Else Entirely" } });
 
     const deletedId = await filed(deleted);
     tenant.sandbox.tenant.deleteDirectoryObject(deleted.id);
-    expect(await decide(deletedId)).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("no longer exists in the directory") as string });
+    expect(await refusalOf(decide(deletedId))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("no longer exists in the directory") as string });
   });
 });

@@ -10,6 +10,7 @@ import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope"
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { storageEngines } from "@/test/support/databases";
 import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type Refusal, settle } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -34,16 +35,24 @@ let next = 0;
 const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the approval and the other decision as `start` says; returns both results. */
-async function race<A, B>(start: (typeof STARTS)[number], approve: () => Promise<A>, other: () => Promise<B>): Promise<[A, B]> {
+/** Runs the approval and the other decision in the given order; each either is carried out or is refused. */
+async function race<A, B>(start: (typeof STARTS)[number], approve: () => Promise<A>, other: () => Promise<B>): Promise<[Decided<A>, Decided<B>]> {
   if (start === "before") {
-    const second = await other();
-    return [await approve(), second];
+    const second = await decided(other());
+    return [await decided(approve()), second];
   }
   if (start === "after") {
-    const first = await approve();
-    return [first, await other()];
+    const first = await decided(approve());
+    return [first, await decided(other())];
   }
-  return Promise.all([approve(), later(start).then(other)]);
+  return Promise.all([decided(approve()), later(start).then(() => decided(other()))]);
+}
+
+type Decided<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
+
+async function decided<T>(operation: Promise<T>): Promise<Decided<T>> {
+  const { done, refused } = await settle([operation]);
+  return done.length === 1 ? { ok: true, value: done[0]! } : { ok: false, refusal: refused[0]! };
 }
 
 afterAll(async () => {
@@ -80,7 +89,6 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
       { db: handle.db, notify: false },
     );
-    if (!result.ok) throw new Error(result.message);
     return { request: result.request, assignmentName: assignmentNameFor(WORKSPACE, user.id, ROLE_IDS.dataScientist) };
   }
 
@@ -95,7 +103,7 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       );
       wins.add(approved.ok ? "approve" : "deny");
       expect([approved.ok, denied.ok].filter(Boolean)).toHaveLength(1);
-      const final = approved.ok ? approved.request : denied.ok ? denied.request : undefined;
+      const final = approved.ok ? approved.value.request : denied.ok ? denied.value.request : undefined;
       expect(final?.status).toBe(approved.ok ? "granted" : "denied");
       expect(await putsFor(assignmentName)).toBe(approved.ok ? 1 : 0);
     }

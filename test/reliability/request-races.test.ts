@@ -17,6 +17,7 @@ import { parseRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
 import { submitAccessRequest, submitRequestSchema } from "@/lib/requests/submit-request";
 import { trustingDirectory } from "@/test/support/request-directory";
+import { settle } from "@/test/support/refusal";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { storageEngines } from "@/test/support/databases";
 import { reliabilityLong } from "@/test/support/test-env";
@@ -65,12 +66,12 @@ describe.each(storageEngines())("request races on $name", (engine) => {
 
   it(`${SUBMISSIONS} people submitting at once: all stored, each with one request.submitted, none duplicated, chain whole`, { timeout: 300_000 }, async () => {
     const principals = Array.from({ length: SUBMISSIONS }, () => randomUUID());
-    const results = await Promise.all(principals.map((id, index) => submitAccessRequest(person(`lead${index}`), form(id), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
-    expect(results.filter((result) => !result.ok)).toEqual([]);
+    const { done: results, refused } = await settle(principals.map((id, index) => submitAccessRequest(person(`lead${index}`), form(id), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
+    expect(refused).toEqual([]);
     const stored = await count(handle, sql`select count(*)::int as n from access_requests where workspace_key = ${WORKSPACE.toLowerCase()}`);
     expect(stored).toBe(SUBMISSIONS);
     expect(await count(handle, sql`select count(distinct principal_id)::int as n from access_requests where workspace_key = ${WORKSPACE.toLowerCase()}`)).toBe(SUBMISSIONS);
-    const ids = results.flatMap((result) => (result.ok ? [result.request.id] : []));
+    const ids = results.map((result) => result.request.id);
     expect(new Set(ids).size).toBe(SUBMISSIONS);
     expect(await count(handle, sql`select count(*)::int as n from audit_events where action = 'request.submitted'`)).toBe(SUBMISSIONS);
     expect(await count(handle, sql`select count(distinct target_request_id)::int as n from audit_events where action = 'request.submitted'`)).toBe(SUBMISSIONS);
@@ -80,16 +81,16 @@ describe.each(storageEngines())("request races on $name", (engine) => {
   it("20 identical submissions at once: one request stored, the other 19 told it is already waiting", async () => {
     const principal = randomUUID();
     const lead = person("same-lead");
-    const results = await Promise.all(Array.from({ length: 20 }, () => submitAccessRequest({ ...lead, requestId: randomUUID() }, form(principal), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
-    expect(results.filter((result) => result.ok)).toHaveLength(1);
-    for (const loser of results.filter((result) => !result.ok)) expect(JSON.stringify(loser)).toMatch(/already waiting for approval/);
+    const { done, refused } = await settle(Array.from({ length: 20 }, () => submitAccessRequest({ ...lead, requestId: randomUUID() }, form(principal), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory })));
+    expect(done).toHaveLength(1);
+    expect(refused).toHaveLength(19);
+    for (const loser of refused) expect(loser).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringMatching(/already waiting for approval/)] } });
     expect(await count(handle, sql`select count(*)::int as n from access_requests where principal_id = ${principal}`)).toBe(1);
     expect(await count(handle, sql`select count(*)::int as n from audit_events e join access_requests r on r.id::text = e.target_request_id where e.action = 'request.submitted' and r.principal_id = ${principal}`)).toBe(1);
   });
 
   it("20 admins approving one request at once: one grant, one request.approved, 19 told who decided", async () => {
     const submitted = await submitAccessRequest(person("lead"), form(randomUUID()), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
-    if (!submitted.ok) throw new Error("submit failed");
     const grants: AccessRequestRow[] = [];
     const grant = async (request: AccessRequestRow): Promise<GrantResult> => {
       grants.push(request);
@@ -98,11 +99,10 @@ describe.each(storageEngines())("request races on $name", (engine) => {
       return { principalId: request.principalId, displayName: request.principalDisplayName, status: "granted", message: "Granted." };
     };
     const admins = Array.from({ length: 20 }, (_, index) => person(`admin${index}`));
-    const results = await Promise.all(admins.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant, directory: trustingDirectory })));
-    expect(results.filter((result) => result.ok)).toHaveLength(1);
-    const losers = results.filter((result) => !result.ok);
+    const { done, refused: losers } = await settle(admins.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant, directory: trustingDirectory })));
+    expect(done).toHaveLength(1);
     expect(losers).toHaveLength(19);
-    for (const loser of losers) expect(loser).toMatchObject({ code: "already_decided" });
+    for (const loser of losers) expect(loser).toMatchObject({ code: "conflict", reason: "already_decided" });
     expect(grants).toHaveLength(1);
     expect(await count(handle, sql`select count(*)::int as n from audit_events where action = 'request.approved' and target_request_id = ${submitted.request.id}`)).toBe(1);
     expect(await count(handle, sql`select count(*)::int as n from access_requests where id = ${submitted.request.id} and status = 'granted'`)).toBe(1);
