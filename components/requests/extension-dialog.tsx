@@ -9,16 +9,8 @@ import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } fro
 import type { FieldErrors } from "@/components/ui/field";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { DecisionTarget } from "./decision-dialog";
-import { type DurationOption, DurationField, JustificationField, TicketField } from "./fields";
-
-export interface ExtensionOptions {
-  readonly workspaceId: string;
-  readonly workspaceName: string;
-  readonly roleDefinitionId: string;
-  readonly principal: { readonly id: string; readonly kind: "user" | "group" | "servicePrincipal" | "managedIdentity"; readonly displayName: string };
-  readonly durations: readonly DurationOption[];
-  readonly expiresAt: string;
-}
+import type { ExtensionOptions } from "@/lib/requests/allowed-actions";
+import { DurationField, JustificationField, TicketField } from "./fields";
 
 type State = { phase: "editing" } | { phase: "error"; message: string; reference?: string | undefined; fieldErrors: FieldErrors } | { phase: "done"; id: string };
 

@@ -6,19 +6,10 @@ import { useState, useTransition } from "react";
 import { cancelAccessRequest, retryAccessRequest } from "@/app/actions/requests";
 import { Button } from "@/components/ui/button";
 import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
-import { ExtensionDialog, type ExtensionOptions } from "./extension-dialog";
+import type { AllowedActions } from "@/lib/requests/allowed-actions";
+import { ExtensionDialog } from "./extension-dialog";
 import { type Outcome, outcomeOf } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
-
-export interface AllowedActions {
-  readonly cancel: boolean;
-  readonly decide: boolean;
-  readonly retry: boolean;
-  /** Present when the viewer may ask to extend this granted, time-bound access. */
-  readonly extend: ExtensionOptions | null;
-  /** The viewer filed this request or receives the access: the server will refuse their approval. */
-  readonly selfInvolved: boolean;
-}
 
 /** The actions the viewer may take on one request; each result is the server's own message. */
 export function RequestActions({ request, allowed }: { request: DecisionTarget; allowed: AllowedActions }) {

@@ -21,8 +21,8 @@ const WORKSPACES: WorkspaceOption[] = [
   { id: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev", name: "mlw-churn-dev", friendlyName: "Churn (dev)", subscriptionName: "Data Science Dev" },
   { id: "/subscriptions/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-fraud-prod", name: "mlw-fraud-prod", friendlyName: "Fraud", subscriptionName: "Production" },
 ];
-const DAY = { value: "1d", label: "1 day" };
-const WEEK = { value: "7d", label: "7 days" };
+const DAY = { value: "1d", label: "1 day" } as const;
+const WEEK = { value: "7d", label: "7 days" } as const;
 const ROLES: RoleChoice[] = [
   { id: "f6c7c914-8db3-469d-8ca1-694a8f32e121", name: "AzureML Data Scientist", summary: "Run experiments.", approvers: 1, durations: [DAY, WEEK] },
   { id: "b24988ac-6180-42a0-ab88-20f7382dd24c", name: "Contributor", summary: "Change anything.", warning: "Broad.", approvers: 2, durations: [DAY] },

@@ -7,7 +7,9 @@ import { submitAccessRequest } from "@/app/actions/requests";
 import type { FieldErrors } from "@/components/ui/field";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { parseScope } from "@/lib/shared/arm-scope";
-import type { DurationOption } from "./fields";
+import type { RoleChoice } from "@/lib/requests/policy";
+
+export type { RoleChoice };
 
 export interface WorkspaceOption {
   readonly id: string;
@@ -15,16 +17,6 @@ export interface WorkspaceOption {
   readonly name: string;
   readonly friendlyName: string;
   readonly subscriptionName: string;
-}
-
-export interface RoleChoice {
-  readonly id: string;
-  readonly name: string;
-  readonly summary: string;
-  readonly warning?: string | undefined;
-  /** Different admins who must approve (privileged roles: 2 or more). */
-  readonly approvers: number;
-  readonly durations: readonly DurationOption[];
 }
 
 export type RequestFormState =

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 import { describeError } from "@/lib/log";
 import { getConfig } from "@/lib/config";
-import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+import { PRIVILEGED_ROLE_IDS, ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
 
 /** Duration presets a policy may offer, in minutes (null = permanent). */
@@ -107,7 +107,38 @@ export function durationsFor(policy: RequestPolicy, role: PolicyRole): DurationP
   });
 }
 
+export interface DurationChoice {
+  readonly value: DurationPreset;
+  readonly label: string;
+}
+
 /** The durations allowed for a role, labelled for a form's choices. */
-export function durationChoices(policy: RequestPolicy, role: PolicyRole): { value: DurationPreset; label: string }[] {
+export function durationChoices(policy: RequestPolicy, role: PolicyRole): DurationChoice[] {
   return durationsFor(policy, role).map((value) => ({ value, label: DURATION_LABELS[value] }));
+}
+
+/** A requestable role as the request form offers it: what it allows, its warning, approvers and durations. */
+export interface RoleChoice {
+  readonly id: string;
+  readonly name: string;
+  readonly summary: string;
+  readonly warning?: string | undefined;
+  /** Different admins who must approve (privileged roles: 2 or more). */
+  readonly approvers: number;
+  readonly durations: readonly DurationChoice[];
+}
+
+/** The policy's roles for the request form, with each built-in role's guidance (none for a custom role). */
+export function roleChoices(policy: RequestPolicy): RoleChoice[] {
+  return policy.roles.map((role) => {
+    const guidance = ROLE_GUIDANCE.find((candidate) => candidate.id === role.roleDefinitionId);
+    return {
+      id: role.roleDefinitionId,
+      name: role.name,
+      summary: guidance?.summary ?? "",
+      warning: guidance?.warning,
+      approvers: role.approvers,
+      durations: durationChoices(policy, role),
+    };
+  });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { refusalOf, settle } from "@/test/support/refusal";
 import { trustingDirectory } from "@/test/support/request-directory";
 import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest } from "./decide-request";
-import { parseRequestPolicy, RequestPolicyError } from "./policy";
+import { parseRequestPolicy, RequestPolicyError, roleChoices } from "./policy";
 import { runRequestJobs } from "./run-request-jobs";
 import type { AccessRequestRow } from "./schema";
 import { submitAccessRequest, submitRequestSchema } from "./submit-request";
@@ -78,14 +79,24 @@ describe("request policy", () => {
     }
   });
 
-  it("validates the shipped policy file", async () => {
-    const { readFile } = await import("node:fs/promises");
+  it("validates the shipped policy file", () => {
     expect(() => parseRequestPolicy(JSON.parse(String(readFileSync("config/request-policy.json"))))).not.toThrow();
-    void readFile;
+  });
+
+  it("offers each role with its guidance, approvers and only the durations up to its maximum", () => {
+    expect(roleChoices(policy)).toEqual([
+      {
+        id: DATA_SCIENTIST,
+        name: "AzureML Data Scientist",
+        summary: expect.stringMatching(/\w/) as string,
+        warning: undefined,
+        approvers: 1,
+        durations: ["8h", "1d", "7d", "30d"].map((value) => ({ value, label: expect.any(String) as string })),
+      },
+      { id: OWNER, name: "Owner", summary: expect.stringMatching(/\w/) as string, warning: expect.stringMatching(/\w/) as string, approvers: 2, durations: [{ value: "8h", label: "8 hours" }] },
+    ]);
   });
 });
-
-import { readFileSync } from "node:fs";
 
 describe("request form schema", () => {
   it("gives an error per wrong field", () => {

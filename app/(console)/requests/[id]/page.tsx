@@ -5,15 +5,15 @@ import type { ReactNode } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { durationText, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
-import { RequestActions, type AllowedActions } from "@/components/requests/request-actions";
+import { RequestActions } from "@/components/requests/request-actions";
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
 import { PrincipalFacts } from "@/components/requests/principal-facts";
 import { formatDateTime } from "@/components/shared/format";
 import { authorizePage } from "@/lib/auth/authorize";
-import { durationChoices, getRequestPolicy } from "@/lib/requests/policy";
+import { allowedActions } from "@/lib/requests/allowed-actions";
+import { getRequestPolicy } from "@/lib/requests/policy";
 import { findAccessRequest } from "@/lib/requests/queries";
-import { PRINCIPAL_KINDS } from "@/lib/requests/submit-request";
 import { isAllowed } from "@/lib/shared/permissions";
 
 export const metadata: Metadata = { title: "Request · Requests" };
@@ -24,35 +24,12 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
   const { principal } = authorization.session;
   const isAdmin = isAllowed("approveAccessRequest", principal.roles);
-  const me = principal.objectId.toLowerCase();
 
   const row = await findAccessRequest({ objectId: principal.objectId, isAdmin }, (await params).id);
   if (!row) notFound();
   const request = toRequestView(row);
-  const isRequester = request.requesterObjectId === me;
 
-  const policy = getRequestPolicy();
-  const policyRole = policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
-  const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
-  const canExtend =
-    request.status === "granted" && request.expiresAt !== null && (isRequester || isAdmin) && isAllowed("submitAccessRequest", principal.roles) && policyRole && kind;
-  const allowed: AllowedActions = {
-    cancel: request.status === "pending" && isRequester && isAllowed("cancelAccessRequest", principal.roles),
-    decide: request.status === "pending" && isAllowed("approveAccessRequest", principal.roles) && isAllowed("denyAccessRequest", principal.roles),
-    retry: request.status === "failed" && isAllowed("retryAccessRequest", principal.roles),
-    extend:
-      canExtend && policyRole && kind && request.expiresAt
-        ? {
-            workspaceId: request.workspaceId,
-            workspaceName: request.workspaceName,
-            roleDefinitionId: request.roleDefinitionId,
-            principal: { id: request.principalId, kind, displayName: request.principalDisplayName },
-            durations: durationChoices(policy, policyRole).filter((choice) => choice.value !== "permanent"),
-            expiresAt: request.expiresAt,
-          }
-        : null,
-    selfInvolved: isRequester || request.principalId === me,
-  };
+  const allowed = allowedActions(row, principal, getRequestPolicy());
 
   return (
     <div className="space-y-5">

@@ -3,13 +3,12 @@ import Link from "next/link";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { RequestForm } from "@/components/requests/request-form";
-import type { RoleChoice, WorkspaceOption } from "@/components/requests/use-request-form";
+import type { WorkspaceOption } from "@/components/requests/use-request-form";
 import { authorizePage } from "@/lib/auth/authorize";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
-import { durationChoices, getRequestPolicy } from "@/lib/requests/policy";
+import { getRequestPolicy, roleChoices } from "@/lib/requests/policy";
 import { listRequestableWorkspaces } from "@/lib/requests/queries";
-import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
 
 export const metadata: Metadata = { title: "New request · Requests" };
@@ -21,17 +20,7 @@ export default async function NewRequestPage() {
   const { principal } = authorization.session;
 
   const policy = getRequestPolicy();
-  const roles: RoleChoice[] = policy.roles.map((role) => {
-    const guidance = ROLE_GUIDANCE.find((candidate) => candidate.id === role.roleDefinitionId);
-    return {
-      id: role.roleDefinitionId,
-      name: role.name,
-      summary: guidance?.summary ?? "",
-      warning: guidance?.warning,
-      approvers: role.approvers,
-      durations: durationChoices(policy, role),
-    };
-  });
+  const roles = roleChoices(policy);
   const { workspaces, notice } = await loadWorkspaces();
 
   return (
