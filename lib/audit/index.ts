@@ -18,10 +18,7 @@ export {
   type AuditTarget,
   type PrincipalType,
 } from "./events";
-export {
-  recordAuditEvent,
-  recordAuditEventNow,
-  recordAuditEvents, type DatabaseTransaction, type RecordedAuditEvent } from "./record";
+export { recordAuditEvent, recordAuditEventNow, recordAuditEvents, type RecordedAuditEvent } from "./record";
 export {
   MAX_AUDIT_PAGE_SIZE,
   auditFilterSchema,

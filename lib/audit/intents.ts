@@ -2,11 +2,11 @@ import "server-only";
 
 import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 
-import type { Database } from "@/lib/db/client";
+import type { Database, DatabaseTransaction } from "@/lib/db/client";
 import { azureChangeIntents } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
 import { type AuditActor, auditActorSchema, type AuditEventInput, type PrincipalType } from "./events";
-import { type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "./record";
+import { recordAuditEvent, recordAuditEvents } from "./record";
 
 /**
  * Intent → outcome for changes to Azure (a transactional outbox: the intent commits before the call, the outcome after). A grant or revoke is recorded as an intent, with its

@@ -2,13 +2,10 @@ import "server-only";
 
 import { eq } from "drizzle-orm";
 
-import type { Database } from "@/lib/db/client";
+import type { Database, DatabaseTransaction } from "@/lib/db/client";
 import { auditChainHead, auditEvents } from "@/lib/db/schema";
 import { type ChainedAuditColumns, hashAuditEvent } from "./chain";
 import { type AuditEventInput, parseAuditEvent, type ValidAuditEvent } from "./events";
-
-/** A drizzle transaction on the console's database (what `db.transaction(async (tx) => …)` passes). */
-export type DatabaseTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface RecordedAuditEvent {
   readonly id: number;

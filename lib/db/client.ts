@@ -20,6 +20,9 @@ import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** A drizzle transaction on the console's database (what `db.transaction(async (tx) => …)` passes). */
+export type DatabaseTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
 export interface DatabaseHandle {
   readonly db: Database;
   readonly engine: "pglite" | "postgres";

@@ -3,7 +3,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { type Database, type DatabaseHandle, openDatabase } from "./client";
 
-export type { Database } from "./client";
+export type { Database, DatabaseTransaction } from "./client";
 
 // Kept on globalThis so Next's dev-mode module reloads reuse one connection instead of leaking PGlite instances.
 const globalForDb = globalThis as typeof globalThis & { gatehouseDb?: Promise<DatabaseHandle> };

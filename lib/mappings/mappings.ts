@@ -5,8 +5,8 @@ import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
 
-import { type AuditActor, type AuditEventInput, type DatabaseTransaction, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
-import { type Database, getDatabase } from "@/lib/db";
+import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
+import { type Database, type DatabaseTransaction, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";

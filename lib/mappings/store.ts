@@ -3,8 +3,7 @@ import "server-only";
 import { asc, eq } from "drizzle-orm";
 
 import type { AuditActor } from "@/lib/audit";
-import type { Database } from "@/lib/db";
-import type { DatabaseTransaction } from "@/lib/audit";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { groupMappings } from "./schema";
 import type { MappingRecord } from "./drift";
 

@@ -2,8 +2,8 @@ import "server-only";
 
 import { inArray } from "drizzle-orm";
 
-import type { AuditActor, DatabaseTransaction } from "@/lib/audit";
-import type { Database } from "@/lib/db";
+import type { AuditActor } from "@/lib/audit";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { groupMappings } from "@/lib/mappings/schema";
 import { accessRequests } from "@/lib/requests/schema";
 import type { AssignmentFate, Holder } from "./holders";

@@ -2,8 +2,8 @@ import "server-only";
 
 import { and, eq, inArray, sql } from "drizzle-orm";
 
-import { type AuditActor, auditActorSchema, type AuditEventInput, type DatabaseTransaction, type PrincipalType } from "@/lib/audit";
-import type { Database } from "@/lib/db";
+import { type AuditActor, auditActorSchema, type AuditEventInput, type PrincipalType } from "@/lib/audit";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { accessRequests } from "@/lib/requests/schema";
 import { assignmentHolders, type AssignmentHolderRow, heldAssignments, type HeldAssignmentRow, type HolderKind } from "./schema";
 

@@ -2,8 +2,8 @@ import "server-only";
 
 import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 
-import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents, type DatabaseTransaction } from "@/lib/audit";
-import type { Database } from "@/lib/db";
+import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";

@@ -3,8 +3,8 @@ import "server-only";
 import { isRestError } from "@azure/core-rest-pipeline";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { type AuditActor, type AuditEventInput, type ChangeOutcome, type DatabaseTransaction, recordAuditEvents, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
-import type { Database } from "@/lib/db";
+import { type AuditActor, type AuditEventInput, type ChangeOutcome, recordAuditEvents, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import {
