@@ -59,16 +59,26 @@ export async function sendNotification(input: NotificationInput): Promise<Notifi
   }
 }
 
+/**
+ * When a new row is due: now by this process's clock, as the delivery runs compare it with. The column's default
+ * (`now()` in the database) has microseconds and the database's clock, so a delivery right after queueing could find
+ * the row not yet due and leave it to the next job run.
+ */
+function dueNow(): Date {
+  return new Date();
+}
+
 /** Writes the outbox rows for one notification; returns their ids. Usable inside a caller's transaction. */
 export async function queueNotification(db: Pick<Database, "insert">, input: z.output<typeof notificationInput>): Promise<number[]> {
   const { notifications } = getConfig();
   const recipients = [...new Set(input.to.map((to) => to.toLowerCase()))];
+  const nextAttemptAt = dueNow();
   const rows: (typeof notificationOutbox.$inferInsert)[] = [];
   if (notifications.sender) {
-    for (const recipient of recipients) rows.push({ channel: "mail", recipient, subject: input.subject, body: input.text });
+    for (const recipient of recipients) rows.push({ channel: "mail", recipient, subject: input.subject, body: input.text, nextAttemptAt });
   }
   if (notifications.webhookUrl && recipients.length > 0) {
-    rows.push({ channel: "webhook", recipient: "", subject: input.subject, body: input.webhookSummary ?? input.subject });
+    rows.push({ channel: "webhook", recipient: "", subject: input.subject, body: input.webhookSummary ?? input.subject, nextAttemptAt });
   }
   if (rows.length === 0) return [];
   const inserted = await db.insert(notificationOutbox).values(rows).returning({ id: notificationOutbox.id });
@@ -95,16 +105,17 @@ export interface NotificationBatch {
  */
 export async function queueNotificationBatch(db: Pick<Database, "insert">, batch: NotificationBatch): Promise<number[]> {
   const { notifications } = getConfig();
+  const nextAttemptAt = dueNow();
   const rows: (typeof notificationOutbox.$inferInsert)[] = [];
   if (notifications.sender) {
     for (const mail of batch.mails) {
       const parsed = mailInput.parse(mail);
-      rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text });
+      rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text, nextAttemptAt });
     }
   }
   if (notifications.webhookUrl && batch.webhook && batch.mails.length > 0) {
     const parsed = webhookInput.parse(batch.webhook);
-    rows.push({ channel: "webhook", recipient: "", subject: parsed.title, body: parsed.summary });
+    rows.push({ channel: "webhook", recipient: "", subject: parsed.title, body: parsed.summary, nextAttemptAt });
   }
   const ids: number[] = [];
   for (let start = 0; start < rows.length; start += 500) {
@@ -129,10 +140,12 @@ export interface DeliveryRun {
 
 /**
  * Delivers due outbox rows (all due ones, or only `ids`). Each row is claimed with a conditional UPDATE first, so two
- * instances never send the same row at once. No transaction is open while Graph or the webhook is called.
+ * instances never send the same row at once; the oldest `limit` rows nobody else holds are taken. No transaction is
+ * open while Graph or the webhook is called. Retries are scheduled from `now`, the run's own clock.
  */
 export async function deliverNotifications(db: Database, now: Date, ids?: readonly number[], limit = 100): Promise<DeliveryRun> {
   if (ids?.length === 0) return { mailed: 0, posted: 0, failed: 0, gaveUp: 0 };
+  const unclaimed = or(isNull(notificationOutbox.claimedUntil), lte(notificationOutbox.claimedUntil, now));
   const claimed = await db
     .update(notificationOutbox)
     .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts: sql`${notificationOutbox.attempts} + 1` })
@@ -140,7 +153,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       and(
         eq(notificationOutbox.status, "pending"),
         lte(notificationOutbox.nextAttemptAt, now),
-        or(isNull(notificationOutbox.claimedUntil), lte(notificationOutbox.claimedUntil, now)),
+        unclaimed,
         ids
           ? inArray(notificationOutbox.id, [...ids])
           : inArray(
@@ -148,7 +161,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
               db
                 .select({ id: notificationOutbox.id })
                 .from(notificationOutbox)
-                .where(and(eq(notificationOutbox.status, "pending"), lte(notificationOutbox.nextAttemptAt, now)))
+                .where(and(eq(notificationOutbox.status, "pending"), lte(notificationOutbox.nextAttemptAt, now), unclaimed))
                 .orderBy(notificationOutbox.id)
                 .limit(limit),
             ),
@@ -189,7 +202,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
           status: last ? "failed" : "pending",
           claimedUntil: null,
           lastError: message,
-          nextAttemptAt: new Date(Date.now() + retryDelayMs(row.attempts)),
+          nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts)),
         })
         .where(eq(notificationOutbox.id, row.id));
     }

@@ -1,0 +1,492 @@
+/**
+ * The notification outbox: what queueing writes, delivery through the sandbox tenant's real Graph `sendMail` and an
+ * HTTPS incoming-webhook receiver, claims under racing runs, `ids` and `limit`, back-off and giving up.
+ *
+ * The tenant is this file's own (faults on sendMail must not reach other files' mail), and the webhook receiver
+ * serves the tenant's CA-signed localhost certificate, which the worker already trusts. Both are up before the
+ * console code first reads its configuration, so the webhook URL is part of it.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+
+import { asc, eq, inArray } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { Database, DatabaseHandle } from "@/lib/db/client";
+import { storageEngines } from "@/test/support/databases";
+import { startPrivateSandbox } from "@/test/support/private-sandbox";
+import { exportToWorkers } from "@/test/support/test-env";
+import { notificationOutbox } from "./schema";
+
+// --- the incoming-webhook receiver -----------------------------------------------------------------------------
+
+interface WebhookPost {
+  readonly path: string;
+  readonly contentType: string | undefined;
+  readonly card: Record<string, unknown>;
+}
+
+/** `accept`: 200. `refuse`: 500 with a body holding a secret. `drop`: the connection is cut before any answer. */
+let receiverMode: "accept" | "refuse" | "drop" = "accept";
+const posts: WebhookPost[] = [];
+/** Teams webhook URLs are capabilities: the path is the secret. */
+const WEBHOOK_SECRET = randomBytes(16).toString("hex");
+/** What a refusing receiver answers with; it must not end up in the outbox or the logs. */
+const RECEIVER_SECRET = `receiver-${randomBytes(16).toString("hex")}`;
+
+const tenant = await startPrivateSandbox();
+const receiver = createServer({ cert: tenant.sandbox.tls.serverCertPem, key: tenant.sandbox.tls.serverKeyPem }, (request, response) => {
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    posts.push({
+      path: request.url ?? "",
+      contentType: request.headers["content-type"],
+      card: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>,
+    });
+    if (receiverMode === "drop") request.socket.destroy();
+    else if (receiverMode === "refuse") response.writeHead(500, { "content-type": "text/plain" }).end(`Webhook is down; correlation ${RECEIVER_SECRET}`);
+    else response.writeHead(200, { "content-type": "text/plain" }).end("1");
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const receiverPort = (receiver.address() as AddressInfo).port;
+const WEBHOOK_URL = `https://127.0.0.1:${receiverPort}/webhookb2/${WEBHOOK_SECRET}`;
+exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: WEBHOOK_URL });
+
+const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueNotification, queueNotificationBatch, retryDelayMs, sendNotification } = await import(
+  "./send-notification"
+);
+const { notificationDeliveryJob } = await import("./job");
+const { getDatabase } = await import("@/lib/db");
+
+afterAll(async () => {
+  exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "" });
+  receiver.closeAllConnections();
+  await new Promise((resolve) => receiver.close(resolve));
+  await tenant.close();
+});
+
+// --- helpers ---------------------------------------------------------------------------------------------------
+
+/** The sandbox's default notification sender (the admin persona's mailbox). */
+const SENDER = "admin@contosoml.onmicrosoft.com";
+/** A persona named by object id: delivery looks its mail address up in Graph. */
+const SECURITY = { objectId: "c0ffee00-0000-4000-8000-000000000004", mail: "security@contosoml.onmicrosoft.com" };
+/** An object id the tenant does not know: Graph answers 404 to the address lookup. */
+const NOBODY = "00000000-0000-4000-8000-0000000000ee";
+const NONE = { mailed: 0, posted: 0, failed: 0, gaveUp: 0 };
+
+/** Mails the sandbox tenant accepted through sendMail. */
+const sentMails = () => tenant.sandbox.tenant.outbox;
+const mailsWithSubject = (subject: string) => sentMails().filter((mail) => mail.subject === subject);
+const unique = (label: string) => `${label} ${randomBytes(4).toString("hex")}`;
+
+async function outboxRows(db: Database, ids?: readonly number[]) {
+  return db
+    .select()
+    .from(notificationOutbox)
+    .where(ids ? inArray(notificationOutbox.id, [...ids]) : undefined)
+    .orderBy(asc(notificationOutbox.id));
+}
+
+async function outboxRow(db: Database, id: number) {
+  const [row] = await db.select().from(notificationOutbox).where(eq(notificationOutbox.id, id));
+  if (!row) throw new Error(`no outbox row ${id}`);
+  return row;
+}
+
+/** Log lines of the notifications module (warn and error go to stderr), parsed. */
+function captureNotificationLogs(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+    if (typeof line !== "string" || !line.startsWith("{")) return;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry.source === "notifications") lines.push({ ...entry, raw: line });
+  });
+  return lines;
+}
+
+beforeEach(() => {
+  receiverMode = "accept";
+  posts.length = 0;
+  sentMails().length = 0;
+  tenant.sandbox.faults.clear();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+// --- tests -----------------------------------------------------------------------------------------------------
+
+describe("retry schedule", () => {
+  it("retryDelayMs doubles from one minute and stops at an hour; MAX_NOTIFICATION_ATTEMPTS is five", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(retryDelayMs)).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]);
+    expect(retryDelayMs(0)).toBe(60_000);
+    expect(MAX_NOTIFICATION_ATTEMPTS).toBe(5);
+  });
+});
+
+describe.each(storageEngines())("notification outbox on $name", (engine) => {
+  let handle: DatabaseHandle;
+  let db: Database;
+  beforeAll(async () => {
+    handle = await engine.open();
+    db = handle.db;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+  beforeEach(async () => {
+    await db.delete(notificationOutbox);
+  });
+
+  describe("queueing", () => {
+    it("queueNotification writes one pending mail row per distinct recipient (lower-cased) and one webhook row with the summary", async () => {
+      const ids = await queueNotification(db, {
+        to: ["Lee.Lead@Contoso.test", "lee.lead@contoso.test", SECURITY.objectId.toUpperCase()],
+        subject: "Access request: Owner on mlw-test",
+        text: "Lee asks for Owner.\n\nDecide: http://localhost:3000/requests/1",
+        webhookSummary: "Lee requests Owner on mlw-test",
+      });
+      const rows = await outboxRows(db);
+      expect(rows.map((row) => row.id)).toEqual(ids);
+      const pending = { status: "pending", attempts: 0, claimedUntil: null, lastError: null, sentAt: null };
+      expect(rows).toEqual([
+        expect.objectContaining({ ...pending, channel: "mail", recipient: "lee.lead@contoso.test", subject: "Access request: Owner on mlw-test", body: "Lee asks for Owner.\n\nDecide: http://localhost:3000/requests/1" }),
+        expect.objectContaining({ ...pending, channel: "mail", recipient: SECURITY.objectId, subject: "Access request: Owner on mlw-test" }),
+        expect.objectContaining({ ...pending, channel: "webhook", recipient: "", subject: "Access request: Owner on mlw-test", body: "Lee requests Owner on mlw-test" }),
+      ]);
+      // Queueing only writes: nothing is sent until a delivery run.
+      expect(sentMails()).toHaveLength(0);
+      expect(posts).toHaveLength(0);
+    });
+
+    it("queueNotification: the webhook row falls back to the subject; no recipients queue nothing, not even the webhook", async () => {
+      const ids = await queueNotification(db, { to: ["someone@contoso.test"], subject: "Your access request was granted", text: "Granted." });
+      expect(await outboxRows(db, ids)).toEqual([
+        expect.objectContaining({ channel: "mail", recipient: "someone@contoso.test", body: "Granted." }),
+        expect.objectContaining({ channel: "webhook", subject: "Your access request was granted", body: "Your access request was granted" }),
+      ]);
+      expect(await queueNotification(db, { to: [], subject: "Nobody to tell", text: "Nothing." })).toEqual([]);
+      expect(await outboxRows(db)).toHaveLength(2);
+    });
+
+    it("queueNotificationBatch writes each mail with its own text and one webhook row for the whole batch, past one 500-row insert", async () => {
+      const mails = Array.from({ length: 501 }, (_, index) => ({ to: `Owner${index}@Contoso.test`, subject: "Credentials expire soon", text: `Your ${index} credentials` }));
+      const ids = await queueNotificationBatch(db, { mails, webhook: { title: "Credentials expire soon", summary: "501 owners told" } });
+      expect(ids).toHaveLength(502);
+      const rows = await outboxRows(db);
+      expect(rows.map((row) => row.id)).toEqual(ids);
+      expect(rows.slice(0, 501).map((row) => [row.channel, row.recipient, row.body])).toEqual(mails.map((mail, index) => ["mail", `owner${index}@contoso.test`, `Your ${index} credentials`]));
+      expect(rows[501]).toMatchObject({ channel: "webhook", recipient: "", subject: "Credentials expire soon", body: "501 owners told", status: "pending", attempts: 0 });
+
+      // Without a webhook entry only the mails; without mails nothing, webhook or not.
+      await db.delete(notificationOutbox);
+      const mailOnly = await queueNotificationBatch(db, { mails: [{ to: "a@contoso.test", subject: "S", text: "T" }] });
+      expect((await outboxRows(db, mailOnly)).map((row) => row.channel)).toEqual(["mail"]);
+      expect(await queueNotificationBatch(db, { mails: [], webhook: { title: "T", summary: "S" } })).toEqual([]);
+      expect(await outboxRows(db)).toHaveLength(1);
+    });
+
+    it("queueNotificationBatch commits with the caller's transaction, and an invalid mail writes none of the batch", async () => {
+      await expect(
+        db.transaction(async (tx) => {
+          const ids = await queueNotificationBatch(tx, { mails: [{ to: "a@contoso.test", subject: "S", text: "T" }], webhook: { title: "T", summary: "S" } });
+          expect(ids).toHaveLength(2);
+          throw new Error("what caused the notification failed");
+        }),
+      ).rejects.toThrow("what caused the notification failed");
+      expect(await outboxRows(db)).toHaveLength(0);
+
+      await expect(
+        queueNotificationBatch(db, { mails: [{ to: "a@contoso.test", subject: "S", text: "T" }, { to: "b@contoso.test", subject: "   ", text: "T" }] }),
+      ).rejects.toThrow();
+      expect(await outboxRows(db)).toHaveLength(0);
+    });
+  });
+
+  describe("delivery", () => {
+    it("sends each due row through Graph sendMail and the webhook, marks it sent, and never sends it again", async () => {
+      const subject = unique("Access request: *Owner* on [mlw](test)");
+      const ids = await queueNotification(db, {
+        to: ["team-lead@contosoml.onmicrosoft.com", SECURITY.objectId],
+        subject,
+        text: "Lee asks for Owner on mlw-test.",
+        webhookSummary: "Lee requests <b>Owner</b> on mlw_test",
+      });
+      const before = Date.now();
+      expect(await deliverNotifications(db, new Date())).toEqual({ mailed: 2, posted: 1, failed: 0, gaveUp: 0 });
+
+      const mails = mailsWithSubject(subject);
+      expect(mails.map((mail) => mail.to).sort()).toEqual([[SECURITY.mail], ["team-lead@contosoml.onmicrosoft.com"]]);
+      for (const mail of mails) expect(mail).toMatchObject({ fromAddress: SENDER, cc: [], bodyContentType: "text", body: "Lee asks for Owner on mlw-test." });
+      expect(sentMails()).toHaveLength(2);
+
+      // One MessageCard at the configured URL; what people wrote is escaped, never Markdown or markup.
+      expect(posts).toEqual([
+        {
+          path: `/webhookb2/${WEBHOOK_SECRET}`,
+          contentType: "application/json",
+          card: {
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            summary: subject,
+            title: subject.replace("Access request: *Owner* on [mlw](test)", "Access request: \\*Owner\\* on \\[mlw\\]\\(test\\)"),
+            text: "Lee requests &lt;b&gt;Owner&lt;/b&gt; on mlw\\_test",
+          },
+        },
+      ]);
+
+      const rows = await outboxRows(db, ids);
+      for (const row of rows) {
+        expect(row).toMatchObject({ status: "sent", attempts: 1, claimedUntil: null, lastError: null });
+        expect(row.sentAt!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      }
+
+      // Sent rows are done: a later run (even much later) finds nothing.
+      expect(await deliverNotifications(db, new Date(Date.now() + 24 * 3_600_000))).toEqual(NONE);
+      expect(await deliverNotifications(db, new Date(Date.now() + 24 * 3_600_000), ids)).toEqual(NONE);
+      expect(sentMails()).toHaveLength(2);
+      expect(posts).toHaveLength(1);
+    });
+
+    it("two runs racing over the same due rows deliver every row exactly once", async () => {
+      const subject = unique("Race");
+      const recipients = Array.from({ length: 12 }, (_, index) => `race${index}@contoso.test`);
+      const ids = await queueNotificationBatch(db, {
+        mails: recipients.map((to) => ({ to, subject, text: "Once." })),
+        webhook: { title: subject, summary: "Once." },
+      });
+      const now = new Date();
+      const runs = await Promise.all([deliverNotifications(db, now), deliverNotifications(db, now), deliverNotifications(db, now, ids), deliverNotifications(db, now, ids)]);
+
+      const total = runs.reduce((sum, run) => ({ mailed: sum.mailed + run.mailed, posted: sum.posted + run.posted, failed: sum.failed + run.failed, gaveUp: sum.gaveUp + run.gaveUp }), NONE);
+      expect(total).toEqual({ mailed: 12, posted: 1, failed: 0, gaveUp: 0 });
+      expect(mailsWithSubject(subject).flatMap((mail) => mail.to).sort()).toEqual([...recipients].sort());
+      expect(posts).toHaveLength(1);
+      // One claim per row: a second claim would have counted a second attempt.
+      expect((await outboxRows(db, ids)).map((row) => [row.status, row.attempts])).toEqual(ids.map(() => ["sent", 1]));
+    });
+
+    it("delivers only the given ids, and nothing at all for an empty list", async () => {
+      const first = await queueNotification(db, { to: ["first@contoso.test"], subject: unique("First"), text: "First." });
+      const second = await queueNotification(db, { to: ["second@contoso.test"], subject: unique("Second"), text: "Second." });
+      const now = new Date();
+
+      expect(await deliverNotifications(db, now, [])).toEqual(NONE);
+      expect((await outboxRows(db)).map((row) => [row.status, row.attempts])).toEqual([...first, ...second].map(() => ["pending", 0]));
+
+      expect(await deliverNotifications(db, now, [first[0]!])).toEqual({ mailed: 1, posted: 0, failed: 0, gaveUp: 0 });
+      expect(sentMails().map((mail) => mail.to)).toEqual([["first@contoso.test"]]);
+      expect((await outboxRows(db)).map((row) => row.status)).toEqual(["sent", "pending", "pending", "pending"]);
+
+      expect(await deliverNotifications(db, now, second)).toEqual({ mailed: 1, posted: 1, failed: 0, gaveUp: 0 });
+      expect((await outboxRows(db)).map((row) => row.status)).toEqual(["sent", "pending", "sent", "sent"]);
+      expect(sentMails().map((mail) => mail.to)).toEqual([["first@contoso.test"], ["second@contoso.test"]]);
+    });
+
+    it("limit caps the rows one run claims, oldest first", async () => {
+      const subject = unique("Limit");
+      const ids = await queueNotificationBatch(db, { mails: Array.from({ length: 5 }, (_, index) => ({ to: `limit${index}@contoso.test`, subject, text: "L" })) });
+      const now = new Date();
+      const sentIds = async () => (await outboxRows(db)).filter((row) => row.status === "sent").map((row) => row.id);
+      /** Who the last run mailed (one run's rows go out concurrently, in no particular order). */
+      const takeMailed = () => {
+        const recipients = mailsWithSubject(subject).flatMap((mail) => mail.to).sort();
+        sentMails().length = 0;
+        return recipients;
+      };
+
+      expect(await deliverNotifications(db, now, undefined, 2)).toEqual({ mailed: 2, posted: 0, failed: 0, gaveUp: 0 });
+      expect(await sentIds()).toEqual(ids.slice(0, 2));
+      expect(takeMailed()).toEqual(["limit0@contoso.test", "limit1@contoso.test"]);
+      expect(await deliverNotifications(db, now, undefined, 2)).toEqual({ mailed: 2, posted: 0, failed: 0, gaveUp: 0 });
+      expect(await sentIds()).toEqual(ids.slice(0, 4));
+      expect(takeMailed()).toEqual(["limit2@contoso.test", "limit3@contoso.test"]);
+      expect(await deliverNotifications(db, now, undefined, 2)).toEqual({ mailed: 1, posted: 0, failed: 0, gaveUp: 0 });
+      expect(await sentIds()).toEqual(ids);
+      expect(takeMailed()).toEqual(["limit4@contoso.test"]);
+    });
+
+    it("a run right after queueing finds the new rows due: their due time is this process's clock, not the database's", async () => {
+      for (let round = 0; round < 20; round++) {
+        const ids = await queueNotification(db, { to: [`due${round}@contoso.test`], subject: unique("Due"), text: "D" });
+        expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 1, posted: 1, failed: 0, gaveUp: 0 });
+      }
+    });
+
+    it("rows another run holds do not use up the limit: the run takes the next rows nobody holds", async () => {
+      const subject = unique("Skip held");
+      const ids = await queueNotificationBatch(db, { mails: Array.from({ length: 4 }, (_, index) => ({ to: `skip${index}@contoso.test`, subject, text: "S" })) });
+      const now = new Date();
+      await db.update(notificationOutbox).set({ claimedUntil: new Date(now.getTime() + 60_000) }).where(inArray(notificationOutbox.id, ids.slice(0, 2)));
+      expect(await deliverNotifications(db, now, undefined, 2)).toEqual({ mailed: 2, posted: 0, failed: 0, gaveUp: 0 });
+      expect(mailsWithSubject(subject).flatMap((mail) => mail.to).sort()).toEqual(["skip2@contoso.test", "skip3@contoso.test"]);
+    });
+
+    it("a retry is scheduled from the run's `now`, not from the wall clock", async () => {
+      receiverMode = "refuse";
+      captureNotificationLogs();
+      const ids = await queueNotification(db, { to: ["later@contoso.test"], subject: unique("Run clock"), text: "T", webhookSummary: "S" });
+      const webhookId = ids[1]!;
+      const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+      expect(await deliverNotifications(db, tomorrow, [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+      expect((await outboxRow(db, webhookId)).nextAttemptAt.getTime()).toBe(tomorrow.getTime() + retryDelayMs(1));
+      // A second run at the same moment finds it not yet due.
+      expect(await deliverNotifications(db, tomorrow, [webhookId])).toEqual(NONE);
+      expect(posts).toHaveLength(1);
+    });
+
+    it("leaves a row another run still holds alone until its claim lapses, and rows not yet due are not attempted", async () => {
+      const ids = await queueNotification(db, { to: ["held@contoso.test"], subject: unique("Held"), text: "Held." });
+      const now = new Date();
+      await db.update(notificationOutbox).set({ claimedUntil: new Date(now.getTime() + 60_000) }).where(inArray(notificationOutbox.id, ids));
+      expect(await deliverNotifications(db, now)).toEqual(NONE);
+      expect(await deliverNotifications(db, now, ids)).toEqual(NONE);
+      expect((await outboxRows(db, ids)).map((row) => row.attempts)).toEqual([0, 0]);
+
+      await db.update(notificationOutbox).set({ nextAttemptAt: new Date(now.getTime() + 120_000) }).where(eq(notificationOutbox.id, ids[1]!));
+      // The claim has lapsed (the holder died); the webhook row is not due yet.
+      expect(await deliverNotifications(db, new Date(now.getTime() + 60_000))).toEqual({ mailed: 1, posted: 0, failed: 0, gaveUp: 0 });
+      expect(await deliverNotifications(db, new Date(now.getTime() + 120_000))).toEqual({ mailed: 0, posted: 1, failed: 0, gaveUp: 0 });
+      expect(sentMails()).toHaveLength(1);
+      expect(posts).toHaveLength(1);
+    });
+  });
+
+  describe("failures", () => {
+    it("a failing webhook is retried per retryDelayMs, never before it is due, then given up after MAX_NOTIFICATION_ATTEMPTS, logged each time", async () => {
+      receiverMode = "refuse";
+      const logs = captureNotificationLogs();
+      const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook down"), text: "T", webhookSummary: "S" });
+      const [mailId, webhookId] = ids as [number, number];
+
+      // The module's own clock (Date) is moved with the `now` each run is given; the rows were written before it.
+      let clock = Date.now() + 1_000;
+      // The bystanding mail row is left to a later run; every run here but the "not due" ones names the webhook row.
+      await db.update(notificationOutbox).set({ nextAttemptAt: new Date(clock + 10 * 24 * 3_600_000) }).where(eq(notificationOutbox.id, mailId));
+      vi.useFakeTimers({ toFake: ["Date"], now: clock });
+      for (let attempt = 1; attempt <= MAX_NOTIFICATION_ATTEMPTS; attempt++) {
+        const last = attempt === MAX_NOTIFICATION_ATTEMPTS;
+        expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: last ? 1 : 0 });
+        expect(posts).toHaveLength(attempt);
+        const row = await outboxRow(db, webhookId);
+        expect(row).toMatchObject({ status: last ? "failed" : "pending", attempts: attempt, claimedUntil: null, sentAt: null, lastError: "webhook answered 500" });
+        expect(row.nextAttemptAt.getTime() - clock).toBe(retryDelayMs(attempt));
+        expect(row.nextAttemptAt.getTime() - clock).toBe([1, 2, 4, 8, 16][attempt - 1]! * 60_000);
+        if (last) break;
+
+        // Not due a millisecond early, even when asked for by id; due at the time.
+        clock = row.nextAttemptAt.getTime();
+        vi.setSystemTime(clock - 1);
+        expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual(NONE);
+        expect(await deliverNotifications(db, new Date())).toEqual(NONE);
+        expect(posts).toHaveLength(attempt);
+        vi.setSystemTime(clock);
+      }
+
+      // Given up: no run tries it again, however late.
+      vi.setSystemTime(clock + 7 * 24 * 3_600_000);
+      expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual(NONE);
+      expect(posts).toHaveLength(MAX_NOTIFICATION_ATTEMPTS);
+      expect(await outboxRow(db, mailId)).toMatchObject({ status: "pending", attempts: 0 });
+
+      const failures = logs.map(({ level, message, id, channel, attempts, error }) => ({ level, message, id, channel, attempts, error }));
+      expect(failures).toEqual([
+        ...[1, 2, 3, 4].map((attempts) => ({ level: "warn", message: "notification failed; will retry", id: webhookId, channel: "webhook", attempts, error: "webhook answered 500" })),
+        { level: "error", message: "notification given up", id: webhookId, channel: "webhook", attempts: 5, error: "webhook answered 500" },
+      ]);
+      // Neither what the receiver answered nor the webhook URL (a capability) is stored or logged.
+      for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${WEBHOOK_SECRET}`));
+    });
+
+    it("a webhook that cannot be reached is recorded as failed without its URL", async () => {
+      receiverMode = "drop";
+      const logs = captureNotificationLogs();
+      const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook gone"), text: "T" });
+      const webhookId = ids[1]!;
+      expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+      expect(posts.length).toBeGreaterThanOrEqual(1);
+      const row = await outboxRow(db, webhookId);
+      expect(row).toMatchObject({ status: "pending", attempts: 1, lastError: expect.any(String) as string });
+      for (const text of [row.lastError!, ...logs.map((line) => String(line.raw))]) {
+        expect(text).not.toContain(WEBHOOK_SECRET);
+        expect(text).not.toContain(`:${receiverPort}`);
+      }
+      expect(logs).toHaveLength(1);
+    });
+
+    it("a mail Graph refuses stays pending with the failure recorded while the rest of the run goes out, and a later success clears it", async () => {
+      const subject = unique("Partly");
+      const ids = await queueNotificationBatch(db, {
+        mails: [
+          { to: NOBODY, subject, text: "To nobody." },
+          { to: "somebody@contoso.test", subject, text: "To somebody." },
+        ],
+      });
+      const before = Date.now();
+      const now = new Date();
+      expect(await deliverNotifications(db, now)).toEqual({ mailed: 1, posted: 0, failed: 1, gaveUp: 0 });
+      expect(mailsWithSubject(subject).map((mail) => mail.to)).toEqual([["somebody@contoso.test"]]);
+      const [nobody, somebody] = await outboxRows(db, ids);
+      expect(somebody).toMatchObject({ status: "sent", lastError: null });
+      expect(nobody).toMatchObject({ status: "pending", attempts: 1, claimedUntil: null, sentAt: null, lastError: expect.any(String) as string });
+      expect(nobody!.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(before + retryDelayMs(1));
+      expect(nobody!.nextAttemptAt.getTime()).toBeLessThanOrEqual(now.getTime() + retryDelayMs(1));
+
+      // sendMail itself refused once (400: not retried by the Graph client), then accepted.
+      const retried = await queueNotification(db, { to: ["flaky@contoso.test"], subject: unique("Flaky"), text: "Flaky." });
+      tenant.sandbox.faults.add({ method: "POST", pathRegex: "/sendMail$", status: 400, times: 1 });
+      expect(await deliverNotifications(db, new Date(), [retried[0]!])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+      const failed = await outboxRow(db, retried[0]!);
+      expect(failed).toMatchObject({ status: "pending", attempts: 1, lastError: expect.any(String) as string });
+      expect(await deliverNotifications(db, failed.nextAttemptAt, [retried[0]!])).toEqual({ mailed: 1, posted: 0, failed: 0, gaveUp: 0 });
+      expect(await outboxRow(db, retried[0]!)).toMatchObject({ status: "sent", attempts: 2, lastError: null });
+    });
+  });
+});
+
+describe("sendNotification and the delivery job (the console's database)", () => {
+  it("the notification-delivery job delivers what is due", async () => {
+    const db = await getDatabase();
+    const subject = unique("Queued for the job");
+    const ids = await queueNotification(db, { to: ["job@contoso.test"], subject, text: "From the job." });
+    const job = notificationDeliveryJob();
+    expect(job).toMatchObject({ name: "notification-delivery", intervalMs: 60_000 });
+    expect(await job.run()).toEqual({ mailed: 1, posted: 1, failed: 0, gaveUp: 0 });
+    expect((await outboxRows(db, ids)).map((row) => row.status)).toEqual(["sent", "sent"]);
+    expect(mailsWithSubject(subject).map((mail) => mail.to)).toEqual([["job@contoso.test"]]);
+  });
+
+  it("queues and delivers at once: one mail per distinct recipient and one webhook post", async () => {
+    const subject = unique("Your access request was granted");
+    const result = await sendNotification({ to: ["Team-Lead@contosoml.onmicrosoft.com", "team-lead@contosoml.onmicrosoft.com", SECURITY.objectId], subject, text: "Granted.", webhookSummary: "Granted" });
+    expect(result).toEqual({ mailed: 2, failed: 0 });
+    expect(mailsWithSubject(subject).map((mail) => mail.to).sort()).toEqual([[SECURITY.mail], ["team-lead@contosoml.onmicrosoft.com"]]);
+    expect(posts.map((post) => post.card.text)).toEqual(["Granted"]);
+    const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
+    expect(rows.map((row) => [row.channel, row.status])).toEqual([["mail", "sent"], ["mail", "sent"], ["webhook", "sent"]]);
+  });
+
+  it("counts what failed now and leaves it pending for the job", async () => {
+    const subject = unique("For nobody");
+    expect(await sendNotification({ to: [NOBODY], subject, text: "T" })).toEqual({ mailed: 0, failed: 1 });
+    const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
+    expect(rows.map((row) => [row.channel, row.status, row.attempts])).toEqual([["mail", "pending", 1], ["webhook", "sent", 1]]);
+  });
+
+  it("never throws: invalid input is logged, counted as failed and queues nothing; no recipients is a no-op", async () => {
+    const logs = captureNotificationLogs();
+    const db = await getDatabase();
+    const before = (await outboxRows(db)).length;
+    expect(await sendNotification({ to: ["a@contoso.test", "b@contoso.test"], subject: "   ", text: "T" })).toEqual({ mailed: 0, failed: 2 });
+    expect(logs.map((line) => [line.level, line.message])).toEqual([["error", "could not queue a notification"]]);
+    expect(await sendNotification({ to: [], subject: "Nobody", text: "T" })).toEqual({ mailed: 0, failed: 0 });
+    expect(await outboxRows(db)).toHaveLength(before);
+    expect(sentMails()).toHaveLength(0);
+    expect(posts).toHaveLength(0);
+  });
+});
