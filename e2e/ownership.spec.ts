@@ -1,8 +1,8 @@
-import { type Browser, expect, type Page, request as apiRequest, test } from "@playwright/test";
+import { type Browser, expect, type Page, test } from "@playwright/test";
 
-import { TENANT_ORIGIN } from "./support/env";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { type PersonaKey } from "./support/personas";
+import { sandbox } from "./support/sandbox";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
 /**
@@ -12,16 +12,6 @@ import { SESSION_COOKIE, signIn } from "./support/sign-in";
 const WORKSPACE = "mlw-vision-prod";
 const DATA_SCIENTIST = "AzureML Data Scientist";
 const UUID = /\/requests\/([0-9a-f-]{36})$/;
-
-async function control(method: "GET" | "POST", path: string, data?: unknown): Promise<void> {
-  const context = await apiRequest.newContext({ ignoreHTTPSErrors: true });
-  try {
-    const response = await context.fetch(`${TENANT_ORIGIN}${path}`, { method, ...(data === undefined ? {} : { data }) });
-    expect(response.ok(), `${method} ${path}: ${response.status()}`).toBe(true);
-  } finally {
-    await context.dispose();
-  }
-}
 
 async function signedInPage(browser: Browser, persona: PersonaKey): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
@@ -58,7 +48,7 @@ async function grantOnWorkspacePage(page: Page, query: string, option: RegExp): 
 }
 
 test.afterEach(async () => {
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 });
 
 test("a permanent grant: the team lead's request for the same access is refused as already covered, with the path", async ({ browser }) => {
@@ -119,11 +109,11 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
   await expect(admin.getByTestId("request-status")).toContainText("Status: superseded");
 
   // Past the request's end, the expiry job removes nothing.
-  await control("POST", "/_sandbox/clock/advance", { seconds: 9 * 3600 });
+  await sandbox.clock.advance(9 * 3600);
   await admin.goto("/requests");
   await admin.getByRole("button", { name: "Run expiry now" }).click();
   await expect(admin.getByRole("status").filter({ hasText: "Expiry job finished" })).toBeVisible();
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 
   await openWorkspace(admin);
   await admin.getByLabel("Search assignments").fill("Taylor Team-Lead");

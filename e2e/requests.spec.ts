@@ -1,7 +1,8 @@
-import { type Browser, expect, type Page, request as apiRequest, test } from "@playwright/test";
+import { type Browser, expect, type Page, test } from "@playwright/test";
 
-import { TENANT_ORIGIN } from "./support/env";
+import type { SentMailRecord } from "../sandbox/control/client";
 import { PERSONAS, type PersonaKey } from "./support/personas";
+import { sandbox } from "./support/sandbox";
 import { signIn } from "./support/sign-in";
 
 const WORKSPACE = "mlw-forecast-prod";
@@ -12,30 +13,9 @@ const DATA_SCIENTIST = "AzureML Data Scientist";
 const TEAMMATE = "Noah No-Role";
 const UUID = /\/requests\/([0-9a-f-]{36})$/;
 
-interface SentMail {
-  readonly to: readonly string[];
-  readonly subject: string;
-  readonly body: string;
-}
+const outbox = () => sandbox.outbox.list();
 
-/** The sandbox tenant's control API (loopback only). */
-async function control(method: "GET" | "POST", path: string, data?: unknown): Promise<unknown> {
-  const context = await apiRequest.newContext({ ignoreHTTPSErrors: true });
-  try {
-    const response = await context.fetch(`${TENANT_ORIGIN}${path}`, { method, ...(data === undefined ? {} : { data }) });
-    expect(response.ok(), `${method} ${path}: ${response.status()}`).toBe(true);
-    const text = await response.text();
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } finally {
-    await context.dispose();
-  }
-}
-
-async function outbox(): Promise<SentMail[]> {
-  return ((await control("GET", "/_sandbox/outbox")) as { value: SentMail[] }).value;
-}
-
-function mailFor(mails: readonly SentMail[], persona: PersonaKey, subject: string): SentMail | undefined {
+function mailFor(mails: readonly SentMailRecord[], persona: PersonaKey, subject: string): SentMailRecord | undefined {
   const address = PERSONAS[persona].login.toLowerCase();
   return mails.find((mail) => mail.subject === subject && mail.to.some((to) => to.toLowerCase() === address));
 }
@@ -78,7 +58,7 @@ function assignmentRows(page: Page, principal: string) {
 
 test.afterEach(async () => {
   // Other tests and specs run on the same sandbox: leave its clock where we found it, pass or fail.
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 });
 
 test.describe.serial("a 7-day request for a teammate", () => {
@@ -196,7 +176,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await lead.goto(`/requests/${requestId}`);
     await expect(lead.getByTestId("request-status")).toContainText("Status: granted");
 
-    await control("POST", "/_sandbox/clock/advance", { seconds: 8 * 24 * 3600 });
+    await sandbox.clock.advance(8 * 24 * 3600);
     await admin.goto("/requests");
     await admin.getByRole("button", { name: "Run expiry now" }).click();
     await expect(admin.getByRole("status").filter({ hasText: "Expiry job finished" })).toContainText(/\d+ expired grants? removed, 0 removals failed/);
@@ -207,7 +187,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await expect(lead.getByTestId("request-status")).toContainText("Status: expired");
 
     // Back to the wall clock (the admin's token is valid again for Azure), and the assignment is gone.
-    await control("POST", "/_sandbox/clock/reset");
+    await sandbox.clock.reset();
     await openWorkspace(admin, WORKSPACE);
     await admin.getByLabel("Search assignments").fill(TEAMMATE);
     await expect(assignmentRows(admin, TEAMMATE)).toHaveCount(0);

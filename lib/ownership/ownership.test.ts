@@ -15,7 +15,7 @@ import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope"
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { storageEngines } from "@/test/support/databases";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -216,7 +216,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
     if (!decided?.ok) throw new Error("the request was not granted");
-    const fault = await control<{ id: string }>(tenant.origin, "POST", "faults", { method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
+    const fault = await tenant.control.faults.add({ method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
     const due = nineHoursLater();
     const statusOf = async () => (await rows<{ status: string; expiry_attempts: number }>(db, `select status, expiry_attempts from access_requests where id = '${decided.request.id}'`))[0]!;
     const failedEvents = async () => (await rows(db, `select id from audit_events where action = 'request.expiry_failed' and target_request_id = '${decided.request.id}'`)).length;
@@ -231,7 +231,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(await statusOf()).toMatchObject({ status: "expiry_failed", expiry_attempts: 2 });
     expect(await failedEvents()).toBe(1);
 
-    await control(tenant.origin, "DELETE", `faults/${fault.id}`);
+    await tenant.control.faults.remove(fault.id);
     await runRequestJobs(db, systemActor(), new Date(due.getTime() + 60 * 60_000), { notify: false });
     expect((await statusOf()).status).toBe("expired");
     expect(holds(user.id)).toBe(false);

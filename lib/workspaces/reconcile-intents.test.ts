@@ -7,7 +7,7 @@ import { getDatabase } from "@/lib/db";
 import { systemActor } from "@/lib/jobs/scheduler";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
-import { addFault } from "@/test/support/sandbox-control";
+import { testSandbox } from "@/test/support/sandbox-control";
 import { assignmentNameFor } from "./grant-workspace-roles";
 import { reconcilePendingIntents, SETTLE_AFTER_MS } from "./reconcile-intents";
 
@@ -98,7 +98,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
     const young = await intentFor(recent, new Date(now.getTime() - 2 * SETTLE_AFTER_MS));
     // The console's identity may not read these assignments (as with a subscription it has no Reader on).
     for (const principal of [stuck, recent]) {
-      await addFault({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
+      await testSandbox().faults.add({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
     }
     const summary = await reconcilePendingIntents(db, systemActor(), now);
     expect(summary).toMatchObject({ unknown: 1, errors: 1 });

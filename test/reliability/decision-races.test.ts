@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { storageEngines } from "@/test/support/databases";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -50,12 +50,7 @@ afterAll(async () => {
   await tenant.close();
 });
 
-interface JournalEntry {
-  readonly method: string;
-  readonly path: string;
-}
-const putsFor = async (assignmentName: string) =>
-  (await control<{ value: JournalEntry[] }>(tenant.origin, "GET", `journal?system=arm&method=PUT&path=${assignmentName}`)).value.length;
+const putsFor = async (assignmentName: string) => (await tenant.control.journal.list({ system: "arm", method: "PUT", pathContains: assignmentName })).entries.length;
 
 
 describe.each(storageEngines())("decisions racing each other on $name", (engine) => {
