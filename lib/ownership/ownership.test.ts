@@ -24,11 +24,13 @@ const { createMapping, deleteMapping } = await import("@/lib/mappings/mappings")
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { azureRequestDirectory } = await import("@/lib/requests/directory");
 const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { getWorkspaceAccess } = await import("@/lib/workspaces/get-workspace-access");
 const { grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { revokeWorkspaceRoles } = await import("@/lib/workspaces/revoke-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
+const { asRequestContext } = await import("@/test/support/builders/context");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 type Database = Awaited<ReturnType<Awaited<ReturnType<typeof storageEngines>>[number]["open"]>>["db"];
 
@@ -85,15 +87,13 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     await close();
   });
 
-  const asRequester = () => ({ person: { tenantId: lead.actor.tenantId, objectId: lead.actor.objectId, displayName: lead.actor.displayName, userPrincipalName: lead.userPrincipalName }, actor: lead.actor, requestId: lead.requestId });
-  const asApprover = () => ({ person: { tenantId: admin.actor.tenantId, objectId: admin.actor.objectId, displayName: admin.actor.displayName, userPrincipalName: admin.userPrincipalName }, actor: admin.actor, requestId: admin.requestId, grant: admin });
   const form = (principal: { id: string; kind: "user" | "group"; displayName: string }) =>
-    submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
+    makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
 
   async function requestAndApprove(principal: { id: string; kind: "user" | "group"; displayName: string }, directory = azureRequestDirectory) {
-    const submitted = await submitAccessRequest(asRequester(), form(principal), { db, notify: false, directory });
+    const submitted = await submitAccessRequest(asRequestContext(lead), form(principal), { db, notify: false, directory });
     if (!submitted.ok) return { submitted, decided: undefined };
-    const decided = await approveAccessRequest(asApprover(), { requestId: submitted.request.id, comment: "" }, { db, notify: false, directory });
+    const decided = await approveAccessRequest(asRequestContext(admin), { requestId: submitted.request.id, comment: "" }, { db, notify: false, directory });
     return { submitted, decided };
   }
 
@@ -118,7 +118,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const [granted] = await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: READER, principals: [principal] }, { db });
     expect(granted).toMatchObject({ status: "granted" });
 
-    const refused = await submitAccessRequest(asRequester(), form(principal), { db, notify: false });
+    const refused = await submitAccessRequest(asRequestContext(lead), form(principal), { db, notify: false });
     expect(refused).toMatchObject({ ok: false, fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] } });
 
     const { decided } = await requestAndApprove(principal, blindToCoverage);
@@ -140,7 +140,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(grant.status).toBe("granted");
     expect(mapping).not.toBeNull();
 
-    const refused = await submitAccessRequest(asRequester(), form(principal), { db, notify: false });
+    const refused = await submitAccessRequest(asRequestContext(lead), form(principal), { db, notify: false });
     expect(refused).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] } });
 
     await requestAndApprove(principal, blindToCoverage);

@@ -1,22 +1,19 @@
-import { randomUUID } from "node:crypto";
-
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
-import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { asRequestContext, makeDelegatedContext, TEST_TENANT_ID } from "@/test/support/builders/context";
+import { makeAccessRequest } from "@/test/support/builders/requests";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { trustingDirectory } from "@/test/support/request-directory";
-import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest, type DeciderContext } from "./decide-request";
+import { approveAccessRequest, cancelAccessRequest, denyAccessRequest, retryAccessRequest } from "./decide-request";
 import { parseRequestPolicy, RequestPolicyError } from "./policy";
 import { runRequestJobs } from "./run-request-jobs";
 import type { AccessRequestRow } from "./schema";
-import { submitAccessRequest, submitRequestSchema, type RequestContext } from "./submit-request";
+import { submitAccessRequest, submitRequestSchema } from "./submit-request";
 
-const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
-const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-test";
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 
@@ -29,33 +26,10 @@ const policy = parseRequestPolicy({
   ],
 });
 
-function person(name: string): RequestContext & DeciderContext {
-  const objectId = randomUUID();
-  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return {
-    person: p,
-    actor,
-    requestId: randomUUID(),
-    grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() },
-  };
-}
-
-const lead = person("lead");
-const admin1 = person("admin1");
-const admin2 = person("admin2");
-const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TENANT };
-
-function form(overrides: Record<string, unknown> = {}) {
-  return submitRequestSchema.parse({
-    workspaceId: WORKSPACE,
-    roleDefinitionId: DATA_SCIENTIST,
-    principal: { id: randomUUID(), kind: "user", displayName: "Teammate" },
-    justification: "Needs to train the churn model this sprint",
-    duration: "7d",
-    ...overrides,
-  });
-}
+const lead = asRequestContext(makeDelegatedContext("lead"));
+const admin1 = asRequestContext(makeDelegatedContext("admin1"));
+const admin2 = asRequestContext(makeDelegatedContext("admin2"));
+const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TEST_TENANT_ID };
 
 function granting(calls: AccessRequestRow[], status: GrantResult["status"] = "granted") {
   return async (request: AccessRequestRow): Promise<GrantResult> => {
@@ -111,20 +85,20 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   const opts = (now = new Date("2026-06-01T10:00:00Z")) => ({ db: handle.db, policy, now, notify: false, directory: trustingDirectory });
 
   it("submits, refuses a duplicate pending one and a duration above the role's maximum", async () => {
-    const input = form();
+    const input = makeAccessRequest();
     const first = await submitAccessRequest(lead, input, opts());
     expect(first.ok).toBe(true);
     const again = await submitAccessRequest(lead, input, opts());
     expect(again).toMatchObject({ ok: false, fieldErrors: { principal: [expect.stringContaining("already waiting for approval")] } });
-    const tooLong = await submitAccessRequest(lead, form({ duration: "90d" }), opts());
+    const tooLong = await submitAccessRequest(lead, makeAccessRequest({ duration: "90d" }), opts());
     expect(tooLong).toMatchObject({ ok: false, fieldErrors: { duration: [expect.any(String)] } });
-    const notRequestable = await submitAccessRequest(lead, form({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts());
+    const notRequestable = await submitAccessRequest(lead, makeAccessRequest({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts());
     expect(notRequestable).toMatchObject({ ok: false, fieldErrors: { roleDefinitionId: [expect.any(String)] } });
     if (first.ok) expect(await auditCount(handle, "request.submitted", first.request.id)).toBe(1);
   });
 
   it("refuses self-approval (audited), grants as the approver, refuses a second approval and catches 'already granted'", async () => {
-    const input = form();
+    const input = makeAccessRequest();
     const submitted = await submitAccessRequest(lead, input, opts());
     if (!submitted.ok) throw new Error("submit failed");
     const id = submitted.request.id;
@@ -147,7 +121,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("needs two different approvers for a privileged role", async () => {
-    const submitted = await submitAccessRequest(lead, form({ roleDefinitionId: OWNER, duration: "8h" }), opts());
+    const submitted = await submitAccessRequest(lead, makeAccessRequest({ roleDefinitionId: OWNER, duration: "8h" }), opts());
     if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const first = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
@@ -162,7 +136,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("records an ARM refusal as failed with the reason, and a retry by another admin grants", async () => {
-    const submitted = await submitAccessRequest(lead, form(), opts());
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), opts());
     if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
     const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls, "failed") });
@@ -173,9 +147,9 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("denies with a required comment, lets only the requester cancel, and lapses stale requests", async () => {
-    const a = await submitAccessRequest(lead, form(), opts());
-    const b = await submitAccessRequest(lead, form(), opts());
-    const c = await submitAccessRequest(lead, form(), opts(new Date("2026-05-01T00:00:00Z")));
+    const a = await submitAccessRequest(lead, makeAccessRequest(), opts());
+    const b = await submitAccessRequest(lead, makeAccessRequest(), opts());
+    const c = await submitAccessRequest(lead, makeAccessRequest(), opts(new Date("2026-05-01T00:00:00Z")));
     if (!a.ok || !b.ok || !c.ok) throw new Error("submit failed");
     expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts())).toMatchObject({ ok: false, code: "comment_required" });
     expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ ok: true, request: { status: "denied" } });
@@ -187,7 +161,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("expires granted access exactly once, even with two job instances at once", async () => {
-    const submitted = await submitAccessRequest(lead, form({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
+    const submitted = await submitAccessRequest(lead, makeAccessRequest({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
     if (!submitted.ok) throw new Error("submit failed");
     await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(new Date("2026-07-01T00:00:00Z")), grant: granting([]) });
     const revoked: string[] = [];
@@ -217,10 +191,10 @@ describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
   });
 
   it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
-    const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
     if (!submitted.ok) throw new Error("submit failed");
     const calls: AccessRequestRow[] = [];
-    const approvers = [admin1, admin2, person("admin3"), person("admin4"), person("admin5")];
+    const approvers = [admin1, admin2, asRequestContext(makeDelegatedContext("admin3")), asRequestContext(makeDelegatedContext("admin4")), asRequestContext(makeDelegatedContext("admin5"))];
     const results = await Promise.all(
       approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory })),
     );

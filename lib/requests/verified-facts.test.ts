@@ -22,11 +22,13 @@ const { openDatabase } = await import("@/lib/db/client");
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { azureRequestDirectory } = await import("@/lib/requests/directory");
 const { parseRequestPolicy } = await import("@/lib/requests/policy");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { createMapping } = await import("@/lib/mappings/mappings");
 const { grantOnWorkspacePage } = await import("@/lib/workspaces/grant-on-workspace-page");
 const { checkWorkspaceAccess } = await import("@/lib/workspaces/check-workspace-access");
 const { personaContext } = await import("@/test/support/persona-token");
+const { asRequestContext } = await import("@/test/support/builders/context");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 const oracle = createTenant({ seed: 1, scale: "default" });
 const workspaceNamed = (name: string) => {
@@ -63,11 +65,12 @@ afterAll(async () => {
   await tenant.close();
 });
 
-const requester = () => ({ person: { tenantId: lead.actor.tenantId, objectId: lead.actor.objectId, displayName: lead.actor.displayName, userPrincipalName: lead.userPrincipalName }, actor: lead.actor, requestId: lead.requestId });
-const approver = () => ({ person: { tenantId: admin.actor.tenantId, objectId: admin.actor.objectId, displayName: admin.actor.displayName, userPrincipalName: admin.userPrincipalName }, actor: admin.actor, requestId: admin.requestId, grant: admin });
-const form = (overrides: Record<string, unknown>) =>
-  submitRequestSchema.parse({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides });
-const submit = (overrides: Record<string, unknown>, directory = azureRequestDirectory) => submitAccessRequest(requester(), form(overrides), { db, notify: false, directory });
+const submit = (overrides: Parameters<typeof makeAccessRequest>[0], directory = azureRequestDirectory) =>
+  submitAccessRequest(
+    asRequestContext(lead),
+    makeAccessRequest({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides }),
+    { db, notify: false, directory },
+  );
 async function rows<T>(query: string): Promise<T[]> {
   const result: unknown = await db.execute(query);
   return (result as { rows: T[] }).rows;
@@ -135,7 +138,7 @@ describe("already covered: access the principal has, with the path", () => {
     const submitted = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } }, { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) });
     if (!submitted.ok) throw new Error(submitted.message);
     putTestAssignment(tenant.sandbox.tenant, { scope: VISION, principalId: user.id, principalType: "User", roleDefinitionName: ROLE_IDS.contributor });
-    const decided = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
+    const decided = await approveAccessRequest(asRequestContext(admin), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
     expect(decided).toMatchObject({ ok: true, request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
     const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader);
     expect(readerAssignments).toEqual([]);
@@ -148,7 +151,7 @@ describe("separation of duties", () => {
     tenant.sandbox.tenant.addGroupMember(falcon.id, group("ML Workspace Admins").id);
     const submitted = await submit({ principal: { id: falcon.id, kind: "group", displayName: falcon.displayName } });
     if (!submitted.ok) throw new Error(submitted.message);
-    const refused = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
+    const refused = await approveAccessRequest(asRequestContext(admin), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
     expect(refused).toMatchObject({ ok: false, code: "self_approval", message: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
     expect(await rows(`select reason from audit_events where action = 'authz.denied' and target_request_id = '${submitted.request.id}'`)).toHaveLength(1);
   });
@@ -158,7 +161,7 @@ describe("separation of duties", () => {
     sp.ownerIds.push(admin.actor.objectId);
     const submitted = await submit({ roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName } });
     if (!submitted.ok) throw new Error(submitted.message);
-    expect(await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false })).toMatchObject({ ok: false, code: "self_approval" });
+    expect(await approveAccessRequest(asRequestContext(admin), { requestId: submitted.request.id, comment: "" }, { db, notify: false })).toMatchObject({ ok: false, code: "self_approval" });
   });
 
   it("an admin granting a privileged role to a group they are in gets a request for two other admins, on the workspace page and in mappings", async () => {
@@ -180,7 +183,7 @@ describe("stale state at approval", () => {
       if (!result.ok) throw new Error(result.message);
       return result.request.id;
     };
-    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(approver(), { requestId, comment: "" }, { db, notify: false, ...options });
+    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(asRequestContext(admin), { requestId, comment: "" }, { db, notify: false, ...options });
 
     const lateId = await filed(late);
     expect(await decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) })).toMatchObject({ ok: false, code: "stale", message: expect.stringContaining("has lapsed") as string });

@@ -14,9 +14,11 @@ import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { approveAccessRequest, cancelAccessRequest, denyAccessRequest } = await import("@/lib/requests/decide-request");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
+const { asRequestContext } = await import("@/test/support/builders/context");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 /**
  * How the second decision is started against the approval, round by round: the first round lets it finish before the
@@ -66,18 +68,11 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
     await handle.close();
   });
 
-  const context = (persona: typeof admin) => ({
-    person: { tenantId: persona.actor.tenantId, objectId: persona.actor.objectId, displayName: persona.actor.displayName, userPrincipalName: persona.userPrincipalName },
-    actor: persona.actor,
-    requestId: persona.requestId,
-    grant: persona,
-  });
-
   async function submitted() {
     const user = free[next++]!;
     const result = await submitAccessRequest(
-      context(lead),
-      submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
+      asRequestContext(lead),
+      makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
       { db: handle.db, notify: false },
     );
     if (!result.ok) throw new Error(result.message);
@@ -90,8 +85,8 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       const { request, assignmentName } = await submitted();
       const [approved, denied] = await race(
         start,
-        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
-        () => denyAccessRequest(context(other), { requestId: request.id, comment: "Not this quarter" }, { db: handle.db, notify: false }),
+        () => approveAccessRequest(asRequestContext(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => denyAccessRequest(asRequestContext(other), { requestId: request.id, comment: "Not this quarter" }, { db: handle.db, notify: false }),
       );
       wins.add(approved.ok ? "approve" : "deny");
       expect([approved.ok, denied.ok].filter(Boolean)).toHaveLength(1);
@@ -109,8 +104,8 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       const { request, assignmentName } = await submitted();
       const [approved, cancelled] = await race(
         start,
-        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
-        () => cancelAccessRequest(context(lead), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => approveAccessRequest(asRequestContext(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => cancelAccessRequest(asRequestContext(lead), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
       );
       wins.add(approved.ok ? "approve" : "cancel");
       expect([approved.ok, cancelled.ok].filter(Boolean)).toHaveLength(1);

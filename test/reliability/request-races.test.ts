@@ -8,23 +8,22 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { AuditActor } from "@/lib/audit";
-import { SecretToken } from "@/lib/auth/secret-token";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import type { DatabaseHandle } from "@/lib/db/client";
-import { approveAccessRequest, type DeciderContext } from "@/lib/requests/decide-request";
+import { approveAccessRequest } from "@/lib/requests/decide-request";
 import { parseRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
-import { submitAccessRequest, submitRequestSchema, type RequestContext } from "@/lib/requests/submit-request";
+import { submitAccessRequest } from "@/lib/requests/submit-request";
 import { trustingDirectory } from "@/test/support/request-directory";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { asRequestContext, makeDelegatedContext } from "@/test/support/builders/context";
+import { makeAccessRequest } from "@/test/support/builders/requests";
 import { storageEngines } from "@/test/support/databases";
 import { reliabilityLong } from "@/test/support/test-env";
 
 /** Concurrent submissions: 200, or 2,000 in the long variant. */
 const SUBMISSIONS = reliabilityLong() ? 2000 : 200;
 
-const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
 const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-race";
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const policy = parseRequestPolicy({
@@ -33,22 +32,9 @@ const policy = parseRequestPolicy({
   roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "7d" }],
 });
 
-function person(name: string): RequestContext & DeciderContext {
-  const objectId = randomUUID();
-  const actor: AuditActor = { kind: "user", tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  const p = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return { person: p, actor, requestId: randomUUID(), grant: { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor, userPrincipalName: p.userPrincipalName, requestId: randomUUID() } };
-}
-
-function form(principalId: string) {
-  return submitRequestSchema.parse({
-    workspaceId: WORKSPACE,
-    roleDefinitionId: DATA_SCIENTIST,
-    principal: { id: principalId, kind: "user", displayName: `Teammate ${principalId.slice(0, 4)}` },
-    justification: "Needs to train the churn model this sprint",
-    duration: "1d",
-  });
-}
+const person = (name: string) => asRequestContext(makeDelegatedContext(name));
+const form = (principalId: string) =>
+  makeAccessRequest({ workspaceId: WORKSPACE, principal: { id: principalId, kind: "user", displayName: `Teammate ${principalId.slice(0, 4)}` }, duration: "1d" });
 
 async function count(handle: DatabaseHandle, query: ReturnType<typeof sql>): Promise<number> {
   const result = await handle.db.execute(query);
