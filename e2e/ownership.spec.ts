@@ -1,9 +1,9 @@
-import { type Browser, expect, type Page, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 
 import { buildServerActions, postServerAction } from "./support/server-actions";
-import { type PersonaKey } from "./support/personas";
 import { sandbox } from "./support/sandbox";
-import { SESSION_COOKIE, signIn } from "./support/sign-in";
+import { SESSION_COOKIE } from "./support/sign-in";
+import { storedSessionPage } from "./support/stored-sessions";
 
 /**
  * Nothing Gatehouse does takes away access it did not give, in the browser: a permanent grant makes a request for the
@@ -12,12 +12,6 @@ import { SESSION_COOKIE, signIn } from "./support/sign-in";
 const WORKSPACE = "mlw-vision-prod";
 const DATA_SCIENTIST = "AzureML Data Scientist";
 const UUID = /\/requests\/([0-9a-f-]{36})$/;
-
-async function signedInPage(browser: Browser, persona: PersonaKey): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, persona);
-  return page;
-}
 
 async function openWorkspace(page: Page): Promise<void> {
   await page.goto("/workspaces");
@@ -53,12 +47,12 @@ test.afterEach(async () => {
 
 test("a permanent grant: the team lead's request for the same access is refused as already covered, with the path", async ({ browser }) => {
   test.setTimeout(120_000);
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   expect(await grantOnWorkspacePage(admin, "Noah", /Noah No-Role/)).toContain("Granted");
   await admin.getByLabel("Search assignments").fill("Noah No-Role");
   await expect(directRow(admin, "Noah No-Role")).toContainText("Held by Direct grant by admin@contosoml.onmicrosoft.com");
 
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await lead.getByLabel("Search workspaces").fill("vision");
   const list = lead.getByLabel("Workspace", { exact: true });
@@ -78,7 +72,7 @@ test("a permanent grant: the team lead's request for the same access is refused 
 test("a request an admin makes permanent outlives its expiry: after the clock passes its end, the row is still on the workspace page", async ({ browser }) => {
   test.setTimeout(180_000);
   // The team lead asks for themselves; Avery approves.
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await lead.getByLabel("Search workspaces").fill("vision");
   const list = lead.getByLabel("Workspace", { exact: true });
@@ -91,7 +85,7 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
   await lead.waitForURL(UUID);
   const requestId = UUID.exec(new URL(lead.url()).pathname)![1]!;
 
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto(`/requests/${requestId}`);
   // The approver sees the directory's facts: the UPN and the object id, not only a name.
   await expect(admin.getByTestId("principal-facts").first()).toContainText("team-lead@contosoml.onmicrosoft.com");
@@ -122,7 +116,7 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
 });
 
 test("forged names posted straight to the action are refused, and what an approver sees comes from Graph and ARM", async ({ browser, request }) => {
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   const workspaceId = (await lead.getByLabel("Workspace", { exact: true }).locator("option", { hasText: WORKSPACE }).getAttribute("value")) ?? "";
   expect(workspaceId).toContain(`/workspaces/${WORKSPACE}`);
@@ -142,7 +136,7 @@ test("forged names posted straight to the action are refused, and what an approv
     `is not the name of that workspace in Azure (${WORKSPACE})`,
   );
   // Nothing reached the approvers.
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto("/requests?status=all&q=Data%20Science%20Team");
   await expect(admin.getByRole("table", { name: "Approval queue" }).getByText("Data Science Team")).toHaveCount(0);
 });
