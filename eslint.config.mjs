@@ -58,6 +58,28 @@ export default tseslint.config(
     rules: { "no-restricted-imports": "off" },
   },
   {
+    // The sandbox tenant is a program of its own: it never imports the console, and its relative imports name modules
+    // without an extension, like the rest of the repository (tsx, Vitest, Playwright and tsc resolve them alike).
+    files: ["sandbox/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.{1,2}/.*\\.[cm]?[jt]sx?$",
+              message: "Relative imports in sandbox/ have no file extension (\"./tenant/index\", not \"./tenant/index.js\").",
+            },
+            {
+              regex: "^(@/|(\\.\\./)+)(lib|app|components)(/|$)",
+              message: "The sandbox never imports the console (lib/, app/, components/); shared ids live in sandbox/contract.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain JavaScript config files have no type information to lint with.
     files: ["**/*.mjs", "**/*.js"],
     ...tseslint.configs.disableTypeChecked,

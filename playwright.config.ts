@@ -9,6 +9,13 @@ import { e2eTarget } from "./test/support/test-env";
  */
 const { consolePort: CONSOLE_PORT, tenantPort: TENANT_PORT, dataDir: DATA_DIR } = e2eTarget();
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const chromium = {
+  ...devices["Desktop Chrome"],
+  launchOptions: {
+    executablePath: chromiumPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  },
+};
 
 export default defineConfig({
   testDir: "./e2e",
@@ -31,24 +38,10 @@ export default defineConfig({
     contextOptions: { reducedMotion: "reduce" },
   },
   projects: [
-    {
-      name: "chromium",
-      use: {
-        ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: chromiumPath,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
-      },
-    },
+    // Signs each persona in once and stores the browser's state for the specs that are not about signing in
+    // (e2e/support/stored-sessions.ts); auth, security and permission specs still sign in through the UI.
+    { name: "sign-in", testMatch: "sign-in.setup.ts", use: chromium },
+    { name: "chromium", dependencies: ["sign-in"], use: chromium },
   ],
   webServer: {
     // The same launcher as `npm run sandbox`, on ports of its own and a fresh database.

@@ -22,6 +22,8 @@ export default defineConfig({
   ...base,
   testIgnore: [],
   testMatch: ["production/**/*.spec.ts", "auth.spec.ts", "shell.spec.ts", "security.spec.ts", "credentials.spec.ts"],
+  // The sign-in setup project stores only the personas whose sessions these specs resume (shell and credentials).
+  projects: base.projects?.map((project) => (project.name === "sign-in" ? { ...project, grep: /sign in as (security|team-lead)$/ } : project)),
   // CSP violations fail the run (as in the main run), and so does any file the server wrote into its own directory.
   globalTeardown: "./e2e/production/global-teardown.ts",
   outputDir: "test-results/production",

@@ -14,8 +14,8 @@ import { workspaceScope } from "@/lib/shared/arm-scope";
 import { assignmentNameFor } from "@/lib/workspaces/grant-workspace-roles";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { workspacePath } from "@/components/workspaces/format";
-import { personaContext, sandboxOrigin } from "@/test/support/persona-token";
-import { journalSeq, journalSince } from "@/test/support/sandbox-control";
+import { personaContext } from "@/test/support/persona-token";
+import { testSandbox } from "@/test/support/sandbox-control";
 import { buildActionIds, ConsoleClient } from "./console-client";
 import { ConsoleMemory, megabytes } from "./process-memory";
 
@@ -72,7 +72,7 @@ function percentile(sorted: readonly number[], p: number): number {
  */
 async function measure<T>(scenario: string, roundTrips: number, note: string, work: () => Promise<T>, runs = 1): Promise<T> {
   memory.during(scenario);
-  const since = await journalSeq();
+  const since = await testSandbox().journal.lastSeq();
   const times: number[] = [];
   let result: T | undefined;
   for (let run = 0; run < runs; run++) {
@@ -80,7 +80,7 @@ async function measure<T>(scenario: string, roundTrips: number, note: string, wo
     result = await work();
     times.push(performance.now() - start);
   }
-  const calls = await journalSince(since);
+  const calls = (await testSandbox().journal.since(since)).entries;
   memory.during(undefined);
   rows.push({
     scenario,
@@ -192,7 +192,7 @@ async function grantScenarios(clients: Clients, target: Workspace): Promise<void
   let grantCalls = { arm: 0, graph: 0 };
   let revokeCalls = { arm: 0, graph: 0 };
   for (let run = 0; run < 3; run++) {
-    let since = await journalSeq();
+    let since = await testSandbox().journal.lastSeq();
     let start = performance.now();
     const granted = await clients.admin.action<GrantOutcome>("grantWorkspaceRoles", {
       workspaceId: scope,
@@ -200,13 +200,13 @@ async function grantScenarios(clients: Clients, target: Workspace): Promise<void
       principals: [{ id: principal, kind: "user", displayName: "Bench user" }],
     });
     grants.push(performance.now() - start);
-    grantCalls = countCalls(await journalSince(since));
+    grantCalls = countCalls((await testSandbox().journal.since(since)).entries);
     if (granted.status !== "success" || granted.data?.[0]?.status !== "granted") throw new Error(`grant failed: ${JSON.stringify(granted)}`);
-    since = await journalSeq();
+    since = await testSandbox().journal.lastSeq();
     start = performance.now();
     const revoked = await clients.admin.action<GrantOutcome>("revokeWorkspaceRoles", { workspaceId: scope, assignmentIds: [assignmentId], confirmSelfLockout: true });
     revokes.push(performance.now() - start);
-    revokeCalls = countCalls(await journalSince(since));
+    revokeCalls = countCalls((await testSandbox().journal.since(since)).entries);
     if (revoked.status !== "success") throw new Error(`revoke failed: ${JSON.stringify(revoked)}`);
   }
   await setSandboxLimit(4000);
@@ -275,9 +275,7 @@ async function credentialScenarios(clients: Clients): Promise<void> {
 }
 
 async function sandboxOutboxSize(): Promise<number> {
-  const response = await fetch(`${sandboxOrigin()}/_sandbox/state`);
-  const body = (await response.json()) as { counts: { outbox: number } };
-  return body.counts.outbox;
+  return (await testSandbox().state()).counts.outbox;
 }
 
 /** Waits until no mail has arrived at the sandbox for 2 s; returns how many arrived since `before`. */
@@ -322,7 +320,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
   const requests = sessions.map((session) => session.actionRequest("checkWorkspaceAccess", { workspaceId: scope, principalId: admin.caller.objectId }));
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
-  const since = await journalSeq();
+  const since = await testSandbox().journal.lastSeq();
   const cpuBefore = memory.cpuMs();
   memory.during("server-action load");
   let connection = 0;
@@ -354,7 +352,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
   const result = await done;
   const cpuMs = memory.cpuMs() - cpuBefore;
   memory.during(undefined);
-  const calls = countCalls(await journalSince(since));
+  const calls = countCalls((await testSandbox().journal.since(since)).entries);
   latencies.sort((a, b) => a - b);
   const total = latencies.length;
   const ok = statuses.get(200) ?? 0;
@@ -373,12 +371,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
 }
 
 async function setSandboxLimit(limit: number): Promise<void> {
-  const response = await fetch(`${sandboxOrigin()}/_sandbox/settings`, {
-    method: "PATCH",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ roleAssignmentLimitPerSubscription: limit }),
-  });
-  if (!response.ok) throw new Error(`could not change the sandbox limit: ${response.status}`);
+  await testSandbox().updateSettings({ roleAssignmentLimitPerSubscription: limit });
 }
 
 function printAndSave(): void {

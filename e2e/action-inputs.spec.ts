@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { actionNames } from "../lib/shared/permissions";
 import { HOSTILE_TEXT } from "../test/support/hostile-text";
 import { CONSOLE_ORIGIN } from "./support/env";
-import { callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
+import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -125,7 +125,7 @@ const INTERNALS = /\bat [\w$.<>]+ \(|\.(?:js|ts|mjs|cjs):\d+:\d+|node:internal|w
 
 /** The tenant's journal since `seq`: its last sequence number, and the Graph and ARM calls made on someone's behalf. */
 async function upstreamCallsSince(seq: number): Promise<{ lastSeq: number; calls: string[] }> {
-  const { lastSeq, entries } = await journalSince(seq);
+  const { lastSeq, entries } = await sandbox.journal.since(seq);
   return { lastSeq, calls: callsOnSomeonesBehalf(entries).map((entry) => `${entry.system} ${entry.method} ${entry.path}`) };
 }
 

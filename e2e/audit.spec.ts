@@ -2,6 +2,7 @@ import { expect, type Page, test } from "@playwright/test";
 
 import { PERSONAS } from "./support/personas";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
+import { resumeSignIn } from "./support/stored-sessions";
 
 const SECURITY_UPN = PERSONAS.security.login;
 const TEAM_LEAD_UPN = PERSONAS["team-lead"].login;
@@ -115,7 +116,7 @@ test("a security reader searches, filters, opens details, exports and sees the c
 
 test("keyset pages: Older and Newer walk the filtered events", async ({ page }) => {
   for (let index = 0; index < 30; index += 1) await anonymousExport(page);
-  await signIn(page, "security");
+  await resumeSignIn(page, "security");
   await page.goto("/audit?action=authz.denied&size=25");
   const rows = page.locator("tbody tr");
   await expect(rows).toHaveCount(25);
@@ -139,7 +140,7 @@ test("keyset pages: Older and Newer walk the filtered events", async ({ page }) 
 });
 
 test("a requester is refused the audit page and the export, and the refusals are audited", async ({ page, browser }) => {
-  await signIn(page, "team-lead");
+  await resumeSignIn(page, "team-lead");
   await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Audit" })).toHaveCount(0);
 
   await page.goto("/audit");
@@ -156,7 +157,7 @@ test("a requester is refused the audit page and the export, and the refusals are
   const reader = await browser.newContext();
   try {
     const readerPage = await reader.newPage();
-    await signIn(readerPage, "security");
+    await resumeSignIn(readerPage, "security");
     await readerPage.goto(`/audit?action=authz.denied&actor=${encodeURIComponent(TEAM_LEAD_UPN)}`);
     const rows = readerPage.locator("tbody tr");
     await expect(rows.filter({ hasText: "console role missing (viewAudit)" }).first()).toBeVisible();

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 
-import { TENANT_ORIGIN } from "./support/env";
 import { PERSONAS } from "./support/personas";
+import { sandbox } from "./support/sandbox";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
 test.describe("each persona lands where its role allows", () => {
@@ -70,13 +70,10 @@ test("keyboard users can open the account menu and reach sign-out", async ({ pag
   await expect(page.getByRole("menuitem", { name: "Sign out" })).toHaveCount(0);
 });
 
-test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts with MSAL, and then works", async ({ page, request }) => {
+test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts with MSAL, and then works", async ({ page }) => {
   await signIn(page, "admin");
-  const demand = await request.post(`${TENANT_ORIGIN}/_sandbox/interaction-required`, {
-    data: { user: "admin@contosoml.onmicrosoft.com" },
-    ignoreHTTPSErrors: true,
-  });
-  expect(demand.ok()).toBe(true);
+  const demand = await sandbox.interactionRequired.demand({ user: "admin@contosoml.onmicrosoft.com" });
+  expect(demand.userObjectId).toBeTruthy();
 
   await page.goto("/account");
   await page.getByRole("button", { name: "Check my Azure access" }).click();
@@ -91,10 +88,10 @@ test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts wit
   await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
 });
 
-test("the session is renewed silently before the token expires", async ({ page, context, request }) => {
+test("the session is renewed silently before the token expires", async ({ page, context }) => {
   // Short-lived tokens, so the renewal (four minutes before expiry) is due seconds after sign-in.
-  const settings = await request.patch(`${TENANT_ORIGIN}/_sandbox/settings`, { data: { accessTokenLifetimeSeconds: 250 }, ignoreHTTPSErrors: true });
-  expect(settings.ok()).toBe(true);
+  const settings = await sandbox.updateSettings({ accessTokenLifetimeSeconds: 250 });
+  expect(settings.accessTokenLifetimeSeconds).toBe(250);
   try {
     await signIn(page, "security");
     const first = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)!;
@@ -104,6 +101,6 @@ test("the session is renewed silently before the token expires", async ({ page, 
     await page.goto("/account");
     await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
   } finally {
-    await request.patch(`${TENANT_ORIGIN}/_sandbox/settings`, { data: { accessTokenLifetimeSeconds: 3600 }, ignoreHTTPSErrors: true });
+    await sandbox.updateSettings({ accessTokenLifetimeSeconds: 3600 });
   }
 });

@@ -4,7 +4,7 @@ import { expect, test } from "@playwright/test";
 
 import { BUCKETS, bucketLabel } from "../lib/shared/credentials";
 import { CONSOLE_APP_IDS, oracleCredentialCounts } from "../test/support/credential-oracle";
-import { signIn } from "./support/sign-in";
+import { resumeSignIn } from "./support/stored-sessions";
 
 const WINDOWS = [7, 30, 90] as const;
 
@@ -22,7 +22,7 @@ const LABEL_TO_BUCKET = new Map(BUCKETS.map((bucket) => [bucketLabel(bucket, WIN
 
 test("the security reader sees counts per bucket, finds the risky service principal, opens it and exports the view", async ({ page }) => {
   test.setTimeout(180_000);
-  await signIn(page, "security");
+  await resumeSignIn(page, "security");
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Credentials" }).click();
   await page.waitForURL(/\/credentials$/);
   await expect(page.getByRole("heading", { level: 1, name: "Credentials" })).toBeVisible();
@@ -99,7 +99,7 @@ test("the security reader sees counts per bucket, finds the risky service princi
 test("people without a reader role are refused the page and the export", async ({ page }) => {
   const anonymous = await page.request.get("/api/credentials/export", { failOnStatusCode: false });
   expect(anonymous.status()).toBe(401);
-  await signIn(page, "team-lead");
+  await resumeSignIn(page, "team-lead");
   await page.goto("/credentials");
   await expect(page.getByRole("heading", { level: 1, name: "Credentials" })).toHaveCount(0);
   const refused = await page.request.get("/api/credentials/export", { failOnStatusCode: false });

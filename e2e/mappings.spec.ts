@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 
 import { createTenant } from "../sandbox/tenant/index";
-import { signIn } from "./support/sign-in";
+import { resumeSignIn } from "./support/stored-sessions";
 
 // Mappings change only this workspace (other specs compare or change other workspaces).
 const WORKSPACE = "mlw-recsys-prod";
@@ -39,7 +39,7 @@ async function checkDrift(page: Page): Promise<Locator> {
 
 test("an admin maps a group, sees drift, reconciles it with a plan, and round-trips mappings through JSON", async ({ page }) => {
   test.setTimeout(180_000);
-  await signIn(page, "admin");
+  await resumeSignIn(page, "admin");
   await openMappings(page);
 
   // Map the group to Data Scientist on the workspace.

@@ -1,9 +1,9 @@
-import { type Browser, expect, type Page, request as apiRequest, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 
-import { TENANT_ORIGIN } from "./support/env";
 import { buildServerActions, postServerAction } from "./support/server-actions";
-import { type PersonaKey } from "./support/personas";
-import { SESSION_COOKIE, signIn } from "./support/sign-in";
+import { sandbox } from "./support/sandbox";
+import { SESSION_COOKIE } from "./support/sign-in";
+import { storedSessionPage } from "./support/stored-sessions";
 
 /**
  * Nothing Gatehouse does takes away access it did not give, in the browser: a permanent grant makes a request for the
@@ -12,22 +12,6 @@ import { SESSION_COOKIE, signIn } from "./support/sign-in";
 const WORKSPACE = "mlw-vision-prod";
 const DATA_SCIENTIST = "AzureML Data Scientist";
 const UUID = /\/requests\/([0-9a-f-]{36})$/;
-
-async function control(method: "GET" | "POST", path: string, data?: unknown): Promise<void> {
-  const context = await apiRequest.newContext({ ignoreHTTPSErrors: true });
-  try {
-    const response = await context.fetch(`${TENANT_ORIGIN}${path}`, { method, ...(data === undefined ? {} : { data }) });
-    expect(response.ok(), `${method} ${path}: ${response.status()}`).toBe(true);
-  } finally {
-    await context.dispose();
-  }
-}
-
-async function signedInPage(browser: Browser, persona: PersonaKey): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, persona);
-  return page;
-}
 
 async function openWorkspace(page: Page): Promise<void> {
   await page.goto("/workspaces");
@@ -58,17 +42,17 @@ async function grantOnWorkspacePage(page: Page, query: string, option: RegExp): 
 }
 
 test.afterEach(async () => {
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 });
 
 test("a permanent grant: the team lead's request for the same access is refused as already covered, with the path", async ({ browser }) => {
   test.setTimeout(120_000);
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   expect(await grantOnWorkspacePage(admin, "Noah", /Noah No-Role/)).toContain("Granted");
   await admin.getByLabel("Search assignments").fill("Noah No-Role");
   await expect(directRow(admin, "Noah No-Role")).toContainText("Held by Direct grant by admin@contosoml.onmicrosoft.com");
 
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await lead.getByLabel("Search workspaces").fill("vision");
   const list = lead.getByLabel("Workspace", { exact: true });
@@ -88,7 +72,7 @@ test("a permanent grant: the team lead's request for the same access is refused 
 test("a request an admin makes permanent outlives its expiry: after the clock passes its end, the row is still on the workspace page", async ({ browser }) => {
   test.setTimeout(180_000);
   // The team lead asks for themselves; Avery approves.
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await lead.getByLabel("Search workspaces").fill("vision");
   const list = lead.getByLabel("Workspace", { exact: true });
@@ -101,7 +85,7 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
   await lead.waitForURL(UUID);
   const requestId = UUID.exec(new URL(lead.url()).pathname)![1]!;
 
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto(`/requests/${requestId}`);
   // The approver sees the directory's facts: the UPN and the object id, not only a name.
   await expect(admin.getByTestId("principal-facts").first()).toContainText("team-lead@contosoml.onmicrosoft.com");
@@ -119,11 +103,11 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
   await expect(admin.getByTestId("request-status")).toContainText("Status: superseded");
 
   // Past the request's end, the expiry job removes nothing.
-  await control("POST", "/_sandbox/clock/advance", { seconds: 9 * 3600 });
+  await sandbox.clock.advance(9 * 3600);
   await admin.goto("/requests");
   await admin.getByRole("button", { name: "Run expiry now" }).click();
   await expect(admin.getByRole("status").filter({ hasText: "Expiry job finished" })).toBeVisible();
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 
   await openWorkspace(admin);
   await admin.getByLabel("Search assignments").fill("Taylor Team-Lead");
@@ -132,7 +116,7 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
 });
 
 test("forged names posted straight to the action are refused, and what an approver sees comes from Graph and ARM", async ({ browser, request }) => {
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   const workspaceId = (await lead.getByLabel("Workspace", { exact: true }).locator("option", { hasText: WORKSPACE }).getAttribute("value")) ?? "";
   expect(workspaceId).toContain(`/workspaces/${WORKSPACE}`);
@@ -152,7 +136,7 @@ test("forged names posted straight to the action are refused, and what an approv
     `is not the name of that workspace in Azure (${WORKSPACE})`,
   );
   // Nothing reached the approvers.
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto("/requests?status=all&q=Data%20Science%20Team");
   await expect(admin.getByRole("table", { name: "Approval queue" }).getByText("Data Science Team")).toHaveCount(0);
 });

@@ -3,7 +3,7 @@ import { type APIRequestContext, expect, type Page, test } from "@playwright/tes
 import { ACTION_AUDIT } from "../lib/shared/action-audit";
 import { actionNames, isAllowed, type ConsoleAction } from "../lib/shared/permissions";
 import { CONSOLE_ORIGIN } from "./support/env";
-import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
+import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
 import { PERSONAS, type PersonaKey } from "./support/personas";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
@@ -55,11 +55,11 @@ test.beforeAll(async ({ browser }) => {
 test("without a session every action is refused before any upstream call, and the refusal is audited", async ({ request }) => {
   const actions = buildServerActions();
   for (const action of ORDER) {
-    const before = await currentJournalSeq();
+    const before = await sandbox.journal.lastSeq();
     const recorded = countFor(await refusals(request, readerCookie), action, null);
     const body = await (await postServerAction(request, actions.get(action)!)).text();
     expect(body, action).toContain('"code":"unauthenticated"');
-    expect(callsOnSomeonesBehalf((await journalSince(before)).entries), action).toEqual([]);
+    expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries), action).toEqual([]);
     expect(countFor(await refusals(request, readerCookie), action, null), `${action}: authz.denied recorded`).toBe(recorded + 1);
   }
 });
@@ -73,10 +73,10 @@ for (const persona of Object.keys(PERSONAS) as PersonaKey[]) {
     const objectId = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid: string }).oid;
     const actions = buildServerActions();
     for (const action of ORDER) {
-      const before = await currentJournalSeq();
+      const before = await sandbox.journal.lastSeq();
       const recorded = countFor(await refusals(request, readerCookie), action, objectId);
       const body = await (await postServerAction(request, actions.get(action)!, { cookie })).text();
-      const calls = callsOnSomeonesBehalf((await journalSince(before)).entries);
+      const calls = callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries);
       if (isAllowed(action, PERSONAS[persona].roles)) {
         // Past authorization: the action ran (or, without real input, refused the input — never the person).
         expect(body, `${persona} may ${action}`).not.toContain('"code":"forbidden"');

@@ -1,8 +1,9 @@
-import { type Browser, expect, type Page, request as apiRequest, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 
-import { TENANT_ORIGIN } from "./support/env";
+import type { SentMailRecord } from "../sandbox/control/client";
 import { PERSONAS, type PersonaKey } from "./support/personas";
-import { signIn } from "./support/sign-in";
+import { sandbox } from "./support/sandbox";
+import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
 
 const WORKSPACE = "mlw-forecast-prod";
 const SELF_WORKSPACE = "mlw-churn-prod";
@@ -12,39 +13,11 @@ const DATA_SCIENTIST = "AzureML Data Scientist";
 const TEAMMATE = "Noah No-Role";
 const UUID = /\/requests\/([0-9a-f-]{36})$/;
 
-interface SentMail {
-  readonly to: readonly string[];
-  readonly subject: string;
-  readonly body: string;
-}
+const outbox = () => sandbox.outbox.list();
 
-/** The sandbox tenant's control API (loopback only). */
-async function control(method: "GET" | "POST", path: string, data?: unknown): Promise<unknown> {
-  const context = await apiRequest.newContext({ ignoreHTTPSErrors: true });
-  try {
-    const response = await context.fetch(`${TENANT_ORIGIN}${path}`, { method, ...(data === undefined ? {} : { data }) });
-    expect(response.ok(), `${method} ${path}: ${response.status()}`).toBe(true);
-    const text = await response.text();
-    return text ? (JSON.parse(text) as unknown) : undefined;
-  } finally {
-    await context.dispose();
-  }
-}
-
-async function outbox(): Promise<SentMail[]> {
-  return ((await control("GET", "/_sandbox/outbox")) as { value: SentMail[] }).value;
-}
-
-function mailFor(mails: readonly SentMail[], persona: PersonaKey, subject: string): SentMail | undefined {
+function mailFor(mails: readonly SentMailRecord[], persona: PersonaKey, subject: string): SentMailRecord | undefined {
   const address = PERSONAS[persona].login.toLowerCase();
   return mails.find((mail) => mail.subject === subject && mail.to.some((to) => to.toLowerCase() === address));
-}
-
-async function signedInPage(browser: Browser, persona: PersonaKey): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, persona);
-  return page;
 }
 
 /** Chooses a workspace in the request form through its search box and list. */
@@ -78,7 +51,7 @@ function assignmentRows(page: Page, principal: string) {
 
 test.afterEach(async () => {
   // Other tests and specs run on the same sandbox: leave its clock where we found it, pass or fail.
-  await control("POST", "/_sandbox/clock/reset");
+  await sandbox.clock.reset();
 });
 
 test.describe.serial("a 7-day request for a teammate", () => {
@@ -88,7 +61,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
     test.setTimeout(180_000);
 
     // The team lead fills in the form; a too-short justification is refused next to the field, the rest is kept.
-    const lead = await signedInPage(browser, "team-lead");
+    const lead = await storedSessionPage(browser, "team-lead");
     await openRequestsPage(lead);
     await lead.getByRole("link", { name: "New request" }).click();
     await expect(lead.getByRole("heading", { level: 1, name: "New access request" })).toBeVisible();
@@ -128,12 +101,12 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await expect(lead.getByRole("button", { name: "Approve" })).toHaveCount(0);
 
     // A second admin has the request open while it is still pending.
-    const other = await signedInPage(browser, "limited-admin");
+    const other = await storedSessionPage(browser, "limited-admin");
     await other.goto(`/requests/${requestId}`);
     await expect(other.getByRole("button", { name: "Approve", exact: true })).toBeVisible();
 
     // The admin approves from the queue, with a comment.
-    const admin = await signedInPage(browser, "admin");
+    const admin = await storedSessionPage(browser, "admin");
     await openRequestsPage(admin);
     const queue = admin.getByRole("table", { name: "Approval queue" });
     const row = queue.locator(`tr[data-request-id="${requestId}"]`);
@@ -191,12 +164,12 @@ test.describe.serial("a 7-day request for a teammate", () => {
     test.setTimeout(120_000);
     expect(requestId, "the previous test filed the request").not.toBe("");
     // Sign in before moving the clock: tokens issued in the sandbox's future would not be valid yet for the console.
-    const admin = await signedInPage(browser, "admin");
-    const lead = await signedInPage(browser, "team-lead");
+    const admin = await storedSessionPage(browser, "admin");
+    const lead = await storedSessionPage(browser, "team-lead");
     await lead.goto(`/requests/${requestId}`);
     await expect(lead.getByTestId("request-status")).toContainText("Status: granted");
 
-    await control("POST", "/_sandbox/clock/advance", { seconds: 8 * 24 * 3600 });
+    await sandbox.clock.advance(8 * 24 * 3600);
     await admin.goto("/requests");
     await admin.getByRole("button", { name: "Run expiry now" }).click();
     await expect(admin.getByRole("status").filter({ hasText: "Expiry job finished" })).toContainText(/\d+ expired grants? removed, 0 removals failed/);
@@ -207,7 +180,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await expect(lead.getByTestId("request-status")).toContainText("Status: expired");
 
     // Back to the wall clock (the admin's token is valid again for Azure), and the assignment is gone.
-    await control("POST", "/_sandbox/clock/reset");
+    await sandbox.clock.reset();
     await openWorkspace(admin, WORKSPACE);
     await admin.getByLabel("Search assignments").fill(TEAMMATE);
     await expect(assignmentRows(admin, TEAMMATE)).toHaveCount(0);
@@ -215,7 +188,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
 });
 
 test("an admin cannot approve their own request, and can withdraw it", async ({ page }) => {
-  await signIn(page, "admin");
+  await resumeSignIn(page, "admin");
   await page.goto("/requests/new");
   await chooseWorkspace(page, DEV_WORKSPACE);
   await page.getByRole("radio", { name: "Reader", exact: true }).check();
@@ -242,7 +215,7 @@ test("an admin cannot approve their own request, and can withdraw it", async ({ 
 
 test("a privileged role needs two different admins; the same admin cannot approve twice, and a denial reaches the requester", async ({ browser }) => {
   test.setTimeout(120_000);
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await chooseWorkspace(lead, SELF_WORKSPACE);
   await lead.getByRole("radio", { name: "Contributor", exact: true }).check();
@@ -257,7 +230,7 @@ test("a privileged role needs two different admins; the same admin cannot approv
   const id = UUID.exec(new URL(lead.url()).pathname)![1]!;
 
   // The admin finds it with the queue's filters.
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto("/requests");
   await admin.getByLabel("Role").selectOption({ label: "Contributor" });
   await admin.getByRole("button", { name: "Apply filters" }).click();
@@ -307,7 +280,7 @@ test("a grant Azure refuses fails with the reason, an admin with the rights retr
   test.setTimeout(120_000);
   const workspace = "mlw-recsys-prod";
   const role = "AzureML Compute Operator";
-  const lead = await signedInPage(browser, "team-lead");
+  const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await chooseWorkspace(lead, workspace);
   await lead.getByRole("radio", { name: role, exact: true }).check();
@@ -320,7 +293,7 @@ test("a grant Azure refuses fails with the reason, an admin with the rights retr
   const id = UUID.exec(new URL(lead.url()).pathname)![1]!;
 
   // An admin with only Reader in Azure approves: ARM refuses, the request fails with the reason.
-  const limited = await signedInPage(browser, "limited-admin");
+  const limited = await storedSessionPage(browser, "limited-admin");
   await limited.goto(`/requests/${id}`);
   await limited.getByRole("button", { name: "Approve", exact: true }).click();
   const dialog = limited.getByRole("dialog", { name: "Approve request" });
@@ -331,7 +304,7 @@ test("a grant Azure refuses fails with the reason, an admin with the rights retr
   await expect(limited.getByRole("list", { name: "Timeline" })).toContainText("Nothing was granted");
 
   // An admin who has the rights retries.
-  const admin = await signedInPage(browser, "admin");
+  const admin = await storedSessionPage(browser, "admin");
   await admin.goto(`/requests/${id}`);
   await admin.getByRole("button", { name: "Retry the grant" }).click();
   await expect(admin.getByRole("status").filter({ hasText: `Granted ${role}` })).toBeVisible();

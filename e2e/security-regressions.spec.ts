@@ -13,7 +13,7 @@ import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
 import { createTenant } from "../sandbox/tenant/index";
 import { CONSOLE_ORIGIN } from "./support/env";
 import { CSP_PROBE_URL, loggedCspViolations } from "./support/csp-violations";
-import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
+import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -38,7 +38,7 @@ function pageRoutes(): string[] {
 const PROTECTED_ROUTES = [...pageRoutes().filter((route) => route !== "/signin"), "/api/audit/export?format=csv", "/api/credentials/export"];
 
 async function callsOnBehalfOfSomeone(since: number) {
-  return callsOnSomeonesBehalf((await journalSince(since)).entries);
+  return callsOnSomeonesBehalf((await sandbox.journal.since(since)).entries);
 }
 
 function expectNoSentinel(body: string, where: string) {
@@ -68,7 +68,7 @@ test.describe("row 4: proxy and middleware bypass variants reach no protected da
 
   test("anonymous requests with bypass headers get no protected data on any route", async ({ request }) => {
     test.setTimeout(120_000);
-    const before = await currentJournalSeq();
+    const before = await sandbox.journal.lastSeq();
     for (const route of PROTECTED_ROUTES) {
       for (const headers of HEADER_VARIANTS) {
         // API routes: follow Next's own redirects (e.g. `RSC: 1` adds `_rsc`) to where the handler answers.
@@ -112,7 +112,7 @@ test("row 2: action ids found in the browser's bundles give an anonymous caller 
   visit(".next/static");
   // The page bundles reference the actions their forms call: discovery is possible, and must not matter.
   expect(discovered.size).toBeGreaterThan(0);
-  const before = await currentJournalSeq();
+  const before = await sandbox.journal.lastSeq();
   for (const id of [...discovered, "0".repeat(42), "ff".repeat(21)]) {
     const response = await postServerAction(request, id, { args: [{ workspaceId: "/subscriptions/x", query: "admin" }] });
     const body = await response.text();

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 
 import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
 import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./support/env";
-import { currentJournalSeq, callsOnSomeonesBehalf, journalSince } from "./support/sandbox";
+import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
@@ -31,11 +31,11 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
       await signIn(page, "admin");
       const cookie = await sessionCookie(page);
       const actionId = buildServerActions().get("verifyAzureAccess")!;
-      const before = await currentJournalSeq();
+      const before = await sandbox.journal.lastSeq();
       const response = await postServerAction(request, actionId, { ...variant, cookie });
       const body = await response.text();
       expect(body).not.toContain('"status":"success"');
-      expect(callsOnSomeonesBehalf((await journalSince(before)).entries)).toEqual([]);
+      expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries)).toEqual([]);
       // The session is untouched and still works from the real page.
       await page.goto("/account");
       await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
@@ -60,7 +60,7 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
       const actionId = buildServerActions().get("verifyAzureAccess")!;
       const form = `<form method="post" enctype="multipart/form-data" action="${CONSOLE_ORIGIN}/account"><input type="hidden" name="$ACTION_ID_${actionId}" value=""></form>`;
       await page.route("http://127.0.0.2:3999/**", (route) => route.fulfill({ contentType: "text/html", body: attackPage(form) }));
-      const before = await currentJournalSeq();
+      const before = await sandbox.journal.lastSeq();
       const posts: Request[] = [];
       page.on("request", (request) => {
         if (request.method() === "POST" && request.url().startsWith(`${CONSOLE_ORIGIN}/account`)) posts.push(request);
@@ -76,7 +76,7 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
         expect((await post.allHeaders())["origin"]).toMatch(/^(http:\/\/127\.0\.0\.2:3999|null)$/);
         await (await post.response())?.finished();
       }
-      expect(callsOnSomeonesBehalf((await journalSince(before)).entries)).toEqual([]);
+      expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries)).toEqual([]);
       await page.goto("/account");
       await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
     });

@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 
 import { signIn } from "./support/sign-in";
+import { resumeSignIn } from "./support/stored-sessions";
 
 test("a visitor who is not signed in is sent to the sign-in page", async ({ page }) => {
   await page.goto("/");
@@ -9,7 +10,7 @@ test("a visitor who is not signed in is sent to the sign-in page", async ({ page
 });
 
 test("the console serves its overview with a working database", async ({ page }) => {
-  await signIn(page, "security");
+  await resumeSignIn(page, "security");
   await expect(page.getByText("Sandbox tenant (local emulator of Entra ID, Graph and ARM)")).toBeVisible();
   await expect(page.getByText("reachable", { exact: true })).toBeVisible();
 });

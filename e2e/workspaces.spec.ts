@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { expect, type Locator, type Page, test } from "@playwright/test";
 
-import { signIn } from "./support/sign-in";
+import { resumeSignIn } from "./support/stored-sessions";
 
 const WORKSPACE = "mlw-fraud-prod";
 const DATA_SCIENTIST = "AzureML Data Scientist";
@@ -51,7 +51,7 @@ async function choosePrincipal(scope: Locator, query: string, option: (listbox: 
 }
 
 test("an admin finds a workspace, sees who has access, grants, revokes, cleans up an orphan and exports", async ({ page }) => {
-  await signIn(page, "admin");
+  await resumeSignIn(page, "admin");
   await openWorkspace(page);
   const table = accessTable(page);
 
@@ -155,7 +155,7 @@ test("an admin finds a workspace, sees who has access, grants, revokes, cleans u
 });
 
 test("the limited admin's grant fails with ARM's reason, per principal, and nothing changes", async ({ page }) => {
-  await signIn(page, "limited-admin");
+  await resumeSignIn(page, "limited-admin");
   await openWorkspace(page);
   const before = await assignmentCount(page);
   const group = "DS - Vision";
@@ -185,7 +185,7 @@ test("the limited admin's grant fails with ARM's reason, per principal, and noth
 });
 
 test("a security reader sees who has access and checks a person's access, but has no grant or revoke controls", async ({ page }) => {
-  await signIn(page, "security");
+  await resumeSignIn(page, "security");
   await openWorkspace(page);
   const table = accessTable(page);
   await expect(table.getByRole("row").nth(1)).toBeVisible();
@@ -206,7 +206,7 @@ test("a security reader sees who has access and checks a person's access, but ha
 });
 
 test("an admin checks a group member's access through the group, and through a chain of nested groups", async ({ page }) => {
-  await signIn(page, "admin");
+  await resumeSignIn(page, "admin");
   await openWorkspace(page);
   await page.getByRole("combobox", { name: "Whose access?" }).fill("team-lead");
   await page.getByRole("group", { name: "Users" }).getByRole("option").first().click();
@@ -218,7 +218,7 @@ test("an admin checks a group member's access through the group, and through a c
 });
 
 test("a team lead gets the forbidden view and no Workspaces link", async ({ page }) => {
-  await signIn(page, "team-lead");
+  await resumeSignIn(page, "team-lead");
   await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" })).toHaveCount(0);
   await page.goto("/workspaces");
   await expect(page.getByRole("heading", { name: "You don't have access to this page" })).toBeVisible();
@@ -226,7 +226,7 @@ test("a team lead gets the forbidden view and no Workspaces link", async ({ page
 });
 
 test("the workspace page renders in light and dark themes", async ({ page }, testInfo) => {
-  await signIn(page, "admin");
+  await resumeSignIn(page, "admin");
   await openWorkspace(page, "mlw-churn-prod");
   const theme = page.getByLabel("Theme");
   for (const value of ["light", "dark"] as const) {

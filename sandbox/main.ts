@@ -4,7 +4,8 @@
  */
 import { relative } from "node:path";
 import { SandboxConfigError, loadSandboxConfig } from "./config";
-import { startSandbox, writeTenantFile } from "./server";
+import { startSandbox } from "./server";
+import { writeTenantFile } from "./tenant-file";
 
 async function main(): Promise<void> {
   const startedAt = performance.now();

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID } from "./contract";
 import { isLoopbackAddress } from "./control/index";
 import { call, decodeJwtPayload, postForm, postJson, redeemSpaCode, signInSpa, tempDataDir } from "./entra/test-support";
-import { type RunningSandbox, classifyPath, normalisePath, startSandbox, writeTenantFile } from "./server";
+import { type RunningSandbox, classifyPath, normalisePath, startSandbox } from "./server";
+import { writeTenantFile } from "./tenant-file";
 import { PERSONAS } from "./tenant/index";
 
 const admin = PERSONAS.find((persona) => persona.key === "admin")!;

@@ -2,29 +2,22 @@
  * The sandbox tenant's HTTPS server: one port on loopback serving Entra ID (`/{tenant}/…`), Microsoft Graph
  * (`/v1.0`, `/beta`), ARM (`/subscriptions`, `/providers`) and the control API (`/_sandbox/…`).
  * It verifies Graph/ARM bearer tokens, applies faults and latency, and records every call in the journal.
+ * `state.ts` saves and restores the tenant, `tenant-file.ts` writes `tenant.json`, `index-page.ts` renders `/`.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { mkdir } from "node:fs/promises";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { type Server, createServer } from "node:https";
 import { createServer as createHttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import type { AddressInfo, Server as NetServer } from "node:net";
+import { resolve } from "node:path";
 import { createArmHandler } from "./arm/index";
 import { type ProtectedService, unauthorizedReply, verifyBearerToken } from "./auth";
 import { isLoopbackHost } from "./config";
 import {
   CONSOLE_API_CLIENT_ID,
-  CONSOLE_API_CLIENT_SECRET,
-  CONSOLE_API_IDENTIFIER_URI,
-  CONSOLE_API_SCOPE,
   CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
-  CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
-  CONSOLE_ROLES,
   CONSOLE_SPA_CLIENT_ID,
-  SANDBOX_DEPLOYER_CLIENT_ID,
-  SANDBOX_DEPLOYER_CLIENT_SECRET,
   type Caller,
   type SandboxHandler,
   type SandboxSettings,
@@ -32,19 +25,20 @@ import {
 import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
 import { FaultInjector } from "./control/faults";
 import { Journal, type SandboxSystem } from "./control/journal";
-import { page } from "./entra/authorize";
-import { type HttpReply, corsHeaders, escapeHtml, htmlReply, jsonReply } from "./entra/http";
-import { createEntraHandler, isEntraSegment } from "./entra/index";
+import { type HttpReply, corsHeaders, htmlReply, jsonReply } from "./entra/http";
+import { type EntraHandler, createEntraHandler, isEntraSegment } from "./entra/index";
 import { SigningKeys } from "./entra/keys";
-import { EntraState, type EntraStateSnapshot } from "./entra/state";
+import { EntraState } from "./entra/state";
 import { entraErrorBody } from "./entra/errors";
 import { clientCredentialKind } from "./entra/client-auth";
 import { v2Issuer } from "./entra/tokens";
 import { APP_SERVICE_TOKEN_PATH, handleIdentityRequest } from "./identity/index";
+import { indexPage } from "./index-page";
+import { persistState, restoreState } from "./state";
 import { consoleFederatedCredential } from "./tenant/console-apps";
 import { createGraphHandler } from "./graph/index";
-import { SEEDED_USER_PASSWORD, type Tenant, createTenant, restoreTenant } from "./tenant/index";
-import { type TlsMaterial, certificateThumbprintsHex, describeClientCertificate, ensureTlsMaterial } from "./tls";
+import { type Tenant, createTenant } from "./tenant/index";
+import { type TlsMaterial, describeClientCertificate, ensureTlsMaterial } from "./tls";
 
 export interface StartSandboxOptions {
   /** 0 picks a free port (tests). Default 8443. */
@@ -120,7 +114,6 @@ export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = {
 /** Key id under which the console API's generated certificate is registered. */
 export const CONSOLE_CERTIFICATE_KEY_ID = "0c0a5e11-a910-4000-8000-00000000c003";
 
-const STATE_FILE = "state.json";
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 interface ServiceHandlers {
@@ -128,13 +121,31 @@ interface ServiceHandlers {
   arm: SandboxHandler;
 }
 
-interface PersistedState {
-  readonly version: 1;
-  readonly seed: number;
-  readonly scale: "default" | "large";
-  readonly settings: SandboxSettings;
-  readonly tenant: unknown;
-  readonly entra: EntraStateSnapshot;
+/** What the request handlers read on every call. Getters, because a reset replaces the tenant and its handlers. */
+interface Wiring {
+  readonly tenant: () => Tenant;
+  readonly handlers: () => ServiceHandlers;
+  /** `https://localhost:<port>`, known once the server listens. */
+  readonly origin: () => string;
+  readonly entra: EntraHandler;
+  readonly control: ControlTarget;
+  readonly keys: SigningKeys;
+  readonly journal: Journal;
+  readonly faults: FaultInjector;
+  readonly now: () => Date;
+  /** Fixed latency added to every Graph and ARM call. */
+  readonly latencyMs: number;
+  readonly log: (message: string) => void;
+}
+
+/** What the journal learns about a call while it is answered. */
+interface CallFacts {
+  caller: Caller | undefined;
+  /** For Entra calls: the client named in the token request, so the journal can count token requests per app. */
+  entraClientId: string | null;
+  faultId: string | null;
+  /** For Entra token requests: how the client authenticated (the journal proves "no secret" with it). */
+  clientCredential: "none" | "secret" | "certificate" | "federated" | null;
 }
 
 /** Collapses leading slashes (`//subscriptions/…` from an ARM scope) and percent-decodes once. Never uses `new URL`. */
@@ -227,6 +238,253 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
   return jsonReply(status, { error: { code, message: "Sandbox error." } }, retryHeaders);
 }
 
+function parseJsonBody(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  if (body.length === 0) return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function respond(response: ServerResponse, reply: HttpReply, extraHeaders: Record<string, string>): void {
+  if (response.writableEnded || response.destroyed) return;
+  const headers: Record<string, string> = { ...extraHeaders, ...reply.headers };
+  if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(reply.body));
+  response.writeHead(reply.status, headers);
+  response.end(reply.body);
+}
+
+/** Starts listening (loopback only) and resolves once bound; rejects when the port cannot be had. */
+function listen(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((listening, failed) => {
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      listening();
+    });
+  });
+}
+
+/** Each service's request-id headers, as the real one sends them. */
+function idHeadersFor(system: SandboxSystem, requestId: string, headers: Record<string, string | undefined>): Record<string, string> {
+  if (system === "graph") return { "request-id": requestId, "client-request-id": headers["client-request-id"] ?? requestId };
+  if (system === "arm") return { "x-ms-request-id": requestId, "x-ms-correlation-request-id": headers["x-ms-correlation-request-id"] ?? requestId };
+  if (system === "entra") {
+    return { "x-ms-request-id": requestId, "x-ms-ests-server": "gatehouse-sandbox", ...(headers["client-request-id"] ? { "client-request-id": headers["client-request-id"] } : {}) };
+  }
+  return {};
+}
+
+/** One call on the HTTPS port: routing, the control API's loopback check, faults and latency, then the service. */
+async function serve(wiring: Wiring, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
+  const requestId = randomUUID();
+  const requestTime = wiring.now();
+  const method = (request.method ?? "GET").toUpperCase();
+  const normalised = normalisePath(request.url ?? "/");
+  const path = normalised?.path ?? "/";
+  const system = normalised ? classifyPath(path) : "unknown";
+  const headers = lowerCaseHeaders(request);
+  const facts: CallFacts = { caller: undefined, entraClientId: null, faultId: null, clientCredential: null };
+  let recorded = false;
+  const record = () => {
+    if (recorded || system === "control") return;
+    recorded = true;
+    wiring.journal.record({
+      at: requestTime.toISOString(),
+      method,
+      path,
+      query: normalised?.rawQuery ?? "",
+      system,
+      // 0: the client went away before an answer (e.g. an injected hang).
+      status: response.headersSent ? response.statusCode : 0,
+      callerObjectId: facts.caller?.objectId ?? null,
+      callerAppId: facts.caller?.appId ?? facts.entraClientId,
+      durationMs: Math.round(performance.now() - startedAt),
+      requestId,
+      faultId: facts.faultId,
+      clientCredential: facts.clientCredential,
+    });
+  };
+  response.on("close", record);
+  const idHeaders = idHeadersFor(system, requestId, headers);
+
+  try {
+    if (!normalised) {
+      respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The request path is not valid percent-encoding." } }), idHeaders);
+      return;
+    }
+    const body = await readBody(request);
+
+    if (system === "control") {
+      if (!isLoopbackAddress(request.socket.remoteAddress)) {
+        respond(response, jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API only answers loopback callers." } }), {});
+        return;
+      }
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) {
+        respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The body is not valid JSON." } }), {});
+        return;
+      }
+      respond(response, await handleControl({ method, path, query: new URLSearchParams(normalised.rawQuery), body: parsed.value }, wiring.control), {});
+      return;
+    }
+
+    if (system === "index") {
+      respond(response, htmlReply(200, indexPage(wiring.origin(), wiring.tenant())), {});
+      return;
+    }
+    if (system === "unknown") {
+      respond(response, jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } }), {});
+      return;
+    }
+
+    const decision = wiring.faults.decide(method, path);
+    const delay = decision.delayMs + (system === "graph" || system === "arm" ? wiring.latencyMs : 0);
+    if (delay > 0) await sleep(delay);
+    if (decision.outcome) {
+      facts.faultId = decision.rule?.id ?? null;
+      if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
+      // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
+      const cors = system === "entra" ? corsHeaders({ headers }) : {};
+      respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds), { ...idHeaders, ...cors });
+      return;
+    }
+
+    const query = new URLSearchParams(normalised.rawQuery);
+    if (system === "entra") {
+      const isForm = (headers["content-type"] ?? "").toLowerCase().includes("application/x-www-form-urlencoded");
+      const form = new URLSearchParams(isForm ? body.toString("utf8") : "");
+      facts.entraClientId = form.get("client_id") ?? query.get("client_id");
+      if (method === "POST" && path.toLowerCase().endsWith("/token")) facts.clientCredential = clientCredentialKind(form, headers);
+      const reply = await wiring.entra({ method, path, query, headers, form, origin: wiring.origin(), now: wiring.now(), requestId });
+      respond(response, reply, idHeaders);
+      return;
+    }
+
+    await serveGraphOrArm(wiring, { service: system === "graph" ? "graph" : "arm", method, path, query, headers, body, requestId, facts }, response, idHeaders);
+  } catch (error) {
+    wiring.log(`sandbox: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+    respond(response, systemErrorReply(system, 500, requestId, wiring.now()), idHeaders);
+  }
+}
+
+interface ServiceCall {
+  readonly service: ProtectedService;
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string | undefined>;
+  readonly body: Buffer;
+  readonly requestId: string;
+  readonly facts: CallFacts;
+}
+
+/** Graph and ARM: the bearer token is verified and the body parsed before the handler sees the call. */
+async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: ServerResponse, idHeaders: Record<string, string>): Promise<void> {
+  const { service, method, path, query, headers, requestId } = call;
+  const armHeaders: Record<string, string> = service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
+  const verified = await verifyBearerToken(headers["authorization"], service, wiring.keys, wiring.tenant().tenantId, wiring.now());
+  if (!verified.ok) {
+    const challenge = unauthorizedReply(service, verified.problem, { origin: wiring.origin(), tenantId: wiring.tenant().tenantId, requestId, clientRequestId: headers["client-request-id"], now: wiring.now() });
+    respond(response, jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
+    return;
+  }
+  const caller = verified.caller;
+  call.facts.caller = caller;
+  const parsed = parseJsonBody(call.body);
+  if (!parsed.ok) {
+    const invalidJson =
+      service === "graph"
+        ? { error: { code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format." } }
+        : { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
+    respond(response, jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
+    return;
+  }
+  const handler = service === "graph" ? wiring.handlers().graph : wiring.handlers().arm;
+  const result = await handler({ method, path, query, headers, body: parsed.value, caller, requestId, now: wiring.now(), origin: wiring.origin() });
+  const reply: HttpReply =
+    result.body === undefined
+      ? { status: result.status, headers: { ...result.headers } }
+      : jsonReply(result.status, result.body, { ...result.headers });
+  // ARM's handler reports its own x-ms-ratelimit-* headers.
+  respond(response, reply, idHeaders);
+}
+
+/** One call on the managed-identity port (plain HTTP): faults apply, and it is journaled as system `identity`. */
+async function serveIdentity(wiring: Wiring, identityHeader: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
+  const requestId = randomUUID();
+  const requestTime = wiring.now();
+  const method = (request.method ?? "GET").toUpperCase();
+  const normalised = normalisePath(request.url ?? "/");
+  const path = normalised?.path ?? "/";
+  let faultId: string | null = null;
+  response.on("close", () =>
+    wiring.journal.record({
+      at: requestTime.toISOString(),
+      method,
+      path,
+      query: normalised?.rawQuery ?? "",
+      system: "identity",
+      status: response.headersSent ? response.statusCode : 0,
+      callerObjectId: null,
+      callerAppId: null,
+      durationMs: Math.round(performance.now() - startedAt),
+      requestId,
+      faultId,
+      clientCredential: null,
+    }),
+  );
+  try {
+    const decision = wiring.faults.decide(method, path);
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (decision.outcome) {
+      faultId = decision.rule?.id ?? null;
+      if (decision.outcome.kind === "hang") return;
+      respond(response, systemErrorReply("identity", decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds), {});
+      return;
+    }
+    const reply = await handleIdentityRequest(
+      { method, path, query: new URLSearchParams(normalised?.rawQuery ?? ""), headers: lowerCaseHeaders(request) },
+      {
+        tenant: wiring.tenant,
+        keys: wiring.keys,
+        issuerOrigin: wiring.origin,
+        now: wiring.now,
+        identityHeader,
+        assignedIdentities: () => [CONSOLE_MANAGED_IDENTITY_CLIENT_ID],
+      },
+    );
+    respond(response, reply, {});
+  } catch (error) {
+    wiring.log(`sandbox identity endpoint: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+    respond(response, systemErrorReply("identity", 500, requestId, wiring.now()), {});
+  }
+}
+
+/** The managed-identity endpoint: its own plain-HTTP port on the same loopback host, with a random header per start. */
+async function startIdentityEndpoint(wiring: Wiring, port: number, bindHost: string): Promise<{ server: HttpServer; identity: SandboxIdentityEndpoint }> {
+  const identityHeader = randomBytes(24).toString("base64url");
+  const server = createHttpServer((request, response) => {
+    void serveIdentity(wiring, identityHeader, request, response);
+  });
+  await listen(server, port, bindHost);
+  const identityPort = (server.address() as AddressInfo).port;
+  const identityOrigin = `http://${bindHost.includes(":") ? `[${bindHost}]` : bindHost}:${identityPort}`;
+  return {
+    server,
+    identity: {
+      origin: identityOrigin,
+      port: identityPort,
+      identityEndpoint: `${identityOrigin}${APP_SERVICE_TOKEN_PATH}`,
+      identityHeader,
+      imdsAuthorityHost: identityOrigin,
+    },
+  };
+}
+
 export async function startSandbox(options: StartSandboxOptions): Promise<RunningSandbox> {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopbackHost(host)) throw new Error(`The sandbox only listens on loopback; refusing host '${host}'.`);
@@ -243,20 +501,14 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   const journal = new Journal();
   const faults = new FaultInjector(seed);
   const entraState = new EntraState();
-  const statePath = join(dataDir, STATE_FILE);
 
-  let tenant: Tenant;
-  let restored: PersistedState | undefined;
-  if (options.persist && existsSync(statePath)) {
-    restored = JSON.parse(await readFile(statePath, "utf8")) as PersistedState;
+  const restored = options.persist ? await restoreState(dataDir, entraState) : undefined;
+  if (restored) {
     seed = restored.seed;
     scale = restored.scale;
-    tenant = restoreTenant(restored.tenant);
     Object.assign(settings, restored.settings);
-    entraState.restore(restored.entra);
-  } else {
-    tenant = createTenant({ seed, scale });
   }
+  let tenant: Tenant = restored?.tenant ?? createTenant({ seed, scale });
 
   const consoleCredentials = options.consoleCredentials ?? "all";
   let origin = "";
@@ -276,7 +528,6 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   let handlers = buildHandlers(tenant);
 
   const now = () => new Date(Date.now() + settings.clockOffsetMs);
-  const entra = createEntraHandler({ tenant: () => tenant, keys, state: entraState, settings });
 
   const reset = (resetOptions: { seed?: number; scale?: "default" | "large" } = {}) => {
     seed = resetOptions.seed ?? seed;
@@ -289,252 +540,31 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     journal.clear();
     entraState.clear();
   };
+  const persist = () => persistState(dataDir, { seed, scale, settings, tenant }, entraState);
 
-  const persist = async (): Promise<string> => {
-    const state: PersistedState = { version: 1, seed, scale, settings: { ...settings }, tenant: tenant.snapshot(), entra: entraState.snapshot() };
-    const temporary = `${statePath}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(state), { mode: 0o600 });
-    await rename(temporary, statePath);
-    return statePath;
-  };
-
-  const controlTarget: ControlTarget = {
+  const wiring: Wiring = {
     tenant: () => tenant,
-    seed: () => seed,
-    scale: () => scale,
-    settings,
-    faults,
-    journal,
+    handlers: () => handlers,
+    origin: () => origin,
+    entra: createEntraHandler({ tenant: () => tenant, keys, state: entraState, settings }),
+    control: { tenant: () => tenant, seed: () => seed, scale: () => scale, settings, faults, journal, keys, entraState, now, reset, persist },
     keys,
-    entraState,
+    journal,
+    faults,
     now,
-    reset,
-    persist,
-  };
-
-  const respond = (response: ServerResponse, reply: HttpReply, extraHeaders: Record<string, string>) => {
-    if (response.writableEnded || response.destroyed) return;
-    const headers: Record<string, string> = { ...extraHeaders, ...reply.headers };
-    if (reply.body !== undefined) headers["content-length"] = String(Buffer.byteLength(reply.body));
-    response.writeHead(reply.status, headers);
-    response.end(reply.body);
-  };
-
-  const serve = async (request: IncomingMessage, response: ServerResponse) => {
-    const startedAt = performance.now();
-    const requestId = randomUUID();
-    const requestTime = now();
-    const method = (request.method ?? "GET").toUpperCase();
-    const normalised = normalisePath(request.url ?? "/");
-    const path = normalised?.path ?? "/";
-    const system = normalised ? classifyPath(path) : "unknown";
-    const headers = lowerCaseHeaders(request);
-    let caller: Caller | undefined;
-    /** For Entra calls: the client named in the token request, so the journal can count token requests per app. */
-    let entraClientId: string | null = null;
-    let faultId: string | null = null;
-    /** For Entra token requests: how the client authenticated (the journal proves "no secret" with it). */
-    let clientCredential: "none" | "secret" | "certificate" | "federated" | null = null;
-    let recorded = false;
-    const record = () => {
-      if (recorded || system === "control") return;
-      recorded = true;
-      journal.record({
-        at: requestTime.toISOString(),
-        method,
-        path,
-        query: normalised?.rawQuery ?? "",
-        system,
-        // 0: the client went away before an answer (e.g. an injected hang).
-        status: response.headersSent ? response.statusCode : 0,
-        callerObjectId: caller?.objectId ?? null,
-        callerAppId: caller?.appId ?? entraClientId,
-        durationMs: Math.round(performance.now() - startedAt),
-        requestId,
-        faultId,
-        clientCredential,
-      });
-    };
-    response.on("close", record);
-
-    const idHeaders: Record<string, string> =
-      system === "graph"
-        ? { "request-id": requestId, "client-request-id": headers["client-request-id"] ?? requestId }
-        : system === "arm"
-          ? { "x-ms-request-id": requestId, "x-ms-correlation-request-id": headers["x-ms-correlation-request-id"] ?? requestId }
-          : system === "entra"
-            ? { "x-ms-request-id": requestId, "x-ms-ests-server": "gatehouse-sandbox", ...(headers["client-request-id"] ? { "client-request-id": headers["client-request-id"] } : {}) }
-            : {};
-
-    try {
-      if (!normalised) {
-        respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The request path is not valid percent-encoding." } }), idHeaders);
-        return;
-      }
-      const body = await readBody(request);
-
-      if (system === "control") {
-        if (!isLoopbackAddress(request.socket.remoteAddress)) {
-          respond(response, jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API only answers loopback callers." } }), {});
-          return;
-        }
-        const parsed = parseJsonBody(body);
-        if (!parsed.ok) {
-          respond(response, jsonReply(400, { error: { code: "BadRequest", message: "The body is not valid JSON." } }), {});
-          return;
-        }
-        respond(response, await handleControl({ method, path, query: new URLSearchParams(normalised.rawQuery), body: parsed.value }, controlTarget), {});
-        return;
-      }
-
-      if (system === "index") {
-        respond(response, htmlReply(200, indexPage(origin, tenant)), {});
-        return;
-      }
-      if (system === "unknown") {
-        respond(response, jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } }), {});
-        return;
-      }
-
-      const decision = faults.decide(method, path);
-      const delay = decision.delayMs + (system === "graph" || system === "arm" ? (options.latencyMs ?? 0) : 0);
-      if (delay > 0) await sleep(delay);
-      if (decision.outcome) {
-        faultId = decision.rule?.id ?? null;
-        if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
-        // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
-        const cors = system === "entra" ? corsHeaders({ headers }) : {};
-        respond(response, systemErrorReply(system, decision.outcome.status, requestId, now(), decision.outcome.retryAfterSeconds), { ...idHeaders, ...cors });
-        return;
-      }
-
-      const query = new URLSearchParams(normalised.rawQuery);
-      if (system === "entra") {
-        const isForm = (headers["content-type"] ?? "").toLowerCase().includes("application/x-www-form-urlencoded");
-        const form = new URLSearchParams(isForm ? body.toString("utf8") : "");
-        entraClientId = form.get("client_id") ?? query.get("client_id");
-        if (method === "POST" && path.toLowerCase().endsWith("/token")) clientCredential = clientCredentialKind(form, headers);
-        const reply = await entra({ method, path, query, headers, form, origin, now: now(), requestId });
-        respond(response, reply, idHeaders);
-        return;
-      }
-
-      const service: ProtectedService = system === "graph" ? "graph" : "arm";
-      const armHeaders: Record<string, string> = service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
-      const verified = await verifyBearerToken(headers["authorization"], service, keys, tenant.tenantId, now());
-      if (!verified.ok) {
-        const challenge = unauthorizedReply(service, verified.problem, { origin, tenantId: tenant.tenantId, requestId, clientRequestId: headers["client-request-id"], now: now() });
-        respond(response, jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
-        return;
-      }
-      caller = verified.caller;
-      const parsed = parseJsonBody(body);
-      if (!parsed.ok) {
-        const invalidJson =
-          service === "graph"
-            ? { error: { code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format." } }
-            : { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
-        respond(response, jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
-        return;
-      }
-      const handler = service === "graph" ? handlers.graph : handlers.arm;
-      const result = await handler({ method, path, query, headers, body: parsed.value, caller, requestId, now: now(), origin });
-      const reply: HttpReply =
-        result.body === undefined
-          ? { status: result.status, headers: { ...result.headers } }
-          : jsonReply(result.status, result.body, { ...result.headers });
-      // ARM's handler reports its own x-ms-ratelimit-* headers.
-      respond(response, reply, idHeaders);
-    } catch (error) {
-      log(`sandbox: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
-      respond(response, systemErrorReply(system, 500, requestId, now()), idHeaders);
-    }
+    latencyMs: options.latencyMs ?? 0,
+    log,
   };
 
   const server = createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (request, response) => {
-    void serve(request, response);
+    void serve(wiring, request, response);
   });
-  await new Promise<void>((listening, failed) => {
-    server.once("error", failed);
-    server.listen(options.port ?? 8443, bindHost, () => {
-      server.off("error", failed);
-      listening();
-    });
-  });
+  await listen(server, options.port ?? 8443, bindHost);
   const address = server.address() as AddressInfo;
   origin = `https://localhost:${address.port}`;
   registerConsoleCredentials(tenant);
 
-  const identityHeader = randomBytes(24).toString("base64url");
-  const identityServer = createHttpServer((request, response) => {
-    void serveIdentity(request, response);
-  });
-  const serveIdentity = async (request: IncomingMessage, response: ServerResponse) => {
-    const startedAt = performance.now();
-    const requestId = randomUUID();
-    const requestTime = now();
-    const method = (request.method ?? "GET").toUpperCase();
-    const normalised = normalisePath(request.url ?? "/");
-    const path = normalised?.path ?? "/";
-    let faultId: string | null = null;
-    response.on("close", () =>
-      journal.record({
-        at: requestTime.toISOString(),
-        method,
-        path,
-        query: normalised?.rawQuery ?? "",
-        system: "identity",
-        status: response.headersSent ? response.statusCode : 0,
-        callerObjectId: null,
-        callerAppId: null,
-        durationMs: Math.round(performance.now() - startedAt),
-        requestId,
-        faultId,
-        clientCredential: null,
-      }),
-    );
-    try {
-      const decision = faults.decide(method, path);
-      if (decision.delayMs > 0) await sleep(decision.delayMs);
-      if (decision.outcome) {
-        faultId = decision.rule?.id ?? null;
-        if (decision.outcome.kind === "hang") return;
-        respond(response, systemErrorReply("identity", decision.outcome.status, requestId, now(), decision.outcome.retryAfterSeconds), {});
-        return;
-      }
-      const reply = await handleIdentityRequest(
-        { method, path, query: new URLSearchParams(normalised?.rawQuery ?? ""), headers: lowerCaseHeaders(request) },
-        {
-          tenant: () => tenant,
-          keys,
-          issuerOrigin: () => origin,
-          now,
-          identityHeader,
-          assignedIdentities: () => [CONSOLE_MANAGED_IDENTITY_CLIENT_ID],
-        },
-      );
-      respond(response, reply, {});
-    } catch (error) {
-      log(`sandbox identity endpoint: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
-      respond(response, systemErrorReply("identity", 500, requestId, now()), {});
-    }
-  };
-  await new Promise<void>((listening, failed) => {
-    identityServer.once("error", failed);
-    identityServer.listen(options.identityPort ?? 0, bindHost, () => {
-      identityServer.off("error", failed);
-      listening();
-    });
-  });
-  const identityPort = (identityServer.address() as AddressInfo).port;
-  const identityOrigin = `http://${bindHost.includes(":") ? `[${bindHost}]` : bindHost}:${identityPort}`;
-  const identity: SandboxIdentityEndpoint = {
-    origin: identityOrigin,
-    port: identityPort,
-    identityEndpoint: `${identityOrigin}${APP_SERVICE_TOKEN_PATH}`,
-    identityHeader,
-    imdsAuthorityHost: identityOrigin,
-  };
+  const { server: identityServer, identity } = await startIdentityEndpoint(wiring, options.identityPort ?? 0, bindHost);
 
   return {
     origin,
@@ -566,101 +596,4 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
       ]);
     },
   };
-}
-
-function parseJsonBody(body: Buffer): { ok: true; value: unknown } | { ok: false } {
-  if (body.length === 0) return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
-  } catch {
-    return { ok: false };
-  }
-}
-
-function indexPage(origin: string, tenant: Tenant): string {
-  const tid = tenant.tenantId;
-  const personas = tenant
-    .personas()
-    .map((persona) => `<tr><td>${escapeHtml(persona.displayName)}</td><td><code>${escapeHtml(persona.userPrincipalName)}</code></td><td><code>${escapeHtml(persona.password)}</code></td><td>${escapeHtml(persona.consoleRoles.join(", ") || "—")}</td></tr>`)
-    .join("");
-  return page(
-    "Gatehouse sandbox tenant",
-    `<h1>Gatehouse sandbox tenant</h1>
-<p class="meta">A local Entra ID, Microsoft Graph and Azure Resource Manager for development and tests. Tenant <code>${escapeHtml(tid)}</code>.</p>
-<ul>
-<li><a href="/${tid}/v2.0/.well-known/openid-configuration">OpenID configuration</a> · <a href="/${tid}/discovery/v2.0/keys">signing keys</a></li>
-<li>Graph: <code>${escapeHtml(origin)}/v1.0</code> · ARM: <code>${escapeHtml(origin)}</code></li>
-<li><a href="/_sandbox/outbox.html">Outbox</a> · <a href="/_sandbox/state">State</a> · <a href="/_sandbox/journal">Journal</a></li>
-</ul>
-<h2>Personas</h2><table><tr><th>Name</th><th>Sign-in</th><th>Password</th><th>Console roles</th></tr>${personas}</table>`,
-  );
-}
-
-/** Everything a client needs to talk to this sandbox; written to `<dataDir>/tenant.json` by `main.ts`. */
-export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown> {
-  const tenant = sandbox.tenant;
-  const { origin } = sandbox;
-  const host = new URL(origin).host;
-  const thumbprints = certificateThumbprintsHex(sandbox.tls.clientCertPem);
-  const certificate = describeClientCertificate(sandbox.tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID);
-  return {
-    description: "Gatehouse sandbox tenant (local Entra ID + Microsoft Graph + ARM). Sandbox-only credentials.",
-    authorityHost: origin,
-    tenantId: tenant.tenantId,
-    authority: `${origin}/${tenant.tenantId}`,
-    knownAuthorities: [host],
-    openIdConfigurationUrl: `${origin}/${tenant.tenantId}/v2.0/.well-known/openid-configuration`,
-    jwksUri: `${origin}/${tenant.tenantId}/discovery/v2.0/keys`,
-    spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/" },
-    api: { clientId: CONSOLE_API_CLIENT_ID, identifierUri: CONSOLE_API_IDENTIFIER_URI, scope: CONSOLE_API_SCOPE, appRoles: [...CONSOLE_ROLES] },
-    // With SANDBOX_CONSOLE_CREDENTIALS=federated the API app has no secret or certificate: none is published.
-    confidentialCredential:
-      sandbox.consoleCredentials === "federated"
-        ? null
-        : {
-            clientId: CONSOLE_API_CLIENT_ID,
-            clientSecret: CONSOLE_API_CLIENT_SECRET,
-            certificatePath: sandbox.tls.clientCertPath,
-            privateKeyPath: sandbox.tls.clientKeyPath,
-            thumbprintSha1: thumbprints.sha1,
-            thumbprintSha256: thumbprints.sha256,
-            x5tS256: certificate.thumbprintSha256,
-          },
-    managedIdentity: {
-      description: "The console's user-assigned managed identity, federated with the API app. Its host's endpoints below.",
-      clientId: CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
-      principalId: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
-      resourceId: tenant.findManagedIdentity(CONSOLE_MANAGED_IDENTITY_CLIENT_ID)?.resourceId ?? null,
-      federatedCredentialIssuer: v2Issuer(origin, tenant.tenantId),
-      identityEndpoint: sandbox.identity.identityEndpoint,
-      identityHeader: sandbox.identity.identityHeader,
-      imdsAuthorityHost: sandbox.identity.imdsAuthorityHost,
-    },
-    deployer: {
-      description: "Sandbox-only automation app with Graph Application.ReadWrite.All: npm run azure:register -- --sandbox signs in as it.",
-      clientId: SANDBOX_DEPLOYER_CLIENT_ID,
-      clientSecret: SANDBOX_DEPLOYER_CLIENT_SECRET,
-    },
-    caPath: sandbox.tls.caPath,
-    graph: { baseUrl: origin, versionedBaseUrl: `${origin}/v1.0`, customHosts: [new URL(origin).hostname], scope: "https://graph.microsoft.com/.default" },
-    arm: { endpoint: origin, credentialScopes: ["https://management.azure.com/.default"] },
-    controlUrl: `${origin}/_sandbox`,
-    outboxUrl: `${origin}/_sandbox/outbox.html`,
-    personas: tenant.personas().map((persona) => ({
-      key: persona.key,
-      userPrincipalName: persona.userPrincipalName,
-      password: persona.password,
-      objectId: persona.objectId,
-      displayName: persona.displayName,
-      description: persona.description,
-      consoleRoles: persona.consoleRoles,
-    })),
-    seededUserPassword: SEEDED_USER_PASSWORD,
-  };
-}
-
-export async function writeTenantFile(sandbox: RunningSandbox): Promise<string> {
-  const path = join(sandbox.dataDir, "tenant.json");
-  await writeFile(path, `${JSON.stringify(describeSandbox(sandbox), null, 2)}\n`);
-  return path;
 }

@@ -12,7 +12,7 @@ import { expect, test } from "@playwright/test";
 import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET } from "../../sandbox/contract";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../../sandbox/tenant/console-apps";
 import { E2E_DATA_DIR } from "../support/env";
-import { currentJournalSeq, journalSince } from "../support/sandbox";
+import { sandbox } from "../support/sandbox";
 import { signIn } from "../support/sign-in";
 
 test("the tenant holds no secret or certificate for the console, only its managed identity's federated credential", () => {
@@ -23,7 +23,7 @@ test("the tenant holds no secret or certificate for the console, only its manage
 
 test("on behalf of the admin and as itself, every token the console gets comes from its managed identity", async ({ page, browser }) => {
   test.setTimeout(180_000);
-  const since = await currentJournalSeq();
+  const since = await sandbox.journal.lastSeq();
 
   // On-behalf-of: the account page calls Graph and ARM as the signed-in admin.
   await signIn(page, "admin");
@@ -39,7 +39,7 @@ test("on behalf of the admin and as itself, every token the console gets comes f
     await signIn(readerPage, "security", "/credentials");
     await readerPage.getByRole("button", { name: "Refresh" }).click();
     await expect
-      .poll(async () => (await journalSince(since)).entries.some((entry) => entry.system === "graph" && entry.callerObjectId === CONSOLE_API_SERVICE_PRINCIPAL_ID && entry.status === 200), {
+      .poll(async () => (await sandbox.journal.since(since)).entries.some((entry) => entry.system === "graph" && entry.callerObjectId === CONSOLE_API_SERVICE_PRINCIPAL_ID && entry.status === 200), {
         timeout: 90_000,
       })
       .toBe(true);
@@ -47,16 +47,16 @@ test("on behalf of the admin and as itself, every token the console gets comes f
     await reader.close();
   }
 
-  const { entries } = await journalSince(since);
+  const { entries } = await sandbox.journal.since(since);
   const consoleTokenRequests = entries.filter((entry) => entry.system === "entra" && entry.method === "POST" && entry.callerAppId === CONSOLE_API_CLIENT_ID);
   expect(consoleTokenRequests.length).toBeGreaterThanOrEqual(2);
   expect(consoleTokenRequests.map((entry) => [entry.clientCredential, entry.status])).toEqual(consoleTokenRequests.map(() => ["federated", 200]));
   // The identity endpoint answered (msal-node caches the exchange token, so the first request may predate `since`).
-  const identity = (await journalSince(0)).entries.filter((entry) => entry.system === "identity");
+  const identity = (await sandbox.journal.since(0)).entries.filter((entry) => entry.system === "identity");
   expect(identity.length).toBeGreaterThanOrEqual(1);
   expect(identity.every((entry) => entry.status === 200)).toBe(true);
   // No token request anywhere in this run presented a secret.
-  expect((await journalSince(0)).entries.filter((entry) => entry.clientCredential === "secret")).toEqual([]);
+  expect((await sandbox.journal.since(0)).entries.filter((entry) => entry.clientCredential === "secret")).toEqual([]);
 });
 
 test("the sandbox secret appears nowhere in the console's output", () => {

@@ -1,36 +1,25 @@
 import { request } from "@playwright/test";
 
+import { type ControlTransport, type JournalEntry, sandboxControl } from "../../sandbox/control/client";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../../sandbox/tenant/console-apps";
 import { TENANT_ORIGIN } from "./env";
 
-export interface JournalEntry {
-  readonly seq: number;
-  readonly method: string;
-  readonly path: string;
-  readonly system: string;
-  readonly status: number;
-  readonly callerObjectId: string | null;
-  /** Graph/ARM: the calling app; Entra: the client named in the request. */
-  readonly callerAppId: string | null;
-  /** Entra token requests: how the client authenticated (`none`, `secret`, `certificate`, `federated`). */
-  readonly clientCredential: string | null;
-}
-
-/** The sandbox tenant's control API (loopback only): the call journal lets tests count upstream calls. */
-export async function journalSince(seq: number): Promise<{ lastSeq: number; entries: JournalEntry[] }> {
+/**
+ * Playwright's runner does not trust the sandbox's CA (Node reads NODE_EXTRA_CA_CERTS only at start), so the control
+ * API is reached through a request context that accepts its certificate, as the browser contexts do.
+ */
+const playwrightTransport: ControlTransport = async ({ method, url, body }) => {
   const context = await request.newContext({ ignoreHTTPSErrors: true });
   try {
-    const response = await context.get(`${TENANT_ORIGIN}/_sandbox/journal?since=${seq}`);
-    const body = (await response.json()) as { lastSeq: number; value: JournalEntry[] };
-    return { lastSeq: body.lastSeq, entries: body.value };
+    const response = await context.fetch(url, { method, ...(body === undefined ? {} : { data: body, headers: { "content-type": "application/json" } }) });
+    return { status: response.status(), body: await response.text() };
   } finally {
     await context.dispose();
   }
-}
+};
 
-export async function currentJournalSeq(): Promise<number> {
-  return (await journalSince(Number.MAX_SAFE_INTEGER)).lastSeq;
-}
+/** The e2e run's sandbox tenant (loopback only): faults, clock, journal, outbox, settings… */
+export const sandbox = sandboxControl(TENANT_ORIGIN, { transport: playwrightTransport });
 
 /**
  * Graph and ARM calls made on a person's behalf (sign-in traffic to Entra is not an upstream data call). The console's

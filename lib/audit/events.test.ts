@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson, hashAuditEvent, GENESIS_HASH } from "./chain";
 import { AUDIT_ACTIONS, InvalidAuditEventError, parseAuditEvent } from "./events";
 import { csvField } from "./export";
-import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor } from "./test-builders";
+import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor } from "@/test/support/builders/audit";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
 

@@ -5,7 +5,7 @@ import type { DatabaseHandle } from "@/lib/db/client";
 import { auditEvents, azureChangeIntents } from "@/lib/db/schema";
 import { storageEngines } from "@/test/support/databases";
 import { findUnresolvedIntents, recordChangeIntent, recordChangeOutcome, resolveIntent } from "./intents";
-import { makeGrantIntent, SYSTEM_ACTOR } from "./test-builders";
+import { makeGrantIntent, SYSTEM_ACTOR } from "@/test/support/builders/audit";
 import { verifyAuditChain } from "./verify";
 
 describe.each(storageEngines())("Azure change intents on $name", (engine) => {

@@ -6,7 +6,7 @@ import { auditEvents, jobLeases } from "@/lib/db/schema";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { hashAuditEvent } from "./chain";
 import { recordAuditEvent, recordAuditEventNow } from "./record";
-import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor, SYSTEM_ACTOR } from "./test-builders";
+import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor, SYSTEM_ACTOR } from "@/test/support/builders/audit";
 import { verifyAuditChain } from "./verify";
 
 // Each test opens a fresh database so chain positions are predictable.

@@ -9,7 +9,7 @@ import { exportAuditEvents } from "./export";
 import { recordAuditEventNow, recordAuditEvents } from "./record";
 import { type AuditEventRecord, type AuditFilter, searchAuditEvents } from "./search";
 import { verifyAuditChain } from "./verify";
-import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor, SYSTEM_ACTOR, WORKSPACE_SCOPE } from "./test-builders";
+import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor, SYSTEM_ACTOR, WORKSPACE_SCOPE } from "@/test/support/builders/audit";
 
 const OTHER_SCOPE =
   "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-finance";

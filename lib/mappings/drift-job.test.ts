@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import type { DatabaseHandle } from "@/lib/db/client";
+import { makeMapping } from "@/test/support/builders/mappings";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { groupMappings, mappingDriftReports } from "./schema";
 
@@ -13,18 +14,15 @@ const { driftCheckJob, latestDriftReport } = await import("./drift-job");
 const { listMappings, isUniqueViolation } = await import("./store");
 
 const WS = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-x";
-const row = (id: string, scope = WS) => ({
-  id,
-  scope,
-  scopeKey: scope.toLowerCase(),
-  groupId: "11111111-1111-1111-1111-111111111111",
-  groupDisplayName: "G",
-  roleDefinitionId: "f6c7c914-8db3-469d-8ca1-694a8f32e121",
-  roleName: "AzureML Data Scientist",
-  assignmentName: "00000000-0000-0000-0000-00000000000a",
-  createdBy: { kind: "system", appId: "00000000-0000-0000-0000-0000000000ab" },
-  createdAt: new Date("2026-01-01T00:00:00Z"),
-});
+/** The same group and role each time: only the workspace decides whether two rows are the same mapping. */
+const row = (id: string, scope = WS) =>
+  makeMapping({
+    id,
+    scope,
+    groupId: "11111111-1111-1111-1111-111111111111",
+    createdBy: { kind: "system", appId: "00000000-0000-0000-0000-0000000000ab" },
+    createdAt: new Date("2026-01-01T00:00:00Z"),
+  });
 
 describe.each(storageEngines())("mapping storage on $name", (engine) => {
   beforeAll(async () => {

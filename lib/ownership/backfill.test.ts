@@ -14,7 +14,7 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { recordAuditEvent } from "@/lib/audit";
-import { makeUserActor } from "@/lib/audit/test-builders";
+import { makeUserActor } from "@/test/support/builders/audit";
 import { MIGRATIONS_FOLDER } from "@/lib/db/client";
 import * as schema from "@/lib/db/schema";
 

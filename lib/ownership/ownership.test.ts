@@ -15,7 +15,7 @@ import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope"
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { storageEngines } from "@/test/support/databases";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { refusalOf } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
@@ -25,11 +25,12 @@ const { createMapping, deleteMapping } = await import("@/lib/mappings/mappings")
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { azureRequestDirectory } = await import("@/lib/requests/directory");
 const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { getWorkspaceAccess } = await import("@/lib/workspaces/get-workspace-access");
 const { grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { revokeWorkspaceRoles } = await import("@/lib/workspaces/revoke-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 type Database = Awaited<ReturnType<Awaited<ReturnType<typeof storageEngines>>[number]["open"]>>["db"];
 
@@ -86,14 +87,12 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     await close();
   });
 
-  const asRequester = () => lead;
-  const asApprover = () => admin;
   const form = (principal: { id: string; kind: "user" | "group"; displayName: string }) =>
-    submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
+    makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
 
   async function requestAndApprove(principal: { id: string; kind: "user" | "group"; displayName: string }, directory = azureRequestDirectory) {
-    const submitted = await submitAccessRequest(asRequester(), form(principal), { db, notify: false, directory });
-    const decided = await approveAccessRequest(asApprover(), { requestId: submitted.request.id, comment: "" }, { db, notify: false, directory });
+    const submitted = await submitAccessRequest(lead, form(principal), { db, notify: false, directory });
+    const decided = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false, directory });
     return { submitted, decided };
   }
 
@@ -118,7 +117,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const [granted] = await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: READER, principals: [principal] }, { db });
     expect(granted).toMatchObject({ status: "granted" });
 
-    const refused = await refusalOf(submitAccessRequest(asRequester(), form(principal), { db, notify: false }));
+    const refused = await refusalOf(submitAccessRequest(lead, form(principal), { db, notify: false }));
     expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] } });
 
     const { decided } = await requestAndApprove(principal, blindToCoverage);
@@ -138,7 +137,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(grant.status).toBe("granted");
     expect(mapping).not.toBeNull();
 
-    const refused = await refusalOf(submitAccessRequest(asRequester(), form(principal), { db, notify: false }));
+    const refused = await refusalOf(submitAccessRequest(lead, form(principal), { db, notify: false }));
     expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] } });
 
     await requestAndApprove(principal, blindToCoverage);
@@ -214,7 +213,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
     expect(decided.request.status).toBe("granted");
-    const fault = await control<{ id: string }>(tenant.origin, "POST", "faults", { method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
+    const fault = await tenant.control.faults.add({ method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
     const due = nineHoursLater();
     const statusOf = async () => (await rows<{ status: string; expiry_attempts: number }>(db, `select status, expiry_attempts from access_requests where id = '${decided.request.id}'`))[0]!;
     const failedEvents = async () => (await rows(db, `select id from audit_events where action = 'request.expiry_failed' and target_request_id = '${decided.request.id}'`)).length;
@@ -229,7 +228,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(await statusOf()).toMatchObject({ status: "expiry_failed", expiry_attempts: 2 });
     expect(await failedEvents()).toBe(1);
 
-    await control(tenant.origin, "DELETE", `faults/${fault.id}`);
+    await tenant.control.faults.remove(fault.id);
     await runRequestJobs(db, systemActor(), new Date(due.getTime() + 60 * 60_000), { notify: false });
     expect((await statusOf()).status).toBe("expired");
     expect(holds(user.id)).toBe(false);

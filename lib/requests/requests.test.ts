@@ -1,14 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
-import type { DelegatedContext } from "@/lib/auth/caller";
-import { SecretToken } from "@/lib/auth/secret-token";
 import type { DatabaseHandle } from "@/lib/db/client";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { makeDelegatedContext, TEST_TENANT_ID } from "@/test/support/builders/context";
+import { makeAccessRequest } from "@/test/support/builders/requests";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { refusalOf, settle } from "@/test/support/refusal";
 import { trustingDirectory } from "@/test/support/request-directory";
@@ -18,8 +17,6 @@ import { runRequestJobs } from "./run-request-jobs";
 import type { AccessRequestRow } from "./schema";
 import { submitAccessRequest, submitRequestSchema } from "./submit-request";
 
-const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
-const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-test";
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 
@@ -32,27 +29,10 @@ const policy = parseRequestPolicy({
   ],
 });
 
-function person(name: string): DelegatedContext {
-  const objectId = randomUUID();
-  const who = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor: { kind: "user", ...who }, person: who, requestId: randomUUID() };
-}
-
-const lead = person("lead");
-const admin1 = person("admin1");
-const admin2 = person("admin2");
-const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TENANT };
-
-function form(overrides: Record<string, unknown> = {}) {
-  return submitRequestSchema.parse({
-    workspaceId: WORKSPACE,
-    roleDefinitionId: DATA_SCIENTIST,
-    principal: { id: randomUUID(), kind: "user", displayName: "Teammate" },
-    justification: "Needs to train the churn model this sprint",
-    duration: "7d",
-    ...overrides,
-  });
-}
+const lead = makeDelegatedContext("lead");
+const admin1 = makeDelegatedContext("admin1");
+const admin2 = makeDelegatedContext("admin2");
+const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TEST_TENANT_ID };
 
 function granting(calls: AccessRequestRow[], status: GrantResult["status"] = "granted") {
   return async (request: AccessRequestRow): Promise<GrantResult> => {
@@ -118,19 +98,19 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   const opts = (now = new Date("2026-06-01T10:00:00Z")) => ({ db: handle.db, policy, now, notify: false, directory: trustingDirectory });
 
   it("submits, refuses a duplicate pending one and a duration above the role's maximum", async () => {
-    const input = form();
+    const input = makeAccessRequest();
     const first = await submitAccessRequest(lead, input, opts());
     const again = await refusalOf(submitAccessRequest(lead, input, opts()));
     expect(again).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already waiting for approval")] } });
-    const tooLong = await refusalOf(submitAccessRequest(lead, form({ duration: "90d" }), opts()));
+    const tooLong = await refusalOf(submitAccessRequest(lead, makeAccessRequest({ duration: "90d" }), opts()));
     expect(tooLong).toMatchObject({ code: "invalid_input", fieldErrors: { duration: [expect.any(String)] } });
-    const notRequestable = await refusalOf(submitAccessRequest(lead, form({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts()));
+    const notRequestable = await refusalOf(submitAccessRequest(lead, makeAccessRequest({ roleDefinitionId: "b24988ac-6180-42a0-ab88-20f7382dd24c" }), opts()));
     expect(notRequestable).toMatchObject({ code: "invalid_input", fieldErrors: { roleDefinitionId: [expect.any(String)] } });
     expect(await auditCount(handle, "request.submitted", first.request.id)).toBe(1);
   });
 
   it("refuses self-approval (audited), grants as the approver, refuses a second approval and catches 'already granted'", async () => {
-    const input = form();
+    const input = makeAccessRequest();
     const submitted = await submitAccessRequest(lead, input, opts());
     const id = submitted.request.id;
     const calls: AccessRequestRow[] = [];
@@ -152,7 +132,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("needs two different approvers for a privileged role", async () => {
-    const submitted = await submitAccessRequest(lead, form({ roleDefinitionId: OWNER, duration: "8h" }), opts());
+    const submitted = await submitAccessRequest(lead, makeAccessRequest({ roleDefinitionId: OWNER, duration: "8h" }), opts());
     const calls: AccessRequestRow[] = [];
     const first = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
     expect(first).toMatchObject({ request: { status: "pending" } });
@@ -166,7 +146,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("records an ARM refusal as failed with the reason, and a retry by another admin grants", async () => {
-    const submitted = await submitAccessRequest(lead, form(), opts());
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), opts());
     const calls: AccessRequestRow[] = [];
     const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls, "failed") });
     expect(failed).toMatchObject({ request: { status: "failed", failureReason: expect.stringContaining("can't manage access") as string } });
@@ -176,9 +156,9 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("denies with a required comment, lets only the requester cancel, and lapses stale requests", async () => {
-    const a = await submitAccessRequest(lead, form(), opts());
-    const b = await submitAccessRequest(lead, form(), opts());
-    const c = await submitAccessRequest(lead, form(), opts(new Date("2026-05-01T00:00:00Z")));
+    const a = await submitAccessRequest(lead, makeAccessRequest(), opts());
+    const b = await submitAccessRequest(lead, makeAccessRequest(), opts());
+    const c = await submitAccessRequest(lead, makeAccessRequest(), opts(new Date("2026-05-01T00:00:00Z")));
     expect(await refusalOf(denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts()))).toMatchObject({ code: "invalid_input", reason: "comment_required", fieldErrors: { comment: [expect.any(String)] } });
     expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ request: { status: "denied" } });
     expect(await refusalOf(cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts()))).toMatchObject({ code: "forbidden", reason: "not_requester" });
@@ -189,7 +169,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   });
 
   it("expires granted access exactly once, even with two job instances at once", async () => {
-    const submitted = await submitAccessRequest(lead, form({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
+    const submitted = await submitAccessRequest(lead, makeAccessRequest({ duration: "8h" }), opts(new Date("2026-07-01T00:00:00Z")));
     await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(new Date("2026-07-01T00:00:00Z")), grant: granting([]) });
     const revoked: string[] = [];
     const revoke = async (request: AccessRequestRow) => {
@@ -218,9 +198,9 @@ describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
   });
 
   it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
-    const submitted = await submitAccessRequest(lead, form(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
     const calls: AccessRequestRow[] = [];
-    const approvers = [admin1, admin2, person("admin3"), person("admin4"), person("admin5")];
+    const approvers = [admin1, admin2, makeDelegatedContext("admin3"), makeDelegatedContext("admin4"), makeDelegatedContext("admin5")];
     const { done: winners, refused: losers } = await settle(
       approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory })),
     );

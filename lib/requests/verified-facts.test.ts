@@ -23,11 +23,12 @@ const { openDatabase } = await import("@/lib/db/client");
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { azureRequestDirectory } = await import("@/lib/requests/directory");
 const { parseRequestPolicy } = await import("@/lib/requests/policy");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { createMapping } = await import("@/lib/mappings/mappings");
 const { grantOnWorkspacePage } = await import("@/lib/workspaces/grant-on-workspace-page");
 const { checkWorkspaceAccess } = await import("@/lib/workspaces/check-workspace-access");
 const { personaContext } = await import("@/test/support/persona-token");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 const oracle = createTenant({ seed: 1, scale: "default" });
 const workspaceNamed = (name: string) => {
@@ -64,11 +65,12 @@ afterAll(async () => {
   await tenant.close();
 });
 
-const requester = () => lead;
-const approver = () => admin;
-const form = (overrides: Record<string, unknown>) =>
-  submitRequestSchema.parse({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides });
-const submit = (overrides: Record<string, unknown>, directory = azureRequestDirectory) => submitAccessRequest(requester(), form(overrides), { db, notify: false, directory });
+const submit = (overrides: Parameters<typeof makeAccessRequest>[0], directory = azureRequestDirectory) =>
+  submitAccessRequest(
+    lead,
+    makeAccessRequest({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides }),
+    { db, notify: false, directory },
+  );
 async function rows<T>(query: string): Promise<T[]> {
   const result: unknown = await db.execute(query);
   return (result as { rows: T[] }).rows;
@@ -131,7 +133,7 @@ describe("already covered: access the principal has, with the path", () => {
     const user = aMember();
     const submitted = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } }, { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) });
     putTestAssignment(tenant.sandbox.tenant, { scope: VISION, principalId: user.id, principalType: "User", roleDefinitionName: ROLE_IDS.contributor });
-    const decided = await approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false });
+    const decided = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false });
     expect(decided).toMatchObject({ request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
     const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader);
     expect(readerAssignments).toEqual([]);
@@ -143,7 +145,7 @@ describe("separation of duties", () => {
     const falcon = group("Project Falcon");
     tenant.sandbox.tenant.addGroupMember(falcon.id, group("ML Workspace Admins").id);
     const submitted = await submit({ principal: { id: falcon.id, kind: "group", displayName: falcon.displayName } });
-    const refused = await refusalOf(approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false }));
+    const refused = await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false }));
     expect(refused).toMatchObject({ code: "forbidden", reason: "self_approval", userMessage: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
     expect(await rows(`select reason from audit_events where action = 'authz.denied' and target_request_id = '${submitted.request.id}'`)).toHaveLength(1);
   });
@@ -152,7 +154,7 @@ describe("separation of duties", () => {
     const sp = [...tenant.sandbox.tenant.servicePrincipals.values()].find((candidate) => candidate.servicePrincipalType === "Application" && candidate.displayName.startsWith("fraud-scoring"))!;
     sp.ownerIds.push(admin.actor.objectId);
     const submitted = await submit({ roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName } });
-    expect(await refusalOf(approveAccessRequest(approver(), { requestId: submitted.request.id, comment: "" }, { db, notify: false }))).toMatchObject({ code: "forbidden", reason: "self_approval" });
+    expect(await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false }))).toMatchObject({ code: "forbidden", reason: "self_approval" });
   });
 
   it("an admin granting a privileged role to a group they are in gets a request for two other admins, on the workspace page and in mappings", async () => {
@@ -173,7 +175,7 @@ describe("stale state at approval", () => {
       const result = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } });
       return result.request.id;
     };
-    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(approver(), { requestId, comment: "" }, { db, notify: false, ...options });
+    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(admin, { requestId, comment: "" }, { db, notify: false, ...options });
 
     const lateId = await filed(late);
     expect(await refusalOf(decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) }))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("has lapsed") as string });

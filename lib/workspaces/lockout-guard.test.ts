@@ -9,7 +9,7 @@ import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "@/sandbox/tenant/console-apps";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
@@ -59,13 +59,13 @@ describe("the lockout guard", () => {
     const [asked] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [groups], confirmSelfLockout: false });
     expect(asked).toMatchObject({ status: "needs_confirmation" });
 
-    const fault = await control<{ id: string }>(tenant.origin, "POST", "faults", { method: "POST", path: "/v1.0/me/checkMemberGroups", status: 503 });
+    const fault = await tenant.control.faults.add({ method: "POST", path: "/v1.0/me/checkMemberGroups", status: 503 });
     try {
       const [refused] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [groups], confirmSelfLockout: false });
       expect(refused).toMatchObject({ status: "refused", message: expect.stringContaining("could not confirm your group memberships") as string });
       expect(exists(groups)).toBe(true);
     } finally {
-      await control(tenant.origin, "DELETE", `faults/${fault.id}`);
+      await tenant.control.faults.remove(fault.id);
     }
   });
 

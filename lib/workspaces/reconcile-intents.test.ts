@@ -7,7 +7,8 @@ import { getDatabase } from "@/lib/db";
 import { systemActor } from "@/lib/auth/audit-actor";
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
-import { addFault } from "@/test/support/sandbox-control";
+import { makeUserActor } from "@/test/support/builders/audit";
+import { testSandbox } from "@/test/support/sandbox-control";
 import { assignmentNameFor } from "./grant-workspace-roles";
 import { reconcilePendingIntents, SETTLE_AFTER_MS } from "./reconcile-intents";
 
@@ -15,7 +16,7 @@ const oracle = createTenant({ seed: 1, scale: "default" });
 const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
 const WORKSPACE = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
 const existing = [...oracle.roleAssignments.values()].find((assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() && assignment.principalType === "User")!;
-const admin = { kind: "user" as const, tenantId: oracle.tenantId, objectId: randomUUID(), displayName: "Test Admin", userPrincipalName: "test@contosoml.onmicrosoft.com" };
+const admin = makeUserActor({ tenantId: oracle.tenantId, displayName: "Test Admin", userPrincipalName: "test@contosoml.onmicrosoft.com" });
 
 describe("reconcilePendingIntents (a crash between the ARM call and its outcome)", () => {
   it("settles each pending change by what ARM shows, with the console's own read-only identity", async () => {
@@ -98,7 +99,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
     const young = await intentFor(recent, new Date(now.getTime() - 2 * SETTLE_AFTER_MS));
     // The console's identity may not read these assignments (as with a subscription it has no Reader on).
     for (const principal of [stuck, recent]) {
-      await addFault({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
+      await testSandbox().faults.add({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
     }
     const summary = await reconcilePendingIntents(db, systemActor(), now);
     expect(summary).toMatchObject({ unknown: 1, errors: 1 });

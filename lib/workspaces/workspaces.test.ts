@@ -5,7 +5,7 @@ import { scopeApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
 import { personaContext } from "@/test/support/persona-token";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
-import { addFault, clearFaults } from "@/test/support/sandbox-control";
+import { testSandbox } from "@/test/support/sandbox-control";
 import { getWorkspaceAccess } from "./get-workspace-access";
 import { listWorkspaces } from "./list-workspaces";
 
@@ -19,7 +19,7 @@ const oracleWorkspaces = [...oracle.workspaces.values()].map((workspace) => ({
 }));
 const applicable = (id: string) => [...oracle.roleAssignments.values()].filter((assignment) => scopeApplies(assignment.scope, id));
 
-afterEach(() => clearFaults());
+afterEach(() => testSandbox().faults.clear());
 
 describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
   it("lists every workspace a reader of all subscriptions can see, with the assignments that apply to each", async () => {
@@ -41,7 +41,7 @@ describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
   it("keeps the other subscriptions when one fails, with an inline reason", async () => {
     const caller = (await personaContext("security")).caller;
     const development = oracleWorkspaces.find((workspace) => workspace.name === "mlw-churn-dev")!;
-    await addFault({ method: "GET", path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, status: 500, times: 10 });
+    await testSandbox().faults.add({ method: "GET", path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, status: 500, times: 10 });
     const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller });
     expect(failures).toEqual([
       expect.objectContaining({ subscriptionId: development.subscriptionId, message: expect.stringContaining("having problems") as string }),
@@ -83,7 +83,7 @@ describe("getWorkspaceAccess", () => {
 
   it("still lists the assignments, by object id, when Graph fails", async () => {
     const caller = (await personaContext("security")).caller;
-    await addFault({ method: "POST", path: "/v1.0/directoryObjects/getByIds", status: 503, times: 10 });
+    await testSandbox().faults.add({ method: "POST", path: "/v1.0/directoryObjects/getByIds", status: 503, times: 10 });
     const access = await getWorkspaceAccess(caller, target.id);
     expect(access.rows).toHaveLength(applicable(target.id).length);
     expect(access.principalsResolved).toBe(false);

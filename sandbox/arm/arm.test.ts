@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import type { Caller, SandboxResponse, SandboxSettings } from "../contract.js";
-import { managementGroupArmId, workspaceArmId } from "../tenant/arm-ids.js";
-import { createTenant, ROLE_IDS, Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { appCaller, buildRequest, putTestAssignment, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support.js";
-import { actionMatches } from "./authorize.js";
-import { createArmHandler } from "./index.js";
+import type { Caller, SandboxResponse, SandboxSettings } from "../contract";
+import { managementGroupArmId, workspaceArmId } from "../tenant/arm-ids";
+import { createTenant, ROLE_IDS, Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { appCaller, buildRequest, putTestAssignment, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support";
+import { actionMatches } from "./authorize";
+import { createArmHandler } from "./index";
 
 const API = "api-version=2022-04-01";
 let tenant: Tenant;

@@ -3,10 +3,10 @@
  * at a scope if an assignment at that scope or above grants a role whose permission block lists a matching action and
  * no matching notAction. New assignments only count after the configured propagation delay, as ARM's cache does.
  */
-import type { Caller, SandboxSettings } from "../contract.js";
-import type { RoleAssignmentRecord } from "../tenant/model.js";
-import type { Tenant } from "../tenant/tenant.js";
-import { scopeCovers } from "./scopes.js";
+import type { Caller, SandboxSettings } from "../contract";
+import type { RoleAssignmentRecord } from "../tenant/model";
+import type { Tenant } from "../tenant/tenant";
+import { scopeCovers } from "./scopes";
 
 const patternCache = new Map<string, RegExp>();
 

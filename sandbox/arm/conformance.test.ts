@@ -5,12 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 
-import type { Caller, SandboxResponse } from "../contract.js";
-import { workspaceArmId } from "../tenant/arm-ids.js";
-import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support.js";
-import { createArmHandler } from "./index.js";
+import type { Caller, SandboxResponse } from "../contract";
+import { workspaceArmId } from "../tenant/arm-ids";
+import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import { createArmHandler } from "./index";
 
 interface SpecExample {
   parameters: Record<string, unknown>;

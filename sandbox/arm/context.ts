@@ -1,7 +1,7 @@
-import type { SandboxResponse, SandboxSettings } from "../contract.js";
-import type { Tenant } from "../tenant/tenant.js";
-import { callerDisplayForErrors, isAuthorized } from "./authorize.js";
-import { ARM_MESSAGES, armError, type ArmResponseContext } from "./responses.js";
+import type { SandboxResponse, SandboxSettings } from "../contract";
+import type { Tenant } from "../tenant/tenant";
+import { callerDisplayForErrors, isAuthorized } from "./authorize";
+import { ARM_MESSAGES, armError, type ArmResponseContext } from "./responses";
 
 /** What every ARM route handler gets: the request, the tenant, live settings and response helpers' context. */
 export interface ArmContext extends ArmResponseContext {

@@ -2,12 +2,12 @@
  * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
  * definitions, each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
  */
-import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract.js";
-import { subscriptionOfScope } from "../tenant/arm-ids.js";
-import type { Tenant } from "../tenant/tenant.js";
-import type { ArmContext } from "./context.js";
-import { listPermissions } from "./permissions.js";
-import { ArmRateLimitCounter } from "./rate-limit.js";
+import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract";
+import { subscriptionOfScope } from "../tenant/arm-ids";
+import type { Tenant } from "../tenant/tenant";
+import type { ArmContext } from "./context";
+import { listPermissions } from "./permissions";
+import { ArmRateLimitCounter } from "./rate-limit";
 import {
   getResourceGroup,
   getSubscription,
@@ -15,10 +15,10 @@ import {
   listResourceGroups,
   listSubscriptions,
   listWorkspaces,
-} from "./resources.js";
-import { ARM_MESSAGES, armError, armOperationType } from "./responses.js";
-import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments.js";
-import { getRoleDefinition, listRoleDefinitions } from "./role-definitions.js";
+} from "./resources";
+import { ARM_MESSAGES, armError, armOperationType } from "./responses";
+import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
+import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
 
 const AUTHORIZATION_PROVIDER = "/providers/microsoft.authorization/";
 

@@ -1,4 +1,4 @@
-import type { SandboxRequest } from "../contract.js";
+import type { SandboxRequest } from "../contract";
 
 /** Page size for ARM lists (ARM's Authorization RP pages large lists; the exact size is not documented). */
 export const ARM_PAGE_SIZE = 1000;

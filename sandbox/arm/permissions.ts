@@ -3,11 +3,11 @@
  * scope (Permissions_ListForResourceGroup / ListForResource). Lets a console check "can I grant here?" up front.
  * Every authenticated caller may read its own permissions.
  */
-import type { SandboxResponse } from "../contract.js";
-import { effectiveAssignments } from "./authorize.js";
-import type { ArmContext } from "./context.js";
-import { armError, armJson } from "./responses.js";
-import { isScopeError, resolveScope, scopeCovers } from "./scopes.js";
+import type { SandboxResponse } from "../contract";
+import { effectiveAssignments } from "./authorize";
+import type { ArmContext } from "./context";
+import { armError, armJson } from "./responses";
+import { isScopeError, resolveScope, scopeCovers } from "./scopes";
 
 export function listPermissions(context: ArmContext, rawScope: string): SandboxResponse {
   const resolved = resolveScope(context.tenant, rawScope);

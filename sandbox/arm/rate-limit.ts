@@ -1,4 +1,4 @@
-import type { ArmOperationType } from "./responses.js";
+import type { ArmOperationType } from "./responses";
 
 /** ARM's 2024 token buckets per principal and subscription: capacity and refill per second. */
 const BUCKETS: Record<ArmOperationType, { capacity: number; refillPerSecond: number }> = {

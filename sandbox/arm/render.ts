@@ -1,12 +1,12 @@
 /** Renders tenant records in ARM's wire shapes (property order and nulls as in live responses). */
-import { resourceGroupArmId, subscriptionArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids.js";
+import { resourceGroupArmId, subscriptionArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
 import type {
   ResourceGroupRecord,
   RoleAssignmentRecord,
   RoleDefinitionRecord,
   SubscriptionRecord,
   WorkspaceRecord,
-} from "../tenant/model.js";
+} from "../tenant/model";
 
 const ROLE_ASSIGNMENTS_SEGMENT = "providers/Microsoft.Authorization/roleAssignments";
 const ROLE_DEFINITIONS_SEGMENT = "providers/Microsoft.Authorization/roleDefinitions";

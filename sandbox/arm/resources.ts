@@ -1,12 +1,12 @@
 /** Subscriptions, resource groups and AML workspaces: read-only, filtered by what the caller may read. */
-import type { SandboxResponse } from "../contract.js";
-import { resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids.js";
-import { effectiveAssignments, isAuthorized } from "./authorize.js";
-import { type ArmContext, denyUnlessAuthorized } from "./context.js";
-import { armPage } from "./paging.js";
-import { renderResourceGroup, renderSubscription, renderWorkspace } from "./render.js";
-import { ARM_MESSAGES, armError, armJson } from "./responses.js";
-import { isScopeError, type ResolvedScope, resolveScope } from "./scopes.js";
+import type { SandboxResponse } from "../contract";
+import { resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
+import { effectiveAssignments, isAuthorized } from "./authorize";
+import { type ArmContext, denyUnlessAuthorized } from "./context";
+import { armPage } from "./paging";
+import { renderResourceGroup, renderSubscription, renderWorkspace } from "./render";
+import { ARM_MESSAGES, armError, armJson } from "./responses";
+import { isScopeError, type ResolvedScope, resolveScope } from "./scopes";
 
 const SUBSCRIPTION_READ = "Microsoft.Resources/subscriptions/read";
 const RESOURCE_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read";

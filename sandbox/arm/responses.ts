@@ -1,4 +1,4 @@
-import type { SandboxRequest, SandboxResponse } from "../contract.js";
+import type { SandboxRequest, SandboxResponse } from "../contract";
 
 export type ArmOperationType = "reads" | "writes" | "deletes";
 

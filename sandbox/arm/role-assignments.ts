@@ -1,13 +1,13 @@
 /** `Microsoft.Authorization/roleAssignments` at api-version 2022-04-01: list, get, create (PUT) and delete. */
-import type { SandboxResponse } from "../contract.js";
-import { armTimestamp, subscriptionOfScope } from "../tenant/arm-ids.js";
-import type { RoleAssignmentPrincipalType, RoleAssignmentRecord } from "../tenant/model.js";
-import { isGuid } from "../tenant/prng.js";
-import { type ArmContext, denyUnlessAuthorized } from "./context.js";
-import { armPage } from "./paging.js";
-import { renderRoleAssignment, roleAssignmentId } from "./render.js";
-import { ARM_MESSAGES, armEmpty, armError, armJson } from "./responses.js";
-import { isScopeError, type ResolvedScope, resolveScope, scopeCovers } from "./scopes.js";
+import type { SandboxResponse } from "../contract";
+import { armTimestamp, subscriptionOfScope } from "../tenant/arm-ids";
+import type { RoleAssignmentPrincipalType, RoleAssignmentRecord } from "../tenant/model";
+import { isGuid } from "../tenant/prng";
+import { type ArmContext, denyUnlessAuthorized } from "./context";
+import { armPage } from "./paging";
+import { renderRoleAssignment, roleAssignmentId } from "./render";
+import { ARM_MESSAGES, armEmpty, armError, armJson } from "./responses";
+import { isScopeError, type ResolvedScope, resolveScope, scopeCovers } from "./scopes";
 
 const READ = "Microsoft.Authorization/roleAssignments/read";
 const WRITE = "Microsoft.Authorization/roleAssignments/write";

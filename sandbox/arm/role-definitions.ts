@@ -1,10 +1,10 @@
 /** `Microsoft.Authorization/roleDefinitions`: list (with `roleName eq` / `type eq`) and get, at any scope. */
-import type { SandboxResponse } from "../contract.js";
-import type { RoleDefinitionRecord } from "../tenant/model.js";
-import { type ArmContext, denyUnlessAuthorized } from "./context.js";
-import { renderRoleDefinition } from "./render.js";
-import { ARM_MESSAGES, armError, armJson } from "./responses.js";
-import { isScopeError, type ResolvedScope, resolveScope } from "./scopes.js";
+import type { SandboxResponse } from "../contract";
+import type { RoleDefinitionRecord } from "../tenant/model";
+import { type ArmContext, denyUnlessAuthorized } from "./context";
+import { renderRoleDefinition } from "./render";
+import { ARM_MESSAGES, armError, armJson } from "./responses";
+import { isScopeError, type ResolvedScope, resolveScope } from "./scopes";
 
 const READ = "Microsoft.Authorization/roleDefinitions/read";
 

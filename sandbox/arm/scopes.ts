@@ -2,9 +2,9 @@
  * Resolves ARM scopes in a request path to resources that exist in the tenant, in canonical casing.
  * ARM compares ids case-insensitively but answers with the resource's own casing; so do we.
  */
-import { managementGroupOfScope, resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids.js";
-import type { Tenant } from "../tenant/tenant.js";
-import { ARM_MESSAGES } from "./responses.js";
+import { managementGroupOfScope, resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids";
+import type { Tenant } from "../tenant/tenant";
+import { ARM_MESSAGES } from "./responses";
 
 export interface ResolvedScope {
   readonly kind: "root" | "subscription" | "resourceGroup" | "workspace";

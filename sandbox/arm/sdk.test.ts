@@ -5,13 +5,13 @@
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { beforeEach, describe, expect, it } from "vitest";
 
-import type { Caller } from "../contract.js";
-import { workspaceArmId } from "../tenant/arm-ids.js";
-import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { inProcessHttpClient } from "../tenant/testing/sdk-transport.js";
-import { TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support.js";
-import { createArmHandler } from "./index.js";
+import type { Caller } from "../contract";
+import { workspaceArmId } from "../tenant/arm-ids";
+import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { inProcessHttpClient } from "../tenant/testing/sdk-transport";
+import { TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
+import { createArmHandler } from "./index";
 
 const credential = { getToken: () => Promise.resolve({ token: "sandbox-test-token", expiresOnTimestamp: Date.now() + 3_600_000 }) };
 

@@ -10,7 +10,7 @@ import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, jsonReply } f
 import type { SigningKeys } from "../entra/keys";
 import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
 import type { Tenant } from "../tenant/index";
-import { type FaultInjector, faultRuleSchema } from "./faults";
+import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
 
 export interface ControlTarget {
@@ -180,7 +180,27 @@ function journalFilter(query: URLSearchParams) {
   };
 }
 
-function stateSummary(target: ControlTarget): Record<string, unknown> {
+/** `GET /_sandbox/state` (and the answer to a reset). */
+export interface SandboxStateSummary {
+  readonly tenantId: string;
+  readonly seed: number;
+  readonly scale: "default" | "large";
+  /** The sandbox clock (wall clock plus `settings.clockOffsetMs`). */
+  readonly now: string;
+  readonly settings: SandboxSettings;
+  readonly counts: Readonly<
+    Record<"users" | "groups" | "applications" | "servicePrincipals" | "subscriptions" | "resourceGroups" | "workspaces" | "roleDefinitions" | "roleAssignments" | "outbox", number>
+  >;
+  readonly keys: { readonly activeKid: string; readonly kids: readonly string[] };
+  readonly faults: readonly FaultRule[];
+  /** Object ids of users with a forced `interaction_required`. */
+  readonly interactionRequired: readonly string[];
+  readonly sessions: number;
+  readonly refreshTokens: number;
+  readonly journal: { readonly size: number; readonly lastSeq: number };
+}
+
+function stateSummary(target: ControlTarget): SandboxStateSummary {
   const tenant = target.tenant();
   return {
     tenantId: tenant.tenantId,

@@ -5,11 +5,11 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 
-import type { Caller, SandboxResponse } from "../contract.js";
-import { createTenant, type Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { appCaller, buildRequest, readReference, readReferenceText, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support.js";
-import { createGraphHandler } from "./index.js";
+import type { Caller, SandboxResponse } from "../contract";
+import { createTenant, type Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { appCaller, buildRequest, readReference, readReferenceText, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import { createGraphHandler } from "./index";
 
 let tenant: Tenant;
 let handler: ReturnType<typeof createGraphHandler>;

@@ -10,7 +10,7 @@ import type {
   PasswordCredentialRecord,
   ServicePrincipalRecord,
   UserRecord,
-} from "../tenant/model.js";
+} from "../tenant/model";
 
 export type GraphObject = Record<string, unknown>;
 

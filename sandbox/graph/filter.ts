@@ -3,7 +3,7 @@
  * `startswith(p,'x')`, `endswith(p,'x')`, `p/any(x:x eq 'v')`, `not`, `and`, `or` and parentheses.
  * Directory string comparisons are case-insensitive, as in Entra.
  */
-import type { GraphObject } from "./entities.js";
+import type { GraphObject } from "./entities";
 
 export type FilterPredicate = (object: GraphObject) => boolean;
 

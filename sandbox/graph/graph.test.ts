@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { type Caller, CONSOLE_API_CLIENT_ID, type SandboxResponse } from "../contract.js";
-import { createTenant, type Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support.js";
-import { createGraphHandler } from "./index.js";
+import { type Caller, CONSOLE_API_CLIENT_ID, type SandboxResponse } from "../contract";
+import { createTenant, type Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
+import { createGraphHandler } from "./index";
 
 let tenant: Tenant;
 let handler: ReturnType<typeof createGraphHandler>;

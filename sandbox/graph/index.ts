@@ -2,15 +2,15 @@
  * Microsoft Graph emulation for `/v1.0/…` (and `/beta/…`, same shapes): directory reads, getByIds, $batch and
  * sendMail, with delegated calls limited by `scp` and app-only calls by `roles`.
  */
-import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract.js";
-import type { Tenant } from "../tenant/tenant.js";
-import { denyUnlessPermitted, PERMISSIONS } from "./permissions.js";
-import { GRAPH_MESSAGES, graphError } from "./responses.js";
-import { handleBatch } from "./routes/batch.js";
-import { checkMemberGroups } from "./routes/check-member-groups.js";
-import { getByIds, getDirectoryObject } from "./routes/directory-objects.js";
-import { routeDirectory } from "./routes/directory.js";
-import { listPermissionGrants } from "./routes/permission-grants.js";
+import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract";
+import type { Tenant } from "../tenant/tenant";
+import { denyUnlessPermitted, PERMISSIONS } from "./permissions";
+import { GRAPH_MESSAGES, graphError } from "./responses";
+import { handleBatch } from "./routes/batch";
+import { checkMemberGroups } from "./routes/check-member-groups";
+import { getByIds, getDirectoryObject } from "./routes/directory-objects";
+import { routeDirectory } from "./routes/directory";
+import { listPermissionGrants } from "./routes/permission-grants";
 
 const VERSIONS = new Set(["v1.0", "beta"]);
 

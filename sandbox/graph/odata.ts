@@ -3,17 +3,17 @@
  * `@odata.nextLink`, `$count`, `$search`, `$filter` and `$orderby`, with Graph's advanced-query rules
  * (`ConsistencyLevel: eventual`, plus `$count=true` for `ne`/`not`/`endsWith`).
  */
-import type { SandboxRequest, SandboxResponse } from "../contract.js";
-import type { DirectoryObjectRecord } from "../tenant/model.js";
+import type { SandboxRequest, SandboxResponse } from "../contract";
+import type { DirectoryObjectRecord } from "../tenant/model";
 import {
   DIRECTORY_OBJECT_FILTERABLE,
   ENTITY_TYPES,
   type EntityType,
   entityTypeOf,
   type GraphObject,
-} from "./entities.js";
-import { FilterSyntaxError, parseFilter } from "./filter.js";
-import { GRAPH_MESSAGES, graphCount, graphError, graphJson } from "./responses.js";
+} from "./entities";
+import { FilterSyntaxError, parseFilter } from "./filter";
+import { GRAPH_MESSAGES, graphCount, graphError, graphJson } from "./responses";
 
 export const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 999;

@@ -2,8 +2,8 @@
  * Graph's permission check: a delegated call needs one of the route's scopes in `scp`, an app-only call one of its
  * application permissions in `roles`. Otherwise 403 Authorization_RequestDenied, as Graph answers.
  */
-import type { SandboxRequest, SandboxResponse } from "../contract.js";
-import { GRAPH_MESSAGES, graphError } from "./responses.js";
+import type { SandboxRequest, SandboxResponse } from "../contract";
+import { GRAPH_MESSAGES, graphError } from "./responses";
 
 export interface PermissionRequirement {
   /** Any one of these delegated scopes suffices. */

@@ -1,4 +1,4 @@
-import type { SandboxRequest, SandboxResponse } from "../contract.js";
+import type { SandboxRequest, SandboxResponse } from "../contract";
 
 const ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 

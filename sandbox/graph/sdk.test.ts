@@ -12,12 +12,12 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import { beforeEach, describe, expect, it } from "vitest";
 
-import type { Caller } from "../contract.js";
-import { createTenant, type Tenant } from "../tenant/index.js";
-import { persona } from "../tenant/personas.js";
-import { inProcessGraphMiddleware } from "../tenant/testing/sdk-transport.js";
-import { appCaller, TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support.js";
-import { createGraphHandler } from "./index.js";
+import type { Caller } from "../contract";
+import { createTenant, type Tenant } from "../tenant/index";
+import { persona } from "../tenant/personas";
+import { inProcessGraphMiddleware } from "../tenant/testing/sdk-transport";
+import { appCaller, TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
+import { createGraphHandler } from "./index";
 
 let tenant: Tenant;
 

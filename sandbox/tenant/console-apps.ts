@@ -18,17 +18,17 @@ import {
   SANDBOX_DEPLOYER_CLIENT_ID,
   SANDBOX_DEPLOYER_CLIENT_SECRET,
   TOKEN_EXCHANGE_AUDIENCE,
-} from "../contract.js";
+} from "../contract";
 import {
   ARM_SERVICE_PRINCIPAL_ID,
   ARM_USER_IMPERSONATION_SCOPE_ID,
   GRAPH_APP_ROLE_IDS,
   GRAPH_SCOPE_IDS,
   GRAPH_SERVICE_PRINCIPAL_ID,
-} from "./first-party.js";
-import type { AppRoleRecord, ApplicationRecord, FederatedIdentityCredentialRecord, ServicePrincipalRecord } from "./model.js";
-import { TENANT_DOMAIN } from "./model.js";
-import type { Tenant } from "./tenant.js";
+} from "./first-party";
+import type { AppRoleRecord, ApplicationRecord, FederatedIdentityCredentialRecord, ServicePrincipalRecord } from "./model";
+import { TENANT_DOMAIN } from "./model";
+import type { Tenant } from "./tenant";
 
 export const CONSOLE_SPA_OBJECT_ID = "0c0a5e11-5a00-4000-8000-00000000a001";
 export const CONSOLE_SPA_SERVICE_PRINCIPAL_ID = "0c0a5e11-5a00-4000-8000-00000000b001";

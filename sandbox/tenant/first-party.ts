@@ -2,9 +2,9 @@
  * First-party resources every Entra tenant has a service principal for: Microsoft Graph and Azure Resource Manager.
  * Permission ids are Microsoft's real, cloud-invariant ids so `requiredResourceAccess` looks like production.
  */
-import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID } from "../contract.js";
-import type { AppRoleRecord, PermissionScopeRecord, ServicePrincipalRecord } from "./model.js";
-import { MICROSOFT_SERVICES_TENANT_ID } from "./model.js";
+import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID } from "../contract";
+import type { AppRoleRecord, PermissionScopeRecord, ServicePrincipalRecord } from "./model";
+import { MICROSOFT_SERVICES_TENANT_ID } from "./model";
 
 /** Graph application permissions (app roles on the Graph service principal). */
 export const GRAPH_APP_ROLE_IDS: Readonly<Record<string, string>> = {

@@ -1,15 +1,15 @@
 /**
  * The sandbox tenant: the directory and ARM data that Graph, ARM and Entra emulation read and change.
  */
-import { seedContosoMl, type TenantScale } from "./seed.js";
-import { Tenant } from "./tenant.js";
+import { seedContosoMl, type TenantScale } from "./seed";
+import { Tenant } from "./tenant";
 
-export { Tenant } from "./tenant.js";
-export type * from "./model.js";
-export { TENANT_DOMAIN } from "./model.js";
-export { PERSONAS, SEEDED_USER_PASSWORD } from "./personas.js";
-export { ROLE_IDS, type TenantScale } from "./seed.js";
-export * from "./arm-ids.js";
+export { Tenant } from "./tenant";
+export type * from "./model";
+export { TENANT_DOMAIN } from "./model";
+export { PERSONAS, SEEDED_USER_PASSWORD } from "./personas";
+export { ROLE_IDS, type TenantScale } from "./seed";
+export * from "./arm-ids";
 
 export interface CreateTenantOptions {
   readonly seed: number;

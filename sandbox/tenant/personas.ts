@@ -1,5 +1,5 @@
-import type { Persona, PersonaKey } from "../contract.js";
-import { TENANT_DOMAIN } from "./model.js";
+import type { Persona, PersonaKey } from "../contract";
+import { TENANT_DOMAIN } from "./model";
 
 /**
  * The documented sign-ins. Object ids are fixed (not drawn from the seed) so docs, `.env` files and tests can name

@@ -3,7 +3,7 @@
  * so the same seed yields the same ids. Credential dates are the exception: they are relative to the tenant's creation
  * time so that "expires within 7 days" stays true whenever the sandbox starts.
  */
-import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, SANDBOX_TENANT_ID } from "../contract.js";
+import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, SANDBOX_TENANT_ID } from "../contract";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
 import {
   armTimestamp,
@@ -11,9 +11,9 @@ import {
   subscriptionArmId,
   userAssignedIdentityArmId,
   workspaceArmId,
-} from "./arm-ids.js";
-import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps.js";
-import { firstPartyServicePrincipals } from "./first-party.js";
+} from "./arm-ids";
+import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps";
+import { firstPartyServicePrincipals } from "./first-party";
 import type {
   ApplicationRecord,
   FederatedIdentityCredentialRecord,
@@ -25,11 +25,11 @@ import type {
   ServicePrincipalRecord,
   UserRecord,
   WorkspaceRecord,
-} from "./model.js";
-import { TENANT_DOMAIN } from "./model.js";
-import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas.js";
-import { SeededRandom } from "./prng.js";
-import { Tenant } from "./tenant.js";
+} from "./model";
+import { TENANT_DOMAIN } from "./model";
+import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
+import { SeededRandom } from "./prng";
+import { Tenant } from "./tenant";
 
 export type TenantScale = "default" | "large";
 

@@ -7,12 +7,12 @@ import {
   CONSOLE_API_IDENTIFIER_URI,
   CONSOLE_SPA_CLIENT_ID,
   MICROSOFT_GRAPH_APP_ID,
-} from "../contract.js";
-import { subscriptionOfScope, workspaceArmId } from "./arm-ids.js";
-import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "./console-apps.js";
-import { createTenant, PERSONAS, ROLE_IDS, Tenant } from "./index.js";
-import { persona } from "./personas.js";
-import { TEST_NOW } from "./testing/support.js";
+} from "../contract";
+import { subscriptionOfScope, workspaceArmId } from "./arm-ids";
+import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "./console-apps";
+import { createTenant, PERSONAS, ROLE_IDS, Tenant } from "./index";
+import { persona } from "./personas";
+import { TEST_NOW } from "./testing/support";
 
 const DAY = 86_400_000;
 const tenant = createTenant({ seed: 7, scale: "default", now: TEST_NOW });

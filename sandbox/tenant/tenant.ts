@@ -5,8 +5,8 @@ import type {
   Persona,
   SignInUser,
   TenantAuthView,
-} from "../contract.js";
-import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids.js";
+} from "../contract";
+import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import type {
   AppRoleAssignmentRecord,
   ApplicationRecord,
@@ -23,8 +23,8 @@ import type {
   SubscriptionRecord,
   UserRecord,
   WorkspaceRecord,
-} from "./model.js";
-import { MICROSOFT_SERVICES_TENANT_ID } from "./model.js";
+} from "./model";
+import { MICROSOFT_SERVICES_TENANT_ID } from "./model";
 
 const SNAPSHOT_VERSION = 1;
 

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { childEnv, testDataDir, testSandboxCaPath } from "@/test/support/test-env";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { ASSIGNMENTS_GLOB, DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
@@ -51,8 +51,8 @@ async function killDuringPut(child: ChildProcess, faultId: string): Promise<void
   for (let waited = 0; ; waited += 50) {
     if (child.exitCode !== null) throw new Error("the grant process ended before its PUT reached ARM");
     if (waited > 60_000) throw new Error("the grant's PUT never reached ARM");
-    const rules = await control<{ value: { id: string; applied: number }[] }>(tenant.origin, "GET", "faults");
-    if ((rules.value.find((rule) => rule.id === faultId)?.applied ?? 0) > 0) break;
+    const rules = await tenant.control.faults.list();
+    if ((rules.find((rule) => rule.id === faultId)?.applied ?? 0) > 0) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill("SIGKILL");
@@ -72,7 +72,7 @@ describe("a console killed between the ARM call and recording its outcome", () =
     const [applied, lost, untouched] = [freeUsers[0]!, freeUsers[1]!, freeUsers[2]!];
 
     // 1. ARM takes 1.5 s to answer and applies the change after the console has died.
-    const slow = await control<{ id: string }>(tenant.origin, "POST", "faults", { path: ASSIGNMENTS_GLOB, method: "PUT", latencyMs: 1500, times: 1 });
+    const slow = await tenant.control.faults.add({ path: ASSIGNMENTS_GLOB, method: "PUT", latencyMs: 1500, times: 1 });
     await killDuringPut(startGrant([applied.id, untouched.id]), slow.id);
     const appliedName = assignmentNameFor(WORKSPACE, applied.id, DATA_SCIENTIST);
     for (let waited = 0; assignmentsNamed(appliedName).length === 0; waited += 100) {
@@ -81,9 +81,9 @@ describe("a console killed between the ARM call and recording its outcome", () =
     }
 
     // 2. ARM never answers and never applies it (the request hangs until the client is gone).
-    const hang = await control<{ id: string }>(tenant.origin, "POST", "faults", { path: ASSIGNMENTS_GLOB, method: "PUT", hang: true, times: 1 });
+    const hang = await tenant.control.faults.add({ path: ASSIGNMENTS_GLOB, method: "PUT", hang: true, times: 1 });
     await killDuringPut(startGrant([lost.id]), hang.id);
-    await control(tenant.origin, "DELETE", "faults");
+    await tenant.control.faults.clear();
 
     // The restarted console: the same database, reopened. Both intents are there, with no outcome.
     const db = await getDatabase();

@@ -9,15 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { storageEngines } from "@/test/support/databases";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { type Refusal, settle } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { approveAccessRequest, cancelAccessRequest, denyAccessRequest } = await import("@/lib/requests/decide-request");
-const { submitAccessRequest, submitRequestSchema } = await import("@/lib/requests/submit-request");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
 /**
  * How the second decision is started against the approval, round by round: the first round lets it finish before the
@@ -59,12 +60,7 @@ afterAll(async () => {
   await tenant.close();
 });
 
-interface JournalEntry {
-  readonly method: string;
-  readonly path: string;
-}
-const putsFor = async (assignmentName: string) =>
-  (await control<{ value: JournalEntry[] }>(tenant.origin, "GET", `journal?system=arm&method=PUT&path=${assignmentName}`)).value.length;
+const putsFor = async (assignmentName: string) => (await tenant.control.journal.list({ system: "arm", method: "PUT", pathContains: assignmentName })).entries.length;
 
 
 describe.each(storageEngines())("decisions racing each other on $name", (engine) => {
@@ -80,13 +76,11 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
     await handle.close();
   });
 
-  const context = (persona: typeof admin) => persona;
-
   async function submitted() {
     const user = free[next++]!;
     const result = await submitAccessRequest(
-      context(lead),
-      submitRequestSchema.parse({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
+      lead,
+      makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
       { db: handle.db, notify: false },
     );
     return { request: result.request, assignmentName: assignmentNameFor(WORKSPACE, user.id, ROLE_IDS.dataScientist) };
@@ -98,8 +92,8 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       const { request, assignmentName } = await submitted();
       const [approved, denied] = await race(
         start,
-        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
-        () => denyAccessRequest(context(other), { requestId: request.id, comment: "Not this quarter" }, { db: handle.db, notify: false }),
+        () => approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => denyAccessRequest(other, { requestId: request.id, comment: "Not this quarter" }, { db: handle.db, notify: false }),
       );
       wins.add(approved.ok ? "approve" : "deny");
       expect([approved.ok, denied.ok].filter(Boolean)).toHaveLength(1);
@@ -117,8 +111,8 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
       const { request, assignmentName } = await submitted();
       const [approved, cancelled] = await race(
         start,
-        () => approveAccessRequest(context(admin), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
-        () => cancelAccessRequest(context(lead), { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
+        () => cancelAccessRequest(lead, { requestId: request.id, comment: "" }, { db: handle.db, notify: false }),
       );
       wins.add(approved.ok ? "approve" : "cancel");
       expect([approved.ok, cancelled.ok].filter(Boolean)).toHaveLength(1);

@@ -13,7 +13,8 @@ import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { exportToWorkers } from "@/test/support/test-env";
-import { control, type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import type { FaultRuleInput, JournalEntry } from "@/sandbox/control/client";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { ASSIGNMENTS_GLOB, DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 // Before any console code reads its configuration: a short upstream timeout, so a hang costs seconds, not minutes.
@@ -34,18 +35,12 @@ const freeUsers = FREE_USERS;
 let nextUser = 0;
 const aUser = () => freeUsers[nextUser++]!;
 
-interface JournalEntry {
-  readonly seq: number;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-}
-const journal = async (since = 0) => (await control<{ value: JournalEntry[] }>(tenant.origin, "GET", `journal?since=${since}`)).value;
-const lastSeq = async () => (await control<{ lastSeq: number }>(tenant.origin, "GET", `journal?since=${Number.MAX_SAFE_INTEGER}`)).lastSeq;
+const journal = async (since = 0) => (await tenant.control.journal.since(since)).entries;
+const lastSeq = () => tenant.control.journal.lastSeq();
 const putsFor = (entries: readonly JournalEntry[], assignmentName: string) => entries.filter((entry) => entry.method === "PUT" && entry.path.toLowerCase().endsWith(assignmentName));
 
-async function addFault(rule: Record<string, unknown>): Promise<void> {
-  await control(tenant.origin, "POST", "faults", { path: ASSIGNMENTS_GLOB, method: "PUT", ...rule });
+async function addFault(rule: Omit<FaultRuleInput, "path" | "method">): Promise<void> {
+  await tenant.control.faults.add({ path: ASSIGNMENTS_GLOB, method: "PUT", ...rule });
 }
 
 /** Whether ARM (the tenant's own state) holds the assignment. */
@@ -59,7 +54,7 @@ async function auditTrailOf(principalId: string): Promise<string[]> {
 }
 
 afterEach(async () => {
-  await control(tenant.origin, "DELETE", "faults");
+  await tenant.control.faults.clear();
 });
 afterAll(async () => {
   await tenant.close();
@@ -98,7 +93,7 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     expect(assignmentExists(user.id)).toBe(false);
     expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
 
-    await control(tenant.origin, "DELETE", "faults");
+    await tenant.control.faults.clear();
     const [again] = await grant(user);
     expect(again).toMatchObject({ status: "granted" });
     expect([...tenant.sandbox.tenant.roleAssignments.values()].filter((assignment) => assignment.name === name)).toHaveLength(1);
@@ -124,7 +119,7 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     const pending = await findUnresolvedIntents(db, later);
     expect(pending.filter((intent) => intent.principalId === user.id.toLowerCase())).toHaveLength(1);
 
-    await control(tenant.origin, "DELETE", "faults");
+    await tenant.control.faults.clear();
     const summary = await reconcilePendingIntents(db, systemActor(), later);
     expect(summary.errors).toBe(0);
     expect(await findUnresolvedIntents(db, later)).toEqual([]);
@@ -149,9 +144,9 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
       if ((await journal(since)).some((entry) => entry.method === "PUT" && entry.status === 201)) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await control(tenant.origin, "POST", "clock/advance", { seconds: 2 * 3600 });
+    await tenant.control.clock.advance(2 * 3600);
     const results = await running;
-    await control(tenant.origin, "POST", "clock/reset");
+    await tenant.control.clock.reset();
 
     expect(results).toHaveLength(4);
     expect(results[0]).toMatchObject({ status: "granted" });
@@ -189,7 +184,7 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
 describe("signing-key rotation (own sandbox tenant)", () => {
   it("accepts tokens signed by the new key and, during the overlap, the previous one; refuses a key never published", async () => {
     const before = await personaApiToken("admin");
-    const rotated = await control<{ activeKid: string }>(tenant.origin, "POST", "keys/rotate");
+    const rotated = await tenant.control.keys.rotate();
     const after = await personaApiToken("admin");
     expect(decodeProtectedHeader(after).kid).toBe(rotated.activeKid);
     expect(decodeProtectedHeader(before).kid).not.toBe(rotated.activeKid);

@@ -8,24 +8,23 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { DelegatedContext } from "@/lib/auth/caller";
-import { SecretToken } from "@/lib/auth/secret-token";
 import { verifyAuditChain } from "@/lib/audit/verify";
 import type { DatabaseHandle } from "@/lib/db/client";
 import { approveAccessRequest } from "@/lib/requests/decide-request";
 import { parseRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
-import { submitAccessRequest, submitRequestSchema } from "@/lib/requests/submit-request";
+import { submitAccessRequest } from "@/lib/requests/submit-request";
 import { trustingDirectory } from "@/test/support/request-directory";
 import { settle } from "@/test/support/refusal";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
+import { makeDelegatedContext } from "@/test/support/builders/context";
+import { makeAccessRequest } from "@/test/support/builders/requests";
 import { storageEngines } from "@/test/support/databases";
 import { reliabilityLong } from "@/test/support/test-env";
 
 /** Concurrent submissions: 200, or 2,000 in the long variant. */
 const SUBMISSIONS = reliabilityLong() ? 2000 : 200;
 
-const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
 const WORKSPACE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-race";
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const policy = parseRequestPolicy({
@@ -34,21 +33,9 @@ const policy = parseRequestPolicy({
   roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "7d" }],
 });
 
-function person(name: string): DelegatedContext {
-  const objectId = randomUUID();
-  const who = { tenantId: TENANT, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
-  return { caller: { tenantId: TENANT, objectId, assertion: new SecretToken("unused") }, actor: { kind: "user", ...who }, person: who, requestId: randomUUID() };
-}
-
-function form(principalId: string) {
-  return submitRequestSchema.parse({
-    workspaceId: WORKSPACE,
-    roleDefinitionId: DATA_SCIENTIST,
-    principal: { id: principalId, kind: "user", displayName: `Teammate ${principalId.slice(0, 4)}` },
-    justification: "Needs to train the churn model this sprint",
-    duration: "1d",
-  });
-}
+const person = (name: string) => makeDelegatedContext(name);
+const form = (principalId: string) =>
+  makeAccessRequest({ workspaceId: WORKSPACE, principal: { id: principalId, kind: "user", displayName: `Teammate ${principalId.slice(0, 4)}` }, duration: "1d" });
 
 async function count(handle: DatabaseHandle, query: ReturnType<typeof sql>): Promise<number> {
   const result = await handle.db.execute(query);

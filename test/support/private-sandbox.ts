@@ -11,12 +11,15 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
 import { type RunningSandbox, startSandbox } from "@/sandbox/server";
 import { exportToWorkers, testSandboxCaPath, testSandboxOrigin } from "./test-env";
 
 export interface PrivateSandbox {
   readonly sandbox: RunningSandbox;
   readonly origin: string;
+  /** Its control API (faults, clock, journal, keys…). */
+  readonly control: SandboxControl;
   close(): Promise<void>;
 }
 
@@ -31,21 +34,11 @@ export async function startPrivateSandbox(): Promise<PrivateSandbox> {
   return {
     sandbox,
     origin: sandbox.origin,
+    control: sandboxControl(sandbox.origin),
     async close() {
       exportToWorkers({ GATEHOUSE_SANDBOX_URL: sharedOrigin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin });
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Calls the private sandbox's control API. */
-export async function control<T = unknown>(origin: string, method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${origin}/_sandbox/${route}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`sandbox control ${method} ${route}: ${response.status} ${await response.text()}`);
-  return (response.status === 204 ? undefined : await response.json()) as T;
 }

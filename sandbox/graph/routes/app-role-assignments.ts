@@ -1,9 +1,9 @@
 /** `servicePrincipals/{id}/appRoleAssignedTo` and `{users|groups|servicePrincipals}/{id}/appRoleAssignments`. */
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { AppRoleAssignmentRecord, DirectoryObjectRecord } from "../../tenant/model.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import type { GraphObject } from "../entities.js";
-import { respondWithPlainCollection } from "../odata.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { AppRoleAssignmentRecord, DirectoryObjectRecord } from "../../tenant/model";
+import type { Tenant } from "../../tenant/tenant";
+import type { GraphObject } from "../entities";
+import { respondWithPlainCollection } from "../odata";
 
 const PROPERTIES = [
   "id",

@@ -17,8 +17,8 @@
  */
 import { randomUUID } from "node:crypto";
 
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import { servicePrincipalFor } from "../../tenant/console-apps.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import { servicePrincipalFor } from "../../tenant/console-apps";
 import type {
   AppRoleRecord,
   ApplicationRecord,
@@ -27,13 +27,13 @@ import type {
   PreAuthorizedApplicationRecord,
   RequiredResourceAccessRecord,
   ServicePrincipalRecord,
-} from "../../tenant/model.js";
-import { TENANT_DOMAIN } from "../../tenant/model.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { APPLICATION_TYPE, SERVICE_PRINCIPAL_TYPE } from "../entities.js";
-import { contextUrl, project } from "../odata.js";
-import { denyUnlessPermitted, type PermissionRequirement } from "../permissions.js";
-import { graphEmpty, graphError, graphJson } from "../responses.js";
+} from "../../tenant/model";
+import { TENANT_DOMAIN } from "../../tenant/model";
+import type { Tenant } from "../../tenant/tenant";
+import { APPLICATION_TYPE, SERVICE_PRINCIPAL_TYPE } from "../entities";
+import { contextUrl, project } from "../odata";
+import { denyUnlessPermitted, type PermissionRequirement } from "../permissions";
+import { graphEmpty, graphError, graphJson } from "../responses";
 
 export const WRITE_APPLICATIONS: PermissionRequirement = {
   delegated: ["Application.ReadWrite.All", "Directory.ReadWrite.All"],

@@ -3,9 +3,9 @@
  * own status, headers and body, and the outer response is 200 even when items fail. `dependsOn` is honoured
  * (a failed dependency yields 424 for the dependent request).
  */
-import type { SandboxHandler, SandboxRequest, SandboxResponse } from "../../contract.js";
-import { graphVersion } from "../odata.js";
-import { graphError, graphJson } from "../responses.js";
+import type { SandboxHandler, SandboxRequest, SandboxResponse } from "../../contract";
+import { graphVersion } from "../odata";
+import { graphError, graphJson } from "../responses";
 
 const MAX_BATCH_REQUESTS = 20;
 

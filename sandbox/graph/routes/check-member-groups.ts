@@ -4,11 +4,11 @@
  * checkMemberGroups": "This function is transitive. You can check up to a maximum of 20 groups per request."
  * The answer is `Collection(Edm.String)` holding the ids that match, in no particular order.
  */
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import { isGuid } from "../../tenant/prng.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { contextUrl } from "../odata.js";
-import { graphError, graphJson } from "../responses.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import { isGuid } from "../../tenant/prng";
+import type { Tenant } from "../../tenant/tenant";
+import { contextUrl } from "../odata";
+import { graphError, graphJson } from "../responses";
 
 const MAX_GROUP_IDS = 20;
 

@@ -4,12 +4,12 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { ApplicationRecord, PasswordCredentialRecord, ServicePrincipalRecord } from "../../tenant/model.js";
-import { renderPasswordCredential } from "../entities.js";
-import { contextUrl } from "../odata.js";
-import { denyUnlessPermitted, type PermissionRequirement } from "../permissions.js";
-import { graphEmpty, graphError, graphJson } from "../responses.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { ApplicationRecord, PasswordCredentialRecord, ServicePrincipalRecord } from "../../tenant/model";
+import { renderPasswordCredential } from "../entities";
+import { contextUrl } from "../odata";
+import { denyUnlessPermitted, type PermissionRequirement } from "../permissions";
+import { graphEmpty, graphError, graphJson } from "../responses";
 
 const WRITE_APPLICATIONS: PermissionRequirement = {
   delegated: ["Application.ReadWrite.All", "Directory.ReadWrite.All"],

@@ -1,12 +1,12 @@
 /** `POST /directoryObjects/getByIds` (≤ 1000 ids, optional `types`) and `GET /directoryObjects/{id}`. */
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { DirectoryObjectRecord } from "../../tenant/model.js";
-import { isGuid } from "../../tenant/prng.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { entityTypeOf } from "../entities.js";
-import { contextUrl, project, respondWithEntity } from "../odata.js";
-import { denyUnlessPermitted, PERMISSIONS } from "../permissions.js";
-import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { DirectoryObjectRecord } from "../../tenant/model";
+import { isGuid } from "../../tenant/prng";
+import type { Tenant } from "../../tenant/tenant";
+import { entityTypeOf } from "../entities";
+import { contextUrl, project, respondWithEntity } from "../odata";
+import { denyUnlessPermitted, PERMISSIONS } from "../permissions";
+import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
 
 const MAX_IDS = 1000;
 const KNOWN_TYPES = new Map<string, DirectoryObjectRecord["kind"] | "unsupported">([

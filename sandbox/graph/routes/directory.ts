@@ -4,18 +4,18 @@
  * `checkMemberGroups`),
  * with OData casts (`/microsoft.graph.user`) and `/$count`.
  */
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { ApplicationRecord, DirectoryObjectRecord } from "../../tenant/model.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { APPLICATION_TYPE, ENTITY_TYPES, type EntityType, GROUP_TYPE, SERVICE_PRINCIPAL_TYPE, USER_TYPE } from "../entities.js";
-import { contextUrl, respondWithCollection, respondWithEntity } from "../odata.js";
-import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions.js";
-import { GRAPH_MESSAGES, graphError, graphJson } from "../responses.js";
-import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments.js";
-import { changeFederatedCredential, createApplication, createFederatedCredential, createServicePrincipal, updateApplication, updateServicePrincipal } from "./application-writes.js";
-import { checkMemberGroups } from "./check-member-groups.js";
-import { addPassword, removePassword } from "./credentials.js";
-import { sendMail } from "./mail.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { ApplicationRecord, DirectoryObjectRecord } from "../../tenant/model";
+import type { Tenant } from "../../tenant/tenant";
+import { APPLICATION_TYPE, ENTITY_TYPES, type EntityType, GROUP_TYPE, SERVICE_PRINCIPAL_TYPE, USER_TYPE } from "../entities";
+import { contextUrl, respondWithCollection, respondWithEntity } from "../odata";
+import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions";
+import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
+import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments";
+import { changeFederatedCredential, createApplication, createFederatedCredential, createServicePrincipal, updateApplication, updateServicePrincipal } from "./application-writes";
+import { checkMemberGroups } from "./check-member-groups";
+import { addPassword, removePassword } from "./credentials";
+import { sendMail } from "./mail";
 
 const SETS: Record<string, { type: EntityType; read: PermissionRequirement }> = {
   users: { type: USER_TYPE, read: PERMISSIONS.readUsers },

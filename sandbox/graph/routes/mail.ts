@@ -1,11 +1,11 @@
 /** `POST /users/{id}/sendMail` and `/me/sendMail`: accepted mail goes to the tenant's outbox (202, no body). */
 import { randomUUID } from "node:crypto";
 
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { UserRecord } from "../../tenant/model.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { denyUnlessPermitted, PERMISSIONS } from "../permissions.js";
-import { graphEmpty, graphError } from "../responses.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { UserRecord } from "../../tenant/model";
+import type { Tenant } from "../../tenant/tenant";
+import { denyUnlessPermitted, PERMISSIONS } from "../permissions";
+import { graphEmpty, graphError } from "../responses";
 
 interface Recipient {
   emailAddress?: { address?: unknown };

@@ -3,11 +3,11 @@
  * `clientId eq '{service principal id}'` (https://learn.microsoft.com/graph/api/oauth2permissiongrant-list).
  * Needs DelegatedPermissionGrant.Read(Write).All or Directory.Read(Write).All.
  */
-import type { SandboxRequest, SandboxResponse } from "../../contract.js";
-import type { Tenant } from "../../tenant/tenant.js";
-import { respondWithPlainCollection } from "../odata.js";
-import { denyUnlessPermitted, type PermissionRequirement } from "../permissions.js";
-import { graphError } from "../responses.js";
+import type { SandboxRequest, SandboxResponse } from "../../contract";
+import type { Tenant } from "../../tenant/tenant";
+import { respondWithPlainCollection } from "../odata";
+import { denyUnlessPermitted, type PermissionRequirement } from "../permissions";
+import { graphError } from "../responses";
 
 const READ_GRANTS: PermissionRequirement = {
   delegated: ["DelegatedPermissionGrant.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],

@@ -5,8 +5,8 @@
  */
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 
-import type { Caller, SandboxHandler, SandboxResponse } from "../../contract.js";
-import { buildRequest, TEST_NOW } from "./support.js";
+import type { Caller, SandboxHandler, SandboxResponse } from "../../contract";
+import { buildRequest, TEST_NOW } from "./support";
 
 function toSandboxPath(url: URL): string {
   return `${url.pathname}${url.search}`;

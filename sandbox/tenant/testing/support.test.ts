@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { shapeDifferences } from "./support.js";
+import { shapeDifferences } from "./support";
 
 describe("shapeDifferences (the conformance comparer)", () => {
   const expected = { a: 1, b: { c: "x", d: [{ e: true }] }, n: null, tags: { k: "v" } };

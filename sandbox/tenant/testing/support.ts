@@ -13,11 +13,11 @@ import {
   type SandboxRequest,
   type SandboxSettings,
   SANDBOX_TENANT_ID,
-} from "../../contract.js";
-import { CONSOLE_API_DELEGATED_GRAPH_SCOPES, CONSOLE_API_GRAPH_APP_PERMISSIONS, CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../console-apps.js";
-import type { RoleAssignmentPrincipalType } from "../model.js";
-import { persona } from "../personas.js";
-import type { Tenant } from "../tenant.js";
+} from "../../contract";
+import { CONSOLE_API_DELEGATED_GRAPH_SCOPES, CONSOLE_API_GRAPH_APP_PERMISSIONS, CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../console-apps";
+import type { RoleAssignmentPrincipalType } from "../model";
+import { persona } from "../personas";
+import type { Tenant } from "../tenant";
 
 export const TEST_ORIGIN = "https://localhost:8443";
 /** Fixed clock for tests: credential buckets and ARM timestamps are computed from it. */

@@ -1,10 +1,8 @@
-import "server-only";
-
 /** Test-data builders for audit tests: valid defaults with unique values, overridable per test. */
 import { randomUUID } from "node:crypto";
 
-import type { AuditActor, AuditEventInput } from "./events";
-import type { ChangeIntentInput } from "./intents";
+import type { AuditActor, AuditEventInput } from "@/lib/audit/events";
+import type { ChangeIntentInput } from "@/lib/audit/intents";
 
 export const WORKSPACE_SCOPE =
   "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-research";

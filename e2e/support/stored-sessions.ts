@@ -1,0 +1,97 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { type Browser, type BrowserContext, expect, type Page } from "@playwright/test";
+
+import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./env";
+import type { PersonaKey } from "./personas";
+import { SESSION_COOKIE, signIn } from "./sign-in";
+
+/**
+ * Signed-in browser state per persona, so the specs that are not about signing in skip the sign-in page: the
+ * `sign-in` setup project (e2e/sign-in.setup.ts) signs each persona in once through the real flow and saves what the
+ * browser then holds; `resumeSignIn` puts a page back in that state.
+ *
+ * Playwright's storage state keeps cookies (the console's session cookie, the sandbox's SSO cookie) and local storage,
+ * but not session storage, where MSAL keeps its cache (account, ID token, the API token and the refresh token). The
+ * console reads that cache after sign-in: to renew the session silently before the token expires (SessionKeeper),
+ * when the cookie is gone (SessionRequired), for a claims challenge and to sign out. So it is saved as well and put
+ * back, into the one tab `resumeSignIn` opens, before the console's scripts run — as it is after a real sign-in.
+ * Auth, security and permission specs keep signing in through the UI (`signIn`).
+ */
+
+/** The personas the setup project signs in: those the specs below use. */
+export const STORED_PERSONAS = ["admin", "limited-admin", "team-lead", "security"] as const satisfies readonly PersonaKey[];
+export type StoredPersona = (typeof STORED_PERSONAS)[number];
+
+type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
+
+interface StoredSession {
+  readonly storageState: StorageState;
+  /** The console origin's session storage (MSAL's cache). */
+  readonly sessionStorage: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Under the run's data directory, so the main and the production run (each with its own tenant) never share one. */
+const SESSIONS_DIR = path.join(E2E_DATA_DIR, "e2e-sessions");
+/** A stored session this close to its token's expiry is made again rather than left to the console's renewal. */
+const MIN_REMAINING_MS = 10 * 60_000;
+
+const sessionFile = (persona: StoredPersona) => path.join(SESSIONS_DIR, `${persona}.json`);
+
+/** Saves what the browser holds after `signIn(page, persona)`. */
+export async function saveSession(page: Page, persona: StoredPersona): Promise<void> {
+  expect(new URL(page.url()).origin).toBe(CONSOLE_ORIGIN);
+  const session: StoredSession = {
+    storageState: await page.context().storageState({ indexedDB: true }),
+    sessionStorage: await page.evaluate(() => Object.entries(window.sessionStorage)),
+  };
+  mkdirSync(SESSIONS_DIR, { recursive: true });
+  writeFileSync(sessionFile(persona), JSON.stringify(session), { mode: 0o600 });
+}
+
+function storedSession(persona: StoredPersona): StoredSession {
+  try {
+    return JSON.parse(readFileSync(sessionFile(persona), "utf8")) as StoredSession;
+  } catch (error) {
+    throw new Error(`no stored session for ${persona}: the sign-in setup project (e2e/sign-in.setup.ts) did not run or failed`, { cause: error });
+  }
+}
+
+/**
+ * Leaves `page` where `signIn(page, persona, startPath)` leaves it — signed in, on `startPath`, the account menu
+ * shown — from the stored session, without the sign-in page. Call it where the spec would sign in: the page's
+ * context is given the stored cookies then, not before.
+ */
+export async function resumeSignIn(page: Page, persona: StoredPersona, startPath = "/"): Promise<void> {
+  const session = storedSession(persona);
+  const cookie = session.storageState.cookies.find((candidate) => candidate.name === SESSION_COOKIE);
+  if (!cookie || cookie.expires * 1000 < Date.now() + MIN_REMAINING_MS) {
+    // A run long enough for the setup's tokens to near their end: sign in again, and keep that for the next spec.
+    await signIn(page, persona, startPath);
+    await saveSession(page, persona);
+    return;
+  }
+  await page.context().setStorageState(session.storageState);
+  const restore = await page.addInitScript(
+    ({ origin, entries }) => {
+      if (window.location.origin !== origin) return;
+      for (const [key, value] of entries) window.sessionStorage.setItem(key, value);
+    },
+    { origin: CONSOLE_ORIGIN, entries: session.sessionStorage },
+  );
+  try {
+    await page.goto(startPath);
+    await expect(page.getByRole("button", { name: /^Account: / })).toBeVisible();
+  } finally {
+    // Restored once: from here on the tab's session storage is MSAL's own, as after a real sign-in.
+    await restore.dispose();
+  }
+}
+
+/** A new browser context with `persona` signed in (from the stored session), and its page. */
+export async function storedSessionPage(browser: Browser, persona: StoredPersona, startPath = "/"): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await resumeSignIn(page, persona, startPath);
+  return page;
+}

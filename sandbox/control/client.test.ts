@@ -1,0 +1,98 @@
+/** The control API's typed client against a running sandbox: every route it wraps, and its error. */
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { call, tempDataDir } from "../entra/test-support";
+import { type RunningSandbox, startSandbox } from "../server";
+import { PERSONAS } from "../tenant/index";
+import { type ControlTransport, type SandboxControl, SandboxControlError, sandboxControl } from "./client";
+
+const admin = PERSONAS.find((persona) => persona.key === "admin")!;
+let sandbox: RunningSandbox;
+let control: SandboxControl;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, dataDir: tempDataDir(), log: () => {} });
+  // The sandbox's CA is its own (this worker trusts the shared one only): talk to it through the test helper.
+  const transport: ControlTransport = async ({ method, url, body }) => {
+    const { pathname, search } = new URL(url);
+    const response = await call(sandbox, `${pathname}${search}`, { method, body, headers: body === undefined ? {} : { "content-type": "application/json" } });
+    return { status: response.status, body: response.text };
+  };
+  control = sandboxControl(sandbox.origin, { transport });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(async () => {
+  await control.reset();
+});
+
+describe("the control client", () => {
+  it("reads the state and resets with another seed", async () => {
+    const state = await control.state();
+    expect(state).toMatchObject({ tenantId: sandbox.tenant.tenantId, seed: 1, scale: "default", faults: [] });
+    expect(state.counts.users).toBeGreaterThan(5);
+    expect((await control.reset({ seed: 7 })).seed).toBe(7);
+    expect((await control.reset({ seed: 1 })).seed).toBe(1);
+  });
+
+  it("changes settings and moves the clock", async () => {
+    expect(await control.updateSettings({ propagationDelaySeconds: 30 })).toMatchObject({ propagationDelaySeconds: 30 });
+    expect((await control.settings()).propagationDelaySeconds).toBe(30);
+    const advanced = await control.clock.advance(3600);
+    expect(advanced.clockOffsetMs).toBe(3_600_000);
+    expect(Date.parse((await control.clock.now()).now)).toBeGreaterThan(Date.now() + 3_500_000);
+    expect((await control.clock.reset()).clockOffsetMs).toBe(0);
+  });
+
+  it("adds, lists and removes fault rules", async () => {
+    const rule = await control.faults.add({ method: "GET", path: "/v1.0/**", status: 429, times: 1 });
+    expect(rule).toMatchObject({ status: 429, matched: 0, applied: 0 });
+    expect(rule.id).toBeTruthy();
+    expect((await control.faults.list()).map((listed) => listed.id)).toEqual([rule.id]);
+    await control.faults.remove(rule.id);
+    expect(await control.faults.list()).toEqual([]);
+    await control.faults.add({ path: "/subscriptions", latencyMs: 1 });
+    await control.faults.clear();
+    expect(await control.faults.list()).toEqual([]);
+  });
+
+  it("reads the journal since a sequence number, filtered, and clears it", async () => {
+    const before = await control.journal.lastSeq();
+    await call(sandbox, `/${sandbox.tenant.tenantId}/v2.0/.well-known/openid-configuration`);
+    await call(sandbox, "/v1.0/me");
+    const since = await control.journal.since(before);
+    expect(since.entries.map((entry) => entry.system)).toEqual(["entra", "graph"]);
+    expect(since.lastSeq).toBe(before + 2);
+    const graph = await control.journal.list({ system: "graph", pathContains: "/V1.0/ME", status: 401 });
+    expect(graph.entries).toHaveLength(1);
+    expect(graph.entries[0]).toMatchObject({ method: "GET", path: "/v1.0/me", status: 401 });
+    await control.journal.clear();
+    expect((await control.journal.list()).entries).toEqual([]);
+  });
+
+  it("rotates signing keys and forces and clears step-up demands", async () => {
+    const { activeKid } = await control.keys.get();
+    const rotated = await control.keys.rotate();
+    expect(rotated.activeKid).not.toBe(activeKid);
+    expect(rotated.kids).toContain(activeKid);
+    const demand = await control.interactionRequired.demand({ user: admin.userPrincipalName });
+    expect(demand).toMatchObject({ userObjectId: admin.objectId, errorCode: 50076 });
+    expect((await control.interactionRequired.list()).map((listed) => listed.userObjectId)).toEqual([admin.objectId]);
+    await control.interactionRequired.clear(admin.userPrincipalName);
+    expect(await control.interactionRequired.list()).toEqual([]);
+  });
+
+  it("reads and clears the outbox, and persists state.json", async () => {
+    expect(await control.outbox.list()).toEqual([]);
+    await control.outbox.clear();
+    expect(existsSync(await control.persist())).toBe(true);
+  });
+
+  it("throws SandboxControlError with the status and body when the sandbox refuses", async () => {
+    const refused = await control.updateSettings({ accessTokenLifetimeSeconds: -5 }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SandboxControlError);
+    expect(refused).toMatchObject({ method: "PATCH", route: "settings", status: 400 });
+    expect((refused as SandboxControlError).body).toContain("accessTokenLifetimeSeconds");
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * A typed client for the control API (`/_sandbox/…`, see `index.ts` and the README's table), given the sandbox's
+ * origin. Vitest, Playwright and the benchmarks drive the sandbox through it: faults, clock, journal, outbox,
+ * settings, signing keys, step-up demands, reset and persistence.
+ *
+ * It runs in a Node process of its own (a test worker, Playwright's runner) and imports nothing at run time, so it
+ * pulls in neither the sandbox's server nor the console.
+ */
+import type { SandboxSettings } from "../contract";
+import type { SentMailRecord } from "../tenant/model";
+import type { FaultRule, FaultRuleInput } from "./faults";
+import type { SandboxStateSummary } from "./index";
+import type { JournalEntry, JournalFilter } from "./journal";
+
+export type { FaultRule, FaultRuleInput, JournalEntry, JournalFilter, SandboxStateSummary, SentMailRecord };
+
+/** One HTTP exchange with the control API. */
+export interface ControlHttpRequest {
+  readonly method: string;
+  readonly url: string;
+  /** JSON text, sent with `content-type: application/json`. */
+  readonly body?: string;
+}
+
+export interface ControlHttpResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * How the client reaches the sandbox. The default is Node's `fetch`, which must trust the sandbox's CA
+ * (NODE_EXTRA_CA_CERTS, as in Vitest's workers); Playwright's runner passes its own request context instead.
+ */
+export type ControlTransport = (request: ControlHttpRequest) => Promise<ControlHttpResponse>;
+
+export const fetchTransport: ControlTransport = async ({ method, url, body }) => {
+  const response = await fetch(url, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body });
+  return { status: response.status, body: await response.text() };
+};
+
+/** The control API answered with a status other than 2xx. */
+export class SandboxControlError extends Error {
+  constructor(
+    readonly method: string,
+    readonly route: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`sandbox control ${method} ${route}: ${status} ${body}`);
+    this.name = "SandboxControlError";
+  }
+}
+
+export interface ClockReading {
+  /** The sandbox clock, ISO 8601. */
+  readonly now: string;
+  readonly clockOffsetMs: number;
+}
+
+export interface SigningKeyIds {
+  readonly activeKid: string;
+  readonly kids: readonly string[];
+}
+
+export interface InteractionDemandInput {
+  /** UPN or object id. */
+  readonly user: string;
+  /** AADSTS code; 50076 (MFA required) when absent. */
+  readonly errorCode?: number;
+  readonly suberror?: string;
+  readonly claims?: string;
+}
+
+export interface InteractionDemandRecord {
+  readonly userObjectId: string;
+  readonly errorCode: number;
+  readonly suberror?: string;
+  readonly claims: string;
+}
+
+export interface JournalPage {
+  /** The journal's newest sequence number, whatever the filter: pass it as `since` to see only later calls. */
+  readonly lastSeq: number;
+  readonly entries: JournalEntry[];
+}
+
+export interface SandboxControl {
+  readonly origin: string;
+  /** Tenant, seed, scale, clock, settings, counts, keys, faults, demands and journal size. */
+  state(): Promise<SandboxStateSummary>;
+  /** Re-seeds the tenant and clears faults, journal, sessions, demands and settings (signing keys stay). */
+  reset(options?: { readonly seed?: number; readonly scale?: "default" | "large" }): Promise<SandboxStateSummary>;
+  settings(): Promise<SandboxSettings>;
+  updateSettings(patch: Partial<SandboxSettings>): Promise<SandboxSettings>;
+  readonly clock: {
+    now(): Promise<ClockReading>;
+    advance(seconds: number): Promise<ClockReading>;
+    /** Back to wall-clock time. */
+    reset(): Promise<ClockReading>;
+  };
+  readonly faults: {
+    list(): Promise<FaultRule[]>;
+    /** Adds a rule (see the README's "Fault rules"); the answer carries its `id`. */
+    add(rule: FaultRuleInput): Promise<FaultRule>;
+    remove(id: string): Promise<void>;
+    clear(): Promise<void>;
+  };
+  readonly keys: {
+    get(): Promise<SigningKeyIds>;
+    /** A new signing key; the previous one stays published, the one before is dropped. */
+    rotate(): Promise<SigningKeyIds & { readonly retiredKid?: string }>;
+  };
+  /** Forced `interaction_required` (step-up) for silent grants of one user. */
+  readonly interactionRequired: {
+    list(): Promise<InteractionDemandRecord[]>;
+    demand(input: InteractionDemandInput): Promise<InteractionDemandRecord>;
+    /** One user's demand (UPN or object id), or all of them. */
+    clear(user?: string): Promise<void>;
+  };
+  /** Calls the sandbox answered (control calls excluded). */
+  readonly journal: {
+    list(filter?: JournalFilter): Promise<JournalPage>;
+    /** Entries after `seq`. */
+    since(seq: number): Promise<JournalPage>;
+    /** The newest sequence number: a starting point for "calls since". */
+    lastSeq(): Promise<number>;
+    clear(): Promise<void>;
+  };
+  /** Mail sent through Graph `sendMail`. */
+  readonly outbox: {
+    list(): Promise<SentMailRecord[]>;
+    clear(): Promise<void>;
+  };
+  /** Writes `state.json` now; returns its path. */
+  persist(): Promise<string>;
+}
+
+function journalQuery(filter: JournalFilter): string {
+  const query = new URLSearchParams();
+  if (filter.system !== undefined) query.set("system", filter.system);
+  if (filter.method !== undefined) query.set("method", filter.method);
+  if (filter.pathContains !== undefined) query.set("path", filter.pathContains);
+  if (filter.since !== undefined) query.set("since", String(filter.since));
+  if (filter.status !== undefined) query.set("status", String(filter.status));
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The control API of the sandbox at `origin` (`https://localhost:<port>`). */
+export function sandboxControl(origin: string, options: { readonly transport?: ControlTransport } = {}): SandboxControl {
+  const transport = options.transport ?? fetchTransport;
+
+  async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await transport({ method, url: `${origin}/_sandbox/${route}`, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (response.status < 200 || response.status > 299) throw new SandboxControlError(method, route, response.status, response.body);
+    return (response.body ? JSON.parse(response.body) : undefined) as T;
+  }
+
+  const journalPage = async (filter: JournalFilter): Promise<JournalPage> => {
+    const page = await call<{ lastSeq: number; value: JournalEntry[] }>("GET", `journal${journalQuery(filter)}`);
+    return { lastSeq: page.lastSeq, entries: page.value };
+  };
+
+  return {
+    origin,
+    state: () => call("GET", "state"),
+    reset: (resetOptions = {}) => call("POST", "reset", resetOptions),
+    settings: () => call("GET", "settings"),
+    updateSettings: (patch) => call("PATCH", "settings", patch),
+    clock: {
+      now: () => call("GET", "clock"),
+      advance: (seconds) => call("POST", "clock/advance", { seconds }),
+      reset: () => call("POST", "clock/reset"),
+    },
+    faults: {
+      list: async () => (await call<{ value: FaultRule[] }>("GET", "faults")).value,
+      add: (rule) => call("POST", "faults", rule),
+      remove: (id) => call("DELETE", `faults/${encodeURIComponent(id)}`),
+      clear: () => call("DELETE", "faults"),
+    },
+    keys: {
+      get: () => call("GET", "keys"),
+      rotate: () => call("POST", "keys/rotate"),
+    },
+    interactionRequired: {
+      list: async () => (await call<{ value: InteractionDemandRecord[] }>("GET", "interaction-required")).value,
+      demand: (input) => call("POST", "interaction-required", input),
+      clear: (user) => call("DELETE", user === undefined ? "interaction-required" : `interaction-required/${encodeURIComponent(user)}`),
+    },
+    journal: {
+      list: (filter = {}) => journalPage(filter),
+      since: (seq) => journalPage({ since: seq }),
+      lastSeq: async () => (await journalPage({ since: Number.MAX_SAFE_INTEGER })).lastSeq,
+      clear: () => call("DELETE", "journal"),
+    },
+    outbox: {
+      list: async () => (await call<{ value: SentMailRecord[] }>("GET", "outbox")).value,
+      clear: () => call("DELETE", "outbox"),
+    },
+    persist: async () => (await call<{ path: string }>("POST", "persist")).path,
+  };
+}
