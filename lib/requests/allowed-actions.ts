@@ -1,3 +1,5 @@
+import "server-only";
+
 import type { ConsoleRole } from "@/lib/shared/console-roles";
 import { isAllowed } from "@/lib/shared/permissions";
 import { durationChoices, type DurationChoice, type RequestPolicy } from "./policy";
