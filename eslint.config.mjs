@@ -68,7 +68,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: "^\\.{1,2}/.*\\.[cm]?[jt]sx?$",
-              message: "Relative imports in sandbox/ have no file extension (\"./tenant/index\", not \"./tenant/index.js\").",
+              message: 'Relative imports in sandbox/ have no file extension ("./tenant/index", not "./tenant/index.js").',
             },
             {
               regex: "^(@/|(\\.\\./)+)(lib|app|components)(/|$)",

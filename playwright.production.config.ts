@@ -29,7 +29,9 @@ export default defineConfig({
   outputDir: "test-results/production",
   // The main run's reporters, with the HTML report (when there is one) in a folder of its own.
   reporter: Array.isArray(base.reporter)
-    ? base.reporter.map((reporter): ReporterDescription => (reporter[0] === "html" ? ["html", { open: "never", outputFolder: "playwright-report/production" }] : reporter))
+    ? base.reporter.map((reporter): ReporterDescription =>
+        reporter[0] === "html" ? ["html", { open: "never", outputFolder: "playwright-report/production" }] : reporter,
+      )
     : base.reporter,
   use: { ...base.use, baseURL: `http://localhost:${target.consolePort}` },
   webServer: {

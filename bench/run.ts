@@ -62,7 +62,10 @@ async function waitForHealth(origin: string, child: ChildProcess, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the console exited during start-up (code ${child.exitCode})`);
-    const ok = await fetch(`${origin}/api/health`).then((response) => response.ok, () => false);
+    const ok = await fetch(`${origin}/api/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -73,14 +76,22 @@ async function main(): Promise<void> {
   const settings = benchSandboxSettings();
   const latencyMs = values.latency === undefined ? settings.latencyMs : Number(values.latency);
   const scale = values.scale ?? settings.scale;
-  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new Error(`--latency must be a whole number of milliseconds (0–60000), not '${values.latency}'`);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
+    throw new Error(`--latency must be a whole number of milliseconds (0–60000), not '${values.latency}'`);
+  }
   if (scale !== "default" && scale !== "large") throw new Error(`--scale must be 'default' or 'large', not '${scale}'`);
   const groups = values.only ?? GROUPS.join(",");
   const unknown = groups.split(",").filter((group) => !GROUPS.includes(group));
   if (unknown.length > 0) throw new Error(`--only takes a comma-separated subset of ${GROUPS.join(", ")}; not ${unknown.join(", ")}`);
-  for (const [option, min, max] of [["audit-events", 0, 10_000_000], ["connections", 1, 1000], ["duration", 1, 600]] as const) {
+  for (const [option, min, max] of [
+    ["audit-events", 0, 10_000_000],
+    ["connections", 1, 1000],
+    ["duration", 1, 600],
+  ] as const) {
     const value = Number(values[option]);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${values[option]}'`);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${values[option]}'`);
+    }
   }
   const auditEvents = groups.split(",").includes("audit") ? Number(values["audit-events"]) : 0;
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
@@ -112,27 +123,45 @@ async function main(): Promise<void> {
     ]);
     if (seeded.code !== 0) throw new Error("filling the audit trail failed");
     const seedMs = (JSON.parse(seeded.lastLine) as { ms: number }).ms;
-    console.log(`${built.ran ? `Built the console in ${Math.round(built.ms / 1000)} s` : "The console's build is current"}; ${auditEvents.toLocaleString("en")} audit events written in ${Math.round(seedMs / 1000)} s.`);
+    console.log(
+      `${built.ran ? `Built the console in ${Math.round(built.ms / 1000)} s` : "The console's build is current"}; ${auditEvents.toLocaleString("en")} audit events written in ${Math.round(seedMs / 1000)} s.`,
+    );
 
     const profile = values["cpu-profile"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-profile"])}`] : [];
-    consoleProcess = spawn(process.execPath, [...profile, path.resolve("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "localhost"], {
-      env: { ...consoleEnv, NODE_ENV: "production" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    consoleProcess = spawn(
+      process.execPath,
+      [...profile, path.resolve("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "localhost"],
+      {
+        env: { ...consoleEnv, NODE_ENV: "production" },
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     await waitForHealth(consoleOrigin, consoleProcess, 60_000);
     console.log(`Console (production build) up at ${consoleOrigin}, pid ${consoleProcess.pid}.`);
 
     const args = [
-      "--import", "tsx", "--conditions=react-server", "bench/scenarios.ts",
-      "--latency", String(latencyMs),
-      "--console", consoleOrigin,
-      "--console-pid", String(consoleProcess.pid),
-      "--audit-events", String(auditEvents),
-      "--audit-seed-ms", String(seedMs),
-      "--build-ms", String(built.ms),
-      "--only", groups,
-      "--connections", values.connections,
-      "--duration", values.duration,
+      "--import",
+      "tsx",
+      "--conditions=react-server",
+      "bench/scenarios.ts",
+      "--latency",
+      String(latencyMs),
+      "--console",
+      consoleOrigin,
+      "--console-pid",
+      String(consoleProcess.pid),
+      "--audit-events",
+      String(auditEvents),
+      "--audit-seed-ms",
+      String(seedMs),
+      "--build-ms",
+      String(built.ms),
+      "--only",
+      groups,
+      "--connections",
+      values.connections,
+      "--duration",
+      values.duration,
     ];
     const { code } = await runChild(args, { ...consoleEnv, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin }, true);
     process.exitCode = code;

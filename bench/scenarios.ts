@@ -142,7 +142,13 @@ async function main(): Promise<void> {
 
 type Workspace = Awaited<ReturnType<typeof listWorkspaces>>["workspaces"][number];
 
-async function pageScenarios(clients: Clients, scale: Workspace, workspaceCount: number, subscriptions: number, caller: Awaited<ReturnType<typeof personaContext>>["caller"]): Promise<void> {
+async function pageScenarios(
+  clients: Clients,
+  scale: Workspace,
+  workspaceCount: number,
+  subscriptions: number,
+  caller: Awaited<ReturnType<typeof personaContext>>["caller"],
+): Promise<void> {
   await measure(
     `Workspace list page (${workspaceCount} workspaces, ${subscriptions} subscriptions)`,
     5,
@@ -152,20 +158,35 @@ async function pageScenarios(clients: Clients, scale: Workspace, workspaceCount:
   );
   const path = workspacePath(scale.subscriptionId, scale.resourceGroup, scale.name);
   // Cold: the first view of this subscription's workspace in this console process (role definitions not cached).
-  await measure("Workspace access page, cold (2,000 assignments, ~1,500 principals)", 3, "workspace ∥ atScope list (2 pages) ∥ role definitions, then getByIds ×⌈principals/1000⌉ in parallel", () =>
-    clients.security.page(path),
+  await measure(
+    "Workspace access page, cold (2,000 assignments, ~1,500 principals)",
+    3,
+    "workspace ∥ atScope list (2 pages) ∥ role definitions, then getByIds ×⌈principals/1000⌉ in parallel",
+    () => clients.security.page(path),
   );
   await measure("Workspace access page, warm", 3, "role definitions cached: 0 role-definition calls", () => clients.security.page(path), RUNS);
 
   // The approach Gatehouse avoids, run here for comparison: one Graph lookup per principal, 20 at a time.
   const access = await listScaleWorkspacePrincipals(scale, caller);
   const naiveTrips = 2 + Math.ceil(access.length / NAIVE_CONCURRENCY);
-  await measure(`Naive: one Graph lookup per principal (${access.length}, ${NAIVE_CONCURRENCY} at a time)`, naiveTrips, "for comparison only (in the bench process, not the console)", async () => {
-    const client = delegatedGraphClient(caller);
-    for (let start = 0; start < access.length; start += NAIVE_CONCURRENCY) {
-      await Promise.all(access.slice(start, start + NAIVE_CONCURRENCY).map((id) => client.api(`/directoryObjects/${id}`).get().catch(() => undefined)));
-    }
-  });
+  await measure(
+    `Naive: one Graph lookup per principal (${access.length}, ${NAIVE_CONCURRENCY} at a time)`,
+    naiveTrips,
+    "for comparison only (in the bench process, not the console)",
+    async () => {
+      const client = delegatedGraphClient(caller);
+      for (let start = 0; start < access.length; start += NAIVE_CONCURRENCY) {
+        await Promise.all(
+          access.slice(start, start + NAIVE_CONCURRENCY).map((id) =>
+            client
+              .api(`/directoryObjects/${id}`)
+              .get()
+              .catch(() => undefined),
+          ),
+        );
+      }
+    },
+  );
 }
 
 /** The distinct principals assigned at the scale workspace, read from the sandbox's state (not measured). */
@@ -204,14 +225,34 @@ async function grantScenarios(clients: Clients, target: Workspace): Promise<void
     if (granted.status !== "success" || granted.data?.[0]?.status !== "granted") throw new Error(`grant failed: ${JSON.stringify(granted)}`);
     since = await testSandbox().journal.lastSeq();
     start = performance.now();
-    const revoked = await clients.admin.action<GrantOutcome>("revokeWorkspaceRoles", { workspaceId: scope, assignmentIds: [assignmentId], confirmSelfLockout: true });
+    const revoked = await clients.admin.action<GrantOutcome>("revokeWorkspaceRoles", {
+      workspaceId: scope,
+      assignmentIds: [assignmentId],
+      confirmSelfLockout: true,
+    });
     revokes.push(performance.now() - start);
     revokeCalls = countCalls((await testSandbox().journal.since(since)).entries);
     if (revoked.status !== "success") throw new Error(`revoke failed: ${JSON.stringify(revoked)}`);
   }
   await setSandboxLimit(4000);
-  rows.push({ scenario: "Grant one role (server action: intent, ARM PUT, outcome)", ms: Math.round(median(grants)), floorMs: 2 * LATENCY_MS, roundTrips: 2, armCalls: grantCalls.arm, graphCalls: grantCalls.graph, note: "median of 3; role definitions ∥ nothing, then PUT" });
-  rows.push({ scenario: "Revoke one assignment (server action: re-read, intent, DELETE, outcome)", ms: Math.round(median(revokes)), floorMs: 4 * LATENCY_MS, roundTrips: 4, armCalls: revokeCalls.arm, graphCalls: revokeCalls.graph, note: "median of 3; re-read access (3) + DELETE" });
+  rows.push({
+    scenario: "Grant one role (server action: intent, ARM PUT, outcome)",
+    ms: Math.round(median(grants)),
+    floorMs: 2 * LATENCY_MS,
+    roundTrips: 2,
+    armCalls: grantCalls.arm,
+    graphCalls: grantCalls.graph,
+    note: "median of 3; role definitions ∥ nothing, then PUT",
+  });
+  rows.push({
+    scenario: "Revoke one assignment (server action: re-read, intent, DELETE, outcome)",
+    ms: Math.round(median(revokes)),
+    floorMs: 4 * LATENCY_MS,
+    roundTrips: 4,
+    armCalls: revokeCalls.arm,
+    graphCalls: revokeCalls.graph,
+    note: "median of 3; re-read access (3) + DELETE",
+  });
 }
 
 function countCalls(calls: readonly { system: string }[]): { arm: number; graph: number } {
@@ -271,7 +312,13 @@ async function credentialScenarios(clients: Clients): Promise<void> {
     graphCalls: mails,
     note: "after the refresh, in the background: Graph sendMail 4 at a time (Outlook's limit per mailbox)",
   });
-  await measure("Credentials page (from the snapshot)", 0, "latest snapshot, its rows, trend; no Graph or ARM call", () => clients.security.page("/credentials"), RUNS);
+  await measure(
+    "Credentials page (from the snapshot)",
+    0,
+    "latest snapshot, its rows, trend; no Graph or ARM call",
+    () => clients.security.page("/credentials"),
+    RUNS,
+  );
 }
 
 async function sandboxOutboxSize(): Promise<number> {
@@ -295,9 +342,13 @@ async function waitForOutboxToSettle(before: number): Promise<number> {
 
 async function auditScenarios(clients: Clients): Promise<void> {
   const events = AUDIT_EVENTS.toLocaleString("en");
-  await measure(`Audit page, free-text search (${events} events)`, 0, `first page of 50 hits; seeding them took ${Math.round(Number(values["audit-seed-ms"]) / 1000)} s`, () =>
-    clients.admin.page("/audit?q=bench-7"),
-  RUNS);
+  await measure(
+    `Audit page, free-text search (${events} events)`,
+    0,
+    `first page of 50 hits; seeding them took ${Math.round(Number(values["audit-seed-ms"]) / 1000)} s`,
+    () => clients.admin.page("/audit?q=bench-7"),
+    RUNS,
+  );
   await measure(`Audit page, newest first (${events} events)`, 0, "first page of 50, keyset paging", () => clients.admin.page("/audit"), RUNS);
   const before = memory.rss();
   let bytes = 0;
@@ -306,7 +357,10 @@ async function auditScenarios(clients: Clients): Promise<void> {
   });
   const row = rows.at(-1)!;
   const peak = memory.peaks.get(row.scenario) ?? before;
-  rows[rows.length - 1] = { ...row, note: `${(bytes / 1e6).toFixed(0)} MB streamed; console RSS ${megabytes(before)} MB before, peak ${megabytes(peak)} MB during` };
+  rows[rows.length - 1] = {
+    ...row,
+    note: `${(bytes / 1e6).toFixed(0)} MB streamed; console RSS ${megabytes(before)} MB before, peak ${megabytes(peak)} MB during`,
+  };
 }
 
 /** Server-action throughput: CONNECTIONS clients, each a signed-in session, posting a read-only action for DURATION_S. */
@@ -330,21 +384,24 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     finished = resolve;
     failed = reject;
   });
-  const instance = autocannon({
-    url: CONSOLE,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    requests: [
-      {
-        // Each connection keeps one session, spread over the three personas allowed to call the action.
-        setupRequest: (request, context: { session?: number }) => {
-          context.session ??= connection++ % requests.length;
-          const chosen = requests[context.session]!;
-          return { ...request, method: "POST", path: chosen.path, headers: chosen.headers, body: chosen.body };
+  const instance = autocannon(
+    {
+      url: CONSOLE,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      requests: [
+        {
+          // Each connection keeps one session, spread over the three personas allowed to call the action.
+          setupRequest: (request, context: { session?: number }) => {
+            context.session ??= connection++ % requests.length;
+            const chosen = requests[context.session]!;
+            return { ...request, method: "POST", path: chosen.path, headers: chosen.headers, body: chosen.body };
+          },
         },
-      },
-    ],
-  }, (error: unknown, outcome: autocannon.Result) => (error ? failed(error) : finished(outcome)));
+      ],
+    },
+    (error: unknown, outcome: autocannon.Result) => (error ? failed(error) : finished(outcome)),
+  );
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
     latencies.push(responseTime);
     statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
@@ -379,7 +436,8 @@ function printAndSave(): void {
   const cell = (value: number | null) => (value === null ? "—" : String(value));
   const table = rows.map((row) => [row.scenario, cell(row.ms), cell(row.floorMs), cell(row.roundTrips), cell(row.armCalls), cell(row.graphCalls), row.note]);
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((line) => line[column]!.length)));
-  const format = (cells: string[]) => cells.map((cell, column) => (column >= 1 && column <= 5 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ");
+  const format = (cells: string[]) =>
+    cells.map((cell, column) => (column >= 1 && column <= 5 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ");
   console.log(`\n${format(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}`);
   for (const line of table) console.log(format(line));
   const setup = { latencyMs: LATENCY_MS, auditEvents: AUDIT_EVENTS, buildMs: Number(values["build-ms"]), auditSeedMs: Number(values["audit-seed-ms"]) };

@@ -15,7 +15,13 @@ const PER_TRANSACTION = 5000;
 
 async function main(): Promise<void> {
   const handle = await openDatabase(getConfig().database);
-  const actor = { kind: "user" as const, tenantId: randomUUID(), objectId: randomUUID(), displayName: "Bench Admin", userPrincipalName: "bench@contosoml.onmicrosoft.com" };
+  const actor = {
+    kind: "user" as const,
+    tenantId: randomUUID(),
+    objectId: randomUUID(),
+    displayName: "Bench Admin",
+    userPrincipalName: "bench@contosoml.onmicrosoft.com",
+  };
   const start = performance.now();
   try {
     for (let done = 0; done < TOTAL; done += PER_TRANSACTION) {

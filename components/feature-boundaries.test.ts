@@ -74,7 +74,12 @@ describe("components/ folder boundaries", () => {
 
   it("keeps every allowed exception in use", () => {
     for (const [from, targets] of Object.entries(ALLOWED)) {
-      for (const to of Object.keys(targets)) expect(imports.some((edge) => edge.from === from && edge.to === to), `${from} -> ${to}`).toBe(true);
+      for (const to of Object.keys(targets)) {
+        expect(
+          imports.some((edge) => edge.from === from && edge.to === to),
+          `${from} -> ${to}`,
+        ).toBe(true);
+      }
     }
   });
 });

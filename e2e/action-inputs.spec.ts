@@ -42,7 +42,9 @@ function encode(value: unknown): unknown {
       if (value === null) return null;
       if (Array.isArray(value)) return value.map(encode);
       const encoded: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) Object.defineProperty(encoded, key, { value: encode(item), enumerable: true, writable: true, configurable: true });
+      for (const [key, item] of Object.entries(value)) {
+        Object.defineProperty(encoded, key, { value: encode(item), enumerable: true, writable: true, configurable: true });
+      }
       return encoded;
     }
     default:
@@ -93,7 +95,33 @@ const notAnObject = fc.oneof(
   fc.integer({ min: 50, max: 400 }).map(nested).filter(Array.isArray),
 );
 // Every field name the actions' schemas use, and keys that try to be more than data.
-const FIELDS = ["workspaceId", "principalId", "roleDefinitionId", "principals", "assignmentIds", "confirmSelfLockout", "groupId", "mappingId", "revokeAssignment", "search", "query", "kinds", "document", "dryRun", "revokeRemoved", "sourceName", "keys", "requestId", "comment", "principal", "justification", "duration", "ticket", "snapshotId", "description"];
+const FIELDS = [
+  "workspaceId",
+  "principalId",
+  "roleDefinitionId",
+  "principals",
+  "assignmentIds",
+  "confirmSelfLockout",
+  "groupId",
+  "mappingId",
+  "revokeAssignment",
+  "search",
+  "query",
+  "kinds",
+  "document",
+  "dryRun",
+  "revokeRemoved",
+  "sourceName",
+  "keys",
+  "requestId",
+  "comment",
+  "principal",
+  "justification",
+  "duration",
+  "ticket",
+  "snapshotId",
+  "description",
+];
 const HOSTILE_KEYS = ["__proto__", "constructor", "prototype", "then", "$$typeof", "_response", "status", "approvedBy", "toString"];
 /**
  * An object: its known fields hold wrong values (never well-formed text), and it always carries a `workspaceId` that is
@@ -121,7 +149,8 @@ const invalidArguments = fc
 
 // An action that throws is answered with HTTP 200 and an `E{"digest":…}` row in Next 16, so the status alone proves
 // little: a digest in the body is what marks an unhandled failure.
-const INTERNALS = /\bat [\w$.<>]+ \(|\.(?:js|ts|mjs|cjs):\d+:\d+|node:internal|webpack-internal|node_modules|ZodError|TypeError|RangeError|SyntaxError|"digest"|AADSTS|AuthorizationFailed/;
+const INTERNALS =
+  /\bat [\w$.<>]+ \(|\.(?:js|ts|mjs|cjs):\d+:\d+|node:internal|webpack-internal|node_modules|ZodError|TypeError|RangeError|SyntaxError|"digest"|AADSTS|AuthorizationFailed/;
 
 /** The tenant's journal since `seq`: its last sequence number, and the Graph and ARM calls made on someone's behalf. */
 async function upstreamCallsSince(seq: number): Promise<{ lastSeq: number; calls: string[] }> {
@@ -184,7 +213,9 @@ test("every action answers invalid argument lists with invalid_input: no 500, no
  * itself uses (here /account with verifyAzureAccess) — the framework's choice, out of the console's reach. What the
  * console does guarantee holds either way: no stack or internals in the answer, nothing run, no upstream call.
  */
-test("bodies React would never send (malformed Flight, unresolved references, nesting 5,000 deep): a bare digest, no stack, no upstream call", async ({ request }) => {
+test("bodies React would never send (malformed Flight, unresolved references, nesting 5,000 deep): a bare digest, no stack, no upstream call", async ({
+  request,
+}) => {
   const actions = buildServerActions();
   const nested = (depth: number) => `[${"[".repeat(depth)}"x"${"]".repeat(depth)}]`;
   const bodies = ["", "{{{", '"x"', "[", nested(5_000), '["$Q1"]', '["$1"]', '["$h1"]', '[{"then":"$1:then","_response":{}}]'];
@@ -194,7 +225,13 @@ test("bodies React would never send (malformed Flight, unresolved references, ne
     for (const data of bodies) {
       const what = `${name} ${JSON.stringify(data.slice(0, 40))}`;
       const response = await request.post(`${CONSOLE_ORIGIN}/account`, {
-        headers: { "Next-Action": actions.get(name)!, "Content-Type": "text/plain;charset=UTF-8", Accept: "text/x-component", Origin: CONSOLE_ORIGIN, Cookie: cookie },
+        headers: {
+          "Next-Action": actions.get(name)!,
+          "Content-Type": "text/plain;charset=UTF-8",
+          Accept: "text/x-component",
+          Origin: CONSOLE_ORIGIN,
+          Cookie: cookie,
+        },
         data,
         failOnStatusCode: false,
         maxRedirects: 0,

@@ -120,7 +120,11 @@ test("keyset pages: Older and Newer walk the filtered events", async ({ page }) 
   await page.goto("/audit?action=authz.denied&size=25");
   const rows = page.locator("tbody tr");
   await expect(rows).toHaveCount(25);
-  const firstId = () => rows.first().getByRole("button", { name: /^Details of event/ }).getAttribute("aria-label");
+  const firstId = () =>
+    rows
+      .first()
+      .getByRole("button", { name: /^Details of event/ })
+      .getAttribute("aria-label");
   const newestFirstPage = await firstId();
 
   await page.getByRole("link", { name: "Older →" }).click();

@@ -8,11 +8,14 @@ import { resumeSignIn } from "./support/stored-sessions";
 
 const WINDOWS = [7, 30, 90] as const;
 
-
 /** Parses the export (every field quoted): the "As of" line, the header, then one record per line. */
 function parseCsv(text: string): { header: string[]; records: Record<string, string>[] } {
   const lines = text.split("\r\n").filter((line) => line !== "");
-  const split = (line: string) => line.slice(1, -1).split('","').map((field) => field.replace(/""/g, '"'));
+  const split = (line: string) =>
+    line
+      .slice(1, -1)
+      .split('","')
+      .map((field) => field.replace(/""/g, '"'));
   const header = split(lines[1]!);
   const records = lines.slice(2).map((line) => Object.fromEntries(split(line).map((field, index) => [header[index]!, field])));
   return { header, records };
@@ -28,11 +31,21 @@ test("the security reader sees counts per bucket, finds the risky service princi
   await expect(page.getByRole("heading", { level: 1, name: "Credentials" })).toBeVisible();
 
   // Refresh on demand and follow its progress to the end; the page then shows the new snapshot's time.
-  const previous = await page.getByTestId("credentials-as-of").getAttribute("datetime", { timeout: 1000 }).catch(() => null);
+  const previous = await page
+    .getByTestId("credentials-as-of")
+    .getAttribute("datetime", { timeout: 1000 })
+    .catch(() => null);
   await page.getByRole("button", { name: "Refresh" }).click();
   await expect(page.getByRole("button", { name: /Refreshing/ }).or(page.getByText("Refreshed."))).toBeVisible();
   await expect
-    .poll(async () => page.getByTestId("credentials-as-of").getAttribute("datetime", { timeout: 1000 }).catch(() => null), { timeout: 90_000 })
+    .poll(
+      async () =>
+        page
+          .getByTestId("credentials-as-of")
+          .getAttribute("datetime", { timeout: 1000 })
+          .catch(() => null),
+      { timeout: 90_000 },
+    )
     .not.toBe(previous);
   await expect(page.getByRole("button", { name: "Refresh" })).toBeEnabled({ timeout: 30_000 });
   const asOf = new Date((await page.getByTestId("credentials-as-of").getAttribute("datetime"))!);

@@ -7,6 +7,8 @@ import { CSP_PROBE_URL, loggedCspViolations } from "./support/csp-violations";
 export default function assertNoCspViolations(): void {
   const unexpected = loggedCspViolations().filter((violation) => violation.blocked !== CSP_PROBE_URL);
   if (unexpected.length > 0) {
-    throw new Error(`Content-Security-Policy violations during the e2e run:\n${unexpected.map((v) => `  ${v.directive} blocked ${v.blocked ?? "?"} on ${v.page ?? "?"}`).join("\n")}`);
+    throw new Error(
+      `Content-Security-Policy violations during the e2e run:\n${unexpected.map((v) => `  ${v.directive} blocked ${v.blocked ?? "?"} on ${v.page ?? "?"}`).join("\n")}`,
+    );
   }
 }

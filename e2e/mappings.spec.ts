@@ -47,7 +47,11 @@ test("an admin maps a group, sees drift, reconciles it with a plan, and round-tr
   const dialog = page.getByRole("dialog", { name: "Map a group to a workspace role" });
   await dialog.getByLabel("Workspace").selectOption({ label: `${WORKSPACE} (Contoso ML Production)` });
   await dialog.getByRole("combobox", { name: "Group" }).fill(group.displayName);
-  await dialog.getByRole("listbox").getByRole("option", { name: new RegExp(group.displayName) }).first().click();
+  await dialog
+    .getByRole("listbox")
+    .getByRole("option", { name: new RegExp(group.displayName) })
+    .first()
+    .click();
   await expect(dialog.getByText(`Chosen group: ${group.displayName}`)).toBeVisible();
   await dialog.getByLabel("Role").selectOption({ label: DATA_SCIENTIST });
   await dialog.getByRole("button", { name: "Create mapping" }).click();
@@ -71,7 +75,12 @@ test("an admin maps a group, sees drift, reconciles it with a plan, and round-tr
   await page.getByRole("button", { name: "Grant access" }).click();
   const grant = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
   await grant.getByRole("combobox", { name: "Users, groups or service principals" }).fill(member.displayName);
-  await grant.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: new RegExp(member.displayName) }).first().click();
+  await grant
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: new RegExp(member.displayName) })
+    .first()
+    .click();
   await grant.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) }).check();
   await grant.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
   await expect(grant.getByRole("list", { name: "Grant results" })).toContainText("Granted");
@@ -110,7 +119,11 @@ test("an admin maps a group, sees drift, reconciles it with a plan, and round-tr
   const exported = await readFile(await download.path(), "utf8");
   const document = JSON.parse(exported) as { mappings: Array<{ groupId: string; workspaceId: string }> };
   expect(document.mappings).toEqual([expect.objectContaining({ groupId: group.id, workspaceId: scope })]);
-  await mappings.getByRole("row").filter({ hasText: group.displayName }).getByRole("button", { name: /^Delete/ }).click();
+  await mappings
+    .getByRole("row")
+    .filter({ hasText: group.displayName })
+    .getByRole("button", { name: /^Delete/ })
+    .click();
   const confirm = page.getByRole("dialog", { name: "Delete mapping?" });
   await confirm.getByLabel(/Also remove the group's role assignment/).uncheck();
   await confirm.getByRole("button", { name: "Delete mapping" }).click();

@@ -23,7 +23,12 @@ async function openWorkspace(page: Page): Promise<void> {
 }
 
 function directRow(page: Page, principal: string) {
-  return page.getByRole("table", { name: "Who has access" }).getByRole("row").filter({ hasText: principal }).filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "This workspace" });
+  return page
+    .getByRole("table", { name: "Who has access" })
+    .getByRole("row")
+    .filter({ hasText: principal })
+    .filter({ hasText: DATA_SCIENTIST })
+    .filter({ hasText: "This workspace" });
 }
 
 async function grantOnWorkspacePage(page: Page, query: string, option: RegExp): Promise<string> {
@@ -60,7 +65,11 @@ test("a permanent grant: the team lead's request for the same access is refused 
   await list.selectOption(value ?? "");
   await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
   await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: /Noah No-Role/ }).click();
+  await lead
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: /Noah No-Role/ })
+    .click();
   await lead.getByRole("radio", { name: "8 hours", exact: true }).check();
   await lead.getByLabel("Justification").fill("Noah reviews the inspection models for a day.");
   await lead.getByRole("button", { name: "Send request" }).click();
@@ -125,13 +134,24 @@ test("forged names posted straight to the action are refused, and what an approv
   const post = (principal: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     postServerAction(request, buildServerActions().get("submitAccessRequest")!, {
       cookie: `${SESSION_COOKIE}=${session.value}`,
-      args: [{ workspaceId, roleDefinitionId: "acdd72a7-3385-48ef-bd42-f606fba81ae7", principal, justification: "Looks at the inspection results.", duration: "8h", ...extra }],
+      args: [
+        {
+          workspaceId,
+          roleDefinitionId: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+          principal,
+          justification: "Looks at the inspection results.",
+          duration: "8h",
+          ...extra,
+        },
+      ],
     }).then((response) => response.text());
 
   expect(await post({ id: noah, kind: "user", displayName: "Data Science Team" })).toContain(
     "The name sent for this identity (Data Science Team) is not its name in the directory (Noah No-Role).",
   );
-  expect(await post({ id: noah, kind: "servicePrincipal", displayName: "Noah No-Role" })).toContain("That identity is a user in the directory, not a service principal.");
+  expect(await post({ id: noah, kind: "servicePrincipal", displayName: "Noah No-Role" })).toContain(
+    "That identity is a user in the directory, not a service principal.",
+  );
   expect(await post({ id: noah, kind: "user", displayName: "Noah No-Role" }, { workspaceName: "mlw-sandbox-dev" })).toContain(
     `is not the name of that workspace in Azure (${WORKSPACE})`,
   );

@@ -41,7 +41,9 @@ async function refusals(request: APIRequestContext, readerCookie: string): Promi
 }
 
 function countFor(lines: readonly AuditLine[], action: string, objectId: string | null): number {
-  return lines.filter((line) => line.details.consoleAction === action && (objectId === null ? line.actor.kind === "anonymous" : line.actor.objectId === objectId)).length;
+  return lines.filter(
+    (line) => line.details.consoleAction === action && (objectId === null ? line.actor.kind === "anonymous" : line.actor.objectId === objectId),
+  ).length;
 }
 
 let readerCookie: string;

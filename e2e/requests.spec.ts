@@ -46,7 +46,12 @@ async function openWorkspace(page: Page, name: string): Promise<void> {
 }
 
 function assignmentRows(page: Page, principal: string) {
-  return page.getByRole("table", { name: "Who has access" }).getByRole("row").filter({ hasText: principal }).filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "This workspace" });
+  return page
+    .getByRole("table", { name: "Who has access" })
+    .getByRole("row")
+    .filter({ hasText: principal })
+    .filter({ hasText: DATA_SCIENTIST })
+    .filter({ hasText: "This workspace" });
 }
 
 test.afterEach(async () => {
@@ -72,7 +77,11 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
     const picker = lead.getByRole("combobox", { name: "Person, group or service principal" });
     await picker.fill("Noah");
-    await lead.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: new RegExp(TEAMMATE) }).click();
+    await lead
+      .getByRole("listbox")
+      .getByRole("group", { name: "Users" })
+      .getByRole("option", { name: new RegExp(TEAMMATE) })
+      .click();
     await expect(lead.getByText(`Chosen: ${TEAMMATE}`)).toBeVisible();
     await lead.getByRole("radio", { name: "7 days", exact: true }).check();
     await lead.getByLabel("Justification").fill("too short");
@@ -222,7 +231,11 @@ test("a privileged role needs two different admins; the same admin cannot approv
   // Contributor allows at most 7 days: longer presets are not offered.
   await expect(lead.getByRole("radio", { name: "30 days", exact: true })).toHaveCount(0);
   await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: new RegExp(TEAMMATE) }).click();
+  await lead
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: new RegExp(TEAMMATE) })
+    .click();
   await lead.getByLabel("Justification").fill("Noah needs to fix the churn workspace's compute settings.");
   await lead.getByRole("radio", { name: "8 hours", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();
@@ -285,7 +298,11 @@ test("a grant Azure refuses fails with the reason, an admin with the rights retr
   await chooseWorkspace(lead, workspace);
   await lead.getByRole("radio", { name: role, exact: true }).check();
   await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: new RegExp(TEAMMATE) }).click();
+  await lead
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: new RegExp(TEAMMATE) })
+    .click();
   await lead.getByLabel("Justification").fill("Noah restarts the ranking cluster during the migration.");
   await lead.getByRole("radio", { name: "1 day", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();

@@ -33,7 +33,9 @@ function pageRoutes(): string[] {
   const manifest = JSON.parse(readFileSync(".next/app-path-routes-manifest.json", "utf8")) as Record<string, string>;
   return Object.entries(manifest)
     .filter(([file, route]) => file.endsWith("/page") && !route.startsWith("/_"))
-    .map(([, route]) => route.replace("/workspaces/[subscriptionId]/[resourceGroup]/[workspaceName]", WORKSPACE_PAGE).replace("[id]", "00000000-0000-4000-8000-000000000000"));
+    .map(([, route]) =>
+      route.replace("/workspaces/[subscriptionId]/[resourceGroup]/[workspaceName]", WORKSPACE_PAGE).replace("[id]", "00000000-0000-4000-8000-000000000000"),
+    );
 }
 const PROTECTED_ROUTES = [...pageRoutes().filter((route) => route !== "/signin"), "/api/audit/export?format=csv", "/api/credentials/export"];
 
@@ -64,7 +66,15 @@ test.describe("row 4: proxy and middleware bypass variants reach no protected da
     { "x-now-route-matches": "1" },
     { "x-forwarded-host": "evil.test", "x-forwarded-proto": "https" },
   ];
-  const PATH_VARIANTS = (route: string) => [route, `${route}/`, `/${route}`, route.toUpperCase(), `${route}${route.includes("?") ? "&" : "?"}_rsc=x`, `${route}.rsc`, route.replace(/^\/(\w)/, (_, c: string) => `/%${c.charCodeAt(0).toString(16)}`)];
+  const PATH_VARIANTS = (route: string) => [
+    route,
+    `${route}/`,
+    `/${route}`,
+    route.toUpperCase(),
+    `${route}${route.includes("?") ? "&" : "?"}_rsc=x`,
+    `${route}.rsc`,
+    route.replace(/^\/(\w)/, (_, c: string) => `/%${c.charCodeAt(0).toString(16)}`),
+  ];
 
   test("anonymous requests with bypass headers get no protected data on any route", async ({ request }) => {
     test.setTimeout(120_000);
@@ -106,7 +116,9 @@ test("row 2: action ids found in the browser's bundles give an anonymous caller 
     for (const entry of readdirSync(directory, { withFileTypes: true })) {
       const full = path.join(directory, entry.name);
       if (entry.isDirectory()) visit(full);
-      else if (entry.name.endsWith(".js")) for (const match of readFileSync(full, "utf8").matchAll(/["']([0-9a-f]{40,42})["']/g)) if (inBuild.has(match[1]!)) discovered.add(match[1]!);
+      else if (entry.name.endsWith(".js")) {
+        for (const match of readFileSync(full, "utf8").matchAll(/["']([0-9a-f]{40,42})["']/g)) if (inBuild.has(match[1]!)) discovered.add(match[1]!);
+      }
     }
   };
   visit(".next/static");
@@ -130,7 +142,9 @@ test.describe("row 25: every HTML response carries the security headers", () => 
     const [first, second] = [await load(), await load()];
     expect(first.headers()["content-type"] ?? "", route).toContain("text/html");
     const csp = first.headers()["content-security-policy"] ?? "";
-    for (const directive of ["default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'", "'strict-dynamic'"]) expect(csp, `${route}: ${directive}`).toContain(directive);
+    for (const directive of ["default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'", "'strict-dynamic'"]) {
+      expect(csp, `${route}: ${directive}`).toContain(directive);
+    }
     expect(csp, `${route}: no eval in production`).not.toContain("unsafe-eval");
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce, `${route}: a nonce`).toBeTruthy();

@@ -51,7 +51,8 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
     [
       "a form in a sandboxed iframe on another site",
       false,
-      (form) => `<!doctype html><body><iframe sandbox="allow-forms allow-scripts" srcdoc="${form.replaceAll('"', "&quot;")}<script>document.forms[0].submit()</script>"></iframe></body>`,
+      (form) =>
+        `<!doctype html><body><iframe sandbox="allow-forms allow-scripts" srcdoc="${form.replaceAll('"', "&quot;")}<script>document.forms[0].submit()</script>"></iframe></body>`,
     ],
   ];
   for (const [name, mustLeaveBrowser, attackPage] of attacks) {
@@ -68,7 +69,9 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
       await page.goto("http://127.0.0.2:3999/attack");
       // The form's frame ends on the console's answer, or on the browser's own error page when it blocked the post.
       await expect
-        .poll(() => page.frames().some((frame) => frame.url().startsWith(`${CONSOLE_ORIGIN}/account`) || frame.url().startsWith("chrome-error:")), { timeout: 20_000 })
+        .poll(() => page.frames().some((frame) => frame.url().startsWith(`${CONSOLE_ORIGIN}/account`) || frame.url().startsWith("chrome-error:")), {
+          timeout: 20_000,
+        })
         .toBe(true);
       if (mustLeaveBrowser) expect(posts).toHaveLength(1);
       for (const post of posts) {

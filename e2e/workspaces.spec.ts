@@ -74,7 +74,9 @@ test("an admin finds a workspace, sees who has access, grants, revokes, cleans u
   const dialog = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByText(/Subscription budget: used [\d,]+ of 4,000 role assignments\./)).toBeVisible();
-  const group = await choosePrincipal(dialog, "DS - Churn", (listbox) => listbox.getByRole("group", { name: "Groups" }).getByRole("option", { name: /DS - Churn/ }));
+  const group = await choosePrincipal(dialog, "DS - Churn", (listbox) =>
+    listbox.getByRole("group", { name: "Groups" }).getByRole("option", { name: /DS - Churn/ }),
+  );
   const user = await choosePrincipal(dialog, "Grace", (listbox) => listbox.getByRole("group", { name: "Users" }).getByRole("option").first());
   const chosen = dialog.getByRole("list", { name: "Chosen" });
   await expect(chosen.getByRole("listitem")).toHaveCount(2);
@@ -143,7 +145,9 @@ test("an admin finds a workspace, sees who has access, grants, revokes, cleans u
   expect(download.suggestedFilename()).toMatch(new RegExp(`^gatehouse-${WORKSPACE}-access-\\d{8}T\\d{6}Z\\.csv$`));
   const csv = await readFile(await download.path(), "utf8");
   const lines = csv.trimEnd().split("\r\n");
-  expect(lines[0]).toBe("principal,principalId,principalType,upnOrAppId,role,roleDefinitionId,from,scope,condition,description,createdOn,createdBy,heldInGatehouseBy,assignmentId");
+  expect(lines[0]).toBe(
+    "principal,principalId,principalType,upnOrAppId,role,roleDefinitionId,from,scope,condition,description,createdOn,createdBy,heldInGatehouseBy,assignmentId",
+  );
   expect(lines).toHaveLength(inView + 1);
   expect(lines.some((line) => line.startsWith("Avery Admin,") && line.includes(",Owner,") && line.includes(",Subscription,"))).toBe(true);
   for (const line of lines.slice(1)) expect(line).toContain(",Owner,");
@@ -213,7 +217,9 @@ test("an admin checks a group member's access through the group, and through a c
   const effective = page.getByRole("list", { name: /^Effective roles of / });
   await expect(effective.getByRole("listitem").filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "through DS - Fraud" })).toBeVisible();
   // All ML Staff holds Compute Operator here; the team lead reaches it through two nested groups.
-  await expect(effective.getByRole("listitem").filter({ hasText: "AzureML Compute Operator" })).toContainText("through DS - Fraud → Data Scientists → All ML Staff");
+  await expect(effective.getByRole("listitem").filter({ hasText: "AzureML Compute Operator" })).toContainText(
+    "through DS - Fraud → Data Scientists → All ML Staff",
+  );
   await expect(effective.getByRole("listitem").filter({ hasText: "direct" }).first()).toBeVisible();
 });
 

@@ -5,9 +5,7 @@ import { redactTokens } from "./log";
 describe("redactTokens", () => {
   it("replaces JWTs wherever they appear", () => {
     const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-    expect(redactTokens(`{"assertion":"${token}","note":"Bearer ${token}"}`)).toBe(
-      '{"assertion":"[redacted-token]","note":"Bearer [redacted-token]"}',
-    );
+    expect(redactTokens(`{"assertion":"${token}","note":"Bearer ${token}"}`)).toBe('{"assertion":"[redacted-token]","note":"Bearer [redacted-token]"}');
   });
 
   it("leaves ordinary text and base64 JSON without dots alone", () => {

@@ -130,9 +130,17 @@ export function unauthorizedReply(
 function armProblem(problem: TokenProblem, now: Date): [code: string, message: string, description: string] {
   switch (problem.kind) {
     case "missing":
-      return ["AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", "The authentication failed because of missing 'Authorization' header."];
+      return [
+        "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is missing.",
+        "The authentication failed because of missing 'Authorization' header.",
+      ];
     case "malformed":
-      return ["AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.", "The authentication failed because of an invalid 'Authorization' header."];
+      return [
+        "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+        "The authentication failed because of an invalid 'Authorization' header.",
+      ];
     case "expired":
       return [
         "ExpiredAuthenticationToken",

@@ -65,7 +65,18 @@ describe("loadSandboxConfig", () => {
     }
     expect(caught).toBeInstanceOf(SandboxConfigError);
     const problems = (caught as SandboxConfigError).problems.join("\n");
-    for (const name of ["SANDBOX_PORT", "SANDBOX_HOST", "SANDBOX_SCALE", "SANDBOX_PERSIST", "SANDBOX_SEED", "SANDBOX_CONSOLE_ORIGINS", "SANDBOX_IDENTITY_PORT", "SANDBOX_CONSOLE_CREDENTIALS"]) expect(problems).toContain(name);
+    for (const name of [
+      "SANDBOX_PORT",
+      "SANDBOX_HOST",
+      "SANDBOX_SCALE",
+      "SANDBOX_PERSIST",
+      "SANDBOX_SEED",
+      "SANDBOX_CONSOLE_ORIGINS",
+      "SANDBOX_IDENTITY_PORT",
+      "SANDBOX_CONSOLE_CREDENTIALS",
+    ]) {
+      expect(problems).toContain(name);
+    }
   });
 
   it("refuses every non-loopback host", () => {

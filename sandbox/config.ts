@@ -64,7 +64,12 @@ const environmentSchema = z.object({
   SANDBOX_CONSOLE_ORIGINS: z
     .string()
     .trim()
-    .transform((value) => value.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ""),
+    )
     .refine((origins) => origins.every((origin) => /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/.test(origin)), {
       message: "must be a comma-separated list of loopback origins such as http://localhost:3100",
     })

@@ -7,7 +7,10 @@ export function indexPage(origin: string, tenant: Tenant): string {
   const tid = tenant.tenantId;
   const personas = tenant
     .personas()
-    .map((persona) => `<tr><td>${escapeHtml(persona.displayName)}</td><td><code>${escapeHtml(persona.userPrincipalName)}</code></td><td><code>${escapeHtml(persona.password)}</code></td><td>${escapeHtml(persona.consoleRoles.join(", ") || "—")}</td></tr>`)
+    .map(
+      (persona) =>
+        `<tr><td>${escapeHtml(persona.displayName)}</td><td><code>${escapeHtml(persona.userPrincipalName)}</code></td><td><code>${escapeHtml(persona.password)}</code></td><td>${escapeHtml(persona.consoleRoles.join(", ") || "—")}</td></tr>`,
+    )
     .join("");
   return page(
     "Gatehouse sandbox tenant",

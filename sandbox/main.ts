@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   console.log(`  authority   ${sandbox.origin}/${tenant.tenantId}`);
   console.log(`  Graph       ${sandbox.origin}/v1.0    ARM ${sandbox.origin}`);
   console.log(`  CA          ${show(sandbox.tls.caPath)}  (run clients with NODE_EXTRA_CA_CERTS=<absolute path>)`);
-  console.log(`  identity    ${sandbox.identity.identityEndpoint} (IDENTITY_ENDPOINT; IDENTITY_HEADER in tenant.json) · IMDS ${sandbox.identity.imdsAuthorityHost}`);
+  console.log(
+    `  identity    ${sandbox.identity.identityEndpoint} (IDENTITY_ENDPOINT; IDENTITY_HEADER in tenant.json) · IMDS ${sandbox.identity.imdsAuthorityHost}`,
+  );
   if (config.consoleCredentials === "federated") console.log("  console API app: federated credential only (no secret, no certificate)");
   console.log(`  client file ${show(tenantFile)}`);
   console.log(`  control     ${sandbox.origin}/_sandbox/state · outbox ${sandbox.origin}/_sandbox/outbox.html`);

@@ -103,7 +103,12 @@ async function run(input: ScenarioInput): Promise<Record<string, ScenarioOutcome
   });
 
   await scenario("identity-client-certificate", async () => {
-    const credential = new ClientCertificateCredential(input.tenantId, input.apiClientId, { certificate: `${input.privateKeyPem}\n${input.certificatePem}` }, identityOptions);
+    const credential = new ClientCertificateCredential(
+      input.tenantId,
+      input.apiClientId,
+      { certificate: `${input.privateKeyPem}\n${input.certificatePem}` },
+      identityOptions,
+    );
     const token = await credential.getToken("https://graph.microsoft.com/.default");
     return { claims: claimsOf(token.token) };
   });
@@ -167,7 +172,11 @@ async function run(input: ScenarioInput): Promise<Record<string, ScenarioOutcome
       ...identityOptions,
     });
     const client = new AuthorizationManagementClient(credential, input.subscriptionId, armOptions);
-    await client.roleAssignments.create(subscriptionScope, "5d0b6a39-3f0c-4a51-9b8f-000000000003", { roleDefinitionId, principalId: input.granteeObjectId, principalType: "User" });
+    await client.roleAssignments.create(subscriptionScope, "5d0b6a39-3f0c-4a51-9b8f-000000000003", {
+      roleDefinitionId,
+      principalId: input.granteeObjectId,
+      principalType: "User",
+    });
     return "unexpected success";
   });
 

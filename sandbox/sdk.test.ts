@@ -131,7 +131,12 @@ describe("@azure/msal-node", () => {
 
   it("on-behalf-of, cached per user assertion", () => {
     const { claims, secondFromCache, sameToken } = value<{ claims: Claims; secondFromCache: boolean; sameToken: boolean }>("msal-on-behalf-of");
-    expect(claims).toMatchObject({ aud: "https://management.azure.com", oid: persona("admin").objectId, appid: CONSOLE_API_CLIENT_ID, scp: "user_impersonation" });
+    expect(claims).toMatchObject({
+      aud: "https://management.azure.com",
+      oid: persona("admin").objectId,
+      appid: CONSOLE_API_CLIENT_ID,
+      scp: "user_impersonation",
+    });
     expect(secondFromCache).toBe(true);
     expect(sameToken).toBe(true);
   });
@@ -168,7 +173,11 @@ describe("@azure/arm-authorization", () => {
     const { count, pages } = value<{ count: number; pages: number }>("arm-list-paged");
     expect(pages).toBeGreaterThanOrEqual(2);
     expect(count).toBeGreaterThan(EXTRA_ASSIGNMENTS);
-    const pageCalls = sandbox.journal.list({ system: "arm", method: "GET", pathContains: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments` });
+    const pageCalls = sandbox.journal.list({
+      system: "arm",
+      method: "GET",
+      pathContains: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments`,
+    });
     expect(pageCalls.some((entry) => entry.query.includes("skipToken"))).toBe(true);
   });
 
@@ -185,7 +194,11 @@ describe("@azure/arm-authorization", () => {
       fetchedName: string;
       deletedName: string;
     }>("arm-create-update-conflict-delete");
-    expect(outcome.created).toMatchObject({ name: "5d0b6a39-3f0c-4a51-9b8f-000000000001", principalId: persona("no-role").objectId, scope: `/subscriptions/${subscriptionId}` });
+    expect(outcome.created).toMatchObject({
+      name: "5d0b6a39-3f0c-4a51-9b8f-000000000001",
+      principalId: persona("no-role").objectId,
+      scope: `/subscriptions/${subscriptionId}`,
+    });
     expect(outcome.againName).toBe(outcome.created.name);
     expect(outcome.conflict).toMatchObject({ statusCode: 409, code: "RoleAssignmentExists" });
     expect(outcome.fetchedName).toBe(outcome.created.name);

@@ -414,7 +414,9 @@ describe("persistence and tenant.json", () => {
     expect(await readFile(file.caPath, "utf8")).toBe(sandbox.tls.caPem);
     expect(file.personas).toHaveLength(5);
     for (const persona of PERSONAS) {
-      expect(file.personas).toContainEqual(expect.objectContaining({ userPrincipalName: persona.userPrincipalName, password: persona.password, objectId: persona.objectId }));
+      expect(file.personas).toContainEqual(
+        expect.objectContaining({ userPrincipalName: persona.userPrincipalName, password: persona.password, objectId: persona.objectId }),
+      );
     }
   });
 });

@@ -203,13 +203,28 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 /** Error bodies for injected faults and crashes, in each system's own shape. */
 function systemErrorReply(system: SandboxSystem, status: number, requestId: string, now: Date, retryAfterSeconds?: number): HttpReply {
   const retryHeaders: Record<string, string> = retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {};
-  const code = status === 429 ? "TooManyRequests" : status === 503 ? "ServiceUnavailable" : status === 504 ? "GatewayTimeout" : status >= 500 ? "InternalServerError" : "BadRequest";
+  const code =
+    status === 429
+      ? "TooManyRequests"
+      : status === 503
+        ? "ServiceUnavailable"
+        : status === 504
+          ? "GatewayTimeout"
+          : status >= 500
+            ? "InternalServerError"
+            : "BadRequest";
   if (system === "graph") {
     const graphCode = status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : status >= 500 ? "generalException" : "badRequest";
     const message = status === 429 ? "Please retry again later." : status === 503 ? "Service unavailable." : "An unexpected error occurred.";
     return jsonReply(
       status,
-      { error: { code: graphCode, message, innerError: { code: String(status), date: now.toISOString().slice(0, 19), message, "request-id": requestId, status: String(status) } } },
+      {
+        error: {
+          code: graphCode,
+          message,
+          innerError: { code: String(status), date: now.toISOString().slice(0, 19), message, "request-id": requestId, status: String(status) },
+        },
+      },
       retryHeaders,
     );
   }
@@ -217,7 +232,16 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
     // A fault of 401 or 403 stands for ARM refusing the caller, with the codes ARM uses for that.
     if (status === 401) return jsonReply(status, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } }, retryHeaders);
     if (status === 403) {
-      return jsonReply(status, { error: { code: "AuthorizationFailed", message: "The client does not have authorization to perform this action over this scope, or the scope is invalid." } }, retryHeaders);
+      return jsonReply(
+        status,
+        {
+          error: {
+            code: "AuthorizationFailed",
+            message: "The client does not have authorization to perform this action over this scope, or the scope is invalid.",
+          },
+        },
+        retryHeaders,
+      );
     }
     const message =
       status === 429
@@ -231,7 +255,14 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
     const aadsts = status === 429 ? 90055 : 90033;
     return jsonReply(
       status,
-      entraErrorBody({ error: "temporarily_unavailable", code: aadsts, message: status === 429 ? "The request is being throttled." : "A transient error has occurred. Please try again." }, now),
+      entraErrorBody(
+        {
+          error: "temporarily_unavailable",
+          code: aadsts,
+          message: status === 429 ? "The request is being throttled." : "A transient error has occurred. Please try again.",
+        },
+        now,
+      ),
       { "cache-control": "no-store, no-cache", ...retryHeaders },
     );
   }
@@ -271,7 +302,11 @@ function idHeadersFor(system: SandboxSystem, requestId: string, headers: Record<
   if (system === "graph") return { "request-id": requestId, "client-request-id": headers["client-request-id"] ?? requestId };
   if (system === "arm") return { "x-ms-request-id": requestId, "x-ms-correlation-request-id": headers["x-ms-correlation-request-id"] ?? requestId };
   if (system === "entra") {
-    return { "x-ms-request-id": requestId, "x-ms-ests-server": "gatehouse-sandbox", ...(headers["client-request-id"] ? { "client-request-id": headers["client-request-id"] } : {}) };
+    return {
+      "x-ms-request-id": requestId,
+      "x-ms-ests-server": "gatehouse-sandbox",
+      ...(headers["client-request-id"] ? { "client-request-id": headers["client-request-id"] } : {}),
+    };
   }
   return {};
 }
@@ -348,7 +383,10 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
       // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
       const cors = system === "entra" ? corsHeaders({ headers }) : {};
-      respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds), { ...idHeaders, ...cors });
+      respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds), {
+        ...idHeaders,
+        ...cors,
+      });
       return;
     }
 
@@ -384,10 +422,17 @@ interface ServiceCall {
 /** Graph and ARM: the bearer token is verified and the body parsed before the handler sees the call. */
 async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: ServerResponse, idHeaders: Record<string, string>): Promise<void> {
   const { service, method, path, query, headers, requestId } = call;
-  const armHeaders: Record<string, string> = service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
+  const armHeaders: Record<string, string> =
+    service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
   const verified = await verifyBearerToken(headers["authorization"], service, wiring.keys, wiring.tenant().tenantId, wiring.now());
   if (!verified.ok) {
-    const challenge = unauthorizedReply(service, verified.problem, { origin: wiring.origin(), tenantId: wiring.tenant().tenantId, requestId, clientRequestId: headers["client-request-id"], now: wiring.now() });
+    const challenge = unauthorizedReply(service, verified.problem, {
+      origin: wiring.origin(),
+      tenantId: wiring.tenant().tenantId,
+      requestId,
+      clientRequestId: headers["client-request-id"],
+      now: wiring.now(),
+    });
     respond(response, jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
     return;
   }
@@ -397,7 +442,12 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
   if (!parsed.ok) {
     const invalidJson =
       service === "graph"
-        ? { error: { code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format." } }
+        ? {
+            error: {
+              code: "BadRequest",
+              message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+            },
+          }
         : { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
     respond(response, jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
     return;
@@ -405,9 +455,7 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
   const handler = service === "graph" ? wiring.handlers().graph : wiring.handlers().arm;
   const result = await handler({ method, path, query, headers, body: parsed.value, caller, requestId, now: wiring.now(), origin: wiring.origin() });
   const reply: HttpReply =
-    result.body === undefined
-      ? { status: result.status, headers: { ...result.headers } }
-      : jsonReply(result.status, result.body, { ...result.headers });
+    result.body === undefined ? { status: result.status, headers: { ...result.headers } } : jsonReply(result.status, result.body, { ...result.headers });
   // ARM's handler reports its own x-ms-ratelimit-* headers.
   respond(response, reply, idHeaders);
 }

@@ -16,9 +16,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const { eventId, problem, detail } = result.brokenAt;
-    console.error(
-      `Audit chain BROKEN at event ${eventId} (${problem}): ${detail}. ${result.checkedEvents} events before it verified.`,
-    );
+    console.error(`Audit chain BROKEN at event ${eventId} (${problem}): ${detail}. ${result.checkedEvents} events before it verified.`);
     return 1;
   } finally {
     await database.close();
@@ -28,11 +26,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(
-      error instanceof ConfigError
-        ? error.message
-        : `Audit verification failed to run: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    console.error(error instanceof ConfigError ? error.message : `Audit verification failed to run: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(2);
   },
 );

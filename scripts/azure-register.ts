@@ -105,7 +105,10 @@ async function main(): Promise<void> {
       publicOrigin,
       tenantId: tenant.tenantId,
       authorityHost: tenant.authorityHost,
-      managedIdentity: { principalId: principalId ?? tenant.managedIdentity.principalId, clientId: options["managed-identity-client-id"] ?? tenant.managedIdentity.clientId },
+      managedIdentity: {
+        principalId: principalId ?? tenant.managedIdentity.principalId,
+        clientId: options["managed-identity-client-id"] ?? tenant.managedIdentity.clientId,
+      },
     };
   } else {
     const tenantId = options.tenant;
@@ -144,5 +147,9 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof RegistrationError) fail(error.message);
   const message = error instanceof Error ? error.message : String(error);
-  fail(/AzureCliCredential|az login|Azure CLI/i.test(message) ? `could not get a token from the Azure CLI. Run \`az login --tenant <tenant id>\` first. (${message.split("\n")[0]})` : message.split("\n")[0] ?? message);
+  fail(
+    /AzureCliCredential|az login|Azure CLI/i.test(message)
+      ? `could not get a token from the Azure CLI. Run \`az login --tenant <tenant id>\` first. (${message.split("\n")[0]})`
+      : (message.split("\n")[0] ?? message),
+  );
 });

@@ -35,7 +35,10 @@ export async function ensureProductionBuild(env: NodeJS.ProcessEnv, log: (messag
   if (buildIsCurrent()) return false;
   log("Building the console (first run, or sources changed) …");
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(path.resolve("node_modules", ".bin", "next"), ["build"], { env: { ...env, NODE_ENV: "production" }, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(path.resolve("node_modules", ".bin", "next"), ["build"], {
+      env: { ...env, NODE_ENV: "production" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     child.on("exit", (exitCode) => resolve(exitCode ?? 1));
   });
   if (code !== 0) throw new Error("next build failed");

@@ -192,7 +192,14 @@ async function main(): Promise<void> {
     const server = prepareStandalone();
     // What the server's directory holds before it starts (tests check it writes nothing there: read-only in the container).
     writeFileSync(path.join(dataDir, "standalone-files.json"), JSON.stringify(standaloneFiles()));
-    run(process.execPath, [server], { ...consoleEnv, NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" }, "The console", "console.log", STANDALONE_DIR);
+    run(
+      process.execPath,
+      [server],
+      { ...consoleEnv, NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" },
+      "The console",
+      "console.log",
+      STANDALONE_DIR,
+    );
   }
 
   log("");

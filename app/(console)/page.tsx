@@ -13,9 +13,8 @@ export default async function OverviewPage() {
       <section className="max-w-3xl space-y-2">
         <h1 className="text-xl font-semibold">Welcome, {principal.displayName}</h1>
         <p className="text-ink-muted">
-          Gatehouse shows who can do what in your Azure Machine Learning workspaces: role assignments, group mappings,
-          access requests with approvals and expiry, and the credentials behind your automation — with an audit trail
-          of every change.
+          Gatehouse shows who can do what in your Azure Machine Learning workspaces: role assignments, group mappings, access requests with approvals and
+          expiry, and the credentials behind your automation — with an audit trail of every change.
         </p>
       </section>
       <section aria-labelledby="roles-heading" className="max-w-3xl rounded-md border border-line bg-surface-raised">
@@ -41,9 +40,7 @@ export default async function OverviewPage() {
           <dt className="text-ink-muted">Database</dt>
           <dd>
             {health.database.engine === "pglite" ? "Embedded PostgreSQL (PGlite)" : "PostgreSQL server"} —{" "}
-            <span className={health.database.reachable ? "text-success" : "text-danger"}>
-              {health.database.reachable ? "reachable" : "unreachable"}
-            </span>
+            <span className={health.database.reachable ? "text-success" : "text-danger"}>{health.database.reachable ? "reachable" : "unreachable"}</span>
           </dd>
           <dt className="text-ink-muted">Version</dt>
           <dd className="font-mono">{health.version}</dd>

@@ -18,6 +18,4 @@ export const signOut = serverAction("signOut", z.undefined(), async ({ actor, re
 });
 
 /** Calls Graph and ARM as the signed-in person, proving on-behalf-of works end to end. */
-export const verifyAzureAccess = serverAction("verifyAzureAccess", z.undefined(), async ({ session }) =>
-  verify(callerOf(session)),
-);
+export const verifyAzureAccess = serverAction("verifyAzureAccess", z.undefined(), async ({ session }) => verify(callerOf(session)));

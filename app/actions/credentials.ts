@@ -13,10 +13,8 @@ import { AppError } from "@/lib/errors";
  * Starts a credential inventory refresh (Graph and ARM read as the console's own identity) and returns its snapshot
  * at once; the page polls `getCredentialRefreshStatus`. Joins a refresh that is already running.
  */
-export const refreshCredentialInventory = serverAction(
-  "refreshCredentialInventory",
-  z.strictObject({}),
-  async ({ actor }): Promise<SnapshotSummary> => requestRefresh(await getDatabase(), actor),
+export const refreshCredentialInventory = serverAction("refreshCredentialInventory", z.strictObject({}), async ({ actor }): Promise<SnapshotSummary> =>
+  requestRefresh(await getDatabase(), actor),
 );
 
 /** The progress (or outcome) of one refresh. */

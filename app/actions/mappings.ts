@@ -16,8 +16,10 @@ import { getGrantOptions } from "@/lib/workspaces/get-grant-options";
 import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
 
 /** The roles a mapping can give on a workspace (the grant dialog's list). */
-export const mappingRoleOptions = serverAction("mappingRoleOptions", z.strictObject({ workspaceId }), async (context, input) =>
-  (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
+export const mappingRoleOptions = serverAction(
+  "mappingRoleOptions",
+  z.strictObject({ workspaceId }),
+  async (context, input) => (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
 );
 
 /**
@@ -35,15 +37,11 @@ export const createMapping = serverAction(
 );
 
 /** Deletes a mapping, optionally removing the group's assignment too. */
-export const deleteMapping = serverAction(
-  "deleteMapping",
-  z.strictObject({ mappingId: z.uuid(), revokeAssignment: z.boolean() }),
-  async (context, input) => {
-    const result = await remove(delegatedContext(context), input);
-    revalidatePath("/mappings");
-    return result;
-  },
-);
+export const deleteMapping = serverAction("deleteMapping", z.strictObject({ mappingId: z.uuid(), revokeAssignment: z.boolean() }), async (context, input) => {
+  const result = await remove(delegatedContext(context), input);
+  revalidatePath("/mappings");
+  return result;
+});
 
 /** Turns every group assignment made at a workspace into a mapping, in one step. */
 export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.strictObject({ workspaceId }), async (context, input) => {
@@ -81,7 +79,12 @@ export const importMappings = serverAction(
 /** Compares mappings with Azure now, as the signed-in person: one workspace, or every workspace they can read. */
 export const checkMappingDrift = serverAction("checkMappingDrift", z.strictObject({ workspaceId: workspaceId.optional() }), async (context, input) => {
   const caller = delegatedContext(context).caller;
-  return collectDrift(await getDatabase(), { kind: "delegated", caller }, delegatedGraphClient(caller), input.workspaceId ? { workspaceId: input.workspaceId } : {});
+  return collectDrift(
+    await getDatabase(),
+    { kind: "delegated", caller },
+    delegatedGraphClient(caller),
+    input.workspaceId ? { workspaceId: input.workspaceId } : {},
+  );
 });
 
 /** Applies the plan items the admin confirmed on one workspace, with a result per item. */

@@ -16,16 +16,17 @@ export const searchPrincipals = serverAction(
   "searchPrincipals",
   z.strictObject({
     query: z.string().trim().min(2, { error: "Type at least 2 characters" }).max(100),
-    kinds: z.array(z.enum(["user", "group", "servicePrincipal"])).min(1).default(["user", "group", "servicePrincipal"]),
+    kinds: z
+      .array(z.enum(["user", "group", "servicePrincipal"]))
+      .min(1)
+      .default(["user", "group", "servicePrincipal"]),
   }),
   async (context, input) => search(delegatedContext(context).caller, input.query, input.kinds),
 );
 
 /** A principal's effective roles on a workspace, with the group path that grants each. */
-export const checkWorkspaceAccess = serverAction(
-  "checkWorkspaceAccess",
-  z.strictObject({ workspaceId, principalId: objectId }),
-  async (context, input) => check(delegatedContext(context).caller, input.workspaceId, input.principalId),
+export const checkWorkspaceAccess = serverAction("checkWorkspaceAccess", z.strictObject({ workspaceId, principalId: objectId }), async (context, input) =>
+  check(delegatedContext(context).caller, input.workspaceId, input.principalId),
 );
 
 /**

@@ -14,22 +14,74 @@ export function AuditFilterForm({ values, size }: { values: FilterValues; size: 
     <form method="get" action="/audit" role="search" aria-label="Filter audit events" className="space-y-3 rounded-md border border-line bg-surface-raised p-4">
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
         <Field id="audit-from" label={`${FILTER_FIELDS.from} (UTC)`} hint="Inclusive">
-          <input id="audit-from" name="from" type="datetime-local" step={1} defaultValue={dateTimeValue(values.from)} className={INPUT} aria-describedby="audit-from-hint" />
+          <input
+            id="audit-from"
+            name="from"
+            type="datetime-local"
+            step={1}
+            defaultValue={dateTimeValue(values.from)}
+            className={INPUT}
+            aria-describedby="audit-from-hint"
+          />
         </Field>
         <Field id="audit-to" label={`${FILTER_FIELDS.to} (UTC)`} hint="Up to, not including">
-          <input id="audit-to" name="to" type="datetime-local" step={1} defaultValue={dateTimeValue(values.to)} className={INPUT} aria-describedby="audit-to-hint" />
+          <input
+            id="audit-to"
+            name="to"
+            type="datetime-local"
+            step={1}
+            defaultValue={dateTimeValue(values.to)}
+            className={INPUT}
+            aria-describedby="audit-to-hint"
+          />
         </Field>
         <Field id="audit-actor" label={FILTER_FIELDS.actor} hint="Start of a name or sign-in name, or an object id">
-          <input id="audit-actor" name="actor" type="text" defaultValue={values.actor} maxLength={256} autoComplete="off" className={INPUT} aria-describedby="audit-actor-hint" />
+          <input
+            id="audit-actor"
+            name="actor"
+            type="text"
+            defaultValue={values.actor}
+            maxLength={256}
+            autoComplete="off"
+            className={INPUT}
+            aria-describedby="audit-actor-hint"
+          />
         </Field>
         <Field id="audit-q" label={FILTER_FIELDS.q} hint="Words in names, ids, reason or details">
-          <input id="audit-q" name="q" type="search" defaultValue={values.q} maxLength={256} autoComplete="off" className={INPUT} aria-describedby="audit-q-hint" />
+          <input
+            id="audit-q"
+            name="q"
+            type="search"
+            defaultValue={values.q}
+            maxLength={256}
+            autoComplete="off"
+            className={INPUT}
+            aria-describedby="audit-q-hint"
+          />
         </Field>
         <Field id="audit-scope" label={FILTER_FIELDS.scope} hint="Full ARM id, e.g. /subscriptions/…/workspaces/…">
-          <input id="audit-scope" name="scope" type="text" defaultValue={values.scope} maxLength={1024} autoComplete="off" className={`${INPUT} font-mono text-xs`} aria-describedby="audit-scope-hint" />
+          <input
+            id="audit-scope"
+            name="scope"
+            type="text"
+            defaultValue={values.scope}
+            maxLength={1024}
+            autoComplete="off"
+            className={`${INPUT} font-mono text-xs`}
+            aria-describedby="audit-scope-hint"
+          />
         </Field>
         <Field id="audit-principal" label={FILTER_FIELDS.principal} hint="Object id of the user, group or app given access">
-          <input id="audit-principal" name="principal" type="text" defaultValue={values.principal} maxLength={128} autoComplete="off" className={`${INPUT} font-mono text-xs`} aria-describedby="audit-principal-hint" />
+          <input
+            id="audit-principal"
+            name="principal"
+            type="text"
+            defaultValue={values.principal}
+            maxLength={128}
+            autoComplete="off"
+            className={`${INPUT} font-mono text-xs`}
+            aria-describedby="audit-principal-hint"
+          />
         </Field>
         <Field id="audit-action" label={FILTER_FIELDS.action}>
           <select id="audit-action" name="action" defaultValue={values.action} className={INPUT}>

@@ -18,7 +18,10 @@ export function AzureAccessCheck() {
   const { instance } = useMsal();
   const settings = useAuthSettings();
   const pathname = usePathname();
-  const claims = result?.status === "success" ? (result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims) : result?.claims;
+  const claims =
+    result?.status === "success"
+      ? ((result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims))
+      : result?.claims;
 
   return (
     <section aria-labelledby="azure-access-heading" className="space-y-3 rounded-md border border-line bg-surface-raised px-4 py-3">
@@ -30,7 +33,9 @@ export function AzureAccessCheck() {
           {pending ? "Checking…" : "Check my Azure access"}
         </Button>
       </div>
-      <p className="text-ink-muted">Gatehouse calls Microsoft Graph and Azure Resource Manager as you, so what you can see and change is what your own Azure roles allow.</p>
+      <p className="text-ink-muted">
+        Gatehouse calls Microsoft Graph and Azure Resource Manager as you, so what you can see and change is what your own Azure roles allow.
+      </p>
       <div aria-live="polite">
         {result?.status === "error" && <ErrorLine message={result.message} reference={result.reference} />}
         {result?.status === "success" && (

@@ -10,9 +10,7 @@ export function Forbidden({ permission }: { permission: Permission }) {
       <h1 id="forbidden-heading" className="text-xl font-semibold">
         You don&apos;t have access to this page
       </h1>
-      <p>
-        This page ({PERMISSIONS[permission].description.toLowerCase()}) needs one of these Gatehouse roles, and yours include none of them:
-      </p>
+      <p>This page ({PERMISSIONS[permission].description.toLowerCase()}) needs one of these Gatehouse roles, and yours include none of them:</p>
       <ul className="divide-y divide-line rounded-md border border-line bg-surface-raised">
         {roles.map((role) => (
           <li key={role} className="px-4 py-2">

@@ -8,8 +8,8 @@ export function NoAccess({ displayName, userPrincipalName }: { displayName: stri
         No access to Gatehouse
       </h1>
       <p>
-        You are signed in as <strong>{displayName}</strong> ({userPrincipalName}), but your account has no Gatehouse role
-        yet. Ask your admin for one of these roles on the Gatehouse app in Microsoft Entra ID:
+        You are signed in as <strong>{displayName}</strong> ({userPrincipalName}), but your account has no Gatehouse role yet. Ask your admin for one of these
+        roles on the Gatehouse app in Microsoft Entra ID:
       </p>
       <ul className="divide-y divide-line rounded-md border border-line bg-surface-raised">
         {CONSOLE_ROLES.map((role) => (

@@ -18,9 +18,7 @@ export function currentAccount(client: IPublicClientApplication): AccountInfo | 
 }
 
 export type SessionOutcome =
-  | { readonly kind: "established"; readonly expiresAt: Date }
-  | { readonly kind: "needs-sign-in" }
-  | { readonly kind: "failed"; readonly message: string };
+  { readonly kind: "established"; readonly expiresAt: Date } | { readonly kind: "needs-sign-in" } | { readonly kind: "failed"; readonly message: string };
 
 /**
  * Gets a token for the console's API silently (MSAL's cache or refresh token) and hands it to the server, which

@@ -61,9 +61,7 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
         disabled={busy}
         onClick={() => {
           setError(null);
-          signInRedirect(instance, settings, target).catch(() =>
-            setError("The sign-in page could not be opened. Check your connection and try again."),
-          );
+          signInRedirect(instance, settings, target).catch(() => setError("The sign-in page could not be opened. Check your connection and try again."));
         }}
         className="w-full"
       >

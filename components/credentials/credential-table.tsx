@@ -36,7 +36,12 @@ export function CredentialTable({ rows, view, snapshot }: { rows: readonly Crede
               {COLUMNS.map((column) => {
                 const active = column.key !== null && view.sort === column.key;
                 return (
-                  <th key={column.label} scope="col" className="px-3 py-2 font-medium" aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : undefined}>
+                  <th
+                    key={column.label}
+                    scope="col"
+                    className="px-3 py-2 font-medium"
+                    aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : undefined}
+                  >
                     {column.key ? (
                       <Link
                         href={`/credentials?${viewQuery(view, { sort: column.key, dir: active ? (dir === "asc" ? "desc" : "asc") : undefined })}`}

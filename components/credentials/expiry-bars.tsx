@@ -20,7 +20,13 @@ export function ExpiryBars({ weeks }: { weeks: readonly ExpiryWeek[] }) {
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={[...weeks]} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid vertical={false} stroke="var(--gh-line)" />
-          <XAxis dataKey="week" tickFormatter={(value: string) => value.slice(5)} interval={3} tick={{ fill: "var(--gh-ink-muted)", fontSize: 11 }} stroke="var(--gh-line)" />
+          <XAxis
+            dataKey="week"
+            tickFormatter={(value: string) => value.slice(5)}
+            interval={3}
+            tick={{ fill: "var(--gh-ink-muted)", fontSize: 11 }}
+            stroke="var(--gh-line)"
+          />
           <YAxis allowDecimals={false} width={32} tick={{ fill: "var(--gh-ink-muted)", fontSize: 11 }} stroke="var(--gh-line)" />
           <Tooltip
             cursor={{ fill: "var(--gh-surface-sunken)" }}

@@ -25,7 +25,9 @@ export function ExpiryChart({ rows, asOf }: { rows: readonly CredentialRow[]; as
     <figure className="rounded-md border border-line bg-surface-raised p-4">
       <figcaption className="mb-2 font-medium">Expiries per week, next 180 days ({total})</figcaption>
       <p id="expiry-chart-title" className="sr-only">{`Credentials expiring per week over the next 180 days: ${total} in all, at most ${max} in one week.`}</p>
-      <ExpiryBars weeks={weeks.map((week) => ({ week: new Date(week.from).toISOString().slice(0, 10), count: week.count, urgent: week.from < start + 30 * DAY_MS }))} />
+      <ExpiryBars
+        weeks={weeks.map((week) => ({ week: new Date(week.from).toISOString().slice(0, 10), count: week.count, urgent: week.from < start + 30 * DAY_MS }))}
+      />
       <p className="mt-1 text-xs text-ink-muted">
         <span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-danger" />
         weeks starting within 30 days

@@ -10,9 +10,24 @@ const FIELD = "rounded border border-line bg-surface px-2 py-1";
  * The dashboard's filters as a plain GET form, so a filtered view is a URL to share. The sort and its direction ride
  * along as hidden fields; "Clear" drops everything.
  */
-export function FilterForm({ view, workspaces, roles, windows }: { view: CredentialView; workspaces: string[]; roles: string[]; windows: SnapshotSummary["windows"] }) {
+export function FilterForm({
+  view,
+  workspaces,
+  roles,
+  windows,
+}: {
+  view: CredentialView;
+  workspaces: string[];
+  roles: string[];
+  windows: SnapshotSummary["windows"];
+}) {
   return (
-    <form method="get" action="/credentials" aria-label="Filter credentials" className="flex flex-wrap items-end gap-3 rounded-md border border-line bg-surface-raised px-4 py-3">
+    <form
+      method="get"
+      action="/credentials"
+      aria-label="Filter credentials"
+      className="flex flex-wrap items-end gap-3 rounded-md border border-line bg-surface-raised px-4 py-3"
+    >
       <label className="flex flex-col gap-1">
         <span className="text-xs text-ink-muted">Bucket</span>
         <select name="bucket" defaultValue={view.bucket ?? ""} className={FIELD}>

@@ -49,7 +49,10 @@ export function RefreshPanel({ asOf, running }: { asOf: string | null; running: 
       <p className="min-w-0 flex-1">
         {asOf ? (
           <>
-            As of <time dateTime={asOf} data-testid="credentials-as-of">{asOf.replace("T", " ").slice(0, 19)} UTC</time>
+            As of{" "}
+            <time dateTime={asOf} data-testid="credentials-as-of">
+              {asOf.replace("T", " ").slice(0, 19)} UTC
+            </time>
           </>
         ) : (
           "No snapshot yet: refresh to read the directory."

@@ -91,7 +91,12 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
           >
             <label className="flex flex-col gap-1">
               <span className="font-medium">Workspace</span>
-              <select aria-label="Workspace" value={workspaceId} onChange={(event) => chooseWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+              <select
+                aria-label="Workspace"
+                value={workspaceId}
+                onChange={(event) => chooseWorkspace(event.target.value)}
+                className="rounded border border-line bg-surface-raised px-2 py-1.5"
+              >
                 <option value="">Choose a workspace</option>
                 {workspaces.map((workspace) => (
                   <option key={workspace.id} value={workspace.id}>
@@ -100,7 +105,14 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
                 ))}
               </select>
             </label>
-            <PrincipalPicker label="Group" hint="Type at least 2 characters of the group's name." search={groupSearch} selected={groups} onChange={setGroups} multiple={false} />
+            <PrincipalPicker
+              label="Group"
+              hint="Type at least 2 characters of the group's name."
+              search={groupSearch}
+              selected={groups}
+              onChange={setGroups}
+              multiple={false}
+            />
             {group && (
               <p>
                 Chosen group: <span className="font-medium">{group.displayName}</span>
@@ -117,19 +129,23 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
               >
                 <option value="">{roles.phase === "loading" ? "Loading roles…" : roles.phase === "idle" ? "Choose a workspace first" : "Choose a role"}</option>
                 <optgroup label="Azure ML roles">
-                  {roleList.filter((option) => option.featured).map((option) => (
-                    <option key={option.id} value={option.id}>
-                      {option.name}
-                      {option.privileged ? " (privileged)" : ""}
-                    </option>
-                  ))}
+                  {roleList
+                    .filter((option) => option.featured)
+                    .map((option) => (
+                      <option key={option.id} value={option.id}>
+                        {option.name}
+                        {option.privileged ? " (privileged)" : ""}
+                      </option>
+                    ))}
                 </optgroup>
                 <optgroup label="Other roles">
-                  {roleList.filter((option) => !option.featured).map((option) => (
-                    <option key={option.id} value={option.id}>
-                      {option.name}
-                    </option>
-                  ))}
+                  {roleList
+                    .filter((option) => !option.featured)
+                    .map((option) => (
+                      <option key={option.id} value={option.id}>
+                        {option.name}
+                      </option>
+                    ))}
                 </optgroup>
               </select>
             </label>

@@ -64,7 +64,12 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
       <div className="flex flex-wrap items-end gap-2">
         <label className="flex flex-col gap-1">
           <span>Workspace to check</span>
-          <select aria-label="Workspace to check" value={scope} onChange={(event) => setScope(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+          <select
+            aria-label="Workspace to check"
+            value={scope}
+            onChange={(event) => setScope(event.target.value)}
+            className="rounded border border-line bg-surface-raised px-2 py-1.5"
+          >
             <option value={ALL}>All workspaces</option>
             {workspaces.map((workspace) => (
               <option key={workspace.id} value={workspace.id}>
@@ -87,7 +92,12 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
           {shown.workspaces
             .filter((workspace) => workspace.items.length > 0 || workspace.error)
             .map((workspace) => (
-              <WorkspacePlan key={`${workspace.workspaceId}-${report?.generatedAt ?? latest?.checkedAt}`} workspace={workspace} canAdmin={canAdmin && report !== null} onApplied={check} />
+              <WorkspacePlan
+                key={`${workspace.workspaceId}-${report?.generatedAt ?? latest?.checkedAt}`}
+                workspace={workspace}
+                canAdmin={canAdmin && report !== null}
+                onApplied={check}
+              />
             ))}
         </div>
       )}
@@ -176,8 +186,11 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
             <ul aria-label={`Reconcile results for ${workspace.workspaceName}`} className="divide-y divide-line rounded-md border border-line">
               {results.map((result) => (
                 <li key={result.key} className="px-3 py-1.5">
-                  <span className={`font-medium ${RESULT_TONE[result.status]}`}>{result.status === "applied" ? "Applied" : result.status === "failed" ? "Failed" : "Skipped"}</span>{" "}
-                  {result.change === "grant" ? "create" : "delete"} {result.roleName} for {result.principalName}: <MessageWithReference message={result.message} reference={result.reference} />
+                  <span className={`font-medium ${RESULT_TONE[result.status]}`}>
+                    {result.status === "applied" ? "Applied" : result.status === "failed" ? "Failed" : "Skipped"}
+                  </span>{" "}
+                  {result.change === "grant" ? "create" : "delete"} {result.roleName} for {result.principalName}:{" "}
+                  <MessageWithReference message={result.message} reference={result.reference} />
                 </li>
               ))}
             </ul>

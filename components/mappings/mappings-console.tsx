@@ -67,7 +67,9 @@ export function MappingsConsole({
   const needle = filter.trim().toLowerCase();
   // Workspaces to filter by: those the admin can list, plus any a mapping names that the list lacks (no read access now).
   const workspaceChoices = new Map(workspaces.map((w) => [w.id.toLowerCase(), `${w.name} (${w.subscriptionName})`]));
-  for (const mapping of mappings) if (!workspaceChoices.has(mapping.scope.toLowerCase())) workspaceChoices.set(mapping.scope.toLowerCase(), workspaceNameOf(mapping.scope));
+  for (const mapping of mappings) {
+    if (!workspaceChoices.has(mapping.scope.toLowerCase())) workspaceChoices.set(mapping.scope.toLowerCase(), workspaceNameOf(mapping.scope));
+  }
   if (workspace !== "" && !workspaceChoices.has(workspace)) workspaceChoices.set(workspace, workspaceNameOf(workspace));
   const compare = compareBy(sort.key);
   const visible = mappings
@@ -85,12 +87,17 @@ export function MappingsConsole({
       <section aria-labelledby="mappings-heading" className="space-y-3">
         <div className="flex flex-wrap items-end justify-between gap-3">
           <h2 id="mappings-heading" className="text-lg font-semibold">
-            Mappings <span className="text-ink-muted">({visible.length === mappings.length ? mappings.length : `${visible.length} of ${mappings.length}`})</span>
+            Mappings{" "}
+            <span className="text-ink-muted">({visible.length === mappings.length ? mappings.length : `${visible.length} of ${mappings.length}`})</span>
           </h2>
           <div className="flex flex-wrap items-end gap-2">
             <label className="flex flex-col gap-1">
               <span className="text-ink-muted">Filter by workspace</span>
-              <select value={workspace} onChange={(event) => setWorkspace(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+              <select
+                value={workspace}
+                onChange={(event) => setWorkspace(event.target.value)}
+                className="rounded border border-line bg-surface-raised px-2 py-1.5"
+              >
                 <option value="">All workspaces</option>
                 {[...workspaceChoices.entries()]
                   .sort((a, b) => a[1].localeCompare(b[1]))
@@ -151,12 +158,17 @@ export function MappingsConsole({
                       </button>
                     </td>
                     <td className="px-3 py-2 text-ink-muted">
-                      {new Date(mapping.createdAt).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC · {mapping.createdBy}
+                      {new Date(mapping.createdAt).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC ·{" "}
+                      {mapping.createdBy}
                     </td>
                     <td className="px-3 py-2 text-right">
                       {canAdmin && (
                         <Button size="sm" onClick={() => setDeleting(mapping)}>
-                          Delete<span className="sr-only"> mapping of {mapping.groupDisplayName} to {mapping.roleName} on {workspaceNameOf(mapping.scope)}</span>
+                          Delete
+                          <span className="sr-only">
+                            {" "}
+                            mapping of {mapping.groupDisplayName} to {mapping.roleName} on {workspaceNameOf(mapping.scope)}
+                          </span>
                         </Button>
                       )}
                     </td>

@@ -9,7 +9,10 @@ import { ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import type { MappingRow } from "./model";
 
-type State = { phase: "loading" } | { phase: "done"; members: readonly DirectoryPrincipal[]; total: number | null } | { phase: "error"; message: string; reference?: string | undefined };
+type State =
+  | { phase: "loading" }
+  | { phase: "done"; members: readonly DirectoryPrincipal[]; total: number | null }
+  | { phase: "error"; message: string; reference?: string | undefined };
 
 /** The first 50 members of a mapped group (transitively), with a name search. */
 export function MembersDialog({ mapping, onClose }: { mapping: MappingRow | null; onClose: () => void }) {
@@ -24,7 +27,11 @@ export function MembersDialog({ mapping, onClose }: { mapping: MappingRow | null
       setState({ phase: "loading" });
       void previewGroupMembers({ groupId, ...(search.trim() ? { search: search.trim() } : {}) }).then((result) => {
         if (!current) return;
-        setState(result.status === "success" ? { phase: "done", members: result.data.members, total: result.data.total } : { phase: "error", message: result.message, reference: result.reference });
+        setState(
+          result.status === "success"
+            ? { phase: "done", members: result.data.members, total: result.data.total }
+            : { phase: "error", message: result.message, reference: result.reference },
+        );
       });
     }, 250);
     return () => {

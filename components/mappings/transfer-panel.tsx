@@ -29,7 +29,10 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
       const outcome = await importWorkspaceMappings({ workspaceId });
       if (outcome.status === "error") return setNotice({ ok: false, message: outcome.message, reference: outcome.reference });
       const { created, unchanged, skipped } = outcome.data;
-      setNotice({ ok: true, message: `Imported ${created.length} group assignment${created.length === 1 ? "" : "s"} as mappings; ${unchanged} already mapped; ${skipped} skipped (deleted groups).` });
+      setNotice({
+        ok: true,
+        message: `Imported ${created.length} group assignment${created.length === 1 ? "" : "s"} as mappings; ${unchanged} already mapped; ${skipped} skipped (deleted groups).`,
+      });
       router.refresh();
     });
   }
@@ -87,7 +90,12 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
           <>
             <label className="flex flex-col gap-1">
               <span>Workspace to import group assignments from</span>
-              <select aria-label="Workspace to import group assignments from" value={workspaceId} onChange={(event) => setWorkspaceId(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+              <select
+                aria-label="Workspace to import group assignments from"
+                value={workspaceId}
+                onChange={(event) => setWorkspaceId(event.target.value)}
+                className="rounded border border-line bg-surface-raised px-2 py-1.5"
+              >
                 <option value="">Choose a workspace</option>
                 {workspaces.map((workspace) => (
                   <option key={workspace.id} value={workspace.id}>
@@ -151,7 +159,8 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
             {result.results.length === 0 && <li className="px-3 py-1.5">Nothing to change.</li>}
             {result.results.map((item, index) => (
               <li key={index} className={`px-3 py-1.5 ${item.ok ? "" : "text-danger"}`}>
-                {item.change === "create" ? "Created" : "Deleted"} {item.groupDisplayName} → {item.roleName} on {workspaceNameOf(item.workspaceId)}: {item.ok ? "done" : "failed"}. {item.message}
+                {item.change === "create" ? "Created" : "Deleted"} {item.groupDisplayName} → {item.roleName} on {workspaceNameOf(item.workspaceId)}:{" "}
+                {item.ok ? "done" : "failed"}. {item.message}
               </li>
             ))}
           </ul>

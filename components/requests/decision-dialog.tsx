@@ -66,7 +66,8 @@ export function DecisionHost({ children }: { children: ReactNode }) {
           title={text.title}
           description={
             <>
-              {target && `${target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
+              {target &&
+                `${target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
               {target?.decision === "approve" && " The grant runs as you: Azure checks your own rights."}
             </>
           }
@@ -145,7 +146,12 @@ export function DecisionHost({ children }: { children: ReactNode }) {
 export function DecisionButtons({ request, compact = false }: { request: DecisionTarget; compact?: boolean }) {
   const open = useContext(DecisionContext);
   if (!open) throw new Error("DecisionButtons needs a DecisionHost");
-  const about = compact ? <span className="sr-only"> {request.roleName} on {request.workspaceName} for {request.principalDisplayName}</span> : null;
+  const about = compact ? (
+    <span className="sr-only">
+      {" "}
+      {request.roleName} on {request.workspaceName} for {request.principalDisplayName}
+    </span>
+  ) : null;
   return (
     <div className="flex gap-2">
       <Button variant="primary" aria-haspopup="dialog" onClick={() => open(request, "approve")}>

@@ -12,7 +12,8 @@ import type { DecisionTarget } from "./decision-dialog";
 import type { ExtensionOptions } from "@/lib/requests/allowed-actions";
 import { DurationField, JustificationField, TicketField } from "./fields";
 
-type State = { phase: "editing" } | { phase: "error"; message: string; reference?: string | undefined; fieldErrors: FieldErrors } | { phase: "done"; id: string };
+type State =
+  { phase: "editing" } | { phase: "error"; message: string; reference?: string | undefined; fieldErrors: FieldErrors } | { phase: "done"; id: string };
 
 /** Ask for more time on granted, time-bound access: a new request that goes through approval like any other. */
 export function ExtensionDialog({ request, options }: { request: DecisionTarget; options: ExtensionOptions }) {
@@ -84,8 +85,22 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
               submit();
             }}
           >
-            <JustificationField id={`${id}-why`} label="Why is more time needed?" rows={3} value={justification} onChange={setJustification} errors={errors.justification} />
-            <DurationField id={`${id}-duration`} legend="For how much longer" options={options.durations} value={duration} onChange={setDuration} errors={errors.duration} />
+            <JustificationField
+              id={`${id}-why`}
+              label="Why is more time needed?"
+              rows={3}
+              value={justification}
+              onChange={setJustification}
+              errors={errors.justification}
+            />
+            <DurationField
+              id={`${id}-duration`}
+              legend="For how much longer"
+              options={options.durations}
+              value={duration}
+              onChange={setDuration}
+              errors={errors.duration}
+            />
             <TicketField id={`${id}-ticket`} value={ticket} onChange={setTicket} errors={errors.ticket} />
             <div aria-live="polite">
               {state.phase === "error" && (

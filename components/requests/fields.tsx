@@ -35,7 +35,14 @@ export function JustificationField({
       errors={errors}
     >
       {(control) => (
-        <textarea {...control} value={value} rows={rows} maxLength={MAX_JUSTIFICATION} onChange={(event) => onChange(event.target.value)} className={INPUT_CLASS} />
+        <textarea
+          {...control}
+          value={value}
+          rows={rows}
+          maxLength={MAX_JUSTIFICATION}
+          onChange={(event) => onChange(event.target.value)}
+          className={INPUT_CLASS}
+        />
       )}
     </Field>
   );
@@ -86,7 +93,17 @@ export function DurationField({
 }
 
 /** An optional ticket reference (change or incident number) kept with the request. */
-export function TicketField({ id, value, onChange, errors }: { id: string; value: string; onChange: (value: string) => void; errors: readonly string[] | undefined }) {
+export function TicketField({
+  id,
+  value,
+  onChange,
+  errors,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+  errors: readonly string[] | undefined;
+}) {
   return (
     <Field id={id} label="Ticket reference (optional)" errors={errors}>
       {(control) => (

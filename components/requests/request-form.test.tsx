@@ -18,8 +18,18 @@ const submit = vi.mocked(submitAccessRequest);
 const search = vi.mocked(searchPrincipals);
 
 const WORKSPACES: WorkspaceOption[] = [
-  { id: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev", name: "mlw-churn-dev", friendlyName: "Churn (dev)", subscriptionName: "Data Science Dev" },
-  { id: "/subscriptions/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-fraud-prod", name: "mlw-fraud-prod", friendlyName: "Fraud", subscriptionName: "Production" },
+  {
+    id: "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev",
+    name: "mlw-churn-dev",
+    friendlyName: "Churn (dev)",
+    subscriptionName: "Data Science Dev",
+  },
+  {
+    id: "/subscriptions/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-fraud-prod",
+    name: "mlw-fraud-prod",
+    friendlyName: "Fraud",
+    subscriptionName: "Production",
+  },
 ];
 const DAY = { value: "1d", label: "1 day" } as const;
 const WEEK = { value: "7d", label: "7 days" } as const;
@@ -114,8 +124,16 @@ describe("RequestForm", () => {
     await user.click(roleRadio("AzureML Data Scientist"));
     await user.click(durations().getByRole("radio", { name: "7 days" }));
     await user.click(roleRadio("Contributor"));
-    expect(durations().getAllByRole("radio").map((radio) => radio.getAttribute("value"))).toEqual(["1d"]);
-    expect(durations().getAllByRole<HTMLInputElement>("radio").some((radio) => radio.checked)).toBe(false);
+    expect(
+      durations()
+        .getAllByRole("radio")
+        .map((radio) => radio.getAttribute("value")),
+    ).toEqual(["1d"]);
+    expect(
+      durations()
+        .getAllByRole<HTMLInputElement>("radio")
+        .some((radio) => radio.checked),
+    ).toBe(false);
 
     await user.click(durations().getByRole("radio", { name: "1 day" }));
     await user.click(roleRadio("AzureML Data Scientist"));
@@ -153,7 +171,10 @@ describe("RequestForm", () => {
   });
 
   it("finds someone else in the directory and shows who was chosen", async () => {
-    search.mockResolvedValue({ status: "success", data: [{ id: "22222222-2222-2222-2222-222222222222", kind: "user", displayName: "Noah Newhire", secondaryId: "noah@contoso.test" }] });
+    search.mockResolvedValue({
+      status: "success",
+      data: [{ id: "22222222-2222-2222-2222-222222222222", kind: "user", displayName: "Noah Newhire", secondaryId: "noah@contoso.test" }],
+    });
     const user = renderForm();
     expect(screen.getByText("Nobody chosen yet.")).toBeTruthy();
 

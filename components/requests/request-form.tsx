@@ -59,7 +59,10 @@ export function RequestForm({
         )}
         {state.phase === "sent" && (
           <Alert tone="success" role="status">
-            Request sent. <Link href={`/requests/${state.id}`} className="text-accent underline">Open it</Link>
+            Request sent.{" "}
+            <Link href={`/requests/${state.id}`} className="text-accent underline">
+              Open it
+            </Link>
           </Alert>
         )}
       </div>
@@ -202,14 +205,27 @@ function WorkspaceChoiceField({
 }
 
 /** The roles the request policy allows, each with what it grants, its warning and its longest duration. */
-function RoleField({ id, roles, role, errors }: { id: string; roles: readonly RoleChoice[]; role: RequestFormModel["role"]; errors: readonly string[] | undefined }) {
+function RoleField({
+  id,
+  roles,
+  role,
+  errors,
+}: {
+  id: string;
+  roles: readonly RoleChoice[];
+  role: RequestFormModel["role"];
+  errors: readonly string[] | undefined;
+}) {
   return (
     <fieldset className="space-y-2" aria-describedby={errors ? `${id}-error` : undefined}>
       <legend className="font-medium">Role</legend>
       <p className="text-ink-muted">Only roles the request policy allows. Roles marked privileged need two different approvers.</p>
       <div className="space-y-1 rounded-md border border-line p-1">
         {roles.map((option) => (
-          <label key={option.id} className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${role.id === option.id ? "bg-surface-sunken" : ""}`}>
+          <label
+            key={option.id}
+            className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${role.id === option.id ? "bg-surface-sunken" : ""}`}
+          >
             <input
               type="radio"
               name={id}
@@ -226,7 +242,9 @@ function RoleField({ id, roles, role, errors }: { id: string; roles: readonly Ro
               </span>
               <span id={`${id}-${option.id}-about`}>
                 {option.approvers > 1 && (
-                  <span className="ml-2 rounded bg-danger/15 px-1.5 py-0.5 text-xs font-medium text-danger">Privileged — needs {option.approvers} approvers</span>
+                  <span className="ml-2 rounded bg-danger/15 px-1.5 py-0.5 text-xs font-medium text-danger">
+                    Privileged — needs {option.approvers} approvers
+                  </span>
                 )}
                 <span className="block text-ink-muted">{option.summary}</span>
                 {option.warning && <span className="block text-warning">⚠ {option.warning}</span>}

@@ -26,18 +26,40 @@ export function RequestTable({
       <table aria-label={label} className="w-full text-left text-sm">
         <thead className="bg-surface-sunken text-ink-muted">
           <tr>
-            <th scope="col" className="px-3 py-2 font-medium">Status</th>
-            <th scope="col" className="px-3 py-2 font-medium">Workspace</th>
-            <th scope="col" className="px-3 py-2 font-medium">Role</th>
-            <th scope="col" className="px-3 py-2 font-medium">For</th>
-            {showRequester && <th scope="col" className="px-3 py-2 font-medium">Asked by</th>}
-            <th scope="col" className="px-3 py-2 font-medium">Duration</th>
-            <th scope="col" className="px-3 py-2 font-medium">Asked</th>
-            <th scope="col" className="px-3 py-2 font-medium">Ends</th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              Status
+            </th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              Workspace
+            </th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              Role
+            </th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              For
+            </th>
+            {showRequester && (
+              <th scope="col" className="px-3 py-2 font-medium">
+                Asked by
+              </th>
+            )}
+            <th scope="col" className="px-3 py-2 font-medium">
+              Duration
+            </th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              Asked
+            </th>
+            <th scope="col" className="px-3 py-2 font-medium">
+              Ends
+            </th>
             <th scope="col" className="px-3 py-2 font-medium">
               <span className="sr-only">Details</span>
             </th>
-            {actions && <th scope="col" className="px-3 py-2 font-medium">Decide</th>}
+            {actions && (
+              <th scope="col" className="px-3 py-2 font-medium">
+                Decide
+              </th>
+            )}
           </tr>
         </thead>
         <tbody className="divide-y divide-line">
@@ -57,7 +79,11 @@ export function RequestTable({
               <td className="whitespace-nowrap px-3 py-2">{formatDateTime(request.endedAt ?? request.expiresAt)}</td>
               <td className="px-3 py-2">
                 <Link href={`/requests/${request.id}`} className="text-accent underline-offset-2 hover:underline">
-                  Open<span className="sr-only"> request {shortId(request.id)}: {request.roleName} on {request.workspaceName} for {request.principalDisplayName}</span>
+                  Open
+                  <span className="sr-only">
+                    {" "}
+                    request {shortId(request.id)}: {request.roleName} on {request.workspaceName} for {request.principalDisplayName}
+                  </span>
                 </Link>
               </td>
               {actions && <td className="px-3 py-2">{actions(request)}</td>}

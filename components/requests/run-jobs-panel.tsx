@@ -46,8 +46,8 @@ export function RunJobsPanel() {
         {result?.status === "success" && (
           <p role="status" className={result.data.expiryFailed > 0 ? "text-warning" : "text-success"}>
             Expiry job finished: {plural(result.data.expired, "expired grant removed", "expired grants removed")},{" "}
-            {plural(result.data.expiryFailed, "removal failed", "removals failed")} (retried on the next run), {plural(result.data.lapsed, "request lapsed", "requests lapsed")},{" "}
-            {plural(result.data.reminded, "reminder sent", "reminders sent")}.
+            {plural(result.data.expiryFailed, "removal failed", "removals failed")} (retried on the next run),{" "}
+            {plural(result.data.lapsed, "request lapsed", "requests lapsed")}, {plural(result.data.reminded, "reminder sent", "reminders sent")}.
           </p>
         )}
       </div>

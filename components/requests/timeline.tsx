@@ -39,24 +39,75 @@ function entries(request: RequestView, isAdmin: boolean): Entry[] {
   });
   if (request.status === "pending") {
     const missing = request.approvalsRequired - request.approvals.length;
-    list.push({ key: "waiting", at: request.pendingUntil, upcoming: true, title: `Waiting for ${missing} approval${missing === 1 ? "" : "s"} from admins; lapses if not decided by` });
+    list.push({
+      key: "waiting",
+      at: request.pendingUntil,
+      upcoming: true,
+      title: `Waiting for ${missing} approval${missing === 1 ? "" : "s"} from admins; lapses if not decided by`,
+    });
   }
-  if (request.status === "denied") list.push({ key: "denied", at: request.decidedAt, title: `Denied by ${request.decidedByName ?? "an admin"}`, quote: request.decisionComment ?? undefined, tone: "danger" });
-  if (request.status === "cancelled") list.push({ key: "cancelled", at: request.decidedAt, title: `Withdrawn by ${request.decidedByName ?? request.requesterName}`, quote: request.decisionComment ?? undefined });
+  if (request.status === "denied") {
+    list.push({
+      key: "denied",
+      at: request.decidedAt,
+      title: `Denied by ${request.decidedByName ?? "an admin"}`,
+      quote: request.decisionComment ?? undefined,
+      tone: "danger",
+    });
+  }
+  if (request.status === "cancelled") {
+    list.push({
+      key: "cancelled",
+      at: request.decidedAt,
+      title: `Withdrawn by ${request.decidedByName ?? request.requesterName}`,
+      quote: request.decisionComment ?? undefined,
+    });
+  }
   if (request.status === "lapsed") list.push({ key: "lapsed", at: request.endedAt, title: "Lapsed: nobody decided in time" });
-  if (request.status === "failed") list.push({ key: "failed", at: request.decidedAt, title: "Nothing was granted", detail: request.failureReason ?? undefined, tone: "danger" });
-  if (request.status === "covered") list.push({ key: "covered", at: request.endedAt, title: "Already covered: nothing was granted and nothing will expire", detail: request.outcomeNote ?? undefined });
+  if (request.status === "failed") {
+    list.push({ key: "failed", at: request.decidedAt, title: "Nothing was granted", detail: request.failureReason ?? undefined, tone: "danger" });
+  }
+  if (request.status === "covered") {
+    list.push({
+      key: "covered",
+      at: request.endedAt,
+      title: "Already covered: nothing was granted and nothing will expire",
+      detail: request.outcomeNote ?? undefined,
+    });
+  }
   if (request.grantedAt) list.push({ key: "granted", at: request.grantedAt, title: "Access granted in Azure", tone: "success" });
   if (request.status === "expiry_failed") {
-    list.push({ key: "expiry-failed", at: request.nextExpiryAttemptAt, upcoming: true, title: "Removing the access failed; Gatehouse tries again at", detail: isAdmin ? (request.failureReason ?? undefined) : undefined, tone: "danger" });
+    list.push({
+      key: "expiry-failed",
+      at: request.nextExpiryAttemptAt,
+      upcoming: true,
+      title: "Removing the access failed; Gatehouse tries again at",
+      detail: isAdmin ? (request.failureReason ?? undefined) : undefined,
+      tone: "danger",
+    });
   }
   if (request.status === "granted" || request.status === "expiring") {
-    list.push({ key: "ends", at: request.expiresAt, upcoming: true, title: request.expiresAt ? "Access ends" : "Permanent: the access does not end on its own" });
+    list.push({
+      key: "ends",
+      at: request.expiresAt,
+      upcoming: true,
+      title: request.expiresAt ? "Access ends" : "Permanent: the access does not end on its own",
+    });
   }
-  if (request.status === "expired") list.push({ key: "expired", at: request.endedAt, title: `Access ended: ${request.outcomeNote ? lowerFirst(request.outcomeNote) : "the role assignment was removed"}` });
+  if (request.status === "expired") {
+    list.push({
+      key: "expired",
+      at: request.endedAt,
+      title: `Access ended: ${request.outcomeNote ? lowerFirst(request.outcomeNote) : "the role assignment was removed"}`,
+    });
+  }
   if (request.status === "extended") list.push({ key: "extended", at: request.endedAt, title: "Extended: a newer approved request carries this access now" });
-  if (request.status === "superseded") list.push({ key: "superseded", at: request.endedAt, title: "Made permanent: an admin granted the same access directly, so it no longer ends" });
-  if (request.status === "revoked") list.push({ key: "revoked", at: request.endedAt, title: "Access removed early by an admin", detail: request.outcomeNote ?? undefined });
+  if (request.status === "superseded") {
+    list.push({ key: "superseded", at: request.endedAt, title: "Made permanent: an admin granted the same access directly, so it no longer ends" });
+  }
+  if (request.status === "revoked") {
+    list.push({ key: "revoked", at: request.endedAt, title: "Access removed early by an admin", detail: request.outcomeNote ?? undefined });
+  }
   return list;
 }
 

@@ -60,20 +60,23 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
   const chosenWorkspace = workspaces?.find((workspace) => workspace.id === workspaceId);
   const principal = forWhom === "me" ? { id: me.id, kind: "user" as const, displayName: me.displayName } : principals[0];
 
-  const [state, submit, pending] = useActionState<RequestFormState, void>(async () => {
-    const result = await submitAccessRequest({
-      workspaceId: workspaceId.trim(),
-      ...(chosenWorkspace ? { workspaceName: chosenWorkspace.name } : {}),
-      roleDefinitionId: roleId,
-      ...(principal ? { principal: { id: principal.id, kind: principal.kind, displayName: principal.displayName } } : {}),
-      justification,
-      duration,
-      ...(ticket.trim() ? { ticket: ticket.trim() } : {}),
-    });
-    if (result.status === "error") return { phase: "refused", message: result.message, reference: result.reference, fieldErrors: result.fieldErrors ?? {} };
-    router.push(`/requests/${result.data.id}`);
-    return { phase: "sent", id: result.data.id };
-  }, { phase: "editing" });
+  const [state, submit, pending] = useActionState<RequestFormState, void>(
+    async () => {
+      const result = await submitAccessRequest({
+        workspaceId: workspaceId.trim(),
+        ...(chosenWorkspace ? { workspaceName: chosenWorkspace.name } : {}),
+        roleDefinitionId: roleId,
+        ...(principal ? { principal: { id: principal.id, kind: principal.kind, displayName: principal.displayName } } : {}),
+        justification,
+        duration,
+        ...(ticket.trim() ? { ticket: ticket.trim() } : {}),
+      });
+      if (result.status === "error") return { phase: "refused", message: result.message, reference: result.reference, fieldErrors: result.fieldErrors ?? {} };
+      router.push(`/requests/${result.data.id}`);
+      return { phase: "sent", id: result.data.id };
+    },
+    { phase: "editing" },
+  );
 
   const errors: FieldErrors = state.phase === "refused" ? state.fieldErrors : {};
   // A pasted id is checked as it is typed; the server checks it again.
@@ -91,7 +94,16 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
     pending,
     submit,
     errors,
-    workspace: { manual, query: workspaceQuery, setQuery: setWorkspaceQuery, id: workspaceId, setId: setWorkspaceId, shown: shownWorkspaces, chosen: chosenWorkspace, manualInvalid },
+    workspace: {
+      manual,
+      query: workspaceQuery,
+      setQuery: setWorkspaceQuery,
+      id: workspaceId,
+      setId: setWorkspaceId,
+      shown: shownWorkspaces,
+      chosen: chosenWorkspace,
+      manualInvalid,
+    },
     role: { id: roleId, chosen: role, choose: chooseRole },
     recipient: { forWhom, setForWhom, principals, setPrincipals },
     justification: { value: justification, set: setJustification },

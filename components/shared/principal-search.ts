@@ -2,7 +2,9 @@ import { searchPrincipals } from "@/app/actions/workspaces";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 
 /** How a `PrincipalPicker` finds principals for what was typed. */
-export type PrincipalSearch = (query: string) => Promise<{ ok: true; principals: readonly DirectoryPrincipal[] } | { ok: false; message: string; reference?: string }>;
+export type PrincipalSearch = (
+  query: string,
+) => Promise<{ ok: true; principals: readonly DirectoryPrincipal[] } | { ok: false; message: string; reference?: string }>;
 
 type SearchableKind = "user" | "group" | "servicePrincipal";
 

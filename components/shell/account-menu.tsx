@@ -26,30 +26,21 @@ export function AccountMenu({ account }: { account: AccountSummary }) {
 
   return (
     <DropdownMenu.Root>
-      <DropdownMenu.Trigger
-        aria-label={`Account: ${account.displayName}`}
-        className="flex items-center gap-2 rounded px-2 py-1 hover:bg-surface-sunken"
-      >
+      <DropdownMenu.Trigger aria-label={`Account: ${account.displayName}`} className="flex items-center gap-2 rounded px-2 py-1 hover:bg-surface-sunken">
         <span aria-hidden="true" className="grid h-7 w-7 place-items-center rounded-full bg-accent text-xs font-semibold text-accent-ink">
           {initials || "?"}
         </span>
         <span className="hidden max-w-48 truncate md:inline">{account.displayName}</span>
       </DropdownMenu.Trigger>
       <DropdownMenu.Portal>
-        <DropdownMenu.Content
-          align="end"
-          sideOffset={6}
-          className="z-50 w-80 rounded-md border border-line bg-surface-raised p-1 text-sm text-ink shadow-lg"
-        >
+        <DropdownMenu.Content align="end" sideOffset={6} className="z-50 w-80 rounded-md border border-line bg-surface-raised p-1 text-sm text-ink shadow-lg">
           <div className="space-y-1 px-3 py-2">
             <p className="font-medium">{account.displayName}</p>
             <p className="truncate text-ink-muted">{account.userPrincipalName}</p>
             <p className="text-xs text-ink-muted">
               Tenant <span className="font-mono">{account.tenantId}</span>
             </p>
-            <p className="text-xs text-ink-muted">
-              Console roles: {account.roles.length > 0 ? account.roles.join(", ") : "none"}
-            </p>
+            <p className="text-xs text-ink-muted">Console roles: {account.roles.length > 0 ? account.roles.join(", ") : "none"}</p>
           </div>
           <DropdownMenu.Separator className="my-1 h-px bg-line" />
           <DropdownMenu.Item asChild className="block cursor-pointer rounded px-3 py-1.5 outline-none data-[highlighted]:bg-surface-sunken">

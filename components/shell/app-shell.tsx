@@ -12,10 +12,7 @@ export function AppShell({ theme, account, children }: { theme: Theme; account: 
   const navigation = account ? visibleNavigation(account.roles) : [];
   return (
     <div className="flex min-h-screen flex-col">
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-surface-raised focus:px-3 focus:py-2"
-      >
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-surface-raised focus:px-3 focus:py-2">
         Skip to content
       </a>
       <header className="border-b border-line bg-surface-raised">

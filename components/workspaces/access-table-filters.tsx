@@ -25,7 +25,13 @@ export function AccessTableFilters({
           className="w-64 rounded border border-line bg-surface-raised px-2 py-1.5"
         />
       </label>
-      <FilterSelect label="Role" value={filters.role} onChange={(value) => setFilter("role", value)} all="All roles" options={options.roles.map((name) => [name, name])} />
+      <FilterSelect
+        label="Role"
+        value={filters.role}
+        onChange={(value) => setFilter("role", value)}
+        all="All roles"
+        options={options.roles.map((name) => [name, name])}
+      />
       <FilterSelect
         label="Principal type"
         value={filters.type}
@@ -71,7 +77,12 @@ function FilterSelect({
       <label htmlFor={id} className="text-ink-muted">
         {label}
       </label>
-      <select id={id} value={value} onChange={(event) => onChange(event.target.value)} className="max-w-56 rounded border border-line bg-surface-raised px-2 py-1.5">
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        className="max-w-56 rounded border border-line bg-surface-raised px-2 py-1.5"
+      >
         <option value={ALL}>{all}</option>
         {options.map(([optionValue, optionLabel]) => (
           <option key={optionValue} value={optionValue}>

@@ -10,7 +10,8 @@ import { AccessTable } from "./access-table";
 vi.mock("@/app/actions/workspaces", () => ({ revokeWorkspaceRoles: vi.fn() }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 
-const WORKSPACE = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev";
+const WORKSPACE =
+  "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev";
 
 function assignment(id: string, overrides: Partial<AccessRow>): AccessRow {
   return {
@@ -43,7 +44,9 @@ const ROWS: AccessRow[] = [
 
 function renderTable(canRevoke = true) {
   const user = userEvent.setup();
-  render(<AccessTable rows={ROWS} renderedAt={Date.parse("2026-06-01T00:00:00Z")} workspaceId={WORKSPACE} workspaceName="mlw-churn-dev" canRevoke={canRevoke} />);
+  render(
+    <AccessTable rows={ROWS} renderedAt={Date.parse("2026-06-01T00:00:00Z")} workspaceId={WORKSPACE} workspaceName="mlw-churn-dev" canRevoke={canRevoke} />,
+  );
   return user;
 }
 

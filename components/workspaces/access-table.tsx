@@ -222,7 +222,12 @@ function AccessTableRow({
       {canRevoke && (
         <td className="px-3 py-2">
           {direct ? (
-            <input type="checkbox" aria-label={`Select ${name}, ${row.roleName}`} checked={checked} onChange={(event) => onToggle(row.assignmentId, event.target.checked)} />
+            <input
+              type="checkbox"
+              aria-label={`Select ${name}, ${row.roleName}`}
+              checked={checked}
+              onChange={(event) => onToggle(row.assignmentId, event.target.checked)}
+            />
           ) : (
             <span className="sr-only">Inherited: remove at its scope</span>
           )}
@@ -274,7 +279,9 @@ function AccessTableRow({
           </span>
         )}
       </td>
-      <td className="px-3 py-2 break-all font-mono text-xs">{row.condition ? <span title={row.condition}>{row.condition}</span> : <span className="text-ink-muted">—</span>}</td>
+      <td className="px-3 py-2 break-all font-mono text-xs">
+        {row.condition ? <span title={row.condition}>{row.condition}</span> : <span className="text-ink-muted">—</span>}
+      </td>
       <td className="px-3 py-2 text-xs">
         {formatDateTime(row.createdOn)}
         {row.createdBy && <span className="block break-all text-ink-muted">by {row.createdBy}</span>}

@@ -82,7 +82,11 @@ function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
   return (
     <div className="space-y-2">
       <p>
-        <span className="font-medium">{principal.displayName}</span> <span className="text-ink-muted">({kindLabel(principal.kind)}{principal.secondaryId ? `, ${principal.secondaryId}` : ""})</span>
+        <span className="font-medium">{principal.displayName}</span>{" "}
+        <span className="text-ink-muted">
+          ({kindLabel(principal.kind)}
+          {principal.secondaryId ? `, ${principal.secondaryId}` : ""})
+        </span>
         {grants.length === 0 ? " has no role on this workspace." : ` has ${grants.length} role${grants.length === 1 ? "" : "s"} on this workspace:`}
       </p>
       {grants.length > 0 && (

@@ -113,8 +113,18 @@ export function GrantDialog({
               <legend className="font-medium">Role</legend>
               <div className="max-h-72 space-y-1 overflow-y-auto rounded-md border border-line p-1">
                 {featured.map((option) => (
-                  <label key={option.id} className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${roleId === option.id ? "bg-surface-sunken" : ""}`}>
-                    <input type="radio" name={`${id}-role`} value={option.id} checked={roleId === option.id} onChange={() => setRoleId(option.id)} className="mt-1" />
+                  <label
+                    key={option.id}
+                    className={`flex cursor-pointer gap-2 rounded px-2 py-1.5 hover:bg-surface-sunken ${roleId === option.id ? "bg-surface-sunken" : ""}`}
+                  >
+                    <input
+                      type="radio"
+                      name={`${id}-role`}
+                      value={option.id}
+                      checked={roleId === option.id}
+                      onChange={() => setRoleId(option.id)}
+                      className="mt-1"
+                    />
                     <span>
                       <span className="font-medium">{option.name}</span>
                       {option.privileged && <span className="ml-2 rounded bg-danger/15 px-1.5 py-0.5 text-xs font-medium text-danger">Privileged</span>}
@@ -189,7 +199,8 @@ export function GrantDialog({
               <ul className="divide-y divide-line rounded-md border border-line" aria-label="Grant results">
                 {outcome.data.map((item) => (
                   <li key={item.principalId} className="px-3 py-2">
-                    <span className="font-medium">{item.displayName}</span>: <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
+                    <span className="font-medium">{item.displayName}</span>:{" "}
+                    <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
                     <span className="block">
                       <MessageWithReference message={item.message} reference={item.reference} />
                     </span>
@@ -217,8 +228,8 @@ function Budget({ budget, warning }: { budget: GrantDialogOptions["budget"]; war
       </p>
       {warning && (
         <p role="note" className="mt-1 font-medium text-warning">
-          ⚠ This subscription is close to Azure&apos;s limit. When it is reached, every grant fails (RoleAssignmentLimitExceeded): grant to a group and
-          add people to the group instead of granting to each person.
+          ⚠ This subscription is close to Azure&apos;s limit. When it is reached, every grant fails (RoleAssignmentLimitExceeded): grant to a group and add
+          people to the group instead of granting to each person.
         </p>
       )}
     </div>

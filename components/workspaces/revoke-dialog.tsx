@@ -28,7 +28,11 @@ function cutHolders(row: AccessRow): AccessRow["heldBy"] {
 }
 
 function consequence(holder: AccessRow["heldBy"][number]): string {
-  return holder.kind === "request" ? `ends ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} early` : holder.kind === "mapping" ? `breaks the ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} (drift will show it missing)` : `ends ${holder.label.toLowerCase()}`;
+  return holder.kind === "request"
+    ? `ends ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} early`
+    : holder.kind === "mapping"
+      ? `breaks the ${holder.label.charAt(0).toLowerCase()}${holder.label.slice(1)} (drift will show it missing)`
+      : `ends ${holder.label.toLowerCase()}`;
 }
 
 /**
@@ -110,9 +114,7 @@ export function RevokeDialog({
                 </div>
                 <div className="break-all font-mono text-xs text-ink-muted">{row.scope}</div>
                 {!results && cutHolders(row).length > 0 && (
-                  <p className="text-xs text-warning">
-                    ⚠ Held in Gatehouse: removing it also {cutHolders(row).map(consequence).join("; and ")}.
-                  </p>
+                  <p className="text-xs text-warning">⚠ Held in Gatehouse: removing it also {cutHolders(row).map(consequence).join("; and ")}.</p>
                 )}
                 {result && (
                   <div>
@@ -129,11 +131,15 @@ export function RevokeDialog({
           {failure && <ResultText message={failure.message} reference={failure.reference} />}
           {holdersToConfirm.length > 0 && (
             <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
-              <p className="font-medium text-warning">⚠ Something in Gatehouse started holding {holdersToConfirm.length === 1 ? "this assignment" : "these assignments"} since you opened this dialog:</p>
+              <p className="font-medium text-warning">
+                ⚠ Something in Gatehouse started holding {holdersToConfirm.length === 1 ? "this assignment" : "these assignments"} since you opened this dialog:
+              </p>
               <ul className="list-disc pl-5">
-                {holdersToConfirm.flatMap((result) => result.holders ?? []).map((holder) => (
-                  <li key={holder.id}>{holder.label}</li>
-                ))}
+                {holdersToConfirm
+                  .flatMap((result) => result.holders ?? [])
+                  .map((holder) => (
+                    <li key={holder.id}>{holder.label}</li>
+                  ))}
               </ul>
               <Button
                 variant="danger"
@@ -153,10 +159,19 @@ export function RevokeDialog({
           {needsConfirmation.length > 0 && (
             <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
               <p className="font-medium text-warning">
-                ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} could lock you, Gatehouse or everyone out of
-                managing access on this workspace (each result above says which). Someone else would have to give it back.
+                ⚠ Removing {needsConfirmation.length === 1 ? "this assignment" : "these assignments"} could lock you, Gatehouse or everyone out of managing
+                access on this workspace (each result above says which). Someone else would have to give it back.
               </p>
-              <Button variant="danger" disabled={pending} onClick={() => run(needsConfirmation.map((result) => result.assignmentId), true)}>
+              <Button
+                variant="danger"
+                disabled={pending}
+                onClick={() =>
+                  run(
+                    needsConfirmation.map((result) => result.assignmentId),
+                    true,
+                  )
+                }
+              >
                 Remove anyway
               </Button>
             </div>
@@ -173,7 +188,16 @@ export function RevokeDialog({
               <DialogClose className={buttonClass("secondary")} disabled={pending}>
                 Cancel
               </DialogClose>
-              <Button variant="destructive" disabled={pending || count === 0} onClick={() => run(targets.map((row) => row.assignmentId), false)}>
+              <Button
+                variant="destructive"
+                disabled={pending || count === 0}
+                onClick={() =>
+                  run(
+                    targets.map((row) => row.assignmentId),
+                    false,
+                  )
+                }
+              >
                 {pending ? "Removing…" : `Remove ${count} assignment${count === 1 ? "" : "s"}`}
               </Button>
             </>

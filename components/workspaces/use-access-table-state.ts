@@ -49,8 +49,8 @@ export function visibleRows(rows: readonly AccessRow[], filters: AccessFilters, 
       (filters.origin === ALL || row.origin === filters.origin) &&
       (!filters.orphansOnly || row.principal === null) &&
       (needle === "" ||
-        [principalName(row), row.principalId, row.principal?.secondaryId ?? "", row.roleName, row.scope, row.description ?? "", row.createdBy ?? ""].some((value) =>
-          value.toLowerCase().includes(needle),
+        [principalName(row), row.principalId, row.principal?.secondaryId ?? "", row.roleName, row.scope, row.description ?? "", row.createdBy ?? ""].some(
+          (value) => value.toLowerCase().includes(needle),
         )),
   );
   const read = SORT_VALUES[sort.key];
@@ -127,7 +127,9 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
   }
 
   function sortBy(key: SortKey) {
-    setSort((previous) => (previous.key === key ? { key, direction: previous.direction === "ascending" ? "descending" : "ascending" } : { key, direction: "ascending" }));
+    setSort((previous) =>
+      previous.key === key ? { key, direction: previous.direction === "ascending" ? "descending" : "ascending" } : { key, direction: "ascending" },
+    );
   }
 
   return {

@@ -47,7 +47,11 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
         </label>
         <label className="flex flex-col gap-1">
           <span className="text-ink-muted">Subscription</span>
-          <select value={subscription} onChange={(event) => setSubscription(event.target.value)} className="rounded border border-line bg-surface-raised px-2 py-1.5">
+          <select
+            value={subscription}
+            onChange={(event) => setSubscription(event.target.value)}
+            className="rounded border border-line bg-surface-raised px-2 py-1.5"
+          >
             <option value={ALL}>All subscriptions</option>
             {subscriptions.map(([subscriptionId, name]) => (
               <option key={subscriptionId} value={subscriptionId}>
@@ -76,11 +80,21 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
           <caption className="sr-only">Azure ML workspaces you can read</caption>
           <thead className="border-b border-line bg-surface-sunken text-ink-muted">
             <tr>
-              <th scope="col" className="px-3 py-2 font-medium">Workspace</th>
-              <th scope="col" className="px-3 py-2 font-medium">Subscription</th>
-              <th scope="col" className="px-3 py-2 font-medium">Resource group</th>
-              <th scope="col" className="px-3 py-2 font-medium">Region</th>
-              <th scope="col" className="px-3 py-2 text-right font-medium">Role assignments</th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Workspace
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Subscription
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Resource group
+              </th>
+              <th scope="col" className="px-3 py-2 font-medium">
+                Region
+              </th>
+              <th scope="col" className="px-3 py-2 text-right font-medium">
+                Role assignments
+              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-line">
@@ -96,7 +110,13 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
                 <td className="px-3 py-2 font-mono text-xs">{w.resourceGroup}</td>
                 <td className="px-3 py-2">{w.location}</td>
                 <td className="px-3 py-2 text-right tabular-nums">
-                  {w.roleAssignmentCount === null ? <span className="text-ink-muted" title="Your Azure roles don't let you read this subscription's role assignments">—</span> : w.roleAssignmentCount}
+                  {w.roleAssignmentCount === null ? (
+                    <span className="text-ink-muted" title="Your Azure roles don't let you read this subscription's role assignments">
+                      —
+                    </span>
+                  ) : (
+                    w.roleAssignmentCount
+                  )}
                 </td>
               </tr>
             ))}

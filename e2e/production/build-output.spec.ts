@@ -63,7 +63,16 @@ test("the standalone directory holds the server, its migrations and policy, and 
 });
 
 test("the forbidden-path check recognises what it must keep out (the checks above can fail)", () => {
-  for (const bad of ["e2e/auth.spec.ts", "test/support/test-env.ts", "bench/run.ts", "sandbox/tls.ts", ".data/sandbox/ca-key.pem", "x/signing-keys.json", ".env", ".env.local"]) {
+  for (const bad of [
+    "e2e/auth.spec.ts",
+    "test/support/test-env.ts",
+    "bench/run.ts",
+    "sandbox/tls.ts",
+    ".data/sandbox/ca-key.pem",
+    "x/signing-keys.json",
+    ".env",
+    ".env.local",
+  ]) {
     expect(forbiddenPath(bad), bad).toBe(true);
   }
   for (const good of ["lib/db/migrations/0000_job_leases.sql", "config/request-policy.json", "server.js", ".env.example", "node_modules/pg/package.json"]) {

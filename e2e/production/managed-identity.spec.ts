@@ -16,7 +16,10 @@ import { sandbox } from "../support/sandbox";
 import { signIn } from "../support/sign-in";
 
 test("the tenant holds no secret or certificate for the console, only its managed identity's federated credential", () => {
-  const tenant = JSON.parse(readFileSync(path.join(E2E_DATA_DIR, "sandbox", "tenant.json"), "utf8")) as { confidentialCredential: unknown; managedIdentity: { clientId: string } };
+  const tenant = JSON.parse(readFileSync(path.join(E2E_DATA_DIR, "sandbox", "tenant.json"), "utf8")) as {
+    confidentialCredential: unknown;
+    managedIdentity: { clientId: string };
+  };
   expect(tenant.confidentialCredential).toBeNull();
   expect(tenant.managedIdentity.clientId).toMatch(/^[0-9a-f-]{36}$/);
 });
@@ -39,9 +42,15 @@ test("on behalf of the admin and as itself, every token the console gets comes f
     await signIn(readerPage, "security", "/credentials");
     await readerPage.getByRole("button", { name: "Refresh" }).click();
     await expect
-      .poll(async () => (await sandbox.journal.since(since)).entries.some((entry) => entry.system === "graph" && entry.callerObjectId === CONSOLE_API_SERVICE_PRINCIPAL_ID && entry.status === 200), {
-        timeout: 90_000,
-      })
+      .poll(
+        async () =>
+          (await sandbox.journal.since(since)).entries.some(
+            (entry) => entry.system === "graph" && entry.callerObjectId === CONSOLE_API_SERVICE_PRINCIPAL_ID && entry.status === 200,
+          ),
+        {
+          timeout: 90_000,
+        },
+      )
       .toBe(true);
   } finally {
     await reader.close();

@@ -69,7 +69,15 @@ test("started with a bad configuration, the container's command stops with one m
       // As the image runs it: `node server.js` in the standalone directory, with only what the container sets.
       const child = spawn(process.execPath, ["server.js"], {
         cwd: STANDALONE,
-        env: { ...baseChildEnv(), NODE_ENV: "production", PORT: "0", HOSTNAME: "127.0.0.1", GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_MODE: "azure", AZURE_TENANT_ID: "not-a-guid" },
+        env: {
+          ...baseChildEnv(),
+          NODE_ENV: "production",
+          PORT: "0",
+          HOSTNAME: "127.0.0.1",
+          GATEHOUSE_DATA_DIR: dataDir,
+          GATEHOUSE_MODE: "azure",
+          AZURE_TENANT_ID: "not-a-guid",
+        },
         stdio: ["ignore", "ignore", "pipe"],
       });
       let stderr = "";

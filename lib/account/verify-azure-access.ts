@@ -13,8 +13,7 @@ const SubscriptionList = z.object({
 });
 
 export type Check<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly message: string; readonly reference?: string; readonly claims?: string };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string; readonly reference?: string; readonly claims?: string };
 
 export interface AzureAccessReport {
   readonly graph: Check<{ displayName: string; userPrincipalName: string }>;

@@ -44,7 +44,10 @@ export function routeError(status: number, code: string, message: string, refere
  * id, run, and turn any failure into the error body — an `AppError` with its status and message for people, anything
  * else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
  */
-export function routeHandler(permission: Permission, run: (context: RouteContext, request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
+export function routeHandler(
+  permission: Permission,
+  run: (context: RouteContext, request: Request) => Promise<Response>,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     const authorization = await authorizeRequest(request, permission);
     if (!authorization.ok) return authorization.response;
@@ -56,10 +59,20 @@ export function routeHandler(permission: Permission, run: (context: RouteContext
     } catch (error) {
       if (error instanceof AppError) {
         log(error.code.startsWith("upstream") ? "warn" : "info", "route", error.message, { permission, code: error.code, requestId });
-        response = routeError(STATUS[error.code], error.code === "configuration" ? "internal" : error.code, error.userMessage, error.upstreamRequestId ?? requestId);
+        response = routeError(
+          STATUS[error.code],
+          error.code === "configuration" ? "internal" : error.code,
+          error.userMessage,
+          error.upstreamRequestId ?? requestId,
+        );
       } else {
         log("error", "route", "unexpected failure", { permission, requestId, error: describeError(error) });
-        response = routeError(500, "internal", "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.", requestId);
+        response = routeError(
+          500,
+          "internal",
+          "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
+          requestId,
+        );
       }
     }
     for (const [name, value] of Object.entries(NO_STORE)) response.headers.set(name, value);

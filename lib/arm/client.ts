@@ -3,12 +3,7 @@ import "server-only";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { ServiceClient } from "@azure/core-client";
-import {
-  createPipelineRequest,
-  type PipelinePolicy,
-  isRestError,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 import { describeError } from "@/lib/log";
 import { upstreamError } from "@/lib/azure/errors";

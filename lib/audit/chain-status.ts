@@ -11,7 +11,14 @@ import { describeError, log } from "@/lib/log";
  */
 export type ChainStatus =
   | { readonly state: "intact"; readonly checkedEvents: number; readonly verifiedAt: string }
-  | { readonly state: "broken"; readonly checkedEvents: number; readonly eventId: number; readonly problem: string; readonly detail: string; readonly verifiedAt: string }
+  | {
+      readonly state: "broken";
+      readonly checkedEvents: number;
+      readonly eventId: number;
+      readonly problem: string;
+      readonly detail: string;
+      readonly verifiedAt: string;
+    }
   | { readonly state: "unknown"; readonly running: boolean };
 
 const FRESH_FOR_MS = 5 * 60_000;

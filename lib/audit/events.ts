@@ -16,7 +16,6 @@ import { z } from "zod";
 
 import { TOKEN_SHAPED } from "@/lib/shared/patterns";
 
-
 /** A string that is short enough to store and is not a token. */
 function safeText(maxLength: number) {
   return z
@@ -132,12 +131,12 @@ const requestTransition = { from: z.enum(REQUEST_STATUSES), to: z.enum(REQUEST_S
 
 type Outcomes = readonly [AuditOutcome, ...AuditOutcome[]];
 
-function auditEventSchema<
-  Action extends string,
-  const AllowedOutcomes extends Outcomes,
-  Target extends z.ZodType,
-  Details extends z.ZodType,
->(action: Action, outcomes: AllowedOutcomes, target: Target, details: Details) {
+function auditEventSchema<Action extends string, const AllowedOutcomes extends Outcomes, Target extends z.ZodType, Details extends z.ZodType>(
+  action: Action,
+  outcomes: AllowedOutcomes,
+  target: Target,
+  details: Details,
+) {
   return z.strictObject({
     action: z.literal(action),
     outcome: z.enum(outcomes),
@@ -159,172 +158,246 @@ const noDetails = z.strictObject({});
 export const auditEventInputSchema = z
   .discriminatedUnion("action", [
     // An admin asked for a role assignment; written with the intent, before the ARM call.
-    auditEventSchema("role_assignment.grant_requested", ["succeeded"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName })),
+    auditEventSchema("role_assignment.grant_requested", ["succeeded"], roleAssignmentTargetSchema, z.strictObject({ intentId, assignmentName })),
     // ARM created the assignment (or an equivalent one already existed).
-    auditEventSchema("role_assignment.granted", ["succeeded"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName, alreadyExisted: z.boolean() })),
+    auditEventSchema(
+      "role_assignment.granted",
+      ["succeeded"],
+      roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, alreadyExisted: z.boolean() }),
+    ),
     // ARM refused or failed to create the assignment.
-    auditEventSchema("role_assignment.grant_failed", ["failed"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName, ...armFailure })),
+    auditEventSchema("role_assignment.grant_failed", ["failed"], roleAssignmentTargetSchema, z.strictObject({ intentId, assignmentName, ...armFailure })),
     // An admin asked to remove a role assignment; written with the intent, before the ARM call.
-    auditEventSchema("role_assignment.revoke_requested", ["succeeded"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName })),
+    auditEventSchema("role_assignment.revoke_requested", ["succeeded"], roleAssignmentTargetSchema, z.strictObject({ intentId, assignmentName })),
     // ARM removed the assignment (or it was already gone).
-    auditEventSchema("role_assignment.revoked", ["succeeded"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName, wasAbsent: z.boolean() })),
+    auditEventSchema(
+      "role_assignment.revoked",
+      ["succeeded"],
+      roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, wasAbsent: z.boolean() }),
+    ),
     // ARM refused or failed to remove the assignment.
-    auditEventSchema("role_assignment.revoke_failed", ["failed"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName, ...armFailure })),
+    auditEventSchema("role_assignment.revoke_failed", ["failed"], roleAssignmentTargetSchema, z.strictObject({ intentId, assignmentName, ...armFailure })),
     // A change left pending (crash between the ARM call and its outcome) was settled by looking at ARM.
-    auditEventSchema("role_assignment.reconciled", ["succeeded", "failed"], roleAssignmentTargetSchema,
+    auditEventSchema(
+      "role_assignment.reconciled",
+      ["succeeded", "failed"],
+      roleAssignmentTargetSchema,
       z.strictObject({
         intentId,
         assignmentName,
         kind: changeKind,
         observed: z.enum(["present", "absent"]),
         resolvedState: z.enum(["succeeded", "failed"]),
-      })),
+      }),
+    ),
     // A group → role mapping was added.
-    auditEventSchema("mapping.created", ["succeeded"], optionalTargetSchema,
-      z.strictObject({ mappingId: safeText(64).min(1), after: mappingProjection })),
+    auditEventSchema("mapping.created", ["succeeded"], optionalTargetSchema, z.strictObject({ mappingId: safeText(64).min(1), after: mappingProjection })),
     // A group → role mapping was removed.
-    auditEventSchema("mapping.deleted", ["succeeded"], optionalTargetSchema,
-      z.strictObject({ mappingId: safeText(64).min(1), before: mappingProjection })),
+    auditEventSchema("mapping.deleted", ["succeeded"], optionalTargetSchema, z.strictObject({ mappingId: safeText(64).min(1), before: mappingProjection })),
     // Mappings were imported in bulk; counts only, the created ones have their own events.
-    auditEventSchema("mapping.imported", ["succeeded", "failed"], optionalTargetSchema,
+    auditEventSchema(
+      "mapping.imported",
+      ["succeeded", "failed"],
+      optionalTargetSchema,
       z.strictObject({
         created: z.number().int().nonnegative(),
         unchanged: z.number().int().nonnegative(),
         rejected: z.number().int().nonnegative(),
         sourceName: safeText(256).optional(),
-      })),
+      }),
+    ),
     // The mapping reconciler applied one change (it also leaves an intent and its outcome).
-    auditEventSchema("reconcile.item_applied", ["succeeded"], optionalTargetSchema,
-      z.strictObject({ change: changeKind, intentId: intentId.optional(), mappingId: safeText(64).optional() })),
+    auditEventSchema(
+      "reconcile.item_applied",
+      ["succeeded"],
+      optionalTargetSchema,
+      z.strictObject({ change: changeKind, intentId: intentId.optional(), mappingId: safeText(64).optional() }),
+    ),
     // The mapping reconciler could not apply one change; the rest of the run went on.
-    auditEventSchema("reconcile.item_failed", ["failed"], optionalTargetSchema,
+    auditEventSchema(
+      "reconcile.item_failed",
+      ["failed"],
+      optionalTargetSchema,
       z.strictObject({
         change: changeKind,
         intentId: intentId.optional(),
         mappingId: safeText(64).optional(),
         message: safeText(1000).optional(),
-      })),
+      }),
+    ),
     // Someone asked for access; the justification is the event's reason.
-    auditEventSchema("request.submitted", ["succeeded"], requestTargetSchema,
+    auditEventSchema(
+      "request.submitted",
+      ["succeeded"],
+      requestTargetSchema,
       z.strictObject({
         durationMinutes: z.number().int().positive().max(525_600).optional(),
         /** `self_grant`: an admin's own privileged grant, held for two other approvers. */
         origin: z.enum(["form", "self_grant"]).optional(),
         /** The principal as Microsoft Graph named it at submission. */
         principalDisplayName: safeText(256).optional(),
-      })),
+      }),
+    ),
     // An approver approved a request.
-    auditEventSchema("request.approved", ["succeeded"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional() })),
+    auditEventSchema("request.approved", ["succeeded"], requestTargetSchema, z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional() })),
     // An approver denied a request.
     auditEventSchema("request.denied", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // The requester withdrew a request.
     auditEventSchema("request.cancelled", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // Time-bound access ended and was removed.
-    auditEventSchema("request.expired", ["succeeded", "failed"], requestTargetSchema,
+    auditEventSchema(
+      "request.expired",
+      ["succeeded", "failed"],
+      requestTargetSchema,
       z.strictObject({
         ...requestTransition,
         intentId: intentId.optional(),
         /** Whether the assignment was removed or kept because something else still holds it (or held it first). */
         assignment: z.enum(["removed", "kept_other_holders", "kept_not_created_by_gatehouse", "already_removed"]).optional(),
-      })),
+      }),
+    ),
     // A pending request was not decided in time and closed without a grant.
     auditEventSchema("request.lapsed", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // An approved request could not be carried out (the grant failed).
-    auditEventSchema("request.failed", ["failed"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
+    auditEventSchema("request.failed", ["failed"], requestTargetSchema, z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
     // Something in Gatehouse now wants this assignment to exist (a direct grant, a mapping, a request, a bundle).
-    auditEventSchema("assignment.holder_added", ["succeeded"], roleAssignmentTargetSchema,
+    auditEventSchema(
+      "assignment.holder_added",
+      ["succeeded"],
+      roleAssignmentTargetSchema,
       z.strictObject({
         ...holderReference,
         assignmentName,
         expiresAt: isoDateTime.optional(),
         /** The assignment existed before this holder arrived: releasing the holder never removes it. */
         preExisting: z.boolean(),
-      })),
+      }),
+    ),
     // A holder let go of the assignment; whether the assignment stays, and why.
-    auditEventSchema("assignment.holder_released", ["succeeded"], roleAssignmentTargetSchema,
+    auditEventSchema(
+      "assignment.holder_released",
+      ["succeeded"],
+      roleAssignmentTargetSchema,
       z.strictObject({
         ...holderReference,
         assignmentName,
         /** What happens to the assignment: removed with this release, or kept (and the reason). */
         assignment: z.enum(["removed", "kept_other_holders", "kept_not_created_by_gatehouse", "kept_by_admin", "already_removed"]),
         remainingHolders: z.number().int().nonnegative(),
-      })),
+      }),
+    ),
     // A change whose outcome ARM would not show for too long (e.g. 403 on the console's read) was closed as unknown.
-    auditEventSchema("role_assignment.outcome_unknown", ["failed"], roleAssignmentTargetSchema,
-      z.strictObject({ intentId, assignmentName, kind: changeKind, pendingSince: isoDateTime })),
+    auditEventSchema(
+      "role_assignment.outcome_unknown",
+      ["failed"],
+      roleAssignmentTargetSchema,
+      z.strictObject({ intentId, assignmentName, kind: changeKind, pendingSince: isoDateTime }),
+    ),
     // The principal already held the requested role (or one that includes it): the request ends with no grant.
-    auditEventSchema("request.covered", ["succeeded"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, coveredBy: safeText(1000) })),
+    auditEventSchema("request.covered", ["succeeded"], requestTargetSchema, z.strictObject({ ...requestTransition, coveredBy: safeText(1000) })),
     // Expiry could not remove the access (it stays until a retry succeeds); admins are told once.
-    auditEventSchema("request.expiry_failed", ["failed"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, attempts: z.number().int().positive(), nextAttemptAt: isoDateTime, intentId: intentId.optional() })),
+    auditEventSchema(
+      "request.expiry_failed",
+      ["failed"],
+      requestTargetSchema,
+      z.strictObject({ ...requestTransition, attempts: z.number().int().positive(), nextAttemptAt: isoDateTime, intentId: intentId.optional() }),
+    ),
     // An admin removed the assignment before the request's end; the request ends early.
     auditEventSchema("request.revoked", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // An admin made the same access permanent with a direct grant; the request's expiry no longer applies.
     auditEventSchema("request.superseded", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
     // The console's own credential was renewed; only its thumbprint and expiry, never the secret.
-    auditEventSchema("credentials.refreshed", ["succeeded", "failed"], optionalTargetSchema,
+    auditEventSchema(
+      "credentials.refreshed",
+      ["succeeded", "failed"],
+      optionalTargetSchema,
       z.strictObject({
         credentialKind: z.enum(["certificate", "secret", "federated"]),
-        thumbprint: z.string().regex(/^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$/).optional(),
+        thumbprint: z
+          .string()
+          .regex(/^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$/)
+          .optional(),
         expiresAt: isoDateTime.optional(),
-      })),
+      }),
+    ),
     // The console refused an action: no session, a missing console role, a cross-site call, …
-    auditEventSchema("authz.denied", ["denied"], optionalTargetSchema,
+    auditEventSchema(
+      "authz.denied",
+      ["denied"],
+      optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum([
-          "no_session",
-          "console_role_missing",
-          "cross_origin",
-          "self_approval",
-          "not_requester",
-          "out_of_scope",
-        ]),
-      })),
+        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope"]),
+      }),
+    ),
     // A presented token failed validation; at most a hash of its id is kept, never the token.
-    auditEventSchema("auth.token_rejected", ["denied"], optionalTargetSchema,
+    auditEventSchema(
+      "auth.token_rejected",
+      ["denied"],
+      optionalTargetSchema,
       z.strictObject({
         rejection: safeText(64).min(1),
         via: z.enum(["session-cookie", "sign-in", "bearer"]),
         tokenIdSha256: sha256Hex.optional(),
-      })),
+      }),
+    ),
     // A person signed in to the console.
-    auditEventSchema("auth.signed_in", ["succeeded"], optionalTargetSchema,
-      z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime })),
+    auditEventSchema(
+      "auth.signed_in",
+      ["succeeded"],
+      optionalTargetSchema,
+      z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime }),
+    ),
     // A person signed out.
     auditEventSchema("auth.signed_out", ["succeeded"], optionalTargetSchema, noDetails),
     // The first of two required approvals of a (privileged) request; the request stays pending for a second approver.
-    auditEventSchema("request.approval_recorded", ["succeeded"], requestTargetSchema,
-      z.strictObject({ approvalsRequired: z.number().int().min(2).max(5), approvalsGiven: z.number().int().min(1).max(5) })),
+    auditEventSchema(
+      "request.approval_recorded",
+      ["succeeded"],
+      requestTargetSchema,
+      z.strictObject({ approvalsRequired: z.number().int().min(2).max(5), approvalsGiven: z.number().int().min(1).max(5) }),
+    ),
     // An approved request's grant was made in ARM; time-bound access ends at expiresAt.
-    auditEventSchema("request.granted", ["succeeded"], requestTargetSchema,
-      z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional(), alreadyExisted: z.boolean() })),
+    auditEventSchema(
+      "request.granted",
+      ["succeeded"],
+      requestTargetSchema,
+      z.strictObject({ ...requestTransition, expiresAt: isoDateTime.optional(), alreadyExisted: z.boolean() }),
+    ),
     // A granted request was superseded by its approved extension, which now carries the expiry.
-    auditEventSchema("request.extended", ["succeeded"], requestTargetSchema,
-      z.strictObject({ extendedBy: safeText(128).min(1), expiresAt: isoDateTime.optional() })),
+    auditEventSchema(
+      "request.extended",
+      ["succeeded"],
+      requestTargetSchema,
+      z.strictObject({ extendedBy: safeText(128).min(1), expiresAt: isoDateTime.optional() }),
+    ),
     // Credentials dashboard: someone asked for a fresh inventory snapshot (the run itself is read-only in Azure).
-    auditEventSchema("credential_inventory.refresh_requested", ["succeeded"], optionalTargetSchema,
-      z.strictObject({ snapshotId: z.number().int().positive() })),
+    auditEventSchema(
+      "credential_inventory.refresh_requested",
+      ["succeeded"],
+      optionalTargetSchema,
+      z.strictObject({ snapshotId: z.number().int().positive() }),
+    ),
     // An inventory snapshot finished (manual or scheduled), with its size and the upstream calls it took.
-    auditEventSchema("credential_inventory.refreshed", ["succeeded", "failed"], optionalTargetSchema,
+    auditEventSchema(
+      "credential_inventory.refreshed",
+      ["succeeded", "failed"],
+      optionalTargetSchema,
       z.strictObject({
         snapshotId: z.number().int().positive(),
         trigger: z.enum(["manual", "scheduled"]),
         credentials: z.number().int().nonnegative().optional(),
         graphCalls: z.number().int().nonnegative().optional(),
         armCalls: z.number().int().nonnegative().optional(),
-      })),
+      }),
+    ),
     // Owners were told about credentials entering an expiry window (at most once per credential per window).
-    auditEventSchema("credential_inventory.owners_notified", ["succeeded", "failed"], optionalTargetSchema,
+    auditEventSchema(
+      "credential_inventory.owners_notified",
+      ["succeeded", "failed"],
+      optionalTargetSchema,
       z.strictObject({
         snapshotId: z.number().int().positive(),
         credentials: z.number().int().nonnegative(),
@@ -333,7 +406,8 @@ export const auditEventInputSchema = z
         queued: z.number().int().nonnegative().optional(),
         /** Written by runs before notifications went through the outbox in bulk. */
         failed: z.number().int().nonnegative().optional(),
-      })),
+      }),
+    ),
   ])
   .superRefine((event, context) => {
     if (event.outcome === "failed" && event.errorCode === undefined) {
@@ -353,10 +427,7 @@ export type AuditAction = AuditEventInput["action"];
 export type AuditDetails<Action extends AuditAction> = Extract<AuditEventInput, { action: Action }>["details"];
 
 /** Every action, in catalogue order (for filters and the test that walks the catalogue). */
-export const AUDIT_ACTIONS = auditEventInputSchema.options.map((option) => option.shape.action.value) as [
-  AuditAction,
-  ...AuditAction[],
-];
+export const AUDIT_ACTIONS = auditEventInputSchema.options.map((option) => option.shape.action.value) as [AuditAction, ...AuditAction[]];
 
 /** Thrown when code tries to record an event that does not match the catalogue: a bug, never user input. */
 export class InvalidAuditEventError extends Error {
@@ -371,9 +442,7 @@ export class InvalidAuditEventError extends Error {
 export function parseAuditEvent(event: unknown): ValidAuditEvent {
   const parsed = auditEventInputSchema.safeParse(event);
   if (!parsed.success) {
-    throw new InvalidAuditEventError(
-      parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(event)"}: ${issue.message}`),
-    );
+    throw new InvalidAuditEventError(parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(event)"}: ${issue.message}`));
   }
   return parsed.data;
 }

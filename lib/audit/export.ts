@@ -56,11 +56,7 @@ export async function* exportAuditEvents(
   for (;;) {
     const batch = await fetchAuditEventBatch(db, conditions, after, batchSize);
     if (batch.length > 0) {
-      yield batch
-        .map((event) =>
-          format === "csv" ? csvLine(CSV_COLUMNS.map(([, value]) => value(event))) : `${JSON.stringify(event)}\n`,
-        )
-        .join("");
+      yield batch.map((event) => (format === "csv" ? csvLine(CSV_COLUMNS.map(([, value]) => value(event))) : `${JSON.stringify(event)}\n`)).join("");
     }
     const last = batch.at(-1);
     if (!last || batch.length < batchSize) return;

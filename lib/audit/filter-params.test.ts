@@ -14,9 +14,7 @@ describe("audit filter parameters", () => {
   });
 
   it("reads times as UTC and maps every field onto the audit filter", () => {
-    const result = parse(
-      "from=2026-05-01T09:30&to=2026-05-02&actor=Avery&scope=/subscriptions/x&principal=p-1&action=authz.denied&outcome=denied&q=alice",
-    );
+    const result = parse("from=2026-05-01T09:30&to=2026-05-02&actor=Avery&scope=/subscriptions/x&principal=p-1&action=authz.denied&outcome=denied&q=alice");
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.filter).toEqual({

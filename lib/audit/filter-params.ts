@@ -40,11 +40,7 @@ function optionalText(label: string, max: number) {
 function optionalInstant(label: string) {
   return optionalText(label, 64).transform((value, context) => {
     if (value === undefined) return undefined;
-    const iso = DATE_ONLY.test(value)
-      ? `${value}T00:00:00Z`
-      : LOCAL_DATE_TIME.test(value)
-        ? `${value.length === 16 ? `${value}:00` : value}Z`
-        : value;
+    const iso = DATE_ONLY.test(value) ? `${value}T00:00:00Z` : LOCAL_DATE_TIME.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value;
     const valid = z.iso.datetime({ offset: true }).safeParse(iso);
     const date = valid.success ? new Date(iso) : undefined;
     if (!date || Number.isNaN(date.getTime())) {

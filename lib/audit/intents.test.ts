@@ -18,9 +18,7 @@ describe.each(storageEngines())("Azure change intents on $name", (engine) => {
   });
 
   const eventsFor = async (intentId: number) =>
-    (await handle.db.select().from(auditEvents).orderBy(auditEvents.id)).filter(
-      (row) => (row.details as { intentId?: number }).intentId === intentId,
-    );
+    (await handle.db.select().from(auditEvents).orderBy(auditEvents.id)).filter((row) => (row.details as { intentId?: number }).intentId === intentId);
   const startIntent = (overrides: Parameters<typeof makeGrantIntent>[0] = {}) =>
     handle.db.transaction((tx) => recordChangeIntent(tx, makeGrantIntent(overrides)));
 

@@ -242,25 +242,28 @@ export async function resolveIntent(
       now,
     });
     const more = applied && effects ? await effects(tx, intent) : [];
-    const [recorded] = await recordAuditEvents(tx, [{
-      action: "role_assignment.reconciled",
-      outcome: state,
-      errorCode: applied ? undefined : NOT_APPLIED_ERROR_CODE,
-      actor: context.actor,
-      target: intentTarget(intent),
-      correlation: {
-        consoleRequestId: context.consoleRequestId ?? intent.consoleRequestId ?? undefined,
-        armRequestId: context.armRequestId,
+    const [recorded] = await recordAuditEvents(tx, [
+      {
+        action: "role_assignment.reconciled",
+        outcome: state,
+        errorCode: applied ? undefined : NOT_APPLIED_ERROR_CODE,
+        actor: context.actor,
+        target: intentTarget(intent),
+        correlation: {
+          consoleRequestId: context.consoleRequestId ?? intent.consoleRequestId ?? undefined,
+          armRequestId: context.armRequestId,
+        },
+        details: {
+          intentId: intent.id,
+          assignmentName: intent.assignmentName,
+          kind: intent.kind,
+          observed,
+          resolvedState: state,
+        },
+        occurredAt: now,
       },
-      details: {
-        intentId: intent.id,
-        assignmentName: intent.assignmentName,
-        kind: intent.kind,
-        observed,
-        resolvedState: state,
-      },
-      occurredAt: now,
-    }, ...more]);
+      ...more,
+    ]);
     return { intent, auditEventId: recorded!.id };
   });
 }
@@ -273,7 +276,11 @@ export const UNKNOWN_AFTER_MS = 60 * 60_000;
  * state `unknown` with `role_assignment.outcome_unknown`, so it stops blocking later changes to the same access and
  * admins see that someone has to check in Azure. Nothing about holders is assumed.
  */
-export async function markIntentUnknown(db: Database, intentId: number, context: { actor: AuditActor; errorCode: string; now?: Date }): Promise<ChangeIntent | undefined> {
+export async function markIntentUnknown(
+  db: Database,
+  intentId: number,
+  context: { actor: AuditActor; errorCode: string; now?: Date },
+): Promise<ChangeIntent | undefined> {
   const now = context.now ?? new Date();
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -320,10 +327,7 @@ async function settlePendingIntent(
     .where(and(eq(azureChangeIntents.id, intentId), eq(azureChangeIntents.state, "pending")))
     .returning();
   if (row) return toChangeIntent(row);
-  const [existing] = await tx
-    .select({ state: azureChangeIntents.state })
-    .from(azureChangeIntents)
-    .where(eq(azureChangeIntents.id, intentId));
+  const [existing] = await tx.select({ state: azureChangeIntents.state }).from(azureChangeIntents).where(eq(azureChangeIntents.id, intentId));
   if (!existing) throw intentNotFound(intentId);
   throw new AppError({
     code: "conflict",

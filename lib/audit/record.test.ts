@@ -66,7 +66,12 @@ describe.each(storageEngines())("audit trail storage on $name", (engine) => {
       leaseExpiresAt: new Date(),
     });
     const leaseExists = async (jobName: string) =>
-      (await handle.db.select().from(jobLeases).where(sql`${jobLeases.jobName} = ${jobName}`)).length === 1;
+      (
+        await handle.db
+          .select()
+          .from(jobLeases)
+          .where(sql`${jobLeases.jobName} = ${jobName}`)
+      ).length === 1;
 
     it("commits the state change and its event together", async () => {
       await handle.db.transaction(async (tx) => {
@@ -141,7 +146,10 @@ describe.each(storageEngines())("audit trail storage on $name", (engine) => {
       const handle = await open();
       try {
         await seed(handle, 6);
-        const [row] = await handle.db.select().from(auditEvents).where(sql`${auditEvents.id} = 3`);
+        const [row] = await handle.db
+          .select()
+          .from(auditEvents)
+          .where(sql`${auditEvents.id} = 3`);
         const forgedHash = hashAuditEvent(row!.prevHash, { ...row!, reason: "forged" });
         await tamper(handle, sql`update audit_events set reason = 'forged', hash = ${forgedHash} where id = 3`);
         const result = await verifyAuditChain(handle.db);

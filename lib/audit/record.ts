@@ -37,10 +37,7 @@ const INSERT_BATCH_ROWS = 500;
  * Appends several events in order, as `recordAuditEvent` does for one, with one lock of the chain head and
  * multi-row inserts (a bulk import records an event per item). All are validated before anything is written.
  */
-export async function recordAuditEvents(
-  tx: DatabaseTransaction,
-  events: readonly AuditEventInput[],
-): Promise<RecordedAuditEvent[]> {
+export async function recordAuditEvents(tx: DatabaseTransaction, events: readonly AuditEventInput[]): Promise<RecordedAuditEvent[]> {
   const valid = events.map((event) => parseAuditEvent(event));
   if (valid.length === 0) return [];
   const [head] = await tx.select().from(auditChainHead).where(eq(auditChainHead.id, CHAIN_HEAD_ID)).for("update");
@@ -60,10 +57,7 @@ export async function recordAuditEvents(
   for (let start = 0; start < rows.length; start += INSERT_BATCH_ROWS) {
     await tx.insert(auditEvents).values(rows.slice(start, start + INSERT_BATCH_ROWS));
   }
-  await tx
-    .update(auditChainHead)
-    .set({ lastEventId: lastId, lastHash })
-    .where(eq(auditChainHead.id, CHAIN_HEAD_ID));
+  await tx.update(auditChainHead).set({ lastEventId: lastId, lastHash }).where(eq(auditChainHead.id, CHAIN_HEAD_ID));
   return rows.map((row) => ({ id: row.id, occurredAt: row.occurredAt, hash: row.hash }));
 }
 

@@ -88,9 +88,7 @@ describe.each(storageEngines())("audit search and export on $name", (engine) => 
   const search = async (filter: AuditFilter) => ids((await searchAuditEvents(handle.db, filter, { size: 200 })).events);
 
   it("pages newest first without gaps or repeats, splitting equal timestamps by id", async () => {
-    const expected = [...seeded]
-      .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || b.id - a.id)
-      .map((event) => event.id);
+    const expected = [...seeded].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || b.id - a.id).map((event) => event.id);
     const seen: number[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -166,14 +164,14 @@ describe.each(storageEngines())("audit export in batches on $name", (engine) => 
     try {
       const base = new Date("2026-01-01T00:00:00Z").getTime();
       // Pairs of events share a millisecond, so batch boundaries fall between equal timestamps too.
-      const events = Array.from({ length: 5000 }, (_, index) =>
-        makeDeniedEvent(SYSTEM_ACTOR, { occurredAt: new Date(base + Math.floor(index / 2)) }),
-      );
+      const events = Array.from({ length: 5000 }, (_, index) => makeDeniedEvent(SYSTEM_ACTOR, { occurredAt: new Date(base + Math.floor(index / 2)) }));
       await handle.db.transaction((tx) => recordAuditEvents(tx, events));
       expect((await verifyAuditChain(handle.db, { batchSize: 999 })).ok).toBe(true);
       const chunks = await collect(exportAuditEvents(handle.db, {}, "csv", { batchSize: 333 }));
       expect(chunks).toHaveLength(1 + Math.ceil(5000 / 333));
-      const exportedIds = parseCsv(chunks.join("")).slice(1).map((row) => Number(row[0]));
+      const exportedIds = parseCsv(chunks.join(""))
+        .slice(1)
+        .map((row) => Number(row[0]));
       expect(exportedIds).toEqual(Array.from({ length: 5000 }, (_, index) => 5000 - index));
 
       const jsonl = await collect(exportAuditEvents(handle.db, { actions: ["authz.denied"] }, "jsonl", { batchSize: 1000 }));

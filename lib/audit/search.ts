@@ -136,10 +136,7 @@ export function auditFilterConditions(filter: AuditFilter): SQL[] {
   if (valid.actorObjectId) conditions.push(eq(auditEvents.actorObjectId, valid.actorObjectId.toLowerCase()));
   if (valid.actorText) {
     const prefix = `${escapeLikePattern(valid.actorText.toLowerCase())}%`;
-    const byText = or(
-      sql`lower(${auditEvents.actorUpn}) like ${prefix}`,
-      sql`lower(${auditEvents.actorDisplayName}) like ${prefix}`,
-    );
+    const byText = or(sql`lower(${auditEvents.actorUpn}) like ${prefix}`, sql`lower(${auditEvents.actorDisplayName}) like ${prefix}`);
     if (byText) conditions.push(byText);
   }
   if (valid.scope) conditions.push(sql`lower(${auditEvents.targetScope}) = ${valid.scope.toLowerCase()}`);

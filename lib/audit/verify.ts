@@ -33,10 +33,7 @@ export interface VerifyAuditChainOptions {
  * Walks the audit chain from the first event in id order and reports the first broken link. It checks the events up
  * to the chain head as read at the start, so appends running meanwhile neither break nor lengthen the walk.
  */
-export async function verifyAuditChain(
-  db: Database,
-  options: VerifyAuditChainOptions = {},
-): Promise<AuditChainVerification> {
+export async function verifyAuditChain(db: Database, options: VerifyAuditChainOptions = {}): Promise<AuditChainVerification> {
   const batchSize = options.batchSize ?? 1000;
   const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
   if (!head) throw new Error("The audit chain head row is missing; the database migrations have not all run.");

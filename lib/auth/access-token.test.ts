@@ -105,11 +105,7 @@ describe("validateAccessToken", () => {
     ["a v1 issuer", () => sign(claims({ iss: `https://sts.windows.net/${TENANT}/` })), "wrong_issuer"],
     ["an issuer of another host", () => sign(claims({ iss: `https://evil.test/${TENANT}/v2.0` })), "wrong_issuer"],
     ["an issuer of another tenant", () => sign(claims({ iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })), "wrong_issuer"],
-    [
-      "a tenant not on the allow list",
-      () => sign(claims({ tid: OTHER_TENANT, iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })),
-      "tenant_not_allowed",
-    ],
+    ["a tenant not on the allow list", () => sign(claims({ tid: OTHER_TENANT, iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })), "tenant_not_allowed"],
     ["an expired token", () => sign(claims({ exp: nowSeconds - 3600 })), "expired"],
     ["a token not yet valid", () => sign(claims({ nbf: nowSeconds + 3600 })), "not_yet_valid"],
     ["a key the authority does not publish", () => sign(claims(), stranger.privateKey, "key-2"), "unknown_signing_key"],
@@ -173,7 +169,9 @@ describe("validateAccessToken", () => {
       const remote = remoteSigningKeys(`http://127.0.0.1:${port}`, TENANT);
       expect((await validateAccessToken(await sign(claims()), expectations, remote, NOW)).ok).toBe(true);
       const flood = await Promise.all(
-        Array.from({ length: 500 }, async (_, index) => validateAccessToken(await sign(claims(), stranger.privateKey, `unknown-${index}`), expectations, remote, NOW)),
+        Array.from({ length: 500 }, async (_, index) =>
+          validateAccessToken(await sign(claims(), stranger.privateKey, `unknown-${index}`), expectations, remote, NOW),
+        ),
       );
       expect(flood.every((result) => !result.ok && result.reason === "unknown_signing_key")).toBe(true);
       // The first load starts jose's 30 s cooldown: unknown kids inside it never reach the authority.

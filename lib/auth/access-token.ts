@@ -1,13 +1,6 @@
 import "server-only";
 
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
 import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
 import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
@@ -62,8 +55,7 @@ export type TokenRejection =
   | "keys_unavailable";
 
 export type TokenValidation =
-  | { readonly ok: true; readonly principal: SignedInPrincipal }
-  | { readonly ok: false; readonly reason: TokenRejection; readonly detail: string };
+  { readonly ok: true; readonly principal: SignedInPrincipal } | { readonly ok: false; readonly reason: TokenRejection; readonly detail: string };
 
 function reject(reason: TokenRejection, detail: string): TokenValidation {
   return { ok: false, reason, detail };

@@ -4,12 +4,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { ManagedIdentityCredential } from "@azure/identity";
-import {
-  AuthError,
-  ConfidentialClientApplication,
-  type Configuration,
-  InteractionRequiredAuthError,
-} from "@azure/msal-node";
+import { AuthError, ConfidentialClientApplication, type Configuration, InteractionRequiredAuthError } from "@azure/msal-node";
 
 import type { SecretToken } from "@/lib/auth/secret-token";
 import { getConfig, type GatehouseConfig } from "@/lib/config";

@@ -75,16 +75,19 @@ const integerSetting = (min, max, unit) =>
     .string()
     .regex(/^\d+$/, { error: `must be a whole number of ${unit}` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be at least ${min} ${unit}` }).max(max, { error: `must be at most ${max} ${unit}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min} ${unit}` })
+        .max(max, { error: `must be at most ${max} ${unit}` }),
+    );
 
 /** The raw environment, every field as written in `.env.example`. */
 const RawEnv = z.object({
   NODE_ENV: optionalString.pipe(z.enum(["development", "production", "test"]).optional()),
   GATEHOUSE_MODE: optionalString.pipe(z.enum(["sandbox", "azure"], { error: "must be sandbox or azure" }).optional()),
   GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: booleanFlag,
-  GATEHOUSE_PUBLIC_ORIGIN: optionalString.pipe(
-    z.url({ error: "must be an absolute URL such as https://gatehouse.contoso.com" }).optional(),
-  ),
+  GATEHOUSE_PUBLIC_ORIGIN: optionalString.pipe(z.url({ error: "must be an absolute URL such as https://gatehouse.contoso.com" }).optional()),
   GATEHOUSE_DATA_DIR: optionalString,
   DATABASE_URL: optionalString.pipe(
     z
@@ -95,7 +98,10 @@ const RawEnv = z.object({
   DATABASE_POOL_SIZE: optionalString.pipe(integerSetting(1, 100, "connections").optional()),
   DATABASE_AUTH: optionalString.pipe(z.enum(["password", "entra"], { error: "must be password or entra" }).optional()),
   DATABASE_ENTRA_SCOPE: optionalString.pipe(
-    z.url({ error: "must be an absolute URL ending in /.default" }).refine((value) => value.endsWith("/.default"), { error: "must end in /.default" }).optional(),
+    z
+      .url({ error: "must be an absolute URL ending in /.default" })
+      .refine((value) => value.endsWith("/.default"), { error: "must end in /.default" })
+      .optional(),
   ),
   GATEHOUSE_SANDBOX_URL: optionalString.pipe(httpsUrl("the sandbox tenant's origin").optional()),
   AZURE_TENANT_ID: optionalString.pipe(guid.optional()),
@@ -104,9 +110,7 @@ const RawEnv = z.object({
   GATEHOUSE_API_CLIENT_ID: optionalString.pipe(guid.optional()),
   GATEHOUSE_API_IDENTIFIER_URI: optionalString,
   GATEHOUSE_CREDENTIAL: optionalString.pipe(
-    z
-      .enum(["secret", "certificate", "managed-identity"], { error: "must be secret, certificate or managed-identity" })
-      .optional(),
+    z.enum(["secret", "certificate", "managed-identity"], { error: "must be secret, certificate or managed-identity" }).optional(),
   ),
   AZURE_CLIENT_SECRET: optionalString,
   AZURE_CLIENT_CERTIFICATE_PATH: optionalString,
@@ -238,9 +242,7 @@ export function parseConfig(env, options = {}) {
     let credential = /** @type {GatehouseConfig["identity"]["credential"]} */ ({ kind: "secret", secret: "" });
     if (!credentialKind) {
       if (!invalid.has("GATEHOUSE_CREDENTIAL")) {
-        problems.push(
-          `GATEHOUSE_CREDENTIAL: required in azure mode. Choose managed-identity (recommended), certificate or secret (${SETUP_DOC})`,
-        );
+        problems.push(`GATEHOUSE_CREDENTIAL: required in azure mode. Choose managed-identity (recommended), certificate or secret (${SETUP_DOC})`);
       }
     } else if (credentialKind === "secret") {
       credential = { kind: "secret", secret: required("AZURE_CLIENT_SECRET", "Set the API app's client secret.") };
@@ -252,10 +254,7 @@ export function parseConfig(env, options = {}) {
     } else {
       credential = {
         kind: "managed-identity",
-        clientId: required(
-          "AZURE_MANAGED_IDENTITY_CLIENT_ID",
-          "Set the client id of the user-assigned managed identity federated with the API app.",
-        ),
+        clientId: required("AZURE_MANAGED_IDENTITY_CLIENT_ID", "Set the client id of the user-assigned managed identity federated with the API app."),
       };
     }
     if (publicOrigin && !publicOrigin.startsWith("https://")) {
@@ -329,13 +328,17 @@ export function parseConfig(env, options = {}) {
   let databaseEntra;
   if (raw.DATABASE_AUTH === "entra") {
     if (!raw.DATABASE_URL) {
-      if (!invalid.has("DATABASE_URL")) problems.push("DATABASE_AUTH: entra needs DATABASE_URL (the PostgreSQL server, user = the managed identity's database role).");
+      if (!invalid.has("DATABASE_URL")) {
+        problems.push("DATABASE_AUTH: entra needs DATABASE_URL (the PostgreSQL server, user = the managed identity's database role).");
+      }
     } else if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(raw.DATABASE_URL)) {
       problems.push("DATABASE_URL: holds a password, but DATABASE_AUTH=entra signs in with a Microsoft Entra token. Remove the password from the URL.");
     }
     const clientId = raw.AZURE_MANAGED_IDENTITY_CLIENT_ID ?? (mode === "sandbox" ? SANDBOX_DEFAULTS.managedIdentityClientId : undefined);
     if (!clientId) {
-      if (!invalid.has("AZURE_MANAGED_IDENTITY_CLIENT_ID")) problems.push(`AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra (the managed identity that signs in to PostgreSQL) (${SETUP_DOC})`);
+      if (!invalid.has("AZURE_MANAGED_IDENTITY_CLIENT_ID")) {
+        problems.push(`AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra (the managed identity that signs in to PostgreSQL) (${SETUP_DOC})`);
+      }
     } else {
       databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? POSTGRES_ENTRA_SCOPE };
     }
@@ -421,7 +424,9 @@ function sandboxCredential(raw, problems) {
       );
     }
     for (const endpoint of endpoints) {
-      if (!isLoopbackUrl(endpoint)) problems.push(`IDENTITY_ENDPOINT: ${endpoint} is not a loopback address; the sandbox's identity endpoint only runs locally.`);
+      if (!isLoopbackUrl(endpoint)) {
+        problems.push(`IDENTITY_ENDPOINT: ${endpoint} is not a loopback address; the sandbox's identity endpoint only runs locally.`);
+      }
     }
     return { kind: "managed-identity", clientId: raw.AZURE_MANAGED_IDENTITY_CLIENT_ID ?? SANDBOX_DEFAULTS.managedIdentityClientId };
   }

@@ -53,8 +53,12 @@ describe("sandbox mode", () => {
       kind: "managed-identity",
       clientId: SANDBOX_DEFAULTS.managedIdentityClientId,
     });
-    expect(parseConfig({ GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:41234" }).identity.credential.kind).toBe("managed-identity");
-    expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity" })).toEqual([expect.stringContaining("GATEHOUSE_CREDENTIAL: managed-identity in sandbox mode needs the sandbox's identity endpoint")]);
+    expect(
+      parseConfig({ GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:41234" }).identity.credential.kind,
+    ).toBe("managed-identity");
+    expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity" })).toEqual([
+      expect.stringContaining("GATEHOUSE_CREDENTIAL: managed-identity in sandbox mode needs the sandbox's identity endpoint"),
+    ]);
     expect(problemsOf({ GATEHOUSE_CREDENTIAL: "managed-identity", IDENTITY_ENDPOINT: "http://169.254.169.254/msi/token", IDENTITY_HEADER: "h" })).toEqual([
       expect.stringContaining("is not a loopback address"),
     ]);
@@ -74,9 +78,7 @@ describe("sandbox mode", () => {
     expect(problemsOf({ GATEHOUSE_SANDBOX_URL: "https://sandbox.example.com" })).toEqual([
       expect.stringContaining("GATEHOUSE_SANDBOX_URL: https://sandbox.example.com is not a loopback address"),
     ]);
-    expect(problemsOf({ GRAPH_BASE_URL: "https://graph.microsoft.com" })).toEqual([
-      expect.stringContaining("GRAPH_BASE_URL: not used in sandbox mode"),
-    ]);
+    expect(problemsOf({ GRAPH_BASE_URL: "https://graph.microsoft.com" })).toEqual([expect.stringContaining("GRAPH_BASE_URL: not used in sandbox mode")]);
   });
 
   it("switches to a PostgreSQL server with DATABASE_URL", () => {
@@ -95,7 +97,12 @@ describe("DATABASE_AUTH=entra", () => {
       poolSize: 10,
       entra: { managedIdentityClientId: AZURE.AZURE_MANAGED_IDENTITY_CLIENT_ID, scope: "https://ossrdbms-aad.database.windows.net/.default" },
     });
-    const sovereign = parseConfig({ ...AZURE, DATABASE_URL: url, DATABASE_AUTH: "entra", DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" });
+    const sovereign = parseConfig({
+      ...AZURE,
+      DATABASE_URL: url,
+      DATABASE_AUTH: "entra",
+      DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.usgovcloudapi.net/.default",
+    });
     expect(sovereign.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" } });
   });
 
@@ -138,7 +145,9 @@ describe(".env.example", () => {
 describe("azure mode", () => {
   it("accepts the platform's managed-identity endpoint settings, loopback included (Container Apps serves it on localhost)", () => {
     expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "http://localhost:42356/msi/token", IDENTITY_HEADER: "rotated-by-the-platform" })).toEqual([]);
-    expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "not a url", IDENTITY_HEADER: "h" })).toEqual([expect.stringContaining("IDENTITY_ENDPOINT: must be an absolute URL")]);
+    expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "not a url", IDENTITY_HEADER: "h" })).toEqual([
+      expect.stringContaining("IDENTITY_ENDPOINT: must be an absolute URL"),
+    ]);
   });
 
   it("accepts a complete configuration with the public cloud's endpoints", () => {

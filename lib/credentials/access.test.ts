@@ -18,13 +18,19 @@ describe("roles held through groups", () => {
     const merged = withGroupRoles(
       {
         rolesByPrincipal: new Map([["sp-1", [role("Reader")]]]),
-        rolesByGroup: new Map([["group-1", [role("Reader"), role("Contributor", true)]], ["deleted-group", [role("Owner", true)]]]),
+        rolesByGroup: new Map([
+          ["group-1", [role("Reader"), role("Contributor", true)]],
+          ["deleted-group", [role("Owner", true)]],
+        ]),
       },
       new Map([["group-1", { displayName: "Automation", servicePrincipalIds: ["SP-1", "sp-2"] }]]),
     );
     // Privileged first; the direct Reader is kept and not doubled by the group's.
     expect(merged.get("sp-1")).toEqual([{ ...role("Contributor", true), viaGroup: "Automation" }, role("Reader")]);
-    expect(merged.get("sp-2")).toEqual([{ ...role("Contributor", true), viaGroup: "Automation" }, { ...role("Reader"), viaGroup: "Automation" }]);
+    expect(merged.get("sp-2")).toEqual([
+      { ...role("Contributor", true), viaGroup: "Automation" },
+      { ...role("Reader"), viaGroup: "Automation" },
+    ]);
     // A group Graph no longer knows credits no one.
     expect([...merged.values()].flat().some((r) => r.roleName === "Owner")).toBe(false);
   });

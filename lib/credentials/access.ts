@@ -123,7 +123,9 @@ export function withGroupRoles(
       const key = memberId.toLowerCase();
       const list = merged.get(key) ?? [];
       for (const role of roles) {
-        const same = list.some((held) => held.workspaceScope === role.workspaceScope && held.roleId === role.roleId && held.assignmentScope === role.assignmentScope);
+        const same = list.some(
+          (held) => held.workspaceScope === role.workspaceScope && held.roleId === role.roleId && held.assignmentScope === role.assignmentScope,
+        );
         if (!same) list.push({ ...role, viaGroup: group.displayName });
       }
       merged.set(key, list);

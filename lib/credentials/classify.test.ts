@@ -37,7 +37,9 @@ describe("classifyCredential at the boundaries", () => {
   it("calls a lifetime of more than 2 years long-lived, exactly 2 years healthy", () => {
     const end = at(200 * DAY);
     expect(classifyCredential({ startDateTime: new Date(Date.parse(end) - 730 * DAY).toISOString(), endDateTime: end }, NOW, WINDOWS)).toBe("healthy");
-    expect(classifyCredential({ startDateTime: new Date(Date.parse(end) - 730 * DAY - SECOND).toISOString(), endDateTime: end }, NOW, WINDOWS)).toBe("longLived");
+    expect(classifyCredential({ startDateTime: new Date(Date.parse(end) - 730 * DAY - SECOND).toISOString(), endDateTime: end }, NOW, WINDOWS)).toBe(
+      "longLived",
+    );
     expect(classifyCredential({ startDateTime: null, endDateTime: at(731 * DAY) }, NOW, WINDOWS)).toBe("longLived");
   });
 
@@ -64,7 +66,9 @@ describe("riskRank", () => {
 
 describe("recommendation", () => {
   it("suggests rotation and a federated credential or managed identity", () => {
-    expect(recommendation({ worst: "within1", isManagedIdentity: false, hasFederated: false, hasSecrets: true })).toMatch(/Rotate.*federated credential.*managed identity/);
+    expect(recommendation({ worst: "within1", isManagedIdentity: false, hasFederated: false, hasSecrets: true })).toMatch(
+      /Rotate.*federated credential.*managed identity/,
+    );
     expect(recommendation({ worst: undefined, isManagedIdentity: true, hasFederated: false, hasSecrets: false })).toMatch(/^Secretless/);
   });
 });

@@ -11,10 +11,7 @@ import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory"
 describe("credential inventory against the sandbox tenant (console identity, read-only)", () => {
   it("finds every credential, classifies it as the seed says, and joins workspace roles", async () => {
     const progress: string[] = [];
-    const [directory, access] = await Promise.all([
-      readDirectoryInventory(appGraphClient(), (phase) => void progress.push(phase)),
-      readWorkspaceAccess(),
-    ]);
+    const [directory, access] = await Promise.all([readDirectoryInventory(appGraphClient(), (phase) => void progress.push(phase)), readWorkspaceAccess()]);
     const viaGroups = await readGroupServicePrincipals(appGraphClient(), [...access.rolesByGroup.keys()], () => undefined);
     const now = new Date();
     const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), now, [7, 30, 90]);
@@ -44,7 +41,12 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     const memberRows = built.rows.filter((row) => memberAppIds.has(row.appId));
     expect(memberRows.length).toBeGreaterThan(0);
     const viaGroup = memberRows.flatMap((row) => row.roles).filter((role) => role.viaGroup === "Automation Identities");
-    expect(built.rows.filter((row) => !memberAppIds.has(row.appId)).flatMap((row) => row.roles).filter((role) => role.viaGroup)).toEqual([]);
+    expect(
+      built.rows
+        .filter((row) => !memberAppIds.has(row.appId))
+        .flatMap((row) => row.roles)
+        .filter((role) => role.viaGroup),
+    ).toEqual([]);
     expect(new Set(viaGroup.map((role) => role.workspace))).toEqual(new Set(groupWorkspaces));
     expect(viaGroups.graphCalls).toBe(Math.ceil((access.rolesByGroup.size * 2) / 20));
 
@@ -52,6 +54,8 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     expect(JSON.stringify(built)).not.toMatch(/secretText/);
 
     // Calls: one list page each for applications and service principals (< 999 of each), then $batch of 20.
-    expect(directory.graphCalls).toBe(2 + Math.ceil((directory.applications.length * 2 + directory.servicePrincipals.filter((sp) => sp.credentials.length > 0).length) / 20));
+    expect(directory.graphCalls).toBe(
+      2 + Math.ceil((directory.applications.length * 2 + directory.servicePrincipals.filter((sp) => sp.credentials.length > 0).length) / 20),
+    );
   });
 });

@@ -234,16 +234,22 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
     // The two lists are independent: read side by side, so the refresh waits for the longer one only.
     let applicationsRead = 0;
     let servicePrincipalsRead = 0;
-    const report = () => progress("Reading applications and service principals", applicationsRead + servicePrincipalsRead, applicationsRead + servicePrincipalsRead);
+    const report = () =>
+      progress("Reading applications and service principals", applicationsRead + servicePrincipalsRead, applicationsRead + servicePrincipalsRead);
     [applicationWires, servicePrincipalWires] = await Promise.all([
       listAll(client, counter, `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`, (n) => {
         applicationsRead = n;
         return report();
       }),
-      listAll(client, counter, `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`, (n) => {
-        servicePrincipalsRead = n;
-        return report();
-      }),
+      listAll(
+        client,
+        counter,
+        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+        (n) => {
+          servicePrincipalsRead = n;
+          return report();
+        },
+      ),
     ]);
   } catch (error) {
     throw graphError(error);

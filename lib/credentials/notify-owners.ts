@@ -64,7 +64,9 @@ export async function notifyOwners(db: Database, rows: readonly CredentialRow[],
         (row) =>
           `- ${row.identityName} (${OBJECT_TYPE_LABELS[row.objectType]}): ${row.kind === "secret" ? "client secret" : "certificate"} ` +
           `${row.credentialName ?? row.keyId ?? ""} (key id ${row.keyId ?? "—"}) expires ${row.endDateTime ?? "—"} — ${bucketLabel(row.bucket, windows)}` +
-          (row.roles.length > 0 ? `; unlocks ${row.roles.map((role) => `${role.roleName} on ${role.workspace}${role.viaGroup ? ` (via ${role.viaGroup})` : ""}`).join(", ")}` : ""),
+          (row.roles.length > 0
+            ? `; unlocks ${row.roles.map((role) => `${role.roleName} on ${role.workspace}${role.viaGroup ? ` (via ${role.viaGroup})` : ""}`).join(", ")}`
+            : ""),
       );
       return {
         to: address,

@@ -8,7 +8,6 @@ import { notifiedCount } from "./notify-owners";
 import { runInventory } from "./refresh";
 import { createRunningSnapshot, findSnapshot, identityDetails, snapshotRows } from "./store";
 
-
 const SYSTEM = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002" } as const;
 
 describe.each(storageEngines())("a credential inventory run on $name (shared sandbox, read-only)", (engine) => {

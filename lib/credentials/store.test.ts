@@ -76,9 +76,21 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     const first = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
     expect((await findSnapshot(handle.db, first))?.status).toBe("running");
     expect(await latestCompleteSnapshot(handle.db)).toBeUndefined();
-    await completeSnapshot(handle.db, first, built([row("k1", "within1"), row("k2", "healthy")]), { asOf: now, finishedAt: now, graphCalls: 3, armCalls: 7, warnings: [] });
+    await completeSnapshot(handle.db, first, built([row("k1", "within1"), row("k2", "healthy")]), {
+      asOf: now,
+      finishedAt: now,
+      graphCalls: 3,
+      armCalls: 7,
+      warnings: [],
+    });
     const second = await createRunningSnapshot(handle.db, { trigger: "manual", requestedBy: owner.id, now, windows: WINDOWS });
-    await completeSnapshot(handle.db, second, built([row("k1", "within1")]), { asOf: new Date("2026-06-02T00:00:00Z"), finishedAt: now, graphCalls: 3, armCalls: 7, warnings: ["w"] });
+    await completeSnapshot(handle.db, second, built([row("k1", "within1")]), {
+      asOf: new Date("2026-06-02T00:00:00Z"),
+      finishedAt: now,
+      graphCalls: 3,
+      armCalls: 7,
+      warnings: ["w"],
+    });
 
     const latest = await latestCompleteSnapshot(handle.db);
     expect(latest).toMatchObject({ id: second, status: "complete", asOf: "2026-06-02T00:00:00.000Z", counts: { within1: 1, healthy: 0 }, warnings: ["w"] });

@@ -2,14 +2,7 @@ import "server-only";
 
 import { and, desc, eq, inArray, lt, notInArray, sql } from "drizzle-orm";
 
-import {
-  BUCKETS,
-  type Bucket,
-  type CredentialRow,
-  type IdentityDetails,
-  type SnapshotSummary,
-  type Windows,
-} from "@/lib/shared/credentials";
+import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import type { BuiltSnapshot } from "./build-rows";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
@@ -65,7 +58,10 @@ export async function createRunningSnapshot(
 }
 
 export async function updateProgress(db: Database, id: number, progress: { phase: string; done: number; total: number }): Promise<void> {
-  await db.update(credentialSnapshots).set({ progress }).where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
+  await db
+    .update(credentialSnapshots)
+    .set({ progress })
+    .where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
 }
 
 /** Stores the rows and completes the snapshot in one transaction (no upstream call inside it). */
@@ -140,12 +136,7 @@ export async function pruneSnapshotRows(db: Database): Promise<void> {
 }
 
 export async function latestCompleteSnapshot(db: Database): Promise<SnapshotSummary | undefined> {
-  const [record] = await db
-    .select()
-    .from(credentialSnapshots)
-    .where(eq(credentialSnapshots.status, "complete"))
-    .orderBy(desc(credentialSnapshots.id))
-    .limit(1);
+  const [record] = await db.select().from(credentialSnapshots).where(eq(credentialSnapshots.status, "complete")).orderBy(desc(credentialSnapshots.id)).limit(1);
   return record ? toSummary(record) : undefined;
 }
 

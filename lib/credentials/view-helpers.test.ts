@@ -62,7 +62,12 @@ describe("the credentials page's view helpers", () => {
     expect(names(matchingFirst(roles, view({ workspace: "MLW-B" })))).toEqual(["Contributor@mlw-b", "Reader@mlw-b", "Reader@mlw-a", "Reader@mlw-c"]);
     expect(names(matchingFirst(roles, view({ role: "reader" })))).toEqual(["Reader@mlw-a", "Reader@mlw-b", "Reader@mlw-c", "Contributor@mlw-b"]);
     // Both filters: only roles that match both come first.
-    expect(names(matchingFirst(roles, view({ workspace: "mlw-b", role: "Reader" })))).toEqual(["Reader@mlw-b", "Reader@mlw-a", "Contributor@mlw-b", "Reader@mlw-c"]);
+    expect(names(matchingFirst(roles, view({ workspace: "mlw-b", role: "Reader" })))).toEqual([
+      "Reader@mlw-b",
+      "Reader@mlw-a",
+      "Contributor@mlw-b",
+      "Reader@mlw-c",
+    ]);
   });
 
   it("shows timestamps to the minute in UTC, and a dash for none", () => {

@@ -28,7 +28,14 @@ function row(overrides: Partial<CredentialRow>): CredentialRow {
 
 describe("credential views", () => {
   const rows = [
-    row({ id: "1", identityName: "fraud-scoring-batch", objectType: "servicePrincipal", bucket: "within1", risk: 80, roles: [{ workspace: "mlw-fraud-prod", workspaceScope: "/x", roleId: "r", roleName: "AzureML Data Scientist", privileged: false, assignmentScope: "/x" }] }),
+    row({
+      id: "1",
+      identityName: "fraud-scoring-batch",
+      objectType: "servicePrincipal",
+      bucket: "within1",
+      risk: 80,
+      roles: [{ workspace: "mlw-fraud-prod", workspaceScope: "/x", roleId: "r", roleName: "AzureML Data Scientist", privileged: false, assignmentScope: "/x" }],
+    }),
     row({ id: "2", identityName: "beta", bucket: "expired", risk: 50, owners: [{ id: "o", displayName: "Ada Admin", mail: "ada@contoso" }] }),
     row({ id: "3", identityName: "alpha", bucket: "secretless", risk: 0, objectType: "managedIdentity", kind: "managedIdentity" }),
   ];
@@ -50,7 +57,7 @@ describe("credential views", () => {
   });
 
   it("neutralises formulas in CSV and never writes a secret value", () => {
-    expect(csvField("=HYPERLINK(\"x\")")).toBe('"\'=HYPERLINK(""x"")"');
+    expect(csvField('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
     expect(csvField("-1+2")).toBe('"\'-1+2"');
     expect(csvField("@SUM")).toBe('"\'@SUM"');
     expect(csvField(-5)).toBe('"-5"');

@@ -101,7 +101,8 @@ export function distinctRoles(rows: readonly CredentialRow[]): string[] {
 export function matchingFirst(roles: CredentialRow["roles"], view: CredentialView): CredentialRow["roles"] {
   if (!view.workspace && !view.role) return roles;
   const matches = (role: CredentialRow["roles"][number]) =>
-    (!view.workspace || role.workspace.toLowerCase() === view.workspace.toLowerCase()) && (!view.role || role.roleName.toLowerCase() === view.role.toLowerCase());
+    (!view.workspace || role.workspace.toLowerCase() === view.workspace.toLowerCase()) &&
+    (!view.role || role.roleName.toLowerCase() === view.role.toLowerCase());
   return [...roles.filter(matches), ...roles.filter((role) => !matches(role))];
 }
 

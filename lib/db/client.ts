@@ -30,9 +30,7 @@ export interface DatabaseHandle {
 }
 
 /** Where a database lives: PGlite on disk or in memory, or a PostgreSQL server. */
-export type DatabaseLocation =
-  | GatehouseConfig["database"]
-  | { kind: "pglite-memory" };
+export type DatabaseLocation = GatehouseConfig["database"] | { kind: "pglite-memory" };
 
 // Resolved from the project root (where `next start`, the scripts and the tests run): bundlers rewrite
 // `import.meta.url`, so a module-relative path would point into the build output.

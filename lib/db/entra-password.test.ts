@@ -67,20 +67,37 @@ describe("entraPassword", () => {
   it("explains a failure in one sentence and tries again on the next connection", async () => {
     let fail = true;
     const source: AccessTokenSource = {
-      getToken: () => (fail ? Promise.reject(new Error("ManagedIdentityCredential: Identity not found")) : Promise.resolve({ token: "recovered", expiresOnTimestamp: Date.now() + 60 * MINUTE })),
+      getToken: () =>
+        fail
+          ? Promise.reject(new Error("ManagedIdentityCredential: Identity not found"))
+          : Promise.resolve({ token: "recovered", expiresOnTimestamp: Date.now() + 60 * MINUTE }),
     };
     const password = entraPassword(source, { scope: SCOPE });
-    await expect(password()).rejects.toThrow(/^Gatehouse could not get a Microsoft Entra token for PostgreSQL \(scope https:\/\/ossrdbms-aad\.database\.windows\.net\/\.default\) from its managed identity: ManagedIdentityCredential: Identity not found$/);
+    await expect(password()).rejects.toThrow(
+      /^Gatehouse could not get a Microsoft Entra token for PostgreSQL \(scope https:\/\/ossrdbms-aad\.database\.windows\.net\/\.default\) from its managed identity: ManagedIdentityCredential: Identity not found$/,
+    );
     fail = false;
     expect(await password()).toBe("recovered");
   });
 
   it("keeps the URL's host, port, user, database and TLS settings but never its password", () => {
     const config = postgresPoolConfig(
-      { kind: "postgres", url: "postgres://id-gatehouse@db.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full&application_name=gatehouse", poolSize: 7, entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555", scope: SCOPE } },
+      {
+        kind: "postgres",
+        url: "postgres://id-gatehouse@db.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full&application_name=gatehouse",
+        poolSize: 7,
+        entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555", scope: SCOPE },
+      },
       tokenIssuer([60 * MINUTE]).source,
     );
-    expect(config).toMatchObject({ host: "db.postgres.database.azure.com", port: 5432, user: "id-gatehouse", database: "gatehouse", max: 7, application_name: "gatehouse" });
+    expect(config).toMatchObject({
+      host: "db.postgres.database.azure.com",
+      port: 5432,
+      user: "id-gatehouse",
+      database: "gatehouse",
+      max: 7,
+      application_name: "gatehouse",
+    });
     expect(config.ssl).toBeTruthy();
     expect(typeof config.password).toBe("function");
     expect(config.connectionString).toBeUndefined();
@@ -106,7 +123,9 @@ describe.skipIf(!adminUrl)("a PostgreSQL server that signs in with tokens (local
     accepted.push(issuer);
     const upstream = new URL(adminUrl!);
     // The server accepts any unexpired token its (stand-in) Entra issued, nothing else.
-    proxy = await startPasswordProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }, (password) => accepted.some((candidate) => candidate.isValid(password)));
+    proxy = await startPasswordProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }, (password) =>
+      accepted.some((candidate) => candidate.isValid(password)),
+    );
     url = `postgres://${upstream.username}@127.0.0.1:${proxy.port}/${databaseName}`;
   });
 
@@ -155,7 +174,12 @@ describe.skipIf(!adminUrl)("a PostgreSQL server that signs in with tokens (local
 
   it("a token the server does not accept fails the connection with PostgreSQL's authentication error", async () => {
     const wrong: AccessTokenSource = { getToken: () => Promise.resolve({ token: "eyJ.not-issued.x", expiresOnTimestamp: Date.now() + 60 * MINUTE }) };
-    const pool = new pg.Pool(postgresPoolConfig({ kind: "postgres", url, poolSize: 1, entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555", scope: SCOPE } }, wrong));
+    const pool = new pg.Pool(
+      postgresPoolConfig(
+        { kind: "postgres", url, poolSize: 1, entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555", scope: SCOPE } },
+        wrong,
+      ),
+    );
     try {
       await expect(pool.query("select 1")).rejects.toMatchObject({ code: "28P01" });
     } finally {

@@ -35,9 +35,7 @@ describe.each(storageEngines())("job leases on $name", (engine) => {
 
   it("keeps an unfinished run with a live lease even when the interval has passed", async () => {
     const start = new Date("2026-03-01T00:00:00Z");
-    expect(
-      await claimJobRun(handle.db, { jobName: "slow", holder: "a", intervalMs: MINUTE, leaseMs: 30 * MINUTE, now: start }),
-    ).toBe(true);
+    expect(await claimJobRun(handle.db, { jobName: "slow", holder: "a", intervalMs: MINUTE, leaseMs: 30 * MINUTE, now: start })).toBe(true);
     expect(
       await claimJobRun(handle.db, {
         jobName: "slow",
@@ -57,9 +55,7 @@ describe.skipIf(!server)("job leases under real concurrency (PostgreSQL)", () =>
     try {
       const now = new Date("2026-04-01T00:00:00Z");
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, index) =>
-          claimJobRun(handle.db, { jobName: "race", holder: `i-${index}`, intervalMs: MINUTE, leaseMs: MINUTE, now }),
-        ),
+        Array.from({ length: 20 }, (_, index) => claimJobRun(handle.db, { jobName: "race", holder: `i-${index}`, intervalMs: MINUTE, leaseMs: MINUTE, now })),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
     } finally {

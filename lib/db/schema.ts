@@ -3,18 +3,7 @@
  * and checked in; they must run on PostgreSQL 15 (CI, Azure) and PGlite (PostgreSQL 18) alike.
  */
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  check,
-  customType,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from "drizzle-orm/pg-core";
+import { bigint, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /**
  * One row per scheduled job (drift check, credential refresh, access expiry). An instance runs a job only after
@@ -147,7 +136,9 @@ export const azureChangeIntents = pgTable(
     uniqueIndex("azure_change_intents_one_pending_access_idx")
       .on(sql`lower(${table.scope})`, sql`lower(${table.principalId})`, sql`lower(${table.roleDefinitionId})`)
       .where(sql`${table.state} = 'pending'`),
-    index("azure_change_intents_pending_idx").on(table.createdAt).where(sql`${table.state} = 'pending'`),
+    index("azure_change_intents_pending_idx")
+      .on(table.createdAt)
+      .where(sql`${table.state} = 'pending'`),
     check("azure_change_intents_kind", sql`${table.kind} in ('grant', 'revoke')`),
     // `unknown`: the outcome could not be read from ARM for too long; an admin has to check in Azure.
     check("azure_change_intents_state", sql`${table.state} in ('pending', 'succeeded', 'failed', 'unknown')`),

@@ -1,13 +1,6 @@
 import "server-only";
 
-import {
-  AuthenticationHandler,
-  Client,
-  type Context,
-  GraphError,
-  HTTPMessageHandler,
-  type Middleware,
-} from "@microsoft/microsoft-graph-client";
+import { AuthenticationHandler, Client, type Context, GraphError, HTTPMessageHandler, type Middleware } from "@microsoft/microsoft-graph-client";
 
 import { describeError } from "@/lib/log";
 import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";

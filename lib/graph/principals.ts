@@ -49,7 +49,9 @@ export interface PrincipalLookup {
 export async function lookupPrincipals<T = DirectoryPrincipal>(
   client: Client,
   ids: Iterable<string>,
-  map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined = toPrincipal as (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined,
+  map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined = toPrincipal as (
+    object: DirectoryObjectWire,
+  ) => (T & { readonly id: string }) | undefined,
 ): Promise<{ readonly found: ReadonlyMap<string, T>; readonly complete: boolean; readonly failureMessage?: string }> {
   const unique = [...new Set([...ids].map((id) => id.toLowerCase()))];
   if (unique.length === 0) return { found: new Map(), complete: true };
@@ -58,7 +60,12 @@ export async function lookupPrincipals<T = DirectoryPrincipal>(
   try {
     const pages = await Promise.all(
       chunks.map(async (chunk) =>
-        DirectoryObjectPage.parse(await client.api("/directoryObjects/getByIds").select(PRINCIPAL_SELECT).post({ ids: chunk, types: ["user", "group", "servicePrincipal"] })),
+        DirectoryObjectPage.parse(
+          await client
+            .api("/directoryObjects/getByIds")
+            .select(PRINCIPAL_SELECT)
+            .post({ ids: chunk, types: ["user", "group", "servicePrincipal"] }),
+        ),
       ),
     );
     const found = new Map<string, T>();

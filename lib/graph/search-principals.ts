@@ -8,9 +8,13 @@ import { GUID } from "@/lib/shared/patterns";
 
 const RESULTS_PER_KIND = 8;
 
-
 const COLLECTIONS = {
-  user: { path: "/users", type: "#microsoft.graph.user", select: ["id", "displayName", "userPrincipalName", "mail"], fields: ["displayName", "userPrincipalName", "mail"] },
+  user: {
+    path: "/users",
+    type: "#microsoft.graph.user",
+    select: ["id", "displayName", "userPrincipalName", "mail"],
+    fields: ["displayName", "userPrincipalName", "mail"],
+  },
   group: { path: "/groups", type: "#microsoft.graph.group", select: ["id", "displayName", "mail"], fields: ["displayName", "mail"] },
   servicePrincipal: {
     path: "/servicePrincipals",
@@ -42,7 +46,13 @@ export async function searchPrincipals(caller: DelegatedCaller, query: string, k
         const collection = COLLECTIONS[kind];
         const search = collection.fields.map((field) => `"${field}:${term}"`).join(" OR ");
         const page = DirectoryObjectPage.parse(
-          await client.api(collection.path).header("ConsistencyLevel", "eventual").search(search).select([...collection.select]).top(RESULTS_PER_KIND).get(),
+          await client
+            .api(collection.path)
+            .header("ConsistencyLevel", "eventual")
+            .search(search)
+            .select([...collection.select])
+            .top(RESULTS_PER_KIND)
+            .get(),
         );
         return page.value.flatMap((item) => {
           const principal = toPrincipal({ ...item, "@odata.type": collection.type });

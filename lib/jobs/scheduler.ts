@@ -16,7 +16,6 @@ import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
 /** Identifies this instance in job leases and logs. */
 const HOLDER = `${hostname()}:${process.pid}`;
 
-
 export interface Job {
   readonly name: string;
   readonly intervalMs: number;
@@ -67,9 +66,7 @@ export function startScheduler(): void {
     // Ticks more often than the interval; the lease decides whether a run is due, across all instances.
     const tick = Math.max(5_000, Math.min(job.intervalMs / 4, 60_000));
     const timer = setInterval(() => {
-      void runJobIfDue(job).catch((error: unknown) =>
-        log("error", "jobs", `${job.name} could not be scheduled`, { error: describeError(error) }),
-      );
+      void runJobIfDue(job).catch((error: unknown) => log("error", "jobs", `${job.name} could not be scheduled`, { error: describeError(error) }));
     }, tick);
     timer.unref();
   }

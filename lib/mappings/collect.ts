@@ -96,7 +96,13 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
   const result: WorkspaceDrift[] = read.map((entry) => {
     const mapped: MappingRecord[] = mappings.filter((mapping) => sameScope(mapping.scope, entry.workspace.id));
     if (!entry.assignments) {
-      return { workspaceId: entry.workspace.id, workspaceName: entry.workspace.name, mappingCount: mapped.length, items: [], error: entry.error ?? "Could not be read." };
+      return {
+        workspaceId: entry.workspace.id,
+        workspaceName: entry.workspace.name,
+        mappingCount: mapped.length,
+        items: [],
+        error: entry.error ?? "Could not be read.",
+      };
     }
     const items = computeDrift({
       workspace: entry.workspace,

@@ -46,7 +46,11 @@ export async function transitiveMemberCount(client: Client, groupId: string): Pr
 export const MEMBER_PREVIEW_SIZE = 50;
 
 /** The first 50 transitive members of a group, optionally those whose name starts with a search term. */
-export async function previewMembers(client: Client, groupId: string, search: string | undefined): Promise<{ members: DirectoryPrincipal[]; total: number | null }> {
+export async function previewMembers(
+  client: Client,
+  groupId: string,
+  search: string | undefined,
+): Promise<{ members: DirectoryPrincipal[]; total: number | null }> {
   const term = search?.trim().replace(/["\\]/g, " ");
   try {
     let request = client

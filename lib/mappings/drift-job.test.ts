@@ -35,10 +35,13 @@ describe.each(storageEngines())("mapping storage on $name", (engine) => {
   it("keeps one mapping per workspace, group and role, whatever the workspace id's casing", async () => {
     const db = current.handle!.db;
     await db.insert(groupMappings).values(row("a"));
-    const duplicate = await db.insert(groupMappings).values(row("b", WS.toUpperCase().replace("/SUBSCRIPTIONS", "/subscriptions"))).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const duplicate = await db
+      .insert(groupMappings)
+      .values(row("b", WS.toUpperCase().replace("/SUBSCRIPTIONS", "/subscriptions")))
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
     expect(isUniqueViolation(duplicate)).toBe(true);
     expect((await listMappings(db, WS.toUpperCase())).map((m) => m.id)).toEqual(["a"]);
     expect((await listMappings(db))[0]).toMatchObject({ createdBy: "Gatehouse (00000000-0000-0000-0000-0000000000ab)", createdAt: "2026-01-01T00:00:00.000Z" });
@@ -50,8 +53,12 @@ describe.each(storageEngines())("mapping storage on $name", (engine) => {
 
   it("stores drift reports and returns the latest with its time", async () => {
     const db = current.handle!.db;
-    await db.insert(mappingDriftReports).values({ checkedAt: new Date("2026-01-01T00:00:00Z"), holder: "h1", report: { generatedAt: "x", workspaces: [], principalsResolved: true } });
-    await db.insert(mappingDriftReports).values({ checkedAt: new Date("2026-01-02T00:00:00Z"), holder: "h2", report: { generatedAt: "y", workspaces: [], principalsResolved: true } });
+    await db
+      .insert(mappingDriftReports)
+      .values({ checkedAt: new Date("2026-01-01T00:00:00Z"), holder: "h1", report: { generatedAt: "x", workspaces: [], principalsResolved: true } });
+    await db
+      .insert(mappingDriftReports)
+      .values({ checkedAt: new Date("2026-01-02T00:00:00Z"), holder: "h2", report: { generatedAt: "y", workspaces: [], principalsResolved: true } });
     expect(await latestDriftReport(db)).toMatchObject({ checkedAt: "2026-01-02T00:00:00.000Z", holder: "h2", report: { generatedAt: "y" } });
   });
 });

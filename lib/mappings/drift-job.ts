@@ -31,7 +31,12 @@ export async function runScheduledDriftCheck(db: Database, now: () => Date = () 
   const report = await collectDrift(db, { kind: "app" }, appGraphClient());
   const checkedAt = now();
   await db.insert(mappingDriftReports).values({ checkedAt, holder: HOLDER, report });
-  const [keep] = await db.select({ id: mappingDriftReports.id }).from(mappingDriftReports).orderBy(desc(mappingDriftReports.id)).offset(KEEP_REPORTS - 1).limit(1);
+  const [keep] = await db
+    .select({ id: mappingDriftReports.id })
+    .from(mappingDriftReports)
+    .orderBy(desc(mappingDriftReports.id))
+    .offset(KEEP_REPORTS - 1)
+    .limit(1);
   if (keep) await db.delete(mappingDriftReports).where(lt(mappingDriftReports.id, keep.id));
   return {
     workspaces: report.workspaces.length,

@@ -39,7 +39,15 @@ const names = new Map([
 ]);
 
 function input(partial: Partial<DriftInput>): DriftInput {
-  return { workspace: { id: WS, name: "mlw-test" }, mappings: [], assignments: [], principals: names, principalsComplete: true, groupUsers: new Map(), ...partial };
+  return {
+    workspace: { id: WS, name: "mlw-test" },
+    mappings: [],
+    assignments: [],
+    principals: names,
+    principalsComplete: true,
+    groupUsers: new Map(),
+    ...partial,
+  };
 }
 
 const cases: Array<[string, Partial<DriftInput>, Array<{ kind: string; principalId: string; change: string | null; dependsOn?: string | null }>]> = [
@@ -93,7 +101,14 @@ const cases: Array<[string, Partial<DriftInput>, Array<{ kind: string; principal
 describe("computeDrift", () => {
   it.each(cases)("%s", (_name, partial, expected) => {
     const items = computeDrift(input(partial));
-    expect(items.map((item) => ({ kind: item.kind, principalId: item.principalId, change: item.change, ...("dependsOn" in (expected.find((e) => e.principalId === item.principalId && e.kind === item.kind) ?? {}) ? { dependsOn: item.dependsOn } : {}) }))).toEqual(expected);
+    expect(
+      items.map((item) => ({
+        kind: item.kind,
+        principalId: item.principalId,
+        change: item.change,
+        ...("dependsOn" in (expected.find((e) => e.principalId === item.principalId && e.kind === item.kind) ?? {}) ? { dependsOn: item.dependsOn } : {}),
+      })),
+    ).toEqual(expected);
     for (const item of items) expect(item.reason.length).toBeGreaterThan(20);
   });
 
@@ -112,12 +127,26 @@ describe("planImport", () => {
     mappings: entries.map(([groupId, roleDefinitionId]) => ({ workspaceId: WS, groupId, roleDefinitionId })),
   });
   it("splits a document into creates, deletes and unchanged against the current mappings", () => {
-    const plan = planImport(doc([[G1, DS], [G2.toUpperCase(), READER]]), [mapping(G1), mapping(U1, READER)]);
+    const plan = planImport(
+      doc([
+        [G1, DS],
+        [G2.toUpperCase(), READER],
+      ]),
+      [mapping(G1), mapping(U1, READER)],
+    );
     expect(plan.creates.map((e) => e.groupId)).toEqual([G2]);
     expect(plan.deletes.map((e) => e.groupId)).toEqual([U1]);
     expect(plan.unchanged.map((e) => e.groupId)).toEqual([G1]);
   });
   it("collapses duplicates in the document", () => {
-    expect(planImport(doc([[G1, DS], [G1, DS]]), []).creates).toHaveLength(1);
+    expect(
+      planImport(
+        doc([
+          [G1, DS],
+          [G1, DS],
+        ]),
+        [],
+      ).creates,
+    ).toHaveLength(1);
   });
 });

@@ -162,7 +162,9 @@ export function computeDrift(input: DriftInput): DriftItem[] {
       continue;
     }
     if (type !== "user") continue;
-    const via = mappings.find((m) => m.roleDefinitionId === assignment.roleDefinitionId && input.groupUsers.get(m.groupId)?.has(assignment.principalId) === true);
+    const via = mappings.find(
+      (m) => m.roleDefinitionId === assignment.roleDefinitionId && input.groupUsers.get(m.groupId)?.has(assignment.principalId) === true,
+    );
     if (!via) continue;
     const groupName = nameOf(via.groupId, via.groupDisplayName);
     const present = hasGroupAssignment(via.groupId, via.roleDefinitionId);

@@ -27,9 +27,7 @@ export interface MappingsOverview {
   readonly mappings: readonly MappingOverviewRow[];
   readonly latest: Awaited<ReturnType<typeof latestDriftReport>>;
   /** The workspaces the person can read (for the "map a group" form), or why they could not be listed. */
-  readonly workspaces:
-    | { readonly ok: true; readonly list: readonly WorkspaceOption[] }
-    | { readonly ok: false; readonly message: string };
+  readonly workspaces: { readonly ok: true; readonly list: readonly WorkspaceOption[] } | { readonly ok: false; readonly message: string };
 }
 
 /**

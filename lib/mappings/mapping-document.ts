@@ -27,7 +27,11 @@ export const mappingDocumentSchema = z.strictObject({
   mappings: z
     .array(
       z.strictObject({
-        workspaceId: z.string().min(1).max(512).refine((value) => parseScope(value)?.level === "workspace", { error: "must be an Azure ML workspace id" }),
+        workspaceId: z
+          .string()
+          .min(1)
+          .max(512)
+          .refine((value) => parseScope(value)?.level === "workspace", { error: "must be an Azure ML workspace id" }),
         groupId: guid,
         groupDisplayName: z.string().max(256).optional(),
         roleDefinitionId: guid,
@@ -43,7 +47,13 @@ export function exportMappingsDocument(mappings: readonly MappingRecord[], now =
     kind: "gatehouse.mappings",
     version: 1,
     exportedAt: now.toISOString(),
-    mappings: mappings.map((m) => ({ workspaceId: m.scope, groupId: m.groupId, groupDisplayName: m.groupDisplayName, roleDefinitionId: m.roleDefinitionId, roleName: m.roleName })),
+    mappings: mappings.map((m) => ({
+      workspaceId: m.scope,
+      groupId: m.groupId,
+      groupDisplayName: m.groupDisplayName,
+      roleDefinitionId: m.roleDefinitionId,
+      roleName: m.roleName,
+    })),
   };
 }
 
@@ -123,17 +133,45 @@ export async function importMappingsDocument(
   for (const entry of plan.creates) {
     try {
       const { mapping, grant } = await createMapping(context, entry, "Imported from a mappings document");
-      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: mapping?.groupDisplayName ?? entry.groupDisplayName, roleName: mapping?.roleName ?? entry.roleName, ok: mapping !== null, message: grant.message });
+      results.push({
+        change: "create",
+        workspaceId: entry.workspaceId,
+        groupDisplayName: mapping?.groupDisplayName ?? entry.groupDisplayName,
+        roleName: mapping?.roleName ?? entry.roleName,
+        ok: mapping !== null,
+        message: grant.message,
+      });
     } catch (error) {
-      results.push({ change: "create", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be created." });
+      results.push({
+        change: "create",
+        workspaceId: entry.workspaceId,
+        groupDisplayName: entry.groupDisplayName,
+        roleName: entry.roleName,
+        ok: false,
+        message: error instanceof AppError ? error.userMessage : "Could not be created.",
+      });
     }
   }
   for (const entry of plan.deletes) {
     try {
       const outcome = await deleteMapping(context, { mappingId: entry.mappingId!, revokeAssignment: input.revokeRemoved });
-      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: outcome.deleted, message: outcome.message });
+      results.push({
+        change: "delete",
+        workspaceId: entry.workspaceId,
+        groupDisplayName: entry.groupDisplayName,
+        roleName: entry.roleName,
+        ok: outcome.deleted,
+        message: outcome.message,
+      });
     } catch (error) {
-      results.push({ change: "delete", workspaceId: entry.workspaceId, groupDisplayName: entry.groupDisplayName, roleName: entry.roleName, ok: false, message: error instanceof AppError ? error.userMessage : "Could not be deleted." });
+      results.push({
+        change: "delete",
+        workspaceId: entry.workspaceId,
+        groupDisplayName: entry.groupDisplayName,
+        roleName: entry.roleName,
+        ok: false,
+        message: error instanceof AppError ? error.userMessage : "Could not be deleted.",
+      });
     }
   }
   const created = results.filter((r) => r.change === "create" && r.ok).length;

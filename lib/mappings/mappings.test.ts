@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
@@ -28,7 +27,8 @@ const atWorkspace = [...oracle.roleAssignments.values()].filter((a) => a.scope.t
 const holdsSomethingHere = new Set(atWorkspace.map((a) => a.principalId));
 // A group with user members that holds nothing on the workspace yet.
 const group = [...oracle.groups.values()].find(
-  (candidate) => !holdsSomethingHere.has(candidate.id) && oracle.transitiveMemberIds(candidate.id).some((id) => oracle.users.has(id) && !holdsSomethingHere.has(id)),
+  (candidate) =>
+    !holdsSomethingHere.has(candidate.id) && oracle.transitiveMemberIds(candidate.id).some((id) => oracle.users.has(id) && !holdsSomethingHere.has(id)),
 )!;
 const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id) && !holdsSomethingHere.has(id))!;
 
@@ -37,7 +37,9 @@ async function actionsFor(principalId: string) {
 }
 
 async function drift(admin: Awaited<ReturnType<typeof personaContext>>) {
-  const report = await collectDrift(await getDatabase(), { kind: "delegated", caller: admin.caller }, delegatedGraphClient(admin.caller), { workspaceId: WORKSPACE });
+  const report = await collectDrift(await getDatabase(), { kind: "delegated", caller: admin.caller }, delegatedGraphClient(admin.caller), {
+    workspaceId: WORKSPACE,
+  });
   return report.workspaces[0]!.items;
 }
 
@@ -46,7 +48,12 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     const admin = await personaContext("admin");
     const { mapping, grant } = await createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST });
     expect(grant.status).toBe("granted");
-    expect(mapping).toMatchObject({ groupId: group.id, groupDisplayName: group.displayName, roleName: "AzureML Data Scientist", createdBy: admin.person.userPrincipalName });
+    expect(mapping).toMatchObject({
+      groupId: group.id,
+      groupDisplayName: group.displayName,
+      roleName: "AzureML Data Scientist",
+      createdBy: admin.person.userPrincipalName,
+    });
     const assignments = await workspaceAssignments({ kind: "delegated", caller: admin.caller }, WORKSPACE);
     expect(assignments.find((a) => a.principalId === group.id && a.roleDefinitionId === DATA_SCIENTIST)?.principalType).toBe("Group");
     expect(await actionsFor(group.id)).toEqual([
@@ -55,7 +62,9 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
       "role_assignment.granted:succeeded",
       "assignment.holder_added:succeeded",
     ]);
-    await expect(createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST })).rejects.toMatchObject({ code: "conflict" });
+    await expect(createMapping(admin, { workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: DATA_SCIENTIST })).rejects.toMatchObject({
+      code: "conflict",
+    });
     expect((await listMappings(await getDatabase(), WORKSPACE)).length).toBe(1);
   });
 
@@ -90,14 +99,27 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     const admin = await personaContext("admin");
     const user = oracle.users.get(member)!;
     // Drift made outside the mapping: a direct assignment for a member, and the group's assignment removed.
-    await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: member, kind: "user", displayName: user.displayName }] });
+    await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: member, kind: "user", displayName: user.displayName }],
+    });
     const groupAssignment = (await workspaceAssignments({ kind: "delegated", caller: admin.caller }, WORKSPACE)).find((a) => a.principalId === group.id)!;
     // The mapping holds that assignment: removing it asks first, naming the mapping, then ends the mapping's hold.
     const [asked] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [groupAssignment.assignmentId], confirmSelfLockout: false });
     expect(asked).toMatchObject({ status: "needs_confirmation" });
     expect(asked!.holders?.map((holder) => holder.label)).toEqual([`Mapping of group ${group.displayName}`]);
     const acknowledged = asked!.holders!.map((holder) => holder.id);
-    expect((await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [groupAssignment.assignmentId], confirmSelfLockout: false, acknowledgedHolderIds: acknowledged }))[0]!.status).toBe("revoked");
+    expect(
+      (
+        await revokeWorkspaceRoles(admin, {
+          workspaceId: WORKSPACE,
+          assignmentIds: [groupAssignment.assignmentId],
+          confirmSelfLockout: false,
+          acknowledgedHolderIds: acknowledged,
+        })
+      )[0]!.status,
+    ).toBe("revoked");
 
     const items = await drift(admin);
     const missing = items.find((item) => item.kind === "missing")!;
@@ -106,7 +128,9 @@ describe("group mappings against the sandbox tenant (changes only mlw-recsys-pro
     expect(redundant).toMatchObject({ principalId: member, change: "revoke", dependsOn: missing.key });
     expect(redundant.reason).toContain(group.displayName);
     // Seeded group assignments on the workspace are not mapped yet.
-    expect(items.filter((item) => item.kind === "unmapped_group").length).toBe(atWorkspace.filter((a) => a.principalType === "Group" && oracle.groups.has(a.principalId)).length);
+    expect(items.filter((item) => item.kind === "unmapped_group").length).toBe(
+      atWorkspace.filter((a) => a.principalType === "Group" && oracle.groups.has(a.principalId)).length,
+    );
 
     // Only the redundant delete, without its create: skipped, so the member never loses access.
     const [skipped] = await applyReconcile(admin, { workspaceId: WORKSPACE, keys: [redundant.key] });

@@ -45,10 +45,22 @@ function projection(mapping: Pick<MappingRecord, "groupId" | "groupDisplayName" 
 }
 
 function target(mapping: Pick<MappingRecord, "groupId" | "scope" | "roleDefinitionId" | "roleName">) {
-  return { scope: mapping.scope, principalId: mapping.groupId, principalType: "Group" as const, roleDefinitionId: mapping.roleDefinitionId, roleName: mapping.roleName.slice(0, 256) };
+  return {
+    scope: mapping.scope,
+    principalId: mapping.groupId,
+    principalType: "Group" as const,
+    roleDefinitionId: mapping.roleDefinitionId,
+    roleName: mapping.roleName.slice(0, 256),
+  };
 }
 
-async function insertMapping(tx: DatabaseTransaction, actor: AuditActor, requestId: string, mapping: Omit<MappingRecord, "id" | "createdAt" | "createdBy">, reason?: string) {
+async function insertMapping(
+  tx: DatabaseTransaction,
+  actor: AuditActor,
+  requestId: string,
+  mapping: Omit<MappingRecord, "id" | "createdAt" | "createdBy">,
+  reason?: string,
+) {
   const id = randomUUID();
   const now = new Date();
   await tx.insert(groupMappings).values({
@@ -78,7 +90,12 @@ async function insertMapping(tx: DatabaseTransaction, actor: AuditActor, request
 }
 
 /** Deletes the mapping's row in the caller's transaction and returns its `mapping.deleted` event (none if already gone). */
-async function deleteMappingRow(tx: DatabaseTransaction, context: Pick<DelegatedContext, "actor" | "requestId">, mapping: MappingRecord, reason: string): Promise<AuditEventInput[]> {
+async function deleteMappingRow(
+  tx: DatabaseTransaction,
+  context: Pick<DelegatedContext, "actor" | "requestId">,
+  mapping: MappingRecord,
+  reason: string,
+): Promise<AuditEventInput[]> {
   const deleted = await tx.delete(groupMappings).where(eq(groupMappings.id, mapping.id)).returning({ id: groupMappings.id });
   if (deleted.length === 0) return [];
   return [
@@ -103,7 +120,11 @@ async function removeMapping(db: Database, context: Pick<DelegatedContext, "acto
 }
 
 function notAGroup(): AppError {
-  return new AppError({ code: "invalid_input", message: "mapping target is not a group", userMessage: "Choose an Entra group: mappings give roles to groups." });
+  return new AppError({
+    code: "invalid_input",
+    message: "mapping target is not a group",
+    userMessage: "Choose an Entra group: mappings give roles to groups.",
+  });
 }
 
 export interface CreateMappingInput {
@@ -122,7 +143,12 @@ export interface CreateMappingResult {
  * Records a mapping (row + `mapping.created`), then grants the role to the group on the workspace with the mapping as
  * the assignment's holder.
  */
-export async function createMapping(context: DelegatedContext, input: CreateMappingInput, reason?: string, options: { db?: Database } = {}): Promise<CreateMappingResult> {
+export async function createMapping(
+  context: DelegatedContext,
+  input: CreateMappingInput,
+  reason?: string,
+  options: { db?: Database } = {},
+): Promise<CreateMappingResult> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();
@@ -133,17 +159,36 @@ export async function createMapping(context: DelegatedContext, input: CreateMapp
   ]);
   const role = definitions.get(roleId);
   if (!role) {
-    throw new AppError({ code: "invalid_input", message: `role ${roleId} not found`, userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list." });
+    throw new AppError({
+      code: "invalid_input",
+      message: `role ${roleId} not found`,
+      userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list.",
+    });
   }
   if (!lookup.complete) {
-    throw new AppError({ code: "upstream_unavailable", message: "group lookup failed", userMessage: "Microsoft Graph could not confirm the group right now. Try again in a minute." });
+    throw new AppError({
+      code: "upstream_unavailable",
+      message: "group lookup failed",
+      userMessage: "Microsoft Graph could not confirm the group right now. Try again in a minute.",
+    });
   }
   const group = lookup.found.get(groupId);
-  if (!group) throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
+  if (!group) {
+    throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
+  }
   if (group.kind !== "group") throw notAGroup();
   if (role.privileged && (await isCallerOrCallersGroup(context.caller, { id: groupId, kind: "group" }))) {
     // Separation of duties: a privileged role for a group the admin is in needs two other admins first.
-    const grant = await fileSelfGrantRequest(context, { workspaceId: workspace.scope, role: { id: roleId, name: role.name }, principal: { id: groupId, kind: "group", displayName: group.displayName }, createsMapping: true }, options);
+    const grant = await fileSelfGrantRequest(
+      context,
+      {
+        workspaceId: workspace.scope,
+        role: { id: roleId, name: role.name },
+        principal: { id: groupId, kind: "group", displayName: group.displayName },
+        createsMapping: true,
+      },
+      options,
+    );
     return { mapping: null, grant };
   }
 
@@ -209,11 +254,21 @@ export interface DeleteMappingResult {
  * removal fails the mapping stays (so Azure and the mappings keep agreeing), and the result says why. Without
  * `revokeAssignment` the assignment stays, held from then on as a direct grant by the admin who chose to keep it.
  */
-export async function deleteMapping(context: DelegatedContext, input: { mappingId: string; revokeAssignment: boolean }, options: { db?: Database } = {}): Promise<DeleteMappingResult> {
+export async function deleteMapping(
+  context: DelegatedContext,
+  input: { mappingId: string; revokeAssignment: boolean },
+  options: { db?: Database } = {},
+): Promise<DeleteMappingResult> {
   const db = options.db ?? (await getDatabase());
   const mapping = await findMapping(db, input.mappingId);
   if (!mapping) return { deleted: false, assignment: null, message: "This mapping no longer exists." };
-  const access = { scope: mapping.scope, principalId: mapping.groupId, principalType: "Group" as const, roleDefinitionId: mapping.roleDefinitionId, roleName: mapping.roleName };
+  const access = {
+    scope: mapping.scope,
+    principalId: mapping.groupId,
+    principalType: "Group" as const,
+    roleDefinitionId: mapping.roleDefinitionId,
+    roleName: mapping.roleName,
+  };
   const name = `${mapping.groupDisplayName}'s ${mapping.roleName} assignment`;
 
   if (!input.revokeAssignment) {
@@ -223,9 +278,28 @@ export async function deleteMapping(context: DelegatedContext, input: { mappingI
       const holder = held?.holders.find((candidate) => candidate.kind === "mapping" && candidate.mappingId === mapping.id);
       if (held && holder) {
         const now = new Date();
-        const kept = await holdAssignment(tx, { access, assignmentName: held.assignment.assignmentName, created: false, holder: { kind: "direct" }, grantedBy: context.actor, now, correlation: { consoleRequestId: context.requestId } });
+        const kept = await holdAssignment(tx, {
+          access,
+          assignmentName: held.assignment.assignmentName,
+          created: false,
+          holder: { kind: "direct" },
+          grantedBy: context.actor,
+          now,
+          correlation: { consoleRequestId: context.requestId },
+        });
         events.push(...kept.events);
-        events.push(...(await releaseHolder(tx, { assignment: held.assignment, holder, reason: "mapping deleted; the admin kept the assignment", actor: context.actor, now, fate: "kept_by_admin", remaining: held.holders.length, correlation: { consoleRequestId: context.requestId } })));
+        events.push(
+          ...(await releaseHolder(tx, {
+            assignment: held.assignment,
+            holder,
+            reason: "mapping deleted; the admin kept the assignment",
+            actor: context.actor,
+            now,
+            fate: "kept_by_admin",
+            remaining: held.holders.length,
+            correlation: { consoleRequestId: context.requestId },
+          })),
+        );
       }
       events.push(...(await deleteMappingRow(tx, context, mapping, "Deleted; the assignment was left in place")));
       await recordAuditEvents(tx, events);
@@ -234,7 +308,9 @@ export async function deleteMapping(context: DelegatedContext, input: { mappingI
     return {
       deleted,
       assignment: "not_asked",
-      message: deleted ? `Deleted the mapping. ${mapping.groupDisplayName} keeps ${mapping.roleName} in Azure (it now shows as an unmapped group assignment, held as a direct grant).` : "This mapping no longer exists.",
+      message: deleted
+        ? `Deleted the mapping. ${mapping.groupDisplayName} keeps ${mapping.roleName} in Azure (it now shows as an unmapped group assignment, held as a direct grant).`
+        : "This mapping no longer exists.",
     };
   }
 
@@ -270,7 +346,12 @@ export async function deleteMapping(context: DelegatedContext, input: { mappingI
     case "in_progress":
       return { deleted: false, assignment: null, message: `The mapping was kept: ${CHANGE_IN_PROGRESS}` };
     case "failed":
-      return { deleted: false, assignment: null, message: `The mapping was kept because its assignment could not be removed: ${outcome.userMessage}`, ...(outcome.reference ? { reference: outcome.reference } : {}) };
+      return {
+        deleted: false,
+        assignment: null,
+        message: `The mapping was kept because its assignment could not be removed: ${outcome.userMessage}`,
+        ...(outcome.reference ? { reference: outcome.reference } : {}),
+      };
   }
 }
 
@@ -285,7 +366,11 @@ export interface WorkspaceImportResult {
  * per new mapping and one `mapping.imported` with the counts. Nothing changes in Azure. Assignments to deleted groups
  * are skipped.
  */
-export async function importWorkspaceGroupAssignments(context: DelegatedContext, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceImportResult> {
+export async function importWorkspaceGroupAssignments(
+  context: DelegatedContext,
+  workspaceId: string,
+  options: { db?: Database } = {},
+): Promise<WorkspaceImportResult> {
   const db = options.db ?? (await getDatabase());
   const access = await getWorkspaceAccess(context.caller, workspaceId, { db });
   const groups = access.rows.filter((row) => row.origin === "workspace" && row.principalType.toLowerCase() === "group");

@@ -45,7 +45,14 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
   for (const key of wanted) {
     const item = plan.get(key);
     if (!item || item.change === null) {
-      results.set(key, { key, change: item?.change ?? null, principalName: item?.principalName ?? "", roleName: item?.roleName ?? "", status: "skipped", message: "No longer in the plan: Azure already matches, or the item changed. Check drift again." });
+      results.set(key, {
+        key,
+        change: item?.change ?? null,
+        principalName: item?.principalName ?? "",
+        roleName: item?.roleName ?? "",
+        status: "skipped",
+        message: "No longer in the plan: Azure already matches, or the item changed. Check drift again.",
+      });
     } else {
       selected.push(item);
     }
@@ -71,11 +78,23 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
   for (const item of deletes.filter((candidate) => !ready.includes(candidate))) {
     results.set(
       item.key,
-      await settle(context, item, false, "Skipped: the mapped group's assignment does not exist yet. Apply its create first, so this person keeps access.", undefined, "DependencyNotMet", "skipped"),
+      await settle(
+        context,
+        item,
+        false,
+        "Skipped: the mapped group's assignment does not exist yet. Apply its create first, so this person keeps access.",
+        undefined,
+        "DependencyNotMet",
+        "skipped",
+      ),
     );
   }
   if (ready.length > 0) {
-    const revoked = await revokeWorkspaceRoles(context, { workspaceId: workspace.scope, assignmentIds: ready.map((item) => item.assignmentId!), confirmSelfLockout: false });
+    const revoked = await revokeWorkspaceRoles(context, {
+      workspaceId: workspace.scope,
+      assignmentIds: ready.map((item) => item.assignmentId!),
+      confirmSelfLockout: false,
+    });
     const byId = new Map(revoked.map((result) => [result.assignmentId.toLowerCase(), result]));
     for (const item of ready) {
       const result = byId.get(item.assignmentId!.toLowerCase());
@@ -103,7 +122,12 @@ async function settle(
     roleDefinitionId: item.roleDefinitionId,
     roleName: item.roleName.slice(0, 256),
   };
-  const common = { actor: context.actor, target, correlation: { consoleRequestId: context.requestId, ...(reference ? { armRequestId: reference } : {}) }, reason: item.reason.slice(0, 2000) };
+  const common = {
+    actor: context.actor,
+    target,
+    correlation: { consoleRequestId: context.requestId, ...(reference ? { armRequestId: reference } : {}) },
+    reason: item.reason.slice(0, 2000),
+  };
   const event: AuditEventInput = ok
     ? { ...common, action: "reconcile.item_applied", outcome: "succeeded", details: { change, ...(item.mappingId ? { mappingId: item.mappingId } : {}) } }
     : {

@@ -26,5 +26,9 @@ export const notificationOutbox = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
   },
-  (table) => [index("notification_outbox_due_idx").on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`)],
+  (table) => [
+    index("notification_outbox_due_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending'`),
+  ],
 );

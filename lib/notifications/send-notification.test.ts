@@ -55,9 +55,8 @@ const receiverPort = (receiver.address() as AddressInfo).port;
 const WEBHOOK_URL = `https://127.0.0.1:${receiverPort}/webhookb2/${WEBHOOK_SECRET}`;
 exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: WEBHOOK_URL });
 
-const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueNotification, queueNotificationBatch, retryDelayMs, sendNotification } = await import(
-  "./send-notification"
-);
+const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueNotification, queueNotificationBatch, retryDelayMs, sendNotification } =
+  await import("./send-notification");
 const { notificationDeliveryJob } = await import("./job");
 const { getDatabase } = await import("@/lib/db");
 
@@ -155,9 +154,21 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect(rows.map((row) => row.id)).toEqual(ids);
       const pending = { status: "pending", attempts: 0, claimedUntil: null, lastError: null, sentAt: null };
       expect(rows).toEqual([
-        expect.objectContaining({ ...pending, channel: "mail", recipient: "lee.lead@contoso.test", subject: "Access request: Owner on mlw-test", body: "Lee asks for Owner.\n\nDecide: http://localhost:3000/requests/1" }),
+        expect.objectContaining({
+          ...pending,
+          channel: "mail",
+          recipient: "lee.lead@contoso.test",
+          subject: "Access request: Owner on mlw-test",
+          body: "Lee asks for Owner.\n\nDecide: http://localhost:3000/requests/1",
+        }),
         expect.objectContaining({ ...pending, channel: "mail", recipient: SECURITY.objectId, subject: "Access request: Owner on mlw-test" }),
-        expect.objectContaining({ ...pending, channel: "webhook", recipient: "", subject: "Access request: Owner on mlw-test", body: "Lee requests Owner on mlw-test" }),
+        expect.objectContaining({
+          ...pending,
+          channel: "webhook",
+          recipient: "",
+          subject: "Access request: Owner on mlw-test",
+          body: "Lee requests Owner on mlw-test",
+        }),
       ]);
       // Queueing only writes: nothing is sent until a delivery run.
       expect(sentMails()).toHaveLength(0);
@@ -175,13 +186,26 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
     });
 
     it("queueNotificationBatch writes each mail with its own text and one webhook row for the whole batch, past one 500-row insert", async () => {
-      const mails = Array.from({ length: 501 }, (_, index) => ({ to: `Owner${index}@Contoso.test`, subject: "Credentials expire soon", text: `Your ${index} credentials` }));
+      const mails = Array.from({ length: 501 }, (_, index) => ({
+        to: `Owner${index}@Contoso.test`,
+        subject: "Credentials expire soon",
+        text: `Your ${index} credentials`,
+      }));
       const ids = await queueNotificationBatch(db, { mails, webhook: { title: "Credentials expire soon", summary: "501 owners told" } });
       expect(ids).toHaveLength(502);
       const rows = await outboxRows(db);
       expect(rows.map((row) => row.id)).toEqual(ids);
-      expect(rows.slice(0, 501).map((row) => [row.channel, row.recipient, row.body])).toEqual(mails.map((mail, index) => ["mail", `owner${index}@contoso.test`, `Your ${index} credentials`]));
-      expect(rows[501]).toMatchObject({ channel: "webhook", recipient: "", subject: "Credentials expire soon", body: "501 owners told", status: "pending", attempts: 0 });
+      expect(rows.slice(0, 501).map((row) => [row.channel, row.recipient, row.body])).toEqual(
+        mails.map((mail, index) => ["mail", `owner${index}@contoso.test`, `Your ${index} credentials`]),
+      );
+      expect(rows[501]).toMatchObject({
+        channel: "webhook",
+        recipient: "",
+        subject: "Credentials expire soon",
+        body: "501 owners told",
+        status: "pending",
+        attempts: 0,
+      });
 
       // Without a webhook entry only the mails; without mails nothing, webhook or not.
       await db.delete(notificationOutbox);
@@ -202,7 +226,12 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect(await outboxRows(db)).toHaveLength(0);
 
       await expect(
-        queueNotificationBatch(db, { mails: [{ to: "a@contoso.test", subject: "S", text: "T" }, { to: "b@contoso.test", subject: "   ", text: "T" }] }),
+        queueNotificationBatch(db, {
+          mails: [
+            { to: "a@contoso.test", subject: "S", text: "T" },
+            { to: "b@contoso.test", subject: "   ", text: "T" },
+          ],
+        }),
       ).rejects.toThrow();
       expect(await outboxRows(db)).toHaveLength(0);
     });
@@ -261,11 +290,23 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
         webhook: { title: subject, summary: "Once." },
       });
       const now = new Date();
-      const runs = await Promise.all([deliverNotifications(db, now), deliverNotifications(db, now), deliverNotifications(db, now, ids), deliverNotifications(db, now, ids)]);
+      const runs = await Promise.all([
+        deliverNotifications(db, now),
+        deliverNotifications(db, now),
+        deliverNotifications(db, now, ids),
+        deliverNotifications(db, now, ids),
+      ]);
 
-      const total = runs.reduce((sum, run) => ({ mailed: sum.mailed + run.mailed, posted: sum.posted + run.posted, failed: sum.failed + run.failed, gaveUp: sum.gaveUp + run.gaveUp }), NONE);
+      const total = runs.reduce(
+        (sum, run) => ({ mailed: sum.mailed + run.mailed, posted: sum.posted + run.posted, failed: sum.failed + run.failed, gaveUp: sum.gaveUp + run.gaveUp }),
+        NONE,
+      );
       expect(total).toEqual({ mailed: 12, posted: 1, failed: 0, gaveUp: 0 });
-      expect(mailsWithSubject(subject).flatMap((mail) => mail.to).sort()).toEqual([...recipients].sort());
+      expect(
+        mailsWithSubject(subject)
+          .flatMap((mail) => mail.to)
+          .sort(),
+      ).toEqual([...recipients].sort());
       expect(posts).toHaveLength(1);
       // One claim per row: a second claim would have counted a second attempt.
       expect((await outboxRows(db, ids)).map((row) => [row.status, row.attempts])).toEqual(ids.map(() => ["sent", 1]));
@@ -290,12 +331,16 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
 
     it("limit caps the rows one run claims, oldest first", async () => {
       const subject = unique("Limit");
-      const ids = await queueNotificationBatch(db, { mails: Array.from({ length: 5 }, (_, index) => ({ to: `limit${index}@contoso.test`, subject, text: "L" })) });
+      const ids = await queueNotificationBatch(db, {
+        mails: Array.from({ length: 5 }, (_, index) => ({ to: `limit${index}@contoso.test`, subject, text: "L" })),
+      });
       const now = new Date();
       const sentIds = async () => (await outboxRows(db)).filter((row) => row.status === "sent").map((row) => row.id);
       /** Who the last run mailed (one run's rows go out concurrently, in no particular order). */
       const takeMailed = () => {
-        const recipients = mailsWithSubject(subject).flatMap((mail) => mail.to).sort();
+        const recipients = mailsWithSubject(subject)
+          .flatMap((mail) => mail.to)
+          .sort();
         sentMails().length = 0;
         return recipients;
       };
@@ -320,11 +365,20 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
 
     it("rows another run holds do not use up the limit: the run takes the next rows nobody holds", async () => {
       const subject = unique("Skip held");
-      const ids = await queueNotificationBatch(db, { mails: Array.from({ length: 4 }, (_, index) => ({ to: `skip${index}@contoso.test`, subject, text: "S" })) });
+      const ids = await queueNotificationBatch(db, {
+        mails: Array.from({ length: 4 }, (_, index) => ({ to: `skip${index}@contoso.test`, subject, text: "S" })),
+      });
       const now = new Date();
-      await db.update(notificationOutbox).set({ claimedUntil: new Date(now.getTime() + 60_000) }).where(inArray(notificationOutbox.id, ids.slice(0, 2)));
+      await db
+        .update(notificationOutbox)
+        .set({ claimedUntil: new Date(now.getTime() + 60_000) })
+        .where(inArray(notificationOutbox.id, ids.slice(0, 2)));
       expect(await deliverNotifications(db, now, undefined, 2)).toEqual({ mailed: 2, posted: 0, failed: 0, gaveUp: 0 });
-      expect(mailsWithSubject(subject).flatMap((mail) => mail.to).sort()).toEqual(["skip2@contoso.test", "skip3@contoso.test"]);
+      expect(
+        mailsWithSubject(subject)
+          .flatMap((mail) => mail.to)
+          .sort(),
+      ).toEqual(["skip2@contoso.test", "skip3@contoso.test"]);
     });
 
     it("a retry is scheduled from the run's `now`, not from the wall clock", async () => {
@@ -343,12 +397,18 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
     it("leaves a row another run still holds alone until its claim lapses, and rows not yet due are not attempted", async () => {
       const ids = await queueNotification(db, { to: ["held@contoso.test"], subject: unique("Held"), text: "Held." });
       const now = new Date();
-      await db.update(notificationOutbox).set({ claimedUntil: new Date(now.getTime() + 60_000) }).where(inArray(notificationOutbox.id, ids));
+      await db
+        .update(notificationOutbox)
+        .set({ claimedUntil: new Date(now.getTime() + 60_000) })
+        .where(inArray(notificationOutbox.id, ids));
       expect(await deliverNotifications(db, now)).toEqual(NONE);
       expect(await deliverNotifications(db, now, ids)).toEqual(NONE);
       expect((await outboxRows(db, ids)).map((row) => row.attempts)).toEqual([0, 0]);
 
-      await db.update(notificationOutbox).set({ nextAttemptAt: new Date(now.getTime() + 120_000) }).where(eq(notificationOutbox.id, ids[1]!));
+      await db
+        .update(notificationOutbox)
+        .set({ nextAttemptAt: new Date(now.getTime() + 120_000) })
+        .where(eq(notificationOutbox.id, ids[1]!));
       // The claim has lapsed (the holder died); the webhook row is not due yet.
       expect(await deliverNotifications(db, new Date(now.getTime() + 60_000))).toEqual({ mailed: 1, posted: 0, failed: 0, gaveUp: 0 });
       expect(await deliverNotifications(db, new Date(now.getTime() + 120_000))).toEqual({ mailed: 0, posted: 1, failed: 0, gaveUp: 0 });
@@ -367,14 +427,23 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       // The module's own clock (Date) is moved with the `now` each run is given; the rows were written before it.
       let clock = Date.now() + 1_000;
       // The bystanding mail row is left to a later run; every run here but the "not due" ones names the webhook row.
-      await db.update(notificationOutbox).set({ nextAttemptAt: new Date(clock + 10 * 24 * 3_600_000) }).where(eq(notificationOutbox.id, mailId));
+      await db
+        .update(notificationOutbox)
+        .set({ nextAttemptAt: new Date(clock + 10 * 24 * 3_600_000) })
+        .where(eq(notificationOutbox.id, mailId));
       vi.useFakeTimers({ toFake: ["Date"], now: clock });
       for (let attempt = 1; attempt <= MAX_NOTIFICATION_ATTEMPTS; attempt++) {
         const last = attempt === MAX_NOTIFICATION_ATTEMPTS;
         expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: last ? 1 : 0 });
         expect(posts).toHaveLength(attempt);
         const row = await outboxRow(db, webhookId);
-        expect(row).toMatchObject({ status: last ? "failed" : "pending", attempts: attempt, claimedUntil: null, sentAt: null, lastError: "webhook answered 500" });
+        expect(row).toMatchObject({
+          status: last ? "failed" : "pending",
+          attempts: attempt,
+          claimedUntil: null,
+          sentAt: null,
+          lastError: "webhook answered 500",
+        });
         expect(row.nextAttemptAt.getTime() - clock).toBe(retryDelayMs(attempt));
         expect(row.nextAttemptAt.getTime() - clock).toBe([1, 2, 4, 8, 16][attempt - 1]! * 60_000);
         if (last) break;
@@ -396,7 +465,14 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
 
       const failures = logs.map(({ level, message, id, channel, attempts, error }) => ({ level, message, id, channel, attempts, error }));
       expect(failures).toEqual([
-        ...[1, 2, 3, 4].map((attempts) => ({ level: "warn", message: "notification failed; will retry", id: webhookId, channel: "webhook", attempts, error: "webhook answered 500" })),
+        ...[1, 2, 3, 4].map((attempts) => ({
+          level: "warn",
+          message: "notification failed; will retry",
+          id: webhookId,
+          channel: "webhook",
+          attempts,
+          error: "webhook answered 500",
+        })),
         { level: "error", message: "notification given up", id: webhookId, channel: "webhook", attempts: 5, error: "webhook answered 500" },
       ]);
       // Neither what the receiver answered nor the webhook URL (a capability) is stored or logged.
@@ -463,19 +539,35 @@ describe("sendNotification and the delivery job (the console's database)", () =>
 
   it("queues and delivers at once: one mail per distinct recipient and one webhook post", async () => {
     const subject = unique("Your access request was granted");
-    const result = await sendNotification({ to: ["Team-Lead@contosoml.onmicrosoft.com", "team-lead@contosoml.onmicrosoft.com", SECURITY.objectId], subject, text: "Granted.", webhookSummary: "Granted" });
+    const result = await sendNotification({
+      to: ["Team-Lead@contosoml.onmicrosoft.com", "team-lead@contosoml.onmicrosoft.com", SECURITY.objectId],
+      subject,
+      text: "Granted.",
+      webhookSummary: "Granted",
+    });
     expect(result).toEqual({ mailed: 2, failed: 0 });
-    expect(mailsWithSubject(subject).map((mail) => mail.to).sort()).toEqual([[SECURITY.mail], ["team-lead@contosoml.onmicrosoft.com"]]);
+    expect(
+      mailsWithSubject(subject)
+        .map((mail) => mail.to)
+        .sort(),
+    ).toEqual([[SECURITY.mail], ["team-lead@contosoml.onmicrosoft.com"]]);
     expect(posts.map((post) => post.card.text)).toEqual(["Granted"]);
     const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
-    expect(rows.map((row) => [row.channel, row.status])).toEqual([["mail", "sent"], ["mail", "sent"], ["webhook", "sent"]]);
+    expect(rows.map((row) => [row.channel, row.status])).toEqual([
+      ["mail", "sent"],
+      ["mail", "sent"],
+      ["webhook", "sent"],
+    ]);
   });
 
   it("counts what failed now and leaves it pending for the job", async () => {
     const subject = unique("For nobody");
     expect(await sendNotification({ to: [NOBODY], subject, text: "T" })).toEqual({ mailed: 0, failed: 1 });
     const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
-    expect(rows.map((row) => [row.channel, row.status, row.attempts])).toEqual([["mail", "pending", 1], ["webhook", "sent", 1]]);
+    expect(rows.map((row) => [row.channel, row.status, row.attempts])).toEqual([
+      ["mail", "pending", 1],
+      ["webhook", "sent", 1],
+    ]);
   });
 
   it("never throws: invalid input is logged, counted as failed and queues nothing; no recipients is a no-op", async () => {

@@ -119,7 +119,10 @@ export async function queueNotificationBatch(db: Pick<Database, "insert">, batch
   }
   const ids: number[] = [];
   for (let start = 0; start < rows.length; start += 500) {
-    const inserted = await db.insert(notificationOutbox).values(rows.slice(start, start + 500)).returning({ id: notificationOutbox.id });
+    const inserted = await db
+      .insert(notificationOutbox)
+      .values(rows.slice(start, start + 500))
+      .returning({ id: notificationOutbox.id });
     ids.push(...inserted.map((row) => row.id));
   }
   return ids;
@@ -187,7 +190,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
         .where(eq(notificationOutbox.id, row.id));
     } catch (error) {
       failed++;
-      const message = (describeError(error)).slice(0, 1000);
+      const message = describeError(error).slice(0, 1000);
       const last = row.attempts >= MAX_NOTIFICATION_ATTEMPTS;
       if (last) gaveUp++;
       log(last ? "error" : "warn", "notifications", last ? "notification given up" : "notification failed; will retry", {
@@ -228,7 +231,12 @@ async function sendMail(recipient: string, subject: string, text: string): Promi
   const client = appGraphClient();
   let address = recipient;
   if (!recipient.includes("@")) {
-    const user = UserMail.parse(await client.api(`/users/${encodeURIComponent(recipient)}`).select(["mail", "userPrincipalName"]).get());
+    const user = UserMail.parse(
+      await client
+        .api(`/users/${encodeURIComponent(recipient)}`)
+        .select(["mail", "userPrincipalName"])
+        .get(),
+    );
     address = user.mail ?? user.userPrincipalName ?? "";
     if (!address) throw new Error(`user ${recipient} has no mail address`);
   }
@@ -250,7 +258,13 @@ async function postWebhook(title: string, summary: string): Promise<void> {
     method: "POST",
     headers: { "content-type": "application/json" },
     // The card renders Markdown: everything in it is text (requesters write part of it), never markup.
-    body: JSON.stringify({ "@type": "MessageCard", "@context": "https://schema.org/extensions", summary: title, title: escapeMarkdown(title), text: escapeMarkdown(summary) }),
+    body: JSON.stringify({
+      "@type": "MessageCard",
+      "@context": "https://schema.org/extensions",
+      summary: title,
+      title: escapeMarkdown(title),
+      text: escapeMarkdown(summary),
+    }),
     signal: AbortSignal.timeout(upstream.timeoutMs),
   });
   if (!response.ok) throw new Error(`webhook answered ${response.status}`);

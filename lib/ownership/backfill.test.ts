@@ -53,7 +53,13 @@ describe("migration 0007 backfills holders for access held before ownership", ()
     await migrate(db, { migrationsFolder: legacyMigrations(workDir) });
 
     let nextIntent = 0;
-    const intent = async (kind: "grant" | "revoke", principalId: string, role: string, at: string, options: { requestId?: string; reason?: string; type?: string } = {}) => {
+    const intent = async (
+      kind: "grant" | "revoke",
+      principalId: string,
+      role: string,
+      at: string,
+      options: { requestId?: string; reason?: string; type?: string } = {},
+    ) => {
       nextIntent++;
       const result = (await db.execute(sql`
         insert into azure_change_intents (kind, scope, principal_id, principal_type, role_definition_id, role_name, assignment_name, requested_by, request_id, state, created_at, updated_at)
@@ -109,12 +115,16 @@ describe("migration 0007 backfills holders for access held before ownership", ()
     const rows = (await db.execute(sql`
       select h.created_by_gatehouse, h.assignment_name, coalesce(json_agg(json_build_object('kind', x.kind, 'requestId', x.request_id, 'mappingId', x.mapping_id) order by x.kind) filter (where x.id is not null), '[]') as holders
       from held_assignments h left join assignment_holders x on x.assignment_id = h.id and x.status = 'active'
-      where h.principal_id = ${principalId} group by h.id`)) as unknown as { rows: { created_by_gatehouse: boolean; assignment_name: string; holders: { kind: string; requestId: string | null; mappingId: string | null }[] }[] };
+      where h.principal_id = ${principalId} group by h.id`)) as unknown as {
+      rows: { created_by_gatehouse: boolean; assignment_name: string; holders: { kind: string; requestId: string | null; mappingId: string | null }[] }[];
+    };
     return rows.rows;
   }
 
   it("a direct grant gets a direct holder; a mapping's grant only its mapping", async () => {
-    expect(await held(directUser)).toEqual([{ created_by_gatehouse: true, assignment_name: expect.any(String) as string, holders: [{ kind: "direct", requestId: null, mappingId: null }] }]);
+    expect(await held(directUser)).toEqual([
+      { created_by_gatehouse: true, assignment_name: expect.any(String) as string, holders: [{ kind: "direct", requestId: null, mappingId: null }] },
+    ]);
     expect((await held(mappedGroup))[0]?.holders).toEqual([{ kind: "mapping", requestId: null, mappingId: id(801) }]);
   });
 
@@ -124,12 +134,16 @@ describe("migration 0007 backfills holders for access held before ownership", ()
       { kind: "direct", requestId: null, mappingId: null },
       { kind: "request", requestId: id(602), mappingId: null },
     ]);
-    const [expiry] = ((await db.execute(sql`select expires_at from assignment_holders where request_id = ${id(601)}`)) as unknown as { rows: { expires_at: Date | string }[] }).rows;
+    const [expiry] = (
+      (await db.execute(sql`select expires_at from assignment_holders where request_id = ${id(601)}`)) as unknown as { rows: { expires_at: Date | string }[] }
+    ).rows;
     expect(new Date(expiry!.expires_at).toISOString()).toBe("2030-01-01T00:00:00.000Z");
   });
 
   it("revoked access gets nothing; access found in place is held but never counted as Gatehouse's", async () => {
     expect(await held(revokedUser)).toEqual([]);
-    expect(await held(importedGroup)).toEqual([{ created_by_gatehouse: false, assignment_name: id(998), holders: [{ kind: "mapping", requestId: null, mappingId: id(802) }] }]);
+    expect(await held(importedGroup)).toEqual([
+      { created_by_gatehouse: false, assignment_name: id(998), holders: [{ kind: "mapping", requestId: null, mappingId: id(802) }] },
+    ]);
   });
 });

@@ -39,8 +39,18 @@ export async function describeHolders(db: Database | DatabaseTransaction, holder
   const mappingIds = holders.flatMap((holder) => (holder.mappingId ? [holder.mappingId] : []));
   const requestIds = holders.flatMap((holder) => (holder.requestId ? [holder.requestId] : []));
   const [mappings, requests] = await Promise.all([
-    mappingIds.length ? db.select({ id: groupMappings.id, group: groupMappings.groupDisplayName, scope: groupMappings.scope }).from(groupMappings).where(inArray(groupMappings.id, mappingIds)) : [],
-    requestIds.length ? db.select({ id: accessRequests.id, principal: accessRequests.principalDisplayName, status: accessRequests.status }).from(accessRequests).where(inArray(accessRequests.id, requestIds)) : [],
+    mappingIds.length
+      ? db
+          .select({ id: groupMappings.id, group: groupMappings.groupDisplayName, scope: groupMappings.scope })
+          .from(groupMappings)
+          .where(inArray(groupMappings.id, mappingIds))
+      : [],
+    requestIds.length
+      ? db
+          .select({ id: accessRequests.id, principal: accessRequests.principalDisplayName, status: accessRequests.status })
+          .from(accessRequests)
+          .where(inArray(accessRequests.id, requestIds))
+      : [],
   ]);
   const mappingById = new Map(mappings.map((mapping) => [mapping.id, mapping]));
   const requestById = new Map(requests.map((request) => [request.id, request]));

@@ -67,7 +67,11 @@ function keyOf(access: Pick<AccessKey, "scope" | "principalId" | "roleDefinition
 
 function whereKey(access: Pick<AccessKey, "scope" | "principalId" | "roleDefinitionId">) {
   const key = keyOf(access);
-  return and(eq(heldAssignments.scopeKey, key.scopeKey), eq(heldAssignments.principalId, key.principalId), eq(heldAssignments.roleDefinitionId, key.roleDefinitionId));
+  return and(
+    eq(heldAssignments.scopeKey, key.scopeKey),
+    eq(heldAssignments.principalId, key.principalId),
+    eq(heldAssignments.roleDefinitionId, key.roleDefinitionId),
+  );
 }
 
 export function toHolder(row: AssignmentHolderRow): Holder {
@@ -123,7 +127,15 @@ export async function listHeldAccess(db: Executor, scope: string): Promise<Map<s
   const holders = await db
     .select()
     .from(assignmentHolders)
-    .where(and(inArray(assignmentHolders.assignmentId, assignments.map((a) => a.id)), eq(assignmentHolders.status, "active")))
+    .where(
+      and(
+        inArray(
+          assignmentHolders.assignmentId,
+          assignments.map((a) => a.id),
+        ),
+        eq(assignmentHolders.status, "active"),
+      ),
+    )
     .orderBy(assignmentHolders.id);
   for (const assignment of assignments) {
     result.set(`${assignment.principalId}|${assignment.roleDefinitionId}`, {
@@ -135,7 +147,10 @@ export async function listHeldAccess(db: Executor, scope: string): Promise<Map<s
 }
 
 /** Locks the access's record for the rest of the transaction, so holders are added and released one decision at a time. */
-export async function lockHeldAccess(tx: DatabaseTransaction, access: Pick<AccessKey, "scope" | "principalId" | "roleDefinitionId">): Promise<HeldAccess | undefined> {
+export async function lockHeldAccess(
+  tx: DatabaseTransaction,
+  access: Pick<AccessKey, "scope" | "principalId" | "roleDefinitionId">,
+): Promise<HeldAccess | undefined> {
   const [assignment] = await tx.select().from(heldAssignments).where(whereKey(access)).for("update");
   if (!assignment) return undefined;
   const holders = await tx
@@ -249,7 +264,11 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
           eq(assignmentHolders.assignmentId, assignment.id),
           eq(assignmentHolders.kind, spec.kind),
           eq(assignmentHolders.status, "active"),
-          spec.kind === "mapping" ? eq(assignmentHolders.mappingId, spec.mappingId) : spec.kind === "request" ? eq(assignmentHolders.requestId, spec.requestId) : sql`true`,
+          spec.kind === "mapping"
+            ? eq(assignmentHolders.mappingId, spec.mappingId)
+            : spec.kind === "request"
+              ? eq(assignmentHolders.requestId, spec.requestId)
+              : sql`true`,
         ),
       );
     if (!existing) throw new Error("a conflicting active holder vanished inside the transaction");
@@ -263,11 +282,26 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
       .from(assignmentHolders)
       .where(and(eq(assignmentHolders.assignmentId, assignment.id), eq(assignmentHolders.kind, "request"), eq(assignmentHolders.status, "active")));
     for (const row of requestHolders) {
-      const released = await releaseHolder(tx, { assignment, holder: toHolder(row), reason: "made permanent by a direct grant", actor: input.grantedBy, now: input.now, fate: "kept_other_holders", remaining: 1, correlation: input.correlation });
+      const released = await releaseHolder(tx, {
+        assignment,
+        holder: toHolder(row),
+        reason: "made permanent by a direct grant",
+        actor: input.grantedBy,
+        now: input.now,
+        fate: "kept_other_holders",
+        remaining: 1,
+        correlation: input.correlation,
+      });
       events.push(...released);
       const [request] = await tx
         .update(accessRequests)
-        .set({ status: "superseded", endedAt: input.now, updatedAt: input.now, outcomeNote: "Made permanent by a direct grant on the workspace page.", version: sql`${accessRequests.version} + 1` })
+        .set({
+          status: "superseded",
+          endedAt: input.now,
+          updatedAt: input.now,
+          outcomeNote: "Made permanent by a direct grant on the workspace page.",
+          version: sql`${accessRequests.version} + 1`,
+        })
         .where(and(eq(accessRequests.id, row.requestId!), inArray(accessRequests.status, ["granted", "expiring", "expiry_failed"])))
         .returning();
       if (request) {
@@ -276,7 +310,13 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
           action: "request.superseded",
           outcome: "succeeded",
           actor: input.grantedBy,
-          target: { requestId: request.id, scope: request.workspaceId, principalId: request.principalId, roleDefinitionId: request.roleDefinitionId, roleName: request.roleName },
+          target: {
+            requestId: request.id,
+            scope: request.workspaceId,
+            principalId: request.principalId,
+            roleDefinitionId: request.roleDefinitionId,
+            roleName: request.roleName,
+          },
           reason: "made permanent by a direct grant",
           correlation: input.correlation?.consoleRequestId ? { consoleRequestId: input.correlation.consoleRequestId } : undefined,
           details: { from: "active", to: "superseded" },
@@ -367,7 +407,13 @@ export async function endHolders(
     if (holder.kind === "request" && input.requestsEndAs === "revoked") {
       const [request] = await tx
         .update(accessRequests)
-        .set({ status: "revoked", endedAt: input.now, updatedAt: input.now, outcomeNote: input.reason.slice(0, 1000), version: sql`${accessRequests.version} + 1` })
+        .set({
+          status: "revoked",
+          endedAt: input.now,
+          updatedAt: input.now,
+          outcomeNote: input.reason.slice(0, 1000),
+          version: sql`${accessRequests.version} + 1`,
+        })
         .where(and(eq(accessRequests.id, holder.requestId!), inArray(accessRequests.status, ["granted", "expiring", "expiry_failed"])))
         .returning();
       if (request) {
@@ -375,7 +421,13 @@ export async function endHolders(
           action: "request.revoked",
           outcome: "succeeded",
           actor: input.actor,
-          target: { requestId: request.id, scope: request.workspaceId, principalId: request.principalId, roleDefinitionId: request.roleDefinitionId, roleName: request.roleName },
+          target: {
+            requestId: request.id,
+            scope: request.workspaceId,
+            principalId: request.principalId,
+            roleDefinitionId: request.roleDefinitionId,
+            roleName: request.roleName,
+          },
           reason: input.reason.slice(0, 2000),
           correlation: input.correlation?.consoleRequestId ? { consoleRequestId: input.correlation.consoleRequestId } : undefined,
           details: { from: "active", to: "revoked" },

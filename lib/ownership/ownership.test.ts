@@ -46,7 +46,9 @@ const holdsNothing = (id: string) => {
 };
 const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
 // Neither in any group nor nested in one, so what one test grants to a group never covers another test's principal.
-const freeUsers = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && holdsNothing(user.id) && oracle.transitiveGroupIds(user.id).length === 0);
+const freeUsers = [...oracle.users.values()].filter(
+  (user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && holdsNothing(user.id) && oracle.transitiveGroupIds(user.id).length === 0,
+);
 const freeGroups = [...oracle.groups.values()].filter((group) => holdsNothing(group.id) && oracle.transitiveGroupIds(group.id).length === 0);
 let nextUser = 0;
 let nextGroup = 0;
@@ -56,7 +58,10 @@ const aGroup = () => freeGroups[nextGroup++]!;
 /** Whether the tenant's ARM holds `role` for `principal` at the workspace, under any name. */
 function holds(principalId: string, role = READER): boolean {
   return [...tenant.sandbox.tenant.roleAssignments.values()].some(
-    (assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() && assignment.principalId === principalId.toLowerCase() && assignment.roleDefinitionName === role,
+    (assignment) =>
+      assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() &&
+      assignment.principalId === principalId.toLowerCase() &&
+      assignment.roleDefinitionName === role,
   );
 }
 
@@ -88,7 +93,13 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
   });
 
   const form = (principal: { id: string; kind: "user" | "group"; displayName: string }) =>
-    makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: READER, principal, justification: "Short look at the vision workspace for an incident", duration: "8h" });
+    makeAccessRequest({
+      workspaceId: WORKSPACE,
+      roleDefinitionId: READER,
+      principal,
+      justification: "Short look at the vision workspace for an incident",
+      duration: "8h",
+    });
 
   async function requestAndApprove(principal: { id: string; kind: "user" | "group"; displayName: string }, directory = azureRequestDirectory) {
     const submitted = await submitAccessRequest(lead, form(principal), { db, notify: false, directory });
@@ -98,7 +109,9 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
 
   const nineHoursLater = () => new Date(Date.now() + 9 * 3_600_000);
   const heldBy = async (principalId: string) =>
-    (await getWorkspaceAccess(admin.caller, WORKSPACE, { db })).rows.find((row) => row.principalId === principalId && row.roleDefinitionId === READER)?.heldBy.map((holder) => holder.kind) ?? [];
+    (await getWorkspaceAccess(admin.caller, WORKSPACE, { db })).rows
+      .find((row) => row.principalId === principalId && row.roleDefinitionId === READER)
+      ?.heldBy.map((holder) => holder.kind) ?? [];
 
   it("a request alone: granted at approval, removed at expiry (the control case)", async () => {
     const user = aUser();
@@ -118,15 +131,24 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(granted).toMatchObject({ status: "granted" });
 
     const refused = await refusalOf(submitAccessRequest(lead, form(principal), { db, notify: false }));
-    expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] } });
+    expect(refused).toMatchObject({
+      code: "conflict",
+      fieldErrors: { principal: [`Nothing to request: ${user.displayName} already has Reader on this workspace directly, permanently.`] },
+    });
 
     const { decided } = await requestAndApprove(principal, blindToCoverage);
     expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(await heldBy(user.id)).toEqual(["direct", "request"]);
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
-    const [request] = await rows<{ status: string; outcome_note: string }>(db, `select status, outcome_note from access_requests where id = '${decided.request.id}'`);
-    expect(request).toMatchObject({ status: "expired", outcome_note: `The assignment stays: it is still held by direct grant by ${admin.person.userPrincipalName}.` });
+    const [request] = await rows<{ status: string; outcome_note: string }>(
+      db,
+      `select status, outcome_note from access_requests where id = '${decided.request.id}'`,
+    );
+    expect(request).toMatchObject({
+      status: "expired",
+      outcome_note: `The assignment stays: it is still held by direct grant by ${admin.person.userPrincipalName}.`,
+    });
     expect(await heldBy(user.id)).toEqual(["direct"]);
   });
 
@@ -138,7 +160,10 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(mapping).not.toBeNull();
 
     const refused = await refusalOf(submitAccessRequest(lead, form(principal), { db, notify: false }));
-    expect(refused).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] } });
+    expect(refused).toMatchObject({
+      code: "conflict",
+      fieldErrors: { principal: [expect.stringContaining("already has Reader on this workspace directly, permanently")] },
+    });
 
     await requestAndApprove(principal, blindToCoverage);
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
@@ -178,7 +203,9 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(made!.message).toContain(`request ${decided.request.id.slice(0, 8)} no longer expires and is closed as superseded`);
     await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
-    const events = (await rows<{ action: string }>(db, `select action from audit_events where target_request_id = '${decided.request.id}' order by id`)).map((event) => event.action);
+    const events = (await rows<{ action: string }>(db, `select action from audit_events where target_request_id = '${decided.request.id}' order by id`)).map(
+      (event) => event.action,
+    );
     expect(events).toContain("request.superseded");
     expect(events).not.toContain("request.expired");
   });
@@ -197,12 +224,23 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const user = aUser();
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName });
     expect(decided.request.status).toBe("granted");
-    const row = (await getWorkspaceAccess(admin.caller, WORKSPACE, { db })).rows.find((candidate) => candidate.principalId === user.id && candidate.roleDefinitionId === READER)!;
+    const row = (await getWorkspaceAccess(admin.caller, WORKSPACE, { db })).rows.find(
+      (candidate) => candidate.principalId === user.id && candidate.roleDefinitionId === READER,
+    )!;
     const [asked] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [row.assignmentId], confirmSelfLockout: false }, { db });
     expect(asked).toMatchObject({ status: "needs_confirmation" });
     expect(asked!.message).toContain(`Request ${decided.request.id.slice(0, 8)} for ${user.displayName}, until`);
     expect(holds(user.id)).toBe(true);
-    const [removed] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [row.assignmentId], confirmSelfLockout: false, acknowledgedHolderIds: asked!.holders!.map((holder) => holder.id) }, { db });
+    const [removed] = await revokeWorkspaceRoles(
+      admin,
+      {
+        workspaceId: WORKSPACE,
+        assignmentIds: [row.assignmentId],
+        confirmSelfLockout: false,
+        acknowledgedHolderIds: asked!.holders!.map((holder) => holder.id),
+      },
+      { db },
+    );
     expect(removed).toMatchObject({ status: "revoked" });
     expect(holds(user.id)).toBe(false);
     const [request] = await rows<{ status: string }>(db, `select status from access_requests where id = '${decided.request.id}'`);
@@ -215,8 +253,12 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(decided.request.status).toBe("granted");
     const fault = await tenant.control.faults.add({ method: "DELETE", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/*`, status: 403 });
     const due = nineHoursLater();
-    const statusOf = async () => (await rows<{ status: string; expiry_attempts: number }>(db, `select status, expiry_attempts from access_requests where id = '${decided.request.id}'`))[0]!;
-    const failedEvents = async () => (await rows(db, `select id from audit_events where action = 'request.expiry_failed' and target_request_id = '${decided.request.id}'`)).length;
+    const statusOf = async () =>
+      (
+        await rows<{ status: string; expiry_attempts: number }>(db, `select status, expiry_attempts from access_requests where id = '${decided.request.id}'`)
+      )[0]!;
+    const failedEvents = async () =>
+      (await rows(db, `select id from audit_events where action = 'request.expiry_failed' and target_request_id = '${decided.request.id}'`)).length;
 
     expect((await runRequestJobs(db, systemActor(), due, { notify: false })).expiryFailed).toBeGreaterThanOrEqual(1);
     expect(await statusOf()).toMatchObject({ status: "expiry_failed", expiry_attempts: 1 });

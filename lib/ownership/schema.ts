@@ -43,7 +43,10 @@ export const heldAssignments = pgTable(
   (table) => [
     uniqueIndex("held_assignments_access_idx").on(table.scopeKey, table.principalId, table.roleDefinitionId),
     index("held_assignments_scope_idx").on(table.scopeKey),
-    check("held_assignments_keys_lower", sql`${table.scopeKey} = lower(${table.scopeKey}) and ${table.principalId} = lower(${table.principalId}) and ${table.roleDefinitionId} = lower(${table.roleDefinitionId})`),
+    check(
+      "held_assignments_keys_lower",
+      sql`${table.scopeKey} = lower(${table.scopeKey}) and ${table.principalId} = lower(${table.principalId}) and ${table.roleDefinitionId} = lower(${table.roleDefinitionId})`,
+    ),
   ],
 );
 

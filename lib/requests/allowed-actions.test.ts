@@ -51,7 +51,11 @@ describe("allowedActions", () => {
   it("granted time-bound access can be extended by its requester or an admin, for finite durations only", () => {
     const granted = request({ status: "granted", expiresAt: new Date("2026-12-11T10:00:00Z") });
     const extend = allowedActions(granted, lead, policy).extend;
-    expect(extend).toMatchObject({ roleDefinitionId: DATA_SCIENTIST, principal: { kind: "user", displayName: "Noah Newhire" }, expiresAt: "2026-12-11T10:00:00.000Z" });
+    expect(extend).toMatchObject({
+      roleDefinitionId: DATA_SCIENTIST,
+      principal: { kind: "user", displayName: "Noah Newhire" },
+      expiresAt: "2026-12-11T10:00:00.000Z",
+    });
     expect(extend?.durations.map((choice) => choice.value)).toEqual(["8h", "1d", "7d"]);
     expect(allowedActions(granted, admin, policy).extend).not.toBeNull();
     expect(allowedActions(granted, { objectId: ADMIN, roles: ["Console.Requester"] }, policy).extend).toBeNull();

@@ -51,7 +51,12 @@ export function allowedActions(request: RequestState, viewer: Viewer, policy: Re
   const policyRole = policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
   const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
   const extendable =
-    request.status === "granted" && request.expiresAt !== null && (isRequester || may("approveAccessRequest")) && may("submitAccessRequest") && policyRole && kind;
+    request.status === "granted" &&
+    request.expiresAt !== null &&
+    (isRequester || may("approveAccessRequest")) &&
+    may("submitAccessRequest") &&
+    policyRole &&
+    kind;
   return {
     cancel: request.status === "pending" && isRequester && may("cancelAccessRequest"),
     decide: request.status === "pending" && may("approveAccessRequest") && may("denyAccessRequest"),

@@ -67,7 +67,9 @@ export async function findCoveringAccess(query: CoverageQuery): Promise<Coverage
     (async () => {
       const list: RoleAssignment[] = [];
       try {
-        for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter: "atScope()" })) {
+        for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, {
+          filter: "atScope()",
+        })) {
           if (assignment.scope && listedAssignmentApplies(assignment.scope, workspace.scope)) list.push(assignment);
         }
       } catch (error) {

@@ -100,7 +100,10 @@ async function refuseSelfApproval(
   context: DelegatedContext,
   request: AccessRequestRow,
   consoleAction: string,
-  why = { reason: "approver is the requester or the person receiving the access", message: "You can't approve your own request, or access for yourself: another admin has to decide it." },
+  why = {
+    reason: "approver is the requester or the person receiving the access",
+    message: "You can't approve your own request, or access for yourself: another admin has to decide it.",
+  },
 ): Promise<never> {
   await recordAuditEventNow(db, {
     action: "authz.denied",
@@ -118,14 +121,23 @@ async function refuseSelfApproval(
  * Separation of duties beyond "not your own request": the approver must not be the principal, a member of the
  * principal group (nested too) or an owner of the principal service principal. Graph failing is a refusal.
  */
-async function conflictOfInterest(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory): Promise<void> {
+async function conflictOfInterest(
+  db: Database,
+  context: DelegatedContext,
+  request: AccessRequestRow,
+  consoleAction: string,
+  directory: RequestDirectory,
+): Promise<void> {
   const me = context.person.objectId.toLowerCase();
   if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, consoleAction);
   let conflict: string | undefined;
   try {
     conflict = await directory.approverConflict(me, request);
   } catch {
-    throw refuse("unverified", "Microsoft Graph could not confirm that this access would not also be yours (group membership, ownership). Nothing was decided; try again in a minute.");
+    throw refuse(
+      "unverified",
+      "Microsoft Graph could not confirm that this access would not also be yours (group membership, ownership). Nothing was decided; try again in a minute.",
+    );
   }
   if (conflict) await refuseSelfApproval(db, context, request, consoleAction, { reason: conflict, message: conflict });
 }
@@ -136,7 +148,13 @@ async function conflictOfInterest(db: Database, context: DelegatedContext, reque
  * must still exist with the facts the approver was shown; changed facts are stored and the approver asked to look
  * again). Returns a refusal, or the number of approvals required now.
  */
-async function recheckPending(db: Database, request: AccessRequestRow, now: Date, policy: RequestPolicy, directory: RequestDirectory): Promise<{ approvalsRequired: number }> {
+async function recheckPending(
+  db: Database,
+  request: AccessRequestRow,
+  now: Date,
+  policy: RequestPolicy,
+  directory: RequestDirectory,
+): Promise<{ approvalsRequired: number }> {
   if (request.pendingUntil.getTime() <= now.getTime()) {
     throw refuse("stale", "This request was not decided in time and has lapsed; the requester has to ask again.");
   }
@@ -156,9 +174,18 @@ async function recheckPending(db: Database, request: AccessRequestRow, now: Date
   if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
     await db
       .update(accessRequests)
-      .set({ principalDisplayName: principal.displayName, principalSecondaryId: principal.secondaryId, principalFlags: [...principal.flags], principalVerifiedAt: now, updatedAt: now })
+      .set({
+        principalDisplayName: principal.displayName,
+        principalSecondaryId: principal.secondaryId,
+        principalFlags: [...principal.flags],
+        principalVerifiedAt: now,
+        updatedAt: now,
+      })
       .where(eq(accessRequests.id, request.id));
-    throw refuse("stale", `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.`);
+    throw refuse(
+      "stale",
+      `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.`,
+    );
   }
   return { approvalsRequired };
 }
@@ -247,13 +274,19 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     if (current.status === "pending") {
       throw current.approvals.some((approval) => approval.objectId === me)
         ? refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.")
-        : refuse("already_decided", `${current.approvals.at(-1)?.displayName ?? "Another admin"} approved this request at the same moment. Reload and decide again if needed.`);
+        : refuse(
+            "already_decided",
+            `${current.approvals.at(-1)?.displayName ?? "Another admin"} approved this request at the same moment. Reload and decide again if needed.`,
+          );
     }
     throw alreadyDecided(current);
   }
   if (!final) {
     const more = updated.approvalsRequired - updated.approvals.length;
-    return { request: updated, message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.` };
+    return {
+      request: updated,
+      message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.`,
+    };
   }
   return carryOut(context, db, updated, options);
 }
@@ -328,7 +361,12 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
     if (options.grant) {
       result = await options.grant(request);
     } else if (request.createsMapping) {
-      const created = await createMapping(context, { workspaceId: request.workspaceId, groupId: request.principalId, roleDefinitionId: request.roleDefinitionId }, `Approved request ${request.id}`, { db });
+      const created = await createMapping(
+        context,
+        { workspaceId: request.workspaceId, groupId: request.principalId, roleDefinitionId: request.roleDefinitionId },
+        `Approved request ${request.id}`,
+        { db },
+      );
       result = created.grant;
     } else {
       result = (
@@ -360,7 +398,13 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
     request,
     options,
     granted
-      ? { status: "granted", expiresAt, existedBefore: result.status === "already_granted", message: result.message, ...(result.reference ? { reference: result.reference } : {}) }
+      ? {
+          status: "granted",
+          expiresAt,
+          existedBefore: result.status === "already_granted",
+          message: result.message,
+          ...(result.reference ? { reference: result.reference } : {}),
+        }
       : { status: "failed", code: "GrantFailed", message: result.message, ...(result.reference ? { reference: result.reference } : {}) },
   );
 }
@@ -370,7 +414,13 @@ type Settlement =
   | { readonly status: "failed"; readonly code: string; readonly message: string; readonly reference?: string };
 
 /** Moves an approved request to `granted` or `failed` with its event (and, for an extension, hands the access over). */
-async function settleApproved(context: DelegatedContext, db: Database, request: AccessRequestRow, options: Options, settlement: Settlement): Promise<DecisionResult> {
+async function settleApproved(
+  context: DelegatedContext,
+  db: Database,
+  request: AccessRequestRow,
+  options: Options,
+  settlement: Settlement,
+): Promise<DecisionResult> {
   const now = options.now ?? (await requestClock());
   const reference = settlement.reference ?? null;
   const settled = await db.transaction(async (tx) => {
@@ -399,8 +449,24 @@ async function settleApproved(context: DelegatedContext, db: Database, request: 
       .update(accessRequests)
       .set(
         settlement.status === "granted"
-          ? { status: "granted", grantedAt: now, expiresAt: settlement.expiresAt, updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: null, failureReason: null, armReference: reference }
-          : { status: "failed", updatedAt: now, version: sql`${accessRequests.version} + 1`, failureCode: settlement.code, failureReason: settlement.message.slice(0, 1000), armReference: reference },
+          ? {
+              status: "granted",
+              grantedAt: now,
+              expiresAt: settlement.expiresAt,
+              updatedAt: now,
+              version: sql`${accessRequests.version} + 1`,
+              failureCode: null,
+              failureReason: null,
+              armReference: reference,
+            }
+          : {
+              status: "failed",
+              updatedAt: now,
+              version: sql`${accessRequests.version} + 1`,
+              failureCode: settlement.code,
+              failureReason: settlement.message.slice(0, 1000),
+              armReference: reference,
+            },
       )
       .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "approved")))
       .returning();
@@ -413,7 +479,12 @@ async function settleApproved(context: DelegatedContext, db: Database, request: 
         actor: context.actor,
         target: target(row),
         correlation,
-        details: { from: "approved", to: "active", alreadyExisted: settlement.existedBefore, ...(settlement.expiresAt ? { expiresAt: settlement.expiresAt.toISOString() } : {}) },
+        details: {
+          from: "approved",
+          to: "active",
+          alreadyExisted: settlement.existedBefore,
+          ...(settlement.expiresAt ? { expiresAt: settlement.expiresAt.toISOString() } : {}),
+        },
         occurredAt: now,
       });
       if (row.extendsRequestId) {
@@ -458,7 +529,14 @@ async function settleApproved(context: DelegatedContext, db: Database, request: 
 }
 
 /** The principal already has the access: the request ends as `covered`, with the path in words, and nothing expires. */
-async function closeAsCovered(context: DelegatedContext, db: Database, request: AccessRequestRow, explanation: string, now: Date, options: Options): Promise<DecisionResult> {
+async function closeAsCovered(
+  context: DelegatedContext,
+  db: Database,
+  request: AccessRequestRow,
+  explanation: string,
+  now: Date,
+  options: Options,
+): Promise<DecisionResult> {
   const closed = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(accessRequests)
@@ -515,7 +593,15 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(accessRequests)
-      .set({ status: to, decidedAt: now, endedAt: now, decidedByName: context.person.displayName, decisionComment: input.comment || null, updatedAt: now, version: sql`${accessRequests.version} + 1` })
+      .set({
+        status: to,
+        decidedAt: now,
+        endedAt: now,
+        decidedByName: context.person.displayName,
+        decisionComment: input.comment || null,
+        updatedAt: now,
+        version: sql`${accessRequests.version} + 1`,
+      })
       .where(and(eq(accessRequests.id, request.id), eq(accessRequests.status, "pending")))
       .returning();
     if (!row) return undefined;

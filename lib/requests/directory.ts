@@ -66,7 +66,11 @@ async function verifyTargets(input: TargetClaim): Promise<TargetCheck> {
     };
   }
   if (!principal) {
-    return { ok: false, field: "principal", message: "No user, group or service principal with that id exists in the directory. Choose who the access is for from the list." };
+    return {
+      ok: false,
+      field: "principal",
+      message: "No user, group or service principal with that id exists in the directory. Choose who the access is for from the list.",
+    };
   }
   if (!sameKind(input.principal.kind, principal.kind)) {
     return {

@@ -36,7 +36,9 @@ export async function findApprovers(): Promise<string[]> {
       if (assignment.principalType === "User") people.add(assignment.principalId.toLowerCase());
       else if (assignment.principalType === "Group") {
         const members = Members.parse(await client.api(`/groups/${assignment.principalId}/transitiveMembers`).select(["id"]).top(999).get());
-        for (const member of members.value) if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+        for (const member of members.value) {
+          if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+        }
       }
     }
     return [...people];
@@ -66,7 +68,9 @@ const FLAG_WORDS: Record<string, string> = { guest: "guest user", external: "ext
 /** The principal as Graph named it, with what identifies it: type, UPN or app id, object id, and any flags. */
 export function principalFacts(request: AccessRequestRow): string {
   const kind = KIND_WORDS[request.principalKind] ?? request.principalKind;
-  const secondary = request.principalSecondaryId ? `${request.principalKind === "user" ? "UPN" : request.principalKind === "group" ? "mail" : "app id"} ${request.principalSecondaryId}, ` : "";
+  const secondary = request.principalSecondaryId
+    ? `${request.principalKind === "user" ? "UPN" : request.principalKind === "group" ? "mail" : "app id"} ${request.principalSecondaryId}, `
+    : "";
   const flags = request.principalFlags.length > 0 ? ` — ${request.principalFlags.map((flag) => FLAG_WORDS[flag] ?? flag).join(", ")}` : "";
   return `${request.principalDisplayName} (${kind}, ${secondary}object id ${request.principalId})${flags}`;
 }
@@ -89,7 +93,9 @@ export async function notifyApproversOfArrival(request: AccessRequestRow): Promi
       request.approvalsRequired > 1 ? `This role needs ${request.approvalsRequired} different approvers.` : "",
       "",
       `Decide: ${link(request)}`,
-    ].filter((line, index, lines) => line !== "" || lines[index - 1] !== "").join("\n"),
+    ]
+      .filter((line, index, lines) => line !== "" || lines[index - 1] !== "")
+      .join("\n"),
     webhookSummary: `${request.requesterName} requests ${request.roleName} on ${request.workspaceName} for ${principalFacts(request)} ${duration(request)}`,
   });
 }
@@ -104,7 +110,8 @@ export async function notifyRequesterOfDecision(request: AccessRequestRow): Prom
         : request.status === "covered"
           ? `needs nothing granted: ${request.outcomeNote ?? "the access already exists"} Nothing will expire`
           : `was approved, but the grant failed: ${request.failureReason ?? "Azure refused it"}. An admin can retry it.`;
-  const verb = request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : request.status === "covered" ? "is already covered" : "failed";
+  const verb =
+    request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : request.status === "covered" ? "is already covered" : "failed";
   await sendNotification({
     to: [request.requesterObjectId],
     subject: `Your access request ${verb}: ${request.roleName} on ${request.workspaceName}`,

@@ -33,7 +33,11 @@ export const requestPolicySchema = z
   .strictObject({
     $comment: z.string().optional(),
     /** A pending request nobody decided within this many hours lapses. */
-    pendingLifetimeHours: z.number().int().min(1).max(24 * 90),
+    pendingLifetimeHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90),
     /** The presets the form offers (each role is further capped by its maxDuration). */
     durations: z.array(preset).min(1),
     roles: z
@@ -67,7 +71,9 @@ export type PolicyRole = RequestPolicy["roles"][number];
 
 export class RequestPolicyError extends Error {
   constructor(path: string, problems: readonly string[]) {
-    super(`Gatehouse cannot start: the access-request policy ${path} is not valid\n${problems.map((problem) => `  - ${problem}`).join("\n")}\n(see docs/access-requests.md)`);
+    super(
+      `Gatehouse cannot start: the access-request policy ${path} is not valid\n${problems.map((problem) => `  - ${problem}`).join("\n")}\n(see docs/access-requests.md)`,
+    );
     this.name = "RequestPolicyError";
   }
 }
@@ -76,7 +82,10 @@ export class RequestPolicyError extends Error {
 export function parseRequestPolicy(json: unknown, path = "config/request-policy.json"): RequestPolicy {
   const parsed = requestPolicySchema.safeParse(json);
   if (!parsed.success) {
-    throw new RequestPolicyError(path, parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(file)"}: ${issue.message}`));
+    throw new RequestPolicyError(
+      path,
+      parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(file)"}: ${issue.message}`),
+    );
   }
   return parsed.data;
 }

@@ -59,7 +59,12 @@ export async function countExpiryFailures(db?: Database): Promise<number> {
 /** Pending requests waiting for a decision (the badge in the queue). */
 export async function countPending(db?: Database): Promise<number> {
   const database = db ?? (await getDatabase());
-  return (await database.select({ id: accessRequests.id }).from(accessRequests).where(inArray(accessRequests.status, ["pending"]))).length;
+  return (
+    await database
+      .select({ id: accessRequests.id })
+      .from(accessRequests)
+      .where(inArray(accessRequests.status, ["pending"]))
+  ).length;
 }
 
 export interface RequestableWorkspace {

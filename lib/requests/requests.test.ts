@@ -38,7 +38,12 @@ function granting(calls: AccessRequestRow[], status: GrantResult["status"] = "gr
   return async (request: AccessRequestRow): Promise<GrantResult> => {
     calls.push(request);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    return { principalId: request.principalId, displayName: request.principalDisplayName, status, message: status === "failed" ? "You can't manage access on mlw-test." : "Granted." };
+    return {
+      principalId: request.principalId,
+      displayName: request.principalDisplayName,
+      status,
+      message: status === "failed" ? "You can't manage access on mlw-test." : "Granted.",
+    };
   };
 }
 
@@ -73,14 +78,27 @@ describe("request policy", () => {
         approvers: 1,
         durations: ["8h", "1d", "7d", "30d"].map((value) => ({ value, label: expect.any(String) as string })),
       },
-      { id: OWNER, name: "Owner", summary: expect.stringMatching(/\w/) as string, warning: expect.stringMatching(/\w/) as string, approvers: 2, durations: [{ value: "8h", label: "8 hours" }] },
+      {
+        id: OWNER,
+        name: "Owner",
+        summary: expect.stringMatching(/\w/) as string,
+        warning: expect.stringMatching(/\w/) as string,
+        approvers: 2,
+        durations: [{ value: "8h", label: "8 hours" }],
+      },
     ]);
   });
 });
 
 describe("request form schema", () => {
   it("gives an error per wrong field", () => {
-    const parsed = submitRequestSchema.safeParse({ workspaceId: "/subscriptions/x", roleDefinitionId: "", principal: null, justification: "short", duration: "2y" });
+    const parsed = submitRequestSchema.safeParse({
+      workspaceId: "/subscriptions/x",
+      roleDefinitionId: "",
+      principal: null,
+      justification: "short",
+      duration: "2y",
+    });
     expect(parsed.success).toBe(false);
     const fields = Object.keys(parsed.error!.flatten().fieldErrors);
     expect(fields).toEqual(expect.arrayContaining(["workspaceId", "roleDefinitionId", "principal", "justification", "duration"]));
@@ -159,11 +177,21 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     const a = await submitAccessRequest(lead, makeAccessRequest(), opts());
     const b = await submitAccessRequest(lead, makeAccessRequest(), opts());
     const c = await submitAccessRequest(lead, makeAccessRequest(), opts(new Date("2026-05-01T00:00:00Z")));
-    expect(await refusalOf(denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts()))).toMatchObject({ code: "invalid_input", reason: "comment_required", fieldErrors: { comment: [expect.any(String)] } });
+    expect(await refusalOf(denyAccessRequest(admin1, { requestId: a.request.id, comment: "" }, opts()))).toMatchObject({
+      code: "invalid_input",
+      reason: "comment_required",
+      fieldErrors: { comment: [expect.any(String)] },
+    });
     expect(await denyAccessRequest(admin1, { requestId: a.request.id, comment: "Not this quarter" }, opts())).toMatchObject({ request: { status: "denied" } });
-    expect(await refusalOf(cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts()))).toMatchObject({ code: "forbidden", reason: "not_requester" });
+    expect(await refusalOf(cancelAccessRequest(admin1, { requestId: b.request.id, comment: "" }, opts()))).toMatchObject({
+      code: "forbidden",
+      reason: "not_requester",
+    });
     expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ request: { status: "cancelled" } });
-    const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), { notify: false, revoke: () => Promise.resolve({ wasAbsent: false }) });
+    const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), {
+      notify: false,
+      revoke: () => Promise.resolve({ wasAbsent: false }),
+    });
     expect(run.lapsed).toBeGreaterThanOrEqual(1);
     expect(await auditCount(handle, "request.lapsed", c.request.id)).toBe(1);
   });
@@ -198,15 +226,32 @@ describe.runIf(postgres)("concurrent approvals on real PostgreSQL", () => {
   });
 
   it("two admins approving at the same moment produce one grant and one request.approved; the other sees who decided", async () => {
-    const submitted = await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: new Date(), notify: false, directory: trustingDirectory });
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), {
+      db: handle.db,
+      policy,
+      now: new Date(),
+      notify: false,
+      directory: trustingDirectory,
+    });
     const calls: AccessRequestRow[] = [];
     const approvers = [admin1, admin2, makeDelegatedContext("admin3"), makeDelegatedContext("admin4"), makeDelegatedContext("admin5")];
     const { done: winners, refused: losers } = await settle(
-      approvers.map((admin) => approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory })),
+      approvers.map((admin) =>
+        approveAccessRequest(
+          admin,
+          { requestId: submitted.request.id, comment: "" },
+          { db: handle.db, policy, now: new Date(), notify: false, grant: granting(calls), directory: trustingDirectory },
+        ),
+      ),
     );
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(approvers.length - 1);
-    for (const loser of losers) expect(loser).toMatchObject({ reason: "already_decided", userMessage: expect.stringMatching(/already decided by admin\d|approved this request at the same moment/) as string });
+    for (const loser of losers) {
+      expect(loser).toMatchObject({
+        reason: "already_decided",
+        userMessage: expect.stringMatching(/already decided by admin\d|approved this request at the same moment/) as string,
+      });
+    }
     expect(calls).toHaveLength(1);
     expect(await auditCount(handle, "request.approved", submitted.request.id)).toBe(1);
   });

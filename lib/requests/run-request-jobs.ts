@@ -35,7 +35,13 @@ export interface RequestJobOptions {
 }
 
 function target(request: AccessRequestRow) {
-  return { requestId: request.id, scope: request.workspaceId, principalId: request.principalId, roleDefinitionId: request.roleDefinitionId, roleName: request.roleName };
+  return {
+    requestId: request.id,
+    scope: request.workspaceId,
+    principalId: request.principalId,
+    roleDefinitionId: request.roleDefinitionId,
+    roleName: request.roleName,
+  };
 }
 
 /** Requests whose access is due to end now: expired grants, stuck claims, failed expiries whose retry is due. */
@@ -60,11 +66,7 @@ export async function runRequestJobs(db: Database, actor: AuditActor, now: Date,
   const reminded = options.notify === false ? 0 : await remind(db, now);
   let expired = 0;
   let expiryFailed = 0;
-  const due = await db
-    .select({ id: accessRequests.id })
-    .from(accessRequests)
-    .where(dueForExpiry(now))
-    .limit(200);
+  const due = await db.select({ id: accessRequests.id }).from(accessRequests).where(dueForExpiry(now)).limit(200);
   for (const { id } of due) {
     const outcome = await expireOne(db, actor, id, now, options);
     if (outcome === "expired") expired++;
@@ -96,7 +98,16 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
             : "The role assignment was removed.";
     const [row] = await tx
       .update(accessRequests)
-      .set({ status: "expired", endedAt: now, updatedAt: now, outcomeNote: note, failureCode: null, failureReason: null, nextExpiryAttemptAt: null, version: sql`${accessRequests.version} + 1` })
+      .set({
+        status: "expired",
+        endedAt: now,
+        updatedAt: now,
+        outcomeNote: note,
+        failureCode: null,
+        failureReason: null,
+        nextExpiryAttemptAt: null,
+        version: sql`${accessRequests.version} + 1`,
+      })
       .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")))
       .returning();
     if (!row) return [];
@@ -107,7 +118,12 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         actor,
         target: target(row),
         reason: note,
-        details: { from: wasFailing ? "expiry_failed" : "active", to: "expired", assignment: fate, ...(outcome.status === "removed" ? { intentId: outcome.intentId } : {}) },
+        details: {
+          from: wasFailing ? "expiry_failed" : "active",
+          to: "expired",
+          assignment: fate,
+          ...(outcome.status === "removed" ? { intentId: outcome.intentId } : {}),
+        },
         occurredAt: now,
       },
     ];
@@ -146,13 +162,22 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         onSettled: finish,
       });
     } catch (error) {
-      result = { status: "failed", code: "ExpiryError", userMessage: "The removal could not be attempted.", internalMessage: describeError(error), intentId: 0 };
+      result = {
+        status: "failed",
+        code: "ExpiryError",
+        userMessage: "The removal could not be attempted.",
+        internalMessage: describeError(error),
+        intentId: 0,
+      };
     }
   }
 
   if (result.status === "in_progress") {
     // Another change to this access is in flight: hand it back unchanged and try again next run.
-    await db.update(accessRequests).set({ status: before.status, updatedAt: now }).where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")));
+    await db
+      .update(accessRequests)
+      .set({ status: before.status, updatedAt: now })
+      .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "expiring")));
     return "skipped";
   }
   if (result.status !== "failed") return "expired";
@@ -185,7 +210,13 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         actor,
         target: target(row),
         reason: failure.internalMessage.slice(0, 2000),
-        details: { from: "active", to: "expiry_failed", attempts, nextAttemptAt: nextAttemptAt.toISOString(), ...(failure.intentId ? { intentId: failure.intentId } : {}) },
+        details: {
+          from: "active",
+          to: "expiry_failed",
+          attempts,
+          nextAttemptAt: nextAttemptAt.toISOString(),
+          ...(failure.intentId ? { intentId: failure.intentId } : {}),
+        },
         occurredAt: now,
       });
     }

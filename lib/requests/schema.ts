@@ -56,7 +56,10 @@ export const accessRequests = pgTable(
     /** UPN for users, app id for service principals and managed identities, mail for groups: from Graph. */
     principalSecondaryId: text("principal_secondary_id"),
     /** `guest`, `external`, `partner`, … from Graph: what an approver should notice about the principal. */
-    principalFlags: jsonb("principal_flags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    principalFlags: jsonb("principal_flags")
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     /** When Graph last confirmed the principal (at submission and again at approval). */
     principalVerifiedAt: ts("principal_verified_at"),
     requesterObjectId: text("requester_object_id").notNull(),
@@ -69,7 +72,10 @@ export const accessRequests = pgTable(
     durationMinutes: integer("duration_minutes"),
     status: text("status").$type<RequestStatus>().notNull(),
     approvalsRequired: integer("approvals_required").notNull(),
-    approvals: jsonb("approvals").$type<RequestApproval[]>().notNull().default(sql`'[]'::jsonb`),
+    approvals: jsonb("approvals")
+      .$type<RequestApproval[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     /** Who denied, cancelled or last approved, for "already decided by …". */
     decidedByName: text("decided_by_name"),
     decisionComment: text("decision_comment"),
@@ -98,7 +104,10 @@ export const accessRequests = pgTable(
     expiresAt: ts("expires_at"),
     endedAt: ts("ended_at"),
     updatedAt: ts("updated_at").notNull(),
-    remindedAt: jsonb("reminded").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    remindedAt: jsonb("reminded")
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
   },
   (table) => [
     // At most one pending request per principal, role and workspace (extensions included: one at a time).
@@ -107,7 +116,9 @@ export const accessRequests = pgTable(
       .where(sql`${table.status} = 'pending'`),
     index("access_requests_status_idx").on(table.status, table.createdAt),
     index("access_requests_requester_idx").on(table.requesterObjectId, table.createdAt),
-    index("access_requests_expiry_idx").on(table.expiresAt).where(sql`${table.status} in ('granted', 'expiring', 'expiry_failed')`),
+    index("access_requests_expiry_idx")
+      .on(table.expiresAt)
+      .where(sql`${table.status} in ('granted', 'expiring', 'expiry_failed')`),
   ],
 );
 

@@ -24,7 +24,9 @@ export async function isCallerOrCallersGroup(caller: DelegatedCaller, principal:
   if (id === caller.objectId.toLowerCase()) return true;
   if (principal.kind !== "group") return false;
   try {
-    const page = (await delegatedGraphClient(caller).api("/me/checkMemberGroups").post({ groupIds: [id] })) as { value?: string[] };
+    const page = (await delegatedGraphClient(caller)
+      .api("/me/checkMemberGroups")
+      .post({ groupIds: [id] })) as { value?: string[] };
     return (page.value ?? []).some((member) => member.toLowerCase() === id);
   } catch {
     throw new AppError({
@@ -68,13 +70,12 @@ export async function fileSelfGrantRequest(
   const policy = options.policy ?? getRequestPolicy();
   const now = options.now ?? (await requestClock());
   const policyApprovers = policy.roles.find((role) => role.roleDefinitionId === input.role.id)?.approvers ?? 0;
-  const what = input.createsMapping ? `mapping of ${checked.principal.displayName} to ${input.role.name}` : `${input.role.name} for ${checked.principal.displayName}`;
+  const what = input.createsMapping
+    ? `mapping of ${checked.principal.displayName} to ${input.role.name}`
+    : `${input.role.name} for ${checked.principal.displayName}`;
   let filed;
   try {
-    filed = await fileRequest(
-    db,
-    context,
-    {
+    filed = await fileRequest(db, context, {
       workspace: { id: workspace.scope, key: workspace.scope.toLowerCase(), name: checked.workspaceName },
       role: { roleDefinitionId: input.role.id, name: input.role.name },
       principal: checked.principal,
@@ -91,8 +92,7 @@ export async function fileSelfGrantRequest(
       pendingUntil: new Date(now.getTime() + policy.pendingLifetimeHours * 3_600_000),
       now,
       notify: options.notify !== false,
-    },
-  );
+    });
   } catch (error) {
     // A request for the same access already waits: said beside this principal, like any other per-principal outcome.
     if (isAppError(error) && error.code === "conflict") return { ...base, status: "failed", message: error.userMessage };

@@ -90,7 +90,11 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   if (!role) throw refused("invalid_input", "roleDefinitionId", "This role cannot be requested. Choose one from the list.");
   const allowed = durationsFor(policy, role);
   if (!allowed.includes(input.duration)) {
-    throw refused("invalid_input", "duration", `${role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`);
+    throw refused(
+      "invalid_input",
+      "duration",
+      `${role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`,
+    );
   }
   const workspace = parseScope(input.workspaceId)!;
   const workspaceKey = workspace.scope.toLowerCase();
@@ -104,12 +108,21 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   let extended: AccessRequestRow | undefined;
   if (input.extendsRequestId) {
     [extended] = await db.select().from(accessRequests).where(eq(accessRequests.id, input.extendsRequestId));
-    if (!extended || extended.status !== "granted" || extended.workspaceKey !== workspaceKey || extended.principalId !== principalId || extended.roleDefinitionId !== role.roleDefinitionId) {
+    if (
+      !extended ||
+      extended.status !== "granted" ||
+      extended.workspaceKey !== workspaceKey ||
+      extended.principalId !== principalId ||
+      extended.roleDefinitionId !== role.roleDefinitionId
+    ) {
       throw refused("invalid_input", "extendsRequestId", "Only granted, time-bound access can be extended, for the same workspace, role and person.");
     }
     if (extended.expiresAt === null) throw refused("invalid_input", "extendsRequestId", "This access is permanent; there is nothing to extend.");
   } else {
-    const [active] = await db.select().from(accessRequests).where(and(same, inArray(accessRequests.status, ["approved", "granted", "expiring", "expiry_failed"])));
+    const [active] = await db
+      .select()
+      .from(accessRequests)
+      .where(and(same, inArray(accessRequests.status, ["approved", "granted", "expiring", "expiry_failed"])));
     if (active) {
       throw refused(
         "conflict",
@@ -118,7 +131,10 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
       );
     }
   }
-  const [pending] = await db.select({ id: accessRequests.id }).from(accessRequests).where(and(same, eq(accessRequests.status, "pending")));
+  const [pending] = await db
+    .select({ id: accessRequests.id })
+    .from(accessRequests)
+    .where(and(same, eq(accessRequests.status, "pending")));
   if (pending) {
     throw refused("conflict", "principal", `A request for ${role.name} on this workspace for ${input.principal.displayName} is already waiting for approval.`);
   }
@@ -220,7 +236,13 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
         action: "request.submitted",
         outcome: "succeeded",
         actor: context.actor,
-        target: { requestId: id, scope: draft.workspace.id, principalId: draft.principal.id, roleDefinitionId: draft.role.roleDefinitionId, roleName: draft.role.name },
+        target: {
+          requestId: id,
+          scope: draft.workspace.id,
+          principalId: draft.principal.id,
+          roleDefinitionId: draft.role.roleDefinitionId,
+          roleName: draft.role.name,
+        },
         reason: draft.justification,
         correlation: { consoleRequestId: context.requestId },
         details: {
@@ -234,7 +256,11 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw refused("conflict", "principal", `A request for ${draft.role.name} on this workspace for ${draft.principal.displayName} is already waiting for approval.`);
+      throw refused(
+        "conflict",
+        "principal",
+        `A request for ${draft.role.name} on this workspace for ${draft.principal.displayName} is already waiting for approval.`,
+      );
     }
     throw error;
   }

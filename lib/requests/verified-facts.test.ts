@@ -42,7 +42,11 @@ const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
 const onVision = new Set([...oracle.roleAssignments.values()].filter((a) => listedAssignmentApplies(a.scope, VISION)).map((a) => a.principalId.toLowerCase()));
 /** Members in no group who hold nothing on mlw-vision-prod: each test's own, so nothing one grants covers another. */
 const members = [...oracle.users.values()].filter(
-  (user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onVision.has(user.id.toLowerCase()),
+  (user) =>
+    !PERSONA_UPN.test(user.userPrincipalName) &&
+    user.userType === "Member" &&
+    oracle.transitiveGroupIds(user.id).length === 0 &&
+    !onVision.has(user.id.toLowerCase()),
 );
 const guest = [...oracle.users.values()].find((user) => user.userType === "Guest")!;
 let next = 0;
@@ -68,7 +72,13 @@ afterAll(async () => {
 const submit = (overrides: Parameters<typeof makeAccessRequest>[0], directory = azureRequestDirectory) =>
   submitAccessRequest(
     lead,
-    makeAccessRequest({ workspaceId: VISION, roleDefinitionId: ROLE_IDS.reader, justification: "Reads the inspection results for an audit", duration: "7d", ...overrides }),
+    makeAccessRequest({
+      workspaceId: VISION,
+      roleDefinitionId: ROLE_IDS.reader,
+      justification: "Reads the inspection results for an audit",
+      duration: "7d",
+      ...overrides,
+    }),
     { db, notify: false, directory },
   );
 async function rows<T>(query: string): Promise<T[]> {
@@ -83,12 +93,18 @@ describe("approvers see verified facts, not what the requester typed", () => {
     const other = aMember();
     const before = await requestCount();
     expect(await refusalOf(submit({ principal: { id: victim.id, kind: "user", displayName: other.displayName } }))).toMatchObject({
-      fieldErrors: { principal: [`The name sent for this identity (${other.displayName}) is not its name in the directory (${victim.displayName}). Choose it again from the list.`] },
+      fieldErrors: {
+        principal: [
+          `The name sent for this identity (${other.displayName}) is not its name in the directory (${victim.displayName}). Choose it again from the list.`,
+        ],
+      },
     });
     expect(await refusalOf(submit({ principal: { id: victim.id, kind: "servicePrincipal", displayName: victim.displayName } }))).toMatchObject({
       fieldErrors: { principal: ["That identity is a user in the directory, not a service principal. Choose it again from the list."] },
     });
-    expect(await refusalOf(submit({ principal: { id: victim.id, kind: "user", displayName: victim.displayName }, workspaceName: "mlw-sandbox-dev" }))).toMatchObject({
+    expect(
+      await refusalOf(submit({ principal: { id: victim.id, kind: "user", displayName: victim.displayName }, workspaceName: "mlw-sandbox-dev" })),
+    ).toMatchObject({
       fieldErrors: { workspaceId: [expect.stringContaining("is not the name of that workspace in Azure (mlw-vision-prod)")] },
     });
     expect(await requestCount()).toBe(before);
@@ -112,14 +128,20 @@ describe("approvers see verified facts, not what the requester typed", () => {
 describe("already covered: access the principal has, with the path", () => {
   it("a role held through nested groups refuses the request and names the group", async () => {
     // The team lead is in DS - Fraud ⊂ Data Scientists ⊂ All ML Staff, which holds Compute Operator on mlw-fraud-prod.
-    const refused = await refusalOf(submit({
-      workspaceId: FRAUD,
-      roleDefinitionId: ROLE_IDS.computeOperator,
-      principal: { id: lead.actor.objectId, kind: "user", displayName: lead.person.displayName },
-    }));
+    const refused = await refusalOf(
+      submit({
+        workspaceId: FRAUD,
+        roleDefinitionId: ROLE_IDS.computeOperator,
+        principal: { id: lead.actor.objectId, kind: "user", displayName: lead.person.displayName },
+      }),
+    );
     expect(refused).toMatchObject({
       code: "conflict",
-      fieldErrors: { principal: [`Nothing to request: ${lead.person.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`] },
+      fieldErrors: {
+        principal: [
+          `Nothing to request: ${lead.person.displayName} already has AzureML Compute Operator on this workspace through the group All ML Staff, permanently.`,
+        ],
+      },
     });
   });
 
@@ -131,11 +153,21 @@ describe("already covered: access the principal has, with the path", () => {
 
   it("a larger role covers a smaller one; found at approval, the request closes as covered and nothing is granted", async () => {
     const user = aMember();
-    const submitted = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } }, { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) });
+    const submitted = await submit(
+      { principal: { id: user.id, kind: "user", displayName: user.displayName } },
+      { ...azureRequestDirectory, findCoverage: () => Promise.resolve(undefined) },
+    );
     putTestAssignment(tenant.sandbox.tenant, { scope: VISION, principalId: user.id, principalType: "User", roleDefinitionName: ROLE_IDS.contributor });
     const decided = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false });
-    expect(decided).toMatchObject({ request: { status: "covered", outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.` } });
-    const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader);
+    expect(decided).toMatchObject({
+      request: {
+        status: "covered",
+        outcomeNote: `${user.displayName} already has Contributor (which includes Reader) on this workspace directly, permanently.`,
+      },
+    });
+    const readerAssignments = [...tenant.sandbox.tenant.roleAssignments.values()].filter(
+      (a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader,
+    );
     expect(readerAssignments).toEqual([]);
   });
 });
@@ -146,22 +178,42 @@ describe("separation of duties", () => {
     tenant.sandbox.tenant.addGroupMember(falcon.id, group("ML Workspace Admins").id);
     const submitted = await submit({ principal: { id: falcon.id, kind: "group", displayName: falcon.displayName } });
     const refused = await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false }));
-    expect(refused).toMatchObject({ code: "forbidden", reason: "self_approval", userMessage: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.` });
+    expect(refused).toMatchObject({
+      code: "forbidden",
+      reason: "self_approval",
+      userMessage: `You are a member of ${falcon.displayName}, so this access would be yours too: another admin has to decide it.`,
+    });
     expect(await rows(`select reason from audit_events where action = 'authz.denied' and target_request_id = '${submitted.request.id}'`)).toHaveLength(1);
   });
 
   it("no approving access for a service principal you own", async () => {
-    const sp = [...tenant.sandbox.tenant.servicePrincipals.values()].find((candidate) => candidate.servicePrincipalType === "Application" && candidate.displayName.startsWith("fraud-scoring"))!;
+    const sp = [...tenant.sandbox.tenant.servicePrincipals.values()].find(
+      (candidate) => candidate.servicePrincipalType === "Application" && candidate.displayName.startsWith("fraud-scoring"),
+    )!;
     sp.ownerIds.push(admin.actor.objectId);
-    const submitted = await submit({ roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName } });
-    expect(await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false }))).toMatchObject({ code: "forbidden", reason: "self_approval" });
+    const submitted = await submit({
+      roleDefinitionId: ROLE_IDS.dataScientist,
+      principal: { id: sp.id, kind: "servicePrincipal", displayName: sp.displayName },
+    });
+    expect(await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false }))).toMatchObject({
+      code: "forbidden",
+      reason: "self_approval",
+    });
   });
 
   it("an admin granting a privileged role to a group they are in gets a request for two other admins, on the workspace page and in mappings", async () => {
     const admins = group("ML Workspace Admins");
-    const [result] = await grantOnWorkspacePage(admin, { workspaceId: VISION, roleDefinitionId: ROLE_IDS.owner, principals: [{ id: admins.id, kind: "group", displayName: admins.displayName }] });
+    const [result] = await grantOnWorkspacePage(admin, {
+      workspaceId: VISION,
+      roleDefinitionId: ROLE_IDS.owner,
+      principals: [{ id: admins.id, kind: "group", displayName: admins.displayName }],
+    });
     expect(result).toMatchObject({ status: "needs_approval", requestId: expect.any(String) as string });
-    expect([...tenant.sandbox.tenant.roleAssignments.values()].some((a) => a.principalId === admins.id && a.roleDefinitionName === ROLE_IDS.owner && a.scope.toLowerCase() === VISION.toLowerCase())).toBe(false);
+    expect(
+      [...tenant.sandbox.tenant.roleAssignments.values()].some(
+        (a) => a.principalId === admins.id && a.roleDefinitionName === ROLE_IDS.owner && a.scope.toLowerCase() === VISION.toLowerCase(),
+      ),
+    ).toBe(false);
 
     const mapped = await createMapping(admin, { workspaceId: VISION, groupId: admins.id, roleDefinitionId: ROLE_IDS.contributor });
     expect(mapped).toMatchObject({ mapping: null, grant: { status: "needs_approval" } });
@@ -175,23 +227,44 @@ describe("stale state at approval", () => {
       const result = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } });
       return result.request.id;
     };
-    const decide = (requestId: string, options: Record<string, unknown> = {}) => approveAccessRequest(admin, { requestId, comment: "" }, { db, notify: false, ...options });
+    const decide = (requestId: string, options: Record<string, unknown> = {}) =>
+      approveAccessRequest(admin, { requestId, comment: "" }, { db, notify: false, ...options });
 
     const lateId = await filed(late);
-    expect(await refusalOf(decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) }))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("has lapsed") as string });
+    expect(await refusalOf(decide(lateId, { now: new Date(Date.now() + 200 * 3_600_000) }))).toMatchObject({
+      code: "conflict",
+      reason: "stale",
+      userMessage: expect.stringContaining("has lapsed") as string,
+    });
 
     const unlistedId = await filed(unlisted);
-    const withoutReader = parseRequestPolicy({ pendingLifetimeHours: 168, durations: ["7d"], roles: [{ roleDefinitionId: ROLE_IDS.dataScientist, name: "AzureML Data Scientist", maxDuration: "7d" }] });
-    expect(await refusalOf(decide(unlistedId, { policy: withoutReader }))).toMatchObject({ code: "conflict", reason: "stale", userMessage: "Reader can no longer be requested (the request policy changed). Deny the request and say why." });
+    const withoutReader = parseRequestPolicy({
+      pendingLifetimeHours: 168,
+      durations: ["7d"],
+      roles: [{ roleDefinitionId: ROLE_IDS.dataScientist, name: "AzureML Data Scientist", maxDuration: "7d" }],
+    });
+    expect(await refusalOf(decide(unlistedId, { policy: withoutReader }))).toMatchObject({
+      code: "conflict",
+      reason: "stale",
+      userMessage: "Reader can no longer be requested (the request policy changed). Deny the request and say why.",
+    });
 
     const renamedId = await filed(renamed);
     tenant.sandbox.tenant.users.get(renamed.id)!.displayName = "Someone Else Entirely";
-    expect(await refusalOf(decide(renamedId))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("now Someone Else Entirely") as string });
+    expect(await refusalOf(decide(renamedId))).toMatchObject({
+      code: "conflict",
+      reason: "stale",
+      userMessage: expect.stringContaining("now Someone Else Entirely") as string,
+    });
     // The stored facts were refreshed; the approver, having looked again, can now approve.
     expect(await decide(renamedId)).toMatchObject({ request: { status: "granted", principalDisplayName: "Someone Else Entirely" } });
 
     const deletedId = await filed(deleted);
     tenant.sandbox.tenant.deleteDirectoryObject(deleted.id);
-    expect(await refusalOf(decide(deletedId))).toMatchObject({ code: "conflict", reason: "stale", userMessage: expect.stringContaining("no longer exists in the directory") as string });
+    expect(await refusalOf(decide(deletedId))).toMatchObject({
+      code: "conflict",
+      reason: "stale",
+      userMessage: expect.stringContaining("no longer exists in the directory") as string,
+    });
   });
 });

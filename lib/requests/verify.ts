@@ -50,7 +50,13 @@ function toVerified(object: DirectoryObjectWire, tenantId: string): VerifiedPrin
   if (type === "servicePrincipal") {
     const owner = object.appOwnerOrganizationId?.toLowerCase();
     const flags: PrincipalFlag[] = owner && owner !== tenantId.toLowerCase() ? ["other_tenant_app"] : [];
-    return { id, kind: object.servicePrincipalType === "ManagedIdentity" ? "managedIdentity" : "servicePrincipal", displayName, secondaryId: object.appId ?? null, flags };
+    return {
+      id,
+      kind: object.servicePrincipalType === "ManagedIdentity" ? "managedIdentity" : "servicePrincipal",
+      displayName,
+      secondaryId: object.appId ?? null,
+      flags,
+    };
   }
   return undefined;
 }

@@ -10,7 +10,17 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { reliabilityLong } from "@/test/support/test-env";
-import { assignmentOrigin, listedAssignmentApplies, ORIGIN_LABELS, parseScope, type ParsedScope, sameScope, scopeApplies, type ScopeLevel, workspaceScope } from "./arm-scope";
+import {
+  assignmentOrigin,
+  listedAssignmentApplies,
+  ORIGIN_LABELS,
+  parseScope,
+  type ParsedScope,
+  sameScope,
+  scopeApplies,
+  type ScopeLevel,
+  workspaceScope,
+} from "./arm-scope";
 
 // Seeded so a failure in CI reproduces exactly; 500 runs per property (5,000 in the long variant).
 const RUNS = { numRuns: reliabilityLong() ? 5000 : 500, seed: 20261124 };
@@ -27,12 +37,17 @@ const groupName = (maxLength = 90) =>
   fc.string({ unit: nameChar(".()"), minLength: 1, maxLength }).filter((name) => !name.endsWith(".") && !name.includes(".."));
 const workspaceName = (maxLength = 33) =>
   fc
-    .tuple(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), fc.string({ unit: nameChar(""), minLength: 2, maxLength: maxLength - 1 }))
+    .tuple(
+      fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+      fc.string({ unit: nameChar(""), minLength: 2, maxLength: maxLength - 1 }),
+    )
     .map(([first, rest]) => first + rest);
 
 /** One casing of a fixed segment, e.g. "ResourceGROUPS". */
 const casing = (segment: string) =>
-  fc.array(fc.boolean(), { minLength: segment.length, maxLength: segment.length }).map((upper) => [...segment].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join(""));
+  fc
+    .array(fc.boolean(), { minLength: segment.length, maxLength: segment.length })
+    .map((upper) => [...segment].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join(""));
 const fixed = (segment: string, cased: boolean) => (cased ? casing(segment) : fc.constant(segment));
 
 interface ScopeModel {
@@ -58,7 +73,10 @@ function validScope(
   const root = fc.constant<GeneratedScope>({ id: "/", model: { level: "root" } });
   const managementGroup = fc
     .tuple(f("providers"), f("Microsoft.Management"), f("managementGroups"), names.group)
-    .map(([providers, namespace, groups, name]): GeneratedScope => ({ id: `/${providers}/${namespace}/${groups}/${name}`, model: { level: "managementGroup", managementGroup: name } }));
+    .map(([providers, namespace, groups, name]): GeneratedScope => ({
+      id: `/${providers}/${namespace}/${groups}/${name}`,
+      model: { level: "managementGroup", managementGroup: name },
+    }));
   const subscription = fc
     .tuple(f("subscriptions"), names.subscription)
     .map(([subscriptions, id]): GeneratedScope => ({ id: `/${subscriptions}/${id}`, model: { level: "subscription", subscriptionId: id } }));
@@ -69,7 +87,16 @@ function validScope(
       model: { level: "resourceGroup", subscriptionId: id, resourceGroup: group },
     }));
   const workspace = fc
-    .tuple(f("subscriptions"), names.subscription, f("resourceGroups"), names.group, f("providers"), f("Microsoft.MachineLearningServices"), f("workspaces"), names.workspace)
+    .tuple(
+      f("subscriptions"),
+      names.subscription,
+      f("resourceGroups"),
+      names.group,
+      f("providers"),
+      f("Microsoft.MachineLearningServices"),
+      f("workspaces"),
+      names.workspace,
+    )
     .map(([subscriptions, id, groups, group, providers, namespace, workspaces, name]): GeneratedScope => ({
       id: `/${subscriptions}/${id}/${groups}/${group}/${providers}/${namespace}/${workspaces}/${name}`,
       model: { level: "workspace", subscriptionId: id, resourceGroup: group, workspaceName: name },
@@ -175,7 +202,9 @@ function expectCanonical(input: string, parsed: ParsedScope) {
   expect([input, input.replace(/\/$/, "")]).toContain(parsed.scope);
   expect(parseScope(parsed.scope)).toEqual(parsed);
   // The parts rebuild the scope (no hidden segment), and the subscription is the one in the leading segment.
-  if (parsed.level === "workspace") expect(sameScope(workspaceScope(parsed.subscriptionId!, parsed.resourceGroup!, parsed.workspaceName!), parsed.scope)).toBe(true);
+  if (parsed.level === "workspace") {
+    expect(sameScope(workspaceScope(parsed.subscriptionId!, parsed.resourceGroup!, parsed.workspaceName!), parsed.scope)).toBe(true);
+  }
   if (parsed.subscriptionId !== undefined) expect(parsed.scope.toLowerCase().startsWith(`/subscriptions/${parsed.subscriptionId}`)).toBe(true);
 }
 
@@ -244,13 +273,18 @@ describe("ARM scope strings (property-based)", () => {
 
   it("refuses any percent-encoding, even of characters that would be valid unencoded", () => {
     fc.assert(
-      fc.property(validScope().filter(({ id }) => id.length > 1), fc.nat(), fc.boolean(), ({ id }, at, upper) => {
-        const position = 1 + (at % (id.length - 1));
-        const hexCode = id.charCodeAt(position).toString(16).padStart(2, "0");
-        const encoded = `${id.slice(0, position)}%${upper ? hexCode.toUpperCase() : hexCode}${id.slice(position + 1)}`;
-        expect(decodeURIComponent(encoded)).toBe(id);
-        expect(parseScope(encoded)).toBeUndefined();
-      }),
+      fc.property(
+        validScope().filter(({ id }) => id.length > 1),
+        fc.nat(),
+        fc.boolean(),
+        ({ id }, at, upper) => {
+          const position = 1 + (at % (id.length - 1));
+          const hexCode = id.charCodeAt(position).toString(16).padStart(2, "0");
+          const encoded = `${id.slice(0, position)}%${upper ? hexCode.toUpperCase() : hexCode}${id.slice(position + 1)}`;
+          expect(decodeURIComponent(encoded)).toBe(id);
+          expect(parseScope(encoded)).toBeUndefined();
+        },
+      ),
       RUNS,
     );
   });
@@ -258,20 +292,27 @@ describe("ARM scope strings (property-based)", () => {
   it("refuses an id with any segment emptied, replaced by a dot segment, or with one of its characters swapped for a lookalike", () => {
     const substitutable = Object.keys(LOOKALIKES);
     fc.assert(
-      fc.property(validScope().filter(({ id }) => id.length > 1), fc.nat(), fc.constantFrom("", ".", ".."), fc.nat(), fc.nat(), ({ id }, segmentAt, replacement, charAt, pick) => {
-        const segments = id.slice(1).split("/");
-        const index = segmentAt % segments.length;
-        const emptied = `/${segments.map((segment, i) => (i === index ? replacement : segment)).join("/")}`;
-        expect(parseScope(emptied), JSON.stringify(emptied)).toBeUndefined();
+      fc.property(
+        validScope().filter(({ id }) => id.length > 1),
+        fc.nat(),
+        fc.constantFrom("", ".", ".."),
+        fc.nat(),
+        fc.nat(),
+        ({ id }, segmentAt, replacement, charAt, pick) => {
+          const segments = id.slice(1).split("/");
+          const index = segmentAt % segments.length;
+          const emptied = `/${segments.map((segment, i) => (i === index ? replacement : segment)).join("/")}`;
+          expect(parseScope(emptied), JSON.stringify(emptied)).toBeUndefined();
 
-        const positions = [...id].flatMap((c, i) => (substitutable.includes(c.toLowerCase()) || substitutable.includes(c) ? [i] : []));
-        fc.pre(positions.length > 0);
-        const position = positions[charAt % positions.length]!;
-        const original = id[position]!;
-        const options = LOOKALIKES[original] ?? LOOKALIKES[original.toLowerCase()]!;
-        const swapped = id.slice(0, position) + options[pick % options.length]! + id.slice(position + 1);
-        expect(parseScope(swapped), JSON.stringify(swapped)).toBeUndefined();
-      }),
+          const positions = [...id].flatMap((c, i) => (substitutable.includes(c.toLowerCase()) || substitutable.includes(c) ? [i] : []));
+          fc.pre(positions.length > 0);
+          const position = positions[charAt % positions.length]!;
+          const original = id[position]!;
+          const options = LOOKALIKES[original] ?? LOOKALIKES[original.toLowerCase()]!;
+          const swapped = id.slice(0, position) + options[pick % options.length]! + id.slice(position + 1);
+          expect(parseScope(swapped), JSON.stringify(swapped)).toBeUndefined();
+        },
+      ),
       RUNS,
     );
   });
@@ -296,33 +337,54 @@ describe("ARM scope strings (property-based)", () => {
 
   it("never reads another subscription than the leading one: ids nested, appended or smuggled under a workspace id are refused", () => {
     fc.assert(
-      fc.property(validScope({ cased: false }).filter(({ model }) => model.level === "workspace"), guid, fc.nat(), ({ id, model }, other, at) => {
-        fc.pre(other.toLowerCase() !== model.subscriptionId!.toLowerCase());
-        const smuggled = [
-          `${id}/subscriptions/${other}`,
-          `${id}/../../../../../../subscriptions/${other}`,
-          `${id}/%2e%2e/%2e%2e/subscriptions/${other}`,
-          `${id}%2F..%2F..%2Fsubscriptions%2F${other}`,
-          `${id}?scope=/subscriptions/${other}`,
-          `${id}#/subscriptions/${other}`,
-          `/subscriptions/${other}/..${id}`,
-          `/subscriptions/${other}${id}`,
-          insertAt(id, `/subscriptions/${other}`, at),
-          id.replace(`/resourceGroups/${model.resourceGroup}`, `/resourceGroups/${model.resourceGroup}/subscriptions/${other}`),
-        ];
-        for (const value of smuggled) expect(parseScope(value), value).toBeUndefined();
-        // And the id itself belongs to its own subscription, not the other one.
-        expect(scopeApplies(`/subscriptions/${other}`, id)).toBe(false);
-        expect(scopeApplies(`/subscriptions/${other}/`, id)).toBe(false);
-        expect(scopeApplies(id.replace(model.subscriptionId!, other), id)).toBe(false);
-      }),
+      fc.property(
+        validScope({ cased: false }).filter(({ model }) => model.level === "workspace"),
+        guid,
+        fc.nat(),
+        ({ id, model }, other, at) => {
+          fc.pre(other.toLowerCase() !== model.subscriptionId!.toLowerCase());
+          const smuggled = [
+            `${id}/subscriptions/${other}`,
+            `${id}/../../../../../../subscriptions/${other}`,
+            `${id}/%2e%2e/%2e%2e/subscriptions/${other}`,
+            `${id}%2F..%2F..%2Fsubscriptions%2F${other}`,
+            `${id}?scope=/subscriptions/${other}`,
+            `${id}#/subscriptions/${other}`,
+            `/subscriptions/${other}/..${id}`,
+            `/subscriptions/${other}${id}`,
+            insertAt(id, `/subscriptions/${other}`, at),
+            id.replace(`/resourceGroups/${model.resourceGroup}`, `/resourceGroups/${model.resourceGroup}/subscriptions/${other}`),
+          ];
+          for (const value of smuggled) expect(parseScope(value), value).toBeUndefined();
+          // And the id itself belongs to its own subscription, not the other one.
+          expect(scopeApplies(`/subscriptions/${other}`, id)).toBe(false);
+          expect(scopeApplies(`/subscriptions/${other}/`, id)).toBe(false);
+          expect(scopeApplies(id.replace(model.subscriptionId!, other), id)).toBe(false);
+        },
+      ),
       RUNS,
     );
   });
 
   it("accepts, out of arbitrary strings built from scope-like pieces, only canonical scopes", () => {
     const piece = fc.oneof(
-      fc.constantFrom("/", "subscriptions", "resourceGroups", "providers", "Microsoft.MachineLearningServices", "Microsoft.Management", "managementGroups", "workspaces", ".", "..", "%2F", "", " ", "\u0000", "\u212a"),
+      fc.constantFrom(
+        "/",
+        "subscriptions",
+        "resourceGroups",
+        "providers",
+        "Microsoft.MachineLearningServices",
+        "Microsoft.Management",
+        "managementGroups",
+        "workspaces",
+        ".",
+        "..",
+        "%2F",
+        "",
+        " ",
+        "\u0000",
+        "\u212a",
+      ),
       guid,
       groupName(12),
       fc.string({ maxLength: 4 }),
@@ -378,21 +440,31 @@ describe("which scopes an assignment applies at (property-based, against a model
 
   it("counts an assignment ARM listed for a workspace's scope as applying when it is at a management group or the root (ARM lists only the groups above), otherwise as scopeApplies does", () => {
     fc.assert(
-      fc.property(pooled, pooled.filter(({ model }) => model.level !== "root" && model.level !== "managementGroup"), (assignment, target) => {
-        const inherited = assignment.model.level === "managementGroup" || assignment.model.level === "root";
-        expect(listedAssignmentApplies(assignment.id, target.id), `${assignment.id} at ${target.id}`).toBe(inherited || scopeApplies(assignment.id, target.id));
-      }),
+      fc.property(
+        pooled,
+        pooled.filter(({ model }) => model.level !== "root" && model.level !== "managementGroup"),
+        (assignment, target) => {
+          const inherited = assignment.model.level === "managementGroup" || assignment.model.level === "root";
+          expect(listedAssignmentApplies(assignment.id, target.id), `${assignment.id} at ${target.id}`).toBe(
+            inherited || scopeApplies(assignment.id, target.id),
+          );
+        },
+      ),
       RUNS,
     );
   });
 
   it("labels where an applicable assignment comes from by its level", () => {
     fc.assert(
-      fc.property(pooled, pooled.filter(({ model }) => model.level === "workspace"), (assignment, workspace) => {
-        fc.pre(scopeApplies(assignment.id, workspace.id));
-        const origin = assignmentOrigin(assignment.id, workspace.id);
-        expect(origin).toBe(assignment.model.level);
-      }),
+      fc.property(
+        pooled,
+        pooled.filter(({ model }) => model.level === "workspace"),
+        (assignment, workspace) => {
+          fc.pre(scopeApplies(assignment.id, workspace.id));
+          const origin = assignmentOrigin(assignment.id, workspace.id);
+          expect(origin).toBe(assignment.model.level);
+        },
+      ),
       RUNS,
     );
   });
@@ -402,7 +474,9 @@ describe("regressions (example-based)", () => {
   it('refuses a management group named "." or ending in "." (a dot segment that URL handling drops)', () => {
     // Before the fix, `/providers/Microsoft.Management/managementGroups/.` was read as a management group named ".";
     // sent to ARM it would be normalised to `…/managementGroups`, another resource altogether.
-    expect(new URL("https://management.azure.com/providers/Microsoft.Management/managementGroups/./x").pathname).toBe("/providers/Microsoft.Management/managementGroups/x");
+    expect(new URL("https://management.azure.com/providers/Microsoft.Management/managementGroups/./x").pathname).toBe(
+      "/providers/Microsoft.Management/managementGroups/x",
+    );
     for (const name of [".", "mg.", "(.", "a.b."]) {
       expect(parseScope(`/providers/Microsoft.Management/managementGroups/${name}`), name).toBeUndefined();
       expect(parseScope(`/providers/Microsoft.Management/managementGroups/${name}/`), `${name}/`).toBeUndefined();

@@ -31,10 +31,7 @@ const PATTERNS: ReadonlyArray<[ScopeLevel, RegExp]> = [
   ["resourceGroup", new RegExp(`^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})$`, "i")],
   [
     "workspace",
-    new RegExp(
-      `^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.MachineLearningServices/workspaces/(${WORKSPACE})$`,
-      "i",
-    ),
+    new RegExp(`^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.MachineLearningServices/workspaces/(${WORKSPACE})$`, "i"),
   ],
 ];
 

@@ -6,10 +6,11 @@ import { grantsAccessManagement, patternsOverlap, type PermissionBlock, roleCove
 
 /** The built-in roles as ARM defines them (the sandbox's copy of the public definitions). */
 const roles = new Map(
-  (JSON.parse(readFileSync("sandbox/tenant/data/builtin-role-definitions.aml.json", "utf8")) as { properties: { roleName: string; permissions: PermissionBlock[] } }[]).map((role) => [
-    role.properties.roleName,
-    role.properties.permissions,
-  ]),
+  (
+    JSON.parse(readFileSync("sandbox/tenant/data/builtin-role-definitions.aml.json", "utf8")) as {
+      properties: { roleName: string; permissions: PermissionBlock[] };
+    }[]
+  ).map((role) => [role.properties.roleName, role.properties.permissions]),
 );
 const role = (name: string) => roles.get(name)!;
 
@@ -40,12 +41,16 @@ describe("roleCovers: holding one role gives everything another gives", () => {
     expect(roleCovers(role("AzureML Compute Operator"), role("AzureML Data Scientist"))).toBe(false);
     // Contributor cannot write role assignments (a notAction), so it does not cover a role that can.
     expect(roleCovers(role("Contributor"), role("User Access Administrator"))).toBe(false);
-    const dataReader: PermissionBlock[] = [{ actions: [], notActions: [], dataActions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"], notDataActions: [] }];
+    const dataReader: PermissionBlock[] = [
+      { actions: [], notActions: [], dataActions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"], notDataActions: [] },
+    ];
     expect(roleCovers(role("Owner"), dataReader)).toBe(false);
   });
 
   it("a notAction of the holder that cuts into a requested action counts against it", () => {
-    const broad: PermissionBlock[] = [{ actions: ["*"], notActions: ["Microsoft.MachineLearningServices/workspaces/computes/*"], dataActions: [], notDataActions: [] }];
+    const broad: PermissionBlock[] = [
+      { actions: ["*"], notActions: ["Microsoft.MachineLearningServices/workspaces/computes/*"], dataActions: [], notDataActions: [] },
+    ];
     expect(roleCovers(broad, role("AzureML Compute Operator"))).toBe(false);
     expect(roleCovers(broad, role("Reader"))).toBe(false);
   });
@@ -53,7 +58,11 @@ describe("roleCovers: holding one role gives everything another gives", () => {
 
 describe("grantsAccessManagement (privileged roles)", () => {
   it("is true for roles that can write role assignments or do anything (`*`), false for the AML working roles", () => {
-    for (const name of ["Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"]) expect(grantsAccessManagement(role(name)), name).toBe(true);
-    for (const name of ["Reader", "AzureML Data Scientist", "AzureML Compute Operator", "Azure AI Developer"]) expect(grantsAccessManagement(role(name)), name).toBe(false);
+    for (const name of ["Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"]) {
+      expect(grantsAccessManagement(role(name)), name).toBe(true);
+    }
+    for (const name of ["Reader", "AzureML Data Scientist", "AzureML Compute Operator", "Azure AI Developer"]) {
+      expect(grantsAccessManagement(role(name)), name).toBe(false);
+    }
   });
 });

@@ -40,8 +40,9 @@ export function patternsOverlap(first: string, second: string): boolean {
     if (known !== undefined) return known;
     let result: boolean;
     if (i === a.length && j === b.length) result = true;
-    else if (i < a.length && a[i] === "*") result = solve(i + 1, j) || (j < b.length && solve(i, j + 1)) || (j < b.length && b[j] === "*" && solve(i + 1, j + 1));
-    else if (j < b.length && b[j] === "*") result = solve(i, j + 1) || (i < a.length && solve(i + 1, j));
+    else if (i < a.length && a[i] === "*") {
+      result = solve(i + 1, j) || (j < b.length && solve(i, j + 1)) || (j < b.length && b[j] === "*" && solve(i + 1, j + 1));
+    } else if (j < b.length && b[j] === "*") result = solve(i, j + 1) || (i < a.length && solve(i + 1, j));
     else result = i < a.length && j < b.length && a[i] === b[j] && solve(i + 1, j + 1);
     memo.set(key, result);
     return result;
@@ -50,7 +51,11 @@ export function patternsOverlap(first: string, second: string): boolean {
 }
 
 /** Every action `pattern` stands for is allowed by `block` (its `*`s read as literals when matched against the block). */
-function blockCoversPattern(block: { actions: readonly string[]; notActions: readonly string[] }, pattern: string, excludedByRequested: readonly string[]): boolean {
+function blockCoversPattern(
+  block: { actions: readonly string[]; notActions: readonly string[] },
+  pattern: string,
+  excludedByRequested: readonly string[],
+): boolean {
   if (!block.actions.some((allowed) => actionMatches(allowed, pattern))) return false;
   // A notAction that cuts into the pattern leaves part of it ungranted, unless the requested role excludes that part too.
   return !block.notActions.some((denied) => patternsOverlap(denied, pattern) && !excludedByRequested.some((excluded) => actionMatches(excluded, denied)));
@@ -62,11 +67,12 @@ function blockCoversPattern(block: { actions: readonly string[]; notActions: rea
  * holder's notActions that overlap a requested pattern count against it).
  */
 export function roleCovers(holder: readonly PermissionBlock[], requested: readonly PermissionBlock[]): boolean {
-  return requested.every((block) =>
-    block.actions.every((pattern) => holder.some((candidate) => blockCoversPattern(candidate, pattern, block.notActions))) &&
-    block.dataActions.every((pattern) =>
-      holder.some((candidate) => blockCoversPattern({ actions: candidate.dataActions, notActions: candidate.notDataActions }, pattern, block.notDataActions)),
-    ),
+  return requested.every(
+    (block) =>
+      block.actions.every((pattern) => holder.some((candidate) => blockCoversPattern(candidate, pattern, block.notActions))) &&
+      block.dataActions.every((pattern) =>
+        holder.some((candidate) => blockCoversPattern({ actions: candidate.dataActions, notActions: candidate.notDataActions }, pattern, block.notDataActions)),
+      ),
   );
 }
 

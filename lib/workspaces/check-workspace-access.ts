@@ -47,9 +47,13 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
   const workspace = parseScope(workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
   const lookup = await resolvePrincipals(caller, [principalId]);
-  if (!lookup.complete) throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
+  if (!lookup.complete) {
+    throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
+  }
   const principal = lookup.found.get(principalId.toLowerCase());
-  if (!principal) throw new AppError({ code: "not_found", message: `principal ${principalId} not found`, userMessage: "No user, group or service principal has that id." });
+  if (!principal) {
+    throw new AppError({ code: "not_found", message: `principal ${principalId} not found`, userMessage: "No user, group or service principal has that id." });
+  }
 
   const identity = { kind: "delegated", caller } as const;
   const [assignments, definitions] = await Promise.all([
@@ -102,7 +106,9 @@ async function groupPaths(caller: DelegatedCaller, start: DirectoryPrincipal, ta
       lookups += level.length;
       const pages = await Promise.all(
         level.map(async ({ path, chain }) => {
-          const page = (await client.api(path).select(["id", "displayName"]).top(999).get()) as { value?: Array<{ "@odata.type"?: string; id: string; displayName?: string | null }> };
+          const page = (await client.api(path).select(["id", "displayName"]).top(999).get()) as {
+            value?: Array<{ "@odata.type"?: string; id: string; displayName?: string | null }>;
+          };
           return { chain, groups: (page.value ?? []).filter((item) => item["@odata.type"] === undefined || item["@odata.type"] === "#microsoft.graph.group") };
         }),
       );

@@ -52,13 +52,31 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   const featured = ROLE_GUIDANCE.flatMap((guidance): RoleOption[] => {
     const definition = definitions.get(guidance.id);
     return definition
-      ? [{ id: guidance.id, name: definition.name, description: definition.description, summary: guidance.summary, privileged: guidance.privileged, warning: guidance.warning ?? null, featured: true }]
+      ? [
+          {
+            id: guidance.id,
+            name: definition.name,
+            description: definition.description,
+            summary: guidance.summary,
+            privileged: guidance.privileged,
+            warning: guidance.warning ?? null,
+            featured: true,
+          },
+        ]
       : [];
   });
   const others = [...definitions.values()]
     .filter((definition) => !featuredIds.has(definition.id))
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((definition): RoleOption => ({ id: definition.id, name: definition.name, description: definition.description, summary: null, privileged: false, warning: null, featured: false }));
+    .map((definition): RoleOption => ({
+      id: definition.id,
+      name: definition.name,
+      description: definition.description,
+      summary: null,
+      privileged: false,
+      warning: null,
+      featured: false,
+    }));
   return {
     roles: [...featured, ...others],
     budget: used === null ? null : { used, limit: ROLE_ASSIGNMENT_LIMIT },

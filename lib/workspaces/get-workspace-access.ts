@@ -40,7 +40,14 @@ export interface AccessRow {
 }
 
 export interface WorkspaceAccess {
-  readonly workspace: { readonly id: string; readonly name: string; readonly friendlyName: string | null; readonly location: string; readonly subscriptionId: string; readonly resourceGroup: string };
+  readonly workspace: {
+    readonly id: string;
+    readonly name: string;
+    readonly friendlyName: string | null;
+    readonly location: string;
+    readonly subscriptionId: string;
+    readonly resourceGroup: string;
+  };
   readonly rows: readonly AccessRow[];
   /** False when Graph failed: rows then show object ids, and nobody is labelled "not found". */
   readonly principalsResolved: boolean;
@@ -87,11 +94,21 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   ]);
   const workspace = WorkspaceWire.parse(workspaceBody);
   const [lookup, held] = await Promise.all([
-    resolvePrincipals(caller, assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : []))),
+    resolvePrincipals(
+      caller,
+      assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
+    ),
     listHeldAccess(db, parsed.scope),
   ]);
   // One description pass for every holder on the workspace (two queries), then back to each access.
-  const views = new Map((await describeHolders(db, [...held.values()].flatMap((access) => access.holders))).map((view) => [view.id, view]));
+  const views = new Map(
+    (
+      await describeHolders(
+        db,
+        [...held.values()].flatMap((access) => access.holders),
+      )
+    ).map((view) => [view.id, view]),
+  );
   const heldViews = new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 
   const rows = assignments.map((assignment): AccessRow => {

@@ -31,7 +31,13 @@ export async function grantOnWorkspacePage(context: DelegatedContext, input: Omi
     const id = principal.id.toLowerCase();
     results.push(
       selfGrants.has(id)
-        ? await fileSelfGrantRequest(context, { workspaceId: workspace.scope, role: { id: roleId, name: role!.name }, principal, createsMapping: false, ...(input.description ? { description: input.description } : {}) })
+        ? await fileSelfGrantRequest(context, {
+            workspaceId: workspace.scope,
+            role: { id: roleId, name: role!.name },
+            principal,
+            createsMapping: false,
+            ...(input.description ? { description: input.description } : {}),
+          })
         : byPrincipal.get(id)!,
     );
   }

@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
@@ -47,12 +46,18 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
     expect(results[0]!.reference).toMatch(/^[0-9a-f-]{36}$/);
 
     const access = await getWorkspaceAccess(admin.caller, WORKSPACE);
-    const granted = access.rows.filter((row) => row.roleDefinitionId === DATA_SCIENTIST && row.origin === "workspace" && [someUser.id, someGroup.id].includes(row.principalId));
+    const granted = access.rows.filter(
+      (row) => row.roleDefinitionId === DATA_SCIENTIST && row.origin === "workspace" && [someUser.id, someGroup.id].includes(row.principalId),
+    );
     expect(granted.map((row) => row.assignmentName).sort()).toEqual(
       [assignmentNameFor(WORKSPACE, someUser.id, DATA_SCIENTIST), assignmentNameFor(WORKSPACE, someGroup.id, DATA_SCIENTIST)].sort(),
     );
     expect(granted.find((row) => row.principalId === someGroup.id)?.principalType).toBe("Group");
-    expect(await eventsFor(someUser.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded", "assignment.holder_added:succeeded"]);
+    expect(await eventsFor(someUser.id)).toEqual([
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      "assignment.holder_added:succeeded",
+    ]);
   });
 
   it("never duplicates an assignment: the same grant again reads it first, says it exists and changes nothing", async () => {

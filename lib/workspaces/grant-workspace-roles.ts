@@ -4,13 +4,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { v5 as uuidv5 } from "uuid";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import {
-  type ChangeIntentInput,
-  type ChangeOutcome,
-  type PrincipalType,
-  recordChangeIntent,
-  recordChangeOutcome,
-} from "@/lib/audit";
+import { type ChangeIntentInput, type ChangeOutcome, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, getDatabase } from "@/lib/db";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
@@ -162,7 +156,8 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
 
   const client = authorizationClient(identity, workspace.subscriptionId!);
   let armRequestId: string | undefined;
-  const onResponse = (response: { headers: { get(name: string): string | undefined } }) => void (armRequestId = response.headers.get("x-ms-request-id") ?? armRequestId);
+  const onResponse = (response: { headers: { get(name: string): string | undefined } }) =>
+    void (armRequestId = response.headers.get("x-ms-request-id") ?? armRequestId);
   let carrier: Carrier | undefined;
   let outcome: ChangeOutcome;
   try {
@@ -239,11 +234,18 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
       ? ` This makes it permanent: request ${superseded.map((id) => id.slice(0, 8)).join(", ")} no longer expires and is closed as superseded.`
       : "";
   if (found.created) {
-    return { ...base, status: "granted", message: `Granted ${roleName}. It may take up to 10 minutes to take effect.${supersededText}`, ...reference, superseded };
+    return {
+      ...base,
+      status: "granted",
+      message: `Granted ${roleName}. It may take up to 10 minutes to take effect.${supersededText}`,
+      ...reference,
+      superseded,
+    };
   }
-  const where = found.assignmentName === assignmentName
-    ? "through an assignment Gatehouse made earlier"
-    : "through an assignment made outside Gatehouse, which Gatehouse will never remove";
+  const where =
+    found.assignmentName === assignmentName
+      ? "through an assignment Gatehouse made earlier"
+      : "through an assignment made outside Gatehouse, which Gatehouse will never remove";
   return {
     ...base,
     status: "already_granted",
@@ -257,7 +259,9 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
 /** The name of the assignment that gives `principal` the role at exactly this scope, when ARM did not name it. */
 async function findEquivalentAssignment(identity: ArmIdentity, workspace: ParsedScope, principalId: string, roleId: string): Promise<string | undefined> {
   try {
-    for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter: `principalId eq '${principalId}'` })) {
+    for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, {
+      filter: `principalId eq '${principalId}'`,
+    })) {
       const sameScope = (assignment.scope ?? "").toLowerCase() === workspace.scope.toLowerCase();
       if (sameScope && (assignment.roleDefinitionId ?? "").toLowerCase().endsWith(`/${roleId}`)) return assignment.name?.toLowerCase();
     }

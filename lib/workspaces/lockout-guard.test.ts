@@ -29,11 +29,16 @@ afterAll(async () => {
 
 async function assignmentOf(principalId: string, role: string) {
   const admin = await personaContext("admin");
-  const row = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.find((candidate) => candidate.principalId === principalId && candidate.roleDefinitionId === role && candidate.origin === "workspace");
+  const row = (await getWorkspaceAccess(admin.caller, WORKSPACE)).rows.find(
+    (candidate) => candidate.principalId === principalId && candidate.roleDefinitionId === role && candidate.origin === "workspace",
+  );
   if (!row) throw new Error(`no ${role} for ${principalId} on the workspace`);
   return row.assignmentId;
 }
-const exists = (assignmentId: string) => [...tenant.sandbox.tenant.roleAssignments.values()].some((a) => `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`.toLowerCase() === assignmentId.toLowerCase());
+const exists = (assignmentId: string) =>
+  [...tenant.sandbox.tenant.roleAssignments.values()].some(
+    (a) => `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`.toLowerCase() === assignmentId.toLowerCase(),
+  );
 
 describe("the lockout guard", () => {
   it("an admin whose ability to manage access comes from a workspace-only assignment is asked a second time", async () => {
@@ -42,7 +47,10 @@ describe("the lockout guard", () => {
     const mine = await assignmentOf(limited.actor.objectId, UAA);
 
     const [asked] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: false });
-    expect(asked).toMatchObject({ status: "needs_confirmation", message: "Your own ability to manage access on mlw-forecast-prod depends on this assignment. Confirm again to remove it anyway." });
+    expect(asked).toMatchObject({
+      status: "needs_confirmation",
+      message: "Your own ability to manage access on mlw-forecast-prod depends on this assignment. Confirm again to remove it anyway.",
+    });
     expect(exists(mine)).toBe(true);
 
     const [confirmed] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: true });

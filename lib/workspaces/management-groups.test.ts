@@ -33,7 +33,9 @@ function assign(scope: string, principalId: string, principalType: "User" | "Ser
 }
 
 const security = await personaContext("security");
-const countsBefore = new Map((await listWorkspaces({ kind: "delegated", caller: security.caller })).workspaces.map((w) => [w.id.toLowerCase(), w.roleAssignmentCount]));
+const countsBefore = new Map(
+  (await listWorkspaces({ kind: "delegated", caller: security.caller })).workspaces.map((w) => [w.id.toLowerCase(), w.roleAssignmentCount]),
+);
 
 // Contoso > Contoso ML > the churn workspace's subscription; "Elsewhere" sits beside them, above nothing of ours.
 model.addManagementGroup({ name: "mg-contoso", displayName: "Contoso", parentName: null });

@@ -15,7 +15,9 @@ import { reconcilePendingIntents, SETTLE_AFTER_MS } from "./reconcile-intents";
 const oracle = createTenant({ seed: 1, scale: "default" });
 const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
 const WORKSPACE = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
-const existing = [...oracle.roleAssignments.values()].find((assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() && assignment.principalType === "User")!;
+const existing = [...oracle.roleAssignments.values()].find(
+  (assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase() && assignment.principalType === "User",
+)!;
 const admin = makeUserActor({ tenantId: oracle.tenantId, displayName: "Test Admin", userPrincipalName: "test@contosoml.onmicrosoft.com" });
 
 describe("reconcilePendingIntents (a crash between the ARM call and its outcome)", () => {
@@ -53,7 +55,11 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
 
     const events = (await searchAuditEvents(db, { actions: ["role_assignment.reconciled"] }, { size: 10 })).events;
     const byIntent = new Map(events.map((event) => [(event.details as { intentId: number }).intentId, event]));
-    expect(byIntent.get(applied.id)).toMatchObject({ outcome: "succeeded", actor: { kind: "system" }, details: { observed: "present", resolvedState: "succeeded" } });
+    expect(byIntent.get(applied.id)).toMatchObject({
+      outcome: "succeeded",
+      actor: { kind: "system" },
+      details: { observed: "present", resolvedState: "succeeded" },
+    });
     expect(byIntent.get(lost.id)).toMatchObject({ outcome: "failed", details: { observed: "absent", resolvedState: "failed" } });
     expect(byIntent.get(lost.id)?.correlation.armRequestId).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -99,7 +105,11 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
     const young = await intentFor(recent, new Date(now.getTime() - 2 * SETTLE_AFTER_MS));
     // The console's identity may not read these assignments (as with a subscription it has no Reader on).
     for (const principal of [stuck, recent]) {
-      await testSandbox().faults.add({ method: "GET", path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`, status: 403 });
+      await testSandbox().faults.add({
+        method: "GET",
+        path: `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, principal, existing.roleDefinitionName)}`,
+        status: 403,
+      });
     }
     const summary = await reconcilePendingIntents(db, systemActor(), now);
     expect(summary).toMatchObject({ unknown: 1, errors: 1 });

@@ -65,21 +65,26 @@ export async function reconcilePendingIntents(db: Database, actor: AuditActor, n
     }
     // Created after the intent was recorded: Gatehouse's PUT made it (the crash came after ARM's answer).
     const created = intent.kind === "grant" && createdOn !== undefined && createdOn.getTime() >= intent.createdAt.getTime() - CLOCK_SKEW_MS;
-    await resolveIntent(db, intent.id, observed, { actor, now, ...(armRequestId ? { armRequestId } : {}) }, async (tx, settledIntent) =>
-      (
-        await applyIntentOwnership(tx, {
-          ownership: settledIntent.ownership as IntentOwnership | null,
-          kind: settledIntent.kind,
-          succeeded: true,
-          access: { ...settledIntent, roleName: settledIntent.roleName ?? undefined },
-          assignmentName: settledIntent.assignmentName,
-          created,
-          wasAbsent: false,
-          actor: settledIntent.requestedBy,
-          now,
-          correlation: armRequestId ? { armRequestId } : undefined,
-        })
-      ).events,
+    await resolveIntent(
+      db,
+      intent.id,
+      observed,
+      { actor, now, ...(armRequestId ? { armRequestId } : {}) },
+      async (tx, settledIntent) =>
+        (
+          await applyIntentOwnership(tx, {
+            ownership: settledIntent.ownership as IntentOwnership | null,
+            kind: settledIntent.kind,
+            succeeded: true,
+            access: { ...settledIntent, roleName: settledIntent.roleName ?? undefined },
+            assignmentName: settledIntent.assignmentName,
+            created,
+            wasAbsent: false,
+            actor: settledIntent.requestedBy,
+            now,
+            correlation: armRequestId ? { armRequestId } : undefined,
+          })
+        ).events,
     );
     settled++;
   }

@@ -27,13 +27,24 @@ export type ReleaseOutcome =
   /** Gatehouse has no active holder of this kind on the access: nothing to release, nothing removed. */
   | { readonly status: "not_held" }
   /** The holder was released; the assignment stays (something else holds it, or Gatehouse did not create it). */
-  | { readonly status: "kept"; readonly fate: Extract<AssignmentFate, "kept_other_holders" | "kept_not_created_by_gatehouse">; readonly remaining: readonly Holder[] }
+  | {
+      readonly status: "kept";
+      readonly fate: Extract<AssignmentFate, "kept_other_holders" | "kept_not_created_by_gatehouse">;
+      readonly remaining: readonly Holder[];
+    }
   /** It was the last holder of an assignment Gatehouse created: ARM removed it (or it was already gone). */
   | { readonly status: "removed"; readonly fate: Extract<AssignmentFate, "removed" | "already_removed">; readonly intentId: number }
   /** Another change to the same access is in flight; try again later. */
   | { readonly status: "in_progress" }
   /** ARM refused or failed the removal: the holder is kept, so the access is still owned, and the caller retries. */
-  | { readonly status: "failed"; readonly code: string; readonly userMessage: string; readonly internalMessage: string; readonly intentId: number; readonly reference?: string };
+  | {
+      readonly status: "failed";
+      readonly code: string;
+      readonly userMessage: string;
+      readonly internalMessage: string;
+      readonly intentId: number;
+      readonly reference?: string;
+    };
 
 export interface ReleaseAccessInput {
   readonly identity: ArmIdentity;
@@ -51,7 +62,9 @@ export interface ReleaseAccessInput {
 }
 
 function matches(holder: Holder, releasing: ReleasingHolder): boolean {
-  return releasing.kind === "mapping" ? holder.kind === "mapping" && holder.mappingId === releasing.mappingId : holder.kind === "request" && holder.requestId === releasing.requestId;
+  return releasing.kind === "mapping"
+    ? holder.kind === "mapping" && holder.mappingId === releasing.mappingId
+    : holder.kind === "request" && holder.requestId === releasing.requestId;
 }
 
 /**
@@ -78,7 +91,16 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
       const { fate, remaining } = fateAfterRelease(held, new Set([holder.id]));
       if (fate === "kept_other_holders" || fate === "kept_not_created_by_gatehouse") {
         const outcome: ReleaseOutcome = { status: "kept", fate, remaining };
-        const events = await releaseHolder(tx, { assignment: held.assignment, holder, reason: input.reason, actor: input.actor, now, fate, remaining: remaining.length, correlation });
+        const events = await releaseHolder(tx, {
+          assignment: held.assignment,
+          holder,
+          reason: input.reason,
+          actor: input.actor,
+          now,
+          fate,
+          remaining: remaining.length,
+          correlation,
+        });
         if (input.onSettled) events.push(...(await input.onSettled(tx, outcome)));
         await recordAuditEvents(tx, events);
         return { outcome };

@@ -64,7 +64,9 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   ]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
-  const lockout = input.confirmSelfLockout ? new Map<string, LockoutRisk>() : await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions);
+  const lockout = input.confirmSelfLockout
+    ? new Map<string, LockoutRisk>()
+    : await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions);
   const acknowledged = new Set(input.acknowledgedHolderIds ?? []);
 
   const results: RevokeResult[] = [];
@@ -237,7 +239,11 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
       ...(armRequestId ? { reference: armRequestId } : {}),
     };
   } catch (error) {
-    const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.workspaceName ?? workspace.scope, roleName: row.roleName });
+    const failure = roleChangeFailure(error, {
+      actingAs: context.person.userPrincipalName,
+      scopeName: workspace.workspaceName ?? workspace.scope,
+      roleName: row.roleName,
+    });
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       return {
@@ -251,21 +257,32 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
     result = { assignmentId, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
   }
   const now = new Date();
-  await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) =>
-    (
-      await applyIntentOwnership(tx, {
-        ownership,
-        kind: "revoke",
-        succeeded: outcome.status === "succeeded",
-        access: { scope: row.scope, principalId: row.principalId, principalType: intent.principalType, roleDefinitionId: row.roleDefinitionId, roleName: row.roleName },
-        assignmentName: row.assignmentName,
-        created: false,
-        wasAbsent: outcome.status === "succeeded" && (outcome.alreadyInDesiredState ?? false),
-        actor: intent.requestedBy,
-        now,
-        correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
-      })
-    ).events,
+  await recordChangeOutcome(
+    db,
+    intentId,
+    outcome,
+    now,
+    async (tx, intent) =>
+      (
+        await applyIntentOwnership(tx, {
+          ownership,
+          kind: "revoke",
+          succeeded: outcome.status === "succeeded",
+          access: {
+            scope: row.scope,
+            principalId: row.principalId,
+            principalType: intent.principalType,
+            roleDefinitionId: row.roleDefinitionId,
+            roleName: row.roleName,
+          },
+          assignmentName: row.assignmentName,
+          created: false,
+          wasAbsent: outcome.status === "succeeded" && (outcome.alreadyInDesiredState ?? false),
+          actor: intent.requestedBy,
+          now,
+          correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+        })
+      ).events,
   );
   return result;
 }

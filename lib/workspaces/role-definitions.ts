@@ -55,33 +55,35 @@ export function getRoleDefinitions(identity: ArmIdentity, subscriptionId: string
   const key = subscriptionId.toLowerCase();
   const cached = cache.get(key);
   if (cached && cached.expiresAt > now) return cached.definitions;
-  const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(identity, `/subscriptions/${key}/providers/Microsoft.Authorization/roleDefinitions`, "2022-04-01").then(
-    (items) => {
-      const byId = new Map<string, RoleDefinition>();
-      for (const item of items) {
-        const wire = RoleDefinitionWire.parse(item);
-        const permissions = (wire.properties.permissions ?? []).map((block) => ({
-          actions: block.actions ?? [],
-          notActions: block.notActions ?? [],
-          dataActions: block.dataActions ?? [],
-          notDataActions: block.notDataActions ?? [],
-        }));
-        const id = roleDefinitionGuid(wire.id);
-        byId.set(id, {
-          id,
-          name: wire.properties.roleName,
-          description: wire.properties.description ?? "",
-          builtIn: wire.properties.type === "BuiltInRole",
-          actions: permissions.flatMap((permission) => permission.actions ?? []),
-          notActions: permissions.flatMap((permission) => permission.notActions ?? []),
-          dataActions: permissions.flatMap((permission) => permission.dataActions ?? []),
-          permissions,
-          privileged: PRIVILEGED_ROLE_IDS.has(id) || grantsAccessManagement(permissions),
-        });
-      }
-      return byId;
-    },
-  );
+  const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(
+    identity,
+    `/subscriptions/${key}/providers/Microsoft.Authorization/roleDefinitions`,
+    "2022-04-01",
+  ).then((items) => {
+    const byId = new Map<string, RoleDefinition>();
+    for (const item of items) {
+      const wire = RoleDefinitionWire.parse(item);
+      const permissions = (wire.properties.permissions ?? []).map((block) => ({
+        actions: block.actions ?? [],
+        notActions: block.notActions ?? [],
+        dataActions: block.dataActions ?? [],
+        notDataActions: block.notDataActions ?? [],
+      }));
+      const id = roleDefinitionGuid(wire.id);
+      byId.set(id, {
+        id,
+        name: wire.properties.roleName,
+        description: wire.properties.description ?? "",
+        builtIn: wire.properties.type === "BuiltInRole",
+        actions: permissions.flatMap((permission) => permission.actions ?? []),
+        notActions: permissions.flatMap((permission) => permission.notActions ?? []),
+        dataActions: permissions.flatMap((permission) => permission.dataActions ?? []),
+        permissions,
+        privileged: PRIVILEGED_ROLE_IDS.has(id) || grantsAccessManagement(permissions),
+      });
+    }
+    return byId;
+  });
   cache.set(key, { expiresAt: now + CACHE_TTL_MS, definitions });
   // A failed fetch must not be served from the cache.
   definitions.catch(() => cache.delete(key));

@@ -41,7 +41,12 @@ describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
   it("keeps the other subscriptions when one fails, with an inline reason", async () => {
     const caller = (await personaContext("security")).caller;
     const development = oracleWorkspaces.find((workspace) => workspace.name === "mlw-churn-dev")!;
-    await testSandbox().faults.add({ method: "GET", path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, status: 500, times: 10 });
+    await testSandbox().faults.add({
+      method: "GET",
+      path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`,
+      status: 500,
+      times: 10,
+    });
     const { workspaces, failures } = await listWorkspaces({ kind: "delegated", caller });
     expect(failures).toEqual([
       expect.objectContaining({ subscriptionId: development.subscriptionId, message: expect.stringContaining("having problems") as string }),
@@ -63,9 +68,12 @@ describe("getWorkspaceAccess", () => {
     expect(new Set(access.rows.map((row) => row.origin))).toEqual(new Set(["subscription", "resourceGroup", "workspace"]));
     const orphans = expected.filter((assignment) => !oracle.getDirectoryObject(assignment.principalId));
     expect(orphans.length).toBeGreaterThan(0);
-    expect(access.rows.filter((row) => row.principal === null).map((row) => row.principalId).sort()).toEqual(
-      orphans.map((assignment) => assignment.principalId).sort(),
-    );
+    expect(
+      access.rows
+        .filter((row) => row.principal === null)
+        .map((row) => row.principalId)
+        .sort(),
+    ).toEqual(orphans.map((assignment) => assignment.principalId).sort());
     const owner = access.rows.find((row) => row.principal?.displayName === "Avery Admin");
     expect(owner).toMatchObject({ roleName: "Owner", origin: "subscription", principal: { kind: "user", secondaryId: "admin@contosoml.onmicrosoft.com" } });
     expect(access.rows.every((row) => row.roleName !== row.roleDefinitionId)).toBe(true);

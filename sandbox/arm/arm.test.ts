@@ -67,7 +67,7 @@ describe("ARM wildcard actions", () => {
 describe("subscriptions, resource groups and workspaces", () => {
   it("lists only subscriptions the caller holds a role in", async () => {
     const names = async (caller: Caller) =>
-      ((bodyOf(await call("GET", "/subscriptions?api-version=2022-12-01", caller)).value as { displayName: string }[]).map((s) => s.displayName).sort());
+      (bodyOf(await call("GET", "/subscriptions?api-version=2022-12-01", caller)).value as { displayName: string }[]).map((s) => s.displayName).sort();
     expect(await names(userCaller("security"))).toEqual(["Contoso ML Development", "Contoso ML Production", "Contoso ML Research"]);
     expect(await names(userCaller("admin"))).toContain("Contoso ML Production");
     expect(await names(userCaller("limited-admin"))).toEqual(["Contoso ML Development", "Contoso ML Production"]);
@@ -77,13 +77,25 @@ describe("subscriptions, resource groups and workspaces", () => {
   });
 
   it("lists workspaces by subscription and resource group, and gets one", async () => {
-    const bySub = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`, userCaller("admin"));
+    const bySub = await call(
+      "GET",
+      `/subscriptions/${prod()}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`,
+      userCaller("admin"),
+    );
     expect(bySub.status).toBe(200);
     expect((bodyOf(bySub).value as unknown[]).length).toBe(5);
-    const byRg = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`, userCaller("admin"));
+    const byRg = await call(
+      "GET",
+      `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`,
+      userCaller("admin"),
+    );
     expect((bodyOf(byRg).value as { name: string }[]).map((w) => w.name)).toEqual(["mlw-fraud-prod", "mlw-churn-prod", "mlw-forecast-prod"]);
     // Paths are case-insensitive and may start with several slashes; answers use canonical casing.
-    const one = await call("GET", `//SUBSCRIPTIONS/${prod()}/resourcegroups/RG-ML-PROD-EASTUS/providers/microsoft.machinelearningservices/workspaces/MLW-FRAUD-PROD?api-version=2024-10-01`, userCaller("admin"));
+    const one = await call(
+      "GET",
+      `//SUBSCRIPTIONS/${prod()}/resourcegroups/RG-ML-PROD-EASTUS/providers/microsoft.machinelearningservices/workspaces/MLW-FRAUD-PROD?api-version=2024-10-01`,
+      userCaller("admin"),
+    );
     expect(one.status).toBe(200);
     expect(bodyOf(one).id).toBe(workspaceScope("mlw-fraud-prod"));
   });
@@ -100,11 +112,16 @@ describe("subscriptions, resource groups and workspaces", () => {
   });
 
   it("answers 404 in ARM's shape for missing things", async () => {
-    const missingWs = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces/nope?api-version=2024-10-01`, userCaller("admin"));
+    const missingWs = await call(
+      "GET",
+      `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces/nope?api-version=2024-10-01`,
+      userCaller("admin"),
+    );
     expect(missingWs.status).toBe(404);
     expect(errorOf(missingWs)).toEqual({
       code: "ResourceNotFound",
-      message: "The Resource 'Microsoft.MachineLearningServices/workspaces/nope' under resource group 'rg-ml-prod-eastus' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+      message:
+        "The Resource 'Microsoft.MachineLearningServices/workspaces/nope' under resource group 'rg-ml-prod-eastus' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
     });
     const missingSub = await call("GET", "/subscriptions/00000000-0000-4000-8000-000000000000?api-version=2022-12-01", userCaller("admin"));
     expect(errorOf(missingSub).code).toBe("SubscriptionNotFound");
@@ -119,7 +136,12 @@ describe("subscriptions, resource groups and workspaces", () => {
     const responses = [
       missing,
       await call("GET", `/subscriptions/${prod()}?api-version=2022-12-01`, userCaller("admin")),
-      await call("PUT", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("limited-admin"), createBody(persona("no-role").objectId)),
+      await call(
+        "PUT",
+        `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`,
+        userCaller("limited-admin"),
+        createBody(persona("no-role").objectId),
+      ),
       await call("DELETE", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("admin")),
     ];
     for (const response of responses) expect(response.headers?.["x-ms-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
@@ -245,7 +267,10 @@ describe("role assignments: create, read, delete", () => {
       message: "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
     });
     const badRole = await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), {
-      properties: { roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001", principalId: persona("team-lead").objectId },
+      properties: {
+        roleDefinitionId: "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001",
+        principalId: persona("team-lead").objectId,
+      },
     });
     expect(errorOf(badRole).code).toBe("RoleDefinitionDoesNotExist");
   });
@@ -259,11 +284,17 @@ describe("role assignments: create, read, delete", () => {
 
   it("keeps assignments of deleted principals (orphans) visible with their principal type", async () => {
     const scope = workspaceScope("mlw-churn-prod");
-    const user = [...tenant.users.values()].find((u) => u.displayName && !u.userPrincipalName.startsWith("former.") && tenant.roleAssignmentsOfPrincipal(u.id).length === 0);
+    const user = [...tenant.users.values()].find(
+      (u) => u.displayName && !u.userPrincipalName.startsWith("former.") && tenant.roleAssignmentsOfPrincipal(u.id).length === 0,
+    );
     const principalId = user?.id ?? "";
     expect((await call("PUT", path(scope), userCaller("admin"), createBody(principalId))).status).toBe(201);
     tenant.deleteDirectoryObject(principalId);
-    const list = await call("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=principalId eq '${principalId}'`, userCaller("admin"));
+    const list = await call(
+      "GET",
+      `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=principalId eq '${principalId}'`,
+      userCaller("admin"),
+    );
     const rows = bodyOf(list).value as { properties: { principalType: string } }[];
     expect(rows).toHaveLength(1);
     expect(rows[0]?.properties.principalType).toBe("User");
@@ -276,7 +307,7 @@ describe("role assignment lists and filters", () => {
   const list = async (scope: string, filter?: string, caller: Caller = userCaller("admin")) => {
     const query = filter ? `&$filter=${encodeURIComponent(filter)}` : "";
     const response = await call("GET", `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}${query}`, caller);
-    return { response, rows: ((response.body as { value?: { properties: { scope: string; principalId: string } }[] }).value ?? []) };
+    return { response, rows: (response.body as { value?: { properties: { scope: string; principalId: string } }[] }).value ?? [] };
   };
 
   it("lists at, above and below a scope without a filter, and at and above with atScope()", async () => {
@@ -327,7 +358,12 @@ describe("role assignment lists and filters", () => {
     expect(scopes).not.toContain(managementGroupArmId("mg-beside"));
     // Reader at the top group reaches the workspace two levels down; Owner beside it reaches nothing here.
     expect((await list(`/subscriptions/${prod()}`, undefined, userCaller("no-role"))).response.status).toBe(200);
-    const write = await call("PUT", `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`, userCaller("no-role"), createBody(noRole));
+    const write = await call(
+      "PUT",
+      `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`,
+      userCaller("no-role"),
+      createBody(noRole),
+    );
     expect(write.status).toBe(403);
     // The hierarchy survives a snapshot.
     const restored = Tenant.restore(tenant.snapshot());
@@ -363,7 +399,11 @@ describe("role assignment lists and filters", () => {
 
 describe("role definitions", () => {
   it("lists with roleName eq (case-insensitive), subscription-qualified inside a subscription", async () => {
-    const response = await call("GET", `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?${API}&$filter=${encodeURIComponent("roleName eq 'reader'")}`, userCaller("admin"));
+    const response = await call(
+      "GET",
+      `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?${API}&$filter=${encodeURIComponent("roleName eq 'reader'")}`,
+      userCaller("admin"),
+    );
     const rows = bodyOf(response).value as { id: string; properties: { roleName: string } }[];
     expect(rows).toHaveLength(1);
     expect(rows[0]?.properties.roleName).toBe("Reader");
@@ -378,7 +418,11 @@ describe("role definitions", () => {
     const byTenant = await call("GET", `/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.owner}?${API}`, userCaller("security"), undefined);
     // Reader at subscriptions does not grant reads at the tenant root.
     expect(byTenant.status).toBe(403);
-    const missing = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001?${API}`, userCaller("admin"));
+    const missing = await call(
+      "GET",
+      `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000001?${API}`,
+      userCaller("admin"),
+    );
     expect(missing.status).toBe(404);
     expect(errorOf(missing).code).toBe("RoleDefinitionDoesNotExist");
   });
@@ -387,9 +431,9 @@ describe("role definitions", () => {
 describe("permissions (the caller's effective actions at a scope)", () => {
   it("returns the permission blocks of every role that applies, for any caller", async () => {
     const blocks = async (caller: Caller, scope: string) =>
-      (bodyOf(await call("GET", `${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, caller)).value as { actions: string[] }[]).flatMap(
-        (b) => b.actions,
-      );
+      (
+        bodyOf(await call("GET", `${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`, caller)).value as { actions: string[] }[]
+      ).flatMap((b) => b.actions);
     expect(await blocks(userCaller("admin"), workspaceScope("mlw-fraud-prod"))).toContain("*");
     const limited = await blocks(userCaller("limited-admin"), workspaceScope("mlw-fraud-prod"));
     // Reader directly and through ML Workspace Admins: one block per applicable assignment.
@@ -397,4 +441,3 @@ describe("permissions (the caller's effective actions at a scope)", () => {
     expect(await blocks(userCaller("no-role"), workspaceScope("mlw-recsys-prod"))).toEqual([]);
   });
 });
-

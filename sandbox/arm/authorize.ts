@@ -35,33 +35,19 @@ export function isAssignmentEffective(assignment: RoleAssignmentRecord, settings
 }
 
 /** Effective assignments of the caller (incl. groups), optionally only those covering `scope`. */
-export function effectiveAssignments(
-  tenant: Tenant,
-  settings: SandboxSettings,
-  caller: Caller,
-  now: Date,
-): RoleAssignmentRecord[] {
+export function effectiveAssignments(tenant: Tenant, settings: SandboxSettings, caller: Caller, now: Date): RoleAssignmentRecord[] {
   return callerPrincipalIds(tenant, caller)
     .flatMap((principalId) => tenant.roleAssignmentsOfPrincipal(principalId))
     .filter((assignment) => isAssignmentEffective(assignment, settings, now));
 }
 
-export function isAuthorized(
-  tenant: Tenant,
-  settings: SandboxSettings,
-  caller: Caller,
-  now: Date,
-  action: string,
-  scope: string,
-): boolean {
+export function isAuthorized(tenant: Tenant, settings: SandboxSettings, caller: Caller, now: Date, action: string, scope: string): boolean {
   for (const assignment of effectiveAssignments(tenant, settings, caller, now)) {
     if (!scopeCovers(tenant, assignment.scope, scope)) continue;
     const definition = tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase());
     if (!definition) continue;
     const granted = definition.permissions.some(
-      (block) =>
-        block.actions.some((pattern) => actionMatches(pattern, action)) &&
-        !block.notActions.some((pattern) => actionMatches(pattern, action)),
+      (block) => block.actions.some((pattern) => actionMatches(pattern, action)) && !block.notActions.some((pattern) => actionMatches(pattern, action)),
     );
     if (granted) return true;
   }

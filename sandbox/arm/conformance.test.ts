@@ -57,7 +57,10 @@ describe("ARM conformance: role assignments (spec examples, 2022-04-01)", () => 
 
   it("RoleAssignments_ListForResourceGroup", async () => {
     const ex = example("RoleAssignments_ListForResourceGroup.json");
-    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
+    const response = await call(
+      "GET",
+      `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`,
+    );
     expect(response.status).toBe(200);
     expectSameShape(ex.responses["200"]?.body, response, SUBSET);
   });
@@ -95,9 +98,13 @@ describe("ARM conformance: role assignments (spec examples, 2022-04-01)", () => 
 
   it("RoleAssignments_CreateForResource (an AML workspace)", async () => {
     const ex = example("RoleAssignments_CreateForResource.json");
-    const response = await call("PUT", `${fraudWorkspace}/providers/Microsoft.Authorization/roleAssignments/15c5a614-a7d6-4502-b150-c2fb455033ff?api-version=2022-04-01`, {
-      properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.computeOperator), principalId: persona("no-role").objectId, principalType: "User" },
-    });
+    const response = await call(
+      "PUT",
+      `${fraudWorkspace}/providers/Microsoft.Authorization/roleAssignments/15c5a614-a7d6-4502-b150-c2fb455033ff?api-version=2022-04-01`,
+      {
+        properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.computeOperator), principalId: persona("no-role").objectId, principalType: "User" },
+      },
+    );
     expect(response.status).toBe(201);
     expectSameShape(ex.responses["201"]?.body, response, SUBSET);
   });
@@ -109,27 +116,39 @@ describe("ARM conformance: live recordings (key for key)", () => {
     const request = readReference("arm-authorization/recorded/roleAssignments_PUT_rg_scope.request.json") as {
       properties: { roleDefinitionId: string; principalType: string };
     };
-    const response = await call("PUT", `/subscriptions/${production}/resourceGroups/rg-ml-prod-westeurope/providers/Microsoft.Authorization/roleAssignments/88888888-0000-4000-8000-000000000001?api-version=2022-04-01`, {
-      properties: { ...request.properties, roleDefinitionId: request.properties.roleDefinitionId.replace("00000000-0000-0000-0000-000000000000", production), principalId: persona("no-role").objectId },
-    });
+    const response = await call(
+      "PUT",
+      `/subscriptions/${production}/resourceGroups/rg-ml-prod-westeurope/providers/Microsoft.Authorization/roleAssignments/88888888-0000-4000-8000-000000000001?api-version=2022-04-01`,
+      {
+        properties: {
+          ...request.properties,
+          roleDefinitionId: request.properties.roleDefinitionId.replace("00000000-0000-0000-0000-000000000000", production),
+          principalId: persona("no-role").objectId,
+        },
+      },
+    );
     expect(response.status).toBe(201);
     expectSameShape(expected, response, EXACT);
-    expect(Object.keys((response.body as { properties: object }).properties)).toEqual(
-      Object.keys((expected as { properties: object }).properties),
-    );
+    expect(Object.keys((response.body as { properties: object }).properties)).toEqual(Object.keys((expected as { properties: object }).properties));
     expect(Object.keys(response.body as object)).toEqual(Object.keys(expected as object));
   });
 
   it("list with atScope() at a resource group", async () => {
     const expected = readReference("arm-authorization/recorded/roleAssignments_list_rg_atScope.partial.json");
-    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=atScope()`);
+    const response = await call(
+      "GET",
+      `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=atScope()`,
+    );
     expect(response.status).toBe(200);
     expectSameShape(expected, response, EXACT);
   });
 
   it("roleDefinitions list with roleName eq at a resource group", async () => {
     const expected = readReference("arm-authorization/recorded/roleDefinitions_list_filter_roleName_rg_scope.2022-05-01-preview.json");
-    const response = await call("GET", `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName%20eq%20'reader'`);
+    const response = await call(
+      "GET",
+      `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName%20eq%20'reader'`,
+    );
     expect(response.status).toBe(200);
     expectSameShape(expected, response, EXACT);
   });
@@ -147,7 +166,12 @@ describe("ARM conformance: errors (errors.arm-authorization.json)", () => {
   /** Turns a reference message into a pattern where ids, names and scopes may differ. */
   function messagePattern(message: string): RegExp {
     const escaped = message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return new RegExp(`^${escaped.replace(/'[^']*'/g, "'[^']*'").replace(/[0-9a-f]{32}/g, "[0-9a-f]{32}").replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "[0-9a-f-]{36}")}$`);
+    return new RegExp(
+      `^${escaped
+        .replace(/'[^']*'/g, "'[^']*'")
+        .replace(/[0-9a-f]{32}/g, "[0-9a-f]{32}")
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "[0-9a-f-]{36}")}$`,
+    );
   }
   function expectError(key: string, response: SandboxResponse, status: number): void {
     const expected = errors()[key];
@@ -164,15 +188,32 @@ describe("ARM conformance: errors (errors.arm-authorization.json)", () => {
       properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.reader), principalId, ...(principalType ? { principalType } : {}) },
     });
     const name = "2f826ae1-1728-4c63-bbb7-a8a150a5a52d";
-    expectError("AuthorizationFailed_403", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("no-role").objectId), userCaller("limited-admin")), 403);
-    expectError("InvalidRoleAssignmentId_400", await call("PUT", `${base()}/kv-role-assignement3?api-version=2022-04-01`, body(persona("no-role").objectId)), 400);
+    expectError(
+      "AuthorizationFailed_403",
+      await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("no-role").objectId), userCaller("limited-admin")),
+      403,
+    );
+    expectError(
+      "InvalidRoleAssignmentId_400",
+      await call("PUT", `${base()}/kv-role-assignement3?api-version=2022-04-01`, body(persona("no-role").objectId)),
+      400,
+    );
     expectError("InvalidPrincipalId_400", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body("User")), 400);
     expectError("PrincipalNotFound_400", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body("00000000-0000-4000-8000-00000000dead")), 400);
     expect((await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("security").objectId))).status).toBe(201);
-    expectError("RoleAssignmentExists_409", await call("PUT", `${base()}/3f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, body(persona("security").objectId)), 409);
+    expectError(
+      "RoleAssignmentExists_409",
+      await call("PUT", `${base()}/3f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, body(persona("security").objectId)),
+      409,
+    );
     expectError("RoleAssignmentUpdateNotPermitted", await call("PUT", `${base()}/${name}?api-version=2022-04-01`, body(persona("team-lead").objectId)), 400);
     const limited = createArmHandler(tenant, testSettings({ roleAssignmentLimitPerSubscription: 1 }));
-    const response = await limited(buildRequest("PUT", `${base()}/4f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, { caller: admin(), body: body(persona("team-lead").objectId) }));
+    const response = await limited(
+      buildRequest("PUT", `${base()}/4f826ae1-1728-4c63-bbb7-a8a150a5a52d?api-version=2022-04-01`, {
+        caller: admin(),
+        body: body(persona("team-lead").objectId),
+      }),
+    );
     expectError("RoleAssignmentLimitExceeded", response, 400);
   });
 });

@@ -10,23 +10,13 @@ export interface ArmContext extends ArmResponseContext {
 }
 
 /** Returns a 403 AuthorizationFailed response when the caller may not perform `action` at `scope`. */
-export function denyUnlessAuthorized(
-  context: ArmContext,
-  action: string,
-  scope: string,
-  scopeInMessage = scope,
-): SandboxResponse | undefined {
+export function denyUnlessAuthorized(context: ArmContext, action: string, scope: string, scopeInMessage = scope): SandboxResponse | undefined {
   const { tenant, settings, request } = context;
   if (isAuthorized(tenant, settings, request.caller, request.now, action, scope)) return undefined;
   return armError(
     context,
     403,
     "AuthorizationFailed",
-    ARM_MESSAGES.authorizationFailed(
-      callerDisplayForErrors(tenant, request.caller),
-      request.caller.objectId,
-      action,
-      scopeInMessage,
-    ),
+    ARM_MESSAGES.authorizationFailed(callerDisplayForErrors(tenant, request.caller), request.caller.objectId, action, scopeInMessage),
   );
 }

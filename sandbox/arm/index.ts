@@ -8,14 +8,7 @@ import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
 import { listPermissions } from "./permissions";
 import { ArmRateLimitCounter } from "./rate-limit";
-import {
-  getResourceGroup,
-  getSubscription,
-  getWorkspace,
-  listResourceGroups,
-  listSubscriptions,
-  listWorkspaces,
-} from "./resources";
+import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
 import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
@@ -71,15 +64,12 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
   if (method !== "GET") return methodNotAllowed(context, method);
   if (subscriptionId === undefined) return listSubscriptions(context);
   if (second === undefined) return getSubscription(context, subscriptionId);
-  const isWorkspaces = (ns?: string, type?: string) =>
-    ns?.toLowerCase() === "microsoft.machinelearningservices" && type?.toLowerCase() === "workspaces";
+  const isWorkspaces = (ns?: string, type?: string) => ns?.toLowerCase() === "microsoft.machinelearningservices" && type?.toLowerCase() === "workspaces";
   if (second.toLowerCase() === "resourcegroups") {
     if (third === undefined) return listResourceGroups(context, subscriptionId);
     if (fourth === undefined) return getResourceGroup(context, subscriptionId, third);
     if (fourth.toLowerCase() === "providers" && isWorkspaces(fifth, sixth)) {
-      return seventh === undefined
-        ? listWorkspaces(context, subscriptionId, third)
-        : getWorkspace(context, subscriptionId, third, seventh);
+      return seventh === undefined ? listWorkspaces(context, subscriptionId, third) : getWorkspace(context, subscriptionId, third, seventh);
     }
   }
   if (second.toLowerCase() === "providers" && isWorkspaces(third, fourth) && fifth === undefined) {
@@ -89,10 +79,5 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
 }
 
 function notServed(context: ArmContext, path: string): SandboxResponse {
-  return armError(
-    context,
-    404,
-    "NotFound",
-    `The resource path '${path}' is not emulated by the Gatehouse sandbox (see sandbox/README.md for what is).`,
-  );
+  return armError(context, 404, "NotFound", `The resource path '${path}' is not emulated by the Gatehouse sandbox (see sandbox/README.md for what is).`);
 }

@@ -1,12 +1,6 @@
 /** Renders tenant records in ARM's wire shapes (property order and nulls as in live responses). */
 import { resourceGroupArmId, subscriptionArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
-import type {
-  ResourceGroupRecord,
-  RoleAssignmentRecord,
-  RoleDefinitionRecord,
-  SubscriptionRecord,
-  WorkspaceRecord,
-} from "../tenant/model";
+import type { ResourceGroupRecord, RoleAssignmentRecord, RoleDefinitionRecord, SubscriptionRecord, WorkspaceRecord } from "../tenant/model";
 
 const ROLE_ASSIGNMENTS_SEGMENT = "providers/Microsoft.Authorization/roleAssignments";
 const ROLE_DEFINITIONS_SEGMENT = "providers/Microsoft.Authorization/roleDefinitions";
@@ -17,9 +11,7 @@ export function roleAssignmentId(scope: string, name: string): string {
 
 /** Built-in role ids are subscription-qualified inside a subscription context, tenant-level otherwise. */
 export function roleDefinitionId(name: string, contextSubscriptionId: string | undefined): string {
-  return contextSubscriptionId
-    ? `/subscriptions/${contextSubscriptionId}/${ROLE_DEFINITIONS_SEGMENT}/${name}`
-    : `/${ROLE_DEFINITIONS_SEGMENT}/${name}`;
+  return contextSubscriptionId ? `/subscriptions/${contextSubscriptionId}/${ROLE_DEFINITIONS_SEGMENT}/${name}` : `/${ROLE_DEFINITIONS_SEGMENT}/${name}`;
 }
 
 export interface RenderAssignmentOptions {

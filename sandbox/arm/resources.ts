@@ -22,9 +22,7 @@ export function listSubscriptions(context: ArmContext): SandboxResponse {
     if (subscriptionId) visible.add(subscriptionId);
     else if (assignment.scope === "/") atRoot = true;
   }
-  const subscriptions = [...tenant.subscriptions.values()].filter(
-    (s) => atRoot || visible.has(s.subscriptionId.toLowerCase()),
-  );
+  const subscriptions = [...tenant.subscriptions.values()].filter((s) => atRoot || visible.has(s.subscriptionId.toLowerCase()));
   return armJson(context, 200, { value: subscriptions.map((s) => renderSubscription(s, tenant.tenantId)) });
 }
 
@@ -69,17 +67,8 @@ function filteredList<T>(
 export function listResourceGroups(context: ArmContext, subscriptionId: string): SandboxResponse {
   const resolved = resolveOrError(context, `/subscriptions/${subscriptionId}`);
   if (isResponse(resolved)) return resolved;
-  const groups = [...context.tenant.resourceGroups.values()].filter(
-    (rg) => rg.subscriptionId.toLowerCase() === subscriptionId.toLowerCase(),
-  );
-  return filteredList(
-    context,
-    resolved.scope,
-    RESOURCE_GROUP_READ,
-    groups,
-    (rg) => resourceGroupArmId(rg.subscriptionId, rg.name),
-    renderResourceGroup,
-  );
+  const groups = [...context.tenant.resourceGroups.values()].filter((rg) => rg.subscriptionId.toLowerCase() === subscriptionId.toLowerCase());
+  return filteredList(context, resolved.scope, RESOURCE_GROUP_READ, groups, (rg) => resourceGroupArmId(rg.subscriptionId, rg.name), renderResourceGroup);
 }
 
 export function getResourceGroup(context: ArmContext, subscriptionId: string, name: string): SandboxResponse {
@@ -93,15 +82,11 @@ export function getResourceGroup(context: ArmContext, subscriptionId: string, na
 }
 
 export function listWorkspaces(context: ArmContext, subscriptionId: string, resourceGroup?: string): SandboxResponse {
-  const parent = resourceGroup
-    ? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`
-    : `/subscriptions/${subscriptionId}`;
+  const parent = resourceGroup ? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}` : `/subscriptions/${subscriptionId}`;
   const resolved = resolveOrError(context, parent);
   if (isResponse(resolved)) return resolved;
   const workspaces = [...context.tenant.workspaces.values()].filter(
-    (w) =>
-      w.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
-      (!resourceGroup || w.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()),
+    (w) => w.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && (!resourceGroup || w.resourceGroup.toLowerCase() === resourceGroup.toLowerCase()),
   );
   return filteredList(
     context,
@@ -122,14 +107,7 @@ export function getWorkspace(context: ArmContext, subscriptionId: string, resour
   if (denied) return denied;
   const workspace = context.tenant.workspaces.get(requestedScope.toLowerCase());
   if (!workspace) {
-    return armError(
-      context,
-      404,
-      "ResourceNotFound",
-      ARM_MESSAGES.resourceNotFound("Microsoft.MachineLearningServices/workspaces", name, resourceGroup),
-    );
+    return armError(context, 404, "ResourceNotFound", ARM_MESSAGES.resourceNotFound("Microsoft.MachineLearningServices/workspaces", name, resourceGroup));
   }
   return armJson(context, 200, renderWorkspace(workspace, context.tenant.tenantId));
 }
-
-

@@ -56,8 +56,7 @@ export const ARM_MESSAGES = {
   roleAssignmentUpdateNotPermitted: "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
   principalNotFound: (principalId: string, tenantId: string) =>
     `Principal ${principalId.replace(/-/g, "")} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
-  invalidRoleAssignmentId: (name: string) =>
-    `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+  invalidRoleAssignmentId: (name: string) => `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
   invalidPrincipalId: (principalId: string) => `The Principal ID '${principalId}' is not valid. Principal ID must be a GUID.`,
   roleAssignmentLimitExceeded: "No more role assignments can be created.",
   roleAssignmentNotFound: (name: string) => `The role assignment '${name}' is not found.`,

@@ -15,10 +15,7 @@ const DELETE = "Microsoft.Authorization/roleAssignments/delete";
 const PRINCIPAL_TYPES: readonly RoleAssignmentPrincipalType[] = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"];
 
 type AssignmentFilter =
-  | { kind: "all" }
-  | { kind: "atScope" }
-  | { kind: "principalId"; principalId: string }
-  | { kind: "assignedTo"; principalId: string; atScope: boolean };
+  { kind: "all" } | { kind: "atScope" } | { kind: "principalId"; principalId: string } | { kind: "assignedTo"; principalId: string; atScope: boolean };
 
 /** The documented `$filter` forms; quotes around ids are optional, as clients differ. */
 function parseFilter(filter: string | null): AssignmentFilter | undefined {
@@ -73,9 +70,7 @@ export function listRoleAssignments(context: ArmContext, rawScope: string): Sand
     case "assignedTo": {
       // Transitive through (nested) group membership, as ARM does for assignedTo().
       const principals = [filter.principalId, ...tenant.transitiveGroupIds(filter.principalId)];
-      matches = principals
-        .flatMap((id) => tenant.roleAssignmentsOfPrincipal(id))
-        .filter(filter.atScope ? aboveOrAt : related);
+      matches = principals.flatMap((id) => tenant.roleAssignmentsOfPrincipal(id)).filter(filter.atScope ? aboveOrAt : related);
       break;
     }
   }
@@ -202,8 +197,7 @@ export function putRoleAssignment(context: ArmContext, rawScope: string, name: s
   if (subscriptionId && tenant.countRoleAssignmentsInSubscription(subscriptionId) >= settings.roleAssignmentLimitPerSubscription) {
     return armError(context, 400, "RoleAssignmentLimitExceeded", ARM_MESSAGES.roleAssignmentLimitExceeded);
   }
-  const principalType =
-    PRINCIPAL_TYPES.find((t) => t.toLowerCase() === body.principalType?.toLowerCase()) ?? knownType ?? "User";
+  const principalType = PRINCIPAL_TYPES.find((t) => t.toLowerCase() === body.principalType?.toLowerCase()) ?? knownType ?? "User";
   const created: RoleAssignmentRecord = {
     name: name.toLowerCase(),
     scope: resolved.scope,

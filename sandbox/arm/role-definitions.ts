@@ -42,9 +42,7 @@ export function listRoleDefinitions(context: ArmContext, rawScope: string): Sand
       `The filter '${context.request.query.get("$filter") ?? ""}' is not supported. Supported filters are roleName eq '{name}' and type eq '{BuiltInRole|CustomRole}'.`,
     );
   }
-  const value = [...context.tenant.roleDefinitions.values()]
-    .filter(predicate)
-    .map((d) => renderRoleDefinition(d, scope.subscriptionId));
+  const value = [...context.tenant.roleDefinitions.values()].filter(predicate).map((d) => renderRoleDefinition(d, scope.subscriptionId));
   return armJson(context, 200, { value });
 }
 

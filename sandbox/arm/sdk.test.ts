@@ -60,7 +60,9 @@ describe("@azure/arm-authorization against the sandbox ARM", () => {
     const deleted = await client.roleAssignments.delete(workspace, NAME);
     expect(deleted.name).toBe(NAME);
     await expect(client.roleAssignments.delete(workspace, NAME)).resolves.toBeDefined();
-    const byId = await client.roleAssignments.getById(`${workspace}/providers/Microsoft.Authorization/roleAssignments/${created.name ?? ""}`).catch((e: unknown) => e);
+    const byId = await client.roleAssignments
+      .getById(`${workspace}/providers/Microsoft.Authorization/roleAssignments/${created.name ?? ""}`)
+      .catch((e: unknown) => e);
     expect((byId as { statusCode?: number }).statusCode).toBe(404);
   });
 

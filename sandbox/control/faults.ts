@@ -45,7 +45,8 @@ export interface FaultDecision {
   readonly delayMs: number;
   /** The rule that decided an error or hang, if any. */
   readonly rule: FaultRule | undefined;
-  readonly outcome: { readonly kind: "status"; readonly status: number; readonly retryAfterSeconds: number | undefined } | { readonly kind: "hang" } | undefined;
+  readonly outcome:
+    { readonly kind: "status"; readonly status: number; readonly retryAfterSeconds: number | undefined } | { readonly kind: "hang" } | undefined;
 }
 
 function isValidRegex(source: string): boolean {
@@ -141,7 +142,9 @@ export class FaultInjector {
       delayMs += rule.latencyMs + (rule.jitterMs > 0 ? Math.floor(this.random() * (rule.jitterMs + 1)) : 0);
       if (outcome === undefined && (rule.hang || rule.status !== undefined)) {
         decidingRule = rule;
-        outcome = rule.hang ? { kind: "hang" } : { kind: "status", status: rule.status ?? 500, retryAfterSeconds: rule.retryAfterSeconds ?? (rule.status === 429 ? 1 : undefined) };
+        outcome = rule.hang
+          ? { kind: "hang" }
+          : { kind: "status", status: rule.status ?? 500, retryAfterSeconds: rule.retryAfterSeconds ?? (rule.status === 429 ? 1 : undefined) };
       }
     }
     return { delayMs, rule: decidingRule, outcome };

@@ -41,14 +41,40 @@ const settingsPatchSchema = z
   .object({
     propagationDelaySeconds: z.number().int().min(0).max(86_400),
     roleAssignmentLimitPerSubscription: z.number().int().min(0).max(1_000_000),
-    accessTokenLifetimeSeconds: z.number().int().min(1).max(7 * 86_400),
-    clockOffsetMs: z.number().int().min(0).max(10 * 365 * 86_400_000),
+    accessTokenLifetimeSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400),
+    clockOffsetMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86_400_000),
   })
   .partial()
   .strict();
 
-const resetSchema = z.object({ seed: z.number().int().min(0).max(2 ** 31 - 1), scale: z.enum(["default", "large"]) }).partial().strict();
-const advanceSchema = z.object({ seconds: z.number().int().min(1).max(10 * 365 * 86_400) }).strict();
+const resetSchema = z
+  .object({
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    scale: z.enum(["default", "large"]),
+  })
+  .partial()
+  .strict();
+const advanceSchema = z
+  .object({
+    seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(10 * 365 * 86_400),
+  })
+  .strict();
 const interactionSchema = z
   .object({
     /** UPN or object id. */
@@ -66,7 +92,13 @@ function badRequest(message: string, issues?: unknown): HttpReply {
 function parse<T>(schema: z.ZodType<T>, body: unknown): { ok: true; value: T } | { ok: false; reply: HttpReply } {
   const result = schema.safeParse(body ?? {});
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, reply: badRequest("Invalid request body.", result.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)) };
+  return {
+    ok: false,
+    reply: badRequest(
+      "Invalid request body.",
+      result.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`),
+    ),
+  };
 }
 
 export type ControlRequest = Pick<EntraRequest, "method" | "path" | "query"> & { readonly body: unknown };
@@ -114,11 +146,18 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       return jsonReply(200, { value: target.faults.list() });
     case "POST faults": {
       const parsed = faultRuleSchema.safeParse(request.body ?? {});
-      if (!parsed.success) return badRequest("Invalid fault rule.", parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`));
+      if (!parsed.success) {
+        return badRequest(
+          "Invalid fault rule.",
+          parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`),
+        );
+      }
       return jsonReply(201, target.faults.add(parsed.data));
     }
     case "DELETE faults":
-      if (rest[0]) return target.faults.remove(rest[0]) ? { status: 204 } : jsonReply(404, { error: { code: "NotFound", message: `No fault rule '${rest[0]}'.` } });
+      if (rest[0]) {
+        return target.faults.remove(rest[0]) ? { status: 204 } : jsonReply(404, { error: { code: "NotFound", message: `No fault rule '${rest[0]}'.` } });
+      }
       target.faults.clear();
       return { status: 204 };
     case "GET keys":
@@ -189,7 +228,19 @@ export interface SandboxStateSummary {
   readonly now: string;
   readonly settings: SandboxSettings;
   readonly counts: Readonly<
-    Record<"users" | "groups" | "applications" | "servicePrincipals" | "subscriptions" | "resourceGroups" | "workspaces" | "roleDefinitions" | "roleAssignments" | "outbox", number>
+    Record<
+      | "users"
+      | "groups"
+      | "applications"
+      | "servicePrincipals"
+      | "subscriptions"
+      | "resourceGroups"
+      | "workspaces"
+      | "roleDefinitions"
+      | "roleAssignments"
+      | "outbox",
+      number
+    >
   >;
   readonly keys: { readonly activeKid: string; readonly kids: readonly string[] };
   readonly faults: readonly FaultRule[];
@@ -240,5 +291,8 @@ ${mail.bodyContentType === "html" ? `<iframe sandbox srcdoc="${escapeHtml(mail.b
 </article>`,
     )
     .join("\n");
-  return page("Sandbox outbox", `<h1>Sandbox outbox</h1><p class="meta">${mails.length} message(s) sent through Graph <code>sendMail</code>. Nothing leaves this machine.</p>${rows}`);
+  return page(
+    "Sandbox outbox",
+    `<h1>Sandbox outbox</h1><p class="meta">${mails.length} message(s) sent through Graph <code>sendMail</code>. Nothing leaves this machine.</p>${rows}`,
+  );
 }

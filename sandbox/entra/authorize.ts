@@ -99,9 +99,14 @@ interface ValidatedAuthorize {
   readonly delivery: Delivery;
 }
 
-function validateClientAndRedirect(parameters: AuthorizeParameters, tenant: TenantAuthView): { client: AppRegistrationForAuth; isSpa: boolean; redirectUri: string } {
+function validateClientAndRedirect(
+  parameters: AuthorizeParameters,
+  tenant: TenantAuthView,
+): { client: AppRegistrationForAuth; isSpa: boolean; redirectUri: string } {
   const clientId = parameters.client_id;
-  if (!clientId) throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'client_id'." });
+  if (!clientId) {
+    throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'client_id'." });
+  }
   const client = tenant.findApplication(clientId);
   if (!client || client.appId.toLowerCase() !== clientId.toLowerCase()) {
     throw new EntraError({
@@ -111,7 +116,9 @@ function validateClientAndRedirect(parameters: AuthorizeParameters, tenant: Tena
     });
   }
   const redirectUri = parameters.redirect_uri;
-  if (!redirectUri) throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'redirect_uri'." });
+  if (!redirectUri) {
+    throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'redirect_uri'." });
+  }
   const isSpa = client.spaRedirectUris.includes(redirectUri);
   if (!isSpa && !client.webRedirectUris.includes(redirectUri)) {
     throw new EntraError({
@@ -127,15 +134,27 @@ function validateClientAndRedirect(parameters: AuthorizeParameters, tenant: Tena
 function validateRequest(validated: ValidatedAuthorize, tenant: TenantAuthView): void {
   const { parameters, client, isSpa } = validated;
   if (parameters.response_type !== "code") {
-    throw new EntraError({ error: "unsupported_response_type", code: 700054, message: `response_type '${parameters.response_type ?? ""}' is not enabled for the application; the sandbox supports 'code'.` });
+    throw new EntraError({
+      error: "unsupported_response_type",
+      code: 700054,
+      message: `response_type '${parameters.response_type ?? ""}' is not enabled for the application; the sandbox supports 'code'.`,
+    });
   }
   if (isSpa && !parameters.code_challenge) {
-    throw new EntraError({ error: "invalid_request", code: 9002325, message: "Proof Key for Code Exchange is required for cross-origin authorization code redemption." });
+    throw new EntraError({
+      error: "invalid_request",
+      code: 9002325,
+      message: "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+    });
   }
   if (parameters.code_challenge) {
     const method = parameters.code_challenge_method ?? "plain";
     if (isSpa ? method !== "S256" : method !== "S256" && method !== "plain") {
-      throw new EntraError({ error: "invalid_request", code: 5002738, message: `Invalid code_challenge_method '${method}'; the sandbox requires S256 for single-page applications.` });
+      throw new EntraError({
+        error: "invalid_request",
+        code: 5002738,
+        message: `Invalid code_challenge_method '${method}'; the sandbox requires S256 for single-page applications.`,
+      });
     }
   }
   delegatedScopes(tenant, client, parseScopes(parameters.scope ?? null, tenant));
@@ -174,16 +193,30 @@ function continueOrShowPage(request: EntraRequest, context: AuthorizeContext, va
   const prompt = validated.parameters.prompt ?? "";
   const loginHint = validated.parameters.login_hint?.toLowerCase();
   const session = sessionUser(request, context);
-  const sessionMatchesHint = session !== undefined && (loginHint === undefined || session.user.userPrincipalName.toLowerCase() === loginHint || session.user.objectId === loginHint);
+  const sessionMatchesHint =
+    session !== undefined && (loginHint === undefined || session.user.userPrincipalName.toLowerCase() === loginHint || session.user.objectId === loginHint);
   const demanded = session !== undefined && context.state.interactionDemands.has(session.user.objectId);
   const mustShowPage = prompt === "login" || prompt === "select_account" || prompt === "consent" || prompt === "create";
 
   if (prompt === "none") {
     if (!session || !sessionMatchesHint) {
-      return deliverError(validated.delivery, new EntraError({ error: "login_required", code: 50058, message: "A silent sign-in request was sent but no user is signed in." }), request);
+      return deliverError(
+        validated.delivery,
+        new EntraError({ error: "login_required", code: 50058, message: "A silent sign-in request was sent but no user is signed in." }),
+        request,
+      );
     }
     if (demanded) {
-      return deliverError(validated.delivery, new EntraError({ error: "interaction_required", code: context.state.interactionDemands.get(session.user.objectId)?.errorCode ?? 50076, message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource." }), request);
+      return deliverError(
+        validated.delivery,
+        new EntraError({
+          error: "interaction_required",
+          code: context.state.interactionDemands.get(session.user.objectId)?.errorCode ?? 50076,
+          message:
+            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
+        }),
+        request,
+      );
     }
   }
   if (session && sessionMatchesHint && !demanded && !mustShowPage && !validated.parameters.claims) {
@@ -211,7 +244,14 @@ function signIn(request: EntraRequest, context: AuthorizeContext, validated: Val
   return issueCode(request, context, validated, user, request.now, { "set-cookie": cookie });
 }
 
-function issueCode(request: EntraRequest, context: AuthorizeContext, validated: ValidatedAuthorize, user: SignInUser, authTime: Date, headers: Record<string, string>): HttpReply {
+function issueCode(
+  request: EntraRequest,
+  context: AuthorizeContext,
+  validated: ValidatedAuthorize,
+  user: SignInUser,
+  authTime: Date,
+  headers: Record<string, string>,
+): HttpReply {
   const { parameters, client, isSpa, delivery } = validated;
   const code = context.state.issueCode({
     clientId: client.appId,
@@ -240,7 +280,9 @@ function signInPage(request: EntraRequest, context: AuthorizeContext, validated:
   const personas = context.tenant
     .personas()
     .map(
-      (persona) => `<li><button type="button" class="persona" data-login="${escapeHtml(persona.userPrincipalName)}" data-password="${escapeHtml(persona.password)}">
+      (
+        persona,
+      ) => `<li><button type="button" class="persona" data-login="${escapeHtml(persona.userPrincipalName)}" data-password="${escapeHtml(persona.password)}">
 <strong>${escapeHtml(persona.displayName)}</strong> <code>${escapeHtml(persona.userPrincipalName)}</code></button>
 <span>${escapeHtml(persona.description)}${persona.consoleRoles.length ? ` — ${escapeHtml(persona.consoleRoles.join(", "))}` : ""}</span></li>`,
     )

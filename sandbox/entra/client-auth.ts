@@ -5,7 +5,14 @@
  */
 import { createPublicKey, timingSafeEqual } from "node:crypto";
 import { type JWTPayload, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { type AppRegistrationForAuth, type ClientCertificateForAuth, type FederatedCredentialForAuth, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, type TenantAuthView } from "../contract";
+import {
+  type AppRegistrationForAuth,
+  type ClientCertificateForAuth,
+  type FederatedCredentialForAuth,
+  TOKEN_EXCHANGE_APP_ID,
+  TOKEN_EXCHANGE_AUDIENCE,
+  type TenantAuthView,
+} from "../contract";
 import { EntraError, invalidClient } from "./errors";
 import type { EntraRequest } from "./http";
 import type { SigningKeys } from "./keys";
@@ -94,7 +101,12 @@ export async function authenticateClient(
       });
     }
     if (match.endDateTime && Date.parse(match.endDateTime) <= request.now.getTime()) {
-      throw new EntraError({ error: "invalid_client", code: 7000222, status: 401, message: `The provided client secret keys for app '${client.appId}' are expired. Visit the Azure portal to create new keys for your app.` });
+      throw new EntraError({
+        error: "invalid_client",
+        code: 7000222,
+        status: 401,
+        message: `The provided client secret keys for app '${client.appId}' are expired. Visit the Azure portal to create new keys for your app.`,
+      });
     }
     return { client, level: "1" };
   }
@@ -120,7 +132,12 @@ export async function authenticateClient(
   }
 
   if (credentialRequired) {
-    throw new EntraError({ error: "invalid_client", code: 7000218, status: 401, message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." });
+    throw new EntraError({
+      error: "invalid_client",
+      code: 7000218,
+      status: 401,
+      message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    });
   }
   return { client, level: "0" };
 }
@@ -154,17 +171,29 @@ async function verifyClientAssertion(assertion: string, client: AppRegistrationF
       clockTolerance: 300,
     });
     if (payload.iss !== client.appId || payload.sub !== client.appId) {
-      throw new EntraError({ error: "invalid_client", code: 700021, status: 401, message: "Client assertion application identifier doesn't match 'client_id' parameter." });
+      throw new EntraError({
+        error: "invalid_client",
+        code: 700021,
+        status: 401,
+        message: "Client assertion application identifier doesn't match 'client_id' parameter.",
+      });
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const allowed = new Set(tokenEndpoints.map((endpoint) => endpoint.toLowerCase()));
     if (!audiences.some((audience) => typeof audience === "string" && allowed.has(audience.toLowerCase()))) {
-      throw badAssertion(`Client assertion audience claim does not match Realm issuer. Review the documentation at https://aka.ms/certCredentials. (aud: '${String(payload.aud)}')`);
+      throw badAssertion(
+        `Client assertion audience claim does not match Realm issuer. Review the documentation at https://aka.ms/certCredentials. (aud: '${String(payload.aud)}')`,
+      );
     }
   } catch (error) {
     if (error instanceof EntraError) throw error;
     if (error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "nbf")) {
-      throw new EntraError({ error: "invalid_client", code: 700024, status: 401, message: `Client assertion is not within its valid time range. Current time: ${now.toISOString()}.` });
+      throw new EntraError({
+        error: "invalid_client",
+        code: 700024,
+        status: 401,
+        message: `Client assertion is not within its valid time range. Current time: ${now.toISOString()}.`,
+      });
     }
     throw badAssertion("Client assertion failed signature validation.");
   }
@@ -190,7 +219,13 @@ function audienceMatches(credential: FederatedCredentialForAuth, audiences: read
  * The only issuer whose keys the sandbox can read is itself, whose tokens for the exchange audience come from its
  * managed-identity endpoint — Entra accepts its own tokens here only from managed identities, too.
  */
-async function verifyFederatedAssertion(assertion: string, client: AppRegistrationForAuth, request: EntraRequest, tenant: TenantAuthView, keys: SigningKeys): Promise<void> {
+async function verifyFederatedAssertion(
+  assertion: string,
+  client: AppRegistrationForAuth,
+  request: EntraRequest,
+  tenant: TenantAuthView,
+  keys: SigningKeys,
+): Promise<void> {
   let claims: JWTPayload;
   try {
     claims = decodeJwt(assertion);
@@ -210,7 +245,12 @@ async function verifyFederatedAssertion(assertion: string, client: AppRegistrati
   }
   const sameIssuer = credentials.filter((credential) => credential.issuer === issuer);
   if (sameIssuer.length === 0) {
-    throw new EntraError({ error: "invalid_client", code: 700211, status: 401, message: `No matching federated identity record found for presented assertion issuer '${issuer}'. ${CHECK_FIC}` });
+    throw new EntraError({
+      error: "invalid_client",
+      code: 700211,
+      status: 401,
+      message: `No matching federated identity record found for presented assertion issuer '${issuer}'. ${CHECK_FIC}`,
+    });
   }
   const sameSubject = sameIssuer.filter((credential) => credential.subject === subject);
   if (sameSubject.length === 0) {
@@ -225,13 +265,23 @@ async function verifyFederatedAssertion(assertion: string, client: AppRegistrati
     });
   }
   if (!sameSubject.some((credential) => audienceMatches(credential, audiences))) {
-    throw new EntraError({ error: "invalid_client", code: 700212, status: 401, message: `No matching federated identity record found for presented assertion audience '${audiences.join(",")}'. ${CHECK_FIC}` });
+    throw new EntraError({
+      error: "invalid_client",
+      code: 700212,
+      status: 401,
+      message: `No matching federated identity record found for presented assertion audience '${audiences.join(",")}'. ${CHECK_FIC}`,
+    });
   }
 
   const ownIssuer = v2Issuer(request.origin, tenant.tenantId);
   if (issuer !== ownIssuer) {
     // Entra would now read the issuer's OpenID configuration and keys; the sandbox reaches no network.
-    throw new EntraError({ error: "invalid_client", code: 50166, status: 401, message: `Request to External OIDC endpoint failed. The sandbox can only verify assertions issued by itself (${ownIssuer}).` });
+    throw new EntraError({
+      error: "invalid_client",
+      code: 50166,
+      status: 401,
+      message: `Request to External OIDC endpoint failed. The sandbox can only verify assertions issued by itself (${ownIssuer}).`,
+    });
   }
   let kid: string | undefined;
   try {
@@ -240,12 +290,19 @@ async function verifyFederatedAssertion(assertion: string, client: AppRegistrati
     throw badAssertion("The client assertion is not a well-formed JWT.");
   }
   const key = kid ? keys.publicKey(kid) : undefined;
-  if (!key) throw badAssertion(`Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${kid ?? "none"}']`);
+  if (!key) {
+    throw badAssertion(`Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${kid ?? "none"}']`);
+  }
   try {
     await jwtVerify(assertion, key, { algorithms: ["RS256"], issuer: ownIssuer, currentDate: request.now });
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "nbf")) {
-      throw new EntraError({ error: "invalid_client", code: 700024, status: 401, message: `Client assertion is not within its valid time range. Current time: ${request.now.toISOString()}, expiry time of assertion ${new Date(Number(claims.exp) * 1000).toISOString()}.` });
+      throw new EntraError({
+        error: "invalid_client",
+        code: 700024,
+        status: 401,
+        message: `Client assertion is not within its valid time range. Current time: ${request.now.toISOString()}, expiry time of assertion ${new Date(Number(claims.exp) * 1000).toISOString()}.`,
+      });
     }
     throw badAssertion("Client assertion failed signature validation.");
   }

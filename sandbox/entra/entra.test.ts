@@ -1,29 +1,11 @@
 import { createHash, createPrivateKey, randomUUID } from "node:crypto";
 import { SignJWT, createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  ARM_AUDIENCE,
-  CONSOLE_API_CLIENT_ID,
-  CONSOLE_API_CLIENT_SECRET,
-  CONSOLE_API_SCOPE,
-  CONSOLE_SPA_CLIENT_ID,
-  GRAPH_AUDIENCE,
-} from "../contract";
+import { ARM_AUDIENCE, CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, GRAPH_AUDIENCE } from "../contract";
 import { type RunningSandbox, startSandbox } from "../server";
 import { PERSONAS } from "../tenant/index";
 import { describeClientCertificate } from "../tls";
-import {
-  SPA_ORIGIN,
-  SPA_REDIRECT_URI,
-  call,
-  decodeJwtPayload,
-  pkcePair,
-  postForm,
-  postJson,
-  redeemSpaCode,
-  signInSpa,
-  tempDataDir,
-} from "./test-support";
+import { SPA_ORIGIN, SPA_REDIRECT_URI, call, decodeJwtPayload, pkcePair, postForm, postJson, redeemSpaCode, signInSpa, tempDataDir } from "./test-support";
 
 const admin = PERSONAS.find((persona) => persona.key === "admin")!;
 const teamLead = PERSONAS.find((persona) => persona.key === "team-lead")!;
@@ -52,7 +34,13 @@ function errorCode(body: Record<string, unknown>): number | undefined {
 }
 
 async function clientCredentials(scope: string, fields: Record<string, string> = {}) {
-  return postForm(sandbox, tokenPath, { grant_type: "client_credentials", client_id: CONSOLE_API_CLIENT_ID, client_secret: CONSOLE_API_CLIENT_SECRET, scope, ...fields });
+  return postForm(sandbox, tokenPath, {
+    grant_type: "client_credentials",
+    client_id: CONSOLE_API_CLIENT_ID,
+    client_secret: CONSOLE_API_CLIENT_SECRET,
+    scope,
+    ...fields,
+  });
 }
 
 async function userAccessTokenForApi(persona = admin): Promise<string> {
@@ -115,7 +103,12 @@ describe("CORS", () => {
       expect(response.header("access-control-allow-origin")).toBe(SPA_ORIGIN);
       expect(response.header("vary")).toBe("Origin");
     }
-    const token = await postForm(sandbox, tokenPath, { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: "nope" }, { origin: SPA_ORIGIN });
+    const token = await postForm(
+      sandbox,
+      tokenPath,
+      { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: "nope" },
+      { origin: SPA_ORIGIN },
+    );
     expect(token.header("access-control-allow-origin")).toBe(SPA_ORIGIN);
   });
 
@@ -244,7 +237,9 @@ describe("authorize", () => {
     const forced = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ prompt: "login" })}`, { headers: { cookie: signIn.cookie ?? "" } });
     expect(forced.status).toBe(200);
     // login_hint for another user shows the page instead of reusing the session.
-    const otherUser = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ login_hint: teamLead.userPrincipalName })}`, { headers: { cookie: signIn.cookie ?? "" } });
+    const otherUser = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ login_hint: teamLead.userPrincipalName })}`, {
+      headers: { cookie: signIn.cookie ?? "" },
+    });
     expect(otherUser.status).toBe(200);
   });
 });
@@ -272,7 +267,14 @@ describe("authorization code redemption", () => {
     expect(protectedHeader.typ).toBe("JWT");
     expect(access).toMatchObject({ ver: "2.0", tid, oid: admin.objectId, azp: CONSOLE_SPA_CLIENT_ID, scp: "access_as_user", roles: ["Console.Admin"] });
     const { payload: id } = await jwtVerify(String(body.id_token), jwks, { audience: CONSOLE_SPA_CLIENT_ID });
-    expect(id).toMatchObject({ nonce: signIn.nonce, oid: admin.objectId, tid, preferred_username: admin.userPrincipalName, name: admin.displayName, ver: "2.0" });
+    expect(id).toMatchObject({
+      nonce: signIn.nonce,
+      oid: admin.objectId,
+      tid,
+      preferred_username: admin.userPrincipalName,
+      name: admin.displayName,
+      ver: "2.0",
+    });
   });
 
   it("puts group-derived app roles into roles and none for a user without a console role", async () => {
@@ -329,7 +331,13 @@ describe("authorization code redemption", () => {
     });
     expect(authorize.status).toBe(302);
     const code = new URLSearchParams(authorize.header("location")?.split("?")[1]).get("code") ?? "";
-    const fields = { grant_type: "authorization_code", client_id: CONSOLE_API_CLIENT_ID, client_secret: CONSOLE_API_CLIENT_SECRET, code, redirect_uri: WEB_REDIRECT_URI };
+    const fields = {
+      grant_type: "authorization_code",
+      client_id: CONSOLE_API_CLIENT_ID,
+      client_secret: CONSOLE_API_CLIENT_SECRET,
+      code,
+      redirect_uri: WEB_REDIRECT_URI,
+    };
     const crossOrigin = await postForm(sandbox, tokenPath, fields, { origin: SPA_ORIGIN });
     expect(errorCode(crossOrigin.json())).toBe(9002326);
     const serverSide = await postForm(sandbox, tokenPath, fields);
@@ -347,7 +355,12 @@ describe("refresh tokens", () => {
     const renewed = await postForm(
       sandbox,
       tokenPath,
-      { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: first.refresh_token, scope: `${CONSOLE_API_SCOPE} openid profile offline_access` },
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: first.refresh_token,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
       { origin: SPA_ORIGIN },
     );
     expect(renewed.status).toBe(200);
@@ -358,9 +371,19 @@ describe("refresh tokens", () => {
   it("refuses an SPA refresh without Origin and an unknown refresh token", async () => {
     const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
     const first = (await redeemSpaCode(sandbox, signIn)).json<{ refresh_token: string }>();
-    const noOrigin = await postForm(sandbox, tokenPath, { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: first.refresh_token, scope: CONSOLE_API_SCOPE });
+    const noOrigin = await postForm(sandbox, tokenPath, {
+      grant_type: "refresh_token",
+      client_id: CONSOLE_SPA_CLIENT_ID,
+      refresh_token: first.refresh_token,
+      scope: CONSOLE_API_SCOPE,
+    });
     expect(errorCode(noOrigin.json())).toBe(9002327);
-    const unknown = await postForm(sandbox, tokenPath, { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: "not-a-token", scope: CONSOLE_API_SCOPE }, { origin: SPA_ORIGIN });
+    const unknown = await postForm(
+      sandbox,
+      tokenPath,
+      { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: "not-a-token", scope: CONSOLE_API_SCOPE },
+      { origin: SPA_ORIGIN },
+    );
     expect(unknown.json().error).toBe("invalid_grant");
   });
 
@@ -370,7 +393,12 @@ describe("refresh tokens", () => {
     const demand = await postJson(sandbox, "/_sandbox/interaction-required", { user: admin.userPrincipalName });
     expect(demand.status).toBe(201);
     const refresh = () =>
-      postForm(sandbox, tokenPath, { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: first.refresh_token, scope: CONSOLE_API_SCOPE }, { origin: SPA_ORIGIN });
+      postForm(
+        sandbox,
+        tokenPath,
+        { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: first.refresh_token, scope: CONSOLE_API_SCOPE },
+        { origin: SPA_ORIGIN },
+      );
     const refused = await refresh();
     expect(refused.status).toBe(400);
     expect(refused.json().error).toBe("interaction_required");
@@ -456,9 +484,13 @@ describe("client credentials", () => {
     expect(decodeJwtPayload(good.json<{ access_token: string }>().access_token).appidacr).toBe("2");
     const sha1 = await withAssertion(await assertion(`${sandbox.origin}${tokenPath}`, { x5t: certificate.thumbprintSha1 }));
     expect(sha1.status).toBe(200);
-    const wrongAudience = await withAssertion(await assertion("https://login.microsoftonline.com/x/oauth2/v2.0/token", { "x5t#S256": certificate.thumbprintSha256 }));
+    const wrongAudience = await withAssertion(
+      await assertion("https://login.microsoftonline.com/x/oauth2/v2.0/token", { "x5t#S256": certificate.thumbprintSha256 }),
+    );
     expect(wrongAudience.status).toBe(401);
-    const unknownCertificate = await withAssertion(await assertion(`${sandbox.origin}${tokenPath}`, { "x5t#S256": createHash("sha256").update("other").digest("base64url") }));
+    const unknownCertificate = await withAssertion(
+      await assertion(`${sandbox.origin}${tokenPath}`, { "x5t#S256": createHash("sha256").update("other").digest("base64url") }),
+    );
     expect(errorCode(unknownCertificate.json())).toBe(700027);
   });
 });
@@ -479,7 +511,14 @@ describe("on-behalf-of", () => {
     const arm = await obo(userToken);
     expect(arm.status).toBe(200);
     const armClaims = decodeJwtPayload(arm.json<{ access_token: string }>().access_token);
-    expect(armClaims).toMatchObject({ aud: ARM_AUDIENCE, oid: admin.objectId, appid: CONSOLE_API_CLIENT_ID, scp: "user_impersonation", ver: "1.0", upn: admin.userPrincipalName });
+    expect(armClaims).toMatchObject({
+      aud: ARM_AUDIENCE,
+      oid: admin.objectId,
+      appid: CONSOLE_API_CLIENT_ID,
+      scp: "user_impersonation",
+      ver: "1.0",
+      upn: admin.userPrincipalName,
+    });
     expect(arm.json().refresh_token).toBeTruthy();
     const graph = await obo(userToken, "https://graph.microsoft.com/.default");
     expect(String(decodeJwtPayload(graph.json<{ access_token: string }>().access_token).scp).split(" ")).toContain("User.Read");
@@ -526,9 +565,13 @@ describe("on-behalf-of", () => {
 describe("logout", () => {
   it("clears the session and redirects to a registered post_logout_redirect_uri", async () => {
     const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
-    const response = await call(sandbox, `/${tid}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}&client_id=${CONSOLE_SPA_CLIENT_ID}&state=x`, {
-      headers: { cookie: signIn.cookie ?? "" },
-    });
+    const response = await call(
+      sandbox,
+      `/${tid}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}&client_id=${CONSOLE_SPA_CLIENT_ID}&state=x`,
+      {
+        headers: { cookie: signIn.cookie ?? "" },
+      },
+    );
     expect(response.status).toBe(302);
     expect(response.header("location")).toBe(`${SPA_REDIRECT_URI}?state=x`);
     expect(response.header("set-cookie")).toContain("Max-Age=0");
@@ -541,7 +584,10 @@ describe("logout", () => {
   });
 
   it("does not redirect to an unregistered URI", async () => {
-    const response = await call(sandbox, `/${tid}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}&client_id=${CONSOLE_SPA_CLIENT_ID}`);
+    const response = await call(
+      sandbox,
+      `/${tid}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}&client_id=${CONSOLE_SPA_CLIENT_ID}`,
+    );
     expect(response.status).toBe(200);
     expect(response.header("location")).toBeUndefined();
   });

@@ -24,8 +24,7 @@ export function entraErrorBody(details: EntraErrorDetails, now: Date, correlatio
   const timestamp = entraTimestamp(now);
   return {
     error: details.error,
-    error_description:
-      `AADSTS${details.code}: ${details.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+    error_description: `AADSTS${details.code}: ${details.message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
     error_codes: [details.code],
     timestamp,
     trace_id: traceId,
@@ -59,7 +58,8 @@ export const invalidClient = (clientId: string, tenantId: string) =>
     message: `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
   });
 
-export const invalidScope = (message: string) => new EntraError({ error: "invalid_scope", code: 70011, message: `The provided value for the input parameter 'scope' is not valid. ${message}` });
+export const invalidScope = (message: string) =>
+  new EntraError({ error: "invalid_scope", code: 70011, message: `The provided value for the input parameter 'scope' is not valid. ${message}` });
 
 export const missingParameter = (name: string) =>
   new EntraError({ error: "invalid_request", code: 900144, message: `The request body must contain the following parameter: '${name}'.` });

@@ -53,7 +53,27 @@ export function openIdConfiguration(origin: string, tenantSegment: string): Reco
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+    claims_supported: [
+      "sub",
+      "iss",
+      "cloud_instance_name",
+      "cloud_instance_host_name",
+      "cloud_graph_host_name",
+      "msgraph_host",
+      "aud",
+      "exp",
+      "iat",
+      "auth_time",
+      "acr",
+      "nonce",
+      "preferred_username",
+      "name",
+      "tid",
+      "ver",
+      "at_hash",
+      "c_hash",
+      "email",
+    ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: "WW",
     cloud_instance_name: "microsoftonline.com",
@@ -109,7 +129,9 @@ export function createEntraHandler(options: EntraOptions): EntraHandler {
           return jsonReply(200, openIdConfiguration(request.origin, tenantSegment), { ...DISCOVERY_CACHE, ...cors });
         case "discovery/v2.0/keys":
         case "discovery/keys": {
-          const keyIssuer = MULTI_TENANT_SEGMENTS.has(tenantSegment.toLowerCase()) ? `${request.origin}/{tenantid}/v2.0` : `${request.origin}/${tenant.tenantId}/v2.0`;
+          const keyIssuer = MULTI_TENANT_SEGMENTS.has(tenantSegment.toLowerCase())
+            ? `${request.origin}/{tenantid}/v2.0`
+            : `${request.origin}/${tenant.tenantId}/v2.0`;
           return jsonReply(200, options.keys.jwks(keyIssuer), { ...DISCOVERY_CACHE, ...cors });
         }
         case "oauth2/v2.0/authorize":
@@ -122,7 +144,11 @@ export function createEntraHandler(options: EntraOptions): EntraHandler {
             `${request.origin}/${tenantSegment}/oauth2/v2.0/token`,
             `${request.origin}/${tenant.tenantId}/oauth2/token`,
           ];
-          const body = await handleTokenRequest(request, { tenant, keys: options.keys, state: options.state, accessTokenLifetimeSeconds: options.settings.accessTokenLifetimeSeconds }, endpoints);
+          const body = await handleTokenRequest(
+            request,
+            { tenant, keys: options.keys, state: options.state, accessTokenLifetimeSeconds: options.settings.accessTokenLifetimeSeconds },
+            endpoints,
+          );
           return jsonReply(200, body, { "cache-control": "no-store, no-cache", pragma: "no-cache", expires: "-1", ...cors });
         }
         case "oauth2/v2.0/logout":
@@ -135,7 +161,12 @@ export function createEntraHandler(options: EntraOptions): EntraHandler {
       throw error;
     }
     return entraErrorReply(
-      { error: "invalid_request", code: 900561, status: 404, message: `The endpoint '${request.method} ${request.path}' is not served by the sandbox's Entra ID.` },
+      {
+        error: "invalid_request",
+        code: 900561,
+        status: 404,
+        message: `The endpoint '${request.method} ${request.path}' is not served by the sandbox's Entra ID.`,
+      },
       request.now,
       cors,
     );
@@ -153,7 +184,14 @@ function logout(request: EntraRequest, tenant: TenantAuthView, options: EntraOpt
     const location = state ? `${target}${target.includes("?") ? "&" : "?"}state=${encodeURIComponent(state)}` : target;
     return redirectReply(location, clearCookie);
   }
-  return htmlReply(200, page("Signed out", `<h1>You signed out of your account</h1><p>It's a good idea to close all browser windows.</p>${target ? `<p class="error">The post-logout redirect URI <code>${escapeHtml(target)}</code> is not registered for this application.</p>` : ""}`), clearCookie);
+  return htmlReply(
+    200,
+    page(
+      "Signed out",
+      `<h1>You signed out of your account</h1><p>It's a good idea to close all browser windows.</p>${target ? `<p class="error">The post-logout redirect URI <code>${escapeHtml(target)}</code> is not registered for this application.</p>` : ""}`,
+    ),
+    clearCookie,
+  );
 }
 
 /** Entra only returns to a registered redirect URI of the client named by `client_id` or the ID token hint. */

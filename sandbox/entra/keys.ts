@@ -39,7 +39,9 @@ function newSigningKey(): SigningKey {
 function fromPrivateKey(privateKey: KeyObject): SigningKey {
   const publicKey = createPublicKey(privateKey);
   // Entra's kid is a base64url thumbprint; derive ours from the public key so it is stable.
-  const kid = createHash("sha1").update(publicKey.export({ format: "der", type: "spki" })).digest("base64url");
+  const kid = createHash("sha1")
+    .update(publicKey.export({ format: "der", type: "spki" }))
+    .digest("base64url");
   return { kid, privateKey, publicKey };
 }
 

@@ -86,7 +86,9 @@ export function parseScopes(scopeParameter: string | null, tenant: TenantAuthVie
     if (unknown) throw invalidScope(`The scope '${scopes.join(" ")}' does not exist on the resource '${first.resource.app.appId}'.`);
   }
   if (first.resource.kind === "arm" && !isDefault && names.some((name) => name.toLowerCase() !== "user_impersonation")) {
-    throw invalidScope(`The scope '${scopes.join(" ")}' does not exist on Azure Resource Manager; use 'https://management.azure.com/.default' or 'user_impersonation'.`);
+    throw invalidScope(
+      `The scope '${scopes.join(" ")}' does not exist on Azure Resource Manager; use 'https://management.azure.com/.default' or 'user_impersonation'.`,
+    );
   }
   return { resource: first.resource, names, isDefault, oidc };
 }

@@ -79,7 +79,10 @@ export class EntraState {
   /** Refresh tokens and sessions, for `state.json` (codes are too short-lived to be worth keeping). */
   snapshot(): EntraStateSnapshot {
     return {
-      refreshTokens: [...this.refreshTokens].map(([token, grant]) => [token, { ...grant, authTime: grant.authTime.toISOString(), expiresAt: grant.expiresAt.toISOString() }]),
+      refreshTokens: [...this.refreshTokens].map(([token, grant]) => [
+        token,
+        { ...grant, authTime: grant.authTime.toISOString(), expiresAt: grant.expiresAt.toISOString() },
+      ]),
       sessions: [...this.sessions].map(([id, session]) => [id, { userObjectId: session.userObjectId, authTime: session.authTime.toISOString() }]),
     };
   }

@@ -31,7 +31,15 @@ export function tempDataDir(): string {
 export function call(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string, options: RequestOptions = {}): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
-      { host: "127.0.0.1", servername: "localhost", port: sandbox.port, path, method: options.method ?? "GET", headers: options.headers, ca: sandbox.tls.caPem },
+      {
+        host: "127.0.0.1",
+        servername: "localhost",
+        port: sandbox.port,
+        path,
+        method: options.method ?? "GET",
+        headers: options.headers,
+        ca: sandbox.tls.caPem,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -59,7 +67,12 @@ export function call(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string
   });
 }
 
-export function postForm(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<TestResponse> {
+export function postForm(
+  sandbox: Pick<RunningSandbox, "port" | "tls">,
+  path: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   return call(sandbox, path, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
@@ -125,7 +138,12 @@ export async function signInSpa(
   return { code, verifier, location, cookie, nonce };
 }
 
-export async function redeemSpaCode(sandbox: RunningSandbox, signIn: SignInResult, overrides: Record<string, string> = {}, headers: Record<string, string> = { origin: SPA_ORIGIN }): Promise<TestResponse> {
+export async function redeemSpaCode(
+  sandbox: RunningSandbox,
+  signIn: SignInResult,
+  overrides: Record<string, string> = {},
+  headers: Record<string, string> = { origin: SPA_ORIGIN },
+): Promise<TestResponse> {
   return postForm(
     sandbox,
     `/${sandbox.tenant.tenantId}/oauth2/v2.0/token`,

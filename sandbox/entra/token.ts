@@ -32,7 +32,11 @@ export interface TokenEndpointContext {
 type TokenResponse = Record<string, string | number>;
 
 /** Scope names that go into `scp`, checked against what the tenant consented for the client. */
-export function delegatedScopes(tenant: TenantAuthView, client: AppRegistrationForAuth, request: ScopeRequest): { resource: ResolvedResource; scopes: string[] } {
+export function delegatedScopes(
+  tenant: TenantAuthView,
+  client: AppRegistrationForAuth,
+  request: ScopeRequest,
+): { resource: ResolvedResource; scopes: string[] } {
   const resource = request.resource ?? GRAPH_RESOURCE;
   if (resource.kind === "app") {
     const exposed = resource.app.exposedScopes;
@@ -81,13 +85,16 @@ export function interactionRequiredError(state: EntraState, userObjectId: string
     code: demand.errorCode,
     ...(demand.suberror ? { suberror: demand.suberror } : {}),
     claims: demand.claims,
-    message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
+    message:
+      "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
   });
 }
 
 function requireUser(tenant: TenantAuthView, objectId: string): SignInUser {
   const user = tenant.findUser(objectId);
-  if (!user) throw new EntraError({ error: "invalid_grant", code: 50034, message: `The user account ${objectId} does not exist in the ${tenant.tenantId} directory.` });
+  if (!user) {
+    throw new EntraError({ error: "invalid_grant", code: 50034, message: `The user account ${objectId} does not exist in the ${tenant.tenantId} directory.` });
+  }
   if (!user.accountEnabled) throw new EntraError({ error: "invalid_grant", code: 50057, message: "The user account is disabled." });
   return user;
 }
@@ -181,30 +188,63 @@ function requireCrossOriginRules(request: EntraRequest, isSpa: boolean): void {
     });
   }
   if (!isSpa && origin) {
-    throw new EntraError({ error: "invalid_request", code: 9002326, message: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '" + origin + "'." });
+    throw new EntraError({
+      error: "invalid_request",
+      code: 9002326,
+      message: "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '" + origin + "'.",
+    });
   }
 }
 
-async function redeemCode(request: EntraRequest, context: TokenEndpointContext, issuer: IssuerContext, tokenEndpoints: readonly string[], wantClientInfo: boolean): Promise<TokenResponse> {
+async function redeemCode(
+  request: EntraRequest,
+  context: TokenEndpointContext,
+  issuer: IssuerContext,
+  tokenEndpoints: readonly string[],
+  wantClientInfo: boolean,
+): Promise<TokenResponse> {
   const form = request.form;
   const codeValue = form.get("code");
   if (!codeValue) throw missingParameter("code");
   const code = context.state.codes.get(codeValue);
-  if (!code) throw new EntraError({ error: "invalid_grant", code: 9002313, message: "Invalid request. Request is malformed or invalid. The provided authorization code is not valid." });
+  if (!code) {
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 9002313,
+      message: "Invalid request. Request is malformed or invalid. The provided authorization code is not valid.",
+    });
+  }
   if (code.redeemed) {
-    throw new EntraError({ error: "invalid_grant", code: 54005, message: "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token." });
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 54005,
+      message: "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+    });
   }
   if (code.expiresAt.getTime() <= request.now.getTime()) {
-    throw new EntraError({ error: "invalid_grant", code: 70008, message: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource." });
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 70008,
+      message:
+        "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+    });
   }
   const clientId = form.get("client_id");
   if (clientId && clientId.toLowerCase() !== code.clientId.toLowerCase()) {
-    throw new EntraError({ error: "invalid_grant", code: 70000, message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client." });
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 70000,
+      message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+    });
   }
   requireCrossOriginRules(request, code.isSpa);
   const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !code.isSpa, context.keys);
   if (client.appId.toLowerCase() !== code.clientId.toLowerCase()) {
-    throw new EntraError({ error: "invalid_grant", code: 70000, message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client." });
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 70000,
+      message: "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+    });
   }
   const redirectUri = form.get("redirect_uri");
   if (redirectUri !== code.redirectUri) {
@@ -218,7 +258,11 @@ async function redeemCode(request: EntraRequest, context: TokenEndpointContext, 
     const verifier = form.get("code_verifier") ?? "";
     const computed = code.codeChallengeMethod === "plain" ? verifier : createHash("sha256").update(verifier).digest("base64url");
     if (computed !== code.codeChallenge) {
-      throw new EntraError({ error: "invalid_grant", code: 501481, message: "The Code_Verifier does not match the code_challenge supplied in the authorization request." });
+      throw new EntraError({
+        error: "invalid_grant",
+        code: 501481,
+        message: "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+      });
     }
   }
   code.redeemed = true;
@@ -237,12 +281,24 @@ async function redeemCode(request: EntraRequest, context: TokenEndpointContext, 
   });
 }
 
-async function redeemRefreshToken(request: EntraRequest, context: TokenEndpointContext, issuer: IssuerContext, tokenEndpoints: readonly string[], wantClientInfo: boolean): Promise<TokenResponse> {
+async function redeemRefreshToken(
+  request: EntraRequest,
+  context: TokenEndpointContext,
+  issuer: IssuerContext,
+  tokenEndpoints: readonly string[],
+  wantClientInfo: boolean,
+): Promise<TokenResponse> {
   const form = request.form;
   const value = form.get("refresh_token");
   if (!value) throw missingParameter("refresh_token");
   const grant = context.state.refreshTokens.get(value);
-  if (!grant) throw new EntraError({ error: "invalid_grant", code: 9002313, message: "Invalid request. Request is malformed or invalid. The provided refresh token is not valid." });
+  if (!grant) {
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 9002313,
+      message: "Invalid request. Request is malformed or invalid. The provided refresh token is not valid.",
+    });
+  }
   if (grant.expiresAt.getTime() <= request.now.getTime()) {
     context.state.refreshTokens.delete(value);
     throw new EntraError({ error: "invalid_grant", code: 700082, message: "The refresh token has expired due to inactivity." });
@@ -250,7 +306,11 @@ async function redeemRefreshToken(request: EntraRequest, context: TokenEndpointC
   requireCrossOriginRules(request, grant.isSpa);
   const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !grant.isSpa, context.keys);
   if (client.appId.toLowerCase() !== grant.clientId.toLowerCase()) {
-    throw new EntraError({ error: "invalid_grant", code: 70000, message: "Provided grant is invalid or malformed. The refresh token was issued to a different client." });
+    throw new EntraError({
+      error: "invalid_grant",
+      code: 70000,
+      message: "Provided grant is invalid or malformed. The refresh token was issued to a different client.",
+    });
   }
   const user = requireUser(context.tenant, grant.userObjectId);
   const demand = interactionRequiredError(context.state, user.objectId);
@@ -271,7 +331,13 @@ async function redeemRefreshToken(request: EntraRequest, context: TokenEndpointC
   });
 }
 
-async function onBehalfOf(request: EntraRequest, context: TokenEndpointContext, issuer: IssuerContext, tokenEndpoints: readonly string[], wantClientInfo: boolean): Promise<TokenResponse> {
+async function onBehalfOf(
+  request: EntraRequest,
+  context: TokenEndpointContext,
+  issuer: IssuerContext,
+  tokenEndpoints: readonly string[],
+  wantClientInfo: boolean,
+): Promise<TokenResponse> {
   const form = request.form;
   if (form.get("requested_token_use") !== "on_behalf_of") throw missingParameter("requested_token_use");
   const assertion = form.get("assertion");
@@ -296,10 +362,17 @@ async function onBehalfOf(request: EntraRequest, context: TokenEndpointContext, 
   });
 }
 
-const invalidAssertion = (message: string) => new EntraError({ error: "invalid_grant", code: 50013, message: `Assertion failed signature validation. [Reason - ${message}]` });
+const invalidAssertion = (message: string) =>
+  new EntraError({ error: "invalid_grant", code: 50013, message: `Assertion failed signature validation. [Reason - ${message}]` });
 
 /** An OBO assertion must be a user access token, issued by this tenant, for the middle tier itself. */
-async function verifyUserAssertion(assertion: string, client: AppRegistrationForAuth, context: TokenEndpointContext, now: Date, origin: string): Promise<JWTPayload> {
+async function verifyUserAssertion(
+  assertion: string,
+  client: AppRegistrationForAuth,
+  context: TokenEndpointContext,
+  now: Date,
+  origin: string,
+): Promise<JWTPayload> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(assertion).kid;
@@ -323,7 +396,9 @@ async function verifyUserAssertion(assertion: string, client: AppRegistrationFor
         message: `Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${now.toISOString()}, expiry time of assertion ${new Date(Number(error.payload.exp) * 1000).toISOString()}.`,
       });
     }
-    throw invalidAssertion(error instanceof joseErrors.JWTClaimValidationFailed ? `The assertion '${error.claim}' claim is not valid.` : "The signature is not valid.");
+    throw invalidAssertion(
+      error instanceof joseErrors.JWTClaimValidationFailed ? `The assertion '${error.claim}' claim is not valid.` : "The signature is not valid.",
+    );
   }
   const audiences = new Set([client.appId, ...client.identifierUris].map((value) => value.toLowerCase()));
   const tokenAudiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((value): value is string => typeof value === "string");

@@ -146,7 +146,15 @@ export async function mintApplicationAccessToken(context: IssuerContext, grant: 
     );
   }
   return context.keys.sign(
-    { aud: resource.audience, iss: v1Issuer(tenantId), ...common, app_displayname: client.displayName, appid: client.appId, appidacr: grant.clientAuth, ver: "1.0" },
+    {
+      aud: resource.audience,
+      iss: v1Issuer(tenantId),
+      ...common,
+      app_displayname: client.displayName,
+      appid: client.appId,
+      appidacr: grant.clientAuth,
+      ver: "1.0",
+    },
     { includeX5t: true },
   );
 }

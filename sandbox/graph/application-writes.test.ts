@@ -88,11 +88,17 @@ describe("applications", () => {
       api: { oauth2PermissionScopes: [scope(scopeId)], preAuthorizedApplications: [{ appId: client, delegatedPermissionIds: [scopeId] }] },
     });
     expect(together.status).toBe(400);
-    expect(errorOf(together).message).toBe("Property api.preAuthorizedApplications.delegatedPermissionIds has a Permission Id that cannot be found in the AppPermissions sets.");
+    expect(errorOf(together).message).toBe(
+      "Property api.preAuthorizedApplications.delegatedPermissionIds has a Permission Id that cannot be found in the AppPermissions sets.",
+    );
     // The refused request changed nothing.
     expect(sandbox.tenant.applications.get(app.id)?.oauth2PermissionScopes).toEqual([]);
-    expect((await graph("PATCH", `/applications/${app.id}`, { api: { requestedAccessTokenVersion: 2, oauth2PermissionScopes: [scope(scopeId)] } })).status).toBe(204);
-    expect((await graph("PATCH", `/applications/${app.id}`, { api: { preAuthorizedApplications: [{ appId: client, delegatedPermissionIds: [scopeId] }] } })).status).toBe(204);
+    expect(
+      (await graph("PATCH", `/applications/${app.id}`, { api: { requestedAccessTokenVersion: 2, oauth2PermissionScopes: [scope(scopeId)] } })).status,
+    ).toBe(204);
+    expect(
+      (await graph("PATCH", `/applications/${app.id}`, { api: { preAuthorizedApplications: [{ appId: client, delegatedPermissionIds: [scopeId] }] } })).status,
+    ).toBe(204);
     const api = (await graph("GET", `/applications/${app.id}?$select=api`)).json<{ api: Record<string, unknown> }>().api;
     expect(api).toMatchObject({ requestedAccessTokenVersion: 2, preAuthorizedApplications: [{ appId: client, delegatedPermissionIds: [scopeId] }] });
   });
@@ -116,10 +122,15 @@ describe("applications", () => {
   it("refuses unknown and read-only properties, and bad redirect URIs", async () => {
     const app = await newApplication();
     const unknown = await graph("PATCH", `/applications/${app.id}`, { colour: "blue" });
-    expect([unknown.status, errorOf(unknown).message]).toEqual([400, expect.stringContaining("Property 'colour' does not exist on type 'microsoft.graph.application'")]);
+    expect([unknown.status, errorOf(unknown).message]).toEqual([
+      400,
+      expect.stringContaining("Property 'colour' does not exist on type 'microsoft.graph.application'"),
+    ]);
     expect(errorOf(await graph("PATCH", `/applications/${app.id}`, { appId: randomUUID() })).message).toBe("Property 'appId' is read-only and cannot be set.");
     expect((await graph("PATCH", `/applications/${app.id}`, { spa: { redirectUris: ["http://gatehouse.example.com/"] } })).status).toBe(400);
-    expect((await graph("PATCH", `/applications/${app.id}`, { spa: { redirectUris: ["https://gatehouse.example.com/", "http://localhost:3000/"] } })).status).toBe(204);
+    expect(
+      (await graph("PATCH", `/applications/${app.id}`, { spa: { redirectUris: ["https://gatehouse.example.com/", "http://localhost:3000/"] } })).status,
+    ).toBe(204);
   });
 
   it("finds apps by tag with a lambda filter", async () => {
@@ -159,7 +170,11 @@ describe("federated identity credentials", () => {
     expect(first.status).toBe(201);
     expect(first.json()).toMatchObject({ name: "managed-identity", subject: "subject-1", audiences: ["api://AzureADTokenExchange"] });
     const sameName = await graph("POST", `/applications/${app.id}/federatedIdentityCredentials`, credential("managed-identity"));
-    expect([sameName.status, errorOf(sameName).code, errorOf(sameName).message]).toEqual([409, "Request_MultipleObjectsWithSameKeyValue", "FederatedIdentityCredential with name managed-identity already exists."]);
+    expect([sameName.status, errorOf(sameName).code, errorOf(sameName).message]).toEqual([
+      409,
+      "Request_MultipleObjectsWithSameKeyValue",
+      "FederatedIdentityCredential with name managed-identity already exists.",
+    ]);
     const sameSubject = await graph("POST", `/applications/${app.id}/federatedIdentityCredentials`, credential("other", "subject-1"));
     expect([sameSubject.status, errorOf(sameSubject).code]).toEqual([400, "InvalidFederatedIdentityCredentialValue"]);
     const twoAudiences = await graph("POST", `/applications/${app.id}/federatedIdentityCredentials`, { ...credential("two"), audiences: ["a", "b"] });

@@ -8,7 +8,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Caller, SandboxResponse } from "../contract";
 import { createTenant, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
-import { appCaller, buildRequest, readReference, readReferenceText, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import {
+  appCaller,
+  buildRequest,
+  readReference,
+  readReferenceText,
+  type ShapeOptions,
+  shapeDifferences,
+  TEST_NOW,
+  testSettings,
+  userCaller,
+} from "../tenant/testing/support";
 import { createGraphHandler } from "./index";
 
 let tenant: Tenant;
@@ -20,7 +30,11 @@ beforeAll(() => {
   handler = createGraphHandler(tenant, testSettings());
 });
 
-async function call(method: string, path: string, options: { caller?: Caller; body?: unknown; headers?: Record<string, string> } = {}): Promise<SandboxResponse> {
+async function call(
+  method: string,
+  path: string,
+  options: { caller?: Caller; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<SandboxResponse> {
   return handler(buildRequest(method, path, { caller: options.caller ?? userCaller("admin"), body: options.body, headers: options.headers }));
 }
 
@@ -117,7 +131,12 @@ describe("Graph conformance: documented errors", () => {
     ["graph/docs/error_400_endswith_without_advanced_params.json", "/v1.0/users?$filter=endswith(mail,'@contosoml.onmicrosoft.com')", undefined, 400],
     ["graph/docs/error_400_unindexed_filter_property.json", "/v1.0/groups?$filter=createdDateTime ge 2021-01-01T00:00:00Z", undefined, 400],
     ["graph/docs/error_400_top_out_of_range.json", "/v1.0/users?$top=1000", undefined, 400],
-    ["graph/docs/error_400_keyCredentials_complex_query.json", "/v1.0/applications?$filter=keyCredentials/any(x:x/endDateTime le 2021-01-02T12:00:00Z)", EVENTUAL, 400],
+    [
+      "graph/docs/error_400_keyCredentials_complex_query.json",
+      "/v1.0/applications?$filter=keyCredentials/any(x:x/endDateTime le 2021-01-02T12:00:00Z)",
+      EVENTUAL,
+      400,
+    ],
   ];
   for (const [fixture, path, headers, status] of cases) {
     it(fixture.split("/").pop() ?? fixture, async () => {
@@ -189,7 +208,12 @@ describe("Graph conformance: documented responses", () => {
       body: {
         requests: [
           { id: "1", method: "GET", url: "/me/memberOf?$top=1" },
-          { id: "5", method: "GET", url: "users?$select=id,displayName,userPrincipalName&$filter=startswith(displayName,'a')&$count=true", headers: { ConsistencyLevel: "eventual" } },
+          {
+            id: "5",
+            method: "GET",
+            url: "users?$select=id,displayName,userPrincipalName&$filter=startswith(displayName,'a')&$count=true",
+            headers: { ConsistencyLevel: "eventual" },
+          },
         ],
       },
     });

@@ -302,20 +302,9 @@ export const GROUP_TYPE: EntityType = {
   resourceName: "Group",
   defaultSelect: viewKeys(groupView, SAMPLE_GROUP),
   selectable: viewKeys(groupView, SAMPLE_GROUP),
-  filterable: lowerSet([
-    "id",
-    "displayName",
-    "mail",
-    "mailNickname",
-    "mailEnabled",
-    "securityEnabled",
-    "groupTypes",
-    "isAssignableToRole",
-    "proxyAddresses",
-  ]),
+  filterable: lowerSet(["id", "displayName", "mail", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "isAssignableToRole", "proxyAddresses"]),
   view: groupView,
 };
-
 
 const SAMPLE_APP: ApplicationRecord = {
   kind: "application",

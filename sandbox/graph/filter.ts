@@ -258,8 +258,7 @@ class Parser {
       if (head.text.split("/")[0] !== variable) throw new FilterSyntaxError(`Unknown lambda variable '${head.text}'.`);
       const operator = this.next().text.toLowerCase();
       const value = this.parseLiteral();
-      test = (item) =>
-        compare(operator, itemPath && typeof item === "object" && item !== null ? propertyValue(item as GraphObject, itemPath) : item, value);
+      test = (item) => compare(operator, itemPath && typeof item === "object" && item !== null ? propertyValue(item as GraphObject, itemPath) : item, value);
     }
     this.expect(")");
     return (o) => {

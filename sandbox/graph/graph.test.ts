@@ -38,8 +38,18 @@ describe("users and me", () => {
     expect(body["@odata.context"]).toBe(`${TEST_ORIGIN}/v1.0/$metadata#users/$entity`);
     expect(body.userPrincipalName).toBe(persona("admin").userPrincipalName);
     expect(Object.keys(body)).toEqual([
-      "@odata.context", "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-      "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
+      "@odata.context",
+      "businessPhones",
+      "displayName",
+      "givenName",
+      "jobTitle",
+      "mail",
+      "mobilePhone",
+      "officeLocation",
+      "preferredLanguage",
+      "surname",
+      "userPrincipalName",
+      "id",
     ]);
     expect(response.headers?.["request-id"]).toBeDefined();
     expect(body).not.toHaveProperty("password");
@@ -212,7 +222,9 @@ describe("groups", () => {
 describe("applications and service principals", () => {
   it("filters by appId, exposes app and SP credentials without secret text", async () => {
     const sp = [...tenant.servicePrincipals.values()].find((s) => s.displayName === "fraud-scoring-batch");
-    const apps = collection(await get(`/v1.0/applications?$filter=appId eq '${sp?.appId ?? ""}'&$select=id,appId,displayName,passwordCredentials,keyCredentials`));
+    const apps = collection(
+      await get(`/v1.0/applications?$filter=appId eq '${sp?.appId ?? ""}'&$select=id,appId,displayName,passwordCredentials,keyCredentials`),
+    );
     expect(apps.value).toHaveLength(1);
     expect(apps.value[0]?.passwordCredentials).toEqual([]);
     const sps = collection(await get(`/v1.0/servicePrincipals?$filter=appId eq '${sp?.appId ?? ""}'&$select=id,passwordCredentials`));
@@ -252,7 +264,9 @@ describe("app role assignments", () => {
       expect.arrayContaining([persona("admin").displayName, persona("limited-admin").displayName, "ML Team Leads", persona("security").displayName]),
     );
     expect(assigned.value).toHaveLength(4);
-    const own = collection(await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignments?$select=appRoleId,resourceDisplayName`, { caller: appCaller() }));
+    const own = collection(
+      await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignments?$select=appRoleId,resourceDisplayName`, { caller: appCaller() }),
+    );
     expect(own.value).toHaveLength(5);
     expect(own.value.every((a) => a.resourceDisplayName === "Microsoft Graph" && Object.keys(a).length === 2)).toBe(true);
   });
@@ -306,7 +320,10 @@ describe("checkMemberGroups", () => {
     expect(me.status).toBe(200);
     expect((me.body as { value: string[] }).value.sort()).toEqual([groupNamed("All ML Staff"), groupNamed("DS - Fraud")].sort());
     expect((me.body as Record<string, unknown>)["@odata.context"]).toBe(`${TEST_ORIGIN}/v1.0/$metadata#Collection(Edm.String)`);
-    const viaObject = await call("POST", `/v1.0/directoryObjects/${persona("team-lead").objectId}/checkMemberGroups`, { caller: appCaller(), body: { groupIds: asked } });
+    const viaObject = await call("POST", `/v1.0/directoryObjects/${persona("team-lead").objectId}/checkMemberGroups`, {
+      caller: appCaller(),
+      body: { groupIds: asked },
+    });
     expect((viaObject.body as { value: string[] }).value).toHaveLength(2);
     const group = await call("POST", `/v1.0/groups/${groupNamed("DS - Fraud")}/checkMemberGroups`, { body: { groupIds: [groupNamed("Data Scientists")] } });
     expect((group.body as { value: string[] }).value).toEqual([groupNamed("Data Scientists")]);
@@ -328,7 +345,12 @@ describe("$batch", () => {
       body: {
         requests: [
           { id: "1", method: "GET", url: "/me/memberOf?$top=1" },
-          { id: "2", method: "GET", url: "users?$select=id,displayName&$filter=startswith(displayName,'a')&$count=true", headers: { ConsistencyLevel: "eventual" } },
+          {
+            id: "2",
+            method: "GET",
+            url: "users?$select=id,displayName&$filter=startswith(displayName,'a')&$count=true",
+            headers: { ConsistencyLevel: "eventual" },
+          },
           { id: "3", method: "GET", url: "/users/00000000-0000-4000-8000-000000000000" },
           { id: "4", method: "GET", url: "/me", dependsOn: ["3"] },
           { id: "5", method: "DELETE", url: "/users/" + persona("no-role").objectId },
@@ -337,7 +359,13 @@ describe("$batch", () => {
     });
     expect(response.status).toBe(200);
     const items = (response.body as { responses: { id: string; status: number; body?: Record<string, unknown> }[] }).responses;
-    expect(items.map((i) => [i.id, i.status])).toEqual([["1", 200], ["2", 200], ["3", 404], ["4", 424], ["5", 405]]);
+    expect(items.map((i) => [i.id, i.status])).toEqual([
+      ["1", 200],
+      ["2", 200],
+      ["3", 404],
+      ["4", 424],
+      ["5", 405],
+    ]);
     expect(items[0]?.body?.["@odata.nextLink"]).toBeDefined();
     expect(items[1]?.body?.["@odata.count"]).toBeGreaterThan(0);
   });
@@ -346,7 +374,10 @@ describe("$batch", () => {
     const requests = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: "GET", url: "/me" }));
     expect((await call("POST", "/v1.0/$batch", { body: { requests } })).status).toBe(400);
     expect((await call("POST", "/v1.0/$batch", { body: { requests: requests.slice(0, 20) } })).status).toBe(200);
-    const duplicate = [{ id: "1", method: "GET", url: "/me" }, { id: "1", method: "GET", url: "/me" }];
+    const duplicate = [
+      { id: "1", method: "GET", url: "/me" },
+      { id: "1", method: "GET", url: "/me" },
+    ];
     expect((await call("POST", "/v1.0/$batch", { body: { requests: duplicate } })).status).toBe(400);
   });
 });

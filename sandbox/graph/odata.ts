@@ -5,13 +5,7 @@
  */
 import type { SandboxRequest, SandboxResponse } from "../contract";
 import type { DirectoryObjectRecord } from "../tenant/model";
-import {
-  DIRECTORY_OBJECT_FILTERABLE,
-  ENTITY_TYPES,
-  type EntityType,
-  entityTypeOf,
-  type GraphObject,
-} from "./entities";
+import { DIRECTORY_OBJECT_FILTERABLE, ENTITY_TYPES, type EntityType, entityTypeOf, type GraphObject } from "./entities";
 import { FilterSyntaxError, parseFilter } from "./filter";
 import { GRAPH_MESSAGES, graphCount, graphError, graphJson } from "./responses";
 
@@ -61,10 +55,13 @@ export function parseSelect(request: SandboxRequest, types: readonly EntityType[
   const known = new Map<string, string>();
   for (const type of types) for (const key of type.selectable) known.set(key.toLowerCase(), key);
   const selected: string[] = [];
-  for (const name of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const name of raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const canonical = known.get(name.toLowerCase());
     if (!canonical) {
-      const typeName = types.length === 1 ? types[0]?.typeName ?? "directoryObject" : "directoryObject";
+      const typeName = types.length === 1 ? (types[0]?.typeName ?? "directoryObject") : "directoryObject";
       return {
         ok: false,
         response: graphError(request, 400, "Request_BadRequest", `Could not find a property named '${name}' on type 'microsoft.graph.${typeName}'.`),
@@ -99,8 +96,7 @@ function searchPredicate(raw: string): ((view: GraphObject) => boolean) | undefi
     const lower = value.toLowerCase();
     return lower.startsWith(term) || lower.split(/[^a-z0-9]+/).some((token) => token.startsWith(term));
   };
-  return (view) =>
-    useAnd ? terms.every((t) => matches(view, t.property, t.term)) : terms.some((t) => matches(view, t.property, t.term));
+  return (view) => (useAnd ? terms.every((t) => matches(view, t.property, t.term)) : terms.some((t) => matches(view, t.property, t.term)));
 }
 
 function decodeSkipToken(token: string | null): number | undefined {
@@ -119,11 +115,7 @@ function nextLink(request: SandboxRequest, offset: number): string {
 }
 
 /** Runs the whole OData pipeline over directory records and renders Graph's collection response. */
-export function respondWithCollection(
-  request: SandboxRequest,
-  records: readonly DirectoryObjectRecord[],
-  options: CollectionOptions,
-): SandboxResponse {
+export function respondWithCollection(request: SandboxRequest, records: readonly DirectoryObjectRecord[], options: CollectionOptions): SandboxResponse {
   const eventual = isEventual(request);
   const countRequested = (request.query.get("$count") ?? "").toLowerCase() === "true";
   const advanced = eventual && countRequested;
@@ -243,14 +235,22 @@ export function respondWithPlainCollection(
   if (!top.ok) return top.response;
   for (const unsupported of ["$filter", "$search", "$orderby", "$expand"]) {
     if (request.query.has(unsupported)) {
-      return graphError(request, 400, "Request_UnsupportedQuery", `The query parameter '${unsupported}' is not supported by the Gatehouse sandbox on this collection.`);
+      return graphError(
+        request,
+        400,
+        "Request_UnsupportedQuery",
+        `The query parameter '${unsupported}' is not supported by the Gatehouse sandbox on this collection.`,
+      );
     }
   }
   const rawSelect = request.query.get("$select");
   let select: string[] | undefined;
   if (rawSelect !== null && rawSelect.trim() !== "") {
     select = [];
-    for (const name of rawSelect.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const name of rawSelect
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const canonical = selectable.find((key) => key.toLowerCase() === name.toLowerCase());
       if (!canonical) return graphError(request, 400, "Request_BadRequest", `Could not find a property named '${name}'.`);
       select.push(canonical);

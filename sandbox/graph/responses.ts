@@ -48,13 +48,11 @@ export function graphError(request: SandboxRequest, status: number, code: string
 
 export const GRAPH_MESSAGES = {
   insufficientPrivileges: "Insufficient privileges to complete the operation.",
-  resourceNotFound: (id: string) =>
-    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  resourceNotFound: (id: string) => `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
   segmentNotFound: (segment: string) => `Resource not found for the segment '${segment}'.`,
   methodNotAllowed: "Specified HTTP method is not allowed for the request target.",
   countNotSupported: "$count is not currently supported.",
-  searchNeedsConsistency:
-    "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+  searchNeedsConsistency: "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
   operatorNeedsAdvanced: (operator: string) =>
     `Operator '${operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`,
   unsupportedFilterProperty: (property: string, resource: string) =>

@@ -2,14 +2,7 @@
  * The real @microsoft/microsoft-graph-client against the Graph handler, in process: paging with PageIterator,
  * getByIds, $batch through BatchRequestContent, ConsistencyLevel headers, and GraphError for Graph's errors.
  */
-import {
-  BatchRequestContent,
-  BatchResponseContent,
-  Client,
-  type GraphError,
-  type PageCollection,
-  PageIterator,
-} from "@microsoft/microsoft-graph-client";
+import { BatchRequestContent, BatchResponseContent, Client, type GraphError, type PageCollection, PageIterator } from "@microsoft/microsoft-graph-client";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller } from "../contract";
@@ -49,12 +42,10 @@ describe("@microsoft/microsoft-graph-client against the sandbox Graph", () => {
 
   it("counts and searches with ConsistencyLevel: eventual", async () => {
     const client = clientFor(appCaller());
-    const result = (await client
-      .api("/users")
-      .header("ConsistencyLevel", "eventual")
-      .count(true)
-      .search('"displayName:avery"')
-      .get()) as { "@odata.count": number; value: { id: string }[] };
+    const result = (await client.api("/users").header("ConsistencyLevel", "eventual").count(true).search('"displayName:avery"').get()) as {
+      "@odata.count": number;
+      value: { id: string }[];
+    };
     expect(result["@odata.count"]).toBe(result.value.length);
     expect(result.value.map((u) => u.id)).toContain(persona("admin").objectId);
   });
@@ -82,19 +73,24 @@ describe("@microsoft/microsoft-graph-client against the sandbox Graph", () => {
     expect(responses.getResponseById("2").status).toBe(200);
     expect(responses.getResponseById("3").status).toBe(404);
     expect(responses.getResponseById("4").status).toBe(400);
-    expect(((await responses.getResponseById("4").json()) as { error: { message: string } }).error.message).toBe(
-      "Resource not found for the segment 'v1.0'.",
-    );
+    expect(((await responses.getResponseById("4").json()) as { error: { message: string } }).error.message).toBe("Resource not found for the segment 'v1.0'.");
     const me = (await responses.getResponseById("1").json()) as { id: string };
     expect(me.id).toBe(persona("admin").objectId);
   });
 
   it("raises GraphError with Graph's status and code", async () => {
     const client = clientFor(userCaller("admin", ["User.Read"]));
-    const error = (await client.api("/applications").get().catch((e: unknown) => e)) as GraphError;
+    const error = (await client
+      .api("/applications")
+      .get()
+      .catch((e: unknown) => e)) as GraphError;
     expect(error.statusCode).toBe(403);
     expect(error.code).toBe("Authorization_RequestDenied");
-    const top = (await clientFor(appCaller()).api("/users").top(1000).get().catch((e: unknown) => e)) as GraphError;
+    const top = (await clientFor(appCaller())
+      .api("/users")
+      .top(1000)
+      .get()
+      .catch((e: unknown) => e)) as GraphError;
     expect(top.statusCode).toBe(400);
     expect(top.code).toBe("Request_UnsupportedQuery");
   });
@@ -102,7 +98,11 @@ describe("@microsoft/microsoft-graph-client against the sandbox Graph", () => {
   it("sends mail into the outbox", async () => {
     const client = clientFor(appCaller());
     await client.api(`/users/${persona("admin").objectId}/sendMail`).post({
-      message: { subject: "Hello", body: { contentType: "Text", content: "Hi" }, toRecipients: [{ emailAddress: { address: "security@contosoml.onmicrosoft.com" } }] },
+      message: {
+        subject: "Hello",
+        body: { contentType: "Text", content: "Hi" },
+        toRecipients: [{ emailAddress: { address: "security@contosoml.onmicrosoft.com" } }],
+      },
     });
     expect(tenant.outbox.map((m) => m.subject)).toEqual(["Hello"]);
   });

@@ -57,10 +57,21 @@ afterAll(async () => {
 
 describe("IMDS (GET /metadata/identity/oauth2/token, api-version 2018-02-01)", () => {
   it("answers a token for the console's identity with the documented string fields", async () => {
-    const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), { Metadata: "true" });
+    const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), {
+      Metadata: "true",
+    });
     expect(response.status).toBe(200);
     const body = response.json();
-    expect(Object.keys(body).sort()).toEqual(["access_token", "client_id", "expires_in", "expires_on", "ext_expires_in", "not_before", "resource", "token_type"]);
+    expect(Object.keys(body).sort()).toEqual([
+      "access_token",
+      "client_id",
+      "expires_in",
+      "expires_on",
+      "ext_expires_in",
+      "not_before",
+      "resource",
+      "token_type",
+    ]);
     expect(body).toMatchObject({ client_id: CONSOLE_MANAGED_IDENTITY_CLIENT_ID, resource: "api://AzureADTokenExchange", token_type: "Bearer" });
     for (const field of ["expires_in", "expires_on", "not_before"]) expect(body[field]).toMatch(/^\d+$/);
     const claims = decodeJwtPayload(body.access_token!);
@@ -85,11 +96,15 @@ describe("IMDS (GET /metadata/identity/oauth2/token, api-version 2018-02-01)", (
   });
 
   it("names only identities assigned to the host; with one, it is the default", async () => {
-    const other = [...sandbox.tenant.servicePrincipals.values()].find((sp) => sp.servicePrincipalType === "ManagedIdentity" && sp.appId !== CONSOLE_MANAGED_IDENTITY_CLIENT_ID)!;
+    const other = [...sandbox.tenant.servicePrincipals.values()].find(
+      (sp) => sp.servicePrincipalType === "ManagedIdentity" && sp.appId !== CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+    )!;
     const foreign = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&client_id=${other.appId}`), { Metadata: "true" });
     expect(foreign.status).toBe(400);
     expect(foreign.json()).toMatchObject({ error: "invalid_request", error_description: "Identity not found" });
-    const byObjectId = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&object_id=${CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID}`), { Metadata: "true" });
+    const byObjectId = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&object_id=${CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID}`), {
+      Metadata: "true",
+    });
     expect(byObjectId.status).toBe(200);
     const implicit = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}`), { Metadata: "true" });
     expect(implicit.json()).toMatchObject({ client_id: CONSOLE_MANAGED_IDENTITY_CLIENT_ID });
@@ -109,14 +124,21 @@ describe("IMDS (GET /metadata/identity/oauth2/token, api-version 2018-02-01)", (
     const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${encodeURIComponent("https://graph.microsoft.com/")}`), { Metadata: "true" });
     expect(response.status).toBe(200);
     const claims = decodeJwtPayload(response.json().access_token!);
-    expect(claims).toMatchObject({ aud: "https://graph.microsoft.com", appid: CONSOLE_MANAGED_IDENTITY_CLIENT_ID, oid: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID, idtyp: "app" });
+    expect(claims).toMatchObject({
+      aud: "https://graph.microsoft.com",
+      appid: CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+      oid: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+      idtyp: "app",
+    });
     expect(claims.roles).toBeUndefined();
   });
 });
 
 describe("App Service / Container Apps (IDENTITY_ENDPOINT + X-IDENTITY-HEADER, api-version 2019-08-01)", () => {
   it("answers with access_token, client_id, expires_on, not_before, resource and token_type", async () => {
-    const response = await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), { "X-IDENTITY-HEADER": sandbox.identity.identityHeader });
+    const response = await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), {
+      "X-IDENTITY-HEADER": sandbox.identity.identityHeader,
+    });
     expect(response.status).toBe(200);
     const body = response.json();
     expect(Object.keys(body).sort()).toEqual(["access_token", "client_id", "expires_on", "not_before", "resource", "token_type"]);
@@ -136,14 +158,22 @@ describe("App Service / Container Apps (IDENTITY_ENDPOINT + X-IDENTITY-HEADER, a
     const implicit = await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}`), header);
     expect(implicit.status).toBe(400);
     expect(implicit.json()).toMatchObject({ error_description: "Identity not found" });
-    expect((await get(sandbox, appService(`api-version=2017-09-01&resource=${EXCHANGE}&clientid=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), header)).status).toBe(400);
-    const byPrincipal = await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&principal_id=${CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID}`), header);
+    expect((await get(sandbox, appService(`api-version=2017-09-01&resource=${EXCHANGE}&clientid=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), header)).status).toBe(
+      400,
+    );
+    const byPrincipal = await get(
+      sandbox,
+      appService(`api-version=2019-08-01&resource=${EXCHANGE}&principal_id=${CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID}`),
+      header,
+    );
     expect(byPrincipal.status).toBe(200);
   });
 
   it("records its calls in the journal as system `identity`", async () => {
     const since = sandbox.journal.lastSeq;
-    await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), { "X-IDENTITY-HEADER": sandbox.identity.identityHeader });
+    await get(sandbox, appService(`api-version=2019-08-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), {
+      "X-IDENTITY-HEADER": sandbox.identity.identityHeader,
+    });
     expect(sandbox.journal.list({ since })).toEqual([expect.objectContaining({ system: "identity", method: "GET", path: "/msi/token", status: 200 })]);
   });
 });
@@ -151,13 +181,25 @@ describe("App Service / Container Apps (IDENTITY_ENDPOINT + X-IDENTITY-HEADER, a
 describe("the token endpoint with a managed identity's token as the API app's client assertion", () => {
   const tokenPath = () => `/${sandbox.tenant.tenantId}/oauth2/v2.0/token`;
   async function exchangeToken(): Promise<string> {
-    const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), { Metadata: "true" });
+    const response = await get(sandbox, imds(`api-version=2018-02-01&resource=${EXCHANGE}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`), {
+      Metadata: "true",
+    });
     return response.json().access_token!;
   }
   async function signed(overrides: Record<string, unknown>): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return sandbox.keys.sign(
-      { aud: TOKEN_EXCHANGE_APP_ID, iss: v2Issuer(sandbox.origin, sandbox.tenant.tenantId), sub: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID, oid: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID, idtyp: "app", iat: now, nbf: now, exp: now + 600, ...overrides },
+      {
+        aud: TOKEN_EXCHANGE_APP_ID,
+        iss: v2Issuer(sandbox.origin, sandbox.tenant.tenantId),
+        sub: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+        oid: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+        idtyp: "app",
+        iat: now,
+        nbf: now,
+        exp: now + 600,
+        ...overrides,
+      },
       { includeX5t: false },
     );
   }
@@ -184,7 +226,12 @@ describe("the token endpoint with a managed identity's token as the API app's cl
 
   it("a secret is journalled as one", async () => {
     const since = sandbox.journal.lastSeq;
-    await postForm(sandbox, tokenPath(), { grant_type: "client_credentials", client_id: CONSOLE_API_CLIENT_ID, client_secret: CONSOLE_API_CLIENT_SECRET, scope: "https://graph.microsoft.com/.default" });
+    await postForm(sandbox, tokenPath(), {
+      grant_type: "client_credentials",
+      client_id: CONSOLE_API_CLIENT_ID,
+      client_secret: CONSOLE_API_CLIENT_SECRET,
+      scope: "https://graph.microsoft.com/.default",
+    });
     expect(sandbox.journal.list({ since, system: "entra" }).map((entry) => entry.clientCredential)).toEqual(["secret"]);
   });
 
@@ -199,7 +246,9 @@ describe("the token endpoint with a managed identity's token as the API app's cl
     expect([wrongAudience.status, codeOf(wrongAudience)]).toEqual([401, 700212]);
     const body = wrongAudience.json<{ error: string; error_description: string }>();
     expect(body.error).toBe("invalid_client");
-    expect(body.error_description).toMatch(/^AADSTS700212: No matching federated identity record found for presented assertion audience 'api:\/\/SomethingElse'/);
+    expect(body.error_description).toMatch(
+      /^AADSTS700212: No matching federated identity record found for presented assertion audience 'api:\/\/SomethingElse'/,
+    );
   });
 
   it("refuses an expired assertion (AADSTS700024) and one with a forged signature", async () => {
@@ -213,7 +262,9 @@ describe("the token endpoint with a managed identity's token as the API app's cl
   });
 
   it("refuses the assertion for an app without a federated credential (AADSTS70021)", async () => {
-    const other = [...sandbox.tenant.applications.values()].find((app) => app.federatedIdentityCredentials.length === 0 && app.appId !== CONSOLE_API_CLIENT_ID && sandbox.tenant.getServicePrincipalByAppId(app.appId))!;
+    const other = [...sandbox.tenant.applications.values()].find(
+      (app) => app.federatedIdentityCredentials.length === 0 && app.appId !== CONSOLE_API_CLIENT_ID && sandbox.tenant.getServicePrincipalByAppId(app.appId),
+    )!;
     const response = await clientCredentials(await exchangeToken(), other.appId);
     expect([response.status, codeOf(response)]).toEqual([400, 70021]);
   });
@@ -221,7 +272,12 @@ describe("the token endpoint with a managed identity's token as the API app's cl
   it("refuses a token of this tenant that is not a managed identity's, even when a credential names its subject", async () => {
     const app = sandbox.tenant.getApplicationByAppId(CONSOLE_API_CLIENT_ID)!;
     const userId = sandbox.tenant.personas()[0]!.objectId;
-    sandbox.tenant.addFederatedIdentityCredential(CONSOLE_API_CLIENT_ID, { ...consoleFederatedCredential(v2Issuer(sandbox.origin, sandbox.tenant.tenantId)), id: "0c0a5e11-0000-4000-8000-0000000000ff", name: "user-subject", subject: userId });
+    sandbox.tenant.addFederatedIdentityCredential(CONSOLE_API_CLIENT_ID, {
+      ...consoleFederatedCredential(v2Issuer(sandbox.origin, sandbox.tenant.tenantId)),
+      id: "0c0a5e11-0000-4000-8000-0000000000ff",
+      name: "user-subject",
+      subject: userId,
+    });
     try {
       const response = await clientCredentials(await signed({ sub: userId, oid: userId, idtyp: "user" }));
       expect(codeOf(response)).toBe(70021);
@@ -231,7 +287,12 @@ describe("the token endpoint with a managed identity's token as the API app's cl
   });
 
   it("registers the federated credential with this sandbox's issuer, and again after a reset", () => {
-    const expected = { name: CONSOLE_FEDERATED_CREDENTIAL_NAME, issuer: v2Issuer(sandbox.origin, sandbox.tenant.tenantId), subject: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID, audiences: ["api://AzureADTokenExchange"] };
+    const expected = {
+      name: CONSOLE_FEDERATED_CREDENTIAL_NAME,
+      issuer: v2Issuer(sandbox.origin, sandbox.tenant.tenantId),
+      subject: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
+      audiences: ["api://AzureADTokenExchange"],
+    };
     expect(sandbox.tenant.getApplicationByAppId(CONSOLE_API_CLIENT_ID)!.federatedIdentityCredentials).toEqual([expect.objectContaining(expected)]);
     sandbox.reset();
     expect(sandbox.tenant.getApplicationByAppId(CONSOLE_API_CLIENT_ID)!.federatedIdentityCredentials).toEqual([expect.objectContaining(expected)]);

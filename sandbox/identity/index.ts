@@ -85,11 +85,21 @@ function selectIdentity(form: IdentityForm, query: URLSearchParams, options: Ide
     // IMDS uses a virtual machine's only user-assigned identity when none is named; App Service uses the
     // system-assigned identity, which this host does not have.
     if (form === "imds" && assigned.length === 1) return assigned[0]!;
-    return error(400, "invalid_request", form === "imds" && assigned.length > 1 ? "Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request" : "Identity not found");
+    return error(
+      400,
+      "invalid_request",
+      form === "imds" && assigned.length > 1
+        ? "Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request"
+        : "Identity not found",
+    );
   }
   const wanted = query.get(name)!.toLowerCase();
   const match = assigned.find((identity) =>
-    name === "client_id" ? identity.clientId.toLowerCase() === wanted : name.endsWith("res_id") ? identity.resourceId.toLowerCase() === wanted : identity.principalId.toLowerCase() === wanted,
+    name === "client_id"
+      ? identity.clientId.toLowerCase() === wanted
+      : name.endsWith("res_id")
+        ? identity.resourceId.toLowerCase() === wanted
+        : identity.principalId.toLowerCase() === wanted,
   );
   return match ?? error(400, "invalid_request", "Identity not found");
 }
@@ -121,7 +131,13 @@ export async function handleIdentityRequest(request: IdentityRequest, options: I
 
   const now = options.now();
   const tenant = options.tenant();
-  const context: IssuerContext = { keys: options.keys, tenant, origin: options.issuerOrigin(), now, accessTokenLifetimeSeconds: MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS };
+  const context: IssuerContext = {
+    keys: options.keys,
+    tenant,
+    origin: options.issuerOrigin(),
+    now,
+    accessTokenLifetimeSeconds: MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS,
+  };
   let accessToken: string;
   try {
     accessToken = await mintFor(context, identity, resource);
@@ -143,7 +159,14 @@ export async function handleIdentityRequest(request: IdentityRequest, options: I
           resource,
           token_type: "Bearer",
         }
-      : { access_token: accessToken, client_id: identity.clientId, expires_on: String(expiresOn), not_before: String(issuedAt), resource, token_type: "Bearer" };
+      : {
+          access_token: accessToken,
+          client_id: identity.clientId,
+          expires_on: String(expiresOn),
+          not_before: String(issuedAt),
+          resource,
+          token_type: "Bearer",
+        };
   return jsonReply(200, body, NO_STORE);
 }
 

@@ -51,9 +51,18 @@ beforeAll(async () => {
   // The console API app has no secret and no certificate here: only the federated credential can work.
   sandbox = await startSandbox({ port: 0, dataDir: tempDataDir(), log: () => {}, consoleCredentials: "federated" });
   const admin = PERSONAS.find((persona) => persona.key === "admin")!;
-  const userApiToken = (await redeemSpaCode(sandbox, await signInSpa(sandbox, admin.userPrincipalName, admin.password))).json<{ access_token: string }>().access_token;
+  const userApiToken = (await redeemSpaCode(sandbox, await signInSpa(sandbox, admin.userPrincipalName, admin.password))).json<{ access_token: string }>()
+    .access_token;
   inputPath = join(sandbox.dataDir, "identity-input.json");
-  await writeFile(inputPath, JSON.stringify({ authority: `${sandbox.origin}/${sandbox.tenant.tenantId}`, apiClientId: CONSOLE_API_CLIENT_ID, managedIdentityClientId: CONSOLE_MANAGED_IDENTITY_CLIENT_ID, userApiToken }));
+  await writeFile(
+    inputPath,
+    JSON.stringify({
+      authority: `${sandbox.origin}/${sandbox.tenant.tenantId}`,
+      apiClientId: CONSOLE_API_CLIENT_ID,
+      managedIdentityClientId: CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
+      userApiToken,
+    }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -61,31 +70,35 @@ afterAll(async () => {
 });
 
 const HOSTS = {
-  "App Service / Container Apps (IDENTITY_ENDPOINT)": () => ({ IDENTITY_ENDPOINT: sandbox.identity.identityEndpoint, IDENTITY_HEADER: sandbox.identity.identityHeader }),
+  "App Service / Container Apps (IDENTITY_ENDPOINT)": () => ({
+    IDENTITY_ENDPOINT: sandbox.identity.identityEndpoint,
+    IDENTITY_HEADER: sandbox.identity.identityHeader,
+  }),
   "IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST)": () => ({ AZURE_POD_IDENTITY_AUTHORITY_HOST: sandbox.identity.imdsAuthorityHost }),
 };
 
 describe.each(Object.entries(HOSTS))("ManagedIdentityCredential on %s", (_name, environment) => {
-  it(
-    "gets the exchange token and the API app's app-only and on-behalf-of tokens without a secret",
-    async () => {
-      const since = sandbox.journal.lastSeq;
-      const outcome = await runScenario(inputPath, environment());
-      expect(outcome.exchange.claims).toMatchObject({ aud: TOKEN_EXCHANGE_APP_ID, sub: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID });
-      expect(outcome.exchange.expiresOnTimestamp).toBe(Number(outcome.exchange.claims.exp) * 1000);
-      expect(outcome.app).toMatchObject({ aud: "https://graph.microsoft.com", appid: CONSOLE_API_CLIENT_ID, appidacr: "2", idtyp: "app" });
-      expect(outcome.obo).toMatchObject({ aud: "https://management.azure.com", appid: CONSOLE_API_CLIENT_ID, appidacr: "2", upn: "admin@contosoml.onmicrosoft.com" });
-      expect(outcome.assertions).toBe(2);
-      const calls = sandbox.journal.list({ since });
-      const identityCalls = calls.filter((entry) => entry.system === "identity");
-      expect(identityCalls.length).toBeGreaterThanOrEqual(1);
-      expect(identityCalls.every((entry) => entry.status === 200)).toBe(true);
-      const tokenCalls = calls.filter((entry) => entry.system === "entra" && entry.method === "POST");
-      expect(tokenCalls.map((entry) => [entry.clientCredential, entry.status])).toEqual([
-        ["federated", 200],
-        ["federated", 200],
-      ]);
-    },
-    60_000,
-  );
+  it("gets the exchange token and the API app's app-only and on-behalf-of tokens without a secret", async () => {
+    const since = sandbox.journal.lastSeq;
+    const outcome = await runScenario(inputPath, environment());
+    expect(outcome.exchange.claims).toMatchObject({ aud: TOKEN_EXCHANGE_APP_ID, sub: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID });
+    expect(outcome.exchange.expiresOnTimestamp).toBe(Number(outcome.exchange.claims.exp) * 1000);
+    expect(outcome.app).toMatchObject({ aud: "https://graph.microsoft.com", appid: CONSOLE_API_CLIENT_ID, appidacr: "2", idtyp: "app" });
+    expect(outcome.obo).toMatchObject({
+      aud: "https://management.azure.com",
+      appid: CONSOLE_API_CLIENT_ID,
+      appidacr: "2",
+      upn: "admin@contosoml.onmicrosoft.com",
+    });
+    expect(outcome.assertions).toBe(2);
+    const calls = sandbox.journal.list({ since });
+    const identityCalls = calls.filter((entry) => entry.system === "identity");
+    expect(identityCalls.length).toBeGreaterThanOrEqual(1);
+    expect(identityCalls.every((entry) => entry.status === 200)).toBe(true);
+    const tokenCalls = calls.filter((entry) => entry.system === "entra" && entry.method === "POST");
+    expect(tokenCalls.map((entry) => [entry.clientCredential, entry.status])).toEqual([
+      ["federated", 200],
+      ["federated", 200],
+    ]);
+  }, 60_000);
 });

@@ -19,13 +19,7 @@ import {
   SANDBOX_DEPLOYER_CLIENT_SECRET,
   TOKEN_EXCHANGE_AUDIENCE,
 } from "../contract";
-import {
-  ARM_SERVICE_PRINCIPAL_ID,
-  ARM_USER_IMPERSONATION_SCOPE_ID,
-  GRAPH_APP_ROLE_IDS,
-  GRAPH_SCOPE_IDS,
-  GRAPH_SERVICE_PRINCIPAL_ID,
-} from "./first-party";
+import { ARM_SERVICE_PRINCIPAL_ID, ARM_USER_IMPERSONATION_SCOPE_ID, GRAPH_APP_ROLE_IDS, GRAPH_SCOPE_IDS, GRAPH_SERVICE_PRINCIPAL_ID } from "./first-party";
 import type { AppRoleRecord, ApplicationRecord, FederatedIdentityCredentialRecord, ServicePrincipalRecord } from "./model";
 import { TENANT_DOMAIN } from "./model";
 import type { Tenant } from "./tenant";
@@ -43,20 +37,8 @@ export const CONSOLE_APP_ROLE_IDS = {
   "Console.SecurityReader": "0c0a5e11-a910-4000-8000-00000000e003",
 } as const;
 
-export const CONSOLE_API_DELEGATED_GRAPH_SCOPES = [
-  "User.Read",
-  "User.ReadBasic.All",
-  "Directory.Read.All",
-  "GroupMember.Read.All",
-  "Application.Read.All",
-];
-export const CONSOLE_API_GRAPH_APP_PERMISSIONS = [
-  "Application.Read.All",
-  "Directory.Read.All",
-  "GroupMember.Read.All",
-  "User.Read.All",
-  "Mail.Send",
-];
+export const CONSOLE_API_DELEGATED_GRAPH_SCOPES = ["User.Read", "User.ReadBasic.All", "Directory.Read.All", "GroupMember.Read.All", "Application.Read.All"];
+export const CONSOLE_API_GRAPH_APP_PERMISSIONS = ["Application.Read.All", "Directory.Read.All", "GroupMember.Read.All", "User.Read.All", "Mail.Send"];
 
 const CONSOLE_ROLE_DESCRIPTIONS: Record<keyof typeof CONSOLE_APP_ROLE_IDS, string> = {
   "Console.Admin": "Administers Gatehouse: approves and applies access changes.",
@@ -179,9 +161,7 @@ export function seedConsoleApplications(tenant: Tenant, createdDateTime: string,
     tags: [],
     appRoles: [],
     oauth2PermissionScopes: [],
-    requiredResourceAccess: [
-      { resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] },
-    ],
+    requiredResourceAccess: [{ resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] }],
     passwordCredentials: [],
     keyCredentials: [],
     federatedIdentityCredentials: [],

@@ -90,16 +90,9 @@ export function firstPartyServicePrincipals(createdDateTime: string): ServicePri
       appId: MICROSOFT_GRAPH_APP_ID,
       displayName: "Microsoft Graph",
       appDisplayName: "Microsoft Graph",
-      servicePrincipalNames: [
-        MICROSOFT_GRAPH_APP_ID,
-        "https://canary.graph.microsoft.com",
-        "https://graph.microsoft.com",
-        "https://graph.microsoft.com/",
-      ],
+      servicePrincipalNames: [MICROSOFT_GRAPH_APP_ID, "https://canary.graph.microsoft.com", "https://graph.microsoft.com", "https://graph.microsoft.com/"],
       appRoles: Object.entries(GRAPH_APP_ROLE_IDS).map(([value, id]) => appRole(value, id)),
-      oauth2PermissionScopes: Object.entries(GRAPH_SCOPE_IDS).map(([value, id]) =>
-        scope(value, id, userScopes.has(value) ? "User" : "Admin"),
-      ),
+      oauth2PermissionScopes: Object.entries(GRAPH_SCOPE_IDS).map(([value, id]) => scope(value, id, userScopes.has(value) ? "User" : "Admin")),
     },
     {
       ...base,
@@ -107,11 +100,7 @@ export function firstPartyServicePrincipals(createdDateTime: string): ServicePri
       appId: AZURE_RESOURCE_MANAGER_APP_ID,
       displayName: "Windows Azure Service Management API",
       appDisplayName: "Windows Azure Service Management API",
-      servicePrincipalNames: [
-        AZURE_RESOURCE_MANAGER_APP_ID,
-        "https://management.core.windows.net/",
-        "https://management.azure.com/",
-      ],
+      servicePrincipalNames: [AZURE_RESOURCE_MANAGER_APP_ID, "https://management.core.windows.net/", "https://management.azure.com/"],
       appRoles: [],
       oauth2PermissionScopes: [scope("user_impersonation", ARM_USER_IMPERSONATION_SCOPE_ID, "User")],
     },

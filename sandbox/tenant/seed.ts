@@ -5,13 +5,7 @@
  */
 import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, SANDBOX_TENANT_ID } from "../contract";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
-import {
-  armTimestamp,
-  resourceGroupArmId,
-  subscriptionArmId,
-  userAssignedIdentityArmId,
-  workspaceArmId,
-} from "./arm-ids";
+import { armTimestamp, resourceGroupArmId, subscriptionArmId, userAssignedIdentityArmId, workspaceArmId } from "./arm-ids";
 import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps";
 import { firstPartyServicePrincipals } from "./first-party";
 import type {
@@ -71,16 +65,88 @@ const WORKSPACE_ROLE_WEIGHTS: readonly [string, number][] = [
 ];
 
 const FIRST_NAMES = [
-  "Aisha", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya",
-  "Nikhil", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe",
-  "Amir", "Beatriz", "Chen", "Dana", "Emeka", "Freya", "Gustavo", "Hana", "Ivan", "Julia", "Kofi", "Lena", "Mateo",
+  "Aisha",
+  "Ben",
+  "Carla",
+  "Dmitri",
+  "Elena",
+  "Farid",
+  "Grace",
+  "Hiro",
+  "Ines",
+  "Jonas",
+  "Kemi",
+  "Liam",
+  "Maya",
+  "Nikhil",
+  "Olga",
+  "Pedro",
+  "Quinn",
+  "Rosa",
+  "Sven",
+  "Tara",
+  "Uma",
+  "Victor",
+  "Wen",
+  "Ximena",
+  "Yusuf",
+  "Zoe",
+  "Amir",
+  "Beatriz",
+  "Chen",
+  "Dana",
+  "Emeka",
+  "Freya",
+  "Gustavo",
+  "Hana",
+  "Ivan",
+  "Julia",
+  "Kofi",
+  "Lena",
+  "Mateo",
   "Nadia",
 ];
 const LAST_NAMES = [
-  "Okafor", "Schmidt", "Rossi", "Ivanov", "Garcia", "Haddad", "Kim", "Tanaka", "Silva", "Berg", "Adeyemi", "Murphy",
-  "Patel", "Novak", "Costa", "Larsen", "Nguyen", "Moreau", "Kowalski", "Dubois", "Sato", "Mendes", "Jensen", "Ali",
-  "Fischer", "Yilmaz", "Hughes", "Lopez", "Wang", "Andersen", "Mensah", "Eriksson", "Romero", "Khan", "Weber",
-  "Santos", "Brennan", "Horvath", "Ortiz", "Lindqvist",
+  "Okafor",
+  "Schmidt",
+  "Rossi",
+  "Ivanov",
+  "Garcia",
+  "Haddad",
+  "Kim",
+  "Tanaka",
+  "Silva",
+  "Berg",
+  "Adeyemi",
+  "Murphy",
+  "Patel",
+  "Novak",
+  "Costa",
+  "Larsen",
+  "Nguyen",
+  "Moreau",
+  "Kowalski",
+  "Dubois",
+  "Sato",
+  "Mendes",
+  "Jensen",
+  "Ali",
+  "Fischer",
+  "Yilmaz",
+  "Hughes",
+  "Lopez",
+  "Wang",
+  "Andersen",
+  "Mensah",
+  "Eriksson",
+  "Romero",
+  "Khan",
+  "Weber",
+  "Santos",
+  "Brennan",
+  "Horvath",
+  "Ortiz",
+  "Lindqvist",
 ];
 const DEPARTMENTS: readonly [string, readonly string[]][] = [
   ["Data Science", ["Data Scientist", "Senior Data Scientist", "Principal Data Scientist"]],
@@ -92,10 +158,26 @@ const DEPARTMENTS: readonly [string, readonly string[]][] = [
 ];
 const OFFICES = ["Seattle", "Dublin", "Singapore", "Berlin", "Toronto"];
 const APP_PURPOSES = [
-  "fraud-scoring", "churn-model", "demand-forecast", "recsys-ranker", "vision-inspect", "feature-pipeline",
-  "label-sync", "drift-monitor", "batch-inference", "model-registry-sync", "data-export", "notebook-runner",
-  "llm-eval", "prompt-flow", "etl-orchestrator", "metrics-push", "ab-test-service", "annotation-tool",
-  "report-builder", "mlops-deployer",
+  "fraud-scoring",
+  "churn-model",
+  "demand-forecast",
+  "recsys-ranker",
+  "vision-inspect",
+  "feature-pipeline",
+  "label-sync",
+  "drift-monitor",
+  "batch-inference",
+  "model-registry-sync",
+  "data-export",
+  "notebook-runner",
+  "llm-eval",
+  "prompt-flow",
+  "etl-orchestrator",
+  "metrics-push",
+  "ab-test-service",
+  "annotation-tool",
+  "report-builder",
+  "mlops-deployer",
 ];
 const ENVIRONMENTS = ["prod", "dev", "test"];
 
@@ -313,7 +395,11 @@ class ContosoSeeder {
     this.seedGroups();
     this.seedConsoleRoleAssignments();
     this.seedArm();
-    seedConsoleManagedIdentity(this.tenant, userAssignedIdentityArmId(this.subscriptionId("production"), "rg-shared-prod", CONSOLE_MANAGED_IDENTITY_NAME), created);
+    seedConsoleManagedIdentity(
+      this.tenant,
+      userAssignedIdentityArmId(this.subscriptionId("production"), "rg-shared-prod", CONSOLE_MANAGED_IDENTITY_NAME),
+      created,
+    );
     FEATURED_APPS.forEach((plan) => this.seedApp(plan));
     for (let i = FEATURED_APPS.length; i < 60; i++) this.seedApp(this.randomAppPlan(i));
     this.seedAutomationGroup();
@@ -471,7 +557,10 @@ class ContosoSeeder {
 
   private seedGroups(): void {
     for (const [name] of GROUP_PLAN) {
-      const nickname = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+      const nickname = name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "");
       const mailEnabled = this.rng.chance(0.3);
       const group: GroupRecord = {
         kind: "group",
@@ -555,12 +644,10 @@ class ContosoSeeder {
       }
     }
     const production = this.subscriptionId("production");
-    const userAssigned = ["uami-ml-training-prod", "uami-ml-inference-prod", "uami-feature-store", "uami-batch-scoring"].map(
-      (name) => {
-        const armId = userAssignedIdentityArmId(production, "rg-shared-prod", name);
-        return [armId, this.seedManagedIdentity(name, armId, true)] as const;
-      },
-    );
+    const userAssigned = ["uami-ml-training-prod", "uami-ml-inference-prod", "uami-feature-store", "uami-batch-scoring"].map((name) => {
+      const armId = userAssignedIdentityArmId(production, "rg-shared-prod", name);
+      return [armId, this.seedManagedIdentity(name, armId, true)] as const;
+    });
     // Customer-managed-key workspaces use a user-assigned identity for encryption, as in the 2024-10-01 example.
     const [encryptionIdentityId, encryptionIdentity] = userAssigned[0] ?? [];
     for (const workspace of this.workspaces) {
@@ -579,12 +666,7 @@ class ContosoSeeder {
     return id;
   }
 
-  private seedWorkspace(
-    subscriptionId: string,
-    rg: ResourceGroupPlan,
-    plan: WorkspacePlan,
-    environment: string,
-  ): WorkspaceRecord {
+  private seedWorkspace(subscriptionId: string, rg: ResourceGroupPlan, plan: WorkspacePlan, environment: string): WorkspaceRecord {
     const armId = workspaceArmId(subscriptionId, rg.name, plan.name);
     const identity = this.seedManagedIdentity(plan.name, armId, false);
     const workspace: WorkspaceRecord = {
@@ -868,15 +950,15 @@ class ContosoSeeder {
 
     for (const workspace of this.workspaces) {
       const scope = workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name);
-      for (let added = 0; added < 26; ) if (this.assign(scope, ...this.randomPrincipal(), this.weightedWorkspaceRole())) added++;
+      for (let added = 0; added < 26;) if (this.assign(scope, ...this.randomPrincipal(), this.weightedWorkspaceRole())) added++;
     }
     for (const rg of this.tenant.resourceGroups.values()) {
       const scope = resourceGroupArmId(rg.subscriptionId, rg.name);
-      for (let added = 0; added < 6; ) if (this.assign(scope, ...this.randomPrincipal(), this.weightedWorkspaceRole())) added++;
+      for (let added = 0; added < 6;) if (this.assign(scope, ...this.randomPrincipal(), this.weightedWorkspaceRole())) added++;
     }
     for (const sub of allSubscriptions) {
       const roles = [ROLE_IDS.reader, ROLE_IDS.contributor, ROLE_IDS.reader, ROLE_IDS.userAccessAdministrator];
-      for (let added = 0; added < 6; ) if (this.assign(subscriptionArmId(sub), ...this.randomPrincipal(), this.rng.pick(roles))) added++;
+      for (let added = 0; added < 6;) if (this.assign(subscriptionArmId(sub), ...this.randomPrincipal(), this.rng.pick(roles))) added++;
     }
   }
 
@@ -976,7 +1058,12 @@ class ContosoSeeder {
       this.tenant.addResourceGroup({ subscriptionId, name: resourceGroup.name, location: resourceGroup.location, tags: { environment: plan.key } });
       for (let index = 1; index <= FLEET_WORKSPACES_PER_SUBSCRIPTION; index++) {
         const name = `mlw-fleet-${environment}-${String(index).padStart(2, "0")}`;
-        const workspace = this.seedWorkspace(subscriptionId, resourceGroup, ws(name, `Fleet ${index} (${environment})`, "One of many team workspaces."), plan.key);
+        const workspace = this.seedWorkspace(
+          subscriptionId,
+          resourceGroup,
+          ws(name, `Fleet ${index} (${environment})`, "One of many team workspaces."),
+          plan.key,
+        );
         if (plan.key === "production") continue;
         const scope = workspaceArmId(subscriptionId, workspace.resourceGroup, workspace.name);
         for (let added = 0; added < 8; userIndex++) {

@@ -25,9 +25,7 @@ describe("seed counts (Contoso ML)", () => {
   it("has the directory the issue asks for", () => {
     expect(tenant.users.size).toBeGreaterThanOrEqual(200);
     expect(tenant.groups.size).toBe(30);
-    const nonConsoleApps = [...tenant.applications.values()].filter(
-      (a) => a.appId !== CONSOLE_API_CLIENT_ID && a.appId !== CONSOLE_SPA_CLIENT_ID,
-    );
+    const nonConsoleApps = [...tenant.applications.values()].filter((a) => a.appId !== CONSOLE_API_CLIENT_ID && a.appId !== CONSOLE_SPA_CLIENT_ID);
     expect(nonConsoleApps.length).toBeGreaterThanOrEqual(60);
     // Every app has its service principal, except the one whose SP was deleted to leave orphaned assignments.
     const withoutSp = [...tenant.applications.values()].filter((app) => !tenant.getServicePrincipalByAppId(app.appId));
@@ -64,9 +62,7 @@ describe("seed counts (Contoso ML)", () => {
 
   it("spreads credentials over every expiry bucket, on applications and on service principals", () => {
     const appSecrets = [...tenant.applications.values()].flatMap((a) => [...a.passwordCredentials, ...a.keyCredentials]);
-    const spSecrets = [...tenant.servicePrincipals.values()]
-      .filter((sp) => sp.servicePrincipalType === "Application")
-      .flatMap((sp) => sp.passwordCredentials);
+    const spSecrets = [...tenant.servicePrincipals.values()].filter((sp) => sp.servicePrincipalType === "Application").flatMap((sp) => sp.passwordCredentials);
     const all = [...appSecrets, ...spSecrets];
     const ends = all.map((c) => daysUntil(c.endDateTime));
     expect(ends.some((d) => d < 0)).toBe(true);
@@ -87,9 +83,7 @@ describe("seed counts (Contoso ML)", () => {
       sp.passwordCredentials.some((c) => daysUntil(c.endDateTime) >= 0 && daysUntil(c.endDateTime) < 7),
     );
     const holdsDataScientist = risky.filter((sp) =>
-      tenant
-        .roleAssignmentsOfPrincipal(sp.id)
-        .some((a) => a.roleDefinitionName === ROLE_IDS.dataScientist && a.scope.includes("/workspaces/")),
+      tenant.roleAssignmentsOfPrincipal(sp.id).some((a) => a.roleDefinitionName === ROLE_IDS.dataScientist && a.scope.includes("/workspaces/")),
     );
     expect(holdsDataScientist.map((sp) => sp.displayName)).toContain("fraud-scoring-batch");
   });
@@ -212,7 +206,9 @@ describe("persona ARM access", () => {
 describe("deletion leaves orphans", () => {
   it("removes a user from the directory and its groups but keeps its role assignments", () => {
     const local = createTenant({ seed: 7, scale: "default", now: TEST_NOW });
-    const victim = [...local.users.values()].find((u) => local.roleAssignmentsOfPrincipal(u.id).length > 0 && local.directGroupIds(u.id).length > 0 && !PERSONAS.some((p) => p.objectId === u.id));
+    const victim = [...local.users.values()].find(
+      (u) => local.roleAssignmentsOfPrincipal(u.id).length > 0 && local.directGroupIds(u.id).length > 0 && !PERSONAS.some((p) => p.objectId === u.id),
+    );
     expect(victim).toBeDefined();
     const id = victim?.id ?? "";
     const before = local.roleAssignmentsOfPrincipal(id).length;
@@ -245,9 +241,7 @@ describe("snapshot and restore", () => {
     const restored = Tenant.restore(json);
     expect(JSON.stringify(restored.snapshot())).toBe(JSON.stringify(tenant.snapshot()));
     expect([...restored.userAppRoles(persona("team-lead").objectId, CONSOLE_API_CLIENT_ID)]).toEqual(["Console.Requester"]);
-    expect(restored.transitiveGroupIds(persona("team-lead").objectId).sort()).toEqual(
-      tenant.transitiveGroupIds(persona("team-lead").objectId).sort(),
-    );
+    expect(restored.transitiveGroupIds(persona("team-lead").objectId).sort()).toEqual(tenant.transitiveGroupIds(persona("team-lead").objectId).sort());
   });
 
   it("rejects something that is not a snapshot", () => {

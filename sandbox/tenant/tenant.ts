@@ -1,11 +1,4 @@
-import type {
-  AppRegistrationForAuth,
-  ClientCertificateForAuth,
-  ManagedIdentityForAuth,
-  Persona,
-  SignInUser,
-  TenantAuthView,
-} from "../contract";
+import type { AppRegistrationForAuth, ClientCertificateForAuth, ManagedIdentityForAuth, Persona, SignInUser, TenantAuthView } from "../contract";
 import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import type {
   AppRoleAssignmentRecord,
@@ -283,10 +276,7 @@ export class Tenant implements TenantAuthView {
   }
 
   addWorkspace(workspace: WorkspaceRecord): void {
-    this.workspaces.set(
-      armKey(workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name)),
-      workspace,
-    );
+    this.workspaces.set(armKey(workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name)), workspace);
   }
 
   addRoleDefinition(definition: RoleDefinitionRecord): void {

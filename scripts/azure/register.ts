@@ -128,13 +128,13 @@ const APPLICATION_FIELDS = ["id", "appId", "displayName", "signInAudience", "tag
 export class RegistrationError extends Error {}
 
 function statusOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "statusCode" in error ? Number((error).statusCode) : undefined;
+  return typeof error === "object" && error !== null && "statusCode" in error ? Number(error.statusCode) : undefined;
 }
 
 /** Graph's answer as one sentence for the operator. */
 export function describeGraphError(error: unknown, doing: string): RegistrationError {
   const status = statusOf(error);
-  const code = typeof error === "object" && error !== null && "code" in error ? String((error).code) : "";
+  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
   const message = error instanceof Error ? error.message : String(error);
   if (status === 403) {
     return new RegistrationError(
@@ -154,11 +154,19 @@ async function step<T>(doing: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const slug = (name: string) => name.trim().toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "gatehouse";
+const slug = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "") || "gatehouse";
 
 async function servicePrincipalByAppId(graph: Client, appId: string): Promise<ServicePrincipalState | undefined> {
   try {
-    return (await graph.api(`/servicePrincipals(appId='${appId}')`).select(["id", "appId", "appRoleAssignmentRequired", "appRoles", "oauth2PermissionScopes"]).get()) as ServicePrincipalState;
+    return (await graph
+      .api(`/servicePrincipals(appId='${appId}')`)
+      .select(["id", "appId", "appRoleAssignmentRequired", "appRoles", "oauth2PermissionScopes"])
+      .get()) as ServicePrincipalState;
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
     throw error;
@@ -168,7 +176,9 @@ async function servicePrincipalByAppId(graph: Client, appId: string): Promise<Se
 async function applicationByTag(graph: Client, tag: string): Promise<ApplicationState | undefined> {
   const found = (await graph.api("/applications").filter(`tags/any(t:t eq '${tag}')`).select(APPLICATION_FIELDS).get()) as { value: ApplicationState[] };
   if (found.value.length > 1) {
-    throw new RegistrationError(`Several app registrations carry the tag '${tag}' (${found.value.map((app) => app.appId).join(", ")}). Remove the tag from all but one, then run again.`);
+    throw new RegistrationError(
+      `Several app registrations carry the tag '${tag}' (${found.value.map((app) => app.appId).join(", ")}). Remove the tag from all but one, then run again.`,
+    );
   }
   return found.value[0];
 }
@@ -215,7 +225,11 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
   // The permission ids are the resources' own, read from their service principals in this tenant.
   const graphResource = await step("read Microsoft Graph's service principal", () => servicePrincipalByAppId(graph, MICROSOFT_GRAPH_APP_ID));
   const armResource = await step("read Azure Resource Manager's service principal", () => servicePrincipalByAppId(graph, AZURE_RESOURCE_MANAGER_APP_ID));
-  if (!graphResource || !armResource) throw new RegistrationError("This tenant has no service principal for Microsoft Graph or Azure Resource Manager; is it an Entra ID tenant with an Azure subscription?");
+  if (!graphResource || !armResource) {
+    throw new RegistrationError(
+      "This tenant has no service principal for Microsoft Graph or Azure Resource Manager; is it an Entra ID tenant with an Azure subscription?",
+    );
+  }
   const apiWantedAccess: RequiredResourceAccess[] = [
     {
       resourceAppId: MICROSOFT_GRAPH_APP_ID,
@@ -224,7 +238,10 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
         ...GRAPH_APPLICATION.map((value) => ({ id: permissionId(graphResource, "Role", value, "Microsoft Graph"), type: "Role" as const })),
       ],
     },
-    { resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID, resourceAccess: [{ id: permissionId(armResource, "Scope", "user_impersonation", "Azure Resource Manager"), type: "Scope" }] },
+    {
+      resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID,
+      resourceAccess: [{ id: permissionId(armResource, "Scope", "user_impersonation", "Azure Resource Manager"), type: "Scope" }],
+    },
   ];
 
   // 1. The two registrations exist (created bare: an identifier URI needs the appId Graph assigns).
@@ -259,7 +276,12 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
     if (!role) {
       roles.push({ id: randomUUID(), allowedMemberTypes: ["User"], isEnabled: true, ...wanted });
       rolesChanged = true;
-    } else if (!role.isEnabled || role.description !== wanted.description || role.displayName !== wanted.displayName || !role.allowedMemberTypes.includes("User")) {
+    } else if (
+      !role.isEnabled ||
+      role.description !== wanted.description ||
+      role.displayName !== wanted.displayName ||
+      !role.allowedMemberTypes.includes("User")
+    ) {
       Object.assign(role, wanted, { isEnabled: true, allowedMemberTypes: [...new Set([...role.allowedMemberTypes, "User"])] });
       rolesChanged = true;
     }
@@ -302,7 +324,9 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
   if (!spaEntry.delegatedPermissionIds.some((id) => id.toLowerCase() === scope.id.toLowerCase())) {
     spaEntry.delegatedPermissionIds.push(scope.id);
     await step(`pre-authorize ${spa.displayName} on ${api.displayName}`, () =>
-      graph.api(`/applications/${api.id}`).patch({ api: { requestedAccessTokenVersion: 2, oauth2PermissionScopes: scopes, preAuthorizedApplications: preAuthorized } }),
+      graph
+        .api(`/applications/${api.id}`)
+        .patch({ api: { requestedAccessTokenVersion: 2, oauth2PermissionScopes: scopes, preAuthorizedApplications: preAuthorized } }),
     );
     changes.push(`pre-authorized "${spa.displayName}" for ${api.displayName}'s access_as_user`);
   }
@@ -318,7 +342,9 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
       return created;
     }
     if (assignmentRequired && !existing.appRoleAssignmentRequired) {
-      await step(`require role assignment on ${app.displayName}`, () => graph.api(`/servicePrincipals/${existing.id}`).patch({ appRoleAssignmentRequired: true }));
+      await step(`require role assignment on ${app.displayName}`, () =>
+        graph.api(`/servicePrincipals/${existing.id}`).patch({ appRoleAssignmentRequired: true }),
+      );
       changes.push(`"${app.displayName}": assignment required`);
     }
     return existing;
@@ -335,14 +361,20 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
       audiences: [TOKEN_EXCHANGE_AUDIENCE],
       description: "The Gatehouse console's user-assigned managed identity.",
     };
-    const existing = (await step(`read the federated credentials of ${api.displayName}`, () => graph.api(`/applications/${api.id}/federatedIdentityCredentials`).get())) as { value: FederatedCredential[] };
+    const existing = (await step(`read the federated credentials of ${api.displayName}`, () =>
+      graph.api(`/applications/${api.id}/federatedIdentityCredentials`).get(),
+    )) as { value: FederatedCredential[] };
     const current = existing.value.find((credential) => credential.name === FEDERATED_CREDENTIAL_NAME);
     if (!current) {
-      await step(`add the managed identity's federated credential to ${api.displayName}`, () => graph.api(`/applications/${api.id}/federatedIdentityCredentials`).post(wanted));
+      await step(`add the managed identity's federated credential to ${api.displayName}`, () =>
+        graph.api(`/applications/${api.id}/federatedIdentityCredentials`).post(wanted),
+      );
       changes.push(`added federated credential "${FEDERATED_CREDENTIAL_NAME}" (managed identity ${wanted.subject})`);
     } else if (current.issuer !== wanted.issuer || current.subject !== wanted.subject || current.audiences.join() !== wanted.audiences.join()) {
       await step(`update the federated credential on ${api.displayName}`, () =>
-        graph.api(`/applications/${api.id}/federatedIdentityCredentials/${current.id}`).patch({ issuer: wanted.issuer, subject: wanted.subject, audiences: wanted.audiences }),
+        graph
+          .api(`/applications/${api.id}/federatedIdentityCredentials/${current.id}`)
+          .patch({ issuer: wanted.issuer, subject: wanted.subject, audiences: wanted.audiences }),
       );
       changes.push(`updated federated credential "${FEDERATED_CREDENTIAL_NAME}"`);
     }
@@ -350,19 +382,32 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
 
   // 7. What is still to consent to: compared with the tenant-wide grants that exist.
   const consentMissing: ConsentItem[] = [];
-  const delegatedGrants = (await step(`read the consents given to ${api.displayName}`, () => graph.api("/oauth2PermissionGrants").filter(`clientId eq '${apiSp.id}'`).get())) as {
+  const delegatedGrants = (await step(`read the consents given to ${api.displayName}`, () =>
+    graph.api("/oauth2PermissionGrants").filter(`clientId eq '${apiSp.id}'`).get(),
+  )) as {
     value: { resourceId: string; scope: string }[];
   };
-  const granted = (resourceId: string) => new Set(delegatedGrants.value.filter((grant) => grant.resourceId === resourceId).flatMap((grant) => grant.scope.split(" ").filter(Boolean)));
+  const granted = (resourceId: string) =>
+    new Set(delegatedGrants.value.filter((grant) => grant.resourceId === resourceId).flatMap((grant) => grant.scope.split(" ").filter(Boolean)));
   const graphDelegatedMissing = GRAPH_DELEGATED.filter((value) => !granted(graphResource.id).has(value));
-  if (graphDelegatedMissing.length > 0) consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "delegated", permissions: graphDelegatedMissing });
-  if (!granted(armResource.id).has("user_impersonation")) consentMissing.push({ app: `${options.name} API`, resource: "Azure Service Management", kind: "delegated", permissions: ["user_impersonation"] });
-  const appAssignments = (await step(`read the application permissions granted to ${api.displayName}`, () => graph.api(`/servicePrincipals/${apiSp.id}/appRoleAssignments`).get())) as {
+  if (graphDelegatedMissing.length > 0) {
+    consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "delegated", permissions: graphDelegatedMissing });
+  }
+  if (!granted(armResource.id).has("user_impersonation")) {
+    consentMissing.push({ app: `${options.name} API`, resource: "Azure Service Management", kind: "delegated", permissions: ["user_impersonation"] });
+  }
+  const appAssignments = (await step(`read the application permissions granted to ${api.displayName}`, () =>
+    graph.api(`/servicePrincipals/${apiSp.id}/appRoleAssignments`).get(),
+  )) as {
     value: { resourceId: string; appRoleId: string }[];
   };
-  const grantedRoles = new Set(appAssignments.value.filter((assignment) => assignment.resourceId === graphResource.id).map((assignment) => assignment.appRoleId));
+  const grantedRoles = new Set(
+    appAssignments.value.filter((assignment) => assignment.resourceId === graphResource.id).map((assignment) => assignment.appRoleId),
+  );
   const graphApplicationMissing = GRAPH_APPLICATION.filter((value) => !grantedRoles.has(permissionId(graphResource, "Role", value, "Microsoft Graph")));
-  if (graphApplicationMissing.length > 0) consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "application", permissions: graphApplicationMissing });
+  if (graphApplicationMissing.length > 0) {
+    consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "application", permissions: graphApplicationMissing });
+  }
 
   return {
     apiApp: { id: api.id, appId: api.appId },
@@ -377,7 +422,10 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
       GATEHOUSE_SPA_CLIENT_ID: spa.appId,
       GATEHOUSE_API_CLIENT_ID: api.appId,
       ...(options.managedIdentity
-        ? { GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_MANAGED_IDENTITY_CLIENT_ID: options.managedIdentity.clientId ?? "<the managed identity's client id>" }
+        ? {
+            GATEHOUSE_CREDENTIAL: "managed-identity",
+            AZURE_MANAGED_IDENTITY_CLIENT_ID: options.managedIdentity.clientId ?? "<the managed identity's client id>",
+          }
         : { GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_MANAGED_IDENTITY_CLIENT_ID: "<run again with --managed-identity-principal-id to federate it>" }),
     },
   };
@@ -398,9 +446,13 @@ export function formatReport(result: RegistrationResult, options: RegistrationOp
     lines.push(`    az ad app permission admin-consent --id ${result.apiApp.appId}`);
   }
   lines.push("");
-  lines.push(`Assign people or groups to Console.Admin, Console.Requester and Console.SecurityReader: Enterprise applications → ${options.name} API → Users and groups.`);
+  lines.push(
+    `Assign people or groups to Console.Admin, Console.Requester and Console.SecurityReader: Enterprise applications → ${options.name} API → Users and groups.`,
+  );
   if (!options.managedIdentity) {
-    lines.push("No managed identity was given: run again with --managed-identity-principal-id <object id> (and --managed-identity-client-id) to add its federated credential.");
+    lines.push(
+      "No managed identity was given: run again with --managed-identity-principal-id <object id> (and --managed-identity-client-id) to add its federated credential.",
+    );
   }
   lines.push("");
   lines.push("Settings for Gatehouse (see .env.example):");

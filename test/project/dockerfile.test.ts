@@ -56,7 +56,12 @@ export function dockerIgnored(patterns: string[], file: string): boolean {
     const regex = new RegExp(
       `^${pattern
         .split("**")
-        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, "[^/]*")
+            .replace(/\?/g, "[^/]"),
+        )
         .join(".*")}(/.*)?$`,
     );
     if (regex.test(file)) ignored = !negated;
@@ -88,7 +93,9 @@ describe("the Dockerfile", () => {
     expect(named("COPY", deps).map((copy) => copy.args)).toEqual(["package.json package-lock.json ./"]);
     const build = dockerfile.stages[1]!;
     expect(named("COPY", build).map((copy) => copy.args)).toEqual(["--from=deps /src/node_modules ./node_modules", ". ."]);
-    expect(named("RUN", build)[0]!.args).toMatch(/^npm run build && cp -R \.next\/static \.next\/standalone\/\.next\/static && cp -R public \.next\/standalone\/public$/);
+    expect(named("RUN", build)[0]!.args).toMatch(
+      /^npm run build && cp -R \.next\/static \.next\/standalone\/\.next\/static && cp -R public \.next\/standalone\/public$/,
+    );
   });
 
   it("the final image holds the standalone output only: no sources, no `COPY . .`, no package manager", () => {
@@ -97,7 +104,9 @@ describe("the Dockerfile", () => {
     expect(named("ADD")).toEqual([]);
     const runs = named("RUN").map((run) => run.args);
     expect(runs).toHaveLength(1);
-    for (const tool of ["/usr/local/bin/npm", "/usr/local/bin/npx", "/usr/local/bin/corepack", "/usr/local/lib/node_modules/npm"]) expect(runs[0]).toContain(tool);
+    for (const tool of ["/usr/local/bin/npm", "/usr/local/bin/npx", "/usr/local/bin/corepack", "/usr/local/lib/node_modules/npm"]) {
+      expect(runs[0]).toContain(tool);
+    }
     expect(runs[0]).not.toMatch(/npm (ci|install)|apt-get install/);
   });
 
@@ -105,13 +114,21 @@ describe("the Dockerfile", () => {
     const users = named("USER").map((user) => user.args);
     expect(users).toEqual(["node"]);
     // USER comes after every instruction that needs root.
-    expect(final.instructions.findIndex((instruction) => instruction.keyword === "USER")).toBeGreaterThan(final.instructions.findLastIndex((instruction) => instruction.keyword === "RUN"));
+    expect(final.instructions.findIndex((instruction) => instruction.keyword === "USER")).toBeGreaterThan(
+      final.instructions.findLastIndex((instruction) => instruction.keyword === "RUN"),
+    );
     expect(named("VOLUME").map((volume) => volume.args)).toEqual(['["/data"]']);
-    const environment = named("ENV").map((env) => env.args).join(" ");
+    const environment = named("ENV")
+      .map((env) => env.args)
+      .join(" ");
     expect(environment).toContain("GATEHOUSE_DATA_DIR=/data");
     expect(environment).toContain("HOSTNAME=0.0.0.0");
     expect(environment).not.toMatch(/SECRET|PASSWORD|TOKEN/i);
-    expect(dockerfile.stages.flatMap((stage) => stage.instructions).filter((instruction) => instruction.keyword === "ARG" && /SECRET|PASSWORD|TOKEN|KEY/i.test(instruction.args))).toEqual([]);
+    expect(
+      dockerfile.stages
+        .flatMap((stage) => stage.instructions)
+        .filter((instruction) => instruction.keyword === "ARG" && /SECRET|PASSWORD|TOKEN|KEY/i.test(instruction.args)),
+    ).toEqual([]);
   });
 
   it("checks /api/health and starts `node server.js`", () => {
@@ -141,12 +158,25 @@ describe("the Docker build context", () => {
     expect(repositoryFiles.length).toBeGreaterThan(100);
     const leaked = context.filter((file) => /^(e2e|test|bench|sandbox|docs|infra|scripts)\//.test(file) || /\.test\.tsx?$/.test(file) || /\.pem$/.test(file));
     expect(leaked).toEqual([]);
-    for (const local of [".data/sandbox/ca-key.pem", ".env", ".env.local", "node_modules/next/package.json", ".next/BUILD_ID", ".git/HEAD"]) expect(dockerIgnored(ignorePatterns, local), local).toBe(true);
+    for (const local of [".data/sandbox/ca-key.pem", ".env", ".env.local", "node_modules/next/package.json", ".next/BUILD_ID", ".git/HEAD"]) {
+      expect(dockerIgnored(ignorePatterns, local), local).toBe(true);
+    }
   });
 
   it("has every file the build reads: configuration, the app's whole import graph, migrations and the request policy", () => {
     const { visited } = reachablePackages(productionEntries().filter((file) => !file.startsWith("scripts/")));
-    const needed = [...visited, "package.json", "package-lock.json", "tsconfig.json", "next.config.mjs", "postcss.config.mjs", "tailwind.config.ts", "config/request-policy.json", "lib/db/migrations/meta/_journal.json", "public/favicon.ico"];
+    const needed = [
+      ...visited,
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "next.config.mjs",
+      "postcss.config.mjs",
+      "tailwind.config.ts",
+      "config/request-policy.json",
+      "lib/db/migrations/meta/_journal.json",
+      "public/favicon.ico",
+    ];
     expect(needed.filter((file) => !context.includes(file))).toEqual([]);
     expect(context.filter((file) => file.startsWith("lib/db/migrations/") && file.endsWith(".sql")).length).toBeGreaterThan(3);
   });

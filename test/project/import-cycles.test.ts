@@ -31,7 +31,15 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
   else if (specifier.startsWith(".")) base = path.join(path.dirname(from), specifier);
   else return undefined;
   const withoutJs = base.replace(/\.js$/, "");
-  for (const candidate of [base, `${withoutJs}.ts`, `${withoutJs}.tsx`, `${withoutJs}.mts`, `${withoutJs}.mjs`, path.join(base, "index.ts"), path.join(base, "index.tsx")]) {
+  for (const candidate of [
+    base,
+    `${withoutJs}.ts`,
+    `${withoutJs}.tsx`,
+    `${withoutJs}.mts`,
+    `${withoutJs}.mjs`,
+    path.join(base, "index.ts"),
+    path.join(base, "index.tsx"),
+  ]) {
     const full = path.join(ROOT, candidate);
     if (existsSync(full) && statSync(full).isFile()) return path.normalize(candidate);
   }
@@ -41,7 +49,9 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
 export function importGraph(files: readonly string[]): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
   for (const file of files) {
-    const text = readFileSync(path.join(ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    const text = readFileSync(path.join(ROOT, file), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
     const targets = new Set<string>();
     for (const match of text.matchAll(SPECIFIER)) {
       const target = resolveSpecifier(file, match[1] ?? match[2] ?? match[3] ?? "");

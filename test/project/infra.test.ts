@@ -34,7 +34,9 @@ export function bicepParams(source: string): BicepParam[] {
     for (let above = index - 1; above >= 0; above--) {
       const text = lines[above]!.trim();
       if (text.startsWith("@")) decorators.unshift(text);
-      else if (text === "" || text.startsWith("'") || text === "])") continue; // inside a multi-line @allowed([...])
+      else if (text === "" || text.startsWith("'") || text === "])") {
+        continue;
+      } // inside a multi-line @allowed([...])
       else break;
     }
     params.push({ name: match[1]!, hasDefault: Boolean(match[2]), decorators });
@@ -58,7 +60,9 @@ describe("infra/ (Bicep)", () => {
     for (const [file, source] of Object.entries(templates)) {
       const params = bicepParams(source);
       expect(params.length, file).toBeGreaterThan(5);
-      expect(params.filter((param) => !param.decorators.some((decorator) => decorator.startsWith("@description("))).map((param) => `${file}: ${param.name}`)).toEqual([]);
+      expect(
+        params.filter((param) => !param.decorators.some((decorator) => decorator.startsWith("@description("))).map((param) => `${file}: ${param.name}`),
+      ).toEqual([]);
     }
   });
 
@@ -109,7 +113,11 @@ describe("infra/ (Bicep)", () => {
       throw new Error(error instanceof ConfigError ? error.problems.join("\n") : String(error));
     }
     expect(config.identity.credential).toEqual({ kind: "managed-identity", clientId: "cccccccc-2222-4333-8444-555555555555" });
-    expect(config.database).toMatchObject({ kind: "postgres", url: "postgres://id-gatehouse-abc@psql-gatehouse-abc.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full", entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555" } });
+    expect(config.database).toMatchObject({
+      kind: "postgres",
+      url: "postgres://id-gatehouse-abc@psql-gatehouse-abc.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full",
+      entra: { managedIdentityClientId: "cccccccc-2222-4333-8444-555555555555" },
+    });
   });
 
   it("probes /api/health on the port the container listens on, and scales on HTTP concurrency", () => {
@@ -128,14 +136,21 @@ describe("infra/ (Bicep)", () => {
 
   it("main.bicep passes every parameter resources.bicep declares, and the parameter file only names main.bicep's", () => {
     const resourceParams = bicepParams(resources).map((param) => param.name);
-    const passed = [.../module resources 'resources\.bicep' = \{[\s\S]*?params:\s*\{([\s\S]*?)\n\s{2}\}/.exec(main)![1]!.matchAll(/^\s*(\w+):/gm)].map((match) => match[1]!);
+    const passed = [.../module resources 'resources\.bicep' = \{[\s\S]*?params:\s*\{([\s\S]*?)\n\s{2}\}/.exec(main)![1]!.matchAll(/^\s*(\w+):/gm)].map(
+      (match) => match[1]!,
+    );
     expect(passed.sort()).toEqual([...resourceParams].sort());
     const mainParams = bicepParams(main);
     const file = JSON.parse(read("infra/main.parameters.json")) as { parameters: Record<string, { value: string }> };
     const named = Object.keys(file.parameters);
     expect(named.filter((name) => !mainParams.some((param) => param.name === name))).toEqual([]);
     // Parameters without a default must come from the parameter file (azd environment values).
-    expect(mainParams.filter((param) => !param.hasDefault).map((param) => param.name).filter((name) => !named.includes(name))).toEqual([]);
+    expect(
+      mainParams
+        .filter((param) => !param.hasDefault)
+        .map((param) => param.name)
+        .filter((name) => !named.includes(name)),
+    ).toEqual([]);
   });
 });
 

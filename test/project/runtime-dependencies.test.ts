@@ -59,7 +59,10 @@ describe("a production install has every package the build and the server need",
   });
 
   it("would notice a devDependency imported by server code (the check can fail)", () => {
-    const specifiers = runtimeSpecifiers('import { describe } from "vitest";\nimport type { Page } from "@playwright/test";\nconst x = await import("fast-check");', "lib/x.ts");
+    const specifiers = runtimeSpecifiers(
+      'import { describe } from "vitest";\nimport type { Page } from "@playwright/test";\nconst x = await import("fast-check");',
+      "lib/x.ts",
+    );
     const names = specifiers.map(packageName);
     expect(names).toEqual(["vitest", "fast-check"]);
     expect(names.filter((name) => !(name in packageJson.dependencies))).toEqual(["vitest", "fast-check"]);

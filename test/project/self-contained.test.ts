@@ -18,7 +18,9 @@ const ROOT = process.cwd();
 function repositoryFiles(): string[] {
   const run = (args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   const deleted = new Set(run(["ls-files", "--deleted"]));
-  return [...new Set(run(["ls-files", "--cached", "--others", "--exclude-standard"]))].filter((file) => !deleted.has(file) && existsSync(path.join(ROOT, file)));
+  return [...new Set(run(["ls-files", "--cached", "--others", "--exclude-standard"]))].filter(
+    (file) => !deleted.has(file) && existsSync(path.join(ROOT, file)),
+  );
 }
 
 const TEXT = /\.(ts|tsx|mts|mjs|cjs|js|json|md|sh|yml|yaml|toml)$|(^|\/)(Dockerfile|run)$/;
@@ -47,33 +49,33 @@ describe("the repository stands alone", () => {
     expect(path.relative(ROOT, path.resolve(ROOT, "sandbox/graph", match![1]!)).startsWith("..")).toBe(true);
   });
 
-  it(
-    "a copy of the repository in an empty folder passes the conformance suite",
-    () => {
-      const lonely = mkdtempSync(path.join(tmpdir(), "gatehouse-lone-"));
-      const clone = path.join(lonely, "gatehouse");
-      try {
-        mkdirSync(clone);
-        for (const file of repositoryFiles()) cpSync(path.join(ROOT, file), path.join(clone, file), { recursive: false });
-        // Installed packages are not part of the repository; `npm ci` would put the same ones here.
-        symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"), "dir");
-        expect(readdirSync(lonely)).toEqual(["gatehouse"]);
-        const quiet: Record<string, string> = { NO_COLOR: "1", CI: "1" };
-        const run = spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot", "sandbox/arm/conformance.test.ts", "sandbox/graph/conformance.test.ts"], {
+  it("a copy of the repository in an empty folder passes the conformance suite", () => {
+    const lonely = mkdtempSync(path.join(tmpdir(), "gatehouse-lone-"));
+    const clone = path.join(lonely, "gatehouse");
+    try {
+      mkdirSync(clone);
+      for (const file of repositoryFiles()) cpSync(path.join(ROOT, file), path.join(clone, file), { recursive: false });
+      // Installed packages are not part of the repository; `npm ci` would put the same ones here.
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"), "dir");
+      expect(readdirSync(lonely)).toEqual(["gatehouse"]);
+      const quiet: Record<string, string> = { NO_COLOR: "1", CI: "1" };
+      const run = spawnSync(
+        process.execPath,
+        ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot", "sandbox/arm/conformance.test.ts", "sandbox/graph/conformance.test.ts"],
+        {
           cwd: clone,
           env: { ...baseChildEnv(), ...quiet } as NodeJS.ProcessEnv,
           encoding: "utf8",
           timeout: 170_000,
-        });
-        // eslint-disable-next-line no-control-regex -- strips colour codes
-        const output = `${run.stdout}\n${run.stderr}`.replace(/\u001b\[[0-9;]*m/g, "");
-        expect(output).not.toMatch(/ENOENT/);
-        expect(run.status, output.slice(-3000)).toBe(0);
-        expect(output).toMatch(/Tests\s+\d+ passed/);
-      } finally {
-        rmSync(lonely, { recursive: true, force: true });
-      }
-    },
-    180_000,
-  );
+        },
+      );
+      // eslint-disable-next-line no-control-regex -- strips colour codes
+      const output = `${run.stdout}\n${run.stderr}`.replace(/\u001b\[[0-9;]*m/g, "");
+      expect(output).not.toMatch(/ENOENT/);
+      expect(run.status, output.slice(-3000)).toBe(0);
+      expect(output).toMatch(/Tests\s+\d+ passed/);
+    } finally {
+      rmSync(lonely, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

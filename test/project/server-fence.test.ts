@@ -27,7 +27,10 @@ function sourceFiles(directory: string): string[] {
 /** The first statement that is not a comment or blank line. */
 function firstStatement(source: string): string | undefined {
   const withoutComments = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  return withoutComments.split("\n").find((line) => line.trim() !== "")?.trim();
+  return withoutComments
+    .split("\n")
+    .find((line) => line.trim() !== "")
+    ?.trim();
 }
 
 describe("server-only fence", () => {
@@ -39,7 +42,7 @@ describe("server-only fence", () => {
     expect(serverModules).toContain(path.join("lib", "db", "client.ts"));
   });
 
-  it.each(serverModules)("%s starts with import \"server-only\"", (file) => {
+  it.each(serverModules)('%s starts with import "server-only"', (file) => {
     expect(firstStatement(readFileSync(path.join(ROOT, file), "utf8"))).toBe('import "server-only";');
   });
 

@@ -89,8 +89,17 @@ const VALID: Record<ConsoleAction, unknown> = {
   searchPrincipals: { query: "ada", kinds: ["user", "group"] },
   checkWorkspaceAccess: { workspaceId: WORKSPACE, principalId: OID },
   getGrantOptions: { workspaceId: WORKSPACE },
-  grantWorkspaceRoles: { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: OID, kind: "user", displayName: "Ada" }], description: "Churn model" },
-  revokeWorkspaceRoles: { workspaceId: WORKSPACE, assignmentIds: [`${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${OID}`], confirmSelfLockout: false },
+  grantWorkspaceRoles: {
+    workspaceId: WORKSPACE,
+    roleDefinitionId: DATA_SCIENTIST,
+    principals: [{ id: OID, kind: "user", displayName: "Ada" }],
+    description: "Churn model",
+  },
+  revokeWorkspaceRoles: {
+    workspaceId: WORKSPACE,
+    assignmentIds: [`${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${OID}`],
+    confirmSelfLockout: false,
+  },
   verifyAuditChain: undefined,
   mappingRoleOptions: { workspaceId: WORKSPACE },
   createMapping: { workspaceId: WORKSPACE, groupId: OID, roleDefinitionId: DATA_SCIENTIST },
@@ -242,7 +251,14 @@ const anything = fc.anything({
   withBoxedValues: true,
 });
 /** A wrong value for a field: any type, hostile strings, odd numbers, pollution attempts, deep nesting. */
-const junkValue = fc.oneof(anything, hostileString, numbers, prototypePollution, deepNesting, fc.constantFrom(null, undefined, true, false, [], {}, new Date(Number.NaN)));
+const junkValue = fc.oneof(
+  anything,
+  hostileString,
+  numbers,
+  prototypePollution,
+  deepNesting,
+  fc.constantFrom(null, undefined, true, false, [], {}, new Date(Number.NaN)),
+);
 
 /** Junk for a whole input: anything, and objects with the schema's own keys holding junk. */
 function junkFor(schema: z.ZodType): fc.Arbitrary<unknown> {
@@ -405,25 +421,55 @@ describe("every server action refuses bad input clearly, before any upstream cal
   );
 
   // security test plan row 7 (mass assignment): a field the form does not send is refused, never silently dropped or kept.
-  const MASS_ASSIGNMENT_KEYS = ["status", "approvedBy", "decidedBy", "requestedBy", "roleDefinitionId", "scope", "principalId", "isAdmin", "__proto__", "constructor"];
-  it.each(names().filter((name) => isRecord(VALID[name])))("%s: a field the form never sends (status, approver, role, scope…) → invalid_input naming it", async (name) => {
-    const valid = VALID[name] as Record<string, unknown>;
-    const rowsBefore = await rowCounts();
-    for (const key of MASS_ASSIGNMENT_KEYS.filter((candidate) => !Object.hasOwn(valid, candidate))) {
-      const result = await callWithoutUpstream(name, mutate(valid, { kind: "add", at: [], key, value: "x" }));
-      expectClearRefusal(result);
-      expect(result.status === "error" ? result.message : "", `${name} + ${key}`).toContain(key);
-    }
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
-  });
+  const MASS_ASSIGNMENT_KEYS = [
+    "status",
+    "approvedBy",
+    "decidedBy",
+    "requestedBy",
+    "roleDefinitionId",
+    "scope",
+    "principalId",
+    "isAdmin",
+    "__proto__",
+    "constructor",
+  ];
+  it.each(names().filter((name) => isRecord(VALID[name])))(
+    "%s: a field the form never sends (status, approver, role, scope…) → invalid_input naming it",
+    async (name) => {
+      const valid = VALID[name] as Record<string, unknown>;
+      const rowsBefore = await rowCounts();
+      for (const key of MASS_ASSIGNMENT_KEYS.filter((candidate) => !Object.hasOwn(valid, candidate))) {
+        const result = await callWithoutUpstream(name, mutate(valid, { kind: "add", at: [], key, value: "x" }));
+        expectClearRefusal(result);
+        expect(result.status === "error" ? result.message : "", `${name} + ${key}`).toContain(key);
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(await rowCounts(), `${name} wrote for invalid input`).toEqual(rowsBefore);
+    },
+  );
 
   /** Every place in every action's input that holds a workspace id. */
-  const workspaceSlots = names().flatMap((name) => pathsOf(VALID[name]).filter((at) => valueAt(VALID[name], at) === WORKSPACE).map((at) => ({ name, at })));
+  const workspaceSlots = names().flatMap((name) =>
+    pathsOf(VALID[name])
+      .filter((at) => valueAt(VALID[name], at) === WORKSPACE)
+      .map((at) => ({ name, at })),
+  );
 
   it("finds workspace ids to tamper with in the inputs of every action that takes one", () => {
     expect(new Set(workspaceSlots.map((slot) => slot.name))).toEqual(
-      new Set(["checkWorkspaceAccess", "getGrantOptions", "grantWorkspaceRoles", "revokeWorkspaceRoles", "mappingRoleOptions", "createMapping", "importWorkspaceMappings", "importMappings", "checkMappingDrift", "applyReconcile", "submitAccessRequest"]),
+      new Set([
+        "checkWorkspaceAccess",
+        "getGrantOptions",
+        "grantWorkspaceRoles",
+        "revokeWorkspaceRoles",
+        "mappingRoleOptions",
+        "createMapping",
+        "importWorkspaceMappings",
+        "importMappings",
+        "checkMappingDrift",
+        "applyReconcile",
+        "submitAccessRequest",
+      ]),
     );
   });
 
@@ -431,7 +477,29 @@ describe("every server action refuses bad input clearly, before any upstream cal
   const tamperedWorkspace = fc.oneof(
     fc
       .tuple(
-        fc.constantFrom("..", "/..", "/../", "/.", "%2F", "%2f", "%2e%2e", "%00", "\\", "?x=1", "#", " ", "\t", "\u0000", "//", "\u2215", "\uff0f", "\u200b", "\u212a", `/subscriptions/${OTHER_SUBSCRIPTION}`, "/providers/Microsoft.Authorization/roleAssignments/x"),
+        fc.constantFrom(
+          "..",
+          "/..",
+          "/../",
+          "/.",
+          "%2F",
+          "%2f",
+          "%2e%2e",
+          "%00",
+          "\\",
+          "?x=1",
+          "#",
+          " ",
+          "\t",
+          "\u0000",
+          "//",
+          "\u2215",
+          "\uff0f",
+          "\u200b",
+          "\u212a",
+          `/subscriptions/${OTHER_SUBSCRIPTION}`,
+          "/providers/Microsoft.Authorization/roleAssignments/x",
+        ),
         fc.nat(),
       )
       // Anywhere but at the very end, where a schema that trims would drop whitespace (the same workspace, then).
@@ -480,7 +548,10 @@ describe("every server action refuses bad input clearly, before any upstream cal
       await fc.assert(
         fc.asyncProperty(fc.nat(), fc.constantFrom("\u0000", "\u0000\u0000", " \u0000 "), async (position, nul) => {
           const cut = position % (original.length + 1);
-          const result = await callWithoutUpstream(name, mutate(VALID[name], { kind: "replace", at, value: original.slice(0, cut) + nul + original.slice(cut) }));
+          const result = await callWithoutUpstream(
+            name,
+            mutate(VALID[name], { kind: "replace", at, value: original.slice(0, cut) + nul + original.slice(cut) }),
+          );
           expectClearRefusal(result);
           expect(Object.keys(result.status === "error" ? (result.fieldErrors ?? {}) : {})).toEqual([String(at[0])]);
         }),
@@ -495,7 +566,11 @@ describe("well-formed references that point elsewhere change nothing in Azure", 
   const ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/";
   const idOf = (assignment: { scope: string; name: string }) => `${assignment.scope === "/" ? "" : assignment.scope}${ASSIGNMENTS}${assignment.name}`;
   const armAssignments = () => [...tenant.sandbox.tenant.roleAssignments.values()].map(idOf).sort();
-  const armWrites = (seq: number) => tenant.sandbox.journal.list({ since: seq }).filter((entry) => entry.system === "arm" && entry.method !== "GET").map((entry) => `${entry.method} ${entry.path}`);
+  const armWrites = (seq: number) =>
+    tenant.sandbox.journal
+      .list({ since: seq })
+      .filter((entry) => entry.system === "arm" && entry.method !== "GET")
+      .map((entry) => `${entry.method} ${entry.path}`);
 
   const own = () => [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === WORKSPACE.toLowerCase());
   const elsewhere = () => [...tenant.sandbox.tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() !== WORKSPACE.toLowerCase());
@@ -505,13 +580,21 @@ describe("well-formed references that point elsewhere change nothing in Azure", 
     const ownIds = own().map(idOf);
     const otherIds = elsewhere().map(idOf);
     const subscription = WORKSPACE.split("/")[2]!;
-    const tampered = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom("..", "/..", "%2F", "%2e%2e", "/", "\u0000", " ", "x", "/providers/x"), fc.nat()).map(([id, insert, at]) => {
-      const position = 1 + (at % (id.length - 1));
-      return id.slice(0, position) + insert + id.slice(position);
-    });
-    const movedToOtherSubscription = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom("22222222-2222-4222-8222-222222222222", "00000000-0000-4000-8000-000000000000")).map(([id, other]) => id.replace(subscription, other));
-    const underOtherScopes = fc.tuple(fc.constantFrom(...ownIds), fc.constantFrom(...otherIds)).map(([id, other]) => `${other.slice(0, other.indexOf(ASSIGNMENTS))}${id.slice(id.indexOf(ASSIGNMENTS))}`);
-    return fc.oneof(fc.constantFrom(...otherIds), tampered, movedToOtherSubscription, underOtherScopes).filter((id) => id.length <= 600 && !ownIds.some((mine) => mine.toLowerCase() === id.toLowerCase()));
+    const tampered = fc
+      .tuple(fc.constantFrom(...ownIds), fc.constantFrom("..", "/..", "%2F", "%2e%2e", "/", "\u0000", " ", "x", "/providers/x"), fc.nat())
+      .map(([id, insert, at]) => {
+        const position = 1 + (at % (id.length - 1));
+        return id.slice(0, position) + insert + id.slice(position);
+      });
+    const movedToOtherSubscription = fc
+      .tuple(fc.constantFrom(...ownIds), fc.constantFrom("22222222-2222-4222-8222-222222222222", "00000000-0000-4000-8000-000000000000"))
+      .map(([id, other]) => id.replace(subscription, other));
+    const underOtherScopes = fc
+      .tuple(fc.constantFrom(...ownIds), fc.constantFrom(...otherIds))
+      .map(([id, other]) => `${other.slice(0, other.indexOf(ASSIGNMENTS))}${id.slice(id.indexOf(ASSIGNMENTS))}`);
+    return fc
+      .oneof(fc.constantFrom(...otherIds), tampered, movedToOtherSubscription, underOtherScopes)
+      .filter((id) => id.length <= 600 && !ownIds.some((mine) => mine.toLowerCase() === id.toLowerCase()));
   }
 
   it("revokeWorkspaceRoles: assignment ids from other scopes and subscriptions, or tampered ones, are never deleted", async () => {
@@ -547,7 +630,11 @@ describe("well-formed references that point elsewhere change nothing in Azure", 
     await fc.assert(
       fc.asyncProperty(fc.uuid(), async (roleDefinitionId) => {
         const seq = tenant.sandbox.journal.lastSeq;
-        const result = await actionOf("grantWorkspaceRoles")({ workspaceId: WORKSPACE, roleDefinitionId, principals: [{ id: OID, kind: "user", displayName: "Ada" }] });
+        const result = await actionOf("grantWorkspaceRoles")({
+          workspaceId: WORKSPACE,
+          roleDefinitionId,
+          principals: [{ id: OID, kind: "user", displayName: "Ada" }],
+        });
         expectClearRefusal(result);
         expect(armWrites(seq)).toEqual([]);
       }),
@@ -560,14 +647,17 @@ describe("well-formed references that point elsewhere change nothing in Azure", 
   it("applyReconcile: keys that are not in the plan are skipped, nothing written", async () => {
     const before = armAssignments();
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.constantFrom(...own().map(idOf)), fc.uuid()), { minLength: 1, maxLength: 5 }), async (keys) => {
-        const seq = tenant.sandbox.journal.lastSeq;
-        const result = await actionOf("applyReconcile")({ workspaceId: WORKSPACE, keys });
-        expect(result.status, JSON.stringify(result)).toBe("success");
-        if (result.status !== "success") return;
-        for (const item of result.data as { status: string }[]) expect(item.status).toBe("skipped");
-        expect(armWrites(seq)).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.constantFrom(...own().map(idOf)), fc.uuid()), { minLength: 1, maxLength: 5 }),
+        async (keys) => {
+          const seq = tenant.sandbox.journal.lastSeq;
+          const result = await actionOf("applyReconcile")({ workspaceId: WORKSPACE, keys });
+          expect(result.status, JSON.stringify(result)).toBe("success");
+          if (result.status !== "success") return;
+          for (const item of result.data as { status: string }[]) expect(item.status).toBe("skipped");
+          expect(armWrites(seq)).toEqual([]);
+        },
+      ),
       { numRuns: ELSEWHERE_RUNS, seed: 79 },
     );
     expect(armAssignments()).toEqual(before);

@@ -29,7 +29,18 @@ afterAll(async () => {
 function startGrant(principalIds: readonly string[]): ChildProcess {
   return spawn(
     process.execPath,
-    ["--import", "tsx", "--conditions=react-server", "test/reliability/support/grant-child.ts", "--workspace", WORKSPACE, "--role", DATA_SCIENTIST, "--principals", principalIds.join(",")],
+    [
+      "--import",
+      "tsx",
+      "--conditions=react-server",
+      "test/reliability/support/grant-child.ts",
+      "--workspace",
+      WORKSPACE,
+      "--role",
+      DATA_SCIENTIST,
+      "--principals",
+      principalIds.join(","),
+    ],
     {
       env: childEnv({
         NODE_EXTRA_CA_CERTS: testSandboxCaPath(),
@@ -100,7 +111,11 @@ describe("a console killed between the ARM call and recording its outcome", () =
     expect(assignmentsNamed(assignmentNameFor(WORKSPACE, lost.id, DATA_SCIENTIST))).toHaveLength(0);
     expect(assignmentsNamed(assignmentNameFor(WORKSPACE, untouched.id, DATA_SCIENTIST))).toHaveLength(0);
     // The settled grant also adds the holder it was for: the direct grant now owns the assignment.
-    expect(await auditTrailOf(applied.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:succeeded", "assignment.holder_added:succeeded"]);
+    expect(await auditTrailOf(applied.id)).toEqual([
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.reconciled:succeeded",
+      "assignment.holder_added:succeeded",
+    ]);
     expect(await auditTrailOf(lost.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:failed"]);
     // The second principal of the killed bulk grant was never started: no intent, no trail.
     expect(await auditTrailOf(untouched.id)).toEqual([]);

@@ -29,9 +29,14 @@ const STARTS = ["before", 0, 10, 20, 40, 80, "after"] as const;
 const oracle = createTenant({ seed: 1, scale: "default" });
 const target = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-churn-prod")!;
 const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
-const onWorkspace = new Set([...oracle.roleAssignments.values()].filter((a) => listedAssignmentApplies(a.scope, WORKSPACE)).map((a) => a.principalId.toLowerCase()));
+const onWorkspace = new Set(
+  [...oracle.roleAssignments.values()].filter((a) => listedAssignmentApplies(a.scope, WORKSPACE)).map((a) => a.principalId.toLowerCase()),
+);
 const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
-const free = [...oracle.users.values()].filter((user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onWorkspace.has(user.id));
+const free = [...oracle.users.values()].filter(
+  (user) =>
+    !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onWorkspace.has(user.id),
+);
 let next = 0;
 const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,8 +65,8 @@ afterAll(async () => {
   await tenant.close();
 });
 
-const putsFor = async (assignmentName: string) => (await tenant.control.journal.list({ system: "arm", method: "PUT", pathContains: assignmentName })).entries.length;
-
+const putsFor = async (assignmentName: string) =>
+  (await tenant.control.journal.list({ system: "arm", method: "PUT", pathContains: assignmentName })).entries.length;
 
 describe.each(storageEngines())("decisions racing each other on $name", (engine) => {
   let handle: Awaited<ReturnType<(typeof engine)["open"]>>;
@@ -80,7 +85,13 @@ describe.each(storageEngines())("decisions racing each other on $name", (engine)
     const user = free[next++]!;
     const result = await submitAccessRequest(
       lead,
-      makeAccessRequest({ workspaceId: WORKSPACE, roleDefinitionId: ROLE_IDS.dataScientist, principal: { id: user.id, kind: "user", displayName: user.displayName }, justification: "Experiments for the quarterly review", duration: "1d" }),
+      makeAccessRequest({
+        workspaceId: WORKSPACE,
+        roleDefinitionId: ROLE_IDS.dataScientist,
+        principal: { id: user.id, kind: "user", displayName: user.displayName },
+        justification: "Experiments for the quarterly review",
+        duration: "1d",
+      }),
       { db: handle.db, notify: false },
     );
     return { request: result.request, assignmentName: assignmentNameFor(WORKSPACE, user.id, ROLE_IDS.dataScientist) };

@@ -37,7 +37,8 @@ const aUser = () => freeUsers[nextUser++]!;
 
 const journal = async (since = 0) => (await tenant.control.journal.since(since)).entries;
 const lastSeq = () => tenant.control.journal.lastSeq();
-const putsFor = (entries: readonly JournalEntry[], assignmentName: string) => entries.filter((entry) => entry.method === "PUT" && entry.path.toLowerCase().endsWith(assignmentName));
+const putsFor = (entries: readonly JournalEntry[], assignmentName: string) =>
+  entries.filter((entry) => entry.method === "PUT" && entry.path.toLowerCase().endsWith(assignmentName));
 
 async function addFault(rule: Omit<FaultRuleInput, "path" | "method">): Promise<void> {
   await tenant.control.faults.add({ path: ASSIGNMENTS_GLOB, method: "PUT", ...rule });
@@ -68,7 +69,11 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
   });
 
   const grant = (user: { id: string; displayName: string }) =>
-    grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principals: [{ id: user.id, kind: "user", displayName: user.displayName }] });
+    grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+    });
 
   it("429 with Retry-After: waits as told, retries, and grants exactly once", async () => {
     const user = aUser();
@@ -79,7 +84,11 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     const puts = putsFor(await journal(since), assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST));
     expect(puts.map((put) => put.status)).toEqual([429, 429, 201]);
     expect(assignmentExists(user.id)).toBe(true);
-    expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded", "assignment.holder_added:succeeded"]);
+    expect(await auditTrailOf(user.id)).toEqual([
+      "role_assignment.grant_requested:succeeded",
+      "role_assignment.granted:succeeded",
+      "assignment.holder_added:succeeded",
+    ]);
   });
 
   it("a 503 burst longer than the retry budget: stops after 4 attempts, says so, records the failure; a later grant applies once", async () => {
@@ -194,12 +203,17 @@ describe("signing-key rotation (own sandbox tenant)", () => {
 
     // The console keeps working as the person after the rotation: on-behalf-of with the new token, then ARM.
     const claims = decodeJwt(after);
-    const list = await listWorkspaces({ kind: "delegated", caller: { tenantId: String(claims.tid), objectId: String(claims.oid), assertion: new SecretToken(after) } });
+    const list = await listWorkspaces({
+      kind: "delegated",
+      caller: { tenantId: String(claims.tid), objectId: String(claims.oid), assertion: new SecretToken(after) },
+    });
     expect(list.workspaces.length).toBeGreaterThan(0);
 
     // Same claims, signed by a key the tenant never published: refused, and the refusal is in the audit trail.
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const forged = await new SignJWT({ ...claims, uti: randomUUID() }).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: rotated.activeKid }).sign(privateKey);
+    const forged = await new SignJWT({ ...claims, uti: randomUUID() })
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: rotated.activeKid })
+      .sign(privateKey);
     expect(await validateConsoleToken(forged, { via: "bearer" })).toMatchObject({ ok: false });
     const rejections = await searchAuditEvents(await getDatabase(), { actions: ["auth.token_rejected"] }, { size: 10 });
     expect(rejections.events.length).toBeGreaterThan(0);

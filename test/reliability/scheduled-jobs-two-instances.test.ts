@@ -41,7 +41,20 @@ function runInstance(databaseUrl: string, base: number, start: number, dataDir: 
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--conditions=react-server", "test/reliability/support/scheduler-instance.ts", "--base", String(base), "--start", String(start), "--ticks", String(TICKS), "--tick-ms", String(TICK_MS)],
+      [
+        "--import",
+        "tsx",
+        "--conditions=react-server",
+        "test/reliability/support/scheduler-instance.ts",
+        "--base",
+        String(base),
+        "--start",
+        String(start),
+        "--ticks",
+        String(TICKS),
+        "--tick-ms",
+        String(TICK_MS),
+      ],
       {
         env: instanceEnv(databaseUrl, dataDir),
         stdio: ["ignore", "pipe", "pipe"],
@@ -106,11 +119,16 @@ describe.runIf(adminUrl)("two console instances on one PostgreSQL database", () 
     expect(second.tried).toHaveLength(jobNames.length * TICKS);
 
     for (const job of jobNames) {
-      const runs = [...first.ran, ...second.ran].filter((entry) => entry.job === job).map((entry) => entry.tick).sort((a, b) => a - b);
+      const runs = [...first.ran, ...second.ran]
+        .filter((entry) => entry.job === job)
+        .map((entry) => entry.tick)
+        .sort((a, b) => a - b);
       // Never the same tick twice (which is what "once per instance" would look like), never two runs within one
       // interval (2 ticks), and the timeline's intervals were all used: ticks 0–5 span three intervals.
       expect(new Set(runs).size, `${job} ran twice at one tick: ${runs.join(",")}`).toBe(runs.length);
-      for (let index = 1; index < runs.length; index++) expect(runs[index]! - runs[index - 1]!, `${job} ran twice within one interval: ${runs.join(",")}`).toBeGreaterThanOrEqual(2);
+      for (let index = 1; index < runs.length; index++) {
+        expect(runs[index]! - runs[index - 1]!, `${job} ran twice within one interval: ${runs.join(",")}`).toBeGreaterThanOrEqual(2);
+      }
       expect(runs.length, `${job} ran at ticks ${runs.join(",")}`).toBeGreaterThanOrEqual(2);
       expect(runs.length).toBeLessThanOrEqual(3);
     }
@@ -121,7 +139,9 @@ describe.runIf(adminUrl)("two console instances on one PostgreSQL database", () 
     const runsOf = (job: string) => [...first.ran, ...second.ran].filter((entry) => entry.job === job).length;
     expect(await count(client, "select count(*)::int as n from mapping_drift_reports")).toBe(runsOf("mapping-drift-check"));
     expect(await count(client, "select count(*)::int as n from credential_snapshots where status = 'complete'")).toBe(runsOf("credential-inventory"));
-    expect(await count(client, "select count(*)::int as n from audit_events where action = 'credential_inventory.refreshed' and outcome = 'succeeded'")).toBe(runsOf("credential-inventory"));
+    expect(await count(client, "select count(*)::int as n from audit_events where action = 'credential_inventory.refreshed' and outcome = 'succeeded'")).toBe(
+      runsOf("credential-inventory"),
+    );
     // The drift reports name the instance that made each one.
     expect((await client.query<{ holder: string }>("select holder from mapping_drift_reports")).rows.every((row) => /:\d+$/.test(row.holder))).toBe(true);
   });

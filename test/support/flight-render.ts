@@ -23,12 +23,16 @@ const models: Record<string, unknown> = {
 const results: Record<string, { sent: string; errors: string[] }> = {};
 for (const [name, model] of Object.entries(models)) {
   const errors: string[] = [];
-  const stream = renderToReadableStream(model, {}, {
-    onError: (error) => {
-      errors.push(error instanceof Error ? error.message : String(error));
-      return "";
+  const stream = renderToReadableStream(
+    model,
+    {},
+    {
+      onError: (error) => {
+        errors.push(error instanceof Error ? error.message : String(error));
+        return "";
+      },
     },
-  });
+  );
   let sent = "";
   const decoder = new TextDecoder();
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) sent += decoder.decode(chunk);

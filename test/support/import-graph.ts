@@ -63,7 +63,11 @@ export function packageName(specifier: string): string {
 
 export function resolveLocal(fromFile: string, specifier: string): string | undefined {
   const base = specifier.startsWith("@/") ? path.join(ROOT, specifier.slice(2)) : path.resolve(path.dirname(path.join(ROOT, fromFile)), specifier);
-  const candidates = [base, ...[".ts", ".tsx", ".mjs", ".js", ".css"].map((extension) => `${base}${extension}`), ...["index.ts", "index.tsx", "index.mjs"].map((index) => path.join(base, index))];
+  const candidates = [
+    base,
+    ...[".ts", ".tsx", ".mjs", ".js", ".css"].map((extension) => `${base}${extension}`),
+    ...["index.ts", "index.tsx", "index.mjs"].map((index) => path.join(base, index)),
+  ];
   // `.js` specifiers in TypeScript name their `.ts` source.
   if (/\.js$/.test(base)) candidates.push(base.replace(/\.js$/, ".ts"), base.replace(/\.js$/, ".tsx"));
   const found = candidates.find((candidate) => existsSync(candidate) && statSync(candidate).isFile());

@@ -77,7 +77,12 @@ export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Pro
 export async function personaContext(persona: keyof typeof PERSONA_LOGINS) {
   const assertion = await personaApiToken(persona);
   const claims = decodeJwt(assertion);
-  const person = { tenantId: String(claims.tid), objectId: String(claims.oid), displayName: String(claims.name), userPrincipalName: String(claims.preferred_username) };
+  const person = {
+    tenantId: String(claims.tid),
+    objectId: String(claims.oid),
+    displayName: String(claims.name),
+    userPrincipalName: String(claims.preferred_username),
+  };
   return {
     caller: { tenantId: person.tenantId, objectId: person.objectId, assertion: new SecretToken(assertion) },
     actor: { kind: "user" as const, ...person },

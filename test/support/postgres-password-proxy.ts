@@ -45,18 +45,17 @@ function reader(socket: Socket): (length: number) => Promise<Buffer> {
 }
 
 function errorResponse(message: string): Buffer {
-  const fields = Buffer.concat([
-    Buffer.from("SFATAL\0VFATAL\0C28P01\0", "utf8"),
-    Buffer.from(`M${message}\0`, "utf8"),
-    Buffer.from([0]),
-  ]);
+  const fields = Buffer.concat([Buffer.from("SFATAL\0VFATAL\0C28P01\0", "utf8"), Buffer.from(`M${message}\0`, "utf8"), Buffer.from([0])]);
   const header = Buffer.alloc(5);
   header.write("E", 0);
   header.writeInt32BE(fields.length + 4, 1);
   return Buffer.concat([header, fields]);
 }
 
-export async function startPasswordProxy(upstream: { host: string; port: number }, accept: (password: string, user: string) => boolean): Promise<PasswordProxy> {
+export async function startPasswordProxy(
+  upstream: { host: string; port: number },
+  accept: (password: string, user: string) => boolean,
+): Promise<PasswordProxy> {
   const attempts: PasswordProxy["attempts"] = [];
   const sockets = new Set<Socket>();
 

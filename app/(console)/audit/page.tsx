@@ -32,11 +32,7 @@ const pagingSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value ? value : undefined))
-    .pipe(
-      z
-        .enum(PAGE_SIZES.map(String) as [string, ...string[]], { error: `Rows per page must be one of ${PAGE_SIZES.join(", ")}.` })
-        .optional(),
-    )
+    .pipe(z.enum(PAGE_SIZES.map(String) as [string, ...string[]], { error: `Rows per page must be one of ${PAGE_SIZES.join(", ")}.` }).optional())
     .transform((value) => (value === undefined ? DEFAULT_PAGE_SIZE : Number(value))),
 });
 
@@ -124,7 +120,11 @@ async function runSearch(filter: Parameters<typeof searchAuditEvents>[1], size: 
     if (isAppError(error) && error.code === "invalid_input") return { ok: false, message: error.userMessage };
     const reference = randomUUID();
     log("error", "audit", "audit search failed", { reference, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-    return { ok: false, message: "The audit trail could not be read just now. Try again; if it keeps happening, quote the reference to your admin.", reference };
+    return {
+      ok: false,
+      message: "The audit trail could not be read just now. Try again; if it keeps happening, quote the reference to your admin.",
+      reference,
+    };
   }
 }
 

@@ -40,8 +40,8 @@ export default async function CredentialsPage({ searchParams }: { searchParams: 
         <div className="space-y-1">
           <h1 className="text-xl font-semibold">Credentials</h1>
           <p className="text-ink-muted">
-            Client secrets and certificates of app registrations and service principals, when they expire, who owns them and which Azure ML workspace roles
-            they unlock. Read-only; secret values are never read.
+            Client secrets and certificates of app registrations and service principals, when they expire, who owns them and which Azure ML workspace roles they
+            unlock. Read-only; secret values are never read.
           </p>
         </div>
         {snapshot && (

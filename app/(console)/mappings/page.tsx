@@ -29,8 +29,8 @@ export default async function MappingsPage({ searchParams }: { searchParams: Pro
       <div className="space-y-1">
         <h1 className="text-xl font-semibold">Group mappings</h1>
         <p className="text-ink-muted">
-          A mapping says &ldquo;members of this Entra group hold this role on this workspace&rdquo;. Gatehouse creates the group&apos;s role
-          assignment and reports where Azure has drifted from the mappings.
+          A mapping says &ldquo;members of this Entra group hold this role on this workspace&rdquo;. Gatehouse creates the group&apos;s role assignment and
+          reports where Azure has drifted from the mappings.
         </p>
       </div>
       {requested !== undefined && initialWorkspace === "" && (

@@ -45,7 +45,9 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div className="space-y-1">
           <h1 className="text-xl font-semibold">Access requests</h1>
-          <p className="text-ink-muted">Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.</p>
+          <p className="text-ink-muted">
+            Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.
+          </p>
         </div>
         <Link href="/requests/new" className={buttonClass("primary")}>
           New request
@@ -70,7 +72,10 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
         </h2>
         {mine.length === 0 ? (
           <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">
-            You have not asked for access yet. <Link href="/requests/new" className="text-accent underline">Make a request</Link>
+            You have not asked for access yet.{" "}
+            <Link href="/requests/new" className="text-accent underline">
+              Make a request
+            </Link>
           </p>
         ) : (
           <RequestTable label="My requests" requests={mine} showRequester={false} />
@@ -80,7 +85,13 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   );
 }
 
-async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<string, string | string[] | undefined>; viewer: { objectId: string; isAdmin: boolean } }) {
+async function ApprovalQueue({
+  searchParams,
+  viewer,
+}: {
+  searchParams: Record<string, string | string[] | undefined>;
+  viewer: { objectId: string; isAdmin: boolean };
+}) {
   const filter = filterSchema.parse(searchParams);
   const rows = await listAccessRequests(viewer, {
     mine: false,
@@ -89,12 +100,17 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
   });
   const all = rows.map(toRequestView);
   // Workspace and role are narrowed here: the query offers status and free text; the lists come from the same rows.
-  const workspaces = [...new Map(all.map((request) => [request.workspaceId.toLowerCase(), request.workspaceName])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  const workspaces = [...new Map(all.map((request) => [request.workspaceId.toLowerCase(), request.workspaceName])).entries()].sort((a, b) =>
+    a[1].localeCompare(b[1]),
+  );
   const roles = getRequestPolicy().roles;
   const shown = all.filter(
-    (request) => (!filter.workspace || request.workspaceId.toLowerCase() === filter.workspace.toLowerCase()) && (!filter.role || request.roleDefinitionId === filter.role),
+    (request) =>
+      (!filter.workspace || request.workspaceId.toLowerCase() === filter.workspace.toLowerCase()) && (!filter.role || request.roleDefinitionId === filter.role),
   );
-  if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
+  if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) {
+    workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
+  }
 
   // The decision dialog lives above the table: after a decision the row may leave the filtered queue.
   return (
@@ -103,7 +119,13 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
         <h2 id="queue-heading" className="text-lg font-semibold">
           Approval queue
         </h2>
-        <form method="get" action="/requests" role="search" aria-label="Filter the approval queue" className="grid grid-cols-1 gap-3 rounded-md border border-line bg-surface-raised p-4 sm:grid-cols-2 lg:grid-cols-5">
+        <form
+          method="get"
+          action="/requests"
+          role="search"
+          aria-label="Filter the approval queue"
+          className="grid grid-cols-1 gap-3 rounded-md border border-line bg-surface-raised p-4 sm:grid-cols-2 lg:grid-cols-5"
+        >
           <div className="space-y-1">
             <label htmlFor="queue-status" className={LABEL}>
               Status
@@ -147,7 +169,16 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             <label htmlFor="queue-q" className={LABEL}>
               Words
             </label>
-            <input id="queue-q" name="q" type="search" defaultValue={filter.q} maxLength={100} autoComplete="off" placeholder="Person, requester, role…" className={INPUT_CLASS} />
+            <input
+              id="queue-q"
+              name="q"
+              type="search"
+              defaultValue={filter.q}
+              maxLength={100}
+              autoComplete="off"
+              placeholder="Person, requester, role…"
+              className={INPUT_CLASS}
+            />
           </div>
           <div className="flex items-end gap-3">
             <Button type="submit" variant="primary">

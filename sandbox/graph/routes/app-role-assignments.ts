@@ -35,10 +35,20 @@ function render(tenant: Tenant, assignment: AppRoleAssignmentRecord): GraphObjec
 
 export function appRoleAssignedTo(tenant: Tenant, request: SandboxRequest, resourceId: string): SandboxResponse {
   const items = [...tenant.appRoleAssignments.values()].filter((a) => a.resourceId.toLowerCase() === resourceId.toLowerCase());
-  return respondWithPlainCollection(request, items.map((a) => render(tenant, a)), `servicePrincipals('${resourceId}')/appRoleAssignedTo`, PROPERTIES);
+  return respondWithPlainCollection(
+    request,
+    items.map((a) => render(tenant, a)),
+    `servicePrincipals('${resourceId}')/appRoleAssignedTo`,
+    PROPERTIES,
+  );
 }
 
 export function appRoleAssignmentsOf(tenant: Tenant, request: SandboxRequest, principal: DirectoryObjectRecord, setName: string): SandboxResponse {
   const items = [...tenant.appRoleAssignments.values()].filter((a) => a.principalId.toLowerCase() === principal.id.toLowerCase());
-  return respondWithPlainCollection(request, items.map((a) => render(tenant, a)), `${setName}('${principal.id}')/appRoleAssignments`, PROPERTIES);
+  return respondWithPlainCollection(
+    request,
+    items.map((a) => render(tenant, a)),
+    `${setName}('${principal.id}')/appRoleAssignments`,
+    PROPERTIES,
+  );
 }

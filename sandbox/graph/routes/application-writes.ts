@@ -72,7 +72,10 @@ function rejectUnknown(body: Record<string, unknown>, allowed: ReadonlySet<strin
     if (key.startsWith("@odata.")) continue;
     if (readOnly.has(key)) throw bad(`Property '${key}' is read-only and cannot be set.`, "BadRequest");
     if (!allowed.has(key)) {
-      throw bad(`Property '${key}' does not exist on type 'microsoft.graph.${typeName}'. Make sure to only use property names that are defined by the type or mark the type as open type.`, "BadRequest");
+      throw bad(
+        `Property '${key}' does not exist on type 'microsoft.graph.${typeName}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        "BadRequest",
+      );
     }
   }
 }
@@ -117,8 +120,12 @@ function identifierUris(tenant: Tenant, application: Pick<ApplicationRecord, "id
         allowed = false;
       }
     }
-    if (!allowed) throw bad(`Values of identifierUris property must use a verified domain of the organization or its subdomain: '${uri}'`, "HostNameNotOnVerifiedDomain");
-    const taken = [...tenant.applications.values()].some((other) => other.id !== application.id && other.identifierUris.some((existing) => existing.toLowerCase() === uri.toLowerCase()));
+    if (!allowed) {
+      throw bad(`Values of identifierUris property must use a verified domain of the organization or its subdomain: '${uri}'`, "HostNameNotOnVerifiedDomain");
+    }
+    const taken = [...tenant.applications.values()].some(
+      (other) => other.id !== application.id && other.identifierUris.some((existing) => existing.toLowerCase() === uri.toLowerCase()),
+    );
     if (taken) throw bad("Another object with the same value for property identifierUris already exists.");
   }
   return uris;
@@ -226,16 +233,45 @@ function requiredResourceAccess(value: unknown): RequiredResourceAccessRecord[] 
       resourceAppId: entry.resourceAppId,
       resourceAccess: access.map((raw) => {
         const grant = raw as Record<string, unknown>;
-        if (typeof grant.id !== "string" || !GUID.test(grant.id) || (grant.type !== "Scope" && grant.type !== "Role")) throw invalidValue("requiredResourceAccess", "Application");
+        if (typeof grant.id !== "string" || !GUID.test(grant.id) || (grant.type !== "Scope" && grant.type !== "Role")) {
+          throw invalidValue("requiredResourceAccess", "Application");
+        }
         return { id: grant.id, type: grant.type };
       }),
     };
   });
 }
 
-const APPLICATION_PROPERTIES = new Set(["displayName", "description", "notes", "signInAudience", "tags", "identifierUris", "api", "appRoles", "requiredResourceAccess", "spa", "web", "publicClient"]);
-const APPLICATION_READ_ONLY = new Set(["id", "appId", "createdDateTime", "publisherDomain", "passwordCredentials", "keyCredentials", "federatedIdentityCredentials"]);
-const API_PROPERTIES = new Set(["requestedAccessTokenVersion", "oauth2PermissionScopes", "preAuthorizedApplications", "knownClientApplications", "acceptMappedClaims"]);
+const APPLICATION_PROPERTIES = new Set([
+  "displayName",
+  "description",
+  "notes",
+  "signInAudience",
+  "tags",
+  "identifierUris",
+  "api",
+  "appRoles",
+  "requiredResourceAccess",
+  "spa",
+  "web",
+  "publicClient",
+]);
+const APPLICATION_READ_ONLY = new Set([
+  "id",
+  "appId",
+  "createdDateTime",
+  "publisherDomain",
+  "passwordCredentials",
+  "keyCredentials",
+  "federatedIdentityCredentials",
+]);
+const API_PROPERTIES = new Set([
+  "requestedAccessTokenVersion",
+  "oauth2PermissionScopes",
+  "preAuthorizedApplications",
+  "knownClientApplications",
+  "acceptMappedClaims",
+]);
 
 /** Applies a create or update body to an application (validating everything first, so a refusal changes nothing). */
 function applyApplication(tenant: Tenant, application: ApplicationRecord, body: Record<string, unknown>): void {
@@ -281,7 +317,9 @@ function applyApplication(tenant: Tenant, application: ApplicationRecord, body: 
     if (typeof api !== "object" || api === null || Array.isArray(api)) throw invalidValue("api", "Application");
     rejectUnknown(api, API_PROPERTIES, new Set(), "apiApplication");
     if ("requestedAccessTokenVersion" in api) {
-      if (api.requestedAccessTokenVersion !== null && api.requestedAccessTokenVersion !== 1 && api.requestedAccessTokenVersion !== 2) throw invalidValue("requestedAccessTokenVersion", "ApiApplication");
+      if (api.requestedAccessTokenVersion !== null && api.requestedAccessTokenVersion !== 1 && api.requestedAccessTokenVersion !== 2) {
+        throw invalidValue("requestedAccessTokenVersion", "ApiApplication");
+      }
       tokenVersion = api.requestedAccessTokenVersion;
     }
     if ("oauth2PermissionScopes" in api) {
@@ -290,7 +328,10 @@ function applyApplication(tenant: Tenant, application: ApplicationRecord, body: 
     }
     if ("preAuthorizedApplications" in api) {
       // Checked against the scopes the app has now, not those this same request defines.
-      preAuthorized = preAuthorizedApplications(api.preAuthorizedApplications, new Set(application.oauth2PermissionScopes.map((scope) => scope.id.toLowerCase())));
+      preAuthorized = preAuthorizedApplications(
+        api.preAuthorizedApplications,
+        new Set(application.oauth2PermissionScopes.map((scope) => scope.id.toLowerCase())),
+      );
     }
   }
   Object.assign(application, next);
@@ -373,7 +414,11 @@ export function createServicePrincipal(tenant: Tenant, request: SandboxRequest):
     const application = tenant.getApplicationByAppId(appId);
     if (!application) throw bad(`The appId '${appId}' of the service principal does not reference a valid application object.`, "Request_BadRequest");
     if (tenant.getServicePrincipalByAppId(appId)) {
-      throw new GraphWriteError(409, "Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists.");
+      throw new GraphWriteError(
+        409,
+        "Request_MultipleObjectsWithSameKeyValue",
+        "Another object with the same value for property servicePrincipalNames already exists.",
+      );
     }
     const servicePrincipal = servicePrincipalFor(application, randomUUID(), isoSeconds(request.now));
     applyServicePrincipal(servicePrincipal, body);
@@ -405,7 +450,12 @@ export function updateServicePrincipal(request: SandboxRequest, servicePrincipal
   if (denied) return denied;
   return respond(request, () => {
     const body = objectBody(request);
-    rejectUnknown(body, new Set(["appRoleAssignmentRequired", "tags", "accountEnabled", "notes", "description"]), new Set(["id", "appId", "servicePrincipalType"]), "servicePrincipal");
+    rejectUnknown(
+      body,
+      new Set(["appRoleAssignmentRequired", "tags", "accountEnabled", "notes", "description"]),
+      new Set(["id", "appId", "servicePrincipalType"]),
+      "servicePrincipal",
+    );
     const draft = structuredClone(servicePrincipal);
     applyServicePrincipal(draft, body);
     Object.assign(servicePrincipal, draft);
@@ -413,7 +463,10 @@ export function updateServicePrincipal(request: SandboxRequest, servicePrincipal
   });
 }
 
-function federatedCredentialFields(body: Record<string, unknown>, existing: FederatedIdentityCredentialRecord | undefined): Omit<FederatedIdentityCredentialRecord, "id"> {
+function federatedCredentialFields(
+  body: Record<string, unknown>,
+  existing: FederatedIdentityCredentialRecord | undefined,
+): Omit<FederatedIdentityCredentialRecord, "id"> {
   rejectUnknown(body, new Set(["name", "issuer", "subject", "audiences", "description"]), new Set(["id"]), "federatedIdentityCredential");
   if (existing && "name" in body && body.name !== existing.name) throw bad("Property 'name' is read-only and cannot be set.", "BadRequest");
   const name = existing?.name ?? body.name;
@@ -424,7 +477,10 @@ function federatedCredentialFields(body: Record<string, unknown>, existing: Fede
   if (typeof subject !== "string" || subject.trim() === "" || subject.length > 600) throw invalidValue("subject", "FederatedIdentityCredential");
   const audiences = "audiences" in body ? stringArray(body.audiences, "audiences", "FederatedIdentityCredential") : existing?.audiences;
   if (!audiences || audiences.length !== 1 || audiences[0]!.length > 600) {
-    throw bad("Invalid value specified for property 'audiences' of resource 'FederatedIdentityCredential': a federated identity credential has exactly one audience.", "InvalidFederatedIdentityCredentialValue");
+    throw bad(
+      "Invalid value specified for property 'audiences' of resource 'FederatedIdentityCredential': a federated identity credential has exactly one audience.",
+      "InvalidFederatedIdentityCredentialValue",
+    );
   }
   const description = "description" in body ? body.description : (existing?.description ?? null);
   if (description !== null && typeof description !== "string") throw invalidValue("description", "FederatedIdentityCredential");
@@ -463,7 +519,11 @@ export function createFederatedCredential(request: SandboxRequest, application: 
 }
 
 /** `PATCH` / `DELETE /applications/{id}/federatedIdentityCredentials/{id}` */
-export function changeFederatedCredential(request: SandboxRequest, application: ApplicationRecord, credential: FederatedIdentityCredentialRecord): SandboxResponse {
+export function changeFederatedCredential(
+  request: SandboxRequest,
+  application: ApplicationRecord,
+  credential: FederatedIdentityCredentialRecord,
+): SandboxResponse {
   const denied = denyUnlessPermitted(request, WRITE_APPLICATIONS);
   if (denied) return denied;
   return respond(request, () => {

@@ -37,7 +37,10 @@ export function addPassword(request: SandboxRequest, owner: ApplicationRecord | 
     return graphError(request, 400, "Request_BadRequest", "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.");
   }
   // Entra secrets are 40 characters from a URL-safe alphabet with '~', '.', '_' and '-'.
-  const secretText = randomBytes(30).toString("base64url").replace(/^(.{3})/, "$1~").slice(0, 40);
+  const secretText = randomBytes(30)
+    .toString("base64url")
+    .replace(/^(.{3})/, "$1~")
+    .slice(0, 40);
   const credential: PasswordCredentialRecord = {
     keyId: randomUUID(),
     displayName: typeof input.displayName === "string" ? input.displayName : null,

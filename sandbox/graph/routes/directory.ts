@@ -12,7 +12,14 @@ import { contextUrl, respondWithCollection, respondWithEntity } from "../odata";
 import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
 import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments";
-import { changeFederatedCredential, createApplication, createFederatedCredential, createServicePrincipal, updateApplication, updateServicePrincipal } from "./application-writes";
+import {
+  changeFederatedCredential,
+  createApplication,
+  createFederatedCredential,
+  createServicePrincipal,
+  updateApplication,
+  updateServicePrincipal,
+} from "./application-writes";
 import { checkMemberGroups } from "./check-member-groups";
 import { addPassword, removePassword } from "./credentials";
 import { sendMail } from "./mail";
@@ -125,13 +132,7 @@ export function routeDirectory(tenant: Tenant, request: SandboxRequest, segments
   return navigate(tenant, request, record, navigation, false);
 }
 
-function navigate(
-  tenant: Tenant,
-  request: SandboxRequest,
-  record: DirectoryObjectRecord,
-  navigation: readonly string[],
-  isMe: boolean,
-): SandboxResponse {
+function navigate(tenant: Tenant, request: SandboxRequest, record: DirectoryObjectRecord, navigation: readonly string[], isMe: boolean): SandboxResponse {
   const [name = "", ...tail] = navigation;
   const lower = name.toLowerCase();
   const method = request.method.toUpperCase();
@@ -161,8 +162,7 @@ function navigate(
     return denyUnlessPermitted(request, PERMISSIONS.readApplications) ?? appRoleAssignedTo(tenant, request, record.id);
   }
   if (lower === "approleassignments" && record.kind !== "application" && tail.length === 0) {
-    const requirement =
-      record.kind === "user" ? PERMISSIONS.readUsers : record.kind === "group" ? PERMISSIONS.readGroups : PERMISSIONS.readApplications;
+    const requirement = record.kind === "user" ? PERMISSIONS.readUsers : record.kind === "group" ? PERMISSIONS.readGroups : PERMISSIONS.readApplications;
     const setName = record.kind === "user" ? "users" : record.kind === "group" ? "groups" : "servicePrincipals";
     return denyUnlessPermitted(request, requirement) ?? appRoleAssignmentsOf(tenant, request, record, setName);
   }

@@ -22,11 +22,20 @@ export function listPermissionGrants(tenant: Tenant, request: SandboxRequest): S
   let clientId: string | undefined;
   if (filter !== null) {
     clientId = /^\s*clientId\s+eq\s+'([^']+)'\s*$/i.exec(filter)?.[1];
-    if (clientId === undefined) return graphError(request, 400, "Request_UnsupportedQuery", "The Gatehouse sandbox filters oauth2PermissionGrants by clientId eq '…' only.");
+    if (clientId === undefined) {
+      return graphError(request, 400, "Request_UnsupportedQuery", "The Gatehouse sandbox filters oauth2PermissionGrants by clientId eq '…' only.");
+    }
   }
   const grants = [...tenant.oauth2PermissionGrants.values()]
     .filter((grant) => clientId === undefined || grant.clientId.toLowerCase() === clientId.toLowerCase())
-    .map((grant) => ({ id: grant.id, clientId: grant.clientId, consentType: "AllPrincipals", principalId: null, resourceId: grant.resourceId, scope: grant.scopes.join(" ") }));
+    .map((grant) => ({
+      id: grant.id,
+      clientId: grant.clientId,
+      consentType: "AllPrincipals",
+      principalId: null,
+      resourceId: grant.resourceId,
+      scope: grant.scopes.join(" "),
+    }));
   const unfiltered = new URLSearchParams(request.query);
   unfiltered.delete("$filter");
   return respondWithPlainCollection({ ...request, query: unfiltered }, grants, "oauth2PermissionGrants", PROPERTIES);

@@ -29,9 +29,7 @@ export function inProcessHttpClient(handler: SandboxHandler, caller: () => Calle
       const headers: Record<string, string> = {};
       for (const [name, value] of request.headers) headers[name] = value;
       const body = typeof request.body === "string" ? request.body : undefined;
-      const response = await handler(
-        buildRequest(request.method, toSandboxPath(url), { caller: caller(), body: parseBody(body), headers, now: now() }),
-      );
+      const response = await handler(buildRequest(request.method, toSandboxPath(url), { caller: caller(), body: parseBody(body), headers, now: now() }));
       return {
         request,
         status: response.status,
@@ -58,9 +56,7 @@ export function inProcessGraphMiddleware(handler: SandboxHandler, caller: () => 
       if (raw instanceof Headers) raw.forEach((value, name) => (headers[name] = value));
       else if (raw && typeof raw === "object") for (const [name, value] of Object.entries(raw)) headers[name] = String(value);
       const body = typeof context.options?.body === "string" ? context.options.body : undefined;
-      const response = await handler(
-        buildRequest(context.options?.method ?? "GET", toSandboxPath(url), { caller: caller(), body: parseBody(body), headers }),
-      );
+      const response = await handler(buildRequest(context.options?.method ?? "GET", toSandboxPath(url), { caller: caller(), body: parseBody(body), headers }));
       context.response = new Response(serialise(response) ?? null, { status: response.status, headers: response.headers });
     },
   };

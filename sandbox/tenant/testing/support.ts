@@ -6,14 +6,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import {
-  type Caller,
-  CONSOLE_API_CLIENT_ID,
-  type PersonaKey,
-  type SandboxRequest,
-  type SandboxSettings,
-  SANDBOX_TENANT_ID,
-} from "../../contract";
+import { type Caller, CONSOLE_API_CLIENT_ID, type PersonaKey, type SandboxRequest, type SandboxSettings, SANDBOX_TENANT_ID } from "../../contract";
 import { CONSOLE_API_DELEGATED_GRAPH_SCOPES, CONSOLE_API_GRAPH_APP_PERMISSIONS, CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../console-apps";
 import type { RoleAssignmentPrincipalType } from "../model";
 import { persona } from "../personas";

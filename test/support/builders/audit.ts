@@ -23,9 +23,7 @@ export function makeUserActor(overrides: Partial<Extract<AuditActor, { kind: "us
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", appId: "22222222-2222-4222-8222-222222222222" };
 
 /** A `mapping.created` event (simple, no intent), with overrides merged in. */
-export function makeMappingCreatedEvent(
-  overrides: Partial<Extract<AuditEventInput, { action: "mapping.created" }>> = {},
-): AuditEventInput {
+export function makeMappingCreatedEvent(overrides: Partial<Extract<AuditEventInput, { action: "mapping.created" }>> = {}): AuditEventInput {
   return {
     action: "mapping.created",
     outcome: "succeeded",

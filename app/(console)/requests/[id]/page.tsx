@@ -68,8 +68,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </dl>
         {request.origin === "self_grant" && (
           <p className="rounded-md border border-warning/50 bg-surface-raised px-3 py-2">
-            An admin granted this privileged role to themselves (or a group they are in) on the {request.createsMapping ? "mappings" : "workspace"} page. It takes
-            effect only when {request.approvalsRequired} other admins approve{request.createsMapping ? ", and then as a group mapping" : ""}.
+            An admin granted this privileged role to themselves (or a group they are in) on the {request.createsMapping ? "mappings" : "workspace"} page. It
+            takes effect only when {request.approvalsRequired} other admins approve{request.createsMapping ? ", and then as a group mapping" : ""}.
           </p>
         )}
         {request.outcomeNote && (
@@ -81,8 +81,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-3 py-2 text-danger">
             The access has ended but is still assigned in Azure: {request.failureReason ?? "the removal failed."} Gatehouse has tried {request.expiryAttempts}{" "}
             time{request.expiryAttempts === 1 ? "" : "s"}
-            {request.nextExpiryAttemptAt ? ` and tries again at ${formatDateTime(request.nextExpiryAttemptAt)}` : ""}. Check that Gatehouse may still remove role
-            assignments on this workspace, or remove it in Azure.
+            {request.nextExpiryAttemptAt ? ` and tries again at ${formatDateTime(request.nextExpiryAttemptAt)}` : ""}. Check that Gatehouse may still remove
+            role assignments on this workspace, or remove it in Azure.
           </p>
         )}
         {request.extendsRequestId && (

@@ -45,7 +45,11 @@ export const GET = routeHandler("exportAudit", async ({ session, requestId }, re
           controller.enqueue(encoder.encode(next.value));
         } catch (error) {
           // Headers are already sent; the client sees a cut-off download, the log has why.
-          log("error", "audit", "audit export failed", { requestId, format, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+          log("error", "audit", "audit export failed", {
+            requestId,
+            format,
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          });
           controller.error(new Error(`audit export failed (reference ${requestId})`));
         }
       },
@@ -58,7 +62,10 @@ export const GET = routeHandler("exportAudit", async ({ session, requestId }, re
   );
 
   const { contentType, extension } = FORMATS[format];
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
   return new Response(body, {
     headers: {
       "Content-Type": contentType,

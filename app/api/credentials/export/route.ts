@@ -15,7 +15,11 @@ export const GET = routeHandler("exportCredentials", async ({ session, requestId
   const db = await getDatabase();
   const snapshot = await latestCompleteSnapshot(db);
   if (!snapshot) {
-    throw new AppError({ code: "not_found", message: "no credential snapshot", userMessage: "There is no credential snapshot yet. Refresh the Credentials page first." });
+    throw new AppError({
+      code: "not_found",
+      message: "no credential snapshot",
+      userMessage: "There is no credential snapshot yet. Refresh the Credentials page first.",
+    });
   }
   const rows = applyView(await snapshotRows(db, snapshot.id), parsed.view);
   log("info", "credentials", "credentials export", { requestId, actor: session.principal.objectId, rows: rows.length, snapshotId: snapshot.id });

@@ -65,7 +65,9 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canGrant = isAllowed("grantWorkspaceRoles", roles);
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
-  const knownPrincipals = [...new Map(access.rows.flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : []))).values()];
+  const knownPrincipals = [
+    ...new Map(access.rows.flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : []))).values(),
+  ];
 
   return (
     <div className="space-y-5">
@@ -108,8 +110,8 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
           <ul className="mt-1 list-disc pl-5 text-ink">
             {unknown.map((intent) => (
               <li key={intent.id}>
-                {intent.kind === "grant" ? "Grant" : "Removal"} of {intent.roleName ?? intent.roleDefinitionId} for <span className="font-mono text-xs">{intent.principalId}</span>, asked{" "}
-                {intent.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC
+                {intent.kind === "grant" ? "Grant" : "Removal"} of {intent.roleName ?? intent.roleDefinitionId} for{" "}
+                <span className="font-mono text-xs">{intent.principalId}</span>, asked {intent.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC
               </li>
             ))}
           </ul>
