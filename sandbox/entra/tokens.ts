@@ -1,6 +1,6 @@
 /**
- * Token minting with Entra's claim sets (integration-facts §4): v2 ID tokens, v2 access tokens for the tenant's own
- * APIs, v1-shaped access tokens for Graph and ARM.
+ * Token minting with Entra's claim sets: v2 ID tokens, v2 access tokens for the tenant's own APIs, and v1-shaped
+ * access tokens for Graph and ARM (whose resource apps are still issued v1 tokens, as on a real tenant).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { JWTPayload } from "jose";
