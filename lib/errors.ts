@@ -50,6 +50,16 @@ export function isAppError(error: unknown): error is AppError {
 }
 
 /**
+ * Whether a person should be given a reference to quote to support: yes for anything that went wrong (upstream,
+ * internal, configuration) or that carries an upstream correlation id; no for Gatehouse's own decisions about the
+ * input (invalid, conflicting, not allowed, not there), whose message already says what to do.
+ */
+export function needsSupportReference(error: AppError): boolean {
+  if (error.upstreamRequestId) return true;
+  return !(["invalid_input", "conflict", "forbidden", "not_found"] as const).some((code) => code === error.code);
+}
+
+/**
  * An operation's decision not to act (already decided, not yours to approve, a field that cannot be accepted), thrown
  * after its audit write where it has one. `reason` names the refusal in logs and tests; `field` puts the message
  * beside that form field as well.

@@ -10,7 +10,7 @@ import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
 import { type DelegatedContext, delegatedContextOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
-import { AppError } from "@/lib/errors";
+import { AppError, needsSupportReference } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
 import type { ActionResult } from "@/lib/shared/action-result";
@@ -106,7 +106,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
           code: error.code === "configuration" ? "internal" : error.code,
           message: error.userMessage,
           ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}),
-          reference: error.upstreamRequestId ?? requestId,
+          ...(needsSupportReference(error) ? { reference: error.upstreamRequestId ?? requestId } : {}),
           claims: error.claims,
         };
       }
