@@ -26,7 +26,34 @@ export function prepareStandalone(): string {
     rmSync(to, { recursive: true, force: true });
     if (existsSync(from)) cpSync(from, to, { recursive: true });
   }
+  removeDevelopmentPackages();
   return STANDALONE_SERVER;
+}
+
+/**
+ * Removes from the standalone server's `node_modules` every package a production install (`npm ci --omit=dev`, as
+ * the Dockerfile does before building) would not have. Next.js traces optional requires to whatever is installed:
+ * built on a developer's machine, PGlite's never-used `require("ws")` would ship the `ws` a test library installed,
+ * and the server run here would differ from the one in the container.
+ */
+function removeDevelopmentPackages(): void {
+  const lock = JSON.parse(readFileSync(path.resolve("package-lock.json"), "utf8")) as {
+    packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+  };
+  const production = new Set(
+    Object.entries(lock.packages)
+      .filter(([key, entry]) => key.startsWith("node_modules/") && !entry.dev && !entry.devOptional)
+      .map(([key]) => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length)),
+  );
+  const modules = path.join(STANDALONE_DIR, "node_modules");
+  if (!existsSync(modules)) return;
+  for (const name of readdirSync(modules)) {
+    if (name.startsWith(".")) continue;
+    const packages = name.startsWith("@") ? readdirSync(path.join(modules, name)).map((scoped) => `${name}/${scoped}`) : [name];
+    for (const pkg of packages) {
+      if (!production.has(pkg)) rmSync(path.join(modules, pkg), { recursive: true, force: true });
+    }
+  }
 }
 
 export interface FileState {
