@@ -11,6 +11,7 @@ import type {
   ServicePrincipalRecord,
   UserRecord,
 } from "../tenant/model";
+import { newApplication } from "../tenant/model";
 
 export type GraphObject = Record<string, unknown>;
 
@@ -306,29 +307,7 @@ export const GROUP_TYPE: EntityType = {
   view: groupView,
 };
 
-const SAMPLE_APP: ApplicationRecord = {
-  kind: "application",
-  id: "",
-  appId: "",
-  displayName: "",
-  description: null,
-  notes: null,
-  createdDateTime: "",
-  signInAudience: "",
-  publisherDomain: "",
-  identifierUris: [],
-  spaRedirectUris: [],
-  webRedirectUris: [],
-  publicClientRedirectUris: [],
-  tags: [],
-  appRoles: [],
-  oauth2PermissionScopes: [],
-  requiredResourceAccess: [],
-  passwordCredentials: [],
-  keyCredentials: [],
-  federatedIdentityCredentials: [],
-  ownerIds: [],
-};
+const SAMPLE_APP: ApplicationRecord = newApplication({ id: "", appId: "", displayName: "", createdDateTime: "" });
 
 const SAMPLE_SP: ServicePrincipalRecord = {
   kind: "servicePrincipal",

@@ -21,7 +21,7 @@ import {
 } from "../contract";
 import { ARM_SERVICE_PRINCIPAL_ID, ARM_USER_IMPERSONATION_SCOPE_ID, GRAPH_APP_ROLE_IDS, GRAPH_SCOPE_IDS, GRAPH_SERVICE_PRINCIPAL_ID } from "./first-party";
 import type { AppRoleRecord, ApplicationRecord, FederatedIdentityCredentialRecord, ServicePrincipalRecord } from "./model";
-import { TENANT_DOMAIN } from "./model";
+import { newApplication } from "./model";
 import type { Tenant } from "./tenant";
 
 export const CONSOLE_SPA_OBJECT_ID = "0c0a5e11-5a00-4000-8000-00000000a001";
@@ -89,84 +89,65 @@ export function seedConsoleApplications(tenant: Tenant, createdDateTime: string,
     origin: "Application",
   }));
   const secretEnd = new Date(tenant.createdAt.getTime() + 365 * 86_400_000);
-  const api = tenant.addApplication({
-    kind: "application",
-    id: CONSOLE_API_OBJECT_ID,
-    appId: CONSOLE_API_CLIENT_ID,
-    displayName: "Gatehouse Console API",
-    description: "Server side of the Gatehouse console (on-behalf-of and unattended jobs).",
-    notes: null,
-    createdDateTime,
-    signInAudience: "AzureADMyOrg",
-    publisherDomain: TENANT_DOMAIN,
-    identifierUris: [CONSOLE_API_IDENTIFIER_URI],
-    spaRedirectUris: [],
-    webRedirectUris: [],
-    publicClientRedirectUris: [],
-    tags: [],
-    appRoles,
-    oauth2PermissionScopes: [
-      {
-        id: ACCESS_AS_USER_SCOPE_ID,
-        value: "access_as_user",
-        adminConsentDisplayName: "Access Gatehouse as the signed-in user",
-        adminConsentDescription: "Allows the console to call the Gatehouse API on behalf of the signed-in user.",
-        userConsentDisplayName: "Access Gatehouse as you",
-        userConsentDescription: "Allows the console to call the Gatehouse API on your behalf.",
-        type: "User",
-        isEnabled: true,
-      },
-    ],
-    requiredResourceAccess: [
-      {
-        resourceAppId: MICROSOFT_GRAPH_APP_ID,
-        resourceAccess: [
-          ...CONSOLE_API_DELEGATED_GRAPH_SCOPES.map((value) => ({ id: GRAPH_SCOPE_IDS[value] ?? "", type: "Scope" as const })),
-          ...CONSOLE_API_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
-        ],
-      },
-      {
-        resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID,
-        resourceAccess: [{ id: ARM_USER_IMPERSONATION_SCOPE_ID, type: "Scope" }],
-      },
-    ],
-    passwordCredentials: [
-      {
-        keyId: CONSOLE_API_SECRET_KEY_ID,
-        displayName: "sandbox on-behalf-of secret",
-        hint: CONSOLE_API_CLIENT_SECRET.slice(0, 3),
-        secretText: CONSOLE_API_CLIENT_SECRET,
-        startDateTime: isoSeconds(tenant.createdAt),
-        endDateTime: isoSeconds(secretEnd),
-      },
-    ],
-    keyCredentials: [],
-    federatedIdentityCredentials: [],
-    ownerIds: [adminObjectId],
-  });
-  const spa = tenant.addApplication({
-    kind: "application",
-    id: CONSOLE_SPA_OBJECT_ID,
-    appId: CONSOLE_SPA_CLIENT_ID,
-    displayName: "Gatehouse Console",
-    description: "The Gatehouse single-page sign-in client.",
-    notes: null,
-    createdDateTime,
-    signInAudience: "AzureADMyOrg",
-    publisherDomain: TENANT_DOMAIN,
-    identifierUris: [],
-    spaRedirectUris: ["http://localhost:3000/"],
-    webRedirectUris: [],
-    publicClientRedirectUris: [],
-    tags: [],
-    appRoles: [],
-    oauth2PermissionScopes: [],
-    requiredResourceAccess: [{ resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] }],
-    passwordCredentials: [],
-    keyCredentials: [],
-    federatedIdentityCredentials: [],
-    ownerIds: [adminObjectId],
-  });
+  const api = tenant.addApplication(
+    newApplication({
+      id: CONSOLE_API_OBJECT_ID,
+      appId: CONSOLE_API_CLIENT_ID,
+      displayName: "Gatehouse Console API",
+      description: "Server side of the Gatehouse console (on-behalf-of and unattended jobs).",
+      createdDateTime,
+      identifierUris: [CONSOLE_API_IDENTIFIER_URI],
+      appRoles,
+      oauth2PermissionScopes: [
+        {
+          id: ACCESS_AS_USER_SCOPE_ID,
+          value: "access_as_user",
+          adminConsentDisplayName: "Access Gatehouse as the signed-in user",
+          adminConsentDescription: "Allows the console to call the Gatehouse API on behalf of the signed-in user.",
+          userConsentDisplayName: "Access Gatehouse as you",
+          userConsentDescription: "Allows the console to call the Gatehouse API on your behalf.",
+          type: "User",
+          isEnabled: true,
+        },
+      ],
+      requiredResourceAccess: [
+        {
+          resourceAppId: MICROSOFT_GRAPH_APP_ID,
+          resourceAccess: [
+            ...CONSOLE_API_DELEGATED_GRAPH_SCOPES.map((value) => ({ id: GRAPH_SCOPE_IDS[value] ?? "", type: "Scope" as const })),
+            ...CONSOLE_API_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
+          ],
+        },
+        {
+          resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID,
+          resourceAccess: [{ id: ARM_USER_IMPERSONATION_SCOPE_ID, type: "Scope" }],
+        },
+      ],
+      passwordCredentials: [
+        {
+          keyId: CONSOLE_API_SECRET_KEY_ID,
+          displayName: "sandbox on-behalf-of secret",
+          hint: CONSOLE_API_CLIENT_SECRET.slice(0, 3),
+          secretText: CONSOLE_API_CLIENT_SECRET,
+          startDateTime: isoSeconds(tenant.createdAt),
+          endDateTime: isoSeconds(secretEnd),
+        },
+      ],
+      ownerIds: [adminObjectId],
+    }),
+  );
+  const spa = tenant.addApplication(
+    newApplication({
+      id: CONSOLE_SPA_OBJECT_ID,
+      appId: CONSOLE_SPA_CLIENT_ID,
+      displayName: "Gatehouse Console",
+      description: "The Gatehouse single-page sign-in client.",
+      createdDateTime,
+      spaRedirectUris: ["http://localhost:3000/"],
+      requiredResourceAccess: [{ resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] }],
+      ownerIds: [adminObjectId],
+    }),
+  );
   const apiSp = tenant.addServicePrincipal(servicePrincipalFor(api, CONSOLE_API_SERVICE_PRINCIPAL_ID, createdDateTime));
   apiSp.appRoleAssignmentRequired = true;
   tenant.addServicePrincipal(servicePrincipalFor(spa, CONSOLE_SPA_SERVICE_PRINCIPAL_ID, createdDateTime));
@@ -256,43 +237,32 @@ export function seedConsoleManagedIdentity(tenant: Tenant, resourceId: string, c
  * and a documented sandbox secret, which `npm run azure:register -- --sandbox` signs in as. Fixed ids, no draws.
  */
 export function seedSandboxDeployer(tenant: Tenant, createdDateTime: string, adminObjectId: string): void {
-  const application = tenant.addApplication({
-    kind: "application",
-    id: "0c0a5e11-de90-4000-8000-00000000a004",
-    appId: SANDBOX_DEPLOYER_CLIENT_ID,
-    displayName: "Gatehouse Deployer (sandbox)",
-    description: "Registers the Gatehouse apps in the sandbox tenant (npm run azure:register -- --sandbox).",
-    notes: null,
-    createdDateTime,
-    signInAudience: "AzureADMyOrg",
-    publisherDomain: TENANT_DOMAIN,
-    identifierUris: [],
-    spaRedirectUris: [],
-    webRedirectUris: [],
-    publicClientRedirectUris: [],
-    tags: [],
-    appRoles: [],
-    oauth2PermissionScopes: [],
-    requiredResourceAccess: [
-      {
-        resourceAppId: MICROSOFT_GRAPH_APP_ID,
-        resourceAccess: DEPLOYER_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
-      },
-    ],
-    passwordCredentials: [
-      {
-        keyId: "0c0a5e11-de90-4000-8000-00000000c004",
-        displayName: "sandbox deployer secret",
-        hint: SANDBOX_DEPLOYER_CLIENT_SECRET.slice(0, 3),
-        secretText: SANDBOX_DEPLOYER_CLIENT_SECRET,
-        startDateTime: isoSeconds(tenant.createdAt),
-        endDateTime: isoSeconds(new Date(tenant.createdAt.getTime() + 365 * 86_400_000)),
-      },
-    ],
-    keyCredentials: [],
-    federatedIdentityCredentials: [],
-    ownerIds: [adminObjectId],
-  });
+  const application = tenant.addApplication(
+    newApplication({
+      id: "0c0a5e11-de90-4000-8000-00000000a004",
+      appId: SANDBOX_DEPLOYER_CLIENT_ID,
+      displayName: "Gatehouse Deployer (sandbox)",
+      description: "Registers the Gatehouse apps in the sandbox tenant (npm run azure:register -- --sandbox).",
+      createdDateTime,
+      requiredResourceAccess: [
+        {
+          resourceAppId: MICROSOFT_GRAPH_APP_ID,
+          resourceAccess: DEPLOYER_GRAPH_APP_PERMISSIONS.map((value) => ({ id: GRAPH_APP_ROLE_IDS[value] ?? "", type: "Role" as const })),
+        },
+      ],
+      passwordCredentials: [
+        {
+          keyId: "0c0a5e11-de90-4000-8000-00000000c004",
+          displayName: "sandbox deployer secret",
+          hint: SANDBOX_DEPLOYER_CLIENT_SECRET.slice(0, 3),
+          secretText: SANDBOX_DEPLOYER_CLIENT_SECRET,
+          startDateTime: isoSeconds(tenant.createdAt),
+          endDateTime: isoSeconds(new Date(tenant.createdAt.getTime() + 365 * 86_400_000)),
+        },
+      ],
+      ownerIds: [adminObjectId],
+    }),
+  );
   tenant.addServicePrincipal(servicePrincipalFor(application, "0c0a5e11-de90-4000-8000-00000000b004", createdDateTime));
   DEPLOYER_GRAPH_APP_PERMISSIONS.forEach((value, index) => {
     tenant.addAppRoleAssignment({

@@ -136,6 +136,35 @@ export interface ApplicationRecord {
   preAuthorizedApplications?: PreAuthorizedApplicationRecord[];
 }
 
+/**
+ * An app registration as `POST /applications` creates one: single-tenant in this directory, nothing configured, no
+ * credentials and no owners. `fields` names it and sets whatever else the caller configures.
+ */
+export function newApplication(
+  fields: Pick<ApplicationRecord, "id" | "appId" | "displayName" | "createdDateTime"> & Partial<Omit<ApplicationRecord, "kind">>,
+): ApplicationRecord {
+  return {
+    kind: "application",
+    description: null,
+    notes: null,
+    signInAudience: "AzureADMyOrg",
+    publisherDomain: TENANT_DOMAIN,
+    identifierUris: [],
+    spaRedirectUris: [],
+    webRedirectUris: [],
+    publicClientRedirectUris: [],
+    tags: [],
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    requiredResourceAccess: [],
+    passwordCredentials: [],
+    keyCredentials: [],
+    federatedIdentityCredentials: [],
+    ownerIds: [],
+    ...fields,
+  };
+}
+
 export interface PreAuthorizedApplicationRecord {
   appId: string;
   delegatedPermissionIds: string[];

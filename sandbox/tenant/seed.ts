@@ -20,7 +20,7 @@ import type {
   UserRecord,
   WorkspaceRecord,
 } from "./model";
-import { TENANT_DOMAIN } from "./model";
+import { newApplication, TENANT_DOMAIN } from "./model";
 import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
 import { Tenant } from "./tenant";
@@ -791,24 +791,11 @@ class ContosoSeeder {
         ]
       : [];
     const ownerCount = this.rng.int(0, 2);
-    const application: ApplicationRecord = {
-      kind: "application",
+    const application: ApplicationRecord = newApplication({
       id: this.rng.guid(),
       appId,
       displayName: plan.name,
-      description: null,
-      notes: null,
       createdDateTime: this.pastDate(1400, 20),
-      signInAudience: "AzureADMyOrg",
-      publisherDomain: TENANT_DOMAIN,
-      identifierUris: [],
-      spaRedirectUris: [],
-      webRedirectUris: [],
-      publicClientRedirectUris: [],
-      tags: [],
-      appRoles: [],
-      oauth2PermissionScopes: [],
-      requiredResourceAccess: [],
       passwordCredentials: plan.appSecrets.map((kind, i) => this.passwordCredential(kind, `secret-${i + 1}`)),
       keyCredentials: plan.appCertificates.map((kind) => {
         const [start, end] = this.credentialWindow(kind);
@@ -816,7 +803,7 @@ class ContosoSeeder {
       }),
       federatedIdentityCredentials: federated,
       ownerIds: Array.from({ length: ownerCount }, () => this.rng.pick(ownerPool).id),
-    };
+    });
     this.tenant.addApplication(application);
     const sp = this.tenant.addServicePrincipal({
       kind: "servicePrincipal",

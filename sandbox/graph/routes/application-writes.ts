@@ -28,7 +28,7 @@ import type {
   RequiredResourceAccessRecord,
   ServicePrincipalRecord,
 } from "../../tenant/model";
-import { TENANT_DOMAIN } from "../../tenant/model";
+import { newApplication, TENANT_DOMAIN } from "../../tenant/model";
 import type { Tenant } from "../../tenant/tenant";
 import { APPLICATION_TYPE, SERVICE_PRINCIPAL_TYPE } from "../entities";
 import { contextUrl, project } from "../odata";
@@ -355,32 +355,16 @@ export function createApplication(tenant: Tenant, request: SandboxRequest): Sand
   return respond(request, () => {
     const body = objectBody(request);
     if (typeof body.displayName !== "string" || body.displayName.trim() === "") throw bad("Property 'displayName' is required.", "Request_BadRequest");
-    const application: ApplicationRecord = {
-      kind: "application",
+    const application: ApplicationRecord = newApplication({
       id: randomUUID(),
       appId: randomUUID(),
       displayName: body.displayName,
-      description: null,
-      notes: null,
       createdDateTime: isoSeconds(request.now),
-      signInAudience: "AzureADMyOrg",
-      publisherDomain: TENANT_DOMAIN,
-      identifierUris: [],
-      spaRedirectUris: [],
-      webRedirectUris: [],
-      publicClientRedirectUris: [],
-      tags: [],
-      appRoles: [],
-      oauth2PermissionScopes: [],
-      requiredResourceAccess: [],
-      passwordCredentials: [],
-      keyCredentials: [],
-      federatedIdentityCredentials: [],
       // The creator owns what it creates (a user, or the calling app's service principal).
       ownerIds: [request.caller.objectId],
       requestedAccessTokenVersion: null,
       preAuthorizedApplications: [],
-    };
+    });
     applyApplication(tenant, application, body);
     tenant.addApplication(application);
     return graphJson(request, 201, {
