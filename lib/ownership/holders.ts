@@ -110,7 +110,10 @@ function holderReference(holder: Pick<Holder, "id" | "kind" | "mappingId" | "req
 /** The active holders of an access, with its record; undefined when Gatehouse has never held it. */
 export async function findHeldAccess(db: Executor, access: Pick<AccessKey, "scope" | "principalId" | "roleDefinitionId">): Promise<HeldAccess | undefined> {
   const [assignment] = await db.select().from(heldAssignments).where(whereKey(access));
-  if (!assignment) return undefined;
+  return assignment && withActiveHolders(db, assignment);
+}
+
+async function withActiveHolders(db: Executor, assignment: HeldAssignmentRow): Promise<HeldAccess> {
   const holders = await db
     .select()
     .from(assignmentHolders)
@@ -152,13 +155,7 @@ export async function lockHeldAccess(
   access: Pick<AccessKey, "scope" | "principalId" | "roleDefinitionId">,
 ): Promise<HeldAccess | undefined> {
   const [assignment] = await tx.select().from(heldAssignments).where(whereKey(access)).for("update");
-  if (!assignment) return undefined;
-  const holders = await tx
-    .select()
-    .from(assignmentHolders)
-    .where(and(eq(assignmentHolders.assignmentId, assignment.id), eq(assignmentHolders.status, "active")))
-    .orderBy(assignmentHolders.id);
-  return { assignment, holders: holders.map(toHolder) };
+  return assignment && withActiveHolders(tx, assignment);
 }
 
 export interface HoldInput {
