@@ -60,7 +60,9 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
         const workspaces = workspaceItems.flatMap((item) => {
           const wire = WorkspaceWire.parse(item);
           const parsed = parseScope(wire.id);
-          return parsed?.level === "workspace" ? [{ name: wire.name, scope: parsed.scope }] : [];
+          if (parsed?.level === "workspace") return [{ name: wire.name, scope: parsed.scope }];
+          warnings.push(`Subscription ${subscription.displayName}: the workspace id ${wire.id} could not be read, so roles on it are not shown.`);
+          return [];
         });
         for (const item of assignmentItems) {
           const assignment = AssignmentWire.safeParse(item);

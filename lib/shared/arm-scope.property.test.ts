@@ -2,8 +2,9 @@
  * ARM scope strings, property-based (security test plan row 8). What arm-scope.ts documents, checked over
  * generated input: ids at every level Gatehouse works with read back to their parts in any casing of the fixed
  * segments (ARM ids are case-insensitive) and with one trailing slash; anything else — `..` and `.` segments, encoded
- * characters, empty segments, whitespace, NUL and other control characters, Unicode lookalikes, overlong ids or names,
- * another subscription's id under a workspace id — is refused, and nothing ever throws. Assignments apply exactly at
+ * characters, empty segments, whitespace, NUL and other control characters, Unicode lookalikes outside resource-group
+ * names, overlong ids or names, another subscription's id under a workspace id — is refused, and nothing ever throws.
+ * Resource-group names may hold Unicode letters and digits, as Azure's allow; a lookalike there is another name. Assignments apply exactly at
  * and below their own scope (checked against a model of the hierarchy).
  */
 import fc from "fast-check";
@@ -30,11 +31,18 @@ const RUNS = { numRuns: reliabilityLong() ? 5000 : 500, seed: 20261124 };
 const hex = (length: number) => fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF"), minLength: length, maxLength: length });
 const guid = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12)).map((parts) => parts.join("-"));
 const nameChar = (extra: string) => fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", ...extra);
-// Azure's rules as Gatehouse applies them: resource and management groups 1–90 characters of letters, digits
-// _ - . ( ), not ending in "." (and, Gatehouse's own restriction, never containing ".."); workspaces 3–33 of letters,
-// digits _ - starting with a letter or digit.
-const groupName = (maxLength = 90) =>
+// Unicode characters Azure's resource-group pattern allows (letters, a combining mark, decimal digits, connector
+// punctuation), each with a one-to-one case mapping or none, so that upper- and lower-casing an id stays the same id.
+const UNICODE_NAME_CHARS = [..."äÄéÉñÑøØåÅжЖωΩçÇ研究データ日本語\u0301٣३‿"];
+// Azure's rules as Gatehouse applies them: resource groups 1–90 characters of letters, digits _ - . ( ) (Unicode
+// letters and digits too), management groups the same in ASCII, neither ending in "." (and, Gatehouse's own
+// restriction, never containing ".."); workspaces 3–33 of ASCII letters, digits _ - starting with a letter or digit.
+const managementGroupName = (maxLength = 90) =>
   fc.string({ unit: nameChar(".()"), minLength: 1, maxLength }).filter((name) => !name.endsWith(".") && !name.includes(".."));
+const groupName = (maxLength = 90) =>
+  fc
+    .string({ unit: fc.oneof({ arbitrary: nameChar(".()"), weight: 4 }, fc.constantFrom(...UNICODE_NAME_CHARS)), minLength: 1, maxLength })
+    .filter((name) => !name.endsWith(".") && !name.includes(".."));
 const workspaceName = (maxLength = 33) =>
   fc
     .tuple(
@@ -65,14 +73,17 @@ interface GeneratedScope {
 
 /** A valid scope of any level as the string to parse, with what parsing it must give. */
 function validScope(
-  options: { cased?: boolean; names?: { subscription: fc.Arbitrary<string>; group: fc.Arbitrary<string>; workspace: fc.Arbitrary<string> } } = {},
+  options: {
+    cased?: boolean;
+    names?: { subscription: fc.Arbitrary<string>; managementGroup: fc.Arbitrary<string>; group: fc.Arbitrary<string>; workspace: fc.Arbitrary<string> };
+  } = {},
 ): fc.Arbitrary<GeneratedScope> {
   const cased = options.cased ?? true;
-  const names = options.names ?? { subscription: guid, group: groupName(), workspace: workspaceName() };
+  const names = options.names ?? { subscription: guid, managementGroup: managementGroupName(), group: groupName(), workspace: workspaceName() };
   const f = (segment: string) => fixed(segment, cased);
   const root = fc.constant<GeneratedScope>({ id: "/", model: { level: "root" } });
   const managementGroup = fc
-    .tuple(f("providers"), f("Microsoft.Management"), f("managementGroups"), names.group)
+    .tuple(f("providers"), f("Microsoft.Management"), f("managementGroups"), names.managementGroup)
     .map(([providers, namespace, groups, name]): GeneratedScope => ({
       id: `/${providers}/${namespace}/${groups}/${name}`,
       model: { level: "managementGroup", managementGroup: name },
@@ -158,9 +169,9 @@ const HOSTILE = [
   "\u2044", // fraction slash
   "\uff0f", // fullwidth solidus
   "\u2010", // hyphen, a "-" lookalike
-  "\u0130", // İ: lower-cases to two code units
   "\ud800", // a lone surrogate
   "\u{1f600}",
+  "\u{1d400}", // mathematical bold A: a letter, but a surrogate pair to .NET's \w in Azure's pattern
 ];
 
 /** Characters that look like, or case-fold to, ASCII ones — substituted for one character they imitate. */
@@ -190,9 +201,21 @@ const anyString = fc.oneof(
   fc.string({ unit: fc.constantFrom(..."/subscriptionsresourceGroupsprovidersMicrosoft.MachineLearningServicesworkspaces0123456789abcdef-.%\\ ") }),
 );
 
-/** Every way a scope is spelled that parseScope accepts is printable ASCII, canonical, and reads back to itself. */
+/**
+ * Where a resource-group name sits in an id of the resource-group or workspace level, as [start, end) in code units;
+ * the one place where Unicode letters and digits (and so lookalikes) are part of a valid id.
+ */
+function groupNameSpan(id: string, model: ScopeModel): [number, number] | undefined {
+  if (model.resourceGroup === undefined) return undefined;
+  const start = 1 + id.slice(1).split("/").slice(0, 3).join("/").length + 1;
+  return [start, start + model.resourceGroup.length];
+}
+
+/** Every way a scope is spelled that parseScope accepts is printable ASCII outside its resource-group name, canonical, and reads back to itself. */
 function expectCanonical(input: string, parsed: ParsedScope) {
-  expect(parsed.scope).toMatch(/^[\x21-\x7e]+$/);
+  const outsideGroupName = parsed.resourceGroup === undefined ? parsed.scope : parsed.scope.replace(`/${parsed.resourceGroup}`, "/");
+  expect(outsideGroupName).toMatch(/^[\x21-\x7e]+$/);
+  if (parsed.resourceGroup !== undefined) expect(parsed.resourceGroup).toMatch(/^[-\p{L}\p{Mn}\p{Nd}\p{Pc}.()]+$/u);
   expect(parsed.scope).not.toMatch(/\.\.|\/\/|%|\\|\?|#/);
   const segments = parsed.scope === "/" ? [] : parsed.scope.slice(1).split("/");
   for (const segment of segments) expect(segment === "" || segment === "." || segment === "..", `segment "${segment}" in ${parsed.scope}`).toBe(false);
@@ -279,6 +302,8 @@ describe("ARM scope strings (property-based)", () => {
         fc.boolean(),
         ({ id }, at, upper) => {
           const position = 1 + (at % (id.length - 1));
+          // Percent-encoding one UTF-16 unit of a non-ASCII character would not decode back to it.
+          fc.pre(id.charCodeAt(position) < 0x80);
           const hexCode = id.charCodeAt(position).toString(16).padStart(2, "0");
           const encoded = `${id.slice(0, position)}%${upper ? hexCode.toUpperCase() : hexCode}${id.slice(position + 1)}`;
           expect(decodeURIComponent(encoded)).toBe(id);
@@ -289,7 +314,7 @@ describe("ARM scope strings (property-based)", () => {
     );
   });
 
-  it("refuses an id with any segment emptied, replaced by a dot segment, or with one of its characters swapped for a lookalike", () => {
+  it("refuses an id with any segment emptied, replaced by a dot segment, or with a character outside its resource-group name swapped for a lookalike", () => {
     const substitutable = Object.keys(LOOKALIKES);
     fc.assert(
       fc.property(
@@ -298,13 +323,16 @@ describe("ARM scope strings (property-based)", () => {
         fc.constantFrom("", ".", ".."),
         fc.nat(),
         fc.nat(),
-        ({ id }, segmentAt, replacement, charAt, pick) => {
+        ({ id, model }, segmentAt, replacement, charAt, pick) => {
           const segments = id.slice(1).split("/");
           const index = segmentAt % segments.length;
           const emptied = `/${segments.map((segment, i) => (i === index ? replacement : segment)).join("/")}`;
           expect(parseScope(emptied), JSON.stringify(emptied)).toBeUndefined();
 
-          const positions = [...id].flatMap((c, i) => (substitutable.includes(c.toLowerCase()) || substitutable.includes(c) ? [i] : []));
+          const [from, to] = groupNameSpan(id, model) ?? [0, 0];
+          const positions = [...id].flatMap((c, i) =>
+            (substitutable.includes(c.toLowerCase()) || substitutable.includes(c)) && (i < from || i >= to) ? [i] : [],
+          );
           fc.pre(positions.length > 0);
           const position = positions[charAt % positions.length]!;
           const original = id[position]!;
@@ -317,20 +345,58 @@ describe("ARM scope strings (property-based)", () => {
     );
   });
 
+  it("reads a lookalike inside a resource-group name as another resource group: valid when Azure's pattern allows it, never the same scope", () => {
+    const substitutable = Object.keys(LOOKALIKES);
+    fc.assert(
+      fc.property(
+        validScope().filter(({ model }) => model.resourceGroup !== undefined),
+        fc.nat(),
+        fc.nat(),
+        ({ id, model }, charAt, pick) => {
+          const [from, to] = groupNameSpan(id, model)!;
+          const positions = [...id].flatMap((c, i) =>
+            (substitutable.includes(c.toLowerCase()) || substitutable.includes(c)) && i >= from && i < to ? [i] : [],
+          );
+          fc.pre(positions.length > 0);
+          const position = positions[charAt % positions.length]!;
+          const original = id[position]!;
+          const options = LOOKALIKES[original] ?? LOOKALIKES[original.toLowerCase()]!;
+          const lookalike = options[pick % options.length]!;
+          const swapped = id.slice(0, position) + lookalike + id.slice(position + 1);
+          const parsed = parseScope(swapped);
+          const allowed = /^[-\p{L}\p{Mn}\p{Nd}\p{Pc}()]$/u.test(lookalike);
+          expect(parsed !== undefined, JSON.stringify(swapped)).toBe(allowed);
+          if (parsed) {
+            expect(parsed.resourceGroup).toBe(swapped.slice(from, to));
+            expect(sameScope(swapped, id), JSON.stringify(swapped)).toBe(false);
+            expect(scopeApplies(swapped, id) || scopeApplies(id, swapped), JSON.stringify(swapped)).toBe(false);
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it("refuses overlong ids and names beyond Azure's limits, and accepts names exactly at them", () => {
     fc.assert(
-      fc.property(guid, groupName(90), workspaceName(33), fc.integer({ min: 1, max: 600 }), (subscription, group, name, extra) => {
-        const longGroup = group.padEnd(91, "g") + "g".repeat(extra % 20);
-        const longWorkspace = name.padEnd(34, "w") + "w".repeat(extra % 20);
-        expect(parseScope(`/subscriptions/${subscription}/resourceGroups/${longGroup}`)).toBeUndefined();
-        expect(parseScope(`/providers/Microsoft.Management/managementGroups/${longGroup}`)).toBeUndefined();
-        expect(parseScope(workspaceScope(subscription, group, longWorkspace))).toBeUndefined();
-        expect(parseScope(`/subscriptions/${subscription}${"/".repeat(2 + (extra % 50))}`)).toBeUndefined();
-        expect(parseScope(`/subscriptions/${subscription}/resourceGroups/${group}${"a".repeat(512)}`.slice(0, 512 + (extra % 100)))).toBeUndefined();
-        // At the limits: a 90-character group and a 33-character workspace (the longest id is well under 512).
-        const atLimit = workspaceScope(subscription, group.padEnd(90, "g"), name.padEnd(33, "w"));
-        expect(parseScope(atLimit)?.level).toBe("workspace");
-      }),
+      fc.property(
+        guid,
+        fc.oneof(groupName(90), managementGroupName(90)),
+        workspaceName(33),
+        fc.integer({ min: 1, max: 600 }),
+        (subscription, group, name, extra) => {
+          const longGroup = group.padEnd(91, "g") + "g".repeat(extra % 20);
+          const longWorkspace = name.padEnd(34, "w") + "w".repeat(extra % 20);
+          expect(parseScope(`/subscriptions/${subscription}/resourceGroups/${longGroup}`)).toBeUndefined();
+          expect(parseScope(`/providers/Microsoft.Management/managementGroups/${longGroup}`)).toBeUndefined();
+          expect(parseScope(workspaceScope(subscription, group, longWorkspace))).toBeUndefined();
+          expect(parseScope(`/subscriptions/${subscription}${"/".repeat(2 + (extra % 50))}`)).toBeUndefined();
+          expect(parseScope(`/subscriptions/${subscription}/resourceGroups/${group}${"a".repeat(512)}`.slice(0, 512 + (extra % 100)))).toBeUndefined();
+          // At the limits: a 90-character group and a 33-character workspace (the longest id is well under 512).
+          const atLimit = workspaceScope(subscription, group.padEnd(90, "g"), name.padEnd(33, "w"));
+          expect(parseScope(atLimit)?.level).toBe("workspace");
+        },
+      ),
       RUNS,
     );
   });
@@ -406,12 +472,14 @@ describe("which scopes an assignment applies at (property-based, against a model
   const pooled = validScope({
     names: {
       subscription: fc.constantFrom(...SUBSCRIPTIONS),
-      group: fc.constantFrom("rg", "RG", "rg1", "rg-1", "rg.1", "r", "rg(1)"),
+      managementGroup: fc.constantFrom("rg", "RG", "rg1", "rg-1", "rg.1", "r", "rg(1)"),
+      // Unicode names too: "rg-ü"/"RG-Ü" are one group in two casings, the Kelvin sign is not the letter k.
+      group: fc.constantFrom("rg", "RG", "rg1", "rg-1", "rg.1", "r", "rg(1)", "rg-ü", "RG-Ü", "rg-k", "rg-\u212a"),
       workspace: fc.constantFrom("mlw", "MLW", "mlw1", "mlw-1", "ml1"),
     },
   });
   const DEPTH: Record<ScopeLevel, number> = { root: 0, managementGroup: 1, subscription: 1, resourceGroup: 2, workspace: 3 };
-  const same = (a?: string, b?: string) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+  const same = (a?: string, b?: string) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase() && a.toUpperCase() === b.toUpperCase();
 
   /** The model: an assignment applies at its own scope and everything below it, and nowhere else. */
   function modelApplies(assignment: ScopeModel, target: ScopeModel): boolean {

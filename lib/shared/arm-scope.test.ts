@@ -14,6 +14,15 @@ describe("parseScope", () => {
     expect(parseScope(WS)).toMatchObject({ level: "workspace", subscriptionId: SUB, resourceGroup: "rg-ml", workspaceName: "mlw-fraud-prod" });
   });
 
+  it("reads resource-group names with Unicode letters and digits, as Azure allows them", () => {
+    for (const name of ["rg-ml-münchen", "rg-研究", "Ресурсы_(prod)", "rg-\u0661\u0662", "rg-e\u0301t\u00e9"]) {
+      expect(parseScope(workspaceScope(SUB, name, "mlw-1"))).toMatchObject({ level: "workspace", resourceGroup: name, workspaceName: "mlw-1" });
+      expect(parseScope(`/subscriptions/${SUB}/resourceGroups/${name}`)).toMatchObject({ level: "resourceGroup", resourceGroup: name });
+    }
+    expect(parseScope(`/subscriptions/${SUB}/resourceGroups/${"ü".repeat(90)}`)?.level).toBe("resourceGroup");
+    expect(parseScope(`/subscriptions/${SUB}/resourceGroups/${"ü".repeat(91)}`)).toBeUndefined();
+  });
+
   it("is case-insensitive and tolerates one trailing slash", () => {
     expect(parseScope(`${WS.toLowerCase()}/`)).toMatchObject({ level: "workspace", workspaceName: "mlw-fraud-prod" });
   });
@@ -30,6 +39,16 @@ describe("parseScope", () => {
     ["query string", `${WS}?api-version=1`],
     ["whitespace", `/subscriptions/${SUB} `],
     ["too long", `/subscriptions/${SUB}/resourceGroups/${"a".repeat(600)}`],
+    ["a Unicode resource-group name ending in a dot", `/subscriptions/${SUB}/resourceGroups/rg-münchen.`],
+    ["a letter outside the Basic Multilingual Plane (two non-letters to Azure's pattern)", `/subscriptions/${SUB}/resourceGroups/rg-\u{1d400}`],
+    ["a Unicode punctuation mark in a resource-group name", `/subscriptions/${SUB}/resourceGroups/rg\u2010ml`],
+    ["a long s in a fixed segment (upper-cases to S)", `/\u017fubscriptions/${SUB}`],
+    [
+      "a Kelvin sign in a fixed segment (lower-cases to k)",
+      `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/wor\u212aspaces/mlw`,
+    ],
+    ["a Unicode letter in a workspace name", workspaceScope(SUB, "rg", "mlw-münchen")],
+    ["a Unicode letter in a management-group name", "/providers/Microsoft.Management/managementGroups/münchen"],
   ])("rejects %s", (_name, value) => {
     expect(parseScope(value)).toBeUndefined();
   });
@@ -52,5 +71,14 @@ describe("scopeApplies and assignmentOrigin", () => {
     expect(assignmentOrigin("/providers/Microsoft.Management/managementGroups/contoso", WS)).toBe("managementGroup");
     expect(assignmentOrigin("/", WS)).toBe("root");
     expect(sameScope(`${WS}/`, WS.toLowerCase())).toBe(true);
+  });
+
+  it("compares Unicode names ignoring case, but never folds a lookalike into an ASCII letter", () => {
+    const munich = workspaceScope(SUB, "rg-MÜNCHEN", "mlw-1");
+    expect(sameScope(munich, workspaceScope(SUB, "rg-münchen", "mlw-1"))).toBe(true);
+    expect(scopeApplies(`/subscriptions/${SUB}/resourceGroups/RG-münchen`, munich)).toBe(true);
+    expect(sameScope(`/subscriptions/${SUB}/resourceGroups/rg-\u212a`, `/subscriptions/${SUB}/resourceGroups/rg-k`)).toBe(false);
+    expect(scopeApplies(`/subscriptions/${SUB}/resourceGroups/rg-\u212a`, workspaceScope(SUB, "rg-k", "mlw-1"))).toBe(false);
+    expect(sameScope(`/subscriptions/${SUB}/resourceGroups/rg-\u017f`, `/subscriptions/${SUB}/resourceGroups/rg-s`)).toBe(false);
   });
 });

@@ -17,27 +17,41 @@ export interface ParsedScope {
 }
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-// Azure's own naming rules: resource groups and management groups 1-90 of letters, digits, _ - . ( ) not ending in
-// "."; workspaces 3-33 of letters, digits, _ - starting with a letter or digit. Not ending in "." also means no name is
-// a "." segment, which URL handling would silently drop (…/managementGroups/. is …/managementGroups).
-const RESOURCE_GROUP = "[-\\w.()]{0,89}[-\\w()]";
+// Azure's own naming rules. Resource groups: 1-90 characters matching the REST spec's `^[-\w\._\(\)]+$`, whose
+// `\w` is .NET's, so Unicode letters, combining marks, decimal digits and connector punctuation count ("Unicode
+// characters that match the allowed characters", Resource Groups - Create Or Update), not ending in ".".
+// Management groups: ASCII letters, digits, _ - . ( ). Workspaces: 3-33 of ASCII letters, digits, _ - starting with a
+// letter or digit. Not ending in "." also means no name is a "." segment, which URL handling would silently drop
+// (…/managementGroups/. is …/managementGroups).
+const RESOURCE_GROUP_CHAR = "[-\\p{L}\\p{Mn}\\p{Nd}\\p{Pc}.()]";
+const RESOURCE_GROUP = `${RESOURCE_GROUP_CHAR}{0,89}[-\\p{L}\\p{Mn}\\p{Nd}\\p{Pc}()]`;
+const MANAGEMENT_GROUP = "[-\\w.()]{0,89}[-\\w()]";
 const WORKSPACE = "[A-Za-z0-9][-\\w]{2,32}";
-const MANAGEMENT_GROUP = RESOURCE_GROUP;
+
+/**
+ * A fixed segment matched case-insensitively in ASCII only. The patterns use the `u` flag for the Unicode classes, and
+ * `u` with `i` would fold the Kelvin sign into "k" and the long s into "s": "/ſubscriptions" must stay refused.
+ */
+const word = (text: string) => [...text].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c === "." ? "\\." : c)).join("");
 
 const PATTERNS: ReadonlyArray<[ScopeLevel, RegExp]> = [
-  ["root", /^\/$/],
-  ["managementGroup", new RegExp(`^/providers/Microsoft\\.Management/managementGroups/(${MANAGEMENT_GROUP})$`, "i")],
-  ["subscription", new RegExp(`^/subscriptions/(${GUID})$`, "i")],
-  ["resourceGroup", new RegExp(`^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})$`, "i")],
+  ["root", /^\/$/u],
+  ["managementGroup", new RegExp(`^/${word("providers")}/${word("Microsoft.Management")}/${word("managementGroups")}/(${MANAGEMENT_GROUP})$`, "u")],
+  ["subscription", new RegExp(`^/${word("subscriptions")}/(${GUID})$`, "u")],
+  ["resourceGroup", new RegExp(`^/${word("subscriptions")}/(${GUID})/${word("resourceGroups")}/(${RESOURCE_GROUP})$`, "u")],
   [
     "workspace",
-    new RegExp(`^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.MachineLearningServices/workspaces/(${WORKSPACE})$`, "i"),
+    new RegExp(
+      `^/${word("subscriptions")}/(${GUID})/${word("resourceGroups")}/(${RESOURCE_GROUP})/${word("providers")}/${word("Microsoft.MachineLearningServices")}/${word("workspaces")}/(${WORKSPACE})$`,
+      "u",
+    ),
   ],
 ];
 
 /** Parses a scope; undefined when it is not a scope Gatehouse works with. */
 export function parseScope(input: string): ParsedScope | undefined {
-  if (input.length > 512 || /[\s%\\?#]|\.\.|\/\//.test(input)) return undefined;
+  // No surrogates either: .NET's `\w` in Azure's name pattern looks at UTF-16 units, and a pair is two non-letters.
+  if (input.length > 512 || /[\s%\\?#]|\.\.|\/\/|[\ud800-\udfff]/.test(input)) return undefined;
   const scope = input.length > 1 ? input.replace(/\/$/, "") : input;
   for (const [level, pattern] of PATTERNS) {
     const match = pattern.exec(scope);
@@ -62,16 +76,23 @@ export function workspaceScope(subscriptionId: string, resourceGroup: string, wo
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}`;
 }
 
+/**
+ * ARM compares ids ignoring case. Both foldings must agree, so that a character JavaScript lower-cases into ASCII (the
+ * Kelvin sign into "k") or upper-cases into it (the long s into "S") never makes two different names the same.
+ */
 export function sameScope(a: string, b: string): boolean {
-  return a.replace(/\/$/, "").toLowerCase() === b.replace(/\/$/, "").toLowerCase();
+  const x = a.replace(/\/$/, "");
+  const y = b.replace(/\/$/, "");
+  return x.toLowerCase() === y.toLowerCase() && x.toUpperCase() === y.toUpperCase();
 }
 
 /** True when an assignment at `assignmentScope` applies at `target` (same scope or an ancestor of it). */
 export function scopeApplies(assignmentScope: string, target: string): boolean {
-  const ancestor = assignmentScope.replace(/\/$/, "").toLowerCase();
-  const child = target.replace(/\/$/, "").toLowerCase();
+  const ancestor = assignmentScope.replace(/\/$/, "");
+  const child = target.replace(/\/$/, "");
   if (ancestor === "" || ancestor === "/") return true;
-  return child === ancestor || child.startsWith(`${ancestor}/`);
+  const within = (fold: (text: string) => string) => fold(child) === fold(ancestor) || fold(child).startsWith(`${fold(ancestor)}/`);
+  return within((text) => text.toLowerCase()) && within((text) => text.toUpperCase());
 }
 
 /**

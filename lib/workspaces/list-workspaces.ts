@@ -4,6 +4,7 @@ import { z } from "zod";
 
 import { armError, armListAll, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 
 export const WORKSPACES_API_VERSION = "2024-10-01";
@@ -32,6 +33,8 @@ export interface WorkspaceList {
   readonly workspaces: readonly WorkspaceSummary[];
   /** Subscriptions that could not be read; the others still show. */
   readonly failures: readonly SubscriptionFailure[];
+  /** Workspace ids ARM listed that Gatehouse could not read as a workspace scope: shown, not silently left out. */
+  readonly unreadableIds: readonly string[];
 }
 
 const SubscriptionWire = z.object({ subscriptionId: z.string(), displayName: z.string() });
@@ -51,23 +54,32 @@ export async function listWorkspaces(identity: ArmIdentity): Promise<WorkspaceLi
   const results = await Promise.all(subscriptions.map((subscription) => listInSubscription(identity, subscription)));
   const workspaces = results.flatMap((result) => ("workspaces" in result ? result.workspaces : []));
   workspaces.sort((a, b) => a.name.localeCompare(b.name));
-  return { workspaces, failures: results.flatMap((result) => ("failure" in result ? [result.failure] : [])) };
+  return {
+    workspaces,
+    failures: results.flatMap((result) => ("failure" in result ? [result.failure] : [])),
+    unreadableIds: results.flatMap((result) => ("workspaces" in result ? result.unreadableIds : [])),
+  };
 }
 
 async function listInSubscription(
   identity: ArmIdentity,
   subscription: z.infer<typeof SubscriptionWire>,
-): Promise<{ workspaces: WorkspaceSummary[] } | { failure: SubscriptionFailure }> {
+): Promise<{ workspaces: WorkspaceSummary[]; unreadableIds: string[] } | { failure: SubscriptionFailure }> {
   const subscriptionId = subscription.subscriptionId.toLowerCase();
   try {
     const [items, assignmentScopes] = await Promise.all([
       armListAll(identity, `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, WORKSPACES_API_VERSION),
       listAssignmentScopes(identity, subscriptionId),
     ]);
+    const unreadableIds: string[] = [];
     const workspaces = items.flatMap((item): WorkspaceSummary[] => {
       const wire = WorkspaceWire.parse(item);
       const parsed = parseScope(wire.id);
-      if (parsed?.level !== "workspace") return [];
+      if (parsed?.level !== "workspace") {
+        log("warn", "workspaces", "a workspace id could not be read as a scope", { subscriptionId, id: wire.id });
+        unreadableIds.push(wire.id);
+        return [];
+      }
       return [
         {
           id: parsed.scope,
@@ -81,7 +93,7 @@ async function listInSubscription(
         },
       ];
     });
-    return { workspaces };
+    return { workspaces, unreadableIds };
   } catch (error) {
     const appError = error instanceof AppError ? error : armError(error);
     return {

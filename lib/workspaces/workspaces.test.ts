@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import type { AppError } from "@/lib/errors";
 import { scopeApplies, workspaceScope } from "@/lib/shared/arm-scope";
-import { createTenant } from "@/sandbox/tenant/index";
+import { createTenant, UNICODE_RESOURCE_GROUP, UNICODE_RESOURCE_GROUP_WORKSPACE } from "@/sandbox/tenant/index";
 import { personaContext } from "@/test/support/persona-token";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { testSandbox } from "@/test/support/sandbox-control";
@@ -53,6 +53,25 @@ describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
     ]);
     expect(workspaces.length).toBeGreaterThan(0);
     expect(workspaces.some((workspace) => workspace.subscriptionId === development.subscriptionId)).toBe(false);
+  });
+});
+
+describe("a resource group named in Unicode letters", () => {
+  const munich = oracleWorkspaces.find((workspace) => workspace.name === UNICODE_RESOURCE_GROUP_WORKSPACE)!;
+
+  it("lists its workspace, with its resource group and count, like any other", async () => {
+    expect(munich.resourceGroup).toBe(UNICODE_RESOURCE_GROUP);
+    const { workspaces, unreadableIds } = await listWorkspaces({ kind: "delegated", caller: (await personaContext("admin")).caller });
+    expect(unreadableIds).toEqual([]);
+    const listed = workspaces.find((workspace) => workspace.name === UNICODE_RESOURCE_GROUP_WORKSPACE);
+    expect(listed).toMatchObject({ resourceGroup: UNICODE_RESOURCE_GROUP, roleAssignmentCount: applicable(munich.id).length });
+    expect(listed!.id).toBe(munich.id);
+  });
+
+  it("reads its access, inherited from the resource group too", async () => {
+    const access = await getWorkspaceAccess((await personaContext("admin")).caller, munich.id);
+    expect(access.rows).toHaveLength(applicable(munich.id).length);
+    expect(access.rows.some((row) => row.origin === "resourceGroup" && row.principal?.displayName === "Taylor Team-Lead")).toBe(true);
   });
 });
 

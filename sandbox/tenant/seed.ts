@@ -199,6 +199,10 @@ interface SubscriptionPlan {
   readonly resourceGroups: readonly ResourceGroupPlan[];
 }
 
+/** The seeded resource group with a non-ASCII name, and its workspace. */
+export const UNICODE_RESOURCE_GROUP = "rg-ml-prod-münchen-予測";
+export const UNICODE_RESOURCE_GROUP_WORKSPACE = "mlw-forecast-muc";
+
 const ws = (name: string, friendlyName: string, description: string): WorkspacePlan => ({
   name,
   kind: "Default",
@@ -407,6 +411,7 @@ class ContosoSeeder {
     this.seedOrphans();
     // After the default seed's random draws, so that they stay as they were.
     this.seedNestedGroupAccess();
+    this.seedUnicodeResourceGroup();
     if (this.options.scale === "large") this.seedLargeScale();
     return this.tenant;
   }
@@ -419,6 +424,27 @@ class ContosoSeeder {
     const fraud = this.workspaces.find((workspace) => workspace.name === "mlw-fraud-prod");
     if (!fraud) throw new Error("No workspace mlw-fraud-prod");
     this.assign(workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name), this.mustGroup("All ML Staff").id, "Group", ROLE_IDS.computeOperator);
+  }
+
+  /**
+   * A resource group whose name has non-ASCII letters, holding a workspace, as Azure allows ("Unicode characters that
+   * match the allowed characters", Resource Groups - Create Or Update): every scope parser has to read it.
+   */
+  private seedUnicodeResourceGroup(): void {
+    const production = this.subscriptionId("production");
+    const rg: ResourceGroupPlan = { name: UNICODE_RESOURCE_GROUP, location: "germanywestcentral", workspaces: [] };
+    this.tenant.addResourceGroup({ subscriptionId: production, name: rg.name, location: rg.location, tags: { environment: "production" } });
+    const workspace = this.seedWorkspace(
+      production,
+      rg,
+      ws(UNICODE_RESOURCE_GROUP_WORKSPACE, "Forecasting Munich (prod)", "Regional demand forecasts."),
+      "production",
+    );
+    const scope = workspaceArmId(production, rg.name, workspace.name);
+    this.assign(scope, CONSOLE_API_SERVICE_PRINCIPAL_ID, "ServicePrincipal", ROLE_IDS.rbacAdministrator);
+    this.assign(resourceGroupArmId(production, rg.name), workspace.systemAssignedPrincipalId, "ServicePrincipal", ROLE_IDS.reader);
+    this.assign(scope, this.mustGroup("DS - Forecasting").id, "Group", ROLE_IDS.dataScientist);
+    this.assign(resourceGroupArmId(production, rg.name), persona("team-lead").objectId, "User", ROLE_IDS.reader);
   }
 
   // --- dates -------------------------------------------------------------------------------------
@@ -1063,7 +1089,7 @@ class ContosoSeeder {
   }
 }
 
-/** Workspaces the large scale adds to each subscription, so the whole tenant has 50 over 3 subscriptions. */
+/** Workspaces the large scale adds to each subscription, so the whole tenant has 51 over 3 subscriptions. */
 const FLEET_WORKSPACES_PER_SUBSCRIPTION = 12;
 export function seedContosoMl(options: SeedOptions): Tenant {
   return new ContosoSeeder(options).run();

@@ -251,11 +251,11 @@ describe("snapshot and restore", () => {
 });
 
 describe("large scale", () => {
-  it("seeds 20,000 users, 5,000 apps, 50 workspaces over 3 subscriptions, 4,000 assignments in one and a 2,000-assignment workspace", () => {
+  it("seeds 20,000 users, 5,000 apps, 51 workspaces over 3 subscriptions, 4,000 assignments in one and a 2,000-assignment workspace", () => {
     // How long this takes is in `npm run bench` (the sandbox's start-up line), not asserted here.
     const large = createTenant({ seed: 7, scale: "large", now: TEST_NOW });
     expect(large.users.size).toBe(20_000);
-    expect(large.workspaces.size).toBe(50);
+    expect(large.workspaces.size).toBe(51);
     expect(new Set([...large.workspaces.values()].map((w) => w.subscriptionId)).size).toBe(3);
     expect(large.subscriptions.size).toBe(3);
     expect(large.applications.size).toBe(5_000);

@@ -37,6 +37,19 @@ export default async function WorkspacesPage() {
               ))}
             </ul>
           )}
+          {outcome.list.unreadableIds.length > 0 && (
+            <div role="alert" className="space-y-1 rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+              <p>
+                Azure listed {outcome.list.unreadableIds.length === 1 ? "a workspace" : `${outcome.list.unreadableIds.length} workspaces`} whose id Gatehouse
+                can&apos;t read, so it isn&apos;t shown below:
+              </p>
+              <ul className="list-disc pl-5 font-mono text-xs">
+                {outcome.list.unreadableIds.map((id) => (
+                  <li key={id}>{id}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           <WorkspaceList workspaces={outcome.list.workspaces} />
         </>
       ) : (
