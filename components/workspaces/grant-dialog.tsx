@@ -224,7 +224,8 @@ function Budget({ budget, warning }: { budget: GrantDialogOptions["budget"]; war
   return (
     <div className={`rounded-md border px-3 py-2 ${warning ? "border-warning bg-surface-sunken" : "border-line"}`}>
       <p>
-        Subscription budget: used {budget.used.toLocaleString("en-US")} of {budget.limit.toLocaleString("en-US")} role assignments.
+        Subscription budget: used {budget.used.toLocaleString("en-US")} of {budget.limit.toLocaleString("en-US")} role assignments (approximate: Azure&apos;s
+        own count decides).
       </p>
       {warning && (
         <p role="note" className="mt-1 font-medium text-warning">

@@ -122,6 +122,7 @@ const RawEnv = z.object({
   GRAPH_BASE_URL: optionalString.pipe(httpsUrl("Microsoft Graph").optional()),
   ARM_ENDPOINT: optionalString.pipe(httpsUrl("Azure Resource Manager").optional()),
   GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 300, "seconds").optional()),
+  GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: optionalString.pipe(integerSetting(1, 100_000, "role assignments").optional()),
   GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
   GATEHOUSE_JOBS_ENABLED: optionalString.pipe(z.enum(["true", "false"], { error: "must be true or false" }).optional()),
   GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
@@ -156,6 +157,8 @@ const RawEnv = z.object({
  *   credential: { kind: "secret", secret: string } | { kind: "certificate", path: string }
  *     | { kind: "managed-identity", clientId: string } }} identity
  * @property {{ graphBaseUrl: string, armEndpoint: string, timeoutMs: number }} upstream
+ * @property {{ limitPerSubscription: number }} roleAssignments  Azure's role-assignment limit per subscription, for
+ *   the grant dialog's budget (4,000 in the public cloud, 2,000 in Azure Government and Azure operated by 21Vianet).
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
@@ -359,6 +362,7 @@ export function parseConfig(env, options = {}) {
       : { kind: "pglite", dataDir: runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
     identity,
     upstream,
+    roleAssignments: { limitPerSubscription: raw.GATEHOUSE_ROLE_ASSIGNMENT_LIMIT ?? 4000 },
     sandboxOrigin,
     logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
     jobs: {

@@ -122,6 +122,19 @@ describe("DATABASE_AUTH=entra", () => {
   });
 });
 
+describe("role-assignment limit", () => {
+  it("is the public cloud's 4,000 unless set, and takes a sovereign cloud's 2,000", () => {
+    expect(parseConfig({}).roleAssignments.limitPerSubscription).toBe(4000);
+    expect(parseConfig({ ...AZURE, GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: "2000" }).roleAssignments.limitPerSubscription).toBe(2000);
+  });
+
+  it("refuses something that is not a positive whole number", () => {
+    for (const value of ["0", "-5", "4k", "1.5"]) {
+      expect(problemsOf({ GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_ROLE_ASSIGNMENT_LIMIT"]);
+    }
+  });
+});
+
 describe(".env.example", () => {
   const documented = Object.fromEntries(
     readFileSync(".env.example", "utf8")

@@ -2,13 +2,12 @@ import "server-only";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { getConfig } from "@/lib/config";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
-import { parseScope } from "@/lib/shared/arm-scope";
+import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions } from "./role-definitions";
 
-/** Azure's per-subscription limit on role assignments (2,000 in some sovereign clouds). */
-export const ROLE_ASSIGNMENT_LIMIT = 4000;
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
 export const BUDGET_WARNING_RATIO = 0.9;
 
@@ -25,7 +24,11 @@ export interface RoleOption {
 
 export interface GrantOptions {
   readonly roles: readonly RoleOption[];
-  /** Role assignments used in the workspace's subscription, of the limit; null when they could not be counted. */
+  /**
+   * Role assignments counted against the workspace's subscription's limit (those at the subscription and below it;
+   * ARM does not count management-group or root ones there), and the configured limit. Approximate: ARM decides, and
+   * its count may include what this caller cannot read. Null when they could not be counted.
+   */
   readonly budget: { readonly used: number; readonly limit: number } | null;
   /** The budget is above `BUDGET_WARNING_RATIO`: the dialog suggests granting to a group. */
   readonly budgetWarning: boolean;
@@ -36,17 +39,10 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   const workspace = parseScope(workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller };
+  const limit = getConfig().roleAssignments.limitPerSubscription;
   const [definitions, used] = await Promise.all([
     getRoleDefinitions(identity, workspace.subscriptionId!),
-    (async () => {
-      try {
-        let count = 0;
-        for await (const _assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForSubscription()) count++;
-        return count;
-      } catch {
-        return null;
-      }
-    })(),
+    countSubscriptionAssignments(identity, workspace.subscriptionId!),
   ]);
   const featuredIds = new Set(ROLE_GUIDANCE.map((role) => role.id));
   const featured = ROLE_GUIDANCE.flatMap((guidance): RoleOption[] => {
@@ -79,7 +75,25 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     }));
   return {
     roles: [...featured, ...others],
-    budget: used === null ? null : { used, limit: ROLE_ASSIGNMENT_LIMIT },
-    budgetWarning: used !== null && used / ROLE_ASSIGNMENT_LIMIT > BUDGET_WARNING_RATIO,
+    budget: used === null ? null : { used, limit },
+    budgetWarning: used !== null && used / limit > BUDGET_WARNING_RATIO,
   };
+}
+
+/**
+ * The assignments that count against a subscription's limit. The list at a subscription also holds those above it
+ * (management groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource
+ * group and resource scopes, not management-group scope" (Azure subscription and service limits).
+ */
+async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
+  const subscription = `/subscriptions/${subscriptionId}`;
+  try {
+    let count = 0;
+    for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForSubscription()) {
+      if (assignment.scope && scopeApplies(subscription, assignment.scope)) count++;
+    }
+    return count;
+  } catch {
+    return null;
+  }
 }

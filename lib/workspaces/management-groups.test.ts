@@ -16,6 +16,7 @@ const { getWorkspaceAccess } = await import("./get-workspace-access");
 const { checkWorkspaceAccess } = await import("./check-workspace-access");
 const { listWorkspaces } = await import("./list-workspaces");
 const { readWorkspaceAccess } = await import("@/lib/credentials/access");
+const { getGrantOptions } = await import("./get-grant-options");
 const { personaContext } = await import("@/test/support/persona-token");
 
 const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
@@ -79,6 +80,15 @@ describe("roles inherited from management groups", () => {
       expect(workspace.roleAssignmentCount, workspace.name).toBe(before + (below ? 2 : 0));
     }
     expect(workspaces.some((workspace) => workspace.subscriptionId.toLowerCase() === otherSubscription.subscriptionId.toLowerCase())).toBe(true);
+  });
+
+  it("do not count against the subscription's role-assignment budget: ARM counts the subscription and below only", async () => {
+    const options = await getGrantOptions(security.caller, WORKSPACE);
+    const inSubscription = [...model.roleAssignments.values()].filter((assignment) =>
+      assignment.scope.toLowerCase().startsWith(`/subscriptions/${subscriptionId.toLowerCase()}`),
+    ).length;
+    expect(options.budget).toEqual({ used: inSubscription, limit: 4000 });
+    expect(model.countRoleAssignmentsInSubscription(subscriptionId)).toBe(inSubscription);
   });
 
   it("reach the credentials dashboard: a service principal's inherited role shows on every workspace below", async () => {
