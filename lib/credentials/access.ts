@@ -55,7 +55,7 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
         const [workspaceItems, assignmentItems, definitions] = await Promise.all([
           armListAll(identity, `/subscriptions/${subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`, WORKSPACES_API_VERSION),
           armListAll(identity, `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments`, ROLE_ASSIGNMENTS_API_VERSION),
-          getRoleDefinitions(identity, subscriptionId),
+          getRoleDefinitions(identity, `/subscriptions/${subscriptionId}`, { below: true }),
         ]);
         const workspaces = workspaceItems.flatMap((item) => {
           const wire = WorkspaceWire.parse(item);

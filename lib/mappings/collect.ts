@@ -135,7 +135,7 @@ export async function workspaceAssignments(identity: ArmIdentity, workspaceId: s
       }
       return items;
     })(),
-    getRoleDefinitions(identity, subscriptionId).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
+    getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
   ]);
   return list
     .filter((assignment) => sameScope(assignment.scope ?? "", parsed.scope))

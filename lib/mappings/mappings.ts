@@ -154,7 +154,7 @@ export async function createMapping(
   const roleId = input.roleDefinitionId.toLowerCase();
   const groupId = input.groupId.toLowerCase();
   const [definitions, lookup] = await Promise.all([
-    getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.subscriptionId!),
+    getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.scope),
     lookupPrincipals(delegatedGraphClient(context.caller), [groupId]),
   ]);
   const role = definitions.get(roleId);
@@ -162,7 +162,7 @@ export async function createMapping(
     throw new AppError({
       code: "invalid_input",
       message: `role ${roleId} not found`,
-      userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list.",
+      userMessage: "That role does not exist or can't be assigned on this workspace. Pick a role from the list.",
     });
   }
   if (!lookup.complete) {

@@ -77,7 +77,7 @@ export async function findCoveringAccess(query: CoverageQuery): Promise<Coverage
       }
       return list;
     })(),
-    getRoleDefinitions(identity, workspace.subscriptionId!),
+    getRoleDefinitions(identity, workspace.scope),
   ]);
   const requested = definitions.get(roleId);
   const covering = assignments.filter((assignment) => {

@@ -69,7 +69,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       }
       return list;
     })(),
-    getRoleDefinitions(identity, workspace.subscriptionId!),
+    getRoleDefinitions(identity, workspace.scope),
   ]);
 
   const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));

@@ -41,7 +41,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   const identity: ArmIdentity = { kind: "delegated", caller };
   const limit = getConfig().roleAssignments.limitPerSubscription;
   const [definitions, used] = await Promise.all([
-    getRoleDefinitions(identity, workspace.subscriptionId!),
+    getRoleDefinitions(identity, workspace.scope),
     countSubscriptionAssignments(identity, workspace.subscriptionId!),
   ]);
   const featuredIds = new Set(ROLE_GUIDANCE.map((role) => role.id));

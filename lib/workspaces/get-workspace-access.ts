@@ -90,7 +90,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       return list;
     })(),
     // Without definitions the rows still show, with role ids instead of names.
-    getRoleDefinitions(identity, subscriptionId).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
+    getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
   ]);
   const workspace = WorkspaceWire.parse(workspaceBody);
   const [lookup, held] = await Promise.all([

@@ -16,7 +16,7 @@ export async function grantOnWorkspacePage(context: DelegatedContext, input: Omi
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();
-  const role = (await getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.subscriptionId!)).get(roleId);
+  const role = (await getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.scope)).get(roleId);
   const selfGrants = new Set<string>();
   if (role?.privileged) {
     for (const principal of input.principals) {

@@ -80,13 +80,13 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   const roleId = input.roleDefinitionId.toLowerCase();
-  const definitions = await getRoleDefinitions(identity, workspace.subscriptionId!);
+  const definitions = await getRoleDefinitions(identity, workspace.scope);
   const role = definitions.get(roleId);
   if (!role) {
     throw new AppError({
       code: "invalid_input",
-      message: `role definition ${roleId} not found in subscription ${workspace.subscriptionId}`,
-      userMessage: "That role does not exist in this workspace's subscription. Pick a role from the list.",
+      message: `role definition ${roleId} not assignable at ${workspace.scope}`,
+      userMessage: "That role does not exist or can't be assigned on this workspace. Pick a role from the list.",
     });
   }
   const db = options.db ?? (await getDatabase());

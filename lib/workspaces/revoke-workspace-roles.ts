@@ -58,10 +58,7 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   const db = options.db ?? (await getDatabase());
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   // Re-read what applies now: the ids the browser sent are only accepted if they still belong to this workspace.
-  const [access, definitions] = await Promise.all([
-    getWorkspaceAccess(context.caller, workspace.scope, { db }),
-    getRoleDefinitions(identity, workspace.subscriptionId!),
-  ]);
+  const [access, definitions] = await Promise.all([getWorkspaceAccess(context.caller, workspace.scope, { db }), getRoleDefinitions(identity, workspace.scope)]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
   const lockout = input.confirmSelfLockout

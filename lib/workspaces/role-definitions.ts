@@ -45,19 +45,30 @@ export function roleDefinitionGuid(roleDefinitionId: string): string {
   return (roleDefinitionId.split("/").pop() ?? roleDefinitionId).toLowerCase();
 }
 
-// Role definitions change rarely and are the same for everyone who can read the subscription, so one fetch serves
-// every page view for a while: the access page then needs no role-definition call at all when warm.
+// Role definitions change rarely and are the same for everyone who can read the scope, so one fetch serves every page
+// view for a while: the access page then needs no role-definition call at all when warm.
 const CACHE_TTL_MS = 10 * 60_000;
 const cache = new Map<string, { expiresAt: number; definitions: Promise<ReadonlyMap<string, RoleDefinition>> }>();
 
-/** The role definitions usable in a subscription (built-in and custom), by GUID. */
-export function getRoleDefinitions(identity: ArmIdentity, subscriptionId: string, now = Date.now()): Promise<ReadonlyMap<string, RoleDefinition>> {
-  const key = subscriptionId.toLowerCase();
+/**
+ * The role definitions (built-in and custom) by GUID, as ARM lists them at `scope`: those assignable at the scope or
+ * above it (RoleDefinitions_List, "applicable at scope and above"). A custom role whose assignable scopes are a resource
+ * group or a workspace is listed only there, so callers about one workspace ask at the workspace. With `below`, ARM's
+ * `atScopeAndBelow()` filter adds the roles assignable somewhere below: for naming the roles of many workspaces at once.
+ */
+export function getRoleDefinitions(
+  identity: ArmIdentity,
+  scope: string,
+  options: { below?: boolean; now?: number } = {},
+): Promise<ReadonlyMap<string, RoleDefinition>> {
+  const now = options.now ?? Date.now();
+  const key = `${scope.toLowerCase()}${options.below ? " and below" : ""}`;
   const cached = cache.get(key);
   if (cached && cached.expiresAt > now) return cached.definitions;
+  for (const [entry, value] of cache) if (value.expiresAt <= now) cache.delete(entry);
   const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(
     identity,
-    `/subscriptions/${key}/providers/Microsoft.Authorization/roleDefinitions`,
+    `${scope === "/" ? "" : scope}/providers/Microsoft.Authorization/roleDefinitions${options.below ? `?$filter=${encodeURIComponent("atScopeAndBelow()")}` : ""}`,
     "2022-04-01",
   ).then((items) => {
     const byId = new Map<string, RoleDefinition>();

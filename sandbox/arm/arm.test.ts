@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse, SandboxSettings } from "../contract";
-import { managementGroupArmId, workspaceArmId } from "../tenant/arm-ids";
-import { createTenant, ROLE_IDS, Tenant } from "../tenant/index";
+import { managementGroupArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
+import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
 import { appCaller, buildRequest, putTestAssignment, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support";
 import { actionMatches } from "./authorize";
@@ -83,7 +83,7 @@ describe("subscriptions, resource groups and workspaces", () => {
       userCaller("admin"),
     );
     expect(bySub.status).toBe(200);
-    expect((bodyOf(bySub).value as unknown[]).length).toBe(5);
+    expect((bodyOf(bySub).value as unknown[]).length).toBe(6); // 5 and mlw-forecast-muc, in a resource group named in Unicode
     const byRg = await call(
       "GET",
       `/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`,
@@ -409,7 +409,55 @@ describe("role definitions", () => {
     expect(rows[0]?.properties.roleName).toBe("Reader");
     expect(rows[0]?.id).toBe(roleDefinitionId(ROLE_IDS.reader));
     const all = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions?${API}`, userCaller("admin"));
-    expect((bodyOf(all).value as unknown[]).length).toBe(15);
+    expect((bodyOf(all).value as unknown[]).length).toBe(16); // 15 built-in and the custom role assignable at the subscription
+  });
+
+  it("lists a custom role only at and below its assignable scopes, and at the scope above with atScopeAndBelow()", async () => {
+    const names = async (scope: string, filter?: string) => {
+      const response = await call(
+        "GET",
+        `${scope}/providers/Microsoft.Authorization/roleDefinitions?${API}${filter ? `&$filter=${encodeURIComponent(filter)}` : ""}`,
+        userCaller("security"),
+      );
+      expect(response.status).toBe(200);
+      return (bodyOf(response).value as { name: string }[]).map((definition) => definition.name);
+    };
+    const reviewer = CUSTOM_ROLE_IDS.fraudModelReviewer;
+    expect(await names(`/subscriptions/${prod()}/resourceGroups/rg-ml-prod-eastus`)).toContain(reviewer);
+    expect(await names(workspaceScope("mlw-fraud-prod"))).toContain(reviewer);
+    expect(await names(workspaceScope("mlw-vision-prod"))).not.toContain(reviewer);
+    expect(await names(`/subscriptions/${prod()}`)).not.toContain(reviewer);
+    expect(await names(`/subscriptions/${prod()}`, "atScopeAndBelow()")).toContain(reviewer);
+    expect(await names(workspaceScope("mlw-vision-prod"), "atScopeAndBelow()")).not.toContain(reviewer);
+    // The subscription-wide custom role is listed below its subscription, not in another one.
+    expect(await names(workspaceScope("mlw-fraud-prod"))).toContain(CUSTOM_ROLE_IDS.accessDelegate);
+    expect(await names(workspaceScope("mlw-churn-dev"))).not.toContain(CUSTOM_ROLE_IDS.accessDelegate);
+  });
+
+  it("refuses to assign a custom role outside its assignable scopes, as a role that does not exist there", async () => {
+    const body = (scope: string) => ({
+      properties: {
+        roleDefinitionId: `/subscriptions/${subscriptionOfScope(scope)}/providers/Microsoft.Authorization/roleDefinitions/${CUSTOM_ROLE_IDS.fraudModelReviewer}`,
+        principalId: persona("no-role").objectId,
+      },
+    });
+    const outside = workspaceScope("mlw-vision-prod");
+    const refused = await call(
+      "PUT",
+      `${outside}/providers/Microsoft.Authorization/roleAssignments/5a1d7c3e-2b4f-4e6a-8c9d-0e1f2a3b4c5d?${API}`,
+      userCaller("admin"),
+      body(outside),
+    );
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused).code).toBe("RoleDefinitionDoesNotExist");
+    const inside = workspaceScope("mlw-fraud-prod");
+    const created = await call(
+      "PUT",
+      `${inside}/providers/Microsoft.Authorization/roleAssignments/6a1d7c3e-2b4f-4e6a-8c9d-0e1f2a3b4c5d?${API}`,
+      userCaller("admin"),
+      body(inside),
+    );
+    expect(created.status).toBe(201);
   });
 
   it("gets by id at subscription and tenant level, 404 for unknown ids", async () => {

@@ -7,10 +7,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
-import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index";
+import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
 import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
 import { createArmHandler } from "./index";
+
+interface SpecOperation {
+  description: string;
+  parameters: { name?: string; description?: string }[];
+}
 
 interface SpecExample {
   parameters: Record<string, unknown>;
@@ -153,11 +158,47 @@ describe("ARM conformance: live recordings (key for key)", () => {
     expectSameShape(expected, response, EXACT);
   });
 
-  it("the derived subscription-level role definition list", async () => {
+  it("the derived subscription-level role definition list (its built-in roles)", async () => {
     const expected = readReference("arm-authorization/DERIVED.roleDefinitions_list_at_subscription_scope.json");
-    const response = await call("GET", `/subscriptions/${production}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`);
+    const response = await call(
+      "GET",
+      `/subscriptions/${production}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=${encodeURIComponent("type eq 'BuiltInRole'")}`,
+    );
     expectSameShape(expected, response, EXACT);
     expect((response.body as { value: unknown[] }).value).toHaveLength((expected as { value: unknown[] }).value.length);
+  });
+});
+
+describe("ARM conformance: RoleDefinitions_List scopes (RoleDefinitions_List.2022-04-01.operation.json)", () => {
+  const operation = () =>
+    (readReference("arm-authorization/RoleDefinitions_List.2022-04-01.operation.json") as Record<string, { get: SpecOperation }>)[
+      "/{scope}/providers/Microsoft.Authorization/roleDefinitions"
+    ]!.get;
+  const list = async (scope: string, filter?: string) => {
+    const response = await call(
+      "GET",
+      `${scope}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01${filter ? `&$filter=${encodeURIComponent(filter)}` : ""}`,
+    );
+    expect(response.status).toBe(200);
+    return (response.body as { value: { name: string; properties: { assignableScopes: string[] } }[] }).value;
+  };
+
+  it("lists the roles applicable at the scope and above: a custom role assignable at one resource group is not listed at its subscription", async () => {
+    expect(operation().description).toBe("Get all role definitions that are applicable at scope and above.");
+    const resourceGroup = `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus`;
+    const atGroup = await list(resourceGroup);
+    const reviewer = atGroup.find((definition) => definition.name === CUSTOM_ROLE_IDS.fraudModelReviewer);
+    expect(reviewer?.properties.assignableScopes).toEqual([resourceGroup]);
+    expect((await list(fraudWorkspace)).map((definition) => definition.name)).toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
+    expect((await list(`/subscriptions/${production}`)).map((definition) => definition.name)).not.toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
+  });
+
+  it("searches below the scope as well with the filter the spec names", async () => {
+    const filter = operation().parameters.find((parameter) => parameter.name === "$filter");
+    expect(filter?.description).toContain("Use atScopeAndBelow filter to search below the given scope as well.");
+    expect((await list(`/subscriptions/${production}`, "atScopeAndBelow()")).map((definition) => definition.name)).toContain(
+      CUSTOM_ROLE_IDS.fraudModelReviewer,
+    );
   });
 });
 

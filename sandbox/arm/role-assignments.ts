@@ -152,8 +152,10 @@ export function putRoleAssignment(context: ArmContext, rawScope: string, name: s
   if (typeof body === "string") return armError(context, 400, "InvalidRequestContent", body);
   if (!isGuid(body.principalId)) return armError(context, 400, "InvalidPrincipalId", ARM_MESSAGES.invalidPrincipalId(body.principalId));
   const roleGuid = roleDefinitionGuid(body.roleDefinitionId);
+  // A custom role exists for ARM only at and below its assignable scopes; it answers as for an unknown role. (The
+  // refusal for an unknown id is documented; that a role outside its assignable scopes gets the same is unverified.)
   const definition = roleGuid ? tenant.roleDefinitions.get(roleGuid) : undefined;
-  if (!definition) {
+  if (!definition || !definition.assignableScopes.some((assignable) => scopeCovers(tenant, assignable, resolved.scope))) {
     return armError(context, 400, "RoleDefinitionDoesNotExist", ARM_MESSAGES.roleDefinitionDoesNotExist(roleGuid ?? body.roleDefinitionId));
   }
   if (body.principalType !== undefined && !PRINCIPAL_TYPES.some((t) => t.toLowerCase() === body.principalType?.toLowerCase())) {

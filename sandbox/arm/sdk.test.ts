@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
-import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index";
+import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
 import { inProcessHttpClient } from "../tenant/testing/sdk-transport";
 import { TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
@@ -88,6 +88,19 @@ describe("@azure/arm-authorization against the sandbox ARM", () => {
     }
     expect(pages).toBe(4);
     expect(rows).toBe(4000);
+  });
+
+  it("lists a custom role at the resource group it is assignable at, not at the subscription unless asked for atScopeAndBelow()", async () => {
+    const client = clientFor(tenant, production, userCaller("security"));
+    const names = async (scope: string, filter?: string) => {
+      const found: string[] = [];
+      for await (const d of client.roleDefinitions.list(scope, filter ? { filter } : {})) found.push(d.name ?? "");
+      return found;
+    };
+    const resourceGroup = `/subscriptions/${production}/resourceGroups/rg-ml-prod-eastus`;
+    expect(await names(resourceGroup)).toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
+    expect(await names(`/subscriptions/${production}`)).not.toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
+    expect(await names(`/subscriptions/${production}`, "atScopeAndBelow()")).toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
   });
 
   it("lists role definitions with a roleName filter", async () => {

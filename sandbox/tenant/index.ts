@@ -8,7 +8,7 @@ export { Tenant } from "./tenant";
 export type * from "./model";
 export { TENANT_DOMAIN } from "./model";
 export { PERSONAS, SEEDED_USER_PASSWORD } from "./personas";
-export { ROLE_IDS, type TenantScale, UNICODE_RESOURCE_GROUP, UNICODE_RESOURCE_GROUP_WORKSPACE } from "./seed";
+export { CUSTOM_ROLE_IDS, ROLE_IDS, type TenantScale, UNICODE_RESOURCE_GROUP, UNICODE_RESOURCE_GROUP_WORKSPACE } from "./seed";
 export * from "./arm-ids";
 
 export interface CreateTenantOptions {

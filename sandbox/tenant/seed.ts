@@ -199,6 +199,12 @@ interface SubscriptionPlan {
   readonly resourceGroups: readonly ResourceGroupPlan[];
 }
 
+/** Custom roles: one assignable only at rg-ml-prod-eastus, one that may write role assignments (so privileged). */
+export const CUSTOM_ROLE_IDS = {
+  fraudModelReviewer: "3f9c2a71-6d4e-4b8a-9e15-7c2d8b4a6f10",
+  accessDelegate: "b7e4d2c9-1a3f-4e6b-8d5c-9f0a2e4c6b81",
+} as const;
+
 /** The seeded resource group with a non-ASCII name, and its workspace. */
 export const UNICODE_RESOURCE_GROUP = "rg-ml-prod-münchen-予測";
 export const UNICODE_RESOURCE_GROUP_WORKSPACE = "mlw-forecast-muc";
@@ -412,6 +418,7 @@ class ContosoSeeder {
     // After the default seed's random draws, so that they stay as they were.
     this.seedNestedGroupAccess();
     this.seedUnicodeResourceGroup();
+    this.seedCustomRoles();
     if (this.options.scale === "large") this.seedLargeScale();
     return this.tenant;
   }
@@ -444,7 +451,54 @@ class ContosoSeeder {
     this.assign(scope, CONSOLE_API_SERVICE_PRINCIPAL_ID, "ServicePrincipal", ROLE_IDS.rbacAdministrator);
     this.assign(resourceGroupArmId(production, rg.name), workspace.systemAssignedPrincipalId, "ServicePrincipal", ROLE_IDS.reader);
     this.assign(scope, this.mustGroup("DS - Forecasting").id, "Group", ROLE_IDS.dataScientist);
-    this.assign(resourceGroupArmId(production, rg.name), persona("team-lead").objectId, "User", ROLE_IDS.reader);
+  }
+
+  /**
+   * Custom roles as organisations define them. One is assignable only at a resource group, so ARM lists it at that
+   * resource group and below but not at the subscription; one can write role assignments, so it is privileged although
+   * its name is on no list.
+   */
+  private seedCustomRoles(): void {
+    const production = this.subscriptionId("production");
+    const custom = (name: string, roleName: string, description: string, assignableScope: string, actions: string[]): RoleDefinitionRecord => ({
+      name,
+      roleName,
+      type: "CustomRole",
+      description,
+      assignableScopes: [assignableScope],
+      permissions: [{ actions, notActions: [], dataActions: [], notDataActions: [] }],
+      createdOn: "2025-03-12T09:30:00.0000000Z",
+      updatedOn: "2025-03-12T09:30:00.0000000Z",
+      createdBy: persona("admin").objectId,
+      updatedBy: persona("admin").objectId,
+    });
+    this.tenant.addRoleDefinition(
+      custom(
+        CUSTOM_ROLE_IDS.fraudModelReviewer,
+        "Contoso Fraud Model Reviewer",
+        "Reads fraud workspaces, their experiments and models, to review them before release.",
+        resourceGroupArmId(production, "rg-ml-prod-eastus"),
+        [
+          "Microsoft.MachineLearningServices/workspaces/read",
+          "Microsoft.MachineLearningServices/workspaces/experiments/*/read",
+          "Microsoft.MachineLearningServices/workspaces/models/*/read",
+        ],
+      ),
+    );
+    this.tenant.addRoleDefinition(
+      custom(
+        CUSTOM_ROLE_IDS.accessDelegate,
+        "Contoso ML Access Delegate",
+        "Lets team leads manage who can use their workspaces.",
+        subscriptionArmId(production),
+        [
+          "Microsoft.Authorization/roleAssignments/read",
+          "Microsoft.Authorization/roleAssignments/write",
+          "Microsoft.Authorization/roleAssignments/delete",
+          "Microsoft.MachineLearningServices/workspaces/read",
+        ],
+      ),
+    );
   }
 
   // --- dates -------------------------------------------------------------------------------------
