@@ -81,7 +81,8 @@ export async function readWorkspaceAccess(): Promise<WorkspaceAccess> {
               workspaceScope: workspace.scope,
               roleId,
               roleName,
-              privileged: PRIVILEGED_ROLE_IDS.has(roleId),
+              // From the role's permissions (custom roles included); the fixed list when the definition is unknown.
+              privileged: definitions.get(roleId)?.privileged ?? PRIVILEGED_ROLE_IDS.has(roleId),
               assignmentScope: scope,
             });
             target.set(key, list);

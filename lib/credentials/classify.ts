@@ -48,8 +48,9 @@ function parseTime(value: string | null): number | undefined {
  *
  * urgency: expired 5 · within1 4 · within2 3 · within3 2 · longLived 3 (a leaked long-lived secret is as bad as one
  * expiring within the middle window) · healthy 1 · secretless 0.
- * privilege: 1 with no AML workspace role · 2 with any workspace role · 4 with a privileged role (Owner, Contributor,
- * User Access Administrator, RBAC Administrator) · plus 1 when it holds roles on more than one workspace.
+ * privilege: 1 with no AML workspace role · 2 with any workspace role · 4 with a privileged role (one that can write
+ * role assignments or do anything, custom roles included, or one of Owner, Contributor, User Access Administrator,
+ * RBAC Administrator) · plus 1 when it holds roles on more than one workspace.
  * risk = urgency × privilege × 10 + min(workspaces, 9). Secretless identities are always 0.
  */
 export const URGENCY: Readonly<Record<Bucket, number>> = {

@@ -14,7 +14,7 @@ import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-wo
 import { requestClock } from "./clock";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
-import { getRequestPolicy, type RequestPolicy } from "./policy";
+import { getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
 export const decisionSchema = z.strictObject({
@@ -163,6 +163,14 @@ async function recheckPending(
     const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
     if (!role) throw refuse("stale", `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.`);
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
+    // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too.
+    let privileged;
+    try {
+      privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+    } catch {
+      throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
+    }
+    if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
   let principal;
   try {

@@ -2,6 +2,9 @@ import "server-only";
 
 import { AppError } from "@/lib/errors";
 import { appGraphClient, graphError } from "@/lib/graph/client";
+import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+import { parseScope } from "@/lib/shared/arm-scope";
+import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
 import { type Coverage, type CoverageQuery, findCoveringAccess } from "./coverage";
 import type { AccessRequestRow } from "./schema";
 import { sameKind, type VerifiedKind, type VerifiedPrincipal, verifyPrincipal, verifyWorkspace } from "./verify";
@@ -30,6 +33,11 @@ export interface RequestDirectory {
   verifyPrincipal(id: string): Promise<VerifiedPrincipal | undefined>;
   /** Why `approverId` may not decide this request (member of the principal group, owner of the service principal). */
   approverConflict(approverId: string, request: AccessRequestRow): Promise<string | undefined>;
+  /**
+   * Whether the role, as ARM defines it at the workspace, is privileged (can change who has access, or do anything),
+   * so that it needs two approvers whatever its name (throws when ARM cannot say).
+   */
+  roleIsPrivileged(workspaceId: string, roleDefinitionId: string): Promise<boolean>;
 }
 
 const KIND_WORDS: Record<string, string> = {
@@ -110,9 +118,20 @@ async function approverConflict(approverId: string, request: AccessRequestRow): 
   return undefined;
 }
 
+async function roleIsPrivileged(workspaceId: string, roleDefinitionId: string): Promise<boolean> {
+  const roleId = roleDefinitionId.toLowerCase();
+  if (PRIVILEGED_ROLE_IDS.has(roleId)) return true;
+  const workspace = parseScope(workspaceId);
+  if (workspace?.level !== "workspace") throw new Error(`not a workspace scope: ${workspaceId.slice(0, 200)}`);
+  const definition = (await getRoleDefinitions({ kind: "app" }, workspace.scope)).get(roleId);
+  // A role ARM does not list at the workspace cannot be granted there; the grant refuses it, so no approver is needed for it.
+  return definition?.privileged ?? false;
+}
+
 export const azureRequestDirectory: RequestDirectory = {
   verifyTargets,
   findCoverage: findCoveringAccess,
   verifyPrincipal,
   approverConflict,
+  roleIsPrivileged,
 };

@@ -60,11 +60,22 @@ export const requestPolicySchema = z
         context.addIssue({ code: "custom", path: ["roles", index, "roleDefinitionId"], message: "listed twice" });
       }
       seen.add(role.roleDefinitionId);
-      if (PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && role.approvers < 2) {
-        context.addIssue({ code: "custom", path: ["roles", index, "approvers"], message: `${role.name} is privileged and needs "approvers": 2 or more` });
+      if (PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && role.approvers < PRIVILEGED_APPROVERS) {
+        context.addIssue({
+          code: "custom",
+          path: ["roles", index, "approvers"],
+          message: `${role.name} is privileged and needs "approvers": ${PRIVILEGED_APPROVERS} or more`,
+        });
       }
     });
   });
+
+/**
+ * Approvers a privileged role needs at least. The policy file is checked against the roles Gatehouse always treats as
+ * privileged; requests for any other role that can change who has access (a custom role, say) get this many when
+ * they are filed and again when they are approved, from the role's definition in ARM.
+ */
+export const PRIVILEGED_APPROVERS = 2;
 
 export type RequestPolicy = z.output<typeof requestPolicySchema>;
 export type PolicyRole = RequestPolicy["roles"][number];

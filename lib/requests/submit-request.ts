@@ -13,7 +13,7 @@ import { describeError, log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyApproversOfArrival } from "./notify";
-import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, type RequestPolicy } from "./policy";
+import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
 import { requestClock } from "./clock";
 import { accessRequests, type AccessRequestRow } from "./schema";
 import type { VerifiedPrincipal } from "./verify";
@@ -163,6 +163,14 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
     if (coverage) throw refused("conflict", "principal", `Nothing to request: ${coverage.explanation}`);
   }
 
+  let privileged = true;
+  try {
+    privileged = await directory.roleIsPrivileged(workspace.scope, role.roleDefinitionId);
+  } catch (error) {
+    // Failing closed: two approvers until ARM says otherwise (the approval re-checks, and never lowers the count).
+    log("warn", "requests", "could not read the role definition at submission", { error: describeError(error) });
+  }
+
   return fileRequest(db, context, {
     workspace: { id: workspace.scope, key: workspaceKey, name: verified.workspaceName },
     role: { roleDefinitionId: role.roleDefinitionId, name: role.name },
@@ -170,7 +178,7 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
     justification: input.justification,
     ticket: input.ticket ?? null,
     durationMinutes,
-    approvalsRequired: role.approvers,
+    approvalsRequired: Math.max(role.approvers, privileged ? PRIVILEGED_APPROVERS : 1),
     extendsRequestId: extended?.id ?? null,
     origin: "form",
     createsMapping: false,

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
-import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
+import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS } from "@/sandbox/tenant/index";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { refusalOf } from "@/test/support/refusal";
@@ -169,6 +169,54 @@ describe("already covered: access the principal has, with the path", () => {
       (a) => a.principalId === user.id && a.roleDefinitionName === ROLE_IDS.reader,
     );
     expect(readerAssignments).toEqual([]);
+  });
+});
+
+describe("privileged by what a role allows, not by its name", () => {
+  // Both roles need one approver by the policy; the custom one can write role assignments (Contoso ML Access Delegate).
+  const policy = () =>
+    parseRequestPolicy({
+      pendingLifetimeHours: 168,
+      durations: ["7d"],
+      roles: [
+        { roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate, name: "Contoso ML Access Delegate", maxDuration: "7d" },
+        { roleDefinitionId: ROLE_IDS.reader, name: "Reader", maxDuration: "7d" },
+      ],
+    });
+  const file = (roleDefinitionId: string, directory = azureRequestDirectory) => {
+    const user = aMember();
+    return submitAccessRequest(
+      lead,
+      makeAccessRequest({
+        workspaceId: VISION,
+        roleDefinitionId,
+        justification: "Manages who can use the inspection workspace",
+        duration: "7d",
+        principal: { id: user.id, kind: "user", displayName: user.displayName },
+      }),
+      { db, notify: false, directory, policy: policy() },
+    );
+  };
+
+  it("a custom role that can write role assignments needs two approvers; the first approval leaves it pending", async () => {
+    const submitted = await file(CUSTOM_ROLE_IDS.accessDelegate);
+    expect(submitted.request.approvalsRequired).toBe(2);
+    const first = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false, policy: policy() });
+    expect(first.request.status).toBe("pending");
+    expect(first.request.approvals).toHaveLength(1);
+    expect((await file(ROLE_IDS.reader)).request.approvalsRequired).toBe(1);
+  });
+
+  it("fails closed when ARM cannot say: two approvers at submission, and no decision at approval", async () => {
+    const blind = {
+      ...azureRequestDirectory,
+      roleIsPrivileged: () => Promise.reject(new Error("ARM unavailable")),
+    };
+    const submitted = await file(ROLE_IDS.reader, blind);
+    expect(submitted.request.approvalsRequired).toBe(2);
+    expect(
+      await refusalOf(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false, policy: policy(), directory: blind })),
+    ).toMatchObject({ reason: "unverified", userMessage: "Azure could not say what Reader allows right now. Nothing was decided; try again in a minute." });
   });
 });
 

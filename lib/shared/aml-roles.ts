@@ -91,6 +91,11 @@ export const ROLE_GUIDANCE: readonly RoleGuidance[] = [
   },
 ];
 
+/**
+ * Roles Gatehouse always treats as privileged, whatever ARM says they allow (Contributor cannot write role assignments
+ * but can change the workspace's own security). Every other role is judged from its permissions (role-definitions.ts:
+ * can write role assignments, `Microsoft.Authorization/*` or `*`, including roles that delegate under a condition).
+ */
 export const PRIVILEGED_ROLE_IDS: ReadonlySet<string> = new Set(ROLE_GUIDANCE.filter((role) => role.privileged).map((role) => role.id));
 
 export function roleGuidance(roleDefinitionId: string): RoleGuidance | undefined {

@@ -57,6 +57,32 @@ describe("roleCovers: holding one role gives everything another gives", () => {
 });
 
 describe("grantsAccessManagement (privileged roles)", () => {
+  const block = (actions: string[], notActions: string[] = []): PermissionBlock[] => [{ actions, notActions, dataActions: [], notDataActions: [] }];
+
+  it("judges custom roles by what they allow: writing role assignments, Microsoft.Authorization/*, or everything", () => {
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/roleAssignments/write", "Microsoft.MachineLearningServices/workspaces/read"]))).toBe(true);
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/*"]))).toBe(true);
+    expect(grantsAccessManagement(block(["microsoft.authorization/roleassignments/*"]))).toBe(true);
+    expect(grantsAccessManagement(block(["*"], ["Microsoft.Authorization/*/Write"]))).toBe(true);
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/*/read", "Microsoft.MachineLearningServices/*"]))).toBe(false);
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"]))).toBe(false);
+  });
+
+  it("counts a role that may write role assignments only under a condition (conditional delegation) as privileged", () => {
+    // Azure AI Project Manager's shape in newer API versions: the write is in actions, the condition beside it.
+    const delegating = [
+      {
+        actions: ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete", "Microsoft.CognitiveServices/*"],
+        notActions: [],
+        dataActions: [],
+        notDataActions: [],
+        condition: "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (...))",
+        conditionVersion: "2.0",
+      },
+    ];
+    expect(grantsAccessManagement(delegating)).toBe(true);
+  });
+
   it("is true for roles that can write role assignments or do anything (`*`), false for the AML working roles", () => {
     for (const name of ["Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"]) {
       expect(grantsAccessManagement(role(name)), name).toBe(true);

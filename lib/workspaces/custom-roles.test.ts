@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { workspaceArmId } from "@/sandbox/tenant/arm-ids";
 import { CUSTOM_ROLE_IDS } from "@/sandbox/tenant/index";
+import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
 
 const tenant = await startPrivateSandbox();
@@ -31,6 +32,28 @@ const app = [...model.servicePrincipals.values()].find(
 
 afterAll(async () => {
   await tenant.close();
+});
+
+describe("a custom role that can write role assignments", () => {
+  it("is offered as privileged, by what it allows; a read-only custom role is not", async () => {
+    const options = await getGrantOptions((await personaContext("admin")).caller, FRAUD);
+    expect(options.roles.find((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toMatchObject({ name: "Contoso ML Access Delegate", privileged: true });
+    expect(options.roles.find((role) => role.id === REVIEWER)?.privileged).toBe(false);
+  });
+
+  it("ranks a service principal holding it as privileged on the credentials dashboard", async () => {
+    const delegate = [...model.servicePrincipals.values()].find(
+      (sp) => sp.servicePrincipalType === "Application" && sp.id !== app.id && model.roleAssignmentsOfPrincipal(sp.id).length === 0,
+    )!;
+    putTestAssignment(model, {
+      scope: VISION,
+      principalId: delegate.id,
+      principalType: "ServicePrincipal",
+      roleDefinitionName: CUSTOM_ROLE_IDS.accessDelegate,
+    });
+    const roles = (await readWorkspaceAccess()).rolesByPrincipal.get(delegate.id.toLowerCase()) ?? [];
+    expect(roles).toEqual([expect.objectContaining({ workspace: "mlw-vision-prod", roleName: "Contoso ML Access Delegate", privileged: true })]);
+  });
 });
 
 describe("a custom role assignable only at one resource group", () => {

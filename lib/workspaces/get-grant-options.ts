@@ -54,7 +54,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
             name: definition.name,
             description: definition.description,
             summary: guidance.summary,
-            privileged: guidance.privileged,
+            privileged: definition.privileged,
             warning: guidance.warning ?? null,
             featured: true,
           },
@@ -69,7 +69,8 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
       name: definition.name,
       description: definition.description,
       summary: null,
-      privileged: false,
+      // From what the role allows (custom roles included), not from a list of names.
+      privileged: definition.privileged,
       warning: null,
       featured: false,
     }));

@@ -1,10 +1,11 @@
 /**
  * A stand-in for the request flow's directory (Graph and ARM), for state-machine and race tests on storage engines
  * without a sandbox tenant: every workspace exists, every principal is who the form said when it was first named
- * (and stays so), nothing is covered already and no approver has a conflict of interest. Tests of those checks use
+ * (and stays so), nothing is covered already no approver has a conflict of interest, and only the listed privileged roles are privileged. Tests of those checks use
  * the real directory against the sandbox.
  */
 import type { RequestDirectory } from "@/lib/requests/directory";
+import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
 import type { VerifiedPrincipal } from "@/lib/requests/verify";
 
 const seen = new Map<string, VerifiedPrincipal>();
@@ -19,4 +20,6 @@ export const trustingDirectory: RequestDirectory = {
   findCoverage: () => Promise.resolve(undefined),
   verifyPrincipal: (id) => Promise.resolve(seen.get(id.toLowerCase())),
   approverConflict: () => Promise.resolve(undefined),
+  // Without ARM, only the roles Gatehouse always treats as privileged are.
+  roleIsPrivileged: (_workspaceId, roleDefinitionId) => Promise.resolve(PRIVILEGED_ROLE_IDS.has(roleDefinitionId.toLowerCase())),
 };
