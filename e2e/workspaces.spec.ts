@@ -223,6 +223,22 @@ test("an admin checks a group member's access through the group, and through a c
   await expect(effective.getByRole("listitem").filter({ hasText: "direct" }).first()).toBeVisible();
 });
 
+test("an admin checks a group's access: its own roles and those of the groups it is a member of", async ({ page }) => {
+  await resumeSignIn(page, "admin");
+  await openWorkspace(page);
+  await page.getByRole("combobox", { name: "Whose access?" }).fill("DS - Fraud");
+  await page
+    .getByRole("group", { name: "Groups" })
+    .getByRole("option", { name: /DS - Fraud/ })
+    .first()
+    .click();
+  const effective = page.getByRole("list", { name: "Effective roles of DS - Fraud" });
+  await expect(effective.getByRole("listitem").filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "direct" })).toBeVisible();
+  // All ML Staff holds Compute Operator here; DS - Fraud is in it through Data Scientists.
+  await expect(effective.getByRole("listitem").filter({ hasText: "AzureML Compute Operator" })).toContainText("through Data Scientists → All ML Staff");
+  await expect(page.getByRole("alert")).toHaveCount(0);
+});
+
 test("a team lead gets the forbidden view and no Workspaces link", async ({ page }) => {
   await resumeSignIn(page, "team-lead");
   await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" })).toHaveCount(0);

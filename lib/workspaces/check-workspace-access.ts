@@ -39,9 +39,12 @@ const MAX_GROUP_LOOKUPS = 200;
 const COLLECTION = { user: "users", group: "groups", servicePrincipal: "servicePrincipals", managedIdentity: "servicePrincipals" } as const;
 
 /**
- * A principal's effective roles on a workspace: ARM's `assignedTo()` returns every assignment that reaches the
- * principal, directly or through (nested) groups, at any scope; those that apply to the workspace are kept and each is
- * explained by the path of group memberships that grants it.
+ * A principal's effective roles on a workspace, each explained by the path of group memberships that grants it.
+ * For a user or service principal, ARM's `atScope() and assignedTo('{id}')` lists every assignment at or above the
+ * workspace that reaches it, directly or through (nested) groups. `assignedTo()` "only accepts an object ID for a user or
+ * a service principal. You cannot pass an object ID for a group", so for a group the assignments at and above the
+ * workspace (`atScope()`) are kept when they are the group's own or one of a group it is a member of (Graph's
+ * `checkMemberGroups`, transitive).
  */
 export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, principalId: string): Promise<EffectiveAccess> {
   const workspace = parseScope(workspaceId);
@@ -60,14 +63,14 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
     (async () => {
       const list = [];
       try {
-        const filter = `assignedTo('${principal.id}')`;
+        const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
         for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter })) {
           if (assignment.scope && listedAssignmentApplies(assignment.scope, workspace.scope)) list.push(assignment);
         }
       } catch (error) {
         throw armError(error);
       }
-      return list;
+      return principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
     })(),
     getRoleDefinitions(identity, workspace.scope),
   ]);
@@ -92,6 +95,38 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
     };
   });
   return { principal, grants };
+}
+
+/** The assignments, of all those at and above a workspace, that are the group's own or a group's it is a member of. */
+async function reachingGroup<T extends { principalId?: string; principalType?: string }>(
+  caller: DelegatedCaller,
+  groupId: string,
+  assignments: readonly T[],
+): Promise<T[]> {
+  const self = groupId.toLowerCase();
+  const candidates = [
+    ...new Set(
+      assignments
+        .filter((assignment) => (assignment.principalType ?? "").toLowerCase() === "group")
+        .map((assignment) => (assignment.principalId ?? "").toLowerCase())
+        .filter((id) => id !== "" && id !== self),
+    ),
+  ];
+  const memberOf = new Set<string>();
+  const client = delegatedGraphClient(caller);
+  try {
+    // checkMemberGroups is transitive and takes at most 20 group ids per call.
+    for (let start = 0; start < candidates.length; start += 20) {
+      const page = (await client.api(`/groups/${self}/checkMemberGroups`).post({ groupIds: candidates.slice(start, start + 20) })) as { value?: string[] };
+      for (const id of page.value ?? []) memberOf.add(id.toLowerCase());
+    }
+  } catch (error) {
+    throw graphError(error);
+  }
+  return assignments.filter((assignment) => {
+    const holder = (assignment.principalId ?? "").toLowerCase();
+    return holder === self || memberOf.has(holder);
+  });
 }
 
 /** Breadth-first over `memberOf`, so each group is reached by its shortest chain of memberships. Bounded. */

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 
 import { searchAuditEvents } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
-import { workspaceScope } from "@/lib/shared/arm-scope";
+import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
+import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { personaContext } from "@/test/support/persona-token";
 import { searchPrincipals } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess } from "./check-workspace-access";
@@ -155,6 +156,52 @@ describe("checking access and finding principals", () => {
     expect(viaGroup).toMatchObject({ origin: "workspace", roleName: "AzureML Data Scientist", assignedTo: { displayName: "DS - Fraud" } });
     expect(viaGroup!.via!.length).toBeGreaterThan(0);
     expect(viaGroup!.via!.at(-1)!.id).toBe(group.id);
+  });
+
+  it("checks a group's access without assignedTo() (which ARM refuses for groups): its own roles and those of the groups it is in", async () => {
+    const security = await personaContext("security");
+    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    const allStaff = [...oracle.groups.values()].find((candidate) => candidate.displayName === "All ML Staff")!;
+    const reaching = new Set([group.id, ...oracle.transitiveGroupIds(group.id)].map((id) => id.toLowerCase()));
+    const expected = [...oracle.roleAssignments.values()].filter(
+      (assignment) => reaching.has(assignment.principalId.toLowerCase()) && listedAssignmentApplies(assignment.scope, fraudScope),
+    );
+    const network = watchOutgoingCalls();
+    const access = await checkWorkspaceAccess(security.caller, fraudScope, group.id);
+    expect(access.principal).toMatchObject({ id: group.id, kind: "group" });
+    expect(access.grants.map((grant) => `${grant.assignedTo.id}|${grant.roleDefinitionId}|${grant.scope}`).sort()).toEqual(
+      expected.map((assignment) => `${assignment.principalId}|${assignment.roleDefinitionName}|${assignment.scope}`).sort(),
+    );
+    expect(access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === group.id)).toMatchObject({ via: [] });
+    // All ML Staff's Compute Operator reaches DS - Fraud through Data Scientists.
+    expect(
+      access.grants.find((grant) => grant.roleDefinitionId === COMPUTE_OPERATOR && grant.assignedTo.id === allStaff.id)?.via?.map((step) => step.displayName),
+    ).toEqual(["Data Scientists", "All ML Staff"]);
+    const filters = network
+      .calls()
+      .filter((call) => call.path.toLowerCase().includes("/roleassignments"))
+      .map((call) => new URL(call.path.replace(/^\/+/, "/"), "https://arm.invalid").searchParams.get("$filter"));
+    expect(filters).toEqual(["atScope()"]);
+  });
+
+  it("checks a user's access at and above the workspace with atScope() and assignedTo()", async () => {
+    const security = await personaContext("security");
+    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+    const network = watchOutgoingCalls();
+    const access = await checkWorkspaceAccess(security.caller, fraudScope, someUser.id);
+    const filters = network
+      .calls()
+      .filter((call) => call.path.toLowerCase().includes("/roleassignments"))
+      .map((call) => new URL(call.path.replace(/^\/+/, "/"), "https://arm.invalid").searchParams.get("$filter"));
+    expect(filters).toEqual([`atScope() and assignedTo('${someUser.id}')`]);
+    const reaching = new Set([someUser.id, ...oracle.transitiveGroupIds(someUser.id)].map((id) => id.toLowerCase()));
+    const expected = [...oracle.roleAssignments.values()].filter(
+      (assignment) => reaching.has(assignment.principalId.toLowerCase()) && listedAssignmentApplies(assignment.scope, fraudScope),
+    );
+    expect(access.grants).toHaveLength(expected.length);
   });
 
   it("finds people by name and by object id", async () => {

@@ -325,6 +325,28 @@ describe("role assignment lists and filters", () => {
     expect(atScope.rows.length).toBeLessThan(all.rows.length);
   });
 
+  it("refuses assignedTo() with a group's object id, as documented; principalId eq lists a group's own assignments", async () => {
+    const group = [...tenant.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    for (const filter of [`assignedTo('${group.id}')`, `atScope() and assignedTo('${group.id}')`]) {
+      const response = await call(
+        "GET",
+        `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=${encodeURIComponent(filter)}`,
+        userCaller("security"),
+      );
+      expect(response.status, filter).toBe(400);
+      expect(errorOf(response).code).toBe("InvalidFilterInQueryString");
+      expect(errorOf(response).message).toContain("not of a group");
+    }
+    const own = await call(
+      "GET",
+      `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=${encodeURIComponent(`principalId eq '${group.id}'`)}`,
+      userCaller("security"),
+    );
+    expect(own.status).toBe(200);
+    expect((bodyOf(own).value as { properties: { principalId: string } }[]).every((row) => row.properties.principalId === group.id)).toBe(true);
+    expect((bodyOf(own).value as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it("filters by principalId and assignedTo (transitive through groups)", async () => {
     const teamLead = persona("team-lead").objectId;
     const direct = await list(`/subscriptions/${prod()}`, `principalId eq '${teamLead}'`);

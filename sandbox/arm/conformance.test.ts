@@ -9,7 +9,16 @@ import type { Caller, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
 import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
-import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import {
+  buildRequest,
+  readReference,
+  readReferenceText,
+  type ShapeOptions,
+  shapeDifferences,
+  TEST_NOW,
+  testSettings,
+  userCaller,
+} from "../tenant/testing/support";
 import { createArmHandler } from "./index";
 
 interface SpecOperation {
@@ -199,6 +208,33 @@ describe("ARM conformance: RoleDefinitions_List scopes (RoleDefinitions_List.202
     expect((await list(`/subscriptions/${production}`, "atScopeAndBelow()")).map((definition) => definition.name)).toContain(
       CUSTOM_ROLE_IDS.fraudModelReviewer,
     );
+  });
+});
+
+describe("ARM conformance: role-assignment filters (docs/role-assignments-list-rest.filters.md)", () => {
+  const doc = () => readReferenceText("arm-authorization/docs/role-assignments-list-rest.filters.md");
+  const list = (scope: string, filter: string) =>
+    call(
+      "GET",
+      `${scope}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=${encodeURIComponent(filter)}`,
+      undefined,
+      userCaller("security"),
+    );
+
+  it("assignedTo() accepts a user's or service principal's object id and refuses a group's", async () => {
+    expect(doc()).toContain("This filter only accepts an object ID for a user or a service principal. You cannot pass an object ID for a group.");
+    const group = [...tenant.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    expect((await list(fraudWorkspace, `assignedTo('${group.id}')`)).status).toBe(400);
+    expect((await list(fraudWorkspace, `atScope() and assignedTo('${group.id}')`)).status).toBe(400);
+    expect((await list(fraudWorkspace, `assignedTo('${persona("team-lead").objectId}')`)).status).toBe(200);
+  });
+
+  it("principalId eq accepts a user, group or service principal", async () => {
+    expect(doc()).toContain("Lists role assignments for a specified user, group, or service principal.");
+    const group = [...tenant.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    const response = await list(`/subscriptions/${production}`, `principalId eq '${group.id}'`);
+    expect(response.status).toBe(200);
+    expect((response.body as { value: unknown[] }).value.length).toBeGreaterThan(0);
   });
 });
 

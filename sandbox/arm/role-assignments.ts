@@ -68,6 +68,17 @@ export function listRoleAssignments(context: ArmContext, rawScope: string): Sand
       matches = tenant.roleAssignmentsOfPrincipal(filter.principalId).filter(related);
       break;
     case "assignedTo": {
+      // "This filter only accepts an object ID for a user or a service principal. You cannot pass an object ID for a
+      // group." (role-assignments-list-rest.md, conformance/fixtures/arm-authorization/docs/). The documented refusal is
+      // emulated as a 400; ARM's exact code and message for it are unverified.
+      if (tenant.getDirectoryObject(filter.principalId)?.kind === "group") {
+        return armError(
+          context,
+          400,
+          "InvalidFilterInQueryString",
+          `The filter '${context.request.query.get("$filter") ?? ""}' is not supported: assignedTo() accepts the object id of a user or a service principal, not of a group. Use principalId eq '{id}' for a group's own assignments.`,
+        );
+      }
       // Transitive through (nested) group membership, as ARM does for assignedTo().
       const principals = [filter.principalId, ...tenant.transitiveGroupIds(filter.principalId)];
       matches = principals.flatMap((id) => tenant.roleAssignmentsOfPrincipal(id)).filter(filter.atScope ? aboveOrAt : related);

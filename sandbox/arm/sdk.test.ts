@@ -103,6 +103,15 @@ describe("@azure/arm-authorization against the sandbox ARM", () => {
     expect(await names(`/subscriptions/${production}`, "atScopeAndBelow()")).toContain(CUSTOM_ROLE_IDS.fraudModelReviewer);
   });
 
+  it("answers assignedTo() with a group's id with a 400 the SDK throws as a RestError", async () => {
+    const client = clientFor(tenant, production, userCaller("security"));
+    const group = [...tenant.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    const listing = async () => {
+      for await (const _ of client.roleAssignments.listForSubscription({ filter: `assignedTo('${group.id}')` })) break;
+    };
+    await expect(listing()).rejects.toMatchObject({ name: "RestError", statusCode: 400, code: "InvalidFilterInQueryString" });
+  });
+
   it("lists role definitions with a roleName filter", async () => {
     const client = clientFor(tenant, production, userCaller("security"));
     const found = [];
