@@ -236,7 +236,15 @@ test("an admin checks a group's access: its own roles and those of the groups it
   await expect(effective.getByRole("listitem").filter({ hasText: DATA_SCIENTIST }).filter({ hasText: "direct" })).toBeVisible();
   // All ML Staff holds Compute Operator here; DS - Fraud is in it through Data Scientists.
   await expect(effective.getByRole("listitem").filter({ hasText: "AzureML Compute Operator" })).toContainText("through Data Scientists → All ML Staff");
-  await expect(page.getByRole("alert")).toHaveCount(0);
+});
+
+test("a workspace in a resource group named in Unicode letters lists, opens and shows its access", async ({ page }) => {
+  await resumeSignIn(page, "admin");
+  await openWorkspace(page, "mlw-forecast-muc");
+  await expect(page).toHaveURL(new RegExp(`/${encodeURIComponent("rg-ml-prod-münchen-予測")}/mlw-forecast-muc$`));
+  expect(await assignmentCount(page)).toBeGreaterThan(0);
+  await searchAssignments(page, "DS - Forecasting");
+  await expect(accessTable(page).getByRole("row").filter({ hasText: DATA_SCIENTIST })).toBeVisible();
 });
 
 test("a team lead gets the forbidden view and no Workspaces link", async ({ page }) => {
