@@ -12,6 +12,7 @@ import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/hold
 import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
+import type { PimActivation } from "./access-beyond-assignments";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
 import { CHANGE_IN_PROGRESS, failedOutcome, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
@@ -81,6 +82,8 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
         status: "refused",
         message: `Inherited from the ${ORIGIN_LABELS[row.origin].toLowerCase()} (${row.scope}); remove it there, where it also applies to everything else below.`,
       });
+    } else if (row.pim) {
+      results.push({ assignmentId, status: "refused", message: pimRefusal(row.pim) });
     } else if (risk) {
       results.push({ assignmentId, status: risk.status, message: risk.message });
     } else {
@@ -99,6 +102,17 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
     }
   }
   return results;
+}
+
+/**
+ * PIM made this assignment and keeps a schedule for it: deleting the role assignment behind PIM's back would leave
+ * that schedule pointing at nothing (or be refused), so it is ended where it was made.
+ */
+function pimRefusal(pim: PimActivation): string {
+  const until = pim.endDateTime ? ` until ${pim.endDateTime.replace("T", " ").slice(0, 16)} UTC` : "";
+  const what =
+    pim.assignmentType === "Activated" ? `activated through Privileged Identity Management${until}` : `a Privileged Identity Management assignment${until}`;
+  return `This role is ${what}. Remove it in PIM (Azure portal → Privileged Identity Management → Azure resources → this workspace → Assignments), which also ends its schedule. Nothing was removed.`;
 }
 
 interface LockoutRisk {

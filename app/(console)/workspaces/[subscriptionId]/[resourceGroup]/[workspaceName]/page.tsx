@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { AccessTable } from "@/components/workspaces/access-table";
+import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
@@ -127,6 +128,17 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
 
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
+
+      {access.beyondAssignmentsNotice ? (
+        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+          {access.beyondAssignmentsNotice}
+        </p>
+      ) : (
+        <>
+          <EligibleAccess rows={access.eligible} />
+          <DenyAssignmentList denies={access.denies} />
+        </>
+      )}
     </div>
   );
 }
