@@ -149,7 +149,8 @@ function allowsWrite(definition: RoleDefinition | undefined): boolean {
  * Removals that could lock people out, each with what to ask: the admin's own ability to manage access here (through
  * any assignment of theirs or of a group they are in), Gatehouse's own identity (without it, time-bound access is no
  * longer removed at expiry), and the last assignment that can manage access on the workspace at all. When Graph cannot
- * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed.
+ * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed. An
+ * assignment with an ABAC condition counts as one that may not manage access.
  */
 async function lockoutRisks(
   context: DelegatedContext,
@@ -160,7 +161,9 @@ async function lockoutRisks(
 ): Promise<Map<string, LockoutRisk>> {
   const risks = new Map<string, LockoutRisk>();
   const removing = new Set(requested);
-  const writers = rows.filter((row) => allowsWrite(definitions.get(row.roleDefinitionId)));
+  // A condition limits what the role may assign or remove (to some roles or principals), so Gatehouse cannot tell
+  // that it still lets anyone manage access here: such an assignment "may not", and does not keep anyone in.
+  const writers = rows.filter((row) => row.condition === null && allowsWrite(definitions.get(row.roleDefinitionId)));
   const me = context.caller.objectId.toLowerCase();
   const groupWriters = writers.filter((row) => row.principalType.toLowerCase() === "group");
   const myGroups = groupWriters.length > 0 ? await myGroupsAmong(context, [...new Set(groupWriters.map((row) => row.principalId))]) : new Set<string>();
