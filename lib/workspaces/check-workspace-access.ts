@@ -6,6 +6,8 @@ import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
+import type { PimActivation } from "./access-beyond-assignments";
+import { type AccessBeyondAssignmentsForPrincipal, listAccessBeyondAssignmentsFor } from "./check-access-beyond-assignments";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
 
@@ -26,9 +28,15 @@ export interface EffectiveGrant {
   readonly via: readonly GroupStep[] | null;
   /** The group (or principal) that holds the assignment. */
   readonly assignedTo: GroupStep;
+  readonly assignmentId: string;
+  /** An ABAC condition: the role allows only what it permits. */
+  readonly condition: string | null;
+  /** Set when PIM activated this role (it ends then). */
+  readonly pim: PimActivation | null;
 }
 
-export interface EffectiveAccess {
+/** A principal's roles on a workspace, and what else decides their access there (PIM eligibility, deny assignments). */
+export interface EffectiveAccess extends AccessBeyondAssignmentsForPrincipal {
   readonly principal: DirectoryPrincipal;
   readonly grants: readonly EffectiveGrant[];
 }
@@ -41,7 +49,8 @@ const COLLECTION = { user: "users", group: "groups", servicePrincipal: "serviceP
 /**
  * A principal's effective roles on a workspace: ARM's `assignedTo()` returns every assignment that reaches the
  * principal, directly or through (nested) groups, at any scope; those that apply to the workspace are kept and each is
- * explained by the path of group memberships that grants it.
+ * explained by the path of group memberships that grants it. Added to them: PIM eligibilities, PIM activations' ends,
+ * conditions and the deny assignments that refuse the principal actions (`check-access-beyond-assignments.ts`).
  */
 export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, principalId: string): Promise<EffectiveAccess> {
   const workspace = parseScope(workspaceId);
@@ -72,6 +81,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
     getRoleDefinitions(identity, workspace.subscriptionId!),
   ]);
 
+  const beyond = await listAccessBeyondAssignmentsFor(caller, workspace, principal.id, definitions);
   const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
   const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
   const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();
@@ -89,9 +99,12 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       assignedTo: direct
         ? { id: principal.id, displayName: principal.displayName }
         : { id: holderId, displayName: holderNames.get(holderId)?.displayName ?? holderId },
+      assignmentId: assignment.id ?? "",
+      condition: assignment.condition ?? null,
+      pim: beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null,
     };
   });
-  return { principal, grants };
+  return { principal, grants, eligible: beyond.eligible, denies: beyond.denies, beyondAssignmentsNotice: beyond.beyondAssignmentsNotice };
 }
 
 /** Breadth-first over `memberOf`, so each group is reached by its shortest chain of memberships. Bounded. */
