@@ -67,7 +67,9 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
   const knownPrincipals = [
-    ...new Map(access.rows.flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : []))).values(),
+    ...new Map(
+      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : [])),
+    ).values(),
   ];
 
   return (
