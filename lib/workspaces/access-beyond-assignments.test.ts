@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 
 import { workspaceScope } from "@/lib/shared/arm-scope";
-import { createTenant, EVERYONE_PRINCIPAL_ID, SEEDED_BEYOND_ASSIGNMENTS } from "@/sandbox/tenant/index";
+import { createTenant, EVERYONE_PRINCIPAL_ID, LIGHTHOUSE_PARTNER_TENANT_ID, SEEDED_BEYOND_ASSIGNMENTS } from "@/sandbox/tenant/index";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { personaContext } from "@/test/support/persona-token";
 import { testSandbox } from "@/test/support/sandbox-control";
@@ -69,6 +69,28 @@ describe("the workspace page's view beyond role assignments (sandbox tenant)", (
     expect(access.denies).toEqual([]);
     expect(access.beyondAssignmentsNotice).toContain("PIM eligibilities and deny assignments could not be read");
     expect(access.beyondAssignmentsNotice).not.toMatch(/HTTP|500|stack/i);
+  });
+});
+
+describe("Azure Lighthouse", () => {
+  it("names the tenants that manage the subscription through Lighthouse, and none where nobody does", async () => {
+    const caller = (await personaContext("security")).caller;
+    const researchWorkspace = [...oracle.workspaces.values()].find(
+      (workspace) => oracle.subscriptions.get(workspace.subscriptionId)?.displayName === "Contoso ML Research",
+    )!;
+    const research = await getWorkspaceAccess(
+      caller,
+      workspaceScope(researchWorkspace.subscriptionId, researchWorkspace.resourceGroup, researchWorkspace.name),
+    );
+    expect(research.lighthouseTenants).toEqual([LIGHTHOUSE_PARTNER_TENANT_ID]);
+    expect((await getWorkspaceAccess(caller, WORKSPACE)).lighthouseTenants).toEqual([]);
+  });
+
+  it("leaves the note out, and the page up, when the subscription cannot be read", async () => {
+    await testSandbox().faults.add({ method: "GET", pathRegex: `^/subscriptions/${fraud.subscriptionId}$`, status: 500, times: 20 });
+    const access = await getWorkspaceAccess((await personaContext("security")).caller, WORKSPACE);
+    expect(access.lighthouseTenants).toBeNull();
+    expect(access.rows.length).toBeGreaterThan(0);
   });
 });
 

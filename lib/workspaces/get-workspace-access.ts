@@ -1,5 +1,7 @@
 import "server-only";
 
+import { z } from "zod";
+
 import { armError, armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
@@ -17,7 +19,7 @@ import {
   type PimActivation,
 } from "./access-beyond-assignments";
 import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "./role-definitions";
-import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
+import { SUBSCRIPTIONS_API_VERSION, WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 
 export interface AccessRow {
   readonly assignmentId: string;
@@ -66,6 +68,11 @@ export interface WorkspaceAccess {
   readonly denies: readonly DenyAssignment[];
   /** Set when PIM eligibilities and deny assignments could not be read (the lists above are then empty, not "none"). */
   readonly beyondAssignmentsNotice: string | null;
+  /**
+   * Tenants that manage the subscription through Azure Lighthouse: what their people may do here comes from the
+   * delegation and is not listed. Null when the subscription could not be read.
+   */
+  readonly lighthouseTenants: readonly string[] | null;
   /** False when Graph failed: rows then show object ids, and nobody is labelled "not found". */
   readonly principalsResolved: boolean;
   readonly notice: string | null;
@@ -76,6 +83,9 @@ export interface EligibleRow extends Eligibility {
   /** As on `AccessRow`: null when the directory says it no longer exists, undefined when it could not be asked. */
   readonly principal: DirectoryPrincipal | null | undefined;
 }
+
+// ARM's subscription: `managedByTenants` names the tenants that manage it through Azure Lighthouse.
+const SubscriptionLighthouseWire = z.object({ managedByTenants: z.array(z.object({ tenantId: z.string() })).optional() });
 
 const NOTHING_BEYOND: AccessBeyondAssignments = { eligibilities: [], activations: new Map(), denies: [] };
 
@@ -102,7 +112,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
   const db = options.db ?? (await getDatabase());
 
-  const [workspaceBody, assignments, definitions, beyondOutcome] = await Promise.all([
+  const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
     (async () => {
       const list = [];
@@ -122,6 +132,11 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       if (isAppError(error)) return error;
       throw error;
     }),
+    // Only a note on the page: without it the page still shows, saying nothing about Lighthouse.
+    armGet(identity, `/subscriptions/${subscriptionId}`, SUBSCRIPTIONS_API_VERSION).then(
+      (body) => (SubscriptionLighthouseWire.parse(body).managedByTenants ?? []).map((tenant) => tenant.tenantId),
+      () => null,
+    ),
   ]);
   const beyond = beyondOutcome instanceof AppError ? NOTHING_BEYOND : beyondOutcome;
   const workspace = WorkspaceWire.parse(workspaceBody);
@@ -185,6 +200,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     })),
     denies: beyond.denies,
     beyondAssignmentsNotice: beyondOutcome instanceof AppError ? beyondAssignmentsNotice(beyondOutcome) : null,
+    lighthouseTenants,
     principalsResolved: lookup.complete,
     notice: lookup.complete
       ? null

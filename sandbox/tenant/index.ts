@@ -8,7 +8,7 @@ export { Tenant } from "./tenant";
 export type * from "./model";
 export { TENANT_DOMAIN } from "./model";
 export { PERSONAS, SEEDED_USER_PASSWORD } from "./personas";
-export { DATA_SCIENTIST_ONLY_CONDITION, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, type TenantScale } from "./seed";
+export { DATA_SCIENTIST_ONLY_CONDITION, LIGHTHOUSE_PARTNER_TENANT_ID, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, type TenantScale } from "./seed";
 export { EVERYONE_PRINCIPAL_ID } from "./model";
 export * from "./arm-ids";
 

@@ -239,6 +239,8 @@ export interface SubscriptionRecord {
   /** The management group the subscription sits in; absent directly under the tenant root group. */
   managementGroup?: string;
   state: "Enabled" | "Warned" | "PastDue" | "Disabled" | "Deleted";
+  /** Tenants that manage the subscription through Azure Lighthouse (ARM's `managedByTenants`); absent: none. */
+  managedByTenants?: string[];
   quotaId: string;
   spendingLimit: "On" | "Off" | "CurrentPeriodOff";
   tags: Record<string, string>;

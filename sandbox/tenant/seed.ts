@@ -64,6 +64,9 @@ export const SEEDED_BEYOND_ASSIGNMENTS = {
   denyAssignment: "9f1e0001-5eed-4d1e-8000-00000000d001",
 } as const;
 
+/** A service provider's tenant that manages Contoso ML Research through Azure Lighthouse (not a tenant the sandbox serves). */
+export const LIGHTHOUSE_PARTNER_TENANT_ID = "4f2d9c1a-6b3e-4d8f-9a01-2c3b4d5e6f70";
+
 /**
  * The portal's "Allow user to only assign selected roles" condition, here for AzureML Data Scientist (the shape of
  * MicrosoftDocs azure-docs role-based-access-control/delegate-role-assignments-examples.md).
@@ -539,6 +542,10 @@ class ContosoSeeder {
       createdBy: admin,
       updatedBy: admin,
     });
+
+    // A partner manages the research subscription through Azure Lighthouse.
+    const research = this.tenant.subscriptions.get(this.subscriptionId("research").toLowerCase());
+    if (research) research.managedByTenants = [LIGHTHOUSE_PARTNER_TENANT_ID];
 
     this.tenant.addDenyAssignment({
       name: ids.denyAssignment,

@@ -131,6 +131,15 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
 
+      {access.lighthouseTenants && access.lighthouseTenants.length > 0 && (
+        <p role="note" className="rounded-md border border-line bg-surface-raised px-4 py-3">
+          <span className="font-medium">Lighthouse delegation — not listed.</span> This subscription is managed through Azure Lighthouse by{" "}
+          {access.lighthouseTenants.length === 1 ? "another tenant" : `${access.lighthouseTenants.length} other tenants`} (
+          <span className="font-mono text-xs">{access.lighthouseTenants.join(", ")}</span>): what their people may do here comes from that delegation and is not
+          shown on this page.
+        </p>
+      )}
+
       {access.beyondAssignmentsNotice ? (
         <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
           {access.beyondAssignmentsNotice}
