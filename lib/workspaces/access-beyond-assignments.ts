@@ -82,19 +82,19 @@ async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
 }
 
 /**
- * PIM and deny assignments that apply to a workspace. `principalId` narrows eligibilities and activations to what
- * reaches that principal (`assignedTo()`, through groups too); deny assignments are always every one that applies
- * (`atScope()`), as whom they name is decided by the caller against the principal's groups. Throws an `AppError`
- * when ARM refuses or fails.
+ * PIM and deny assignments that apply to a workspace. `assignedTo` (a user or service principal: ARM takes no group
+ * there) narrows eligibilities and activations to what reaches that principal, through groups too; deny assignments
+ * are always every one that applies (`atScope()`), as whom they name is decided by the caller against the
+ * principal's groups. Throws an `AppError` when ARM refuses or fails.
  */
 export async function listAccessBeyondAssignments(
   identity: ArmIdentity,
   subscriptionId: string,
   workspace: string,
-  principalId?: string,
+  assignedTo?: string,
 ): Promise<AccessBeyondAssignments> {
   const client = authorizationClient(identity, subscriptionId);
-  const filter = principalId ? `assignedTo('${principalId}')` : "atScope()";
+  const filter = assignedTo ? `assignedTo('${assignedTo}')` : "atScope()";
   const [eligible, active, denies] = await Promise.all([
     collect(client.roleEligibilityScheduleInstances.listForScope(workspace, { filter })),
     collect(client.roleAssignmentScheduleInstances.listForScope(workspace, { filter })),

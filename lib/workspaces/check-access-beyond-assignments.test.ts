@@ -81,6 +81,20 @@ describe("check access beyond role assignments", () => {
     expect(outsider.denies.map((deny) => deny.name).sort()).toEqual(["Everyone but fraud scientists", seededDeny.denyAssignmentName].sort());
   });
 
+  it("for a group, keeps the eligibilities on it and on the groups it is in (ARM's assignedTo() takes no group)", async () => {
+    // "All ML Staff" holds a Contributor eligibility from the test above; "DS - Fraud" is in it through "Data Scientists".
+    const dsFraud = group("DS - Fraud");
+    await tenant.control.pim.addEligibility({ scope: WORKSPACE, principalId: dsFraud.id, principalType: "Group", roleDefinitionId: ROLE_IDS.reader });
+    const access = await check(dsFraud.id);
+    expect(access.eligible.map((grant) => [grant.roleName, grant.throughGroup?.displayName ?? "own"]).sort()).toEqual(
+      [
+        ["Contributor", "All ML Staff"],
+        ["Reader", "own"],
+      ].sort(),
+    );
+    expect(access.eligible.some((grant) => grant.roleName === "AzureML Data Scientist")).toBe(false);
+  });
+
   it("says PIM and deny assignments are unknown, instead of 'none', when ARM fails to list them", async () => {
     const fault = await tenant.control.faults.add({ method: "GET", pathRegex: "denyAssignments$", status: 500 });
     try {

@@ -44,14 +44,17 @@ export interface BeyondAssignmentsForPrincipal extends AccessBeyondAssignmentsFo
 export async function listAccessBeyondAssignmentsFor(
   caller: DelegatedCaller,
   workspace: ParsedScope,
-  principalId: string,
+  principal: DirectoryPrincipal,
   definitions: ReadonlyMap<string, RoleDefinition>,
 ): Promise<BeyondAssignmentsForPrincipal> {
   const identity: ArmIdentity = { kind: "delegated", caller };
-  principalId = principalId.toLowerCase();
+  const principalId = principal.id.toLowerCase();
+  // assignedTo() takes users and service principals only; for a group, everything at the workspace is read and kept
+  // when it is on the group or on a group it is in (below).
+  const isGroup = principal.kind === "group";
   let beyond;
   try {
-    beyond = await listAccessBeyondAssignments(identity, workspace.subscriptionId!, workspace.scope, principalId);
+    beyond = await listAccessBeyondAssignments(identity, workspace.subscriptionId!, workspace.scope, isGroup ? undefined : principalId);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return { eligible: [], denies: [], activations: new Map(), beyondAssignmentsNotice: beyondAssignmentsNotice(error) };
@@ -59,7 +62,9 @@ export async function listAccessBeyondAssignmentsFor(
 
   const groupIds = [
     ...new Set([
-      ...beyond.eligibilities.map((eligibility) => eligibility.principalId).filter((id) => id !== principalId),
+      ...beyond.eligibilities
+        .filter((eligibility) => eligibility.principalId !== principalId && eligibility.principalType.toLowerCase() === "group")
+        .map((eligibility) => eligibility.principalId),
       ...beyond.denies.flatMap((deny) => [...deny.principals, ...deny.excluded].filter((p) => p.type.toLowerCase() === "group").map((p) => p.id)),
     ]),
   ];
@@ -69,18 +74,20 @@ export async function listAccessBeyondAssignmentsFor(
   ]);
   const reaches = (id: string) => id === principalId || (memberOf?.has(id) ?? false);
 
-  const eligible = beyond.eligibilities.map((eligibility): EligibleGrant => ({
-    roleDefinitionId: eligibility.roleDefinitionId,
-    roleName: definitions.get(eligibility.roleDefinitionId)?.name ?? eligibility.roleDefinitionId,
-    scope: eligibility.scope,
-    origin: eligibility.origin,
-    endDateTime: eligibility.endDateTime,
-    condition: eligibility.condition,
-    throughGroup:
-      eligibility.principalId === principalId
-        ? null
-        : { id: eligibility.principalId, displayName: names.get(eligibility.principalId)?.displayName ?? eligibility.principalId },
-  }));
+  const eligible = beyond.eligibilities
+    .filter((eligibility) => !isGroup || reaches(eligibility.principalId))
+    .map((eligibility): EligibleGrant => ({
+      roleDefinitionId: eligibility.roleDefinitionId,
+      roleName: definitions.get(eligibility.roleDefinitionId)?.name ?? eligibility.roleDefinitionId,
+      scope: eligibility.scope,
+      origin: eligibility.origin,
+      endDateTime: eligibility.endDateTime,
+      condition: eligibility.condition,
+      throughGroup:
+        eligibility.principalId === principalId
+          ? null
+          : { id: eligibility.principalId, displayName: names.get(eligibility.principalId)?.displayName ?? eligibility.principalId },
+    }));
   // When Graph cannot say which groups the principal is in, a deny naming a group is shown rather than hidden: it may
   // apply, and hiding it would overstate what the principal can do.
   const denies = beyond.denies.filter(

@@ -81,7 +81,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
     getRoleDefinitions(identity, workspace.subscriptionId!),
   ]);
 
-  const beyond = await listAccessBeyondAssignmentsFor(caller, workspace, principal.id, definitions);
+  const beyond = await listAccessBeyondAssignmentsFor(caller, workspace, principal, definitions);
   const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
   const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
   const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();

@@ -88,6 +88,12 @@ describe("roleEligibilityScheduleInstances and roleAssignmentScheduleInstances (
     const viaGroup = valueOf(await list(fraud, "roleEligibilityScheduleInstances", `api-version=2020-10-01&$filter=assignedTo('${group}')`));
     expect(viaGroup.map((item) => [item.name, item.properties.memberType])).toEqual([["7a000000-0000-4000-8000-000000000001", "Group"]]);
     expect(valueOf(await list(fraud, "roleEligibilityScheduleInstances", `api-version=2020-10-01&$filter=principalId eq '${group}'`))).toEqual([]);
+    // assignedTo() takes a user or service principal, not a group; principalId eq lists a group's own.
+    const refused = await list(fraud, "roleEligibilityScheduleInstances", `api-version=2020-10-01&$filter=assignedTo('${groupId}')`);
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused).code).toBe("InvalidFilterInQueryString");
+    const own = valueOf(await list(fraud, "roleEligibilityScheduleInstances", `api-version=2020-10-01&$filter=principalId eq '${groupId}'`));
+    expect(own.map((item) => item.name)).toEqual(["7a000000-0000-4000-8000-000000000001"]);
   });
 
   it("refuses an unknown filter and an unknown api-version with ARM's error bodies", async () => {

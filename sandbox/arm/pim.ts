@@ -216,6 +216,16 @@ function listInstances(context: ArmContext, rawScope: string, type: "roleEligibi
   if (denied) return denied;
   const filter = parseInstanceFilter(context.request.query.get("$filter"));
   if (!filter) return badFilter(context, INSTANCE_FILTERS);
+  // The spec documents `assignedTo('{userId}')`; ARM's role-assignment list refuses a group id there (see
+  // role-assignments.ts), and the sandbox takes the same stricter reading here. The code is unverified.
+  if (filter.kind === "assignedTo" && context.tenant.getDirectoryObject(filter.principalId)?.kind === "group") {
+    return armError(
+      context,
+      400,
+      "InvalidFilterInQueryString",
+      `The filter '${context.request.query.get("$filter") ?? ""}' is not supported: assignedTo() accepts the object id of a user or a service principal, not of a group.`,
+    );
+  }
   const now = context.request.now.getTime();
   // An instance lists while it lasts: PIM ends an activation (and removes its role assignment) at its end.
   const current = <T extends { startDateTime: string; endDateTime: string | null }>(record: T) =>
