@@ -146,7 +146,7 @@ test("an admin finds a workspace, sees who has access, grants, revokes, cleans u
   const csv = await readFile(await download.path(), "utf8");
   const lines = csv.trimEnd().split("\r\n");
   expect(lines[0]).toBe(
-    "principal,principalId,principalType,upnOrAppId,role,roleDefinitionId,from,scope,condition,description,createdOn,createdBy,heldInGatehouseBy,assignmentId",
+    "principal,principalId,principalType,upnOrAppId,role,roleDefinitionId,from,scope,condition,pimEndsAt,description,createdOn,createdBy,heldInGatehouseBy,assignmentId",
   );
   expect(lines).toHaveLength(inView + 1);
   expect(lines.some((line) => line.startsWith("Avery Admin,") && line.includes(",Owner,") && line.includes(",Subscription,"))).toBe(true);

@@ -27,6 +27,7 @@ function assignment(id: string, overrides: Partial<AccessRow>): AccessRow {
     principal: { id: `${id}-principal`, kind: "user", displayName: id, secondaryId: `${id.toLowerCase()}@contoso.test` },
     description: null,
     condition: null,
+    pim: null,
     createdOn: "2026-01-01T00:00:00Z",
     createdBy: null,
     heldBy: [],
@@ -169,5 +170,16 @@ describe("AccessTable", () => {
     renderTable(false);
     expect(screen.queryAllByRole("checkbox", { name: /^Select/ })).toHaveLength(0);
     expect(screen.queryByRole("button", { name: "Remove selected" })).toBeNull();
+  });
+
+  it("marks an assignment PIM made with its end, offers no selection for it, and shows a condition as a limit", () => {
+    const pim = assignment("Pia", { pim: { assignmentType: "Activated", endDateTime: "2026-06-01T08:00:00.000Z" } });
+    const conditioned = assignment("Cora", { roleName: "Role Based Access Control Administrator", condition: "@Request[x] GuidEquals {y}" });
+    render(<AccessTable rows={[pim, conditioned]} renderedAt={Date.parse("2026-06-01T00:00:00Z")} workspaceId={WORKSPACE} workspaceName="w" canRevoke />);
+    expect(screen.getByText("PIM-activated until 2026-06-01 08:00 UTC")).toBeTruthy();
+    expect(screen.getByText("Made by PIM: remove it in PIM")).toBeTruthy();
+    expect(screen.queryByRole("checkbox", { name: /^Select Pia/ })).toBeNull();
+    expect(screen.getByRole("checkbox", { name: "Select Cora, Role Based Access Control Administrator" })).toBeTruthy();
+    expect(screen.getByText("Only where this condition holds:")).toBeTruthy();
   });
 });

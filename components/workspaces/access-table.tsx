@@ -12,7 +12,7 @@ import { AccessTableFilters } from "./access-table-filters";
 import { toCsv, toJson } from "./export";
 import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
 import { RevokeDialog } from "./revoke-dialog";
-import { type AccessTableState, type SortKey, useAccessTableState } from "./use-access-table-state";
+import { type AccessTableState, isRemovableHere, type SortKey, useAccessTableState } from "./use-access-table-state";
 
 const ROW_ESTIMATE = 64;
 
@@ -28,7 +28,7 @@ const COLUMNS: ReadonlyArray<{ key: SortKey; label: string; width: string }> = [
 
 /**
  * Every role assignment that applies to the workspace: sort, filter, search, export what is in view, and (for admins)
- * select direct assignments to remove. Only the rows in the viewport are rendered, so thousands stay smooth; the
+ * select direct assignments to remove (not those PIM made: they are removed in PIM). Only the rows in the viewport are rendered, so thousands stay smooth; the
  * table keeps its semantics (aria-rowcount / aria-rowindex tell assistive technology the full size).
  */
 export function AccessTable({
@@ -217,11 +217,12 @@ function AccessTableRow({
 }) {
   const name = principalName(row);
   const direct = row.origin === "workspace";
+  const removable = isRemovableHere(row);
   return (
     <tr ref={measure} data-index={dataIndex} aria-rowindex={rowIndex} className="border-t border-line align-top hover:bg-surface-sunken">
       {canRevoke && (
         <td className="px-3 py-2">
-          {direct ? (
+          {removable ? (
             <input
               type="checkbox"
               aria-label={`Select ${name}, ${row.roleName}`}
@@ -229,7 +230,7 @@ function AccessTableRow({
               onChange={(event) => onToggle(row.assignmentId, event.target.checked)}
             />
           ) : (
-            <span className="sr-only">Inherited: remove at its scope</span>
+            <span className="sr-only">{direct ? "Made by PIM: remove it in PIM" : "Inherited: remove at its scope"}</span>
           )}
         </td>
       )}
@@ -256,6 +257,13 @@ function AccessTableRow({
       </td>
       <td className="px-3 py-2">
         {ORIGIN_LABELS[row.origin]}
+        {row.pim && (
+          <span className="mt-1 block text-xs font-medium text-warning">
+            {row.pim.assignmentType === "Activated" ? "PIM-activated" : "PIM assignment"}
+            {row.pim.endDateTime ? ` until ${formatDateTime(row.pim.endDateTime)}` : ""}
+            <span className="block font-normal text-ink-muted">remove it in PIM</span>
+          </span>
+        )}
         {direct && row.heldBy.length > 0 && (
           <span className="mt-1 block text-xs text-ink-muted">
             Held by{" "}
@@ -280,7 +288,14 @@ function AccessTableRow({
         )}
       </td>
       <td className="px-3 py-2 break-all font-mono text-xs">
-        {row.condition ? <span title={row.condition}>{row.condition}</span> : <span className="text-ink-muted">—</span>}
+        {row.condition ? (
+          <span title={row.condition}>
+            <span className="block font-sans font-medium text-warning">Only where this condition holds:</span>
+            {row.condition}
+          </span>
+        ) : (
+          <span className="text-ink-muted">—</span>
+        )}
       </td>
       <td className="px-3 py-2 text-xs">
         {formatDateTime(row.createdOn)}

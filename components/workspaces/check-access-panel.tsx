@@ -3,7 +3,7 @@
 import { useState, useTransition } from "react";
 
 import { checkWorkspaceAccess } from "@/app/actions/workspaces";
-import { kindLabel } from "@/components/shared/format";
+import { formatDateTime, kindLabel } from "@/components/shared/format";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { localPrincipalSearch, searchDirectory } from "@/components/shared/principal-search";
 import { ResultText } from "@/components/ui/message-with-reference";
@@ -11,6 +11,7 @@ import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { ActionResult } from "@/lib/shared/action-result";
 import type { EffectiveAccess, EffectiveGrant } from "@/lib/workspaces/check-workspace-access";
+import { denyAppliesTo } from "./beyond-assignments";
 
 const directorySearch = searchDirectory();
 
@@ -77,8 +78,19 @@ export function CheckAccessPanel({
   );
 }
 
-function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
-  const { principal, grants } = access;
+function summary(access: EffectiveAccess): string {
+  const { grants, eligible } = access;
+  const roles = `${grants.length} role${grants.length === 1 ? "" : "s"}`;
+  const eligibleRoles = `eligible (PIM) for ${eligible.length} role${eligible.length === 1 ? "" : "s"}`;
+  if (grants.length === 0 && eligible.length === 0) {
+    return access.beyondAssignmentsNotice ? " has no active role on this workspace." : " has no role on this workspace.";
+  }
+  if (grants.length === 0) return ` has no active role on this workspace, but is ${eligibleRoles}:`;
+  return eligible.length === 0 ? ` has ${roles} on this workspace:` : ` has ${roles} on this workspace and is ${eligibleRoles}:`;
+}
+
+export function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
+  const { principal, grants, eligible, denies } = access;
   return (
     <div className="space-y-2">
       <p>
@@ -87,9 +99,9 @@ function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
           ({kindLabel(principal.kind)}
           {principal.secondaryId ? `, ${principal.secondaryId}` : ""})
         </span>
-        {grants.length === 0 ? " has no role on this workspace." : ` has ${grants.length} role${grants.length === 1 ? "" : "s"} on this workspace:`}
+        {summary(access)}
       </p>
-      {grants.length > 0 && (
+      {(grants.length > 0 || eligible.length > 0) && (
         <ul className="divide-y divide-line rounded-md border border-line" aria-label={`Effective roles of ${principal.displayName}`}>
           {grants.map((grant, index) => (
             <li key={`${grant.roleDefinitionId}-${grant.scope}-${grant.assignedTo.id}-${index}`} className="flex flex-wrap gap-x-4 gap-y-0.5 px-3 py-2">
@@ -98,9 +110,50 @@ function EffectiveAccessList({ access }: { access: EffectiveAccess }) {
               <span className="text-ink-muted" title={grant.scope}>
                 from {ORIGIN_LABELS[grant.origin]}
               </span>
+              {grant.pim && (
+                <span className="text-warning">
+                  {grant.pim.assignmentType === "Activated" ? "PIM-activated" : "PIM assignment"}
+                  {grant.pim.endDateTime ? ` until ${formatDateTime(grant.pim.endDateTime)}` : ""}
+                </span>
+              )}
+              {grant.condition && (
+                <span className="basis-full break-all font-mono text-xs">
+                  <span className="font-sans text-warning">Only where this condition holds: </span>
+                  {grant.condition}
+                </span>
+              )}
+            </li>
+          ))}
+          {eligible.map((grant, index) => (
+            <li key={`eligible-${grant.roleDefinitionId}-${grant.scope}-${index}`} className="flex flex-wrap gap-x-4 gap-y-0.5 px-3 py-2">
+              <span className="font-medium">{grant.roleName}</span>
+              <span className="rounded bg-accent/15 px-1.5 py-0.5 text-xs font-medium text-accent">eligible (PIM)</span>
+              <span>{grant.throughGroup ? `through ${grant.throughGroup.displayName}` : "direct"}</span>
+              <span className="text-ink-muted" title={grant.scope}>
+                from {ORIGIN_LABELS[grant.origin]}
+              </span>
+              <span className="text-ink-muted">{grant.endDateTime ? `eligible until ${formatDateTime(grant.endDateTime)}` : "permanently eligible"}</span>
+              {grant.condition && <span className="basis-full break-all font-mono text-xs">{grant.condition}</span>}
             </li>
           ))}
         </ul>
+      )}
+      {denies.length > 0 && (
+        <ul className="divide-y divide-line rounded-md border border-danger/40" aria-label={`Deny assignments that apply to ${principal.displayName}`}>
+          {denies.map((deny) => (
+            <li key={deny.id} className="px-3 py-2">
+              <span className="font-medium text-danger">Denied by {deny.name}</span>:{" "}
+              <span className="break-all font-mono text-xs">{[...deny.actions, ...deny.dataActions].join(", ")}</span>
+              {deny.notActions.length > 0 && <span className="text-ink-muted"> (except {deny.notActions.join(", ")})</span>}
+              <span className="text-ink-muted"> — applies to {denyAppliesTo(deny)}, whatever their roles allow</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {access.beyondAssignmentsNotice && (
+        <p role="status" className="text-warning">
+          {access.beyondAssignmentsNotice}
+        </p>
       )}
     </div>
   );

@@ -14,6 +14,7 @@ const COLUMNS: ReadonlyArray<[string, (row: AccessRow) => string]> = [
   ["from", (row) => ORIGIN_LABELS[row.origin]],
   ["scope", (row) => row.scope],
   ["condition", (row) => row.condition ?? ""],
+  ["pimEndsAt", (row) => (row.pim ? (row.pim.endDateTime ?? "permanent") : "")],
   ["description", (row) => row.description ?? ""],
   ["createdOn", (row) => row.createdOn ?? ""],
   ["createdBy", (row) => row.createdBy ?? ""],

@@ -64,10 +64,15 @@ export function visibleRows(rows: readonly AccessRow[], filters: AccessFilters, 
     .map((entry) => entry.row);
 }
 
+/** Whether the workspace page may remove a row: made on the workspace itself, and not by PIM (removed in PIM). */
+export function isRemovableHere(row: Pick<AccessRow, "origin" | "pim">): boolean {
+  return row.origin === "workspace" && row.pim === null;
+}
+
 /**
  * The access table's state: filters, sort, the selection of direct assignments to remove, and the rows a removal
  * dialog is open for. Only direct assignments (made on the workspace itself) can be selected: inherited ones are
- * removed where they were made.
+ * removed where they were made, and PIM's in PIM.
  */
 export function useAccessTableState(rows: readonly AccessRow[]) {
   const [filters, setFilters] = useState<AccessFilters>(NO_FILTERS);
@@ -84,14 +89,14 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
     [rows],
   );
   const orphanCount = useMemo(() => rows.filter((row) => row.principal === null).length, [rows]);
-  const directIds = useMemo(() => new Set(rows.filter((row) => row.origin === "workspace").map((row) => row.assignmentId)), [rows]);
+  const directIds = useMemo(() => new Set(rows.filter(isRemovableHere).map((row) => row.assignmentId)), [rows]);
   const visible = useMemo(() => visibleRows(rows, filters, sort), [rows, filters, sort]);
 
   // Selection only ever holds direct assignments that still exist.
   const selectedRows = rows.filter((row) => selected.has(row.assignmentId) && directIds.has(row.assignmentId));
-  const visibleDirect = visible.filter((row) => row.origin === "workspace");
+  const visibleDirect = visible.filter(isRemovableHere);
   const allVisibleSelected = visibleDirect.length > 0 && visibleDirect.every((row) => selected.has(row.assignmentId));
-  const orphanTargets = rows.filter((row) => row.principal === null && row.origin === "workspace");
+  const orphanTargets = rows.filter((row) => row.principal === null && isRemovableHere(row));
 
   function setFilter<Key extends keyof AccessFilters>(key: Key, value: AccessFilters[Key]) {
     setFilters((previous) => ({ ...previous, [key]: value }));

@@ -6,6 +6,8 @@ import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
+import type { PimActivation } from "./access-beyond-assignments";
+import { type AccessBeyondAssignmentsForPrincipal, listAccessBeyondAssignmentsFor } from "./check-access-beyond-assignments";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
 
@@ -26,9 +28,15 @@ export interface EffectiveGrant {
   readonly via: readonly GroupStep[] | null;
   /** The group (or principal) that holds the assignment. */
   readonly assignedTo: GroupStep;
+  readonly assignmentId: string;
+  /** An ABAC condition: the role allows only what it permits. */
+  readonly condition: string | null;
+  /** Set when PIM activated this role (it ends then). */
+  readonly pim: PimActivation | null;
 }
 
-export interface EffectiveAccess {
+/** A principal's roles on a workspace, and what else decides their access there (PIM eligibility, deny assignments). */
+export interface EffectiveAccess extends AccessBeyondAssignmentsForPrincipal {
   readonly principal: DirectoryPrincipal;
   readonly grants: readonly EffectiveGrant[];
 }
@@ -45,6 +53,8 @@ const COLLECTION = { user: "users", group: "groups", servicePrincipal: "serviceP
  * a service principal. You cannot pass an object ID for a group", so for a group the assignments at and above the
  * workspace (`atScope()`) are kept when they are the group's own or one of a group it is a member of (Graph's
  * `checkMemberGroups`, transitive).
+ * Added to them: PIM eligibilities, PIM activations' ends, conditions and the deny assignments that refuse the principal
+ * actions (`check-access-beyond-assignments.ts`).
  */
 export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, principalId: string): Promise<EffectiveAccess> {
   const workspace = parseScope(workspaceId);
@@ -75,6 +85,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
     getRoleDefinitions(identity, workspace.scope),
   ]);
 
+  const beyond = await listAccessBeyondAssignmentsFor(caller, workspace, principal, definitions);
   const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
   const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
   const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();
@@ -92,9 +103,12 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       assignedTo: direct
         ? { id: principal.id, displayName: principal.displayName }
         : { id: holderId, displayName: holderNames.get(holderId)?.displayName ?? holderId },
+      assignmentId: assignment.id ?? "",
+      condition: assignment.condition ?? null,
+      pim: beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null,
     };
   });
-  return { principal, grants };
+  return { principal, grants, eligible: beyond.eligible, denies: beyond.denies, beyondAssignmentsNotice: beyond.beyondAssignmentsNotice };
 }
 
 /** The assignments, of all those at and above a workspace, that are the group's own or a group's it is a member of. */

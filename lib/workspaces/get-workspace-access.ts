@@ -1,15 +1,25 @@
 import "server-only";
 
+import { z } from "zod";
+
 import { armError, armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
+import {
+  type AccessBeyondAssignments,
+  beyondAssignmentsNotice,
+  type DenyAssignment,
+  type Eligibility,
+  listAccessBeyondAssignments,
+  type PimActivation,
+} from "./access-beyond-assignments";
 import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "./role-definitions";
-import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
+import { SUBSCRIPTIONS_API_VERSION, WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 
 export interface AccessRow {
   readonly assignmentId: string;
@@ -29,7 +39,10 @@ export interface AccessRow {
    */
   readonly principal: DirectoryPrincipal | null | undefined;
   readonly description: string | null;
+  /** An ABAC condition: the role allows only what it permits. */
   readonly condition: string | null;
+  /** Set when PIM made this assignment (an activation, or a time-bound active assignment): it ends then, and is removed in PIM. */
+  readonly pim: PimActivation | null;
   readonly createdOn: string | null;
   readonly createdBy: string | null;
   /**
@@ -49,10 +62,32 @@ export interface WorkspaceAccess {
     readonly resourceGroup: string;
   };
   readonly rows: readonly AccessRow[];
+  /** People who may activate a role here through PIM; not role assignments, and read-only here. */
+  readonly eligible: readonly EligibleRow[];
+  /** Deny assignments that apply here: they override every role assignment for the principals they name. */
+  readonly denies: readonly DenyAssignment[];
+  /** Set when PIM eligibilities and deny assignments could not be read (the lists above are then empty, not "none"). */
+  readonly beyondAssignmentsNotice: string | null;
+  /**
+   * Tenants that manage the subscription through Azure Lighthouse: what their people may do here comes from the
+   * delegation and is not listed. Null when the subscription could not be read.
+   */
+  readonly lighthouseTenants: readonly string[] | null;
   /** False when Graph failed: rows then show object ids, and nobody is labelled "not found". */
   readonly principalsResolved: boolean;
   readonly notice: string | null;
 }
+
+export interface EligibleRow extends Eligibility {
+  readonly roleName: string;
+  /** As on `AccessRow`: null when the directory says it no longer exists, undefined when it could not be asked. */
+  readonly principal: DirectoryPrincipal | null | undefined;
+}
+
+// ARM's subscription: `managedByTenants` names the tenants that manage it through Azure Lighthouse.
+const SubscriptionLighthouseWire = z.object({ managedByTenants: z.array(z.object({ tenantId: z.string() })).optional() });
+
+const NOTHING_BEYOND: AccessBeyondAssignments = { eligibilities: [], activations: new Map(), denies: [] };
 
 export function invalidWorkspace(value: string): AppError {
   return new AppError({
@@ -64,9 +99,10 @@ export function invalidWorkspace(value: string): AppError {
 
 /**
  * Every role assignment that applies to a workspace — its own and those inherited from resource group, subscription,
- * management group or root — with role names and principals resolved. Upstream calls: the workspace, the assignment
- * list (`atScope()`) and the role definitions in parallel (definitions usually cached), then one parallel round of
- * `getByIds`.
+ * management group or root — with role names and principals resolved, and what else decides access there: PIM
+ * eligibilities, which assignments PIM made (and when they end) and deny assignments. Upstream calls: the workspace,
+ * the assignment list (`atScope()`), the role definitions (usually cached) and the three PIM/deny lists in parallel,
+ * then one parallel round of `getByIds`.
  */
 export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
   const parsed = parseScope(workspaceId);
@@ -76,7 +112,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
   const db = options.db ?? (await getDatabase());
 
-  const [workspaceBody, assignments, definitions] = await Promise.all([
+  const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
     (async () => {
       const list = [];
@@ -91,13 +127,24 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     })(),
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
+    // Without them the assignments still show, with a notice that eligibilities and denies are unknown.
+    listAccessBeyondAssignments(identity, subscriptionId, parsed.scope).catch((error: unknown): AppError => {
+      if (isAppError(error)) return error;
+      throw error;
+    }),
+    // Only a note on the page: without it the page still shows, saying nothing about Lighthouse.
+    armGet(identity, `/subscriptions/${subscriptionId}`, SUBSCRIPTIONS_API_VERSION).then(
+      (body) => (SubscriptionLighthouseWire.parse(body).managedByTenants ?? []).map((tenant) => tenant.tenantId),
+      () => null,
+    ),
   ]);
+  const beyond = beyondOutcome instanceof AppError ? NOTHING_BEYOND : beyondOutcome;
   const workspace = WorkspaceWire.parse(workspaceBody);
   const [lookup, held] = await Promise.all([
-    resolvePrincipals(
-      caller,
-      assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
-    ),
+    resolvePrincipals(caller, [
+      ...assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
+      ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
+    ]),
     listHeldAccess(db, parsed.scope),
   ]);
   // One description pass for every holder on the workspace (two queries), then back to each access.
@@ -128,6 +175,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       principal: lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined,
       description: assignment.description ?? null,
       condition: assignment.condition ?? null,
+      pim: beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null,
       createdOn: assignment.createdOn?.toISOString() ?? null,
       createdBy: assignment.createdBy ?? null,
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
@@ -145,6 +193,14 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       resourceGroup: parsed.resourceGroup!,
     },
     rows,
+    eligible: beyond.eligibilities.map((eligibility) => ({
+      ...eligibility,
+      roleName: definitions.get(eligibility.roleDefinitionId)?.name ?? eligibility.roleDefinitionId,
+      principal: lookup.complete ? (lookup.found.get(eligibility.principalId) ?? null) : undefined,
+    })),
+    denies: beyond.denies,
+    beyondAssignmentsNotice: beyondOutcome instanceof AppError ? beyondAssignmentsNotice(beyondOutcome) : null,
+    lighthouseTenants,
     principalsResolved: lookup.complete,
     notice: lookup.complete
       ? null

@@ -8,7 +8,7 @@ import { log } from "@/lib/log";
 import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 
 export const WORKSPACES_API_VERSION = "2024-10-01";
-const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
+export const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
 
 export interface WorkspaceSummary {
   readonly id: string;

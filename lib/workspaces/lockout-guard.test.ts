@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 
 import { workspaceScope } from "@/lib/shared/arm-scope";
-import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
+import { createTenant, DATA_SCIENTIST_ONLY_CONDITION, ROLE_IDS } from "@/sandbox/tenant/index";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "@/sandbox/tenant/console-apps";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
@@ -56,6 +56,39 @@ describe("the lockout guard", () => {
     const [confirmed] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: true });
     expect(confirmed).toMatchObject({ status: "revoked" });
     expect(exists(mine)).toBe(false);
+  });
+
+  it("a role-assignment-writing role that carries a condition does not count: removing the unconditioned one asks", async () => {
+    const limited = await personaContext("limited-admin");
+    putTestAssignment(tenant.sandbox.tenant, { scope: WORKSPACE, principalId: limited.actor.objectId, principalType: "User", roleDefinitionName: UAA });
+    const conditionedOn = "2026-01-05T10:00:00.0000000Z";
+    tenant.sandbox.tenant.putRoleAssignment({
+      name: "c0ad1710-0000-4000-8000-000000000001",
+      scope: WORKSPACE,
+      roleDefinitionName: ROLE_IDS.rbacAdministrator,
+      principalId: limited.actor.objectId,
+      principalType: "User",
+      description: null,
+      condition: DATA_SCIENTIST_ONLY_CONDITION,
+      conditionVersion: "2.0",
+      delegatedManagedIdentityResourceId: null,
+      createdOn: conditionedOn,
+      updatedOn: conditionedOn,
+      createdBy: null,
+      updatedBy: null,
+    });
+    const mine = await assignmentOf(limited.actor.objectId, UAA);
+    try {
+      const [asked] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: false });
+      expect(asked).toMatchObject({
+        status: "needs_confirmation",
+        message: "Your own ability to manage access on mlw-forecast-prod depends on this assignment. Confirm again to remove it anyway.",
+      });
+      expect(exists(mine)).toBe(true);
+    } finally {
+      tenant.sandbox.tenant.removeRoleAssignment("c0ad1710-0000-4000-8000-000000000001");
+      await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: true });
+    }
   });
 
   it("the same through a group, with Microsoft Graph failing: refused, not allowed — even when confirmed", async () => {

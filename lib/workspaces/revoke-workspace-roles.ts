@@ -12,6 +12,7 @@ import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/hold
 import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
+import type { PimActivation } from "./access-beyond-assignments";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
 import { CHANGE_IN_PROGRESS, failedOutcome, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
@@ -78,6 +79,8 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
         status: "refused",
         message: `Inherited from the ${ORIGIN_LABELS[row.origin].toLowerCase()} (${row.scope}); remove it there, where it also applies to everything else below.`,
       });
+    } else if (row.pim) {
+      results.push({ assignmentId, status: "refused", message: pimRefusal(row.pim) });
     } else if (risk) {
       results.push({ assignmentId, status: risk.status, message: risk.message });
     } else {
@@ -96,6 +99,17 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
     }
   }
   return results;
+}
+
+/**
+ * PIM made this assignment and keeps a schedule for it: deleting the role assignment behind PIM's back would leave
+ * that schedule pointing at nothing (or be refused), so it is ended where it was made.
+ */
+function pimRefusal(pim: PimActivation): string {
+  const until = pim.endDateTime ? ` until ${pim.endDateTime.replace("T", " ").slice(0, 16)} UTC` : "";
+  const what =
+    pim.assignmentType === "Activated" ? `activated through Privileged Identity Management${until}` : `a Privileged Identity Management assignment${until}`;
+  return `This role is ${what}. Remove it in PIM (Azure portal → Privileged Identity Management → Azure resources → this workspace → Assignments), which also ends its schedule. Nothing was removed.`;
 }
 
 interface LockoutRisk {
@@ -132,7 +146,8 @@ function allowsWrite(definition: RoleDefinition | undefined): boolean {
  * Removals that could lock people out, each with what to ask: the admin's own ability to manage access here (through
  * any assignment of theirs or of a group they are in), Gatehouse's own identity (without it, time-bound access is no
  * longer removed at expiry), and the last assignment that can manage access on the workspace at all. When Graph cannot
- * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed.
+ * say which groups the admin is in, removing a group assignment that manages access is refused, not allowed. An
+ * assignment with an ABAC condition counts as one that may not manage access.
  */
 async function lockoutRisks(
   context: DelegatedContext,
@@ -143,7 +158,9 @@ async function lockoutRisks(
 ): Promise<Map<string, LockoutRisk>> {
   const risks = new Map<string, LockoutRisk>();
   const removing = new Set(requested);
-  const writers = rows.filter((row) => allowsWrite(definitions.get(row.roleDefinitionId)));
+  // A condition limits what the role may assign or remove (to some roles or principals), so Gatehouse cannot tell
+  // that it still lets anyone manage access here: such an assignment "may not", and does not keep anyone in.
+  const writers = rows.filter((row) => row.condition === null && allowsWrite(definitions.get(row.roleDefinitionId)));
   const me = context.caller.objectId.toLowerCase();
   const groupWriters = writers.filter((row) => row.principalType.toLowerCase() === "group");
   const myGroups = groupWriters.length > 0 ? await myGroupsAmong(context, [...new Set(groupWriters.map((row) => row.principalId))]) : new Set<string>();

@@ -4,11 +4,12 @@
  * no matching notAction. New assignments only count after the configured propagation delay, as ARM's cache does.
  */
 import type { Caller, SandboxSettings } from "../contract";
-import type { RoleAssignmentRecord } from "../tenant/model";
+import { EVERYONE_PRINCIPAL_ID, type RoleAssignmentRecord } from "../tenant/model";
 import type { Tenant } from "../tenant/tenant";
 import { scopeCovers } from "./scopes";
 
 const patternCache = new Map<string, RegExp>();
+const CONDITION_GATED_ACTIONS = ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"];
 
 /**
  * ARM action wildcards: `*` matches any text, and `a/*\/b` also matches `a/b` (so `workspaces/*\/read` covers
@@ -44,12 +45,35 @@ export function effectiveAssignments(tenant: Tenant, settings: SandboxSettings, 
 export function isAuthorized(tenant: Tenant, settings: SandboxSettings, caller: Caller, now: Date, action: string, scope: string): boolean {
   for (const assignment of effectiveAssignments(tenant, settings, caller, now)) {
     if (!scopeCovers(tenant, assignment.scope, scope)) continue;
+    // ABAC conditions are not evaluated; a conditioned assignment never manages role assignments here, which is
+    // stricter than ARM (there it may, for the roles or principals its condition names).
+    if (assignment.condition && CONDITION_GATED_ACTIONS.some((gated) => actionMatches(gated, action))) continue;
     const definition = tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase());
     if (!definition) continue;
     const granted = definition.permissions.some(
       (block) => block.actions.some((pattern) => actionMatches(pattern, action)) && !block.notActions.some((pattern) => actionMatches(pattern, action)),
     );
-    if (granted) return true;
+    if (granted) return !isDenied(tenant, caller, action, scope);
+  }
+  return false;
+}
+
+/**
+ * Deny assignments take precedence over role assignments ("deny assignments ... block users from performing specific
+ * actions even if a role assignment grants them access", MicrosoftDocs azure-docs, role-based-access-control/
+ * deny-assignments.md): a deny that reaches the scope, names the caller (or a group of theirs, or everyone) and does
+ * not exclude them, refuses a matching action.
+ */
+export function isDenied(tenant: Tenant, caller: Caller, action: string, scope: string): boolean {
+  const mine = new Set(callerPrincipalIds(tenant, caller));
+  const names = (list: readonly { id: string }[]) => list.some((p) => p.id === EVERYONE_PRINCIPAL_ID || mine.has(p.id.toLowerCase()));
+  for (const deny of tenant.denyAssignments.values()) {
+    const reaches = deny.scope.toLowerCase() === scope.toLowerCase() || (!deny.doNotApplyToChildScopes && scopeCovers(tenant, deny.scope, scope));
+    if (!reaches || !names(deny.principals)) continue;
+    if (deny.excludePrincipals.some((p) => mine.has(p.id.toLowerCase()))) continue;
+    if (deny.permissions.some((block) => block.actions.some((p) => actionMatches(p, action)) && !block.notActions.some((p) => actionMatches(p, action)))) {
+      return true;
+    }
   }
   return false;
 }

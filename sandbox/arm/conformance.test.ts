@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
-import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, type Tenant } from "../tenant/index";
+import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
 import {
   buildRequest,
@@ -121,6 +121,39 @@ describe("ARM conformance: role assignments (spec examples, 2022-04-01)", () => 
     );
     expect(response.status).toBe(201);
     expectSameShape(ex.responses["201"]?.body, response, SUBSET);
+  });
+});
+
+describe("ARM conformance: PIM schedule instances (2020-10-01) and deny assignments (2022-04-01), spec examples", () => {
+  // Our unconditioned records have null conditions, permanent eligibilities a null end; the schema allows both.
+  const PIM_SHAPE: ShapeOptions = {
+    mode: "subset",
+    nullable: ["value[].properties.condition", "value[].properties.conditionVersion", "value[].properties.endDateTime"],
+  };
+  const list = (type: string, filter: string, version: string) =>
+    call("GET", `${fraudWorkspace}/providers/Microsoft.Authorization/${type}?api-version=${version}&$filter=${encodeURIComponent(filter)}`);
+
+  it("GetRoleEligibilityScheduleInstancesByScope: assignedTo() of the seeded eligible member", async () => {
+    const eligibility = tenant.roleEligibilities.get(SEEDED_BEYOND_ASSIGNMENTS.eligibility)!;
+    const response = await list("roleEligibilityScheduleInstances", `assignedTo('${eligibility.principalId}')`, "2020-10-01");
+    expect(response.status).toBe(200);
+    expect((response.body as { value: unknown[] }).value).toHaveLength(1);
+    expectSameShape(example("GetRoleEligibilityScheduleInstancesByScope.json").responses["200"]?.body, response, PIM_SHAPE);
+  });
+
+  it("GetRoleAssignmentScheduleInstancesByScope: assignedTo() of the seeded activated member", async () => {
+    const activation = tenant.roleAssignmentSchedules.get(SEEDED_BEYOND_ASSIGNMENTS.activation)!;
+    const response = await list("roleAssignmentScheduleInstances", `assignedTo('${activation.principalId}')`, "2020-10-01");
+    expect(response.status).toBe(200);
+    expect((response.body as { value: unknown[] }).value).toHaveLength(1);
+    expectSameShape(example("GetRoleAssignmentScheduleInstancesByScope.json").responses["200"]?.body, response, PIM_SHAPE);
+  });
+
+  it("GetDenyAssignmentByScope: atScope() at the workspace", async () => {
+    const response = await list("denyAssignments", "atScope()", "2022-04-01");
+    expect(response.status).toBe(200);
+    expect((response.body as { value: unknown[] }).value).toHaveLength(1);
+    expectSameShape(example("GetDenyAssignmentByScope.json").responses["200"]?.body, response, SUBSET);
   });
 });
 

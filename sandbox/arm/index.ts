@@ -1,12 +1,13 @@
 /**
  * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
- * definitions, each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
+ * definitions, PIM schedule instances and deny assignments (read-only), each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
  */
 import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
 import { listPermissions } from "./permissions";
+import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
@@ -51,6 +52,15 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     if (rest.length === 0 && collection?.toLowerCase() === "roledefinitions") {
       if (method !== "GET") return methodNotAllowed(context, method);
       return name === undefined ? listRoleDefinitions(context, scope) : getRoleDefinition(context, scope, name);
+    }
+    const readOnlyLists: Record<string, (context: ArmContext, scope: string) => SandboxResponse> = {
+      roleeligibilityscheduleinstances: listRoleEligibilityScheduleInstances,
+      roleassignmentscheduleinstances: listRoleAssignmentScheduleInstances,
+      denyassignments: listDenyAssignments,
+    };
+    const readOnlyList = collection ? readOnlyLists[collection.toLowerCase()] : undefined;
+    if (rest.length === 0 && name === undefined && readOnlyList) {
+      return method === "GET" ? readOnlyList(context, scope) : methodNotAllowed(context, method);
     }
     if (rest.length === 0 && name === undefined && collection?.toLowerCase() === "permissions") {
       return method === "GET" ? listPermissions(context, scope) : methodNotAllowed(context, method);

@@ -76,7 +76,7 @@ export function renderSubscription(subscription: SubscriptionRecord, tenantId: s
       spendingLimit: subscription.spendingLimit,
     },
     authorizationSource: "RoleBased",
-    managedByTenants: [],
+    managedByTenants: (subscription.managedByTenants ?? []).map((tenantId) => ({ tenantId })),
     tags: subscription.tags,
   };
 }

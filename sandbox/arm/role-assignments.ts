@@ -238,6 +238,21 @@ export function deleteRoleAssignment(context: ArmContext, rawScope: string, name
   if (!isGuid(name)) return armError(context, 400, "InvalidRoleAssignmentId", ARM_MESSAGES.invalidRoleAssignmentId(name));
   const existing = context.tenant.roleAssignments.get(name.toLowerCase());
   if (!existing || existing.scope.toLowerCase() !== resolved.scope.toLowerCase()) return armEmpty(context, 204);
+  // Whether ARM refuses a plain DELETE of the role assignment behind an active PIM assignment is not documented; PIM
+  // removes its assignments only through a schedule request (`AdminRemove`, or `SelfDeactivate` for an activation),
+  // and "the PIM ARM API doesn't support DELETE requests" (Azure/bicep-registry-modules, utilities/pipelines/
+  // e2eValidation/resourceRemoval/helper/Invoke-ResourceRemoval.ps1). The sandbox takes the stricter answer and
+  // refuses, so a client never leaves PIM's schedule pointing at an assignment that is gone. The code is the
+  // sandbox's own: clients must not rely on it.
+  const schedule = context.tenant.pimScheduleOfRoleAssignment(existing.name);
+  if (schedule) {
+    return armError(
+      context,
+      400,
+      "RoleAssignmentManagedByPim",
+      `The role assignment '${existing.name}' is managed by Privileged Identity Management (role assignment schedule '${schedule.scheduleName}'). Remove it with a role assignment schedule request.`,
+    );
+  }
   context.tenant.removeRoleAssignment(existing.name);
   return armJson(context, 200, renderRoleAssignment(existing));
 }

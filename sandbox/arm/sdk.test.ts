@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
-import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, type Tenant } from "../tenant/index";
+import { createTenant, CUSTOM_ROLE_IDS, EVERYONE_PRINCIPAL_ID, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
 import { inProcessHttpClient } from "../tenant/testing/sdk-transport";
 import { TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
@@ -117,5 +117,39 @@ describe("@azure/arm-authorization against the sandbox ARM", () => {
     const found = [];
     for await (const d of client.roleDefinitions.list(`/subscriptions/${production}`, { filter: "roleName eq 'AzureML Data Scientist'" })) found.push(d);
     expect(found.map((d) => d.name)).toEqual([ROLE_IDS.dataScientist]);
+  });
+
+  it("reads PIM eligibilities, activations and deny assignments with the SDK's own clients and api-versions", async () => {
+    const w = [...tenant.workspaces.values()].find((x) => x.name === "mlw-fraud-prod")!;
+    const fraud = workspaceArmId(w.subscriptionId, w.resourceGroup, w.name);
+    const client = clientFor(tenant, production, userCaller("admin"));
+    const eligible = [];
+    for await (const item of client.roleEligibilityScheduleInstances.listForScope(fraud, { filter: "atScope()" })) eligible.push(item);
+    const seeded = eligible.find((item) => item.name === SEEDED_BEYOND_ASSIGNMENTS.eligibility);
+    expect(seeded).toMatchObject({ scope: fraud, memberType: "Direct", status: "Provisioned" });
+    expect(seeded?.endDateTime).toBeInstanceOf(Date);
+    expect(seeded?.expandedProperties?.roleDefinition?.displayName).toBe("AzureML Data Scientist");
+
+    const active = [];
+    for await (const item of client.roleAssignmentScheduleInstances.listForScope(fraud, { filter: "atScope()" })) active.push(item);
+    expect(active).toHaveLength(1);
+    expect(active[0]).toMatchObject({
+      assignmentType: "Activated",
+      originRoleAssignmentId: `${fraud}/providers/Microsoft.Authorization/roleAssignments/${SEEDED_BEYOND_ASSIGNMENTS.activationRoleAssignment}`,
+    });
+    expect(active[0]?.endDateTime?.getTime()).toBe(TEST_NOW.getTime() + 7 * 3_600_000);
+
+    const denies = [];
+    for await (const item of client.denyAssignments.listForScope(fraud, { filter: "atScope()" })) denies.push(item);
+    expect(denies.map((d) => [d.name, d.principals?.[0]?.id, d.isSystemProtected])).toEqual([
+      [SEEDED_BEYOND_ASSIGNMENTS.denyAssignment, EVERYONE_PRINCIPAL_ID, true],
+    ]);
+
+    const refused = await (async () => {
+      for await (const item of client.denyAssignments.listForScope(fraud, { filter: "everything" })) void item;
+    })().catch((e: unknown) => e);
+    expect(refused).toMatchObject({ statusCode: 400, code: "InvalidFilterInQueryString" });
+    const managed = await client.roleAssignments.delete(fraud, SEEDED_BEYOND_ASSIGNMENTS.activationRoleAssignment).catch((e: unknown) => e);
+    expect(managed).toMatchObject({ statusCode: 400, code: "RoleAssignmentManagedByPim" });
   });
 });

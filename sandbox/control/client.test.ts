@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { call, tempDataDir } from "../entra/test-support";
 import { type RunningSandbox, startSandbox } from "../server";
-import { PERSONAS } from "../tenant/index";
+import { PERSONAS, ROLE_IDS, workspaceArmId } from "../tenant/index";
 import { type ControlTransport, type SandboxControl, SandboxControlError, sandboxControl } from "./client";
 
 const admin = PERSONAS.find((persona) => persona.key === "admin")!;
@@ -87,6 +87,32 @@ describe("the control client", () => {
     expect(await control.outbox.list()).toEqual([]);
     await control.outbox.clear();
     expect(existsSync(await control.persist())).toBe(true);
+  });
+
+  it("adds a PIM eligibility, an activation (with its role assignment) and a deny assignment", async () => {
+    const tenant = sandbox.tenant;
+    const workspace = [...tenant.workspaces.values()].find((w) => w.name === "mlw-churn-prod")!;
+    const scope = workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name);
+    const lead = PERSONAS.find((persona) => persona.key === "team-lead")!;
+    const end = new Date(Date.now() + 3_600_000).toISOString();
+    const eligibility = await control.pim.addEligibility({ scope, principalId: lead.objectId, roleDefinitionId: ROLE_IDS.contributor });
+    expect(sandbox.tenant.roleEligibilities.get(eligibility.name)).toMatchObject({ scope, endDateTime: null });
+    const activation = await control.pim.addActivation({ scope, principalId: lead.objectId, roleDefinitionId: ROLE_IDS.computeOperator, endDateTime: end });
+    expect(sandbox.tenant.roleAssignments.get(activation.roleAssignmentName)).toMatchObject({ scope, roleDefinitionName: ROLE_IDS.computeOperator });
+    expect(sandbox.tenant.pimScheduleOfRoleAssignment(activation.roleAssignmentName)?.endDateTime).toBe(end);
+    const deny = await control.addDenyAssignment({
+      scope,
+      denyAssignmentName: "test deny",
+      actions: ["*/delete"],
+      principals: [{ id: lead.objectId, type: "User" }],
+    });
+    expect(sandbox.tenant.denyAssignments.get(deny.name)).toMatchObject({ scope, doNotApplyToChildScopes: false });
+    const refused = await control.pim.addActivation({ scope, principalId: lead.objectId, roleDefinitionId: ROLE_IDS.reader }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400 });
+    const unknownScope = await control.pim
+      .addEligibility({ scope: "/subscriptions/00000000-0000-4000-8000-000000000000", principalId: lead.objectId, roleDefinitionId: ROLE_IDS.reader })
+      .catch((error: unknown) => error);
+    expect((unknownScope as SandboxControlError).body).toContain("Unknown scope");
   });
 
   it("throws SandboxControlError with the status and body when the sandbox refuses", async () => {

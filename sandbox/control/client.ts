@@ -84,6 +84,32 @@ export interface JournalPage {
   readonly entries: JournalEntry[];
 }
 
+/** A PIM eligibility or activation to add (`POST /_sandbox/pim/eligibilities|activations`). */
+export interface PimInput {
+  /** Subscription, resource-group or workspace ARM id. */
+  readonly scope: string;
+  readonly principalId: string;
+  readonly principalType?: "User" | "Group" | "ServicePrincipal";
+  /** The role definition's GUID. */
+  readonly roleDefinitionId: string;
+  readonly startDateTime?: string;
+  /** Required for an activation; absent or null makes an eligibility permanent. */
+  readonly endDateTime?: string | null;
+  readonly condition?: string | null;
+}
+
+export interface DenyAssignmentInput {
+  readonly scope: string;
+  readonly denyAssignmentName: string;
+  readonly description?: string;
+  readonly actions: readonly string[];
+  readonly notActions?: readonly string[];
+  /** `{ id: "00000000-0000-0000-0000-000000000000", type: "SystemDefined" }` is everyone. */
+  readonly principals: readonly { readonly id: string; readonly type: "User" | "Group" | "ServicePrincipal" | "SystemDefined" }[];
+  readonly excludePrincipals?: readonly { readonly id: string; readonly type: "User" | "Group" | "ServicePrincipal" | "SystemDefined" }[];
+  readonly doNotApplyToChildScopes?: boolean;
+}
+
 export interface SandboxControl {
   readonly origin: string;
   /** Tenant, seed, scale, clock, settings, counts, keys, faults, demands and journal size. */
@@ -131,6 +157,13 @@ export interface SandboxControl {
     list(): Promise<SentMailRecord[]>;
     clear(): Promise<void>;
   };
+  /** PIM: an eligibility, or an activation (eligibility + the role assignment PIM makes + the active instance). */
+  readonly pim: {
+    addEligibility(input: PimInput): Promise<{ readonly name: string }>;
+    addActivation(input: PimInput): Promise<{ readonly name: string; readonly roleAssignmentName: string; readonly eligibilityName: string }>;
+  };
+  /** A deny assignment, as Azure makes for managed applications and deployment stacks. */
+  addDenyAssignment(input: DenyAssignmentInput): Promise<{ readonly name: string }>;
   /** Writes `state.json` now; returns its path. */
   persist(): Promise<string>;
 }
@@ -197,6 +230,11 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
       list: async () => (await call<{ value: SentMailRecord[] }>("GET", "outbox")).value,
       clear: () => call("DELETE", "outbox"),
     },
+    pim: {
+      addEligibility: (input) => call("POST", "pim/eligibilities", input),
+      addActivation: (input) => call("POST", "pim/activations", input),
+    },
+    addDenyAssignment: (input) => call("POST", "deny-assignments", input),
     persist: async () => (await call<{ path: string }>("POST", "persist")).path,
   };
 }

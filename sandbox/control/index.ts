@@ -2,6 +2,7 @@
  * The control API under `/_sandbox/` (loopback only; the server checks the peer before calling in here).
  * Everything is JSON except `GET /_sandbox/outbox.html`.
  */
+import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import type { SandboxSettings } from "../contract";
@@ -9,6 +10,8 @@ import { page } from "../entra/authorize";
 import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, jsonReply } from "../entra/http";
 import type { SigningKeys } from "../entra/keys";
 import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
+import { isScopeError, resolveScope } from "../arm/scopes";
+import { armTimestamp } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/index";
 import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
@@ -82,6 +85,36 @@ const interactionSchema = z
     errorCode: z.number().int().default(50076),
     suberror: z.string().optional(),
     claims: z.string().default(DEFAULT_INTERACTION_CLAIMS),
+  })
+  .strict();
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+const isoDate = z.string().datetime({ offset: true });
+const principalType = z.enum(["User", "Group", "ServicePrincipal"]);
+const pimSchema = z
+  .object({
+    /** An ARM scope the sandbox knows: subscription, resource group or workspace. */
+    scope: z.string().min(1),
+    principalId: guid,
+    principalType: principalType.default("User"),
+    /** The role definition's GUID. */
+    roleDefinitionId: guid,
+    startDateTime: isoDate.optional(),
+    /** Null or absent: permanent. */
+    endDateTime: isoDate.nullable().default(null),
+    condition: z.string().min(1).nullable().default(null),
+  })
+  .strict();
+const denySchema = z
+  .object({
+    scope: z.string().min(1),
+    denyAssignmentName: z.string().min(1).max(200),
+    description: z.string().max(1000).default(""),
+    actions: z.array(z.string().min(1)).min(1),
+    notActions: z.array(z.string().min(1)).default([]),
+    principals: z.array(z.object({ id: guid, type: z.enum(["User", "Group", "ServicePrincipal", "SystemDefined"]) }).strict()).min(1),
+    excludePrincipals: z.array(z.object({ id: guid, type: z.enum(["User", "Group", "ServicePrincipal", "SystemDefined"]) }).strict()).default([]),
+    doNotApplyToChildScopes: z.boolean().default(false),
   })
   .strict();
 
@@ -197,6 +230,31 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       return { status: 204 };
     case "GET outbox.html":
       return htmlReply(200, outboxPage(target));
+    case "POST pim": {
+      const kind = rest.join("/");
+      if (kind !== "eligibilities" && kind !== "activations") break;
+      const parsed = parse(pimSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      return addPim(target, kind, parsed.value);
+    }
+    case "POST deny-assignments": {
+      const parsed = parse(denySchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const tenant = target.tenant();
+      const scope = resolveScope(tenant, parsed.value.scope);
+      if (isScopeError(scope)) return badRequest(`Unknown scope: ${scope.message}`);
+      const { actions, notActions, ...rest } = parsed.value;
+      const name = randomUUID();
+      tenant.addDenyAssignment({
+        ...rest,
+        name,
+        scope: scope.scope,
+        permissions: [{ actions, notActions, dataActions: [], notDataActions: [] }],
+        isSystemProtected: true,
+        createdOn: armTimestamp(target.now()),
+      });
+      return jsonReply(201, { name });
+    }
     case "POST persist": {
       if (!target.persist) return jsonReply(409, { error: { code: "NotConfigured", message: "This sandbox has no data directory to persist to." } });
       return jsonReply(200, { path: await target.persist() });
@@ -205,6 +263,68 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       break;
   }
   return jsonReply(404, { error: { code: "NotFound", message: `No control route '${method} ${request.path}'. See sandbox/README.md.` } });
+}
+
+/**
+ * Adds a PIM eligibility, or an activation: an eligibility, the role assignment PIM makes for it and the active
+ * schedule instance linking them, as PIM does when someone activates.
+ */
+function addPim(target: ControlTarget, kind: "eligibilities" | "activations", input: z.output<typeof pimSchema>): HttpReply {
+  const tenant = target.tenant();
+  const scope = resolveScope(tenant, input.scope);
+  if (isScopeError(scope)) return badRequest(`Unknown scope: ${scope.message}`);
+  const roleDefinitionName = input.roleDefinitionId.toLowerCase();
+  if (!tenant.roleDefinitions.has(roleDefinitionName)) return badRequest(`Unknown role definition ${input.roleDefinitionId}.`);
+  const now = target.now();
+  const start = input.startDateTime ?? now.toISOString();
+  if (input.endDateTime !== null && Date.parse(input.endDateTime) <= Date.parse(start)) return badRequest("endDateTime must be after startDateTime.");
+  const base = {
+    scope: scope.scope,
+    roleDefinitionName,
+    principalId: input.principalId.toLowerCase(),
+    principalType: input.principalType,
+    condition: input.condition,
+    conditionVersion: input.condition ? "2.0" : null,
+    createdOn: now.toISOString(),
+  };
+  const eligibility = {
+    ...base,
+    name: randomUUID(),
+    scheduleName: randomUUID(),
+    startDateTime: start,
+    endDateTime: kind === "eligibilities" ? input.endDateTime : null,
+  };
+  tenant.addRoleEligibility(eligibility);
+  if (kind === "eligibilities") return jsonReply(201, { name: eligibility.name });
+  if (input.endDateTime === null) return badRequest("An activation needs an endDateTime.");
+  const duplicate = tenant
+    .roleAssignmentsOfPrincipal(base.principalId)
+    .find((assignment) => assignment.scope.toLowerCase() === base.scope.toLowerCase() && assignment.roleDefinitionName === roleDefinitionName);
+  if (duplicate) return badRequest(`The principal already holds that role there (role assignment ${duplicate.name}).`);
+  const roleAssignmentName = randomUUID();
+  const stamp = armTimestamp(now);
+  tenant.putRoleAssignment({
+    ...base,
+    name: roleAssignmentName,
+    description: null,
+    delegatedManagedIdentityResourceId: null,
+    createdOn: stamp,
+    updatedOn: stamp,
+    createdBy: base.principalId,
+    updatedBy: base.principalId,
+  });
+  const name = randomUUID();
+  tenant.addRoleAssignmentSchedule({
+    ...base,
+    name,
+    scheduleName: randomUUID(),
+    assignmentType: "Activated",
+    roleAssignmentName,
+    linkedEligibilityName: eligibility.name,
+    startDateTime: start,
+    endDateTime: input.endDateTime,
+  });
+  return jsonReply(201, { name, roleAssignmentName, eligibilityName: eligibility.name });
 }
 
 function journalFilter(query: URLSearchParams) {

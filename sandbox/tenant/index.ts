@@ -8,7 +8,17 @@ export { Tenant } from "./tenant";
 export type * from "./model";
 export { TENANT_DOMAIN } from "./model";
 export { PERSONAS, SEEDED_USER_PASSWORD } from "./personas";
-export { CUSTOM_ROLE_IDS, ROLE_IDS, type TenantScale, UNICODE_RESOURCE_GROUP, UNICODE_RESOURCE_GROUP_WORKSPACE } from "./seed";
+export {
+  CUSTOM_ROLE_IDS,
+  DATA_SCIENTIST_ONLY_CONDITION,
+  LIGHTHOUSE_PARTNER_TENANT_ID,
+  ROLE_IDS,
+  SEEDED_BEYOND_ASSIGNMENTS,
+  type TenantScale,
+  UNICODE_RESOURCE_GROUP,
+  UNICODE_RESOURCE_GROUP_WORKSPACE,
+} from "./seed";
+export { EVERYONE_PRINCIPAL_ID } from "./model";
 export * from "./arm-ids";
 
 export interface CreateTenantOptions {

@@ -239,6 +239,8 @@ export interface SubscriptionRecord {
   /** The management group the subscription sits in; absent directly under the tenant root group. */
   managementGroup?: string;
   state: "Enabled" | "Warned" | "PastDue" | "Disabled" | "Deleted";
+  /** Tenants that manage the subscription through Azure Lighthouse (ARM's `managedByTenants`); absent: none. */
+  managedByTenants?: string[];
   quotaId: string;
   spendingLimit: "On" | "Off" | "CurrentPeriodOff";
   tags: Record<string, string>;
@@ -309,6 +311,77 @@ export interface RoleAssignmentRecord {
   readonly createdBy: string | null;
   updatedBy: string | null;
 }
+
+/**
+ * A PIM eligibility at a scope (`roleEligibilityScheduleInstances`): the principal may activate the role for a while,
+ * and holds nothing until then; it is not a role assignment and ARM's role-assignment list does not show it.
+ */
+export interface RoleEligibilityRecord {
+  /** GUID of the schedule instance (ARM `name`), lower-case. */
+  readonly name: string;
+  /** GUID of the `roleEligibilitySchedules` entry the instance belongs to. */
+  readonly scheduleName: string;
+  readonly scope: string;
+  readonly roleDefinitionName: string;
+  readonly principalId: string;
+  readonly principalType: RoleAssignmentPrincipalType;
+  readonly startDateTime: string;
+  /** Null for a permanent eligibility. */
+  readonly endDateTime: string | null;
+  readonly condition: string | null;
+  readonly conditionVersion: string | null;
+  readonly createdOn: string;
+}
+
+/**
+ * An active PIM assignment (`roleAssignmentScheduleInstances`): an activation of an eligibility (`Activated`) or a
+ * time-bound active assignment made in PIM (`Assigned`). ARM also creates a role assignment for it, which the
+ * role-assignment list shows like any other; `roleAssignmentName` names it.
+ */
+export interface RoleAssignmentScheduleRecord {
+  readonly name: string;
+  readonly scheduleName: string;
+  readonly scope: string;
+  readonly roleDefinitionName: string;
+  readonly principalId: string;
+  readonly principalType: RoleAssignmentPrincipalType;
+  readonly assignmentType: "Activated" | "Assigned";
+  readonly roleAssignmentName: string;
+  /** For an activation: the eligibility instance it came from. */
+  readonly linkedEligibilityName: string | null;
+  readonly startDateTime: string;
+  readonly endDateTime: string | null;
+  readonly condition: string | null;
+  readonly conditionVersion: string | null;
+  readonly createdOn: string;
+}
+
+export interface DenyAssignmentPrincipal {
+  /** Object id; `00000000-0000-0000-0000-000000000000` with type `SystemDefined` is everyone in the directory. */
+  readonly id: string;
+  readonly type: "User" | "Group" | "ServicePrincipal" | "SystemDefined";
+}
+
+/**
+ * A deny assignment: the listed actions are refused to its principals at its scope (and below unless
+ * `doNotApplyToChildScopes`), whatever their role assignments allow. Only Azure creates them (managed applications,
+ * deployment stacks); they are read-only.
+ */
+export interface DenyAssignmentRecord {
+  readonly name: string;
+  readonly denyAssignmentName: string;
+  readonly description: string;
+  readonly scope: string;
+  readonly permissions: readonly { actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }[];
+  readonly principals: readonly DenyAssignmentPrincipal[];
+  readonly excludePrincipals: readonly DenyAssignmentPrincipal[];
+  readonly doNotApplyToChildScopes: boolean;
+  readonly isSystemProtected: boolean;
+  readonly createdOn: string;
+}
+
+/** The principal id that stands for everyone in a deny assignment. */
+export const EVERYONE_PRINCIPAL_ID = "00000000-0000-0000-0000-000000000000";
 
 export interface SentMailRecord {
   readonly id: string;

@@ -20,7 +20,7 @@ import type {
   UserRecord,
   WorkspaceRecord,
 } from "./model";
-import { newApplication, TENANT_DOMAIN } from "./model";
+import { EVERYONE_PRINCIPAL_ID, newApplication, TENANT_DOMAIN } from "./model";
 import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
 import { Tenant } from "./tenant";
@@ -50,6 +50,29 @@ export const ROLE_IDS = {
   connectionSecretsReader: "ea01e6af-a1c1-4350-9563-ad00f8c72ec5",
   aiDeveloper: "64702f94-c441-49e6-a78b-ef80e0188fee",
 } as const;
+
+/** Fixed names of the records `seedAccessBeyondAssignments` adds on mlw-fraud-prod (tests find them by these). */
+export const SEEDED_BEYOND_ASSIGNMENTS = {
+  eligibility: "9f1e0001-5eed-4d1e-8000-00000000e001",
+  eligibilitySchedule: "9f1e0001-5eed-4d1e-8000-00000000e101",
+  activatedEligibility: "9f1e0001-5eed-4d1e-8000-00000000e002",
+  activatedEligibilitySchedule: "9f1e0001-5eed-4d1e-8000-00000000e102",
+  activation: "9f1e0001-5eed-4d1e-8000-00000000a001",
+  activationSchedule: "9f1e0001-5eed-4d1e-8000-00000000a101",
+  activationRoleAssignment: "9f1e0001-5eed-4d1e-8000-00000000a201",
+  conditionedAssignment: "9f1e0001-5eed-4d1e-8000-00000000c001",
+  denyAssignment: "9f1e0001-5eed-4d1e-8000-00000000d001",
+} as const;
+
+/** A service provider's tenant that manages Contoso ML Research through Azure Lighthouse (not a tenant the sandbox serves). */
+export const LIGHTHOUSE_PARTNER_TENANT_ID = "4f2d9c1a-6b3e-4d8f-9a01-2c3b4d5e6f70";
+
+/**
+ * The portal's "Allow user to only assign selected roles" condition, here for AzureML Data Scientist (the shape of
+ * MicrosoftDocs azure-docs role-based-access-control/delegate-role-assignments-examples.md).
+ */
+export const DATA_SCIENTIST_ONLY_CONDITION =
+  "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {f6c7c914-8db3-469d-8ca1-694a8f32e121})) AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {f6c7c914-8db3-469d-8ca1-694a8f32e121}))";
 
 /** Workspace-level roles with rough real-world frequencies. */
 const WORKSPACE_ROLE_WEIGHTS: readonly [string, number][] = [
@@ -419,6 +442,7 @@ class ContosoSeeder {
     this.seedNestedGroupAccess();
     this.seedUnicodeResourceGroup();
     this.seedCustomRoles();
+    this.seedAccessBeyondAssignments();
     if (this.options.scale === "large") this.seedLargeScale();
     return this.tenant;
   }
@@ -499,6 +523,134 @@ class ContosoSeeder {
         ],
       ),
     );
+  }
+
+  /**
+   * What decides access on mlw-fraud-prod besides plain role assignments (see SEEDED_BEYOND_ASSIGNMENTS): a PIM
+   * eligibility, a PIM activation with its end (and the role assignment PIM made for it), an RBAC Administrator
+   * assignment limited by an ABAC condition, and a deny assignment from a deployment stack. Fixed ids and no random
+   * draws, so the rest of the seed stays as it was; the people are the first members who hold nothing anywhere.
+   */
+  private seedAccessBeyondAssignments(): void {
+    const fraud = this.workspaces.find((workspace) => workspace.name === "mlw-fraud-prod");
+    if (!fraud) throw new Error("No workspace mlw-fraud-prod");
+    const scope = workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+    const unassigned = this.seededUsers.filter(
+      (user) =>
+        user.userType === "Member" && this.tenant.roleAssignmentsOfPrincipal(user.id).length === 0 && this.tenant.transitiveGroupIds(user.id).length === 0,
+    );
+    const [eligible, activated, conditioned] = unassigned;
+    if (!eligible || !activated || !conditioned) throw new Error("Not enough unassigned members for the PIM seed");
+    const ids = SEEDED_BEYOND_ASSIGNMENTS;
+    const hour = 3_600_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const admin = persona("admin").objectId;
+
+    this.tenant.addRoleEligibility({
+      name: ids.eligibility,
+      scheduleName: ids.eligibilitySchedule,
+      scope,
+      roleDefinitionName: ROLE_IDS.dataScientist,
+      principalId: eligible.id,
+      principalType: "User",
+      startDateTime: iso(this.nowMs - 30 * DAY_MS),
+      endDateTime: iso(this.nowMs + 335 * DAY_MS),
+      condition: null,
+      conditionVersion: null,
+      createdOn: iso(this.nowMs - 30 * DAY_MS),
+    });
+
+    this.tenant.addRoleEligibility({
+      name: ids.activatedEligibility,
+      scheduleName: ids.activatedEligibilitySchedule,
+      scope,
+      roleDefinitionName: ROLE_IDS.computeOperator,
+      principalId: activated.id,
+      principalType: "User",
+      startDateTime: iso(this.nowMs - 60 * DAY_MS),
+      endDateTime: null,
+      condition: null,
+      conditionVersion: null,
+      createdOn: iso(this.nowMs - 60 * DAY_MS),
+    });
+    const activatedOn = armTimestamp(new Date(this.nowMs - hour));
+    this.tenant.putRoleAssignment({
+      name: ids.activationRoleAssignment,
+      scope,
+      roleDefinitionName: ROLE_IDS.computeOperator,
+      principalId: activated.id,
+      principalType: "User",
+      description: null,
+      condition: null,
+      conditionVersion: null,
+      delegatedManagedIdentityResourceId: null,
+      createdOn: activatedOn,
+      updatedOn: activatedOn,
+      createdBy: activated.id,
+      updatedBy: activated.id,
+    });
+    this.tenant.addRoleAssignmentSchedule({
+      name: ids.activation,
+      scheduleName: ids.activationSchedule,
+      scope,
+      roleDefinitionName: ROLE_IDS.computeOperator,
+      principalId: activated.id,
+      principalType: "User",
+      assignmentType: "Activated",
+      roleAssignmentName: ids.activationRoleAssignment,
+      linkedEligibilityName: ids.activatedEligibility,
+      startDateTime: iso(this.nowMs - hour),
+      endDateTime: iso(this.nowMs + 7 * hour),
+      condition: null,
+      conditionVersion: null,
+      createdOn: iso(this.nowMs - hour),
+    });
+
+    const conditionedOn = this.armDateFixed(120);
+    this.tenant.putRoleAssignment({
+      name: ids.conditionedAssignment,
+      scope,
+      roleDefinitionName: ROLE_IDS.rbacAdministrator,
+      principalId: conditioned.id,
+      principalType: "User",
+      description: "May assign only AzureML Data Scientist",
+      condition: DATA_SCIENTIST_ONLY_CONDITION,
+      conditionVersion: "2.0",
+      delegatedManagedIdentityResourceId: null,
+      createdOn: conditionedOn,
+      updatedOn: conditionedOn,
+      createdBy: admin,
+      updatedBy: admin,
+    });
+
+    // A partner manages the research subscription through Azure Lighthouse.
+    const research = this.tenant.subscriptions.get(this.subscriptionId("research").toLowerCase());
+    if (research) research.managedByTenants = [LIGHTHOUSE_PARTNER_TENANT_ID];
+
+    this.tenant.addDenyAssignment({
+      name: ids.denyAssignment,
+      denyAssignmentName: "Deployment stack stack-ml-fraud: deny write and delete",
+      description: "Created by the deployment stack stack-ml-fraud: its resources cannot be deleted or changed outside the stack.",
+      scope,
+      permissions: [
+        {
+          actions: ["Microsoft.MachineLearningServices/workspaces/delete", "Microsoft.MachineLearningServices/workspaces/write"],
+          notActions: [],
+          dataActions: [],
+          notDataActions: [],
+        },
+      ],
+      principals: [{ id: EVERYONE_PRINCIPAL_ID, type: "SystemDefined" }],
+      excludePrincipals: [],
+      doNotApplyToChildScopes: false,
+      isSystemProtected: true,
+      createdOn: this.armDateFixed(200),
+    });
+  }
+
+  /** An ARM timestamp `daysAgo` days before the seed epoch, without a random draw. */
+  private armDateFixed(daysAgo: number): string {
+    return armTimestamp(new Date(SEED_EPOCH_MS - daysAgo * DAY_MS));
   }
 
   // --- dates -------------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ import type {
   GroupRecord,
   OAuth2PermissionGrantRecord,
   ResourceGroupRecord,
+  DenyAssignmentRecord,
   RoleAssignmentRecord,
+  RoleAssignmentScheduleRecord,
   RoleDefinitionRecord,
+  RoleEligibilityRecord,
   SentMailRecord,
   ServicePrincipalRecord,
   ManagementGroupRecord,
@@ -40,6 +43,10 @@ interface TenantSnapshot {
   workspaces: WorkspaceRecord[];
   roleDefinitions: RoleDefinitionRecord[];
   roleAssignments: RoleAssignmentRecord[];
+  /** PIM and deny assignments; absent in snapshots saved before they existed. */
+  roleEligibilities?: RoleEligibilityRecord[];
+  roleAssignmentSchedules?: RoleAssignmentScheduleRecord[];
+  denyAssignments?: DenyAssignmentRecord[];
   outbox: SentMailRecord[];
 }
 
@@ -65,6 +72,10 @@ export class Tenant implements TenantAuthView {
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   /** Keyed by lower-cased assignment name (a GUID, unique across the tenant as in Azure). */
   readonly roleAssignments = new Map<string, RoleAssignmentRecord>();
+  /** PIM eligibilities, active PIM assignments and deny assignments, keyed by lower-cased name. */
+  readonly roleEligibilities = new Map<string, RoleEligibilityRecord>();
+  readonly roleAssignmentSchedules = new Map<string, RoleAssignmentScheduleRecord>();
+  readonly denyAssignments = new Map<string, DenyAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
 
   private readonly usersByUpn = new Map<string, UserRecord>();
@@ -329,6 +340,31 @@ export class Tenant implements TenantAuthView {
     return count;
   }
 
+  addRoleEligibility(eligibility: RoleEligibilityRecord): void {
+    this.roleEligibilities.set(eligibility.name.toLowerCase(), eligibility);
+  }
+
+  /** Adds an active PIM assignment; its role assignment must exist (ARM creates both together). */
+  addRoleAssignmentSchedule(schedule: RoleAssignmentScheduleRecord): void {
+    if (!this.roleAssignments.has(schedule.roleAssignmentName.toLowerCase())) {
+      throw new Error(`No role assignment ${schedule.roleAssignmentName} for the PIM assignment ${schedule.name}`);
+    }
+    this.roleAssignmentSchedules.set(schedule.name.toLowerCase(), schedule);
+  }
+
+  /** The active PIM assignment that a role assignment carries, if PIM manages it. */
+  pimScheduleOfRoleAssignment(roleAssignmentName: string): RoleAssignmentScheduleRecord | undefined {
+    const wanted = roleAssignmentName.toLowerCase();
+    for (const schedule of this.roleAssignmentSchedules.values()) {
+      if (schedule.roleAssignmentName.toLowerCase() === wanted) return schedule;
+    }
+    return undefined;
+  }
+
+  addDenyAssignment(deny: DenyAssignmentRecord): void {
+    this.denyAssignments.set(deny.name.toLowerCase(), deny);
+  }
+
   /** Role assignments whose principal no longer exists in the directory. */
   orphanedRoleAssignments(): RoleAssignmentRecord[] {
     return [...this.roleAssignments.values()].filter((assignment) => !this.getDirectoryObject(assignment.principalId));
@@ -480,6 +516,9 @@ export class Tenant implements TenantAuthView {
       workspaces: [...this.workspaces.values()],
       roleDefinitions: [...this.roleDefinitions.values()],
       roleAssignments: [...this.roleAssignments.values()],
+      roleEligibilities: [...this.roleEligibilities.values()],
+      roleAssignmentSchedules: [...this.roleAssignmentSchedules.values()],
+      denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
     };
     // A deep copy, so later mutations of the live tenant never leak into a saved snapshot.
@@ -506,6 +545,9 @@ export class Tenant implements TenantAuthView {
     copy.workspaces.forEach((workspace) => tenant.addWorkspace(workspace));
     copy.roleDefinitions.forEach((definition) => tenant.addRoleDefinition(definition));
     copy.roleAssignments.forEach((assignment) => tenant.putRoleAssignment(assignment));
+    (copy.roleEligibilities ?? []).forEach((eligibility) => tenant.addRoleEligibility(eligibility));
+    (copy.roleAssignmentSchedules ?? []).forEach((schedule) => tenant.addRoleAssignmentSchedule(schedule));
+    (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
     return tenant;
   }

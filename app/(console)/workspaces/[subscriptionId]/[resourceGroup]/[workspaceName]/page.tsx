@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { AccessTable } from "@/components/workspaces/access-table";
+import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
@@ -66,7 +67,9 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
   const knownPrincipals = [
-    ...new Map(access.rows.flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : []))).values(),
+    ...new Map(
+      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : [])),
+    ).values(),
   ];
 
   return (
@@ -127,6 +130,26 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
 
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
+
+      {access.lighthouseTenants && access.lighthouseTenants.length > 0 && (
+        <p role="note" className="rounded-md border border-line bg-surface-raised px-4 py-3">
+          <span className="font-medium">Lighthouse delegation — not listed.</span> This subscription is managed through Azure Lighthouse by{" "}
+          {access.lighthouseTenants.length === 1 ? "another tenant" : `${access.lighthouseTenants.length} other tenants`} (
+          <span className="font-mono text-xs">{access.lighthouseTenants.join(", ")}</span>): what their people may do here comes from that delegation and is not
+          shown on this page.
+        </p>
+      )}
+
+      {access.beyondAssignmentsNotice ? (
+        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+          {access.beyondAssignmentsNotice}
+        </p>
+      ) : (
+        <>
+          <EligibleAccess rows={access.eligible} />
+          <DenyAssignmentList denies={access.denies} />
+        </>
+      )}
     </div>
   );
 }
