@@ -41,6 +41,8 @@ interface TenantSnapshot {
   roleDefinitions: RoleDefinitionRecord[];
   roleAssignments: RoleAssignmentRecord[];
   outbox: SentMailRecord[];
+  /** Absent in snapshots saved before ARM demanded MFA for writes. */
+  armWriteMfaUsers?: string[];
 }
 
 /**
@@ -66,6 +68,11 @@ export class Tenant implements TenantAuthView {
   /** Keyed by lower-cased assignment name (a GUID, unique across the tenant as in Azure). */
   readonly roleAssignments = new Map<string, RoleAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
+  /**
+   * Lower-cased object ids of users whose ARM writes need an MFA token (mandatory MFA for Azure, phase 2): a PUT,
+   * PATCH or DELETE with a token whose `amr` lacks `mfa` gets a 401 claims challenge.
+   */
+  readonly armWriteMfaUsers = new Set<string>();
 
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly applicationsByAppId = new Map<string, ApplicationRecord>();
@@ -481,6 +488,7 @@ export class Tenant implements TenantAuthView {
       roleDefinitions: [...this.roleDefinitions.values()],
       roleAssignments: [...this.roleAssignments.values()],
       outbox: this.outbox,
+      armWriteMfaUsers: [...this.armWriteMfaUsers],
     };
     // A deep copy, so later mutations of the live tenant never leak into a saved snapshot.
     return JSON.parse(JSON.stringify(snapshot)) as unknown;
@@ -507,6 +515,7 @@ export class Tenant implements TenantAuthView {
     copy.roleDefinitions.forEach((definition) => tenant.addRoleDefinition(definition));
     copy.roleAssignments.forEach((assignment) => tenant.putRoleAssignment(assignment));
     tenant.outbox.push(...copy.outbox);
+    (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
     return tenant;
   }
 
