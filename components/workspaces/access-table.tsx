@@ -1,8 +1,9 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useId, useRef } from "react";
+import { useEffect, useId, useRef } from "react";
 
+import { useResumedStepUp } from "@/components/auth/step-up";
 import { download } from "@/components/shared/download";
 import { formatDateTime } from "@/components/shared/format";
 import { Button } from "@/components/ui/button";
@@ -11,7 +12,7 @@ import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { AccessTableFilters } from "./access-table-filters";
 import { toCsv, toJson } from "./export";
 import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
-import { RevokeDialog } from "./revoke-dialog";
+import { RevokeDialog, type RevokeChoices, revokeResumeKey } from "./revoke-dialog";
 import { type AccessTableState, type SortKey, useAccessTableState } from "./use-access-table-state";
 
 const ROW_ESTIMATE = 64;
@@ -49,6 +50,17 @@ export function AccessTable({
   const table = useAccessTableState(rows);
   const { visible, sort } = table;
   const scrollRef = useRef<HTMLDivElement>(null);
+  const resumed = useResumedStepUp<RevokeChoices>(revokeResumeKey(workspaceId));
+  const { revoke } = table;
+
+  // Back from signing in again for a claims challenge: reopen the removal of the assignments that are still there.
+  useEffect(() => {
+    if (!resumed) return;
+    const wanted = new Set(resumed.assignmentIds.map((assignmentId) => assignmentId.toLowerCase()));
+    const targets = rows.filter((row) => wanted.has(row.assignmentId.toLowerCase()) && row.origin === "workspace");
+    if (targets.length > 0) revoke(targets);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, when the saved choices are found
+  }, [resumed]);
 
   // TanStack Virtual keeps its state outside React; the component re-renders on scroll through its own subscription.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -173,6 +185,7 @@ export function AccessTable({
             if (!open) table.closeRevoke();
           }}
           onRevoked={table.forget}
+          resumed={resumed !== undefined}
         />
       )}
     </section>
