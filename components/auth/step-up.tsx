@@ -2,7 +2,7 @@
 
 import { InteractionStatus } from "@azure/msal-browser";
 import { useMsal } from "@azure/msal-react";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
@@ -45,14 +45,25 @@ export function takeStepUp<T>(key: string): T | undefined {
   return Date.now() - saved.savedAt <= MAX_AGE_MS ? (saved.state as T) : undefined;
 }
 
-/** The choices saved under `key`, once, after the page came back from signing in again. */
-export function useResumedStepUp<T>(key: string): T | undefined {
+/**
+ * The choices saved under `key`, once, after the page came back from signing in again; `onResume` gets them too, to
+ * reopen the dialog they belong to.
+ */
+export function useResumedStepUp<T>(key: string, onResume?: (state: T) => void): T | undefined {
   const [resumed, setResumed] = useState<T | undefined>(undefined);
+  const resume = useRef(onResume);
+  useEffect(() => {
+    resume.current = onResume;
+  });
   useEffect(() => {
     // sessionStorage exists only in the browser, so it is read after hydration; taken at once (an effect that runs
-    // twice must not find it again), set in a callback.
+    // twice must not find it again), handed over in a callback.
     const state = takeStepUp<T>(key);
-    if (state !== undefined) void Promise.resolve().then(() => setResumed(state));
+    if (state === undefined) return;
+    void Promise.resolve().then(() => {
+      setResumed(state);
+      resume.current?.(state);
+    });
   }, [key]);
   return resumed;
 }

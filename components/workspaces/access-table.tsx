@@ -1,7 +1,7 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useId, useRef } from "react";
+import { useId, useRef } from "react";
 
 import { useResumedStepUp } from "@/components/auth/step-up";
 import { download } from "@/components/shared/download";
@@ -50,17 +50,12 @@ export function AccessTable({
   const table = useAccessTableState(rows);
   const { visible, sort } = table;
   const scrollRef = useRef<HTMLDivElement>(null);
-  const resumed = useResumedStepUp<RevokeChoices>(revokeResumeKey(workspaceId));
-  const { revoke } = table;
-
   // Back from signing in again for a claims challenge: reopen the removal of the assignments that are still there.
-  useEffect(() => {
-    if (!resumed) return;
-    const wanted = new Set(resumed.assignmentIds.map((assignmentId) => assignmentId.toLowerCase()));
+  const resumed = useResumedStepUp<RevokeChoices>(revokeResumeKey(workspaceId), (choices) => {
+    const wanted = new Set(choices.assignmentIds.map((assignmentId) => assignmentId.toLowerCase()));
     const targets = rows.filter((row) => wanted.has(row.assignmentId.toLowerCase()) && row.origin === "workspace");
-    if (targets.length > 0) revoke(targets);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, when the saved choices are found
-  }, [resumed]);
+    if (targets.length > 0) table.revoke(targets);
+  });
 
   // TanStack Virtual keeps its state outside React; the component re-renders on scroll through its own subscription.
   // eslint-disable-next-line react-hooks/incompatible-library

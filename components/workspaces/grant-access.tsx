@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState, useTransition } from "react";
+import { useState, useTransition } from "react";
 
 import { getGrantOptions } from "@/app/actions/workspaces";
 import { useResumedStepUp } from "@/components/auth/step-up";
@@ -16,7 +16,8 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
   const [options, setOptions] = useState<GrantDialogOptions | null>(null);
   const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
   const [pending, startTransition] = useTransition();
-  const resumed = useResumedStepUp<GrantChoices>(grantResumeKey(workspaceId));
+  // Back from signing in again for a claims challenge: reopen the dialog with the choices it had.
+  const resumed = useResumedStepUp<GrantChoices>(grantResumeKey(workspaceId), () => load());
 
   function load() {
     startTransition(async () => {
@@ -26,12 +27,6 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
       else setFailure({ message: result.message, reference: result.reference });
     });
   }
-
-  // Back from signing in again for a claims challenge: reopen the dialog with the choices it had.
-  useEffect(() => {
-    if (resumed) load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, when the saved choices are found
-  }, [resumed]);
 
   if (options) return <GrantDialog workspaceId={workspaceId} workspaceName={workspaceName} options={options} initiallyOpen resumed={resumed} />;
 
