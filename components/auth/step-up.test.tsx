@@ -26,7 +26,7 @@ function Resumer({ resumeKey, onResume }: { resumeKey: string; onResume: (state:
 describe("StepUpPrompt", () => {
   it("keeps the dialog's choices and signs in again with the claims, coming back to this page", async () => {
     window.history.replaceState(null, "", "/workspaces/sub/rg/mlw?tab=access");
-    render(<StepUpPrompt claims={CLAIMS} resumeKey="grant:w" choices={{ roleId: "r1" }} message="Azure needs you to sign in again." />);
+    render(<StepUpPrompt claims={CLAIMS} resume={{ key: "grant:w", choices: { roleId: "r1" } }} message="Azure needs you to sign in again." />);
     expect(screen.getByRole("alert").textContent).toContain("Azure needs you to sign in again.");
     await userEvent.click(screen.getByRole("button", { name: "Sign in again to continue" }));
     expect(loginRedirect).toHaveBeenCalledWith({

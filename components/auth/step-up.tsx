@@ -77,8 +77,19 @@ export function useReadyToRetry(): { readonly ready: boolean; readonly afterSign
   return { ready: inProgress === InteractionStatus.None, afterSignIn: sessionRenewed };
 }
 
-/** "Sign in again to continue", where the challenge happened. */
-export function StepUpPrompt({ claims, resumeKey, choices, message }: { claims: string; resumeKey: string; choices: unknown; message: string }) {
+/**
+ * "Sign in again to continue", where the challenge happened. With `resume`, the dialog's choices are kept for when the
+ * page comes back; a page that only reads needs none (it loads again).
+ */
+export function StepUpPrompt({
+  claims,
+  resume,
+  message,
+}: {
+  claims: string;
+  resume?: { readonly key: string; readonly choices: unknown } | undefined;
+  message: string;
+}) {
   const { instance } = useMsal();
   const settings = useAuthSettings();
   const [failed, setFailed] = useState(false);
@@ -89,7 +100,7 @@ export function StepUpPrompt({ claims, resumeKey, choices, message }: { claims: 
         variant="primary"
         onClick={() => {
           setFailed(false);
-          saveStepUp(resumeKey, choices);
+          if (resume) saveStepUp(resume.key, resume.choices);
           signInRedirect(instance, settings, `${window.location.pathname}${window.location.search}`, claims).catch(() => setFailed(true));
         }}
       >

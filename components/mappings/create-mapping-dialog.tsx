@@ -190,8 +190,7 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
                 (outcome.claims && group ? (
                   <StepUpPrompt
                     claims={outcome.claims}
-                    resumeKey={RESUME_KEY}
-                    choices={{ workspaceId, group, roleId } satisfies CreateMappingChoices}
+                    resume={{ key: RESUME_KEY, choices: { workspaceId, group, roleId } satisfies CreateMappingChoices }}
                     message={outcome.message}
                   />
                 ) : (

@@ -73,8 +73,7 @@ export function DeleteMappingDialog({ mapping, onClose, resumed = false }: { map
             (outcome.claims && mapping ? (
               <StepUpPrompt
                 claims={outcome.claims}
-                resumeKey={DELETE_MAPPING_RESUME_KEY}
-                choices={{ mappingId: mapping.id } satisfies DeleteMappingChoices}
+                resume={{ key: DELETE_MAPPING_RESUME_KEY, choices: { mappingId: mapping.id } satisfies DeleteMappingChoices }}
                 message={outcome.message}
               />
             ) : (

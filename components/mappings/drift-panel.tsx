@@ -217,8 +217,10 @@ function WorkspacePlan({
         {challenged.length > 0 && (
           <StepUpPrompt
             claims={challenged[0]!.claims!}
-            resumeKey={RESUME_KEY}
-            choices={{ workspaceId: workspace.workspaceId, keys: challenged.map((result) => result.key) } satisfies ReconcileChoices}
+            resume={{
+              key: RESUME_KEY,
+              choices: { workspaceId: workspace.workspaceId, keys: challenged.map((result) => result.key) } satisfies ReconcileChoices,
+            }}
             message={challenged[0]!.message}
           />
         )}

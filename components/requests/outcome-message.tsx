@@ -9,7 +9,7 @@ import { type Outcome, requestResumeKey } from "./outcome";
 export function OutcomeMessage({ outcome, requestId }: { outcome: Outcome | null; requestId?: string | undefined }) {
   if (!outcome) return null;
   if (outcome.claims && requestId) {
-    return <StepUpPrompt claims={outcome.claims} resumeKey={requestResumeKey(requestId)} choices={{ requestId }} message={outcome.message} />;
+    return <StepUpPrompt claims={outcome.claims} resume={{ key: requestResumeKey(requestId), choices: { requestId } }} message={outcome.message} />;
   }
   return <ResultText ok={outcome.ok} message={outcome.message} reference={outcome.reference} />;
 }

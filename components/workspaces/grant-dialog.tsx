@@ -207,8 +207,7 @@ export function GrantDialog({
                 (outcome.claims ? (
                   <StepUpPrompt
                     claims={outcome.claims}
-                    resumeKey={grantResumeKey(workspaceId)}
-                    choices={{ principals, roleId, description } satisfies GrantChoices}
+                    resume={{ key: grantResumeKey(workspaceId), choices: { principals, roleId, description } satisfies GrantChoices }}
                     message={outcome.message}
                   />
                 ) : (
@@ -245,14 +244,14 @@ export function GrantDialog({
               {challengeClaims && (
                 <StepUpPrompt
                   claims={challengeClaims}
-                  resumeKey={grantResumeKey(workspaceId)}
-                  choices={
-                    {
+                  resume={{
+                    key: grantResumeKey(workspaceId),
+                    choices: {
                       principals: principals.filter((principal) => challenged.some((item) => item.principalId === principal.id.toLowerCase())),
                       roleId,
                       description,
-                    } satisfies GrantChoices
-                  }
+                    } satisfies GrantChoices,
+                  }}
                   message={challenged[0]?.message ?? "Azure needs you to sign in again before it makes this change."}
                 />
               )}

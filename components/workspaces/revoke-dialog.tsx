@@ -152,8 +152,7 @@ export function RevokeDialog({
           {challengeClaims && (
             <StepUpPrompt
               claims={challengeClaims}
-              resumeKey={revokeResumeKey(workspaceId)}
-              choices={stepUpChoices}
+              resume={{ key: revokeResumeKey(workspaceId), choices: stepUpChoices }}
               message={challenged[0]?.message ?? failure?.message ?? "Azure needs you to sign in again before it makes this change."}
             />
           )}
