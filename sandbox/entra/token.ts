@@ -100,9 +100,12 @@ export function parseClaimsRequest(claims: string | null | undefined): ClaimsDem
   } catch {
     throw new EntraError({ error: "invalid_request", code: 90014, message: "The claims parameter is not valid JSON." });
   }
-  const accessToken = (parsed as { access_token?: { acrs?: { essential?: unknown; values?: unknown }; amr?: { values?: unknown } } } | null)?.access_token;
+  const accessToken = (parsed as { access_token?: { acrs?: { essential?: unknown; values?: unknown; value?: unknown }; amr?: { values?: unknown } } } | null)
+    ?.access_token;
   const values = (raw: unknown) => (Array.isArray(raw) ? raw.filter((value): value is string => typeof value === "string") : []);
-  const acrs = accessToken?.acrs?.essential === true ? values(accessToken.acrs.values) : [];
+  // OIDC claims requests name one `value` or several `values` (Microsoft's own examples use both).
+  const asked = accessToken?.acrs;
+  const acrs = asked?.essential === true ? [...values(asked.values), ...(typeof asked.value === "string" ? [asked.value] : [])] : [];
   return { acrs, needsMfa: acrs.length > 0 || values(accessToken?.amr?.values).includes("mfa") };
 }
 
