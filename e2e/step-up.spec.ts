@@ -8,6 +8,7 @@ import { expect, type Locator, type Page, test } from "@playwright/test";
 import { PERSONAS } from "./support/personas";
 import { sandbox } from "./support/sandbox";
 import { signIn } from "./support/sign-in";
+import { storedSessionPage } from "./support/stored-sessions";
 
 const WORKSPACE = "mlw-churn-prod";
 const GROUP = "Security Reviewers";
@@ -33,24 +34,28 @@ function groupRow(page: Page): Locator {
     .filter({ hasText: "This workspace" });
 }
 
-/** ARM writes the sandbox answered since `seq`, as `METHOD status`. */
+const STEP_UP_ADMIN_ID = "c0ffee00-0000-4000-8000-000000000006";
+
+/** ARM writes the sandbox answered for the step-up persona since `seq`, as `METHOD status`. */
 async function armWritesSince(seq: number): Promise<string[]> {
   const { entries } = await sandbox.journal.since(seq);
-  return entries.filter((entry) => entry.system === "arm" && entry.method !== "GET").map((entry) => `${entry.method} ${entry.status}`);
+  return entries
+    .filter((entry) => entry.system === "arm" && entry.method !== "GET" && entry.callerObjectId?.toLowerCase() === STEP_UP_ADMIN_ID)
+    .map((entry) => `${entry.method} ${entry.status}`);
 }
 
 /** The sandbox's Entra page for the step-up sign-in: it says MFA is asked for; signing in there counts as MFA. */
-async function completeMfaSignIn(page: Page): Promise<void> {
+async function completeMfaSignIn(page: Page, backTo: RegExp = /^\/workspaces\//): Promise<void> {
   await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
   await expect(page.locator("#step-up")).toContainText("multi-factor authentication");
   await page.locator("#login").fill(PERSONAS["step-up-admin"].login);
   await page.locator("#passwd").fill(PERSONAS["step-up-admin"].password);
   await page.locator("#submit").click();
-  await page.waitForURL((url) => url.pathname.startsWith("/workspaces/"), { timeout: 30_000 });
+  await page.waitForURL((url) => backTo.test(url.pathname), { timeout: 30_000 });
 }
 
 test("a grant Azure challenges for MFA: sign in again from the dialog, come back to the same choices, retry, granted", async ({ page }) => {
-  expect(await sandbox.armWriteMfa.list()).toContain("c0ffee00-0000-4000-8000-000000000006");
+  expect(await sandbox.armWriteMfa.list()).toContain(STEP_UP_ADMIN_ID);
   await signIn(page, "step-up-admin");
   await openWorkspace(page);
   await page.getByLabel("Search assignments").fill(GROUP);
@@ -125,4 +130,44 @@ test("a removal Azure challenges for MFA: sign in again from the dialog, retry, 
   expect(await armWritesSince(seq)).toEqual(["DELETE 401", "DELETE 200"]);
   await done.getByRole("button", { name: "Done" }).click();
   await expect(groupRow(page)).toHaveCount(0);
+});
+
+test("an approval whose grant Azure challenges for MFA: sign in again from the dialog, then retry the grant on the request", async ({ page, browser }) => {
+  const workspace = "mlw-recsys-prod";
+  const lead = await storedSessionPage(browser, "team-lead");
+  await lead.goto("/requests/new");
+  await lead.getByLabel("Search workspaces").fill(workspace.replace(/^mlw-/, ""));
+  const list = lead.getByLabel("Workspace", { exact: true });
+  await list.selectOption((await list.locator("option", { hasText: workspace }).getAttribute("value")) ?? "");
+  await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
+  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
+  await lead
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: /Noah No-Role/ })
+    .click();
+  await lead.getByLabel("Justification").fill("Noah reviews the ranking experiments this week.");
+  await lead.getByRole("radio", { name: "1 day", exact: true }).check();
+  await lead.getByRole("button", { name: "Send request" }).click();
+  await lead.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+  const requestPath = new URL(lead.url()).pathname;
+
+  await signIn(page, "step-up-admin");
+  await page.goto(requestPath);
+  const seq = await sandbox.journal.lastSeq();
+  await page.getByRole("button", { name: "Approve", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Approve request" });
+  await dialog.getByRole("button", { name: "Approve and grant" }).click();
+  await expect(dialog.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+
+  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
+  await completeMfaSignIn(page, /^\/requests\//);
+  await expect(page.getByTestId("request-status")).toContainText("Status: failed");
+  await expect(page.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+  await page.getByRole("button", { name: "Retry the grant" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Granted ${DATA_SCIENTIST}` })).toBeVisible();
+  await expect(page.getByTestId("request-status")).toContainText("Status: granted");
+  expect(await armWritesSince(seq)).toEqual(["PUT 401", "PUT 201"]);
 });
