@@ -176,13 +176,14 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
   it("returns Azure's claims challenge with a failed approval, and the same approver's retry after signing in again grants", async () => {
     const submitted = await submitAccessRequest(lead, makeAccessRequest(), opts());
     const claims = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
-    const stepUp = async (request: AccessRequestRow): Promise<GrantResult> => ({
-      principalId: request.principalId,
-      displayName: request.principalDisplayName,
-      status: "failed",
-      message: "Azure needs you to sign in again.",
-      claims,
-    });
+    const stepUp = (request: AccessRequestRow): Promise<GrantResult> =>
+      Promise.resolve({
+        principalId: request.principalId,
+        displayName: request.principalDisplayName,
+        status: "failed",
+        message: "Azure needs you to sign in again.",
+        claims,
+      });
     const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: stepUp });
     expect(failed).toMatchObject({ request: { status: "failed" }, claims });
     const retried = await retryAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting([]) });
