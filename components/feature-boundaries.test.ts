@@ -17,6 +17,9 @@ const LAYERS: Record<string, readonly string[]> = {
 /** Feature-to-feature imports that are allowed, each with the reason. */
 const ALLOWED: Record<string, Record<string, string>> = {
   shell: { auth: "the page frame's account menu signs out through the session helpers; auth is the session every page runs in" },
+  workspaces: { auth: "a grant or removal Azure answers with a claims challenge signs in again through the session's step-up prompt" },
+  requests: { auth: "an approval whose grant Azure answers with a claims challenge signs in again through the session's step-up prompt" },
+  mappings: { auth: "a mapping change or reconcile Azure answers with a claims challenge signs in again through the session's step-up prompt" },
 };
 
 function sourceFiles(directory: string): string[] {

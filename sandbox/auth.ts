@@ -73,6 +73,7 @@ export async function verifyBearerToken(
       appId: typeof payload.appid === "string" ? payload.appid : typeof payload.azp === "string" ? payload.azp : "",
       scopes: isApp ? [] : String(payload.scp).split(" ").filter(Boolean),
       roles: isApp ? roles : [],
+      authMethods: !isApp && Array.isArray(payload.amr) ? payload.amr.filter((method): method is string => typeof method === "string") : [],
     },
   };
 }

@@ -32,6 +32,8 @@ export interface Caller {
   readonly scopes: readonly string[];
   /** Application permissions (`roles`), empty for delegated tokens. */
   readonly roles: readonly string[];
+  /** How the user signed in (`amr`: `pwd`, `mfa`), empty for app tokens. */
+  readonly authMethods: readonly string[];
 }
 
 export interface SandboxRequest {
@@ -77,7 +79,7 @@ export interface SandboxSettings {
 // The tenant as the Entra part needs it (implemented by tenant/, used by entra/ and auth.ts).
 // ---------------------------------------------------------------------------------------------
 
-export type PersonaKey = "admin" | "limited-admin" | "team-lead" | "security" | "no-role";
+export type PersonaKey = "admin" | "limited-admin" | "team-lead" | "security" | "no-role" | "step-up-admin";
 
 /** A documented sign-in for demos and tests. */
 export interface Persona {
@@ -90,6 +92,8 @@ export interface Persona {
   readonly description: string;
   /** App roles on the console's API (`Console.Admin`, `Console.Requester`, `Console.SecurityReader`). */
   readonly consoleRoles: readonly string[];
+  /** ARM answers this persona's writes with an MFA claims challenge unless the token carries `mfa` in `amr`. */
+  readonly armWritesNeedMfa?: boolean;
 }
 
 export interface SignInUser {

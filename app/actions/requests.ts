@@ -38,8 +38,8 @@ export const cancelAccessRequest = serverAction("cancelAccessRequest", decisionS
 });
 
 export const approveAccessRequest = serverAction("approveAccessRequest", decisionSchema, async (context, input) => {
-  const { request, message } = await thenRefresh(approve(delegatedContext(context), input));
-  return { message, status: request.status };
+  const { request, message, claims } = await thenRefresh(approve(delegatedContext(context), input));
+  return { message, status: request.status, ...(claims ? { claims } : {}) };
 });
 
 export const denyAccessRequest = serverAction("denyAccessRequest", decisionSchema, async (context, input) => {
@@ -48,8 +48,8 @@ export const denyAccessRequest = serverAction("denyAccessRequest", decisionSchem
 });
 
 export const retryAccessRequest = serverAction("retryAccessRequest", decisionSchema, async (context, input) => {
-  const { request, message } = await thenRefresh(retry(delegatedContext(context), input));
-  return { message, status: request.status };
+  const { request, message, claims } = await thenRefresh(retry(delegatedContext(context), input));
+  return { message, status: request.status, ...(claims ? { claims } : {}) };
 });
 
 /** Runs the expiry job now (as the console's identity, like the schedule would); safe next to the scheduled run. */

@@ -5,6 +5,7 @@ import { MsalProvider } from "@azure/msal-react";
 import { createContext, type ReactNode, useContext, useState } from "react";
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+import { trackSessionRenewal } from "./session-client";
 
 const SettingsContext = createContext<BrowserAuthSettings | null>(null);
 
@@ -34,7 +35,7 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
       // Back from an interactive sign-in (first sign-in, or a re-prompt for a claims challenge such as MFA): the new
       // token is the one that satisfies the challenge, so it replaces the session's token at once.
       if (event.interactionType === InteractionType.Redirect && accessToken) {
-        void fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
+        trackSessionRenewal(fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } }));
       }
     }
   });

@@ -12,6 +12,19 @@ export function markSigningOut(): void {
   signingOut = true;
 }
 
+// The hand-over of the token from the last interactive sign-in to the server; a retry waits for it, or it would run
+// with the session's previous token.
+let renewal: Promise<unknown> = Promise.resolve();
+
+export function trackSessionRenewal(handOver: Promise<unknown>): void {
+  renewal = handOver.catch(() => undefined);
+}
+
+/** Settles once the server holds the token of the last interactive sign-in (at once when there was none). */
+export function sessionRenewed(): Promise<unknown> {
+  return renewal;
+}
+
 export function currentAccount(client: IPublicClientApplication): AccountInfo | null {
   if (signingOut) return null;
   return client.getActiveAccount() ?? client.getAllAccounts()[0] ?? null;

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { createMapping, mappingRoleOptions } from "@/app/actions/mappings";
+import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
 import { Button, buttonClass } from "@/components/ui/button";
@@ -16,7 +17,16 @@ import type { WorkspaceOption } from "./model";
 const groupSearch = searchDirectory(["group"]);
 
 type Roles = { phase: "idle" } | { phase: "loading" } | { phase: "done"; roles: readonly RoleOption[] } | { phase: "error"; message: string };
-type Outcome = { ok: boolean; message: string; reference?: string | undefined };
+type Outcome = { ok: boolean; message: string; reference?: string | undefined; claims?: string | undefined };
+
+/** What the dialog keeps across signing in again for a claims challenge. */
+interface CreateMappingChoices {
+  readonly workspaceId: string;
+  readonly group: DirectoryPrincipal;
+  readonly roleId: string;
+}
+
+const RESUME_KEY = "mapping:create";
 
 /** "Map a group": workspace, group (directory search), role; creating the mapping grants the role to the group. */
 export function CreateMappingDialog({ workspaces }: { workspaces: readonly WorkspaceOption[] }) {
@@ -27,7 +37,17 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
   const [roleId, setRoleId] = useState("");
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [pending, startTransition] = useTransition();
+  const [showResumed, setShowResumed] = useState(false);
   const router = useRouter();
+  const retry = useReadyToRetry();
+  // Back from signing in again for a claims challenge: reopen with the choices the dialog had.
+  useResumedStepUp<CreateMappingChoices>(RESUME_KEY, (choices) => {
+    setOpen(true);
+    chooseWorkspace(choices.workspaceId);
+    setGroups([choices.group]);
+    setRoleId(choices.roleId);
+    setShowResumed(true);
+  });
   const group = groups[0];
   const roleList = roles.phase === "done" ? roles.roles : [];
   const role = roleList.find((candidate) => candidate.id === roleId);
@@ -48,11 +68,14 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
     setRoles({ phase: "idle" });
     setRoleId("");
     setOutcome(null);
+    setShowResumed(false);
   }
 
   function submit() {
     if (!group || !role || !workspaceId) return;
     startTransition(async () => {
+      await retry.afterSignIn();
+      setShowResumed(false);
       const result = await createMapping({ workspaceId, groupId: group.id, roleDefinitionId: role.id });
       if (result.status === "error") return setOutcome({ ok: false, message: result.message, reference: result.reference });
       const { mapping, grant } = result.data;
@@ -61,7 +84,7 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
           ? { ok: true, message: `Mapped ${mapping.groupDisplayName} to ${mapping.roleName}. ${grant.message}`, reference: grant.reference }
           : grant.status === "needs_approval"
             ? { ok: true, message: grant.message }
-            : { ok: false, message: `The mapping was not kept: ${grant.message}`, reference: grant.reference },
+            : { ok: false, message: `The mapping was not kept: ${grant.message}`, reference: grant.reference, claims: grant.claims },
       );
       router.refresh();
     });
@@ -160,12 +183,25 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
                 {role.warning && <p className="mt-1 font-medium text-warning">⚠ {role.warning}</p>}
               </div>
             )}
-            <div aria-live="polite">{outcome && !outcome.ok && <ResultText message={outcome.message} reference={outcome.reference} />}</div>
+            {showResumed && <ResumedNotice what="create the mapping again" />}
+            <div aria-live="polite">
+              {outcome &&
+                !outcome.ok &&
+                (outcome.claims && group ? (
+                  <StepUpPrompt
+                    claims={outcome.claims}
+                    resume={{ key: RESUME_KEY, choices: { workspaceId, group, roleId } satisfies CreateMappingChoices }}
+                    message={outcome.message}
+                  />
+                ) : (
+                  <ResultText message={outcome.message} reference={outcome.reference} />
+                ))}
+            </div>
             <DialogFooter>
               <DialogClose type="button" className={buttonClass("secondary")}>
                 Cancel
               </DialogClose>
-              <Button type="submit" variant="primary" disabled={pending || !group || !role || !workspaceId}>
+              <Button type="submit" variant="primary" disabled={pending || !retry.ready || !group || !role || !workspaceId}>
                 {pending ? "Creating…" : "Create mapping"}
               </Button>
             </DialogFooter>

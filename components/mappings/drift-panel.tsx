@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { applyReconcile, checkMappingDrift } from "@/app/actions/mappings";
+import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
 import type { DriftReport, WorkspaceDrift } from "@/lib/mappings/collect";
@@ -21,6 +22,14 @@ const LABELS: Record<DriftKind, string> = {
 };
 
 const ALL = "";
+
+/** What a plan keeps across signing in again for a claims challenge: the workspace and the changes to apply again. */
+interface ReconcileChoices {
+  readonly workspaceId: string;
+  readonly keys: readonly string[];
+}
+
+const RESUME_KEY = "mapping:reconcile";
 
 function formatTime(iso: string): string {
   return `${new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" })} UTC`;
@@ -40,10 +49,15 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
   const [report, setReport] = useState<DriftReport | null>(null);
   const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
   const [pending, startTransition] = useTransition();
+  // Back from signing in again for a claims challenge: check that workspace again, with the same changes chosen.
+  const resumed = useResumedStepUp<ReconcileChoices>(RESUME_KEY, (choices) => {
+    setScope(choices.workspaceId);
+    check(choices.workspaceId);
+  });
 
-  function check() {
+  function check(workspaceId = scope) {
     startTransition(async () => {
-      const outcome = await checkMappingDrift(scope ? { workspaceId: scope } : {});
+      const outcome = await checkMappingDrift(workspaceId ? { workspaceId } : {});
       if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
       setFailure(null);
       setReport(outcome.data);
@@ -78,7 +92,7 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
             ))}
           </select>
         </label>
-        <Button variant="primary" onClick={check} disabled={pending}>
+        <Button variant="primary" onClick={() => check()} disabled={pending}>
           {pending ? "Checking…" : "Check drift now"}
         </Button>
       </div>
@@ -96,7 +110,8 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
                 key={`${workspace.workspaceId}-${report?.generatedAt ?? latest?.checkedAt}`}
                 workspace={workspace}
                 canAdmin={canAdmin && report !== null}
-                onApplied={check}
+                onApplied={() => check()}
+                resumedKeys={resumed && report && resumed.workspaceId.toLowerCase() === workspace.workspaceId.toLowerCase() ? resumed.keys : undefined}
               />
             ))}
         </div>
@@ -107,8 +122,22 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
 
 const RESULT_TONE = { applied: "text-success", failed: "text-danger", skipped: "text-warning" } as const;
 
-function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: WorkspaceDrift; canAdmin: boolean; onApplied: () => void }) {
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+function WorkspacePlan({
+  workspace,
+  canAdmin,
+  onApplied,
+  resumedKeys,
+}: {
+  workspace: WorkspaceDrift;
+  canAdmin: boolean;
+  onApplied: () => void;
+  /** The changes chosen before signing in again for a claims challenge; those still in the plan start selected. */
+  resumedKeys?: readonly string[] | undefined;
+}) {
+  const [selected, setSelected] = useState<ReadonlySet<string>>(
+    () => new Set((resumedKeys ?? []).filter((key) => workspace.items.some((item) => item.key === key && item.change !== null))),
+  );
+  const retry = useReadyToRetry();
   const [results, setResults] = useState<readonly ReconcileItemResult[] | null>(null);
   const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
   const [pending, startTransition] = useTransition();
@@ -126,6 +155,7 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
 
   function apply() {
     startTransition(async () => {
+      await retry.afterSignIn();
       const outcome = await applyReconcile({ workspaceId: workspace.workspaceId, keys: [...selected] });
       if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
       setFailure(null);
@@ -135,6 +165,8 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
     });
   }
 
+  // The changes Azure would not make before a new sign-in, with the claims it asked for.
+  const challenged = (results ?? []).filter((result) => result.status === "failed" && result.claims);
   const creates = actionable.filter((item) => selected.has(item.key) && item.change === "grant").length;
   const deletes = actionable.filter((item) => selected.has(item.key) && item.change === "revoke").length;
   return (
@@ -171,7 +203,7 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
       </ul>
       {canAdmin && actionable.length > 0 && (
         <div className="flex flex-wrap items-center gap-2">
-          <Button variant="primary" disabled={pending || selected.size === 0} onClick={apply}>
+          <Button variant="primary" disabled={pending || !retry.ready || selected.size === 0} onClick={apply}>
             {pending ? "Applying…" : `Apply ${selected.size} selected change${selected.size === 1 ? "" : "s"}`}
           </Button>
           <span className="text-ink-muted">
@@ -180,7 +212,18 @@ function WorkspacePlan({ workspace, canAdmin, onApplied }: { workspace: Workspac
         </div>
       )}
       <div aria-live="polite" className="space-y-2">
+        {resumedKeys && !results && selected.size > 0 && <ResumedNotice what="apply the selected changes again" />}
         {failure && <ResultText message={failure.message} reference={failure.reference} />}
+        {challenged.length > 0 && (
+          <StepUpPrompt
+            claims={challenged[0]!.claims!}
+            resume={{
+              key: RESUME_KEY,
+              choices: { workspaceId: workspace.workspaceId, keys: challenged.map((result) => result.key) } satisfies ReconcileChoices,
+            }}
+            message={challenged[0]!.message}
+          />
+        )}
         {results && (
           <>
             <ul aria-label={`Reconcile results for ${workspace.workspaceName}`} className="divide-y divide-line rounded-md border border-line">

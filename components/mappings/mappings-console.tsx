@@ -3,9 +3,10 @@
 import { useState } from "react";
 
 import type { StoredDriftReport } from "@/lib/mappings/drift-job";
+import { useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { CreateMappingDialog } from "./create-mapping-dialog";
-import { DeleteMappingDialog } from "./delete-mapping-dialog";
+import { DELETE_MAPPING_RESUME_KEY, type DeleteMappingChoices, DeleteMappingDialog } from "./delete-mapping-dialog";
 import { DriftPanel } from "./drift-panel";
 import { MembersDialog } from "./members-dialog";
 import { type MappingRow, type WorkspaceOption, workspaceNameOf } from "./model";
@@ -64,6 +65,11 @@ export function MappingsConsole({
   const [sort, setSort] = useState<Sort>({ key: "workspace", direction: "ascending" });
   const [members, setMembers] = useState<MappingRow | null>(null);
   const [deleting, setDeleting] = useState<MappingRow | null>(null);
+  // Back from signing in again for a claims challenge: ask again to delete the same mapping, if it is still there.
+  const resumedDelete = useResumedStepUp<DeleteMappingChoices>(DELETE_MAPPING_RESUME_KEY, (choices) => {
+    const again = mappings.find((candidate) => candidate.id === choices.mappingId);
+    if (again) setDeleting(again);
+  });
   const needle = filter.trim().toLowerCase();
   // Workspaces to filter by: those the admin can list, plus any a mapping names that the list lacks (no read access now).
   const workspaceChoices = new Map(workspaces.map((w) => [w.id.toLowerCase(), `${w.name} (${w.subscriptionName})`]));
@@ -184,7 +190,7 @@ export function MappingsConsole({
       <DriftPanel workspaces={workspaces} latest={latest} canAdmin={canAdmin} />
 
       <MembersDialog mapping={members} onClose={() => setMembers(null)} />
-      <DeleteMappingDialog mapping={deleting} onClose={() => setDeleting(null)} />
+      <DeleteMappingDialog mapping={deleting} onClose={() => setDeleting(null)} resumed={resumedDelete !== undefined} />
     </>
   );
 }

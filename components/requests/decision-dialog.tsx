@@ -119,7 +119,7 @@ export function DecisionHost({ children }: { children: ReactNode }) {
               </Field>
             )}
             <div aria-live="polite">
-              <OutcomeMessage outcome={outcome} />
+              <OutcomeMessage outcome={outcome} requestId={target?.request.id} />
             </div>
             <DialogFooter>
               <DialogClose type="button" className={buttonClass("secondary")}>

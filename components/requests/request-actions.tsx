@@ -4,11 +4,12 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { cancelAccessRequest, retryAccessRequest } from "@/app/actions/requests";
+import { ResumedNotice, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
 import type { AllowedActions } from "@/lib/requests/allowed-actions";
 import { ExtensionDialog } from "./extension-dialog";
-import { type Outcome, outcomeOf } from "./outcome";
+import { type Outcome, outcomeOf, requestResumeKey } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
 
 /** The actions the viewer may take on one request; each result is the server's own message. */
@@ -16,9 +17,12 @@ export function RequestActions({ request, allowed }: { request: DecisionTarget; 
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [pending, startTransition] = useTransition();
   const router = useRouter();
+  const resumed = useResumedStepUp<{ requestId: string }>(requestResumeKey(request.id));
+  const retryReady = useReadyToRetry();
 
   function run(action: "cancel" | "retry") {
     startTransition(async () => {
+      await retryReady.afterSignIn();
       const input = { requestId: request.id, comment: "" };
       const result = action === "cancel" ? await cancelAccessRequest(input) : await retryAccessRequest(input);
       setOutcome(outcomeOf(result));
@@ -42,7 +46,7 @@ export function RequestActions({ request, allowed }: { request: DecisionTarget; 
         <div className="flex flex-wrap gap-2">
           {allowed.decide && <DecisionButtons request={request} />}
           {allowed.retry && (
-            <Button variant="primary" disabled={pending} onClick={() => run("retry")}>
+            <Button variant="primary" disabled={pending || !retryReady.ready} onClick={() => run("retry")}>
               {pending ? "Retrying…" : "Retry the grant"}
             </Button>
           )}
@@ -54,7 +58,8 @@ export function RequestActions({ request, allowed }: { request: DecisionTarget; 
           {allowed.extend && <ExtensionDialog request={request} options={allowed.extend} />}
         </div>
         <div aria-live="polite">
-          <OutcomeMessage outcome={outcome} />
+          {resumed && allowed.retry && !outcome && <ResumedNotice what="retry the grant" />}
+          <OutcomeMessage outcome={outcome} requestId={request.id} />
         </div>
       </section>
     </DecisionHost>

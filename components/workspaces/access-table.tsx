@@ -3,6 +3,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useId, useRef } from "react";
 
+import { useResumedStepUp } from "@/components/auth/step-up";
 import { download } from "@/components/shared/download";
 import { formatDateTime } from "@/components/shared/format";
 import { Button } from "@/components/ui/button";
@@ -11,7 +12,7 @@ import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { AccessTableFilters } from "./access-table-filters";
 import { toCsv, toJson } from "./export";
 import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
-import { RevokeDialog } from "./revoke-dialog";
+import { RevokeDialog, type RevokeChoices, revokeResumeKey } from "./revoke-dialog";
 import { type AccessTableState, isRemovableHere, type SortKey, useAccessTableState } from "./use-access-table-state";
 
 const ROW_ESTIMATE = 64;
@@ -49,6 +50,12 @@ export function AccessTable({
   const table = useAccessTableState(rows);
   const { visible, sort } = table;
   const scrollRef = useRef<HTMLDivElement>(null);
+  // Back from signing in again for a claims challenge: reopen the removal of the assignments that are still there.
+  const resumed = useResumedStepUp<RevokeChoices>(revokeResumeKey(workspaceId), (choices) => {
+    const wanted = new Set(choices.assignmentIds.map((assignmentId) => assignmentId.toLowerCase()));
+    const targets = rows.filter((row) => wanted.has(row.assignmentId.toLowerCase()) && row.origin === "workspace");
+    if (targets.length > 0) table.revoke(targets);
+  });
 
   // TanStack Virtual keeps its state outside React; the component re-renders on scroll through its own subscription.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -173,6 +180,7 @@ export function AccessTable({
             if (!open) table.closeRevoke();
           }}
           onRevoked={table.forget}
+          resumed={resumed !== undefined}
         />
       )}
     </section>

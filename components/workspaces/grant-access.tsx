@@ -3,9 +3,10 @@
 import { useState, useTransition } from "react";
 
 import { getGrantOptions } from "@/app/actions/workspaces";
+import { useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";
-import { type GrantDialogOptions, GrantDialog } from "./grant-dialog";
+import { type GrantChoices, type GrantDialogOptions, GrantDialog, grantResumeKey } from "./grant-dialog";
 
 /**
  * The "Grant access" button. Roles and the subscription's budget are fetched when it is first pressed: counting a
@@ -15,23 +16,23 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
   const [options, setOptions] = useState<GrantDialogOptions | null>(null);
   const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
   const [pending, startTransition] = useTransition();
+  // Back from signing in again for a claims challenge: reopen the dialog with the choices it had.
+  const resumed = useResumedStepUp<GrantChoices>(grantResumeKey(workspaceId), () => load());
 
-  if (options) return <GrantDialog workspaceId={workspaceId} workspaceName={workspaceName} options={options} initiallyOpen />;
+  function load() {
+    startTransition(async () => {
+      setFailure(null);
+      const result = await getGrantOptions({ workspaceId });
+      if (result.status === "success") setOptions(result.data);
+      else setFailure({ message: result.message, reference: result.reference });
+    });
+  }
+
+  if (options) return <GrantDialog workspaceId={workspaceId} workspaceName={workspaceName} options={options} initiallyOpen resumed={resumed} />;
 
   return (
     <div className="flex max-w-sm flex-col items-end gap-2">
-      <Button
-        variant="primary"
-        disabled={pending}
-        onClick={() =>
-          startTransition(async () => {
-            setFailure(null);
-            const result = await getGrantOptions({ workspaceId });
-            if (result.status === "success") setOptions(result.data);
-            else setFailure({ message: result.message, reference: result.reference });
-          })
-        }
-      >
+      <Button variant="primary" disabled={pending} onClick={load}>
         {pending ? "Loading roles…" : "Grant access"}
       </Button>
       {failure && <ResultText lead="Granting is unavailable: " message={failure.message} reference={failure.reference} />}

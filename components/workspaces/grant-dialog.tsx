@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 
 import { grantWorkspaceRoles } from "@/app/actions/workspaces";
+import { ResumedNotice, StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
 import { Button, buttonClass } from "@/components/ui/button";
@@ -31,24 +32,38 @@ const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
 
 const directorySearch = searchDirectory();
 
+/** What the dialog keeps across signing in again for a claims challenge. */
+export interface GrantChoices {
+  readonly principals: readonly DirectoryPrincipal[];
+  readonly roleId: string;
+  readonly description: string;
+}
+
+export const grantResumeKey = (workspaceId: string) => `grant:${workspaceId.toLowerCase()}`;
+
 /** "Grant access": principals, one role, an optional description, the subscription's budget, then a result per principal. */
 export function GrantDialog({
   workspaceId,
   workspaceName,
   options,
   initiallyOpen = false,
+  resumed,
 }: {
   workspaceId: string;
   workspaceName: string;
   options: GrantDialogOptions;
   initiallyOpen?: boolean;
+  /** Choices restored after signing in again for a claims challenge. */
+  resumed?: GrantChoices | undefined;
 }) {
   const [open, setOpen] = useState(initiallyOpen);
-  const [principals, setPrincipals] = useState<DirectoryPrincipal[]>([]);
-  const [roleId, setRoleId] = useState("");
-  const [description, setDescription] = useState("");
+  const [principals, setPrincipals] = useState<DirectoryPrincipal[]>(resumed ? [...resumed.principals] : []);
+  const [roleId, setRoleId] = useState(resumed?.roleId ?? "");
+  const [description, setDescription] = useState(resumed?.description ?? "");
   const [outcome, setOutcome] = useState<ActionResult<GrantResult[]> | null>(null);
+  const [showResumed, setShowResumed] = useState(resumed !== undefined);
   const [pending, startTransition] = useTransition();
+  const retry = useReadyToRetry();
   const router = useRouter();
   const id = useId();
 
@@ -56,17 +71,23 @@ export function GrantDialog({
   const others = options.roles.filter((role) => !role.featured);
   const role = options.roles.find((candidate) => candidate.id === roleId);
   const done = outcome?.status === "success";
+  // The principals Azure would not grant before a new sign-in, and the claims it asked for.
+  const challenged = done ? outcome.data.filter((item) => item.status === "failed" && item.claims) : [];
+  const challengeClaims = challenged[0]?.claims ?? (outcome?.status === "error" ? outcome.claims : undefined);
 
   function reset() {
     setPrincipals([]);
     setRoleId("");
     setDescription("");
     setOutcome(null);
+    setShowResumed(false);
   }
 
   function submit() {
     if (!role || principals.length === 0) return;
     startTransition(async () => {
+      await retry.afterSignIn();
+      setShowResumed(false);
       const result = await grantWorkspaceRoles({
         workspaceId,
         roleDefinitionId: role.id,
@@ -179,13 +200,26 @@ export function GrantDialog({
 
             <Budget budget={options.budget} warning={options.budgetWarning} />
 
-            <div aria-live="polite">{outcome?.status === "error" && <ResultText message={outcome.message} reference={outcome.reference} />}</div>
+            {showResumed && <ResumedNotice what={`grant ${role?.name ?? "the role"} again`} />}
+
+            <div aria-live="polite">
+              {outcome?.status === "error" &&
+                (outcome.claims ? (
+                  <StepUpPrompt
+                    claims={outcome.claims}
+                    resume={{ key: grantResumeKey(workspaceId), choices: { principals, roleId, description } satisfies GrantChoices }}
+                    message={outcome.message}
+                  />
+                ) : (
+                  <ResultText message={outcome.message} reference={outcome.reference} />
+                ))}
+            </div>
 
             <DialogFooter>
               <DialogClose type="button" className={buttonClass("secondary")}>
                 Cancel
               </DialogClose>
-              <Button type="submit" variant="primary" disabled={pending || !role || principals.length === 0}>
+              <Button type="submit" variant="primary" disabled={pending || !retry.ready || !role || principals.length === 0}>
                 {pending ? "Granting…" : role ? `Grant ${role.name}` : "Grant"}
               </Button>
             </DialogFooter>
@@ -207,6 +241,20 @@ export function GrantDialog({
                   </li>
                 ))}
               </ul>
+              {challengeClaims && (
+                <StepUpPrompt
+                  claims={challengeClaims}
+                  resume={{
+                    key: grantResumeKey(workspaceId),
+                    choices: {
+                      principals: principals.filter((principal) => challenged.some((item) => item.principalId === principal.id.toLowerCase())),
+                      roleId,
+                      description,
+                    } satisfies GrantChoices,
+                  }}
+                  message={challenged[0]?.message ?? "Azure needs you to sign in again before it makes this change."}
+                />
+              )}
               <DialogFooter>
                 <Button onClick={reset}>Grant another</Button>
                 <DialogClose className={buttonClass("primary")}>Done</DialogClose>

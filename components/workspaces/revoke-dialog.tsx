@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { revokeWorkspaceRoles } from "@/app/actions/workspaces";
+import { ResumedNotice, StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
@@ -20,7 +21,14 @@ const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
   failed: { label: "Failed", tone: "text-danger" },
 };
 
-type Failure = { message: string; reference?: string | undefined };
+type Failure = { message: string; reference?: string | undefined; claims?: string | undefined };
+
+/** What the dialog keeps across signing in again for a claims challenge: which assignments to remove. */
+export interface RevokeChoices {
+  readonly assignmentIds: readonly string[];
+}
+
+export const revokeResumeKey = (workspaceId: string) => `revoke:${workspaceId.toLowerCase()}`;
 
 /** What removing an assignment would also end in Gatehouse: its requests end early, its mappings break. */
 function cutHolders(row: AccessRow): AccessRow["heldBy"] {
@@ -46,6 +54,7 @@ export function RevokeDialog({
   open,
   onOpenChange,
   onRevoked,
+  resumed = false,
 }: {
   workspaceId: string;
   /** A snapshot taken when the dialog opened: the rows disappear from the table once removed. */
@@ -53,10 +62,13 @@ export function RevokeDialog({
   open: boolean;
   onOpenChange: (open: boolean) => void;
   onRevoked: (assignmentIds: readonly string[]) => void;
+  /** Opened again after signing in again for a claims challenge. */
+  resumed?: boolean;
 }) {
   const [results, setResults] = useState<ReadonlyMap<string, RevokeResult> | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [pending, startTransition] = useTransition();
+  const retry = useReadyToRetry();
   const router = useRouter();
 
   const asked = results ? [...results.values()].filter((result) => result.status === "needs_confirmation") : [];
@@ -64,12 +76,19 @@ export function RevokeDialog({
   const holdersToConfirm = asked.filter((result) => result.holders !== undefined);
   const needsConfirmation = asked.filter((result) => result.holders === undefined);
   const shownHolderIds = targets.flatMap((row) => cutHolders(row).map((holder) => holder.id));
+  // The assignments Azure would not remove before a new sign-in, and the claims it asked for.
+  const challenged = results ? [...results.values()].filter((result) => result.status === "failed" && result.claims) : [];
+  const challengeClaims = challenged[0]?.claims ?? failure?.claims;
+  const stepUpChoices: RevokeChoices = {
+    assignmentIds: challenged.length > 0 ? challenged.map((result) => result.assignmentId) : targets.map((row) => row.assignmentId),
+  };
 
   function run(assignmentIds: readonly string[], confirmSelfLockout: boolean, acknowledgedHolderIds: readonly number[] = shownHolderIds) {
     startTransition(async () => {
+      await retry.afterSignIn();
       const outcome = await revokeWorkspaceRoles({ workspaceId, assignmentIds, confirmSelfLockout, acknowledgedHolderIds: [...acknowledgedHolderIds] });
       if (outcome.status === "error") {
-        setFailure({ message: outcome.message, reference: outcome.reference });
+        setFailure({ message: outcome.message, reference: outcome.reference, claims: outcome.claims });
         return;
       }
       setFailure(null);
@@ -128,7 +147,15 @@ export function RevokeDialog({
         </ul>
 
         <div aria-live="polite" className="space-y-3">
-          {failure && <ResultText message={failure.message} reference={failure.reference} />}
+          {resumed && !results && !failure && <ResumedNotice what="remove them again" />}
+          {failure && !failure.claims && <ResultText message={failure.message} reference={failure.reference} />}
+          {challengeClaims && (
+            <StepUpPrompt
+              claims={challengeClaims}
+              resume={{ key: revokeResumeKey(workspaceId), choices: stepUpChoices }}
+              message={challenged[0]?.message ?? failure?.message ?? "Azure needs you to sign in again before it makes this change."}
+            />
+          )}
           {holdersToConfirm.length > 0 && (
             <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
               <p className="font-medium text-warning">
@@ -190,7 +217,7 @@ export function RevokeDialog({
               </DialogClose>
               <Button
                 variant="destructive"
-                disabled={pending || count === 0}
+                disabled={pending || !retry.ready || count === 0}
                 onClick={() =>
                   run(
                     targets.map((row) => row.assignmentId),

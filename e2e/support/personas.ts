@@ -10,6 +10,12 @@ export const PERSONAS = {
   "team-lead": { login: "team-lead@contosoml.onmicrosoft.com", password: "TeamLead-Sandbox-2026!", name: "", roles: ["Console.Requester"] },
   security: { login: "security@contosoml.onmicrosoft.com", password: "Security-Sandbox-2026!", name: "", roles: ["Console.SecurityReader"] },
   "no-role": { login: "no-role@contosoml.onmicrosoft.com", password: "NoRole-Sandbox-2026!", name: "", roles: [] },
+  "step-up-admin": {
+    login: "step-up-admin@contosoml.onmicrosoft.com",
+    password: "StepUpAdmin-Sandbox-2026!",
+    name: "Morgan Step-Up",
+    roles: ["Console.Admin"],
+  },
 } as const;
 
 export type PersonaKey = keyof typeof PERSONAS;

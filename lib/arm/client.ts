@@ -1,12 +1,12 @@
 import "server-only";
 
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { ServiceClient } from "@azure/core-client";
 import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 import { describeError } from "@/lib/log";
-import { upstreamError } from "@/lib/azure/errors";
+import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
 import { type DelegatedCaller, getAppToken, getDelegatedToken } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
@@ -21,10 +21,18 @@ const ARM_SCOPE = "https://management.azure.com/.default";
 // Token lifetime is decided by Entra; the SDK only needs to know it is not expired yet. MSAL refreshes its cache.
 const TOKEN_REUSE_MS = 5 * 60_000;
 
-function credential(getToken: () => Promise<string>): TokenCredential {
+type TokenSource = (claims: string | undefined) => Promise<string>;
+
+/**
+ * ARM answers a write it wants MFA for with a 401 claims challenge; the SDK's bearer policy then asks again with
+ * `options.claims`, which must reach Entra: a token without them would only be refused again. Entra answers
+ * `interaction_required` (with the claims) when only the person can satisfy them, and that `AppError` is what the
+ * SDK call throws.
+ */
+function credential(getToken: TokenSource): TokenCredential {
   return {
-    async getToken(): Promise<AccessToken> {
-      return { token: await getToken(), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
+    async getToken(_scopes, options?: GetTokenOptions): Promise<AccessToken> {
+      return { token: await getToken(options?.claims || undefined), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
     },
   };
 }
@@ -78,8 +86,8 @@ function clientOptions(): { endpoint: string; credentialScopes: string[] } {
 
 export type ArmIdentity = { readonly kind: "delegated"; readonly caller: DelegatedCaller } | { readonly kind: "app" };
 
-function tokenFor(identity: ArmIdentity): () => Promise<string> {
-  return identity.kind === "delegated" ? () => getDelegatedToken(identity.caller, "arm") : () => getAppToken("arm");
+function tokenFor(identity: ArmIdentity): TokenSource {
+  return identity.kind === "delegated" ? (claims) => getDelegatedToken(identity.caller, "arm", { claims }) : (claims) => getAppToken("arm", { claims });
 }
 
 /** The role-assignment API (`@azure/arm-authorization`). */
@@ -148,6 +156,7 @@ async function armGetUrl(identity: ArmIdentity, url: string): Promise<unknown> {
       message: detail?.message ?? `HTTP ${response.status}`,
       requestId: response.headers.get("x-ms-request-id") ?? undefined,
       retryAfter: response.headers.get("retry-after") ?? undefined,
+      claimsChallenge: claimsChallengeOf(response.headers.get("www-authenticate")),
     });
   }
   return body;
@@ -164,6 +173,7 @@ export function armError(error: unknown): AppError {
       message: error.message,
       requestId: error.response?.headers.get("x-ms-request-id") ?? undefined,
       retryAfter: error.response?.headers.get("retry-after") ?? undefined,
+      claimsChallenge: claimsChallengeOf(error.response?.headers.get("www-authenticate")),
     });
   }
   return upstreamError({

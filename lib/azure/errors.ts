@@ -16,7 +16,30 @@ export interface UpstreamFailure {
   readonly message: string;
   readonly requestId: string | undefined;
   readonly retryAfter: string | undefined;
+  /** The claims (JSON) of a 401 `insufficient_claims` challenge, from `claimsChallengeOf`. */
+  readonly claimsChallenge?: string | undefined;
 }
+
+/**
+ * The claims a `WWW-Authenticate: Bearer error="insufficient_claims", claims="<base64>"` challenge asks for, decoded
+ * (ARM's answer to a write that needs MFA); undefined for any other 401.
+ */
+export function claimsChallengeOf(header: string | null | undefined): string | undefined {
+  if (!header || !/\berror="insufficient_claims"/.test(header)) return undefined;
+  const encoded = /\bclaims="([^"]+)"/.exec(header)?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  try {
+    JSON.parse(decoded);
+    return decoded;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a person is told when Azure wants them to sign in again with more (MFA) before it makes a change. */
+export const STEP_UP_MESSAGE =
+  "Azure needs you to sign in again, with multi-factor authentication, before Gatehouse can make this change for you. Nothing was changed: sign in again, then retry.";
 
 /**
  * Maps an upstream failure to the one error model: the service's own message goes to the log only, the person gets
@@ -29,6 +52,9 @@ export function upstreamError(failure: UpstreamFailure): AppError {
   const base = { message, upstreamRequestId: requestId };
   if (status === undefined) {
     return new AppError({ ...base, code: "upstream_unavailable", userMessage: `${system} did not answer in time. Try again in a minute.` });
+  }
+  if (status === 401 && failure.claimsChallenge) {
+    return new AppError({ ...base, code: "interaction_required", userMessage: STEP_UP_MESSAGE, claims: failure.claimsChallenge });
   }
   if (status === 401) {
     return new AppError({ ...base, code: "unauthenticated", userMessage: "Your session has ended. Sign in again to continue." });
@@ -67,6 +93,8 @@ export interface ArmFailure {
   readonly requestId: string | undefined;
   readonly internalMessage: string;
   readonly userMessage: string;
+  /** Set when only a new sign-in with these claims (JSON) can make the change: the browser signs in again and retries. */
+  readonly claims?: string;
 }
 
 /** What the sentence may name: who acted, where, which role. */
@@ -95,8 +123,8 @@ const ROLE_ASSIGNMENT_MESSAGES: Record<string, (subject: RoleChangeSubject) => s
 /** By status, for codes the table does not know: what a failed change to access means for the admin. */
 function roleChangeStatusMessage(status: number | undefined): string {
   if (status === 401) {
-    // The person's sign-in (and so the token Gatehouse uses for them) expired or was revoked mid-way.
-    return "Your sign-in to Azure has expired, so Azure refused this change. Sign in again and retry: what was already done stays done.";
+    // A 401 without a claims challenge: Azure did not accept the token Gatehouse holds for the person.
+    return "Azure did not accept your sign-in for this change. Sign in again and retry: what was already done stays done.";
   }
   if (status === 429) return "Azure is throttling role changes in this subscription. Wait a minute and try again.";
   if (status !== undefined && status >= 500) return "Azure Resource Manager is having problems. Try again in a minute.";
@@ -110,6 +138,10 @@ export function roleChangeFailure(error: unknown, subject: RoleChangeSubject): A
   const httpStatus = rest?.statusCode;
   const requestId = rest?.response?.headers.get("x-ms-request-id") ?? (error instanceof AppError ? error.upstreamRequestId : undefined);
   const internalMessage = describeError(error);
+  // The claims come from Entra's interaction_required (on-behalf-of with ARM's challenge), or from ARM's challenge itself
+  // when the SDK gave up on it.
+  const claims = error instanceof AppError ? error.claims : claimsChallengeOf(rest?.response?.headers.get("www-authenticate"));
+  if (claims) return { code, httpStatus, requestId, internalMessage, userMessage: STEP_UP_MESSAGE, claims };
   const known = ROLE_ASSIGNMENT_MESSAGES[code];
   const userMessage = known ? known(subject) : error instanceof AppError ? error.userMessage : roleChangeStatusMessage(httpStatus);
   return { code, httpStatus, requestId, internalMessage, userMessage };

@@ -148,14 +148,20 @@ async function retryingNetworkErrorOnce<T>(request: () => Promise<T>): Promise<T
   }
 }
 
+export interface TokenRequestOptions {
+  /** A resource's claims challenge (JSON), passed to Entra as is; MSAL then skips its cache. */
+  readonly claims?: string | undefined;
+}
+
 /** A token for Graph or ARM that acts as the signed-in person. */
-export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource): Promise<string> {
+export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
     const result = await retryingNetworkErrorOnce(() =>
       client.acquireTokenOnBehalfOf({
         oboAssertion: caller.assertion.reveal(),
         scopes: [RESOURCE_SCOPES[resource]],
+        ...(options.claims ? { claims: options.claims } : {}),
       }),
     );
     if (!result?.accessToken) throw new Error("on-behalf-of returned no token");
@@ -166,7 +172,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
 }
 
 /** A token for Graph or ARM as the console's own identity, for scheduled jobs (read-only by design of its roles). */
-export async function getAppToken(resource: Resource): Promise<string> {
+export async function getAppToken(resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
   appClient ??= await newClient();
   try {
     const client = appClient;
@@ -176,6 +182,7 @@ export async function getAppToken(resource: Resource): Promise<string> {
         // The sandbox tenant's clock can be moved forward (to test expiry), which makes a token MSAL still trusts by the
         // wall clock expired to the tenant; app tokens serve only scheduled jobs, so fetching each one fresh costs little.
         skipCache: getConfig().mode === "sandbox",
+        ...(options.claims ? { claims: options.claims } : {}),
       }),
     );
     if (!result?.accessToken) throw new Error("client credentials returned no token");

@@ -246,6 +246,8 @@ export interface DeleteMappingResult {
   readonly message: string;
   /** ARM's request id when removing the assignment failed, for support. */
   readonly reference?: string;
+  /** Removing the assignment needs a new sign-in with these claims (e.g. MFA) first; the mapping was kept. */
+  readonly claims?: string;
 }
 
 /**
@@ -351,6 +353,7 @@ export async function deleteMapping(
         assignment: null,
         message: `The mapping was kept because its assignment could not be removed: ${outcome.userMessage}`,
         ...(outcome.reference ? { reference: outcome.reference } : {}),
+        ...(outcome.claims ? { claims: outcome.claims } : {}),
       };
   }
 }

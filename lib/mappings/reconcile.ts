@@ -20,6 +20,8 @@ export interface ReconcileItemResult {
   readonly status: ReconcileStatus;
   readonly message: string;
   readonly reference?: string;
+  /** For `failed`: Azure wants a new sign-in with these claims (e.g. MFA) before it makes this change. */
+  readonly claims?: string;
 }
 
 function principalType(value: string): PrincipalType {
@@ -70,7 +72,7 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
     });
     const ok = grant !== undefined && (grant.status === "granted" || grant.status === "already_granted");
     if (ok) created.add(item.key);
-    results.set(item.key, await settle(context, item, ok, grant?.message ?? "No result.", grant?.reference));
+    results.set(item.key, withClaims(await settle(context, item, ok, grant?.message ?? "No result.", grant?.reference), grant?.claims));
   }
 
   const deletes = selected.filter((candidate) => candidate.change === "revoke");
@@ -99,10 +101,14 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
     for (const item of ready) {
       const result = byId.get(item.assignmentId!.toLowerCase());
       const ok = result !== undefined && (result.status === "revoked" || result.status === "already_gone");
-      results.set(item.key, await settle(context, item, ok, result?.message ?? "No result.", result?.reference));
+      results.set(item.key, withClaims(await settle(context, item, ok, result?.message ?? "No result.", result?.reference), result?.claims));
     }
   }
   return wanted.map((key) => results.get(key)!);
+}
+
+function withClaims(result: ReconcileItemResult, claims: string | undefined): ReconcileItemResult {
+  return claims && result.status === "failed" ? { ...result, claims } : result;
 }
 
 async function settle(

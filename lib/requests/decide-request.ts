@@ -56,6 +56,11 @@ export interface DecisionResult {
   readonly request: AccessRequestRow;
   /** For approvals: what happened in ARM. */
   readonly message: string;
+  /**
+   * The grant failed because Azure wants the approver to sign in again with these claims (JSON, e.g. MFA): nothing was
+   * granted, the request is `failed`, and retrying it after the new sign-in grants it.
+   */
+  readonly claims?: string;
 }
 
 interface Options {
@@ -393,14 +398,15 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
     }
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
-    result = { principalId: request.principalId, displayName: request.principalDisplayName, status: "failed", message };
+    const claims = error instanceof AppError ? error.claims : undefined;
+    result = { principalId: request.principalId, displayName: request.principalDisplayName, status: "failed", message, ...(claims ? { claims } : {}) };
   }
   if (result.status === "in_progress") {
     // No answer from ARM: the intent reconciler settles the assignment; the request stays approved until then.
     return { request, message: result.message };
   }
   const granted = result.status === "granted" || result.status === "already_granted";
-  return settleApproved(
+  const settled = await settleApproved(
     context,
     db,
     request,
@@ -415,6 +421,7 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
         }
       : { status: "failed", code: "GrantFailed", message: result.message, ...(result.reference ? { reference: result.reference } : {}) },
   );
+  return !granted && result.claims ? { ...settled, claims: result.claims } : settled;
 }
 
 type Settlement =

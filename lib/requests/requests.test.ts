@@ -173,6 +173,24 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     expect(retried).toMatchObject({ request: { status: "granted" } });
   });
 
+  it("returns Azure's claims challenge with a failed approval, and the same approver's retry after signing in again grants", async () => {
+    const submitted = await submitAccessRequest(lead, makeAccessRequest(), opts());
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
+    const stepUp = (request: AccessRequestRow): Promise<GrantResult> =>
+      Promise.resolve({
+        principalId: request.principalId,
+        displayName: request.principalDisplayName,
+        status: "failed",
+        message: "Azure needs you to sign in again.",
+        claims,
+      });
+    const failed = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: stepUp });
+    expect(failed).toMatchObject({ request: { status: "failed" }, claims });
+    const retried = await retryAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting([]) });
+    expect(retried).toMatchObject({ request: { status: "granted" } });
+    expect(retried.claims).toBeUndefined();
+  });
+
   it("denies with a required comment, lets only the requester cancel, and lapses stale requests", async () => {
     const a = await submitAccessRequest(lead, makeAccessRequest(), opts());
     const b = await submitAccessRequest(lead, makeAccessRequest(), opts());

@@ -13,6 +13,7 @@ import { assignmentNameFor, grantWorkspaceRoles } from "./grant-workspace-roles"
 import { revokeWorkspaceRoles } from "./revoke-workspace-roles";
 
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
+const MFA_CLAIMS = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
 const COMPUTE_OPERATOR = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815";
 // Tests in other files read the shared sandbox at the same time, so changes happen only on this workspace, which
 // they leave out (see MUTATED_BY_OTHER_TESTS in workspaces.test.ts).
@@ -22,8 +23,11 @@ const target = [...oracle.workspaces.values()].find((workspace) => workspace.nam
 const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
 const atWorkspace = [...oracle.roleAssignments.values()].filter((assignment) => assignment.scope.toLowerCase() === WORKSPACE.toLowerCase());
 const holdsSomethingHere = new Set(atWorkspace.map((assignment) => assignment.principalId));
-const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
+const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role|step-up-admin)@/;
 const someUser = [...oracle.users.values()].find((user) => !PERSONA_UPN.test(user.userPrincipalName) && !holdsSomethingHere.has(user.id))!;
+const stepUpTarget = [...oracle.users.values()].find(
+  (user) => !PERSONA_UPN.test(user.userPrincipalName) && !holdsSomethingHere.has(user.id) && user.id !== someUser.id,
+)!;
 const someGroup = [...oracle.groups.values()].find((group) => !holdsSomethingHere.has(group.id))!;
 const existingGroupGrant = atWorkspace.find((assignment) => assignment.principalType === "Group")!;
 
@@ -105,6 +109,31 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
     expect((await getWorkspaceAccess(limited.caller, WORKSPACE)).rows.length).toBe(before);
     const failed = (await searchAuditEvents(await getDatabase(), { actions: ["role_assignment.grant_failed"] }, { size: 10 })).events;
     expect(failed[0]).toMatchObject({ errorCode: "AuthorizationFailed", outcome: "failed", correlation: { armRequestId: expect.any(String) as string } });
+  });
+
+  it("asks for a new sign-in with ARM's MFA claims when Azure demands them, changes nothing, and grants and revokes after an MFA sign-in", async () => {
+    const passwordOnly = await personaContext("step-up-admin");
+    const target = { id: stepUpTarget.id, kind: "user" as const, displayName: stepUpTarget.displayName };
+    const [challenged] = await grantWorkspaceRoles(passwordOnly, { workspaceId: WORKSPACE, roleDefinitionId: COMPUTE_OPERATOR, principals: [target] });
+    // Entra echoes the claims MSAL sent: ARM's challenge, merged with MSAL's own id_token claims.
+    expect(challenged?.status).toBe("failed");
+    expect(JSON.parse(challenged!.claims!)).toMatchObject(JSON.parse(MFA_CLAIMS));
+    expect(challenged!.message).toMatch(/sign in again, with multi-factor authentication/);
+    expect(challenged!.message).not.toMatch(/expired/);
+    const name = assignmentNameFor(WORKSPACE, stepUpTarget.id, COMPUTE_OPERATOR);
+    const before = await getWorkspaceAccess(passwordOnly.caller, WORKSPACE);
+    expect(before.rows.some((row) => row.assignmentName === name)).toBe(false);
+    expect((await eventsFor(stepUpTarget.id)).slice(-2)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
+
+    const withMfa = await personaContext("step-up-admin", { claims: MFA_CLAIMS });
+    const [granted] = await grantWorkspaceRoles(withMfa, { workspaceId: WORKSPACE, roleDefinitionId: COMPUTE_OPERATOR, principals: [target] });
+    expect(granted?.status).toBe("granted");
+    const row = (await getWorkspaceAccess(withMfa.caller, WORKSPACE)).rows.find((candidate) => candidate.assignmentName === name)!;
+    const [refused] = await revokeWorkspaceRoles(passwordOnly, { workspaceId: WORKSPACE, assignmentIds: [row.assignmentId], confirmSelfLockout: false });
+    expect(refused?.status).toBe("failed");
+    expect(JSON.parse(refused!.claims!)).toMatchObject(JSON.parse(MFA_CLAIMS));
+    const [revoked] = await revokeWorkspaceRoles(withMfa, { workspaceId: WORKSPACE, assignmentIds: [row.assignmentId], confirmSelfLockout: false });
+    expect(revoked?.status).toBe("revoked");
   });
 
   it("revokes a direct assignment, refuses an inherited one, and cleans up an orphan", async () => {

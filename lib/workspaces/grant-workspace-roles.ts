@@ -64,6 +64,11 @@ export interface GrantResult {
   readonly superseded?: readonly string[];
   /** For `needs_approval`: the request that now holds the grant for two other approvers. */
   readonly requestId?: string;
+  /**
+   * For `failed`: Azure wants the person to sign in again with these claims (JSON, e.g. MFA) before it makes the change.
+   * Nothing was changed; the browser signs in again with them and the same grant can be retried.
+   */
+  readonly claims?: string;
 }
 
 export interface GrantOptions {
@@ -205,7 +210,13 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     outcome = failedOutcome(failure, armRequestId);
     // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
     await recordChangeOutcome(db, intentId, outcome);
-    return { ...base, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
+    return {
+      ...base,
+      status: "failed",
+      message: failure.userMessage,
+      ...(armRequestId ? { reference: armRequestId } : {}),
+      ...(failure.claims ? { claims: failure.claims } : {}),
+    };
   }
 
   const found = carrier;

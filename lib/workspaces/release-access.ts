@@ -44,6 +44,8 @@ export type ReleaseOutcome =
       readonly internalMessage: string;
       readonly intentId: number;
       readonly reference?: string;
+      /** Azure wants a new sign-in with these claims (e.g. MFA) before it removes the assignment. */
+      readonly claims?: string;
     };
 
 export interface ReleaseAccessInput {
@@ -160,6 +162,7 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
         internalMessage: failure.internalMessage,
         intentId,
         ...(failure.requestId ? { reference: failure.requestId } : {}),
+        ...(failure.claims ? { claims: failure.claims } : {}),
       };
     }
   }

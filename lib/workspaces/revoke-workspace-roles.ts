@@ -42,6 +42,8 @@ export interface RevokeResult {
   readonly reference?: string;
   /** For `needs_confirmation` because of holders: the requests and mappings that removing it would end or break. */
   readonly holders?: readonly HolderView[];
+  /** For `failed`: Azure wants a new sign-in with these claims (JSON, e.g. MFA) first; nothing was removed. */
+  readonly claims?: string;
 }
 
 export interface RevokeOptions {
@@ -268,7 +270,13 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
       };
     }
     outcome = failedOutcome(failure, armRequestId);
-    result = { assignmentId, status: "failed", message: failure.userMessage, ...(armRequestId ? { reference: armRequestId } : {}) };
+    result = {
+      assignmentId,
+      status: "failed",
+      message: failure.userMessage,
+      ...(armRequestId ? { reference: armRequestId } : {}),
+      ...(failure.claims ? { claims: failure.claims } : {}),
+    };
   }
   const now = new Date();
   await recordChangeOutcome(

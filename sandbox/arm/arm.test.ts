@@ -511,3 +511,42 @@ describe("permissions (the caller's effective actions at a scope)", () => {
     expect(await blocks(userCaller("no-role"), workspaceScope("mlw-recsys-prod"))).toEqual([]);
   });
 });
+
+describe("MFA claims challenge on writes", () => {
+  const name = "9b0e5bd2-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const body = () => ({
+    properties: {
+      roleDefinitionId: `/subscriptions/${subscription("Contoso ML Production")}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.dataScientist}`,
+      principalId: persona("no-role").objectId,
+      principalType: "User",
+    },
+  });
+  const path = () => `${workspaceScope("mlw-churn-prod")}/providers/Microsoft.Authorization/roleAssignments/${name}?${API}`;
+  const decodeClaims = (header: string | undefined) =>
+    JSON.parse(Buffer.from(/claims="([^"]+)"/.exec(header ?? "")?.[1] ?? "", "base64").toString("utf8")) as unknown;
+
+  it("answers the step-up persona's PUT and DELETE without MFA with 401 and an insufficient_claims challenge, and changes nothing", async () => {
+    const passwordOnly = userCaller("step-up-admin", ["user_impersonation"], ["pwd"]);
+    const put = await call("PUT", path(), passwordOnly, body());
+    expect(put.status).toBe(401);
+    const header = put.headers?.["www-authenticate"];
+    expect(header).toMatch(/^Bearer authorization_uri="[^"]+\/oauth2\/authorize", error="insufficient_claims", claims="[A-Za-z0-9+/=]+"$/);
+    expect(decodeClaims(header)).toEqual({ access_token: { acrs: { essential: true, values: ["p1"] } } });
+    expect(tenant.roleAssignments.has(name)).toBe(false);
+    expect((await call("DELETE", path(), passwordOnly)).status).toBe(401);
+    // Reads are not writes: mandatory MFA phase 2 covers create, update and delete only.
+    expect((await call("GET", path(), passwordOnly)).status).toBe(404);
+  });
+
+  it("lets the same writes through with mfa in amr, and never challenges unmarked users or app tokens", async () => {
+    const withMfa = userCaller("step-up-admin", ["user_impersonation"], ["pwd", "mfa"]);
+    expect((await call("PUT", path(), withMfa, body())).status).toBe(201);
+    expect((await call("DELETE", path(), withMfa)).status).toBe(200);
+    expect((await call("PUT", path(), userCaller("admin", ["user_impersonation"], ["pwd"]), body())).status).toBe(201);
+    tenant.armWriteMfaUsers.add(persona("admin").objectId);
+    expect((await call("DELETE", path(), userCaller("admin", ["user_impersonation"], ["pwd"]))).status).toBe(401);
+    expect(tenant.armWriteMfaUsers.has(persona("step-up-admin").objectId)).toBe(true);
+    const app = await call("DELETE", path(), appCaller());
+    expect(app.status).not.toBe(401);
+  });
+});

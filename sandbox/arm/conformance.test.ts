@@ -9,6 +9,7 @@ import type { Caller, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
 import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
+import { parseClaimsRequest } from "../entra/token";
 import {
   buildRequest,
   readReference,
@@ -353,5 +354,48 @@ describe("ARM conformance: subscriptions and workspaces", () => {
       maps: ["identity.userAssignedIdentities"],
       nullable: ["properties.imageBuildCompute"],
     });
+  });
+});
+
+describe("ARM conformance: the MFA claims challenge on a write (Microsoft's documented claims-challenge format)", () => {
+  /** A Bearer challenge's parameters, as `name="value"` pairs. */
+  function challengeParameters(header: string): Record<string, string> {
+    expect(header).toMatch(/^Bearer /);
+    return Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
+  }
+
+  it("answers 401 with a www-authenticate challenge carrying the documented parameters and a base64 claims request", async () => {
+    const documented = challengeParameters(
+      readReferenceText("entra/docs/claims_challenge.401.header.txt")
+        .replace(/^www-authenticate =/, "")
+        .trim(),
+    );
+    const response = await call(
+      "PUT",
+      `${fraudWorkspace}/providers/Microsoft.Authorization/roleAssignments/5b0e5bd2-3c4d-4e5f-8a9b-0c1d2e3f4a5b?api-version=2022-04-01`,
+      { properties: { roleDefinitionId: ROLE_DEF(production, ROLE_IDS.dataScientist), principalId: persona("no-role").objectId, principalType: "User" } },
+      userCaller("step-up-admin", ["user_impersonation"], ["pwd"]),
+    );
+    expect(response.status).toBe(401);
+    const sandbox = challengeParameters(response.headers?.["www-authenticate"] ?? "");
+    // Every parameter the format requires (realm is optional), with the same meaning.
+    for (const required of ["authorization_uri", "error", "claims"]) expect(Object.keys(sandbox)).toContain(required);
+    expect(Object.keys(documented)).toEqual(expect.arrayContaining(["authorization_uri", "error", "claims"]));
+    expect(sandbox.error).toBe(documented.error);
+    expect(sandbox.authorization_uri).toMatch(/\/oauth2\/authorize$/);
+    const decode = (claims: string) => JSON.parse(Buffer.from(claims, "base64").toString("utf8")) as { access_token: { acrs: { essential: boolean } } };
+    expect(decode(documented.claims!).access_token.acrs.essential).toBe(true);
+    expect(decode(sandbox.claims!)).toEqual({ access_token: { acrs: { essential: true, values: ["p1"] } } });
+  });
+
+  it("reads the documented claims request (one `value`) and ARM's (`values`) as asking for a stronger sign-in", () => {
+    const documented = challengeParameters(
+      readReferenceText("entra/docs/claims_challenge.401.header.txt")
+        .replace(/^www-authenticate =/, "")
+        .trim(),
+    );
+    expect(parseClaimsRequest(Buffer.from(documented.claims!, "base64").toString("utf8"))).toEqual({ acrs: ["cp1"], needsMfa: true });
+    expect(parseClaimsRequest('{"access_token":{"acrs":{"essential":true,"values":["p1"]}}}')).toEqual({ acrs: ["p1"], needsMfa: true });
+    expect(parseClaimsRequest('{"access_token":{"xms_cc":{"values":["cp1"]}}}')).toEqual({ acrs: [], needsMfa: false });
   });
 });

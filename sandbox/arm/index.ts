@@ -6,6 +6,7 @@ import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings }
 import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
+import { mfaChallenge } from "./mfa-challenge";
 import { listPermissions } from "./permissions";
 import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
 import { ArmRateLimitCounter } from "./rate-limit";
@@ -28,6 +29,9 @@ export function createArmHandler(tenant: Tenant, settings: SandboxSettings): San
       rateLimitHeaders: rateLimits.headers(request.caller.objectId, subscriptionOfScope(path), operation, request.now),
     };
     if (!request.query.get("api-version")) return armError(context, 400, "MissingApiVersionParameter", ARM_MESSAGES.missingApiVersion);
+    // Checked at ARM's front door, before the resource provider and its RBAC check.
+    const challenge = mfaChallenge(context, request.method.toUpperCase());
+    if (challenge) return challenge;
     return route(context, request.method.toUpperCase(), path);
   };
 }

@@ -3,6 +3,7 @@
  * the network). Proves paths, bodies, paging and errors are what the SDK expects.
  */
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import type { GetTokenOptions } from "@azure/core-auth";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller } from "../contract";
@@ -151,5 +152,47 @@ describe("@azure/arm-authorization against the sandbox ARM", () => {
     expect(refused).toMatchObject({ statusCode: 400, code: "InvalidFilterInQueryString" });
     const managed = await client.roleAssignments.delete(fraud, SEEDED_BEYOND_ASSIGNMENTS.activationRoleAssignment).catch((e: unknown) => e);
     expect(managed).toMatchObject({ statusCode: 400, code: "RoleAssignmentManagedByPim" });
+  });
+});
+
+describe("the SDK's answer to ARM's MFA claims challenge", () => {
+  /**
+   * A credential that stands for Entra: it hands out a password-only token unless asked for claims, and records every
+   * request. The caller ARM sees is the one the last token stands for.
+   */
+  function steppingUpClient(canSatisfy: boolean) {
+    const requests: (GetTokenOptions | undefined)[] = [];
+    let withMfa = false;
+    const stepUp = {
+      getToken: (_scopes: string | string[], options?: GetTokenOptions) => {
+        requests.push(options);
+        if (options?.claims && !canSatisfy) return Promise.reject(new Error("interaction_required"));
+        withMfa = Boolean(options?.claims);
+        return Promise.resolve({ token: withMfa ? "with-mfa" : "password-only", expiresOnTimestamp: Date.now() + 3_600_000 });
+      },
+    };
+    const client = new AuthorizationManagementClient(stepUp, production, {
+      endpoint: TEST_ORIGIN,
+      credentialScopes: ["https://management.azure.com/.default"],
+      httpClient: inProcessHttpClient(createArmHandler(tenant, testSettings()), () =>
+        userCaller("step-up-admin", ["user_impersonation"], withMfa ? ["pwd", "mfa"] : ["pwd"]),
+      ),
+      retryOptions: { maxRetries: 0 },
+    });
+    return { client, requests };
+  }
+
+  it("asks the credential again with the challenge's claims and resends the PUT", async () => {
+    const { client, requests } = steppingUpClient(true);
+    const created = await client.roleAssignments.create(workspace, NAME, parameters());
+    expect(created.name).toBe(NAME);
+    expect(requests.map((options) => options?.claims)).toEqual([undefined, JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } })]);
+  });
+
+  it("creates nothing when the claims cannot be satisfied without the person: the credential's error is what the call throws", async () => {
+    const { client, requests } = steppingUpClient(false);
+    await expect(client.roleAssignments.create(workspace, NAME, parameters())).rejects.toThrow("interaction_required");
+    expect(requests.at(-1)?.claims).toContain('"p1"');
+    expect(tenant.roleAssignments.has(NAME)).toBe(false);
   });
 });

@@ -83,6 +83,20 @@ describe("the control client", () => {
     expect(await control.interactionRequired.list()).toEqual([]);
   });
 
+  it("marks users whose ARM writes need MFA, starting from the seeded step-up persona, and resets to it", async () => {
+    const stepUp = PERSONAS.find((persona) => persona.key === "step-up-admin")!.objectId;
+    expect(await control.armWriteMfa.list()).toEqual([stepUp]);
+    expect(await control.armWriteMfa.require(admin.userPrincipalName)).toEqual({ userObjectId: admin.objectId });
+    expect((await control.state()).armWriteMfa).toEqual([stepUp, admin.objectId]);
+    await control.armWriteMfa.clear(admin.userPrincipalName);
+    expect(await control.armWriteMfa.list()).toEqual([stepUp]);
+    await control.armWriteMfa.clear();
+    expect(await control.armWriteMfa.list()).toEqual([]);
+    await expect(control.armWriteMfa.require("nobody@example.com")).rejects.toMatchObject({ status: 404 });
+    await control.reset();
+    expect(await control.armWriteMfa.list()).toEqual([stepUp]);
+  });
+
   it("reads and clears the outbox, and persists state.json", async () => {
     expect(await control.outbox.list()).toEqual([]);
     await control.outbox.clear();

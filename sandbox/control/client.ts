@@ -143,6 +143,15 @@ export interface SandboxControl {
     /** One user's demand (UPN or object id), or all of them. */
     clear(user?: string): Promise<void>;
   };
+  /** Users whose ARM writes get an MFA claims challenge unless their token shows MFA. */
+  readonly armWriteMfa: {
+    /** Lower-cased object ids. */
+    list(): Promise<string[]>;
+    /** Marks a user (UPN or object id). */
+    require(user: string): Promise<{ readonly userObjectId: string }>;
+    /** One user's mark, or every user's (the seeded persona's too). */
+    clear(user?: string): Promise<void>;
+  };
   /** Calls the sandbox answered (control calls excluded). */
   readonly journal: {
     list(filter?: JournalFilter): Promise<JournalPage>;
@@ -219,6 +228,11 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
       list: async () => (await call<{ value: InteractionDemandRecord[] }>("GET", "interaction-required")).value,
       demand: (input) => call("POST", "interaction-required", input),
       clear: (user) => call("DELETE", user === undefined ? "interaction-required" : `interaction-required/${encodeURIComponent(user)}`),
+    },
+    armWriteMfa: {
+      list: async () => (await call<{ value: string[] }>("GET", "arm-write-mfa")).value,
+      require: (user) => call("POST", "arm-write-mfa", { user }),
+      clear: (user) => call("DELETE", user === undefined ? "arm-write-mfa" : `arm-write-mfa/${encodeURIComponent(user)}`),
     },
     journal: {
       list: (filter = {}) => journalPage(filter),

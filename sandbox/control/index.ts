@@ -117,6 +117,12 @@ const denySchema = z
     doNotApplyToChildScopes: z.boolean().default(false),
   })
   .strict();
+const armWriteMfaSchema = z
+  .object({
+    /** UPN or object id. */
+    user: z.string().min(1),
+  })
+  .strict();
 
 function badRequest(message: string, issues?: unknown): HttpReply {
   return jsonReply(400, { error: { code: "BadRequest", message, ...(issues ? { issues } : {}) } });
@@ -216,6 +222,25 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       }
       const user = target.tenant().findUser(decodeURIComponent(rest[0]));
       target.entraState.interactionDemands.delete(user?.objectId ?? rest[0]);
+      return { status: 204 };
+    }
+    case "GET arm-write-mfa":
+      return jsonReply(200, { value: [...target.tenant().armWriteMfaUsers] });
+    case "POST arm-write-mfa": {
+      const parsed = parse(armWriteMfaSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const user = target.tenant().findUser(parsed.value.user);
+      if (!user) return jsonReply(404, { error: { code: "NotFound", message: `No user '${parsed.value.user}'.` } });
+      target.tenant().armWriteMfaUsers.add(user.objectId.toLowerCase());
+      return jsonReply(201, { userObjectId: user.objectId.toLowerCase() });
+    }
+    case "DELETE arm-write-mfa": {
+      if (!rest[0]) {
+        target.tenant().armWriteMfaUsers.clear();
+        return { status: 204 };
+      }
+      const user = target.tenant().findUser(decodeURIComponent(rest[0]));
+      target.tenant().armWriteMfaUsers.delete((user?.objectId ?? rest[0]).toLowerCase());
       return { status: 204 };
     }
     case "GET journal":
@@ -366,6 +391,8 @@ export interface SandboxStateSummary {
   readonly faults: readonly FaultRule[];
   /** Object ids of users with a forced `interaction_required`. */
   readonly interactionRequired: readonly string[];
+  /** Object ids of users whose ARM writes need an MFA token (claims challenge otherwise). */
+  readonly armWriteMfa: readonly string[];
   readonly sessions: number;
   readonly refreshTokens: number;
   readonly journal: { readonly size: number; readonly lastSeq: number };
@@ -394,6 +421,7 @@ function stateSummary(target: ControlTarget): SandboxStateSummary {
     keys: { activeKid: target.keys.activeKid, kids: target.keys.kids },
     faults: target.faults.list(),
     interactionRequired: [...target.entraState.interactionDemands.keys()],
+    armWriteMfa: [...tenant.armWriteMfaUsers],
     sessions: target.entraState.sessions.size,
     refreshTokens: target.entraState.refreshTokens.size,
     journal: { size: target.journal.size, lastSeq: target.journal.lastSeq },

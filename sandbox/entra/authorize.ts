@@ -8,8 +8,8 @@ import { EntraError, entraTimestamp } from "./errors";
 import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, parseCookies, redirectReply } from "./http";
 import { parseScopes } from "./scopes";
 import { AUTHORIZATION_CODE_LIFETIME_MS, type EntraState } from "./state";
-import { delegatedScopes } from "./token";
-import { clientInfo } from "./tokens";
+import { delegatedScopes, parseClaimsRequest } from "./token";
+import { type AuthMethods, clientInfo, PASSWORD_ONLY, WITH_MFA } from "./tokens";
 
 export const SESSION_COOKIE = "gatehouse_sandbox_session";
 
@@ -158,6 +158,7 @@ function validateRequest(validated: ValidatedAuthorize, tenant: TenantAuthView):
     }
   }
   delegatedScopes(tenant, client, parseScopes(parameters.scope ?? null, tenant));
+  parseClaimsRequest(parameters.claims);
 }
 
 export function handleAuthorize(request: EntraRequest, context: AuthorizeContext): HttpReply {
@@ -182,11 +183,11 @@ export function handleAuthorize(request: EntraRequest, context: AuthorizeContext
   return isSubmit ? signIn(request, context, validated) : continueOrShowPage(request, context, validated);
 }
 
-function sessionUser(request: EntraRequest, context: AuthorizeContext): { user: SignInUser; authTime: Date } | undefined {
+function sessionUser(request: EntraRequest, context: AuthorizeContext): { user: SignInUser; authTime: Date; authMethods: AuthMethods } | undefined {
   const sessionId = parseCookies(request.headers["cookie"]).get(SESSION_COOKIE);
   const session = sessionId ? context.state.sessions.get(sessionId) : undefined;
   const user = session ? context.tenant.findUser(session.userObjectId) : undefined;
-  return session && user?.accountEnabled ? { user, authTime: session.authTime } : undefined;
+  return session && user?.accountEnabled ? { user, authTime: session.authTime, authMethods: session.authMethods } : undefined;
 }
 
 function continueOrShowPage(request: EntraRequest, context: AuthorizeContext, validated: ValidatedAuthorize): HttpReply {
@@ -220,7 +221,7 @@ function continueOrShowPage(request: EntraRequest, context: AuthorizeContext, va
     }
   }
   if (session && sessionMatchesHint && !demanded && !mustShowPage && !validated.parameters.claims) {
-    return issueCode(request, context, validated, session.user, session.authTime, {});
+    return issueCode(request, context, validated, session.user, session.authTime, session.authMethods, {});
   }
   return signInPage(request, context, validated, undefined);
 }
@@ -236,12 +237,14 @@ function signIn(request: EntraRequest, context: AuthorizeContext, validated: Val
   if (user.password !== password) {
     return signInPage(request, context, validated, "AADSTS50126: Error validating credentials due to invalid username or password.");
   }
-  // Signing in interactively satisfies a forced step-up (the user "did MFA").
-  context.state.interactionDemands.delete(user.objectId);
+  // Signing in on a page that asked for a step-up (a forced demand, or claims asking for MFA) stands for completing
+  // the second factor: the sandbox has no authenticator, so the password page is the whole "MFA".
+  const steppedUp = context.state.interactionDemands.delete(user.objectId) || parseClaimsRequest(validated.parameters.claims).needsMfa;
+  const authMethods = steppedUp ? WITH_MFA : PASSWORD_ONLY;
   const sessionId = randomBytes(24).toString("base64url");
-  context.state.sessions.set(sessionId, { userObjectId: user.objectId, authTime: request.now });
+  context.state.sessions.set(sessionId, { userObjectId: user.objectId, authTime: request.now, authMethods });
   const cookie = `${SESSION_COOKIE}=${sessionId}; Path=/; Secure; HttpOnly; SameSite=None`;
-  return issueCode(request, context, validated, user, request.now, { "set-cookie": cookie });
+  return issueCode(request, context, validated, user, request.now, authMethods, { "set-cookie": cookie });
 }
 
 function issueCode(
@@ -250,6 +253,7 @@ function issueCode(
   validated: ValidatedAuthorize,
   user: SignInUser,
   authTime: Date,
+  authMethods: AuthMethods,
   headers: Record<string, string>,
 ): HttpReply {
   const { parameters, client, isSpa, delivery } = validated;
@@ -263,6 +267,7 @@ function issueCode(
     scope: parameters.scope ?? "",
     nonce: parameters.nonce,
     authTime,
+    authMethods,
     expiresAt: new Date(request.now.getTime() + AUTHORIZATION_CODE_LIFETIME_MS),
   });
   const values: Record<string, string> = { code };
@@ -277,6 +282,7 @@ function signInPage(request: EntraRequest, context: AuthorizeContext, validated:
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join("\n");
   const login = request.form.get("login") ?? parameters.login_hint ?? "";
+  const stepUp = parseClaimsRequest(parameters.claims).needsMfa;
   const personas = context.tenant
     .personas()
     .map(
@@ -290,6 +296,7 @@ function signInPage(request: EntraRequest, context: AuthorizeContext, validated:
   const body = `<h1>Sign in</h1>
 <p class="meta">to <strong>${escapeHtml(client.displayName)}</strong> — Gatehouse sandbox tenant <code>${escapeHtml(context.tenant.tenantId)}</code></p>
 ${problem ? `<p class="error" role="alert">${escapeHtml(problem)}</p>` : ""}
+${stepUp ? `<p class="meta" id="step-up">Your organisation needs you to verify your identity with multi-factor authentication. In the sandbox, signing in here counts as completing it.</p>` : ""}
 <form method="POST" action="${escapeHtml(request.path)}" id="signin">
 ${hidden}
 <label>Email or UPN <input name="login" id="login" type="email" autocomplete="username" value="${escapeHtml(login)}" required></label>

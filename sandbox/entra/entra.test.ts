@@ -549,6 +549,49 @@ describe("on-behalf-of", () => {
     expect(typeof response.json().claims).toBe("string");
   });
 
+  it("answers an MFA claims request on a password-only assertion with AADSTS50076 and the claims, and honours it after an MFA sign-in", async () => {
+    const stepUp = PERSONAS.find((persona) => persona.key === "step-up-admin")!;
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
+    const withClaims = (assertion: string) =>
+      postForm(sandbox, tokenPath, {
+        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        requested_token_use: "on_behalf_of",
+        client_id: CONSOLE_API_CLIENT_ID,
+        client_secret: CONSOLE_API_CLIENT_SECRET,
+        assertion,
+        scope: "https://management.azure.com/.default",
+        claims,
+      });
+    const passwordOnly = await userAccessTokenForApi(stepUp);
+    const plain = await obo(passwordOnly);
+    expect(decodeJwtPayload(plain.json<{ access_token: string }>().access_token)).toMatchObject({ amr: ["pwd"] });
+    const refused = await withClaims(passwordOnly);
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ error: "interaction_required", suberror: "basic_action", claims });
+    expect(errorCode(refused.json())).toBe(50076);
+
+    const signIn = await signInSpa(sandbox, stepUp.userPrincipalName, stepUp.password, { claims });
+    const mfaToken = (await redeemSpaCode(sandbox, signIn)).json<{ access_token: string }>().access_token;
+    expect(decodeJwtPayload(mfaToken)).not.toHaveProperty("amr");
+    const granted = await withClaims(mfaToken);
+    expect(granted.status).toBe(200);
+    expect(decodeJwtPayload(granted.json<{ access_token: string }>().access_token)).toMatchObject({ amr: ["pwd", "mfa"], acrs: ["p1"] });
+    expect(decodeJwtPayload((await obo(mfaToken)).json<{ access_token: string }>().access_token)).toMatchObject({ amr: ["pwd", "mfa"] });
+  });
+
+  it("refuses a claims parameter that is not JSON", async () => {
+    const response = await postForm(sandbox, tokenPath, {
+      grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      requested_token_use: "on_behalf_of",
+      client_id: CONSOLE_API_CLIENT_ID,
+      client_secret: CONSOLE_API_CLIENT_SECRET,
+      assertion: await userAccessTokenForApi(),
+      scope: "https://management.azure.com/.default",
+      claims: "{not json",
+    });
+    expect(response.json().error).toBe("invalid_request");
+  });
+
   it("requires a client credential", async () => {
     const response = await postForm(sandbox, tokenPath, {
       grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",

@@ -1,5 +1,6 @@
 /** What the sandbox's Entra remembers between requests: codes, refresh tokens, sign-in sessions, step-up demands. */
 import { randomBytes } from "node:crypto";
+import { type AuthMethods, PASSWORD_ONLY } from "./tokens";
 
 export interface AuthorizationCode {
   readonly clientId: string;
@@ -12,6 +13,7 @@ export interface AuthorizationCode {
   readonly scope: string;
   readonly nonce: string | undefined;
   readonly authTime: Date;
+  readonly authMethods: AuthMethods;
   readonly expiresAt: Date;
   redeemed: boolean;
 }
@@ -22,12 +24,14 @@ export interface RefreshTokenGrant {
   readonly isSpa: boolean;
   readonly scope: string;
   readonly authTime: Date;
+  readonly authMethods: AuthMethods;
   readonly expiresAt: Date;
 }
 
 export interface SignInSession {
   readonly userObjectId: string;
   readonly authTime: Date;
+  readonly authMethods: AuthMethods;
 }
 
 /** A forced `interaction_required` for one user (e.g. Conditional Access demanding MFA). */
@@ -83,22 +87,28 @@ export class EntraState {
         token,
         { ...grant, authTime: grant.authTime.toISOString(), expiresAt: grant.expiresAt.toISOString() },
       ]),
-      sessions: [...this.sessions].map(([id, session]) => [id, { userObjectId: session.userObjectId, authTime: session.authTime.toISOString() }]),
+      sessions: [...this.sessions].map(([id, session]) => [
+        id,
+        { userObjectId: session.userObjectId, authTime: session.authTime.toISOString(), authMethods: session.authMethods },
+      ]),
     };
   }
 
   restore(snapshot: EntraStateSnapshot): void {
     this.clear();
     for (const [token, grant] of snapshot.refreshTokens) {
-      this.refreshTokens.set(token, { ...grant, authTime: new Date(grant.authTime), expiresAt: new Date(grant.expiresAt) });
+      // Snapshots saved before MFA was tracked hold password-only sign-ins.
+      const authMethods = grant.authMethods ?? PASSWORD_ONLY;
+      this.refreshTokens.set(token, { ...grant, authMethods, authTime: new Date(grant.authTime), expiresAt: new Date(grant.expiresAt) });
     }
     for (const [id, session] of snapshot.sessions) {
-      this.sessions.set(id, { userObjectId: session.userObjectId, authTime: new Date(session.authTime) });
+      this.sessions.set(id, { userObjectId: session.userObjectId, authTime: new Date(session.authTime), authMethods: session.authMethods ?? PASSWORD_ONLY });
     }
   }
 }
 
-type Serialised<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
+// `authMethods` is optional: snapshots saved before MFA was tracked lack it.
+type Serialised<T> = { [K in Exclude<keyof T, "authMethods">]: T[K] extends Date ? string : T[K] } & { readonly authMethods?: AuthMethods };
 
 export interface EntraStateSnapshot {
   readonly refreshTokens: ReadonlyArray<readonly [string, Serialised<RefreshTokenGrant>]>;

@@ -109,7 +109,7 @@ export async function signInSpa(
   sandbox: RunningSandbox,
   login: string,
   password: string,
-  options: { scope?: string; responseMode?: "fragment" | "query" } = {},
+  options: { scope?: string; responseMode?: "fragment" | "query"; claims?: string } = {},
 ): Promise<SignInResult> {
   const tid = sandbox.tenant.tenantId;
   const { verifier, challenge } = pkcePair();
@@ -125,6 +125,7 @@ export async function signInSpa(
     code_challenge: challenge,
     code_challenge_method: "S256",
     client_info: "1",
+    ...(options.claims ? { claims: options.claims } : {}),
     login,
     passwd: password,
   };

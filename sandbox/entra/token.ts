@@ -9,6 +9,8 @@ import type { SigningKeys } from "./keys";
 import { type ResolvedResource, type ScopeRequest, GRAPH_RESOURCE, parseScopes, requireDefaultScope } from "./scopes";
 import { type EntraState, REFRESH_TOKEN_LIFETIME_MS } from "./state";
 import {
+  type AuthMethods,
+  authMethodsOf,
   type ClientAuthLevel,
   type IssuerContext,
   clientInfo,
@@ -77,6 +79,36 @@ function grantedScopeText(resource: ResolvedResource, scopes: readonly string[],
   return [...new Set([...granted, ...request.oidc])].join(" ");
 }
 
+/** What a `claims` request parameter demands of the access token that the sandbox can check: MFA. */
+export interface ClaimsDemand {
+  /** `acrs` values asked for as essential (Microsoft's mandatory-MFA challenge asks for `p1`). */
+  readonly acrs: readonly string[];
+  /** True when the claims ask for MFA: any essential `acrs`, or `amr` containing `mfa`. */
+  readonly needsMfa: boolean;
+}
+
+/**
+ * Reads the `claims` parameter (OIDC claims request JSON). The sandbox treats every authentication context class it is
+ * asked for as "multi-factor", which is what Microsoft's mandatory-MFA challenge (`acrs` `p1`) means; other claims
+ * (`capolids`, `xms_cc`) demand nothing it can check.
+ */
+export function parseClaimsRequest(claims: string | null | undefined): ClaimsDemand {
+  if (!claims) return { acrs: [], needsMfa: false };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(claims);
+  } catch {
+    throw new EntraError({ error: "invalid_request", code: 90014, message: "The claims parameter is not valid JSON." });
+  }
+  const accessToken = (parsed as { access_token?: { acrs?: { essential?: unknown; values?: unknown; value?: unknown }; amr?: { values?: unknown } } } | null)
+    ?.access_token;
+  const values = (raw: unknown) => (Array.isArray(raw) ? raw.filter((value): value is string => typeof value === "string") : []);
+  // OIDC claims requests name one `value` or several `values` (Microsoft's own examples use both).
+  const asked = accessToken?.acrs;
+  const acrs = asked?.essential === true ? [...values(asked.values), ...(typeof asked.value === "string" ? [asked.value] : [])] : [];
+  return { acrs, needsMfa: acrs.length > 0 || values(accessToken?.amr?.values).includes("mfa") };
+}
+
 export function interactionRequiredError(state: EntraState, userObjectId: string): EntraError | undefined {
   const demand = state.interactionDemands.get(userObjectId);
   if (!demand) return undefined;
@@ -108,13 +140,23 @@ async function userTokens(
     scopeRequest: ScopeRequest;
     nonce: string | undefined;
     authTime: Date;
+    authMethods: AuthMethods;
+    acrs?: readonly string[];
     withIdToken: boolean;
     wantClientInfo: boolean;
     refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string } | undefined;
   },
 ): Promise<TokenResponse> {
   const { resource, scopes } = delegatedScopes(issuer.tenant, input.client, input.scopeRequest);
-  const accessToken = await mintDelegatedAccessToken(issuer, { user: input.user, client: input.client, clientAuth: input.clientAuth, resource, scopes });
+  const accessToken = await mintDelegatedAccessToken(issuer, {
+    user: input.user,
+    client: input.client,
+    clientAuth: input.clientAuth,
+    resource,
+    scopes,
+    authMethods: input.authMethods,
+    acrs: input.acrs ?? [],
+  });
   const response: TokenResponse = {
     token_type: "Bearer",
     scope: grantedScopeText(resource, scopes, input.scopeRequest),
@@ -130,6 +172,7 @@ async function userTokens(
       isSpa: input.refreshTokenFor.isSpa,
       scope: input.refreshTokenFor.scope,
       authTime: input.authTime,
+      authMethods: input.authMethods,
       expiresAt: new Date(issuer.now.getTime() + REFRESH_TOKEN_LIFETIME_MS),
     });
     response.refresh_token = refreshToken;
@@ -275,6 +318,7 @@ async function redeemCode(
     scopeRequest: parseScopes(scopeParameter, context.tenant),
     nonce: code.nonce,
     authTime: code.authTime,
+    authMethods: code.authMethods,
     withIdToken: true,
     wantClientInfo,
     refreshTokenFor: { state: context.state, isSpa: code.isSpa, scope: scopeParameter },
@@ -325,6 +369,7 @@ async function redeemRefreshToken(
     scopeRequest: { ...scopeRequest, oidc: new Set([...scopeRequest.oidc, "offline_access"]) },
     nonce: undefined,
     authTime: grant.authTime,
+    authMethods: grant.authMethods,
     withIdToken: true,
     wantClientInfo,
     refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter },
@@ -349,6 +394,20 @@ async function onBehalfOf(
   if (demand) throw demand;
   const scopeParameter = form.get("scope");
   if (!scopeParameter) throw missingParameter("scope");
+  // A middle tier passes a resource's claims challenge on; Entra cannot add a factor to a token it did not see the user
+  // complete, so an assertion without MFA needs the user back at the sign-in page (AADSTS50076, claims echoed).
+  const claimsParameter = form.get("claims");
+  const asked = parseClaimsRequest(claimsParameter);
+  const authMethods = authMethodsOf(claims);
+  if (asked.needsMfa && !authMethods.includes("mfa")) {
+    throw new EntraError({
+      error: "interaction_required",
+      code: 50076,
+      suberror: "basic_action",
+      claims: claimsParameter ?? "",
+      message: `Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '${parseScopes(scopeParameter, context.tenant).resource?.appId ?? "the resource"}'.`,
+    });
+  }
   return userTokens(issuer, {
     user,
     client,
@@ -356,6 +415,8 @@ async function onBehalfOf(
     scopeRequest: parseScopes(scopeParameter, context.tenant),
     nonce: undefined,
     authTime: new Date(typeof claims.iat === "number" ? claims.iat * 1000 : request.now.getTime()),
+    authMethods,
+    acrs: asked.acrs,
     withIdToken: false,
     wantClientInfo,
     refreshTokenFor: { state: context.state, isSpa: false, scope: scopeParameter },

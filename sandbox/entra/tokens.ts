@@ -64,6 +64,32 @@ function pairwiseSubject(objectId: string, appId: string): string {
   return Buffer.from(`${objectId}:${appId}`).toString("base64url").slice(0, 43);
 }
 
+/** How a user signed in (`amr`): a password only, or a password and a second factor. */
+export type AuthMethods = readonly ("pwd" | "mfa")[];
+export const PASSWORD_ONLY: AuthMethods = ["pwd"];
+export const WITH_MFA: AuthMethods = ["pwd", "mfa"];
+
+/**
+ * Entra's `aio` is an opaque claim it reads back when a token comes in again (e.g. as an on-behalf-of assertion) to
+ * recall how the session was authenticated; v2 access tokens carry no `amr`. The sandbox keeps the methods in it.
+ */
+export function sessionInfoClaim(authMethods: AuthMethods): string {
+  return Buffer.from(JSON.stringify({ amr: authMethods, n: opaque(6) })).toString("base64url");
+}
+
+/** The methods recorded in an incoming token's `aio` (or v1 `amr`); a password only when neither says more. */
+export function authMethodsOf(payload: JWTPayload): AuthMethods {
+  const fromAmr = Array.isArray(payload.amr) ? payload.amr : undefined;
+  let fromAio: unknown;
+  try {
+    fromAio = typeof payload.aio === "string" ? (JSON.parse(Buffer.from(payload.aio, "base64url").toString("utf8")) as { amr?: unknown }).amr : undefined;
+  } catch {
+    fromAio = undefined;
+  }
+  const methods = Array.isArray(fromAio) ? fromAio : fromAmr;
+  return methods?.includes("mfa") ? WITH_MFA : PASSWORD_ONLY;
+}
+
 export interface DelegatedGrant {
   readonly user: SignInUser;
   readonly client: AppRegistrationForAuth;
@@ -71,6 +97,9 @@ export interface DelegatedGrant {
   readonly resource: ResolvedResource;
   /** The delegated scopes that go into `scp`. */
   readonly scopes: readonly string[];
+  readonly authMethods: AuthMethods;
+  /** Authentication context class references satisfied (`acrs`), e.g. `p1` after an MFA claims challenge. */
+  readonly acrs: readonly string[];
 }
 
 export async function mintDelegatedAccessToken(context: IssuerContext, grant: DelegatedGrant): Promise<string> {
@@ -79,6 +108,8 @@ export async function mintDelegatedAccessToken(context: IssuerContext, grant: De
   const times = timeClaims(context, context.accessTokenLifetimeSeconds);
   const common = {
     ...times,
+    ...(grant.acrs.length > 0 ? { acrs: [...grant.acrs] } : {}),
+    aio: sessionInfoClaim(grant.authMethods),
     name: user.displayName,
     oid: user.objectId,
     rh: opaque(16),
@@ -107,7 +138,7 @@ export async function mintDelegatedAccessToken(context: IssuerContext, grant: De
     iss: v1Issuer(tenantId),
     ...common,
     acr: "1",
-    amr: ["pwd"],
+    amr: [...grant.authMethods],
     app_displayname: client.displayName,
     appid: client.appId,
     appidacr: grant.clientAuth,

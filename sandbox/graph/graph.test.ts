@@ -261,9 +261,15 @@ describe("app role assignments", () => {
     const api = tenant.getServicePrincipalByAppId(CONSOLE_API_CLIENT_ID);
     const assigned = collection(await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignedTo`));
     expect(assigned.value.map((a) => a.principalDisplayName)).toEqual(
-      expect.arrayContaining([persona("admin").displayName, persona("limited-admin").displayName, "ML Team Leads", persona("security").displayName]),
+      expect.arrayContaining([
+        persona("admin").displayName,
+        persona("limited-admin").displayName,
+        "ML Team Leads",
+        persona("security").displayName,
+        persona("step-up-admin").displayName,
+      ]),
     );
-    expect(assigned.value).toHaveLength(4);
+    expect(assigned.value).toHaveLength(5);
     const own = collection(
       await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignments?$select=appRoleId,resourceDisplayName`, { caller: appCaller() }),
     );

@@ -51,6 +51,17 @@ export const PERSONAS: readonly Persona[] = [
     description: "A data scientist with no console role: the console must refuse them.",
     consoleRoles: [],
   },
+  {
+    key: "step-up-admin",
+    objectId: "c0ffee00-0000-4000-8000-000000000006",
+    userPrincipalName: `step-up-admin@${TENANT_DOMAIN}`,
+    password: "StepUpAdmin-Sandbox-2026!",
+    displayName: "Morgan Step-Up",
+    description:
+      "Console admin and Owner of Contoso ML Production who signs in with a password only: ARM demands MFA (a claims challenge) for their role-assignment writes.",
+    consoleRoles: ["Console.Admin"],
+    armWritesNeedMfa: true,
+  },
 ];
 
 /** Every seeded non-persona user signs in with this password. */

@@ -443,6 +443,7 @@ class ContosoSeeder {
     this.seedUnicodeResourceGroup();
     this.seedCustomRoles();
     this.seedAccessBeyondAssignments();
+    this.seedStepUpPersona();
     if (this.options.scale === "large") this.seedLargeScale();
     return this.tenant;
   }
@@ -694,7 +695,8 @@ class ContosoSeeder {
   }
 
   private seedPersonas(): void {
-    for (const p of PERSONAS) {
+    // The step-up persona came later; it is seeded last and without random draws so that the rest stays as it was.
+    for (const p of PERSONAS.filter((candidate) => candidate.key !== "step-up-admin")) {
       const [givenName, surname] = p.displayName.split(" ");
       this.tenant.addUser({
         kind: "user",
@@ -834,6 +836,50 @@ class ContosoSeeder {
     for (const [key, groupName] of personaGroups) {
       this.tenant.addGroupMember(this.mustGroup(groupName).id, persona(key).objectId);
     }
+  }
+
+  /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
+  private seedStepUpPersona(): void {
+    const p = persona("step-up-admin");
+    const created = isoSeconds(SEED_EPOCH_MS - 400 * DAY_MS);
+    this.tenant.addUser({
+      kind: "user",
+      id: p.objectId,
+      userPrincipalName: p.userPrincipalName,
+      displayName: p.displayName,
+      givenName: "Morgan",
+      surname: "Step-Up",
+      mail: p.userPrincipalName,
+      jobTitle: "ML Lead",
+      department: "ML Platform",
+      officeLocation: "Seattle",
+      mobilePhone: null,
+      businessPhones: [],
+      preferredLanguage: "en-US",
+      accountEnabled: true,
+      userType: "Member",
+      createdDateTime: created,
+      password: p.password,
+    });
+    this.usedUpns.add(p.userPrincipalName.toLowerCase());
+    assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-000000000006", p.objectId, "User", "Console.Admin", created);
+    const createdOn = armTimestamp(new Date(SEED_EPOCH_MS - 400 * DAY_MS), "0006");
+    this.tenant.putRoleAssignment({
+      name: "c0ffee00-5e7e-4000-8000-0000000000a6",
+      scope: subscriptionArmId(this.subscriptionId("production")),
+      roleDefinitionName: ROLE_IDS.owner,
+      principalId: p.objectId,
+      principalType: "User",
+      description: null,
+      condition: null,
+      conditionVersion: null,
+      delegatedManagedIdentityResourceId: null,
+      createdOn,
+      updatedOn: createdOn,
+      createdBy: persona("admin").objectId,
+      updatedBy: persona("admin").objectId,
+    });
+    for (const each of PERSONAS) if (each.armWritesNeedMfa) this.tenant.armWriteMfaUsers.add(each.objectId.toLowerCase());
   }
 
   private mustGroup(name: string): GroupRecord {

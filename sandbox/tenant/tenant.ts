@@ -48,6 +48,8 @@ interface TenantSnapshot {
   roleAssignmentSchedules?: RoleAssignmentScheduleRecord[];
   denyAssignments?: DenyAssignmentRecord[];
   outbox: SentMailRecord[];
+  /** Absent in snapshots saved before ARM demanded MFA for writes. */
+  armWriteMfaUsers?: string[];
 }
 
 /**
@@ -77,6 +79,11 @@ export class Tenant implements TenantAuthView {
   readonly roleAssignmentSchedules = new Map<string, RoleAssignmentScheduleRecord>();
   readonly denyAssignments = new Map<string, DenyAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
+  /**
+   * Lower-cased object ids of users whose ARM writes need an MFA token (mandatory MFA for Azure, phase 2): a PUT,
+   * PATCH or DELETE with a token whose `amr` lacks `mfa` gets a 401 claims challenge.
+   */
+  readonly armWriteMfaUsers = new Set<string>();
 
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly applicationsByAppId = new Map<string, ApplicationRecord>();
@@ -520,6 +527,7 @@ export class Tenant implements TenantAuthView {
       roleAssignmentSchedules: [...this.roleAssignmentSchedules.values()],
       denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
+      armWriteMfaUsers: [...this.armWriteMfaUsers],
     };
     // A deep copy, so later mutations of the live tenant never leak into a saved snapshot.
     return JSON.parse(JSON.stringify(snapshot)) as unknown;
@@ -549,6 +557,7 @@ export class Tenant implements TenantAuthView {
     (copy.roleAssignmentSchedules ?? []).forEach((schedule) => tenant.addRoleAssignmentSchedule(schedule));
     (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
+    (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
     return tenant;
   }
 

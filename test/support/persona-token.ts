@@ -16,7 +16,13 @@ export const PERSONA_LOGINS = {
   "team-lead": ["team-lead@contosoml.onmicrosoft.com", "TeamLead-Sandbox-2026!"],
   security: ["security@contosoml.onmicrosoft.com", "Security-Sandbox-2026!"],
   "no-role": ["no-role@contosoml.onmicrosoft.com", "NoRole-Sandbox-2026!"],
+  "step-up-admin": ["step-up-admin@contosoml.onmicrosoft.com", "StepUpAdmin-Sandbox-2026!"],
 } as const;
+
+export interface PersonaSignIn {
+  /** Claims (JSON) the sign-in is asked for, as MSAL sends them after a claims challenge; the sandbox then counts it as MFA. */
+  readonly claims?: string;
+}
 
 const REDIRECT_URI = "http://localhost:3000/";
 
@@ -26,7 +32,7 @@ export function sandboxOrigin(): string {
   return origin;
 }
 
-export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Promise<string> {
+export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS, signIn: PersonaSignIn = {}): Promise<string> {
   const [login, password] = PERSONA_LOGINS[persona];
   const origin = sandboxOrigin();
   const verifier = randomBytes(32).toString("base64url");
@@ -46,6 +52,7 @@ export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Pro
       nonce: randomBytes(8).toString("hex"),
       code_challenge: challenge,
       code_challenge_method: "S256",
+      ...(signIn.claims ? { claims: signIn.claims } : {}),
       login,
       passwd: password,
     }),
@@ -74,8 +81,8 @@ export async function personaApiToken(persona: keyof typeof PERSONA_LOGINS): Pro
  * A persona signed in, as a domain operation sees it: the on-behalf-of caller (with the persona's real API token),
  * the audit actor, the person and a fresh request id — what `delegatedContext` builds in a server action.
  */
-export async function personaContext(persona: keyof typeof PERSONA_LOGINS) {
-  const assertion = await personaApiToken(persona);
+export async function personaContext(persona: keyof typeof PERSONA_LOGINS, signIn: PersonaSignIn = {}) {
+  const assertion = await personaApiToken(persona, signIn);
   const claims = decodeJwt(assertion);
   const person = {
     tenantId: String(claims.tid),

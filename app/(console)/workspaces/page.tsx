@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { Forbidden } from "@/components/auth/forbidden";
+import { StepUpPrompt } from "@/components/auth/step-up";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { WorkspaceList } from "@/components/workspaces/workspace-list";
 import { callerOf } from "@/lib/auth/caller";
@@ -13,7 +14,7 @@ import { listWorkspaces, type WorkspaceList as WorkspaceListData } from "@/lib/w
 export const metadata: Metadata = { title: "Workspaces" };
 export const dynamic = "force-dynamic";
 
-type Outcome = { ok: true; list: WorkspaceListData } | { ok: false; message: string; reference?: string };
+type Outcome = { ok: true; list: WorkspaceListData } | { ok: false; message: string; reference?: string; claims?: string };
 
 export default async function WorkspacesPage() {
   const authorization = await authorizePage("viewWorkspaces");
@@ -52,6 +53,9 @@ export default async function WorkspacesPage() {
           )}
           <WorkspaceList workspaces={outcome.list.workspaces} />
         </>
+      ) : outcome.claims ? (
+        // Entra wants the person back (e.g. Conditional Access asking for MFA): signing in again reloads this page.
+        <StepUpPrompt claims={outcome.claims} message={outcome.message} />
       ) : (
         <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
           Couldn&apos;t list your workspaces: <MessageWithReference message={outcome.message} reference={outcome.reference} />
@@ -65,7 +69,14 @@ async function load(caller: DelegatedCaller): Promise<Outcome> {
   try {
     return { ok: true, list: await listWorkspaces({ kind: "delegated", caller }) };
   } catch (error) {
-    if (isAppError(error)) return { ok: false, message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) };
+    if (isAppError(error)) {
+      return {
+        ok: false,
+        message: error.userMessage,
+        ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}),
+        ...(error.claims ? { claims: error.claims } : {}),
+      };
+    }
     log("error", "workspaces", "listing workspaces failed", { error: describeError(error) });
     return { ok: false, message: "Something went wrong while listing workspaces. Try again in a moment." };
   }

@@ -27,12 +27,16 @@ export function testSettings(overrides: Partial<SandboxSettings> = {}): SandboxS
 }
 
 /** A delegated (on-behalf-of) caller for a persona, as the console's API would present it. */
-export function userCaller(key: PersonaKey, scopes: readonly string[] = [...CONSOLE_API_DELEGATED_GRAPH_SCOPES, "user_impersonation"]): Caller {
-  return { kind: "user", tenantId: SANDBOX_TENANT_ID, objectId: persona(key).objectId, appId: CONSOLE_API_CLIENT_ID, scopes, roles: [] };
+export function userCaller(
+  key: PersonaKey,
+  scopes: readonly string[] = [...CONSOLE_API_DELEGATED_GRAPH_SCOPES, "user_impersonation"],
+  authMethods: readonly string[] = ["pwd"],
+): Caller {
+  return { kind: "user", tenantId: SANDBOX_TENANT_ID, objectId: persona(key).objectId, appId: CONSOLE_API_CLIENT_ID, scopes, roles: [], authMethods };
 }
 
 export function userCallerById(objectId: string, scopes: readonly string[] = ["user_impersonation"]): Caller {
-  return { kind: "user", tenantId: SANDBOX_TENANT_ID, objectId, appId: CONSOLE_API_CLIENT_ID, scopes, roles: [] };
+  return { kind: "user", tenantId: SANDBOX_TENANT_ID, objectId, appId: CONSOLE_API_CLIENT_ID, scopes, roles: [], authMethods: ["pwd"] };
 }
 
 /** The console API's own identity (client credentials). */
@@ -43,6 +47,7 @@ export function appCaller(roles: readonly string[] = CONSOLE_API_GRAPH_APP_PERMI
     objectId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
     appId: CONSOLE_API_CLIENT_ID,
     scopes: [],
+    authMethods: [],
     roles,
   };
 }

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 
 import { Forbidden } from "@/components/auth/forbidden";
+import { StepUpPrompt } from "@/components/auth/step-up";
 import { AccessTable } from "@/components/workspaces/access-table";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
@@ -24,7 +25,7 @@ import { getWorkspaceAccess, type WorkspaceAccess } from "@/lib/workspaces/get-w
 export const dynamic = "force-dynamic";
 
 type Params = { subscriptionId: string; resourceGroup: string; workspaceName: string };
-type Failure = { message: string; reference?: string };
+type Failure = { message: string; reference?: string; claims?: string };
 
 export async function generateMetadata({ params }: { params: Promise<Params> }): Promise<Metadata> {
   const { workspaceName } = await params;
@@ -53,9 +54,14 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <div className="space-y-4">
         <BackLink />
         <h1 className="text-xl font-semibold">{parsed.workspaceName}</h1>
-        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
-          Couldn&apos;t load who has access: <MessageWithReference message={outcome.failure.message} reference={outcome.failure.reference} />
-        </p>
+        {outcome.failure.claims ? (
+          // Entra wants the person back (e.g. Conditional Access asking for MFA): signing in again reloads this page.
+          <StepUpPrompt claims={outcome.failure.claims} message={outcome.failure.message} />
+        ) : (
+          <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+            Couldn&apos;t load who has access: <MessageWithReference message={outcome.failure.message} reference={outcome.failure.reference} />
+          </p>
+        )}
       </div>
     );
   }
@@ -192,7 +198,13 @@ async function load(
   } catch (error) {
     if (isAppError(error)) {
       if (error.code === "not_found") return { notFound: true };
-      return { failure: { message: error.userMessage, ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}) } };
+      return {
+        failure: {
+          message: error.userMessage,
+          ...(error.upstreamRequestId ? { reference: error.upstreamRequestId } : {}),
+          ...(error.claims ? { claims: error.claims } : {}),
+        },
+      };
     }
     log("error", "workspaces", "reading workspace access failed", { error: describeError(error) });
     return { failure: { message: "Something went wrong while reading who has access. Try again in a moment." } };

@@ -1,0 +1,173 @@
+/**
+ * Step-up on writes: ARM answers the step-up persona's role-assignment writes with an MFA claims challenge until they
+ * sign in again with MFA. The dialog where it happened offers "Sign in again to continue", comes back with its choices,
+ * and the same change is one click away; nothing changes in Azure before the MFA sign-in.
+ */
+import { expect, type Locator, type Page, test } from "@playwright/test";
+
+import { PERSONAS } from "./support/personas";
+import { sandbox } from "./support/sandbox";
+import { signIn } from "./support/sign-in";
+import { storedSessionPage } from "./support/stored-sessions";
+
+const WORKSPACE = "mlw-churn-prod";
+const GROUP = "Security Reviewers";
+const DATA_SCIENTIST = "AzureML Data Scientist";
+const STEP_UP_MESSAGE =
+  "Azure needs you to sign in again, with multi-factor authentication, before Gatehouse can make this change for you. Nothing was changed: sign in again, then retry.";
+
+test.describe.configure({ mode: "serial" });
+
+async function openWorkspace(page: Page): Promise<void> {
+  await page.goto("/workspaces");
+  await page.getByLabel("Search workspaces").fill(WORKSPACE.replace(/^mlw-/, ""));
+  await page.getByRole("table").getByRole("link", { name: WORKSPACE, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: WORKSPACE })).toBeVisible();
+}
+
+function groupRow(page: Page): Locator {
+  return page
+    .getByRole("table", { name: "Who has access" })
+    .getByRole("row")
+    .filter({ hasText: GROUP })
+    .filter({ hasText: DATA_SCIENTIST })
+    .filter({ hasText: "This workspace" });
+}
+
+const STEP_UP_ADMIN_ID = "c0ffee00-0000-4000-8000-000000000006";
+
+/** ARM writes the sandbox answered for the step-up persona since `seq`, as `METHOD status`. */
+async function armWritesSince(seq: number): Promise<string[]> {
+  const { entries } = await sandbox.journal.since(seq);
+  return entries
+    .filter((entry) => entry.system === "arm" && entry.method !== "GET" && entry.callerObjectId?.toLowerCase() === STEP_UP_ADMIN_ID)
+    .map((entry) => `${entry.method} ${entry.status}`);
+}
+
+/** The sandbox's Entra page for the step-up sign-in: it says MFA is asked for; signing in there counts as MFA. */
+async function completeMfaSignIn(page: Page, backTo: RegExp = /^\/workspaces\//): Promise<void> {
+  await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+  await expect(page.locator("#step-up")).toContainText("multi-factor authentication");
+  await page.locator("#login").fill(PERSONAS["step-up-admin"].login);
+  await page.locator("#passwd").fill(PERSONAS["step-up-admin"].password);
+  await page.locator("#submit").click();
+  await page.waitForURL((url) => backTo.test(url.pathname), { timeout: 30_000 });
+}
+
+test("a grant Azure challenges for MFA: sign in again from the dialog, come back to the same choices, retry, granted", async ({ page }) => {
+  expect(await sandbox.armWriteMfa.list()).toContain(STEP_UP_ADMIN_ID);
+  await signIn(page, "step-up-admin");
+  await openWorkspace(page);
+  await page.getByLabel("Search assignments").fill(GROUP);
+  await expect(groupRow(page)).toHaveCount(0);
+  const seq = await sandbox.journal.lastSeq();
+
+  await page.getByRole("button", { name: "Grant access" }).click();
+  const dialog = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  const input = dialog.getByRole("combobox", { name: "Users, groups or service principals" });
+  await input.fill(GROUP);
+  await dialog
+    .getByRole("listbox")
+    .getByRole("group", { name: "Groups" })
+    .getByRole("option", { name: new RegExp(GROUP) })
+    .click();
+  await dialog.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) }).check();
+  await dialog.getByLabel("Description (optional)").fill("e2e: step-up");
+  await dialog.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
+
+  const result = dialog.getByRole("list", { name: "Grant results" }).getByRole("listitem");
+  await expect(result).toContainText("Failed");
+  await expect(result).toContainText(STEP_UP_MESSAGE);
+  await expect(dialog).not.toContainText(/expired|session has ended/i);
+  // ARM refused the PUT with its challenge; the SDK asked again with the claims, which only the person can satisfy.
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+
+  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
+  await completeMfaSignIn(page);
+
+  const resumed = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  await expect(resumed.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  await expect(resumed.getByRole("list", { name: "Chosen" }).getByRole("listitem")).toContainText(GROUP);
+  await expect(resumed.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) })).toBeChecked();
+  await expect(resumed.getByLabel("Description (optional)")).toHaveValue("e2e: step-up");
+  // Nothing was granted before the MFA sign-in.
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+
+  await resumed.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
+  await expect(resumed.getByRole("list", { name: "Grant results" }).getByRole("listitem")).toContainText("Granted — may take up to 10 minutes to take effect");
+  expect(await armWritesSince(seq)).toEqual(["PUT 401", "PUT 201"]);
+  await resumed.getByRole("button", { name: "Done" }).click();
+  await page.getByLabel("Search assignments").fill(GROUP);
+  await expect(groupRow(page)).toHaveCount(1);
+});
+
+test("a removal Azure challenges for MFA: sign in again from the dialog, retry, removed", async ({ page }) => {
+  // A new browser: the persona signs in with a password only again.
+  await signIn(page, "step-up-admin");
+  await openWorkspace(page);
+  await page.getByLabel("Search assignments").fill(GROUP);
+  await expect(groupRow(page)).toHaveCount(1);
+  const seq = await sandbox.journal.lastSeq();
+
+  await groupRow(page).getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Remove selected" }).click();
+  await page.getByRole("dialog", { name: "Remove 1 role assignment?" }).getByRole("button", { name: "Remove 1 assignment" }).click();
+  const results = page.getByRole("dialog", { name: "Removal results" });
+  await expect(results.getByRole("listitem")).toContainText("Failed");
+  await expect(results.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
+  expect(await armWritesSince(seq)).toEqual(["DELETE 401"]);
+
+  await results.getByRole("button", { name: "Sign in again to continue" }).click();
+  await completeMfaSignIn(page);
+
+  const confirm = page.getByRole("dialog", { name: "Remove 1 role assignment?" });
+  await expect(confirm.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  await expect(confirm.getByRole("list", { name: "Assignments to remove" }).getByRole("listitem")).toContainText(GROUP);
+  expect(await armWritesSince(seq)).toEqual(["DELETE 401"]);
+  await confirm.getByRole("button", { name: "Remove 1 assignment" }).click();
+  const done = page.getByRole("dialog", { name: "Removal results" });
+  await expect(done.getByRole("listitem")).toContainText("Removed");
+  expect(await armWritesSince(seq)).toEqual(["DELETE 401", "DELETE 200"]);
+  await done.getByRole("button", { name: "Done" }).click();
+  await expect(groupRow(page)).toHaveCount(0);
+});
+
+test("an approval whose grant Azure challenges for MFA: sign in again from the dialog, then retry the grant on the request", async ({ page, browser }) => {
+  const workspace = "mlw-recsys-prod";
+  const lead = await storedSessionPage(browser, "team-lead");
+  await lead.goto("/requests/new");
+  await lead.getByLabel("Search workspaces").fill(workspace.replace(/^mlw-/, ""));
+  const list = lead.getByLabel("Workspace", { exact: true });
+  await list.selectOption((await list.locator("option", { hasText: workspace }).getAttribute("value")) ?? "");
+  await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
+  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
+  await lead
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: /Noah No-Role/ })
+    .click();
+  await lead.getByLabel("Justification").fill("Noah reviews the ranking experiments this week.");
+  await lead.getByRole("radio", { name: "1 day", exact: true }).check();
+  await lead.getByRole("button", { name: "Send request" }).click();
+  await lead.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+  const requestPath = new URL(lead.url()).pathname;
+
+  await signIn(page, "step-up-admin");
+  await page.goto(requestPath);
+  const seq = await sandbox.journal.lastSeq();
+  await page.getByRole("button", { name: "Approve", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Approve request" });
+  await dialog.getByRole("button", { name: "Approve and grant" }).click();
+  await expect(dialog.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+
+  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
+  await completeMfaSignIn(page, /^\/requests\//);
+  await expect(page.getByTestId("request-status")).toContainText("Status: failed");
+  await expect(page.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
+  await page.getByRole("button", { name: "Retry the grant" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Granted ${DATA_SCIENTIST}` })).toBeVisible();
+  await expect(page.getByTestId("request-status")).toContainText("Status: granted");
+  expect(await armWritesSince(seq)).toEqual(["PUT 401", "PUT 201"]);
+});
