@@ -9,6 +9,7 @@ import type { ArmContext } from "./context";
 import { listPermissions } from "./permissions";
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
+import { RESOURCE_GRAPH_API_VERSIONS, queryResourceGraph } from "./resource-graph";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
 import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
@@ -37,6 +38,11 @@ function methodNotAllowed(context: ArmContext, method: string): SandboxResponse 
 
 function route(context: ArmContext, method: string, path: string): SandboxResponse {
   const lower = path.toLowerCase();
+  if (lower === "/providers/microsoft.resourcegraph/resources") {
+    if (method !== "POST") return methodNotAllowed(context, method);
+    const unsupported = unsupportedApiVersion(context, "resources", RESOURCE_GRAPH_API_VERSIONS);
+    return unsupported ?? queryResourceGraph(context);
+  }
   const authorizationAt = lower.lastIndexOf(AUTHORIZATION_PROVIDER);
   if (authorizationAt >= 0) {
     const scope = path.slice(0, authorizationAt);
@@ -76,6 +82,21 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     return listWorkspaces(context, subscriptionId);
   }
   return notServed(context, path);
+}
+
+/**
+ * ARM refuses an api-version the resource provider does not register with 400 NoRegisteredProviderFound, naming the
+ * versions it has (message as quoted in Azure/azure-cli#28496 and Azure/azure-sdk-for-js#4097).
+ */
+export function unsupportedApiVersion(context: ArmContext, type: string, supported: readonly string[], location = "global"): SandboxResponse | undefined {
+  const version = context.request.query.get("api-version") ?? "";
+  if (supported.includes(version)) return undefined;
+  return armError(
+    context,
+    400,
+    "NoRegisteredProviderFound",
+    `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. The supported api-versions are '${supported.join(", ")}'. The supported locations are ''.`,
+  );
 }
 
 function notServed(context: ArmContext, path: string): SandboxResponse {
