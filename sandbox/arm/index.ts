@@ -6,6 +6,7 @@ import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings }
 import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
+import { listProvidersAtTenant, listResources, RESOURCES_API_VERSIONS } from "./generic-resources";
 import { listPermissions } from "./permissions";
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
@@ -43,6 +44,7 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     const unsupported = unsupportedApiVersion(context, "resources", RESOURCE_GRAPH_API_VERSIONS);
     return unsupported ?? queryResourceGraph(context);
   }
+  if (lower === "/providers") return method === "GET" ? listProvidersAtTenant(context, RESOURCE_GRAPH_API_VERSIONS) : methodNotAllowed(context, method);
   const authorizationAt = lower.lastIndexOf(AUTHORIZATION_PROVIDER);
   if (authorizationAt >= 0) {
     const scope = path.slice(0, authorizationAt);
@@ -74,9 +76,15 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
   if (second.toLowerCase() === "resourcegroups") {
     if (third === undefined) return listResourceGroups(context, subscriptionId);
     if (fourth === undefined) return getResourceGroup(context, subscriptionId, third);
+    if (fourth.toLowerCase() === "resources" && fifth === undefined) {
+      return unsupportedApiVersion(context, "resources", RESOURCES_API_VERSIONS) ?? listResources(context, subscriptionId, third);
+    }
     if (fourth.toLowerCase() === "providers" && isWorkspaces(fifth, sixth)) {
       return seventh === undefined ? listWorkspaces(context, subscriptionId, third) : getWorkspace(context, subscriptionId, third, seventh);
     }
+  }
+  if (second.toLowerCase() === "resources" && third === undefined) {
+    return unsupportedApiVersion(context, "resources", RESOURCES_API_VERSIONS) ?? listResources(context, subscriptionId);
   }
   if (second.toLowerCase() === "providers" && isWorkspaces(third, fourth) && fifth === undefined) {
     return listWorkspaces(context, subscriptionId);

@@ -6,7 +6,8 @@ import { buildRequest, TEST_NOW, testSettings, userCaller } from "../tenant/test
 import { createArmHandler } from "./index";
 
 const URL_2024 = "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01";
-const WORKSPACES = "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name, kind, hubResourceId = tostring(properties.hubResourceId)";
+const WORKSPACES =
+  "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name, kind, hubResourceId = tostring(properties.hubResourceId)";
 const COUNTS =
   "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | extend scope = tolower(tostring(properties.scope)) | summarize count() by scope";
 
@@ -18,8 +19,15 @@ beforeEach(() => {
   handler = createArmHandler(tenant, testSettings());
 });
 
+/** The ARM handler answers synchronously; the type allows a promise for handlers that do not. */
+function send(method: string, url: string, caller: Caller, body?: unknown): SandboxResponse {
+  const response = handler(buildRequest(method, url, { caller, body }));
+  if (response instanceof Promise) throw new Error("expected a synchronous answer");
+  return response;
+}
+
 function query(body: unknown, caller: Caller = userCaller("admin"), url = URL_2024): SandboxResponse {
-  return handler(buildRequest("POST", url, { caller, body }));
+  return send("POST", url, caller, body);
 }
 
 interface QueryBody {
@@ -54,14 +62,18 @@ describe("Resource Graph: the resources table", () => {
 
   it("shows a caller exactly the workspaces ARM's per-subscription lists show it", () => {
     const caller = userCaller("no-role");
-    const get = (path: string) => handler(buildRequest("GET", path, { caller })).body as { value: { id: string; subscriptionId?: string }[] };
+    const get = (path: string) => send("GET", path, caller).body as { value: { id: string; subscriptionId?: string }[] };
     const fromArm = get("/subscriptions?api-version=2022-12-01")
       .value.flatMap((s) => get(`/subscriptions/${s.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces?api-version=2024-10-01`).value ?? [])
       .map((w) => w.id)
       .sort();
     const body = bodyOf(query({ query: WORKSPACES, options: { $top: 1000 } }, caller));
     expect(body.data.map((row) => row.id)).toEqual(fromArm);
-    expect(fromArm).toContain([...tenant.workspaces.values()].filter((w) => w.name === "mlw-sandbox-dev").map((w) => `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${w.name}`)[0]);
+    expect(fromArm).toContain(
+      [...tenant.workspaces.values()]
+        .filter((w) => w.name === "mlw-sandbox-dev")
+        .map((w) => `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${w.name}`)[0],
+    );
     expect(fromArm.length).toBeLessThan(tenant.workspaces.size);
   });
 
@@ -92,7 +104,10 @@ describe("Resource Graph: the resources table", () => {
   });
 
   it("returns the table format when asked", () => {
-    const data = bodyOf(query({ query: WORKSPACES, options: { resultFormat: "table", $top: 5 } })).data as unknown as { columns: { name: string }[]; rows: unknown[][] };
+    const data = bodyOf(query({ query: WORKSPACES, options: { resultFormat: "table", $top: 5 } })).data as unknown as {
+      columns: { name: string }[];
+      rows: unknown[][];
+    };
     expect(data.columns.map((c) => c.name)).toEqual(["id", "name", "kind", "hubResourceId"]);
     expect(data.rows).toHaveLength(5);
   });
@@ -124,9 +139,9 @@ describe("Resource Graph: the authorizationresources table", () => {
       updatedBy: null,
     });
     const scopes = (filter?: string) =>
-      bodyOf(query({ subscriptions: [production()], query: COUNTS, options: { $top: 1000, ...(filter ? { authorizationScopeFilter: filter } : {}) } })).data.map(
-        (row) => row.scope,
-      );
+      bodyOf(
+        query({ subscriptions: [production()], query: COUNTS, options: { $top: 1000, ...(filter ? { authorizationScopeFilter: filter } : {}) } }),
+      ).data.map((row) => row.scope);
     expect(scopes()).not.toContain("/");
     expect(scopes("AtScopeAboveAndBelow")).toContain("/");
   });
@@ -152,7 +167,7 @@ describe("Resource Graph: what it refuses, as Resource Graph does", () => {
     const many = Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${i.toString().padStart(12, "0")}`);
     expect(errorOf(query({ subscriptions: many, query: WORKSPACES })).details?.[0]?.code).toBe("TooManySubscriptions");
     expect(errorOf(query({ options: {} })).code).toBe("InvalidRequestContent");
-    expect(handler(buildRequest("GET", URL_2024, { caller: userCaller("admin") })).status).toBe(405);
+    expect(send("GET", URL_2024, userCaller("admin")).status).toBe(405);
     const unknown = query({ query: WORKSPACES }, userCaller("admin"), "/providers/Microsoft.ResourceGraph/resources?api-version=2099-01-01");
     expect(unknown.status).toBe(400);
     expect(errorOf(unknown).code).toBe("NoRegisteredProviderFound");

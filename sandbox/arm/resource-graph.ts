@@ -51,7 +51,12 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
   const { request } = context;
   const body = request.body;
   if (typeof body !== "object" || body === null || Array.isArray(body) || typeof (body as { query?: unknown }).query !== "string") {
-    return armError(context, 400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Required property 'query' not found in JSON.'.");
+    return armError(
+      context,
+      400,
+      "InvalidRequestContent",
+      "The request content was invalid and could not be deserialized: 'Required property 'query' not found in JSON.'.",
+    );
   }
   const { query, subscriptions, options = {} } = body as { query: string; subscriptions?: unknown; options?: Record<string, unknown> };
   const optionProblem = checkOptions(options);
@@ -70,7 +75,10 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
     parsed = parseQuery(query);
   } catch (error) {
     return badRequest(context, [
-      { code: "InvalidQuery", message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying." },
+      {
+        code: "InvalidQuery",
+        message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.",
+      },
       { code: "ParserFailure", message: "ParserFailure", token: error instanceof QueryError ? error.message : "" },
     ]);
   }
@@ -81,7 +89,10 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
     rows = evaluate(parsed, sourceRows(context, parsed.table, scopeSubscriptions, String(options.authorizationScopeFilter ?? "AtScopeAndBelow")));
   } catch (error) {
     return badRequest(context, [
-      { code: "InvalidQuery", message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying." },
+      {
+        code: "InvalidQuery",
+        message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.",
+      },
       { code: "UnknownColumn", message: error instanceof Error ? error.message : "Unknown column." },
     ]);
   }
@@ -195,8 +206,7 @@ function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscripti
     const subscriptionId = subscriptionOfScope(assignment.scope);
     const below = subscriptionId !== undefined && subscriptions.has(subscriptionId);
     const exact = below && assignment.scope.replace(/\/+$/, "").split("/").length === 3;
-    const aboveOf =
-      subscriptionId === undefined ? [...subscriptions].find((s) => scopeCovers(tenant, assignment.scope, `/subscriptions/${s}`)) : undefined;
+    const aboveOf = subscriptionId === undefined ? [...subscriptions].find((s) => scopeCovers(tenant, assignment.scope, `/subscriptions/${s}`)) : undefined;
     const include =
       filter === "AtScopeExact"
         ? exact
@@ -378,7 +388,7 @@ function evaluate(query: ParsedQuery, source: Row[]): Row[] {
       for (const row of rows) counts.set(row[operator.by], (counts.get(row[operator.by]) ?? 0) + 1);
       rows = [...counts].map(([key, count]) => ({ [operator.by]: key, [operator.countName]: count }));
       columns = [operator.by, operator.countName];
-    } else {
+    } else if (operator.kind === "order") {
       if (!columns.includes(operator.by)) throw new Error(`The name '${operator.by}' does not refer to any known column.`);
       const sign = operator.descending ? -1 : 1;
       rows = [...rows].sort((a, b) => sign * compare(a[operator.by], b[operator.by]));
@@ -395,9 +405,24 @@ function evaluate(query: ParsedQuery, source: Row[]): Row[] {
 
 /** Column names every table has, so a query over an empty table still validates its columns. */
 const workspaceRowTemplate: Row = Object.fromEntries(
-  ["id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation"].map(
-    (c) => [c, null],
-  ),
+  [
+    "id",
+    "name",
+    "type",
+    "tenantId",
+    "kind",
+    "location",
+    "resourceGroup",
+    "subscriptionId",
+    "managedBy",
+    "sku",
+    "plan",
+    "properties",
+    "tags",
+    "identity",
+    "zones",
+    "extendedLocation",
+  ].map((c) => [c, null]),
 );
 
 function checkColumns(expression: Expression, columns: readonly string[]): void {
@@ -414,6 +439,7 @@ function compare(a: unknown, b: unknown): number {
 
 function asTable(rows: Row[]): { columns: { name: string; type: string }[]; rows: unknown[][] } {
   const names = rows[0] ? Object.keys(rows[0]) : [];
-  const typeOf = (value: unknown) => (typeof value === "number" ? "integer" : typeof value === "boolean" ? "boolean" : typeof value === "string" ? "string" : "object");
+  const typeOf = (value: unknown) =>
+    typeof value === "number" ? "integer" : typeof value === "boolean" ? "boolean" : typeof value === "string" ? "string" : "object";
   return { columns: names.map((name) => ({ name, type: typeOf(rows[0]?.[name]) })), rows: rows.map((row) => names.map((name) => row[name])) };
 }
