@@ -305,8 +305,9 @@ function metadataReply(method: string, path: string, query: URLSearchParams, ori
   if (path.toLowerCase().replace(/\/+$/, "") !== "/metadata/endpoints") {
     return jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } });
   }
-  if (method !== "GET")
+  if (method !== "GET") {
     return jsonReply(405, { error: { code: "MethodNotAllowed", message: `The requested method '${method}' is not allowed for this resource.` } });
+  }
   const version = query.get("api-version");
   if (!version) return jsonReply(400, { error: { code: "MissingApiVersionParameter", message: ARM_MESSAGES.missingApiVersion } });
   if (!METADATA_API_VERSIONS.includes(version)) {

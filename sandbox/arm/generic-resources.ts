@@ -60,7 +60,7 @@ export function listResources(context: ArmContext, subscriptionId: string, resou
   const rows = [...tenant.workspaces.values()]
     .filter((w) => w.subscriptionId.toLowerCase() === subscriptionId.toLowerCase())
     .filter((w) => !resourceGroup || w.resourceGroup.toLowerCase() === resourceGroup.toLowerCase())
-    .filter((w) => typeFilter === undefined || typeFilter === "microsoft.machinelearningservices/workspaces")
+    .filter(() => typeFilter === undefined || typeFilter === "microsoft.machinelearningservices/workspaces")
     .filter((w) => isAuthorized(tenant, settings, request.caller, request.now, WORKSPACE_READ, workspaceArmId(w.subscriptionId, w.resourceGroup, w.name)));
   if (rows.length === 0) {
     const denied = denyUnlessAuthorized(context, "Microsoft.Resources/subscriptions/resources/read", resolved.scope);

@@ -86,7 +86,15 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
   const scopeSubscriptions = subscriptionsInScope(context, subscriptions as string[] | undefined);
   let rows: Row[];
   try {
-    rows = evaluate(parsed, sourceRows(context, parsed.table, scopeSubscriptions, String(options.authorizationScopeFilter ?? "AtScopeAndBelow")));
+    rows = evaluate(
+      parsed,
+      sourceRows(
+        context,
+        parsed.table,
+        scopeSubscriptions,
+        typeof options.authorizationScopeFilter === "string" ? options.authorizationScopeFilter : "AtScopeAndBelow",
+      ),
+    );
   } catch (error) {
     return badRequest(context, [
       {
@@ -314,7 +322,8 @@ function parseOperator(text: string): Operator {
       const assignment = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/s.exec(item);
       if (assignment) return { name: assignment[1]!, expression: parseExpression(assignment[2]!.trim()) };
       if (!IDENTIFIER.test(item)) throw new QueryError(item);
-      return { name: item, expression: { kind: "column", path: [item] } as Expression };
+      const column: Expression = { kind: "column", path: [item] };
+      return { name: item, expression: column };
     });
     return { kind: match[1] as "project" | "extend", columns };
   }
@@ -361,7 +370,7 @@ function evaluateExpression(expression: Expression, row: Row): unknown {
     return value ?? null;
   }
   const value = evaluateExpression(expression.argument, row);
-  if (expression.fn === "tostring") return value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (expression.fn === "tostring") return scalarText(value);
   if (typeof value !== "string") throw new Error("tolower() expects a string.");
   return value.toLowerCase();
 }
@@ -430,10 +439,18 @@ function checkColumns(expression: Expression, columns: readonly string[]): void 
   if (!columns.includes(expression.path[0]!)) throw new Error(`The name '${expression.path[0]}' does not refer to any known column.`);
 }
 
+/** KQL's tostring(): null is the empty string, a dynamic value its JSON. */
+function scalarText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
 function compare(a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
-  const x = String(a ?? "");
-  const y = String(b ?? "");
+  const x = scalarText(a);
+  const y = scalarText(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
