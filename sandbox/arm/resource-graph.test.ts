@@ -147,6 +147,25 @@ describe("Resource Graph: the authorizationresources table", () => {
   });
 });
 
+describe("Resource Graph: the resourcecontainers table", () => {
+  it("lists the visible subscriptions with the management groups above them, nearest first", () => {
+    tenant.addManagementGroup({ name: "mg-top", displayName: "Top", parentName: null });
+    tenant.addManagementGroup({ name: "mg-ml", displayName: "ML", parentName: "mg-top" });
+    tenant.subscriptions.get(production().toLowerCase())!.managementGroup = "mg-ml";
+    const text =
+      "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId, managementGroups = properties.managementGroupAncestorsChain";
+    const rows = bodyOf(query({ query: text, options: { $top: 1000 } }, userCaller("security"))).data;
+    expect(rows).toHaveLength(tenant.subscriptions.size);
+    expect(rows.find((row) => row.subscriptionId === production())?.managementGroups).toEqual([
+      { displayName: "ML", name: "mg-ml" },
+      { displayName: "Top", name: "mg-top" },
+    ]);
+    expect(
+      rows.filter((row) => row.subscriptionId !== production()).every((row) => Array.isArray(row.managementGroups) && row.managementGroups.length === 0),
+    ).toBe(true);
+  });
+});
+
 describe("Resource Graph: what it refuses, as Resource Graph does", () => {
   it.each([
     ["an unknown table", "securityresources | where type =~ 'x'"],

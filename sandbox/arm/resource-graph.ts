@@ -1,6 +1,7 @@
 /**
  * Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources` over the `resources` table (AML workspaces,
- * the only resources the tenant models) and the `authorizationresources` table (role assignments).
+ * the only resources the tenant models), the `authorizationresources` table (role assignments) and the
+ * `resourcecontainers` table (subscriptions, with the management groups above them).
  *
  * Only a small, strictly parsed subset of KQL is understood: `<table> | where type =~ '<type>'` followed by `project`,
  * `extend`, `summarize count() by <column>` and `order by`. Anything else is refused with Resource Graph's own error
@@ -41,7 +42,7 @@ type Operator =
   | { kind: "summarize"; countName: string; by: string }
   | { kind: "order"; by: string; descending: boolean };
 interface ParsedQuery {
-  readonly table: "resources" | "authorizationresources";
+  readonly table: "resources" | "authorizationresources" | "resourcecontainers";
   readonly operators: Operator[];
 }
 
@@ -209,6 +210,9 @@ function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscripti
       .filter((w) => may(WORKSPACE_READ, `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/${WORKSPACE_TYPE}/${w.name}`))
       .map((w) => workspaceRow(w, tenant.tenantId));
   }
+  if (table === "resourcecontainers") {
+    return [...subscriptions].map((id) => subscriptionRow(context, id));
+  }
   const rows: Row[] = [];
   for (const assignment of tenant.roleAssignments.values()) {
     const subscriptionId = subscriptionOfScope(assignment.scope);
@@ -249,6 +253,37 @@ function workspaceRow(workspace: WorkspaceRecord, tenantId: string): Row {
     properties: wire.properties,
     tags: wire.tags,
     identity: wire.identity,
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+/**
+ * A subscription in `resourcecontainers`: `properties.managementGroupAncestorsChain` lists its management groups
+ * nearest first, each `{name, displayName}` (the tenant root group is not modelled by the sandbox).
+ */
+function subscriptionRow(context: ArmContext, subscriptionId: string): Row {
+  const { tenant } = context;
+  const subscription = tenant.subscriptions.get(subscriptionId)!;
+  const chain = tenant.managementGroupsAbove(`/subscriptions/${subscriptionId}`).map((name) => {
+    const group = tenant.managementGroups.get(name);
+    return { displayName: group?.displayName ?? name, name: group?.name ?? name };
+  });
+  return {
+    id: `/subscriptions/${subscription.subscriptionId}`,
+    name: subscription.displayName,
+    type: "microsoft.resources/subscriptions",
+    tenantId: tenant.tenantId,
+    kind: "",
+    location: "",
+    resourceGroup: "",
+    subscriptionId: subscription.subscriptionId,
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties: { state: subscription.state, managementGroupAncestorsChain: chain },
+    tags: subscription.tags,
+    identity: null,
     zones: null,
     extendedLocation: null,
   };
@@ -306,7 +341,7 @@ function splitPipes(query: string): string[] {
 export function parseQuery(query: string): ParsedQuery {
   const [tablePart, ...operatorParts] = splitPipes(query);
   const table = tablePart?.toLowerCase();
-  if (table !== "resources" && table !== "authorizationresources") throw new QueryError(tablePart ?? "");
+  if (table !== "resources" && table !== "authorizationresources" && table !== "resourcecontainers") throw new QueryError(tablePart ?? "");
   const operators = operatorParts.map(parseOperator);
   if (operators[0]?.kind !== "where") throw new QueryError(operatorParts[0] ?? "");
   if (operators.slice(1).some((o) => o.kind === "where")) throw new QueryError("where");
