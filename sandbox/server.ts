@@ -50,7 +50,7 @@ export interface StartSandboxOptions {
   /** Where TLS material, signing keys and `state.json` live. */
   readonly dataDir: string;
   readonly seed?: number;
-  readonly scale?: "default" | "large";
+  readonly scale?: "default" | "large" | "large-estate";
   /** Load `state.json` at start if present (and allow `persist()`). */
   readonly persist?: boolean;
   /** Fixed latency added to every Graph and ARM call. */

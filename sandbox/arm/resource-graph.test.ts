@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Caller, SandboxResponse } from "../contract";
 import { createTenant, type Tenant } from "../tenant/index";
 import { buildRequest, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import { authorizer, isAuthorized } from "./authorize";
 import { createArmHandler } from "./index";
 
 const URL_2024 = "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01";
@@ -192,5 +193,35 @@ describe("Resource Graph: what it refuses, as Resource Graph does", () => {
     expect(errorOf(unknown).code).toBe("NoRegisteredProviderFound");
     expect(errorOf(unknown).message).toContain("2024-04-01");
     expect(query({ query: WORKSPACES }, userCaller("admin"), "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01").status).toBe(200);
+  });
+});
+
+describe("authorizer: many checks for one caller", () => {
+  it("answers as isAuthorized does for every persona, action and scope of the tenant", () => {
+    tenant.addManagementGroup({ name: "mg-a", displayName: "A", parentName: null });
+    tenant.subscriptions.get(production().toLowerCase())!.managementGroup = "mg-a";
+    const scopes = [
+      "/",
+      "/providers/Microsoft.Management/managementGroups/mg-a",
+      ...[...tenant.subscriptions.values()].map((s) => `/subscriptions/${s.subscriptionId}`),
+      ...[...tenant.resourceGroups.values()].map((rg) => `/subscriptions/${rg.subscriptionId}/resourceGroups/${rg.name}`),
+      ...[...tenant.workspaces.values()].map(
+        (w) => `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${w.name}`,
+      ),
+    ];
+    const actions = [
+      "Microsoft.MachineLearningServices/workspaces/read",
+      "Microsoft.Authorization/roleAssignments/write",
+      "Microsoft.Authorization/roleAssignments/read",
+    ];
+    const settings = testSettings();
+    for (const key of ["admin", "limited-admin", "team-lead", "security", "no-role"] as const) {
+      const caller = userCaller(key);
+      const fast = authorizer(tenant, settings, caller, TEST_NOW);
+      for (const scope of scopes) {
+        for (const action of actions)
+          expect(fast(action, scope), `${key} ${action} ${scope}`).toBe(isAuthorized(tenant, settings, caller, TEST_NOW, action, scope));
+      }
+    }
   });
 });

@@ -14,12 +14,12 @@
  * (`resultFormat: objectArray`, the default) or `{columns, rows}` (`table`). The REST API takes at most 1,000
  * subscriptions per request (governance/resource-graph/troubleshoot/general.md, "Too many subscriptions").
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 import type { SandboxResponse } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { RoleAssignmentRecord, WorkspaceRecord } from "../tenant/model";
-import { effectiveAssignments, isAuthorized } from "./authorize";
+import { authorizer, effectiveAssignments } from "./authorize";
 import type { ArmContext } from "./context";
 import { renderRoleAssignment, renderWorkspace, roleAssignmentId } from "./render";
 import { armError, armJson } from "./responses";
@@ -85,37 +85,44 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
   }
 
   const scopeSubscriptions = subscriptionsInScope(context, subscriptions as string[] | undefined);
-  let rows: Row[];
-  try {
-    rows = evaluate(
-      parsed,
-      sourceRows(
-        context,
-        parsed.table,
-        scopeSubscriptions,
-        typeof options.authorizationScopeFilter === "string" ? options.authorizationScopeFilter : "AtScopeAndBelow",
-      ),
-    );
-  } catch (error) {
-    return badRequest(context, [
-      {
-        code: "InvalidQuery",
-        message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.",
-      },
-      { code: "UnknownColumn", message: error instanceof Error ? error.message : "Unknown column." },
-    ]);
-  }
-
   const fingerprint = createHash("sha256")
-    .update(JSON.stringify([query, [...scopeSubscriptions].sort(), options.authorizationScopeFilter ?? null]))
+    .update(JSON.stringify([request.caller.objectId, query, [...scopeSubscriptions].sort(), options.authorizationScopeFilter ?? null]))
     .digest("base64url")
     .slice(0, 16);
   let offset = typeof options.$skip === "number" ? options.$skip : 0;
+  let snapshotId: string | undefined;
   if (typeof options.$skipToken === "string") {
     const decoded = decodeSkipToken(options.$skipToken, fingerprint);
     if (decoded === undefined) return badRequest(context, [{ code: "InvalidSkipToken", message: "The $skipToken is not valid for this query and scope." }]);
     // The spec: $skip overrides the token's offset when both are present.
-    if (typeof options.$skip !== "number") offset = decoded;
+    if (typeof options.$skip !== "number") offset = decoded.offset;
+    snapshotId = decoded.snapshot;
+  }
+
+  // A continuation reads the result its first page was cut from (a snapshot, kept for a few queries), so pages of a
+  // large result neither shift nor cost a full evaluation each.
+  let rows = snapshotId === undefined ? undefined : snapshotsOf(context).get(snapshotId);
+  if (rows === undefined) {
+    try {
+      rows = evaluate(
+        parsed,
+        sourceRows(
+          context,
+          parsed.table,
+          scopeSubscriptions,
+          typeof options.authorizationScopeFilter === "string" ? options.authorizationScopeFilter : "AtScopeAndBelow",
+        ),
+      );
+    } catch (error) {
+      return badRequest(context, [
+        {
+          code: "InvalidQuery",
+          message: "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.",
+        },
+        { code: "UnknownColumn", message: error instanceof Error ? error.message : "Unknown column." },
+      ]);
+    }
+    snapshotId = undefined;
   }
   const top = typeof options.$top === "number" ? options.$top : DEFAULT_TOP;
   const page = rows.slice(offset, offset + top);
@@ -127,7 +134,7 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
     totalRecords: rows.length,
     count: page.length,
     resultTruncated: more && !pageable ? "true" : "false",
-    ...(more && pageable ? { $skipToken: encodeSkipToken(offset + page.length, fingerprint) } : {}),
+    ...(more && pageable ? { $skipToken: encodeSkipToken(offset + page.length, fingerprint, snapshotId ?? keepSnapshot(context, rows)) } : {}),
     facets: [],
     data,
   });
@@ -162,17 +169,42 @@ function checkOptions(options: unknown): string | undefined {
   return undefined;
 }
 
-function encodeSkipToken(offset: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint }), "utf8").toString("base64");
+function encodeSkipToken(offset: number, fingerprint: string, snapshot: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: fingerprint, s: snapshot }), "utf8").toString("base64");
 }
 
-function decodeSkipToken(token: string, fingerprint: string): number | undefined {
+function decodeSkipToken(token: string, fingerprint: string): { offset: number; snapshot: string | undefined } | undefined {
   try {
-    const value = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown };
-    return value.f === fingerprint && Number.isInteger(value.o) && (value.o as number) >= 0 ? (value.o as number) : undefined;
+    const value = JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { o?: unknown; f?: unknown; s?: unknown };
+    if (value.f !== fingerprint || !Number.isInteger(value.o) || (value.o as number) < 0) return undefined;
+    return { offset: value.o as number, snapshot: typeof value.s === "string" ? value.s : undefined };
   } catch {
     return undefined;
   }
+}
+
+const MAX_SNAPSHOTS = 32;
+const snapshots = new WeakMap<object, Map<string, Row[]>>();
+
+function snapshotsOf(context: ArmContext): Map<string, Row[]> {
+  let map = snapshots.get(context.tenant);
+  if (!map) {
+    map = new Map();
+    snapshots.set(context.tenant, map);
+  }
+  return map;
+}
+
+function keepSnapshot(context: ArmContext, rows: Row[]): string {
+  const map = snapshotsOf(context);
+  const id = randomUUID();
+  map.set(id, rows);
+  // Oldest first out: a Map iterates in insertion order.
+  for (const key of map.keys()) {
+    if (map.size <= MAX_SNAPSHOTS) break;
+    map.delete(key);
+  }
+  return id;
 }
 
 /**
@@ -195,14 +227,20 @@ function subscriptionsInScope(context: ArmContext, named: readonly string[] | un
 function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscriptions: Set<string>, filter: string): Row[] {
   const { tenant, settings, request } = context;
   const allowed = new Map<string, boolean>();
-  const may = (action: string, scope: string) => {
+  const authorized = authorizer(tenant, settings, request.caller, request.now);
+  const check = (action: string, scope: string) => {
     const key = `${action} ${scope.toLowerCase()}`;
     let answer = allowed.get(key);
     if (answer === undefined) {
-      answer = isAuthorized(tenant, settings, request.caller, request.now, action, scope);
+      answer = authorized(action, scope);
       allowed.set(key, answer);
     }
     return answer;
+  };
+  // What is allowed at a subscription is allowed on everything in it: one check per subscription for most callers.
+  const may = (action: string, scope: string) => {
+    const subscriptionId = subscriptionOfScope(scope);
+    return (subscriptionId !== undefined && check(action, `/subscriptions/${subscriptionId}`)) || check(action, scope);
   };
   if (table === "resources") {
     return [...tenant.workspaces.values()]

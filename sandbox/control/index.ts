@@ -16,7 +16,7 @@ import type { Journal } from "./journal";
 export interface ControlTarget {
   readonly tenant: () => Tenant;
   readonly seed: () => number;
-  readonly scale: () => "default" | "large";
+  readonly scale: () => "default" | "large" | "large-estate";
   readonly settings: SandboxSettings;
   readonly faults: FaultInjector;
   readonly journal: Journal;
@@ -223,7 +223,7 @@ function journalFilter(query: URLSearchParams) {
 export interface SandboxStateSummary {
   readonly tenantId: string;
   readonly seed: number;
-  readonly scale: "default" | "large";
+  readonly scale: "default" | "large" | "large-estate";
   /** The sandbox clock (wall clock plus `settings.clockOffsetMs`). */
   readonly now: string;
   readonly settings: SandboxSettings;
