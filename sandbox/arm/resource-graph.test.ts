@@ -219,8 +219,9 @@ describe("authorizer: many checks for one caller", () => {
       const caller = userCaller(key);
       const fast = authorizer(tenant, settings, caller, TEST_NOW);
       for (const scope of scopes) {
-        for (const action of actions)
+        for (const action of actions) {
           expect(fast(action, scope), `${key} ${action} ${scope}`).toBe(isAuthorized(tenant, settings, caller, TEST_NOW, action, scope));
+        }
       }
     }
   });
