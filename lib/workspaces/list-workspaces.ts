@@ -67,14 +67,26 @@ const FALLBACK_CONCURRENCY = 8;
  * reads ARM itself: Resource Graph is an index that can lag behind it.
  */
 export async function listWorkspaces(identity: ArmIdentity): Promise<WorkspaceList> {
-  const subscriptions = (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
+  const subscriptions = await listSubscriptions(identity);
   if (subscriptions.length === 0) return { workspaces: [], failures: [], source: "resource-graph" };
   try {
-    return { workspaces: sortByName(await listWithResourceGraph(identity, subscriptions)), failures: [], source: "resource-graph" };
+    return { workspaces: (await listFromResourceGraph(identity, subscriptions)).workspaces, failures: [], source: "resource-graph" };
   } catch (error) {
     if (!(error instanceof AppError) || !FALLBACK_CODES.has(error.code)) throw error;
     log("warn", "workspaces", "workspaces.resource_graph_unavailable", { reason: describeError(error), subscriptions: subscriptions.length });
   }
+  return listPerSubscription(identity, subscriptions);
+}
+
+type Subscription = z.infer<typeof SubscriptionWire>;
+
+/** The subscriptions the person can see, from ARM (the one list Resource Graph does not replace). */
+export async function listSubscriptions(identity: ArmIdentity): Promise<Subscription[]> {
+  return (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
+}
+
+/** The per-subscription path: each subscription's workspaces and assignment list, a few subscriptions at a time. */
+export async function listPerSubscription(identity: ArmIdentity, subscriptions: readonly Subscription[]): Promise<WorkspaceList> {
   const results = await mapWithConcurrency(subscriptions, FALLBACK_CONCURRENCY, (subscription) => listInSubscription(identity, subscription));
   const workspaces = sortByName(results.flatMap((result) => ("workspaces" in result ? result.workspaces : [])));
   return { workspaces, failures: results.flatMap((result) => ("failure" in result ? [result.failure] : [])), source: "arm" };
@@ -118,7 +130,14 @@ const WorkspaceRowWire = z.object({
 const CountRowWire = z.object({ scope: z.string(), count_: z.number().int().nonnegative() });
 const SubscriptionGroupsRowWire = z.object({ subscriptionId: z.string(), managementGroups: z.array(z.object({ name: z.string() })).nullable() });
 
-async function listWithResourceGraph(identity: ArmIdentity, subscriptions: readonly z.infer<typeof SubscriptionWire>[]): Promise<WorkspaceSummary[]> {
+export interface ResourceGraphListing {
+  readonly workspaces: WorkspaceSummary[];
+  /** Rows and pages of each query, for the benchmark's check that paging costs ⌈rows / 1000⌉ calls. */
+  readonly queries: readonly { readonly name: string; readonly rows: number; readonly pages: number }[];
+}
+
+/** The Resource Graph path (without fallback); throws what Resource Graph answered. */
+export async function listFromResourceGraph(identity: ArmIdentity, subscriptions: readonly Subscription[]): Promise<ResourceGraphListing> {
   const names = new Map(subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
   const ids = [...names.keys()];
   const [workspaceRows, countRows] = await Promise.all([
@@ -134,8 +153,14 @@ async function listWithResourceGraph(identity: ArmIdentity, subscriptions: reado
   const groupScopes = [...counts.keys()].filter((scope) => parseScope(scope)?.level === "managementGroup");
   // Which management groups each subscription sits under, read only when some assignment is at one.
   const groupsOf = new Map<string, string[]>();
+  const queries = [
+    { name: "workspaces", rows: workspaceRows.rows.length, pages: workspaceRows.pages },
+    { name: "assignment counts", rows: countRows.rows.length, pages: countRows.pages },
+  ];
   if (groupScopes.length > 0) {
-    for (const row of (await queryResourceGraph(identity, { query: SUBSCRIPTION_GROUPS_QUERY, subscriptions: ids })).rows) {
+    const groupRows = await queryResourceGraph(identity, { query: SUBSCRIPTION_GROUPS_QUERY, subscriptions: ids });
+    queries.push({ name: "management groups", rows: groupRows.rows.length, pages: groupRows.pages });
+    for (const row of groupRows.rows) {
       const parsed = SubscriptionGroupsRowWire.parse(row);
       groupsOf.set(
         parsed.subscriptionId.toLowerCase(),
@@ -143,7 +168,7 @@ async function listWithResourceGraph(identity: ArmIdentity, subscriptions: reado
       );
     }
   }
-  return workspaceRows.rows.flatMap((row): WorkspaceSummary[] => {
+  const workspaces = workspaceRows.rows.flatMap((row): WorkspaceSummary[] => {
     const wire = WorkspaceRowWire.parse(row);
     const parsed = parseScope(wire.id);
     if (parsed?.level !== "workspace") return [];
@@ -175,6 +200,7 @@ async function listWithResourceGraph(identity: ArmIdentity, subscriptions: reado
       },
     ];
   });
+  return { workspaces: sortByName(workspaces), queries };
 }
 
 function normaliseScope(scope: string): string {
@@ -183,7 +209,7 @@ function normaliseScope(scope: string): string {
 
 async function listInSubscription(
   identity: ArmIdentity,
-  subscription: z.infer<typeof SubscriptionWire>,
+  subscription: Subscription,
 ): Promise<{ workspaces: WorkspaceSummary[] } | { failure: SubscriptionFailure }> {
   const subscriptionId = subscription.subscriptionId.toLowerCase();
   try {
