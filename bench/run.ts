@@ -79,8 +79,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
     throw new Error(`--latency must be a whole number of milliseconds (0–60000), not '${values.latency}'`);
   }
-  if (scale !== "default" && scale !== "large" && scale !== "large-estate")
+  if (scale !== "default" && scale !== "large" && scale !== "large-estate") {
     throw new Error(`--scale must be 'default', 'large' or 'large-estate', not '${scale}'`);
+  }
   const groups = values.only ?? GROUPS.join(",");
   const unknown = groups.split(",").filter((group) => !GROUPS.includes(group));
   if (unknown.length > 0) throw new Error(`--only takes a comma-separated subset of ${GROUPS.join(", ")}; not ${unknown.join(", ")}`);
