@@ -19,6 +19,8 @@ export interface GrantDialogOptions {
   readonly budget: { readonly used: number; readonly limit: number } | null;
   /** The budget is above the warning ratio: suggest granting to a group. */
   readonly budgetWarning: boolean;
+  /** For an Azure AI Foundry project: its hub. */
+  readonly hub: { readonly id: string; readonly name: string } | null;
 }
 
 const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
@@ -47,6 +49,8 @@ export function GrantDialog({
   const [principals, setPrincipals] = useState<DirectoryPrincipal[]>([]);
   const [roleId, setRoleId] = useState("");
   const [description, setDescription] = useState("");
+  // Checked by default, as the Azure AI Foundry portal adds hub Reader for every project member.
+  const [hubReader, setHubReader] = useState(true);
   const [outcome, setOutcome] = useState<ActionResult<GrantResult[]> | null>(null);
   const [pending, startTransition] = useTransition();
   const router = useRouter();
@@ -61,6 +65,7 @@ export function GrantDialog({
     setPrincipals([]);
     setRoleId("");
     setDescription("");
+    setHubReader(true);
     setOutcome(null);
   }
 
@@ -72,6 +77,7 @@ export function GrantDialog({
         roleDefinitionId: role.id,
         principals: principals.map((p) => ({ id: p.id, kind: p.kind, displayName: p.displayName })),
         ...(description.trim() ? { description: description.trim() } : {}),
+        alsoGrantHubReader: options.hub !== null && hubReader,
       });
       setOutcome(result);
       if (result.status === "success" && result.data.some((item) => item.status === "granted" || item.status === "already_granted")) router.refresh();
@@ -177,6 +183,19 @@ export function GrantDialog({
               />
             </label>
 
+            {options.hub && (
+              <label className="flex gap-2 rounded-md border border-line px-3 py-2">
+                <input type="checkbox" checked={hubReader} onChange={(event) => setHubReader(event.target.checked)} className="mt-1" />
+                <span>
+                  <span className="font-medium">Also grant Reader on the hub {options.hub.name}</span>
+                  <span className="block text-ink-muted">
+                    This workspace is an Azure AI Foundry project. The Foundry portal gives project members Reader on the hub; without it they can&apos;t open
+                    the project there.
+                  </span>
+                </span>
+              </label>
+            )}
+
             <Budget budget={options.budget} warning={options.budgetWarning} />
 
             <div aria-live="polite">{outcome?.status === "error" && <ResultText message={outcome.message} reference={outcome.reference} />}</div>
@@ -198,8 +217,9 @@ export function GrantDialog({
               <h3 className="font-medium">Results</h3>
               <ul className="divide-y divide-line rounded-md border border-line" aria-label="Grant results">
                 {outcome.data.map((item) => (
-                  <li key={item.principalId} className="px-3 py-2">
-                    <span className="font-medium">{item.displayName}</span>:{" "}
+                  <li key={`${item.principalId}|${item.hubName ?? ""}`} className="px-3 py-2">
+                    <span className="font-medium">{item.displayName}</span>
+                    {item.hubName && <> (Reader on the hub {item.hubName})</>}:{" "}
                     <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
                     <span className="block">
                       <MessageWithReference message={item.message} reference={item.reference} />

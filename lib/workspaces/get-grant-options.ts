@@ -1,10 +1,11 @@
 import "server-only";
 
-import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
+import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 import { getRoleDefinitions } from "./role-definitions";
 
 /** Azure's per-subscription limit on role assignments (2,000 in some sovereign clouds). */
@@ -29,6 +30,8 @@ export interface GrantOptions {
   readonly budget: { readonly used: number; readonly limit: number } | null;
   /** The budget is above `BUDGET_WARNING_RATIO`: the dialog suggests granting to a group. */
   readonly budgetWarning: boolean;
+  /** For an Azure AI Foundry project: its hub, on which the dialog offers Reader too (checked by default). */
+  readonly hub: { readonly id: string; readonly name: string } | null;
 }
 
 /** What the grant dialog offers: roles (Azure ML ones first, with plain summaries) and the subscription's budget. */
@@ -36,13 +39,23 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   const workspace = parseScope(workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller };
-  const [definitions, used] = await Promise.all([
+  const [definitions, used, hub] = await Promise.all([
     getRoleDefinitions(identity, workspace.subscriptionId!),
     (async () => {
       try {
         let count = 0;
         for await (const _assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForSubscription()) count++;
         return count;
+      } catch {
+        return null;
+      }
+    })(),
+    (async () => {
+      // Without the workspace's kind the dialog simply offers no hub grant.
+      try {
+        const wire = WorkspaceWire.parse(await armGet(identity, workspace.scope, WORKSPACES_API_VERSION));
+        const parsed = wire.kind === "Project" && wire.properties?.hubResourceId ? parseScope(wire.properties.hubResourceId) : undefined;
+        return parsed?.level === "workspace" ? { id: parsed.scope, name: parsed.workspaceName! } : null;
       } catch {
         return null;
       }
@@ -81,5 +94,6 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     roles: [...featured, ...others],
     budget: used === null ? null : { used, limit: ROLE_ASSIGNMENT_LIMIT },
     budgetWarning: used !== null && used / ROLE_ASSIGNMENT_LIMIT > BUDGET_WARNING_RATIO,
+    hub,
   };
 }

@@ -64,6 +64,8 @@ export interface GrantResult {
   readonly superseded?: readonly string[];
   /** For `needs_approval`: the request that now holds the grant for two other approvers. */
   readonly requestId?: string;
+  /** Set on the Reader grant made on a project's hub beside the project grant: the hub's name. */
+  readonly hubName?: string;
 }
 
 export interface GrantOptions {
