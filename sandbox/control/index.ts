@@ -2,6 +2,7 @@
  * The control API under `/_sandbox/` (loopback only; the server checks the peer before calling in here).
  * Everything is JSON except `GET /_sandbox/outbox.html`.
  */
+import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import type { SandboxSettings } from "../contract";
@@ -9,6 +10,8 @@ import { page } from "../entra/authorize";
 import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, jsonReply } from "../entra/http";
 import type { SigningKeys } from "../entra/keys";
 import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
+import { isScopeError, resolveScope } from "../arm/scopes";
+import { armTimestamp } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/index";
 import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
@@ -82,6 +85,15 @@ const interactionSchema = z
     errorCode: z.number().int().default(50076),
     suberror: z.string().optional(),
     claims: z.string().default(DEFAULT_INTERACTION_CLAIMS),
+  })
+  .strict();
+
+const roleAssignmentSchema = z
+  .object({
+    scope: z.string().min(1).max(600),
+    principalId: z.uuid(),
+    principalType: z.enum(["User", "Group", "ServicePrincipal"]),
+    roleDefinitionId: z.uuid(),
   })
   .strict();
 
@@ -160,6 +172,41 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       }
       target.faults.clear();
       return { status: 204 };
+    case "POST role-assignments": {
+      // For end-to-end tests, which run the sandbox in another process: the assignment counts at once (created in the
+      // past, beyond any propagation delay), as one the seed made would.
+      const parsed = parse(roleAssignmentSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const tenant = target.tenant();
+      const resolved = resolveScope(tenant, parsed.value.scope);
+      if (isScopeError(resolved)) return jsonReply(resolved.status, { error: { code: resolved.code, message: resolved.message } });
+      if (!tenant.roleDefinitions.has(parsed.value.roleDefinitionId.toLowerCase())) {
+        return jsonReply(404, { error: { code: "RoleDefinitionDoesNotExist", message: `No role definition '${parsed.value.roleDefinitionId}'.` } });
+      }
+      const createdOn = armTimestamp(new Date(target.now().getTime() - 86_400_000));
+      const name = randomUUID();
+      tenant.putRoleAssignment({
+        name,
+        scope: resolved.scope,
+        roleDefinitionName: parsed.value.roleDefinitionId.toLowerCase(),
+        principalId: parsed.value.principalId.toLowerCase(),
+        principalType: parsed.value.principalType,
+        description: null,
+        condition: null,
+        conditionVersion: null,
+        delegatedManagedIdentityResourceId: null,
+        createdOn,
+        updatedOn: createdOn,
+        createdBy: null,
+        updatedBy: null,
+      });
+      return jsonReply(201, { name, scope: resolved.scope });
+    }
+    case "DELETE role-assignments":
+      if (!rest[0]) return badRequest("Name the role assignment to delete.");
+      return target.tenant().removeRoleAssignment(rest[0].toLowerCase())
+        ? { status: 204 }
+        : jsonReply(404, { error: { code: "NotFound", message: `No role assignment '${rest[0]}'.` } });
     case "GET keys":
       return jsonReply(200, { activeKid: target.keys.activeKid, kids: target.keys.kids });
     case "POST keys":
