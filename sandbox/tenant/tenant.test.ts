@@ -298,3 +298,22 @@ describe("large-estate scale", () => {
     expect(perSubscription.size).toBe(ESTATE_SUBSCRIPTIONS);
   });
 });
+
+describe("the AI Foundry hub and its projects", () => {
+  it("has a hub with two projects pointing at it, and a project member holding Reader on the hub as the Foundry portal adds", () => {
+    const tenant = createTenant({ seed: 1, scale: "default", now: TEST_NOW });
+    const hub = [...tenant.workspaces.values()].find((w) => w.kind === "Hub")!;
+    const hubId = workspaceArmId(hub.subscriptionId, hub.resourceGroup, hub.name);
+    const projects = [...tenant.workspaces.values()].filter((w) => w.kind === "Project");
+    expect(projects.map((p) => p.name).sort()).toEqual(["proj-genai", "proj-nlp"]);
+    expect(projects.every((p) => p.hubResourceId === hubId && p.resourceGroup === hub.resourceGroup)).toBe(true);
+    const at = (scope: string) => [...tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === scope.toLowerCase());
+    const hubReaders = new Set(
+      at(hubId)
+        .filter((a) => a.roleDefinitionName === ROLE_IDS.reader)
+        .map((a) => a.principalId),
+    );
+    const members = projects.flatMap((p) => at(workspaceArmId(p.subscriptionId, p.resourceGroup, p.name)).map((a) => a.principalId));
+    expect(members.some((member) => hubReaders.has(member))).toBe(true);
+  });
+});
