@@ -81,5 +81,7 @@ describe("GET /providers", () => {
     expect(graph.resourceTypes[0]).toMatchObject({ resourceType: "resources" });
     expect(graph.resourceTypes[0]?.apiVersions).toContain("2024-04-01");
     expect(providers.map((p) => p.id)).toContain("/providers/Microsoft.MachineLearningServices");
+    expect(errorOf(get("/providers?api-version=2099-01-01")).code).toBe("NoRegisteredProviderFound");
+    expect(errorOf(get("/providers")).code).toBe("MissingApiVersionParameter");
   });
 });

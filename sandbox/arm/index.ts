@@ -44,7 +44,10 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     const unsupported = unsupportedApiVersion(context, "resources", RESOURCE_GRAPH_API_VERSIONS);
     return unsupported ?? queryResourceGraph(context);
   }
-  if (lower === "/providers") return method === "GET" ? listProvidersAtTenant(context, RESOURCE_GRAPH_API_VERSIONS) : methodNotAllowed(context, method);
+  if (lower === "/providers") {
+    if (method !== "GET") return methodNotAllowed(context, method);
+    return unsupportedApiVersion(context, "providers", RESOURCES_API_VERSIONS) ?? listProvidersAtTenant(context, RESOURCE_GRAPH_API_VERSIONS);
+  }
   const authorizationAt = lower.lastIndexOf(AUTHORIZATION_PROVIDER);
   if (authorizationAt >= 0) {
     const scope = path.slice(0, authorizationAt);
