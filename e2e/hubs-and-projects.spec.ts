@@ -71,6 +71,7 @@ test.describe("an admin who manages the hub's resource group", () => {
     const input = dialog.getByRole("combobox", { name: "Users, groups or service principals" });
     await input.fill("Grace");
     await dialog.getByRole("listbox").getByRole("option").first().click();
+    await input.fill("");
     await dialog.getByRole("radio", { name: /^AzureML Data Scientist/ }).check();
     await dialog.getByRole("button", { name: "Grant AzureML Data Scientist" }).click();
     const results = dialog.getByRole("list", { name: "Grant results" });
