@@ -9,7 +9,16 @@ import type { Caller, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
 import { createTenant, ROLE_IDS, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
-import { buildRequest, readReference, type ShapeOptions, shapeDifferences, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import {
+  buildRequest,
+  readReference,
+  readReferenceText,
+  type ShapeOptions,
+  shapeDifferences,
+  TEST_NOW,
+  testSettings,
+  userCaller,
+} from "../tenant/testing/support";
 import { createArmHandler } from "./index";
 
 interface SpecExample {
@@ -279,5 +288,29 @@ describe("ARM conformance: Resource Graph (2024-04-01)", () => {
     expect(response.status).toBe(200);
     expectSameShape(ex.responses["200"]?.body, response, EXACT);
     expect((response.body as { data: { id: string }[] }).data[0]?.id).not.toBe((first.body as { data: { id: string }[] }).data[0]?.id);
+  });
+});
+
+describe("ARM conformance: Resource Graph errors (live body quoted in Azure/aztfexport#485)", () => {
+  it("a malformed query: 400 BadRequest with a support message and InvalidQuery, then ParserFailure details", async () => {
+    // The quote lacks the "{" opening its second detail; restored here, nothing else changed.
+    const text = readReferenceText("arm-other/ResourceGraph_InvalidQuery.aztfexport-485.txt").replace(
+      /},\n(\s+)"code": "ParserFailure"/,
+      '},\n$1{\n$1"code": "ParserFailure"',
+    );
+    const live = JSON.parse(text) as { error: { code: string; message: string; details: { code: string; message: string }[] } };
+    const response = await call("POST", "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01", {
+      subscriptions: [production],
+      query: "resources | where resourceGroup =~ DEV-T24' and type contains 'Microsoft.Network'",
+    });
+    expect(response.status).toBe(400);
+    const error = (response.body as typeof live).error;
+    expect(error.code).toBe(live.error.code);
+    const supportMessage = /^Please provide below info when asking for support: timestamp = \S+, correlationId = \S+\.$/;
+    expect(live.error.message).toMatch(supportMessage);
+    expect(error.message).toMatch(supportMessage);
+    expect(error.details[0]).toEqual(live.error.details[0]);
+    expect(error.details.slice(1).map((detail) => [detail.code, detail.message])).toEqual([["ParserFailure", "ParserFailure"]]);
+    expect(live.error.details.slice(1).every((detail) => detail.code === "ParserFailure" && detail.message === "ParserFailure")).toBe(true);
   });
 });
