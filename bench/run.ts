@@ -16,7 +16,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { childProcessEnv } from "@/lib/config/env.mjs";
-import { benchSandboxSettings } from "@/sandbox/config";
+import { benchSandboxSettings, type SandboxScale } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
 import { ensureProductionBuild } from "@/scripts/production-build";
 
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     latency: { type: "string" },
     scale: { type: "string" },
     "audit-events": { type: "string", default: "1000000" },
-    /** A comma-separated subset of: pages, grant, credentials, audit, load. */
+    /** A comma-separated subset of: pages, grant, credentials, audit, load, estate. */
     only: { type: "string" },
     connections: { type: "string", default: "20" },
     duration: { type: "string", default: "15" },
@@ -35,7 +35,7 @@ const { values } = parseArgs({
   },
 });
 
-const GROUPS = ["pages", "grant", "credentials", "audit", "load"];
+const GROUPS = ["pages", "grant", "credentials", "audit", "load", "estate"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,7 +79,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
     throw new Error(`--latency must be a whole number of milliseconds (0–60000), not '${values.latency}'`);
   }
-  if (scale !== "default" && scale !== "large") throw new Error(`--scale must be 'default' or 'large', not '${scale}'`);
+  if (scale !== "default" && scale !== "large" && scale !== "large-estate") {
+    throw new Error(`--scale must be 'default', 'large' or 'large-estate', not '${scale}'`);
+  }
   const groups = values.only ?? GROUPS.join(",");
   const unknown = groups.split(",").filter((group) => !GROUPS.includes(group));
   if (unknown.length > 0) throw new Error(`--only takes a comma-separated subset of ${GROUPS.join(", ")}; not ${unknown.join(", ")}`);
@@ -93,6 +95,13 @@ async function main(): Promise<void> {
       throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${values[option]}'`);
     }
   }
+  const consoleGroups = groups.split(",").filter((group) => group !== "estate");
+  if (consoleGroups.length > 0) await consoleBench(scale, latencyMs, consoleGroups.join(","));
+  if (groups.split(",").includes("estate")) await estateBench(latencyMs);
+}
+
+/** The scenarios that need the console: a production build on the sandbox at `scale`. */
+async function consoleBench(scale: SandboxScale, latencyMs: number, groups: string): Promise<void> {
   const auditEvents = groups.split(",").includes("audit") ? Number(values["audit-events"]) : 0;
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-data-"));
@@ -171,6 +180,35 @@ async function main(): Promise<void> {
       consoleProcess.kill("SIGTERM");
       await exited;
     }
+    await sandbox.close();
+    rmSync(sandboxDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The estate case: the workspace list over the large-estate tenant (1,000 subscriptions), Resource Graph beside the
+ * per-subscription fan-out, measured in a child process that calls the library directly (no console needed).
+ */
+async function estateBench(latencyMs: number): Promise<void> {
+  const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-estate-"));
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-estate-data-"));
+  const started = performance.now();
+  const sandbox = await startSandbox({ port: 0, dataDir: sandboxDir, scale: "large-estate", latencyMs, log: () => undefined });
+  console.log(`\nSandbox tenant (large-estate) up in ${Math.round(performance.now() - started)} ms at ${sandbox.origin}, ${latencyMs} ms per Graph/ARM call.`);
+  try {
+    const env = childProcessEnv({
+      NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
+      GATEHOUSE_MODE: "sandbox",
+      GATEHOUSE_SANDBOX_URL: sandbox.origin,
+      GATEHOUSE_PUBLIC_ORIGIN: "http://localhost:3000",
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_LOG_LEVEL: "error",
+      GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+    });
+    const { code } = await runChild(["--import", "tsx", "--conditions=react-server", "bench/estate.ts", "--latency", String(latencyMs)], env, true);
+    if (code !== 0) process.exitCode = code;
+  } finally {
     await sandbox.close();
     rmSync(sandboxDir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });

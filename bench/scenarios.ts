@@ -151,8 +151,8 @@ async function pageScenarios(
 ): Promise<void> {
   await measure(
     `Workspace list page (${workspaceCount} workspaces, ${subscriptions} subscriptions)`,
-    5,
-    "1 subscription list, then per subscription workspaces ∥ assignment pages (4,000 in one → 4 pages)",
+    2,
+    "1 subscription list, then Resource Graph: workspaces ∥ assignment counts by scope (1 page each)",
     () => clients.security.page("/workspaces"),
     RUNS,
   );

@@ -4,7 +4,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 
-export type SandboxScale = "default" | "large";
+export type SandboxScale = "default" | "large" | "large-estate";
 
 export interface SandboxConfig {
   readonly port: number;
@@ -57,7 +57,7 @@ const environmentSchema = z.object({
     .default("127.0.0.1"),
   SANDBOX_DATA_DIR: z.string().trim().min(1, { message: "must not be empty" }).default(".data/sandbox"),
   SANDBOX_SEED: integerIn(0, 2 ** 31 - 1).default(1),
-  SANDBOX_SCALE: z.enum(["default", "large"], { message: "must be 'default' or 'large'" }).default("default"),
+  SANDBOX_SCALE: z.enum(["default", "large", "large-estate"], { message: "must be 'default', 'large' or 'large-estate'" }).default("default"),
   SANDBOX_PERSIST: booleanFlag.default(false),
   SANDBOX_LATENCY_MS: integerIn(0, 60_000).default(0),
   // Extra origins the console is served from (e.g. the e2e run's port), registered as SPA redirect URIs.
@@ -119,7 +119,7 @@ export function loadSandboxConfig(environment: NodeJS.ProcessEnv = process.env):
  * The tenant `npm run bench` measures against: SANDBOX_SCALE and SANDBOX_LATENCY_MS when set (validated like every
  * sandbox setting), otherwise the large tenant with 40 ms added to every Graph and ARM call.
  */
-export function benchSandboxSettings(environment: NodeJS.ProcessEnv = process.env): { scale: "default" | "large"; latencyMs: number } {
+export function benchSandboxSettings(environment: NodeJS.ProcessEnv = process.env): { scale: SandboxScale; latencyMs: number } {
   const config = loadSandboxConfig(environment);
   return {
     scale: environment.SANDBOX_SCALE ? config.scale : "large",

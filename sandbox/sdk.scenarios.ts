@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
+import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { ClientCertificateCredential, ClientSecretCredential, OnBehalfOfCredential } from "@azure/identity";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { BatchRequestContent, BatchResponseContent, Client, PageIterator, type PageCollection } from "@microsoft/microsoft-graph-client";
@@ -132,6 +133,27 @@ async function run(input: ScenarioInput): Promise<Record<string, ScenarioOutcome
       count += page.length;
     }
     return { count, pages };
+  });
+
+  await scenario("resource-graph-paged", async () => {
+    const client = new ResourceGraphClient(adminCredential, { endpoint: input.origin });
+    const query = "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name, kind";
+    const ids: string[] = [];
+    const pages: { count: number; totalRecords: number; resultTruncated: string }[] = [];
+    let skipToken: string | undefined;
+    do {
+      const page = await client.resources({ subscriptions: [input.subscriptionId], query, options: { top: 2, ...(skipToken ? { skipToken } : {}) } });
+      pages.push({ count: page.count, totalRecords: page.totalRecords, resultTruncated: page.resultTruncated });
+      ids.push(...(page.data as { id: string }[]).map((row) => row.id));
+      skipToken = page.skipToken;
+    } while (skipToken);
+    let refused: Record<string, unknown> | undefined;
+    try {
+      await client.resources({ query: "resources | take 5" });
+    } catch (error) {
+      refused = describeError(error);
+    }
+    return { ids, pages, refused };
   });
 
   await scenario("arm-list-for-scope-filter", async () => {

@@ -168,6 +168,22 @@ describe("@azure/identity", () => {
   });
 });
 
+describe("@azure/arm-resourcegraph", () => {
+  it("pages a Resource Graph query by $skipToken until every workspace is read once, and surfaces InvalidQuery", () => {
+    const { ids, pages, refused } = value<{
+      ids: string[];
+      pages: { count: number; totalRecords: number; resultTruncated: string }[];
+      refused: { statusCode: number; code: string };
+    }>("resource-graph-paged");
+    const expected = [...sandbox.tenant.workspaces.values()].filter((w) => w.subscriptionId.toLowerCase() === subscriptionId.toLowerCase()).length;
+    expect(new Set(ids).size).toBe(expected);
+    expect(ids).toHaveLength(expected);
+    expect(pages).toHaveLength(Math.ceil(expected / 2));
+    expect(pages.every((page) => page.totalRecords === expected && page.resultTruncated === "false")).toBe(true);
+    expect(refused).toMatchObject({ statusCode: 400, code: "BadRequest" });
+  });
+});
+
 describe("@azure/arm-authorization", () => {
   it("lists role assignments across pages", () => {
     const { count, pages } = value<{ count: number; pages: number }>("arm-list-paged");

@@ -420,3 +420,18 @@ describe("persistence and tenant.json", () => {
     }
   });
 });
+
+describe("cloud metadata", () => {
+  it("serves GET /metadata/endpoints without a token, pointing sign-in and Resource Manager at the sandbox", async () => {
+    const object = await call(sandbox, `/metadata/endpoints?api-version=2022-09-01`);
+    expect(object.status).toBe(200);
+    expect(object.json()).toMatchObject({ resourceManager: `${sandbox.origin}/`, authentication: { loginEndpoint: sandbox.origin } });
+    const list = await call(sandbox, `/metadata/endpoints?api-version=2019-05-01`);
+    expect(Array.isArray(list.json())).toBe(true);
+    const wrong = await call(sandbox, `/metadata/endpoints?api-version=2099-01-01`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.json<{ error: { code: string } }>().error.code).toBe("InvalidApiVersionParameter");
+    expect((await call(sandbox, `/metadata/endpoints`)).status).toBe(400);
+    expect(classifyPath("/metadata/endpoints")).toBe("metadata");
+  });
+});

@@ -24,6 +24,8 @@ import {
 } from "./contract";
 import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
 import { FaultInjector } from "./control/faults";
+import { cloudMetadata, METADATA_API_VERSIONS } from "./arm/generic-resources";
+import { ARM_MESSAGES } from "./arm/responses";
 import { Journal, type SandboxSystem } from "./control/journal";
 import { type HttpReply, corsHeaders, htmlReply, jsonReply } from "./entra/http";
 import { type EntraHandler, createEntraHandler, isEntraSegment } from "./entra/index";
@@ -48,7 +50,7 @@ export interface StartSandboxOptions {
   /** Where TLS material, signing keys and `state.json` live. */
   readonly dataDir: string;
   readonly seed?: number;
-  readonly scale?: "default" | "large";
+  readonly scale?: "default" | "large" | "large-estate";
   /** Load `state.json` at start if present (and allow `persist()`). */
   readonly persist?: boolean;
   /** Fixed latency added to every Graph and ARM call. */
@@ -170,6 +172,7 @@ export function classifyPath(path: string): SandboxSystem {
   if (lower === "_sandbox") return "control";
   if (lower === "v1.0" || lower === "beta") return "graph";
   if (lower === "subscriptions" || lower === "providers") return "arm";
+  if (lower === "metadata") return "metadata";
   if (isEntraSegment(first)) return "entra";
   return "unknown";
 }
@@ -297,6 +300,27 @@ function listen(server: NetServer, port: number, host: string): Promise<void> {
   });
 }
 
+/** Cloud metadata needs no token in Azure either; the api-version is checked as ARM checks it. */
+function metadataReply(method: string, path: string, query: URLSearchParams, origin: string): HttpReply {
+  if (path.toLowerCase().replace(/\/+$/, "") !== "/metadata/endpoints") {
+    return jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } });
+  }
+  if (method !== "GET") {
+    return jsonReply(405, { error: { code: "MethodNotAllowed", message: `The requested method '${method}' is not allowed for this resource.` } });
+  }
+  const version = query.get("api-version");
+  if (!version) return jsonReply(400, { error: { code: "MissingApiVersionParameter", message: ARM_MESSAGES.missingApiVersion } });
+  if (!METADATA_API_VERSIONS.includes(version)) {
+    return jsonReply(400, {
+      error: {
+        code: "InvalidApiVersionParameter",
+        message: `The api-version '${version}' is invalid. The supported versions are '${METADATA_API_VERSIONS.join(",")}'.`,
+      },
+    });
+  }
+  return jsonReply(200, cloudMetadata(origin, version));
+}
+
 /** Each service's request-id headers, as the real one sends them. */
 function idHeadersFor(system: SandboxSystem, requestId: string, headers: Record<string, string | undefined>): Record<string, string> {
   if (system === "graph") return { "request-id": requestId, "client-request-id": headers["client-request-id"] ?? requestId };
@@ -368,6 +392,10 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
 
     if (system === "index") {
       respond(response, htmlReply(200, indexPage(wiring.origin(), wiring.tenant())), {});
+      return;
+    }
+    if (system === "metadata") {
+      respond(response, metadataReply(method, path, new URLSearchParams(normalised.rawQuery), wiring.origin()), idHeaders);
       return;
     }
     if (system === "unknown") {

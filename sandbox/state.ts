@@ -14,7 +14,7 @@ const STATE_FILE = "state.json";
 interface PersistedState {
   readonly version: 1;
   readonly seed: number;
-  readonly scale: "default" | "large";
+  readonly scale: "default" | "large" | "large-estate";
   readonly settings: SandboxSettings;
   readonly tenant: unknown;
   readonly entra: EntraStateSnapshot;
@@ -23,7 +23,7 @@ interface PersistedState {
 /** What a running sandbox is made of, as far as `state.json` keeps it. */
 export interface SandboxState {
   readonly seed: number;
-  readonly scale: "default" | "large";
+  readonly scale: "default" | "large" | "large-estate";
   readonly settings: SandboxSettings;
   readonly tenant: Tenant;
 }

@@ -51,6 +51,7 @@ export const grantWorkspaceRoles = serverAction(
       .min(1, { error: "Choose at least one user, group or service principal" })
       .max(50, { error: "Grant to at most 50 principals at once; use a group for more" }),
     description: z.string().trim().max(1000).optional(),
+    alsoGrantHubReader: z.boolean().default(false),
   }),
   async (context, input) => {
     const results = await grant(delegatedContext(context), input);

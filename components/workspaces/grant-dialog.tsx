@@ -20,6 +20,8 @@ export interface GrantDialogOptions {
   readonly budget: { readonly used: number; readonly limit: number } | null;
   /** The budget is above the warning ratio: suggest granting to a group. */
   readonly budgetWarning: boolean;
+  /** For an Azure AI Foundry project: its hub. */
+  readonly hub: { readonly id: string; readonly name: string } | null;
 }
 
 const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
@@ -37,6 +39,8 @@ export interface GrantChoices {
   readonly principals: readonly DirectoryPrincipal[];
   readonly roleId: string;
   readonly description: string;
+  /** Absent in choices kept before the hub option existed: ticked, as its default. */
+  readonly hubReader?: boolean;
 }
 
 export const grantResumeKey = (workspaceId: string) => `grant:${workspaceId.toLowerCase()}`;
@@ -60,6 +64,8 @@ export function GrantDialog({
   const [principals, setPrincipals] = useState<DirectoryPrincipal[]>(resumed ? [...resumed.principals] : []);
   const [roleId, setRoleId] = useState(resumed?.roleId ?? "");
   const [description, setDescription] = useState(resumed?.description ?? "");
+  // Checked by default, as the Azure AI Foundry portal adds hub Reader for every project member.
+  const [hubReader, setHubReader] = useState(resumed?.hubReader ?? true);
   const [outcome, setOutcome] = useState<ActionResult<GrantResult[]> | null>(null);
   const [showResumed, setShowResumed] = useState(resumed !== undefined);
   const [pending, startTransition] = useTransition();
@@ -79,6 +85,7 @@ export function GrantDialog({
     setPrincipals([]);
     setRoleId("");
     setDescription("");
+    setHubReader(true);
     setOutcome(null);
     setShowResumed(false);
   }
@@ -93,6 +100,7 @@ export function GrantDialog({
         roleDefinitionId: role.id,
         principals: principals.map((p) => ({ id: p.id, kind: p.kind, displayName: p.displayName })),
         ...(description.trim() ? { description: description.trim() } : {}),
+        alsoGrantHubReader: options.hub !== null && hubReader,
       });
       setOutcome(result);
       if (result.status === "success" && result.data.some((item) => item.status === "granted" || item.status === "already_granted")) router.refresh();
@@ -198,6 +206,19 @@ export function GrantDialog({
               />
             </label>
 
+            {options.hub && (
+              <label className="flex gap-2 rounded-md border border-line px-3 py-2">
+                <input type="checkbox" checked={hubReader} onChange={(event) => setHubReader(event.target.checked)} className="mt-1" />
+                <span>
+                  <span className="font-medium">Also grant Reader on the hub {options.hub.name}</span>
+                  <span className="block text-ink-muted">
+                    This workspace is an Azure AI Foundry project. The Foundry portal gives project members Reader on the hub; without it they can&apos;t open
+                    the project there.
+                  </span>
+                </span>
+              </label>
+            )}
+
             <Budget budget={options.budget} warning={options.budgetWarning} />
 
             {showResumed && <ResumedNotice what={`grant ${role?.name ?? "the role"} again`} />}
@@ -207,7 +228,7 @@ export function GrantDialog({
                 (outcome.claims ? (
                   <StepUpPrompt
                     claims={outcome.claims}
-                    resume={{ key: grantResumeKey(workspaceId), choices: { principals, roleId, description } satisfies GrantChoices }}
+                    resume={{ key: grantResumeKey(workspaceId), choices: { principals, roleId, description, hubReader } satisfies GrantChoices }}
                     message={outcome.message}
                   />
                 ) : (
@@ -232,8 +253,9 @@ export function GrantDialog({
               <h3 className="font-medium">Results</h3>
               <ul className="divide-y divide-line rounded-md border border-line" aria-label="Grant results">
                 {outcome.data.map((item) => (
-                  <li key={item.principalId} className="px-3 py-2">
-                    <span className="font-medium">{item.displayName}</span>:{" "}
+                  <li key={`${item.principalId}|${item.hubName ?? ""}`} className="px-3 py-2">
+                    <span className="font-medium">{item.displayName}</span>
+                    {item.hubName && <> (Reader on the hub {item.hubName})</>}:{" "}
                     <span className={`font-medium ${STATUS[item.status].tone}`}>{STATUS[item.status].label}</span>
                     <span className="block">
                       <MessageWithReference message={item.message} reference={item.reference} />
@@ -250,6 +272,7 @@ export function GrantDialog({
                       principals: principals.filter((principal) => challenged.some((item) => item.principalId === principal.id.toLowerCase())),
                       roleId,
                       description,
+                      hubReader,
                     } satisfies GrantChoices,
                   }}
                   message={challenged[0]?.message ?? "Azure needs you to sign in again before it makes this change."}

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useId, useMemo, useState } from "react";
 
+import { groupProjectsUnderHubs, WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
 import type { WorkspaceSummary } from "@/lib/workspaces/list-workspaces";
 import { workspacePath } from "./format";
 
@@ -28,9 +29,12 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
         (subscription === ALL || w.subscriptionId === subscription) &&
         (region === ALL || w.location === region) &&
         (needle === "" ||
-          [w.name, w.friendlyName ?? "", w.resourceGroup, w.subscriptionName, w.location].some((value) => value.toLowerCase().includes(needle))),
+          [w.name, w.friendlyName ?? "", w.resourceGroup, w.subscriptionName, w.location, WORKSPACE_KIND_LABELS[w.kind]].some((value) =>
+            value.toLowerCase().includes(needle),
+          )),
     );
   }, [workspaces, query, subscription, region]);
+  const rows = useMemo(() => groupProjectsUnderHubs(visible), [visible]);
 
   return (
     <div className="space-y-3">
@@ -98,13 +102,17 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
             </tr>
           </thead>
           <tbody className="divide-y divide-line">
-            {visible.map((w) => (
-              <tr key={w.id} className="hover:bg-surface-sunken">
-                <td className="px-3 py-2">
+            {rows.map(({ workspace: w, hubName, underHub }) => (
+              <tr key={w.id} className="hover:bg-surface-sunken" data-kind={w.kind}>
+                <td className={underHub ? "py-2 pl-8 pr-3" : "px-3 py-2"}>
                   <Link href={workspacePath(w.subscriptionId, w.resourceGroup, w.name)} className="font-medium text-accent underline-offset-2 hover:underline">
                     {w.name}
                   </Link>
+                  {w.kind !== "Default" && (
+                    <span className="ml-2 rounded border border-line px-1.5 py-0.5 text-xs text-ink-muted">{WORKSPACE_KIND_LABELS[w.kind]}</span>
+                  )}
                   {w.friendlyName && w.friendlyName !== w.name && <div className="text-ink-muted">{w.friendlyName}</div>}
+                  {hubName && <div className="text-xs text-ink-muted">{underHub ? `Project of ${hubName}` : `Project of ${hubName} (hub not listed)`}</div>}
                 </td>
                 <td className="px-3 py-2">{w.subscriptionName}</td>
                 <td className="px-3 py-2 font-mono text-xs">{w.resourceGroup}</td>

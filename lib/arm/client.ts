@@ -139,21 +139,40 @@ export async function armListAll(identity: ArmIdentity, path: string, apiVersion
 }
 
 async function armGetUrl(identity: ArmIdentity, url: string): Promise<unknown> {
+  return armSend(identity, url, "GET");
+}
+
+/**
+ * A POST of a JSON body on an ARM path (Resource Graph queries), with the same pipeline: status-based retries apply;
+ * a lost answer is not retried, as for every POST.
+ */
+export function armPost(identity: ArmIdentity, path: string, apiVersion: string, body: unknown): Promise<unknown> {
+  return armSend(identity, armUrl(path, apiVersion), "POST", body);
+}
+
+async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST", requestBody?: unknown): Promise<unknown> {
   const client = configure(new ServiceClient({ ...clientOptions(), credential: credential(tokenFor(identity)) }));
   let response: PipelineResponse;
   try {
-    response = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));
+    const request = createPipelineRequest({ url, method });
+    if (requestBody !== undefined) {
+      request.body = JSON.stringify(requestBody);
+      request.headers.set("content-type", "application/json");
+    }
+    response = await client.sendRequest(request);
   } catch (error) {
     throw armError(error);
   }
   const body: unknown = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
   if (response.status >= 400) {
-    const detail = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const detail = (body as { error?: { code?: string; message?: string; details?: { code?: string }[] } } | undefined)?.error;
+    // Resource Graph puts the specific reason (InvalidQuery, …) in details under a generic BadRequest.
+    const detailCodes = detail?.details?.map((d) => d.code).filter(Boolean) ?? [];
     throw upstreamError({
       system: "Azure Resource Manager",
       status: response.status,
       code: detail?.code,
-      message: detail?.message ?? `HTTP ${response.status}`,
+      message: `${detail?.message ?? `HTTP ${response.status}`}${detailCodes.length > 0 ? ` (${detailCodes.join(", ")})` : ""}`,
       requestId: response.headers.get("x-ms-request-id") ?? undefined,
       retryAfter: response.headers.get("retry-after") ?? undefined,
       claimsChallenge: claimsChallengeOf(response.headers.get("www-authenticate")),

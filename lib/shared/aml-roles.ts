@@ -16,6 +16,11 @@ export interface RoleGuidance {
 export const OWNER_ROLE_ID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 export const READER_ROLE_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 
+/**
+ * Featured roles all grant something on an ML workspace (hub and project included). Two that look related do not:
+ * Azure AI User's actions and data actions are all `Microsoft.CognitiveServices/*` (a role for Foundry accounts and
+ * their non-hub projects), and AzureML Registry User's are all on `registries`, assigned on a registry.
+ */
 export const ROLE_GUIDANCE: readonly RoleGuidance[] = [
   {
     id: "f6c7c914-8db3-469d-8ca1-694a8f32e121",
@@ -30,21 +35,9 @@ export const ROLE_GUIDANCE: readonly RoleGuidance[] = [
     privileged: false,
   },
   {
-    id: "1823dd4f-9b8c-4ab6-ab4e-7397a3684615",
-    name: "AzureML Registry User",
-    summary: "Read and use models, environments and components shared through an ML registry.",
-    privileged: false,
-  },
-  {
     id: "64702f94-c441-49e6-a78b-ef80e0188fee",
     name: "Azure AI Developer",
     summary: "Build and deploy in Azure AI hubs and projects (prompt flow, deployments); not manage the hub or access.",
-    privileged: false,
-  },
-  {
-    id: "53ca6127-db72-4b80-b1b0-d745d6d5456d",
-    name: "Azure AI User",
-    summary: "Use Azure AI projects and their deployments, read their resources.",
     privileged: false,
   },
   {

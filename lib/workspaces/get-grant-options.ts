@@ -1,11 +1,12 @@
 import "server-only";
 
-import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
+import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 import { getRoleDefinitions } from "./role-definitions";
 
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
@@ -32,6 +33,8 @@ export interface GrantOptions {
   readonly budget: { readonly used: number; readonly limit: number } | null;
   /** The budget is above `BUDGET_WARNING_RATIO`: the dialog suggests granting to a group. */
   readonly budgetWarning: boolean;
+  /** For an Azure AI Foundry project: its hub, on which the dialog offers Reader too (checked by default). */
+  readonly hub: { readonly id: string; readonly name: string } | null;
 }
 
 /** What the grant dialog offers: roles (Azure ML ones first, with plain summaries) and the subscription's budget. */
@@ -40,9 +43,19 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller };
   const limit = getConfig().roleAssignments.limitPerSubscription;
-  const [definitions, used] = await Promise.all([
+  const [definitions, used, hub] = await Promise.all([
     getRoleDefinitions(identity, workspace.scope),
     countSubscriptionAssignments(identity, workspace.subscriptionId!),
+    (async () => {
+      // Without the workspace's kind the dialog simply offers no hub grant.
+      try {
+        const wire = WorkspaceWire.parse(await armGet(identity, workspace.scope, WORKSPACES_API_VERSION));
+        const parsed = wire.kind === "Project" && wire.properties?.hubResourceId ? parseScope(wire.properties.hubResourceId) : undefined;
+        return parsed?.level === "workspace" ? { id: parsed.scope, name: parsed.workspaceName! } : null;
+      } catch {
+        return null;
+      }
+    })(),
   ]);
   const featuredIds = new Set(ROLE_GUIDANCE.map((role) => role.id));
   const featured = ROLE_GUIDANCE.flatMap((guidance): RoleOption[] => {
@@ -78,6 +91,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     roles: [...featured, ...others],
     budget: used === null ? null : { used, limit },
     budgetWarning: used !== null && used / limit > BUDGET_WARNING_RATIO,
+    hub,
   };
 }
 

@@ -9,7 +9,8 @@ import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
-import { type AssignmentOrigin, assignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
+import { type AssignmentOrigin, assignmentOrigin, parseScope, sameScope } from "@/lib/shared/arm-scope";
+import type { WorkspaceKind } from "@/lib/shared/workspace-kinds";
 import {
   type AccessBeyondAssignments,
   beyondAssignmentsNotice,
@@ -60,6 +61,8 @@ export interface WorkspaceAccess {
     readonly location: string;
     readonly subscriptionId: string;
     readonly resourceGroup: string;
+    readonly kind: WorkspaceKind;
+    readonly hubResourceId: string | null;
   };
   readonly rows: readonly AccessRow[];
   /** People who may activate a role here through PIM; not role assignments, and read-only here. */
@@ -73,6 +76,12 @@ export interface WorkspaceAccess {
    * delegation and is not listed. Null when the subscription could not be read.
    */
   readonly lighthouseTenants: readonly string[] | null;
+  /**
+   * For a project: the assignments made on its hub itself. Hub and project are ARM siblings, so these grant nothing
+   * in the project through the scope chain; the Azure AI Foundry portal adds Reader on the hub for project members,
+   * which they need to open the project there. `rows` is null when the hub's assignments could not be read.
+   */
+  readonly hub: { readonly id: string; readonly name: string; readonly rows: readonly AccessRow[] | null; readonly message: string | null } | null;
   /** False when Graph failed: rows then show object ids, and nobody is labelled "not found". */
   readonly principalsResolved: boolean;
   readonly notice: string | null;
@@ -112,19 +121,20 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
   const db = options.db ?? (await getDatabase());
 
+  const listAtScope = async (scope: string) => {
+    const list = [];
+    try {
+      for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForScope(scope, { filter: "atScope()" })) {
+        list.push(assignment);
+      }
+    } catch (error) {
+      throw armError(error);
+    }
+    return list;
+  };
   const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
-    (async () => {
-      const list = [];
-      try {
-        for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForScope(parsed.scope, { filter: "atScope()" })) {
-          list.push(assignment);
-        }
-      } catch (error) {
-        throw armError(error);
-      }
-      return list;
-    })(),
+    listAtScope(parsed.scope),
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
     // Without them the assignments still show, with a notice that eligibilities and denies are unknown.
@@ -140,9 +150,21 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   ]);
   const beyond = beyondOutcome instanceof AppError ? NOTHING_BEYOND : beyondOutcome;
   const workspace = WorkspaceWire.parse(workspaceBody);
+  const kind = workspace.kind ?? "Default";
+  const hubScope = kind === "Project" && workspace.properties?.hubResourceId ? parseScope(workspace.properties.hubResourceId) : undefined;
+  // A project's hub: its own assignments only (what it inherits, the project inherits too), one more round trip.
+  let hubAssignments: Awaited<ReturnType<typeof listAtScope>> | null = null;
+  let hubMessage: string | null = null;
+  if (hubScope?.level === "workspace") {
+    try {
+      hubAssignments = (await listAtScope(hubScope.scope)).filter((assignment) => sameScope(assignment.scope ?? "", hubScope.scope));
+    } catch (error) {
+      hubMessage = error instanceof AppError ? error.userMessage : "The hub's assignments could not be read.";
+    }
+  }
   const [lookup, held] = await Promise.all([
     resolvePrincipals(caller, [
-      ...assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
+      ...[...assignments, ...(hubAssignments ?? [])].flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
       ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
     ]),
     listHeldAccess(db, parsed.scope),
@@ -158,7 +180,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   );
   const heldViews = new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 
-  const rows = assignments.map((assignment): AccessRow => {
+  const toRow = (assignment: (typeof assignments)[number]): AccessRow => {
     const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
     const role = definitions.get(roleId);
     const principalId = (assignment.principalId ?? "").toLowerCase();
@@ -181,7 +203,8 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
       heldBy: assignmentOrigin(assignment.scope ?? "", parsed.scope) === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
     };
-  });
+  };
+  const rows = assignments.map(toRow);
 
   return {
     workspace: {
@@ -191,6 +214,8 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       location: workspace.location,
       subscriptionId,
       resourceGroup: parsed.resourceGroup!,
+      kind,
+      hubResourceId: workspace.properties?.hubResourceId ?? null,
     },
     rows,
     eligible: beyond.eligibilities.map((eligibility) => ({
@@ -201,6 +226,10 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     denies: beyond.denies,
     beyondAssignmentsNotice: beyondOutcome instanceof AppError ? beyondAssignmentsNotice(beyondOutcome) : null,
     lighthouseTenants,
+    hub:
+      hubScope?.level === "workspace"
+        ? { id: hubScope.scope, name: hubScope.workspaceName!, rows: hubAssignments?.map(toRow) ?? null, message: hubMessage }
+        : null,
     principalsResolved: lookup.complete,
     notice: lookup.complete
       ? null

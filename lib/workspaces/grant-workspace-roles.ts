@@ -69,6 +69,8 @@ export interface GrantResult {
    * Nothing was changed; the browser signs in again with them and the same grant can be retried.
    */
   readonly claims?: string;
+  /** Set on the Reader grant made on a project's hub beside the project grant: the hub's name. */
+  readonly hubName?: string;
 }
 
 export interface GrantOptions {

@@ -3,9 +3,11 @@ import "server-only";
 import { z } from "zod";
 
 import { armError, armListAll, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { queryResourceGraph } from "@/lib/arm/resource-graph";
 import { AppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
+import { WORKSPACE_KINDS, type WorkspaceKind } from "@/lib/shared/workspace-kinds";
 
 export const WORKSPACES_API_VERSION = "2024-10-01";
 export const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
@@ -18,6 +20,10 @@ export interface WorkspaceSummary {
   readonly subscriptionName: string;
   readonly resourceGroup: string;
   readonly location: string;
+  /** Hub, Project (an Azure AI Foundry hub-based project), FeatureStore or Default (a classic workspace). */
+  readonly kind: WorkspaceKind;
+  /** For a project: the ARM id of its hub. */
+  readonly hubResourceId: string | null;
   /** Role assignments that apply to the workspace (its own and inherited); null when they could not be read. */
   readonly roleAssignmentCount: number | null;
 }
@@ -35,35 +41,190 @@ export interface WorkspaceList {
   readonly failures: readonly SubscriptionFailure[];
   /** Workspace ids ARM listed that Gatehouse could not read as a workspace scope: shown, not silently left out. */
   readonly unreadableIds: readonly string[];
+  /** Where the list came from: Resource Graph, or ARM per subscription when Resource Graph was unavailable. */
+  readonly source: "resource-graph" | "arm";
 }
 
 const SubscriptionWire = z.object({ subscriptionId: z.string(), displayName: z.string() });
+const kindSchema = z
+  .string()
+  .nullish()
+  .transform((kind): WorkspaceKind => WORKSPACE_KINDS.find((known) => known.toLowerCase() === kind?.toLowerCase()) ?? "Default");
 export const WorkspaceWire = z.object({
   id: z.string(),
   name: z.string(),
   location: z.string(),
-  properties: z.object({ friendlyName: z.string().nullable().optional() }).partial().optional(),
+  kind: kindSchema.optional(),
+  properties: z.object({ friendlyName: z.string().nullable().optional(), hubResourceId: z.string().nullable().optional() }).partial().optional(),
 });
 
+/** Subscriptions whose lists are read at once on the per-subscription path: ARM throttles per principal. */
+const FALLBACK_CONCURRENCY = 8;
+
 /**
- * Every Azure ML workspace the person can read: subscriptions first, then each subscription's workspaces and role
- * assignments in parallel (one assignment list per subscription serves all of its workspaces' counts).
+ * Every Azure ML workspace the person can read, with the number of role assignments that apply to each. Subscriptions
+ * come from ARM; workspaces and assignment counts from Azure Resource Graph, a bounded number of sequential pages
+ * however many subscriptions there are. When Resource Graph is unavailable (refused, absent, throttled or failing
+ * after retries), the list falls back to ARM per subscription, a few subscriptions at a time. The workspace page still
+ * reads ARM itself: Resource Graph is an index that can lag behind it.
  */
 export async function listWorkspaces(identity: ArmIdentity): Promise<WorkspaceList> {
-  const subscriptions = (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
-  const results = await Promise.all(subscriptions.map((subscription) => listInSubscription(identity, subscription)));
-  const workspaces = results.flatMap((result) => ("workspaces" in result ? result.workspaces : []));
-  workspaces.sort((a, b) => a.name.localeCompare(b.name));
+  const subscriptions = await listSubscriptions(identity);
+  if (subscriptions.length === 0) return { workspaces: [], failures: [], unreadableIds: [], source: "resource-graph" };
+  try {
+    const { workspaces, unreadableIds } = await listFromResourceGraph(identity, subscriptions);
+    return { workspaces, failures: [], unreadableIds, source: "resource-graph" };
+  } catch (error) {
+    if (!(error instanceof AppError) || !FALLBACK_CODES.has(error.code)) throw error;
+    log("warn", "workspaces", "workspaces.resource_graph_unavailable", { reason: describeError(error), subscriptions: subscriptions.length });
+  }
+  return listPerSubscription(identity, subscriptions);
+}
+
+type Subscription = z.infer<typeof SubscriptionWire>;
+
+/** The subscriptions the person can see, from ARM (the one list Resource Graph does not replace). */
+export async function listSubscriptions(identity: ArmIdentity): Promise<Subscription[]> {
+  return (await armListAll(identity, "/subscriptions", SUBSCRIPTIONS_API_VERSION)).map((item) => SubscriptionWire.parse(item));
+}
+
+/** The per-subscription path: each subscription's workspaces and assignment list, a few subscriptions at a time. */
+export async function listPerSubscription(identity: ArmIdentity, subscriptions: readonly Subscription[]): Promise<WorkspaceList> {
+  const results = await mapWithConcurrency(subscriptions, FALLBACK_CONCURRENCY, (subscription) => listInSubscription(identity, subscription));
+  const workspaces = sortByName(results.flatMap((result) => ("workspaces" in result ? result.workspaces : [])));
   return {
     workspaces,
     failures: results.flatMap((result) => ("failure" in result ? [result.failure] : [])),
     unreadableIds: results.flatMap((result) => ("workspaces" in result ? result.unreadableIds : [])),
+    source: "arm",
   };
+}
+
+/** 403, 404, 429 and 5xx (or no answer) after the pipeline's retries: Resource Graph is not usable here, ARM may be. */
+const FALLBACK_CODES = new Set<AppError["code"]>(["upstream_forbidden", "not_found", "upstream_throttled", "upstream_unavailable"]);
+
+function sortByName(workspaces: WorkspaceSummary[]): WorkspaceSummary[] {
+  return workspaces.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export const WORKSPACES_QUERY =
+  "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name, kind, location, friendlyName = tostring(properties.friendlyName), hubResourceId = tostring(properties.hubResourceId)";
+export const ASSIGNMENT_COUNTS_QUERY =
+  "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | extend scope = tolower(tostring(properties.scope)) | summarize count() by scope";
+export const SUBSCRIPTION_GROUPS_QUERY =
+  "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId, managementGroups = properties.managementGroupAncestorsChain";
+
+const WorkspaceRowWire = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: kindSchema,
+  location: z.string(),
+  friendlyName: z.string(),
+  hubResourceId: z.string(),
+});
+const CountRowWire = z.object({ scope: z.string(), count_: z.number().int().nonnegative() });
+const SubscriptionGroupsRowWire = z.object({ subscriptionId: z.string(), managementGroups: z.array(z.object({ name: z.string() })).nullable() });
+
+export interface ResourceGraphListing {
+  readonly workspaces: WorkspaceSummary[];
+  /** Workspace ids Resource Graph listed that Gatehouse could not read as a workspace scope. */
+  readonly unreadableIds: string[];
+  /** Rows and pages of each query, for the benchmark's check that paging costs ⌈rows / 1000⌉ calls. */
+  readonly queries: readonly { readonly name: string; readonly rows: number; readonly pages: number }[];
+}
+
+/** The Resource Graph path (without fallback); throws what Resource Graph answered. */
+export async function listFromResourceGraph(identity: ArmIdentity, subscriptions: readonly Subscription[]): Promise<ResourceGraphListing> {
+  const names = new Map(subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
+  const ids = [...names.keys()];
+  const [workspaceRows, countRows] = await Promise.all([
+    queryResourceGraph(identity, { query: WORKSPACES_QUERY, subscriptions: ids }),
+    // Assignments above the subscriptions (management groups, root) apply too, as ARM's list at a subscription has them.
+    queryResourceGraph(identity, { query: ASSIGNMENT_COUNTS_QUERY, subscriptions: ids, authorizationScopeFilter: "AtScopeAboveAndBelow" }),
+  ]);
+  const counts = new Map<string, number>();
+  for (const row of countRows.rows) {
+    const { scope, count_ } = CountRowWire.parse(row);
+    counts.set(normaliseScope(scope), (counts.get(normaliseScope(scope)) ?? 0) + count_);
+  }
+  const groupScopes = [...counts.keys()].filter((scope) => parseScope(scope)?.level === "managementGroup");
+  // Which management groups each subscription sits under, read only when some assignment is at one.
+  const groupsOf = new Map<string, string[]>();
+  const queries = [
+    { name: "workspaces", rows: workspaceRows.rows.length, pages: workspaceRows.pages },
+    { name: "assignment counts", rows: countRows.rows.length, pages: countRows.pages },
+  ];
+  if (groupScopes.length > 0) {
+    const groupRows = await queryResourceGraph(identity, { query: SUBSCRIPTION_GROUPS_QUERY, subscriptions: ids });
+    queries.push({ name: "management groups", rows: groupRows.rows.length, pages: groupRows.pages });
+    for (const row of groupRows.rows) {
+      const parsed = SubscriptionGroupsRowWire.parse(row);
+      groupsOf.set(
+        parsed.subscriptionId.toLowerCase(),
+        (parsed.managementGroups ?? []).map((group) => `/providers/microsoft.management/managementgroups/${group.name.toLowerCase()}`),
+      );
+    }
+  }
+  const unreadableIds: string[] = [];
+  const workspaces = workspaceRows.rows.flatMap((row): WorkspaceSummary[] => {
+    const wire = WorkspaceRowWire.parse(row);
+    const parsed = parseScope(wire.id);
+    if (parsed?.level !== "workspace") {
+      log("warn", "workspaces", "a workspace id could not be read as a scope", { id: wire.id });
+      unreadableIds.push(wire.id);
+      return [];
+    }
+    const subscriptionId = parsed.subscriptionId!.toLowerCase();
+    const subscriptionName = names.get(subscriptionId);
+    if (subscriptionName === undefined) return [];
+    const applying = [
+      "/",
+      ...(groupsOf.get(subscriptionId) ?? []),
+      `/subscriptions/${subscriptionId}`,
+      `/subscriptions/${subscriptionId}/resourcegroups/${parsed.resourceGroup!.toLowerCase()}`,
+      normaliseScope(parsed.scope),
+    ];
+    const count = applying.reduce((sum, scope) => sum + (counts.get(scope) ?? 0), 0);
+    return [
+      {
+        id: parsed.scope,
+        name: wire.name,
+        friendlyName: wire.friendlyName === "" ? null : wire.friendlyName,
+        subscriptionId,
+        subscriptionName,
+        resourceGroup: parsed.resourceGroup!,
+        location: wire.location,
+        kind: wire.kind,
+        hubResourceId: wire.hubResourceId === "" ? null : wire.hubResourceId,
+        // Someone who can read a workspace holds an assignment that reaches it; seeing none means the assignments
+        // themselves are not readable to them (a role without roleAssignments/read), not that there are none.
+        roleAssignmentCount: count === 0 ? null : count,
+      },
+    ];
+  });
+  return { workspaces: sortByName(workspaces), unreadableIds, queries };
+}
+
+function normaliseScope(scope: string): string {
+  return scope.toLowerCase().replace(/\/+$/, "") || "/";
 }
 
 async function listInSubscription(
   identity: ArmIdentity,
-  subscription: z.infer<typeof SubscriptionWire>,
+  subscription: Subscription,
 ): Promise<{ workspaces: WorkspaceSummary[]; unreadableIds: string[] } | { failure: SubscriptionFailure }> {
   const subscriptionId = subscription.subscriptionId.toLowerCase();
   try {
@@ -89,6 +250,8 @@ async function listInSubscription(
           subscriptionName: subscription.displayName,
           resourceGroup: parsed.resourceGroup!,
           location: wire.location,
+          kind: wire.kind ?? "Default",
+          hubResourceId: wire.properties?.hubResourceId ?? null,
           roleAssignmentCount: assignmentScopes === null ? null : assignmentScopes.filter((scope) => listedAssignmentApplies(scope, parsed.scope)).length,
         },
       ];

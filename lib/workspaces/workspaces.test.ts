@@ -38,9 +38,41 @@ describe("listWorkspaces (sandbox tenant, on-behalf-of)", () => {
     expect(new Set(workspaces.map((workspace) => workspace.subscriptionName))).toEqual(new Set(["Contoso ML Production"]));
   });
 
-  it("keeps the other subscriptions when one fails, with an inline reason", async () => {
+  it("reads workspaces and counts from Resource Graph in a few calls, with no ARM list per subscription", async () => {
+    const caller = (await personaContext("security")).caller;
+    const network = watchOutgoingCalls();
+    const list = await listWorkspaces({ kind: "delegated", caller });
+    expect(list.source).toBe("resource-graph");
+    const paths = network.calls().map((call) => call.path.split("?")[0]!.replace(/^\/+/, "/").toLowerCase());
+    expect(paths.filter((path) => path === "/providers/microsoft.resourcegraph/resources")).toHaveLength(2);
+    expect(paths.filter((path) => path.endsWith("/workspaces") || path.endsWith("/roleassignments"))).toEqual([]);
+  });
+
+  it("labels hubs and projects, and gives each project its hub", async () => {
+    const { workspaces } = await listWorkspaces({ kind: "delegated", caller: (await personaContext("security")).caller });
+    const hub = workspaces.find((workspace) => workspace.name === "hub-ai-research")!;
+    expect(hub).toMatchObject({ kind: "Hub", hubResourceId: null });
+    const projects = workspaces.filter((workspace) => workspace.kind === "Project");
+    expect(projects.map((project) => project.name).sort()).toEqual(["proj-genai", "proj-nlp"]);
+    expect(projects.every((project) => project.hubResourceId?.toLowerCase() === hub.id.toLowerCase())).toBe(true);
+    expect(workspaces.find((workspace) => workspace.name === "mlw-fraud-prod")).toMatchObject({ kind: "Default", hubResourceId: null });
+  });
+
+  it.each([403, 404, 503])("falls back to ARM per subscription when Resource Graph answers %i, with the same workspaces and counts", async (status) => {
+    const caller = (await personaContext("security")).caller;
+    const fromGraph = await listWorkspaces({ kind: "delegated", caller });
+    await testSandbox().faults.add({ method: "POST", path: "/providers/Microsoft.ResourceGraph/resources", status, times: 10 });
+    const fromArm = await listWorkspaces({ kind: "delegated", caller });
+    expect(fromArm.source).toBe("arm");
+    const summary = (list: typeof fromArm) =>
+      list.workspaces.filter((w) => !MUTATED_BY_OTHER_TESTS.has(w.name)).map((w) => [w.id, w.kind, w.hubResourceId, w.roleAssignmentCount]);
+    expect(summary(fromArm)).toEqual(summary(fromGraph));
+  });
+
+  it("keeps the other subscriptions when one fails on the per-subscription path, with an inline reason", async () => {
     const caller = (await personaContext("security")).caller;
     const development = oracleWorkspaces.find((workspace) => workspace.name === "mlw-churn-dev")!;
+    await testSandbox().faults.add({ method: "POST", path: "/providers/Microsoft.ResourceGraph/resources", status: 503, times: 10 });
     await testSandbox().faults.add({
       method: "GET",
       path: `/subscriptions/${development.subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces`,

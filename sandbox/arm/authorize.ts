@@ -83,3 +83,40 @@ export function callerDisplayForErrors(tenant: Tenant, caller: Caller): string {
   if (caller.kind === "user") return tenant.getUser(caller.objectId)?.userPrincipalName ?? caller.objectId;
   return caller.objectId;
 }
+
+/**
+ * `isAuthorized` for many checks by one caller in one request (Resource Graph, over thousands of resources): the
+ * caller's effective assignments are read once and indexed by scope, and each check looks only at the scope's own
+ * ancestors (every `/`-prefix, the management groups above it, the root). Same answers as `isAuthorized`.
+ */
+export function authorizer(tenant: Tenant, settings: SandboxSettings, caller: Caller, now: Date): (action: string, scope: string) => boolean {
+  const byScope = new Map<string, RoleAssignmentRecord[]>();
+  for (const assignment of effectiveAssignments(tenant, settings, caller, now)) {
+    const key = normalisedScope(assignment.scope);
+    byScope.set(key, [...(byScope.get(key) ?? []), assignment]);
+  }
+  return (action, scope) => {
+    for (const ancestor of ancestorScopes(tenant, scope)) {
+      for (const assignment of byScope.get(ancestor) ?? []) {
+        const definition = tenant.roleDefinitions.get(assignment.roleDefinitionName.toLowerCase());
+        const granted = definition?.permissions.some(
+          (block) => block.actions.some((pattern) => actionMatches(pattern, action)) && !block.notActions.some((pattern) => actionMatches(pattern, action)),
+        );
+        if (granted) return true;
+      }
+    }
+    return false;
+  };
+}
+
+function normalisedScope(scope: string): string {
+  return scope.toLowerCase().replace(/\/+$/, "") || "/";
+}
+
+function ancestorScopes(tenant: Tenant, scope: string): string[] {
+  const normalised = normalisedScope(scope);
+  const prefixes = ["/"];
+  for (let at = normalised.indexOf("/", 1); at !== -1; at = normalised.indexOf("/", at + 1)) prefixes.push(normalised.slice(0, at));
+  if (normalised !== "/") prefixes.push(normalised);
+  return [...prefixes, ...tenant.managementGroupsAbove(normalised).map((group) => `/providers/microsoft.management/managementgroups/${group}`)];
+}

@@ -7,10 +7,12 @@ import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
 import { mfaChallenge } from "./mfa-challenge";
+import { listProvidersAtTenant, listResources, RESOURCES_API_VERSIONS } from "./generic-resources";
 import { listPermissions } from "./permissions";
 import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
+import { RESOURCE_GRAPH_API_VERSIONS, queryResourceGraph } from "./resource-graph";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
 import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
@@ -42,6 +44,15 @@ function methodNotAllowed(context: ArmContext, method: string): SandboxResponse 
 
 function route(context: ArmContext, method: string, path: string): SandboxResponse {
   const lower = path.toLowerCase();
+  if (lower === "/providers/microsoft.resourcegraph/resources") {
+    if (method !== "POST") return methodNotAllowed(context, method);
+    const unsupported = unsupportedApiVersion(context, "resources", RESOURCE_GRAPH_API_VERSIONS);
+    return unsupported ?? queryResourceGraph(context);
+  }
+  if (lower === "/providers") {
+    if (method !== "GET") return methodNotAllowed(context, method);
+    return unsupportedApiVersion(context, "providers", RESOURCES_API_VERSIONS) ?? listProvidersAtTenant(context, RESOURCE_GRAPH_API_VERSIONS);
+  }
   const authorizationAt = lower.lastIndexOf(AUTHORIZATION_PROVIDER);
   if (authorizationAt >= 0) {
     const scope = path.slice(0, authorizationAt);
@@ -82,14 +93,35 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
   if (second.toLowerCase() === "resourcegroups") {
     if (third === undefined) return listResourceGroups(context, subscriptionId);
     if (fourth === undefined) return getResourceGroup(context, subscriptionId, third);
+    if (fourth.toLowerCase() === "resources" && fifth === undefined) {
+      return unsupportedApiVersion(context, "resources", RESOURCES_API_VERSIONS) ?? listResources(context, subscriptionId, third);
+    }
     if (fourth.toLowerCase() === "providers" && isWorkspaces(fifth, sixth)) {
       return seventh === undefined ? listWorkspaces(context, subscriptionId, third) : getWorkspace(context, subscriptionId, third, seventh);
     }
+  }
+  if (second.toLowerCase() === "resources" && third === undefined) {
+    return unsupportedApiVersion(context, "resources", RESOURCES_API_VERSIONS) ?? listResources(context, subscriptionId);
   }
   if (second.toLowerCase() === "providers" && isWorkspaces(third, fourth) && fifth === undefined) {
     return listWorkspaces(context, subscriptionId);
   }
   return notServed(context, path);
+}
+
+/**
+ * ARM refuses an api-version the resource provider does not register with 400 NoRegisteredProviderFound, naming the
+ * versions it has (message as quoted in Azure/azure-cli#28496 and Azure/azure-sdk-for-js#4097).
+ */
+export function unsupportedApiVersion(context: ArmContext, type: string, supported: readonly string[], location = "global"): SandboxResponse | undefined {
+  const version = context.request.query.get("api-version") ?? "";
+  if (supported.includes(version)) return undefined;
+  return armError(
+    context,
+    400,
+    "NoRegisteredProviderFound",
+    `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. The supported api-versions are '${supported.join(", ")}'. The supported locations are ''.`,
+  );
 }
 
 function notServed(context: ArmContext, path: string): SandboxResponse {

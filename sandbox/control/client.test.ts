@@ -45,6 +45,27 @@ describe("the control client", () => {
     expect((await control.clock.reset()).clockOffsetMs).toBe(0);
   });
 
+  it("adds a role assignment that counts at once, refuses an unknown scope or role, and removes it", async () => {
+    const hub = [...sandbox.tenant.workspaces.values()].find((w) => w.name === "hub-ai-research")!;
+    const rg = `/subscriptions/${hub.subscriptionId}/resourceGroups/${hub.resourceGroup}`;
+    const owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+    const before = sandbox.tenant.roleAssignmentsOfPrincipal(admin.objectId).length;
+    const added = await control.roleAssignments.add({ scope: rg.toUpperCase(), principalId: admin.objectId, principalType: "User", roleDefinitionId: owner });
+    expect(added.scope).toBe(rg);
+    const record = sandbox.tenant.roleAssignments.get(added.name)!;
+    expect(record).toMatchObject({ scope: rg, principalId: admin.objectId, roleDefinitionName: owner });
+    expect(Date.parse(record.createdOn)).toBeLessThan(Date.now() - 3_600_000);
+    await expect(
+      control.roleAssignments.add({ scope: `${rg}-missing`, principalId: admin.objectId, principalType: "User", roleDefinitionId: owner }),
+    ).rejects.toBeInstanceOf(SandboxControlError);
+    await expect(
+      control.roleAssignments.add({ scope: rg, principalId: admin.objectId, principalType: "User", roleDefinitionId: "00000000-0000-4000-8000-000000000000" }),
+    ).rejects.toBeInstanceOf(SandboxControlError);
+    await control.roleAssignments.remove(added.name);
+    expect(sandbox.tenant.roleAssignmentsOfPrincipal(admin.objectId)).toHaveLength(before);
+    await expect(control.roleAssignments.remove(added.name)).rejects.toBeInstanceOf(SandboxControlError);
+  });
+
   it("adds, lists and removes fault rules", async () => {
     const rule = await control.faults.add({ method: "GET", path: "/v1.0/**", status: 429, times: 1 });
     expect(rule).toMatchObject({ status: 429, matched: 0, applied: 0 });

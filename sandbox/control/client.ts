@@ -161,6 +161,16 @@ export interface SandboxControl {
     lastSeq(): Promise<number>;
     clear(): Promise<void>;
   };
+  /** Role assignments for end-to-end tests (effective at once); undo them with `remove`. */
+  readonly roleAssignments: {
+    add(input: {
+      readonly scope: string;
+      readonly principalId: string;
+      readonly principalType: "User" | "Group" | "ServicePrincipal";
+      readonly roleDefinitionId: string;
+    }): Promise<{ name: string; scope: string }>;
+    remove(name: string): Promise<void>;
+  };
   /** Mail sent through Graph `sendMail`. */
   readonly outbox: {
     list(): Promise<SentMailRecord[]>;
@@ -213,6 +223,10 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
       now: () => call("GET", "clock"),
       advance: (seconds) => call("POST", "clock/advance", { seconds }),
       reset: () => call("POST", "clock/reset"),
+    },
+    roleAssignments: {
+      add: (input) => call("POST", "role-assignments", input),
+      remove: (name) => call("DELETE", `role-assignments/${encodeURIComponent(name)}`),
     },
     faults: {
       list: async () => (await call<{ value: FaultRule[] }>("GET", "faults")).value,

@@ -19,7 +19,7 @@ import type { Journal } from "./journal";
 export interface ControlTarget {
   readonly tenant: () => Tenant;
   readonly seed: () => number;
-  readonly scale: () => "default" | "large";
+  readonly scale: () => "default" | "large" | "large-estate";
   readonly settings: SandboxSettings;
   readonly faults: FaultInjector;
   readonly journal: Journal;
@@ -123,6 +123,14 @@ const armWriteMfaSchema = z
     user: z.string().min(1),
   })
   .strict();
+const roleAssignmentSchema = z
+  .object({
+    scope: z.string().min(1).max(600),
+    principalId: z.uuid(),
+    principalType: z.enum(["User", "Group", "ServicePrincipal"]),
+    roleDefinitionId: z.uuid(),
+  })
+  .strict();
 
 function badRequest(message: string, issues?: unknown): HttpReply {
   return jsonReply(400, { error: { code: "BadRequest", message, ...(issues ? { issues } : {}) } });
@@ -199,6 +207,41 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       }
       target.faults.clear();
       return { status: 204 };
+    case "POST role-assignments": {
+      // For end-to-end tests, which run the sandbox in another process: the assignment counts at once (created in the
+      // past, beyond any propagation delay), as one the seed made would.
+      const parsed = parse(roleAssignmentSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const tenant = target.tenant();
+      const resolved = resolveScope(tenant, parsed.value.scope);
+      if (isScopeError(resolved)) return jsonReply(resolved.status, { error: { code: resolved.code, message: resolved.message } });
+      if (!tenant.roleDefinitions.has(parsed.value.roleDefinitionId.toLowerCase())) {
+        return jsonReply(404, { error: { code: "RoleDefinitionDoesNotExist", message: `No role definition '${parsed.value.roleDefinitionId}'.` } });
+      }
+      const createdOn = armTimestamp(new Date(target.now().getTime() - 86_400_000));
+      const name = randomUUID();
+      tenant.putRoleAssignment({
+        name,
+        scope: resolved.scope,
+        roleDefinitionName: parsed.value.roleDefinitionId.toLowerCase(),
+        principalId: parsed.value.principalId.toLowerCase(),
+        principalType: parsed.value.principalType,
+        description: null,
+        condition: null,
+        conditionVersion: null,
+        delegatedManagedIdentityResourceId: null,
+        createdOn,
+        updatedOn: createdOn,
+        createdBy: null,
+        updatedBy: null,
+      });
+      return jsonReply(201, { name, scope: resolved.scope });
+    }
+    case "DELETE role-assignments":
+      if (!rest[0]) return badRequest("Name the role assignment to delete.");
+      return target.tenant().removeRoleAssignment(rest[0].toLowerCase())
+        ? { status: 204 }
+        : jsonReply(404, { error: { code: "NotFound", message: `No role assignment '${rest[0]}'.` } });
     case "GET keys":
       return jsonReply(200, { activeKid: target.keys.activeKid, kids: target.keys.kids });
     case "POST keys":
@@ -368,7 +411,7 @@ function journalFilter(query: URLSearchParams) {
 export interface SandboxStateSummary {
   readonly tenantId: string;
   readonly seed: number;
-  readonly scale: "default" | "large";
+  readonly scale: "default" | "large" | "large-estate";
   /** The sandbox clock (wall clock plus `settings.clockOffsetMs`). */
   readonly now: string;
   readonly settings: SandboxSettings;

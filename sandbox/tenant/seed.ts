@@ -25,7 +25,7 @@ import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
 import { Tenant } from "./tenant";
 
-export type TenantScale = "default" | "large";
+export type TenantScale = "default" | "large" | "large-estate";
 
 export interface SeedOptions {
   readonly seed: number;
@@ -444,7 +444,8 @@ class ContosoSeeder {
     this.seedCustomRoles();
     this.seedAccessBeyondAssignments();
     this.seedStepUpPersona();
-    if (this.options.scale === "large") this.seedLargeScale();
+    if (this.options.scale === "large" || this.options.scale === "large-estate") this.seedLargeScale();
+    if (this.options.scale === "large-estate") this.seedEstate();
     return this.tenant;
   }
 
@@ -1311,6 +1312,50 @@ class ContosoSeeder {
   }
 
   /**
+   * The large tenant grown to 1,000 subscriptions and 10,000 workspaces: the 997 added subscriptions each hold one
+   * resource group of about ten workspaces, each with the console's identity and two users assigned, and the
+   * security persona and the console read every subscription, as in the seed's own three.
+   */
+  private seedEstate(): void {
+    const users = [...this.tenant.users.values()].filter((user) => user.userPrincipalName.startsWith("s."));
+    const added = ESTATE_SUBSCRIPTIONS - this.tenant.subscriptions.size;
+    let workspacesLeft = ESTATE_WORKSPACES - this.tenant.workspaces.size;
+    let userIndex = 0;
+    for (let index = 1; index <= added; index++) {
+      const subscriptionId = this.rng.guid();
+      const number = String(index).padStart(4, "0");
+      this.tenant.addSubscription({
+        subscriptionId,
+        displayName: `Contoso Estate ${number}`,
+        state: "Enabled",
+        quotaId: "EnterpriseAgreement_2014-09-01",
+        spendingLimit: "Off",
+        tags: { costCenter: `CC-${this.rng.int(1000, 9999)}`, owner: "ml-platform" },
+      });
+      this.assign(subscriptionArmId(subscriptionId), persona("security").objectId, "User", ROLE_IDS.reader);
+      this.assign(subscriptionArmId(subscriptionId), CONSOLE_API_SERVICE_PRINCIPAL_ID, "ServicePrincipal", ROLE_IDS.reader);
+      const resourceGroup: ResourceGroupPlan = { name: `rg-ml-estate-${number}`, location: "westeurope", workspaces: [] };
+      this.tenant.addResourceGroup({ subscriptionId, name: resourceGroup.name, location: resourceGroup.location, tags: { environment: "estate" } });
+      const here = Math.ceil(workspacesLeft / (added - index + 1));
+      for (let w = 1; w <= here; w++) {
+        const workspace = this.seedWorkspace(
+          subscriptionId,
+          resourceGroup,
+          ws(`mlw-estate-${number}-${String(w).padStart(2, "0")}`, `Estate ${number}/${w}`, "An estate workspace."),
+          "estate",
+        );
+        const scope = workspaceArmId(subscriptionId, workspace.resourceGroup, workspace.name);
+        this.assign(scope, CONSOLE_API_SERVICE_PRINCIPAL_ID, "ServicePrincipal", ROLE_IDS.rbacAdministrator);
+        for (let k = 0; k < 2; k++) {
+          const user = users[userIndex++ % users.length];
+          if (user) this.assign(scope, user.id, "User", this.weightedWorkspaceRole());
+        }
+      }
+      workspacesLeft -= here;
+    }
+  }
+
+  /**
    * A fleet of ordinary workspaces in every subscription (a real ML estate has dozens), each with a few assignments
    * in the development and research subscriptions; the production subscription's are filled to its limit later.
    */
@@ -1340,6 +1385,10 @@ class ContosoSeeder {
     }
   }
 }
+
+/** The large-estate variant: subscriptions and workspaces in all, as a big enterprise's ML estate. */
+export const ESTATE_SUBSCRIPTIONS = 1_000;
+export const ESTATE_WORKSPACES = 10_000;
 
 /** Workspaces the large scale adds to each subscription, so the whole tenant has 51 over 3 subscriptions. */
 const FLEET_WORKSPACES_PER_SUBSCRIPTION = 12;

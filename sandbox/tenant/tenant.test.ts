@@ -12,6 +12,7 @@ import { subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "./console-apps";
 import { createTenant, PERSONAS, ROLE_IDS, Tenant } from "./index";
 import { persona } from "./personas";
+import { ESTATE_SUBSCRIPTIONS, ESTATE_WORKSPACES } from "./seed";
 import { TEST_NOW } from "./testing/support";
 
 const DAY = 86_400_000;
@@ -273,5 +274,46 @@ describe("large scale", () => {
     expect(principals.size).toBeGreaterThan(1_400);
     expect(principals.size).toBeLessThan(1_600);
     expect(applicable.every((a) => subscriptionOfScope(a.scope) === production?.subscriptionId.toLowerCase())).toBe(true);
+  });
+});
+
+describe("large-estate scale", () => {
+  it("is the large tenant grown to 1,000 subscriptions and 10,000 workspaces, each readable by the security persona and the console", () => {
+    const estate = createTenant({ seed: 7, scale: "large-estate", now: TEST_NOW });
+    expect(estate.subscriptions.size).toBe(ESTATE_SUBSCRIPTIONS);
+    expect(estate.workspaces.size).toBe(ESTATE_WORKSPACES);
+    expect(estate.users.size).toBe(20_000);
+    const production = [...estate.subscriptions.values()].find((s) => s.displayName === "Contoso ML Production")!;
+    expect(estate.countRoleAssignmentsInSubscription(production.subscriptionId)).toBe(4_000);
+    const readers = (principalId: string) =>
+      new Set(
+        estate
+          .roleAssignmentsOfPrincipal(principalId)
+          .filter((a) => a.roleDefinitionName === ROLE_IDS.reader && subscriptionOfScope(a.scope) !== undefined && a.scope.split("/").length === 3)
+          .map((a) => subscriptionOfScope(a.scope)),
+      );
+    expect(readers(persona("security").objectId).size).toBe(ESTATE_SUBSCRIPTIONS);
+    const perSubscription = new Map<string, number>();
+    for (const w of estate.workspaces.values()) perSubscription.set(w.subscriptionId, (perSubscription.get(w.subscriptionId) ?? 0) + 1);
+    expect(perSubscription.size).toBe(ESTATE_SUBSCRIPTIONS);
+  });
+});
+
+describe("the AI Foundry hub and its projects", () => {
+  it("has a hub with two projects pointing at it, and a project member holding Reader on the hub as the Foundry portal adds", () => {
+    const tenant = createTenant({ seed: 1, scale: "default", now: TEST_NOW });
+    const hub = [...tenant.workspaces.values()].find((w) => w.kind === "Hub")!;
+    const hubId = workspaceArmId(hub.subscriptionId, hub.resourceGroup, hub.name);
+    const projects = [...tenant.workspaces.values()].filter((w) => w.kind === "Project");
+    expect(projects.map((p) => p.name).sort()).toEqual(["proj-genai", "proj-nlp"]);
+    expect(projects.every((p) => p.hubResourceId === hubId && p.resourceGroup === hub.resourceGroup)).toBe(true);
+    const at = (scope: string) => [...tenant.roleAssignments.values()].filter((a) => a.scope.toLowerCase() === scope.toLowerCase());
+    const hubReaders = new Set(
+      at(hubId)
+        .filter((a) => a.roleDefinitionName === ROLE_IDS.reader)
+        .map((a) => a.principalId),
+    );
+    const members = projects.flatMap((p) => at(workspaceArmId(p.subscriptionId, p.resourceGroup, p.name)).map((a) => a.principalId));
+    expect(members.some((member) => hubReaders.has(member))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { AccessTable } from "@/components/workspaces/access-table";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
+import { HubAccess } from "@/components/workspaces/hub-access";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { type ChangeIntent, findUnknownIntents } from "@/lib/audit";
 import { callerOf } from "@/lib/auth/caller";
@@ -20,6 +21,7 @@ import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
+import { WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
 import { getWorkspaceAccess, type WorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
 
 export const dynamic = "force-dynamic";
@@ -83,7 +85,14 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <BackLink />
       <header className="flex flex-wrap items-start justify-between gap-4">
         <div className="space-y-1">
-          <h1 className="text-xl font-semibold">{workspace.name}</h1>
+          <h1 className="text-xl font-semibold">
+            {workspace.name}
+            {workspace.kind !== "Default" && (
+              <span className="ml-2 rounded border border-line px-1.5 py-0.5 align-middle text-xs font-normal text-ink-muted">
+                {WORKSPACE_KIND_LABELS[workspace.kind]}
+              </span>
+            )}
+          </h1>
           {workspace.friendlyName && workspace.friendlyName !== workspace.name && <p className="text-ink-muted">{workspace.friendlyName}</p>}
           <dl className="flex flex-wrap gap-x-6 gap-y-1 text-ink-muted">
             <div className="flex gap-1">
@@ -156,6 +165,8 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
           <DenyAssignmentList denies={access.denies} />
         </>
       )}
+
+      {access.hub && <HubAccess hub={access.hub} />}
     </div>
   );
 }
