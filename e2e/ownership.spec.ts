@@ -1,6 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
 
 import { buildServerActions, postServerAction } from "./support/server-actions";
+import { chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { SESSION_COOKIE } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
@@ -59,17 +60,9 @@ test("a permanent grant: the team lead's request for the same access is refused 
 
   const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
-  await lead.getByLabel("Search workspaces").fill("vision");
-  const list = lead.getByLabel("Workspace", { exact: true });
-  const value = await list.locator("option", { hasText: WORKSPACE }).getAttribute("value");
-  await list.selectOption(value ?? "");
+  await chooseWorkspace(lead, WORKSPACE, "vision");
   await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
-  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead
-    .getByRole("listbox")
-    .getByRole("group", { name: "Users" })
-    .getByRole("option", { name: /Noah No-Role/ })
-    .click();
+  await chooseUser(lead, "Noah", /Noah No-Role/);
   await lead.getByRole("radio", { name: "8 hours", exact: true }).check();
   await lead.getByLabel("Justification").fill("Noah reviews the inspection models for a day.");
   await lead.getByRole("button", { name: "Send request" }).click();
@@ -83,9 +76,7 @@ test("a request an admin makes permanent outlives its expiry: after the clock pa
   // The team lead asks for themselves; Avery approves.
   const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
-  await lead.getByLabel("Search workspaces").fill("vision");
-  const list = lead.getByLabel("Workspace", { exact: true });
-  await list.selectOption((await list.locator("option", { hasText: WORKSPACE }).getAttribute("value")) ?? "");
+  await chooseWorkspace(lead, WORKSPACE, "vision");
   await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
   await lead.getByRole("radio", { name: /^Myself/ }).check();
   await lead.getByRole("radio", { name: "8 hours", exact: true }).check();

@@ -2,6 +2,7 @@ import { expect, type Page, test } from "@playwright/test";
 
 import type { SentMailRecord } from "../sandbox/control/client";
 import { PERSONAS, type PersonaKey } from "./support/personas";
+import { chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
 
@@ -18,17 +19,6 @@ const outbox = () => sandbox.outbox.list();
 function mailFor(mails: readonly SentMailRecord[], persona: PersonaKey, subject: string): SentMailRecord | undefined {
   const address = PERSONAS[persona].login.toLowerCase();
   return mails.find((mail) => mail.subject === subject && mail.to.some((to) => to.toLowerCase() === address));
-}
-
-/** Chooses a workspace in the request form through its search box and list. */
-async function chooseWorkspace(page: Page, name: string): Promise<void> {
-  await page.getByLabel("Search workspaces").fill(name.replace(/^mlw-/, ""));
-  const list = page.getByLabel("Workspace", { exact: true });
-  const option = list.locator("option", { hasText: name });
-  await expect(option).toHaveCount(1);
-  const value = await option.getAttribute("value");
-  expect(value).toBeTruthy();
-  await list.selectOption(value ?? "");
 }
 
 async function openRequestsPage(page: Page): Promise<void> {
@@ -230,12 +220,7 @@ test("a privileged role needs two different admins; the same admin cannot approv
   await lead.getByRole("radio", { name: "Contributor", exact: true }).check();
   // Contributor allows at most 7 days: longer presets are not offered.
   await expect(lead.getByRole("radio", { name: "30 days", exact: true })).toHaveCount(0);
-  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead
-    .getByRole("listbox")
-    .getByRole("group", { name: "Users" })
-    .getByRole("option", { name: new RegExp(TEAMMATE) })
-    .click();
+  await chooseUser(lead, "Noah", new RegExp(TEAMMATE));
   await lead.getByLabel("Justification").fill("Noah needs to fix the churn workspace's compute settings.");
   await lead.getByRole("radio", { name: "8 hours", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();
@@ -297,12 +282,7 @@ test("a grant Azure refuses fails with the reason, an admin with the rights retr
   await lead.goto("/requests/new");
   await chooseWorkspace(lead, workspace);
   await lead.getByRole("radio", { name: role, exact: true }).check();
-  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead
-    .getByRole("listbox")
-    .getByRole("group", { name: "Users" })
-    .getByRole("option", { name: new RegExp(TEAMMATE) })
-    .click();
+  await chooseUser(lead, "Noah", new RegExp(TEAMMATE));
   await lead.getByLabel("Justification").fill("Noah restarts the ranking cluster during the migration.");
   await lead.getByRole("radio", { name: "1 day", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();

@@ -6,6 +6,7 @@
 import { expect, type Locator, type Page, test } from "@playwright/test";
 
 import { PERSONAS } from "./support/personas";
+import { chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { signIn } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
@@ -136,16 +137,9 @@ test("an approval whose grant Azure challenges for MFA: sign in again from the d
   const workspace = "mlw-recsys-prod";
   const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
-  await lead.getByLabel("Search workspaces").fill(workspace.replace(/^mlw-/, ""));
-  const list = lead.getByLabel("Workspace", { exact: true });
-  await list.selectOption((await list.locator("option", { hasText: workspace }).getAttribute("value")) ?? "");
+  await chooseWorkspace(lead, workspace);
   await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
-  await lead.getByRole("combobox", { name: "Person, group or service principal" }).fill("Noah");
-  await lead
-    .getByRole("listbox")
-    .getByRole("group", { name: "Users" })
-    .getByRole("option", { name: /Noah No-Role/ })
-    .click();
+  await chooseUser(lead, "Noah", /Noah No-Role/);
   await lead.getByLabel("Justification").fill("Noah reviews the ranking experiments this week.");
   await lead.getByRole("radio", { name: "1 day", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();
