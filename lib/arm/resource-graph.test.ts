@@ -1,0 +1,132 @@
+/**
+ * Resource Graph's per-user quota, from the console's side: pages and queries wait for the quota to reset when an
+ * answer says none is left, a 429 is retried once after the reset it names, and a reset too far away fails as
+ * throttled. Runs on a sandbox of its own with a small quota (it changes what every caller of that tenant sees). The
+ * pacer's clock is a fake one that moves the sandbox clock with it, so nothing here sleeps for a quota window, except
+ * the 429 case, whose retry is the pipeline's own (a one-second window).
+ */
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+
+import type { AppError } from "@/lib/errors";
+import { startPrivateSandbox } from "@/test/support/private-sandbox";
+
+const tenant = await startPrivateSandbox();
+const { queryResourceGraph, ResourceGraphPacer } = await import("./resource-graph");
+const { personaContext } = await import("@/test/support/persona-token");
+
+const WORKSPACES = "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name";
+const model = tenant.sandbox.tenant;
+const subscriptions = [...model.subscriptions.keys()];
+const identity = { kind: "delegated", caller: (await personaContext("security")).caller } as const;
+
+// 2,500 more workspaces in a subscription the security persona reads: the query takes three pages of 1,000.
+const template = [...model.workspaces.values()][0]!;
+for (let index = 0; index < 2500; index++) model.addWorkspace({ ...template, name: `mlw-paced-${String(index).padStart(4, "0")}` });
+const totalWorkspaces = model.workspaces.size;
+/** A one-page query: a subscription without the added workspaces. */
+const one = { query: WORKSPACES, subscriptions: subscriptions.filter((id) => id !== template.subscriptionId.toLowerCase()).slice(0, 1) };
+
+afterAll(() => tenant.close());
+
+let fakeNow = 0;
+let sleeps: number[] = [];
+/** A pacer whose sleeping moves the sandbox clock instead of waiting. */
+const fakePacer = () =>
+  new ResourceGraphPacer({
+    now: () => fakeNow,
+    async sleep(ms) {
+      sleeps.push(ms);
+      fakeNow += ms;
+      await tenant.control.clock.advance(ms / 1000);
+    },
+  });
+
+async function resourceGraphAnswers(work: () => Promise<unknown>): Promise<number[]> {
+  const since = await tenant.control.journal.lastSeq();
+  await work();
+  const { entries } = await tenant.control.journal.since(since);
+  return entries.filter((entry) => entry.path.toLowerCase().includes("/microsoft.resourcegraph/")).map((entry) => entry.status);
+}
+
+beforeEach(async () => {
+  // A fresh window for everyone: move past any window an earlier test opened (the longest here is a minute; the
+  // persona's token lives an hour of sandbox time).
+  await tenant.control.clock.advance(61);
+  fakeNow = 0;
+  sleeps = [];
+});
+
+describe("queryResourceGraph and the per-user quota", () => {
+  it("waits for the quota to reset between sequential pages, and sends no query the quota would refuse", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 2, resourceGraphQuotaWindowSeconds: 5 });
+    let result: Awaited<ReturnType<typeof queryResourceGraph>> | undefined;
+    const statuses = await resourceGraphAnswers(async () => {
+      result = await queryResourceGraph(identity, { query: WORKSPACES, subscriptions }, { pacer: fakePacer() });
+    });
+    expect(result!.rows).toHaveLength(totalWorkspaces);
+    expect(result!.pages).toBe(3);
+    expect(statuses).toEqual([200, 200, 200]);
+    // Two pages spend the quota; the third waits the whole window the second answer named.
+    expect(sleeps).toEqual([5000]);
+    expect(result).toMatchObject({ quotaWaits: 1, quotaWaitedMs: 5000 });
+  });
+
+  it("carries the wait over to the person's next query, and not to someone else's", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 3, resourceGraphQuotaWindowSeconds: 5 });
+    const pacer = fakePacer();
+    const statuses = await resourceGraphAnswers(async () => {
+      for (let query = 0; query < 7; query++) await queryResourceGraph(identity, one, { pacer });
+    });
+    expect(statuses).toEqual(Array.from({ length: 7 }, () => 200));
+    expect(sleeps).toEqual([5000, 5000]);
+
+    const admin = { kind: "delegated", caller: (await personaContext("admin")).caller } as const;
+    const other = await queryResourceGraph(admin, one, { pacer });
+    expect(other.quotaWaits).toBe(0);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it("retries a 429 once the quota it names has reset (another instance spent it), without a Retry-After", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 1, resourceGraphQuotaWindowSeconds: 1 });
+    let result: Awaited<ReturnType<typeof queryResourceGraph>> | undefined;
+    const statuses = await resourceGraphAnswers(async () => {
+      await queryResourceGraph(identity, one, { pacer: new ResourceGraphPacer() });
+      result = await queryResourceGraph(identity, one, { pacer: new ResourceGraphPacer() });
+    });
+    expect(statuses).toEqual([200, 429, 200]);
+    expect(result!.rows.length).toBeGreaterThan(0);
+  });
+
+  it("fails as throttled, naming the wait, when the quota resets later than a query may wait, without sending it", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 1, resourceGraphQuotaWindowSeconds: 60 });
+    const pacer = fakePacer();
+    await queryResourceGraph(identity, one, { pacer });
+    let failure: AppError | undefined;
+    const statuses = await resourceGraphAnswers(async () => {
+      failure = await queryResourceGraph(identity, one, { pacer }).then(
+        () => undefined,
+        (error: AppError) => error,
+      );
+    });
+    expect(statuses).toEqual([]);
+    expect(sleeps).toEqual([]);
+    expect(failure?.code).toBe("upstream_throttled");
+    expect(failure?.userMessage).toMatch(/Try again in (59|60) seconds\./);
+  });
+
+  it("fails as throttled after a 429 whose reset is too far away, telling the person when to try again", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 1, resourceGraphQuotaWindowSeconds: 60 });
+    await queryResourceGraph(identity, one, { pacer: new ResourceGraphPacer() });
+    let failure: AppError | undefined;
+    const statuses = await resourceGraphAnswers(async () => {
+      failure = await queryResourceGraph(identity, one, { pacer: new ResourceGraphPacer() }).then(
+        () => undefined,
+        (error: AppError) => error,
+      );
+    });
+    // Not retried: waiting a minute is longer than the console's retry rule allows.
+    expect(statuses).toEqual([429]);
+    expect(failure?.code).toBe("upstream_throttled");
+    expect(failure?.userMessage).toMatch(/Try again in (59|60) seconds\./);
+  });
+});
