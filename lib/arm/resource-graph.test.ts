@@ -36,8 +36,9 @@ const fakePacer = () =>
     now: () => fakeNow,
     async sleep(ms) {
       sleeps.push(ms);
-      fakeNow += ms;
+      // Answers that arrive while it sleeps arrive before the time has passed, as they would in real time.
       await tenant.control.clock.advance(ms / 1000);
+      fakeNow += ms;
     },
   });
 
@@ -69,6 +70,25 @@ describe("queryResourceGraph and the per-user quota", () => {
     // Two pages spend the quota; the third waits the whole window the second answer named.
     expect(sleeps).toEqual([5000]);
     expect(result).toMatchObject({ quotaWaits: 1, quotaWaitedMs: 5000 });
+  });
+
+  it("shares one quota between queries sent side by side, so neither spends a query the other holds", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 2, resourceGraphQuotaWindowSeconds: 5 });
+    const pacer = fakePacer();
+    let results: Awaited<ReturnType<typeof queryResourceGraph>>[] = [];
+    const statuses = await resourceGraphAnswers(async () => {
+      results = await Promise.all([
+        queryResourceGraph(identity, { query: WORKSPACES, subscriptions }, { pacer }),
+        queryResourceGraph(identity, one, { pacer }),
+      ]);
+    });
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    expect(results.map((result) => result.pages)).toEqual([3, 1]);
+    expect(results[0]!.rows).toHaveLength(totalWorkspaces);
+    // Four queries at two a window: one reset, or two when the one-page query reached Resource Graph only after the
+    // first reset (it was held as in flight while its token was fetched). Either way, no query was refused.
+    expect(sleeps.length === 1 || sleeps.length === 2).toBe(true);
+    expect(sleeps.every((ms) => ms === 5000)).toBe(true);
   });
 
   it("carries the wait over to the person's next query, and not to someone else's", async () => {

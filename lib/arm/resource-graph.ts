@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { armPost, type ArmIdentity } from "@/lib/arm/client";
+import { type ArmAnswer, armPost, type ArmIdentity } from "@/lib/arm/client";
 import { upstreamError } from "@/lib/azure/errors";
 import { MAX_RETRY_AFTER_SECONDS, parseQuotaResetsAfterSeconds } from "@/lib/azure/retry";
 
@@ -44,13 +44,15 @@ export interface ResourceGraphResult {
 
 /**
  * Resource Graph's per-user quota (Microsoft Learn, "Guidance for throttled requests in Azure Resource Graph": 15
- * queries per 5 seconds in its example, each page one query), paced as the guidance does it: when an answer says
- * `x-ms-user-quota-remaining: 0`, the next request waits `x-ms-user-quota-resets-after`. The pause is kept per
- * identity, so queries of one person sent side by side (and the next page load) wait for the same reset. A 429 that
- * still happens (another instance, another tab) is retried by the pipeline's one retry rule after the same header.
+ * queries per 5 seconds in its example, each page one query), paced as the guidance does it: when the quota an answer
+ * reports is spent, the next request waits `x-ms-user-quota-resets-after`. The count is kept per identity and
+ * requests in flight are held against it, so queries one person sends side by side (and the next page load) share
+ * one quota instead of each spending the last query. A 429 that still happens (another instance, another tab) is
+ * retried by the pipeline's one retry rule after the same header.
  */
 export class ResourceGraphPacer {
-  private readonly resumeAt = new Map<string, number>();
+  /** Per identity: the last known quota, requests in flight, and the latest reset a request waited for. */
+  private readonly quotas = new Map<string, { remaining: number; resetAt: number; inFlight: number; waitedFor: number }>();
 
   constructor(
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = {
@@ -59,24 +61,42 @@ export class ResourceGraphPacer {
     },
   ) {}
 
-  /** Waits until the identity's quota has reset, if the last answer spent it; returns the milliseconds waited. */
-  async beforeRequest(identity: ArmIdentity): Promise<number> {
-    const wait = (this.resumeAt.get(identityKey(identity)) ?? 0) - this.clock.now();
-    if (wait <= 0) return 0;
-    // An interactive page does not wait longer than a retry would: it fails as throttled (the list then reads ARM).
-    if (wait > MAX_RETRY_AFTER_SECONDS * 1000) throw quotaSpent(Math.ceil(wait / 1000));
-    await this.clock.sleep(wait);
-    return wait;
-  }
-
-  /** Reads the quota an answer reports. */
-  afterAnswer(identity: ArmIdentity, header: (name: string) => string | undefined): void {
-    const remaining = Number(header("x-ms-user-quota-remaining"));
-    const resetsAfter = parseQuotaResetsAfterSeconds(header("x-ms-user-quota-resets-after"));
-    if (remaining === 0 && resetsAfter !== undefined) {
-      const key = identityKey(identity);
-      this.resumeAt.set(key, Math.max(this.resumeAt.get(key) ?? 0, this.clock.now() + resetsAfter * 1000));
+  /**
+   * Waits until the identity may send another query, then holds one for it. `release` gives it back with the headers
+   * of the answer (none when the request failed); `waitedMs` is how long it waited.
+   */
+  async acquire(identity: ArmIdentity): Promise<{ waitedMs: number; release: (header?: (name: string) => string | undefined) => void }> {
+    const key = identityKey(identity);
+    const quota = this.quotas.get(key) ?? { remaining: Number.POSITIVE_INFINITY, resetAt: 0, inFlight: 0, waitedFor: 0 };
+    this.quotas.set(key, quota);
+    let waitedMs = 0;
+    while (quota.remaining - quota.inFlight <= 0 && this.clock.now() < quota.resetAt) {
+      const resetAt = quota.resetAt;
+      const wait = resetAt - this.clock.now();
+      // An interactive page does not wait longer than a retry would: it fails as throttled (the list then reads ARM).
+      if (wait > MAX_RETRY_AFTER_SECONDS * 1000) throw quotaSpent(Math.ceil(wait / 1000));
+      await this.clock.sleep(wait);
+      waitedMs += wait;
+      quota.waitedFor = Math.max(quota.waitedFor, resetAt);
     }
+    quota.inFlight++;
+    const sentAfter = quota.waitedFor;
+    return {
+      waitedMs,
+      release: (header) => {
+        quota.inFlight--;
+        const remaining = Number(header?.("x-ms-user-quota-remaining") ?? Number.NaN);
+        const resetsAfter = parseQuotaResetsAfterSeconds(header?.("x-ms-user-quota-resets-after"));
+        // An answer to a request sent before a reset that was waited for reports the old window.
+        if (!Number.isInteger(remaining) || resetsAfter === undefined || sentAfter < quota.waitedFor) return;
+        const now = this.clock.now();
+        const resetAt = now + resetsAfter * 1000;
+        // Answers in the same window can arrive out of order (resets-after is in whole seconds): the lowest count holds.
+        const sameWindow = now < quota.resetAt && Math.abs(resetAt - quota.resetAt) < 1000;
+        quota.remaining = sameWindow ? Math.min(quota.remaining, remaining) : remaining;
+        quota.resetAt = sameWindow ? quota.resetAt : resetAt;
+      },
+    };
   }
 }
 
@@ -103,23 +123,27 @@ export async function queryResourceGraph(
     let skipToken: string | undefined;
     do {
       if (pages >= MAX_PAGES) throw new Error(`Resource Graph query did not end after ${MAX_PAGES} pages`);
-      const waited = await pacer.beforeRequest(identity);
-      if (waited > 0) {
+      const slot = await pacer.acquire(identity);
+      if (slot.waitedMs > 0) {
         quotaWaits++;
-        quotaWaitedMs += waited;
+        quotaWaitedMs += slot.waitedMs;
       }
-      const answer = await armPost(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
-        subscriptions,
-        query: request.query,
-        options: {
-          $top: RESOURCE_GRAPH_PAGE_SIZE,
-          resultFormat: "objectArray",
-          ...(request.authorizationScopeFilter ? { authorizationScopeFilter: request.authorizationScopeFilter } : {}),
-          ...(skipToken ? { $skipToken: skipToken } : {}),
-        },
-      });
+      let answer: ArmAnswer | undefined;
+      try {
+        answer = await armPost(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
+          subscriptions,
+          query: request.query,
+          options: {
+            $top: RESOURCE_GRAPH_PAGE_SIZE,
+            resultFormat: "objectArray",
+            ...(request.authorizationScopeFilter ? { authorizationScopeFilter: request.authorizationScopeFilter } : {}),
+            ...(skipToken ? { $skipToken: skipToken } : {}),
+          },
+        });
+      } finally {
+        slot.release(answer?.header);
+      }
       pages++;
-      pacer.afterAnswer(identity, answer.header);
       const parsed = QueryResponseWire.safeParse(answer.body);
       if (!parsed.success) throw unexpectedAnswer(`Resource Graph answered an unexpected shape: ${parsed.error.message}`);
       // A truncated result without a token would silently drop rows (and undercount): refuse it instead.
