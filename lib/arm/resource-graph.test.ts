@@ -150,3 +150,45 @@ describe("queryResourceGraph and the per-user quota", () => {
     expect(failure?.userMessage).toMatch(/Try again in (59|60) seconds\./);
   });
 });
+
+describe("ResourceGraphPacer", () => {
+  const answer = (remaining: string, resetsAfter: string) => (name: string) =>
+    ({ "x-ms-user-quota-remaining": remaining, "x-ms-user-quota-resets-after": resetsAfter })[name];
+  const caller = { kind: "app" } as const;
+
+  it("keeps the lowest count and the latest reset of answers from one window, whatever order they arrive in", async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const pacer = new ResourceGraphPacer({
+      now: () => now,
+      sleep(ms) {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    const first = await pacer.acquire(caller);
+    const second = await pacer.acquire(caller);
+    first.release(answer("1", "00:00:05"));
+    now = 300;
+    second.release(answer("0", "00:00:05"));
+    expect((await pacer.acquire(caller)).waitedMs).toBe(5000);
+    expect(waits).toEqual([5000]);
+  });
+
+  it("holds requests in flight against the quota, and lets a failed one go without reading anything", async () => {
+    let now = 0;
+    const pacer = new ResourceGraphPacer({
+      now: () => now,
+      sleep(ms) {
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    (await pacer.acquire(caller)).release(answer("2", "00:00:05"));
+    const inFlight = [await pacer.acquire(caller), await pacer.acquire(caller)];
+    const third = pacer.acquire(caller);
+    expect((await third).waitedMs).toBe(5000);
+    for (const slot of inFlight) slot.release();
+  });
+});

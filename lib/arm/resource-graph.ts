@@ -91,10 +91,11 @@ export class ResourceGraphPacer {
         if (!Number.isInteger(remaining) || resetsAfter === undefined || sentAfter < quota.waitedFor) return;
         const now = this.clock.now();
         const resetAt = now + resetsAfter * 1000;
-        // Answers in the same window can arrive out of order (resets-after is in whole seconds): the lowest count holds.
+        // Answers in the same window can arrive out of order (resets-after is in whole seconds): the lowest count and
+        // the latest reset hold, so the estimate never runs ahead of Resource Graph's own window.
         const sameWindow = now < quota.resetAt && Math.abs(resetAt - quota.resetAt) < 1000;
         quota.remaining = sameWindow ? Math.min(quota.remaining, remaining) : remaining;
-        quota.resetAt = sameWindow ? quota.resetAt : resetAt;
+        quota.resetAt = sameWindow ? Math.max(quota.resetAt, resetAt) : resetAt;
       },
     };
   }
