@@ -22,7 +22,7 @@ async function seeded() {
 async function openWorkspace(page: Page): Promise<void> {
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" }).click();
   await page.waitForURL(/\/workspaces$/);
-  await page.getByLabel("Search workspaces").fill("fraud-prod");
+  await page.getByRole("searchbox", { name: "Search workspaces" }).fill("fraud-prod");
   await page.getByRole("table").getByRole("link", { name: WORKSPACE, exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: WORKSPACE })).toBeVisible();
 }

@@ -20,7 +20,7 @@ const HUB_ID = workspaceArmId(hub.subscriptionId, hub.resourceGroup, hub.name);
 async function findWorkspaces(page: Page, query: string): Promise<void> {
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" }).click();
   await page.waitForURL(/\/workspaces$/);
-  await page.getByLabel("Search workspaces").fill(query);
+  await page.getByRole("searchbox", { name: "Search workspaces" }).fill(query);
 }
 
 test("the workspace list labels the hub and shows its projects right under it", async ({ page }) => {

@@ -20,7 +20,7 @@ test.describe.configure({ mode: "serial" });
 
 async function openWorkspace(page: Page): Promise<void> {
   await page.goto("/workspaces");
-  await page.getByLabel("Search workspaces").fill(WORKSPACE.replace(/^mlw-/, ""));
+  await page.getByRole("searchbox", { name: "Search workspaces" }).fill(WORKSPACE.replace(/^mlw-/, ""));
   await page.getByRole("table").getByRole("link", { name: WORKSPACE, exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: WORKSPACE })).toBeVisible();
 }

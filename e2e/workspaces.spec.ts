@@ -14,7 +14,7 @@ async function openWorkspace(page: Page, name = WORKSPACE): Promise<void> {
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" }).click();
   await page.waitForURL(/\/workspaces$/);
   await expect(page.getByRole("heading", { level: 1, name: "Workspaces" })).toBeVisible();
-  await page.getByLabel("Search workspaces").fill(name.replace(/^mlw-/, ""));
+  await page.getByRole("searchbox", { name: "Search workspaces" }).fill(name.replace(/^mlw-/, ""));
   const link = page.getByRole("table").getByRole("link", { name, exact: true });
   await expect(link).toBeVisible();
   await link.click();

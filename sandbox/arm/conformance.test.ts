@@ -397,6 +397,9 @@ describe("ARM conformance: the MFA claims challenge on a write (Microsoft's docu
     expect(parseClaimsRequest(Buffer.from(documented.claims!, "base64").toString("utf8"))).toEqual({ acrs: ["cp1"], needsMfa: true });
     expect(parseClaimsRequest('{"access_token":{"acrs":{"essential":true,"values":["p1"]}}}')).toEqual({ acrs: ["p1"], needsMfa: true });
     expect(parseClaimsRequest('{"access_token":{"xms_cc":{"values":["cp1"]}}}')).toEqual({ acrs: [], needsMfa: false });
+  });
+});
+
 describe("ARM conformance: Resource Graph (2024-04-01)", () => {
   // The examples' query (`where name contains 'test'`) is outside the KQL subset the sandbox understands, so the same
   // request shape is sent with the workspace query the console uses; the answer must have the example's fields and types.
