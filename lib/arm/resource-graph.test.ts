@@ -13,6 +13,7 @@ import { startPrivateSandbox } from "@/test/support/private-sandbox";
 const tenant = await startPrivateSandbox();
 const { queryResourceGraph, ResourceGraphPacer } = await import("./resource-graph");
 const { personaContext } = await import("@/test/support/persona-token");
+const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
 
 const WORKSPACES = "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name";
 const model = tenant.sandbox.tenant;
@@ -148,6 +149,21 @@ describe("queryResourceGraph and the per-user quota", () => {
     expect(statuses).toEqual([429]);
     expect(failure?.code).toBe("upstream_throttled");
     expect(failure?.userMessage).toMatch(/Try again in (59|60) seconds\./);
+  });
+});
+
+describe("the workspace list when the quota is spent for longer than a page may wait", () => {
+  it("falls back to ARM per subscription rather than keep the person waiting", async () => {
+    await tenant.control.updateSettings({ resourceGraphQuotaPerWindow: 1, resourceGraphQuotaWindowSeconds: 60 });
+    const admin = { kind: "delegated", caller: (await personaContext("admin")).caller } as const;
+    let list: Awaited<ReturnType<typeof listWorkspaces>> | undefined;
+    const statuses = await resourceGraphAnswers(async () => {
+      list = await listWorkspaces(admin);
+    });
+    // Its two queries go side by side: one is answered, the other refused for a minute, which is not retried.
+    expect(statuses.sort()).toEqual([200, 429]);
+    expect(list!.source).toBe("arm");
+    expect(list!.workspaces.length).toBeGreaterThan(0);
   });
 });
 
