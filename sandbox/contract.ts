@@ -73,6 +73,10 @@ export interface SandboxSettings {
   accessTokenLifetimeSeconds: number;
   /** Added to the wall clock to form the sandbox clock (moves expiry forward in tests). */
   clockOffsetMs: number;
+  /** Resource Graph queries each user may send per window (Azure's documented example: 15). */
+  resourceGraphQuotaPerWindow: number;
+  /** Length of that window, in seconds (Azure's documented example: 5). */
+  resourceGraphQuotaWindowSeconds: number;
 }
 
 // ---------------------------------------------------------------------------------------------

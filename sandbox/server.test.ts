@@ -191,6 +191,13 @@ describe("control API", () => {
     const good = await postJson(sandbox, "/_sandbox/settings", { propagationDelaySeconds: 30, roleAssignmentLimitPerSubscription: 10 }, "PATCH");
     expect(good.json()).toMatchObject({ propagationDelaySeconds: 30, roleAssignmentLimitPerSubscription: 10 });
     expect(sandbox.settings.propagationDelaySeconds).toBe(30);
+    expect(sandbox.settings).toMatchObject({ resourceGraphQuotaPerWindow: 15, resourceGraphQuotaWindowSeconds: 5 });
+    const quota = await postJson(sandbox, "/_sandbox/settings", { resourceGraphQuotaPerWindow: 3, resourceGraphQuotaWindowSeconds: 2 }, "PATCH");
+    expect(quota.json()).toMatchObject({ resourceGraphQuotaPerWindow: 3, resourceGraphQuotaWindowSeconds: 2 });
+    // A quota of none would refuse every query; a window of none would never throttle.
+    for (const refused of [{ resourceGraphQuotaPerWindow: 0 }, { resourceGraphQuotaWindowSeconds: 0 }]) {
+      expect((await postJson(sandbox, "/_sandbox/settings", refused, "PATCH")).status).toBe(400);
+    }
   });
 
   it("resets to the seed: a new tenant object, default settings, the console certificate registered again", async () => {

@@ -111,6 +111,8 @@ export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = {
   roleAssignmentLimitPerSubscription: 4000,
   accessTokenLifetimeSeconds: 3600,
   clockOffsetMs: 0,
+  resourceGraphQuotaPerWindow: 15,
+  resourceGraphQuotaWindowSeconds: 5,
 };
 
 /** Key id under which the console API's generated certificate is registered. */

@@ -7,7 +7,7 @@ import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineR
 
 import { describeError } from "@/lib/log";
 import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
-import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
+import { retryDecision, throttleWaitSeconds } from "@/lib/azure/retry";
 import { type DelegatedCaller, getAppToken, getDelegatedToken } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
@@ -49,7 +49,11 @@ const retryPolicy: PipelinePolicy = {
         failure = error instanceof Error ? error : new Error(String(error));
       }
       const status = response?.status;
-      const decision = retryDecision(attempt, status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
+      const decision = retryDecision(
+        attempt,
+        status,
+        throttleWaitSeconds(status, (name) => response?.headers.get(name)),
+      );
       // Only idempotent requests are retried after a lost answer: a timeout may hide a request that took effect.
       const idempotent = request.method !== "POST" && request.method !== "PATCH";
       const lostAnswer = failure !== undefined;
@@ -139,18 +143,24 @@ export async function armListAll(identity: ArmIdentity, path: string, apiVersion
 }
 
 async function armGetUrl(identity: ArmIdentity, url: string): Promise<unknown> {
-  return armSend(identity, url, "GET");
+  return (await armSend(identity, url, "GET")).body;
+}
+
+/** A successful ARM answer: its parsed JSON body and its headers (Resource Graph reports its quota in them). */
+export interface ArmAnswer {
+  readonly body: unknown;
+  readonly header: (name: string) => string | undefined;
 }
 
 /**
  * A POST of a JSON body on an ARM path (Resource Graph queries), with the same pipeline: status-based retries apply;
  * a lost answer is not retried, as for every POST.
  */
-export function armPost(identity: ArmIdentity, path: string, apiVersion: string, body: unknown): Promise<unknown> {
+export function armPost(identity: ArmIdentity, path: string, apiVersion: string, body: unknown): Promise<ArmAnswer> {
   return armSend(identity, armUrl(path, apiVersion), "POST", body);
 }
 
-async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST", requestBody?: unknown): Promise<unknown> {
+async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST", requestBody?: unknown): Promise<ArmAnswer> {
   const client = configure(new ServiceClient({ ...clientOptions(), credential: credential(tokenFor(identity)) }));
   let response: PipelineResponse;
   try {
@@ -174,11 +184,11 @@ async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST
       code: detail?.code,
       message: `${detail?.message ?? `HTTP ${response.status}`}${detailCodes.length > 0 ? ` (${detailCodes.join(", ")})` : ""}`,
       requestId: response.headers.get("x-ms-request-id") ?? undefined,
-      retryAfter: response.headers.get("retry-after") ?? undefined,
+      retryAfter: throttleWaitSeconds(response.status, (name) => response.headers.get(name))?.toString(),
       claimsChallenge: claimsChallengeOf(response.headers.get("www-authenticate")),
     });
   }
-  return body;
+  return { body, header: (name) => response.headers.get(name) ?? undefined };
 }
 
 /** The one error model for anything an ARM call threw. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { MAX_RETRIES, MAX_RETRY_AFTER_SECONDS, parseRetryAfterSeconds, retryDecision } from "./retry";
+import { MAX_RETRIES, MAX_RETRY_AFTER_SECONDS, parseQuotaResetsAfterSeconds, parseRetryAfterSeconds, retryDecision, throttleWaitSeconds } from "./retry";
 
 describe("parseRetryAfterSeconds", () => {
   it("reads delta-seconds and HTTP dates", () => {
@@ -38,5 +38,31 @@ describe("retryDecision", () => {
   it("stops after the last attempt and never retries client errors", () => {
     expect(retryDecision(MAX_RETRIES + 1, 503, 1, half)).toEqual({ retry: false });
     for (const status of [400, 401, 403, 404, 409]) expect(retryDecision(1, status, undefined, half)).toEqual({ retry: false });
+  });
+});
+
+describe("parseQuotaResetsAfterSeconds (Resource Graph's x-ms-user-quota-resets-after)", () => {
+  it("reads hh:mm:ss, rounding a fraction of a second up", () => {
+    expect(parseQuotaResetsAfterSeconds("00:00:03")).toBe(3);
+    expect(parseQuotaResetsAfterSeconds("01:02:03")).toBe(3723);
+    expect(parseQuotaResetsAfterSeconds("00:00:04.2500000")).toBe(5);
+    expect(parseQuotaResetsAfterSeconds("00:00:00")).toBe(0);
+  });
+
+  it("gives nothing for an absent or unreadable value", () => {
+    for (const value of [undefined, null, "", "3", "00:61:00", "-00:00:01", "soon"]) expect(parseQuotaResetsAfterSeconds(value)).toBeUndefined();
+  });
+});
+
+describe("throttleWaitSeconds", () => {
+  const headers = (values: Record<string, string>) => (name: string) => values[name];
+  it("prefers Retry-After, and on a 429 without one takes the quota reset", () => {
+    expect(throttleWaitSeconds(429, headers({ "retry-after": "7", "x-ms-user-quota-resets-after": "00:00:03" }))).toBe(7);
+    expect(throttleWaitSeconds(429, headers({ "x-ms-user-quota-resets-after": "00:00:03" }))).toBe(3);
+  });
+
+  it("ignores the quota reset on any other status (it is on every Resource Graph answer)", () => {
+    expect(throttleWaitSeconds(503, headers({ "x-ms-user-quota-resets-after": "00:00:03" }))).toBeUndefined();
+    expect(throttleWaitSeconds(429, headers({}))).toBeUndefined();
   });
 });

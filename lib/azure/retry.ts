@@ -24,6 +24,26 @@ export function parseRetryAfterSeconds(value: string | null | undefined, now: nu
   return Number.isFinite(date) ? Math.max(0, Math.ceil((date - now) / 1000)) : undefined;
 }
 
+/**
+ * Seconds from Resource Graph's `x-ms-user-quota-resets-after` (`hh:mm:ss`, Microsoft Learn's "Guidance for throttled
+ * requests in Azure Resource Graph"; a fraction of a second is rounded up), or undefined when absent or unreadable.
+ */
+export function parseQuotaResetsAfterSeconds(value: string | null | undefined): number | undefined {
+  const match = value ? /^\s*(\d+):([0-5]\d):([0-5]\d)(\.\d+)?\s*$/.exec(value) : null;
+  if (!match) return undefined;
+  return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) + (match[4] && Number(match[4]) > 0 ? 1 : 0);
+}
+
+/**
+ * How long a throttled answer asks the caller to wait: its `Retry-After`, or on a 429 without one, the time until
+ * Resource Graph's per-user quota resets (a Resource Graph 429 documents only that header).
+ */
+export function throttleWaitSeconds(status: number | undefined, header: (name: string) => string | null | undefined): number | undefined {
+  const retryAfter = parseRetryAfterSeconds(header("retry-after"));
+  if (retryAfter !== undefined || status !== 429) return retryAfter;
+  return parseQuotaResetsAfterSeconds(header("x-ms-user-quota-resets-after"));
+}
+
 export type RetryDecision = { readonly retry: true; readonly delayMs: number } | { readonly retry: false };
 
 /**

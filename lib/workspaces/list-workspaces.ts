@@ -3,7 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { armError, armListAll, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { queryResourceGraph } from "@/lib/arm/resource-graph";
+import { queryResourceGraph, type ResourceGraphResult } from "@/lib/arm/resource-graph";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
@@ -142,9 +142,28 @@ export interface ResourceGraphListing {
   readonly workspaces: WorkspaceSummary[];
   /** Workspace ids Resource Graph listed that Gatehouse could not read as a workspace scope. */
   readonly unreadableIds: string[];
-  /** Rows and pages of each query, for the benchmark's check that paging costs ⌈rows / 1000⌉ calls. */
-  readonly queries: readonly { readonly name: string; readonly rows: number; readonly pages: number }[];
+  /**
+   * Rows and pages of each query, for the benchmark's check that paging costs ⌈rows / 1000⌉ calls, and the waits for
+   * the caller's Resource Graph quota to reset that the query made.
+   */
+  readonly queries: readonly ResourceGraphQueryCost[];
 }
+
+export interface ResourceGraphQueryCost {
+  readonly name: string;
+  readonly rows: number;
+  readonly pages: number;
+  readonly quotaWaits: number;
+  readonly quotaWaitedMs: number;
+}
+
+const costOf = (name: string, result: ResourceGraphResult): ResourceGraphQueryCost => ({
+  name,
+  rows: result.rows.length,
+  pages: result.pages,
+  quotaWaits: result.quotaWaits,
+  quotaWaitedMs: result.quotaWaitedMs,
+});
 
 /** The Resource Graph path (without fallback); throws what Resource Graph answered. */
 export async function listFromResourceGraph(identity: ArmIdentity, subscriptions: readonly Subscription[]): Promise<ResourceGraphListing> {
@@ -163,13 +182,10 @@ export async function listFromResourceGraph(identity: ArmIdentity, subscriptions
   const groupScopes = [...counts.keys()].filter((scope) => parseScope(scope)?.level === "managementGroup");
   // Which management groups each subscription sits under, read only when some assignment is at one.
   const groupsOf = new Map<string, string[]>();
-  const queries = [
-    { name: "workspaces", rows: workspaceRows.rows.length, pages: workspaceRows.pages },
-    { name: "assignment counts", rows: countRows.rows.length, pages: countRows.pages },
-  ];
+  const queries = [costOf("workspaces", workspaceRows), costOf("assignment counts", countRows)];
   if (groupScopes.length > 0) {
     const groupRows = await queryResourceGraph(identity, { query: SUBSCRIPTION_GROUPS_QUERY, subscriptions: ids });
-    queries.push({ name: "management groups", rows: groupRows.rows.length, pages: groupRows.pages });
+    queries.push(costOf("management groups", groupRows));
     for (const row of groupRows.rows) {
       const parsed = SubscriptionGroupsRowWire.parse(row);
       groupsOf.set(

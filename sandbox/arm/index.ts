@@ -13,14 +13,17 @@ import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligi
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
 import { RESOURCE_GRAPH_API_VERSIONS, queryResourceGraph } from "./resource-graph";
+import { ResourceGraphQuota } from "./resource-graph-quota";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
 import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
 
 const AUTHORIZATION_PROVIDER = "/providers/microsoft.authorization/";
+const RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources";
 
 export function createArmHandler(tenant: Tenant, settings: SandboxSettings): SandboxHandler {
   const rateLimits = new ArmRateLimitCounter();
+  const resourceGraphQuota = new ResourceGraphQuota();
   return (request: SandboxRequest): SandboxResponse => {
     const path = `/${request.path.replace(/^\/+/, "").replace(/\/+$/, "")}`;
     const operation = armOperationType(request.method);
@@ -34,7 +37,10 @@ export function createArmHandler(tenant: Tenant, settings: SandboxSettings): San
     // Checked at ARM's front door, before the resource provider and its RBAC check.
     const challenge = mfaChallenge(context, request.method.toUpperCase());
     if (challenge) return challenge;
-    return route(context, request.method.toUpperCase(), path);
+    const method = request.method.toUpperCase();
+    // Every query Resource Graph receives is charged to its user's quota, a refused one too.
+    if (method === "POST" && path.toLowerCase() === RESOURCE_GRAPH_PATH) return resourceGraphQuota.admit(context, () => route(context, method, path));
+    return route(context, method, path);
   };
 }
 
@@ -44,7 +50,7 @@ function methodNotAllowed(context: ArmContext, method: string): SandboxResponse 
 
 function route(context: ArmContext, method: string, path: string): SandboxResponse {
   const lower = path.toLowerCase();
-  if (lower === "/providers/microsoft.resourcegraph/resources") {
+  if (lower === RESOURCE_GRAPH_PATH) {
     if (method !== "POST") return methodNotAllowed(context, method);
     const unsupported = unsupportedApiVersion(context, "resources", RESOURCE_GRAPH_API_VERSIONS);
     return unsupported ?? queryResourceGraph(context);

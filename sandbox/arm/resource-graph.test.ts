@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse } from "../contract";
 import { createTenant, type Tenant } from "../tenant/index";
-import { buildRequest, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
+import { appCaller, buildRequest, readReference, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
 import { authorizer, isAuthorized } from "./authorize";
 import { createArmHandler } from "./index";
+import { formatResetsAfter } from "./resource-graph-quota";
 
 const URL_2024 = "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01";
 const WORKSPACES =
@@ -224,5 +225,78 @@ describe("authorizer: many checks for one caller", () => {
         }
       }
     }
+  });
+});
+
+describe("Resource Graph: the per-user query quota (Microsoft Learn, guidance for throttled requests)", () => {
+  const at = (seconds: number) => new Date(TEST_NOW.getTime() + seconds * 1000);
+  const ask = (caller: Caller, now: Date, body: unknown = { subscriptions: [production()], query: WORKSPACES }) =>
+    (() => {
+      const response = handler(buildRequest("POST", URL_2024, { caller, body, now }));
+      if (response instanceof Promise) throw new Error("expected a synchronous answer");
+      return response;
+    })();
+  const quota = (response: SandboxResponse) => [response.headers?.["x-ms-user-quota-remaining"], response.headers?.["x-ms-user-quota-resets-after"]];
+
+  it("allows 15 queries per 5-second window by default, reporting what is left and when it resets on every answer", () => {
+    const answers = Array.from({ length: 15 }, (_, i) => ask(userCaller("admin"), at(i * 0.2)));
+    expect(answers.every((response) => response.status === 200)).toBe(true);
+    expect(quota(answers[0]!)).toEqual(["14", "00:00:05"]);
+    expect(quota(answers[14]!)).toEqual(["0", "00:00:03"]);
+    const refused = ask(userCaller("admin"), at(3));
+    expect(refused.status).toBe(429);
+    expect(quota(refused)).toEqual(["0", "00:00:02"]);
+    // The guidance documents the quota headers, not Retry-After, as what to wait for.
+    expect(refused.headers?.["retry-after"]).toBeUndefined();
+    // When the window ends the quota is whole again, with a fresh window.
+    const renewed = ask(userCaller("admin"), at(5));
+    expect(renewed.status).toBe(200);
+    expect(quota(renewed)).toEqual(["14", "00:00:05"]);
+  });
+
+  it("refuses an over-quota query with Resource Graph's RateLimiting body (live body in Azure/azure-cli-extensions#3325)", () => {
+    const live = readReference("arm-other/ResourceGraph_RateLimiting.azure-cli-extensions-3325.json") as {
+      error: { code: string; message: string; details: { code: string; message: string }[] };
+    };
+    handler = createArmHandler(tenant, testSettings({ resourceGraphQuotaPerWindow: 1 }));
+    expect(ask(userCaller("admin"), at(0)).status).toBe(200);
+    const refused = ask(userCaller("admin"), at(1));
+    expect(refused.status).toBe(429);
+    const error = (refused.body as typeof live).error;
+    expect(error.code).toBe(live.error.code);
+    expect(error.details).toEqual(live.error.details);
+    expect(live.error.message).toMatch(/^Please provide below info when asking for support: timestamp = \S+, correlationId = /);
+    expect(error.message).toMatch(/^Please provide below info when asking for support: timestamp = \S+, correlationId = \S+\.$/);
+  });
+
+  it("counts each user apart, an app-only caller by its app, pages and refused queries alike, and not other ARM calls", () => {
+    handler = createArmHandler(tenant, testSettings({ resourceGraphQuotaPerWindow: 2, resourceGraphQuotaWindowSeconds: 10 }));
+    const first = ask(userCaller("admin"), at(0), { subscriptions: [production()], query: WORKSPACES, options: { $top: 1 } });
+    const token = bodyOf(first).$skipToken;
+    expect(token).toBeDefined();
+    // A listing through ARM is not a Resource Graph query.
+    expect(send("GET", "/subscriptions?api-version=2022-12-01", userCaller("admin")).headers?.["x-ms-user-quota-remaining"]).toBeUndefined();
+    const bad = ask(userCaller("admin"), at(1), { subscriptions: [production()], query: "resources | take 1" });
+    expect(bad.status).toBe(400);
+    expect(quota(bad)).toEqual(["0", "00:00:09"]);
+    expect(ask(userCaller("admin"), at(2), { subscriptions: [production()], query: WORKSPACES, options: { $top: 1, $skipToken: token } }).status).toBe(429);
+    expect(quota(ask(userCaller("security"), at(2)))).toEqual(["1", "00:00:10"]);
+    expect(quota(ask(appCaller(), at(2)))).toEqual(["1", "00:00:10"]);
+  });
+
+  it("starts a fresh window when the sandbox clock is moved back before the current one", () => {
+    handler = createArmHandler(tenant, testSettings({ resourceGraphQuotaPerWindow: 1 }));
+    expect(ask(userCaller("admin"), at(10)).status).toBe(200);
+    expect(ask(userCaller("admin"), at(11)).status).toBe(429);
+    expect(ask(userCaller("admin"), at(0)).status).toBe(200);
+  });
+});
+
+describe("formatResetsAfter", () => {
+  it("writes hh:mm:ss, rounding up to whole seconds", () => {
+    expect(formatResetsAfter(0)).toBe("00:00:00");
+    expect(formatResetsAfter(1)).toBe("00:00:01");
+    expect(formatResetsAfter(3_000)).toBe("00:00:03");
+    expect(formatResetsAfter(3_723_000)).toBe("01:02:03");
   });
 });

@@ -54,6 +54,8 @@ const settingsPatchSchema = z
       .int()
       .min(0)
       .max(10 * 365 * 86_400_000),
+    resourceGraphQuotaPerWindow: z.number().int().min(1).max(100_000),
+    resourceGraphQuotaWindowSeconds: z.number().int().min(1).max(3600),
   })
   .partial()
   .strict();

@@ -15,7 +15,9 @@ let dataDir: string | undefined;
 
 export async function setup(): Promise<void> {
   dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-vitest-sandbox-"));
-  sandbox = await startSandbox({ port: 0, dataDir, log: () => undefined });
+  // Resource Graph's per-user quota (15 queries per 5 s) is one person's; here every test file signs in as the same
+  // few personas at once, on two workers. The pacing itself is tested on a sandbox of its own (lib/arm/resource-graph.test.ts).
+  sandbox = await startSandbox({ port: 0, dataDir, log: () => undefined, settings: { resourceGraphQuotaPerWindow: 10_000 } });
   exportToWorkers({
     NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
     GATEHOUSE_SANDBOX_URL: sandbox.origin,

@@ -22,6 +22,8 @@ export function testSettings(overrides: Partial<SandboxSettings> = {}): SandboxS
     roleAssignmentLimitPerSubscription: 4000,
     accessTokenLifetimeSeconds: 3600,
     clockOffsetMs: 0,
+    resourceGraphQuotaPerWindow: 15,
+    resourceGraphQuotaWindowSeconds: 5,
     ...overrides,
   };
 }
