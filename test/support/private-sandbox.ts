@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
-import { type RunningSandbox, startSandbox } from "@/sandbox/server";
+import { type RunningSandbox, startSandbox, type StartSandboxOptions } from "@/sandbox/server";
 import { exportToWorkers, testSandboxCaPath, testSandboxOrigin } from "./test-env";
 
 export interface PrivateSandbox {
@@ -23,13 +23,16 @@ export interface PrivateSandbox {
   close(): Promise<void>;
 }
 
-export async function startPrivateSandbox(): Promise<PrivateSandbox> {
+/** What a test may choose about its tenant: its scale (e.g. the 1,000-subscription estate) and starting settings. */
+export type PrivateSandboxOptions = Pick<StartSandboxOptions, "scale" | "settings">;
+
+export async function startPrivateSandbox(options: PrivateSandboxOptions = {}): Promise<PrivateSandbox> {
   const sharedCa = testSandboxCaPath();
   const sharedOrigin = testSandboxOrigin();
   if (!sharedCa || !sharedOrigin) throw new Error("the shared test sandbox is not running (see test/support/global-sandbox.ts)");
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-private-sandbox-"));
   for (const file of ["ca.pem", "ca-key.pem"]) copyFileSync(path.join(path.dirname(sharedCa), file), path.join(dataDir, file));
-  const sandbox = await startSandbox({ port: 0, dataDir, log: () => undefined });
+  const sandbox = await startSandbox({ ...options, port: 0, dataDir, log: () => undefined });
   exportToWorkers({ GATEHOUSE_SANDBOX_URL: sandbox.origin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin });
   return {
     sandbox,
