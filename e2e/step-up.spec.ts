@@ -134,13 +134,14 @@ test("a removal Azure challenges for MFA: sign in again from the dialog, retry, 
 });
 
 test("an approval whose grant Azure challenges for MFA: sign in again from the dialog, then retry the grant on the request", async ({ page, browser }) => {
-  const workspace = "mlw-recsys-prod";
+  // A workspace no other spec requests or maps roles on: covered access would refuse the request before any approval.
+  const workspace = "mlw-forecast-muc";
   const lead = await storedSessionPage(browser, "team-lead");
   await lead.goto("/requests/new");
   await chooseWorkspace(lead, workspace);
   await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
   await chooseUser(lead, "Noah", /Noah No-Role/);
-  await lead.getByLabel("Justification").fill("Noah reviews the ranking experiments this week.");
+  await lead.getByLabel("Justification").fill("Noah reviews the Munich forecasts this week.");
   await lead.getByRole("radio", { name: "1 day", exact: true }).check();
   await lead.getByRole("button", { name: "Send request" }).click();
   await lead.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
