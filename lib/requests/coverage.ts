@@ -4,7 +4,8 @@ import type { RoleAssignment } from "@azure/arm-authorization";
 
 import { armError, authorizationClient } from "@/lib/arm/client";
 import type { Database } from "@/lib/db";
-import { appGraphClient, graphError } from "@/lib/graph/client";
+import { appGraphClient } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { formatUtc } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
 import { assignmentOrigin, listedAssignmentApplies, ORIGIN_LABELS, parseScope } from "@/lib/shared/arm-scope";
@@ -34,20 +35,9 @@ export interface CoverageQuery {
   readonly db: Database;
 }
 
-/** Which of `groupIds` the object belongs to, transitively (checkMemberGroups: exact, 20 ids per call). */
-async function memberGroups(objectId: string, groupIds: readonly string[]): Promise<Set<string>> {
-  const member = new Set<string>();
-  try {
-    for (let start = 0; start < groupIds.length; start += 20) {
-      const page = (await appGraphClient()
-        .api(`/directoryObjects/${objectId}/checkMemberGroups`)
-        .post({ groupIds: groupIds.slice(start, start + 20) })) as { value?: string[] };
-      for (const id of page.value ?? []) member.add(id.toLowerCase());
-    }
-  } catch (error) {
-    throw graphError(error);
-  }
-  return member;
+/** Which of `groupIds` the object belongs to, transitively, asked as the console's own identity. */
+function memberGroups(objectId: string, groupIds: readonly string[]): Promise<Set<string>> {
+  return memberGroupsAmong(appGraphClient(), objectId, groupIds);
 }
 
 /**

@@ -2,6 +2,7 @@ import "server-only";
 
 import { AppError } from "@/lib/errors";
 import { appGraphClient, graphError } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -102,8 +103,7 @@ async function approverConflict(approverId: string, request: AccessRequestRow): 
   const client = appGraphClient();
   try {
     if (kind === "group") {
-      const page = (await client.api(`/directoryObjects/${approverId}/checkMemberGroups`).post({ groupIds: [request.principalId] })) as { value?: string[] };
-      if ((page.value ?? []).some((id) => id.toLowerCase() === request.principalId)) {
+      if ((await memberGroupsAmong(client, approverId, [request.principalId])).has(request.principalId.toLowerCase())) {
         return `You are a member of ${request.principalDisplayName}, so this access would be yours too: another admin has to decide it.`;
       }
     } else if (kind === "servicePrincipal" || kind === "managedIdentity") {

@@ -5,6 +5,7 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError, isAppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { parseScope } from "@/lib/shared/arm-scope";
 import type { GrantResult, GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
 import { requestClock } from "./clock";
@@ -24,10 +25,7 @@ export async function isCallerOrCallersGroup(caller: DelegatedCaller, principal:
   if (id === caller.objectId.toLowerCase()) return true;
   if (principal.kind !== "group") return false;
   try {
-    const page = (await delegatedGraphClient(caller)
-      .api("/me/checkMemberGroups")
-      .post({ groupIds: [id] })) as { value?: string[] };
-    return (page.value ?? []).some((member) => member.toLowerCase() === id);
+    return (await memberGroupsAmong(delegatedGraphClient(caller), "me", [id])).has(id);
   } catch {
     throw new AppError({
       code: "upstream_unavailable",

@@ -4,6 +4,7 @@ import type { ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import type { AssignmentOrigin, ParsedScope } from "@/lib/shared/arm-scope";
 import { beyondAssignmentsNotice, type DenyAssignment, listAccessBeyondAssignments, type PimActivation } from "./access-beyond-assignments";
@@ -100,18 +101,9 @@ export async function listAccessBeyondAssignmentsFor(
 
 /** Which of `groupIds` the principal is a member of, transitively; undefined when Graph could not say. */
 async function memberGroups(caller: DelegatedCaller, principalId: string, groupIds: readonly string[]): Promise<Set<string> | undefined> {
-  const found = new Set<string>();
-  if (groupIds.length === 0) return found;
   try {
-    // checkMemberGroups is transitive and takes at most 20 ids per call.
-    for (let start = 0; start < groupIds.length; start += 20) {
-      const page = (await delegatedGraphClient(caller)
-        .api(`/directoryObjects/${principalId}/checkMemberGroups`)
-        .post({ groupIds: groupIds.slice(start, start + 20) })) as { value?: string[] };
-      for (const id of page.value ?? []) found.add(id.toLowerCase());
-    }
+    return await memberGroupsAmong(delegatedGraphClient(caller), principalId, groupIds);
   } catch {
     return undefined;
   }
-  return found;
 }

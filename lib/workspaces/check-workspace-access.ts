@@ -4,6 +4,7 @@ import { armError, authorizationClient } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 import type { PimActivation } from "./access-beyond-assignments";
@@ -126,17 +127,7 @@ async function reachingGroup<T extends { principalId?: string; principalType?: s
         .filter((id) => id !== "" && id !== self),
     ),
   ];
-  const memberOf = new Set<string>();
-  const client = delegatedGraphClient(caller);
-  try {
-    // checkMemberGroups is transitive and takes at most 20 group ids per call.
-    for (let start = 0; start < candidates.length; start += 20) {
-      const page = (await client.api(`/groups/${self}/checkMemberGroups`).post({ groupIds: candidates.slice(start, start + 20) })) as { value?: string[] };
-      for (const id of page.value ?? []) memberOf.add(id.toLowerCase());
-    }
-  } catch (error) {
-    throw graphError(error);
-  }
+  const memberOf = await memberGroupsAmong(delegatedGraphClient(caller), self, candidates);
   return assignments.filter((assignment) => {
     const holder = (assignment.principalId ?? "").toLowerCase();
     return holder === self || memberOf.has(holder);

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 
 import { workspaceScope } from "@/lib/shared/arm-scope";
-import { createTenant, DATA_SCIENTIST_ONLY_CONDITION, ROLE_IDS } from "@/sandbox/tenant/index";
+import { createTenant, DATA_SCIENTIST_ONLY_CONDITION, newRoleAssignment, ROLE_IDS } from "@/sandbox/tenant/index";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "@/sandbox/tenant/console-apps";
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
@@ -62,21 +62,18 @@ describe("the lockout guard", () => {
     const limited = await personaContext("limited-admin");
     putTestAssignment(tenant.sandbox.tenant, { scope: WORKSPACE, principalId: limited.actor.objectId, principalType: "User", roleDefinitionName: UAA });
     const conditionedOn = "2026-01-05T10:00:00.0000000Z";
-    tenant.sandbox.tenant.putRoleAssignment({
-      name: "c0ad1710-0000-4000-8000-000000000001",
-      scope: WORKSPACE,
-      roleDefinitionName: ROLE_IDS.rbacAdministrator,
-      principalId: limited.actor.objectId,
-      principalType: "User",
-      description: null,
-      condition: DATA_SCIENTIST_ONLY_CONDITION,
-      conditionVersion: "2.0",
-      delegatedManagedIdentityResourceId: null,
-      createdOn: conditionedOn,
-      updatedOn: conditionedOn,
-      createdBy: null,
-      updatedBy: null,
-    });
+    tenant.sandbox.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: "c0ad1710-0000-4000-8000-000000000001",
+        scope: WORKSPACE,
+        roleDefinitionName: ROLE_IDS.rbacAdministrator,
+        principalId: limited.actor.objectId,
+        principalType: "User",
+        condition: DATA_SCIENTIST_ONLY_CONDITION,
+        conditionVersion: "2.0",
+        createdOn: conditionedOn,
+      }),
+    );
     const mine = await assignmentOf(limited.actor.objectId, UAA);
     try {
       const [asked] = await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [mine], confirmSelfLockout: false });

@@ -8,6 +8,7 @@ import { type Database, getDatabase } from "@/lib/db";
 import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
+import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/holders";
 import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
@@ -121,19 +122,11 @@ interface LockoutRisk {
 
 /** Group ids (from `candidates`) the signed-in admin belongs to, transitively; `undefined` when Graph could not say. */
 async function myGroupsAmong(context: DelegatedContext, candidates: readonly string[]): Promise<Set<string> | undefined> {
-  const mine = new Set<string>();
   try {
-    // checkMemberGroups is exact and transitive, and needs no paging (at most 20 ids per call).
-    for (let start = 0; start < candidates.length; start += 20) {
-      const page = (await delegatedGraphClient(context.caller)
-        .api("/me/checkMemberGroups")
-        .post({ groupIds: candidates.slice(start, start + 20) })) as { value?: string[] };
-      for (const id of page.value ?? []) mine.add(id.toLowerCase());
-    }
+    return await memberGroupsAmong(delegatedGraphClient(context.caller), "me", candidates);
   } catch {
     return undefined;
   }
-  return mine;
 }
 
 function allowsWrite(definition: RoleDefinition | undefined): boolean {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { Caller, SandboxResponse } from "../contract";
-import { createTenant, type Tenant } from "../tenant/index";
+import { createTenant, newRoleAssignment, type Tenant } from "../tenant/index";
 import { appCaller, buildRequest, readReference, TEST_NOW, testSettings, userCaller } from "../tenant/testing/support";
 import { authorizer, isAuthorized } from "./authorize";
 import { createArmHandler } from "./index";
@@ -125,21 +125,16 @@ describe("Resource Graph: the authorizationresources table", () => {
   });
 
   it("includes assignments above the subscription only with AtScopeAboveAndBelow", () => {
-    tenant.putRoleAssignment({
-      name: "0d1e2f30-0000-4000-8000-000000000001",
-      scope: "/",
-      roleDefinitionName: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-      principalId: "c0ffee00-0000-4000-8000-000000000004",
-      principalType: "User",
-      description: null,
-      condition: null,
-      conditionVersion: null,
-      delegatedManagedIdentityResourceId: null,
-      createdOn: "2026-01-01T00:00:00.0000000Z",
-      updatedOn: "2026-01-01T00:00:00.0000000Z",
-      createdBy: null,
-      updatedBy: null,
-    });
+    tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: "0d1e2f30-0000-4000-8000-000000000001",
+        scope: "/",
+        roleDefinitionName: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        principalId: "c0ffee00-0000-4000-8000-000000000004",
+        principalType: "User",
+        createdOn: "2026-01-01T00:00:00.0000000Z",
+      }),
+    );
     const scopes = (filter?: string) =>
       bodyOf(
         query({ subscriptions: [production()], query: COUNTS, options: { $top: 1000, ...(filter ? { authorizationScopeFilter: filter } : {}) } }),

@@ -19,9 +19,10 @@ import { createHash, randomUUID } from "node:crypto";
 import type { SandboxResponse } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
 import type { RoleAssignmentRecord, WorkspaceRecord } from "../tenant/model";
-import { authorizer, effectiveAssignments } from "./authorize";
+import { authorizer } from "./authorize";
 import type { ArmContext } from "./context";
 import { renderRoleAssignment, renderWorkspace, roleAssignmentId } from "./render";
+import { visibleSubscriptionIds } from "./resources";
 import { armError, armJson } from "./responses";
 import { scopeCovers } from "./scopes";
 
@@ -212,16 +213,10 @@ function keepSnapshot(context: ArmContext, rows: Row[]): string {
  * subscription is visible as ARM's subscription list shows it: the caller holds a role at the root or inside it.
  */
 function subscriptionsInScope(context: ArmContext, named: readonly string[] | undefined): Set<string> {
-  const { tenant, settings, request } = context;
-  const visible = new Set<string>();
-  let atRoot = false;
-  for (const assignment of effectiveAssignments(tenant, settings, request.caller, request.now)) {
-    const subscriptionId = subscriptionOfScope(assignment.scope);
-    if (subscriptionId) visible.add(subscriptionId);
-    else if (assignment.scope === "/") atRoot = true;
-  }
+  const { tenant } = context;
+  const visible = visibleSubscriptionIds(context);
   const wanted = named ? named.map((s) => s.toLowerCase()) : [...tenant.subscriptions.keys()];
-  return new Set(wanted.filter((s) => tenant.subscriptions.has(s) && (atRoot || visible.has(s))));
+  return new Set(wanted.filter((s) => tenant.subscriptions.has(s) && visible.has(s)));
 }
 
 function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscriptions: Set<string>, filter: string): Row[] {

@@ -12,17 +12,23 @@ const SUBSCRIPTION_READ = "Microsoft.Resources/subscriptions/read";
 const RESOURCE_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read";
 const WORKSPACE_READ = "Microsoft.MachineLearningServices/workspaces/read";
 
-/** ARM lists a subscription when the caller holds any role at the root or anywhere inside it. */
-export function listSubscriptions(context: ArmContext): SandboxResponse {
+/** The ids (lower-case) of the subscriptions ARM lists for the caller: it holds a role at the root or anywhere inside. */
+export function visibleSubscriptionIds(context: ArmContext): Set<string> {
   const { tenant, settings, request } = context;
   const visible = new Set<string>();
-  let atRoot = false;
   for (const assignment of effectiveAssignments(tenant, settings, request.caller, request.now)) {
+    if (assignment.scope === "/") return new Set(tenant.subscriptions.keys());
     const subscriptionId = subscriptionOfScope(assignment.scope);
     if (subscriptionId) visible.add(subscriptionId);
-    else if (assignment.scope === "/") atRoot = true;
   }
-  const subscriptions = [...tenant.subscriptions.values()].filter((s) => atRoot || visible.has(s.subscriptionId.toLowerCase()));
+  return visible;
+}
+
+/** ARM lists a subscription when the caller holds any role at the root or anywhere inside it. */
+export function listSubscriptions(context: ArmContext): SandboxResponse {
+  const { tenant } = context;
+  const visible = visibleSubscriptionIds(context);
+  const subscriptions = [...tenant.subscriptions.values()].filter((s) => visible.has(s.subscriptionId.toLowerCase()));
   return armJson(context, 200, { value: subscriptions.map((s) => renderSubscription(s, tenant.tenantId)) });
 }
 

@@ -12,7 +12,7 @@ import type { SigningKeys } from "../entra/keys";
 import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
 import { isScopeError, resolveScope } from "../arm/scopes";
 import { armTimestamp } from "../tenant/arm-ids";
-import type { Tenant } from "../tenant/index";
+import { newRoleAssignment, type Tenant } from "../tenant/index";
 import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
 
@@ -222,21 +222,16 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       }
       const createdOn = armTimestamp(new Date(target.now().getTime() - 86_400_000));
       const name = randomUUID();
-      tenant.putRoleAssignment({
-        name,
-        scope: resolved.scope,
-        roleDefinitionName: parsed.value.roleDefinitionId.toLowerCase(),
-        principalId: parsed.value.principalId.toLowerCase(),
-        principalType: parsed.value.principalType,
-        description: null,
-        condition: null,
-        conditionVersion: null,
-        delegatedManagedIdentityResourceId: null,
-        createdOn,
-        updatedOn: createdOn,
-        createdBy: null,
-        updatedBy: null,
-      });
+      tenant.putRoleAssignment(
+        newRoleAssignment({
+          name,
+          scope: resolved.scope,
+          roleDefinitionName: parsed.value.roleDefinitionId.toLowerCase(),
+          principalId: parsed.value.principalId.toLowerCase(),
+          principalType: parsed.value.principalType,
+          createdOn,
+        }),
+      );
       return jsonReply(201, { name, scope: resolved.scope });
     }
     case "DELETE role-assignments":

@@ -18,7 +18,7 @@ export {
   UNICODE_RESOURCE_GROUP,
   UNICODE_RESOURCE_GROUP_WORKSPACE,
 } from "./seed";
-export { EVERYONE_PRINCIPAL_ID } from "./model";
+export { EVERYONE_PRINCIPAL_ID, newRoleAssignment } from "./model";
 export * from "./arm-ids";
 
 export interface CreateTenantOptions {

@@ -312,6 +312,29 @@ export interface RoleAssignmentRecord {
   updatedBy: string | null;
 }
 
+type RoleAssignmentRequired = "name" | "scope" | "roleDefinitionName" | "principalId" | "principalType" | "createdOn";
+
+/**
+ * A role assignment as a PUT with only the required properties creates one: no description, condition or delegated
+ * identity, last updated when created, by whoever created it (nobody known unless `createdBy` says). `fields` sets
+ * the rest.
+ */
+export function newRoleAssignment(
+  fields: Pick<RoleAssignmentRecord, RoleAssignmentRequired> & Partial<Omit<RoleAssignmentRecord, RoleAssignmentRequired>>,
+): RoleAssignmentRecord {
+  const createdBy = fields.createdBy ?? null;
+  return {
+    description: null,
+    condition: null,
+    conditionVersion: null,
+    delegatedManagedIdentityResourceId: null,
+    updatedOn: fields.createdOn,
+    createdBy,
+    updatedBy: createdBy,
+    ...fields,
+  };
+}
+
 /**
  * A PIM eligibility at a scope (`roleEligibilityScheduleInstances`): the principal may activate the role for a while,
  * and holds nothing until then; it is not a role assignment and ARM's role-assignment list does not show it.

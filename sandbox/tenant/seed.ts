@@ -20,7 +20,7 @@ import type {
   UserRecord,
   WorkspaceRecord,
 } from "./model";
-import { EVERYONE_PRINCIPAL_ID, newApplication, TENANT_DOMAIN } from "./model";
+import { EVERYONE_PRINCIPAL_ID, newApplication, newRoleAssignment, TENANT_DOMAIN } from "./model";
 import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
 import { Tenant } from "./tenant";
@@ -576,21 +576,17 @@ class ContosoSeeder {
       createdOn: iso(this.nowMs - 60 * DAY_MS),
     });
     const activatedOn = armTimestamp(new Date(this.nowMs - hour));
-    this.tenant.putRoleAssignment({
-      name: ids.activationRoleAssignment,
-      scope,
-      roleDefinitionName: ROLE_IDS.computeOperator,
-      principalId: activated.id,
-      principalType: "User",
-      description: null,
-      condition: null,
-      conditionVersion: null,
-      delegatedManagedIdentityResourceId: null,
-      createdOn: activatedOn,
-      updatedOn: activatedOn,
-      createdBy: activated.id,
-      updatedBy: activated.id,
-    });
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: ids.activationRoleAssignment,
+        scope,
+        roleDefinitionName: ROLE_IDS.computeOperator,
+        principalId: activated.id,
+        principalType: "User",
+        createdOn: activatedOn,
+        createdBy: activated.id,
+      }),
+    );
     this.tenant.addRoleAssignmentSchedule({
       name: ids.activation,
       scheduleName: ids.activationSchedule,
@@ -609,21 +605,20 @@ class ContosoSeeder {
     });
 
     const conditionedOn = this.armDateFixed(120);
-    this.tenant.putRoleAssignment({
-      name: ids.conditionedAssignment,
-      scope,
-      roleDefinitionName: ROLE_IDS.rbacAdministrator,
-      principalId: conditioned.id,
-      principalType: "User",
-      description: "May assign only AzureML Data Scientist",
-      condition: DATA_SCIENTIST_ONLY_CONDITION,
-      conditionVersion: "2.0",
-      delegatedManagedIdentityResourceId: null,
-      createdOn: conditionedOn,
-      updatedOn: conditionedOn,
-      createdBy: admin,
-      updatedBy: admin,
-    });
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: ids.conditionedAssignment,
+        scope,
+        roleDefinitionName: ROLE_IDS.rbacAdministrator,
+        principalId: conditioned.id,
+        principalType: "User",
+        description: "May assign only AzureML Data Scientist",
+        condition: DATA_SCIENTIST_ONLY_CONDITION,
+        conditionVersion: "2.0",
+        createdOn: conditionedOn,
+        createdBy: admin,
+      }),
+    );
 
     // A partner manages the research subscription through Azure Lighthouse.
     const research = this.tenant.subscriptions.get(this.subscriptionId("research").toLowerCase());
@@ -865,21 +860,17 @@ class ContosoSeeder {
     this.usedUpns.add(p.userPrincipalName.toLowerCase());
     assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-000000000006", p.objectId, "User", "Console.Admin", created);
     const createdOn = armTimestamp(new Date(SEED_EPOCH_MS - 400 * DAY_MS), "0006");
-    this.tenant.putRoleAssignment({
-      name: "c0ffee00-5e7e-4000-8000-0000000000a6",
-      scope: subscriptionArmId(this.subscriptionId("production")),
-      roleDefinitionName: ROLE_IDS.owner,
-      principalId: p.objectId,
-      principalType: "User",
-      description: null,
-      condition: null,
-      conditionVersion: null,
-      delegatedManagedIdentityResourceId: null,
-      createdOn,
-      updatedOn: createdOn,
-      createdBy: persona("admin").objectId,
-      updatedBy: persona("admin").objectId,
-    });
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: "c0ffee00-5e7e-4000-8000-0000000000a6",
+        scope: subscriptionArmId(this.subscriptionId("production")),
+        roleDefinitionName: ROLE_IDS.owner,
+        principalId: p.objectId,
+        principalType: "User",
+        createdOn,
+        createdBy: persona("admin").objectId,
+      }),
+    );
     for (const each of PERSONAS) if (each.armWritesNeedMfa) this.tenant.armWriteMfaUsers.add(each.objectId.toLowerCase());
   }
 
@@ -1127,21 +1118,17 @@ class ContosoSeeder {
     this.assignmentTriples.add(triple);
     const createdOn = this.armDate(600, 2);
     const creator = persona("admin").objectId;
-    this.tenant.putRoleAssignment({
-      name: this.rng.guid(),
-      scope,
-      roleDefinitionName: roleId,
-      principalId,
-      principalType,
-      description: null,
-      condition: null,
-      conditionVersion: null,
-      delegatedManagedIdentityResourceId: null,
-      createdOn,
-      updatedOn: createdOn,
-      createdBy: creator,
-      updatedBy: creator,
-    });
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: this.rng.guid(),
+        scope,
+        roleDefinitionName: roleId,
+        principalId,
+        principalType,
+        createdOn,
+        createdBy: creator,
+      }),
+    );
     return true;
   }
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 import { type Caller, CONSOLE_API_CLIENT_ID, type PersonaKey, type SandboxRequest, type SandboxSettings, SANDBOX_TENANT_ID } from "../../contract";
 import { CONSOLE_API_DELEGATED_GRAPH_SCOPES, CONSOLE_API_GRAPH_APP_PERMISSIONS, CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../console-apps";
-import type { RoleAssignmentPrincipalType } from "../model";
+import { newRoleAssignment, type RoleAssignmentPrincipalType } from "../model";
 import { persona } from "../personas";
 import type { Tenant } from "../tenant";
 
@@ -159,19 +159,14 @@ export function putTestAssignment(
   assignment: { scope: string; principalId: string; principalType: RoleAssignmentPrincipalType; roleDefinitionName: string; createdOn?: string },
 ): void {
   const createdOn = assignment.createdOn ?? "2026-01-05T10:00:00.0000000Z";
-  tenant.putRoleAssignment({
-    name: randomUUID(),
-    scope: assignment.scope,
-    roleDefinitionName: assignment.roleDefinitionName,
-    principalId: assignment.principalId,
-    principalType: assignment.principalType,
-    description: null,
-    condition: null,
-    conditionVersion: null,
-    delegatedManagedIdentityResourceId: null,
-    createdOn,
-    updatedOn: createdOn,
-    createdBy: null,
-    updatedBy: null,
-  });
+  tenant.putRoleAssignment(
+    newRoleAssignment({
+      name: randomUUID(),
+      scope: assignment.scope,
+      roleDefinitionName: assignment.roleDefinitionName,
+      principalId: assignment.principalId,
+      principalType: assignment.principalType,
+      createdOn,
+    }),
+  );
 }
