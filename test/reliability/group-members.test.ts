@@ -6,6 +6,7 @@
  * Faults on Graph change what every caller sees, so this file has a sandbox tenant of its own.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 
 import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
@@ -20,6 +21,8 @@ const { createMapping } = await import("@/lib/mappings/mappings");
 const { grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { readGroupServicePrincipals } = await import("@/lib/credentials/inventory");
 const { personaContext } = await import("@/test/support/persona-token");
+const { readAllPages } = await import("@/lib/graph/pages");
+const { findApprovers } = await import("@/lib/requests/notify");
 
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const oracle = createTenant({ seed: 1, scale: "default" });
@@ -111,5 +114,33 @@ describe("credential inventory: service principals in groups holding workspace r
     const read = await readGroupServicePrincipals(appGraphClient(), [automation.id], () => undefined);
     expect(read.groups.has(automation.id.toLowerCase())).toBe(false);
     expect(read.warnings).toEqual(["Could not read the members of group Automation Identities; roles their members hold through them are not shown."]);
+  });
+});
+
+describe("Graph lists: every page, through throttling", () => {
+  const allStaff = [...oracle.groups.values()].find((candidate) => candidate.displayName === "All ML Staff")!;
+
+  it("follows @odata.nextLink to the end, and survives a 429 without Retry-After on a page", async () => {
+    const expected = new Set(oracle.transitiveMemberIds(allStaff.id));
+    expect(expected.size).toBeGreaterThan(4);
+    const first = `/groups/${allStaff.id}/transitiveMembers?$select=id&$top=2`;
+    const since = await tenant.control.journal.lastSeq();
+    const plain = await readAllPages(appGraphClient(), first, z.object({ id: z.string() }));
+    expect(new Set(plain.map((item) => item.id))).toEqual(expected);
+    const pages = (await tenant.control.journal.since(since)).entries.filter((entry) => entry.path.endsWith("/transitiveMembers"));
+    expect(pages).toHaveLength(Math.ceil(expected.size / 2));
+
+    await tenant.control.faults.add({ method: "GET", path: `/v1.0/groups/${allStaff.id}/transitiveMembers`, status: 429, retryAfterSeconds: null, times: 1 });
+    const throttled = await readAllPages(appGraphClient(), first, z.object({ id: z.string() }));
+    expect(throttled).toEqual(plain);
+    expect((await tenant.control.faults.list())[0]).toMatchObject({ applied: 1 });
+  });
+
+  it("reads the same approvers when their list is throttled without Retry-After", async () => {
+    const approvers = await findApprovers();
+    expect(approvers.length).toBeGreaterThan(0);
+    await tenant.control.faults.add({ method: "GET", path: "/v1.0/servicePrincipals/*/appRoleAssignedTo", status: 429, retryAfterSeconds: null, times: 1 });
+    expect(new Set(await findApprovers())).toEqual(new Set(approvers));
+    expect((await tenant.control.faults.list()).map((rule) => rule.applied)).toEqual([1]);
   });
 });
