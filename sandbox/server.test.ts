@@ -266,6 +266,40 @@ describe("faults", () => {
     expect(journal.value.filter((entry) => entry.status === 429 && entry.faultId === rule.json().id)).toHaveLength(2);
   });
 
+  it("answers a 429 without Retry-After when the rule says null", async () => {
+    const token = await appToken("graph");
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/users", status: 429, retryAfterSeconds: null, times: 1 });
+    const throttled = await call(sandbox, "/v1.0/users", { headers: bearer(token) });
+    expect(throttled.status).toBe(429);
+    expect(throttled.header("retry-after")).toBeUndefined();
+    expect((await call(sandbox, "/v1.0/users", { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it("throttles single requests inside $batch only for rules with batchItems, each with its own Retry-After", async () => {
+    const token = await appToken("graph");
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/groups", status: 429, retryAfterSeconds: 3, times: 1, batchItems: true });
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/users", status: 503, times: 1 });
+    const batch = await call(sandbox, "/v1.0/$batch", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(token) },
+      body: JSON.stringify({
+        requests: [
+          { id: "g", method: "GET", url: "/groups?$top=1" },
+          { id: "u", method: "GET", url: "/users?$top=1" },
+          { id: "g2", method: "GET", url: "/groups?$top=1" },
+        ],
+      }),
+    });
+    expect(batch.status).toBe(200);
+    const items = batch.json<{ responses: { id: string; status: number; headers?: Record<string, string>; body: { error?: { code: string } } }[] }>().responses;
+    const byId = new Map(items.map((item) => [item.id, item]));
+    expect(byId.get("g")).toMatchObject({ status: 429, body: { error: { code: "TooManyRequests" } } });
+    expect(Object.entries(byId.get("g")?.headers ?? {}).find(([name]) => name.toLowerCase() === "retry-after")?.[1]).toBe("3");
+    // A rule without batchItems leaves batch items alone; a `times: 1` rule is spent on the first item only.
+    expect(byId.get("u")?.status).toBe(200);
+    expect(byId.get("g2")?.status).toBe(200);
+  });
+
   it("applies rates deterministically from the seed", async () => {
     const token = await appToken("arm");
     const run = async () => {

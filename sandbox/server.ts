@@ -20,6 +20,8 @@ import {
   CONSOLE_SPA_CLIENT_ID,
   type Caller,
   type SandboxHandler,
+  type SandboxRequest,
+  type SandboxResponse,
   type SandboxSettings,
 } from "./contract";
 import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
@@ -602,7 +604,18 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     for (const consoleOrigin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${consoleOrigin}/`);
   };
   registerConsoleCredentials(tenant);
-  const buildHandlers = (target: Tenant): ServiceHandlers => ({ graph: createGraphHandler(target, settings), arm: createArmHandler(target, settings) });
+  // Faults with `batchItems` answer single requests inside `$batch`, in Graph's error shape (hangs and latency stay
+  // with the outer call).
+  const batchItemFault = (inner: SandboxRequest): SandboxResponse | undefined => {
+    const decision = faults.decide(inner.method, inner.path, true);
+    if (decision.outcome?.kind !== "status") return undefined;
+    const reply = systemErrorReply("graph", decision.outcome.status, inner.requestId, now(), decision.outcome.retryAfterSeconds);
+    return { status: reply.status, headers: reply.headers, body: reply.body === undefined ? undefined : (JSON.parse(reply.body) as unknown) };
+  };
+  const buildHandlers = (target: Tenant): ServiceHandlers => ({
+    graph: createGraphHandler(target, settings, batchItemFault),
+    arm: createArmHandler(target, settings),
+  });
   let handlers = buildHandlers(tenant);
 
   const now = () => new Date(Date.now() + settings.clockOffsetMs);

@@ -104,7 +104,7 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
             {!shown.principalsResolved && " Names could not be read from Microsoft Graph, so no identity is reported as deleted."}
           </p>
           {shown.workspaces
-            .filter((workspace) => workspace.items.length > 0 || workspace.error)
+            .filter((workspace) => workspace.items.length > 0 || workspace.error || (workspace.unreadGroups?.length ?? 0) > 0)
             .map((workspace) => (
               <WorkspacePlan
                 key={`${workspace.workspaceId}-${report?.generatedAt ?? latest?.checkedAt}`}
@@ -175,6 +175,11 @@ function WorkspacePlan({
         {workspace.workspaceName} <span className="font-normal text-ink-muted">({workspace.mappingCount} mappings)</span>
       </h3>
       {workspace.error && <p className="text-danger">Couldn&apos;t be checked: {workspace.error}</p>}
+      {workspace.unreadGroups?.map((group) => (
+        <p key={group} className="text-danger">
+          Could not read group {group}&apos;s members: direct assignments it makes redundant are not shown.
+        </p>
+      ))}
       <ul className="divide-y divide-line" aria-label={`Plan for ${workspace.workspaceName}`}>
         {workspace.items.map((item) => (
           <li key={item.key} className="flex gap-2 py-2">

@@ -4,6 +4,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { z } from "zod";
 
 import { graphError } from "@/lib/graph/client";
+import { log } from "@/lib/log";
 
 /**
  * The directory side of the credential inventory, read as the console's own identity (Application.Read.All): every
@@ -142,7 +143,12 @@ async function listAll(client: Client, counter: CallCounter, first: string, onPa
 interface BatchRequest {
   readonly id: string;
   readonly url: string;
+  /** Sent on the inner request: `$batch` does not pass the outer request's headers on. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+// An OData cast on a membership list is an advanced query; Graph refuses it without these.
+const ADVANCED_QUERY_HEADERS = { ConsistencyLevel: "eventual" } as const;
 
 const BatchResponse = z.object({
   responses: z.array(
@@ -173,7 +179,14 @@ async function batchGet(
       for (let attempt = 1; pending.length > 0; attempt++) {
         counter.count += 1;
         const body = BatchResponse.parse(
-          await client.api("/$batch").post({ requests: pending.map((request) => ({ id: request.id, method: "GET", url: request.url })) }),
+          await client.api("/$batch").post({
+            requests: pending.map((request) => ({
+              id: request.id,
+              method: "GET",
+              url: request.url,
+              ...(request.headers ? { headers: request.headers } : {}),
+            })),
+          }),
         );
         const retry: BatchRequest[] = [];
         let waitSeconds = 0;
@@ -326,19 +339,26 @@ export async function readGroupServicePrincipals(
   const counter = new CallCounter();
   const requests: BatchRequest[] = groupIds.flatMap((id, index) => [
     { id: `g${index}`, url: `/groups/${id}?$select=id,displayName` },
-    { id: `m${index}`, url: `/groups/${id}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$top=${PAGE_SIZE}` },
+    {
+      id: `m${index}`,
+      url: `/groups/${id}/transitiveMembers/microsoft.graph.servicePrincipal?$count=true&$select=id&$top=${PAGE_SIZE}`,
+      headers: ADVANCED_QUERY_HEADERS,
+    },
   ]);
   const results = await readInBatches(client, counter, requests, "Reading the groups that hold workspace roles", progress);
   const groups = new Map<string, GroupServicePrincipals>();
-  let failed = 0;
+  // Named in the warning, so an admin knows whose members' roles are missing rather than just how many groups.
+  const unread: string[] = [];
   for (const [index, groupId] of groupIds.entries()) {
     const group = results.get(`g${index}`);
     const members = results.get(`m${index}`);
     if (group?.status === 404 || members?.status === 404) continue;
     const parsedGroup = GroupWire.safeParse(group?.body);
+    const name = (parsedGroup.success && parsedGroup.data.displayName) || groupId;
     const parsedMembers = MemberPage.safeParse(members?.body);
     if (group?.status !== 200 || members?.status !== 200 || !parsedGroup.success || !parsedMembers.success) {
-      failed += 1;
+      log("warn", "graph", "group members unreadable", { groupId, groupStatus: group?.status, membersStatus: members?.status });
+      unread.push(name);
       continue;
     }
     const ids = parsedMembers.data.value.map((member) => member.id);
@@ -347,16 +367,20 @@ export async function readGroupServicePrincipals(
     try {
       for (let page = 1; next !== undefined && page < MAX_PAGES; page++) {
         counter.count += 1;
-        const body = MemberPage.parse(await client.api(next).get());
+        const body = MemberPage.parse(await client.api(next).header("ConsistencyLevel", "eventual").get());
         ids.push(...body.value.map((member) => member.id));
         next = body["@odata.nextLink"];
       }
-    } catch {
-      failed += 1;
+    } catch (error) {
+      log("warn", "graph", "group members unreadable", { groupId, problem: graphError(error).message });
+      unread.push(name);
       continue;
     }
     groups.set(groupId.toLowerCase(), { displayName: parsedGroup.data.displayName ?? groupId, servicePrincipalIds: ids });
   }
-  const warnings = failed > 0 ? [`${failed} groups holding workspace roles could not be read; roles their members hold through them are not shown.`] : [];
+  const warnings =
+    unread.length > 0
+      ? [`Could not read the members of ${unread.length === 1 ? "group" : "groups"} ${unread.join(", ")}; roles their members hold through them are not shown.`]
+      : [];
   return { groups, graphCalls: counter.count, warnings };
 }

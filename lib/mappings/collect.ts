@@ -5,6 +5,8 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { armError, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { Database } from "@/lib/db";
 import { AppError } from "@/lib/errors";
+import { graphError } from "@/lib/graph/client";
+import { log } from "@/lib/log";
 import { parseScope, sameScope } from "@/lib/shared/arm-scope";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "@/lib/workspaces/role-definitions";
@@ -19,6 +21,11 @@ export interface WorkspaceDrift {
   readonly items: readonly DriftItem[];
   /** Set when the workspace could not be read; its items are then unknown, not empty. */
   readonly error: string | null;
+  /**
+   * Mapped groups whose members could not be read (names, or ids when unnamed): direct assignments they would make
+   * redundant are then unknown, not absent. Missing in reports stored before this was recorded.
+   */
+  readonly unreadGroups?: readonly string[];
 }
 
 export interface DriftReport {
@@ -83,12 +90,15 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
     }
   }
   const groupUsers = new Map<string, ReadonlySet<string>>();
+  const unreadGroups = new Set<string>();
   await Promise.all(
     [...groupsToExpand].map(async (groupId) => {
       try {
         groupUsers.set(groupId, await transitiveUserIds(graph, groupId));
-      } catch {
-        // Unknown membership: no redundancy is claimed for this group.
+      } catch (error) {
+        // Unknown membership: no redundancy is claimed for this group, and the report says so.
+        log("warn", "graph", "group members unreadable", { groupId, problem: graphError(error).message });
+        unreadGroups.add(groupId);
       }
     }),
   );
@@ -112,7 +122,15 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
       principalsComplete: lookup.complete,
       groupUsers,
     });
-    return { workspaceId: entry.workspace.id, workspaceName: entry.workspace.name, mappingCount: mapped.length, items, error: null };
+    const unread = [...new Set(mapped.map((mapping) => mapping.groupId))].filter((groupId) => unreadGroups.has(groupId));
+    return {
+      workspaceId: entry.workspace.id,
+      workspaceName: entry.workspace.name,
+      mappingCount: mapped.length,
+      items,
+      error: null,
+      ...(unread.length > 0 ? { unreadGroups: unread.map((groupId) => names.get(groupId) ?? groupId) } : {}),
+    };
   });
   result.sort((a, b) => a.workspaceName.localeCompare(b.workspaceName));
   return { generatedAt: new Date().toISOString(), workspaces: result, principalsResolved: lookup.complete };

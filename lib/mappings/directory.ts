@@ -14,12 +14,15 @@ import { log } from "@/lib/log";
 
 export { lookupPrincipals };
 
-/** Every user that is a member of the group, directly or through nested groups (lower-case ids). */
+/**
+ * Every user that is a member of the group, directly or through nested groups (lower-case ids). The cast is an
+ * advanced query: Graph refuses it without `ConsistencyLevel: eventual` and `$count=true`, on every page.
+ */
 export async function transitiveUserIds(client: Client, groupId: string): Promise<Set<string>> {
   const ids = new Set<string>();
-  let request: string | undefined = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=999`;
+  let request: string | undefined = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$count=true&$select=id&$top=999`;
   for (let page = 0; request !== undefined && page < 500; page++) {
-    const body = DirectoryObjectPage.parse(await client.api(request).get());
+    const body = DirectoryObjectPage.parse(await client.api(request).header("ConsistencyLevel", "eventual").get());
     for (const item of body.value) ids.add(item.id.toLowerCase());
     request = body["@odata.nextLink"];
   }

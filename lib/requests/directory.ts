@@ -1,8 +1,11 @@
 import "server-only";
 
+import { z } from "zod";
+
 import { AppError } from "@/lib/errors";
 import { appGraphClient, graphError } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
+import { readAllPages } from "@/lib/graph/pages";
 import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -107,8 +110,8 @@ async function approverConflict(approverId: string, request: AccessRequestRow): 
         return `You are a member of ${request.principalDisplayName}, so this access would be yours too: another admin has to decide it.`;
       }
     } else if (kind === "servicePrincipal" || kind === "managedIdentity") {
-      const owners = (await client.api(`/servicePrincipals/${request.principalId}/owners`).select(["id"]).top(999).get()) as { value?: { id: string }[] };
-      if ((owners.value ?? []).some((owner) => owner.id.toLowerCase() === approverId.toLowerCase())) {
+      const owners = await readAllPages(client, `/servicePrincipals/${request.principalId}/owners?$select=id&$top=999`, z.object({ id: z.string() }));
+      if (owners.some((owner) => owner.id.toLowerCase() === approverId.toLowerCase())) {
         return `You own the service principal ${request.principalDisplayName}, so this access would be yours to use: another admin has to decide it.`;
       }
     }

@@ -4,6 +4,7 @@ import { z } from "zod";
 
 import { getConfig } from "@/lib/config";
 import { appGraphClient } from "@/lib/graph/client";
+import { readAllPages } from "@/lib/graph/pages";
 import { describeError, log } from "@/lib/log";
 import { sendNotification } from "@/lib/notifications/send-notification";
 import type { AccessRequestRow } from "./schema";
@@ -11,11 +12,8 @@ import type { AccessRequestRow } from "./schema";
 const ServicePrincipal = z.object({
   value: z.array(z.object({ id: z.string(), appRoles: z.array(z.object({ id: z.string(), value: z.string().nullable().optional() })).default([]) })),
 });
-const Assignments = z.object({
-  value: z.array(z.object({ appRoleId: z.string(), principalId: z.string(), principalType: z.string() })),
-  "@odata.nextLink": z.string().optional(),
-});
-const Members = z.object({ value: z.array(z.object({ "@odata.type": z.string().optional(), id: z.string() })) });
+const Assignment = z.object({ appRoleId: z.string(), principalId: z.string(), principalType: z.string() });
+const Member = z.object({ "@odata.type": z.string().optional(), id: z.string() });
 
 /**
  * Who may approve: everyone holding Console.Admin on the console's API app, directly or through a group, read from
@@ -28,15 +26,16 @@ export async function findApprovers(): Promise<string[]> {
     const sp = ServicePrincipal.parse(await client.api("/servicePrincipals").filter(`appId eq '${apiClientId}'`).select(["id", "appRoles"]).get()).value[0];
     const adminRole = sp?.appRoles.find((role) => role.value === "Console.Admin");
     if (!sp || !adminRole) return [];
-    const assignments = Assignments.parse(await client.api(`/servicePrincipals/${sp.id}/appRoleAssignedTo`).top(999).get()).value.filter(
+    // Every page: an approver on the second page of a large tenant's assignments is still an approver.
+    const assignments = (await readAllPages(client, `/servicePrincipals/${sp.id}/appRoleAssignedTo?$top=999`, Assignment)).filter(
       (assignment) => assignment.appRoleId === adminRole.id,
     );
     const people = new Set<string>();
     for (const assignment of assignments) {
       if (assignment.principalType === "User") people.add(assignment.principalId.toLowerCase());
       else if (assignment.principalType === "Group") {
-        const members = Members.parse(await client.api(`/groups/${assignment.principalId}/transitiveMembers`).select(["id"]).top(999).get());
-        for (const member of members.value) {
+        const members = await readAllPages(client, `/groups/${assignment.principalId}/transitiveMembers?$select=id&$top=999`, Member);
+        for (const member of members) {
           if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
         }
       }

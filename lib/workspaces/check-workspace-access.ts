@@ -1,10 +1,13 @@
 import "server-only";
 
+import { z } from "zod";
+
 import { armError, authorizationClient } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
+import { readAllPages } from "@/lib/graph/pages";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 import type { PimActivation } from "./access-beyond-assignments";
@@ -43,6 +46,7 @@ export interface EffectiveAccess extends AccessBeyondAssignmentsForPrincipal {
 }
 
 const MAX_DEPTH = 8;
+const MembershipWire = z.object({ "@odata.type": z.string().optional(), id: z.string(), displayName: z.string().nullable().optional() });
 const MAX_GROUP_LOOKUPS = 200;
 
 const COLLECTION = { user: "users", group: "groups", servicePrincipal: "servicePrincipals", managedIdentity: "servicePrincipals" } as const;
@@ -146,10 +150,8 @@ async function groupPaths(caller: DelegatedCaller, start: DirectoryPrincipal, ta
       lookups += level.length;
       const pages = await Promise.all(
         level.map(async ({ path, chain }) => {
-          const page = (await client.api(path).select(["id", "displayName"]).top(999).get()) as {
-            value?: Array<{ "@odata.type"?: string; id: string; displayName?: string | null }>;
-          };
-          return { chain, groups: (page.value ?? []).filter((item) => item["@odata.type"] === undefined || item["@odata.type"] === "#microsoft.graph.group") };
+          const items = await readAllPages(client, `${path}?$select=id,displayName&$top=999`, MembershipWire);
+          return { chain, groups: items.filter((item) => item["@odata.type"] === undefined || item["@odata.type"] === "#microsoft.graph.group") };
         }),
       );
       frontier = [];

@@ -16,13 +16,19 @@ export const faultRuleSchema = z
     latencyMs: z.number().int().min(0).max(600_000).default(0),
     jitterMs: z.number().int().min(0).max(600_000).default(0),
     status: z.number().int().min(400).max(599).optional(),
-    retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
+    /** Seconds for `Retry-After`; null sends none (Graph and ARM do not always send one on 429). */
+    retryAfterSeconds: z.number().int().min(0).max(86_400).nullable().optional(),
     hang: z.boolean().default(false),
     /** Apply to the next N matching calls, then stop. */
     times: z.number().int().min(1).optional(),
     /** Apply to this fraction of matching calls (seeded, so deterministic for a given seed and call order). */
     rate: z.number().min(0).max(1).optional(),
     label: z.string().max(200).optional(),
+    /**
+     * Also match requests inside a Graph `$batch` (by their own method and `/v1.0/…` path): Graph throttles batch
+     * items one by one, each answered with its own 429 and `Retry-After` inside a 200 batch response.
+     */
+    batchItems: z.boolean().default(false),
   })
   .strict()
   .refine((rule) => (rule.path === undefined) !== (rule.pathRegex === undefined), { message: "give exactly one of 'path' (glob) or 'pathRegex'" })
@@ -128,11 +134,13 @@ export class FaultInjector {
     this.random = seededRandom(seed);
   }
 
-  decide(method: string, path: string): FaultDecision {
+  /** `batchItem`: the call is a request inside `$batch`; only rules with `batchItems` apply to it. */
+  decide(method: string, path: string, batchItem = false): FaultDecision {
     let delayMs = 0;
     let decidingRule: FaultRule | undefined;
     let outcome: FaultDecision["outcome"];
     for (const { rule, pattern } of this.rules) {
+      if (batchItem && !rule.batchItems) continue;
       if (rule.method !== undefined && rule.method !== method.toUpperCase()) continue;
       if (!pattern.test(path)) continue;
       rule.matched++;
@@ -144,7 +152,11 @@ export class FaultInjector {
         decidingRule = rule;
         outcome = rule.hang
           ? { kind: "hang" }
-          : { kind: "status", status: rule.status ?? 500, retryAfterSeconds: rule.retryAfterSeconds ?? (rule.status === 429 ? 1 : undefined) };
+          : {
+              kind: "status",
+              status: rule.status ?? 500,
+              retryAfterSeconds: rule.retryAfterSeconds === null ? undefined : (rule.retryAfterSeconds ?? (rule.status === 429 ? 1 : undefined)),
+            };
       }
     }
     return { delayMs, rule: decidingRule, outcome };

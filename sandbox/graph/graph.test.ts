@@ -198,17 +198,63 @@ describe("groups", () => {
     const members = collection(await get(`/v1.0/groups/${groupId("Data Scientists")}/members`));
     expect(members.value.some((m) => m["@odata.type"] === "#microsoft.graph.group")).toBe(true);
     const transitive = collection(await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers?$top=999`));
-    const users = collection(await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers/microsoft.graph.user?$top=999`));
+    const users = collection(
+      await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers/microsoft.graph.user?$count=true&$top=999`, { headers: EVENTUAL }),
+    );
     expect(users["@odata.context"]).toBe(`${TEST_ORIGIN}/v1.0/$metadata#users`);
     expect(users.value.every((u) => !("@odata.type" in u) && "userPrincipalName" in u)).toBe(true);
     expect(users.value.length).toBeLessThan(transitive.value.length);
     expect(users.value.map((u) => u.id)).toContain(persona("team-lead").objectId);
-    const groups = collection(await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers/microsoft.graph.group`));
+    const groups = collection(await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers/microsoft.graph.group?$count=true`, { headers: EVENTUAL }));
     expect(groups.value.map((g) => g.displayName)).toContain("DS - Fraud");
     const count = await get(`/v1.0/groups/${groupId("All ML Staff")}/transitiveMembers/microsoft.graph.user/$count`, { headers: EVENTUAL });
     expect(count.body).toBe(users.value.length);
-    const sps = collection(await get(`/v1.0/groups/${groupId("Automation Identities")}/members/microsoft.graph.servicePrincipal`));
+    const sps = collection(
+      await get(`/v1.0/groups/${groupId("Automation Identities")}/members/microsoft.graph.servicePrincipal?$count=true`, { headers: EVENTUAL }),
+    );
     expect(sps.value.length).toBeGreaterThan(0);
+  });
+
+  it("refuses an OData cast on a membership list without ConsistencyLevel: eventual and $count=true", async () => {
+    const group = groupId("All ML Staff");
+    for (const [path, headers] of [
+      [`/v1.0/groups/${group}/transitiveMembers/microsoft.graph.user`, {}],
+      [`/v1.0/groups/${group}/transitiveMembers/microsoft.graph.user?$count=true`, {}],
+      [`/v1.0/groups/${group}/transitiveMembers/microsoft.graph.user`, EVENTUAL],
+      [`/v1.0/groups/${group}/members/microsoft.graph.user`, EVENTUAL],
+      [`/v1.0/groups/${groupId("DS - Fraud")}/transitiveMemberOf/microsoft.graph.group`, {}],
+      [`/v1.0/groups/${group}/transitiveMembers/microsoft.graph.user/$count`, {}],
+    ] as const) {
+      const response = await get(path, { headers });
+      expect(response.status, path).toBe(400);
+      expect((response.body as { error: { code: string; message: string } }).error).toMatchObject({
+        code: "Request_UnsupportedQuery",
+        message: "The specified filter to the reference property query is currently not supported.",
+      });
+    }
+    // The uncast list needs neither.
+    expect((await get(`/v1.0/groups/${group}/transitiveMembers`)).status).toBe(200);
+  });
+
+  it("refuses the cast inside $batch unless the inner request carries the header", async () => {
+    const group = groupId("Automation Identities");
+    const url = `/groups/${group}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true`;
+    const response = await handler(
+      buildRequest("POST", "/v1.0/$batch", {
+        caller: userCaller("admin"),
+        body: {
+          requests: [
+            { id: "bare", method: "GET", url },
+            { id: "eventual", method: "GET", url, headers: { ConsistencyLevel: "eventual" } },
+          ],
+        },
+      }),
+    );
+    const items = (response.body as { responses: { id: string; status: number; body: { error?: { code: string }; value?: unknown[] } }[] }).responses;
+    expect(items.find((r) => r.id === "bare")).toMatchObject({ status: 400, body: { error: { code: "Request_UnsupportedQuery" } } });
+    const ok = items.find((r) => r.id === "eventual");
+    expect(ok?.status).toBe(200);
+    expect(ok?.body.value?.length).toBeGreaterThan(0);
   });
 
   it("lists a group's memberOf and owners", async () => {

@@ -14,15 +14,20 @@ import { listPermissionGrants } from "./routes/permission-grants";
 
 const VERSIONS = new Set(["v1.0", "beta"]);
 
+/** An injected fault's answer for one request inside `$batch`, or undefined to serve it. */
+export type BatchItemFault = (request: SandboxRequest) => SandboxResponse | undefined;
+
 // Settings are accepted for parity with the ARM handler; no Graph behaviour depends on them yet.
-export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings): SandboxHandler {
+export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings, batchItemFault?: BatchItemFault): SandboxHandler {
   const handler: SandboxHandler = (request: SandboxRequest): SandboxResponse | Promise<SandboxResponse> => {
     const segments = request.path.split("/").filter(Boolean);
     const [version = "", first = "", ...rest] = segments;
     if (!VERSIONS.has(version)) return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));
     const method = request.method.toUpperCase();
     if (first === "$batch" && rest.length === 0) {
-      return method === "POST" ? handleBatch(request, handler) : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
+      return method === "POST"
+        ? handleBatch(request, handler, batchItemFault)
+        : graphError(request, 405, "Request_BadRequest", GRAPH_MESSAGES.methodNotAllowed);
     }
     if (first.toLowerCase() === "directoryobjects") {
       if (rest.length === 1 && rest[0]?.toLowerCase() === "getbyids") {

@@ -59,5 +59,7 @@ export const GRAPH_MESSAGES = {
     `Unsupported or invalid query filter clause specified for property '${property}' of resource '${resource}'.`,
   invalidPageSize: (top: string) => `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`,
   complexQuery: (property: string) => `Complex query on property ${property} is not supported.`,
+  // The message Graph returns for a cast on a membership list sent without the advanced-query parameters.
+  castNeedsAdvanced: "The specified filter to the reference property query is currently not supported.",
   meNeedsDelegated: "/me request is only valid with delegated authentication flow.",
 } as const;

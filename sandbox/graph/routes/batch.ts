@@ -61,7 +61,11 @@ function readItems(body: unknown): BatchItem[] | string {
   return items;
 }
 
-export function handleBatch(request: SandboxRequest, dispatch: SandboxHandler): SandboxResponse | Promise<SandboxResponse> {
+export function handleBatch(
+  request: SandboxRequest,
+  dispatch: SandboxHandler,
+  itemFault?: (inner: SandboxRequest) => SandboxResponse | undefined,
+): SandboxResponse | Promise<SandboxResponse> {
   const items = readItems(request.body);
   if (typeof items === "string") return graphError(request, 400, "BadRequest", items);
   if (items.length > MAX_BATCH_REQUESTS) {
@@ -70,10 +74,15 @@ export function handleBatch(request: SandboxRequest, dispatch: SandboxHandler): 
   if (new Set(items.map((i) => i.id)).size !== items.length) {
     return graphError(request, 400, "BadRequest", "Batch request contains duplicate request ids.");
   }
-  return runItems(request, items, dispatch);
+  return runItems(request, items, dispatch, itemFault);
 }
 
-async function runItems(request: SandboxRequest, items: BatchItem[], dispatch: SandboxHandler): Promise<SandboxResponse> {
+async function runItems(
+  request: SandboxRequest,
+  items: BatchItem[],
+  dispatch: SandboxHandler,
+  itemFault: ((inner: SandboxRequest) => SandboxResponse | undefined) | undefined,
+): Promise<SandboxResponse> {
   const statuses = new Map<string, number>();
   const responses: unknown[] = [];
   const version = graphVersion(request);
@@ -110,7 +119,7 @@ async function runItems(request: SandboxRequest, items: BatchItem[], dispatch: S
           headers,
           body: item.body,
         };
-        response = await dispatch(inner);
+        response = itemFault?.(inner) ?? (await dispatch(inner));
       }
     }
     statuses.set(item.id, response.status);

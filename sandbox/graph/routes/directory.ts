@@ -8,7 +8,7 @@ import type { SandboxRequest, SandboxResponse } from "../../contract";
 import type { ApplicationRecord, DirectoryObjectRecord } from "../../tenant/model";
 import type { Tenant } from "../../tenant/tenant";
 import { APPLICATION_TYPE, ENTITY_TYPES, type EntityType, GROUP_TYPE, SERVICE_PRINCIPAL_TYPE, USER_TYPE } from "../entities";
-import { contextUrl, respondWithCollection, respondWithEntity } from "../odata";
+import { contextUrl, isEventual, respondWithCollection, respondWithEntity } from "../odata";
 import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
 import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments";
@@ -197,6 +197,14 @@ function navigate(tenant: Tenant, request: SandboxRequest, record: DirectoryObje
   if (cast) {
     entity = ENTITY_TYPES.find((t) => `microsoft.graph.${t.typeName}`.toLowerCase() === cast.toLowerCase());
     if (!entity) return badSegment(request, cast);
+    // An OData cast on a membership list is an advanced query (concepts/aad-advanced-queries.md: "Use of OData cast
+    // with transitive members list"; group-list-transitivemembers.md: "you must use the advanced query parameters").
+    // Real Graph answers such requests without them with 400 Request_UnsupportedQuery, also for `members`. A `/$count`
+    // segment is itself the count, so there only the header is needed.
+    const countQuery = (request.query.get("$count") ?? "").toLowerCase() === "true" || (tail.length === 2 && tail[1] === "$count");
+    if (!isEventual(request) || !countQuery) {
+      return graphError(request, 400, "Request_UnsupportedQuery", GRAPH_MESSAGES.castNeedsAdvanced);
+    }
     const castKind = entity.typeName;
     items = items.filter((item) => item.kind === castKind);
     rest = rest.slice(1);

@@ -1,0 +1,27 @@
+import "server-only";
+
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { z } from "zod";
+
+/** More pages than any list Gatehouse reads should have; a list that does not end is an error, not a partial answer. */
+export const MAX_LIST_PAGES = 500;
+
+/**
+ * Every item of a Graph list, following `@odata.nextLink` to the end. `headers` go on every page: Graph wants
+ * `ConsistencyLevel: eventual` again on each page of an advanced query. Throttled pages are retried by the client's
+ * one retry rule (`lib/azure/retry.ts`), with or without `Retry-After`; any other failure throws.
+ */
+export async function readAllPages<T>(client: Client, first: string, item: z.ZodType<T>, headers: Readonly<Record<string, string>> = {}): Promise<T[]> {
+  const page = z.object({ value: z.array(item), "@odata.nextLink": z.string().optional() });
+  const items: T[] = [];
+  let request: string | undefined = first;
+  for (let count = 0; request !== undefined; count++) {
+    if (count >= MAX_LIST_PAGES) throw new Error(`Graph list ${first} did not end after ${MAX_LIST_PAGES} pages`);
+    let call = client.api(request);
+    for (const [name, value] of Object.entries(headers)) call = call.header(name, value);
+    const body = page.parse(await call.get());
+    items.push(...body.value);
+    request = body["@odata.nextLink"];
+  }
+  return items;
+}
