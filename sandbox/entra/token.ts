@@ -122,6 +122,21 @@ export function interactionRequiredError(state: EntraState, userObjectId: string
   });
 }
 
+/**
+ * AADSTS50105 when an app taking part in the sign-in (the client, or the resource whose token is asked for) has
+ * "Assignment required" and the user is not assigned to it. The token endpoint answers `invalid_grant`; the authorize
+ * endpoint passes `access_denied` (see authorize.ts). The message is Entra's own.
+ */
+export function unassignedUserError(tenant: TenantAuthView, user: SignInUser, apps: readonly AppRegistrationForAuth[], error: string): EntraError | undefined {
+  const refused = apps.find((app) => !tenant.userMayUseApp(user.objectId, app.appId));
+  if (!refused) return undefined;
+  return new EntraError({
+    error,
+    code: 50105,
+    message: `Your administrator has configured the application ${refused.displayName} ('${refused.appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.`,
+  });
+}
+
 function requireUser(tenant: TenantAuthView, objectId: string): SignInUser {
   const user = tenant.findUser(objectId);
   if (!user) {
@@ -148,6 +163,9 @@ async function userTokens(
   },
 ): Promise<TokenResponse> {
   const { resource, scopes } = delegatedScopes(issuer.tenant, input.client, input.scopeRequest);
+  // Checked at every redemption, so removing an assignment also stops refresh and on-behalf-of for that user.
+  const refusal = unassignedUserError(issuer.tenant, input.user, resource.kind === "app" ? [input.client, resource.app] : [input.client], "invalid_grant");
+  if (refusal) throw refusal;
   const accessToken = await mintDelegatedAccessToken(issuer, {
     user: input.user,
     client: input.client,
