@@ -15,11 +15,17 @@ const Assignments = z.object({
   value: z.array(z.object({ appRoleId: z.string(), principalId: z.string(), principalType: z.string() })),
   "@odata.nextLink": z.string().optional(),
 });
-const Members = z.object({ value: z.array(z.object({ "@odata.type": z.string().optional(), id: z.string() })) });
+const Members = z.object({
+  value: z.array(z.object({ "@odata.type": z.string().optional(), id: z.string() })),
+  "@odata.nextLink": z.string().optional(),
+});
+const Group = z.object({ securityEnabled: z.boolean().nullable().optional() });
 
 /**
- * Who may approve: everyone holding Console.Admin on the console's API app, directly or through a group, read from
- * Graph as the console's own identity (Application.Read.All, GroupMember.Read.All). Empty when Graph cannot say.
+ * Who may approve: everyone holding Console.Admin on the console's API app, directly or as a *direct* member of an
+ * assigned security group — Entra gives app roles to nobody through nested groups, so nested members would be mailed
+ * and then refused. Read from Graph as the console's own identity (Application.Read.All, GroupMember.Read.All). Empty
+ * when Graph cannot say.
  */
 export async function findApprovers(): Promise<string[]> {
   try {
@@ -35,9 +41,16 @@ export async function findApprovers(): Promise<string[]> {
     for (const assignment of assignments) {
       if (assignment.principalType === "User") people.add(assignment.principalId.toLowerCase());
       else if (assignment.principalType === "Group") {
-        const members = Members.parse(await client.api(`/groups/${assignment.principalId}/transitiveMembers`).select(["id"]).top(999).get());
-        for (const member of members.value) {
-          if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+        const group = Group.parse(await client.api(`/groups/${assignment.principalId}`).select(["securityEnabled"]).get());
+        if (group.securityEnabled !== true) continue;
+        let page = Members.parse(await client.api(`/groups/${assignment.principalId}/members`).select(["id"]).top(999).get());
+        for (;;) {
+          for (const member of page.value) {
+            if (member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+          }
+          const next = page["@odata.nextLink"];
+          if (!next) break;
+          page = Members.parse(await client.api(next).get());
         }
       }
     }
