@@ -348,6 +348,65 @@ describe("authorization code redemption", () => {
 });
 
 describe("refresh tokens", () => {
+  const refreshSpa = (refreshToken: string) =>
+    postForm(
+      sandbox,
+      tokenPath,
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: refreshToken,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
+      { origin: SPA_ORIGIN },
+    );
+
+  it("gives an SPA a 24-hour refresh token that does not slide, then refuses it with AADSTS700084", async () => {
+    const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
+    const first = (await redeemSpaCode(sandbox, signIn)).json<{ refresh_token: string; refresh_token_expires_in: number }>();
+    expect(first.refresh_token_expires_in).toBe(24 * 3600);
+    await postJson(sandbox, "/_sandbox/clock/advance", { seconds: 20 * 3600 });
+    const renewed = await refreshSpa(first.refresh_token);
+    expect(renewed.status).toBe(200);
+    const second = renewed.json<{ refresh_token: string; refresh_token_expires_in: number }>();
+    // The new refresh token keeps the first one's end: about 4 hours left, not another 24.
+    expect(second.refresh_token_expires_in).toBeGreaterThan(3 * 3600);
+    expect(second.refresh_token_expires_in).toBeLessThanOrEqual(4 * 3600);
+    await postJson(sandbox, "/_sandbox/clock/advance", { seconds: 4 * 3600 + 1 });
+    const expired = await refreshSpa(second.refresh_token);
+    expect(expired.status).toBe(400);
+    expect(expired.json().error).toBe("invalid_grant");
+    expect(errorCode(expired.json())).toBe(700084);
+  });
+
+  it("gives a confidential web client a 90-day refresh token", async () => {
+    sandbox.tenant.getApplicationByAppId(CONSOLE_API_CLIENT_ID)?.webRedirectUris.push(WEB_REDIRECT_URI);
+    const { verifier, challenge } = pkcePair();
+    const authorize = await postForm(sandbox, `/${tid}/oauth2/v2.0/authorize`, {
+      client_id: CONSOLE_API_CLIENT_ID,
+      redirect_uri: WEB_REDIRECT_URI,
+      response_type: "code",
+      response_mode: "query",
+      scope: "openid offline_access https://graph.microsoft.com/User.Read",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      login: admin.userPrincipalName,
+      passwd: admin.password,
+    });
+    const code = new URL(authorize.header("location") ?? "").searchParams.get("code") ?? "";
+    const redeemed = await postForm(sandbox, tokenPath, {
+      grant_type: "authorization_code",
+      client_id: CONSOLE_API_CLIENT_ID,
+      client_secret: CONSOLE_API_CLIENT_SECRET,
+      code,
+      redirect_uri: WEB_REDIRECT_URI,
+      code_verifier: verifier,
+      scope: "openid offline_access https://graph.microsoft.com/User.Read",
+    });
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.json().refresh_token_expires_in).toBe(90 * 24 * 3600);
+  });
+
   it("renews tokens and switches resource with the same refresh token", async () => {
     const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
     const first = (await redeemSpaCode(sandbox, signIn)).json<{ refresh_token: string }>();

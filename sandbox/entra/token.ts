@@ -7,7 +7,7 @@ import { EntraError, missingParameter } from "./errors";
 import type { EntraRequest } from "./http";
 import type { SigningKeys } from "./keys";
 import { type ResolvedResource, type ScopeRequest, GRAPH_RESOURCE, parseScopes, requireDefaultScope } from "./scopes";
-import { type EntraState, REFRESH_TOKEN_LIFETIME_MS } from "./state";
+import { type EntraState, REFRESH_TOKEN_LIFETIME_MS, SPA_REFRESH_TOKEN_LIFETIME_MS } from "./state";
 import {
   type AuthMethods,
   authMethodsOf,
@@ -159,7 +159,8 @@ async function userTokens(
     acrs?: readonly string[];
     withIdToken: boolean;
     wantClientInfo: boolean;
-    refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string } | undefined;
+    /** `expiresAt`: an SPA refresh token's end, carried over when it is exchanged (no sliding). */
+    refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string; expiresAt?: Date } | undefined;
   },
 ): Promise<TokenResponse> {
   const { resource, scopes } = delegatedScopes(issuer.tenant, input.client, input.scopeRequest);
@@ -184,17 +185,19 @@ async function userTokens(
   };
   if (input.refreshTokenFor && input.scopeRequest.oidc.has("offline_access")) {
     const refreshToken = newOpaqueToken();
+    const { isSpa } = input.refreshTokenFor;
+    const expiresAt = input.refreshTokenFor.expiresAt ?? new Date(issuer.now.getTime() + (isSpa ? SPA_REFRESH_TOKEN_LIFETIME_MS : REFRESH_TOKEN_LIFETIME_MS));
     input.refreshTokenFor.state.refreshTokens.set(refreshToken, {
       clientId: input.client.appId,
       userObjectId: input.user.objectId,
-      isSpa: input.refreshTokenFor.isSpa,
+      isSpa,
       scope: input.refreshTokenFor.scope,
       authTime: input.authTime,
       authMethods: input.authMethods,
-      expiresAt: new Date(issuer.now.getTime() + REFRESH_TOKEN_LIFETIME_MS),
+      expiresAt,
     });
     response.refresh_token = refreshToken;
-    response.refresh_token_expires_in = Math.floor(REFRESH_TOKEN_LIFETIME_MS / 1000);
+    response.refresh_token_expires_in = Math.floor((expiresAt.getTime() - issuer.now.getTime()) / 1000);
   }
   if (input.withIdToken && input.scopeRequest.oidc.has("openid")) {
     response.id_token = await mintIdToken(issuer, { user: input.user, clientId: input.client.appId, nonce: input.nonce, authTime: input.authTime });
@@ -363,6 +366,14 @@ async function redeemRefreshToken(
   }
   if (grant.expiresAt.getTime() <= request.now.getTime()) {
     context.state.refreshTokens.delete(value);
+    if (grant.isSpa) {
+      const issued = new Date(grant.expiresAt.getTime() - SPA_REFRESH_TOKEN_LIFETIME_MS);
+      throw new EntraError({
+        error: "invalid_grant",
+        code: 700084,
+        message: `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${issued.toISOString()}.`,
+      });
+    }
     throw new EntraError({ error: "invalid_grant", code: 700082, message: "The refresh token has expired due to inactivity." });
   }
   requireCrossOriginRules(request, grant.isSpa);
@@ -390,7 +401,7 @@ async function redeemRefreshToken(
     authMethods: grant.authMethods,
     withIdToken: true,
     wantClientInfo,
-    refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter },
+    refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter, ...(grant.isSpa ? { expiresAt: grant.expiresAt } : {}) },
   });
 }
 
