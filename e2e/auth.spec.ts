@@ -14,11 +14,16 @@ test.describe("each persona lands where its role allows", () => {
     });
   }
 
-  test("a user with no console role sees the no-access page", async ({ page }) => {
-    await signIn(page, "no-role");
-    await expect(page.getByRole("heading", { name: "No access to Gatehouse" })).toBeVisible();
-    await expect(page.getByText("Console.Admin", { exact: true })).toBeVisible();
-    await expect(page.getByRole("navigation", { name: "Primary" })).toHaveCount(0);
+  test("a user reached only through a nested group is refused by Entra (AADSTS50105) and never reaches the console", async ({ page }) => {
+    const { login, password } = PERSONAS["no-role"];
+    await page.goto("/");
+    await page.getByRole("button", { name: "Sign in with Microsoft" }).click();
+    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await page.locator("#login").fill(login);
+    await page.locator("#passwd").fill(password);
+    await page.locator("#submit").click();
+    await expect(page.locator('[data-error-code="AADSTS50105"]')).toBeVisible();
+    await expect(page).toHaveURL(/\/oauth2\/v2\.0\/authorize/);
   });
 });
 

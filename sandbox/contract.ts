@@ -173,8 +173,13 @@ export interface TenantAuthView {
   findUser(loginOrObjectId: string): SignInUser | undefined;
   /** By app id or identifier URI (`api://…`). */
   findApplication(appIdOrIdentifierUri: string): AppRegistrationForAuth | undefined;
-  /** App-role values assigned to a user (directly or through a group) on a resource application. */
+  /** App-role values assigned to a user (directly or through a security group they are a direct member of). */
   userAppRoles(userObjectId: string, resourceAppId: string): readonly string[];
+  /**
+   * False when the app's service principal has "Assignment required" (`appRoleAssignmentRequired`) and the user is
+   * assigned neither directly nor through a security group they are a direct member of.
+   */
+  userMayUseApp(userObjectId: string, appId: string): boolean;
   /** Application permissions (app roles) granted to a client app on a resource (e.g. Graph's `Application.Read.All`). */
   appPermissions(clientAppId: string, resourceAppId: string): readonly string[];
   /** Delegated permissions consented for a client app on a resource (e.g. Graph's `User.Read`). */

@@ -1,6 +1,6 @@
 "use client";
 
-import { InteractionStatus } from "@azure/msal-browser";
+import { EventType, InteractionStatus, InteractionType } from "@azure/msal-browser";
 import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
@@ -9,6 +9,7 @@ import { Button } from "@/components/ui/button";
 import { safeReturnPath } from "@/lib/shared/browser-auth";
 import { useAuthSettings } from "./auth-provider";
 import { currentAccount, establishSession, signInRedirect } from "./session-client";
+import { describeSignInFailure } from "./sign-in-errors";
 
 export interface SignInPanelProps {
   readonly returnTo: string;
@@ -21,6 +22,19 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const target = safeReturnPath(returnTo);
+
+  // Back from Entra with an error instead of a code (e.g. AADSTS50105, not assigned): MSAL's redirect handling reports
+  // it as an event. Registered before the provider handles the redirect, since children's effects run first.
+  useEffect(() => {
+    const id = instance.addEventCallback((event) => {
+      if (event.eventType === EventType.ACQUIRE_TOKEN_FAILURE && event.interactionType === InteractionType.Redirect) {
+        setError(describeSignInFailure(event.error));
+      }
+    });
+    return () => {
+      if (id) instance.removeEventCallback(id);
+    };
+  }, [instance]);
 
   // Someone MSAL already knows (e.g. back from the sign-in page) goes straight on.
   useEffect(() => {

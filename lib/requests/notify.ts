@@ -14,10 +14,13 @@ const ServicePrincipal = z.object({
 });
 const Assignment = z.object({ appRoleId: z.string(), principalId: z.string(), principalType: z.string() });
 const Member = z.object({ "@odata.type": z.string().optional(), id: z.string() });
+const Group = z.object({ securityEnabled: z.boolean().nullable().optional() });
 
 /**
- * Who may approve: everyone holding Console.Admin on the console's API app, directly or through a group, read from
- * Graph as the console's own identity (Application.Read.All, GroupMember.Read.All). Empty when Graph cannot say.
+ * Who may approve: everyone holding Console.Admin on the console's API app, directly or as a *direct* member of an
+ * assigned security group — Entra gives app roles to nobody through nested groups, so nested members would be mailed
+ * and then refused. Read from Graph as the console's own identity (Application.Read.All, GroupMember.Read.All). Empty
+ * when Graph cannot say.
  */
 export async function findApprovers(): Promise<string[]> {
   try {
@@ -34,9 +37,11 @@ export async function findApprovers(): Promise<string[]> {
     for (const assignment of assignments) {
       if (assignment.principalType === "User") people.add(assignment.principalId.toLowerCase());
       else if (assignment.principalType === "Group") {
-        const members = await readAllPages(client, `/groups/${assignment.principalId}/transitiveMembers?$select=id&$top=999`, Member);
+        const group = Group.parse(await client.api(`/groups/${assignment.principalId}`).select(["securityEnabled"]).get());
+        if (group.securityEnabled !== true) continue;
+        const members = await readAllPages(client, `/groups/${assignment.principalId}/members?$select=id&$top=999`, Member);
         for (const member of members) {
-          if (!member["@odata.type"] || member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
+          if (member["@odata.type"] === "#microsoft.graph.user") people.add(member.id.toLowerCase());
         }
       }
     }

@@ -8,7 +8,7 @@ import { EntraError, entraTimestamp } from "./errors";
 import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, parseCookies, redirectReply } from "./http";
 import { parseScopes } from "./scopes";
 import { AUTHORIZATION_CODE_LIFETIME_MS, type EntraState } from "./state";
-import { delegatedScopes, parseClaimsRequest } from "./token";
+import { delegatedScopes, parseClaimsRequest, unassignedUserError } from "./token";
 import { type AuthMethods, clientInfo, PASSWORD_ONLY, WITH_MFA } from "./tokens";
 
 export const SESSION_COOKIE = "gatehouse_sandbox_session";
@@ -48,7 +48,7 @@ function readParameters(source: URLSearchParams): AuthorizeParameters {
 }
 
 /** An error Entra shows on its own page, because the redirect URI cannot be trusted yet. */
-function errorPage(request: EntraRequest, error: EntraError): HttpReply {
+function errorPage(request: EntraRequest, error: EntraError, headers: Record<string, string> = {}): HttpReply {
   const { code, message } = error.details;
   return htmlReply(
     400,
@@ -58,6 +58,7 @@ function errorPage(request: EntraRequest, error: EntraError): HttpReply {
 <p class="error" data-error-code="AADSTS${code}">AADSTS${code}: ${escapeHtml(message)}</p>
 <p class="meta">Request Id: ${escapeHtml(request.requestId)}<br>Timestamp: ${escapeHtml(entraTimestamp(request.now))}</p>`,
     ),
+    headers,
   );
 }
 
@@ -257,6 +258,15 @@ function issueCode(
   headers: Record<string, string>,
 ): HttpReply {
   const { parameters, client, isSpa, delivery } = validated;
+  const resource = parseScopes(parameters.scope ?? null, context.tenant).resource;
+  const refusal = unassignedUserError(context.tenant, user, resource?.kind === "app" ? [client, resource.app] : [client], "access_denied");
+  if (refusal) {
+    // An interactive sign-in ends on Entra's own error page and never returns to the app (AzureAD/microsoft-
+    // authentication-library-for-js#4529: "that error screen as well as the navigation are handled on the service
+    // side"); a silent one (prompt=none) gets `error=access_denied` with AADSTS50105 at the redirect URI
+    // (AzureAD/azure-activedirectory-library-for-js#219).
+    return parameters.prompt === "none" ? deliverError(delivery, refusal, request) : errorPage(request, refusal, headers);
+  }
   const code = context.state.issueCode({
     clientId: client.appId,
     redirectUri: delivery.redirectUri,

@@ -277,9 +277,8 @@ describe("authorization code redemption", () => {
     });
   });
 
-  it("puts group-derived app roles into roles and none for a user without a console role", async () => {
+  it("puts app roles from a group the user is a direct member of into roles", async () => {
     expect(decodeJwtPayload(await userAccessTokenForApi(teamLead)).roles).toEqual(["Console.Requester"]);
-    expect(decodeJwtPayload(await userAccessTokenForApi(noRole)).roles).toBeUndefined();
   });
 
   it("redeems a code only once (AADSTS54005)", async () => {
@@ -349,6 +348,65 @@ describe("authorization code redemption", () => {
 });
 
 describe("refresh tokens", () => {
+  const refreshSpa = (refreshToken: string) =>
+    postForm(
+      sandbox,
+      tokenPath,
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: refreshToken,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
+      { origin: SPA_ORIGIN },
+    );
+
+  it("gives an SPA a 24-hour refresh token that does not slide, then refuses it with AADSTS700084", async () => {
+    const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
+    const first = (await redeemSpaCode(sandbox, signIn)).json<{ refresh_token: string; refresh_token_expires_in: number }>();
+    expect(first.refresh_token_expires_in).toBe(24 * 3600);
+    await postJson(sandbox, "/_sandbox/clock/advance", { seconds: 20 * 3600 });
+    const renewed = await refreshSpa(first.refresh_token);
+    expect(renewed.status).toBe(200);
+    const second = renewed.json<{ refresh_token: string; refresh_token_expires_in: number }>();
+    // The new refresh token keeps the first one's end: about 4 hours left, not another 24.
+    expect(second.refresh_token_expires_in).toBeGreaterThan(3 * 3600);
+    expect(second.refresh_token_expires_in).toBeLessThanOrEqual(4 * 3600);
+    await postJson(sandbox, "/_sandbox/clock/advance", { seconds: 4 * 3600 + 1 });
+    const expired = await refreshSpa(second.refresh_token);
+    expect(expired.status).toBe(400);
+    expect(expired.json().error).toBe("invalid_grant");
+    expect(errorCode(expired.json())).toBe(700084);
+  });
+
+  it("gives a confidential web client a 90-day refresh token", async () => {
+    sandbox.tenant.getApplicationByAppId(CONSOLE_API_CLIENT_ID)?.webRedirectUris.push(WEB_REDIRECT_URI);
+    const { verifier, challenge } = pkcePair();
+    const authorize = await postForm(sandbox, `/${tid}/oauth2/v2.0/authorize`, {
+      client_id: CONSOLE_API_CLIENT_ID,
+      redirect_uri: WEB_REDIRECT_URI,
+      response_type: "code",
+      response_mode: "query",
+      scope: "openid offline_access https://graph.microsoft.com/User.Read",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+      login: admin.userPrincipalName,
+      passwd: admin.password,
+    });
+    const code = new URL(authorize.header("location") ?? "").searchParams.get("code") ?? "";
+    const redeemed = await postForm(sandbox, tokenPath, {
+      grant_type: "authorization_code",
+      client_id: CONSOLE_API_CLIENT_ID,
+      client_secret: CONSOLE_API_CLIENT_SECRET,
+      code,
+      redirect_uri: WEB_REDIRECT_URI,
+      code_verifier: verifier,
+      scope: "openid offline_access https://graph.microsoft.com/User.Read",
+    });
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.json().refresh_token_expires_in).toBe(90 * 24 * 3600);
+  });
+
   it("renews tokens and switches resource with the same refresh token", async () => {
     const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
     const first = (await redeemSpaCode(sandbox, signIn)).json<{ refresh_token: string }>();
@@ -633,5 +691,78 @@ describe("logout", () => {
     );
     expect(response.status).toBe(200);
     expect(response.header("location")).toBeUndefined();
+  });
+});
+
+describe("app-role assignment (Assignment required on the console API)", () => {
+  const spaQuery = (overrides: Record<string, string>) =>
+    new URLSearchParams({
+      client_id: CONSOLE_SPA_CLIENT_ID,
+      redirect_uri: SPA_REDIRECT_URI,
+      response_type: "code",
+      response_mode: "fragment",
+      scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      state: "s1",
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: "S256",
+      ...overrides,
+    }).toString();
+
+  it("gives no role through a nested group and refuses that user's interactive sign-in on Entra's page (AADSTS50105)", async () => {
+    // The no-role persona is in DS - Churn, a member of Data Scientists, which holds Console.Requester.
+    expect(sandbox.tenant.userAppRoles(noRole.objectId, CONSOLE_API_CLIENT_ID)).toEqual([]);
+    const response = await postForm(sandbox, `/${tid}/oauth2/v2.0/authorize`, {
+      client_id: CONSOLE_SPA_CLIENT_ID,
+      redirect_uri: SPA_REDIRECT_URI,
+      response_type: "code",
+      scope: `${CONSOLE_API_SCOPE} openid`,
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: "S256",
+      login: noRole.userPrincipalName,
+      passwd: noRole.password,
+    });
+    expect(response.status).toBe(400);
+    expect(response.header("location")).toBeUndefined();
+    expect(response.text).toContain('data-error-code="AADSTS50105"');
+    expect(response.text).toContain("not a direct member of a group with access");
+  });
+
+  it("returns access_denied with AADSTS50105 to the redirect URI for a silent request, and invalid_grant at the token endpoint", async () => {
+    // Signing in for Graph alone is allowed: the SPA's own service principal does not require assignment.
+    const signIn = await signInSpa(sandbox, noRole.userPrincipalName, noRole.password, { scope: "openid profile offline_access" });
+    const silent = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${spaQuery({ prompt: "none" })}`, { headers: { cookie: signIn.cookie ?? "" } });
+    expect(silent.status).toBe(302);
+    const fragment = new URLSearchParams(silent.header("location")?.split("#")[1]);
+    expect(fragment.get("error")).toBe("access_denied");
+    expect(fragment.get("error_description")).toMatch(/^AADSTS50105: /);
+    expect(fragment.get("code")).toBeNull();
+
+    const graphTokens = await redeemSpaCode(sandbox, signIn, { scope: "openid profile offline_access" });
+    expect(graphTokens.status).toBe(200);
+    const forApi = await postForm(
+      sandbox,
+      tokenPath,
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: graphTokens.json<{ refresh_token: string }>().refresh_token,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
+      { origin: SPA_ORIGIN },
+    );
+    expect(forApi.status).toBe(400);
+    expect(forApi.json().error).toBe("invalid_grant");
+    expect(errorCode(forApi.json())).toBe(50105);
+  });
+
+  it("assigns the user once they are a direct member of the assigned group", async () => {
+    const tenant = sandbox.tenant;
+    const groupId = tenant
+      .transitiveGroupIds(noRole.objectId)
+      .find((id) => (tenant.getDirectoryObject(id) as { displayName?: string } | undefined)?.displayName === "Data Scientists");
+    expect(groupId).toBeTruthy();
+    expect(tenant.directGroupIds(noRole.objectId)).not.toContain(groupId);
+    sandbox.tenant.addGroupMember(groupId as string, noRole.objectId);
+    expect(decodeJwtPayload(await userAccessTokenForApi(noRole)).roles).toEqual(["Console.Requester"]);
   });
 });

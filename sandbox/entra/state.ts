@@ -43,8 +43,15 @@ export interface InteractionDemand {
 
 /** Codes live five minutes, like Entra's (which documents "about 10 minutes" but redeems far sooner in practice). */
 export const AUTHORIZATION_CODE_LIFETIME_MS = 5 * 60 * 1000;
-/** Long-lived, so MSAL's silent renewal never falls back to a hidden iframe. */
+/**
+ * "The default lifetime for the refresh tokens is 24 hours for single page apps and 90 days for all other scenarios"
+ * (learn.microsoft.com/entra/identity-platform/refresh-tokens). An SPA's refresh token does not slide: the ones it is
+ * exchanged for keep the first one's end ("non-sliding", msal-browser docs/token-lifetimes.md), after which the SPA
+ * must sign in again: AADSTS700084, whose wording is AzureAD/microsoft-authentication-library-for-js#6765's.
+ */
 export const REFRESH_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+export const SPA_REFRESH_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
+const EXPIRED_REFRESH_TOKEN_MEMORY_MS = 7 * 24 * 3600 * 1000;
 
 export const DEFAULT_INTERACTION_CLAIMS = JSON.stringify({
   access_token: { capolids: { essential: true, values: ["c0a5e11c-a000-4000-8000-00000000000a"] } },
@@ -75,8 +82,9 @@ export class EntraState {
     for (const [value, code] of this.codes) {
       if (code.expiresAt.getTime() + AUTHORIZATION_CODE_LIFETIME_MS < now.getTime()) this.codes.delete(value);
     }
+    // Expired refresh tokens stay a while, so that redeeming one says it expired (AADSTS700082/700084), not unknown.
     for (const [value, grant] of this.refreshTokens) {
-      if (grant.expiresAt.getTime() < now.getTime()) this.refreshTokens.delete(value);
+      if (grant.expiresAt.getTime() + EXPIRED_REFRESH_TOKEN_MEMORY_MS < now.getTime()) this.refreshTokens.delete(value);
     }
   }
 

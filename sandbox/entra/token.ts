@@ -7,7 +7,7 @@ import { EntraError, missingParameter } from "./errors";
 import type { EntraRequest } from "./http";
 import type { SigningKeys } from "./keys";
 import { type ResolvedResource, type ScopeRequest, GRAPH_RESOURCE, parseScopes, requireDefaultScope } from "./scopes";
-import { type EntraState, REFRESH_TOKEN_LIFETIME_MS } from "./state";
+import { type EntraState, REFRESH_TOKEN_LIFETIME_MS, SPA_REFRESH_TOKEN_LIFETIME_MS } from "./state";
 import {
   type AuthMethods,
   authMethodsOf,
@@ -122,6 +122,21 @@ export function interactionRequiredError(state: EntraState, userObjectId: string
   });
 }
 
+/**
+ * AADSTS50105 when an app taking part in the sign-in (the client, or the resource whose token is asked for) has
+ * "Assignment required" and the user is not assigned to it. The token endpoint answers `invalid_grant`; the authorize
+ * endpoint passes `access_denied` (see authorize.ts). The message is Entra's own.
+ */
+export function unassignedUserError(tenant: TenantAuthView, user: SignInUser, apps: readonly AppRegistrationForAuth[], error: string): EntraError | undefined {
+  const refused = apps.find((app) => !tenant.userMayUseApp(user.objectId, app.appId));
+  if (!refused) return undefined;
+  return new EntraError({
+    error,
+    code: 50105,
+    message: `Your administrator has configured the application ${refused.displayName} ('${refused.appId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.userPrincipalName}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.`,
+  });
+}
+
 function requireUser(tenant: TenantAuthView, objectId: string): SignInUser {
   const user = tenant.findUser(objectId);
   if (!user) {
@@ -144,10 +159,14 @@ async function userTokens(
     acrs?: readonly string[];
     withIdToken: boolean;
     wantClientInfo: boolean;
-    refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string } | undefined;
+    /** `expiresAt`: an SPA refresh token's end, carried over when it is exchanged (no sliding). */
+    refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string; expiresAt?: Date } | undefined;
   },
 ): Promise<TokenResponse> {
   const { resource, scopes } = delegatedScopes(issuer.tenant, input.client, input.scopeRequest);
+  // Checked at every redemption, so removing an assignment also stops refresh and on-behalf-of for that user.
+  const refusal = unassignedUserError(issuer.tenant, input.user, resource.kind === "app" ? [input.client, resource.app] : [input.client], "invalid_grant");
+  if (refusal) throw refusal;
   const accessToken = await mintDelegatedAccessToken(issuer, {
     user: input.user,
     client: input.client,
@@ -166,17 +185,19 @@ async function userTokens(
   };
   if (input.refreshTokenFor && input.scopeRequest.oidc.has("offline_access")) {
     const refreshToken = newOpaqueToken();
+    const { isSpa } = input.refreshTokenFor;
+    const expiresAt = input.refreshTokenFor.expiresAt ?? new Date(issuer.now.getTime() + (isSpa ? SPA_REFRESH_TOKEN_LIFETIME_MS : REFRESH_TOKEN_LIFETIME_MS));
     input.refreshTokenFor.state.refreshTokens.set(refreshToken, {
       clientId: input.client.appId,
       userObjectId: input.user.objectId,
-      isSpa: input.refreshTokenFor.isSpa,
+      isSpa,
       scope: input.refreshTokenFor.scope,
       authTime: input.authTime,
       authMethods: input.authMethods,
-      expiresAt: new Date(issuer.now.getTime() + REFRESH_TOKEN_LIFETIME_MS),
+      expiresAt,
     });
     response.refresh_token = refreshToken;
-    response.refresh_token_expires_in = Math.floor(REFRESH_TOKEN_LIFETIME_MS / 1000);
+    response.refresh_token_expires_in = Math.floor((expiresAt.getTime() - issuer.now.getTime()) / 1000);
   }
   if (input.withIdToken && input.scopeRequest.oidc.has("openid")) {
     response.id_token = await mintIdToken(issuer, { user: input.user, clientId: input.client.appId, nonce: input.nonce, authTime: input.authTime });
@@ -345,6 +366,14 @@ async function redeemRefreshToken(
   }
   if (grant.expiresAt.getTime() <= request.now.getTime()) {
     context.state.refreshTokens.delete(value);
+    if (grant.isSpa) {
+      const issued = new Date(grant.expiresAt.getTime() - SPA_REFRESH_TOKEN_LIFETIME_MS);
+      throw new EntraError({
+        error: "invalid_grant",
+        code: 700084,
+        message: `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${issued.toISOString()}.`,
+      });
+    }
     throw new EntraError({ error: "invalid_grant", code: 700082, message: "The refresh token has expired due to inactivity." });
   }
   requireCrossOriginRules(request, grant.isSpa);
@@ -372,7 +401,7 @@ async function redeemRefreshToken(
     authMethods: grant.authMethods,
     withIdToken: true,
     wantClientInfo,
-    refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter },
+    refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter, ...(grant.isSpa ? { expiresAt: grant.expiresAt } : {}) },
   });
 }
 

@@ -313,9 +313,10 @@ describe("app role assignments", () => {
         "ML Team Leads",
         persona("security").displayName,
         persona("step-up-admin").displayName,
+        "Data Scientists",
       ]),
     );
-    expect(assigned.value).toHaveLength(5);
+    expect(assigned.value).toHaveLength(6);
     const own = collection(
       await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignments?$select=appRoleId,resourceDisplayName`, { caller: appCaller() }),
     );

@@ -48,7 +48,8 @@ export const PERSONAS: readonly Persona[] = [
     userPrincipalName: `no-role@${TENANT_DOMAIN}`,
     password: "NoRole-Sandbox-2026!",
     displayName: "Noah No-Role",
-    description: "A data scientist with no console role: the console must refuse them.",
+    description:
+      "A data scientist reached by the console's Requester assignment only through a nested group (DS - Churn → Data Scientists): Entra gives them no role and, as the console API requires assignment, refuses their sign-in (AADSTS50105).",
     consoleRoles: [],
   },
   {

@@ -444,6 +444,7 @@ class ContosoSeeder {
     this.seedCustomRoles();
     this.seedAccessBeyondAssignments();
     this.seedStepUpPersona();
+    this.seedNestedConsoleAssignment();
     if (this.options.scale === "large" || this.options.scale === "large-estate") this.seedLargeScale();
     if (this.options.scale === "large-estate") this.seedEstate();
     return this.tenant;
@@ -835,6 +836,17 @@ class ContosoSeeder {
   }
 
   /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
+  /**
+   * Console.Requester on "Data Scientists", a group whose members are mostly its nested team groups: Entra gives app
+   * roles through direct membership only, so the no-role persona (DS - Churn → Data Scientists) gets no role and, with
+   * "Assignment required" on the console API, is refused at sign-in with AADSTS50105. Fixed id and date, so no
+   * seeded draw moves.
+   */
+  private seedNestedConsoleAssignment(): void {
+    const created = isoSeconds(SEED_EPOCH_MS - 200 * DAY_MS);
+    assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-0000000000d5", this.mustGroup("Data Scientists").id, "Group", "Console.Requester", created);
+  }
+
   private seedStepUpPersona(): void {
     const p = persona("step-up-admin");
     const created = isoSeconds(SEED_EPOCH_MS - 400 * DAY_MS);

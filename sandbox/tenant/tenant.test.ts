@@ -130,6 +130,19 @@ describe("TenantAuthView", () => {
     for (const p of PERSONAS) expect([...tenant.userAppRoles(p.objectId, CONSOLE_API_CLIENT_ID)].sort()).toEqual([...p.consoleRoles].sort());
   });
 
+  it("lets exactly the personas with a console role use the console API, which requires assignment", () => {
+    for (const p of PERSONAS) expect(tenant.userMayUseApp(p.objectId, CONSOLE_API_CLIENT_ID)).toBe(p.consoleRoles.length > 0);
+    // The no-role persona is in a group inside an assigned group: nesting counts for neither roles nor assignment.
+    const noRole = persona("no-role").objectId;
+    const direct = new Set(tenant.directGroupIds(noRole));
+    const nestedOnly = tenant.transitiveGroupIds(noRole).filter((id) => !direct.has(id));
+    const api = tenant.getServicePrincipalByAppId(CONSOLE_API_CLIENT_ID)!;
+    const assignedThroughNesting = [...tenant.appRoleAssignments.values()].filter(
+      (assignment) => assignment.resourceId === api.id && nestedOnly.includes(assignment.principalId.toLowerCase()),
+    );
+    expect(assignedThroughNesting).toHaveLength(1);
+  });
+
   it("finds the console apps by app id and identifier URI, and Graph/ARM by their resource URIs", () => {
     const api = tenant.findApplication(CONSOLE_API_IDENTIFIER_URI);
     expect(api?.appId).toBe(CONSOLE_API_CLIENT_ID);

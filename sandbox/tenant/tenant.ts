@@ -415,8 +415,27 @@ export class Tenant implements TenantAuthView {
   userAppRoles(userObjectId: string, resourceAppId: string): readonly string[] {
     const resource = this.getServicePrincipalByAppId(resourceAppId);
     if (!resource) return [];
-    const principals = new Set([userObjectId.toLowerCase(), ...this.transitiveGroupIds(userObjectId)]);
+    const principals = this.appAssignmentPrincipals(userObjectId);
     return this.appRoleValues(resource, (assignment) => principals.has(assignment.principalId.toLowerCase()));
+  }
+
+  userMayUseApp(userObjectId: string, appId: string): boolean {
+    const servicePrincipal = this.getServicePrincipalByAppId(appId);
+    if (!servicePrincipal?.appRoleAssignmentRequired) return true;
+    const principals = this.appAssignmentPrincipals(userObjectId);
+    return [...this.appRoleAssignments.values()].some(
+      (assignment) => assignment.resourceId === servicePrincipal.id && principals.has(assignment.principalId.toLowerCase()),
+    );
+  }
+
+  /**
+   * The user and the security groups they are a direct member of: Entra's group-based assignment to applications
+   * "is supported only for security groups" and "nested group memberships aren't supported"
+   * (learn.microsoft.com/entra/identity/users/groups-saasapps), so nested members get no app role.
+   */
+  private appAssignmentPrincipals(userObjectId: string): Set<string> {
+    const groups = this.directGroupIds(userObjectId).filter((id) => this.groups.get(id.toLowerCase())?.securityEnabled === true);
+    return new Set([userObjectId.toLowerCase(), ...groups.map((id) => id.toLowerCase())]);
   }
 
   appPermissions(clientAppId: string, resourceAppId: string): readonly string[] {

@@ -1,0 +1,62 @@
+// @vitest-environment happy-dom
+import { InteractionRequiredAuthError } from "@azure/msal-browser";
+import { act, cleanup, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { SessionKeeper } from "./session-keeper";
+
+const account = { homeAccountId: "u.t", username: "admin@contosoml.onmicrosoft.com" };
+const acquireTokenSilent = vi.fn();
+const loginRedirect = vi.fn((request: unknown) => Promise.resolve(request));
+const instance = { getActiveAccount: () => account, getAllAccounts: () => [account], acquireTokenSilent, loginRedirect };
+const refresh = vi.fn();
+vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance, inProgress: "none" }) }));
+vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh }) }));
+vi.mock("./auth-provider", () => ({ useAuthSettings: () => ({ apiScope: "api://gatehouse/access_as_user" }) }));
+
+const NOW = new Date("2026-12-04T10:00:00Z");
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  window.history.replaceState(null, "", "/workspaces/sub/rg/mlw?tab=access");
+});
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+  acquireTokenSilent.mockReset();
+  loginRedirect.mockClear();
+  refresh.mockClear();
+});
+
+async function reachRenewal(expiresAt: Date) {
+  render(<SessionKeeper expiresAt={expiresAt.toISOString()} />);
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(expiresAt.getTime() - NOW.getTime());
+  });
+}
+
+describe("SessionKeeper when silent renewal ends", () => {
+  it("offers an interactive sign-in back to this page before the session ends, once the refresh token has run out", async () => {
+    // What MSAL throws when Entra answers AADSTS700084 and no silent fallback works.
+    acquireTokenSilent.mockRejectedValue(new InteractionRequiredAuthError("invalid_grant", "AADSTS700084: refresh token expired"));
+    await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
+    expect(screen.getByRole("alert").textContent).toMatch(/^Your sign-in ends at .+\. Sign in again now/);
+    expect(screen.getByRole("alert").textContent).not.toContain("AADSTS");
+    vi.useRealTimers();
+    await userEvent.click(screen.getByRole("button", { name: "Sign in again" }));
+    expect(loginRedirect).toHaveBeenCalledWith({
+      scopes: ["api://gatehouse/access_as_user"],
+      redirectStartPage: `${window.location.origin}/workspaces/sub/rg/mlw?tab=access`,
+    });
+    expect(refresh).not.toHaveBeenCalled();
+  });
+
+  it("shows no sign-in offer when renewal fails for another reason (the sign-in service unreachable)", async () => {
+    acquireTokenSilent.mockRejectedValue(new Error("network down"));
+    await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(loginRedirect).not.toHaveBeenCalled();
+  });
+});
