@@ -835,7 +835,6 @@ class ContosoSeeder {
     }
   }
 
-  /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
   /**
    * Console.Requester on "Data Scientists", a group whose members are mostly its nested team groups: Entra gives app
    * roles through direct membership only, so the no-role persona (DS - Churn → Data Scientists) gets no role and, with
@@ -847,6 +846,7 @@ class ContosoSeeder {
     assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-0000000000d5", this.mustGroup("Data Scientists").id, "Group", "Console.Requester", created);
   }
 
+  /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
   private seedStepUpPersona(): void {
     const p = persona("step-up-admin");
     const created = isoSeconds(SEED_EPOCH_MS - 400 * DAY_MS);
