@@ -5,6 +5,7 @@ import { formatDateTime } from "@/components/shared/format";
 import { durationText, type RequestView, shortId } from "./format";
 import { PrincipalFacts } from "./principal-facts";
 import { StatusBadge } from "./status-badge";
+import { TableHeader } from "@/components/ui/table";
 
 /**
  * Requests as a table: status, workspace, role, for whom, who asked, for how long and the dates. `actions` renders
@@ -24,44 +25,20 @@ export function RequestTable({
   return (
     <div className="overflow-x-auto rounded-md border border-line bg-surface-raised">
       <table aria-label={label} className="w-full text-left text-sm">
-        <thead className="bg-surface-sunken text-ink-muted">
-          <tr>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Status
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Workspace
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Role
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              For
-            </th>
-            {showRequester && (
-              <th scope="col" className="px-3 py-2 font-medium">
-                Asked by
-              </th>
-            )}
-            <th scope="col" className="px-3 py-2 font-medium">
-              Duration
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Asked
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              Ends
-            </th>
-            <th scope="col" className="px-3 py-2 font-medium">
-              <span className="sr-only">Details</span>
-            </th>
-            {actions && (
-              <th scope="col" className="px-3 py-2 font-medium">
-                Decide
-              </th>
-            )}
-          </tr>
-        </thead>
+        <TableHeader
+          columns={[
+            "Status",
+            "Workspace",
+            "Role",
+            "For",
+            showRequester && "Asked by",
+            "Duration",
+            "Asked",
+            "Ends",
+            { label: <span className="sr-only">Details</span> },
+            actions && "Decide",
+          ]}
+        />
         <tbody className="divide-y divide-line">
           {requests.map((request) => (
             <tr key={request.id} data-request-id={request.id}>

@@ -3,6 +3,7 @@ import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { DenyAssignment, DenyPrincipal } from "@/lib/workspaces/access-beyond-assignments";
 import type { EligibleRow } from "@/lib/workspaces/get-workspace-access";
 import { principalName, principalTypeLabel, shortScope } from "./format";
+import { TableHeader } from "@/components/ui/table";
 
 /**
  * People who may activate a role on the workspace through PIM. They hold nothing until they activate, so these are
@@ -21,28 +22,7 @@ export function EligibleAccess({ rows }: { rows: readonly EligibleRow[] }) {
           <p className="text-ink-muted">Not active until activated in Privileged Identity Management; read-only here (manage eligibility in PIM).</p>
           <div className="overflow-auto rounded-md border border-line bg-surface-raised">
             <table className="w-full min-w-[48rem] border-collapse text-left" aria-labelledby="eligible-heading">
-              <thead className="bg-surface-sunken text-ink-muted">
-                <tr>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Principal
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Type
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Role
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Where from
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Eligible until
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Condition
-                  </th>
-                </tr>
-              </thead>
+              <TableHeader columns={["Principal", "Type", "Role", "Where from", "Eligible until", "Condition"]} />
               <tbody>
                 {rows.map((row) => (
                   <tr key={row.id} className="border-t border-line align-top">

@@ -6,6 +6,7 @@ import { useId, useMemo, useState } from "react";
 import { groupProjectsUnderHubs, WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
 import type { WorkspaceSummary } from "@/lib/workspaces/list-workspaces";
 import { workspacePath } from "./format";
+import { TableHeader } from "@/components/ui/table";
 
 const ALL = "";
 
@@ -82,25 +83,10 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
       <div className="overflow-x-auto rounded-md border border-line bg-surface-raised">
         <table className="w-full text-left" aria-describedby={`${id}-count`}>
           <caption className="sr-only">Azure ML workspaces you can read</caption>
-          <thead className="border-b border-line bg-surface-sunken text-ink-muted">
-            <tr>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Workspace
-              </th>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Subscription
-              </th>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Resource group
-              </th>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Region
-              </th>
-              <th scope="col" className="px-3 py-2 text-right font-medium">
-                Role assignments
-              </th>
-            </tr>
-          </thead>
+          <TableHeader
+            className="border-b border-line"
+            columns={["Workspace", "Subscription", "Resource group", "Region", { label: "Role assignments", className: "text-right" }]}
+          />
           <tbody className="divide-y divide-line">
             {rows.map(({ workspace: w, hubName, underHub }) => (
               <tr key={w.id} className="hover:bg-surface-sunken" data-kind={w.kind}>
