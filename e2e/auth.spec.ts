@@ -14,6 +14,18 @@ test.describe("each persona lands where its role allows", () => {
     });
   }
 
+  test("with Assignment required off, a user with no console role signs in and sees the no-access page", async ({ page }) => {
+    await sandbox.consoleApiAssignmentRequired.set(false);
+    try {
+      await signIn(page, "no-role");
+      await expect(page.getByRole("heading", { name: "No access to Gatehouse" })).toBeVisible();
+      await expect(page.getByText("Console.Admin", { exact: true })).toBeVisible();
+      await expect(page.getByRole("navigation", { name: "Primary" })).toHaveCount(0);
+    } finally {
+      await sandbox.consoleApiAssignmentRequired.set(true);
+    }
+  });
+
   test("a user reached only through a nested group is refused by Entra (AADSTS50105) and never reaches the console", async ({ page }) => {
     const { login, password } = PERSONAS["no-role"];
     await page.goto("/");

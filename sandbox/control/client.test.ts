@@ -118,6 +118,14 @@ describe("the control client", () => {
     expect(await control.armWriteMfa.list()).toEqual([stepUp]);
   });
 
+  it("turns Assignment required on the console API off and on, and a reset puts the seed's 'on' back", async () => {
+    expect(await control.consoleApiAssignmentRequired.get()).toBe(true);
+    await control.consoleApiAssignmentRequired.set(false);
+    expect(await control.consoleApiAssignmentRequired.get()).toBe(false);
+    await control.reset();
+    expect(await control.consoleApiAssignmentRequired.get()).toBe(true);
+  });
+
   it("reads and clears the outbox, and persists state.json", async () => {
     expect(await control.outbox.list()).toEqual([]);
     await control.outbox.clear();

@@ -144,6 +144,11 @@ export interface SandboxControl {
     clear(user?: string): Promise<void>;
   };
   /** Users whose ARM writes get an MFA claims challenge unless their token shows MFA. */
+  /** "Assignment required" on the console API's enterprise app (on in the seed). */
+  readonly consoleApiAssignmentRequired: {
+    get(): Promise<boolean>;
+    set(required: boolean): Promise<void>;
+  };
   readonly armWriteMfa: {
     /** Lower-cased object ids. */
     list(): Promise<string[]>;
@@ -242,6 +247,10 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
       list: async () => (await call<{ value: InteractionDemandRecord[] }>("GET", "interaction-required")).value,
       demand: (input) => call("POST", "interaction-required", input),
       clear: (user) => call("DELETE", user === undefined ? "interaction-required" : `interaction-required/${encodeURIComponent(user)}`),
+    },
+    consoleApiAssignmentRequired: {
+      get: async () => (await call<{ required: boolean }>("GET", "console-api-assignment-required")).required,
+      set: async (required) => void (await call("PUT", "console-api-assignment-required", { required })),
     },
     armWriteMfa: {
       list: async () => (await call<{ value: string[] }>("GET", "arm-write-mfa")).value,

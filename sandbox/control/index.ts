@@ -12,6 +12,7 @@ import type { SigningKeys } from "../entra/keys";
 import { DEFAULT_INTERACTION_CLAIMS, type EntraState } from "../entra/state";
 import { isScopeError, resolveScope } from "../arm/scopes";
 import { armTimestamp } from "../tenant/arm-ids";
+import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../tenant/console-apps";
 import { newRoleAssignment, type Tenant } from "../tenant/index";
 import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
@@ -119,6 +120,8 @@ const denySchema = z
     doNotApplyToChildScopes: z.boolean().default(false),
   })
   .strict();
+/** "Assignment required" on the console API's enterprise app: off, people without a console role sign in and see "no access". */
+const assignmentRequiredSchema = z.object({ required: z.boolean() }).strict();
 const armWriteMfaSchema = z
   .object({
     /** UPN or object id. */
@@ -263,6 +266,14 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       const user = target.tenant().findUser(decodeURIComponent(rest[0]));
       target.entraState.interactionDemands.delete(user?.objectId ?? rest[0]);
       return { status: 204 };
+    }
+    case "GET console-api-assignment-required":
+      return jsonReply(200, { required: consoleApiServicePrincipal(target.tenant()).appRoleAssignmentRequired });
+    case "PUT console-api-assignment-required": {
+      const parsed = parse(assignmentRequiredSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      consoleApiServicePrincipal(target.tenant()).appRoleAssignmentRequired = parsed.value.required;
+      return jsonReply(200, { required: parsed.value.required });
     }
     case "GET arm-write-mfa":
       return jsonReply(200, { value: [...target.tenant().armWriteMfaUsers] });
@@ -483,4 +494,10 @@ ${mail.bodyContentType === "html" ? `<iframe sandbox srcdoc="${escapeHtml(mail.b
     "Sandbox outbox",
     `<h1>Sandbox outbox</h1><p class="meta">${mails.length} message(s) sent through Graph <code>sendMail</code>. Nothing leaves this machine.</p>${rows}`,
   );
+}
+
+function consoleApiServicePrincipal(tenant: Tenant) {
+  const servicePrincipal = tenant.servicePrincipals.get(CONSOLE_API_SERVICE_PRINCIPAL_ID);
+  if (!servicePrincipal) throw new Error("the console API's service principal is not in the tenant");
+  return servicePrincipal;
 }
