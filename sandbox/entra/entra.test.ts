@@ -124,21 +124,22 @@ describe("CORS", () => {
   });
 });
 
-describe("authorize", () => {
-  const authorizeQuery = (overrides: Record<string, string> = {}) =>
-    new URLSearchParams({
-      client_id: CONSOLE_SPA_CLIENT_ID,
-      redirect_uri: SPA_REDIRECT_URI,
-      response_type: "code",
-      response_mode: "fragment",
-      scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
-      state: "s1",
-      nonce: "n1",
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: "S256",
-      ...overrides,
-    }).toString();
+/** An authorization request from the console SPA (code flow with PKCE); `overrides` change or add parameters. */
+const authorizeQuery = (overrides: Record<string, string> = {}) =>
+  new URLSearchParams({
+    client_id: CONSOLE_SPA_CLIENT_ID,
+    redirect_uri: SPA_REDIRECT_URI,
+    response_type: "code",
+    response_mode: "fragment",
+    scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+    state: "s1",
+    nonce: "n1",
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: "S256",
+    ...overrides,
+  }).toString();
 
+describe("authorize", () => {
   it("shows a sign-in page listing the personas, with login_hint prefilled", async () => {
     const response = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ login_hint: teamLead.userPrincipalName })}`);
     expect(response.status).toBe(200);
@@ -695,19 +696,6 @@ describe("logout", () => {
 });
 
 describe("app-role assignment (Assignment required on the console API)", () => {
-  const spaQuery = (overrides: Record<string, string>) =>
-    new URLSearchParams({
-      client_id: CONSOLE_SPA_CLIENT_ID,
-      redirect_uri: SPA_REDIRECT_URI,
-      response_type: "code",
-      response_mode: "fragment",
-      scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
-      state: "s1",
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: "S256",
-      ...overrides,
-    }).toString();
-
   it("gives no role through a nested group and refuses that user's interactive sign-in on Entra's page (AADSTS50105)", async () => {
     // The no-role persona is in DS - Churn, a member of Data Scientists, which holds Console.Requester.
     expect(sandbox.tenant.userAppRoles(noRole.objectId, CONSOLE_API_CLIENT_ID)).toEqual([]);
@@ -730,7 +718,7 @@ describe("app-role assignment (Assignment required on the console API)", () => {
   it("returns access_denied with AADSTS50105 to the redirect URI for a silent request, and invalid_grant at the token endpoint", async () => {
     // Signing in for Graph alone is allowed: the SPA's own service principal does not require assignment.
     const signIn = await signInSpa(sandbox, noRole.userPrincipalName, noRole.password, { scope: "openid profile offline_access" });
-    const silent = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${spaQuery({ prompt: "none" })}`, { headers: { cookie: signIn.cookie ?? "" } });
+    const silent = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ prompt: "none" })}`, { headers: { cookie: signIn.cookie ?? "" } });
     expect(silent.status).toBe(302);
     const fragment = new URLSearchParams(silent.header("location")?.split("#")[1]);
     expect(fragment.get("error")).toBe("access_denied");
