@@ -2,6 +2,7 @@ import "server-only";
 
 import { ConfigError, getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
+import { logConsoleSetupCheck } from "@/lib/health/run-self-check";
 import { describeError, log } from "@/lib/log";
 import { startScheduler } from "./scheduler";
 
@@ -18,8 +19,10 @@ export async function startServer(): Promise<void> {
     throw error;
   }
   try {
-    await getDatabase();
+    const db = await getDatabase();
     startScheduler();
+    // In azure mode, say what the tenant's setup still lacks; not awaited, so start-up never waits on Entra or ARM.
+    if (getConfig().mode === "azure") void logConsoleSetupCheck(db);
   } catch (error) {
     log("error", "startup", "database unavailable at start-up", { error: describeError(error) });
   }

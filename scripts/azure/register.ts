@@ -12,16 +12,12 @@ import { randomUUID } from "node:crypto";
 
 import type { Client } from "@microsoft/microsoft-graph-client";
 
+import { AZURE_RESOURCE_MANAGER_APP_ID, GRAPH_APPLICATION, GRAPH_DELEGATED, MICROSOFT_GRAPH_APP_ID } from "@/lib/shared/console-api-permissions";
 import { CONSOLE_ROLE_DESCRIPTIONS, CONSOLE_ROLES } from "@/lib/shared/console-roles";
 
-export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
-export const AZURE_RESOURCE_MANAGER_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+export { AZURE_RESOURCE_MANAGER_APP_ID, GRAPH_APPLICATION, GRAPH_DELEGATED, MICROSOFT_GRAPH_APP_ID };
 const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const FEDERATED_CREDENTIAL_NAME = "gatehouse-managed-identity";
-
-/** The API's delegated permissions on Graph (on-behalf-of) and application permissions (unattended jobs, mail). */
-export const GRAPH_DELEGATED = ["User.Read", "User.ReadBasic.All", "Directory.Read.All", "GroupMember.Read.All", "Application.Read.All"];
-export const GRAPH_APPLICATION = ["Application.Read.All", "Directory.Read.All", "GroupMember.Read.All", "User.Read.All", "Mail.Send"];
 
 const ACCESS_AS_USER = {
   value: "access_as_user",
