@@ -23,7 +23,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `Gatehouse self-check could not run: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      error instanceof ConfigError ? error.message : `Gatehouse self-check could not run: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(2);
   },
 );

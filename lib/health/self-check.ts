@@ -164,14 +164,15 @@ async function checkEntra(graph: Client, input: SelfCheckInput, sink: Sink): Pro
   sink.count();
   let application: Application | undefined;
   try {
-    application = (await graph
-      .api(`/applications(appId='${input.apiClientId}')`)
-      .select(["identifierUris", "appRoles", "api"])
-      .get()) as Application;
+    application = (await graph.api(`/applications(appId='${input.apiClientId}')`).select(["identifierUris", "appRoles", "api"]).get()) as Application;
   } catch (error) {
-    if (isForbidden(error)) sink.missing(`The console's identity cannot read its own app registration: ${readFix}.`);
-    else if (isNotFound(error)) sink.missing(`No app registration has the client id GATEHOUSE_API_CLIENT_ID=${input.apiClientId} in this tenant: check the setting.`);
-    else sink.unverified(`Could not read the API app registration (${reason(error)}); the self-check will run again at the next start.`);
+    if (isForbidden(error)) {
+      sink.missing(`The console's identity cannot read its own app registration: ${readFix}.`);
+    } else if (isNotFound(error)) {
+      sink.missing(`No app registration has the client id GATEHOUSE_API_CLIENT_ID=${input.apiClientId} in this tenant: check the setting.`);
+    } else {
+      sink.unverified(`Could not read the API app registration (${reason(error)}); the self-check will run again at the next start.`);
+    }
   }
   if (application) checkApplication(application, input, sink);
 
@@ -236,22 +237,14 @@ async function checkEntra(graph: Client, input: SelfCheckInput, sink: Sink): Pro
   // Delegated consent: tenant-wide grants (consentType AllPrincipals) from the API to Graph and ARM.
   sink.count();
   try {
-    const grants = (await graph.api("/oauth2PermissionGrants").filter(`clientId eq '${apiSp.id}'`).get()) as {
-      value: { resourceId: string; scope: string | null; consentType?: string }[];
-    };
-    const consented = (resourceId: string) =>
-      new Set(
-        grants.value
-          .filter((grant) => grant.resourceId === resourceId && (grant.consentType ?? "AllPrincipals") === "AllPrincipals")
-          .flatMap((grant) => (grant.scope ?? "").split(" ").filter(Boolean)),
-      );
-    const graphMissing = GRAPH_DELEGATED.filter((value) => !consented(graphSp.id).has(value));
+    const [toGraph, toArm] = await Promise.all([consentedScopes(graph, apiSp.id, graphSp.id), consentedScopes(graph, apiSp.id, armSp.id)]);
+    const graphMissing = GRAPH_DELEGATED.filter((value) => !toGraph.has(value));
     if (graphMissing.length > 0) {
       sink.missing(
         `Admin consent is missing for the delegated Microsoft Graph permission${graphMissing.length === 1 ? "" : "s"} ${graphMissing.join(", ")}: grant admin consent on the API app (API permissions → Grant admin consent).`,
       );
     }
-    if (!consented(armSp.id).has("user_impersonation")) {
+    if (!toArm.has("user_impersonation")) {
       sink.missing(
         "Admin consent is missing for Azure Service Management user_impersonation (delegated): without it no admin can act in Azure through Gatehouse. Grant admin consent on the API app.",
       );
@@ -266,11 +259,30 @@ async function checkEntra(graph: Client, input: SelfCheckInput, sink: Sink): Pro
     }
   }
 
+  // The browser client may call the API without asking anyone: pre-authorized, or admin-consented.
+  if (application && !spaPreAuthorized(application, input.spaClientId)) {
+    sink.count();
+    try {
+      const spaSp = await servicePrincipalByAppId(graph, input.spaClientId, ["id"]);
+      const consented = spaSp ? await consentedScopes(graph, spaSp.id, apiSp.id) : new Set<string>();
+      if (!consented.has(ACCESS_AS_USER_SCOPE)) {
+        sink.missing(
+          `The browser client (GATEHOUSE_SPA_CLIENT_ID=${input.spaClientId}) is neither pre-authorized nor admin-consented for ${ACCESS_AS_USER_SCOPE}: add it under the API's Expose an API → Authorized client applications, or people are asked to consent (or refused where user consent is off).`,
+        );
+      }
+    } catch (error) {
+      sink.unverified(`Could not read the browser client's consent (${reason(error)}).`);
+    }
+  }
+
   // The mail sender exists as a mailbox owner in this tenant (a user object: shared mailboxes have one too).
   if (input.mailSender) {
     sink.count();
     try {
-      await graph.api(`/users/${encodeURIComponent(input.mailSender)}`).select(["id"]).get();
+      await graph
+        .api(`/users/${encodeURIComponent(input.mailSender)}`)
+        .select(["id"])
+        .get();
     } catch (error) {
       if (isNotFound(error)) {
         sink.missing(`GATEHOUSE_NOTIFICATION_SENDER=${input.mailSender} names no user in this tenant: name the (shared) mailbox Gatehouse sends from.`);
@@ -304,12 +316,25 @@ function checkApplication(application: Application, input: SelfCheckInput, sink:
       sink.missing(`The API app has no enabled app role ${value} for users and groups: add it under App roles.`);
     }
   }
-  const preAuthorized = application.api?.preAuthorizedApplications?.find((entry) => entry.appId.toLowerCase() === input.spaClientId.toLowerCase());
-  if (scope && !preAuthorized?.delegatedPermissionIds.some((id) => id.toLowerCase() === scope.id.toLowerCase())) {
-    sink.missing(
-      `The browser client (GATEHOUSE_SPA_CLIENT_ID=${input.spaClientId}) is not pre-authorized for ${ACCESS_AS_USER_SCOPE}: add it under Expose an API → Authorized client applications, or people are asked to consent.`,
-    );
-  }
+}
+
+/** Whether the browser client is pre-authorized for `access_as_user` on the API registration. */
+function spaPreAuthorized(application: Application | undefined, spaClientId: string): boolean {
+  const scope = application?.api?.oauth2PermissionScopes?.find((candidate) => candidate.value === ACCESS_AS_USER_SCOPE);
+  const entry = application?.api?.preAuthorizedApplications?.find((candidate) => candidate.appId.toLowerCase() === spaClientId.toLowerCase());
+  return scope !== undefined && (entry?.delegatedPermissionIds.some((id) => id.toLowerCase() === scope.id.toLowerCase()) ?? false);
+}
+
+/** Scope values of the tenant-wide (AllPrincipals) delegated grants from one client to one resource. */
+async function consentedScopes(graph: Client, clientId: string, resourceId: string): Promise<Set<string>> {
+  const grants = (await graph.api("/oauth2PermissionGrants").filter(`clientId eq '${clientId}'`).get()) as {
+    value: { resourceId: string; scope: string | null; consentType?: string }[];
+  };
+  return new Set(
+    grants.value
+      .filter((grant) => grant.resourceId === resourceId && (grant.consentType ?? "AllPrincipals") === "AllPrincipals")
+      .flatMap((grant) => (grant.scope ?? "").split(" ").filter(Boolean)),
+  );
 }
 
 async function checkArm(arm: SelfCheckClients["arm"], input: SelfCheckInput, sink: Sink): Promise<void> {
