@@ -1,7 +1,7 @@
 /**
  * `npm run doctor`: the setup self-check on demand. With the console's own identity it reads the API app
  * registration, its consents and its Azure roles, and prints one line per thing missing, with the fix
- * (lib/health/self-check.ts). Exit code 1 when something is missing, 2 when the check could not run.
+ * (lib/health/self-check.ts). Exit code 0 when nothing is missing, 1 when something is, 2 when a check could not run.
  */
 import nextEnv from "@next/env";
 
@@ -17,7 +17,8 @@ async function main(): Promise<number> {
   ]);
   const report = await checkConsoleSetup(await getDatabase());
   for (const line of formatSelfCheck(report)) console.log(line);
-  return report.findings.some((finding) => finding.kind === "missing") ? 1 : 0;
+  if (report.findings.some((finding) => finding.kind === "missing")) return 1;
+  return report.findings.some((finding) => finding.kind === "unverified") ? 2 : 0;
 }
 
 main().then(

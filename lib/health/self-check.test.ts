@@ -183,7 +183,7 @@ describe("the setup self-check", () => {
       {
         ...clients,
         appToken: async (resource) => {
-          if (resource === "arm") throw Object.assign(new Error("AADSTS700016"), { code: "invalid_client" });
+          if (resource === "arm") throw new Error("token for Azure Resource Manager failed: invalid_client AADSTS7000215: Invalid client secret provided.");
           return clients.appToken(resource);
         },
       },
@@ -197,6 +197,6 @@ describe("the setup self-check", () => {
       },
     );
     expect(report.findings.map((finding) => finding.kind)).toEqual(["missing"]);
-    expect(report.findings[0]?.line).toMatch(/cannot get a token for Azure Resource Manager \(invalid_client\)/);
+    expect(report.findings[0]?.line).toMatch(/cannot get a token for Azure Resource Manager \(AADSTS7000215\)/);
   });
 });

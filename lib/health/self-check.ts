@@ -130,9 +130,16 @@ export async function runSelfCheck(clients: SelfCheckClients, input: SelfCheckIn
       await clients.appToken(resource);
       tokenOk[resource] = true;
     } catch (error) {
-      missing(
-        `The console's identity cannot get a token for ${name} (${reason(error)}): check GATEHOUSE_CREDENTIAL and its credential (the managed identity's federated credential on the API app, the certificate or the secret).`,
-      );
+      // Entra's answer names the problem (AADSTS…); no answer at all is a network failure the next start may not have.
+      const text = describeError(error);
+      const entraCode = (/AADSTS\d+/.exec(text) ?? /invalid_client|unauthorized_client/.exec(text))?.[0];
+      if (entraCode) {
+        missing(
+          `The console's identity cannot get a token for ${name} (${entraCode}): check GATEHOUSE_CREDENTIAL and its credential (the managed identity's federated credential on the API app, the certificate or the secret).`,
+        );
+      } else {
+        unverified(`Could not reach Entra for a token for ${name} (${reason(error)}); nothing that needs it was checked.`);
+      }
     }
   }
 
@@ -385,10 +392,14 @@ async function checkArm(arm: SelfCheckClients["arm"], input: SelfCheckInput, sin
 
 /** The report as log/console lines: one per finding, or one saying all is well. */
 export function formatSelfCheck(report: SelfCheckReport): string[] {
-  const missing = report.findings.filter((finding) => finding.kind === "missing").length;
+  const count = (kind: SelfCheckFinding["kind"]) => report.findings.filter((finding) => finding.kind === kind).length;
+  const missing = count("missing");
+  const unverified = count("unverified");
   const head =
-    missing === 0
-      ? `Gatehouse self-check: ${report.checks} checks, nothing missing.`
-      : `Gatehouse self-check: ${missing} of ${report.checks} checks found something missing.`;
+    missing > 0
+      ? `Gatehouse self-check: ${missing} thing${missing === 1 ? "" : "s"} missing (${report.checks} checks).`
+      : unverified > 0
+        ? `Gatehouse self-check: nothing missing found, but ${unverified} check${unverified === 1 ? "" : "s"} could not run (${report.checks} checks).`
+        : `Gatehouse self-check: ${report.checks} checks, nothing missing.`;
   return [head, ...report.findings.map((finding) => `  [${finding.kind}] ${finding.line}`)];
 }
