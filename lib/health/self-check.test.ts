@@ -82,12 +82,19 @@ describe("the setup self-check", () => {
     expect(missing).toEqual([expect.stringMatching(/application permission User\.Read\.All is not granted.*grant admin consent/)]);
   });
 
-  it("asks for Mail.Send only when a sender is configured, and says how to limit it", async () => {
+  it("notes how Mail.Send is granted when mail is on: unscoped in Entra ID, or (invisible to it) through Exchange", async () => {
+    const notes = (report: Awaited<ReturnType<typeof check>>["report"]) =>
+      report.findings.filter((finding) => finding.kind === "note").map((finding) => finding.line);
+    const sender = "admin@contosoml.onmicrosoft.com";
+    expect(notes((await check({ mailSender: sender })).report)).toEqual([
+      expect.stringMatching(/granted to the API app in Entra ID.*any mailbox.*RBAC for Applications/),
+    ]);
     await without(removeGraphAppPermission("Mail.Send"), async () => {
-      const withSender = await check({ mailSender: "admin@contosoml.onmicrosoft.com" });
-      expect(withSender.missing).toEqual([expect.stringMatching(/Mail\.Send is not granted.*RBAC for Applications/)]);
-      expect((await check({ mailSender: null })).missing).toEqual([]);
+      const result = await check({ mailSender: sender });
+      expect(result.missing).toEqual([]);
+      expect(notes(result.report)).toEqual([expect.stringMatching(/not granted in Entra ID.*"Application Mail\.Send" on admin@contosoml/)]);
     });
+    expect(notes((await check({ mailSender: null })).report)).toEqual([]);
   });
 
   it("says when the sender mailbox does not exist", async () => {

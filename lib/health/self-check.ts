@@ -217,7 +217,6 @@ async function checkEntra(graph: Client, input: SelfCheckInput, sink: Sink): Pro
 
   // Application permissions: app role assignments on Graph's service principal, matched by the permission's value.
   sink.count();
-  const wanted = [...GRAPH_APPLICATION_BASE, ...(input.mailSender ? [GRAPH_MAIL_SEND] : [])];
   try {
     const assignments = (await graph.api(`/servicePrincipals/${apiSp.id}/appRoleAssignments`).get()) as {
       value: { resourceId: string; appRoleId: string }[];
@@ -225,15 +224,24 @@ async function checkEntra(graph: Client, input: SelfCheckInput, sink: Sink): Pro
     const granted = new Set(
       assignments.value.filter((assignment) => assignment.resourceId === graphSp.id).map((assignment) => assignment.appRoleId.toLowerCase()),
     );
-    const absent = wanted.filter((value) => {
+    const isGranted = (value: string) => {
       const role = graphSp.appRoles?.find((candidate) => candidate.value === value);
-      return !role || !granted.has(role.id.toLowerCase());
-    });
-    for (const value of absent) {
+      return role !== undefined && granted.has(role.id.toLowerCase());
+    };
+    for (const value of GRAPH_APPLICATION_BASE.filter((candidate) => !isGranted(candidate))) {
       sink.missing(
-        value === GRAPH_MAIL_SEND
-          ? `Microsoft Graph application permission Mail.Send is not granted, but GATEHOUSE_NOTIFICATION_SENDER is set: add it to the API app and grant admin consent, then limit it to the sender mailbox (Exchange RBAC for Applications) — or unset the sender to turn mail off.`
-          : `Microsoft Graph application permission ${value} is not granted to the API app: add it (API permissions → Application) and grant admin consent.`,
+        `Microsoft Graph application permission ${value} is not granted to the API app: add it (API permissions → Application) and grant admin consent.`,
+      );
+    }
+    // Mail.Send may come from Exchange Online instead (RBAC for Applications, scoped to the sender mailbox), which Graph
+    // does not show; granted in Entra ID it is unscoped (learn.microsoft.com/exchange/permissions-exo/application-rbac).
+    if (input.mailSender && isGranted(GRAPH_MAIL_SEND)) {
+      sink.note(
+        "Mail.Send is granted to the API app in Entra ID, which lets it send as any mailbox: grant it through Exchange Online RBAC for Applications scoped to the sender mailbox instead and remove the Entra ID grant (or, legacy, restrict it with an application access policy).",
+      );
+    } else if (input.mailSender) {
+      sink.note(
+        `Mail.Send is not granted in Entra ID: notification mail works only if Exchange Online RBAC for Applications gives the API app "Application Mail.Send" on ${input.mailSender} (not visible to this check).`,
       );
     }
   } catch (error) {
