@@ -4,14 +4,14 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import type { DatabaseHandle } from "@/lib/db/client";
 import { accessRequests } from "@/lib/requests/schema";
 import { makeMapping } from "@/test/support/builders/mappings";
 import { storageEngines } from "@/test/support/databases";
 import { groupMappings } from "@/lib/mappings/schema";
-import { listManagedScopes } from "./run-self-check";
+import { listManagedScopes, logConsoleSetupCheck } from "./run-self-check";
 
 const workspace = (name: string) =>
   `/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/${name}`;
@@ -65,5 +65,49 @@ describe.each(storageEngines())("the self-check's managed scopes on $name", (eng
     const scopes = await listManagedScopes(handle.db);
     expect([...scopes.managedScopes].sort()).toEqual([workspace("mlw-mapped"), workspace("mlw-permanent"), workspace("mlw-time-bound")].sort());
     expect(scopes.expiryScopes).toEqual([workspace("mlw-time-bound")]);
+  });
+});
+
+describe("the self-check at start-up", () => {
+  it("logs its head line and one line per finding, here against the shared sandbox's seeded setup", async () => {
+    const handle = await storageEngines()[0]!.open();
+    const lines: string[] = [];
+    const out = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const err = vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      await logConsoleSetupCheck(handle.db);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      await handle.close();
+    }
+    const selfCheck = lines
+      .map((line) => JSON.parse(line) as { source: string; level: string; message: string; kind?: string })
+      .filter((entry) => entry.source === "self-check");
+    expect(selfCheck.map((entry) => [entry.level, entry.kind])).toEqual([
+      ["info", undefined],
+      // The sandbox's default sender holds the unscoped Entra ID Mail.Send grant: a note, not something missing.
+      ["info", "note"],
+    ]);
+    expect(selfCheck[0]?.message).toMatch(/nothing missing/);
+    expect(selfCheck[1]?.message).toMatch(/Mail\.Send is granted/);
+  });
+
+  it("never throws: a database that fails is one warning", async () => {
+    const failing = {
+      selectDistinct: () => {
+        throw new Error("connection refused");
+      },
+    } as unknown as Parameters<typeof logConsoleSetupCheck>[0];
+    const lines: string[] = [];
+    const err = vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      await expect(logConsoleSetupCheck(failing)).resolves.toBeUndefined();
+    } finally {
+      err.mockRestore();
+    }
+    expect(lines.map((line) => JSON.parse(line) as { source: string; level: string; message: string })).toEqual([
+      expect.objectContaining({ source: "self-check", level: "warn", message: "the setup self-check could not run" }),
+    ]);
   });
 });
