@@ -57,8 +57,9 @@ export async function verifyBearerToken(
     return { ok: false, problem: { kind: "invalid", detail } };
   }
   const audience = typeof payload.aud === "string" ? payload.aud : "";
-  if (!acceptedAudiences(service, tenant.cloud).includes(audience))
+  if (!acceptedAudiences(service, tenant.cloud).includes(audience)) {
     return { ok: false, problem: { kind: "audience", audience, allowed: acceptedAudiences(service, tenant.cloud) } };
+  }
   if (payload.tid !== tenant.tenantId || typeof payload.oid !== "string") {
     return { ok: false, problem: { kind: "invalid", detail: "The token has no object id for this tenant." } };
   }

@@ -609,11 +609,12 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     } else {
       target.addApplicationCertificate(CONSOLE_API_CLIENT_ID, describeClientCertificate(tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID));
     }
-    if (origin)
+    if (origin) {
       target.addFederatedIdentityCredential(
         CONSOLE_API_CLIENT_ID,
         consoleFederatedCredential(v2Issuer(origin, target.tenantId), target.cloud.tokenExchangeAudience),
       );
+    }
     // Each origin the console is served from is a registered SPA redirect URI (http://localhost:3000/ is seeded).
     for (const consoleOrigin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${consoleOrigin}/`);
   };
