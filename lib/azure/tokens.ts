@@ -220,6 +220,16 @@ function tokenError(error: unknown, resource: Resource): AppError {
       cause: error,
     });
   }
+  // AADSTS500011: the tenant's Entra knows no resource by the scope's id, which is what another cloud's resource id
+  // gets (a US Government tenant has no https://graph.microsoft.com). Retrying cannot help; the setting must change.
+  if (error instanceof AuthError && /AADSTS500011\b/.test(`${error.errorCode} ${error.errorMessage}`)) {
+    return new AppError({
+      code: "configuration",
+      message: `token for ${name} refused, resource ${resourceScope(resource)} unknown to the tenant (is AZURE_CLOUD right?): ${error.errorMessage}`,
+      userMessage: `Gatehouse is not set up for this tenant's Azure cloud, so it cannot call ${name}. Ask your administrator to check its AZURE_CLOUD setting.`,
+      cause: error,
+    });
+  }
   return new AppError({
     code: "upstream_unavailable",
     message: `token for ${name} failed: ${error instanceof AuthError ? `${error.errorCode} ${error.errorMessage}` : String(error)}`,
