@@ -2,10 +2,13 @@
  * Which `aud` a Graph or ARM token carries for each way of naming the resource, in the public cloud and in a tenant
  * emulating Azure Government, and that the service then accepts it (or refuses a token for another service).
  */
+import { request as httpRequest } from "node:http";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { SANDBOX_CLOUDS } from "../clouds";
-import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, MICROSOFT_GRAPH_APP_ID } from "../contract";
+import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, CONSOLE_MANAGED_IDENTITY_CLIENT_ID, MICROSOFT_GRAPH_APP_ID } from "../contract";
+import { CLIENT_ASSERTION_TYPE } from "./client-auth";
 import { type RunningSandbox, startSandbox } from "../server";
 import { Tenant } from "../tenant/tenant";
 import { createTenant } from "../tenant/index";
@@ -39,6 +42,22 @@ async function audienceOf(sandbox: RunningSandbox, scope: string): Promise<{ aud
   const token = response.json<{ access_token: string }>().access_token;
   const claims = decodeJwtPayload(token);
   return { aud: claims.aud, iss: claims.iss, token };
+}
+
+/** The console's managed identity's token for `resource` from the sandbox's IMDS endpoint (plain HTTP on loopback). */
+function managedIdentityToken(sandbox: RunningSandbox, resource: string): Promise<{ status: number; body: Record<string, string> }> {
+  const path = `/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}&client_id=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port: sandbox.identity.port, path, headers: { Metadata: "true" } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, string> }),
+      );
+    });
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 const armList = (sandbox: RunningSandbox, token: string) =>
@@ -124,6 +143,21 @@ describe("a tenant emulating Azure Government", () => {
     expect(metadata.authentication.audiences).toEqual(["https://management.core.usgovcloudapi.net/", "https://management.usgovcloudapi.net/"]);
     const console = usgov.tenant.findApplication(CONSOLE_API_CLIENT_ID);
     expect(console?.federatedCredentials.map((credential) => credential.audiences)).toEqual([["api://AzureADTokenExchangeUSGov"]]);
+  });
+
+  it("the managed identity's token for the cloud's exchange audience is the API app's credential; the public one is unknown", async () => {
+    const exchange = await managedIdentityToken(usgov, "api://AzureADTokenExchangeUSGov");
+    expect(exchange.status).toBe(200);
+    expect(decodeJwtPayload(exchange.body.access_token!).aud).toBe("api://AzureADTokenExchangeUSGov");
+    const response = await postForm(usgov, `/${usgov.tenant.tenantId}/oauth2/v2.0/token`, {
+      grant_type: "client_credentials",
+      client_id: CONSOLE_API_CLIENT_ID,
+      scope: "https://management.usgovcloudapi.net/.default",
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: exchange.body.access_token!,
+    });
+    expect(response.status, response.text).toBe(200);
+    expect((await managedIdentityToken(usgov, "api://AzureADTokenExchange")).status).toBe(400);
   });
 
   it("keeps its cloud in a saved snapshot", () => {
