@@ -13,6 +13,7 @@
  *  - v2 issuer hosts: @azure/msal-common's built-in authority metadata (`AuthorityMetadata`): China's cloud has the
  *    aliases login.partner.microsoftonline.cn and login.chinacloudapi.cn, and MSAL talks to (and expects issuers of)
  *    login.partner.microsoftonline.cn; the other clouds issue from their authority host.
+ *  - Azure Database for PostgreSQL's Entra resource: the Azure CLI's cloud metadata (`ossrdbmsResourceId`).
  *  - Role-assignment limits: https://learn.microsoft.com/azure/role-based-access-control/troubleshoot-limits
  *    (4,000 per subscription; 2,000 in Azure Government and Azure operated by 21Vianet).
  */
@@ -30,6 +31,7 @@
  * @property {string} tokenExchangeAudience  Workload identity federation's audience (a managed identity's token for it
  *   is the app's client assertion; a federated credential names it).
  * @property {number} roleAssignmentLimit  Role assignments per subscription.
+ * @property {string} postgresEntraResource  Azure Database for PostgreSQL's resource id for Entra sign-in.
  */
 
 /** @type {Readonly<Record<AzureCloudName, Readonly<AzureCloudProfile>>>} */
@@ -43,6 +45,7 @@ export const AZURE_CLOUDS = Object.freeze({
     armEndpoint: "https://management.azure.com",
     tokenExchangeAudience: "api://AzureADTokenExchange",
     roleAssignmentLimit: 4000,
+    postgresEntraResource: "https://ossrdbms-aad.database.windows.net",
   }),
   usgov: Object.freeze({
     name: "usgov",
@@ -53,6 +56,7 @@ export const AZURE_CLOUDS = Object.freeze({
     armEndpoint: "https://management.usgovcloudapi.net",
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
     roleAssignmentLimit: 2000,
+    postgresEntraResource: "https://ossrdbms-aad.database.usgovcloudapi.net",
   }),
   china: Object.freeze({
     name: "china",
@@ -63,6 +67,7 @@ export const AZURE_CLOUDS = Object.freeze({
     armEndpoint: "https://management.chinacloudapi.cn",
     tokenExchangeAudience: "api://AzureADTokenExchangeChina",
     roleAssignmentLimit: 2000,
+    postgresEntraResource: "https://ossrdbms-aad.database.chinacloudapi.cn",
   }),
 });
 

@@ -26,9 +26,6 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   origin: "https://localhost:8443",
 });
 
-/** Azure Database for PostgreSQL's Microsoft Entra token scope in the public cloud. */
-const POSTGRES_ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default";
-
 /** Where to read more, appended to each problem so the message says how to fix it. */
 const SETUP_DOC = "see .env.example and docs/azure-setup.md";
 
@@ -364,7 +361,7 @@ export function parseConfig(env, options = {}) {
         problems.push(`AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra (the managed identity that signs in to PostgreSQL) (${SETUP_DOC})`);
       }
     } else {
-      databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? POSTGRES_ENTRA_SCOPE };
+      databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? defaultScopeOf(profile.postgresEntraResource) };
     }
   } else if (raw.DATABASE_ENTRA_SCOPE) {
     problems.push("DATABASE_ENTRA_SCOPE: only used with DATABASE_AUTH=entra.");

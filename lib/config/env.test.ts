@@ -104,6 +104,9 @@ describe("DATABASE_AUTH=entra", () => {
       DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.usgovcloudapi.net/.default",
     });
     expect(sovereign.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" } });
+    // The scope follows the cloud unless set.
+    const china = parseConfig({ ...AZURE, AZURE_CLOUD: "china", DATABASE_URL: url, DATABASE_AUTH: "entra" });
+    expect(china.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.chinacloudapi.cn/.default" } });
   });
 
   it("needs a server, a managed identity and no password in the URL", () => {
