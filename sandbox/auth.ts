@@ -4,7 +4,8 @@
  * own 401 shape.
  */
 import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { ARM_AUDIENCE, type Caller, GRAPH_AUDIENCE, MICROSOFT_GRAPH_APP_ID } from "./contract";
+import { armAudiences, graphAudiences } from "./clouds";
+import { type Caller, MICROSOFT_GRAPH_APP_ID, type SandboxCloud } from "./contract";
 import type { SigningKeys } from "./entra/keys";
 import { v1Issuer } from "./entra/tokens";
 
@@ -15,21 +16,20 @@ export type TokenProblem =
   | { readonly kind: "malformed" }
   | { readonly kind: "invalid"; readonly detail: string }
   | { readonly kind: "expired"; readonly expiredAt: Date }
-  | { readonly kind: "audience"; readonly audience: string };
+  | { readonly kind: "audience"; readonly audience: string; readonly allowed: readonly string[] };
 
 export type VerifyResult = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly problem: TokenProblem };
 
-/** Audiences each service accepts, as in production (with and without the trailing slash). */
-const ACCEPTED_AUDIENCES: Record<ProtectedService, readonly string[]> = {
-  graph: [GRAPH_AUDIENCE, `${GRAPH_AUDIENCE}/`, MICROSOFT_GRAPH_APP_ID],
-  arm: [ARM_AUDIENCE, `${ARM_AUDIENCE}/`, "https://management.core.windows.net", "https://management.core.windows.net/"],
-};
+/** Audiences each service accepts in the tenant's cloud, as in production (with and without the trailing slash). */
+function acceptedAudiences(service: ProtectedService, cloud: SandboxCloud): readonly string[] {
+  return service === "graph" ? graphAudiences(cloud) : armAudiences(cloud);
+}
 
 export async function verifyBearerToken(
   authorization: string | undefined,
   service: ProtectedService,
   keys: SigningKeys,
-  tenantId: string,
+  tenant: { readonly tenantId: string; readonly cloud: SandboxCloud },
   now: Date,
 ): Promise<VerifyResult> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "");
@@ -48,7 +48,7 @@ export async function verifyBearerToken(
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key, { algorithms: ["RS256"], issuer: v1Issuer(tenantId), currentDate: now }));
+    ({ payload } = await jwtVerify(token, key, { algorithms: ["RS256"], issuer: v1Issuer(tenant), currentDate: now }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
       return { ok: false, problem: { kind: "expired", expiredAt: new Date(Number(error.payload.exp) * 1000) } };
@@ -57,8 +57,10 @@ export async function verifyBearerToken(
     return { ok: false, problem: { kind: "invalid", detail } };
   }
   const audience = typeof payload.aud === "string" ? payload.aud : "";
-  if (!ACCEPTED_AUDIENCES[service].includes(audience)) return { ok: false, problem: { kind: "audience", audience } };
-  if (payload.tid !== tenantId || typeof payload.oid !== "string") {
+  if (!acceptedAudiences(service, tenant.cloud).includes(audience)) {
+    return { ok: false, problem: { kind: "audience", audience, allowed: acceptedAudiences(service, tenant.cloud) } };
+  }
+  if (payload.tid !== tenant.tenantId || typeof payload.oid !== "string") {
     return { ok: false, problem: { kind: "invalid", detail: "The token has no object id for this tenant." } };
   }
 
@@ -68,7 +70,7 @@ export async function verifyBearerToken(
     ok: true,
     caller: {
       kind: isApp ? "app" : "user",
-      tenantId,
+      tenantId: tenant.tenantId,
       objectId: payload.oid,
       appId: typeof payload.appid === "string" ? payload.appid : typeof payload.azp === "string" ? payload.azp : "",
       scopes: isApp ? [] : String(payload.scp).split(" ").filter(Boolean),
@@ -151,7 +153,7 @@ function armProblem(problem: TokenProblem, now: Date): [code: string, message: s
     case "audience":
       return [
         "InvalidAuthenticationTokenAudience",
-        `The access token has been obtained for wrong audience or resource '${problem.audience}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
+        `The access token has been obtained for wrong audience or resource '${problem.audience}'. It should exactly match with one of the allowed audiences ${problem.allowed.map((audience) => `'${audience}'`).join(",")}.`,
         "The access token has an invalid audience.",
       ];
     case "invalid":

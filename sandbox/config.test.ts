@@ -14,6 +14,7 @@ describe("loadSandboxConfig", () => {
       consoleOrigins: [],
       identityPort: 0,
       consoleCredentials: "all",
+      cloud: "public",
     });
   });
 
@@ -31,6 +32,7 @@ describe("loadSandboxConfig", () => {
         SANDBOX_CONSOLE_ORIGINS: "http://localhost:3100, http://127.0.0.1:4000",
         SANDBOX_IDENTITY_PORT: "8544",
         SANDBOX_CONSOLE_CREDENTIALS: "federated",
+        SANDBOX_CLOUD: "usgov",
       }),
     ).toEqual({
       port: 0,
@@ -43,6 +45,7 @@ describe("loadSandboxConfig", () => {
       consoleOrigins: ["http://localhost:3100", "http://127.0.0.1:4000"],
       identityPort: 8544,
       consoleCredentials: "federated",
+      cloud: "usgov",
     });
   });
 
@@ -59,6 +62,7 @@ describe("loadSandboxConfig", () => {
         SANDBOX_CONSOLE_ORIGINS: "https://gatehouse.contoso.com",
         SANDBOX_IDENTITY_PORT: "99999",
         SANDBOX_CONSOLE_CREDENTIALS: "both",
+        SANDBOX_CLOUD: "germany",
       });
     } catch (error) {
       caught = error;
@@ -77,6 +81,7 @@ describe("loadSandboxConfig", () => {
     ]) {
       expect(problems).toContain(name);
     }
+    expect(problems).toContain(`SANDBOX_CLOUD="germany": must be 'public', 'usgov' or 'china'`);
   });
 
   it("refuses every non-loopback host", () => {

@@ -3,6 +3,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
+import { SANDBOX_CLOUD_NAMES, type SandboxCloudName } from "./clouds";
 
 export type SandboxScale = "default" | "large" | "large-estate";
 
@@ -22,6 +23,8 @@ export interface SandboxConfig {
   readonly identityPort: number;
   /** `federated`: the console API app has only its managed identity's federated credential (no secret, no certificate). */
   readonly consoleCredentials: "all" | "federated";
+  /** The Azure cloud the tenant emulates (its resource ids, exchange audience and v1 issuer); see clouds.ts. */
+  readonly cloud: SandboxCloudName;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -76,6 +79,7 @@ const environmentSchema = z.object({
     .default([]),
   SANDBOX_IDENTITY_PORT: integerIn(0, 65535).default(0),
   SANDBOX_CONSOLE_CREDENTIALS: z.enum(["all", "federated"], { message: "must be 'all' or 'federated'" }).default("all"),
+  SANDBOX_CLOUD: z.enum(SANDBOX_CLOUD_NAMES, { message: "must be 'public', 'usgov' or 'china'" }).default("public"),
 });
 
 export class SandboxConfigError extends Error {
@@ -112,6 +116,7 @@ export function loadSandboxConfig(environment: NodeJS.ProcessEnv = process.env):
     consoleOrigins: value.SANDBOX_CONSOLE_ORIGINS,
     identityPort: value.SANDBOX_IDENTITY_PORT,
     consoleCredentials: value.SANDBOX_CONSOLE_CREDENTIALS,
+    cloud: value.SANDBOX_CLOUD,
   };
 }
 

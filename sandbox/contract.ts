@@ -15,9 +15,27 @@
 export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 export const AZURE_RESOURCE_MANAGER_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
 
-/** Audiences as they appear in v1-shaped Graph/ARM access tokens. */
+/** Audiences of the public cloud's v1-shaped Graph/ARM access tokens asked for as `<resource>/.default` (see clouds.ts). */
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
 export const ARM_AUDIENCE = "https://management.azure.com";
+
+/** The Azure cloud a sandbox tenant emulates (the profiles are in clouds.ts). */
+export type SandboxCloudName = "public" | "usgov" | "china";
+
+export interface SandboxCloud {
+  readonly name: SandboxCloudName;
+  /** Microsoft Graph's resource id (its root URL), without a trailing slash. */
+  readonly graphResource: string;
+  /** Graph's other service principal names (real tenants list the canary host in the public cloud). */
+  readonly graphAliases: readonly string[];
+  /** ARM's resource ids: the `https://management.…` endpoint form first, then the classic `management.core` one. */
+  readonly armResources: readonly [endpoint: string, classic: string];
+  readonly tokenExchangeAudience: string;
+  /** Host of the v1 issuer (`https://{host}/{tid}/`) of Graph's and ARM's tokens. */
+  readonly v1IssuerHost: string;
+  /** The `msgraph_host` Entra's discovery document names. */
+  readonly msGraphHost: string;
+}
 
 /** Who is calling Graph or ARM, as read from a verified access token. */
 export interface Caller {
@@ -168,6 +186,8 @@ export interface AppRegistrationForAuth {
 
 export interface TenantAuthView {
   readonly tenantId: string;
+  /** The cloud it emulates: Graph's and ARM's resource ids, the exchange audience, the v1 issuer. */
+  readonly cloud: SandboxCloud;
   personas(): readonly Persona[];
   /** By UPN (case-insensitive) or object id. */
   findUser(loginOrObjectId: string): SignInUser | undefined;
@@ -216,8 +236,9 @@ export const SANDBOX_DEPLOYER_CLIENT_ID = "0c0a5e11-de90-4000-8000-000000000004"
 export const SANDBOX_DEPLOYER_CLIENT_SECRET = "sandbox-deployer-secret-not-for-production-0000";
 
 /**
- * Workload identity federation's exchange audience. A federated credential names it as `api://AzureADTokenExchange`;
- * a managed identity's token for that resource carries the app id of Entra's token exchange endpoint as `aud`.
+ * Workload identity federation's exchange audience in the public cloud (clouds.ts has each cloud's). A federated
+ * credential names it as `api://AzureADTokenExchange`; a managed identity's token for that resource carries the app id
+ * of Entra's token exchange endpoint as `aud`.
  */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     consoleOrigins: config.consoleOrigins,
     identityPort: config.identityPort,
     consoleCredentials: config.consoleCredentials,
+    cloud: config.cloud,
   });
   const tenantFile = await writeTenantFile(sandbox);
   const elapsed = Math.round(performance.now() - startedAt);
@@ -48,6 +49,11 @@ async function main(): Promise<void> {
   console.log(
     `  identity    ${sandbox.identity.identityEndpoint} (IDENTITY_ENDPOINT; IDENTITY_HEADER in tenant.json) · IMDS ${sandbox.identity.imdsAuthorityHost}`,
   );
+  if (config.cloud !== "public") {
+    console.log(
+      `  cloud       ${config.cloud}: tokens for ${tenant.cloud.graphResource} and ${tenant.cloud.armResources[0]} (start the console with AZURE_CLOUD=${config.cloud})`,
+    );
+  }
   if (config.consoleCredentials === "federated") console.log("  console API app: federated credential only (no secret, no certificate)");
   console.log(`  client file ${show(tenantFile)}`);
   console.log(`  control     ${sandbox.origin}/_sandbox/state · outbox ${sandbox.origin}/_sandbox/outbox.html`);

@@ -22,6 +22,8 @@ import {
   type SandboxHandler,
   type SandboxRequest,
   type SandboxResponse,
+  type SandboxCloud,
+  type SandboxCloudName,
   type SandboxSettings,
 } from "./contract";
 import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
@@ -70,6 +72,8 @@ export interface StartSandboxOptions {
    * so a console configured with one is refused (AADSTS7000215 / AADSTS700027).
    */
   readonly consoleCredentials?: "all" | "federated";
+  /** The Azure cloud the tenant emulates (Graph's and ARM's resource ids, exchange audience, v1 issuer). Default public. */
+  readonly cloud?: SandboxCloudName;
 }
 
 /** The managed-identity endpoint a workload on this "host" uses (see identity/index.ts). */
@@ -305,7 +309,7 @@ function listen(server: NetServer, port: number, host: string): Promise<void> {
 }
 
 /** Cloud metadata needs no token in Azure either; the api-version is checked as ARM checks it. */
-function metadataReply(method: string, path: string, query: URLSearchParams, origin: string): HttpReply {
+function metadataReply(method: string, path: string, query: URLSearchParams, origin: string, cloud: SandboxCloud): HttpReply {
   if (path.toLowerCase().replace(/\/+$/, "") !== "/metadata/endpoints") {
     return jsonReply(404, { error: { code: "NotFound", message: `The sandbox serves nothing at '${path}'.` } });
   }
@@ -322,7 +326,7 @@ function metadataReply(method: string, path: string, query: URLSearchParams, ori
       },
     });
   }
-  return jsonReply(200, cloudMetadata(origin, version));
+  return jsonReply(200, cloudMetadata(origin, version, cloud));
 }
 
 /** Each service's request-id headers, as the real one sends them. */
@@ -399,7 +403,7 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       return;
     }
     if (system === "metadata") {
-      respond(response, metadataReply(method, path, new URLSearchParams(normalised.rawQuery), wiring.origin()), idHeaders);
+      respond(response, metadataReply(method, path, new URLSearchParams(normalised.rawQuery), wiring.origin(), wiring.tenant().cloud), idHeaders);
       return;
     }
     if (system === "unknown") {
@@ -456,7 +460,7 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
   const { service, method, path, query, headers, requestId } = call;
   const armHeaders: Record<string, string> =
     service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
-  const verified = await verifyBearerToken(headers["authorization"], service, wiring.keys, wiring.tenant().tenantId, wiring.now());
+  const verified = await verifyBearerToken(headers["authorization"], service, wiring.keys, wiring.tenant(), wiring.now());
   if (!verified.ok) {
     const challenge = unauthorizedReply(service, verified.problem, {
       origin: wiring.origin(),
@@ -588,7 +592,13 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     scale = restored.scale;
     Object.assign(settings, restored.settings);
   }
-  let tenant: Tenant = restored?.tenant ?? createTenant({ seed, scale });
+  const cloud = options.cloud ?? "public";
+  if (restored && restored.tenant.cloud.name !== cloud) {
+    throw new Error(
+      `The saved sandbox state is of the ${restored.tenant.cloud.name} cloud, not ${cloud}; start it with that cloud or without the saved state.`,
+    );
+  }
+  let tenant: Tenant = restored?.tenant ?? createTenant({ seed, scale, cloud });
 
   const consoleCredentials = options.consoleCredentials ?? "all";
   let origin = "";
@@ -599,7 +609,12 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     } else {
       target.addApplicationCertificate(CONSOLE_API_CLIENT_ID, describeClientCertificate(tls.clientCertPem, CONSOLE_CERTIFICATE_KEY_ID));
     }
-    if (origin) target.addFederatedIdentityCredential(CONSOLE_API_CLIENT_ID, consoleFederatedCredential(v2Issuer(origin, target.tenantId)));
+    if (origin) {
+      target.addFederatedIdentityCredential(
+        CONSOLE_API_CLIENT_ID,
+        consoleFederatedCredential(v2Issuer(origin, target.tenantId), target.cloud.tokenExchangeAudience),
+      );
+    }
     // Each origin the console is served from is a registered SPA redirect URI (http://localhost:3000/ is seeded).
     for (const consoleOrigin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${consoleOrigin}/`);
   };
@@ -623,7 +638,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   const reset = (resetOptions: { seed?: number; scale?: "default" | "large" } = {}) => {
     seed = resetOptions.seed ?? seed;
     scale = resetOptions.scale ?? scale;
-    tenant = createTenant({ seed, scale });
+    tenant = createTenant({ seed, scale, cloud });
     registerConsoleCredentials(tenant);
     Object.assign(settings, DEFAULT_SETTINGS, options.settings);
     handlers = buildHandlers(tenant);

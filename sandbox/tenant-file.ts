@@ -64,8 +64,11 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
       clientSecret: SANDBOX_DEPLOYER_CLIENT_SECRET,
     },
     caPath: sandbox.tls.caPath,
-    graph: { baseUrl: origin, versionedBaseUrl: `${origin}/v1.0`, customHosts: [new URL(origin).hostname], scope: "https://graph.microsoft.com/.default" },
-    arm: { endpoint: origin, credentialScopes: ["https://management.azure.com/.default"] },
+    // The emulated cloud's resource ids: its Graph and ARM answer at this origin, but tokens are for their resource ids.
+    cloud: tenant.cloud.name,
+    graph: { baseUrl: origin, versionedBaseUrl: `${origin}/v1.0`, customHosts: [new URL(origin).hostname], scope: `${tenant.cloud.graphResource}/.default` },
+    arm: { endpoint: origin, credentialScopes: [`${tenant.cloud.armResources[0]}/.default`] },
+    tokenExchangeAudience: tenant.cloud.tokenExchangeAudience,
     controlUrl: `${origin}/_sandbox`,
     outboxUrl: `${origin}/_sandbox/outbox.html`,
     personas: tenant.personas().map((persona) => ({

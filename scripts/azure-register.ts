@@ -11,7 +11,8 @@
  *     registers into a running sandbox tenant, signed in as its deployer app.
  *
  * Options: --name <display name> (default Gatehouse), --auth azure-cli | device-code (--client-id <public client>),
- * --authority-host and --graph-url for sovereign clouds.
+ * --cloud public | usgov | china (the cloud's authority host, Graph and exchange audience; default public), and
+ * --authority-host / --graph-url to override the cloud's hosts.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { parseArgs } from "node:util";
 import { AzureCliCredential, ClientSecretCredential, DeviceCodeCredential, type TokenCredential } from "@azure/identity";
 import { Client } from "@microsoft/microsoft-graph-client";
 
+import { AZURE_CLOUD_NAMES, AZURE_CLOUDS, type AzureCloudName, defaultScopeOf } from "@/lib/config/clouds.mjs";
 import { childProcessEnv } from "@/lib/config/env.mjs";
 import { formatReport, type RegistrationOptions, RegistrationError, registerGatehouse } from "./azure/register";
 
@@ -41,8 +43,9 @@ const { values: options } = parseArgs({
     "managed-identity-client-id": { type: "string" },
     auth: { type: "string", default: "azure-cli" },
     "client-id": { type: "string" },
-    "authority-host": { type: "string", default: "https://login.microsoftonline.com" },
-    "graph-url": { type: "string", default: "https://graph.microsoft.com" },
+    cloud: { type: "string", default: "public" },
+    "authority-host": { type: "string" },
+    "graph-url": { type: "string" },
     sandbox: { type: "string" },
     "sandbox-ca-trusted": { type: "boolean", default: false },
   },
@@ -53,7 +56,9 @@ interface SandboxTenantFile {
   authorityHost: string;
   tenantId: string;
   caPath: string;
-  graph: { baseUrl: string };
+  /** Absent in files written before clouds: the public cloud. */
+  cloud?: AzureCloudName;
+  graph: { baseUrl: string; scope: string };
   deployer: { clientId: string; clientSecret: string };
   managedIdentity: { clientId: string; principalId: string };
 }
@@ -78,8 +83,14 @@ async function main(): Promise<void> {
   const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1";
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) fail(`--public-origin must use https:// (${publicOrigin}).`);
 
+  if (!(AZURE_CLOUD_NAMES as string[]).includes(options.cloud)) fail(`--cloud must be ${AZURE_CLOUD_NAMES.join(", ")}, not ${options.cloud}.`);
+  let cloud = options.cloud as AzureCloudName;
+  const authorityHost = options["authority-host"] ?? AZURE_CLOUDS[cloud].authorityHost;
   let credential: TokenCredential;
-  let graphUrl = options["graph-url"];
+  let graphUrl = options["graph-url"] ?? AZURE_CLOUDS[cloud].graphBaseUrl;
+  // Tokens are for Graph's resource id: its root URL in Azure; the sandbox serves Graph at its origin and names the
+  // resource id of the cloud it emulates in tenant.json.
+  let scope = defaultScopeOf(new URL(graphUrl).origin);
   let registration: RegistrationOptions;
   const principalId = options["managed-identity-principal-id"];
   if (principalId !== undefined && !GUID.test(principalId)) fail("--managed-identity-principal-id must be the identity's object (principal) id, a GUID.");
@@ -100,11 +111,14 @@ async function main(): Promise<void> {
       disableInstanceDiscovery: true,
     });
     graphUrl = tenant.graph.baseUrl;
+    scope = tenant.graph.scope;
+    cloud = tenant.cloud ?? "public";
     registration = {
       name: options.name,
       publicOrigin,
       tenantId: tenant.tenantId,
       authorityHost: tenant.authorityHost,
+      cloud,
       managedIdentity: {
         principalId: principalId ?? tenant.managedIdentity.principalId,
         clientId: options["managed-identity-client-id"] ?? tenant.managedIdentity.clientId,
@@ -118,7 +132,7 @@ async function main(): Promise<void> {
     } else if (options.auth === "device-code") {
       const clientId = options["client-id"];
       if (!clientId) fail("--auth device-code needs --client-id: a public client app registration allowed to call Graph as you.");
-      credential = new DeviceCodeCredential({ tenantId, clientId, authorityHost: options["authority-host"] });
+      credential = new DeviceCodeCredential({ tenantId, clientId, authorityHost });
     } else {
       return fail(`--auth must be azure-cli or device-code, not ${options.auth}.`);
     }
@@ -126,13 +140,12 @@ async function main(): Promise<void> {
       name: options.name,
       publicOrigin,
       tenantId,
-      authorityHost: options["authority-host"],
+      authorityHost,
+      cloud,
       ...(principalId ? { managedIdentity: { principalId, clientId: options["managed-identity-client-id"] } } : {}),
     };
   }
 
-  // Tokens are for Graph's own audience; the sandbox serves Graph at its origin and accepts it.
-  const scope = options.sandbox !== undefined ? "https://graph.microsoft.com/.default" : `${new URL(graphUrl).origin}/.default`;
   const graph = Client.initWithMiddleware({
     authProvider: { getAccessToken: async () => (await credential.getToken(scope))?.token ?? "" },
     baseUrl: new URL(graphUrl).origin,

@@ -10,6 +10,9 @@
  * federated credential for the console's managed identity (SANDBOX_CONSOLE_CREDENTIALS=federated), and the console
  * gets its tokens from the tenant's managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER, as Container Apps
  * sets them).
+ *
+ * `--cloud usgov|china`: the tenant emulates that Azure cloud (its Graph and ARM resource ids, exchange audience and
+ * issuer; SANDBOX_CLOUD) and the console is configured for the same cloud (AZURE_CLOUD).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +20,7 @@ import { request } from "node:https";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { AZURE_CLOUD_NAMES } from "@/lib/config/clouds.mjs";
 import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
 import { ensureProductionBuild } from "./production-build";
 import { prepareStandalone, STANDALONE_DIR, standaloneFiles } from "./standalone";
@@ -30,6 +34,7 @@ const { values: options } = parseArgs({
     fresh: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     credential: { type: "string", default: "secret" },
+    cloud: { type: "string", default: "public" },
   },
 });
 
@@ -38,6 +43,11 @@ if (options.credential !== "secret" && options.credential !== "managed-identity"
   process.exit(2);
 }
 const managedIdentity = options.credential === "managed-identity";
+const cloud = options.cloud;
+if (!(AZURE_CLOUD_NAMES as string[]).includes(cloud)) {
+  console.error(`--cloud must be ${AZURE_CLOUD_NAMES.join(", ")}, not ${cloud}`);
+  process.exit(2);
+}
 
 const consolePort = Number(options.port);
 const tenantPort = Number(options["tenant-port"]);
@@ -162,6 +172,7 @@ async function main(): Promise<void> {
       SANDBOX_DATA_DIR: sandboxDir,
       SANDBOX_CONSOLE_ORIGINS: consoleOrigin,
       SANDBOX_CONSOLE_CREDENTIALS: managedIdentity ? "federated" : "all",
+      SANDBOX_CLOUD: cloud,
     }),
     "The sandbox tenant",
     "sandbox.log",
@@ -174,6 +185,7 @@ async function main(): Promise<void> {
     GATEHOUSE_SANDBOX_URL: tenantOrigin,
     GATEHOUSE_PUBLIC_ORIGIN: consoleOrigin,
     GATEHOUSE_DATA_DIR: dataDir,
+    AZURE_CLOUD: cloud,
     NODE_EXTRA_CA_CERTS: caPath,
     ...(managedIdentity ? await managedIdentitySettings() : {}),
   });

@@ -8,16 +8,15 @@ import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineR
 import { describeError } from "@/lib/log";
 import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
 import { retryDecision, throttleWaitSeconds } from "@/lib/azure/retry";
-import { type DelegatedCaller, getAppToken, getDelegatedToken } from "@/lib/azure/tokens";
+import { type DelegatedCaller, getAppToken, getDelegatedToken, resourceScope } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 
 /**
- * The only place ARM clients are built. Every client gets the configured endpoint, the ARM audience as its token scope
+ * The only place ARM clients are built. Every client gets the configured endpoint, the configured cloud's ARM scope as its token scope
  * (without it the SDK would ask for `<endpoint>/.default`, a wrong audience against the sandbox or a sovereign cloud),
  * a per-attempt timeout, and our one retry rule in place of the SDK's default retry policies.
  */
-const ARM_SCOPE = "https://management.azure.com/.default";
 // Token lifetime is decided by Entra; the SDK only needs to know it is not expired yet. MSAL refreshes its cache.
 const TOKEN_REUSE_MS = 5 * 60_000;
 
@@ -85,7 +84,7 @@ function configure<T extends ServiceClient>(client: T): T {
 }
 
 function clientOptions(): { endpoint: string; credentialScopes: string[] } {
-  return { endpoint: getConfig().upstream.armEndpoint, credentialScopes: [ARM_SCOPE] };
+  return { endpoint: getConfig().upstream.armEndpoint, credentialScopes: [resourceScope("arm")] };
 }
 
 export type ArmIdentity = { readonly kind: "delegated"; readonly caller: DelegatedCaller } | { readonly kind: "app" };

@@ -16,7 +16,7 @@ const NOW = new Date("2026-06-01T12:00:00Z");
 const nowSeconds = NOW.getTime() / 1000;
 
 const expectations: TokenExpectations = {
-  authorityHost: AUTHORITY,
+  issuerHosts: [AUTHORITY],
   allowedTenantIds: [TENANT],
   apiClientId: API,
   apiIdentifierUri: `api://${API}`,

@@ -18,8 +18,11 @@ const CLOCK_SKEW_SECONDS = 120;
 const REQUIRED_SCOPE = "access_as_user";
 
 export interface TokenExpectations {
-  /** e.g. https://login.microsoftonline.com (no trailing slash). */
-  readonly authorityHost: string;
+  /**
+   * Hosts whose `{host}/{tid}/v2.0` issuer is accepted (no trailing slash), e.g. https://login.microsoftonline.com;
+   * China's cloud issues from login.partner.microsoftonline.cn even when signed in at login.chinacloudapi.cn.
+   */
+  readonly issuerHosts: readonly string[];
   readonly allowedTenantIds: readonly string[];
   readonly apiClientId: string;
   readonly apiIdentifierUri: string;
@@ -106,8 +109,7 @@ export async function validateAccessToken(
   if (!LOWER_CASE_GUID.test(tenantId) || !expectations.allowedTenantIds.includes(tenantId)) {
     return reject("tenant_not_allowed", `tid ${tenantId}`);
   }
-  const expectedIssuer = `${expectations.authorityHost}/${tenantId}/v2.0`;
-  if (payload.iss !== expectedIssuer) return reject("wrong_issuer", `iss ${String(payload.iss)}`);
+  if (!expectations.issuerHosts.some((host) => payload.iss === `${host}/${tenantId}/v2.0`)) return reject("wrong_issuer", `iss ${String(payload.iss)}`);
 
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (!audiences.some((aud) => aud === expectations.apiClientId || aud === expectations.apiIdentifierUri)) {

@@ -17,7 +17,7 @@ let signingKeys: JWTVerifyGetKey | undefined;
 function expectations(): TokenExpectations {
   const { identity } = getConfig();
   return {
-    authorityHost: identity.authorityHost,
+    issuerHosts: identity.issuerHosts,
     allowedTenantIds: identity.allowedTenantIds,
     apiClientId: identity.apiClientId,
     apiIdentifierUri: identity.apiIdentifierUri,

@@ -19,10 +19,11 @@ import { describeError, log } from "@/lib/log";
 
 export type Resource = "graph" | "arm";
 
-const RESOURCE_SCOPES: Record<Resource, string> = {
-  graph: "https://graph.microsoft.com/.default",
-  arm: "https://management.azure.com/.default",
-};
+/** The configured cloud's `.default` scope of each resource (`lib/config/clouds.mjs`). */
+export function resourceScope(resource: Resource): string {
+  const { upstream } = getConfig();
+  return resource === "graph" ? upstream.graphScope : upstream.armScope;
+}
 
 /** Each user gets a client of their own so that token caches never mix; the oldest are dropped past this many. */
 const MAX_CACHED_USERS = 500;
@@ -57,9 +58,11 @@ function clientCredential(identity: GatehouseConfig["identity"]): Pick<Configura
       // Workload identity federation: the managed identity's token for the exchange audience is the API app's client
       // assertion, so no secret exists anywhere.
       const managedIdentity = new ManagedIdentityCredential({ clientId: credential.clientId });
+      const exchangeScope = identity.tokenExchangeScope;
       return {
         clientAssertion: async () => {
-          const token = await managedIdentity.getToken("api://AzureADTokenExchange/.default");
+          // Each cloud has its own exchange audience; the federated credential names the same one.
+          const token = await managedIdentity.getToken(exchangeScope);
           return token.token;
         },
       };
@@ -160,7 +163,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
     const result = await retryingNetworkErrorOnce(() =>
       client.acquireTokenOnBehalfOf({
         oboAssertion: caller.assertion.reveal(),
-        scopes: [RESOURCE_SCOPES[resource]],
+        scopes: [resourceScope(resource)],
         ...(options.claims ? { claims: options.claims } : {}),
       }),
     );
@@ -178,7 +181,7 @@ export async function getAppToken(resource: Resource, options: TokenRequestOptio
     const client = appClient;
     const result = await retryingNetworkErrorOnce(() =>
       client.acquireTokenByClientCredential({
-        scopes: [RESOURCE_SCOPES[resource]],
+        scopes: [resourceScope(resource)],
         // The sandbox tenant's clock can be moved forward (to test expiry), which makes a token MSAL still trusts by the
         // wall clock expired to the tenant; app tokens serve only scheduled jobs, so fetching each one fresh costs little.
         skipCache: getConfig().mode === "sandbox",
@@ -214,6 +217,16 @@ function tokenError(error: unknown, resource: Resource): AppError {
       code: "unauthenticated",
       message: `on-behalf-of assertion rejected: ${error.errorMessage}`,
       userMessage: "Your session has ended. Gatehouse will renew it — if this persists, sign in again.",
+      cause: error,
+    });
+  }
+  // AADSTS500011: the tenant's Entra knows no resource by the scope's id, which is what another cloud's resource id
+  // gets (a US Government tenant has no https://graph.microsoft.com). Retrying cannot help; the setting must change.
+  if (error instanceof AuthError && /AADSTS500011\b/.test(`${error.errorCode} ${error.errorMessage}`)) {
+    return new AppError({
+      code: "configuration",
+      message: `token for ${name} refused, resource ${resourceScope(resource)} unknown to the tenant (is AZURE_CLOUD right?): ${error.errorMessage}`,
+      userMessage: `Gatehouse is not set up for this tenant's Azure cloud, so it cannot call ${name}. Ask your administrator to check its AZURE_CLOUD setting.`,
       cause: error,
     });
   }

@@ -13,6 +13,8 @@
 import path from "node:path";
 import { z } from "zod";
 
+import { AZURE_CLOUD_NAMES, AZURE_CLOUDS, cloudOfAuthorityHost, defaultScopeOf } from "./clouds.mjs";
+
 /** The sandbox tenant's fixed identifiers (kept equal to `sandbox/contract.ts`; a test checks it). */
 export const SANDBOX_DEFAULTS = Object.freeze({
   tenantId: "72f988bf-0000-4000-8000-00000000c05a",
@@ -22,15 +24,6 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   /** The sandbox console's user-assigned managed identity, federated with the API app. */
   managedIdentityClientId: "0c0a5e11-1d00-4000-8000-000000000003",
   origin: "https://localhost:8443",
-});
-
-/** Azure Database for PostgreSQL's Microsoft Entra token scope in the public cloud. */
-const POSTGRES_ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default";
-
-const AZURE_PUBLIC_CLOUD = Object.freeze({
-  authorityHost: "https://login.microsoftonline.com",
-  graphBaseUrl: "https://graph.microsoft.com",
-  armEndpoint: "https://management.azure.com",
 });
 
 /** Where to read more, appended to each problem so the message says how to fix it. */
@@ -104,6 +97,7 @@ const RawEnv = z.object({
       .optional(),
   ),
   GATEHOUSE_SANDBOX_URL: optionalString.pipe(httpsUrl("the sandbox tenant's origin").optional()),
+  AZURE_CLOUD: optionalString.pipe(z.enum(AZURE_CLOUD_NAMES, { error: "must be public, usgov or china" }).optional()),
   AZURE_TENANT_ID: optionalString.pipe(guid.optional()),
   AZURE_AUTHORITY_HOST: optionalString.pipe(httpsUrl("the Entra authority host").optional()),
   GATEHOUSE_SPA_CLIENT_ID: optionalString.pipe(guid.optional()),
@@ -152,11 +146,17 @@ const RawEnv = z.object({
  * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number,
  *   entra?: { managedIdentityClientId: string, scope: string } }} database  `entra`: the password is a Microsoft Entra
  *   token of the managed identity (Azure Database for PostgreSQL with Entra authentication), refreshed before expiry.
- * @property {{ tenantId: string, authorityHost: string, authority: string, allowedTenantIds: string[],
+ * @property {import("./clouds.mjs").AzureCloudName} cloud  The Azure cloud (AZURE_CLOUD, or the one AZURE_AUTHORITY_HOST
+ *   belongs to): it decides the default hosts, the resource ids tokens are asked for, the exchange audience, the accepted
+ *   issuers and the role-assignment limit. In sandbox mode, the cloud the sandbox tenant emulates.
+ * @property {{ tenantId: string, authorityHost: string, issuerHosts: string[], authority: string, allowedTenantIds: string[],
  *   spaClientId: string, apiClientId: string, apiIdentifierUri: string, apiScope: string,
  *   credential: { kind: "secret", secret: string } | { kind: "certificate", path: string }
- *     | { kind: "managed-identity", clientId: string } }} identity
- * @property {{ graphBaseUrl: string, armEndpoint: string, timeoutMs: number }} upstream
+ *     | { kind: "managed-identity", clientId: string }, tokenExchangeScope: string }} identity  `issuerHosts`: the hosts
+ *   whose `{host}/{tid}/v2.0` issuer the console's API tokens may carry; `tokenExchangeScope`: what the managed identity
+ *   is asked for when it is the API app's federated credential.
+ * @property {{ graphBaseUrl: string, armEndpoint: string, graphScope: string, armScope: string, timeoutMs: number }} upstream
+ *   `graphScope`/`armScope`: the `.default` scopes of the cloud's Graph and ARM resource ids.
  * @property {{ limitPerSubscription: number }} roleAssignments  Azure's role-assignment limit per subscription, for
  *   the grant dialog's budget (4,000 in the public cloud, 2,000 in Azure Government and Azure operated by 21Vianet).
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
@@ -227,6 +227,8 @@ export function parseConfig(env, options = {}) {
     return String(value);
   };
 
+  const profile = AZURE_CLOUDS[resolveCloud(raw, mode, invalid, problems)];
+
   let identity;
   let upstream;
   let sandboxOrigin = null;
@@ -270,19 +272,30 @@ export function parseConfig(env, options = {}) {
     if (tenantId && allowedTenantIds.length > 0 && !allowedTenantIds.includes(tenantId.toLowerCase())) {
       problems.push(`GATEHOUSE_ALLOWED_TENANTS: must include AZURE_TENANT_ID (${tenantId}) (${SETUP_DOC})`);
     }
-    const authorityHost = raw.AZURE_AUTHORITY_HOST ?? AZURE_PUBLIC_CLOUD.authorityHost;
+    const authorityHost = raw.AZURE_AUTHORITY_HOST ?? profile.authorityHost;
+    // A custom authority host (a host Gatehouse does not know) is trusted as the only issuer host; a known one brings
+    // its cloud's aliases, since China's Entra issues from login.partner.microsoftonline.cn whichever alias was asked.
+    const issuerHosts = cloudOfAuthorityHost(authorityHost) === profile.name ? unique([authorityHost, ...profile.issuerHosts]) : [authorityHost];
     identity = buildIdentity({
       tenantId,
       authorityHost,
+      issuerHosts,
       allowedTenantIds,
       spaClientId,
       apiClientId,
       apiIdentifierUri: raw.GATEHOUSE_API_IDENTIFIER_URI,
       credential,
+      tokenExchangeAudience: profile.tokenExchangeAudience,
     });
+    const graphBaseUrl = raw.GRAPH_BASE_URL ?? profile.graphBaseUrl;
+    const armEndpoint = raw.ARM_ENDPOINT ?? profile.armEndpoint;
     upstream = {
-      graphBaseUrl: raw.GRAPH_BASE_URL ?? AZURE_PUBLIC_CLOUD.graphBaseUrl,
-      armEndpoint: raw.ARM_ENDPOINT ?? AZURE_PUBLIC_CLOUD.armEndpoint,
+      graphBaseUrl,
+      armEndpoint,
+      // Graph's and ARM's roots are resource ids of theirs in every cloud, so a URL the operator sets (e.g. Graph for
+      // US Government DoD) brings its own scope.
+      graphScope: defaultScopeOf(new URL(graphBaseUrl).origin),
+      armScope: defaultScopeOf(new URL(armEndpoint).origin),
       timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
     };
     const endpoints = /** @type {const} */ ([
@@ -292,7 +305,7 @@ export function parseConfig(env, options = {}) {
     ]);
     for (const [name, url] of endpoints) {
       if (isLoopbackUrl(url)) {
-        problems.push(`${name}: ${url} is a sandbox (loopback) endpoint, refused in azure mode. Remove it to use Azure's public cloud.`);
+        problems.push(`${name}: ${url} is a sandbox (loopback) endpoint, refused in azure mode. Remove it to use the endpoint of ${profile.displayName}.`);
       }
     }
     if (raw.GATEHOUSE_SANDBOX_URL) {
@@ -310,15 +323,20 @@ export function parseConfig(env, options = {}) {
     identity = buildIdentity({
       tenantId: SANDBOX_DEFAULTS.tenantId,
       authorityHost: sandboxOrigin,
+      issuerHosts: [sandboxOrigin],
       allowedTenantIds: [SANDBOX_DEFAULTS.tenantId],
       spaClientId: raw.GATEHOUSE_SPA_CLIENT_ID ?? SANDBOX_DEFAULTS.spaClientId,
       apiClientId: raw.GATEHOUSE_API_CLIENT_ID ?? SANDBOX_DEFAULTS.apiClientId,
       apiIdentifierUri: raw.GATEHOUSE_API_IDENTIFIER_URI,
       credential: sandboxCredential(raw, problems),
+      tokenExchangeAudience: profile.tokenExchangeAudience,
     });
+    // The sandbox serves Graph and ARM at its own origin, but its tokens are for the emulated cloud's resource ids.
     upstream = {
       graphBaseUrl: sandboxOrigin,
       armEndpoint: sandboxOrigin,
+      graphScope: defaultScopeOf(profile.graphBaseUrl),
+      armScope: defaultScopeOf(profile.armEndpoint),
       timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
     };
   }
@@ -343,7 +361,7 @@ export function parseConfig(env, options = {}) {
         problems.push(`AZURE_MANAGED_IDENTITY_CLIENT_ID: required with DATABASE_AUTH=entra (the managed identity that signs in to PostgreSQL) (${SETUP_DOC})`);
       }
     } else {
-      databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? POSTGRES_ENTRA_SCOPE };
+      databaseEntra = { managedIdentityClientId: clientId, scope: raw.DATABASE_ENTRA_SCOPE ?? defaultScopeOf(profile.postgresEntraResource) };
     }
   } else if (raw.DATABASE_ENTRA_SCOPE) {
     problems.push("DATABASE_ENTRA_SCOPE: only used with DATABASE_AUTH=entra.");
@@ -362,7 +380,8 @@ export function parseConfig(env, options = {}) {
       : { kind: "pglite", dataDir: runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
     identity,
     upstream,
-    roleAssignments: { limitPerSubscription: raw.GATEHOUSE_ROLE_ASSIGNMENT_LIMIT ?? 4000 },
+    cloud: profile.name,
+    roleAssignments: { limitPerSubscription: raw.GATEHOUSE_ROLE_ASSIGNMENT_LIMIT ?? profile.roleAssignmentLimit },
     sandboxOrigin,
     logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
     jobs: {
@@ -391,9 +410,43 @@ export function parseConfig(env, options = {}) {
 }
 
 /**
- * @param {{ tenantId: string, authorityHost: string, allowedTenantIds: string[], spaClientId: string,
+ * The cloud: AZURE_CLOUD, else the cloud of AZURE_AUTHORITY_HOST, else the public cloud. A known authority host of
+ * another cloud is refused (its tokens would be for the wrong resource ids), and so is an unknown one without
+ * AZURE_CLOUD: which exchange audience and limits apply cannot be guessed.
+ * @param {Partial<z.infer<typeof RawEnv>>} raw
+ * @param {"sandbox" | "azure"} mode
+ * @param {Set<string>} invalid
+ * @param {string[]} problems
+ * @returns {import("./clouds.mjs").AzureCloudName}
+ */
+function resolveCloud(raw, mode, invalid, problems) {
+  const named = raw.AZURE_CLOUD;
+  const host = mode === "azure" ? raw.AZURE_AUTHORITY_HOST : undefined;
+  const hostCloud = host ? cloudOfAuthorityHost(host) : undefined;
+  if (named) {
+    if (hostCloud && hostCloud !== named) {
+      problems.push(
+        `AZURE_AUTHORITY_HOST: ${host} belongs to ${AZURE_CLOUDS[hostCloud].displayName} (AZURE_CLOUD=${hostCloud}), not AZURE_CLOUD=${named}. Remove one of them, or make them agree (${SETUP_DOC})`,
+      );
+    }
+    return named;
+  }
+  if (invalid.has("AZURE_CLOUD")) return "public";
+  if (host && !hostCloud && !isLoopbackUrl(host)) {
+    problems.push(`AZURE_CLOUD: required with AZURE_AUTHORITY_HOST ${host}, which is not a known Entra host. Set it to public, usgov or china (${SETUP_DOC})`);
+  }
+  return hostCloud ?? "public";
+}
+
+/** @param {string[]} values */
+function unique(values) {
+  return [...new Set(values)];
+}
+
+/**
+ * @param {{ tenantId: string, authorityHost: string, issuerHosts: string[], allowedTenantIds: string[], spaClientId: string,
  *   apiClientId: string, apiIdentifierUri: string | undefined,
- *   credential: GatehouseConfig["identity"]["credential"] }} input
+ *   credential: GatehouseConfig["identity"]["credential"], tokenExchangeAudience: string }} input
  * @returns {GatehouseConfig["identity"]}
  */
 function buildIdentity(input) {
@@ -401,6 +454,7 @@ function buildIdentity(input) {
   return {
     tenantId: input.tenantId.toLowerCase(),
     authorityHost: input.authorityHost,
+    issuerHosts: input.issuerHosts,
     authority: `${input.authorityHost}/${input.tenantId.toLowerCase()}`,
     allowedTenantIds: input.allowedTenantIds.map((id) => id.toLowerCase()),
     spaClientId: input.spaClientId,
@@ -408,6 +462,7 @@ function buildIdentity(input) {
     apiIdentifierUri,
     apiScope: `${apiIdentifierUri}/access_as_user`,
     credential: input.credential,
+    tokenExchangeScope: defaultScopeOf(input.tokenExchangeAudience),
   };
 }
 

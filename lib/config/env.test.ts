@@ -104,6 +104,9 @@ describe("DATABASE_AUTH=entra", () => {
       DATABASE_ENTRA_SCOPE: "https://ossrdbms-aad.database.usgovcloudapi.net/.default",
     });
     expect(sovereign.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.usgovcloudapi.net/.default" } });
+    // The scope follows the cloud unless set.
+    const china = parseConfig({ ...AZURE, AZURE_CLOUD: "china", DATABASE_URL: url, DATABASE_AUTH: "entra" });
+    expect(china.database).toMatchObject({ entra: { scope: "https://ossrdbms-aad.database.chinacloudapi.cn/.default" } });
   });
 
   it("needs a server, a managed identity and no password in the URL", () => {
@@ -123,9 +126,12 @@ describe("DATABASE_AUTH=entra", () => {
 });
 
 describe("role-assignment limit", () => {
-  it("is the public cloud's 4,000 unless set, and takes a sovereign cloud's 2,000", () => {
+  it("follows the cloud (4,000 public, 2,000 in Azure Government and China) unless set", () => {
     expect(parseConfig({}).roleAssignments.limitPerSubscription).toBe(4000);
-    expect(parseConfig({ ...AZURE, GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: "2000" }).roleAssignments.limitPerSubscription).toBe(2000);
+    expect(parseConfig({ ...AZURE, AZURE_CLOUD: "usgov" }).roleAssignments.limitPerSubscription).toBe(2000);
+    expect(parseConfig({ ...AZURE, AZURE_CLOUD: "china" }).roleAssignments.limitPerSubscription).toBe(2000);
+    expect(parseConfig({ AZURE_CLOUD: "usgov" }).roleAssignments.limitPerSubscription).toBe(2000);
+    expect(parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: "3000" }).roleAssignments.limitPerSubscription).toBe(3000);
   });
 
   it("refuses something that is not a positive whole number", () => {
@@ -218,5 +224,94 @@ describe("azure mode", () => {
     expect(problemsOf({ ...AZURE, GATEHOUSE_ALLOWED_TENANTS: `${AZURE.AZURE_TENANT_ID}, common` })).toEqual([
       expect.stringContaining('GATEHOUSE_ALLOWED_TENANTS: "common" is not a tenant id'),
     ]);
+  });
+});
+
+describe("AZURE_CLOUD", () => {
+  it("public by default: public hosts, scopes, exchange audience and issuer", () => {
+    const config = parseConfig(AZURE);
+    expect(config.cloud).toBe("public");
+    expect(config.identity).toMatchObject({
+      authorityHost: "https://login.microsoftonline.com",
+      issuerHosts: ["https://login.microsoftonline.com"],
+      tokenExchangeScope: "api://AzureADTokenExchange/.default",
+    });
+    expect(config.upstream).toMatchObject({
+      graphBaseUrl: "https://graph.microsoft.com",
+      armEndpoint: "https://management.azure.com",
+      graphScope: "https://graph.microsoft.com/.default",
+      armScope: "https://management.azure.com/.default",
+    });
+  });
+
+  it("usgov: Azure Government's hosts, resource ids, exchange audience and issuer", () => {
+    const config = parseConfig({ ...AZURE, AZURE_CLOUD: "usgov" });
+    expect(config.cloud).toBe("usgov");
+    expect(config.identity).toMatchObject({
+      authorityHost: "https://login.microsoftonline.us",
+      authority: `https://login.microsoftonline.us/${AZURE.AZURE_TENANT_ID}`,
+      issuerHosts: ["https://login.microsoftonline.us"],
+      tokenExchangeScope: "api://AzureADTokenExchangeUSGov/.default",
+    });
+    expect(config.upstream).toMatchObject({
+      graphBaseUrl: "https://graph.microsoft.us",
+      armEndpoint: "https://management.usgovcloudapi.net",
+      graphScope: "https://graph.microsoft.us/.default",
+      armScope: "https://management.usgovcloudapi.net/.default",
+    });
+  });
+
+  it("china: 21Vianet's hosts, and tokens issued by login.partner.microsoftonline.cn are accepted", () => {
+    const config = parseConfig({ ...AZURE, AZURE_CLOUD: "china" });
+    expect(config.identity).toMatchObject({
+      authorityHost: "https://login.chinacloudapi.cn",
+      issuerHosts: ["https://login.chinacloudapi.cn", "https://login.partner.microsoftonline.cn"],
+      tokenExchangeScope: "api://AzureADTokenExchangeChina/.default",
+    });
+    expect(config.upstream).toMatchObject({
+      graphScope: "https://microsoftgraph.chinacloudapi.cn/.default",
+      armScope: "https://management.chinacloudapi.cn/.default",
+    });
+  });
+
+  it("is derived from a known authority host when not set", () => {
+    expect(parseConfig({ ...AZURE, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.us" }).cloud).toBe("usgov");
+    const china = parseConfig({ ...AZURE, AZURE_AUTHORITY_HOST: "https://login.partner.microsoftonline.cn/" });
+    expect(china.cloud).toBe("china");
+    expect(china.upstream.graphBaseUrl).toBe("https://microsoftgraph.chinacloudapi.cn");
+  });
+
+  it("takes the scope from a Graph URL the operator sets (US Government DoD)", () => {
+    const config = parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", GRAPH_BASE_URL: "https://dod-graph.microsoft.us" });
+    expect(config.upstream.graphScope).toBe("https://dod-graph.microsoft.us/.default");
+    expect(config.upstream.armScope).toBe("https://management.usgovcloudapi.net/.default");
+  });
+
+  it("refuses an unknown cloud, a host of another cloud, and an unknown host without a cloud", () => {
+    expect(problemsOf({ ...AZURE, AZURE_CLOUD: "germany" })).toEqual([expect.stringContaining("AZURE_CLOUD: must be public, usgov or china")]);
+    expect(problemsOf({ ...AZURE, AZURE_CLOUD: "usgov", AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com" })).toEqual([
+      expect.stringContaining(
+        "AZURE_AUTHORITY_HOST: https://login.microsoftonline.com belongs to Azure public cloud (AZURE_CLOUD=public), not AZURE_CLOUD=usgov",
+      ),
+    ]);
+    expect(problemsOf({ ...AZURE, AZURE_AUTHORITY_HOST: "https://login.contoso.example" })).toEqual([
+      expect.stringContaining("AZURE_CLOUD: required with AZURE_AUTHORITY_HOST https://login.contoso.example"),
+    ]);
+    const custom = parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", AZURE_AUTHORITY_HOST: "https://login.contoso.example" });
+    expect(custom.identity.issuerHosts).toEqual(["https://login.contoso.example"]);
+  });
+
+  it("in sandbox mode names the emulated cloud's resource ids while every URL stays the sandbox's", () => {
+    const config = parseConfig({ AZURE_CLOUD: "usgov" });
+    expect(config.cloud).toBe("usgov");
+    expect(config.upstream).toMatchObject({
+      graphBaseUrl: SANDBOX_DEFAULTS.origin,
+      armEndpoint: SANDBOX_DEFAULTS.origin,
+      graphScope: "https://graph.microsoft.us/.default",
+      armScope: "https://management.usgovcloudapi.net/.default",
+    });
+    expect(config.identity.issuerHosts).toEqual([SANDBOX_DEFAULTS.origin]);
+    expect(config.identity.tokenExchangeScope).toBe("api://AzureADTokenExchangeUSGov/.default");
+    expect(parseConfig({}).upstream.graphScope).toBe("https://graph.microsoft.com/.default");
   });
 });

@@ -3,7 +3,7 @@
  * group form), the tenant-level `GET /providers`, and the cloud metadata `GET /metadata/endpoints`. AML workspaces are
  * the only resources the tenant models, so they are the only rows these lists can have.
  */
-import type { SandboxResponse } from "../contract";
+import type { SandboxCloud, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
 import type { WorkspaceRecord } from "../tenant/model";
 import { isAuthorized } from "./authorize";
@@ -128,12 +128,13 @@ export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions
  * cloud as an object (the shape hashicorp/go-azure-helpers' metadata client decodes); 2019-05-01 answers a list of
  * clouds (what azure-cli's `ARM_CLOUD_METADATA_URL` reading iterates).
  */
-export function cloudMetadata(origin: string, apiVersion: string): unknown {
+export function cloudMetadata(origin: string, apiVersion: string, emulated: SandboxCloud): unknown {
   const cloud = {
     portal: origin,
     authentication: {
       loginEndpoint: origin,
-      audiences: ["https://management.core.windows.net/", "https://management.azure.com/"],
+      // ARM's token audiences in the emulated cloud (the real document lists the classic one first).
+      audiences: [`${emulated.armResources[1]}/`, `${emulated.armResources[0]}/`],
       tenant: "common",
       identityProvider: "AAD",
     },
@@ -163,7 +164,7 @@ export function cloudMetadata(origin: string, apiVersion: string): unknown {
     activeDirectoryDataLake: "https://datalake.azure.net/",
     sqlManagement: "https://management.core.windows.net:8443/",
     // A resource id is a token audience: the sandbox's Graph tokens carry Graph's own.
-    microsoftGraphResourceId: "https://graph.microsoft.com/",
+    microsoftGraphResourceId: `${emulated.graphResource}/`,
     appInsightsResourceId: "https://api.applicationinsights.io",
     appInsightsTelemetryChannelResourceId: "https://dc.applicationinsights.azure.com/v2/track",
     attestationResourceId: "https://attest.azure.net",

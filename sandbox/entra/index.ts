@@ -3,7 +3,7 @@
  * Routes are `/{tenant}/…` where tenant is the sandbox tenant id, `common` or `organizations`.
  */
 import { decodeJwt } from "jose";
-import type { SandboxSettings, TenantAuthView } from "../contract";
+import type { SandboxCloud, SandboxSettings, TenantAuthView } from "../contract";
 import { handleAuthorize, page, SESSION_COOKIE } from "./authorize";
 import { EntraError, entraErrorReply } from "./errors";
 import { type EntraRequest, type HttpReply, corsHeaders, escapeHtml, htmlReply, jsonReply, parseCookies, preflightReply, redirectReply } from "./http";
@@ -33,7 +33,7 @@ export function isEntraSegment(segment: string): boolean {
   );
 }
 
-export function openIdConfiguration(origin: string, tenantSegment: string): Record<string, unknown> {
+export function openIdConfiguration(origin: string, tenantSegment: string, cloud: SandboxCloud): Record<string, unknown> {
   const base = `${origin}/${tenantSegment}`;
   const issuerTenant = MULTI_TENANT_SEGMENTS.has(tenantSegment.toLowerCase()) ? "{tenantid}" : tenantSegment;
   return {
@@ -47,7 +47,7 @@ export function openIdConfiguration(origin: string, tenantSegment: string): Reco
     scopes_supported: ["openid", "profile", "email", "offline_access"],
     issuer: `${origin}/${issuerTenant}/v2.0`,
     request_uri_parameter_supported: false,
-    userinfo_endpoint: "https://graph.microsoft.com/oidc/userinfo",
+    userinfo_endpoint: `https://${cloud.msGraphHost}/oidc/userinfo`,
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
     device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
     http_logout_supported: true,
@@ -78,7 +78,7 @@ export function openIdConfiguration(origin: string, tenantSegment: string): Reco
     tenant_region_scope: "WW",
     cloud_instance_name: "microsoftonline.com",
     cloud_graph_host_name: "graph.windows.net",
-    msgraph_host: "graph.microsoft.com",
+    msgraph_host: cloud.msGraphHost,
     rbac_url: "https://pas.windows.net",
   };
 }
@@ -126,7 +126,7 @@ export function createEntraHandler(options: EntraOptions): EntraHandler {
     try {
       switch (route) {
         case "v2.0/.well-known/openid-configuration":
-          return jsonReply(200, openIdConfiguration(request.origin, tenantSegment), { ...DISCOVERY_CACHE, ...cors });
+          return jsonReply(200, openIdConfiguration(request.origin, tenantSegment, tenant.cloud), { ...DISCOVERY_CACHE, ...cors });
         case "discovery/v2.0/keys":
         case "discovery/keys": {
           const keyIssuer = MULTI_TENANT_SEGMENTS.has(tenantSegment.toLowerCase())

@@ -1,15 +1,15 @@
 /**
  * Entra's scope → resource mapping: a token request names scopes of exactly one resource (plus the OIDC scopes).
  * Graph and ARM get v1-shaped tokens; the tenant's own APIs (the console API) get v2 tokens.
+ *
+ * A v1 token's `aud` is the resource as the scope named it: "Azure AD parses the desired audience from the requested
+ * scope by taking everything before the last slash and using it as the resource identifier", which is why ARM's
+ * classic scope is written `https://management.core.windows.net//.default` (its audience has a trailing slash)
+ * (https://learn.microsoft.com/entra/identity-platform/msal-v1-app-scopes). Which resource ids a scope may name is
+ * the tenant's cloud's (clouds.ts): a US Government tenant knows no `https://graph.microsoft.com`.
  */
-import {
-  ARM_AUDIENCE,
-  AZURE_RESOURCE_MANAGER_APP_ID,
-  type AppRegistrationForAuth,
-  GRAPH_AUDIENCE,
-  MICROSOFT_GRAPH_APP_ID,
-  type TenantAuthView,
-} from "../contract";
+import { armScopePrefixes, graphScopePrefixes } from "../clouds";
+import { AZURE_RESOURCE_MANAGER_APP_ID, type AppRegistrationForAuth, MICROSOFT_GRAPH_APP_ID, type SandboxCloud, type TenantAuthView } from "../contract";
 import { EntraError, invalidScope } from "./errors";
 
 export const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
@@ -27,31 +27,34 @@ export interface ScopeRequest {
   readonly oidc: ReadonlySet<string>;
 }
 
-const GRAPH_PREFIXES = ["https://graph.microsoft.com/", "https://graph.microsoft.com//", `${MICROSOFT_GRAPH_APP_ID}/`];
-const ARM_PREFIXES = [
-  "https://management.azure.com/",
-  "https://management.azure.com//",
-  "https://management.core.windows.net/",
-  "https://management.core.windows.net//",
-  `${AZURE_RESOURCE_MANAGER_APP_ID}/`,
-];
-
-const graph: ResolvedResource = { kind: "graph", appId: MICROSOFT_GRAPH_APP_ID, audience: GRAPH_AUDIENCE, tokenVersion: 1 };
-const arm: ResolvedResource = { kind: "arm", appId: AZURE_RESOURCE_MANAGER_APP_ID, audience: ARM_AUDIENCE, tokenVersion: 1 };
+/** Graph with the cloud's resource id as audience: a bare permission name, or only OIDC scopes, are Graph's. */
+export function graphResource(cloud: SandboxCloud): ResolvedResource {
+  return { kind: "graph", appId: MICROSOFT_GRAPH_APP_ID, audience: cloud.graphResource, tokenVersion: 1 };
+}
 
 function stripLongestPrefix(scope: string, prefixes: readonly string[]): string | undefined {
   const match = prefixes.filter((prefix) => scope.toLowerCase().startsWith(prefix.toLowerCase())).sort((a, b) => b.length - a.length)[0];
   return match === undefined ? undefined : scope.slice(match.length);
 }
 
+/** The audience a v1 token for `scope` carries: the scope up to its last slash, as written. */
+function requestedResource(scope: string): string {
+  return scope.slice(0, scope.lastIndexOf("/"));
+}
+
 function resolveOne(scope: string, tenant: TenantAuthView): { resource: ResolvedResource; name: string } {
-  const graphName = stripLongestPrefix(scope, GRAPH_PREFIXES);
-  if (graphName !== undefined) return { resource: graph, name: graphName };
-  const armName = stripLongestPrefix(scope, ARM_PREFIXES);
-  if (armName !== undefined) return { resource: arm, name: armName };
+  const graphName = stripLongestPrefix(scope, graphScopePrefixes(tenant.cloud));
+  if (graphName !== undefined) {
+    return { resource: { kind: "graph", appId: MICROSOFT_GRAPH_APP_ID, audience: requestedResource(scope), tokenVersion: 1 }, name: graphName };
+  }
+  const armName = stripLongestPrefix(scope, armScopePrefixes(tenant.cloud));
+  if (armName !== undefined) {
+    return { resource: { kind: "arm", appId: AZURE_RESOURCE_MANAGER_APP_ID, audience: requestedResource(scope), tokenVersion: 1 }, name: armName };
+  }
   const slash = scope.lastIndexOf("/");
-  // A bare permission name (`User.Read`) is a Graph scope.
-  if (slash < 0) return { resource: graph, name: scope };
+  // A bare permission name (`User.Read`) is a Graph scope: "scope=User.Read is equivalent to
+  // https://graph.microsoft.com/User.Read" (https://learn.microsoft.com/entra/identity-platform/scopes-oidc).
+  if (slash < 0) return { resource: graphResource(tenant.cloud), name: scope };
   const resourceId = scope.slice(0, slash);
   const name = scope.slice(slash + 1);
   const app = tenant.findApplication(resourceId) ?? tenant.findApplication(resourceId.replace(/\/+$/, ""));
@@ -87,7 +90,7 @@ export function parseScopes(scopeParameter: string | null, tenant: TenantAuthVie
   }
   if (first.resource.kind === "arm" && !isDefault && names.some((name) => name.toLowerCase() !== "user_impersonation")) {
     throw invalidScope(
-      `The scope '${scopes.join(" ")}' does not exist on Azure Resource Manager; use 'https://management.azure.com/.default' or 'user_impersonation'.`,
+      `The scope '${scopes.join(" ")}' does not exist on Azure Resource Manager; use '${tenant.cloud.armResources[0]}/.default' or 'user_impersonation'.`,
     );
   }
   return { resource: first.resource, names, isDefault, oidc };
@@ -104,5 +107,3 @@ export function requireDefaultScope(request: ScopeRequest, scopeParameter: strin
   }
   return request.resource;
 }
-
-export const GRAPH_RESOURCE = graph;

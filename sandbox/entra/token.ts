@@ -6,7 +6,7 @@ import { authenticateClient } from "./client-auth";
 import { EntraError, missingParameter } from "./errors";
 import type { EntraRequest } from "./http";
 import type { SigningKeys } from "./keys";
-import { type ResolvedResource, type ScopeRequest, GRAPH_RESOURCE, parseScopes, requireDefaultScope } from "./scopes";
+import { type ResolvedResource, type ScopeRequest, graphResource, parseScopes, requireDefaultScope } from "./scopes";
 import { type EntraState, REFRESH_TOKEN_LIFETIME_MS, SPA_REFRESH_TOKEN_LIFETIME_MS } from "./state";
 import {
   type AuthMethods,
@@ -39,7 +39,7 @@ export function delegatedScopes(
   client: AppRegistrationForAuth,
   request: ScopeRequest,
 ): { resource: ResolvedResource; scopes: string[] } {
-  const resource = request.resource ?? GRAPH_RESOURCE;
+  const resource = request.resource ?? graphResource(tenant.cloud);
   if (resource.kind === "app") {
     const exposed = resource.app.exposedScopes;
     const scopes = request.isDefault ? [...exposed] : request.names.map((name) => exposed.find((scope) => scope.toLowerCase() === name.toLowerCase()) ?? name);
@@ -67,14 +67,13 @@ export function delegatedScopes(
 function grantedScopeText(resource: ResolvedResource, scopes: readonly string[], request: ScopeRequest): string {
   // Entra qualifies Graph permissions only when `.default` was asked for, and then echoes `.default` too: MSAL's
   // cache looks tokens up by the requested scopes.
+  // Graph and ARM scopes come back in the form they were asked in (their resource id is the token's audience).
   const prefix =
     resource.kind === "app"
       ? `${resource.app.identifierUris[0] ?? resource.appId}/`
-      : resource.kind === "arm"
-        ? "https://management.azure.com/"
-        : request.isDefault
-          ? "https://graph.microsoft.com/"
-          : "";
+      : resource.kind === "arm" || request.isDefault
+        ? `${resource.audience}/`
+        : "";
   const granted = [...scopes, ...(request.isDefault ? [".default"] : [])].map((scope) => `${prefix}${scope}`);
   return [...new Set([...granted, ...request.oidc])].join(" ");
 }
@@ -475,7 +474,7 @@ async function verifyUserAssertion(
   try {
     ({ payload } = await jwtVerify(assertion, key, {
       algorithms: ["RS256"],
-      issuer: [v2Issuer(origin, context.tenant.tenantId), v1Issuer(context.tenant.tenantId)],
+      issuer: [v2Issuer(origin, context.tenant.tenantId), v1Issuer(context.tenant)],
       currentDate: now,
     }));
   } catch (error) {

@@ -18,7 +18,8 @@ export interface IssuerContext {
 }
 
 export const v2Issuer = (origin: string, tenantId: string) => `${origin}/${tenantId}/v2.0`;
-export const v1Issuer = (tenantId: string) => `https://sts.windows.net/${tenantId}/`;
+/** The v1 issuer of Graph's and ARM's tokens: the cloud's STS host (`sts.windows.net` in the public cloud). */
+export const v1Issuer = (tenant: Pick<TenantAuthView, "tenantId" | "cloud">) => `https://${tenant.cloud.v1IssuerHost}/${tenant.tenantId}/`;
 
 /** How the client authenticated: 0 public, 1 secret, 2 certificate (`appidacr`/`azpacr`). */
 export type ClientAuthLevel = "0" | "1" | "2";
@@ -135,7 +136,7 @@ export async function mintDelegatedAccessToken(context: IssuerContext, grant: De
   }
   const claims: JWTPayload = {
     aud: resource.audience,
-    iss: v1Issuer(tenantId),
+    iss: v1Issuer(context.tenant),
     ...common,
     acr: "1",
     amr: [...grant.authMethods],
@@ -179,7 +180,7 @@ export async function mintApplicationAccessToken(context: IssuerContext, grant: 
   return context.keys.sign(
     {
       aud: resource.audience,
-      iss: v1Issuer(tenantId),
+      iss: v1Issuer(context.tenant),
       ...common,
       app_displayname: client.displayName,
       appid: client.appId,

@@ -173,9 +173,12 @@ export async function handleIdentityRequest(request: IdentityRequest, options: I
 /** The token for `resource`: the exchange audience gets the federation assertion, other resources an app token. */
 async function mintFor(context: IssuerContext, identity: ManagedIdentityForAuth, resource: string): Promise<string> {
   const bare = resource.replace(/\/+$/, "");
-  if (bare === TOKEN_EXCHANGE_AUDIENCE || bare.toLowerCase() === TOKEN_EXCHANGE_APP_ID) {
+  const exchangeAudience = context.tenant.cloud.tokenExchangeAudience;
+  if (exchangeAudience === TOKEN_EXCHANGE_AUDIENCE && (bare === TOKEN_EXCHANGE_AUDIENCE || bare.toLowerCase() === TOKEN_EXCHANGE_APP_ID)) {
     return mintManagedIdentityExchangeToken(context, identity, TOKEN_EXCHANGE_APP_ID);
   }
+  // The exchange app's id in the sovereign clouds is not published; the sandbox puts their audience URI in `aud`.
+  if (bare === exchangeAudience) return mintManagedIdentityExchangeToken(context, identity, exchangeAudience);
   const scope = `${bare}/.default`;
   const target = requireDefaultScope(parseScopes(scope, context.tenant), scope);
   // A managed identity is a service principal without an application object: its app id is its client id.

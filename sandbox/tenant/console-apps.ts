@@ -285,16 +285,16 @@ export const CONSOLE_FEDERATED_CREDENTIAL_NAME = "gatehouse-console-managed-iden
 /**
  * The API app's federated credential for the console's managed identity, as Entra documents it for a managed identity
  * as a credential: issuer = the tenant's v2.0 issuer, subject = the identity's object (principal) id, audience
- * `api://AzureADTokenExchange` (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+ * `api://AzureADTokenExchange` in the public cloud, the cloud's own elsewhere (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
  */
-export function consoleFederatedCredential(issuer: string): FederatedIdentityCredentialRecord {
+export function consoleFederatedCredential(issuer: string, audience: string = TOKEN_EXCHANGE_AUDIENCE): FederatedIdentityCredentialRecord {
   return {
     id: "0c0a5e11-a910-4000-8000-00000000c004",
     name: CONSOLE_FEDERATED_CREDENTIAL_NAME,
     issuer,
     subject: CONSOLE_MANAGED_IDENTITY_PRINCIPAL_ID,
     description: "The Gatehouse console's user-assigned managed identity (no secret anywhere).",
-    audiences: [TOKEN_EXCHANGE_AUDIENCE],
+    audiences: [audience],
   };
 }
 

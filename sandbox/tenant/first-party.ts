@@ -2,7 +2,7 @@
  * First-party resources every Entra tenant has a service principal for: Microsoft Graph and Azure Resource Manager.
  * Permission ids are Microsoft's real, cloud-invariant ids so `requiredResourceAccess` looks like production.
  */
-import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID } from "../contract";
+import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID, type SandboxCloud } from "../contract";
 import type { AppRoleRecord, PermissionScopeRecord, ServicePrincipalRecord } from "./model";
 import { MICROSOFT_SERVICES_TENANT_ID } from "./model";
 
@@ -64,7 +64,11 @@ function scope(value: string, id: string, type: "User" | "Admin"): PermissionSco
   };
 }
 
-export function firstPartyServicePrincipals(createdDateTime: string): ServicePrincipalRecord[] {
+/**
+ * Graph's and ARM's service principals. Their servicePrincipalNames are the cloud's resource ids, which is what a
+ * scope may name (Graph's with and without the trailing slash as real tenants list it; ARM's with it).
+ */
+export function firstPartyServicePrincipals(createdDateTime: string, cloud: SandboxCloud): ServicePrincipalRecord[] {
   const base = {
     kind: "servicePrincipal" as const,
     appDescription: null,
@@ -90,7 +94,7 @@ export function firstPartyServicePrincipals(createdDateTime: string): ServicePri
       appId: MICROSOFT_GRAPH_APP_ID,
       displayName: "Microsoft Graph",
       appDisplayName: "Microsoft Graph",
-      servicePrincipalNames: [MICROSOFT_GRAPH_APP_ID, "https://canary.graph.microsoft.com", "https://graph.microsoft.com", "https://graph.microsoft.com/"],
+      servicePrincipalNames: [MICROSOFT_GRAPH_APP_ID, ...cloud.graphAliases, cloud.graphResource, `${cloud.graphResource}/`],
       appRoles: Object.entries(GRAPH_APP_ROLE_IDS).map(([value, id]) => appRole(value, id)),
       oauth2PermissionScopes: Object.entries(GRAPH_SCOPE_IDS).map(([value, id]) => scope(value, id, userScopes.has(value) ? "User" : "Admin")),
     },
@@ -100,7 +104,7 @@ export function firstPartyServicePrincipals(createdDateTime: string): ServicePri
       appId: AZURE_RESOURCE_MANAGER_APP_ID,
       displayName: "Windows Azure Service Management API",
       appDisplayName: "Windows Azure Service Management API",
-      servicePrincipalNames: [AZURE_RESOURCE_MANAGER_APP_ID, "https://management.core.windows.net/", "https://management.azure.com/"],
+      servicePrincipalNames: [AZURE_RESOURCE_MANAGER_APP_ID, `${cloud.armResources[1]}/`, `${cloud.armResources[0]}/`],
       appRoles: [],
       oauth2PermissionScopes: [scope("user_impersonation", ARM_USER_IMPERSONATION_SCOPE_ID, "User")],
     },

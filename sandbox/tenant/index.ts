@@ -3,6 +3,7 @@
  */
 import { seedContosoMl, type TenantScale } from "./seed";
 import { Tenant } from "./tenant";
+import type { SandboxCloudName } from "../contract";
 
 export { Tenant } from "./tenant";
 export type * from "./model";
@@ -26,6 +27,8 @@ export interface CreateTenantOptions {
   readonly scale: TenantScale;
   /** Reference time for credential expiry buckets (defaults to now). Everything else depends only on `seed`. */
   readonly now?: Date;
+  /** The Azure cloud it emulates (resource ids, exchange audience, v1 issuer). Default: public. */
+  readonly cloud?: SandboxCloudName;
 }
 
 /** Seeds "Contoso ML" deterministically from `seed`. */

@@ -3,7 +3,8 @@
  * so the same seed yields the same ids. Credential dates are the exception: they are relative to the tenant's creation
  * time so that "expires within 7 days" stays true whenever the sandbox starts.
  */
-import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, SANDBOX_TENANT_ID } from "../contract";
+import { SANDBOX_CLOUDS } from "../clouds";
+import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, type SandboxCloudName, SANDBOX_TENANT_ID } from "../contract";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
 import { armTimestamp, resourceGroupArmId, subscriptionArmId, userAssignedIdentityArmId, workspaceArmId } from "./arm-ids";
 import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps";
@@ -32,6 +33,8 @@ export interface SeedOptions {
   readonly scale: TenantScale;
   /** Reference for credential expiry; defaults to the wall clock at seeding. */
   readonly now?: Date;
+  /** The Azure cloud the tenant emulates. Default: public. */
+  readonly cloud?: SandboxCloudName;
 }
 
 /** Fixed reference for every non-credential date, so the rest of the tenant is identical across runs. */
@@ -412,13 +415,13 @@ class ContosoSeeder {
     this.rng = new SeededRandom(options.seed);
     const now = options.now ?? new Date();
     this.nowMs = now.getTime();
-    this.tenant = new Tenant(SANDBOX_TENANT_ID, now);
+    this.tenant = new Tenant(SANDBOX_TENANT_ID, now, SANDBOX_CLOUDS[options.cloud ?? "public"]);
   }
 
   run(): Tenant {
     const created = this.pastDate(900, 700);
     this.tenant.setPersonas(PERSONAS);
-    firstPartyServicePrincipals(created).forEach((sp) => this.tenant.addServicePrincipal(sp));
+    firstPartyServicePrincipals(created, this.tenant.cloud).forEach((sp) => this.tenant.addServicePrincipal(sp));
     this.seedRoleDefinitions();
     this.seedPersonas();
     seedConsoleApplications(this.tenant, created, persona("admin").objectId);
@@ -1068,7 +1071,7 @@ class ContosoSeeder {
             issuer: "https://token.actions.githubusercontent.com",
             subject: `repo:contoso-ml/${plan.name}:ref:refs/heads/main`,
             description: "GitHub Actions deployments from main",
-            audiences: ["api://AzureADTokenExchange"],
+            audiences: [this.tenant.cloud.tokenExchangeAudience],
           },
         ]
       : [];

@@ -1,4 +1,14 @@
-import type { AppRegistrationForAuth, ClientCertificateForAuth, ManagedIdentityForAuth, Persona, SignInUser, TenantAuthView } from "../contract";
+import { SANDBOX_CLOUDS } from "../clouds";
+import type {
+  AppRegistrationForAuth,
+  ClientCertificateForAuth,
+  ManagedIdentityForAuth,
+  Persona,
+  SandboxCloud,
+  SandboxCloudName,
+  SignInUser,
+  TenantAuthView,
+} from "../contract";
 import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import type {
   AppRoleAssignmentRecord,
@@ -29,6 +39,8 @@ interface TenantSnapshot {
   version: number;
   tenantId: string;
   createdAt: string;
+  /** Absent in snapshots saved before clouds: the public cloud. */
+  cloud?: SandboxCloudName;
   personas: Persona[];
   users: UserRecord[];
   groups: GroupRecord[];
@@ -97,6 +109,7 @@ export class Tenant implements TenantAuthView {
     readonly tenantId: string,
     /** When the tenant was seeded; credential expiry buckets are relative to it. */
     readonly createdAt: Date,
+    readonly cloud: SandboxCloud = SANDBOX_CLOUDS.public,
   ) {}
 
   // ---------------------------------------------------------------------------------------------
@@ -529,6 +542,7 @@ export class Tenant implements TenantAuthView {
       version: SNAPSHOT_VERSION,
       tenantId: this.tenantId,
       createdAt: this.createdAt.toISOString(),
+      cloud: this.cloud.name,
       personas: this.personaList,
       users: [...this.users.values()],
       groups: [...this.groups.values()],
@@ -556,7 +570,7 @@ export class Tenant implements TenantAuthView {
   static restore(snapshot: unknown): Tenant {
     if (!isTenantSnapshot(snapshot)) throw new Error("Not a sandbox tenant snapshot (or an unsupported version)");
     const copy = JSON.parse(JSON.stringify(snapshot)) as TenantSnapshot;
-    const tenant = new Tenant(copy.tenantId, new Date(copy.createdAt));
+    const tenant = new Tenant(copy.tenantId, new Date(copy.createdAt), SANDBOX_CLOUDS[copy.cloud ?? "public"]);
     tenant.setPersonas(copy.personas);
     copy.users.forEach((user) => tenant.addUser(user));
     // Groups first without members, so membership indexing sees every group regardless of order.

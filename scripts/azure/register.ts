@@ -8,6 +8,7 @@
  * (and its appId) exists; `preAuthorizedApplications` may only name a scope the API already has, so the scope is
  * written first, then the browser app, then the pre-authorization.
  */
+import { AZURE_CLOUDS, type AzureCloudName } from "@/lib/config/clouds.mjs";
 import { randomUUID } from "node:crypto";
 
 import type { Client } from "@microsoft/microsoft-graph-client";
@@ -16,7 +17,6 @@ import { AZURE_RESOURCE_MANAGER_APP_ID, GRAPH_APPLICATION, GRAPH_DELEGATED, MICR
 import { CONSOLE_ROLE_DESCRIPTIONS, CONSOLE_ROLES } from "@/lib/shared/console-roles";
 
 export { AZURE_RESOURCE_MANAGER_APP_ID, GRAPH_APPLICATION, GRAPH_DELEGATED, MICROSOFT_GRAPH_APP_ID };
-const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const FEDERATED_CREDENTIAL_NAME = "gatehouse-managed-identity";
 
 const ACCESS_AS_USER = {
@@ -39,6 +39,8 @@ export interface RegistrationOptions {
   readonly tenantId: string;
   /** Entra's authority host (the issuer of managed identities' tokens): https://login.microsoftonline.com. */
   readonly authorityHost: string;
+  /** The Azure cloud (default public): its exchange audience goes into the federated credential. */
+  readonly cloud?: AzureCloudName;
   /** The console's user-assigned managed identity; when given, the API app trusts it as a federated credential. */
   readonly managedIdentity?: { readonly principalId: string; readonly clientId?: string };
 }
@@ -354,7 +356,8 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
       name: FEDERATED_CREDENTIAL_NAME,
       issuer: `${options.authorityHost.replace(/\/+$/, "")}/${options.tenantId}/v2.0`,
       subject: options.managedIdentity.principalId,
-      audiences: [TOKEN_EXCHANGE_AUDIENCE],
+      // Each cloud has its own (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
+      audiences: [AZURE_CLOUDS[options.cloud ?? "public"].tokenExchangeAudience],
       description: "The Gatehouse console's user-assigned managed identity.",
     };
     const existing = (await step(`read the federated credentials of ${api.displayName}`, () =>
@@ -412,6 +415,7 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
     consentMissing,
     settings: {
       GATEHOUSE_MODE: "azure",
+      ...(options.cloud && options.cloud !== "public" ? { AZURE_CLOUD: options.cloud } : {}),
       GATEHOUSE_PUBLIC_ORIGIN: origin,
       AZURE_TENANT_ID: options.tenantId,
       GATEHOUSE_ALLOWED_TENANTS: options.tenantId,

@@ -11,6 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import type { SandboxCloudName } from "@/sandbox/contract";
 import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
 import { type RunningSandbox, startSandbox, type StartSandboxOptions } from "@/sandbox/server";
 import { exportToWorkers, testSandboxCaPath, testSandboxOrigin } from "./test-env";
@@ -23,8 +24,12 @@ export interface PrivateSandbox {
   close(): Promise<void>;
 }
 
-/** What a test may choose about its tenant: its scale (e.g. the 1,000-subscription estate) and starting settings. */
-export type PrivateSandboxOptions = Pick<StartSandboxOptions, "scale" | "settings">;
+/**
+ * What a test may choose about its tenant: its scale (e.g. the 1,000-subscription estate), starting settings and the
+ * Azure cloud it emulates. The console code is configured for the same cloud (AZURE_CLOUD) unless `consoleCloud`
+ * says otherwise (to test a mismatch).
+ */
+export type PrivateSandboxOptions = Pick<StartSandboxOptions, "scale" | "settings" | "cloud"> & { readonly consoleCloud?: SandboxCloudName };
 
 export async function startPrivateSandbox(options: PrivateSandboxOptions = {}): Promise<PrivateSandbox> {
   const sharedCa = testSandboxCaPath();
@@ -32,14 +37,19 @@ export async function startPrivateSandbox(options: PrivateSandboxOptions = {}): 
   if (!sharedCa || !sharedOrigin) throw new Error("the shared test sandbox is not running (see test/support/global-sandbox.ts)");
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-private-sandbox-"));
   for (const file of ["ca.pem", "ca-key.pem"]) copyFileSync(path.join(path.dirname(sharedCa), file), path.join(dataDir, file));
-  const sandbox = await startSandbox({ ...options, port: 0, dataDir, log: () => undefined });
-  exportToWorkers({ GATEHOUSE_SANDBOX_URL: sandbox.origin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin });
+  const { consoleCloud, ...sandboxOptions } = options;
+  const sandbox = await startSandbox({ ...sandboxOptions, port: 0, dataDir, log: () => undefined });
+  exportToWorkers({
+    GATEHOUSE_SANDBOX_URL: sandbox.origin,
+    GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+    AZURE_CLOUD: consoleCloud ?? sandbox.tenant.cloud.name,
+  });
   return {
     sandbox,
     origin: sandbox.origin,
     control: sandboxControl(sandbox.origin),
     async close() {
-      exportToWorkers({ GATEHOUSE_SANDBOX_URL: sharedOrigin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin });
+      exportToWorkers({ GATEHOUSE_SANDBOX_URL: sharedOrigin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin, AZURE_CLOUD: "public" });
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,107 @@
+// @ts-check
+/**
+ * The Azure clouds Gatehouse can run in, and what differs between them: hosts, the resource ids tokens are asked for,
+ * workload identity federation's exchange audience, the v2 issuer host of Entra's tokens and the role-assignment limit.
+ *
+ * Sources:
+ *  - Entra authority hosts and Microsoft Graph roots per national cloud: https://learn.microsoft.com/graph/deployments
+ *    (and @azure/identity's `AzureAuthorityHosts`).
+ *  - ARM endpoints: the Azure CLI's cloud metadata (`az cloud show`: `resourceManager` https://management.azure.com/,
+ *    https://management.usgovcloudapi.net/, https://management.chinacloudapi.cn/).
+ *  - Exchange audiences: https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity
+ *    (`api://AzureADTokenExchange`, `…USGov`, `…China`; @azure/identity's `deriveAudience` maps the same hosts).
+ *  - v2 issuer hosts: @azure/msal-common's built-in authority metadata (`AuthorityMetadata`): China's cloud has the
+ *    aliases login.partner.microsoftonline.cn and login.chinacloudapi.cn, and MSAL talks to (and expects issuers of)
+ *    login.partner.microsoftonline.cn; the other clouds issue from their authority host.
+ *  - Azure Database for PostgreSQL's Entra resource: the Azure CLI's cloud metadata (`ossrdbmsResourceId`).
+ *  - Role-assignment limits: https://learn.microsoft.com/azure/role-based-access-control/troubleshoot-limits
+ *    (4,000 per subscription; 2,000 in Azure Government and Azure operated by 21Vianet).
+ */
+
+/** @typedef {"public" | "usgov" | "china"} AzureCloudName */
+
+/**
+ * @typedef {object} AzureCloudProfile
+ * @property {AzureCloudName} name
+ * @property {string} displayName
+ * @property {string} authorityHost        Entra's login host (no trailing slash).
+ * @property {string[]} issuerHosts        Hosts whose `{host}/{tid}/v2.0` issuer Entra's v2 tokens in this cloud carry.
+ * @property {string} graphBaseUrl         Microsoft Graph's root, which is also its resource id.
+ * @property {string} armEndpoint          Azure Resource Manager's root, which is also one of its resource ids.
+ * @property {string} tokenExchangeAudience  Workload identity federation's audience (a managed identity's token for it
+ *   is the app's client assertion; a federated credential names it).
+ * @property {number} roleAssignmentLimit  Role assignments per subscription.
+ * @property {string} postgresEntraResource  Azure Database for PostgreSQL's resource id for Entra sign-in.
+ */
+
+/** @type {Readonly<Record<AzureCloudName, Readonly<AzureCloudProfile>>>} */
+export const AZURE_CLOUDS = Object.freeze({
+  public: Object.freeze({
+    name: "public",
+    displayName: "Azure public cloud",
+    authorityHost: "https://login.microsoftonline.com",
+    issuerHosts: ["https://login.microsoftonline.com"],
+    graphBaseUrl: "https://graph.microsoft.com",
+    armEndpoint: "https://management.azure.com",
+    tokenExchangeAudience: "api://AzureADTokenExchange",
+    roleAssignmentLimit: 4000,
+    postgresEntraResource: "https://ossrdbms-aad.database.windows.net",
+  }),
+  usgov: Object.freeze({
+    name: "usgov",
+    displayName: "Azure Government",
+    authorityHost: "https://login.microsoftonline.us",
+    issuerHosts: ["https://login.microsoftonline.us"],
+    graphBaseUrl: "https://graph.microsoft.us",
+    armEndpoint: "https://management.usgovcloudapi.net",
+    tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    roleAssignmentLimit: 2000,
+    postgresEntraResource: "https://ossrdbms-aad.database.usgovcloudapi.net",
+  }),
+  china: Object.freeze({
+    name: "china",
+    displayName: "Azure operated by 21Vianet",
+    authorityHost: "https://login.chinacloudapi.cn",
+    issuerHosts: ["https://login.partner.microsoftonline.cn", "https://login.chinacloudapi.cn"],
+    graphBaseUrl: "https://microsoftgraph.chinacloudapi.cn",
+    armEndpoint: "https://management.chinacloudapi.cn",
+    tokenExchangeAudience: "api://AzureADTokenExchangeChina",
+    roleAssignmentLimit: 2000,
+    postgresEntraResource: "https://ossrdbms-aad.database.chinacloudapi.cn",
+  }),
+});
+
+export const AZURE_CLOUD_NAMES = /** @type {AzureCloudName[]} */ (Object.keys(AZURE_CLOUDS));
+
+/** Every Entra login host (and alias, as MSAL's metadata lists them) → its cloud. */
+const CLOUD_OF_AUTHORITY_HOST = new Map([
+  ["login.microsoftonline.com", "public"],
+  ["login.windows.net", "public"],
+  ["login.microsoft.com", "public"],
+  ["login.microsoftonline.us", "usgov"],
+  ["login.usgovcloudapi.net", "usgov"],
+  ["login.chinacloudapi.cn", "china"],
+  ["login.partner.microsoftonline.cn", "china"],
+]);
+
+/**
+ * The cloud an authority host belongs to, or undefined for a host Gatehouse does not know.
+ * @param {string} authorityHost
+ * @returns {AzureCloudName | undefined}
+ */
+export function cloudOfAuthorityHost(authorityHost) {
+  try {
+    return /** @type {AzureCloudName | undefined} */ (CLOUD_OF_AUTHORITY_HOST.get(new URL(authorityHost).hostname.toLowerCase()));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `<resource>/.default` for a resource id or base URL: Entra's v2 endpoint splits a scope at its last slash, so a
+ * resource id without a trailing slash gives exactly one slash here.
+ * @param {string} resource
+ */
+export function defaultScopeOf(resource) {
+  return `${resource.replace(/\/+$/, "")}/.default`;
+}
