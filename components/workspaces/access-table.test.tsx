@@ -31,6 +31,7 @@ function assignment(id: string, overrides: Partial<AccessRow>): AccessRow {
     createdOn: "2026-01-01T00:00:00Z",
     createdBy: null,
     heldBy: [],
+    principalStatus: overrides.principal === null ? "not_found" : "resolved",
     ...overrides,
   };
 }
