@@ -137,11 +137,13 @@ function orphanSkip(row: AccessRow, orphanCleanup: boolean, recheck: DirectoryRe
     return undefined;
   }
   if (!orphanCleanup) return undefined;
-  if (row.principalStatus === "unknown")
+  if (row.principalStatus === "unknown") {
     return "Not removed as an orphan: Microsoft Graph could not be asked whether this identity exists. Try again in a minute.";
+  }
   const reason = notOfferedReason(row.principalStatus, row.principalType);
-  if (reason)
+  if (reason) {
     return `Not removed as an orphan: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}. Select it and use "Remove selected" to remove it on purpose.`;
+  }
   return 'Not removed as an orphan: the directory knows this identity. Select it and use "Remove selected" to remove it on purpose.';
 }
 
