@@ -937,7 +937,7 @@ class ContosoSeeder {
         roleDefinitionName: ROLE_IDS.contributor,
         principalId: SEEDED_PARTNER.reference,
         principalType: "ForeignGroup",
-        createdOn: armTimestamp(new Date(SEED_EPOCH_MS - 120 * DAY_MS), "00a1"),
+        createdOn: armTimestamp(new Date(SEED_EPOCH_MS - 120 * DAY_MS), "0001"),
         createdBy: null,
       }),
     );
@@ -972,7 +972,7 @@ class ContosoSeeder {
         roleDefinitionName: ROLE_IDS.dataScientist,
         principalId: SEEDED_PARTNER.freshUser,
         principalType: "User",
-        createdOn: armTimestamp(created, "00f1"),
+        createdOn: armTimestamp(created, "0002"),
         createdBy: persona("admin").objectId,
       }),
     );
