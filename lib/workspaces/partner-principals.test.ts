@@ -29,6 +29,9 @@ vi.mock("@/lib/graph/principals", async (importOriginal) => {
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { getWorkspaceAccess } = await import("@/lib/workspaces/get-workspace-access");
+const { collectDrift } = await import("@/lib/mappings/collect");
+const { delegatedGraphClient } = await import("@/lib/graph/client");
+const { getDatabase } = await import("@/lib/db");
 const { revokeWorkspaceRoles } = await import("@/lib/workspaces/revoke-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
 
@@ -70,6 +73,19 @@ describe("principals that are not deleted", () => {
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.every((row) => row.principal === null && !oracle.getDirectoryObject(row.principalId))).toBe(true);
     expect(all.filter((row) => row.principal === null).map((row) => row.principalStatus)).not.toContain("resolved");
+  });
+
+  it("drift plans a revoke for the deleted identity only, never for the partner's group or the fresh user", async () => {
+    const admin = await personaContext("admin");
+    const report = await collectDrift(await getDatabase(), { kind: "delegated", caller: admin.caller }, delegatedGraphClient(admin.caller), {
+      workspaceId: WORKSPACE,
+    });
+    const items = report.workspaces[0]!.items;
+    const planned = items.filter((item) => item.kind === "deleted_principal").map((item) => item.principalId);
+    expect(planned.length).toBeGreaterThan(0);
+    expect(planned.every((id) => !oracle.getDirectoryObject(id))).toBe(true);
+    expect(items.map((item) => item.principalId)).not.toContain(SEEDED_PARTNER.reference);
+    expect(items.map((item) => item.principalId)).not.toContain(SEEDED_PARTNER.freshUser);
   });
 
   it("an orphan clean-up removes only what the server confirms deleted, whatever the browser sent", async () => {
