@@ -4,7 +4,7 @@
  * AdminAgents group (ForeignGroup), that fresh user, and an orphan whose getByIds answer came from a lagging replica.
  * None is offered for orphan clean-up, and the server refuses to remove them as orphans whatever the browser sent.
  */
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type * as Principals from "@/lib/graph/principals";
 import { workspaceScope } from "@/lib/shared/arm-scope";
@@ -47,6 +47,12 @@ const exists = (id: string) =>
 afterAll(async () => {
   await tenant.close();
 });
+
+// The first sign-in and reads on a fresh sandbox (metadata, tokens, role definitions) are slow on a busy machine;
+// they happen here, under a timeout of their own, rather than inside the first test.
+beforeAll(async () => {
+  await rows();
+}, 120_000);
 
 beforeEach(() => {
   lagging.clear();
