@@ -238,6 +238,20 @@ test("an admin checks a group's access: its own roles and those of the groups it
   await expect(effective.getByRole("listitem").filter({ hasText: "AzureML Compute Operator" })).toContainText("through Data Scientists → All ML Staff");
 });
 
+test("a partner's group is labelled, not counted as an orphan, and says why clean-up leaves it", async ({ page }) => {
+  await resumeSignIn(page, "admin");
+  await openWorkspace(page, "mlw-forecast-prod");
+  // The table renders only the rows in view: the search brings the partner's row into it.
+  await searchAssignments(page, "Fabrikam");
+  const partner = accessTable(page).getByRole("row").filter({ hasText: "Partner: Fabrikam CSP AdminAgents" });
+  await expect(partner).toContainText("Partner organisation's group — managed by the partner");
+  await expect(partner).toContainText("Partner (CSP)");
+  await expect(partner).not.toContainText("Identity not found");
+  await expect(page.getByTestId("orphans-held-back")).toContainText("not offered for clean-up");
+  await page.getByLabel("Identity not found only").check();
+  await expect(accessTable(page).getByRole("row").filter({ hasText: "Fabrikam" })).toHaveCount(0);
+});
+
 test("a workspace in a resource group named in Unicode letters lists, opens and shows its access", async ({ page }) => {
   await resumeSignIn(page, "admin");
   await openWorkspace(page, "mlw-forecast-muc");

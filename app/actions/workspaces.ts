@@ -69,6 +69,8 @@ export const revokeWorkspaceRoles = serverAction(
     confirmSelfLockout: z.boolean().default(false),
     /** Holders (requests, mappings) the admin was shown and agreed to end with the assignment. */
     acknowledgedHolderIds: z.array(z.number().int().positive()).max(1000).default([]),
+    /** "Clean up orphans": only assignments whose principal the server itself confirms deleted are removed. */
+    orphanCleanup: z.boolean().default(false),
   }),
   async (context, input) => {
     const results = await revoke(delegatedContext(context), input);

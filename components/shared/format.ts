@@ -3,6 +3,7 @@ const KIND_LABELS: Record<string, string> = {
   group: "Group",
   servicePrincipal: "Service principal",
   managedIdentity: "Managed identity",
+  partner: "Partner (CSP)",
 };
 
 /** A directory principal's kind, as people read it. */

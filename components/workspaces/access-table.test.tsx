@@ -3,6 +3,7 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
+import { revokeWorkspaceRoles } from "@/app/actions/workspaces";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { AccessTable } from "./access-table";
 
@@ -31,6 +32,7 @@ function assignment(id: string, overrides: Partial<AccessRow>): AccessRow {
     createdOn: "2026-01-01T00:00:00Z",
     createdBy: null,
     heldBy: [],
+    principalStatus: overrides.principal === null ? "not_found" : "resolved",
     ...overrides,
   };
 }
@@ -164,6 +166,47 @@ describe("AccessTable", () => {
     await user.click(screen.getByRole("button", { name: "Clean up orphans (1)" }));
     const orphans = await screen.findByRole("dialog", { name: "Remove 1 role assignment?" });
     expect(within(orphans).getByText("Identity not found")).toBeTruthy();
+  });
+
+  it("labels a partner's group, an unresolvable principal and one created moments ago, and never offers them as orphans", async () => {
+    const rows = [
+      assignment("Gone", { principal: null }),
+      assignment("Csp", {
+        principalType: "ForeignGroup",
+        principal: { id: "p", kind: "partner", displayName: "Fabrikam CSP AdminAgents", secondaryId: "7a3c5e10-2b4d-4c6e-8f01-a2b3c4d5e6f7" },
+        principalStatus: "partner",
+      }),
+      assignment("Foreign", { principalType: "ForeignGroup", principal: null, principalStatus: "partner" }),
+      assignment("Laptop", { principalType: "Device", principal: null, principalStatus: "not_resolvable" }),
+      assignment("Newcomer", { principal: null, principalStatus: "recent", createdOn: "2026-05-31T23:55:00Z" }),
+    ];
+    const user = userEvent.setup();
+    vi.mocked(revokeWorkspaceRoles).mockResolvedValue({ status: "success", data: [] });
+    render(<AccessTable rows={rows} renderedAt={Date.parse("2026-06-01T00:00:00Z")} workspaceId={WORKSPACE} workspaceName="w" canRevoke />);
+
+    expect(count()).toBe("5 role assignments · 1 with identity not found");
+    expect(principals()).toEqual([
+      "Identity not foundGone-principal",
+      "Partner: Fabrikam CSP AdminAgentsPartner organisation's group — managed by the partner",
+      "Partner organisation's groupForeign-principalPartner organisation's group — managed by the partner",
+      "Not resolvableLaptop-principalA Device principal: Microsoft Graph cannot look it up here, so Gatehouse cannot tell whether it still exists",
+      "Not in the directory yetNewcomer-principalCreated moments ago; Entra may not have replicated it yet",
+    ]);
+    const partnerRow = screen.getAllByRole("row").find((row) => row.textContent.includes("Partner: Fabrikam"))!;
+    expect(within(partnerRow).getAllByRole("cell")[2]!.textContent).toBe("Partner (CSP)");
+    expect(screen.getByTestId("orphans-held-back").textContent).toContain("4 not offered for clean-up");
+
+    await user.click(screen.getByRole("checkbox", { name: "Identity not found only" }));
+    expect(principals()).toEqual(["Identity not foundGone-principal"]);
+
+    await user.click(screen.getByRole("button", { name: "Clean up orphans (1)" }));
+    const dialog = await screen.findByRole("dialog", { name: "Remove 1 role assignment?" });
+    expect(within(within(dialog).getByRole("list", { name: "Assignments to remove" })).getAllByRole("listitem")).toHaveLength(1);
+    await user.click(within(dialog).getByRole("button", { name: "Remove 1 assignment" }));
+    // The server is told it is an orphan clean-up, so it removes only what it confirms deleted itself.
+    expect(vi.mocked(revokeWorkspaceRoles)).toHaveBeenCalledWith(
+      expect.objectContaining({ assignmentIds: [rows[0]!.assignmentId], orphanCleanup: true, confirmSelfLockout: false }),
+    );
   });
 
   it("offers no selection to people who may not remove access", () => {

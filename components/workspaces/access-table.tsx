@@ -8,6 +8,7 @@ import { download } from "@/components/shared/download";
 import { formatDateTime } from "@/components/shared/format";
 import { Button } from "@/components/ui/button";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
+import { notOfferedReason } from "@/lib/shared/principal-status";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { AccessTableFilters } from "./access-table-filters";
 import { toCsv, toJson } from "./export";
@@ -54,7 +55,7 @@ export function AccessTable({
   const resumed = useResumedStepUp<RevokeChoices>(revokeResumeKey(workspaceId), (choices) => {
     const wanted = new Set(choices.assignmentIds.map((assignmentId) => assignmentId.toLowerCase()));
     const targets = rows.filter((row) => wanted.has(row.assignmentId.toLowerCase()) && row.origin === "workspace");
-    if (targets.length > 0) table.revoke(targets);
+    if (targets.length > 0) table.revoke(targets, choices.orphanCleanup === true);
   });
 
   // TanStack Virtual keeps its state outside React; the component re-renders on scroll through its own subscription.
@@ -180,6 +181,7 @@ export function AccessTable({
             if (!open) table.closeRevoke();
           }}
           onRevoked={table.forget}
+          orphanCleanup={table.orphanCleanup}
           resumed={resumed !== undefined}
         />
       )}
@@ -200,6 +202,12 @@ function SelectionBar({ table }: { table: AccessTableState }) {
       <Button variant="warning" disabled={orphanTargets.length === 0} onClick={table.cleanUpOrphans} className="ml-auto">
         Clean up orphans ({orphanTargets.length})
       </Button>
+      {table.heldBackCount > 0 && (
+        <span className="basis-full text-right text-xs text-ink-muted" data-testid="orphans-held-back">
+          {table.heldBackCount} not offered for clean-up: a partner organisation&apos;s group, a principal Graph cannot look up, or one created moments ago (see
+          each row).
+        </span>
+      )}
     </div>
   );
 }
@@ -224,6 +232,8 @@ function AccessTableRow({
   onToggle: (assignmentId: string, on: boolean) => void;
 }) {
   const name = principalName(row);
+  // Why "Clean up orphans" leaves this row out although the directory lookup did not return an ordinary principal.
+  const notReason = notOfferedReason(row.principalStatus, row.principalType);
   const direct = row.origin === "workspace";
   const removable = isRemovableHere(row);
   return (
@@ -243,7 +253,7 @@ function AccessTableRow({
         </td>
       )}
       <td className="px-3 py-2 break-words">
-        {row.principal === null ? (
+        {row.principalStatus === "not_found" ? (
           <>
             <span className="font-medium text-warning">⚠ Identity not found</span>
             <span className="block break-all font-mono text-xs text-ink-muted">{row.principalId}</span>
@@ -251,8 +261,12 @@ function AccessTableRow({
         ) : row.principal === undefined ? (
           <span className="break-all font-mono text-xs">{row.principalId}</span>
         ) : (
-          <span className="font-medium">{row.principal.displayName}</span>
+          <>
+            <span className="font-medium">{name}</span>
+            {row.principal === null && <span className="block break-all font-mono text-xs text-ink-muted">{row.principalId}</span>}
+          </>
         )}
+        {notReason && <span className="mt-1 block text-xs text-ink-muted">{notReason}</span>}
       </td>
       <td className="px-3 py-2">{principalTypeLabel(row)}</td>
       <td className="px-3 py-2 break-all font-mono text-xs">{row.principal?.secondaryId ?? ""}</td>

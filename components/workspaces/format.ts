@@ -1,4 +1,5 @@
 import { kindLabel } from "@/components/shared/format";
+import type { PrincipalStatus } from "@/lib/shared/principal-status";
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 
 /** How long a new assignment may take to take effect (Azure RBAC propagation). */
@@ -18,10 +19,18 @@ export function principalTypeLabel(row: Pick<AccessRow, "principal" | "principal
   return ARM_TYPE_LABELS[row.principalType.toLowerCase()] ?? row.principalType;
 }
 
+/** What the page calls a principal the directory did not return, by why it did not. */
+const UNRETURNED_NAMES: Partial<Record<PrincipalStatus, string>> = {
+  partner: "Partner organisation's group",
+  not_resolvable: "Not resolvable",
+  recent: "Not in the directory yet",
+};
+
 /** The name shown for a row's principal. */
-export function principalName(row: Pick<AccessRow, "principal" | "principalId">): string {
-  if (row.principal === null) return "Identity not found";
+export function principalName(row: Pick<AccessRow, "principal" | "principalId"> & { readonly principalStatus?: PrincipalStatus }): string {
+  if (row.principal === null) return (row.principalStatus && UNRETURNED_NAMES[row.principalStatus]) ?? "Identity not found";
   if (row.principal === undefined) return row.principalId;
+  if (row.principal.kind === "partner") return `Partner: ${row.principal.displayName}`;
   return row.principal.displayName;
 }
 

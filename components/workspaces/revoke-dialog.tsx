@@ -18,6 +18,7 @@ const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
   needs_confirmation: { label: "Needs your confirmation", tone: "text-warning" },
   in_progress: { label: "In progress", tone: "text-warning" },
   refused: { label: "Refused", tone: "text-danger" },
+  skipped: { label: "Not removed", tone: "text-warning" },
   failed: { label: "Failed", tone: "text-danger" },
 };
 
@@ -26,6 +27,8 @@ type Failure = { message: string; reference?: string | undefined; claims?: strin
 /** What the dialog keeps across signing in again for a claims challenge: which assignments to remove. */
 export interface RevokeChoices {
   readonly assignmentIds: readonly string[];
+  /** The removal was an orphan clean-up (the server removes only what it confirms deleted). */
+  readonly orphanCleanup?: boolean;
 }
 
 export const revokeResumeKey = (workspaceId: string) => `revoke:${workspaceId.toLowerCase()}`;
@@ -54,6 +57,7 @@ export function RevokeDialog({
   open,
   onOpenChange,
   onRevoked,
+  orphanCleanup = false,
   resumed = false,
 }: {
   workspaceId: string;
@@ -62,6 +66,8 @@ export function RevokeDialog({
   open: boolean;
   onOpenChange: (open: boolean) => void;
   onRevoked: (assignmentIds: readonly string[]) => void;
+  /** Opened by "Clean up orphans": the server removes only assignments whose principal it confirms deleted. */
+  orphanCleanup?: boolean;
   /** Opened again after signing in again for a claims challenge. */
   resumed?: boolean;
 }) {
@@ -81,12 +87,19 @@ export function RevokeDialog({
   const challengeClaims = challenged[0]?.claims ?? failure?.claims;
   const stepUpChoices: RevokeChoices = {
     assignmentIds: challenged.length > 0 ? challenged.map((result) => result.assignmentId) : targets.map((row) => row.assignmentId),
+    ...(orphanCleanup ? { orphanCleanup } : {}),
   };
 
   function run(assignmentIds: readonly string[], confirmSelfLockout: boolean, acknowledgedHolderIds: readonly number[] = shownHolderIds) {
     startTransition(async () => {
       await retry.afterSignIn();
-      const outcome = await revokeWorkspaceRoles({ workspaceId, assignmentIds, confirmSelfLockout, acknowledgedHolderIds: [...acknowledgedHolderIds] });
+      const outcome = await revokeWorkspaceRoles({
+        workspaceId,
+        assignmentIds,
+        confirmSelfLockout,
+        acknowledgedHolderIds: [...acknowledgedHolderIds],
+        ...(orphanCleanup ? { orphanCleanup } : {}),
+      });
       if (outcome.status === "error") {
         setFailure({ message: outcome.message, reference: outcome.reference, claims: outcome.claims });
         return;

@@ -30,7 +30,7 @@ const ORIGIN_ORDER: Record<AssignmentOrigin, number> = { workspace: 0, resourceG
 
 const SORT_VALUES: Record<SortKey, (row: AccessRow) => string | number> = {
   // Orphans ("Identity not found") sort together, after names.
-  principal: (row) => (row.principal === null ? "\uffff" : principalName(row).toLowerCase()),
+  principal: (row) => (row.principalStatus === "not_found" ? "\uffff" : principalName(row).toLowerCase()),
   type: (row) => principalTypeLabel(row),
   secondaryId: (row) => (row.principal?.secondaryId ?? "").toLowerCase(),
   role: (row) => row.roleName.toLowerCase(),
@@ -47,7 +47,7 @@ export function visibleRows(rows: readonly AccessRow[], filters: AccessFilters, 
       (filters.role === ALL || row.roleName === filters.role) &&
       (filters.type === ALL || principalTypeLabel(row) === filters.type) &&
       (filters.origin === ALL || row.origin === filters.origin) &&
-      (!filters.orphansOnly || row.principal === null) &&
+      (!filters.orphansOnly || row.principalStatus === "not_found") &&
       (needle === "" ||
         [principalName(row), row.principalId, row.principal?.secondaryId ?? "", row.roleName, row.scope, row.description ?? "", row.createdBy ?? ""].some(
           (value) => value.toLowerCase().includes(needle),
@@ -79,6 +79,8 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
   const [sort, setSort] = useState<Sort>({ key: "origin", direction: "ascending" });
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [revokeTargets, setRevokeTargets] = useState<readonly AccessRow[] | null>(null);
+  // Opened by "Clean up orphans": the server then removes only what it confirms deleted itself.
+  const [orphanCleanup, setOrphanCleanup] = useState(false);
 
   const options = useMemo(
     () => ({
@@ -88,7 +90,9 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
     }),
     [rows],
   );
-  const orphanCount = useMemo(() => rows.filter((row) => row.principal === null).length, [rows]);
+  // Only identities the directory says are gone: never a partner's group, a type Graph cannot look up, or one
+  // assigned within the replication window (lib/shared/principal-status.ts).
+  const orphanCount = useMemo(() => rows.filter((row) => row.principalStatus === "not_found").length, [rows]);
   const directIds = useMemo(() => new Set(rows.filter(isRemovableHere).map((row) => row.assignmentId)), [rows]);
   const visible = useMemo(() => visibleRows(rows, filters, sort), [rows, filters, sort]);
 
@@ -96,7 +100,11 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
   const selectedRows = rows.filter((row) => selected.has(row.assignmentId) && directIds.has(row.assignmentId));
   const visibleDirect = visible.filter(isRemovableHere);
   const allVisibleSelected = visibleDirect.length > 0 && visibleDirect.every((row) => selected.has(row.assignmentId));
-  const orphanTargets = rows.filter((row) => row.principal === null && isRemovableHere(row));
+  const orphanTargets = rows.filter((row) => row.principalStatus === "not_found" && isRemovableHere(row));
+  /** Direct rows the directory did not return ordinarily that clean-up leaves out: partners', unresolvable, recent. */
+  const heldBackCount = rows.filter(
+    (row) => isRemovableHere(row) && (row.principalStatus === "partner" || row.principalStatus === "not_resolvable" || row.principalStatus === "recent"),
+  ).length;
 
   function setFilter<Key extends keyof AccessFilters>(key: Key, value: AccessFilters[Key]) {
     setFilters((previous) => ({ ...previous, [key]: value }));
@@ -150,16 +158,22 @@ export function useAccessTableState(rows: readonly AccessRow[]) {
     visibleDirect,
     allVisibleSelected,
     orphanTargets,
+    heldBackCount,
+    orphanCleanup,
     toggle,
     toggleAllVisible,
     clearSelection: () => setSelected(new Set()),
     forget,
     revokeTargets,
-    /** Opens the removal dialog for these rows. */
-    revoke: (targets: readonly AccessRow[]) => setRevokeTargets(targets),
+    /** Opens the removal dialog for these rows (as an orphan clean-up when resumed from one). */
+    revoke: (targets: readonly AccessRow[], asOrphanCleanup = false) => {
+      setOrphanCleanup(asOrphanCleanup);
+      setRevokeTargets(targets);
+    },
     /** Selects every orphaned direct assignment and opens the removal dialog for them. */
     cleanUpOrphans: () => {
       setSelected(new Set(orphanTargets.map((row) => row.assignmentId)));
+      setOrphanCleanup(true);
       setRevokeTargets(orphanTargets);
     },
     closeRevoke: () => setRevokeTargets(null),

@@ -117,6 +117,7 @@ const RawEnv = z.object({
   ARM_ENDPOINT: optionalString.pipe(httpsUrl("Azure Resource Manager").optional()),
   GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 300, "seconds").optional()),
   GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: optionalString.pipe(integerSetting(1, 100_000, "role assignments").optional()),
+  GATEHOUSE_REPLICATION_WINDOW_MINUTES: optionalString.pipe(integerSetting(1, 1440, "minutes").optional()),
   GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
   GATEHOUSE_JOBS_ENABLED: optionalString.pipe(z.enum(["true", "false"], { error: "must be true or false" }).optional()),
   GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
@@ -157,8 +158,10 @@ const RawEnv = z.object({
  *   is asked for when it is the API app's federated credential.
  * @property {{ graphBaseUrl: string, armEndpoint: string, graphScope: string, armScope: string, timeoutMs: number }} upstream
  *   `graphScope`/`armScope`: the `.default` scopes of the cloud's Graph and ARM resource ids.
- * @property {{ limitPerSubscription: number }} roleAssignments  Azure's role-assignment limit per subscription, for
- *   the grant dialog's budget (4,000 in the public cloud, 2,000 in Azure Government and Azure operated by 21Vianet).
+ * @property {{ limitPerSubscription: number, replicationWindowMs: number }} roleAssignments  Azure's role-assignment
+ *   limit per subscription, for the grant dialog's budget (4,000 in the public cloud, 2,000 in Azure Government and
+ *   Azure operated by 21Vianet); and how long after an assignment was made a principal the directory does not return
+ *   is taken to be not replicated yet rather than deleted (never offered for orphan clean-up or a drift revoke).
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
@@ -381,7 +384,10 @@ export function parseConfig(env, options = {}) {
     identity,
     upstream,
     cloud: profile.name,
-    roleAssignments: { limitPerSubscription: raw.GATEHOUSE_ROLE_ASSIGNMENT_LIMIT ?? profile.roleAssignmentLimit },
+    roleAssignments: {
+      limitPerSubscription: raw.GATEHOUSE_ROLE_ASSIGNMENT_LIMIT ?? profile.roleAssignmentLimit,
+      replicationWindowMs: (raw.GATEHOUSE_REPLICATION_WINDOW_MINUTES ?? 30) * 60_000,
+    },
     sandboxOrigin,
     logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
     jobs: {

@@ -134,6 +134,16 @@ describe("role-assignment limit", () => {
     expect(parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: "3000" }).roleAssignments.limitPerSubscription).toBe(3000);
   });
 
+  it("takes 30 minutes as the replication window unless set", () => {
+    expect(parseConfig({}).roleAssignments.replicationWindowMs).toBe(30 * 60_000);
+    expect(parseConfig({ ...AZURE, GATEHOUSE_REPLICATION_WINDOW_MINUTES: "90" }).roleAssignments.replicationWindowMs).toBe(90 * 60_000);
+    for (const value of ["0", "1441", "ten"]) {
+      expect(problemsOf({ GATEHOUSE_REPLICATION_WINDOW_MINUTES: value }).map((problem) => problem.split(":")[0])).toEqual([
+        "GATEHOUSE_REPLICATION_WINDOW_MINUTES",
+      ]);
+    }
+  });
+
   it("refuses something that is not a positive whole number", () => {
     for (const value of ["0", "-5", "4k", "1.5"]) {
       expect(problemsOf({ GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_ROLE_ASSIGNMENT_LIMIT"]);

@@ -1,12 +1,12 @@
 import "server-only";
 
-import type { Client } from "@microsoft/microsoft-graph-client";
+import { type Client, GraphError } from "@microsoft/microsoft-graph-client";
 
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { delegatedGraphClient, graphError } from "./client";
 import { DirectoryObjectPage, type DirectoryObjectWire, PRINCIPAL_SELECT } from "./schemas";
 
-/** What Gatehouse shows about a user, group, service principal or managed identity. */
+/** What Gatehouse shows about a user, group, service principal or managed identity: the kinds it can grant roles to. */
 export type PrincipalKind = "user" | "group" | "servicePrincipal" | "managedIdentity";
 
 export interface DirectoryPrincipal {
@@ -17,10 +17,37 @@ export interface DirectoryPrincipal {
   readonly secondaryId: string | null;
 }
 
+/**
+ * An object in a Cloud Solution Provider partner's tenant that holds roles here (a GDAP/AOBO group, ARM principal
+ * type `ForeignGroup`): Graph knows it only as a `directoryObjectPartnerReference`. It is managed by the partner,
+ * never deleted from this directory, and never a grant target.
+ */
+export interface PartnerPrincipal {
+  readonly id: string;
+  readonly kind: "partner";
+  readonly displayName: string;
+  /** The partner's tenant id. */
+  readonly secondaryId: string | null;
+}
+
+/** A principal as the directory lookup resolved it: one of this tenant's, or a partner's reference. */
+export type ResolvedPrincipal = DirectoryPrincipal | PartnerPrincipal;
+
+/**
+ * What `getByIds` is asked for. Without `directoryObjectPartnerReference` Graph leaves CSP partner references out
+ * ("If not specified, the default is directoryObject, which contains all of the resource types defined in the
+ * directory, except for references to a Cloud Solution Provider partner organization", directoryobject-getbyids),
+ * and a partner's group would look deleted.
+ */
+export const GET_BY_IDS_TYPES = ["user", "group", "servicePrincipal", "directoryObjectPartnerReference"] as const;
+
 /** getByIds accepts at most 1,000 ids per call (Graph's documented limit). */
 export const GET_BY_IDS_LIMIT = 1000;
 
-/** A directory object as Gatehouse shows it; undefined for kinds it does not handle (devices, contacts, …). */
+/**
+ * A directory object as Gatehouse shows it and grants to; undefined for kinds it does not handle (devices, contacts,
+ * partner references: see `toResolvedPrincipal`).
+ */
 export function toPrincipal(object: DirectoryObjectWire, type = object["@odata.type"]?.replace("#microsoft.graph.", "")): DirectoryPrincipal | undefined {
   const displayName = object.displayName ?? object.id;
   if (type === "user") return { id: object.id, kind: "user", displayName, secondaryId: object.userPrincipalName ?? null };
@@ -32,9 +59,22 @@ export function toPrincipal(object: DirectoryObjectWire, type = object["@odata.t
   return undefined;
 }
 
-export interface PrincipalLookup {
-  /** Every id that exists in the directory. An id missing here was deleted ("Identity not found"). */
-  readonly found: ReadonlyMap<string, DirectoryPrincipal>;
+/** `toPrincipal`, and a CSP partner reference as a `PartnerPrincipal`: what lists of role assignments show. */
+export function toResolvedPrincipal(object: DirectoryObjectWire): ResolvedPrincipal | undefined {
+  const type = object["@odata.type"]?.replace("#microsoft.graph.", "");
+  if (type === "directoryObjectPartnerReference") {
+    return { id: object.id, kind: "partner", displayName: object.displayName ?? object.id, secondaryId: object.externalPartnerTenantId ?? null };
+  }
+  return toPrincipal(object, type);
+}
+
+export interface PrincipalLookup<T = DirectoryPrincipal> {
+  /**
+   * Every id the directory returned (with `resolveAssignedPrincipals`, partner references too). An id missing here is
+   * deleted or not replicated yet: a list of role assignments calls it "Identity not found" only once the assignment
+   * is older than the replication window.
+   */
+  readonly found: ReadonlyMap<string, T>;
   /** False when Graph could not be asked: missing ids are then unknown, not deleted. */
   readonly complete: boolean;
   readonly failureMessage?: string;
@@ -60,12 +100,7 @@ export async function lookupPrincipals<T = DirectoryPrincipal>(
   try {
     const pages = await Promise.all(
       chunks.map(async (chunk) =>
-        DirectoryObjectPage.parse(
-          await client
-            .api("/directoryObjects/getByIds")
-            .select(PRINCIPAL_SELECT)
-            .post({ ids: chunk, types: ["user", "group", "servicePrincipal"] }),
-        ),
+        DirectoryObjectPage.parse(await client.api("/directoryObjects/getByIds").select(PRINCIPAL_SELECT).post({ ids: chunk, types: GET_BY_IDS_TYPES })),
       ),
     );
     const found = new Map<string, T>();
@@ -79,7 +114,42 @@ export async function lookupPrincipals<T = DirectoryPrincipal>(
   }
 }
 
-/** `lookupPrincipals` as the signed-in person. */
+/** `lookupPrincipals` as the signed-in person: principals Gatehouse can grant to. */
 export function resolvePrincipals(caller: DelegatedCaller, ids: Iterable<string>): Promise<PrincipalLookup> {
   return lookupPrincipals(delegatedGraphClient(caller), ids);
+}
+
+/** `lookupPrincipals` as the signed-in person, for lists of role assignments: partner references included. */
+export function resolveAssignedPrincipals(caller: DelegatedCaller, ids: Iterable<string>): Promise<PrincipalLookup<ResolvedPrincipal>> {
+  return lookupPrincipals<ResolvedPrincipal>(delegatedGraphClient(caller), ids, toResolvedPrincipal);
+}
+
+/** What a read of one object by id says now: still deleted, there after all, or unknown (Graph failed). */
+export type DirectoryRecheck = "deleted" | "exists" | "unknown";
+
+const RECHECK_CONCURRENCY = 8;
+
+/**
+ * Reads each id on its own (`GET /directoryObjects/{id}`) before anything is removed as orphaned: `getByIds` is one
+ * eventually consistent read of many objects, and a principal it left out (a replica behind, a partner reference
+ * it was not asked for) may be there when read by id. Only a 404 counts as deleted; any other failure is unknown.
+ */
+export async function recheckDeleted(client: Client, ids: Iterable<string>): Promise<ReadonlyMap<string, DirectoryRecheck>> {
+  const queue = [...new Set([...ids].map((id) => id.toLowerCase()))];
+  const results = new Map<string, DirectoryRecheck>();
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        await client
+          .api(`/directoryObjects/${encodeURIComponent(id)}`)
+          .select(["id"])
+          .get();
+        results.set(id, "exists");
+      } catch (error) {
+        results.set(id, error instanceof GraphError && error.statusCode === 404 ? "deleted" : "unknown");
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RECHECK_CONCURRENCY, queue.length) }, worker));
+  return results;
 }

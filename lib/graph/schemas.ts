@@ -16,6 +16,8 @@ export const DirectoryObjectWire = z.object({
   appId: z.string().nullable().optional(),
   servicePrincipalType: z.string().nullable().optional(),
   appOwnerOrganizationId: z.string().nullable().optional(),
+  /** A `directoryObjectPartnerReference`'s partner tenant (getByIds returns whole objects). */
+  externalPartnerTenantId: z.string().nullable().optional(),
 });
 export type DirectoryObjectWire = z.infer<typeof DirectoryObjectWire>;
 

@@ -5,7 +5,9 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { armError, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { Database } from "@/lib/db";
 import { AppError } from "@/lib/errors";
+import { getConfig } from "@/lib/config";
 import { graphError } from "@/lib/graph/client";
+import { type ResolvedPrincipal, toResolvedPrincipal } from "@/lib/graph/principals";
 import { log } from "@/lib/log";
 import { parseScope, sameScope } from "@/lib/shared/arm-scope";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
@@ -77,7 +79,7 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
 
   const principalIds = new Set<string>(mappings.map((mapping) => mapping.groupId));
   for (const entry of read) for (const assignment of entry.assignments ?? []) principalIds.add(assignment.principalId);
-  const lookup = await lookupPrincipals(graph, principalIds);
+  const lookup = await lookupPrincipals<ResolvedPrincipal>(graph, principalIds, toResolvedPrincipal);
   const names = new Map([...lookup.found].map(([id, principal]) => [id, principal.displayName]));
 
   // Only groups that could make a direct assignment redundant are expanded.
@@ -103,6 +105,8 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
     }),
   );
 
+  const now = Date.now();
+  const { replicationWindowMs } = getConfig().roleAssignments;
   const result: WorkspaceDrift[] = read.map((entry) => {
     const mapped: MappingRecord[] = mappings.filter((mapping) => sameScope(mapping.scope, entry.workspace.id));
     if (!entry.assignments) {
@@ -120,6 +124,8 @@ export async function collectDrift(db: Database, identity: ArmIdentity, graph: C
       assignments: entry.assignments,
       principals: names,
       principalsComplete: lookup.complete,
+      now,
+      replicationWindowMs,
       groupUsers,
     });
     const unread = [...new Set(mapped.map((mapping) => mapping.groupId))].filter((groupId) => unreadGroups.has(groupId));
@@ -166,6 +172,7 @@ export async function workspaceAssignments(identity: ArmIdentity, workspaceId: s
         principalType: assignment.principalType ?? "Unknown",
         roleDefinitionId: roleId,
         roleName: definitions.get(roleId)?.name ?? roleId,
+        createdOn: assignment.createdOn?.toISOString() ?? null,
       };
     });
 }

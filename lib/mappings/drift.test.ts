@@ -11,6 +11,11 @@ const G2 = "22222222-2222-2222-2222-222222222222";
 const U1 = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
 const U2 = "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb";
 const GONE = "dddddddd-dddd-dddd-dddd-dddddddddddd";
+const PARTNER = "eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee";
+const NOW = Date.parse("2026-06-01T12:00:00Z");
+const WINDOW = 30 * 60_000;
+const OLD = "2026-01-01T00:00:00.000Z";
+const MOMENTS_AGO = new Date(NOW - 5 * 60_000).toISOString();
 
 const mapping = (groupId: string, roleDefinitionId = DS, id = `m-${groupId.slice(0, 4)}`): MappingRecord => ({
   id,
@@ -23,13 +28,14 @@ const mapping = (groupId: string, roleDefinitionId = DS, id = `m-${groupId.slice
   createdAt: "2026-01-01T00:00:00.000Z",
   createdBy: "admin@contoso",
 });
-const assignment = (principalId: string, principalType: string, roleDefinitionId = DS): WorkspaceAssignment => ({
+const assignment = (principalId: string, principalType: string, roleDefinitionId = DS, createdOn: string | null = OLD): WorkspaceAssignment => ({
   assignmentId: `${WS}/providers/Microsoft.Authorization/roleAssignments/${principalId.slice(0, 8)}-${roleDefinitionId.slice(0, 4)}`,
   assignmentName: "x",
   principalId,
   principalType,
   roleDefinitionId,
   roleName: roleDefinitionId === DS ? "AzureML Data Scientist" : "Reader",
+  createdOn,
 });
 const names = new Map([
   [G1, "DS Team"],
@@ -45,6 +51,8 @@ function input(partial: Partial<DriftInput>): DriftInput {
     assignments: [],
     principals: names,
     principalsComplete: true,
+    now: NOW,
+    replicationWindowMs: WINDOW,
     groupUsers: new Map(),
     ...partial,
   };
@@ -88,6 +96,24 @@ const cases: Array<[string, Partial<DriftInput>, Array<{ kind: string; principal
   ],
   ["membership unknown: no redundancy claimed", { mappings: [mapping(G1)], assignments: [assignment(G1, "Group"), assignment(U1, "User")] }, []],
   ["assignment to a deleted identity", { assignments: [assignment(GONE, "User")] }, [{ kind: "deleted_principal", principalId: GONE, change: "revoke" }]],
+  [
+    "a CSP partner's group (ForeignGroup), resolved as a partner reference: no drift",
+    { assignments: [assignment(PARTNER, "ForeignGroup")], principals: new Map([...names, [PARTNER, "Fabrikam CSP AdminAgents"]]) },
+    [],
+  ],
+  ["a ForeignGroup the directory did not return: not called deleted", { assignments: [assignment(PARTNER, "ForeignGroup")] }, []],
+  [
+    "a Device or unknown principal type: not resolvable, not called deleted",
+    { assignments: [assignment(GONE, "Device"), assignment(U2, "Unknown", READER)] },
+    [],
+  ],
+  ["an identity assigned moments ago that the directory does not return yet: no revoke", { assignments: [assignment(GONE, "User", DS, MOMENTS_AGO)] }, []],
+  ["an assignment without a creation time is not called deleted", { assignments: [assignment(GONE, "User", DS, null)] }, []],
+  [
+    "just past the replication window: deleted",
+    { assignments: [assignment(GONE, "User", DS, new Date(NOW - WINDOW).toISOString())] },
+    [{ kind: "deleted_principal", principalId: GONE, change: "revoke" }],
+  ],
   ["directory unavailable: nobody is called deleted", { assignments: [assignment(GONE, "User")], principals: new Map(), principalsComplete: false }, []],
   ["mapped group deleted: fix the mapping, no create", { mappings: [mapping(GONE)] }, [{ kind: "mapped_group_deleted", principalId: GONE, change: null }]],
   ["service principal assignments are not drift", { assignments: [assignment(U2, "ServicePrincipal")] }, []],

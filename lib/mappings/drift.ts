@@ -1,5 +1,7 @@
 import "server-only";
 
+import { principalStatus } from "@/lib/shared/principal-status";
+
 /**
  * Drift between mappings and Azure for one workspace: a pure function over what was read, so every rule is tested
  * table-driven without Graph or ARM. Only assignments made at the workspace itself are compared (a mapping creates
@@ -22,10 +24,12 @@ export interface WorkspaceAssignment {
   readonly assignmentId: string;
   readonly assignmentName: string;
   readonly principalId: string;
-  /** As ARM recorded it: User, Group, ServicePrincipal, … */
+  /** As ARM recorded it: User, Group, ServicePrincipal, ForeignGroup, Device, … */
   readonly principalType: string;
   readonly roleDefinitionId: string;
   readonly roleName: string;
+  /** When ARM made it (ISO); an assignment within the replication window is never called deleted. */
+  readonly createdOn: string | null;
 }
 
 export interface DriftInput {
@@ -33,8 +37,11 @@ export interface DriftInput {
   readonly mappings: readonly MappingRecord[];
   /** Assignments made at the workspace (not inherited ones). */
   readonly assignments: readonly WorkspaceAssignment[];
-  /** Display names of principals that exist, by lower-case id. */
+  /** Display names of principals that exist, by lower-case id (CSP partner references included). */
   readonly principals: ReadonlyMap<string, string>;
+  /** When the report is made (ms) and the replication window (`lib/shared/principal-status.ts`). */
+  readonly now: number;
+  readonly replicationWindowMs: number;
   /** False when the directory could not be asked: nobody is then called deleted. */
   readonly principalsComplete: boolean;
   /** Transitive user members of mapped groups; a group missing here could not be read (no redundancy claimed). */
@@ -139,6 +146,14 @@ export function computeDrift(input: DriftInput): DriftItem[] {
       change: "revoke" as const,
     };
     if (!exists(assignment.principalId)) {
+      // Only an identity the directory says is gone: a partner's group, a type Graph cannot look up or an assignment
+      // made moments ago is no evidence of that, and a revoke planned on it would remove live access.
+      const status = principalStatus(
+        { principal: null, principalType: assignment.principalType, createdOn: assignment.createdOn },
+        input.now,
+        input.replicationWindowMs,
+      );
+      if (status !== "not_found") continue;
       const mapping = mappings.find((m) => m.groupId === assignment.principalId && m.roleDefinitionId === assignment.roleDefinitionId);
       items.push({
         ...common,

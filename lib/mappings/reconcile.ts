@@ -101,7 +101,23 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
     for (const item of ready) {
       const result = byId.get(item.assignmentId!.toLowerCase());
       const ok = result !== undefined && (result.status === "revoked" || result.status === "already_gone");
-      results.set(item.key, withClaims(await settle(context, item, ok, result?.message ?? "No result.", result?.reference), result?.claims));
+      // Left in place on purpose (the identity reads back now, or could not be confirmed deleted): not a failure.
+      const skipped = result?.status === "skipped";
+      results.set(
+        item.key,
+        withClaims(
+          await settle(
+            context,
+            item,
+            ok,
+            result?.message ?? "No result.",
+            result?.reference,
+            skipped ? "PrincipalNotConfirmedDeleted" : undefined,
+            skipped ? "skipped" : undefined,
+          ),
+          result?.claims,
+        ),
+      );
     }
   }
   return wanted.map((key) => results.get(key)!);

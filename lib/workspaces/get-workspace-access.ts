@@ -8,7 +8,9 @@ import { type Database, getDatabase } from "@/lib/db";
 import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
-import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
+import { getConfig } from "@/lib/config";
+import { resolveAssignedPrincipals, type ResolvedPrincipal } from "@/lib/graph/principals";
+import { type PrincipalStatus, principalStatus } from "@/lib/shared/principal-status";
 import { type AssignmentOrigin, assignmentOrigin, parseScope, sameScope } from "@/lib/shared/arm-scope";
 import type { WorkspaceKind } from "@/lib/shared/workspace-kinds";
 import {
@@ -35,10 +37,15 @@ export interface AccessRow {
   /** The type ARM recorded on the assignment. */
   readonly principalType: string;
   /**
-   * The principal as the directory knows it; `null` when the directory says it no longer exists ("Identity not
-   * found"), `undefined` when the directory could not be asked.
+   * The principal as the directory knows it (a CSP partner's group as kind `partner`); `null` when the directory did
+   * not return it, `undefined` when the directory could not be asked. `principalStatus` says what a `null` means.
    */
-  readonly principal: DirectoryPrincipal | null | undefined;
+  readonly principal: ResolvedPrincipal | null | undefined;
+  /**
+   * Whether the principal is deleted (`not_found`, the only status offered for orphan clean-up), a partner's, of a
+   * type Graph cannot look up, or assigned within the replication window (`recent`), decided when the rows were read.
+   */
+  readonly principalStatus: PrincipalStatus;
   readonly description: string | null;
   /** An ABAC condition: the role allows only what it permits. */
   readonly condition: string | null;
@@ -89,8 +96,8 @@ export interface WorkspaceAccess {
 
 export interface EligibleRow extends Eligibility {
   readonly roleName: string;
-  /** As on `AccessRow`: null when the directory says it no longer exists, undefined when it could not be asked. */
-  readonly principal: DirectoryPrincipal | null | undefined;
+  /** As on `AccessRow`: null when the directory did not return it, undefined when it could not be asked. */
+  readonly principal: ResolvedPrincipal | null | undefined;
 }
 
 // ARM's subscription: `managedByTenants` names the tenants that manage it through Azure Lighthouse.
@@ -163,7 +170,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     }
   }
   const [lookup, held] = await Promise.all([
-    resolvePrincipals(caller, [
+    resolveAssignedPrincipals(caller, [
       ...[...assignments, ...(hubAssignments ?? [])].flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
       ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
     ]),
@@ -180,10 +187,15 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   );
   const heldViews = new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 
+  const now = Date.now();
+  const { replicationWindowMs } = getConfig().roleAssignments;
   const toRow = (assignment: (typeof assignments)[number]): AccessRow => {
     const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
     const role = definitions.get(roleId);
     const principalId = (assignment.principalId ?? "").toLowerCase();
+    const principal = lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined;
+    const principalType = assignment.principalType ?? "Unknown";
+    const createdOn = assignment.createdOn?.toISOString() ?? null;
     return {
       assignmentId: assignment.id ?? "",
       assignmentName: assignment.name ?? "",
@@ -193,12 +205,13 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       roleName: role?.name ?? roleId,
       roleDescription: role?.description ?? "",
       principalId,
-      principalType: assignment.principalType ?? "Unknown",
-      principal: lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined,
+      principalType,
+      principal,
+      principalStatus: principalStatus({ principal, principalType, createdOn }, now, replicationWindowMs),
       description: assignment.description ?? null,
       condition: assignment.condition ?? null,
       pim: beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null,
-      createdOn: assignment.createdOn?.toISOString() ?? null,
+      createdOn,
       createdBy: assignment.createdBy ?? null,
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
       heldBy: assignmentOrigin(assignment.scope ?? "", parsed.scope) === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],

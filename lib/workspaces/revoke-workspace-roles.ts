@@ -9,6 +9,8 @@ import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
+import { type DirectoryRecheck, recheckDeleted } from "@/lib/graph/principals";
+import { notOfferedReason } from "@/lib/shared/principal-status";
 import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/holders";
 import type { HolderView } from "@/lib/ownership/describe";
 import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
@@ -32,9 +34,15 @@ export interface RevokeWorkspaceRolesInput {
    * direct grant is removed only when every such holder is listed here; otherwise the answer lists them first.
    */
   readonly acknowledgedHolderIds?: readonly number[];
+  /**
+   * "Clean up orphans": remove only assignments whose principal the server itself finds deleted (never a partner's
+   * group, a type Graph cannot look up, or one assigned within the replication window), whatever the browser sent.
+   */
+  readonly orphanCleanup?: boolean;
 }
 
-export type RevokeStatus = "revoked" | "already_gone" | "needs_confirmation" | "in_progress" | "refused" | "failed";
+/** `skipped`: left in place because the principal may not be deleted after all; the message says why. */
+export type RevokeStatus = "revoked" | "already_gone" | "needs_confirmation" | "in_progress" | "refused" | "skipped" | "failed";
 
 export interface RevokeResult {
   readonly assignmentId: string;
@@ -69,11 +77,18 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
     ? new Map<string, LockoutRisk>()
     : await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions);
   const acknowledged = new Set(input.acknowledgedHolderIds ?? []);
+  // Every removal of an identity the lookup called deleted reads it once more by id first (drift revokes too).
+  const orphanIds = requested.flatMap((id) => {
+    const row = byId.get(id);
+    return row?.principalStatus === "not_found" && row.origin === "workspace" && !row.pim ? [row.principalId] : [];
+  });
+  const rechecked = orphanIds.length > 0 ? await recheckDeleted(delegatedGraphClient(context.caller), orphanIds) : new Map<string, DirectoryRecheck>();
 
   const results: RevokeResult[] = [];
   for (const assignmentId of requested) {
     const row = byId.get(assignmentId);
     const risk = lockout.get(assignmentId);
+    const skip = row ? orphanSkip(row, input.orphanCleanup === true, rechecked.get(row.principalId)) : undefined;
     if (!row) {
       results.push({ assignmentId, status: "already_gone", message: "This assignment no longer applies to the workspace." });
     } else if (row.origin !== "workspace") {
@@ -84,6 +99,8 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
       });
     } else if (row.pim) {
       results.push({ assignmentId, status: "refused", message: pimRefusal(row.pim) });
+    } else if (skip) {
+      results.push({ assignmentId, status: "skipped", message: skip });
     } else if (risk) {
       results.push({ assignmentId, status: risk.status, message: risk.message });
     } else {
@@ -102,6 +119,32 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
     }
   }
   return results;
+}
+
+/**
+ * Why an assignment is left in place although it was asked to go as an orphan, or undefined to go on. In an orphan
+ * clean-up only a principal the lookup called deleted goes; and any such principal that reads back by id now, or
+ * cannot be read at all, stays (also in an ordinary removal, whose admin was told "Identity not found").
+ */
+function orphanSkip(row: AccessRow, orphanCleanup: boolean, recheck: DirectoryRecheck | undefined): string | undefined {
+  if (row.principalStatus === "not_found") {
+    if (recheck === "exists") {
+      return "Not removed: the directory returns this identity now (it had not replicated when the list was read). Refresh the page to see who it is.";
+    }
+    if (recheck !== "deleted") {
+      return "Not removed: Microsoft Graph could not confirm that this identity was deleted. Nothing was changed; try again in a minute.";
+    }
+    return undefined;
+  }
+  if (!orphanCleanup) return undefined;
+  if (row.principalStatus === "unknown") {
+    return "Not removed as an orphan: Microsoft Graph could not be asked whether this identity exists. Try again in a minute.";
+  }
+  const reason = notOfferedReason(row.principalStatus, row.principalType);
+  if (reason) {
+    return `Not removed as an orphan: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}. Select it and use "Remove selected" to remove it on purpose.`;
+  }
+  return 'Not removed as an orphan: the directory knows this identity. Select it and use "Remove selected" to remove it on purpose.';
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Caller, SandboxResponse, SandboxSettings } from "../contract";
 import { managementGroupArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
 import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
+import { FRESH_PRINCIPAL_REPLICATION_LAG_MS, SEEDED_PARTNER } from "../tenant/seed";
 import { appCaller, buildRequest, putTestAssignment, TEST_NOW, TEST_ORIGIN, testSettings, userCaller, userCallerById } from "../tenant/testing/support";
 import { actionMatches } from "./authorize";
 import { createArmHandler } from "./index";
@@ -300,6 +301,34 @@ describe("role assignments: create, read, delete", () => {
     expect(rows[0]?.properties.principalType).toBe("User");
     // A new grant to the deleted principal fails unless the type is given, as in Azure.
     expect((await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), createBody(principalId, ROLE_IDS.reader))).status).toBe(400);
+  });
+
+  it("lists a partner's ForeignGroup assignment and accepts a new one with that principal type", async () => {
+    const scope = workspaceScope(SEEDED_PARTNER.workspace);
+    const list = await call(
+      "GET",
+      `${scope}/providers/Microsoft.Authorization/roleAssignments?${API}&$filter=principalId eq '${SEEDED_PARTNER.reference}'`,
+      userCaller("admin"),
+    );
+    const rows = bodyOf(list).value as { name: string; properties: { principalType: string; scope: string } }[];
+    expect(rows.map((row) => [row.name, row.properties.principalType, row.properties.scope])).toEqual([
+      [SEEDED_PARTNER.referenceAssignment, "ForeignGroup", scope],
+    ]);
+    const created = await call("PUT", path(scope), userCaller("admin"), createBody(SEEDED_PARTNER.reference, ROLE_IDS.reader, "ForeignGroup"));
+    expect(created.status).toBe(201);
+    expect((bodyOf(created).properties as Record<string, unknown>).principalType).toBe("ForeignGroup");
+  });
+
+  it("answers PrincipalNotFound for a principal inside its replication lag unless the principal type is given", async () => {
+    const scope = workspaceScope("mlw-churn-prod");
+    const early = await call("PUT", path(scope), userCaller("admin"), createBody(SEEDED_PARTNER.freshUser, ROLE_IDS.reader));
+    expect(errorOf(early).code).toBe("PrincipalNotFound");
+    const typed = await call("PUT", path(scope), userCaller("admin"), createBody(SEEDED_PARTNER.freshUser, ROLE_IDS.reader, "User"));
+    expect(typed.status).toBe(201);
+    const later = new Date(TEST_NOW.getTime() + FRESH_PRINCIPAL_REPLICATION_LAG_MS);
+    const replicated = await call("PUT", path(scope, OTHER_NAME), userCaller("admin"), createBody(SEEDED_PARTNER.freshUser, ROLE_IDS.dataScientist), later);
+    expect(replicated.status).toBe(201);
+    expect((bodyOf(replicated).properties as Record<string, unknown>).principalType).toBe("User");
   });
 });
 

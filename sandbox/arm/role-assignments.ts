@@ -144,7 +144,9 @@ function roleDefinitionGuid(id: string): string | undefined {
 }
 
 function directoryPrincipalType(context: ArmContext, principalId: string): RoleAssignmentPrincipalType | undefined {
-  const object = context.tenant.getDirectoryObject(principalId);
+  // ARM's lookup reads the directory too, so a principal created moments ago may not be found yet (PrincipalNotFound:
+  // "this error might be related to a replication delay", learn.microsoft.com/azure/role-based-access-control/troubleshooting).
+  const object = context.tenant.replicatedDirectoryObject(principalId, context.request.now);
   if (!object) return undefined;
   if (object.kind === "user") return "User";
   if (object.kind === "group") return "Group";

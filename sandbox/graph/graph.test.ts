@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { type Caller, CONSOLE_API_CLIENT_ID, type SandboxResponse } from "../contract";
 import { createTenant, type Tenant } from "../tenant/index";
 import { persona } from "../tenant/personas";
+import { FRESH_PRINCIPAL_REPLICATION_LAG_MS, SEEDED_PARTNER } from "../tenant/seed";
 import { appCaller, buildRequest, TEST_NOW, TEST_ORIGIN, testSettings, userCaller } from "../tenant/testing/support";
 import { createGraphHandler } from "./index";
 
@@ -353,6 +354,56 @@ describe("directoryObjects/getByIds", () => {
     expect(all.value[0]?.accountEnabled).toBe(true);
     const usersOnly = collection(await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids, types: ["user"] } }));
     expect(usersOnly.value).toHaveLength(1);
+  });
+
+  it("returns a CSP partner reference only when types names directoryObjectPartnerReference", async () => {
+    const ids = [SEEDED_PARTNER.reference, persona("admin").objectId];
+    const byDefault = collection(await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids } }));
+    expect(byDefault.value.map((o) => o.id)).toEqual([persona("admin").objectId]);
+    const principalTypes = collection(await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids, types: ["user", "group", "servicePrincipal"] } }));
+    expect(principalTypes.value.map((o) => o.id)).toEqual([persona("admin").objectId]);
+    const withPartners = collection(
+      await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids, types: ["user", "group", "servicePrincipal", "directoryObjectPartnerReference"] } }),
+    );
+    expect(withPartners.value[0]).toEqual({
+      "@odata.type": "#microsoft.graph.directoryObjectPartnerReference",
+      id: SEEDED_PARTNER.reference,
+      deletedDateTime: null,
+      description: "Partner organisation's admin agents (GDAP)",
+      displayName: SEEDED_PARTNER.referenceName,
+      externalPartnerTenantId: SEEDED_PARTNER.partnerTenantId,
+      objectType: "Group",
+    });
+    expect(withPartners.value.map((o) => o.id)).toEqual(ids);
+    const partnersOnly = collection(
+      await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids, types: ["microsoft.graph.directoryObjectPartnerReference"] } }),
+    );
+    expect(partnersOnly.value.map((o) => o.id)).toEqual([SEEDED_PARTNER.reference]);
+  });
+
+  it("reads a partner reference by id, polymorphic, with $select checked against its properties", async () => {
+    const response = await get(`/v1.0/directoryObjects/${SEEDED_PARTNER.reference}?$select=id,displayName`);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      "@odata.context": `${TEST_ORIGIN}/v1.0/$metadata#directoryObjects(id,displayName)/$entity`,
+      "@odata.type": "#microsoft.graph.directoryObjectPartnerReference",
+      id: SEEDED_PARTNER.reference,
+      displayName: SEEDED_PARTNER.referenceName,
+    });
+    expect((await get(`/v1.0/directoryObjects/${SEEDED_PARTNER.reference}?$select=userPrincipalName`)).status).toBe(400);
+  });
+
+  it("misses a principal created moments ago until its replication lag has passed on the sandbox clock", async () => {
+    const ids = [SEEDED_PARTNER.freshUser];
+    const at = (ms: number) => new Date(TEST_NOW.getTime() + ms);
+    const lookup = (now: Date) => handler(buildRequest("POST", "/v1.0/directoryObjects/getByIds", { caller: userCaller("admin"), body: { ids }, now }));
+    const read = (now: Date) => handler(buildRequest("GET", `/v1.0/directoryObjects/${SEEDED_PARTNER.freshUser}`, { caller: userCaller("admin"), now }));
+    // It exists (an admin sees it in the tenant), yet reads by id do not return it yet.
+    expect(tenant.getUser(SEEDED_PARTNER.freshUser)?.displayName).toBe(SEEDED_PARTNER.freshUserName);
+    expect(collection(await lookup(TEST_NOW)).value).toEqual([]);
+    expect((await read(at(FRESH_PRINCIPAL_REPLICATION_LAG_MS - 1000))).status).toBe(404);
+    expect(collection(await lookup(at(FRESH_PRINCIPAL_REPLICATION_LAG_MS))).value.map((o) => o.id)).toEqual(ids);
+    expect((await read(at(FRESH_PRINCIPAL_REPLICATION_LAG_MS))).status).toBe(200);
   });
 
   it("rejects more than 1000 ids and malformed ids", async () => {

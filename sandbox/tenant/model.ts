@@ -201,6 +201,23 @@ export interface ServicePrincipalRecord {
 
 export type DirectoryObjectRecord = UserRecord | GroupRecord | ServicePrincipalRecord | ApplicationRecord;
 
+/**
+ * A reference to an object in a Cloud Solution Provider partner's tenant (a GDAP/AOBO group such as the partner's
+ * AdminAgents), as Graph's `directoryObjectPartnerReference` (learn.microsoft.com/graph/api/resources/
+ * directoryobjectpartnerreference: `description`, `displayName`, `externalPartnerTenantId`, `objectType`, all
+ * read-only). It is not a user, group or service principal of this tenant: ARM assignments name it with principal type
+ * `ForeignGroup`, and getByIds returns it only when `types` asks for it.
+ */
+export interface PartnerReferenceRecord {
+  readonly kind: "partnerReference";
+  readonly id: string;
+  readonly displayName: string;
+  readonly description: string | null;
+  readonly externalPartnerTenantId: string;
+  /** The referenced object's type in the partner tenant, e.g. `Group`. */
+  readonly objectType: string;
+}
+
 /** An app role granted to a user, group or service principal on a resource service principal. */
 export interface AppRoleAssignmentRecord {
   readonly id: string;

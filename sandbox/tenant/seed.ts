@@ -67,6 +67,29 @@ export const SEEDED_BEYOND_ASSIGNMENTS = {
   denyAssignment: "9f1e0001-5eed-4d1e-8000-00000000d001",
 } as const;
 
+/**
+ * Fixed ids of what `seedPartnerAndFreshPrincipals` adds on mlw-forecast-prod (no e2e counts its rows; the admin manages it):
+ * a CSP partner's AdminAgents group (a `directoryObjectPartnerReference`, held through a `ForeignGroup` assignment)
+ * and a user created at seeding whose directory reads lag by `FRESH_PRINCIPAL_REPLICATION_LAG_MS`.
+ */
+export const SEEDED_PARTNER = {
+  workspace: "mlw-forecast-prod",
+  partnerTenantId: "7a3c5e10-2b4d-4c6e-8f01-a2b3c4d5e6f7",
+  reference: "7a3c5e10-0a6e-4a11-9c3d-00000000ad01",
+  referenceName: "Fabrikam CSP AdminAgents",
+  referenceAssignment: "7a3c5e10-0a6e-4a11-9c3d-0000000000a1",
+  freshUser: "7a3c5e10-0a6e-4a11-9c3d-00000000f001",
+  freshUserName: "Noor Haddad",
+  freshAssignment: "7a3c5e10-0a6e-4a11-9c3d-0000000000f1",
+} as const;
+
+/**
+ * How long the seeded fresh user stays invisible to directory reads by id after seeding. Entra does not publish a
+ * figure ("a replication delay"); ten minutes keeps it visible in a test or a demo while leaving it short of the
+ * console's default replication window.
+ */
+export const FRESH_PRINCIPAL_REPLICATION_LAG_MS = 10 * 60 * 1000;
+
 /** A service provider's tenant that manages Contoso ML Research through Azure Lighthouse (not a tenant the sandbox serves). */
 export const LIGHTHOUSE_PARTNER_TENANT_ID = "4f2d9c1a-6b3e-4d8f-9a01-2c3b4d5e6f70";
 
@@ -448,6 +471,7 @@ class ContosoSeeder {
     this.seedAccessBeyondAssignments();
     this.seedStepUpPersona();
     this.seedNestedConsoleAssignment();
+    this.seedPartnerAndFreshPrincipals();
     if (this.options.scale === "large" || this.options.scale === "large-estate") this.seedLargeScale();
     if (this.options.scale === "large-estate") this.seedEstate();
     return this.tenant;
@@ -887,6 +911,74 @@ class ContosoSeeder {
       }),
     );
     for (const each of PERSONAS) if (each.armWritesNeedMfa) this.tenant.armWriteMfaUsers.add(each.objectId.toLowerCase());
+  }
+
+  /**
+   * Two principals the directory lookup does not return, and that are not deleted. A Cloud Solution Provider's
+   * AdminAgents group reaches a customer's resources through GDAP as a `ForeignGroup` assignment (principal types in
+   * the 2022-04-01 swagger: User, Group, ServicePrincipal, ForeignGroup, Device); Graph knows it only as a
+   * `directoryObjectPartnerReference`. A user created at seeding (its dates are relative to the seeding time, like
+   * credential dates) was given a role right away, with its principal type set, as ARM advises for new principals; its
+   * directory reads by id lag behind. No draws from the seeded generator: the rest of the tenant stays as it was.
+   */
+  private seedPartnerAndFreshPrincipals(): void {
+    const workspace = this.workspaces.find((candidate) => candidate.name === SEEDED_PARTNER.workspace);
+    if (!workspace) throw new Error(`No workspace ${SEEDED_PARTNER.workspace}`);
+    const scope = workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name);
+    this.tenant.addPartnerReference({
+      kind: "partnerReference",
+      id: SEEDED_PARTNER.reference,
+      displayName: SEEDED_PARTNER.referenceName,
+      description: "Partner organisation's admin agents (GDAP)",
+      externalPartnerTenantId: SEEDED_PARTNER.partnerTenantId,
+      objectType: "Group",
+    });
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: SEEDED_PARTNER.referenceAssignment,
+        scope,
+        roleDefinitionName: ROLE_IDS.contributor,
+        principalId: SEEDED_PARTNER.reference,
+        principalType: "ForeignGroup",
+        createdOn: armTimestamp(new Date(SEED_EPOCH_MS - 120 * DAY_MS), "0001"),
+        createdBy: null,
+      }),
+    );
+
+    const created = new Date(this.nowMs);
+    const upn = `noor.haddad@${TENANT_DOMAIN}`;
+    this.tenant.addUser({
+      kind: "user",
+      id: SEEDED_PARTNER.freshUser,
+      userPrincipalName: upn,
+      displayName: SEEDED_PARTNER.freshUserName,
+      givenName: "Noor",
+      surname: "Haddad",
+      mail: upn,
+      jobTitle: "Data Scientist",
+      department: "Data Science",
+      officeLocation: "Seattle",
+      mobilePhone: null,
+      businessPhones: [],
+      preferredLanguage: "en-US",
+      accountEnabled: true,
+      userType: "Member",
+      createdDateTime: isoSeconds(this.nowMs),
+      password: SEEDED_USER_PASSWORD,
+    });
+    this.usedUpns.add(upn);
+    this.tenant.delayReplication(SEEDED_PARTNER.freshUser, new Date(this.nowMs + FRESH_PRINCIPAL_REPLICATION_LAG_MS));
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: SEEDED_PARTNER.freshAssignment,
+        scope,
+        roleDefinitionName: ROLE_IDS.dataScientist,
+        principalId: SEEDED_PARTNER.freshUser,
+        principalType: "User",
+        createdOn: armTimestamp(created, "0002"),
+        createdBy: persona("admin").objectId,
+      }),
+    );
   }
 
   private mustGroup(name: string): GroupRecord {

@@ -12,7 +12,7 @@ import { subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "./console-apps";
 import { createTenant, PERSONAS, ROLE_IDS, Tenant } from "./index";
 import { persona } from "./personas";
-import { ESTATE_SUBSCRIPTIONS, ESTATE_WORKSPACES } from "./seed";
+import { ESTATE_SUBSCRIPTIONS, ESTATE_WORKSPACES, FRESH_PRINCIPAL_REPLICATION_LAG_MS, SEEDED_PARTNER } from "./seed";
 import { TEST_NOW } from "./testing/support";
 
 const DAY = 86_400_000;
@@ -256,6 +256,13 @@ describe("snapshot and restore", () => {
     expect(JSON.stringify(restored.snapshot())).toBe(JSON.stringify(tenant.snapshot()));
     expect([...restored.userAppRoles(persona("team-lead").objectId, CONSOLE_API_CLIENT_ID)]).toEqual(["Console.Requester"]);
     expect(restored.transitiveGroupIds(persona("team-lead").objectId).sort()).toEqual(tenant.transitiveGroupIds(persona("team-lead").objectId).sort());
+    // The partner reference and the fresh user's replication lag survive a restart of the sandbox.
+    expect(restored.getPartnerReference(SEEDED_PARTNER.reference)?.displayName).toBe(SEEDED_PARTNER.referenceName);
+    expect(restored.replicatedDirectoryObject(SEEDED_PARTNER.freshUser, TEST_NOW)).toBeUndefined();
+    expect(restored.replicatedDirectoryObject(SEEDED_PARTNER.freshUser, new Date(TEST_NOW.getTime() + FRESH_PRINCIPAL_REPLICATION_LAG_MS))?.id).toBe(
+      SEEDED_PARTNER.freshUser,
+    );
+    expect(restored.orphanedRoleAssignments().some((assignment) => assignment.principalId === SEEDED_PARTNER.reference)).toBe(false);
   });
 
   it("rejects something that is not a snapshot", () => {

@@ -17,6 +17,7 @@ import type {
   FederatedIdentityCredentialRecord,
   GroupRecord,
   OAuth2PermissionGrantRecord,
+  PartnerReferenceRecord,
   ResourceGroupRecord,
   DenyAssignmentRecord,
   RoleAssignmentRecord,
@@ -62,6 +63,9 @@ interface TenantSnapshot {
   outbox: SentMailRecord[];
   /** Absent in snapshots saved before ARM demanded MFA for writes. */
   armWriteMfaUsers?: string[];
+  /** Absent in snapshots saved before partner references and the replication lag existed. */
+  partnerReferences?: PartnerReferenceRecord[];
+  directoryReplication?: [string, string][];
 }
 
 /**
@@ -96,6 +100,15 @@ export class Tenant implements TenantAuthView {
    * PATCH or DELETE with a token whose `amr` lacks `mfa` gets a 401 claims challenge.
    */
   readonly armWriteMfaUsers = new Set<string>();
+  /** CSP partner references (`directoryObjectPartnerReference`), keyed by lower-cased id. */
+  readonly partnerReferences = new Map<string, PartnerReferenceRecord>();
+  /**
+   * Lower-cased object id → when (ISO) directory reads by id start to see it. Entra reads are eventually consistent:
+   * ARM documents that a principal used right after it was created may not be found yet ("this error might be
+   * related to a replication delay", learn.microsoft.com/azure/role-based-access-control/troubleshooting, PrincipalNotFound).
+   * Only objects given a lag here have one; everything else is visible at once.
+   */
+  readonly directoryReplication = new Map<string, string>();
 
   private readonly usersByUpn = new Map<string, UserRecord>();
   private readonly applicationsByAppId = new Map<string, ApplicationRecord>();
@@ -170,6 +183,7 @@ export class Tenant implements TenantAuthView {
    */
   deleteDirectoryObject(objectId: string): boolean {
     const key = objectId.toLowerCase();
+    this.directoryReplication.delete(key);
     const user = this.users.get(key);
     const group = this.groups.get(key);
     const servicePrincipal = this.servicePrincipals.get(key);
@@ -228,6 +242,33 @@ export class Tenant implements TenantAuthView {
   getDirectoryObject(objectId: string): DirectoryObjectRecord | undefined {
     const key = objectId.toLowerCase();
     return this.users.get(key) ?? this.groups.get(key) ?? this.servicePrincipals.get(key) ?? this.applications.get(key);
+  }
+
+  /**
+   * The object as a directory read by id sees it at `now` (getByIds, `GET /directoryObjects/{id}`, ARM's principal
+   * lookup): undefined while it has not replicated yet.
+   */
+  replicatedDirectoryObject(objectId: string, now: Date): DirectoryObjectRecord | undefined {
+    const record = this.getDirectoryObject(objectId);
+    if (!record) return undefined;
+    const from = this.directoryReplication.get(record.id.toLowerCase());
+    return from !== undefined && now.getTime() < Date.parse(from) ? undefined : record;
+  }
+
+  /** Makes directory reads by id miss the object until `visibleFrom` (an emulated replication lag). */
+  delayReplication(objectId: string, visibleFrom: Date): void {
+    if (!this.getDirectoryObject(objectId)) throw new Error(`No directory object ${objectId}`);
+    this.directoryReplication.set(objectId.toLowerCase(), visibleFrom.toISOString());
+  }
+
+  addPartnerReference(reference: PartnerReferenceRecord): PartnerReferenceRecord {
+    this.assertNewObjectId(reference.id);
+    this.partnerReferences.set(reference.id.toLowerCase(), reference);
+    return reference;
+  }
+
+  getPartnerReference(objectId: string): PartnerReferenceRecord | undefined {
+    return this.partnerReferences.get(objectId.toLowerCase());
   }
 
   /** Ids of the groups the object is a direct member of. */
@@ -387,7 +428,9 @@ export class Tenant implements TenantAuthView {
 
   /** Role assignments whose principal no longer exists in the directory. */
   orphanedRoleAssignments(): RoleAssignmentRecord[] {
-    return [...this.roleAssignments.values()].filter((assignment) => !this.getDirectoryObject(assignment.principalId));
+    return [...this.roleAssignments.values()].filter(
+      (assignment) => !this.getDirectoryObject(assignment.principalId) && !this.getPartnerReference(assignment.principalId),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -561,6 +604,8 @@ export class Tenant implements TenantAuthView {
       denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
       armWriteMfaUsers: [...this.armWriteMfaUsers],
+      partnerReferences: [...this.partnerReferences.values()],
+      directoryReplication: [...this.directoryReplication],
     };
     // A deep copy, so later mutations of the live tenant never leak into a saved snapshot.
     return JSON.parse(JSON.stringify(snapshot)) as unknown;
@@ -591,6 +636,8 @@ export class Tenant implements TenantAuthView {
     (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
     (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
+    (copy.partnerReferences ?? []).forEach((reference) => tenant.addPartnerReference(reference));
+    (copy.directoryReplication ?? []).forEach(([id, from]) => tenant.directoryReplication.set(id, from));
     return tenant;
   }
 
@@ -599,7 +646,7 @@ export class Tenant implements TenantAuthView {
   // ---------------------------------------------------------------------------------------------
 
   private assertNewObjectId(id: string): void {
-    if (this.getDirectoryObject(id)) throw new Error(`Duplicate directory object id ${id}`);
+    if (this.getDirectoryObject(id) || this.partnerReferences.has(id.toLowerCase())) throw new Error(`Duplicate directory object id ${id}`);
   }
 
   private indexMembership(memberId: string, groupId: string): void {

@@ -76,7 +76,10 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
   const knownPrincipals = [
     ...new Map(
-      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> => (row.principal ? [[row.principal.id, row.principal]] : [])),
+      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> =>
+        // A partner's group is not a principal Gatehouse grants to or checks.
+        row.principal && row.principal.kind !== "partner" ? [[row.principal.id, row.principal]] : [],
+      ),
     ).values(),
   ];
 
