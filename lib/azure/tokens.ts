@@ -17,11 +17,13 @@ import { describeError, log } from "@/lib/log";
  * Neither ever leaves the server.
  */
 
-export type Resource = "graph" | "arm";
+export type Resource = "graph" | "arm" | "monitor";
 
 const RESOURCE_SCOPES: Record<Resource, string> = {
   graph: "https://graph.microsoft.com/.default",
   arm: "https://management.azure.com/.default",
+  // The Logs Ingestion API's audience; `@azure/monitor-ingestion` asks for this scope itself (double slash included).
+  monitor: "https://monitor.azure.com//.default",
 };
 
 /** Each user gets a client of their own so that token caches never mix; the oldest are dropped past this many. */
@@ -171,7 +173,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
   }
 }
 
-/** A token for Graph or ARM as the console's own identity, for scheduled jobs (read-only by design of its roles). */
+/** A token for Graph, ARM or Azure Monitor as the console's own identity, for scheduled jobs (and shipping the audit trail). */
 export async function getAppToken(resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
   appClient ??= await newClient();
   try {
@@ -192,7 +194,7 @@ export async function getAppToken(resource: Resource, options: TokenRequestOptio
   }
 }
 
-const RESOURCE_NAMES: Record<Resource, string> = { graph: "Microsoft Graph", arm: "Azure Resource Manager" };
+const RESOURCE_NAMES: Record<Resource, string> = { graph: "Microsoft Graph", arm: "Azure Resource Manager", monitor: "Azure Monitor" };
 
 function tokenError(error: unknown, resource: Resource): AppError {
   if (error instanceof AppError) return error;
