@@ -4,11 +4,11 @@
  * own 401 shape.
  */
 import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { ARM_AUDIENCE, type Caller, GRAPH_AUDIENCE, MICROSOFT_GRAPH_APP_ID } from "./contract";
+import { ARM_AUDIENCE, type Caller, GRAPH_AUDIENCE, MICROSOFT_GRAPH_APP_ID, MONITOR_AUDIENCE } from "./contract";
 import type { SigningKeys } from "./entra/keys";
 import { v1Issuer } from "./entra/tokens";
 
-export type ProtectedService = "graph" | "arm";
+export type ProtectedService = "graph" | "arm" | "monitor";
 
 export type TokenProblem =
   | { readonly kind: "missing" }
@@ -23,6 +23,7 @@ export type VerifyResult = { readonly ok: true; readonly caller: Caller } | { re
 const ACCEPTED_AUDIENCES: Record<ProtectedService, readonly string[]> = {
   graph: [GRAPH_AUDIENCE, `${GRAPH_AUDIENCE}/`, MICROSOFT_GRAPH_APP_ID],
   arm: [ARM_AUDIENCE, `${ARM_AUDIENCE}/`, "https://management.core.windows.net", "https://management.core.windows.net/"],
+  monitor: [MONITOR_AUDIENCE, `${MONITOR_AUDIENCE}/`],
 };
 
 export async function verifyBearerToken(
@@ -116,6 +117,22 @@ export function unauthorizedReply(
           },
         },
       },
+    };
+  }
+  if (service === "monitor") {
+    // The Logs Ingestion API's 401 body is not documented publicly; a plain error in Azure's shape, no ARM wording.
+    const message =
+      problem.kind === "missing" || problem.kind === "malformed"
+        ? "The request has no valid bearer token."
+        : problem.kind === "expired"
+          ? "The access token has expired."
+          : problem.kind === "audience"
+            ? `The access token's audience '${problem.audience}' is not https://monitor.azure.com.`
+            : "The access token is invalid.";
+    return {
+      status: 401,
+      headers: { "www-authenticate": `Bearer authorization_uri="${authorizationUri}", error="invalid_token"` },
+      body: { error: { code: "InvalidAuthenticationToken", message } },
     };
   }
   const [code, message, description] = armProblem(problem, context.now);

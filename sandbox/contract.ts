@@ -18,6 +18,11 @@ export const AZURE_RESOURCE_MANAGER_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f630
 /** Audiences as they appear in v1-shaped Graph/ARM access tokens. */
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
 export const ARM_AUDIENCE = "https://management.azure.com";
+/** The Logs Ingestion API's token audience (`@azure/monitor-ingestion`'s `KnownMonitorAudience.AzurePublicCloud`). */
+export const MONITOR_AUDIENCE = "https://monitor.azure.com";
+/** The sandbox's data collection rule and its stream for Gatehouse's audit trail (kept equal to lib/config/env.mjs). */
+export const SANDBOX_AUDIT_DCR_IMMUTABLE_ID = "dcr-0c0a5e11a91040008000000000a0d170";
+export const SANDBOX_AUDIT_STREAM = "Custom-GatehouseAudit_CL";
 
 /** Who is calling Graph or ARM, as read from a verified access token. */
 export interface Caller {

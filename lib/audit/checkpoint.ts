@@ -28,11 +28,16 @@ export interface SignedAuditCheckpoint extends AuditCheckpoint {
 
 /** The exact bytes signed: a versioned canonical JSON, so a signature never covers two readings. */
 export function checkpointMessage(checkpoint: AuditCheckpoint): Buffer {
-  return Buffer.from(canonicalJson({ v: 1, kind: "gatehouse-audit-checkpoint", sequence: checkpoint.sequence, headHash: checkpoint.headHash, time: checkpoint.time }));
+  return Buffer.from(
+    canonicalJson({ v: 1, kind: "gatehouse-audit-checkpoint", sequence: checkpoint.sequence, headHash: checkpoint.headHash, time: checkpoint.time }),
+  );
 }
 
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export interface CheckpointSigner {

@@ -33,7 +33,13 @@ const SHIPPING_ROW = 1;
  * sends that batch again next run: at least once, never out of order. No transaction is held across the upload.
  * Runs as a scheduled job (`auditShippingJob`), whose lease keeps it to one instance at a time.
  */
-export async function shipAuditTrail(db: Database, sink: AuditSink, signer: CheckpointSigner, options: ShipAuditTrailOptions, now: () => Date = () => new Date()): Promise<ShipAuditTrailResult> {
+export async function shipAuditTrail(
+  db: Database,
+  sink: AuditSink,
+  signer: CheckpointSigner,
+  options: ShipAuditTrailOptions,
+  now: () => Date = () => new Date(),
+): Promise<ShipAuditTrailResult> {
   const batchEvents = options.batchEvents ?? 1000;
   const maxRounds = options.maxRounds ?? 50;
   let shipped = 0;

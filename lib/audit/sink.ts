@@ -195,3 +195,15 @@ export async function readAnchorFile(filePath: string): Promise<AnchorRecord[]> 
   }
   return parseAnchorRecords(json, `The anchor file ${filePath}`);
 }
+
+/**
+ * Reads back what the sandbox's ingestion endpoint kept for the audit stream (its control API, loopback only): the
+ * sandbox's stand-in for querying the Log Analytics table.
+ */
+export async function readSandboxAnchors(sandboxOrigin: string, settings: { dcrImmutableId: string; streamName: string }): Promise<AnchorRecord[]> {
+  const query = new URLSearchParams({ dcr: settings.dcrImmutableId, stream: settings.streamName });
+  const response = await fetch(`${sandboxOrigin}/_sandbox/ingested-logs?${query.toString()}`, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`The sandbox tenant's ingested logs could not be read (HTTP ${response.status}).`);
+  const body = (await response.json()) as { value?: { record?: unknown }[] };
+  return parseAnchorRecords((body.value ?? []).map((entry) => entry.record), "The sandbox tenant's ingested logs");
+}

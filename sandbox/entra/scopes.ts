@@ -8,6 +8,7 @@ import {
   type AppRegistrationForAuth,
   GRAPH_AUDIENCE,
   MICROSOFT_GRAPH_APP_ID,
+  MONITOR_AUDIENCE,
   type TenantAuthView,
 } from "../contract";
 import { EntraError, invalidScope } from "./errors";
@@ -15,7 +16,7 @@ import { EntraError, invalidScope } from "./errors";
 export const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 export type ResolvedResource =
-  | { readonly kind: "graph" | "arm"; readonly appId: string; readonly audience: string; readonly tokenVersion: 1 }
+  | { readonly kind: "graph" | "arm" | "monitor"; readonly appId: string; readonly audience: string; readonly tokenVersion: 1 }
   | { readonly kind: "app"; readonly appId: string; readonly audience: string; readonly tokenVersion: 2; readonly app: AppRegistrationForAuth };
 
 export interface ScopeRequest {
@@ -36,8 +37,14 @@ const ARM_PREFIXES = [
   `${AZURE_RESOURCE_MANAGER_APP_ID}/`,
 ];
 
+// `@azure/monitor-ingestion` asks for `https://monitor.azure.com//.default` (its audience plus `/.default`).
+const MONITOR_PREFIXES = [`${MONITOR_AUDIENCE}/`, `${MONITOR_AUDIENCE}//`];
+
 const graph: ResolvedResource = { kind: "graph", appId: MICROSOFT_GRAPH_APP_ID, audience: GRAPH_AUDIENCE, tokenVersion: 1 };
 const arm: ResolvedResource = { kind: "arm", appId: AZURE_RESOURCE_MANAGER_APP_ID, audience: ARM_AUDIENCE, tokenVersion: 1 };
+// No service principal of Azure Monitor is seeded: only app-only tokens (client credentials, managed identity) are
+// asked for, and those carry the audience, not an app id.
+const monitor: ResolvedResource = { kind: "monitor", appId: MONITOR_AUDIENCE, audience: MONITOR_AUDIENCE, tokenVersion: 1 };
 
 function stripLongestPrefix(scope: string, prefixes: readonly string[]): string | undefined {
   const match = prefixes.filter((prefix) => scope.toLowerCase().startsWith(prefix.toLowerCase())).sort((a, b) => b.length - a.length)[0];
@@ -49,6 +56,8 @@ function resolveOne(scope: string, tenant: TenantAuthView): { resource: Resolved
   if (graphName !== undefined) return { resource: graph, name: graphName };
   const armName = stripLongestPrefix(scope, ARM_PREFIXES);
   if (armName !== undefined) return { resource: arm, name: armName };
+  const monitorName = stripLongestPrefix(scope, MONITOR_PREFIXES);
+  if (monitorName !== undefined) return { resource: monitor, name: monitorName };
   const slash = scope.lastIndexOf("/");
   // A bare permission name (`User.Read`) is a Graph scope.
   if (slash < 0) return { resource: graph, name: scope };

@@ -72,9 +72,11 @@ function grantedScopeText(resource: ResolvedResource, scopes: readonly string[],
       ? `${resource.app.identifierUris[0] ?? resource.appId}/`
       : resource.kind === "arm"
         ? "https://management.azure.com/"
-        : request.isDefault
-          ? "https://graph.microsoft.com/"
-          : "";
+        : resource.kind === "monitor"
+          ? "https://monitor.azure.com/"
+          : request.isDefault
+            ? "https://graph.microsoft.com/"
+            : "";
   const granted = [...scopes, ...(request.isDefault ? [".default"] : [])].map((scope) => `${prefix}${scope}`);
   return [...new Set([...granted, ...request.oidc])].join(" ");
 }

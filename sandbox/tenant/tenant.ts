@@ -14,6 +14,7 @@ import type {
   RoleDefinitionRecord,
   RoleEligibilityRecord,
   SentMailRecord,
+  IngestedLogRecord,
   ServicePrincipalRecord,
   ManagementGroupRecord,
   SubscriptionRecord,
@@ -48,6 +49,8 @@ interface TenantSnapshot {
   roleAssignmentSchedules?: RoleAssignmentScheduleRecord[];
   denyAssignments?: DenyAssignmentRecord[];
   outbox: SentMailRecord[];
+  /** Absent in snapshots saved before the Logs Ingestion endpoint existed. */
+  ingestedLogs?: IngestedLogRecord[];
   /** Absent in snapshots saved before ARM demanded MFA for writes. */
   armWriteMfaUsers?: string[];
 }
@@ -79,6 +82,8 @@ export class Tenant implements TenantAuthView {
   readonly roleAssignmentSchedules = new Map<string, RoleAssignmentScheduleRecord>();
   readonly denyAssignments = new Map<string, DenyAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
+  /** What the Logs Ingestion endpoint accepted, in arrival order (the sandbox's Log Analytics tables). */
+  readonly ingestedLogs: IngestedLogRecord[] = [];
   /**
    * Lower-cased object ids of users whose ARM writes need an MFA token (mandatory MFA for Azure, phase 2): a PUT,
    * PATCH or DELETE with a token whose `amr` lacks `mfa` gets a 401 claims challenge.
@@ -546,6 +551,7 @@ export class Tenant implements TenantAuthView {
       roleAssignmentSchedules: [...this.roleAssignmentSchedules.values()],
       denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
+      ingestedLogs: this.ingestedLogs,
       armWriteMfaUsers: [...this.armWriteMfaUsers],
     };
     // A deep copy, so later mutations of the live tenant never leak into a saved snapshot.
@@ -576,6 +582,7 @@ export class Tenant implements TenantAuthView {
     (copy.roleAssignmentSchedules ?? []).forEach((schedule) => tenant.addRoleAssignmentSchedule(schedule));
     (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
+    tenant.ingestedLogs.push(...(copy.ingestedLogs ?? []));
     (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
     return tenant;
   }
