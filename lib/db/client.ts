@@ -63,13 +63,24 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
     // the process. The pool discards that connection and opens a new one on next use.
     pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));
     const db = drizzlePostgres(pool, { schema });
-    const client = await pool.connect();
+    // With role separation the console's own role may not change the schema: the owner's connection migrates.
+    const migrationPool = location.migrationUrl
+      ? new pg.Pool(postgresPoolConfig({ ...location, url: location.migrationUrl, poolSize: 1 }, options.tokenSource))
+      : pool;
     try {
-      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      const client = await migrationPool.connect();
+      try {
+        await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
     } finally {
-      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
-      client.release();
+      if (migrationPool !== pool) await migrationPool.end();
     }
     return { db, engine: "postgres", close: () => pool.end() };
   }
