@@ -78,6 +78,12 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
+      if (!location.migrationUrl && isInsufficientPrivilege(error)) {
+        throw new Error(
+          "The role in DATABASE_URL may not change the schema (the console's own role, as docs/deploy.md sets it up): set DATABASE_MIGRATION_URL to the owner role that runs the migrations.",
+          { cause: error },
+        );
+      }
       throw error;
     } finally {
       if (migrationPool !== pool) await migrationPool.end();
@@ -95,6 +101,14 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, engine: "pglite", close: () => client.close() };
+}
+
+/** PostgreSQL's 42501, also when drizzle wraps it as the cause of "Failed query". */
+function isInsufficientPrivilege(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if ((current as { code?: unknown }).code === "42501") return true;
+  }
+  return false;
 }
 
 function logDatabaseWarning(message: string, error: Error): void {

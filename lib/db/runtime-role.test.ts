@@ -134,6 +134,12 @@ describe.skipIf(!adminUrl)("the console's PostgreSQL role", () => {
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 6, lastEventId: 6 });
   });
 
+  it("cannot migrate, and says which setting is missing when the owner's connection is not given", async () => {
+    await expect(openDatabase({ kind: "postgres", url: urlFor(names.runtime), poolSize: 1 })).rejects.toThrow(
+      /The role in DATABASE_URL may not change the schema .* set DATABASE_MIGRATION_URL/,
+    );
+  });
+
   it("as the owner the rewrite is still possible, and the checkpoints shipped by the console's role show it", async () => {
     const keys = generateKeyPairSync("ed25519");
     const sink = getConfig().audit.sink;
