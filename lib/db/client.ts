@@ -1,6 +1,6 @@
 import "server-only";
 
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { ManagedIdentityCredential } from "@azure/identity";
@@ -70,6 +70,11 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
     try {
       const client = await migrationPool.connect();
       try {
+        // The console's own role (no CREATE: docs/deploy.md) starts only once the owner has migrated.
+        if (!location.migrationUrl && !(await mayChangeSchema(client))) {
+          await requireMigrated(client);
+          return { db, engine: "postgres", close: () => pool.end() };
+        }
         await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
         await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
       } finally {
@@ -101,6 +106,29 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, engine: "pglite", close: () => client.close() };
+}
+
+async function mayChangeSchema(client: pg.PoolClient): Promise<boolean> {
+  const result = await client.query<{ allowed: boolean }>("select has_database_privilege(current_user, current_database(), 'CREATE') as allowed");
+  return result.rows[0]?.allowed === true;
+}
+
+/** Throws unless the newest migration in the folder has been applied (by the owner: `npm run db:migrate`). */
+async function requireMigrated(client: pg.PoolClient): Promise<void> {
+  const journal = JSON.parse(await readFile(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: { when: number; tag: string }[] };
+  const newest = journal.entries.at(-1);
+  let applied: number | undefined;
+  try {
+    const result = await client.query<{ applied: string | null }>('select max(created_at) as applied from drizzle."__drizzle_migrations"');
+    applied = result.rows[0]?.applied === null ? undefined : Number(result.rows[0]?.applied);
+  } catch {
+    applied = undefined;
+  }
+  if (newest && (applied === undefined || applied < newest.when)) {
+    throw new Error(
+      `The role in DATABASE_URL may not change the schema (the console's own role, as docs/deploy.md sets it up) and migration ${newest.tag} has not been applied: run npm run db:migrate as the owner, or set DATABASE_MIGRATION_URL to the owner role.`,
+    );
+  }
 }
 
 /** PostgreSQL's 42501, also when drizzle wraps it as the cause of "Failed query". */

@@ -24,5 +24,8 @@ export function runtimeRoleGrants(role: string, schema = "public"): string[] {
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`,
     `REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ${auditTables} FROM ${r}`,
     `GRANT EXECUTE ON FUNCTION ${s}.audit_lock_head(), ${s}.audit_append(jsonb) TO ${r}`,
+    // So the console can tell, at start, that the owner has applied every migration (lib/db/client.ts).
+    `GRANT USAGE ON SCHEMA "drizzle" TO ${r}`,
+    `GRANT SELECT ON "drizzle"."__drizzle_migrations" TO ${r}`,
   ];
 }

@@ -134,9 +134,16 @@ describe.skipIf(!adminUrl)("the console's PostgreSQL role", () => {
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 6, lastEventId: 6 });
   });
 
-  it("cannot migrate, and says which setting is missing when the owner's connection is not given", async () => {
+  it("starts without the owner's connection once the owner has migrated, and never changes the schema itself", async () => {
+    const again = await openDatabase({ kind: "postgres", url: urlFor(names.runtime), poolSize: 1 });
+    expect(await verifyAuditChain(again.db)).toMatchObject({ ok: true });
+    await again.close();
+    // A migration the owner has not applied yet: the console's role stops with the remedy instead of trying it.
+    await owner.query(
+      'update drizzle."__drizzle_migrations" set created_at = 0 where created_at = (select max(created_at) from drizzle."__drizzle_migrations")',
+    );
     await expect(openDatabase({ kind: "postgres", url: urlFor(names.runtime), poolSize: 1 })).rejects.toThrow(
-      /The role in DATABASE_URL may not change the schema .* set DATABASE_MIGRATION_URL/,
+      /may not change the schema .* has not been applied: run npm run db:migrate as the owner, or set DATABASE_MIGRATION_URL/,
     );
   });
 
