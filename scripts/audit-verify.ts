@@ -71,8 +71,9 @@ async function main(): Promise<number> {
       const { eventId, problem, detail } = result.chain.brokenAt;
       console.error(`Audit chain BROKEN at event ${eventId} (${problem}): ${detail}. ${result.chain.checkedEvents} events before it verified.`);
     }
-    for (const finding of result.findings)
+    for (const finding of result.findings) {
       console.error(`Audit trail does not match its anchor at event ${finding.eventId} (${finding.problem}): ${finding.detail}.`);
+    }
     const anchored = result.lastCheckpoint
       ? `last signed checkpoint: event ${result.lastCheckpoint.sequence} at ${result.lastCheckpoint.time}`
       : "no signed checkpoint yet";

@@ -124,9 +124,8 @@ describe.each(storageEngines())("the audit trail's external anchor on $name", (e
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 10, lastEventId: 10 });
     const verification = await verifyAuditChainAgainstAnchors(handle.db, await anchors(), keys.publicKey);
     expect(verification.ok).toBe(false);
-    expect(verification.findings).toEqual([
-      { problem: "rechained", eventId: 4, detail: expect.stringMatching(/^event 4's hash differs from the copy shipped to the sink at /) },
-    ]);
+    expect(verification.findings.map((finding) => [finding.problem, finding.eventId])).toEqual([["rechained", 4]]);
+    expect(verification.findings[0]?.detail).toMatch(/^event 4's hash differs from the copy shipped to the sink at /);
   });
 
   it("names the conflicting copies when a rewritten trail is shipped again after the cursor was reset", async () => {
@@ -154,17 +153,13 @@ describe.each(storageEngines())("the audit trail's external anchor on $name", (e
 
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 7, lastEventId: 7 });
     const verification = await verifyAuditChainAgainstAnchors(handle.db, await anchors(), keys.publicKey);
-    expect(verification.findings).toEqual([
-      {
-        problem: "truncated",
-        eventId: 8,
-        detail: expect.stringMatching(/^the database ends at event 7, but a checkpoint signed at \S+ names event 9: events 8 to 10 were removed$/),
-      },
-      {
-        problem: "head_moved",
-        eventId: 7,
-        detail: expect.stringMatching(/^the chain head names event 7, but a checkpoint signed at \S+ names event 9: the head was moved back$/),
-      },
+    expect(verification.findings.map((finding) => [finding.problem, finding.eventId])).toEqual([
+      ["truncated", 8],
+      ["head_moved", 7],
+    ]);
+    expect(verification.findings.map((finding) => finding.detail)).toEqual([
+      expect.stringMatching(/^the database ends at event 7, but a checkpoint signed at \S+ names event 9: events 8 to 10 were removed$/),
+      expect.stringMatching(/^the chain head names event 7, but a checkpoint signed at \S+ names event 9: the head was moved back$/),
     ]);
   });
 

@@ -205,5 +205,8 @@ export async function readSandboxAnchors(sandboxOrigin: string, settings: { dcrI
   const response = await fetch(`${sandboxOrigin}/_sandbox/ingested-logs?${query.toString()}`, { signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`The sandbox tenant's ingested logs could not be read (HTTP ${response.status}).`);
   const body = (await response.json()) as { value?: { record?: unknown }[] };
-  return parseAnchorRecords((body.value ?? []).map((entry) => entry.record), "The sandbox tenant's ingested logs");
+  return parseAnchorRecords(
+    (body.value ?? []).map((entry) => entry.record),
+    "The sandbox tenant's ingested logs",
+  );
 }

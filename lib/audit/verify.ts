@@ -170,8 +170,9 @@ export async function verifyAuditChainAgainstAnchors(
       continue;
     }
     if (!checkpoints.has(checkpoint.sequence)) checkpoints.set(checkpoint.sequence, { hash: checkpoint.headHash, time: checkpoint.time });
-    if (!lastCheckpoint || checkpoint.sequence > lastCheckpoint.sequence)
+    if (!lastCheckpoint || checkpoint.sequence > lastCheckpoint.sequence) {
       lastCheckpoint = { sequence: checkpoint.sequence, hash: checkpoint.headHash, time: checkpoint.time };
+    }
   }
 
   // Every row, not only those up to the head: a head moved back over rows still present is its own finding.

@@ -390,8 +390,9 @@ export function parseConfig(env, options = {}) {
   let auditSink = null;
   if (mode === "sandbox") {
     for (const name of auditSinkSettings) {
-      if (raw[name])
+      if (raw[name]) {
         problems.push(`${name}: not used in sandbox mode (the sandbox tenant's ingestion endpoint is used). Remove it, or set GATEHOUSE_MODE=azure.`);
+      }
     }
     auditSink = { endpoint: sandboxOrigin ?? SANDBOX_DEFAULTS.origin, dcrImmutableId: SANDBOX_DEFAULTS.auditDcrImmutableId, streamName: AUDIT_STREAM_NAME };
   } else if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT || raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID) {

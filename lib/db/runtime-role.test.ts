@@ -86,7 +86,7 @@ describe.skipIf(!adminUrl)("the console's PostgreSQL role", () => {
     const role = await handle.db.execute(
       sql`select current_user as name, rolsuper as superuser, (select tableowner from pg_tables where tablename = 'audit_events') as owner from pg_roles where rolname = current_user`,
     );
-    expect((role as unknown as { rows: unknown[] }).rows).toEqual([{ name: names.runtime, superuser: false, owner: names.owner }]);
+    expect((role as { rows: unknown[] }).rows).toEqual([{ name: names.runtime, superuser: false, owner: names.owner }]);
     for (let index = 0; index < 6; index += 1) await recordAuditEventNow(handle.db, makeMappingCreatedEvent({ actor: makeUserActor() }));
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 6, lastEventId: 6 });
   });
