@@ -1,3 +1,5 @@
+import "server-only";
+
 /**
  * The rights of the console's own PostgreSQL role when migrations run as a separate owner role (docs/deploy.md): read
  * and write the feature tables, read the audit trail, and append to it only through `audit_lock_head()` and
