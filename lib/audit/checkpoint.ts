@@ -94,6 +94,16 @@ export async function loadCheckpointPublicKey(source: { publicKeyPath: string | 
     if (key.asymmetricKeyType !== "ed25519") throw new Error(`The audit checkpoint public key in ${source.publicKeyPath} is not an Ed25519 key.`);
     return key;
   }
-  if (source.privateKeyPath) return createPublicKey(await loadCheckpointPrivateKey(source.privateKeyPath));
+  if (source.privateKeyPath) {
+    try {
+      return createPublicKey(await loadCheckpointPrivateKey(source.privateKeyPath));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      throw new Error(
+        `There is no audit checkpoint key at ${source.privateKeyPath} (nothing was shipped with it yet?): set GATEHOUSE_AUDIT_CHECKPOINT_PUBLIC_KEY_PATH to the public key that signed the checkpoints.`,
+        { cause: error },
+      );
+    }
+  }
   throw new Error("No audit checkpoint key is configured: set GATEHOUSE_AUDIT_CHECKPOINT_PUBLIC_KEY_PATH (or the private key's path).");
 }

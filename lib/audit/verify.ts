@@ -220,7 +220,7 @@ export async function verifyAuditChainAgainstAnchors(
     findings.push({
       problem: "truncated",
       eventId: lastRowId + 1,
-      detail: `the database ends at event ${lastRowId}, but ${evidence}: events ${lastRowId + 1} to ${anchoredThrough} were removed`,
+      detail: `the database ends at event ${lastRowId}, but ${evidence}: ${lastRowId + 1 === anchoredThrough ? `event ${anchoredThrough} was` : `events ${lastRowId + 1} to ${anchoredThrough} were`} removed`,
     });
   }
   if (lastCheckpoint && head.lastEventId < lastCheckpoint.sequence) {
