@@ -4,12 +4,12 @@
  * own 401 shape.
  */
 import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { armAudiences, graphAudiences } from "./clouds";
+import { armAudiences, graphAudiences, monitorAudiences } from "./clouds";
 import { type Caller, MICROSOFT_GRAPH_APP_ID, type SandboxCloud } from "./contract";
 import type { SigningKeys } from "./entra/keys";
 import { v1Issuer } from "./entra/tokens";
 
-export type ProtectedService = "graph" | "arm";
+export type ProtectedService = "graph" | "arm" | "monitor";
 
 export type TokenProblem =
   | { readonly kind: "missing" }
@@ -22,7 +22,7 @@ export type VerifyResult = { readonly ok: true; readonly caller: Caller } | { re
 
 /** Audiences each service accepts in the tenant's cloud, as in production (with and without the trailing slash). */
 function acceptedAudiences(service: ProtectedService, cloud: SandboxCloud): readonly string[] {
-  return service === "graph" ? graphAudiences(cloud) : armAudiences(cloud);
+  return service === "graph" ? graphAudiences(cloud) : service === "arm" ? armAudiences(cloud) : monitorAudiences(cloud);
 }
 
 export async function verifyBearerToken(
@@ -118,6 +118,22 @@ export function unauthorizedReply(
           },
         },
       },
+    };
+  }
+  if (service === "monitor") {
+    // The Logs Ingestion API's 401 body is not documented publicly; a plain error in Azure's shape, no ARM wording.
+    const message =
+      problem.kind === "missing" || problem.kind === "malformed"
+        ? "The request has no valid bearer token."
+        : problem.kind === "expired"
+          ? "The access token has expired."
+          : problem.kind === "audience"
+            ? `The access token's audience '${problem.audience}' is not https://monitor.azure.com.`
+            : "The access token is invalid.";
+    return {
+      status: 401,
+      headers: { "www-authenticate": `Bearer authorization_uri="${authorizationUri}", error="invalid_token"` },
+      body: { error: { code: "InvalidAuthenticationToken", message } },
     };
   }
   const [code, message, description] = armProblem(problem, context.now);

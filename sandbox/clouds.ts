@@ -8,7 +8,8 @@
  * CLI's cloud metadata (`activeDirectoryResourceId` https://management.core.usgovcloudapi.net/, `resourceManager`
  * https://management.usgovcloudapi.net/, and the …chinacloudapi.cn pair) and ARM's own `/metadata/endpoints`
  * `authentication.audiences`; exchange audiences,
- * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity.
+ * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity; Azure
+ * Monitor's resource ids, @azure/monitor-ingestion's `KnownMonitorAudience`.
  */
 import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID, type SandboxCloud, type SandboxCloudName } from "./contract";
 
@@ -21,6 +22,7 @@ export const SANDBOX_CLOUDS: Readonly<Record<SandboxCloudName, SandboxCloud>> = 
     graphAliases: ["https://canary.graph.microsoft.com"],
     armResources: ["https://management.azure.com", "https://management.core.windows.net"],
     tokenExchangeAudience: "api://AzureADTokenExchange",
+    monitorResource: "https://monitor.azure.com",
     v1IssuerHost: "sts.windows.net",
     msGraphHost: "graph.microsoft.com",
   },
@@ -30,6 +32,7 @@ export const SANDBOX_CLOUDS: Readonly<Record<SandboxCloudName, SandboxCloud>> = 
     graphAliases: [],
     armResources: ["https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net"],
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    monitorResource: "https://monitor.azure.us",
     // Not confirmed from a public source for Azure Government; sts.windows.net is the v1 issuer MSAL lists as a
     // public-cloud alias, and the sandbox keeps it (see sandbox/README.md, "Sovereign clouds").
     v1IssuerHost: "sts.windows.net",
@@ -41,6 +44,7 @@ export const SANDBOX_CLOUDS: Readonly<Record<SandboxCloudName, SandboxCloud>> = 
     graphAliases: [],
     armResources: ["https://management.chinacloudapi.cn", "https://management.core.chinacloudapi.cn"],
     tokenExchangeAudience: "api://AzureADTokenExchangeChina",
+    monitorResource: "https://monitor.azure.cn",
     v1IssuerHost: "sts.chinacloudapi.cn",
     msGraphHost: "microsoftgraph.chinacloudapi.cn",
   },
@@ -70,4 +74,14 @@ export function graphAudiences(cloud: SandboxCloud): string[] {
 /** ARM's scope prefixes: each resource id with one slash or two, and its app id. */
 export function armScopePrefixes(cloud: SandboxCloud): string[] {
   return [...cloud.armResources.flatMap((resource) => [`${resource}/`, `${resource}//`]), `${AZURE_RESOURCE_MANAGER_APP_ID}/`];
+}
+
+/** Audiences the Logs Ingestion API accepts: Azure Monitor's resource id with or without the trailing slash. */
+export function monitorAudiences(cloud: SandboxCloud): string[] {
+  return [cloud.monitorResource, `${cloud.monitorResource}/`];
+}
+
+/** Azure Monitor's scope prefixes (`@azure/monitor-ingestion` asks for `https://monitor.azure.com//.default`). */
+export function monitorScopePrefixes(cloud: SandboxCloud): string[] {
+  return [`${cloud.monitorResource}/`, `${cloud.monitorResource}//`];
 }

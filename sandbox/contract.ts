@@ -18,6 +18,10 @@ export const AZURE_RESOURCE_MANAGER_APP_ID = "797f4846-ba00-4fd7-ba43-dac1f8f630
 /** Audiences of the public cloud's v1-shaped Graph/ARM access tokens asked for as `<resource>/.default` (see clouds.ts). */
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
 export const ARM_AUDIENCE = "https://management.azure.com";
+/** The Logs Ingestion API's token audience (`@azure/monitor-ingestion`'s `KnownMonitorAudience.AzurePublicCloud`). */
+/** The sandbox's data collection rule and its stream for Gatehouse's audit trail (kept equal to lib/config/env.mjs). */
+export const SANDBOX_AUDIT_DCR_IMMUTABLE_ID = "dcr-0c0a5e11a91040008000000000a0d170";
+export const SANDBOX_AUDIT_STREAM = "Custom-GatehouseAudit_CL";
 
 /** The Azure cloud a sandbox tenant emulates (the profiles are in clouds.ts). */
 export type SandboxCloudName = "public" | "usgov" | "china";
@@ -31,6 +35,8 @@ export interface SandboxCloud {
   /** ARM's resource ids: the `https://management.…` endpoint form first, then the classic `management.core` one. */
   readonly armResources: readonly [endpoint: string, classic: string];
   readonly tokenExchangeAudience: string;
+  /** Azure Monitor's resource id (the Logs Ingestion API's audience), without a trailing slash. */
+  readonly monitorResource: string;
   /** Host of the v1 issuer (`https://{host}/{tid}/`) of Graph's and ARM's tokens. */
   readonly v1IssuerHost: string;
   /** The `msgraph_host` Entra's discovery document names. */

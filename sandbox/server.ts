@@ -40,6 +40,7 @@ import { clientCredentialKind } from "./entra/client-auth";
 import { v2Issuer } from "./entra/tokens";
 import { APP_SERVICE_TOKEN_PATH, handleIdentityRequest } from "./identity/index";
 import { indexPage } from "./index-page";
+import { handleIngestion } from "./monitor/ingestion";
 import { persistState, restoreState } from "./state";
 import { consoleFederatedCredential } from "./tenant/console-apps";
 import { createGraphHandler } from "./graph/index";
@@ -181,6 +182,7 @@ export function classifyPath(path: string): SandboxSystem {
   if (lower === "v1.0" || lower === "beta") return "graph";
   if (lower === "subscriptions" || lower === "providers") return "arm";
   if (lower === "metadata") return "metadata";
+  if (lower === "datacollectionrules") return "monitor";
   if (isEntraSegment(first)) return "entra";
   return "unknown";
 }
@@ -437,6 +439,11 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       return;
     }
 
+    if (system === "monitor") {
+      await serveIngestion(wiring, { service: "monitor", method, path, query, headers, body, requestId, facts }, response);
+      return;
+    }
+
     await serveGraphOrArm(wiring, { service: system === "graph" ? "graph" : "arm", method, path, query, headers, body, requestId, facts }, response, idHeaders);
   } catch (error) {
     wiring.log(`sandbox: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -494,6 +501,25 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
     result.body === undefined ? { status: result.status, headers: { ...result.headers } } : jsonReply(result.status, result.body, { ...result.headers });
   // ARM's handler reports its own x-ms-ratelimit-* headers.
   respond(response, reply, idHeaders);
+}
+
+/** The Logs Ingestion endpoint: token checked for Azure Monitor's audience, then monitor/ingestion.ts. */
+async function serveIngestion(wiring: Wiring, call: ServiceCall, response: ServerResponse): Promise<void> {
+  const verified = await verifyBearerToken(call.headers["authorization"], "monitor", wiring.keys, wiring.tenant(), wiring.now());
+  if (!verified.ok) {
+    const challenge = unauthorizedReply("monitor", verified.problem, {
+      origin: wiring.origin(),
+      tenantId: wiring.tenant().tenantId,
+      requestId: call.requestId,
+      clientRequestId: call.headers["x-ms-client-request-id"],
+      now: wiring.now(),
+    });
+    respond(response, jsonReply(401, challenge.body, challenge.headers), {});
+    return;
+  }
+  call.facts.caller = verified.caller;
+  const { method, path, query, headers, body } = call;
+  respond(response, handleIngestion({ method, path, query, headers, body, caller: verified.caller, tenant: wiring.tenant(), now: wiring.now() }), {});
 }
 
 /** One call on the managed-identity port (plain HTTP): faults apply, and it is journaled as system `identity`. */

@@ -1,8 +1,14 @@
 import "server-only";
 
+import { createPublicKey } from "node:crypto";
+
 import { verifyAuditChain } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { describeError, log } from "@/lib/log";
+import { loadCheckpointPrivateKey } from "./checkpoint";
+import { readSandboxAnchors } from "./sink";
+import { verifyAuditChainAgainstAnchors } from "./verify";
 
 /**
  * The last verification of the audit hash chain, kept in this server's memory. Walking a million events takes
@@ -38,7 +44,7 @@ const cache: ChainCache = (globalForChain.gatehouseAuditChain ??= {});
 function runVerification(): Promise<Exclude<ChainStatus, { state: "unknown" }>> {
   cache.running ??= (async () => {
     try {
-      const result = await verifyAuditChain(await getDatabase());
+      const result = await verifyWithAnchorWhereReadable();
       const verifiedAt = new Date().toISOString();
       const status: Exclude<ChainStatus, { state: "unknown" }> = result.ok
         ? { state: "intact", checkedEvents: result.checkedEvents, verifiedAt }
@@ -58,6 +64,27 @@ function runVerification(): Promise<Exclude<ChainStatus, { state: "unknown" }>> 
     }
   })();
   return cache.running;
+}
+
+type Verification = { ok: true; checkedEvents: number } | { ok: false; checkedEvents: number; brokenAt: { eventId: number; problem: string; detail: string } };
+
+/**
+ * In sandbox mode the sink (the sandbox's ingestion endpoint) can be read back here, so the page checks the chain
+ * against its anchor too. In azure mode the console does not read Log Analytics (its identity only publishes): the
+ * page walks the database, and `npm run audit:verify -- --anchors` is the full check (docs/audit-siem.md).
+ */
+async function verifyWithAnchorWhereReadable(): Promise<Verification> {
+  const db = await getDatabase();
+  const { mode, sandboxOrigin, audit } = getConfig();
+  if (mode !== "sandbox" || !sandboxOrigin || !audit.sink || !audit.checkpointKeyPath) return verifyAuditChain(db);
+  const [anchors, privateKey] = await Promise.all([
+    readSandboxAnchors(sandboxOrigin, audit.sink),
+    loadCheckpointPrivateKey(audit.checkpointKeyPath, { createIfMissing: true }),
+  ]);
+  const result = await verifyAuditChainAgainstAnchors(db, anchors, createPublicKey(privateKey));
+  if (!result.chain.ok) return result.chain;
+  const finding = result.findings[0];
+  return finding ? { ok: false, checkedEvents: result.chain.checkedEvents, brokenAt: finding } : result.chain;
 }
 
 /** For page views: the cached result, refreshed in the background when stale (waiting briefly for it). */

@@ -1,9 +1,8 @@
 import "server-only";
 
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db/client";
-import { auditChainHead, auditEvents } from "@/lib/db/schema";
 import { type ChainedAuditColumns, hashAuditEvent } from "./chain";
 import { type AuditEventInput, parseAuditEvent, type ValidAuditEvent } from "./events";
 
@@ -13,14 +12,13 @@ export interface RecordedAuditEvent {
   readonly hash: string;
 }
 
-const CHAIN_HEAD_ID = 1;
-
 /**
  * Appends one event to the audit trail inside the caller's transaction, so the event and the state change it
  * describes commit or roll back together: if this throws (invalid event, database error), the caller's transaction
  * must not commit.
  *
- * It locks the chain head row until that transaction ends, which serialises every append: record the event as the
+ * It goes through the database's `audit_lock_head()` and `audit_append()` (migration 0008), the only way the
+ * console's own role may write the trail on PostgreSQL (docs/deploy.md). It locks the chain head row until that transaction ends, which serialises every append: record the event as the
  * last statement of a short transaction (never one that waits on an HTTP call). Under REPEATABLE READ or SERIALIZABLE
  * a concurrent append makes this fail with a serialisation error rather than fork the chain.
  */
@@ -30,8 +28,8 @@ export async function recordAuditEvent(tx: DatabaseTransaction, event: AuditEven
   return recorded;
 }
 
-// Rows per INSERT: 24 columns each stays far below PostgreSQL's 65,535 bind parameters.
-const INSERT_BATCH_ROWS = 500;
+// Events per audit_append() call: one JSON parameter each, kept to a few megabytes.
+const APPEND_BATCH_ROWS = 500;
 
 /**
  * Appends several events in order, as `recordAuditEvent` does for one, with one lock of the chain head and
@@ -40,8 +38,7 @@ const INSERT_BATCH_ROWS = 500;
 export async function recordAuditEvents(tx: DatabaseTransaction, events: readonly AuditEventInput[]): Promise<RecordedAuditEvent[]> {
   const valid = events.map((event) => parseAuditEvent(event));
   if (valid.length === 0) return [];
-  const [head] = await tx.select().from(auditChainHead).where(eq(auditChainHead.id, CHAIN_HEAD_ID)).for("update");
-  if (!head) throw new Error("The audit chain head row is missing; the database migrations have not all run.");
+  const head = await lockChainHead(tx);
 
   // Ids come from the head, not a sequence, so they are gapless: a rolled-back append also rolls back the head.
   let lastId = head.lastEventId;
@@ -54,10 +51,10 @@ export async function recordAuditEvents(tx: DatabaseTransaction, events: readonl
     lastHash = hash;
     return row;
   });
-  for (let start = 0; start < rows.length; start += INSERT_BATCH_ROWS) {
-    await tx.insert(auditEvents).values(rows.slice(start, start + INSERT_BATCH_ROWS));
+  for (let start = 0; start < rows.length; start += APPEND_BATCH_ROWS) {
+    const batch = rows.slice(start, start + APPEND_BATCH_ROWS).map((row) => toAppendJson(row));
+    await tx.execute(sql`select audit_append(${JSON.stringify(batch)}::jsonb)`);
   }
-  await tx.update(auditChainHead).set({ lastEventId: lastId, lastHash }).where(eq(auditChainHead.id, CHAIN_HEAD_ID));
   return rows.map((row) => ({ id: row.id, occurredAt: row.occurredAt, hash: row.hash }));
 }
 
@@ -92,5 +89,46 @@ function toAuditColumns(event: ValidAuditEvent, id: number, occurredAt: Date): C
     armRequestId: correlation?.armRequestId ?? null,
     graphRequestId: correlation?.graphRequestId ?? null,
     details: event.details,
+  };
+}
+
+/** Locks the chain head for the caller's transaction (through the owner's function: the console's role may not UPDATE it). */
+async function lockChainHead(tx: DatabaseTransaction): Promise<{ lastEventId: number; lastHash: string }> {
+  // Both drivers (pg, PGlite) answer a raw query with `{ rows }`; bigint comes back as a string from pg.
+  const result = (await tx.execute(sql`select last_event_id, last_hash from audit_lock_head()`)) as {
+    rows: { last_event_id: string | number; last_hash: string }[];
+  };
+  const [head] = result.rows;
+  if (!head) throw new Error("The audit chain head row is missing; the database migrations have not all run.");
+  return { lastEventId: Number(head.last_event_id), lastHash: head.last_hash };
+}
+
+/** An event as audit_append() reads it: the table's column names. */
+function toAppendJson(row: ChainedAuditColumns & { prevHash: string; hash: string }): Record<string, unknown> {
+  return {
+    id: row.id,
+    occurred_at: row.occurredAt.toISOString(),
+    actor_kind: row.actorKind,
+    actor_tenant_id: row.actorTenantId,
+    actor_object_id: row.actorObjectId,
+    actor_display_name: row.actorDisplayName,
+    actor_upn: row.actorUpn,
+    actor_app_id: row.actorAppId,
+    action: row.action,
+    target_scope: row.targetScope,
+    target_principal_id: row.targetPrincipalId,
+    target_principal_type: row.targetPrincipalType,
+    target_role_definition_id: row.targetRoleDefinitionId,
+    target_role_name: row.targetRoleName,
+    target_request_id: row.targetRequestId,
+    outcome: row.outcome,
+    error_code: row.errorCode,
+    reason: row.reason,
+    console_request_id: row.consoleRequestId,
+    arm_request_id: row.armRequestId,
+    graph_request_id: row.graphRequestId,
+    details: row.details,
+    prev_hash: row.prevHash,
+    hash: row.hash,
   };
 }

@@ -1,10 +1,14 @@
 import "server-only";
 
+import type { KeyObject } from "node:crypto";
+
 import { and, asc, eq, gt, lte } from "drizzle-orm";
 
 import type { Database } from "@/lib/db/client";
 import { auditChainHead, auditEvents } from "@/lib/db/schema";
 import { GENESIS_HASH, hashAuditEvent } from "./chain";
+import { isCheckpointSignatureValid } from "./checkpoint";
+import type { AnchorRecord } from "./sink";
 
 export type AuditChainProblem =
   /** The row's fields no longer give its stored hash: the row was edited. */
@@ -80,4 +84,160 @@ export async function verifyAuditChain(db: Database, options: VerifyAuditChainOp
     );
   }
   return { ok: true, checkedEvents, lastEventId: previousId };
+}
+
+/** What the external anchor (the sink's shipped events and signed checkpoints) shows the database hides. */
+export type AuditAnchorProblem =
+  /** The database ends before events the sink holds: rows were cut off the end. */
+  | "truncated"
+  /** The chain head names an event before the last signed checkpoint: it was moved back. */
+  | "head_moved"
+  /** An event's hash differs from its shipped copy or a signed checkpoint: it was rewritten and the chain re-hashed. */
+  | "rechained"
+  /** The sink holds two different hashes for one event: it was rewritten after shipping and shipped again. */
+  | "sink_conflict"
+  /** A checkpoint's signature does not verify with the public key: it was not made by the console's key. */
+  | "checkpoint_invalid";
+
+export interface AuditAnchorFinding {
+  readonly problem: AuditAnchorProblem;
+  readonly eventId: number;
+  readonly detail: string;
+}
+
+export interface AuditAnchorVerification {
+  readonly ok: boolean;
+  /** The walk of the chain inside the database (links, hashes, head). */
+  readonly chain: AuditChainVerification;
+  readonly findings: readonly AuditAnchorFinding[];
+  readonly shippedEvents: number;
+  readonly validCheckpoints: number;
+  /** The last signed checkpoint that verified, if any. */
+  readonly lastCheckpoint?: { readonly sequence: number; readonly time: string };
+  /** Events in the database after the last shipped one or checkpoint: not yet anchored, so not yet protected. */
+  readonly unanchoredEvents: number;
+}
+
+/**
+ * Verifies the database's chain, then compares it with what was shipped to the external sink: every shipped event's
+ * hash, and the signed checkpoints (sequence, head hash, time) checked with the public key. Someone holding the
+ * database alone can re-hash the whole chain and move its head, so the walk inside the database passes; the shipped
+ * copies and the checkpoints, which they cannot rewrite or sign, do not match.
+ */
+export async function verifyAuditChainAgainstAnchors(
+  db: Database,
+  anchors: readonly AnchorRecord[],
+  publicKey: KeyObject,
+  options: VerifyAuditChainOptions = {},
+): Promise<AuditAnchorVerification> {
+  const batchSize = options.batchSize ?? 1000;
+  const chain = await verifyAuditChain(db, options);
+  const findings: AuditAnchorFinding[] = [];
+  const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
+  if (!head) throw new Error("The audit chain head row is missing; the database migrations have not all run.");
+
+  // The first copy the sink received of each event is the one that counts; a different later copy is a finding.
+  const shipped = new Map<number, { hash: string; time: string }>();
+  for (const record of anchors) {
+    if (record.RecordType !== "event") continue;
+    const first = shipped.get(record.Sequence);
+    if (!first) shipped.set(record.Sequence, { hash: record.Hash, time: record.TimeGenerated });
+    else if (first.hash !== record.Hash && !findings.some((finding) => finding.problem === "sink_conflict")) {
+      findings.push({
+        problem: "sink_conflict",
+        eventId: record.Sequence,
+        detail: `the sink received event ${record.Sequence} twice with different hashes: it was rewritten after it was first shipped`,
+      });
+    }
+  }
+  const checkpoints = new Map<number, { hash: string; time: string }>();
+  let lastCheckpoint: { sequence: number; hash: string; time: string } | undefined;
+  for (const record of anchors) {
+    if (record.RecordType !== "checkpoint") continue;
+    const checkpoint = {
+      sequence: record.Sequence,
+      headHash: record.Hash,
+      time: record.CheckpointTime ?? "",
+      signature: record.Signature ?? "",
+      keyId: record.KeyId ?? "",
+    };
+    if (!isCheckpointSignatureValid(checkpoint, publicKey)) {
+      findings.push({
+        problem: "checkpoint_invalid",
+        eventId: record.Sequence,
+        detail: `the checkpoint for event ${record.Sequence} (${checkpoint.time || "no time"}) is not signed by the configured key`,
+      });
+      continue;
+    }
+    if (!checkpoints.has(checkpoint.sequence)) checkpoints.set(checkpoint.sequence, { hash: checkpoint.headHash, time: checkpoint.time });
+    if (!lastCheckpoint || checkpoint.sequence > lastCheckpoint.sequence) {
+      lastCheckpoint = { sequence: checkpoint.sequence, hash: checkpoint.headHash, time: checkpoint.time };
+    }
+  }
+
+  // Every row, not only those up to the head: a head moved back over rows still present is its own finding.
+  let previousId = 0;
+  let lastRowId = 0;
+  for (;;) {
+    const batch = await db
+      .select({ id: auditEvents.id, hash: auditEvents.hash })
+      .from(auditEvents)
+      .where(gt(auditEvents.id, previousId))
+      .orderBy(asc(auditEvents.id))
+      .limit(batchSize);
+    for (const row of batch) {
+      if (!findings.some((finding) => finding.problem === "rechained")) {
+        const copy = shipped.get(row.id);
+        const signed = checkpoints.get(row.id);
+        if (signed && signed.hash !== row.hash) {
+          findings.push({
+            problem: "rechained",
+            eventId: row.id,
+            detail: `event ${row.id}'s hash differs from the checkpoint signed at ${signed.time}: the chain was rewritten up to or before it and re-hashed`,
+          });
+        } else if (copy && copy.hash !== row.hash) {
+          findings.push({
+            problem: "rechained",
+            eventId: row.id,
+            detail: `event ${row.id}'s hash differs from the copy shipped to the sink at ${copy.time}: it, or an event before it, was rewritten and the chain re-hashed`,
+          });
+        }
+      }
+      previousId = row.id;
+      lastRowId = row.id;
+    }
+    if (batch.length < batchSize) break;
+  }
+
+  let lastShipped = 0;
+  for (const id of shipped.keys()) if (id > lastShipped) lastShipped = id;
+  const anchoredThrough = Math.max(lastShipped, lastCheckpoint?.sequence ?? 0);
+  if (lastRowId < anchoredThrough) {
+    const evidence =
+      lastCheckpoint && lastCheckpoint.sequence > lastRowId
+        ? `a checkpoint signed at ${lastCheckpoint.time} names event ${lastCheckpoint.sequence}`
+        : `the sink holds events up to ${lastShipped}`;
+    findings.push({
+      problem: "truncated",
+      eventId: lastRowId + 1,
+      detail: `the database ends at event ${lastRowId}, but ${evidence}: ${lastRowId + 1 === anchoredThrough ? `event ${anchoredThrough} was` : `events ${lastRowId + 1} to ${anchoredThrough} were`} removed`,
+    });
+  }
+  if (lastCheckpoint && head.lastEventId < lastCheckpoint.sequence) {
+    findings.push({
+      problem: "head_moved",
+      eventId: head.lastEventId,
+      detail: `the chain head names event ${head.lastEventId}, but a checkpoint signed at ${lastCheckpoint.time} names event ${lastCheckpoint.sequence}: the head was moved back`,
+    });
+  }
+
+  return {
+    ok: chain.ok && findings.length === 0,
+    chain,
+    findings,
+    shippedEvents: shipped.size,
+    validCheckpoints: checkpoints.size,
+    ...(lastCheckpoint ? { lastCheckpoint: { sequence: lastCheckpoint.sequence, time: lastCheckpoint.time } } : {}),
+    unanchoredEvents: Math.max(0, lastRowId - anchoredThrough),
+  };
 }

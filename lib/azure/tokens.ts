@@ -17,12 +17,12 @@ import { describeError, log } from "@/lib/log";
  * Neither ever leaves the server.
  */
 
-export type Resource = "graph" | "arm";
+export type Resource = "graph" | "arm" | "monitor";
 
 /** The configured cloud's `.default` scope of each resource (`lib/config/clouds.mjs`). */
 export function resourceScope(resource: Resource): string {
   const { upstream } = getConfig();
-  return resource === "graph" ? upstream.graphScope : upstream.armScope;
+  return resource === "graph" ? upstream.graphScope : resource === "arm" ? upstream.armScope : upstream.monitorScope;
 }
 
 /** Each user gets a client of their own so that token caches never mix; the oldest are dropped past this many. */
@@ -174,7 +174,7 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
   }
 }
 
-/** A token for Graph or ARM as the console's own identity, for scheduled jobs (read-only by design of its roles). */
+/** A token for Graph, ARM or Azure Monitor as the console's own identity, for scheduled jobs (and shipping the audit trail). */
 export async function getAppToken(resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
   appClient ??= await newClient();
   try {
@@ -195,7 +195,7 @@ export async function getAppToken(resource: Resource, options: TokenRequestOptio
   }
 }
 
-const RESOURCE_NAMES: Record<Resource, string> = { graph: "Microsoft Graph", arm: "Azure Resource Manager" };
+const RESOURCE_NAMES: Record<Resource, string> = { graph: "Microsoft Graph", arm: "Azure Resource Manager", monitor: "Azure Monitor" };
 
 function tokenError(error: unknown, resource: Resource): AppError {
   if (error instanceof AppError) return error;

@@ -13,6 +13,8 @@
  *  - v2 issuer hosts: @azure/msal-common's built-in authority metadata (`AuthorityMetadata`): China's cloud has the
  *    aliases login.partner.microsoftonline.cn and login.chinacloudapi.cn, and MSAL talks to (and expects issuers of)
  *    login.partner.microsoftonline.cn; the other clouds issue from their authority host.
+ *  - Azure Monitor's resource id (the Logs Ingestion API's token audience): @azure/monitor-ingestion's
+ *    `KnownMonitorAudience` (https://monitor.azure.com, https://monitor.azure.us, https://monitor.azure.cn).
  *  - Azure Database for PostgreSQL's Entra resource: the Azure CLI's cloud metadata (`ossrdbmsResourceId`).
  *  - Role-assignment limits: https://learn.microsoft.com/azure/role-based-access-control/troubleshoot-limits
  *    (4,000 per subscription; 2,000 in Azure Government and Azure operated by 21Vianet).
@@ -30,6 +32,7 @@
  * @property {string} armEndpoint          Azure Resource Manager's root, which is also one of its resource ids.
  * @property {string} tokenExchangeAudience  Workload identity federation's audience (a managed identity's token for it
  *   is the app's client assertion; a federated credential names it).
+ * @property {string} monitorResource      Azure Monitor's resource id (the audience of Logs Ingestion API tokens).
  * @property {number} roleAssignmentLimit  Role assignments per subscription.
  * @property {string} postgresEntraResource  Azure Database for PostgreSQL's resource id for Entra sign-in.
  */
@@ -44,6 +47,7 @@ export const AZURE_CLOUDS = Object.freeze({
     graphBaseUrl: "https://graph.microsoft.com",
     armEndpoint: "https://management.azure.com",
     tokenExchangeAudience: "api://AzureADTokenExchange",
+    monitorResource: "https://monitor.azure.com",
     roleAssignmentLimit: 4000,
     postgresEntraResource: "https://ossrdbms-aad.database.windows.net",
   }),
@@ -55,6 +59,7 @@ export const AZURE_CLOUDS = Object.freeze({
     graphBaseUrl: "https://graph.microsoft.us",
     armEndpoint: "https://management.usgovcloudapi.net",
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    monitorResource: "https://monitor.azure.us",
     roleAssignmentLimit: 2000,
     postgresEntraResource: "https://ossrdbms-aad.database.usgovcloudapi.net",
   }),
@@ -66,6 +71,7 @@ export const AZURE_CLOUDS = Object.freeze({
     graphBaseUrl: "https://microsoftgraph.chinacloudapi.cn",
     armEndpoint: "https://management.chinacloudapi.cn",
     tokenExchangeAudience: "api://AzureADTokenExchangeChina",
+    monitorResource: "https://monitor.azure.cn",
     roleAssignmentLimit: 2000,
     postgresEntraResource: "https://ossrdbms-aad.database.chinacloudapi.cn",
   }),

@@ -10,6 +10,7 @@ describe("Azure clouds", () => {
       expect(SANDBOX_CLOUDS[name].graphResource).toBe(AZURE_CLOUDS[name].graphBaseUrl);
       expect(SANDBOX_CLOUDS[name].armResources[0]).toBe(AZURE_CLOUDS[name].armEndpoint);
       expect(SANDBOX_CLOUDS[name].tokenExchangeAudience).toBe(AZURE_CLOUDS[name].tokenExchangeAudience);
+      expect(SANDBOX_CLOUDS[name].monitorResource).toBe(AZURE_CLOUDS[name].monitorResource);
     }
   });
 

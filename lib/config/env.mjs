@@ -24,7 +24,12 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   /** The sandbox console's user-assigned managed identity, federated with the API app. */
   managedIdentityClientId: "0c0a5e11-1d00-4000-8000-000000000003",
   origin: "https://localhost:8443",
+  /** The sandbox's one data collection rule, whose ingestion endpoint keeps the shipped audit trail. */
+  auditDcrImmutableId: "dcr-0c0a5e11a91040008000000000a0d170",
 });
+
+/** The custom stream (and, with its `Custom-` prefix dropped, the Log Analytics table) the audit trail is shipped to. */
+export const AUDIT_STREAM_NAME = "Custom-GatehouseAudit_CL";
 
 /** Where to read more, appended to each problem so the message says how to fix it. */
 const SETUP_DOC = "see .env.example and docs/azure-setup.md";
@@ -88,6 +93,12 @@ const RawEnv = z.object({
       .regex(/^postgres(ql)?:\/\//, { error: "must start with postgres:// or postgresql://" })
       .optional(),
   ),
+  DATABASE_MIGRATION_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: "must start with postgres:// or postgresql://" })
+      .optional(),
+  ),
   DATABASE_POOL_SIZE: optionalString.pipe(integerSetting(1, 100, "connections").optional()),
   DATABASE_AUTH: optionalString.pipe(z.enum(["password", "entra"], { error: "must be password or entra" }).optional()),
   DATABASE_ENTRA_SCOPE: optionalString.pipe(
@@ -136,6 +147,24 @@ const RawEnv = z.object({
       .optional(),
   ),
   GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS: optionalString.pipe(integerSetting(300, 604_800, "seconds").optional()),
+  GATEHOUSE_AUDIT_INGESTION_ENDPOINT: optionalString.pipe(httpsUrl("the data collection endpoint (or the DCR's logs ingestion endpoint)").optional()),
+  GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^dcr-[0-9a-f]{32}$/, { error: "must be a data collection rule's immutable id (dcr- and 32 hex digits)" })
+      .optional(),
+  ),
+  GATEHOUSE_AUDIT_STREAM_NAME: optionalString.pipe(
+    z
+      .string()
+      .regex(/^Custom-[A-Za-z0-9_]+$/, { error: "must be a custom stream name such as Custom-GatehouseAudit_CL" })
+      .optional(),
+  ),
+  GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: optionalString,
+  GATEHOUSE_AUDIT_CHECKPOINT_PUBLIC_KEY_PATH: optionalString,
+  GATEHOUSE_AUDIT_CHECKPOINT_EVERY_EVENTS: optionalString.pipe(integerSetting(1, 1_000_000, "events").optional()),
+  GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 86_400, "seconds").optional()),
+  GATEHOUSE_AUDIT_SHIP_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 3_600, "seconds").optional()),
 });
 
 /**
@@ -145,8 +174,10 @@ const RawEnv = z.object({
  * @property {string} publicOrigin          Origin people use to reach the console (no trailing slash).
  * @property {string[]} serverActionsAllowedOrigins  Hosts allowed to post server actions (Next's allowedOrigins).
  * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number,
- *   entra?: { managedIdentityClientId: string, scope: string } }} database  `entra`: the password is a Microsoft Entra
- *   token of the managed identity (Azure Database for PostgreSQL with Entra authentication), refreshed before expiry.
+ *   entra?: { managedIdentityClientId: string, scope: string }, migrationUrl?: string }} database  `entra`: the password
+ *   is a Microsoft Entra token of the managed identity (Azure Database for PostgreSQL with Entra authentication),
+ *   refreshed before expiry. `migrationUrl`: the owner role that applies migrations, when the console's own role
+ *   (`url`) may only append to the audit trail (docs/deploy.md).
  * @property {import("./clouds.mjs").AzureCloudName} cloud  The Azure cloud (AZURE_CLOUD, or the one AZURE_AUTHORITY_HOST
  *   belongs to): it decides the default hosts, the resource ids tokens are asked for, the exchange audience, the accepted
  *   issuers and the role-assignment limit. In sandbox mode, the cloud the sandbox tenant emulates.
@@ -156,8 +187,8 @@ const RawEnv = z.object({
  *     | { kind: "managed-identity", clientId: string }, tokenExchangeScope: string }} identity  `issuerHosts`: the hosts
  *   whose `{host}/{tid}/v2.0` issuer the console's API tokens may carry; `tokenExchangeScope`: what the managed identity
  *   is asked for when it is the API app's federated credential.
- * @property {{ graphBaseUrl: string, armEndpoint: string, graphScope: string, armScope: string, timeoutMs: number }} upstream
- *   `graphScope`/`armScope`: the `.default` scopes of the cloud's Graph and ARM resource ids.
+ * @property {{ graphBaseUrl: string, armEndpoint: string, graphScope: string, armScope: string, monitorScope: string, timeoutMs: number }} upstream
+ *   `graphScope`/`armScope`/`monitorScope`: the `.default` scopes of the cloud's Graph, ARM and Azure Monitor resource ids.
  * @property {{ limitPerSubscription: number, replicationWindowMs: number }} roleAssignments  Azure's role-assignment
  *   limit per subscription, for the grant dialog's budget (4,000 in the public cloud, 2,000 in Azure Government and
  *   Azure operated by 21Vianet); and how long after an assignment was made a principal the directory does not return
@@ -170,6 +201,11 @@ const RawEnv = z.object({
  * @property {{ policyPath: string }} requests  Access-request policy file (validated at start-up).
  * @property {{ windowsDays: [number, number, number], refreshIntervalMs: number }} credentials  Expiry windows of the
  *   credentials dashboard and how often its snapshot is refreshed (once per interval across instances).
+ * @property {{ sink: { endpoint: string, dcrImmutableId: string, streamName: string } | null,
+ *   checkpointKeyPath: string | null, checkpointPublicKeyPath: string | null, checkpointEveryEvents: number,
+ *   checkpointIntervalMs: number, shipIntervalMs: number }} audit  Where the audit trail is shipped (Logs Ingestion API;
+ *   null = not shipped) and how its signed checkpoints are made: the Ed25519 private key file (never in the database),
+ *   the public key file the verifier uses (derived from the private key when absent), every N events or M ms.
  */
 
 export class ConfigError extends Error {
@@ -299,6 +335,7 @@ export function parseConfig(env, options = {}) {
       // US Government DoD) brings its own scope.
       graphScope: defaultScopeOf(new URL(graphBaseUrl).origin),
       armScope: defaultScopeOf(new URL(armEndpoint).origin),
+      monitorScope: defaultScopeOf(profile.monitorResource),
       timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
     };
     const endpoints = /** @type {const} */ ([
@@ -340,6 +377,7 @@ export function parseConfig(env, options = {}) {
       armEndpoint: sandboxOrigin,
       graphScope: defaultScopeOf(profile.graphBaseUrl),
       armScope: defaultScopeOf(profile.armEndpoint),
+      monitorScope: defaultScopeOf(profile.monitorResource),
       timeoutMs: (raw.GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS ?? 30) * 1000,
     };
   }
@@ -370,6 +408,39 @@ export function parseConfig(env, options = {}) {
     problems.push("DATABASE_ENTRA_SCOPE: only used with DATABASE_AUTH=entra.");
   }
 
+  const auditSinkSettings = /** @type {const} */ (["GATEHOUSE_AUDIT_INGESTION_ENDPOINT", "GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID"]);
+  /** @type {GatehouseConfig["audit"]["sink"]} */
+  let auditSink = null;
+  if (mode === "sandbox") {
+    for (const name of auditSinkSettings) {
+      if (raw[name]) {
+        problems.push(`${name}: not used in sandbox mode (the sandbox tenant's ingestion endpoint is used). Remove it, or set GATEHOUSE_MODE=azure.`);
+      }
+    }
+    auditSink = { endpoint: sandboxOrigin ?? SANDBOX_DEFAULTS.origin, dcrImmutableId: SANDBOX_DEFAULTS.auditDcrImmutableId, streamName: AUDIT_STREAM_NAME };
+  } else if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT || raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID) {
+    const missing = auditSinkSettings.filter((name) => !raw[name] && !invalid.has(name));
+    for (const name of missing) problems.push(`${name}: required when the audit trail is shipped to Azure Monitor (both ingestion settings go together).`);
+    if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT && isLoopbackUrl(raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT)) {
+      problems.push(`GATEHOUSE_AUDIT_INGESTION_ENDPOINT: ${raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT} is a sandbox (loopback) endpoint, refused in azure mode.`);
+    }
+    if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT && raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID) {
+      auditSink = {
+        endpoint: raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT,
+        dcrImmutableId: raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID,
+        streamName: raw.GATEHOUSE_AUDIT_STREAM_NAME ?? AUDIT_STREAM_NAME,
+      };
+    }
+  }
+  if (auditSink && mode === "azure" && !raw.GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH) {
+    problems.push(
+      "GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: required when the audit trail is shipped (the Ed25519 private key that signs its checkpoints; docs/audit-siem.md).",
+    );
+  }
+  if (raw.DATABASE_MIGRATION_URL && !raw.DATABASE_URL) {
+    problems.push("DATABASE_MIGRATION_URL: only used with DATABASE_URL (PostgreSQL); PGlite has a single role.");
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const origin = new URL(publicOrigin).origin;
@@ -379,7 +450,13 @@ export function parseConfig(env, options = {}) {
     publicOrigin: origin,
     serverActionsAllowedOrigins: [new URL(origin).host],
     database: raw.DATABASE_URL
-      ? { kind: "postgres", url: raw.DATABASE_URL, poolSize: raw.DATABASE_POOL_SIZE ?? 10, ...(databaseEntra ? { entra: databaseEntra } : {}) }
+      ? {
+          kind: "postgres",
+          url: raw.DATABASE_URL,
+          poolSize: raw.DATABASE_POOL_SIZE ?? 10,
+          ...(databaseEntra ? { entra: databaseEntra } : {}),
+          ...(raw.DATABASE_MIGRATION_URL ? { migrationUrl: raw.DATABASE_MIGRATION_URL } : {}),
+        }
       : { kind: "pglite", dataDir: runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "pglite") },
     identity,
     upstream,
@@ -411,6 +488,20 @@ export function parseConfig(env, options = {}) {
     credentials: {
       windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
       refreshIntervalMs: (raw.GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS ?? 21_600) * 1000,
+    },
+    audit: {
+      sink: auditSink,
+      // In the sandbox a key is generated beside the PGlite data on first use; in Azure the operator names a file
+      // (a Key Vault secret mounted into the container), so the key never lives in the database.
+      checkpointKeyPath: raw.GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH
+        ? runtimePath(raw.GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH)
+        : mode === "sandbox"
+          ? runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "audit-checkpoint-key.pem")
+          : null,
+      checkpointPublicKeyPath: raw.GATEHOUSE_AUDIT_CHECKPOINT_PUBLIC_KEY_PATH ? runtimePath(raw.GATEHOUSE_AUDIT_CHECKPOINT_PUBLIC_KEY_PATH) : null,
+      checkpointEveryEvents: raw.GATEHOUSE_AUDIT_CHECKPOINT_EVERY_EVENTS ?? 100,
+      checkpointIntervalMs: (raw.GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL_SECONDS ?? 300) * 1000,
+      shipIntervalMs: (raw.GATEHOUSE_AUDIT_SHIP_INTERVAL_SECONDS ?? 30) * 1000,
     },
   };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 import * as sandboxContract from "@/sandbox/contract";
-import { ConfigError, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
+import { AUDIT_STREAM_NAME, ConfigError, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
 
 const AZURE = {
   GATEHOUSE_MODE: "azure",
@@ -44,6 +44,23 @@ describe("sandbox mode", () => {
     expect(SANDBOX_DEFAULTS.apiClientId).toBe(sandboxContract.CONSOLE_API_CLIENT_ID);
     expect(SANDBOX_DEFAULTS.clientSecret).toBe(sandboxContract.CONSOLE_API_CLIENT_SECRET);
     expect(SANDBOX_DEFAULTS.managedIdentityClientId).toBe(sandboxContract.CONSOLE_MANAGED_IDENTITY_CLIENT_ID);
+    expect(SANDBOX_DEFAULTS.auditDcrImmutableId).toBe(sandboxContract.SANDBOX_AUDIT_DCR_IMMUTABLE_ID);
+    expect(AUDIT_STREAM_NAME).toBe(sandboxContract.SANDBOX_AUDIT_STREAM);
+  });
+
+  it("ships the audit trail to the sandbox's ingestion endpoint, signing checkpoints with a key beside the PGlite data", () => {
+    const { audit } = parseConfig({ GATEHOUSE_DATA_DIR: "/var/gatehouse" });
+    expect(audit).toEqual({
+      sink: { endpoint: SANDBOX_DEFAULTS.origin, dcrImmutableId: SANDBOX_DEFAULTS.auditDcrImmutableId, streamName: "Custom-GatehouseAudit_CL" },
+      checkpointKeyPath: "/var/gatehouse/audit-checkpoint-key.pem",
+      checkpointPublicKeyPath: null,
+      checkpointEveryEvents: 100,
+      checkpointIntervalMs: 300_000,
+      shipIntervalMs: 30_000,
+    });
+    expect(problemsOf({ GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: "dcr-00000000000000000000000000000000" })).toEqual([
+      expect.stringContaining("GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: not used in sandbox mode"),
+    ]);
   });
 
   it("uses the sandbox's secret unless GATEHOUSE_CREDENTIAL chooses the managed identity, which needs the local identity endpoint", () => {
@@ -172,6 +189,47 @@ describe(".env.example", () => {
 });
 
 describe("azure mode", () => {
+  it("ships the audit trail only with both ingestion settings and a checkpoint key", () => {
+    expect(parseConfig(AZURE).audit.sink).toBeNull();
+    const endpoint = "https://gatehouse-dce-abcd.westeurope-1.ingest.monitor.azure.com";
+    const dcr = "dcr-00112233445566778899aabbccddeeff";
+    expect(problemsOf({ ...AZURE, GATEHOUSE_AUDIT_INGESTION_ENDPOINT: endpoint })).toEqual([
+      expect.stringContaining("GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: required when the audit trail is shipped"),
+    ]);
+    expect(problemsOf({ ...AZURE, GATEHOUSE_AUDIT_INGESTION_ENDPOINT: endpoint, GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: dcr })).toEqual([
+      expect.stringContaining("GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: required when the audit trail is shipped"),
+    ]);
+    expect(problemsOf({ ...AZURE, GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: "my-rule" })).toEqual([
+      expect.stringContaining("must be a data collection rule's immutable id"),
+    ]);
+    const config = parseConfig({
+      ...AZURE,
+      GATEHOUSE_AUDIT_INGESTION_ENDPOINT: endpoint,
+      GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: dcr,
+      GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: "/mnt/secrets/audit-checkpoint-key.pem",
+    });
+    expect(config.audit).toMatchObject({
+      sink: { endpoint, dcrImmutableId: dcr, streamName: "Custom-GatehouseAudit_CL" },
+      checkpointKeyPath: "/mnt/secrets/audit-checkpoint-key.pem",
+    });
+  });
+
+  it("migrates with DATABASE_MIGRATION_URL when given, which needs DATABASE_URL", () => {
+    const config = parseConfig({
+      ...AZURE,
+      DATABASE_URL: "postgres://gatehouse_app@db/gatehouse",
+      DATABASE_MIGRATION_URL: "postgres://gatehouse_owner@db/gatehouse",
+    });
+    expect(config.database).toMatchObject({
+      kind: "postgres",
+      url: "postgres://gatehouse_app@db/gatehouse",
+      migrationUrl: "postgres://gatehouse_owner@db/gatehouse",
+    });
+    expect(problemsOf({ ...AZURE, DATABASE_MIGRATION_URL: "postgres://gatehouse_owner@db/gatehouse" })).toEqual([
+      expect.stringContaining("DATABASE_MIGRATION_URL: only used with DATABASE_URL"),
+    ]);
+  });
+
   it("accepts the platform's managed-identity endpoint settings, loopback included (Container Apps serves it on localhost)", () => {
     expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "http://localhost:42356/msi/token", IDENTITY_HEADER: "rotated-by-the-platform" })).toEqual([]);
     expect(problemsOf({ ...AZURE, IDENTITY_ENDPOINT: "not a url", IDENTITY_HEADER: "h" })).toEqual([

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { ManagedIdentityCredential } from "@azure/identity";
@@ -63,13 +63,35 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
     // the process. The pool discards that connection and opens a new one on next use.
     pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));
     const db = drizzlePostgres(pool, { schema });
-    const client = await pool.connect();
+    // With role separation the console's own role may not change the schema: the owner's connection migrates.
+    const migrationPool = location.migrationUrl
+      ? new pg.Pool(postgresPoolConfig({ ...location, url: location.migrationUrl, poolSize: 1 }, options.tokenSource))
+      : pool;
     try {
-      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      const client = await migrationPool.connect();
+      try {
+        // The console's own role (no CREATE: docs/deploy.md) starts only once the owner has migrated.
+        if (!location.migrationUrl && !(await mayChangeSchema(client))) {
+          await requireMigrated(client);
+          return { db, engine: "postgres", close: () => pool.end() };
+        }
+        await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (!location.migrationUrl && isInsufficientPrivilege(error)) {
+        throw new Error(
+          "The role in DATABASE_URL may not change the schema (the console's own role, as docs/deploy.md sets it up): set DATABASE_MIGRATION_URL to the owner role that runs the migrations.",
+          { cause: error },
+        );
+      }
+      throw error;
     } finally {
-      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
-      client.release();
+      if (migrationPool !== pool) await migrationPool.end();
     }
     return { db, engine: "postgres", close: () => pool.end() };
   }
@@ -84,6 +106,37 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, engine: "pglite", close: () => client.close() };
+}
+
+async function mayChangeSchema(client: pg.PoolClient): Promise<boolean> {
+  const result = await client.query<{ allowed: boolean }>("select has_database_privilege(current_user, current_database(), 'CREATE') as allowed");
+  return result.rows[0]?.allowed === true;
+}
+
+/** Throws unless the newest migration in the folder has been applied (by the owner: `npm run db:migrate`). */
+async function requireMigrated(client: pg.PoolClient): Promise<void> {
+  const journal = JSON.parse(await readFile(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: { when: number; tag: string }[] };
+  const newest = journal.entries.at(-1);
+  let applied: number | undefined;
+  try {
+    const result = await client.query<{ applied: string | null }>('select max(created_at) as applied from drizzle."__drizzle_migrations"');
+    applied = result.rows[0]?.applied === null ? undefined : Number(result.rows[0]?.applied);
+  } catch {
+    applied = undefined;
+  }
+  if (newest && (applied === undefined || applied < newest.when)) {
+    throw new Error(
+      `The role in DATABASE_URL may not change the schema (the console's own role, as docs/deploy.md sets it up) and migration ${newest.tag} has not been applied: run npm run db:migrate as the owner, or set DATABASE_MIGRATION_URL to the owner role.`,
+    );
+  }
+}
+
+/** PostgreSQL's 42501, also when drizzle wraps it as the cause of "Failed query". */
+function isInsufficientPrivilege(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if ((current as { code?: unknown }).code === "42501") return true;
+  }
+  return false;
 }
 
 function logDatabaseWarning(message: string, error: Error): void {

@@ -96,6 +96,25 @@ export const auditChainHead = pgTable(
 );
 
 /**
+ * How far the audit trail has been shipped to the external sink (Azure Monitor), and when the last signed checkpoint
+ * was made. Ids are gapless, so one cursor is the outbox: events after `shipped_through` go next, in id order, and the
+ * cursor moves only after the sink accepted them (at least once; the verifier tolerates a repeat).
+ */
+export const auditShipping = pgTable(
+  "audit_shipping",
+  {
+    id: integer("id").primaryKey(),
+    shippedThrough: bigint("shipped_through", { mode: "number" }).notNull().default(0),
+    checkpointThrough: bigint("checkpoint_through", { mode: "number" }).notNull().default(0),
+    checkpointAt: timestamp("checkpoint_at", { withTimezone: true, mode: "date" }),
+    failures: integer("failures").notNull().default(0),
+    lastError: text("last_error"),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (table) => [check("audit_shipping_single_row", sql`${table.id} = 1`)],
+);
+
+/**
  * A grant or revoke Gatehouse is about to ask ARM for, recorded before the call (with its `*_requested` audit event)
  * and resolved after it (`succeeded`/`failed` with its outcome event). A crash in between leaves a `pending` row that
  * the reconciler resolves against ARM, so no change to Azure ever goes unrecorded.

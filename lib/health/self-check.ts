@@ -120,7 +120,7 @@ export async function runSelfCheck(clients: SelfCheckClients, input: SelfCheckIn
   const note = (line: string) => findings.push({ kind: "note", line });
 
   // 1. Tokens. Without one, nothing behind it can be read.
-  const tokenOk: Record<Resource, boolean> = { graph: false, arm: false };
+  const tokenOk: Record<"graph" | "arm", boolean> = { graph: false, arm: false };
   for (const [resource, name] of [
     ["graph", "Microsoft Graph"],
     ["arm", "Azure Resource Manager"],

@@ -2,6 +2,7 @@ import "server-only";
 
 import { hostname } from "node:os";
 
+import { auditShippingJob } from "@/lib/audit/shipping-job";
 import { systemActor } from "@/lib/auth/audit-actor";
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
@@ -35,6 +36,7 @@ export function jobs(): Job[] {
     requestExpiryJob(),
     notificationDeliveryJob(),
     credentialInventoryJob(),
+    auditShippingJob(),
   ];
 }
 

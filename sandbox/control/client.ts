@@ -7,12 +7,12 @@
  * pulls in neither the sandbox's server nor the console.
  */
 import type { SandboxSettings } from "../contract";
-import type { SentMailRecord } from "../tenant/model";
+import type { IngestedLogRecord, SentMailRecord } from "../tenant/model";
 import type { FaultRule, FaultRuleInput } from "./faults";
 import type { SandboxStateSummary } from "./index";
 import type { JournalEntry, JournalFilter } from "./journal";
 
-export type { FaultRule, FaultRuleInput, JournalEntry, JournalFilter, SandboxStateSummary, SentMailRecord };
+export type { FaultRule, FaultRuleInput, IngestedLogRecord, JournalEntry, JournalFilter, SandboxStateSummary, SentMailRecord };
 
 /** One HTTP exchange with the control API. */
 export interface ControlHttpRequest {
@@ -181,6 +181,11 @@ export interface SandboxControl {
     list(): Promise<SentMailRecord[]>;
     clear(): Promise<void>;
   };
+  /** Records the Logs Ingestion endpoint accepted (optionally of one rule and stream), in arrival order. */
+  readonly ingestedLogs: {
+    list(filter?: { readonly dcr?: string; readonly stream?: string }): Promise<IngestedLogRecord[]>;
+    clear(): Promise<void>;
+  };
   /** PIM: an eligibility, or an activation (eligibility + the role assignment PIM makes + the active instance). */
   readonly pim: {
     addEligibility(input: PimInput): Promise<{ readonly name: string }>;
@@ -266,6 +271,15 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
     outbox: {
       list: async () => (await call<{ value: SentMailRecord[] }>("GET", "outbox")).value,
       clear: () => call("DELETE", "outbox"),
+    },
+    ingestedLogs: {
+      list: async (filter = {}) => {
+        const query = new URLSearchParams();
+        if (filter.dcr !== undefined) query.set("dcr", filter.dcr);
+        if (filter.stream !== undefined) query.set("stream", filter.stream);
+        return (await call<{ value: IngestedLogRecord[] }>("GET", `ingested-logs${query.size > 0 ? `?${query.toString()}` : ""}`)).value;
+      },
+      clear: () => call("DELETE", "ingested-logs"),
     },
     pim: {
       addEligibility: (input) => call("POST", "pim/eligibilities", input),

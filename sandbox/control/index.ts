@@ -304,6 +304,18 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
     case "DELETE outbox":
       target.tenant().outbox.length = 0;
       return { status: 204 };
+    case "GET ingested-logs": {
+      // What the Logs Ingestion endpoint accepted: the sandbox's stand-in for querying the Log Analytics table.
+      const dcr = request.query.get("dcr");
+      const stream = request.query.get("stream");
+      const value = target
+        .tenant()
+        .ingestedLogs.filter((entry) => (dcr === null || entry.dcrImmutableId === dcr) && (stream === null || entry.stream === stream));
+      return jsonReply(200, { value });
+    }
+    case "DELETE ingested-logs":
+      target.tenant().ingestedLogs.length = 0;
+      return { status: 204 };
     case "GET outbox.html":
       return htmlReply(200, outboxPage(target));
     case "POST pim": {

@@ -8,14 +8,14 @@
  * (https://learn.microsoft.com/entra/identity-platform/msal-v1-app-scopes). Which resource ids a scope may name is
  * the tenant's cloud's (clouds.ts): a US Government tenant knows no `https://graph.microsoft.com`.
  */
-import { armScopePrefixes, graphScopePrefixes } from "../clouds";
+import { armScopePrefixes, graphScopePrefixes, monitorScopePrefixes } from "../clouds";
 import { AZURE_RESOURCE_MANAGER_APP_ID, type AppRegistrationForAuth, MICROSOFT_GRAPH_APP_ID, type SandboxCloud, type TenantAuthView } from "../contract";
 import { EntraError, invalidScope } from "./errors";
 
 export const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 export type ResolvedResource =
-  | { readonly kind: "graph" | "arm"; readonly appId: string; readonly audience: string; readonly tokenVersion: 1 }
+  | { readonly kind: "graph" | "arm" | "monitor"; readonly appId: string; readonly audience: string; readonly tokenVersion: 1 }
   | { readonly kind: "app"; readonly appId: string; readonly audience: string; readonly tokenVersion: 2; readonly app: AppRegistrationForAuth };
 
 export interface ScopeRequest {
@@ -50,6 +50,12 @@ function resolveOne(scope: string, tenant: TenantAuthView): { resource: Resolved
   const armName = stripLongestPrefix(scope, armScopePrefixes(tenant.cloud));
   if (armName !== undefined) {
     return { resource: { kind: "arm", appId: AZURE_RESOURCE_MANAGER_APP_ID, audience: requestedResource(scope), tokenVersion: 1 }, name: armName };
+  }
+  const monitorName = stripLongestPrefix(scope, monitorScopePrefixes(tenant.cloud));
+  if (monitorName !== undefined) {
+    // No service principal of Azure Monitor is seeded: only app-only tokens (client credentials, managed identity) are
+    // asked for, and those carry the audience, not an app id.
+    return { resource: { kind: "monitor", appId: tenant.cloud.monitorResource, audience: requestedResource(scope), tokenVersion: 1 }, name: monitorName };
   }
   const slash = scope.lastIndexOf("/");
   // A bare permission name (`User.Read`) is a Graph scope: "scope=User.Read is equivalent to

@@ -71,7 +71,7 @@ function grantedScopeText(resource: ResolvedResource, scopes: readonly string[],
   const prefix =
     resource.kind === "app"
       ? `${resource.app.identifierUris[0] ?? resource.appId}/`
-      : resource.kind === "arm" || request.isDefault
+      : resource.kind === "arm" || resource.kind === "monitor" || request.isDefault
         ? `${resource.audience}/`
         : "";
   const granted = [...scopes, ...(request.isDefault ? [".default"] : [])].map((scope) => `${prefix}${scope}`);

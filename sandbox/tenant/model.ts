@@ -423,6 +423,16 @@ export interface DenyAssignmentRecord {
 /** The principal id that stands for everyone in a deny assignment. */
 export const EVERYONE_PRINCIPAL_ID = "00000000-0000-0000-0000-000000000000";
 
+/** One record the Logs Ingestion endpoint accepted, as the stream received it (no transformation: `source`). */
+export interface IngestedLogRecord {
+  readonly dcrImmutableId: string;
+  readonly stream: string;
+  readonly receivedAt: string;
+  /** App id of the caller that ingested it. */
+  readonly ingestedByAppId: string;
+  readonly record: Record<string, unknown>;
+}
+
 export interface SentMailRecord {
   readonly id: string;
   /** Object id of the mailbox the mail was sent from. */

@@ -25,6 +25,7 @@ import type {
   RoleDefinitionRecord,
   RoleEligibilityRecord,
   SentMailRecord,
+  IngestedLogRecord,
   ServicePrincipalRecord,
   ManagementGroupRecord,
   SubscriptionRecord,
@@ -61,6 +62,8 @@ interface TenantSnapshot {
   roleAssignmentSchedules?: RoleAssignmentScheduleRecord[];
   denyAssignments?: DenyAssignmentRecord[];
   outbox: SentMailRecord[];
+  /** Absent in snapshots saved before the Logs Ingestion endpoint existed. */
+  ingestedLogs?: IngestedLogRecord[];
   /** Absent in snapshots saved before ARM demanded MFA for writes. */
   armWriteMfaUsers?: string[];
   /** Absent in snapshots saved before partner references and the replication lag existed. */
@@ -95,6 +98,8 @@ export class Tenant implements TenantAuthView {
   readonly roleAssignmentSchedules = new Map<string, RoleAssignmentScheduleRecord>();
   readonly denyAssignments = new Map<string, DenyAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
+  /** What the Logs Ingestion endpoint accepted, in arrival order (the sandbox's Log Analytics tables). */
+  readonly ingestedLogs: IngestedLogRecord[] = [];
   /**
    * Lower-cased object ids of users whose ARM writes need an MFA token (mandatory MFA for Azure, phase 2): a PUT,
    * PATCH or DELETE with a token whose `amr` lacks `mfa` gets a 401 claims challenge.
@@ -603,6 +608,7 @@ export class Tenant implements TenantAuthView {
       roleAssignmentSchedules: [...this.roleAssignmentSchedules.values()],
       denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
+      ingestedLogs: this.ingestedLogs,
       armWriteMfaUsers: [...this.armWriteMfaUsers],
       partnerReferences: [...this.partnerReferences.values()],
       directoryReplication: [...this.directoryReplication],
@@ -635,6 +641,7 @@ export class Tenant implements TenantAuthView {
     (copy.roleAssignmentSchedules ?? []).forEach((schedule) => tenant.addRoleAssignmentSchedule(schedule));
     (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
+    tenant.ingestedLogs.push(...(copy.ingestedLogs ?? []));
     (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
     (copy.partnerReferences ?? []).forEach((reference) => tenant.addPartnerReference(reference));
     (copy.directoryReplication ?? []).forEach(([id, from]) => tenant.directoryReplication.set(id, from));
