@@ -81,7 +81,8 @@ async function ingested(): Promise<{ record: Record<string, unknown>; ingestedBy
 describe("the Logs Ingestion endpoint", () => {
   it("issues app tokens for https://monitor.azure.com, accepts a JSON array with 204 and keeps it in order", async () => {
     const token = await consoleToken();
-    expect(decodeJwtPayload(token).aud).toBe("https://monitor.azure.com");
+    // A v1 token's audience is the resource as the scope named it: the SDK's `…//.default` gives the trailing slash.
+    expect(decodeJwtPayload(token).aud).toBe("https://monitor.azure.com/");
     const response = await ingest(token, JSON.stringify([{ Sequence: 1 }, { Sequence: 2 }]));
     expect(response.status).toBe(204);
     expect(await ingested()).toEqual([
