@@ -52,10 +52,19 @@ export function IdentityPanel({ details, snapshot }: { details: IdentityDetails;
           <ul className="mt-2 list-disc pl-5">
             {details.federatedCredentials.map((credential) => (
               <li key={credential.name}>
-                Federated: {credential.name} ({credential.issuer}, {credential.subject})
+                Federated: {credential.name} ({credential.issuer},{" "}
+                {credential.subject ??
+                  (credential.claimsMatchingExpression ? `flexible: ${credential.claimsMatchingExpression}` : "flexible: matches a claims expression")}
+                )
               </li>
             ))}
           </ul>
+        )}
+        {(details.unreadableFederatedCredentials ?? 0) > 0 && (
+          <p className="mt-2 text-warning">
+            {details.unreadableFederatedCredentials} federated {details.unreadableFederatedCredentials === 1 ? "credential" : "credentials"} could not be read;
+            check them in the Entra admin center.
+          </p>
         )}
       </section>
       <section>

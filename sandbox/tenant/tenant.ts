@@ -638,12 +638,10 @@ export class Tenant implements TenantAuthView {
       identifierUris: application.identifierUris,
       exposedScopes: application.oauth2PermissionScopes.filter((s) => s.isEnabled).map((s) => s.value),
       appRoles: application.appRoles.filter((r) => r.isEnabled).map((r) => r.value),
-      federatedCredentials: application.federatedIdentityCredentials.map((credential) => ({
-        name: credential.name,
-        issuer: credential.issuer,
-        subject: credential.subject,
-        audiences: credential.audiences,
-      })),
+      // The sandbox matches exact subjects only: a flexible credential (claims-matching expression) never matches here.
+      federatedCredentials: application.federatedIdentityCredentials.flatMap((credential) =>
+        credential.subject === null ? [] : [{ name: credential.name, issuer: credential.issuer, subject: credential.subject, audiences: credential.audiences }],
+      ),
     };
   }
 
