@@ -533,7 +533,6 @@ export function createFederatedCredential(request: SandboxRequest, application: 
     return graphJson(request, 201, {
       "@odata.context": contextUrl(request, `applications('${application.id}')/federatedIdentityCredentials`, undefined, true),
       ...credential,
-      ...(graphVersion(request) === "beta" ? { claimsMatchingExpression: credential.claimsMatchingExpression ?? null } : {}),
     });
   });
 }

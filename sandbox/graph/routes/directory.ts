@@ -222,7 +222,8 @@ function federatedCredentials(request: SandboxRequest, application: ApplicationR
   const denied = denyUnlessPermitted(request, PERMISSIONS.readApplications);
   if (denied) return denied;
   // A flexible credential has `subject: null`; its `claimsMatchingExpression` exists on beta only (the v1.0
-  // federatedIdentityCredential resource has no such property), so a v1.0 reader sees just the null subject.
+  // federatedIdentityCredential resource has no such property), so a v1.0 reader sees just the null subject. An
+  // ordinary credential has no such key even on beta (recorded: federatedIdentityCredentials_list.200.beta.json).
   const beta = graphVersion(request) === "beta";
   const render = (c: ApplicationRecord["federatedIdentityCredentials"][number]) => ({
     id: c.id,
@@ -231,7 +232,7 @@ function federatedCredentials(request: SandboxRequest, application: ApplicationR
     subject: c.subject,
     description: c.description,
     audiences: c.audiences,
-    ...(beta ? { claimsMatchingExpression: c.claimsMatchingExpression ?? null } : {}),
+    ...(beta && c.claimsMatchingExpression ? { claimsMatchingExpression: c.claimsMatchingExpression } : {}),
   });
   const base = `applications('${application.id}')/federatedIdentityCredentials`;
   if (tail.length === 0) {
