@@ -50,6 +50,15 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     expect(new Set(viaGroup.map((role) => role.workspace))).toEqual(new Set(groupWorkspaces));
     expect(viaGroups.graphCalls).toBe(Math.ceil((access.rolesByGroup.size * 2) / 20));
 
+    // A SAML app's token-signing certificate (Sign + Verify + password twin on its service principal) is one SAML
+    // signing certificate row, expiring within 30 days, with its own advice; a flexible federated credential is read.
+    const saml = built.identities.find((identity) => identity.displayName === "expense-portal-saml")!;
+    expect(saml.rows.map((row) => [row.objectType, row.kind, row.bucket])).toEqual([["servicePrincipal", "samlSigning", "within2"]]);
+    expect(saml.recommendation).toMatch(/single sign-on breaks/);
+    const flexible = built.identities.find((identity) => identity.displayName === "release-publisher")!;
+    expect(flexible.federatedCredentials).toEqual([{ name: "github-release-tags", issuer: "https://token.actions.githubusercontent.com", subject: null }]);
+    expect(flexible.rows).toEqual([expect.objectContaining({ kind: "federated", bucket: "secretless" })]);
+
     // Never a secret value.
     expect(JSON.stringify(built)).not.toMatch(/secretText/);
 
