@@ -209,6 +209,12 @@ export interface ServicePrincipalRecord {
   preferredSingleSignOnMode?: "saml" | "password" | "notSupported" | "oidc" | null;
   /** The thumbprint (customKeyIdentifier) of the active SAML token-signing certificate; absent = null. */
   preferredTokenSigningKeyThumbprint?: string | null;
+  /**
+   * A user-assigned managed identity's federated credentials. Azure keeps them on the ARM resource
+   * (`Microsoft.ManagedIdentity/userAssignedIdentities/{name}/federatedIdentityCredentials`), not in Graph, so only the
+   * ARM emulation serves them. Absent = none.
+   */
+  armFederatedIdentityCredentials?: FederatedIdentityCredentialRecord[];
 }
 
 export type DirectoryObjectRecord = UserRecord | GroupRecord | ServicePrincipalRecord | ApplicationRecord;

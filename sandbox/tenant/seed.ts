@@ -1247,7 +1247,7 @@ class ContosoSeeder {
   }
 
   /**
-   * Credentials that are not sign-in credentials or have no subject, as real tenants hold them:
+   * Credentials that are not sign-in secrets, have no subject or live outside Graph, as real tenants hold them:
    * - "expense-portal-saml": a SAML single sign-on enterprise app whose service principal carries a token-signing
    *   certificate as `servicePrincipal: addTokenSigningCertificate` stores one — a private key with usage Sign, a public
    *   key with usage Verify and a passwordCredential (the PFX password), all three with the same customKeyIdentifier,
@@ -1256,6 +1256,8 @@ class ContosoSeeder {
    *   Entra makes these for up to 3 years.
    * - "release-publisher": a flexible federated credential, `subject: null` with a `claimsMatchingExpression`
    *   (https://learn.microsoft.com/entra/workload-id/workload-identities-flexible-federated-identity-credentials).
+   * - "uami-ml-inference-prod": a user-assigned managed identity trusting an AKS service account, a federated
+   *   credential ARM keeps on the identity resource (Microsoft.ManagedIdentity 2023-01-31), not Graph.
    */
   private seedSamlAndFlexibleCredentials(): void {
     const saml = this.seedApp({ name: "expense-portal-saml", appSecrets: [], appCertificates: [], spSecrets: [], federated: false });
@@ -1296,6 +1298,20 @@ class ContosoSeeder {
         description: "GitHub Actions releases from version tags",
         audiences: ["api://AzureADTokenExchange"],
         claimsMatchingExpression: { value: "claims['sub'] matches 'repo:contoso-ml/release-publisher:ref:refs/tags/v*'", languageVersion: 1 },
+      },
+    ];
+
+    // An AKS workload identity trusted by a user-assigned managed identity: Azure stores it on the ARM resource.
+    const inference = this.managedIdentities.find((sp) => sp.displayName === "uami-ml-inference-prod");
+    if (!inference) throw new Error("No managed identity uami-ml-inference-prod");
+    inference.armFederatedIdentityCredentials = [
+      {
+        id: this.rng.guid(),
+        name: "aks-scoring-workload",
+        issuer: `https://oidc.prod-aks.azure.com/${this.tenant.tenantId}/${this.rng.guid()}/`,
+        subject: "system:serviceaccount:ml-serving:scoring-api",
+        description: null,
+        audiences: ["api://AzureADTokenExchange"],
       },
     ];
   }

@@ -520,6 +520,16 @@ export class Tenant implements TenantAuthView {
     return undefined;
   }
 
+  /** The service principal of the user-assigned managed identity with this ARM id (any case), if the tenant has one. */
+  userAssignedIdentity(resourceId: string): ServicePrincipalRecord | undefined {
+    const wanted = resourceId.toLowerCase();
+    for (const sp of this.servicePrincipals.values()) {
+      if (sp.servicePrincipalType !== "ManagedIdentity" || !sp.alternativeNames.includes("isExplicit=True")) continue;
+      if (sp.alternativeNames.some((name) => name.toLowerCase() === wanted)) return sp;
+    }
+    return undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Persistence
   // ---------------------------------------------------------------------------------------------
