@@ -60,6 +60,13 @@ export function IdentityPanel({ details, snapshot }: { details: IdentityDetails;
             ))}
           </ul>
         )}
+        {details.federatedCredentialsUnread && (
+          <p className="mt-2 text-warning">
+            {details.federatedCredentialsUnread === "forbidden"
+              ? "Its federated credentials could not be read: Gatehouse's identity needs Reader on this managed identity."
+              : "Its federated credentials could not be read; they may exist. Refresh later to check."}
+          </p>
+        )}
         {(details.unreadableFederatedCredentials ?? 0) > 0 && (
           <p className="mt-2 text-warning">
             {details.unreadableFederatedCredentials} federated {details.unreadableFederatedCredentials === 1 ? "credential" : "credentials"} could not be read;

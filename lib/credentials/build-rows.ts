@@ -50,6 +50,7 @@ export function buildSnapshot(
     isManagedIdentity: boolean;
     federated: readonly FederatedCredentialSummary[];
     unreadableFederated: number;
+    federatedUnread?: "forbidden" | "failed" | null;
     owners: CredentialOwner[];
     appCredentials: readonly InventoryCredential[];
     spCredentials: readonly InventoryCredential[];
@@ -124,6 +125,7 @@ export function buildSnapshot(
       isManagedIdentity: input.isManagedIdentity,
       federatedCredentials: input.federated,
       ...(input.unreadableFederated > 0 ? { unreadableFederatedCredentials: input.unreadableFederated } : {}),
+      ...(input.federatedUnread ? { federatedCredentialsUnread: input.federatedUnread } : {}),
       owners: input.owners,
       roles,
       rows: identityRows,
@@ -166,8 +168,10 @@ export function buildSnapshot(
       applicationObjectId: null,
       servicePrincipalId: sp.id,
       isManagedIdentity: sp.managedIdentity,
-      federated: [],
-      unreadableFederated: 0,
+      // A user-assigned managed identity's federated credentials, read from ARM (empty for the others).
+      federated: sp.federated,
+      unreadableFederated: sp.unreadableFederated,
+      federatedUnread: sp.federatedUnread,
       owners: mergeOwners(sp.owners),
       appCredentials: [],
       spCredentials: sp.credentials,

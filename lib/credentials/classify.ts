@@ -91,7 +91,11 @@ export function recommendation(input: {
   /** Federated credentials Graph listed but that could not be read: the identity may well sign in with them. */
   readonly unreadableFederated?: number;
 }): string {
-  if (input.isManagedIdentity) return "Secretless: a managed identity's credentials are rotated by Azure. Nothing to do.";
+  if (input.isManagedIdentity) {
+    return input.hasFederated
+      ? "Secretless: a managed identity's credentials are rotated by Azure. It also trusts federated credentials: workloads outside Azure that match them act as this identity, so remove any that are no longer used."
+      : "Secretless: a managed identity's credentials are rotated by Azure. Nothing to do.";
+  }
   const saml = input.samlSigning === undefined ? undefined : samlAdvice(input.samlSigning);
   if (!input.hasSecrets) {
     if (saml !== undefined) return saml;

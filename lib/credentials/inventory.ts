@@ -50,6 +50,7 @@ const ApplicationWire = z.object({
 });
 const ServicePrincipalWire = ApplicationWire.extend({
   servicePrincipalType: z.string().nullable().optional(),
+  alternativeNames: z.array(z.string()).nullable().optional(),
 });
 // A flexible credential has `subject: null` and a `claimsMatchingExpression` (beta only today), mutually exclusive
 // (beta federatedIdentityCredential resource). Each item is parsed on its own: one odd item never hides the others.
@@ -102,6 +103,16 @@ export interface InventoryServicePrincipal {
   /** The service principal's OWN credentials (not its application's). Empty for managed identities (Azure rotates them). */
   readonly credentials: readonly InventoryCredential[];
   owners: InventoryOwner[];
+  /**
+   * A user-assigned managed identity's ARM id (from `alternativeNames`: `isExplicit=True` and the resource id), whose
+   * federated credentials live on that resource, not in Graph; null otherwise.
+   */
+  readonly userAssignedIdentityId: string | null;
+  /** Filled by `readManagedIdentityFederation`: the identity's federated credentials from ARM. */
+  federated: FederatedCredentialSummary[];
+  unreadableFederated: number;
+  /** Why its federated credentials could not be read at all, when they could not. */
+  federatedUnread: "forbidden" | "failed" | null;
 }
 
 export interface DirectoryInventory {
@@ -141,8 +152,16 @@ function credentialsOf(wire: z.infer<typeof ApplicationWire>, onServicePrincipal
   ];
 }
 
+const USER_ASSIGNED_IDENTITY = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+
+/** A managed identity's `alternativeNames` hold `isExplicit=True` and its ARM id when it is user-assigned. */
+function userAssignedIdentityId(alternativeNames: readonly string[]): string | null {
+  if (!alternativeNames.some((name) => name.toLowerCase() === "isexplicit=true")) return null;
+  return alternativeNames.find((name) => USER_ASSIGNED_IDENTITY.test(name)) ?? null;
+}
+
 /** One federated credential, or undefined when its shape cannot be read. */
-function federatedOf(item: unknown): FederatedCredentialSummary | undefined {
+export function federatedOf(item: unknown): FederatedCredentialSummary | undefined {
   const parsed = FederatedWire.safeParse(item);
   if (!parsed.success) return undefined;
   const { name, issuer, subject, claimsMatchingExpression } = parsed.data;
@@ -284,7 +303,7 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
       listAll(
         client,
         counter,
-        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,alternativeNames,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
         (n) => {
           servicePrincipalsRead = n;
           return report();
@@ -317,6 +336,10 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
       managedIdentity,
       credentials: managedIdentity ? [] : credentialsOf(wire, true),
       owners: [],
+      userAssignedIdentityId: managedIdentity ? userAssignedIdentityId(wire.alternativeNames ?? []) : null,
+      federated: [],
+      unreadableFederated: 0,
+      federatedUnread: null,
     };
   });
 

@@ -112,6 +112,11 @@ export interface IdentityDetails {
   readonly federatedCredentials: readonly FederatedCredentialSummary[];
   /** Federated credentials Graph listed that could not be read (an unexpected shape); absent in older snapshots. */
   readonly unreadableFederatedCredentials?: number;
+  /**
+   * A user-assigned managed identity whose federated credentials (on its ARM resource) could not be read at all:
+   * `forbidden` when the console's identity lacks Reader on it. Absent when they were read.
+   */
+  readonly federatedCredentialsUnread?: "forbidden" | "failed";
   readonly owners: readonly CredentialOwner[];
   readonly roles: readonly WorkspaceRole[];
   readonly rows: readonly CredentialRow[];
