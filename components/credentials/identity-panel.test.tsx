@@ -93,6 +93,21 @@ describe("IdentityPanel", () => {
     ).toBeTruthy();
     expect(screen.getByText(/Federated: gitlab \(https:\/\/gitlab\.example, flexible: matches a claims expression\)/)).toBeTruthy();
     expect(screen.getByText(/Federated: main \(.*repo:c\/r:ref:refs\/heads\/main\)/)).toBeTruthy();
-    expect(screen.getByText("1 federated credential could not be read; check them in the Entra admin center.")).toBeTruthy();
+    expect(screen.getByText("1 federated credential could not be read; check it in the Entra admin center.")).toBeTruthy();
+  });
+
+  it("says a managed identity's federated credentials need Reader on it when ARM refused them", () => {
+    render(
+      <IdentityPanel
+        details={details({
+          isManagedIdentity: true,
+          applicationObjectId: null,
+          rows: [row({ kind: "managedIdentity", objectType: "managedIdentity", keyId: null, bucket: "secretless", credentialName: null })],
+          federatedCredentialsUnread: "forbidden",
+        })}
+        snapshot={SNAPSHOT}
+      />,
+    );
+    expect(screen.getByText("Its federated credentials could not be read: Gatehouse's identity needs Reader on this managed identity.")).toBeTruthy();
   });
 });

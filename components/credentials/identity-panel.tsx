@@ -69,8 +69,9 @@ export function IdentityPanel({ details, snapshot }: { details: IdentityDetails;
         )}
         {(details.unreadableFederatedCredentials ?? 0) > 0 && (
           <p className="mt-2 text-warning">
-            {details.unreadableFederatedCredentials} federated {details.unreadableFederatedCredentials === 1 ? "credential" : "credentials"} could not be read;
-            check them in the Entra admin center.
+            {details.unreadableFederatedCredentials === 1
+              ? "1 federated credential could not be read; check it in the Entra admin center."
+              : `${details.unreadableFederatedCredentials} federated credentials could not be read; check them in the Entra admin center.`}
           </p>
         )}
       </section>
