@@ -106,11 +106,12 @@ function fakeGraph(): Client {
   });
   return {
     api: (url: string) => ({
-      get: async () => get(url),
-      post: async (body: { requests: { id: string; url: string }[] }) => {
-        if (url !== "/$batch") throw new Error(`unexpected POST ${url}`);
-        return batch(body);
-      },
+      get: () => Promise.resolve().then(() => get(url)),
+      post: (body: { requests: { id: string; url: string }[] }) =>
+        Promise.resolve().then(() => {
+          if (url !== "/$batch") throw new Error(`unexpected POST ${url}`);
+          return batch(body);
+        }),
     }),
   } as unknown as Client;
 }

@@ -41,7 +41,7 @@ beforeEach(() => {
 
 describe("readManagedIdentityFederation", () => {
   it("reads each user-assigned identity's list, item by item, and names those it could not read and why", async () => {
-    armListAll.mockImplementation(async (_identity: unknown, path: string, apiVersion: string) => {
+    const answer = (path: string, apiVersion: string): unknown[] => {
       expect(apiVersion).toBe("2023-01-31");
       if (path === `${ID("aks")}/federatedIdentityCredentials`) {
         return [
@@ -63,7 +63,8 @@ describe("readManagedIdentityFederation", () => {
       if (path.includes("flaky")) throw refusal(503);
       if (path.includes("deleted")) throw refusal(404);
       return [];
-    });
+    };
+    armListAll.mockImplementation((_identity: unknown, path: string, apiVersion: string) => Promise.resolve().then(() => answer(path, apiVersion)));
     const aks = identity("aks");
     const locked = identity("locked");
     const flaky = identity("flaky");

@@ -368,11 +368,8 @@ describe("ARM conformance: a user-assigned identity's federated credentials (Mic
     const response = await call("GET", `${identityPath("uami-ml-inference-prod")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, appCaller());
     expect(response.status).toBe(200);
     expectSameShape(ex.responses["200"]?.body, response, { mode: "subset", optional: ["nextLink"] });
-    expect((response.body as { value: { name: string; properties: { subject: string } }[] }).value).toEqual([
-      expect.objectContaining({
-        name: "aks-scoring-workload",
-        properties: expect.objectContaining({ subject: "system:serviceaccount:ml-serving:scoring-api" }),
-      }),
+    expect((response.body as { value: { name: string; properties: { subject: string } }[] }).value).toMatchObject([
+      { name: "aks-scoring-workload", properties: { subject: "system:serviceaccount:ml-serving:scoring-api" } },
     ]);
     // An identity with none: an empty list. One that does not exist: 404 ResourceNotFound. A version ARM does not know: 400.
     const none = await call("GET", `${identityPath("uami-feature-store")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, appCaller());

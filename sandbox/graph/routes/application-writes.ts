@@ -489,7 +489,7 @@ function federatedCredentialFields(
   }
   const description = "description" in body ? body.description : (existing?.description ?? null);
   if (description !== null && typeof description !== "string") throw invalidValue("description", "FederatedIdentityCredential");
-  return { name, issuer, subject: subject as string | null, audiences, description, ...(expression !== null ? { claimsMatchingExpression: expression } : {}) };
+  return { name, issuer, subject, audiences, description, ...(expression !== null ? { claimsMatchingExpression: expression } : {}) };
 }
 
 /** A `federatedIdentityExpression`: a non-empty `value` and `languageVersion` 1 ("Should always be set to 1"). */
