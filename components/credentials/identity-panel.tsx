@@ -52,10 +52,27 @@ export function IdentityPanel({ details, snapshot }: { details: IdentityDetails;
           <ul className="mt-2 list-disc pl-5">
             {details.federatedCredentials.map((credential) => (
               <li key={credential.name}>
-                Federated: {credential.name} ({credential.issuer}, {credential.subject})
+                Federated: {credential.name} ({credential.issuer},{" "}
+                {credential.subject ??
+                  (credential.claimsMatchingExpression ? `flexible: ${credential.claimsMatchingExpression}` : "flexible: matches a claims expression")}
+                )
               </li>
             ))}
           </ul>
+        )}
+        {details.federatedCredentialsUnread && (
+          <p className="mt-2 text-warning">
+            {details.federatedCredentialsUnread === "forbidden"
+              ? "Its federated credentials could not be read: Gatehouse's identity needs Reader on this managed identity."
+              : "Its federated credentials could not be read; they may exist. Refresh later to check."}
+          </p>
+        )}
+        {(details.unreadableFederatedCredentials ?? 0) > 0 && (
+          <p className="mt-2 text-warning">
+            {details.unreadableFederatedCredentials === 1
+              ? "1 federated credential could not be read; check it in the Entra admin center."
+              : `${details.unreadableFederatedCredentials} federated credentials could not be read; check them in the Entra admin center.`}
+          </p>
         )}
       </section>
       <section>

@@ -5,6 +5,7 @@ import {
   type Bucket,
   type CredentialOwner,
   type CredentialRow,
+  type FederatedCredentialSummary,
   type IdentityDetails,
   type Windows,
   type WorkspaceRole,
@@ -47,7 +48,9 @@ export function buildSnapshot(
     applicationObjectId: string | null;
     servicePrincipalId: string | null;
     isManagedIdentity: boolean;
-    federated: { name: string; issuer: string; subject: string }[];
+    federated: readonly FederatedCredentialSummary[];
+    unreadableFederated: number;
+    federatedUnread?: "forbidden" | "failed" | null;
     owners: CredentialOwner[];
     appCredentials: readonly InventoryCredential[];
     spCredentials: readonly InventoryCredential[];
@@ -55,7 +58,8 @@ export function buildSnapshot(
     const roles = input.servicePrincipalId ? [...(rolesByPrincipal.get(input.servicePrincipalId.toLowerCase()) ?? [])] : [];
     const identityRows: CredentialRow[] = [];
     const push = (objectType: CredentialRow["objectType"], objectId: string, credential: InventoryCredential) => {
-      const bucket = classifyCredential(credential, now, windows);
+      const saml = credential.kind === "samlSigning";
+      const bucket = classifyCredential(credential, now, windows, { longLived: !saml });
       identityRows.push({
         id: `${objectType}:${objectId}:${credential.keyId}`.toLowerCase(),
         identityKey: input.identityKey,
@@ -70,15 +74,18 @@ export function buildSnapshot(
         startDateTime: credential.startDateTime,
         endDateTime: credential.endDateTime,
         bucket,
-        risk: riskRank(bucket, roles),
+        // A SAML signing certificate's expiry breaks single sign-on; it unlocks none of the identity's roles.
+        risk: riskRank(bucket, saml ? [] : roles),
         owners: input.owners,
         roles,
       });
     };
     if (input.applicationObjectId) for (const credential of input.appCredentials) push("application", input.applicationObjectId, credential);
     if (input.servicePrincipalId) for (const credential of input.spCredentials) push("servicePrincipal", input.servicePrincipalId, credential);
-    const hasSecrets = identityRows.length > 0;
-    if (!hasSecrets && (input.isManagedIdentity || input.federated.length > 0)) {
+    const hasSecrets = identityRows.some((row) => row.kind !== "samlSigning");
+    // Unreadable federated credentials still exist: the identity is listed rather than taken to have none.
+    const federatedCount = input.federated.length + input.unreadableFederated;
+    if (!hasSecrets && (input.isManagedIdentity || federatedCount > 0)) {
       const objectType = input.isManagedIdentity ? "managedIdentity" : "application";
       const objectId = (input.isManagedIdentity ? input.servicePrincipalId : input.applicationObjectId) ?? input.appId;
       identityRows.push({
@@ -90,7 +97,12 @@ export function buildSnapshot(
         objectId,
         kind: input.isManagedIdentity ? "managedIdentity" : "federated",
         keyId: null,
-        credentialName: input.isManagedIdentity ? null : input.federated.map((credential) => credential.name).join(", "),
+        credentialName: input.isManagedIdentity
+          ? null
+          : [
+              ...input.federated.map((credential) => credential.name),
+              ...(input.unreadableFederated > 0 ? [`${input.unreadableFederated} unreadable`] : []),
+            ].join(", "),
         hint: null,
         startDateTime: null,
         endDateTime: null,
@@ -101,7 +113,8 @@ export function buildSnapshot(
       });
     }
     if (identityRows.length === 0) return;
-    const worst = BUCKETS.find((bucket) => identityRows.some((row) => row.bucket === bucket));
+    const worstOf = (rows: readonly CredentialRow[]) => BUCKETS.find((bucket) => rows.some((row) => row.bucket === bucket));
+    const samlRows = identityRows.filter((row) => row.kind === "samlSigning");
     rows.push(...identityRows);
     identities.push({
       identityKey: input.identityKey,
@@ -111,10 +124,19 @@ export function buildSnapshot(
       servicePrincipalId: input.servicePrincipalId,
       isManagedIdentity: input.isManagedIdentity,
       federatedCredentials: input.federated,
+      ...(input.unreadableFederated > 0 ? { unreadableFederatedCredentials: input.unreadableFederated } : {}),
+      ...(input.federatedUnread ? { federatedCredentialsUnread: input.federatedUnread } : {}),
       owners: input.owners,
       roles,
       rows: identityRows,
-      recommendation: recommendation({ worst, isManagedIdentity: input.isManagedIdentity, hasFederated: input.federated.length > 0, hasSecrets }),
+      recommendation: recommendation({
+        worst: worstOf(identityRows.filter((row) => row.kind !== "samlSigning")),
+        isManagedIdentity: input.isManagedIdentity,
+        hasFederated: input.federated.length > 0,
+        hasSecrets,
+        samlSigning: samlRows.length > 0 ? worstOf(samlRows) : undefined,
+        unreadableFederated: input.unreadableFederated,
+      }),
     });
   };
 
@@ -128,6 +150,7 @@ export function buildSnapshot(
       servicePrincipalId: sp?.id ?? null,
       isManagedIdentity: false,
       federated: app.federated,
+      unreadableFederated: app.unreadableFederated,
       owners: mergeOwners(app.owners, sp?.owners ?? []),
       appCredentials: app.credentials,
       spCredentials: sp?.credentials ?? [],
@@ -145,7 +168,10 @@ export function buildSnapshot(
       applicationObjectId: null,
       servicePrincipalId: sp.id,
       isManagedIdentity: sp.managedIdentity,
-      federated: [],
+      // A user-assigned managed identity's federated credentials, read from ARM (empty for the others).
+      federated: sp.federated,
+      unreadableFederated: sp.unreadableFederated,
+      federatedUnread: sp.federatedUnread,
       owners: mergeOwners(sp.owners),
       appCredentials: [],
       spCredentials: sp.credentials,

@@ -47,6 +47,15 @@ describe("classifyCredential at the boundaries", () => {
     expect(classifyCredential({ startDateTime: at(-3000 * DAY), endDateTime: at(3 * DAY) }, NOW, WINDOWS)).toBe("within1");
   });
 
+  it("never calls a SAML signing certificate long-lived (Entra makes them for 3 years), but still dates it", () => {
+    const threeYears = { startDateTime: at(-365 * DAY), endDateTime: at(2 * 365 * DAY) };
+    expect(classifyCredential(threeYears, NOW, WINDOWS)).toBe("longLived");
+    expect(classifyCredential(threeYears, NOW, WINDOWS, { longLived: false })).toBe("healthy");
+    expect(classifyCredential({ startDateTime: null, endDateTime: null }, NOW, WINDOWS, { longLived: false })).toBe("healthy");
+    expect(classifyCredential({ startDateTime: at(-1000 * DAY), endDateTime: at(20 * DAY) }, NOW, WINDOWS, { longLived: false })).toBe("within2");
+    expect(classifyCredential({ startDateTime: at(-1000 * DAY), endDateTime: at(-DAY) }, NOW, WINDOWS, { longLived: false })).toBe("expired");
+  });
+
   it("follows configured windows", () => {
     expect(classifyCredential({ startDateTime: start, endDateTime: at(10 * DAY) }, NOW, [14, 45, 120])).toBe("within1");
     expect(classifyCredential({ startDateTime: start, endDateTime: at(100 * DAY) }, NOW, [14, 45, 120])).toBe("within3");
@@ -70,5 +79,25 @@ describe("recommendation", () => {
       /Rotate.*federated credential.*managed identity/,
     );
     expect(recommendation({ worst: undefined, isManagedIdentity: true, hasFederated: false, hasSecrets: false })).toMatch(/^Secretless/);
+  });
+
+  it("tells a SAML app to rotate its signing certificate before single sign-on breaks, with no federated-credential hint", () => {
+    const saml = recommendation({ worst: undefined, isManagedIdentity: false, hasFederated: false, hasSecrets: false, samlSigning: "within2" });
+    expect(saml).toMatch(/^Rotate the SAML signing certificate before it expires or single sign-on breaks/);
+    expect(saml).not.toMatch(/Move it to|managed identity|No credentials/);
+    expect(recommendation({ worst: undefined, isManagedIdentity: false, hasFederated: false, hasSecrets: false, samlSigning: "expired" })).toMatch(
+      /^The SAML signing certificate has expired, so single sign-on fails/,
+    );
+    // With a client secret too, both pieces of advice, the secret's first.
+    expect(recommendation({ worst: "longLived", isManagedIdentity: false, hasFederated: false, hasSecrets: true, samlSigning: "healthy" })).toMatch(
+      /^Replace the long-lived credential.*Rotate the SAML signing certificate/,
+    );
+  });
+
+  it("does not say 'no credentials' when federated credentials exist but could not be read", () => {
+    expect(recommendation({ worst: undefined, isManagedIdentity: false, hasFederated: false, hasSecrets: false, unreadableFederated: 2 })).toMatch(
+      /could not be read/,
+    );
+    expect(recommendation({ worst: undefined, isManagedIdentity: false, hasFederated: false, hasSecrets: false })).toMatch(/^No credentials/);
   });
 });

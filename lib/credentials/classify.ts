@@ -23,10 +23,14 @@ export interface DatedCredential {
  * | end − now ≤ windows[2] days | within3 (default 90) |
  * | no end date, or end − start > 2 years (730 days), or (no start) end − now > 2 years | longLived |
  * | otherwise | healthy |
+ *
+ * `longLived: false` drops the long-lived rule for a SAML signing certificate: Entra makes those valid for 3 years by
+ * default (addTokenSigningCertificate), and a leaked one signs tokens for one application, it signs nobody in.
  */
-export function classifyCredential(credential: DatedCredential, now: Date, windows: Windows): Bucket {
+export function classifyCredential(credential: DatedCredential, now: Date, windows: Windows, options: { longLived?: boolean } = {}): Bucket {
+  const longLived = options.longLived ?? true;
   const end = parseTime(credential.endDateTime);
-  if (end === undefined) return "longLived";
+  if (end === undefined) return longLived ? "longLived" : "healthy";
   const remaining = end - now.getTime();
   if (remaining <= 0) return "expired";
   if (remaining <= windows[0] * DAY_MS) return "within1";
@@ -34,7 +38,7 @@ export function classifyCredential(credential: DatedCredential, now: Date, windo
   if (remaining <= windows[2] * DAY_MS) return "within3";
   const start = parseTime(credential.startDateTime);
   const lifetime = start === undefined ? remaining : end - start;
-  return lifetime > LONG_LIVED_MS ? "longLived" : "healthy";
+  return longLived && lifetime > LONG_LIVED_MS ? "longLived" : "healthy";
 }
 
 function parseTime(value: string | null): number | undefined {
@@ -71,23 +75,51 @@ export function riskRank(bucket: Bucket, roles: readonly { workspaceScope: strin
   return urgency * privilege * 10 + Math.min(workspaces, 9);
 }
 
-/** The recommendation the drawer shows for an identity. */
+const SAML_STEPS = "create a new one, give its certificate or metadata to the application, make it active, then remove the old one.";
+const SAML_NOT_SIGN_IN = "It signs the tokens Entra sends to the application; nobody signs in with it, so there is nothing to move to a federated credential.";
+
+/**
+ * The recommendation the drawer shows for an identity. `worst` is the worst bucket of its sign-in credentials
+ * (secrets and certificates); `samlSigning` that of its SAML signing certificates, undefined when it has none.
+ */
 export function recommendation(input: {
   readonly worst: Bucket | undefined;
   readonly isManagedIdentity: boolean;
   readonly hasFederated: boolean;
   readonly hasSecrets: boolean;
+  readonly samlSigning?: Bucket | undefined;
+  /** Federated credentials Graph listed but that could not be read: the identity may well sign in with them. */
+  readonly unreadableFederated?: number;
 }): string {
-  if (input.isManagedIdentity) return "Secretless: a managed identity's credentials are rotated by Azure. Nothing to do.";
-  if (!input.hasSecrets) {
+  if (input.isManagedIdentity) {
     return input.hasFederated
-      ? "Secretless: authenticates with a federated credential only. Nothing to rotate."
-      : "No credentials: this identity cannot sign in by itself. Remove it if it is unused.";
+      ? "Secretless: a managed identity's credentials are rotated by Azure. It also trusts federated credentials: workloads outside Azure that match them act as this identity, so remove any that are no longer used."
+      : "Secretless: a managed identity's credentials are rotated by Azure. Nothing to do.";
   }
-  const move = input.hasFederated
+  const saml = input.samlSigning === undefined ? undefined : samlAdvice(input.samlSigning);
+  if (!input.hasSecrets) {
+    if (saml !== undefined) return saml;
+    if (input.hasFederated) return "Secretless: authenticates with a federated credential only. Nothing to rotate.";
+    if ((input.unreadableFederated ?? 0) > 0) return "It has federated credentials that could not be read; check them in the Entra admin center.";
+    return "No credentials: this identity cannot sign in by itself. Remove it if it is unused.";
+  }
+  const signIn = signInAdvice(input.worst, input.hasFederated);
+  return saml === undefined ? signIn : `${signIn} ${saml}`;
+}
+
+function samlAdvice(bucket: Bucket): string {
+  const first =
+    bucket === "expired"
+      ? `The SAML signing certificate has expired, so single sign-on fails until a new one is active: ${SAML_STEPS}`
+      : `Rotate the SAML signing certificate before it expires or single sign-on breaks: ${SAML_STEPS}`;
+  return `${first} ${SAML_NOT_SIGN_IN}`;
+}
+
+function signInAdvice(worst: Bucket | undefined, hasFederated: boolean): string {
+  const move = hasFederated
     ? "It already has a federated credential: remove its secrets and certificates once the workload uses it."
     : "Move it to a federated credential (GitHub Actions, Kubernetes, another cloud) or, when it runs in Azure, to a managed identity.";
-  switch (input.worst) {
+  switch (worst) {
     case "expired":
       return `Remove the expired credentials, and rotate any still in use. ${move}`;
     case "within1":

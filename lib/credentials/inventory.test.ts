@@ -7,17 +7,20 @@ import { CONSOLE_APP_IDS, oracleCredentialCounts } from "@/test/support/credenti
 import { readWorkspaceAccess, withGroupRoles } from "./access";
 import { buildSnapshot } from "./build-rows";
 import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
+import { readManagedIdentityFederation } from "./managed-identity-federation";
 
 describe("credential inventory against the sandbox tenant (console identity, read-only)", () => {
   it("finds every credential, classifies it as the seed says, and joins workspace roles", async () => {
     const progress: string[] = [];
     const [directory, access] = await Promise.all([readDirectoryInventory(appGraphClient(), (phase) => void progress.push(phase)), readWorkspaceAccess()]);
     const viaGroups = await readGroupServicePrincipals(appGraphClient(), [...access.rolesByGroup.keys()], () => undefined);
+    const miFederation = await readManagedIdentityFederation(directory.servicePrincipals);
     const now = new Date();
     const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), now, [7, 30, 90]);
     expect(directory.warnings).toEqual([]);
     expect(access.warnings).toEqual([]);
     expect(viaGroups.warnings).toEqual([]);
+    expect(miFederation.warnings).toEqual([]);
 
     const withoutConsole = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
     for (const row of built.rows) if (!CONSOLE_APP_IDS.has(row.appId)) withoutConsole[row.bucket] += 1;
@@ -49,6 +52,24 @@ describe("credential inventory against the sandbox tenant (console identity, rea
     ).toEqual([]);
     expect(new Set(viaGroup.map((role) => role.workspace))).toEqual(new Set(groupWorkspaces));
     expect(viaGroups.graphCalls).toBe(Math.ceil((access.rolesByGroup.size * 2) / 20));
+
+    // A SAML app's token-signing certificate (Sign + Verify + password twin on its service principal) is one SAML
+    // signing certificate row, expiring within 30 days, with its own advice; a flexible federated credential is read.
+    const saml = built.identities.find((identity) => identity.displayName === "expense-portal-saml")!;
+    expect(saml.rows.map((row) => [row.objectType, row.kind, row.bucket])).toEqual([["servicePrincipal", "samlSigning", "within2"]]);
+    expect(saml.recommendation).toMatch(/single sign-on breaks/);
+    const flexible = built.identities.find((identity) => identity.displayName === "release-publisher")!;
+    expect(flexible.federatedCredentials).toEqual([{ name: "github-release-tags", issuer: "https://token.actions.githubusercontent.com", subject: null }]);
+    expect(flexible.rows).toEqual([expect.objectContaining({ kind: "federated", bucket: "secretless" })]);
+
+    // A user-assigned managed identity's federated credential comes from its ARM resource, one call per such identity.
+    const inference = built.identities.find((identity) => identity.displayName === "uami-ml-inference-prod")!;
+    expect(inference.federatedCredentials).toEqual([
+      expect.objectContaining({ name: "aks-scoring-workload", subject: "system:serviceaccount:ml-serving:scoring-api" }),
+    ]);
+    expect(inference.recommendation).toMatch(/trusts federated credentials/);
+    expect(miFederation.armCalls).toBe(directory.servicePrincipals.filter((sp) => sp.userAssignedIdentityId !== null).length);
+    expect(miFederation.armCalls).toBeGreaterThan(1);
 
     // Never a secret value.
     expect(JSON.stringify(built)).not.toMatch(/secretText/);

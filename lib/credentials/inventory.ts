@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { graphError } from "@/lib/graph/client";
 import { log } from "@/lib/log";
+import type { FederatedCredentialSummary } from "@/lib/shared/credentials";
 
 /**
  * The directory side of the credential inventory, read as the console's own identity (Application.Read.All): every
@@ -27,6 +28,7 @@ const PasswordCredentialWire = z.object({
   keyId: z.string(),
   displayName: z.string().nullable().optional(),
   hint: z.string().nullable().optional(),
+  customKeyIdentifier: z.string().nullable().optional(),
   startDateTime: z.string().nullable().optional(),
   endDateTime: z.string().nullable().optional(),
 });
@@ -35,6 +37,7 @@ const KeyCredentialWire = z.object({
   displayName: z.string().nullable().optional(),
   type: z.string().nullable().optional(),
   usage: z.string().nullable().optional(),
+  customKeyIdentifier: z.string().nullable().optional(),
   startDateTime: z.string().nullable().optional(),
   endDateTime: z.string().nullable().optional(),
 });
@@ -47,8 +50,16 @@ const ApplicationWire = z.object({
 });
 const ServicePrincipalWire = ApplicationWire.extend({
   servicePrincipalType: z.string().nullable().optional(),
+  alternativeNames: z.array(z.string()).nullable().optional(),
 });
-const FederatedWire = z.object({ name: z.string(), issuer: z.string(), subject: z.string() });
+// A flexible credential has `subject: null` and a `claimsMatchingExpression` (beta only today), mutually exclusive
+// (beta federatedIdentityCredential resource). Each item is parsed on its own: one odd item never hides the others.
+const FederatedWire = z.object({
+  name: z.string(),
+  issuer: z.string(),
+  subject: z.string().nullable().optional(),
+  claimsMatchingExpression: z.object({ value: z.string(), languageVersion: z.number().optional() }).nullable().optional(),
+});
 const OwnerWire = z.object({
   id: z.string(),
   displayName: z.string().nullable().optional(),
@@ -58,7 +69,8 @@ const OwnerWire = z.object({
 const ListPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().optional() });
 
 export interface InventoryCredential {
-  readonly kind: "secret" | "certificate";
+  /** `samlSigning`: a SAML token-signing certificate (see `credentialsOf`), not a credential to sign in with. */
+  readonly kind: "secret" | "certificate" | "samlSigning";
   readonly keyId: string;
   readonly displayName: string | null;
   readonly hint: string | null;
@@ -77,7 +89,9 @@ export interface InventoryApplication {
   readonly appId: string;
   readonly displayName: string;
   readonly credentials: readonly InventoryCredential[];
-  federated: { name: string; issuer: string; subject: string }[];
+  federated: FederatedCredentialSummary[];
+  /** Federated credentials Graph listed whose shape could not be read: counted, never taken for "none". */
+  unreadableFederated: number;
   owners: InventoryOwner[];
 }
 
@@ -89,6 +103,16 @@ export interface InventoryServicePrincipal {
   /** The service principal's OWN credentials (not its application's). Empty for managed identities (Azure rotates them). */
   readonly credentials: readonly InventoryCredential[];
   owners: InventoryOwner[];
+  /**
+   * A user-assigned managed identity's ARM id (from `alternativeNames`: `isExplicit=True` and the resource id), whose
+   * federated credentials live on that resource, not in Graph; null otherwise.
+   */
+  readonly userAssignedIdentityId: string | null;
+  /** Filled by `readManagedIdentityFederation`: the identity's federated credentials from ARM. */
+  federated: FederatedCredentialSummary[];
+  unreadableFederated: number;
+  /** Why its federated credentials could not be read at all, when they could not. */
+  federatedUnread: "forbidden" | "failed" | null;
 }
 
 export interface DirectoryInventory {
@@ -101,25 +125,47 @@ export interface DirectoryInventory {
 
 export type ProgressReporter = (phase: string, done: number, total: number) => Promise<void> | void;
 
-function credentialsOf(wire: z.infer<typeof ApplicationWire>): InventoryCredential[] {
+/**
+ * An object's password and key credentials. On a service principal, a SAML token-signing certificate is stored as
+ * `addTokenSigningCertificate` makes it: a private key with usage Sign, a public key with usage Verify and a
+ * passwordCredential that opens the PFX, all with the same customKeyIdentifier, the password with the Sign key's keyId
+ * (https://learn.microsoft.com/graph/api/serviceprincipal-addtokensigningcertificate). Those three are one
+ * `samlSigning` credential (the Sign key's id and dates), not two certificates and a secret.
+ */
+function credentialsOf(wire: z.infer<typeof ApplicationWire>, onServicePrincipal: boolean): InventoryCredential[] {
+  const keys = wire.keyCredentials ?? [];
+  const signing = onServicePrincipal ? keys.filter((key) => key.usage === "Sign") : [];
+  const signingKeyIds = new Set(signing.map((key) => key.keyId.toLowerCase()));
+  const signingIdentifiers = new Set(signing.flatMap((key) => (key.customKeyIdentifier ? [key.customKeyIdentifier] : [])));
+  const twin = (credential: { keyId: string; customKeyIdentifier?: string | null }) =>
+    signingKeyIds.has(credential.keyId.toLowerCase()) || (!!credential.customKeyIdentifier && signingIdentifiers.has(credential.customKeyIdentifier));
+  const dated = (c: { keyId: string; displayName?: string | null; startDateTime?: string | null; endDateTime?: string | null }) => ({
+    keyId: c.keyId,
+    displayName: c.displayName ?? null,
+    startDateTime: c.startDateTime ?? null,
+    endDateTime: c.endDateTime ?? null,
+  });
   return [
-    ...(wire.passwordCredentials ?? []).map((c) => ({
-      kind: "secret" as const,
-      keyId: c.keyId,
-      displayName: c.displayName ?? null,
-      hint: c.hint ?? null,
-      startDateTime: c.startDateTime ?? null,
-      endDateTime: c.endDateTime ?? null,
-    })),
-    ...(wire.keyCredentials ?? []).map((c) => ({
-      kind: "certificate" as const,
-      keyId: c.keyId,
-      displayName: c.displayName ?? null,
-      hint: null,
-      startDateTime: c.startDateTime ?? null,
-      endDateTime: c.endDateTime ?? null,
-    })),
+    ...(wire.passwordCredentials ?? []).filter((c) => !twin(c)).map((c) => ({ kind: "secret" as const, ...dated(c), hint: c.hint ?? null })),
+    ...keys.filter((c) => !twin(c)).map((c) => ({ kind: "certificate" as const, ...dated(c), hint: null })),
+    ...signing.map((c) => ({ kind: "samlSigning" as const, ...dated(c), hint: null })),
   ];
+}
+
+const USER_ASSIGNED_IDENTITY = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+
+/** A managed identity's `alternativeNames` hold `isExplicit=True` and its ARM id when it is user-assigned. */
+function userAssignedIdentityId(alternativeNames: readonly string[]): string | null {
+  if (!alternativeNames.some((name) => name.toLowerCase() === "isexplicit=true")) return null;
+  return alternativeNames.find((name) => USER_ASSIGNED_IDENTITY.test(name)) ?? null;
+}
+
+/** One federated credential, or undefined when its shape cannot be read. */
+export function federatedOf(item: unknown): FederatedCredentialSummary | undefined {
+  const parsed = FederatedWire.safeParse(item);
+  if (!parsed.success) return undefined;
+  const { name, issuer, subject, claimsMatchingExpression } = parsed.data;
+  return { name, issuer, subject: subject ?? null, ...(claimsMatchingExpression ? { claimsMatchingExpression: claimsMatchingExpression.value } : {}) };
 }
 
 class CallCounter {
@@ -257,7 +303,7 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
       listAll(
         client,
         counter,
-        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,alternativeNames,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
         (n) => {
           servicePrincipalsRead = n;
           return report();
@@ -270,7 +316,15 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
 
   const applications: InventoryApplication[] = applicationWires.map((item) => {
     const wire = ApplicationWire.parse(item);
-    return { id: wire.id, appId: wire.appId, displayName: wire.displayName ?? wire.appId, credentials: credentialsOf(wire), federated: [], owners: [] };
+    return {
+      id: wire.id,
+      appId: wire.appId,
+      displayName: wire.displayName ?? wire.appId,
+      credentials: credentialsOf(wire, false),
+      federated: [],
+      unreadableFederated: 0,
+      owners: [],
+    };
   });
   const servicePrincipals: InventoryServicePrincipal[] = servicePrincipalWires.map((item) => {
     const wire = ServicePrincipalWire.parse(item);
@@ -280,8 +334,12 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
       appId: wire.appId,
       displayName: wire.displayName ?? wire.appId,
       managedIdentity,
-      credentials: managedIdentity ? [] : credentialsOf(wire),
+      credentials: managedIdentity ? [] : credentialsOf(wire, true),
       owners: [],
+      userAssignedIdentityId: managedIdentity ? userAssignedIdentityId(wire.alternativeNames ?? []) : null,
+      federated: [],
+      unreadableFederated: 0,
+      federatedUnread: null,
     };
   });
 
@@ -297,11 +355,20 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
   });
   const results = await readInBatches(client, counter, requests, "Reading federated credentials and owners", progress);
   let failed = 0;
+  const unreadable: string[] = [];
   applications.forEach((app, index) => {
     const federated = results.get(`f${index}`);
-    if (federated?.status === 200) {
-      const parsed = z.object({ value: z.array(FederatedWire) }).safeParse(federated.body);
-      if (parsed.success) app.federated = parsed.data.value;
+    const list = federated?.status === 200 ? z.object({ value: z.array(z.unknown()) }).safeParse(federated.body) : undefined;
+    if (list?.success) {
+      for (const item of list.data.value) {
+        const credential = federatedOf(item);
+        if (credential) app.federated.push(credential);
+        else app.unreadableFederated += 1;
+      }
+      if (app.unreadableFederated > 0) {
+        log("warn", "graph", "federated credentials unreadable", { applicationId: app.id, count: app.unreadableFederated });
+        unreadable.push(app.displayName);
+      }
     } else failed += 1;
     const owners = results.get(`o${index}`);
     if (owners?.status === 200) app.owners = ownersFrom(owners.body);
@@ -314,6 +381,12 @@ export async function readDirectoryInventory(client: Client, progress: ProgressR
     else failed += 1;
   });
   if (failed > 0) warnings.push(`${failed} owner or federated-credential lookups failed; those identities show without them.`);
+  if (unreadable.length > 0) {
+    const count = applications.reduce((sum, app) => sum + app.unreadableFederated, 0);
+    warnings.push(
+      `${count} federated ${count === 1 ? "credential" : "credentials"} of ${unreadable.join(", ")} could not be read; those identities are shown with the credentials that could.`,
+    );
+  }
   return { applications, servicePrincipals, graphCalls: counter.count, warnings };
 }
 

@@ -2,13 +2,20 @@ import "server-only";
 
 import { sql } from "drizzle-orm";
 
-import { bucketLabel, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/lib/shared/credentials";
+import { bucketLabel, type CredentialKind, type CredentialRow, OBJECT_TYPE_LABELS, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import { queueNotificationBatch } from "@/lib/notifications/send-notification";
 import { credentialNotifications } from "./schema";
 
 /** Windows owners are told about. Expired, long-lived and healthy credentials do not notify. */
 const NOTIFY_BUCKETS = new Set(["within1", "within2", "within3"]);
+const KIND_IN_MAIL: Record<CredentialKind, string> = {
+  secret: "client secret",
+  certificate: "certificate",
+  samlSigning: "SAML signing certificate",
+  federated: "federated credential",
+  managedIdentity: "managed identity",
+};
 
 export interface OwnerNotificationResult {
   /** Credentials that entered a window since their owners were last told. */
@@ -62,11 +69,14 @@ export async function notifyOwners(db: Database, rows: readonly CredentialRow[],
     const mails = [...byOwner.values()].map(({ address, rows: ownerRows }) => {
       const lines = ownerRows.map(
         (row) =>
-          `- ${row.identityName} (${OBJECT_TYPE_LABELS[row.objectType]}): ${row.kind === "secret" ? "client secret" : "certificate"} ` +
+          `- ${row.identityName} (${OBJECT_TYPE_LABELS[row.objectType]}): ${KIND_IN_MAIL[row.kind]} ` +
           `${row.credentialName ?? row.keyId ?? ""} (key id ${row.keyId ?? "—"}) expires ${row.endDateTime ?? "—"} — ${bucketLabel(row.bucket, windows)}` +
-          (row.roles.length > 0
-            ? `; unlocks ${row.roles.map((role) => `${role.roleName} on ${role.workspace}${role.viaGroup ? ` (via ${role.viaGroup})` : ""}`).join(", ")}`
-            : ""),
+          // A SAML signing certificate unlocks no role: what its expiry breaks is single sign-on.
+          (row.kind === "samlSigning"
+            ? "; single sign-on to the application breaks when it expires"
+            : row.roles.length > 0
+              ? `; unlocks ${row.roles.map((role) => `${role.roleName} on ${role.workspace}${role.viaGroup ? ` (via ${role.viaGroup})` : ""}`).join(", ")}`
+              : ""),
       );
       return {
         to: address,

@@ -15,6 +15,7 @@ import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess, withGroupRoles } from "./access";
 import { buildSnapshot } from "./build-rows";
 import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
+import { readManagedIdentityFederation } from "./managed-identity-federation";
 import { notifyOwners } from "./notify-owners";
 import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
@@ -57,18 +58,23 @@ export async function runInventory(
   try {
     const graph = appGraphClient();
     const [directory, access] = await Promise.all([readDirectoryInventory(graph, progress), readWorkspaceAccess()]);
-    // Roles held through groups: the groups' service-principal members hold them too.
-    const viaGroups = await readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress);
+    // Roles held through groups: the groups' service-principal members hold them too. User-assigned managed
+    // identities' federated credentials are on their ARM resources.
+    const [viaGroups, miFederation] = await Promise.all([
+      readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress),
+      readManagedIdentityFederation(directory.servicePrincipals),
+    ]);
     const graphCalls = directory.graphCalls + viaGroups.graphCalls;
+    const armCalls = access.armCalls + miFederation.armCalls;
     await progress("Classifying", 0, 1);
     const asOf = now();
     const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), asOf, options.windows);
-    const warnings = [...directory.warnings, ...access.warnings, ...viaGroups.warnings];
+    const warnings = [...directory.warnings, ...access.warnings, ...viaGroups.warnings, ...miFederation.warnings];
     await completeSnapshot(db, snapshotId, built, {
       asOf,
       finishedAt: now(),
       graphCalls,
-      armCalls: access.armCalls,
+      armCalls,
       warnings,
     });
     await pruneSnapshotRows(db);
@@ -77,7 +83,7 @@ export async function runInventory(
       outcome: "succeeded",
       actor: options.actor,
       target: {},
-      details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls, armCalls: access.armCalls },
+      details: { snapshotId, trigger: options.trigger, credentials: built.rows.length, graphCalls, armCalls },
     });
     // Owners are told through the outbox: queued here with their claims, delivered by the caller (or the outbox job).
     let outboxIds: readonly number[] = [];
@@ -104,7 +110,7 @@ export async function runInventory(
         details: { snapshotId, credentials: 0, recipients: 0, queued: 0 },
       }).catch(() => undefined);
     }
-    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls, armCalls: access.armCalls, outboxIds };
+    return { snapshotId, status: "complete", credentials: built.rows.length, graphCalls, armCalls, outboxIds };
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
     log("error", "credentials", "credential inventory failed", { snapshotId, error: describeError(error) });

@@ -124,4 +124,19 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     ]);
     expect(a.credentials + b.credentials).toBe(1);
   });
+
+  it("tells an owner a SAML signing certificate breaks single sign-on, not which roles it unlocks", async () => {
+    const now = new Date("2026-06-01T00:00:00Z");
+    const role = { workspace: "mlw-fraud-prod", workspaceScope: "/w", roleId: "r", roleName: "Owner", privileged: true, assignmentScope: "/w" };
+    await notifyOwners(
+      handle.db,
+      [row("saml1", "within2", { kind: "samlSigning", identityName: "expense-portal-saml", credentialName: "CN=SSO", roles: [role] })],
+      WINDOWS,
+      now,
+    );
+    const mail = (await queuedMails(handle)).find((queued) => queued.body.includes("expense-portal-saml"))!;
+    expect(mail.body).toContain("SAML signing certificate CN=SSO");
+    expect(mail.body).toContain("single sign-on to the application breaks when it expires");
+    expect(mail.body).not.toContain("unlocks Owner");
+  });
 });

@@ -36,13 +36,29 @@ export const OBJECT_TYPE_LABELS: Record<ObjectType, string> = {
   managedIdentity: "Managed identity",
 };
 
-export type CredentialKind = "secret" | "certificate" | "federated" | "managedIdentity";
+/**
+ * `samlSigning`: a SAML token-signing certificate on a service principal (its Sign key, with the Verify key and the
+ * password that opens the PFX folded in). It signs the tokens Entra sends to the application; nobody signs in with it.
+ */
+export type CredentialKind = "secret" | "certificate" | "samlSigning" | "federated" | "managedIdentity";
 export const CREDENTIAL_KIND_LABELS: Record<CredentialKind, string> = {
   secret: "Client secret",
   certificate: "Certificate",
+  samlSigning: "SAML signing certificate",
   federated: "Federated credential",
   managedIdentity: "Managed identity",
 };
+
+/**
+ * A federated identity credential as the drawer shows it. A flexible one has no subject: it matches a claims
+ * expression instead, which Graph v1.0 does not return (absent then).
+ */
+export interface FederatedCredentialSummary {
+  readonly name: string;
+  readonly issuer: string;
+  readonly subject: string | null;
+  readonly claimsMatchingExpression?: string | null;
+}
 
 export interface CredentialOwner {
   readonly id: string;
@@ -93,7 +109,14 @@ export interface IdentityDetails {
   readonly applicationObjectId: string | null;
   readonly servicePrincipalId: string | null;
   readonly isManagedIdentity: boolean;
-  readonly federatedCredentials: readonly { readonly name: string; readonly issuer: string; readonly subject: string }[];
+  readonly federatedCredentials: readonly FederatedCredentialSummary[];
+  /** Federated credentials Graph listed that could not be read (an unexpected shape); absent in older snapshots. */
+  readonly unreadableFederatedCredentials?: number;
+  /**
+   * A user-assigned managed identity whose federated credentials (on its ARM resource) could not be read at all:
+   * `forbidden` when the console's identity lacks Reader on it. Absent when they were read.
+   */
+  readonly federatedCredentialsUnread?: "forbidden" | "failed";
   readonly owners: readonly CredentialOwner[];
   readonly roles: readonly WorkspaceRole[];
   readonly rows: readonly CredentialRow[];

@@ -11,6 +11,7 @@ import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS, SEEDED_BEYOND_ASSIGNMENTS, typ
 import { persona } from "../tenant/personas";
 import { parseClaimsRequest } from "../entra/token";
 import {
+  appCaller,
   buildRequest,
   readReference,
   readReferenceText,
@@ -354,6 +355,42 @@ describe("ARM conformance: subscriptions and workspaces", () => {
       maps: ["identity.userAssignedIdentities"],
       nullable: ["properties.imageBuildCompute"],
     });
+  });
+});
+
+describe("ARM conformance: a user-assigned identity's federated credentials (Microsoft.ManagedIdentity)", () => {
+  const errorCode = (response: SandboxResponse) => [response.status, (response.body as { error: { code: string } }).error.code];
+  const identityPath = (name: string) =>
+    `/subscriptions/${production}/resourceGroups/rg-shared-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+
+  it("FederatedIdentityCredentials_List (2023-01-31), to a caller with Reader", async () => {
+    const ex = readReference("arm-other/FederatedIdentityCredentials_List.2023-01-31.json") as SpecExample;
+    const response = await call("GET", `${identityPath("uami-ml-inference-prod")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, appCaller());
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, { mode: "subset", optional: ["nextLink"] });
+    expect((response.body as { value: { name: string; properties: { subject: string } }[] }).value).toMatchObject([
+      { name: "aks-scoring-workload", properties: { subject: "system:serviceaccount:ml-serving:scoring-api" } },
+    ]);
+    // An identity with none: an empty list. One that does not exist: 404 ResourceNotFound. A version ARM does not know: 400.
+    const none = await call("GET", `${identityPath("uami-feature-store")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, appCaller());
+    expect([none.status, (none.body as { value: unknown[] }).value]).toEqual([200, []]);
+    const missing = await call("GET", `${identityPath("uami-nobody")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, appCaller());
+    expect(errorCode(missing)).toEqual([404, "ResourceNotFound"]);
+    const unknownVersion = await call(
+      "GET",
+      `${identityPath("uami-ml-inference-prod")}/federatedIdentityCredentials?api-version=2019-01-01`,
+      undefined,
+      appCaller(),
+    );
+    expect(errorCode(unknownVersion)).toEqual([400, "NoRegisteredProviderFound"]);
+  });
+
+  it("refuses a caller without read on the identity (403 AuthorizationFailed, before looking it up)", async () => {
+    const refused = await call("GET", `${identityPath("uami-nobody")}/federatedIdentityCredentials?api-version=2023-01-31`, undefined, userCaller("no-role"));
+    expect(errorCode(refused)).toEqual([403, "AuthorizationFailed"]);
+    expect((refused.body as { error: { message: string } }).error.message).toContain(
+      "'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read'",
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import type { SandboxCloud, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
 import type { WorkspaceRecord } from "../tenant/model";
 import { isAuthorized } from "./authorize";
+import { MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
 import { type ArmContext, denyUnlessAuthorized } from "./context";
 import { armPage } from "./paging";
 import { renderWorkspace } from "./render";
@@ -111,6 +112,12 @@ export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions
       ],
     },
     { namespace: "Microsoft.MachineLearningServices", resourceTypes: [{ resourceType: "workspaces", locations, apiVersions: ["2024-10-01"] }] },
+    {
+      namespace: "Microsoft.ManagedIdentity",
+      resourceTypes: [
+        { resourceType: "userAssignedIdentities/federatedIdentityCredentials", locations: [], apiVersions: [...MANAGED_IDENTITY_API_VERSIONS].reverse() },
+      ],
+    },
     { namespace: "Microsoft.ResourceGraph", resourceTypes: [{ resourceType: "resources", locations: [], apiVersions: [...resourceGraphVersions].reverse() }] },
     {
       namespace: "Microsoft.Resources",

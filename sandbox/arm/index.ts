@@ -1,6 +1,7 @@
 /**
  * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
- * definitions, PIM schedule instances and deny assignments (read-only), each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
+ * definitions, PIM schedule instances and deny assignments (read-only), user-assigned identities' federated credentials
+ * (read-only), each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
  */
 import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
@@ -8,6 +9,7 @@ import type { Tenant } from "../tenant/tenant";
 import type { ArmContext } from "./context";
 import { mfaChallenge } from "./mfa-challenge";
 import { listProvidersAtTenant, listResources, RESOURCES_API_VERSIONS } from "./generic-resources";
+import { listUserAssignedIdentityFederatedCredentials, MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
 import { listPermissions } from "./permissions";
 import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
 import { ArmRateLimitCounter } from "./rate-limit";
@@ -91,6 +93,20 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
 
   const segments = path.split("/").slice(1);
   const [subscriptionsWord, subscriptionId, second, third, fourth, fifth, sixth, seventh, ...rest] = segments;
+  if (
+    subscriptionsWord?.toLowerCase() === "subscriptions" &&
+    subscriptionId !== undefined &&
+    third !== undefined &&
+    seventh !== undefined &&
+    [second, fourth, fifth, sixth, ...rest].map((segment) => segment?.toLowerCase()).join("/") ===
+      "resourcegroups/providers/microsoft.managedidentity/userassignedidentities/federatedidentitycredentials"
+  ) {
+    if (method !== "GET") return methodNotAllowed(context, method);
+    return (
+      unsupportedApiVersion(context, "userAssignedIdentities/federatedIdentityCredentials", MANAGED_IDENTITY_API_VERSIONS) ??
+      listUserAssignedIdentityFederatedCredentials(context, subscriptionId, third, seventh)
+    );
+  }
   if (subscriptionsWord?.toLowerCase() !== "subscriptions" || rest.length > 0) return notServed(context, path);
   if (method !== "GET") return methodNotAllowed(context, method);
   if (subscriptionId === undefined) return listSubscriptions(context);

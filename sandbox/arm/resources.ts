@@ -32,12 +32,12 @@ export function listSubscriptions(context: ArmContext): SandboxResponse {
   return armJson(context, 200, { value: subscriptions.map((s) => renderSubscription(s, tenant.tenantId)) });
 }
 
-function resolveOrError(context: ArmContext, scope: string): ResolvedScope | SandboxResponse {
+export function resolveOrError(context: ArmContext, scope: string): ResolvedScope | SandboxResponse {
   const resolved = resolveScope(context.tenant, scope);
   return isScopeError(resolved) ? armError(context, resolved.status, resolved.code, resolved.message) : resolved;
 }
 
-function isResponse(value: ResolvedScope | SandboxResponse): value is SandboxResponse {
+export function isResponse(value: ResolvedScope | SandboxResponse): value is SandboxResponse {
   return "status" in value;
 }
 

@@ -183,4 +183,61 @@ describe("federated identity credentials", () => {
     expect((await graph("PATCH", `/applications/${app.id}/federatedIdentityCredentials/${id}`, { subject: "subject-2" })).status).toBe(204);
     expect((await graph("GET", `/applications/${app.id}/federatedIdentityCredentials/${id}`)).json()).toMatchObject({ subject: "subject-2" });
   });
+
+  it("adds a flexible one on beta: subject null with a claimsMatchingExpression, never both, and v1.0 shows only the null subject", async () => {
+    const app = await newApplication();
+    const beta = (method: string, path: string, body?: unknown) =>
+      call(sandbox, `/beta${path}`, {
+        method,
+        headers: { authorization: `Bearer ${deployer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const expression = { value: "claims['sub'] matches 'repo:contoso/app:ref:refs/heads/*'", languageVersion: 1 };
+    const github = { issuer: "https://token.actions.githubusercontent.com", audiences: ["api://AzureADTokenExchange"] };
+    const both = await beta("POST", `/applications/${app.id}/federatedIdentityCredentials`, {
+      ...github,
+      name: "both",
+      subject: "repo:contoso/app:ref:refs/heads/main",
+      claimsMatchingExpression: expression,
+    });
+    expect([both.status, errorOf(both).code]).toEqual([400, "InvalidFederatedIdentityCredentialValue"]);
+    const neither = await beta("POST", `/applications/${app.id}/federatedIdentityCredentials`, { ...github, name: "neither", subject: null });
+    expect(neither.status).toBe(400);
+    const badVersion = await beta("POST", `/applications/${app.id}/federatedIdentityCredentials`, {
+      ...github,
+      name: "version-two",
+      subject: null,
+      claimsMatchingExpression: { ...expression, languageVersion: 2 },
+    });
+    expect(badVersion.status).toBe(400);
+    const onV1 = await graph("POST", `/applications/${app.id}/federatedIdentityCredentials`, {
+      ...github,
+      name: "on-v1",
+      claimsMatchingExpression: expression,
+    });
+    expect([onV1.status, errorOf(onV1).message]).toEqual([400, expect.stringContaining("'claimsMatchingExpression' does not exist")]);
+
+    const created = await beta("POST", `/applications/${app.id}/federatedIdentityCredentials`, {
+      ...github,
+      name: "branches",
+      subject: null,
+      claimsMatchingExpression: expression,
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json()).toMatchObject({ name: "branches", subject: null, claimsMatchingExpression: expression });
+    // A second flexible credential on the same issuer is not an issuer+subject duplicate.
+    const second = await beta("POST", `/applications/${app.id}/federatedIdentityCredentials`, {
+      ...github,
+      name: "tags",
+      subject: null,
+      claimsMatchingExpression: { ...expression, value: "claims['sub'] matches 'repo:contoso/app:ref:refs/tags/*'" },
+    });
+    expect(second.status, second.text).toBe(201);
+    const betaList = (await beta("GET", `/applications/${app.id}/federatedIdentityCredentials`)).json<{ value: Record<string, unknown>[] }>().value;
+    expect(betaList.find((item) => item.name === "branches")).toMatchObject({ subject: null, claimsMatchingExpression: expression });
+    const v1List = (await graph("GET", `/applications/${app.id}/federatedIdentityCredentials`)).json<{ value: Record<string, unknown>[] }>().value;
+    const v1Item = v1List.find((item) => item.name === "branches");
+    expect(v1Item).toMatchObject({ subject: null });
+    expect(v1Item).not.toHaveProperty("claimsMatchingExpression");
+  });
 });

@@ -92,6 +92,43 @@ describe("Graph conformance: live recordings", () => {
     expectSameShape(readReference("graph/recorded/federatedIdentityCredentials_POST.201.beta.json"), one.body, EXACT);
   });
 
+  it("a SAML app's service principal holds its token-signing certificate as addTokenSigningCertificate stores it", async () => {
+    // https://learn.microsoft.com/graph/api/serviceprincipal-addtokensigningcertificate: a Sign key, a Verify key and a
+    // passwordCredential, all with one customKeyIdentifier; the password and the Sign key with one keyId.
+    const app = appNamed("expense-portal-saml");
+    const response = await call("GET", `/v1.0/servicePrincipals(appId='${app.appId}')`, { caller: appCaller() });
+    expect(response.status).toBe(200);
+    const sp = response.body as {
+      preferredSingleSignOnMode: string | null;
+      preferredTokenSigningKeyThumbprint: string | null;
+      keyCredentials: { keyId: string; usage: string; customKeyIdentifier: string; endDateTime: string }[];
+      passwordCredentials: { keyId: string; customKeyIdentifier: string | null; secretText: string | null }[];
+    };
+    expect(sp.preferredSingleSignOnMode).toBe("saml");
+    const sign = sp.keyCredentials.find((key) => key.usage === "Sign")!;
+    const verify = sp.keyCredentials.find((key) => key.usage === "Verify")!;
+    expect(sp.keyCredentials).toHaveLength(2);
+    expect(verify.keyId).not.toBe(sign.keyId);
+    expect(verify.customKeyIdentifier).toBe(sign.customKeyIdentifier);
+    expect(sp.passwordCredentials).toEqual([expect.objectContaining({ keyId: sign.keyId, customKeyIdentifier: sign.customKeyIdentifier, secretText: null })]);
+    // The thumbprint in hex is the customKeyIdentifier's bytes (the doc's example: 2iD8…= and DA20FC…).
+    expect(Buffer.from(sign.customKeyIdentifier, "base64").toString("hex").toUpperCase()).toBe(sp.preferredTokenSigningKeyThumbprint);
+    expect(Date.parse(sign.endDateTime) - TEST_NOW.getTime()).toBeLessThan(30 * 86_400_000);
+  });
+
+  it("a flexible federated credential: subject null, its claimsMatchingExpression on beta only", async () => {
+    const app = appNamed("release-publisher");
+    const v1 = (await call("GET", `/v1.0/applications/${app.id}/federatedIdentityCredentials`)).body as { value: Record<string, unknown>[] };
+    expect(v1.value).toHaveLength(1);
+    expect(v1.value[0]).toMatchObject({ name: "github-release-tags", subject: null });
+    expect(v1.value[0]).not.toHaveProperty("claimsMatchingExpression");
+    const beta = (await call("GET", `/beta/applications/${app.id}/federatedIdentityCredentials`)).body as { value: Record<string, unknown>[] };
+    expect(beta.value[0]?.subject).toBeNull();
+    const expression = beta.value[0]?.claimsMatchingExpression as { value: string; languageVersion: number };
+    expect(expression.languageVersion).toBe(1);
+    expect(expression.value).toMatch(/^claims\['sub'\] matches '/);
+  });
+
   it("addPassword (200 with secretText once) and removePassword (204, empty)", async () => {
     const expected = readReference("graph/recorded/applications_addPassword.200.json");
     const request = readReference("graph/recorded/applications_addPassword.request.json");

@@ -32,7 +32,7 @@ export interface EntityType {
 
 export function renderPasswordCredential(credential: PasswordCredentialRecord): GraphObject {
   return {
-    customKeyIdentifier: null,
+    customKeyIdentifier: credential.customKeyIdentifier ?? null,
     displayName: credential.displayName,
     endDateTime: credential.endDateTime,
     hint: credential.hint,
@@ -195,8 +195,8 @@ function servicePrincipalView(record: DirectoryObjectRecord): GraphObject {
     logoutUrl: null,
     notes: null,
     notificationEmailAddresses: [],
-    preferredSingleSignOnMode: null,
-    preferredTokenSigningKeyThumbprint: null,
+    preferredSingleSignOnMode: sp.preferredSingleSignOnMode ?? null,
+    preferredTokenSigningKeyThumbprint: sp.preferredTokenSigningKeyThumbprint ?? null,
     replyUrls: sp.replyUrls,
     servicePrincipalNames: sp.servicePrincipalNames,
     servicePrincipalType: sp.servicePrincipalType,

@@ -55,6 +55,11 @@ export interface PasswordCredentialRecord {
   secretText: string;
   startDateTime: string;
   endDateTime: string;
+  /**
+   * Set on the password twin of a SAML token-signing certificate only: `addTokenSigningCertificate` gives the
+   * password, the Sign key and the Verify key the same value (the certificate's thumbprint).
+   */
+  customKeyIdentifier?: string;
 }
 
 export interface KeyCredentialRecord {
@@ -77,9 +82,12 @@ export interface FederatedIdentityCredentialRecord {
   readonly id: string;
   name: string;
   issuer: string;
-  subject: string;
+  /** Null on a flexible credential, which matches `claimsMatchingExpression` instead (the two are mutually exclusive). */
+  subject: string | null;
   description: string | null;
   audiences: string[];
+  /** A flexible credential's expression (beta `federatedIdentityExpression`); absent or null on an ordinary one. */
+  claimsMatchingExpression?: { value: string; languageVersion: number } | null;
 }
 
 export interface AppRoleRecord {
@@ -197,6 +205,16 @@ export interface ServicePrincipalRecord {
   passwordCredentials: PasswordCredentialRecord[];
   keyCredentials: KeyCredentialRecord[];
   ownerIds: string[];
+  /** `saml` on a SAML single sign-on enterprise app; absent = null. */
+  preferredSingleSignOnMode?: "saml" | "password" | "notSupported" | "oidc" | null;
+  /** The thumbprint (customKeyIdentifier) of the active SAML token-signing certificate; absent = null. */
+  preferredTokenSigningKeyThumbprint?: string | null;
+  /**
+   * A user-assigned managed identity's federated credentials. Azure keeps them on the ARM resource
+   * (`Microsoft.ManagedIdentity/userAssignedIdentities/{name}/federatedIdentityCredentials`), not in Graph, so only the
+   * ARM emulation serves them. Absent = none.
+   */
+  armFederatedIdentityCredentials?: FederatedIdentityCredentialRecord[];
 }
 
 export type DirectoryObjectRecord = UserRecord | GroupRecord | ServicePrincipalRecord | ApplicationRecord;

@@ -472,6 +472,7 @@ class ContosoSeeder {
     this.seedStepUpPersona();
     this.seedNestedConsoleAssignment();
     this.seedPartnerAndFreshPrincipals();
+    this.seedSamlAndFlexibleCredentials();
     if (this.options.scale === "large" || this.options.scale === "large-estate") this.seedLargeScale();
     if (this.options.scale === "large-estate") this.seedEstate();
     return this.tenant;
@@ -1338,6 +1339,76 @@ class ContosoSeeder {
     if (first) this.assign(workspaceArmId(first.subscriptionId, first.resourceGroup, first.name), retiredApp.id, "ServicePrincipal", ROLE_IDS.computeOperator);
     this.appServicePrincipals.pop();
     this.tenant.deleteDirectoryObject(retiredApp.id);
+  }
+
+  /**
+   * Credentials that are not sign-in secrets, have no subject or live outside Graph, as real tenants hold them:
+   * - "expense-portal-saml": a SAML single sign-on enterprise app whose service principal carries a token-signing
+   *   certificate as `servicePrincipal: addTokenSigningCertificate` stores one — a private key with usage Sign, a public
+   *   key with usage Verify and a passwordCredential (the PFX password), all three with the same customKeyIdentifier,
+   *   the password and the Sign key with the same keyId
+   *   (https://learn.microsoft.com/graph/api/serviceprincipal-addtokensigningcertificate). It expires within 30 days;
+   *   Entra makes these for up to 3 years.
+   * - "release-publisher": a flexible federated credential, `subject: null` with a `claimsMatchingExpression`
+   *   (https://learn.microsoft.com/entra/workload-id/workload-identities-flexible-federated-identity-credentials).
+   * - "uami-ml-inference-prod": a user-assigned managed identity trusting an AKS service account, a federated
+   *   credential ARM keeps on the identity resource (Microsoft.ManagedIdentity 2023-01-31), not Graph.
+   */
+  private seedSamlAndFlexibleCredentials(): void {
+    const saml = this.seedApp({ name: "expense-portal-saml", appSecrets: [], appCertificates: [], spSecrets: [], federated: false });
+    const end = this.nowMs + 21 * DAY_MS;
+    const start = end - 3 * 365 * DAY_MS;
+    const sign = this.keyCredential(start, end, "CN=Microsoft Azure Federated SSO Certificate");
+    // Binary on the wire (base64 of the thumbprint's bytes); preferredTokenSigningKeyThumbprint is the same thumbprint in hex.
+    const thumbprint = sign.customKeyIdentifier;
+    const customKeyIdentifier = Buffer.from(thumbprint, "hex").toString("base64");
+    const secretText = this.rng.text(40);
+    saml.keyCredentials = [
+      { ...sign, usage: "Sign", customKeyIdentifier },
+      { ...sign, keyId: this.rng.guid(), usage: "Verify", customKeyIdentifier },
+    ];
+    saml.passwordCredentials = [
+      {
+        keyId: sign.keyId,
+        displayName: sign.displayName,
+        hint: secretText.slice(0, 3),
+        secretText,
+        startDateTime: sign.startDateTime,
+        endDateTime: sign.endDateTime,
+        customKeyIdentifier,
+      },
+    ];
+    saml.preferredSingleSignOnMode = "saml";
+    saml.preferredTokenSigningKeyThumbprint = thumbprint;
+
+    const publisher = this.seedApp({ name: "release-publisher", appSecrets: [], appCertificates: [], spSecrets: [], federated: false });
+    const application = this.tenant.getApplicationByAppId(publisher.appId);
+    if (!application) throw new Error("No application release-publisher");
+    application.federatedIdentityCredentials = [
+      {
+        id: this.rng.guid(),
+        name: "github-release-tags",
+        issuer: "https://token.actions.githubusercontent.com",
+        subject: null,
+        description: "GitHub Actions releases from version tags",
+        audiences: ["api://AzureADTokenExchange"],
+        claimsMatchingExpression: { value: "claims['sub'] matches 'repo:contoso-ml/release-publisher:ref:refs/tags/v*'", languageVersion: 1 },
+      },
+    ];
+
+    // An AKS workload identity trusted by a user-assigned managed identity: Azure stores it on the ARM resource.
+    const inference = this.managedIdentities.find((sp) => sp.displayName === "uami-ml-inference-prod");
+    if (!inference) throw new Error("No managed identity uami-ml-inference-prod");
+    inference.armFederatedIdentityCredentials = [
+      {
+        id: this.rng.guid(),
+        name: "aks-scoring-workload",
+        issuer: `https://oidc.prod-aks.azure.com/${this.tenant.tenantId}/${this.rng.guid()}/`,
+        subject: "system:serviceaccount:ml-serving:scoring-api",
+        description: null,
+        audiences: ["api://AzureADTokenExchange"],
+      },
+    ];
   }
 
   // --- large scale -------------------------------------------------------------------------------------

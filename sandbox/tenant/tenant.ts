@@ -581,6 +581,16 @@ export class Tenant implements TenantAuthView {
     return undefined;
   }
 
+  /** The service principal of the user-assigned managed identity with this ARM id (any case), if the tenant has one. */
+  userAssignedIdentity(resourceId: string): ServicePrincipalRecord | undefined {
+    const wanted = resourceId.toLowerCase();
+    for (const sp of this.servicePrincipals.values()) {
+      if (sp.servicePrincipalType !== "ManagedIdentity" || !sp.alternativeNames.includes("isExplicit=True")) continue;
+      if (sp.alternativeNames.some((name) => name.toLowerCase() === wanted)) return sp;
+    }
+    return undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Persistence
   // ---------------------------------------------------------------------------------------------
@@ -706,12 +716,10 @@ export class Tenant implements TenantAuthView {
       identifierUris: application.identifierUris,
       exposedScopes: application.oauth2PermissionScopes.filter((s) => s.isEnabled).map((s) => s.value),
       appRoles: application.appRoles.filter((r) => r.isEnabled).map((r) => r.value),
-      federatedCredentials: application.federatedIdentityCredentials.map((credential) => ({
-        name: credential.name,
-        issuer: credential.issuer,
-        subject: credential.subject,
-        audiences: credential.audiences,
-      })),
+      // The sandbox matches exact subjects only: a flexible credential (claims-matching expression) never matches here.
+      federatedCredentials: application.federatedIdentityCredentials.flatMap((credential) =>
+        credential.subject === null ? [] : [{ name: credential.name, issuer: credential.issuer, subject: credential.subject, audiences: credential.audiences }],
+      ),
     };
   }
 

@@ -31,7 +31,7 @@ import type {
 import { newApplication, TENANT_DOMAIN } from "../../tenant/model";
 import type { Tenant } from "../../tenant/tenant";
 import { APPLICATION_TYPE, SERVICE_PRINCIPAL_TYPE } from "../entities";
-import { contextUrl, project } from "../odata";
+import { contextUrl, graphVersion, project } from "../odata";
 import { denyUnlessPermitted, type PermissionRequirement } from "../permissions";
 import { graphEmpty, graphError, graphJson } from "../responses";
 
@@ -447,18 +447,39 @@ export function updateServicePrincipal(request: SandboxRequest, servicePrincipal
   });
 }
 
+/**
+ * A credential's fields from a create or update body. On beta a flexible credential sets `claimsMatchingExpression`
+ * (`{ value, languageVersion: 1 }`) with `subject: null`: "If claimsMatchingExpression is defined, subject must be
+ * null", and the other way round (beta federatedIdentityCredential resource). v1.0 has no such property, so it is
+ * refused there as any unknown property is.
+ */
 function federatedCredentialFields(
+  request: SandboxRequest,
   body: Record<string, unknown>,
   existing: FederatedIdentityCredentialRecord | undefined,
 ): Omit<FederatedIdentityCredentialRecord, "id"> {
-  rejectUnknown(body, new Set(["name", "issuer", "subject", "audiences", "description"]), new Set(["id"]), "federatedIdentityCredential");
+  const beta = graphVersion(request) === "beta";
+  const allowed = ["name", "issuer", "subject", "audiences", "description", ...(beta ? ["claimsMatchingExpression"] : [])];
+  rejectUnknown(body, new Set(allowed), new Set(["id"]), "federatedIdentityCredential");
   if (existing && "name" in body && body.name !== existing.name) throw bad("Property 'name' is read-only and cannot be set.", "BadRequest");
   const name = existing?.name ?? body.name;
   if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/.test(name)) throw invalidValue("name", "FederatedIdentityCredential");
   const issuer = "issuer" in body ? body.issuer : existing?.issuer;
   if (typeof issuer !== "string" || !/^https:\/\/\S+$/.test(issuer) || issuer.length > 600) throw invalidValue("issuer", "FederatedIdentityCredential");
-  const subject = "subject" in body ? body.subject : existing?.subject;
-  if (typeof subject !== "string" || subject.trim() === "" || subject.length > 600) throw invalidValue("subject", "FederatedIdentityCredential");
+  const expression =
+    "claimsMatchingExpression" in body ? claimsMatchingExpression(body.claimsMatchingExpression) : (existing?.claimsMatchingExpression ?? null);
+  // Setting one of the two on an update clears the other only when the body says so; both set is refused below.
+  const subject = "subject" in body ? body.subject : (existing?.subject ?? null);
+  if (expression !== null) {
+    if (subject !== null) {
+      throw bad(
+        "Invalid value specified for property 'subject' of resource 'FederatedIdentityCredential': subject must be null when claimsMatchingExpression is set.",
+        "InvalidFederatedIdentityCredentialValue",
+      );
+    }
+  } else if (typeof subject !== "string" || subject.trim() === "" || subject.length > 600) {
+    throw invalidValue("subject", "FederatedIdentityCredential");
+  }
   const audiences = "audiences" in body ? stringArray(body.audiences, "audiences", "FederatedIdentityCredential") : existing?.audiences;
   if (!audiences || audiences.length !== 1 || audiences[0]!.length > 600) {
     throw bad(
@@ -468,10 +489,24 @@ function federatedCredentialFields(
   }
   const description = "description" in body ? body.description : (existing?.description ?? null);
   if (description !== null && typeof description !== "string") throw invalidValue("description", "FederatedIdentityCredential");
-  return { name, issuer, subject, audiences, description };
+  return { name, issuer, subject, audiences, description, ...(expression !== null ? { claimsMatchingExpression: expression } : {}) };
 }
 
-function refuseDuplicateIssuerSubject(application: ApplicationRecord, fields: { issuer: string; subject: string }, exceptId?: string): void {
+/** A `federatedIdentityExpression`: a non-empty `value` and `languageVersion` 1 ("Should always be set to 1"). */
+function claimsMatchingExpression(value: unknown): { value: string; languageVersion: number } | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) throw invalidValue("claimsMatchingExpression", "FederatedIdentityCredential");
+  const expression = value as Record<string, unknown>;
+  rejectUnknown(expression, new Set(["value", "languageVersion"]), new Set(), "federatedIdentityExpression");
+  if (typeof expression.value !== "string" || expression.value.trim() === "" || expression.languageVersion !== 1) {
+    throw invalidValue("claimsMatchingExpression", "FederatedIdentityCredential");
+  }
+  return { value: expression.value, languageVersion: 1 };
+}
+
+function refuseDuplicateIssuerSubject(application: ApplicationRecord, fields: { issuer: string; subject: string | null }, exceptId?: string): void {
+  // A flexible credential has no subject to be unique on.
+  if (fields.subject === null) return;
   if (application.federatedIdentityCredentials.some((other) => other.id !== exceptId && other.issuer === fields.issuer && other.subject === fields.subject)) {
     throw bad(
       `The combination of issuer and subject must be unique for the application. Issuer ${fields.issuer} and Subject: ${fields.subject} already exist. paramName: FederatedIdentityCredential.Subject, paramValue: ${fields.subject}, objectType: Microsoft.Online.DirectoryServices.Application`,
@@ -485,7 +520,7 @@ export function createFederatedCredential(request: SandboxRequest, application: 
   const denied = denyUnlessPermitted(request, WRITE_APPLICATIONS);
   if (denied) return denied;
   return respond(request, () => {
-    const fields = federatedCredentialFields(objectBody(request), undefined);
+    const fields = federatedCredentialFields(request, objectBody(request), undefined);
     if (application.federatedIdentityCredentials.some((other) => other.name.toLowerCase() === fields.name.toLowerCase())) {
       throw new GraphWriteError(409, "Request_MultipleObjectsWithSameKeyValue", `FederatedIdentityCredential with name ${fields.name} already exists.`);
     }
@@ -515,9 +550,10 @@ export function changeFederatedCredential(
       application.federatedIdentityCredentials = application.federatedIdentityCredentials.filter((other) => other.id !== credential.id);
       return graphEmpty(request, 204);
     }
-    const fields = federatedCredentialFields(objectBody(request), credential);
+    const fields = federatedCredentialFields(request, objectBody(request), credential);
     refuseDuplicateIssuerSubject(application, fields, credential.id);
     Object.assign(credential, fields);
+    if (fields.claimsMatchingExpression === undefined) delete credential.claimsMatchingExpression;
     return graphEmpty(request, 204);
   });
 }

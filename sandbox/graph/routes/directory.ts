@@ -8,7 +8,7 @@ import type { SandboxRequest, SandboxResponse } from "../../contract";
 import type { ApplicationRecord, DirectoryObjectRecord } from "../../tenant/model";
 import type { Tenant } from "../../tenant/tenant";
 import { APPLICATION_TYPE, ENTITY_TYPES, type EntityType, GROUP_TYPE, SERVICE_PRINCIPAL_TYPE, USER_TYPE } from "../entities";
-import { contextUrl, isEventual, respondWithCollection, respondWithEntity } from "../odata";
+import { contextUrl, graphVersion, isEventual, respondWithCollection, respondWithEntity } from "../odata";
 import { denyUnlessPermitted, PERMISSIONS, type PermissionRequirement } from "../permissions";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
 import { appRoleAssignedTo, appRoleAssignmentsOf } from "./app-role-assignments";
@@ -221,6 +221,10 @@ function navigate(tenant: Tenant, request: SandboxRequest, record: DirectoryObje
 function federatedCredentials(request: SandboxRequest, application: ApplicationRecord, tail: readonly string[]): SandboxResponse {
   const denied = denyUnlessPermitted(request, PERMISSIONS.readApplications);
   if (denied) return denied;
+  // A flexible credential has `subject: null`; its `claimsMatchingExpression` exists on beta only (the v1.0
+  // federatedIdentityCredential resource has no such property), so a v1.0 reader sees just the null subject. An
+  // ordinary credential has no such key even on beta (recorded: federatedIdentityCredentials_list.200.beta.json).
+  const beta = graphVersion(request) === "beta";
   const render = (c: ApplicationRecord["federatedIdentityCredentials"][number]) => ({
     id: c.id,
     name: c.name,
@@ -228,6 +232,7 @@ function federatedCredentials(request: SandboxRequest, application: ApplicationR
     subject: c.subject,
     description: c.description,
     audiences: c.audiences,
+    ...(beta && c.claimsMatchingExpression ? { claimsMatchingExpression: c.claimsMatchingExpression } : {}),
   });
   const base = `applications('${application.id}')/federatedIdentityCredentials`;
   if (tail.length === 0) {
