@@ -154,6 +154,8 @@ export interface AppRegistrationForAuth {
   readonly servicePrincipalId: string;
   readonly spaRedirectUris: readonly string[];
   readonly webRedirectUris: readonly string[];
+  /** "Mobile and desktop applications" redirect URIs: a public client, redeeming without a credential. */
+  readonly publicClientRedirectUris: readonly string[];
   readonly secrets: readonly ClientSecretForAuth[];
   readonly certificates: readonly ClientCertificateForAuth[];
   /** e.g. `api://<appId>` */
