@@ -52,6 +52,8 @@ export interface SandboxRequest {
   readonly now: Date;
   /** Origin of the sandbox, e.g. `https://localhost:8443`, for absolute next links. */
   readonly origin: string;
+  /** Graph only: the page size when the request names no `$top` (the `graphDefaultPageSize` setting). */
+  readonly defaultPageSize?: number;
 }
 
 export interface SandboxResponse {
@@ -77,6 +79,11 @@ export interface SandboxSettings {
   resourceGraphQuotaPerWindow: number;
   /** Length of that window, in seconds (Azure's documented example: 5). */
   resourceGraphQuotaWindowSeconds: number;
+  /**
+   * Items on a Graph page when the request names no `$top` (server-side paging; `GET /users` answers 100). Graph's
+   * default depends on the API, so a client must follow `@odata.nextLink`; a small value here proves that it does.
+   */
+  graphDefaultPageSize: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ type Parsed<T> = { ok: true; value: T } | { ok: false; response: SandboxResponse
 
 function parseTop(request: SandboxRequest): Parsed<number> {
   const raw = request.query.get("$top");
-  if (raw === null) return { ok: true, value: DEFAULT_PAGE_SIZE };
+  if (raw === null) return { ok: true, value: request.defaultPageSize ?? DEFAULT_PAGE_SIZE };
   const top = Number(raw);
   if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
     return { ok: false, response: graphError(request, 400, "Request_UnsupportedQuery", GRAPH_MESSAGES.invalidPageSize(raw)) };
