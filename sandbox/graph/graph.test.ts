@@ -109,6 +109,20 @@ describe("users and me", () => {
     const grants = collection(await get("/v1.0/oauth2PermissionGrants", { caller: appCaller() }));
     expect(grants.value).toHaveLength(2);
     expect(grants["@odata.nextLink"]).toBeDefined();
+    // A filtered list keeps its filter on every page.
+    const counts = new Map<string, number>();
+    for (const grant of tenant.oauth2PermissionGrants.values()) counts.set(grant.clientId, (counts.get(grant.clientId) ?? 0) + 1);
+    const [clientId, mine] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+    expect(mine).toBeGreaterThan(1);
+    settings.graphDefaultPageSize = 1;
+    let filtered = collection(await get(`/v1.0/oauth2PermissionGrants?$filter=clientId eq '${clientId}'`, { caller: appCaller() }));
+    const seen = [...filtered.value];
+    while (filtered["@odata.nextLink"]) {
+      filtered = collection(await get(filtered["@odata.nextLink"], { caller: appCaller() }));
+      seen.push(...filtered.value);
+    }
+    expect(seen).toHaveLength(mine);
+    expect(seen.every((grant) => grant.clientId === clientId)).toBe(true);
     // Read at each request: a change through the control API applies at once.
     settings.graphDefaultPageSize = 100;
     expect(collection(await get("/v1.0/users")).value).toHaveLength(100);

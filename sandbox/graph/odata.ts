@@ -223,18 +223,20 @@ export { contextUrl };
 
 /**
  * A collection of non-directory objects (app role assignments, …): `$top` and `$skiptoken` paging and a `$select`
- * checked against the objects' own properties. No `$filter`/`$search`: Graph supports few of them here.
+ * checked against the objects' own properties. No `$filter`/`$search`: Graph supports few of them here; a route that
+ * applied one itself names it in `applied`, and it stays in the next link.
  */
 export function respondWithPlainCollection(
   request: SandboxRequest,
   items: readonly GraphObject[],
   contextName: string,
   selectable: readonly string[],
+  applied: readonly string[] = [],
 ): SandboxResponse {
   const top = parseTop(request);
   if (!top.ok) return top.response;
   for (const unsupported of ["$filter", "$search", "$orderby", "$expand"]) {
-    if (request.query.has(unsupported)) {
+    if (request.query.has(unsupported) && !applied.includes(unsupported)) {
       return graphError(
         request,
         400,
