@@ -153,7 +153,16 @@ test.describe("the end of an SPA's 24-hour refresh token", () => {
     // Back on the wall clock (tokens from the sandbox's future would not be valid yet for the console), then sign in.
     await sandbox.clock.reset();
     await banner.getByRole("button", { name: "Sign in again" }).click();
+    // Entra's page, for the same person (login_hint); the sandbox asks for the password again, as msal-browser sends a
+    // claims request with every sign-in.
+    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await expect(page.locator("#login")).toHaveValue(PERSONAS.admin.login);
+    await page.locator("#passwd").fill(PERSONAS.admin.password);
+    // Back on the console, the new token is handed to the server, which sets the session cookie from it.
+    const handedOver = page.waitForResponse((response) => response.url().endsWith("/api/session") && response.request().method() === "POST");
+    await page.locator("#submit").click();
     await page.waitForURL((url) => url.pathname === "/account", { timeout: 30_000 });
+    expect((await handedOver).ok()).toBe(true);
     await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
     await expect(banner).toHaveCount(0);
     const renewedCookie = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value;
