@@ -121,3 +121,55 @@ test("the session is renewed silently before the token expires", async ({ page, 
     await sandbox.updateSettings({ accessTokenLifetimeSeconds: 3600 });
   }
 });
+
+test.describe("the end of an SPA's 24-hour refresh token", () => {
+  test.afterEach(async () => {
+    // Other tests share this sandbox: leave its clock where we found it, pass or fail.
+    await sandbox.clock.reset();
+  });
+
+  test("silent renewal a day after sign-in offers an interactive sign-in, which brings a working session back", async ({ page, context }) => {
+    test.setTimeout(120_000);
+    // The browser's clock is Playwright's, so the session keeper's renewal timer can be brought forward.
+    await page.clock.install();
+    await signIn(page, "admin", "/account");
+    const firstCookie = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value;
+    expect(firstCookie).toBeDefined();
+
+    // A day and an hour later for Entra: the refresh token the browser holds has passed its fixed 24 hours.
+    await sandbox.clock.advance(25 * 3600);
+    const since = await sandbox.journal.lastSeq();
+    // The keeper renews a few minutes before the session's token expires (an hour after sign-in).
+    await page.clock.fastForward("57:00");
+
+    const banner = page.getByRole("alert").filter({ hasText: "Sign in again now to keep working" });
+    await expect(banner).toBeVisible({ timeout: 30_000 });
+    // Entra refused the refresh token (AADSTS700084), which is why the keeper asks for a sign-in.
+    const tokenCalls = await sandbox.journal.list({ system: "entra", since, pathContains: "/oauth2/v2.0/token" });
+    expect(tokenCalls.entries.map((entry) => entry.status)).toContain(400);
+    // Still signed in meanwhile: nothing is lost before the person chooses to sign in again.
+    await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+
+    // Back on the wall clock (tokens from the sandbox's future would not be valid yet for the console), then sign in.
+    await sandbox.clock.reset();
+    await banner.getByRole("button", { name: "Sign in again" }).click();
+    // Entra's page, for the same person (login_hint); the sandbox asks for the password again, as msal-browser sends a
+    // claims request with every sign-in.
+    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await expect(page.locator("#login")).toHaveValue(PERSONAS.admin.login);
+    await page.locator("#passwd").fill(PERSONAS.admin.password);
+    // Back on the console, the new token is handed to the server, which sets the session cookie from it.
+    const handedOver = page.waitForResponse((response) => response.url().endsWith("/api/session") && response.request().method() === "POST");
+    await page.locator("#submit").click();
+    await page.waitForURL((url) => url.pathname === "/account", { timeout: 30_000 });
+    expect((await handedOver).ok()).toBe(true);
+    await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+    await expect(banner).toHaveCount(0);
+    const renewedCookie = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value;
+    expect(renewedCookie).toBeDefined();
+    expect(renewedCookie).not.toBe(firstCookie);
+    // The new session works: the account page reaches Graph and ARM on the admin's behalf.
+    await page.getByRole("button", { name: "Check my Azure access" }).click();
+    await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
+  });
+});

@@ -76,6 +76,8 @@ export interface SandboxRequest {
   readonly now: Date;
   /** Origin of the sandbox, e.g. `https://localhost:8443`, for absolute next links. */
   readonly origin: string;
+  /** Graph only: the page size when the request names no `$top` (the `graphDefaultPageSize` setting). */
+  readonly defaultPageSize?: number;
 }
 
 export interface SandboxResponse {
@@ -101,6 +103,11 @@ export interface SandboxSettings {
   resourceGraphQuotaPerWindow: number;
   /** Length of that window, in seconds (Azure's documented example: 5). */
   resourceGraphQuotaWindowSeconds: number;
+  /**
+   * Items on a Graph page when the request names no `$top` (server-side paging; `GET /users` answers 100). Graph's
+   * default depends on the API, so a client must follow `@odata.nextLink`; a small value here proves that it does.
+   */
+  graphDefaultPageSize: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +185,8 @@ export interface AppRegistrationForAuth {
   readonly servicePrincipalId: string;
   readonly spaRedirectUris: readonly string[];
   readonly webRedirectUris: readonly string[];
+  /** "Mobile and desktop applications" redirect URIs: a public client, redeeming without a credential. */
+  readonly publicClientRedirectUris: readonly string[];
   readonly secrets: readonly ClientSecretForAuth[];
   readonly certificates: readonly ClientCertificateForAuth[];
   /** e.g. `api://<appId>` */

@@ -195,7 +195,15 @@ describe("control API", () => {
     const quota = await postJson(sandbox, "/_sandbox/settings", { resourceGraphQuotaPerWindow: 3, resourceGraphQuotaWindowSeconds: 2 }, "PATCH");
     expect(quota.json()).toMatchObject({ resourceGraphQuotaPerWindow: 3, resourceGraphQuotaWindowSeconds: 2 });
     // A quota of none would refuse every query; a window of none would never throttle.
-    for (const refused of [{ resourceGraphQuotaPerWindow: 0 }, { resourceGraphQuotaWindowSeconds: 0 }]) {
+    expect(sandbox.settings.graphDefaultPageSize).toBe(100);
+    expect((await postJson(sandbox, "/_sandbox/settings", { graphDefaultPageSize: 3 }, "PATCH")).json()).toMatchObject({ graphDefaultPageSize: 3 });
+    // Graph's own bounds for a page: 1 to 999 items.
+    for (const refused of [
+      { resourceGraphQuotaPerWindow: 0 },
+      { resourceGraphQuotaWindowSeconds: 0 },
+      { graphDefaultPageSize: 0 },
+      { graphDefaultPageSize: 1000 },
+    ]) {
       expect((await postJson(sandbox, "/_sandbox/settings", refused, "PATCH")).status).toBe(400);
     }
   });

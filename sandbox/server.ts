@@ -120,6 +120,7 @@ export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = {
   clockOffsetMs: 0,
   resourceGraphQuotaPerWindow: 15,
   resourceGraphQuotaWindowSeconds: 5,
+  graphDefaultPageSize: 100,
 };
 
 /** Key id under which the console API's generated certificate is registered. */

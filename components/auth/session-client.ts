@@ -1,6 +1,6 @@
 "use client";
 
-import { type AccountInfo, InteractionRequiredAuthError, type IPublicClientApplication } from "@azure/msal-browser";
+import { type AccountInfo, CacheLookupPolicy, InteractionRequiredAuthError, type IPublicClientApplication, ServerError } from "@azure/msal-browser";
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
 
@@ -36,6 +36,10 @@ export type SessionOutcome =
 /**
  * Gets a token for the console's API silently (MSAL's cache or refresh token) and hands it to the server, which
  * validates it and keeps it in an HttpOnly cookie. The token is never kept anywhere else on the page.
+ *
+ * Never through MSAL's hidden-iframe fallback: the console's own CSP (`frame-ancestors 'none'`, `frame-src` only the
+ * identity origin) stops the iframe at the redirect back, so it could only time out. A refresh token Entra refuses
+ * (`invalid_grant`: an SPA's fixed 24 hours are over, AADSTS700084, or the grant was revoked) needs a new sign-in.
  */
 export async function establishSession(
   client: IPublicClientApplication,
@@ -45,10 +49,16 @@ export async function establishSession(
 ): Promise<SessionOutcome> {
   let accessToken: string;
   try {
-    const result = await client.acquireTokenSilent({ scopes: [settings.apiScope], account, ...(claims ? { claims } : {}) });
+    const result = await client.acquireTokenSilent({
+      scopes: [settings.apiScope],
+      account,
+      cacheLookupPolicy: CacheLookupPolicy.AccessTokenAndRefreshToken,
+      ...(claims ? { claims } : {}),
+    });
     accessToken = result.accessToken;
   } catch (error) {
     if (error instanceof InteractionRequiredAuthError) return { kind: "needs-sign-in" };
+    if (error instanceof ServerError && error.errorCode === "invalid_grant") return { kind: "needs-sign-in" };
     return { kind: "failed", message: "Gatehouse could not reach the sign-in service. Check your connection and try again." };
   }
   const response = await fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });

@@ -57,6 +57,7 @@ const settingsPatchSchema = z
       .max(10 * 365 * 86_400_000),
     resourceGraphQuotaPerWindow: z.number().int().min(1).max(100_000),
     resourceGraphQuotaWindowSeconds: z.number().int().min(1).max(3600),
+    graphDefaultPageSize: z.number().int().min(1).max(999),
   })
   .partial()
   .strict();

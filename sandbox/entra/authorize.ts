@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { AppRegistrationForAuth, SignInUser, TenantAuthView } from "../contract";
 import { EntraError, entraTimestamp } from "./errors";
 import { type EntraRequest, type HttpReply, escapeHtml, htmlReply, parseCookies, redirectReply } from "./http";
+import { matchesPublicClientRedirectUri } from "./redirect-uris";
 import { parseScopes } from "./scopes";
 import { AUTHORIZATION_CODE_LIFETIME_MS, type EntraState } from "./state";
 import { delegatedScopes, parseClaimsRequest, unassignedUserError } from "./token";
@@ -93,17 +94,28 @@ function deliverError(delivery: Delivery, error: EntraError, request: EntraReque
   });
 }
 
+/** The platform of the redirect URI that matched: it decides PKCE, CORS and whether redemption needs a credential. */
+export type RedirectPlatform = "spa" | "web" | "publicClient";
+
 interface ValidatedAuthorize {
   readonly parameters: AuthorizeParameters;
   readonly client: AppRegistrationForAuth;
   readonly isSpa: boolean;
+  readonly platform: RedirectPlatform;
   readonly delivery: Delivery;
+}
+
+function redirectPlatform(client: AppRegistrationForAuth, redirectUri: string): RedirectPlatform | undefined {
+  if (client.spaRedirectUris.includes(redirectUri)) return "spa";
+  if (client.webRedirectUris.includes(redirectUri)) return "web";
+  if (matchesPublicClientRedirectUri(redirectUri, client.publicClientRedirectUris)) return "publicClient";
+  return undefined;
 }
 
 function validateClientAndRedirect(
   parameters: AuthorizeParameters,
   tenant: TenantAuthView,
-): { client: AppRegistrationForAuth; isSpa: boolean; redirectUri: string } {
+): { client: AppRegistrationForAuth; platform: RedirectPlatform; redirectUri: string } {
   const clientId = parameters.client_id;
   if (!clientId) {
     throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'client_id'." });
@@ -120,15 +132,15 @@ function validateClientAndRedirect(
   if (!redirectUri) {
     throw new EntraError({ error: "invalid_request", code: 900144, message: "The request body must contain the following parameter: 'redirect_uri'." });
   }
-  const isSpa = client.spaRedirectUris.includes(redirectUri);
-  if (!isSpa && !client.webRedirectUris.includes(redirectUri)) {
+  const platform = redirectPlatform(client, redirectUri);
+  if (!platform) {
     throw new EntraError({
       error: "invalid_request",
       code: 50011,
       message: `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.`,
     });
   }
-  return { client, isSpa, redirectUri };
+  return { client, platform, redirectUri };
 }
 
 /** Checks after which errors go back to the client (response type, PKCE, scopes). */
@@ -167,10 +179,10 @@ export function handleAuthorize(request: EntraRequest, context: AuthorizeContext
   const parameters = readParameters(isSubmit ? request.form : request.query);
   let validated: ValidatedAuthorize;
   try {
-    const { client, isSpa, redirectUri } = validateClientAndRedirect(parameters, context.tenant);
+    const { client, platform, redirectUri } = validateClientAndRedirect(parameters, context.tenant);
     const mode = parameters.response_mode ?? "query";
     const responseMode = mode === "fragment" || mode === "form_post" ? mode : "query";
-    validated = { parameters, client, isSpa, delivery: { redirectUri, responseMode, state: parameters.state } };
+    validated = { parameters, client, isSpa: platform === "spa", platform, delivery: { redirectUri, responseMode, state: parameters.state } };
   } catch (error) {
     if (error instanceof EntraError) return errorPage(request, error);
     throw error;
@@ -257,7 +269,7 @@ function issueCode(
   authMethods: AuthMethods,
   headers: Record<string, string>,
 ): HttpReply {
-  const { parameters, client, isSpa, delivery } = validated;
+  const { parameters, client, isSpa, platform, delivery } = validated;
   const resource = parseScopes(parameters.scope ?? null, context.tenant).resource;
   const refusal = unassignedUserError(context.tenant, user, resource?.kind === "app" ? [client, resource.app] : [client], "access_denied");
   if (refusal) {
@@ -271,6 +283,7 @@ function issueCode(
     clientId: client.appId,
     redirectUri: delivery.redirectUri,
     isSpa,
+    isPublicClient: platform === "publicClient",
     codeChallenge: parameters.code_challenge,
     codeChallengeMethod: parameters.code_challenge ? (parameters.code_challenge_method ?? "plain") : undefined,
     userObjectId: user.objectId,

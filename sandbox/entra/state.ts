@@ -7,6 +7,8 @@ export interface AuthorizationCode {
   readonly redirectUri: string;
   /** Issued to a SPA redirect URI: redemption must be cross-origin and PKCE is mandatory. */
   readonly isSpa: boolean;
+  /** Issued to a public-client (mobile and desktop) redirect URI: redeemed without a client credential. */
+  readonly isPublicClient: boolean;
   readonly codeChallenge: string | undefined;
   readonly codeChallengeMethod: string | undefined;
   readonly userObjectId: string;
@@ -22,6 +24,7 @@ export interface RefreshTokenGrant {
   readonly clientId: string;
   readonly userObjectId: string;
   readonly isSpa: boolean;
+  readonly isPublicClient: boolean;
   readonly scope: string;
   readonly authTime: Date;
   readonly authMethods: AuthMethods;
@@ -107,7 +110,14 @@ export class EntraState {
     for (const [token, grant] of snapshot.refreshTokens) {
       // Snapshots saved before MFA was tracked hold password-only sign-ins.
       const authMethods = grant.authMethods ?? PASSWORD_ONLY;
-      this.refreshTokens.set(token, { ...grant, authMethods, authTime: new Date(grant.authTime), expiresAt: new Date(grant.expiresAt) });
+      // …and before public clients were modelled, none came from one.
+      this.refreshTokens.set(token, {
+        ...grant,
+        authMethods,
+        isPublicClient: grant.isPublicClient ?? false,
+        authTime: new Date(grant.authTime),
+        expiresAt: new Date(grant.expiresAt),
+      });
     }
     for (const [id, session] of snapshot.sessions) {
       this.sessions.set(id, { userObjectId: session.userObjectId, authTime: new Date(session.authTime), authMethods: session.authMethods ?? PASSWORD_ONLY });
@@ -115,8 +125,11 @@ export class EntraState {
   }
 }
 
-// `authMethods` is optional: snapshots saved before MFA was tracked lack it.
-type Serialised<T> = { [K in Exclude<keyof T, "authMethods">]: T[K] extends Date ? string : T[K] } & { readonly authMethods?: AuthMethods };
+// `authMethods` and `isPublicClient` are optional: snapshots saved before MFA / public clients were tracked lack them.
+type Serialised<T> = { [K in Exclude<keyof T, "authMethods" | "isPublicClient">]: T[K] extends Date ? string : T[K] } & {
+  readonly authMethods?: AuthMethods;
+  readonly isPublicClient?: boolean;
+};
 
 export interface EntraStateSnapshot {
   readonly refreshTokens: ReadonlyArray<readonly [string, Serialised<RefreshTokenGrant>]>;

@@ -159,7 +159,7 @@ async function userTokens(
     withIdToken: boolean;
     wantClientInfo: boolean;
     /** `expiresAt`: an SPA refresh token's end, carried over when it is exchanged (no sliding). */
-    refreshTokenFor: { state: EntraState; isSpa: boolean; scope: string; expiresAt?: Date } | undefined;
+    refreshTokenFor: { state: EntraState; isSpa: boolean; isPublicClient: boolean; scope: string; expiresAt?: Date } | undefined;
   },
 ): Promise<TokenResponse> {
   const { resource, scopes } = delegatedScopes(issuer.tenant, input.client, input.scopeRequest);
@@ -184,12 +184,13 @@ async function userTokens(
   };
   if (input.refreshTokenFor && input.scopeRequest.oidc.has("offline_access")) {
     const refreshToken = newOpaqueToken();
-    const { isSpa } = input.refreshTokenFor;
+    const { isSpa, isPublicClient } = input.refreshTokenFor;
     const expiresAt = input.refreshTokenFor.expiresAt ?? new Date(issuer.now.getTime() + (isSpa ? SPA_REFRESH_TOKEN_LIFETIME_MS : REFRESH_TOKEN_LIFETIME_MS));
     input.refreshTokenFor.state.refreshTokens.set(refreshToken, {
       clientId: input.client.appId,
       userObjectId: input.user.objectId,
       isSpa,
+      isPublicClient,
       scope: input.refreshTokenFor.scope,
       authTime: input.authTime,
       authMethods: input.authMethods,
@@ -301,7 +302,8 @@ async function redeemCode(
     });
   }
   requireCrossOriginRules(request, code.isSpa);
-  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !code.isSpa, context.keys);
+  // A code issued to a web redirect URI needs the app's credential; SPA and public-client codes are redeemed without.
+  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !code.isSpa && !code.isPublicClient, context.keys);
   if (client.appId.toLowerCase() !== code.clientId.toLowerCase()) {
     throw new EntraError({
       error: "invalid_grant",
@@ -341,7 +343,7 @@ async function redeemCode(
     authMethods: code.authMethods,
     withIdToken: true,
     wantClientInfo,
-    refreshTokenFor: { state: context.state, isSpa: code.isSpa, scope: scopeParameter },
+    refreshTokenFor: { state: context.state, isSpa: code.isSpa, isPublicClient: code.isPublicClient, scope: scopeParameter },
   });
 }
 
@@ -376,7 +378,8 @@ async function redeemRefreshToken(
     throw new EntraError({ error: "invalid_grant", code: 700082, message: "The refresh token has expired due to inactivity." });
   }
   requireCrossOriginRules(request, grant.isSpa);
-  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !grant.isSpa, context.keys);
+  const isPublicClient = grant.isPublicClient;
+  const { client, level } = await authenticateClient(request, context.tenant, tokenEndpoints, !grant.isSpa && !isPublicClient, context.keys);
   if (client.appId.toLowerCase() !== grant.clientId.toLowerCase()) {
     throw new EntraError({
       error: "invalid_grant",
@@ -400,7 +403,13 @@ async function redeemRefreshToken(
     authMethods: grant.authMethods,
     withIdToken: true,
     wantClientInfo,
-    refreshTokenFor: { state: context.state, isSpa: grant.isSpa, scope: scopeParameter, ...(grant.isSpa ? { expiresAt: grant.expiresAt } : {}) },
+    refreshTokenFor: {
+      state: context.state,
+      isSpa: grant.isSpa,
+      isPublicClient,
+      scope: scopeParameter,
+      ...(grant.isSpa ? { expiresAt: grant.expiresAt } : {}),
+    },
   });
 }
 
@@ -447,7 +456,7 @@ async function onBehalfOf(
     acrs: asked.acrs,
     withIdToken: false,
     wantClientInfo,
-    refreshTokenFor: { state: context.state, isSpa: false, scope: scopeParameter },
+    refreshTokenFor: { state: context.state, isSpa: false, isPublicClient: false, scope: scopeParameter },
   });
 }
 

@@ -97,6 +97,38 @@ describe("users and me", () => {
     expect(defaultPage.value).toHaveLength(100);
   });
 
+  it("uses the graphDefaultPageSize setting when no $top is named, on directory and plain collections, and $top still wins", async () => {
+    const settings = testSettings({ graphDefaultPageSize: 2 });
+    handler = createGraphHandler(tenant, settings);
+    const users = collection(await get("/v1.0/users?$select=id"));
+    expect(users.value).toHaveLength(2);
+    expect(users["@odata.nextLink"]).toBeDefined();
+    const following = collection(await get(users["@odata.nextLink"]!));
+    expect(following.value).toHaveLength(2);
+    expect(following.value.map((u) => u.id)).not.toContain(users.value[0]?.id);
+    expect(collection(await get("/v1.0/users?$top=5")).value).toHaveLength(5);
+    const grants = collection(await get("/v1.0/oauth2PermissionGrants", { caller: appCaller() }));
+    expect(grants.value).toHaveLength(2);
+    expect(grants["@odata.nextLink"]).toBeDefined();
+    // A filtered list keeps its filter on every page.
+    const counts = new Map<string, number>();
+    for (const grant of tenant.oauth2PermissionGrants.values()) counts.set(grant.clientId, (counts.get(grant.clientId) ?? 0) + 1);
+    const [clientId, mine] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+    expect(mine).toBeGreaterThan(1);
+    settings.graphDefaultPageSize = 1;
+    let filtered = collection(await get(`/v1.0/oauth2PermissionGrants?$filter=clientId eq '${clientId}'`, { caller: appCaller() }));
+    const seen = [...filtered.value];
+    while (filtered["@odata.nextLink"]) {
+      filtered = collection(await get(filtered["@odata.nextLink"], { caller: appCaller() }));
+      seen.push(...filtered.value);
+    }
+    expect(seen).toHaveLength(mine);
+    expect(seen.every((grant) => grant.clientId === clientId)).toBe(true);
+    // Read at each request: a change through the control API applies at once.
+    settings.graphDefaultPageSize = 100;
+    expect(collection(await get("/v1.0/users")).value).toHaveLength(100);
+  });
+
   it("encodes next links so guest UPNs (with '#EXT#') survive", async () => {
     const guest = [...tenant.users.values()].find((u) => u.userType === "Guest");
     for (const group of [...tenant.groups.values()].slice(0, 2)) tenant.addGroupMember(group.id, guest?.id ?? "");

@@ -17,9 +17,10 @@ const VERSIONS = new Set(["v1.0", "beta"]);
 /** An injected fault's answer for one request inside `$batch`, or undefined to serve it. */
 export type BatchItemFault = (request: SandboxRequest) => SandboxResponse | undefined;
 
-// Settings are accepted for parity with the ARM handler; no Graph behaviour depends on them yet.
-export function createGraphHandler(tenant: Tenant, _settings: SandboxSettings, batchItemFault?: BatchItemFault): SandboxHandler {
-  const handler: SandboxHandler = (request: SandboxRequest): SandboxResponse | Promise<SandboxResponse> => {
+export function createGraphHandler(tenant: Tenant, settings: SandboxSettings, batchItemFault?: BatchItemFault): SandboxHandler {
+  const handler: SandboxHandler = (incoming: SandboxRequest): SandboxResponse | Promise<SandboxResponse> => {
+    // Read per request: the control API changes settings while the sandbox runs.
+    const request: SandboxRequest = { ...incoming, defaultPageSize: settings.graphDefaultPageSize };
     const segments = request.path.split("/").filter(Boolean);
     const [version = "", first = "", ...rest] = segments;
     if (!VERSIONS.has(version)) return graphError(request, 400, "BadRequest", GRAPH_MESSAGES.segmentNotFound(version));

@@ -40,7 +40,7 @@ type Parsed<T> = { ok: true; value: T } | { ok: false; response: SandboxResponse
 
 function parseTop(request: SandboxRequest): Parsed<number> {
   const raw = request.query.get("$top");
-  if (raw === null) return { ok: true, value: DEFAULT_PAGE_SIZE };
+  if (raw === null) return { ok: true, value: request.defaultPageSize ?? DEFAULT_PAGE_SIZE };
   const top = Number(raw);
   if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE_SIZE) {
     return { ok: false, response: graphError(request, 400, "Request_UnsupportedQuery", GRAPH_MESSAGES.invalidPageSize(raw)) };
@@ -223,18 +223,20 @@ export { contextUrl };
 
 /**
  * A collection of non-directory objects (app role assignments, …): `$top` and `$skiptoken` paging and a `$select`
- * checked against the objects' own properties. No `$filter`/`$search`: Graph supports few of them here.
+ * checked against the objects' own properties. No `$filter`/`$search`: Graph supports few of them here; a route that
+ * applied one itself names it in `applied`, and it stays in the next link.
  */
 export function respondWithPlainCollection(
   request: SandboxRequest,
   items: readonly GraphObject[],
   contextName: string,
   selectable: readonly string[],
+  applied: readonly string[] = [],
 ): SandboxResponse {
   const top = parseTop(request);
   if (!top.ok) return top.response;
   for (const unsupported of ["$filter", "$search", "$orderby", "$expand"]) {
-    if (request.query.has(unsupported)) {
+    if (request.query.has(unsupported) && !applied.includes(unsupported)) {
       return graphError(
         request,
         400,

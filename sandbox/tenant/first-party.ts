@@ -1,5 +1,6 @@
 /**
- * First-party resources every Entra tenant has a service principal for: Microsoft Graph and Azure Resource Manager.
+ * First-party apps every Entra tenant has a service principal for: the resources Microsoft Graph and Azure Resource
+ * Manager, and the public clients admins' own tools sign in with (Azure CLI, Azure PowerShell, Visual Studio Code).
  * Permission ids are Microsoft's real, cloud-invariant ids so `requiredResourceAccess` looks like production.
  */
 import { AZURE_RESOURCE_MANAGER_APP_ID, MICROSOFT_GRAPH_APP_ID, type SandboxCloud } from "../contract";
@@ -38,6 +39,55 @@ export const ARM_USER_IMPERSONATION_SCOPE_ID = "41094075-9dad-400e-a0bd-54e68678
 /** Object ids of the first-party service principals in this tenant (per tenant in Entra; fixed here). */
 export const GRAPH_SERVICE_PRINCIPAL_ID = "5e9f0000-0000-4000-8000-00000000a001";
 export const ARM_SERVICE_PRINCIPAL_ID = "5e9f0000-0000-4000-8000-00000000a002";
+
+/** Microsoft's public client ids (the same in every tenant); each constant names where the id is used. */
+// Azure/azure-cli `src/azure-cli-core/azure/cli/core/auth/identity.py` (AZURE_CLI_CLIENT_ID); also @azure/identity's
+// DeveloperSignOnClientId, the default client of InteractiveBrowserCredential and DeviceCodeCredential.
+export const AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+// Azure/azure-powershell `src/Accounts/Authenticators/AuthenticationHelpers.cs` (PowerShellClientId).
+export const AZURE_POWERSHELL_APP_ID = "1950a258-227b-4e31-a9cf-717495945fc2";
+// microsoft/vscode `extensions/microsoft-authentication/src/common/scopeData.ts` (DEFAULT_CLIENT_ID); also
+// @azure/identity's VisualStudioCodeCredential.
+export const VISUAL_STUDIO_CODE_APP_ID = "aebc6443-996d-45c2-90f0-388ff96faa56";
+
+/**
+ * A Microsoft public client ("Mobile and desktop applications" platform): no credential, so it redeems codes and
+ * refresh tokens with none, and Entra ignores the port of its loopback redirect URIs (see entra/redirect-uris.ts).
+ */
+export interface FirstPartyPublicClient {
+  readonly appId: string;
+  readonly displayName: string;
+  readonly servicePrincipalId: string;
+  readonly redirectUris: readonly string[];
+  /** Delegated permissions by resource app id that the client has without any consent in the tenant. */
+  readonly preAuthorized: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * All three sign in through MSAL's loopback listener with the redirect URI `http://localhost:<port>`, the port chosen
+ * when they start: MSAL Python's `acquire_token_interactive` (Azure CLI; "AAD portal rejects 127.0.0.1 anyway"),
+ * `InteractiveUserAuthenticator.GetReplyUrl` (Azure PowerShell, ports 8400–8999) and msal-node's `LoopbackClient`
+ * (VS Code, @azure/identity). So each has `http://localhost` registered and nothing on 127.0.0.1. Their real
+ * registrations hold more redirect URIs (brokers, device code needs none) that the sandbox does not model.
+ *
+ * Pre-authorized scopes: ARM `user_impersonation` is what an Azure CLI token for ARM carries (`scp`, with
+ * `appidacr` 0: MicrosoftDocs/azure-docs#113815). Real first-party tokens for Graph carry much more (e.g.
+ * `Directory.AccessAsUser.All`, Azure/azure-powershell#24334), which the sandbox's Graph does not define; it grants
+ * `User.Read` only, so a tool relying on more is refused here rather than passing by accident.
+ */
+export const FIRST_PARTY_PUBLIC_CLIENTS: readonly FirstPartyPublicClient[] = [
+  { appId: AZURE_CLI_APP_ID, displayName: "Microsoft Azure CLI", servicePrincipalId: "5e9f0000-0000-4000-8000-00000000a011" },
+  { appId: AZURE_POWERSHELL_APP_ID, displayName: "Microsoft Azure PowerShell", servicePrincipalId: "5e9f0000-0000-4000-8000-00000000a012" },
+  { appId: VISUAL_STUDIO_CODE_APP_ID, displayName: "Visual Studio Code", servicePrincipalId: "5e9f0000-0000-4000-8000-00000000a013" },
+].map((client) => ({
+  ...client,
+  redirectUris: ["http://localhost"],
+  preAuthorized: { [MICROSOFT_GRAPH_APP_ID]: ["User.Read"], [AZURE_RESOURCE_MANAGER_APP_ID]: ["user_impersonation"] },
+}));
+
+export function findFirstPartyPublicClient(appId: string): FirstPartyPublicClient | undefined {
+  return FIRST_PARTY_PUBLIC_CLIENTS.find((client) => client.appId.toLowerCase() === appId.toLowerCase());
+}
 
 function appRole(value: string, id: string): AppRoleRecord {
   return {
@@ -108,5 +158,16 @@ export function firstPartyServicePrincipals(createdDateTime: string, cloud: Sand
       appRoles: [],
       oauth2PermissionScopes: [scope("user_impersonation", ARM_USER_IMPERSONATION_SCOPE_ID, "User")],
     },
+    ...FIRST_PARTY_PUBLIC_CLIENTS.map((client) => ({
+      ...base,
+      id: client.servicePrincipalId,
+      appId: client.appId,
+      displayName: client.displayName,
+      appDisplayName: client.displayName,
+      servicePrincipalNames: [client.appId],
+      replyUrls: [...client.redirectUris],
+      appRoles: [],
+      oauth2PermissionScopes: [],
+    })),
   ];
 }

@@ -20,6 +20,7 @@ export {
   UNICODE_RESOURCE_GROUP_WORKSPACE,
 } from "./seed";
 export { EVERYONE_PRINCIPAL_ID, newRoleAssignment } from "./model";
+export { AZURE_CLI_APP_ID, AZURE_POWERSHELL_APP_ID, FIRST_PARTY_PUBLIC_CLIENTS, VISUAL_STUDIO_CODE_APP_ID } from "./first-party";
 export * from "./arm-ids";
 
 export interface CreateTenantOptions {

@@ -33,6 +33,7 @@ import type {
   WorkspaceRecord,
 } from "./model";
 import { MICROSOFT_SERVICES_TENANT_ID } from "./model";
+import { findFirstPartyPublicClient } from "./first-party";
 
 const SNAPSHOT_VERSION = 1;
 
@@ -510,7 +511,8 @@ export class Tenant implements TenantAuthView {
     const client = this.getServicePrincipalByAppId(clientAppId);
     const resource = this.getServicePrincipalByAppId(resourceAppId);
     if (!client || !resource) return [];
-    const scopes = new Set<string>();
+    // Microsoft's own public clients are pre-authorized on Graph and ARM: no grant object exists for them.
+    const scopes = new Set<string>(findFirstPartyPublicClient(clientAppId)?.preAuthorized[resource.appId] ?? []);
     for (const grant of this.oauth2PermissionGrants.values()) {
       if (grant.clientId === client.id && grant.resourceId === resource.id) grant.scopes.forEach((s) => scopes.add(s));
     }
@@ -694,6 +696,7 @@ export class Tenant implements TenantAuthView {
       servicePrincipalId: servicePrincipal?.id ?? "",
       spaRedirectUris: application.spaRedirectUris,
       webRedirectUris: application.webRedirectUris,
+      publicClientRedirectUris: application.publicClientRedirectUris,
       // Credentials on the service-principal object authenticate too (Azure/azure-powershell#11825).
       secrets: [...application.passwordCredentials, ...(servicePrincipal?.passwordCredentials ?? [])].map((secret) => ({
         keyId: secret.keyId,
@@ -730,6 +733,7 @@ export class Tenant implements TenantAuthView {
       servicePrincipalId: servicePrincipal.id,
       spaRedirectUris: [],
       webRedirectUris: [],
+      publicClientRedirectUris: findFirstPartyPublicClient(servicePrincipal.appId)?.redirectUris ?? [],
       secrets: [],
       certificates: [],
       identifierUris: servicePrincipal.servicePrincipalNames.filter((name) => name.includes("://")),

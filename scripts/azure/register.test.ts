@@ -20,7 +20,7 @@ import {
   GRAPH_SCOPE_IDS,
   GRAPH_SERVICE_PRINCIPAL_ID,
 } from "@/sandbox/tenant/first-party";
-import type { ApplicationRecord } from "@/sandbox/tenant/model";
+import { type ApplicationRecord, newApplication } from "@/sandbox/tenant/model";
 import { childEnv } from "@/test/support/test-env";
 import { AZURE_RESOURCE_MANAGER_APP_ID, FEDERATED_CREDENTIAL_NAME, GRAPH_APPLICATION, GRAPH_DELEGATED, MICROSOFT_GRAPH_APP_ID } from "./register";
 
@@ -31,7 +31,8 @@ let tenantFile: string;
 /** Runs the CLI as an operator would (asynchronously: the sandbox answering it lives in this process). */
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/azure-register.ts", ...args], {
+    // As `npm run azure:register` starts it: lib/graph/pages.ts is server-only.
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/azure-register.ts", ...args], {
       env: childEnv({ NODE_NO_WARNINGS: "1" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -185,6 +186,40 @@ describe("npm run azure:register", () => {
     expect(granted.status, granted.stderr).toBe(0);
     expect(granted.stdout).toContain("Admin consent: everything Gatehouse needs has been granted.");
     expect(granted.stdout).not.toContain("must still grant admin consent");
+  }, 90_000);
+
+  it("reads every page of every list: one item a page still finds the grants, assignments and a second tagged registration", async () => {
+    sandbox.settings.graphDefaultPageSize = 1;
+    try {
+      const since = sandbox.journal.lastSeq;
+      const paged = await register();
+      expect(paged.status, paged.stderr).toBe(0);
+      expect(paged.stdout).toMatch(/^No changes: /);
+      expect(paged.stdout).toContain("Admin consent: everything Gatehouse needs has been granted.");
+      const reads = graphCallsSince(since).filter((call) => call.method === "GET");
+      const pagesOf = (path: string) => reads.filter((call) => call.path.endsWith(path)).length;
+      // Two Graph grants and one ARM grant; five application permissions; one federated credential (one page, no next).
+      expect(pagesOf("/oauth2PermissionGrants")).toBe(3);
+      expect(pagesOf("/appRoleAssignments")).toBe(GRAPH_APPLICATION.length);
+      expect(pagesOf("/federatedIdentityCredentials")).toBe(1);
+
+      const api = byTag("gatehouse:api:gatehouse-test");
+      sandbox.tenant.addApplication(
+        newApplication({
+          id: randomUUID(),
+          appId: randomUUID(),
+          displayName: "Copy of Gatehouse Test API",
+          createdDateTime: "2026-01-01T00:00:00Z",
+          tags: [...api.tags],
+        }),
+      );
+      const duplicated = await register();
+      expect(duplicated.status).toBe(1);
+      expect(duplicated.stderr).toContain("Several app registrations carry the tag 'gatehouse:api:gatehouse-test'");
+      expect(duplicated.stderr).toContain(api.appId);
+    } finally {
+      sandbox.settings.graphDefaultPageSize = 100;
+    }
   }, 90_000);
 
   it("says in one sentence what is wrong with its input or the sign-in", async () => {

@@ -12,7 +12,9 @@ import { AZURE_CLOUDS, type AzureCloudName } from "@/lib/config/clouds.mjs";
 import { randomUUID } from "node:crypto";
 
 import type { Client } from "@microsoft/microsoft-graph-client";
+import { z } from "zod";
 
+import { readAllPages } from "@/lib/graph/pages";
 import { AZURE_RESOURCE_MANAGER_APP_ID, GRAPH_APPLICATION, GRAPH_DELEGATED, MICROSOFT_GRAPH_APP_ID } from "@/lib/shared/console-api-permissions";
 import { CONSOLE_ROLE_DESCRIPTIONS, CONSOLE_ROLES } from "@/lib/shared/console-roles";
 
@@ -63,47 +65,51 @@ export interface RegistrationResult {
   readonly settings: Record<string, string>;
 }
 
-interface PermissionScope {
-  id: string;
-  value: string;
-  type: string;
-  isEnabled: boolean;
-  adminConsentDisplayName: string;
-  adminConsentDescription: string;
-  userConsentDisplayName: string | null;
-  userConsentDescription: string | null;
-}
+// Loose objects: scopes and roles are written back as read, so properties this script does not know stay as they are.
+const permissionScopeSchema = z.looseObject({
+  id: z.string(),
+  value: z.string(),
+  type: z.string(),
+  isEnabled: z.boolean(),
+  adminConsentDisplayName: z.string(),
+  adminConsentDescription: z.string(),
+  userConsentDisplayName: z.string().nullable(),
+  userConsentDescription: z.string().nullable(),
+});
 
-interface AppRole {
-  id: string;
-  value: string;
-  displayName: string;
-  description: string;
-  allowedMemberTypes: string[];
-  isEnabled: boolean;
-}
+const appRoleSchema = z.looseObject({
+  id: z.string(),
+  value: z.string(),
+  displayName: z.string(),
+  description: z.string(),
+  allowedMemberTypes: z.array(z.string()),
+  isEnabled: z.boolean(),
+});
 
 interface RequiredResourceAccess {
   resourceAppId: string;
   resourceAccess: { id: string; type: "Scope" | "Role" }[];
 }
 
-interface ApplicationState {
-  id: string;
-  appId: string;
-  displayName: string;
-  signInAudience: string;
-  tags: string[];
-  identifierUris: string[];
-  appRoles: AppRole[];
-  requiredResourceAccess: RequiredResourceAccess[];
-  spa: { redirectUris: string[] };
-  api: {
-    requestedAccessTokenVersion: number | null;
-    oauth2PermissionScopes: PermissionScope[];
-    preAuthorizedApplications: { appId: string; delegatedPermissionIds: string[] }[];
-  };
-}
+const applicationStateSchema = z.looseObject({
+  id: z.string(),
+  appId: z.string(),
+  displayName: z.string(),
+  signInAudience: z.string(),
+  tags: z.array(z.string()),
+  identifierUris: z.array(z.string()),
+  appRoles: z.array(appRoleSchema),
+  requiredResourceAccess: z.array(
+    z.looseObject({ resourceAppId: z.string(), resourceAccess: z.array(z.looseObject({ id: z.string(), type: z.enum(["Scope", "Role"]) })) }),
+  ),
+  spa: z.looseObject({ redirectUris: z.array(z.string()) }),
+  api: z.looseObject({
+    requestedAccessTokenVersion: z.number().nullable(),
+    oauth2PermissionScopes: z.array(permissionScopeSchema),
+    preAuthorizedApplications: z.array(z.looseObject({ appId: z.string(), delegatedPermissionIds: z.array(z.string()) })),
+  }),
+});
+type ApplicationState = z.output<typeof applicationStateSchema>;
 
 interface ServicePrincipalState {
   id: string;
@@ -113,13 +119,9 @@ interface ServicePrincipalState {
   oauth2PermissionScopes: { id: string; value: string }[];
 }
 
-interface FederatedCredential {
-  id: string;
-  name: string;
-  issuer: string;
-  subject: string;
-  audiences: string[];
-}
+const federatedCredentialSchema = z.looseObject({ id: z.string(), name: z.string(), issuer: z.string(), subject: z.string(), audiences: z.array(z.string()) });
+const permissionGrantSchema = z.looseObject({ resourceId: z.string(), scope: z.string() });
+const appRoleAssignmentSchema = z.looseObject({ resourceId: z.string(), appRoleId: z.string() });
 
 const APPLICATION_FIELDS = ["id", "appId", "displayName", "signInAudience", "tags", "identifierUris", "appRoles", "requiredResourceAccess", "spa", "api"];
 
@@ -172,13 +174,14 @@ async function servicePrincipalByAppId(graph: Client, appId: string): Promise<Se
 }
 
 async function applicationByTag(graph: Client, tag: string): Promise<ApplicationState | undefined> {
-  const found = (await graph.api("/applications").filter(`tags/any(t:t eq '${tag}')`).select(APPLICATION_FIELDS).get()) as { value: ApplicationState[] };
-  if (found.value.length > 1) {
+  // Every page: a second registration with the tag may be on a later one.
+  const found = await readAllPages(graph, `/applications?$filter=tags/any(t:t eq '${tag}')&$select=${APPLICATION_FIELDS.join(",")}`, applicationStateSchema);
+  if (found.length > 1) {
     throw new RegistrationError(
-      `Several app registrations carry the tag '${tag}' (${found.value.map((app) => app.appId).join(", ")}). Remove the tag from all but one, then run again.`,
+      `Several app registrations carry the tag '${tag}' (${found.map((app) => app.appId).join(", ")}). Remove the tag from all but one, then run again.`,
     );
   }
-  return found.value[0];
+  return found[0];
 }
 
 function permissionId(resource: ServicePrincipalState, kind: "Scope" | "Role", value: string, resourceName: string): string {
@@ -360,10 +363,10 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
       audiences: [AZURE_CLOUDS[options.cloud ?? "public"].tokenExchangeAudience],
       description: "The Gatehouse console's user-assigned managed identity.",
     };
-    const existing = (await step(`read the federated credentials of ${api.displayName}`, () =>
-      graph.api(`/applications/${api.id}/federatedIdentityCredentials`).get(),
-    )) as { value: FederatedCredential[] };
-    const current = existing.value.find((credential) => credential.name === FEDERATED_CREDENTIAL_NAME);
+    const existing = await step(`read the federated credentials of ${api.displayName}`, () =>
+      readAllPages(graph, `/applications/${api.id}/federatedIdentityCredentials`, federatedCredentialSchema),
+    );
+    const current = existing.find((credential) => credential.name === FEDERATED_CREDENTIAL_NAME);
     if (!current) {
       await step(`add the managed identity's federated credential to ${api.displayName}`, () =>
         graph.api(`/applications/${api.id}/federatedIdentityCredentials`).post(wanted),
@@ -381,13 +384,11 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
 
   // 7. What is still to consent to: compared with the tenant-wide grants that exist.
   const consentMissing: ConsentItem[] = [];
-  const delegatedGrants = (await step(`read the consents given to ${api.displayName}`, () =>
-    graph.api("/oauth2PermissionGrants").filter(`clientId eq '${apiSp.id}'`).get(),
-  )) as {
-    value: { resourceId: string; scope: string }[];
-  };
+  const delegatedGrants = await step(`read the consents given to ${api.displayName}`, () =>
+    readAllPages(graph, `/oauth2PermissionGrants?$filter=clientId eq '${apiSp.id}'`, permissionGrantSchema),
+  );
   const granted = (resourceId: string) =>
-    new Set(delegatedGrants.value.filter((grant) => grant.resourceId === resourceId).flatMap((grant) => grant.scope.split(" ").filter(Boolean)));
+    new Set(delegatedGrants.filter((grant) => grant.resourceId === resourceId).flatMap((grant) => grant.scope.split(" ").filter(Boolean)));
   const graphDelegatedMissing = GRAPH_DELEGATED.filter((value) => !granted(graphResource.id).has(value));
   if (graphDelegatedMissing.length > 0) {
     consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "delegated", permissions: graphDelegatedMissing });
@@ -395,14 +396,10 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
   if (!granted(armResource.id).has("user_impersonation")) {
     consentMissing.push({ app: `${options.name} API`, resource: "Azure Service Management", kind: "delegated", permissions: ["user_impersonation"] });
   }
-  const appAssignments = (await step(`read the application permissions granted to ${api.displayName}`, () =>
-    graph.api(`/servicePrincipals/${apiSp.id}/appRoleAssignments`).get(),
-  )) as {
-    value: { resourceId: string; appRoleId: string }[];
-  };
-  const grantedRoles = new Set(
-    appAssignments.value.filter((assignment) => assignment.resourceId === graphResource.id).map((assignment) => assignment.appRoleId),
+  const appAssignments = await step(`read the application permissions granted to ${api.displayName}`, () =>
+    readAllPages(graph, `/servicePrincipals/${apiSp.id}/appRoleAssignments`, appRoleAssignmentSchema),
   );
+  const grantedRoles = new Set(appAssignments.filter((assignment) => assignment.resourceId === graphResource.id).map((assignment) => assignment.appRoleId));
   const graphApplicationMissing = GRAPH_APPLICATION.filter((value) => !grantedRoles.has(permissionId(graphResource, "Role", value, "Microsoft Graph")));
   if (graphApplicationMissing.length > 0) {
     consentMissing.push({ app: `${options.name} API`, resource: "Microsoft Graph", kind: "application", permissions: graphApplicationMissing });

@@ -36,7 +36,6 @@ export function listPermissionGrants(tenant: Tenant, request: SandboxRequest): S
       resourceId: grant.resourceId,
       scope: grant.scopes.join(" "),
     }));
-  const unfiltered = new URLSearchParams(request.query);
-  unfiltered.delete("$filter");
-  return respondWithPlainCollection({ ...request, query: unfiltered }, grants, "oauth2PermissionGrants", PROPERTIES);
+  // The filter stays in the next link: every page is of the same filtered list.
+  return respondWithPlainCollection(request, grants, "oauth2PermissionGrants", PROPERTIES, ["$filter"]);
 }

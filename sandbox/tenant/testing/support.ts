@@ -24,6 +24,7 @@ export function testSettings(overrides: Partial<SandboxSettings> = {}): SandboxS
     clockOffsetMs: 0,
     resourceGraphQuotaPerWindow: 15,
     resourceGraphQuotaWindowSeconds: 5,
+    graphDefaultPageSize: 100,
     ...overrides,
   };
 }
