@@ -13,7 +13,6 @@ import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { recordAuditEvent } from "@/lib/audit";
 import { makeUserActor } from "@/test/support/builders/audit";
 import { MIGRATIONS_FOLDER } from "@/lib/db/client";
 import * as schema from "@/lib/db/schema";
@@ -67,16 +66,17 @@ describe("migration 0007 backfills holders for access held before ownership", ()
         returning id`)) as unknown as { rows: { id: number }[] };
       const intentId = Number(result.rows[0]!.id);
       if (kind === "grant") {
-        await db.transaction((tx) =>
-          recordAuditEvent(tx, {
-            action: "role_assignment.grant_requested",
-            outcome: "succeeded",
-            actor: admin,
-            target: { scope: SCOPE, principalId, principalType: options.type === "Group" ? "Group" : "User", roleDefinitionId: role },
-            reason: options.reason,
-            details: { intentId, assignmentName: id(900 + nextIntent) },
-          }),
-        );
+        // Written as the console wrote events before audit_append() existed (a plain insert that moves the head); the
+        // chain's hashes are not what this test is about.
+        await db.execute(sql`
+          with head as (select last_event_id + 1 as next_id, last_hash from audit_chain_head where id = 1 for update),
+          appended as (
+            insert into audit_events (id, occurred_at, actor_kind, actor_object_id, action, target_scope, target_principal_id, target_principal_type, target_role_definition_id, outcome, reason, details, prev_hash, hash)
+            select next_id, ${at}::timestamptz, 'user', ${admin.kind === "user" ? admin.objectId : null}, 'role_assignment.grant_requested', ${SCOPE}, ${principalId},
+              ${options.type === "Group" ? "Group" : "User"}, ${role}, 'succeeded', ${options.reason ?? null},
+              ${JSON.stringify({ intentId, assignmentName: id(900 + nextIntent) })}::jsonb, last_hash, md5(next_id::text || last_hash)
+            from head returning id, hash)
+          update audit_chain_head set last_event_id = appended.id, last_hash = appended.hash from appended where audit_chain_head.id = 1`);
       }
     };
     const mapping = (mappingId: string, groupId: string, assignmentName: string) =>
