@@ -141,6 +141,11 @@ const RawEnv = z.object({
       .optional(),
   ),
   GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS: optionalString.pipe(integerSetting(300, 604_800, "seconds").optional()),
+  GATEHOUSE_TRUSTED_PROXY_HOPS: optionalString.pipe(integerSetting(0, 5, "proxies").optional()),
+  GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
 });
 
 /**
@@ -167,6 +172,9 @@ const RawEnv = z.object({
  * @property {{ policyPath: string }} requests  Access-request policy file (validated at start-up).
  * @property {{ windowsDays: [number, number, number], refreshIntervalMs: number }} credentials  Expiry windows of the
  *   credentials dashboard and how often its snapshot is refreshed (once per interval across instances).
+ * @property {{ trustedProxyHops: number, perMinute: { signIn: number, anonymous: number, actions: number, expensive: number } }} limits
+ *   Rate limits per minute (shared by every instance through the database) and how many reverse proxies in front of
+ *   the console append to X-Forwarded-For (the client address is the entry that many places from the right).
  */
 
 export class ConfigError extends Error {
@@ -386,6 +394,20 @@ export function parseConfig(env, options = {}) {
     credentials: {
       windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
       refreshIntervalMs: (raw.GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS ?? 21_600) * 1000,
+    },
+    limits: {
+      trustedProxyHops: raw.GATEHOUSE_TRUSTED_PROXY_HOPS ?? 0,
+      perMinute: {
+        // Per client address: MSAL renews the token a few times an hour per tab; this leaves room for many tabs and
+        // people behind one NAT while stopping token-guessing floods.
+        signIn: raw.GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_MINUTE ?? 30,
+        // Per client address, calls that end refused for want of a session (and CSP reports).
+        anonymous: raw.GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? 60,
+        // Per person, every server action.
+        actions: raw.GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE ?? 120,
+        // Per person: audit verify, credential refresh, exports, mapping import (each walks or writes a lot).
+        expensive: raw.GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE ?? 6,
+      },
     },
   };
 }
