@@ -329,7 +329,7 @@ export const auditEventInputSchema = z
       optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope"]),
+        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope", "rate_limited"]),
       }),
     ),
     // A presented token failed validation; at most a hash of its id is kept, never the token.

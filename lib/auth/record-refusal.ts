@@ -5,7 +5,7 @@ import { getDatabase } from "@/lib/db";
 import { describeError, log } from "@/lib/log";
 import type { Permission } from "@/lib/shared/permissions";
 
-export type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing";
+export type DeniedBecause = "cross_origin" | "no_session" | "console_role_missing" | "rate_limited";
 
 /**
  * Records a refusal of an action, page or route as `authz.denied`. A refusal must never be lost silently, but neither

@@ -20,9 +20,13 @@ export interface SharedDatabaseHandle extends DatabaseHandle {
   openAnotherInstance(): Promise<DatabaseHandle>;
 }
 
+export interface SharedStorageEngine extends StorageEngine {
+  open(): Promise<SharedDatabaseHandle>;
+}
+
 const pglite: StorageEngine = { name: "pglite", open: () => openDatabase({ kind: "pglite-memory" }) };
 
-function postgres(adminUrl: string): StorageEngine & { open(): Promise<SharedDatabaseHandle> } {
+function postgres(adminUrl: string): SharedStorageEngine {
   return {
     name: "postgres",
     async open() {
@@ -62,7 +66,7 @@ export function storageEngines(): StorageEngine[] {
 }
 
 /** A PostgreSQL server for tests that need real concurrency; undefined when none is configured. */
-export function postgresEngine(): (StorageEngine & { open(): Promise<SharedDatabaseHandle> }) | undefined {
+export function postgresEngine(): (SharedStorageEngine) | undefined {
   const url = testDatabaseUrl();
   return url ? postgres(url) : undefined;
 }
