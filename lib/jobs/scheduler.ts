@@ -11,6 +11,7 @@ import { describeError, log } from "@/lib/log";
 import { driftCheckJob } from "@/lib/mappings/drift-job";
 import { notificationDeliveryJob } from "@/lib/notifications/job";
 import { requestExpiryJob } from "@/lib/requests/jobs";
+import { abuseLimitsJob } from "@/lib/security/job";
 import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
 
 /** Identifies this instance in job leases and logs. */
@@ -35,6 +36,7 @@ export function jobs(): Job[] {
     requestExpiryJob(),
     notificationDeliveryJob(),
     credentialInventoryJob(),
+    abuseLimitsJob(),
   ];
 }
 

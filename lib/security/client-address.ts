@@ -2,6 +2,10 @@ import "server-only";
 
 import { isIP } from "node:net";
 
+import { headers } from "next/headers";
+
+import { getConfig } from "@/lib/config";
+
 /**
  * The address a request came from, for rate limits and refusal tallies. Next.js gives route handlers and server
  * actions no socket address (`NextRequest.ip` is gone); its server copies the socket's address into
@@ -33,4 +37,16 @@ function normalizeAddress(value: string): string {
   if (version === 4) return bare;
   if (version === 6) return bare.toLowerCase();
   return "unknown";
+}
+
+/**
+ * The client address of the request being handled (by the configured trusted proxy hops), or "unknown" outside one
+ * (a job, a script).
+ */
+export async function currentRequestSource(): Promise<string> {
+  try {
+    return clientAddress(await headers(), getConfig().limits.trustedProxyHops);
+  } catch {
+    return "unknown";
+  }
 }

@@ -23,7 +23,7 @@ function personSubject(session: Session): string {
   return `${session.principal.tenantId}/${session.principal.objectId}`.toLowerCase();
 }
 
-/** The client address of the current request, by the configured trusted proxy hops. */
+/** The client address of a request, by the configured trusted proxy hops. */
 export function requestSource(requestHeaders: Pick<Headers, "get">): string {
   return clientAddress(requestHeaders, getConfig().limits.trustedProxyHops);
 }
@@ -45,7 +45,10 @@ export async function throttle(
     const decision = await checkRateLimit("anonymous", requestSource(requestHeaders));
     return decision.allowed ? undefined : decision;
   }
-  const kinds = [...(options.counted === "every call" ? (["actions"] as const) : []), ...(EXPENSIVE_OPERATIONS.has(permission) ? (["expensive"] as const) : [])];
+  const kinds = [
+    ...(options.counted === "every call" ? (["actions"] as const) : []),
+    ...(EXPENSIVE_OPERATIONS.has(permission) ? (["expensive"] as const) : []),
+  ];
   for (const kind of kinds) {
     const decision = await checkRateLimit(kind, personSubject(session));
     if (!decision.allowed) {

@@ -113,7 +113,14 @@ describe.runIf(adminUrl)("two console instances on one PostgreSQL database", () 
     expect(second.errors, "a job failed in the second instance").toEqual([]);
 
     const jobNames = [...new Set(first.tried.map((entry) => entry.job))].sort();
-    expect(jobNames).toEqual(["access-request-expiry", "credential-inventory", "mapping-drift-check", "notification-delivery", "reconcile-intents"]);
+    expect(jobNames).toEqual([
+      "abuse-limits",
+      "access-request-expiry",
+      "credential-inventory",
+      "mapping-drift-check",
+      "notification-delivery",
+      "reconcile-intents",
+    ]);
     // Both instances asked at every tick for every job.
     expect(first.tried).toHaveLength(jobNames.length * TICKS);
     expect(second.tried).toHaveLength(jobNames.length * TICKS);

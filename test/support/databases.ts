@@ -66,7 +66,7 @@ export function storageEngines(): StorageEngine[] {
 }
 
 /** A PostgreSQL server for tests that need real concurrency; undefined when none is configured. */
-export function postgresEngine(): (SharedStorageEngine) | undefined {
+export function postgresEngine(): SharedStorageEngine | undefined {
   const url = testDatabaseUrl();
   return url ? postgres(url) : undefined;
 }
