@@ -78,16 +78,14 @@ describe.each(storageEngines())("refusal tallies on $name", (engine) => {
   it("gives at most 100 sources a minute an event of their own and adds up the rest under other", async () => {
     const minute = 10 * 60_000;
     // Source n refused n+1 times (stored as counted): the 30 quietest (1..30 refusals) are the ones added up.
-    await handle.db
-      .insert(refusalTallies)
-      .values(
-        Array.from({ length: 130 }, (_, source) => ({
-          minute: at(minute),
-          source: `192.0.2.${source}`,
-          reason: "authz.denied/no_session/x",
-          count: source + 1,
-        })),
-      );
+    await handle.db.insert(refusalTallies).values(
+      Array.from({ length: 130 }, (_, source) => ({
+        minute: at(minute),
+        source: `192.0.2.${source}`,
+        reason: "authz.denied/no_session/x",
+        count: source + 1,
+      })),
+    );
     const before = (await countedEvents(handle)).length;
     const flushed = await flushRefusalTallies(handle.db, at(minute + 60_000));
     expect(flushed).toEqual({ events: MAX_SOURCES_PER_MINUTE + 1, refusals: (130 * 131) / 2 });
@@ -132,7 +130,7 @@ describe("anonymous refusals through the console's code", () => {
     for (let index = 0; index < 200; index += 1) {
       expect((await validateConsoleToken(`garbage.${index}`, { via: "session-cookie" })).ok).toBe(false);
     }
-    for (let index = 0; index < 100; index += 1) await recordRefusal("listMappings", { kind: "anonymous" }, "no_session", `request-${index}`);
+    for (let index = 0; index < 100; index += 1) await recordRefusal("createMapping", { kind: "anonymous" }, "no_session", `request-${index}`);
     expect(await chained()).toBe(start);
     // Log lines are bounded too: 20 a minute, whatever the flood (another line may follow once the minute is over).
     const refusalLines = lines.mock.calls.filter(([chunk]) => /"auth\.token_rejected"|"authz\.denied"/.test(String(chunk)));
@@ -165,6 +163,6 @@ describe("anonymous refusals through the console's code", () => {
       expect(details.source).toBe("203.0.113.50");
       for (const { reason, count } of details.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + count);
     }
-    expect(Object.fromEntries(reasons)).toEqual({ "auth.token_rejected/session-cookie/malformed": 200, "authz.denied/no_session/listMappings": 100 });
+    expect(Object.fromEntries(reasons)).toEqual({ "auth.token_rejected/session-cookie/malformed": 200, "authz.denied/no_session/createMapping": 100 });
   });
 });
