@@ -7,6 +7,7 @@ import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
 import { AppError, type AppErrorCode } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
+import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
 import { tooManyRequestsResponse } from "@/lib/security/rate-limit";
 import { throttle } from "@/lib/security/throttle";
 import type { Permission } from "@/lib/shared/permissions";
@@ -42,7 +43,8 @@ export function routeError(status: number, code: string, message: string, refere
 }
 
 /**
- * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: read the
+ * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: refuse a body
+ * (413; these routes take none), read the
  * session and check the permission matrix (refusals are audited; 401 or 403 with a reference), apply the rate limits
  * (429 with `Retry-After`: per client address without a session, per person for expensive routes), give the call a request
  * id, run, and turn any failure into the error body — an `AppError` with its status and message for people, anything
@@ -53,6 +55,8 @@ export function routeHandler(
   run: (context: RouteContext, request: Request) => Promise<Response>,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
+    // Every routeHandler route is a GET (exports): a body is never read, so none is accepted.
+    if (declaresBodyOver(request, NO_BODY)) return payloadTooLarge(NO_BODY);
     const authorization = await authorizeRequest(request, permission);
     const requestId = randomUUID();
     if (!authorization.ok) {

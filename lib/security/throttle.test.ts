@@ -103,11 +103,8 @@ describe("rate limits at the console's entry points", () => {
     for (let call = 0; call < 5; call += 1) results.push(await verifyAuditChain(undefined));
     expect(results.slice(0, 2).map((result) => result.status)).toEqual(["success", "success"]);
     for (const result of results.slice(2)) {
-      expect(result).toMatchObject({
-        status: "error",
-        code: "rate_limited",
-        message: expect.stringMatching(/^Too many requests — try again in \d+ seconds?\.$/),
-      });
+      expect(result).toMatchObject({ status: "error", code: "rate_limited" });
+      expect(result.status === "error" ? result.message : "").toMatch(/^Too many requests — try again in \d+ seconds?\.$/);
     }
     expect(await throttledEvents()).toBe(before + 1);
   });
