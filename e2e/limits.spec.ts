@@ -35,7 +35,12 @@ function postAction(request: APIRequestContext, actionId: string, cookie: string
   });
 }
 
-test("a 1.5 MB action body is refused with 413 and the action never runs", async ({ browser, request }) => {
+/**
+ * Next refuses the body while reading it ("Body exceeded 1mb limit", an ApiError with status 413); on a page that
+ * renders the action it answers 500 (as for malformed bodies, e2e/action-inputs.spec.ts). Either way the action never
+ * runs, which is what the console relies on (security.md row 23: "413/500 with no action run").
+ */
+test("a 1.5 MB action body is refused (413 or 500) and the action never runs", async ({ browser, request }) => {
   const actions = buildServerActions();
   const teamLead = await cookieOf(browser, "team-lead");
   const reader = await cookieOf(browser, "security");
@@ -47,7 +52,7 @@ test("a 1.5 MB action body is refused with 413 and the action never runs", async
   };
   const before = await signOuts();
   const response = await postAction(request, actions.get("signOut")!, teamLead, JSON.stringify(["x".repeat(1.5 * 1024 * 1024)]));
-  expect(response.status()).toBe(413);
+  expect([413, 500]).toContain(response.status());
   expect(await response.text()).not.toMatch(INTERNALS);
   expect(await signOuts()).toBe(before);
 });

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
- * The console server's process (the standalone `server.js` the launcher started with PORT=<port>), found in /proc, and
+ * The console server's process (the standalone `server.js` the launcher started with PORT=<port>, which names itself
+ * `next-server`), found in /proc, and
  * its resident set: memory is a behaviour bound the e2e run checks; timings are left to `npm run bench`.
  */
 export function consoleProcessId(port: number): number {
@@ -9,7 +10,8 @@ export function consoleProcessId(port: number): number {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (!command.some((part) => part.endsWith("server.js"))) continue;
+      // Next renames its process to "next-server (vX)", which replaces the command line /proc shows.
+      if (!command.some((part) => part.endsWith("server.js") || part.startsWith("next-server"))) continue;
       const environment = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
       if (environment.includes(`PORT=${port}`)) return Number(entry);
     } catch {
