@@ -15,7 +15,7 @@ import { SESSION_COOKIE } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
 
 const SEED = 2326;
-const FUZZ_BODIES = 600;
+const FUZZ_BODIES = 2_000;
 const RSS_GROWTH_BOUND = 200 * 1024 * 1024;
 const INTERNALS = /\bat [\w$.<>]+ \(|\.(?:js|ts|mjs|cjs):\d+:\d+|node:internal|webpack-internal|node_modules|ZodError|TypeError|RangeError|SyntaxError|AADSTS/;
 
