@@ -36,7 +36,7 @@ const { values } = parseArgs({
   },
 });
 
-const GROUPS = ["pages", "grant", "credentials", "audit", "load", "estate"];
+const GROUPS = ["pages", "grant", "credentials", "audit", "load", "fuzz", "estate"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
