@@ -44,11 +44,10 @@ export function routeError(status: number, code: string, message: string, refere
 
 /**
  * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: refuse a body
- * (413; these routes take none), read the
- * session and check the permission matrix (refusals are audited; 401 or 403 with a reference), apply the rate limits
- * (429 with `Retry-After`: per client address without a session, per person for expensive routes), give the call a request
- * id, run, and turn any failure into the error body — an `AppError` with its status and message for people, anything
- * else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
+ * (413; these routes take none), read the session and check the permission matrix (refusals are audited; 401 or 403
+ * with a reference), apply the rate limits (429 with `Retry-After`: per client address without a session, per person
+ * for expensive routes), give the call a request id, run, and turn any failure into the error body — an `AppError`
+ * with its status and message for people, anything else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
  */
 export function routeHandler(
   permission: Permission,
