@@ -47,7 +47,8 @@ export function routeError(status: number, code: string, message: string, refere
  * (413; these routes take none), read the session and check the permission matrix (refusals are audited; 401 or 403
  * with a reference), apply the rate limits (429 with `Retry-After`: per client address without a session, per person
  * for expensive routes), give the call a request id, run, and turn any failure into the error body — an `AppError`
- * with its status and message for people, anything else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
+ * with its status and message for people, anything else as a 500 with the reference only. Every response is marked
+ * no-store and carries `X-Request-Id`.
  */
 export function routeHandler(
   permission: Permission,
