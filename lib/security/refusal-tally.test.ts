@@ -42,10 +42,12 @@ describe.each(storageEngines())("refusal tallies on $name", (engine) => {
         at(index * 100),
       );
     }
-    for (let index = 0; index < 100; index += 1)
-      {await tallyRefusal(handle.db, { source: "2001:db8::9", reason: "auth.token_rejected/sign-in/bad_signature" }, at(30_000));}
-    for (let index = 0; index < 5; index += 1)
-      {await tallyRefusal(handle.db, { source: "198.51.100.7", reason: "auth.token_rejected/bearer/expired" }, at(61_000));}
+    for (let index = 0; index < 100; index += 1) {
+      await tallyRefusal(handle.db, { source: "2001:db8::9", reason: "auth.token_rejected/sign-in/bad_signature" }, at(30_000));
+    }
+    for (let index = 0; index < 5; index += 1) {
+      await tallyRefusal(handle.db, { source: "198.51.100.7", reason: "auth.token_rejected/bearer/expired" }, at(61_000));
+    }
 
     expect(await flushRefusalTallies(handle.db, at(90_000))).toEqual({ events: 2, refusals: 300 });
     expect(await countedEvents(handle)).toEqual([
@@ -103,8 +105,9 @@ describe.skipIf(!postgres)("refusal tallies flushed by two instances at once (Po
     const first = await postgres!.open();
     const second = await first.openAnotherInstance();
     try {
-      for (let index = 0; index < 40; index += 1)
-        {await tallyRefusal((index % 2 ? first : second).db, { source: `192.0.2.${index % 4}`, reason: "r" }, at(1_000));}
+      for (let index = 0; index < 40; index += 1) {
+        await tallyRefusal((index % 2 ? first : second).db, { source: `192.0.2.${index % 4}`, reason: "r" }, at(1_000));
+      }
       const results = await Promise.all([flushRefusalTallies(first.db, at(60_000)), flushRefusalTallies(second.db, at(60_000))]);
       expect(results.map((result) => result.events).sort()).toEqual([0, 4]);
       expect(await countedEvents(first)).toHaveLength(4);
