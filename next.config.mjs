@@ -34,6 +34,9 @@ export default function nextConfig(phase) {
     experimental: {
       serverActions: {
         allowedOrigins: config.serverActionsAllowedOrigins,
+        // Next refuses a larger action body with 413 before decoding it (the action never runs); the largest real
+        // input, a mappings import of 5,000 entries, stays well under it. Route handlers cap their own bodies
+        // (lib/security/body-limit.ts).
         bodySizeLimit: "1mb",
       },
     },

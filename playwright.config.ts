@@ -1,6 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 
-import { e2eTarget } from "./test/support/test-env";
+import { e2eTarget, GENEROUS_RATE_LIMITS } from "./test/support/test-env";
 
 /**
  * End-to-end tests drive the system's Chromium (Debian `chromium`, or CHROMIUM_PATH) against the production build of
@@ -57,6 +57,8 @@ export default defineConfig({
     url: `http://localhost:${CONSOLE_PORT}/api/health`,
     timeout: 240_000,
     reuseExistingServer: false,
+    // The suite signs dozens of personas in from one loopback address; specs of the limits use a console of their own.
+    env: { ...GENEROUS_RATE_LIMITS },
     // The console's and the sandbox's output is kept in <data dir>/logs (the launcher copies it there).
     stdout: "ignore",
     stderr: "pipe",

@@ -1,6 +1,6 @@
 import { defineConfig, type ReporterDescription } from "@playwright/test";
 
-import { e2eProductionTarget, exportToWorkers } from "./test/support/test-env";
+import { e2eProductionTarget, exportToWorkers, GENEROUS_RATE_LIMITS } from "./test/support/test-env";
 
 /**
  * The production run: the console as the container runs it — the standalone server (`node .next/standalone/server.js`
@@ -38,6 +38,7 @@ export default defineConfig({
     command: `node_modules/.bin/tsx scripts/sandbox.ts --port ${target.consolePort} --tenant-port ${target.tenantPort} --data-dir ${target.dataDir} --fresh --quiet --credential managed-identity`,
     url: `http://localhost:${target.consolePort}/api/health`,
     timeout: 240_000,
+    env: { ...GENEROUS_RATE_LIMITS },
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",

@@ -35,7 +35,7 @@ const { values } = parseArgs({
 const LATENCY_MS = Number(values.latency);
 const CONSOLE = values.console ?? "";
 const AUDIT_EVENTS = Number(values["audit-events"]);
-const GROUPS = new Set((values.only ?? "pages,grant,credentials,audit,load").split(","));
+const GROUPS = new Set((values.only ?? "pages,grant,credentials,audit,load,fuzz").split(","));
 const CONNECTIONS = Number(values.connections);
 const DURATION_S = Number(values.duration);
 /** Page loads per figure; the median is shown, so one slow load (a GC, a busy core) does not decide it. */
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   if (GROUPS.has("credentials")) await credentialScenarios(clients);
   if (GROUPS.has("audit")) await auditScenarios(clients);
   if (GROUPS.has("load")) await loadScenario(clients, find("mlw-fraud-prod"));
+  if (GROUPS.has("fuzz")) await fuzzScenario(clients);
   memory.stop();
   rows.push({
     scenario: "Console process memory (resident set)",
@@ -424,6 +425,66 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
       `checkWorkspaceAccess: ${(total / DURATION_S).toFixed(1)} actions/s; p50 ${Math.round(percentile(latencies, 50))} / p95 ${Math.round(percentile(latencies, 95))} / ` +
       `p99 ${Math.round(percentile(latencies, 99))} ms; ${total} replies, ${total - ok} not 200, ${result.errors + result.timeouts} errors/timeouts; ` +
       `console CPU ${total > 0 ? (cpuMs / total).toFixed(1) : "—"} ms per action (${Math.round((cpuMs / (DURATION_S * 1000)) * 100)}% of one core); calls per action shown`,
+  });
+}
+
+const FUZZ_S = 30;
+const FUZZ_LOOPS = 4;
+
+/**
+ * Security.md row 23's latency canary: FUZZ_LOOPS loops post bodies React would never send (deep nesting, a 900 kB
+ * string, references to nothing or in a cycle, multipart parts that reference each other) to a real action for
+ * FUZZ_S seconds while a canary GETs /api/health every second; the canary's latency and the console's memory are
+ * reported (the e2e run checks the behaviour: no server error, bounded memory).
+ */
+async function fuzzScenario(clients: Clients): Promise<void> {
+  const boundary = "----gatehouse-bench";
+  const part = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const bodies: { body: string; type: string }[] = [
+    { body: `[${"[".repeat(20_000)}"x"${"]".repeat(20_000)}]`, type: "text/plain;charset=UTF-8" },
+    { body: JSON.stringify([`$x${"x".repeat(900_000)}`]), type: "text/plain;charset=UTF-8" },
+    { body: '["$1","$Q1","$@1","$h1"]', type: "text/plain;charset=UTF-8" },
+    { body: '[{"then":"$1:then","__proto__":{"constructor":"$1:constructor"}}]', type: "text/plain;charset=UTF-8" },
+    { body: `${part("0", '["$1"]')}${part("1", '["$0"]')}--${boundary}--\r\n`, type: `multipart/form-data; boundary=${boundary}` },
+  ];
+  const template = clients.admin.actionRequest("getGrantOptions", {});
+  const statuses = new Map<number, number>();
+  const canary: number[] = [];
+  const before = memory.rss();
+  memory.during("malformed Flight fuzz");
+  const end = Date.now() + FUZZ_S * 1000;
+  let posted = 0;
+  const loop = async (offset: number) => {
+    for (let index = offset; Date.now() < end; index += FUZZ_LOOPS) {
+      const { body, type } = bodies[index % bodies.length]!;
+      const response = await fetch(`${CONSOLE}${template.path}`, { method: "POST", headers: { ...template.headers, "content-type": type }, body });
+      await response.arrayBuffer();
+      posted += 1;
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+    }
+  };
+  const probe = async () => {
+    while (Date.now() < end) {
+      const start = performance.now();
+      await (await fetch(`${CONSOLE}/api/health`)).arrayBuffer();
+      canary.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+  await Promise.all([...Array.from({ length: FUZZ_LOOPS }, (_, offset) => loop(offset)), probe()]);
+  memory.during(undefined);
+  const peak = memory.peaks.get("malformed Flight fuzz") ?? before;
+  canary.sort((a, b) => a - b);
+  rows.push({
+    scenario: `Malformed Flight fuzz (${FUZZ_LOOPS} loops, ${FUZZ_S} s), health canary`,
+    ms: Math.round(percentile(canary, 99)),
+    floorMs: null,
+    roundTrips: null,
+    armCalls: null,
+    graphCalls: null,
+    note:
+      `canary p50 ${Math.round(percentile(canary, 50))} / p99 ${Math.round(percentile(canary, 99))} ms over ${canary.length} probes; ${posted} bodies posted, ` +
+      `answers ${JSON.stringify(Object.fromEntries(statuses))}; console RSS ${megabytes(before)} MB before, peak ${megabytes(peak)} MB during`,
   });
 }
 

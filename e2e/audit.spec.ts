@@ -1,8 +1,8 @@
-import { expect, type Page, test } from "@playwright/test";
+import { type Browser, expect, type Page, test } from "@playwright/test";
 
 import { PERSONAS } from "./support/personas";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
-import { resumeSignIn } from "./support/stored-sessions";
+import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
 
 const SECURITY_UPN = PERSONAS.security.login;
 const TEAM_LEAD_UPN = PERSONAS["team-lead"].login;
@@ -13,7 +13,10 @@ async function sessionCookie(page: Page): Promise<string> {
   return `${SESSION_COOKIE}=${cookie!.value}`;
 }
 
-/** An anonymous export attempt: refused with 401, and recorded as `authz.denied` under the reference it returns. */
+/**
+ * An anonymous export attempt: refused with 401 (counted, not chained: anonymous refusals become one
+ * `security.refusals_counted` event per source and minute).
+ */
 async function anonymousExport(page: Page): Promise<string> {
   const response = await page.request.get("/api/audit/export?format=csv", { failOnStatusCode: false });
   expect(response.status()).toBe(401);
@@ -24,12 +27,33 @@ async function anonymousExport(page: Page): Promise<string> {
   return body.error.reference;
 }
 
+/**
+ * Export attempts by the team lead (a requester, who may not export): each refused with 403 and recorded as
+ * `authz.denied` under the reference it returns. Returns the last reference.
+ */
+async function refusedExports(browser: Browser, times = 1): Promise<string> {
+  const page = await storedSessionPage(browser, "team-lead");
+  let reference = "";
+  try {
+    for (let index = 0; index < times; index += 1) {
+      const response = await page.request.get("/api/audit/export?format=csv", { failOnStatusCode: false });
+      expect(response.status()).toBe(403);
+      const body = (await response.json()) as { error: { code: string; reference: string } };
+      expect(body.error.code).toBe("forbidden");
+      reference = body.error.reference;
+    }
+  } finally {
+    await page.context().close();
+  }
+  return reference;
+}
+
 test("without a session the export is refused with 401 and nothing is streamed", async ({ page }) => {
   await anonymousExport(page);
 });
 
-test("a security reader searches, filters, opens details, exports and sees the chain intact", async ({ page }) => {
-  const reference = await anonymousExport(page);
+test("a security reader searches, filters, opens details, exports and sees the chain intact", async ({ page, browser }) => {
+  const reference = await refusedExports(browser);
   await signIn(page, "security");
 
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Audit" }).click();
@@ -52,10 +76,10 @@ test("a security reader searches, filters, opens details, exports and sees the c
   await expect(rows.first()).toBeVisible();
   for (const text of await rows.allInnerTexts()) expect(text).toContain("authz.denied");
 
-  // The newest refusal is the anonymous export above; its details carry the console request id. Keyboard only.
+  // The newest refusal is the team lead's export above; its details carry the console request id. Keyboard only.
   const first = rows.first();
-  await expect(first).toContainText("Anonymous");
-  await expect(first).toContainText("no session (exportAudit)");
+  await expect(first).toContainText(TEAM_LEAD_UPN);
+  await expect(first).toContainText("console role missing (exportAudit)");
   await first.getByRole("button", { name: /^Details of event \d+$/ }).focus();
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog");
@@ -64,7 +88,7 @@ test("a security reader searches, filters, opens details, exports and sees the c
   await expect(dialog.getByText(reference, { exact: true })).toBeVisible();
   await expect(dialog.getByText("ARM x-ms-request-id")).toBeVisible();
   await expect(dialog.getByText("Graph request-id")).toBeVisible();
-  await expect(dialog.getByText(/"deniedBecause": "no_session"/)).toBeVisible();
+  await expect(dialog.getByText(/"deniedBecause": "console_role_missing"/)).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(dialog).toHaveCount(0);
 
@@ -114,8 +138,8 @@ test("a security reader searches, filters, opens details, exports and sees the c
   await expect(page.getByRole("table")).toHaveCount(0);
 });
 
-test("keyset pages: Older and Newer walk the filtered events", async ({ page }) => {
-  for (let index = 0; index < 30; index += 1) await anonymousExport(page);
+test("keyset pages: Older and Newer walk the filtered events", async ({ page, browser }) => {
+  await refusedExports(browser, 30);
   await resumeSignIn(page, "security");
   await page.goto("/audit?action=authz.denied&size=25");
   const rows = page.locator("tbody tr");

@@ -200,6 +200,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'DATABASE_AUTH', value: 'entra' }
             { name: 'PORT', value: string(port) }
             { name: 'HOSTNAME', value: '0.0.0.0' }
+            // Container Apps' ingress appends the client's address to X-Forwarded-For: one trusted hop.
+            { name: 'GATEHOUSE_TRUSTED_PROXY_HOPS', value: '1' }
           ]
           probes: placeholder ? [] : [
             {

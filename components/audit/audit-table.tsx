@@ -121,5 +121,13 @@ function Reason({ event }: { event: AuditEventRecord }) {
       </span>
     );
   }
+  if (event.action === "security.refusals_counted" && typeof details === "object" && details !== null && "count" in details && "source" in details) {
+    const { count, source } = details as { count?: unknown; source?: unknown };
+    return (
+      <span className="text-ink-muted">
+        {String(count)} refused from {String(source)}
+      </span>
+    );
+  }
   return <span className="text-ink-muted">—</span>;
 }

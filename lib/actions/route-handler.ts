@@ -7,6 +7,9 @@ import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
 import { AppError, type AppErrorCode } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
+import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
+import { tooManyRequestsResponse } from "@/lib/security/rate-limit";
+import { throttle } from "@/lib/security/throttle";
 import type { Permission } from "@/lib/shared/permissions";
 
 export interface RouteContext {
@@ -28,6 +31,7 @@ const STATUS: Record<AppErrorCode, number> = {
   interaction_required: 401,
   upstream_forbidden: 403,
   upstream_throttled: 429,
+  rate_limited: 429,
   upstream_unavailable: 503,
   upstream_failed: 502,
   configuration: 500,
@@ -39,19 +43,29 @@ export function routeError(status: number, code: string, message: string, refere
 }
 
 /**
- * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: read the
- * session and check the permission matrix (refusals are audited; 401 or 403 with a reference), give the call a request
- * id, run, and turn any failure into the error body — an `AppError` with its status and message for people, anything
- * else as a 500 with the reference only. Every response is marked no-store and carries `X-Request-Id`.
+ * Wraps a route handler in the steps every signed-in route takes, the counterpart of `serverAction()`: refuse a body
+ * (413; these routes take none), read the session and check the permission matrix (refusals are audited; 401 or 403
+ * with a reference), apply the rate limits (429 with `Retry-After`: per client address without a session, per person
+ * for expensive routes), give the call a request id, run, and turn any failure into the error body — an `AppError`
+ * with its status and message for people, anything else as a 500 with the reference only. Every response is marked
+ * no-store and carries `X-Request-Id`.
  */
 export function routeHandler(
   permission: Permission,
   run: (context: RouteContext, request: Request) => Promise<Response>,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
+    // Every routeHandler route is a GET (exports): a body is never read, so none is accepted.
+    if (declaresBodyOver(request, NO_BODY)) return payloadTooLarge(NO_BODY);
     const authorization = await authorizeRequest(request, permission);
-    if (!authorization.ok) return authorization.response;
     const requestId = randomUUID();
+    if (!authorization.ok) {
+      const throttled = authorization.reason === "no_session" ? await throttle(permission, null, request.headers, requestId) : undefined;
+      return throttled ? tooManyRequestsResponse(throttled) : authorization.response;
+    }
+    // Route handlers are exports: limited per person as expensive operations (server actions have their own limit).
+    const throttled = await throttle(permission, authorization.session, request.headers, requestId, { counted: "expensive only" });
+    if (throttled) return tooManyRequestsResponse(throttled);
     const context: RouteContext = { session: authorization.session, actor: auditActorOf(authorization.session.principal), requestId };
     let response: Response;
     try {

@@ -12,7 +12,9 @@ import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
 import { AppError, needsSupportReference } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { tooManyRequestsMessage } from "@/lib/security/rate-limit";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
+import { throttle } from "@/lib/security/throttle";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { type ConsoleAction, isAllowed } from "@/lib/shared/permissions";
 
@@ -38,9 +40,10 @@ export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
 
 /**
  * Wraps a server action in the steps every action takes, in this order: refuse cross-site calls, read the session,
- * check the permission matrix, validate the input, run, and map any failure to a message for people. A server action
- * is a public POST endpoint, so none of this relies on the page that rendered it or on proxy.ts. Authorization comes
- * before validation so that someone who may not use an action learns nothing about its input.
+ * apply the rate limits (per client address without a session, per person with one), check the permission matrix,
+ * validate the input, run, and map any failure to a message for people. A server action is a public POST endpoint, so
+ * none of this relies on the page that rendered it or on proxy.ts. Authorization comes before validation so that
+ * someone who may not use an action learns nothing about its input.
  *
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
  * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
@@ -56,10 +59,14 @@ export function serverAction<Schema extends z.ZodType, Output>(
     const session = await getSession();
     const actor: AuditActor = session ? auditActorOf(session.principal) : { kind: "anonymous" };
 
-    if (!isSameOriginRequest(await headers())) {
+    const requestHeaders = await headers();
+    if (!isSameOriginRequest(requestHeaders)) {
       await recordRefusal(action, actor, "cross_origin", requestId);
       return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
     }
+    // Before anything is recorded: a throttled caller's calls only count (the first refusal per window is audited).
+    const throttled = await throttle(action, session, requestHeaders, requestId);
+    if (throttled) return { status: "error", code: "rate_limited", message: tooManyRequestsMessage(throttled.retryAfterSeconds) };
     if (!session) {
       await recordRefusal(action, actor, "no_session", requestId);
       return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };

@@ -33,6 +33,7 @@ describe("audit event catalogue", () => {
         "credentials.refreshed",
         "authz.denied",
         "auth.token_rejected",
+        "security.refusals_counted",
         "auth.signed_in",
         "auth.signed_out",
       ]),

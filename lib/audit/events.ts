@@ -329,10 +329,28 @@ export const auditEventInputSchema = z
       optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope"]),
+        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope", "rate_limited"]),
       }),
     ),
-    // A presented token failed validation; at most a hash of its id is kept, never the token.
+    // Refusals of unidentified callers (rejected tokens, calls without a session) from one source address in one
+    // minute, counted instead of chained one by one (lib/security/refusal-tally.ts). `source` "other" adds up the
+    // sources beyond the first 100 of a minute, and a reason "other" the reasons beyond the first 32.
+    auditEventSchema(
+      "security.refusals_counted",
+      ["denied"],
+      optionalTargetSchema,
+      z.strictObject({
+        source: safeText(64).min(1),
+        minute: isoDateTime,
+        count: z.number().int().positive(),
+        reasons: z
+          .array(z.strictObject({ reason: safeText(120).min(1), count: z.number().int().positive() }))
+          .min(1)
+          .max(32),
+      }),
+    ),
+    // A presented token failed validation; at most a hash of its id is kept, never the token. Written one by one until
+    // rejections were counted per source and minute (security.refusals_counted); kept for the rows already stored.
     auditEventSchema(
       "auth.token_rejected",
       ["denied"],

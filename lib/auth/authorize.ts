@@ -16,7 +16,7 @@ type PageDeniedBecause = Exclude<DeniedBecause, "cross_origin">;
 
 export type PageAuthorization = { ok: true; session: Session } | { ok: false; reason: "no_session" | "forbidden" };
 
-export type RequestAuthorization = { ok: true; session: Session } | { ok: false; response: Response };
+export type RequestAuthorization = { ok: true; session: Session } | { ok: false; reason: "no_session" | "forbidden"; response: Response };
 
 type Decision = { ok: true; session: Session } | { ok: false; deniedBecause: PageDeniedBecause; requestId: string };
 
@@ -54,6 +54,7 @@ export async function authorizeRequest(_request: Request, permission: Permission
       : ([403, "forbidden", "Your Gatehouse role does not allow this. Ask an admin if you need it."] as const);
   return {
     ok: false,
+    reason: decision.deniedBecause === "no_session" ? "no_session" : "forbidden",
     response: Response.json({ error: { code, message, reference: decision.requestId } }, { status, headers: NO_STORE }),
   };
 }

@@ -2,14 +2,8 @@ import "server-only";
 
 import type { JWTVerifyGetKey } from "jose";
 
-import { createHash } from "node:crypto";
-
-import { decodeJwt } from "jose";
-
-import { recordAuditEventNow } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
-import { getDatabase } from "@/lib/db";
-import { describeError, log } from "@/lib/log";
+import { logRefusal, recordAnonymousRefusal } from "@/lib/security/refusal-tally";
 import { remoteSigningKeys, type TokenExpectations, type TokenValidation, validateAccessToken } from "./access-token";
 
 let signingKeys: JWTVerifyGetKey | undefined;
@@ -26,8 +20,9 @@ function expectations(): TokenExpectations {
 }
 
 /**
- * Validates an API access token against the configured tenant, and records every rejection in the security log
- * with its reason — never the token itself.
+ * Validates an API access token against the configured tenant. Every rejection is counted with its reason for the
+ * audit trail's per-minute tally (`security.refusals_counted`) and logged (at most a few lines a minute) — never the
+ * token itself.
  */
 export async function validateConsoleToken(
   token: string | undefined,
@@ -37,33 +32,8 @@ export async function validateConsoleToken(
   signingKeys ??= remoteSigningKeys(identity.authorityHost, identity.tenantId);
   const result = await validateAccessToken(token, expectations(), signingKeys);
   if (!result.ok && result.reason !== "missing") {
-    log("warn", "security", "auth.token_rejected", { reason: result.reason, detail: result.detail, via: context.via });
-    await recordRejection(token ?? "", result.reason, context.via);
+    logRefusal("auth.token_rejected", { reason: result.reason, detail: result.detail.slice(0, 200), via: context.via });
+    await recordAnonymousRefusal(`auth.token_rejected/${context.via}/${result.reason}`);
   }
   return result;
-}
-
-/** The hash of the token's `uti` (its unique id), so support can match a rejection without the token ever kept. */
-function tokenIdHash(token: string): string | undefined {
-  try {
-    const uti = decodeJwt(token).uti;
-    return typeof uti === "string" ? createHash("sha256").update(uti).digest("hex") : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function recordRejection(token: string, rejection: string, via: "session-cookie" | "sign-in" | "bearer"): Promise<void> {
-  const tokenIdSha256 = tokenIdHash(token);
-  try {
-    await recordAuditEventNow(await getDatabase(), {
-      action: "auth.token_rejected",
-      outcome: "denied",
-      actor: { kind: "anonymous" },
-      target: {},
-      details: { rejection, via, ...(tokenIdSha256 ? { tokenIdSha256 } : {}) },
-    });
-  } catch (error) {
-    log("error", "audit", "could not record a token rejection", { error: describeError(error) });
-  }
 }

@@ -165,6 +165,11 @@ const RawEnv = z.object({
   GATEHOUSE_AUDIT_CHECKPOINT_EVERY_EVENTS: optionalString.pipe(integerSetting(1, 1_000_000, "events").optional()),
   GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 86_400, "seconds").optional()),
   GATEHOUSE_AUDIT_SHIP_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 3_600, "seconds").optional()),
+  GATEHOUSE_TRUSTED_PROXY_HOPS: optionalString.pipe(integerSetting(0, 5, "proxies").optional()),
+  GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
 });
 
 /**
@@ -206,6 +211,9 @@ const RawEnv = z.object({
  *   checkpointIntervalMs: number, shipIntervalMs: number }} audit  Where the audit trail is shipped (Logs Ingestion API;
  *   null = not shipped) and how its signed checkpoints are made: the Ed25519 private key file (never in the database),
  *   the public key file the verifier uses (derived from the private key when absent), every N events or M ms.
+ * @property {{ trustedProxyHops: number, perMinute: { signIn: number, anonymous: number, actions: number, expensive: number } }} limits
+ *   Rate limits per minute (shared by every instance through the database) and how many reverse proxies in front of
+ *   the console append to X-Forwarded-For (the client address is the entry that many places from the right).
  */
 
 export class ConfigError extends Error {
@@ -502,6 +510,20 @@ export function parseConfig(env, options = {}) {
       checkpointEveryEvents: raw.GATEHOUSE_AUDIT_CHECKPOINT_EVERY_EVENTS ?? 100,
       checkpointIntervalMs: (raw.GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL_SECONDS ?? 300) * 1000,
       shipIntervalMs: (raw.GATEHOUSE_AUDIT_SHIP_INTERVAL_SECONDS ?? 30) * 1000,
+    },
+    limits: {
+      trustedProxyHops: raw.GATEHOUSE_TRUSTED_PROXY_HOPS ?? 0,
+      perMinute: {
+        // Per client address: MSAL renews the token a few times an hour per tab; this leaves room for many tabs and
+        // people behind one NAT while stopping token-guessing floods.
+        signIn: raw.GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_MINUTE ?? 30,
+        // Per client address, calls that end refused for want of a session (and CSP reports).
+        anonymous: raw.GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? 60,
+        // Per person, every server action.
+        actions: raw.GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE ?? 120,
+        // Per person: audit verify, credential refresh, exports, mapping import (each walks or writes a lot).
+        expensive: raw.GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE ?? 6,
+      },
     },
   };
 }

@@ -12,6 +12,7 @@ import { describeError, log } from "@/lib/log";
 import { driftCheckJob } from "@/lib/mappings/drift-job";
 import { notificationDeliveryJob } from "@/lib/notifications/job";
 import { requestExpiryJob } from "@/lib/requests/jobs";
+import { abuseLimitsJob } from "@/lib/security/job";
 import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
 
 /** Identifies this instance in job leases and logs. */
@@ -37,6 +38,7 @@ export function jobs(): Job[] {
     notificationDeliveryJob(),
     credentialInventoryJob(),
     auditShippingJob(),
+    abuseLimitsJob(),
   ];
 }
 

@@ -1,10 +1,11 @@
 import type { ConsoleAction } from "./permissions";
 
 /**
- * The audit events each server action writes, per outcome. Every action that is refused (cross-site, no session,
- * console role missing) writes `authz.denied`, in the wrapper. A test checks that every action in the matrix is
- * documented here, so a new action cannot ship without deciding what it records; the grant/revoke tests and the e2e
- * matrix check the events themselves.
+ * The audit events each server action writes, per outcome. Every action refused to a signed-in person (cross-site,
+ * console role missing, or the first time in a minute its rate limit is hit) writes `authz.denied`, in the wrapper; a
+ * refusal of an unidentified caller (no session) is counted into `security.refusals_counted`, one event per source
+ * address and minute. A test checks that every action in the matrix is documented here, so a new action cannot ship
+ * without deciding what it records; the grant/revoke tests and the e2e matrix check the events themselves.
  *
  * Event names are the catalogue's (`lib/audit/events.ts`); read-only actions record nothing when they run.
  */

@@ -25,6 +25,7 @@ export type ActionErrorCode =
   | "interaction_required"
   | "upstream_forbidden"
   | "upstream_throttled"
+  | "rate_limited"
   | "upstream_unavailable"
   | "upstream_failed"
   | "internal";

@@ -23,6 +23,7 @@ const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { findUnresolvedIntents, searchAuditEvents } = await import("@/lib/audit");
 const { validateConsoleToken } = await import("@/lib/auth/token-validator");
+const { flushRefusalTallies } = await import("@/lib/security/refusal-tally");
 const { SecretToken } = await import("@/lib/auth/secret-token");
 const { getDatabase } = await import("@/lib/db");
 const { systemActor } = await import("@/lib/auth/audit-actor");
@@ -209,13 +210,16 @@ describe("signing-key rotation (own sandbox tenant)", () => {
     });
     expect(list.workspaces.length).toBeGreaterThan(0);
 
-    // Same claims, signed by a key the tenant never published: refused, and the refusal is in the audit trail.
+    // Same claims, signed by a key the tenant never published: refused, and the refusal is counted in the audit trail
+    // once its minute is flushed.
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const forged = await new SignJWT({ ...claims, uti: randomUUID() })
       .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: rotated.activeKid })
       .sign(privateKey);
     expect(await validateConsoleToken(forged, { via: "bearer" })).toMatchObject({ ok: false });
-    const rejections = await searchAuditEvents(await getDatabase(), { actions: ["auth.token_rejected"] }, { size: 10 });
-    expect(rejections.events.length).toBeGreaterThan(0);
+    await flushRefusalTallies(await getDatabase(), new Date(Date.now() + 60_000));
+    const counted = await searchAuditEvents(await getDatabase(), { actions: ["security.refusals_counted"] }, { size: 10 });
+    const reasons = counted.events.flatMap((event) => (event.details as { reasons: { reason: string }[] }).reasons.map(({ reason }) => reason));
+    expect(reasons.some((reason) => reason.startsWith("auth.token_rejected/bearer/"))).toBe(true);
   });
 });

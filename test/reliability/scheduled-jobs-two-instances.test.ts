@@ -114,6 +114,7 @@ describe.runIf(adminUrl)("two console instances on one PostgreSQL database", () 
 
     const jobNames = [...new Set(first.tried.map((entry) => entry.job))].sort();
     expect(jobNames).toEqual([
+      "abuse-limits",
       "access-request-expiry",
       "audit-shipping",
       "credential-inventory",

@@ -15,9 +15,18 @@ export interface StorageEngine {
   open(): Promise<DatabaseHandle>;
 }
 
+/** A PostgreSQL handle that can open more clients on its own database: several console instances sharing one server. */
+export interface SharedDatabaseHandle extends DatabaseHandle {
+  openAnotherInstance(): Promise<DatabaseHandle>;
+}
+
+export interface SharedStorageEngine extends StorageEngine {
+  open(): Promise<SharedDatabaseHandle>;
+}
+
 const pglite: StorageEngine = { name: "pglite", open: () => openDatabase({ kind: "pglite-memory" }) };
 
-function postgres(adminUrl: string): StorageEngine {
+function postgres(adminUrl: string): SharedStorageEngine {
   return {
     name: "postgres",
     async open() {
@@ -34,6 +43,7 @@ function postgres(adminUrl: string): StorageEngine {
       const handle = await openDatabase({ kind: "postgres", url: url.toString(), poolSize: 25 });
       return {
         ...handle,
+        openAnotherInstance: () => openDatabase({ kind: "postgres", url: url.toString(), poolSize: 5 }),
         async close() {
           await handle.close();
           const cleanup = new pg.Client({ connectionString: adminUrl });
@@ -56,7 +66,7 @@ export function storageEngines(): StorageEngine[] {
 }
 
 /** A PostgreSQL server for tests that need real concurrency; undefined when none is configured. */
-export function postgresEngine(): StorageEngine | undefined {
+export function postgresEngine(): SharedStorageEngine | undefined {
   const url = testDatabaseUrl();
   return url ? postgres(url) : undefined;
 }

@@ -84,3 +84,19 @@ export function e2eProductionTarget(): E2eTarget {
     dataDir: ".data/e2e-production",
   };
 }
+
+/**
+ * Rate limits far above what a test run does (dozens of personas signing in from one loopback address, property
+ * tests calling an action hundreds of times as one admin). Tests of the limits themselves set their own.
+ */
+export const GENEROUS_RATE_LIMITS = Object.freeze({
+  GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_MINUTE: "100000",
+  GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
+  GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE: "100000",
+  GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE: "100000",
+});
+
+/** Sets console settings in this test file's process before the console reads its configuration (first getConfig()). */
+export function setConsoleSettings(settings: Record<string, string>): void {
+  Object.assign(process.env, settings);
+}

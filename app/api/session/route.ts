@@ -3,7 +3,10 @@ import { cookies } from "next/headers";
 import { recordSignIn } from "@/lib/auth/record-session";
 import { getSession, MAX_SESSION_COOKIE_BYTES, SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES } from "@/lib/auth/session";
 import { validateConsoleToken } from "@/lib/auth/token-validator";
+import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
+import { checkRateLimit, tooManyRequestsResponse } from "@/lib/security/rate-limit";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
+import { requestSource } from "@/lib/security/throttle";
 
 export const dynamic = "force-dynamic";
 
@@ -19,6 +22,11 @@ function problem(status: number, code: string, message: string): Response {
  */
 export async function POST(request: Request): Promise<Response> {
   if (!isSameOriginRequest(request.headers)) return problem(403, "cross_origin", "Requests must come from the Gatehouse page itself.");
+  // The token comes in the Authorization header; a body is never read, so none is accepted.
+  if (declaresBodyOver(request, NO_BODY)) return payloadTooLarge(NO_BODY);
+  // Before the token is looked at: a flood of guesses costs one counter update each, not a validation and a record.
+  const throttled = await checkRateLimit("sign-in", requestSource(request.headers));
+  if (!throttled.allowed) return tooManyRequestsResponse(throttled);
 
   const authorization = request.headers.get("authorization") ?? "";
   const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization)?.[1];
@@ -51,6 +59,7 @@ export async function POST(request: Request): Promise<Response> {
 /** Ends the session on this browser (used when MSAL has no account left, e.g. after signing out elsewhere). */
 export async function DELETE(request: Request): Promise<Response> {
   if (!isSameOriginRequest(request.headers)) return problem(403, "cross_origin", "Requests must come from the Gatehouse page itself.");
+  if (declaresBodyOver(request, NO_BODY)) return payloadTooLarge(NO_BODY);
   (await cookies()).set(SESSION_COOKIE, "", { ...SESSION_COOKIE_ATTRIBUTES, maxAge: 0 });
   return new Response(null, { status: 204, headers: NO_STORE });
 }
