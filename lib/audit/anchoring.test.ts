@@ -1,13 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
 
 import { asc, eq, sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { getConfig } from "@/lib/config";
 import type { Database, DatabaseHandle } from "@/lib/db/client";
 import { auditEvents, auditShipping } from "@/lib/db/schema";
 import { makeMappingCreatedEvent, makeUserActor } from "@/test/support/builders/audit";
 import { storageEngines } from "@/test/support/databases";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { testSandbox } from "@/test/support/sandbox-control";
 import { hashAuditEvent } from "./chain";
 import { checkpointSigner } from "./checkpoint";
@@ -62,6 +63,11 @@ async function rewriteAndRechain(db: Database, fromId: number): Promise<void> {
     await db.execute(sql`update audit_chain_head set last_hash = ${previousHash} where id = 1 and last_event_id = ${last?.id ?? 0}`);
   });
 }
+
+// A tenant of this file's own: its ingestion endpoint's records are what the verifier reads, and other files (the
+// scheduler's instances, the other anchoring tests) ship and clear the shared sandbox's records in parallel.
+const tenant: PrivateSandbox = await startPrivateSandbox();
+afterAll(() => tenant.close());
 
 describe.each(storageEngines())("the audit trail's external anchor on $name", (engine) => {
   let handle: DatabaseHandle;

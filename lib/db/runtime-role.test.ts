@@ -12,6 +12,7 @@ import { logsIngestionSink, readSandboxAnchors } from "@/lib/audit/sink";
 import { verifyAuditChain, verifyAuditChainAgainstAnchors } from "@/lib/audit/verify";
 import { getConfig } from "@/lib/config";
 import { makeMappingCreatedEvent, makeUserActor } from "@/test/support/builders/audit";
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { testSandbox } from "@/test/support/sandbox-control";
 import { testDatabaseUrl } from "@/test/support/test-env";
 import { type DatabaseHandle, openDatabase } from "./client";
@@ -35,6 +36,11 @@ async function refusal(statement: Promise<unknown>): Promise<string> {
   }
   throw new Error("the statement was not refused");
 }
+
+// A tenant of this file's own: its ingestion endpoint's records are what the verifier reads, and other files (the
+// scheduler's instances, the other anchoring tests) ship and clear the shared sandbox's records in parallel.
+const tenant: PrivateSandbox = await startPrivateSandbox();
+afterAll(() => tenant.close());
 
 describe.skipIf(!adminUrl)("the console's PostgreSQL role", () => {
   const suffix = `${process.pid}_${randomBytes(4).toString("hex")}`;
