@@ -37,6 +37,25 @@ const SETUP_DOC = "see .env.example and docs/azure-setup.md";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
+/**
+ * Where incoming webhooks may post by default: Teams incoming webhooks (`<tenant>.webhook.office.com/webhookb2/…`),
+ * Teams Workflows / Power Automate HTTP triggers (`prod-NN.<region>.logic.azure.com/workflows/…`, and the newer
+ * `<environment>.environment.api.powerplatform.com/powerautomate/…`) and Slack (`hooks.slack.com/services/…`).
+ * See https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook and
+ * https://api.slack.com/messaging/webhooks.
+ */
+export const DEFAULT_WEBHOOK_HOSTS = Object.freeze(["*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com", "hooks.slack.com"]);
+const WEBHOOK_HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Whether `host` is one of `patterns`: a plain name matches itself only, `*.name` any host below `name` (not `name`).
+ * @param {string} host @param {readonly string[]} patterns
+ */
+export function webhookHostAllowed(host, patterns) {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return patterns.some((pattern) => (pattern.startsWith("*.") ? name.endsWith(pattern.slice(1)) : name === pattern));
+}
+
 /** @param {string} url */
 export function isLoopbackUrl(url) {
   try {
@@ -134,6 +153,15 @@ const RawEnv = z.object({
   GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_NOTIFICATION_SENDER: optionalString,
   GATEHOUSE_NOTIFICATION_WEBHOOK_URL: optionalString.pipe(httpsUrl("the incoming-webhook URL for notifications").optional()),
+  GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => splitList(value))
+      .refine((hosts) => hosts.length > 0 && hosts.every((host) => WEBHOOK_HOST_PATTERN.test(host)), {
+        error: "must be a comma-separated list of host names, each optionally starting with *. (such as *.webhook.office.com)",
+      })
+      .optional(),
+  ),
   GATEHOUSE_NOTIFICATION_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
@@ -444,6 +472,18 @@ export function parseConfig(env, options = {}) {
     problems.push(
       "GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: required when the audit trail is shipped (the Ed25519 private key that signs its checkpoints; docs/audit-siem.md).",
     );
+  }
+  if (raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL && !invalid.has("GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS")) {
+    // The webhook URL is a capability someone could swap; posting only to known chat services keeps the console from
+    // being pointed at internal addresses (the post itself never follows redirects).
+    const hosts = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS ?? DEFAULT_WEBHOOK_HOSTS;
+    const host = new URL(raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL).hostname;
+    if (!webhookHostAllowed(host, hosts)) {
+      problems.push(
+        `GATEHOUSE_NOTIFICATION_WEBHOOK_URL: the host ${host} is not among the allowed webhook hosts (${hosts.join(", ")}). ` +
+          "Use a Teams, Power Automate or Slack webhook URL, or list the host in GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS.",
+      );
+    }
   }
   if (raw.DATABASE_MIGRATION_URL && !raw.DATABASE_URL) {
     problems.push("DATABASE_MIGRATION_URL: only used with DATABASE_URL (PostgreSQL); PGlite has a single role.");

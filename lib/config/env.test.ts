@@ -383,3 +383,47 @@ describe("AZURE_CLOUD", () => {
     expect(parseConfig({}).upstream.graphScope).toBe("https://graph.microsoft.com/.default");
   });
 });
+
+describe("notification webhook hosts", () => {
+  const withWebhook = (url: string, hosts?: string) => ({
+    ...AZURE,
+    GATEHOUSE_NOTIFICATION_WEBHOOK_URL: url,
+    ...(hosts === undefined ? {} : { GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: hosts }),
+  });
+
+  it("accepts Teams, Power Automate and Slack webhook URLs by default", () => {
+    for (const url of [
+      "https://contoso.webhook.office.com/webhookb2/abc",
+      "https://prod-23.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=x",
+      "https://default1234.56.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc",
+      "https://hooks.slack.com/services/T0/B0/x",
+    ]) {
+      expect(problemsOf(withWebhook(url)), url).toEqual([]);
+    }
+  });
+
+  it("refuses any other host by default, a look-alike suffix or the bare parent domain included, naming the setting", () => {
+    for (const url of [
+      "https://169.254.169.254/metadata",
+      "https://webhook.office.com.evil.example/x",
+      "https://evilwebhook.office.com/x",
+      "https://logic.azure.com/x",
+      "https://slack.com/x",
+    ]) {
+      expect(problemsOf(withWebhook(url)), url).toEqual([
+        expect.stringMatching(/^GATEHOUSE_NOTIFICATION_WEBHOOK_URL: the host .+ is not among the allowed webhook hosts .*GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS/),
+      ]);
+    }
+  });
+
+  it("takes an operator's own list instead of the default, and refuses a malformed one", () => {
+    expect(problemsOf(withWebhook("https://chat.contoso.com/hook", "chat.contoso.com"))).toEqual([]);
+    expect(problemsOf(withWebhook("https://a.chat.contoso.com/hook", "*.chat.contoso.com, hooks.slack.com"))).toEqual([]);
+    expect(problemsOf(withWebhook("https://hooks.slack.com/services/x", "chat.contoso.com"))).toEqual([
+      expect.stringContaining("the host hooks.slack.com is not among the allowed webhook hosts (chat.contoso.com)"),
+    ]);
+    expect(problemsOf(withWebhook("https://chat.contoso.com/hook", "https://chat.contoso.com"))).toEqual([
+      expect.stringContaining("GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: must be a comma-separated list of host names"),
+    ]);
+  });
+});

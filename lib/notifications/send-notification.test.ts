@@ -27,8 +27,11 @@ interface WebhookPost {
   readonly card: Record<string, unknown>;
 }
 
-/** `accept`: 200. `refuse`: 500 with a body holding a secret. `drop`: the connection is cut before any answer. */
-let receiverMode: "accept" | "refuse" | "drop" = "accept";
+/**
+ * `accept`: 200. `refuse`: 500 with a body holding a secret. `drop`: the connection is cut before any answer.
+ * `redirect`: 307 to another path of the receiver, which would accept the post if it were followed.
+ */
+let receiverMode: "accept" | "refuse" | "drop" | "redirect" = "accept";
 const posts: WebhookPost[] = [];
 /** Teams webhook URLs are capabilities: the path is the secret. */
 const WEBHOOK_SECRET = randomBytes(16).toString("hex");
@@ -46,6 +49,7 @@ const receiver = createServer({ cert: tenant.sandbox.tls.serverCertPem, key: ten
       card: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>,
     });
     if (receiverMode === "drop") request.socket.destroy();
+    else if (receiverMode === "redirect" && !request.url?.startsWith("/elsewhere")) response.writeHead(307, { location: "/elsewhere" }).end();
     else if (receiverMode === "refuse") response.writeHead(500, { "content-type": "text/plain" }).end(`Webhook is down; correlation ${RECEIVER_SECRET}`);
     else response.writeHead(200, { "content-type": "text/plain" }).end("1");
   });
@@ -53,7 +57,8 @@ const receiver = createServer({ cert: tenant.sandbox.tls.serverCertPem, key: ten
 await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 const receiverPort = (receiver.address() as AddressInfo).port;
 const WEBHOOK_URL = `https://127.0.0.1:${receiverPort}/webhookb2/${WEBHOOK_SECRET}`;
-exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: WEBHOOK_URL });
+// The receiver is local: its host joins the allow-list (the default names Teams, Power Automate and Slack only).
+exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: WEBHOOK_URL, GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "127.0.0.1" });
 
 const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueNotification, queueNotificationBatch, retryDelayMs, sendNotification } =
   await import("./send-notification");
@@ -61,7 +66,7 @@ const { notificationDeliveryJob } = await import("./job");
 const { getDatabase } = await import("@/lib/db");
 
 afterAll(async () => {
-  exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "" });
+  exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "", GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "" });
   receiver.closeAllConnections();
   await new Promise((resolve) => receiver.close(resolve));
   await tenant.close();
@@ -493,6 +498,16 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
         expect(text).not.toContain(`:${receiverPort}`);
       }
       expect(logs).toHaveLength(1);
+    });
+
+    it("a webhook that answers with a redirect is a failure: the post is never sent on to where it points", async () => {
+      receiverMode = "redirect";
+      const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook moved"), text: "T" });
+      const webhookId = ids[1]!;
+      const before = posts.length;
+      expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+      expect(posts.slice(before).map((post) => post.path)).toEqual([`/webhookb2/${WEBHOOK_SECRET}`]);
+      expect(await outboxRow(db, webhookId)).toMatchObject({ status: "pending", attempts: 1 });
     });
 
     it("a mail Graph refuses stays pending with the failure recorded while the rest of the run goes out, and a later success clears it", async () => {

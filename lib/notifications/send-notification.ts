@@ -266,6 +266,8 @@ async function postWebhook(title: string, summary: string): Promise<void> {
       text: escapeMarkdown(summary),
     }),
     signal: AbortSignal.timeout(upstream.timeoutMs),
+    // The host was checked against the allow-list at start-up; a redirect must not take the post anywhere else.
+    redirect: "error",
   });
   if (!response.ok) throw new Error(`webhook answered ${response.status}`);
 }
