@@ -12,8 +12,23 @@ export interface BrowserAuthSettings {
   readonly apiScope: string;
 }
 
-/** Only same-origin, path-absolute return paths are followed after sign-in (no open redirects). */
+/** A base no real origin uses: only the resolved path matters, the origin is compared with it. */
+const RESOLVE_BASE = "https://return-path.invalid";
+
+/**
+ * Only same-origin, path-absolute return paths are followed after sign-in (no open redirects). The path is returned
+ * normalised (dot segments, encoded ones included, resolved), so `/..//evil.example` cannot become `//evil.example`
+ * in whatever later uses it as a URL.
+ */
 export function safeReturnPath(value: string | null | undefined): string {
   if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
-  return /^[\x21-\x7e]*$/.test(value) ? value : "/";
+  if (!/^[\x21-\x7e]*$/.test(value)) return "/";
+  let resolved: URL;
+  try {
+    resolved = new URL(value, RESOLVE_BASE);
+  } catch {
+    return "/";
+  }
+  if (resolved.origin !== RESOLVE_BASE || resolved.pathname.startsWith("//") || resolved.pathname.startsWith("/\\")) return "/";
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
 }
