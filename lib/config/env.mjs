@@ -10,6 +10,7 @@
  *  - `azure`:   a real Entra tenant; tenant id, client ids, credential, allowed tenants and public origin are required,
  *               and loopback (sandbox) endpoints are refused.
  */
+import { BlockList, isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
@@ -35,7 +36,6 @@ export const AUDIT_STREAM_NAME = "Custom-GatehouseAudit_CL";
 const SETUP_DOC = "see .env.example and docs/azure-setup.md";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 /**
  * Where incoming webhooks may post by default: Teams incoming webhooks (`<tenant>.webhook.office.com/webhookb2/…`),
@@ -56,14 +56,34 @@ export function webhookHostAllowed(host, patterns) {
   return patterns.some((pattern) => (pattern.startsWith("*.") ? name.endsWith(pattern.slice(1)) : name === pattern));
 }
 
-/** @param {string} url */
+/**
+ * Addresses that reach this machine: 127/8 and ::1 (RFC 6890), and the unspecified 0.0.0.0/8 and :: (Linux connects
+ * them to the local host). BlockList matches IPv4-mapped IPv6 (::ffff:127.0.0.1) against the IPv4 subnets.
+ */
+const LOOPBACK_ADDRESSES = new BlockList();
+LOOPBACK_ADDRESSES.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK_ADDRESSES.addSubnet("0.0.0.0", 8, "ipv4");
+LOOPBACK_ADDRESSES.addAddress("::1", "ipv6");
+LOOPBACK_ADDRESSES.addAddress("::", "ipv6");
+
+/**
+ * Whether `url` points at this machine, judged on the parsed host, not its spelling: the URL parser has already
+ * turned `0x7f.1` or `2130706433` into 127.0.0.1; a trailing dot is dropped; `localhost` and `*.localhost` always
+ * resolve to loopback (RFC 6761 §6.3). `127.evil.example` is a name, not an address, and is not loopback.
+ * @param {string} url
+ */
 export function isLoopbackUrl(url) {
+  let host;
   try {
-    const host = new URL(url).hostname;
-    return LOOPBACK_HOSTS.has(host) || host.startsWith("127.") || host.endsWith(".localhost");
+    host = new URL(url).hostname.toLowerCase();
   } catch {
     return false;
   }
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  host = host.replace(/\.+$/, "");
+  const family = isIP(host);
+  if (family !== 0) return LOOPBACK_ADDRESSES.check(host, family === 6 ? "ipv6" : "ipv4");
+  return host === "localhost" || host.endsWith(".localhost");
 }
 
 const optionalString = z

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 import * as sandboxContract from "@/sandbox/contract";
-import { AUDIT_STREAM_NAME, ConfigError, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
+import { AUDIT_STREAM_NAME, ConfigError, isLoopbackUrl, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
 
 const AZURE = {
   GATEHOUSE_MODE: "azure",
@@ -89,6 +89,16 @@ describe("sandbox mode", () => {
     expect(problemsOf({ NODE_ENV: "production", GATEHOUSE_ALLOW_SANDBOX_IN_PRODUCTION: "true" })).toEqual([]);
     // One build serves every mode, so building for production is not refused.
     expect(problemsOf({ NODE_ENV: "production" }, "build")).toEqual([]);
+  });
+
+  it("takes a sandbox at any loopback spelling, but not a remote name that merely starts with 127 or localhost", () => {
+    for (const url of ["https://127.0.0.1:8443", "https://[::1]:8443", "https://localhost.:8443", "https://tenant.localhost:8443"]) {
+      expect(problemsOf({ GATEHOUSE_SANDBOX_URL: url }), url).toEqual([]);
+    }
+    for (const url of ["https://127.evil.example", "https://127.0.0.1.nip.io", "https://localhost.evil.example", "https://[::ffff:10.0.0.1]"]) {
+      expect(problemsOf({ GATEHOUSE_SANDBOX_URL: url }), url).toEqual([expect.stringContaining("is not a loopback address")]);
+      expect(isLoopbackUrl(url), url).toBe(false);
+    }
   });
 
   it("refuses a sandbox that is not on this machine, and Azure endpoint settings", () => {
@@ -266,6 +276,22 @@ describe("azure mode", () => {
       expect.stringMatching(/^GATEHOUSE_SPA_CLIENT_ID: must be a GUID/),
       expect.stringMatching(/^AZURE_TENANT_ID: required in azure mode/),
     ]);
+  });
+
+  it("refuses every spelling of a loopback or unspecified address, and *.localhost", () => {
+    for (const url of [
+      "https://localhost.:8443",
+      "https://0.0.0.0:8443",
+      "https://[::ffff:127.0.0.1]:8443",
+      "https://[::1]:8443",
+      "https://[::]:8443",
+      "https://127.8.9.10",
+      "https://0x7f.1",
+      "https://2130706433",
+      "https://sandbox.localhost",
+    ]) {
+      expect(problemsOf({ ...AZURE, GRAPH_BASE_URL: url }), url).toEqual([expect.stringMatching(/^GRAPH_BASE_URL: .* is a sandbox \(loopback\) endpoint/)]);
+    }
   });
 
   it("refuses sandbox (loopback) endpoints", () => {
