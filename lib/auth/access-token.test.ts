@@ -153,6 +153,13 @@ describe("validateAccessToken", () => {
     expect(result).toMatchObject({ ok: false, reason });
   });
 
+  it("names a rejected algorithm only when it is a known one: the unverified header never reaches the detail", async () => {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const withAlg = (alg: string) => `${encode({ alg, typ: "JWT" })}.${encode(claims())}.`;
+    expect(await validate(withAlg("HS256"))).toEqual({ ok: false, reason: "algorithm_not_allowed", detail: "alg HS256" });
+    expect(await validate(withAlg(`x\u2028${"A".repeat(4000)}`))).toEqual({ ok: false, reason: "algorithm_not_allowed", detail: "alg other" });
+  });
+
   it("rejects a missing token", async () => {
     expect(await validate(undefined)).toMatchObject({ ok: false, reason: "missing" });
   });

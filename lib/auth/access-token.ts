@@ -60,6 +60,24 @@ export type TokenRejection =
 export type TokenValidation =
   { readonly ok: true; readonly principal: SignedInPrincipal } | { readonly ok: false; readonly reason: TokenRejection; readonly detail: string };
 
+/** JOSE algorithm names (RFC 7518 §3.1, RFC 8037) a rejection may name; anything else is logged as "other". */
+const LOGGED_ALGORITHMS: ReadonlySet<string> = new Set([
+  "none",
+  "HS256",
+  "HS384",
+  "HS512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "EdDSA",
+]);
+
 function reject(reason: TokenRejection, detail: string): TokenValidation {
   return { ok: false, reason, detail };
 }
@@ -89,7 +107,10 @@ export async function validateAccessToken(
     return reject("malformed", "the token is not a JWS");
   }
   // Checked before any key lookup: blocks `none` and HS256-signed-with-the-public-key confusion.
-  if (algorithm !== "RS256") return reject("algorithm_not_allowed", `alg ${algorithm ?? "(none)"}`);
+  // The header is unverified attacker text: only a known algorithm name reaches the detail (and the logs).
+  if (algorithm !== "RS256") {
+    return reject("algorithm_not_allowed", `alg ${algorithm === undefined ? "(none)" : LOGGED_ALGORITHMS.has(algorithm) ? algorithm : "other"}`);
+  }
 
   let payload: JWTPayload;
   try {
