@@ -1,12 +1,13 @@
 import { getSession } from "@/lib/auth/session";
-import { getHealth } from "@/lib/health/get-health";
+import { getHealth, hasHealthDetails } from "@/lib/health/get-health";
 import { CONSOLE_ROLE_DESCRIPTIONS } from "@/lib/shared/console-roles";
 
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage() {
-  const [session, health] = await Promise.all([getSession(), getHealth()]);
+  const session = await getSession();
   if (!session) return null; // the (console) layout renders the sign-in flow instead
+  const health = await getHealth(session);
   const { principal } = session;
   return (
     <div className="space-y-6">
@@ -30,22 +31,24 @@ export default async function OverviewPage() {
           ))}
         </ul>
       </section>
-      <section aria-labelledby="status-heading" className="max-w-3xl rounded-md border border-line bg-surface-raised">
-        <h2 id="status-heading" className="border-b border-line px-4 py-2 font-medium">
-          This console
-        </h2>
-        <dl className="grid grid-cols-[12rem_1fr] gap-x-4 gap-y-2 px-4 py-3">
-          <dt className="text-ink-muted">Tenant</dt>
-          <dd>{health.mode === "sandbox" ? "Sandbox tenant (local emulator of Entra ID, Graph and ARM)" : "Microsoft Entra ID"}</dd>
-          <dt className="text-ink-muted">Database</dt>
-          <dd>
-            {health.database.engine === "pglite" ? "Embedded PostgreSQL (PGlite)" : "PostgreSQL server"} —{" "}
-            <span className={health.database.reachable ? "text-success" : "text-danger"}>{health.database.reachable ? "reachable" : "unreachable"}</span>
-          </dd>
-          <dt className="text-ink-muted">Version</dt>
-          <dd className="font-mono">{health.version}</dd>
-        </dl>
-      </section>
+      {hasHealthDetails(health) && (
+        <section aria-labelledby="status-heading" className="max-w-3xl rounded-md border border-line bg-surface-raised">
+          <h2 id="status-heading" className="border-b border-line px-4 py-2 font-medium">
+            This console
+          </h2>
+          <dl className="grid grid-cols-[12rem_1fr] gap-x-4 gap-y-2 px-4 py-3">
+            <dt className="text-ink-muted">Tenant</dt>
+            <dd>{health.mode === "sandbox" ? "Sandbox tenant (local emulator of Entra ID, Graph and ARM)" : "Microsoft Entra ID"}</dd>
+            <dt className="text-ink-muted">Database</dt>
+            <dd>
+              {health.database.engine === "pglite" ? "Embedded PostgreSQL (PGlite)" : "PostgreSQL server"} —{" "}
+              <span className={health.database.reachable ? "text-success" : "text-danger"}>{health.database.reachable ? "reachable" : "unreachable"}</span>
+            </dd>
+            <dt className="text-ink-muted">Version</dt>
+            <dd className="font-mono">{health.version}</dd>
+          </dl>
+        </section>
+      )}
     </div>
   );
 }

@@ -47,7 +47,7 @@ test("the console is the standalone server.js, running in its own directory", ()
 test("it serves the health endpoint, pages and immutable static assets", async ({ request }) => {
   const health = await request.get("/api/health");
   expect(health.status()).toBe(200);
-  expect(await health.json()).toMatchObject({ status: "ok", mode: "sandbox", database: { engine: "pglite", reachable: true } });
+  expect(await health.json()).toEqual({ status: "ok" });
 
   const signin = await request.get("/signin");
   expect(signin.status()).toBe(200);
