@@ -181,6 +181,32 @@ describe("control API", () => {
     expect(answer.body).toContain("loopback");
   });
 
+  it("refuses what a web page could send: any request with an Origin, and writes whose body is not declared JSON", async () => {
+    const before = (await call(sandbox, "/_sandbox/clock")).json<{ now: string }>();
+    const fromPage = await call(sandbox, "/_sandbox/clock/advance", {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify({ seconds: 86_400 }),
+    });
+    expect(fromPage.status).toBe(403);
+    expect(fromPage.text).toContain("Origin");
+    // Even a same-site page's read is refused: the control API has no browser callers.
+    expect((await call(sandbox, "/_sandbox/state", { headers: { origin: `https://localhost:${sandbox.port}` } })).status).toBe(403);
+    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", undefined]) {
+      const simple = await call(sandbox, "/_sandbox/clock/advance", {
+        method: "POST",
+        headers: contentType === undefined ? {} : { "content-type": contentType },
+        body: JSON.stringify({ seconds: 86_400 }),
+      });
+      expect(simple.status, String(contentType)).toBe(415);
+    }
+    // Nothing moved; a JSON write and a bodiless write from Node still work.
+    const after = (await call(sandbox, "/_sandbox/clock")).json<{ now: string }>();
+    expect(Date.parse(after.now) - Date.parse(before.now)).toBeLessThan(3_600_000);
+    expect((await postJson(sandbox, "/_sandbox/clock/advance", { seconds: 1 })).status).toBe(200);
+    expect((await call(sandbox, "/_sandbox/clock/reset", { method: "POST" })).status).toBe(200);
+  });
+
   it("summarises state and validates settings", async () => {
     const state = (await call(sandbox, "/_sandbox/state")).json<{ tenantId: string; counts: Record<string, number>; keys: { kids: string[] } }>();
     expect(state.tenantId).toBe(sandbox.tenant.tenantId);

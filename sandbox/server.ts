@@ -26,7 +26,7 @@ import {
   type SandboxCloudName,
   type SandboxSettings,
 } from "./contract";
-import { type ControlTarget, handleControl, isLoopbackAddress } from "./control/index";
+import { type ControlTarget, handleControl, isLoopbackAddress, refuseBrowserControl } from "./control/index";
 import { FaultInjector } from "./control/faults";
 import { cloudMetadata, METADATA_API_VERSIONS } from "./arm/generic-resources";
 import { ARM_MESSAGES } from "./arm/responses";
@@ -390,6 +390,11 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
     if (system === "control") {
       if (!isLoopbackAddress(request.socket.remoteAddress)) {
         respond(response, jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API only answers loopback callers." } }), {});
+        return;
+      }
+      const refused = refuseBrowserControl(method, headers, body.length);
+      if (refused) {
+        respond(response, refused, {});
         return;
       }
       const parsed = parseJsonBody(body);

@@ -41,6 +41,28 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return plain === "::1";
 }
 
+/**
+ * Refuses what a web page in the developer's browser could send: browsers put `Origin` on every cross-site request
+ * and every non-GET/HEAD request (https://fetch.spec.whatwg.org/#origin-header), while the control client, the tests
+ * and the bench call from Node, which sends none. A write's body must also be declared JSON: the "simple" types
+ * (`text/plain`, form encodings) are what a page can send cross-site without a CORS preflight
+ * (https://fetch.spec.whatwg.org/#cors-safelisted-request-header). Null when the call may go on.
+ */
+export function refuseBrowserControl(method: string, headers: Readonly<Record<string, string | undefined>>, bodyLength: number): HttpReply | null {
+  if (headers.origin !== undefined) {
+    return jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API refuses requests from web pages (an Origin header was sent)." } });
+  }
+  if (method === "GET" || method === "HEAD") return null;
+  const contentType = headers["content-type"];
+  const json = contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim());
+  if ((contentType !== undefined && !json) || (bodyLength > 0 && !json)) {
+    return jsonReply(415, {
+      error: { code: "UnsupportedMediaType", message: "The sandbox control API takes JSON bodies only (content-type: application/json)." },
+    });
+  }
+  return null;
+}
+
 const settingsPatchSchema = z
   .object({
     propagationDelaySeconds: z.number().int().min(0).max(86_400),
