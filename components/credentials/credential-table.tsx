@@ -76,7 +76,6 @@ export function CredentialTable({ rows, view, snapshot }: { rows: readonly Crede
                 <td className="px-3 py-2">
                   {CREDENTIAL_KIND_LABELS[row.kind]}
                   {row.credentialName && <div className="text-xs text-ink-muted">{row.credentialName}</div>}
-                  {row.hint && <div className="font-mono text-xs text-ink-muted">hint {row.hint}…</div>}
                 </td>
                 <td className="whitespace-nowrap px-3 py-2">{formatUtcMinute(row.endDateTime)}</td>
                 <td className={`px-3 py-2 ${BUCKET_TONE[row.bucket]}`}>{bucketLabel(row.bucket, snapshot.windows)}</td>

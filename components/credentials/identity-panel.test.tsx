@@ -33,7 +33,6 @@ const row = (overrides: Partial<CredentialRow>): CredentialRow => ({
   kind: "samlSigning",
   keyId: "k-sign",
   credentialName: "CN=Microsoft Azure Federated SSO Certificate",
-  hint: null,
   startDateTime: "2024-06-01T00:00:00Z",
   endDateTime: "2026-06-21T00:00:00Z",
   bucket: "within2",

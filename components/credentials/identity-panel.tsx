@@ -38,7 +38,6 @@ export function IdentityPanel({ details, snapshot }: { details: IdentityDetails;
                 <td className="py-1 pr-2">
                   {row.credentialName ?? "—"}
                   {row.keyId && <div className="font-mono text-ink-muted">{row.keyId}</div>}
-                  {row.hint && <div className="font-mono text-ink-muted">hint {row.hint}…</div>}
                 </td>
                 <td className="whitespace-nowrap py-1 pr-2">
                   {formatUtcMinute(row.startDateTime)} → {formatUtcMinute(row.endDateTime)}

@@ -147,6 +147,13 @@ describe("credential shapes beyond secrets and certificates", () => {
     expect(sign).toEqual([expect.objectContaining({ kind: "samlSigning", startDateTime: at(-1075) })]);
   });
 
+  it("drops Graph's hint (a secret's first characters) as it reads the credentials: no row carries it", () => {
+    const mixed = identity("mixed");
+    expect(mixed.rows.length).toBeGreaterThan(0);
+    for (const row of mixed.rows) expect(row).not.toHaveProperty("hint");
+    for (const sp of directory.servicePrincipals) for (const credential of sp.credentials) expect(credential).not.toHaveProperty("hint");
+  });
+
   it("reads a flexible federated credential (subject null) with its expression when Graph returns one", () => {
     const flexible = identity("release-publisher");
     expect(flexible.federatedCredentials).toEqual([

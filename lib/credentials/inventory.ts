@@ -27,7 +27,6 @@ const MAX_PAGES = 1000;
 const PasswordCredentialWire = z.object({
   keyId: z.string(),
   displayName: z.string().nullable().optional(),
-  hint: z.string().nullable().optional(),
   customKeyIdentifier: z.string().nullable().optional(),
   startDateTime: z.string().nullable().optional(),
   endDateTime: z.string().nullable().optional(),
@@ -73,7 +72,6 @@ export interface InventoryCredential {
   readonly kind: "secret" | "certificate" | "samlSigning";
   readonly keyId: string;
   readonly displayName: string | null;
-  readonly hint: string | null;
   readonly startDateTime: string | null;
   readonly endDateTime: string | null;
 }
@@ -146,9 +144,9 @@ function credentialsOf(wire: z.infer<typeof ApplicationWire>, onServicePrincipal
     endDateTime: c.endDateTime ?? null,
   });
   return [
-    ...(wire.passwordCredentials ?? []).filter((c) => !twin(c)).map((c) => ({ kind: "secret" as const, ...dated(c), hint: c.hint ?? null })),
-    ...keys.filter((c) => !twin(c)).map((c) => ({ kind: "certificate" as const, ...dated(c), hint: null })),
-    ...signing.map((c) => ({ kind: "samlSigning" as const, ...dated(c), hint: null })),
+    ...(wire.passwordCredentials ?? []).filter((c) => !twin(c)).map((c) => ({ kind: "secret" as const, ...dated(c) })),
+    ...keys.filter((c) => !twin(c)).map((c) => ({ kind: "certificate" as const, ...dated(c) })),
+    ...signing.map((c) => ({ kind: "samlSigning" as const, ...dated(c) })),
   ];
 }
 

@@ -7,6 +7,7 @@ import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
+import { credentialSnapshotItems } from "./schema";
 import { completeSnapshot, createRunningSnapshot, findSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
 
 /** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
@@ -28,7 +29,6 @@ function row(id: string, bucket: CredentialRow["bucket"], overrides: Partial<Cre
     kind: "secret",
     keyId: id,
     credentialName: "sp-secret",
-    hint: "abc",
     startDateTime: "2026-01-01T00:00:00Z",
     endDateTime: "2026-06-05T00:00:00Z",
     bucket,
@@ -99,6 +99,21 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     const details = await identityDetails(handle.db, second, "app:a");
     expect(details?.rows.map((r) => r.id)).toEqual(["k1"]);
     expect(await identityDetails(handle.db, second, "app:none")).toBeUndefined();
+  });
+
+  it("never hands out a hint an older snapshot stored: reading a row drops it", async () => {
+    const now = new Date("2026-06-03T00:00:00Z");
+    const id = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
+    await completeSnapshot(handle.db, id, built([row("legacy", "within1")]), { asOf: now, finishedAt: now, graphCalls: 1, armCalls: 1, warnings: [] });
+    // What a row written before the hint was dropped looks like.
+    await handle.db
+      .update(credentialSnapshotItems)
+      .set({ row: { ...row("legacy", "within1"), hint: "abc" } })
+      .where(eq(credentialSnapshotItems.snapshotId, id));
+    const [stored] = await snapshotRows(handle.db, id);
+    expect(stored).toEqual(row("legacy", "within1"));
+    expect(stored).not.toHaveProperty("hint");
+    expect((await identityDetails(handle.db, id, "app:a"))?.rows[0]).not.toHaveProperty("hint");
   });
 
   it("notifies owners at most once per credential per window", async () => {

@@ -178,7 +178,16 @@ export async function snapshotRows(db: Database, snapshotId: number): Promise<Cr
     .from(credentialSnapshotItems)
     .where(eq(credentialSnapshotItems.snapshotId, snapshotId))
     .orderBy(desc(credentialSnapshotItems.risk), credentialSnapshotItems.endDateTime, credentialSnapshotItems.rowId);
-  return records.map((record) => record.row as CredentialRow);
+  return records.map((record) => storedRow(record.row));
+}
+
+/**
+ * A stored row as the dashboard shows it. Rows written before Gatehouse stopped keeping Graph's `hint` (the secret's
+ * first characters) may still hold it until their snapshot is pruned: it never leaves the database.
+ */
+function storedRow(row: unknown): CredentialRow {
+  const { hint: _hint, ...rest } = row as CredentialRow & { hint?: unknown };
+  return rest;
 }
 
 export async function identityDetails(db: Database, snapshotId: number, identityKey: string): Promise<IdentityDetails | undefined> {
@@ -193,5 +202,5 @@ export async function identityDetails(db: Database, snapshotId: number, identity
     .from(credentialSnapshotItems)
     .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.identityKey, [identityKey])))
     .orderBy(credentialSnapshotItems.endDateTime);
-  return { ...(record.details as IdentityDetails), rows: rows.map((row) => row.row as CredentialRow) };
+  return { ...(record.details as IdentityDetails), rows: rows.map((row) => storedRow(row.row)) };
 }

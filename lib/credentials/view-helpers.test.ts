@@ -26,7 +26,6 @@ function rowWith(roles: WorkspaceRole[]): CredentialRow {
     kind: "secret",
     keyId: "k",
     credentialName: null,
-    hint: null,
     startDateTime: null,
     endDateTime: null,
     bucket: "healthy",

@@ -1,6 +1,7 @@
 /**
  * The credentials dashboard's shapes, shared by the server (snapshot, CSV) and the browser (table, chart, drawer).
- * Never a secret value: only key id, display name, hint and dates.
+ * Never a secret value: only key id, display name and dates (not even Graph's
+ * `hint`, the secret's first characters).
  */
 
 /** Classification buckets, in order of urgency. `secretless` is the goal state (federated credential or managed identity). */
@@ -91,7 +92,6 @@ export interface CredentialRow {
   readonly kind: CredentialKind;
   readonly keyId: string | null;
   readonly credentialName: string | null;
-  readonly hint: string | null;
   readonly startDateTime: string | null;
   readonly endDateTime: string | null;
   readonly bucket: Bucket;
