@@ -70,7 +70,11 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   const db = options.db ?? (await getDatabase());
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   // Re-read what applies now: the ids the browser sent are only accepted if they still belong to this workspace.
-  const [access, definitions] = await Promise.all([getWorkspaceAccess(context.caller, workspace.scope, { db }), getRoleDefinitions(identity, workspace.scope)]);
+  // The guard judges custom roles as ARM defines them now, not as cached minutes ago.
+  const [access, definitions] = await Promise.all([
+    getWorkspaceAccess(context.caller, workspace.scope, { db }),
+    getRoleDefinitions(identity, workspace.scope, { fresh: true }),
+  ]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
   const lockout = input.confirmSelfLockout

@@ -41,12 +41,18 @@ const RoleDefinitionWire = z.object({
   }),
 });
 
+/** Whose read a cached entry is: the console's own identity, or one signed-in person of one tenant. */
+function callerKey(identity: ArmIdentity): string {
+  return identity.kind === "app" ? "app" : `${identity.caller.tenantId}/${identity.caller.objectId}`.toLowerCase();
+}
+
 export function roleDefinitionGuid(roleDefinitionId: string): string {
   return (roleDefinitionId.split("/").pop() ?? roleDefinitionId).toLowerCase();
 }
 
-// Role definitions change rarely and are the same for everyone who can read the scope, so one fetch serves every page
-// view for a while: the access page then needs no role-definition call at all when warm.
+// Role definitions change rarely, so one fetch serves a person's page views for a while: the access page then needs no
+// role-definition call at all when warm. The cache is per caller: what one person may read (custom roles included) is
+// never served to another, who may not be allowed to read the scope at all.
 const CACHE_TTL_MS = 10 * 60_000;
 const cache = new Map<string, { expiresAt: number; definitions: Promise<ReadonlyMap<string, RoleDefinition>> }>();
 
@@ -59,12 +65,13 @@ const cache = new Map<string, { expiresAt: number; definitions: Promise<Readonly
 export function getRoleDefinitions(
   identity: ArmIdentity,
   scope: string,
-  options: { below?: boolean; now?: number } = {},
+  options: { below?: boolean; now?: number; fresh?: boolean } = {},
 ): Promise<ReadonlyMap<string, RoleDefinition>> {
   const now = options.now ?? Date.now();
-  const key = `${scope.toLowerCase()}${options.below ? " and below" : ""}`;
+  const key = `${callerKey(identity)} ${scope.toLowerCase()}${options.below ? " and below" : ""}`;
   const cached = cache.get(key);
-  if (cached && cached.expiresAt > now) return cached.definitions;
+  // `fresh`: decisions that must not rest on a definition up to 10 minutes old (the lockout guard) read ARM again.
+  if (cached && cached.expiresAt > now && !options.fresh) return cached.definitions;
   for (const [entry, value] of cache) if (value.expiresAt <= now) cache.delete(entry);
   const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(
     identity,
