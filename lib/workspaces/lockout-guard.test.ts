@@ -107,6 +107,32 @@ describe("the lockout guard", () => {
     }
   });
 
+  it("two removals at once (two tabs), each of one of the admin's two empowering assignments: one goes, the other asks", async () => {
+    const limited = await personaContext("limited-admin");
+    // Exactly two: what earlier tests left of either is cleared first.
+    for (const assignment of [...tenant.sandbox.tenant.roleAssignments.values()]) {
+      const held = assignment.principalId === limited.actor.objectId || assignment.principalId === workspaceAdmins.id;
+      if (held && assignment.scope.toLowerCase() === WORKSPACE.toLowerCase()) tenant.sandbox.tenant.removeRoleAssignment(assignment.name);
+    }
+    putTestAssignment(tenant.sandbox.tenant, { scope: WORKSPACE, principalId: limited.actor.objectId, principalType: "User", roleDefinitionName: UAA });
+    putTestAssignment(tenant.sandbox.tenant, { scope: WORKSPACE, principalId: workspaceAdmins.id, principalType: "Group", roleDefinitionName: UAA });
+    const direct = await assignmentOf(limited.actor.objectId, UAA);
+    const viaGroup = await assignmentOf(workspaceAdmins.id, UAA);
+    try {
+      const results = await Promise.all(
+        [direct, viaGroup].map(
+          async (id) => (await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: [id], confirmSelfLockout: false }))[0]!,
+        ),
+      );
+      expect(results.map((result) => result.status).sort()).toEqual(["needs_confirmation", "revoked"]);
+      // The admin keeps one way to manage access here.
+      expect([exists(direct), exists(viaGroup)].filter(Boolean)).toHaveLength(1);
+    } finally {
+      const left = [direct, viaGroup].filter(exists);
+      if (left.length > 0) await revokeWorkspaceRoles(limited, { workspaceId: WORKSPACE, assignmentIds: left, confirmSelfLockout: true });
+    }
+  });
+
   it("Gatehouse's own identity's assignment asks a second time, naming what would stop working", async () => {
     const admin = await personaContext("admin");
     const consoles = await assignmentOf(CONSOLE_API_SERVICE_PRINCIPAL_ID, ROLE_IDS.rbacAdministrator);

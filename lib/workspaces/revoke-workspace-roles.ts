@@ -1,10 +1,13 @@
 import "server-only";
 
+import { randomUUID } from "node:crypto";
+
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { type Database, getDatabase } from "@/lib/db";
+import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
@@ -68,6 +71,41 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const db = options.db ?? (await getDatabase());
+  if (input.confirmSelfLockout) return revokeChecked(context, input, db, workspace);
+  // The guard judges one removal against the assignments it reads: two at once (two tabs), each taking one of the
+  // admin's two empowering assignments, would both pass. One guarded removal per admin and workspace runs at a time,
+  // across instances (a database lease; the next one reads what the previous one left).
+  const lockName = `revoke-guard:${context.caller.tenantId}/${context.caller.objectId}:${workspace.scope}`.toLowerCase();
+  const holder = randomUUID();
+  if (!(await claimGuardLock(db, lockName, holder))) {
+    return [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))].map((assignmentId) => ({
+      assignmentId,
+      status: "in_progress" as const,
+      message: "Another removal of yours on this workspace is still running. Nothing was removed; try again in a moment.",
+    }));
+  }
+  try {
+    return await revokeChecked(context, input, db, workspace);
+  } finally {
+    await finishJobRun(db, lockName, holder, new Date());
+  }
+}
+
+/** How long a guarded removal may hold its lock before a crashed holder's is taken over, and how long others wait. */
+const GUARD_LEASE_MS = 2 * 60_000;
+const GUARD_WAIT_MS = 15_000;
+const GUARD_POLL_MS = 200;
+
+async function claimGuardLock(db: Database, lockName: string, holder: string): Promise<boolean> {
+  const giveUpAt = Date.now() + GUARD_WAIT_MS;
+  for (;;) {
+    if (await claimJobRun(db, { jobName: lockName, holder, intervalMs: 0, leaseMs: GUARD_LEASE_MS, now: new Date() })) return true;
+    if (Date.now() >= giveUpAt) return false;
+    await new Promise((resolve) => setTimeout(resolve, GUARD_POLL_MS));
+  }
+}
+
+async function revokeChecked(context: DelegatedContext, input: RevokeWorkspaceRolesInput, db: Database, workspace: ParsedScope): Promise<RevokeResult[]> {
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   // Re-read what applies now: the ids the browser sent are only accepted if they still belong to this workspace.
   // The guard judges custom roles as ARM defines them now, not as cached minutes ago.
