@@ -68,6 +68,16 @@ describe("grantsAccessManagement (privileged roles)", () => {
     expect(grantsAccessManagement(block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"]))).toBe(false);
   });
 
+  it("judges each permission block on its own: one block's notActions do not take away another block's actions", () => {
+    const blocks: PermissionBlock[] = [
+      { actions: ["Microsoft.Authorization/roleAssignments/write"], notActions: [], dataActions: [], notDataActions: [] },
+      { actions: ["Microsoft.Authorization/*/read"], notActions: ["Microsoft.Authorization/roleAssignments/write"], dataActions: [], notDataActions: [] },
+    ];
+    // Flattened, the second block's notActions would hide the first block's write: a lockout with no prompt.
+    expect(grantsAccessManagement(blocks)).toBe(true);
+    expect(grantsAccessManagement(blocks.slice(1))).toBe(false);
+  });
+
   it("counts a role that may write role assignments only under a condition (conditional delegation) as privileged", () => {
     // Azure AI Project Manager's shape in newer API versions: the write is in actions, the condition beside it.
     const delegating = [
