@@ -18,7 +18,8 @@ export interface TestResponse {
 export interface RequestOptions {
   readonly method?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  /** Text, or bytes (a gzip body). */
+  readonly body?: string | Buffer;
   /** Abort after this many ms (for hang faults). */
   readonly timeoutMs?: number;
 }
