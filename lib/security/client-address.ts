@@ -39,13 +39,18 @@ function normalizeAddress(value: string): string {
   return "unknown";
 }
 
+/** The client address of a request, by the configured trusted proxy hops. */
+export function requestSource(requestHeaders: Pick<Headers, "get">): string {
+  return clientAddress(requestHeaders, getConfig().limits.trustedProxyHops);
+}
+
 /**
  * The client address of the request being handled (by the configured trusted proxy hops), or "unknown" outside one
  * (a job, a script).
  */
 export async function currentRequestSource(): Promise<string> {
   try {
-    return clientAddress(await headers(), getConfig().limits.trustedProxyHops);
+    return requestSource(await headers());
   } catch {
     return "unknown";
   }

@@ -4,9 +4,8 @@ import type { AuditActor } from "@/lib/audit";
 import { auditActorOf } from "@/lib/auth/audit-actor";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import type { Session } from "@/lib/auth/session";
-import { getConfig } from "@/lib/config";
 import type { Permission } from "@/lib/shared/permissions";
-import { clientAddress } from "./client-address";
+import { requestSource } from "./client-address";
 import { checkRateLimit, type RateLimitDecision } from "./rate-limit";
 
 /** Operations that walk or write a lot per call: limited per person on top of the action limit. */
@@ -21,11 +20,6 @@ export const EXPENSIVE_OPERATIONS: ReadonlySet<Permission> = new Set<Permission>
 /** The subject of a person's buckets: tenant and object id, the identifiers that never change. */
 function personSubject(session: Session): string {
   return `${session.principal.tenantId}/${session.principal.objectId}`.toLowerCase();
-}
-
-/** The client address of a request, by the configured trusted proxy hops. */
-export function requestSource(requestHeaders: Pick<Headers, "get">): string {
-  return clientAddress(requestHeaders, getConfig().limits.trustedProxyHops);
 }
 
 /**

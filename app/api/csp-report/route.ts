@@ -1,7 +1,7 @@
 import { declaresBodyOver, readBodyWithin } from "@/lib/security/body-limit";
 import { MAX_REPORT_BYTES, recordCspReport } from "@/lib/security/csp-reports";
 import { checkRateLimit, tooManyRequestsResponse } from "@/lib/security/rate-limit";
-import { requestSource } from "@/lib/security/throttle";
+import { requestSource } from "@/lib/security/client-address";
 
 export const dynamic = "force-dynamic";
 

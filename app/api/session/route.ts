@@ -6,7 +6,7 @@ import { validateConsoleToken } from "@/lib/auth/token-validator";
 import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
 import { checkRateLimit, tooManyRequestsResponse } from "@/lib/security/rate-limit";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
-import { requestSource } from "@/lib/security/throttle";
+import { requestSource } from "@/lib/security/client-address";
 
 export const dynamic = "force-dynamic";
 
