@@ -29,9 +29,14 @@ async function searchAssignments(page: Page, text: string): Promise<void> {
   await page.getByLabel("Search assignments").fill(text);
 }
 
-/** All role assignments on the page ("N role assignments" or "M of N role assignments"), whatever the filters. */
+/**
+ * All role assignments on the page ("N role assignments" or "M of N role assignments"), whatever the filters. Read from
+ * the visible "Who has access" region: while a reloaded page streams in, React can hold a hidden copy of the table.
+ */
 async function assignmentCount(page: Page): Promise<number> {
-  const text = await page.getByTestId("assignment-count").innerText();
+  const count = page.getByRole("region", { name: "Who has access" }).getByTestId("assignment-count");
+  await expect(count).toHaveText(/role assignments/);
+  const text = await count.innerText();
   const match = /^(?:\d+ of )?(\d+) role assignments/.exec(text);
   expect(match, `count text: ${text}`).not.toBeNull();
   return Number(match![1]);
