@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { clientAddress } from "./client-address";
+import { addressNetwork, clientAddress } from "./client-address";
 
 const headers = (value?: string) => new Headers(value === undefined ? {} : { "x-forwarded-for": value });
 
@@ -26,5 +26,21 @@ describe("clientAddress", () => {
     expect(clientAddress(headers("::ffff:192.0.2.1"), 0)).toBe("192.0.2.1");
     expect(clientAddress(headers("2001:DB8::1"), 0)).toBe("2001:db8::1");
     expect(clientAddress(headers("[2001:db8::1]:443"), 0)).toBe("2001:db8::1");
+  });
+});
+
+describe("addressNetwork", () => {
+  it("counts an IPv6 address by its /64, whatever its spelling, so rotating within a prefix is one source", () => {
+    expect(addressNetwork("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(addressNetwork("2001:db8:1:2:bbbb:cccc:dddd:eeee")).toBe("2001:db8:1:2::/64");
+    expect(addressNetwork("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressNetwork("::1")).toBe("0:0:0:0::/64");
+    expect(addressNetwork("fe80:0:0:0:0:0:192.0.2.1")).toBe("fe80:0:0:0::/64");
+    expect(addressNetwork("2001:db8:1:3::1")).not.toBe(addressNetwork("2001:db8:1:2::1"));
+  });
+
+  it("leaves IPv4 addresses and 'unknown' as they are", () => {
+    expect(addressNetwork("203.0.113.5")).toBe("203.0.113.5");
+    expect(addressNetwork("unknown")).toBe("unknown");
   });
 });

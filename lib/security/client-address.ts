@@ -39,15 +39,45 @@ function normalizeAddress(value: string): string {
   return "unknown";
 }
 
-/** The client address of a request, by the configured trusted proxy hops. */
-export function requestSource(requestHeaders: Pick<Headers, "get">): string {
-  return clientAddress(requestHeaders, getConfig().limits.trustedProxyHops);
+/** The eight 16-bit groups of a valid IPv6 address (as `isIP` accepts it, an IPv4 tail included). */
+function ipv6Groups(address: string): number[] {
+  const [head = "", tail] = address.split("::");
+  const parse = (part: string) =>
+    part === ""
+      ? []
+      : part.split(":").flatMap((group) => {
+          if (!group.includes(".")) return [Number.parseInt(group, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = group.split(".").map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 /**
- * The client address of the request being handled (by the configured trusted proxy hops), or "unknown" outside one
- * (a job, a script).
+ * The network a limit counts an address in: an IPv4 address by itself, an IPv6 address by its /64. One subscriber is
+ * routinely given a whole /64 (RFC 6177) and a host picks new addresses in it at will (privacy extensions, RFC
+ * 8981), so counting single IPv6 addresses would let one client dodge every limit by rotating through its prefix.
  */
+export function addressNetwork(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const prefix = ipv6Groups(address)
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(":");
+  return `${prefix}::/64`;
+}
+
+/**
+ * Where a request came from, as limits and refusal tallies count it: the client address by the configured trusted
+ * proxy hops, IPv6 grouped by /64.
+ */
+export function requestSource(requestHeaders: Pick<Headers, "get">): string {
+  return addressNetwork(clientAddress(requestHeaders, getConfig().limits.trustedProxyHops));
+}
+
+/** `requestSource` of the request being handled, or "unknown" outside one (a job, a script). */
 export async function currentRequestSource(): Promise<string> {
   try {
     return requestSource(await headers());
