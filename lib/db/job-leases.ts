@@ -1,6 +1,6 @@
 import "server-only";
 
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, like, lt, sql } from "drizzle-orm";
 
 import type { Database } from "./client";
 import { jobLeases } from "./schema";
@@ -47,4 +47,25 @@ export async function finishJobRun(db: Database, jobName: string, holder: string
     .update(jobLeases)
     .set({ lastFinishedAt: now })
     .where(and(eq(jobLeases.jobName, jobName), eq(jobLeases.holder, holder)));
+}
+
+/**
+ * Ends a one-off lock taken with `claimJobRun` (`intervalMs: 0`) by deleting its row, so locks named after a person or
+ * a resource do not pile up. Only the holder's own row is deleted: a lease taken over after this holder stalled stays.
+ */
+export async function releaseLock(db: Database, lockName: string, holder: string): Promise<void> {
+  await db.delete(jobLeases).where(and(eq(jobLeases.jobName, lockName), eq(jobLeases.holder, holder)));
+}
+
+/**
+ * Deletes one-off locks under `prefix` whose holder crashed (never released them) and whose lease ran out more than
+ * `graceMs` ago. Scheduled jobs' rows are never matched: they are named without the prefix. Returns how many.
+ */
+export async function pruneAbandonedLocks(db: Database, prefix: string, now: Date, graceMs: number): Promise<number> {
+  const pattern = `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+  const deleted = await db
+    .delete(jobLeases)
+    .where(and(like(jobLeases.jobName, pattern), lt(jobLeases.leaseExpiresAt, new Date(now.getTime() - graceMs))))
+    .returning({ jobName: jobLeases.jobName });
+  return deleted.length;
 }

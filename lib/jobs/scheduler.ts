@@ -6,7 +6,7 @@ import { auditShippingJob } from "@/lib/audit/shipping-job";
 import { systemActor } from "@/lib/auth/audit-actor";
 import { getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
-import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { claimJobRun, finishJobRun, pruneAbandonedLocks } from "@/lib/db/job-leases";
 import { credentialInventoryJob } from "@/lib/credentials/job";
 import { describeError, log } from "@/lib/log";
 import { driftCheckJob } from "@/lib/mappings/drift-job";
@@ -14,9 +14,13 @@ import { notificationDeliveryJob } from "@/lib/notifications/job";
 import { requestExpiryJob } from "@/lib/requests/jobs";
 import { abuseLimitsJob } from "@/lib/security/job";
 import { reconcilePendingIntents } from "@/lib/workspaces/reconcile-intents";
+import { REVOKE_GUARD_LOCK_PREFIX } from "@/lib/workspaces/revoke-workspace-roles";
 
 /** Identifies this instance in job leases and logs. */
 const HOLDER = `${hostname()}:${process.pid}`;
+
+/** A removal-guard lock whose lease ran out this long ago was left by a crashed instance. */
+const ABANDONED_LOCK_GRACE_MS = 60 * 60_000;
 
 export interface Job {
   readonly name: string;
@@ -31,7 +35,12 @@ export function jobs(): Job[] {
     {
       name: "reconcile-intents",
       intervalMs: config.jobs.reconcileIntervalMs,
-      run: async () => ({ ...(await reconcilePendingIntents(await getDatabase(), systemActor())) }),
+      // Also what a crash left behind in the lease table: removal-guard locks that were never released.
+      run: async () => {
+        const db = await getDatabase();
+        const reconciled = await reconcilePendingIntents(db, systemActor());
+        return { ...reconciled, abandonedLocksPruned: await pruneAbandonedLocks(db, REVOKE_GUARD_LOCK_PREFIX, new Date(), ABANDONED_LOCK_GRACE_MS) };
+      },
     },
     driftCheckJob(),
     requestExpiryJob(),

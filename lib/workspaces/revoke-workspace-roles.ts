@@ -7,7 +7,7 @@ import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { type Database, getDatabase } from "@/lib/db";
-import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { claimJobRun, releaseLock } from "@/lib/db/job-leases";
 import { roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
@@ -58,6 +58,9 @@ export interface RevokeResult {
   readonly claims?: string;
 }
 
+/** Names the guard's locks in `job_leases`; rows a crashed instance left behind are pruned by the reconcile job. */
+export const REVOKE_GUARD_LOCK_PREFIX = "revoke-guard:";
+
 export interface RevokeOptions {
   readonly db?: Database;
 }
@@ -75,7 +78,7 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   // The guard judges one removal against the assignments it reads: two at once (two tabs), each taking one of the
   // admin's two empowering assignments, would both pass. One guarded removal per admin and workspace runs at a time,
   // across instances (a database lease; the next one reads what the previous one left).
-  const lockName = `revoke-guard:${context.caller.tenantId}/${context.caller.objectId}:${workspace.scope}`.toLowerCase();
+  const lockName = `${REVOKE_GUARD_LOCK_PREFIX}${context.caller.tenantId}/${context.caller.objectId}:${workspace.scope}`.toLowerCase();
   const holder = randomUUID();
   if (!(await claimGuardLock(db, lockName, holder))) {
     return [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))].map((assignmentId) => ({
@@ -87,7 +90,7 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   try {
     return await revokeChecked(context, input, db, workspace);
   } finally {
-    await finishJobRun(db, lockName, holder, new Date());
+    await releaseLock(db, lockName, holder);
   }
 }
 
