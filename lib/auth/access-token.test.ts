@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { MAX_TOKEN_LENGTH, remoteSigningKeys, type TokenExpectations, validateAccessToken } from "./access-token";
+import { MAX_TOKEN_LENGTH, remoteSigningKeys, type TokenExpectations, validateAccessToken, withSigningKeyIssuerCheck } from "./access-token";
 
 const TENANT = "72f988bf-0000-4000-8000-00000000c05a";
 const OTHER_TENANT = "11111111-0000-4000-8000-000000000000";
@@ -106,6 +106,13 @@ describe("validateAccessToken", () => {
     ["an issuer of another host", () => sign(claims({ iss: `https://evil.test/${TENANT}/v2.0` })), "wrong_issuer"],
     ["an issuer of another tenant", () => sign(claims({ iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })), "wrong_issuer"],
     ["a tenant not on the allow list", () => sign(claims({ tid: OTHER_TENANT, iss: `${AUTHORITY}/${OTHER_TENANT}/v2.0` })), "tenant_not_allowed"],
+    [
+      "a tid that is not a GUID",
+      () => sign(claims({ tid: "contoso.onmicrosoft.com", iss: `${AUTHORITY}/contoso.onmicrosoft.com/v2.0` })),
+      "tenant_not_allowed",
+    ],
+    ["a tid of the allowed tenant with junk after it", () => sign(claims({ tid: `${TENANT}/x`, iss: `${AUTHORITY}/${TENANT}/x/v2.0` })), "tenant_not_allowed"],
+    ["a tid that is not a string", () => sign(claims({ tid: 42 })), "tenant_not_allowed"],
     ["an expired token", () => sign(claims({ exp: nowSeconds - 3600 })), "expired"],
     ["a token not yet valid", () => sign(claims({ nbf: nowSeconds + 3600 })), "not_yet_valid"],
     ["a key the authority does not publish", () => sign(claims(), stranger.privateKey, "key-2"), "unknown_signing_key"],
@@ -192,5 +199,30 @@ describe("validateAccessToken", () => {
     const unreachable = () => Promise.reject(new Error("connect ECONNREFUSED"));
     const result = await validateAccessToken(await sign(claims()), expectations, unreachable, NOW);
     expect(result).toMatchObject({ ok: false, reason: "keys_unavailable" });
+  });
+});
+
+describe("the signing key's published issuer", () => {
+  const withIssuer = (issuer: string | undefined) => {
+    const published = { keys: [{ ...publicJwk, ...(issuer === undefined ? {} : { issuer }) }] };
+    return withSigningKeyIssuerCheck(createLocalJWKSet(published), () => published);
+  };
+  const validateWith = async (issuer: string | undefined, payload: JWTPayload = claims()) =>
+    validateAccessToken(await sign(payload), expectations, withIssuer(issuer), NOW);
+
+  it("accepts a token whose iss is the key's issuer, with {tenantid} filled in from the token's tid", async () => {
+    expect((await validateWith(`${AUTHORITY}/${TENANT}/v2.0`)).ok).toBe(true);
+    expect((await validateWith(`${AUTHORITY}/{tenantid}/v2.0`)).ok).toBe(true);
+    expect((await validateWith(undefined)).ok).toBe(true);
+  });
+
+  it("refuses a token signed by a key published for another issuer, even when iss is otherwise acceptable", async () => {
+    expect(await validateWith(`${AUTHORITY}/${OTHER_TENANT}/v2.0`)).toMatchObject({ ok: false, reason: "wrong_key_issuer" });
+    expect(await validateWith(`https://sts.windows.net/${TENANT}/`)).toMatchObject({ ok: false, reason: "wrong_key_issuer" });
+  });
+
+  it("fills {tenantid} from the token's own tid, so a token cannot borrow another tenant's issuer", async () => {
+    const borrowed = claims({ tid: OTHER_TENANT });
+    expect(await validateWith(`${AUTHORITY}/{tenantid}/v2.0`, borrowed)).toMatchObject({ ok: false, reason: "wrong_key_issuer" });
   });
 });

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, type JSONWebKeySet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
 import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
 import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
@@ -51,6 +51,7 @@ export type TokenRejection =
   | "wrong_version"
   | "tenant_not_allowed"
   | "wrong_issuer"
+  | "wrong_key_issuer"
   | "wrong_audience"
   | "wrong_client"
   | "not_a_user_token"
@@ -84,11 +85,40 @@ function reject(reason: TokenRejection, detail: string): TokenValidation {
 
 /** The authority's signing keys, cached by jose (10 min), refetched once when an unknown `kid` appears (30 s cooldown). */
 export function remoteSigningKeys(authorityHost: string, tenantId: string): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(`${authorityHost}/${tenantId}/discovery/v2.0/keys`), {
+  const remote = createRemoteJWKSet(new URL(`${authorityHost}/${tenantId}/discovery/v2.0/keys`), {
     cacheMaxAge: 10 * 60_000,
     cooldownDuration: 30_000,
     timeoutDuration: 5_000,
   });
+  return withSigningKeyIssuerCheck(remote, () => remote.jwks());
+}
+
+/** The token's `iss` is not the issuer its signing key is published for. */
+class SigningKeyIssuerMismatch extends Error {}
+
+/**
+ * Entra publishes, with each signing key, the issuer it signs for (`issuer`, with `{tenantid}` standing for the
+ * tenant on multi-tenant endpoints). A token signed by a key must carry that issuer, with its own `tid` filled in
+ * (learn.microsoft.com/entra/identity-platform/claims-validation, "Validate the signing key issuer"), so a key
+ * published for one issuer cannot vouch for tokens claiming another. A key that names no issuer is not restricted.
+ * The payload read here is not yet verified: a mismatch only refuses, and the signature is checked with this key next.
+ */
+export function withSigningKeyIssuerCheck(getKey: JWTVerifyGetKey, keySet: () => JSONWebKeySet | undefined): JWTVerifyGetKey {
+  return async (header, token) => {
+    const key = await getKey(header, token);
+    const published = keySet()?.keys.find((candidate) => candidate.kid === header.kid) as { issuer?: unknown } | undefined;
+    if (typeof published?.issuer !== "string") return key;
+    let claims: { iss?: unknown; tid?: unknown };
+    try {
+      const payload = typeof token.payload === "string" ? Buffer.from(token.payload, "base64url") : Buffer.from(token.payload);
+      claims = JSON.parse(payload.toString("utf8")) as { iss?: unknown; tid?: unknown };
+    } catch {
+      throw new SigningKeyIssuerMismatch("the payload is not JSON");
+    }
+    const tenant = typeof claims.tid === "string" ? claims.tid : "";
+    if (claims.iss !== published.issuer.replaceAll("{tenantid}", tenant)) throw new SigningKeyIssuerMismatch("iss is not the signing key's issuer");
+    return key;
+  };
 }
 
 export async function validateAccessToken(
@@ -161,6 +191,7 @@ export async function validateAccessToken(
 }
 
 function classifyVerificationError(error: unknown): TokenValidation {
+  if (error instanceof SigningKeyIssuerMismatch) return reject("wrong_key_issuer", error.message);
   if (error instanceof joseErrors.JWTExpired) return reject("expired", "exp has passed");
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     // A missing claim is reported on the claim too; it is a malformed token, not one that is early.
