@@ -34,7 +34,16 @@ export interface ControlHttpResponse {
 export type ControlTransport = (request: ControlHttpRequest) => Promise<ControlHttpResponse>;
 
 export const fetchTransport: ControlTransport = async ({ method, url, body }) => {
-  const response = await fetch(url, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body });
+  const send = () => fetch(url, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body });
+  let response: Response;
+  try {
+    response = await send();
+  } catch (error) {
+    // A kept-alive socket the sandbox closed while it sat idle (a long test step between two calls) fails the next
+    // request with ECONNRESET before the server saw it; an idempotent call is sent again once, on a new socket.
+    if (method === "POST" || (error as { cause?: { code?: unknown } }).cause?.code !== "ECONNRESET") throw error;
+    response = await send();
+  }
   return { status: response.status, body: await response.text() };
 };
 
