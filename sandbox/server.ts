@@ -215,7 +215,14 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string | und
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** Error bodies for injected faults and crashes, in each system's own shape. */
-function systemErrorReply(system: SandboxSystem, status: number, requestId: string, now: Date, retryAfterSeconds?: number): HttpReply {
+function systemErrorReply(
+  system: SandboxSystem,
+  status: number,
+  requestId: string,
+  now: Date,
+  retryAfterSeconds?: number,
+  wording: { readonly errorCode?: string | undefined; readonly errorMessage?: string | undefined } = {},
+): HttpReply {
   const retryHeaders: Record<string, string> = retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {};
   const code =
     status === 429
@@ -228,8 +235,10 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
             ? "InternalServerError"
             : "BadRequest";
   if (system === "graph") {
-    const graphCode = status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : status >= 500 ? "generalException" : "badRequest";
-    const message = status === 429 ? "Please retry again later." : status === 503 ? "Service unavailable." : "An unexpected error occurred.";
+    const graphCode =
+      wording.errorCode ?? (status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : status >= 500 ? "generalException" : "badRequest");
+    const message =
+      wording.errorMessage ?? (status === 429 ? "Please retry again later." : status === 503 ? "Service unavailable." : "An unexpected error occurred.");
     return jsonReply(
       status,
       {
@@ -243,6 +252,9 @@ function systemErrorReply(system: SandboxSystem, status: number, requestId: stri
     );
   }
   if (system === "arm") {
+    if (wording.errorCode !== undefined || wording.errorMessage !== undefined) {
+      return jsonReply(status, { error: { code: wording.errorCode ?? code, message: wording.errorMessage ?? "Sandbox fault." } }, retryHeaders);
+    }
     // A fault of 401 or 403 stands for ARM refusing the caller, with the codes ARM uses for that.
     if (status === 401) return jsonReply(status, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } }, retryHeaders);
     if (status === 403) {
@@ -427,7 +439,7 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
       // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
       const cors = system === "entra" ? corsHeaders({ headers }) : {};
-      respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds), {
+      respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds, decision.outcome), {
         ...idHeaders,
         ...cors,
       });
@@ -656,7 +668,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   const batchItemFault = (inner: SandboxRequest): SandboxResponse | undefined => {
     const decision = faults.decide(inner.method, inner.path, true);
     if (decision.outcome?.kind !== "status") return undefined;
-    const reply = systemErrorReply("graph", decision.outcome.status, inner.requestId, now(), decision.outcome.retryAfterSeconds);
+    const reply = systemErrorReply("graph", decision.outcome.status, inner.requestId, now(), decision.outcome.retryAfterSeconds, decision.outcome);
     return { status: reply.status, headers: reply.headers, body: reply.body === undefined ? undefined : (JSON.parse(reply.body) as unknown) };
   };
   const buildHandlers = (target: Tenant): ServiceHandlers => ({

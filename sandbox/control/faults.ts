@@ -18,6 +18,12 @@ export const faultRuleSchema = z
     status: z.number().int().min(400).max(599).optional(),
     /** Seconds for `Retry-After`; null sends none (Graph and ARM do not always send one on 429). */
     retryAfterSeconds: z.number().int().min(0).max(86_400).nullable().optional(),
+    /**
+     * ARM's or Graph's `error.code` and `error.message` for a `status` fault, instead of the generic ones: e.g. a 409
+     * `RoleAssignmentExists` worded differently each time, to prove the console matches codes, never messages.
+     */
+    errorCode: z.string().min(1).max(100).optional(),
+    errorMessage: z.string().min(1).max(2000).optional(),
     hang: z.boolean().default(false),
     /** Apply to the next N matching calls, then stop. */
     times: z.number().int().min(1).optional(),
@@ -52,7 +58,15 @@ export interface FaultDecision {
   /** The rule that decided an error or hang, if any. */
   readonly rule: FaultRule | undefined;
   readonly outcome:
-    { readonly kind: "status"; readonly status: number; readonly retryAfterSeconds: number | undefined } | { readonly kind: "hang" } | undefined;
+    | {
+        readonly kind: "status";
+        readonly status: number;
+        readonly retryAfterSeconds: number | undefined;
+        readonly errorCode?: string | undefined;
+        readonly errorMessage?: string | undefined;
+      }
+    | { readonly kind: "hang" }
+    | undefined;
 }
 
 function isValidRegex(source: string): boolean {
@@ -156,6 +170,8 @@ export class FaultInjector {
               kind: "status",
               status: rule.status ?? 500,
               retryAfterSeconds: rule.retryAfterSeconds === null ? undefined : (rule.retryAfterSeconds ?? (rule.status === 429 ? 1 : undefined)),
+              errorCode: rule.errorCode,
+              errorMessage: rule.errorMessage,
             };
       }
     }

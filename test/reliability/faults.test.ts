@@ -138,6 +138,28 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.reconciled:failed"]);
   });
 
+  it("409 RoleAssignmentExists is known by its code whatever ARM's wording; a 409 with another code fails even when worded alike", async () => {
+    // ARM rewords its messages: each of these says something different, and none names the existing assignment.
+    for (const wording of [`Conflict ${randomUUID()}`, "Die Rollenzuweisung ist bereits vorhanden.", `${randomUUID()} exists`]) {
+      const user = aUser();
+      await addFault({ status: 409, errorCode: "RoleAssignmentExists", errorMessage: wording, times: 1 });
+      const [result] = await grant(user);
+      expect(result, wording).toMatchObject({ status: "already_granted" });
+      await tenant.control.faults.clear();
+    }
+    const user = aUser();
+    await addFault({
+      status: 409,
+      errorCode: "Conflict",
+      errorMessage: "The role assignment already exists. The ID of the existing role assignment is 0123.",
+      times: 1,
+    });
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "failed" });
+    expect(assignmentExists(user.id)).toBe(false);
+    expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
+  });
+
   it("the session expires in the middle of a bulk grant: each principal ends granted or failed with a record, none lost or doubled", async () => {
     const users = [aUser(), aUser(), aUser(), aUser()];
     const context = await personaContext("admin");
