@@ -1,4 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+
+import type { Bucket } from "@/lib/shared/credentials";
+import { inTimeZone } from "@/test/support/test-env";
 
 import { classifyCredential, recommendation, riskRank } from "./classify";
 
@@ -99,5 +103,60 @@ describe("recommendation", () => {
       /could not be read/,
     );
     expect(recommendation({ worst: undefined, isManagedIdentity: false, hasFederated: false, hasSecrets: false })).toMatch(/^No credentials/);
+  });
+});
+
+describe("classifyCredential across time zones and daylight-saving changes", () => {
+  it("counts days as 24 hours of absolute time, whatever the server's zone, across a DST change", () => {
+    // Europe's clocks go forward on 2026-03-29; seven calendar days later is 7 × 24 h − 1 h in absolute time.
+    const now = new Date("2026-03-25T12:00:00Z");
+    const cases = [
+      ["2026-04-01T12:00:00Z", "within1"],
+      ["2026-04-01T12:00:01Z", "within2"],
+      ["2026-04-01T14:00:00+02:00", "within1"],
+      ["2026-04-01T14:00:01+02:00", "within2"],
+      // Zoneless is UTC, never local time.
+      ["2026-04-01T12:00:00", "within1"],
+      ["2026-04-01T12:00:01", "within2"],
+    ] as const;
+    for (const zone of ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Chatham", "Asia/Kolkata"]) {
+      inTimeZone(zone, () => {
+        for (const [endDateTime, bucket] of cases) {
+          expect(classifyCredential({ startDateTime: null, endDateTime }, now, WINDOWS), `${zone} ${endDateTime}`).toBe(bucket);
+        }
+      });
+    }
+  });
+});
+
+describe("classifyCredential is monotonic in time (property)", () => {
+  /** How urgent a bucket is: time passing can only keep it or make it more urgent. */
+  const SEVERITY: Record<Bucket, number> = { healthy: 0, longLived: 0, secretless: 0, within3: 1, within2: 2, within1: 3, expired: 4 };
+  const instant = fc.integer({ min: Date.parse("2020-01-01T00:00:00Z"), max: Date.parse("2035-01-01T00:00:00Z") });
+  const windows = fc
+    .tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 200 }))
+    .map(([first, extra, more]) => [first, first + extra, first + extra + more] as const);
+  const RUNS = { numRuns: 1000, seed: 20261205 };
+
+  it("never becomes less urgent as now moves forward", () => {
+    fc.assert(
+      fc.property(instant, fc.option(instant, { nil: null }), instant, fc.integer({ min: 0, max: 400 * DAY }), windows, (end, start, now, step, window) => {
+        const credential = { startDateTime: start === null ? null : new Date(start).toISOString(), endDateTime: new Date(end).toISOString() };
+        const earlier = classifyCredential(credential, new Date(now), window);
+        const later = classifyCredential(credential, new Date(now + step), window);
+        expect(SEVERITY[later]).toBeGreaterThanOrEqual(SEVERITY[earlier]);
+      }),
+      RUNS,
+    );
+  });
+
+  it("is expired exactly when the end is not after now, and never expired before it", () => {
+    fc.assert(
+      fc.property(instant, instant, windows, (end, now, window) => {
+        const bucket = classifyCredential({ startDateTime: null, endDateTime: new Date(end).toISOString() }, new Date(now), window);
+        expect(bucket === "expired").toBe(end <= now);
+      }),
+      RUNS,
+    );
   });
 });

@@ -41,9 +41,14 @@ export function classifyCredential(credential: DatedCredential, now: Date, windo
   return longLived && lifetime > LONG_LIVED_MS ? "longLived" : "healthy";
 }
 
+/**
+ * Graph's credential dates are `DateTimeOffset`s in UTC ("2026-06-01T12:00:00Z"). A date and time without a zone is
+ * read as UTC too, never in the server's own time zone, so the buckets do not move with where the console runs.
+ */
 function parseTime(value: string | null): number | undefined {
   if (value === null || value === "") return undefined;
-  const time = Date.parse(value);
+  const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/.test(value);
+  const time = Date.parse(zoneless ? `${value}Z` : value);
   return Number.isNaN(time) ? undefined : time;
 }
 

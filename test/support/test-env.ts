@@ -100,3 +100,18 @@ export const GENEROUS_RATE_LIMITS = Object.freeze({
 export function setConsoleSettings(settings: Record<string, string>): void {
   Object.assign(process.env, settings);
 }
+
+/**
+ * Runs `action` with the process's local time zone set to `zone` (an IANA name), then puts the previous one back.
+ * Node re-reads `TZ` when it is assigned, so local-time `Date` methods follow at once.
+ */
+export function inTimeZone(zone: string, action: () => void): void {
+  const previous = process.env.TZ;
+  process.env.TZ = zone;
+  try {
+    action();
+  } finally {
+    if (previous === undefined) delete process.env.TZ;
+    else process.env.TZ = previous;
+  }
+}
