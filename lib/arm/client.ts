@@ -6,6 +6,7 @@ import { ServiceClient } from "@azure/core-client";
 import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 import { describeError } from "@/lib/log";
+import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
 import { retryDecision, throttleWaitSeconds } from "@/lib/azure/retry";
 import { type DelegatedCaller, getAppToken, getDelegatedToken, resourceScope } from "@/lib/azure/tokens";
@@ -39,6 +40,9 @@ function credential(getToken: TokenSource): TokenCredential {
 const retryPolicy: PipelinePolicy = {
   name: "gatehouseRetryPolicy",
   async sendRequest(request, next) {
+    const breaker = circuitBreaker("arm");
+    // While ARM keeps failing, a call fails here at once (an AppError saying when to try again), before any attempt.
+    breaker.admit();
     for (let attempt = 1; ; attempt++) {
       let response: PipelineResponse | undefined;
       let failure: Error | undefined;
@@ -48,6 +52,7 @@ const retryPolicy: PipelinePolicy = {
         failure = error instanceof Error ? error : new Error(String(error));
       }
       const status = response?.status;
+      breaker.record(attemptOutcome(status, failure instanceof AppError));
       const decision = retryDecision(
         attempt,
         status,
@@ -56,7 +61,8 @@ const retryPolicy: PipelinePolicy = {
       // Only idempotent requests are retried after a lost answer: a timeout may hide a request that took effect.
       const idempotent = request.method !== "POST" && request.method !== "PATCH";
       const lostAnswer = failure !== undefined;
-      if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400)) {
+      // An open breaker ends the retries too: the caller gets this attempt's answer, or its lost answer, as it is.
+      if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400) || breaker.isOpen) {
         if (failure !== undefined) throw failure;
         return response!;
       }

@@ -1,9 +1,18 @@
 import "server-only";
 
-import { AuthenticationHandler, Client, type Context, GraphError, HTTPMessageHandler, type Middleware } from "@microsoft/microsoft-graph-client";
+import {
+  AuthenticationHandler,
+  Client,
+  type Context,
+  GraphClientError,
+  GraphError,
+  HTTPMessageHandler,
+  type Middleware,
+} from "@microsoft/microsoft-graph-client";
 
 import { describeError } from "@/lib/log";
 import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";
+import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
 import { getConfig } from "@/lib/config";
@@ -14,15 +23,40 @@ import { AppError } from "@/lib/errors";
  * `lib/azure/retry.ts`) → per-attempt timeout → HTTP. The Graph SDK's own retry handler is left out on purpose.
  */
 
+/**
+ * The Graph SDK turns whatever a middleware throws into a `GraphError` and keeps only its message, except a
+ * `GraphClientError`, which it rethrows as it is: an `AppError` (a token that needs the person to sign in again, an
+ * open circuit breaker) travels inside one, and `graphError` takes it out again.
+ */
+function throughGraphSdk(error: unknown): unknown {
+  if (!(error instanceof AppError)) return error;
+  const carrier = new GraphClientError(error.message);
+  carrier.customError = error;
+  return carrier;
+}
+
 class RetryMiddleware implements Middleware {
   private next: Middleware | undefined;
 
   async execute(context: Context): Promise<void> {
+    const breaker = circuitBreaker("graph");
+    try {
+      breaker.admit();
+    } catch (error) {
+      throw throughGraphSdk(error);
+    }
     for (let attempt = 1; ; attempt++) {
-      await this.next!.execute(context);
+      try {
+        await this.next!.execute(context);
+      } catch (error) {
+        breaker.record(attemptOutcome(undefined, error instanceof AppError || error instanceof GraphClientError));
+        throw error;
+      }
       const response = context.response;
+      breaker.record(attemptOutcome(response?.status));
       const decision = retryDecision(attempt, response?.status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
-      if (!response || response.ok || !decision.retry) return;
+      // An open breaker ends the retries: the caller gets this attempt's answer.
+      if (!response || response.ok || !decision.retry || breaker.isOpen) return;
       await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
     }
   }
@@ -49,7 +83,12 @@ class TimeoutMiddleware implements Middleware {
 
 function buildClient(getToken: () => Promise<string>): Client {
   const { upstream } = getConfig();
-  const auth = new AuthenticationHandler({ getAccessToken: getToken });
+  const auth = new AuthenticationHandler({
+    getAccessToken: () =>
+      getToken().catch((error: unknown) => {
+        throw throughGraphSdk(error);
+      }),
+  });
   const retry = new RetryMiddleware();
   const timeout = new TimeoutMiddleware(upstream.timeoutMs);
   const http = new HTTPMessageHandler();
@@ -90,6 +129,7 @@ export function graphError(error: unknown): AppError {
     });
   }
   if (error instanceof AppError) return error;
+  if (error instanceof GraphClientError && error.customError instanceof AppError) return error.customError;
   return upstreamError({
     system: "Microsoft Graph",
     status: undefined,

@@ -1,0 +1,91 @@
+import "server-only";
+
+import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+
+/**
+ * A circuit breaker per upstream service (ARM, Graph), in front of the one retry rule. When the service keeps failing
+ * (answers 5xx or no answer at all, attempt after attempt), more calls only add load to a service that is already down
+ * and make every admin wait through retries and timeouts; so after `FAILURES_TO_OPEN` failed attempts in a row the
+ * breaker opens and calls fail at once, with a message saying when to try again. After `OPEN_MS` one call is let
+ * through (half-open): an answer closes the breaker, another failure opens it again.
+ *
+ * Only the service's health counts. 429 is neither a failure nor a success: ARM and Graph throttle per caller, and one
+ * admin's throttling must not stop the others (Retry-After already paces that caller). Any other answer below 500 —
+ * a 403 or a 404 included — means the service is up. The breaker keeps no data about anyone, only counts, so one per
+ * process is shared by every person.
+ */
+export const FAILURES_TO_OPEN = 8;
+export const OPEN_MS = 30_000;
+
+export type UpstreamService = "arm" | "graph";
+
+const SERVICE_NAMES: Record<UpstreamService, string> = { arm: "Azure Resource Manager", graph: "Microsoft Graph" };
+
+/** How one attempt ended, as the breaker counts it: the service answered, failed, or said nothing about its health. */
+export type AttemptOutcome = "answered" | "failed" | "neutral";
+
+/**
+ * An attempt's outcome from its status (undefined: no answer — a timeout or a lost connection). `ownError`: the attempt
+ * never reached the service because Gatehouse or Entra stopped it first (a token could not be had): that is not the
+ * service's health.
+ */
+export function attemptOutcome(status: number | undefined, ownError = false): AttemptOutcome {
+  if (ownError || status === 429) return "neutral";
+  return status === undefined || status >= 500 ? "failed" : "answered";
+}
+
+export class CircuitBreaker {
+  private consecutiveFailures = 0;
+  private openUntil: number | undefined;
+
+  constructor(
+    readonly service: UpstreamService,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Throws when the breaker is open; otherwise lets the attempt through (the first after the pause is the probe). */
+  admit(): void {
+    if (this.openUntil === undefined || this.now() >= this.openUntil) return;
+    const seconds = Math.max(1, Math.ceil((this.openUntil - this.now()) / 1000));
+    const name = SERVICE_NAMES[this.service];
+    throw new AppError({
+      code: "upstream_unavailable",
+      message: `${this.service} circuit open: ${this.consecutiveFailures} failed attempts in a row; ${seconds}s left`,
+      userMessage: `${name} is not answering, so Gatehouse paused its calls to it. Nothing was changed. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+    });
+  }
+
+  record(outcome: AttemptOutcome): void {
+    if (outcome === "neutral") return;
+    if (outcome === "answered") {
+      if (this.openUntil !== undefined) log("info", "upstream", "circuit closed", { service: this.service });
+      this.consecutiveFailures = 0;
+      this.openUntil = undefined;
+      return;
+    }
+    this.consecutiveFailures++;
+    // Half-open (the pause is over) and the probe failed, or the threshold is reached: (re)open for a full pause.
+    const halfOpen = this.openUntil !== undefined && this.now() >= this.openUntil;
+    if (halfOpen || this.consecutiveFailures >= FAILURES_TO_OPEN) {
+      this.openUntil = this.now() + OPEN_MS;
+      log("warn", "upstream", "circuit open", { service: this.service, consecutiveFailures: this.consecutiveFailures, openForMs: OPEN_MS });
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.openUntil !== undefined && this.now() < this.openUntil;
+  }
+}
+
+const breakers = new Map<UpstreamService, CircuitBreaker>();
+
+/** This process's breaker for a service. */
+export function circuitBreaker(service: UpstreamService): CircuitBreaker {
+  let breaker = breakers.get(service);
+  if (!breaker) {
+    breaker = new CircuitBreaker(service);
+    breakers.set(service, breaker);
+  }
+  return breaker;
+}
