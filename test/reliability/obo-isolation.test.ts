@@ -1,0 +1,54 @@
+/**
+ * Security test plan row 16, cache isolation in on-behalf-of: Gatehouse exchanges each person's token for their own
+ * ARM token and caches it per person. Two admins granting at the same moment must each reach ARM as themselves —
+ * if one admin's cached token were ever used for the other's call, the limited admin (who has no right to write role
+ * assignments) would suddenly succeed. The sandbox's journal names the caller of every ARM call.
+ *
+ * Grants change the tenant, so this runs on a sandbox of its own.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+
+import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
+
+const tenant: PrivateSandbox = await startPrivateSandbox();
+
+const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
+const { personaContext } = await import("@/test/support/persona-token");
+
+afterAll(async () => {
+  await tenant.close();
+});
+
+describe("on-behalf-of per person (own sandbox tenant)", () => {
+  it("two admins granting at once each reach ARM as themselves: the limited admin is refused every time, the admin never", async () => {
+    const [admin, limited] = await Promise.all([personaContext("admin"), personaContext("limited-admin")]);
+    const forAdmin = FREE_USERS.slice(0, 8);
+    const forLimited = FREE_USERS.slice(8, 16);
+    const grant = (context: typeof admin, user: (typeof FREE_USERS)[number]) =>
+      grantWorkspaceRoles(context, {
+        workspaceId: WORKSPACE,
+        roleDefinitionId: DATA_SCIENTIST,
+        principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+      }).then(([result]) => result!);
+
+    const since = await tenant.control.journal.lastSeq();
+    // Interleaved, all in flight together.
+    const results = await Promise.all(forAdmin.flatMap((user, index) => [grant(admin, user), grant(limited, forLimited[index]!)]));
+    const adminResults = results.filter((_, index) => index % 2 === 0);
+    const limitedResults = results.filter((_, index) => index % 2 === 1);
+    expect(adminResults.map((result) => result.status)).toEqual(Array(forAdmin.length).fill("granted"));
+    expect(limitedResults.map((result) => result.status)).toEqual(Array(forLimited.length).fill("failed"));
+
+    // Every ARM call for a principal was made with the token of the admin who granted to it.
+    const entries = (await tenant.control.journal.since(since)).entries.filter((entry) => entry.system === "arm");
+    const callerOf = (user: (typeof FREE_USERS)[number]) => {
+      const name = assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
+      const calls = entries.filter((entry) => entry.path.toLowerCase().endsWith(name));
+      expect(calls.length, user.displayName).toBeGreaterThan(0);
+      return [...new Set(calls.map((entry) => entry.callerObjectId))];
+    };
+    for (const user of forAdmin) expect(callerOf(user)).toEqual([admin.caller.objectId]);
+    for (const user of forLimited) expect(callerOf(user)).toEqual([limited.caller.objectId]);
+  });
+});
