@@ -4,7 +4,14 @@ import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { ManagedIdentityCredential } from "@azure/identity";
-import { AuthError, ConfidentialClientApplication, type Configuration, InteractionRequiredAuthError } from "@azure/msal-node";
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  type Configuration,
+  type INetworkModule,
+  InteractionRequiredAuthError,
+  type NetworkResponse,
+} from "@azure/msal-node";
 
 import type { SecretToken } from "@/lib/auth/secret-token";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
@@ -90,6 +97,27 @@ function sharedAuthorityMetadata(authority: string): Promise<string | undefined>
   return authorityMetadata;
 }
 
+/**
+ * MSAL's own HTTP client sends token requests with no time limit, so a token endpoint that accepts the connection and
+ * never answers would hold an admin's action (and its on-behalf-of exchange) for ever. This one gives every request
+ * the upstream timeout; MSAL turns any failure here into its `network_error`, which is retried once and then reported
+ * as the sign-in service being unavailable.
+ */
+function timeLimitedNetworkClient(timeoutMs: number): INetworkModule {
+  async function send<T>(url: string, method: "GET" | "POST", headers: Record<string, string> | undefined, body: string | undefined, limitMs: number) {
+    const response = await fetch(url, { method, headers, ...(method === "POST" ? { body: body ?? "" } : {}), signal: AbortSignal.timeout(limitMs) });
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name] = value;
+    });
+    return { headers: responseHeaders, body: (await response.json()) as T, status: response.status } satisfies NetworkResponse<T>;
+  }
+  return {
+    sendGetRequestAsync: (url, options, timeout) => send(url, "GET", options?.headers, undefined, Math.min(timeout ?? timeoutMs, timeoutMs)),
+    sendPostRequestAsync: (url, options) => send(url, "POST", options?.headers, options?.body, timeoutMs),
+  };
+}
+
 async function newClient(): Promise<ConfidentialClientApplication> {
   const { identity } = getConfig();
   const metadata = await sharedAuthorityMetadata(identity.authority);
@@ -104,6 +132,7 @@ async function newClient(): Promise<ConfidentialClientApplication> {
       ...clientCredential(identity),
     },
     system: {
+      networkClient: timeLimitedNetworkClient(getConfig().upstream.timeoutMs),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: 1, // warnings and errors only

@@ -1,24 +1,36 @@
 /**
- * Security test plan row 16, cache isolation in on-behalf-of: Gatehouse exchanges each person's token for their own
+ * Security test plan row 16, on-behalf-of. Cache isolation: Gatehouse exchanges each person's token for their own
  * ARM token and caches it per person. Two admins granting at the same moment must each reach ARM as themselves —
  * if one admin's cached token were ever used for the other's call, the limited admin (who has no right to write role
- * assignments) would suddenly succeed. The sandbox's journal names the caller of every ARM call.
+ * assignments) would suddenly succeed. The sandbox's journal names the caller of every ARM call. Errors: a token
+ * endpoint that throttles or never answers ends the person's call within bounds, with a message and no raw detail.
  *
- * Grants change the tenant, so this runs on a sandbox of its own.
+ * Grants and faults change the tenant, so this runs on a sandbox of its own.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { exportToWorkers } from "@/test/support/test-env";
 import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
+// Before any console code reads its configuration: a short upstream timeout, so a hang costs seconds, not minutes.
+exportToWorkers({ GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: "2" });
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
+const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
 
+afterEach(async () => {
+  await tenant.control.faults.clear();
+});
 afterAll(async () => {
   await tenant.close();
+  exportToWorkers({ GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: "" });
 });
+
+/** The token endpoint the console's on-behalf-of exchange posts to. */
+const TOKEN_ENDPOINT = "/*/oauth2/v2.0/token";
 
 describe("on-behalf-of per person (own sandbox tenant)", () => {
   it("two admins granting at once each reach ARM as themselves: the limited admin is refused every time, the admin never", async () => {
@@ -50,5 +62,25 @@ describe("on-behalf-of per person (own sandbox tenant)", () => {
     };
     for (const user of forAdmin) expect(callerOf(user)).toEqual([admin.caller.objectId]);
     for (const user of forLimited) expect(callerOf(user)).toEqual([limited.caller.objectId]);
+  });
+
+  it.each([
+    ["throttles (429)", { status: 429, retryAfterSeconds: 1 }],
+    ["never answers", { hang: true }],
+  ] as const)("when the token endpoint %s, the person's call fails with a clear message, no upstream detail, and ends", async (_label, fault) => {
+    // A person with no on-behalf-of token cached yet, so the call must ask Entra for one.
+    const persona = _label.startsWith("throttles") ? "security" : "team-lead";
+    const { caller } = await personaContext(persona);
+    await tenant.control.faults.add({ method: "POST", path: TOKEN_ENDPOINT, ...fault });
+    const failure = await listWorkspaces({ kind: "delegated", caller }).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string; userMessage?: string },
+    );
+    expect(failure).toMatchObject({
+      code: "upstream_unavailable",
+      userMessage:
+        "Gatehouse could not get a token to call Azure Resource Manager. Try again in a minute; if it persists, ask your administrator to check the sign-in service.",
+    });
+    expect(failure!.userMessage).not.toMatch(/AADSTS|temporarily_unavailable|timeout/i);
   });
 });
