@@ -160,6 +160,41 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     expect(await auditTrailOf(user.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
   });
 
+  it("one bulk grant meets throttling, a server error and a refusal on different principals: each ends on its own, with its own record", async () => {
+    const users = [aUser(), aUser(), aUser(), aUser(), aUser()];
+    const [throttled, broken, refused] = users;
+    const path = (user: { id: string }) =>
+      `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST)}`;
+    // A Retry-After longer than an admin should wait, a 500 that outlasts the retries, ARM's 403.
+    await tenant.control.faults.add({ method: "PUT", path: path(throttled!), status: 429, retryAfterSeconds: 300 });
+    await tenant.control.faults.add({ method: "PUT", path: path(broken!), status: 500 });
+    await tenant.control.faults.add({ method: "PUT", path: path(refused!), status: 403 });
+    const since = await lastSeq();
+    const results = await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: users.map((user) => ({ id: user.id, kind: "user" as const, displayName: user.displayName })),
+    });
+
+    expect(results.map((result) => [result.principalId, result.status])).toEqual(users.map((user, index) => [user.id, index < 3 ? "failed" : "granted"]));
+    expect(results[0]!.message).toBe("Azure is throttling role changes in this subscription. Wait a minute and try again.");
+    expect(results[1]!.message).toBe("Azure Resource Manager is having problems. Try again in a minute.");
+    expect(results[2]!.message).toMatch(/^You \(admin@[\w.]+\) can't manage access on mlw-churn-prod/);
+    // Each failure was tried as the one retry rule says: the 429 once (its wait is too long), the 500 four times, the 403 once.
+    const entries = await journal(since);
+    expect(putsFor(entries, assignmentNameFor(WORKSPACE, throttled!.id, DATA_SCIENTIST)).map((put) => put.status)).toEqual([429]);
+    expect(putsFor(entries, assignmentNameFor(WORKSPACE, broken!.id, DATA_SCIENTIST)).map((put) => put.status)).toEqual([500, 500, 500, 500]);
+    expect(putsFor(entries, assignmentNameFor(WORKSPACE, refused!.id, DATA_SCIENTIST)).map((put) => put.status)).toEqual([403]);
+    for (const [index, user] of users.entries()) {
+      expect(assignmentExists(user.id)).toBe(index >= 3);
+      expect(await auditTrailOf(user.id)).toEqual(
+        index >= 3
+          ? ["role_assignment.grant_requested:succeeded", "role_assignment.granted:succeeded", "assignment.holder_added:succeeded"]
+          : ["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"],
+      );
+    }
+  });
+
   it("the session expires in the middle of a bulk grant: each principal ends granted or failed with a record, none lost or doubled", async () => {
     const users = [aUser(), aUser(), aUser(), aUser()];
     const context = await personaContext("admin");
