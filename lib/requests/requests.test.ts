@@ -208,6 +208,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ request: { status: "cancelled" } });
     const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), {
       notify: false,
+      findDeleted: trustingDirectory.findDeleted,
       revoke: () => Promise.resolve({ wasAbsent: false }),
     });
     expect(run.lapsed).toBeGreaterThanOrEqual(1);
@@ -225,8 +226,8 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     };
     const later = new Date("2026-07-01T09:00:00Z");
     await Promise.all([
-      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
-      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
+      runRequestJobs(handle.db, system, later, { notify: false, revoke, findDeleted: trustingDirectory.findDeleted }),
+      runRequestJobs(handle.db, system, later, { notify: false, revoke, findDeleted: trustingDirectory.findDeleted }),
     ]);
     expect(revoked.filter((id) => id === submitted.request.id)).toHaveLength(1);
     expect(await auditCount(handle, "request.expired", submitted.request.id)).toBe(1);

@@ -294,7 +294,7 @@ describe("stale state at approval", () => {
     expect(await refusalOf(decide(unlistedId, { policy: withoutReader }))).toMatchObject({
       code: "conflict",
       reason: "stale",
-      userMessage: "Reader can no longer be requested (the request policy changed). Deny the request and say why.",
+      userMessage: "Reader can no longer be requested (the request policy changed), so the request was closed. The requester can ask for another role. Nothing was granted.",
     });
 
     const renamedId = await filed(renamed);
