@@ -213,8 +213,9 @@ async function recheckPending(
       now,
     );
   }
-  if (!principal)
+  if (!principal) {
     throw refuse("unverified", "Microsoft Graph could not find the identity this access is for right now. Nothing was decided; try again in a minute.");
+  }
   if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
     await db
       .update(accessRequests)

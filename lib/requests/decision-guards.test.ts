@@ -60,13 +60,13 @@ describe.each(storageEngines())("stale-state guards at approval on $name", (engi
     );
   const stored = async (id: string) => {
     const result = await handle.db.execute(sql`select status, outcome_note from access_requests where id = ${id}`);
-    return (result as unknown as { rows: { status: string; outcome_note: string | null }[] }).rows[0]!;
+    return (result as { rows: { status: string; outcome_note: string | null }[] }).rows[0]!;
   };
   const lapsedEvents = async (id: string) => {
     const result = await handle.db.execute(
       sql`select reason, details->>'cause' as cause from audit_events where action = 'request.lapsed' and target_request_id = ${id}`,
     );
-    return (result as unknown as { rows: { reason: string; cause: string }[] }).rows;
+    return (result as { rows: { reason: string; cause: string }[] }).rows;
   };
 
   /** Refused as stale, closed as lapsed with this cause and the message as its note, audited once, nothing granted. */
@@ -111,7 +111,7 @@ describe.each(storageEngines())("stale-state guards at approval on $name", (engi
 
   it("the policy changes while Graph is being asked: the check under the row lock still closes it", async () => {
     const request = await submit({ roleDefinitionId: READER });
-    const live = structuredClone(policy) as RequestPolicy;
+    const live = structuredClone<RequestPolicy>(policy);
     const changing: RequestDirectory = {
       ...trustingDirectory,
       requesterStanding: () => {
@@ -152,7 +152,12 @@ describe.each(storageEngines())("stale-state guards at approval on $name", (engi
   it("the requester lost their console role: closed (requester_lost_role)", async () => {
     const request = await submit();
     const demoted: RequestDirectory = { ...trustingDirectory, requesterStanding: () => Promise.resolve("no_role") };
-    await expectClosed(request, approve(request, { directory: demoted }), "requester_lost_role", /lead, who asked for this access, no longer has a console role/);
+    await expectClosed(
+      request,
+      approve(request, { directory: demoted }),
+      "requester_lost_role",
+      /lead, who asked for this access, no longer has a console role/,
+    );
   });
 
   it("Graph cannot say whether the requester still may ask: refused, nothing granted, still pending", async () => {
