@@ -85,13 +85,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   );
 }
 
-async function ApprovalQueue({
-  searchParams,
-  viewer,
-}: {
-  searchParams: Record<string, string | string[] | undefined>;
-  viewer: Viewer;
-}) {
+async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<string, string | string[] | undefined>; viewer: Viewer }) {
   const filter = filterSchema.parse(searchParams);
   const rows = await listAccessRequests(viewer, {
     mine: false,
