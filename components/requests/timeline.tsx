@@ -63,7 +63,14 @@ function entries(request: RequestView, isAdmin: boolean): Entry[] {
       quote: request.decisionComment ?? undefined,
     });
   }
-  if (request.status === "lapsed") list.push({ key: "lapsed", at: request.endedAt, title: "Lapsed: nobody decided in time" });
+  if (request.status === "lapsed") {
+    // A request closed because it could no longer be granted (policy, principal or requester changed) says why.
+    list.push(
+      request.outcomeNote
+        ? { key: "lapsed", at: request.endedAt, title: "Closed without a grant", detail: request.outcomeNote }
+        : { key: "lapsed", at: request.endedAt, title: "Lapsed: nobody decided in time" },
+    );
+  }
   if (request.status === "failed") {
     list.push({ key: "failed", at: request.decidedAt, title: "Nothing was granted", detail: request.failureReason ?? undefined, tone: "danger" });
   }

@@ -258,8 +258,17 @@ export const auditEventInputSchema = z
         assignment: z.enum(["removed", "kept_other_holders", "kept_not_created_by_gatehouse", "already_removed"]).optional(),
       }),
     ),
-    // A pending request was not decided in time and closed without a grant.
-    auditEventSchema("request.lapsed", ["succeeded"], requestTargetSchema, z.strictObject(requestTransition)),
+    // A pending request was closed without a grant: not decided in time, or no longer grantable as filed.
+    auditEventSchema(
+      "request.lapsed",
+      ["succeeded"],
+      requestTargetSchema,
+      z.strictObject({
+        ...requestTransition,
+        /** Why, when not simply the deadline: the policy changed, or the principal or requester is gone or lost their role. */
+        cause: z.enum(["deadline", "policy_changed", "principal_deleted", "requester_deleted", "requester_lost_role"]).optional(),
+      }),
+    ),
     // An approved request could not be carried out (the grant failed).
     auditEventSchema("request.failed", ["failed"], requestTargetSchema, z.strictObject({ ...requestTransition, intentId: intentId.optional() })),
     // Something in Gatehouse now wants this assignment to exist (a direct grant, a mapping, a request, a bundle).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { ConsoleRole } from "@/lib/shared/console-roles";
+import { TEST_TENANT_ID } from "@/test/support/builders/context";
 import { allowedActions, type RequestState } from "./allowed-actions";
 import { parseRequestPolicy } from "./policy";
 
@@ -17,6 +18,7 @@ const policy = parseRequestPolicy({
 function request(overrides: Partial<RequestState> = {}): RequestState {
   return {
     status: "pending",
+    requesterTenantId: TEST_TENANT_ID,
     requesterObjectId: LEAD,
     principalId: "bbbbbbbb-0000-4000-8000-000000000003",
     principalKind: "user",
@@ -28,9 +30,9 @@ function request(overrides: Partial<RequestState> = {}): RequestState {
     ...overrides,
   };
 }
-const lead = { objectId: LEAD.toUpperCase(), roles: ["Console.Requester"] as ConsoleRole[] };
-const admin = { objectId: ADMIN, roles: ["Console.Admin"] as ConsoleRole[] };
-const reader = { objectId: ADMIN, roles: ["Console.SecurityReader"] as ConsoleRole[] };
+const lead = { tenantId: TEST_TENANT_ID, objectId: LEAD.toUpperCase(), roles: ["Console.Requester"] as ConsoleRole[] };
+const admin = { tenantId: TEST_TENANT_ID, objectId: ADMIN, roles: ["Console.Admin"] as ConsoleRole[] };
+const reader = { tenantId: TEST_TENANT_ID, objectId: ADMIN, roles: ["Console.SecurityReader"] as ConsoleRole[] };
 
 describe("allowedActions", () => {
   it("a pending request: its requester may withdraw it, an admin may decide it, a security reader neither", () => {
@@ -58,7 +60,7 @@ describe("allowedActions", () => {
     });
     expect(extend?.durations.map((choice) => choice.value)).toEqual(["8h", "1d", "7d"]);
     expect(allowedActions(granted, admin, policy).extend).not.toBeNull();
-    expect(allowedActions(granted, { objectId: ADMIN, roles: ["Console.Requester"] }, policy).extend).toBeNull();
+    expect(allowedActions(granted, { tenantId: TEST_TENANT_ID, objectId: ADMIN, roles: ["Console.Requester"] }, policy).extend).toBeNull();
   });
 
   it("nothing to extend when the access is permanent, the role left the policy, or the principal kind is unknown", () => {

@@ -2,6 +2,7 @@ import "server-only";
 
 import type { ConsoleRole } from "@/lib/shared/console-roles";
 import { isAllowed } from "@/lib/shared/permissions";
+import { isPrincipal, isRequester as isRequestOf } from "./decision-guards";
 import { durationChoices, type DurationChoice, type RequestPolicy } from "./policy";
 import type { AccessRequestRow } from "./schema";
 import { PRINCIPAL_KINDS } from "./submit-request";
@@ -31,10 +32,20 @@ export interface AllowedActions {
 /** The facts about a request that decide what may be done with it. */
 export type RequestState = Pick<
   AccessRequestRow,
-  "status" | "requesterObjectId" | "principalId" | "principalKind" | "principalDisplayName" | "expiresAt" | "workspaceId" | "workspaceName" | "roleDefinitionId"
+  | "status"
+  | "requesterTenantId"
+  | "requesterObjectId"
+  | "principalId"
+  | "principalKind"
+  | "principalDisplayName"
+  | "expiresAt"
+  | "workspaceId"
+  | "workspaceName"
+  | "roleDefinitionId"
 >;
 
 export interface Viewer {
+  readonly tenantId: string;
   readonly objectId: string;
   readonly roles: readonly ConsoleRole[];
 }
@@ -45,9 +56,8 @@ export interface Viewer {
  * access they asked for (or any, as an admin) while its role is still requestable — for a finite duration only.
  */
 export function allowedActions(request: RequestState, viewer: Viewer, policy: RequestPolicy): AllowedActions {
-  const me = viewer.objectId.toLowerCase();
   const may = (action: Parameters<typeof isAllowed>[0]) => isAllowed(action, viewer.roles);
-  const isRequester = request.requesterObjectId === me;
+  const isRequester = isRequestOf(viewer, request);
   const policyRole = policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
   const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
   const extendable =
@@ -72,6 +82,6 @@ export function allowedActions(request: RequestState, viewer: Viewer, policy: Re
             expiresAt: request.expiresAt.toISOString(),
           }
         : null,
-    selfInvolved: isRequester || request.principalId === me,
+    selfInvolved: isRequester || isPrincipal(viewer, request),
   };
 }

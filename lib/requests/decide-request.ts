@@ -12,6 +12,7 @@ import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { requestClock } from "./clock";
+import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
 import { getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
@@ -134,7 +135,7 @@ async function conflictOfInterest(
   directory: RequestDirectory,
 ): Promise<void> {
   const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, consoleAction);
+  if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, consoleAction);
   let conflict: string | undefined;
   try {
     conflict = await directory.approverConflict(me, request);
@@ -148,25 +149,39 @@ async function conflictOfInterest(
 }
 
 /**
+ * Closes a pending request that can no longer be granted as filed (`lapsed`, with why: stored and audited), then
+ * refuses the decision with the same words. If another decision won meanwhile, that one is reported instead.
+ */
+async function closeAsStale(db: Database, context: DelegatedContext, request: AccessRequestRow, staleness: Staleness, now: Date): Promise<never> {
+  const closed = await db.transaction((tx) =>
+    lapseRequest(tx, { requestId: request.id, staleness, actor: context.actor, now, consoleRequestId: context.requestId }),
+  );
+  if (!closed) throw alreadyDecided((await load(db, request.id))!);
+  log("info", "requests", "request closed at decision time", { requestId: request.id, cause: staleness.cause });
+  throw refuse("stale", `${staleness.note} Nothing was granted.`);
+}
+
+/**
  * Re-checks a pending request against the world as it is now, before an approval counts: the decision deadline, the
- * current policy (the role must still be requestable; a stricter approver count applies), and the principal (it
- * must still exist with the facts the approver was shown; changed facts are stored and the approver asked to look
- * again). Returns a refusal, or the number of approvals required now.
+ * current policy (the role must still be requestable for the duration asked; a stricter approver count applies), the
+ * principal (it must still exist with the facts the approver was shown; changed facts are stored and the approver
+ * asked to look again) and the requester (still in the directory, still holding a console role that may file
+ * requests). A request that fails one of these for good is closed as `lapsed` with the reason. Returns the number of
+ * approvals required now. The deadline and policy are checked again under the row lock that records the approval.
  */
 async function recheckPending(
   db: Database,
+  context: DelegatedContext,
   request: AccessRequestRow,
   now: Date,
   policy: RequestPolicy,
   directory: RequestDirectory,
 ): Promise<{ approvalsRequired: number }> {
-  if (request.pendingUntil.getTime() <= now.getTime()) {
-    throw refuse("stale", "This request was not decided in time and has lapsed; the requester has to ask again.");
-  }
+  const stale = policyStaleness(request, policy, now);
+  if (stale) await closeAsStale(db, context, request, stale, now);
   let approvalsRequired = request.approvalsRequired;
   if (request.origin === "form") {
-    const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
-    if (!role) throw refuse("stale", `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.`);
+    const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId)!;
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
     // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too.
     let privileged;
@@ -178,12 +193,29 @@ async function recheckPending(
     if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
   let principal;
+  let principalDeleted = false;
   try {
     principal = await directory.verifyPrincipal(request.principalId);
+    // Absent from one read is not yet deleted (Entra reads are eventually consistent): confirmed before closing.
+    if (!principal) principalDeleted = (await directory.findDeleted([request.principalId])).has(request.principalId.toLowerCase());
   } catch {
     throw refuse("unverified", "Microsoft Graph could not confirm the identity this access is for. Nothing was decided; try again in a minute.");
   }
-  if (!principal) throw refuse("stale", `${request.principalDisplayName} (${request.principalId}) no longer exists in the directory. Deny the request.`);
+  if (principalDeleted) {
+    await closeAsStale(
+      db,
+      context,
+      request,
+      {
+        cause: "principal_deleted",
+        note: `${request.principalDisplayName} (${request.principalId}) no longer exists in the directory, so the request was closed.`,
+      },
+      now,
+    );
+  }
+  if (!principal) {
+    throw refuse("unverified", "Microsoft Graph could not find the identity this access is for right now. Nothing was decided; try again in a minute.");
+  }
   if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
     await db
       .update(accessRequests)
@@ -198,6 +230,39 @@ async function recheckPending(
     throw refuse(
       "stale",
       `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.`,
+    );
+  }
+  let standing;
+  try {
+    standing = await directory.requesterStanding({ tenantId: request.requesterTenantId, objectId: request.requesterObjectId });
+  } catch {
+    throw refuse(
+      "unverified",
+      `Microsoft Graph could not confirm that ${request.requesterName} may still ask for access. Nothing was decided; try again in a minute.`,
+    );
+  }
+  if (standing === "deleted") {
+    await closeAsStale(
+      db,
+      context,
+      request,
+      {
+        cause: "requester_deleted",
+        note: `${request.requesterName}, who asked for this access, no longer exists in the directory, so the request was closed.`,
+      },
+      now,
+    );
+  }
+  if (standing === "no_role") {
+    await closeAsStale(
+      db,
+      context,
+      request,
+      {
+        cause: "requester_lost_role",
+        note: `${request.requesterName}, who asked for this access, no longer has a console role that may ask for it, so the request was closed.`,
+      },
+      now,
     );
   }
   return { approvalsRequired };
@@ -216,16 +281,18 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   const request = await load(db, input.requestId);
   if (!request) throw refuse("not_found", "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, "approveAccessRequest");
+  if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, "approveAccessRequest");
   if (request.status !== "pending") throw alreadyDecided(request);
-  if (request.approvals.some((approval) => approval.objectId === me)) {
+  if (request.approvals.some((approval) => approvedBy(context.person, approval))) {
     throw refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.");
   }
   await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
 
   const now = options.now ?? (await requestClock());
-  const recheck = await recheckPending(db, request, now, options.policy ?? getRequestPolicy(), directory);
+  const policy = options.policy ?? getRequestPolicy();
+  const recheck = await recheckPending(db, context, request, now, policy, directory);
   const approval: RequestApproval = {
+    tenantId: context.person.tenantId.toLowerCase(),
     objectId: me,
     displayName: context.person.displayName,
     userPrincipalName: context.person.userPrincipalName,
@@ -235,7 +302,14 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   const given = request.approvals.length;
   const approvalsRequired = recheck.approvalsRequired;
   const final = given + 1 >= approvalsRequired;
-  const updated = await db.transaction(async (tx) => {
+  const decided = await db.transaction(async (tx) => {
+    // The deadline and the policy again, under the row's lock: the checks above ran before Graph's answers came back.
+    const [locked] = await tx.select().from(accessRequests).where(eq(accessRequests.id, request.id)).for("update");
+    const stale = locked?.status === "pending" ? policyStaleness(locked, policy, now) : undefined;
+    if (stale) {
+      await lapseRequest(tx, { requestId: request.id, staleness: stale, actor: context.actor, now, consoleRequestId: context.requestId });
+      return { stale };
+    }
     const [row] = await tx
       .update(accessRequests)
       .set({
@@ -251,12 +325,13 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
           eq(accessRequests.status, "pending"),
           // Nobody else approved in between (the count is what this decision was based on) …
           sql`jsonb_array_length(${accessRequests.approvals}) = ${given}`,
-          // … and the database, not only the check above, refuses the requester.
-          sql`${accessRequests.requesterObjectId} <> ${me}`,
+          // … and the database, not only the checks above, refuses the requester and a second approval by one person.
+          notFiledBy(context.person),
+          sql`not (${accessRequests.approvals} @> ${JSON.stringify([{ tenantId: approval.tenantId, objectId: me }])}::jsonb)`,
         ),
       )
       .returning();
-    if (!row) return undefined;
+    if (!row) return {};
     if (final) {
       await recordAuditEvent(tx, {
         action: "request.approved",
@@ -280,12 +355,14 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
         occurredAt: now,
       });
     }
-    return row;
+    return { row };
   });
+  if (decided.stale) throw refuse("stale", `${decided.stale.note} Nothing was granted.`);
+  const updated = decided.row;
   if (!updated) {
     const current = (await load(db, request.id))!;
     if (current.status === "pending") {
-      throw current.approvals.some((approval) => approval.objectId === me)
+      throw current.approvals.some((approval) => approvedBy(context.person, approval))
         ? refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.")
         : refuse(
             "already_decided",
@@ -309,8 +386,7 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
   if (!request) throw refuse("not_found", "This request does not exist.");
-  const me = context.person.objectId.toLowerCase();
-  if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, "retryAccessRequest");
+  if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, "retryAccessRequest");
   if (request.status !== "failed") throw alreadyDecided(request);
   await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
   const now = options.now ?? (await requestClock());
@@ -591,8 +667,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
   if (!request) throw refuse("not_found", "This request does not exist.");
-  const me = context.person.objectId.toLowerCase();
-  if (to === "cancelled" && request.requesterObjectId !== me) {
+  if (to === "cancelled" && !isRequester(context.person, request)) {
     await recordAuditEventNow(db, {
       action: "authz.denied",
       outcome: "denied",

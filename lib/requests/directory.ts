@@ -9,6 +9,8 @@ import { readAllPages } from "@/lib/graph/pages";
 import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
+import type { Identity } from "./decision-guards";
+import { findDeletedObjects, readRequesterStanding, type RequesterStanding } from "./requester-standing";
 import { type Coverage, type CoverageQuery, findCoveringAccess } from "./coverage";
 import type { AccessRequestRow } from "./schema";
 import { sameKind, type VerifiedKind, type VerifiedPrincipal, verifyPrincipal, verifyWorkspace } from "./verify";
@@ -42,6 +44,10 @@ export interface RequestDirectory {
    * so that it needs two approvers whatever its name (throws when ARM cannot say).
    */
   roleIsPrivileged(workspaceId: string, roleDefinitionId: string): Promise<boolean>;
+  /** Whether the requester still exists and holds a console role that may file requests (throws when Graph cannot say). */
+  requesterStanding(requester: Identity): Promise<RequesterStanding>;
+  /** Which of these object ids the directory confirms deleted (throws when Graph cannot say). */
+  findDeleted(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 const KIND_WORDS: Record<string, string> = {
@@ -137,4 +143,6 @@ export const azureRequestDirectory: RequestDirectory = {
   verifyPrincipal,
   approverConflict,
   roleIsPrivileged,
+  requesterStanding: readRequesterStanding,
+  findDeleted: findDeletedObjects,
 };

@@ -7,6 +7,7 @@ import { appGraphClient } from "@/lib/graph/client";
 import { readAllPages } from "@/lib/graph/pages";
 import { describeError, log } from "@/lib/log";
 import { sendNotification } from "@/lib/notifications/send-notification";
+import { isRequester } from "./decision-guards";
 import type { AccessRequestRow } from "./schema";
 
 const ServicePrincipal = z.object({
@@ -81,7 +82,8 @@ export function principalFacts(request: AccessRequestRow): string {
 
 /** Tells approvers a request is waiting. Never throws. */
 export async function notifyApproversOfArrival(request: AccessRequestRow): Promise<void> {
-  const approvers = (await findApprovers()).filter((id) => id !== request.requesterObjectId);
+  const tenantId = getConfig().identity.tenantId;
+  const approvers = (await findApprovers()).filter((id) => !isRequester({ tenantId, objectId: id }, request));
   await sendNotification({
     to: approvers,
     subject: `Access request: ${request.roleName} on ${request.workspaceName}`,

@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { type Database, getDatabase } from "@/lib/db";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
+import { isRequester } from "./decision-guards";
 import { accessRequests, type AccessRequestRow, REQUEST_STATUSES } from "./schema";
 
 export const queueFilterSchema = z.strictObject({
@@ -14,13 +15,23 @@ export const queueFilterSchema = z.strictObject({
 });
 export type QueueFilter = z.output<typeof queueFilterSchema>;
 
+/** Who is looking: their tenant and object id (never the UPN, which can be renamed), and whether they decide requests. */
+export interface Viewer {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly isAdmin: boolean;
+}
+
 /**
  * Requests for the list page. Admins see everyone's (the approval queue); requesters only the ones they filed.
  */
-export async function listAccessRequests(viewer: { objectId: string; isAdmin: boolean }, filter: QueueFilter, db?: Database): Promise<AccessRequestRow[]> {
+export async function listAccessRequests(viewer: Viewer, filter: QueueFilter, db?: Database): Promise<AccessRequestRow[]> {
   const database = db ?? (await getDatabase());
   const conditions: SQL[] = [];
-  if (!viewer.isAdmin || filter.mine) conditions.push(eq(accessRequests.requesterObjectId, viewer.objectId.toLowerCase()));
+  if (!viewer.isAdmin || filter.mine) {
+    // Tenant and object id together: the same object id in another tenant is someone else.
+    conditions.push(eq(accessRequests.requesterTenantId, viewer.tenantId.toLowerCase()), eq(accessRequests.requesterObjectId, viewer.objectId.toLowerCase()));
+  }
   if (filter.status) conditions.push(eq(accessRequests.status, filter.status));
   if (filter.q) {
     const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -42,12 +53,12 @@ export async function listAccessRequests(viewer: { objectId: string; isAdmin: bo
 }
 
 /** One request, if the viewer may see it (admins: all; others: their own). */
-export async function findAccessRequest(viewer: { objectId: string; isAdmin: boolean }, id: string, db?: Database): Promise<AccessRequestRow | undefined> {
+export async function findAccessRequest(viewer: Viewer, id: string, db?: Database): Promise<AccessRequestRow | undefined> {
   if (!z.uuid().safeParse(id).success) return undefined;
   const database = db ?? (await getDatabase());
   const [row] = await database.select().from(accessRequests).where(eq(accessRequests.id, id));
   if (!row) return undefined;
-  return viewer.isAdmin || row.requesterObjectId === viewer.objectId.toLowerCase() ? row : undefined;
+  return viewer.isAdmin || isRequester(viewer, row) ? row : undefined;
 }
 
 /** Requests whose access ended but could not be removed yet (expiry failed; retried with back-off). */

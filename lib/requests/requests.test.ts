@@ -30,6 +30,7 @@ const policy = parseRequestPolicy({
 });
 
 const lead = makeDelegatedContext("lead");
+const nothingDeleted = () => Promise.resolve(new Set<string>());
 const admin1 = makeDelegatedContext("admin1");
 const admin2 = makeDelegatedContext("admin2");
 const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TEST_TENANT_ID };
@@ -208,6 +209,7 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     expect(await cancelAccessRequest(lead, { requestId: b.request.id, comment: "" }, opts())).toMatchObject({ request: { status: "cancelled" } });
     const run = await runRequestJobs(handle.db, system, new Date("2026-06-01T10:00:00Z"), {
       notify: false,
+      findDeleted: nothingDeleted,
       revoke: () => Promise.resolve({ wasAbsent: false }),
     });
     expect(run.lapsed).toBeGreaterThanOrEqual(1);
@@ -225,8 +227,8 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     };
     const later = new Date("2026-07-01T09:00:00Z");
     await Promise.all([
-      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
-      runRequestJobs(handle.db, system, later, { notify: false, revoke }),
+      runRequestJobs(handle.db, system, later, { notify: false, revoke, findDeleted: nothingDeleted }),
+      runRequestJobs(handle.db, system, later, { notify: false, revoke, findDeleted: nothingDeleted }),
     ]);
     expect(revoked.filter((id) => id === submitted.request.id)).toHaveLength(1);
     expect(await auditCount(handle, "request.expired", submitted.request.id)).toBe(1);

@@ -4,10 +4,13 @@ import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
 
 import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEvents } from "@/lib/audit";
 import type { Database, DatabaseTransaction } from "@/lib/db";
+import { getConfig } from "@/lib/config";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
+import { lapseRequest, type Staleness } from "./decision-guards";
 import { notifyAdminsOfExpiryFailure, notifyRequesterOfExpiry } from "./notify";
+import { findDeletedObjects } from "./requester-standing";
 import { accessRequests, type AccessRequestRow } from "./schema";
 
 /** A run that stopped between claiming an expiry and recording it is taken over after this long. */
@@ -32,6 +35,8 @@ export interface RequestJobOptions {
   /** Replaces the ARM DELETE (state-machine tests without a sandbox). Returns whether the assignment was absent. */
   readonly revoke?: (request: AccessRequestRow) => Promise<{ wasAbsent: boolean }>;
   readonly notify?: boolean;
+  /** Which object ids the directory confirms deleted; Graph as the console unless a test replaces it. */
+  readonly findDeleted?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
 function target(request: AccessRequestRow) {
@@ -62,7 +67,7 @@ function dueForExpiry(now: Date) {
  * with back-off.
  */
 export async function runRequestJobs(db: Database, actor: AuditActor, now: Date, options: RequestJobOptions = {}): Promise<RequestJobRun> {
-  const lapsed = await lapsePending(db, actor, now);
+  const lapsed = (await lapsePending(db, actor, now)) + (await closeOrphaned(db, actor, now, options.findDeleted ?? findDeletedObjects));
   const reminded = options.notify === false ? 0 : await remind(db, now);
   let expired = 0;
   let expiryFailed = 0;
@@ -247,12 +252,63 @@ async function lapsePending(db: Database, actor: AuditActor, now: Date): Promise
         outcome: "succeeded",
         actor,
         target: target(row),
-        details: { from: "pending", to: "lapsed" },
+        details: { from: "pending", to: "lapsed", cause: "deadline" },
         occurredAt: now,
       });
       return true;
     });
     if (done) count++;
+  }
+  return count;
+}
+
+/** Pending requests looked at per run for a deleted principal or requester (one `getByIds` call per 1,000 ids). */
+const ORPHAN_BATCH = 500;
+
+/**
+ * Closes pending requests whose principal or requester was deleted from the directory: nobody can receive the access,
+ * or nobody stands behind the request any more. Only deletions Graph confirms count; when Graph cannot say, nothing
+ * is closed and the next run tries again.
+ */
+async function closeOrphaned(
+  db: Database,
+  actor: AuditActor,
+  now: Date,
+  findDeleted: (ids: readonly string[]) => Promise<ReadonlySet<string>>,
+): Promise<number> {
+  const pending = await db
+    .select({
+      id: accessRequests.id,
+      principalId: accessRequests.principalId,
+      principalName: accessRequests.principalDisplayName,
+      requesterObjectId: accessRequests.requesterObjectId,
+      requesterTenantId: accessRequests.requesterTenantId,
+      requesterName: accessRequests.requesterName,
+    })
+    .from(accessRequests)
+    .where(eq(accessRequests.status, "pending"))
+    .orderBy(accessRequests.createdAt)
+    .limit(ORPHAN_BATCH);
+  if (pending.length === 0) return 0;
+  const tenantId = getConfig().identity.tenantId.toLowerCase();
+  // A requester from another allowed tenant is not in this directory: their absence from it means nothing.
+  const ids = pending.flatMap((row) => [row.principalId, ...(row.requesterTenantId === tenantId ? [row.requesterObjectId] : [])]);
+  let deleted: ReadonlySet<string>;
+  try {
+    deleted = await findDeleted(ids);
+  } catch (error) {
+    log("warn", "requests", "could not check pending requests for deleted identities", { error: describeError(error) });
+    return 0;
+  }
+  let count = 0;
+  for (const row of pending) {
+    const staleness: Staleness | undefined = deleted.has(row.principalId.toLowerCase())
+      ? { cause: "principal_deleted", note: `${row.principalName} (${row.principalId}) no longer exists in the directory, so the request was closed.` }
+      : row.requesterTenantId === tenantId && deleted.has(row.requesterObjectId.toLowerCase())
+        ? { cause: "requester_deleted", note: `${row.requesterName}, who asked for this access, no longer exists in the directory, so the request was closed.` }
+        : undefined;
+    if (!staleness) continue;
+    if (await db.transaction((tx) => lapseRequest(tx, { requestId: row.id, staleness, actor, now }))) count++;
   }
   return count;
 }

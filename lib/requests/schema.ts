@@ -29,6 +29,8 @@ export const REQUEST_STATUSES = [
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export interface RequestApproval {
+  /** The approver's tenant (absent on approvals recorded before it was kept). */
+  readonly tenantId?: string;
   readonly objectId: string;
   readonly displayName: string;
   readonly userPrincipalName: string;

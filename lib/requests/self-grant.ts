@@ -8,7 +8,9 @@ import { delegatedGraphClient } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { parseScope } from "@/lib/shared/arm-scope";
 import type { GrantResult, GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
+import { getConfig } from "@/lib/config";
 import { requestClock } from "./clock";
+import { sameIdentity } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { getRequestPolicy, type RequestPolicy } from "./policy";
 import { fileRequest } from "./submit-request";
@@ -22,7 +24,8 @@ import { fileRequest } from "./submit-request";
 /** Whether `principal` is the caller or a group the caller belongs to (nested too). Graph failing is an error. */
 export async function isCallerOrCallersGroup(caller: DelegatedCaller, principal: Pick<GrantTarget, "id" | "kind">): Promise<boolean> {
   const id = principal.id.toLowerCase();
-  if (id === caller.objectId.toLowerCase()) return true;
+  // The principal lives in the console's directory: the caller is it only when they signed in from that tenant too.
+  if (sameIdentity(caller, { tenantId: getConfig().identity.tenantId, objectId: id })) return true;
   if (principal.kind !== "group") return false;
   try {
     return (await memberGroupsAmong(delegatedGraphClient(caller), "me", [id])).has(id);

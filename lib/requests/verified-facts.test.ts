@@ -7,7 +7,8 @@
  * - "Already covered": a role held through nested groups, or a larger role, refuses the request with the path.
  * - Separation of duties: no approving access that would be your own (a group you are in, nested; a service principal
  *   you own); an admin's own privileged grant becomes a request for two other admins.
- * - Stale state at approval: a lapsed deadline, a role gone from the policy, a principal renamed or deleted.
+ * - Stale state at approval: a lapsed deadline, a role gone from the policy, a principal renamed or deleted, a
+ *   requester deleted or without a console role; the sweep closing requests of deleted principals and requesters.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -29,6 +30,10 @@ const { grantOnWorkspacePage } = await import("@/lib/workspaces/grant-on-workspa
 const { checkWorkspaceAccess } = await import("@/lib/workspaces/check-workspace-access");
 const { personaContext } = await import("@/test/support/persona-token");
 const { makeAccessRequest } = await import("@/test/support/builders/requests");
+const { makeDelegatedContext } = await import("@/test/support/builders/context");
+const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
+const { systemActor } = await import("@/lib/auth/audit-actor");
+const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
 
 const oracle = createTenant({ seed: 1, scale: "default" });
 const workspaceNamed = (name: string) => {
@@ -294,7 +299,8 @@ describe("stale state at approval", () => {
     expect(await refusalOf(decide(unlistedId, { policy: withoutReader }))).toMatchObject({
       code: "conflict",
       reason: "stale",
-      userMessage: "Reader can no longer be requested (the request policy changed). Deny the request and say why.",
+      userMessage:
+        "Reader can no longer be requested (the request policy changed), so the request was closed. The requester can ask for another role. Nothing was granted.",
     });
 
     const renamedId = await filed(renamed);
@@ -314,5 +320,63 @@ describe("stale state at approval", () => {
       reason: "stale",
       userMessage: expect.stringContaining("no longer exists in the directory") as string,
     });
+  });
+});
+
+describe("the requester and the principal, read from Graph at decision time and by the sweep", () => {
+  const putsFor = async (principalId: string) =>
+    (await tenant.control.journal.list({ system: "arm", method: "PUT", pathContains: assignmentNameFor(VISION, principalId, ROLE_IDS.reader) })).entries.length;
+  const statusOf = async (id: string) =>
+    (
+      await rows<{ status: string; cause: string | null }>(
+        `select r.status, e.details->>'cause' as cause from access_requests r left join audit_events e on e.target_request_id = r.id and e.action = 'request.lapsed' where r.id = '${id}'`,
+      )
+    )[0]!;
+  /** A request filed by `requester` (a directory user, signed in from the sandbox tenant) for a fresh member. */
+  const filedBy = async (requester: { id: string; displayName: string }) => {
+    const user = aMember();
+    const result = await submitAccessRequest(
+      makeDelegatedContext(requester.displayName, { objectId: requester.id }),
+      makeAccessRequest({
+        workspaceId: VISION,
+        roleDefinitionId: ROLE_IDS.reader,
+        justification: "Reads the inspection results for an audit",
+        duration: "7d",
+        principal: { id: user.id, kind: "user", displayName: user.displayName },
+      }),
+      { db, notify: false },
+    );
+    return { request: result.request, principalId: user.id };
+  };
+
+  it("a requester without a console role (none, or no longer): the approval closes the request and ARM sees no PUT", async () => {
+    const { request, principalId } = await filedBy(aMember());
+    const refused = await refusalOf(approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db, notify: false }));
+    expect(refused).toMatchObject({ reason: "stale", userMessage: expect.stringContaining("no longer has a console role") as string });
+    expect(await statusOf(request.id)).toEqual({ status: "lapsed", cause: "requester_lost_role" });
+    expect(await putsFor(principalId)).toBe(0);
+  });
+
+  it("a deleted requester: the approval closes the request and ARM sees no PUT", async () => {
+    const leaver = aMember();
+    const { request, principalId } = await filedBy(leaver);
+    tenant.sandbox.tenant.deleteDirectoryObject(leaver.id);
+    const refused = await refusalOf(approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db, notify: false }));
+    expect(refused).toMatchObject({ reason: "stale", userMessage: expect.stringContaining("no longer exists in the directory") as string });
+    expect(await statusOf(request.id)).toEqual({ status: "lapsed", cause: "requester_deleted" });
+    expect(await putsFor(principalId)).toBe(0);
+  });
+
+  it("the sweep closes pending requests whose principal or requester was deleted in the directory, audited", async () => {
+    const principalGone = await submit({ principal: (({ id, displayName }) => ({ id, kind: "user" as const, displayName }))(aMember()) });
+    const leaver = aMember();
+    const requesterGone = await filedBy(leaver);
+    const kept = await submit({ principal: (({ id, displayName }) => ({ id, kind: "user" as const, displayName }))(aMember()) });
+    tenant.sandbox.tenant.deleteDirectoryObject(principalGone.request.principalId);
+    tenant.sandbox.tenant.deleteDirectoryObject(leaver.id);
+    await runRequestJobs(db, systemActor(), new Date(), { notify: false });
+    expect(await statusOf(principalGone.request.id)).toEqual({ status: "lapsed", cause: "principal_deleted" });
+    expect(await statusOf(requesterGone.request.id)).toEqual({ status: "lapsed", cause: "requester_deleted" });
+    expect((await statusOf(kept.request.id)).status).toBe("pending");
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A stand-in for the request flow's directory (Graph and ARM), for state-machine and race tests on storage engines
  * without a sandbox tenant: every workspace exists, every principal is who the form said when it was first named
- * (and stays so), nothing is covered already no approver has a conflict of interest, and only the listed privileged roles are privileged. Tests of those checks use
+ * (and stays so), nothing is covered already, no approver has a conflict of interest, every requester keeps their console role, and only the listed privileged roles are privileged. Tests of those checks use
  * the real directory against the sandbox.
  */
 import type { RequestDirectory } from "@/lib/requests/directory";
@@ -22,4 +22,7 @@ export const trustingDirectory: RequestDirectory = {
   approverConflict: () => Promise.resolve(undefined),
   // Without ARM, only the roles Gatehouse always treats as privileged are.
   roleIsPrivileged: (_workspaceId, roleDefinitionId) => Promise.resolve(PRIVILEGED_ROLE_IDS.has(roleDefinitionId.toLowerCase())),
+  // Every requester keeps their console role, and nothing is deleted.
+  requesterStanding: () => Promise.resolve("ok"),
+  findDeleted: () => Promise.resolve(new Set()),
 };

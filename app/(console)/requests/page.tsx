@@ -11,7 +11,7 @@ import { Button, buttonClass } from "@/components/ui/button";
 import { INPUT_CLASS } from "@/components/ui/field";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { countExpiryFailures, listAccessRequests } from "@/lib/requests/queries";
+import { countExpiryFailures, listAccessRequests, type Viewer } from "@/lib/requests/queries";
 import { REQUEST_STATUSES } from "@/lib/requests/schema";
 import { isAllowed } from "@/lib/shared/permissions";
 
@@ -33,7 +33,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
   const { principal } = authorization.session;
   const isAdmin = isAllowed("approveAccessRequest", principal.roles);
-  const viewer = { objectId: principal.objectId, isAdmin };
+  const viewer = { tenantId: principal.tenantId, objectId: principal.objectId, isAdmin };
 
   const [mine, expiryFailures] = await Promise.all([
     listAccessRequests(viewer, { mine: true }).then((rows) => rows.map(toRequestView)),
@@ -85,13 +85,7 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   );
 }
 
-async function ApprovalQueue({
-  searchParams,
-  viewer,
-}: {
-  searchParams: Record<string, string | string[] | undefined>;
-  viewer: { objectId: string; isAdmin: boolean };
-}) {
+async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<string, string | string[] | undefined>; viewer: Viewer }) {
   const filter = filterSchema.parse(searchParams);
   const rows = await listAccessRequests(viewer, {
     mine: false,

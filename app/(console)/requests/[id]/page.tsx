@@ -25,7 +25,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const { principal } = authorization.session;
   const isAdmin = isAllowed("approveAccessRequest", principal.roles);
 
-  const row = await findAccessRequest({ objectId: principal.objectId, isAdmin }, (await params).id);
+  const row = await findAccessRequest({ tenantId: principal.tenantId, objectId: principal.objectId, isAdmin }, (await params).id);
   if (!row) notFound();
   const request = toRequestView(row);
 
