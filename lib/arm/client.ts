@@ -9,6 +9,7 @@ import { describeError } from "@/lib/log";
 import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
 import { retryDecision, throttleWaitSeconds } from "@/lib/azure/retry";
+import type { SecretToken } from "@/lib/auth/secret-token";
 import { type DelegatedCaller, getAppToken, getDelegatedToken, resourceScope } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
@@ -21,7 +22,7 @@ import { AppError } from "@/lib/errors";
 // Token lifetime is decided by Entra; the SDK only needs to know it is not expired yet. MSAL refreshes its cache.
 const TOKEN_REUSE_MS = 5 * 60_000;
 
-type TokenSource = (claims: string | undefined) => Promise<string>;
+type TokenSource = (claims: string | undefined) => Promise<SecretToken>;
 
 /**
  * ARM answers a write it wants MFA for with a 401 claims challenge; the SDK's bearer policy then asks again with
@@ -32,7 +33,8 @@ type TokenSource = (claims: string | undefined) => Promise<string>;
 function credential(getToken: TokenSource): TokenCredential {
   return {
     async getToken(_scopes, options?: GetTokenOptions): Promise<AccessToken> {
-      return { token: await getToken(options?.claims || undefined), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
+      // The SDK's bearer policy is where the token leaves Gatehouse's hands: only here is it revealed.
+      return { token: (await getToken(options?.claims || undefined)).reveal(), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
     },
   };
 }

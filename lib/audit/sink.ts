@@ -123,7 +123,7 @@ const TOKEN_REUSE_MS = 5 * 60_000;
 
 const consoleMonitorCredential: TokenCredential = {
   async getToken(): Promise<AccessToken> {
-    return { token: await getAppToken("monitor"), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
+    return { token: (await getAppToken("monitor")).reveal(), expiresOnTimestamp: Date.now() + TOKEN_REUSE_MS };
   },
 };
 

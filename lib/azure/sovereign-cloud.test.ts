@@ -17,6 +17,7 @@ const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
 const { grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { getWorkspaceAccess } = await import("@/lib/workspaces/get-workspace-access");
 const { personaContext } = await import("@/test/support/persona-token");
+const { SecretToken } = await import("@/lib/auth/secret-token");
 
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const model = tenant.sandbox.tenant;
@@ -40,9 +41,19 @@ describe("Azure Government (sandbox emulating usgov, console AZURE_CLOUD=usgov)"
 
   it("gets on-behalf-of and app tokens whose audiences are the cloud's resource ids", async () => {
     const admin = await personaContext("admin");
-    expect(decodeJwt(await getDelegatedToken(admin.caller, "graph")).aud).toBe("https://graph.microsoft.us");
-    expect(decodeJwt(await getDelegatedToken(admin.caller, "arm")).aud).toBe("https://management.usgovcloudapi.net");
-    expect(decodeJwt(await getAppToken("arm")).aud).toBe("https://management.usgovcloudapi.net");
+    expect(decodeJwt((await getDelegatedToken(admin.caller, "graph")).reveal()).aud).toBe("https://graph.microsoft.us");
+    expect(decodeJwt((await getDelegatedToken(admin.caller, "arm")).reveal()).aud).toBe("https://management.usgovcloudapi.net");
+    expect(decodeJwt((await getAppToken("arm")).reveal()).aud).toBe("https://management.usgovcloudapi.net");
+  });
+
+  it("hands out Graph and ARM tokens only as SecretTokens, which refuse to be serialized or printed (security test plan row 28)", async () => {
+    const admin = await personaContext("admin");
+    for (const token of [await getDelegatedToken(admin.caller, "graph"), await getDelegatedToken(admin.caller, "arm"), await getAppToken("graph")]) {
+      expect(token).toBeInstanceOf(SecretToken);
+      expect(() => JSON.stringify({ token })).toThrow(/never serialized/);
+      expect(`${String(token)} ${token as unknown as string}`).toBe("[SecretToken] [SecretToken]");
+      expect(token.reveal()).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    }
   });
 
   it("reads Graph as the person", async () => {

@@ -13,7 +13,7 @@ import {
   type NetworkResponse,
 } from "@azure/msal-node";
 
-import type { SecretToken } from "@/lib/auth/secret-token";
+import { SecretToken } from "@/lib/auth/secret-token";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
@@ -185,8 +185,11 @@ export interface TokenRequestOptions {
   readonly claims?: string | undefined;
 }
 
-/** A token for Graph or ARM that acts as the signed-in person. */
-export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
+/**
+ * A token for Graph or ARM that acts as the signed-in person, wrapped so it can only be read at the SDK boundary
+ * (`reveal()`): it cannot be serialized to a browser, logged or put into an error message by mistake.
+ */
+export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource, options: TokenRequestOptions = {}): Promise<SecretToken> {
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
     const result = await retryingNetworkErrorOnce(() =>
@@ -197,14 +200,14 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
       }),
     );
     if (!result?.accessToken) throw new Error("on-behalf-of returned no token");
-    return result.accessToken;
+    return new SecretToken(result.accessToken);
   } catch (error) {
     throw tokenError(error, resource);
   }
 }
 
 /** A token for Graph, ARM or Azure Monitor as the console's own identity, for scheduled jobs (and shipping the audit trail). */
-export async function getAppToken(resource: Resource, options: TokenRequestOptions = {}): Promise<string> {
+export async function getAppToken(resource: Resource, options: TokenRequestOptions = {}): Promise<SecretToken> {
   appClient ??= await newClient();
   try {
     const client = appClient;
@@ -218,7 +221,7 @@ export async function getAppToken(resource: Resource, options: TokenRequestOptio
       }),
     );
     if (!result?.accessToken) throw new Error("client credentials returned no token");
-    return result.accessToken;
+    return new SecretToken(result.accessToken);
   } catch (error) {
     throw tokenError(error, resource);
   }

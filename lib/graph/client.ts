@@ -11,6 +11,7 @@ import {
 } from "@microsoft/microsoft-graph-client";
 
 import { describeError } from "@/lib/log";
+import type { SecretToken } from "@/lib/auth/secret-token";
 import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";
 import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { upstreamError } from "@/lib/azure/errors";
@@ -81,13 +82,16 @@ class TimeoutMiddleware implements Middleware {
   }
 }
 
-function buildClient(getToken: () => Promise<string>): Client {
+function buildClient(getToken: () => Promise<SecretToken>): Client {
   const { upstream } = getConfig();
   const auth = new AuthenticationHandler({
     getAccessToken: () =>
-      getToken().catch((error: unknown) => {
-        throw throughGraphSdk(error);
-      }),
+      getToken().then(
+        (token) => token.reveal(),
+        (error: unknown) => {
+          throw throughGraphSdk(error);
+        },
+      ),
   });
   const retry = new RetryMiddleware();
   const timeout = new TimeoutMiddleware(upstream.timeoutMs);

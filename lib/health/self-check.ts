@@ -25,7 +25,8 @@ import { roleAllows } from "@/lib/shared/rbac-actions";
 
 export interface SelfCheckClients {
   /** A token for Graph or ARM as the console's identity (client credentials). */
-  readonly appToken: (resource: Resource) => Promise<string>;
+  /** Resolves when the console's own identity got a token for the resource (the token itself is not needed). */
+  readonly appToken: (resource: Resource) => Promise<unknown>;
   /** Microsoft Graph as the console's identity. */
   readonly graph: Client;
   /** ARM GETs as the console's identity: one object, and every item of a list. */

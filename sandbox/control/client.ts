@@ -39,9 +39,10 @@ export const fetchTransport: ControlTransport = async ({ method, url, body }) =>
   try {
     response = await send();
   } catch (error) {
-    // A kept-alive socket the sandbox closed while it sat idle (a long test step between two calls) fails the next
-    // request with ECONNRESET before the server saw it; an idempotent call is sent again once, on a new socket.
-    if (method === "POST" || (error as { cause?: { code?: unknown } }).cause?.code !== "ECONNRESET") throw error;
+    // A kept-alive socket the sandbox closed while it sat idle (a long test step between two calls, a loaded machine
+    // whose timers run late) fails the next request with ECONNRESET: the server had closed it, so it read nothing of
+    // the request, and the call is sent again once, on a new socket.
+    if ((error as { cause?: { code?: unknown } }).cause?.code !== "ECONNRESET") throw error;
     response = await send();
   }
   return { status: response.status, body: await response.text() };
