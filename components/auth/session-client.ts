@@ -12,6 +12,10 @@ export function markSigningOut(): void {
   signingOut = true;
 }
 
+export function isSigningOut(): boolean {
+  return signingOut;
+}
+
 // The hand-over of the token from the last interactive sign-in to the server; a retry waits for it, or it would run
 // with the session's previous token.
 let renewal: Promise<unknown> = Promise.resolve();

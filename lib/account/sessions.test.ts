@@ -85,9 +85,8 @@ describe("POST /api/session", () => {
     expect(cookie!.value).not.toBe(first);
     expect((await liveSessionOf(cookie!.value))?.principal.userPrincipalName).toBe("admin@contosoml.onmicrosoft.com");
     expect(await liveSessionOf(first)).toBeNull();
-    expect(await eventsOf("auth.session_ended", previous.sessionId)).toEqual([
-      expect.objectContaining({ targetPrincipalId: previous.principal.objectId, details: expect.objectContaining({ reason: "replaced" }) }),
-    ]);
+    const ended = await eventsOf("auth.session_ended", previous.sessionId);
+    expect(ended.map((row) => [row.targetPrincipalId, (row.details as { reason: string }).reason])).toEqual([[previous.principal.objectId, "replaced"]]);
   });
 
   it("gives no session for a cookie that holds a token (the form before sessions were kept on the server)", async () => {
@@ -129,7 +128,9 @@ describe("ending sessions", () => {
     const refused = await as(reader, () => endSession({ sessionId: phone.sessionId }));
     expect(refused).toMatchObject({ status: "error", code: "forbidden", message: "You can only end your own sessions." });
     expect(await liveSessionOf(leadPhone)).not.toBeNull();
-    const denied = await (await getDatabase())
+    const denied = await (
+      await getDatabase()
+    )
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.action, "authz.denied"), eq(auditEvents.actorObjectId, readerSession.principal.objectId)));
@@ -149,10 +150,10 @@ describe("ending sessions", () => {
     expect(found.status === "success" && found.data.map((session) => session.id)).toContain(laptop.sessionId);
     expect(await as(admin, () => endSession({ sessionId: laptop.sessionId }))).toEqual({ status: "success", data: { endedCurrent: false } });
     expect(await liveSessionOf(leadLaptop)).toBeNull();
-    expect(await eventsOf("auth.session_ended", laptop.sessionId)).toEqual([
-      expect.objectContaining({ actorObjectId: (await liveSessionOf(admin))!.principal.objectId, details: expect.objectContaining({ reason: "ended_by_admin" }) }),
-    ]);
-    expect(await eventsOf("auth.session_ended", phone.sessionId)).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: "ended_by_owner" }) })]);
+    const reasons = async (sessionId: string) =>
+      (await eventsOf("auth.session_ended", sessionId)).map((row) => [row.actorObjectId, (row.details as { reason: string }).reason]);
+    expect(await reasons(laptop.sessionId)).toEqual([[(await liveSessionOf(admin))!.principal.objectId, "ended_by_admin"]]);
+    expect(await reasons(phone.sessionId)).toEqual([[laptop.principal.objectId, "ended_by_owner"]]);
   });
 
   it("ending this very session clears this browser's cookie too", async () => {

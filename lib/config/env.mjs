@@ -10,6 +10,7 @@
  *  - `azure`:   a real Entra tenant; tenant id, client ids, credential, allowed tenants and public origin are required,
  *               and loopback (sandbox) endpoints are refused.
  */
+import { Buffer } from "node:buffer";
 import { BlockList, isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
@@ -520,7 +521,7 @@ export function parseConfig(env, options = {}) {
   }
   if (mode === "azure" && !raw.GATEHOUSE_SESSION_KEY && !invalid.has("GATEHOUSE_SESSION_KEY")) {
     problems.push(
-      "GATEHOUSE_SESSION_KEY: required in azure mode (32 random bytes in base64 that encrypt each session's token at rest; openssl rand -base64 32, kept in Key Vault; docs/deploy.md).",
+      "GATEHOUSE_SESSION_KEY: required in azure mode. Set it to 32 random bytes in base64 (openssl rand -base64 32, kept in Key Vault): it encrypts each session's token at rest (docs/deploy.md).",
     );
   }
   const sessionIdleMinutes = raw.GATEHOUSE_SESSION_IDLE_MINUTES ?? 60;
