@@ -70,7 +70,7 @@ function SessionTable({
   return (
     <div className="space-y-2">
       <table className="w-full text-left text-sm" aria-label={label}>
-        <TableHeader columns={[showPerson && "Person", "Signed in", "Last seen", "From", { label: "", className: "text-right" }]} />
+        <TableHeader columns={[showPerson && "Person", "Session", "Signed in", "Last seen", "From", { label: "", className: "text-right" }]} />
         <tbody>
           {sessions.map((session) => (
             <tr key={session.id} className="border-t border-line align-top">
@@ -81,9 +81,11 @@ function SessionTable({
                 </td>
               )}
               <td className="px-3 py-2">
-                {formatDateTime(session.createdAt)}
+                {/* The start of the session's id, as the audit trail names it. */}
+                <span className="font-mono">{shortId(session.id)}</span>
                 {session.current && <span className="ml-2 rounded bg-surface-sunken px-1.5 py-0.5 text-xs font-medium">This session</span>}
               </td>
+              <td className="px-3 py-2">{formatDateTime(session.createdAt)}</td>
               <td className="px-3 py-2">{formatDateTime(session.lastSeenAt)}</td>
               <td className="px-3 py-2">
                 <span className="font-mono">{session.clientAddress}</span>
@@ -96,7 +98,7 @@ function SessionTable({
                   size="sm"
                   variant="danger"
                   disabled={pending}
-                  aria-label={`End session ${showPerson ? `of ${session.userPrincipalName} ` : ""}signed in ${formatDateTime(session.createdAt)}${session.current ? " (this session)" : ""}`}
+                  aria-label={`End session ${shortId(session.id)}${showPerson ? ` of ${session.userPrincipalName}` : ""}${session.current ? " (this session)" : ""}`}
                   onClick={() => end(session)}
                 >
                   End
@@ -113,6 +115,10 @@ function SessionTable({
       )}
     </div>
   );
+}
+
+function shortId(id: string): string {
+  return id.slice(0, 8);
 }
 
 function AdminSessionSearch() {

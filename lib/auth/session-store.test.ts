@@ -45,7 +45,11 @@ describe.each(storageEngines())("console sessions on $name", (engine) => {
   });
 
   const sign = (principal: SignedInPrincipal, token: string, now = T0) =>
-    createSession(handle.db, { principal, token, clientAddress: "203.0.113.7", userAgent: "Mozilla/5.0 ".repeat(100) }, { key: KEY, now, lifetimes: LIFETIMES });
+    createSession(
+      handle.db,
+      { principal, token, clientAddress: "203.0.113.7", userAgent: "Mozilla/5.0 ".repeat(100) },
+      { key: KEY, now, lifetimes: LIFETIMES },
+    );
   const find = (cookie: string, now: Date, key = KEY) => findLiveSession(handle.db, cookie, { key, now, lifetimes: LIFETIMES });
   const rowOf = async (id: string) => (await handle.db.select().from(consoleSessions).where(eq(consoleSessions.id, id)))[0]!;
 
@@ -69,7 +73,10 @@ describe.each(storageEngines())("console sessions on $name", (engine) => {
     const second = await sign(person(), tokenOf("second"));
     expect(await find(first.cookieValue, at(MINUTE), OTHER_KEY)).toBeUndefined();
     // The ciphertext is bound to its row: a copy in another row does not decrypt.
-    await handle.db.update(consoleSessions).set({ tokenCiphertext: (await rowOf(first.id)).tokenCiphertext }).where(eq(consoleSessions.id, second.id));
+    await handle.db
+      .update(consoleSessions)
+      .set({ tokenCiphertext: (await rowOf(first.id)).tokenCiphertext })
+      .where(eq(consoleSessions.id, second.id));
     expect(await find(second.cookieValue, at(MINUTE))).toBeUndefined();
     expect(await find(first.cookieValue, at(MINUTE))).toMatchObject({ id: first.id });
     expect(await find(randomBytes(32).toString("base64url"), at(MINUTE))).toBeUndefined();
@@ -101,7 +108,14 @@ describe.each(storageEngines())("console sessions on $name", (engine) => {
     const principal = person();
     const created = await sign(principal, tokenOf("before"));
     const renewed = tokenOf("after");
-    expect(await renewSessionToken(handle.db, created.id, { token: renewed, principal: { ...principal, expiresAt: at(2 * HOUR) } }, { key: KEY, now: at(50 * MINUTE) })).toBe(true);
+    expect(
+      await renewSessionToken(
+        handle.db,
+        created.id,
+        { token: renewed, principal: { ...principal, expiresAt: at(2 * HOUR) } },
+        { key: KEY, now: at(50 * MINUTE) },
+      ),
+    ).toBe(true);
     expect(await find(created.cookieValue, at(51 * MINUTE))).toMatchObject({ id: created.id, token: renewed, tokenExpiresAt: at(2 * HOUR) });
     expect(await handle.db.$count(consoleSessions, eq(consoleSessions.objectId, principal.objectId))).toBe(1);
 

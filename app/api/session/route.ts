@@ -64,7 +64,11 @@ export async function POST(request: Request): Promise<Response> {
         if (ended) await recordAuditEvents(tx, [sessionEndedEvent(auditActorOf(principal), ended)]);
       });
     }
-    const created = await createSession(db, { principal, token, clientAddress: source, userAgent: request.headers.get("user-agent") ?? "" }, { key, now, lifetimes });
+    const created = await createSession(
+      db,
+      { principal, token, clientAddress: source, userAgent: request.headers.get("user-agent") ?? "" },
+      { key, now, lifetimes },
+    );
     await recordSignIn(principal, created.id);
     jar.set(SESSION_COOKIE, created.cookieValue, { ...SESSION_COOKIE_ATTRIBUTES, maxAge: secondsUntil(created.absoluteExpiresAt, now) });
   }
