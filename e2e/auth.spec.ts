@@ -39,9 +39,6 @@ test.describe("each persona lands where its role allows", () => {
   });
 });
 
-// Three base64url segments, the first starting with `{"`: a JWT.
-const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
-
 test("the session cookie is HttpOnly, Secure, SameSite=Strict, an opaque id, and lives no longer than the session's absolute lifetime", async ({
   page,
   context,
@@ -57,22 +54,10 @@ test("the session cookie is HttpOnly, Secure, SameSite=Strict, an opaque id, and
   expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
 });
 
-test("the token for the console's API is in neither sessionStorage nor localStorage after sign-in", async ({ page }) => {
-  await signIn(page, "admin");
-  const storage = await page.evaluate(() => [...Object.entries(sessionStorage), ...Object.entries(localStorage)]);
-  for (const [key, value] of storage) expect(`${key}=${value}`).not.toMatch(JWT);
-  // Still signed in after a reload (MSAL then knows no account): the session is the server's.
-  await page.goto("/account");
-  await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
-  await expect(page.getByText("admin@contosoml.onmicrosoft.com").first()).toBeVisible();
-});
-
-test("a lost session cookie asks for sign-in again, which Entra's session completes without a password", async ({ page, context }) => {
+test("an expired session cookie is renewed silently, not shown as an error", async ({ page, context }) => {
   await signIn(page, "admin");
   await context.clearCookies({ name: SESSION_COOKIE });
   await page.goto("/account");
-  await page.getByRole("button", { name: "Sign in with Microsoft" }).click();
-  await page.waitForURL((url) => url.pathname === "/account", { timeout: 30_000 });
   await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
   await expect(page.getByText("admin@contosoml.onmicrosoft.com").first()).toBeVisible();
   expect((await context.cookies()).some((cookie) => cookie.name === SESSION_COOKIE)).toBe(true);

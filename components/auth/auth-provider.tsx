@@ -25,10 +25,10 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
       redirectUri: settings.redirectUri,
       postLogoutRedirectUri: settings.postLogoutRedirectUri,
     },
-    // In this page's memory only: no token (and no refresh token) in storage a script could read, gone on reload. After
-    // a reload the server's session still holds a token; SessionKeeper renews it through a sign-in redirect, which
-    // Entra's own session cookie makes quick.
-    cache: { cacheLocation: "memoryStorage" },
+    // Per tab, gone when the tab closes. The only token it holds is the one for our own API. Not "memoryStorage":
+    // msal-browser 5 refuses redirect sign-ins with it (in_mem_redirect_unavailable), and the console signs in by
+    // redirect (a popup would be blocked or lost more often, and step-up resumes on the same page).
+    cache: { cacheLocation: "sessionStorage" },
   });
   client.addEventCallback((event) => {
     if ((event.eventType === EventType.LOGIN_SUCCESS || event.eventType === EventType.ACQUIRE_TOKEN_SUCCESS) && event.payload) {

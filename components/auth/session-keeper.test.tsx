@@ -9,7 +9,7 @@ import { SessionKeeper } from "./session-keeper";
 const account = { homeAccountId: "u.t", username: "admin@contosoml.onmicrosoft.com" };
 const acquireTokenSilent = vi.fn();
 const loginRedirect = vi.fn((request: unknown) => Promise.resolve(request));
-// MSAL's cache is in memory: after a reload it knows no account (null) until a sign-in.
+// The account MSAL knows in this tab: none (null) in a tab that did not sign in itself.
 const known = vi.hoisted((): { account: unknown } => ({ account: null }));
 const instance = {
   getActiveAccount: () => known.account,
@@ -76,7 +76,7 @@ describe("SessionKeeper when silent renewal ends", () => {
   });
 });
 
-describe("SessionKeeper after a reload (MSAL's cache is in memory, so it knows no account)", () => {
+describe("SessionKeeper in a tab whose MSAL knows no account (the session's cookie came from another tab)", () => {
   it("renews through a sign-in redirect back to this page before the token ends, never silently and never by failing", async () => {
     known.account = null;
     await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));

@@ -14,9 +14,9 @@ const RENEW_BEFORE_MS = 4 * 60_000;
 const MIN_DELAY_MS = 5_000;
 
 /**
- * Keeps a signed-in person's session alive: renews the token before it expires. MSAL keeps its cache in the page's
- * memory, so after a reload it knows no account: the renewal is then a sign-in redirect back to this page (Entra's
- * session cookie makes it quick, no password). With an account, renewal is silent; when that can no longer work — an
+ * Keeps a signed-in person's session alive: renews the token before it expires. When MSAL knows no account in this tab
+ * (the server's session came from another tab, whose MSAL cache this one does not share), the renewal is a sign-in
+ * redirect back to this page (Entra's session cookie makes it quick, no password). With an account, renewal is silent; when that can no longer work — an
  * SPA's refresh token lives a fixed 24 hours, and the hidden-iframe fallback needs third-party cookies — it offers an
  * interactive sign-in while the current session still lasts, so no work is lost.
  */

@@ -12,11 +12,13 @@ import { SESSION_COOKIE, signIn } from "./sign-in";
  * `sign-in` setup project (e2e/sign-in.setup.ts) signs each persona in once through the real flow and saves what the
  * browser then holds; `resumeSignIn` puts a page back in that state.
  *
- * Playwright's storage state keeps cookies: the console's session cookie (an opaque id of a session the console keeps
- * in its database, so the console must be the one of this run, or share its database) and the sandbox's SSO cookie.
- * MSAL keeps its cache in the page's memory, so a resumed page knows no account, as after a reload: the console
- * renews the session through a sign-in redirect, which the SSO cookie completes. Session storage holds no token;
- * it is saved and put back anyway (a step-up's saved choices live there).
+ * Playwright's storage state keeps cookies — the console's session cookie (an opaque id of a session the console keeps
+ * in its database, so the console must be the one of this run, or share its database) and the sandbox's SSO cookie —
+ * and local storage, but not session storage, where MSAL keeps its cache (account, ID token, the API token and the
+ * refresh token). The console reads that cache to renew the session silently before the token expires
+ * (SessionKeeper), when the cookie is gone (SessionRequired), for a claims challenge and to sign out. So it is saved
+ * as well and put back, into the one tab `resumeSignIn` opens, before the console's scripts run — as it is after a
+ * real sign-in. A stored session a spec ended (sign-out, the account page) is made again by signing in.
  * Auth, security and permission specs keep signing in through the UI (`signIn`).
  */
 
@@ -28,7 +30,7 @@ type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
 interface StoredSession {
   readonly storageState: StorageState;
-  /** The console origin's session storage. */
+  /** The console origin's session storage (MSAL's cache). */
   readonly sessionStorage: ReadonlyArray<readonly [string, string]>;
   /** When it was saved (ms since the epoch). */
   readonly savedAt: number;
@@ -93,7 +95,7 @@ export async function resumeSignIn(page: Page, persona: StoredPersona, startPath
     // The stored session was ended (a spec signed it out or ended it on the account page): sign in again.
     if (await signInButton.isVisible()) await signInAgain(page, persona, startPath);
   } finally {
-    // Restored once: from here on the tab's session storage is its own, as after a real sign-in.
+    // Restored once: from here on the tab's session storage is MSAL's own, as after a real sign-in.
     await restore.dispose();
   }
 }
