@@ -156,6 +156,20 @@ describe("ending sessions", () => {
     expect(await reasons(phone.sessionId)).toEqual([[laptop.principal.objectId, "ended_by_owner"]]);
   });
 
+  it("a browser whose session was ended cannot start another one silently with a token it still holds", async () => {
+    const cookie = await personaSessionCookie("team-lead");
+    const session = (await liveSessionOf(cookie))!;
+    expect((await as(cookie, () => endSession({ sessionId: session.sessionId }))).status).toBe("success");
+    const before = await (await getDatabase()).$count(consoleSessions);
+    const response = await as(cookie, async () => handOver(await personaApiToken("team-lead")));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: "session_ended", message: "This session was ended. Sign in again to continue." } });
+    expect(request.set).toEqual([expect.objectContaining({ value: "", maxAge: 0 })]);
+    expect(await (await getDatabase()).$count(consoleSessions)).toBe(before);
+    // Without that cookie (dropped, then an interactive sign-in) a new session starts.
+    expect((await as("", async () => handOver(await personaApiToken("team-lead")))).status).toBe(200);
+  });
+
   it("ending this very session clears this browser's cookie too", async () => {
     const cookie = await personaSessionCookie("security");
     const session = (await liveSessionOf(cookie))!;

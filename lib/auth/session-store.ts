@@ -2,7 +2,7 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import { and, asc, desc, eq, gt, ilike, isNull, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db";
 import type { SignedInPrincipal } from "./access-token";
@@ -157,6 +157,19 @@ export async function endSession(db: Database | DatabaseTransaction, id: string,
     .set({ endedAt: end.now, endedBy: end.endedBy.slice(0, 100), endReason: end.reason })
     .where(and(eq(consoleSessions.id, id), live(end.now)))
     .returning();
+  return row;
+}
+
+/**
+ * The session a cookie names when someone ended it on purpose (its owner or an admin), however long ago: that browser
+ * must sign in again, not have a new session made silently from the tokens it still holds.
+ */
+export async function findDeliberatelyEndedSession(db: Database, cookieValue: string): Promise<ConsoleSessionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(consoleSessions)
+    .where(and(eq(consoleSessions.cookieHash, cookieHash(cookieValue)), inArray(consoleSessions.endReason, ["ended_by_owner", "ended_by_admin"])))
+    .limit(1);
   return row;
 }
 

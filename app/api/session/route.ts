@@ -4,7 +4,7 @@ import { recordAuditEvents } from "@/lib/audit";
 import { auditActorOf } from "@/lib/auth/audit-actor";
 import { recordSignIn, sessionEndedEvent, sessionOwnerActor, signedOutEvent } from "@/lib/auth/record-session";
 import { getSessionKey, MAX_SESSION_TOKEN_BYTES, SESSION_COOKIE, SESSION_COOKIE_ATTRIBUTES, sessionCookieValue, sessionLifetimes } from "@/lib/auth/session";
-import { createSession, endSession, findLiveSession, renewSessionToken } from "@/lib/auth/session-store";
+import { createSession, endSession, findDeliberatelyEndedSession, findLiveSession, renewSessionToken } from "@/lib/auth/session-store";
 import { validateConsoleToken } from "@/lib/auth/token-validator";
 import { getDatabase } from "@/lib/db";
 import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
@@ -52,6 +52,12 @@ export async function POST(request: Request): Promise<Response> {
   const cookieValue = await sessionCookieValue();
   const current = cookieValue ? await findLiveSession(db, cookieValue, { key, now, lifetimes }) : undefined;
   const jar = await cookies();
+  if (!current && cookieValue && (await findDeliberatelyEndedSession(db, cookieValue))) {
+    // Its owner or an admin ended this browser's session: the tokens MSAL still holds here must not start another one
+    // silently. The browser drops them and the cookie, and the person signs in again (a new cookie, a new session).
+    jar.set(SESSION_COOKIE, "", { ...SESSION_COOKIE_ATTRIBUTES, maxAge: 0 });
+    return problem(401, "session_ended", "This session was ended. Sign in again to continue.");
+  }
   const samePerson = current?.tenantId === principal.tenantId && current.objectId === principal.objectId;
   // A renewal of the same person's session is not a new sign-in: same row, same cookie, a new token.
   if (current && samePerson && (await renewSessionToken(db, current.id, { token, principal }, { key, now }))) {
