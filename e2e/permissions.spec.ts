@@ -112,10 +112,11 @@ for (const persona of Object.keys(PERSONAS) as PersonaKey[]) {
 
 /** Signs the persona in and posts every action as them: allowed ones pass authorization, the others are refused and audited. */
 async function checkCells(persona: PersonaKey, page: Page, request: APIRequestContext): Promise<void> {
+  // The token the browser hands over at sign-in names the person (oid) the trail must name; the cookie is an opaque id.
+  const handOver = page.waitForRequest((candidate) => candidate.url().endsWith("/api/session") && candidate.method() === "POST");
   await signIn(page, persona);
   const cookie = await cookieOf(page);
-  // The session cookie holds the person's API token; its oid is who the trail must name.
-  const payload = cookie.split("=")[1]!.split(".")[1]!;
+  const payload = (await handOver).headers()["authorization"]!.split(" ")[1]!.split(".")[1]!;
   const objectId = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid: string }).oid;
   const actions = buildServerActions();
   for (const action of ORDER) {

@@ -5,7 +5,9 @@
 // a container registry the identity pulls from, Azure Database for PostgreSQL Flexible Server with Microsoft Entra
 // authentication only (no password exists), and the console's container app.
 //
-// No Key Vault: nothing here is a secret. The console signs in to Entra ID and to PostgreSQL with its managed identity.
+// No secret here: the console signs in to Entra ID and to PostgreSQL with its managed identity. The one secret it needs,
+// the key that encrypts sessions' tokens at rest, stays in a Key Vault of yours: the container app only references it
+// (Container Apps reads it with the identity; docs/deploy.md).
 targetScope = 'subscription'
 
 @minLength(1)
@@ -28,6 +30,9 @@ param publicOrigin string = ''
 
 @description('Container image; azd deploy replaces it with the image it builds from the Dockerfile.')
 param containerImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
+
+@description('Versionless URI of the Key Vault secret holding GATEHOUSE_SESSION_KEY (32 random bytes, base64), e.g. https://kv-contoso.vault.azure.net/secrets/gatehouse-session-key; the console identity needs Key Vault Secrets User on it (docs/deploy.md). Empty on the first provision.')
+param sessionKeyReference string = ''
 
 @minValue(1)
 @maxValue(10)
@@ -68,6 +73,7 @@ module resources 'resources.bicep' = {
     spaClientId: spaClientId
     publicOrigin: publicOrigin
     containerImage: containerImage
+    sessionKeyReference: sessionKeyReference
     minReplicas: minReplicas
     maxReplicas: maxReplicas
     postgresSkuName: postgresSkuName

@@ -19,6 +19,22 @@ param publicOrigin string
 @description('Container image to run.')
 param containerImage string
 
+@description('Versionless URI of the Key Vault secret holding the session key; read by the container app with the identity. Empty until it exists (the console then refuses to start, naming GATEHOUSE_SESSION_KEY).')
+param sessionKeyReference string
+
+// A reference, not a value: Container Apps reads the Key Vault secret with the identity (and its new versions).
+// https://learn.microsoft.com/azure/container-apps/manage-secrets#reference-secret-from-key-vault
+var sessionKeySecrets = empty(sessionKeyReference) ? [] : [
+  {
+    name: 'session-key'
+    keyVaultUrl: sessionKeyReference
+    identity: identity.id
+  }
+]
+var sessionKeyEnv = empty(sessionKeyReference) ? [] : [
+  { name: 'GATEHOUSE_SESSION_KEY', secretRef: 'session-key' }
+]
+
 @description('Replicas always running.')
 param minReplicas int
 
@@ -177,6 +193,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           identity: identity.id
         }
       ]
+      secrets: sessionKeySecrets
     }
     template: {
       containers: [
@@ -187,7 +204,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             cpu: json('0.5')
             memory: '1Gi'
           }
-          env: [
+          env: concat(sessionKeyEnv, [
             { name: 'GATEHOUSE_MODE', value: 'azure' }
             { name: 'GATEHOUSE_PUBLIC_ORIGIN', value: origin }
             { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
@@ -202,7 +219,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'HOSTNAME', value: '0.0.0.0' }
             // Container Apps' ingress appends the client's address to X-Forwarded-For: one trusted hop.
             { name: 'GATEHOUSE_TRUSTED_PROXY_HOPS', value: '1' }
-          ]
+          ])
           probes: placeholder ? [] : [
             {
               type: 'Startup'

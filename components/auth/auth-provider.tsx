@@ -25,7 +25,9 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
       redirectUri: settings.redirectUri,
       postLogoutRedirectUri: settings.postLogoutRedirectUri,
     },
-    // Per tab, gone when the tab closes. The only token it holds is the one for our own API.
+    // Per tab, gone when the tab closes. The only token it holds is the one for our own API. Not "memoryStorage":
+    // msal-browser 5 refuses redirect sign-ins with it (in_mem_redirect_unavailable), and the console signs in by
+    // redirect (a popup would be blocked or lost more often, and step-up resumes on the same page).
     cache: { cacheLocation: "sessionStorage" },
   });
   client.addEventCallback((event) => {

@@ -12,6 +12,10 @@ export function markSigningOut(): void {
   signingOut = true;
 }
 
+export function isSigningOut(): boolean {
+  return signingOut;
+}
+
 // The hand-over of the token from the last interactive sign-in to the server; a retry waits for it, or it would run
 // with the session's previous token.
 let renewal: Promise<unknown> = Promise.resolve();
@@ -63,7 +67,12 @@ export async function establishSession(
   }
   const response = await fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    if (body?.error?.code === "session_ended") {
+      // Ended from the account page (by this person elsewhere, or an admin): forget this tab's tokens and sign in again.
+      await client.clearCache().catch(() => undefined);
+      return { kind: "needs-sign-in" };
+    }
     return { kind: "failed", message: body?.error?.message ?? "Your sign-in could not be verified. Sign in again." };
   }
   const body = (await response.json()) as { expiresAt: string };

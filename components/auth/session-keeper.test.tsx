@@ -9,7 +9,14 @@ import { SessionKeeper } from "./session-keeper";
 const account = { homeAccountId: "u.t", username: "admin@contosoml.onmicrosoft.com" };
 const acquireTokenSilent = vi.fn();
 const loginRedirect = vi.fn((request: unknown) => Promise.resolve(request));
-const instance = { getActiveAccount: () => account, getAllAccounts: () => [account], acquireTokenSilent, loginRedirect };
+// The account MSAL knows in this tab: none (null) in a tab that did not sign in itself.
+const known = vi.hoisted((): { account: unknown } => ({ account: null }));
+const instance = {
+  getActiveAccount: () => known.account,
+  getAllAccounts: () => (known.account ? [known.account] : []),
+  acquireTokenSilent,
+  loginRedirect,
+};
 const refresh = vi.fn();
 vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance, inProgress: "none" }) }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh }) }));
@@ -18,6 +25,7 @@ vi.mock("./auth-provider", () => ({ useAuthSettings: () => ({ apiScope: "api://g
 const NOW = new Date("2026-12-04T10:00:00Z");
 
 beforeEach(() => {
+  known.account = account;
   vi.useFakeTimers({ now: NOW, toFake: ["setTimeout", "clearTimeout", "Date"] });
   window.history.replaceState(null, "", "/workspaces/sub/rg/mlw?tab=access");
 });
@@ -65,5 +73,38 @@ describe("SessionKeeper when silent renewal ends", () => {
       cleanup();
     }
     expect(loginRedirect).not.toHaveBeenCalled();
+  });
+});
+
+describe("SessionKeeper in a tab whose MSAL knows no account (the session's cookie came from another tab)", () => {
+  it("renews through a sign-in redirect back to this page before the token ends, never silently and never by failing", async () => {
+    known.account = null;
+    await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
+    expect(acquireTokenSilent).not.toHaveBeenCalled();
+    expect(loginRedirect).toHaveBeenCalledWith({
+      scopes: ["api://gatehouse/access_as_user"],
+      redirectStartPage: `${window.location.origin}/workspaces/sub/rg/mlw?tab=access`,
+    });
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("waits until a few minutes before the token ends", async () => {
+    known.account = null;
+    render(<SessionKeeper expiresAt={new Date(NOW.getTime() + 60 * 60_000).toISOString()} />);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(55 * 60_000);
+    });
+    expect(loginRedirect).not.toHaveBeenCalled();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(60_000);
+    });
+    expect(loginRedirect).toHaveBeenCalledTimes(1);
+  });
+
+  it("offers the sign-in when the redirect cannot start", async () => {
+    known.account = null;
+    loginRedirect.mockImplementationOnce(() => Promise.reject(new Error("popup_window_error")));
+    await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
+    expect(screen.getByRole("alert").textContent).toMatch(/Sign in again now/);
   });
 });

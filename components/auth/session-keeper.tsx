@@ -7,16 +7,18 @@ import { useEffect, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
-import { currentAccount, establishSession, signInRedirect } from "./session-client";
+import { currentAccount, establishSession, isSigningOut, signInRedirect } from "./session-client";
 
 /** Renew a few minutes before the token (and the cookie) expires, inside MSAL's own renewal window. */
 const RENEW_BEFORE_MS = 4 * 60_000;
 const MIN_DELAY_MS = 5_000;
 
 /**
- * Keeps a signed-in person's session alive: renews the token silently before it expires. When silent renewal can no
- * longer work — an SPA's refresh token lives a fixed 24 hours, and the hidden-iframe fallback needs third-party
- * cookies — it offers an interactive sign-in while the current session still lasts, so no work is lost.
+ * Keeps a signed-in person's session alive: renews the token before it expires. When MSAL knows no account in this tab
+ * (the server's session came from another tab, whose MSAL cache this one does not share), the renewal is a sign-in
+ * redirect back to this page (Entra's session cookie makes it quick, no password). With an account, renewal is silent; when that can no longer work — an
+ * SPA's refresh token lives a fixed 24 hours, and the hidden-iframe fallback needs third-party cookies — it offers an
+ * interactive sign-in while the current session still lasts, so no work is lost.
  */
 export function SessionKeeper({ expiresAt }: { expiresAt: string }) {
   const { instance, inProgress } = useMsal();
@@ -27,12 +29,17 @@ export function SessionKeeper({ expiresAt }: { expiresAt: string }) {
 
   useEffect(() => {
     if (inProgress !== InteractionStatus.None) return;
-    const account = currentAccount(instance);
-    if (!account) return;
     const delay = Math.max(MIN_DELAY_MS, new Date(expiresAt).getTime() - Date.now() - RENEW_BEFORE_MS);
     const timer = setTimeout(() => {
+      if (isSigningOut()) return;
+      const account = currentAccount(instance);
+      if (!account) {
+        const here = `${window.location.pathname}${window.location.search}`;
+        signInRedirect(instance, settings, here).catch(() => setNeedsSignIn(true));
+        return;
+      }
       void establishSession(instance, settings, account).then((outcome) => {
-        // On success the server has a fresh cookie; refreshing brings the new expiry (and any role change) in.
+        // On success the server has the new token; refreshing brings the new expiry (and any role change) in.
         if (outcome.kind === "established") {
           setNeedsSignIn(false);
           router.refresh();

@@ -12,11 +12,13 @@ import { SESSION_COOKIE, signIn } from "./sign-in";
  * `sign-in` setup project (e2e/sign-in.setup.ts) signs each persona in once through the real flow and saves what the
  * browser then holds; `resumeSignIn` puts a page back in that state.
  *
- * Playwright's storage state keeps cookies (the console's session cookie, the sandbox's SSO cookie) and local storage,
- * but not session storage, where MSAL keeps its cache (account, ID token, the API token and the refresh token). The
- * console reads that cache after sign-in: to renew the session silently before the token expires (SessionKeeper),
- * when the cookie is gone (SessionRequired), for a claims challenge and to sign out. So it is saved as well and put
- * back, into the one tab `resumeSignIn` opens, before the console's scripts run — as it is after a real sign-in.
+ * Playwright's storage state keeps cookies — the console's session cookie (an opaque id of a session the console keeps
+ * in its database, so the console must be the one of this run, or share its database) and the sandbox's SSO cookie —
+ * and local storage, but not session storage, where MSAL keeps its cache (account, ID token, the API token and the
+ * refresh token). The console reads that cache to renew the session silently before the token expires
+ * (SessionKeeper), when the cookie is gone (SessionRequired), for a claims challenge and to sign out. So it is saved
+ * as well and put back, into the one tab `resumeSignIn` opens, before the console's scripts run — as it is after a
+ * real sign-in. A stored session a spec ended (sign-out, the account page) is made again by signing in.
  * Auth, security and permission specs keep signing in through the UI (`signIn`).
  */
 
@@ -30,12 +32,17 @@ interface StoredSession {
   readonly storageState: StorageState;
   /** The console origin's session storage (MSAL's cache). */
   readonly sessionStorage: ReadonlyArray<readonly [string, string]>;
+  /** When it was saved (ms since the epoch). */
+  readonly savedAt: number;
 }
 
 /** Under the run's data directory, so the main and the production run (each with its own tenant) never share one. */
 const SESSIONS_DIR = path.join(E2E_DATA_DIR, "e2e-sessions");
-/** A stored session this close to its token's expiry is made again rather than left to the console's renewal. */
-const MIN_REMAINING_MS = 10 * 60_000;
+/**
+ * A stored session older than this is made again rather than left to the console's renewal (a redirect in the middle
+ * of a spec): the sandbox's tokens last an hour, and the session's token is the one of its sign-in.
+ */
+const MAX_AGE_MS = 45 * 60_000;
 
 const sessionFile = (persona: StoredPersona) => path.join(SESSIONS_DIR, `${persona}.json`);
 
@@ -45,6 +52,7 @@ export async function saveSession(page: Page, persona: StoredPersona): Promise<v
   const session: StoredSession = {
     storageState: await page.context().storageState({ indexedDB: true }),
     sessionStorage: await page.evaluate(() => Object.entries(window.sessionStorage)),
+    savedAt: Date.now(),
   };
   mkdirSync(SESSIONS_DIR, { recursive: true });
   writeFileSync(sessionFile(persona), JSON.stringify(session), { mode: 0o600 });
@@ -66,10 +74,9 @@ function storedSession(persona: StoredPersona): StoredSession {
 export async function resumeSignIn(page: Page, persona: StoredPersona, startPath = "/"): Promise<void> {
   const session = storedSession(persona);
   const cookie = session.storageState.cookies.find((candidate) => candidate.name === SESSION_COOKIE);
-  if (!cookie || cookie.expires * 1000 < Date.now() + MIN_REMAINING_MS) {
+  if (!cookie || session.savedAt < Date.now() - MAX_AGE_MS) {
     // A run long enough for the setup's tokens to near their end: sign in again, and keep that for the next spec.
-    await signIn(page, persona, startPath);
-    await saveSession(page, persona);
+    await signInAgain(page, persona, startPath);
     return;
   }
   await page.context().setStorageState(session.storageState);
@@ -82,11 +89,22 @@ export async function resumeSignIn(page: Page, persona: StoredPersona, startPath
   );
   try {
     await page.goto(startPath);
-    await expect(page.getByRole("button", { name: /^Account: / })).toBeVisible();
+    const account = page.getByRole("button", { name: /^Account: / });
+    const signInButton = page.getByRole("button", { name: "Sign in with Microsoft" });
+    await expect(account.or(signInButton)).toBeVisible();
+    // The stored session was ended (a spec signed it out or ended it on the account page): sign in again.
+    if (await signInButton.isVisible()) await signInAgain(page, persona, startPath);
   } finally {
     // Restored once: from here on the tab's session storage is MSAL's own, as after a real sign-in.
     await restore.dispose();
   }
+}
+
+/** Signs in through the sign-in page (without the stored cookies, so the sandbox asks for the password) and stores it. */
+async function signInAgain(page: Page, persona: StoredPersona, startPath: string): Promise<void> {
+  await page.context().clearCookies();
+  await signIn(page, persona, startPath);
+  await saveSession(page, persona);
 }
 
 /** A new browser context with `persona` signed in (from the stored session), and its page. */

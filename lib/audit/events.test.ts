@@ -36,6 +36,7 @@ describe("audit event catalogue", () => {
         "security.refusals_counted",
         "auth.signed_in",
         "auth.signed_out",
+        "auth.session_ended",
       ]),
     );
     expect(new Set(AUDIT_ACTIONS).size).toBe(AUDIT_ACTIONS.length);

@@ -153,8 +153,6 @@ function auditEventSchema<Action extends string, const AllowedOutcomes extends O
   });
 }
 
-const noDetails = z.strictObject({});
-
 export const auditEventInputSchema = z
   .discriminatedUnion("action", [
     // An admin asked for a role assignment; written with the intent, before the ARM call.
@@ -338,7 +336,16 @@ export const auditEventInputSchema = z
       optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope", "rate_limited"]),
+        deniedBecause: z.enum([
+          "no_session",
+          "console_role_missing",
+          "cross_origin",
+          "self_approval",
+          "not_requester",
+          "out_of_scope",
+          "rate_limited",
+          "not_session_owner",
+        ]),
       }),
     ),
     // Refusals of unidentified callers (rejected tokens, calls without a session) from one source address in one
@@ -370,15 +377,29 @@ export const auditEventInputSchema = z
         tokenIdSha256: sha256Hex.optional(),
       }),
     ),
-    // A person signed in to the console.
+    // A person signed in to the console. `sessionExpiresAt`: when the token handed over ends (the session itself is
+    // renewed with new tokens until its idle or absolute end); `sessionId`: the server-side session it started.
     auditEventSchema(
       "auth.signed_in",
       ["succeeded"],
       optionalTargetSchema,
-      z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime }),
+      z.strictObject({ roles: z.array(safeText(64)).max(20), sessionExpiresAt: isoDateTime, sessionId: guid.optional() }),
     ),
-    // A person signed out.
-    auditEventSchema("auth.signed_out", ["succeeded"], optionalTargetSchema, noDetails),
+    // A person signed out (their session ended on the server at once).
+    auditEventSchema("auth.signed_out", ["succeeded"], optionalTargetSchema, z.strictObject({ sessionId: guid.optional() })),
+    // A session was ended by someone other than its sign-out: its owner or an admin from the account page, or another
+    // person signing in on the same browser. The target is the session's person.
+    auditEventSchema(
+      "auth.session_ended",
+      ["succeeded"],
+      optionalTargetSchema.required({ principalId: true }),
+      z.strictObject({
+        sessionId: guid,
+        reason: z.enum(["ended_by_owner", "ended_by_admin", "replaced"]),
+        sessionUserPrincipalName: safeText(256),
+        sessionCreatedAt: isoDateTime,
+      }),
+    ),
     // The first of two required approvals of a (privileged) request; the request stays pending for a second approver.
     auditEventSchema(
       "request.approval_recorded",

@@ -10,6 +10,7 @@
  *  - `azure`:   a real Entra tenant; tenant id, client ids, credential, allowed tenants and public origin are required,
  *               and loopback (sandbox) endpoints are refused.
  */
+import { Buffer } from "node:buffer";
 import { BlockList, isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
@@ -218,6 +219,16 @@ const RawEnv = z.object({
   GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
   GATEHOUSE_RATE_LIMIT_ACTIONS_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
   GATEHOUSE_RATE_LIMIT_EXPENSIVE_PER_MINUTE: optionalString.pipe(integerSetting(1, 100_000, "requests").optional()),
+  GATEHOUSE_SESSION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((value) => /^[A-Za-z0-9+/_-]{43}=?$/.test(value) && Buffer.from(value, "base64").length === 32, {
+        error: "must be 32 random bytes in base64, such as the output of: openssl rand -base64 32",
+      })
+      .optional(),
+  ),
+  GATEHOUSE_SESSION_IDLE_MINUTES: optionalString.pipe(integerSetting(5, 1_440, "minutes").optional()),
+  GATEHOUSE_SESSION_ABSOLUTE_HOURS: optionalString.pipe(integerSetting(1, 168, "hours").optional()),
 });
 
 /**
@@ -259,6 +270,9 @@ const RawEnv = z.object({
  *   checkpointIntervalMs: number, shipIntervalMs: number }} audit  Where the audit trail is shipped (Logs Ingestion API;
  *   null = not shipped) and how its signed checkpoints are made: the Ed25519 private key file (never in the database),
  *   the public key file the verifier uses (derived from the private key when absent), every N events or M ms.
+ * @property {{ key: Buffer | null, keyPath: string | null, idleMs: number, absoluteMs: number }} sessions  The AES-256-GCM
+ *   key that encrypts each session's token at rest (GATEHOUSE_SESSION_KEY; in the sandbox, when unset, a key file
+ *   generated beside the PGlite data), and how long a session lasts unused and at most.
  * @property {{ trustedProxyHops: number, perMinute: { signIn: number, anonymous: number, actions: number, expensive: number } }} limits
  *   Rate limits per minute (shared by every instance through the database) and how many reverse proxies in front of
  *   the console append to X-Forwarded-For (the client address is the entry that many places from the right).
@@ -505,6 +519,16 @@ export function parseConfig(env, options = {}) {
       );
     }
   }
+  if (mode === "azure" && !raw.GATEHOUSE_SESSION_KEY && !invalid.has("GATEHOUSE_SESSION_KEY")) {
+    problems.push(
+      "GATEHOUSE_SESSION_KEY: required in azure mode. Set it to 32 random bytes in base64 (openssl rand -base64 32, kept in Key Vault): it encrypts each session's token at rest (docs/deploy.md).",
+    );
+  }
+  const sessionIdleMinutes = raw.GATEHOUSE_SESSION_IDLE_MINUTES ?? 60;
+  const sessionAbsoluteHours = raw.GATEHOUSE_SESSION_ABSOLUTE_HOURS ?? 12;
+  if (sessionIdleMinutes > sessionAbsoluteHours * 60) {
+    problems.push("GATEHOUSE_SESSION_IDLE_MINUTES: must not be longer than GATEHOUSE_SESSION_ABSOLUTE_HOURS.");
+  }
   if (raw.DATABASE_MIGRATION_URL && !raw.DATABASE_URL) {
     problems.push("DATABASE_MIGRATION_URL: only used with DATABASE_URL (PostgreSQL); PGlite has a single role.");
   }
@@ -570,6 +594,13 @@ export function parseConfig(env, options = {}) {
       checkpointEveryEvents: raw.GATEHOUSE_AUDIT_CHECKPOINT_EVERY_EVENTS ?? 100,
       checkpointIntervalMs: (raw.GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL_SECONDS ?? 300) * 1000,
       shipIntervalMs: (raw.GATEHOUSE_AUDIT_SHIP_INTERVAL_SECONDS ?? 30) * 1000,
+    },
+    sessions: {
+      key: raw.GATEHOUSE_SESSION_KEY ? Buffer.from(raw.GATEHOUSE_SESSION_KEY, "base64") : null,
+      // Like the audit checkpoint key: generated beside the sandbox's data on first use, never in the database.
+      keyPath: raw.GATEHOUSE_SESSION_KEY || mode !== "sandbox" ? null : runtimePath(raw.GATEHOUSE_DATA_DIR ?? ".data", "session-key"),
+      idleMs: sessionIdleMinutes * 60_000,
+      absoluteMs: sessionAbsoluteHours * 3_600_000,
     },
     limits: {
       trustedProxyHops: raw.GATEHOUSE_TRUSTED_PROXY_HOPS ?? 0,

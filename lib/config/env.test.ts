@@ -14,6 +14,7 @@ const AZURE = {
   GATEHOUSE_ALLOWED_TENANTS: "11111111-2222-4333-8444-555555555555",
   GATEHOUSE_CREDENTIAL: "managed-identity",
   AZURE_MANAGED_IDENTITY_CLIENT_ID: "cccccccc-2222-4333-8444-555555555555",
+  GATEHOUSE_SESSION_KEY: Buffer.alloc(32, 7).toString("base64"),
 };
 
 function problemsOf(env: Record<string, string | undefined>, phase?: "build" | "runtime"): string[] {
@@ -46,6 +47,33 @@ describe("sandbox mode", () => {
     expect(SANDBOX_DEFAULTS.managedIdentityClientId).toBe(sandboxContract.CONSOLE_MANAGED_IDENTITY_CLIENT_ID);
     expect(SANDBOX_DEFAULTS.auditDcrImmutableId).toBe(sandboxContract.SANDBOX_AUDIT_DCR_IMMUTABLE_ID);
     expect(AUDIT_STREAM_NAME).toBe(sandboxContract.SANDBOX_AUDIT_STREAM);
+  });
+
+  it("encrypts sessions with a key generated beside the PGlite data; they last 60 minutes idle and 12 hours at most", () => {
+    expect(parseConfig({ GATEHOUSE_DATA_DIR: "/var/gatehouse" }).sessions).toEqual({
+      key: null,
+      keyPath: "/var/gatehouse/session-key",
+      idleMs: 60 * 60_000,
+      absoluteMs: 12 * 3_600_000,
+    });
+    const key = Buffer.alloc(32, 9);
+    expect(
+      parseConfig({ GATEHOUSE_SESSION_KEY: key.toString("base64"), GATEHOUSE_SESSION_IDLE_MINUTES: "15", GATEHOUSE_SESSION_ABSOLUTE_HOURS: "8" }).sessions,
+    ).toEqual({
+      key,
+      keyPath: null,
+      idleMs: 15 * 60_000,
+      absoluteMs: 8 * 3_600_000,
+    });
+  });
+
+  it("refuses a session key that is not 32 bytes of base64, and an idle time longer than the absolute one", () => {
+    for (const value of [Buffer.alloc(16).toString("base64"), Buffer.alloc(48).toString("base64"), "not base64 at all but long enough to be 44 c"]) {
+      expect(problemsOf({ GATEHOUSE_SESSION_KEY: value }), value).toEqual([expect.stringMatching(/^GATEHOUSE_SESSION_KEY: must be 32 random bytes in base64/)]);
+    }
+    expect(problemsOf({ GATEHOUSE_SESSION_IDLE_MINUTES: "180", GATEHOUSE_SESSION_ABSOLUTE_HOURS: "2" })).toEqual([
+      "GATEHOUSE_SESSION_IDLE_MINUTES: must not be longer than GATEHOUSE_SESSION_ABSOLUTE_HOURS.",
+    ]);
   });
 
   it("ships the audit trail to the sandbox's ingestion endpoint, signing checkpoints with a key beside the PGlite data", () => {
@@ -264,6 +292,7 @@ describe("azure mode", () => {
       "GATEHOUSE_PUBLIC_ORIGIN",
       "GATEHOUSE_ALLOWED_TENANTS",
       "GATEHOUSE_CREDENTIAL",
+      "GATEHOUSE_SESSION_KEY",
     ]);
     for (const problem of problems) expect(problem).toMatch(/required in azure mode\. .+/);
   });

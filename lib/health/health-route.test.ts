@@ -15,7 +15,7 @@ vi.mock("next/headers", () => ({
 }));
 
 const { GET } = await import("@/app/api/health/route");
-const { personaApiToken } = await import("@/test/support/persona-token");
+const { personaSessionCookie } = await import("@/test/support/persona-token");
 
 describe("/api/health", () => {
   it("tells an anonymous caller only that the instance is up", async () => {
@@ -32,7 +32,7 @@ describe("/api/health", () => {
   });
 
   it("shows version, mode and database to a person with a console role", async () => {
-    request.cookie = await personaApiToken("security");
+    request.cookie = await personaSessionCookie("security");
     expect(await (await GET()).json()).toEqual({
       status: "ok",
       version: expect.stringMatching(/^\d+\.\d+\.\d+/) as string,

@@ -33,6 +33,7 @@ describe("modeSecurityHeaders", () => {
       GATEHOUSE_ALLOWED_TENANTS: "11111111-2222-4333-8444-555555555555",
       GATEHOUSE_CREDENTIAL: "secret",
       AZURE_CLIENT_SECRET: "x",
+      GATEHOUSE_SESSION_KEY: Buffer.alloc(32, 1).toString("base64"),
     });
     const headers = modeSecurityHeaders(azure, "n", false);
     expect(headers["Strict-Transport-Security"]).toBe("max-age=63072000; includeSubDomains");

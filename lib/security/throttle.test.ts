@@ -33,7 +33,7 @@ const { auditEvents } = await import("@/lib/db/schema");
 const { POST: postSession } = await import("@/app/api/session/route");
 const { GET: getAuditExport } = await import("@/app/api/audit/export/route");
 const { verifyAuditChain } = await import("@/app/actions/audit");
-const { personaApiToken } = await import("@/test/support/persona-token");
+const { personaSessionCookie } = await import("@/test/support/persona-token");
 
 const origin = getConfig().publicOrigin;
 request.origin = origin;
@@ -92,7 +92,7 @@ describe("rate limits at the console's entry points", () => {
 
   it("an expensive action per person: 2 a minute, then 'Too many requests', audited once per window however often it is tried", async () => {
     await awayFromWindowEdge();
-    request.cookie = await personaApiToken("security");
+    request.cookie = await personaSessionCookie("security");
     request.forwardedFor = "198.51.100.40";
     const db = await getDatabase();
     const throttledEvents = () =>

@@ -22,6 +22,8 @@ const READ_ONLY: ActionAuditContract = { succeeded: [], failed: [], readOnly: tr
 export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
   signOut: { succeeded: ["auth.signed_out"], failed: [], readOnly: false },
   verifyAzureAccess: READ_ONLY,
+  endSession: { succeeded: ["auth.session_ended"], failed: [], readOnly: false },
+  searchSessions: READ_ONLY,
   searchPrincipals: READ_ONLY,
   checkWorkspaceAccess: READ_ONLY,
   getGrantOptions: READ_ONLY,

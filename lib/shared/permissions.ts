@@ -18,6 +18,8 @@ const EVERY_ROLE: readonly ConsoleRole[] = ["Console.Admin", "Console.Requester"
 export const PERMISSIONS = {
   signOut: { kind: "action", allowed: "anyone-signed-in", description: "End your own session" },
   verifyAzureAccess: { kind: "action", allowed: EVERY_ROLE, description: "Check that Gatehouse can reach Graph and ARM as you" },
+  endSession: { kind: "action", allowed: "anyone-signed-in", description: "End one of your own sessions (admins: anyone's)" },
+  searchSessions: { kind: "action", allowed: ADMIN, description: "Find the live sessions of people by sign-in name or name" },
   searchPrincipals: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Search users, groups and service principals to grant to" },
   checkWorkspaceAccess: { kind: "action", allowed: READERS, description: "See a principal's effective roles on a workspace" },
   getGrantOptions: { kind: "action", allowed: ADMIN, description: "Roles and assignment budget offered when granting" },

@@ -233,7 +233,11 @@ function continueOrShowPage(request: EntraRequest, context: AuthorizeContext, va
       );
     }
   }
-  if (session && sessionMatchesHint && !demanded && !mustShowPage && !validated.parameters.claims) {
+  // msal-browser sends a claims request with every sign-in (optional ID-token claims such as login_hint); like Entra,
+  // SSO goes on unless the claims ask for more than the session proved (MFA, a step-up), which needs the page.
+  // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code
+  const claimsNeedSignIn = parseClaimsRequest(validated.parameters.claims).needsMfa;
+  if (session && sessionMatchesHint && !demanded && !mustShowPage && !claimsNeedSignIn) {
     return issueCode(request, context, validated, session.user, session.authTime, session.authMethods, {});
   }
   return signInPage(request, context, validated, undefined);

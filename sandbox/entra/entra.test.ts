@@ -243,6 +243,17 @@ describe("authorize", () => {
     });
     expect(otherUser.status).toBe(200);
   });
+
+  it("signs in by SSO when the claims ask only for optional ID-token claims (as msal-browser always sends), not when they ask for MFA", async () => {
+    const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
+    const optional = JSON.stringify({ id_token: { signin_state: { essential: false }, login_hint: { essential: false } } });
+    const sso = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ claims: optional })}`, { headers: { cookie: signIn.cookie ?? "" } });
+    expect(new URLSearchParams(sso.header("location")?.split("#")[1]).get("code")).toBeTruthy();
+    const mfa = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
+    const stepUp = await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ claims: mfa })}`, { headers: { cookie: signIn.cookie ?? "" } });
+    expect(stepUp.status).toBe(200);
+    expect(stepUp.header("location")).toBeUndefined();
+  });
 });
 
 describe("authorization code redemption", () => {

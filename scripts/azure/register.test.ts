@@ -126,6 +126,7 @@ describe("npm run azure:register", () => {
       `GATEHOUSE_API_CLIENT_ID=${api.appId}`,
       "GATEHOUSE_CREDENTIAL=managed-identity",
       `AZURE_MANAGED_IDENTITY_CLIENT_ID=${CONSOLE_MANAGED_IDENTITY_CLIENT_ID}`,
+      "GATEHOUSE_SESSION_KEY=<32 random bytes in base64: openssl rand -base64 32>",
     ]) {
       expect(run.stdout).toContain(`\n${line}`);
     }

@@ -424,6 +424,8 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
             AZURE_MANAGED_IDENTITY_CLIENT_ID: options.managedIdentity.clientId ?? "<the managed identity's client id>",
           }
         : { GATEHOUSE_CREDENTIAL: "managed-identity", AZURE_MANAGED_IDENTITY_CLIENT_ID: "<run again with --managed-identity-principal-id to federate it>" }),
+      // A secret of the deployment's own, never printed: the operator makes it and keeps it in Key Vault.
+      GATEHOUSE_SESSION_KEY: "<32 random bytes in base64: openssl rand -base64 32>",
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * infra/ (Bicep for `azd up`) cannot be compiled here; what can be checked offline is: every parameter is documented,
- * no secret or password exists anywhere in it, the console's environment uses exactly the setting names of
+ * no secret or password exists anywhere in it (the session key is a Key Vault reference), the console's environment uses exactly the setting names of
  * lib/config/env.mjs and is a valid azure-mode configuration, the probes and port match the container, and
  * azure.yaml and the parameter file agree with the template.
  */
@@ -44,10 +44,27 @@ export function bicepParams(source: string): BicepParam[] {
   return params;
 }
 
-/** `{ name: 'X', value: … }` entries of the container's `env`. */
+/**
+ * `{ name: 'X', value: … }` entries of the container's `env` (`concat(sessionKeyEnv, [ … ])`) and of the session key's
+ * (set once its Key Vault reference is), a `secretRef: 'name'` entry as `secretRef:name`.
+ */
 function containerEnvironment(source: string): Map<string, string> {
-  const block = /env:\s*\[([\s\S]*?)\n\s*\]/.exec(source)?.[1] ?? "";
-  return new Map([...block.matchAll(/\{\s*name:\s*'([A-Z_]+)',\s*value:\s*(.+?)\s*\}\s*$/gm)].map((match) => [match[1]!, match[2]!]));
+  const main = /env:\s*concat\(sessionKeyEnv,\s*\[([\s\S]*?)\n\s*\]\)/.exec(source)?.[1] ?? "";
+  const sessionKey = /var sessionKeyEnv = empty\(sessionKeyReference\) \? \[\] : \[([\s\S]*?)\n\]/.exec(source)?.[1] ?? "";
+  const block = `${sessionKey}\n${main}`;
+  return new Map(
+    [...block.matchAll(/\{\s*name:\s*'([A-Z_]+)',\s*(value|secretRef):\s*(.+?)\s*\}\s*$/gm)].map((match) => [
+      match[1]!,
+      match[2] === "secretRef" ? `secretRef:${match[3]!.replace(/'/g, "")}` : match[3]!,
+    ]),
+  );
+}
+
+/** The container app's `secrets` entries (`sessionKeySecrets`), as the text of each `{ … }`. */
+function containerAppSecrets(source: string): string[] {
+  expect(source).toMatch(/\n\s*secrets:\s*sessionKeySecrets\n/);
+  const block = /var sessionKeySecrets = empty\(sessionKeyReference\) \? \[\] : \[([\s\S]*?)\n\]/.exec(source)?.[1] ?? "";
+  return [...block.matchAll(/\{([\s\S]*?)\}/g)].map((match) => match[1]!);
 }
 
 /** Setting names lib/config/env.mjs reads (its RawEnv schema), as the .env.example test finds them. */
@@ -66,13 +83,22 @@ describe("infra/ (Bicep)", () => {
     }
   });
 
-  it("holds no secret: no secure parameter, no password, no administrator login, no Key Vault", () => {
+  it("holds no secret: no secure parameter, no password, no administrator login, no Key Vault; the session key only by reference", () => {
     for (const [file, source] of Object.entries(templates)) {
       const code = source.replace(/^\s*\/\/.*$/gm, "");
       expect(code, file).not.toMatch(/@secure\(\)/);
-      expect(code, file).not.toMatch(/administratorLogin|adminPassword|password\s*:|secretRef|clientSecret|AZURE_CLIENT_SECRET|Microsoft\.KeyVault/i);
+      expect(code, file).not.toMatch(/administratorLogin|adminPassword|password\s*:|clientSecret|AZURE_CLIENT_SECRET|Microsoft\.KeyVault/i);
       for (const param of bicepParams(source)) expect(param.name, file).not.toMatch(/secret|password|key$/i);
     }
+    // Each container app secret is a Key Vault reference read with the identity, never a value; only the session key.
+    const secrets = containerAppSecrets(resources);
+    expect(secrets).toHaveLength(1);
+    for (const secret of secrets) {
+      expect(secret).toMatch(/keyVaultUrl:\s*sessionKeyReference/);
+      expect(secret).toMatch(/identity:\s*identity\.id/);
+      expect(secret).not.toMatch(/\bvalue\s*:/);
+    }
+    expect([...resources.matchAll(/secretRef:\s*'([^']+)'/g)].map((match) => match[1])).toEqual(["session-key"]);
     // Entra-only sign-in to PostgreSQL, and the console's identity is its administrator.
     expect(resources).toMatch(/activeDirectoryAuth:\s*'Enabled'/);
     expect(resources).toMatch(/passwordAuth:\s*'Disabled'/);
@@ -95,6 +121,8 @@ describe("infra/ (Bicep)", () => {
       databaseName: "gatehouse",
       "identity.name": "id-gatehouse-abc",
       "postgres.properties.fullyQualifiedDomainName": "psql-gatehouse-abc.postgres.database.azure.com",
+      // What Container Apps puts in the variable: the Key Vault secret's value.
+      "secretRef:session-key": Buffer.alloc(32, 5).toString("base64"),
     };
     const env = Object.fromEntries(
       [...environment].map(([name, value]) => {

@@ -59,7 +59,8 @@ const { groupMappings } = await import("@/lib/mappings/schema");
 const { accessRequests } = await import("@/lib/requests/schema");
 const { credentialSnapshots } = await import("@/lib/credentials/schema");
 const { notificationOutbox } = await import("@/lib/notifications/schema");
-const { personaApiToken } = await import("@/test/support/persona-token");
+const { consoleSessions } = await import("@/lib/auth/schema");
+const { personaSessionCookie } = await import("@/test/support/persona-token");
 
 type Action = (raw: unknown) => Promise<ActionResult<unknown>>;
 
@@ -86,6 +87,8 @@ const OID = "11111111-1111-4111-8111-111111111111";
 const VALID: Record<ConsoleAction, unknown> = {
   signOut: undefined,
   verifyAzureAccess: undefined,
+  endSession: { sessionId: OID },
+  searchSessions: { query: "ada" },
   searchPrincipals: { query: "ada", kinds: ["user", "group"] },
   checkWorkspaceAccess: { workspaceId: WORKSPACE, principalId: OID },
   getGrantOptions: { workspaceId: WORKSPACE },
@@ -153,7 +156,7 @@ function tenantCallsSince(seq: number): string[] {
 /** Rows in every table an action writes to. */
 async function rowCounts(): Promise<Record<string, number>> {
   const db = await getDatabase();
-  const tables = { auditEvents, azureChangeIntents, groupMappings, accessRequests, credentialSnapshots, notificationOutbox };
+  const tables = { auditEvents, azureChangeIntents, groupMappings, accessRequests, credentialSnapshots, notificationOutbox, consoleSessions };
   const counts: Record<string, number> = {};
   for (const [name, table] of Object.entries(tables)) counts[name] = await db.$count(table);
   return counts;
@@ -351,7 +354,7 @@ beforeAll(async () => {
   }
   expect(SESSION_COOKIE).toBe("__Host-gatehouse-session");
   request.origin = getConfig().publicOrigin;
-  request.cookie = await personaApiToken("admin");
+  request.cookie = await personaSessionCookie("admin");
   // The first call validates the session against the tenant's signing keys; after it, the keys are cached.
   const warm = await actionOf("exportMappings")({});
   expect(warm.status).toBe("success");

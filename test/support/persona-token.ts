@@ -97,3 +97,26 @@ export async function personaContext(persona: keyof typeof PERSONA_LOGINS, signI
     requestId: randomUUID(),
   };
 }
+
+/**
+ * A persona signed in as `POST /api/session` leaves it: a session in the console's database holding the persona's
+ * token, and the opaque value of its cookie (what a test's stand-in for `next/headers` hands to `getSession`).
+ */
+export async function personaSessionCookie(persona: keyof typeof PERSONA_LOGINS, signIn: PersonaSignIn = {}): Promise<string> {
+  // Imported here: most users of this file never open the console's database.
+  const [{ getDatabase }, { getSessionKey, sessionLifetimes }, { createSession }, { validateConsoleToken }] = await Promise.all([
+    import("@/lib/db"),
+    import("@/lib/auth/session"),
+    import("@/lib/auth/session-store"),
+    import("@/lib/auth/token-validator"),
+  ]);
+  const token = await personaApiToken(persona, signIn);
+  const validation = await validateConsoleToken(token, { via: "sign-in" });
+  if (!validation.ok) throw new Error(`the token of ${persona} was refused: ${validation.reason}`);
+  const created = await createSession(
+    await getDatabase(),
+    { principal: validation.principal, token, clientAddress: "127.0.0.1", userAgent: "vitest" },
+    { key: await getSessionKey(), now: new Date(), lifetimes: sessionLifetimes() },
+  );
+  return created.cookieValue;
+}

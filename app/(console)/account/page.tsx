@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 
 import { AzureAccessCheck } from "@/components/auth/azure-access-check";
+import { SessionsPanel } from "@/components/auth/sessions-panel";
+import { listOwnSessions } from "@/lib/account/sessions";
 import { getSession } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Account" };
@@ -10,6 +12,7 @@ export default async function AccountPage() {
   const session = await getSession();
   if (!session) return null;
   const { principal } = session;
+  const sessions = await listOwnSessions(session);
   return (
     <div className="max-w-3xl space-y-6">
       <h1 className="text-xl font-semibold">Account</h1>
@@ -24,11 +27,12 @@ export default async function AccountPage() {
         <dd className="font-mono">{principal.tenantId}</dd>
         <dt className="text-ink-muted">Gatehouse roles</dt>
         <dd>{principal.roles.join(", ")}</dd>
-        <dt className="text-ink-muted">Session ends</dt>
+        <dt className="text-ink-muted">Sign-in token ends</dt>
         <dd>
           <time dateTime={principal.expiresAt.toISOString()}>{principal.expiresAt.toUTCString()}</time> (renewed automatically)
         </dd>
       </dl>
+      <SessionsPanel sessions={sessions} isAdmin={principal.roles.includes("Console.Admin")} />
       <AzureAccessCheck />
     </div>
   );
