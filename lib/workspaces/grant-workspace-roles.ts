@@ -15,6 +15,27 @@ import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions } from "./role-definitions";
 
 /**
+ * Waits before each new PUT while ARM says the principal does not exist (`PrincipalNotFound`): a principal created
+ * moments ago may not have reached ARM's copy of the directory yet, even with `principalType` set ("up to 10
+ * minutes", learn.microsoft.com/azure/role-based-access-control/troubleshooting, "Symptom - Assigning a role to a new
+ * principal sometimes fails"). A few short waits cover the usual delay inside one action; after them the admin is told
+ * to try again later. The PUT is idempotent (same name), so repeating it can never make a second assignment.
+ */
+export const REPLICATION_WAITS_MS = [1_000, 2_000, 4_000] as const;
+
+async function whileReplicating<T>(put: () => Promise<T>, waits: readonly number[] = REPLICATION_WAITS_MS): Promise<T> {
+  for (const wait of waits) {
+    try {
+      return await put();
+    } catch (error) {
+      if (!(isRestError(error) && error.code === "PrincipalNotFound")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return put();
+}
+
+/**
  * Namespace for role-assignment names. A grant's name is uuidv5(lower(scope)|principal|role), so a retried or
  * duplicated grant PUTs the same name and can never create a second assignment (Bicep's guid() pattern).
  */
@@ -176,16 +197,18 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     if (!carrier) {
       try {
-        await client.roleAssignments.create(
-          workspace.scope,
-          assignmentName,
-          {
-            roleDefinitionId: `/subscriptions/${workspace.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
-            principalId,
-            principalType,
-            ...(description ? { description } : {}),
-          },
-          { onResponse },
+        await whileReplicating(() =>
+          client.roleAssignments.create(
+            workspace.scope,
+            assignmentName,
+            {
+              roleDefinitionId: `/subscriptions/${workspace.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+              principalId,
+              principalType,
+              ...(description ? { description } : {}),
+            },
+            { onResponse },
+          ),
         );
         carrier = { assignmentName, created: true };
       } catch (error) {

@@ -195,6 +195,29 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     }
   });
 
+  it("a principal ARM does not know yet (PrincipalNotFound): the grant waits and tries again, and succeeds once it replicates", async () => {
+    const message =
+      "Principal does not exist in the directory. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay.";
+    const user = aUser();
+    await addFault({ status: 400, errorCode: "PrincipalNotFound", errorMessage: message, times: 3 });
+    const since = await lastSeq();
+    const [result] = await grant(user);
+    expect(result).toMatchObject({ status: "granted" });
+    expect(putsFor(await journal(since), assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST)).map((put) => put.status)).toEqual([400, 400, 400, 201]);
+    expect(assignmentExists(user.id)).toBe(true);
+
+    // Still unknown after the waits: the admin is told to try again later, with a record, and nothing was made.
+    const late = aUser();
+    await addFault({ status: 400, errorCode: "PrincipalNotFound", errorMessage: message });
+    const [failed] = await grant(late);
+    expect(failed).toMatchObject({
+      status: "failed",
+      message: "Azure does not know this identity yet. If it was created in the last few minutes, wait and try again.",
+    });
+    expect(assignmentExists(late.id)).toBe(false);
+    expect(await auditTrailOf(late.id)).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
+  });
+
   it("the session expires in the middle of a bulk grant: each principal ends granted or failed with a record, none lost or doubled", async () => {
     const users = [aUser(), aUser(), aUser(), aUser()];
     const context = await personaContext("admin");
