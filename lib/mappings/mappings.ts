@@ -13,6 +13,7 @@ import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { holdAssignment, lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
+import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { assignmentNameFor, CHANGE_IN_PROGRESS, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
 import { releaseAccess } from "@/lib/workspaces/release-access";
@@ -177,6 +178,8 @@ export async function createMapping(
     throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
   }
   if (group.kind !== "group") throw notAGroup();
+  // Before the mapping row exists: a refused role leaves nothing to undo.
+  await assertRoleGrantable(context, role, { scope: workspace.scope, principalId: groupId, consoleAction: "createMapping" }, options.db ?? (await getDatabase()));
   if (role.privileged && (await isCallerOrCallersGroup(context.caller, { id: groupId, kind: "group" }))) {
     // Separation of duties: a privileged role for a group the admin is in needs two other admins first.
     const grant = await fileSelfGrantRequest(

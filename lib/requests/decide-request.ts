@@ -11,6 +11,7 @@ import { log } from "@/lib/log";
 import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { requestClock } from "./clock";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
@@ -159,22 +160,23 @@ async function recheckPending(
   now: Date,
   policy: RequestPolicy,
   directory: RequestDirectory,
-): Promise<{ approvalsRequired: number }> {
+): Promise<{ approvalsRequired: number; privileged: boolean }> {
   if (request.pendingUntil.getTime() <= now.getTime()) {
     throw refuse("stale", "This request was not decided in time and has lapsed; the requester has to ask again.");
   }
   let approvalsRequired = request.approvalsRequired;
+  // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too,
+  // and is granted only where the operator allows it (grantable-roles.ts).
+  let privileged;
+  try {
+    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+  } catch {
+    throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
+  }
   if (request.origin === "form") {
     const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
     if (!role) throw refuse("stale", `${request.roleName} can no longer be requested (the request policy changed). Deny the request and say why.`);
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
-    // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too.
-    let privileged;
-    try {
-      privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
-    } catch {
-      throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
-    }
     if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
   let principal;
@@ -200,7 +202,7 @@ async function recheckPending(
       `The identity's details changed in the directory since the request was made (now ${principal.displayName}). Review the request again before deciding.`,
     );
   }
-  return { approvalsRequired };
+  return { approvalsRequired, privileged };
 }
 
 /**
@@ -225,6 +227,12 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
 
   const now = options.now ?? (await requestClock());
   const recheck = await recheckPending(db, request, now, options.policy ?? getRequestPolicy(), directory);
+  await assertRoleGrantable(
+    context,
+    { id: request.roleDefinitionId, name: request.roleName, changesAccess: recheck.privileged },
+    { scope: request.workspaceId, principalId: request.principalId, consoleAction: "approveAccessRequest" },
+    db,
+  );
   const approval: RequestApproval = {
     objectId: me,
     displayName: context.person.displayName,

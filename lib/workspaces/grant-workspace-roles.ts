@@ -12,6 +12,7 @@ import { AppError } from "@/lib/errors";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
+import { assertRoleGrantable } from "./grantable-roles";
 import { getRoleDefinitions } from "./role-definitions";
 
 /**
@@ -97,6 +98,8 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
     });
   }
   const db = options.db ?? (await getDatabase());
+  // Before any intent or ARM call: a role the operator has not allowed is never granted, whatever path asked for it.
+  await assertRoleGrantable(context, role, { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   const holder = input.holder ?? { kind: "direct" };
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
