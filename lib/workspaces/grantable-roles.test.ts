@@ -26,12 +26,17 @@ const { parseRequestPolicy, RequestPolicyError } = await import("@/lib/requests/
 const { searchAuditEvents } = await import("@/lib/audit");
 const { getDatabase } = await import("@/lib/db");
 const { personaContext } = await import("@/test/support/persona-token");
+const { makeAccessRequest } = await import("@/test/support/builders/requests");
+const { submitAccessRequest } = await import("@/lib/requests/submit-request");
+const { approveAccessRequest } = await import("@/lib/requests/decide-request");
+const { azureRequestDirectory } = await import("@/lib/requests/directory");
 
 afterAll(async () => {
   await tenant.close();
 });
 // Signed in once: the tests below are about what the console refuses, not about signing in.
 const adminContext = await personaContext("admin");
+const leadContext = await personaContext("team-lead");
 
 const block = (actions: string[], notActions: string[] = []): PermissionBlock[] => [{ actions, notActions, dataActions: [], notDataActions: [] }];
 const OWNER = ROLE_IDS.owner;
@@ -242,5 +247,52 @@ describe("grants, mappings and imports of a forbidden role (nothing allowed)", (
     expect(assignmentsOf(groupA!.id)).toEqual([]);
     expect(assignmentsOf(groupB!.id)).toEqual([ROLE_IDS.dataScientist]);
     expect((await listMappings(await getDatabase())).map((mapping) => mapping.roleDefinitionId)).toEqual([ROLE_IDS.dataScientist]);
+  });
+});
+
+describe("requests for a forbidden role (nothing allowed)", () => {
+  // A policy may name a custom role by id only; what it allows is read from ARM when a request is filed and approved.
+  const policy = () =>
+    parseRequestPolicy(
+      {
+        pendingLifetimeHours: 168,
+        durations: ["7d"],
+        roles: [{ roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate, name: "Contoso ML Access Delegate", maxDuration: "7d" }],
+      },
+      "policy.json",
+      [],
+    );
+  const request = (user: { id: string; displayName: string }) =>
+    makeAccessRequest({
+      workspaceId: FRAUD,
+      roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate,
+      justification: "Manages who can use the fraud workspace",
+      duration: "7d",
+      principal: { id: user.id, kind: "user", displayName: user.displayName },
+    });
+  const freeUsers = [...model.users.values()].filter(
+    (user) => !holdsSomething.has(user.id.toLowerCase()) && user.userType === "Member" && model.transitiveGroupIds(user.id).length === 0,
+  );
+
+  it("refuses the submission, naming the role and the setting, and files nothing", async () => {
+    const db = await getDatabase();
+    const refusal = await refusalOf(submitAccessRequest(leadContext, request(freeUsers[1]!), { db, notify: false, policy: policy() }));
+    expect(refusal).toMatchObject({ code: "forbidden", reason: "role_not_grantable (changes_role_assignments)" });
+    expect(refusal.fieldErrors?.roleDefinitionId?.[0]).toContain("GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES");
+    expect(await deniedEvents(CUSTOM_ROLE_IDS.accessDelegate)).toContainEqual(
+      expect.objectContaining({ details: { consoleAction: "submitAccessRequest", deniedBecause: "role_not_grantable" } }),
+    );
+  });
+
+  it("refuses the approval of one filed while ARM could not say what the role allows, before any role-assignment call", async () => {
+    const db = await getDatabase();
+    const blind = { ...azureRequestDirectory, roleIsPrivileged: () => Promise.reject(new Error("ARM unavailable")) };
+    const filed = await submitAccessRequest(leadContext, request(freeUsers[2]!), { db, notify: false, policy: policy(), directory: blind });
+    expect(filed.request.status).toBe("pending");
+    const network = watchOutgoingCalls();
+    const refusal = await refusalOf(approveAccessRequest(adminContext, { requestId: filed.request.id, comment: "" }, { db, notify: false, policy: policy() }));
+    expect(refusal).toMatchObject({ code: "forbidden", reason: "role_not_grantable (changes_role_assignments)" });
+    expect(roleAssignmentCalls(network.calls())).toEqual([]);
+    expect(assignmentsOf(freeUsers[2]!.id)).toEqual([]);
   });
 });
