@@ -40,7 +40,8 @@ export type RefusalReason =
 const REFUSAL_CODES = {
   not_found: "not_found",
   self_approval: "forbidden",
-  not_requester: "forbidden",
+  // Someone else's request is answered like one that does not exist: its id must not tell whether it is there.
+  not_requester: "not_found",
   already_decided: "conflict",
   already_approved_by_you: "conflict",
   stale: "conflict",
@@ -590,6 +591,9 @@ export async function denyAccessRequest(context: DelegatedContext, input: Decisi
   return close(context, input, "denied", options);
 }
 
+/** The same words for a request that does not exist and for someone else's, so that neither can be told apart. */
+const NOT_YOURS_TO_WITHDRAW = "You have no request with this id to withdraw. Only the person who asked can withdraw a request.";
+
 /** The requester withdraws their own pending request. */
 export async function cancelAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   return close(context, input, "cancelled", options);
@@ -598,7 +602,7 @@ export async function cancelAccessRequest(context: DelegatedContext, input: Deci
 async function close(context: DelegatedContext, input: DecisionInput, to: "denied" | "cancelled", options: Options): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
-  if (!request) throw refuse("not_found", "This request does not exist.");
+  if (!request) throw refuse("not_found", to === "cancelled" ? NOT_YOURS_TO_WITHDRAW : "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
   if (to === "cancelled" && request.requesterObjectId !== me) {
     await recordAuditEventNow(db, {
@@ -609,7 +613,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       correlation: { consoleRequestId: context.requestId },
       details: { consoleAction: "cancelAccessRequest", deniedBecause: "not_requester" },
     });
-    throw refuse("not_requester", "Only the person who asked can withdraw a request.");
+    throw refuse("not_requester", NOT_YOURS_TO_WITHDRAW);
   }
   if (request.status !== "pending") throw alreadyDecided(request);
   const now = options.now ?? (await requestClock());
