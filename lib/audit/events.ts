@@ -329,7 +329,16 @@ export const auditEventInputSchema = z
       optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope", "rate_limited", "role_not_grantable"]),
+        deniedBecause: z.enum([
+          "no_session",
+          "console_role_missing",
+          "cross_origin",
+          "self_approval",
+          "not_requester",
+          "out_of_scope",
+          "rate_limited",
+          "role_not_grantable",
+        ]),
       }),
     ),
     // Refusals of unidentified callers (rejected tokens, calls without a session) from one source address in one

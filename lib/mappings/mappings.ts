@@ -179,7 +179,12 @@ export async function createMapping(
   }
   if (group.kind !== "group") throw notAGroup();
   // Before the mapping row exists: a refused role leaves nothing to undo.
-  await assertRoleGrantable(context, role, { scope: workspace.scope, principalId: groupId, consoleAction: "createMapping" }, options.db ?? (await getDatabase()));
+  await assertRoleGrantable(
+    context,
+    role,
+    { scope: workspace.scope, principalId: groupId, consoleAction: "createMapping" },
+    options.db ?? (await getDatabase()),
+  );
   if (role.privileged && (await isCallerOrCallersGroup(context.caller, { id: groupId, kind: "group" }))) {
     // Separation of duties: a privileged role for a group the admin is in needs two other admins first.
     const grant = await fileSelfGrantRequest(

@@ -65,7 +65,11 @@ describe("grantsAccessManagement (privileged roles)", () => {
     expect(grantsAccessManagement(block(["microsoft.authorization/roleassignments/*"]))).toBe(true);
     expect(grantsAccessManagement(block(["*"], ["Microsoft.Authorization/*/Write"]))).toBe(true);
     expect(grantsAccessManagement(block(["Microsoft.Authorization/*/read", "Microsoft.MachineLearningServices/*"]))).toBe(false);
-    expect(grantsAccessManagement(block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]))).toBe(false);
+    expect(
+      grantsAccessManagement(
+        block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]),
+      ),
+    ).toBe(false);
   });
 
   it("counts a role that can only delete role assignments: removing someone's access changes who has access too", () => {

@@ -40,7 +40,7 @@ describe("a custom role that can write role assignments", () => {
     expect(options.roles.some((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toBe(false);
     expect(options.notOffered.find((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toMatchObject({
       name: "Contoso ML Access Delegate",
-      reason: expect.stringContaining("can create or remove role assignments"),
+      reason: expect.stringContaining("can create or remove role assignments") as string,
     });
     expect(options.roles.find((role) => role.id === REVIEWER)?.privileged).toBe(false);
   });

@@ -188,7 +188,9 @@ describe("grants, mappings and imports of a forbidden role (nothing allowed)", (
       { id: adminId, kind: "user" as const, displayName: admin.person.displayName },
     ]) {
       const network = watchOutgoingCalls();
-      const refusal = await refusalOf(grantOnWorkspacePage(admin, { workspaceId: FRAUD, roleDefinitionId: ROLE_IDS.userAccessAdministrator, principals: [principal] }));
+      const refusal = await refusalOf(
+        grantOnWorkspacePage(admin, { workspaceId: FRAUD, roleDefinitionId: ROLE_IDS.userAccessAdministrator, principals: [principal] }),
+      );
       expect(refusal.code).toBe("forbidden");
       expect(roleAssignmentCalls(network.calls())).toEqual([]);
     }

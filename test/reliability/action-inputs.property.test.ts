@@ -681,7 +681,10 @@ describe("the grantable-role policy: no action creates an assignment of a role i
     )
     .map(([id, upper]) => (upper ? id.toUpperCase() : id));
   const model = () => tenant.sandbox.tenant;
-  const admin = () => model().personas().find((persona) => persona.key === "admin")!;
+  const admin = () =>
+    model()
+      .personas()
+      .find((persona) => persona.key === "admin")!;
   // Someone else, or the admin themselves (whose privileged grant would otherwise become a request for two approvers).
   const user = fc.oneof(
     fc.constantFrom(...FREE_USERS.slice(0, 5)).map((u) => ({ id: u.id, kind: "user", displayName: u.displayName })),

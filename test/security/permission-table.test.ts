@@ -27,7 +27,6 @@ import {
   COLUMNS,
   expectedCell,
   expectedRequestOutcome,
-  type Outcome,
   PERMISSION_TABLE,
   PERSONA_COLUMN,
   REQUEST_ACTIONS,
@@ -48,8 +47,10 @@ describe("the permission matrix against the hand-written table", () => {
     const disagreements: string[] = [];
     for (const permission of Object.keys(PERMISSION_TABLE) as TablePermission[]) {
       for (const column of COLUMNS) {
-        const server = isAllowed(permission as Permission, rolesOf([column])) ? "allow" : "deny";
-        if (server !== PERMISSION_TABLE[permission][column]) disagreements.push(`${permission} × ${column}: server ${server}, table ${PERMISSION_TABLE[permission][column]}`);
+        const server = isAllowed(permission, rolesOf([column])) ? "allow" : "deny";
+        if (server !== PERMISSION_TABLE[permission][column]) {
+          disagreements.push(`${permission} × ${column}: server ${server}, table ${PERMISSION_TABLE[permission][column]}`);
+        }
       }
     }
     expect(disagreements).toEqual([]);
@@ -59,7 +60,7 @@ describe("the permission matrix against the hand-written table", () => {
     const subsets = [1, 2, 3, 4, 5, 6, 7].map((mask) => (["admin", "requester", "securityReader"] as const).filter((_, bit) => mask & (1 << bit)));
     for (const permission of Object.keys(PERMISSION_TABLE) as TablePermission[]) {
       for (const columns of subsets) {
-        expect(isAllowed(permission as Permission, rolesOf(columns)) ? "allow" : "deny", `${permission} × ${columns.join("+")}`).toBe(expectedCell(permission, columns));
+        expect(isAllowed(permission, rolesOf(columns)) ? "allow" : "deny", `${permission} × ${columns.join("+")}`).toBe(expectedCell(permission, columns));
       }
     }
   });
@@ -69,7 +70,7 @@ describe("the permission matrix against the hand-written table", () => {
     const personas = createTenant({ seed: 1, scale: "default" }).personas();
     expect(personas.map((persona) => persona.key).sort()).toEqual(Object.keys(PERSONA_COLUMN).sort());
     for (const persona of personas) {
-      const column = PERSONA_COLUMN[persona.key as keyof typeof PERSONA_COLUMN];
+      const column = PERSONA_COLUMN[persona.key];
       expect([...persona.consoleRoles], persona.key).toEqual(COLUMN_ROLE[column] ? [COLUMN_ROLE[column]] : []);
     }
   });
@@ -135,10 +136,10 @@ describe("request actions by request state, against the hand-written table", () 
   const OPERATION = { cancel: cancelAccessRequest, approve: approveAccessRequest, deny: denyAccessRequest, retry: retryAccessRequest };
 
   /** What the server does: the permission matrix first (as serverAction checks it), then the operation. */
-  async function serverOutcome(action: RequestAction, state: RequestStateName, actor: Actor): Promise<{ outcome: Outcome | string; statusAfter: string }> {
+  async function serverOutcome(action: RequestAction, state: RequestStateName, actor: Actor): Promise<{ outcome: string; statusAfter: string }> {
     const context = contextOf(actor);
     const request = await requestIn(state, actor === "adminReceiving" ? { objectId: context.person.objectId, name: context.person.displayName } : undefined);
-    let outcome: Outcome | string;
+    let outcome: string;
     if (!isAllowed(PERMISSION_OF[action], rolesOf([columnOf[actor]]))) {
       outcome = "forbidden";
     } else {
@@ -149,7 +150,10 @@ describe("request actions by request state, against the hand-written table", () 
         outcome = (error as { code?: string }).code ?? String(error);
       }
     }
-    const [after] = await handle.db.select({ status: accessRequests.status }).from(accessRequests).where(sql`${accessRequests.id} = ${request.id}`);
+    const [after] = await handle.db
+      .select({ status: accessRequests.status })
+      .from(accessRequests)
+      .where(sql`${accessRequests.id} = ${request.id}`);
     return { outcome, statusAfter: after!.status };
   }
 
@@ -176,7 +180,10 @@ describe("request actions by request state, against the hand-written table", () 
     for (const state of REQUEST_STATES.filter((candidate) => candidate !== "pending-lapsed")) {
       for (const actor of ACTORS) {
         const context = contextOf(actor);
-        const request = await requestIn(state, actor === "adminReceiving" ? { objectId: context.person.objectId, name: context.person.displayName } : undefined);
+        const request = await requestIn(
+          state,
+          actor === "adminReceiving" ? { objectId: context.person.objectId, name: context.person.displayName } : undefined,
+        );
         const offered = allowedActions(request, { objectId: context.person.objectId, roles: rolesOf([columnOf[actor]]) }, policy);
         const may = (action: RequestAction) => expectedRequestOutcome(action, state, actor) === "ok";
         const shown = {
