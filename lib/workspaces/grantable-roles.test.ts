@@ -22,6 +22,9 @@ const { getGrantOptions } = await import("./get-grant-options");
 const { createMapping } = await import("@/lib/mappings/mappings");
 const { importMappingsDocument } = await import("@/lib/mappings/mapping-document");
 const { listMappings } = await import("@/lib/mappings/store");
+const { groupMappings } = await import("@/lib/mappings/schema");
+const { grantKey } = await import("@/lib/mappings/drift");
+const { applyReconcile } = await import("@/lib/mappings/reconcile");
 const { parseRequestPolicy, RequestPolicyError } = await import("@/lib/requests/policy");
 const { searchAuditEvents } = await import("@/lib/audit");
 const { getDatabase } = await import("@/lib/db");
@@ -148,9 +151,9 @@ const scopeOf = (name: string) => {
 const FRAUD = scopeOf("mlw-fraud-prod");
 const holdsSomething = new Set([...model.roleAssignments.values()].map((assignment) => assignment.principalId.toLowerCase()));
 const [someUser] = [...model.users.values()].filter((user) => !holdsSomething.has(user.id.toLowerCase()) && user.userPrincipalName.includes("@"));
-const [groupA, groupB] = [...model.groups.values()].filter((group) => !holdsSomething.has(group.id.toLowerCase()));
+const [groupA, groupB, groupC, groupD] = [...model.groups.values()].filter((group) => !holdsSomething.has(group.id.toLowerCase()));
 const assignmentsOf = (principalId: string) => model.roleAssignmentsOfPrincipal(principalId).map((assignment) => assignment.roleDefinitionName);
-const roleAssignmentCalls = (calls: readonly { path: string }[]) => calls.filter((call) => /\/roleassignments\//i.test(call.path));
+const roleAssignmentCalls = <T extends { path: string }>(calls: readonly T[]) => calls.filter((call) => /\/roleassignments\//i.test(call.path));
 
 async function deniedEvents(roleDefinitionId: string) {
   const { events } = await searchAuditEvents(await getDatabase(), { actions: ["authz.denied"] }, { size: 50 });
@@ -249,6 +252,44 @@ describe("grants, mappings and imports of a forbidden role (nothing allowed)", (
     expect(assignmentsOf(groupA!.id)).toEqual([]);
     expect(assignmentsOf(groupB!.id)).toEqual([ROLE_IDS.dataScientist]);
     expect((await listMappings(await getDatabase())).map((mapping) => mapping.roleDefinitionId)).toEqual([ROLE_IDS.dataScientist]);
+  });
+});
+
+describe("reconciling mappings that include a forbidden role (nothing allowed)", () => {
+  it("fails that item with the reason and applies the others", async () => {
+    // A mapping of Owner recorded before the policy (or imported from an existing assignment), beside a harmless one.
+    const db = await getDatabase();
+    for (const [group, roleId, roleName] of [
+      [groupC!, OWNER, "Owner"],
+      [groupD!, ROLE_IDS.reader, "Reader"],
+    ] as const) {
+      await db.insert(groupMappings).values({
+        id: crypto.randomUUID(),
+        scope: FRAUD,
+        scopeKey: FRAUD.toLowerCase(),
+        groupId: group.id.toLowerCase(),
+        groupDisplayName: group.displayName,
+        roleDefinitionId: roleId,
+        roleName,
+        assignmentName: crypto.randomUUID(),
+        createdBy: adminContext.actor,
+        createdAt: new Date(),
+      });
+    }
+    const network = watchOutgoingCalls();
+    const results = await applyReconcile(adminContext, {
+      workspaceId: FRAUD,
+      keys: [grantKey(FRAUD, groupC!.id, OWNER), grantKey(FRAUD, groupD!.id, ROLE_IDS.reader)],
+    });
+    expect(results.map((result) => [result.roleName, result.status])).toEqual([
+      ["Owner", "failed"],
+      ["Reader", "applied"],
+    ]);
+    expect(results[0]!.message).toContain("GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES");
+    expect(assignmentsOf(groupC!.id)).toEqual([]);
+    expect(assignmentsOf(groupD!.id)).toEqual([ROLE_IDS.reader]);
+    // One role-assignment write: Reader's. Owner's was refused before any call.
+    expect(roleAssignmentCalls(network.calls()).filter((call) => call.method === "PUT")).toHaveLength(1);
   });
 });
 
