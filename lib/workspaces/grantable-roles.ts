@@ -6,7 +6,7 @@ import { getConfig } from "@/lib/config";
 import type { Database } from "@/lib/db";
 import { type AppError, refusal } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
-import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
+import { PRIVILEGED_ROLE_IDS, roleGuidance } from "@/lib/shared/aml-roles";
 import { accessManagementReason, type PermissionBlock } from "@/lib/shared/rbac-actions";
 
 /**
@@ -60,6 +60,12 @@ export function roleGrantability(role: RoleToJudge, allowed: readonly string[] =
       `${role.name} can't be granted through Gatehouse: ${WHY[because]}. ` +
       `An operator can allow it by adding its id (${id}) to ${GRANTABLE_SETTING} (see docs/deploy.md).`,
   };
+}
+
+/** A role known only by its id, named when it is a built-in one Gatehouse knows: enough to refuse a privileged built-in role before reading its definition. */
+export function builtInRole(roleDefinitionId: string): RoleToJudge {
+  const id = roleDefinitionId.toLowerCase();
+  return { id, name: roleGuidance(id)?.name ?? id };
 }
 
 export interface GrantableTarget {
