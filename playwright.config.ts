@@ -1,3 +1,5 @@
+import path from "node:path";
+
 import { defineConfig, devices } from "@playwright/test";
 
 import { e2eTarget, GENEROUS_RATE_LIMITS } from "./test/support/test-env";
@@ -58,7 +60,13 @@ export default defineConfig({
     timeout: 240_000,
     reuseExistingServer: false,
     // The suite signs dozens of personas in from one loopback address; specs of the limits use a console of their own.
-    env: { ...GENEROUS_RATE_LIMITS },
+    // Contributor and Owner are allowed because specs grant and request them (e2e/requests.spec.ts, workspaces.spec.ts);
+    // User Access Administrator and RBAC Administrator stay forbidden, and workspaces.spec.ts checks they are not offered.
+    env: {
+      ...GENEROUS_RATE_LIMITS,
+      GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES: "Contributor,Owner",
+      GATEHOUSE_REQUEST_POLICY_PATH: path.resolve("e2e/support/request-policy.json"),
+    },
     // The console's and the sandbox's output is kept in <data dir>/logs (the launcher copies it there).
     stdout: "ignore",
     stderr: "pipe",

@@ -290,3 +290,24 @@ test("the workspace page renders in light and dark themes", async ({ page }, tes
   await page.getByRole("radio", { name: /^Owner/ }).check();
   await page.screenshot({ path: testInfo.outputPath("grant-dialog-dark.png") });
 });
+
+test("the grant dialog leaves out the privileged roles the operator has not allowed, and says why", async ({ page }) => {
+  // This console allows Contributor and Owner (playwright.config.ts), not User Access Administrator or RBAC Administrator.
+  await resumeSignIn(page, "admin");
+  await openWorkspace(page, "mlw-churn-prod");
+  await page.getByRole("button", { name: "Grant access" }).click();
+  await expect(page.getByRole("radio", { name: /^Owner/ })).toBeVisible();
+  await expect(page.getByRole("radio", { name: /^AzureML Data Scientist/ })).toBeVisible();
+  await expect(page.getByRole("radio", { name: /^User Access Administrator/ })).toHaveCount(0);
+  await expect(page.getByRole("radio", { name: /^Role Based Access Control Administrator/ })).toHaveCount(0);
+  // Nor among the other roles: the custom role that can write role assignments.
+  await expect(page.getByRole("combobox", { name: "Or another role" }).locator("option", { hasText: "Contoso ML Access Delegate" })).toHaveCount(0);
+  const notOffered = page.getByTestId("roles-not-offered");
+  await expect(notOffered).toContainText("Not offered here");
+  await expect(notOffered).toContainText("User Access Administrator");
+  await expect(notOffered).toContainText("Contoso ML Access Delegate");
+  await notOffered.locator("summary").click();
+  await expect(notOffered.getByRole("listitem").filter({ hasText: "User Access Administrator can't be granted through Gatehouse" })).toContainText(
+    "GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES",
+  );
+});

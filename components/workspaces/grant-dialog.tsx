@@ -22,6 +22,8 @@ export interface GrantDialogOptions {
   readonly budgetWarning: boolean;
   /** For an Azure AI Foundry project: its hub. */
   readonly hub: { readonly id: string; readonly name: string } | null;
+  /** Roles the grantable-role policy does not allow here, with the reason. */
+  readonly notOffered?: readonly { readonly id: string; readonly name: string; readonly reason: string }[];
 }
 
 const STATUS: Record<GrantStatus, { label: string; tone: string }> = {
@@ -179,6 +181,16 @@ export function GrantDialog({
                     ))}
                   </select>
                 </label>
+              )}
+              {options.notOffered && options.notOffered.length > 0 && (
+                <details className="text-ink-muted" data-testid="roles-not-offered">
+                  <summary>Not offered here: {options.notOffered.map((option) => option.name).join(", ")}</summary>
+                  <ul className="mt-1 list-disc pl-5">
+                    {options.notOffered.map((option) => (
+                      <li key={option.id}>{option.reason}</li>
+                    ))}
+                  </ul>
+                </details>
               )}
               {role && (
                 <div className="rounded-md border border-line bg-surface-sunken px-3 py-2">

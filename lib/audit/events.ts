@@ -345,6 +345,7 @@ export const auditEventInputSchema = z
           "out_of_scope",
           "rate_limited",
           "not_session_owner",
+          "role_not_grantable",
         ]),
       }),
     ),

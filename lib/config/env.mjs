@@ -33,6 +33,19 @@ export const SANDBOX_DEFAULTS = Object.freeze({
 /** The custom stream (and, with its `Custom-` prefix dropped, the Log Analytics table) the audit trail is shipped to. */
 export const AUDIT_STREAM_NAME = "Custom-GatehouseAudit_CL";
 
+/**
+ * The built-in roles Gatehouse grants only where an operator allows them (GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES), by
+ * name as the setting may spell them: they change who has access or everything in the workspace. Ids are the same in
+ * every subscription (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles); kept equal to the
+ * privileged roles of `lib/shared/aml-roles.ts` (a test checks it).
+ */
+export const PRIVILEGED_BUILT_IN_ROLES = Object.freeze({
+  contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+  owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+  "user access administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+  "role based access control administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+});
+
 /** Where to read more, appended to each problem so the message says how to fix it. */
 const SETUP_DOC = "see .env.example and docs/azure-setup.md";
 
@@ -187,6 +200,17 @@ const RawEnv = z.object({
   GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
   GATEHOUSE_REQUEST_POLICY_PATH: optionalString,
+  GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => grantableRoleIds(value))
+      .refine((ids) => ids !== null, {
+        error:
+          'must be "none" or a comma-separated list of role definition GUIDs or built-in names (Contributor, Owner, User Access Administrator, Role Based Access Control Administrator)',
+      })
+      .transform((ids) => /** @type {string[]} */ (ids))
+      .optional(),
+  ),
   GATEHOUSE_CREDENTIAL_WINDOWS_DAYS: optionalString.pipe(
     z
       .string()
@@ -263,6 +287,10 @@ const RawEnv = z.object({
  * @property {{ sender: string | null, webhookUrl: string | null }} notifications  Mail sender (UPN or object id; null =
  *   mail off) and optional Teams-compatible incoming webhook.
  * @property {{ policyPath: string }} requests  Access-request policy file (validated at start-up).
+ * @property {{ grantablePrivileged: string[] }} roles  Role definition GUIDs (lower case) of privileged roles (the
+ *   built-in Contributor, Owner, User Access Administrator, Role Based Access Control Administrator, or a custom role
+ *   that can write or delete role assignments or holds `*`) that Gatehouse may grant; every other privileged role is
+ *   refused by grants, mappings and requests (lib/workspaces/grantable-roles.ts). Empty by default.
  * @property {{ windowsDays: [number, number, number], refreshIntervalMs: number }} credentials  Expiry windows of the
  *   credentials dashboard and how often its snapshot is refreshed (once per interval across instances).
  * @property {{ sink: { endpoint: string, dcrImmutableId: string, streamName: string } | null,
@@ -577,6 +605,7 @@ export function parseConfig(env, options = {}) {
         ? runtimePath(raw.GATEHOUSE_REQUEST_POLICY_PATH)
         : path.join(process.cwd(), "config", "request-policy.json"),
     },
+    roles: { grantablePrivileged: raw.GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES ?? [] },
     credentials: {
       windowsDays: raw.GATEHOUSE_CREDENTIAL_WINDOWS_DAYS ?? [7, 30, 90],
       refreshIntervalMs: (raw.GATEHOUSE_CREDENTIAL_REFRESH_INTERVAL_SECONDS ?? 21_600) * 1000,
@@ -739,4 +768,25 @@ export function loadConfig(options) {
  */
 export function childProcessEnv(overrides) {
   return { ...process.env, ...overrides };
+}
+
+/**
+ * GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES as lower-case GUIDs: "none" (or nothing) is an empty list; each entry is a GUID
+ * or the name of a privileged built-in role. Custom roles are named by GUID only: their names can change. Null when an
+ * entry is neither.
+ * @param {string} value
+ * @returns {string[] | null}
+ */
+function grantableRoleIds(value) {
+  const entries = splitList(value);
+  if (entries.length === 1 && entries[0]?.toLowerCase() === "none") return [];
+  /** @type {string[]} */
+  const ids = [];
+  for (const entry of entries) {
+    const named = /** @type {Record<string, string>} */ (PRIVILEGED_BUILT_IN_ROLES)[entry.toLowerCase().replace(/\s+/g, " ")];
+    if (named) ids.push(named);
+    else if (GUID.test(entry)) ids.push(entry.toLowerCase());
+    else return null;
+  }
+  return [...new Set(ids)];
 }

@@ -13,6 +13,7 @@ import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { holdAssignment, lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { getWorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
+import { assertRoleGrantable, builtInRole } from "@/lib/workspaces/grantable-roles";
 import { assignmentNameFor, CHANGE_IN_PROGRESS, type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
 import { releaseAccess } from "@/lib/workspaces/release-access";
@@ -153,6 +154,10 @@ export async function createMapping(
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
   const roleId = input.roleDefinitionId.toLowerCase();
   const groupId = input.groupId.toLowerCase();
+  const db = options.db ?? (await getDatabase());
+  const target = { scope: workspace.scope, principalId: groupId, consoleAction: "createMapping" };
+  // A privileged built-in role is refused before any call to Azure; a custom one once its definition is read, below.
+  await assertRoleGrantable(context, builtInRole(roleId), target, db);
   const [definitions, lookup] = await Promise.all([
     getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.scope),
     lookupPrincipals(delegatedGraphClient(context.caller), [groupId]),
@@ -177,6 +182,8 @@ export async function createMapping(
     throw new AppError({ code: "not_found", message: `group ${groupId} not found`, userMessage: "That group does not exist in the directory (any more)." });
   }
   if (group.kind !== "group") throw notAGroup();
+  // Before the mapping row exists: a refused role leaves nothing to undo.
+  await assertRoleGrantable(context, role, target, db);
   if (role.privileged && (await isCallerOrCallersGroup(context.caller, { id: groupId, kind: "group" }))) {
     // Separation of duties: a privileged role for a group the admin is in needs two other admins first.
     const grant = await fileSelfGrantRequest(
@@ -200,7 +207,6 @@ export async function createMapping(
     roleName: role.name,
     assignmentName: assignmentNameFor(workspace.scope, groupId, roleId),
   };
-  const db = options.db ?? (await getDatabase());
   let id: string;
   try {
     id = await db.transaction(async (tx) => {

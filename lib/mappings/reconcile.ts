@@ -3,6 +3,7 @@ import "server-only";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type AuditEventInput, PRINCIPAL_TYPES, type PrincipalType, recordAuditEventNow } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
@@ -62,14 +63,26 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
 
   const created = new Set<string>();
   for (const item of selected.filter((candidate) => candidate.change === "grant")) {
-    const [grant] = await grantWorkspaceRoles(context, {
-      workspaceId: workspace.scope,
-      roleDefinitionId: item.roleDefinitionId,
-      principals: [{ id: item.principalId, kind: "group", displayName: item.principalName }],
-      description: "Managed by a Gatehouse group mapping",
-      // The mapping the plan item comes from holds the assignment it asks for.
-      ...(item.mappingId ? { holder: { kind: "mapping" as const, mappingId: item.mappingId } } : {}),
-    });
+    let grant;
+    try {
+      [grant] = await grantWorkspaceRoles(context, {
+        workspaceId: workspace.scope,
+        roleDefinitionId: item.roleDefinitionId,
+        principals: [{ id: item.principalId, kind: "group", displayName: item.principalName }],
+        description: "Managed by a Gatehouse group mapping",
+        // The mapping the plan item comes from holds the assignment it asks for.
+        ...(item.mappingId ? { holder: { kind: "mapping" as const, mappingId: item.mappingId } } : {}),
+      });
+    } catch (error) {
+      // A refusal of the whole grant (a role the grantable-role policy forbids, one no longer assignable here) is this
+      // item's failure; the other items still run.
+      if (!(error instanceof AppError)) throw error;
+      results.set(
+        item.key,
+        await settle(context, item, false, error.userMessage, undefined, error.code === "forbidden" ? "RoleNotGrantable" : "ReconcileItemFailed"),
+      );
+      continue;
+    }
     const ok = grant !== undefined && (grant.status === "granted" || grant.status === "already_granted");
     if (ok) created.add(item.key);
     results.set(item.key, withClaims(await settle(context, item, ok, grant?.message ?? "No result.", grant?.reference), grant?.claims));

@@ -11,6 +11,7 @@ import { log } from "@/lib/log";
 import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { requestClock } from "./clock";
 import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
@@ -40,7 +41,8 @@ export type RefusalReason =
 const REFUSAL_CODES = {
   not_found: "not_found",
   self_approval: "forbidden",
-  not_requester: "forbidden",
+  // Someone else's request is answered like one that does not exist: its id must not tell whether it is there.
+  not_requester: "not_found",
   already_decided: "conflict",
   already_approved_by_you: "conflict",
   stale: "conflict",
@@ -176,20 +178,21 @@ async function recheckPending(
   now: Date,
   policy: RequestPolicy,
   directory: RequestDirectory,
-): Promise<{ approvalsRequired: number }> {
+): Promise<{ approvalsRequired: number; privileged: boolean }> {
   const stale = policyStaleness(request, policy, now);
   if (stale) await closeAsStale(db, context, request, stale, now);
   let approvalsRequired = request.approvalsRequired;
+  // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too,
+  // and is granted only where the operator allows it (grantable-roles.ts).
+  let privileged;
+  try {
+    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+  } catch {
+    throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
+  }
   if (request.origin === "form") {
     const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId)!;
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
-    // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too.
-    let privileged;
-    try {
-      privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
-    } catch {
-      throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
-    }
     if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
   let principal;
@@ -265,7 +268,7 @@ async function recheckPending(
       now,
     );
   }
-  return { approvalsRequired };
+  return { approvalsRequired, privileged };
 }
 
 /**
@@ -291,6 +294,12 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   const now = options.now ?? (await requestClock());
   const policy = options.policy ?? getRequestPolicy();
   const recheck = await recheckPending(db, context, request, now, policy, directory);
+  await assertRoleGrantable(
+    context,
+    { id: request.roleDefinitionId, name: request.roleName, changesAccess: recheck.privileged },
+    { scope: request.workspaceId, principalId: request.principalId, consoleAction: "approveAccessRequest" },
+    db,
+  );
   const approval: RequestApproval = {
     tenantId: context.person.tenantId.toLowerCase(),
     objectId: me,
@@ -658,6 +667,9 @@ export async function denyAccessRequest(context: DelegatedContext, input: Decisi
   return close(context, input, "denied", options);
 }
 
+/** The same words for a request that does not exist and for someone else's, so that neither can be told apart. */
+const NOT_YOURS_TO_WITHDRAW = "You have no request with this id to withdraw. Only the person who asked can withdraw a request.";
+
 /** The requester withdraws their own pending request. */
 export async function cancelAccessRequest(context: DelegatedContext, input: DecisionInput, options: Options = {}): Promise<DecisionResult> {
   return close(context, input, "cancelled", options);
@@ -666,7 +678,7 @@ export async function cancelAccessRequest(context: DelegatedContext, input: Deci
 async function close(context: DelegatedContext, input: DecisionInput, to: "denied" | "cancelled", options: Options): Promise<DecisionResult> {
   const db = options.db ?? (await getDatabase());
   const request = await load(db, input.requestId);
-  if (!request) throw refuse("not_found", "This request does not exist.");
+  if (!request) throw refuse("not_found", to === "cancelled" ? NOT_YOURS_TO_WITHDRAW : "This request does not exist.");
   if (to === "cancelled" && !isRequester(context.person, request)) {
     await recordAuditEventNow(db, {
       action: "authz.denied",
@@ -676,7 +688,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       correlation: { consoleRequestId: context.requestId },
       details: { consoleAction: "cancelAccessRequest", deniedBecause: "not_requester" },
     });
-    throw refuse("not_requester", "Only the person who asked can withdraw a request.");
+    throw refuse("not_requester", NOT_YOURS_TO_WITHDRAW);
   }
   if (request.status !== "pending") throw alreadyDecided(request);
   const now = options.now ?? (await requestClock());

@@ -89,8 +89,16 @@ export class RequestPolicyError extends Error {
   }
 }
 
-/** Parses a policy document; throws `RequestPolicyError` listing every problem with its path. */
-export function parseRequestPolicy(json: unknown, path = "config/request-policy.json"): RequestPolicy {
+/**
+ * Parses a policy document; throws `RequestPolicyError` listing every problem with its path. A role the grantable-role
+ * policy forbids (`grantable`: the privileged roles the operator allowed) cannot be requestable: nobody could ever be
+ * granted it. Custom roles are judged by what they allow when a request for them is filed and approved.
+ */
+export function parseRequestPolicy(
+  json: unknown,
+  path = "config/request-policy.json",
+  grantable: readonly string[] = getConfig().roles.grantablePrivileged,
+): RequestPolicy {
   const parsed = requestPolicySchema.safeParse(json);
   if (!parsed.success) {
     throw new RequestPolicyError(
@@ -98,6 +106,14 @@ export function parseRequestPolicy(json: unknown, path = "config/request-policy.
       parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(file)"}: ${issue.message}`),
     );
   }
+  const forbidden = parsed.data.roles.flatMap((role, index) =>
+    PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && !grantable.includes(role.roleDefinitionId)
+      ? [
+          `roles.${index}.roleDefinitionId: ${role.name} is privileged and not grantable; allow it in GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES or remove it from the policy`,
+        ]
+      : [],
+  );
+  if (forbidden.length > 0) throw new RequestPolicyError(path, forbidden);
   return parsed.data;
 }
 

@@ -11,6 +11,7 @@ import { type Database, getDatabase } from "@/lib/db";
 import { type AppError, refusal } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
+import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyApproversOfArrival } from "./notify";
 import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
@@ -164,12 +165,22 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   }
 
   let privileged = true;
+  let readFromArm = false;
   try {
     privileged = await directory.roleIsPrivileged(workspace.scope, role.roleDefinitionId);
+    readFromArm = true;
   } catch (error) {
     // Failing closed: two approvers until ARM says otherwise (the approval re-checks, and never lowers the count).
     log("warn", "requests", "could not read the role definition at submission", { error: describeError(error) });
   }
+  // A privileged custom role the operator has not allowed would be refused at approval: say so now. (Built-in ones
+  // cannot be in the policy at all; the approval checks again, failing closed, when ARM could not say here.)
+  await assertRoleGrantable(
+    context,
+    { id: role.roleDefinitionId, name: role.name, changesAccess: readFromArm && privileged },
+    { scope: workspace.scope, principalId, consoleAction: "submitAccessRequest" },
+    db,
+  );
 
   return fileRequest(db, context, {
     workspace: { id: workspace.scope, key: workspaceKey, name: verified.workspaceName },

@@ -17,7 +17,11 @@ import { createTenant, CUSTOM_ROLE_IDS, ROLE_IDS } from "@/sandbox/tenant/index"
 import { putTestAssignment } from "@/sandbox/tenant/testing/support";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { refusalOf } from "@/test/support/refusal";
+import { setConsoleSettings } from "@/test/support/test-env";
 
+// The two-approver rules below are about privileged roles, so the operator has allowed the ones these tests grant
+// (lib/workspaces/grantable-roles.test.ts shows them refused when not allowed).
+setConsoleSettings({ GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES: `Owner,Contributor,${CUSTOM_ROLE_IDS.accessDelegate}` });
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
 const { openDatabase } = await import("@/lib/db/client");

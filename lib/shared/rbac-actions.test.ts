@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 
 import { describe, expect, it } from "vitest";
 
-import { grantsAccessManagement, patternsOverlap, type PermissionBlock, roleCovers } from "./rbac-actions";
+import { accessManagementReason, grantsAccessManagement, patternsOverlap, type PermissionBlock, roleCovers } from "./rbac-actions";
 
 /** The built-in roles as ARM defines them (the sandbox's copy of the public definitions). */
 const roles = new Map(
@@ -65,7 +65,19 @@ describe("grantsAccessManagement (privileged roles)", () => {
     expect(grantsAccessManagement(block(["microsoft.authorization/roleassignments/*"]))).toBe(true);
     expect(grantsAccessManagement(block(["*"], ["Microsoft.Authorization/*/Write"]))).toBe(true);
     expect(grantsAccessManagement(block(["Microsoft.Authorization/*/read", "Microsoft.MachineLearningServices/*"]))).toBe(false);
-    expect(grantsAccessManagement(block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"]))).toBe(false);
+    expect(
+      grantsAccessManagement(
+        block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]),
+      ),
+    ).toBe(false);
+  });
+
+  it("counts a role that can only delete role assignments: removing someone's access changes who has access too", () => {
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/roleAssignments/delete"]))).toBe(true);
+    expect(grantsAccessManagement(block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"]))).toBe(true);
+    expect(accessManagementReason(block(["Microsoft.Authorization/roleAssignments/delete"]))).toBe("changes_role_assignments");
+    expect(accessManagementReason(block(["*"], ["Microsoft.Authorization/*"]))).toBe("all_actions");
+    expect(accessManagementReason(block(["Microsoft.MachineLearningServices/workspaces/*"]))).toBeUndefined();
   });
 
   it("judges each permission block on its own: one block's notActions do not take away another block's actions", () => {

@@ -16,6 +16,7 @@ export function roleAllows(role: { readonly actions: readonly string[]; readonly
 }
 
 export const ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write";
+export const ROLE_ASSIGNMENT_DELETE = "Microsoft.Authorization/roleAssignments/delete";
 
 /** One `permissions[]` block of a role definition; ARM evaluates each block on its own. */
 export interface PermissionBlock {
@@ -76,9 +77,20 @@ export function roleCovers(holder: readonly PermissionBlock[], requested: readon
   );
 }
 
+/** Why a role counts as privileged from its permissions alone, or undefined when it does not. */
+export type AccessManagementReason = "all_actions" | "changes_role_assignments";
+
+/**
+ * Whether a role can change who has access — write or delete role assignments (removing someone's access is a change
+ * of access too) — or can do anything (`*`), and which of the two.
+ */
+export function accessManagementReason(blocks: readonly PermissionBlock[]): AccessManagementReason | undefined {
+  if (blocks.some((block) => block.actions.some((action) => action.trim() === "*"))) return "all_actions";
+  const changes = blocks.some((block) => roleAllows(block, ROLE_ASSIGNMENT_WRITE) || roleAllows(block, ROLE_ASSIGNMENT_DELETE));
+  return changes ? "changes_role_assignments" : undefined;
+}
+
 /** A role is privileged when it can change who has access, or can do anything (`*`). */
 export function grantsAccessManagement(blocks: readonly PermissionBlock[]): boolean {
-  return blocks.some(
-    (block) => block.actions.some((action) => action === "*") || roleAllows({ actions: block.actions, notActions: block.notActions }, ROLE_ASSIGNMENT_WRITE),
-  );
+  return accessManagementReason(blocks) !== undefined;
 }

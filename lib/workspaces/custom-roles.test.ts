@@ -35,9 +35,13 @@ afterAll(async () => {
 });
 
 describe("a custom role that can write role assignments", () => {
-  it("is offered as privileged, by what it allows; a read-only custom role is not", async () => {
+  it("is not offered, by what it allows (no operator allowed it), and the dialog says why; a read-only custom role is offered", async () => {
     const options = await getGrantOptions((await personaContext("admin")).caller, FRAUD);
-    expect(options.roles.find((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toMatchObject({ name: "Contoso ML Access Delegate", privileged: true });
+    expect(options.roles.some((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toBe(false);
+    expect(options.notOffered.find((role) => role.id === CUSTOM_ROLE_IDS.accessDelegate)).toMatchObject({
+      name: "Contoso ML Access Delegate",
+      reason: expect.stringContaining("can create or remove role assignments") as string,
+    });
     expect(options.roles.find((role) => role.id === REVIEWER)?.privileged).toBe(false);
   });
 

@@ -7,6 +7,7 @@ import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
+import { roleGrantability } from "./grantable-roles";
 import { getRoleDefinitions } from "./role-definitions";
 
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
@@ -35,6 +36,8 @@ export interface GrantOptions {
   readonly budgetWarning: boolean;
   /** For an Azure AI Foundry project: its hub, on which the dialog offers Reader too (checked by default). */
   readonly hub: { readonly id: string; readonly name: string } | null;
+  /** Roles assignable here that the grantable-role policy leaves out of `roles`, with why and how to allow them. */
+  readonly notOffered: readonly { readonly id: string; readonly name: string; readonly reason: string }[];
 }
 
 /** What the grant dialog offers: roles (Azure ML ones first, with plain summaries) and the subscription's budget. */
@@ -58,8 +61,15 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     })(),
   ]);
   const featuredIds = new Set(ROLE_GUIDANCE.map((role) => role.id));
+  // A role the policy forbids is not offered at all (the grant refuses it anyway); the dialog names it and says why.
+  const notOffered: { id: string; name: string; reason: string }[] = [];
+  for (const definition of definitions.values()) {
+    const verdict = roleGrantability(definition);
+    if (!verdict.grantable) notOffered.push({ id: definition.id, name: definition.name, reason: verdict.message });
+  }
+  const withheldIds = new Set(notOffered.map((role) => role.id));
   const featured = ROLE_GUIDANCE.flatMap((guidance): RoleOption[] => {
-    const definition = definitions.get(guidance.id);
+    const definition = withheldIds.has(guidance.id) ? undefined : definitions.get(guidance.id);
     return definition
       ? [
           {
@@ -75,7 +85,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
       : [];
   });
   const others = [...definitions.values()]
-    .filter((definition) => !featuredIds.has(definition.id))
+    .filter((definition) => !featuredIds.has(definition.id) && !withheldIds.has(definition.id))
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((definition): RoleOption => ({
       id: definition.id,
@@ -92,6 +102,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
     budget: used === null ? null : { used, limit },
     budgetWarning: used !== null && used / limit > BUDGET_WARNING_RATIO,
     hub,
+    notOffered: notOffered.sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 

@@ -2,6 +2,7 @@ import "server-only";
 
 import { armGet } from "@/lib/arm/client";
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { getDatabase } from "@/lib/db";
 import { refusal } from "@/lib/errors";
 import { fileSelfGrantRequest, isCallerOrCallersGroup } from "@/lib/requests/self-grant";
 import { READER_ROLE_ID } from "@/lib/shared/aml-roles";
@@ -9,6 +10,7 @@ import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { type GrantResult, type GrantWorkspaceRolesInput, grantWorkspaceRoles } from "./grant-workspace-roles";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
+import { assertRoleGrantable, builtInRole } from "./grantable-roles";
 import { getRoleDefinitions } from "./role-definitions";
 
 export interface GrantOnWorkspacePageInput extends Omit<GrantWorkspaceRolesInput, "holder"> {
@@ -45,10 +47,15 @@ export async function grantOnWorkspacePage(context: DelegatedContext, pageInput:
   const { alsoGrantHubReader = false, ...input } = pageInput;
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
+  const roleId = input.roleDefinitionId.toLowerCase();
+  const db = await getDatabase();
+  // A privileged built-in role is refused before any call to Azure.
+  await assertRoleGrantable(context, builtInRole(roleId), { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   // Checked before anything changes: a hub Reader asked for a workspace without a hub is refused whole.
   const hub = alsoGrantHubReader ? await getProjectHub(context, workspace) : undefined;
-  const roleId = input.roleDefinitionId.toLowerCase();
   const role = (await getRoleDefinitions({ kind: "delegated", caller: context.caller }, workspace.scope)).get(roleId);
+  // Also before a self-grant becomes a request: a role nobody may be granted is not worth two approvers' time.
+  if (role) await assertRoleGrantable(context, role, { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   const selfGrants = new Set<string>();
   if (role?.privileged) {
     for (const principal of input.principals) {

@@ -12,6 +12,7 @@ import { AppError } from "@/lib/errors";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
+import { assertRoleGrantable, builtInRole } from "./grantable-roles";
 import { getRoleDefinitions } from "./role-definitions";
 
 /**
@@ -108,6 +109,9 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   const roleId = input.roleDefinitionId.toLowerCase();
+  const db = options.db ?? (await getDatabase());
+  // A privileged built-in role is known by its id: refused before any call to Azure (custom roles need their definition).
+  await assertRoleGrantable(context, builtInRole(roleId), { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   const definitions = await getRoleDefinitions(identity, workspace.scope);
   const role = definitions.get(roleId);
   if (!role) {
@@ -117,7 +121,8 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
       userMessage: "That role does not exist or can't be assigned on this workspace. Pick a role from the list.",
     });
   }
-  const db = options.db ?? (await getDatabase());
+  // Before any intent or ARM write: a role the operator has not allowed is never granted, whatever path asked for it.
+  await assertRoleGrantable(context, role, { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   const holder = input.holder ?? { kind: "direct" };
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.

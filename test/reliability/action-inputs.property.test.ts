@@ -28,7 +28,8 @@ import { startPrivateSandbox } from "@/test/support/private-sandbox";
 import { HOSTILE_TEXT } from "@/test/support/hostile-text";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { reliabilityLong } from "@/test/support/test-env";
-import { DATA_SCIENTIST, WORKSPACE } from "./support/churn-workspace";
+import { CUSTOM_ROLE_IDS, ROLE_IDS } from "@/sandbox/tenant/index";
+import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 const SCALE = reliabilityLong() ? 10 : 1;
 const JUNK_RUNS = 200 * SCALE;
@@ -664,6 +665,75 @@ describe("well-formed references that point elsewhere change nothing in Azure", 
       { numRuns: ELSEWHERE_RUNS, seed: 79 },
     );
     expect(armAssignments()).toEqual(before);
+  });
+});
+
+describe("the grantable-role policy: no action creates an assignment of a role it forbids (nothing allowed here)", () => {
+  const ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/";
+  const armAssignments = () =>
+    [...tenant.sandbox.tenant.roleAssignments.values()].map((a) => `${a.scope}${ASSIGNMENTS}${a.name}|${a.principalId}|${a.roleDefinitionName}`).sort();
+  const armWrites = (seq: number) =>
+    tenant.sandbox.journal
+      .list({ since: seq })
+      .filter((entry) => entry.system === "arm" && entry.method !== "GET")
+      .map((entry) => `${entry.method} ${entry.path}`);
+  const forbiddenRole = fc
+    .tuple(
+      fc.constantFrom(ROLE_IDS.owner, ROLE_IDS.contributor, ROLE_IDS.userAccessAdministrator, ROLE_IDS.rbacAdministrator, CUSTOM_ROLE_IDS.accessDelegate),
+      fc.boolean(),
+    )
+    .map(([id, upper]) => (upper ? id.toUpperCase() : id));
+  const model = () => tenant.sandbox.tenant;
+  const admin = () =>
+    model()
+      .personas()
+      .find((persona) => persona.key === "admin")!;
+  // Someone else, or the admin themselves (whose privileged grant would otherwise become a request for two approvers).
+  const user = fc.oneof(
+    fc.constantFrom(...FREE_USERS.slice(0, 5)).map((u) => ({ id: u.id, kind: "user", displayName: u.displayName })),
+    fc.constant(null).map(() => ({ id: admin().objectId, kind: "user", displayName: model().users.get(admin().objectId)!.displayName })),
+  );
+  const group = fc.constantFrom(...[...model().groups.values()].slice(0, 5)).map((g) => ({ id: g.id, displayName: g.displayName }));
+  const attempt = fc.oneof(
+    fc.record({ action: fc.constant("grantWorkspaceRoles" as const), role: forbiddenRole, principal: user }),
+    fc.record({ action: fc.constant("createMapping" as const), role: forbiddenRole, group }),
+    fc.record({ action: fc.constant("importMappings" as const), role: forbiddenRole, group }),
+  );
+
+  it("grants, mappings and mapping imports of Contributor, Owner, User Access Administrator, RBAC Administrator or a role-writing custom role are refused, with nothing written to ARM, no request and no mapping", async () => {
+    const before = armAssignments();
+    const rowsBefore = await rowCounts();
+    await fc.assert(
+      fc.asyncProperty(attempt, async (input) => {
+        const seq = tenant.sandbox.journal.lastSeq;
+        if (input.action === "grantWorkspaceRoles") {
+          const result = await actionOf("grantWorkspaceRoles")({ workspaceId: WORKSPACE, roleDefinitionId: input.role, principals: [input.principal] });
+          expectClearRefusal(result, ["forbidden"]);
+        } else if (input.action === "createMapping") {
+          const result = await actionOf("createMapping")({ workspaceId: WORKSPACE, groupId: input.group.id, roleDefinitionId: input.role });
+          expectClearRefusal(result, ["forbidden"]);
+        } else {
+          const result = await actionOf("importMappings")({
+            document: { kind: "gatehouse.mappings", version: 1, mappings: [{ workspaceId: WORKSPACE, groupId: input.group.id, roleDefinitionId: input.role }] },
+            dryRun: false,
+            revokeRemoved: false,
+          });
+          expect(result.status, JSON.stringify(result)).toBe("success");
+          if (result.status !== "success") return;
+          const items = (result.data as { results: { ok: boolean; message: string }[] }).results;
+          expect(items.length).toBe(1);
+          expect(items[0]!.ok).toBe(false);
+          expect(items[0]!.message).toContain("GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES");
+        }
+        expect(armWrites(seq)).toEqual([]);
+      }),
+      { numRuns: ELSEWHERE_RUNS * 2, seed: 80 },
+    );
+    expect(armAssignments()).toEqual(before);
+    const after = await rowCounts();
+    // Refusals and imports are audited; nothing else is written: no intent, mapping or request.
+    expect({ ...after, auditEvents: 0 }).toEqual({ ...rowsBefore, auditEvents: 0 });
+    expect(after.auditEvents).toBeGreaterThan(rowsBefore.auditEvents!);
   });
 });
 

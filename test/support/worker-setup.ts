@@ -12,7 +12,8 @@ import { afterAll } from "vitest";
 import { exportToWorkers, GENEROUS_RATE_LIMITS } from "./test-env";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-test-db-"));
-exportToWorkers({ GATEHOUSE_DATA_DIR: dataDir, ...GENEROUS_RATE_LIMITS });
+// The grantable-role policy starts at its default in every file: one file allowing Owner must not leak into the next.
+exportToWorkers({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES: "none", ...GENEROUS_RATE_LIMITS });
 
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
