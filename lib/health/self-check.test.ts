@@ -210,6 +210,7 @@ describe("the setup self-check", () => {
         mailSender: null,
         managedScopes: [managedWorkspace()],
         expiryScopes: [],
+        stepUpAuthContext: "c1",
       },
     );
     expect(report.findings.map((finding) => finding.kind)).toEqual(["missing"]);

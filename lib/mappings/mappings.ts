@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
@@ -192,6 +193,20 @@ export async function createMapping(
     return { mapping: null, grant };
   }
 
+  const db = options.db ?? (await getDatabase());
+  // Before the mapping is recorded: its grant would otherwise be refused and the mapping removed again.
+  if (role.privileged) {
+    await requireStepUp(
+      context,
+      {
+        reason: "privileged_grant",
+        consoleAction: "createMapping",
+        change: `mapping ${group.displayName} to ${role.name}`,
+        target: { scope: workspace.scope, principalId: groupId, principalType: "Group", roleDefinitionId: roleId, roleName: role.name },
+      },
+      { db },
+    );
+  }
   const draft = {
     scope: workspace.scope,
     groupId,
@@ -200,7 +215,6 @@ export async function createMapping(
     roleName: role.name,
     assignmentName: assignmentNameFor(workspace.scope, groupId, roleId),
   };
-  const db = options.db ?? (await getDatabase());
   let id: string;
   try {
     id = await db.transaction(async (tx) => {

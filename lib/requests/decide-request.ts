@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 
@@ -148,6 +149,26 @@ async function conflictOfInterest(
 }
 
 /**
+ * Approving (or retrying) a privileged role's request needs the stronger sign-in, checked before the approval is
+ * recorded: otherwise the request would be approved and its grant refused. What the role allows decides, as ARM
+ * defines it now; when ARM cannot say, nothing is decided.
+ */
+async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory) {
+  let privileged;
+  try {
+    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+  } catch {
+    throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
+  }
+  if (!privileged) return;
+  await requireStepUp(
+    context,
+    { reason: "privileged_approval", consoleAction, change: `approval of ${request.roleName} for ${request.principalDisplayName}`, target: target(request) },
+    { db },
+  );
+}
+
+/**
  * Re-checks a pending request against the world as it is now, before an approval counts: the decision deadline, the
  * current policy (the role must still be requestable; a stricter approver count applies), and the principal (it
  * must still exist with the facts the approver was shown; changed facts are stored and the approver asked to look
@@ -222,6 +243,8 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     throw refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.");
   }
   await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
+
+  await requirePrivilegedStepUp(db, context, request, "approveAccessRequest", directory);
 
   const now = options.now ?? (await requestClock());
   const recheck = await recheckPending(db, request, now, options.policy ?? getRequestPolicy(), directory);
@@ -313,6 +336,7 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
   if (request.requesterObjectId === me || request.principalId === me) await refuseSelfApproval(db, context, request, "retryAccessRequest");
   if (request.status !== "failed") throw alreadyDecided(request);
   await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
+  await requirePrivilegedStepUp(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
