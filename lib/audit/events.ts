@@ -329,7 +329,16 @@ export const auditEventInputSchema = z
       optionalTargetSchema,
       z.strictObject({
         consoleAction: safeText(64).min(1),
-        deniedBecause: z.enum(["no_session", "console_role_missing", "cross_origin", "self_approval", "not_requester", "out_of_scope", "rate_limited", "step_up_required"]),
+        deniedBecause: z.enum([
+          "no_session",
+          "console_role_missing",
+          "cross_origin",
+          "self_approval",
+          "not_requester",
+          "out_of_scope",
+          "rate_limited",
+          "step_up_required",
+        ]),
       }),
     ),
     // Refusals of unidentified callers (rejected tokens, calls without a session) from one source address in one

@@ -17,7 +17,9 @@ afterAll(async () => {
 const check = { reason: "privileged_grant", consoleAction: "grantWorkspaceRoles", change: "grant of Owner" } as const;
 
 async function refusals(requestId: string) {
-  const result: unknown = await handle.db.execute(`select outcome, reason, details from audit_events where action = 'authz.denied' and console_request_id = '${requestId}'`);
+  const result: unknown = await handle.db.execute(
+    `select outcome, reason, details from audit_events where action = 'authz.denied' and console_request_id = '${requestId}'`,
+  );
   return (result as { rows: { outcome: string; reason: string; details: unknown }[] }).rows;
 }
 

@@ -79,7 +79,8 @@ describe("the setup self-check", () => {
   });
 
   it("warns, without calling it missing, when step-up is off", async () => {
-    const warnings = (report: Awaited<ReturnType<typeof check>>["report"]) => report.findings.filter((finding) => finding.kind === "warning").map((finding) => finding.line);
+    const warnings = (report: Awaited<ReturnType<typeof check>>["report"]) =>
+      report.findings.filter((finding) => finding.kind === "warning").map((finding) => finding.line);
     const off = await check({ stepUpAuthContext: null });
     expect(warnings(off.report)).toEqual([expect.stringMatching(/Step-up is off.*GATEHOUSE_STEP_UP_AUTH_CONTEXT/)]);
     expect(off.missing).toEqual([]);

@@ -50,14 +50,23 @@ async function requireReconcileStepUp(context: DelegatedContext, db: Database, s
     if (privileged) {
       await requireStepUp(
         context,
-        { reason: "privileged_grant", consoleAction: "applyReconcile", change: `grant of ${privileged.roleName}`, target: { scope, roleName: privileged.roleName } },
+        {
+          reason: "privileged_grant",
+          consoleAction: "applyReconcile",
+          change: `grant of ${privileged.roleName}`,
+          target: { scope, roleName: privileged.roleName },
+        },
         { db },
       );
     }
   }
   const removals = selected.filter((item) => item.change === "revoke").length;
   if (removals >= getConfig().stepUp.bulkRemovalMin) {
-    await requireStepUp(context, { reason: "bulk_removal", consoleAction: "applyReconcile", change: `removal of ${removals} assignments`, target: { scope } }, { db });
+    await requireStepUp(
+      context,
+      { reason: "bulk_removal", consoleAction: "applyReconcile", change: `removal of ${removals} assignments`, target: { scope } },
+      { db },
+    );
   }
 }
 

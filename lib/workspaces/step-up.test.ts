@@ -120,7 +120,11 @@ describe("step-up for privileged grants", () => {
     );
     expect(calls).toEqual([]);
     expect(await assignedTo(user.id)).toEqual([]);
-    const [granted] = await grantWorkspaceRoles(steppedUp, { workspaceId: VISION, roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate, principals: [user] }, { db });
+    const [granted] = await grantWorkspaceRoles(
+      steppedUp,
+      { workspaceId: VISION, roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate, principals: [user] },
+      { db },
+    );
     expect(granted).toMatchObject({ status: "granted" });
   });
 
@@ -163,7 +167,9 @@ describe("step-up for bulk removals", () => {
     expect(refusal).toMatchObject({ code: "interaction_required", claims: stepUpClaims("c1") });
     expect(writes).toEqual([]);
     expect(await ids(users.slice(4))).toHaveLength(5);
-    expect((await stepUpRefusals(admin.requestId)).map((event) => event.reason)).toEqual(["bulk_removal: removal of 5 assignments needs authentication context c1"]);
+    expect((await stepUpRefusals(admin.requestId)).map((event) => event.reason)).toEqual([
+      "bulk_removal: removal of 5 assignments needs authentication context c1",
+    ]);
 
     const removed = await revokeWorkspaceRoles(steppedUp, { workspaceId: VISION, assignmentIds: five, confirmSelfLockout: false }, { db });
     expect(removed.map((result) => result.status)).toEqual(["revoked", "revoked", "revoked", "revoked", "revoked"]);

@@ -654,12 +654,19 @@ describe("on-behalf-of", () => {
     const refreshed = await postForm(
       sandbox,
       tokenPath,
-      { grant_type: "refresh_token", client_id: CONSOLE_SPA_CLIENT_ID, refresh_token: redeemed.refresh_token, scope: `${CONSOLE_API_SCOPE} openid profile offline_access` },
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: redeemed.refresh_token,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
       { origin: SPA_ORIGIN },
     );
     expect(decodeJwtPayload(refreshed.json<{ access_token: string }>().access_token)).not.toHaveProperty("acrs");
     // An acrs asked for without `essential` is voluntary: no MFA, nothing added.
-    const voluntary = await signInSpa(sandbox, admin.userPrincipalName, admin.password, { claims: JSON.stringify({ access_token: { acrs: { value: "c7" } } }) });
+    const voluntary = await signInSpa(sandbox, admin.userPrincipalName, admin.password, {
+      claims: JSON.stringify({ access_token: { acrs: { value: "c7" } } }),
+    });
     expect(decodeJwtPayload((await redeemSpaCode(sandbox, voluntary)).json<{ access_token: string }>().access_token)).not.toHaveProperty("acrs");
   });
 
