@@ -74,8 +74,9 @@ export async function logConsoleSetupCheck(db: Database): Promise<void> {
     const report = await checkConsoleSetup(db);
     const missing = report.findings.some((finding) => finding.kind === "missing");
     log(missing ? "warn" : "info", "self-check", formatSelfCheck(report)[0] ?? "");
-    for (const finding of report.findings)
+    for (const finding of report.findings) {
       log(finding.kind === "missing" || finding.kind === "warning" ? "warn" : "info", "self-check", finding.line, { kind: finding.kind });
+    }
   } catch (error) {
     log("warn", "self-check", "the setup self-check could not run", { error: describeError(error) });
   }
