@@ -245,7 +245,21 @@ test("a privileged role needs two different admins; the same admin cannot approv
     await dialog.getByRole("button", { name: "Approve and grant" }).click();
     return dialog;
   };
-  const first = await approve();
+  // Approving a privileged role needs the stronger sign-in (the console's own step-up): nothing is decided without it.
+  const challenged = await approve();
+  await expect(challenged.getByRole("alert")).toContainText("This change needs a stronger sign-in. Sign in again to continue.");
+  await challenged.getByRole("button", { name: "Sign in again to continue" }).click();
+  await admin.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+  await expect(admin.locator("#step-up")).toContainText("multi-factor authentication");
+  await admin.locator("#login").fill(PERSONAS.admin.login);
+  await admin.locator("#passwd").fill(PERSONAS.admin.password);
+  await admin.locator("#submit").click();
+  await admin.waitForURL(`**/requests/${id}`, { timeout: 30_000 });
+  // Back with the same approval open, one click from done; the request is still untouched.
+  const first = admin.getByRole("dialog", { name: "Approve request" });
+  await expect(first.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  await expect(admin.getByTestId("request-status")).toContainText("Status: pending");
+  await first.getByRole("button", { name: "Approve and grant" }).click();
   await expect(first.getByRole("status")).toHaveText("Your approval is recorded. 1 more approval from a different admin is needed.");
   await first.getByRole("button", { name: "Close" }).click();
   await expect(admin.getByText("1 of 2 needed")).toBeVisible();

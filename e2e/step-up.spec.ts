@@ -1,7 +1,9 @@
 /**
- * Step-up on writes: ARM answers the step-up persona's role-assignment writes with an MFA claims challenge until they
+ * Step-up on writes, both kinds. Azure-initiated: ARM answers the step-up persona's role-assignment writes with an MFA claims challenge until they
  * sign in again with MFA. The dialog where it happened offers "Sign in again to continue", comes back with its choices,
- * and the same change is one click away; nothing changes in Azure before the MFA sign-in.
+ * and the same change is one click away; nothing changes in Azure before the MFA sign-in. Console-initiated: a
+ * privileged grant needs the authentication context (c1 in the sandbox) in the admin's own token, which the console
+ * asks Entra for with the same prompt, before anything reaches ARM.
  */
 import { expect, type Locator, type Page, test } from "@playwright/test";
 
@@ -36,21 +38,22 @@ function groupRow(page: Page): Locator {
 }
 
 const STEP_UP_ADMIN_ID = "c0ffee00-0000-4000-8000-000000000006";
+const ADMIN_ID = "c0ffee00-0000-4000-8000-000000000001";
 
-/** ARM writes the sandbox answered for the step-up persona since `seq`, as `METHOD status`. */
-async function armWritesSince(seq: number): Promise<string[]> {
+/** ARM writes the sandbox answered for a persona (the step-up persona by default) since `seq`, as `METHOD status`. */
+async function armWritesSince(seq: number, callerObjectId = STEP_UP_ADMIN_ID): Promise<string[]> {
   const { entries } = await sandbox.journal.since(seq);
   return entries
-    .filter((entry) => entry.system === "arm" && entry.method !== "GET" && entry.callerObjectId?.toLowerCase() === STEP_UP_ADMIN_ID)
+    .filter((entry) => entry.system === "arm" && entry.method !== "GET" && entry.callerObjectId?.toLowerCase() === callerObjectId)
     .map((entry) => `${entry.method} ${entry.status}`);
 }
 
 /** The sandbox's Entra page for the step-up sign-in: it says MFA is asked for; signing in there counts as MFA. */
-async function completeMfaSignIn(page: Page, backTo: RegExp = /^\/workspaces\//): Promise<void> {
+async function completeMfaSignIn(page: Page, backTo: RegExp = /^\/workspaces\//, persona: "step-up-admin" | "admin" = "step-up-admin"): Promise<void> {
   await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
   await expect(page.locator("#step-up")).toContainText("multi-factor authentication");
-  await page.locator("#login").fill(PERSONAS["step-up-admin"].login);
-  await page.locator("#passwd").fill(PERSONAS["step-up-admin"].password);
+  await page.locator("#login").fill(PERSONAS[persona].login);
+  await page.locator("#passwd").fill(PERSONAS[persona].password);
   await page.locator("#submit").click();
   await page.waitForURL((url) => backTo.test(url.pathname), { timeout: 30_000 });
 }
@@ -165,4 +168,57 @@ test("an approval whose grant Azure challenges for MFA: sign in again from the d
   await expect(page.getByRole("status").filter({ hasText: `Granted ${DATA_SCIENTIST}` })).toBeVisible();
   await expect(page.getByTestId("request-status")).toContainText("Status: granted");
   expect(await armWritesSince(seq)).toEqual(["PUT 401", "PUT 201"]);
+});
+
+test("a privileged grant: the console itself asks for the stronger sign-in, the admin signs in again (MFA), the grant completes and the audit trail shows the step-up", async ({
+  page,
+}) => {
+  const group = "Project Falcon";
+  const contributorRow = () =>
+    page
+      .getByRole("table", { name: "Who has access" })
+      .getByRole("row")
+      .filter({ hasText: group })
+      .filter({ hasText: "Contributor" })
+      .filter({ hasText: "This workspace" });
+  // Avery's own sign-in is a password only: the token has no authentication context.
+  await signIn(page, "admin");
+  await openWorkspace(page);
+  await page.getByLabel("Search assignments").fill(group);
+  await expect(contributorRow()).toHaveCount(0);
+  const seq = await sandbox.journal.lastSeq();
+
+  await page.getByRole("button", { name: "Grant access" }).click();
+  const dialog = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  await dialog.getByRole("combobox", { name: "Users, groups or service principals" }).fill(group);
+  await dialog
+    .getByRole("listbox")
+    .getByRole("group", { name: "Groups" })
+    .getByRole("option", { name: new RegExp(`^${group}`) })
+    .first()
+    .click();
+  await dialog.getByRole("radio", { name: /^Contributor/ }).check();
+  await dialog.getByRole("button", { name: "Grant Contributor" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("This change needs a stronger sign-in. Sign in again to continue.");
+  // Decided before ARM: no write at all, not even one ARM refused.
+  expect(await armWritesSince(seq, ADMIN_ID)).toEqual([]);
+
+  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
+  await completeMfaSignIn(page, /^\/workspaces\//, "admin");
+
+  const resumed = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
+  await expect(resumed.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
+  await expect(resumed.getByRole("list", { name: "Chosen" }).getByRole("listitem")).toContainText(group);
+  await expect(resumed.getByRole("radio", { name: /^Contributor/ })).toBeChecked();
+  expect(await armWritesSince(seq, ADMIN_ID)).toEqual([]);
+
+  await resumed.getByRole("button", { name: "Grant Contributor" }).click();
+  await expect(resumed.getByRole("list", { name: "Grant results" }).getByRole("listitem")).toContainText("Granted — may take up to 10 minutes to take effect");
+  expect(await armWritesSince(seq, ADMIN_ID)).toEqual(["PUT 201"]);
+  await resumed.getByRole("button", { name: "Done" }).click();
+  await page.getByLabel("Search assignments").fill(group);
+  await expect(contributorRow()).toHaveCount(1);
+
+  await page.goto(`/audit?action=authz.denied&actor=${encodeURIComponent(PERSONAS.admin.login)}`);
+  await expect(page.locator("tbody tr").filter({ hasText: "grant of Contributor needs authentication context c1" }).first()).toBeVisible();
 });

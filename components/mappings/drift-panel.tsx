@@ -139,7 +139,9 @@ function WorkspacePlan({
   );
   const retry = useReadyToRetry();
   const [results, setResults] = useState<readonly ReconcileItemResult[] | null>(null);
-  const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
+  const [failure, setFailure] = useState<{ message: string; reference?: string | undefined; claims?: string | undefined; keys: readonly string[] } | null>(
+    null,
+  );
   const [pending, startTransition] = useTransition();
   const router = useRouter();
   const actionable = workspace.items.filter((item) => item.change !== null);
@@ -157,7 +159,9 @@ function WorkspacePlan({
     startTransition(async () => {
       await retry.afterSignIn();
       const outcome = await applyReconcile({ workspaceId: workspace.workspaceId, keys: [...selected] });
-      if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
+      if (outcome.status === "error") {
+        return setFailure({ message: outcome.message, reference: outcome.reference, claims: outcome.claims, keys: [...selected] });
+      }
       setFailure(null);
       setResults(outcome.data);
       setSelected(new Set());
@@ -218,7 +222,15 @@ function WorkspacePlan({
       )}
       <div aria-live="polite" className="space-y-2">
         {resumedKeys && !results && selected.size > 0 && <ResumedNotice what="apply the selected changes again" />}
-        {failure && <ResultText message={failure.message} reference={failure.reference} />}
+        {failure && !failure.claims && <ResultText message={failure.message} reference={failure.reference} />}
+        {failure?.claims && (
+          // Refused before any change (a privileged create, or many deletes): the same selection comes back after signing in.
+          <StepUpPrompt
+            claims={failure.claims}
+            resume={{ key: RESUME_KEY, choices: { workspaceId: workspace.workspaceId, keys: failure.keys } satisfies ReconcileChoices }}
+            message={failure.message}
+          />
+        )}
         {challenged.length > 0 && (
           <StepUpPrompt
             claims={challenged[0]!.claims!}

@@ -5,12 +5,13 @@ import { useState, useTransition } from "react";
 
 import { exportMappings, importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
 import { download } from "@/components/shared/download";
+import { StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { ImportPlan, ImportResult, MappingDocument } from "@/lib/mappings/mapping-document";
 import { type WorkspaceOption, workspaceNameOf } from "./model";
 
-type Notice = { ok: boolean; message: string; reference?: string | undefined } | null;
+type Notice = { ok: boolean; message: string; reference?: string | undefined; claims?: string | undefined } | null;
 
 /** Import a workspace's group assignments; export all mappings as JSON; import a JSON document (dry run first). */
 export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly WorkspaceOption[]; canAdmin: boolean }) {
@@ -22,6 +23,7 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
   const [result, setResult] = useState<ImportResult | null>(null);
   const [pending, startTransition] = useTransition();
   const router = useRouter();
+  const retry = useReadyToRetry();
 
   function importWorkspace() {
     if (!workspaceId) return;
@@ -72,8 +74,10 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
   function apply() {
     if (!document) return;
     startTransition(async () => {
+      await retry.afterSignIn();
       const outcome = await importMappings({ document: document.value, dryRun: false, revokeRemoved, sourceName: document.name });
-      if (outcome.status === "error") return setNotice({ ok: false, message: outcome.message, reference: outcome.reference });
+      // A privileged mapping needs a stronger sign-in first; nothing was imported, and the file is chosen again after it.
+      if (outcome.status === "error") return setNotice({ ok: false, message: outcome.message, reference: outcome.reference, claims: outcome.claims });
       setResult(outcome.data);
       setPlan(null);
       router.refresh();
@@ -120,7 +124,12 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
         )}
       </div>
       <div aria-live="polite" className="space-y-3">
-        {notice && <ResultText ok={notice.ok} message={notice.message} reference={notice.reference} />}
+        {notice &&
+          (notice.claims ? (
+            <StepUpPrompt claims={notice.claims} message={notice.message} />
+          ) : (
+            <ResultText ok={notice.ok} message={notice.message} reference={notice.reference} />
+          ))}
         {plan && (
           <div className="space-y-2" role="region" aria-label="Import dry run">
             <p className="font-medium">

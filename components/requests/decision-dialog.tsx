@@ -3,6 +3,7 @@
 import { createContext, type ReactNode, useContext, useId, useRef, useState, useTransition } from "react";
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
+import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { Field, INPUT_CLASS } from "@/components/ui/field";
@@ -25,6 +26,17 @@ const TEXT = {
   deny: { trigger: "Deny", title: "Deny request", confirm: "Deny request", busy: "Denying…", comment: "Reason (required; the requester sees it)" },
 } as const;
 
+/**
+ * Approving a privileged role's request needs a stronger sign-in (the console's own step-up): nothing is decided, the
+ * person signs in again, and the approval dialog reopens with the same request and comment, one click from done.
+ */
+const DECISION_RESUME_KEY = "request-decision";
+
+interface DecisionChoices {
+  readonly request: DecisionTarget;
+  readonly comment: string;
+}
+
 const DecisionContext = createContext<((request: DecisionTarget, decision: Decision) => void) | null>(null);
 
 /**
@@ -39,11 +51,20 @@ export function DecisionHost({ children }: { children: ReactNode }) {
   const [pending, startTransition] = useTransition();
   const opener = useRef<HTMLElement | null>(null);
   const id = useId();
+  const retry = useReadyToRetry();
+  const [resumed, setResumed] = useState(false);
+  useResumedStepUp<DecisionChoices>(DECISION_RESUME_KEY, (choices) => {
+    setComment(choices.comment);
+    setOutcome(null);
+    setResumed(true);
+    setTarget({ request: choices.request, decision: "approve" });
+  });
 
   function open(request: DecisionTarget, decision: Decision) {
     opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     setComment("");
     setOutcome(null);
+    setResumed(false);
     setTarget({ request, decision });
   }
 
@@ -51,6 +72,8 @@ export function DecisionHost({ children }: { children: ReactNode }) {
     if (!target) return;
     const { request, decision } = target;
     startTransition(async () => {
+      // Back from signing in again: the decision waits until the server holds the new sign-in's token.
+      await retry.afterSignIn();
       const input = { requestId: request.id, comment: comment.trim() };
       setOutcome(outcomeOf(decision === "approve" ? await approveAccessRequest(input) : await denyAccessRequest(input)));
     });
@@ -119,7 +142,17 @@ export function DecisionHost({ children }: { children: ReactNode }) {
               </Field>
             )}
             <div aria-live="polite">
-              <OutcomeMessage outcome={outcome} requestId={target?.request.id} />
+              {resumed && !outcome && <ResumedNotice what="approve it again" />}
+              {outcome && !outcome.ok && outcome.claims && target ? (
+                // Refused before anything was decided: the same decision is resumed here, not retried as a failed grant.
+                <StepUpPrompt
+                  claims={outcome.claims}
+                  resume={{ key: DECISION_RESUME_KEY, choices: { request: target.request, comment } satisfies DecisionChoices }}
+                  message={outcome.message}
+                />
+              ) : (
+                <OutcomeMessage outcome={outcome} requestId={target?.request.id} />
+              )}
             </div>
             <DialogFooter>
               <DialogClose type="button" className={buttonClass("secondary")}>
@@ -129,7 +162,7 @@ export function DecisionHost({ children }: { children: ReactNode }) {
                 <Button
                   type="submit"
                   variant={target?.decision === "deny" ? "danger" : "primary"}
-                  disabled={pending || (target?.decision === "deny" && comment.trim() === "")}
+                  disabled={pending || !retry.ready || (target?.decision === "deny" && comment.trim() === "")}
                 >
                   {pending ? text.busy : text.confirm}
                 </Button>

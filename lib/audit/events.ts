@@ -346,6 +346,7 @@ export const auditEventInputSchema = z
           "rate_limited",
           "not_session_owner",
           "role_not_grantable",
+          "step_up_required",
         ]),
       }),
     ),

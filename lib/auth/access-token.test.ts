@@ -78,9 +78,24 @@ describe("validateAccessToken", () => {
         displayName: "Ada Admin",
         userPrincipalName: "ada@contoso.test",
         roles: ["Console.Admin"],
+        authContexts: [],
         expiresAt: new Date((nowSeconds + 3600) * 1000),
       },
     });
+  });
+
+  it("reads the satisfied authentication contexts (acrs) into the principal, and junk as none", async () => {
+    const contexts = async (acrs: unknown) => {
+      const result = await validate(await sign(claims({ acrs })));
+      if (!result.ok) throw new Error(result.reason);
+      return result.principal.authContexts;
+    };
+    expect(await contexts(["c1"])).toEqual(["c1"]);
+    expect(await contexts(["p1", "c42"])).toEqual(["p1", "c42"]);
+    expect(await contexts("c1")).toEqual([]);
+    expect(await contexts({ c1: true })).toEqual([]);
+    expect(await contexts([1, null, "c1 c2", "x".repeat(200), { value: "c1" }])).toEqual([]);
+    expect(await contexts(Array.from({ length: 101 }, () => "c1"))).toEqual([]);
   });
 
   it("accepts the App ID URI as audience", async () => {

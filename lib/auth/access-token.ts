@@ -35,6 +35,11 @@ export interface SignedInPrincipal {
   readonly displayName: string;
   readonly userPrincipalName: string;
   readonly roles: readonly ConsoleRole[];
+  /**
+   * The Conditional Access authentication contexts this sign-in satisfied (`acrs`, e.g. ["c1"]): Entra adds them when
+   * the app asked for them in a claims request and the policy was met. What step-up checks (lib/auth/step-up.ts).
+   */
+  readonly authContexts: readonly string[];
   /** When the token, and so the session, ends. */
   readonly expiresAt: Date;
 }
@@ -185,9 +190,19 @@ export async function validateAccessToken(
       displayName: typeof payload.name === "string" ? payload.name : "",
       userPrincipalName: typeof payload.preferred_username === "string" ? payload.preferred_username : "",
       roles: CONSOLE_ROLES.filter((role) => roleClaims.includes(role)),
+      authContexts: authContextsOf(payload.acrs),
       expiresAt: new Date((payload.exp ?? 0) * 1000),
     },
   };
+}
+
+/** Entra's ids are c1..c99 and Microsoft's own p1; anything else in the claim (or a claim of another type) counts as none. */
+const AUTH_CONTEXT_ID = /^[a-z][0-9]{1,2}$/;
+const MAX_AUTH_CONTEXTS = 100;
+
+export function authContextsOf(claim: unknown): readonly string[] {
+  if (!Array.isArray(claim) || claim.length > MAX_AUTH_CONTEXTS) return [];
+  return claim.filter((value): value is string => typeof value === "string" && AUTH_CONTEXT_ID.test(value));
 }
 
 function classifyVerificationError(error: unknown): TokenValidation {

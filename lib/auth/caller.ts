@@ -23,6 +23,8 @@ export interface DelegatedContext {
   readonly actor: UserActor;
   readonly person: SignedInPerson;
   readonly requestId: string;
+  /** The authentication contexts the person's sign-in satisfied (`acrs` of their token): what step-up checks. */
+  readonly authContexts: readonly string[];
 }
 
 /** The on-behalf-of caller of a session: the person's ids and their token for the console's API. */
@@ -35,5 +37,11 @@ export function personOf(principal: SignedInPrincipal): SignedInPerson {
 }
 
 export function delegatedContextOf(session: Session, requestId: string): DelegatedContext {
-  return { caller: callerOf(session), actor: auditActorOf(session.principal), person: personOf(session.principal), requestId };
+  return {
+    caller: callerOf(session),
+    actor: auditActorOf(session.principal),
+    person: personOf(session.principal),
+    requestId,
+    authContexts: session.principal.authContexts,
+  };
 }

@@ -27,6 +27,7 @@ function person(overrides: Partial<SignedInPrincipal> = {}): SignedInPrincipal {
     displayName: `Person ${people}`,
     userPrincipalName: `person${people}@contosoml.onmicrosoft.com`,
     roles: ["Console.Requester"],
+    authContexts: [],
     expiresAt: at(HOUR),
     ...overrides,
   };

@@ -182,6 +182,14 @@ const RawEnv = z.object({
   GATEHOUSE_UPSTREAM_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 300, "seconds").optional()),
   GATEHOUSE_ROLE_ASSIGNMENT_LIMIT: optionalString.pipe(integerSetting(1, 100_000, "role assignments").optional()),
   GATEHOUSE_REPLICATION_WINDOW_MINUTES: optionalString.pipe(integerSetting(1, 1440, "minutes").optional()),
+  // Entra's authentication context ids are c1..c99 (Graph authContext.authenticationContextValue).
+  GATEHOUSE_STEP_UP_AUTH_CONTEXT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^c([1-9]|[1-9][0-9])$/, { error: "must be an authentication context id, c1 to c99" })
+      .optional(),
+  ),
+  GATEHOUSE_STEP_UP_BULK_REMOVAL_MIN: optionalString.pipe(integerSetting(2, 10_000, "role assignments").optional()),
   GATEHOUSE_LOG_LEVEL: optionalString.pipe(z.enum(["debug", "info", "warn", "error"]).optional()),
   GATEHOUSE_JOBS_ENABLED: optionalString.pipe(z.enum(["true", "false"], { error: "must be true or false" }).optional()),
   GATEHOUSE_RECONCILE_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
@@ -282,6 +290,10 @@ const RawEnv = z.object({
  *   Azure operated by 21Vianet); and how long after an assignment was made a principal the directory does not return
  *   is taken to be not replicated yet rather than deleted (never offered for orphan clean-up or a drift revoke).
  * @property {string | null} sandboxOrigin   The sandbox tenant's origin in sandbox mode, else null.
+ * @property {{ authContext: string | null, bulkRemovalMin: number }} stepUp  The Conditional Access authentication
+ *   context (c1..c99) a person's token must show (`acrs`) for a privileged grant, the approval of a privileged request
+ *   or a removal of at least `bulkRemovalMin` assignments at once; null = step-up off (azure mode without the setting;
+ *   the self-check warns). The sandbox defaults to c1.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
  * @property {{ sender: string | null, webhookUrl: string | null }} notifications  Mail sender (UPN or object id; null =
@@ -586,6 +598,10 @@ export function parseConfig(env, options = {}) {
       replicationWindowMs: (raw.GATEHOUSE_REPLICATION_WINDOW_MINUTES ?? 30) * 60_000,
     },
     sandboxOrigin,
+    stepUp: {
+      authContext: raw.GATEHOUSE_STEP_UP_AUTH_CONTEXT ?? (mode === "sandbox" ? "c1" : null),
+      bulkRemovalMin: raw.GATEHOUSE_STEP_UP_BULK_REMOVAL_MIN ?? 5,
+    },
     logLevel: raw.GATEHOUSE_LOG_LEVEL ?? "info",
     jobs: {
       enabled: raw.GATEHOUSE_JOBS_ENABLED !== "false",

@@ -206,6 +206,26 @@ describe("role-assignment limit", () => {
   });
 });
 
+describe("step-up", () => {
+  it("requires c1 in the sandbox, nothing in azure mode unless set, and 5 removals at once as bulk", () => {
+    expect(parseConfig({}).stepUp).toEqual({ authContext: "c1", bulkRemovalMin: 5 });
+    expect(parseConfig(AZURE).stepUp).toEqual({ authContext: null, bulkRemovalMin: 5 });
+    expect(parseConfig({ ...AZURE, GATEHOUSE_STEP_UP_AUTH_CONTEXT: "c42", GATEHOUSE_STEP_UP_BULK_REMOVAL_MIN: "10" }).stepUp).toEqual({
+      authContext: "c42",
+      bulkRemovalMin: 10,
+    });
+  });
+
+  it("refuses an id Entra cannot have (c1..c99) and a threshold below 2", () => {
+    for (const value of ["c0", "c100", "C1", "p1", "c01", "c1,c2"]) {
+      expect(problemsOf({ GATEHOUSE_STEP_UP_AUTH_CONTEXT: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_STEP_UP_AUTH_CONTEXT"]);
+    }
+    for (const value of ["1", "0", "five"]) {
+      expect(problemsOf({ GATEHOUSE_STEP_UP_BULK_REMOVAL_MIN: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_STEP_UP_BULK_REMOVAL_MIN"]);
+    }
+  });
+});
+
 describe(".env.example", () => {
   const documented = Object.fromEntries(
     readFileSync(".env.example", "utf8")

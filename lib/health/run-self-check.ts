@@ -54,12 +54,13 @@ export function consoleSelfCheckClients(): SelfCheckClients {
 
 /** Runs the self-check with the console's configuration and clients. */
 export async function checkConsoleSetup(db: Database, clients: SelfCheckClients = consoleSelfCheckClients()): Promise<SelfCheckReport> {
-  const { identity, notifications } = getConfig();
+  const { identity, notifications, stepUp } = getConfig();
   return runSelfCheck(clients, {
     apiClientId: identity.apiClientId,
     spaClientId: identity.spaClientId,
     apiIdentifierUri: identity.apiIdentifierUri,
     mailSender: notifications.sender,
+    stepUpAuthContext: stepUp.authContext,
     ...(await listManagedScopes(db)),
   });
 }
@@ -73,7 +74,9 @@ export async function logConsoleSetupCheck(db: Database): Promise<void> {
     const report = await checkConsoleSetup(db);
     const missing = report.findings.some((finding) => finding.kind === "missing");
     log(missing ? "warn" : "info", "self-check", formatSelfCheck(report)[0] ?? "");
-    for (const finding of report.findings) log(finding.kind === "missing" ? "warn" : "info", "self-check", finding.line, { kind: finding.kind });
+    for (const finding of report.findings) {
+      log(finding.kind === "missing" || finding.kind === "warning" ? "warn" : "info", "self-check", finding.line, { kind: finding.kind });
+    }
   } catch (error) {
     log("warn", "self-check", "the setup self-check could not run", { error: describeError(error) });
   }

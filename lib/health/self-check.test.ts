@@ -29,8 +29,8 @@ function managedWorkspace(): string {
   return assignment.scope;
 }
 
-async function check(overrides: { mailSender?: string | null; managedScopes?: string[]; expiryScopes?: string[] } = {}) {
-  const { identity, notifications } = getConfig();
+async function check(overrides: { mailSender?: string | null; managedScopes?: string[]; expiryScopes?: string[]; stepUpAuthContext?: string | null } = {}) {
+  const { identity, notifications, stepUp } = getConfig();
   const workspace = managedWorkspace();
   const report = await runSelfCheck(consoleSelfCheckClients(), {
     apiClientId: identity.apiClientId,
@@ -39,6 +39,7 @@ async function check(overrides: { mailSender?: string | null; managedScopes?: st
     mailSender: overrides.mailSender === undefined ? notifications.sender : overrides.mailSender,
     managedScopes: overrides.managedScopes ?? [workspace],
     expiryScopes: overrides.expiryScopes ?? [workspace],
+    stepUpAuthContext: overrides.stepUpAuthContext === undefined ? stepUp.authContext : overrides.stepUpAuthContext,
   });
   return { report, missing: report.findings.filter((finding) => finding.kind === "missing").map((finding) => finding.line) };
 }
@@ -75,6 +76,15 @@ describe("the setup self-check", () => {
     expect(report.findings.filter((finding) => finding.kind === "unverified")).toEqual([]);
     expect(report.checks).toBeGreaterThanOrEqual(8);
     expect(formatSelfCheck(report)[0]).toMatch(/nothing missing/);
+  });
+
+  it("warns, without calling it missing, when step-up is off", async () => {
+    const warnings = (report: Awaited<ReturnType<typeof check>>["report"]) =>
+      report.findings.filter((finding) => finding.kind === "warning").map((finding) => finding.line);
+    const off = await check({ stepUpAuthContext: null });
+    expect(warnings(off.report)).toEqual([expect.stringMatching(/Step-up is off.*GATEHOUSE_STEP_UP_AUTH_CONTEXT/)]);
+    expect(off.missing).toEqual([]);
+    expect(warnings((await check({ stepUpAuthContext: "c3" })).report)).toEqual([]);
   });
 
   it("names a Graph application permission that is not granted, by its value", async () => {
@@ -201,6 +211,7 @@ describe("the setup self-check", () => {
         mailSender: null,
         managedScopes: [managedWorkspace()],
         expiryScopes: [],
+        stepUpAuthContext: "c1",
       },
     );
     expect(report.findings.map((finding) => finding.kind)).toEqual(["missing"]);

@@ -47,14 +47,17 @@ export interface SelfCheckInput {
   readonly managedScopes: readonly string[];
   /** Scopes where time-bound grants will be removed by the console itself: it needs to delete role assignments there. */
   readonly expiryScopes: readonly string[];
+  /** The authentication context high-impact changes need (GATEHOUSE_STEP_UP_AUTH_CONTEXT); null = step-up off. */
+  readonly stepUpAuthContext: string | null;
 }
 
 /**
  * `missing`: something the setup lacks, with the fix. `unverified`: the check itself could not run (a transient
- * failure, or a missing read permission already reported). `note`: a setting that is allowed but changes behaviour.
+ * failure, or a missing read permission already reported). `warning`: a protection that is off by configuration;
+ * allowed, but weaker than recommended. `note`: a setting that is allowed but changes behaviour.
  */
 export interface SelfCheckFinding {
-  readonly kind: "missing" | "unverified" | "note";
+  readonly kind: "missing" | "unverified" | "warning" | "note";
   readonly line: string;
 }
 
@@ -119,6 +122,14 @@ export async function runSelfCheck(clients: SelfCheckClients, input: SelfCheckIn
   const missing = (line: string) => findings.push({ kind: "missing", line });
   const unverified = (line: string) => findings.push({ kind: "unverified", line });
   const note = (line: string) => findings.push({ kind: "note", line });
+
+  checks++;
+  if (!input.stepUpAuthContext) {
+    findings.push({
+      kind: "warning",
+      line: "Step-up is off: privileged grants, approvals of privileged requests and bulk removals do not ask for a stronger sign-in. Create a Conditional Access authentication context with a policy requiring MFA and set GATEHOUSE_STEP_UP_AUTH_CONTEXT to its id (docs/azure-setup.md, Step-up).",
+    });
+  }
 
   // 1. Tokens. Without one, nothing behind it can be read.
   const tokenOk: Record<"graph" | "arm", boolean> = { graph: false, arm: false };

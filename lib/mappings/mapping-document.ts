@@ -4,10 +4,13 @@ import { z } from "zod";
 
 import { recordAuditEvent } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
-import { getDatabase } from "@/lib/db";
+import { requireStepUp } from "@/lib/auth/step-up";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { objectIdSchema } from "@/lib/shared/schemas";
+import { roleGrantability } from "@/lib/workspaces/grantable-roles";
+import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
 import type { MappingRecord } from "./drift";
 import { createMapping, deleteMapping } from "./mappings";
 import { listMappings, mappingKey } from "./store";
@@ -118,6 +121,29 @@ export interface ImportResult {
 }
 
 /**
+ * Asked once for the whole import, before its first change, when a create maps to a privileged role: otherwise each
+ * such create would be refused on its own (createMapping asks too), with no way to sign in again from the import.
+ * A workspace whose roles cannot be read is left to that per-create check.
+ */
+async function requireImportStepUp(context: DelegatedContext, db: Database, creates: readonly ImportPlanEntry[]): Promise<void> {
+  const privileged: string[] = [];
+  for (const scope of new Set(creates.map((entry) => entry.workspaceId.toLowerCase()))) {
+    const definitions = await getRoleDefinitions({ kind: "delegated", caller: context.caller }, scope).catch(() => undefined);
+    for (const entry of creates.filter((candidate) => candidate.workspaceId.toLowerCase() === scope)) {
+      // A role that may not be granted at all is refused line by line; it asks for no stronger sign-in.
+      const grantable = roleGrantability({ id: entry.roleDefinitionId, name: entry.roleName, changesAccess: true }).grantable;
+      if (definitions?.get(entry.roleDefinitionId.toLowerCase())?.privileged && grantable) privileged.push(entry.roleName);
+    }
+  }
+  if (privileged.length === 0) return;
+  await requireStepUp(
+    context,
+    { reason: "privileged_grant", consoleAction: "importMappings", change: `import of mappings to ${[...new Set(privileged)].slice(0, 5).join(", ")}` },
+    { db },
+  );
+}
+
+/**
  * Imports a mappings document. With `dryRun` only the plan is returned. Otherwise each create goes through
  * `createMapping` (row, event, grant) and each delete through `deleteMapping` (optionally revoking), one by one with a
  * result each, and one `mapping.imported` event records the counts.
@@ -129,6 +155,7 @@ export async function importMappingsDocument(
   const db = await getDatabase();
   const plan = planImport(input.document, await listMappings(db));
   if (input.dryRun) return { plan, applied: false, results: [] };
+  await requireImportStepUp(context, db, plan.creates);
   const results: ImportItemResult[] = [];
   for (const entry of plan.creates) {
     try {

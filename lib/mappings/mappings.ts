@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
@@ -199,6 +200,19 @@ export async function createMapping(
     return { mapping: null, grant };
   }
 
+  // Before the mapping is recorded: its grant would otherwise be refused and the mapping removed again.
+  if (role.privileged) {
+    await requireStepUp(
+      context,
+      {
+        reason: "privileged_grant",
+        consoleAction: "createMapping",
+        change: `mapping ${group.displayName} to ${role.name}`,
+        target: { scope: workspace.scope, principalId: groupId, principalType: "Group", roleDefinitionId: roleId, roleName: role.name },
+      },
+      { db },
+    );
+  }
   const draft = {
     scope: workspace.scope,
     groupId,

@@ -1,13 +1,17 @@
 import "server-only";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { type AuditEventInput, PRINCIPAL_TYPES, type PrincipalType, recordAuditEventNow } from "@/lib/audit";
-import { getDatabase } from "@/lib/db";
+import { getConfig } from "@/lib/config";
+import { type Database, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { roleGrantability } from "@/lib/workspaces/grantable-roles";
 import { revokeWorkspaceRoles } from "@/lib/workspaces/revoke-workspace-roles";
+import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
 import { collectDrift, invalidMappingWorkspace } from "./collect";
 import type { DriftItem, PlanChange } from "./drift";
 
@@ -36,6 +40,43 @@ function principalType(value: string): PrincipalType {
  * access in between. Each item goes through `grantWorkspaceRoles` / `revokeWorkspaceRoles` (intent, ARM, outcome)
  * and gets its own `reconcile.item_applied` or `reconcile.item_failed` event.
  */
+/**
+ * Decided for the whole plan before its first change, so that a reconcile is never cut off halfway by the step-up
+ * its own grants or removals would ask for (lib/auth/step-up.ts): a privileged grant, or many removals at once.
+ */
+async function requireReconcileStepUp(context: DelegatedContext, db: Database, scope: string, selected: readonly DriftItem[]): Promise<void> {
+  const grants = selected.filter((item) => item.change === "grant");
+  if (grants.length > 0) {
+    const definitions = await getRoleDefinitions({ kind: "delegated", caller: context.caller }, scope);
+    // A role that may not be granted at all is refused item by item below; it asks for no stronger sign-in.
+    const privileged = grants.find(
+      (item) =>
+        definitions.get(item.roleDefinitionId.toLowerCase())?.privileged &&
+        roleGrantability({ id: item.roleDefinitionId, name: item.roleName, changesAccess: true }).grantable,
+    );
+    if (privileged) {
+      await requireStepUp(
+        context,
+        {
+          reason: "privileged_grant",
+          consoleAction: "applyReconcile",
+          change: `grant of ${privileged.roleName}`,
+          target: { scope, roleName: privileged.roleName },
+        },
+        { db },
+      );
+    }
+  }
+  const removals = selected.filter((item) => item.change === "revoke").length;
+  if (removals >= getConfig().stepUp.bulkRemovalMin) {
+    await requireStepUp(
+      context,
+      { reason: "bulk_removal", consoleAction: "applyReconcile", change: `removal of ${removals} assignments`, target: { scope } },
+      { db },
+    );
+  }
+}
+
 export async function applyReconcile(context: DelegatedContext, input: { workspaceId: string; keys: readonly string[] }): Promise<ReconcileItemResult[]> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidMappingWorkspace(input.workspaceId);
@@ -60,6 +101,8 @@ export async function applyReconcile(context: DelegatedContext, input: { workspa
       selected.push(item);
     }
   }
+
+  await requireReconcileStepUp(context, db, workspace.scope, selected);
 
   const created = new Set<string>();
   for (const item of selected.filter((candidate) => candidate.change === "grant")) {

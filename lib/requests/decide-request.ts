@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 
@@ -164,6 +165,26 @@ async function closeAsStale(db: Database, context: DelegatedContext, request: Ac
 }
 
 /**
+ * Approving (or retrying) a privileged role's request needs the stronger sign-in, checked before the approval is
+ * recorded: otherwise the request would be approved and its grant refused. What the role allows decides, as ARM
+ * defines it now; when ARM cannot say, nothing is decided.
+ */
+async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory) {
+  let privileged;
+  try {
+    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+  } catch {
+    throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
+  }
+  if (!privileged) return;
+  await requireStepUp(
+    context,
+    { reason: "privileged_approval", consoleAction, change: `approval of ${request.roleName} for ${request.principalDisplayName}`, target: target(request) },
+    { db },
+  );
+}
+
+/**
  * Re-checks a pending request against the world as it is now, before an approval counts: the decision deadline, the
  * current policy (the role must still be requestable for the duration asked; a stricter approver count applies), the
  * principal (it must still exist with the facts the approver was shown; changed facts are stored and the approver
@@ -300,6 +321,8 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     { scope: request.workspaceId, principalId: request.principalId, consoleAction: "approveAccessRequest" },
     db,
   );
+  // Last of the checks: nobody is asked to sign in again for a request that would be refused anyway.
+  await requirePrivilegedStepUp(db, context, request, "approveAccessRequest", directory);
   const approval: RequestApproval = {
     tenantId: context.person.tenantId.toLowerCase(),
     objectId: me,
@@ -398,6 +421,7 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
   if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, "retryAccessRequest");
   if (request.status !== "failed") throw alreadyDecided(request);
   await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
+  await requirePrivilegedStepUp(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx

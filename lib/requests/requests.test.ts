@@ -4,7 +4,9 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
+import { STEP_UP_MESSAGE, stepUpClaims } from "@/lib/auth/step-up";
 import type { DatabaseHandle } from "@/lib/db/client";
+import type { AppError } from "@/lib/errors";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { makeDelegatedContext, TEST_TENANT_ID } from "@/test/support/builders/context";
 import { makeAccessRequest } from "@/test/support/builders/requests";
@@ -154,15 +156,30 @@ describe.each(storageEngines())("access requests on $name", (engine) => {
     expect(duplicate).toMatchObject({ code: "conflict", fieldErrors: { principal: [expect.stringContaining("already has")] } });
   });
 
-  it("needs two different approvers for a privileged role", async () => {
+  it("needs two different approvers for a privileged role, each signed in with the step-up context", async () => {
     const submitted = await submitAccessRequest(lead, makeAccessRequest({ roleDefinitionId: OWNER, duration: "8h" }), opts());
     const calls: AccessRequestRow[] = [];
-    const first = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    // Without the authentication context in the token: a claims challenge for it, recorded, and nothing decided.
+    const plain = await approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) }).then(
+      () => undefined,
+      (error: unknown) => error as AppError,
+    );
+    expect(plain).toMatchObject({ code: "interaction_required", userMessage: STEP_UP_MESSAGE, claims: stepUpClaims("c1") });
+    const approvals = await handle.db.execute(sql`select jsonb_array_length(approvals)::int as n from access_requests where id = ${submitted.request.id}`);
+    expect((approvals as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
+    expect(await auditCount(handle, "authz.denied", submitted.request.id)).toBe(1);
+    const steppedUp1 = { ...admin1, authContexts: ["c1"] };
+    const steppedUp2 = { ...admin2, authContexts: ["c1"] };
+    const first = await approveAccessRequest(steppedUp1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
     expect(first).toMatchObject({ request: { status: "pending" } });
-    const again = await refusalOf(approveAccessRequest(admin1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) }));
+    const again = await refusalOf(approveAccessRequest(steppedUp1, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) }));
     expect(again).toMatchObject({ code: "conflict", reason: "already_approved_by_you" });
     expect(calls).toHaveLength(0);
-    const second = await approveAccessRequest(admin2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
+    // Another context than the configured one is no step-up.
+    await expect(
+      approveAccessRequest({ ...admin2, authContexts: ["c2", "p1"] }, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) }),
+    ).rejects.toMatchObject({ code: "interaction_required" });
+    const second = await approveAccessRequest(steppedUp2, { requestId: submitted.request.id, comment: "" }, { ...opts(), grant: granting(calls) });
     expect(second).toMatchObject({ request: { status: "granted" } });
     expect(calls).toHaveLength(1);
     expect(await auditCount(handle, "request.approval_recorded", submitted.request.id)).toBe(1);

@@ -159,11 +159,13 @@ describe.each(storageEngines())("separation of duties on $name", (engine) => {
 
   it("two approvers means two different people: the same person renamed counts once", async () => {
     const request = await submit(lead, { roleDefinitionId: OWNER, duration: "8h" });
-    expect(await approveAccessRequest(admin1, decision(request), options())).toMatchObject({ request: { status: "pending" } });
-    const renamed = makeDelegatedContext("admin1-renamed", { objectId: admin1.person.objectId });
+    // Owner is privileged: each approver has signed in with the stronger sign-in (step-up).
+    const [first, second] = [admin1, admin2].map((admin) => ({ ...admin, authContexts: ["c1"] }));
+    expect(await approveAccessRequest(first!, decision(request), options())).toMatchObject({ request: { status: "pending" } });
+    const renamed = makeDelegatedContext("admin1-renamed", { objectId: admin1.person.objectId, authContexts: ["c1"] });
     expect(await refusalOf(approveAccessRequest(renamed, decision(request), options()))).toMatchObject({ reason: "already_approved_by_you" });
     expect(await statusOf(request)).toBe("pending");
-    expect(await approveAccessRequest(admin2, decision(request), options())).toMatchObject({
+    expect(await approveAccessRequest(second!, decision(request), options())).toMatchObject({
       request: { status: "granted", approvals: [{ objectId: admin1.person.objectId }, { objectId: admin2.person.objectId }] },
     });
   });

@@ -210,7 +210,15 @@ describe("privileged by what a role allows, not by its name", () => {
   it("a custom role that can write role assignments needs two approvers; the first approval leaves it pending", async () => {
     const submitted = await file(CUSTOM_ROLE_IDS.accessDelegate);
     expect(submitted.request.approvalsRequired).toBe(2);
-    const first = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false, policy: policy() });
+    // Privileged by what it allows, so approving it also needs the stronger sign-in (the step-up context in the token).
+    await expect(approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false, policy: policy() })).rejects.toMatchObject({
+      code: "interaction_required",
+    });
+    const first = await approveAccessRequest(
+      { ...admin, authContexts: ["c1"] },
+      { requestId: submitted.request.id, comment: "" },
+      { db, notify: false, policy: policy() },
+    );
     expect(first.request.status).toBe("pending");
     expect(first.request.approvals).toHaveLength(1);
     expect((await file(ROLE_IDS.reader)).request.approvalsRequired).toBe(1);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 
 import { describe, expect, it } from "vitest";
 
-import { ROLE_GUIDANCE } from "./aml-roles";
+import { isPrivilegedRole, OWNER_ROLE_ID, READER_ROLE_ID, ROLE_GUIDANCE } from "./aml-roles";
 import { actionMatches } from "./rbac-actions";
 
 interface BuiltInRole {
@@ -41,5 +41,24 @@ describe("featured roles", () => {
     const notFeatured = builtIns.filter((role) => !grantsSomethingOnAWorkspace(role)).map((role) => role.properties.roleName);
     expect(notFeatured).toEqual(expect.arrayContaining(["Azure AI User", "AzureML Registry User"]));
     expect(ROLE_GUIDANCE.map((role) => role.name)).not.toEqual(expect.arrayContaining(["Azure AI User"]));
+  });
+});
+
+describe("isPrivilegedRole", () => {
+  const block = (actions: string[], notActions: string[] = []) => ({ actions, notActions, dataActions: [], notDataActions: [] });
+  const CUSTOM = "0b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d";
+
+  it("holds the AML roles flagged privileged, whatever their permissions say (Contributor cannot write role assignments)", () => {
+    expect(isPrivilegedRole(OWNER_ROLE_ID, [])).toBe(true);
+    expect(isPrivilegedRole("B24988AC-6180-42A0-AB88-20F7382DD24C", [block(["*"], ["Microsoft.Authorization/*/Write"])])).toBe(true);
+  });
+
+  it("judges any other role by what it allows: writing role assignments, directly or by wildcard, or everything", () => {
+    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/roleAssignments/write"])])).toBe(true);
+    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/*"])])).toBe(true);
+    expect(isPrivilegedRole(CUSTOM, [block(["*"])])).toBe(true);
+    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.MachineLearningServices/workspaces/*/read"])])).toBe(false);
+    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"])])).toBe(false);
+    expect(isPrivilegedRole(READER_ROLE_ID, [block(["*/read"])])).toBe(false);
   });
 });

@@ -3,6 +3,8 @@
  * summary, and warnings where a role is more than it looks. Ids are the built-in role definitions' GUIDs, the same in
  * every subscription.
  */
+
+import { grantsAccessManagement, type PermissionBlock } from "./rbac-actions";
 export interface RoleGuidance {
   readonly id: string;
   readonly name: string;
@@ -90,6 +92,11 @@ export const ROLE_GUIDANCE: readonly RoleGuidance[] = [
  * can write role assignments, `Microsoft.Authorization/*` or `*`, including roles that delegate under a condition).
  */
 export const PRIVILEGED_ROLE_IDS: ReadonlySet<string> = new Set(ROLE_GUIDANCE.filter((role) => role.privileged).map((role) => role.id));
+
+/** The one privileged-role decision (two approvers, step-up): on the list above, or able to change who has access, or `*`. */
+export function isPrivilegedRole(roleDefinitionId: string, permissions: readonly PermissionBlock[]): boolean {
+  return PRIVILEGED_ROLE_IDS.has(roleDefinitionId.toLowerCase()) || grantsAccessManagement(permissions);
+}
 
 export function roleGuidance(roleDefinitionId: string): RoleGuidance | undefined {
   return ROLE_GUIDANCE.find((role) => role.id === roleDefinitionId.toLowerCase());

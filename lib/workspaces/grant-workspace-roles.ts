@@ -6,6 +6,7 @@ import { v5 as uuidv5 } from "uuid";
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeIntentInput, type ChangeOutcome, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { type Database, getDatabase } from "@/lib/db";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
@@ -124,6 +125,19 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
   // Before any intent or ARM write: a role the operator has not allowed is never granted, whatever path asked for it.
   await assertRoleGrantable(context, role, { scope: workspace.scope, consoleAction: "grantWorkspaceRoles" }, db);
   const holder = input.holder ?? { kind: "direct" };
+  // Decided before any intent or ARM write: a privileged role needs the stronger sign-in, whoever holds the grant.
+  if (role.privileged && input.principals.length > 0) {
+    await requireStepUp(
+      context,
+      {
+        reason: "privileged_grant",
+        consoleAction: GRANT_ACTION[holder.kind],
+        change: `grant of ${role.name}`,
+        target: { scope: workspace.scope, roleDefinitionId: roleId, roleName: role.name },
+      },
+      { db },
+    );
+  }
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
   for (const principal of input.principals) {
@@ -131,6 +145,13 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
   }
   return results;
 }
+
+/** Which operation a grant belongs to, by its holder, for the audit trail's `consoleAction`. */
+const GRANT_ACTION: Record<HolderSpec["kind"], string> = {
+  direct: "grantWorkspaceRoles",
+  mapping: "createMapping",
+  request: "approveAccessRequest",
+};
 
 /** ARM's 409 names the existing assignment as 32 hex digits without dashes; older messages do not name it. */
 export function existingAssignmentName(message: string): string | undefined {

@@ -26,7 +26,9 @@ const fraud = [...model.workspaces.values()].find((candidate) => candidate.name 
 const FRAUD = workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
 const holdsSomething = new Set([...model.roleAssignments.values()].map((assignment) => assignment.principalId.toLowerCase()));
 const someUser = [...model.users.values()].find((user) => !holdsSomething.has(user.id.toLowerCase()) && user.userPrincipalName.includes("@"))!;
-const admin = await personaContext("admin");
+// Owner is privileged: the admin signed in with the stronger sign-in (step-up) that grants of it need.
+const { stepUpClaims } = await import("@/lib/auth/step-up");
+const admin = await personaContext("admin", { claims: stepUpClaims("c1") });
 
 describe("a privileged role the operator allowed", () => {
   it("is offered in the grant dialog; the roles not allowed are still not", async () => {

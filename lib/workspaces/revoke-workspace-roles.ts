@@ -3,6 +3,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import { requireStepUp } from "@/lib/auth/step-up";
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import { type ChangeOutcome, PRINCIPAL_TYPES, type PrincipalType, recordChangeOutcome } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
@@ -74,6 +75,15 @@ export async function revokeWorkspaceRoles(context: DelegatedContext, input: Rev
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const db = options.db ?? (await getDatabase());
+  // Counted on what was asked, before anything is read or removed: many removals at once need the stronger sign-in.
+  const asked = new Set(input.assignmentIds.map((id) => id.toLowerCase())).size;
+  if (asked >= getConfig().stepUp.bulkRemovalMin) {
+    await requireStepUp(
+      context,
+      { reason: "bulk_removal", consoleAction: "revokeWorkspaceRoles", change: `removal of ${asked} assignments`, target: { scope: workspace.scope } },
+      { db },
+    );
+  }
   if (input.confirmSelfLockout) return revokeChecked(context, input, db, workspace);
   // The guard judges one removal against the assignments it reads: two at once (two tabs), each taking one of the
   // admin's two empowering assignments, would both pass. One guarded removal per admin and workspace runs at a time,

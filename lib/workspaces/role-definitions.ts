@@ -3,8 +3,8 @@ import "server-only";
 import { z } from "zod";
 
 import { armListAll, type ArmIdentity } from "@/lib/arm/client";
-import { PRIVILEGED_ROLE_IDS } from "@/lib/shared/aml-roles";
-import { grantsAccessManagement, type PermissionBlock } from "@/lib/shared/rbac-actions";
+import { isPrivilegedRole } from "@/lib/shared/aml-roles";
+import type { PermissionBlock } from "@/lib/shared/rbac-actions";
 
 export interface RoleDefinition {
   /** The role definition's GUID (lower case): the same for a built-in role in every subscription. */
@@ -97,7 +97,7 @@ export function getRoleDefinitions(
         notActions: permissions.flatMap((permission) => permission.notActions ?? []),
         dataActions: permissions.flatMap((permission) => permission.dataActions ?? []),
         permissions,
-        privileged: PRIVILEGED_ROLE_IDS.has(id) || grantsAccessManagement(permissions),
+        privileged: isPrivilegedRole(id, permissions),
       });
     }
     return byId;

@@ -283,6 +283,10 @@ function issueCode(
     // (AzureAD/azure-activedirectory-library-for-js#219).
     return parameters.prompt === "none" ? deliverError(delivery, refusal, request) : errorPage(request, refusal, headers);
   }
+  // Entra puts an authentication context in `acrs` only when the app asked for it and its policy was met (here: the
+  // MFA sign-in); a session reused without claims carries none.
+  // https://learn.microsoft.com/entra/identity-platform/developer-guide-conditional-access-authentication-context
+  const acrs = authMethods.includes("mfa") ? parseClaimsRequest(parameters.claims).acrs : [];
   const code = context.state.issueCode({
     clientId: client.appId,
     redirectUri: delivery.redirectUri,
@@ -295,6 +299,7 @@ function issueCode(
     nonce: parameters.nonce,
     authTime,
     authMethods,
+    ...(acrs.length > 0 ? { acrs } : {}),
     expiresAt: new Date(request.now.getTime() + AUTHORIZATION_CODE_LIFETIME_MS),
   });
   const values: Record<string, string> = { code };

@@ -649,6 +649,38 @@ describe("on-behalf-of", () => {
     expect(decodeJwtPayload((await obo(mfaToken)).json<{ access_token: string }>().access_token)).toMatchObject({ amr: ["pwd", "mfa"] });
   });
 
+  it("puts an authentication context asked for as essential (c1..c99) in the access token's acrs after the MFA sign-in, and only then", async () => {
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: "c7" } } });
+    const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password, { claims, scope: `${CONSOLE_API_SCOPE} openid profile offline_access` });
+    const redeemed = (await redeemSpaCode(sandbox, signIn)).json<{ access_token: string; refresh_token: string }>();
+    const stepped = decodeJwtPayload(redeemed.access_token);
+    expect(stepped).toMatchObject({ acrs: ["c7"] });
+    // v2 access tokens carry no amr; the acrs is the evidence.
+    expect(stepped).not.toHaveProperty("amr");
+
+    // A sign-in without the claims request gets none, and neither do tokens not asked for it (Entra adds acrs only to
+    // a token request that asks for it, unless the resource opted in to the optional claim).
+    expect(decodeJwtPayload(await userAccessTokenForApi(admin))).not.toHaveProperty("acrs");
+    expect(decodeJwtPayload((await obo(redeemed.access_token)).json<{ access_token: string }>().access_token)).not.toHaveProperty("acrs");
+    const refreshed = await postForm(
+      sandbox,
+      tokenPath,
+      {
+        grant_type: "refresh_token",
+        client_id: CONSOLE_SPA_CLIENT_ID,
+        refresh_token: redeemed.refresh_token,
+        scope: `${CONSOLE_API_SCOPE} openid profile offline_access`,
+      },
+      { origin: SPA_ORIGIN },
+    );
+    expect(decodeJwtPayload(refreshed.json<{ access_token: string }>().access_token)).not.toHaveProperty("acrs");
+    // An acrs asked for without `essential` is voluntary: no MFA, nothing added.
+    const voluntary = await signInSpa(sandbox, admin.userPrincipalName, admin.password, {
+      claims: JSON.stringify({ access_token: { acrs: { value: "c7" } } }),
+    });
+    expect(decodeJwtPayload((await redeemSpaCode(sandbox, voluntary)).json<{ access_token: string }>().access_token)).not.toHaveProperty("acrs");
+  });
+
   it("refuses a claims parameter that is not JSON", async () => {
     const response = await postForm(sandbox, tokenPath, {
       grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",

@@ -16,6 +16,8 @@ export interface AuthorizationCode {
   readonly nonce: string | undefined;
   readonly authTime: Date;
   readonly authMethods: AuthMethods;
+  /** Authentication contexts the sign-in was asked for (claims request) and satisfied: the access token's `acrs`. */
+  readonly acrs?: readonly string[];
   readonly expiresAt: Date;
   redeemed: boolean;
 }

@@ -341,6 +341,7 @@ async function redeemCode(
     nonce: code.nonce,
     authTime: code.authTime,
     authMethods: code.authMethods,
+    acrs: code.acrs ?? [],
     withIdToken: true,
     wantClientInfo,
     refreshTokenFor: { state: context.state, isSpa: code.isSpa, isPublicClient: code.isPublicClient, scope: scopeParameter },

@@ -95,6 +95,8 @@ export async function personaContext(persona: keyof typeof PERSONA_LOGINS, signI
     actor: { kind: "user" as const, ...person },
     person,
     requestId: randomUUID(),
+    // What validateAccessToken reads into the principal: the satisfied authentication contexts.
+    authContexts: Array.isArray(claims.acrs) ? claims.acrs.filter((value): value is string => typeof value === "string") : [],
   };
 }
 

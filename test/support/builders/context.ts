@@ -15,7 +15,10 @@ export const TEST_TENANT_ID = "72f988bf-0000-4000-8000-00000000c05a";
  * The on-behalf-of caller (its token a placeholder: for code that never reaches Azure), the audit actor, the person
  * and a fresh request id. `name` is the display name, and `<name>@contoso.test` the UPN.
  */
-export function makeDelegatedContext(name = "alice", overrides: { tenantId?: string; objectId?: string; assertion?: string } = {}): DelegatedContext {
+export function makeDelegatedContext(
+  name = "alice",
+  overrides: { tenantId?: string; objectId?: string; assertion?: string; authContexts?: readonly string[] } = {},
+): DelegatedContext {
   const tenantId = overrides.tenantId ?? TEST_TENANT_ID;
   const objectId = overrides.objectId ?? randomUUID();
   const person = { tenantId, objectId, displayName: name, userPrincipalName: `${name}@contoso.test` };
@@ -24,5 +27,6 @@ export function makeDelegatedContext(name = "alice", overrides: { tenantId?: str
     actor: { kind: "user", ...person },
     person,
     requestId: randomUUID(),
+    authContexts: overrides.authContexts ?? [],
   };
 }
