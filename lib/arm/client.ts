@@ -44,6 +44,7 @@ const retryPolicy: PipelinePolicy = {
   async sendRequest(request, next) {
     const breaker = circuitBreaker("arm");
     // While ARM keeps failing, a call fails here at once (an AppError saying when to try again), before any attempt.
+    // Retries stop too when the breaker opens meanwhile (another call's failure).
     breaker.admit();
     for (let attempt = 1; ; attempt++) {
       let response: PipelineResponse | undefined;
@@ -54,7 +55,6 @@ const retryPolicy: PipelinePolicy = {
         failure = error instanceof Error ? error : new Error(String(error));
       }
       const status = response?.status;
-      breaker.record(attemptOutcome(status, failure instanceof AppError));
       const decision = retryDecision(
         attempt,
         status,
@@ -65,6 +65,8 @@ const retryPolicy: PipelinePolicy = {
       const lostAnswer = failure !== undefined;
       // An open breaker ends the retries too: the caller gets this attempt's answer, or its lost answer, as it is.
       if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400) || breaker.isOpen) {
+        // The call's outcome is its last attempt's: one count per call, however many retries it took.
+        breaker.record(attemptOutcome(status, failure instanceof AppError));
         if (failure !== undefined) throw failure;
         return response!;
       }

@@ -27,7 +27,7 @@ describe("attemptOutcome", () => {
 });
 
 describe("CircuitBreaker", () => {
-  it("stays closed below the threshold and opens at it, refusing at once with when to try again", () => {
+  it("stays closed below the threshold of failed calls and opens at it, refusing at once with when to try again", () => {
     const { breaker } = breakerWithClock();
     for (let index = 1; index < FAILURES_TO_OPEN; index++) breaker.record("failed");
     expect(refusal(breaker)).toBeUndefined();

@@ -54,10 +54,12 @@ class RetryMiddleware implements Middleware {
         throw error;
       }
       const response = context.response;
-      breaker.record(attemptOutcome(response?.status));
       const decision = retryDecision(attempt, response?.status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
-      // An open breaker ends the retries: the caller gets this attempt's answer.
-      if (!response || response.ok || !decision.retry || breaker.isOpen) return;
+      // An open breaker ends the retries: the caller gets this attempt's answer. One count per call, by its last attempt.
+      if (!response || response.ok || !decision.retry || breaker.isOpen) {
+        breaker.record(attemptOutcome(response?.status));
+        return;
+      }
       await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
     }
   }

@@ -53,12 +53,18 @@ describe("isPrivilegedRole", () => {
     expect(isPrivilegedRole("B24988AC-6180-42A0-AB88-20F7382DD24C", [block(["*"], ["Microsoft.Authorization/*/Write"])])).toBe(true);
   });
 
-  it("judges any other role by what it allows: writing role assignments, directly or by wildcard, or everything", () => {
+  it("judges any other role by what it allows: writing or deleting role assignments, directly or by wildcard, or everything", () => {
     expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/roleAssignments/write"])])).toBe(true);
     expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/*"])])).toBe(true);
     expect(isPrivilegedRole(CUSTOM, [block(["*"])])).toBe(true);
     expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.MachineLearningServices/workspaces/*/read"])])).toBe(false);
-    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"])])).toBe(false);
+    // Removing assignments changes who has access too: without write, a role that can still delete them counts.
+    expect(isPrivilegedRole(CUSTOM, [block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write"])])).toBe(true);
+    expect(
+      isPrivilegedRole(CUSTOM, [
+        block(["Microsoft.Authorization/*"], ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]),
+      ]),
+    ).toBe(false);
     expect(isPrivilegedRole(READER_ROLE_ID, [block(["*/read"])])).toBe(false);
   });
 });
