@@ -165,17 +165,22 @@ async function closeAsStale(db: Database, context: DelegatedContext, request: Ac
 }
 
 /**
- * Approving (or retrying) a privileged role's request needs the stronger sign-in, checked before the approval is
- * recorded: otherwise the request would be approved and its grant refused. What the role allows decides, as ARM
- * defines it now; when ARM cannot say, nothing is decided.
+ * Whether the request's role can change who has access or do anything, as ARM defines it now (not by its name: a
+ * custom role that can write role assignments counts). When ARM cannot say, nothing is decided.
  */
-async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, directory: RequestDirectory) {
-  let privileged;
+async function roleIsPrivilegedNow(directory: RequestDirectory, request: AccessRequestRow): Promise<boolean> {
   try {
-    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
+    return await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
   } catch {
     throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
   }
+}
+
+/**
+ * Approving (or retrying) a privileged role's request needs the stronger sign-in, checked before the approval is
+ * recorded: otherwise the request would be approved and its grant refused.
+ */
+async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, privileged: boolean) {
   if (!privileged) return;
   await requireStepUp(
     context,
@@ -203,14 +208,9 @@ async function recheckPending(
   const stale = policyStaleness(request, policy, now);
   if (stale) await closeAsStale(db, context, request, stale, now);
   let approvalsRequired = request.approvalsRequired;
-  // What the role allows decides, not its name: a custom role that can write role assignments needs two approvers too,
-  // and is granted only where the operator allows it (grantable-roles.ts).
-  let privileged;
-  try {
-    privileged = await directory.roleIsPrivileged(request.workspaceId, request.roleDefinitionId);
-  } catch {
-    throw refuse("unverified", `Azure could not say what ${request.roleName} allows right now. Nothing was decided; try again in a minute.`);
-  }
+  // A privileged role needs two approvers, whatever the policy says, and is granted only where the operator allows it
+  // (grantable-roles.ts).
+  const privileged = await roleIsPrivilegedNow(directory, request);
   if (request.origin === "form") {
     const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId)!;
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
@@ -322,7 +322,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     db,
   );
   // Last of the checks: nobody is asked to sign in again for a request that would be refused anyway.
-  await requirePrivilegedStepUp(db, context, request, "approveAccessRequest", directory);
+  await requirePrivilegedStepUp(db, context, request, "approveAccessRequest", recheck.privileged);
   const approval: RequestApproval = {
     tenantId: context.person.tenantId.toLowerCase(),
     objectId: me,
@@ -420,8 +420,9 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
   if (!request) throw refuse("not_found", "This request does not exist.");
   if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, "retryAccessRequest");
   if (request.status !== "failed") throw alreadyDecided(request);
-  await conflictOfInterest(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
-  await requirePrivilegedStepUp(db, context, request, "retryAccessRequest", options.directory ?? azureRequestDirectory);
+  const directory = options.directory ?? azureRequestDirectory;
+  await conflictOfInterest(db, context, request, "retryAccessRequest", directory);
+  await requirePrivilegedStepUp(db, context, request, "retryAccessRequest", await roleIsPrivilegedNow(directory, request));
   const now = options.now ?? (await requestClock());
   const updated = await db.transaction(async (tx) => {
     const [row] = await tx
