@@ -6,7 +6,7 @@ import { ServiceClient } from "@azure/core-client";
 import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 import { describeError } from "@/lib/log";
-import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
+import { callOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { claimsChallengeOf, upstreamError } from "@/lib/azure/errors";
 import { retryDecision, throttleWaitSeconds } from "@/lib/azure/retry";
 import type { SecretToken } from "@/lib/auth/secret-token";
@@ -66,7 +66,7 @@ const retryPolicy: PipelinePolicy = {
       // An open breaker ends the retries too: the caller gets this attempt's answer, or its lost answer, as it is.
       if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400) || breaker.isOpen) {
         // The call's outcome is its last attempt's: one count per call, however many retries it took.
-        breaker.record(attemptOutcome(status, failure instanceof AppError));
+        breaker.record(callOutcome(status, failure instanceof AppError));
         if (failure !== undefined) throw failure;
         return response!;
       }

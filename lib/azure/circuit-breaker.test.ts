@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { AppError } from "@/lib/errors";
-import { attemptOutcome, CircuitBreaker, FAILURES_TO_OPEN, OPEN_MS } from "./circuit-breaker";
+import { callOutcome, CircuitBreaker, FAILURES_TO_OPEN, OPEN_MS } from "./circuit-breaker";
 
 function breakerWithClock(start = 1_000_000) {
   const clock = { now: start };
@@ -17,12 +17,12 @@ function refusal(breaker: CircuitBreaker): AppError | undefined {
   }
 }
 
-describe("attemptOutcome", () => {
+describe("callOutcome", () => {
   it("counts 5xx and no answer as failures, 429 and Gatehouse's own errors as neither, any other answer as the service being up", () => {
-    expect([500, 502, 503, 504, undefined].map((status) => attemptOutcome(status))).toEqual(["failed", "failed", "failed", "failed", "failed"]);
-    expect(attemptOutcome(429)).toBe("neutral");
-    expect(attemptOutcome(undefined, true)).toBe("neutral");
-    expect([200, 201, 204, 400, 401, 403, 404, 409].map((status) => attemptOutcome(status))).toEqual(Array(8).fill("answered"));
+    expect([500, 502, 503, 504, undefined].map((status) => callOutcome(status))).toEqual(["failed", "failed", "failed", "failed", "failed"]);
+    expect(callOutcome(429)).toBe("neutral");
+    expect(callOutcome(undefined, true)).toBe("neutral");
+    expect([200, 201, 204, 400, 401, 403, 404, 409].map((status) => callOutcome(status))).toEqual(Array(8).fill("answered"));
   });
 });
 

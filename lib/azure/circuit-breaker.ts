@@ -25,14 +25,14 @@ export type UpstreamService = "arm" | "graph";
 const SERVICE_NAMES: Record<UpstreamService, string> = { arm: "Azure Resource Manager", graph: "Microsoft Graph" };
 
 /** How a call ended (its last attempt), as the breaker counts it: the service answered, failed, or said nothing about its health. */
-export type AttemptOutcome = "answered" | "failed" | "neutral";
+export type CallOutcome = "answered" | "failed" | "neutral";
 
 /**
  * A call's outcome from its last status (undefined: no answer — a timeout or a lost connection). `ownError`: the call
  * never reached the service because Gatehouse or Entra stopped it first (a token could not be had): that is not the
  * service's health.
  */
-export function attemptOutcome(status: number | undefined, ownError = false): AttemptOutcome {
+export function callOutcome(status: number | undefined, ownError = false): CallOutcome {
   if (ownError || status === 429) return "neutral";
   return status === undefined || status >= 500 ? "failed" : "answered";
 }
@@ -58,7 +58,7 @@ export class CircuitBreaker {
     });
   }
 
-  record(outcome: AttemptOutcome): void {
+  record(outcome: CallOutcome): void {
     if (outcome === "neutral") return;
     if (outcome === "answered") {
       if (this.openUntil !== undefined) log("info", "upstream", "circuit closed", { service: this.service });

@@ -13,7 +13,7 @@ import {
 import { describeError } from "@/lib/log";
 import type { SecretToken } from "@/lib/auth/secret-token";
 import { getDelegatedToken, type DelegatedCaller, getAppToken } from "@/lib/azure/tokens";
-import { attemptOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
+import { callOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
 import { upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
 import { getConfig } from "@/lib/config";
@@ -50,14 +50,14 @@ class RetryMiddleware implements Middleware {
       try {
         await this.next!.execute(context);
       } catch (error) {
-        breaker.record(attemptOutcome(undefined, error instanceof AppError || error instanceof GraphClientError));
+        breaker.record(callOutcome(undefined, error instanceof AppError || error instanceof GraphClientError));
         throw error;
       }
       const response = context.response;
       const decision = retryDecision(attempt, response?.status, parseRetryAfterSeconds(response?.headers.get("retry-after")));
       // An open breaker ends the retries: the caller gets this attempt's answer. One count per call, by its last attempt.
       if (!response || response.ok || !decision.retry || breaker.isOpen) {
-        breaker.record(attemptOutcome(response?.status));
+        breaker.record(callOutcome(response?.status));
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, decision.delayMs));

@@ -14,6 +14,7 @@ import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
 import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { requestClock } from "./clock";
+import { requestAuditTarget } from "./audit-target";
 import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
@@ -84,16 +85,6 @@ function auditStatus(status: string): "pending" | "approved" | "active" | "denie
   return ((AUDIT_STATUS as Record<string, string>)[status] ?? status) as ReturnType<typeof auditStatus>;
 }
 
-function target(request: AccessRequestRow) {
-  return {
-    requestId: request.id,
-    scope: request.workspaceId,
-    principalId: request.principalId,
-    roleDefinitionId: request.roleDefinitionId,
-    roleName: request.roleName,
-  };
-}
-
 async function load(db: Database, id: string): Promise<AccessRequestRow | undefined> {
   const [row] = await db.select().from(accessRequests).where(eq(accessRequests.id, id));
   return row;
@@ -118,7 +109,7 @@ async function refuseSelfApproval(
     action: "authz.denied",
     outcome: "denied",
     actor: context.actor,
-    target: target(request),
+    target: requestAuditTarget(request),
     reason: why.reason,
     correlation: { consoleRequestId: context.requestId },
     details: { consoleAction, deniedBecause: "self_approval" },
@@ -184,7 +175,7 @@ async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, 
   if (!privileged) return;
   await requireStepUp(
     context,
-    { reason: "privileged_approval", consoleAction, change: `approval of ${request.roleName} for ${request.principalDisplayName}`, target: target(request) },
+    { reason: "privileged_approval", consoleAction, change: `approval of ${request.roleName} for ${request.principalDisplayName}`, target: requestAuditTarget(request) },
     { db },
   );
 }
@@ -369,7 +360,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
         action: "request.approved",
         outcome: "succeeded",
         actor: context.actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         ...(input.comment ? { reason: input.comment } : {}),
         correlation: { consoleRequestId: context.requestId },
         details: { from: "pending", to: "approved" },
@@ -380,7 +371,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
         action: "request.approval_recorded",
         outcome: "succeeded",
         actor: context.actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         ...(input.comment ? { reason: input.comment } : {}),
         correlation: { consoleRequestId: context.requestId },
         details: { approvalsRequired: row.approvalsRequired, approvalsGiven: row.approvals.length },
@@ -435,7 +426,7 @@ export async function retryAccessRequest(context: DelegatedContext, input: Decis
       action: "request.approved",
       outcome: "succeeded",
       actor: context.actor,
-      target: target(row),
+      target: requestAuditTarget(row),
       reason: input.comment || "retry after a failed grant",
       correlation: { consoleRequestId: context.requestId },
       details: { from: "failed", to: "approved" },
@@ -602,7 +593,7 @@ async function settleApproved(
         action: "request.granted",
         outcome: "succeeded",
         actor: context.actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         correlation,
         details: {
           from: "approved",
@@ -623,7 +614,7 @@ async function settleApproved(
             action: "request.extended",
             outcome: "succeeded",
             actor: context.actor,
-            target: target(original),
+            target: requestAuditTarget(original),
             correlation: { consoleRequestId: context.requestId },
             details: { extendedBy: row.id, ...(settlement.expiresAt ? { expiresAt: settlement.expiresAt.toISOString() } : {}) },
             occurredAt: now,
@@ -636,7 +627,7 @@ async function settleApproved(
         outcome: "failed",
         errorCode: settlement.code,
         actor: context.actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         reason: settlement.message.slice(0, 2000),
         correlation,
         details: { from: "approved", to: "failed" },
@@ -673,7 +664,7 @@ async function closeAsCovered(
       action: "request.covered",
       outcome: "succeeded",
       actor: context.actor,
-      target: target(row),
+      target: requestAuditTarget(row),
       reason: explanation.slice(0, 2000),
       correlation: { consoleRequestId: context.requestId },
       details: { from: "approved", to: "covered", coveredBy: explanation.slice(0, 1000) },
@@ -709,7 +700,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       action: "authz.denied",
       outcome: "denied",
       actor: context.actor,
-      target: target(request),
+      target: requestAuditTarget(request),
       correlation: { consoleRequestId: context.requestId },
       details: { consoleAction: "cancelAccessRequest", deniedBecause: "not_requester" },
     });
@@ -736,7 +727,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       action: to === "denied" ? "request.denied" : "request.cancelled",
       outcome: "succeeded",
       actor: context.actor,
-      target: target(row),
+      target: requestAuditTarget(row),
       ...(input.comment ? { reason: input.comment } : {}),
       correlation: { consoleRequestId: context.requestId },
       details: { from: "pending", to },

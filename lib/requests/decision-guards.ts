@@ -1,11 +1,12 @@
 import "server-only";
 
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 
 import { type AuditActor, recordAuditEvent } from "@/lib/audit";
 import type { DatabaseTransaction } from "@/lib/db";
 import { getConfig } from "@/lib/config";
 import { durationsFor, DURATION_PRESETS, type RequestPolicy } from "./policy";
+import { requestAuditTarget } from "./audit-target";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
 /**
@@ -59,11 +60,15 @@ export interface Staleness {
   readonly note: string;
 }
 
+/** A pending request whose decision deadline (`pendingUntil`) has passed. */
+export const DEADLINE_PASSED: Staleness = {
+  cause: "deadline",
+  note: "This request was not decided in time and has lapsed; the requester has to ask again.",
+};
+
 /** The deadline and the policy: whether a form request is still within its pending lifetime, role and duration. */
 export function policyStaleness(request: AccessRequestRow, policy: RequestPolicy, now: Date): Staleness | undefined {
-  if (request.pendingUntil.getTime() <= now.getTime()) {
-    return { cause: "deadline", note: "This request was not decided in time and has lapsed; the requester has to ask again." };
-  }
+  if (request.pendingUntil.getTime() <= now.getTime()) return DEADLINE_PASSED;
   // An admin's own privileged grant is not a form request: its role and permanence come from the grant, not the policy.
   if (request.origin !== "form") return undefined;
   const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
@@ -107,20 +112,21 @@ export async function lapseRequest(
       outcomeNote: input.staleness.note.slice(0, 1000),
       version: sql`${accessRequests.version} + 1`,
     })
-    .where(and(eq(accessRequests.id, input.requestId), eq(accessRequests.status, "pending")))
+    .where(
+      and(
+        eq(accessRequests.id, input.requestId),
+        eq(accessRequests.status, "pending"),
+        // A deadline lapse holds only if the deadline has really passed by the clock of this call.
+        input.staleness.cause === "deadline" ? lte(accessRequests.pendingUntil, input.now) : undefined,
+      ),
+    )
     .returning();
   if (!row) return undefined;
   await recordAuditEvent(tx, {
     action: "request.lapsed",
     outcome: "succeeded",
     actor: input.actor,
-    target: {
-      requestId: row.id,
-      scope: row.workspaceId,
-      principalId: row.principalId,
-      roleDefinitionId: row.roleDefinitionId,
-      roleName: row.roleName,
-    },
+    target: requestAuditTarget(row),
     reason: input.staleness.note.slice(0, 2000),
     ...(input.consoleRequestId ? { correlation: { consoleRequestId: input.consoleRequestId } } : {}),
     details: { from: "pending", to: "lapsed", cause: input.staleness.cause },

@@ -8,7 +8,8 @@ import { getConfig } from "@/lib/config";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
-import { lapseRequest, type Staleness } from "./decision-guards";
+import { requestAuditTarget } from "./audit-target";
+import { DEADLINE_PASSED, lapseRequest, type Staleness } from "./decision-guards";
 import { notifyAdminsOfExpiryFailure, notifyRequesterOfExpiry } from "./notify";
 import { findDeletedObjects } from "./requester-standing";
 import { accessRequests, type AccessRequestRow } from "./schema";
@@ -37,16 +38,6 @@ export interface RequestJobOptions {
   readonly notify?: boolean;
   /** Which object ids the directory confirms deleted; Graph as the console unless a test replaces it. */
   readonly findDeleted?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
-}
-
-function target(request: AccessRequestRow) {
-  return {
-    requestId: request.id,
-    scope: request.workspaceId,
-    principalId: request.principalId,
-    roleDefinitionId: request.roleDefinitionId,
-    roleName: request.roleName,
-  };
 }
 
 /** Requests whose access is due to end now: expired grants, stuck claims, failed expiries whose retry is due. */
@@ -121,7 +112,7 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         action: "request.expired",
         outcome: "succeeded",
         actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         reason: note,
         details: {
           from: wasFailing ? "expiry_failed" : "active",
@@ -213,7 +204,7 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
         outcome: "failed",
         errorCode: failure.code.slice(0, 128) || "RevokeFailed",
         actor,
-        target: target(row),
+        target: requestAuditTarget(row),
         reason: failure.internalMessage.slice(0, 2000),
         details: {
           from: "active",
@@ -240,24 +231,7 @@ async function lapsePending(db: Database, actor: AuditActor, now: Date): Promise
     .limit(500);
   let count = 0;
   for (const { id } of due) {
-    const done = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(accessRequests)
-        .set({ status: "lapsed", endedAt: now, updatedAt: now, version: sql`${accessRequests.version} + 1` })
-        .where(and(eq(accessRequests.id, id), eq(accessRequests.status, "pending"), lte(accessRequests.pendingUntil, now)))
-        .returning();
-      if (!row) return false;
-      await recordAuditEvent(tx, {
-        action: "request.lapsed",
-        outcome: "succeeded",
-        actor,
-        target: target(row),
-        details: { from: "pending", to: "lapsed", cause: "deadline" },
-        occurredAt: now,
-      });
-      return true;
-    });
-    if (done) count++;
+    if (await db.transaction((tx) => lapseRequest(tx, { requestId: id, staleness: DEADLINE_PASSED, actor, now }))) count++;
   }
   return count;
 }
