@@ -175,7 +175,11 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
       "--duration",
       values.duration,
     ];
-    const { code } = await runChild(args, { ...consoleEnv, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin }, true);
+    const { code } = await runChild(
+      args,
+      { ...consoleEnv, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin, GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken },
+      true,
+    );
     process.exitCode = code;
   } finally {
     if (consoleProcess && consoleProcess.exitCode === null) {
@@ -208,6 +212,7 @@ async function estateBench(latencyMs: number): Promise<void> {
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_LOG_LEVEL: "error",
       GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+      GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken,
     });
     const { code } = await runChild(["--import", "tsx", "--conditions=react-server", "bench/estate.ts", "--latency", String(latencyMs)], env, true);
     if (code !== 0) process.exitCode = code;

@@ -54,6 +54,7 @@ describe("sandbox/main.ts", () => {
       api: { clientId: string; scope: string };
       caPath: string;
       personas: { password: string }[];
+      controlToken: string;
     };
     expect(file.tenantId).toBe(SANDBOX_TENANT_ID);
     expect(file.authorityHost).toMatch(/^https:\/\/localhost:\d+$/);
@@ -62,6 +63,7 @@ describe("sandbox/main.ts", () => {
     expect(file.api).toMatchObject({ clientId: CONSOLE_API_CLIENT_ID, scope: CONSOLE_API_SCOPE });
     expect(existsSync(file.caPath)).toBe(true);
     expect(file.personas.every((persona) => persona.password.length > 0)).toBe(true);
+    expect(file.controlToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     child.kill("SIGTERM");
     const result = await exited;

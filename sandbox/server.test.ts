@@ -207,6 +207,25 @@ describe("control API", () => {
     expect((await call(sandbox, "/_sandbox/clock/reset", { method: "POST" })).status).toBe(200);
   });
 
+  it("refuses a control write without the sandbox's control token, or with another one; reads need none", async () => {
+    const before = (await call(sandbox, "/_sandbox/clock", { withoutControlToken: true })).json<{ now: string }>();
+    const advance = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ seconds: 86_400 }) };
+    const without = await call(sandbox, "/_sandbox/clock/advance", { ...advance, withoutControlToken: true });
+    expect(without.status).toBe(401);
+    expect(without.json()).toMatchObject({ error: { code: "Unauthorized" } });
+    expect(without.text).toContain("control token");
+    const guessed = sandbox.controlToken.slice(0, -1) + (sandbox.controlToken.endsWith("A") ? "B" : "A");
+    for (const token of [guessed, "", `${sandbox.controlToken}x`, "é".repeat(sandbox.controlToken.length)]) {
+      const wrong = await call(sandbox, "/_sandbox/clock/advance", { ...advance, headers: { ...advance.headers, "x-sandbox-control-token": token } });
+      expect(wrong.status, token).toBe(401);
+    }
+    expect((await call(sandbox, "/_sandbox/reset", { method: "POST", withoutControlToken: true })).status).toBe(401);
+    const after = (await call(sandbox, "/_sandbox/clock", { withoutControlToken: true })).json<{ now: string }>();
+    expect(Date.parse(after.now) - Date.parse(before.now)).toBeLessThan(3_600_000);
+    // A new start, a new token.
+    expect(sandbox.controlToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it("summarises state and validates settings", async () => {
     const state = (await call(sandbox, "/_sandbox/state")).json<{ tenantId: string; counts: Record<string, number>; keys: { kids: string[] } }>();
     expect(state.tenantId).toBe(sandbox.tenant.tenantId);

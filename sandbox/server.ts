@@ -26,7 +26,7 @@ import {
   type SandboxCloudName,
   type SandboxSettings,
 } from "./contract";
-import { type ControlTarget, handleControl, isLoopbackAddress, refuseBrowserControl } from "./control/index";
+import { type ControlTarget, handleControl, isLoopbackAddress, refuseBrowserControl, refuseWithoutControlToken } from "./control/index";
 import { FaultInjector } from "./control/faults";
 import { cloudMetadata, METADATA_API_VERSIONS } from "./arm/generic-resources";
 import { ARM_MESSAGES } from "./arm/responses";
@@ -107,6 +107,11 @@ export interface RunningSandbox {
   /** The managed-identity endpoint (its own loopback HTTP port). */
   readonly identity: SandboxIdentityEndpoint;
   readonly consoleCredentials: "all" | "federated";
+  /**
+   * The secret a control API write must carry (`x-sandbox-control-token`); random per start, written to tenant.json.
+   * A page in the developer's browser cannot read it, so it cannot drive the sandbox.
+   */
+  readonly controlToken: string;
   reset(options?: { seed?: number; scale?: "default" | "large" }): void;
   /** Writes `state.json` in the data dir and returns its path. */
   persist(): Promise<string>;
@@ -141,6 +146,8 @@ interface Wiring {
   readonly origin: () => string;
   readonly entra: EntraHandler;
   readonly control: ControlTarget;
+  /** What a control API write must carry (see RunningSandbox.controlToken). */
+  readonly controlToken: string;
   readonly keys: SigningKeys;
   readonly journal: Journal;
   readonly faults: FaultInjector;
@@ -404,7 +411,7 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
         respond(response, jsonReply(403, { error: { code: "Forbidden", message: "The sandbox control API only answers loopback callers." } }), {});
         return;
       }
-      const refused = refuseBrowserControl(method, headers, body.length);
+      const refused = refuseBrowserControl(method, headers, body.length) ?? refuseWithoutControlToken(method, headers, wiring.controlToken);
       if (refused) {
         respond(response, refused, {});
         return;
@@ -698,6 +705,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     origin: () => origin,
     entra: createEntraHandler({ tenant: () => tenant, keys, state: entraState, settings }),
     control: { tenant: () => tenant, seed: () => seed, scale: () => scale, settings, faults, journal, keys, entraState, now, reset, persist },
+    controlToken: randomBytes(32).toString("base64url"),
     keys,
     journal,
     faults,
@@ -731,6 +739,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     server,
     identity,
     consoleCredentials,
+    controlToken: wiring.controlToken,
     reset,
     persist,
     close: async () => {

@@ -70,6 +70,8 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
     arm: { endpoint: origin, credentialScopes: [`${tenant.cloud.armResources[0]}/.default`] },
     tokenExchangeAudience: tenant.cloud.tokenExchangeAudience,
     controlUrl: `${origin}/_sandbox`,
+    // Control writes need it (x-sandbox-control-token); the file is the developer's own, like the passwords below.
+    controlToken: sandbox.controlToken,
     outboxUrl: `${origin}/_sandbox/outbox.html`,
     personas: tenant.personas().map((persona) => ({
       key: persona.key,
@@ -86,6 +88,7 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
 
 export async function writeTenantFile(sandbox: RunningSandbox): Promise<string> {
   const path = join(sandbox.dataDir, "tenant.json");
-  await writeFile(path, `${JSON.stringify(describeSandbox(sandbox), null, 2)}\n`);
+  // Passwords, the client secret and the control token: readable by the developer only.
+  await writeFile(path, `${JSON.stringify(describeSandbox(sandbox), null, 2)}\n`, { mode: 0o600 });
   return path;
 }

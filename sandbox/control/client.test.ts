@@ -13,12 +13,16 @@ let control: SandboxControl;
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, dataDir: tempDataDir(), log: () => {} });
   // The sandbox's CA is its own (this worker trusts the shared one only): talk to it through the test helper.
-  const transport: ControlTransport = async ({ method, url, body }) => {
+  const transport: ControlTransport = async ({ method, url, body, headers }) => {
     const { pathname, search } = new URL(url);
-    const response = await call(sandbox, `${pathname}${search}`, { method, body, headers: body === undefined ? {} : { "content-type": "application/json" } });
+    const response = await call(sandbox, `${pathname}${search}`, {
+      method,
+      body,
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    });
     return { status: response.status, body: response.text };
   };
-  control = sandboxControl(sandbox.origin, { transport });
+  control = sandboxControl(sandbox.origin, { token: sandbox.controlToken, transport });
 });
 afterAll(async () => {
   await sandbox.close();

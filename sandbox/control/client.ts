@@ -20,6 +20,8 @@ export interface ControlHttpRequest {
   readonly url: string;
   /** JSON text, sent with `content-type: application/json`. */
   readonly body?: string;
+  /** Headers the transport must send as they are (the control token). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface ControlHttpResponse {
@@ -33,8 +35,8 @@ export interface ControlHttpResponse {
  */
 export type ControlTransport = (request: ControlHttpRequest) => Promise<ControlHttpResponse>;
 
-export const fetchTransport: ControlTransport = async ({ method, url, body }) => {
-  const send = () => fetch(url, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body });
+export const fetchTransport: ControlTransport = async ({ method, url, body, headers }) => {
+  const send = () => fetch(url, { method, headers: body === undefined ? headers : { ...headers, "content-type": "application/json" }, body });
   let response: Response;
   try {
     response = await send();
@@ -218,12 +220,22 @@ function journalQuery(filter: JournalFilter): string {
   return text ? `?${text}` : "";
 }
 
-/** The control API of the sandbox at `origin` (`https://localhost:<port>`). */
-export function sandboxControl(origin: string, options: { readonly transport?: ControlTransport } = {}): SandboxControl {
+/**
+ * The control API of the sandbox at `origin` (`https://localhost:<port>`). `token`: the sandbox's control token
+ * (`RunningSandbox.controlToken`, tenant.json's `controlToken`), which every write needs; a function is asked at each
+ * call, so a client can be made before the sandbox has started.
+ */
+export function sandboxControl(origin: string, options: { readonly token: string | (() => string); readonly transport?: ControlTransport }): SandboxControl {
   const transport = options.transport ?? fetchTransport;
+  const token = typeof options.token === "function" ? options.token : () => options.token as string;
 
   async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const response = await transport({ method, url: `${origin}/_sandbox/${route}`, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await transport({
+      method,
+      url: `${origin}/_sandbox/${route}`,
+      headers: { "x-sandbox-control-token": token() },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     if (response.status < 200 || response.status > 299) throw new SandboxControlError(method, route, response.status, response.body);
     return (response.body ? JSON.parse(response.body) : undefined) as T;
   }

@@ -2,7 +2,7 @@
  * The control API under `/_sandbox/` (loopback only; the server checks the peer before calling in here).
  * Everything is JSON except `GET /_sandbox/outbox.html`.
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import type { SandboxSettings } from "../contract";
@@ -61,6 +61,29 @@ export function refuseBrowserControl(method: string, headers: Readonly<Record<st
     });
   }
   return null;
+}
+
+/** The header a control API write carries its token in (`RunningSandbox.controlToken`, tenant.json's `controlToken`). */
+export const CONTROL_TOKEN_HEADER = "x-sandbox-control-token";
+
+/**
+ * Every write (anything but GET and HEAD) must carry the sandbox's control token: the loopback and Origin checks stop
+ * a web page, and the token also stops any other local process or page that guessed the port from resetting the
+ * tenant, rotating keys or moving the clock. Reads stay open to loopback callers so that the index page's links (the
+ * outbox, state and journal) work in a browser. Null when the call may go on.
+ */
+export function refuseWithoutControlToken(method: string, headers: Readonly<Record<string, string | undefined>>, expected: string): HttpReply | null {
+  if (method === "GET" || method === "HEAD") return null;
+  const sent = Buffer.from(headers[CONTROL_TOKEN_HEADER] ?? "");
+  const wanted = Buffer.from(expected);
+  const matches = sent.length === wanted.length && timingSafeEqual(sent, wanted);
+  if (matches) return null;
+  return jsonReply(401, {
+    error: {
+      code: "Unauthorized",
+      message: `Sandbox control writes need the control token (the ${CONTROL_TOKEN_HEADER} header; tenant.json's controlToken).`,
+    },
+  });
 }
 
 const settingsPatchSchema = z

@@ -22,6 +22,17 @@ export interface RequestOptions {
   readonly body?: string | Buffer;
   /** Abort after this many ms (for hang faults). */
   readonly timeoutMs?: number;
+  /** Leave out the control token a `/_sandbox/` call otherwise carries (to test the refusal). */
+  readonly withoutControlToken?: boolean;
+}
+
+/** What the helpers need of a sandbox: where it listens, its CA, and (for control calls) its control token. */
+export type SandboxUnderTest = Pick<RunningSandbox, "port" | "tls"> & Partial<Pick<RunningSandbox, "controlToken">>;
+
+/** The request's headers: a control API call carries the sandbox's token, as the control client sends it. */
+function headersFor(sandbox: SandboxUnderTest, path: string, options: RequestOptions): Record<string, string> | undefined {
+  if (!path.startsWith("/_sandbox/") || options.withoutControlToken || sandbox.controlToken === undefined) return options.headers;
+  return { "x-sandbox-control-token": sandbox.controlToken, ...options.headers };
 }
 
 export function tempDataDir(): string {
@@ -29,7 +40,7 @@ export function tempDataDir(): string {
 }
 
 /** Sends a request to the sandbox, trusting its CA. `path` is sent verbatim (so `//subscriptions` stays as is). */
-export function call(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string, options: RequestOptions = {}): Promise<TestResponse> {
+export function call(sandbox: SandboxUnderTest, path: string, options: RequestOptions = {}): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
       {
@@ -38,7 +49,7 @@ export function call(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string
         port: sandbox.port,
         path,
         method: options.method ?? "GET",
-        headers: options.headers,
+        headers: headersFor(sandbox, path, options),
         ca: sandbox.tls.caPem,
       },
       (response) => {
@@ -81,7 +92,7 @@ export function postForm(
   });
 }
 
-export function postJson(sandbox: Pick<RunningSandbox, "port" | "tls">, path: string, body: unknown, method = "POST"): Promise<TestResponse> {
+export function postJson(sandbox: SandboxUnderTest, path: string, body: unknown, method = "POST"): Promise<TestResponse> {
   return call(sandbox, path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 

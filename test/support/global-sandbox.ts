@@ -22,6 +22,7 @@ export async function setup(): Promise<void> {
     NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
     GATEHOUSE_SANDBOX_URL: sandbox.origin,
     GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+    GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken,
   });
 }
 

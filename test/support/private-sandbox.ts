@@ -14,7 +14,7 @@ import path from "node:path";
 import type { SandboxCloudName } from "@/sandbox/contract";
 import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
 import { type RunningSandbox, startSandbox, type StartSandboxOptions } from "@/sandbox/server";
-import { exportToWorkers, testSandboxCaPath, testSandboxOrigin } from "./test-env";
+import { exportToWorkers, testSandboxCaPath, testSandboxControlToken, testSandboxOrigin } from "./test-env";
 
 export interface PrivateSandbox {
   readonly sandbox: RunningSandbox;
@@ -34,6 +34,7 @@ export type PrivateSandboxOptions = Pick<StartSandboxOptions, "scale" | "setting
 export async function startPrivateSandbox(options: PrivateSandboxOptions = {}): Promise<PrivateSandbox> {
   const sharedCa = testSandboxCaPath();
   const sharedOrigin = testSandboxOrigin();
+  const sharedToken = testSandboxControlToken() ?? "";
   if (!sharedCa || !sharedOrigin) throw new Error("the shared test sandbox is not running (see test/support/global-sandbox.ts)");
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-private-sandbox-"));
   for (const file of ["ca.pem", "ca-key.pem"]) copyFileSync(path.join(path.dirname(sharedCa), file), path.join(dataDir, file));
@@ -42,14 +43,20 @@ export async function startPrivateSandbox(options: PrivateSandboxOptions = {}): 
   exportToWorkers({
     GATEHOUSE_SANDBOX_URL: sandbox.origin,
     GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin,
+    GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken,
     AZURE_CLOUD: consoleCloud ?? sandbox.tenant.cloud.name,
   });
   return {
     sandbox,
     origin: sandbox.origin,
-    control: sandboxControl(sandbox.origin),
+    control: sandboxControl(sandbox.origin, { token: sandbox.controlToken }),
     async close() {
-      exportToWorkers({ GATEHOUSE_SANDBOX_URL: sharedOrigin, GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin, AZURE_CLOUD: "public" });
+      exportToWorkers({
+        GATEHOUSE_SANDBOX_URL: sharedOrigin,
+        GATEHOUSE_TEST_SANDBOX_ORIGIN: sharedOrigin,
+        GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sharedToken,
+        AZURE_CLOUD: "public",
+      });
       await sandbox.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -4,7 +4,10 @@
  */
 import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
 import { sandboxOrigin } from "./persona-token";
+import { testSandboxControlToken } from "./test-env";
 
 export function testSandbox(): SandboxControl {
-  return sandboxControl(sandboxOrigin());
+  const token = testSandboxControlToken();
+  if (!token) throw new Error("the test sandbox's control token is not set (GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN, see test/support/global-sandbox.ts)");
+  return sandboxControl(sandboxOrigin(), { token });
 }

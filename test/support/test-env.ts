@@ -22,6 +22,11 @@ export function testSandboxOrigin(): string | undefined {
   return process.env.GATEHOUSE_TEST_SANDBOX_ORIGIN;
 }
 
+/** The control token of the sandbox `testSandboxOrigin()` names (set with it); control writes need it. */
+export function testSandboxControlToken(): string | undefined {
+  return process.env.GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN;
+}
+
 /** The shared test sandbox's CA certificate file (set by the global setup), for child processes that must trust it. */
 export function testSandboxCaPath(): string | undefined {
   return process.env.NODE_EXTRA_CA_CERTS;
