@@ -33,7 +33,10 @@ export default function nextConfig(phase) {
     typescript: { ignoreBuildErrors: true },
     experimental: {
       serverActions: {
-        allowedOrigins: config.serverActionsAllowedOrigins,
+        // The standalone server runs with the configuration of its build (required-server-files.json), so a build must
+        // not bake in one deployment's origin: built, Next accepts an action only from its own host (Host or
+        // X-Forwarded-Host); the console's own check compares the Origin with the running GATEHOUSE_PUBLIC_ORIGIN.
+        allowedOrigins: phase === PHASE_PRODUCTION_BUILD ? [] : config.serverActionsAllowedOrigins,
         // Next refuses a larger action body with 413 before decoding it (the action never runs); the largest real
         // input, a mappings import of 5,000 entries, stays well under it. Route handlers cap their own bodies
         // (lib/security/body-limit.ts).

@@ -62,6 +62,13 @@ test("the standalone directory holds the server, its migrations and policy, and 
   expect(files.filter(forbiddenPath)).toEqual([]);
 });
 
+test("the build bakes in no deployment's origin for server actions (the running console checks its own)", () => {
+  const required = JSON.parse(readFileSync(path.join(ROOT, ".next", "required-server-files.json"), "utf8")) as {
+    config: { experimental: { serverActions?: { allowedOrigins?: string[] } } };
+  };
+  expect(required.config.experimental.serverActions?.allowedOrigins).toEqual([]);
+});
+
 test("the forbidden-path check recognises what it must keep out (the checks above can fail)", () => {
   for (const bad of [
     "e2e/auth.spec.ts",
