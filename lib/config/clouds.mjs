@@ -16,6 +16,10 @@
  *  - Azure Monitor's resource id (the Logs Ingestion API's token audience): @azure/monitor-ingestion's
  *    `KnownMonitorAudience` (https://monitor.azure.com, https://monitor.azure.us, https://monitor.azure.cn).
  *  - Azure Database for PostgreSQL's Entra resource: the Azure CLI's cloud metadata (`ossrdbmsResourceId`).
+ *  - The hosts each cloud's services answer on (the allow-list for azure-mode endpoints): Graph's national deployments
+ *    (https://learn.microsoft.com/graph/deployments: graph.microsoft.us and dod-graph.microsoft.us for US Government),
+ *    and the Logs Ingestion API's DCE/DCR hosts per cloud (*.ingest.monitor.azure.com, .us, .cn:
+ *    https://learn.microsoft.com/azure/azure-monitor/fundamentals/azure-monitor-network-access).
  *  - Role-assignment limits: https://learn.microsoft.com/azure/role-based-access-control/troubleshoot-limits
  *    (4,000 per subscription; 2,000 in Azure Government and Azure operated by 21Vianet).
  */
@@ -35,6 +39,9 @@
  * @property {string} monitorResource      Azure Monitor's resource id (the audience of Logs Ingestion API tokens).
  * @property {number} roleAssignmentLimit  Role assignments per subscription.
  * @property {string} postgresEntraResource  Azure Database for PostgreSQL's resource id for Entra sign-in.
+ * @property {{ graph: string[], arm: string[], ingestionSuffix: string }} serviceHosts  The only hosts Graph and ARM
+ *   endpoints may name in this cloud, and the domain every Logs Ingestion endpoint is under (Entra's login hosts are
+ *   CLOUD_OF_AUTHORITY_HOST below).
  */
 
 /** @type {Readonly<Record<AzureCloudName, Readonly<AzureCloudProfile>>>} */
@@ -50,6 +57,7 @@ export const AZURE_CLOUDS = Object.freeze({
     monitorResource: "https://monitor.azure.com",
     roleAssignmentLimit: 4000,
     postgresEntraResource: "https://ossrdbms-aad.database.windows.net",
+    serviceHosts: { graph: ["graph.microsoft.com"], arm: ["management.azure.com"], ingestionSuffix: ".ingest.monitor.azure.com" },
   }),
   usgov: Object.freeze({
     name: "usgov",
@@ -62,6 +70,11 @@ export const AZURE_CLOUDS = Object.freeze({
     monitorResource: "https://monitor.azure.us",
     roleAssignmentLimit: 2000,
     postgresEntraResource: "https://ossrdbms-aad.database.usgovcloudapi.net",
+    serviceHosts: {
+      graph: ["graph.microsoft.us", "dod-graph.microsoft.us"],
+      arm: ["management.usgovcloudapi.net"],
+      ingestionSuffix: ".ingest.monitor.azure.us",
+    },
   }),
   china: Object.freeze({
     name: "china",
@@ -74,6 +87,7 @@ export const AZURE_CLOUDS = Object.freeze({
     monitorResource: "https://monitor.azure.cn",
     roleAssignmentLimit: 2000,
     postgresEntraResource: "https://ossrdbms-aad.database.chinacloudapi.cn",
+    serviceHosts: { graph: ["microsoftgraph.chinacloudapi.cn"], arm: ["management.chinacloudapi.cn"], ingestionSuffix: ".ingest.monitor.azure.cn" },
   }),
 });
 
@@ -101,6 +115,42 @@ export function cloudOfAuthorityHost(authorityHost) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why an azure-mode endpoint is not one of the cloud's own (undefined when it is): tokens for Graph, ARM and Azure
+ * Monitor, and the admins' sign-ins, go only to Microsoft's hosts of the cloud Gatehouse runs in, over HTTPS, so a
+ * mistyped or planted setting cannot send them anywhere else.
+ * @param {"authority" | "graph" | "arm" | "ingestion"} service
+ * @param {string} url
+ * @param {AzureCloudProfile} profile
+ * @returns {string | undefined}
+ */
+export function foreignEndpointProblem(service, url, profile) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "is not a URL";
+  }
+  if (parsed.protocol !== "https:") return "must use https://";
+  if (parsed.username || parsed.password) return "must not carry a user name or password";
+  const host = parsed.hostname.toLowerCase();
+  const hosts = profile.serviceHosts;
+  const allowed =
+    service === "authority"
+      ? CLOUD_OF_AUTHORITY_HOST.get(host) === profile.name
+      : service === "ingestion"
+        ? host.endsWith(hosts.ingestionSuffix) && host.length > hosts.ingestionSuffix.length
+        : hosts[service].includes(host);
+  if (allowed) return undefined;
+  const expected =
+    service === "authority"
+      ? [...CLOUD_OF_AUTHORITY_HOST].filter(([, cloud]) => cloud === profile.name).map(([name]) => name)
+      : service === "ingestion"
+        ? [`*${hosts.ingestionSuffix}`]
+        : hosts[service];
+  return `is not a host of ${profile.displayName} (expected ${expected.join(" or ")})`;
 }
 
 /**

@@ -15,7 +15,7 @@ import { BlockList, isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
-import { AZURE_CLOUD_NAMES, AZURE_CLOUDS, cloudOfAuthorityHost, defaultScopeOf } from "./clouds.mjs";
+import { AZURE_CLOUD_NAMES, AZURE_CLOUDS, cloudOfAuthorityHost, defaultScopeOf, foreignEndpointProblem } from "./clouds.mjs";
 
 /** The sandbox tenant's fixed identifiers (kept equal to `sandbox/contract.ts`; a test checks it). */
 export const SANDBOX_DEFAULTS = Object.freeze({
@@ -422,8 +422,8 @@ export function parseConfig(env, options = {}) {
       problems.push(`GATEHOUSE_ALLOWED_TENANTS: must include AZURE_TENANT_ID (${tenantId}) (${SETUP_DOC})`);
     }
     const authorityHost = raw.AZURE_AUTHORITY_HOST ?? profile.authorityHost;
-    // A custom authority host (a host Gatehouse does not know) is trusted as the only issuer host; a known one brings
-    // its cloud's aliases, since China's Entra issues from login.partner.microsoftonline.cn whichever alias was asked.
+    // The authority host must be one of the cloud's Entra hosts (refused below otherwise); it brings its cloud's
+    // aliases, since China's Entra issues from login.partner.microsoftonline.cn whichever alias was asked.
     const issuerHosts = cloudOfAuthorityHost(authorityHost) === profile.name ? unique([authorityHost, ...profile.issuerHosts]) : [authorityHost];
     identity = buildIdentity({
       tenantId,
@@ -454,8 +454,12 @@ export function parseConfig(env, options = {}) {
       ["ARM_ENDPOINT", upstream.armEndpoint],
     ]);
     for (const [name, url] of endpoints) {
+      const foreign = foreignEndpointProblem(name === "AZURE_AUTHORITY_HOST" ? "authority" : name === "GRAPH_BASE_URL" ? "graph" : "arm", url, profile);
       if (isLoopbackUrl(url)) {
         problems.push(`${name}: ${url} is a sandbox (loopback) endpoint, refused in azure mode. Remove it to use the endpoint of ${profile.displayName}.`);
+      } else if (foreign && !(name === "AZURE_AUTHORITY_HOST" && (cloudOfAuthorityHost(url) ?? profile.name) !== profile.name)) {
+        // (An Entra host of another cloud is reported once, as a disagreement with AZURE_CLOUD.)
+        problems.push(`${name}: ${url} ${foreign}. Remove it to use the endpoint of ${profile.displayName} (${SETUP_DOC})`);
       }
     }
     if (raw.GATEHOUSE_SANDBOX_URL) {
@@ -531,8 +535,14 @@ export function parseConfig(env, options = {}) {
   } else if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT || raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID) {
     const missing = auditSinkSettings.filter((name) => !raw[name] && !invalid.has(name));
     for (const name of missing) problems.push(`${name}: required when the audit trail is shipped to Azure Monitor (both ingestion settings go together).`);
-    if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT && isLoopbackUrl(raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT)) {
-      problems.push(`GATEHOUSE_AUDIT_INGESTION_ENDPOINT: ${raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT} is a sandbox (loopback) endpoint, refused in azure mode.`);
+    const ingestionEndpoint = raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT;
+    const foreignIngestion = ingestionEndpoint ? foreignEndpointProblem("ingestion", ingestionEndpoint, profile) : undefined;
+    if (ingestionEndpoint && isLoopbackUrl(ingestionEndpoint)) {
+      problems.push(`GATEHOUSE_AUDIT_INGESTION_ENDPOINT: ${ingestionEndpoint} is a sandbox (loopback) endpoint, refused in azure mode.`);
+    } else if (foreignIngestion) {
+      problems.push(
+        `GATEHOUSE_AUDIT_INGESTION_ENDPOINT: ${ingestionEndpoint} ${foreignIngestion}: use the data collection rule's or endpoint's logs ingestion URL.`,
+      );
     }
     if (raw.GATEHOUSE_AUDIT_INGESTION_ENDPOINT && raw.GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID) {
       auditSink = {
@@ -687,9 +697,6 @@ function resolveCloud(raw, mode, invalid, problems) {
     return named;
   }
   if (invalid.has("AZURE_CLOUD")) return "public";
-  if (host && !hostCloud && !isLoopbackUrl(host)) {
-    problems.push(`AZURE_CLOUD: required with AZURE_AUTHORITY_HOST ${host}, which is not a known Entra host. Set it to public, usgov or china (${SETUP_DOC})`);
-  }
   return hostCloud ?? "public";
 }
 

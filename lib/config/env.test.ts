@@ -438,10 +438,53 @@ describe("AZURE_CLOUD", () => {
       ),
     ]);
     expect(problemsOf({ ...AZURE, AZURE_AUTHORITY_HOST: "https://login.contoso.example" })).toEqual([
-      expect.stringContaining("AZURE_CLOUD: required with AZURE_AUTHORITY_HOST https://login.contoso.example"),
+      expect.stringContaining(
+        "AZURE_AUTHORITY_HOST: https://login.contoso.example is not a host of Azure public cloud (expected login.microsoftonline.com or login.windows.net or login.microsoft.com)",
+      ),
     ]);
-    const custom = parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", AZURE_AUTHORITY_HOST: "https://login.contoso.example" });
-    expect(custom.identity.issuerHosts).toEqual(["https://login.contoso.example"]);
+    expect(problemsOf({ ...AZURE, AZURE_CLOUD: "usgov", AZURE_AUTHORITY_HOST: "https://login.contoso.example" })).toEqual([
+      expect.stringContaining("AZURE_AUTHORITY_HOST: https://login.contoso.example is not a host of Azure Government"),
+    ]);
+  });
+
+  it("sends tokens and sign-ins only to Microsoft's hosts of the chosen cloud, over HTTPS", () => {
+    const refused = {
+      AZURE_AUTHORITY_HOST: [
+        "https://login.microsoftonline.com.evil.example",
+        "http://login.microsoftonline.com",
+        "https://user:pw@login.microsoftonline.com",
+        "https://evil.example/login.microsoftonline.com",
+      ],
+      GRAPH_BASE_URL: ["https://graph.microsoft.com.evil.example", "https://graph.microsoft.us", "http://graph.microsoft.com", "https://graph.evil.example"],
+      ARM_ENDPOINT: ["https://management.azure.com.evil.example", "https://management.chinacloudapi.cn", "https://evil.example"],
+      GATEHOUSE_AUDIT_INGESTION_ENDPOINT: [
+        "https://ingest.monitor.azure.com.evil.example",
+        "https://.ingest.monitor.azure.com",
+        "https://x.ingest.monitor.azure.us",
+        "http://gatehouse-dce-abcd.westeurope-1.ingest.monitor.azure.com",
+      ],
+    };
+    for (const [name, urls] of Object.entries(refused)) {
+      for (const url of urls) {
+        const sink = { GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: "dcr-0123456789abcdef0123456789abcdef", GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: "/mnt/secrets/key.pem" };
+        const settings = { ...AZURE, [name]: url, ...(name === "GATEHOUSE_AUDIT_INGESTION_ENDPOINT" ? sink : {}) };
+        expect(problemsOf(settings), `${name}=${url}`).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
+      }
+    }
+    const accepted = parseConfig({
+      ...AZURE,
+      AZURE_AUTHORITY_HOST: "https://login.windows.net",
+      GRAPH_BASE_URL: "https://GRAPH.microsoft.com/",
+      ARM_ENDPOINT: "https://management.azure.com/",
+      GATEHOUSE_AUDIT_INGESTION_ENDPOINT: "https://gatehouse-dce-abcd.westeurope-1.ingest.monitor.azure.com",
+      GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID: "dcr-0123456789abcdef0123456789abcdef",
+      GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: "/mnt/secrets/audit-checkpoint-key.pem",
+    });
+    expect(accepted.upstream.armEndpoint).toBe("https://management.azure.com");
+    expect(parseConfig({ ...AZURE, AZURE_CLOUD: "usgov", GRAPH_BASE_URL: "https://dod-graph.microsoft.us" }).upstream.graphBaseUrl).toBe(
+      "https://dod-graph.microsoft.us",
+    );
+    expect(parseConfig({ ...AZURE, AZURE_CLOUD: "china", AZURE_AUTHORITY_HOST: "https://login.partner.microsoftonline.cn" }).cloud).toBe("china");
   });
 
   it("in sandbox mode names the emulated cloud's resource ids while every URL stays the sandbox's", () => {

@@ -1,3 +1,5 @@
+import "server-only";
+
 import type { AccessRequestRow } from "./schema";
 
 /** What every audit event about an access request names as its target: the request, its scope, principal and role. */
