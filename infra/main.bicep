@@ -34,6 +34,20 @@ param containerImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
 @description('Versionless URI of the Key Vault secret holding GATEHOUSE_SESSION_KEY (32 random bytes, base64), e.g. https://kv-contoso.vault.azure.net/secrets/gatehouse-session-key; the console identity needs Key Vault Secrets User on it (docs/deploy.md). Empty on the first provision.')
 param sessionKeyReference string = ''
 
+@description('Versionless URI of the Key Vault secret holding the Ed25519 private key (PEM) that signs the audit trail\'s checkpoints, e.g. https://kv-contoso.vault.azure.net/secrets/gatehouse-audit-checkpoint-key; the console identity needs Key Vault Secrets User on it. Empty: the audit trail stays in the database only (docs/audit-siem.md).')
+param auditCheckpointKeyReference string = ''
+
+@description('Object id of the Gatehouse API app\'s service principal (npm run azure:register prints it); gets Monitoring Metrics Publisher on the audit rule. Empty: assign it by hand.')
+param apiServicePrincipalObjectId string = ''
+
+@minValue(30)
+@maxValue(4383)
+@description('Days the audit table keeps events in all (interactive 90 days, then long-term retention); set it to what your audit policy asks.')
+param auditRetentionDays int = 2557
+
+@description('Privileged built-in roles admins may grant through Gatehouse (GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES): names or GUIDs, comma separated, e.g. Contributor. Empty: none.')
+param grantablePrivilegedRoles string = ''
+
 @minValue(1)
 @maxValue(10)
 @description('Replicas always running. Several instances share the one PostgreSQL database safely.')
@@ -74,6 +88,10 @@ module resources 'resources.bicep' = {
     publicOrigin: publicOrigin
     containerImage: containerImage
     sessionKeyReference: sessionKeyReference
+    auditCheckpointKeyReference: auditCheckpointKeyReference
+    apiServicePrincipalObjectId: apiServicePrincipalObjectId
+    auditRetentionDays: auditRetentionDays
+    grantablePrivilegedRoles: grantablePrivilegedRoles
     minReplicas: minReplicas
     maxReplicas: maxReplicas
     postgresSkuName: postgresSkuName
@@ -88,4 +106,5 @@ output AZURE_CONTAINER_REGISTRY_ENDPOINT string = resources.outputs.registryLogi
 output GATEHOUSE_PUBLIC_ORIGIN string = resources.outputs.publicOrigin
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = resources.outputs.identityClientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityPrincipalId
+output GATEHOUSE_AUDIT_RULE_ID string = resources.outputs.auditRuleId
 output POSTGRES_SERVER string = resources.outputs.postgresServer

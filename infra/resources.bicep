@@ -35,6 +35,18 @@ var sessionKeyEnv = empty(sessionKeyReference) ? [] : [
   { name: 'GATEHOUSE_SESSION_KEY', secretRef: 'session-key' }
 ]
 
+@description('Versionless URI of the Key Vault secret holding the Ed25519 private key (PEM) that signs the audit trail\'s checkpoints; read with the identity. Empty: the audit trail is not shipped to Azure Monitor, and no table or rule is made.')
+param auditCheckpointKeyReference string
+
+@description('Object id of the Gatehouse API app\'s service principal, whose app-only tokens ship the audit trail: it gets Monitoring Metrics Publisher on the rule. Empty: assign that role by hand (docs/audit-siem.md).')
+param apiServicePrincipalObjectId string
+
+@description('Days the GatehouseAudit_CL table keeps the audit trail in all (interactive 90 days, the rest as long-term retention).')
+param auditRetentionDays int
+
+@description('Privileged built-in roles (Contributor, Owner, User Access Administrator, RBAC Administrator) admins may grant through Gatehouse: names or role definition GUIDs, comma separated; none by default.')
+param grantablePrivilegedRoles string
+
 @description('Replicas always running.')
 param minReplicas int
 
@@ -69,6 +81,107 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
     retentionInDays: 30
   }
 }
+
+// --- The audit trail outside the database: a Log Analytics table fed by a data collection rule ----------------
+// Only with a checkpoint signing key (the console refuses to ship without one). The columns are those of each
+// shipped record (lib/audit/sink.ts); the stream declaration and the table are the same, the transformation `source`.
+// A "Direct" rule has its own logs ingestion endpoint, so no data collection endpoint is needed:
+// https://learn.microsoft.com/azure/azure-monitor/logs/logs-ingestion-api-overview
+var shipAudit = !empty(auditCheckpointKeyReference)
+var auditStream = 'Custom-GatehouseAudit_CL'
+var auditColumns = [
+  { name: 'TimeGenerated', type: 'datetime' }
+  { name: 'RecordType', type: 'string' }
+  { name: 'Sequence', type: 'long' }
+  { name: 'Hash', type: 'string' }
+  { name: 'PrevHash', type: 'string' }
+  { name: 'Action', type: 'string' }
+  { name: 'Outcome', type: 'string' }
+  { name: 'ActorUpn', type: 'string' }
+  { name: 'ActorObjectId', type: 'string' }
+  { name: 'ActorAppId', type: 'string' }
+  { name: 'TargetScope', type: 'string' }
+  { name: 'TargetPrincipalId', type: 'string' }
+  { name: 'TargetRoleName', type: 'string' }
+  { name: 'Event', type: 'dynamic' }
+  { name: 'CheckpointTime', type: 'string' }
+  { name: 'Signature', type: 'string' }
+  { name: 'KeyId', type: 'string' }
+]
+var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+resource auditTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = if (shipAudit) {
+  parent: logs
+  name: 'GatehouseAudit_CL'
+  properties: {
+    // The tables API spells the type dateTime; a stream declaration, datetime.
+    schema: {
+      name: 'GatehouseAudit_CL'
+      columns: map(auditColumns, column => { name: column.name, type: column.type == 'datetime' ? 'dateTime' : column.type })
+    }
+    retentionInDays: 90
+    totalRetentionInDays: auditRetentionDays
+  }
+}
+
+resource auditRule 'Microsoft.Insights/dataCollectionRules@2023-03-11' = if (shipAudit) {
+  name: 'dcr-gatehouse-audit-${take(token, 8)}'
+  location: location
+  tags: tags
+  kind: 'Direct'
+  properties: {
+    streamDeclarations: {
+      '${auditStream}': { columns: auditColumns }
+    }
+    destinations: {
+      logAnalytics: [
+        { name: 'workspace', workspaceResourceId: logs.id }
+      ]
+    }
+    dataFlows: [
+      {
+        streams: [auditStream]
+        destinations: ['workspace']
+        transformKql: 'source'
+        outputStream: auditStream
+      }
+    ]
+  }
+  dependsOn: [
+    auditTable
+  ]
+}
+
+resource auditPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (shipAudit && !empty(apiServicePrincipalObjectId)) {
+  name: guid(auditRule.id, apiServicePrincipalObjectId, monitoringMetricsPublisherRoleId)
+  scope: auditRule
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
+    principalId: apiServicePrincipalObjectId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The signing key reaches the container as a file in a secret volume, never as a setting's value.
+var auditKeyDirectory = '/mnt/audit-key'
+var auditKeySecrets = shipAudit ? [
+  {
+    name: 'audit-checkpoint-key'
+    keyVaultUrl: auditCheckpointKeyReference
+    identity: identity.id
+  }
+] : []
+var auditEnv = shipAudit ? [
+  { name: 'GATEHOUSE_AUDIT_INGESTION_ENDPOINT', value: auditRule.properties.endpoints.logsIngestion }
+  { name: 'GATEHOUSE_AUDIT_DCR_IMMUTABLE_ID', value: auditRule.properties.immutableId }
+  { name: 'GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH', value: '${auditKeyDirectory}/audit-checkpoint-key.pem' }
+] : []
+var auditKeyVolumes = shipAudit ? [
+  { name: 'audit-key', storageType: 'Secret', secrets: [{ secretRef: 'audit-checkpoint-key', path: 'audit-checkpoint-key.pem' }] }
+] : []
+var auditKeyMounts = shipAudit ? [
+  { volumeName: 'audit-key', mountPath: auditKeyDirectory }
+] : []
 
 // --- Container registry (azd pushes the image; the identity pulls it) ---------------------------------------
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
@@ -193,7 +306,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           identity: identity.id
         }
       ]
-      secrets: sessionKeySecrets
+      secrets: concat(sessionKeySecrets, auditKeySecrets)
     }
     template: {
       containers: [
@@ -204,7 +317,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             cpu: json('0.5')
             memory: '1Gi'
           }
-          env: concat(sessionKeyEnv, [
+          env: concat(sessionKeyEnv, auditEnv, [
             { name: 'GATEHOUSE_MODE', value: 'azure' }
             { name: 'GATEHOUSE_PUBLIC_ORIGIN', value: origin }
             { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
@@ -219,6 +332,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'HOSTNAME', value: '0.0.0.0' }
             // Container Apps' ingress appends the client's address to X-Forwarded-For: one trusted hop.
             { name: 'GATEHOUSE_TRUSTED_PROXY_HOPS', value: '1' }
+            { name: 'GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES', value: grantablePrivilegedRoles }
           ])
           probes: placeholder ? [] : [
             {
@@ -241,14 +355,14 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               failureThreshold: 3
             }
           ]
-          volumeMounts: [
+          volumeMounts: concat([
             { volumeName: 'tmp', mountPath: '/tmp' }
-          ]
+          ], auditKeyMounts)
         }
       ]
-      volumes: [
+      volumes: concat([
         { name: 'tmp', storageType: 'EmptyDir' }
-      ]
+      ], auditKeyVolumes)
       scale: {
         minReplicas: minReplicas
         maxReplicas: maxReplicas
@@ -272,3 +386,5 @@ output publicOrigin string = origin
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
 output postgresServer string = postgres.properties.fullyQualifiedDomainName
+output auditRuleId string = shipAudit ? auditRule.id : ''
+

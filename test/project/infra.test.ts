@@ -9,7 +9,8 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, parseConfig } from "@/lib/config/env.mjs";
+import { checkpointRecord } from "@/lib/audit/sink";
+import { AUDIT_STREAM_NAME, ConfigError, parseConfig } from "@/lib/config/env.mjs";
 
 const ROOT = process.cwd();
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
@@ -49,9 +50,10 @@ export function bicepParams(source: string): BicepParam[] {
  * (set once its Key Vault reference is), a `secretRef: 'name'` entry as `secretRef:name`.
  */
 function containerEnvironment(source: string): Map<string, string> {
-  const main = /env:\s*concat\(sessionKeyEnv,\s*\[([\s\S]*?)\n\s*\]\)/.exec(source)?.[1] ?? "";
+  const main = /env:\s*concat\(sessionKeyEnv,\s*auditEnv,\s*\[([\s\S]*?)\n\s*\]\)/.exec(source)?.[1] ?? "";
   const sessionKey = /var sessionKeyEnv = empty\(sessionKeyReference\) \? \[\] : \[([\s\S]*?)\n\]/.exec(source)?.[1] ?? "";
-  const block = `${sessionKey}\n${main}`;
+  const audit = /var auditEnv = shipAudit \? \[([\s\S]*?)\n\] : \[\]/.exec(source)?.[1] ?? "";
+  const block = `${sessionKey}\n${audit}\n${main}`;
   return new Map(
     [...block.matchAll(/\{\s*name:\s*'([A-Z_]+)',\s*(value|secretRef):\s*(.+?)\s*\}\s*$/gm)].map((match) => [
       match[1]!,
@@ -60,11 +62,12 @@ function containerEnvironment(source: string): Map<string, string> {
   );
 }
 
-/** The container app's `secrets` entries (`sessionKeySecrets`), as the text of each `{ … }`. */
+/** The container app's `secrets` entries (`sessionKeySecrets`, `auditKeySecrets`), as the text of each `{ … }`. */
 function containerAppSecrets(source: string): string[] {
-  expect(source).toMatch(/\n\s*secrets:\s*sessionKeySecrets\n/);
-  const block = /var sessionKeySecrets = empty\(sessionKeyReference\) \? \[\] : \[([\s\S]*?)\n\]/.exec(source)?.[1] ?? "";
-  return [...block.matchAll(/\{([\s\S]*?)\}/g)].map((match) => match[1]!);
+  expect(source).toMatch(/\n\s*secrets:\s*concat\(sessionKeySecrets, auditKeySecrets\)\n/);
+  const session = /var sessionKeySecrets = empty\(sessionKeyReference\) \? \[\] : \[([\s\S]*?)\n\]/.exec(source)?.[1] ?? "";
+  const audit = /var auditKeySecrets = shipAudit \? \[([\s\S]*?)\n\] : \[\]/.exec(source)?.[1] ?? "";
+  return [...`${session}\n${audit}`.matchAll(/\{([\s\S]*?)\}/g)].map((match) => match[1]!);
 }
 
 /** Setting names lib/config/env.mjs reads (its RawEnv schema), as the .env.example test finds them. */
@@ -90,15 +93,17 @@ describe("infra/ (Bicep)", () => {
       expect(code, file).not.toMatch(/administratorLogin|adminPassword|password\s*:|clientSecret|AZURE_CLIENT_SECRET|Microsoft\.KeyVault/i);
       for (const param of bicepParams(source)) expect(param.name, file).not.toMatch(/secret|password|key$/i);
     }
-    // Each container app secret is a Key Vault reference read with the identity, never a value; only the session key.
+    // Each container app secret is a Key Vault reference read with the identity, never a value: the session key and
+    // the audit checkpoint key (mounted as a file).
     const secrets = containerAppSecrets(resources);
-    expect(secrets).toHaveLength(1);
+    expect(secrets).toHaveLength(2);
+    expect(secrets[0]).toMatch(/keyVaultUrl:\s*sessionKeyReference/);
+    expect(secrets[1]).toMatch(/keyVaultUrl:\s*auditCheckpointKeyReference/);
     for (const secret of secrets) {
-      expect(secret).toMatch(/keyVaultUrl:\s*sessionKeyReference/);
       expect(secret).toMatch(/identity:\s*identity\.id/);
       expect(secret).not.toMatch(/\bvalue\s*:/);
     }
-    expect([...resources.matchAll(/secretRef:\s*'([^']+)'/g)].map((match) => match[1])).toEqual(["session-key"]);
+    expect([...resources.matchAll(/secretRef:\s*'([^']+)'/g)].map((match) => match[1])).toEqual(["session-key", "audit-checkpoint-key"]);
     // Entra-only sign-in to PostgreSQL, and the console's identity is its administrator.
     expect(resources).toMatch(/activeDirectoryAuth:\s*'Enabled'/);
     expect(resources).toMatch(/passwordAuth:\s*'Disabled'/);
@@ -123,6 +128,10 @@ describe("infra/ (Bicep)", () => {
       "postgres.properties.fullyQualifiedDomainName": "psql-gatehouse-abc.postgres.database.azure.com",
       // What Container Apps puts in the variable: the Key Vault secret's value.
       "secretRef:session-key": Buffer.alloc(32, 5).toString("base64"),
+      "auditRule.properties.endpoints.logsIngestion": "https://dcr-gatehouse-audit-abc-a1b2.westeurope-1.ingest.monitor.azure.com",
+      "auditRule.properties.immutableId": "dcr-00112233445566778899aabbccddeeff",
+      auditKeyDirectory: "/mnt/audit-key",
+      grantablePrivilegedRoles: "Contributor",
     };
     const env = Object.fromEntries(
       [...environment].map(([name, value]) => {
@@ -141,6 +150,12 @@ describe("infra/ (Bicep)", () => {
       throw new Error(error instanceof ConfigError ? error.problems.join("\n") : String(error));
     }
     expect(config.identity.credential).toEqual({ kind: "managed-identity", clientId: "cccccccc-2222-4333-8444-555555555555" });
+    expect(config.audit.sink).toMatchObject({
+      endpoint: "https://dcr-gatehouse-audit-abc-a1b2.westeurope-1.ingest.monitor.azure.com",
+      dcrImmutableId: "dcr-00112233445566778899aabbccddeeff",
+    });
+    expect(env.GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH).toBe("/mnt/audit-key/audit-checkpoint-key.pem");
+    expect(config.roles.grantablePrivileged).toEqual(["b24988ac-6180-42a0-ab88-20f7382dd24c"]);
     expect(config.database).toMatchObject({
       kind: "postgres",
       url: "postgres://id-gatehouse-abc@psql-gatehouse-abc.postgres.database.azure.com:5432/gatehouse?sslmode=verify-full",
@@ -179,6 +194,24 @@ describe("infra/ (Bicep)", () => {
         .map((param) => param.name)
         .filter((name) => !named.includes(name)),
     ).toEqual([]);
+  });
+});
+
+describe("the audit trail's table and rule", () => {
+  it("declare exactly the columns of each record the console ships, in the table and the rule's stream alike", () => {
+    const declared = [...(/var auditColumns = \[([\s\S]*?)\n\]/.exec(resources)?.[1] ?? "").matchAll(/\{ name: '(\w+)', type: '(\w+)' \}/g)].map(
+      (match) => match[1],
+    );
+    const shipped = Object.keys(
+      checkpointRecord({ sequence: 1, headHash: "0".repeat(64), time: "2026-12-06T00:00:00.000Z", signature: "c2ln", keyId: "0123456789abcdef" }),
+    );
+    expect(declared).toEqual(shipped);
+    expect(resources).toMatch(/streamDeclarations: \{\s*'\$\{auditStream\}': \{ columns: auditColumns \}/);
+    expect(resources).toMatch(/columns: map\(auditColumns, /);
+    expect(resources).toMatch(new RegExp(`var auditStream = '${AUDIT_STREAM_NAME}'`));
+    // The console's checkpoint key goes with the rule: shipping needs both (lib/config/env.mjs refuses one alone).
+    expect(resources).toMatch(/var shipAudit = !empty\(auditCheckpointKeyReference\)/);
+    expect(resources).toMatch(/resource auditRule '[^']+' = if \(shipAudit\)/);
   });
 });
 
