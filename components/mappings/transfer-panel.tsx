@@ -19,6 +19,7 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
   const [notice, setNotice] = useState<Notice>(null);
   const [document, setDocument] = useState<{ name: string; value: MappingDocument } | null>(null);
   const [plan, setPlan] = useState<ImportPlan | null>(null);
+  const refusedCreates = plan?.creates.filter((entry) => entry.refusal !== undefined).length ?? 0;
   const [revokeRemoved, setRevokeRemoved] = useState(false);
   const [result, setResult] = useState<ImportResult | null>(null);
   const [pending, startTransition] = useTransition();
@@ -134,13 +135,20 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
           <div className="space-y-2" role="region" aria-label="Import dry run">
             <p className="font-medium">
               Dry run of {document?.name}: {plan.creates.length} to create, {plan.deletes.length} to delete, {plan.unchanged.length} unchanged.
+              {refusedCreates > 0 && ` ${refusedCreates} of the creates will be refused: their role may not be granted here.`}
             </p>
             <ul className="divide-y divide-line rounded-md border border-line">
-              {plan.creates.map((entry) => (
-                <li key={`c-${entry.workspaceId}-${entry.groupId}-${entry.roleDefinitionId}`} className="px-3 py-1.5 text-success">
-                  + create {entry.groupDisplayName} → {entry.roleName} on {workspaceNameOf(entry.workspaceId)}
-                </li>
-              ))}
+              {plan.creates.map((entry) =>
+                entry.refusal ? (
+                  <li key={`c-${entry.workspaceId}-${entry.groupId}-${entry.roleDefinitionId}`} className="px-3 py-1.5 text-danger">
+                    ✕ will be refused: {entry.groupDisplayName} → {entry.roleName} on {workspaceNameOf(entry.workspaceId)}. {entry.refusal}
+                  </li>
+                ) : (
+                  <li key={`c-${entry.workspaceId}-${entry.groupId}-${entry.roleDefinitionId}`} className="px-3 py-1.5 text-success">
+                    + create {entry.groupDisplayName} → {entry.roleName} on {workspaceNameOf(entry.workspaceId)}
+                  </li>
+                ),
+              )}
               {plan.deletes.map((entry) => (
                 <li key={`d-${entry.mappingId}`} className="px-3 py-1.5 text-danger">
                   − delete {entry.groupDisplayName} → {entry.roleName} on {workspaceNameOf(entry.workspaceId)}
@@ -158,7 +166,7 @@ export function TransferPanel({ workspaces, canAdmin }: { workspaces: readonly W
                 Also remove the assignments of deleted mappings in Azure
               </label>
             )}
-            <Button variant="primary" disabled={pending || plan.creates.length + plan.deletes.length === 0} onClick={apply}>
+            <Button variant="primary" disabled={pending || plan.creates.length - refusedCreates + plan.deletes.length === 0} onClick={apply}>
               {pending ? "Applying…" : "Apply import"}
             </Button>
           </div>

@@ -69,8 +69,13 @@ export interface ImportPlanEntry {
   readonly mappingId: string | null;
 }
 
+/** A create as the dry run shows it: `refusal` says why the grantable-role policy would refuse it (nothing is asked of Azure for it). */
+export interface ImportPlanCreate extends ImportPlanEntry {
+  readonly refusal?: string;
+}
+
 export interface ImportPlan {
-  readonly creates: readonly ImportPlanEntry[];
+  readonly creates: readonly ImportPlanCreate[];
   readonly deletes: readonly ImportPlanEntry[];
   readonly unchanged: readonly ImportPlanEntry[];
 }
@@ -120,21 +125,40 @@ export interface ImportResult {
   readonly results: readonly ImportItemResult[];
 }
 
+interface JudgedCreate extends ImportPlanCreate {
+  /** The role can change who has access (ARM's definition, as the caller reads it); false when it could not be read. */
+  readonly privileged: boolean;
+}
+
+/**
+ * Each create judged against the grantable-role policy with the role's definition as the caller reads it in ARM, the
+ * same judgement `createMapping` makes, so the dry run flags the lines the import would refuse. A workspace whose roles
+ * cannot be read leaves its lines to that per-create check (the built-in privileged roles are still flagged).
+ */
+async function judgeCreates(context: DelegatedContext, creates: readonly ImportPlanEntry[]): Promise<JudgedCreate[]> {
+  const definitionsByScope = new Map<string, Awaited<ReturnType<typeof getRoleDefinitions>> | undefined>();
+  for (const scope of new Set(creates.map((entry) => entry.workspaceId.toLowerCase()))) {
+    definitionsByScope.set(scope, await getRoleDefinitions({ kind: "delegated", caller: context.caller }, scope).catch(() => undefined));
+  }
+  return creates.map((entry) => {
+    const definition = definitionsByScope.get(entry.workspaceId.toLowerCase())?.get(entry.roleDefinitionId.toLowerCase());
+    const verdict = roleGrantability({
+      id: entry.roleDefinitionId,
+      name: definition?.name ?? entry.roleName,
+      ...(definition ? { permissions: definition.permissions } : {}),
+    });
+    return { ...entry, privileged: definition?.privileged ?? false, ...(verdict.grantable ? {} : { refusal: verdict.message }) };
+  });
+}
+
 /**
  * Asked once for the whole import, before its first change, when a create maps to a privileged role: otherwise each
  * such create would be refused on its own (createMapping asks too), with no way to sign in again from the import.
  * A workspace whose roles cannot be read is left to that per-create check.
  */
-async function requireImportStepUp(context: DelegatedContext, db: Database, creates: readonly ImportPlanEntry[]): Promise<void> {
-  const privileged: string[] = [];
-  for (const scope of new Set(creates.map((entry) => entry.workspaceId.toLowerCase()))) {
-    const definitions = await getRoleDefinitions({ kind: "delegated", caller: context.caller }, scope).catch(() => undefined);
-    for (const entry of creates.filter((candidate) => candidate.workspaceId.toLowerCase() === scope)) {
-      // A role that may not be granted at all is refused line by line; it asks for no stronger sign-in.
-      const grantable = roleGrantability({ id: entry.roleDefinitionId, name: entry.roleName, changesAccess: true }).grantable;
-      if (definitions?.get(entry.roleDefinitionId.toLowerCase())?.privileged && grantable) privileged.push(entry.roleName);
-    }
-  }
+async function requireImportStepUp(context: DelegatedContext, db: Database, creates: readonly JudgedCreate[]): Promise<void> {
+  // A role that may not be granted at all is refused line by line; it asks for no stronger sign-in.
+  const privileged = creates.filter((entry) => entry.privileged && entry.refusal === undefined).map((entry) => entry.roleName);
   if (privileged.length === 0) return;
   await requireStepUp(
     context,
@@ -153,9 +177,11 @@ export async function importMappingsDocument(
   input: { document: MappingDocument; dryRun: boolean; revokeRemoved: boolean; sourceName?: string },
 ): Promise<ImportResult> {
   const db = await getDatabase();
-  const plan = planImport(input.document, await listMappings(db));
+  const planned = planImport(input.document, await listMappings(db));
+  const judged = await judgeCreates(context, planned.creates);
+  const plan: ImportPlan = { ...planned, creates: judged.map(({ privileged: _privileged, ...entry }) => entry) };
   if (input.dryRun) return { plan, applied: false, results: [] };
-  await requireImportStepUp(context, db, plan.creates);
+  await requireImportStepUp(context, db, judged);
   const results: ImportItemResult[] = [];
   for (const entry of plan.creates) {
     try {

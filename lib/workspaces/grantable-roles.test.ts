@@ -233,6 +233,31 @@ describe("grants, mappings and imports of a forbidden role (nothing allowed)", (
     expect(assignmentsOf(groupA!.id)).toEqual([]);
   });
 
+  it("flags in the dry run the lines the import would refuse (a privileged built-in role, a custom role that writes assignments)", async () => {
+    const network = watchOutgoingCalls();
+    const result = await importMappingsDocument(adminContext, {
+      document: {
+        kind: "gatehouse.mappings",
+        version: 1,
+        mappings: [
+          { workspaceId: FRAUD, groupId: groupA!.id, roleDefinitionId: OWNER, roleName: "Owner" },
+          { workspaceId: FRAUD, groupId: groupA!.id, roleDefinitionId: CUSTOM_ROLE_IDS.accessDelegate, roleName: "delegate" },
+          { workspaceId: FRAUD, groupId: groupB!.id, roleDefinitionId: ROLE_IDS.dataScientist, roleName: "AzureML Data Scientist" },
+        ],
+      },
+      dryRun: true,
+      revokeRemoved: false,
+    });
+    const refusals = Object.fromEntries(result.plan.creates.map((entry) => [entry.roleDefinitionId, entry.refusal]));
+    expect(refusals[OWNER]).toContain("GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES");
+    expect(refusals[CUSTOM_ROLE_IDS.accessDelegate]).toContain("role assignments");
+    expect(refusals[ROLE_IDS.dataScientist]).toBeUndefined();
+    expect(result).toMatchObject({ applied: false, results: [] });
+    // Read only: role definitions, no write, no mapping.
+    expect(network.calls().filter((call) => call.method !== "GET" && !call.path.includes("/oauth2/"))).toEqual([]);
+    expect(await listMappings(await getDatabase())).toEqual([]);
+  });
+
   it("imports a document line by line: the Owner line is refused with the reason, the others are applied", async () => {
     const admin = adminContext;
     const result = await importMappingsDocument(admin, {
