@@ -402,6 +402,21 @@ export const auditEventInputSchema = z
         sessionCreatedAt: isoDateTime,
       }),
     ),
+    // Events moved out of the database into an archive file by the database owner (`npm run audit:archive`): which
+    // range, the hash the chain in the database now starts from, and the file's SHA-256.
+    auditEventSchema(
+      "audit.archived",
+      ["succeeded"],
+      optionalTargetSchema,
+      z.strictObject({
+        firstEventId: z.number().int().positive(),
+        lastEventId: z.number().int().positive(),
+        eventCount: z.number().int().positive(),
+        lastHash: safeText(64).regex(/^[0-9a-f]{64}$/),
+        fileSha256: safeText(64).regex(/^[0-9a-f]{64}$/),
+        archivedBy: safeText(128),
+      }),
+    ),
     // The first of two required approvals of a (privileged) request; the request stays pending for a second approver.
     auditEventSchema(
       "request.approval_recorded",

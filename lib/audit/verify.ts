@@ -6,7 +6,8 @@ import { and, asc, eq, gt, lte } from "drizzle-orm";
 
 import type { Database } from "@/lib/db/client";
 import { auditChainHead, auditEvents } from "@/lib/db/schema";
-import { GENESIS_HASH, hashAuditEvent } from "./chain";
+import { chainStart } from "./archive";
+import { hashAuditEvent } from "./chain";
 import { isCheckpointSignatureValid } from "./checkpoint";
 import type { AnchorRecord } from "./sink";
 
@@ -42,8 +43,10 @@ export async function verifyAuditChain(db: Database, options: VerifyAuditChainOp
   const [head] = await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1));
   if (!head) throw new Error("The audit chain head row is missing; the database migrations have not all run.");
 
-  let previousId = 0;
-  let previousHash = GENESIS_HASH;
+  // Events moved out by `npm run audit:archive` are checked in their file; the chain here starts after them.
+  const start = await chainStart(db);
+  let previousId = start.afterEventId;
+  let previousHash = start.prevHash;
   let checkedEvents = 0;
   const broken = (eventId: number, problem: AuditChainProblem, detail: string): AuditChainVerification => ({
     ok: false,
@@ -63,7 +66,8 @@ export async function verifyAuditChain(db: Database, options: VerifyAuditChainOp
         return broken(row.id, "missing_events", `events ${previousId + 1} to ${row.id - 1} are missing`);
       }
       if (row.prevHash !== previousHash) {
-        return broken(row.id, "prev_hash_mismatch", `prev_hash does not match the hash of event ${previousId || "(genesis)"}`);
+        const before = previousId === 0 ? "(genesis)" : previousId === start.afterEventId ? `${previousId} (the last archived event)` : previousId;
+        return broken(row.id, "prev_hash_mismatch", `prev_hash does not match the hash of event ${before}`);
       }
       if (hashAuditEvent(row.prevHash, row) !== row.hash) {
         return broken(row.id, "hash_mismatch", "the stored hash does not match the event's fields");
@@ -172,6 +176,19 @@ export async function verifyAuditChainAgainstAnchors(
     if (!checkpoints.has(checkpoint.sequence)) checkpoints.set(checkpoint.sequence, { hash: checkpoint.headHash, time: checkpoint.time });
     if (!lastCheckpoint || checkpoint.sequence > lastCheckpoint.sequence) {
       lastCheckpoint = { sequence: checkpoint.sequence, hash: checkpoint.headHash, time: checkpoint.time };
+    }
+  }
+
+  // The archived range is gone from the table; where it ends, its recorded hash must match what the sink holds.
+  const start = await chainStart(db);
+  if (start.afterEventId > 0) {
+    const copy = checkpoints.get(start.afterEventId) ?? shipped.get(start.afterEventId);
+    if (copy && copy.hash !== start.prevHash) {
+      findings.push({
+        problem: "rechained",
+        eventId: start.afterEventId,
+        detail: `the archive ending at event ${start.afterEventId} records a hash that differs from the sink's copy (${copy.time}): the chain was rewritten before it was archived`,
+      });
     }
   }
 

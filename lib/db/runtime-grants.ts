@@ -11,8 +11,8 @@ import "server-only";
  */
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The tables only audit_append() writes. */
-export const AUDIT_TABLES = ["audit_events", "audit_chain_head"] as const;
+/** The tables only audit_append() and the owner (audit_archive_through()) write. */
+export const AUDIT_TABLES = ["audit_events", "audit_chain_head", "audit_archives"] as const;
 
 export function runtimeRoleGrants(role: string, schema = "public"): string[] {
   if (!ROLE_NAME.test(role)) throw new Error(`"${role}" is not a plain PostgreSQL role name (lower-case letters, digits, underscores).`);

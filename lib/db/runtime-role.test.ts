@@ -115,6 +115,27 @@ describe.skipIf(!adminUrl)("the console's PostgreSQL role", () => {
     expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 6, lastEventId: 6 });
   });
 
+  it("cannot archive (remove) events: audit_archive_through() needs the owner's DELETE, and the archive setting opens nothing", async () => {
+    const refused = /must be owner|permission denied/;
+    expect(await refusal(handle.db.execute(sql`select audit_archive_through(3, ${"a".repeat(64)})`))).toMatch(refused);
+    expect(
+      await refusal(
+        handle.db.transaction(async (tx) => {
+          await tx.execute(sql`select set_config('gatehouse.audit_archive', 'on', true)`);
+          await tx.execute(sql`delete from audit_events where id <= 3`);
+        }),
+      ),
+    ).toMatch(refused);
+    expect(
+      await refusal(
+        handle.db.execute(
+          sql`insert into audit_archives (first_event_id, last_event_id, last_hash, event_count, file_sha256, archived_by) values (1, 3, ${"0".repeat(64)}, 3, ${"0".repeat(64)}, 'me')`,
+        ),
+      ),
+    ).toMatch(refused);
+    expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 6, lastEventId: 6 });
+  });
+
   it("can only extend the chain through audit_append(): a replaced event or a forked link is refused", async () => {
     const [third] = await handle.db
       .select()

@@ -3,7 +3,7 @@
  * and checked in; they must run on PostgreSQL 15 (CI, Azure) and PGlite (PostgreSQL 18) alike.
  */
 import { sql } from "drizzle-orm";
-import { bigint, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, check, customType, index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /**
  * One row per scheduled job (drift check, credential refresh, access expiry). An instance runs a job only after
@@ -94,6 +94,24 @@ export const auditChainHead = pgTable(
   },
   (table) => [check("audit_chain_head_single_row", sql`${table.id} = 1`)],
 );
+
+/**
+ * Ranges of the audit trail moved out of the database (`npm run audit:archive`): the events `first_event_id` to
+ * `last_event_id` were written to a file whose SHA-256 is `file_sha256`, then deleted by the database owner through
+ * `audit_archive_through()` (migration 0012). `last_hash` is the hash of the last archived event, where the chain in
+ * the database now starts. Append-only like the trail itself.
+ */
+export const auditArchives = pgTable("audit_archives", {
+  id: serial("id").primaryKey(),
+  firstEventId: bigint("first_event_id", { mode: "number" }).notNull(),
+  lastEventId: bigint("last_event_id", { mode: "number" }).notNull(),
+  lastHash: text("last_hash").notNull(),
+  eventCount: bigint("event_count", { mode: "number" }).notNull(),
+  fileSha256: text("file_sha256").notNull(),
+  archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  /** The database role that ran the archive (the owner). */
+  archivedBy: text("archived_by").notNull(),
+});
 
 /**
  * How far the audit trail has been shipped to the external sink (Azure Monitor), and when the last signed checkpoint
