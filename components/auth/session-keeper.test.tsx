@@ -73,7 +73,11 @@ describe("SessionKeeper while this page's MSAL knows the person", () => {
   it("offers a popup sign-in before the session ends once silent renewal needs the person, and the page stays", async () => {
     // What MSAL throws when Entra answers the refresh token with AADSTS700084.
     acquireTokenSilent.mockRejectedValue(
-      new ServerError("invalid_grant", "correlation-1", "AADSTS700084: The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime"),
+      new ServerError(
+        "invalid_grant",
+        "correlation-1",
+        "AADSTS700084: The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime",
+      ),
     );
     await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
     expect(screen.getByRole("alert").textContent).toMatch(/^Your sign-in ends at .+\. Sign in again to continue/);
@@ -143,7 +147,10 @@ describe("SessionKeeper after a reload (MSAL's memory cache is empty)", () => {
     ssoSilent.mockRejectedValue(new InteractionRequiredAuthError("login_required", "correlation-1"));
     await reachRenewal(new Date(NOW.getTime() + 60 * 60_000));
     vi.useRealTimers();
-    loginPopup.mockRejectedValueOnce(new BrowserAuthError("popup_window_error", "correlation-1")).mockRejectedValueOnce(new BrowserAuthError("timed_out", "correlation-1")).mockResolvedValue(TOKEN);
+    loginPopup
+      .mockRejectedValueOnce(new BrowserAuthError("popup_window_error", "correlation-1"))
+      .mockRejectedValueOnce(new BrowserAuthError("timed_out", "correlation-1"))
+      .mockResolvedValue(TOKEN);
     const button = screen.getByRole("button", { name: "Sign in again to continue" });
 
     await userEvent.click(button);

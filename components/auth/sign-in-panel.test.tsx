@@ -76,7 +76,9 @@ describe("SignInPanel", () => {
       .mockResolvedValue({ accessToken: "api-token", account });
     render(<SignInPanel returnTo="/" notice={null} />);
     await clickSignIn();
-    expect((await screen.findByRole("alert")).textContent).toBe("Your browser blocked the sign-in window. Allow pop-ups for this site, then select the button again.");
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Your browser blocked the sign-in window. Allow pop-ups for this site, then select the button again.",
+    );
     await clickSignIn();
     await vi.waitFor(() =>
       expect(screen.getByRole("alert").textContent).toBe("The sign-in window was closed before the sign-in finished. Select the button to open it again."),

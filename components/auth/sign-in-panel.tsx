@@ -62,8 +62,7 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
               // The page stays loaded (MSAL's memory cache with it); the refresh renders the layout again with the session.
               router.replace(target);
               router.refresh();
-            }
-            else if (outcome.kind === "failed") setError(outcome.message);
+            } else if (outcome.kind === "failed") setError(outcome.message);
           });
         }}
         className="w-full"

@@ -45,7 +45,12 @@ describe("StepUpPrompt", () => {
     render(<StepUpPrompt claims={CLAIMS} resume={{ key: "grant:w", choices: { roleId: "r1" } }} message="Azure needs you to sign in again." />);
     expect(screen.getByRole("alert").textContent).toContain("Azure needs you to sign in again.");
     await userEvent.click(screen.getByRole("button", { name: "Sign in again to continue" }));
-    expect(acquireTokenPopup).toHaveBeenCalledWith({ scopes: ["api://gatehouse/access_as_user"], overrideInteractionInProgress: true, claims: CLAIMS, account });
+    expect(acquireTokenPopup).toHaveBeenCalledWith({
+      scopes: ["api://gatehouse/access_as_user"],
+      overrideInteractionInProgress: true,
+      claims: CLAIMS,
+      account,
+    });
     await waitFor(() => expect(reload).toHaveBeenCalledTimes(1));
     expect(fetchMock).toHaveBeenCalledWith("/api/session", { method: "POST", headers: { Authorization: "Bearer mfa-token" } });
     // Choices only, never a token, in this tab's storage.
