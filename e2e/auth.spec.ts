@@ -221,7 +221,10 @@ test("after a reload, renewal tries Entra's session in a hidden iframe; with thi
 });
 
 test("no token is kept in sessionStorage or localStorage: not after sign-in, renewal, a reload or a step-up", async ({ page }) => {
-  /** Storage entries that hold a token: JWT-shaped values, or MSAL's credential entries (keys, or key lists naming them). */
+  /**
+   * Storage entries that hold a token: JWT-shaped values, or MSAL's credential entries (keys such as
+   * `msal.2|<account>|<host>|accesstoken|…`, or the key lists naming them).
+   */
   const tokensInStorage = () =>
     page.evaluate(() => {
       const found: string[] = [];
@@ -230,7 +233,7 @@ test("no token is kept in sessionStorage or localStorage: not after sign-in, ren
         ["localStorage", window.localStorage],
       ] as const) {
         for (const [key, value] of Object.entries(storage) as Array<[string, string]>) {
-          if (/eyJ[A-Za-z0-9_-]{5,}/.test(value) || /-(accesstoken|refreshtoken|idtoken)-/i.test(`${key} ${value}`)) found.push(`${area}: ${key}`);
+          if (/eyJ[A-Za-z0-9_-]{5,}/.test(value) || /[|.-](accesstoken|refreshtoken|idtoken)[|.-]/i.test(`${key} ${value}`)) found.push(`${area}: ${key}`);
         }
       }
       return found;

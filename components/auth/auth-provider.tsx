@@ -30,7 +30,8 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
     // through Entra's own session cookie (ssoSilent). Only MSAL's short-lived interaction state uses sessionStorage.
     cache: { cacheLocation: BrowserCacheLocation.MemoryStorage },
     // Time enough to type a password and pass MFA in the popup. A popup the person closed is not noticed before this
-    // (Entra's Cross-Origin-Opener-Policy hides it from this page); the next click opens a new one at once.
+    // (Cross-Origin-Opener-Policy, the console's and Entra's, cuts this page off from the popup; its answer comes over a
+    // BroadcastChannel from the redirect bridge); the next click opens a new one at once (overrideInteractionInProgress).
     system: { popupBridgeTimeout: 5 * 60_000 },
   });
   return client;
