@@ -44,7 +44,12 @@ export default function nextConfig(phase) {
       },
     },
     async headers() {
-      return [{ source: "/:path*", headers: STATIC_SECURITY_HEADERS }];
+      return [
+        { source: "/:path*", headers: STATIC_SECURITY_HEADERS },
+        // The redirect bridge (lib/shared/browser-auth.ts) is loaded in a hidden iframe of the console's own page by a
+        // silent renewal; the later rule wins for the same header. Its CSP says the same (frame-ancestors 'self').
+        { source: "/auth/redirect", headers: [{ key: "X-Frame-Options", value: "SAMEORIGIN" }] },
+      ];
     },
   };
   return settings;

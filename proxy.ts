@@ -10,7 +10,7 @@ import { modeSecurityHeaders } from "@/lib/security/headers";
 export function proxy(request: NextRequest): NextResponse {
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const settings = getConfig();
-  const headers = modeSecurityHeaders(settings, nonce, !settings.production);
+  const headers = modeSecurityHeaders(settings, nonce, !settings.production, request.nextUrl.pathname);
   const csp = headers["Content-Security-Policy"] ?? "";
 
   // Next reads the nonce from the request's CSP header and adds it to the scripts it renders.

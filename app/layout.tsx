@@ -41,7 +41,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
     <html lang="en" data-theme={theme}>
       <body className="min-h-screen bg-surface font-sans text-sm text-ink antialiased">
         <AuthProvider settings={authSettings}>
-          {session && <SessionKeeper expiresAt={session.principal.expiresAt.toISOString()} />}
+          {/* The UPN as login hint for silent renewal (Entra accepts it); the token itself never leaves the server. */}
+          {session && <SessionKeeper expiresAt={session.principal.expiresAt.toISOString()} loginHint={session.principal.userPrincipalName} />}
           <AppShell theme={theme} account={account}>
             {children}
           </AppShell>

@@ -2,7 +2,10 @@ import { expect, test } from "@playwright/test";
 
 import { PERSONAS } from "./support/personas";
 import { sandbox } from "./support/sandbox";
-import { SESSION_COOKIE, signIn } from "./support/sign-in";
+import { openSignInPopup, SESSION_COOKIE, signIn, signInInPopup } from "./support/sign-in";
+
+/** The sandbox's Entra session cookie (sandbox/entra/authorize.ts), what Entra's own session cookie stands for. */
+const SANDBOX_SSO_COOKIE = "gatehouse_sandbox_session";
 
 test.describe("each persona lands where its role allows", () => {
   for (const persona of ["admin", "team-lead", "security"] as const) {
@@ -29,13 +32,15 @@ test.describe("each persona lands where its role allows", () => {
   test("a user reached only through a nested group is refused by Entra (AADSTS50105) and never reaches the console", async ({ page }) => {
     const { login, password } = PERSONAS["no-role"];
     await page.goto("/");
-    await page.getByRole("button", { name: "Sign in with Microsoft" }).click();
-    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
-    await page.locator("#login").fill(login);
-    await page.locator("#passwd").fill(password);
-    await page.locator("#submit").click();
-    await expect(page.locator('[data-error-code="AADSTS50105"]')).toBeVisible();
-    await expect(page).toHaveURL(/\/oauth2\/v2\.0\/authorize/);
+    const popup = await openSignInPopup(page, () => page.getByRole("button", { name: "Sign in with Microsoft" }).click());
+    await popup.locator("#login").fill(login);
+    await popup.locator("#passwd").fill(password);
+    await popup.locator("#submit").click();
+    // Entra's own error page, in the popup; it never returns to the console.
+    await expect(popup.locator('[data-error-code="AADSTS50105"]')).toBeVisible();
+    await expect(popup).toHaveURL(/\/oauth2\/v2\.0\/authorize/);
+    await expect(page.getByRole("button", { name: /^Account: / })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Sign in with Microsoft" })).toBeVisible();
   });
 });
 
@@ -54,13 +59,20 @@ test("the session cookie is HttpOnly, Secure, SameSite=Strict, an opaque id, and
   expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
 });
 
-test("an expired session cookie is renewed silently, not shown as an error", async ({ page, context }) => {
+test("an expired session cookie is not an error: after a reload, one click signs in again on Entra's session, without a password", async ({
+  page,
+  context,
+}) => {
   await signIn(page, "admin");
   await context.clearCookies({ name: SESSION_COOKIE });
+  // A reload empties MSAL's memory cache: nobody is known, so the sign-in page.
   await page.goto("/account");
-  await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+  await page.waitForURL(/\/signin/);
+  const popup = await openSignInPopup(page, () => page.getByRole("button", { name: "Sign in with Microsoft" }).click());
+  // Entra's session cookie signs the same person in: the popup shows no page and closes by itself.
+  await popup.waitForEvent("close", { timeout: 30_000 });
+  await page.waitForURL((url) => url.pathname === "/account");
   await expect(page.getByText("admin@contosoml.onmicrosoft.com").first()).toBeVisible();
-  expect((await context.cookies()).some((cookie) => cookie.name === SESSION_COOKIE)).toBe(true);
 });
 
 test("signing out ends access, for every copy of the cookie at once", async ({ page, context, browser }) => {
@@ -137,7 +149,7 @@ test("keyboard users can open the account menu and reach sign-out", async ({ pag
   await expect(page.getByRole("menuitem", { name: "Sign out" })).toHaveCount(0);
 });
 
-test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts with MSAL, and then works", async ({ page }) => {
+test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts in a popup, and then works on the same page", async ({ page }) => {
   await signIn(page, "admin");
   const demand = await sandbox.interactionRequired.demand({ user: "admin@contosoml.onmicrosoft.com" });
   expect(demand.userObjectId).toBeTruthy();
@@ -145,14 +157,11 @@ test("a claims challenge (e.g. MFA required) tells the admin why, re-prompts wit
   await page.goto("/account");
   await page.getByRole("button", { name: "Check my Azure access" }).click();
   await expect(page.getByText(/requires you to sign in again/).first()).toBeVisible();
-  await page.getByRole("button", { name: "Continue to Microsoft sign-in" }).click();
-  await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
-  await page.locator("#login").fill("admin@contosoml.onmicrosoft.com");
-  await page.locator("#passwd").fill("Admin-Sandbox-2026!");
-  await page.locator("#submit").click();
-  await page.waitForURL(/\/account$/);
-  await page.getByRole("button", { name: "Check my Azure access" }).click();
+  const popup = await openSignInPopup(page, () => page.getByRole("button", { name: "Continue to Microsoft sign-in" }).click());
+  await signInInPopup(popup, "admin");
+  // The check runs again with the new sign-in's token.
   await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
+  await expect(page).toHaveURL(/\/account$/);
 });
 
 test("the session is renewed silently before the token expires, in place", async ({ page, context }) => {
@@ -176,13 +185,104 @@ test("the session is renewed silently before the token expires, in place", async
   }
 });
 
+test("after a reload, renewal tries Entra's session in a hidden iframe; with third-party cookies blocked, a one-click popup renews the same session", async ({
+  page,
+  context,
+}) => {
+  const settings = await sandbox.updateSettings({ accessTokenLifetimeSeconds: 250 });
+  expect(settings.accessTokenLifetimeSeconds).toBe(250);
+  try {
+    await signIn(page, "security");
+    const first = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)!;
+    // MSAL's memory cache is gone with the reload; the server gives the page the person's login hint (never a token).
+    const silent = page.waitForResponse((response) => response.url().includes("/oauth2/v2.0/authorize") && response.url().includes("prompt=none"), {
+      timeout: 30_000,
+    });
+    await page.reload();
+    const answer = await silent;
+    expect(new URL(answer.url()).searchParams.get("login_hint")).toBe(PERSONAS.security.login);
+    expect(answer.request().frame().parentFrame()).not.toBeNull();
+    // This Chromium does not send the sandbox's SSO cookie to a cross-site iframe (third-party cookies blocked, as in
+    // Safari and private windows): Entra answers login_required (AADSTS50058) and the console asks for a sign-in.
+    expect(answer.headers()["location"]).toContain("error=login_required");
+    const banner = page.getByRole("alert").filter({ hasText: "Sign in again to continue" });
+    await expect(banner).toBeVisible({ timeout: 30_000 });
+
+    // In the popup the SSO cookie is first-party: no password, and the popup closes by itself.
+    const handedOver = page.waitForResponse((response) => response.url().endsWith("/api/session") && response.request().method() === "POST");
+    const popup = await openSignInPopup(page, () => banner.getByRole("button", { name: "Sign in again to continue" }).click());
+    await popup.waitForEvent("close", { timeout: 30_000 });
+    expect((await handedOver).ok()).toBe(true);
+    await expect(banner).toHaveCount(0);
+    expect((await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value).toBe(first.value);
+  } finally {
+    await sandbox.updateSettings({ accessTokenLifetimeSeconds: 3600 });
+  }
+});
+
+test("no token is kept in sessionStorage or localStorage: not after sign-in, renewal, a reload or a step-up", async ({ page }) => {
+  /**
+   * Storage entries that hold a token: JWT-shaped values, or MSAL's credential entries (keys such as
+   * `msal.2|<account>|<host>|accesstoken|…`, or the key lists naming them).
+   */
+  const tokensInStorage = () =>
+    page.evaluate(() => {
+      const found: string[] = [];
+      for (const [area, storage] of [
+        ["sessionStorage", window.sessionStorage],
+        ["localStorage", window.localStorage],
+      ] as const) {
+        for (const [key, value] of Object.entries(storage) as Array<[string, string]>) {
+          if (/eyJ[A-Za-z0-9_-]{5,}/.test(value) || /[|.-](accesstoken|refreshtoken|idtoken)[|.-]/i.test(`${key} ${value}`)) found.push(`${area}: ${key}`);
+        }
+      }
+      return found;
+    });
+
+  await sandbox.updateSettings({ accessTokenLifetimeSeconds: 250 });
+  try {
+    await signIn(page, "admin", "/account");
+    expect(await tokensInStorage()).toEqual([]);
+
+    // Renewal from the page's own (memory) cache and refresh token, a few seconds after sign-in with these short tokens.
+    const renewed = await page.waitForResponse((response) => response.url().endsWith("/api/session") && response.request().method() === "POST", {
+      timeout: 30_000,
+    });
+    expect(renewed.ok()).toBe(true);
+    expect(await tokensInStorage()).toEqual([]);
+
+    // After a reload: the hidden iframe (refused here, third-party cookies blocked), then a popup on Entra's session.
+    await page.reload();
+    const banner = page.getByRole("alert").filter({ hasText: "Sign in again to continue" });
+    await expect(banner).toBeVisible({ timeout: 30_000 });
+    expect(await tokensInStorage()).toEqual([]);
+    const popup = await openSignInPopup(page, () => banner.getByRole("button", { name: "Sign in again to continue" }).click());
+    await popup.waitForEvent("close", { timeout: 30_000 });
+    await expect(banner).toHaveCount(0);
+    expect(await tokensInStorage()).toEqual([]);
+
+    // A claims challenge (MFA) answered in a popup.
+    await sandbox.interactionRequired.demand({ user: PERSONAS.admin.login });
+    await page.getByRole("button", { name: "Check my Azure access" }).click();
+    const stepUp = await openSignInPopup(page, () => page.getByRole("button", { name: "Continue to Microsoft sign-in" }).click());
+    await signInInPopup(stepUp, "admin");
+    await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
+    expect(await tokensInStorage()).toEqual([]);
+  } finally {
+    await sandbox.updateSettings({ accessTokenLifetimeSeconds: 3600 });
+  }
+});
+
 test.describe("the end of an SPA's 24-hour refresh token", () => {
   test.afterEach(async () => {
     // Other tests share this sandbox: leave its clock where we found it, pass or fail.
     await sandbox.clock.reset();
   });
 
-  test("silent renewal a day after sign-in offers an interactive sign-in, which brings a working session back", async ({ page, context }) => {
+  test("silent renewal a day after sign-in, with no Entra session left, offers a popup sign-in; the page stays and its session is renewed", async ({
+    page,
+    context,
+  }) => {
     test.setTimeout(120_000);
     // The browser's clock is Playwright's, so the session keeper's renewal timer can be brought forward.
     await page.clock.install();
@@ -190,13 +290,15 @@ test.describe("the end of an SPA's 24-hour refresh token", () => {
     const firstCookie = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value;
     expect(firstCookie).toBeDefined();
 
-    // A day and an hour later for Entra: the refresh token the browser holds has passed its fixed 24 hours.
+    // A day and an hour later for Entra: the refresh token the page holds has passed its fixed 24 hours, and Entra's
+    // own session is gone too (or third-party cookies are blocked), so the hidden iframe cannot help either.
     await sandbox.clock.advance(25 * 3600);
+    await context.clearCookies({ name: SANDBOX_SSO_COOKIE });
     const since = await sandbox.journal.lastSeq();
     // The keeper renews a few minutes before the session's token expires (an hour after sign-in).
     await page.clock.fastForward("57:00");
 
-    const banner = page.getByRole("alert").filter({ hasText: "Sign in again now to keep working" });
+    const banner = page.getByRole("alert").filter({ hasText: "Sign in again to continue" });
     await expect(banner).toBeVisible({ timeout: 30_000 });
     // Entra refused the refresh token (AADSTS700084), which is why the keeper asks for a sign-in.
     const tokenCalls = await sandbox.journal.list({ system: "entra", since, pathContains: "/oauth2/v2.0/token" });
@@ -206,17 +308,15 @@ test.describe("the end of an SPA's 24-hour refresh token", () => {
 
     // Back on the wall clock (tokens from the sandbox's future would not be valid yet for the console), then sign in.
     await sandbox.clock.reset();
-    // Entra's session cookie signs the same person in without a page; back on the console, the new token is handed
-    // to the server, which renews the same session with it.
     const handedOver = page.waitForResponse((response) => response.url().endsWith("/api/session") && response.request().method() === "POST");
-    await banner.getByRole("button", { name: "Sign in again" }).click();
-    await page.waitForURL((url) => url.pathname === "/account", { timeout: 30_000 });
+    const popup = await openSignInPopup(page, () => banner.getByRole("button", { name: "Sign in again to continue" }).click());
+    await signInInPopup(popup, "admin");
     expect((await handedOver).ok()).toBe(true);
-    await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
     await expect(banner).toHaveCount(0);
+    await expect(page).toHaveURL(/\/account$/);
     const renewedCookie = (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE)?.value;
     expect(renewedCookie).toBe(firstCookie);
-    // The new session works: the account page reaches Graph and ARM on the admin's behalf.
+    // The session works: the account page reaches Graph and ARM on the admin's behalf.
     await page.getByRole("button", { name: "Check my Azure access" }).click();
     await expect(page.getByText(/Microsoft Graph: signed in as Avery Admin/)).toBeVisible();
   });

@@ -4,6 +4,7 @@ import type { SentMailRecord } from "../sandbox/control/client";
 import { PERSONAS, type PersonaKey } from "./support/personas";
 import { chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
+import { openSignInPopup, signInInPopup } from "./support/sign-in";
 import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
 
 const WORKSPACE = "mlw-forecast-prod";
@@ -248,13 +249,12 @@ test("a privileged role needs two different admins; the same admin cannot approv
   // Approving a privileged role needs the stronger sign-in (the console's own step-up): nothing is decided without it.
   const challenged = await approve();
   await expect(challenged.getByRole("alert")).toContainText("This change needs a stronger sign-in. Sign in again to continue.");
-  await challenged.getByRole("button", { name: "Sign in again to continue" }).click();
-  await admin.waitForURL(/\/oauth2\/v2\.0\/authorize/);
-  await expect(admin.locator("#step-up")).toContainText("multi-factor authentication");
-  await admin.locator("#login").fill(PERSONAS.admin.login);
-  await admin.locator("#passwd").fill(PERSONAS.admin.password);
-  await admin.locator("#submit").click();
-  await admin.waitForURL(`**/requests/${id}`, { timeout: 30_000 });
+  // The stronger sign-in in a popup; the request's page then loads again with the approval open.
+  const reloaded = admin.waitForEvent("load", { timeout: 30_000 });
+  const popup = await openSignInPopup(admin, () => challenged.getByRole("button", { name: "Sign in again to continue" }).click());
+  await expect(popup.locator("#step-up")).toContainText("multi-factor authentication");
+  await signInInPopup(popup, "admin");
+  await reloaded;
   // Back with the same approval open, one click from done; the request is still untouched.
   const first = admin.getByRole("dialog", { name: "Approve request" });
   await expect(first.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();

@@ -120,15 +120,9 @@ test("no token-shaped string reaches HTML, RSC payloads, bundles, storage or log
     session: Object.entries(sessionStorage) as Array<[string, string]>,
   }));
   for (const [key, value] of storage.local) expect(`${key}=${value}`, "localStorage").not.toMatch(JWT);
-  const tokenEntries = storage.session.filter(([, value]) => JWT.test(value));
-  // MSAL's own cache holds the ID token and the access token for our API — and nothing for Graph or ARM.
-  expect(tokenEntries.length).toBeGreaterThan(0);
-  for (const [key, value] of tokenEntries) {
-    // MSAL's keys: msal.<version>|<account>|<authority host>|<credential type>|<client id>|<tenant>|<scopes>|…
-    expect(key, "only MSAL cache entries hold tokens").toMatch(/^msal\.\d+\|[^|]*\|[^|]*\|(idtoken|accesstoken)\|/i);
-    if (/\|accesstoken\|/i.test(key)) expect(key, "the only access token is for our API").toContain("access_as_user");
-    expect(value).not.toMatch(/graph\.microsoft\.com|management\.azure\.com/);
-  }
+  // MSAL's cache is in memory: the browser's storage holds no token at all (e2e/auth.spec.ts follows it through
+  // renewal and step-up too).
+  for (const [key, value] of storage.session) expect(`${key}=${value}`, "sessionStorage").not.toMatch(JWT);
 
   const logs = ["console.log", "sandbox.log"].map((file) => readFileSync(`${E2E_DATA_DIR}/logs/${file}`, "utf8"));
   expect(logs[0]!.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /**
  * Step-up on writes, both kinds. Azure-initiated: ARM answers the step-up persona's role-assignment writes with an MFA claims challenge until they
- * sign in again with MFA. The dialog where it happened offers "Sign in again to continue", comes back with its choices,
+ * sign in again with MFA. The dialog where it happened offers "Sign in again to continue" (a popup), comes back with its choices,
  * and the same change is one click away; nothing changes in Azure before the MFA sign-in. Console-initiated: a
  * privileged grant needs the authentication context (c1 in the sandbox) in the admin's own token, which the console
  * asks Entra for with the same prompt, before anything reaches ARM.
@@ -10,7 +10,7 @@ import { expect, type Locator, type Page, test } from "@playwright/test";
 import { PERSONAS } from "./support/personas";
 import { chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
-import { signIn } from "./support/sign-in";
+import { openSignInPopup, signIn, signInInPopup } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
 
 const WORKSPACE = "mlw-churn-prod";
@@ -48,14 +48,16 @@ async function armWritesSince(seq: number, callerObjectId = STEP_UP_ADMIN_ID): P
     .map((entry) => `${entry.method} ${entry.status}`);
 }
 
-/** The sandbox's Entra page for the step-up sign-in: it says MFA is asked for; signing in there counts as MFA. */
-async function completeMfaSignIn(page: Page, backTo: RegExp = /^\/workspaces\//, persona: "step-up-admin" | "admin" = "step-up-admin"): Promise<void> {
-  await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
-  await expect(page.locator("#step-up")).toContainText("multi-factor authentication");
-  await page.locator("#login").fill(PERSONAS[persona].login);
-  await page.locator("#passwd").fill(PERSONAS[persona].password);
-  await page.locator("#submit").click();
-  await page.waitForURL((url) => backTo.test(url.pathname), { timeout: 30_000 });
+/**
+ * "Sign in again to continue" opens the sandbox's Entra page for the step-up sign-in in a popup: it says MFA is asked
+ * for; signing in there counts as MFA. The console's page stays underneath, then loads again with the dialog's choices.
+ */
+async function completeMfaSignIn(page: Page, signInAgain: Locator, persona: "step-up-admin" | "admin" = "step-up-admin"): Promise<void> {
+  const reloaded = page.waitForEvent("load", { timeout: 30_000 });
+  const popup = await openSignInPopup(page, () => signInAgain.click());
+  await expect(popup.locator("#step-up")).toContainText("multi-factor authentication");
+  await signInInPopup(popup, persona);
+  await reloaded;
 }
 
 test("a grant Azure challenges for MFA: sign in again from the dialog, come back to the same choices, retry, granted", async ({ page }) => {
@@ -86,8 +88,7 @@ test("a grant Azure challenges for MFA: sign in again from the dialog, come back
   // ARM refused the PUT with its challenge; the SDK asked again with the claims, which only the person can satisfy.
   expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
 
-  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
-  await completeMfaSignIn(page);
+  await completeMfaSignIn(page, dialog.getByRole("button", { name: "Sign in again to continue" }));
 
   const resumed = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
   await expect(resumed.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
@@ -121,8 +122,7 @@ test("a removal Azure challenges for MFA: sign in again from the dialog, retry, 
   await expect(results.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
   expect(await armWritesSince(seq)).toEqual(["DELETE 401"]);
 
-  await results.getByRole("button", { name: "Sign in again to continue" }).click();
-  await completeMfaSignIn(page);
+  await completeMfaSignIn(page, results.getByRole("button", { name: "Sign in again to continue" }));
 
   const confirm = page.getByRole("dialog", { name: "Remove 1 role assignment?" });
   await expect(confirm.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
@@ -159,8 +159,7 @@ test("an approval whose grant Azure challenges for MFA: sign in again from the d
   await expect(dialog.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
   expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
 
-  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
-  await completeMfaSignIn(page, /^\/requests\//);
+  await completeMfaSignIn(page, dialog.getByRole("button", { name: "Sign in again to continue" }));
   await expect(page.getByTestId("request-status")).toContainText("Status: failed");
   await expect(page.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();
   expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
@@ -203,8 +202,7 @@ test("a privileged grant: the console itself asks for the stronger sign-in, the 
   // Decided before ARM: no write at all, not even one ARM refused.
   expect(await armWritesSince(seq, ADMIN_ID)).toEqual([]);
 
-  await dialog.getByRole("button", { name: "Sign in again to continue" }).click();
-  await completeMfaSignIn(page, /^\/workspaces\//, "admin");
+  await completeMfaSignIn(page, dialog.getByRole("button", { name: "Sign in again to continue" }), "admin");
 
   const resumed = page.getByRole("dialog", { name: `Grant access to ${WORKSPACE}` });
   await expect(resumed.getByRole("status").filter({ hasText: "You signed in again" })).toBeVisible();

@@ -29,17 +29,18 @@ describe("console origins registered as SPA redirect URIs", () => {
   }
 
   it("accepts the seeded origin and the configured one, also after a reset", async () => {
-    for (const uri of ["http://localhost:3000/", "http://localhost:3100/"]) {
+    // The redirect bridge popups and silent renewals return to, and the root.
+    for (const uri of ["http://localhost:3000/auth/redirect", "http://localhost:3100/auth/redirect", "http://localhost:3000/", "http://localhost:3100/"]) {
       const response = await authorize(uri);
       expect(response.status, uri).toBe(302);
       expect(response.header("location")).toMatch(new RegExp(`^${uri}#code=`));
     }
     sandbox.reset();
-    expect((await authorize("http://localhost:3100/")).status).toBe(302);
+    expect((await authorize("http://localhost:3100/auth/redirect")).status).toBe(302);
   });
 
   it("refuses an origin nobody registered with AADSTS50011", async () => {
-    const response = await authorize("http://localhost:3999/");
+    const response = await authorize("http://localhost:3999/auth/redirect");
     expect(response.status).not.toBe(302);
     expect(response.text).toContain("AADSTS50011");
   });

@@ -496,7 +496,7 @@ describe("persistence and tenant.json", () => {
       tenantId: tid,
       authority: `${sandbox.origin}/${tid}`,
       knownAuthorities: [`localhost:${sandbox.port}`],
-      spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/" },
+      spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/auth/redirect" },
       api: { clientId: CONSOLE_API_CLIENT_ID, scope: CONSOLE_API_SCOPE },
       confidentialCredential: { clientId: CONSOLE_API_CLIENT_ID, clientSecret: CONSOLE_API_CLIENT_SECRET },
       caPath: sandbox.tls.caPath,

@@ -42,7 +42,7 @@ import { APP_SERVICE_TOKEN_PATH, handleIdentityRequest } from "./identity/index"
 import { indexPage } from "./index-page";
 import { handleIngestion } from "./monitor/ingestion";
 import { persistState, restoreState } from "./state";
-import { consoleFederatedCredential } from "./tenant/console-apps";
+import { consoleFederatedCredential, consoleSpaRedirectUris } from "./tenant/console-apps";
 import { createGraphHandler } from "./graph/index";
 import { type Tenant, createTenant } from "./tenant/index";
 import { type TlsMaterial, describeClientCertificate, ensureTlsMaterial } from "./tls";
@@ -666,8 +666,11 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
         consoleFederatedCredential(v2Issuer(origin, target.tenantId), target.cloud.tokenExchangeAudience),
       );
     }
-    // Each origin the console is served from is a registered SPA redirect URI (http://localhost:3000/ is seeded).
-    for (const consoleOrigin of options.consoleOrigins ?? []) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, `${consoleOrigin}/`);
+    // Each origin the console is served from registers its SPA redirect URIs (http://localhost:3000's are seeded): the
+    // redirect bridge its popups and silent renewals return to, and the root its sign-out returns under.
+    for (const consoleOrigin of options.consoleOrigins ?? []) {
+      for (const uri of consoleSpaRedirectUris(consoleOrigin)) target.addSpaRedirectUri(CONSOLE_SPA_CLIENT_ID, uri);
+    }
   };
   registerConsoleCredentials(tenant);
   // Faults with `batchItems` answer single requests inside `$batch`, in Graph's error shape (hangs and latency stay

@@ -33,7 +33,7 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
     knownAuthorities: [host],
     openIdConfigurationUrl: `${origin}/${tenant.tenantId}/v2.0/.well-known/openid-configuration`,
     jwksUri: `${origin}/${tenant.tenantId}/discovery/v2.0/keys`,
-    spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/" },
+    spa: { clientId: CONSOLE_SPA_CLIENT_ID, redirectUri: "http://localhost:3000/auth/redirect" },
     api: { clientId: CONSOLE_API_CLIENT_ID, identifierUri: CONSOLE_API_IDENTIFIER_URI, scope: CONSOLE_API_SCOPE, appRoles: [...CONSOLE_ROLES] },
     // With SANDBOX_CONSOLE_CREDENTIALS=federated the API app has no secret or certificate: none is published.
     confidentialCredential:

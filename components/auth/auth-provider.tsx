@@ -1,11 +1,10 @@
 "use client";
 
-import { EventType, InteractionType, PublicClientApplication, type AuthenticationResult } from "@azure/msal-browser";
+import { BrowserCacheLocation, PublicClientApplication } from "@azure/msal-browser";
 import { MsalProvider } from "@azure/msal-react";
 import { createContext, type ReactNode, useContext, useState } from "react";
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
-import { trackSessionRenewal } from "./session-client";
 
 const SettingsContext = createContext<BrowserAuthSettings | null>(null);
 
@@ -25,21 +24,15 @@ function createClient(settings: BrowserAuthSettings): PublicClientApplication {
       redirectUri: settings.redirectUri,
       postLogoutRedirectUri: settings.postLogoutRedirectUri,
     },
-    // Per tab, gone when the tab closes. The only token it holds is the one for our own API. Not "memoryStorage":
-    // msal-browser 5 refuses redirect sign-ins with it (in_mem_redirect_unavailable), and the console signs in by
-    // redirect (a popup would be blocked or lost more often, and step-up resumes on the same page).
-    cache: { cacheLocation: "sessionStorage" },
-  });
-  client.addEventCallback((event) => {
-    if ((event.eventType === EventType.LOGIN_SUCCESS || event.eventType === EventType.ACQUIRE_TOKEN_SUCCESS) && event.payload) {
-      const { account, accessToken } = event.payload as AuthenticationResult;
-      if (account) client.setActiveAccount(account);
-      // Back from an interactive sign-in (first sign-in, or a re-prompt for a claims challenge such as MFA): the new
-      // token is the one that satisfies the challenge, so it replaces the session's token at once.
-      if (event.interactionType === InteractionType.Redirect && accessToken) {
-        trackSessionRenewal(fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } }));
-      }
-    }
+    // In memory: gone with the page. The token for the console's API lives on the server (console_sessions); the browser
+    // needs one only to start or renew that session, or for a claims challenge. Every interactive sign-in is therefore a
+    // popup (msal-browser refuses redirects with an in-memory cache: the navigation would reset it), and a reload renews
+    // through Entra's own session cookie (ssoSilent). Only MSAL's short-lived interaction state uses sessionStorage.
+    cache: { cacheLocation: BrowserCacheLocation.MemoryStorage },
+    // Time enough to type a password and pass MFA in the popup. A popup the person closed is not noticed before this
+    // (Cross-Origin-Opener-Policy, the console's and Entra's, cuts this page off from the popup; its answer comes over a
+    // BroadcastChannel from the redirect bridge); the next click opens a new one at once (overrideInteractionInProgress).
+    system: { popupBridgeTimeout: 5 * 60_000 },
   });
   return client;
 }

@@ -7,9 +7,8 @@ import { verifyAzureAccess } from "@/app/actions/account";
 import { Button } from "@/components/ui/button";
 import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
 import type { ActionResult } from "@/lib/shared/action-result";
-import { usePathname } from "next/navigation";
 import { useAuthSettings } from "./auth-provider";
-import { signInRedirect } from "./session-client";
+import { signInWithPopup } from "./session-client";
 
 /** Checks, on demand, that Gatehouse can call Graph and ARM as this person — and says why not when it cannot. */
 export function AzureAccessCheck() {
@@ -17,7 +16,7 @@ export function AzureAccessCheck() {
   const [pending, startTransition] = useTransition();
   const { instance } = useMsal();
   const settings = useAuthSettings();
-  const pathname = usePathname();
+  const [signInProblem, setSignInProblem] = useState<string | null>(null);
   const claims =
     result?.status === "success"
       ? ((result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims))
@@ -53,10 +52,21 @@ export function AzureAccessCheck() {
           </ul>
         )}
         {claims && (
-          <Button className="mt-2" onClick={() => void signInRedirect(instance, settings, pathname, claims)}>
+          <Button
+            className="mt-2"
+            onClick={() => {
+              setSignInProblem(null);
+              // A popup: the page stays, and the check runs again with the new sign-in's token.
+              void signInWithPopup(instance, settings, { claims }).then((outcome) => {
+                if (outcome.kind === "established") startTransition(async () => setResult(await verifyAzureAccess(undefined)));
+                else setSignInProblem(outcome.kind === "failed" ? outcome.message : "This session was ended. Sign in again to continue.");
+              });
+            }}
+          >
             Continue to Microsoft sign-in
           </Button>
         )}
+        {signInProblem && <p className="mt-2 text-danger">{signInProblem}</p>}
       </div>
     </section>
   );

@@ -1,8 +1,17 @@
 "use client";
 
-import { type AccountInfo, CacheLookupPolicy, InteractionRequiredAuthError, type IPublicClientApplication, ServerError } from "@azure/msal-browser";
+import {
+  type AccountInfo,
+  AuthError,
+  BrowserAuthErrorCodes,
+  CacheLookupPolicy,
+  InteractionRequiredAuthError,
+  type IPublicClientApplication,
+  ServerError,
+} from "@azure/msal-browser";
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+import { describeSignInFailure } from "./sign-in-errors";
 
 // Set while signing out: the page may re-render before the browser leaves for Entra's logout, and nothing must
 // hand the server a token again in that window.
@@ -16,7 +25,7 @@ export function isSigningOut(): boolean {
   return signingOut;
 }
 
-// The hand-over of the token from the last interactive sign-in to the server; a retry waits for it, or it would run
+// The hand-over of the token from the last interactive sign-in (a popup) to the server; a retry waits for it, or it would run
 // with the session's previous token.
 let renewal: Promise<unknown> = Promise.resolve();
 
@@ -37,34 +46,14 @@ export function currentAccount(client: IPublicClientApplication): AccountInfo | 
 export type SessionOutcome =
   { readonly kind: "established"; readonly expiresAt: Date } | { readonly kind: "needs-sign-in" } | { readonly kind: "failed"; readonly message: string };
 
+const UNREACHABLE = "Gatehouse could not reach the sign-in service. Check your connection and try again.";
+
 /**
- * Gets a token for the console's API silently (MSAL's cache or refresh token) and hands it to the server, which
- * validates it and keeps it in an HttpOnly cookie. The token is never kept anywhere else on the page.
- *
- * Never through MSAL's hidden-iframe fallback: the console's own CSP (`frame-ancestors 'none'`, `frame-src` only the
- * identity origin) stops the iframe at the redirect back, so it could only time out. A refresh token Entra refuses
- * (`invalid_grant`: an SPA's fixed 24 hours are over, AADSTS700084, or the grant was revoked) needs a new sign-in.
+ * Hands an access token for the console's API to the server, which validates it and keeps it (encrypted) with the
+ * session; the cookie carries only the session's id. The token is never kept anywhere else on the page: MSAL's cache
+ * is in memory (auth-provider.tsx).
  */
-export async function establishSession(
-  client: IPublicClientApplication,
-  settings: BrowserAuthSettings,
-  account: AccountInfo,
-  claims?: string,
-): Promise<SessionOutcome> {
-  let accessToken: string;
-  try {
-    const result = await client.acquireTokenSilent({
-      scopes: [settings.apiScope],
-      account,
-      cacheLookupPolicy: CacheLookupPolicy.AccessTokenAndRefreshToken,
-      ...(claims ? { claims } : {}),
-    });
-    accessToken = result.accessToken;
-  } catch (error) {
-    if (error instanceof InteractionRequiredAuthError) return { kind: "needs-sign-in" };
-    if (error instanceof ServerError && error.errorCode === "invalid_grant") return { kind: "needs-sign-in" };
-    return { kind: "failed", message: "Gatehouse could not reach the sign-in service. Check your connection and try again." };
-  }
+async function handOver(client: IPublicClientApplication, accessToken: string): Promise<SessionOutcome> {
   const response = await fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
@@ -79,11 +68,76 @@ export async function establishSession(
   return { kind: "established", expiresAt: new Date(body.expiresAt) };
 }
 
-/** Starts an interactive sign-in that returns to `returnPath`. */
-export function signInRedirect(client: IPublicClientApplication, settings: BrowserAuthSettings, returnPath: string, claims?: string) {
-  return client.loginRedirect({
+/** Whether a silent request failed because only the person can go on (not because the service was unreachable). */
+function needsInteraction(error: unknown): boolean {
+  if (error instanceof InteractionRequiredAuthError) return true;
+  // An SPA's refresh token lives a fixed 24 hours (AADSTS700084), or the grant was revoked.
+  if (error instanceof ServerError && error.errorCode === "invalid_grant") return true;
+  // The hidden iframe got no answer: third-party cookies blocked, or Entra showed a page instead of redirecting.
+  return error instanceof AuthError && error.errorCode === BrowserAuthErrorCodes.timedOut;
+}
+
+/**
+ * Gets a token for the console's API without the person and hands it to the server: from MSAL's memory cache or its
+ * refresh token while this page has signed in; otherwise (after a reload the memory cache is empty) through a hidden
+ * iframe on Entra's own session cookie (`ssoSilent`, `prompt=none`) for the person the server's session names.
+ */
+export async function renewSilently(client: IPublicClientApplication, settings: BrowserAuthSettings, loginHint: string | undefined): Promise<SessionOutcome> {
+  const account = currentAccount(client);
+  if (!account && !loginHint) return { kind: "needs-sign-in" };
+  let accessToken: string;
+  try {
+    const result = account
+      ? await client.acquireTokenSilent({ scopes: [settings.apiScope], account, cacheLookupPolicy: CacheLookupPolicy.Default })
+      : await client.ssoSilent({ scopes: [settings.apiScope], loginHint });
+    if (result.account) client.setActiveAccount(result.account);
+    accessToken = result.accessToken;
+  } catch (error) {
+    return needsInteraction(error) ? { kind: "needs-sign-in" } : { kind: "failed", message: UNREACHABLE };
+  }
+  return handOver(client, accessToken);
+}
+
+/** The message for an interactive sign-in that did not finish: never MSAL's own text. */
+export function describeInteractiveFailure(error: unknown): string {
+  const code = error instanceof AuthError ? error.errorCode : undefined;
+  if (code === BrowserAuthErrorCodes.popupWindowError || code === BrowserAuthErrorCodes.emptyWindowError) {
+    return "Your browser blocked the sign-in window. Allow pop-ups for this site, then select the button again.";
+  }
+  if (code === BrowserAuthErrorCodes.userCancelled || code === BrowserAuthErrorCodes.timedOut) {
+    return "The sign-in window was closed before the sign-in finished. Select the button to open it again.";
+  }
+  if (code === BrowserAuthErrorCodes.noNetworkConnectivity || code === "network_error") return UNREACHABLE;
+  return describeSignInFailure(error);
+}
+
+export interface InteractiveSignIn {
+  /** A claims challenge (e.g. MFA, an authentication context) the new token must satisfy. */
+  readonly claims?: string | undefined;
+  /** Who to sign in, when this page knows (the server's session names them). */
+  readonly loginHint?: string | undefined;
+}
+
+/**
+ * Signs in in a popup — the page stays as it is — and hands the new token to the server. Call it from a click: a
+ * browser blocks a popup that no gesture opened. A popup still open from an earlier click (closed by the person, whose
+ * answer MSAL would wait for until its timeout) is given up for this one.
+ */
+export function signInWithPopup(client: IPublicClientApplication, settings: BrowserAuthSettings, request: InteractiveSignIn = {}): Promise<SessionOutcome> {
+  const account = currentAccount(client);
+  const popup = {
     scopes: [settings.apiScope],
-    redirectStartPage: new URL(returnPath, window.location.origin).toString(),
-    ...(claims ? { claims } : {}),
-  });
+    overrideInteractionInProgress: true,
+    ...(request.claims ? { claims: request.claims } : {}),
+    ...(account ? { account } : request.loginHint ? { loginHint: request.loginHint } : {}),
+  };
+  const outcome = (account ? client.acquireTokenPopup(popup) : client.loginPopup(popup)).then(
+    (result) => {
+      if (result.account) client.setActiveAccount(result.account);
+      return handOver(client, result.accessToken);
+    },
+    (error: unknown): SessionOutcome => ({ kind: "failed", message: describeInteractiveFailure(error) }),
+  );
+  trackSessionRenewal(outcome);
+  return outcome;
 }

@@ -7,11 +7,11 @@ import { useEffect, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
-import { currentAccount, establishSession } from "./session-client";
+import { currentAccount, renewSilently } from "./session-client";
 
 /**
- * Shown when the server has no valid session cookie (first visit, or the cookie expired with its token). If MSAL
- * still knows the person, the session is renewed silently and the page reloads its data; otherwise they sign in.
+ * Shown when the server has no valid session cookie (first visit, or the cookie expired with its token). If this page's
+ * MSAL still knows the person, the session is renewed silently and the page reloads its data; otherwise they sign in.
  */
 export function SessionRequired() {
   const { instance, inProgress } = useMsal();
@@ -25,13 +25,13 @@ export function SessionRequired() {
   useEffect(() => {
     if (inProgress !== InteractionStatus.None) return;
     const returnTo = encodeURIComponent(search ? `${pathname}?${search}` : pathname);
-    const account = currentAccount(instance);
-    if (!account) {
+    // MSAL's cache is in memory: only a page that signed in itself (and was not reloaded since) knows the person.
+    if (!currentAccount(instance)) {
       router.replace(`/signin?returnTo=${returnTo}`);
       return;
     }
     let cancelled = false;
-    void establishSession(instance, settings, account).then((outcome) => {
+    void renewSilently(instance, settings, undefined).then((outcome) => {
       if (cancelled) return;
       if (outcome.kind === "established") router.refresh();
       else if (outcome.kind === "needs-sign-in") router.replace(`/signin?reason=expired&returnTo=${returnTo}`);

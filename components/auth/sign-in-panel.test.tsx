@@ -1,60 +1,91 @@
 // @vitest-environment happy-dom
-import { EventType, InteractionType, type EventCallbackFunction } from "@azure/msal-browser";
-import { act, cleanup, render, screen } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { BrowserAuthError, ServerError } from "@azure/msal-browser";
+import { cleanup, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { SignInPanel } from "./sign-in-panel";
 import { describeSignInFailure, NOT_ASSIGNED_MESSAGE } from "./sign-in-errors";
 
-const callbacks: EventCallbackFunction[] = [];
+const account = { homeAccountId: "u.t", username: "admin@contosoml.onmicrosoft.com" };
+const loginPopup = vi.fn();
 const instance = {
-  addEventCallback: vi.fn((callback: EventCallbackFunction) => {
-    callbacks.push(callback);
-    return `cb${callbacks.length}`;
-  }),
-  removeEventCallback: vi.fn(),
   getActiveAccount: () => null,
   getAllAccounts: () => [],
-  loginRedirect: vi.fn(() => Promise.resolve()),
+  setActiveAccount: vi.fn(),
+  loginPopup,
 };
+const replace = vi.fn();
+const refresh = vi.fn();
+const fetchMock = vi.fn();
 vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance, inProgress: "none" }) }));
-vi.mock("next/navigation", () => ({ useRouter: () => ({ replace: vi.fn() }) }));
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, refresh }) }));
 vi.mock("./auth-provider", () => ({ useAuthSettings: () => ({ apiScope: "api://gatehouse/access_as_user" }) }));
 
-// Entra's redirect for an unassigned user, as MSAL's ServerError carries it.
-const UNASSIGNED = {
-  errorCode: "access_denied",
-  errorMessage:
-    "AADSTS50105: Your administrator has configured the application Gatehouse Console API ('0c0a5e11-a910-4000-8000-000000000002') to block users unless they are specifically granted ('assigned') access to the application.\r\nTrace ID: 1b2c",
-};
+// Entra's answer for an unassigned user, as MSAL's ServerError carries it.
+const UNASSIGNED = new ServerError(
+  "access_denied",
+  "correlation-1",
+  "AADSTS50105: Your administrator has configured the application Gatehouse Console API ('0c0a5e11-a910-4000-8000-000000000002') to block users unless they are specifically granted ('assigned') access to the application.\r\nTrace ID: 1b2c",
+);
+
+beforeEach(() => {
+  fetchMock.mockImplementation(() => Promise.resolve(Response.json({ expiresAt: "2026-12-04T11:00:00Z" })));
+  vi.stubGlobal("fetch", fetchMock);
+});
 
 afterEach(() => {
   cleanup();
-  callbacks.length = 0;
+  vi.unstubAllGlobals();
+  loginPopup.mockReset();
+  replace.mockReset();
+  fetchMock.mockReset();
 });
 
-function emit(eventType: EventType, error: unknown, interactionType = InteractionType.Redirect) {
-  act(() => {
-    for (const callback of callbacks) callback({ eventType, interactionType, payload: null, error: error as never, timestamp: 0, correlationId: "c1" });
-  });
+async function clickSignIn() {
+  await userEvent.click(screen.getByRole("button", { name: "Sign in with Microsoft" }));
 }
 
-describe("SignInPanel after Entra refused the sign-in", () => {
-  it("says the person is not assigned, without Entra's own text", () => {
+describe("SignInPanel", () => {
+  it("signs in in a popup, hands the token to the server and goes on to the return path", async () => {
+    loginPopup.mockResolvedValue({ accessToken: "api-token", account });
+    render(<SignInPanel returnTo="/workspaces?x=1" notice={null} />);
+    await clickSignIn();
+    expect(loginPopup).toHaveBeenCalledWith({ scopes: ["api://gatehouse/access_as_user"], overrideInteractionInProgress: true });
+    await vi.waitFor(() => expect(replace).toHaveBeenCalledWith("/workspaces?x=1"));
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(fetchMock).toHaveBeenCalledWith("/api/session", { method: "POST", headers: { Authorization: "Bearer api-token" } });
+    expect(instance.setActiveAccount).toHaveBeenCalledWith(account);
+  });
+
+  it("says the person is not assigned, without Entra's own text", async () => {
+    loginPopup.mockRejectedValue(UNASSIGNED);
     render(<SignInPanel returnTo="/" notice={null} />);
-    emit(EventType.ACQUIRE_TOKEN_FAILURE, UNASSIGNED);
-    const alert = screen.getByRole("alert");
+    await clickSignIn();
+    const alert = await screen.findByRole("alert");
     expect(alert.textContent).toBe(NOT_ASSIGNED_MESSAGE);
     expect(alert.textContent).not.toContain("AADSTS");
     expect(alert.textContent).not.toContain("0c0a5e11");
+    expect(fetchMock).not.toHaveBeenCalled();
   });
 
-  it("ignores failures of silent requests, and stops listening when it goes away", () => {
-    const { unmount } = render(<SignInPanel returnTo="/" notice={null} />);
-    emit(EventType.ACQUIRE_TOKEN_FAILURE, UNASSIGNED, InteractionType.Silent);
+  it("names a blocked or closed popup in plain words, and the same button opens a new one", async () => {
+    loginPopup
+      .mockRejectedValueOnce(new BrowserAuthError("empty_window_error", "correlation-1"))
+      .mockRejectedValueOnce(new BrowserAuthError("user_cancelled", "correlation-1"))
+      .mockResolvedValue({ accessToken: "api-token", account });
+    render(<SignInPanel returnTo="/" notice={null} />);
+    await clickSignIn();
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "Your browser blocked the sign-in window. Allow pop-ups for this site, then select the button again.",
+    );
+    await clickSignIn();
+    await vi.waitFor(() =>
+      expect(screen.getByRole("alert").textContent).toBe("The sign-in window was closed before the sign-in finished. Select the button to open it again."),
+    );
+    await clickSignIn();
+    await vi.waitFor(() => expect(replace).toHaveBeenCalledWith("/"));
     expect(screen.queryByRole("alert")).toBeNull();
-    unmount();
-    expect(instance.removeEventCallback).toHaveBeenCalledWith("cb1");
   });
 });
 

@@ -1,20 +1,35 @@
 // @vitest-environment happy-dom
+import { BrowserAuthError } from "@azure/msal-browser";
 import { cleanup, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { StepUpPrompt, saveStepUp, takeStepUp, useResumedStepUp } from "./step-up";
 
-const loginRedirect = vi.fn((request: unknown) => Promise.resolve(request));
-vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance: { loginRedirect }, inProgress: "none" }) }));
+const account = { homeAccountId: "u.t", username: "admin@contosoml.onmicrosoft.com" };
+const acquireTokenPopup = vi.fn();
+const instance = { getActiveAccount: () => account, getAllAccounts: () => [account], setActiveAccount: vi.fn(), acquireTokenPopup };
+const refresh = vi.fn();
+const fetchMock = vi.fn();
+vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance, inProgress: "none" }) }));
+vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh }) }));
 vi.mock("./auth-provider", () => ({ useAuthSettings: () => ({ apiScope: "api://gatehouse/access_as_user" }) }));
 
 const CLAIMS = JSON.stringify({ access_token: { acrs: { essential: true, values: ["p1"] } } });
 
+beforeEach(() => {
+  fetchMock.mockImplementation(() => Promise.resolve(Response.json({ expiresAt: "2026-12-04T11:00:00Z" })));
+  vi.stubGlobal("fetch", fetchMock);
+});
+
 afterEach(() => {
   cleanup();
   window.sessionStorage.clear();
-  loginRedirect.mockClear();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  acquireTokenPopup.mockReset();
+  refresh.mockReset();
+  fetchMock.mockReset();
   vi.useRealTimers();
 });
 
@@ -24,17 +39,34 @@ function Resumer({ resumeKey, onResume }: { resumeKey: string; onResume: (state:
 }
 
 describe("StepUpPrompt", () => {
-  it("keeps the dialog's choices and signs in again with the claims, coming back to this page", async () => {
-    window.history.replaceState(null, "", "/workspaces/sub/rg/mlw?tab=access");
+  it("signs in again with the claims in a popup, hands the new token to the server, then reloads the page with the dialog's choices", async () => {
+    const reload = vi.spyOn(window.location, "reload").mockImplementation(() => undefined);
+    acquireTokenPopup.mockResolvedValue({ accessToken: "mfa-token", account });
     render(<StepUpPrompt claims={CLAIMS} resume={{ key: "grant:w", choices: { roleId: "r1" } }} message="Azure needs you to sign in again." />);
     expect(screen.getByRole("alert").textContent).toContain("Azure needs you to sign in again.");
     await userEvent.click(screen.getByRole("button", { name: "Sign in again to continue" }));
-    expect(loginRedirect).toHaveBeenCalledWith({
+    expect(acquireTokenPopup).toHaveBeenCalledWith({
       scopes: ["api://gatehouse/access_as_user"],
-      redirectStartPage: `${window.location.origin}/workspaces/sub/rg/mlw?tab=access`,
+      overrideInteractionInProgress: true,
       claims: CLAIMS,
+      account,
     });
+    await waitFor(() => expect(reload).toHaveBeenCalledTimes(1));
+    expect(fetchMock).toHaveBeenCalledWith("/api/session", { method: "POST", headers: { Authorization: "Bearer mfa-token" } });
+    // Choices only, never a token, in this tab's storage.
+    expect(JSON.stringify(Object.entries(window.sessionStorage))).not.toContain("mfa-token");
     expect(takeStepUp("grant:w")).toEqual({ roleId: "r1" });
+  });
+
+  it("keeps nothing and changes nothing when the popup is blocked, and says so", async () => {
+    const reload = vi.spyOn(window.location, "reload").mockImplementation(() => undefined);
+    acquireTokenPopup.mockRejectedValue(new BrowserAuthError("popup_window_error", "correlation-1"));
+    render(<StepUpPrompt claims={CLAIMS} resume={{ key: "grant:w", choices: { roleId: "r1" } }} message="Azure needs you to sign in again." />);
+    await userEvent.click(screen.getByRole("button", { name: "Sign in again to continue" }));
+    await screen.findByText(/^Your browser blocked the sign-in window/);
+    expect(reload).not.toHaveBeenCalled();
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(takeStepUp("grant:w")).toBeUndefined();
   });
 });
 

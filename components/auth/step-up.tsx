@@ -1,17 +1,18 @@
 "use client";
 
-import { InteractionStatus } from "@azure/msal-browser";
 import { useMsal } from "@azure/msal-react";
+import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
-import { sessionRenewed, signInRedirect } from "./session-client";
+import { sessionRenewed, signInWithPopup } from "./session-client";
 
 /**
  * Step-up: Azure answered a change with a claims challenge (e.g. MFA) that only a new interactive sign-in satisfies.
- * The dialog or page where it happened keeps what the person chose in this tab's sessionStorage, signs in again with
- * the claims, and on coming back restores those choices so the same change is one click away. Only choices are kept
+ * The person signs in again with the claims in a popup; the server then holds the new token. The dialog or page where
+ * it happened keeps what the person chose in this tab's sessionStorage and the page loads again (its data may have
+ * changed with the new sign-in), restoring those choices so the same change is one click away. Only choices are kept
  * (ids, names, a role): never a token.
  */
 const STORAGE_KEY = "gatehouse.step-up";
@@ -68,18 +69,14 @@ export function useResumedStepUp<T>(key: string, onResume?: (state: T) => void):
   return resumed;
 }
 
-/**
- * Whether a retry may run now, and a way to wait for it: MSAL must have finished handling the sign-in it came back
- * from, and the server must hold that sign-in's token.
- */
+/** Whether a retry may run now, and a way to wait for it: the server must hold the last popup sign-in's token. */
 export function useReadyToRetry(): { readonly ready: boolean; readonly afterSignIn: () => Promise<unknown> } {
-  const { inProgress } = useMsal();
-  return { ready: inProgress === InteractionStatus.None, afterSignIn: sessionRenewed };
+  return { ready: true, afterSignIn: sessionRenewed };
 }
 
 /**
  * "Sign in again to continue", where the challenge happened. With `resume`, the dialog's choices are kept for when the
- * page comes back; a page that only reads needs none (it loads again).
+ * page loads again after the sign-in; a page that only reads needs none (its data loads again).
  */
 export function StepUpPrompt({
   claims,
@@ -92,21 +89,32 @@ export function StepUpPrompt({
 }) {
   const { instance } = useMsal();
   const settings = useAuthSettings();
-  const [failed, setFailed] = useState(false);
+  const router = useRouter();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   return (
     <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
       <p className="font-medium">{message}</p>
       <Button
         variant="primary"
         onClick={() => {
-          setFailed(false);
-          if (resume) saveStepUp(resume.key, resume.choices);
-          signInRedirect(instance, settings, `${window.location.pathname}${window.location.search}`, claims).catch(() => setFailed(true));
+          setProblem(null);
+          setBusy(true);
+          void signInWithPopup(instance, settings, { claims }).then((outcome) => {
+            setBusy(false);
+            if (outcome.kind === "failed") setProblem(outcome.message);
+            else if (outcome.kind === "needs-sign-in") setProblem("This session was ended. Sign in again to continue.");
+            else if (resume) {
+              saveStepUp(resume.key, resume.choices);
+              window.location.reload();
+            } else router.refresh();
+          });
         }}
       >
         Sign in again to continue
       </Button>
-      {failed && <p className="text-danger">The sign-in page could not be opened. Check your connection and try again.</p>}
+      {busy && <p className="text-ink-muted">Finish signing in in the window that opened. If you closed it, select the button again.</p>}
+      {problem && <p className="text-danger">{problem}</p>}
     </div>
   );
 }

@@ -12,13 +12,12 @@ import { SESSION_COOKIE, signIn } from "./sign-in";
  * `sign-in` setup project (e2e/sign-in.setup.ts) signs each persona in once through the real flow and saves what the
  * browser then holds; `resumeSignIn` puts a page back in that state.
  *
- * Playwright's storage state keeps cookies — the console's session cookie (an opaque id of a session the console keeps
- * in its database, so the console must be the one of this run, or share its database) and the sandbox's SSO cookie —
- * and local storage, but not session storage, where MSAL keeps its cache (account, ID token, the API token and the
- * refresh token). The console reads that cache to renew the session silently before the token expires
- * (SessionKeeper), when the cookie is gone (SessionRequired), for a claims challenge and to sign out. So it is saved
- * as well and put back, into the one tab `resumeSignIn` opens, before the console's scripts run — as it is after a
- * real sign-in. A stored session a spec ended (sign-out, the account page) is made again by signing in.
+ * That is Playwright's storage state: cookies — the console's session cookie (an opaque id of a session the console
+ * keeps in its database, so the console must be the one of this run, or share its database) and the sandbox's SSO
+ * cookie — and local storage. Nothing else is needed: MSAL keeps its cache in memory, so a page loaded from the stored
+ * state is what any reload of a signed-in page is — the server's session through the cookie, and renewal before the
+ * token ends through Entra's session cookie (SessionKeeper, ssoSilent). e2e/auth.spec.ts checks that the browser's
+ * storage never holds a token. A stored session a spec ended (sign-out, the account page) is made again by signing in.
  * Auth, security and permission specs keep signing in through the UI (`signIn`).
  */
 
@@ -30,8 +29,6 @@ type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
 interface StoredSession {
   readonly storageState: StorageState;
-  /** The console origin's session storage (MSAL's cache). */
-  readonly sessionStorage: ReadonlyArray<readonly [string, string]>;
   /** When it was saved (ms since the epoch). */
   readonly savedAt: number;
 }
@@ -39,8 +36,8 @@ interface StoredSession {
 /** Under the run's data directory, so the main and the production run (each with its own tenant) never share one. */
 const SESSIONS_DIR = path.join(E2E_DATA_DIR, "e2e-sessions");
 /**
- * A stored session older than this is made again rather than left to the console's renewal (a redirect in the middle
- * of a spec): the sandbox's tokens last an hour, and the session's token is the one of its sign-in.
+ * A stored session older than this is made again rather than left to the console's renewal (in the middle of a spec):
+ * the sandbox's tokens last an hour, and the session's token is the one of its sign-in.
  */
 const MAX_AGE_MS = 45 * 60_000;
 
@@ -51,7 +48,6 @@ export async function saveSession(page: Page, persona: StoredPersona): Promise<v
   expect(new URL(page.url()).origin).toBe(CONSOLE_ORIGIN);
   const session: StoredSession = {
     storageState: await page.context().storageState({ indexedDB: true }),
-    sessionStorage: await page.evaluate(() => Object.entries(window.sessionStorage)),
     savedAt: Date.now(),
   };
   mkdirSync(SESSIONS_DIR, { recursive: true });
@@ -80,24 +76,12 @@ export async function resumeSignIn(page: Page, persona: StoredPersona, startPath
     return;
   }
   await page.context().setStorageState(session.storageState);
-  const restore = await page.addInitScript(
-    ({ origin, entries }) => {
-      if (window.location.origin !== origin) return;
-      for (const [key, value] of entries) window.sessionStorage.setItem(key, value);
-    },
-    { origin: CONSOLE_ORIGIN, entries: session.sessionStorage },
-  );
-  try {
-    await page.goto(startPath);
-    const account = page.getByRole("button", { name: /^Account: / });
-    const signInButton = page.getByRole("button", { name: "Sign in with Microsoft" });
-    await expect(account.or(signInButton)).toBeVisible();
-    // The stored session was ended (a spec signed it out or ended it on the account page): sign in again.
-    if (await signInButton.isVisible()) await signInAgain(page, persona, startPath);
-  } finally {
-    // Restored once: from here on the tab's session storage is MSAL's own, as after a real sign-in.
-    await restore.dispose();
-  }
+  await page.goto(startPath);
+  const account = page.getByRole("button", { name: /^Account: / });
+  const signInButton = page.getByRole("button", { name: "Sign in with Microsoft" });
+  await expect(account.or(signInButton)).toBeVisible();
+  // The stored session was ended (a spec signed it out or ended it on the account page): sign in again.
+  if (await signInButton.isVisible()) await signInAgain(page, persona, startPath);
 }
 
 /** Signs in through the sign-in page (without the stored cookies, so the sandbox asks for the password) and stores it. */

@@ -2,7 +2,7 @@ import "server-only";
 
 import { getConfig } from "@/lib/config";
 import { describeError, log } from "@/lib/log";
-import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+import { type BrowserAuthSettings, REDIRECT_BRIDGE_PATH } from "@/lib/shared/browser-auth";
 
 let sandboxMetadata: Promise<string | undefined> | undefined;
 
@@ -33,7 +33,7 @@ export async function getBrowserAuthSettings(): Promise<BrowserAuthSettings> {
     authority: identity.authority,
     knownAuthorities: [new URL(identity.authorityHost).host],
     ...(authorityMetadata ? { authorityMetadata } : {}),
-    redirectUri: `${publicOrigin}/`,
+    redirectUri: `${publicOrigin}${REDIRECT_BRIDGE_PATH}`,
     postLogoutRedirectUri: `${publicOrigin}/signin?signedOut=1`,
     apiScope: identity.apiScope,
   };

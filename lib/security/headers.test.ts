@@ -43,4 +43,14 @@ describe("modeSecurityHeaders", () => {
     expect(sandbox["Strict-Transport-Security"]).toBeUndefined();
     expect(sandbox["Content-Security-Policy"]).toContain("connect-src 'self' https://localhost:8443");
   });
+
+  it("lets only the redirect bridge be framed, and only by the console itself", () => {
+    const config = parseConfig({});
+    expect(modeSecurityHeaders(config, "n", false, "/auth/redirect")["Content-Security-Policy"]).toContain("frame-ancestors 'self'");
+    for (const pathname of ["/", "/signin", "/auth/redirect/x", "/auth"]) {
+      expect(modeSecurityHeaders(config, "n", false, pathname)["Content-Security-Policy"]).toContain("frame-ancestors 'none'");
+    }
+    // The hidden iframe starts at the identity origin and ends on the bridge.
+    expect(modeSecurityHeaders(config, "n", false)["Content-Security-Policy"]).toContain("frame-src 'self' https://localhost:8443");
+  });
 });

@@ -2,6 +2,8 @@ import "server-only";
 
 import type { GatehouseConfig } from "@/lib/config";
 
+import { REDIRECT_BRIDGE_PATH } from "@/lib/shared/browser-auth";
+
 import { CSP_REPORT_PATH } from "./csp-reports";
 
 export interface ContentSecurityPolicyOptions {
@@ -11,6 +13,11 @@ export interface ContentSecurityPolicyOptions {
   /** Next's dev server needs eval for fast refresh; a production build never gets it. */
   readonly development: boolean;
   readonly upgradeInsecureRequests: boolean;
+  /**
+   * Only the redirect bridge: MSAL's silent renewal (ssoSilent) loads it in a hidden iframe of the console's own page,
+   * so that one page may be framed by its own origin; every other page by none.
+   */
+  readonly framedBySelf?: boolean;
 }
 
 /** The Content-Security-Policy for HTML responses: scripts only with this request's nonce. */
@@ -25,9 +32,10 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): st
     "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src 'self' ${options.identityOrigin}`,
-    `frame-src ${options.identityOrigin}`,
+    // The hidden iframe of a silent renewal starts at the identity origin and ends on the console's redirect bridge.
+    `frame-src 'self' ${options.identityOrigin}`,
     `form-action 'self' ${options.identityOrigin}`,
-    "frame-ancestors 'none'",
+    options.framedBySelf ? "frame-ancestors 'self'" : "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
     // report-uri rather than report-to: browsers send these at once, while Reporting API delivery is batched and late.
@@ -38,7 +46,7 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): st
 }
 
 /** Headers that depend on the running mode, set per request by `proxy.ts`. */
-export function modeSecurityHeaders(config: GatehouseConfig, nonce: string, development: boolean): Record<string, string> {
+export function modeSecurityHeaders(config: GatehouseConfig, nonce: string, development: boolean, pathname = "/"): Record<string, string> {
   const azure = config.mode === "azure";
   const headers: Record<string, string> = {
     "Content-Security-Policy": contentSecurityPolicy({
@@ -46,6 +54,7 @@ export function modeSecurityHeaders(config: GatehouseConfig, nonce: string, deve
       identityOrigin: new URL(config.identity.authorityHost).origin,
       development,
       upgradeInsecureRequests: azure,
+      framedBySelf: pathname === REDIRECT_BRIDGE_PATH,
     }),
   };
   // Browsers remember HSTS per host, so it is only sent where the console is served over https for real.

@@ -12,6 +12,12 @@ export interface BrowserAuthSettings {
   readonly apiScope: string;
 }
 
+/**
+ * The redirect URI of popup and hidden-iframe sign-ins: a page that only hands Entra's answer to the window that asked
+ * (msal-browser 5's redirect bridge). Registered on the SPA app next to the origin's root.
+ */
+export const REDIRECT_BRIDGE_PATH = "/auth/redirect";
+
 /** A base no real origin uses: only the resolved path matters, the origin is compared with it. */
 const RESOLVE_BASE = "https://return-path.invalid";
 

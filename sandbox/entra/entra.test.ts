@@ -244,6 +244,30 @@ describe("authorize", () => {
     expect(otherUser.status).toBe(200);
   });
 
+  it("answers a silent renewal (prompt=none with login_hint, as ssoSilent sends) from the session only for the hinted user", async () => {
+    // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code
+    // (prompt=none: "if the user isn't signed in… the request returns an error"; AADSTS50058, login_required).
+    const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
+    const cookie = { headers: { cookie: signIn.cookie ?? "" } };
+    const fragmentOf = (response: { header(name: string): string | undefined }) => new URLSearchParams(response.header("location")?.split("#")[1]);
+    const hinted = await call(
+      sandbox,
+      `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ prompt: "none", login_hint: admin.userPrincipalName.toUpperCase() })}`,
+      cookie,
+    );
+    expect(fragmentOf(hinted).get("code")).toBeTruthy();
+    for (const [label, response] of [
+      [
+        "another user",
+        await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ prompt: "none", login_hint: teamLead.userPrincipalName })}`, cookie),
+      ],
+      ["no session", await call(sandbox, `/${tid}/oauth2/v2.0/authorize?${authorizeQuery({ prompt: "none", login_hint: admin.userPrincipalName })}`)],
+    ] as const) {
+      expect(fragmentOf(response).get("error"), label).toBe("login_required");
+      expect(fragmentOf(response).get("error_description"), label).toContain("AADSTS50058");
+    }
+  });
+
   it("signs in by SSO when the claims ask only for optional ID-token claims (as msal-browser always sends), not when they ask for MFA", async () => {
     const signIn = await signInSpa(sandbox, admin.userPrincipalName, admin.password);
     const optional = JSON.stringify({ id_token: { signin_state: { essential: false }, login_hint: { essential: false } } });

@@ -78,6 +78,15 @@ export function servicePrincipalFor(application: ApplicationRecord, id: string, 
   };
 }
 
+/**
+ * The console's SPA redirect URIs for one origin: the redirect bridge (`/auth/redirect`) that popup sign-ins and silent
+ * renewals return to, and the root, under which its sign-out asks to land (Entra requires a post-logout redirect URI
+ * to match a registered redirect URI).
+ */
+export function consoleSpaRedirectUris(origin: string): string[] {
+  return [`${origin}/auth/redirect`, `${origin}/`];
+}
+
 export function seedConsoleApplications(tenant: Tenant, createdDateTime: string, adminObjectId: string): void {
   const appRoles: AppRoleRecord[] = Object.entries(CONSOLE_APP_ROLE_IDS).map(([value, id]) => ({
     id,
@@ -143,7 +152,7 @@ export function seedConsoleApplications(tenant: Tenant, createdDateTime: string,
       displayName: "Gatehouse Console",
       description: "The Gatehouse single-page sign-in client.",
       createdDateTime,
-      spaRedirectUris: ["http://localhost:3000/"],
+      spaRedirectUris: consoleSpaRedirectUris("http://localhost:3000"),
       requiredResourceAccess: [{ resourceAppId: CONSOLE_API_CLIENT_ID, resourceAccess: [{ id: ACCESS_AS_USER_SCOPE_ID, type: "Scope" }] }],
       ownerIds: [adminObjectId],
     }),

@@ -150,7 +150,7 @@ describe("TenantAuthView", () => {
     expect(api?.secrets.map((s) => s.secretText)).toContain(CONSOLE_API_CLIENT_SECRET);
     expect(api?.exposedScopes).toEqual(["access_as_user"]);
     expect(api?.appRoles).toEqual(["Console.Admin", "Console.Requester", "Console.SecurityReader"]);
-    expect(tenant.findApplication(CONSOLE_SPA_CLIENT_ID)?.spaRedirectUris).toEqual(["http://localhost:3000/"]);
+    expect(tenant.findApplication(CONSOLE_SPA_CLIENT_ID)?.spaRedirectUris).toEqual(["http://localhost:3000/auth/redirect", "http://localhost:3000/"]);
     expect(tenant.findApplication("https://graph.microsoft.com")?.appId).toBe(MICROSOFT_GRAPH_APP_ID);
     expect(tenant.findApplication("https://management.azure.com/")?.appId).toBe(AZURE_RESOURCE_MANAGER_APP_ID);
     expect(tenant.findApplication("https://management.core.windows.net/")?.exposedScopes).toEqual(["user_impersonation"]);

@@ -108,7 +108,7 @@ describe("npm run azure:register", () => {
         audiences: [TOKEN_EXCHANGE_AUDIENCE],
       }),
     ]);
-    expect(spa.spaRedirectUris).toEqual([`${ORIGIN}/`]);
+    expect(spa.spaRedirectUris).toEqual([`${ORIGIN}/auth/redirect`, `${ORIGIN}/`]);
     expect(spa.requiredResourceAccess).toEqual([{ resourceAppId: api.appId, resourceAccess: [{ id: scope!.id, type: "Scope" }] }]);
     expect(sandbox.tenant.getServicePrincipalByAppId(api.appId)?.appRoleAssignmentRequired).toBe(true);
     expect(sandbox.tenant.getServicePrincipalByAppId(spa.appId)).toBeDefined();
@@ -155,7 +155,7 @@ describe("npm run azure:register", () => {
         .map((call) => `${call.method} ${call.path}`),
     ).toEqual([`PATCH /v1.0/applications/${spa.id}`]);
     // An administrator's own redirect URI stays; Gatehouse's is added back.
-    expect(spa.spaRedirectUris).toEqual(["https://elsewhere.contoso.com/", `${ORIGIN}/`]);
+    expect(spa.spaRedirectUris).toEqual(["https://elsewhere.contoso.com/", `${ORIGIN}/auth/redirect`, `${ORIGIN}/`]);
     expect(run.stdout).toContain(`updated "Gatehouse Test": spa`);
   }, 90_000);
 

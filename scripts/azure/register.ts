@@ -303,8 +303,9 @@ export async function registerGatehouse(graph: Client, options: RegistrationOpti
     changes.push(`updated "${api.displayName}": ${Object.keys(apiPatch).join(", ")}`);
   }
 
-  // 3. The browser app: its redirect URI and the API's scope.
-  const redirectUris = withMissing(spa.spa.redirectUris, [`${origin}/`]);
+  // 3. The browser app: its redirect URIs (the redirect bridge popups and silent renewals return to, REDIRECT_BRIDGE_PATH
+  // in lib/shared/browser-auth.ts, and the root) and the API's scope.
+  const redirectUris = withMissing(spa.spa.redirectUris, [`${origin}/auth/redirect`, `${origin}/`]);
   const spaAccess = mergeRequiredAccess(spa.requiredResourceAccess, [{ resourceAppId: api.appId, resourceAccess: [{ id: scope.id, type: "Scope" }] }]);
   const spaPatch: Record<string, unknown> = {};
   if (redirectUris.changed) spaPatch.spa = { redirectUris: redirectUris.merged };
