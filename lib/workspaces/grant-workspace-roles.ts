@@ -8,8 +8,10 @@ import { type ChangeIntentInput, type ChangeOutcome, type PrincipalType, recordC
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { requireStepUp } from "@/lib/auth/step-up";
 import { type Database, getDatabase } from "@/lib/db";
+import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -193,19 +195,27 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   const base = { principalId, displayName: principal.displayName };
   const ownership: IntentOwnership = { effect: "hold", holder };
 
-  const intentId = await startChange(db, {
-    kind: "grant",
-    scope: workspace.scope,
-    principalId,
-    principalType,
-    roleDefinitionId: roleId,
-    roleName,
-    assignmentName,
-    requestedBy: context.actor,
-    consoleRequestId: context.requestId,
-    ownership,
-    ...(description ? { reason: description } : {}),
-  });
+  let intentId: number | "in_progress";
+  try {
+    intentId = await startChange(db, {
+      kind: "grant",
+      scope: workspace.scope,
+      principalId,
+      principalType,
+      roleDefinitionId: roleId,
+      roleName,
+      assignmentName,
+      requestedBy: context.actor,
+      consoleRequestId: context.requestId,
+      ownership,
+      ...(description ? { reason: description } : {}),
+    });
+  } catch (error) {
+    // Fail closed: with no intent recorded, Azure is not asked (a change the trail cannot show is never made).
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("grant intent not recorded", error, context.requestId);
+    return { ...base, status: "failed", message: INTENT_NOT_RECORDED };
+  }
   if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
   const client = authorizationClient(identity, workspace.subscriptionId!);
@@ -260,7 +270,13 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = failedOutcome(failure, armRequestId);
     // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
-    await recordChangeOutcome(db, intentId, outcome);
+    try {
+      await recordChangeOutcome(db, intentId, outcome);
+    } catch (recordError) {
+      if (!isDatabaseUnavailable(recordError)) throw recordError;
+      logDatabaseFault("grant outcome not recorded", recordError, context.requestId);
+      return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+    }
     return {
       ...base,
       status: "failed",
@@ -273,22 +289,30 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   const found = carrier;
   let hold: HoldResult | undefined;
   const now = new Date();
-  await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
-    const applied = await applyIntentOwnership(tx, {
-      ownership,
-      kind: "grant",
-      succeeded: true,
-      access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
-      assignmentName: found.assignmentName,
-      created: found.created,
-      wasAbsent: false,
-      actor: intent.requestedBy,
-      now,
-      correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+  try {
+    await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
+      const applied = await applyIntentOwnership(tx, {
+        ownership,
+        kind: "grant",
+        succeeded: true,
+        access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
+        assignmentName: found.assignmentName,
+        created: found.created,
+        wasAbsent: false,
+        actor: intent.requestedBy,
+        now,
+        correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+      });
+      hold = applied.hold;
+      return applied.events;
     });
-    hold = applied.hold;
-    return applied.events;
-  });
+  } catch (error) {
+    // ARM made the change; the pending intent carries its holder, and the reconciler records both once the database
+    // answers again. Until then the admin is told it is being checked, never that it failed.
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("grant outcome not recorded", error, context.requestId);
+    return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+  }
   const reference = armRequestId ? { reference: armRequestId } : {};
   const superseded = hold?.superseded ?? [];
   const supersededText =
@@ -345,6 +369,12 @@ export function failedOutcome(failure: ArmFailure, armRequestId: string | undefi
 }
 
 export const CHANGE_IN_PROGRESS = "A change to this assignment is already in progress. Refresh in a moment.";
+export const INTENT_NOT_RECORDED = "Gatehouse could not record this change, so it did not ask Azure to make it. Try again in a minute.";
+export const OUTCOME_NOT_RECORDED = "Gatehouse could not record Azure's answer yet. It will check with Azure and record it; refresh in a few minutes.";
+
+function logDatabaseFault(message: string, error: unknown, requestId: string): void {
+  log("warn", "workspaces", message, { requestId, error: databaseUnavailable(error).message });
+}
 
 /**
  * Records the intent to change an assignment (with its `*_requested` event) in a transaction of its own, before ARM is
