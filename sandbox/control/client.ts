@@ -167,6 +167,10 @@ export interface SandboxControl {
     /** One user's mark, or every user's (the seeded persona's too). */
     clear(user?: string): Promise<void>;
   };
+  /** Disables or enables a user's account (UPN or object id): it stays in the directory. */
+  readonly accountEnabled: {
+    set(user: string, enabled: boolean): Promise<{ readonly userObjectId: string; readonly accountEnabled: boolean }>;
+  };
   /** Tenant-wide delegated consents (oauth2PermissionGrants). */
   readonly delegatedConsent: {
     /** Revokes a client's consent for a resource (both by app id); returns the grants removed, for `restore`. */
@@ -277,6 +281,9 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
       list: async () => (await call<{ value: string[] }>("GET", "arm-write-mfa")).value,
       require: (user) => call("POST", "arm-write-mfa", { user }),
       clear: (user) => call("DELETE", user === undefined ? "arm-write-mfa" : `arm-write-mfa/${encodeURIComponent(user)}`),
+    },
+    accountEnabled: {
+      set: (user, enabled) => call("PUT", `account-enabled/${encodeURIComponent(user)}`, { enabled }),
     },
     delegatedConsent: {
       withdraw: async (input) => (await call<{ value: OAuth2PermissionGrantRecord[] }>("POST", "consent-withdrawals", input)).value,

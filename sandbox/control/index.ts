@@ -151,6 +151,7 @@ const armWriteMfaSchema = z
     user: z.string().min(1),
   })
   .strict();
+const accountEnabledSchema = z.object({ enabled: z.boolean() }).strict();
 const consentWithdrawalSchema = z.object({ clientAppId: guid, resourceAppId: guid }).strict();
 const permissionGrantSchema = z.object({ id: z.string().min(1), clientId: guid, resourceId: guid, scopes: z.array(z.string().min(1)) }).strict();
 const roleAssignmentSchema = z
@@ -318,6 +319,16 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       const user = target.tenant().findUser(decodeURIComponent(rest[0]));
       target.tenant().armWriteMfaUsers.delete((user?.objectId ?? rest[0]).toLowerCase());
       return { status: 204 };
+    }
+    case "PUT account-enabled": {
+      // An administrator disabling (or enabling) a user's sign-in, as `PATCH /users/{id} {accountEnabled}` does: the
+      // user stays in the directory, Graph shows `accountEnabled: false` to a read that selects it.
+      const parsed = parse(accountEnabledSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const user = rest[0] ? target.tenant().getUser(decodeURIComponent(rest[0])) : undefined;
+      if (!user) return jsonReply(404, { error: { code: "NotFound", message: `No user '${rest[0] ?? ""}'.` } });
+      user.accountEnabled = parsed.value.enabled;
+      return jsonReply(200, { userObjectId: user.id.toLowerCase(), accountEnabled: user.accountEnabled });
     }
     case "POST consent-withdrawals": {
       // With the consent gone, Entra refuses an on-behalf-of exchange for that resource with AADSTS65001
