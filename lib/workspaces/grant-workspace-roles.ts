@@ -4,7 +4,15 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { v5 as uuidv5 } from "uuid";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { type ChangeIntentInput, type ChangeOutcome, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
+import {
+  type ChangeIntent,
+  type ChangeIntentInput,
+  type ChangeOutcome,
+  findSucceededGrants,
+  type PrincipalType,
+  recordChangeIntent,
+  recordChangeOutcome,
+} from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { requireStepUp } from "@/lib/auth/step-up";
 import { type Database, getDatabase } from "@/lib/db";
@@ -72,6 +80,12 @@ export interface GrantWorkspaceRolesInput {
   readonly description?: string;
   /** What wants the access (its holder): an admin's direct grant (the default), a group mapping or a request. */
   readonly holder?: HolderSpec;
+  /**
+   * Resuming a bulk grant that was cut short (a session that ended, a sign-in Azure asked for): the `attemptId`s of its
+   * earlier attempts. A principal whose grant succeeded in one of them, as the intents recorded it, is reported done
+   * and not sent to Azure again; the others are granted now.
+   */
+  readonly resumeOf?: readonly string[];
 }
 
 export type GrantStatus = "granted" | "already_granted" | "needs_approval" | "in_progress" | "failed";
@@ -96,6 +110,8 @@ export interface GrantResult {
   readonly claims?: string;
   /** Set on the Reader grant made on a project's hub beside the project grant: the hub's name. */
   readonly hubName?: string;
+  /** The console request (attempt) that recorded this principal's grant; a resume names the attempts it continues. */
+  readonly attemptId?: string;
 }
 
 export interface GrantOptions {
@@ -140,12 +156,39 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
       { db },
     );
   }
+  const doneEarlier = await findDoneEarlier(db, context, workspace.scope, roleId, input.resumeOf ?? []);
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
   for (const principal of input.principals) {
-    results.push(await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder }));
+    const earlier = doneEarlier.get(principal.id.toLowerCase());
+    if (earlier) {
+      results.push({
+        principalId: principal.id.toLowerCase(),
+        displayName: principal.displayName,
+        status: "granted",
+        message: `Granted ${role.name} in the earlier attempt; not sent to Azure again.`,
+        attemptId: earlier.consoleRequestId!,
+        ...(earlier.armRequestId ? { reference: earlier.armRequestId } : {}),
+      });
+      continue;
+    }
+    const result = await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder });
+    results.push({ ...result, attemptId: context.requestId });
   }
   return results;
+}
+
+/** The principals whose grant succeeded in an earlier attempt of this bulk grant, by principal id (lower case). */
+async function findDoneEarlier(
+  db: Database,
+  context: DelegatedContext,
+  scope: string,
+  roleDefinitionId: string,
+  attempts: readonly string[],
+): Promise<ReadonlyMap<string, ChangeIntent>> {
+  if (attempts.length === 0) return new Map();
+  const intents = await findSucceededGrants(db, { consoleRequestIds: attempts, scope, roleDefinitionId, requestedBy: context.actor });
+  return new Map(intents.map((intent) => [intent.principalId.toLowerCase(), intent]));
 }
 
 /** Which operation a grant belongs to, by its holder, for the audit trail's `consoleAction`. */
