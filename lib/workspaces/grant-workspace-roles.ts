@@ -415,7 +415,8 @@ export const CHANGE_IN_PROGRESS = "A change to this assignment is already in pro
 export const INTENT_NOT_RECORDED = "Gatehouse could not record this change, so it did not ask Azure to make it. Try again in a minute.";
 export const OUTCOME_NOT_RECORDED = "Gatehouse could not record Azure's answer yet. It will check with Azure and record it; refresh in a few minutes.";
 
-function logDatabaseFault(message: string, error: unknown, requestId: string): void {
+/** A change whose intent or outcome the database would not take: logged with the driver's detail, never shown. */
+export function logDatabaseFault(message: string, error: unknown, requestId: string): void {
   log("warn", "workspaces", message, { requestId, error: databaseUnavailable(error).message });
 }
 

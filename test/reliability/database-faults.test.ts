@@ -34,6 +34,7 @@ describe.skipIf(!server)("database faults during a grant (PostgreSQL, own sandbo
   async function load() {
     return {
       ...(await import("@/lib/workspaces/grant-workspace-roles")),
+      ...(await import("@/lib/workspaces/revoke-workspace-roles")),
       ...(await import("@/lib/workspaces/reconcile-intents")),
       ...(await import("@/lib/audit")),
       ...(await import("@/lib/db/faults")),
@@ -180,5 +181,31 @@ describe.skipIf(!server)("database faults during a grant (PostgreSQL, own sandbo
       "role_assignment.granted:succeeded",
       "assignment.holder_added:succeeded",
     ]);
+  });
+  it("statement_timeout while a removal's intent is written: the DELETE is never sent, the assignment stays, and the removal works afterwards", async () => {
+    const user = aUser();
+    expect(await grant(bounded, user)).toMatchObject({ status: "granted" });
+    const name = modules.assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
+    const assignmentId = `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+    const revoke = async () =>
+      (
+        await modules.revokeWorkspaceRoles(
+          await modules.personaContext("admin"),
+          { workspaceId: WORKSPACE, assignmentIds: [assignmentId], confirmSelfLockout: false },
+          { db: bounded.db },
+        )
+      )[0]!;
+    await admin.query("begin");
+    await admin.query("select * from audit_chain_head for update");
+    const since = await tenant.control.journal.lastSeq();
+    expect(await revoke()).toMatchObject({ status: "failed", message: modules.INTENT_NOT_RECORDED });
+    await admin.query("rollback");
+    const deletes = (await tenant.control.journal.since(since)).entries.filter((entry) => entry.method === "DELETE" && entry.path.toLowerCase().endsWith(name));
+    expect(deletes).toEqual([]);
+    expect(assignmentExists(user)).toBe(true);
+    expect((await intentsOf(user)).map((intent) => intent.state)).toEqual(["succeeded"]);
+
+    expect(await revoke()).toMatchObject({ status: "revoked" });
+    expect(assignmentExists(user)).toBe(false);
   });
 });
