@@ -35,6 +35,9 @@ describe.skipIf(!server)("database faults during a grant (PostgreSQL, own sandbo
     return {
       ...(await import("@/lib/workspaces/grant-workspace-roles")),
       ...(await import("@/lib/workspaces/revoke-workspace-roles")),
+      ...(await import("@/lib/requests/submit-request")),
+      ...(await import("@/lib/requests/decide-request")),
+      ...(await import("@/test/support/builders/requests")),
       ...(await import("@/lib/workspaces/reconcile-intents")),
       ...(await import("@/lib/audit")),
       ...(await import("@/lib/db/faults")),
@@ -207,5 +210,43 @@ describe.skipIf(!server)("database faults during a grant (PostgreSQL, own sandbo
 
     expect(await revoke()).toMatchObject({ status: "revoked" });
     expect(assignmentExists(user)).toBe(false);
+  });
+  it("statement_timeout while an approval is recorded: nothing is decided or granted, the request stays pending, and the next approval grants it", async () => {
+    const user = aUser();
+    const filed = await modules.submitAccessRequest(
+      await modules.personaContext("team-lead"),
+      modules.makeAccessRequest({
+        workspaceId: WORKSPACE,
+        roleDefinitionId: DATA_SCIENTIST,
+        principal: { id: user.id, kind: "user", displayName: user.displayName },
+      }),
+      { db: bounded.db, notify: false },
+    );
+    const requestId = filed.request.id;
+    const statusOf = async () => (await admin.query<{ status: string }>("select status from access_requests where id = $1", [requestId])).rows[0]?.status;
+    const approve = async () =>
+      modules.approveAccessRequest(await modules.personaContext("admin"), { requestId, comment: "" }, { db: bounded.db, notify: false });
+
+    await admin.query("begin");
+    await admin.query("select * from audit_chain_head for update");
+    const since = await tenant.control.journal.lastSeq();
+    const failure = await approve().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await admin.query("rollback");
+    // What the action wrapper shows for it: the console's own sentence, never the driver's.
+    expect(modules.isDatabaseUnavailable(failure)).toBe(true);
+    expect(modules.databaseUnavailable(failure).userMessage).not.toMatch(/cancel|statement|SQL|audit_/i);
+    expect(await statusOf()).toBe("pending");
+    const puts = (await tenant.control.journal.since(since)).entries.filter((entry) => entry.method === "PUT" && entry.system === "arm");
+    expect(puts).toEqual([]);
+    expect(await intentsOf(user)).toEqual([]);
+    expect(await trailOf(user)).toEqual(["request.submitted:succeeded"]);
+
+    const decided = await approve();
+    expect(decided.request).toMatchObject({ status: "granted" });
+    expect(await statusOf()).toBe("granted");
+    expect(assignmentExists(user)).toBe(true);
   });
 });
