@@ -144,8 +144,12 @@ describe("sandbox mode", () => {
   it("bounds every statement on PostgreSQL (DATABASE_STATEMENT_TIMEOUT_SECONDS, default 30), a setting PGlite refuses", () => {
     const url = "postgres://gatehouse@db.internal:5432/gatehouse";
     expect(parseConfig({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_SECONDS: "5" }).database).toMatchObject({ statementTimeoutSeconds: 5 });
-    expect(problemsOf({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_SECONDS: "0" })).toEqual([expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: must be at least 1")]);
-    expect(problemsOf({ DATABASE_STATEMENT_TIMEOUT_SECONDS: "5" })).toEqual([expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: only used with DATABASE_URL")]);
+    expect(problemsOf({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_SECONDS: "0" })).toEqual([
+      expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: must be at least 1"),
+    ]);
+    expect(problemsOf({ DATABASE_STATEMENT_TIMEOUT_SECONDS: "5" })).toEqual([
+      expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: only used with DATABASE_URL"),
+    ]);
   });
 });
 
