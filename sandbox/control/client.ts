@@ -288,8 +288,9 @@ export function sandboxControl(origin: string, options: { readonly transport?: C
     delegatedConsent: {
       withdraw: async (input) => (await call<{ value: OAuth2PermissionGrantRecord[] }>("POST", "consent-withdrawals", input)).value,
       restore: async (grants) => {
-        for (const grant of grants)
+        for (const grant of grants) {
           await call("POST", "oauth2-permission-grants", { id: grant.id, clientId: grant.clientId, resourceId: grant.resourceId, scopes: grant.scopes });
+        }
       },
     },
     journal: {
