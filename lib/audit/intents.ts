@@ -321,7 +321,14 @@ export async function findUnknownIntents(db: Database, scope: string, limit = 20
  */
 export async function findSucceededGrants(
   db: Database,
-  query: { readonly consoleRequestIds: readonly string[]; readonly scope: string; readonly roleDefinitionId: string; readonly requestedBy: AuditActor },
+  query: {
+    readonly consoleRequestIds: readonly string[];
+    readonly scope: string;
+    readonly roleDefinitionId: string;
+    readonly requestedBy: AuditActor;
+    /** The holder kind the grants added (lib/ownership's `HolderSpec["kind"]`). */
+    readonly holderKind: string;
+  },
 ): Promise<ChangeIntent[]> {
   if (query.consoleRequestIds.length === 0 || query.requestedBy.kind !== "user") return [];
   const rows = await db
@@ -337,6 +344,9 @@ export async function findSucceededGrants(
         // People are compared by tenant and object id (never by name), as everywhere else.
         sql`lower(${azureChangeIntents.requestedBy}->>'tenantId') = ${query.requestedBy.tenantId.toLowerCase()}`,
         sql`lower(${azureChangeIntents.requestedBy}->>'objectId') = ${query.requestedBy.objectId.toLowerCase()}`,
+        // Only what held the access the same way (an admin's direct grant): a mapping's or a request's grant of the
+        // same role would leave the assignment without the holder the resumed grant means to add.
+        sql`${azureChangeIntents.ownership}->'holder'->>'kind' = ${query.holderKind}`,
       ),
     )
     .orderBy(asc(azureChangeIntents.id));

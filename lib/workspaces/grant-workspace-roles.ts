@@ -156,7 +156,9 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
       { db },
     );
   }
-  const doneEarlier = await findDoneEarlier(db, context, workspace.scope, roleId, input.resumeOf ?? []);
+  // Only an admin's own direct grant is resumed; a mapping's or a request's grant always runs whole.
+  const doneEarlier =
+    holder.kind === "direct" ? await findDoneEarlier(db, context, workspace.scope, roleId, input.resumeOf ?? []) : new Map<string, ChangeIntent>();
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
   for (const principal of input.principals) {
@@ -187,7 +189,7 @@ async function findDoneEarlier(
   attempts: readonly string[],
 ): Promise<ReadonlyMap<string, ChangeIntent>> {
   if (attempts.length === 0) return new Map();
-  const intents = await findSucceededGrants(db, { consoleRequestIds: attempts, scope, roleDefinitionId, requestedBy: context.actor });
+  const intents = await findSucceededGrants(db, { consoleRequestIds: attempts, scope, roleDefinitionId, requestedBy: context.actor, holderKind: "direct" });
   return new Map(intents.map((intent) => [intent.principalId.toLowerCase(), intent]));
 }
 
