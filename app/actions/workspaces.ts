@@ -52,6 +52,8 @@ export const grantWorkspaceRoles = serverAction(
       .max(50, { error: "Grant to at most 50 principals at once; use a group for more" }),
     description: z.string().trim().max(1000).optional(),
     alsoGrantHubReader: z.boolean().default(false),
+    /** Resuming a bulk grant: the `attemptId`s of its earlier attempts (each principal's result names its own). */
+    resumeOf: z.array(z.uuid()).max(50).optional(),
   }),
   async (context, input) => {
     const results = await grant(delegatedContext(context), input);

@@ -43,6 +43,8 @@ export interface GrantChoices {
   readonly description: string;
   /** Absent in choices kept before the hub option existed: ticked, as its default. */
   readonly hubReader?: boolean;
+  /** Resuming a bulk grant: its earlier attempts, whose finished principals the server does not send to Azure again. */
+  readonly resumeOf?: readonly string[];
 }
 
 export const grantResumeKey = (workspaceId: string) => `grant:${workspaceId.toLowerCase()}`;
@@ -70,6 +72,7 @@ export function GrantDialog({
   const [hubReader, setHubReader] = useState(resumed?.hubReader ?? true);
   const [outcome, setOutcome] = useState<ActionResult<GrantResult[]> | null>(null);
   const [showResumed, setShowResumed] = useState(resumed !== undefined);
+  const [resumeOf, setResumeOf] = useState<readonly string[]>(resumed?.resumeOf ?? []);
   const [pending, startTransition] = useTransition();
   const retry = useReadyToRetry();
   const router = useRouter();
@@ -82,6 +85,9 @@ export function GrantDialog({
   // The principals Azure would not grant before a new sign-in, and the claims it asked for.
   const challenged = done ? outcome.data.filter((item) => item.status === "failed" && item.claims) : [];
   const challengeClaims = challenged[0]?.claims ?? (outcome?.status === "error" ? outcome.claims : undefined);
+  // What a resume continues: every attempt that recorded a part of this bulk grant, and how many parts did not succeed.
+  const attempts = done ? [...new Set(outcome.data.flatMap((item) => (item.attemptId ? [item.attemptId] : [])))] : [];
+  const unfinished = done ? outcome.data.filter((item) => item.status === "failed").length : 0;
 
   function reset() {
     setPrincipals([]);
@@ -90,9 +96,11 @@ export function GrantDialog({
     setHubReader(true);
     setOutcome(null);
     setShowResumed(false);
+    setResumeOf([]);
   }
 
-  function submit() {
+  /** Grants to every chosen principal; with `continuing`, a resume: the server skips what those attempts finished. */
+  function submit(continuing: readonly string[] = resumeOf) {
     if (!role || principals.length === 0) return;
     startTransition(async () => {
       await retry.afterSignIn();
@@ -103,6 +111,7 @@ export function GrantDialog({
         principals: principals.map((p) => ({ id: p.id, kind: p.kind, displayName: p.displayName })),
         ...(description.trim() ? { description: description.trim() } : {}),
         alsoGrantHubReader: options.hub !== null && hubReader,
+        ...(continuing.length > 0 ? { resumeOf: [...continuing] } : {}),
       });
       setOutcome(result);
       if (result.status === "success" && result.data.some((item) => item.status === "granted" || item.status === "already_granted")) router.refresh();
@@ -280,17 +289,18 @@ export function GrantDialog({
                   claims={challengeClaims}
                   resume={{
                     key: grantResumeKey(workspaceId),
-                    choices: {
-                      principals: principals.filter((principal) => challenged.some((item) => item.principalId === principal.id.toLowerCase())),
-                      roleId,
-                      description,
-                      hubReader,
-                    } satisfies GrantChoices,
+                    // Every principal, with the attempts so far: those already granted are shown done, not sent again.
+                    choices: { principals, roleId, description, hubReader, resumeOf: attempts } satisfies GrantChoices,
                   }}
                   message={challenged[0]?.message ?? "Azure needs you to sign in again before it makes this change."}
                 />
               )}
               <DialogFooter>
+                {unfinished > 0 && !challengeClaims && (
+                  <Button disabled={pending || !retry.ready} onClick={() => submit(attempts)}>
+                    {pending ? "Granting…" : `Retry the ${unfinished === 1 ? "one" : unfinished} that did not succeed`}
+                  </Button>
+                )}
                 <Button onClick={reset}>Grant another</Button>
                 <DialogClose className={buttonClass("primary")}>Done</DialogClose>
               </DialogFooter>

@@ -6,6 +6,7 @@ import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
 import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
 import { AppError, type AppErrorCode } from "@/lib/errors";
+import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { describeError, log } from "@/lib/log";
 import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
 import { tooManyRequestsResponse } from "@/lib/security/rate-limit";
@@ -70,7 +71,9 @@ export function routeHandler(
     let response: Response;
     try {
       response = await run(context, request);
-    } catch (error) {
+    } catch (thrown) {
+      // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
+      const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;
       if (error instanceof AppError) {
         log(error.code.startsWith("upstream") ? "warn" : "info", "route", error.message, { permission, code: error.code, requestId });
         response = routeError(

@@ -11,6 +11,7 @@ import { type DelegatedContext, delegatedContextOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
 import { AppError, needsSupportReference } from "@/lib/errors";
+import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { log } from "@/lib/log";
 import { tooManyRequestsMessage } from "@/lib/security/rate-limit";
 import { isSameOriginRequest } from "@/lib/security/same-origin";
@@ -100,7 +101,9 @@ export function serverAction<Schema extends z.ZodType, Output>(
 
     try {
       return { status: "success", data: await run({ session, actor: auditActorOf(session.principal), requestId }, parsed.data) };
-    } catch (error) {
+    } catch (thrown) {
+      // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
+      const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;
       if (error instanceof AppError) {
         log(error.code.startsWith("upstream") ? "warn" : "info", "action", error.message, {
           action,

@@ -264,7 +264,9 @@ export const auditEventInputSchema = z
       z.strictObject({
         ...requestTransition,
         /** Why, when not simply the deadline: the policy changed, or the principal or requester is gone or lost their role. */
-        cause: z.enum(["deadline", "policy_changed", "principal_deleted", "requester_deleted", "requester_lost_role"]).optional(),
+        cause: z
+          .enum(["deadline", "policy_changed", "principal_deleted", "principal_disabled", "requester_deleted", "requester_disabled", "requester_lost_role"])
+          .optional(),
       }),
     ),
     // An approved request could not be carried out (the grant failed).

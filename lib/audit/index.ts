@@ -37,6 +37,7 @@ export {
   findUnresolvedIntents,
   markIntentUnknown,
   recordChangeIntent,
+  findSucceededGrants,
   recordChangeOutcome,
   resolveIntent,
   type ChangeIntent,

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db/client";
 import { azureChangeIntents } from "@/lib/db/schema";
@@ -312,6 +312,44 @@ export async function findUnknownIntents(db: Database, scope: string, limit = 20
     .where(and(eq(azureChangeIntents.state, "unknown"), sql`lower(${azureChangeIntents.scope}) = ${scope.toLowerCase()}`))
     .orderBy(desc(azureChangeIntents.updatedAt))
     .limit(limit);
+  return rows.map(toChangeIntent);
+}
+
+/**
+ * The grants at one scope and role that succeeded in the given console requests (earlier attempts of one bulk grant),
+ * asked for by this person: what a resumed bulk grant does not send to Azure again.
+ */
+export async function findSucceededGrants(
+  db: Database,
+  query: {
+    readonly consoleRequestIds: readonly string[];
+    readonly scope: string;
+    readonly roleDefinitionId: string;
+    readonly requestedBy: AuditActor;
+    /** The holder kind the grants added (lib/ownership's `HolderSpec["kind"]`). */
+    readonly holderKind: string;
+  },
+): Promise<ChangeIntent[]> {
+  if (query.consoleRequestIds.length === 0 || query.requestedBy.kind !== "user") return [];
+  const rows = await db
+    .select()
+    .from(azureChangeIntents)
+    .where(
+      and(
+        eq(azureChangeIntents.kind, "grant"),
+        eq(azureChangeIntents.state, "succeeded"),
+        inArray(azureChangeIntents.consoleRequestId, [...query.consoleRequestIds]),
+        sql`lower(${azureChangeIntents.scope}) = ${query.scope.toLowerCase()}`,
+        sql`lower(${azureChangeIntents.roleDefinitionId}) = ${query.roleDefinitionId.toLowerCase()}`,
+        // People are compared by tenant and object id (never by name), as everywhere else.
+        sql`lower(${azureChangeIntents.requestedBy}->>'tenantId') = ${query.requestedBy.tenantId.toLowerCase()}`,
+        sql`lower(${azureChangeIntents.requestedBy}->>'objectId') = ${query.requestedBy.objectId.toLowerCase()}`,
+        // Only what held the access the same way (an admin's direct grant): a mapping's or a request's grant of the
+        // same role would leave the assignment without the holder the resumed grant means to add.
+        sql`${azureChangeIntents.ownership}->'holder'->>'kind' = ${query.holderKind}`,
+      ),
+    )
+    .orderBy(asc(azureChangeIntents.id));
   return rows.map(toChangeIntent);
 }
 

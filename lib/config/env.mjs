@@ -153,6 +153,7 @@ const RawEnv = z.object({
       .optional(),
   ),
   DATABASE_POOL_SIZE: optionalString.pipe(integerSetting(1, 100, "connections").optional()),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: optionalString.pipe(integerSetting(1, 3600, "seconds").optional()),
   DATABASE_AUTH: optionalString.pipe(z.enum(["password", "entra"], { error: "must be password or entra" }).optional()),
   DATABASE_ENTRA_SCOPE: optionalString.pipe(
     z
@@ -270,10 +271,12 @@ const RawEnv = z.object({
  * @property {string} publicOrigin          Origin people use to reach the console (no trailing slash).
  * @property {string[]} serverActionsAllowedOrigins  Hosts allowed to post server actions (Next's allowedOrigins).
  * @property {{ kind: "pglite", dataDir: string } | { kind: "postgres", url: string, poolSize: number,
- *   entra?: { managedIdentityClientId: string, scope: string }, migrationUrl?: string }} database  `entra`: the password
- *   is a Microsoft Entra token of the managed identity (Azure Database for PostgreSQL with Entra authentication),
- *   refreshed before expiry. `migrationUrl`: the owner role that applies migrations, when the console's own role
- *   (`url`) may only append to the audit trail (docs/deploy.md).
+ *   statementTimeoutSeconds?: number, entra?: { managedIdentityClientId: string, scope: string }, migrationUrl?: string }} database
+ *   `entra`: the password is a Microsoft Entra token of the managed identity (Azure Database for PostgreSQL with Entra
+ *   authentication), refreshed before expiry. `migrationUrl`: the owner role that applies migrations, when the
+ *   console's own role (`url`) may only append to the audit trail (docs/deploy.md). `statementTimeoutSeconds`: the
+ *   server cancels any statement of the console's connections that runs longer (PostgreSQL's `statement_timeout`, set
+ *   when each connection opens; always set from the environment, absent only where a test opens a database itself).
  * @property {import("./clouds.mjs").AzureCloudName} cloud  The Azure cloud (AZURE_CLOUD, or the one AZURE_AUTHORITY_HOST
  *   belongs to): it decides the default hosts, the resource ids tokens are asked for, the exchange audience, the accepted
  *   issuers and the role-assignment limit. In sandbox mode, the cloud the sandbox tenant emulates.
@@ -579,6 +582,9 @@ export function parseConfig(env, options = {}) {
   if (sessionIdleMinutes > sessionAbsoluteHours * 60) {
     problems.push("GATEHOUSE_SESSION_IDLE_MINUTES: must not be longer than GATEHOUSE_SESSION_ABSOLUTE_HOURS.");
   }
+  if (raw.DATABASE_STATEMENT_TIMEOUT_SECONDS !== undefined && !raw.DATABASE_URL) {
+    problems.push("DATABASE_STATEMENT_TIMEOUT_SECONDS: only used with DATABASE_URL (PostgreSQL); PGlite runs in the console's own process.");
+  }
   if (raw.DATABASE_MIGRATION_URL && !raw.DATABASE_URL) {
     problems.push("DATABASE_MIGRATION_URL: only used with DATABASE_URL (PostgreSQL); PGlite has a single role.");
   }
@@ -596,6 +602,10 @@ export function parseConfig(env, options = {}) {
           kind: "postgres",
           url: raw.DATABASE_URL,
           poolSize: raw.DATABASE_POOL_SIZE ?? 10,
+          // A statement stuck behind a lock or a slow plan ends with an error the person sees within a bounded time,
+          // instead of holding a pooled connection (and the request) indefinitely. 30 s is far above any query the
+          // console makes (pages of at most a few thousand rows), so only a fault reaches it.
+          statementTimeoutSeconds: raw.DATABASE_STATEMENT_TIMEOUT_SECONDS ?? 30,
           ...(databaseEntra ? { entra: databaseEntra } : {}),
           ...(raw.DATABASE_MIGRATION_URL ? { migrationUrl: raw.DATABASE_MIGRATION_URL } : {}),
         }

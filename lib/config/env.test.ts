@@ -138,7 +138,18 @@ describe("sandbox mode", () => {
 
   it("switches to a PostgreSQL server with DATABASE_URL", () => {
     const config = parseConfig({ DATABASE_URL: "postgres://gatehouse@db.internal:5432/gatehouse", DATABASE_POOL_SIZE: "5" });
-    expect(config.database).toEqual({ kind: "postgres", url: "postgres://gatehouse@db.internal:5432/gatehouse", poolSize: 5 });
+    expect(config.database).toEqual({ kind: "postgres", url: "postgres://gatehouse@db.internal:5432/gatehouse", poolSize: 5, statementTimeoutSeconds: 30 });
+  });
+
+  it("bounds every statement on PostgreSQL (DATABASE_STATEMENT_TIMEOUT_SECONDS, default 30), a setting PGlite refuses", () => {
+    const url = "postgres://gatehouse@db.internal:5432/gatehouse";
+    expect(parseConfig({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_SECONDS: "5" }).database).toMatchObject({ statementTimeoutSeconds: 5 });
+    expect(problemsOf({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_SECONDS: "0" })).toEqual([
+      expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: must be at least 1"),
+    ]);
+    expect(problemsOf({ DATABASE_STATEMENT_TIMEOUT_SECONDS: "5" })).toEqual([
+      expect.stringContaining("DATABASE_STATEMENT_TIMEOUT_SECONDS: only used with DATABASE_URL"),
+    ]);
   });
 });
 
@@ -150,6 +161,7 @@ describe("DATABASE_AUTH=entra", () => {
       kind: "postgres",
       url,
       poolSize: 10,
+      statementTimeoutSeconds: 30,
       entra: { managedIdentityClientId: AZURE.AZURE_MANAGED_IDENTITY_CLIENT_ID, scope: "https://ossrdbms-aad.database.windows.net/.default" },
     });
     const sovereign = parseConfig({

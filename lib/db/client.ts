@@ -44,7 +44,9 @@ const MIGRATION_LOCK_KEY = 0x6761_7465;
  * string: `pg` lets a connection string's (empty) password override a password function.
  */
 export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "postgres" }>, tokenSource?: AccessTokenSource): pg.PoolConfig {
-  if (!location.entra) return { connectionString: location.url, max: location.poolSize };
+  // Sent in each connection's start-up message, so the server applies it to every statement of every pooled connection.
+  const timeout = location.statementTimeoutSeconds ? { statement_timeout: location.statementTimeoutSeconds * 1000 } : {};
+  if (!location.entra) return { connectionString: location.url, max: location.poolSize, ...timeout };
   const { password: _none, ...parsed } = parseConnectionString(location.url);
   const source = tokenSource ?? new ManagedIdentityCredential({ clientId: location.entra.managedIdentityClientId });
   return {
@@ -52,20 +54,18 @@ export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "
     port: parsed.port ? Number(parsed.port) : undefined,
     max: location.poolSize,
     password: entraPassword(source, { scope: location.entra.scope }),
+    ...timeout,
   };
 }
 
 /** Opens a database and applies every pending migration before returning it. */
 export async function openDatabase(location: DatabaseLocation, options: { tokenSource?: AccessTokenSource } = {}): Promise<DatabaseHandle> {
   if (location.kind === "postgres") {
-    const pool = new pg.Pool(postgresPoolConfig(location, options.tokenSource));
-    // An idle connection dropped by the server (restart, failover) emits here; without a listener it would crash
-    // the process. The pool discards that connection and opens a new one on next use.
-    pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));
+    const pool = openPool(postgresPoolConfig(location, options.tokenSource));
     const db = drizzlePostgres(pool, { schema });
     // With role separation the console's own role may not change the schema: the owner's connection migrates.
     const migrationPool = location.migrationUrl
-      ? new pg.Pool(postgresPoolConfig({ ...location, url: location.migrationUrl, poolSize: 1 }, options.tokenSource))
+      ? openPool(postgresPoolConfig({ ...location, url: location.migrationUrl, poolSize: 1 }, options.tokenSource))
       : pool;
     try {
       const client = await migrationPool.connect();
@@ -75,10 +75,14 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
           await requireMigrated(client);
           return { db, engine: "postgres", close: () => pool.end() };
         }
+        // Waiting for another instance's migrations, or a migration rewriting a large table, may take longer than any
+        // request should: no statement timeout on this session (RESET puts the connection's own back before pooling).
+        await client.query("set statement_timeout = 0");
         await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
         await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
       } finally {
         await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+        await client.query("reset statement_timeout").catch(() => undefined);
         client.release();
       }
     } catch (error) {
@@ -106,6 +110,21 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return { db, engine: "pglite", close: () => client.close() };
+}
+
+/**
+ * A pool whose connections may be lost at any moment without taking the process down. An idle connection dropped by
+ * the server (restart, failover) emits on the pool. A connection lost while checked out (ended by
+ * `pg_terminate_backend`, a failover in the middle of a transaction) emits on the client itself, where pg-pool listens
+ * only while the client is idle: without a listener of its own that `error` is uncaught and ends the process. Either
+ * way the statement in flight fails, and the pool discards the connection when it is released (`_queryable` is false),
+ * opening a new one on next use.
+ */
+function openPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on("error", (error) => logDatabaseWarning("idle PostgreSQL connection closed", error));
+  pool.on("connect", (client) => client.on("error", (error) => logDatabaseWarning("PostgreSQL connection lost", error)));
+  return pool;
 }
 
 async function mayChangeSchema(client: pg.PoolClient): Promise<boolean> {

@@ -102,6 +102,11 @@ describe("entraPassword", () => {
     expect(typeof config.password).toBe("function");
     expect(config.connectionString).toBeUndefined();
     expect(postgresPoolConfig({ kind: "postgres", url: "postgres://u:p@h/d", poolSize: 3 })).toEqual({ connectionString: "postgres://u:p@h/d", max: 3 });
+    expect(postgresPoolConfig({ kind: "postgres", url: "postgres://u:p@h/d", poolSize: 3, statementTimeoutSeconds: 30 })).toEqual({
+      connectionString: "postgres://u:p@h/d",
+      max: 3,
+      statement_timeout: 30_000,
+    });
   });
 });
 

@@ -16,6 +16,8 @@ export const DirectoryObjectWire = z.object({
   appId: z.string().nullable().optional(),
   servicePrincipalType: z.string().nullable().optional(),
   appOwnerOrganizationId: z.string().nullable().optional(),
+  /** Users and service principals; Graph sends it only when `$select` names it (the console's lookups do). */
+  accountEnabled: z.boolean().nullable().optional(),
   /** A `directoryObjectPartnerReference`'s partner tenant (getByIds returns whole objects). */
   externalPartnerTenantId: z.string().nullable().optional(),
 });
@@ -25,4 +27,14 @@ export type DirectoryObjectWire = z.infer<typeof DirectoryObjectWire>;
 export const DirectoryObjectPage = z.object({ value: z.array(DirectoryObjectWire), "@odata.nextLink": z.string().optional() });
 
 /** What every principal lookup selects. */
-export const PRINCIPAL_SELECT = ["id", "displayName", "userPrincipalName", "userType", "mail", "appId", "servicePrincipalType", "appOwnerOrganizationId"];
+export const PRINCIPAL_SELECT = [
+  "id",
+  "displayName",
+  "userPrincipalName",
+  "userType",
+  "mail",
+  "appId",
+  "servicePrincipalType",
+  "appOwnerOrganizationId",
+  "accountEnabled",
+];

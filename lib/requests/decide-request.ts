@@ -231,6 +231,20 @@ async function recheckPending(
   if (!principal) {
     throw refuse("unverified", "Microsoft Graph could not find the identity this access is for right now. Nothing was decided; try again in a minute.");
   }
+  // Disabled, not deleted: an administrator stopped the account (a leaver, a compromise). Access approved for it now
+  // would wait for whoever enables it again, unreviewed, so the request closes; it can be asked for again.
+  if (principal.disabled) {
+    await closeAsStale(
+      db,
+      context,
+      request,
+      {
+        cause: "principal_disabled",
+        note: `${request.principalDisplayName}'s account (${request.principalId}) is disabled in the directory, so the request was closed. Ask again once it is enabled.`,
+      },
+      now,
+    );
+  }
   if (principal.displayName !== request.principalDisplayName || (principal.secondaryId ?? null) !== (request.principalSecondaryId ?? null)) {
     await db
       .update(accessRequests)
@@ -264,6 +278,19 @@ async function recheckPending(
       {
         cause: "requester_deleted",
         note: `${request.requesterName}, who asked for this access, no longer exists in the directory, so the request was closed.`,
+      },
+      now,
+    );
+  }
+  if (standing === "disabled") {
+    // The requester could not sign in to ask for this now; an approval must not outlive their account.
+    await closeAsStale(
+      db,
+      context,
+      request,
+      {
+        cause: "requester_disabled",
+        note: `${request.requesterName}, who asked for this access, has a disabled account in the directory, so the request was closed.`,
       },
       now,
     );

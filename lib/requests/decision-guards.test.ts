@@ -149,6 +149,24 @@ describe.each(storageEngines())("stale-state guards at approval on $name", (engi
     await expectClosed(request, approve(request, { directory: gone }), "requester_deleted", /lead, who asked for this access, no longer exists/);
   });
 
+  it("the principal's account is disabled, not deleted: closed (principal_disabled)", async () => {
+    const request = await submit();
+    const disabled: RequestDirectory = {
+      ...trustingDirectory,
+      verifyPrincipal: async (id) => {
+        const found = await trustingDirectory.verifyPrincipal(id);
+        return found && { ...found, disabled: true };
+      },
+    };
+    await expectClosed(request, approve(request, { directory: disabled }), "principal_disabled", /account \(.+\) is disabled in the directory/);
+  });
+
+  it("the requester's account is disabled: closed (requester_disabled)", async () => {
+    const request = await submit();
+    const disabled: RequestDirectory = { ...trustingDirectory, requesterStanding: () => Promise.resolve("disabled") };
+    await expectClosed(request, approve(request, { directory: disabled }), "requester_disabled", /lead, who asked for this access, has a disabled account/);
+  });
+
   it("the requester lost their console role: closed (requester_lost_role)", async () => {
     const request = await submit();
     const demoted: RequestDirectory = { ...trustingDirectory, requesterStanding: () => Promise.resolve("no_role") };

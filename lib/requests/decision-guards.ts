@@ -52,7 +52,8 @@ export function notFiledBy(person: Identity) {
 }
 
 /** Why a pending request can no longer be granted as filed; each closes it as `lapsed` with this cause. */
-export type LapseCause = "deadline" | "policy_changed" | "principal_deleted" | "requester_deleted" | "requester_lost_role";
+export type LapseCause =
+  "deadline" | "policy_changed" | "principal_deleted" | "principal_disabled" | "requester_deleted" | "requester_disabled" | "requester_lost_role";
 
 export interface Staleness {
   readonly cause: LapseCause;

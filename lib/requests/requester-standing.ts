@@ -20,6 +20,8 @@ import { verifyPrincipals } from "./verify";
 export type RequesterStanding =
   | "ok"
   | "deleted"
+  /** Still in the directory, but their account is disabled (`accountEnabled: false`): they could not sign in to ask now. */
+  | "disabled"
   | "no_role"
   /**
    * The requester signed in from another allowed tenant: their console role is assigned on the console's enterprise
@@ -69,8 +71,11 @@ async function holdsConsoleRole(userId: string, roleValues: readonly string[]): 
 /** The requester's standing now (throws when Graph cannot say; the caller refuses to decide then). */
 export async function readRequesterStanding(requester: Identity): Promise<RequesterStanding> {
   if (requester.tenantId.toLowerCase() !== getConfig().identity.tenantId.toLowerCase()) return "other_tenant";
-  const deleted = await findDeletedObjects([requester.objectId]);
-  if (deleted.size > 0) return "deleted";
+  const id = requester.objectId.toLowerCase();
+  const found = (await verifyPrincipals([id])).get(id);
+  // Absent from one read is not yet deleted (Entra reads are eventually consistent): confirmed one by one.
+  if (!found && (await recheckDeleted(appGraphClient(), [id])).get(id) === "deleted") return "deleted";
+  if (found?.disabled) return "disabled";
   return (await holdsConsoleRole(requester.objectId, FILING_ROLES)) ? "ok" : "no_role";
 }
 

@@ -54,6 +54,7 @@ const members = [...oracle.users.values()].filter(
   (user) =>
     !PERSONA_UPN.test(user.userPrincipalName) &&
     user.userType === "Member" &&
+    user.accountEnabled &&
     oracle.transitiveGroupIds(user.id).length === 0 &&
     !onVision.has(user.id.toLowerCase()),
 );
@@ -376,6 +377,26 @@ describe("the requester and the principal, read from Graph at decision time and 
     const refused = await refusalOf(approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db, notify: false }));
     expect(refused).toMatchObject({ reason: "stale", userMessage: expect.stringContaining("no longer exists in the directory") as string });
     expect(await statusOf(request.id)).toEqual({ status: "lapsed", cause: "requester_deleted" });
+    expect(await putsFor(principalId)).toBe(0);
+  });
+
+  it("a principal whose account was disabled (not deleted): the approval closes the request and ARM sees no PUT", async () => {
+    const user = aMember();
+    const { request } = await submit({ principal: { id: user.id, kind: "user", displayName: user.displayName } });
+    await tenant.control.accountEnabled.set(user.id, false);
+    const refused = await refusalOf(approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db, notify: false }));
+    expect(refused).toMatchObject({ reason: "stale", userMessage: expect.stringContaining("is disabled in the directory") as string });
+    expect(await statusOf(request.id)).toEqual({ status: "lapsed", cause: "principal_disabled" });
+    expect(await putsFor(user.id)).toBe(0);
+  });
+
+  it("a requester whose account was disabled: the approval closes the request and ARM sees no PUT", async () => {
+    const leaver = aMember();
+    const { request, principalId } = await filedBy(leaver);
+    await tenant.control.accountEnabled.set(leaver.userPrincipalName, false);
+    const refused = await refusalOf(approveAccessRequest(admin, { requestId: request.id, comment: "" }, { db, notify: false }));
+    expect(refused).toMatchObject({ reason: "stale", userMessage: expect.stringContaining("has a disabled account") as string });
+    expect(await statusOf(request.id)).toEqual({ status: "lapsed", cause: "requester_disabled" });
     expect(await putsFor(principalId)).toBe(0);
   });
 

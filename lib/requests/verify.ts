@@ -27,6 +27,11 @@ export interface VerifiedPrincipal {
   /** UPN for users, app id for service principals and managed identities, mail for groups. */
   readonly secondaryId: string | null;
   readonly flags: readonly PrincipalFlag[];
+  /**
+   * The directory says the account is disabled (`accountEnabled: false`: it cannot sign in or get tokens) but not
+   * deleted. Users and service principals only; absent when Graph did not say.
+   */
+  readonly disabled?: boolean;
 }
 
 export const FLAG_LABELS: Record<PrincipalFlag, string> = {
@@ -44,7 +49,14 @@ function toVerified(object: DirectoryObjectWire, tenantId: string): VerifiedPrin
     if (object.userType === "Guest") flags.push("guest");
     // B2B accounts carry #EXT# in their UPN whether or not they are typed Guest.
     if ((object.userPrincipalName ?? "").includes("#EXT#")) flags.push("external");
-    return { id, kind: "user", displayName, secondaryId: object.userPrincipalName ?? null, flags };
+    return {
+      id,
+      kind: "user",
+      displayName,
+      secondaryId: object.userPrincipalName ?? null,
+      flags,
+      ...(object.accountEnabled === false ? { disabled: true } : {}),
+    };
   }
   if (type === "group") return { id, kind: "group", displayName, secondaryId: object.mail ?? null, flags: [] };
   if (type === "servicePrincipal") {
@@ -56,6 +68,7 @@ function toVerified(object: DirectoryObjectWire, tenantId: string): VerifiedPrin
       displayName,
       secondaryId: object.appId ?? null,
       flags,
+      ...(object.accountEnabled === false ? { disabled: true } : {}),
     };
   }
   return undefined;

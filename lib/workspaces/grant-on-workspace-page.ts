@@ -89,6 +89,7 @@ export async function grantOnWorkspacePage(context: DelegatedContext, pageInput:
     roleDefinitionId: READER_ROLE_ID,
     principals: hubPrincipals,
     description: `Reader on the hub for members of its project ${workspace.workspaceName!}`,
+    ...(input.resumeOf ? { resumeOf: input.resumeOf } : {}),
   });
   return [...results, ...hubResults.map((result) => ({ ...result, hubName: hub.workspaceName! }))];
 }

@@ -4,12 +4,22 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { v5 as uuidv5 } from "uuid";
 
 import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { type ChangeIntentInput, type ChangeOutcome, type PrincipalType, recordChangeIntent, recordChangeOutcome } from "@/lib/audit";
+import {
+  type ChangeIntent,
+  type ChangeIntentInput,
+  type ChangeOutcome,
+  findSucceededGrants,
+  type PrincipalType,
+  recordChangeIntent,
+  recordChangeOutcome,
+} from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { requireStepUp } from "@/lib/auth/step-up";
 import { type Database, getDatabase } from "@/lib/db";
+import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -70,6 +80,12 @@ export interface GrantWorkspaceRolesInput {
   readonly description?: string;
   /** What wants the access (its holder): an admin's direct grant (the default), a group mapping or a request. */
   readonly holder?: HolderSpec;
+  /**
+   * Resuming a bulk grant that was cut short (a session that ended, a sign-in Azure asked for): the `attemptId`s of its
+   * earlier attempts. A principal whose grant succeeded in one of them, as the intents recorded it, is reported done
+   * and not sent to Azure again; the others are granted now.
+   */
+  readonly resumeOf?: readonly string[];
 }
 
 export type GrantStatus = "granted" | "already_granted" | "needs_approval" | "in_progress" | "failed";
@@ -94,6 +110,8 @@ export interface GrantResult {
   readonly claims?: string;
   /** Set on the Reader grant made on a project's hub beside the project grant: the hub's name. */
   readonly hubName?: string;
+  /** The console request (attempt) that recorded this principal's grant; a resume names the attempts it continues. */
+  readonly attemptId?: string;
 }
 
 export interface GrantOptions {
@@ -138,12 +156,41 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
       { db },
     );
   }
+  // Only an admin's own direct grant is resumed; a mapping's or a request's grant always runs whole.
+  const doneEarlier =
+    holder.kind === "direct" ? await findDoneEarlier(db, context, workspace.scope, roleId, input.resumeOf ?? []) : new Map<string, ChangeIntent>();
   const results: GrantResult[] = [];
   // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
   for (const principal of input.principals) {
-    results.push(await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder }));
+    const earlier = doneEarlier.get(principal.id.toLowerCase());
+    if (earlier) {
+      results.push({
+        principalId: principal.id.toLowerCase(),
+        displayName: principal.displayName,
+        status: "granted",
+        message: `Granted ${role.name} in the earlier attempt; not sent to Azure again.`,
+        attemptId: earlier.consoleRequestId!,
+        ...(earlier.armRequestId ? { reference: earlier.armRequestId } : {}),
+      });
+      continue;
+    }
+    const result = await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder });
+    results.push({ ...result, attemptId: context.requestId });
   }
   return results;
+}
+
+/** The principals whose grant succeeded in an earlier attempt of this bulk grant, by principal id (lower case). */
+async function findDoneEarlier(
+  db: Database,
+  context: DelegatedContext,
+  scope: string,
+  roleDefinitionId: string,
+  attempts: readonly string[],
+): Promise<ReadonlyMap<string, ChangeIntent>> {
+  if (attempts.length === 0) return new Map();
+  const intents = await findSucceededGrants(db, { consoleRequestIds: attempts, scope, roleDefinitionId, requestedBy: context.actor, holderKind: "direct" });
+  return new Map(intents.map((intent) => [intent.principalId.toLowerCase(), intent]));
 }
 
 /** Which operation a grant belongs to, by its holder, for the audit trail's `consoleAction`. */
@@ -193,19 +240,27 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   const base = { principalId, displayName: principal.displayName };
   const ownership: IntentOwnership = { effect: "hold", holder };
 
-  const intentId = await startChange(db, {
-    kind: "grant",
-    scope: workspace.scope,
-    principalId,
-    principalType,
-    roleDefinitionId: roleId,
-    roleName,
-    assignmentName,
-    requestedBy: context.actor,
-    consoleRequestId: context.requestId,
-    ownership,
-    ...(description ? { reason: description } : {}),
-  });
+  let intentId: number | "in_progress";
+  try {
+    intentId = await startChange(db, {
+      kind: "grant",
+      scope: workspace.scope,
+      principalId,
+      principalType,
+      roleDefinitionId: roleId,
+      roleName,
+      assignmentName,
+      requestedBy: context.actor,
+      consoleRequestId: context.requestId,
+      ownership,
+      ...(description ? { reason: description } : {}),
+    });
+  } catch (error) {
+    // Fail closed: with no intent recorded, Azure is not asked (a change the trail cannot show is never made).
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("grant intent not recorded", error, context.requestId);
+    return { ...base, status: "failed", message: INTENT_NOT_RECORDED };
+  }
   if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
   const client = authorizationClient(identity, workspace.subscriptionId!);
@@ -260,7 +315,13 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = failedOutcome(failure, armRequestId);
     // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
-    await recordChangeOutcome(db, intentId, outcome);
+    try {
+      await recordChangeOutcome(db, intentId, outcome);
+    } catch (recordError) {
+      if (!isDatabaseUnavailable(recordError)) throw recordError;
+      logDatabaseFault("grant outcome not recorded", recordError, context.requestId);
+      return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+    }
     return {
       ...base,
       status: "failed",
@@ -273,22 +334,30 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   const found = carrier;
   let hold: HoldResult | undefined;
   const now = new Date();
-  await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
-    const applied = await applyIntentOwnership(tx, {
-      ownership,
-      kind: "grant",
-      succeeded: true,
-      access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
-      assignmentName: found.assignmentName,
-      created: found.created,
-      wasAbsent: false,
-      actor: intent.requestedBy,
-      now,
-      correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+  try {
+    await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
+      const applied = await applyIntentOwnership(tx, {
+        ownership,
+        kind: "grant",
+        succeeded: true,
+        access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
+        assignmentName: found.assignmentName,
+        created: found.created,
+        wasAbsent: false,
+        actor: intent.requestedBy,
+        now,
+        correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+      });
+      hold = applied.hold;
+      return applied.events;
     });
-    hold = applied.hold;
-    return applied.events;
-  });
+  } catch (error) {
+    // ARM made the change; the pending intent carries its holder, and the reconciler records both once the database
+    // answers again. Until then the admin is told it is being checked, never that it failed.
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("grant outcome not recorded", error, context.requestId);
+    return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+  }
   const reference = armRequestId ? { reference: armRequestId } : {};
   const superseded = hold?.superseded ?? [];
   const supersededText =
@@ -345,6 +414,13 @@ export function failedOutcome(failure: ArmFailure, armRequestId: string | undefi
 }
 
 export const CHANGE_IN_PROGRESS = "A change to this assignment is already in progress. Refresh in a moment.";
+export const INTENT_NOT_RECORDED = "Gatehouse could not record this change, so it did not ask Azure to make it. Try again in a minute.";
+export const OUTCOME_NOT_RECORDED = "Gatehouse could not record Azure's answer yet. It will check with Azure and record it; refresh in a few minutes.";
+
+/** A change whose intent or outcome the database would not take: logged with the driver's detail, never shown. */
+export function logDatabaseFault(message: string, error: unknown, requestId: string): void {
+  log("warn", "workspaces", message, { requestId, error: databaseUnavailable(error).message });
+}
 
 /**
  * Records the intent to change an assignment (with its `*_requested` event) in a transaction of its own, before ARM is

@@ -10,6 +10,7 @@ import { getConfig } from "@/lib/config";
 import { type Database, getDatabase } from "@/lib/db";
 import { claimJobRun, releaseLock } from "@/lib/db/job-leases";
 import { roleChangeFailure } from "@/lib/azure/errors";
+import { isDatabaseUnavailable } from "@/lib/db/faults";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
@@ -21,7 +22,7 @@ import { ORIGIN_LABELS, parseScope, type ParsedScope } from "@/lib/shared/arm-sc
 import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import type { PimActivation } from "./access-beyond-assignments";
 import { type AccessRow, getWorkspaceAccess, invalidWorkspace } from "./get-workspace-access";
-import { CHANGE_IN_PROGRESS, failedOutcome, startChange } from "./grant-workspace-roles";
+import { CHANGE_IN_PROGRESS, failedOutcome, INTENT_NOT_RECORDED, logDatabaseFault, OUTCOME_NOT_RECORDED, startChange } from "./grant-workspace-roles";
 import { getRoleDefinitions, type RoleDefinition } from "./role-definitions";
 
 export interface RevokeWorkspaceRolesInput {
@@ -311,18 +312,26 @@ function auditPrincipalType(value: string): PrincipalType {
 async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: Database, workspace: ParsedScope, row: AccessRow): Promise<RevokeResult> {
   const assignmentId = row.assignmentId.toLowerCase();
   const ownership: IntentOwnership = { effect: "remove", reason: `Removed by ${context.person.userPrincipalName} on the workspace page.` };
-  const intentId = await startChange(db, {
-    kind: "revoke",
-    scope: row.scope,
-    principalId: row.principalId,
-    principalType: auditPrincipalType(row.principalType),
-    roleDefinitionId: row.roleDefinitionId,
-    roleName: row.roleName,
-    assignmentName: row.assignmentName,
-    requestedBy: context.actor,
-    consoleRequestId: context.requestId,
-    ownership,
-  });
+  let intentId: number | "in_progress";
+  try {
+    intentId = await startChange(db, {
+      kind: "revoke",
+      scope: row.scope,
+      principalId: row.principalId,
+      principalType: auditPrincipalType(row.principalType),
+      roleDefinitionId: row.roleDefinitionId,
+      roleName: row.roleName,
+      assignmentName: row.assignmentName,
+      requestedBy: context.actor,
+      consoleRequestId: context.requestId,
+      ownership,
+    });
+  } catch (error) {
+    // Fail closed, as a grant does: no intent recorded, no DELETE sent.
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("revoke intent not recorded", error, context.requestId);
+    return { assignmentId, status: "failed", message: INTENT_NOT_RECORDED };
+  }
   if (intentId === "in_progress") return { assignmentId, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
   let armRequestId: string | undefined;
@@ -370,32 +379,39 @@ async function revokeOne(context: DelegatedContext, identity: ArmIdentity, db: D
     };
   }
   const now = new Date();
-  await recordChangeOutcome(
-    db,
-    intentId,
-    outcome,
-    now,
-    async (tx, intent) =>
-      (
-        await applyIntentOwnership(tx, {
-          ownership,
-          kind: "revoke",
-          succeeded: outcome.status === "succeeded",
-          access: {
-            scope: row.scope,
-            principalId: row.principalId,
-            principalType: intent.principalType,
-            roleDefinitionId: row.roleDefinitionId,
-            roleName: row.roleName,
-          },
-          assignmentName: row.assignmentName,
-          created: false,
-          wasAbsent: outcome.status === "succeeded" && (outcome.alreadyInDesiredState ?? false),
-          actor: intent.requestedBy,
-          now,
-          correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
-        })
-      ).events,
-  );
+  try {
+    await recordChangeOutcome(
+      db,
+      intentId,
+      outcome,
+      now,
+      async (tx, intent) =>
+        (
+          await applyIntentOwnership(tx, {
+            ownership,
+            kind: "revoke",
+            succeeded: outcome.status === "succeeded",
+            access: {
+              scope: row.scope,
+              principalId: row.principalId,
+              principalType: intent.principalType,
+              roleDefinitionId: row.roleDefinitionId,
+              roleName: row.roleName,
+            },
+            assignmentName: row.assignmentName,
+            created: false,
+            wasAbsent: outcome.status === "succeeded" && (outcome.alreadyInDesiredState ?? false),
+            actor: intent.requestedBy,
+            now,
+            correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+          })
+        ).events,
+    );
+  } catch (error) {
+    // The pending intent (with the holders it ends) stays for the reconciler, which records what ARM shows.
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("revoke outcome not recorded", error, context.requestId);
+    return { assignmentId, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+  }
   return result;
 }

@@ -7,7 +7,7 @@
  * pulls in neither the sandbox's server nor the console.
  */
 import type { SandboxSettings } from "../contract";
-import type { IngestedLogRecord, SentMailRecord } from "../tenant/model";
+import type { IngestedLogRecord, OAuth2PermissionGrantRecord, SentMailRecord } from "../tenant/model";
 import type { FaultRule, FaultRuleInput } from "./faults";
 import type { SandboxStateSummary } from "./index";
 import type { JournalEntry, JournalFilter } from "./journal";
@@ -169,6 +169,16 @@ export interface SandboxControl {
     /** One user's mark, or every user's (the seeded persona's too). */
     clear(user?: string): Promise<void>;
   };
+  /** Disables or enables a user's account (UPN or object id): it stays in the directory. */
+  readonly accountEnabled: {
+    set(user: string, enabled: boolean): Promise<{ readonly userObjectId: string; readonly accountEnabled: boolean }>;
+  };
+  /** Tenant-wide delegated consents (oauth2PermissionGrants). */
+  readonly delegatedConsent: {
+    /** Revokes a client's consent for a resource (both by app id); returns the grants removed, for `restore`. */
+    withdraw(input: { readonly clientAppId: string; readonly resourceAppId: string }): Promise<OAuth2PermissionGrantRecord[]>;
+    restore(grants: readonly OAuth2PermissionGrantRecord[]): Promise<void>;
+  };
   /** Calls the sandbox answered (control calls excluded). */
   readonly journal: {
     list(filter?: JournalFilter): Promise<JournalPage>;
@@ -283,6 +293,17 @@ export function sandboxControl(origin: string, options: { readonly token: string
       list: async () => (await call<{ value: string[] }>("GET", "arm-write-mfa")).value,
       require: (user) => call("POST", "arm-write-mfa", { user }),
       clear: (user) => call("DELETE", user === undefined ? "arm-write-mfa" : `arm-write-mfa/${encodeURIComponent(user)}`),
+    },
+    accountEnabled: {
+      set: (user, enabled) => call("PUT", `account-enabled/${encodeURIComponent(user)}`, { enabled }),
+    },
+    delegatedConsent: {
+      withdraw: async (input) => (await call<{ value: OAuth2PermissionGrantRecord[] }>("POST", "consent-withdrawals", input)).value,
+      restore: async (grants) => {
+        for (const grant of grants) {
+          await call("POST", "oauth2-permission-grants", { id: grant.id, clientId: grant.clientId, resourceId: grant.resourceId, scopes: grant.scopes });
+        }
+      },
     },
     journal: {
       list: (filter = {}) => journalPage(filter),

@@ -174,6 +174,9 @@ const armWriteMfaSchema = z
     user: z.string().min(1),
   })
   .strict();
+const accountEnabledSchema = z.object({ enabled: z.boolean() }).strict();
+const consentWithdrawalSchema = z.object({ clientAppId: guid, resourceAppId: guid }).strict();
+const permissionGrantSchema = z.object({ id: z.string().min(1), clientId: guid, resourceId: guid, scopes: z.array(z.string().min(1)) }).strict();
 const roleAssignmentSchema = z
   .object({
     scope: z.string().min(1).max(600),
@@ -339,6 +342,32 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
       const user = target.tenant().findUser(decodeURIComponent(rest[0]));
       target.tenant().armWriteMfaUsers.delete((user?.objectId ?? rest[0]).toLowerCase());
       return { status: 204 };
+    }
+    case "PUT account-enabled": {
+      // An administrator disabling (or enabling) a user's sign-in, as `PATCH /users/{id} {accountEnabled}` does: the
+      // user stays in the directory, Graph shows `accountEnabled: false` to a read that selects it.
+      const parsed = parse(accountEnabledSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const user = rest[0] ? target.tenant().getUser(decodeURIComponent(rest[0])) : undefined;
+      if (!user) return jsonReply(404, { error: { code: "NotFound", message: `No user '${rest[0] ?? ""}'.` } });
+      user.accountEnabled = parsed.value.enabled;
+      return jsonReply(200, { userObjectId: user.id.toLowerCase(), accountEnabled: user.accountEnabled });
+    }
+    case "POST consent-withdrawals": {
+      // With the consent gone, Entra refuses an on-behalf-of exchange for that resource with AADSTS65001
+      // (`invalid_grant`, suberror `consent_required`): sandbox/entra/token.ts `delegatedScopes`.
+      const parsed = parse(consentWithdrawalSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const removed = target.tenant().withdrawDelegatedConsent(parsed.value.clientAppId, parsed.value.resourceAppId);
+      return jsonReply(200, { value: removed });
+    }
+    case "POST oauth2-permission-grants": {
+      const parsed = parse(permissionGrantSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      target
+        .tenant()
+        .addOAuth2PermissionGrant({ ...parsed.value, clientId: parsed.value.clientId.toLowerCase(), resourceId: parsed.value.resourceId.toLowerCase() });
+      return jsonReply(201, parsed.value);
     }
     case "GET journal":
       return jsonReply(200, { lastSeq: target.journal.lastSeq, value: target.journal.list(journalFilter(request.query)) });

@@ -384,6 +384,13 @@ describe("directoryObjects/getByIds", () => {
     const all = collection(await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids } }));
     expect(all.value.map((o) => o["@odata.type"])).toEqual(["#microsoft.graph.user", "#microsoft.graph.group"]);
     expect(all.value[0]?.accountEnabled).toBe(true);
+    // $select narrows each object to what it names: accountEnabled only when named.
+    const selected = collection(await call("POST", "/v1.0/directoryObjects/getByIds?$select=id,accountEnabled", { body: { ids } }));
+    expect(selected.value[0]).toEqual({ "@odata.type": "#microsoft.graph.user", id: persona("admin").objectId, accountEnabled: true });
+    expect(selected.value[1]).toEqual({ "@odata.type": "#microsoft.graph.group", id: group?.id });
+    const withoutIt = collection(await call("POST", "/v1.0/directoryObjects/getByIds?$select=id,displayName", { body: { ids } }));
+    expect(withoutIt.value[0]).not.toHaveProperty("accountEnabled");
+    expect((await call("POST", "/v1.0/directoryObjects/getByIds?$select=id,shoeSize", { body: { ids } })).status).toBe(400);
     const usersOnly = collection(await call("POST", "/v1.0/directoryObjects/getByIds", { body: { ids, types: ["user"] } }));
     expect(usersOnly.value).toHaveLength(1);
   });

@@ -507,6 +507,19 @@ export class Tenant implements TenantAuthView {
     return this.appRoleValues(resource, (assignment) => assignment.principalId.toLowerCase() === client.id.toLowerCase());
   }
 
+  /**
+   * Removes the tenant-wide delegated consent of one client for one resource (what revoking it in the enterprise app's
+   * "Permissions" does) and returns the grants removed, so a test can put them back with `addOAuth2PermissionGrant`.
+   */
+  withdrawDelegatedConsent(clientAppId: string, resourceAppId: string): OAuth2PermissionGrantRecord[] {
+    const client = this.getServicePrincipalByAppId(clientAppId);
+    const resource = this.getServicePrincipalByAppId(resourceAppId);
+    if (!client || !resource) return [];
+    const removed = [...this.oauth2PermissionGrants.values()].filter((grant) => grant.clientId === client.id && grant.resourceId === resource.id);
+    for (const grant of removed) this.oauth2PermissionGrants.delete(grant.id.toLowerCase());
+    return removed;
+  }
+
   delegatedPermissions(clientAppId: string, resourceAppId: string): readonly string[] {
     const client = this.getServicePrincipalByAppId(clientAppId);
     const resource = this.getServicePrincipalByAppId(resourceAppId);

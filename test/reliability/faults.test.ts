@@ -255,19 +255,69 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     for (const result of failed) expect(result.message).toMatch(/sign in again|session/i);
     expect(await findUnresolvedIntents(await getDatabase(), new Date(Date.now() + 2 * SETTLE_AFTER_MS))).toEqual([]);
 
-    // Signed in again, the same bulk grant finishes the rest and changes nothing already done.
+    // Signed in again, the admin resumes: the same principals, naming the attempt that was cut short. Only the ones
+    // whose part did not succeed reach Azure; the others are shown done from the recorded outcomes.
     const fresh = await personaContext("admin");
-    const retried = await grantWorkspaceRoles(fresh, {
+    const resumeOf = [...new Set(results.map((result) => result.attemptId!))];
+    expect(resumeOf).toEqual([context.requestId]);
+    const beforeResume = await lastSeq();
+    const resumed = await grantWorkspaceRoles(fresh, {
       workspaceId: WORKSPACE,
       roleDefinitionId: DATA_SCIENTIST,
       principals: users.map((user) => ({ id: user.id, kind: "user" as const, displayName: user.displayName })),
+      resumeOf,
     });
-    // A PUT of an existing assignment under its own (deterministic) name is idempotent in ARM: "granted" again.
-    for (const result of retried) expect(["granted", "already_granted"]).toContain(result.status);
-    for (const user of users) {
+    const resumeCalls = await journal(beforeResume);
+    const armCallsFor = (user: { id: string }) => {
       const name = assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
-      expect([...tenant.sandbox.tenant.roleAssignments.values()].filter((assignment) => assignment.name === name)).toHaveLength(1);
+      return resumeCalls.filter((entry) => entry.system === "arm" && entry.path.toLowerCase().endsWith(name));
+    };
+    for (const [index, user] of users.entries()) {
+      const first = results[index]!;
+      if (first.status === "granted") {
+        expect(resumed[index]).toMatchObject({ status: "granted", message: expect.stringMatching(/earlier attempt/) as string, attemptId: context.requestId });
+        // Not read, not written: no ARM call at all about it, and no second record.
+        expect(armCallsFor(user)).toEqual([]);
+        expect(await auditTrailOf(user.id)).toEqual([
+          "role_assignment.grant_requested:succeeded",
+          "role_assignment.granted:succeeded",
+          "assignment.holder_added:succeeded",
+        ]);
+      } else {
+        expect(resumed[index]).toMatchObject({ status: "granted", attemptId: fresh.requestId });
+        expect(putsFor(resumeCalls, assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST)).map((put) => put.status)).toEqual([201]);
+        expect(await auditTrailOf(user.id)).toEqual([
+          "role_assignment.grant_requested:succeeded",
+          "role_assignment.grant_failed:failed",
+          "role_assignment.grant_requested:succeeded",
+          "role_assignment.granted:succeeded",
+          "assignment.holder_added:succeeded",
+        ]);
+      }
+      expect(assignmentExists(user.id)).toBe(true);
     }
+
+    // Resuming again with both attempts: everything was done, so nothing reaches Azure.
+    const beforeSecond = await lastSeq();
+    const again = await grantWorkspaceRoles(await personaContext("admin"), {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: users.map((user) => ({ id: user.id, kind: "user" as const, displayName: user.displayName })),
+      resumeOf: [...new Set(resumed.map((result) => result.attemptId!))],
+    });
+    expect(again.map((result) => result.status)).toEqual(users.map(() => "granted"));
+    const roleAssignmentCalls = (await journal(beforeSecond)).filter((entry) => entry.system === "arm" && /\/roleAssignments\//i.test(entry.path));
+    expect(roleAssignmentCalls).toEqual([]);
+
+    // Another admin cannot claim this admin's attempt: for them it names nothing done, and each principal is checked
+    // against ARM as usual (found in place, nothing written).
+    const other = await grantWorkspaceRoles(await personaContext("limited-admin"), {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: users[0]!.id, kind: "user" as const, displayName: users[0]!.displayName }],
+      resumeOf: [context.requestId],
+    });
+    expect(other[0]).toMatchObject({ status: "already_granted" });
   });
 });
 

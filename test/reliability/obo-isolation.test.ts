@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
 import { exportToWorkers } from "@/test/support/test-env";
+import { AZURE_RESOURCE_MANAGER_APP_ID, CONSOLE_API_CLIENT_ID } from "@/sandbox/contract";
 import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
 
 // Before any console code reads its configuration: a short upstream timeout, so a hang costs seconds, not minutes.
@@ -20,6 +21,8 @@ const tenant: PrivateSandbox = await startPrivateSandbox();
 const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { personaContext } = await import("@/test/support/persona-token");
 const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
+const { getDatabase } = await import("@/lib/db");
+const { searchAuditEvents } = await import("@/lib/audit");
 
 afterEach(async () => {
   await tenant.control.faults.clear();
@@ -82,5 +85,54 @@ describe("on-behalf-of per person (own sandbox tenant)", () => {
         "Gatehouse could not get a token to call Azure Resource Manager. Try again in a minute; if it persists, ask your administrator to check the sign-in service.",
     });
     expect(failure!.userMessage).not.toMatch(/AADSTS|temporarily_unavailable|timeout/i);
+  });
+});
+
+describe("on-behalf-of without consent (own sandbox tenant)", () => {
+  it("AADSTS65001 (consent_required) for ARM: the grant fails with the consent message, nothing reaches ARM's role assignments, and the trail says failed", async () => {
+    const admin = await personaContext("admin");
+    const user = FREE_USERS[20]!;
+    const name = assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST);
+    // Revoking the console API's delegated permission to ARM is what makes Entra answer an on-behalf-of exchange for
+    // ARM with AADSTS65001: `invalid_grant`, suberror `consent_required`, error_codes [65001]
+    // (learn.microsoft.com/entra/identity-platform/reference-error-codes: "DelegationDoesNotExist - The user or
+    // administrator has not consented to use the application …"; v2-oauth2-on-behalf-of-flow "Gaining consent for the
+    // middle-tier application").
+    const withdrawn = await tenant.control.delegatedConsent.withdraw({ clientAppId: CONSOLE_API_CLIENT_ID, resourceAppId: AZURE_RESOURCE_MANAGER_APP_ID });
+    expect(withdrawn.length).toBeGreaterThan(0);
+    const since = await tenant.control.journal.lastSeq();
+    let outcome: { status?: string; message?: string; userMessage?: string; code?: string };
+    try {
+      const [result] = await grantWorkspaceRoles(admin, {
+        workspaceId: WORKSPACE,
+        roleDefinitionId: DATA_SCIENTIST,
+        principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+      });
+      outcome = result!;
+    } finally {
+      await tenant.control.delegatedConsent.restore(withdrawn);
+    }
+    const entries = (await tenant.control.journal.since(since)).entries;
+    // Entra's answer was the real one: 400 from the token endpoint, and no ARM call about this assignment.
+    const refused = entries.filter((entry) => entry.system === "entra" && entry.path.endsWith("/oauth2/v2.0/token") && entry.status === 400);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(entries.filter((entry) => entry.system === "arm" && entry.path.toLowerCase().endsWith(name))).toEqual([]);
+    expect([...tenant.sandbox.tenant.roleAssignments.values()].some((assignment) => assignment.name === name)).toBe(false);
+    expect(outcome).toMatchObject({
+      status: "failed",
+      message: "Gatehouse needs your consent to call Azure Resource Manager for you. Continue to give it, then try again.",
+    });
+    const trail = (await searchAuditEvents(await getDatabase(), { principalId: user.id }, { size: 10 })).events.map(
+      (event) => `${event.action}:${event.outcome}`,
+    );
+    expect(trail.reverse()).toEqual(["role_assignment.grant_requested:succeeded", "role_assignment.grant_failed:failed"]);
+
+    // With the consent back, the same grant goes through.
+    const [again] = await grantWorkspaceRoles(await personaContext("admin"), {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+    });
+    expect(again).toMatchObject({ status: "granted" });
   });
 });

@@ -17,7 +17,10 @@ export interface StorageEngine {
 
 /** A PostgreSQL handle that can open more clients on its own database: several console instances sharing one server. */
 export interface SharedDatabaseHandle extends DatabaseHandle {
-  openAnotherInstance(): Promise<DatabaseHandle>;
+  /** Another console instance on the same database, optionally with the settings a console sets from its environment. */
+  openAnotherInstance(settings?: { readonly poolSize?: number; readonly statementTimeoutSeconds?: number }): Promise<DatabaseHandle>;
+  /** The database's URL (the server's admin role), for a second connection the test drives itself. */
+  readonly url: string;
 }
 
 export interface SharedStorageEngine extends StorageEngine {
@@ -43,7 +46,8 @@ function postgres(adminUrl: string): SharedStorageEngine {
       const handle = await openDatabase({ kind: "postgres", url: url.toString(), poolSize: 25 });
       return {
         ...handle,
-        openAnotherInstance: () => openDatabase({ kind: "postgres", url: url.toString(), poolSize: 5 }),
+        url: url.toString(),
+        openAnotherInstance: (settings = {}) => openDatabase({ kind: "postgres", url: url.toString(), poolSize: 5, ...settings }),
         async close() {
           await handle.close();
           const cleanup = new pg.Client({ connectionString: adminUrl });

@@ -11,8 +11,8 @@ import type { SandboxRequest, SandboxResponse } from "../../contract";
 import type { DirectoryObjectRecord, PartnerReferenceRecord } from "../../tenant/model";
 import { isGuid } from "../../tenant/prng";
 import type { Tenant } from "../../tenant/tenant";
-import { entityTypeOf } from "../entities";
-import { contextUrl, project, respondWithEntity } from "../odata";
+import { ENTITY_TYPES, entityTypeOf } from "../entities";
+import { contextUrl, parseSelect, project, respondWithEntity } from "../odata";
 import { denyUnlessPermitted, PERMISSIONS } from "../permissions";
 import { GRAPH_MESSAGES, graphError, graphJson } from "../responses";
 
@@ -52,6 +52,8 @@ export function getByIds(tenant: Tenant, request: SandboxRequest): SandboxRespon
       wantedKinds.add(kind);
     }
   }
+  const select = parseSelect(request, ENTITY_TYPES);
+  if (!select.ok) return select.response;
   const seen = new Set<string>();
   const value: unknown[] = [];
   for (const id of ids) {
@@ -66,8 +68,9 @@ export function getByIds(tenant: Tenant, request: SandboxRequest): SandboxRespon
     if (!record || seen.has(record.id) || (wantedKinds && !wantedKinds.has(record.kind))) continue;
     seen.add(record.id);
     const type = entityTypeOf(record);
-    // getByIds returns whole objects, not the default projection (`accountEnabled` included, for instance).
-    value.push(project(type.view(record), type, type.selectable, true));
+    // Without `$select`, whole objects (the documented example shows a user's `accountEnabled`); with it, only what it
+    // names, as every OData read: a caller that selects its properties and leaves `accountEnabled` out never sees it.
+    value.push(project(type.view(record), type, select.value ?? type.selectable, true));
   }
   return graphJson(request, 200, { "@odata.context": contextUrl(request, "directoryObjects", undefined), value });
 }

@@ -1,0 +1,60 @@
+/**
+ * A database fault that reaches the action wrapper (an operation with no per-item answer for it: an approval, a
+ * mapping, a search) becomes the console's own sentence, with a reference for support, never the driver's text; any
+ * other unexpected failure stays the generic one. Called through the real `serverAction` as a signed-in admin (only
+ * `next/headers` is stood in for).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+
+const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
+vi.mock("next/headers", () => ({
+  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
+  cookies: () =>
+    Promise.resolve({
+      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
+      set: () => undefined,
+    }),
+}));
+
+const { serverAction } = await import("./server-action");
+const { getConfig } = await import("@/lib/config");
+const { personaSessionCookie } = await import("@/test/support/persona-token");
+
+const driverError = (code: string, message: string) =>
+  new Error("Failed query: select last_event_id, last_hash from audit_lock_head()", { cause: Object.assign(new Error(message), { code }) });
+
+describe("database faults at the action wrapper", () => {
+  beforeAll(async () => {
+    request.origin = getConfig().publicOrigin;
+    request.cookie = await personaSessionCookie("admin");
+  });
+  afterAll(() => {
+    request.cookie = "";
+  });
+
+  it.each([
+    ["statement_timeout", driverError("57014", "canceling statement due to statement timeout")],
+    ["a killed connection", driverError("57P01", "terminating connection due to administrator command")],
+    ["a connection lost mid-query", new Error("Connection terminated unexpectedly")],
+  ])("%s: the console's own message and a reference, no driver text", async (_label, error) => {
+    const action = serverAction("searchPrincipals", z.unknown(), () => Promise.reject(error));
+    const result = await action({});
+    expect(result).toEqual({
+      status: "error",
+      code: "upstream_unavailable",
+      message: "Gatehouse's database did not answer in time. Try again in a minute.",
+      reference: expect.stringMatching(/^[0-9a-f-]{36}$/) as string,
+    });
+    expect(JSON.stringify(result)).not.toMatch(/statement|terminat|audit_lock_head|57014|57P01|Failed query/i);
+  });
+
+  it("any other failure stays the generic internal one", async () => {
+    const action = serverAction("searchPrincipals", z.unknown(), () => Promise.reject(driverError("23505", "duplicate key value violates unique constraint")));
+    expect(await action({})).toMatchObject({
+      status: "error",
+      code: "internal",
+      message: expect.stringMatching(/^Something went wrong on our side/) as string,
+    });
+  });
+});
