@@ -41,11 +41,13 @@ export function auditSessionOrigin(session: SessionOrigin): AuditSessionOrigin {
   return { id: session.id, clientAddress: clientText(session.clientAddress, MAX_CLIENT_ADDRESS), userAgent: clientText(session.userAgent, MAX_USER_AGENT) };
 }
 
-// C0 and C1 controls, DEL, and U+2028/U+2029 (line breaks to JavaScript and some log viewers).
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** C0 and C1 controls, DEL, and U+2028/U+2029 (line breaks to JavaScript and some log viewers). */
+function isUnprintable(codePoint: number): boolean {
+  return codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f) || codePoint === 0x2028 || codePoint === 0x2029;
+}
 
 function clientText(text: string, maxLength: number): string {
-  const printable = text.slice(0, maxLength).replace(UNPRINTABLE, "\ufffd");
+  const printable = Array.from(text.slice(0, maxLength), (character) => (isUnprintable(character.codePointAt(0)!) ? "\ufffd" : character)).join("");
   return TOKEN_SHAPED.test(printable) ? "[token-shaped text removed]" : printable;
 }
 
