@@ -24,7 +24,7 @@
  * The chain verifies at the end of every run.
  */
 import fc from "fast-check";
-import { gt, max } from "drizzle-orm";
+import { eq, gt, max } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import type { ActionResult } from "@/lib/shared/action-result";
@@ -312,12 +312,33 @@ interface Model {
   /** `principal|role` the admin granted directly (and has not revoked). */
   readonly direct: Set<string>;
   /** Requests this run filed: id → whom for, status as the model expects it. */
-  readonly requests: Map<string, { principalId: string; by: "team-lead" | "admin"; status: "pending" | "granted" | "denied" | "cancelled" }>;
+  readonly requests: Map<string, { principalId: string; by: "team-lead" | "admin"; status: "pending" | "granted" | "denied" | "cancelled" | "failed" }>;
   /** Mappings this run made: id → `group|role`. */
   readonly mappings: Map<string, string>;
 }
 
 type Real = { current: Snapshot };
+
+/**
+ * ARM refuses the next role-assignment write (403 AuthorizationFailed: not retried), then answers normally again: the
+ * grant fails after its intent was recorded, and the trail must say so without claiming a change.
+ */
+async function withArmRefusingOneWrite<T>(refuse: boolean, call: () => Promise<T>): Promise<T> {
+  if (!refuse) return call();
+  await tenant.control.faults.add({
+    method: "PUT",
+    path: "/subscriptions/**/roleAssignments/*",
+    status: 403,
+    errorCode: "AuthorizationFailed",
+    errorMessage: "The client does not have authorization to perform this action (refused by the audit model test).",
+    times: 1,
+  });
+  try {
+    return await call();
+  } finally {
+    await tenant.control.faults.clear();
+  }
+}
 
 const pick = <T>(items: readonly T[], index: number): T | undefined => (items.length === 0 ? undefined : items[index % items.length]);
 
@@ -326,17 +347,20 @@ class Grant implements fc.AsyncCommand<Model, Real> {
     readonly persona: Persona,
     readonly users: readonly number[],
     readonly role: number,
+    readonly armRefuses = false,
   ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const role = ROLES[this.role % ROLES.length]!;
     const users = [...new Set(this.users.map((index) => GRANT_USERS[index % GRANT_USERS.length]!))];
-    const result = await as(this.persona, () =>
-      workspaces.grantWorkspaceRoles({
-        workspaceId: WORKSPACE,
-        roleDefinitionId: role,
-        principals: users.map((user) => ({ id: user.id, kind: "user", displayName: user.displayName })),
-      }),
+    const result = await withArmRefusingOneWrite(this.armRefuses, () =>
+      as(this.persona, () =>
+        workspaces.grantWorkspaceRoles({
+          workspaceId: WORKSPACE,
+          roleDefinitionId: role,
+          principals: users.map((user) => ({ id: user.id, kind: "user", displayName: user.displayName })),
+        }),
+      ),
     );
     const allowed = this.persona === "admin";
     real.current = await checkStep(
@@ -345,14 +369,18 @@ class Grant implements fc.AsyncCommand<Model, Real> {
       result,
       allowed ? { kind: "changes" } : { kind: "refused", audited: { deniedBecause: "console_role_missing", consoleAction: "grantWorkspaceRoles" } },
     );
-    if (allowed) {
+    if (allowed && result.status === "success") {
+      const items = result.data as { principalId: string; status: string }[];
       for (const user of users) {
-        model.direct.add(key(user.id, role));
-        expect(real.current.assignments.has(key(user.id, role))).toBe(true);
+        const item = items.find((candidate) => candidate.principalId === user.id.toLowerCase());
+        // Granted (or already there) means there; failed means ARM has nothing new.
+        expect(real.current.assignments.has(key(user.id, role))).toBe(item?.status !== "failed" || model.direct.has(key(user.id, role)));
+        if (item?.status !== "failed") model.direct.add(key(user.id, role));
       }
+      if (!this.armRefuses) expect(items.every((item) => item.status !== "failed")).toBe(true);
     }
   }
-  toString = () => `grant(${this.persona}, users ${this.users.join("+")}, role ${this.role})`;
+  toString = () => `grant(${this.persona}, users ${this.users.join("+")}, role ${this.role}${this.armRefuses ? ", ARM refuses a write" : ""})`;
 }
 
 /** A privileged role the operator has not allowed: refused before anything is written, and audited. */
@@ -406,23 +434,30 @@ class CreateMapping implements fc.AsyncCommand<Model, Real> {
   constructor(
     readonly group: number,
     readonly role: number,
+    readonly armRefuses = false,
   ) {}
   check = () => GROUPS.length > 0;
   async run(model: Model, real: Real) {
     const group = GROUPS[this.group % GROUPS.length]!;
     const role = ROLES[this.role % ROLES.length]!;
     const exists = [...model.mappings.values()].includes(key(group.id, role));
-    const result = await as("admin", () => mappings.createMapping({ workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: role }));
-    // The same mapping twice is refused as a conflict, which is not an authorization refusal: nothing is recorded.
-    real.current = await checkStep("admin", real.current, result, exists ? { kind: "refused" } : { kind: "changes" });
+    const result = await withArmRefusingOneWrite(this.armRefuses, () =>
+      as("admin", () => mappings.createMapping({ workspaceId: WORKSPACE, groupId: group.id, roleDefinitionId: role })),
+    );
+    // The same mapping twice is refused as a conflict, which is not an authorization refusal: nothing is recorded. One
+    // whose grant ARM refuses is made and removed again (both recorded).
+    real.current = await checkStep("admin", real.current, result, exists ? { kind: "refused" } : this.armRefuses ? { kind: "either" } : { kind: "changes" });
     if (!exists && result.status === "success") {
       const made = (result.data as { mapping: { id: string } | null }).mapping;
-      expect(made).not.toBeNull();
-      model.mappings.set(made!.id, key(group.id, role));
-      expect(real.current.assignments.has(key(group.id, role))).toBe(true);
+      if (made) {
+        model.mappings.set(made.id, key(group.id, role));
+        expect(real.current.assignments.has(key(group.id, role))).toBe(true);
+      } else {
+        expect(this.armRefuses).toBe(true);
+      }
     }
   }
-  toString = () => `createMapping(group ${this.group}, role ${this.role})`;
+  toString = () => `createMapping(group ${this.group}, role ${this.role}${this.armRefuses ? ", ARM refuses a write" : ""})`;
 }
 
 class DeleteMapping implements fc.AsyncCommand<Model, Real> {
@@ -453,6 +488,10 @@ class Submit implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     const principal = REQUEST_USERS[this.whom % REQUEST_USERS.length]!;
     const open = [...model.requests.values()].some((filed) => filed.principalId === principal.id && (filed.status === "pending" || filed.status === "granted"));
+    // A failed request (this run's or an earlier one's) may or may not stand in the way; the checks hold either way.
+    const failedBefore = (
+      await (await getDatabase()).select({ status: accessRequests.status }).from(accessRequests).where(eq(accessRequests.principalId, principal.id))
+    ).some((row) => row.status === "failed");
     const result = await as(this.by, () =>
       requests.submitAccessRequest({
         workspaceId: WORKSPACE,
@@ -464,7 +503,7 @@ class Submit implements fc.AsyncCommand<Model, Real> {
     );
     // An open request (or access it gave) for the same person and role is refused as a conflict, which is not
     // audited (nothing was decided about anyone's access).
-    real.current = await checkStep(this.by, real.current, result, open ? { kind: "refused" } : { kind: "changes" });
+    real.current = await checkStep(this.by, real.current, result, open ? { kind: "refused" } : failedBefore ? { kind: "either" } : { kind: "changes" });
     if (result.status === "success") {
       const { id } = result.data;
       model.requests.set(id, { principalId: principal.id, by: this.by, status: "pending" });
@@ -481,6 +520,7 @@ class Decide implements fc.AsyncCommand<Model, Real> {
     readonly decision: Decision,
     readonly persona: Persona,
     readonly index: number,
+    readonly armRefuses = false,
   ) {}
   check = (model: Readonly<Model>) => [...model.requests.values()].some((filed) => filed.status === "pending");
   async run(model: Model, real: Real) {
@@ -488,7 +528,7 @@ class Decide implements fc.AsyncCommand<Model, Real> {
     const [requestId, filed] = pick(pending, this.index)!;
     const input = { requestId, comment: "Decided by the model-based audit test" };
     const call = { approve: requests.approveAccessRequest, deny: requests.denyAccessRequest, cancel: requests.cancelAccessRequest }[this.decision];
-    const result = await as(this.persona, () => call(input));
+    const result = await withArmRefusingOneWrite(this.armRefuses, () => as(this.persona, () => call(input)));
     const consoleAction = { approve: "approveAccessRequest", deny: "denyAccessRequest", cancel: "cancelAccessRequest" }[this.decision];
     // Who may: approve and deny need Console.Admin, and nobody decides their own request; cancel is the requester's.
     const mayUse = this.decision === "cancel" ? this.persona !== "security" : this.persona === "admin";
@@ -502,12 +542,14 @@ class Decide implements fc.AsyncCommand<Model, Real> {
     const expected: Expectation = refusedBecause ? { kind: "refused", audited: { deniedBecause: refusedBecause, consoleAction } } : { kind: "changes" };
     real.current = await checkStep(this.persona, real.current, result, expected);
     if (expected.kind === "changes") {
-      const status = { approve: "granted", deny: "denied", cancel: "cancelled" }[this.decision] as "granted" | "denied" | "cancelled";
+      // An approval whose grant ARM refused leaves the request failed (retryable), not granted.
+      const status =
+        this.decision === "approve" && this.armRefuses ? "failed" : ({ approve: "granted", deny: "denied", cancel: "cancelled" } as const)[this.decision];
       filed.status = status;
       expect(real.current.requests.get(requestId)).toBe(status);
     }
   }
-  toString = () => `${this.decision}(${this.persona}, #${this.index})`;
+  toString = () => `${this.decision}(${this.persona}, #${this.index}${this.armRefuses ? ", ARM refuses a write" : ""})`;
 }
 
 /** The expiry job, run from the console: as the console's identity, started in the admin's session. */
@@ -522,23 +564,28 @@ class RunJobsNow implements fc.AsyncCommand<Model, Real> {
 
 const persona = fc.constantFrom<Persona>("admin", "admin", "admin", "team-lead", "security");
 const index = fc.nat({ max: 20 });
+/** One call in five meets ARM refusing a write. */
+const armRefuses = fc.nat({ max: 4 }).map((draw) => draw === 0);
 const commands = [
-  fc.tuple(persona, fc.array(index, { minLength: 1, maxLength: 2 }), index).map(([who, users, role]) => new Grant(who, users, role)),
+  fc
+    .tuple(persona, fc.array(index, { minLength: 1, maxLength: 2 }), index, armRefuses)
+    .map(([who, users, role, refuses]) => new Grant(who, users, role, refuses)),
   index.map((user) => new GrantOwner(user)),
   fc.tuple(persona, index).map(([who, at]) => new Revoke(who, at)),
-  fc.tuple(index, index).map(([group, role]) => new CreateMapping(group, role)),
+  fc.tuple(index, index, armRefuses).map(([group, role, refuses]) => new CreateMapping(group, role, refuses)),
   fc.tuple(index, fc.boolean()).map(([at, revoke]) => new DeleteMapping(at, revoke)),
   fc.tuple(fc.constantFrom<"team-lead" | "admin">("team-lead", "team-lead", "admin"), index).map(([by, whom]) => new Submit(by, whom)),
   fc.tuple(fc.constantFrom<"team-lead" | "admin">("team-lead", "team-lead", "admin"), index).map(([by, whom]) => new Submit(by, whom)),
   fc
-    .tuple(fc.constantFrom<Decision>("approve", "deny", "cancel"), fc.constantFrom<Persona>("admin", "admin", "team-lead", "security"), index)
-    .map(([decision, who, at]) => new Decide(decision, who, at)),
+    .tuple(fc.constantFrom<Decision>("approve", "deny", "cancel"), fc.constantFrom<Persona>("admin", "admin", "team-lead", "security"), index, armRefuses)
+    .map(([decision, who, at, refuses]) => new Decide(decision, who, at, decision === "approve" && refuses)),
   fc.constant(new RunJobsNow()),
 ];
 
 /** Every command once, in an order where each does something: the first sequence checked. */
 const TOUR = [
   new Grant("admin", [0, 1], 0),
+  new Grant("admin", [2], 1, true),
   new Grant("team-lead", [2], 0),
   new GrantOwner(2),
   new Revoke("security", 0),
@@ -553,6 +600,9 @@ const TOUR = [
   new Decide("approve", "admin", 0),
   new Decide("cancel", "team-lead", 0),
   new Decide("cancel", "admin", 0),
+  new Submit("team-lead", 2),
+  new Decide("approve", "admin", 0, true),
+  new CreateMapping(1, 0, true),
   new CreateMapping(0, 0),
   new CreateMapping(0, 0),
   new DeleteMapping(0, true),
@@ -628,6 +678,8 @@ describe("audit completeness, model-based (real server actions on a sandbox tena
         "mapping.created:succeeded",
         "mapping.deleted:succeeded",
         "request.approved:succeeded",
+        "request.failed:failed",
+        "role_assignment.grant_failed:failed",
         "request.cancelled:succeeded",
         "request.denied:succeeded",
         "request.granted:succeeded",
