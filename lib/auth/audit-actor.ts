@@ -41,9 +41,14 @@ export function auditSessionOrigin(session: SessionOrigin): AuditSessionOrigin {
   return { id: session.id, clientAddress: clientText(session.clientAddress, MAX_CLIENT_ADDRESS), userAgent: clientText(session.userAgent, MAX_USER_AGENT) };
 }
 
-/** C0 and C1 controls, DEL, and U+2028/U+2029 (line breaks to JavaScript and some log viewers). */
+/**
+ * C0 and C1 controls, DEL, U+2028/U+2029 (line breaks to JavaScript and some log viewers), and a surrogate left alone
+ * (by the cut, or sent so): PostgreSQL refuses one in JSON, which would make the event, and the action, fail.
+ */
 function isUnprintable(codePoint: number): boolean {
-  return codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f) || codePoint === 0x2028 || codePoint === 0x2029;
+  return (
+    codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f) || codePoint === 0x2028 || codePoint === 0x2029 || (codePoint >= 0xd800 && codePoint <= 0xdfff)
+  );
 }
 
 function clientText(text: string, maxLength: number): string {
