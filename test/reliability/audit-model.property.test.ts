@@ -1,10 +1,11 @@
 /**
  * Audit completeness, model-based: random sequences of state-changing server actions — grants (one or two people at
  * once), revokes, group mappings made and deleted, access requests submitted, approved, denied and cancelled, the
- * expiry job run from the console — mixed with refusals (a console role that may not, a role the grantable-role policy
- * refuses, an approval of a request for the approver themself), called through the real `serverAction` wrapper as
- * signed-in personas on a sandbox tenant of this file's own (only `next/headers` is stood in for: each persona's real
- * session cookie and a same-origin request).
+ * expiry job run from the console — with ARM refusing a write now and then, mixed with refusals (no session, a console
+ * role that may not, a role the grantable-role policy refuses, an approval of one's own request, withdrawing someone
+ * else's), called through the real `serverAction` wrapper as signed-in personas on a sandbox tenant of this file's
+ * own (only `next/headers` is stood in for: each persona's real session cookie and a same-origin request); and the
+ * expiry job as the scheduler runs it, nine hours on, so granted requests expire.
  *
  * A small model predicts what each step changes; after each step the test reads what really changed — the
  * workspace's role assignments in the tenant, the access requests' statuses and the group mappings in the database —
@@ -16,10 +17,10 @@
  *   events (`from` → `to`) from its old status to its new one; none for requests that did not move;
  * - one `mapping.created` / `mapping.deleted` per mapping row made / removed;
  * - every event names who did it and where: the persona, its console session's row id and the client address and
- *   user agent that session recorded (control characters replaced); the job's run names the job and the session it
- *   was started in;
+ *   user agent that session recorded (control characters replaced); the job names itself, and the session it was
+ *   started in when an admin ran it from the console (none when scheduled);
  * - a refused step changes nothing and records exactly the `authz.denied` the code audits for it (with its reason),
- *   or nothing where a refusal is not audited.
+ *   or nothing where a refusal is not audited one by one (a caller without a session is counted per source instead).
  *
  * The chain verifies at the end of every run.
  */
@@ -62,6 +63,9 @@ const { getSessionKey, sessionLifetimes } = await import("@/lib/auth/session");
 const { createSession } = await import("@/lib/auth/session-store");
 const { validateConsoleToken } = await import("@/lib/auth/token-validator");
 const { assignmentNameFor } = await import("@/lib/workspaces/grant-workspace-roles");
+const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
+const { systemActor } = await import("@/lib/auth/audit-actor");
+const { refusalTallies } = await import("@/lib/security/schema");
 const { personaApiToken } = await import("@/test/support/persona-token");
 const workspaces = await import("@/app/actions/workspaces");
 const mappings = await import("@/app/actions/mappings");
@@ -192,25 +196,34 @@ type Expectation =
   | { readonly kind: "either" };
 
 /** The checks every step gets: the trail matches what changed, and every event says who and where. */
-async function checkStep(actor: Persona | "job", before: Snapshot, result: ActionResult<unknown>, expected: Expectation): Promise<Snapshot> {
+/**
+ * Who acted: a persona in their session; "job", the expiry job an admin ran from the console; "scheduled", the
+ * expiry job as the scheduler runs it; "anonymous", a caller without a session.
+ */
+type Actor = Persona | "job" | "scheduled" | "anonymous";
+
+async function checkStep(actor: Actor, before: Snapshot, result: ActionResult<unknown>, expected: Expectation): Promise<Snapshot> {
   const after = await snapshot();
   const events = await eventsSince(before.lastEventId);
   const context = `${actor}: ${JSON.stringify(result).slice(0, 300)}\nevents: ${events.map((event) => `${event.action}:${event.outcome}`).join(", ")}`;
 
   // Who and where.
-  const person = people[actor === "job" ? "admin" : actor];
+  // An unidentified caller's refusals are counted per source and minute, never one event each.
+  if (actor === "anonymous") expect(events, context).toEqual([]);
+  const person = actor === "job" ? people.admin : actor === "scheduled" || actor === "anonymous" ? undefined : people[actor];
   for (const event of events) {
     if (event.actorKind === "system") {
-      expect(actor, context).toBe("job");
+      expect(["job", "scheduled"], context).toContain(actor);
       expect(event.actorJob, context).toBe("access-request-expiry");
     } else {
       expect(event.actorKind, context).toBe("user");
-      expect(event.actorObjectId, context).toBe(person.objectId);
+      expect(event.actorObjectId, context).toBe(person?.objectId);
       expect(event.actorJob, context).toBeNull();
     }
-    expect(event.actorSessionId, context).toBe(person.sessionId);
-    expect(event.actorClientAddress, context).toBe(person.clientAddress);
-    expect(event.actorUserAgent, context).toBe(shownUserAgent(person.userAgent));
+    // A scheduled run comes from no session.
+    expect(event.actorSessionId, context).toBe(person?.sessionId ?? null);
+    expect(event.actorClientAddress, context).toBe(person?.clientAddress ?? null);
+    expect(event.actorUserAgent, context).toBe(person ? shownUserAgent(person.userAgent) : null);
     expect(event.occurredAt).toBeInstanceOf(Date);
   }
 
@@ -312,7 +325,10 @@ interface Model {
   /** `principal|role` the admin granted directly (and has not revoked). */
   readonly direct: Set<string>;
   /** Requests this run filed: id → whom for, status as the model expects it. */
-  readonly requests: Map<string, { principalId: string; by: "team-lead" | "admin"; status: "pending" | "granted" | "denied" | "cancelled" | "failed" }>;
+  readonly requests: Map<
+    string,
+    { principalId: string; by: "team-lead" | "admin"; status: "pending" | "granted" | "denied" | "cancelled" | "failed" | "expired" }
+  >;
   /** Mappings this run made: id → `group|role`. */
   readonly mappings: Map<string, string>;
 }
@@ -562,6 +578,45 @@ class RunJobsNow implements fc.AsyncCommand<Model, Real> {
   toString = () => "runRequestJobsNow()";
 }
 
+/** The expiry job as the scheduler runs it, nine hours on: every 8-hour grant is due. */
+class ExpireLater implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(model: Model, real: Real) {
+    const later = new Date(Date.now() + 9 * 3_600_000);
+    const run = await runRequestJobs(await getDatabase(), systemActor("access-request-expiry"), later, { notify: false });
+    real.current = await checkStep("scheduled", real.current, { status: "success", data: run }, { kind: "changes" });
+    for (const [id, filed] of model.requests) {
+      if (filed.status !== "granted") continue;
+      filed.status = "expired";
+      expect(real.current.requests.get(id)).toBe("expired");
+    }
+  }
+  toString = () => "expiryJob(+9h)";
+}
+
+/** A caller without a session: refused before anything, counted (not recorded one by one), nothing changed. */
+class Anonymous implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(_model: Model, real: Real) {
+    const counted = async () => {
+      const rows = await (await getDatabase()).select({ count: refusalTallies.count, reason: refusalTallies.reason }).from(refusalTallies);
+      return rows.filter((row) => row.reason === "authz.denied/no_session/grantWorkspaceRoles").reduce((sum, row) => sum + row.count, 0);
+    };
+    const before = await counted();
+    request.cookie = "";
+    const user = GRANT_USERS[0]!;
+    const result = await workspaces.grantWorkspaceRoles({
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+    });
+    real.current = await checkStep("anonymous", real.current, result, { kind: "refused" });
+    expect(result).toMatchObject({ status: "error", code: "unauthenticated" });
+    expect(await counted()).toBe(before + 1);
+  }
+  toString = () => "anonymousGrant()";
+}
+
 const persona = fc.constantFrom<Persona>("admin", "admin", "admin", "team-lead", "security");
 const index = fc.nat({ max: 20 });
 /** One call in five meets ARM refusing a write. */
@@ -580,6 +635,8 @@ const commands = [
     .tuple(fc.constantFrom<Decision>("approve", "deny", "cancel"), fc.constantFrom<Persona>("admin", "admin", "team-lead", "security"), index, armRefuses)
     .map(([decision, who, at, refuses]) => new Decide(decision, who, at, decision === "approve" && refuses)),
   fc.constant(new RunJobsNow()),
+  fc.constant(new ExpireLater()),
+  fc.constant(new Anonymous()),
 ];
 
 /** Every command once, in an order where each does something: the first sequence checked. */
@@ -609,6 +666,8 @@ const TOUR = [
   new CreateMapping(1, 1),
   new DeleteMapping(0, false),
   new RunJobsNow(),
+  new ExpireLater(),
+  new Anonymous(),
 ];
 
 /** Puts the tenant and the database back to how the run found them (as the admin, through the same actions). */
@@ -682,6 +741,7 @@ describe("audit completeness, model-based (real server actions on a sandbox tena
         "role_assignment.grant_failed:failed",
         "request.cancelled:succeeded",
         "request.denied:succeeded",
+        "request.expired:succeeded",
         "request.granted:succeeded",
         "request.submitted:succeeded",
         "role_assignment.granted:succeeded",
