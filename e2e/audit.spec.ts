@@ -88,6 +88,14 @@ test("a security reader searches, filters, opens details, exports and sees the c
   await expect(dialog.getByText(reference, { exact: true })).toBeVisible();
   await expect(dialog.getByText("ARM x-ms-request-id")).toBeVisible();
   await expect(dialog.getByText("Graph request-id")).toBeVisible();
+  // Where it came from: the team lead's console session (its row id, not the cookie), address and browser.
+  const where = dialog.locator("section").filter({ has: page.getByRole("heading", { name: "Where" }) });
+  await expect(where.locator("dt", { hasText: "Console session" }).locator("+ dd")).toHaveText(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  );
+  await expect(where.locator("dt", { hasText: "Client address" }).locator("+ dd")).not.toHaveText("—");
+  await expect(where.locator("dt", { hasText: "User agent" }).locator("+ dd")).toContainText("Mozilla/5.0");
+  await expect(where.locator("dt", { hasText: "Job" }).locator("+ dd")).toHaveText("—");
   await expect(dialog.getByText(/"deniedBecause": "console_role_missing"/)).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(dialog).toHaveCount(0);
@@ -110,6 +118,10 @@ test("a security reader searches, filters, opens details, exports and sees the c
   expect(csvLines.length).toBeGreaterThan(1);
   for (const line of csvLines.slice(1)) expect(line.split(",")[actionColumn]).toBe("authz.denied");
   expect(csvLines.some((line) => line.includes(reference))).toBe(true);
+  const header = csvLines[0]!.split(",");
+  expect(header).toEqual(expect.arrayContaining(["session_id", "client_address", "user_agent", "job"]));
+  const refusal = csvLines.find((line) => line.includes(reference))!.split(",");
+  expect(refusal[header.indexOf("session_id")]).toMatch(/^[0-9a-f-]{36}$/);
 
   const jsonl = await page.request.get(jsonlHref!, { headers: { Cookie: cookie } });
   expect(jsonl.status()).toBe(200);

@@ -103,7 +103,7 @@ async function main(): Promise<number> {
       range,
       fileSha256: written.sha256,
       lastHash: written.lastHash,
-      actor: { kind: "system", appId: config.identity.apiClientId, tenantId: config.identity.tenantId },
+      actor: { kind: "system", appId: config.identity.apiClientId, tenantId: config.identity.tenantId, job: "audit-archive" },
     });
     console.log(`Archived ${archived} events (${described}) to ${options.out}, SHA-256 ${written.sha256}. Keep the file where your retention policy says.`);
     return 0;

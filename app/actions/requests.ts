@@ -7,6 +7,7 @@ import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { systemActor } from "@/lib/auth/audit-actor";
 import { getDatabase } from "@/lib/db";
 import { requestClock } from "@/lib/requests/clock";
+import { REQUEST_EXPIRY_JOB } from "@/lib/requests/jobs";
 import {
   approveAccessRequest as approve,
   cancelAccessRequest as cancel,
@@ -53,6 +54,7 @@ export const retryAccessRequest = serverAction("retryAccessRequest", decisionSch
 });
 
 /** Runs the expiry job now (as the console's identity, like the schedule would); safe next to the scheduled run. */
-export const runRequestJobsNow = serverAction("runRequestJobsNow", z.strictObject({}), async () => {
-  return thenRefresh(runRequestJobs(await getDatabase(), systemActor(), await requestClock()));
+export const runRequestJobsNow = serverAction("runRequestJobsNow", z.strictObject({}), async ({ session }) => {
+  const startedIn = { id: session.sessionId, clientAddress: session.clientAddress, userAgent: session.userAgent };
+  return thenRefresh(runRequestJobs(await getDatabase(), systemActor(REQUEST_EXPIRY_JOB, startedIn), await requestClock()));
 });

@@ -25,6 +25,12 @@ export function EventDetails({ event }: { event: AuditEventRecord }) {
         <Field label="Tenant id" mono value={event.actor.tenantId} />
         <Field label="App id" mono value={event.actor.appId} />
       </Section>
+      <Section title="Where">
+        <Field label="Console session" mono value={event.origin.sessionId} />
+        <Field label="Client address" mono value={event.origin.clientAddress} />
+        <Field label="User agent" value={event.origin.userAgent} />
+        <Field label="Job" mono value={event.origin.job} />
+      </Section>
       <Section title="Target">
         <Field label="Scope" mono value={event.target.scope} />
         <Field label="Principal id" mono value={event.target.principalId} />

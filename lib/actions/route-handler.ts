@@ -2,7 +2,8 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
+import type { UserActor } from "@/lib/auth/audit-actor";
+import { sessionActorOf } from "@/lib/auth/caller";
 import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
 import { AppError, type AppErrorCode } from "@/lib/errors";
@@ -67,7 +68,7 @@ export function routeHandler(
     // Route handlers are exports: limited per person as expensive operations (server actions have their own limit).
     const throttled = await throttle(permission, authorization.session, request.headers, requestId, { counted: "expensive only" });
     if (throttled) return tooManyRequestsResponse(throttled);
-    const context: RouteContext = { session: authorization.session, actor: auditActorOf(authorization.session.principal), requestId };
+    const context: RouteContext = { session: authorization.session, actor: sessionActorOf(authorization.session), requestId };
     let response: Response;
     try {
       response = await run(context, request);

@@ -6,8 +6,8 @@ import { headers } from "next/headers";
 import { z } from "zod";
 
 import type { AuditActor } from "@/lib/audit";
-import { auditActorOf, type UserActor } from "@/lib/auth/audit-actor";
-import { type DelegatedContext, delegatedContextOf } from "@/lib/auth/caller";
+import type { UserActor } from "@/lib/auth/audit-actor";
+import { type DelegatedContext, delegatedContextOf, sessionActorOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
 import { AppError, needsSupportReference } from "@/lib/errors";
@@ -58,7 +58,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
   return async (raw) => {
     const requestId = randomUUID();
     const session = await getSession();
-    const actor: AuditActor = session ? auditActorOf(session.principal) : { kind: "anonymous" };
+    const actor: AuditActor = session ? sessionActorOf(session) : { kind: "anonymous" };
 
     const requestHeaders = await headers();
     if (!isSameOriginRequest(requestHeaders)) {
@@ -100,7 +100,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
     }
 
     try {
-      return { status: "success", data: await run({ session, actor: auditActorOf(session.principal), requestId }, parsed.data) };
+      return { status: "success", data: await run({ session, actor: sessionActorOf(session), requestId }, parsed.data) };
     } catch (thrown) {
       // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
       const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;

@@ -38,7 +38,7 @@ export function canonicalJson(value: unknown): string {
 
 /** `sha256(prev_hash || canonical_json(row))`, hex. */
 export function hashAuditEvent(prevHash: string, row: ChainedAuditColumns): string {
-  const chained: ChainedAuditColumns = {
+  const chained: Omit<ChainedAuditColumns, "actorSessionId" | "actorClientAddress" | "actorUserAgent" | "actorJob"> & Partial<ChainedAuditColumns> = {
     id: row.id,
     occurredAt: row.occurredAt,
     actorKind: row.actorKind,
@@ -47,6 +47,11 @@ export function hashAuditEvent(prevHash: string, row: ChainedAuditColumns): stri
     actorDisplayName: row.actorDisplayName,
     actorUpn: row.actorUpn,
     actorAppId: row.actorAppId,
+    // Added later (migration 0011): covered only when present, so events written before them hash as they did.
+    ...(row.actorSessionId !== null ? { actorSessionId: row.actorSessionId } : {}),
+    ...(row.actorClientAddress !== null ? { actorClientAddress: row.actorClientAddress } : {}),
+    ...(row.actorUserAgent !== null ? { actorUserAgent: row.actorUserAgent } : {}),
+    ...(row.actorJob !== null ? { actorJob: row.actorJob } : {}),
     action: row.action,
     targetScope: row.targetScope,
     targetPrincipalId: row.targetPrincipalId,

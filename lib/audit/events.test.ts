@@ -112,6 +112,10 @@ describe("hash chain primitives", () => {
       actorDisplayName: null,
       actorUpn: null,
       actorAppId: "22222222-2222-4222-8222-222222222222",
+      actorSessionId: null,
+      actorClientAddress: null,
+      actorUserAgent: null,
+      actorJob: null,
       action: "credentials.refreshed",
       targetScope: null,
       targetPrincipalId: null,
@@ -132,6 +136,53 @@ describe("hash chain primitives", () => {
     expect(hashAuditEvent(GENESIS_HASH, { ...row, details: { credentialKind: "secret" } })).not.toBe(hash);
     expect(hashAuditEvent("1".repeat(64), row)).not.toBe(hash);
     expect(hashAuditEvent(GENESIS_HASH, { ...row, details: { credentialKind: "certificate" } })).toBe(hash);
+  });
+
+  it("hashes an event without the later 'where' columns exactly as before they existed, and covers them when present", () => {
+    const row = {
+      id: 1,
+      occurredAt: new Date("2026-01-01T00:00:00.000Z"),
+      actorKind: "system",
+      actorTenantId: null,
+      actorObjectId: null,
+      actorDisplayName: null,
+      actorUpn: null,
+      actorAppId: "22222222-2222-4222-8222-222222222222",
+      actorSessionId: null,
+      actorClientAddress: null,
+      actorUserAgent: null,
+      actorJob: null,
+      action: "credentials.refreshed",
+      targetScope: null,
+      targetPrincipalId: null,
+      targetPrincipalType: null,
+      targetRoleDefinitionId: null,
+      targetRoleName: null,
+      targetRequestId: null,
+      outcome: "succeeded",
+      errorCode: null,
+      reason: null,
+      consoleRequestId: null,
+      armRequestId: null,
+      graphRequestId: null,
+      details: { credentialKind: "certificate" },
+    };
+    // What the chain's code computed for this row before migration 0011 (events stored then must still verify).
+    const hashBeforeWhere = "649867798b8afe647805e4a151d141286f9fac00e569821a32ee2e6a58f99b37";
+    expect(hashAuditEvent(GENESIS_HASH, row)).toBe(hashBeforeWhere);
+    const person = { ...row, actorKind: "user", actorAppId: null, actorSessionId: "33333333-3333-4333-8333-333333333333" };
+    const withWhere = { ...person, actorClientAddress: "203.0.113.7", actorUserAgent: "Mozilla/5.0" };
+    const hash = hashAuditEvent(GENESIS_HASH, withWhere);
+    for (const changed of [
+      { ...withWhere, actorSessionId: "44444444-4444-4444-8444-444444444444" },
+      { ...withWhere, actorSessionId: null },
+      { ...withWhere, actorClientAddress: "203.0.113.8" },
+      { ...withWhere, actorUserAgent: "curl/8" },
+      { ...withWhere, actorUserAgent: null },
+      { ...row, actorJob: "access-request-expiry" },
+    ]) {
+      expect(hashAuditEvent(GENESIS_HASH, changed)).not.toBe(changed.actorKind === "system" ? hashBeforeWhere : hash);
+    }
   });
 });
 

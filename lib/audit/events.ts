@@ -34,6 +34,10 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 export const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"] as const;
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
+/** The session a person acted in, as the session store recorded it (its bounds: lib/auth/session-store.ts). */
+export const auditSessionOriginSchema = z.strictObject({ id: guid, clientAddress: safeText(64), userAgent: safeText(256) });
+export type AuditSessionOrigin = z.infer<typeof auditSessionOriginSchema>;
+
 /** Who did it: a signed-in person, the console's own identity (unattended jobs), or an unidentified caller. */
 export const auditActorSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -43,8 +47,19 @@ export const auditActorSchema = z.discriminatedUnion("kind", [
     // For display only; the tenant and object ids identify the person.
     displayName: safeText(256),
     userPrincipalName: safeText(256),
+    // Where: the console session the action ran in (its row id, never the cookie) and the client address and user
+    // agent that session recorded. Optional only for events and intents stored before it existed.
+    session: auditSessionOriginSchema.optional(),
   }),
-  z.strictObject({ kind: z.literal("system"), appId: guid, tenantId: guid.optional() }),
+  // `job`: which scheduled job (or the reconciler) did it. Scheduled work has no session; a job run an admin started
+  // from the console names the session it was started in.
+  z.strictObject({
+    kind: z.literal("system"),
+    appId: guid,
+    tenantId: guid.optional(),
+    job: safeText(64).min(1).optional(),
+    session: auditSessionOriginSchema.optional(),
+  }),
   // A caller whose token was refused: who they are is exactly what could not be established.
   z.strictObject({ kind: z.literal("anonymous") }),
 ]);

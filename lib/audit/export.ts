@@ -33,6 +33,11 @@ const CSV_COLUMNS: readonly [string, (event: AuditEventRecord) => string | numbe
   ["console_request_id", (event) => event.correlation.consoleRequestId],
   ["arm_request_id", (event) => event.correlation.armRequestId],
   ["graph_request_id", (event) => event.correlation.graphRequestId],
+  // Where (after the fixed-shape columns: a user agent has commas of its own).
+  ["session_id", (event) => event.origin.sessionId],
+  ["client_address", (event) => event.origin.clientAddress],
+  ["user_agent", (event) => event.origin.userAgent],
+  ["job", (event) => event.origin.job],
   ["details", (event) => JSON.stringify(event.details)],
   ["prev_hash", (event) => event.prevHash],
   ["hash", (event) => event.hash],

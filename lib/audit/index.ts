@@ -15,6 +15,7 @@ export {
   type AuditDetails,
   type AuditEventInput,
   type AuditOutcome,
+  type AuditSessionOrigin,
   type AuditTarget,
   type PrincipalType,
 } from "./events";

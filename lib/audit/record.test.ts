@@ -33,6 +33,26 @@ describe.each(storageEngines())("audit trail storage on $name", (engine) => {
       expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, checkedEvents: 2, lastEventId: 2 });
     });
 
+    it("stores where an event came from (a person's session, a job) through audit_append(), covered by the chain", async () => {
+      const session = { id: "5e55a0e1-0000-4000-8000-000000000001", clientAddress: "198.51.100.0/24", userAgent: "Mozilla/5.0 (X11)" };
+      const person = await recordAuditEventNow(handle.db, makeMappingCreatedEvent({ actor: makeUserActor({ session }) }));
+      const job = await recordAuditEventNow(
+        handle.db,
+        makeDeniedEvent({ kind: "system", appId: "22222222-2222-4222-8222-222222222222", job: "access-request-expiry" }),
+      );
+      const rows = await handle.db.select().from(auditEvents).orderBy(auditEvents.id);
+      const byId = (id: number) => rows.find((row) => row.id === id)!;
+      expect(byId(person.id)).toMatchObject({
+        actorSessionId: session.id,
+        actorClientAddress: session.clientAddress,
+        actorUserAgent: session.userAgent,
+        actorJob: null,
+      });
+      expect(byId(job.id)).toMatchObject({ actorSessionId: null, actorClientAddress: null, actorUserAgent: null, actorJob: "access-request-expiry" });
+      expect(hashAuditEvent(byId(person.id).prevHash, { ...byId(person.id), actorClientAddress: "203.0.113.1" })).not.toBe(person.hash);
+      expect((await verifyAuditChain(handle.db)).ok).toBe(true);
+    });
+
     it("refuses UPDATE, DELETE and TRUNCATE on the table", async () => {
       await recordAuditEventNow(handle.db, makeMappingCreatedEvent());
       await expect(handle.db.execute(sql`update audit_events set reason = 'edited'`)).rejects.toThrow();

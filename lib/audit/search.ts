@@ -48,6 +48,17 @@ export interface AuditEventRecord {
     readonly userPrincipalName: string | null;
     readonly appId: string | null;
   };
+  /**
+   * Where it came from: a person's console session (its row id) and the client address and user agent it recorded,
+   * or the job that ran (with the session an admin started it in, if one did). All null on events recorded before
+   * these were kept, and on an unidentified caller's.
+   */
+  readonly origin: {
+    readonly sessionId: string | null;
+    readonly clientAddress: string | null;
+    readonly userAgent: string | null;
+    readonly job: string | null;
+  };
   readonly action: AuditAction;
   readonly target: {
     readonly scope: string | null;
@@ -168,6 +179,10 @@ export async function fetchAuditEventBatch(
       actorDisplayName: auditEvents.actorDisplayName,
       actorUpn: auditEvents.actorUpn,
       actorAppId: auditEvents.actorAppId,
+      actorSessionId: auditEvents.actorSessionId,
+      actorClientAddress: auditEvents.actorClientAddress,
+      actorUserAgent: auditEvents.actorUserAgent,
+      actorJob: auditEvents.actorJob,
       action: auditEvents.action,
       targetScope: auditEvents.targetScope,
       targetPrincipalId: auditEvents.targetPrincipalId,
@@ -201,6 +216,7 @@ export async function fetchAuditEventBatch(
       userPrincipalName: row.actorUpn,
       appId: row.actorAppId,
     },
+    origin: { sessionId: row.actorSessionId, clientAddress: row.actorClientAddress, userAgent: row.actorUserAgent, job: row.actorJob },
     action: row.action as AuditAction,
     target: {
       scope: row.targetScope,

@@ -29,6 +29,11 @@ export interface ShippedAuditRecord {
   readonly ActorUpn: string;
   readonly ActorObjectId: string;
   readonly ActorAppId: string;
+  /** Where: the console session (its row id), the client address and user agent it recorded, or the job. */
+  readonly SessionId: string;
+  readonly ClientAddress: string;
+  readonly UserAgent: string;
+  readonly Job: string;
   readonly TargetScope: string;
   readonly TargetPrincipalId: string;
   readonly TargetRoleName: string;
@@ -53,6 +58,10 @@ export function eventRecord(row: ChainedAuditColumns & { prevHash: string; hash:
     ActorUpn: row.actorUpn ?? "",
     ActorObjectId: row.actorObjectId ?? "",
     ActorAppId: row.actorAppId ?? "",
+    SessionId: row.actorSessionId ?? "",
+    ClientAddress: row.actorClientAddress ?? "",
+    UserAgent: row.actorUserAgent ?? "",
+    Job: row.actorJob ?? "",
     TargetScope: row.targetScope ?? "",
     TargetPrincipalId: row.targetPrincipalId ?? "",
     TargetRoleName: row.targetRoleName ?? "",
@@ -75,6 +84,10 @@ export function checkpointRecord(checkpoint: SignedAuditCheckpoint): ShippedAudi
     ActorUpn: "",
     ActorObjectId: "",
     ActorAppId: "",
+    SessionId: "",
+    ClientAddress: "",
+    UserAgent: "",
+    Job: "",
     TargetScope: "",
     TargetPrincipalId: "",
     TargetRoleName: "",

@@ -3,7 +3,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 
 import { isAllowed, type Permission } from "@/lib/shared/permissions";
-import { auditActorOf } from "./audit-actor";
+import { sessionActorOf } from "./caller";
 import { type DeniedBecause, recordRefusal } from "./record-refusal";
 import { getSession, type Session } from "./session";
 
@@ -25,7 +25,7 @@ async function decide(permission: Permission): Promise<Decision> {
   if (session && isAllowed(permission, session.principal.roles)) return { ok: true, session };
   const requestId = randomUUID();
   const deniedBecause: PageDeniedBecause = session ? "console_role_missing" : "no_session";
-  await recordRefusal(permission, session ? auditActorOf(session.principal) : { kind: "anonymous" }, deniedBecause, requestId);
+  await recordRefusal(permission, session ? sessionActorOf(session) : { kind: "anonymous" }, deniedBecause, requestId);
   return { ok: false, deniedBecause, requestId };
 }
 

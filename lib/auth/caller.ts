@@ -36,10 +36,15 @@ export function personOf(principal: SignedInPrincipal): SignedInPerson {
   return { tenantId: principal.tenantId, objectId: principal.objectId, displayName: principal.displayName, userPrincipalName: principal.userPrincipalName };
 }
 
+/** The audit actor of a session's person, with the session as where their actions come from. */
+export function sessionActorOf(session: Session): UserActor {
+  return auditActorOf(session.principal, { id: session.sessionId, clientAddress: session.clientAddress, userAgent: session.userAgent });
+}
+
 export function delegatedContextOf(session: Session, requestId: string): DelegatedContext {
   return {
     caller: callerOf(session),
-    actor: auditActorOf(session.principal),
+    actor: sessionActorOf(session),
     person: personOf(session.principal),
     requestId,
     authContexts: session.principal.authContexts,

@@ -3,17 +3,17 @@ import "server-only";
 import { type AuditActor, type AuditEventInput, recordAuditEventNow } from "@/lib/audit";
 import { getDatabase } from "@/lib/db";
 import type { SignedInPrincipal } from "./access-token";
-import { auditActorOf } from "./audit-actor";
+import { auditActorOf, auditSessionOrigin, type SessionOrigin } from "./audit-actor";
 import type { ConsoleSessionRow } from "./schema";
 
 /** A new session (not a renewal) starts: who, with which console roles, which session, until when its token lasts. */
-export async function recordSignIn(principal: SignedInPrincipal, sessionId: string): Promise<void> {
+export async function recordSignIn(principal: SignedInPrincipal, session: SessionOrigin): Promise<void> {
   await recordAuditEventNow(await getDatabase(), {
     action: "auth.signed_in",
     outcome: "succeeded",
-    actor: auditActorOf(principal),
+    actor: auditActorOf(principal, session),
     target: {},
-    details: { roles: [...principal.roles], sessionExpiresAt: principal.expiresAt.toISOString(), sessionId },
+    details: { roles: [...principal.roles], sessionExpiresAt: principal.expiresAt.toISOString(), sessionId: session.id },
   });
 }
 
@@ -28,9 +28,19 @@ export function signedOutEvent(actor: AuditActor, sessionId: string, requestId?:
   };
 }
 
-/** The person a session belongs to, as the audit trail names them (from the row: the session may hold no valid token). */
+/**
+ * The person a session belongs to, acting in it, as the audit trail names them (from the row: the session may hold no
+ * valid token).
+ */
 export function sessionOwnerActor(row: ConsoleSessionRow): AuditActor {
-  return { kind: "user", tenantId: row.tenantId, objectId: row.objectId, displayName: row.displayName, userPrincipalName: row.userPrincipalName };
+  return {
+    kind: "user",
+    tenantId: row.tenantId,
+    objectId: row.objectId,
+    displayName: row.displayName,
+    userPrincipalName: row.userPrincipalName,
+    session: auditSessionOrigin(row),
+  };
 }
 
 /** A session ended by its owner or an admin (account page), or replaced by another person's sign-in on its browser. */

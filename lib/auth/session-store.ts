@@ -29,8 +29,8 @@ export const LAST_SEEN_RESOLUTION_MS = 60_000;
 /** Ended and expired rows are kept this long (who signed in from where, for an investigation), then deleted. */
 export const ENDED_SESSION_RETENTION_MS = 30 * 24 * 3_600_000;
 
-const MAX_USER_AGENT = 256;
-const MAX_CLIENT_ADDRESS = 64;
+export const MAX_USER_AGENT = 256;
+export const MAX_CLIENT_ADDRESS = 64;
 
 export interface NewSession {
   readonly principal: SignedInPrincipal;
@@ -82,6 +82,9 @@ export interface LiveSession {
   readonly token: string;
   readonly tokenExpiresAt: Date;
   readonly absoluteExpiresAt: Date;
+  /** What the session recorded of its client at sign-in (bounded as stored): where its actions came from. */
+  readonly clientAddress: string;
+  readonly userAgent: string;
 }
 
 const live = (now: Date) => and(isNull(consoleSessions.endedAt), gt(consoleSessions.idleExpiresAt, now), gt(consoleSessions.absoluteExpiresAt, now));
@@ -119,6 +122,8 @@ export async function findLiveSession(
     token,
     tokenExpiresAt: row.tokenExpiresAt,
     absoluteExpiresAt: row.absoluteExpiresAt,
+    clientAddress: row.clientAddress,
+    userAgent: row.userAgent,
   };
 }
 

@@ -35,6 +35,9 @@ export interface Session {
   readonly principal: SignedInPrincipal;
   /** The user's token for the console's API: the assertion for on-behalf-of. Never sent back to the browser. */
   readonly assertion: SecretToken;
+  /** What the session recorded of its client at sign-in: the "where" of every audit event made in it. */
+  readonly clientAddress: string;
+  readonly userAgent: string;
 }
 
 let sessionKey: Promise<Buffer> | undefined;
@@ -72,5 +75,11 @@ export const getSession = cache(async (): Promise<Session | null> => {
   if (!result.ok) return null;
   // The token is the session's own person's: a row's ciphertext is bound to it, and this is checked as well.
   if (result.principal.tenantId !== found.tenantId || result.principal.objectId !== found.objectId) return null;
-  return { sessionId: found.id, principal: result.principal, assertion: new SecretToken(found.token) };
+  return {
+    sessionId: found.id,
+    principal: result.principal,
+    assertion: new SecretToken(found.token),
+    clientAddress: found.clientAddress,
+    userAgent: found.userAgent,
+  };
 });

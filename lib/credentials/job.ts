@@ -10,6 +10,6 @@ export function credentialInventoryJob(): { name: string; intervalMs: number; ru
   return {
     name: CREDENTIAL_JOB,
     intervalMs: getConfig().credentials.refreshIntervalMs,
-    run: async () => scheduledInventory(await getDatabase(), systemActor()),
+    run: async () => scheduledInventory(await getDatabase(), systemActor(CREDENTIAL_JOB)),
   };
 }

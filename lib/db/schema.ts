@@ -40,6 +40,13 @@ export const auditEvents = pgTable(
     actorUpn: text("actor_upn"),
     /** The console's application (client) id when `actor_kind` is `system`. */
     actorAppId: text("actor_app_id"),
+    // Where it came from (migration 0011; null on older rows). A person's: the console session it ran in (the
+    // console_sessions row id, never the cookie or its hash) and the client address and user agent that session
+    // recorded at sign-in. Unattended work's: the job that ran.
+    actorSessionId: text("actor_session_id"),
+    actorClientAddress: text("actor_client_address"),
+    actorUserAgent: text("actor_user_agent"),
+    actorJob: text("actor_job"),
     action: text("action").notNull(),
     targetScope: text("target_scope"),
     targetPrincipalId: text("target_principal_id"),

@@ -38,7 +38,7 @@ export function jobs(): Job[] {
       // Also what a crash left behind in the lease table: removal-guard locks that were never released.
       run: async () => {
         const db = await getDatabase();
-        const reconciled = await reconcilePendingIntents(db, systemActor());
+        const reconciled = await reconcilePendingIntents(db, systemActor("reconcile-intents"));
         return { ...reconciled, abandonedLocksPruned: await pruneAbandonedLocks(db, REVOKE_GUARD_LOCK_PREFIX, new Date(), ABANDONED_LOCK_GRACE_MS) };
       },
     },

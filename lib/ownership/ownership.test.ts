@@ -119,7 +119,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(holds(user.id)).toBe(true);
     expect(await heldBy(user.id)).toEqual(["request"]);
-    const run = await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    const run = await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(run.expired).toBeGreaterThanOrEqual(1);
     expect(holds(user.id)).toBe(false);
   });
@@ -139,7 +139,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const { decided } = await requestAndApprove(principal, blindToCoverage);
     expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(await heldBy(user.id)).toEqual(["direct", "request"]);
-    await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
     const [request] = await rows<{ status: string; outcome_note: string }>(
       db,
@@ -166,7 +166,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     });
 
     await requestAndApprove(principal, blindToCoverage);
-    await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(holds(group.id)).toBe(true);
     expect(await heldBy(group.id)).toEqual(["mapping"]);
 
@@ -184,7 +184,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     expect(grant).toMatchObject({ status: "already_granted", existedBefore: true });
     expect(await heldBy(group.id)).toEqual(["request", "mapping"]);
 
-    await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(holds(group.id)).toBe(true);
     expect(await heldBy(group.id)).toEqual(["mapping"]);
     // Deleting the mapping but keeping the assignment hands it to a direct grant by that admin.
@@ -201,7 +201,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const [made] = await grantWorkspaceRoles(admin, { workspaceId: WORKSPACE, roleDefinitionId: READER, principals: [principal] }, { db });
     expect(made).toMatchObject({ status: "already_granted", superseded: [decided.request.id] });
     expect(made!.message).toContain(`request ${decided.request.id.slice(0, 8)} no longer expires and is closed as superseded`);
-    await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
     const events = (await rows<{ action: string }>(db, `select action from audit_events where target_request_id = '${decided.request.id}' order by id`)).map(
       (event) => event.action,
@@ -216,7 +216,7 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const { decided } = await requestAndApprove({ id: user.id, kind: "user", displayName: user.displayName }, blindToCoverage);
     expect(decided).toMatchObject({ request: { status: "granted" } });
     expect(decided.message).toContain("made outside Gatehouse, which Gatehouse will never remove");
-    await runRequestJobs(db, systemActor(), nineHoursLater(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), nineHoursLater(), { notify: false });
     expect(holds(user.id)).toBe(true);
   });
 
@@ -260,18 +260,18 @@ describe.each(storageEngines())("access ownership on $name", (engine) => {
     const failedEvents = async () =>
       (await rows(db, `select id from audit_events where action = 'request.expiry_failed' and target_request_id = '${decided.request.id}'`)).length;
 
-    expect((await runRequestJobs(db, systemActor(), due, { notify: false })).expiryFailed).toBeGreaterThanOrEqual(1);
+    expect((await runRequestJobs(db, systemActor("access-request-expiry"), due, { notify: false })).expiryFailed).toBeGreaterThanOrEqual(1);
     expect(await statusOf()).toMatchObject({ status: "expiry_failed", expiry_attempts: 1 });
     expect(holds(user.id)).toBe(true);
     // A minute later nothing is tried again; after the back-off it is, and the state change is not recorded twice.
-    await runRequestJobs(db, systemActor(), new Date(due.getTime() + 60_000), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), new Date(due.getTime() + 60_000), { notify: false });
     expect((await statusOf()).expiry_attempts).toBe(1);
-    await runRequestJobs(db, systemActor(), new Date(due.getTime() + 6 * 60_000), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), new Date(due.getTime() + 6 * 60_000), { notify: false });
     expect(await statusOf()).toMatchObject({ status: "expiry_failed", expiry_attempts: 2 });
     expect(await failedEvents()).toBe(1);
 
     await tenant.control.faults.remove(fault.id);
-    await runRequestJobs(db, systemActor(), new Date(due.getTime() + 60 * 60_000), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), new Date(due.getTime() + 60 * 60_000), { notify: false });
     expect((await statusOf()).status).toBe("expired");
     expect(holds(user.id)).toBe(false);
   });

@@ -407,7 +407,7 @@ describe("the requester and the principal, read from Graph at decision time and 
     const kept = await submit({ principal: (({ id, displayName }) => ({ id, kind: "user" as const, displayName }))(aMember()) });
     tenant.sandbox.tenant.deleteDirectoryObject(principalGone.request.principalId);
     tenant.sandbox.tenant.deleteDirectoryObject(leaver.id);
-    await runRequestJobs(db, systemActor(), new Date(), { notify: false });
+    await runRequestJobs(db, systemActor("access-request-expiry"), new Date(), { notify: false });
     expect(await statusOf(principalGone.request.id)).toEqual({ status: "lapsed", cause: "principal_deleted" });
     expect(await statusOf(requesterGone.request.id)).toEqual({ status: "lapsed", cause: "requester_deleted" });
     expect((await statusOf(kept.request.id)).status).toBe("pending");

@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { AuditActor } from "@/lib/audit";
-import { auditActorOf } from "@/lib/auth/audit-actor";
+import { sessionActorOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import type { Session } from "@/lib/auth/session";
 import type { Permission } from "@/lib/shared/permissions";
@@ -47,7 +47,7 @@ export async function throttle(
     const decision = await checkRateLimit(kind, personSubject(session));
     if (!decision.allowed) {
       if (decision.firstRefusal) {
-        const actor: AuditActor = auditActorOf(session.principal);
+        const actor: AuditActor = sessionActorOf(session);
         await recordRefusal(permission, actor, "rate_limited", requestId);
       }
       return decision;

@@ -50,7 +50,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
       }),
     ]);
 
-    const summary = await reconcilePendingIntents(db, systemActor());
+    const summary = await reconcilePendingIntents(db, systemActor("reconcile-intents"));
     expect(summary).toMatchObject({ settled: 2, errors: 0 });
 
     const events = (await searchAuditEvents(db, { actions: ["role_assignment.reconciled"] }, { size: 10 })).events;
@@ -64,7 +64,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
     expect(byIntent.get(lost.id)?.correlation.armRequestId).toMatch(/^[0-9a-f-]{36}$/);
 
     // Settled intents are not looked at again.
-    expect((await reconcilePendingIntents(db, systemActor())).checked).toBe(0);
+    expect((await reconcilePendingIntents(db, systemActor("reconcile-intents"))).checked).toBe(0);
   });
 
   it("leaves recent intents alone: their ARM call may still be on its way", async () => {
@@ -81,7 +81,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
         requestedBy: admin,
       }),
     );
-    expect((await reconcilePendingIntents(db, systemActor())).checked).toBe(0);
+    expect((await reconcilePendingIntents(db, systemActor("reconcile-intents"))).checked).toBe(0);
   });
 
   it("closes a change as unknown when ARM will not show its outcome for too long, so it blocks nothing forever", async () => {
@@ -111,7 +111,7 @@ describe("reconcilePendingIntents (a crash between the ARM call and its outcome)
         status: 403,
       });
     }
-    const summary = await reconcilePendingIntents(db, systemActor(), now);
+    const summary = await reconcilePendingIntents(db, systemActor("reconcile-intents"), now);
     expect(summary).toMatchObject({ unknown: 1, errors: 1 });
 
     const unknown = await findUnknownIntents(db, WORKSPACE);

@@ -102,7 +102,7 @@ describe("a console killed between the ARM call and recording its outcome", () =
     const pending = await findUnresolvedIntents(db, later);
     expect(pending.map((intent) => intent.principalId).sort()).toEqual([applied.id, lost.id].map((id) => id.toLowerCase()).sort());
 
-    const summary = await reconcilePendingIntents(db, systemActor(), later);
+    const summary = await reconcilePendingIntents(db, systemActor("reconcile-intents"), later);
     expect(summary).toMatchObject({ checked: 2, settled: 2, errors: 0 });
     expect(await findUnresolvedIntents(db, later)).toEqual([]);
 

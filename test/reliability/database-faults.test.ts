@@ -138,7 +138,7 @@ describe.skipIf(!server)("database faults during a grant (PostgreSQL, own sandbo
     ]);
 
     const later = new Date(Date.now() + 2 * modules.SETTLE_AFTER_MS);
-    const summary = await modules.reconcilePendingIntents(unbounded.db, modules.systemActor(), later);
+    const summary = await modules.reconcilePendingIntents(unbounded.db, modules.systemActor("reconcile-intents"), later);
     expect(summary.errors).toBe(0);
     expect(await intentsOf(user)).toEqual([{ id: intentId, state: "succeeded" }]);
     expect(await trailOf(user)).toEqual([

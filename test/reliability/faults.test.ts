@@ -130,7 +130,7 @@ describe("faults from Azure during grants (own sandbox tenant)", () => {
     expect(pending.filter((intent) => intent.principalId === user.id.toLowerCase())).toHaveLength(1);
 
     await tenant.control.faults.clear();
-    const summary = await reconcilePendingIntents(db, systemActor(), later);
+    const summary = await reconcilePendingIntents(db, systemActor("reconcile-intents"), later);
     expect(summary.errors).toBe(0);
     expect(await findUnresolvedIntents(db, later)).toEqual([]);
     // The hung calls never reached ARM's state, so the truth is "not granted" — and that is what is recorded.

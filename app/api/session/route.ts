@@ -63,19 +63,18 @@ export async function POST(request: Request): Promise<Response> {
   if (current && samePerson && (await renewSessionToken(db, current.id, { token, principal }, { key, now }))) {
     jar.set(SESSION_COOKIE, cookieValue!, { ...SESSION_COOKIE_ATTRIBUTES, maxAge: secondsUntil(current.absoluteExpiresAt, now) });
   } else {
+    const client = { clientAddress: source, userAgent: request.headers.get("user-agent") ?? "" };
+    // Made first so that ending the previous person's session is recorded as coming from the new one.
+    const created = await createSession(db, { principal, token, ...client }, { key, now, lifetimes });
+    const origin = { id: created.id, ...client };
     if (current && !samePerson) {
       // Another person signing in on this browser: the previous person's session ends, it is not taken over.
       await db.transaction(async (tx) => {
         const ended = await endSession(tx, current.id, { endedBy: `${principal.tenantId}/${principal.objectId}`, reason: "replaced", now });
-        if (ended) await recordAuditEvents(tx, [sessionEndedEvent(auditActorOf(principal), ended)]);
+        if (ended) await recordAuditEvents(tx, [sessionEndedEvent(auditActorOf(principal, origin), ended)]);
       });
     }
-    const created = await createSession(
-      db,
-      { principal, token, clientAddress: source, userAgent: request.headers.get("user-agent") ?? "" },
-      { key, now, lifetimes },
-    );
-    await recordSignIn(principal, created.id);
+    await recordSignIn(principal, origin);
     jar.set(SESSION_COOKIE, created.cookieValue, { ...SESSION_COOKIE_ATTRIBUTES, maxAge: secondsUntil(created.absoluteExpiresAt, now) });
   }
   return Response.json(
