@@ -100,6 +100,10 @@ var auditColumns = [
   { name: 'ActorUpn', type: 'string' }
   { name: 'ActorObjectId', type: 'string' }
   { name: 'ActorAppId', type: 'string' }
+  { name: 'SessionId', type: 'string' }
+  { name: 'ClientAddress', type: 'string' }
+  { name: 'UserAgent', type: 'string' }
+  { name: 'Job', type: 'string' }
   { name: 'TargetScope', type: 'string' }
   { name: 'TargetPrincipalId', type: 'string' }
   { name: 'TargetRoleName', type: 'string' }

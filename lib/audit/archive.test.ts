@@ -99,7 +99,7 @@ describe.each(storageEngines())("archiving the audit trail on $name", (engine) =
     });
     const notYet = await planAuditArchive(handle.db, { before: later, anchoredThrough: 10 });
     expect(notYet.ok).toBe(false);
-    expect(!notYet.ok && notYet.reason).toContain("not anchored outside the database yet");
+    expect(!notYet.ok && notYet.reason).toContain("is anchored outside the database yet");
     // Event 11 happened today: no run of events from the first one happened before day 30, though 13 to 15 did.
     const tooEarly = await planAuditArchive(handle.db, { before: day(30) });
     expect(!tooEarly.ok && tooEarly.reason).toContain("No event in the database happened before");
