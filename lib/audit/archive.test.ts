@@ -123,7 +123,8 @@ describe.each(storageEngines())("archiving the audit trail on $name", (engine) =
     const edited = path.join(directory, "edited.ndjson");
     writeFileSync(edited, readFileSync(existing, "utf8").replace('"reason":null', '"reason":"edited"'));
     const check = await checkAuditArchiveFile(edited);
-    expect(check).toEqual({ ok: false, problem: expect.stringContaining("fields do not give its hash") });
+    expect(check.ok).toBe(false);
+    expect(!check.ok && check.problem).toContain("fields do not give its hash");
     const cut = path.join(directory, "cut.ndjson");
     const lines = readFileSync(existing, "utf8").split("\n");
     writeFileSync(cut, [lines[0], lines[1], lines[3], lines[4], ""].join("\n"));

@@ -175,7 +175,12 @@ async function requirePrivilegedStepUp(db: Database, context: DelegatedContext, 
   if (!privileged) return;
   await requireStepUp(
     context,
-    { reason: "privileged_approval", consoleAction, change: `approval of ${request.roleName} for ${request.principalDisplayName}`, target: requestAuditTarget(request) },
+    {
+      reason: "privileged_approval",
+      consoleAction,
+      change: `approval of ${request.roleName} for ${request.principalDisplayName}`,
+      target: requestAuditTarget(request),
+    },
     { db },
   );
 }
