@@ -6,16 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { nextRequest as request } from "@/test/support/next-request";
 
-const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
-vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
-  cookies: () =>
-    Promise.resolve({
-      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
-      set: () => undefined,
-    }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
 
 const { serverAction } = await import("./server-action");
 const { getConfig } = await import("@/lib/config");

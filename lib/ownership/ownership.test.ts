@@ -45,9 +45,15 @@ const holdsNothing = (id: string) => {
   return !applies.some((assignment) => reach.has(assignment.principalId.toLowerCase()));
 };
 const PERSONA_UPN = /^(admin|limited-admin|team-lead|security|no-role)@/;
-// Neither in any group nor nested in one, so what one test grants to a group never covers another test's principal.
+// Neither in any group nor nested in one, so what one test grants to a group never covers another test's principal;
+// enabled, since an approval for a disabled account lapses.
 const freeUsers = [...oracle.users.values()].filter(
-  (user) => !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && holdsNothing(user.id) && oracle.transitiveGroupIds(user.id).length === 0,
+  (user) =>
+    !PERSONA_UPN.test(user.userPrincipalName) &&
+    user.userType === "Member" &&
+    user.accountEnabled &&
+    holdsNothing(user.id) &&
+    oracle.transitiveGroupIds(user.id).length === 0,
 );
 const freeGroups = [...oracle.groups.values()].filter((group) => holdsNothing(group.id) && oracle.transitiveGroupIds(group.id).length === 0);
 let nextUser = 0;

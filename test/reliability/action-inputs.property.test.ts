@@ -30,6 +30,7 @@ import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { reliabilityLong } from "@/test/support/test-env";
 import { CUSTOM_ROLE_IDS, ROLE_IDS } from "@/sandbox/tenant/index";
 import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
+import { nextRequest as request } from "@/test/support/next-request";
 
 const SCALE = reliabilityLong() ? 10 : 1;
 const JUNK_RUNS = 200 * SCALE;
@@ -37,15 +38,7 @@ const MUTATION_RUNS = 100 * SCALE;
 const TAMPERED_RUNS = 40 * SCALE;
 const ELSEWHERE_RUNS = 25 * SCALE;
 
-const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
-vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
-  cookies: () =>
-    Promise.resolve({
-      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
-      set: () => undefined,
-    }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 // Before any console code reads its configuration.

@@ -33,21 +33,14 @@ import { createTenant } from "@/sandbox/tenant/index";
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
 import { reliabilityLong } from "@/test/support/test-env";
 import { DATA_SCIENTIST, FREE_USERS, WORKSPACE } from "./support/churn-workspace";
+import { nextRequest as request } from "@/test/support/next-request";
 
 const RUNS = reliabilityLong() ? 100 : 15;
 const COMPUTE_OPERATOR = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815";
 const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 const ROLES = [DATA_SCIENTIST, COMPUTE_OPERATOR] as const;
 
-const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
-vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
-  cookies: () =>
-    Promise.resolve({
-      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
-      set: () => undefined,
-    }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 // Before any console code reads its configuration.

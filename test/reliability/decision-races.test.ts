@@ -39,7 +39,12 @@ function pool(name: string) {
   );
   const users = [...oracle.users.values()].filter(
     (user) =>
-      !PERSONA_UPN.test(user.userPrincipalName) && user.userType === "Member" && oracle.transitiveGroupIds(user.id).length === 0 && !onWorkspace.has(user.id),
+      // Enabled: an approval for a disabled account lapses instead of racing.
+      !PERSONA_UPN.test(user.userPrincipalName) &&
+      user.userType === "Member" &&
+      user.accountEnabled &&
+      oracle.transitiveGroupIds(user.id).length === 0 &&
+      !onWorkspace.has(user.id),
   );
   let next = 0;
   return { workspace, take: () => users[next++]! };

@@ -20,16 +20,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
 import { createTenant } from "@/sandbox/tenant/index";
 import { FREE_USERS, WORKSPACE } from "@/test/reliability/support/churn-workspace";
+import { nextRequest as request } from "@/test/support/next-request";
 
-const request = vi.hoisted(() => ({ cookie: "", origin: "" }));
-vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(new Headers({ origin: request.origin, "sec-fetch-site": "same-origin" })),
-  cookies: () =>
-    Promise.resolve({
-      get: (name: string) => (name === "__Host-gatehouse-session" && request.cookie ? { name, value: request.cookie } : undefined),
-      set: () => undefined,
-    }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 const tenant = await startPrivateSandbox();
