@@ -1,7 +1,8 @@
 /**
  * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
  * definitions, PIM schedule instances and deny assignments (read-only), user-assigned identities' federated credentials
- * (read-only), each call authorized from the caller's role assignments as ARM does. Paths are case-insensitive.
+ * (read-only), the provider-operations catalogue (read-only), each call authorized from the caller's role assignments
+ * as ARM does. Paths are case-insensitive.
  */
 import type { SandboxHandler, SandboxRequest, SandboxResponse, SandboxSettings } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
@@ -11,6 +12,7 @@ import { mfaChallenge } from "./mfa-challenge";
 import { listProvidersAtTenant, listResources, RESOURCES_API_VERSIONS } from "./generic-resources";
 import { listUserAssignedIdentityFederatedCredentials, MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
 import { listPermissions } from "./permissions";
+import { getProviderOperations, listProviderOperations, PROVIDER_OPERATIONS_API_VERSIONS } from "./provider-operations";
 import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
 import { ArmRateLimitCounter } from "./rate-limit";
 import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, listSubscriptions, listWorkspaces } from "./resources";
@@ -75,6 +77,13 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     if (rest.length === 0 && collection?.toLowerCase() === "roledefinitions") {
       if (method !== "GET") return methodNotAllowed(context, method);
       return name === undefined ? listRoleDefinitions(context, scope) : getRoleDefinition(context, scope, name);
+    }
+    if (rest.length === 0 && scope === "" && collection?.toLowerCase() === "provideroperations") {
+      if (method !== "GET") return methodNotAllowed(context, method);
+      return (
+        unsupportedApiVersion(context, "providerOperations", PROVIDER_OPERATIONS_API_VERSIONS) ??
+        (name === undefined ? listProviderOperations(context) : getProviderOperations(context, name))
+      );
     }
     const readOnlyLists: Record<string, (context: ArmContext, scope: string) => SandboxResponse> = {
       roleeligibilityscheduleinstances: listRoleEligibilityScheduleInstances,
