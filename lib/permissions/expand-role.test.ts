@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+
+import type { RoleDefinition } from "@/lib/workspaces/role-definitions";
 
 import { amlBuiltInRoles, builtInRole, recordedCatalogue } from "@/test/support/recorded-roles";
 
-import { expandRole, type RoleExpansion } from "./expand-role";
+import { expandRole, type RoleExpansion, type RoleToExpand } from "./expand-role";
 
 const catalogue = recordedCatalogue();
 const ML = "Microsoft.MachineLearningServices/workspaces";
@@ -105,6 +107,10 @@ describe("expandRole over every recorded built-in AML role", () => {
 });
 
 describe("expandRole", () => {
+  it("takes the role definitions the console reads from ARM as they are", () => {
+    expectTypeOf<RoleDefinition>().toExtend<RoleToExpand>();
+  });
+
   it("keeps data actions apart from actions: a control-plane wildcard never reaches blob reads", () => {
     const contributor = expandRole(builtInRole("Storage Blob Data Contributor"), catalogue);
     expect(names(contributor.control)).toContain("Microsoft.Storage/storageAccounts/blobServices/containers/write");

@@ -113,8 +113,9 @@ export function expandRole(role: RoleToExpand, catalogue: OperationsCatalogue): 
         const reachesBeyond = !matchesCatalogue || namespace.includes("*") || !catalogue.namespaces.has(namespace.toLowerCase());
         if (!reachesBeyond) continue;
         uncatalogued.push({ plane, pattern, excluded, role: role.name });
-        if (!pattern.includes("*") && !granted[plane].has(pattern.toLowerCase()))
+        if (!pattern.includes("*") && !granted[plane].has(pattern.toLowerCase())) {
           granted[plane].set(pattern.toLowerCase(), uncataloguedOperation(pattern, plane));
+        }
       }
     }
   }

@@ -103,10 +103,12 @@ export function permissionDelta(requested: readonly RoleToExpand[], current: rea
   const dangers: Danger[] = [];
   const everything = uncatalogued.filter((reach) => reach.pattern.trim() === "*").map((reach) => reach.pattern);
   if (everything.length > 0) dangers.push({ kind: "all_actions", operations: ["*"] });
-  if (assignmentDanger(requestedBlocks, currentBlocks, ROLE_ASSIGNMENT_WRITE))
+  if (assignmentDanger(requestedBlocks, currentBlocks, ROLE_ASSIGNMENT_WRITE)) {
     dangers.push({ kind: "role_assignment_write", operations: [ROLE_ASSIGNMENT_WRITE] });
-  if (assignmentDanger(requestedBlocks, currentBlocks, ROLE_ASSIGNMENT_DELETE))
+  }
+  if (assignmentDanger(requestedBlocks, currentBlocks, ROLE_ASSIGNMENT_DELETE)) {
     dangers.push({ kind: "role_assignment_delete", operations: [ROLE_ASSIGNMENT_DELETE] });
+  }
   const secrets = operations.filter((operation) => operation.readsSecrets).map((operation) => operation.name);
   if (secrets.length > 0) dangers.push({ kind: "secret_read", operations: secrets.sort() });
 

@@ -10,6 +10,7 @@ import { isAuthorized } from "./authorize";
 import { MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
 import { type ArmContext, denyUnlessAuthorized } from "./context";
 import { armPage } from "./paging";
+import { PROVIDER_OPERATIONS_API_VERSIONS } from "./provider-operations";
 import { renderWorkspace } from "./render";
 import { armError, armJson } from "./responses";
 import { isScopeError, resolveScope } from "./scopes";
@@ -109,6 +110,7 @@ export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions
         { resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] },
         { resourceType: "roleDefinitions", locations: [], apiVersions: ["2022-04-01"] },
         { resourceType: "permissions", locations: [], apiVersions: ["2022-04-01"] },
+        { resourceType: "providerOperations", locations: [], apiVersions: [...PROVIDER_OPERATIONS_API_VERSIONS].reverse() },
       ],
     },
     { namespace: "Microsoft.MachineLearningServices", resourceTypes: [{ resourceType: "workspaces", locations, apiVersions: ["2024-10-01"] }] },

@@ -33,8 +33,9 @@ function render(context: ArmContext, metadata: ProviderOperationsMetadata): Reco
 
 export function getProviderOperations(context: ArmContext, namespace: string): SandboxResponse {
   const metadata = CATALOGUE.find((entry) => entry.name.toLowerCase() === namespace.toLowerCase());
-  // ARM refuses a namespace it does not know as an invalid namespace (code as quoted in
-  // JulianHayward/Azure-MG-Sub-Governance-Reporting#52: "The resource namespace 'mailjet.email' is invalid.").
+  // Refused as an invalid namespace, the code and message ARM gives another API for an unknown namespace
+  // (JulianHayward/Azure-MG-Sub-Governance-Reporting#52: "The resource namespace 'mailjet.email' is invalid."); that
+  // providerOperations answers the same is unverified.
   if (!metadata) return armError(context, 400, "InvalidResourceNamespace", `The resource namespace '${namespace}' is invalid.`);
   return armJson(context, 200, render(context, metadata));
 }
