@@ -19,7 +19,7 @@ interface Expectation {
 
 // Read from each recorded definition (sandbox/tenant/data/builtin-role-definitions.aml.json), not from the code.
 const AML_ROLES: Record<string, Expectation> = {
-  Owner: { controlIn: [`${ML}/computes/write`, `${ML}/delete`, "Microsoft.Storage/storageAccounts/listKeys/action"], controlOut: [], atLeast: true },
+  Owner: { controlIn: [`${ML}/computes/write`, `${ML}/delete`, "Microsoft.Storage/storageAccounts/listkeys/action"], controlOut: [], atLeast: true },
   Contributor: { controlIn: [`${ML}/computes/write`, `${ML}/write`, `${ML}/datastores/listsecrets/action`], controlOut: [], atLeast: true },
   Reader: {
     controlIn: [`${ML}/read`, `${ML}/computes/read`, `${ML}/metadata/secrets/read`, "Microsoft.KeyVault/vaults/read"],
@@ -127,7 +127,7 @@ describe("expandRole", () => {
       { name: "Storage *", permissions: [{ actions: ["Microsoft.Storage/*"], notActions: [], dataActions: [], notDataActions: [] }] },
       catalogue,
     );
-    expect(names(storageEverything.control)).toContain("Microsoft.Storage/storageAccounts/listKeys/action");
+    expect(names(storageEverything.control)).toContain("Microsoft.Storage/storageAccounts/listkeys/action");
     expect(storageEverything.data).toEqual([]);
   });
 
@@ -176,7 +176,7 @@ describe("expandRole", () => {
   it("describes catalogued operations and marks secret reads", () => {
     const expansion = expandRole(builtInRole("Key Vault Secrets User"), catalogue);
     expect(expansion.data.find((operation) => operation.name === "Microsoft.KeyVault/vaults/secrets/getSecret/action")).toMatchObject({
-      description: "Gets the value of a secret",
+      description: "Gets the value of a secret.",
       resourceType: "Microsoft.KeyVault/vaults/secrets",
       verb: "action",
       readsSecrets: true,

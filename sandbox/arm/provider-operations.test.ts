@@ -62,7 +62,7 @@ describe("GET /providers/Microsoft.Authorization/providerOperations/{namespace}"
     const storage = send("GET", `${PATH}/Microsoft.Storage?api-version=2022-04-01`).body as Metadata;
     const blobRead = operationsOf(storage).find((operation) => operation.name === "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read");
     expect(blobRead?.isDataAction).toBe(true);
-    expect(operationsOf(storage).find((operation) => operation.name === "Microsoft.Storage/storageAccounts/listKeys/action")?.isDataAction).toBe(false);
+    expect(operationsOf(storage).find((operation) => operation.name === "Microsoft.Storage/storageAccounts/listkeys/action")?.isDataAction).toBe(false);
     const keyVault = send("GET", `${PATH}/Microsoft.KeyVault?api-version=2022-04-01`).body as Metadata;
     expect(operationsOf(keyVault).find((operation) => operation.name === "Microsoft.KeyVault/vaults/secrets/getSecret/action")?.isDataAction).toBe(true);
   });
