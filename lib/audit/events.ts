@@ -139,6 +139,7 @@ const holderReference = {
   holderKind,
   mappingId: safeText(64).optional(),
   requestId: safeText(128).optional(),
+  bundleGrantId: safeText(128).optional(),
 };
 const requestTransition = { from: z.enum(REQUEST_STATUSES), to: z.enum(REQUEST_STATUSES) };
 

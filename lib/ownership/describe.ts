@@ -4,6 +4,7 @@ import { inArray } from "drizzle-orm";
 
 import type { AuditActor } from "@/lib/audit";
 import type { Database, DatabaseTransaction } from "@/lib/db";
+import { bundleGrants } from "@/lib/bundles/schema";
 import { groupMappings } from "@/lib/mappings/schema";
 import { accessRequests } from "@/lib/requests/schema";
 import type { AssignmentFate, Holder } from "./holders";
@@ -38,7 +39,8 @@ export function formatUtc(date: Date): string {
 export async function describeHolders(db: Database | DatabaseTransaction, holders: readonly Holder[]): Promise<HolderView[]> {
   const mappingIds = holders.flatMap((holder) => (holder.mappingId ? [holder.mappingId] : []));
   const requestIds = holders.flatMap((holder) => (holder.requestId ? [holder.requestId] : []));
-  const [mappings, requests] = await Promise.all([
+  const bundleIds = holders.flatMap((holder) => (holder.bundleGrantId ? [holder.bundleGrantId] : []));
+  const [mappings, requests, bundles] = await Promise.all([
     mappingIds.length
       ? db
           .select({ id: groupMappings.id, group: groupMappings.groupDisplayName, scope: groupMappings.scope })
@@ -51,7 +53,14 @@ export async function describeHolders(db: Database | DatabaseTransaction, holder
           .from(accessRequests)
           .where(inArray(accessRequests.id, requestIds))
       : [],
+    bundleIds.length
+      ? db
+          .select({ id: bundleGrants.id, name: bundleGrants.bundleName, principal: bundleGrants.principalDisplayName, requestId: bundleGrants.requestId })
+          .from(bundleGrants)
+          .where(inArray(bundleGrants.id, bundleIds))
+      : [],
   ]);
+  const bundleById = new Map(bundles.map((bundle) => [bundle.id, bundle]));
   const mappingById = new Map(mappings.map((mapping) => [mapping.id, mapping]));
   const requestById = new Map(requests.map((request) => [request.id, request]));
   return holders.map((holder) => {
@@ -77,8 +86,17 @@ export async function describeHolders(db: Database | DatabaseTransaction, holder
           href: holder.requestId ? `/requests/${holder.requestId}` : null,
         };
       }
-      default:
-        return { ...base, label: "An access bundle", href: null };
+      case "bundle": {
+        const bundle = holder.bundleGrantId ? bundleById.get(holder.bundleGrantId) : undefined;
+        const until = holder.expiresAt ? `, until ${formatUtc(holder.expiresAt)}` : "";
+        return {
+          ...base,
+          label: bundle
+            ? `Bundle "${bundle.name}" for ${bundle.principal}${bundle.requestId ? ` (request ${bundle.requestId.slice(0, 8)})` : ` granted by ${who(holder.grantedBy)}`}${until}`
+            : "An access bundle",
+          href: bundle?.requestId ? `/requests/${bundle.requestId}` : null,
+        };
+      }
     }
   });
 }

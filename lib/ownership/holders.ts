@@ -28,7 +28,8 @@ export interface AccessKey {
 export type HolderSpec =
   | { readonly kind: "direct" }
   | { readonly kind: "mapping"; readonly mappingId: string }
-  | { readonly kind: "request"; readonly requestId: string; readonly expiresAt: string | null };
+  | { readonly kind: "request"; readonly requestId: string; readonly expiresAt: string | null }
+  | { readonly kind: "bundle"; readonly bundleGrantId: string; readonly expiresAt: string | null };
 
 /**
  * What a change to Azure means for holders, stored on the change intent so the reconciler can apply it after a crash:
@@ -48,6 +49,7 @@ export interface Holder {
   readonly kind: HolderKind;
   readonly mappingId: string | null;
   readonly requestId: string | null;
+  readonly bundleGrantId: string | null;
   readonly grantedBy: AuditActor;
   readonly expiresAt: Date | null;
   readonly preExisting: boolean;
@@ -81,6 +83,7 @@ export function toHolder(row: AssignmentHolderRow): Holder {
     kind: row.kind,
     mappingId: row.mappingId,
     requestId: row.requestId,
+    bundleGrantId: row.bundleGrantId,
     grantedBy: actor.success ? actor.data : { kind: "anonymous" },
     expiresAt: row.expiresAt,
     preExisting: row.preExisting,
@@ -98,12 +101,13 @@ function target(assignment: HeldAssignmentRow) {
   };
 }
 
-function holderReference(holder: Pick<Holder, "id" | "kind" | "mappingId" | "requestId">) {
+function holderReference(holder: Pick<Holder, "id" | "kind" | "mappingId" | "requestId" | "bundleGrantId">) {
   return {
     holderId: holder.id,
     holderKind: holder.kind,
     ...(holder.mappingId ? { mappingId: holder.mappingId } : {}),
     ...(holder.requestId ? { requestId: holder.requestId } : {}),
+    ...(holder.bundleGrantId ? { bundleGrantId: holder.bundleGrantId } : {}),
   };
 }
 
@@ -226,8 +230,9 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
       kind: spec.kind,
       mappingId: spec.kind === "mapping" ? spec.mappingId : null,
       requestId: spec.kind === "request" ? spec.requestId : null,
+      bundleGrantId: spec.kind === "bundle" ? spec.bundleGrantId : null,
       grantedBy: input.grantedBy,
-      expiresAt: spec.kind === "request" && spec.expiresAt ? new Date(spec.expiresAt) : null,
+      expiresAt: (spec.kind === "request" || spec.kind === "bundle") && spec.expiresAt ? new Date(spec.expiresAt) : null,
       preExisting: !input.created,
       status: "active",
       addedAt: input.now,
@@ -265,7 +270,9 @@ export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput):
             ? eq(assignmentHolders.mappingId, spec.mappingId)
             : spec.kind === "request"
               ? eq(assignmentHolders.requestId, spec.requestId)
-              : sql`true`,
+              : spec.kind === "bundle"
+                ? eq(assignmentHolders.bundleGrantId, spec.bundleGrantId)
+                : sql`true`,
         ),
       );
     if (!existing) throw new Error("a conflicting active holder vanished inside the transaction");

@@ -2,7 +2,7 @@
  * Tables of assignment ownership. Read by drizzle-kit as well as the console, so no `server-only`.
  *
  * A role assignment in Azure can be wanted by several things in Gatehouse at once: an admin's direct grant, a group
- * mapping, an approved access request (and later an access bundle). Each of those is a **holder**. Gatehouse removes an
+ * mapping, an approved access request, an access bundle. Each of those is a **holder**. Gatehouse removes an
  * assignment only when its last holder is released **and** Gatehouse's own PUT created it; an assignment that existed
  * before Gatehouse's first holder arrived is never deleted because a holder left.
  */
@@ -64,6 +64,8 @@ export const assignmentHolders = pgTable(
     kind: text("kind").$type<HolderKind>().notNull(),
     mappingId: text("mapping_id"),
     requestId: text("request_id"),
+    /** For kind `bundle`: the bundle grant (lib/bundles) whose part this assignment is. */
+    bundleGrantId: text("bundle_grant_id"),
     /** The audit actor who made this holder (the admin, the approver, the importer). */
     grantedBy: jsonb("granted_by").notNull(),
     /** When time-bound access ends (requests); null = until released. */
@@ -78,16 +80,17 @@ export const assignmentHolders = pgTable(
   },
   (table) => [
     uniqueIndex("assignment_holders_one_active_idx")
-      .on(table.assignmentId, table.kind, sql`coalesce(${table.mappingId}, ${table.requestId}, '')`)
+      .on(table.assignmentId, table.kind, sql`coalesce(${table.mappingId}, ${table.requestId}, ${table.bundleGrantId}, '')`)
       .where(sql`${table.status} = 'active'`),
     index("assignment_holders_assignment_idx").on(table.assignmentId),
     index("assignment_holders_request_idx").on(table.requestId),
     index("assignment_holders_mapping_idx").on(table.mappingId),
+    index("assignment_holders_bundle_idx").on(table.bundleGrantId),
     check("assignment_holders_kind", sql`${table.kind} in ('direct', 'mapping', 'request', 'bundle')`),
     check("assignment_holders_status", sql`${table.status} in ('active', 'released')`),
     check(
       "assignment_holders_reference",
-      sql`(${table.kind} = 'mapping') = (${table.mappingId} is not null) and (${table.kind} = 'request') = (${table.requestId} is not null)`,
+      sql`(${table.kind} = 'mapping') = (${table.mappingId} is not null) and (${table.kind} = 'request') = (${table.requestId} is not null) and (${table.kind} = 'bundle') = (${table.bundleGrantId} is not null)`,
     ),
   ],
 );

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 
 import { z } from "zod";
 
+import { bundleSchema } from "@/lib/bundles/definition";
 import { describeError } from "@/lib/log";
 import { getConfig } from "@/lib/config";
 import { PRIVILEGED_ROLE_IDS, ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
@@ -52,8 +53,34 @@ export const requestPolicySchema = z
         }),
       )
       .min(1),
+    /**
+     * Access bundles: a workspace role with companion roles on the workspace's linked resources, requested, approved,
+     * granted and expired as one unit (docs/access-bundles.md).
+     */
+    bundles: z
+      .array(
+        bundleSchema.extend({
+          maxDuration: preset,
+          approvers: z.number().int().min(1).max(5).default(1),
+        }),
+      )
+      .max(20)
+      .default([]),
   })
   .superRefine((policy, context) => {
+    const bundleIds = new Set<string>();
+    policy.bundles.forEach((bundle, index) => {
+      if (bundleIds.has(bundle.id)) context.addIssue({ code: "custom", path: ["bundles", index, "id"], message: "listed twice" });
+      bundleIds.add(bundle.id);
+      const privileged = [bundle.workspaceRole, ...bundle.companions].some((role) => PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId));
+      if (privileged && bundle.approvers < PRIVILEGED_APPROVERS) {
+        context.addIssue({
+          code: "custom",
+          path: ["bundles", index, "approvers"],
+          message: `${bundle.name} includes a privileged role and needs "approvers": ${PRIVILEGED_APPROVERS} or more`,
+        });
+      }
+    });
     const seen = new Set<string>();
     policy.roles.forEach((role, index) => {
       if (seen.has(role.roleDefinitionId)) {
@@ -79,6 +106,7 @@ export const PRIVILEGED_APPROVERS = 2;
 
 export type RequestPolicy = z.output<typeof requestPolicySchema>;
 export type PolicyRole = RequestPolicy["roles"][number];
+export type PolicyBundle = RequestPolicy["bundles"][number];
 
 export class RequestPolicyError extends Error {
   constructor(path: string, problems: readonly string[]) {
@@ -106,13 +134,22 @@ export function parseRequestPolicy(
       parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(file)"}: ${issue.message}`),
     );
   }
-  const forbidden = parsed.data.roles.flatMap((role, index) =>
+  const forbidden: string[] = parsed.data.roles.flatMap((role, index) =>
     PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && !grantable.includes(role.roleDefinitionId)
       ? [
           `roles.${index}.roleDefinitionId: ${role.name} is privileged and not grantable; allow it in GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES or remove it from the policy`,
         ]
       : [],
   );
+  parsed.data.bundles.forEach((bundle, index) => {
+    for (const role of [bundle.workspaceRole, ...bundle.companions]) {
+      if (PRIVILEGED_ROLE_IDS.has(role.roleDefinitionId) && !grantable.includes(role.roleDefinitionId)) {
+        forbidden.push(
+          `bundles.${index}: ${role.name} is privileged and not grantable; allow it in GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES or remove it from the bundle`,
+        );
+      }
+    }
+  });
   if (forbidden.length > 0) throw new RequestPolicyError(path, forbidden);
   return parsed.data;
 }
@@ -134,7 +171,7 @@ export function getRequestPolicy(): RequestPolicy {
 }
 
 /** The presets allowed for a role: those in the policy's list up to the role's maximum. */
-export function durationsFor(policy: RequestPolicy, role: PolicyRole): DurationPreset[] {
+export function durationsFor(policy: RequestPolicy, role: { readonly maxDuration: DurationPreset }): DurationPreset[] {
   const max = DURATION_PRESETS[role.maxDuration];
   return policy.durations.filter((name) => {
     const minutes = DURATION_PRESETS[name];
@@ -149,7 +186,7 @@ export interface DurationChoice {
 }
 
 /** The durations allowed for a role, labelled for a form's choices. */
-export function durationChoices(policy: RequestPolicy, role: PolicyRole): DurationChoice[] {
+export function durationChoices(policy: RequestPolicy, role: { readonly maxDuration: DurationPreset }): DurationChoice[] {
   return durationsFor(policy, role).map((value) => ({ value, label: DURATION_LABELS[value] }));
 }
 

@@ -93,6 +93,12 @@ export const accessRequests = pgTable(
     origin: text("origin").$type<"form" | "self_grant">().notNull().default("form"),
     /** Approval creates a group mapping (a self-granted mapping) rather than a plain grant. */
     createsMapping: boolean("creates_mapping").notNull().default(false),
+    /**
+     * A request for an access bundle (its id in the policy, and its name then): the role columns hold the bundle's
+     * workspace role, and approval grants every part as one bundle grant (lib/bundles).
+     */
+    bundleId: text("bundle_id"),
+    bundleName: text("bundle_name"),
     /** Why the request ended without removing the access, or why nothing was granted: words for people. */
     outcomeNote: text("outcome_note"),
     /** Failed expiry attempts so far, and when the next one is due (back-off). */

@@ -76,6 +76,16 @@ export function workspaceScope(subscriptionId: string, resourceGroup: string, wo
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}`;
 }
 
+/** The subscription any scope below `/subscriptions/{id}` lies in (lower case), whatever resource it names. */
+export function subscriptionOfScope(scope: string): string | undefined {
+  return /^\/subscriptions\/([0-9a-f-]{36})(?:\/|$)/i.exec(scope)?.[1]?.toLowerCase();
+}
+
+/** The last name in a scope (`…/storageAccounts/stchurn` → `stchurn`), for messages. */
+export function resourceNameOfScope(scope: string): string {
+  return scope.split("/").filter(Boolean).at(-1) ?? scope;
+}
+
 /**
  * ARM compares ids ignoring case. Both foldings must agree, so that a character JavaScript lower-cases into ASCII (the
  * Kelvin sign into "k") or upper-cases into it (the long s into "S") never makes two different names the same.

@@ -21,7 +21,7 @@ import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
-import { parseScope, type ParsedScope } from "@/lib/shared/arm-scope";
+import { parseScope, type ParsedScope, resourceNameOfScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { assertRoleGrantable, builtInRole } from "./grantable-roles";
 import { getRoleDefinitions } from "./role-definitions";
@@ -174,10 +174,83 @@ export async function grantWorkspaceRoles(context: DelegatedContext, input: Gran
       });
       continue;
     }
-    const result = await grantOne({ context, identity, db, workspace, roleName: role.name, roleId, principal, description: input.description, holder });
+    const result = await grantOne({
+      context,
+      identity,
+      db,
+      workspace: workspaceGrantScope(workspace),
+      roleName: role.name,
+      roleId,
+      principal,
+      description: input.description,
+      holder,
+    });
     results.push({ ...result, attemptId: context.requestId });
   }
   return results;
+}
+
+export interface GrantRoleOnScopeInput {
+  /** Any ARM scope in a subscription: a workspace, a storage account, a key vault, a registry. */
+  readonly scope: string;
+  readonly roleDefinitionId: string;
+  readonly principal: GrantTarget;
+  readonly description?: string;
+  readonly holder: HolderSpec;
+}
+
+/**
+ * One role for one principal on any scope in a subscription, with the same checks, intent, ownership and outcome as a
+ * workspace grant: what a bundle's parts on the workspace's linked resources go through.
+ */
+export async function grantRoleOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, options: GrantOptions = {}): Promise<GrantResult> {
+  const subscriptionId = subscriptionOfScope(input.scope);
+  if (!subscriptionId) {
+    throw new AppError({
+      code: "invalid_input",
+      message: `scope ${input.scope} is not in a subscription`,
+      userMessage: "That resource is not in an Azure subscription.",
+    });
+  }
+  const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
+  const roleId = input.roleDefinitionId.toLowerCase();
+  const db = options.db ?? (await getDatabase());
+  const consoleAction = GRANT_ACTION[input.holder.kind];
+  await assertRoleGrantable(context, builtInRole(roleId), { scope: input.scope, consoleAction }, db);
+  const definitions = await getRoleDefinitions(identity, input.scope);
+  const role = definitions.get(roleId);
+  if (!role) {
+    throw new AppError({
+      code: "invalid_input",
+      message: `role definition ${roleId} not assignable at ${input.scope}`,
+      userMessage: `That role does not exist or can't be assigned on ${resourceNameOfScope(input.scope)}.`,
+    });
+  }
+  await assertRoleGrantable(context, role, { scope: input.scope, consoleAction }, db);
+  if (role.privileged) {
+    await requireStepUp(
+      context,
+      {
+        reason: "privileged_grant",
+        consoleAction,
+        change: `grant of ${role.name}`,
+        target: { scope: input.scope, roleDefinitionId: roleId, roleName: role.name },
+      },
+      { db },
+    );
+  }
+  const result = await grantOne({
+    context,
+    identity,
+    db,
+    workspace: { scope: input.scope, subscriptionId, name: resourceNameOfScope(input.scope) },
+    roleName: role.name,
+    roleId,
+    principal: input.principal,
+    description: input.description,
+    holder: input.holder,
+  });
+  return { ...result, attemptId: context.requestId };
 }
 
 /** The principals whose grant succeeded in an earlier attempt of this bulk grant, by principal id (lower case). */
@@ -198,6 +271,7 @@ const GRANT_ACTION: Record<HolderSpec["kind"], string> = {
   direct: "grantWorkspaceRoles",
   mapping: "createMapping",
   request: "approveAccessRequest",
+  bundle: "grantBundle",
 };
 
 /** ARM's 409 names the existing assignment as 32 hex digits without dashes; older messages do not name it. */
@@ -210,11 +284,23 @@ function isNotFound(error: unknown): boolean {
   return isRestError(error) && error.statusCode === 404;
 }
 
+/** Where one grant lands: a workspace, or (a bundle's part) any resource in a subscription. */
+interface GrantScope {
+  readonly scope: string;
+  readonly subscriptionId: string;
+  /** For messages: the workspace's or resource's name. */
+  readonly name: string;
+}
+
+function workspaceGrantScope(workspace: ParsedScope): GrantScope {
+  return { scope: workspace.scope, subscriptionId: workspace.subscriptionId!, name: workspace.workspaceName ?? workspace.scope };
+}
+
 interface GrantOne {
   readonly context: DelegatedContext;
   readonly identity: ArmIdentity;
   readonly db: Database;
-  readonly workspace: ParsedScope;
+  readonly workspace: GrantScope;
   readonly roleName: string;
   readonly roleId: string;
   readonly principal: GrantTarget;
@@ -301,7 +387,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
   } catch (error) {
-    const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.workspaceName ?? workspace.scope, roleName });
+    const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.name, roleName });
     armRequestId = failure.requestId ?? armRequestId;
     if (failure.httpStatus === undefined && !(error instanceof AppError)) {
       // No answer (timeout, connection lost): the grant may or may not have happened. The intent stays pending and
@@ -388,9 +474,9 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
 }
 
 /** The name of the assignment that gives `principal` the role at exactly this scope, when ARM did not name it. */
-async function findEquivalentAssignment(identity: ArmIdentity, workspace: ParsedScope, principalId: string, roleId: string): Promise<string | undefined> {
+async function findEquivalentAssignment(identity: ArmIdentity, workspace: GrantScope, principalId: string, roleId: string): Promise<string | undefined> {
   try {
-    for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, {
+    for await (const assignment of authorizationClient(identity, workspace.subscriptionId).roleAssignments.listForScope(workspace.scope, {
       filter: `principalId eq '${principalId}'`,
     })) {
       const sameScope = (assignment.scope ?? "").toLowerCase() === workspace.scope.toLowerCase();

@@ -6,7 +6,7 @@ import { authorizationClient } from "@/lib/arm/client";
 import { type AuditActor, findUnresolvedIntents, markIntentUnknown, resolveIntent, UNKNOWN_AFTER_MS } from "@/lib/audit";
 import type { Database } from "@/lib/db";
 import { applyIntentOwnership, type IntentOwnership } from "@/lib/ownership/holders";
-import { parseScope } from "@/lib/shared/arm-scope";
+import { subscriptionOfScope } from "@/lib/shared/arm-scope";
 
 /**
  * A pending intent older than this had its ARM call finish long ago (timeouts and retries included), so its outcome
@@ -38,7 +38,7 @@ export async function reconcilePendingIntents(db: Database, actor: AuditActor, n
   let errors = 0;
   let unknown = 0;
   for (const intent of pending) {
-    const subscriptionId = parseScope(intent.scope)?.subscriptionId ?? "";
+    const subscriptionId = subscriptionOfScope(intent.scope) ?? "";
     let armRequestId: string | undefined;
     let observed: "present" | "absent";
     let createdOn: Date | undefined;

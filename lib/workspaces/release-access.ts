@@ -17,11 +17,14 @@ import {
   lockHeldAccess,
   releaseHolder,
 } from "@/lib/ownership/holders";
-import { parseScope } from "@/lib/shared/arm-scope";
+import { parseScope, resourceNameOfScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
 import { failedOutcome } from "./grant-workspace-roles";
 
 /** Which holder lets go: a mapping or a request (direct grants end through an admin's explicit removal). */
-export type ReleasingHolder = { readonly kind: "mapping"; readonly mappingId: string } | { readonly kind: "request"; readonly requestId: string };
+export type ReleasingHolder =
+  | { readonly kind: "mapping"; readonly mappingId: string }
+  | { readonly kind: "request"; readonly requestId: string }
+  | { readonly kind: "bundle"; readonly bundleGrantId: string };
 
 export type ReleaseOutcome =
   /** Gatehouse has no active holder of this kind on the access: nothing to release, nothing removed. */
@@ -64,9 +67,14 @@ export interface ReleaseAccessInput {
 }
 
 function matches(holder: Holder, releasing: ReleasingHolder): boolean {
-  return releasing.kind === "mapping"
-    ? holder.kind === "mapping" && holder.mappingId === releasing.mappingId
-    : holder.kind === "request" && holder.requestId === releasing.requestId;
+  switch (releasing.kind) {
+    case "mapping":
+      return holder.kind === "mapping" && holder.mappingId === releasing.mappingId;
+    case "request":
+      return holder.kind === "request" && holder.requestId === releasing.requestId;
+    case "bundle":
+      return holder.kind === "bundle" && holder.bundleGrantId === releasing.bundleGrantId;
+  }
 }
 
 /**
@@ -132,12 +140,14 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
   if ("outcome" in decision) return decision.outcome;
 
   const { intentId, assignmentName } = decision.remove;
+  // A bundle's parts sit on storage accounts, vaults and registries as well as workspaces: any scope in a subscription.
   const workspace = parseScope(input.access.scope);
+  const subscriptionId = subscriptionOfScope(input.access.scope);
   let armRequestId: string | undefined;
   let httpStatus: number | undefined;
   let outcome: ChangeOutcome;
   try {
-    await authorizationClient(input.identity, workspace?.subscriptionId ?? "").roleAssignments.delete(input.access.scope, assignmentName, {
+    await authorizationClient(input.identity, subscriptionId ?? "").roleAssignments.delete(input.access.scope, assignmentName, {
       onResponse: (response) => {
         armRequestId = response.headers.get("x-ms-request-id") ?? undefined;
         httpStatus = response.status;
@@ -150,7 +160,7 @@ export async function releaseAccess(input: ReleaseAccessInput): Promise<ReleaseO
     } else {
       const failure = roleChangeFailure(error, {
         actingAs: input.actingAs,
-        scopeName: workspace?.workspaceName ?? input.access.scope,
+        scopeName: workspace?.workspaceName ?? resourceNameOfScope(input.access.scope),
         roleName: input.access.roleName ?? input.access.roleDefinitionId,
       });
       outcome = failedOutcome(failure, failure.requestId);
