@@ -60,6 +60,9 @@ export interface RequestView {
   readonly workspaceName: string;
   readonly roleDefinitionId: string;
   readonly roleName: string;
+  /** Set for a bundle request: the role columns hold the bundle's workspace role. */
+  readonly bundleId: string | null;
+  readonly bundleName: string | null;
   readonly principalId: string;
   readonly principalKind: string;
   readonly principalDisplayName: string;
@@ -103,6 +106,8 @@ export function toRequestView(row: AccessRequestRow): RequestView {
     workspaceName: row.workspaceName,
     roleDefinitionId: row.roleDefinitionId,
     roleName: row.roleName,
+    bundleId: row.bundleId,
+    bundleName: row.bundleName,
     principalId: row.principalId,
     principalKind: row.principalKind,
     principalDisplayName: row.principalDisplayName,
@@ -144,6 +149,11 @@ export function durationText(minutes: number | null): string {
   }
   const hours = Math.round(minutes / 60);
   return `${hours} hour${hours === 1 ? "" : "s"}`;
+}
+
+/** What a request asks for, as a title: "AzureML Data Scientist", or "Data scientist bundle". */
+export function requestedAccess(request: Pick<RequestView, "roleName" | "bundleName">): string {
+  return request.bundleName ? `${request.bundleName} bundle` : request.roleName;
 }
 
 export function shortId(id: string): string {

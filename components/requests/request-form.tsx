@@ -247,6 +247,18 @@ function RoleField({
                   </span>
                 )}
                 <span className="block text-ink-muted">{option.summary}</span>
+                {option.bundle && (
+                  <span className="mt-1 block">
+                    <span className="block text-xs font-medium">Grants {option.bundle.parts.length} roles together, and ends them together:</span>
+                    <ul className="list-disc pl-5 text-xs text-ink-muted">
+                      {option.bundle.parts.map((part) => (
+                        <li key={`${part.roleName}-${part.on}`}>
+                          <span className="text-ink">{part.roleName}</span> on the {part.on} — {part.why}
+                        </li>
+                      ))}
+                    </ul>
+                  </span>
+                )}
                 {option.warning && <span className="block text-warning">⚠ {option.warning}</span>}
                 <span className="block text-xs text-ink-muted">At most {option.durations.at(-1)?.label.toLowerCase() ?? "—"}</span>
               </span>

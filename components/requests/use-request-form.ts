@@ -65,7 +65,7 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
       const result = await submitAccessRequest({
         workspaceId: workspaceId.trim(),
         ...(chosenWorkspace ? { workspaceName: chosenWorkspace.name } : {}),
-        roleDefinitionId: roleId,
+        ...(role?.bundle ? { bundleId: role.bundle.id } : { roleDefinitionId: roleId }),
         ...(principal ? { principal: { id: principal.id, kind: principal.kind, displayName: principal.displayName } } : {}),
         justification,
         duration,

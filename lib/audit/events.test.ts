@@ -19,6 +19,7 @@ describe("audit event catalogue", () => {
         "role_assignment.revoke_failed",
         "role_assignment.reconciled",
         "mapping.created",
+        "bundle.changed",
         "mapping.deleted",
         "mapping.imported",
         "reconcile.item_applied",

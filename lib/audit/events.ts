@@ -14,6 +14,7 @@ import "server-only";
  */
 import { z } from "zod";
 
+import { BUNDLE_GRANT_STATUSES, BUNDLE_PART_STATES } from "@/lib/bundles/schema";
 import { TOKEN_SHAPED } from "@/lib/shared/patterns";
 
 /** A string that is short enough to store and is not a token. */
@@ -208,6 +209,20 @@ export const auditEventInputSchema = z
     ),
     // A group → role mapping was added.
     auditEventSchema("mapping.created", ["succeeded"], optionalTargetSchema, z.strictObject({ mappingId: safeText(64).min(1), after: mappingProjection })),
+    // An access bundle's grant changed as a unit (granting, granted, partial, ending, ended): its parts' own
+    // assignment events carry each role; this one says what the bundle as a whole became, with counts per part state.
+    auditEventSchema(
+      "bundle.changed",
+      ["succeeded", "failed"],
+      optionalTargetSchema,
+      z.strictObject({
+        bundleGrantId: safeText(128).min(1),
+        bundleId: safeText(64).min(1),
+        from: z.enum(BUNDLE_GRANT_STATUSES).optional(),
+        to: z.enum(BUNDLE_GRANT_STATUSES),
+        parts: z.partialRecord(z.enum(BUNDLE_PART_STATES), z.number().int().min(0)),
+      }),
+    ),
     // A group → role mapping was removed.
     auditEventSchema("mapping.deleted", ["succeeded"], optionalTargetSchema, z.strictObject({ mappingId: safeText(64).min(1), before: mappingProjection })),
     // Mappings were imported in bulk; counts only, the created ones have their own events.

@@ -42,7 +42,10 @@ export type RequestState = Pick<
   | "workspaceId"
   | "workspaceName"
   | "roleDefinitionId"
->;
+> & {
+  /** A bundle request cannot be extended (yet): it is asked for again. */
+  readonly bundleId?: string | null;
+};
 
 export interface Viewer {
   readonly tenantId: string;
@@ -58,7 +61,7 @@ export interface Viewer {
 export function allowedActions(request: RequestState, viewer: Viewer, policy: RequestPolicy): AllowedActions {
   const may = (action: Parameters<typeof isAllowed>[0]) => isAllowed(action, viewer.roles);
   const isRequester = isRequestOf(viewer, request);
-  const policyRole = policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
+  const policyRole = request.bundleId ? undefined : policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
   const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
   const extendable =
     request.status === "granted" &&

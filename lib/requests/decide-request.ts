@@ -9,16 +9,19 @@ import { type AuditEventInput, recordAuditEvent, recordAuditEventNow, recordAudi
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError, type AppErrorCode, refusal } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { type BundleGrantResult, grantBundle } from "@/lib/bundles/grant-bundle";
+import type { BundleFactSources } from "@/lib/bundles/plan";
+import { azureBundleSources } from "@/lib/bundles/sources";
 import { createMapping } from "@/lib/mappings/mappings";
 import { lockHeldAccess, releaseHolder } from "@/lib/ownership/holders";
-import { type GrantResult, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
+import { type GrantResult, type GrantTarget, grantWorkspaceRoles } from "@/lib/workspaces/grant-workspace-roles";
 import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { requestClock } from "./clock";
 import { requestAuditTarget } from "./audit-target";
 import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { notifyRequesterOfDecision } from "./notify";
-import { getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
+import { getRequestPolicy, policyEntryOf, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
 export const decisionSchema = z.strictObject({
@@ -77,6 +80,8 @@ interface Options {
   readonly policy?: RequestPolicy;
   /** Where facts about principals come from: Graph and ARM, or a stand-in in state-machine tests. */
   readonly directory?: RequestDirectory;
+  /** Where a bundle plan's facts come from: ARM as the approver, or a stand-in in tests. */
+  readonly bundleSources?: BundleFactSources;
 }
 
 const AUDIT_STATUS = { granted: "active" } as const;
@@ -208,7 +213,7 @@ async function recheckPending(
   // (grantable-roles.ts).
   const privileged = await roleIsPrivilegedNow(directory, request);
   if (request.origin === "form") {
-    const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId)!;
+    const role = policyEntryOf(policy, request)!;
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
     if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
@@ -480,6 +485,7 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
   const directory = options.directory ?? azureRequestDirectory;
   const start = options.now ?? (await requestClock());
   const expiresAt = request.durationMinutes !== null ? new Date(start.getTime() + request.durationMinutes * 60_000) : null;
+  if (request.bundleId) return carryOutBundle(context, db, request, options, expiresAt);
 
   if (!request.extendsRequestId) {
     let coverage;
@@ -555,6 +561,65 @@ async function carryOut(context: DelegatedContext, db: Database, request: Access
       : { status: "failed", code: "GrantFailed", message: result.message, ...(result.reference ? { reference: result.reference } : {}) },
   );
   return !granted && result.claims ? { ...settled, claims: result.claims } : settled;
+}
+
+/**
+ * A bundle request: every part is granted as one bundle grant held for the request. Some parts holding and others
+ * failing is a granted request with a partial bundle (the parts that hold end with it; the rest can be resumed); no
+ * part holding is a failed request, which an admin can retry (the retry resumes the same bundle grant).
+ */
+async function carryOutBundle(
+  context: DelegatedContext,
+  db: Database,
+  request: AccessRequestRow,
+  options: Options,
+  expiresAt: Date | null,
+): Promise<DecisionResult> {
+  let result: BundleGrantResult;
+  try {
+    result = await grantBundle(
+      context,
+      {
+        workspaceId: request.workspaceId,
+        bundleId: request.bundleId!,
+        principal: { id: request.principalId, kind: request.principalKind as GrantTarget["kind"], displayName: request.principalDisplayName },
+        requestId: request.id,
+        expiresAt,
+      },
+      options.bundleSources ?? azureBundleSources,
+      { db, ...(options.policy ? { policy: options.policy } : {}) },
+    );
+  } catch (error) {
+    const message = error instanceof AppError ? error.userMessage : "The bundle could not be granted.";
+    const claims = error instanceof AppError ? error.claims : undefined;
+    const settled = await settleApproved(context, db, request, options, { status: "failed", code: "BundleNotGranted", message });
+    return claims ? { ...settled, claims } : settled;
+  }
+  const holding = result.parts.filter((part) => part.state === "granted" || part.state === "already_granted");
+  const failed = result.parts.filter((part) => part.state === "failed" || part.state === "planned");
+  const failures = failed.map((part) => `${part.roleName} on ${part.resourceName ?? "its resource"}: ${part.note ?? "not granted"}`).join(" ");
+  const reference = result.parts.find((part) => part.reference)?.reference ?? undefined;
+  if (holding.length === 0) {
+    const settled = await settleApproved(context, db, request, options, {
+      status: "failed",
+      code: "BundleNotGranted",
+      message: `No part of the ${result.grant.bundleName} bundle could be granted. ${failures}`,
+      ...(reference ? { reference } : {}),
+    });
+    return result.claims ? { ...settled, claims: result.claims } : settled;
+  }
+  const message =
+    failed.length === 0
+      ? `Granted the ${result.grant.bundleName} bundle: ${holding.length} role${holding.length === 1 ? "" : "s"}.`
+      : `Bundle partial: ${holding.length} of ${holding.length + failed.length} parts hold. ${failures} Resume the bundle on the request's page to grant the rest.`;
+  const settled = await settleApproved(context, db, request, options, {
+    status: "granted",
+    expiresAt,
+    existedBefore: holding.every((part) => part.state === "already_granted"),
+    message,
+    ...(reference ? { reference } : {}),
+  });
+  return result.claims ? { ...settled, claims: result.claims } : settled;
 }
 
 type Settlement =

@@ -5,7 +5,7 @@ import { and, eq, lte, sql } from "drizzle-orm";
 import { type AuditActor, recordAuditEvent } from "@/lib/audit";
 import type { DatabaseTransaction } from "@/lib/db";
 import { getConfig } from "@/lib/config";
-import { durationsFor, DURATION_PRESETS, type RequestPolicy } from "./policy";
+import { durationsFor, DURATION_PRESETS, policyEntryOf, type RequestPolicy } from "./policy";
 import { requestAuditTarget } from "./audit-target";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
@@ -72,11 +72,11 @@ export function policyStaleness(request: AccessRequestRow, policy: RequestPolicy
   if (request.pendingUntil.getTime() <= now.getTime()) return DEADLINE_PASSED;
   // An admin's own privileged grant is not a form request: its role and permanence come from the grant, not the policy.
   if (request.origin !== "form") return undefined;
-  const role = policy.roles.find((candidate) => candidate.roleDefinitionId === request.roleDefinitionId);
+  const role = policyEntryOf(policy, request);
   if (!role) {
     return {
       cause: "policy_changed",
-      note: `${request.roleName} can no longer be requested (the request policy changed), so the request was closed. The requester can ask for another role.`,
+      note: `${request.bundleName ? `The ${request.bundleName} bundle` : request.roleName} can no longer be requested (the request policy changed), so the request was closed. The requester can ask for another role.`,
     };
   }
   const allowed = durationsFor(policy, role).map((preset) => DURATION_PRESETS[preset]);

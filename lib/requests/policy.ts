@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 
 import { z } from "zod";
 
-import { bundleSchema } from "@/lib/bundles/definition";
+import { bundleSchema, LINKED_RESOURCE_LABELS } from "@/lib/bundles/definition";
 import { describeError } from "@/lib/log";
 import { getConfig } from "@/lib/config";
 import { PRIVILEGED_ROLE_IDS, ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
@@ -170,6 +170,18 @@ export function getRequestPolicy(): RequestPolicy {
   return cached;
 }
 
+/**
+ * What the policy says now about a request's role, or its bundle's (a bundle request's role columns hold the bundle's
+ * workspace role): its name, longest duration and approvers; undefined when it can no longer be requested.
+ */
+export function policyEntryOf(
+  policy: RequestPolicy,
+  request: { readonly roleDefinitionId: string; readonly bundleId?: string | null },
+): { readonly name: string; readonly maxDuration: DurationPreset; readonly approvers: number } | undefined {
+  if (request.bundleId) return policy.bundles.find((bundle) => bundle.id === request.bundleId);
+  return policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
+}
+
 /** The presets allowed for a role: those in the policy's list up to the role's maximum. */
 export function durationsFor(policy: RequestPolicy, role: { readonly maxDuration: DurationPreset }): DurationPreset[] {
   const max = DURATION_PRESETS[role.maxDuration];
@@ -199,10 +211,37 @@ export interface RoleChoice {
   /** Different admins who must approve (privileged roles: 2 or more). */
   readonly approvers: number;
   readonly durations: readonly DurationChoice[];
+  /** Set for an access bundle (its choice id is `bundle:<id>`): the parts it grants, and why each. */
+  readonly bundle?: { readonly id: string; readonly parts: readonly { readonly roleName: string; readonly on: string; readonly why: string }[] };
 }
 
-/** The policy's roles for the request form, with each built-in role's guidance (none for a custom role). */
+/** The choice id of a bundle in the request form (role choices are role definition GUIDs, so they never clash). */
+export const BUNDLE_CHOICE_PREFIX = "bundle:";
+
+/** The policy's roles for the request form, with each built-in role's guidance (none for a custom role), then its bundles. */
 export function roleChoices(policy: RequestPolicy): RoleChoice[] {
+  const bundles = policy.bundles.map((bundle): RoleChoice => ({
+    id: `${BUNDLE_CHOICE_PREFIX}${bundle.id}`,
+    name: `${bundle.name} (bundle)`,
+    summary: bundle.description,
+    approvers: bundle.approvers,
+    durations: durationChoices(policy, bundle),
+    bundle: {
+      id: bundle.id,
+      parts: [
+        { roleName: bundle.workspaceRole.name, on: "workspace", why: "The workspace role itself." },
+        ...bundle.companions.map((companion) => ({
+          roleName: companion.name,
+          on: LINKED_RESOURCE_LABELS[companion.on],
+          why: companion.why,
+        })),
+      ],
+    },
+  }));
+  return [...singleRoleChoices(policy), ...bundles];
+}
+
+function singleRoleChoices(policy: RequestPolicy): RoleChoice[] {
   return policy.roles.map((role) => {
     const guidance = ROLE_GUIDANCE.find((candidate) => candidate.id === role.roleDefinitionId);
     return {

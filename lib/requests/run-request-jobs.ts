@@ -6,6 +6,8 @@ import { type AuditActor, type AuditEventInput, recordAuditEvent, recordAuditEve
 import type { Database, DatabaseTransaction } from "@/lib/db";
 import { getConfig } from "@/lib/config";
 import { describeError, log } from "@/lib/log";
+import { endBundleGrant, findBundleGrantOfRequest } from "@/lib/bundles/grant-bundle";
+import type { BundleGrantPartRow } from "@/lib/bundles/schema";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
 import { requestAuditTarget } from "./audit-target";
@@ -82,10 +84,15 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
   if (!claimed || !before) return "skipped";
   const wasFailing = before.status === "expiry_failed";
 
-  const finish = async (tx: DatabaseTransaction, outcome: Exclude<ReleaseOutcome, { status: "failed" | "in_progress" }>): Promise<AuditEventInput[]> => {
+  const finish = async (
+    tx: DatabaseTransaction,
+    outcome: Exclude<ReleaseOutcome, { status: "failed" | "in_progress" }>,
+    bundleNote?: string,
+  ): Promise<AuditEventInput[]> => {
     const fate = outcome.status === "kept" ? outcome.fate : outcome.status === "removed" ? outcome.fate : "already_removed";
-    const note =
-      outcome.status === "kept"
+    const note = bundleNote
+      ? bundleNote
+      : outcome.status === "kept"
         ? keptBecause(outcome.fate, await describeHolders(tx, outcome.remaining))
         : outcome.status === "not_held"
           ? "Gatehouse held nothing for this request any more, so nothing was removed."
@@ -126,7 +133,9 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
   };
 
   let result: ReleaseOutcome;
-  if (options.revoke) {
+  if (claimed.bundleId) {
+    result = await expireBundle(db, actor, claimed, now, finish);
+  } else if (options.revoke) {
     try {
       await options.revoke(claimed);
       result = await db.transaction(async (tx) => {
@@ -221,6 +230,50 @@ async function expireOne(db: Database, actor: AuditActor, id: string, now: Date,
   log("warn", "requests", "expiry failed; will retry", { requestId: id, code: failure.code, attempts, nextAttemptAt: nextAttemptAt.toISOString() });
   if (failed && !wasFailing && options.notify !== false) await notifyAdminsOfExpiryFailure(failed, failure.userMessage);
   return "failed";
+}
+
+/**
+ * A bundle request's expiry ends its bundle grant: every part's holder lets go, and only assignments the bundle itself
+ * created and nothing else holds are removed. Its outcome is told as one release's would be, with the parts in words.
+ */
+async function expireBundle(
+  db: Database,
+  actor: AuditActor,
+  request: AccessRequestRow,
+  now: Date,
+  finish: (tx: DatabaseTransaction, outcome: Exclude<ReleaseOutcome, { status: "failed" | "in_progress" }>, note?: string) => Promise<AuditEventInput[]>,
+): Promise<ReleaseOutcome> {
+  try {
+    const grant = await findBundleGrantOfRequest(db, request.id);
+    const ended = grant
+      ? await endBundleGrant({
+          identity: { kind: "app" },
+          actor,
+          db,
+          bundleGrantId: grant.grant.id,
+          reason: "time-bound access ended",
+          actingAs: "Gatehouse (console identity)",
+          now,
+        })
+      : ({ status: "ended", parts: [], removed: 0, kept: 0 } as const);
+    if (ended.status === "in_progress") return { status: "in_progress" };
+    if (ended.status === "failed") {
+      return { status: "failed", code: "BundleEndFailed", userMessage: ended.userMessage, internalMessage: ended.internalMessage, intentId: 0 };
+    }
+    const note = grant ? bundleEndNote(ended.parts) : "Gatehouse held nothing for this request any more, so nothing was removed.";
+    const outcome: ReleaseOutcome = ended.removed > 0 ? { status: "removed", fate: "removed", intentId: 0 } : { status: "not_held" };
+    await db.transaction(async (tx) => recordAuditEvents(tx, await finish(tx, outcome, note)));
+    return outcome;
+  } catch (error) {
+    return { status: "failed", code: "ExpiryError", userMessage: "The removal could not be attempted.", internalMessage: describeError(error), intentId: 0 };
+  }
+}
+
+/** "Removed: AcrPull on crchurn, … Kept: Storage Blob Data Contributor on stchurn (it existed before …)." */
+function bundleEndNote(parts: readonly BundleGrantPartRow[]): string {
+  const released = parts.filter((part) => part.state === "released");
+  if (released.length === 0) return "The bundle held no assignments any more, so nothing was removed.";
+  return released.map((part) => `${part.roleName} on ${part.resourceName ?? "its resource"}: ${part.note ?? "released."}`).join(" ");
 }
 
 async function lapsePending(db: Database, actor: AuditActor, now: Date): Promise<number> {

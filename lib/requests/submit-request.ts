@@ -22,41 +22,56 @@ import type { VerifiedPrincipal } from "./verify";
 export const PRINCIPAL_KINDS = ["user", "group", "servicePrincipal", "managedIdentity"] as const;
 
 /** The form's fields, validated on the server (the browser's checks are only a convenience). */
-export const submitRequestSchema = z.strictObject({
-  workspaceId: z
-    .string()
-    .trim()
-    .min(1, { error: "Choose a workspace" })
-    .max(512)
-    .refine((value) => parseScope(value)?.level === "workspace", { error: "Choose a workspace from the list" }),
-  /** Optional: if sent, it must be the workspace's name in Azure (what approvers see is always read from ARM). */
-  workspaceName: z.string().trim().max(256).optional(),
-  roleDefinitionId: z.string().trim().toLowerCase().min(1, { error: "Choose a role" }),
-  principal: z.strictObject(
-    {
-      id: z.uuid({ error: "Choose who the access is for" }),
-      kind: z.enum(PRINCIPAL_KINDS),
-      /** Must match the directory's name for the id; approvers see the directory's facts, never this text. */
-      displayName: z.string().trim().min(1).max(256),
-    },
-    { error: "Choose who the access is for" },
-  ),
-  justification: z
-    .string()
-    .trim()
-    .min(10, { error: "Explain why in at least 10 characters" })
-    .max(1000, { error: "Keep the justification under 1,000 characters" }),
-  duration: z.enum(Object.keys(DURATION_PRESETS) as [DurationPreset, ...DurationPreset[]], { error: "Choose a duration" }),
-  ticket: z
-    .string()
-    .trim()
-    .max(100, { error: "A ticket reference is at most 100 characters" })
-    .regex(/^[\w.:#/-]*$/, { error: "Use letters, digits and - _ . : # / only" })
-    .optional()
-    .transform((value) => (value ? value : undefined)),
-  /** Ask to extend this granted request (same workspace, role and principal). */
-  extendsRequestId: z.uuid().optional(),
-});
+export const submitRequestSchema = z
+  .strictObject({
+    workspaceId: z
+      .string()
+      .trim()
+      .min(1, { error: "Choose a workspace" })
+      .max(512)
+      .refine((value) => parseScope(value)?.level === "workspace", { error: "Choose a workspace from the list" }),
+    /** Optional: if sent, it must be the workspace's name in Azure (what approvers see is always read from ARM). */
+    workspaceName: z.string().trim().max(256).optional(),
+    /** The role asked for; for a bundle, leave it out (the bundle's workspace role is used). */
+    roleDefinitionId: z.string().trim().toLowerCase().optional(),
+    /** An access bundle from the policy instead of a single role. */
+    bundleId: z
+      .string()
+      .trim()
+      .max(64)
+      .optional()
+      .transform((value) => (value ? value : undefined)),
+    principal: z.strictObject(
+      {
+        id: z.uuid({ error: "Choose who the access is for" }),
+        kind: z.enum(PRINCIPAL_KINDS),
+        /** Must match the directory's name for the id; approvers see the directory's facts, never this text. */
+        displayName: z.string().trim().min(1).max(256),
+      },
+      { error: "Choose who the access is for" },
+    ),
+    justification: z
+      .string()
+      .trim()
+      .min(10, { error: "Explain why in at least 10 characters" })
+      .max(1000, { error: "Keep the justification under 1,000 characters" }),
+    duration: z.enum(Object.keys(DURATION_PRESETS) as [DurationPreset, ...DurationPreset[]], { error: "Choose a duration" }),
+    ticket: z
+      .string()
+      .trim()
+      .max(100, { error: "A ticket reference is at most 100 characters" })
+      .regex(/^[\w.:#/-]*$/, { error: "Use letters, digits and - _ . : # / only" })
+      .optional()
+      .transform((value) => (value ? value : undefined)),
+    /** Ask to extend this granted request (same workspace, role and principal). */
+    extendsRequestId: z.uuid().optional(),
+  })
+  .superRefine((input, context) => {
+    if (!input.bundleId && !input.roleDefinitionId) context.addIssue({ code: "custom", path: ["roleDefinitionId"], message: "Choose a role" });
+    if (input.bundleId && input.roleDefinitionId) {
+      context.addIssue({ code: "custom", path: ["bundleId"], message: "Choose a role or a bundle, not both" });
+    }
+  });
 export type SubmitRequestInput = z.output<typeof submitRequestSchema>;
 
 /** A filed request; refusals are thrown as `AppError`s naming the form field they are about. */
@@ -87,14 +102,22 @@ export interface SubmitOptions {
 export async function submitAccessRequest(context: DelegatedContext, input: SubmitRequestInput, options: SubmitOptions = {}): Promise<SubmitResult> {
   const policy = options.policy ?? getRequestPolicy();
   const db = options.db ?? (await getDatabase());
-  const role = policy.roles.find((candidate) => candidate.roleDefinitionId === input.roleDefinitionId);
+  const bundle = input.bundleId ? policy.bundles.find((candidate) => candidate.id === input.bundleId) : undefined;
+  if (input.bundleId && !bundle) throw refused("invalid_input", "bundleId", "This bundle cannot be requested. Choose one from the list.");
+  if (bundle && input.extendsRequestId) {
+    throw refused("invalid_input", "extendsRequestId", "A bundle cannot be extended yet; ask for the bundle again when it ends.");
+  }
+  // A bundle is asked for with its workspace role's columns, and the bundle's own limits.
+  const role = bundle
+    ? { roleDefinitionId: bundle.workspaceRole.roleDefinitionId, name: bundle.workspaceRole.name, maxDuration: bundle.maxDuration, approvers: bundle.approvers }
+    : policy.roles.find((candidate) => candidate.roleDefinitionId === input.roleDefinitionId);
   if (!role) throw refused("invalid_input", "roleDefinitionId", "This role cannot be requested. Choose one from the list.");
   const allowed = durationsFor(policy, role);
   if (!allowed.includes(input.duration)) {
     throw refused(
       "invalid_input",
       "duration",
-      `${role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`,
+      `${bundle ? `The ${bundle.name} bundle` : role.name} can be requested for at most ${role.maxDuration === "permanent" ? "any duration" : role.maxDuration}.`,
     );
   }
   const workspace = parseScope(input.workspaceId)!;
@@ -146,7 +169,8 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   const now = options.now ?? (await requestClock());
   const durationMinutes = DURATION_PRESETS[input.duration];
 
-  if (!extended) {
+  // A bundle is more than its workspace role: holding that role does not cover the bundle's other parts.
+  if (!extended && !bundle) {
     let coverage;
     try {
       coverage = await directory.findCoverage({
@@ -185,6 +209,7 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
   return fileRequest(db, context, {
     workspace: { id: workspace.scope, key: workspaceKey, name: verified.workspaceName },
     role: { roleDefinitionId: role.roleDefinitionId, name: role.name },
+    ...(bundle ? { bundle: { id: bundle.id, name: bundle.name } } : {}),
     principal: verified.principal,
     justification: input.justification,
     ticket: input.ticket ?? null,
@@ -202,6 +227,8 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
 export interface RequestDraft {
   readonly workspace: { readonly id: string; readonly key: string; readonly name: string };
   readonly role: { readonly roleDefinitionId: string; readonly name: string };
+  /** A bundle request: the role columns hold its workspace role. */
+  readonly bundle?: { readonly id: string; readonly name: string };
   readonly principal: VerifiedPrincipal;
   readonly justification: string;
   readonly ticket: string | null;
@@ -225,6 +252,8 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
     workspaceName: draft.workspace.name,
     roleDefinitionId: draft.role.roleDefinitionId,
     roleName: draft.role.name,
+    bundleId: draft.bundle?.id ?? null,
+    bundleName: draft.bundle?.name ?? null,
     principalId: draft.principal.id,
     principalKind: draft.principal.kind,
     principalDisplayName: draft.principal.displayName,

@@ -38,6 +38,23 @@ export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
     failed: ["role_assignment.revoke_requested", "role_assignment.revoke_failed"],
     readOnly: false,
   },
+  planBundleGrant: READ_ONLY,
+  // Per part, the grant or revoke pair; then one bundle.changed for the bundle as a whole.
+  grantBundle: {
+    succeeded: ["bundle.changed", "role_assignment.grant_requested", "role_assignment.granted"],
+    failed: ["bundle.changed", "role_assignment.grant_requested", "role_assignment.grant_failed"],
+    readOnly: false,
+  },
+  resumeBundleGrant: {
+    succeeded: ["role_assignment.grant_requested", "role_assignment.granted", "bundle.changed"],
+    failed: ["role_assignment.grant_requested", "role_assignment.grant_failed", "bundle.changed"],
+    readOnly: false,
+  },
+  removeBundleGrant: {
+    succeeded: ["role_assignment.revoke_requested", "role_assignment.revoked", "bundle.changed"],
+    failed: ["role_assignment.revoke_requested", "role_assignment.revoke_failed", "bundle.changed"],
+    readOnly: false,
+  },
   mappingRoleOptions: READ_ONLY,
   previewGroupMembers: READ_ONLY,
   exportMappings: READ_ONLY,

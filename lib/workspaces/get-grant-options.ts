@@ -111,7 +111,7 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
  * (management groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource
  * group and resource scopes, not management-group scope" (Azure subscription and service limits).
  */
-async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
+export async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
   const subscription = `/subscriptions/${subscriptionId}`;
   try {
     let count = 0;

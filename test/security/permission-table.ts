@@ -35,6 +35,10 @@ export const PERMISSION_TABLE = {
   getGrantOptions: row("allow", "deny", "deny", "deny"),
   grantWorkspaceRoles: row("allow", "deny", "deny", "deny"),
   revokeWorkspaceRoles: row("allow", "deny", "deny", "deny"),
+  planBundleGrant: row("allow", "deny", "deny", "deny"),
+  grantBundle: row("allow", "deny", "deny", "deny"),
+  resumeBundleGrant: row("allow", "deny", "deny", "deny"),
+  removeBundleGrant: row("allow", "deny", "deny", "deny"),
   viewWorkspaces: row("allow", "deny", "allow", "deny"),
   // Audit
   viewAudit: row("allow", "deny", "allow", "deny"),

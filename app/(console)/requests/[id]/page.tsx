@@ -4,7 +4,9 @@ import { notFound } from "next/navigation";
 import type { ReactNode } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { durationText, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
+import { BundleParts } from "@/components/bundles/bundle-parts";
+import { ResumeBundleButton } from "@/components/bundles/resume-bundle-button";
+import { durationText, requestedAccess, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
 import { RequestActions } from "@/components/requests/request-actions";
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
@@ -12,6 +14,7 @@ import { PrincipalFacts } from "@/components/requests/principal-facts";
 import { formatDateTime } from "@/components/shared/format";
 import { authorizePage } from "@/lib/auth/authorize";
 import { allowedActions } from "@/lib/requests/allowed-actions";
+import { bundlePartsOfRequest } from "@/lib/bundles/views";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import { findAccessRequest } from "@/lib/requests/queries";
 import { isAllowed } from "@/lib/shared/permissions";
@@ -30,6 +33,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const request = toRequestView(row);
 
   const allowed = allowedActions(row, principal, getRequestPolicy());
+  const bundle = row.bundleId ? await bundlePartsOfRequest(row) : undefined;
 
   return (
     <div className="space-y-5">
@@ -39,7 +43,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
       <header className="space-y-2">
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="text-xl font-semibold">
-            {request.roleName} on {request.workspaceName}
+            {requestedAccess(request)} on {request.workspaceName}
           </h1>
           <StatusBadge status={request.status} />
         </div>
@@ -94,6 +98,21 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           </p>
         )}
       </header>
+
+      {bundle && (
+        <section className="space-y-2 rounded-md border border-line p-3" aria-label="Bundle parts">
+          <BundleParts parts={bundle.parts} caption={bundle.caption} />
+          {bundle.status === "partial" && (
+            <div role="alert" className="space-y-2 rounded-md border border-warning/50 px-3 py-2">
+              <p>
+                <span className="font-medium">Bundle partial:</span> some parts could not be granted. The parts that hold stay, and end with the request;
+                resuming grants only the missing ones.
+              </p>
+              {isAdmin && bundle.grantId && <ResumeBundleButton bundleGrantId={bundle.grantId} />}
+            </div>
+          )}
+        </section>
+      )}
 
       <RequestActions request={request} allowed={allowed} />
       <RequestTimeline request={request} isAdmin={isAdmin} />

@@ -4,6 +4,8 @@ import { notFound } from "next/navigation";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
+import { GrantBundleDialog } from "@/components/bundles/grant-bundle-dialog";
+import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
 import { AccessTable } from "@/components/workspaces/access-table";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
@@ -14,6 +16,7 @@ import { type ChangeIntent, findUnknownIntents } from "@/lib/audit";
 import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { bundleOffers, type WorkspaceBundleView, workspaceBundles } from "@/lib/bundles/workspace-bundles";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
@@ -45,10 +48,11 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
   const { principal } = authorization.session;
   const caller = callerOf(authorization.session);
-  const [outcome, mappingCount, unknown] = await Promise.all([
+  const [outcome, mappingCount, unknown, bundles] = await Promise.all([
     load(caller, parsed.scope),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
     unknownChanges(parsed.scope),
+    loadBundles(caller, parsed.scope),
   ]);
   if ("notFound" in outcome) notFound();
   if ("failure" in outcome) {
@@ -119,7 +123,14 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
             </p>
           )}
         </div>
-        {canGrant && <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />}
+        {canGrant && (
+          <div className="flex flex-wrap items-start gap-2">
+            {isAllowed("grantBundle", roles) && bundleOffers().length > 0 && (
+              <GrantBundleDialog workspaceId={workspace.id} workspaceName={workspace.name} bundles={bundleOffers()} />
+            )}
+            <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />
+          </div>
+        )}
       </header>
 
       {unknown.length > 0 && (
@@ -146,6 +157,14 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       )}
 
       {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
+
+      {bundles === null ? (
+        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+          The access bundles on this workspace could not be loaded just now; refresh in a minute.
+        </p>
+      ) : (
+        <WorkspaceBundleList bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
+      )}
 
       <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
 
@@ -232,5 +251,15 @@ function decode(segment: string): string | undefined {
     return decodeURIComponent(segment);
   } catch {
     return undefined;
+  }
+}
+
+/** Bundle grants on the workspace, with whether each still holds every part; the page stands without them. */
+async function loadBundles(caller: DelegatedCaller, workspaceId: string): Promise<WorkspaceBundleView[] | null> {
+  try {
+    return await workspaceBundles(caller, workspaceId);
+  } catch (error) {
+    log("warn", "bundles", "loading the workspace's bundles failed", { error: describeError(error) });
+    return null;
   }
 }

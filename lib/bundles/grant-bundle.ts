@@ -1,0 +1,399 @@
+import "server-only";
+
+import { randomUUID } from "node:crypto";
+
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+
+import type { ArmIdentity } from "@/lib/arm/client";
+import { type AuditActor, type AuditEventInput, type PrincipalType, recordAuditEvents } from "@/lib/audit";
+import type { DelegatedContext } from "@/lib/auth/caller";
+import { type Database, type DatabaseTransaction, getDatabase } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+import { describeError, log } from "@/lib/log";
+import { describeHolders, keptBecause } from "@/lib/ownership/describe";
+import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
+import { grantRoleOnScope, type GrantResult, type GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
+import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
+import { checkBundleIntegrity } from "./integrity";
+import { blockedMessage, type BundleFactSources, planBundle } from "./plan";
+import type { BundlePart } from "./resolve";
+import { type BundleGrantPartRow, bundleGrantParts, type BundleGrantRow, bundleGrants, type BundleGrantStatus, type BundlePartState } from "./schema";
+
+/** ARM wants the principal's type on every create; managed identities are service principals to ARM. */
+const PRINCIPAL_TYPE: Record<GrantTarget["kind"], PrincipalType> = {
+  user: "User",
+  group: "Group",
+  servicePrincipal: "ServicePrincipal",
+  managedIdentity: "ServicePrincipal",
+};
+
+export interface GrantBundleInput {
+  readonly workspaceId: string;
+  readonly bundleId: string;
+  readonly principal: GrantTarget;
+  /** The approved request this grant carries out (its holder ends with the request); absent for an admin's grant. */
+  readonly requestId?: string;
+  readonly expiresAt: Date | null;
+}
+
+export interface BundleGrantOptions {
+  readonly db?: Database;
+  readonly policy?: RequestPolicy;
+  readonly now?: () => Date;
+  /** Grants one part; the real one is `grantRoleOnScope` (tests stand in for ARM failures). */
+  readonly grantPart?: typeof grantRoleOnScope;
+}
+
+export interface BundleGrantView {
+  readonly grant: BundleGrantRow;
+  readonly parts: readonly BundleGrantPartRow[];
+}
+
+/** Claims for a re-sign-in Azure asked for while granting a part (e.g. MFA), when one did. */
+export interface BundleGrantResult extends BundleGrantView {
+  readonly claims?: string;
+}
+
+function counts(parts: readonly Pick<BundleGrantPartRow, "state">[]): Partial<Record<BundlePartState, number>> {
+  const tally: Partial<Record<BundlePartState, number>> = {};
+  for (const part of parts) tally[part.state] = (tally[part.state] ?? 0) + 1;
+  return tally;
+}
+
+function bundleEvent(
+  grant: BundleGrantRow,
+  actor: AuditActor,
+  to: BundleGrantStatus,
+  parts: readonly Pick<BundleGrantPartRow, "state">[],
+  now: Date,
+  extra: { from?: BundleGrantStatus; reason?: string; consoleRequestId?: string; failed?: boolean } = {},
+): AuditEventInput {
+  return {
+    action: "bundle.changed",
+    outcome: extra.failed ? "failed" : "succeeded",
+    ...(extra.failed ? { errorCode: "BundlePartFailed" } : {}),
+    actor,
+    target: {
+      scope: grant.workspaceId,
+      principalId: grant.principalId,
+      principalType: PRINCIPAL_TYPE[grant.principalKind as GrantTarget["kind"]] ?? "User",
+      ...(grant.requestId ? { requestId: grant.requestId } : {}),
+    },
+    ...(extra.reason ? { reason: extra.reason.slice(0, 2000) } : {}),
+    ...(extra.consoleRequestId ? { correlation: { consoleRequestId: extra.consoleRequestId } } : {}),
+    details: { bundleGrantId: grant.id, bundleId: grant.bundleId, ...(extra.from ? { from: extra.from } : {}), to, parts: counts(parts) },
+    occurredAt: now,
+  };
+}
+
+export async function loadBundleGrant(db: Database | DatabaseTransaction, id: string): Promise<BundleGrantView | undefined> {
+  const [grant] = await db.select().from(bundleGrants).where(eq(bundleGrants.id, id));
+  if (!grant) return undefined;
+  const parts = await db.select().from(bundleGrantParts).where(eq(bundleGrantParts.bundleGrantId, id)).orderBy(asc(bundleGrantParts.id));
+  return { grant, parts };
+}
+
+export async function findBundleGrantOfRequest(db: Database | DatabaseTransaction, requestId: string): Promise<BundleGrantView | undefined> {
+  const [grant] = await db.select({ id: bundleGrants.id }).from(bundleGrants).where(eq(bundleGrants.requestId, requestId));
+  return grant ? loadBundleGrant(db, grant.id) : undefined;
+}
+
+/**
+ * Grants a bundle as one unit. The plan is read again on the server (never taken from the browser); if any part is
+ * blocked, or the bundle would pass a subscription's assignment budget, nothing is granted and the answer says which
+ * part and why. Otherwise the grant and its parts are recorded first, then each part is granted on its own scope
+ * (held by this bundle grant), and each part's result is kept: a part that fails leaves a visible, resumable
+ * `partial` grant, never a silent half.
+ */
+export async function grantBundle(
+  context: DelegatedContext,
+  input: GrantBundleInput,
+  sources: BundleFactSources,
+  options: BundleGrantOptions = {},
+): Promise<BundleGrantResult> {
+  const db = options.db ?? (await getDatabase());
+  const now = options.now ?? (() => new Date());
+  if (input.requestId) {
+    // A retried approval resumes the request's own bundle grant instead of starting a second one.
+    const existing = await findBundleGrantOfRequest(db, input.requestId);
+    if (existing) return resumeBundleGrant(context, existing.grant.id, options);
+  }
+  const plan = await planBundle(context.caller, { workspaceId: input.workspaceId, bundleId: input.bundleId }, sources, options.policy ?? getRequestPolicy());
+  const refusal = blockedMessage(plan);
+  if (refusal) {
+    throw new AppError({ code: "invalid_input", message: `bundle ${plan.bundleId} not grantable on ${plan.workspaceId}`, userMessage: refusal });
+  }
+  const id = randomUUID();
+  const started = now();
+  const workspaceName = plan.parts[0]?.resourceName ?? plan.workspaceId;
+  const grantRow: typeof bundleGrants.$inferInsert = {
+    id,
+    bundleId: plan.bundleId,
+    bundleName: plan.bundleName,
+    workspaceId: plan.workspaceId,
+    workspaceKey: plan.workspaceId.toLowerCase(),
+    workspaceName,
+    principalId: input.principal.id.toLowerCase(),
+    principalKind: input.principal.kind,
+    principalDisplayName: input.principal.displayName,
+    requestId: input.requestId ?? null,
+    status: "granting",
+    expiresAt: input.expiresAt,
+    grantedBy: context.actor,
+    createdAt: started,
+    updatedAt: started,
+  };
+  const partRows = plan.parts.map((part: BundlePart): typeof bundleGrantParts.$inferInsert => ({
+    bundleGrantId: id,
+    partKey: part.key,
+    on: part.on,
+    resourceName: part.resourceName,
+    scope: part.scope,
+    subscriptionId: part.subscriptionId,
+    roleDefinitionId: part.roleDefinitionId,
+    roleName: part.roleName,
+    why: part.why,
+    state: part.state === "not_applicable" ? "not_applicable" : "planned",
+    note: part.note ?? null,
+    updatedAt: started,
+  }));
+  await db.transaction(async (tx) => {
+    const [grant] = await tx.insert(bundleGrants).values(grantRow).returning();
+    const parts = await tx.insert(bundleGrantParts).values(partRows).returning();
+    await recordAuditEvents(tx, [bundleEvent(grant!, context.actor, "granting", parts, started, { consoleRequestId: context.requestId })]);
+  });
+  return grantParts(context, db, id, "granting", options);
+}
+
+/** Grants the parts of a `partial` (or interrupted) bundle grant that do not hold yet; the others are left alone. */
+export async function resumeBundleGrant(context: DelegatedContext, bundleGrantId: string, options: BundleGrantOptions = {}): Promise<BundleGrantResult> {
+  const db = options.db ?? (await getDatabase());
+  const now = options.now ?? (() => new Date());
+  const view = await loadBundleGrant(db, bundleGrantId);
+  if (!view) throw new AppError({ code: "not_found", message: `bundle grant ${bundleGrantId} not found`, userMessage: "That bundle grant no longer exists." });
+  if (view.grant.status === "granted" || view.grant.status === "partial") {
+    // Parts that held once but no longer do (removed in Azure or through Gatehouse) are granted again too.
+    const report = await checkBundleIntegrity(db, { kind: "delegated", caller: context.caller }, view);
+    if (report.status === "unknown") {
+      throw new AppError({
+        code: "upstream_failed",
+        message: "bundle integrity unknown",
+        userMessage: `Gatehouse could not check the bundle's parts: ${report.reason}`,
+      });
+    }
+    if (report.status === "complete" && view.grant.status === "granted") return view;
+    if (report.status === "incomplete") {
+      for (const missing of report.missing) {
+        await db.update(bundleGrantParts).set({ state: "failed", note: missing.words, updatedAt: now() }).where(eq(bundleGrantParts.id, missing.part.id));
+      }
+    }
+  }
+  if (view.grant.status !== "partial" && view.grant.status !== "granting" && view.grant.status !== "granted") {
+    throw new AppError({
+      code: "conflict",
+      message: `bundle grant ${bundleGrantId} is ${view.grant.status}`,
+      userMessage: `This bundle grant has ${view.grant.status === "ended" ? "ended" : "begun to end"}; grant the bundle again instead.`,
+    });
+  }
+  const [claimed] = await db
+    .update(bundleGrants)
+    .set({ status: "granting", updatedAt: now() })
+    .where(and(eq(bundleGrants.id, bundleGrantId), eq(bundleGrants.status, view.grant.status)))
+    .returning();
+  if (!claimed && view.grant.status !== "granting") {
+    throw new AppError({
+      code: "conflict",
+      message: "bundle grant changed meanwhile",
+      userMessage: "This bundle grant changed meanwhile; refresh and try again.",
+    });
+  }
+  return grantParts(context, db, bundleGrantId, view.grant.status, options);
+}
+
+async function grantParts(
+  context: DelegatedContext,
+  db: Database,
+  bundleGrantId: string,
+  from: BundleGrantStatus,
+  options: BundleGrantOptions,
+): Promise<BundleGrantResult> {
+  const now = options.now ?? (() => new Date());
+  const grantPart = options.grantPart ?? grantRoleOnScope;
+  const view = (await loadBundleGrant(db, bundleGrantId))!;
+  const { grant } = view;
+  const principal: GrantTarget = { id: grant.principalId, kind: grant.principalKind as GrantTarget["kind"], displayName: grant.principalDisplayName };
+  let claims: string | undefined;
+  // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
+  for (const part of view.parts) {
+    if (part.state !== "planned" && part.state !== "failed") continue;
+    let result: GrantResult;
+    try {
+      result = await grantPart(
+        context,
+        {
+          scope: part.scope!,
+          roleDefinitionId: part.roleDefinitionId,
+          principal,
+          description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
+          holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
+        },
+        { db },
+      );
+    } catch (error) {
+      if (!(error instanceof AppError)) log("error", "bundles", "bundle part grant threw", { bundleGrantId, part: part.partKey, error: describeError(error) });
+      const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
+      claims ??= error instanceof AppError ? error.claims : undefined;
+      result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
+    }
+    claims ??= result.claims;
+    const state: BundlePartState =
+      result.status === "granted" ? "granted" : result.status === "already_granted" ? "already_granted" : result.status === "failed" ? "failed" : "planned";
+    const note =
+      state === "already_granted"
+        ? "The assignment already existed; the bundle holds it too and will not remove it."
+        : state === "planned"
+          ? `Not settled yet: ${result.message}`
+          : state === "failed"
+            ? result.message
+            : null;
+    await db
+      .update(bundleGrantParts)
+      .set({ state, note, reference: result.reference ?? part.reference, updatedAt: now() })
+      .where(eq(bundleGrantParts.id, part.id));
+  }
+  const parts = await db.select().from(bundleGrantParts).where(eq(bundleGrantParts.bundleGrantId, bundleGrantId)).orderBy(asc(bundleGrantParts.id));
+  const whole = parts.every((part) => part.state === "granted" || part.state === "already_granted" || part.state === "not_applicable");
+  const to: BundleGrantStatus = whole ? "granted" : "partial";
+  const finished = now();
+  const settled = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(bundleGrants)
+      .set({ status: to, updatedAt: finished })
+      .where(and(eq(bundleGrants.id, bundleGrantId), eq(bundleGrants.status, "granting")))
+      .returning();
+    if (row) {
+      await recordAuditEvents(tx, [
+        bundleEvent(row, context.actor, to, parts, finished, {
+          from,
+          failed: !whole,
+          consoleRequestId: context.requestId,
+          ...(whole ? {} : { reason: "Some parts of the bundle could not be granted; the grant can be resumed." }),
+        }),
+      ]);
+    }
+    return row;
+  });
+  return { grant: settled ?? grant, parts, ...(claims ? { claims } : {}) };
+}
+
+/** How one part's release ended, in words (shown on the part and in the request's outcome). */
+function releaseNote(outcome: Exclude<ReleaseOutcome, { status: "failed" | "in_progress" }>, kept: string | undefined): string {
+  if (outcome.status === "not_held") return "Gatehouse held nothing for this part any more, so nothing was removed.";
+  if (outcome.status === "kept") return kept ?? "The assignment stays.";
+  return outcome.fate === "already_removed" ? "The assignment was already gone from Azure." : "The assignment was removed.";
+}
+
+export interface EndBundleInput {
+  readonly identity: ArmIdentity;
+  readonly actor: AuditActor;
+  readonly db: Database;
+  readonly bundleGrantId: string;
+  /** Why it ends (expiry, the request's revocation, an admin's removal), recorded on every release. */
+  readonly reason: string;
+  /** Who acts, for ARM's refusal message. */
+  readonly actingAs: string;
+  readonly now: Date;
+  readonly consoleRequestId?: string;
+}
+
+export type EndBundleOutcome =
+  | { readonly status: "ended"; readonly parts: readonly BundleGrantPartRow[]; readonly removed: number; readonly kept: number }
+  | { readonly status: "failed"; readonly parts: readonly BundleGrantPartRow[]; readonly userMessage: string; readonly internalMessage: string }
+  | { readonly status: "in_progress" };
+
+/**
+ * Ends a bundle grant: each part's holder lets go, and an assignment is removed only when it was the last holder of
+ * an assignment the bundle's own PUT created. Anything found in place, or also held by a direct grant, a mapping or a
+ * request, stays, with why on the part. A part ARM would not remove keeps its holder; the grant is `end_failed` and
+ * the caller retries (released parts are not touched again).
+ */
+export async function endBundleGrant(input: EndBundleInput): Promise<EndBundleOutcome> {
+  const { db } = input;
+  const view = await loadBundleGrant(db, input.bundleGrantId);
+  if (!view) return { status: "ended", parts: [], removed: 0, kept: 0 };
+  if (view.grant.status === "ended") return { status: "ended", parts: view.parts, removed: 0, kept: 0 };
+  const from = view.grant.status;
+  await db
+    .update(bundleGrants)
+    .set({ status: "ending", updatedAt: input.now })
+    .where(and(eq(bundleGrants.id, input.bundleGrantId), inArray(bundleGrants.status, ["granted", "partial", "end_failed", "ending"])));
+  const principalType = PRINCIPAL_TYPE[view.grant.principalKind as GrantTarget["kind"]] ?? "User";
+  let removed = 0;
+  let kept = 0;
+  const failures: { part: string; userMessage: string; internalMessage: string }[] = [];
+  let waiting = false;
+  for (const part of view.parts) {
+    // Only held parts are released; a part that never held (failed, planned, not needed) has nothing to let go of.
+    if (part.state !== "granted" && part.state !== "already_granted") continue;
+    const outcome = await releaseAccess({
+      identity: input.identity,
+      actor: input.actor,
+      db,
+      access: { scope: part.scope!, principalId: view.grant.principalId, principalType, roleDefinitionId: part.roleDefinitionId, roleName: part.roleName },
+      holder: { kind: "bundle", bundleGrantId: view.grant.id },
+      reason: input.reason,
+      actingAs: input.actingAs,
+      now: input.now,
+      ...(input.consoleRequestId ? { consoleRequestId: input.consoleRequestId } : {}),
+      onSettled: async (tx, settled) => {
+        const keptWords = settled.status === "kept" ? keptBecause(settled.fate, await describeHolders(tx, settled.remaining)) : undefined;
+        await tx
+          .update(bundleGrantParts)
+          .set({ state: "released", note: releaseNote(settled, keptWords), updatedAt: input.now })
+          .where(eq(bundleGrantParts.id, part.id));
+        return [];
+      },
+    });
+    if (outcome.status === "in_progress") waiting = true;
+    else if (outcome.status === "failed") failures.push({ part: part.roleName, userMessage: outcome.userMessage, internalMessage: outcome.internalMessage });
+    else if (outcome.status === "removed") removed++;
+    else kept++;
+  }
+  const parts = await db.select().from(bundleGrantParts).where(eq(bundleGrantParts.bundleGrantId, input.bundleGrantId)).orderBy(asc(bundleGrantParts.id));
+  if (waiting && failures.length === 0) {
+    await db
+      .update(bundleGrants)
+      .set({ status: from, updatedAt: input.now })
+      .where(and(eq(bundleGrants.id, input.bundleGrantId), eq(bundleGrants.status, "ending")));
+    return { status: "in_progress" };
+  }
+  const to: BundleGrantStatus = failures.length > 0 || waiting ? "end_failed" : "ended";
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(bundleGrants)
+      .set({
+        status: to,
+        updatedAt: input.now,
+        ...(to === "ended" ? { endedAt: input.now, nextEndAttemptAt: null } : { endAttempts: sql`${bundleGrants.endAttempts} + 1` }),
+      })
+      .where(and(eq(bundleGrants.id, input.bundleGrantId), eq(bundleGrants.status, "ending")))
+      .returning();
+    if (row && (to === "ended" || from !== "end_failed")) {
+      await recordAuditEvents(tx, [
+        bundleEvent(row, input.actor, to, parts, input.now, {
+          from,
+          reason: to === "ended" ? input.reason : `Could not remove: ${failures.map((failure) => `${failure.part}: ${failure.internalMessage}`).join("; ")}`,
+          failed: to !== "ended",
+          ...(input.consoleRequestId ? { consoleRequestId: input.consoleRequestId } : {}),
+        }),
+      ]);
+    }
+  });
+  if (to === "ended") return { status: "ended", parts, removed, kept };
+  return {
+    status: "failed",
+    parts,
+    userMessage: failures.map((failure) => `${failure.part}: ${failure.userMessage}`).join(" ") || "Another change to one of the parts was in progress.",
+    internalMessage: failures.map((failure) => `${failure.part}: ${failure.internalMessage}`).join("; ") || "part change in progress",
+  };
+}
