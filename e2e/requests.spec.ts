@@ -63,7 +63,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
     await expect(lead.getByRole("heading", { level: 1, name: "New access request" })).toBeVisible();
     await chooseWorkspace(lead, WORKSPACE);
     // Only policy roles are offered; privileged ones say they need two approvers.
-    await expect(lead.getByRole("group", { name: "Role" }).getByRole("radio")).toHaveCount(5);
+    await expect(lead.getByRole("group", { name: "Role" }).getByRole("radio")).toHaveCount(6);
     await expect(lead.getByText("Privileged — needs 2 approvers").first()).toBeVisible();
     await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
     const picker = lead.getByRole("combobox", { name: "Person, group or service principal" });

@@ -118,7 +118,12 @@ export async function grantBundle(
     const existing = await findBundleGrantOfRequest(db, input.requestId);
     if (existing) return resumeBundleGrant(context, existing.grant.id, options);
   }
-  const plan = await planBundle(context.caller, { workspaceId: input.workspaceId, bundleId: input.bundleId }, sources, options.policy ?? getRequestPolicy());
+  const plan = await planBundle(
+    context.caller,
+    { workspaceId: input.workspaceId, bundleId: input.bundleId, timeBound: input.expiresAt !== null },
+    sources,
+    options.policy ?? getRequestPolicy(),
+  );
   const refusal = blockedMessage(plan);
   if (refusal) {
     throw new AppError({ code: "invalid_input", message: `bundle ${plan.bundleId} not grantable on ${plan.workspaceId}`, userMessage: refusal });

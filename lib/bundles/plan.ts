@@ -8,7 +8,7 @@ import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { getRequestPolicy, type PolicyBundle, type RequestPolicy } from "@/lib/requests/policy";
 import { parseScope } from "@/lib/shared/arm-scope";
-import { ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
+import { ROLE_ASSIGNMENT_DELETE, ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { countSubscriptionAssignments } from "@/lib/workspaces/get-grant-options";
 import { invalidWorkspace } from "@/lib/workspaces/get-workspace-access";
 import type { LinkedResourceKind } from "./definition";
@@ -71,7 +71,12 @@ export function findBundle(policy: RequestPolicy, bundleId: string): PolicyBundl
  */
 export async function planBundle(
   caller: DelegatedCaller,
-  input: { readonly workspaceId: string; readonly bundleId: string },
+  input: {
+    readonly workspaceId: string;
+    readonly bundleId: string;
+    /** Time-bound access is ended by Gatehouse's own identity: its right to remove each part is checked too. */
+    readonly timeBound?: boolean;
+  },
   sources: BundleFactSources,
   policy: RequestPolicy = getRequestPolicy(),
 ): Promise<BundlePlanView> {
@@ -86,22 +91,17 @@ export async function planBundle(
   const scopes = [links.workspace.id, ...Object.values(links.linked), ...registries.values()].flatMap((fact) =>
     typeof fact === "string" ? [fact] : fact.state === "found" ? [fact.id] : [],
   );
-  const rights = new Map<string, "yes" | "no" | "unknown">();
-  await Promise.all(
-    [...new Set(scopes.map((scope) => scope.toLowerCase()))].map(async (scope) => {
-      try {
-        const blocks = await sources.permissionsAt(identity, scope);
-        rights.set(scope, blocks.some((block) => roleAllows(block, ROLE_ASSIGNMENT_WRITE)) ? "yes" : "no");
-      } catch {
-        rights.set(scope, "unknown");
-      }
-    }),
-  );
+  const distinct = [...new Set(scopes.map((scope) => scope.toLowerCase()))];
+  const [rights, consoleRights] = await Promise.all([
+    rightsAt(sources, identity, distinct, ROLE_ASSIGNMENT_WRITE),
+    input.timeBound ? rightsAt(sources, { kind: "app" }, distinct, ROLE_ASSIGNMENT_DELETE) : undefined,
+  ]);
   const facts: BundleFacts = {
     workspace: links.workspace,
     linked: links.linked,
     registries,
     canAssign: (scope) => rights.get(scope.toLowerCase()) ?? "unknown",
+    ...(consoleRights ? { consoleCanRemove: (scope: string) => consoleRights.get(scope.toLowerCase()) ?? "unknown" } : {}),
   };
   const plan = resolveBundle(bundle, facts);
   const limit = getConfig().roleAssignments.limitPerSubscription;
@@ -112,6 +112,27 @@ export async function planBundle(
     }),
   );
   return { ...plan, budgets, description: bundle.description };
+}
+
+/** Whether `identity` may do `action` at each scope, from ARM's permissions list ("unknown" when it could not be read). */
+async function rightsAt(
+  sources: BundleFactSources,
+  identity: ArmIdentity,
+  scopes: readonly string[],
+  action: string,
+): Promise<Map<string, "yes" | "no" | "unknown">> {
+  const rights = new Map<string, "yes" | "no" | "unknown">();
+  await Promise.all(
+    scopes.map(async (scope) => {
+      try {
+        const blocks = await sources.permissionsAt(identity, scope);
+        rights.set(scope, blocks.some((block) => roleAllows(block, action)) ? "yes" : "no");
+      } catch {
+        rights.set(scope, "unknown");
+      }
+    }),
+  );
+  return rights;
 }
 
 /** The parts that stop a bundle, in one message for the admin ("nothing was granted: …"). */

@@ -107,6 +107,16 @@ describe("resolveBundle", () => {
     expect(hidden.parts.find((part) => part.on === "containerRegistry")).toMatchObject({ state: "blocked", note: expect.stringMatching(/could not read/) });
   });
 
+  it("for time-bound access, blocks a part Gatehouse's own identity could not remove at expiry", () => {
+    const plan = resolveBundle(dataScientist, { ...facts(), consoleCanRemove: (scope) => (scope === REGISTRY ? "no" : "yes") });
+    expect(plan.parts.find((part) => part.on === "containerRegistry")).toMatchObject({
+      state: "blocked",
+      note: expect.stringMatching(/Gatehouse's own identity may not remove role assignments on the container registry crchurn/),
+    });
+    expect(plan.grantable).toBe(false);
+    expect(resolveBundle(dataScientist, { ...facts(), consoleCanRemove: () => "yes" }).grantable).toBe(true);
+  });
+
   it("grants on each chosen AML registry, and blocks one it could not read", () => {
     const bundle: BundleDefinition = {
       ...dataScientist,

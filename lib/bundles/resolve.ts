@@ -32,6 +32,11 @@ export interface BundleFacts {
    * from ARM's permissions list): `unknown` when ARM could not be asked.
    */
   readonly canAssign: (scope: string) => "yes" | "no" | "unknown";
+  /**
+   * For time-bound access only: whether Gatehouse's own identity, which ends it at expiry, may remove role assignments
+   * at a scope. A part it could not remove would outlive the access, so it is blocked before anything is granted.
+   */
+  readonly consoleCanRemove?: (scope: string) => "yes" | "no" | "unknown";
 }
 
 export type PartState = "grant" | "not_applicable" | "blocked";
@@ -162,6 +167,18 @@ function landOn(base: PartBase, fact: LinkedResourceFact, facts: BundleFacts, co
             may === "no"
               ? `You can't assign roles on the ${what} ${fact.name}${elsewhere}: that needs Microsoft.Authorization/roleAssignments/write there.`
               : `Gatehouse could not check your rights on the ${what} ${fact.name}${elsewhere}; try again in a minute.`,
+        };
+      }
+      const removable = facts.consoleCanRemove?.(fact.id) ?? "yes";
+      if (removable !== "yes") {
+        return {
+          ...base,
+          ...placed,
+          state: "blocked",
+          note:
+            removable === "no"
+              ? `Gatehouse's own identity may not remove role assignments on the ${what} ${fact.name}, so it could not end this part when the access expires. Give it Role Based Access Control Administrator there, or grant the bundle permanently.`
+              : `Gatehouse could not check that its own identity may remove role assignments on the ${what} ${fact.name} at expiry; try again in a minute.`,
         };
       }
       return { ...base, ...placed, state: "grant" };
