@@ -23,6 +23,7 @@ const CACHE_MAX_ENTRIES = 500;
 const MAX_NAMESPACES = 20;
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$/;
 
+/** `null`: ARM does not know the namespace (400 InvalidResourceNamespace, 404): an answer too, cached like one. */
 const cache = new Map<string, { expiresAt: number; metadata: Promise<unknown> }>();
 
 function identityKey(identity: ArmIdentity): string {
@@ -45,7 +46,12 @@ function readNamespace(identity: ArmIdentity, namespace: string, now: number): P
   if (cached && cached.expiresAt > now) return cached.metadata;
   for (const [entry, value] of cache) if (value.expiresAt <= now) cache.delete(entry);
   while (cache.size >= CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  const metadata = armGet(identity, `/providers/Microsoft.Authorization/providerOperations/${namespace}?$expand=resourceTypes`, PROVIDER_OPERATIONS_API_VERSION);
+  const metadata = armGet(identity, `/providers/Microsoft.Authorization/providerOperations/${namespace}?$expand=resourceTypes`, PROVIDER_OPERATIONS_API_VERSION).catch(
+    (error: unknown) => {
+      if (error instanceof AppError && (error.code === "not_found" || error.code === "upstream_failed")) return null;
+      throw error;
+    },
+  );
   cache.set(key, { expiresAt: now + CACHE_TTL_MS, metadata });
   // A failed read must not be served from the cache.
   metadata.catch(() => cache.delete(key));
@@ -74,23 +80,24 @@ export async function getOperationsCatalogue(identity: ArmIdentity, patterns: It
   const answers = await Promise.allSettled(namespaces.map((namespace) => readNamespace(identity, namespace, now)));
   const metadata: unknown[] = [];
   answers.forEach((answer, index) => {
-    if (answer.status === "fulfilled") {
+    if (answer.status === "fulfilled" && answer.value !== null) {
       metadata.push(answer.value);
       return;
     }
+    const reason: unknown = answer.status === "rejected" ? answer.reason : new Error("namespace unknown to ARM");
     if (index === 0) {
-      const error = answer.reason instanceof AppError ? answer.reason : undefined;
+      const error = reason instanceof AppError ? reason : undefined;
       throw new AppError({
         code: error?.code ?? "upstream_failed",
-        message: `providerOperations ${WORKSPACE_NAMESPACE}: ${describeError(answer.reason)}`,
+        message: `providerOperations ${WORKSPACE_NAMESPACE}: ${describeError(reason)}`,
         userMessage: `Gatehouse could not read the list of Azure Machine Learning operations from Azure, so it cannot say what the role allows. ${error?.userMessage ?? ""}`.trim(),
         ...(error?.upstreamRequestId ? { upstreamRequestId: error.upstreamRequestId } : {}),
-        cause: answer.reason,
+        cause: reason,
       });
     }
     log("warn", "permissions", "provider operations not read; the namespace counts as beyond the catalogue", {
       namespace: namespaces[index],
-      error: describeError(answer.reason),
+      error: describeError(reason),
     });
   });
   return catalogueFromProviderOperations(metadata);
