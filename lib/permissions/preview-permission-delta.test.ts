@@ -115,7 +115,10 @@ describe("previewPermissionDelta", () => {
 
   it("refuses a requester a role the request policy does not offer, before any call to Azure", async () => {
     const reads = await catalogueReads(async () => {
-      await expect(preview("team-lead", CHURN, ROLE_IDS.owner)).rejects.toMatchObject({ code: "forbidden", fieldErrors: { roleDefinitionId: [expect.any(String)] } });
+      await expect(preview("team-lead", CHURN, ROLE_IDS.owner)).rejects.toMatchObject({
+        code: "forbidden",
+        fieldErrors: { roleDefinitionId: [expect.any(String)] },
+      });
     });
     expect(reads).toEqual([]);
   });
@@ -133,7 +136,9 @@ describe("previewPermissionDelta", () => {
     expect(first).toEqual([`${admin} Microsoft.MachineLearningServices`]);
     expect(await catalogueReads(() => preview("admin", FRAUD, ROLE_IDS.dataScientist, teamLead, now + 1000))).toEqual([]);
     // Another person's reads are their own.
-    expect(await catalogueReads(() => preview("team-lead", CHURN, ROLE_IDS.dataScientist, teamLead, now))).toEqual([`${lead} Microsoft.MachineLearningServices`]);
+    expect(await catalogueReads(() => preview("team-lead", CHURN, ROLE_IDS.dataScientist, teamLead, now))).toEqual([
+      `${lead} Microsoft.MachineLearningServices`,
+    ]);
     expect(providerOperationsCacheSize()).toBe(2);
     // An hour on, the entry has expired and is read again (and the expired ones are dropped).
     expect(await catalogueReads(() => preview("admin", CHURN, ROLE_IDS.dataScientist, teamLead, now + 61 * 60_000))).toEqual([
@@ -150,7 +155,12 @@ describe("previewPermissionDelta", () => {
   });
 
   it("fails with a plain message when the workspace's catalogue cannot be read, and does not cache the failure", async () => {
-    const fault = await tenant.control.faults.add({ method: "GET", pathRegex: "providerOperations/Microsoft.MachineLearningServices$", status: 500, times: 10 });
+    const fault = await tenant.control.faults.add({
+      method: "GET",
+      pathRegex: "providerOperations/Microsoft.MachineLearningServices$",
+      status: 500,
+      times: 10,
+    });
     try {
       const failure = await preview("admin", CHURN, ROLE_IDS.reader).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(AppError);

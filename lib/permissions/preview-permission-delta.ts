@@ -65,7 +65,7 @@ export interface PermissionDeltaPreview {
   /** When nothing is gained: the held roles that give it (each alone, or all together). */
   readonly coveredBy: readonly HeldRole[];
   readonly delta: PermissionDelta;
-  /** Gained operations and patterns, counted; `notable` names the most consequential one. */
+  /** Gained catalogued operations, counted (more when `delta.atLeast`); `notable` names the most consequential one. */
   readonly summary: { readonly count: number; readonly notable: string | null };
   readonly denies: readonly DenyEffect[];
   readonly ineffectiveExclusions: readonly IneffectiveExclusion[];
@@ -136,12 +136,14 @@ async function requestedRoles(delegated: ArmIdentity, scope: string, roleIds: re
   const asCaller = roleIds.some((id) => !policyRoles.has(id)) ? await getRoleDefinitions(delegated, scope) : undefined;
   return roleIds.map((id) => {
     const definition = (policyRoles.has(id) ? asConsole : asCaller)?.get(id);
-    if (!definition) throw refusal("not_found", "role definition not found", "Azure has no such role for this workspace. Choose one from the list.", "roleDefinitionId");
+    if (!definition)
+      throw refusal("not_found", "role definition not found", "Azure has no such role for this workspace. Choose one from the list.", "roleDefinitionId");
     return definition;
   });
 }
 
-type CurrentAccess = { readonly known: true; readonly access: EffectiveAccess; readonly definitions: ReadonlyMap<string, RoleDefinition> } | { readonly known: false };
+type CurrentAccess =
+  { readonly known: true; readonly access: EffectiveAccess; readonly definitions: ReadonlyMap<string, RoleDefinition> } | { readonly known: false };
 
 async function readCurrentAccess(context: DelegatedContext, scope: string, principalId: string): Promise<CurrentAccess> {
   try {
@@ -196,7 +198,7 @@ async function previewOne(
     held,
     coveredBy: delta.alreadyCovered && current.known ? coveringRoles(requested, counted, current.definitions) : [],
     delta,
-    summary: { count: gained.length + delta.uncatalogued.filter((reach) => reach.pattern.includes("*")).length, notable: mostConsequential(gained, delta) },
+    summary: { count: gained.length, notable: mostConsequential(gained, delta) },
     denies: current.known ? denyEffects(current.access, gained) : [],
     ineffectiveExclusions: ineffectiveExclusions(requested, catalogue),
   };
@@ -245,7 +247,9 @@ function denyEffects(access: EffectiveAccess, gained: readonly GrantedOperation[
   return access.denies.flatMap((deny) => {
     const refused = gained.filter((operation) => {
       if (operation.plane === "data") return deny.dataActions.some((pattern) => actionMatches(pattern, operation.name));
-      return deny.actions.some((pattern) => actionMatches(pattern, operation.name)) && !deny.notActions.some((pattern) => actionMatches(pattern, operation.name));
+      return (
+        deny.actions.some((pattern) => actionMatches(pattern, operation.name)) && !deny.notActions.some((pattern) => actionMatches(pattern, operation.name))
+      );
     });
     return refused.length > 0 ? [{ name: deny.name, operations: refused.map((operation) => operation.name) }] : [];
   });

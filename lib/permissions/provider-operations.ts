@@ -46,12 +46,14 @@ function readNamespace(identity: ArmIdentity, namespace: string, now: number): P
   if (cached && cached.expiresAt > now) return cached.metadata;
   for (const [entry, value] of cache) if (value.expiresAt <= now) cache.delete(entry);
   while (cache.size >= CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  const metadata = armGet(identity, `/providers/Microsoft.Authorization/providerOperations/${namespace}?$expand=resourceTypes`, PROVIDER_OPERATIONS_API_VERSION).catch(
-    (error: unknown) => {
-      if (error instanceof AppError && (error.code === "not_found" || error.code === "upstream_failed")) return null;
-      throw error;
-    },
-  );
+  const metadata = armGet(
+    identity,
+    `/providers/Microsoft.Authorization/providerOperations/${namespace}?$expand=resourceTypes`,
+    PROVIDER_OPERATIONS_API_VERSION,
+  ).catch((error: unknown) => {
+    if (error instanceof AppError && (error.code === "not_found" || error.code === "upstream_failed")) return null;
+    throw error;
+  });
   cache.set(key, { expiresAt: now + CACHE_TTL_MS, metadata });
   // A failed read must not be served from the cache.
   metadata.catch(() => cache.delete(key));
@@ -90,7 +92,8 @@ export async function getOperationsCatalogue(identity: ArmIdentity, patterns: It
       throw new AppError({
         code: error?.code ?? "upstream_failed",
         message: `providerOperations ${WORKSPACE_NAMESPACE}: ${describeError(reason)}`,
-        userMessage: `Gatehouse could not read the list of Azure Machine Learning operations from Azure, so it cannot say what the role allows. ${error?.userMessage ?? ""}`.trim(),
+        userMessage:
+          `Gatehouse could not read the list of Azure Machine Learning operations from Azure, so it cannot say what the role allows. ${error?.userMessage ?? ""}`.trim(),
         ...(error?.upstreamRequestId ? { upstreamRequestId: error.upstreamRequestId } : {}),
         cause: reason,
       });
