@@ -162,7 +162,7 @@ describe("PermissionDelta", () => {
     preview.mockImplementationOnce(() => new Promise((resolve) => (resolveFirst = resolve)));
     preview.mockResolvedValueOnce({ status: "success", data: deltaPreview({ roles: [{ id: "r2", name: "Reader" }], summary: { count: 1, notable: null } }) });
     const { rerender } = render(<PermissionDelta {...ids} roleDefinitionId="r1" title="What you are asking for" />);
-    expect(screen.getByRole("status").textContent).toContain("Working out what this role adds…");
+    expect(screen.getByText("Working out what this role adds…").getAttribute("aria-live")).toBe("polite");
     rerender(<PermissionDelta {...ids} roleDefinitionId="r2" title="What you are asking for" />);
     await waitFor(() => expect(screen.getByTestId("permission-delta-summary").textContent).toContain("+ at least 1 operation"));
     // The first, slower answer arrives late and is ignored.

@@ -68,7 +68,7 @@ export function PermissionDeltaLoading({ title, level = 3 }: { title: string; le
       <Heading level={level} id={id}>
         {title}
       </Heading>
-      <p role="status" className="text-ink-muted">
+      <p aria-live="polite" className="text-ink-muted">
         Working out what this role adds…
       </p>
     </section>

@@ -4,6 +4,7 @@ import { createContext, type ReactNode, useContext, useId, useRef, useState, use
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
+import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { Field, INPUT_CLASS } from "@/components/ui/field";
@@ -16,6 +17,7 @@ export interface DecisionTarget extends PrincipalFactsView {
   readonly roleName: string;
   readonly workspaceName: string;
   readonly workspaceId: string;
+  readonly roleDefinitionId: string;
   readonly requesterName: string;
 }
 
@@ -118,6 +120,15 @@ export function DecisionHost({ children }: { children: ReactNode }) {
                 </dd>
               </div>
             </dl>
+          )}
+          {target?.decision === "approve" && !decided && target.request.roleDefinitionId && (
+            // Read as the approver, now: their view of the principal's current access, and what approving adds to it.
+            <PermissionDelta
+              workspaceId={target.request.workspaceId}
+              roleDefinitionId={target.request.roleDefinitionId}
+              principalId={target.request.principalId}
+              title="What you are about to give"
+            />
           )}
           <form
             className="space-y-3"
