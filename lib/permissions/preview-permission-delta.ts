@@ -136,8 +136,9 @@ async function requestedRoles(delegated: ArmIdentity, scope: string, roleIds: re
   const asCaller = roleIds.some((id) => !policyRoles.has(id)) ? await getRoleDefinitions(delegated, scope) : undefined;
   return roleIds.map((id) => {
     const definition = (policyRoles.has(id) ? asConsole : asCaller)?.get(id);
-    if (!definition)
+    if (!definition) {
       throw refusal("not_found", "role definition not found", "Azure has no such role for this workspace. Choose one from the list.", "roleDefinitionId");
+    }
     return definition;
   });
 }
