@@ -51,7 +51,11 @@ function readNamespace(identity: ArmIdentity, namespace: string, now: number): P
     `/providers/Microsoft.Authorization/providerOperations/${namespace}?$expand=resourceTypes`,
     PROVIDER_OPERATIONS_API_VERSION,
   ).catch((error: unknown) => {
-    if (error instanceof AppError && (error.code === "not_found" || error.code === "upstream_failed")) return null;
+    if (error instanceof AppError && (error.code === "not_found" || error.code === "upstream_failed")) {
+      // Logged once per cache period, not on every preview that names it.
+      log("info", "permissions", "namespace unknown to ARM; it counts as beyond the catalogue", { namespace, error: describeError(error) });
+      return null;
+    }
     throw error;
   });
   cache.set(key, { expiresAt: now + CACHE_TTL_MS, metadata });
@@ -98,10 +102,12 @@ export async function getOperationsCatalogue(identity: ArmIdentity, patterns: It
         cause: reason,
       });
     }
-    log("warn", "permissions", "provider operations not read; the namespace counts as beyond the catalogue", {
-      namespace: namespaces[index],
-      error: describeError(reason),
-    });
+    if (answer.status === "rejected") {
+      log("warn", "permissions", "provider operations not read; the namespace counts as beyond the catalogue", {
+        namespace: namespaces[index],
+        error: describeError(reason),
+      });
+    }
   });
   return catalogueFromProviderOperations(metadata);
 }
