@@ -59,6 +59,8 @@ test("a Contributor request for the team lead shows what it adds, in the form an
   const approve = admin.getByRole("dialog", { name: "Approve request" });
   const giving = approve.getByRole("region", { name: "What you are about to give" });
   await expect(giving.getByTestId("permission-delta-summary")).toHaveText(COMPUTE_WRITE_LINE);
+  // Next to it: the earlier requests on the workspace for this identity or by this requester.
+  await expect(approve.getByRole("region", { name: "Earlier requests on this workspace for this identity or by this requester" })).toBeVisible();
   await approve.getByRole("button", { name: "Cancel" }).click();
   await admin.getByRole("button", { name: "Deny", exact: true }).click();
   const deny = admin.getByRole("dialog", { name: "Deny request" });

@@ -8,6 +8,8 @@ import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { Field, INPUT_CLASS } from "@/components/ui/field";
+import { formatDateTime } from "@/components/shared/format";
+import { type RelatedRequestView, STATUS_LABELS } from "./format";
 import { type Outcome, outcomeOf } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
 import { PrincipalFacts, type PrincipalFactsView } from "./principal-facts";
@@ -19,6 +21,8 @@ export interface DecisionTarget extends PrincipalFactsView {
   readonly workspaceId: string;
   readonly roleDefinitionId: string;
   readonly requesterName: string;
+  /** Earlier requests on this workspace for this principal or by this requester; absent where not loaded. */
+  readonly related?: readonly RelatedRequestView[];
 }
 
 type Decision = "approve" | "deny";
@@ -130,6 +134,7 @@ export function DecisionHost({ children }: { children: ReactNode }) {
               title="What you are about to give"
             />
           )}
+          {target?.decision === "approve" && !decided && target.request.related && <RelatedRequests requests={target.request.related} />}
           <form
             className="space-y-3"
             onSubmit={(event) => {
@@ -183,6 +188,32 @@ export function DecisionHost({ children }: { children: ReactNode }) {
         </DialogPanel>
       </DialogRoot>
     </DecisionContext.Provider>
+  );
+}
+
+/** Earlier requests for the same principal or by the same requester on the workspace, newest first. */
+function RelatedRequests({ requests }: { requests: readonly RelatedRequestView[] }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id} className="space-y-1 rounded-md border border-line bg-surface px-3 py-2">
+      <h3 id={id} className="font-medium">
+        Earlier requests on this workspace for this identity or by this requester
+      </h3>
+      {requests.length === 0 ? (
+        <p className="text-ink-muted">None.</p>
+      ) : (
+        <ul className="space-y-0.5">
+          {requests.map((request) => (
+            <li key={request.id}>
+              <a href={`/requests/${request.id}`} className="text-accent underline-offset-2 hover:underline">
+                {request.roleName} for {request.principalDisplayName}
+              </a>
+              , asked by {request.requesterName} on {formatDateTime(request.createdAt)}: {STATUS_LABELS[request.status]}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

@@ -4,7 +4,7 @@ import { notFound } from "next/navigation";
 import type { ReactNode } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
-import { durationText, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
+import { durationText, shortId, STATUS_DESCRIPTIONS, toRelatedRequestView, toRequestView } from "@/components/requests/format";
 import { RequestActions } from "@/components/requests/request-actions";
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
@@ -13,7 +13,7 @@ import { formatDateTime } from "@/components/shared/format";
 import { authorizePage } from "@/lib/auth/authorize";
 import { allowedActions } from "@/lib/requests/allowed-actions";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { findAccessRequest } from "@/lib/requests/queries";
+import { findAccessRequest, listRelatedRequests } from "@/lib/requests/queries";
 import { isAllowed } from "@/lib/shared/permissions";
 
 export const metadata: Metadata = { title: "Request · Requests" };
@@ -30,6 +30,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const request = toRequestView(row);
 
   const allowed = allowedActions(row, principal, getRequestPolicy());
+  // Only a decider is shown the earlier requests, in the approval dialog.
+  const related = allowed.decide ? ((await listRelatedRequests([row])).get(row.id) ?? []).map(toRelatedRequestView) : undefined;
 
   return (
     <div className="space-y-5">
@@ -95,7 +97,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         )}
       </header>
 
-      <RequestActions request={request} allowed={allowed} />
+      <RequestActions request={related ? { ...request, related } : request} allowed={allowed} />
       <RequestTimeline request={request} isAdmin={isAdmin} />
     </div>
   );
