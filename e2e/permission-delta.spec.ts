@@ -85,3 +85,26 @@ test("a Data Scientist request for a member of DS - Fraud on mlw-fraud-prod says
   await expect(asked.getByText(/^Show the/)).toHaveCount(0);
   await admin.context().close();
 });
+
+test("the grant dialog shows what Contributor would give, for the chosen principal", async ({ browser }) => {
+  const admin = await storedSessionPage(browser, "admin");
+  await admin.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Workspaces" }).click();
+  await admin.getByLabel("Search workspaces").fill(CHURN.replace(/^mlw-/, ""));
+  await admin.getByRole("table").getByRole("link", { name: CHURN, exact: true }).click();
+  await expect(admin.getByRole("heading", { level: 1, name: CHURN })).toBeVisible();
+  await admin.getByRole("button", { name: "Grant access" }).click();
+  const dialog = admin.getByRole("dialog", { name: `Grant access to ${CHURN}` });
+  await dialog.getByRole("combobox", { name: "Users, groups or service principals" }).fill("Taylor");
+  await dialog
+    .getByRole("listbox")
+    .getByRole("group", { name: "Users" })
+    .getByRole("option", { name: new RegExp(TEAM_LEAD) })
+    .click();
+  await dialog.getByRole("radio", { name: /^Contributor/ }).check();
+  const giving = dialog.getByRole("region", { name: "What you are about to give" });
+  await expect(giving.getByTestId("permission-delta-summary")).toHaveText(COMPUTE_WRITE_LINE);
+  await expect(giving).toContainText(`Contributor for ${TEAM_LEAD}`);
+  // Nothing is granted: the dialog closes without a grant.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await admin.context().close();
+});
