@@ -17,8 +17,14 @@ const LAYERS: Record<string, readonly string[]> = {
 /** Feature-to-feature imports that are allowed, each with the reason. */
 const ALLOWED: Record<string, Record<string, string>> = {
   shell: { auth: "the page frame's account menu signs out through the session helpers; auth is the session every page runs in" },
-  workspaces: { auth: "a grant or removal Azure answers with a claims challenge signs in again through the session's step-up prompt" },
-  requests: { auth: "an approval whose grant Azure answers with a claims challenge signs in again through the session's step-up prompt" },
+  workspaces: {
+    auth: "a grant or removal Azure answers with a claims challenge signs in again through the session's step-up prompt",
+    permissions: "the grant dialog shows what the role would add for the principal (the permission delta)",
+  },
+  requests: {
+    auth: "an approval whose grant Azure answers with a claims challenge signs in again through the session's step-up prompt",
+    permissions: "the request form and the approval dialog show what the role would add for the principal (the permission delta)",
+  },
   mappings: { auth: "a mapping change or reconcile Azure answers with a claims challenge signs in again through the session's step-up prompt" },
 };
 

@@ -4,9 +4,12 @@ import { createContext, type ReactNode, useContext, useId, useRef, useState, use
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
+import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { Field, INPUT_CLASS } from "@/components/ui/field";
+import { formatDateTime } from "@/components/shared/format";
+import { type RelatedRequestView, STATUS_LABELS } from "./format";
 import { type Outcome, outcomeOf } from "./outcome";
 import { OutcomeMessage } from "./outcome-message";
 import { PrincipalFacts, type PrincipalFactsView } from "./principal-facts";
@@ -16,7 +19,12 @@ export interface DecisionTarget extends PrincipalFactsView {
   readonly roleName: string;
   readonly workspaceName: string;
   readonly workspaceId: string;
+  readonly roleDefinitionId: string;
   readonly requesterName: string;
+  /** A bundle request: what the approver gives is the bundle, not only its workspace role. */
+  readonly bundleName?: string | null;
+  /** Earlier requests on this workspace for this principal or by this requester; absent where not loaded. */
+  readonly related?: readonly RelatedRequestView[];
 }
 
 type Decision = "approve" | "deny";
@@ -90,7 +98,7 @@ export function DecisionHost({ children }: { children: ReactNode }) {
           description={
             <>
               {target &&
-                `${target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
+                `${target.request.bundleName ? `The ${target.request.bundleName} bundle` : target.request.roleName} on ${target.request.workspaceName} for ${target.request.principalDisplayName}, asked by ${target.request.requesterName}.`}
               {target?.decision === "approve" && " The grant runs as you: Azure checks your own rights."}
             </>
           }
@@ -119,6 +127,22 @@ export function DecisionHost({ children }: { children: ReactNode }) {
               </div>
             </dl>
           )}
+          {target?.decision === "approve" && !decided && target.request.roleDefinitionId && (
+            // Read as the approver, now: their view of the principal's current access, and what approving adds to it.
+            <PermissionDelta
+              workspaceId={target.request.workspaceId}
+              roleDefinitionId={target.request.roleDefinitionId}
+              principalId={target.request.principalId}
+              title={target.request.bundleName ? `What you are about to give on the workspace (${target.request.roleName})` : "What you are about to give"}
+            />
+          )}
+          {target?.decision === "approve" && !decided && target.request.bundleName && (
+            <p role="note" className="text-ink-muted">
+              The {target.request.bundleName} bundle also grants data roles on the resources the workspace links to (its storage account, container registry
+              and, where it uses Azure RBAC, key vault); the request&apos;s page lists each part. Every part ends with the request.
+            </p>
+          )}
+          {target?.decision === "approve" && !decided && target.request.related && <RelatedRequests requests={target.request.related} />}
           <form
             className="space-y-3"
             onSubmit={(event) => {
@@ -175,6 +199,32 @@ export function DecisionHost({ children }: { children: ReactNode }) {
   );
 }
 
+/** Earlier requests for the same principal or by the same requester on the workspace, newest first. */
+function RelatedRequests({ requests }: { requests: readonly RelatedRequestView[] }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id} className="space-y-1 rounded-md border border-line bg-surface px-3 py-2">
+      <h3 id={id} className="font-medium">
+        Earlier requests on this workspace for this identity or by this requester
+      </h3>
+      {requests.length === 0 ? (
+        <p className="text-ink-muted">None.</p>
+      ) : (
+        <ul className="space-y-0.5">
+          {requests.map((request) => (
+            <li key={request.id}>
+              <a href={`/requests/${request.id}`} className="text-accent underline-offset-2 hover:underline">
+                {request.roleName} for {request.principalDisplayName}
+              </a>
+              , asked by {request.requesterName} on {formatDateTime(request.createdAt)}: {STATUS_LABELS[request.status]}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** Approve and Deny buttons for one request; they open the dialog of the nearest `DecisionHost`. */
 export function DecisionButtons({ request, compact = false }: { request: DecisionTarget; compact?: boolean }) {
   const open = useContext(DecisionContext);
@@ -182,7 +232,7 @@ export function DecisionButtons({ request, compact = false }: { request: Decisio
   const about = compact ? (
     <span className="sr-only">
       {" "}
-      {request.roleName} on {request.workspaceName} for {request.principalDisplayName}
+      {request.bundleName ? `${request.bundleName} bundle` : request.roleName} on {request.workspaceName} for {request.principalDisplayName}
     </span>
   ) : null;
   return (

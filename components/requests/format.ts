@@ -140,6 +140,27 @@ export function toRequestView(row: AccessRequestRow): RequestView {
   };
 }
 
+/** An earlier request an approver weighs next to the one they decide: same workspace, same principal or requester. */
+export interface RelatedRequestView {
+  readonly id: string;
+  readonly status: RequestStatus;
+  readonly roleName: string;
+  readonly principalDisplayName: string;
+  readonly requesterName: string;
+  readonly createdAt: string;
+}
+
+export function toRelatedRequestView(row: AccessRequestRow): RelatedRequestView {
+  return {
+    id: row.id,
+    status: row.status,
+    roleName: row.roleName,
+    principalDisplayName: row.principalDisplayName,
+    requesterName: row.requesterName,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
 /** "7 days", "8 hours", "Permanent". */
 export function durationText(minutes: number | null): string {
   if (minutes === null) return "Permanent";

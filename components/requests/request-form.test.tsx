@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { submitAccessRequest } from "@/app/actions/requests";
+import { previewPermissionDelta } from "@/app/actions/permissions";
 import { searchPrincipals } from "@/app/actions/workspaces";
 import { RequestForm } from "./request-form";
 import type { RoleChoice, WorkspaceOption } from "./use-request-form";
@@ -11,11 +12,13 @@ import type { RoleChoice, WorkspaceOption } from "./use-request-form";
 // The server actions are the form's boundary with the server: each test says what the server answers.
 vi.mock("@/app/actions/requests", () => ({ submitAccessRequest: vi.fn() }));
 vi.mock("@/app/actions/workspaces", () => ({ searchPrincipals: vi.fn() }));
+vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
 const router = { push: vi.fn(), refresh: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
 
 const submit = vi.mocked(submitAccessRequest);
 const search = vi.mocked(searchPrincipals);
+const previewDelta = vi.mocked(previewPermissionDelta);
 
 const WORKSPACES: WorkspaceOption[] = [
   {
@@ -114,6 +117,18 @@ describe("RequestForm", () => {
       duration: "1d",
     });
     expect((await screen.findByRole("status")).textContent).toContain("Request sent.");
+  });
+
+  it("shows what is asked for once workspace, role and person are chosen, and asks again when the role changes", async () => {
+    const user = renderForm();
+    expect(screen.getByText("Choose a workspace, a role and who it is for to see what the role would add to their access.")).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText("Workspace"), WORKSPACES[0]!.id);
+    await user.click(roleRadio("AzureML Data Scientist"));
+    await user.click(screen.getByRole("radio", { name: "Myself (Ada Admin)" }));
+    expect(screen.getByRole("region", { name: "What you are asking for" })).toBeTruthy();
+    expect(previewDelta).toHaveBeenLastCalledWith({ workspaceId: WORKSPACES[0]!.id, roleDefinitionId: ROLES[0]!.id, principalId: ME.id });
+    await user.click(roleRadio("Contributor"));
+    expect(previewDelta).toHaveBeenLastCalledWith({ workspaceId: WORKSPACES[0]!.id, roleDefinitionId: ROLES[1]!.id, principalId: ME.id });
   });
 
   it("offers durations only once a role is chosen, and drops a duration the new role does not allow", async () => {

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useId, useTransition } from "react";
 
+import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
 import { Alert } from "@/components/ui/alert";
@@ -79,6 +80,8 @@ export function RequestForm({
 
       <RecipientField id={`${id}-principal`} me={me} recipient={form.recipient} errors={errors.principal} />
 
+      <WhatYouAskFor form={form} />
+
       <JustificationField
         id={`${id}-justification`}
         label="Justification"
@@ -110,6 +113,17 @@ export function RequestForm({
       </div>
     </form>
   );
+}
+
+/** What the chosen role would add for the chosen principal on the chosen workspace, once all three are chosen. */
+function WhatYouAskFor({ form }: { form: RequestFormModel }) {
+  const workspaceId = form.workspace.id.trim();
+  const principalId = form.recipient.principal?.id;
+  const ready = workspaceId !== "" && !form.workspace.manualInvalid && form.role.id !== "" && principalId !== undefined;
+  if (!ready) {
+    return <p className="text-ink-muted">Choose a workspace, a role and who it is for to see what the role would add to their access.</p>;
+  }
+  return <PermissionDelta workspaceId={workspaceId} roleDefinitionId={form.role.id} principalId={principalId} title="What you are asking for" />;
 }
 
 /** No list to choose from: the person pastes the workspace's resource id, checked as it is typed. */

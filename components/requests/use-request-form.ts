@@ -105,7 +105,7 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
       manualInvalid,
     },
     role: { id: roleId, chosen: role, choose: chooseRole },
-    recipient: { forWhom, setForWhom, principals, setPrincipals },
+    recipient: { forWhom, setForWhom, principals, setPrincipals, principal },
     justification: { value: justification, set: setJustification },
     duration: { value: duration, set: setDuration },
     ticket: { value: ticket, set: setTicket },

@@ -3,11 +3,13 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { previewPermissionDelta } from "@/app/actions/permissions";
 import { grantWorkspaceRoles } from "@/app/actions/workspaces";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { GrantDialog, type GrantDialogOptions } from "./grant-dialog";
 
 vi.mock("@/app/actions/workspaces", () => ({ grantWorkspaceRoles: vi.fn() }));
+vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 
 const WORKSPACE =
@@ -85,5 +87,24 @@ describe("grant dialog: resuming a bulk grant", () => {
     );
     await user.click(screen.getByRole("button", { name: "Grant AzureML Data Scientist" }));
     expect(vi.mocked(grantWorkspaceRoles).mock.calls[0]![0]).toMatchObject({ resumeOf: [FIRST] });
+  });
+});
+
+describe("grant dialog: what the role adds", () => {
+  it("is shown for the first chosen principal, and for another one when the admin picks them", async () => {
+    const user = userEvent.setup();
+    render(
+      <GrantDialog
+        workspaceId={WORKSPACE}
+        workspaceName="mlw-churn-dev"
+        options={OPTIONS}
+        initiallyOpen
+        resumed={{ principals: [ADA, BEN], roleId: ROLE, description: "" }}
+      />,
+    );
+    expect(screen.getByRole("region", { name: "What you are about to give" })).toBeTruthy();
+    expect(vi.mocked(previewPermissionDelta)).toHaveBeenLastCalledWith({ workspaceId: WORKSPACE, roleDefinitionId: ROLE, principalId: ADA.id });
+    await user.selectOptions(screen.getByLabelText(/Show what the role adds for/), BEN.id);
+    expect(vi.mocked(previewPermissionDelta)).toHaveBeenLastCalledWith({ workspaceId: WORKSPACE, roleDefinitionId: ROLE, principalId: BEN.id });
   });
 });

@@ -5,6 +5,7 @@ import { useId, useState, useTransition } from "react";
 
 import { grantWorkspaceRoles } from "@/app/actions/workspaces";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
+import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
 import { Button, buttonClass } from "@/components/ui/button";
@@ -215,6 +216,8 @@ export function GrantDialog({
               )}
             </fieldset>
 
+            {role && principals.length > 0 && <WhatYouGive workspaceId={workspaceId} roleId={role.id} principals={principals} />}
+
             <label className="flex flex-col gap-1">
               <span className="font-medium">Description (optional)</span>
               <span className="text-ink-muted">Stored on the assignment: why it exists, ticket number, expiry.</span>
@@ -309,6 +312,39 @@ export function GrantDialog({
         </div>
       </DialogPanel>
     </DialogRoot>
+  );
+}
+
+/**
+ * What the role adds, for one chosen principal at a time: each preview reads the principal's access from Azure, so with
+ * several chosen (up to 50) the admin picks whose to see instead of Gatehouse reading all of them.
+ */
+function WhatYouGive({ workspaceId, roleId, principals }: { workspaceId: string; roleId: string; principals: readonly DirectoryPrincipal[] }) {
+  const id = useId();
+  const [shownId, setShownId] = useState(principals[0]!.id);
+  const shown = principals.find((principal) => principal.id === shownId) ?? principals[0]!;
+  return (
+    <div className="space-y-2">
+      {principals.length > 1 && (
+        <label htmlFor={`${id}-for`} className="flex flex-col gap-1">
+          <span className="font-medium">Show what the role adds for</span>
+          <span className="text-ink-muted">Each of the {principals.length} chosen may already hold part of it; choose whose access to compare.</span>
+          <select
+            id={`${id}-for`}
+            value={shown.id}
+            onChange={(event) => setShownId(event.target.value)}
+            className="rounded border border-line bg-surface-raised px-2 py-1.5"
+          >
+            {principals.map((principal) => (
+              <option key={principal.id} value={principal.id}>
+                {principal.displayName}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <PermissionDelta workspaceId={workspaceId} roleDefinitionId={roleId} principalId={shown.id} title="What you are about to give" />
+    </div>
   );
 }
 

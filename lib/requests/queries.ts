@@ -61,6 +61,45 @@ export async function findAccessRequest(viewer: Viewer, id: string, db?: Databas
   return viewer.isAdmin || isRequester(viewer, row) ? row : undefined;
 }
 
+/**
+ * For each request, the other requests on its workspace for the same principal or filed by the same requester, newest
+ * first (at most 10 each): what an approver weighs next to it. One query for all of them (admins only: the approval
+ * queue and the request page's decision).
+ */
+export async function listRelatedRequests(requests: readonly AccessRequestRow[], db?: Database): Promise<Map<string, AccessRequestRow[]>> {
+  const related = new Map<string, AccessRequestRow[]>();
+  if (requests.length === 0) return related;
+  const database = db ?? (await getDatabase());
+  const workspaceKeys = [...new Set(requests.map((request) => request.workspaceKey))];
+  const principalIds = [...new Set(requests.map((request) => request.principalId))];
+  const requesterIds = [...new Set(requests.map((request) => request.requesterObjectId))];
+  const candidates = await database
+    .select()
+    .from(accessRequests)
+    .where(
+      and(
+        inArray(accessRequests.workspaceKey, workspaceKeys),
+        or(inArray(accessRequests.principalId, principalIds), inArray(accessRequests.requesterObjectId, requesterIds)),
+      ),
+    )
+    .orderBy(desc(accessRequests.createdAt))
+    .limit(1000);
+  for (const request of requests) {
+    related.set(
+      request.id,
+      candidates
+        .filter(
+          (other) =>
+            other.id !== request.id &&
+            other.workspaceKey === request.workspaceKey &&
+            (other.principalId === request.principalId || other.requesterObjectId === request.requesterObjectId),
+        )
+        .slice(0, 10),
+    );
+  }
+  return related;
+}
+
 /** Requests whose access ended but could not be removed yet (expiry failed; retried with back-off). */
 export async function countExpiryFailures(db?: Database): Promise<number> {
   const database = db ?? (await getDatabase());

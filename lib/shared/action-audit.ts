@@ -27,6 +27,7 @@ export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
   searchPrincipals: READ_ONLY,
   checkWorkspaceAccess: READ_ONLY,
   getGrantOptions: READ_ONLY,
+  previewPermissionDelta: READ_ONLY,
   verifyAuditChain: READ_ONLY,
   grantWorkspaceRoles: {
     succeeded: ["role_assignment.grant_requested", "role_assignment.granted"],

@@ -45,6 +45,11 @@ export const PERMISSIONS = {
   applyReconcile: { kind: "action", allowed: ADMIN, description: "Apply confirmed items of a reconcile plan" },
   viewRequests: { kind: "page", allowed: ["Console.Admin", "Console.Requester"], description: "See your access requests (admins: the approval queue)" },
   submitAccessRequest: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Ask for a role on a workspace, or an extension" },
+  previewPermissionDelta: {
+    kind: "action",
+    allowed: ["Console.Admin", "Console.Requester"],
+    description: "See what a role would add to a principal's access on a workspace",
+  },
   cancelAccessRequest: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Withdraw your own pending access request" },
   approveAccessRequest: { kind: "action", allowed: ADMIN, description: "Approve someone else's access request (the grant runs as you)" },
   denyAccessRequest: { kind: "action", allowed: ADMIN, description: "Deny an access request with a reason" },

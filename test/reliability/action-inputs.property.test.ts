@@ -86,6 +86,7 @@ const VALID: Record<ConsoleAction, unknown> = {
   searchPrincipals: { query: "ada", kinds: ["user", "group"] },
   checkWorkspaceAccess: { workspaceId: WORKSPACE, principalId: OID },
   getGrantOptions: { workspaceId: WORKSPACE },
+  previewPermissionDelta: { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principalId: OID },
   grantWorkspaceRoles: {
     workspaceId: WORKSPACE,
     roleDefinitionId: DATA_SCIENTIST,
@@ -472,6 +473,7 @@ describe("every server action refuses bad input clearly, before any upstream cal
         "checkMappingDrift",
         "applyReconcile",
         "submitAccessRequest",
+        "previewPermissionDelta",
       ]),
     );
   });

@@ -58,6 +58,8 @@ export const PERMISSION_TABLE = {
   // Access requests
   viewRequests: row("allow", "allow", "deny", "deny"),
   submitAccessRequest: row("allow", "allow", "deny", "deny"),
+  // The delta of a role: whoever may file a request (requesters for the policy's roles) and admins (grant, approve).
+  previewPermissionDelta: row("allow", "allow", "deny", "deny"),
   cancelAccessRequest: row("allow", "allow", "deny", "deny"),
   approveAccessRequest: row("allow", "deny", "deny", "deny"),
   denyAccessRequest: row("allow", "deny", "deny", "deny"),

@@ -4,14 +4,14 @@ import { z } from "zod";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { DecisionButtons, DecisionHost } from "@/components/requests/decision-dialog";
-import { STATUS_LABELS, toRequestView, type RequestView } from "@/components/requests/format";
+import { type RelatedRequestView, STATUS_LABELS, toRelatedRequestView, toRequestView, type RequestView } from "@/components/requests/format";
 import { RequestTable } from "@/components/requests/request-table";
 import { RunJobsPanel } from "@/components/requests/run-jobs-panel";
 import { Button, buttonClass } from "@/components/ui/button";
 import { INPUT_CLASS } from "@/components/ui/field";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { countExpiryFailures, listAccessRequests, type Viewer } from "@/lib/requests/queries";
+import { countExpiryFailures, listAccessRequests, listRelatedRequests, type Viewer } from "@/lib/requests/queries";
 import { REQUEST_STATUSES } from "@/lib/requests/schema";
 import { isAllowed } from "@/lib/shared/permissions";
 
@@ -102,6 +102,9 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
     (request) =>
       (!filter.workspace || request.workspaceId.toLowerCase() === filter.workspace.toLowerCase()) && (!filter.role || request.roleDefinitionId === filter.role),
   );
+  // What an approver weighs next to each pending request: earlier ones on its workspace for the principal or by the requester.
+  const shownIds = new Set(shown.filter((request) => request.status === "pending").map((request) => request.id));
+  const related = await listRelatedRequests(rows.filter((row) => shownIds.has(row.id)));
   if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) {
     workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
   }
@@ -191,7 +194,12 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
         {shown.length === 0 ? (
           <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">No requests match these filters.</p>
         ) : (
-          <RequestTable label="Approval queue" requests={shown} showRequester actions={(request) => <QueueActions request={request} />} />
+          <RequestTable
+            label="Approval queue"
+            requests={shown}
+            showRequester
+            actions={(request) => <QueueActions request={request} related={(related.get(request.id) ?? []).map(toRelatedRequestView)} />}
+          />
         )}
 
         <RunJobsPanel />
@@ -200,7 +208,7 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
   );
 }
 
-function QueueActions({ request }: { request: RequestView }) {
+function QueueActions({ request, related }: { request: RequestView; related: readonly RelatedRequestView[] }) {
   if (request.status !== "pending") return <span className="text-ink-muted">—</span>;
-  return <DecisionButtons request={request} compact />;
+  return <DecisionButtons request={{ ...request, related }} compact />;
 }

@@ -6,7 +6,7 @@ import type { ReactNode } from "react";
 import { Forbidden } from "@/components/auth/forbidden";
 import { BundleParts } from "@/components/bundles/bundle-parts";
 import { ResumeBundleButton } from "@/components/bundles/resume-bundle-button";
-import { durationText, requestedAccess, shortId, STATUS_DESCRIPTIONS, toRequestView } from "@/components/requests/format";
+import { durationText, requestedAccess, shortId, STATUS_DESCRIPTIONS, toRelatedRequestView, toRequestView } from "@/components/requests/format";
 import { RequestActions } from "@/components/requests/request-actions";
 import { StatusBadge } from "@/components/requests/status-badge";
 import { RequestTimeline } from "@/components/requests/timeline";
@@ -16,7 +16,7 @@ import { authorizePage } from "@/lib/auth/authorize";
 import { allowedActions } from "@/lib/requests/allowed-actions";
 import { bundlePartsOfRequest } from "@/lib/bundles/views";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { findAccessRequest } from "@/lib/requests/queries";
+import { findAccessRequest, listRelatedRequests } from "@/lib/requests/queries";
 import { isAllowed } from "@/lib/shared/permissions";
 
 export const metadata: Metadata = { title: "Request · Requests" };
@@ -34,6 +34,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
 
   const allowed = allowedActions(row, principal, getRequestPolicy());
   const bundle = row.bundleId ? await bundlePartsOfRequest(row) : undefined;
+  // Only a decider is shown the earlier requests, in the approval dialog.
+  const related = allowed.decide ? ((await listRelatedRequests([row])).get(row.id) ?? []).map(toRelatedRequestView) : undefined;
 
   return (
     <div className="space-y-5">
@@ -114,7 +116,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
         </section>
       )}
 
-      <RequestActions request={request} allowed={allowed} />
+      <RequestActions request={related ? { ...request, related } : request} allowed={allowed} />
       <RequestTimeline request={request} isAdmin={isAdmin} />
     </div>
   );
