@@ -1,3 +1,4 @@
+export { requestedAccess } from "@/lib/shared/requested-access";
 import type { AccessRequestRow, RequestApproval, RequestStatus } from "@/lib/requests/schema";
 
 /** The request statuses the server defines (lib/requests/schema.ts), in words for people. */
@@ -170,11 +171,6 @@ export function durationText(minutes: number | null): string {
   }
   const hours = Math.round(minutes / 60);
   return `${hours} hour${hours === 1 ? "" : "s"}`;
-}
-
-/** What a request asks for, as a title: "AzureML Data Scientist", or "Data scientist bundle". */
-export function requestedAccess(request: Pick<RequestView, "roleName" | "bundleName">): string {
-  return request.bundleName ? `${request.bundleName} bundle` : request.roleName;
 }
 
 export function shortId(id: string): string {

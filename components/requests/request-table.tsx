@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 
 import { formatDateTime } from "@/components/shared/format";
-import { durationText, type RequestView, shortId } from "./format";
+import { durationText, requestedAccess, type RequestView, shortId } from "./format";
 import { PrincipalFacts } from "./principal-facts";
 import { StatusBadge } from "./status-badge";
 import { TableHeader } from "@/components/ui/table";
@@ -46,7 +46,7 @@ export function RequestTable({
                 <StatusBadge status={request.status} />
               </td>
               <td className="px-3 py-2 font-medium">{request.workspaceName}</td>
-              <td className="px-3 py-2">{request.roleName}</td>
+              <td className="px-3 py-2">{requestedAccess(request)}</td>
               <td className="px-3 py-2">
                 <PrincipalFacts facts={request} compact />
               </td>
@@ -59,7 +59,7 @@ export function RequestTable({
                   Open
                   <span className="sr-only">
                     {" "}
-                    request {shortId(request.id)}: {request.roleName} on {request.workspaceName} for {request.principalDisplayName}
+                    request {shortId(request.id)}: {requestedAccess(request)} on {request.workspaceName} for {request.principalDisplayName}
                   </span>
                 </Link>
               </td>

@@ -1,5 +1,5 @@
 import { formatDateTime } from "@/components/shared/format";
-import { durationText, type RequestView } from "./format";
+import { durationText, requestedAccess, type RequestView } from "./format";
 
 interface Entry {
   readonly key: string;
@@ -23,7 +23,7 @@ function entries(request: RequestView, isAdmin: boolean): Entry[] {
     {
       key: "asked",
       at: request.createdAt,
-      title: `${request.requesterName} asked for ${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName}`,
+      title: `${request.requesterName} asked for ${requestedAccess(request)} on ${request.workspaceName} for ${request.principalDisplayName}`,
       detail: `${durationText(request.durationMinutes)}${request.ticket ? ` · ticket ${request.ticket}` : ""}${request.extendsRequestId ? " · an extension of earlier access" : ""}`,
       quote: request.justification,
     },

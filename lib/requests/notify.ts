@@ -7,6 +7,7 @@ import { appGraphClient } from "@/lib/graph/client";
 import { readAllPages } from "@/lib/graph/pages";
 import { describeError, log } from "@/lib/log";
 import { sendNotification } from "@/lib/notifications/send-notification";
+import { requestedAccess } from "@/lib/shared/requested-access";
 import { isRequester } from "./decision-guards";
 import type { AccessRequestRow } from "./schema";
 
@@ -64,7 +65,7 @@ function duration(request: AccessRequestRow): string {
 }
 
 function summary(request: AccessRequestRow): string {
-  return `${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName} ${duration(request)}`;
+  return `${requestedAccess(request)} on ${request.workspaceName} for ${request.principalDisplayName} ${duration(request)}`;
 }
 
 const KIND_WORDS: Record<string, string> = { user: "user", group: "group", servicePrincipal: "service principal", managedIdentity: "managed identity" };
@@ -86,7 +87,7 @@ export async function notifyApproversOfArrival(request: AccessRequestRow): Promi
   const approvers = (await findApprovers()).filter((id) => !isRequester({ tenantId, objectId: id }, request));
   await sendNotification({
     to: approvers,
-    subject: `Access request: ${request.roleName} on ${request.workspaceName}`,
+    subject: `Access request: ${requestedAccess(request)} on ${request.workspaceName}`,
     text: [
       `${request.requesterName} (${request.requesterUpn}) asks for ${summary(request)}.`,
       "",
@@ -102,7 +103,7 @@ export async function notifyApproversOfArrival(request: AccessRequestRow): Promi
     ]
       .filter((line, index, lines) => line !== "" || lines[index - 1] !== "")
       .join("\n"),
-    webhookSummary: `${request.requesterName} requests ${request.roleName} on ${request.workspaceName} for ${principalFacts(request)} ${duration(request)}`,
+    webhookSummary: `${request.requesterName} requests ${requestedAccess(request)} on ${request.workspaceName} for ${principalFacts(request)} ${duration(request)}`,
   });
 }
 
@@ -120,7 +121,7 @@ export async function notifyRequesterOfDecision(request: AccessRequestRow): Prom
     request.status === "granted" ? "was granted" : request.status === "denied" ? "was denied" : request.status === "covered" ? "is already covered" : "failed";
   await sendNotification({
     to: [request.requesterObjectId],
-    subject: `Your access request ${verb}: ${request.roleName} on ${request.workspaceName}`,
+    subject: `Your access request ${verb}: ${requestedAccess(request)} on ${request.workspaceName}`,
     text: `Your request for ${summary(request)} ${outcome}.\n\nDetails: ${link(request)}`,
     webhookSummary: `Request for ${summary(request)} ${request.status}`,
   });
@@ -130,9 +131,9 @@ export async function notifyRequesterOfDecision(request: AccessRequestRow): Prom
 export async function notifyRequesterOfExpiry(request: AccessRequestRow, daysLeft: number): Promise<void> {
   await sendNotification({
     to: [request.requesterObjectId],
-    subject: `Access ends in ${daysLeft} day${daysLeft === 1 ? "" : "s"}: ${request.roleName} on ${request.workspaceName}`,
-    text: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16)} UTC.\nAsk for an extension before then: ${link(request)}`,
-    webhookSummary: `${request.principalDisplayName}'s ${request.roleName} on ${request.workspaceName} ends in ${daysLeft} day(s)`,
+    subject: `Access ends in ${daysLeft} day${daysLeft === 1 ? "" : "s"}: ${requestedAccess(request)} on ${request.workspaceName}`,
+    text: `${request.principalDisplayName}'s ${requestedAccess(request)} on ${request.workspaceName} ends ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16)} UTC.\nAsk for an extension before then: ${link(request)}`,
+    webhookSummary: `${request.principalDisplayName}'s ${requestedAccess(request)} on ${request.workspaceName} ends in ${daysLeft} day(s)`,
   });
 }
 
@@ -140,16 +141,16 @@ export async function notifyRequesterOfExpiry(request: AccessRequestRow, daysLef
 export async function notifyAdminsOfExpiryFailure(request: AccessRequestRow, reason: string): Promise<void> {
   await sendNotification({
     to: await findApprovers(),
-    subject: `Expiry failed: ${request.roleName} on ${request.workspaceName} is still assigned`,
+    subject: `Expiry failed: ${requestedAccess(request)} on ${request.workspaceName} is still assigned`,
     text: [
       `Time-bound access ended, but Gatehouse could not remove it: ${reason}`,
       "",
-      `Access: ${request.roleName} on ${request.workspaceName} for ${principalFacts(request)}`,
+      `Access: ${requestedAccess(request)} on ${request.workspaceName} for ${principalFacts(request)}`,
       `It ended: ${request.expiresAt?.toISOString().replace("T", " ").slice(0, 16) ?? "?"} UTC. Gatehouse retries with back-off; until then the access stays.`,
       "Check that Gatehouse's identity may still remove role assignments on this workspace, or remove the assignment in Azure.",
       "",
       `Request: ${link(request)}`,
     ].join("\n"),
-    webhookSummary: `Expiry failed: ${request.roleName} on ${request.workspaceName} for ${request.principalDisplayName} is still assigned`,
+    webhookSummary: `Expiry failed: ${requestedAccess(request)} on ${request.workspaceName} for ${request.principalDisplayName} is still assigned`,
   });
 }
