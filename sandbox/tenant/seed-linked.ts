@@ -131,25 +131,27 @@ export function seedLinkedResources(
   if (production) {
     const { sharedRegistry } = SEEDED_LINKED;
     const armId = linkedResourceArmId("amlRegistry", production, sharedRegistry.resourceGroup, sharedRegistry.name);
-    if (!tenant.linkedResources.has(armId.toLowerCase()))
+    if (!tenant.linkedResources.has(armId.toLowerCase())) {
       add("amlRegistry", armId, {
         location: "eastus",
         tags: { environment: "production" },
         skuName: "Basic",
         replicationLocations: ["eastus", "westeurope", "swedencentral"],
       });
+    }
   }
   const research = subscriptionOf(SEEDED_LINKED.hub);
   if (research) {
     const { researchRegistry } = SEEDED_LINKED;
     const armId = linkedResourceArmId("amlRegistry", research, researchRegistry.resourceGroup, researchRegistry.name);
-    if (!tenant.linkedResources.has(armId.toLowerCase()))
+    if (!tenant.linkedResources.has(armId.toLowerCase())) {
       add("amlRegistry", armId, {
         location: "swedencentral",
         tags: { environment: "research" },
         skuName: "Basic",
         replicationLocations: ["swedencentral"],
       });
+    }
   }
   if (options.companions) seedCompanionAssignments(tenant, epochMs, byName);
 }
