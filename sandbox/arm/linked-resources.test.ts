@@ -199,6 +199,7 @@ describe("GET of a linked resource", () => {
       "Microsoft.KeyVault/vaults",
       "Microsoft.KeyVault/vaults",
       "Microsoft.MachineLearningServices/registries",
+      "microsoft.insights/components",
     ]);
     const graph = await call("POST", `/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01`, userCaller("security"), {
       subscriptions: [production],

@@ -26,6 +26,8 @@ export const SEEDED_LINKED = {
   keyVaultInOtherGroup: { workspace: "mlw-churn-prod", resourceGroup: "rg-shared-prod", vault: "kv-ml-prod-shared" },
   /** In the research subscription; its key vault is in the production subscription's rg-shared-prod. */
   keyVaultInOtherSubscription: { workspace: "mlw-research-general", resourceGroup: "rg-shared-prod", vault: "kv-ml-central" },
+  /** Its Application Insights component is the production one in rg-shared-prod, where its readers may have no role. */
+  applicationInsightsInOtherGroup: { workspace: "mlw-forecast-prod", resourceGroup: "rg-shared-prod", component: "appi-ml-prod-shared" },
   /** Its storage account was deleted: the workspace still names it, ARM answers 404. */
   storageDeleted: "mlw-experiments-dev",
   /** The development workspaces share one container registry in rg-ml-dev. */
@@ -93,6 +95,13 @@ export function seedLinkedResources(
       workspace.links = workspaceLinks(hub);
     }
     const { sharedContainerRegistry: shared, keyVaultInOtherGroup: otherGroup, keyVaultInOtherSubscription: otherSubscription } = SEEDED_LINKED;
+    const sharedInsights = SEEDED_LINKED.applicationInsightsInOtherGroup;
+    if (workspace.name === sharedInsights.workspace) {
+      workspace.links = {
+        ...workspace.links,
+        applicationInsights: linkedResourceArmId("applicationInsights", workspace.subscriptionId, sharedInsights.resourceGroup, sharedInsights.component),
+      };
+    }
     if ((shared.workspaces as readonly string[]).includes(workspace.name)) {
       workspace.links = {
         ...workspace.links,
