@@ -173,6 +173,15 @@ describe("GET of a linked resource", () => {
     });
   });
 
+  it("answers 404 once a resource is deleted, while the workspace still names it", async () => {
+    const vault = links("mlw-fraud-prod").keyVault;
+    expect(tenant.deleteLinkedResource(vault.toUpperCase())).toBe(true);
+    expect((await call("GET", `${vault}?api-version=2023-07-01`, userCaller("security"))).status).toBe(404);
+    const fraud = workspace("mlw-fraud-prod");
+    const read = await call("GET", `${workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name)}?api-version=2024-10-01`, userCaller("security"));
+    expect(bodyOf(read).properties.keyVault).toBe(vault);
+  });
+
   it("needs the type's read action: Storage Blob Data Contributor alone does not read the account", async () => {
     const storage = links("mlw-fraud-prod").storageAccount;
     const user = unassignedUser();
