@@ -221,6 +221,177 @@ describe("GET of a linked resource", () => {
   });
 });
 
+/** The property paths each REST spec Get example's 200 body has (see arm/linked-resources.ts for the files). */
+const SPEC_EXAMPLE_PATHS: Record<string, { apiVersion: string; paths: readonly string[] }> = {
+  storageAccount: {
+    apiVersion: "2023-05-01",
+    paths: [
+      "id",
+      "kind",
+      "location",
+      "name",
+      "sku.name",
+      "sku.tier",
+      "tags",
+      "type",
+      "properties.keyCreationTime.key1",
+      "properties.keyCreationTime.key2",
+      "properties.isHnsEnabled",
+      "properties.creationTime",
+      "properties.networkAcls.bypass",
+      "properties.networkAcls.defaultAction",
+      "properties.networkAcls.ipRules",
+      "properties.networkAcls.virtualNetworkRules",
+      "properties.primaryEndpoints.web",
+      "properties.primaryEndpoints.dfs",
+      "properties.primaryEndpoints.blob",
+      "properties.primaryEndpoints.file",
+      "properties.primaryEndpoints.queue",
+      "properties.primaryEndpoints.table",
+      "properties.primaryLocation",
+      "properties.provisioningState",
+      "properties.encryption.services.file.keyType",
+      "properties.encryption.services.blob.enabled",
+      "properties.encryption.services.blob.lastEnabledTime",
+      "properties.encryption.keySource",
+      "properties.statusOfPrimary",
+      "properties.supportsHttpsTrafficOnly",
+    ],
+  },
+  keyVault: {
+    apiVersion: "2023-07-01",
+    paths: [
+      "id",
+      "name",
+      "type",
+      "location",
+      "tags",
+      "systemData.createdBy",
+      "systemData.createdByType",
+      "systemData.createdAt",
+      "systemData.lastModifiedBy",
+      "systemData.lastModifiedByType",
+      "systemData.lastModifiedAt",
+      "properties.sku.family",
+      "properties.sku.name",
+      "properties.tenantId",
+      "properties.accessPolicies",
+      "properties.enabledForDeployment",
+      "properties.enabledForDiskEncryption",
+      "properties.enabledForTemplateDeployment",
+      "properties.vaultUri",
+      "properties.provisioningState",
+      "properties.publicNetworkAccess",
+    ],
+  },
+  containerRegistry: {
+    apiVersion: "2023-07-01",
+    paths: [
+      "id",
+      "name",
+      "type",
+      "location",
+      "tags",
+      "sku.name",
+      "sku.tier",
+      "properties.loginServer",
+      "properties.creationDate",
+      "properties.provisioningState",
+      "properties.adminUserEnabled",
+      "properties.networkRuleSet.defaultAction",
+      "properties.networkRuleSet.ipRules",
+      "properties.policies.quarantinePolicy.status",
+      "properties.policies.trustPolicy.type",
+      "properties.policies.trustPolicy.status",
+      "properties.policies.retentionPolicy.days",
+      "properties.policies.retentionPolicy.lastUpdatedTime",
+      "properties.policies.retentionPolicy.status",
+      "properties.policies.exportPolicy.status",
+      "properties.encryption.status",
+      "properties.status",
+      "properties.dataEndpointEnabled",
+      "properties.dataEndpointHostNames",
+      "properties.privateEndpointConnections",
+      "properties.publicNetworkAccess",
+      "properties.networkRuleBypassOptions",
+      "properties.zoneRedundancy",
+    ],
+  },
+  applicationInsights: {
+    apiVersion: "2020-02-02",
+    paths: [
+      "id",
+      "name",
+      "type",
+      "location",
+      "tags",
+      "kind",
+      "properties.ApplicationId",
+      "properties.AppId",
+      "properties.Application_Type",
+      "properties.Flow_Type",
+      "properties.Request_Source",
+      "properties.InstrumentationKey",
+      "properties.CreationDate",
+      "properties.TenantId",
+      "properties.HockeyAppId",
+      "properties.HockeyAppToken",
+      "properties.provisioningState",
+      "properties.SamplingPercentage",
+      "properties.WorkspaceResourceId",
+      "properties.ConnectionString",
+      "properties.DisableIpMasking",
+      "properties.publicNetworkAccessForQuery",
+      "properties.publicNetworkAccessForIngestion",
+      "properties.IngestionMode",
+    ],
+  },
+  amlRegistry: {
+    apiVersion: "2024-10-01",
+    paths: [
+      "tags",
+      "location",
+      "kind",
+      "sku.name",
+      "sku.tier",
+      "id",
+      "name",
+      "type",
+      "properties.regionDetails",
+      "properties.intellectualPropertyPublisher",
+      "properties.publicNetworkAccess",
+      "properties.discoveryUrl",
+      "properties.managedResourceGroup",
+      "properties.mlFlowRegistryUri",
+      "properties.registryPrivateEndpointConnections",
+      "systemData.createdAt",
+      "systemData.createdBy",
+      "systemData.createdByType",
+      "systemData.lastModifiedAt",
+      "systemData.lastModifiedBy",
+      "systemData.lastModifiedByType",
+    ],
+  },
+};
+
+describe("the REST spec examples' shapes", () => {
+  it.each(Object.entries(SPEC_EXAMPLE_PATHS))("a %s has every property its Get example has", async (kind, { apiVersion, paths }) => {
+    const resource = [...tenant.linkedResources.values()].find((candidate) => candidate.kind === kind)!;
+    const id = linkedResourceArmId(resource.kind, resource.subscriptionId, resource.resourceGroup, resource.name);
+    const response = await call("GET", `${id}?api-version=${apiVersion}`, userCaller("security"));
+    expect(response.status).toBe(200);
+    const missing = paths.filter((path) => {
+      let value: unknown = response.body;
+      for (const key of path.split(".")) {
+        if (typeof value !== "object" || value === null || !(key in value)) return true;
+        value = (value as Record<string, unknown>)[key];
+      }
+      return false;
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
 describe("role assignments at a linked resource", () => {
   it("creates, reads and deletes one on a storage account; the role list there has the companion roles", async () => {
     const storage = links("mlw-churn-prod").storageAccount;

@@ -3,15 +3,18 @@
  * Application Insights component or AML registry, read-only, authorized as ARM does (the type's `read` action at the
  * resource or above, checked before the lookup, so a missing resource is a 403 to those who may not read there).
  *
- * Bodies follow the Get examples of the public REST specs (Azure/azure-rest-api-specs, resource-manager):
- * Microsoft.Storage stable/2023-05-01 StorageAccountGetProperties, Microsoft.KeyVault stable/2023-07-01 getVault
- * (`properties.enableRbacAuthorization`, `accessPolicies` empty in RBAC mode), Microsoft.ContainerRegistry
- * stable/2023-07-01 RegistryGet, Microsoft.Insights (applicationinsights) stable/2020-02-02 ComponentsGet, and
- * Microsoft.MachineLearningServices stable/2024-10-01 Registry get. Fields the sandbox has no data for take the
- * examples' defaults.
+ * Bodies have the properties of the Get examples of the public REST specs (Azure/azure-rest-api-specs,
+ * resource-manager; the test lists the paths it checks): Microsoft.Storage stable/2023-05-01
+ * StorageAccountGetProperties.json, Microsoft.KeyVault stable/2023-07-01 getVault.json (plus
+ * `properties.enableRbacAuthorization` of the spec's VaultProperties, `accessPolicies` empty in RBAC mode; `vaultUri`
+ * with the trailing slash live answers have), Microsoft.ContainerRegistry stable/2023-07-01 RegistryGet.json,
+ * applicationinsights Microsoft.Insights stable/2020-02-02 ComponentsGet.json (the type lower-cased as workspaces name
+ * it), and Microsoft.MachineLearningServices stable/2024-10-01 Registries/get-SystemCreated.json (no identity: the
+ * sandbox models none for registries). Values the sandbox has no data for are the examples' defaults or the
+ * locally-redundant, non-replicated case.
  */
 import type { SandboxResponse } from "../contract";
-import { linkedResourceArmId } from "../tenant/arm-ids";
+import { linkedResourceArmId, resourceGroupArmId } from "../tenant/arm-ids";
 import { LINKED_RESOURCE_TYPES, type LinkedResourceKind, type LinkedResourceRecord } from "../tenant/model";
 import type { Tenant } from "../tenant/tenant";
 import { type ArmContext, denyUnlessAuthorized } from "./context";
@@ -128,7 +131,7 @@ function renderStorageAccount(resource: LinkedResourceRecord): unknown {
       creationTime: resource.createdAt,
       primaryEndpoints: {
         dfs: host("dfs"),
-        web: host("z13.web"),
+        web: host("web"),
         blob: host("blob"),
         queue: host("queue"),
         table: host("table"),
@@ -191,6 +194,7 @@ function renderContainerRegistry(resource: LinkedResourceRecord): unknown {
       creationDate: resource.createdAt,
       provisioningState: "Succeeded",
       adminUserEnabled: false,
+      networkRuleSet: { defaultAction: "Allow", ipRules: [] },
       policies: {
         quarantinePolicy: { status: "disabled" },
         trustPolicy: { type: "Notary", status: "disabled" },
@@ -198,6 +202,7 @@ function renderContainerRegistry(resource: LinkedResourceRecord): unknown {
         exportPolicy: { status: "enabled" },
       },
       encryption: { status: "disabled" },
+      status: null,
       dataEndpointEnabled: false,
       dataEndpointHostNames: [],
       privateEndpointConnections: [],
@@ -230,10 +235,15 @@ function renderApplicationInsights(resource: LinkedResourceRecord, tenantId: str
       Name: resource.name,
       CreationDate: resource.createdAt,
       TenantId: tenantId,
+      HockeyAppId: "",
+      HockeyAppToken: "",
       provisioningState: "Succeeded",
       SamplingPercentage: null,
       RetentionInDays: 90,
-      IngestionMode: "ApplicationInsights",
+      // Workspace-based, as every component is since classic Application Insights was retired.
+      WorkspaceResourceId: `${resourceGroupArmId(resource.subscriptionId, resource.resourceGroup)}/providers/Microsoft.OperationalInsights/workspaces/log-${resource.name}`,
+      DisableIpMasking: false,
+      IngestionMode: "LogAnalytics",
       publicNetworkAccessForIngestion: "Enabled",
       publicNetworkAccessForQuery: "Enabled",
     },
