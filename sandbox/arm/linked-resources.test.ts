@@ -474,6 +474,21 @@ describe("role assignments at a linked resource", () => {
     expect((await call("PUT", assignmentPath(registry, OTHER_NAME), userCallerById(user.id), createBody(other.id, LINKED_ROLE_IDS.acrPull))).status).toBe(403);
   });
 
+  it("serves the other authorization lists at a resource scope: permissions, PIM instances, deny assignments", async () => {
+    const storage = links("mlw-fraud-prod").storageAccount;
+    const permissions = await call("GET", `${storage}/providers/Microsoft.Authorization/permissions?${AUTH_API}`, userCaller("admin"));
+    expect(permissions.status).toBe(200);
+    expect((permissions.body as { value: unknown[] }).value.length).toBeGreaterThan(0);
+    for (const collection of ["roleEligibilityScheduleInstances", "roleAssignmentScheduleInstances"]) {
+      const response = await call("GET", `${storage}/providers/Microsoft.Authorization/${collection}?api-version=2020-10-01`, userCaller("admin"));
+      expect(response.status).toBe(200);
+    }
+    // The deployment stack's deny assignment is on the workspace, which is not above the storage account.
+    const denies = await call("GET", `${storage}/providers/Microsoft.Authorization/denyAssignments?${AUTH_API}`, userCaller("admin"));
+    expect(denies.status).toBe(200);
+    expect((denies.body as { value: unknown[] }).value).toEqual([]);
+  });
+
   it("reaches a vault in another subscription through that subscription's grants, and refuses a deleted resource's scope", async () => {
     const vault = links(SEEDED_LINKED.keyVaultInOtherSubscription.workspace).keyVault;
     const user = unassignedUser();
