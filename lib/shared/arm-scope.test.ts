@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { assignmentOrigin, parseScope, sameScope, scopeApplies, workspaceScope } from "./arm-scope";
+import { assignmentOrigin, parseResourceId, parseScope, sameScope, scopeApplies, workspaceScope } from "./arm-scope";
 
 const SUB = "1f0c0a11-0000-4000-8000-000000000001";
 const WS = workspaceScope(SUB, "rg-ml", "mlw-fraud-prod");
@@ -80,5 +80,48 @@ describe("scopeApplies and assignmentOrigin", () => {
     expect(sameScope(`/subscriptions/${SUB}/resourceGroups/rg-\u212a`, `/subscriptions/${SUB}/resourceGroups/rg-k`)).toBe(false);
     expect(scopeApplies(`/subscriptions/${SUB}/resourceGroups/rg-\u212a`, workspaceScope(SUB, "rg-k", "mlw-1"))).toBe(false);
     expect(sameScope(`/subscriptions/${SUB}/resourceGroups/rg-\u017f`, `/subscriptions/${SUB}/resourceGroups/rg-s`)).toBe(false);
+  });
+});
+
+describe("parseResourceId", () => {
+  const STORAGE = `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/stmlwfraudprod`;
+
+  it("reads a provider's top-level resource in a resource group, keeping the casing it was given", () => {
+    expect(parseResourceId(STORAGE)).toEqual({
+      id: STORAGE,
+      subscriptionId: SUB,
+      resourceGroup: "rg-ml",
+      namespace: "Microsoft.Storage",
+      type: "storageAccounts",
+      name: "stmlwfraudprod",
+    });
+    expect(parseResourceId(`/subscriptions/${SUB.toUpperCase()}/resourcegroups/rg-münchen/providers/microsoft.insights/components/appi-ml(prod)/`)).toEqual({
+      id: `/subscriptions/${SUB.toUpperCase()}/resourcegroups/rg-münchen/providers/microsoft.insights/components/appi-ml(prod)`,
+      subscriptionId: SUB,
+      resourceGroup: "rg-münchen",
+      namespace: "microsoft.insights",
+      type: "components",
+      name: "appi-ml(prod)",
+    });
+    expect(parseResourceId(WS)).toMatchObject({ namespace: "Microsoft.MachineLearningServices", type: "workspaces", name: "mlw-fraud-prod" });
+  });
+
+  it("leaves parseScope's levels as they were: a storage account is still no scope Gatehouse grants at", () => {
+    expect(parseScope(STORAGE)).toBeUndefined();
+  });
+
+  it.each([
+    ["a resource group", `/subscriptions/${SUB}/resourceGroups/rg-ml`],
+    ["a nested type", `${STORAGE}/blobServices/default`],
+    ["a namespace without a dot", `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Storage/storageAccounts/sa`],
+    ["dot-dot", `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/..`],
+    ["a name ending in a dot", `${STORAGE}.`],
+    ["an encoded slash", `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/sa%2Fx`],
+    ["a query string", `${STORAGE}?api-version=2023-05-01`],
+    ["a double slash", `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage//sa`],
+    ["a long s in a fixed segment (upper-cases to S)", STORAGE.replace("/subscriptions/", "/\u017fubscriptions/")],
+    ["a name too long", `/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/${"a".repeat(261)}`],
+  ])("refuses %s", (_label, input) => {
+    expect(parseResourceId(input)).toBeUndefined();
   });
 });

@@ -72,6 +72,44 @@ export function parseScope(input: string): ParsedScope | undefined {
   return undefined;
 }
 
+/** A resource of a provider, one type level deep: `/subscriptions/{s}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}`. */
+export interface ParsedResourceId {
+  /** The id in canonical form: one leading slash, no trailing slash, original casing. */
+  readonly id: string;
+  /** Lower case, as `parseScope` gives it. */
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  /** The provider namespace and type as written (`Microsoft.Storage`, `storageAccounts`); compare them ignoring case. */
+  readonly namespace: string;
+  readonly type: string;
+  readonly name: string;
+}
+
+// Provider namespaces are dotted words (`Microsoft.Storage`, `microsoft.insights`), types single words. Names: the
+// characters ARM's resource names use across these providers (letters, digits, - _ . ( )), 1-260, not ending in "." so
+// no name is a "." segment.
+const NAMESPACE = "[A-Za-z][A-Za-z0-9]*(?:\\.[A-Za-z][A-Za-z0-9]*)+";
+const RESOURCE_TYPE = "[A-Za-z][A-Za-z0-9]*";
+const RESOURCE_NAME = "[-\\w.()]{0,259}[-\\w()]";
+const RESOURCE_ID = new RegExp(
+  `^/${word("subscriptions")}/(${GUID})/${word("resourceGroups")}/(${RESOURCE_GROUP})/${word("providers")}/(${NAMESPACE})/(${RESOURCE_TYPE})/(${RESOURCE_NAME})$`,
+  "u",
+);
+
+/**
+ * Parses the id of a provider's top-level resource in a resource group (a storage account, a key vault, an AML
+ * registry, a workspace too); undefined for anything else, with the same refusals as `parseScope` (no `..`, no encoded
+ * separators, no nested types). A separate reader: `parseScope`'s levels are the scopes Gatehouse grants at.
+ */
+export function parseResourceId(input: string): ParsedResourceId | undefined {
+  if (input.length > 1024 || /[\s%\\?#]|\.\.|\/\/|[\ud800-\udfff]/.test(input)) return undefined;
+  const id = input.replace(/\/$/, "");
+  const match = RESOURCE_ID.exec(id);
+  if (!match) return undefined;
+  const [, subscriptionId, resourceGroup, namespace, type, name] = match;
+  return { id, subscriptionId: subscriptionId!.toLowerCase(), resourceGroup: resourceGroup!, namespace: namespace!, type: type!, name: name! };
+}
+
 export function workspaceScope(subscriptionId: string, resourceGroup: string, workspaceName: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspaceName}`;
 }

@@ -460,7 +460,7 @@ describe("role definitions", () => {
     expect(rows[0]?.properties.roleName).toBe("Reader");
     expect(rows[0]?.id).toBe(roleDefinitionId(ROLE_IDS.reader));
     const all = await call("GET", `/subscriptions/${prod()}/providers/Microsoft.Authorization/roleDefinitions?${API}`, userCaller("admin"));
-    expect((bodyOf(all).value as unknown[]).length).toBe(16); // 15 built-in and the custom role assignable at the subscription
+    expect((bodyOf(all).value as unknown[]).length).toBe(22); // 15 AML built-in, 6 companion built-in, and the custom role assignable at the subscription
   });
 
   it("lists a custom role only at and below its assignable scopes, and at the scope above with atScopeAndBelow()", async () => {

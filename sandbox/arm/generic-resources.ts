@@ -1,12 +1,13 @@
 /**
  * The generic listings real clients use beside the typed ones: `GET /subscriptions/{id}/resources` (and the resource
- * group form), the tenant-level `GET /providers`, and the cloud metadata `GET /metadata/endpoints`. AML workspaces are
- * the only resources the tenant models, so they are the only rows these lists can have.
+ * group form), the tenant-level `GET /providers`, and the cloud metadata `GET /metadata/endpoints`. The resources the
+ * tenant models are AML workspaces, their linked resources and AML registries, so those are the rows these lists can have.
  */
 import type { SandboxCloud, SandboxResponse } from "../contract";
 import { workspaceArmId } from "../tenant/arm-ids";
-import type { WorkspaceRecord } from "../tenant/model";
+import { LINKED_RESOURCE_TYPES, type LinkedResourceKind, type WorkspaceRecord } from "../tenant/model";
 import { isAuthorized } from "./authorize";
+import { genericLinkedResource, LINKED_RESOURCE_API_VERSIONS, linkedResourceId, linkedResourceReadAction } from "./linked-resources";
 import { MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
 import { type ArmContext, denyUnlessAuthorized } from "./context";
 import { armPage } from "./paging";
@@ -59,11 +60,25 @@ export function listResources(context: ArmContext, subscriptionId: string, resou
   }
   const top = request.query.get("$top");
   if (top !== null && !/^[1-9]\d*$/.test(top)) return armError(context, 400, "InvalidTopQueryString", `Invalid $top '${top}' specified in the query string.`);
-  const rows = [...tenant.workspaces.values()]
-    .filter((w) => w.subscriptionId.toLowerCase() === subscriptionId.toLowerCase())
-    .filter((w) => !resourceGroup || w.resourceGroup.toLowerCase() === resourceGroup.toLowerCase())
+  const inParent = (r: { subscriptionId: string; resourceGroup: string }) =>
+    r.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && (!resourceGroup || r.resourceGroup.toLowerCase() === resourceGroup.toLowerCase());
+  const may = (action: string, scope: string) => isAuthorized(tenant, settings, request.caller, request.now, action, scope);
+  const workspaces = [...tenant.workspaces.values()]
+    .filter(inParent)
     .filter(() => typeFilter === undefined || typeFilter === "microsoft.machinelearningservices/workspaces")
-    .filter((w) => isAuthorized(tenant, settings, request.caller, request.now, WORKSPACE_READ, workspaceArmId(w.subscriptionId, w.resourceGroup, w.name)));
+    .filter((w) => may(WORKSPACE_READ, workspaceArmId(w.subscriptionId, w.resourceGroup, w.name)))
+    .map((w) => genericResource(w, tenant.tenantId, expanded));
+  const linked = [...tenant.linkedResources.values()]
+    .filter(inParent)
+    .filter((r) => typeFilter === undefined || typeFilter === LINKED_RESOURCE_TYPES[r.kind].toLowerCase())
+    .filter((r) => may(linkedResourceReadAction(r.kind), linkedResourceId(r)))
+    .map((r) => ({
+      ...genericLinkedResource(r, tenant),
+      ...(expanded.has("createdtime") ? { createdTime: r.createdAt } : {}),
+      ...(expanded.has("changedtime") ? { changedTime: r.createdAt } : {}),
+      ...(expanded.has("provisioningstate") ? { provisioningState: "Succeeded" } : {}),
+    }));
+  const rows = [...workspaces, ...linked];
   if (rows.length === 0) {
     const denied = denyUnlessAuthorized(context, "Microsoft.Resources/subscriptions/resources/read", resolved.scope);
     if (denied) return denied;
@@ -71,7 +86,7 @@ export function listResources(context: ArmContext, subscriptionId: string, resou
   const page = armPage(request, rows, top === null ? undefined : Math.min(Number(top), 1000));
   if (!page) return armError(context, 400, "InvalidSkipToken", "The skip token is not valid.");
   return armJson(context, 200, {
-    value: page.value.map((w) => genericResource(w, tenant.tenantId, expanded)),
+    value: page.value,
     ...(page.nextLink ? { nextLink: page.nextLink } : {}),
   });
 }
@@ -100,6 +115,10 @@ interface ProviderType {
   readonly apiVersions: string[];
 }
 
+function linkedType(kind: LinkedResourceKind, locations: string[]): ProviderType {
+  return { resourceType: LINKED_RESOURCE_TYPES[kind].split("/")[1] ?? "", locations, apiVersions: [...LINKED_RESOURCE_API_VERSIONS[kind]].reverse() };
+}
+
 /** The providers the sandbox serves, with the api-versions it accepts. */
 export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions: readonly string[]): SandboxResponse {
   const locations = [...new Set([...context.tenant.workspaces.values()].map((w) => w.location))].sort();
@@ -113,7 +132,13 @@ export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions
         { resourceType: "providerOperations", locations: [], apiVersions: [...PROVIDER_OPERATIONS_API_VERSIONS].reverse() },
       ],
     },
-    { namespace: "Microsoft.MachineLearningServices", resourceTypes: [{ resourceType: "workspaces", locations, apiVersions: ["2024-10-01"] }] },
+    {
+      namespace: "Microsoft.MachineLearningServices",
+      resourceTypes: [{ resourceType: "workspaces", locations, apiVersions: ["2024-10-01"] }, linkedType("amlRegistry", locations)],
+    },
+    { namespace: "Microsoft.ContainerRegistry", resourceTypes: [linkedType("containerRegistry", locations)] },
+    { namespace: "Microsoft.KeyVault", resourceTypes: [linkedType("keyVault", locations)] },
+    { namespace: "microsoft.insights", resourceTypes: [linkedType("applicationInsights", locations)] },
     {
       namespace: "Microsoft.ManagedIdentity",
       resourceTypes: [
@@ -128,6 +153,7 @@ export function listProvidersAtTenant(context: ArmContext, resourceGraphVersions
         { resourceType: "resources", locations: [], apiVersions: [...RESOURCES_API_VERSIONS].reverse() },
       ],
     },
+    { namespace: "Microsoft.Storage", resourceTypes: [linkedType("storageAccount", locations)] },
   ];
   return armJson(context, 200, { value: providers.map((p) => ({ id: `/providers/${p.namespace}`, namespace: p.namespace, resourceTypes: p.resourceTypes })) });
 }

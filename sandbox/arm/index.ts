@@ -1,5 +1,6 @@
 /**
- * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces, role assignments and role
+ * Azure Resource Manager emulation: subscriptions, resource groups, AML workspaces and their linked resources (storage
+ * accounts, key vaults, container registries, Application Insights) and AML registries, role assignments and role
  * definitions, PIM schedule instances and deny assignments (read-only), user-assigned identities' federated credentials
  * (read-only), the provider-operations catalogue (read-only), each call authorized from the caller's role assignments
  * as ARM does. Paths are case-insensitive.
@@ -11,6 +12,7 @@ import type { ArmContext } from "./context";
 import { mfaChallenge } from "./mfa-challenge";
 import { listProvidersAtTenant, listResources, RESOURCES_API_VERSIONS } from "./generic-resources";
 import { listUserAssignedIdentityFederatedCredentials, MANAGED_IDENTITY_API_VERSIONS } from "./managed-identities";
+import { getLinkedResource, LINKED_RESOURCE_API_VERSIONS, linkedResourceTypeName } from "./linked-resources";
 import { listPermissions } from "./permissions";
 import { getProviderOperations, listProviderOperations, PROVIDER_OPERATIONS_API_VERSIONS } from "./provider-operations";
 import { listDenyAssignments, listRoleAssignmentScheduleInstances, listRoleEligibilityScheduleInstances } from "./pim";
@@ -21,6 +23,7 @@ import { ResourceGraphQuota } from "./resource-graph-quota";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
 import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
+import { linkedResourceKindOf } from "./scopes";
 
 const AUTHORIZATION_PROVIDER = "/providers/microsoft.authorization/";
 const RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources";
@@ -129,6 +132,14 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
     }
     if (fourth.toLowerCase() === "providers" && isWorkspaces(fifth, sixth)) {
       return seventh === undefined ? listWorkspaces(context, subscriptionId, third) : getWorkspace(context, subscriptionId, third, seventh);
+    }
+    const linkedKind =
+      fourth.toLowerCase() === "providers" && fifth !== undefined && sixth !== undefined ? linkedResourceKindOf(`${fifth}/${sixth}`) : undefined;
+    if (linkedKind && seventh !== undefined) {
+      return (
+        unsupportedApiVersion(context, linkedResourceTypeName(linkedKind), LINKED_RESOURCE_API_VERSIONS[linkedKind]) ??
+        getLinkedResource(context, linkedKind, subscriptionId, third, seventh)
+      );
     }
   }
   if (second.toLowerCase() === "resources" && third === undefined) {

@@ -1,5 +1,5 @@
 /** Renders tenant records in ARM's wire shapes (property order and nulls as in live responses). */
-import { resourceGroupArmId, subscriptionArmId, subscriptionOfScope, workspaceArmId } from "../tenant/arm-ids";
+import { resourceGroupArmId, subscriptionArmId, subscriptionOfScope, workspaceArmId, workspaceLinks } from "../tenant/arm-ids";
 import type { ResourceGroupRecord, RoleAssignmentRecord, RoleDefinitionRecord, SubscriptionRecord, WorkspaceRecord } from "../tenant/model";
 
 const ROLE_ASSIGNMENTS_SEGMENT = "providers/Microsoft.Authorization/roleAssignments";
@@ -96,7 +96,8 @@ export function renderResourceGroup(resourceGroup: ResourceGroupRecord): unknown
 export function renderWorkspace(workspace: WorkspaceRecord, tenantId: string): unknown {
   const id = workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name);
   const rgId = resourceGroupArmId(workspace.subscriptionId, workspace.resourceGroup);
-  const short = workspace.name.replace(/[^a-z0-9]/gi, "").slice(0, 16);
+  const links = workspaceLinks(workspace);
+  const keyVaultName = links.keyVault.split("/").pop() ?? "";
   const userAssigned = Object.entries(workspace.userAssignedIdentities);
   const encryptionIdentity = userAssigned[0]?.[0];
   return {
@@ -126,10 +127,10 @@ export function renderWorkspace(workspace: WorkspaceRecord, tenantId: string): u
       friendlyName: workspace.friendlyName,
       description: workspace.description,
       provisioningState: "Succeeded",
-      containerRegistry: `${rgId}/providers/Microsoft.ContainerRegistry/registries/cr${short}`,
-      keyVault: `${rgId}/providers/Microsoft.KeyVault/vaults/kv-${short}`,
-      applicationInsights: `${rgId}/providers/microsoft.insights/components/appi-${short}`,
-      storageAccount: `${rgId}/providers/Microsoft.Storage/storageAccounts/st${short.toLowerCase()}`,
+      containerRegistry: links.containerRegistry,
+      keyVault: links.keyVault,
+      applicationInsights: links.applicationInsights,
+      storageAccount: links.storageAccount,
       discoveryUrl: `https://${workspace.location}.api.azureml.ms/discovery`,
       mlFlowTrackingUri: `azureml://${workspace.location}.api.azureml.ms/mlflow/v1.0${id}`,
       hubResourceId: workspace.hubResourceId,
@@ -138,8 +139,8 @@ export function renderWorkspace(workspace: WorkspaceRecord, tenantId: string): u
             status: "Enabled",
             identity: { userAssignedIdentity: encryptionIdentity },
             keyVaultProperties: {
-              keyVaultArmId: `${rgId}/providers/Microsoft.KeyVault/vaults/kv-${short}`,
-              keyIdentifier: `https://kv-${short}.vault.azure.net/keys/cmk/${workspace.workspaceId.replace(/-/g, "")}`,
+              keyVaultArmId: links.keyVault,
+              keyIdentifier: `https://${keyVaultName}.vault.azure.net/keys/cmk/${workspace.workspaceId.replace(/-/g, "")}`,
               identityClientId: "",
             },
           }

@@ -1,6 +1,6 @@
 /**
  * Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources` over the `resources` table (AML workspaces,
- * the only resources the tenant models), the `authorizationresources` table (role assignments) and the
+ * their linked resources and AML registries: the resources the tenant models), the `authorizationresources` table (role assignments) and the
  * `resourcecontainers` table (subscriptions, with the management groups above them).
  *
  * Only a small, strictly parsed subset of KQL is understood: `<table> | where type =~ '<type>'` followed by `project`,
@@ -18,9 +18,11 @@ import { createHash, randomUUID } from "node:crypto";
 
 import type { SandboxResponse } from "../contract";
 import { subscriptionOfScope } from "../tenant/arm-ids";
-import type { RoleAssignmentRecord, WorkspaceRecord } from "../tenant/model";
+import { LINKED_RESOURCE_TYPES, type LinkedResourceRecord, type RoleAssignmentRecord, type WorkspaceRecord } from "../tenant/model";
+import type { Tenant } from "../tenant/tenant";
 import { authorizer } from "./authorize";
 import type { ArmContext } from "./context";
+import { linkedResourceId, linkedResourceReadAction, renderLinkedResource } from "./linked-resources";
 import { renderRoleAssignment, renderWorkspace, roleAssignmentId } from "./render";
 import { visibleSubscriptionIds } from "./resources";
 import { armError, armJson } from "./responses";
@@ -238,10 +240,15 @@ function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscripti
     return (subscriptionId !== undefined && check(action, `/subscriptions/${subscriptionId}`)) || check(action, scope);
   };
   if (table === "resources") {
-    return [...tenant.workspaces.values()]
+    const workspaces = [...tenant.workspaces.values()]
       .filter((w) => subscriptions.has(w.subscriptionId.toLowerCase()))
       .filter((w) => may(WORKSPACE_READ, `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/${WORKSPACE_TYPE}/${w.name}`))
       .map((w) => workspaceRow(w, tenant.tenantId));
+    const linked = [...tenant.linkedResources.values()]
+      .filter((r) => subscriptions.has(r.subscriptionId.toLowerCase()))
+      .filter((r) => may(linkedResourceReadAction(r.kind), linkedResourceId(r)))
+      .map((r) => linkedResourceRow(r, tenant));
+    return [...workspaces, ...linked];
   }
   if (table === "resourcecontainers") {
     return [...subscriptions].map((id) => subscriptionRow(context, id));
@@ -286,6 +293,29 @@ function workspaceRow(workspace: WorkspaceRecord, tenantId: string): Row {
     properties: wire.properties,
     tags: wire.tags,
     identity: wire.identity,
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+/** A linked resource or AML registry in `resources`: Resource Graph lower-cases `type` and `resourceGroup`. */
+function linkedResourceRow(resource: LinkedResourceRecord, tenant: Tenant): Row {
+  const wire = renderLinkedResource(resource, tenant) as Row;
+  return {
+    id: linkedResourceId(resource),
+    name: resource.name,
+    type: LINKED_RESOURCE_TYPES[resource.kind].toLowerCase(),
+    tenantId: tenant.tenantId,
+    kind: wire.kind ?? "",
+    location: resource.location,
+    resourceGroup: resource.resourceGroup.toLowerCase(),
+    subscriptionId: resource.subscriptionId,
+    managedBy: "",
+    sku: wire.sku ?? null,
+    plan: null,
+    properties: wire.properties,
+    tags: resource.tags,
+    identity: null,
     zones: null,
     extendedLocation: null,
   };

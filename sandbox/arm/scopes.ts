@@ -2,12 +2,14 @@
  * Resolves ARM scopes in a request path to resources that exist in the tenant, in canonical casing.
  * ARM compares ids case-insensitively but answers with the resource's own casing; so do we.
  */
-import { managementGroupOfScope, resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids";
+import { linkedResourceArmId, managementGroupOfScope, resourceGroupArmId, subscriptionArmId, WORKSPACE_PROVIDER, workspaceArmId } from "../tenant/arm-ids";
+import { LINKED_RESOURCE_TYPES, type LinkedResourceKind } from "../tenant/model";
 import type { Tenant } from "../tenant/tenant";
 import { ARM_MESSAGES } from "./responses";
 
 export interface ResolvedScope {
-  readonly kind: "root" | "subscription" | "resourceGroup" | "workspace";
+  /** `resource`: a workspace's storage account, key vault, container registry, Application Insights, or an AML registry. */
+  readonly kind: "root" | "subscription" | "resourceGroup" | "workspace" | "resource";
   /** Canonical scope: `/`, `/subscriptions/{id}`, …; what assignments store and messages print. */
   readonly scope: string;
   readonly subscriptionId?: string;
@@ -19,7 +21,10 @@ export interface ScopeError {
   readonly message: string;
 }
 
-/** Parses `''`, `/subscriptions/{s}`, `…/resourceGroups/{rg}` or `…/providers/Microsoft.MachineLearningServices/workspaces/{w}`. */
+/**
+ * Parses `''`, `/subscriptions/{s}`, `…/resourceGroups/{rg}`, `…/providers/Microsoft.MachineLearningServices/workspaces/{w}`
+ * or `…/providers/{namespace}/{type}/{name}` of a linked resource the tenant has (LINKED_RESOURCE_TYPES).
+ */
 export function resolveScope(tenant: Tenant, rawScope: string): ResolvedScope | ScopeError {
   const trimmed = rawScope.replace(/\/+$/, "");
   if (trimmed === "") return { kind: "root", scope: "/" };
@@ -49,6 +54,17 @@ export function resolveScope(tenant: Tenant, rawScope: string): ResolvedScope | 
   if (providersWord.toLowerCase() !== "providers" || !namespace || !type || !name || rest.length > 0) {
     return invalidScope(rawScope);
   }
+  const linkedKind = linkedResourceKindOf(`${namespace}/${type}`);
+  if (linkedKind) {
+    const resource = tenant.linkedResources.get(linkedResourceArmId(linkedKind, canonicalSubscription, resourceGroup.name, name).toLowerCase());
+    if (resource) {
+      return {
+        kind: "resource",
+        scope: linkedResourceArmId(linkedKind, canonicalSubscription, resourceGroup.name, resource.name),
+        subscriptionId: canonicalSubscription,
+      };
+    }
+  }
   const workspace =
     `${namespace}/${type}`.toLowerCase() === WORKSPACE_PROVIDER.toLowerCase()
       ? tenant.workspaces.get(workspaceArmId(canonicalSubscription, resourceGroup.name, name).toLowerCase())
@@ -71,8 +87,14 @@ function invalidScope(rawScope: string): ScopeError {
   return {
     status: 400,
     code: "InvalidScope",
-    message: `The scope '${rawScope}' is not valid in the Gatehouse sandbox (root, subscription, resource group or AML workspace).`,
+    message: `The scope '${rawScope}' is not valid in the Gatehouse sandbox (root, subscription, resource group, AML workspace or one of its linked resources).`,
   };
+}
+
+/** Which linked-resource kind a `{namespace}/{type}` names (ARM compares them ignoring case), if any. */
+export function linkedResourceKindOf(providerType: string): LinkedResourceKind | undefined {
+  const wanted = providerType.toLowerCase();
+  return (Object.keys(LINKED_RESOURCE_TYPES) as LinkedResourceKind[]).find((kind) => LINKED_RESOURCE_TYPES[kind].toLowerCase() === wanted);
 }
 
 export function isScopeError(value: ResolvedScope | ScopeError): value is ScopeError {

@@ -309,6 +309,12 @@ export interface WorkspaceRecord {
   systemAssignedPrincipalId: string;
   /** ARM ids of user-assigned identities → principal ids/client ids. */
   userAssignedIdentities: Record<string, { principalId: string; clientId: string }>;
+  /**
+   * The linked resources its properties name when they are not the default ones in its own resource group
+   * (`defaultWorkspaceLinks`): a key vault elsewhere, a registry shared with other workspaces, a project's hub's.
+   * Absent: the defaults. A link may point at nothing (the resource was deleted).
+   */
+  links?: Partial<WorkspaceLinks>;
 }
 
 export interface RoleDefinitionRecord {
@@ -465,3 +471,47 @@ export interface SentMailRecord {
   /** App id of the client that sent it (the console's API for unattended notifications). */
   readonly sentByAppId: string;
 }
+
+/** The resource types a workspace links to, plus AML registries, that the sandbox models (ARM's canonical type casing). */
+export const LINKED_RESOURCE_TYPES = {
+  storageAccount: "Microsoft.Storage/storageAccounts",
+  keyVault: "Microsoft.KeyVault/vaults",
+  containerRegistry: "Microsoft.ContainerRegistry/registries",
+  applicationInsights: "microsoft.insights/components",
+  amlRegistry: "Microsoft.MachineLearningServices/registries",
+} as const;
+
+export type LinkedResourceKind = keyof typeof LINKED_RESOURCE_TYPES;
+
+/** The links a workspace's `properties` name (`storageAccount`, `keyVault`, `containerRegistry`, `applicationInsights`). */
+export type WorkspaceLinkKind = Exclude<LinkedResourceKind, "amlRegistry">;
+
+/**
+ * A resource beside the workspaces: a workspace's storage account, key vault, container registry or Application
+ * Insights component, or an AML registry. Read-only through ARM; role assignments can be made on it.
+ */
+export interface LinkedResourceRecord {
+  readonly kind: LinkedResourceKind;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  location: string;
+  tags: Record<string, string>;
+  /** ARM timestamp (seven digits) of its creation. */
+  createdAt: string;
+  createdBy: string;
+  /** Key vaults: `properties.enableRbacAuthorization` (false: the vault uses access policies). */
+  enableRbacAuthorization?: boolean;
+  /** Key vaults in access-policy mode: object ids with secret permissions (`properties.accessPolicies`). */
+  accessPolicyObjectIds?: string[];
+  /** Container registries and AML registries: the SKU name (`Basic`, `Standard`, `Premium`). */
+  skuName?: string;
+  /** AML registries: the regions it replicates to (`properties.regionDetails`). */
+  replicationLocations?: string[];
+  /** Application Insights: the component's application GUID (`properties.AppId`) and instrumentation key. */
+  appId?: string;
+  instrumentationKey?: string;
+}
+
+/** The ARM ids a workspace's properties name, in ARM's canonical casing. */
+export type WorkspaceLinks = Record<WorkspaceLinkKind, string>;

@@ -6,6 +6,7 @@
 import { SANDBOX_CLOUDS } from "../clouds";
 import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, type SandboxCloudName, SANDBOX_TENANT_ID } from "../contract";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
+import linkedRoleDefinitions from "./data/builtin-role-definitions.linked.json" with { type: "json" };
 import { armTimestamp, resourceGroupArmId, subscriptionArmId, userAssignedIdentityArmId, workspaceArmId } from "./arm-ids";
 import { assignConsoleRole, CONSOLE_API_SERVICE_PRINCIPAL_ID, seedConsoleApplications, seedConsoleManagedIdentity, seedSandboxDeployer } from "./console-apps";
 import { firstPartyServicePrincipals } from "./first-party";
@@ -24,6 +25,7 @@ import type {
 import { EVERYONE_PRINCIPAL_ID, newApplication, newRoleAssignment, TENANT_DOMAIN } from "./model";
 import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
+import { linkedResourceRandom, seedLinkedResources } from "./seed-linked";
 import { Tenant } from "./tenant";
 
 export type TenantScale = "default" | "large" | "large-estate";
@@ -473,8 +475,13 @@ class ContosoSeeder {
     this.seedNestedConsoleAssignment();
     this.seedPartnerAndFreshPrincipals();
     this.seedSamlAndFlexibleCredentials();
+    // From a generator of their own: the workspaces' linked resources and the companion roles already granted on them
+    // (before the large scales, which fill the production subscription to its assignment limit).
+    const linkedRandom = linkedResourceRandom(this.options.seed);
+    seedLinkedResources(this.tenant, linkedRandom, SEED_EPOCH_MS, this.workspaces, { companions: true });
     if (this.options.scale === "large" || this.options.scale === "large-estate") this.seedLargeScale();
     if (this.options.scale === "large-estate") this.seedEstate();
+    if (this.options.scale !== "default") seedLinkedResources(this.tenant, linkedRandom, SEED_EPOCH_MS, this.workspaces, { companions: false });
     return this.tenant;
   }
 
@@ -696,7 +703,8 @@ class ContosoSeeder {
   // --- role definitions and personas -------------------------------------------------------------
 
   private seedRoleDefinitions(): void {
-    for (const raw of builtinRoleDefinitions) {
+    // The AML roles, then the companion roles an access bundle grants on a workspace's linked resources.
+    for (const raw of [...builtinRoleDefinitions, ...linkedRoleDefinitions]) {
       const definition: RoleDefinitionRecord = {
         name: raw.name,
         roleName: raw.properties.roleName,
@@ -710,8 +718,8 @@ class ContosoSeeder {
           notDataActions: [...p.notDataActions],
         })),
         // The reference file leaves a few timestamps unknown; ARM always has them, so use a plausible date.
-        createdOn: raw.properties.createdOn ?? "2023-11-01T00:00:00.0000000Z",
-        updatedOn: raw.properties.updatedOn ?? "2024-06-01T00:00:00.0000000Z",
+        createdOn: ("createdOn" in raw.properties ? raw.properties.createdOn : null) ?? "2023-11-01T00:00:00.0000000Z",
+        updatedOn: ("updatedOn" in raw.properties ? raw.properties.updatedOn : null) ?? "2024-06-01T00:00:00.0000000Z",
         createdBy: null,
         updatedBy: null,
       };

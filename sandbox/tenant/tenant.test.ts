@@ -58,7 +58,7 @@ describe("seed counts (Contoso ML)", () => {
     expect(scopes.some((s) => depth(s) === 5)).toBe(true); // …/resourceGroups/y
     expect(scopes.some((s) => s.includes("/providers/Microsoft.MachineLearningServices/workspaces/"))).toBe(true);
     expect(tenant.orphanedRoleAssignments().length).toBeGreaterThanOrEqual(3);
-    expect(tenant.roleDefinitions.size).toBe(17); // 15 built-in, 2 custom
+    expect(tenant.roleDefinitions.size).toBe(23); // 15 AML built-in, 6 companion built-in (linked resources), 2 custom
   });
 
   it("spreads credentials over every expiry bucket, on applications and on service principals", () => {

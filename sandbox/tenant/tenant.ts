@@ -9,13 +9,14 @@ import type {
   SignInUser,
   TenantAuthView,
 } from "../contract";
-import { armKey, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
+import { armKey, linkedResourceArmId, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import type {
   AppRoleAssignmentRecord,
   ApplicationRecord,
   DirectoryObjectRecord,
   FederatedIdentityCredentialRecord,
   GroupRecord,
+  LinkedResourceRecord,
   OAuth2PermissionGrantRecord,
   PartnerReferenceRecord,
   ResourceGroupRecord,
@@ -56,6 +57,8 @@ interface TenantSnapshot {
   subscriptions: SubscriptionRecord[];
   resourceGroups: ResourceGroupRecord[];
   workspaces: WorkspaceRecord[];
+  /** Absent in snapshots saved before linked resources existed. */
+  linkedResources?: LinkedResourceRecord[];
   roleDefinitions: RoleDefinitionRecord[];
   roleAssignments: RoleAssignmentRecord[];
   /** PIM and deny assignments; absent in snapshots saved before they existed. */
@@ -91,6 +94,8 @@ export class Tenant implements TenantAuthView {
   readonly resourceGroups = new Map<string, ResourceGroupRecord>();
   /** Keyed by lower-cased workspace ARM id. */
   readonly workspaces = new Map<string, WorkspaceRecord>();
+  /** Storage accounts, key vaults, container registries, Application Insights components, AML registries; keyed by lower-cased ARM id. */
+  readonly linkedResources = new Map<string, LinkedResourceRecord>();
   readonly roleDefinitions = new Map<string, RoleDefinitionRecord>();
   /** Keyed by lower-cased assignment name (a GUID, unique across the tenant as in Azure). */
   readonly roleAssignments = new Map<string, RoleAssignmentRecord>();
@@ -355,6 +360,16 @@ export class Tenant implements TenantAuthView {
 
   addWorkspace(workspace: WorkspaceRecord): void {
     this.workspaces.set(armKey(workspaceArmId(workspace.subscriptionId, workspace.resourceGroup, workspace.name)), workspace);
+  }
+
+  addLinkedResource(resource: LinkedResourceRecord): LinkedResourceRecord {
+    this.linkedResources.set(armKey(linkedResourceArmId(resource.kind, resource.subscriptionId, resource.resourceGroup, resource.name)), resource);
+    return resource;
+  }
+
+  /** Deletes a linked resource as ARM does: the workspaces that name it keep its id, and assignments on it stay behind. */
+  deleteLinkedResource(armId: string): boolean {
+    return this.linkedResources.delete(armKey(armId));
   }
 
   addRoleDefinition(definition: RoleDefinitionRecord): void {
@@ -627,6 +642,7 @@ export class Tenant implements TenantAuthView {
       subscriptions: [...this.subscriptions.values()],
       resourceGroups: [...this.resourceGroups.values()],
       workspaces: [...this.workspaces.values()],
+      linkedResources: [...this.linkedResources.values()],
       roleDefinitions: [...this.roleDefinitions.values()],
       roleAssignments: [...this.roleAssignments.values()],
       roleEligibilities: [...this.roleEligibilities.values()],
@@ -660,6 +676,7 @@ export class Tenant implements TenantAuthView {
     copy.subscriptions.forEach((subscription) => tenant.addSubscription(subscription));
     copy.resourceGroups.forEach((rg) => tenant.addResourceGroup(rg));
     copy.workspaces.forEach((workspace) => tenant.addWorkspace(workspace));
+    (copy.linkedResources ?? []).forEach((resource) => tenant.addLinkedResource(resource));
     copy.roleDefinitions.forEach((definition) => tenant.addRoleDefinition(definition));
     copy.roleAssignments.forEach((assignment) => tenant.putRoleAssignment(assignment));
     (copy.roleEligibilities ?? []).forEach((eligibility) => tenant.addRoleEligibility(eligibility));
