@@ -82,6 +82,12 @@ afterAll(async () => {
   await tenant.close();
 });
 
+/** Rows of a query the test reads directly. */
+async function rows<T>(db: Database, query: string): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (result as { rows: T[] }).rows;
+}
+
 describe.each(storageEngines())("access bundles on $name", (engine) => {
   let db: Database;
   let close: () => Promise<void>;
@@ -199,10 +205,8 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     expect(refused).toMatchObject({ code: "invalid_input" });
     expect(refused.userMessage).toMatch(/^Nothing was granted\..*storage account .* no longer exists/);
     expect(heldInAzure(user.id)).toEqual(before);
-    const rows = (await db.execute(`select count(*)::int as n from bundle_grants where principal_id = '${user.id.toLowerCase()}'`)) as unknown as {
-      rows: { n: number }[];
-    };
-    expect(rows.rows[0]!.n).toBe(0);
+    const [count] = await rows<{ n: number }>(db, `select count(*)::int as n from bundle_grants where principal_id = '${user.id.toLowerCase()}'`);
+    expect(count!.n).toBe(0);
   });
 
   it("a team lead's bundle request for 7 days: approval grants the four parts, expiry 8 days later removes exactly those", async () => {
@@ -214,17 +218,20 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     );
     expect(submitted.request).toMatchObject({ bundleId: "data-scientist", bundleName: "Data scientist", roleDefinitionId: ROLE_IDS.dataScientist });
     const decided = await approveAccessRequest(admin, { requestId: submitted.request.id, comment: "" }, { db, notify: false });
-    expect(decided.request.status).toBe("granted");
+    expect(decided.request.status, decided.message).toBe("granted");
     expect(decided.message).toMatch(/Granted the Data scientist bundle: 4 roles/);
     expect(heldInAzure(user.id)).toHaveLength(4);
 
     const eightDaysLater = new Date(Date.now() + 8 * 86_400_000);
     const run = await runRequestJobs(db, systemActor("access-request-expiry"), eightDaysLater, { notify: false });
+    expect(run).toMatchObject({ expiryFailed: 0 });
     expect(run.expired).toBeGreaterThanOrEqual(1);
     expect(heldInAzure(user.id)).toEqual([]);
-    const result = (await db.execute(`select status, outcome_note from access_requests where id = '${submitted.request.id}'`)) as unknown as {
-      rows: { status: string; outcome_note: string }[];
-    };
-    expect(result.rows[0]).toMatchObject({ status: "expired", outcome_note: expect.stringContaining("AcrPull on") });
+    const [request] = await rows<{ status: string; outcome_note: string }>(
+      db,
+      `select status, outcome_note from access_requests where id = '${submitted.request.id}'`,
+    );
+    expect(request?.status).toBe("expired");
+    expect(request?.outcome_note).toContain("AcrPull on");
   });
 });

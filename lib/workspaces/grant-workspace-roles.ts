@@ -349,7 +349,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   }
   if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
 
-  const client = authorizationClient(identity, workspace.subscriptionId!);
+  const client = authorizationClient(identity, workspace.subscriptionId);
   let armRequestId: string | undefined;
   const onResponse = (response: { headers: { get(name: string): string | undefined } }) =>
     void (armRequestId = response.headers.get("x-ms-request-id") ?? armRequestId);

@@ -4,6 +4,9 @@
  * SEEDED_LINKED). Drawn from a generator of its own, derived from the tenant's seed, so that the rest of the tenant's
  * draws (and so every id tests and docs name) stay as they were.
  */
+import { v5 as uuidv5 } from "uuid";
+
+import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "./console-apps";
 import { armTimestamp, linkedResourceArmId, resourceGroupArmId, workspaceArmId, workspaceLinks } from "./arm-ids";
 import { type LinkedResourceKind, type LinkedResourceRecord, newRoleAssignment, type WorkspaceLinkKind, type WorkspaceRecord } from "./model";
 import { persona } from "./personas";
@@ -162,7 +165,39 @@ export function seedLinkedResources(
       });
     }
   }
-  if (options.companions) seedCompanionAssignments(tenant, epochMs, byName);
+  if (options.companions) {
+    seedCompanionAssignments(tenant, epochMs, byName);
+    seedConsoleOnLinkedResources(tenant, epochMs);
+  }
+}
+
+/** Namespace of the console's assignment names on linked resources (a name per resource, no draws). */
+const CONSOLE_ON_LINKED_NAMESPACE = "5eed11ed-c0c0-4000-8000-00000000c0de";
+const RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168";
+
+/**
+ * The console's API identity is Role Based Access Control Administrator on every linked resource and AML registry, as
+ * on every workspace: it ends time-bound access at expiry, and a bundle's parts sit on these resources. Azure needs
+ * `roleAssignments/delete` at the part's own scope or above, and an assignment on a workspace does not reach its
+ * storage account (the workspace is not its ancestor). Only the default tenant's resources: the large scales fill
+ * Production to its assignment limit afterwards, and leave the estate's added resources without it.
+ */
+function seedConsoleOnLinkedResources(tenant: Tenant, epochMs: number): void {
+  for (const resource of tenant.linkedResources.values()) {
+    const scope = linkedResourceArmId(resource.kind, resource.subscriptionId, resource.resourceGroup, resource.name);
+    tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: uuidv5(scope.toLowerCase(), CONSOLE_ON_LINKED_NAMESPACE),
+        scope,
+        roleDefinitionName: RBAC_ADMINISTRATOR,
+        principalId: CONSOLE_API_SERVICE_PRINCIPAL_ID,
+        principalType: "ServicePrincipal",
+        description: "Gatehouse: manage access on this workspace's linked resource",
+        createdOn: armTimestamp(new Date(epochMs - 120 * 86_400_000), "0303"),
+        createdBy: persona("admin").objectId,
+      }),
+    );
+  }
 }
 
 /**
