@@ -1,17 +1,6 @@
-import type { BundlePartState } from "@/lib/bundles/schema";
+import type { BundlePartView } from "@/lib/shared/bundle-parts";
 
-/** One part of a bundle grant, as the browser gets it. */
-export interface BundlePartView {
-  readonly key: string;
-  readonly roleName: string;
-  /** "workspace", "storage account", … */
-  readonly on: string;
-  readonly resourceName: string | null;
-  readonly why: string;
-  readonly state: BundlePartState | "grant" | "blocked";
-  readonly note: string | null;
-  readonly reference: string | null;
-}
+export type { BundlePartView };
 
 const STATE_WORDS: Record<BundlePartView["state"], { label: string; tone: string }> = {
   planned: { label: "Not granted yet", tone: "text-warning" },

@@ -48,7 +48,6 @@ const freeUsers = [...oracle.users.values()].filter(
     !PERSONA_UPN.test(user.userPrincipalName) &&
     user.userType === "Member" &&
     user.accountEnabled &&
-    oracle.transitiveGroupIds(user.id).length === 0 &&
     ![...oracle.roleAssignments.values()].some((assignment) => assignment.principalId.toLowerCase() === user.id.toLowerCase()),
 );
 let next = 0;

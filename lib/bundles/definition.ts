@@ -1,7 +1,9 @@
+import "server-only";
+
 /**
  * Access bundles as the policy file defines them: a workspace role plus companion roles on the resources the
  * workspace links to (its storage account, key vault, container registry, Application Insights) and on chosen Azure
- * ML registries. Pure and shared by the server and the browser (no `server-only`): the dialogs show the same parts.
+ * ML registries. Pure; the dialogs get the parts from the server.
  */
 import { z } from "zod";
 

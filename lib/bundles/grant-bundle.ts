@@ -17,7 +17,15 @@ import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-acc
 import { checkBundleIntegrity } from "./integrity";
 import { blockedMessage, type BundleFactSources, planBundle } from "./plan";
 import type { BundlePart } from "./resolve";
-import { type BundleGrantPartRow, bundleGrantParts, type BundleGrantRow, bundleGrants, type BundleGrantStatus, type BundlePartState } from "./schema";
+import {
+  type BundleGrantPartRow,
+  bundleGrantParts,
+  type BundleGrantRow,
+  bundleGrants,
+  type BundleGrantStatus,
+  type BundleGrantView,
+  type BundlePartState,
+} from "./schema";
 
 /** ARM wants the principal's type on every create; managed identities are service principals to ARM. */
 const PRINCIPAL_TYPE: Record<GrantTarget["kind"], PrincipalType> = {
@@ -44,10 +52,7 @@ export interface BundleGrantOptions {
   readonly grantPart?: typeof grantRoleOnScope;
 }
 
-export interface BundleGrantView {
-  readonly grant: BundleGrantRow;
-  readonly parts: readonly BundleGrantPartRow[];
-}
+export type { BundleGrantView };
 
 /** Claims for a re-sign-in Azure asked for while granting a part (e.g. MFA), when one did. */
 export interface BundleGrantResult extends BundleGrantView {
@@ -331,7 +336,7 @@ export async function endBundleGrant(input: EndBundleInput): Promise<EndBundleOu
   await db
     .update(bundleGrants)
     .set({ status: "ending", updatedAt: input.now })
-    .where(and(eq(bundleGrants.id, input.bundleGrantId), inArray(bundleGrants.status, ["granted", "partial", "end_failed", "ending"])));
+    .where(and(eq(bundleGrants.id, input.bundleGrantId), inArray(bundleGrants.status, ["granting", "granted", "partial", "end_failed", "ending"])));
   const principalType = PRINCIPAL_TYPE[view.grant.principalKind as GrantTarget["kind"]] ?? "User";
   let removed = 0;
   let kept = 0;

@@ -6,8 +6,7 @@ import { authorizationClient, type ArmIdentity } from "@/lib/arm/client";
 import type { Database } from "@/lib/db";
 import { findHeldAccess } from "@/lib/ownership/holders";
 import { subscriptionOfScope } from "@/lib/shared/arm-scope";
-import type { BundleGrantView } from "./grant-bundle";
-import type { BundleGrantPartRow } from "./schema";
+import type { BundleGrantPartRow, BundleGrantView } from "./schema";
 
 /** A part the bundle believes it holds that does not hold any more, and why. */
 export interface MissingPart {

@@ -1,3 +1,5 @@
+import "server-only";
+
 /**
  * Resolves a bundle on one workspace into the role assignments it means, before anything is done: each part says
  * where it lands and whether it can be granted, and when it cannot, why in words an admin can act on. Pure: the

@@ -7,6 +7,7 @@
  * grant, a mapping or a request, stays.
  */
 import { sql } from "drizzle-orm";
+import { BUNDLE_PART_STATES, type BundlePartState } from "@/lib/shared/bundle-parts";
 import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });
@@ -26,19 +27,7 @@ export const BUNDLE_GRANT_STATUSES = [
 ] as const;
 export type BundleGrantStatus = (typeof BUNDLE_GRANT_STATUSES)[number];
 
-export const BUNDLE_PART_STATES = [
-  "planned",
-  /** This grant's PUT created the assignment. */
-  "granted",
-  /** The assignment already existed: held, never removed by this bundle. */
-  "already_granted",
-  "failed",
-  /** Not needed here (e.g. a vault in access-policy mode); recorded with why. */
-  "not_applicable",
-  /** The bundle ended and let go of this part (removed, or kept for another holder, as the note says). */
-  "released",
-] as const;
-export type BundlePartState = (typeof BUNDLE_PART_STATES)[number];
+export { BUNDLE_PART_STATES, type BundlePartState };
 
 export const bundleGrants = pgTable(
   "bundle_grants",
@@ -109,3 +98,9 @@ export const bundleGrantParts = pgTable(
 
 export type BundleGrantRow = typeof bundleGrants.$inferSelect;
 export type BundleGrantPartRow = typeof bundleGrantParts.$inferSelect;
+
+/** A bundle grant with its parts, in order. */
+export interface BundleGrantView {
+  readonly grant: BundleGrantRow;
+  readonly parts: readonly BundleGrantPartRow[];
+}

@@ -1,6 +1,6 @@
 import "server-only";
 
-import type { BundlePartView } from "@/components/bundles/bundle-parts";
+import type { BundlePartView } from "@/lib/shared/bundle-parts";
 import { type Database, getDatabase } from "@/lib/db";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";

@@ -66,12 +66,9 @@ export const submitRequestSchema = z
     /** Ask to extend this granted request (same workspace, role and principal). */
     extendsRequestId: z.uuid().optional(),
   })
-  .superRefine((input, context) => {
-    if (!input.bundleId && !input.roleDefinitionId) context.addIssue({ code: "custom", path: ["roleDefinitionId"], message: "Choose a role" });
-    if (input.bundleId && input.roleDefinitionId) {
-      context.addIssue({ code: "custom", path: ["bundleId"], message: "Choose a role or a bundle, not both" });
-    }
-  });
+  // Run even when other fields failed (`when`), so a form missing its role says so next to the other problems.
+  .refine((input) => Boolean(input.bundleId) || Boolean(input.roleDefinitionId), { path: ["roleDefinitionId"], message: "Choose a role", when: () => true })
+  .refine((input) => !(input.bundleId && input.roleDefinitionId), { path: ["bundleId"], message: "Choose a role or a bundle, not both" });
 export type SubmitRequestInput = z.output<typeof submitRequestSchema>;
 
 /** A filed request; refusals are thrown as `AppError`s naming the form field they are about. */
