@@ -7,6 +7,15 @@ import { BundleParts, type BundlePartView } from "./bundle-parts";
 import { RemoveBundleButton } from "./remove-bundle-button";
 import { ResumeBundleButton } from "./resume-bundle-button";
 
+const STATUS_WORDS: Record<WorkspaceBundleView["status"], string> = {
+  granting: "Being granted",
+  granted: "Complete",
+  partial: "Bundle partial",
+  ending: "Ending",
+  end_failed: "Ending — some parts not removed yet",
+  ended: "Ended",
+};
+
 function partsOf(bundle: WorkspaceBundleView): BundlePartView[] {
   const missing = new Map((bundle.missing ?? []).map((part) => [part.partKey, part.words]));
   return bundle.parts.map((part) => ({
@@ -31,8 +40,7 @@ export function WorkspaceBundleList({ bundles, canChange }: { bundles: readonly 
       </h2>
       {bundles.map((bundle) => {
         const incomplete = (bundle.missing?.length ?? 0) > 0;
-        const label =
-          bundle.status === "partial" ? "Bundle partial" : incomplete ? "Bundle incomplete" : bundle.status === "granted" ? "Complete" : bundle.status;
+        const label = bundle.status === "partial" ? "Bundle partial" : incomplete ? "Bundle incomplete" : STATUS_WORDS[bundle.status];
         return (
           <article
             key={bundle.id}

@@ -384,7 +384,7 @@ export async function endBundleGrant(input: EndBundleInput): Promise<EndBundleOu
       .set({
         status: to,
         updatedAt: input.now,
-        ...(to === "ended" ? { endedAt: input.now, nextEndAttemptAt: null } : { endAttempts: sql`${bundleGrants.endAttempts} + 1` }),
+        ...(to === "ended" ? { endedAt: input.now } : { endAttempts: sql`${bundleGrants.endAttempts} + 1` }),
       })
       .where(and(eq(bundleGrants.id, input.bundleGrantId), eq(bundleGrants.status, "ending")))
       .returning();

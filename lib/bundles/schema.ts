@@ -50,7 +50,6 @@ export const bundleGrants = pgTable(
     /** The audit actor who granted it (the admin or the approver). */
     grantedBy: jsonb("granted_by").notNull(),
     endAttempts: integer("end_attempts").notNull().default(0),
-    nextEndAttemptAt: ts("next_end_attempt_at"),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
     endedAt: ts("ended_at"),

@@ -31,7 +31,6 @@ CREATE TABLE "bundle_grants" (
 	"expires_at" timestamp (3) with time zone,
 	"granted_by" jsonb NOT NULL,
 	"end_attempts" integer DEFAULT 0 NOT NULL,
-	"next_end_attempt_at" timestamp (3) with time zone,
 	"created_at" timestamp (3) with time zone NOT NULL,
 	"updated_at" timestamp (3) with time zone NOT NULL,
 	"ended_at" timestamp (3) with time zone,
