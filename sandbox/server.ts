@@ -720,6 +720,10 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   const server = createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (request, response) => {
     void serve(wiring, request, response);
   });
+  // Idle connections are closed by the client first, as Azure's front ends allow: with Node's 5 s a busy machine could
+  // let a client's pool (undici keeps sockets 4 s) reuse a socket the server had just closed, and a POST is not
+  // retried after ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await listen(server, options.port ?? 8443, bindHost);
   const address = server.address() as AddressInfo;
   origin = `https://localhost:${address.port}`;
