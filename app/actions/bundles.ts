@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { resumeBundleGrant as resume } from "@/lib/bundles/grant-bundle";
+import { previewBundleDelta as previewDelta } from "@/lib/bundles/preview-bundle-delta";
 import { partView } from "@/lib/bundles/views";
 import { grantBundleOnWorkspace, planBundleGrant as plan, removeBundleGrant as remove } from "@/lib/bundles/workspace-bundles";
 import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
@@ -41,6 +42,14 @@ export const planBundleGrant = serverAction("planBundleGrant", z.strictObject({ 
     budgets: view.budgets,
   };
 });
+
+/**
+ * What a bundle would add for a principal, part by part on the resources it lands on (the request form, the approval
+ * dialog, the grant dialog). Admins, and requesters for the policy's bundles; the bundle is placed on the server.
+ */
+export const previewBundleDelta = serverAction("previewBundleDelta", z.strictObject({ workspaceId, bundleId, principalId: objectId }), async (context, input) =>
+  previewDelta(delegatedContext(context), input, { consoleRoles: context.session.principal.roles }),
+);
 
 /** Grants a bundle on a workspace to one principal, as one unit with a result per part. */
 export const grantBundle = serverAction("grantBundle", z.strictObject({ workspaceId, bundleId, principalId: objectId }), async (context, input) => {
