@@ -75,10 +75,12 @@ export const resumeBundleGrant = serverAction("resumeBundleGrant", z.strictObjec
 export const removeBundleGrant = serverAction("removeBundleGrant", z.strictObject({ bundleGrantId }), async (context, input) => {
   try {
     const outcome = await remove(delegatedContext(context), input.bundleGrantId);
-    if (outcome.status === "in_progress")
+    if (outcome.status === "in_progress") {
       return { status: "in_progress" as const, message: "Another change to one of its parts is in progress. Try again in a minute." };
-    if (outcome.status === "failed")
+    }
+    if (outcome.status === "failed") {
       return { status: "failed" as const, message: `Some parts could not be removed: ${outcome.userMessage}`, parts: outcome.parts.map(partView) };
+    }
     return {
       status: "ended" as const,
       message: `Ended: ${outcome.removed} removed, ${outcome.kept} kept for other holders.`,

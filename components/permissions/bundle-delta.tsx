@@ -4,7 +4,7 @@ import { useEffect, useId, useState } from "react";
 
 import { previewBundleDelta } from "@/app/actions/bundles";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
-import { LINKED_RESOURCE_LABELS } from "@/lib/bundles/linked-resource-kinds";
+import { LINKED_RESOURCE_LABELS } from "@/lib/shared/linked-resource-kinds";
 import type { BundleDelta as BundleDeltaData, BundleDeltaPart } from "@/lib/bundles/preview-bundle-delta";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { PermissionDeltaView } from "./permission-delta";

@@ -6,7 +6,7 @@ import { previewPermissionDelta } from "@/app/actions/permissions";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { Danger, PermissionGroup } from "@/lib/permissions/permission-delta";
 import type { DeltaTarget, HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
-import { LINKED_RESOURCE_LABELS } from "@/lib/bundles/linked-resource-kinds";
+import { LINKED_RESOURCE_LABELS } from "@/lib/shared/linked-resource-kinds";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 

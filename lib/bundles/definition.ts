@@ -5,11 +5,10 @@
  */
 import { z } from "zod";
 
+import { LINKED_RESOURCE_KINDS } from "@/lib/shared/linked-resource-kinds";
 import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
 
-import { LINKED_RESOURCE_KINDS } from "./linked-resource-kinds";
-
-export { LINKED_RESOURCE_KINDS, LINKED_RESOURCE_LABELS, type LinkedResourceKind } from "./linked-resource-kinds";
+export { LINKED_RESOURCE_KINDS, LINKED_RESOURCE_LABELS, type LinkedResourceKind } from "@/lib/shared/linked-resource-kinds";
 
 const roleId = z.string().regex(LOWER_CASE_GUID, "must be a lower-case role definition GUID");
 const registryId = z

@@ -28,7 +28,7 @@ const scopeOf = (name: string) => {
 const FRAUD = scopeOf("mlw-fraud-prod");
 const SANDBOX_DEV = scopeOf("mlw-sandbox-dev");
 const EXPERIMENTS = scopeOf(SEEDED_LINKED.storageDeleted);
-const FRAUD_STORAGE = workspaceLinks(workspaceRecord("mlw-fraud-prod")).storageAccount!;
+const FRAUD_STORAGE = workspaceLinks(workspaceRecord("mlw-fraud-prod")).storageAccount;
 const FRAUD_STORAGE_NAME = FRAUD_STORAGE.split("/").at(-1)!;
 /** The DS - Fraud member who holds Storage Blob Data Contributor directly on mlw-fraud-prod's storage account. */
 const blobHolder = [...oracle.roleAssignments.values()].find((assignment) => assignment.name === SEEDED_LINKED.directBlobAssignment)!.principalId;

@@ -1,5 +1,5 @@
 /**
- * Where a bundle's companion roles land, and their names in words. Apart from `definition.ts` (which re-exports them)
+ * Where a bundle's companion roles land, and their names in words. Apart from `lib/bundles/definition.ts` (which re-exports them)
  * so that browser code can name them without bundling zod: zod probes `new Function` once, which the console's CSP
  * reports as a blocked eval even though the probe's failure is caught.
  */
