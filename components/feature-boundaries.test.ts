@@ -25,7 +25,10 @@ const ALLOWED: Record<string, Record<string, string>> = {
     auth: "an approval whose grant Azure answers with a claims challenge signs in again through the session's step-up prompt",
     permissions: "the request form and the approval dialog show what the role would add for the principal (the permission delta)",
   },
-  bundles: { auth: "a bundle grant Azure answers with a claims challenge signs in again through the session's step-up prompt" },
+  bundles: {
+    auth: "a bundle grant Azure answers with a claims challenge signs in again through the session's step-up prompt",
+    permissions: "the grant-bundle dialog shows what each part of the bundle would add for the principal (the permission delta)",
+  },
   mappings: { auth: "a mapping change or reconcile Azure answers with a claims challenge signs in again through the session's step-up prompt" },
 };
 

@@ -64,6 +64,11 @@ test.describe.serial("a 7-day Data scientist bundle for a teammate", () => {
     await expect(roles).toContainText("AcrPull on the container registry");
     // By the full name, and the option by sign-in name: display names repeat in a real directory.
     await chooseUser(lead, teammate.displayName, new RegExp(teammate.userPrincipalName.replace(/[.]/g, "\\.")));
+    // What the bundle asks for, part by part on the resources it lands on (placed on the server): a storage data operation.
+    const asked = lead.getByRole("region", { name: "What you are asking for" });
+    const leadBlobs = asked.getByRole("region", { name: /^Storage Blob Data Contributor on the storage account / });
+    await expect(leadBlobs.getByRole("list", { name: "Data plane" })).toContainText("read blobs in the storage account", { timeout: 30_000 });
+    await expect(asked.getByRole("region", { name: /^Key Vault Secrets User on the key vault / })).toContainText("Not needed here");
     await lead.getByRole("radio", { name: "7 days", exact: true }).check();
     await lead.getByLabel("Justification").fill(`${teammate.displayName} joins the experimentation sprint for a week.`);
     await lead.getByRole("button", { name: "Send request" }).click();
@@ -76,6 +81,12 @@ test.describe.serial("a 7-day Data scientist bundle for a teammate", () => {
     await admin.goto(`/requests/${requestId}`);
     await admin.getByRole("button", { name: "Approve", exact: true }).click();
     const approve = admin.getByRole("dialog", { name: "Approve request" });
+    // The approver sees each part's delta on its resource, read as them: the teammate holds nothing there, so it is all new.
+    const giving = approve.getByRole("region", { name: "What you are about to give: the Data scientist bundle, part by part" });
+    const adminBlobs = giving.getByRole("region", { name: /^Storage Blob Data Contributor on the storage account / });
+    await expect(adminBlobs.getByRole("list", { name: "Data plane" })).toContainText("write blobs in the storage account", { timeout: 30_000 });
+    await expect(adminBlobs).toContainText("Holds no role on this storage account now.");
+    await expect(giving.getByRole("region", { name: /^AcrPull on the container registry / })).toContainText("pull images");
     await approve.getByRole("button", { name: "Approve and grant" }).click();
     await expect(approve.getByRole("status")).toContainText("Granted the Data scientist bundle: 4 roles.");
     await approve.getByRole("button", { name: "Close" }).click();

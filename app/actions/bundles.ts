@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { resumeBundleGrant as resume } from "@/lib/bundles/grant-bundle";
+import { previewBundleDelta as previewDelta } from "@/lib/bundles/preview-bundle-delta";
 import { partView } from "@/lib/bundles/views";
 import { grantBundleOnWorkspace, planBundleGrant as plan, removeBundleGrant as remove } from "@/lib/bundles/workspace-bundles";
 import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
@@ -42,6 +43,14 @@ export const planBundleGrant = serverAction("planBundleGrant", z.strictObject({ 
   };
 });
 
+/**
+ * What a bundle would add for a principal, part by part on the resources it lands on (the request form, the approval
+ * dialog, the grant dialog). Admins, and requesters for the policy's bundles; the bundle is placed on the server.
+ */
+export const previewBundleDelta = serverAction("previewBundleDelta", z.strictObject({ workspaceId, bundleId, principalId: objectId }), async (context, input) =>
+  previewDelta(delegatedContext(context), input, { consoleRoles: context.session.principal.roles }),
+);
+
 /** Grants a bundle on a workspace to one principal, as one unit with a result per part. */
 export const grantBundle = serverAction("grantBundle", z.strictObject({ workspaceId, bundleId, principalId: objectId }), async (context, input) => {
   try {
@@ -66,10 +75,12 @@ export const resumeBundleGrant = serverAction("resumeBundleGrant", z.strictObjec
 export const removeBundleGrant = serverAction("removeBundleGrant", z.strictObject({ bundleGrantId }), async (context, input) => {
   try {
     const outcome = await remove(delegatedContext(context), input.bundleGrantId);
-    if (outcome.status === "in_progress")
+    if (outcome.status === "in_progress") {
       return { status: "in_progress" as const, message: "Another change to one of its parts is in progress. Try again in a minute." };
-    if (outcome.status === "failed")
+    }
+    if (outcome.status === "failed") {
       return { status: "failed" as const, message: `Some parts could not be removed: ${outcome.userMessage}`, parts: outcome.parts.map(partView) };
+    }
     return {
       status: "ended" as const,
       message: `Ended: ${outcome.removed} removed, ${outcome.kept} kept for other holders.`,

@@ -4,7 +4,11 @@ import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
 import { previewPermissionDelta as preview } from "@/lib/permissions/preview-permission-delta";
-import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
+import { parseScope } from "@/lib/shared/arm-scope";
+import { objectIdSchema as objectId, workspaceIdSchema } from "@/lib/shared/schemas";
+
+// The delta service also takes the resources a bundle's parts land on; this action is about one role on a workspace.
+const workspaceId = workspaceIdSchema.refine((id) => parseScope(id)?.level === "workspace", { error: "Choose a workspace from the list" });
 
 /**
  * What a principal would gain from one role on a workspace (the request form, the approval dialog, the grant dialog).

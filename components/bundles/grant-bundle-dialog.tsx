@@ -5,6 +5,7 @@ import { useId, useState, useTransition } from "react";
 
 import { grantBundle, planBundleGrant } from "@/app/actions/bundles";
 import { StepUpPrompt } from "@/components/auth/step-up";
+import { BundleDelta } from "@/components/permissions/bundle-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
 import { Button, buttonClass } from "@/components/ui/button";
@@ -143,6 +144,7 @@ export function GrantBundleDialog({
                       Some parts cannot be granted (see above), so nothing will be: a bundle is granted whole or not at all.
                     </p>
                   )}
+                  {principal && <BundleDelta workspaceId={workspaceId} bundleId={bundleId} principalId={principal.id} title="What you are about to give" />}
                   <ul className="text-ink-muted" aria-label="Assignment budget">
                     {plan.data.budgets.map((budget) => (
                       <li key={budget.subscriptionId} className={budget.exceeds ? "font-medium text-danger" : ""}>

@@ -28,6 +28,7 @@ const BLOB_READ = operation("Microsoft.Storage/storageAccounts/blobServices/cont
 function deltaPreview(overrides: Partial<PermissionDeltaPreview> = {}): PermissionDeltaPreview {
   return {
     scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-prod",
+    target: { kind: "workspace", name: "mlw-churn-prod" },
     principal: { id: "p", displayName: "Taylor Team-Lead", kind: "user" },
     roles: [{ id: "r", name: "Contributor" }],
     currentAccess: "read",

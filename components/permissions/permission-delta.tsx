@@ -5,11 +5,17 @@ import { useEffect, useId, useState } from "react";
 import { previewPermissionDelta } from "@/app/actions/permissions";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { Danger, PermissionGroup } from "@/lib/permissions/permission-delta";
-import type { HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
+import type { DeltaTarget, HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
+import { LINKED_RESOURCE_LABELS } from "@/lib/shared/linked-resource-kinds";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 
 type HeadingLevel = 3 | 4;
+
+/** "workspace", "storage account", "key vault"…: what a preview's scope is, in words. */
+export function targetWords(target: Pick<DeltaTarget, "kind">): string {
+  return target.kind === "workspace" ? "workspace" : LINKED_RESOURCE_LABELS[target.kind];
+}
 
 /** What one role would add for one principal on one workspace: loaded from the server whenever any of the three changes. */
 export function PermissionDelta({
@@ -99,10 +105,13 @@ export function PermissionDeltaError({
   );
 }
 
-/** "AzureML Data Scientist directly on this workspace", "… through DS - Fraud → Data Scientists, from the subscription". */
-export function heldRoleText(role: HeldRole): string {
+/**
+ * "AzureML Data Scientist directly on this workspace", "… through DS - Fraud → Data Scientists, from the subscription",
+ * "Storage Blob Data Contributor directly on this storage account" (origin `workspace` is the preview's own scope).
+ */
+export function heldRoleText(role: HeldRole, target: Pick<DeltaTarget, "kind"> = { kind: "workspace" }): string {
   const path = role.via === null ? `through ${role.assignedTo}` : role.via.length === 0 ? "directly" : `through ${role.via.join(" → ")}`;
-  const where = role.origin === "workspace" ? "on this workspace" : `from the ${ORIGIN_LABELS[role.origin].toLowerCase()}`;
+  const where = role.origin === "workspace" ? `on this ${targetWords(target)}` : `from the ${ORIGIN_LABELS[role.origin].toLowerCase()}`;
   return `${role.roleName} ${path} ${where}${role.conditional ? " (with a condition)" : ""}`;
 }
 
@@ -146,6 +155,8 @@ export function PermissionDeltaView({ preview, title, level = 3 }: { preview: Pe
   const nothingNew = known && delta.alreadyCovered;
   const raw = [...delta.control, ...delta.data].flatMap((group) => group.operations.map((operation) => ({ name: operation.name, plane: operation.plane })));
   const roleNames = preview.roles.map((role) => role.name).join(", ");
+  const where = targetWords(preview.target);
+  const held = (role: HeldRole) => heldRoleText(role, preview.target);
   return (
     <section aria-labelledby={id} className={BOX} data-testid="permission-delta">
       <Heading level={level} id={id}>
@@ -161,7 +172,7 @@ export function PermissionDeltaView({ preview, title, level = 3 }: { preview: Pe
       )}
       {nothingNew ? (
         <p className="font-medium" data-testid="permission-delta-summary">
-          Nothing new — already covered by {preview.coveredBy.map(heldRoleText).join("; ")}.
+          Nothing new — already covered by {preview.coveredBy.map(held).join("; ")}.
         </p>
       ) : (
         <p className="font-medium" data-testid="permission-delta-summary">
@@ -169,8 +180,8 @@ export function PermissionDeltaView({ preview, title, level = 3 }: { preview: Pe
         </p>
       )}
 
-      {known && !nothingNew && preview.held.length > 0 && <p className="text-ink-muted">Already holds: {preview.held.map(heldRoleText).join("; ")}.</p>}
-      {known && !nothingNew && preview.held.length === 0 && <p className="text-ink-muted">Holds no role on this workspace now.</p>}
+      {known && !nothingNew && preview.held.length > 0 && <p className="text-ink-muted">Already holds: {preview.held.map(held).join("; ")}.</p>}
+      {known && !nothingNew && preview.held.length === 0 && <p className="text-ink-muted">Holds no role on this {where} now.</p>}
 
       {!nothingNew && delta.dangers.length > 0 && (
         <ul aria-label="Needs care" className="space-y-0.5">
@@ -186,7 +197,9 @@ export function PermissionDeltaView({ preview, title, level = 3 }: { preview: Pe
 
       {delta.control.length > 0 && (
         <div>
-          <SubHeading level={level}>Managing the workspace and its resources (control plane)</SubHeading>
+          <SubHeading level={level}>
+            {preview.target.kind === "workspace" ? "Managing the workspace and its resources (control plane)" : `Managing the ${where} (control plane)`}
+          </SubHeading>
           <GroupList groups={delta.control} label="Control plane" />
         </div>
       )}

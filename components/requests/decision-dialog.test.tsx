@@ -3,11 +3,13 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { previewBundleDelta } from "@/app/actions/bundles";
 import { previewPermissionDelta } from "@/app/actions/permissions";
 import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
 
 vi.mock("@/app/actions/requests", () => ({ approveAccessRequest: vi.fn(), denyAccessRequest: vi.fn() }));
 vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
+vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
 vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance: {} }) }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 vi.mock("@/components/auth/auth-provider", () => ({ useAuthSettings: () => ({}) }));
@@ -15,6 +17,7 @@ vi.mock("@/components/auth/auth-provider", () => ({ useAuthSettings: () => ({}) 
 afterEach(() => {
   cleanup();
   vi.mocked(previewPermissionDelta).mockClear();
+  vi.mocked(previewBundleDelta).mockClear();
 });
 
 const REQUEST: DecisionTarget = {
@@ -71,6 +74,20 @@ describe("approval dialog", () => {
     );
     await user.click(screen.getByRole("button", { name: "Deny" }));
     expect(screen.queryByRole("region", { name: "What you are about to give" })).toBeNull();
+    expect(previewPermissionDelta).not.toHaveBeenCalled();
+  });
+
+  it("for a bundle request, shows the bundle's delta part by part instead of the workspace role's alone", async () => {
+    const user = userEvent.setup();
+    render(
+      <DecisionHost>
+        <DecisionButtons request={{ ...REQUEST, roleName: "AzureML Data Scientist", bundleId: "data-scientist", bundleName: "Data scientist" }} />
+      </DecisionHost>,
+    );
+    await user.click(screen.getByRole("button", { name: "Approve" }));
+    const dialog = screen.getByRole("dialog", { name: "Approve request" });
+    expect(within(dialog).getByRole("region", { name: "What you are about to give: the Data scientist bundle, part by part" })).toBeTruthy();
+    expect(previewBundleDelta).toHaveBeenCalledWith({ workspaceId: REQUEST.workspaceId, bundleId: "data-scientist", principalId: REQUEST.principalId });
     expect(previewPermissionDelta).not.toHaveBeenCalled();
   });
 });

@@ -4,6 +4,7 @@ import { createContext, type ReactNode, useContext, useId, useRef, useState, use
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
+import { BundleDelta } from "@/components/permissions/bundle-delta";
 import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
@@ -22,6 +23,7 @@ export interface DecisionTarget extends PrincipalFactsView {
   readonly roleDefinitionId: string;
   readonly requesterName: string;
   /** A bundle request: what the approver gives is the bundle, not only its workspace role. */
+  readonly bundleId?: string | null;
   readonly bundleName?: string | null;
   /** Earlier requests on this workspace for this principal or by this requester; absent where not loaded. */
   readonly related?: readonly RelatedRequestView[];
@@ -127,20 +129,23 @@ export function DecisionHost({ children }: { children: ReactNode }) {
               </div>
             </dl>
           )}
-          {target?.decision === "approve" && !decided && target.request.roleDefinitionId && (
+          {target?.decision === "approve" && !decided && target.request.bundleId && (
+            // Read as the approver, now: the bundle placed as they will grant it, and what each part adds on its resource.
+            <BundleDelta
+              workspaceId={target.request.workspaceId}
+              bundleId={target.request.bundleId}
+              principalId={target.request.principalId}
+              title={`What you are about to give: the ${target.request.bundleName ?? "requested"} bundle, part by part`}
+            />
+          )}
+          {target?.decision === "approve" && !decided && !target.request.bundleId && target.request.roleDefinitionId && (
             // Read as the approver, now: their view of the principal's current access, and what approving adds to it.
             <PermissionDelta
               workspaceId={target.request.workspaceId}
               roleDefinitionId={target.request.roleDefinitionId}
               principalId={target.request.principalId}
-              title={target.request.bundleName ? `What you are about to give on the workspace (${target.request.roleName})` : "What you are about to give"}
+              title="What you are about to give"
             />
-          )}
-          {target?.decision === "approve" && !decided && target.request.bundleName && (
-            <p role="note" className="text-ink-muted">
-              The {target.request.bundleName} bundle also grants data roles on the resources the workspace links to (its storage account, container registry
-              and, where it uses Azure RBAC, key vault); the request&apos;s page lists each part. Every part ends with the request.
-            </p>
           )}
           {target?.decision === "approve" && !decided && target.request.related && <RelatedRequests requests={target.request.related} />}
           <form

@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { submitAccessRequest } from "@/app/actions/requests";
+import { previewBundleDelta } from "@/app/actions/bundles";
 import { previewPermissionDelta } from "@/app/actions/permissions";
 import { searchPrincipals } from "@/app/actions/workspaces";
 import { RequestForm } from "./request-form";
@@ -13,12 +14,14 @@ import type { RoleChoice, WorkspaceOption } from "./use-request-form";
 vi.mock("@/app/actions/requests", () => ({ submitAccessRequest: vi.fn() }));
 vi.mock("@/app/actions/workspaces", () => ({ searchPrincipals: vi.fn() }));
 vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
+vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
 const router = { push: vi.fn(), refresh: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
 
 const submit = vi.mocked(submitAccessRequest);
 const search = vi.mocked(searchPrincipals);
 const previewDelta = vi.mocked(previewPermissionDelta);
+const previewBundle = vi.mocked(previewBundleDelta);
 
 const WORKSPACES: WorkspaceOption[] = [
   {
@@ -129,6 +132,25 @@ describe("RequestForm", () => {
     expect(previewDelta).toHaveBeenLastCalledWith({ workspaceId: WORKSPACES[0]!.id, roleDefinitionId: ROLES[0]!.id, principalId: ME.id });
     await user.click(roleRadio("Contributor"));
     expect(previewDelta).toHaveBeenLastCalledWith({ workspaceId: WORKSPACES[0]!.id, roleDefinitionId: ROLES[1]!.id, principalId: ME.id });
+  });
+
+  it("for a bundle, shows what the bundle asks for part by part (the server places it), not the workspace role's delta", async () => {
+    const user = userEvent.setup();
+    const bundle: RoleChoice = {
+      id: "bundle:data-scientist",
+      name: "Data scientist (bundle)",
+      summary: "What a data scientist needs.",
+      approvers: 1,
+      durations: [WEEK],
+      bundle: { id: "data-scientist", parts: [{ roleName: "AzureML Data Scientist", on: "workspace", why: "The workspace role itself." }] },
+    };
+    render(<RequestForm workspaces={WORKSPACES} workspaceNotice={undefined} roles={[...ROLES, bundle]} me={ME} />);
+    await user.selectOptions(screen.getByLabelText("Workspace"), WORKSPACES[1]!.id);
+    await user.click(roleRadio("Data scientist (bundle)"));
+    await user.click(screen.getByRole("radio", { name: "Myself (Ada Admin)" }));
+    expect(screen.getByRole("region", { name: "What you are asking for" })).toBeTruthy();
+    expect(previewBundle).toHaveBeenLastCalledWith({ workspaceId: WORKSPACES[1]!.id, bundleId: "data-scientist", principalId: ME.id });
+    expect(previewDelta).not.toHaveBeenCalledWith(expect.objectContaining({ roleDefinitionId: "bundle:data-scientist" }));
   });
 
   it("offers durations only once a role is chosen, and drops a duration the new role does not allow", async () => {

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useId, useTransition } from "react";
 
+import { BundleDelta } from "@/components/permissions/bundle-delta";
 import { PermissionDelta } from "@/components/permissions/permission-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
@@ -123,6 +124,8 @@ function WhatYouAskFor({ form }: { form: RequestFormModel }) {
   if (!ready) {
     return <p className="text-ink-muted">Choose a workspace, a role and who it is for to see what the role would add to their access.</p>;
   }
+  const bundle = form.role.chosen?.bundle;
+  if (bundle) return <BundleDelta workspaceId={workspaceId} bundleId={bundle.id} principalId={principalId} title="What you are asking for" />;
   return <PermissionDelta workspaceId={workspaceId} roleDefinitionId={form.role.id} principalId={principalId} title="What you are asking for" />;
 }
 

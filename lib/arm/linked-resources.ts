@@ -27,6 +27,17 @@ const LINK_TYPES: Record<WorkspaceLinkKind | "amlRegistry", { readonly type: str
   amlRegistry: { type: "Microsoft.MachineLearningServices/registries", apiVersion: "2024-10-01" },
 };
 
+/**
+ * Which kind of resource a bundle part may land on an id names (a workspace's linked resource of one of the types
+ * above, or an AML registry), with the id parsed; undefined for any other id.
+ */
+export function linkedResourceOf(id: string): { readonly kind: WorkspaceLinkKind | "amlRegistry"; readonly resource: ParsedResourceId } | undefined {
+  const parsed = parseResourceId(id);
+  if (!parsed) return undefined;
+  const kind = (Object.keys(LINK_TYPES) as (WorkspaceLinkKind | "amlRegistry")[]).find((candidate) => isType(parsed, LINK_TYPES[candidate].type));
+  return kind ? { kind, resource: parsed } : undefined;
+}
+
 /** Where the linked resource is, from its id. */
 export interface LinkedResourceLocation {
   readonly id: string;

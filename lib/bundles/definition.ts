@@ -7,19 +7,10 @@ import "server-only";
  */
 import { z } from "zod";
 
+import { LINKED_RESOURCE_KINDS } from "@/lib/shared/linked-resource-kinds";
 import { LOWER_CASE_GUID } from "@/lib/shared/patterns";
 
-/** The workspace properties a companion role can land on, as ARM names them, plus chosen AML registries. */
-export const LINKED_RESOURCE_KINDS = ["storageAccount", "keyVault", "containerRegistry", "applicationInsights", "amlRegistry"] as const;
-export type LinkedResourceKind = (typeof LINKED_RESOURCE_KINDS)[number];
-
-export const LINKED_RESOURCE_LABELS: Record<LinkedResourceKind, string> = {
-  storageAccount: "storage account",
-  keyVault: "key vault",
-  containerRegistry: "container registry",
-  applicationInsights: "Application Insights",
-  amlRegistry: "Azure ML registry",
-};
+export { LINKED_RESOURCE_KINDS, LINKED_RESOURCE_LABELS, type LinkedResourceKind } from "@/lib/shared/linked-resource-kinds";
 
 const roleId = z.string().regex(LOWER_CASE_GUID, "must be a lower-case role definition GUID");
 const registryId = z

@@ -80,15 +80,10 @@ export async function planBundle(
   sources: BundleFactSources,
   policy: RequestPolicy = getRequestPolicy(),
 ): Promise<BundlePlanView> {
-  const workspace = parseScope(input.workspaceId);
-  if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
-  const bundle = findBundle(policy, input.bundleId);
   const identity: ArmIdentity = { kind: "delegated", caller };
-  const links = await sources.readLinks(identity, workspace.scope);
-  const registryIds = bundle.companions.flatMap((companion) => companion.registries ?? []);
-  const registries = new Map(await Promise.all(registryIds.map(async (id) => [id.toLowerCase(), await sources.readRegistry(identity, id)] as const)));
+  const { bundle, facts: placement } = await readPlacement(identity, input, sources, policy);
   // The admin's rights, once per scope a part would land on.
-  const scopes = [links.workspace.id, ...Object.values(links.linked), ...registries.values()].flatMap((fact) =>
+  const scopes = [placement.workspace.id, ...Object.values(placement.linked), ...placement.registries.values()].flatMap((fact) =>
     typeof fact === "string" ? [fact] : fact.state === "found" ? [fact.id] : [],
   );
   const distinct = [...new Set(scopes.map((scope) => scope.toLowerCase()))];
@@ -97,9 +92,7 @@ export async function planBundle(
     input.timeBound ? rightsAt(sources, { kind: "app" }, distinct, ROLE_ASSIGNMENT_DELETE) : undefined,
   ]);
   const facts: BundleFacts = {
-    workspace: links.workspace,
-    linked: links.linked,
-    registries,
+    ...placement,
     canAssign: (scope) => rights.get(scope.toLowerCase()) ?? "unknown",
     ...(consoleRights ? { consoleCanRemove: (scope: string) => consoleRights.get(scope.toLowerCase()) ?? "unknown" } : {}),
   };
@@ -112,6 +105,37 @@ export async function planBundle(
     }),
   );
   return { ...plan, budgets, description: bundle.description };
+}
+
+/**
+ * Where a bundle's parts land on a workspace, read as `identity`, without asking whether anyone may grant them: what
+ * the bundle would give (the permission delta), not whether it can be granted now (`planBundle`). A part is still
+ * `blocked` when its resource is gone or cannot be read, and `not_applicable` as in a plan.
+ */
+export async function placeBundle(
+  identity: ArmIdentity,
+  input: { readonly workspaceId: string; readonly bundleId: string },
+  sources: Pick<BundleFactSources, "readLinks" | "readRegistry">,
+  policy: RequestPolicy = getRequestPolicy(),
+): Promise<BundlePlan> {
+  const { bundle, facts } = await readPlacement(identity, input, sources, policy);
+  return resolveBundle(bundle, facts);
+}
+
+/** The workspace's links and the bundle's registries, as `identity` reads them. */
+async function readPlacement(
+  identity: ArmIdentity,
+  input: { readonly workspaceId: string; readonly bundleId: string },
+  sources: Pick<BundleFactSources, "readLinks" | "readRegistry">,
+  policy: RequestPolicy,
+): Promise<{ bundle: PolicyBundle; facts: Omit<BundleFacts, "canAssign" | "consoleCanRemove"> }> {
+  const workspace = parseScope(input.workspaceId);
+  if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
+  const bundle = findBundle(policy, input.bundleId);
+  const links = await sources.readLinks(identity, workspace.scope);
+  const registryIds = bundle.companions.flatMap((companion) => companion.registries ?? []);
+  const registries = new Map(await Promise.all(registryIds.map(async (id) => [id.toLowerCase(), await sources.readRegistry(identity, id)] as const)));
+  return { bundle, facts: { workspace: links.workspace, linked: links.linked, registries } };
 }
 
 /** Whether `identity` may do `action` at each scope, from ARM's permissions list ("unknown" when it could not be read). */

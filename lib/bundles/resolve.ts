@@ -31,9 +31,10 @@ export interface BundleFacts {
   readonly registries: ReadonlyMap<string, LinkedResourceFact>;
   /**
    * Whether the admin may create role assignments at a scope (Microsoft.Authorization/roleAssignments/write there,
-   * from ARM's permissions list): `unknown` when ARM could not be asked.
+   * from ARM's permissions list): `unknown` when ARM could not be asked. Absent: rights are not checked, for a plan of
+   * where the parts land (what a bundle would give), not of whether this person can grant them.
    */
-  readonly canAssign: (scope: string) => "yes" | "no" | "unknown";
+  readonly canAssign?: (scope: string) => "yes" | "no" | "unknown";
   /**
    * For time-bound access only: whether Gatehouse's own identity, which ends it at expiry, may remove role assignments
    * at a scope. A part it could not remove would outlive the access, so it is blocked before anything is granted.
@@ -157,7 +158,7 @@ function landOn(base: PartBase, fact: LinkedResourceFact, facts: BundleFacts, co
           note: `The key vault ${fact.name} uses access policies, not Azure RBAC, so ${base.roleName} would give nothing there. Manage its access policies in the portal if secrets are needed.`,
         };
       }
-      const may = facts.canAssign(fact.id);
+      const may = facts.canAssign?.(fact.id) ?? "yes";
       if (may !== "yes") {
         const elsewhere =
           fact.subscriptionId.toLowerCase() !== facts.workspace.subscriptionId.toLowerCase() ? ` (in another subscription, ${fact.subscriptionId})` : "";

@@ -70,7 +70,9 @@ describe("permissionDelta", () => {
     const delta = permissionDelta([builtInRole("Storage Blob Data Contributor")], [builtInRole("Owner")], catalogue);
     expect(gainedControl(delta)).toEqual([]);
     expect(gainedData(delta)).toEqual(expect.arrayContaining([`${BLOBS}/read`, `${BLOBS}/write`, `${BLOBS}/delete`]));
-    expect(labels(delta)).toEqual(expect.arrayContaining(["read blobs", "create and change blobs", "delete blobs"]));
+    expect(labels(delta)).toEqual(
+      expect.arrayContaining(["read blobs in the storage account", "write blobs in the storage account", "delete blobs in the storage account"]),
+    );
     expect(delta.data.every((group) => group.plane === "data")).toBe(true);
     const readerOverContributor = permissionDelta([builtInRole("Storage Blob Data Reader")], [builtInRole("Storage Blob Data Contributor")], catalogue);
     expect(readerOverContributor.alreadyCovered).toBe(true);
@@ -91,7 +93,54 @@ describe("permissionDelta", () => {
   it("flags a Key Vault secret's value as a secret read on the data plane", () => {
     const delta = permissionDelta([builtInRole("Key Vault Secrets User")], [builtInRole("Reader")], catalogue);
     expect(delta.dangers).toEqual([{ kind: "secret_read", operations: ["Microsoft.KeyVault/vaults/secrets/getSecret/action"] }]);
-    expect(delta.data.map((group) => group.label)).toEqual(["read Key Vault secret values", "read metadata (Key Vault secrets)"]);
+    expect(delta.data.map((group) => group.label)).toEqual(["read Key Vault secret values", "read Key Vault secret names and properties"]);
+  });
+
+  it("names in plain words every operation the companion roles reach on a bundle's linked resources", () => {
+    const companions = ["Storage Blob Data Contributor", "Storage File Data Privileged Contributor", "Key Vault Secrets User", "AcrPull", "AcrPush"];
+    const delta = permissionDelta(companions.map(builtInRole), [], catalogue);
+    expect(delta.atLeast).toBe(false);
+    // No fallback wording ("{action} ({noun})"): each group reads as a sentence about its resource.
+    expect(labels(delta).sort()).toEqual(
+      [
+        "act as a superuser on file shares (read and write whatever the ACLs say), change files' and folders' permissions (ACLs)",
+        "append to blobs, move and rename blobs",
+        "create and change blob containers",
+        "delete blob containers",
+        "delete blobs in the storage account",
+        "delete files in the storage account's file shares",
+        "get user delegation keys (to sign SAS links to blobs)",
+        "pull images",
+        "push images",
+        "read Key Vault secret names and properties",
+        "read Key Vault secret values",
+        "read blob containers",
+        "read blobs in the storage account",
+        "read files in the storage account's file shares",
+        "write blobs in the storage account",
+        "write files in the storage account's file shares",
+      ].sort(),
+    );
+    // The owner-level operations on the resources themselves: keys and credentials are secret reads.
+    const owner = permissionDelta(
+      [custom("Resource owner", { actions: ["Microsoft.Storage/*", "Microsoft.KeyVault/*", "Microsoft.ContainerRegistry/*"] })],
+      [],
+      catalogue,
+    );
+    expect(labels(owner)).toEqual(
+      expect.arrayContaining([
+        "read the storage account's access keys",
+        "read container registry credentials",
+        "change storage account settings",
+        "change key vault settings",
+        "delete images and artifacts",
+        "regenerate the storage account's access keys",
+      ]),
+    );
+    expect(owner.dangers.find((danger) => danger.kind === "secret_read")?.operations).toEqual([
+      "Microsoft.ContainerRegistry/registries/listCredentials/action",
+      "Microsoft.Storage/storageAccounts/listkeys/action",
+    ]);
   });
 
   it("joins several requested roles and several current ones", () => {

@@ -14,6 +14,10 @@ interface ResourceWords {
   readonly secrets?: string;
   /** Replaces "read {noun}". */
   readonly read?: string;
+  /** Replaces "delete {noun}". */
+  readonly delete?: string;
+  /** What each action (`…/{name}/action`, lower case) lets someone do, replacing "{name} ({noun})". */
+  readonly actions?: Readonly<Record<string, string>>;
 }
 
 const ML = "microsoft.machinelearningservices";
@@ -41,20 +45,51 @@ const WORDS: Record<string, ResourceWords> = {
   [`${ML}/workspaces/experiments/runs`]: { noun: "experiment runs" },
   [`${ML}/registries`]: { noun: "model registries" },
   [`${ML}/registries/assets`]: { noun: "registry assets" },
-  "microsoft.storage/storageaccounts": { noun: "storage accounts", secrets: "read storage account keys" },
-  "microsoft.storage/storageaccounts/blobservices": { noun: "blob service settings" },
+  // The companion roles of bundles land on these (sandbox/arm/data/provider-operations/ lists what they reach); a data
+  // role's words say where the data is, as an approver reads them beside a part on that resource.
+  "microsoft.storage/storageaccounts": {
+    noun: "the storage account",
+    secrets: "read the storage account's access keys",
+    write: "change storage account settings",
+    actions: { regeneratekey: "regenerate the storage account's access keys" },
+  },
+  "microsoft.storage/storageaccounts/blobservices": {
+    noun: "blob service settings",
+    actions: { generateuserdelegationkey: "get user delegation keys (to sign SAS links to blobs)" },
+  },
   "microsoft.storage/storageaccounts/blobservices/containers": { noun: "blob containers" },
-  "microsoft.storage/storageaccounts/blobservices/containers/blobs": { noun: "blobs" },
-  "microsoft.storage/storageaccounts/fileservices/fileshares/files": { noun: "files in file shares" },
-  "microsoft.keyvault/vaults": { noun: "key vaults" },
+  "microsoft.storage/storageaccounts/blobservices/containers/blobs": {
+    noun: "blobs",
+    read: "read blobs in the storage account",
+    write: "write blobs in the storage account",
+    delete: "delete blobs in the storage account",
+    actions: { add: "append to blobs", move: "move and rename blobs" },
+  },
+  "microsoft.storage/storageaccounts/fileservices/fileshares/files": {
+    noun: "files in file shares",
+    read: "read files in the storage account's file shares",
+    write: "write files in the storage account's file shares",
+    delete: "delete files in the storage account's file shares",
+    actions: {
+      modifypermissions: "change files' and folders' permissions (ACLs)",
+      actassuperuser: "act as a superuser on file shares (read and write whatever the ACLs say)",
+    },
+  },
+  "microsoft.keyvault/vaults": { noun: "the key vault", write: "change key vault settings" },
   "microsoft.keyvault/vaults/secrets": {
     noun: "Key Vault secrets",
     secrets: "read Key Vault secret values",
     read: "read Key Vault secret names and properties",
+    actions: { readmetadata: "read Key Vault secret names and properties", setsecret: "set Key Vault secret values" },
   },
-  "microsoft.containerregistry/registries": { noun: "container registries", secrets: "read container registry credentials" },
+  "microsoft.containerregistry/registries": {
+    noun: "the container registry",
+    secrets: "read container registry credentials",
+    write: "change container registry settings",
+  },
   "microsoft.containerregistry/registries/pull": { noun: "images", read: "pull images" },
   "microsoft.containerregistry/registries/push": { noun: "images", write: "push images" },
+  "microsoft.containerregistry/registries/artifacts": { noun: "images and artifacts", delete: "delete images and artifacts" },
 };
 
 /** `privateEndpointConnections` → "private endpoint connections". */
@@ -72,10 +107,10 @@ function wordsFor(resourceType: string): ResourceWords {
   return { noun: segments.length > 1 ? words(segments.at(-1) ?? resourceType) : `${resourceType} settings` };
 }
 
-/** The action's own name in words: `…/computes/listNodes/action` → "list nodes". */
-function actionWords(operation: string): string {
+/** The action's own name: `…/computes/listNodes/action` → "listNodes" (its words: "list nodes"). */
+function actionName(operation: string): string {
   const segments = operation.split("/");
-  return words(segments.at(-1)?.toLowerCase() === "action" ? (segments.at(-2) ?? "") : (segments.at(-1) ?? ""));
+  return segments.at(-1)?.toLowerCase() === "action" ? (segments.at(-2) ?? "") : (segments.at(-1) ?? "");
 }
 
 export function groupLabel(resourceType: string, verb: OperationVerb, readsSecrets: boolean, operations: readonly string[]): string {
@@ -83,7 +118,9 @@ export function groupLabel(resourceType: string, verb: OperationVerb, readsSecre
   if (readsSecrets) return resource.secrets ?? `read secrets of ${resource.noun}`;
   if (verb === "read") return resource.read ?? `read ${resource.noun}`;
   if (verb === "write") return resource.write ?? `create and change ${resource.noun}`;
-  if (verb === "delete") return `delete ${resource.noun}`;
-  const named = [...new Set(operations.map(actionWords))].sort();
-  return `${named.join(", ")} (${resource.noun})`;
+  if (verb === "delete") return resource.delete ?? `delete ${resource.noun}`;
+  const names = [...new Set(operations.map(actionName))];
+  const phrases = names.map((name) => resource.actions?.[name.toLowerCase()]);
+  if (phrases.every((phrase) => phrase !== undefined)) return [...new Set(phrases)].sort().join(", ");
+  return `${names.map(words).sort().join(", ")} (${resource.noun})`;
 }

@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { ArmIdentity } from "@/lib/arm/client";
+import { linkedResourceOf, type WorkspaceLinkKind } from "@/lib/arm/linked-resources";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { AppError, refusal } from "@/lib/errors";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
@@ -9,7 +10,7 @@ import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
 import { type AssignmentOrigin, parseScope } from "@/lib/shared/arm-scope";
 import type { ConsoleRole } from "@/lib/shared/console-roles";
 import { actionMatches, ROLE_ASSIGNMENT_DELETE, ROLE_ASSIGNMENT_WRITE, roleCovers } from "@/lib/shared/rbac-actions";
-import { checkWorkspaceAccess, type EffectiveAccess } from "@/lib/workspaces/check-workspace-access";
+import { type AccessTarget, checkAccessAt, type EffectiveAccess } from "@/lib/workspaces/check-workspace-access";
 import { getRoleDefinitions, type RoleDefinition } from "@/lib/workspaces/role-definitions";
 
 import type { OperationsCatalogue, Plane } from "./catalogue";
@@ -28,9 +29,17 @@ export interface PreviewPermissionDeltaInput {
   readonly parts: readonly DeltaPart[];
 }
 
-/** A role the principal holds at the workspace now, and how it reaches them. */
+/** What a preview's scope is: a workspace, or a resource a bundle part lands on (its kind as the workspace links it). */
+export interface DeltaTarget {
+  readonly kind: "workspace" | WorkspaceLinkKind | "amlRegistry";
+  /** The resource's name, from its id. */
+  readonly name: string;
+}
+
+/** A role the principal holds at the scope now, and how it reaches them. */
 export interface HeldRole {
   readonly roleName: string;
+  /** `workspace`: assigned at the preview's scope itself (whatever resource that is); otherwise the ancestor it comes from. */
   readonly origin: AssignmentOrigin;
   /** The groups it comes through, outermost last; empty when assigned directly, null when the chain is unknown. */
   readonly via: readonly string[] | null;
@@ -55,6 +64,7 @@ export interface IneffectiveExclusion {
 
 export interface PermissionDeltaPreview {
   readonly scope: string;
+  readonly target: DeltaTarget;
   readonly principal: { readonly id: string; readonly displayName: string; readonly kind: DirectoryPrincipal["kind"] };
   readonly roles: readonly { readonly id: string; readonly name: string }[];
   /** `unknown`: Gatehouse could not read what the principal holds there, so `delta` is everything the roles allow. */
@@ -75,15 +85,24 @@ export interface PreviewOptions {
   /** The caller's console roles: a requester may preview only the roles the request policy offers. */
   readonly consoleRoles: readonly ConsoleRole[];
   readonly policy?: RequestPolicy;
+  /**
+   * Roles a requester may preview besides the policy's roles, read as the console as those are: a policy bundle's
+   * roles, which the bundle preview passes for the parts it planned itself (never ids from the browser).
+   */
+  readonly offeredRoleIds?: readonly string[];
+  /** One preview per part instead of one per scope (a bundle shows each part); current access is read once per scope. */
+  readonly onePerPart?: boolean;
   readonly now?: number;
 }
 
 const UNKNOWN_NOTICE = "Gatehouse could not read current access; this is everything the role allows.";
 
 /**
- * What a principal would gain from roles on workspaces: the roles' operations (expanded over ARM's provider-operations
- * catalogue) less those that every path they hold there already gives (Check access: direct, nested groups, inherited
- * scopes), with deny assignments that still refuse some of them. One preview per workspace named by the parts.
+ * What a principal would gain from roles on workspaces, or on the resources a bundle's parts land on (a workspace's
+ * storage account, key vault, container registry, Application Insights, an AML registry): the roles' operations
+ * (expanded over ARM's provider-operations catalogue) less those that every path they hold there already gives (Check
+ * access at that scope: direct, nested groups, inherited scopes), with deny assignments that still refuse some of them.
+ * One preview per scope named by the parts (or per part, `onePerPart`).
  *
  * Who may see it: whoever may file a request for the principal (any requester, for the roles the request policy
  * offers) and admins (who grant and approve, any role). The role definition of a policy role is read as the console,
@@ -97,18 +116,18 @@ export async function previewPermissionDelta(
 ): Promise<PermissionDeltaPreview[]> {
   const admin = options.consoleRoles.includes("Console.Admin");
   const policy = options.policy ?? getRequestPolicy();
-  const policyRoles = new Set(policy.roles.map((role) => role.roleDefinitionId.toLowerCase()));
-  const byScope = new Map<string, { scope: string; roleIds: string[] }>();
+  const policyRoles = new Set([...policy.roles.map((role) => role.roleDefinitionId), ...(options.offeredRoleIds ?? [])].map((id) => id.toLowerCase()));
+  const groups = new Map<string, { target: AccessTarget & DeltaTarget; roleIds: string[] }>();
   for (const part of input.parts) {
-    const workspace = parseScope(part.scope);
-    if (workspace?.level !== "workspace") throw refusal("invalid_input", "scope not a workspace", "Choose a workspace from the list.", "workspaceId");
+    const target = deltaTarget(part.scope);
     const roleId = part.roleDefinitionId.toLowerCase();
     if (!admin && !policyRoles.has(roleId)) {
       throw refusal("forbidden", "role outside the request policy", "This role cannot be requested, so Gatehouse does not preview it.", "roleDefinitionId");
     }
-    const entry = byScope.get(workspace.scope.toLowerCase()) ?? { scope: workspace.scope, roleIds: [] };
+    const key = options.onePerPart ? `${target.scope.toLowerCase()} ${roleId}` : target.scope.toLowerCase();
+    const entry = groups.get(key) ?? { target, roleIds: [] };
     if (!entry.roleIds.includes(roleId)) entry.roleIds.push(roleId);
-    byScope.set(workspace.scope.toLowerCase(), entry);
+    groups.set(key, entry);
   }
 
   const lookup = await resolvePrincipals(context.caller, [input.principalId]);
@@ -121,13 +140,31 @@ export async function previewPermissionDelta(
   }
 
   const delegated: ArmIdentity = { kind: "delegated", caller: context.caller };
+  // Several parts on one scope (a bundle's two storage roles) share one read of what the principal holds there.
+  const reads = new Map<string, Promise<CurrentAccess>>();
+  const currentAt = (target: AccessTarget) => {
+    const key = target.scope.toLowerCase();
+    const read = reads.get(key) ?? readCurrentAccess(context, target, principal.id);
+    reads.set(key, read);
+    return read;
+  };
   return Promise.all(
-    [...byScope.values()].map(async ({ scope, roleIds }) => {
-      const requested = await requestedRoles(delegated, scope, roleIds, policyRoles);
-      const current = await readCurrentAccess(context, scope, principal.id);
-      return previewOne(delegated, scope, principal, requested, current, options.now);
+    [...groups.values()].map(async ({ target, roleIds }) => {
+      const [requested, current] = await Promise.all([requestedRoles(delegated, target.scope, roleIds, policyRoles), currentAt(target)]);
+      return previewOne(delegated, target, principal, requested, current, options.now);
     }),
   );
+}
+
+/** A part's scope: an AML workspace, or a resource a bundle part lands on (a workspace's linked resource, an AML registry). */
+function deltaTarget(scope: string): AccessTarget & DeltaTarget {
+  const workspace = parseScope(scope);
+  if (workspace?.level === "workspace") {
+    return { scope: workspace.scope, subscriptionId: workspace.subscriptionId!, kind: "workspace", name: workspace.workspaceName! };
+  }
+  const linked = linkedResourceOf(scope);
+  if (linked) return { scope: linked.resource.id, subscriptionId: linked.resource.subscriptionId, kind: linked.kind, name: linked.resource.name };
+  throw refusal("invalid_input", "scope not a workspace or a bundle part's resource", "Choose a workspace from the list.", "workspaceId");
 }
 
 /** Policy roles as the console reads them for requests; any other role as the admin asking. */
@@ -146,11 +183,11 @@ async function requestedRoles(delegated: ArmIdentity, scope: string, roleIds: re
 type CurrentAccess =
   { readonly known: true; readonly access: EffectiveAccess; readonly definitions: ReadonlyMap<string, RoleDefinition> } | { readonly known: false };
 
-async function readCurrentAccess(context: DelegatedContext, scope: string, principalId: string): Promise<CurrentAccess> {
+async function readCurrentAccess(context: DelegatedContext, target: AccessTarget, principalId: string): Promise<CurrentAccess> {
   try {
-    const access = await checkWorkspaceAccess(context.caller, scope, principalId);
-    // checkWorkspaceAccess read these a moment ago: the per-caller cache answers.
-    const definitions = await getRoleDefinitions({ kind: "delegated", caller: context.caller }, scope);
+    const access = await checkAccessAt(context.caller, target, principalId);
+    // checkAccessAt read these a moment ago: the per-caller cache answers.
+    const definitions = await getRoleDefinitions({ kind: "delegated", caller: context.caller }, target.scope);
     return { known: true, access, definitions };
   } catch (error) {
     // A refusal (a requester cannot read role assignments there) or an outage: say "unknown", never "nothing new".
@@ -174,7 +211,7 @@ function heldRole(grant: EffectiveAccess["grants"][number]): HeldRole {
 
 async function previewOne(
   identity: ArmIdentity,
-  scope: string,
+  target: AccessTarget & DeltaTarget,
   principal: DirectoryPrincipal,
   requested: readonly RoleDefinition[],
   current: CurrentAccess,
@@ -191,7 +228,8 @@ async function previewOne(
   const gained = [...delta.control, ...delta.data].flatMap((group) => group.operations);
   const held = current.known ? current.access.grants.map(heldRole) : [];
   return {
-    scope,
+    scope: target.scope,
+    target: { kind: target.kind, name: target.name },
     principal: { id: principal.id, displayName: principal.displayName, kind: principal.kind },
     roles: requested.map((role) => ({ id: role.id, name: role.name })),
     currentAccess: current.known ? "read" : "unknown",

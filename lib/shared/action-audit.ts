@@ -28,6 +28,7 @@ export const ACTION_AUDIT: Record<ConsoleAction, ActionAuditContract> = {
   checkWorkspaceAccess: READ_ONLY,
   getGrantOptions: READ_ONLY,
   previewPermissionDelta: READ_ONLY,
+  previewBundleDelta: READ_ONLY,
   verifyAuditChain: READ_ONLY,
   grantWorkspaceRoles: {
     succeeded: ["role_assignment.grant_requested", "role_assignment.granted"],

@@ -50,6 +50,11 @@ export const PERMISSIONS = {
     allowed: ["Console.Admin", "Console.Requester"],
     description: "See what a role would add to a principal's access on a workspace",
   },
+  previewBundleDelta: {
+    kind: "action",
+    allowed: ["Console.Admin", "Console.Requester"],
+    description: "See what an access bundle would add to a principal's access, part by part, on the resources it lands on",
+  },
   cancelAccessRequest: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Withdraw your own pending access request" },
   approveAccessRequest: { kind: "action", allowed: ADMIN, description: "Approve someone else's access request (the grant runs as you)" },
   denyAccessRequest: { kind: "action", allowed: ADMIN, description: "Deny an access request with a reason" },

@@ -6,7 +6,7 @@ import { isAppError } from "@/lib/errors";
 import { delegatedGraphClient } from "@/lib/graph/client";
 import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
-import type { AssignmentOrigin, ParsedScope } from "@/lib/shared/arm-scope";
+import type { AssignmentOrigin } from "@/lib/shared/arm-scope";
 import { beyondAssignmentsNotice, type DenyAssignment, listAccessBeyondAssignments, type PimActivation } from "./access-beyond-assignments";
 import type { RoleDefinition } from "./role-definitions";
 
@@ -37,14 +37,14 @@ export interface BeyondAssignmentsForPrincipal extends AccessBeyondAssignmentsFo
 }
 
 /**
- * What else decides a principal's access on the workspace besides their role assignments: PIM eligibilities (so an
- * eligible person reads as "eligible", never as "no access"), which roles PIM activated and until when, and deny
- * assignments that refuse them actions whatever their roles allow. Kept apart from the role-assignment query so that
- * query can change on its own.
+ * What else decides a principal's access on the workspace (or another scope a bundle part lands on) besides their
+ * role assignments: PIM eligibilities (so an eligible person reads as "eligible", never as "no access"), which roles
+ * PIM activated and until when, and deny assignments that refuse them actions whatever their roles allow. Kept apart
+ * from the role-assignment query so that query can change on its own.
  */
 export async function listAccessBeyondAssignmentsFor(
   caller: DelegatedCaller,
-  workspace: ParsedScope,
+  target: { readonly scope: string; readonly subscriptionId: string },
   principal: DirectoryPrincipal,
   definitions: ReadonlyMap<string, RoleDefinition>,
 ): Promise<BeyondAssignmentsForPrincipal> {
@@ -55,7 +55,7 @@ export async function listAccessBeyondAssignmentsFor(
   const isGroup = principal.kind === "group";
   let beyond;
   try {
-    beyond = await listAccessBeyondAssignments(identity, workspace.subscriptionId!, workspace.scope, isGroup ? undefined : principalId);
+    beyond = await listAccessBeyondAssignments(identity, target.subscriptionId, target.scope, isGroup ? undefined : principalId);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return { eligible: [], denies: [], activations: new Map(), beyondAssignmentsNotice: beyondAssignmentsNotice(error) };

@@ -51,6 +51,14 @@ const MAX_GROUP_LOOKUPS = 200;
 
 const COLLECTION = { user: "users", group: "groups", servicePrincipal: "servicePrincipals", managedIdentity: "servicePrincipals" } as const;
 
+/** A scope Gatehouse reads a principal's access at: a workspace, or a resource a bundle part lands on. */
+export interface AccessTarget {
+  /** Canonical ARM id of the scope. */
+  readonly scope: string;
+  /** Lower case. */
+  readonly subscriptionId: string;
+}
+
 /**
  * A principal's effective roles on a workspace, each explained by the path of group memberships that grants it.
  * For a user or service principal, ARM's `atScope() and assignedTo('{id}')` lists every assignment at or above the
@@ -64,6 +72,16 @@ const COLLECTION = { user: "users", group: "groups", servicePrincipal: "serviceP
 export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, principalId: string): Promise<EffectiveAccess> {
   const workspace = parseScope(workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
+  return checkAccessAt(caller, { scope: workspace.scope, subscriptionId: workspace.subscriptionId! }, principalId);
+}
+
+/**
+ * The same reading at any scope below a subscription (a workspace, a storage account, a key vault, an AML registry):
+ * the assignments at the scope and its ancestors (resource group, subscription, management groups, root) that reach
+ * the principal directly or through its transitive groups, with PIM and the deny assignments there. A workspace is not
+ * an ancestor of its storage account: each scope is read for itself. Origin `workspace` means "at this scope itself".
+ */
+export async function checkAccessAt(caller: DelegatedCaller, target: AccessTarget, principalId: string): Promise<EffectiveAccess> {
   const lookup = await resolvePrincipals(caller, [principalId]);
   if (!lookup.complete) {
     throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
@@ -79,18 +97,18 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       const list = [];
       try {
         const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
-        for await (const assignment of authorizationClient(identity, workspace.subscriptionId!).roleAssignments.listForScope(workspace.scope, { filter })) {
-          if (assignment.scope && listedAssignmentApplies(assignment.scope, workspace.scope)) list.push(assignment);
+        for await (const assignment of authorizationClient(identity, target.subscriptionId).roleAssignments.listForScope(target.scope, { filter })) {
+          if (assignment.scope && listedAssignmentApplies(assignment.scope, target.scope)) list.push(assignment);
         }
       } catch (error) {
         throw armError(error);
       }
       return principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
     })(),
-    getRoleDefinitions(identity, workspace.scope),
+    getRoleDefinitions(identity, target.scope),
   ]);
 
-  const beyond = await listAccessBeyondAssignmentsFor(caller, workspace, principal, definitions);
+  const beyond = await listAccessBeyondAssignmentsFor(caller, target, principal, definitions);
   const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
   const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
   const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();
@@ -103,7 +121,7 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
       roleDefinitionId: roleId,
       roleName: definitions.get(roleId)?.name ?? roleId,
       scope: assignment.scope ?? "",
-      origin: assignmentOrigin(assignment.scope ?? "", workspace.scope),
+      origin: assignmentOrigin(assignment.scope ?? "", target.scope),
       via: direct ? [] : (paths.get(holderId) ?? null),
       assignedTo: direct
         ? { id: principal.id, displayName: principal.displayName }

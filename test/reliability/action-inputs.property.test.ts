@@ -87,6 +87,7 @@ const VALID: Record<ConsoleAction, unknown> = {
   checkWorkspaceAccess: { workspaceId: WORKSPACE, principalId: OID },
   getGrantOptions: { workspaceId: WORKSPACE },
   previewPermissionDelta: { workspaceId: WORKSPACE, roleDefinitionId: DATA_SCIENTIST, principalId: OID },
+  previewBundleDelta: { workspaceId: WORKSPACE, bundleId: "data-scientist", principalId: OID },
   grantWorkspaceRoles: {
     workspaceId: WORKSPACE,
     roleDefinitionId: DATA_SCIENTIST,
@@ -474,6 +475,7 @@ describe("every server action refuses bad input clearly, before any upstream cal
         "applyReconcile",
         "submitAccessRequest",
         "previewPermissionDelta",
+        "previewBundleDelta",
       ]),
     );
   });

@@ -60,6 +60,8 @@ export const PERMISSION_TABLE = {
   submitAccessRequest: row("allow", "allow", "deny", "deny"),
   // The delta of a role: whoever may file a request (requesters for the policy's roles) and admins (grant, approve).
   previewPermissionDelta: row("allow", "allow", "deny", "deny"),
+  // A bundle's delta, part by part: the same people (requesters for the policy's bundles).
+  previewBundleDelta: row("allow", "allow", "deny", "deny"),
   cancelAccessRequest: row("allow", "allow", "deny", "deny"),
   approveAccessRequest: row("allow", "deny", "deny", "deny"),
   denyAccessRequest: row("allow", "deny", "deny", "deny"),
