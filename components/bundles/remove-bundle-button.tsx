@@ -5,12 +5,12 @@ import { useState, useTransition } from "react";
 
 import { removeBundleGrant } from "@/app/actions/bundles";
 import { Button } from "@/components/ui/button";
-import { ResultText } from "@/components/ui/message-with-reference";
+import { ActionMessage, type ActionMessageValue } from "./action-message";
 
 /** Admins: end a bundle granted on the workspace page; only assignments the bundle created and nothing else holds go. */
 export function RemoveBundleButton({ bundleGrantId, bundleName, principal }: { bundleGrantId: string; bundleName: string; principal: string }) {
   const [confirming, setConfirming] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string; reference?: string | undefined } | null>(null);
+  const [message, setMessage] = useState<ActionMessageValue | null>(null);
   const [pending, startTransition] = useTransition();
   const router = useRouter();
   return (
@@ -44,16 +44,7 @@ export function RemoveBundleButton({ bundleGrantId, bundleName, principal }: { b
           </Button>
         </div>
       )}
-      <div aria-live="polite">
-        {message &&
-          (message.ok ? (
-            <p role="status" className="text-success">
-              {message.text}
-            </p>
-          ) : (
-            <ResultText message={message.text} reference={message.reference} />
-          ))}
-      </div>
+      <ActionMessage message={message} />
     </div>
   );
 }

@@ -5,11 +5,11 @@ import { useState, useTransition } from "react";
 
 import { resumeBundleGrant } from "@/app/actions/bundles";
 import { Button } from "@/components/ui/button";
-import { ResultText } from "@/components/ui/message-with-reference";
+import { ActionMessage, type ActionMessageValue } from "./action-message";
 
 /** Admins: grant the parts of a partial or incomplete bundle that do not hold; the parts that hold are left alone. */
 export function ResumeBundleButton({ bundleGrantId, label = "Resume the bundle" }: { bundleGrantId: string; label?: string }) {
-  const [message, setMessage] = useState<{ ok: boolean; text: string; reference?: string | undefined } | null>(null);
+  const [message, setMessage] = useState<ActionMessageValue | null>(null);
   const [pending, startTransition] = useTransition();
   const router = useRouter();
   return (
@@ -37,16 +37,7 @@ export function ResumeBundleButton({ bundleGrantId, label = "Resume the bundle" 
       >
         {pending ? "Granting the missing parts…" : label}
       </Button>
-      <div aria-live="polite">
-        {message &&
-          (message.ok ? (
-            <p role="status" className="text-success">
-              {message.text}
-            </p>
-          ) : (
-            <ResultText message={message.text} reference={message.reference} />
-          ))}
-      </div>
+      <ActionMessage message={message} />
     </div>
   );
 }
