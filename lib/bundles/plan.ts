@@ -83,9 +83,8 @@ export async function planBundle(
   const identity: ArmIdentity = { kind: "delegated", caller };
   const { bundle, facts: placement } = await readPlacement(identity, input, sources, policy);
   // The admin's rights, once per scope a part would land on.
-  const scopes = [placement.workspace.id, ...Object.values(placement.linked), ...placement.registries.values()].flatMap((fact) =>
-    typeof fact === "string" ? [fact] : fact.state === "found" ? [fact.id] : [],
-  );
+  const found = [...Object.values(placement.linked), ...placement.registries.values()].flatMap((fact) => (fact.state === "found" ? [fact.id] : []));
+  const scopes = [placement.workspace.id, ...found];
   const distinct = [...new Set(scopes.map((scope) => scope.toLowerCase()))];
   const [rights, consoleRights] = await Promise.all([
     rightsAt(sources, identity, distinct, ROLE_ASSIGNMENT_WRITE),
