@@ -12,6 +12,7 @@ import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
+import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { BundleParts, type BundlePartView } from "./bundle-parts";
 
@@ -19,15 +20,6 @@ const directorySearch = searchDirectory();
 
 type Plan = Extract<Awaited<ReturnType<typeof planBundleGrant>>, { status: "success" }>["data"];
 type Granted = Awaited<ReturnType<typeof grantBundle>>;
-
-const ON_WORDS: Record<string, string> = {
-  workspace: "workspace",
-  storageAccount: "storage account",
-  keyVault: "key vault",
-  containerRegistry: "container registry",
-  applicationInsights: "Application Insights",
-  amlRegistry: "Azure ML registry",
-};
 
 /**
  * "Grant a bundle": choose a bundle and one principal; the dialog shows every part before anything is done (where it
@@ -67,7 +59,7 @@ export function GrantBundleDialog({
       ? plan.data.parts.map((part) => ({
           key: part.key,
           roleName: part.roleName,
-          on: ON_WORDS[part.on] ?? part.on,
+          on: placeWords(part.on),
           resourceName: part.resourceName,
           why: part.why,
           state: part.state,

@@ -2,7 +2,7 @@ import Link from "next/link";
 
 import { formatDateTime } from "@/components/shared/format";
 import type { WorkspaceBundleView } from "@/lib/bundles/workspace-bundles";
-import { LINKED_RESOURCE_LABELS, type LinkedResourceKind } from "@/lib/bundles/definition";
+import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import { BundleParts, type BundlePartView } from "./bundle-parts";
 import { RemoveBundleButton } from "./remove-bundle-button";
 import { ResumeBundleButton } from "./resume-bundle-button";
@@ -21,7 +21,7 @@ function partsOf(bundle: WorkspaceBundleView): BundlePartView[] {
   return bundle.parts.map((part) => ({
     key: part.partKey,
     roleName: part.roleName,
-    on: part.on === "workspace" ? "workspace" : (LINKED_RESOURCE_LABELS[part.on as LinkedResourceKind] ?? part.on),
+    on: placeWords(part.on),
     resourceName: part.resourceName,
     why: part.why,
     state: missing.has(part.partKey) ? "failed" : part.state,

@@ -4,14 +4,14 @@ import { useEffect, useId, useState } from "react";
 
 import { previewBundleDelta } from "@/app/actions/bundles";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
-import { LINKED_RESOURCE_LABELS } from "@/lib/shared/linked-resource-kinds";
+import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import type { BundleDelta as BundleDeltaData, BundleDeltaPart } from "@/lib/bundles/preview-bundle-delta";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { PermissionDeltaView } from "./permission-delta";
 
 /** "Storage Blob Data Contributor on the storage account stmlwfraudprod", "AzureML Data Scientist on the workspace mlw-…". */
 export function partTitle(part: Pick<BundleDeltaPart, "roleName" | "on" | "resourceName">): string {
-  const what = part.on === "workspace" ? "workspace" : LINKED_RESOURCE_LABELS[part.on];
+  const what = placeWords(part.on);
   return `${part.roleName} on the ${what}${part.resourceName ? ` ${part.resourceName}` : ""}`;
 }
 

@@ -6,7 +6,7 @@ import { previewPermissionDelta } from "@/app/actions/permissions";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { Danger, PermissionGroup } from "@/lib/permissions/permission-delta";
 import type { DeltaTarget, HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
-import { LINKED_RESOURCE_LABELS } from "@/lib/shared/linked-resource-kinds";
+import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 
@@ -14,7 +14,7 @@ type HeadingLevel = 3 | 4;
 
 /** "workspace", "storage account", "key vault"…: what a preview's scope is, in words. */
 export function targetWords(target: Pick<DeltaTarget, "kind">): string {
-  return target.kind === "workspace" ? "workspace" : LINKED_RESOURCE_LABELS[target.kind];
+  return placeWords(target.kind);
 }
 
 /** What one role would add for one principal on one workspace: loaded from the server whenever any of the three changes. */

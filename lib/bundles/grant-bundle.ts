@@ -5,14 +5,14 @@ import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 
 import type { ArmIdentity } from "@/lib/arm/client";
-import { type AuditActor, type AuditEventInput, type PrincipalType, recordAuditEvents } from "@/lib/audit";
+import { type AuditActor, type AuditEventInput, recordAuditEvents } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { type Database, type DatabaseTransaction, getDatabase } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
-import { grantRoleOnScope, type GrantResult, type GrantTarget } from "@/lib/workspaces/grant-workspace-roles";
+import { grantRoleOnScope, type GrantResult, type GrantTarget, PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
 import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
 import { checkBundleIntegrity } from "./integrity";
 import { blockedMessage, type BundleFactSources, planBundle } from "./plan";
@@ -26,14 +26,6 @@ import {
   type BundleGrantView,
   type BundlePartState,
 } from "./schema";
-
-/** ARM wants the principal's type on every create; managed identities are service principals to ARM. */
-const PRINCIPAL_TYPE: Record<GrantTarget["kind"], PrincipalType> = {
-  user: "User",
-  group: "Group",
-  servicePrincipal: "ServicePrincipal",
-  managedIdentity: "ServicePrincipal",
-};
 
 export interface GrantBundleInput {
   readonly workspaceId: string;

@@ -1,10 +1,10 @@
 import "server-only";
 
 import type { BundlePartView } from "@/lib/shared/bundle-parts";
+import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import { type Database, getDatabase } from "@/lib/db";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import type { AccessRequestRow } from "@/lib/requests/schema";
-import { LINKED_RESOURCE_LABELS, type LinkedResourceKind } from "./definition";
 import { findBundleGrantOfRequest } from "./grant-bundle";
 import type { BundleGrantPartRow, BundleGrantStatus } from "./schema";
 
@@ -16,15 +16,11 @@ export interface BundleOfRequest {
   readonly status: BundleGrantStatus | null;
 }
 
-function onWords(on: string): string {
-  return on === "workspace" ? "workspace" : (LINKED_RESOURCE_LABELS[on as LinkedResourceKind] ?? on);
-}
-
 export function partView(part: BundleGrantPartRow): BundlePartView {
   return {
     key: part.partKey,
     roleName: part.roleName,
-    on: onWords(part.on),
+    on: placeWords(part.on),
     resourceName: part.resourceName,
     why: part.why,
     state: part.state,
@@ -64,7 +60,7 @@ export async function bundlePartsOfRequest(request: AccessRequestRow, db?: Datab
         ...bundle.companions.map((companion) => ({
           key: `${companion.on}:${companion.roleDefinitionId}`,
           roleName: companion.name,
-          on: onWords(companion.on),
+          on: placeWords(companion.on),
           why: companion.why,
         })),
       ]

@@ -9,6 +9,7 @@ import { describeError, log } from "@/lib/log";
 import { endBundleGrant, findBundleGrantOfRequest } from "@/lib/bundles/grant-bundle";
 import type { BundleGrantPartRow } from "@/lib/bundles/schema";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
+import { PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
 import { requestAuditTarget } from "./audit-target";
 import { DEADLINE_PASSED, lapseRequest, type Staleness } from "./decision-guards";
@@ -19,8 +20,6 @@ import { accessRequests, type AccessRequestRow } from "./schema";
 /** A run that stopped between claiming an expiry and recording it is taken over after this long. */
 const STUCK_MS = 10 * 60_000;
 const REMINDERS = [3, 1] as const;
-
-const PRINCIPAL_TYPE = { user: "User", group: "Group", servicePrincipal: "ServicePrincipal", managedIdentity: "ServicePrincipal" } as const;
 
 /** After a failed expiry: 5, 10, 20 … minutes, at most 6 hours between attempts. */
 export function expiryRetryDelayMs(attempts: number): number {

@@ -15,3 +15,9 @@ export const LINKED_RESOURCE_LABELS: Record<LinkedResourceKind, string> = {
   applicationInsights: "Application Insights",
   amlRegistry: "Azure ML registry",
 };
+
+/** Where a part lands, in words: "workspace", or a linked resource's label; anything else as it was stored. */
+export function placeWords(on: string): string {
+  if (on === "workspace") return "workspace";
+  return (LINKED_RESOURCE_KINDS as readonly string[]).includes(on) ? LINKED_RESOURCE_LABELS[on as LinkedResourceKind] : on;
+}

@@ -60,7 +60,7 @@ export function assignmentNameFor(scope: string, principalId: string, roleDefini
 export type GrantPrincipalKind = "user" | "group" | "servicePrincipal" | "managedIdentity";
 
 /** ARM wants the principal's type on every create: without it a principal created a moment ago fails to replicate. */
-const PRINCIPAL_TYPE: Record<GrantPrincipalKind, PrincipalType> = {
+export const PRINCIPAL_TYPE: Record<GrantPrincipalKind, PrincipalType> = {
   user: "User",
   group: "Group",
   servicePrincipal: "ServicePrincipal",
