@@ -30,6 +30,46 @@ export const DURATION_LABELS: Record<DurationPreset, string> = {
 };
 const preset = z.enum(Object.keys(DURATION_PRESETS) as [DurationPreset, ...DurationPreset[]]);
 
+/** A workspace name pattern: letters, digits, `-`, `_`, `.`, and `*` for any run of characters. */
+const WORKSPACE_PATTERN = /^[A-Za-z0-9_.*-]{1,260}$/;
+const ROUTE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * One approver route. Every field of `match` that is present must fit (workspace names by pattern, case-insensitive;
+ * every listed tag with that exact value; the role or bundle among those listed); an absent field matches anything.
+ */
+export const routeSchema = z.strictObject({
+  id: z.string().regex(ROUTE_ID, "must be lower-case letters, digits and dashes"),
+  /** What the policy page and the request page call this route. */
+  name: z.string().trim().min(1).max(120),
+  match: z
+    .strictObject({
+      workspaces: z.array(z.string().regex(WORKSPACE_PATTERN, "must be a workspace name, with * for any characters")).min(1).max(100).optional(),
+      tags: z.record(z.string().min(1).max(512), z.string().max(256)).optional(),
+      roles: z.array(z.string().regex(LOWER_CASE_GUID, "must be a lower-case role definition GUID")).min(1).optional(),
+      bundles: z.array(z.string().min(1).max(64)).min(1).optional(),
+    })
+    .refine((match) => Object.keys(match).length > 0, { error: "must say what it matches (workspaces, tags, roles or bundles)" }),
+  /**
+   * Who may decide: the members (transitively, through nested groups) of these Entra groups, and the owners of
+   * these groups. At least one of the two.
+   */
+  approvers: z
+    .strictObject({
+      groups: z.array(z.string().regex(LOWER_CASE_GUID, "must be a lower-case group object id")).max(20).default([]),
+      ownersOf: z.array(z.string().regex(LOWER_CASE_GUID, "must be a lower-case group object id")).max(20).default([]),
+    })
+    .refine((approvers) => approvers.groups.length + approvers.ownersOf.length > 0, { error: "must name at least one group" }),
+  /**
+   * `single`: the routed approvers decide and grant as themselves. `business-then-admin`: a routed approver
+   * approves for the business, then a Console.Admin (another person) gives the final approval and grants as themselves.
+   */
+  flow: z.enum(["single", "business-then-admin"]).default("single"),
+  /** Named chat channels (GATEHOUSE_NOTIFICATION_CHANNELS) that hear of this route's requests, besides the mails. */
+  channels: z.array(z.string().regex(ROUTE_ID, "must be a channel name")).max(10).default([]),
+});
+export type PolicyRoute = z.output<typeof routeSchema>;
+
 export const requestPolicySchema = z
   .strictObject({
     $comment: z.string().optional(),
@@ -66,6 +106,12 @@ export const requestPolicySchema = z
       )
       .max(20)
       .default([]),
+    /**
+     * Who decides a request, and which chat channels hear of it: the first route whose `match` fits the request's
+     * workspace and role (or bundle). A request no route matches goes to the Console.Admin holders, as before, and to
+     * the default channel (docs/access-requests.md, "Approver routing").
+     */
+    routes: z.array(routeSchema).max(200).default([]),
   })
   .superRefine((policy, context) => {
     const bundleIds = new Set<string>();
@@ -78,6 +124,26 @@ export const requestPolicySchema = z
           code: "custom",
           path: ["bundles", index, "approvers"],
           message: `${bundle.name} includes a privileged role and needs "approvers": ${PRIVILEGED_APPROVERS} or more`,
+        });
+      }
+    });
+    const routeIds = new Set<string>();
+    policy.routes.forEach((route, index) => {
+      if (routeIds.has(route.id)) context.addIssue({ code: "custom", path: ["routes", index, "id"], message: "listed twice" });
+      routeIds.add(route.id);
+      for (const [field, ids] of [
+        ["roles", route.match.roles],
+        ["bundles", route.match.bundles],
+      ] as const) {
+        ids?.forEach((id, position) => {
+          const known = field === "roles" ? policy.roles.some((role) => role.roleDefinitionId === id) : bundleIds.has(id);
+          if (!known) {
+            context.addIssue({
+              code: "custom",
+              path: ["routes", index, "match", field, position],
+              message: `${id} is not one of the policy's ${field}`,
+            });
+          }
         });
       }
     });
@@ -180,6 +246,45 @@ export function policyEntryOf(
 ): { readonly name: string; readonly maxDuration: DurationPreset; readonly approvers: number } | undefined {
   if (request.bundleId) return policy.bundles.find((bundle) => bundle.id === request.bundleId);
   return policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
+}
+
+/** What a route is matched against: the request's workspace (as ARM described it) and what is asked for. */
+export interface RouteSubject {
+  readonly workspaceName: string;
+  readonly workspaceTags: Readonly<Record<string, string>>;
+  readonly roleDefinitionId: string;
+  readonly bundleId?: string | null | undefined;
+}
+
+function workspacePatternMatches(pattern: string, name: string): boolean {
+  const source = pattern
+    .toLowerCase()
+    .split("*")
+    .map((part) => part.replace(/[.]/g, "\\."))
+    .join(".*");
+  return new RegExp(`^${source}$`).test(name.toLowerCase());
+}
+
+/** ARM tag names are case-insensitive, their values are not. */
+function tagValue(tags: Readonly<Record<string, string>>, name: string): string | undefined {
+  const key = Object.keys(tags).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : tags[key];
+}
+
+/** The first route that fits a request, or undefined (then Console.Admin holders decide). */
+export function routeFor(policy: RequestPolicy, subject: RouteSubject): PolicyRoute | undefined {
+  return policy.routes.find(({ match }) => {
+    if (match.workspaces && !match.workspaces.some((pattern) => workspacePatternMatches(pattern, subject.workspaceName))) return false;
+    if (match.tags && !Object.entries(match.tags).every(([key, value]) => tagValue(subject.workspaceTags, key) === value)) return false;
+    if (subject.bundleId) {
+      if (match.roles && !match.bundles) return false;
+      if (match.bundles && !match.bundles.includes(subject.bundleId)) return false;
+    } else {
+      if (match.bundles && !match.roles) return false;
+      if (match.roles && !match.roles.includes(subject.roleDefinitionId)) return false;
+    }
+    return true;
+  });
 }
 
 /** The presets allowed for a role: those in the policy's list up to the role's maximum. */

@@ -1,0 +1,33 @@
+import "server-only";
+
+/**
+ * One notification, as structured facts rather than text, so that each channel can render it in its own format:
+ * a plain-text mail, a Teams Adaptive Card, a Slack Block Kit message. Everything here is text, never markup; each
+ * renderer escapes it for its format.
+ */
+export interface NotificationMessage {
+  /** What happened, in one line: a mail's subject, a card's title. */
+  readonly title: string;
+  /** A sentence or two saying what happened and what is asked of the reader. */
+  readonly summary: string;
+  /** Verified facts (from Graph, ARM or the database), shown as name and value. */
+  readonly facts: readonly NotificationFact[];
+  /** Words a person wrote (a justification, a denial's comment): shown quoted and attributed, never as the console's words. */
+  readonly quote?: { readonly by: string; readonly text: string } | undefined;
+  /** The console page where the reader acts; approval always happens there, as the approver. */
+  readonly link?: { readonly label: string; readonly url: string } | undefined;
+}
+
+export interface NotificationFact {
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * Who hears of a message: people by mail (user object ids or UPNs, duplicates sent once) and named chat channels
+ * (GATEHOUSE_NOTIFICATION_CHANNELS; one post per channel).
+ */
+export interface NotificationAudience {
+  readonly people: readonly string[];
+  readonly channels: readonly string[];
+}
