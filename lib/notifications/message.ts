@@ -31,3 +31,12 @@ export interface NotificationAudience {
   readonly people: readonly string[];
   readonly channels: readonly string[];
 }
+
+/** The message as a plain-text mail body: summary, facts, the quoted words, then the link. */
+export function renderPlainText(message: NotificationMessage): string {
+  const lines = [message.summary, ""];
+  for (const fact of message.facts) lines.push(`${fact.name}: ${fact.value}`);
+  if (message.quote) lines.push("", `${message.quote.by} wrote: ${message.quote.text}`);
+  if (message.link) lines.push("", `${message.link.label}: ${message.link.url}`);
+  return lines.join("\n");
+}

@@ -8,6 +8,7 @@ import { getDatabase, type Database } from "@/lib/db";
 import { appGraphClient } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { escapeMarkdown } from "@/lib/shared/markdown";
+import { renderPlainText, type NotificationAudience, type NotificationMessage } from "./message";
 import { notificationOutbox } from "./schema";
 
 /** After this many failed attempts a notification is given up (`failed`) and stays visible in the outbox table. */
@@ -57,6 +58,14 @@ export async function sendNotification(input: NotificationInput): Promise<Notifi
     log("error", "notifications", "could not queue a notification", { error: describeError(error) });
     return { mailed: 0, failed: input.to.length };
   }
+}
+
+/**
+ * Sends one structured message to its audience: a mail to each person and a post to the chat channels. Never throws,
+ * like `sendNotification`.
+ */
+export async function sendMessage(audience: NotificationAudience, message: NotificationMessage): Promise<NotificationDelivery> {
+  return sendNotification({ to: audience.people, subject: message.title, text: renderPlainText(message), webhookSummary: message.summary.slice(0, 1000) });
 }
 
 /**
