@@ -359,3 +359,8 @@ function singleRoleChoices(policy: RequestPolicy): RoleChoice[] {
     };
   });
 }
+
+/** The route a request was filed under, if the policy still has it (a route removed since falls back to Console.Admin). */
+export function routeOfRequest(policy: RequestPolicy, request: { readonly routeId: string | null }): PolicyRoute | undefined {
+  return request.routeId === null ? undefined : policy.routes.find((route) => route.id === request.routeId);
+}

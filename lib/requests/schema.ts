@@ -99,6 +99,11 @@ export const accessRequests = pgTable(
      */
     bundleId: text("bundle_id"),
     bundleName: text("bundle_name"),
+    /**
+     * The policy route (its id) that decided who may approve, chosen when the request was filed from the workspace
+     * ARM described then; null: no route matched, Console.Admin holders decide.
+     */
+    routeId: text("route_id"),
     /** Why the request ended without removing the access, or why nothing was granted: words for people. */
     outcomeNote: text("outcome_note"),
     /** Failed expiry attempts so far, and when the next one is due (back-off). */
