@@ -209,6 +209,18 @@ const RawEnv = z.object({
   GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
   GATEHOUSE_REQUEST_POLICY_PATH: optionalString,
+  // Days before a time-bound grant ends when the requester and the route's owners are reminded, such as 3,1.
+  GATEHOUSE_REQUEST_REMINDER_DAYS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*\d{1,2}\s*(,\s*\d{1,2}\s*){0,4}$/, { error: "must be up to five whole numbers of days such as 3,1" })
+      .transform((value) => value.split(",").map((part) => Number(part.trim())))
+      .refine((days) => days.every((day) => day >= 1 && day <= 30) && new Set(days).size === days.length, {
+        error: "must be distinct day counts between 1 and 30, such as 3,1",
+      })
+      .transform((days) => [...days].sort((a, b) => b - a))
+      .optional(),
+  ),
   GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES: optionalString.pipe(
     z
       .string()
@@ -301,7 +313,8 @@ const RawEnv = z.object({
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
  * @property {{ sender: string | null, webhookUrl: string | null }} notifications  Mail sender (UPN or object id; null =
  *   mail off) and optional Teams-compatible incoming webhook.
- * @property {{ policyPath: string }} requests  Access-request policy file (validated at start-up).
+ * @property {{ policyPath: string, reminderDays: number[] }} requests  Access-request policy file (validated at start-up),
+ *   and the days before a time-bound grant ends when reminders go out (distinct, 1–30, largest first).
  * @property {{ grantablePrivileged: string[] }} roles  Role definition GUIDs (lower case) of privileged roles (the
  *   built-in Contributor, Owner, User Access Administrator, Role Based Access Control Administrator, or a custom role
  *   that can write or delete role assignments or holds `*`) that Gatehouse may grant; every other privileged role is
@@ -640,6 +653,7 @@ export function parseConfig(env, options = {}) {
       policyPath: raw.GATEHOUSE_REQUEST_POLICY_PATH
         ? runtimePath(raw.GATEHOUSE_REQUEST_POLICY_PATH)
         : path.join(process.cwd(), "config", "request-policy.json"),
+      reminderDays: raw.GATEHOUSE_REQUEST_REMINDER_DAYS ?? [3, 1],
     },
     roles: { grantablePrivileged: raw.GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES ?? [] },
     credentials: {

@@ -557,3 +557,17 @@ describe("notification webhook hosts", () => {
     ]);
   });
 });
+
+describe("GATEHOUSE_REQUEST_REMINDER_DAYS", () => {
+  it("defaults to 3 and 1 days, and takes distinct days between 1 and 30, largest first", () => {
+    expect(parseConfig({}).requests.reminderDays).toEqual([3, 1]);
+    expect(parseConfig({ GATEHOUSE_REQUEST_REMINDER_DAYS: " 1, 7 ,14" }).requests.reminderDays).toEqual([14, 7, 1]);
+    expect(parseConfig({ GATEHOUSE_REQUEST_REMINDER_DAYS: "2" }).requests.reminderDays).toEqual([2]);
+  });
+
+  it("refuses days outside 1–30, repeats, and anything but a list of whole numbers", () => {
+    for (const value of ["0", "31", "3,3", "3;1", "three", "1.5", "1,2,3,4,5,6", ","]) {
+      expect(problemsOf({ GATEHOUSE_REQUEST_REMINDER_DAYS: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_REQUEST_REMINDER_DAYS"]);
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * in the same transaction as its audit event, so concurrent deciders and job instances produce exactly one outcome.
  */
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 export const REQUEST_STATUSES = [
   "pending",
@@ -104,6 +104,11 @@ export const accessRequests = pgTable(
      * ARM described then; null: no route matched, Console.Admin holders decide.
      */
     routeId: text("route_id"),
+    /**
+     * What the role adds, in one line ("+ 47 operations, including …/computes/write"), computed at submission as the
+     * requester (what the form showed them); null when it could not be computed. Shown to approvers in notifications.
+     */
+    deltaSummary: text("delta_summary"),
     /** Why the request ended without removing the access, or why nothing was granted: words for people. */
     outcomeNote: text("outcome_note"),
     /** Failed expiry attempts so far, and when the next one is due (back-off). */
@@ -136,3 +141,45 @@ export const accessRequests = pgTable(
 );
 
 export type AccessRequestRow = typeof accessRequests.$inferSelect;
+
+// --- Who was told about a request, and the follow-ups they were sent (lib/requests/notify.ts) -------------------------
+
+/** Why someone heard of a request: it arrived, or (two-step flow) the business approval passed it to the admins. */
+export const AUDIENCE_REASONS = ["arrival", "admin_step"] as const;
+export type AudienceReason = (typeof AUDIENCE_REASONS)[number];
+
+/**
+ * Every person (object id) and chat channel told that a request was waiting, so that each of them hears how it ended.
+ * One row per request, kind and target: the first reason they were told for is kept.
+ */
+export const requestAudience = pgTable(
+  "request_audience",
+  {
+    requestId: text("request_id")
+      .notNull()
+      .references(() => accessRequests.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<"person" | "channel">().notNull(),
+    /** A user object id (lower case) or a channel name. */
+    target: text("target").notNull(),
+    reason: text("reason").$type<AudienceReason>().notNull(),
+    createdAt: ts("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.requestId, table.kind, table.target] })],
+);
+
+/**
+ * One row per request and outcome (`granted`, `denied`, `lapsed` …) whose follow-up was sent: inserting it claims the
+ * follow-up, so two instances, a retry or the job's sweep never send it twice. A failed grant retried into `granted`
+ * is a second outcome and gets its own follow-up.
+ */
+export const requestFollowUps = pgTable(
+  "request_follow_ups",
+  {
+    requestId: text("request_id")
+      .notNull()
+      .references(() => accessRequests.id, { onDelete: "cascade" }),
+    outcome: text("outcome").$type<RequestStatus>().notNull(),
+    sentAt: ts("sent_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.requestId, table.outcome] })],
+);
