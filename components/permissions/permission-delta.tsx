@@ -8,6 +8,7 @@ import type { Danger, PermissionGroup } from "@/lib/permissions/permission-delta
 import type { DeltaTarget, HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
 import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import type { ActionResult } from "@/lib/shared/action-result";
+import { deltaCountLine } from "@/lib/shared/delta-summary";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 
 type HeadingLevel = 3 | 4;
@@ -123,10 +124,7 @@ const DANGER_TEXT: Record<Danger["kind"], string> = {
 };
 
 function countLine(preview: PermissionDeltaPreview): string {
-  const { count, notable } = preview.summary;
-  if (count === 0 && preview.delta.atLeast) return "+ operations Gatehouse cannot list: see the patterns below";
-  const operations = `${count} operation${count === 1 ? "" : "s"}`;
-  return `+ ${preview.delta.atLeast ? "at least " : ""}${operations}${notable ? `, including ${notable}` : ""}`;
+  return deltaCountLine({ ...preview.summary, atLeast: preview.delta.atLeast });
 }
 
 function GroupList({ groups, label }: { groups: readonly PermissionGroup[]; label: string }) {

@@ -8,6 +8,7 @@ import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import type { Database } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
+import { postCredentialsDigest } from "@/lib/digests/credentials-digest";
 import { AppError } from "@/lib/errors";
 import { appGraphClient } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
@@ -132,6 +133,7 @@ export async function scheduledInventory(db: Database, actor: AuditActor): Promi
   const windows = getConfig().credentials.windowsDays;
   const snapshotId = await createRunningSnapshot(db, { trigger: "scheduled", requestedBy: null, now: new Date(), windows });
   const outcome = await runInventory(db, snapshotId, { trigger: "scheduled", actor, windows });
+  if (outcome.status === "complete") await postCredentialsDigest(db, snapshotId, windows, new Date());
   const delivery = await deliverNotifications(db, new Date(), outcome.outboxIds);
   return {
     snapshotId,

@@ -8,6 +8,7 @@ import { desc, lt } from "drizzle-orm";
 
 import type { Database } from "@/lib/db";
 import { getDatabase } from "@/lib/db";
+import { postDriftDigest } from "@/lib/digests/drift-digest";
 import { appGraphClient } from "@/lib/graph/client";
 import { collectDrift, type DriftReport } from "./collect";
 import { mappingDriftReports } from "./schema";
@@ -31,6 +32,7 @@ export async function runScheduledDriftCheck(db: Database, now: () => Date = () 
   const report = await collectDrift(db, { kind: "app" }, appGraphClient());
   const checkedAt = now();
   await db.insert(mappingDriftReports).values({ checkedAt, holder: HOLDER, report });
+  await postDriftDigest(db, report, checkedAt);
   const [keep] = await db
     .select({ id: mappingDriftReports.id })
     .from(mappingDriftReports)

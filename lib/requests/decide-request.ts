@@ -20,7 +20,7 @@ import { requestClock } from "./clock";
 import { requestAuditTarget } from "./audit-target";
 import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
-import { notifyRequesterOfDecision } from "./notify";
+import { notifyRequesterOfDecision, notifyToldOfOutcome } from "./notify";
 import { getRequestPolicy, policyEntryOf, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
@@ -736,6 +736,7 @@ async function settleApproved(
   });
   const final = settled ?? (await load(db, request.id))!;
   if (settled && options.notify !== false) await notifyRequesterOfDecision(final);
+  if (settled && options.notify !== false) await notifyToldOfOutcome(final, { db });
   return settlement.status === "granted"
     ? { request: final, message: settlement.message }
     : { request: final, message: `Approved, but nothing was granted: ${settlement.message} An admin with the rights can retry it.` };
@@ -771,6 +772,7 @@ async function closeAsCovered(
   });
   const final = closed ?? (await load(db, request.id))!;
   if (closed && options.notify !== false) await notifyRequesterOfDecision(final);
+  if (closed && options.notify !== false) await notifyToldOfOutcome(final, { db });
   return { request: final, message: `Nothing to grant: ${explanation} The request is closed as already covered; nothing will expire.` };
 }
 
@@ -834,6 +836,7 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
   });
   if (!updated) throw alreadyDecided((await load(db, request.id))!);
   if (to === "denied" && options.notify !== false) await notifyRequesterOfDecision(updated);
+  if (options.notify !== false) await notifyToldOfOutcome(updated, { db });
   log("info", "requests", `request ${to}`, { requestId: updated.id });
   return { request: updated, message: to === "denied" ? "Request denied; the requester is told why." : "Request withdrawn." };
 }

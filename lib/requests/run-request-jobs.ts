@@ -13,13 +13,12 @@ import { PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
 import { type ReleaseOutcome, releaseAccess } from "@/lib/workspaces/release-access";
 import { requestAuditTarget } from "./audit-target";
 import { DEADLINE_PASSED, lapseRequest, type Staleness } from "./decision-guards";
-import { notifyAdminsOfExpiryFailure, notifyRequesterOfExpiry } from "./notify";
+import { notifyAdminsOfExpiryFailure, notifyOfExpiry, sendDueFollowUps } from "./notify";
 import { findDeletedObjects } from "./requester-standing";
 import { accessRequests, type AccessRequestRow } from "./schema";
 
 /** A run that stopped between claiming an expiry and recording it is taken over after this long. */
 const STUCK_MS = 10 * 60_000;
-const REMINDERS = [3, 1] as const;
 
 /** After a failed expiry: 5, 10, 20 … minutes, at most 6 hours between attempts. */
 export function expiryRetryDelayMs(attempts: number): number {
@@ -37,6 +36,8 @@ export interface RequestJobOptions {
   /** Replaces the ARM DELETE (state-machine tests without a sandbox). Returns whether the assignment was absent. */
   readonly revoke?: (request: AccessRequestRow) => Promise<{ wasAbsent: boolean }>;
   readonly notify?: boolean;
+  /** Days before the end when reminders go out (GATEHOUSE_REQUEST_REMINDER_DAYS unless a test replaces it). */
+  readonly reminderDays?: readonly number[];
   /** Which object ids the directory confirms deleted; Graph as the console unless a test replaces it. */
   readonly findDeleted?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
 }
@@ -51,8 +52,9 @@ function dueForExpiry(now: Date) {
 }
 
 /**
- * The access-request job, as the console's own identity: lapses pending requests nobody decided in time, reminds
- * requesters 3 days and 1 day before access ends, and ends expired grants. Each expiry is claimed with a
+ * The access-request job, as the console's own identity: lapses pending requests nobody decided in time, tells
+ * everyone who was told of a closed request how it ended, reminds requesters and routed owners before access ends
+ * (3 days and 1 day by default), and ends expired grants. Each expiry is claimed with a
  * conditional UPDATE (`granted → expiring`), so with several instances exactly one acts on it. Ending a grant
  * releases the request's hold on the assignment: it is removed only when nothing else holds it and Gatehouse
  * created it. A removal that fails moves the request to `expiry_failed` (loud: admins are told once), and is retried
@@ -60,7 +62,9 @@ function dueForExpiry(now: Date) {
  */
 export async function runRequestJobs(db: Database, actor: AuditActor, now: Date, options: RequestJobOptions = {}): Promise<RequestJobRun> {
   const lapsed = (await lapsePending(db, actor, now)) + (await closeOrphaned(db, actor, now, options.findDeleted ?? findDeletedObjects));
-  const reminded = options.notify === false ? 0 : await remind(db, now);
+  // Everyone told of a request the job (or a refused approval) closed hears how it ended.
+  if (options.notify !== false) await sendDueFollowUps(db, now);
+  const reminded = options.notify === false ? 0 : await remind(db, now, options.reminderDays ?? getConfig().requests.reminderDays);
   let expired = 0;
   let expiryFailed = 0;
   const due = await db.select({ id: accessRequests.id }).from(accessRequests).where(dueForExpiry(now)).limit(200);
@@ -339,27 +343,33 @@ async function closeOrphaned(
   return count;
 }
 
-async function remind(db: Database, now: Date): Promise<number> {
+/**
+ * Reminders before access ends, on the configured days (3 and 1 by default), to the requester and the routed owners.
+ * Each is claimed in `reminded` first, so it is sent once across instances; a reminder is skipped (but claimed) when a
+ * closer one falls due in the same run: a 1-day reminder makes the 3-day one pointless.
+ */
+async function remind(db: Database, now: Date, reminderDays: readonly number[]): Promise<number> {
   let count = 0;
-  for (const days of REMINDERS) {
-    const key = `${days}d`;
-    // Claim the reminder (so it is sent once across instances), then send it; sendNotification queues and retries.
+  const days = [...reminderDays].sort((a, b) => b - a);
+  for (const [index, day] of days.entries()) {
+    const key = `${day}d`;
+    const closer = days.slice(index + 1);
     const claimed = await db
       .update(accessRequests)
       .set({ remindedAt: sql`${accessRequests.remindedAt} || ${JSON.stringify([key])}::jsonb` })
       .where(
         and(
           inArray(accessRequests.status, ["granted"]),
-          lte(accessRequests.expiresAt, new Date(now.getTime() + days * 86_400_000)),
+          lte(accessRequests.expiresAt, new Date(now.getTime() + day * 86_400_000)),
           sql`${accessRequests.expiresAt} > ${now}`,
           sql`not (${accessRequests.remindedAt} ? ${key})`,
         ),
       )
       .returning();
     for (const request of claimed) {
-      // A 1-day reminder makes the 3-day one pointless when both fall due in the same run.
-      if (days === 3 && request.expiresAt && request.expiresAt.getTime() - now.getTime() <= 86_400_000) continue;
-      await notifyRequesterOfExpiry(request, days);
+      const left = (request.expiresAt?.getTime() ?? 0) - now.getTime();
+      if (closer.some((other) => left <= other * 86_400_000)) continue;
+      await notifyOfExpiry(request, day, { db });
       count++;
     }
   }

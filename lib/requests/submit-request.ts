@@ -13,6 +13,7 @@ import { describeError, log } from "@/lib/log";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
+import { withDeltaSummary } from "./delta-summary";
 import { notifyApproversOfArrival } from "./notify";
 import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
 import { requestClock } from "./clock";
@@ -309,7 +310,7 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
     }
     throw error;
   }
-  if (draft.notify) await notifyApproversOfArrival(inserted);
+  if (draft.notify) await notifyApproversOfArrival(await withDeltaSummary(db, context, inserted), { db });
   return { request: inserted };
 }
 
