@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
+import type * as Config from "@/lib/config";
 import type { DatabaseHandle } from "@/lib/db/client";
+import type * as SendNotification from "@/lib/notifications/send-notification";
 import type { DriftReport, WorkspaceDrift } from "@/lib/mappings/collect";
 import type { DriftItem, DriftKind } from "@/lib/mappings/drift";
 import type { NotificationAudience, NotificationMessage } from "@/lib/notifications/message";
@@ -16,7 +18,7 @@ const sent = vi.hoisted(() => [] as { audience: NotificationAudience; message: N
 const settings = vi.hoisted(() => ({ digestChannel: undefined as string | undefined }));
 
 vi.mock("@/lib/notifications/send-notification", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("@/lib/notifications/send-notification")>()),
+  ...(await importOriginal<typeof SendNotification>()),
   sendMessage: (audience: NotificationAudience, message: NotificationMessage) => {
     sent.push({ audience, message });
     return Promise.resolve({ mailed: 0, failed: 0 });
@@ -25,7 +27,7 @@ vi.mock("@/lib/notifications/send-notification", async (importOriginal) => ({
   deliverNotifications: () => Promise.resolve({ mailed: 0, posted: 0, failed: 0, gaveUp: 0 }),
 }));
 vi.mock("@/lib/config", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("@/lib/config")>();
+  const actual = await importOriginal<typeof Config>();
   return {
     ...actual,
     getConfig: () => {
@@ -139,7 +141,8 @@ describe("what a digest says", () => {
       { name: "app-2", value: 'Client secret "ci", ends 2026-06-03 08:30 UTC; 1 owner; holds AzureML Data Scientist on mlw-0' },
       {
         name: "app-1",
-        value: 'Client secret "ci", ends 2026-06-20 00:00 UTC; 1 owner; holds AzureML Data Scientist on mlw-0, AzureML Data Scientist on mlw-1, AzureML Data Scientist on mlw-2, 1 more',
+        value:
+          'Client secret "ci", ends 2026-06-20 00:00 UTC; 1 owner; holds AzureML Data Scientist on mlw-0, AzureML Data Scientist on mlw-1, AzureML Data Scientist on mlw-2, 1 more',
       },
     ]);
     expect(digest.message.link?.url).toBe(`${getConfig().publicOrigin}/credentials`);

@@ -53,7 +53,10 @@ export function driftDigest(report: DriftReport): Digest | undefined {
     facts,
     link: mappingsLink(),
   };
-  return { fingerprint: fingerprintOf([...items.map((item) => item.key), ...unreadable.map((workspace) => `unreadable:${workspace.workspaceId.toLowerCase()}`)]), message };
+  return {
+    fingerprint: fingerprintOf([...items.map((item) => item.key), ...unreadable.map((workspace) => `unreadable:${workspace.workspaceId.toLowerCase()}`)]),
+    message,
+  };
 }
 
 const ALL_CLEAR: () => NotificationMessage = () => ({

@@ -10,7 +10,10 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { AuditActor } from "@/lib/audit";
+import type * as Config from "@/lib/config";
 import type { DatabaseHandle } from "@/lib/db/client";
+import type * as SendNotification from "@/lib/notifications/send-notification";
+import type { AccessRequestRow } from "./schema";
 import type { NotificationAudience, NotificationMessage } from "@/lib/notifications/message";
 import type { GrantResult } from "@/lib/workspaces/grant-workspace-roles";
 import { makeDelegatedContext, TEST_TENANT_ID } from "@/test/support/builders/context";
@@ -23,7 +26,7 @@ const approvers = vi.hoisted(() => ({ ids: [] as string[] }));
 const settings = vi.hoisted(() => ({ reminderDays: undefined as number[] | undefined }));
 
 vi.mock("@/lib/notifications/send-notification", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("@/lib/notifications/send-notification")>()),
+  ...(await importOriginal<typeof SendNotification>()),
   sendMessage: (audience: NotificationAudience, message: NotificationMessage) => {
     sent.push({ audience, message });
     return Promise.resolve({ mailed: audience.people.length, failed: 0 });
@@ -31,7 +34,7 @@ vi.mock("@/lib/notifications/send-notification", async (importOriginal) => ({
 }));
 vi.mock("./approvers", () => ({ findApprovers: () => Promise.resolve([...approvers.ids]) }));
 vi.mock("@/lib/config", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("@/lib/config")>();
+  const actual = await importOriginal<typeof Config>();
   return {
     ...actual,
     getConfig: () => {
@@ -48,7 +51,6 @@ const { parseRequestPolicy } = await import("./policy");
 const { runRequestJobs } = await import("./run-request-jobs");
 const { submitAccessRequest } = await import("./submit-request");
 const { accessRequests } = await import("./schema");
-type AccessRequestRow = import("./schema").AccessRequestRow;
 
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const ROUTE_GROUP = "0c0a5e11-0000-4000-8000-0000000000aa";
@@ -93,15 +95,30 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
     approvers.ids = [avery.person.objectId, blake.person.objectId.toUpperCase(), lead.person.objectId];
   });
 
-  const grants = (status: "granted" | "failed" = "granted") => (request: AccessRequestRow): Promise<GrantResult> =>
-    Promise.resolve({ principalId: request.principalId, displayName: request.principalDisplayName, status, message: status === "granted" ? "Granted." : "Azure refused the grant." });
+  const grants =
+    (status: "granted" | "failed" = "granted") =>
+    (request: AccessRequestRow): Promise<GrantResult> =>
+      Promise.resolve({
+        principalId: request.principalId,
+        displayName: request.principalDisplayName,
+        status,
+        message: status === "granted" ? "Granted." : "Azure refused the grant.",
+      });
   const options = (extra: object = {}) => ({ db: handle.db, policy, now: NOW, directory: trustingDirectory, grant: grants(), ...extra });
 
   /** Files a request (as the lead) and announces it, as the submission does; optionally under an approver route. */
   async function arrived(overrides: Parameters<typeof makeAccessRequest>[0] = {}, routeId?: string): Promise<AccessRequestRow> {
-    const filed = (await submitAccessRequest(lead, makeAccessRequest(overrides), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory })).request;
-    await handle.db.execute(sql`update access_requests set route_id = ${routeId ?? null}, delta_summary = ${"+ 47 operations, including Microsoft.MachineLearningServices/workspaces/computes/write"} where id = ${filed.id}`);
-    const request = { ...filed, routeId: routeId ?? null, deltaSummary: "+ 47 operations, including Microsoft.MachineLearningServices/workspaces/computes/write" };
+    const filed = (
+      await submitAccessRequest(lead, makeAccessRequest(overrides), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory })
+    ).request;
+    await handle.db.execute(
+      sql`update access_requests set route_id = ${routeId ?? null}, delta_summary = ${"+ 47 operations, including Microsoft.MachineLearningServices/workspaces/computes/write"} where id = ${filed.id}`,
+    );
+    const request = {
+      ...filed,
+      routeId: routeId ?? null,
+      deltaSummary: "+ 47 operations, including Microsoft.MachineLearningServices/workspaces/computes/write",
+    };
     await notifyApproversOfArrival(request, { db: handle.db, policy, now: NOW });
     return request;
   }
@@ -133,7 +150,8 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
   });
 
   it("omits the delta fact when no summary could be computed, and names a routed request's channels", async () => {
-    const filed = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory })).request;
+    const filed = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory }))
+      .request;
     await notifyApproversOfArrival({ ...filed, routeId: "ml-team" }, { db: handle.db, policy, now: NOW });
     const [arrival] = about(filed);
     expect(arrival!.message.facts.map((entry) => entry.name)).not.toContain("What it adds");
@@ -147,7 +165,9 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
     await approveAccessRequest(avery, { requestId: request.id, comment: "" }, options());
     const [followUp, ...more] = followUps(request);
     expect(more).toEqual([]);
-    expect(new Set(followUp!.audience.people)).toEqual(new Set([avery.person.objectId.toLowerCase(), blake.person.objectId.toLowerCase(), "cara@contoso.test"]));
+    expect(new Set(followUp!.audience.people)).toEqual(
+      new Set([avery.person.objectId.toLowerCase(), blake.person.objectId.toLowerCase(), "cara@contoso.test"]),
+    );
     expect(new Set(followUp!.audience.channels)).toEqual(new Set(["default", "admins"]));
     expect(followUp!.message.title).toBe("Granted: AzureML Data Scientist on mlw-test for Teammate");
     expect(followUp!.message.summary).toBe("Approved by Avery Admin at 2026-06-01 10:00 UTC — granted; it ends 2026-06-08 10:00 UTC.");
@@ -209,7 +229,8 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
   });
 
   it("tells nobody of an outcome when nobody was told of the arrival", async () => {
-    const silent = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory })).request;
+    const silent = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory }))
+      .request;
     sent.length = 0;
     await denyAccessRequest(avery, { requestId: silent.id, comment: "No." }, options());
     expect(followUps(silent)).toEqual([]);
@@ -232,7 +253,9 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
     await runRequestJobs(handle.db, system, new Date(expiresAt - 6 * DAY), { findDeleted: () => Promise.resolve(new Set()) });
     const [reminder] = about(routed);
     expect(reminder!.message.title).toBe("Access ends in 7 days: AzureML Data Scientist on mlw-test");
-    expect(new Set(reminder!.audience.people)).toEqual(new Set([lead.person.objectId, avery.person.objectId, blake.person.objectId].map((id) => id.toLowerCase())));
+    expect(new Set(reminder!.audience.people)).toEqual(
+      new Set([lead.person.objectId, avery.person.objectId, blake.person.objectId].map((id) => id.toLowerCase())),
+    );
     expect(new Set(reminder!.audience.channels)).toEqual(new Set(["ml-ops", "ml-leads"]));
     expect(about(unrouted).map((entry) => entry.audience)).toEqual([{ people: [lead.person.objectId.toLowerCase()], channels: [] }]);
 
@@ -252,9 +275,14 @@ describe.skipIf(!postgres)("follow-ups under concurrency on PostgreSQL", () => {
     const others = await Promise.all(Array.from({ length: 4 }, () => handle.openAnotherInstance()));
     try {
       approvers.ids = [avery.person.objectId];
-      const filed = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory })).request;
+      const filed = (await submitAccessRequest(lead, makeAccessRequest(), { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory }))
+        .request;
       await notifyApproversOfArrival(filed, { db: handle.db, policy, now: NOW });
-      await denyAccessRequest(avery, { requestId: filed.id, comment: "Not now." }, { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory });
+      await denyAccessRequest(
+        avery,
+        { requestId: filed.id, comment: "Not now." },
+        { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory },
+      );
       const [denied] = await handle.db.select().from(accessRequests).where(eq(accessRequests.id, filed.id));
       sent.length = 0;
       const results = await Promise.all([handle, ...others].map((instance) => notifyToldOfOutcome(denied!, { db: instance.db, policy })));

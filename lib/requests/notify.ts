@@ -233,11 +233,17 @@ function approvedWords(request: AccessRequestRow): string {
 export function outcomeWords(request: AccessRequestRow): { readonly title: string; readonly summary: string; readonly quote?: NotificationMessage["quote"] } {
   switch (request.status) {
     case "granted":
-      return { title: "Granted", summary: `${approvedWords(request)} — granted${request.expiresAt ? `; it ends ${utcMinute(request.expiresAt)}` : ", permanently"}.` };
+      return {
+        title: "Granted",
+        summary: `${approvedWords(request)} — granted${request.expiresAt ? `; it ends ${utcMinute(request.expiresAt)}` : ", permanently"}.`,
+      };
     case "covered":
       return { title: "Already covered", summary: `${approvedWords(request)} — nothing granted: ${request.outcomeNote ?? "the access already exists."}` };
     case "failed":
-      return { title: "Grant failed", summary: `${approvedWords(request)} — the grant failed: ${request.failureReason ?? "Azure refused it."} An admin can retry it.` };
+      return {
+        title: "Grant failed",
+        summary: `${approvedWords(request)} — the grant failed: ${request.failureReason ?? "Azure refused it."} An admin can retry it.`,
+      };
     case "denied": {
       const by = request.decidedByName ?? "an admin";
       return {
@@ -317,7 +323,12 @@ export async function sendDueFollowUps(db: Database, now: Date, options: Omit<No
       and(
         inArray(accessRequests.status, [...FOLLOW_UP_OUTCOMES]),
         gte(accessRequests.updatedAt, new Date(now.getTime() - FOLLOW_UP_HORIZON_MS)),
-        exists(db.select({ one: sql`1` }).from(requestAudience).where(eq(requestAudience.requestId, accessRequests.id))),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(requestAudience)
+            .where(eq(requestAudience.requestId, accessRequests.id)),
+        ),
         notExists(
           db
             .select({ one: sql`1` })
