@@ -174,6 +174,7 @@ describe.each(storageEngines())("who is told, and their follow-ups, on $name", (
     expect(followUp!.message.quote).toBeUndefined();
     const requesterMail = about(request).filter((entry) => entry !== followUp);
     expect(requesterMail.map((entry) => entry.audience)).toEqual([{ people: [lead.person.objectId.toLowerCase()], channels: [] }]);
+    expect(requesterMail[0]!.message.title).toBe("Your access request was granted: AzureML Data Scientist on mlw-test");
 
     // A retry of the call, the job's sweep, and concurrent callers: nothing more.
     const [row] = await handle.db.select().from(accessRequests).where(eq(accessRequests.id, request.id));

@@ -344,6 +344,13 @@ export async function sendDueFollowUps(db: Database, now: Date, options: Omit<No
   return sent;
 }
 
+const REQUESTER_VERBS: Partial<Record<RequestStatus, string>> = {
+  granted: "was granted",
+  covered: "is already covered",
+  failed: "failed",
+  denied: "was denied",
+};
+
 /** Tells the requester their request was granted, already covered, failed or denied. Never throws. */
 export async function notifyRequesterOfDecision(request: AccessRequestRow, options: NotifyOptions = {}): Promise<void> {
   const words = outcomeWords(request);
@@ -351,7 +358,7 @@ export async function notifyRequesterOfDecision(request: AccessRequestRow, optio
   await sendMessage(
     { people: [request.requesterObjectId], channels: [] },
     {
-      title: `Your access request: ${words.title.toLowerCase()} — ${requestedAccess(request)} on ${request.workspaceName}`,
+      title: `Your access request ${REQUESTER_VERBS[request.status] ?? `is ${request.status}`}: ${requestedAccess(request)} on ${request.workspaceName}`,
       summary: `Your request for ${subjectOf(request)} (${durationWords(request)}): ${words.summary}${request.status === "covered" ? " Nothing will expire." : ""}`,
       facts: requestFacts(request, policy),
       ...(words.quote ? { quote: words.quote } : {}),
