@@ -4,18 +4,23 @@
  * job a bounded number of times, so a mail problem never blocks or undoes what caused the notification.
  */
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+import type { NotificationMessage } from "./message";
 
 export const notificationOutbox = pgTable(
   "notification_outbox",
   {
     id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    /** `mail` (Graph sendMail to `recipient`) or `webhook` (the configured incoming webhook). */
+    /** `mail` (Graph sendMail to `recipient`) or `chat` (a post to the named channel `recipient`). */
     channel: text("channel").notNull(),
-    /** A user object id or UPN for mail; empty for the webhook. */
+    /** A user object id or UPN for mail; the channel's name for chat (never its URL, a secret). */
     recipient: text("recipient").notNull(),
     subject: text("subject").notNull(),
+    /** A mail's plain text; for chat, the summary (for reading the table). */
     body: text("body").notNull(),
+    /** The structured message a chat post is rendered from, at every attempt the same (null for plain mails). */
+    message: jsonb("message").$type<NotificationMessage>(),
     /** `pending` → `sent`, or `failed` after the last attempt. */
     status: text("status").notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
