@@ -3,21 +3,16 @@
  * schema of the version the card declares (test/fixtures, from microsoft/AdaptiveCards), the Slack body against the
  * Block Kit schema in test/support/block-kit.ts; what a requester wrote shows as typed and forges nothing in either.
  */
-import { readFileSync } from "node:fs";
-
-import Ajv from "ajv";
-import draft06 from "ajv/lib/refs/json-schema-draft-06.json" with { type: "json" };
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
+import { adaptiveCardValidator } from "@/test/support/adaptive-card-schema";
 import { slackWebhookMessage } from "@/test/support/block-kit";
 import type { NotificationMessage } from "./message";
 import { escapeSlackText, renderSlackMessage, SLACK_LIMITS } from "./slack-blocks";
 import { ADAPTIVE_CARD_VERSION, escapeTeamsText, renderAdaptiveCard, renderTeamsMessage } from "./teams-card";
 
-const ajv = new Ajv({ allErrors: true, schemaId: "auto" });
-ajv.addMetaSchema(draft06);
-const validateCard = ajv.compile(JSON.parse(readFileSync(`test/fixtures/adaptive-card-${ADAPTIVE_CARD_VERSION}.schema.json`, "utf8")) as object);
+const validateCard = adaptiveCardValidator(ADAPTIVE_CARD_VERSION);
 
 /** What a requester might write to forge mentions, links and markup in a chat message. */
 const HOSTILE = "<!channel> [click](https://evil.example) **bold** @everyone <at>Lee</at> _it_ ~gone~ `code` <https://evil.example|Approve> &amp; # Heading\n- item";
