@@ -619,3 +619,207 @@ describe("sendNotification and the delivery job (the console's database)", () =>
     expect(posts).toHaveLength(0);
   });
 });
+
+describe.each(storageEngines())("named chat channels on $name", (engine) => {
+  let handle: DatabaseHandle;
+  let db: Database;
+  beforeAll(async () => {
+    handle = await engine.open();
+    db = handle.db;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+  beforeEach(async () => {
+    await db.delete(notificationOutbox);
+  });
+
+  /** What a requester might write to forge a mention, a channel ping, a link or markup. */
+  const HOSTILE = "<!channel> [click](https://evil.example) **bold** @everyone <at>Lee</at> <@U123|lee> _it_";
+  const message = (title = unique("Access request: Owner on mlw-prod")): NotificationMessage => ({
+    title,
+    summary: "Lee Lead asks for Owner on mlw-prod for 7 days.",
+    facts: [
+      { name: "Workspace", value: "mlw-prod" },
+      { name: "Ticket", value: HOSTILE },
+    ],
+    quote: { by: "Why (the requester's words)", text: HOSTILE },
+    link: { label: "Review in Gatehouse", url: `${getConfig().publicOrigin}/requests/42` },
+  });
+  const postsTo = (path: string) => posts.filter((post) => post.path === path);
+
+  it("queueMessage writes a mail per person (its plain text) and a chat row per configured channel, naming the channel, never its URL", async () => {
+    const logs = captureNotificationLogs();
+    const sent = message();
+    const ids = await queueMessage(db, { people: ["Lee@Contoso.test", "lee@contoso.test"], channels: ["ml-platform", "fraud", "ml-platform", "nowhere"] }, sent);
+    const rows = await outboxRows(db, ids);
+    expect(rows.map((row) => [row.channel, row.recipient])).toEqual([
+      ["mail", "lee@contoso.test"],
+      ["chat", "ml-platform"],
+      ["chat", "fraud"],
+    ]);
+    expect(rows[0]).toMatchObject({ subject: sent.title, message: sent, status: "pending" });
+    expect(rows[0]!.body).toContain("Why (the requester's words) wrote: <!channel>");
+    for (const row of rows.slice(1)) expect(row).toMatchObject({ subject: sent.title, body: sent.summary, message: sent });
+    expect(JSON.stringify(rows)).not.toMatch(new RegExp(`${TEAMS_SECRET}|${SLACK_SECRET}|127\\.0\\.0\\.1`));
+    // An unknown channel is skipped and said so, never thrown.
+    expect(logs.map(({ level, message: text, channel }) => [level, text, channel])).toEqual([["warn", "no such chat channel; skipped", "nowhere"]]);
+    expect(posts).toHaveLength(0);
+
+    // A button leads into the console only; a malformed message queues nothing.
+    await expect(queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, link: { label: "Go", url: "https://evil.example/x" } })).rejects.toThrow(
+      "a notification's link must be a console page",
+    );
+    await expect(queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, title: " " })).rejects.toThrow();
+    expect(await outboxRows(db)).toHaveLength(3);
+  });
+
+  it("posts an Adaptive Card to a Teams channel and Block Kit to a Slack channel, requester text escaped in each", async () => {
+    const sent = message();
+    const ids = await queueMessage(db, { people: [], channels: ["ml-platform", "fraud"] }, sent);
+    expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 2, failed: 0, gaveUp: 0 });
+
+    const [teams] = postsTo(TEAMS_PATH);
+    expect(teams).toMatchObject({ method: "POST", contentType: "application/json" });
+    expect(teams!.body).toMatchObject({ type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", contentUrl: null }] });
+    const card = cardOf(teams!.body);
+    expect(validateCard(card), JSON.stringify(validateCard.errors)).toBe(true);
+    expect(card.actions).toEqual([{ type: "Action.OpenUrl", title: "Review in Gatehouse", url: sent.link!.url }]);
+    const teamsText = JSON.stringify(card.body);
+    expect(teamsText).toContain(JSON.stringify(escapeTeamsText(HOSTILE)).slice(1, -1));
+    expect(teamsText).not.toMatch(/<!channel>|\[click\]\(|\*\*bold\*\*|<at>|https:\/\/evil/);
+
+    const [slack] = postsTo(SLACK_PATH);
+    const parsed = slackWebhookMessage.safeParse(slack!.body);
+    expect(parsed.error).toBeUndefined();
+    const slackText = JSON.stringify(slack!.body);
+    expect(slackText).toContain("&lt;!channel&gt;");
+    expect(slackText).toContain("&lt;@U123|lee&gt;");
+    expect(slackText).not.toMatch(/<!channel>|<@U123|<at>|https:\/\/evil/);
+    expect(slackText).toContain(JSON.stringify(sent.link!.url));
+    expect((await outboxRows(db, ids)).map((row) => row.status)).toEqual(["sent", "sent"]);
+  });
+
+  it("a throttled post waits what Retry-After asks when that is longer than the back-off (at most an hour), then goes out the same", async () => {
+    const ids = await queueMessage(db, { people: [], channels: ["fraud"] }, message());
+    const id = ids[0]!;
+    const now = new Date();
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "600" }, body: "rate_limited" });
+    expect(await deliverNotifications(db, now, ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+    let row = await outboxRow(db, id);
+    expect(row).toMatchObject({ status: "pending", attempts: 1, lastError: "Slack channel fraud answered 429 (rate_limited): throttled" });
+    expect(row.nextAttemptAt.getTime() - now.getTime()).toBe(600_000);
+
+    // An HTTP date; then one sooner than the back-off (the back-off wins); then one beyond an hour (capped).
+    // (The date is read against the wall clock; the wait is counted from the run's own `now`.)
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": new Date(Date.now() + 900_000).toUTCString() } });
+    expect(await deliverNotifications(db, row.nextAttemptAt, ids)).toMatchObject({ failed: 1, gaveUp: 0 });
+    const second = await outboxRow(db, id);
+    expect(second.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBeGreaterThan(895_000);
+    expect(second.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBeLessThanOrEqual(900_000);
+    row = second;
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "5" } });
+    expect(await deliverNotifications(db, row.nextAttemptAt, ids)).toMatchObject({ failed: 1 });
+    const third = await outboxRow(db, id);
+    expect(third.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBe(retryDelayMs(3));
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "86400" } });
+    expect(await deliverNotifications(db, third.nextAttemptAt, ids)).toMatchObject({ failed: 1 });
+    const fourth = await outboxRow(db, id);
+    expect(fourth.nextAttemptAt.getTime() - third.nextAttemptAt.getTime()).toBe(3_600_000);
+
+    // Then accepted: the fifth attempt posts the very same payload, rendered again from the stored message.
+    expect(await deliverNotifications(db, fourth.nextAttemptAt, ids)).toEqual({ mailed: 0, posted: 1, failed: 0, gaveUp: 0 });
+    const bodies = postsTo(SLACK_PATH).map((post) => JSON.stringify(post.body));
+    expect(bodies).toHaveLength(5);
+    expect(new Set(bodies).size).toBe(1);
+    expect(await outboxRow(db, id)).toMatchObject({ status: "sent", attempts: 5, lastError: null });
+  });
+
+  it("5xx and 408 are retried with the back-off; after MAX_NOTIFICATION_ATTEMPTS the post is given up", async () => {
+    const logs = captureNotificationLogs();
+    const ids = await queueMessage(db, { people: [], channels: ["ml-platform"] }, message());
+    const id = ids[0]!;
+    receiver.script(TEAMS_PATH, { status: 503 }, { status: 408 }, { status: 502 }, { status: 500, body: RECEIVER_SECRET }, { status: 500, body: RECEIVER_SECRET });
+    let now = new Date();
+    const seen: string[] = [];
+    for (let attempt = 1; attempt <= MAX_NOTIFICATION_ATTEMPTS; attempt++) {
+      const last = attempt === MAX_NOTIFICATION_ATTEMPTS;
+      expect(await deliverNotifications(db, now, ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: last ? 1 : 0 });
+      const row = await outboxRow(db, id);
+      expect(row).toMatchObject({ status: last ? "failed" : "pending", attempts: attempt });
+      expect(row.nextAttemptAt.getTime() - now.getTime()).toBe(retryDelayMs(attempt));
+      seen.push(row.lastError!);
+      now = row.nextAttemptAt;
+    }
+    expect(seen).toEqual([
+      "Teams channel ml-platform answered 503: the service failed",
+      "Teams channel ml-platform answered 408: timed out",
+      "Teams channel ml-platform answered 502: the service failed",
+      "Teams channel ml-platform answered 500: the service failed",
+      "Teams channel ml-platform answered 500: the service failed; given up after 5 attempts",
+    ]);
+    expect(await deliverNotifications(db, new Date(now.getTime() + 7 * 24 * 3_600_000), ids)).toEqual(NONE);
+    expect(postsTo(TEAMS_PATH)).toHaveLength(MAX_NOTIFICATION_ATTEMPTS);
+    for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${TEAMS_SECRET}`));
+  });
+
+  it("a refusal retrying cannot help (400, 403, 404, 410) is given up at once, saying why, without the URL or the body", async () => {
+    const logs = captureNotificationLogs();
+    const cases = [
+      { path: SLACK_PATH, channel: "fraud", answer: { status: 404, body: "channel_not_found" }, error: "Slack channel fraud answered 404 (channel_not_found): the webhook was not found (deleted or its URL changed); not retried" },
+      { path: SLACK_PATH, channel: "fraud", answer: { status: 410, body: "channel_is_archived" }, error: "Slack channel fraud answered 410 (channel_is_archived): the channel is gone or archived; not retried" },
+      { path: SLACK_PATH, channel: "fraud", answer: { status: 400, body: "invalid_blocks" }, error: "Slack channel fraud answered 400 (invalid_blocks): the message was refused as invalid; not retried" },
+      { path: TEAMS_PATH, channel: "ml-platform", answer: { status: 400, body: `{"error":{"message":"${RECEIVER_SECRET}"}}` }, error: "Teams channel ml-platform answered 400: the message was refused as invalid; not retried" },
+      { path: TEAMS_PATH, channel: "ml-platform", answer: { status: 403, body: RECEIVER_SECRET }, error: "Teams channel ml-platform answered 403: the webhook refused the post (disabled, or posting is not allowed); not retried" },
+    ];
+    for (const { path, channel, answer, error } of cases) {
+      const ids = await queueMessage(db, { people: [], channels: [channel] }, message());
+      receiver.script(path, answer);
+      expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+      expect(await outboxRow(db, ids[0]!)).toMatchObject({ status: "failed", attempts: 1, lastError: error });
+    }
+    expect(logs.map((line) => line.level)).toEqual(["error", "error", "error", "error", "error"]);
+    for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${TEAMS_SECRET}|${SLACK_SECRET}`));
+  });
+
+  it("a redirect is not followed: the post is given up and where it points receives nothing", async () => {
+    const ids = await queueMessage(db, { people: [], channels: ["fraud"] }, message());
+    receiver.script(SLACK_PATH, { status: 302, headers: { location: receiver.url("/captured") } });
+    expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+    expect(posts.map((post) => post.path)).toEqual([SLACK_PATH]);
+    expect(await outboxRow(db, ids[0]!)).toMatchObject({
+      status: "failed",
+      lastError: "Slack channel fraud answered with a redirect, which is not followed (check the webhook URL); not retried",
+    });
+  });
+
+  it("a row whose channel is no longer configured is given up at once", async () => {
+    const [row] = await db
+      .insert(notificationOutbox)
+      .values({ channel: "chat", recipient: "retired", subject: "T", body: "S", message: { title: "T", summary: "S", facts: [] }, nextAttemptAt: new Date() })
+      .returning();
+    expect(await deliverNotifications(db, new Date(), [row!.id])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+    expect(await outboxRow(db, row!.id)).toMatchObject({ status: "failed", lastError: "no chat channel named retired is configured; not retried" });
+    expect(posts).toHaveLength(0);
+  });
+});
+
+describe("sendMessage (the console's database)", () => {
+  it("mails the people and posts to the channels at once, and never throws", async () => {
+    const logs = captureNotificationLogs();
+    const title = unique("Your access request was granted");
+    const link = { label: "Open", url: `${getConfig().publicOrigin}/requests/7` };
+    expect(await sendMessage({ people: ["team-lead@contosoml.onmicrosoft.com"], channels: ["fraud"] }, { title, summary: "Granted.", facts: [], link })).toEqual({
+      mailed: 1,
+      failed: 0,
+    });
+    expect(mailsWithSubject(title)).toHaveLength(1);
+    expect(posts.map((post) => post.path)).toEqual([SLACK_PATH]);
+    // A message that cannot be queued is logged and counted, not thrown.
+    expect(await sendMessage({ people: ["a@contoso.test"], channels: ["fraud"] }, { title, summary: "x", facts: [], link: { label: "x", url: "javascript:alert(1)" } })).toEqual({
+      mailed: 0,
+      failed: 2,
+    });
+    expect(logs.map((line) => line.message)).toEqual(["could not queue a message"]);
+  });
+});
