@@ -28,6 +28,8 @@ export const notificationOutbox = pgTable(
     /** While one instance delivers a row, others leave it alone until this passes. */
     claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "date" }),
     lastError: text("last_error"),
+    /** When delivery was last tried (the time of `last_error` when it failed); for the admins' view. */
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true, mode: "date" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }),
   },

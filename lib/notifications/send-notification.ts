@@ -257,7 +257,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       }
       await db
         .update(notificationOutbox)
-        .set({ status: "sent", sentAt: new Date(), claimedUntil: null, lastError: null })
+        .set({ status: "sent", sentAt: new Date(), lastAttemptAt: new Date(), claimedUntil: null, lastError: null })
         .where(eq(notificationOutbox.id, row.id));
     } catch (error) {
       failed++;
@@ -282,6 +282,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
           status: last ? "failed" : "pending",
           claimedUntil: null,
           lastError,
+          lastAttemptAt: new Date(),
           nextAttemptAt: new Date(now.getTime() + delay),
         })
         .where(eq(notificationOutbox.id, row.id));
