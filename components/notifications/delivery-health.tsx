@@ -47,7 +47,9 @@ export function DeliveryHealthTable({ rows }: { rows: readonly DeliveryHealthRow
             <tr key={`${row.kind}:${row.name}`} data-channel={row.name} className={row.gaveUp > 0 || row.lastFailure ? "bg-warning-subtle" : undefined}>
               <td className="px-3 py-2 font-mono">
                 {row.name}
-                {!row.configured && <span className="ml-2 font-sans text-xs text-ink-muted">{row.kind === "mail" ? "(mail is off)" : "(no longer configured)"}</span>}
+                {!row.configured && (
+                  <span className="ml-2 font-sans text-xs text-ink-muted">{row.kind === "mail" ? "(mail is off)" : "(no longer configured)"}</span>
+                )}
               </td>
               <td className="px-3 py-2">{row.configured || row.kind === "mail" ? KIND_LABELS[row.kind] : "—"}</td>
               <td className="px-3 py-2 font-mono">{row.host ?? "—"}</td>

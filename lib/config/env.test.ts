@@ -541,7 +541,9 @@ describe("notification webhook hosts", () => {
       "https://slack.com/x",
     ]) {
       expect(problemsOf(withWebhook(url)), url).toEqual([
-        expect.stringMatching(/^GATEHOUSE_NOTIFICATION_WEBHOOK_URL: channel default: the host .+ is not among the allowed webhook hosts .*GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS/),
+        expect.stringMatching(
+          /^GATEHOUSE_NOTIFICATION_WEBHOOK_URL: channel default: the host .+ is not among the allowed webhook hosts .*GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS/,
+        ),
       ]);
     }
   });
@@ -585,11 +587,20 @@ describe("named notification channels", () => {
     });
     expect(parseConfig({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: TEAMS_URL }).notifications.channels.default?.kind).toBe("teams");
     expect(
-      parseConfig({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "https://chat.contoso.com/hook", GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com", GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: "slack" })
-        .notifications.channels.default?.kind,
+      parseConfig({
+        ...AZURE,
+        GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "https://chat.contoso.com/hook",
+        GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com",
+        GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: "slack",
+      }).notifications.channels.default?.kind,
     ).toBe("slack");
     // Both together: named channels and the legacy one as default.
-    const both = parseConfig(withChannels({ fraud: { kind: "slack", url: SLACK_URL } }, { GATEHOUSE_NOTIFICATION_WEBHOOK_URL: TEAMS_URL, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "default" }));
+    const both = parseConfig(
+      withChannels(
+        { fraud: { kind: "slack", url: SLACK_URL } },
+        { GATEHOUSE_NOTIFICATION_WEBHOOK_URL: TEAMS_URL, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "default" },
+      ),
+    );
     expect(Object.keys(both.notifications.channels).sort()).toEqual(["default", "fraud"]);
     expect(both.notifications.digestChannel).toBe("default");
     expect(parseConfig(AZURE).notifications).toMatchObject({ channels: {}, digestChannel: null });
@@ -611,7 +622,13 @@ describe("named notification channels", () => {
     expect(problems(withChannels({ approvals: { kind: "teams", url: "not a url SECRETSIG" } }))).toEqual([
       "GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: the url must be an absolute https:// URL.",
     ]);
-    for (const entry of [{ kind: "discord", url: TEAMS_URL }, { url: TEAMS_URL }, { kind: "teams" }, { kind: "teams", url: TEAMS_URL, token: "x" }, "SECRETSIG"]) {
+    for (const entry of [
+      { kind: "discord", url: TEAMS_URL },
+      { url: TEAMS_URL },
+      { kind: "teams" },
+      { kind: "teams", url: TEAMS_URL, token: "x" },
+      "SECRETSIG",
+    ]) {
       expect(problems(withChannels({ approvals: entry })), JSON.stringify(entry)).toEqual([
         'GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: must be {"kind": "teams" or "slack", "url": "https://…"} and nothing else.',
       ]);
@@ -642,6 +659,8 @@ describe("named notification channels", () => {
     expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "digests" })).toEqual([
       "GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: no channel named digests in GATEHOUSE_NOTIFICATION_CHANNELS (no channels are configured).",
     ]);
-    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "Digests!" })).toEqual([expect.stringContaining("GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: must be a channel name")]);
+    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "Digests!" })).toEqual([
+      expect.stringContaining("GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: must be a channel name"),
+    ]);
   });
 });

@@ -15,7 +15,8 @@ import { ADAPTIVE_CARD_VERSION, escapeTeamsText, renderAdaptiveCard, renderTeams
 const validateCard = adaptiveCardValidator(ADAPTIVE_CARD_VERSION);
 
 /** What a requester might write to forge mentions, links and markup in a chat message. */
-const HOSTILE = "<!channel> [click](https://evil.example) **bold** @everyone <at>Lee</at> _it_ ~gone~ `code` <https://evil.example|Approve> &amp; # Heading\n- item";
+const HOSTILE =
+  "<!channel> [click](https://evil.example) **bold** @everyone <at>Lee</at> _it_ ~gone~ `code` <https://evil.example|Approve> &amp; # Heading\n- item";
 
 const message: NotificationMessage = {
   title: "Access request: Owner on mlw-prod",
@@ -44,7 +45,11 @@ function shownByTeams(text: string): string {
 }
 
 function shownBySlack(text: string): string {
-  return text.replace(/\u200B/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return text
+    .replace(/\u200B/g, "")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 describe("Teams: Workflows webhook body with an Adaptive Card", () => {
@@ -90,7 +95,9 @@ describe("Teams: Workflows webhook body with an Adaptive Card", () => {
     expect((bare.body as unknown[]).length).toBe(2);
     expect(teamsTexts(bare)[0]!.length).toBeLessThanOrEqual(2_000);
     expect(teamsTexts(bare)[0]!.endsWith("…")).toBe(true);
-    expect(JSON.stringify(renderTeamsMessage({ ...message, facts: Array.from({ length: 50 }, () => ({ name: "N", value: "&".repeat(2_000) })) })).length).toBeLessThan(28_000 * 2);
+    expect(
+      JSON.stringify(renderTeamsMessage({ ...message, facts: Array.from({ length: 50 }, () => ({ name: "N", value: "&".repeat(2_000) })) })).length,
+    ).toBeLessThan(28_000 * 2);
   });
 });
 
@@ -110,7 +117,7 @@ describe("Slack: incoming webhook body with Block Kit", () => {
     const body = renderSlackMessage(message);
     const quote = (body.blocks[4] as { text: { text: string } }).text.text;
     expect(quote.startsWith("&gt; Why (the requester's words):\n&gt; ")).toBe(true);
-    const mrkdwnTexts = [body.text, quote, ...((body.blocks[2] as { fields: { text: string }[] }).fields.map((field) => field.text))];
+    const mrkdwnTexts = [body.text, quote, ...(body.blocks[2] as { fields: { text: string }[] }).fields.map((field) => field.text)];
     for (const text of mrkdwnTexts) {
       expect(text).not.toMatch(/[<>]/);
       expect(text).not.toMatch(/&(?!amp;|lt;|gt;)/);
@@ -120,7 +127,15 @@ describe("Slack: incoming webhook body with Block Kit", () => {
     }
     expect(quote).toContain("&lt;!channel&gt;");
     expect(quote).toContain("&lt;https:\u200B//evil.example|Approve&gt;");
-    expect(shownBySlack(quote.split("\n").slice(1).map((line) => line.slice("&gt; ".length)).join("\n"))).toBe(HOSTILE.replace(/:\/\//g, ":\u200B//").replace(/\u200B/g, ""));
+    expect(
+      shownBySlack(
+        quote
+          .split("\n")
+          .slice(1)
+          .map((line) => line.slice("&gt; ".length))
+          .join("\n"),
+      ),
+    ).toBe(HOSTILE.replace(/:\/\//g, ":\u200B//").replace(/\u200B/g, ""));
   });
 
   it("any text escapes to entities and reads back as typed", () => {
@@ -153,7 +168,10 @@ describe("Slack: incoming webhook body with Block Kit", () => {
     // 30 facts shown in sections of ten, then a line saying how many more.
     const fieldSections = body.blocks.filter((block) => block.type === "section" && "fields" in block) as { fields: { text: string }[] }[];
     expect(fieldSections.map((block) => block.fields.length)).toEqual([10, 10, 10]);
-    expect(body.blocks.find((block) => block.type === "context")).toEqual({ type: "context", elements: [{ type: "plain_text", text: "… and 15 more", emoji: false }] });
+    expect(body.blocks.find((block) => block.type === "context")).toEqual({
+      type: "context",
+      elements: [{ type: "plain_text", text: "… and 15 more", emoji: false }],
+    });
     for (const field of fieldSections.flatMap((block) => block.fields)) expect(field.text).toMatch(/&amp;…$/);
     const button = (body.blocks.at(-1) as { elements: { text: { text: string } }[] }).elements[0]!.text.text;
     expect(button).toHaveLength(SLACK_LIMITS.buttonText);

@@ -66,8 +66,16 @@ exportToWorkers({
   GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "127.0.0.1",
 });
 
-const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueMessage, queueNotification, queueNotificationBatch, retryDelayMs, sendMessage, sendNotification } =
-  await import("./send-notification");
+const {
+  deliverNotifications,
+  MAX_NOTIFICATION_ATTEMPTS,
+  queueMessage,
+  queueNotification,
+  queueNotificationBatch,
+  retryDelayMs,
+  sendMessage,
+  sendNotification,
+} = await import("./send-notification");
 const { notificationDeliveryJob } = await import("./job");
 const { getDatabase } = await import("@/lib/db");
 const { getConfig } = await import("@/lib/config");
@@ -81,7 +89,7 @@ afterAll(async () => {
 
 /** The Teams card a post carried. */
 function cardOf(body: unknown): Record<string, unknown> {
-  return ((body as { attachments: { content: Record<string, unknown> }[] }).attachments[0]!).content;
+  return (body as { attachments: { content: Record<string, unknown> }[] }).attachments[0]!.content;
 }
 
 // --- helpers ---------------------------------------------------------------------------------------------------
@@ -651,7 +659,11 @@ describe.each(storageEngines())("named chat channels on $name", (engine) => {
   it("queueMessage writes a mail per person (its plain text) and a chat row per configured channel, naming the channel, never its URL", async () => {
     const logs = captureNotificationLogs();
     const sent = message();
-    const ids = await queueMessage(db, { people: ["Lee@Contoso.test", "lee@contoso.test"], channels: ["ml-platform", "fraud", "ml-platform", "nowhere"] }, sent);
+    const ids = await queueMessage(
+      db,
+      { people: ["Lee@Contoso.test", "lee@contoso.test"], channels: ["ml-platform", "fraud", "ml-platform", "nowhere"] },
+      sent,
+    );
     const rows = await outboxRows(db, ids);
     expect(rows.map((row) => [row.channel, row.recipient])).toEqual([
       ["mail", "lee@contoso.test"],
@@ -667,9 +679,9 @@ describe.each(storageEngines())("named chat channels on $name", (engine) => {
     expect(posts).toHaveLength(0);
 
     // A button leads into the console only; a malformed message queues nothing.
-    await expect(queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, link: { label: "Go", url: "https://evil.example/x" } })).rejects.toThrow(
-      "a notification's link must be a console page",
-    );
+    await expect(
+      queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, link: { label: "Go", url: "https://evil.example/x" } }),
+    ).rejects.toThrow("a notification's link must be a console page");
     await expect(queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, title: " " })).rejects.toThrow();
     expect(await outboxRows(db)).toHaveLength(3);
   });
@@ -739,7 +751,14 @@ describe.each(storageEngines())("named chat channels on $name", (engine) => {
     const logs = captureNotificationLogs();
     const ids = await queueMessage(db, { people: [], channels: ["ml-platform"] }, message());
     const id = ids[0]!;
-    receiver.script(TEAMS_PATH, { status: 503 }, { status: 408 }, { status: 502 }, { status: 500, body: RECEIVER_SECRET }, { status: 500, body: RECEIVER_SECRET });
+    receiver.script(
+      TEAMS_PATH,
+      { status: 503 },
+      { status: 408 },
+      { status: 502 },
+      { status: 500, body: RECEIVER_SECRET },
+      { status: 500, body: RECEIVER_SECRET },
+    );
     let now = new Date();
     const seen: string[] = [];
     for (let attempt = 1; attempt <= MAX_NOTIFICATION_ATTEMPTS; attempt++) {
@@ -766,11 +785,36 @@ describe.each(storageEngines())("named chat channels on $name", (engine) => {
   it("a refusal retrying cannot help (400, 403, 404, 410) is given up at once, saying why, without the URL or the body", async () => {
     const logs = captureNotificationLogs();
     const cases = [
-      { path: SLACK_PATH, channel: "fraud", answer: { status: 404, body: "channel_not_found" }, error: "Slack channel fraud answered 404 (channel_not_found): the webhook was not found (deleted or its URL changed); not retried" },
-      { path: SLACK_PATH, channel: "fraud", answer: { status: 410, body: "channel_is_archived" }, error: "Slack channel fraud answered 410 (channel_is_archived): the channel is gone or archived; not retried" },
-      { path: SLACK_PATH, channel: "fraud", answer: { status: 400, body: "invalid_blocks" }, error: "Slack channel fraud answered 400 (invalid_blocks): the message was refused as invalid; not retried" },
-      { path: TEAMS_PATH, channel: "ml-platform", answer: { status: 400, body: `{"error":{"message":"${RECEIVER_SECRET}"}}` }, error: "Teams channel ml-platform answered 400: the message was refused as invalid; not retried" },
-      { path: TEAMS_PATH, channel: "ml-platform", answer: { status: 403, body: RECEIVER_SECRET }, error: "Teams channel ml-platform answered 403: the webhook refused the post (disabled, or posting is not allowed); not retried" },
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 404, body: "channel_not_found" },
+        error: "Slack channel fraud answered 404 (channel_not_found): the webhook was not found (deleted or its URL changed); not retried",
+      },
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 410, body: "channel_is_archived" },
+        error: "Slack channel fraud answered 410 (channel_is_archived): the channel is gone or archived; not retried",
+      },
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 400, body: "invalid_blocks" },
+        error: "Slack channel fraud answered 400 (invalid_blocks): the message was refused as invalid; not retried",
+      },
+      {
+        path: TEAMS_PATH,
+        channel: "ml-platform",
+        answer: { status: 400, body: `{"error":{"message":"${RECEIVER_SECRET}"}}` },
+        error: "Teams channel ml-platform answered 400: the message was refused as invalid; not retried",
+      },
+      {
+        path: TEAMS_PATH,
+        channel: "ml-platform",
+        answer: { status: 403, body: RECEIVER_SECRET },
+        error: "Teams channel ml-platform answered 403: the webhook refused the post (disabled, or posting is not allowed); not retried",
+      },
     ];
     for (const { path, channel, answer, error } of cases) {
       const ids = await queueMessage(db, { people: [], channels: [channel] }, message());
@@ -809,14 +853,21 @@ describe("sendMessage (the console's database)", () => {
     const logs = captureNotificationLogs();
     const title = unique("Your access request was granted");
     const link = { label: "Open", url: `${getConfig().publicOrigin}/requests/7` };
-    expect(await sendMessage({ people: ["team-lead@contosoml.onmicrosoft.com"], channels: ["fraud"] }, { title, summary: "Granted.", facts: [], link })).toEqual({
+    expect(
+      await sendMessage({ people: ["team-lead@contosoml.onmicrosoft.com"], channels: ["fraud"] }, { title, summary: "Granted.", facts: [], link }),
+    ).toEqual({
       mailed: 1,
       failed: 0,
     });
     expect(mailsWithSubject(title)).toHaveLength(1);
     expect(posts.map((post) => post.path)).toEqual([SLACK_PATH]);
     // A message that cannot be queued is logged and counted, not thrown.
-    expect(await sendMessage({ people: ["a@contoso.test"], channels: ["fraud"] }, { title, summary: "x", facts: [], link: { label: "x", url: "javascript:alert(1)" } })).toEqual({
+    expect(
+      await sendMessage(
+        { people: ["a@contoso.test"], channels: ["fraud"] },
+        { title, summary: "x", facts: [], link: { label: "x", url: "javascript:alert(1)" } },
+      ),
+    ).toEqual({
       mailed: 0,
       failed: 2,
     });

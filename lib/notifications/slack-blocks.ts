@@ -61,10 +61,15 @@ export function renderSlackMessage(message: NotificationMessage): { text: string
   if (message.link && message.link.url.length <= SLACK_LIMITS.buttonUrl) {
     blocks.push({
       type: "actions",
-      elements: [{ type: "button", text: { type: "plain_text", text: plainText(message.link.label, SLACK_LIMITS.buttonText), emoji: false }, url: message.link.url }],
+      elements: [
+        { type: "button", text: { type: "plain_text", text: plainText(message.link.label, SLACK_LIMITS.buttonText), emoji: false }, url: message.link.url },
+      ],
     });
   }
-  return { text: clipEscaped(`${message.title}: ${message.summary}`, SLACK_LIMITS.fallbackText, escapeSlackText), blocks: blocks.slice(0, SLACK_LIMITS.blocks) };
+  return {
+    text: clipEscaped(`${message.title}: ${message.summary}`, SLACK_LIMITS.fallbackText, escapeSlackText),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocks),
+  };
 }
 
 /**

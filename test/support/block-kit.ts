@@ -45,5 +45,8 @@ const actions = z.strictObject({ type: z.literal("actions"), elements: z.array(b
 
 export const slackWebhookMessage = z.strictObject({
   text: z.string().min(1).max(40_000),
-  blocks: z.array(z.union([header, section, divider, context, actions])).min(1).max(50),
+  blocks: z
+    .array(z.union([header, section, divider, context, actions]))
+    .min(1)
+    .max(50),
 });

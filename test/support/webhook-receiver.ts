@@ -59,7 +59,9 @@ export async function startWebhookReceiver(tls: { readonly cert: string; readonl
       }
       // Each answer closes its connection: a kept-alive one the server times out while idle could be reused by the
       // client at that moment and reset, a flake that is no part of what a test checks.
-      response.writeHead(answer.status, { "content-type": "text/plain", connection: "close", ...answer.headers }).end(answer.body ?? (answer.status < 300 ? "1" : ""));
+      response
+        .writeHead(answer.status, { "content-type": "text/plain", connection: "close", ...answer.headers })
+        .end(answer.body ?? (answer.status < 300 ? "1" : ""));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -25,8 +25,8 @@ export default async function NotificationsPage() {
         <h1 className="text-xl font-semibold">Notifications</h1>
         <p className="text-ink-muted">
           How Gatehouse&apos;s chat channels and mail deliver. Each notification is retried with back-off (1, 2, 4, 8 minutes, or longer when a webhook asks)
-          and given up after five attempts, or at once when the channel refuses it for good (the webhook deleted, the channel archived, a redirect).
-          Channels are configured in GATEHOUSE_NOTIFICATION_CHANNELS; their webhook URLs are secrets and never shown.
+          and given up after five attempts, or at once when the channel refuses it for good (the webhook deleted, the channel archived, a redirect). Channels
+          are configured in GATEHOUSE_NOTIFICATION_CHANNELS; their webhook URLs are secrets and never shown.
         </p>
       </div>
       <section aria-labelledby="channels-heading" className="space-y-2">
