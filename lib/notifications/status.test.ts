@@ -66,30 +66,28 @@ describe.each(storageEngines())("notification health on $name", (engine) => {
       body: "B",
       ...extra,
     });
-    await db
-      .insert(notificationOutbox)
-      .values([
-        chat("ml-platform", { status: "sent", sentAt: ago(10), lastAttemptAt: ago(10) }),
-        chat("ml-platform", { status: "sent", sentAt: ago(25 * 60), lastAttemptAt: ago(25 * 60) }),
-        chat("ml-platform", { status: "pending", attempts: 2, lastError: "Teams channel ml-platform answered 500: the service failed", lastAttemptAt: ago(5) }),
-        chat("fraud", {
-          status: "failed",
-          attempts: 1,
-          lastError: "Slack channel fraud answered 404 (channel_not_found): gone; not retried",
-          lastAttemptAt: ago(30),
-          subject: "Old",
-        }),
-        chat("fraud", {
-          status: "failed",
-          attempts: 1,
-          lastError: "Slack channel fraud answered 410 (channel_is_archived): archived; not retried",
-          lastAttemptAt: ago(3),
-          subject: "New",
-        }),
-        chat("retired", { status: "pending" }),
-        mail({ status: "sent", sentAt: ago(1) }),
-        mail({ status: "failed", attempts: 5, lastError: "Graph refused", lastAttemptAt: ago(60), subject: "Mail given up" }),
-      ]);
+    await db.insert(notificationOutbox).values([
+      chat("ml-platform", { status: "sent", sentAt: ago(10), lastAttemptAt: ago(10) }),
+      chat("ml-platform", { status: "sent", sentAt: ago(25 * 60), lastAttemptAt: ago(25 * 60) }),
+      chat("ml-platform", { status: "pending", attempts: 2, lastError: "Teams channel ml-platform answered 500: the service failed", lastAttemptAt: ago(5) }),
+      chat("fraud", {
+        status: "failed",
+        attempts: 1,
+        lastError: "Slack channel fraud answered 404 (channel_not_found): gone; not retried",
+        lastAttemptAt: ago(30),
+        subject: "Old",
+      }),
+      chat("fraud", {
+        status: "failed",
+        attempts: 1,
+        lastError: "Slack channel fraud answered 410 (channel_is_archived): archived; not retried",
+        lastAttemptAt: ago(3),
+        subject: "New",
+      }),
+      chat("retired", { status: "pending" }),
+      mail({ status: "sent", sentAt: ago(1) }),
+      mail({ status: "failed", attempts: 5, lastError: "Graph refused", lastAttemptAt: ago(60), subject: "Mail given up" }),
+    ]);
 
     const health = await notificationHealth(db, ADMIN, now);
     expect(health.channels).toEqual([
