@@ -1,5 +1,5 @@
 /**
- * The notification outbox: one row per mail recipient or webhook post. A notification is written here first and then
+ * The notification outbox: one row per mail recipient or chat-channel post. A notification is written here first and then
  * delivered; a failed delivery stays `pending` with a later `next_attempt_at` and is retried by the `notifications`
  * job a bounded number of times, so a mail problem never blocks or undoes what caused the notification.
  */
