@@ -144,6 +144,7 @@ describe("Slack: incoming webhook body with Block Kit", () => {
         const escaped = escapeSlackText(text);
         expect(escaped).not.toMatch(/[<>]/);
         expect(escaped).not.toMatch(/&(?!amp;|lt;|gt;)/);
+        expect(escaped).not.toMatch(/(^|\n)&gt;/);
         expect(shownBySlack(escaped)).toBe(text);
       }),
     );

@@ -76,15 +76,17 @@ export function renderSlackMessage(message: NotificationMessage): { text: string
  * Text for a `mrkdwn` object. `&`, `<` and `>` become entities, as Slack's formatting guide asks
  * (https://api.slack.com/reference/surfaces/formatting#escaping): with them goes every control sequence —
  * `<!channel>`, `<@U…>`, `<#C…>`, `<https://…|text>`. Slack's mrkdwn has no backslash escape, so a zero-width space
- * before `*`, `_`, `~` and `` ` `` keeps them from pairing into bold, italic, strike or code; `://` is broken up so
- * no bare URL becomes a link. The text reads as typed.
+ * before `*`, `_`, `~` and `` ` `` keeps them from pairing into bold, italic, strike or code, and before a `>` that
+ * starts a line from quoting it; `://` is broken up so no bare URL becomes a link. The text reads as typed.
  */
 export function escapeSlackText(text: string): string {
   return defangUrls(text)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(/[*_~`]/g, (character) => `\u200B${character}`);
+    .replace(/[*_~`]/g, (character) => `\u200B${character}`)
+    // A line starting with `>` (sent as `&gt;`) would be Slack's quote markup.
+    .replace(/(^|\n)&gt;/g, "$1\u200B&gt;");
 }
 
 function escapeSlackQuote(text: string): string {
