@@ -80,13 +80,15 @@ export function renderSlackMessage(message: NotificationMessage): { text: string
  * starts a line from quoting it; `://` is broken up so no bare URL becomes a link. The text reads as typed.
  */
 export function escapeSlackText(text: string): string {
-  return defangUrls(text)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/[*_~`]/g, (character) => `\u200B${character}`)
-    // A line starting with `>` (sent as `&gt;`) would be Slack's quote markup.
-    .replace(/(^|\n)&gt;/g, "$1\u200B&gt;");
+  return (
+    defangUrls(text)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/[*_~`]/g, (character) => `\u200B${character}`)
+      // A line starting with `>` (sent as `&gt;`) would be Slack's quote markup.
+      .replace(/(^|\n)&gt;/g, "$1\u200B&gt;")
+  );
 }
 
 function escapeSlackQuote(text: string): string {
