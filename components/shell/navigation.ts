@@ -17,6 +17,7 @@ export const NAVIGATION: readonly NavigationItem[] = [
   { href: "/mappings", label: "Mappings", roles: ["Console.Admin", "Console.SecurityReader"] },
   { href: "/credentials", label: "Credentials", roles: ["Console.Admin", "Console.SecurityReader"] },
   { href: "/audit", label: "Audit", roles: ["Console.Admin", "Console.SecurityReader"] },
+  { href: "/notifications", label: "Notifications", roles: ["Console.Admin"] },
 ];
 
 export function visibleNavigation(roles: readonly string[]): NavigationItem[] {

@@ -59,6 +59,13 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * https://api.slack.com/messaging/webhooks.
  */
 export const DEFAULT_WEBHOOK_HOSTS = Object.freeze(["*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com", "hooks.slack.com"]);
+/** Chat channel kinds: a Teams Workflows webhook (Adaptive Card) or a Slack incoming webhook (Block Kit). */
+export const CHANNEL_KINDS = /** @type {const} */ (["teams", "slack"]);
+/** A channel's name, as request-policy routes spell it (lower-case letters, digits and dashes). */
+export const CHANNEL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** The channel that hears what no route sends elsewhere; GATEHOUSE_NOTIFICATION_WEBHOOK_URL is this channel. */
+export const DEFAULT_CHANNEL = "default";
+const MAX_CHANNELS = 50;
 const WEBHOOK_HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -205,6 +212,12 @@ const RawEnv = z.object({
       })
       .optional(),
   ),
+  // Parsed in parseConfig, channel by channel, so each problem names its channel (and never echoes a URL).
+  GATEHOUSE_NOTIFICATION_CHANNELS: optionalString,
+  GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: optionalString.pipe(z.enum(CHANNEL_KINDS, { error: "must be teams or slack" }).optional()),
+  GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: optionalString.pipe(
+    z.string().regex(CHANNEL_NAME, { error: "must be a channel name (lower-case letters, digits and dashes)" }).optional(),
+  ),
   GATEHOUSE_NOTIFICATION_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
@@ -311,8 +324,10 @@ const RawEnv = z.object({
  *   the self-check warns). The sandbox defaults to c1.
  * @property {"debug" | "info" | "warn" | "error"} logLevel
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
- * @property {{ sender: string | null, webhookUrl: string | null }} notifications  Mail sender (UPN or object id; null =
- *   mail off) and optional Teams-compatible incoming webhook.
+ * @property {{ sender: string | null, channels: Record<string, NotificationChannel>, digestChannel: string | null,
+ *   webhookHosts: string[] }} notifications  Mail sender (UPN or object id; null = mail off); the named chat channels
+ *   (GATEHOUSE_NOTIFICATION_CHANNELS, plus GATEHOUSE_NOTIFICATION_WEBHOOK_URL as `default`); the channel digests go to;
+ *   the hosts webhooks may post to. A channel's URL carries its signature: a secret, never logged or shown.
  * @property {{ policyPath: string, reminderDays: number[] }} requests  Access-request policy file (validated at start-up),
  *   and the days before a time-bound grant ends when reminders go out (distinct, 1–30, largest first).
  * @property {{ grantablePrivileged: string[] }} roles  Role definition GUIDs (lower case) of privileged roles (the
@@ -332,6 +347,13 @@ const RawEnv = z.object({
  * @property {{ trustedProxyHops: number, perMinute: { signIn: number, anonymous: number, actions: number, expensive: number } }} limits
  *   Rate limits per minute (shared by every instance through the database) and how many reverse proxies in front of
  *   the console append to X-Forwarded-For (the client address is the entry that many places from the right).
+ */
+
+/**
+ * @typedef {object} NotificationChannel
+ * @property {"teams" | "slack"} kind
+ * @property {string} url   The webhook URL (a secret: it carries the signature).
+ * @property {string} host  Its host, what the console shows.
  */
 
 export class ConfigError extends Error {
@@ -573,17 +595,14 @@ export function parseConfig(env, options = {}) {
       "GATEHOUSE_AUDIT_CHECKPOINT_KEY_PATH: required when the audit trail is shipped (the Ed25519 private key that signs its checkpoints; docs/audit-siem.md).",
     );
   }
-  if (raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL && !invalid.has("GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS")) {
-    // The webhook URL is a capability someone could swap; posting only to known chat services keeps the console from
-    // being pointed at internal addresses (the post itself never follows redirects).
-    const hosts = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS ?? DEFAULT_WEBHOOK_HOSTS;
-    const host = new URL(raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL).hostname;
-    if (!webhookHostAllowed(host, hosts)) {
-      problems.push(
-        `GATEHOUSE_NOTIFICATION_WEBHOOK_URL: the host ${host} is not among the allowed webhook hosts (${hosts.join(", ")}). ` +
-          "Use a Teams, Power Automate or Slack webhook URL, or list the host in GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS.",
-      );
-    }
+  const webhookHosts = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS ?? [...DEFAULT_WEBHOOK_HOSTS];
+  const channels = notificationChannels(raw, invalid, webhookHosts, problems);
+  const digestChannel = raw.GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL ?? null;
+  if (digestChannel && !Object.hasOwn(channels, digestChannel) && !invalid.has("GATEHOUSE_NOTIFICATION_CHANNELS")) {
+    problems.push(
+      `GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: no channel named ${digestChannel} in GATEHOUSE_NOTIFICATION_CHANNELS` +
+        (Object.keys(channels).length > 0 ? ` (configured: ${Object.keys(channels).join(", ")}).` : " (no channels are configured)."),
+    );
   }
   if (mode === "azure" && !raw.GATEHOUSE_SESSION_KEY && !invalid.has("GATEHOUSE_SESSION_KEY")) {
     problems.push(
@@ -646,7 +665,9 @@ export function parseConfig(env, options = {}) {
     notifications: {
       // In the sandbox any user may send; the admin persona's mailbox is the default.
       sender: raw.GATEHOUSE_NOTIFICATION_SENDER ?? (mode === "sandbox" ? "admin@contosoml.onmicrosoft.com" : null),
-      webhookUrl: raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL ?? null,
+      channels,
+      digestChannel,
+      webhookHosts,
     },
     requests: {
       // The default file ships with the build (a static path the build traces); one the operator names is read at run time.
@@ -722,6 +743,113 @@ function resolveCloud(raw, mode, invalid, problems) {
   }
   if (invalid.has("AZURE_CLOUD")) return "public";
   return hostCloud ?? "public";
+}
+
+/**
+ * The named chat channels: GATEHOUSE_NOTIFICATION_CHANNELS, a JSON object `{ "<name>": { "kind": "teams" | "slack",
+ * "url": "https://…" } }`, and GATEHOUSE_NOTIFICATION_WEBHOOK_URL as the channel `default`. Every URL https and its
+ * host allow-listed: a webhook URL is a capability someone could swap, and posting only to known chat services keeps
+ * the console from being pointed at internal addresses (the post itself never follows redirects). Problems name the
+ * channel and host, never the URL: its path or query is the webhook's signature.
+ * @param {Partial<z.infer<typeof RawEnv>>} raw
+ * @param {Set<string>} invalid
+ * @param {readonly string[]} hosts
+ * @param {string[]} problems
+ * @returns {Record<string, NotificationChannel>}
+ */
+function notificationChannels(raw, invalid, hosts, problems) {
+  /** @type {Record<string, NotificationChannel>} */
+  const channels = {};
+  const checkHosts = !invalid.has("GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS");
+  /** @param {string} setting @param {string} what @param {string} url @returns {string | null} the host, or null when refused */
+  const checkUrl = (setting, what, url) => {
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch {
+      problems.push(`${setting}: ${what}: the url must be an absolute https:// URL.`);
+      return null;
+    }
+    if (parsed.protocol !== "https:") {
+      problems.push(`${setting}: ${what}: the url must use https:// (host ${parsed.hostname}).`);
+      return null;
+    }
+    if (checkHosts && !webhookHostAllowed(parsed.hostname, hosts)) {
+      problems.push(
+        `${setting}: ${what}: the host ${parsed.hostname} is not among the allowed webhook hosts (${hosts.join(", ")}). ` +
+          "Use a Teams Workflows, Power Automate or Slack webhook URL, or list the host in GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS.",
+      );
+      return null;
+    }
+    return parsed.hostname.toLowerCase();
+  };
+
+  const text = raw.GATEHOUSE_NOTIFICATION_CHANNELS;
+  if (text !== undefined) {
+    const example = '{"approvals": {"kind": "teams", "url": "https://…"}}';
+    /** @type {unknown} */
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // (The parser's own message quotes the text, and with it a URL's signature.)
+      json = undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      invalid.add("GATEHOUSE_NOTIFICATION_CHANNELS");
+      problems.push(`GATEHOUSE_NOTIFICATION_CHANNELS: must be a JSON object of named channels, such as ${example} (${SETUP_DOC})`);
+    } else {
+      const entries = Object.entries(json);
+      if (entries.length > MAX_CHANNELS) problems.push(`GATEHOUSE_NOTIFICATION_CHANNELS: at most ${MAX_CHANNELS} channels.`);
+      for (const [name, value] of entries.slice(0, MAX_CHANNELS)) {
+        if (!CHANNEL_NAME.test(name)) {
+          problems.push(
+            `GATEHOUSE_NOTIFICATION_CHANNELS: ${JSON.stringify(name.slice(0, 64))} is not a channel name (lower-case letters, digits and dashes, at most 63).`,
+          );
+          continue;
+        }
+        const what = `channel ${name}`;
+        const entry = /** @type {Record<string, unknown>} */ (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {});
+        const extra = Object.keys(entry).filter((key) => key !== "kind" && key !== "url");
+        if (typeof entry.url !== "string" || !CHANNEL_KINDS.includes(/** @type {never} */ (entry.kind)) || extra.length > 0) {
+          problems.push(`GATEHOUSE_NOTIFICATION_CHANNELS: ${what}: must be {"kind": "teams" or "slack", "url": "https://…"} and nothing else.`);
+          continue;
+        }
+        const host = checkUrl("GATEHOUSE_NOTIFICATION_CHANNELS", what, entry.url);
+        if (host) channels[name] = { kind: /** @type {"teams" | "slack"} */ (entry.kind), url: entry.url, host };
+      }
+    }
+  }
+
+  const legacy = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL;
+  if (legacy) {
+    if (text !== undefined && hasTopLevelKey(text, DEFAULT_CHANNEL)) {
+      problems.push(
+        `GATEHOUSE_NOTIFICATION_WEBHOOK_URL: it is the channel named ${DEFAULT_CHANNEL}, which GATEHOUSE_NOTIFICATION_CHANNELS also names. Keep one of them.`,
+      );
+    } else {
+      const host = checkUrl("GATEHOUSE_NOTIFICATION_WEBHOOK_URL", `channel ${DEFAULT_CHANNEL}`, legacy);
+      // Slack's incoming webhooks all live on hooks.slack.com; anything else is taken to be a Teams Workflows webhook.
+      const kind = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_KIND ?? (host === "hooks.slack.com" ? "slack" : "teams");
+      if (host) channels[DEFAULT_CHANNEL] = { kind, url: legacy, host };
+    }
+  } else if (raw.GATEHOUSE_NOTIFICATION_WEBHOOK_KIND) {
+    problems.push("GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: only used with GATEHOUSE_NOTIFICATION_WEBHOOK_URL.");
+  }
+  return channels;
+}
+
+/**
+ * Whether a JSON object text has `key` at its top level (false when it is not an object).
+ * @param {string} text @param {string} key
+ */
+function hasTopLevelKey(text, key) {
+  try {
+    const json = JSON.parse(text);
+    return typeof json === "object" && json !== null && !Array.isArray(json) && Object.hasOwn(json, key);
+  } catch {
+    return false;
+  }
 }
 
 /** @param {string[]} values */

@@ -541,7 +541,9 @@ describe("notification webhook hosts", () => {
       "https://slack.com/x",
     ]) {
       expect(problemsOf(withWebhook(url)), url).toEqual([
-        expect.stringMatching(/^GATEHOUSE_NOTIFICATION_WEBHOOK_URL: the host .+ is not among the allowed webhook hosts .*GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS/),
+        expect.stringMatching(
+          /^GATEHOUSE_NOTIFICATION_WEBHOOK_URL: channel default: the host .+ is not among the allowed webhook hosts .*GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS/,
+        ),
       ]);
     }
   });
@@ -569,5 +571,110 @@ describe("GATEHOUSE_REQUEST_REMINDER_DAYS", () => {
     for (const value of ["0", "31", "3,3", "3;1", "three", "1.5", "1,2,3,4,5,6", ","]) {
       expect(problemsOf({ GATEHOUSE_REQUEST_REMINDER_DAYS: value }).map((problem) => problem.split(":")[0])).toEqual(["GATEHOUSE_REQUEST_REMINDER_DAYS"]);
     }
+  });
+});
+
+describe("named notification channels", () => {
+  const TEAMS_URL = "https://prod-23.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=SECRETSIG";
+  const SLACK_URL = "https://hooks.slack.com/services/T0/B0/SECRETSIG";
+  const withChannels = (channels: unknown, extra: Record<string, string> = {}) => ({
+    ...AZURE,
+    GATEHOUSE_NOTIFICATION_CHANNELS: typeof channels === "string" ? channels : JSON.stringify(channels),
+    ...extra,
+  });
+  /** Problems never quote a webhook URL: its path and query are the webhook's signature. */
+  const problems = (env: Record<string, string | undefined>) => {
+    const found = problemsOf(env);
+    for (const problem of found) expect(problem).not.toContain("SECRETSIG");
+    return found;
+  };
+
+  it("reads each channel's kind, URL and host; the legacy webhook URL is the channel default, its kind from the host or the setting", () => {
+    const config = parseConfig(withChannels({ "ml-platform": { kind: "teams", url: TEAMS_URL }, fraud: { kind: "slack", url: SLACK_URL } }));
+    expect(config.notifications.channels).toEqual({
+      "ml-platform": { kind: "teams", url: TEAMS_URL, host: "prod-23.westeurope.logic.azure.com" },
+      fraud: { kind: "slack", url: SLACK_URL, host: "hooks.slack.com" },
+    });
+    expect(config.notifications.digestChannel).toBeNull();
+    expect(parseConfig({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: SLACK_URL }).notifications.channels).toEqual({
+      default: { kind: "slack", url: SLACK_URL, host: "hooks.slack.com" },
+    });
+    expect(parseConfig({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: TEAMS_URL }).notifications.channels.default?.kind).toBe("teams");
+    expect(
+      parseConfig({
+        ...AZURE,
+        GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "https://chat.contoso.com/hook",
+        GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com",
+        GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: "slack",
+      }).notifications.channels.default?.kind,
+    ).toBe("slack");
+    // Both together: named channels and the legacy one as default.
+    const both = parseConfig(
+      withChannels(
+        { fraud: { kind: "slack", url: SLACK_URL } },
+        { GATEHOUSE_NOTIFICATION_WEBHOOK_URL: TEAMS_URL, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "default" },
+      ),
+    );
+    expect(Object.keys(both.notifications.channels).sort()).toEqual(["default", "fraud"]);
+    expect(both.notifications.digestChannel).toBe("default");
+    expect(parseConfig(AZURE).notifications).toMatchObject({ channels: {}, digestChannel: null });
+  });
+
+  it("refuses text that is not a JSON object, without quoting it", () => {
+    for (const text of [`{"approvals": {"kind": "teams", "url": "${TEAMS_URL}"`, "[]", '"x"', "null"]) {
+      expect(problems(withChannels(text)), text).toEqual([expect.stringContaining("GATEHOUSE_NOTIFICATION_CHANNELS: must be a JSON object of named channels")]);
+    }
+  });
+
+  it("refuses an http URL, a host not allowed and a malformed entry, naming the channel and the host only", () => {
+    expect(problems(withChannels({ approvals: { kind: "teams", url: "http://prod-1.westeurope.logic.azure.com/workflows/x?sig=SECRETSIG" } }))).toEqual([
+      "GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: the url must use https:// (host prod-1.westeurope.logic.azure.com).",
+    ]);
+    expect(problems(withChannels({ approvals: { kind: "teams", url: "https://169.254.169.254/SECRETSIG" } }))).toEqual([
+      expect.stringMatching(/^GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: the host 169\.254\.169\.254 is not among the allowed webhook hosts/),
+    ]);
+    expect(problems(withChannels({ approvals: { kind: "teams", url: "not a url SECRETSIG" } }))).toEqual([
+      "GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: the url must be an absolute https:// URL.",
+    ]);
+    for (const entry of [
+      { kind: "discord", url: TEAMS_URL },
+      { url: TEAMS_URL },
+      { kind: "teams" },
+      { kind: "teams", url: TEAMS_URL, token: "x" },
+      "SECRETSIG",
+    ]) {
+      expect(problems(withChannels({ approvals: entry })), JSON.stringify(entry)).toEqual([
+        'GATEHOUSE_NOTIFICATION_CHANNELS: channel approvals: must be {"kind": "teams" or "slack", "url": "https://…"} and nothing else.',
+      ]);
+    }
+  });
+
+  it("refuses a bad channel name, and a default named twice", () => {
+    for (const name of ["ML-Platform", "-x", "with space", "a".repeat(64), ""]) {
+      expect(problems(withChannels({ [name]: { kind: "teams", url: TEAMS_URL } })), name).toEqual([
+        expect.stringContaining("is not a channel name (lower-case letters, digits and dashes, at most 63)"),
+      ]);
+    }
+    expect(problems(withChannels({ default: { kind: "teams", url: TEAMS_URL } }, { GATEHOUSE_NOTIFICATION_WEBHOOK_URL: SLACK_URL }))).toEqual([
+      expect.stringContaining("GATEHOUSE_NOTIFICATION_WEBHOOK_URL: it is the channel named default, which GATEHOUSE_NOTIFICATION_CHANNELS also names"),
+    ]);
+    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: "teams" })).toEqual([
+      "GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: only used with GATEHOUSE_NOTIFICATION_WEBHOOK_URL.",
+    ]);
+    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: SLACK_URL, GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: "discord" })).toEqual([
+      expect.stringContaining("GATEHOUSE_NOTIFICATION_WEBHOOK_KIND: must be teams or slack"),
+    ]);
+  });
+
+  it("refuses a digest channel that is not configured", () => {
+    expect(problems(withChannels({ fraud: { kind: "slack", url: SLACK_URL } }, { GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "digests" }))).toEqual([
+      "GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: no channel named digests in GATEHOUSE_NOTIFICATION_CHANNELS (configured: fraud).",
+    ]);
+    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "digests" })).toEqual([
+      "GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: no channel named digests in GATEHOUSE_NOTIFICATION_CHANNELS (no channels are configured).",
+    ]);
+    expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "Digests!" })).toEqual([
+      expect.stringContaining("GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: must be a channel name"),
+    ]);
   });
 });

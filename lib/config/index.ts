@@ -2,8 +2,8 @@ import "server-only";
 
 import { type GatehouseConfig, loadConfig } from "./env.mjs";
 
-export type { GatehouseConfig } from "./env.mjs";
-export { ConfigError } from "./env.mjs";
+export type { GatehouseConfig, NotificationChannel } from "./env.mjs";
+export { CHANNEL_NAME, ConfigError, DEFAULT_CHANNEL, webhookHostAllowed } from "./env.mjs";
 
 let cached: GatehouseConfig | undefined;
 

@@ -24,11 +24,10 @@ export const DIGEST_REPEAT_MS = 24 * 3_600_000;
 
 /**
  * The chat channel digests go to (`notifications.digestChannel`, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL), or undefined
- * when none is set. Read loosely: the setting arrives with the named chat channels. TODO(lead): type it at merge.
+ * when none is set.
  */
 export function digestChannel(): string | undefined {
-  const notifications = getConfig().notifications as { readonly digestChannel?: string | null | undefined };
-  return notifications.digestChannel ?? undefined;
+  return getConfig().notifications.digestChannel ?? undefined;
 }
 
 /** A stable fingerprint of a set of findings (order does not matter). */

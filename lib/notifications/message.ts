@@ -1,5 +1,7 @@
 import "server-only";
 
+import { z } from "zod";
+
 /**
  * One notification, as structured facts rather than text, so that each channel can render it in its own format:
  * a plain-text mail, a Teams Adaptive Card, a Slack Block Kit message. Everything here is text, never markup; each
@@ -40,3 +42,15 @@ export function renderPlainText(message: NotificationMessage): string {
   if (message.link) lines.push("", `${message.link.label}: ${message.link.url}`);
   return lines.join("\n");
 }
+
+/**
+ * A message as stored in the outbox and checked before it is queued: bounded, so one message cannot swell the table
+ * or a card (each renderer cuts further to its format's limits).
+ */
+export const notificationMessageSchema = z.strictObject({
+  title: z.string().trim().min(1).max(255),
+  summary: z.string().trim().min(1).max(4_000),
+  facts: z.array(z.strictObject({ name: z.string().trim().min(1).max(100), value: z.string().max(2_000) })).max(50),
+  quote: z.strictObject({ by: z.string().trim().min(1).max(200), text: z.string().max(4_000) }).optional(),
+  link: z.strictObject({ label: z.string().trim().min(1).max(100), url: z.url({ protocol: /^https?$/ }).max(3_000) }).optional(),
+});

@@ -7,70 +7,90 @@
  * console code first reads its configuration, so the webhook URL is part of it.
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
 
 import { asc, eq, inArray } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Database, DatabaseHandle } from "@/lib/db/client";
+import { adaptiveCardValidator } from "@/test/support/adaptive-card-schema";
+import { slackWebhookMessage } from "@/test/support/block-kit";
 import { storageEngines } from "@/test/support/databases";
 import { startPrivateSandbox } from "@/test/support/private-sandbox";
 import { exportToWorkers } from "@/test/support/test-env";
+import { startWebhookReceiver } from "@/test/support/webhook-receiver";
+import type { NotificationMessage } from "./message";
 import { notificationOutbox } from "./schema";
+import { ADAPTIVE_CARD_VERSION, escapeTeamsText } from "./teams-card";
 
 // --- the incoming-webhook receiver -----------------------------------------------------------------------------
 
-interface WebhookPost {
-  readonly path: string;
-  readonly contentType: string | undefined;
-  readonly card: Record<string, unknown>;
-}
-
 /**
- * `accept`: 200. `refuse`: 500 with a body holding a secret. `drop`: the connection is cut before any answer.
+ * `accept`: 202. `refuse`: 500 with a body holding a secret. `drop`: the connection is cut before any answer.
  * `redirect`: 307 to another path of the receiver, which would accept the post if it were followed.
  */
 let receiverMode: "accept" | "refuse" | "drop" | "redirect" = "accept";
-const posts: WebhookPost[] = [];
-/** Teams webhook URLs are capabilities: the path is the secret. */
+/** Webhook URLs are capabilities: the path (Teams Workflows: the query's `sig`) is the secret. */
 const WEBHOOK_SECRET = randomBytes(16).toString("hex");
+const TEAMS_SECRET = randomBytes(16).toString("hex");
+const SLACK_SECRET = randomBytes(16).toString("hex");
 /** What a refusing receiver answers with; it must not end up in the outbox or the logs. */
 const RECEIVER_SECRET = `receiver-${randomBytes(16).toString("hex")}`;
 
 const tenant = await startPrivateSandbox();
-const receiver = createServer({ cert: tenant.sandbox.tls.serverCertPem, key: tenant.sandbox.tls.serverKeyPem }, (request, response) => {
-  const chunks: Buffer[] = [];
-  request.on("data", (chunk: Buffer) => chunks.push(chunk));
-  request.on("end", () => {
-    posts.push({
-      path: request.url ?? "",
-      contentType: request.headers["content-type"],
-      card: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>,
-    });
-    if (receiverMode === "drop") request.socket.destroy();
-    else if (receiverMode === "redirect" && !request.url?.startsWith("/elsewhere")) response.writeHead(307, { location: "/elsewhere" }).end();
-    else if (receiverMode === "refuse") response.writeHead(500, { "content-type": "text/plain" }).end(`Webhook is down; correlation ${RECEIVER_SECRET}`);
-    else response.writeHead(200, { "content-type": "text/plain" }).end("1");
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const receiverPort = (receiver.address() as AddressInfo).port;
-const WEBHOOK_URL = `https://127.0.0.1:${receiverPort}/webhookb2/${WEBHOOK_SECRET}`;
+const receiver = await startWebhookReceiver({ cert: tenant.sandbox.tls.serverCertPem, key: tenant.sandbox.tls.serverKeyPem });
+const applyMode = () => {
+  receiver.setDefault(
+    receiverMode === "drop"
+      ? "drop"
+      : receiverMode === "redirect"
+        ? { status: 307, headers: { location: "/elsewhere" } }
+        : receiverMode === "refuse"
+          ? { status: 500, body: `Webhook is down; correlation ${RECEIVER_SECRET}` }
+          : { status: 202 },
+  );
+};
+const posts = receiver.posts;
+/** What a 500 from the legacy webhook (the channel default, a Teams one) is recorded as. */
+const SERVER_FAILED = "Teams channel default answered 500: the service failed";
+const WEBHOOK_PATH = `/webhookb2/${WEBHOOK_SECRET}`;
+const TEAMS_PATH = `/workflows/approvals/triggers/manual/paths/invoke?sig=${TEAMS_SECRET}`;
+const SLACK_PATH = `/services/T0/B0/${SLACK_SECRET}`;
 // The receiver is local: its host joins the allow-list (the default names Teams, Power Automate and Slack only).
-exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: WEBHOOK_URL, GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "127.0.0.1" });
+// The legacy single webhook is the channel `default` (a Teams one: its host is not Slack's).
+exportToWorkers({
+  GATEHOUSE_NOTIFICATION_WEBHOOK_URL: receiver.url(WEBHOOK_PATH),
+  GATEHOUSE_NOTIFICATION_CHANNELS: JSON.stringify({
+    "ml-platform": { kind: "teams", url: receiver.url(TEAMS_PATH) },
+    fraud: { kind: "slack", url: receiver.url(SLACK_PATH) },
+  }),
+  GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "127.0.0.1",
+});
 
-const { deliverNotifications, MAX_NOTIFICATION_ATTEMPTS, queueNotification, queueNotificationBatch, retryDelayMs, sendNotification } =
-  await import("./send-notification");
+const {
+  deliverNotifications,
+  MAX_NOTIFICATION_ATTEMPTS,
+  queueMessage,
+  queueNotification,
+  queueNotificationBatch,
+  retryDelayMs,
+  sendMessage,
+  sendNotification,
+} = await import("./send-notification");
 const { notificationDeliveryJob } = await import("./job");
 const { getDatabase } = await import("@/lib/db");
+const { getConfig } = await import("@/lib/config");
+const validateCard = adaptiveCardValidator(ADAPTIVE_CARD_VERSION);
 
 afterAll(async () => {
-  exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "", GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "" });
-  receiver.closeAllConnections();
-  await new Promise((resolve) => receiver.close(resolve));
+  exportToWorkers({ GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "", GATEHOUSE_NOTIFICATION_CHANNELS: "", GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "" });
+  await receiver.close();
   await tenant.close();
 });
+
+/** The Teams card a post carried. */
+function cardOf(body: unknown): Record<string, unknown> {
+  return (body as { attachments: { content: Record<string, unknown> }[] }).attachments[0]!.content;
+}
 
 // --- helpers ---------------------------------------------------------------------------------------------------
 
@@ -114,7 +134,8 @@ function captureNotificationLogs(): Record<string, unknown>[] {
 
 beforeEach(() => {
   receiverMode = "accept";
-  posts.length = 0;
+  receiver.reset();
+  applyMode();
   sentMails().length = 0;
   tenant.sandbox.faults.clear();
 });
@@ -167,12 +188,14 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
           body: "Lee asks for Owner.\n\nDecide: http://localhost:3000/requests/1",
         }),
         expect.objectContaining({ ...pending, channel: "mail", recipient: SECURITY.objectId, subject: "Access request: Owner on mlw-test" }),
+        // The legacy webhook is the channel `default`; the row names it (never its URL) and keeps what to render.
         expect.objectContaining({
           ...pending,
-          channel: "webhook",
-          recipient: "",
+          channel: "chat",
+          recipient: "default",
           subject: "Access request: Owner on mlw-test",
           body: "Lee requests Owner on mlw-test",
+          message: { title: "Access request: Owner on mlw-test", summary: "Lee requests Owner on mlw-test", facts: [] },
         }),
       ]);
       // Queueing only writes: nothing is sent until a delivery run.
@@ -184,7 +207,7 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       const ids = await queueNotification(db, { to: ["someone@contoso.test"], subject: "Your access request was granted", text: "Granted." });
       expect(await outboxRows(db, ids)).toEqual([
         expect.objectContaining({ channel: "mail", recipient: "someone@contoso.test", body: "Granted." }),
-        expect.objectContaining({ channel: "webhook", subject: "Your access request was granted", body: "Your access request was granted" }),
+        expect.objectContaining({ channel: "chat", recipient: "default", subject: "Your access request was granted", body: "Your access request was granted" }),
       ]);
       expect(await queueNotification(db, { to: [], subject: "Nobody to tell", text: "Nothing." })).toEqual([]);
       expect(await outboxRows(db)).toHaveLength(2);
@@ -204,8 +227,8 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
         mails.map((mail, index) => ["mail", `owner${index}@contoso.test`, `Your ${index} credentials`]),
       );
       expect(rows[501]).toMatchObject({
-        channel: "webhook",
-        recipient: "",
+        channel: "chat",
+        recipient: "default",
         subject: "Credentials expire soon",
         body: "501 owners told",
         status: "pending",
@@ -259,20 +282,17 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       for (const mail of mails) expect(mail).toMatchObject({ fromAddress: SENDER, cc: [], bodyContentType: "text", body: "Lee asks for Owner on mlw-test." });
       expect(sentMails()).toHaveLength(2);
 
-      // One MessageCard at the configured URL; what people wrote is escaped, never Markdown or markup.
-      expect(posts).toEqual([
-        {
-          path: `/webhookb2/${WEBHOOK_SECRET}`,
-          contentType: "application/json",
-          card: {
-            "@type": "MessageCard",
-            "@context": "https://schema.org/extensions",
-            summary: subject,
-            title: subject.replace("Access request: *Owner* on [mlw](test)", "Access request: \\*Owner\\* on \\[mlw\\]\\(test\\)"),
-            text: "Lee requests &lt;b&gt;Owner&lt;/b&gt; on mlw\\_test",
-          },
-        },
+      // One Teams Workflows post (an Adaptive Card) at the default channel's URL; what people wrote is escaped.
+      expect(posts.map(({ path, method, contentType }) => ({ path, method, contentType }))).toEqual([
+        { path: WEBHOOK_PATH, method: "POST", contentType: "application/json" },
       ]);
+      const card = cardOf(posts[0]!.body);
+      expect(validateCard(card), JSON.stringify(validateCard.errors)).toBe(true);
+      expect(card.body).toEqual([
+        expect.objectContaining({ type: "TextBlock", text: escapeTeamsText(subject), weight: "Bolder" }),
+        expect.objectContaining({ type: "TextBlock", text: "Lee requests \\<b\\>Owner\\<\\/b\\> on mlw\\_test" }),
+      ]);
+      expect(escapeTeamsText(subject)).toContain("Access request\\: \\*Owner\\* on \\[mlw\\]\\(test\\)");
 
       const rows = await outboxRows(db, ids);
       for (const row of rows) {
@@ -388,6 +408,7 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
 
     it("a retry is scheduled from the run's `now`, not from the wall clock", async () => {
       receiverMode = "refuse";
+      applyMode();
       captureNotificationLogs();
       const ids = await queueNotification(db, { to: ["later@contoso.test"], subject: unique("Run clock"), text: "T", webhookSummary: "S" });
       const webhookId = ids[1]!;
@@ -425,6 +446,7 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
   describe("failures", () => {
     it("a failing webhook is retried per retryDelayMs, never before it is due, then given up after MAX_NOTIFICATION_ATTEMPTS, logged each time", async () => {
       receiverMode = "refuse";
+      applyMode();
       const logs = captureNotificationLogs();
       const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook down"), text: "T", webhookSummary: "S" });
       const [mailId, webhookId] = ids as [number, number];
@@ -447,7 +469,7 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
           attempts: attempt,
           claimedUntil: null,
           sentAt: null,
-          lastError: "webhook answered 500",
+          lastError: last ? `${SERVER_FAILED}; given up after 5 attempts` : SERVER_FAILED,
         });
         expect(row.nextAttemptAt.getTime() - clock).toBe(retryDelayMs(attempt));
         expect(row.nextAttemptAt.getTime() - clock).toBe([1, 2, 4, 8, 16][attempt - 1]! * 60_000);
@@ -469,16 +491,17 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect(await outboxRow(db, mailId)).toMatchObject({ status: "pending", attempts: 0 });
 
       const failures = logs.map(({ level, message, id, channel, attempts, error }) => ({ level, message, id, channel, attempts, error }));
+      expect(logs.every((line) => line.chatChannel === "default")).toBe(true);
       expect(failures).toEqual([
         ...[1, 2, 3, 4].map((attempts) => ({
           level: "warn",
           message: "notification failed; will retry",
           id: webhookId,
-          channel: "webhook",
+          channel: "chat",
           attempts,
-          error: "webhook answered 500",
+          error: SERVER_FAILED,
         })),
-        { level: "error", message: "notification given up", id: webhookId, channel: "webhook", attempts: 5, error: "webhook answered 500" },
+        { level: "error", message: "notification given up", id: webhookId, channel: "chat", attempts: 5, error: `${SERVER_FAILED}; given up after 5 attempts` },
       ]);
       // Neither what the receiver answered nor the webhook URL (a capability) is stored or logged.
       for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${WEBHOOK_SECRET}`));
@@ -486,6 +509,7 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
 
     it("a webhook that cannot be reached is recorded as failed without its URL", async () => {
       receiverMode = "drop";
+      applyMode();
       const logs = captureNotificationLogs();
       const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook gone"), text: "T" });
       const webhookId = ids[1]!;
@@ -495,19 +519,25 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect(row).toMatchObject({ status: "pending", attempts: 1, lastError: expect.any(String) as string });
       for (const text of [row.lastError!, ...logs.map((line) => String(line.raw))]) {
         expect(text).not.toContain(WEBHOOK_SECRET);
-        expect(text).not.toContain(`:${receiverPort}`);
+        expect(text).not.toContain(`:${receiver.port}`);
       }
+      expect(row.lastError).toMatch(/^Teams channel default: could not reach 127\.0\.0\.1( \([A-Z_]+\))?$/);
       expect(logs).toHaveLength(1);
     });
 
-    it("a webhook that answers with a redirect is a failure: the post is never sent on to where it points", async () => {
+    it("a webhook that answers with a redirect is given up at once: the post is never sent on to where it points", async () => {
       receiverMode = "redirect";
+      applyMode();
       const ids = await queueNotification(db, { to: ["bystander@contoso.test"], subject: unique("Webhook moved"), text: "T" });
       const webhookId = ids[1]!;
       const before = posts.length;
-      expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
-      expect(posts.slice(before).map((post) => post.path)).toEqual([`/webhookb2/${WEBHOOK_SECRET}`]);
-      expect(await outboxRow(db, webhookId)).toMatchObject({ status: "pending", attempts: 1 });
+      expect(await deliverNotifications(db, new Date(), [webhookId])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+      expect(posts.slice(before).map((post) => post.path)).toEqual([WEBHOOK_PATH]);
+      expect(await outboxRow(db, webhookId)).toMatchObject({
+        status: "failed",
+        attempts: 1,
+        lastError: "Teams channel default answered with a redirect, which is not followed (check the webhook URL); not retried",
+      });
     });
 
     it("a mail Graph refuses stays pending with the failure recorded while the rest of the run goes out, and a later success clears it", async () => {
@@ -566,12 +596,12 @@ describe("sendNotification and the delivery job (the console's database)", () =>
         .map((mail) => mail.to)
         .sort(),
     ).toEqual([[SECURITY.mail], ["team-lead@contosoml.onmicrosoft.com"]]);
-    expect(posts.map((post) => post.card.text)).toEqual(["Granted"]);
+    expect(posts.map((post) => (cardOf(post.body).body as { text: string }[])[1]!.text)).toEqual(["Granted"]);
     const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
     expect(rows.map((row) => [row.channel, row.status])).toEqual([
       ["mail", "sent"],
       ["mail", "sent"],
-      ["webhook", "sent"],
+      ["chat", "sent"],
     ]);
   });
 
@@ -581,7 +611,7 @@ describe("sendNotification and the delivery job (the console's database)", () =>
     const rows = (await outboxRows(await getDatabase())).filter((row) => row.subject === subject);
     expect(rows.map((row) => [row.channel, row.status, row.attempts])).toEqual([
       ["mail", "pending", 1],
-      ["webhook", "sent", 1],
+      ["chat", "sent", 1],
     ]);
   });
 
@@ -595,5 +625,252 @@ describe("sendNotification and the delivery job (the console's database)", () =>
     expect(await outboxRows(db)).toHaveLength(before);
     expect(sentMails()).toHaveLength(0);
     expect(posts).toHaveLength(0);
+  });
+});
+
+describe.each(storageEngines())("named chat channels on $name", (engine) => {
+  let handle: DatabaseHandle;
+  let db: Database;
+  beforeAll(async () => {
+    handle = await engine.open();
+    db = handle.db;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+  beforeEach(async () => {
+    await db.delete(notificationOutbox);
+  });
+
+  /** What a requester might write to forge a mention, a channel ping, a link or markup. */
+  const HOSTILE = "<!channel> [click](https://evil.example) **bold** @everyone <at>Lee</at> <@U123|lee> _it_";
+  const message = (title = unique("Access request: Owner on mlw-prod")): NotificationMessage => ({
+    title,
+    summary: "Lee Lead asks for Owner on mlw-prod for 7 days.",
+    facts: [
+      { name: "Workspace", value: "mlw-prod" },
+      { name: "Ticket", value: HOSTILE },
+    ],
+    quote: { by: "Why (the requester's words)", text: HOSTILE },
+    link: { label: "Review in Gatehouse", url: `${getConfig().publicOrigin}/requests/42` },
+  });
+  const postsTo = (path: string) => posts.filter((post) => post.path === path);
+
+  it("queueMessage writes a mail per person (its plain text) and a chat row per configured channel, naming the channel, never its URL", async () => {
+    const logs = captureNotificationLogs();
+    const sent = message();
+    const ids = await queueMessage(
+      db,
+      { people: ["Lee@Contoso.test", "lee@contoso.test"], channels: ["ml-platform", "fraud", "ml-platform", "nowhere"] },
+      sent,
+    );
+    const rows = await outboxRows(db, ids);
+    expect(rows.map((row) => [row.channel, row.recipient])).toEqual([
+      ["mail", "lee@contoso.test"],
+      ["chat", "ml-platform"],
+      ["chat", "fraud"],
+    ]);
+    expect(rows[0]).toMatchObject({ subject: sent.title, message: sent, status: "pending" });
+    expect(rows[0]!.body).toContain("Why (the requester's words) wrote: <!channel>");
+    for (const row of rows.slice(1)) expect(row).toMatchObject({ subject: sent.title, body: sent.summary, message: sent });
+    expect(JSON.stringify(rows)).not.toMatch(new RegExp(`${TEAMS_SECRET}|${SLACK_SECRET}|127\\.0\\.0\\.1`));
+    // An unknown channel is skipped and said so, never thrown.
+    expect(logs.map(({ level, message: text, channel }) => [level, text, channel])).toEqual([["warn", "no such chat channel; skipped", "nowhere"]]);
+    expect(posts).toHaveLength(0);
+
+    // A button leads into the console only; a malformed message queues nothing.
+    await expect(
+      queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, link: { label: "Go", url: "https://evil.example/x" } }),
+    ).rejects.toThrow("a notification's link must be a console page");
+    await expect(queueMessage(db, { people: ["a@contoso.test"], channels: [] }, { ...sent, title: " " })).rejects.toThrow();
+    expect(await outboxRows(db)).toHaveLength(3);
+  });
+
+  it("posts an Adaptive Card to a Teams channel and Block Kit to a Slack channel, requester text escaped in each", async () => {
+    const sent = message();
+    const ids = await queueMessage(db, { people: [], channels: ["ml-platform", "fraud"] }, sent);
+    expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 2, failed: 0, gaveUp: 0 });
+
+    const [teams] = postsTo(TEAMS_PATH);
+    expect(teams).toMatchObject({ method: "POST", contentType: "application/json" });
+    expect(teams!.body).toMatchObject({ type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", contentUrl: null }] });
+    const card = cardOf(teams!.body);
+    expect(validateCard(card), JSON.stringify(validateCard.errors)).toBe(true);
+    expect(card.actions).toEqual([{ type: "Action.OpenUrl", title: "Review in Gatehouse", url: sent.link!.url }]);
+    const teamsText = JSON.stringify(card.body);
+    expect(teamsText).toContain(JSON.stringify(escapeTeamsText(HOSTILE)).slice(1, -1));
+    expect(teamsText).not.toMatch(/<!channel>|\[click\]\(|\*\*bold\*\*|<at>|https:\/\/evil/);
+
+    const [slack] = postsTo(SLACK_PATH);
+    const parsed = slackWebhookMessage.safeParse(slack!.body);
+    expect(parsed.error).toBeUndefined();
+    const slackText = JSON.stringify(slack!.body);
+    expect(slackText).toContain("&lt;!channel&gt;");
+    expect(slackText).toContain("&lt;@U123|lee&gt;");
+    expect(slackText).not.toMatch(/<!channel>|<@U123|<at>|https:\/\/evil/);
+    expect(slackText).toContain(JSON.stringify(sent.link!.url));
+    expect((await outboxRows(db, ids)).map((row) => row.status)).toEqual(["sent", "sent"]);
+  });
+
+  it("a throttled post waits what Retry-After asks when that is longer than the back-off (at most an hour), then goes out the same", async () => {
+    const ids = await queueMessage(db, { people: [], channels: ["fraud"] }, message());
+    const id = ids[0]!;
+    const now = new Date();
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "600" }, body: "rate_limited" });
+    expect(await deliverNotifications(db, now, ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 0 });
+    let row = await outboxRow(db, id);
+    expect(row).toMatchObject({ status: "pending", attempts: 1, lastError: "Slack channel fraud answered 429 (rate_limited): throttled" });
+    expect(row.nextAttemptAt.getTime() - now.getTime()).toBe(600_000);
+
+    // An HTTP date; then one sooner than the back-off (the back-off wins); then one beyond an hour (capped).
+    // (The date is read against the wall clock; the wait is counted from the run's own `now`.)
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": new Date(Date.now() + 900_000).toUTCString() } });
+    expect(await deliverNotifications(db, row.nextAttemptAt, ids)).toMatchObject({ failed: 1, gaveUp: 0 });
+    const second = await outboxRow(db, id);
+    expect(second.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBeGreaterThan(895_000);
+    expect(second.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBeLessThanOrEqual(900_000);
+    row = second;
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "5" } });
+    expect(await deliverNotifications(db, row.nextAttemptAt, ids)).toMatchObject({ failed: 1 });
+    const third = await outboxRow(db, id);
+    expect(third.nextAttemptAt.getTime() - row.nextAttemptAt.getTime()).toBe(retryDelayMs(3));
+    receiver.script(SLACK_PATH, { status: 429, headers: { "retry-after": "86400" } });
+    expect(await deliverNotifications(db, third.nextAttemptAt, ids)).toMatchObject({ failed: 1 });
+    const fourth = await outboxRow(db, id);
+    expect(fourth.nextAttemptAt.getTime() - third.nextAttemptAt.getTime()).toBe(3_600_000);
+
+    // Then accepted: the fifth attempt posts the very same payload, rendered again from the stored message.
+    expect(await deliverNotifications(db, fourth.nextAttemptAt, ids)).toEqual({ mailed: 0, posted: 1, failed: 0, gaveUp: 0 });
+    const bodies = postsTo(SLACK_PATH).map((post) => JSON.stringify(post.body));
+    expect(bodies).toHaveLength(5);
+    expect(new Set(bodies).size).toBe(1);
+    expect(await outboxRow(db, id)).toMatchObject({ status: "sent", attempts: 5, lastError: null });
+  });
+
+  it("5xx and 408 are retried with the back-off; after MAX_NOTIFICATION_ATTEMPTS the post is given up", async () => {
+    const logs = captureNotificationLogs();
+    const ids = await queueMessage(db, { people: [], channels: ["ml-platform"] }, message());
+    const id = ids[0]!;
+    receiver.script(
+      TEAMS_PATH,
+      { status: 503 },
+      { status: 408 },
+      { status: 502 },
+      { status: 500, body: RECEIVER_SECRET },
+      { status: 500, body: RECEIVER_SECRET },
+    );
+    let now = new Date();
+    const seen: string[] = [];
+    for (let attempt = 1; attempt <= MAX_NOTIFICATION_ATTEMPTS; attempt++) {
+      const last = attempt === MAX_NOTIFICATION_ATTEMPTS;
+      expect(await deliverNotifications(db, now, ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: last ? 1 : 0 });
+      const row = await outboxRow(db, id);
+      expect(row).toMatchObject({ status: last ? "failed" : "pending", attempts: attempt });
+      expect(row.nextAttemptAt.getTime() - now.getTime()).toBe(retryDelayMs(attempt));
+      seen.push(row.lastError!);
+      now = row.nextAttemptAt;
+    }
+    expect(seen).toEqual([
+      "Teams channel ml-platform answered 503: the service failed",
+      "Teams channel ml-platform answered 408: timed out",
+      "Teams channel ml-platform answered 502: the service failed",
+      "Teams channel ml-platform answered 500: the service failed",
+      "Teams channel ml-platform answered 500: the service failed; given up after 5 attempts",
+    ]);
+    expect(await deliverNotifications(db, new Date(now.getTime() + 7 * 24 * 3_600_000), ids)).toEqual(NONE);
+    expect(postsTo(TEAMS_PATH)).toHaveLength(MAX_NOTIFICATION_ATTEMPTS);
+    for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${TEAMS_SECRET}`));
+  });
+
+  it("a refusal retrying cannot help (400, 403, 404, 410) is given up at once, saying why, without the URL or the body", async () => {
+    const logs = captureNotificationLogs();
+    const cases = [
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 404, body: "channel_not_found" },
+        error: "Slack channel fraud answered 404 (channel_not_found): the webhook was not found (deleted or its URL changed); not retried",
+      },
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 410, body: "channel_is_archived" },
+        error: "Slack channel fraud answered 410 (channel_is_archived): the channel is gone or archived; not retried",
+      },
+      {
+        path: SLACK_PATH,
+        channel: "fraud",
+        answer: { status: 400, body: "invalid_blocks" },
+        error: "Slack channel fraud answered 400 (invalid_blocks): the message was refused as invalid; not retried",
+      },
+      {
+        path: TEAMS_PATH,
+        channel: "ml-platform",
+        answer: { status: 400, body: `{"error":{"message":"${RECEIVER_SECRET}"}}` },
+        error: "Teams channel ml-platform answered 400: the message was refused as invalid; not retried",
+      },
+      {
+        path: TEAMS_PATH,
+        channel: "ml-platform",
+        answer: { status: 403, body: RECEIVER_SECRET },
+        error: "Teams channel ml-platform answered 403: the webhook refused the post (disabled, or posting is not allowed); not retried",
+      },
+    ];
+    for (const { path, channel, answer, error } of cases) {
+      const ids = await queueMessage(db, { people: [], channels: [channel] }, message());
+      receiver.script(path, answer);
+      expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+      expect(await outboxRow(db, ids[0]!)).toMatchObject({ status: "failed", attempts: 1, lastError: error });
+    }
+    expect(logs.map((line) => line.level)).toEqual(["error", "error", "error", "error", "error"]);
+    for (const line of logs) expect(line.raw).not.toMatch(new RegExp(`${RECEIVER_SECRET}|${TEAMS_SECRET}|${SLACK_SECRET}`));
+  });
+
+  it("a redirect is not followed: the post is given up and where it points receives nothing", async () => {
+    const ids = await queueMessage(db, { people: [], channels: ["fraud"] }, message());
+    receiver.script(SLACK_PATH, { status: 302, headers: { location: receiver.url("/captured") } });
+    expect(await deliverNotifications(db, new Date(), ids)).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+    expect(posts.map((post) => post.path)).toEqual([SLACK_PATH]);
+    expect(await outboxRow(db, ids[0]!)).toMatchObject({
+      status: "failed",
+      lastError: "Slack channel fraud answered with a redirect, which is not followed (check the webhook URL); not retried",
+    });
+  });
+
+  it("a row whose channel is no longer configured is given up at once", async () => {
+    const [row] = await db
+      .insert(notificationOutbox)
+      .values({ channel: "chat", recipient: "retired", subject: "T", body: "S", message: { title: "T", summary: "S", facts: [] }, nextAttemptAt: new Date() })
+      .returning();
+    expect(await deliverNotifications(db, new Date(), [row!.id])).toEqual({ mailed: 0, posted: 0, failed: 1, gaveUp: 1 });
+    expect(await outboxRow(db, row!.id)).toMatchObject({ status: "failed", lastError: "no chat channel named retired is configured; not retried" });
+    expect(posts).toHaveLength(0);
+  });
+});
+
+describe("sendMessage (the console's database)", () => {
+  it("mails the people and posts to the channels at once, and never throws", async () => {
+    const logs = captureNotificationLogs();
+    const title = unique("Your access request was granted");
+    const link = { label: "Open", url: `${getConfig().publicOrigin}/requests/7` };
+    expect(
+      await sendMessage({ people: ["team-lead@contosoml.onmicrosoft.com"], channels: ["fraud"] }, { title, summary: "Granted.", facts: [], link }),
+    ).toEqual({
+      mailed: 1,
+      failed: 0,
+    });
+    expect(mailsWithSubject(title)).toHaveLength(1);
+    expect(posts.map((post) => post.path)).toEqual([SLACK_PATH]);
+    // A message that cannot be queued is logged and counted, not thrown.
+    expect(
+      await sendMessage(
+        { people: ["a@contoso.test"], channels: ["fraud"] },
+        { title, summary: "x", facts: [], link: { label: "x", url: "javascript:alert(1)" } },
+      ),
+    ).toEqual({
+      mailed: 0,
+      failed: 2,
+    });
+    expect(logs.map((line) => line.message)).toEqual(["could not queue a message"]);
   });
 });

@@ -7,8 +7,9 @@ import { getConfig } from "@/lib/config";
 import { getDatabase, type Database } from "@/lib/db";
 import { appGraphClient } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
-import { escapeMarkdown } from "@/lib/shared/markdown";
-import { renderPlainText, type NotificationAudience, type NotificationMessage } from "./message";
+import { DEFAULT_CHANNEL } from "./channels";
+import { ChatDeliveryError, postToChannel } from "./post-chat";
+import { notificationMessageSchema, renderPlainText, type NotificationAudience, type NotificationMessage } from "./message";
 import { notificationOutbox } from "./schema";
 
 /** After this many failed attempts a notification is given up (`failed`) and stays visible in the outbox table. */
@@ -30,20 +31,21 @@ export interface NotificationInput {
   readonly to: readonly string[];
   readonly subject: string;
   readonly text: string;
-  /** A one-line summary for the incoming webhook (when one is configured); defaults to the subject. */
+  /** A one-line summary for the `default` chat channel (when one is configured); defaults to the subject. */
   readonly webhookSummary?: string;
 }
 
 export interface NotificationDelivery {
   /** Mails handed to Graph now. */
   readonly mailed: number;
-  /** Mails (and the webhook post) that failed now; they stay in the outbox and are retried by the job. */
+  /** Mails and chat posts that failed now; they stay in the outbox and are retried by the job (or were given up). */
   readonly failed: number;
 }
 
 /**
  * Queues a notification in the outbox and tries to deliver it at once: Graph `sendMail` as the console's own identity
- * from the configured sender mailbox, one mail per recipient, plus one post to the incoming webhook if configured.
+ * from the configured sender mailbox, one mail per recipient, plus one post (title and summary) to the `default` chat
+ * channel if configured.
  * Never throws: a notification must never block or undo what caused it. Whatever fails now is retried later.
  */
 export async function sendNotification(input: NotificationInput): Promise<NotificationDelivery> {
@@ -61,11 +63,67 @@ export async function sendNotification(input: NotificationInput): Promise<Notifi
 }
 
 /**
- * Sends one structured message to its audience: a mail to each person and a post to the chat channels. Never throws,
- * like `sendNotification`.
+ * Sends one structured message to its audience: a mail (its plain text) to each person and a post (a card in the
+ * channel's format) to each named chat channel, queued in the outbox and tried at once. Never throws, like
+ * `sendNotification`: what fails now is retried by the job.
  */
 export async function sendMessage(audience: NotificationAudience, message: NotificationMessage): Promise<NotificationDelivery> {
-  return sendNotification({ to: audience.people, subject: message.title, text: renderPlainText(message), webhookSummary: message.summary.slice(0, 1000) });
+  try {
+    const db = await getDatabase();
+    const ids = await queueMessage(db, audience, message);
+    if (ids.length === 0) return { mailed: 0, failed: 0 };
+    const results = await deliverNotifications(db, new Date(), ids);
+    return { mailed: results.mailed, failed: results.failed };
+  } catch (error) {
+    log("error", "notifications", "could not queue a message", { error: describeError(error) });
+    return { mailed: 0, failed: audience.people.length + audience.channels.length };
+  }
+}
+
+const audienceInput = z.strictObject({
+  people: z.array(z.string().trim().min(1).max(320)).max(500),
+  channels: z.array(z.string().trim().min(1).max(63)).max(50),
+});
+
+/**
+ * Writes the outbox rows for one message (usable inside a caller's transaction, so what caused it and the promise to
+ * send it commit together): a mail per distinct person, a chat post per distinct configured channel. A channel name
+ * that is not configured is logged and skipped, never thrown: the policy check at start-up names such channels, and a
+ * notification must not undo what caused it. Throws only on a malformed message or audience (a programming error).
+ */
+export async function queueMessage(db: Pick<Database, "insert">, audience: NotificationAudience, message: NotificationMessage): Promise<number[]> {
+  const { notifications, publicOrigin } = getConfig();
+  const parsedAudience = audienceInput.parse({ people: [...audience.people], channels: [...audience.channels] });
+  const parsed = notificationMessageSchema.parse(message);
+  if (parsed.link && new URL(parsed.link.url).origin !== publicOrigin) {
+    // A card's button only ever leads into the console.
+    throw new Error("a notification's link must be a console page");
+  }
+  const nextAttemptAt = dueNow();
+  const rows: (typeof notificationOutbox.$inferInsert)[] = [];
+  if (notifications.sender) {
+    const text = renderPlainText(parsed);
+    for (const recipient of new Set(parsedAudience.people.map((person) => person.toLowerCase()))) {
+      rows.push({ channel: "mail", recipient, subject: parsed.title, body: text, message: parsed, nextAttemptAt });
+    }
+  }
+  for (const name of new Set(parsedAudience.channels)) {
+    if (!Object.hasOwn(notifications.channels, name)) {
+      log("warn", "notifications", "no such chat channel; skipped", { channel: name.slice(0, 63), title: parsed.title });
+      continue;
+    }
+    rows.push({ channel: "chat", recipient: name, subject: parsed.title, body: parsed.summary, message: parsed, nextAttemptAt });
+  }
+  if (rows.length === 0) return [];
+  const inserted = await db.insert(notificationOutbox).values(rows).returning({ id: notificationOutbox.id });
+  return inserted.map((row) => row.id);
+}
+
+/** The outbox row of a legacy title-and-summary post to the `default` channel, or none when it is not configured. */
+function defaultChannelRow(title: string, summary: string, nextAttemptAt: Date): typeof notificationOutbox.$inferInsert | null {
+  if (!Object.hasOwn(getConfig().notifications.channels, DEFAULT_CHANNEL)) return null;
+  const message: NotificationMessage = { title, summary, facts: [] };
+  return { channel: "chat", recipient: DEFAULT_CHANNEL, subject: title, body: summary, message, nextAttemptAt };
 }
 
 /**
@@ -86,9 +144,8 @@ export async function queueNotification(db: Pick<Database, "insert">, input: z.o
   if (notifications.sender) {
     for (const recipient of recipients) rows.push({ channel: "mail", recipient, subject: input.subject, body: input.text, nextAttemptAt });
   }
-  if (notifications.webhookUrl && recipients.length > 0) {
-    rows.push({ channel: "webhook", recipient: "", subject: input.subject, body: input.webhookSummary ?? input.subject, nextAttemptAt });
-  }
+  const chat = recipients.length > 0 ? defaultChannelRow(input.subject, input.webhookSummary ?? input.subject, nextAttemptAt) : null;
+  if (chat) rows.push(chat);
   if (rows.length === 0) return [];
   const inserted = await db.insert(notificationOutbox).values(rows).returning({ id: notificationOutbox.id });
   return inserted.map((row) => row.id);
@@ -104,7 +161,7 @@ const webhookInput = z.strictObject({ title: z.string().trim().min(1).max(SUBJEC
 export interface NotificationBatch {
   /** One mail per entry, each with its own text (e.g. one per credential owner). */
   readonly mails: readonly { readonly to: string; readonly subject: string; readonly text: string }[];
-  /** One post to the incoming webhook for the whole batch (when one is configured), not one per mail. */
+  /** One post to the `default` chat channel for the whole batch (when one is configured), not one per mail. */
   readonly webhook?: { readonly title: string; readonly summary: string };
 }
 
@@ -122,9 +179,10 @@ export async function queueNotificationBatch(db: Pick<Database, "insert">, batch
       rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text, nextAttemptAt });
     }
   }
-  if (notifications.webhookUrl && batch.webhook && batch.mails.length > 0) {
+  if (batch.webhook && batch.mails.length > 0) {
     const parsed = webhookInput.parse(batch.webhook);
-    rows.push({ channel: "webhook", recipient: "", subject: parsed.title, body: parsed.summary, nextAttemptAt });
+    const chat = defaultChannelRow(parsed.title, parsed.summary, nextAttemptAt);
+    if (chat) rows.push(chat);
   }
   const ids: number[] = [];
   for (let start = 0; start < rows.length; start += 500) {
@@ -153,7 +211,9 @@ export interface DeliveryRun {
 /**
  * Delivers due outbox rows (all due ones, or only `ids`). Each row is claimed with a conditional UPDATE first, so two
  * instances never send the same row at once; the oldest `limit` rows nobody else holds are taken. No transaction is
- * open while Graph or the webhook is called. Retries are scheduled from `now`, the run's own clock.
+ * open while Graph or a webhook is called. Retries are scheduled from `now`, the run's own clock: the back-off
+ * (`retryDelayMs`), or a later `Retry-After` a throttled webhook asked for (at most an hour). A chat post that cannot
+ * succeed however often it is tried (its channel gone, the payload refused, a redirect) is given up at once.
  */
 export async function deliverNotifications(db: Database, now: Date, ids?: readonly number[], limit = 100): Promise<DeliveryRun> {
   if (ids?.length === 0) return { mailed: 0, posted: 0, failed: 0, gaveUp: 0 };
@@ -189,32 +249,41 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       if (row.channel === "mail") {
         await sendMail(row.recipient, row.subject, row.body);
         mailed++;
-      } else {
-        await postWebhook(row.subject, row.body);
+      } else if (row.channel === "chat") {
+        await postToChannel(row.recipient, row.message);
         posted++;
+      } else {
+        throw new ChatDeliveryError(`unknown outbox channel ${row.channel.slice(0, 20)}`, { retry: false });
       }
       await db
         .update(notificationOutbox)
-        .set({ status: "sent", sentAt: new Date(), claimedUntil: null, lastError: null })
+        .set({ status: "sent", sentAt: new Date(), lastAttemptAt: new Date(), claimedUntil: null, lastError: null })
         .where(eq(notificationOutbox.id, row.id));
     } catch (error) {
       failed++;
-      const message = describeError(error).slice(0, 1000);
-      const last = row.attempts >= MAX_NOTIFICATION_ATTEMPTS;
+      // A chat failure says only what an admin may read (status and a short reason; never the URL or the body).
+      const chatFailure = error instanceof ChatDeliveryError ? error : null;
+      const reason = chatFailure ? chatFailure.message : describeError(error).slice(0, 1000);
+      const hopeless = chatFailure?.retry === false;
+      const last = hopeless || row.attempts >= MAX_NOTIFICATION_ATTEMPTS;
       if (last) gaveUp++;
+      const lastError = hopeless ? `${reason}; not retried` : last ? `${reason}; given up after ${row.attempts} attempts` : reason;
       log(last ? "error" : "warn", "notifications", last ? "notification given up" : "notification failed; will retry", {
         id: row.id,
         channel: row.channel,
+        ...(row.channel === "chat" ? { chatChannel: row.recipient } : {}),
         attempts: row.attempts,
-        error: message,
+        error: lastError,
       });
+      const delay = Math.max(retryDelayMs(row.attempts), Math.min(chatFailure?.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS));
       await db
         .update(notificationOutbox)
         .set({
           status: last ? "failed" : "pending",
           claimedUntil: null,
-          lastError: message,
-          nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts)),
+          lastError,
+          lastAttemptAt: new Date(),
+          nextAttemptAt: new Date(now.getTime() + delay),
         })
         .where(eq(notificationOutbox.id, row.id));
     }
@@ -226,6 +295,9 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
   return { mailed, posted, failed, gaveUp };
 }
+
+/** The longest wait a webhook's `Retry-After` may impose: beyond, the back-off's own longest wait. */
+const RETRY_AFTER_MAX_MS = 60 * 60_000;
 
 /** 1, 2, 4, 8 … minutes, at most an hour. */
 export function retryDelayMs(attempts: number): number {
@@ -257,26 +329,4 @@ async function sendMail(recipient: string, subject: string, text: string): Promi
     },
     saveToSentItems: false,
   });
-}
-
-async function postWebhook(title: string, summary: string): Promise<void> {
-  const { notifications, upstream } = getConfig();
-  if (!notifications.webhookUrl) return;
-  // A MessageCard: what Teams (and most chat tools' incoming webhooks) accept.
-  const response = await fetch(notifications.webhookUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    // The card renders Markdown: everything in it is text (requesters write part of it), never markup.
-    body: JSON.stringify({
-      "@type": "MessageCard",
-      "@context": "https://schema.org/extensions",
-      summary: title,
-      title: escapeMarkdown(title),
-      text: escapeMarkdown(summary),
-    }),
-    signal: AbortSignal.timeout(upstream.timeoutMs),
-    // The host was checked against the allow-list at start-up; a redirect must not take the post anywhere else.
-    redirect: "error",
-  });
-  if (!response.ok) throw new Error(`webhook answered ${response.status}`);
 }

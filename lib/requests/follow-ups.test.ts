@@ -39,7 +39,13 @@ vi.mock("@/lib/config", async (importOriginal) => {
     ...actual,
     getConfig: () => {
       const config = actual.getConfig();
-      return settings.reminderDays ? { ...config, requests: { ...config.requests, reminderDays: settings.reminderDays } } : config;
+      // A default chat channel is configured: unrouted requests are announced there.
+      const channels = {
+        ...config.notifications.channels,
+        default: { kind: "teams" as const, url: "https://contoso.webhook.office.com/webhookb2/x", host: "contoso.webhook.office.com" },
+      };
+      const withChannels = { ...config, notifications: { ...config.notifications, channels } };
+      return settings.reminderDays ? { ...withChannels, requests: { ...config.requests, reminderDays: settings.reminderDays } } : withChannels;
     },
   };
 });
@@ -54,12 +60,17 @@ const { accessRequests } = await import("./schema");
 
 const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 const ROUTE_GROUP = "0c0a5e11-0000-4000-8000-0000000000aa";
-const policy = parseRequestPolicy({
-  pendingLifetimeHours: 48,
-  durations: ["8h", "1d", "7d", "30d"],
-  roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "30d" }],
-  routes: [{ id: "ml-team", name: "ML team", match: { workspaces: ["mlw-*"] }, approvers: { groups: [ROUTE_GROUP] }, channels: ["ml-ops", "ml-leads"] }],
-});
+const policy = parseRequestPolicy(
+  {
+    pendingLifetimeHours: 48,
+    durations: ["8h", "1d", "7d", "30d"],
+    roles: [{ roleDefinitionId: DATA_SCIENTIST, name: "AzureML Data Scientist", maxDuration: "30d" }],
+    routes: [{ id: "ml-team", name: "ML team", match: { workspaces: ["mlw-*"] }, approvers: { groups: [ROUTE_GROUP] }, channels: ["ml-ops", "ml-leads"] }],
+  },
+  "policy.json",
+  [],
+  ["ml-ops", "ml-leads"],
+);
 const NOW = new Date("2026-06-01T10:00:00Z");
 const DAY = 86_400_000;
 const system: AuditActor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002", tenantId: TEST_TENANT_ID };

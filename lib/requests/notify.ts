@@ -11,6 +11,7 @@ import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import { requestedAccess } from "@/lib/shared/requested-access";
 import { findApprovers } from "./approvers";
 import { DEADLINE_PASSED, isRequester } from "./decision-guards";
+import { channelsFor } from "@/lib/notifications/channels";
 import { getRequestPolicy, type RequestPolicy, routeOfRequest } from "./policy";
 import { accessRequests, type AccessRequestRow, type AudienceReason, type RequestStatus, requestAudience, requestFollowUps } from "./schema";
 
@@ -106,11 +107,13 @@ function subjectOf(request: AccessRequestRow): string {
 
 // --- Who is told --------------------------------------------------------------------------------------------------
 
-/** The chat channels that hear of a request: its route's, or the default channel when no route matched it. */
+/**
+ * The chat channels that hear of a request: its route's, or the default channel (when one is configured) when no route
+ * matched it or the route names none.
+ */
 export function requestChannels(request: AccessRequestRow, policy: RequestPolicy | undefined): string[] {
-  if (request.routeId === null) return ["default"];
   const route = policy ? routeOfRequest(policy, request) : undefined;
-  return route ? [...route.channels] : ["default"];
+  return channelsFor(route?.channels);
 }
 
 /** Never the requester: they are not asked to decide their own request. */

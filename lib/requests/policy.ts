@@ -192,6 +192,7 @@ export function parseRequestPolicy(
   json: unknown,
   path = "config/request-policy.json",
   grantable: readonly string[] = getConfig().roles.grantablePrivileged,
+  channels: readonly string[] = Object.keys(getConfig().notifications.channels),
 ): RequestPolicy {
   const parsed = requestPolicySchema.safeParse(json);
   if (!parsed.success) {
@@ -215,6 +216,12 @@ export function parseRequestPolicy(
         );
       }
     }
+  });
+  // A route's chat channels must exist: a misspelt name would otherwise silently tell nobody.
+  parsed.data.routes.forEach((route, index) => {
+    route.channels.forEach((channel, position) => {
+      if (!channels.includes(channel)) forbidden.push(`routes.${index}.channels.${position}: no channel named ${channel} in GATEHOUSE_NOTIFICATION_CHANNELS`);
+    });
   });
   if (forbidden.length > 0) throw new RequestPolicyError(path, forbidden);
   return parsed.data;

@@ -60,6 +60,7 @@ export const PERMISSIONS = {
   denyAccessRequest: { kind: "action", allowed: ADMIN, description: "Deny an access request with a reason" },
   retryAccessRequest: { kind: "action", allowed: ADMIN, description: "Retry the grant of a failed access request as you" },
   runRequestJobsNow: { kind: "action", allowed: ADMIN, description: "Run the access-request expiry job now" },
+  viewNotifications: { kind: "page", allowed: ADMIN, description: "See how chat channels and mail deliver: pending, sent and given-up notifications" },
   viewCredentials: { kind: "page", allowed: READERS, description: "See expiring credentials and the workspace roles they unlock" },
   exportCredentials: { kind: "route", allowed: READERS, description: "Export the credentials dashboard's current view as CSV" },
   refreshCredentialInventory: { kind: "action", allowed: READERS, description: "Refresh the credential inventory now (read-only in Azure)" },

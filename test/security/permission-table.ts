@@ -69,6 +69,8 @@ export const PERMISSION_TABLE = {
   runRequestJobsNow: row("allow", "deny", "deny", "deny"),
   // Credentials
   viewCredentials: row("allow", "deny", "allow", "deny"),
+  // Notifications: delivery health (channel names and hosts, failures) is for admins.
+  viewNotifications: row("allow", "deny", "deny", "deny"),
   exportCredentials: row("allow", "deny", "allow", "deny"),
   refreshCredentialInventory: row("allow", "deny", "allow", "deny"),
   getCredentialRefreshStatus: row("allow", "deny", "allow", "deny"),
