@@ -12,7 +12,7 @@ import { getConfig } from "@/lib/config";
 import { requestClock } from "./clock";
 import { sameIdentity } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
-import { getRequestPolicy, type RequestPolicy } from "./policy";
+import { getRequestPolicy, type RequestPolicy, routeFor } from "./policy";
 import { fileRequest } from "./submit-request";
 
 /**
@@ -79,6 +79,8 @@ export async function fileSelfGrantRequest(
     filed = await fileRequest(db, context, {
       workspace: { id: workspace.scope, key: workspace.scope.toLowerCase(), name: checked.workspaceName },
       role: { roleDefinitionId: input.role.id, name: input.role.name },
+      routeId:
+        routeFor(policy, { workspaceName: checked.workspaceName, workspaceTags: checked.workspaceTags, roleDefinitionId: input.role.id })?.id ?? null,
       principal: checked.principal,
       justification: (
         input.description?.trim() ||

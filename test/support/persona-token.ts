@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
 
 import { SecretToken } from "@/lib/auth/secret-token";
+import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
 import { CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, SANDBOX_TENANT_ID } from "@/sandbox/contract";
 import { testSandboxOrigin } from "./test-env";
 
@@ -97,6 +98,7 @@ export async function personaContext(persona: keyof typeof PERSONA_LOGINS, signI
     requestId: randomUUID(),
     // What validateAccessToken reads into the principal: the satisfied authentication contexts.
     authContexts: Array.isArray(claims.acrs) ? claims.acrs.filter((value): value is string => typeof value === "string") : [],
+    roles: (Array.isArray(claims.roles) ? claims.roles : []).filter((role): role is ConsoleRole => (CONSOLE_ROLES as readonly unknown[]).includes(role)),
   };
 }
 
