@@ -219,7 +219,8 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
     justification: input.justification,
     ticket: input.ticket ?? null,
     durationMinutes,
-    approvalsRequired: Math.max(role.approvers, privileged ? PRIVILEGED_APPROVERS : 1),
+    // A two-step route's business approval comes on top of the admins' approvals.
+    approvalsRequired: Math.max(role.approvers, privileged ? PRIVILEGED_APPROVERS : 1) + (route?.flow === "business-then-admin" ? 1 : 0),
     extendsRequestId: extended?.id ?? null,
     origin: "form",
     createsMapping: false,
