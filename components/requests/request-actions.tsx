@@ -40,7 +40,7 @@ export function RequestActions({ request, allowed }: { request: DecisionTarget; 
         {!any && <p className="text-ink-muted">Nothing you can do on this request in its current state.</p>}
         {allowed.decide && allowed.selfInvolved && (
           <p role="note" className="text-warning">
-            You filed this request or would receive the access: someone else has to decide it.
+            You filed this request or would receive the access: another admin has to decide it.
           </p>
         )}
         <div className="flex flex-wrap gap-2">
