@@ -87,6 +87,7 @@ export const PERSONA_COLUMN = {
   "team-lead": "requester",
   security: "securityReader",
   "no-role": "noRole",
+  "fraud-owner": "requester",
 } as const satisfies Record<string, Column>;
 
 /** The answer for a person holding several roles: allowed when any of their roles is. */

@@ -18,6 +18,7 @@ export const PERSONA_LOGINS = {
   security: ["security@contosoml.onmicrosoft.com", "Security-Sandbox-2026!"],
   "no-role": ["no-role@contosoml.onmicrosoft.com", "NoRole-Sandbox-2026!"],
   "step-up-admin": ["step-up-admin@contosoml.onmicrosoft.com", "StepUpAdmin-Sandbox-2026!"],
+  "fraud-owner": ["fraud-owner@contosoml.onmicrosoft.com", "FraudOwner-Sandbox-2026!"],
 } as const;
 
 export interface PersonaSignIn {
