@@ -331,3 +331,49 @@ export async function adminStepApprovers(request: AccessRequestRow, options: Arr
   const admins = withoutSelf(await (options.admins ?? consoleAdminIds)(), request);
   return business ? admins.filter((id) => id !== business.objectId.toLowerCase()) : admins;
 }
+
+/** What the policy page and start-up say about one route's approvers. */
+export interface RouteCheck {
+  readonly route: PolicyRoute;
+  readonly groups: readonly RouteGroup[];
+  /** How many enabled users may decide (null: Graph could not say). */
+  readonly people: number | null;
+  /** Problems in words: a group that does not exist, nobody who can sign in, Graph unreachable. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Checks every route's groups in Graph (as the console): a group that does not exist, or a route naming nobody who can
+ * sign in, is a problem (its requests fall back to Console.Admin holders); Graph unreachable is reported, not fatal.
+ */
+export async function checkPolicyRoutes(options: RoutingOptions = {}): Promise<RouteCheck[]> {
+  const policy = options.policy ?? getRequestPolicy();
+  const resolve = options.resolve ?? routedApprovers;
+  return Promise.all(
+    policy.routes.map(async (route): Promise<RouteCheck> => {
+      const read = await resolve(route);
+      if (read.unavailable) {
+        return { route, groups: read.groups, people: null, problems: ["Microsoft Graph could not be asked about this route's groups just now."] };
+      }
+      const problems = read.groups
+        .filter((group) => group.state === "missing")
+        .map((group) => `Group ${group.id} does not exist in the directory: it names nobody.`);
+      if (read.people.length === 0) problems.push("Nobody who can sign in is named: a Console.Admin decides this route's requests.");
+      return { route, groups: read.groups, people: read.people.length, problems };
+    }),
+  );
+}
+
+/**
+ * At start-up, after the policy itself was validated: logs each route whose groups do not exist or name nobody, and
+ * a warning when Graph cannot be asked. Never stops the console (Graph may be briefly unreachable as it starts).
+ */
+export async function logPolicyRouteCheck(): Promise<void> {
+  try {
+    for (const check of await checkPolicyRoutes()) {
+      for (const problem of check.problems) log("warn", "requests", "approver route problem", { routeId: check.route.id, problem });
+    }
+  } catch (error) {
+    log("warn", "requests", "could not check the approver routes at start-up", { error: describeError(error) });
+  }
+}
