@@ -64,13 +64,7 @@ export function allowedActions(request: RequestState, viewer: Viewer, policy: Re
   const isRequester = isRequestOf(viewer, request);
   const policyRole = request.bundleId ? undefined : policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
   const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
-  const extendable =
-    request.status === "granted" &&
-    request.expiresAt !== null &&
-    (isRequester || isAdmin) &&
-    may("submitAccessRequest") &&
-    policyRole &&
-    kind;
+  const extendable = request.status === "granted" && request.expiresAt !== null && (isRequester || isAdmin) && may("submitAccessRequest") && policyRole && kind;
   return {
     cancel: request.status === "pending" && isRequester && may("cancelAccessRequest"),
     // `decides`: the request's route lets the viewer decide its next step (routing.ts); without it, admins decide.

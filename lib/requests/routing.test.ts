@@ -86,7 +86,15 @@ describe.each(storageEngines())("approver routing on $name", (engine) => {
     grants.push(request);
     return Promise.resolve({ principalId: request.principalId, displayName: request.principalDisplayName, status: "granted", message: "Granted." });
   };
-  const options = (directory: RequestDirectory = trustingDirectory) => ({ db: handle.db, policy, now: NOW, notify: false, grant, directory, approvers: resolve });
+  const options = (directory: RequestDirectory = trustingDirectory) => ({
+    db: handle.db,
+    policy,
+    now: NOW,
+    notify: false,
+    grant,
+    directory,
+    approvers: resolve,
+  });
   const submit = async (on: string, by = requester, directory?: RequestDirectory) =>
     (await submitAccessRequest(by, makeAccessRequest({ workspaceId: workspace(on) }), options(directory))).request;
   const decision = (request: AccessRequestRow, comment = "") => ({ requestId: request.id, comment });
@@ -101,7 +109,9 @@ describe.each(storageEngines())("approver routing on $name", (engine) => {
     const result = await handle.db.execute(
       sql`select details from audit_events where action = 'request.approval_recorded' and target_request_id = ${request.id}`,
     );
-    return (result as { rows: { details: unknown }[] }).rows.map((row) => (typeof row.details === "string" ? (JSON.parse(row.details) as unknown) : row.details));
+    return (result as { rows: { details: unknown }[] }).rows.map((row) =>
+      typeof row.details === "string" ? (JSON.parse(row.details) as unknown) : row.details,
+    );
   };
 
   it("stores the route chosen from ARM's name and tags of the workspace at submission, and none when nothing matches", async () => {

@@ -54,7 +54,13 @@ async function readGroup(id: string, as: RouteGroup["as"]): Promise<{ group: Rou
   const client = appGraphClient();
   let displayName: string | null;
   try {
-    displayName = GroupName.parse(await client.api(`/groups/${encodeURIComponent(id)}`).select(["id", "displayName"]).get()).displayName ?? null;
+    displayName =
+      GroupName.parse(
+        await client
+          .api(`/groups/${encodeURIComponent(id)}`)
+          .select(["id", "displayName"])
+          .get(),
+      ).displayName ?? null;
   } catch (error) {
     const failure = graphError(error);
     // A group that does not exist names nobody; anything else is Graph failing, which must not read as "nobody".
@@ -145,7 +151,13 @@ export function routeReason(route: PolicyRoute, request: Pick<AccessRequestRow, 
   const { match } = route;
   const parts: string[] = [];
   if (match.workspaces) parts.push(`the workspace ${request.workspaceName} matches ${match.workspaces.join(" or ")}`);
-  if (match.tags) parts.push(`the workspace is tagged ${Object.entries(match.tags).map(([name, value]) => `${name}=${value}`).join(", ")}`);
+  if (match.tags) {
+    parts.push(
+      `the workspace is tagged ${Object.entries(match.tags)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(", ")}`,
+    );
+  }
   if (match.roles) parts.push(`the role is ${request.roleName}`);
   if (match.bundles) parts.push(`the bundle is ${request.bundleName ?? match.bundles.join(" or ")}`);
   return parts.join("; ");
@@ -257,7 +269,7 @@ export function maySeeAsApprover(person: Decidee, decider: Decider): boolean {
 export async function routesOfApprover(person: Identity, options: RoutingOptions = {}): Promise<string[]> {
   const policy = options.policy ?? getRequestPolicy();
   const resolve = options.resolve ?? routedApprovers;
-  const routed = await Promise.all(policy.routes.map(async (route) => ((isRoutedPerson(person, (await resolve(route)).people)) ? route.id : undefined)));
+  const routed = await Promise.all(policy.routes.map(async (route) => (isRoutedPerson(person, (await resolve(route)).people) ? route.id : undefined)));
   return routed.filter((id): id is string => id !== undefined);
 }
 

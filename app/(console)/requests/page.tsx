@@ -67,7 +67,11 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
       )}
 
       {(isAdmin || routed) && (
-        <ApprovalQueue searchParams={await searchParams} viewer={viewer} decidee={{ tenantId: principal.tenantId, objectId: principal.objectId, roles: principal.roles }} />
+        <ApprovalQueue
+          searchParams={await searchParams}
+          viewer={viewer}
+          decidee={{ tenantId: principal.tenantId, objectId: principal.objectId, roles: principal.roles }}
+        />
       )}
 
       <section aria-labelledby="mine-heading" className="space-y-3">
@@ -125,9 +129,16 @@ async function ApprovalQueue({
   // A routed approver weighs only requests they may see (their routes' and their own), never other routes'.
   const related = viewer.isAdmin
     ? relatedAll
-    : new Map([...relatedAll].map(([id, list]) => [id, list.filter((other) => visibleIds.has(other.id) || other.requesterObjectId === viewer.objectId.toLowerCase())]));
+    : new Map(
+        [...relatedAll].map(([id, list]) => [
+          id,
+          list.filter((other) => visibleIds.has(other.id) || other.requesterObjectId === viewer.objectId.toLowerCase()),
+        ]),
+      );
   const decides = new Map(deciders.map(([id, decider]) => [id, { may: mayApprove(decidee, decider), route: decider.route?.name, step: decider.step }]));
-  const routeNames = new Map(rows.map((row) => [row.id, row.routeId ? (getRequestPolicy().routes.find((route) => route.id === row.routeId)?.name ?? row.routeId) : undefined]));
+  const routeNames = new Map(
+    rows.map((row) => [row.id, row.routeId ? (getRequestPolicy().routes.find((route) => route.id === row.routeId)?.name ?? row.routeId) : undefined]),
+  );
   if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) {
     workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
   }
