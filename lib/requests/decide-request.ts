@@ -385,7 +385,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   if (!mayApprove({ ...context.person, roles: context.roles }, decider)) await refuseNotRouted(db, context, request, "approveAccessRequest", decider);
   if (request.status !== "pending") throw alreadyDecided(request);
   if (request.approvals.some((approval) => approvedBy(context.person, approval))) {
-    throw refuse("already_approved_by_you", "You already approved this request; a different person has to give the next approval.");
+    throw refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.");
   }
   await conflictOfInterest(db, context, request, "approveAccessRequest", directory);
 
@@ -477,7 +477,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     const current = (await load(db, request.id))!;
     if (current.status === "pending") {
       throw current.approvals.some((approval) => approvedBy(context.person, approval))
-        ? refuse("already_approved_by_you", "You already approved this request; a different person has to give the next approval.")
+        ? refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.")
         : refuse(
             "already_decided",
             `${current.approvals.at(-1)?.displayName ?? "Another admin"} approved this request at the same moment. Reload and decide again if needed.`,
@@ -492,7 +492,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
       message:
         decider.step === "business"
           ? `Your business approval is recorded; nothing is granted yet. ${more === 1 ? "A Console.Admin (someone else) grants it" : `${more} different Console.Admins approve it, and the last grants it`}.`
-          : `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different person is" : "different people are"} needed.`,
+          : `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.`,
     };
   }
   return carryOut(context, db, updated, options);
