@@ -77,7 +77,7 @@ test("a request on mlw-fraud-prod reaches the DS - Fraud owners: someone not rou
   ).toHaveCount(1);
 
   // The DS - Fraud owner (a requester) sees it in their approval queue, marked with its route, and approves it: the
-  // grant runs as them (their RBAC Administrator role may assign Data Scientist there).
+  // grant runs as them (they are Role Based Access Control Administrator on the workspace).
   const owner = await fraudOwnerPage(browser);
   await owner.goto("/requests");
   const row = owner.getByRole("table", { name: "Approval queue" }).locator(`tr[data-request-id="${requestId}"]`);

@@ -70,7 +70,7 @@ export const PERSONAS: readonly Persona[] = [
     password: "FraudOwner-Sandbox-2026!",
     displayName: "Frankie Fraud-Owner",
     description:
-      "Requester who owns the DS - Fraud group, so the sandbox's request policy routes mlw-fraud-* requests to them; Role Based Access Control Administrator on mlw-fraud-prod, limited to assigning AzureML Data Scientist.",
+      "Requester who owns the DS - Fraud group, so the sandbox's request policy routes mlw-fraud-* requests to them; Role Based Access Control Administrator on mlw-fraud-prod, so a routed approval there grants as them.",
     consoleRoles: ["Console.Requester"],
   },
 ];

@@ -928,9 +928,9 @@ class ContosoSeeder {
 
   /**
    * The owner of DS - Fraud (besides its seeded owner), whom the sandbox's request policy routes mlw-fraud-* requests
-   * to: a Console.Requester who may assign AzureML Data Scientist on mlw-fraud-prod (Role Based Access Control
-   * Administrator with the same condition as the seeded one), so a routed approval there grants as them. Fixed ids,
-   * no random draws.
+   * to: a Console.Requester with Role Based Access Control Administrator on mlw-fraud-prod, so a routed approval there
+   * grants as them. Unconditioned: the sandbox does not evaluate ABAC conditions and never lets a conditioned
+   * assignment manage role assignments (sandbox/arm/authorize.ts). Fixed ids, no random draws.
    */
   private seedFraudOwnerPersona(): void {
     const p = persona("fraud-owner");
@@ -967,9 +967,7 @@ class ContosoSeeder {
         roleDefinitionName: ROLE_IDS.rbacAdministrator,
         principalId: p.objectId,
         principalType: "User",
-        description: "May assign only AzureML Data Scientist",
-        condition: DATA_SCIENTIST_ONLY_CONDITION,
-        conditionVersion: "2.0",
+        description: "Fraud team lead: manages access to the fraud workspace",
         createdOn: armTimestamp(new Date(SEED_EPOCH_MS - 300 * DAY_MS), "0007"),
         createdBy: persona("admin").objectId,
       }),
