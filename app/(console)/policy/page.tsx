@@ -77,7 +77,9 @@ export default async function PolicyPage() {
           Microsoft Graph cannot say who its approvers are. Nobody approves their own request or access that would be theirs, and no one gives two approvals.
         </p>
         {checks.length === 0 ? (
-          <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">No routes: every request goes to a Console.Admin.</p>
+          <p className="rounded-md border border-line bg-surface-raised px-4 py-6 text-center text-ink-muted">
+            No routes: every request goes to a Console.Admin.
+          </p>
         ) : (
           <Table label="Approver routes" columns={["#", "Route", "Matches", "Approvers", "Flow", "Channels"]}>
             {checks.map((check, index) => (
