@@ -69,7 +69,8 @@ async function readGroup(id: string, as: RouteGroup["as"]): Promise<{ group: Rou
   }
   // Both lists keep users only (a service principal or a device cannot sign in to decide) and drop disabled accounts
   // (accountEnabled false: they cannot sign in). The cast on transitiveMembers is an advanced query: Graph refuses it
-  // without ConsistencyLevel: eventual and $count=true (learn.microsoft.com/graph/aad-advanced-queries).
+  // without ConsistencyLevel: eventual and $count=true (learn.microsoft.com/graph/aad-advanced-queries). A group's
+  // owners may be users or service principals (learn.microsoft.com/graph/api/group-list-owners), hence the filter.
   const objects =
     as === "members"
       ? await readAllPages(
