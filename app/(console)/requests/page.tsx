@@ -48,7 +48,8 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
         <div className="space-y-1">
           <h1 className="text-xl font-semibold">Access requests</h1>
           <p className="text-ink-muted">
-            Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.
+            Ask for a role on an Azure ML workspace; an admin (or the approver the request policy names) approves and Gatehouse grants it, and takes it away
+            again when it ends. Times are UTC.
           </p>
         </div>
         <Link href="/requests/new" className={buttonClass("primary")}>
