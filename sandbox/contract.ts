@@ -114,7 +114,7 @@ export interface SandboxSettings {
 // The tenant as the Entra part needs it (implemented by tenant/, used by entra/ and auth.ts).
 // ---------------------------------------------------------------------------------------------
 
-export type PersonaKey = "admin" | "limited-admin" | "team-lead" | "security" | "no-role" | "step-up-admin";
+export type PersonaKey = "admin" | "limited-admin" | "team-lead" | "security" | "no-role" | "step-up-admin" | "fraud-owner";
 
 /** A documented sign-in for demos and tests. */
 export interface Persona {

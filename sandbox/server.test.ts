@@ -506,7 +506,7 @@ describe("persistence and tenant.json", () => {
     expect(await readFile(file.confidentialCredential.certificatePath, "utf8")).toContain("BEGIN CERTIFICATE");
     expect(await readFile(file.confidentialCredential.privateKeyPath, "utf8")).toContain("PRIVATE KEY");
     expect(await readFile(file.caPath, "utf8")).toBe(sandbox.tls.caPem);
-    expect(file.personas).toHaveLength(6);
+    expect(file.personas).toHaveLength(7);
     for (const persona of PERSONAS) {
       expect(file.personas).toContainEqual(
         expect.objectContaining({ userPrincipalName: persona.userPrincipalName, password: persona.password, objectId: persona.objectId }),

@@ -14,6 +14,7 @@ export const NAVIGATION: readonly NavigationItem[] = [
   { href: "/", label: "Overview", roles: ["Console.Admin", "Console.Requester", "Console.SecurityReader"] },
   { href: "/workspaces", label: "Workspaces", roles: ["Console.Admin", "Console.SecurityReader"] },
   { href: "/requests", label: "Requests", roles: ["Console.Admin", "Console.Requester"] },
+  { href: "/policy", label: "Policy", roles: ["Console.Admin", "Console.Requester"] },
   { href: "/mappings", label: "Mappings", roles: ["Console.Admin", "Console.SecurityReader"] },
   { href: "/credentials", label: "Credentials", roles: ["Console.Admin", "Console.SecurityReader"] },
   { href: "/audit", label: "Audit", roles: ["Console.Admin", "Console.SecurityReader"] },

@@ -16,6 +16,13 @@ export const PERSONAS = {
     name: "Morgan Step-Up",
     roles: ["Console.Admin"],
   },
+  // Owns DS - Fraud: the sandbox request policy routes mlw-fraud-* requests to them.
+  "fraud-owner": {
+    login: "fraud-owner@contosoml.onmicrosoft.com",
+    password: "FraudOwner-Sandbox-2026!",
+    name: "Frankie Fraud-Owner",
+    roles: ["Console.Requester"],
+  },
 } as const;
 
 export type PersonaKey = keyof typeof PERSONAS;

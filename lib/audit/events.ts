@@ -267,6 +267,8 @@ export const auditEventInputSchema = z
         origin: z.enum(["form", "self_grant"]).optional(),
         /** The principal as Microsoft Graph named it at submission. */
         principalDisplayName: safeText(256).optional(),
+        /** The request policy's approver route that decides who may approve (absent: Console.Admin holders). */
+        routeId: safeText(64).optional(),
       }),
     ),
     // An approver approved a request.
@@ -374,6 +376,8 @@ export const auditEventInputSchema = z
           "console_role_missing",
           "cross_origin",
           "self_approval",
+          /** The person is not among those who may decide this request (its approver route, or Console.Admin). */
+          "not_routed_approver",
           "not_requester",
           "out_of_scope",
           "rate_limited",
@@ -450,12 +454,18 @@ export const auditEventInputSchema = z
         archivedBy: safeText(128),
       }),
     ),
-    // The first of two required approvals of a (privileged) request; the request stays pending for a second approver.
+    // An approval that is not yet the last one (a privileged request's first of two, or a two-step route's business
+    // approval); the request stays pending for the next approver.
     auditEventSchema(
       "request.approval_recorded",
       ["succeeded"],
       requestTargetSchema,
-      z.strictObject({ approvalsRequired: z.number().int().min(2).max(5), approvalsGiven: z.number().int().min(1).max(5) }),
+      z.strictObject({
+        approvalsRequired: z.number().int().min(2).max(6),
+        approvalsGiven: z.number().int().min(1).max(6),
+        /** On a `business-then-admin` route: which step this approval was. */
+        step: z.enum(["business", "admin"]).optional(),
+      }),
     ),
     // An approved request's grant was made in ARM; time-bound access ends at expiresAt.
     auditEventSchema(

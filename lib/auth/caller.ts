@@ -1,6 +1,7 @@
 import "server-only";
 
 import type { DelegatedCaller } from "@/lib/azure/tokens";
+import type { ConsoleRole } from "@/lib/shared/console-roles";
 import type { SignedInPrincipal } from "./access-token";
 import { auditActorOf, type UserActor } from "./audit-actor";
 import type { Session } from "./session";
@@ -25,6 +26,11 @@ export interface DelegatedContext {
   readonly requestId: string;
   /** The authentication contexts the person's sign-in satisfied (`acrs` of their token): what step-up checks. */
   readonly authContexts: readonly string[];
+  /**
+   * The console roles of the person's token. The permission matrix is checked before an operation runs; operations
+   * that authorize per object (who may decide a routed access request) read them again here.
+   */
+  readonly roles: readonly ConsoleRole[];
 }
 
 /** The on-behalf-of caller of a session: the person's ids and their token for the console's API. */
@@ -48,5 +54,6 @@ export function delegatedContextOf(session: Session, requestId: string): Delegat
     person: personOf(session.principal),
     requestId,
     authContexts: session.principal.authContexts,
+    roles: session.principal.roles,
   };
 }

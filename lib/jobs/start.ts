@@ -4,6 +4,7 @@ import { ConfigError, getConfig } from "@/lib/config";
 import { getDatabase } from "@/lib/db";
 import { logConsoleSetupCheck } from "@/lib/health/run-self-check";
 import { describeError, log } from "@/lib/log";
+import { logPolicyRouteCheck } from "@/lib/requests/routing";
 import { startScheduler } from "./scheduler";
 
 export async function startServer(): Promise<void> {
@@ -23,6 +24,9 @@ export async function startServer(): Promise<void> {
     startScheduler();
     // In azure mode, say what the tenant's setup still lacks; not awaited, so start-up never waits on Entra or ARM.
     if (getConfig().mode === "azure") void logConsoleSetupCheck(db);
+    // The request policy was validated as the scheduler started; its approver groups are checked in Graph, not awaited:
+    // a missing group is logged (its routes fall back to Console.Admin), Graph unreachable is a warning.
+    void logPolicyRouteCheck();
   } catch (error) {
     log("error", "startup", "database unavailable at start-up", { error: describeError(error) });
   }

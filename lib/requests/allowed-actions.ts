@@ -55,24 +55,20 @@ export interface Viewer {
 
 /**
  * Which actions a viewer may take on a request in its current state: withdraw their own pending request; decide a
- * pending one (with both the approve and deny permissions); retry a failed grant; ask to extend granted, time-bound
+ * pending one (with both the approve and deny permissions, when its approver route lets them: `decides`); retry a failed grant; ask to extend granted, time-bound
  * access they asked for (or any, as an admin) while its role is still requestable — for a finite duration only.
  */
-export function allowedActions(request: RequestState, viewer: Viewer, policy: RequestPolicy): AllowedActions {
+export function allowedActions(request: RequestState, viewer: Viewer, policy: RequestPolicy, decides?: boolean): AllowedActions {
   const may = (action: Parameters<typeof isAllowed>[0]) => isAllowed(action, viewer.roles);
+  const isAdmin = viewer.roles.includes("Console.Admin");
   const isRequester = isRequestOf(viewer, request);
   const policyRole = request.bundleId ? undefined : policy.roles.find((role) => role.roleDefinitionId === request.roleDefinitionId);
   const kind = PRINCIPAL_KINDS.find((candidate) => candidate === request.principalKind);
-  const extendable =
-    request.status === "granted" &&
-    request.expiresAt !== null &&
-    (isRequester || may("approveAccessRequest")) &&
-    may("submitAccessRequest") &&
-    policyRole &&
-    kind;
+  const extendable = request.status === "granted" && request.expiresAt !== null && (isRequester || isAdmin) && may("submitAccessRequest") && policyRole && kind;
   return {
     cancel: request.status === "pending" && isRequester && may("cancelAccessRequest"),
-    decide: request.status === "pending" && may("approveAccessRequest") && may("denyAccessRequest"),
+    // `decides`: the request's route lets the viewer decide its next step (routing.ts); without it, admins decide.
+    decide: request.status === "pending" && may("approveAccessRequest") && may("denyAccessRequest") && (decides ?? isAdmin),
     retry: request.status === "failed" && may("retryAccessRequest"),
     extend:
       extendable && request.expiresAt

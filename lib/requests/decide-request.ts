@@ -20,8 +20,9 @@ import { requestClock } from "./clock";
 import { requestAuditTarget } from "./audit-target";
 import { approvedBy, isPrincipal, isRequester, lapseRequest, notFiledBy, policyStaleness, type Staleness } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
-import { notifyRequesterOfDecision, notifyToldOfOutcome } from "./notify";
-import { getRequestPolicy, policyEntryOf, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
+import { notifyAdminsOfBusinessApproval, notifyRequesterOfDecision, notifyToldOfOutcome } from "./notify";
+import { getRequestPolicy, policyEntryOf, PRIVILEGED_APPROVERS, type RequestPolicy, routeOfRequest } from "./policy";
+import { adminStepApprovers, type ApproverResolver, type Decider, mayApprove, mayDeny, whoDecides } from "./routing";
 import { accessRequests, type AccessRequestRow, type RequestApproval } from "./schema";
 
 export const decisionSchema = z.strictObject({
@@ -34,6 +35,8 @@ export type DecisionInput = z.output<typeof decisionSchema>;
 export type RefusalReason =
   | "not_found"
   | "self_approval"
+  /** The person is not among those who may decide the request's next step (its approver route, or Console.Admin). */
+  | "not_routed"
   | "already_decided"
   | "already_approved_by_you"
   | "not_requester"
@@ -46,6 +49,7 @@ export type RefusalReason =
 const REFUSAL_CODES = {
   not_found: "not_found",
   self_approval: "forbidden",
+  not_routed: "forbidden",
   // Someone else's request is answered like one that does not exist: its id must not tell whether it is there.
   not_requester: "not_found",
   already_decided: "conflict",
@@ -82,6 +86,8 @@ interface Options {
   readonly directory?: RequestDirectory;
   /** Where a bundle plan's facts come from: ARM as the approver, or a stand-in in tests. */
   readonly bundleSources?: BundleFactSources;
+  /** Where an approver route's people come from: Graph as the console, or a stand-in in tests. */
+  readonly approvers?: ApproverResolver;
 }
 
 const AUDIT_STATUS = { granted: "active" } as const;
@@ -123,6 +129,28 @@ async function refuseSelfApproval(
 }
 
 /**
+ * Refuses someone the request's route (or, without one, the console role) does not let decide it, audited like a
+ * self-approval; the message says who can.
+ */
+async function refuseNotRouted(db: Database, context: DelegatedContext, request: AccessRequestRow, consoleAction: string, decider: Decider): Promise<never> {
+  await recordAuditEventNow(db, {
+    action: "authz.denied",
+    outcome: "denied",
+    actor: context.actor,
+    target: requestAuditTarget(request),
+    reason: `not among those who may decide this request: ${decider.explanation}`.slice(0, 2000),
+    correlation: { consoleRequestId: context.requestId },
+    details: { consoleAction, deniedBecause: "not_routed_approver" },
+  });
+  throw refuse("not_routed", `You can't decide this request. Who can: ${decider.explanation}`);
+}
+
+/** Who decides the request now, from its route (Graph as the console, cached). */
+function deciderOf(request: AccessRequestRow, options: Options): Promise<Decider> {
+  return whoDecides(request, { ...(options.policy ? { policy: options.policy } : {}), ...(options.approvers ? { resolve: options.approvers } : {}) });
+}
+
+/**
  * Separation of duties beyond "not your own request": the approver must not be the principal, a member of the
  * principal group (nested too) or an owner of the principal service principal. Graph failing is a refusal.
  */
@@ -158,6 +186,21 @@ async function closeAsStale(db: Database, context: DelegatedContext, request: Ac
   if (!closed) throw alreadyDecided((await load(db, request.id))!);
   log("info", "requests", "request closed at decision time", { requestId: request.id, cause: staleness.cause });
   throw refuse("stale", `${staleness.note} Nothing was granted.`);
+}
+
+/**
+ * The approvals a request needs by the policy now: its role's (or bundle's) count, two for a privileged role, and one
+ * more for the business approval on a `business-then-admin` route.
+ */
+export function requiredApprovals(
+  request: Pick<AccessRequestRow, "origin" | "roleDefinitionId" | "bundleId" | "routeId">,
+  policy: RequestPolicy,
+  privileged: boolean,
+): number {
+  const entry = request.origin === "form" ? policyEntryOf(policy, request) : undefined;
+  // An admin's own privileged grant always needs two others (self-grant.ts).
+  const base = Math.max(entry?.approvers ?? 1, privileged || request.origin === "self_grant" ? PRIVILEGED_APPROVERS : 1);
+  return base + (routeOfRequest(policy, request)?.flow === "business-then-admin" ? 1 : 0);
 }
 
 /**
@@ -217,6 +260,8 @@ async function recheckPending(
     approvalsRequired = Math.max(approvalsRequired, role.approvers);
     if (privileged) approvalsRequired = Math.max(approvalsRequired, PRIVILEGED_APPROVERS);
   }
+  // A two-step route's business approval comes on top of the admins' approvals (never lowering the stored count).
+  approvalsRequired = Math.max(approvalsRequired, requiredApprovals(request, policy, privileged));
   let principal;
   let principalDeleted = false;
   try {
@@ -334,6 +379,10 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
   if (!request) throw refuse("not_found", "This request does not exist.");
   const me = context.person.objectId.toLowerCase();
   if (isRequester(context.person, request) || isPrincipal(context.person, request)) await refuseSelfApproval(db, context, request, "approveAccessRequest");
+  // Who may decide, per request: the route's people and Console.Admin holders as it says, step by step. Someone who may
+  // not is refused whatever the request's state.
+  const decider = await deciderOf(request, options);
+  if (!mayApprove({ ...context.person, roles: context.roles }, decider)) await refuseNotRouted(db, context, request, "approveAccessRequest", decider);
   if (request.status !== "pending") throw alreadyDecided(request);
   if (request.approvals.some((approval) => approvedBy(context.person, approval))) {
     throw refuse("already_approved_by_you", "You already approved this request; a different admin has to give the second approval.");
@@ -358,6 +407,7 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     userPrincipalName: context.person.userPrincipalName,
     comment: input.comment,
     at: now.toISOString(),
+    ...(decider.step === "single" ? {} : { step: decider.step }),
   };
   const given = request.approvals.length;
   const approvalsRequired = recheck.approvalsRequired;
@@ -411,7 +461,11 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
         target: requestAuditTarget(row),
         ...(input.comment ? { reason: input.comment } : {}),
         correlation: { consoleRequestId: context.requestId },
-        details: { approvalsRequired: row.approvalsRequired, approvalsGiven: row.approvals.length },
+        details: {
+          approvalsRequired: row.approvalsRequired,
+          approvalsGiven: row.approvals.length,
+          ...(decider.step === "single" ? {} : { step: decider.step }),
+        },
         occurredAt: now,
       });
     }
@@ -432,10 +486,18 @@ export async function approveAccessRequest(context: DelegatedContext, input: Dec
     throw alreadyDecided(current);
   }
   if (!final) {
+    if (decider.step === "business" && options.notify !== false) {
+      // The business approver said yes: the admins who give the final approval hear of it now (and of the outcome later).
+      const admins = await adminStepApprovers(updated, { policy });
+      await notifyAdminsOfBusinessApproval(updated, context.person.displayName, { people: admins, channels: [] }, { db, policy, now });
+    }
     const more = updated.approvalsRequired - updated.approvals.length;
     return {
       request: updated,
-      message: `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.`,
+      message:
+        decider.step === "business"
+          ? `Your business approval is recorded; nothing is granted yet. ${more === 1 ? "A Console.Admin (someone else) grants it" : `${more} different Console.Admins approve it, and the last grants it`}.`
+          : `Your approval is recorded. ${more} more approval${more === 1 ? "" : "s"} from ${more === 1 ? "a different admin is" : "different admins are"} needed.`,
     };
   }
   return carryOut(context, db, updated, options);
@@ -804,6 +866,10 @@ async function close(context: DelegatedContext, input: DecisionInput, to: "denie
       details: { consoleAction: "cancelAccessRequest", deniedBecause: "not_requester" },
     });
     throw refuse("not_requester", NOT_YOURS_TO_WITHDRAW);
+  }
+  if (to === "denied") {
+    const decider = await deciderOf(request, options);
+    if (!mayDeny({ ...context.person, roles: context.roles }, decider)) await refuseNotRouted(db, context, request, "denyAccessRequest", decider);
   }
   if (request.status !== "pending") throw alreadyDecided(request);
   const now = options.now ?? (await requestClock());

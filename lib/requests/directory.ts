@@ -23,7 +23,13 @@ export interface TargetClaim {
 }
 
 export type TargetCheck =
-  | { readonly ok: true; readonly workspaceName: string; readonly principal: VerifiedPrincipal }
+  | {
+      readonly ok: true;
+      readonly workspaceName: string;
+      /** The workspace's ARM tags, for approver routing. */
+      readonly workspaceTags: Readonly<Record<string, string>>;
+      readonly principal: VerifiedPrincipal;
+    }
   | { readonly ok: false; readonly field: "workspaceId" | "principal"; readonly message: string };
 
 /**
@@ -104,7 +110,7 @@ async function verifyTargets(input: TargetClaim): Promise<TargetCheck> {
       message: `The name sent for this identity (${input.principal.displayName.slice(0, 80)}) is not its name in the directory (${principal.displayName}). Choose it again from the list.`,
     };
   }
-  return { ok: true, workspaceName: workspace.name, principal };
+  return { ok: true, workspaceName: workspace.name, workspaceTags: workspace.tags, principal };
 }
 
 async function approverConflict(approverId: string, request: AccessRequestRow): Promise<string | undefined> {

@@ -10,6 +10,7 @@ import { sendMessage } from "@/lib/notifications/send-notification";
 import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import { requestedAccess } from "@/lib/shared/requested-access";
 import { findApprovers } from "./approvers";
+import { arrivalApprovers } from "./routing";
 import { DEADLINE_PASSED, isRequester } from "./decision-guards";
 import { channelsFor } from "@/lib/notifications/channels";
 import { getRequestPolicy, type RequestPolicy, routeOfRequest } from "./policy";
@@ -122,9 +123,13 @@ function withoutRequester(people: readonly string[], request: AccessRequestRow):
   return [...new Set(people.map((id) => id.toLowerCase()))].filter((id) => !isRequester({ tenantId, objectId: id }, request));
 }
 
-/** Who hears that a request arrived: the people who may approve it (never the requester) and the request's channels. */
+/**
+ * Who hears that a request arrived: the people who may decide its first step (a route's approvers, or the Console.Admin
+ * holders when it has no route or its groups name nobody; never the requester or the principal) and its channels.
+ */
 export async function arrivalAudience(request: AccessRequestRow, policy: RequestPolicy | undefined): Promise<NotificationAudience> {
-  return { people: withoutRequester(await findApprovers(), request), channels: requestChannels(request, policy) };
+  const people = await arrivalApprovers(request, policy ? { policy } : {});
+  return { people: withoutRequester(people, request), channels: requestChannels(request, policy) };
 }
 
 /** Remembers who was told about a request, so each of them hears how it ended. The first reason a target was told for stays. */

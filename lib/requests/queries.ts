@@ -6,6 +6,7 @@ import { z } from "zod";
 import { type Database, getDatabase } from "@/lib/db";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { isRequester } from "./decision-guards";
+import { type RoutingOptions, routesOfApprover } from "./routing";
 import { accessRequests, type AccessRequestRow, REQUEST_STATUSES } from "./schema";
 
 export const queueFilterSchema = z.strictObject({
@@ -23,14 +24,19 @@ export interface Viewer {
 }
 
 /**
- * Requests for the list page. Admins see everyone's (the approval queue); requesters only the ones they filed.
+ * Requests for the list page. `mine`: the ones the viewer filed. Otherwise the approval queue: admins see everyone's;
+ * a routed approver (a member or owner an approver route names) the requests filed under their routes; anyone else
+ * only their own.
  */
-export async function listAccessRequests(viewer: Viewer, filter: QueueFilter, db?: Database): Promise<AccessRequestRow[]> {
+export async function listAccessRequests(viewer: Viewer, filter: QueueFilter, db?: Database, routing: RoutingOptions = {}): Promise<AccessRequestRow[]> {
   const database = db ?? (await getDatabase());
   const conditions: SQL[] = [];
-  if (!viewer.isAdmin || filter.mine) {
-    // Tenant and object id together: the same object id in another tenant is someone else.
-    conditions.push(eq(accessRequests.requesterTenantId, viewer.tenantId.toLowerCase()), eq(accessRequests.requesterObjectId, viewer.objectId.toLowerCase()));
+  // Tenant and object id together: the same object id in another tenant is someone else.
+  const own = and(eq(accessRequests.requesterTenantId, viewer.tenantId.toLowerCase()), eq(accessRequests.requesterObjectId, viewer.objectId.toLowerCase()))!;
+  if (filter.mine) conditions.push(own);
+  else if (!viewer.isAdmin) {
+    const routes = await routesOfApprover(viewer, routing);
+    conditions.push(routes.length > 0 ? inArray(accessRequests.routeId, routes) : own);
   }
   if (filter.status) conditions.push(eq(accessRequests.status, filter.status));
   if (filter.q) {
@@ -52,19 +58,25 @@ export async function listAccessRequests(viewer: Viewer, filter: QueueFilter, db
     .limit(200);
 }
 
-/** One request, if the viewer may see it (admins: all; others: their own). */
-export async function findAccessRequest(viewer: Viewer, id: string, db?: Database): Promise<AccessRequestRow | undefined> {
+/** One request, if the viewer may see it (admins: all; others: their own, and those filed under a route they approve on). */
+export async function findAccessRequest(viewer: Viewer, id: string, db?: Database, routing: RoutingOptions = {}): Promise<AccessRequestRow | undefined> {
   if (!z.uuid().safeParse(id).success) return undefined;
   const database = db ?? (await getDatabase());
   const [row] = await database.select().from(accessRequests).where(eq(accessRequests.id, id));
   if (!row) return undefined;
-  return viewer.isAdmin || isRequester(viewer, row) ? row : undefined;
+  if (viewer.isAdmin || isRequester(viewer, row)) return row;
+  return row.routeId !== null && (await routesOfApprover(viewer, routing)).includes(row.routeId) ? row : undefined;
+}
+
+/** Whether the viewer approves on any route (then the requests page shows them an approval queue). */
+export async function isRoutedApprover(viewer: Viewer, routing: RoutingOptions = {}): Promise<boolean> {
+  return !viewer.isAdmin && (await routesOfApprover(viewer, routing)).length > 0;
 }
 
 /**
  * For each request, the other requests on its workspace for the same principal or filed by the same requester, newest
- * first (at most 10 each): what an approver weighs next to it. One query for all of them (admins only: the approval
- * queue and the request page's decision).
+ * first (at most 10 each): what an approver weighs next to it. One query for all of them (for deciders only: the
+ * approval queue and the request page's decision).
  */
 export async function listRelatedRequests(requests: readonly AccessRequestRow[], db?: Database): Promise<Map<string, AccessRequestRow[]>> {
   const related = new Map<string, AccessRequestRow[]>();

@@ -36,6 +36,8 @@ export interface RequestApproval {
   readonly userPrincipalName: string;
   readonly comment: string;
   readonly at: string;
+  /** On a `business-then-admin` route: the business approval or an admin's (absent on other requests). */
+  readonly step?: "business" | "admin";
 }
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });

@@ -12,7 +12,7 @@ import { getConfig } from "@/lib/config";
 import { requestClock } from "./clock";
 import { sameIdentity } from "./decision-guards";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
-import { getRequestPolicy, type RequestPolicy } from "./policy";
+import { getRequestPolicy, type RequestPolicy, routeFor } from "./policy";
 import { fileRequest } from "./submit-request";
 
 /**
@@ -74,11 +74,13 @@ export async function fileSelfGrantRequest(
   const what = input.createsMapping
     ? `mapping of ${checked.principal.displayName} to ${input.role.name}`
     : `${input.role.name} for ${checked.principal.displayName}`;
+  const route = routeFor(policy, { workspaceName: checked.workspaceName, workspaceTags: checked.workspaceTags, roleDefinitionId: input.role.id });
   let filed;
   try {
     filed = await fileRequest(db, context, {
       workspace: { id: workspace.scope, key: workspace.scope.toLowerCase(), name: checked.workspaceName },
       role: { roleDefinitionId: input.role.id, name: input.role.name },
+      routeId: route?.id ?? null,
       principal: checked.principal,
       justification: (
         input.description?.trim() ||
@@ -86,7 +88,7 @@ export async function fileSelfGrantRequest(
       ).slice(0, 1000),
       ticket: null,
       durationMinutes: null,
-      approvalsRequired: Math.max(SELF_GRANT_APPROVERS, policyApprovers),
+      approvalsRequired: Math.max(SELF_GRANT_APPROVERS, policyApprovers) + (route?.flow === "business-then-admin" ? 1 : 0),
       extendsRequestId: null,
       origin: "self_grant",
       createsMapping: input.createsMapping,

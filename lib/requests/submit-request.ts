@@ -15,7 +15,7 @@ import { assertRoleGrantable } from "@/lib/workspaces/grantable-roles";
 import { azureRequestDirectory, type RequestDirectory } from "./directory";
 import { withDeltaSummary } from "./delta-summary";
 import { notifyApproversOfArrival } from "./notify";
-import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy } from "./policy";
+import { DURATION_PRESETS, type DurationPreset, durationsFor, getRequestPolicy, PRIVILEGED_APPROVERS, type RequestPolicy, routeFor } from "./policy";
 import { requestClock } from "./clock";
 import { accessRequests, type AccessRequestRow } from "./schema";
 import type { VerifiedPrincipal } from "./verify";
@@ -204,15 +204,24 @@ export async function submitAccessRequest(context: DelegatedContext, input: Subm
     db,
   );
 
+  // Who decides is fixed now, from the workspace as ARM describes it (name and tags), not from anything the form sent.
+  const route = routeFor(policy, {
+    workspaceName: verified.workspaceName,
+    workspaceTags: verified.workspaceTags,
+    roleDefinitionId: role.roleDefinitionId,
+    bundleId: bundle?.id,
+  });
   return fileRequest(db, context, {
     workspace: { id: workspace.scope, key: workspaceKey, name: verified.workspaceName },
     role: { roleDefinitionId: role.roleDefinitionId, name: role.name },
+    routeId: route?.id ?? null,
     ...(bundle ? { bundle: { id: bundle.id, name: bundle.name } } : {}),
     principal: verified.principal,
     justification: input.justification,
     ticket: input.ticket ?? null,
     durationMinutes,
-    approvalsRequired: Math.max(role.approvers, privileged ? PRIVILEGED_APPROVERS : 1),
+    // A two-step route's business approval comes on top of the admins' approvals.
+    approvalsRequired: Math.max(role.approvers, privileged ? PRIVILEGED_APPROVERS : 1) + (route?.flow === "business-then-admin" ? 1 : 0),
     extendsRequestId: extended?.id ?? null,
     origin: "form",
     createsMapping: false,
@@ -227,6 +236,8 @@ export interface RequestDraft {
   readonly role: { readonly roleDefinitionId: string; readonly name: string };
   /** A bundle request: the role columns hold its workspace role. */
   readonly bundle?: { readonly id: string; readonly name: string };
+  /** The policy route that decides who may approve (null: Console.Admin holders). */
+  readonly routeId: string | null;
   readonly principal: VerifiedPrincipal;
   readonly justification: string;
   readonly ticket: string | null;
@@ -252,6 +263,7 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
     roleName: draft.role.name,
     bundleId: draft.bundle?.id ?? null,
     bundleName: draft.bundle?.name ?? null,
+    routeId: draft.routeId,
     principalId: draft.principal.id,
     principalKind: draft.principal.kind,
     principalDisplayName: draft.principal.displayName,
@@ -294,6 +306,7 @@ export async function fileRequest(db: Database, context: DelegatedContext, draft
         details: {
           ...(draft.durationMinutes === null ? {} : { durationMinutes: draft.durationMinutes }),
           origin: draft.origin,
+          ...(draft.routeId ? { routeId: draft.routeId } : {}),
           principalDisplayName: draft.principal.displayName.slice(0, 256),
         },
         occurredAt: draft.now,

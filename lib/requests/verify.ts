@@ -98,6 +98,8 @@ export interface VerifiedWorkspace {
   readonly id: string;
   readonly name: string;
   readonly friendlyName: string | null;
+  /** The workspace's ARM tags (what approver routes may match on). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Reads the workspace from ARM as the console; `undefined` when ARM says it does not exist. */
@@ -106,7 +108,7 @@ export async function verifyWorkspace(workspaceId: string): Promise<VerifiedWork
   if (scope?.level !== "workspace") return undefined;
   try {
     const workspace = WorkspaceWire.parse(await armGet({ kind: "app" }, scope.scope, WORKSPACES_API_VERSION));
-    return { id: scope.scope, name: workspace.name, friendlyName: workspace.properties?.friendlyName ?? null };
+    return { id: scope.scope, name: workspace.name, friendlyName: workspace.properties?.friendlyName ?? null, tags: workspace.tags ?? {} };
   } catch (error) {
     if (error instanceof AppError && error.code === "not_found") return undefined;
     throw error;

@@ -43,6 +43,7 @@ export const PERMISSIONS = {
   importMappings: { kind: "action", allowed: ADMIN, description: "Import a group mappings document (dry run first)" },
   checkMappingDrift: { kind: "action", allowed: READERS, description: "Compare mappings with Azure now" },
   applyReconcile: { kind: "action", allowed: ADMIN, description: "Apply confirmed items of a reconcile plan" },
+  viewPolicy: { kind: "page", allowed: ["Console.Admin", "Console.Requester"], description: "Read the access-request policy: roles, bundles, approver routes" },
   viewRequests: { kind: "page", allowed: ["Console.Admin", "Console.Requester"], description: "See your access requests (admins: the approval queue)" },
   submitAccessRequest: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Ask for a role on a workspace, or an extension" },
   previewPermissionDelta: {
@@ -56,8 +57,18 @@ export const PERMISSIONS = {
     description: "See what an access bundle would add to a principal's access, part by part, on the resources it lands on",
   },
   cancelAccessRequest: { kind: "action", allowed: ["Console.Admin", "Console.Requester"], description: "Withdraw your own pending access request" },
-  approveAccessRequest: { kind: "action", allowed: ADMIN, description: "Approve someone else's access request (the grant runs as you)" },
-  denyAccessRequest: { kind: "action", allowed: ADMIN, description: "Deny an access request with a reason" },
+  // Requesters too: a policy route can make them the approvers of some requests; decide-request.ts checks, per request,
+  // that the person is one of those who may decide it.
+  approveAccessRequest: {
+    kind: "action",
+    allowed: ["Console.Admin", "Console.Requester"],
+    description: "Approve someone else's access request you may decide (admins; routed approvers), the grant running as you",
+  },
+  denyAccessRequest: {
+    kind: "action",
+    allowed: ["Console.Admin", "Console.Requester"],
+    description: "Deny an access request you may decide (admins; routed approvers), with a reason",
+  },
   retryAccessRequest: { kind: "action", allowed: ADMIN, description: "Retry the grant of a failed access request as you" },
   runRequestJobsNow: { kind: "action", allowed: ADMIN, description: "Run the access-request expiry job now" },
   viewNotifications: { kind: "page", allowed: ADMIN, description: "See how chat channels and mail deliver: pending, sent and given-up notifications" },

@@ -55,6 +55,8 @@ export const WorkspaceWire = z.object({
   name: z.string(),
   location: z.string(),
   kind: kindSchema.optional(),
+  /** ARM tags (string values); absent or null when none are set. Unreadable tags never fail the workspace: they read as none. */
+  tags: z.record(z.string(), z.string()).nullish().catch(null),
   properties: z.object({ friendlyName: z.string().nullable().optional(), hubResourceId: z.string().nullable().optional() }).partial().optional(),
 });
 

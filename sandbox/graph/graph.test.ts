@@ -347,9 +347,10 @@ describe("app role assignments", () => {
         persona("security").displayName,
         persona("step-up-admin").displayName,
         "Data Scientists",
+        persona("fraud-owner").displayName,
       ]),
     );
-    expect(assigned.value).toHaveLength(6);
+    expect(assigned.value).toHaveLength(7);
     const own = collection(
       await get(`/v1.0/servicePrincipals/${api?.id ?? ""}/appRoleAssignments?$select=appRoleId,resourceDisplayName`, { caller: appCaller() }),
     );

@@ -63,7 +63,25 @@ export const PERSONAS: readonly Persona[] = [
     consoleRoles: ["Console.Admin"],
     armWritesNeedMfa: true,
   },
+  {
+    key: "fraud-owner",
+    objectId: "c0ffee00-0000-4000-8000-000000000007",
+    userPrincipalName: `fraud-owner@${TENANT_DOMAIN}`,
+    password: "FraudOwner-Sandbox-2026!",
+    displayName: "Frankie Fraud-Owner",
+    description:
+      "Requester who owns the DS - Fraud group, so the sandbox's request policy routes mlw-fraud-* requests to them; Role Based Access Control Administrator on mlw-fraud-prod, so a routed approval there grants as them.",
+    consoleRoles: ["Console.Requester"],
+  },
 ];
+
+/**
+ * Group object ids the shipped sandbox request policies name (config/request-policy.json, e2e/support/request-policy.json):
+ * fixed, not drawn from the seed, like the personas' ids.
+ */
+export const PINNED_GROUP_IDS: Readonly<Record<string, string>> = {
+  "DS - Fraud": "c0ffee00-9a0b-4000-8000-0000000000f1",
+};
 
 /** Every seeded non-persona user signs in with this password. */
 export const SEEDED_USER_PASSWORD = "User-Sandbox-2026!";

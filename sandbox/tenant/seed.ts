@@ -23,7 +23,7 @@ import type {
   WorkspaceRecord,
 } from "./model";
 import { EVERYONE_PRINCIPAL_ID, newApplication, newRoleAssignment, TENANT_DOMAIN } from "./model";
-import { PERSONAS, persona, SEEDED_USER_PASSWORD } from "./personas";
+import { PERSONAS, persona, PINNED_GROUP_IDS, SEEDED_USER_PASSWORD } from "./personas";
 import { SeededRandom } from "./prng";
 import { linkedResourceRandom, seedLinkedResources } from "./seed-linked";
 import { Tenant } from "./tenant";
@@ -472,6 +472,7 @@ class ContosoSeeder {
     this.seedCustomRoles();
     this.seedAccessBeyondAssignments();
     this.seedStepUpPersona();
+    this.seedFraudOwnerPersona();
     this.seedNestedConsoleAssignment();
     this.seedPartnerAndFreshPrincipals();
     this.seedSamlAndFlexibleCredentials();
@@ -728,8 +729,9 @@ class ContosoSeeder {
   }
 
   private seedPersonas(): void {
-    // The step-up persona came later; it is seeded last and without random draws so that the rest stays as it was.
-    for (const p of PERSONAS.filter((candidate) => candidate.key !== "step-up-admin")) {
+    // The step-up and fraud-owner personas came later; they are seeded last and without random draws so that the rest
+    // stays as it was.
+    for (const p of PERSONAS.filter((candidate) => candidate.key !== "step-up-admin" && candidate.key !== "fraud-owner")) {
       const [givenName, surname] = p.displayName.split(" ");
       this.tenant.addUser({
         kind: "user",
@@ -829,9 +831,11 @@ class ContosoSeeder {
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/^-|-$/g, "");
       const mailEnabled = this.rng.chance(0.3);
+      // Drawn even when pinned, so that every later draw stays as it was.
+      const drawnId = this.rng.guid();
       const group: GroupRecord = {
         kind: "group",
-        id: this.rng.guid(),
+        id: PINNED_GROUP_IDS[name] ?? drawnId,
         displayName: name,
         description: `${name} (Contoso ML)`,
         mailNickname: nickname,
@@ -920,6 +924,54 @@ class ContosoSeeder {
       }),
     );
     for (const each of PERSONAS) if (each.armWritesNeedMfa) this.tenant.armWriteMfaUsers.add(each.objectId.toLowerCase());
+  }
+
+  /**
+   * The owner of DS - Fraud (besides its seeded owner), whom the sandbox's request policy routes mlw-fraud-* requests
+   * to: a Console.Requester with Role Based Access Control Administrator on mlw-fraud-prod, so a routed approval there
+   * grants as them. Unconditioned: the sandbox does not evaluate ABAC conditions and never lets a conditioned
+   * assignment manage role assignments (sandbox/arm/authorize.ts). Fixed ids, no random draws.
+   */
+  private seedFraudOwnerPersona(): void {
+    const p = persona("fraud-owner");
+    const created = isoSeconds(SEED_EPOCH_MS - 300 * DAY_MS);
+    this.tenant.addUser({
+      kind: "user",
+      id: p.objectId,
+      userPrincipalName: p.userPrincipalName,
+      displayName: p.displayName,
+      givenName: "Frankie",
+      surname: "Fraud-Owner",
+      mail: p.userPrincipalName,
+      jobTitle: "Fraud Analytics Lead",
+      department: "ML Platform",
+      officeLocation: "Seattle",
+      mobilePhone: null,
+      businessPhones: [],
+      preferredLanguage: "en-US",
+      accountEnabled: true,
+      userType: "Member",
+      createdDateTime: created,
+      password: p.password,
+    });
+    this.usedUpns.add(p.userPrincipalName.toLowerCase());
+    assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-000000000007", p.objectId, "User", "Console.Requester", created);
+    const group = this.mustGroup("DS - Fraud");
+    group.ownerIds = [...group.ownerIds, p.objectId];
+    const fraud = this.workspaces.find((workspace) => workspace.name === "mlw-fraud-prod");
+    if (!fraud) throw new Error("No workspace mlw-fraud-prod");
+    this.tenant.putRoleAssignment(
+      newRoleAssignment({
+        name: "c0ffee00-5e7e-4000-8000-0000000000a7",
+        scope: workspaceArmId(fraud.subscriptionId, fraud.resourceGroup, fraud.name),
+        roleDefinitionName: ROLE_IDS.rbacAdministrator,
+        principalId: p.objectId,
+        principalType: "User",
+        description: "Fraud team lead: manages access to the fraud workspace",
+        createdOn: armTimestamp(new Date(SEED_EPOCH_MS - 300 * DAY_MS), "0007"),
+        createdBy: persona("admin").objectId,
+      }),
+    );
   }
 
   /**

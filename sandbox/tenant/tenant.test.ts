@@ -114,8 +114,8 @@ describe("determinism", () => {
 });
 
 describe("TenantAuthView", () => {
-  it("lists the six personas in the contosoml domain with working sign-ins", () => {
-    expect(tenant.personas().map((p) => p.key)).toEqual(["admin", "limited-admin", "team-lead", "security", "no-role", "step-up-admin"]);
+  it("lists the seven personas in the contosoml domain with working sign-ins", () => {
+    expect(tenant.personas().map((p) => p.key)).toEqual(["admin", "limited-admin", "team-lead", "security", "no-role", "step-up-admin", "fraud-owner"]);
     for (const p of PERSONAS) {
       expect(p.userPrincipalName.endsWith("@contosoml.onmicrosoft.com")).toBe(true);
       const user = tenant.findUser(p.userPrincipalName.toUpperCase());

@@ -539,15 +539,21 @@ class Decide implements fc.AsyncCommand<Model, Real> {
     const call = { approve: requests.approveAccessRequest, deny: requests.denyAccessRequest, cancel: requests.cancelAccessRequest }[this.decision];
     const result = await withArmRefusingOneWrite(this.armRefuses, () => as(this.persona, () => call(input)));
     const consoleAction = { approve: "approveAccessRequest", deny: "denyAccessRequest", cancel: "cancelAccessRequest" }[this.decision];
-    // Who may: approve and deny need Console.Admin, and nobody decides their own request; cancel is the requester's.
-    const mayUse = this.decision === "cancel" ? this.persona !== "security" : this.persona === "admin";
-    const refusedBecause = !mayUse
-      ? "console_role_missing"
-      : this.decision === "cancel" && this.persona !== filed.by
-        ? "not_requester"
-        : this.decision === "approve" && filed.by === "admin"
-          ? "self_approval"
-          : undefined;
+    // Who may: the security reader none of them (console role); cancel is the requester's; nobody approves their own
+    // request; approve and deny reach a requester too, who may decide only what an approver route gives them (none
+    // covers this workspace: only Console.Admin decides here).
+    const refusedBecause =
+      this.persona === "security"
+        ? "console_role_missing"
+        : this.decision === "cancel"
+          ? this.persona !== filed.by
+            ? "not_requester"
+            : undefined
+          : this.decision === "approve" && filed.by === this.persona
+            ? "self_approval"
+            : this.persona === "team-lead"
+              ? "not_routed_approver"
+              : undefined;
     const expected: Expectation = refusedBecause ? { kind: "refused", audited: { deniedBecause: refusedBecause, consoleAction } } : { kind: "changes" };
     real.current = await checkStep(this.persona, real.current, result, expected);
     if (expected.kind === "changes") {
@@ -642,6 +648,7 @@ const TOUR = [
   new Revoke("admin", 0),
   new Submit("team-lead", 0),
   new Decide("approve", "team-lead", 0),
+  new Decide("deny", "team-lead", 0),
   new Decide("approve", "admin", 0),
   new Submit("team-lead", 1),
   new Decide("cancel", "admin", 0),
@@ -725,6 +732,7 @@ describe("audit completeness, model-based (real server actions on a sandbox tena
         "authz.denied:denied",
         "authz.denied:denied/console_role_missing",
         "authz.denied:denied/not_requester",
+        "authz.denied:denied/not_routed_approver",
         "authz.denied:denied/role_not_grantable",
         "authz.denied:denied/self_approval",
         "mapping.created:succeeded",

@@ -86,8 +86,8 @@ const policy = parseRequestPolicy(
   [],
 );
 const NOW = new Date("2026-06-01T10:00:00Z");
-const requester = makeDelegatedContext("requester");
-const otherRequester = makeDelegatedContext("other-requester");
+const requester = makeDelegatedContext("requester", { roles: ["Console.Requester"] });
+const otherRequester = makeDelegatedContext("other-requester", { roles: ["Console.Requester"] });
 const admin = makeDelegatedContext("admin");
 
 describe("request actions by request state, against the hand-written table", () => {

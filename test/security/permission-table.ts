@@ -57,14 +57,17 @@ export const PERMISSION_TABLE = {
   applyReconcile: row("allow", "deny", "deny", "deny"),
   // Access requests
   viewRequests: row("allow", "allow", "deny", "deny"),
+  viewPolicy: row("allow", "allow", "deny", "deny"),
   submitAccessRequest: row("allow", "allow", "deny", "deny"),
   // The delta of a role: whoever may file a request (requesters for the policy's roles) and admins (grant, approve).
   previewPermissionDelta: row("allow", "allow", "deny", "deny"),
   // A bundle's delta, part by part: the same people (requesters for the policy's bundles).
   previewBundleDelta: row("allow", "allow", "deny", "deny"),
   cancelAccessRequest: row("allow", "allow", "deny", "deny"),
-  approveAccessRequest: row("allow", "deny", "deny", "deny"),
-  denyAccessRequest: row("allow", "deny", "deny", "deny"),
+  // Requesters reach the operation, which lets them decide only requests an approver route gives them (the table
+  // below: a request without a route is an admin's; routing.test.ts and e2e/routing.spec.ts cover routed requests).
+  approveAccessRequest: row("allow", "allow", "deny", "deny"),
+  denyAccessRequest: row("allow", "allow", "deny", "deny"),
   retryAccessRequest: row("allow", "deny", "deny", "deny"),
   runRequestJobsNow: row("allow", "deny", "deny", "deny"),
   // Credentials
@@ -86,6 +89,7 @@ export const PERSONA_COLUMN = {
   "team-lead": "requester",
   security: "securityReader",
   "no-role": "noRole",
+  "fraud-owner": "requester",
 } as const satisfies Record<string, Column>;
 
 /** The answer for a person holding several roles: allowed when any of their roles is. */
@@ -139,6 +143,7 @@ export function expectedRequestOutcome(action: RequestAction, state: RequestStat
       if (actor !== "requester") return "not_found";
       return state === "pending" || state === "pending-lapsed" ? "ok" : "conflict";
     case "approve":
+      // A requester on a request no route gives them: refused whatever its state (not a routed approver).
       if (actor === "requester" || actor === "otherRequester") return "forbidden";
       if (actor === "adminReceiving") return "forbidden";
       if (state === "pending") return "ok";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { auditEvents } from "@/lib/db/schema";
 import { type DatabaseHandle, openDatabase } from "@/lib/db/client";
-import { cancelAccessRequest } from "@/lib/requests/decide-request";
+import { approveAccessRequest, cancelAccessRequest, denyAccessRequest } from "@/lib/requests/decide-request";
 import { parseRequestPolicy } from "@/lib/requests/policy";
 import { findAccessRequest, listAccessRequests } from "@/lib/requests/queries";
 import { type AccessRequestRow, accessRequests, type RequestStatus } from "@/lib/requests/schema";
@@ -34,7 +34,7 @@ const policy = parseRequestPolicy(
 const NOW = new Date("2026-06-01T10:00:00Z");
 const STATES: readonly RequestStatus[] = ["pending", "approved", "granted", "failed", "denied", "cancelled", "expired", "lapsed"];
 
-const requesters = ["ana", "bo", "chen", "dara"].map((name) => makeDelegatedContext(name));
+const requesters = ["ana", "bo", "chen", "dara"].map((name) => makeDelegatedContext(name, { roles: ["Console.Requester"] }));
 const admin = makeDelegatedContext("approver");
 let handle: DatabaseHandle;
 /** Every request filed, by its requester's object id. */
@@ -145,9 +145,20 @@ describe("a requester and requests that are not theirs", () => {
     );
   });
 
-  it("retrying, approving or denying is not theirs to do at all (the permission matrix refuses the action itself)", () => {
-    for (const action of ["retryAccessRequest", "approveAccessRequest", "denyAccessRequest"] as const) {
-      expect(isAllowed(action, ["Console.Requester"]), action).toBe(false);
+  it("retrying is not theirs to do at all (the permission matrix); approving or denying a request no route gives them is refused, whatever its state, and changes nothing", async () => {
+    expect(isAllowed("retryAccessRequest", ["Console.Requester"])).toBe(false);
+    const options = { db: handle.db, policy, now: NOW, notify: false, directory: trustingDirectory };
+    for (const requester of requesters) {
+      for (const request of all.filter((candidate) => !own(requester).includes(candidate))) {
+        for (const decide of [approveAccessRequest, denyAccessRequest]) {
+          expect(await refusalOf(decide(requester, { requestId: request.id, comment: "Not mine to decide" }, options))).toMatchObject({
+            code: "forbidden",
+            reason: "not_routed",
+          });
+        }
+        const [row] = await handle.db.select({ status: accessRequests.status }).from(accessRequests).where(eq(accessRequests.id, request.id));
+        expect(row?.status).toBe(request.status);
+      }
     }
   });
 

@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
 
 import { SecretToken } from "@/lib/auth/secret-token";
+import { CONSOLE_ROLES, type ConsoleRole } from "@/lib/shared/console-roles";
 import { CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, SANDBOX_TENANT_ID } from "@/sandbox/contract";
 import { testSandboxOrigin } from "./test-env";
 
@@ -17,6 +18,7 @@ export const PERSONA_LOGINS = {
   security: ["security@contosoml.onmicrosoft.com", "Security-Sandbox-2026!"],
   "no-role": ["no-role@contosoml.onmicrosoft.com", "NoRole-Sandbox-2026!"],
   "step-up-admin": ["step-up-admin@contosoml.onmicrosoft.com", "StepUpAdmin-Sandbox-2026!"],
+  "fraud-owner": ["fraud-owner@contosoml.onmicrosoft.com", "FraudOwner-Sandbox-2026!"],
 } as const;
 
 export interface PersonaSignIn {
@@ -97,6 +99,7 @@ export async function personaContext(persona: keyof typeof PERSONA_LOGINS, signI
     requestId: randomUUID(),
     // What validateAccessToken reads into the principal: the satisfied authentication contexts.
     authContexts: Array.isArray(claims.acrs) ? claims.acrs.filter((value): value is string => typeof value === "string") : [],
+    roles: (Array.isArray(claims.roles) ? claims.roles : []).filter((role): role is ConsoleRole => (CONSOLE_ROLES as readonly unknown[]).includes(role)),
   };
 }
 

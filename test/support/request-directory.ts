@@ -15,7 +15,12 @@ export const trustingDirectory: RequestDirectory = {
     const id = input.principal.id.toLowerCase();
     const principal = seen.get(id) ?? { id, kind: input.principal.kind, displayName: input.principal.displayName, secondaryId: null, flags: [] };
     seen.set(id, principal);
-    return Promise.resolve({ ok: true, workspaceName: input.workspaceName || input.workspaceId.split("/").at(-1) || input.workspaceId, principal });
+    return Promise.resolve({
+      ok: true,
+      workspaceName: input.workspaceName || input.workspaceId.split("/").at(-1) || input.workspaceId,
+      workspaceTags: {},
+      principal,
+    });
   },
   findCoverage: () => Promise.resolve(undefined),
   verifyPrincipal: (id) => Promise.resolve(seen.get(id.toLowerCase())),

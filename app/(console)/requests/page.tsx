@@ -11,9 +11,9 @@ import { Button, buttonClass } from "@/components/ui/button";
 import { INPUT_CLASS } from "@/components/ui/field";
 import { authorizePage } from "@/lib/auth/authorize";
 import { getRequestPolicy } from "@/lib/requests/policy";
-import { countExpiryFailures, listAccessRequests, listRelatedRequests, type Viewer } from "@/lib/requests/queries";
+import { countExpiryFailures, isRoutedApprover, listAccessRequests, listRelatedRequests, type Viewer } from "@/lib/requests/queries";
+import { type Decidee, mayApprove, whoDecides } from "@/lib/requests/routing";
 import { REQUEST_STATUSES } from "@/lib/requests/schema";
-import { isAllowed } from "@/lib/shared/permissions";
 
 export const metadata: Metadata = { title: "Requests" };
 export const dynamic = "force-dynamic";
@@ -32,12 +32,14 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   const authorization = await authorizePage("viewRequests");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
   const { principal } = authorization.session;
-  const isAdmin = isAllowed("approveAccessRequest", principal.roles);
+  const isAdmin = principal.roles.includes("Console.Admin");
   const viewer = { tenantId: principal.tenantId, objectId: principal.objectId, isAdmin };
 
-  const [mine, expiryFailures] = await Promise.all([
+  // Routed approvers (members or owners an approver route names) get a queue of their routes' requests.
+  const [mine, expiryFailures, routed] = await Promise.all([
     listAccessRequests(viewer, { mine: true }).then((rows) => rows.map(toRequestView)),
     isAdmin ? countExpiryFailures() : Promise.resolve(0),
+    isRoutedApprover(viewer),
   ]);
 
   return (
@@ -46,7 +48,8 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
         <div className="space-y-1">
           <h1 className="text-xl font-semibold">Access requests</h1>
           <p className="text-ink-muted">
-            Ask for a role on an Azure ML workspace; an admin approves and Gatehouse grants it, and takes it away again when it ends. Times are UTC.
+            Ask for a role on an Azure ML workspace; an admin (or the approver the request policy names) approves and Gatehouse grants it, and takes it away
+            again when it ends. Times are UTC.
           </p>
         </div>
         <Link href="/requests/new" className={buttonClass("primary")}>
@@ -64,7 +67,13 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
         </p>
       )}
 
-      {isAdmin && <ApprovalQueue searchParams={await searchParams} viewer={viewer} />}
+      {(isAdmin || routed) && (
+        <ApprovalQueue
+          searchParams={await searchParams}
+          viewer={viewer}
+          decidee={{ tenantId: principal.tenantId, objectId: principal.objectId, roles: principal.roles }}
+        />
+      )}
 
       <section aria-labelledby="mine-heading" className="space-y-3">
         <h2 id="mine-heading" className="text-lg font-semibold">
@@ -85,7 +94,15 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
   );
 }
 
-async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<string, string | string[] | undefined>; viewer: Viewer }) {
+async function ApprovalQueue({
+  searchParams,
+  viewer,
+  decidee,
+}: {
+  searchParams: Record<string, string | string[] | undefined>;
+  viewer: Viewer;
+  decidee: Decidee;
+}) {
   const filter = filterSchema.parse(searchParams);
   const rows = await listAccessRequests(viewer, {
     mine: false,
@@ -104,7 +121,25 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
   );
   // What an approver weighs next to each pending request: earlier ones on its workspace for the principal or by the requester.
   const shownIds = new Set(shown.filter((request) => request.status === "pending").map((request) => request.id));
-  const related = await listRelatedRequests(rows.filter((row) => shownIds.has(row.id)));
+  const pendingRows = rows.filter((row) => shownIds.has(row.id));
+  const visibleIds = new Set(rows.map((row) => row.id));
+  const [relatedAll, deciders] = await Promise.all([
+    listRelatedRequests(pendingRows),
+    Promise.all(pendingRows.map(async (row) => [row.id, await whoDecides(row)] as const)),
+  ]);
+  // A routed approver weighs only requests they may see (their routes' and their own), never other routes'.
+  const related = viewer.isAdmin
+    ? relatedAll
+    : new Map(
+        [...relatedAll].map(([id, list]) => [
+          id,
+          list.filter((other) => visibleIds.has(other.id) || other.requesterObjectId === viewer.objectId.toLowerCase()),
+        ]),
+      );
+  const decides = new Map(deciders.map(([id, decider]) => [id, { may: mayApprove(decidee, decider), route: decider.route?.name, step: decider.step }]));
+  const routeNames = new Map(
+    rows.map((row) => [row.id, row.routeId ? (getRequestPolicy().routes.find((route) => route.id === row.routeId)?.name ?? row.routeId) : undefined]),
+  );
   if (filter.workspace && !workspaces.some(([key]) => key === filter.workspace.toLowerCase())) {
     workspaces.push([filter.workspace.toLowerCase(), filter.workspace]);
   }
@@ -198,17 +233,55 @@ async function ApprovalQueue({ searchParams, viewer }: { searchParams: Record<st
             label="Approval queue"
             requests={shown}
             showRequester
-            actions={(request) => <QueueActions request={request} related={(related.get(request.id) ?? []).map(toRelatedRequestView)} />}
+            actions={(request) => (
+              <QueueActions
+                request={request}
+                related={(related.get(request.id) ?? []).map(toRelatedRequestView)}
+                route={routeNames.get(request.id)}
+                decision={decides.get(request.id)}
+              />
+            )}
           />
         )}
 
-        <RunJobsPanel />
+        {viewer.isAdmin && <RunJobsPanel />}
       </section>
     </DecisionHost>
   );
 }
 
-function QueueActions({ request, related }: { request: RequestView; related: readonly RelatedRequestView[] }) {
-  if (request.status !== "pending") return <span className="text-ink-muted">—</span>;
-  return <DecisionButtons request={{ ...request, related }} compact />;
+const STEP_WORDS = { business: "business approval next", admin: "admin grant next", single: "" } as const;
+
+/** The route a request was filed under (admins see every request marked so), and the buttons for those who may decide it. */
+function QueueActions({
+  request,
+  related,
+  route,
+  decision,
+}: {
+  request: RequestView;
+  related: readonly RelatedRequestView[];
+  route: string | undefined;
+  decision: { may: boolean; step: keyof typeof STEP_WORDS } | undefined;
+}) {
+  const routeNote = route ? (
+    <p className="text-xs text-ink-muted" data-testid="queue-route">
+      Route: {route}
+      {decision && STEP_WORDS[decision.step] ? ` · ${STEP_WORDS[decision.step]}` : ""}
+    </p>
+  ) : null;
+  if (request.status !== "pending" || !decision?.may) {
+    return (
+      <div className="space-y-1">
+        {routeNote}
+        <span className="text-ink-muted">—</span>
+      </div>
+    );
+  }
+  return (
+    <div className="space-y-1">
+      {routeNote}
+      <DecisionButtons request={{ ...request, related }} compact />
+    </div>
+  );
 }

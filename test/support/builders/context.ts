@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { DelegatedContext } from "@/lib/auth/caller";
+import type { ConsoleRole } from "@/lib/shared/console-roles";
 import { SecretToken } from "@/lib/auth/secret-token";
 
 /** The sandbox tenant's id, which the console's own tests use for their people. */
@@ -17,7 +18,7 @@ export const TEST_TENANT_ID = "72f988bf-0000-4000-8000-00000000c05a";
  */
 export function makeDelegatedContext(
   name = "alice",
-  overrides: { tenantId?: string; objectId?: string; assertion?: string; authContexts?: readonly string[] } = {},
+  overrides: { tenantId?: string; objectId?: string; assertion?: string; authContexts?: readonly string[]; roles?: readonly ConsoleRole[] } = {},
 ): DelegatedContext {
   const tenantId = overrides.tenantId ?? TEST_TENANT_ID;
   const objectId = overrides.objectId ?? randomUUID();
@@ -28,5 +29,7 @@ export function makeDelegatedContext(
     person,
     requestId: randomUUID(),
     authContexts: overrides.authContexts ?? [],
+    // An admin unless told otherwise: most tests decide requests, which Console.Admin holders may always do.
+    roles: overrides.roles ?? ["Console.Admin"],
   };
 }

@@ -17,7 +17,7 @@ import { allowedActions } from "@/lib/requests/allowed-actions";
 import { bundlePartsOfRequest } from "@/lib/bundles/views";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import { findAccessRequest, listRelatedRequests } from "@/lib/requests/queries";
-import { isAllowed } from "@/lib/shared/permissions";
+import { mayApprove, whoDecides } from "@/lib/requests/routing";
 
 export const metadata: Metadata = { title: "Request · Requests" };
 export const dynamic = "force-dynamic";
@@ -26,16 +26,22 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   const authorization = await authorizePage("viewRequests");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewRequests" /> : null;
   const { principal } = authorization.session;
-  const isAdmin = isAllowed("approveAccessRequest", principal.roles);
+  const isAdmin = principal.roles.includes("Console.Admin");
 
   const row = await findAccessRequest({ tenantId: principal.tenantId, objectId: principal.objectId, isAdmin }, (await params).id);
   if (!row) notFound();
   const request = toRequestView(row);
 
-  const allowed = allowedActions(row, principal, getRequestPolicy());
+  // Who decides it, by its approver route (Graph as the console, cached); the buttons show only to them.
+  const decider = await whoDecides(row);
+  const allowed = allowedActions(row, principal, getRequestPolicy(), mayApprove(principal, decider));
   const bundle = row.bundleId ? await bundlePartsOfRequest(row) : undefined;
-  // Only a decider is shown the earlier requests, in the approval dialog.
-  const related = allowed.decide ? ((await listRelatedRequests([row])).get(row.id) ?? []).map(toRelatedRequestView) : undefined;
+  // Only a decider is shown the earlier requests, in the approval dialog; a routed approver only their route's and their own.
+  const related = allowed.decide
+    ? ((await listRelatedRequests([row])).get(row.id) ?? [])
+        .filter((other) => isAdmin || other.routeId === row.routeId || other.requesterObjectId === principal.objectId.toLowerCase())
+        .map(toRelatedRequestView)
+    : undefined;
 
   return (
     <div className="space-y-5">
@@ -72,6 +78,16 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             <span className="break-all font-mono text-xs">{request.workspaceId}</span>
           </Item>
         </dl>
+        {row.status === "pending" && (
+          <p className="rounded-md border border-line bg-surface-raised px-3 py-2" data-testid="who-decides">
+            <span className="font-medium">Who can decide:</span> {decider.explanation}
+          </p>
+        )}
+        {row.status !== "pending" && decider.route && (
+          <p className="text-ink-muted" data-testid="request-route">
+            Approver route: {decider.route.name} ({decider.route.why}).
+          </p>
+        )}
         {request.origin === "self_grant" && (
           <p className="rounded-md border border-warning/50 bg-surface-raised px-3 py-2">
             An admin granted this privileged role to themselves (or a group they are in) on the {request.createsMapping ? "mappings" : "workspace"} page. It

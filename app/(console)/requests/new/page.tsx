@@ -31,8 +31,8 @@ export default async function NewRequestPage() {
       <div className="space-y-1">
         <h1 className="text-xl font-semibold">New access request</h1>
         <p className="text-ink-muted">
-          An admin decides; when approved, Gatehouse grants the role and, for time-bound access, removes it when the time is up. Requests nobody decides within{" "}
-          {policy.pendingLifetimeHours} hours lapse.
+          An admin decides, or the approvers the request policy names for the workspace (see Policy); when approved, Gatehouse grants the role and, for
+          time-bound access, removes it when the time is up. Requests nobody decides within {policy.pendingLifetimeHours} hours lapse.
         </p>
       </div>
       <RequestForm workspaces={workspaces} workspaceNotice={notice} roles={roles} me={{ id: principal.objectId, displayName: principal.displayName }} />
