@@ -1,6 +1,8 @@
 import { type Browser, expect, type Page, test } from "@playwright/test";
 
+import { PERSONAS, type PersonaKey } from "./support/personas";
 import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { sandbox } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
@@ -31,6 +33,23 @@ async function fileRequest(page: Page, role: string, duration: string, justifica
   return UUID.exec(new URL(page.url()).pathname)![1]!;
 }
 
+/** Who the sandbox's mailbox says got a mail with this subject about this request (by persona; others as addresses). */
+async function mailedAbout(requestId: string, subject: string): Promise<string[]> {
+  const byAddress = new Map(Object.entries(PERSONAS).map(([key, persona]) => [persona.login.toLowerCase(), key as PersonaKey]));
+  const mails = (await sandbox.outbox.list()).filter((mail) => mail.subject === subject && mail.body.includes(`/requests/${requestId}`));
+  return [...new Set(mails.flatMap((mail) => mail.to.map((to) => byAddress.get(to.toLowerCase()) ?? to.toLowerCase())))].sort();
+}
+
+/**
+ * DS - Fraud has two owners: the fraud-owner persona and the user the seed made its owner (not a persona). No other
+ * persona — no admin, not the team lead — is among the recipients.
+ */
+function expectOnlyFraudOwners(recipients: readonly string[]): void {
+  expect(recipients).toContain("fraud-owner");
+  expect(recipients.filter((recipient) => recipient !== "fraud-owner" && recipient in PERSONAS)).toEqual([]);
+  expect(recipients).toHaveLength(2);
+}
+
 async function fraudOwnerPage(browser: Browser): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   await signIn(page, "fraud-owner");
@@ -46,6 +65,10 @@ test("a request on mlw-fraud-prod reaches the DS - Fraud owners: someone not rou
   const requestId = await fileRequest(admin, DATA_SCIENTIST, "1 day", "Noah reviews the fraud model's features this week.");
   const whoDecides = admin.getByTestId("who-decides");
   await expect(whoDecides).toContainText("Owners of DS - Fraud");
+  // Its arrival is mailed to the DS - Fraud owners, and to nobody else: not every admin, not the team lead.
+  const arrival = `Access request: ${DATA_SCIENTIST} on ${WORKSPACE}`;
+  await expect.poll(() => mailedAbout(requestId, arrival)).toContain("fraud-owner");
+  expectOnlyFraudOwners(await mailedAbout(requestId, arrival));
   await expect(whoDecides).toContainText('route "Fraud workspaces"');
   await expect(whoDecides).toContainText("or a Console.Admin as fallback");
 
@@ -113,6 +136,11 @@ test("two steps: a DS - Fraud owner approves for the business (nothing granted),
   await business.getByLabel("Comment (optional)").fill("Fine for the review.");
   await business.getByRole("button", { name: "Approve and grant" }).click();
   await expect(business.getByRole("status")).toContainText("Your business approval is recorded; nothing is granted yet.");
+  // Now the admins are told, and the owner who gave the business approval is not told again.
+  const handedOn = `Business approval given: ${READER} on ${WORKSPACE}`;
+  await expect.poll(() => mailedAbout(requestId, handedOn)).toContain("admin");
+  expect(await mailedAbout(requestId, handedOn)).not.toContain("fraud-owner");
+  expectOnlyFraudOwners(await mailedAbout(requestId, `Access request: ${READER} on ${WORKSPACE}`));
   await business.getByRole("button", { name: "Close" }).click();
   await owner.reload();
   await expect(owner.getByTestId("request-status")).toContainText("Status: pending");
@@ -128,6 +156,9 @@ test("two steps: a DS - Fraud owner approves for the business (nothing granted),
   await grant.getByRole("button", { name: "Close" }).click();
   await admin.reload();
   await expect(admin.getByTestId("request-status")).toContainText("Status: granted");
+  // Everyone told of it hears how it ended: the owner (told at arrival) and the admins (told of the business approval).
+  const outcome = `Granted: ${READER} on ${WORKSPACE} for ${TEAMMATE}`;
+  await expect.poll(() => mailedAbout(requestId, outcome)).toEqual(expect.arrayContaining(["admin", "fraud-owner"]));
 });
 
 test("the policy page shows the routes with DS - Fraud by name, to a requester", async ({ browser }) => {
