@@ -574,7 +574,13 @@ describe("the sandbox's chat channels", () => {
       default: { kind: "slack", host: "localhost", url: "https://localhost:8640/services/T0SANDBOX0/B0MLPLATFORM/sandboxMlPlatformToken00" },
     });
     expect(notifications.digestChannel).toBe("default");
-    expect(notifications.webhookHosts).toEqual(["*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com", "hooks.slack.com", "localhost"]);
+    expect(notifications.webhookHosts).toEqual([
+      "*.webhook.office.com",
+      "*.logic.azure.com",
+      "*.environment.api.powerplatform.com",
+      "hooks.slack.com",
+      "localhost",
+    ]);
     // With no GATEHOUSE_SANDBOX_URL, the default origin.
     expect(parseConfig({}).notifications.channels.default?.url).toBe(`${SANDBOX_DEFAULTS.origin}${SANDBOX_DEFAULTS.slackWebhookPath}`);
   });
@@ -587,14 +593,20 @@ describe("the sandbox's chat channels", () => {
   });
 
   it("give way to configured channels, the legacy webhook, or none at all", () => {
-    const own = parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_CHANNELS: JSON.stringify({ ops: { kind: "slack", url: "https://hooks.slack.com/services/T/B/x" } }) });
+    const own = parseConfig({
+      ...SANDBOX,
+      GATEHOUSE_NOTIFICATION_CHANNELS: JSON.stringify({ ops: { kind: "slack", url: "https://hooks.slack.com/services/T/B/x" } }),
+    });
     expect(Object.keys(own.notifications.channels)).toEqual(["ops"]);
     expect(own.notifications.digestChannel).toBeNull();
     const legacy = parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x" });
     expect(Object.keys(legacy.notifications.channels)).toEqual(["default"]);
     expect(parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_CHANNELS: "{}" }).notifications).toMatchObject({ channels: {}, digestChannel: null });
     // The sandbox's host is allowed beside an operator's own list.
-    expect(parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com" }).notifications.webhookHosts).toEqual(["chat.contoso.com", "localhost"]);
+    expect(parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com" }).notifications.webhookHosts).toEqual([
+      "chat.contoso.com",
+      "localhost",
+    ]);
   });
 
   it("never allow a loopback host in azure mode", () => {

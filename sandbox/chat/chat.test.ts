@@ -1,12 +1,10 @@
 /**
  * The sandbox's chat webhooks answer as Teams Workflows and Slack do (sandbox/chat/receivers.ts), record every post,
- * and the control API lists, clears and marks them. The console's own renderings are accepted as they are.
+ * and the control API lists, clears and marks them. (That the console's own posts are accepted is tested from the
+ * console's side: lib/notifications/sandbox-channels.test.ts.)
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { renderSlackMessage } from "@/lib/notifications/slack-blocks";
-import { renderTeamsMessage } from "@/lib/notifications/teams-card";
-import type { NotificationMessage } from "@/lib/notifications/message";
 import { SANDBOX_SLACK_CHANNEL, SANDBOX_TEAMS_CHANNEL, WORKFLOWS_TRIGGER_QUERY } from "../contract";
 import { type ControlTransport, type SandboxControl, sandboxControl } from "../control/client";
 import { call, postJson, tempDataDir } from "../entra/test-support";
@@ -18,20 +16,42 @@ let control: SandboxControl;
 const TEAMS = `${SANDBOX_TEAMS_CHANNEL.path}?${WORKFLOWS_TRIGGER_QUERY}&sig=${SANDBOX_TEAMS_CHANNEL.sig}`;
 const SLACK = SANDBOX_SLACK_CHANNEL.path;
 
-const message: NotificationMessage = {
-  title: "Access request on mlw-fraud-prod",
-  summary: "Ada Lovelace asks for AzureML Data Scientist.",
-  facts: [
-    { name: "Workspace", value: "mlw-fraud-prod" },
-    { name: "Role", value: "AzureML Data Scientist" },
+/** A message as the console's Teams renderer makes it (lib/notifications/teams-card.ts). */
+const teamsMessage = {
+  type: "message",
+  attachments: [
+    {
+      contentType: "application/vnd.microsoft.card.adaptive",
+      contentUrl: null,
+      content: {
+        $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+        type: "AdaptiveCard",
+        version: "1.2",
+        body: [
+          { type: "TextBlock", text: "Access request on mlw-fraud-prod", size: "Medium", weight: "Bolder", wrap: true },
+          { type: "FactSet", facts: [{ title: "Workspace", value: "mlw-fraud-prod" }] },
+          { type: "TextBlock", text: "Model review <b>this week</b>", wrap: true },
+        ],
+        actions: [{ type: "Action.OpenUrl", title: "Open the request", url: "http://localhost:3000/requests/42" }],
+      },
+    },
   ],
-  quote: { by: "Ada Lovelace", text: "Model review <b>this week</b>" },
-  link: { label: "Open the request", url: "http://localhost:3000/requests/42" },
+};
+/** And as its Slack renderer makes it (lib/notifications/slack-blocks.ts). */
+const slackMessage = {
+  text: "Access request on mlw-fraud-prod",
+  blocks: [
+    { type: "header", text: { type: "plain_text", text: "Access request on mlw-fraud-prod", emoji: false } },
+    { type: "section", fields: [{ type: "mrkdwn", text: "*Workspace*\nmlw-fraud-prod" }] },
+    { type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Open the request" }, url: "http://localhost:3000/requests/42" }] },
+  ],
 };
 
 const card = (version: string) => ({
   type: "message",
-  attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", content: { type: "AdaptiveCard", version, body: [{ type: "TextBlock", text: "Hi" }] } }],
+  attachments: [
+    { contentType: "application/vnd.microsoft.card.adaptive", content: { type: "AdaptiveCard", version, body: [{ type: "TextBlock", text: "Hi" }] } },
+  ],
 });
 
 beforeAll(async () => {
@@ -56,8 +76,8 @@ beforeEach(async () => {
 });
 
 describe("the Teams Workflows webhook", () => {
-  it("answers 202 with an empty body and posts the console's Adaptive Card to fraud-team", async () => {
-    const response = await postJson(sandbox, TEAMS, renderTeamsMessage(message));
+  it("answers 202 with an empty body and posts an Adaptive Card to fraud-team", async () => {
+    const response = await postJson(sandbox, TEAMS, teamsMessage);
     expect(response.status).toBe(202);
     expect(response.text).toBe("");
     expect(response.header("x-ms-workflow-run-id")).toMatch(/^[0-9A-F]{32}$/);
@@ -107,7 +127,10 @@ describe("the Teams Workflows webhook", () => {
       [card("1.6"), /Adaptive Card 1\.6; Teams renders versions up to 1\.5/],
       [{ ...card("1.2"), type: "event" }, /not "message"/],
       [{ type: "message", attachments: [] }, /no attachments/],
-      [{ type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", content: { type: "AdaptiveCard" } }] }, /no Adaptive Card version/],
+      [
+        { type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", content: { type: "AdaptiveCard" } }] },
+        /no Adaptive Card version/,
+      ],
       [{ type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", content: { type: "Hero" } }] }, /not an AdaptiveCard/],
       [{ ...card("1.2"), padding: "x".repeat(29 * 1024) }, /28 KB/],
     ];
@@ -140,8 +163,8 @@ describe("the Teams Workflows webhook", () => {
 });
 
 describe("the Slack incoming webhook", () => {
-  it("answers 200 ok (text/plain) and posts the console's Block Kit message to ml-platform", async () => {
-    const response = await postJson(sandbox, SLACK, renderSlackMessage(message));
+  it("answers 200 ok (text/plain) and posts a Block Kit message to ml-platform", async () => {
+    const response = await postJson(sandbox, SLACK, slackMessage);
     expect([response.status, response.text, response.header("content-type")]).toEqual([200, "ok", "text/plain; charset=utf-8"]);
     expect(await control.chat.list({ channel: "ml-platform" })).toEqual([
       expect.objectContaining({ channel: "ml-platform", kind: "slack", status: 200, outcome: "accepted", reason: null }),
@@ -169,7 +192,15 @@ describe("the Slack incoming webhook", () => {
     expect(await answers(JSON.stringify({ text: "t", blocks: Array.from({ length: 51 }, () => ({ type: "divider" })) }))).toEqual([400, "invalid_blocks"]);
     expect(await answers(JSON.stringify({ text: "t", blocks: [{ type: "section" }] }))).toEqual([400, "invalid_blocks"]);
     const posts = await control.chat.list();
-    expect(posts.map((post) => post.reason)).toEqual(["invalid_payload", "invalid_payload", "no_text", "no_text", "invalid_blocks", "invalid_blocks", "invalid_blocks"]);
+    expect(posts.map((post) => post.reason)).toEqual([
+      "invalid_payload",
+      "invalid_payload",
+      "no_text",
+      "no_text",
+      "invalid_blocks",
+      "invalid_blocks",
+      "invalid_blocks",
+    ]);
     expect(posts.every((post) => post.outcome === "rejected")).toBe(true);
 
     const wrongToken = await postJson(sandbox, `${SLACK}x`, { text: "t" });
@@ -205,14 +236,17 @@ describe("the control API", () => {
       { name: "fraud-team", kind: "teams", state: "active", url: `${sandbox.origin}${TEAMS}` },
       { name: "ml-platform", kind: "slack", state: "active", url: `${sandbox.origin}${SLACK}` },
     ]);
-    await postJson(sandbox, TEAMS, renderTeamsMessage(message));
-    await postJson(sandbox, SLACK, { text: "<script>alert(1)</script>", blocks: [{ type: "section", text: { type: "mrkdwn", text: "<img src=x onerror=alert(1)>" } }] });
+    await postJson(sandbox, TEAMS, teamsMessage);
+    await postJson(sandbox, SLACK, {
+      text: "<script>alert(1)</script>",
+      blocks: [{ type: "section", text: { type: "mrkdwn", text: "<img src=x onerror=alert(1)>" } }],
+    });
     const html = await call(sandbox, "/_sandbox/chat.html");
     expect(html.status).toBe(200);
-    // The card's lines as posted (Teams markdown escapes included), then HTML-escaped.
-    expect(html.text).toContain("<p>Workspace: mlw\\-fraud\\-prod</p>");
+    expect(html.text).toContain("<p>Workspace: mlw-fraud-prod</p>");
     expect(html.text).toContain("<p>[Open the request] http://localhost:3000/requests/42</p>");
     expect(html.text).toContain("<p>&#60;img src=x onerror=alert(1)&#62;</p>");
+    expect(html.text).toContain("<p>Model review &#60;b&#62;this week&#60;/b&#62;</p>");
     expect(html.text).not.toContain("<b>");
     expect(html.text).not.toContain("<script>alert");
     expect(html.text).not.toContain("<img src=x");

@@ -94,7 +94,9 @@ function record(request: ChatRequest, channel: ChatChannelRecord, status: number
 function findChannel(tenant: Tenant, kind: "teams" | "slack", path: string): ChatChannelRecord | undefined {
   const wanted = kind === "teams" ? path.toLowerCase() : path;
   // Workflow ids are matched without regard to case, as ARM resource names are; Slack's token is case-sensitive.
-  return [...tenant.chatChannels.values()].find((channel) => channel.kind === kind && (kind === "teams" ? channel.path.toLowerCase() : channel.path) === wanted);
+  return [...tenant.chatChannels.values()].find(
+    (channel) => channel.kind === kind && (kind === "teams" ? channel.path.toLowerCase() : channel.path) === wanted,
+  );
 }
 
 function sameSecret(sent: string, expected: string): boolean {

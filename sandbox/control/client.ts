@@ -12,7 +12,17 @@ import type { FaultRule, FaultRuleInput } from "./faults";
 import type { SandboxStateSummary } from "./index";
 import type { JournalEntry, JournalFilter } from "./journal";
 
-export type { ChatChannelState, ChatPostRecord, FaultRule, FaultRuleInput, IngestedLogRecord, JournalEntry, JournalFilter, SandboxStateSummary, SentMailRecord };
+export type {
+  ChatChannelState,
+  ChatPostRecord,
+  FaultRule,
+  FaultRuleInput,
+  IngestedLogRecord,
+  JournalEntry,
+  JournalFilter,
+  SandboxStateSummary,
+  SentMailRecord,
+};
 
 /** One HTTP exchange with the control API. */
 export interface ControlHttpRequest {
