@@ -655,8 +655,9 @@ function chatLines(payload: unknown): string[] {
     if (record.type === "TextBlock" && typeof record.text === "string") lines.push(record.text);
     else if (typeof record.title === "string" && typeof record.value === "string") lines.push(`${record.title}: ${record.value}`);
     else if ((record.type === "mrkdwn" || record.type === "plain_text") && typeof record.text === "string") lines.push(record.text);
-    else if ((record.type === "Action.OpenUrl" || record.type === "button") && typeof record.url === "string")
+    else if ((record.type === "Action.OpenUrl" || record.type === "button") && typeof record.url === "string") {
       lines.push(`[${typeof record.title === "string" ? record.title : "Open"}] ${record.url}`);
+    }
     for (const [key, value] of Object.entries(record)) if (key !== "text" || typeof value !== "string") visit(value, depth + 1);
   };
   visit(payload, 0);
