@@ -5,10 +5,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 
-import { getConfig } from "@/lib/config";
 import { testSandbox } from "@/test/support/sandbox-control";
+import { exportToWorkers } from "@/test/support/test-env";
 import type { NotificationMessage } from "./message";
-import { ChatDeliveryError, postToChannel } from "./post-chat";
+
+// The console's defaults, not the test setup's single channel (test/support/worker-setup.ts).
+exportToWorkers({ GATEHOUSE_NOTIFICATION_CHANNELS: "" });
+const { getConfig } = await import("@/lib/config");
+const { ChatDeliveryError, postToChannel } = await import("./post-chat");
 
 const control = testSandbox();
 
@@ -57,7 +61,9 @@ describe("the sandbox's chat channels", () => {
     await control.chat.setChannelState("ml-platform", "archived");
     const failure = await postToChannel("default", message).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ChatDeliveryError);
-    expect((failure as ChatDeliveryError).message).toBe("Slack channel default answered 410 (channel_is_archived): the channel is gone or archived");
-    expect((failure as ChatDeliveryError).retry).toBe(false);
+    expect((failure as InstanceType<typeof ChatDeliveryError>).message).toBe(
+      "Slack channel default answered 410 (channel_is_archived): the channel is gone or archived",
+    );
+    expect((failure as InstanceType<typeof ChatDeliveryError>).retry).toBe(false);
   });
 });
