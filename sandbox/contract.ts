@@ -257,3 +257,23 @@ export const SANDBOX_DEPLOYER_CLIENT_SECRET = "sandbox-deployer-secret-not-for-p
  */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
+
+/**
+ * The sandbox's chat channels (sandbox/chat/receivers.ts): a Teams channel behind a Workflows webhook and a Slack
+ * channel behind an incoming webhook, on the tenant's own origin. Their signature and token are sandbox-only secrets,
+ * published on purpose like the persona passwords; `lib/config/env.mjs` (SANDBOX_DEFAULTS) keeps the same values.
+ */
+export const SANDBOX_TEAMS_CHANNEL = Object.freeze({
+  name: "fraud-team",
+  /** A Workflows trigger URL's path: `/workflows/<32 hex>/triggers/manual/paths/invoke`. */
+  path: "/workflows/0c0a5e11f7a04000800000000000c4a7/triggers/manual/paths/invoke",
+  /** The shared access signature the trigger URL carries (`sig`). */
+  sig: "sandbox-fraud-team-sig-not-a-secret-000000",
+});
+export const SANDBOX_SLACK_CHANNEL = Object.freeze({
+  name: "ml-platform",
+  /** `/services/<team>/<bot>/<token>`, as hooks.slack.com spells it. */
+  path: "/services/T0SANDBOX0/B0MLPLATFORM/sandboxMlPlatformToken00",
+});
+/** The query a Workflows trigger URL carries besides the signature. */
+export const WORKFLOWS_TRIGGER_QUERY = "api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0";

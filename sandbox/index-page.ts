@@ -19,7 +19,7 @@ export function indexPage(origin: string, tenant: Tenant): string {
 <ul>
 <li><a href="/${tid}/v2.0/.well-known/openid-configuration">OpenID configuration</a> · <a href="/${tid}/discovery/v2.0/keys">signing keys</a></li>
 <li>Graph: <code>${escapeHtml(origin)}/v1.0</code> · ARM: <code>${escapeHtml(origin)}</code></li>
-<li><a href="/_sandbox/outbox.html">Outbox</a> · <a href="/_sandbox/state">State</a> · <a href="/_sandbox/journal">Journal</a></li>
+<li><a href="/_sandbox/outbox.html">Outbox</a> · <a href="/_sandbox/chat.html">Chat channels</a> · <a href="/_sandbox/state">State</a> · <a href="/_sandbox/journal">Journal</a></li>
 </ul>
 <h2>Personas</h2><table><tr><th>Name</th><th>Sign-in</th><th>Password</th><th>Console roles</th></tr>${personas}</table>`,
   );

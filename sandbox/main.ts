@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   if (config.consoleCredentials === "federated") console.log("  console API app: federated credential only (no secret, no certificate)");
   console.log(`  client file ${show(tenantFile)}`);
-  console.log(`  control     ${sandbox.origin}/_sandbox/state · outbox ${sandbox.origin}/_sandbox/outbox.html`);
+  console.log(`  control     ${sandbox.origin}/_sandbox/state · outbox ${sandbox.origin}/_sandbox/outbox.html · chat ${sandbox.origin}/_sandbox/chat.html`);
   console.log("  personas:");
   for (const persona of tenant.personas()) {
     console.log(`    ${persona.userPrincipalName.padEnd(42)} ${persona.password.padEnd(28)} ${persona.consoleRoles.join(", ") || "(no console role)"}`);

@@ -38,6 +38,7 @@ import { EntraState } from "./entra/state";
 import { entraErrorBody } from "./entra/errors";
 import { clientCredentialKind } from "./entra/client-auth";
 import { v2Issuer } from "./entra/tokens";
+import { chatFaultReply, handleChat, isChatPath } from "./chat/receivers";
 import { APP_SERVICE_TOKEN_PATH, handleIdentityRequest } from "./identity/index";
 import { indexPage } from "./index-page";
 import { handleIngestion } from "./monitor/ingestion";
@@ -191,6 +192,7 @@ export function classifyPath(path: string): SandboxSystem {
   if (lower === "subscriptions" || lower === "providers") return "arm";
   if (lower === "metadata") return "metadata";
   if (lower === "datacollectionrules") return "monitor";
+  if (isChatPath(first)) return "chat";
   if (isEntraSegment(first)) return "entra";
   return "unknown";
 }
@@ -384,7 +386,8 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       at: requestTime.toISOString(),
       method,
       path,
-      query: normalised?.rawQuery ?? "",
+      // A Teams webhook's signature stays out of the journal, as a URL's secret stays out of logs.
+      query: system === "chat" ? (normalised?.rawQuery ?? "").replace(/(^|&)sig=[^&]*/i, "$1sig=REDACTED") : (normalised?.rawQuery ?? ""),
       system,
       // 0: the client went away before an answer (e.g. an injected hang).
       status: response.headersSent ? response.statusCode : 0,
@@ -444,6 +447,10 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
     if (decision.outcome) {
       facts.faultId = decision.rule?.id ?? null;
       if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
+      if (system === "chat") {
+        respond(response, chatFaultReply(path, decision.outcome.status, decision.outcome.retryAfterSeconds), {});
+        return;
+      }
       // Entra answers cross-origin: without CORS headers a browser would see a network error, not the 429/5xx.
       const cors = system === "entra" ? corsHeaders({ headers }) : {};
       respond(response, systemErrorReply(system, decision.outcome.status, requestId, wiring.now(), decision.outcome.retryAfterSeconds, decision.outcome), {
@@ -461,6 +468,12 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       if (method === "POST" && path.toLowerCase().endsWith("/token")) facts.clientCredential = clientCredentialKind(form, headers);
       const reply = await wiring.entra({ method, path, query, headers, form, origin: wiring.origin(), now: wiring.now(), requestId });
       respond(response, reply, idHeaders);
+      return;
+    }
+
+    if (system === "chat") {
+      // A webhook authenticates by its URL (a signature or token), not a bearer token.
+      respond(response, handleChat({ method, path, query, headers, body, tenant: wiring.tenant(), now: wiring.now() }), {});
       return;
     }
 
@@ -707,7 +720,20 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     handlers: () => handlers,
     origin: () => origin,
     entra: createEntraHandler({ tenant: () => tenant, keys, state: entraState, settings }),
-    control: { tenant: () => tenant, seed: () => seed, scale: () => scale, settings, faults, journal, keys, entraState, now, reset, persist },
+    control: {
+      tenant: () => tenant,
+      seed: () => seed,
+      scale: () => scale,
+      settings,
+      faults,
+      journal,
+      keys,
+      entraState,
+      now,
+      origin: () => origin,
+      reset,
+      persist,
+    },
     controlToken: randomBytes(32).toString("base64url"),
     keys,
     journal,

@@ -73,6 +73,7 @@ export function describeSandbox(sandbox: RunningSandbox): Record<string, unknown
     // Control writes need it (x-sandbox-control-token); the file is the developer's own, like the passwords below.
     controlToken: sandbox.controlToken,
     outboxUrl: `${origin}/_sandbox/outbox.html`,
+    chatUrl: `${origin}/_sandbox/chat.html`,
     personas: tenant.personas().map((persona) => ({
       key: persona.key,
       userPrincipalName: persona.userPrincipalName,

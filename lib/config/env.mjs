@@ -28,7 +28,28 @@ export const SANDBOX_DEFAULTS = Object.freeze({
   origin: "https://localhost:8443",
   /** The sandbox's one data collection rule, whose ingestion endpoint keeps the shipped audit trail. */
   auditDcrImmutableId: "dcr-0c0a5e11a91040008000000000a0d170",
+  /**
+   * The sandbox's chat webhooks (sandbox/chat/receivers.ts), on its origin: a Teams Workflows trigger (the channel
+   * `fraud-team`) and a Slack incoming webhook (its channel `ml-platform`, the console's `default`). Sandbox-only
+   * secrets, published like the persona passwords.
+   */
+  teamsWebhookPath:
+    "/workflows/0c0a5e11f7a04000800000000000c4a7/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=sandbox-fraud-team-sig-not-a-secret-000000",
+  slackWebhookPath: "/services/T0SANDBOX0/B0MLPLATFORM/sandboxMlPlatformToken00",
 });
+
+/**
+ * The chat channels a sandbox console posts to when GATEHOUSE_NOTIFICATION_CHANNELS and
+ * GATEHOUSE_NOTIFICATION_WEBHOOK_URL are unset: the sandbox's Teams channel as `fraud-team` (the request policy's fraud
+ * routes name it) and its Slack channel as `default` (everything else, and the digests).
+ * @param {string} sandboxOrigin
+ */
+export function sandboxChannels(sandboxOrigin) {
+  return JSON.stringify({
+    "fraud-team": { kind: "teams", url: `${sandboxOrigin}${SANDBOX_DEFAULTS.teamsWebhookPath}` },
+    [DEFAULT_CHANNEL]: { kind: "slack", url: `${sandboxOrigin}${SANDBOX_DEFAULTS.slackWebhookPath}` },
+  });
+}
 
 /** The custom stream (and, with its `Custom-` prefix dropped, the Log Analytics table) the audit trail is shipped to. */
 export const AUDIT_STREAM_NAME = "Custom-GatehouseAudit_CL";
@@ -596,8 +617,20 @@ export function parseConfig(env, options = {}) {
     );
   }
   const webhookHosts = raw.GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS ?? [...DEFAULT_WEBHOOK_HOSTS];
-  const channels = notificationChannels(raw, invalid, webhookHosts, problems);
-  const digestChannel = raw.GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL ?? null;
+  // The sandbox console posts to the sandbox tenant's own webhooks, so its (loopback, checked above) host is allowed;
+  // in azure mode the allow-list stays as configured, and loopback hosts are refused unless the operator lists them.
+  const sandboxUrl = mode === "sandbox" && sandboxOrigin && isLoopbackUrl(sandboxOrigin) ? new URL(sandboxOrigin) : null;
+  const sandboxHost = sandboxUrl ? sandboxUrl.hostname.toLowerCase().replace(/\.+$/, "") : null;
+  if (sandboxHost && !webhookHosts.includes(sandboxHost)) webhookHosts.push(sandboxHost);
+  const sandboxDefaultChannels =
+    sandboxUrl !== null && raw.GATEHOUSE_NOTIFICATION_CHANNELS === undefined && raw.GATEHOUSE_NOTIFICATION_WEBHOOK_URL === undefined;
+  const channels = notificationChannels(
+    sandboxUrl && sandboxDefaultChannels ? { ...raw, GATEHOUSE_NOTIFICATION_CHANNELS: sandboxChannels(sandboxUrl.origin) } : raw,
+    invalid,
+    webhookHosts,
+    problems,
+  );
+  const digestChannel = raw.GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL ?? (sandboxDefaultChannels ? DEFAULT_CHANNEL : null);
   if (digestChannel && !Object.hasOwn(channels, digestChannel) && !invalid.has("GATEHOUSE_NOTIFICATION_CHANNELS")) {
     problems.push(
       `GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: no channel named ${digestChannel} in GATEHOUSE_NOTIFICATION_CHANNELS` +

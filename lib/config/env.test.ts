@@ -560,6 +560,63 @@ describe("notification webhook hosts", () => {
   });
 });
 
+describe("the sandbox's chat channels", () => {
+  const SANDBOX = { GATEHOUSE_SANDBOX_URL: "https://localhost:8640" };
+
+  it("post to the sandbox tenant's Teams and Slack webhooks when no channel is configured, digests to the Slack one", () => {
+    const { notifications } = parseConfig(SANDBOX);
+    expect(notifications.channels).toEqual({
+      "fraud-team": {
+        kind: "teams",
+        host: "localhost",
+        url: "https://localhost:8640/workflows/0c0a5e11f7a04000800000000000c4a7/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=sandbox-fraud-team-sig-not-a-secret-000000",
+      },
+      default: { kind: "slack", host: "localhost", url: "https://localhost:8640/services/T0SANDBOX0/B0MLPLATFORM/sandboxMlPlatformToken00" },
+    });
+    expect(notifications.digestChannel).toBe("default");
+    expect(notifications.webhookHosts).toEqual([
+      "*.webhook.office.com",
+      "*.logic.azure.com",
+      "*.environment.api.powerplatform.com",
+      "hooks.slack.com",
+      "localhost",
+    ]);
+    // With no GATEHOUSE_SANDBOX_URL, the default origin.
+    expect(parseConfig({}).notifications.channels.default?.url).toBe(`${SANDBOX_DEFAULTS.origin}${SANDBOX_DEFAULTS.slackWebhookPath}`);
+  });
+
+  it("are the webhooks the sandbox tenant serves", () => {
+    expect(SANDBOX_DEFAULTS.teamsWebhookPath).toBe(
+      `${sandboxContract.SANDBOX_TEAMS_CHANNEL.path}?${sandboxContract.WORKFLOWS_TRIGGER_QUERY}&sig=${sandboxContract.SANDBOX_TEAMS_CHANNEL.sig}`,
+    );
+    expect(SANDBOX_DEFAULTS.slackWebhookPath).toBe(sandboxContract.SANDBOX_SLACK_CHANNEL.path);
+  });
+
+  it("give way to configured channels, the legacy webhook, or none at all", () => {
+    const own = parseConfig({
+      ...SANDBOX,
+      GATEHOUSE_NOTIFICATION_CHANNELS: JSON.stringify({ ops: { kind: "slack", url: "https://hooks.slack.com/services/T/B/x" } }),
+    });
+    expect(Object.keys(own.notifications.channels)).toEqual(["ops"]);
+    expect(own.notifications.digestChannel).toBeNull();
+    const legacy = parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x" });
+    expect(Object.keys(legacy.notifications.channels)).toEqual(["default"]);
+    expect(parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_CHANNELS: "{}" }).notifications).toMatchObject({ channels: {}, digestChannel: null });
+    // The sandbox's host is allowed beside an operator's own list.
+    expect(parseConfig({ ...SANDBOX, GATEHOUSE_NOTIFICATION_WEBHOOK_HOSTS: "chat.contoso.com" }).notifications.webhookHosts).toEqual([
+      "chat.contoso.com",
+      "localhost",
+    ]);
+  });
+
+  it("never allow a loopback host in azure mode", () => {
+    expect(parseConfig(AZURE).notifications.webhookHosts).not.toContain("localhost");
+    expect(problemsOf({ ...AZURE, GATEHOUSE_NOTIFICATION_WEBHOOK_URL: `https://localhost:8443${SANDBOX_DEFAULTS.slackWebhookPath}` })).toEqual([
+      expect.stringContaining("the host localhost is not among the allowed webhook hosts"),
+    ]);
+  });
+});
+
 describe("GATEHOUSE_REQUEST_REMINDER_DAYS", () => {
   it("defaults to 3 and 1 days, and takes distinct days between 1 and 30, largest first", () => {
     expect(parseConfig({}).requests.reminderDays).toEqual([3, 1]);

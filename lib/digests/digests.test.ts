@@ -32,7 +32,8 @@ vi.mock("@/lib/config", async (importOriginal) => {
     ...actual,
     getConfig: () => {
       const config = actual.getConfig();
-      return settings.digestChannel ? { ...config, notifications: { ...config.notifications, digestChannel: settings.digestChannel } } : config;
+      // None unless a test sets one (a sandbox console's default, the sandbox's Slack channel, is not wanted here).
+      return { ...config, notifications: { ...config.notifications, digestChannel: settings.digestChannel ?? null } };
     },
   };
 });

@@ -7,12 +7,22 @@
  * pulls in neither the sandbox's server nor the console.
  */
 import type { SandboxSettings } from "../contract";
-import type { IngestedLogRecord, OAuth2PermissionGrantRecord, SentMailRecord } from "../tenant/model";
+import type { ChatChannelState, ChatPostRecord, IngestedLogRecord, OAuth2PermissionGrantRecord, SentMailRecord } from "../tenant/model";
 import type { FaultRule, FaultRuleInput } from "./faults";
 import type { SandboxStateSummary } from "./index";
 import type { JournalEntry, JournalFilter } from "./journal";
 
-export type { FaultRule, FaultRuleInput, IngestedLogRecord, JournalEntry, JournalFilter, SandboxStateSummary, SentMailRecord };
+export type {
+  ChatChannelState,
+  ChatPostRecord,
+  FaultRule,
+  FaultRuleInput,
+  IngestedLogRecord,
+  JournalEntry,
+  JournalFilter,
+  SandboxStateSummary,
+  SentMailRecord,
+};
 
 /** One HTTP exchange with the control API. */
 export interface ControlHttpRequest {
@@ -122,6 +132,14 @@ export interface DenyAssignmentInput {
   readonly doNotApplyToChildScopes?: boolean;
 }
 
+/** A chat channel the sandbox serves a webhook for, with the webhook's URL. */
+export interface SandboxChatChannel {
+  readonly name: string;
+  readonly kind: "teams" | "slack";
+  readonly state: ChatChannelState;
+  readonly url: string;
+}
+
 export interface SandboxControl {
   readonly origin: string;
   /** Tenant, seed, scale, clock, settings, counts, keys, faults, demands and journal size. */
@@ -202,6 +220,14 @@ export interface SandboxControl {
   readonly outbox: {
     list(): Promise<SentMailRecord[]>;
     clear(): Promise<void>;
+  };
+  /** Posts the chat webhooks received (Teams Workflows, Slack), accepted or rejected, in arrival order. */
+  readonly chat: {
+    list(filter?: { readonly channel?: string }): Promise<ChatPostRecord[]>;
+    clear(): Promise<void>;
+    channels(): Promise<SandboxChatChannel[]>;
+    /** Marks a channel: Slack `archived` (410), `prohibited` (403), `removed` (404); Teams `removed` (404); `active`. */
+    setChannelState(name: string, state: ChatChannelState): Promise<SandboxChatChannel>;
   };
   /** Records the Logs Ingestion endpoint accepted (optionally of one rule and stream), in arrival order. */
   readonly ingestedLogs: {
@@ -314,6 +340,13 @@ export function sandboxControl(origin: string, options: { readonly token: string
     outbox: {
       list: async () => (await call<{ value: SentMailRecord[] }>("GET", "outbox")).value,
       clear: () => call("DELETE", "outbox"),
+    },
+    chat: {
+      list: async (filter = {}) =>
+        (await call<{ value: ChatPostRecord[] }>("GET", `chat${filter.channel === undefined ? "" : `?channel=${encodeURIComponent(filter.channel)}`}`)).value,
+      clear: () => call("DELETE", "chat"),
+      channels: async () => (await call<{ value: SandboxChatChannel[] }>("GET", "chat-channels")).value,
+      setChannelState: (name, state) => call("PUT", `chat-channels/${encodeURIComponent(name)}`, { state }),
     },
     ingestedLogs: {
       list: async (filter = {}) => {

@@ -14,6 +14,8 @@ import { isScopeError, resolveScope } from "../arm/scopes";
 import { armTimestamp } from "../tenant/arm-ids";
 import { CONSOLE_API_SERVICE_PRINCIPAL_ID } from "../tenant/console-apps";
 import { newRoleAssignment, type Tenant } from "../tenant/index";
+import type { ChatChannelRecord } from "../tenant/model";
+import { chatChannelUrl } from "../chat/receivers";
 import { type FaultInjector, type FaultRule, faultRuleSchema } from "./faults";
 import type { Journal } from "./journal";
 
@@ -27,6 +29,8 @@ export interface ControlTarget {
   readonly keys: SigningKeys;
   readonly entraState: EntraState;
   readonly now: () => Date;
+  /** `https://localhost:<port>`, once the server listens (the chat webhooks' URLs are on it). */
+  readonly origin: () => string;
   /** Re-seeds the tenant (optionally with another seed/scale) and clears faults, journal, sessions and settings. */
   readonly reset: (options: { seed?: number; scale?: "default" | "large" }) => void;
   /** Writes `state.json`; undefined when the sandbox has nowhere to persist. */
@@ -174,6 +178,7 @@ const armWriteMfaSchema = z
     user: z.string().min(1),
   })
   .strict();
+const chatChannelStateSchema = z.object({ state: z.enum(["active", "archived", "prohibited", "removed"]) }).strict();
 const accountEnabledSchema = z.object({ enabled: z.boolean() }).strict();
 const consentWithdrawalSchema = z.object({ clientAppId: guid, resourceAppId: guid }).strict();
 const permissionGrantSchema = z.object({ id: z.string().min(1), clientId: guid, resourceId: guid, scopes: z.array(z.string().min(1)) }).strict();
@@ -379,6 +384,29 @@ export async function handleControl(request: ControlRequest, target: ControlTarg
     case "DELETE outbox":
       target.tenant().outbox.length = 0;
       return { status: 204 };
+    case "GET chat": {
+      // What the chat webhooks received (sandbox/chat/receivers.ts), optionally of one channel.
+      const channel = request.query.get("channel");
+      return jsonReply(200, { value: target.tenant().chatPosts.filter((post) => channel === null || post.channel === channel) });
+    }
+    case "DELETE chat":
+      target.tenant().chatPosts.length = 0;
+      return { status: 204 };
+    case "GET chat-channels":
+      return jsonReply(200, { value: [...target.tenant().chatChannels.values()].map((channel) => chatChannelView(channel, target.origin())) });
+    case "PUT chat-channels": {
+      const parsed = parse(chatChannelStateSchema, request.body);
+      if (!parsed.ok) return parsed.reply;
+      const channel = rest[0] ? target.tenant().chatChannels.get(decodeURIComponent(rest[0])) : undefined;
+      if (!channel) return jsonReply(404, { error: { code: "NotFound", message: `No chat channel '${rest[0] ?? ""}'.` } });
+      if (channel.kind === "teams" && (parsed.value.state === "archived" || parsed.value.state === "prohibited")) {
+        return badRequest("A Teams workflow is active or removed; archived and prohibited are Slack's answers.");
+      }
+      channel.state = parsed.value.state;
+      return jsonReply(200, chatChannelView(channel, target.origin()));
+    }
+    case "GET chat.html":
+      return htmlReply(200, chatPage(target));
     case "GET ingested-logs": {
       // What the Logs Ingestion endpoint accepted: the sandbox's stand-in for querying the Log Analytics table.
       const dcr = request.query.get("dcr");
@@ -581,6 +609,59 @@ ${mail.bodyContentType === "html" ? `<iframe sandbox srcdoc="${escapeHtml(mail.b
     "Sandbox outbox",
     `<h1>Sandbox outbox</h1><p class="meta">${mails.length} message(s) sent through Graph <code>sendMail</code>. Nothing leaves this machine.</p>${rows}`,
   );
+}
+
+/** A chat channel as the control API shows it: with its webhook URL (sandbox-only secrets, published on purpose). */
+function chatChannelView(channel: ChatChannelRecord, origin: string) {
+  return { name: channel.name, kind: channel.kind, state: channel.state, url: chatChannelUrl(origin, channel) };
+}
+
+function chatPage(target: ControlTarget): string {
+  const posts = [...target.tenant().chatPosts].reverse();
+  const channels = [...target.tenant().chatChannels.values()]
+    .map(
+      (channel) =>
+        `<li><strong>${escapeHtml(channel.name)}</strong> (${channel.kind === "teams" ? "Teams Workflows" : "Slack"}, ${escapeHtml(channel.state)}): <code>${escapeHtml(chatChannelUrl(target.origin(), channel))}</code></li>`,
+    )
+    .join("");
+  const rows = posts
+    .map(
+      (post) => `<article>
+<h2>${escapeHtml(post.channel)} — ${post.outcome === "accepted" ? "posted" : "rejected"}</h2>
+<p class="meta">${escapeHtml(post.receivedAt)} — ${post.kind === "teams" ? "Teams" : "Slack"} — answered ${post.status}${post.reason ? ` — ${escapeHtml(post.reason)}` : ""}</p>
+${chatLines(post.payload)
+  .map((line) => `<p>${escapeHtml(line)}</p>`)
+  .join("")}
+<details><summary>Payload</summary><pre>${escapeHtml(typeof post.payload === "string" ? post.payload : JSON.stringify(post.payload, null, 2))}</pre></details>
+</article>`,
+    )
+    .join("\n");
+  return page(
+    "Sandbox chat channels",
+    `<h1>Sandbox chat channels</h1><ul>${channels}</ul><p class="meta">${posts.length} post(s) received. Nothing leaves this machine.</p>${rows}`,
+  );
+}
+
+/** The readable lines of a card or Block Kit message (TextBlocks, facts, section texts), for the chat page. */
+function chatLines(payload: unknown): string[] {
+  const lines: string[] = [];
+  const visit = (node: unknown, depth: number): void => {
+    if (depth > 12 || lines.length >= 60 || typeof node !== "object" || node === null) return;
+    if (Array.isArray(node)) {
+      node.forEach((child) => visit(child, depth + 1));
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    if (record.type === "TextBlock" && typeof record.text === "string") lines.push(record.text);
+    else if (typeof record.title === "string" && typeof record.value === "string") lines.push(`${record.title}: ${record.value}`);
+    else if ((record.type === "mrkdwn" || record.type === "plain_text") && typeof record.text === "string") lines.push(record.text);
+    else if ((record.type === "Action.OpenUrl" || record.type === "button") && typeof record.url === "string") {
+      lines.push(`[${typeof record.title === "string" ? record.title : "Open"}] ${record.url}`);
+    }
+    for (const [key, value] of Object.entries(record)) if (key !== "text" || typeof value !== "string") visit(value, depth + 1);
+  };
+  visit(payload, 0);
+  return lines;
 }
 
 function consoleApiServicePrincipal(tenant: Tenant) {

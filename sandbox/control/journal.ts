@@ -1,6 +1,6 @@
 /** The call journal: one entry per request the sandbox answered, so tests can count upstream calls. */
 
-export type SandboxSystem = "entra" | "graph" | "arm" | "identity" | "monitor" | "control" | "index" | "metadata" | "unknown";
+export type SandboxSystem = "entra" | "graph" | "arm" | "identity" | "monitor" | "control" | "index" | "metadata" | "chat" | "unknown";
 
 export interface JournalEntry {
   readonly seq: number;

@@ -457,6 +457,40 @@ export interface IngestedLogRecord {
   readonly record: Record<string, unknown>;
 }
 
+/**
+ * A chat channel the sandbox receives webhook posts for (sandbox/chat/receivers.ts). `state` is what the control API
+ * can set: a Slack channel archived, posting prohibited, or its webhook removed; a Teams workflow removed.
+ */
+export interface ChatChannelRecord {
+  readonly name: string;
+  readonly kind: "teams" | "slack";
+  /** The webhook's path on the sandbox origin (no query). */
+  readonly path: string;
+  /** Teams: the trigger URL's `sig`. Slack: none (the token is the path's last segment). */
+  readonly sig: string | null;
+  state: ChatChannelState;
+}
+
+export type ChatChannelState = "active" | "archived" | "prohibited" | "removed";
+
+/** One post a chat webhook received, accepted or not. */
+export interface ChatPostRecord {
+  readonly id: string;
+  readonly channel: string;
+  readonly kind: "teams" | "slack";
+  readonly receivedAt: string;
+  /** The HTTP status the webhook answered. */
+  readonly status: number;
+  /**
+   * `accepted`: shown in the channel. `rejected`: refused by the webhook (a 4xx), or, for Teams, accepted by the
+   * trigger (202) but not posted, because the flow's "Post card" action would fail on it.
+   */
+  readonly outcome: "accepted" | "rejected";
+  readonly reason: string | null;
+  /** The parsed JSON body; the raw text (clipped) when it was not JSON. */
+  readonly payload: unknown;
+}
+
 export interface SentMailRecord {
   readonly id: string;
   /** Object id of the mailbox the mail was sent from. */

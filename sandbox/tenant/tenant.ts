@@ -9,6 +9,7 @@ import type {
   SignInUser,
   TenantAuthView,
 } from "../contract";
+import { SANDBOX_SLACK_CHANNEL, SANDBOX_TEAMS_CHANNEL } from "../contract";
 import { armKey, linkedResourceArmId, managementGroupOfScope, resourceGroupArmId, subscriptionOfScope, workspaceArmId } from "./arm-ids";
 import type {
   AppRoleAssignmentRecord,
@@ -26,6 +27,9 @@ import type {
   RoleDefinitionRecord,
   RoleEligibilityRecord,
   SentMailRecord,
+  ChatChannelRecord,
+  ChatChannelState,
+  ChatPostRecord,
   IngestedLogRecord,
   ServicePrincipalRecord,
   ManagementGroupRecord,
@@ -66,6 +70,9 @@ interface TenantSnapshot {
   roleAssignmentSchedules?: RoleAssignmentScheduleRecord[];
   denyAssignments?: DenyAssignmentRecord[];
   outbox: SentMailRecord[];
+  /** Absent in snapshots saved before the chat webhooks existed. */
+  chatPosts?: ChatPostRecord[];
+  chatChannelStates?: [string, ChatChannelState][];
   /** Absent in snapshots saved before the Logs Ingestion endpoint existed. */
   ingestedLogs?: IngestedLogRecord[];
   /** Absent in snapshots saved before ARM demanded MFA for writes. */
@@ -104,6 +111,15 @@ export class Tenant implements TenantAuthView {
   readonly roleAssignmentSchedules = new Map<string, RoleAssignmentScheduleRecord>();
   readonly denyAssignments = new Map<string, DenyAssignmentRecord>();
   readonly outbox: SentMailRecord[] = [];
+  /** The chat channels whose webhooks the sandbox serves (the seeded Teams and Slack ones), keyed by name. */
+  readonly chatChannels = new Map<string, ChatChannelRecord>(
+    [
+      { name: SANDBOX_TEAMS_CHANNEL.name, kind: "teams" as const, path: SANDBOX_TEAMS_CHANNEL.path, sig: SANDBOX_TEAMS_CHANNEL.sig, state: "active" as const },
+      { name: SANDBOX_SLACK_CHANNEL.name, kind: "slack" as const, path: SANDBOX_SLACK_CHANNEL.path, sig: null, state: "active" as const },
+    ].map((channel): [string, ChatChannelRecord] => [channel.name, channel]),
+  );
+  /** What the chat webhooks received, in arrival order. */
+  readonly chatPosts: ChatPostRecord[] = [];
   /** What the Logs Ingestion endpoint accepted, in arrival order (the sandbox's Log Analytics tables). */
   readonly ingestedLogs: IngestedLogRecord[] = [];
   /**
@@ -649,6 +665,8 @@ export class Tenant implements TenantAuthView {
       roleAssignmentSchedules: [...this.roleAssignmentSchedules.values()],
       denyAssignments: [...this.denyAssignments.values()],
       outbox: this.outbox,
+      chatPosts: this.chatPosts,
+      chatChannelStates: [...this.chatChannels.values()].map((channel): [string, ChatChannelState] => [channel.name, channel.state]),
       ingestedLogs: this.ingestedLogs,
       armWriteMfaUsers: [...this.armWriteMfaUsers],
       partnerReferences: [...this.partnerReferences.values()],
@@ -683,6 +701,11 @@ export class Tenant implements TenantAuthView {
     (copy.roleAssignmentSchedules ?? []).forEach((schedule) => tenant.addRoleAssignmentSchedule(schedule));
     (copy.denyAssignments ?? []).forEach((deny) => tenant.addDenyAssignment(deny));
     tenant.outbox.push(...copy.outbox);
+    tenant.chatPosts.push(...(copy.chatPosts ?? []));
+    for (const [name, state] of copy.chatChannelStates ?? []) {
+      const channel = tenant.chatChannels.get(name);
+      if (channel) channel.state = state;
+    }
     tenant.ingestedLogs.push(...(copy.ingestedLogs ?? []));
     (copy.armWriteMfaUsers ?? []).forEach((id) => tenant.armWriteMfaUsers.add(id.toLowerCase()));
     (copy.partnerReferences ?? []).forEach((reference) => tenant.addPartnerReference(reference));
