@@ -3,7 +3,7 @@ import { type Browser, expect, type Page, test } from "@playwright/test";
 import type { ChatPostRecord } from "../sandbox/control/client";
 import { SANDBOX_TEAMS_CHANNEL } from "../sandbox/contract";
 import { CONSOLE_ORIGIN } from "./support/env";
-import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { fileRequestForNoah } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { signIn } from "./support/sign-in";
 import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
@@ -12,7 +12,6 @@ const DATA_SCIENTIST = "AzureML Data Scientist";
 const NOAH = "Noah No-Role";
 /** Noah No-Role's fixed object id (sandbox/tenant/personas.ts). */
 const NOAH_OBJECT_ID = "c0ffee00-0000-4000-8000-000000000005";
-const UUID = /\/requests\/([0-9a-f-]{36})$/;
 
 test("an admin opens Notifications from the navigation and sees mail's delivery; a security reader is refused it", async ({ browser }) => {
   const admin = await browser.newPage();
@@ -47,22 +46,6 @@ test("an admin opens Notifications from the navigation and sees mail's delivery;
 });
 
 /** A request for Noah, filed by the team lead; its id. */
-async function fileRequest(page: Page, workspace: string, justification: string): Promise<string> {
-  await page.goto("/requests/new");
-  await chooseWorkspace(page, workspace);
-  await page.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
-  await chooseUser(page, "Noah", new RegExp(NOAH));
-  const radio = page.getByRole("radio", { name: "1 day", exact: true });
-  await expect(async () => {
-    await radio.check();
-    await expect(radio).toBeChecked({ timeout: 1_000 });
-  }).toPass({ timeout: 15_000 });
-  await page.getByLabel("Justification").fill(justification);
-  await page.getByRole("button", { name: "Send request" }).click();
-  await page.waitForURL(UUID);
-  return UUID.exec(new URL(page.url()).pathname)![1]!;
-}
-
 /** What a channel received about one request (other specs file requests too), accepted ones only. */
 async function postsAbout(channel: string, requestId: string): Promise<ChatPostRecord[]> {
   return (await sandbox.chat.list({ channel })).filter(
@@ -101,7 +84,12 @@ test("a fraud request posts an Adaptive Card to the fraud-team Teams channel, an
   test.setTimeout(180_000);
   const lead = await storedSessionPage(browser, "team-lead");
   // mlw-fraud-dev: the policy's "Fraud workspaces" route (mlw-fraud-*), which names fraud-team; no other spec requests there.
-  const fraudId = await fileRequest(lead, "mlw-fraud-dev", "Noah tunes the fraud features in dev.");
+  const fraudId = await fileRequestForNoah(lead, {
+    workspace: "mlw-fraud-dev",
+    role: DATA_SCIENTIST,
+    duration: "1 day",
+    justification: "Noah tunes the fraud features in dev.",
+  });
   await expect.poll(async () => (await postsAbout("fraud-team", fraudId)).length, { timeout: 30_000 }).toBe(1);
   const [arrival] = await postsAbout("fraud-team", fraudId);
   expect(arrival).toMatchObject({ kind: "teams", status: 202, reason: null });
@@ -130,7 +118,12 @@ test("a fraud request posts an Adaptive Card to the fraud-team Teams channel, an
   expect(outcome.link).toBe(`${CONSOLE_ORIGIN}/requests/${fraudId}`);
 
   // A request no route matches goes to the channel default: the sandbox's Slack channel ml-platform, as Block Kit.
-  const otherId = await fileRequest(lead, "mlw-experiments-dev", "Noah tries a new feature store in the experiments workspace.");
+  const otherId = await fileRequestForNoah(lead, {
+    workspace: "mlw-experiments-dev",
+    role: DATA_SCIENTIST,
+    duration: "1 day",
+    justification: "Noah tries a new feature store in the experiments workspace.",
+  });
   await expect.poll(async () => (await postsAbout("ml-platform", otherId)).length, { timeout: 30_000 }).toBe(1);
   const [slackPost] = await postsAbout("ml-platform", otherId);
   expect(slackPost).toMatchObject({ kind: "slack", status: 200, reason: null });

@@ -1,7 +1,7 @@
 import { type Browser, expect, type Page, test } from "@playwright/test";
 
 import { PERSONAS, type PersonaKey } from "./support/personas";
-import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { fileRequestForNoah } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { buildServerActions, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
@@ -14,24 +14,6 @@ const WORKSPACE = "mlw-fraud-prod";
 const DATA_SCIENTIST = "AzureML Data Scientist";
 const READER = "Reader";
 const TEAMMATE = "Noah No-Role";
-const UUID = /\/requests\/([0-9a-f-]{36})$/;
-
-async function fileRequest(page: Page, role: string, duration: string, justification: string): Promise<string> {
-  await page.goto("/requests/new");
-  await chooseWorkspace(page, WORKSPACE);
-  await page.getByRole("radio", { name: role, exact: true }).check();
-  await chooseUser(page, "Noah", new RegExp(TEAMMATE));
-  // The durations are re-rendered as the role and principal settle: check until the choice holds.
-  const radio = page.getByRole("radio", { name: duration, exact: true });
-  await expect(async () => {
-    await radio.check();
-    await expect(radio).toBeChecked({ timeout: 1_000 });
-  }).toPass({ timeout: 15_000 });
-  await page.getByLabel("Justification").fill(justification);
-  await page.getByRole("button", { name: "Send request" }).click();
-  await page.waitForURL(UUID);
-  return UUID.exec(new URL(page.url()).pathname)![1]!;
-}
 
 /** Who the sandbox's mailbox says got a mail with this subject about this request (by persona; others as addresses). */
 async function mailedAbout(requestId: string, subject: string): Promise<string[]> {
@@ -62,7 +44,12 @@ test("a request on mlw-fraud-prod reaches the DS - Fraud owners: someone not rou
 }) => {
   test.setTimeout(180_000);
   const admin = await storedSessionPage(browser, "admin");
-  const requestId = await fileRequest(admin, DATA_SCIENTIST, "1 day", "Noah reviews the fraud model's features this week.");
+  const requestId = await fileRequestForNoah(admin, {
+    workspace: WORKSPACE,
+    role: DATA_SCIENTIST,
+    duration: "1 day",
+    justification: "Noah reviews the fraud model's features this week.",
+  });
   const whoDecides = admin.getByTestId("who-decides");
   await expect(whoDecides).toContainText("Owners of DS - Fraud");
   // Its arrival is mailed to the DS - Fraud owners, and to nobody else: not every admin, not the team lead.
@@ -119,7 +106,12 @@ test("a request on mlw-fraud-prod reaches the DS - Fraud owners: someone not rou
 test("two steps: a DS - Fraud owner approves for the business (nothing granted), then an admin approves and grants", async ({ browser }) => {
   test.setTimeout(180_000);
   const lead = await storedSessionPage(browser, "team-lead");
-  const requestId = await fileRequest(lead, READER, "8 hours", "Noah reads the fraud runs for the quarterly review.");
+  const requestId = await fileRequestForNoah(lead, {
+    workspace: WORKSPACE,
+    role: READER,
+    duration: "8 hours",
+    justification: "Noah reads the fraud runs for the quarterly review.",
+  });
   await expect(lead.getByTestId("who-decides")).toContainText("Waiting for the business approval by owners of DS - Fraud");
   await expect(lead.getByRole("button", { name: "Approve", exact: true })).toHaveCount(0);
 

@@ -16,3 +16,30 @@ export async function chooseUser(page: Page, query: string, option: RegExp): Pro
   await page.getByRole("combobox", { name: "Person, group or service principal" }).fill(query);
   await page.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: option }).click();
 }
+
+export interface RequestForNoah {
+  readonly workspace: string;
+  readonly role: string;
+  readonly duration: string;
+  readonly justification: string;
+}
+
+const REQUEST_PAGE = /\/requests\/([0-9a-f-]{36})$/;
+
+/** Files a request for Noah No-Role through the form and returns its id (from the request page it lands on). */
+export async function fileRequestForNoah(page: Page, request: RequestForNoah): Promise<string> {
+  await page.goto("/requests/new");
+  await chooseWorkspace(page, request.workspace);
+  await page.getByRole("radio", { name: request.role, exact: true }).check();
+  await chooseUser(page, "Noah", /Noah No-Role/);
+  // The durations are re-rendered as the role and principal settle: check until the choice holds.
+  const radio = page.getByRole("radio", { name: request.duration, exact: true });
+  await expect(async () => {
+    await radio.check();
+    await expect(radio).toBeChecked({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await page.getByLabel("Justification").fill(request.justification);
+  await page.getByRole("button", { name: "Send request" }).click();
+  await page.waitForURL(REQUEST_PAGE);
+  return REQUEST_PAGE.exec(new URL(page.url()).pathname)![1]!;
+}

@@ -4,7 +4,7 @@
  * time so that "expires within 7 days" stays true whenever the sandbox starts.
  */
 import { SANDBOX_CLOUDS } from "../clouds";
-import { CONSOLE_MANAGED_IDENTITY_NAME, type PersonaKey, type SandboxCloudName, SANDBOX_TENANT_ID } from "../contract";
+import { CONSOLE_MANAGED_IDENTITY_NAME, type Persona, type PersonaKey, type SandboxCloudName, SANDBOX_TENANT_ID } from "../contract";
 import builtinRoleDefinitions from "./data/builtin-role-definitions.aml.json" with { type: "json" };
 import linkedRoleDefinitions from "./data/builtin-role-definitions.linked.json" with { type: "json" };
 import { armTimestamp, resourceGroupArmId, subscriptionArmId, userAssignedIdentityArmId, workspaceArmId } from "./arm-ids";
@@ -886,19 +886,23 @@ class ContosoSeeder {
     assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-0000000000d5", this.mustGroup("Data Scientists").id, "Group", "Console.Requester", created);
   }
 
-  /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
-  private seedStepUpPersona(): void {
-    const p = persona("step-up-admin");
-    const created = isoSeconds(SEED_EPOCH_MS - 400 * DAY_MS);
+  /** A persona seeded after the random draws: a fixed id, name, job and creation date, and its console role. */
+  private addLatePersona(
+    key: PersonaKey,
+    names: { readonly givenName: string; readonly surname: string; readonly jobTitle: string },
+    created: string,
+    consoleRole: { readonly assignmentId: string; readonly role: "Console.Admin" | "Console.Requester" },
+  ): Persona {
+    const p = persona(key);
     this.tenant.addUser({
       kind: "user",
       id: p.objectId,
       userPrincipalName: p.userPrincipalName,
       displayName: p.displayName,
-      givenName: "Morgan",
-      surname: "Step-Up",
+      givenName: names.givenName,
+      surname: names.surname,
       mail: p.userPrincipalName,
-      jobTitle: "ML Lead",
+      jobTitle: names.jobTitle,
       department: "ML Platform",
       officeLocation: "Seattle",
       mobilePhone: null,
@@ -910,7 +914,16 @@ class ContosoSeeder {
       password: p.password,
     });
     this.usedUpns.add(p.userPrincipalName.toLowerCase());
-    assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-000000000006", p.objectId, "User", "Console.Admin", created);
+    assignConsoleRole(this.tenant, consoleRole.assignmentId, p.objectId, "User", consoleRole.role, created);
+    return p;
+  }
+
+  /** Like Avery Admin (Owner of production, Console.Admin), but ARM demands MFA for their writes. */
+  private seedStepUpPersona(): void {
+    const p = this.addLatePersona("step-up-admin", { givenName: "Morgan", surname: "Step-Up", jobTitle: "ML Lead" }, isoSeconds(SEED_EPOCH_MS - 400 * DAY_MS), {
+      assignmentId: "c0ffee00-5e7e-4000-8000-000000000006",
+      role: "Console.Admin",
+    });
     const createdOn = armTimestamp(new Date(SEED_EPOCH_MS - 400 * DAY_MS), "0006");
     this.tenant.putRoleAssignment(
       newRoleAssignment({
@@ -933,29 +946,11 @@ class ContosoSeeder {
    * assignment manage role assignments (sandbox/arm/authorize.ts). Fixed ids, no random draws.
    */
   private seedFraudOwnerPersona(): void {
-    const p = persona("fraud-owner");
     const created = isoSeconds(SEED_EPOCH_MS - 300 * DAY_MS);
-    this.tenant.addUser({
-      kind: "user",
-      id: p.objectId,
-      userPrincipalName: p.userPrincipalName,
-      displayName: p.displayName,
-      givenName: "Frankie",
-      surname: "Fraud-Owner",
-      mail: p.userPrincipalName,
-      jobTitle: "Fraud Analytics Lead",
-      department: "ML Platform",
-      officeLocation: "Seattle",
-      mobilePhone: null,
-      businessPhones: [],
-      preferredLanguage: "en-US",
-      accountEnabled: true,
-      userType: "Member",
-      createdDateTime: created,
-      password: p.password,
+    const p = this.addLatePersona("fraud-owner", { givenName: "Frankie", surname: "Fraud-Owner", jobTitle: "Fraud Analytics Lead" }, created, {
+      assignmentId: "c0ffee00-5e7e-4000-8000-000000000007",
+      role: "Console.Requester",
     });
-    this.usedUpns.add(p.userPrincipalName.toLowerCase());
-    assignConsoleRole(this.tenant, "c0ffee00-5e7e-4000-8000-000000000007", p.objectId, "User", "Console.Requester", created);
     const group = this.mustGroup("DS - Fraud");
     group.ownerIds = [...group.ownerIds, p.objectId];
     const fraud = this.workspaces.find((workspace) => workspace.name === "mlw-fraud-prod");
