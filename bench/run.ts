@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: measures Gatehouse's production build against the sandbox tenant at scale, with a fixed latency on
- * every Graph and ARM call, and prints one table (also written to bench/results.json). Figures are printed beside
- * their floor (upstream round trips × latency) and upstream call counts; nothing here is asserted.
+ * every Graph and ARM call, and prints one table. Every figure is printed beside its goal, its floor (upstream round
+ * trips × latency) and upstream call counts; nothing here is asserted. A full run writes bench/results.json and
+ * regenerates the README's table from it; `--quick` (and `--only`) write bench/results-quick.json
+ * (bench/results-partial.json) and leave the README alone.
  *
  * Steps: start the sandbox tenant (in this process, so its journal counts calls); build the console if the build is
  * stale while the audit trail is filled in its database (PGlite allows one process, so before the console starts);
- * start `next start`; run the scenarios in a child process that trusts the sandbox's CA (Node reads
- * NODE_EXTRA_CA_CERTS only at start), exactly like the console.
+ * start the standalone server as the container does; run the scenarios in a child process that trusts the sandbox's
+ * CA (Node reads NODE_EXTRA_CA_CERTS only at start), exactly like the console.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,24 +21,37 @@ import { childProcessEnv } from "@/lib/config/env.mjs";
 import { benchSandboxSettings, type SandboxScale } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
 import { ensureProductionBuild } from "@/scripts/production-build";
+import { prepareStandalone, STANDALONE_DIR } from "@/scripts/standalone";
 import { GENEROUS_RATE_LIMITS } from "@/test/support/test-env";
+import { formatTable, renderReadmeTable, type Results, type Row, withReadmeTable } from "./report";
 
 const { values } = parseArgs({
   options: {
     /** Defaults: SANDBOX_LATENCY_MS and SANDBOX_SCALE when set, else 40 ms and the large tenant. */
     latency: { type: "string" },
     scale: { type: "string" },
-    "audit-events": { type: "string", default: "1000000" },
+    "audit-events": { type: "string" },
     /** A comma-separated subset of: pages, grant, credentials, audit, load, estate. */
     only: { type: "string" },
     connections: { type: "string", default: "20" },
-    duration: { type: "string", default: "15" },
+    duration: { type: "string" },
     /** Writes a V8 CPU profile of the console to this directory (open it in Chrome DevTools). */
     "cpu-profile": { type: "string" },
+    /**
+     * A check before a commit that touches a hot path, within 3 minutes once the build is current: 20,000 audit
+     * events, 5 s of load, 3 runs per page figure, a 10 s fuzz, no naive comparison and no estate case.
+     */
+    quick: { type: "boolean", default: false },
   },
 });
 
+const QUICK = values.quick === true;
+const AUDIT_EVENTS = values["audit-events"] ?? (QUICK ? "20000" : "1000000");
+const DURATION_S = values.duration ?? (QUICK ? "5" : "15");
+
 const GROUPS = ["pages", "grant", "credentials", "audit", "load", "fuzz", "estate"];
+/** What a run without --only measures. */
+const DEFAULT_GROUPS = QUICK ? GROUPS.filter((group) => group !== "estate") : GROUPS;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,27 +98,43 @@ async function main(): Promise<void> {
   if (scale !== "default" && scale !== "large" && scale !== "large-estate") {
     throw new Error(`--scale must be 'default', 'large' or 'large-estate', not '${scale}'`);
   }
-  const groups = values.only ?? GROUPS.join(",");
+  const groups = values.only ?? DEFAULT_GROUPS.join(",");
   const unknown = groups.split(",").filter((group) => !GROUPS.includes(group));
   if (unknown.length > 0) throw new Error(`--only takes a comma-separated subset of ${GROUPS.join(", ")}; not ${unknown.join(", ")}`);
-  for (const [option, min, max] of [
-    ["audit-events", 0, 10_000_000],
-    ["connections", 1, 1000],
-    ["duration", 1, 600],
+  for (const [option, value, min, max] of [
+    ["audit-events", AUDIT_EVENTS, 0, 10_000_000],
+    ["connections", values.connections, 1, 1000],
+    ["duration", DURATION_S, 1, 600],
   ] as const) {
-    const value = Number(values[option]);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${values[option]}'`);
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new Error(`--${option} must be a whole number from ${min} to ${max}, not '${value}'`);
     }
   }
+  const started = performance.now();
   const consoleGroups = groups.split(",").filter((group) => group !== "estate");
-  if (consoleGroups.length > 0) await consoleBench(scale, latencyMs, consoleGroups.join(","));
-  if (groups.split(",").includes("estate")) await estateBench(latencyMs);
+  const rows: Row[] = [];
+  if (consoleGroups.length > 0) rows.push(...(await consoleBench(scale, latencyMs, consoleGroups.join(","))));
+  if (groups.split(",").includes("estate")) rows.push(...(await estateBench(latencyMs)));
+  if (process.exitCode) return;
+
+  const full = !QUICK && values.only === undefined && scale === "large";
+  const results: Results = { latencyMs, auditEvents: Number(AUDIT_EVENTS), quick: QUICK, measuredAt: new Date().toISOString(), rows };
+  const file = full ? "bench/results.json" : QUICK ? "bench/results-quick.json" : "bench/results-partial.json";
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(
+    `\n${formatTable(rows)}\n\nWritten to ${file} (${Math.round((performance.now() - started) / 1000)} s in all). Figures are measurements, not assertions.`,
+  );
+  if (full) {
+    writeFileSync("README.md", withReadmeTable(readFileSync("README.md", "utf8"), renderReadmeTable(results)));
+    console.log("The README's benchmark table is regenerated from it.");
+  }
 }
 
 /** The scenarios that need the console: a production build on the sandbox at `scale`. */
-async function consoleBench(scale: SandboxScale, latencyMs: number, groups: string): Promise<void> {
-  const auditEvents = groups.split(",").includes("audit") ? Number(values["audit-events"]) : 0;
+async function consoleBench(scale: SandboxScale, latencyMs: number, groups: string): Promise<Row[]> {
+  const auditEvents = groups.split(",").includes("audit") ? Number(AUDIT_EVENTS) : 0;
+  const rowsFile = path.join(mkdtempSync(path.join(tmpdir(), "gatehouse-bench-rows-")), "rows.json");
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-data-"));
   const started = performance.now();
@@ -140,16 +171,15 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
     );
 
     const profile = values["cpu-profile"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-profile"])}`] : [];
-    consoleProcess = spawn(
-      process.execPath,
-      [...profile, path.resolve("node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "localhost"],
-      {
-        env: { ...consoleEnv, NODE_ENV: "production" },
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    // As the container runs it: the standalone server, from its own directory, with PORT and HOSTNAME.
+    const server = prepareStandalone();
+    consoleProcess = spawn(process.execPath, [...profile, server], {
+      cwd: STANDALONE_DIR,
+      env: { ...consoleEnv, NODE_ENV: "production", PORT: String(port), HOSTNAME: "localhost" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     await waitForHealth(consoleOrigin, consoleProcess, 60_000);
-    console.log(`Console (production build) up at ${consoleOrigin}, pid ${consoleProcess.pid}.`);
+    console.log(`Console (standalone production server) up at ${consoleOrigin}, pid ${consoleProcess.pid}.`);
 
     const args = [
       "--import",
@@ -173,23 +203,33 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
       "--connections",
       values.connections,
       "--duration",
-      values.duration,
+      DURATION_S,
+      "--out",
+      rowsFile,
+      ...(QUICK ? ["--quick"] : []),
     ];
     const { code } = await runChild(
       args,
       { ...consoleEnv, GATEHOUSE_TEST_SANDBOX_ORIGIN: sandbox.origin, GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken },
       true,
     );
-    process.exitCode = code;
+    if (code !== 0) {
+      process.exitCode = code;
+      return [];
+    }
+    return (JSON.parse(readFileSync(rowsFile, "utf8")) as { rows: Row[] }).rows;
   } finally {
     if (consoleProcess && consoleProcess.exitCode === null) {
       const exited = new Promise((resolve) => consoleProcess!.once("exit", resolve));
-      consoleProcess.kill("SIGTERM");
+      // SIGINT: the server exits through process.exit, which is when Node writes the CPU profile.
+      consoleProcess.kill("SIGINT");
       await exited;
     }
     await sandbox.close();
     rmSync(sandboxDir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(path.dirname(rowsFile), { recursive: true, force: true });
+    if (values["cpu-profile"]) console.log(`CPU profile of the console written to ${path.resolve(values["cpu-profile"])}.`);
   }
 }
 
@@ -197,7 +237,7 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
  * The estate case: the workspace list over the large-estate tenant (1,000 subscriptions), Resource Graph beside the
  * per-subscription fan-out, measured in a child process that calls the library directly (no console needed).
  */
-async function estateBench(latencyMs: number): Promise<void> {
+async function estateBench(latencyMs: number): Promise<Row[]> {
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-estate-"));
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-estate-data-"));
   const started = performance.now();
@@ -215,7 +255,11 @@ async function estateBench(latencyMs: number): Promise<void> {
       GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN: sandbox.controlToken,
     });
     const { code } = await runChild(["--import", "tsx", "--conditions=react-server", "bench/estate.ts", "--latency", String(latencyMs)], env, true);
-    if (code !== 0) process.exitCode = code;
+    if (code !== 0 || !existsSync("bench/results-estate.json")) {
+      process.exitCode = code || 1;
+      return [];
+    }
+    return (JSON.parse(readFileSync("bench/results-estate.json", "utf8")) as { rows: Row[] }).rows;
   } finally {
     await sandbox.close();
     rmSync(sandboxDir, { recursive: true, force: true });
