@@ -6,7 +6,7 @@ import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
 import { GrantBundleDialog } from "@/components/bundles/grant-bundle-dialog";
 import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
-import { AccessTable } from "@/components/workspaces/access-table";
+import { AccessTableFromWire } from "@/components/workspaces/access-table-wire";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
@@ -19,9 +19,9 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { bundleOffers, type WorkspaceBundleView, workspaceBundles } from "@/lib/bundles/workspace-bundles";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
-import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
+import { encodeAccessRows } from "@/components/workspaces/access-rows-wire";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
 import { WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
@@ -78,14 +78,12 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canGrant = isAllowed("grantWorkspaceRoles", roles);
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
-  const knownPrincipals = [
-    ...new Map(
-      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> =>
-        // A partner's group is not a principal Gatehouse grants to or checks.
-        row.principal && row.principal.kind !== "partner" ? [[row.principal.id, row.principal]] : [],
-      ),
-    ).values(),
-  ];
+  const canSearchDirectory = isAllowed("searchPrincipals", roles);
+  // One principal table for the access table and the check panel's local search (React sends it once).
+  const wire = encodeAccessRows(
+    access.rows,
+    access.eligible.flatMap((row) => (row.principal ? [row.principal] : [])),
+  );
 
   return (
     <div className="space-y-5">
@@ -156,7 +154,9 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         </p>
       )}
 
-      {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
+      {canCheck && (
+        <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} knownPrincipals={canSearchDirectory ? [] : wire.principals} />
+      )}
 
       {bundles === null ? (
         <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
@@ -166,7 +166,7 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         <WorkspaceBundleList bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
       )}
 
-      <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
+      <AccessTableFromWire wire={wire} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
 
       {access.lighthouseTenants && access.lighthouseTenants.length > 0 && (
         <p role="note" className="rounded-md border border-line bg-surface-raised px-4 py-3">
