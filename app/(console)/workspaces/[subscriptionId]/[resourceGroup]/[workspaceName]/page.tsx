@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { Suspense } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
@@ -48,11 +49,12 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
   const { principal } = authorization.session;
   const caller = callerOf(authorization.session);
-  const [outcome, mappingCount, unknown, bundles] = await Promise.all([
+  // Bundles check each part in Azure: started now, shown when ready (below, in a Suspense boundary of their own).
+  const bundles = loadBundles(caller, parsed.scope);
+  const [outcome, mappingCount, unknown] = await Promise.all([
     load(caller, parsed.scope),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
     unknownChanges(parsed.scope),
-    loadBundles(caller, parsed.scope),
   ]);
   if ("notFound" in outcome) notFound();
   if ("failure" in outcome) {
@@ -158,13 +160,15 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} knownPrincipals={canSearchDirectory ? [] : wire.principals} />
       )}
 
-      {bundles === null ? (
-        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
-          The access bundles on this workspace could not be loaded just now; refresh in a minute.
-        </p>
-      ) : (
-        <WorkspaceBundleList bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
-      )}
+      <Suspense
+        fallback={
+          <p role="status" className="text-ink-muted">
+            Checking the access bundles on this workspace…
+          </p>
+        }
+      >
+        <Bundles bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
+      </Suspense>
 
       <AccessTableFromWire wire={wire} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
 
@@ -252,6 +256,18 @@ function decode(segment: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+async function Bundles({ bundles, canChange }: { bundles: Promise<WorkspaceBundleView[] | null>; canChange: boolean }) {
+  const loaded = await bundles;
+  if (loaded === null) {
+    return (
+      <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+        The access bundles on this workspace could not be loaded just now; refresh in a minute.
+      </p>
+    );
+  }
+  return <WorkspaceBundleList bundles={loaded} canChange={canChange} />;
 }
 
 /** Bundle grants on the workspace, with whether each still holds every part; the page stands without them. */
