@@ -1,13 +1,13 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { useMemo, useState, useTransition } from "react";
 
 import { checkWorkspaceAccess } from "@/app/actions/workspaces";
 import { formatDateTime, kindLabel } from "@/components/shared/format";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { localPrincipalSearch, searchDirectory } from "@/components/shared/principal-search";
 import { ResultText } from "@/components/ui/message-with-reference";
-import type { DirectoryPrincipal } from "@/lib/graph/principals";
+import type { DirectoryPrincipal, ResolvedPrincipal } from "@/lib/graph/principals";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
 import type { ActionResult } from "@/lib/shared/action-result";
 import type { EffectiveAccess, EffectiveGrant } from "@/lib/workspaces/check-workspace-access";
@@ -26,12 +26,16 @@ export function CheckAccessPanel({
 }: {
   workspaceId: string;
   canSearchDirectory: boolean;
-  knownPrincipals: readonly DirectoryPrincipal[];
+  /** The principals on the page (a partner's group among them is skipped: Gatehouse neither grants to nor checks it). */
+  knownPrincipals: readonly ResolvedPrincipal[];
 }) {
   const [principal, setPrincipal] = useState<DirectoryPrincipal | null>(null);
   const [result, setResult] = useState<ActionResult<EffectiveAccess> | null>(null);
   const [pending, startTransition] = useTransition();
-  const search = canSearchDirectory ? directorySearch : localPrincipalSearch(knownPrincipals);
+  const search = useMemo(
+    () => (canSearchDirectory ? directorySearch : localPrincipalSearch(directoryPrincipals(knownPrincipals))),
+    [canSearchDirectory, knownPrincipals],
+  );
 
   function check(target: DirectoryPrincipal) {
     setPrincipal(target);
@@ -163,4 +167,10 @@ function path(grant: EffectiveGrant): string {
   if (grant.via === null) return `through ${grant.assignedTo.displayName} (the group path could not be worked out)`;
   if (grant.via.length === 0) return "direct";
   return `through ${grant.via.map((step) => step.displayName).join(" → ")}`;
+}
+
+function directoryPrincipals(principals: readonly ResolvedPrincipal[]): DirectoryPrincipal[] {
+  const byId = new Map<string, DirectoryPrincipal>();
+  for (const principal of principals) if (principal.kind !== "partner") byId.set(principal.id, principal);
+  return [...byId.values()];
 }

@@ -58,6 +58,14 @@ export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "
   };
 }
 
+/**
+ * PGlite's defaults plus a smaller buffer pool. PostgreSQL's 128 MB `shared_buffers` does not fit PGlite's initial
+ * 128 MB of WebAssembly memory, so the memory grows past it at start (memory WebAssembly never gives back); 32 MB fits,
+ * and measured the console's database ~110 MB smaller when opened, the same idle at 16 MB. Pages beyond the pool are
+ * read through the operating system's file cache.
+ */
+const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"] };
+
 /** Opens a database and applies every pending migration before returning it. */
 export async function openDatabase(location: DatabaseLocation, options: { tokenSource?: AccessTokenSource } = {}): Promise<DatabaseHandle> {
   if (location.kind === "postgres") {
@@ -103,9 +111,9 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   let client: PGlite;
   if (location.kind === "pglite") {
     await mkdir(path.dirname(location.dataDir), { recursive: true });
-    client = await PGlite.create(location.dataDir);
+    client = await PGlite.create(location.dataDir, PGLITE_OPTIONS);
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create(PGLITE_OPTIONS);
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });

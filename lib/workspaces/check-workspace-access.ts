@@ -2,7 +2,6 @@ import "server-only";
 
 import { z } from "zod";
 
-import { armError, authorizationClient } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { AppError } from "@/lib/errors";
 import { delegatedGraphClient, graphError } from "@/lib/graph/client";
@@ -14,6 +13,7 @@ import type { PimActivation } from "./access-beyond-assignments";
 import { type AccessBeyondAssignmentsForPrincipal, listAccessBeyondAssignmentsFor } from "./check-access-beyond-assignments";
 import { invalidWorkspace } from "./get-workspace-access";
 import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
+import { listRoleAssignmentsAt } from "./role-assignments";
 
 export interface GroupStep {
   readonly id: string;
@@ -94,15 +94,10 @@ export async function checkAccessAt(caller: DelegatedCaller, target: AccessTarge
   const identity = { kind: "delegated", caller } as const;
   const [assignments, definitions] = await Promise.all([
     (async () => {
-      const list = [];
-      try {
-        const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
-        for await (const assignment of authorizationClient(identity, target.subscriptionId).roleAssignments.listForScope(target.scope, { filter })) {
-          if (assignment.scope && listedAssignmentApplies(assignment.scope, target.scope)) list.push(assignment);
-        }
-      } catch (error) {
-        throw armError(error);
-      }
+      const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
+      const list = (await listRoleAssignmentsAt(identity, target.scope, filter)).filter(
+        (assignment) => assignment.scope && listedAssignmentApplies(assignment.scope, target.scope),
+      );
       return principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
     })(),
     getRoleDefinitions(identity, target.scope),

@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { armError, armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { armGet, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError, isAppError } from "@/lib/errors";
@@ -22,6 +22,7 @@ import {
   type PimActivation,
 } from "./access-beyond-assignments";
 import { getRoleDefinitions, type RoleDefinition, roleDefinitionGuid } from "./role-definitions";
+import { listRoleAssignmentsAt } from "./role-assignments";
 import { SUBSCRIPTIONS_API_VERSION, WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 
 export interface AccessRow {
@@ -128,17 +129,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
   const db = options.db ?? (await getDatabase());
 
-  const listAtScope = async (scope: string) => {
-    const list = [];
-    try {
-      for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForScope(scope, { filter: "atScope()" })) {
-        list.push(assignment);
-      }
-    } catch (error) {
-      throw armError(error);
-    }
-    return list;
-  };
+  const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
   const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
     listAtScope(parsed.scope),

@@ -1,12 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { Suspense } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
 import { GrantBundleDialog } from "@/components/bundles/grant-bundle-dialog";
 import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
-import { AccessTable } from "@/components/workspaces/access-table";
+import { AccessTableFromWire } from "@/components/workspaces/access-table-wire";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
 import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
 import { GrantAccess } from "@/components/workspaces/grant-access";
@@ -19,9 +20,9 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { bundleOffers, type WorkspaceBundleView, workspaceBundles } from "@/lib/bundles/workspace-bundles";
 import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
-import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
+import { encodeAccessRows } from "@/components/workspaces/access-rows-wire";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
 import { isAllowed } from "@/lib/shared/permissions";
 import { WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
@@ -48,11 +49,12 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
 
   const { principal } = authorization.session;
   const caller = callerOf(authorization.session);
-  const [outcome, mappingCount, unknown, bundles] = await Promise.all([
+  // Bundles check each part in Azure: started now, shown when ready (below, in a Suspense boundary of their own).
+  const bundles = loadBundles(caller, parsed.scope);
+  const [outcome, mappingCount, unknown] = await Promise.all([
     load(caller, parsed.scope),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
     unknownChanges(parsed.scope),
-    loadBundles(caller, parsed.scope),
   ]);
   if ("notFound" in outcome) notFound();
   if ("failure" in outcome) {
@@ -78,14 +80,12 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const canGrant = isAllowed("grantWorkspaceRoles", roles);
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
-  const knownPrincipals = [
-    ...new Map(
-      [...access.rows, ...access.eligible].flatMap((row): Array<[string, DirectoryPrincipal]> =>
-        // A partner's group is not a principal Gatehouse grants to or checks.
-        row.principal && row.principal.kind !== "partner" ? [[row.principal.id, row.principal]] : [],
-      ),
-    ).values(),
-  ];
+  const canSearchDirectory = isAllowed("searchPrincipals", roles);
+  // One principal table for the access table and the check panel's local search (React sends it once).
+  const wire = encodeAccessRows(
+    access.rows,
+    access.eligible.flatMap((row) => (row.principal ? [row.principal] : [])),
+  );
 
   return (
     <div className="space-y-5">
@@ -156,17 +156,21 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         </p>
       )}
 
-      {canCheck && <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={isAllowed("searchPrincipals", roles)} knownPrincipals={knownPrincipals} />}
-
-      {bundles === null ? (
-        <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
-          The access bundles on this workspace could not be loaded just now; refresh in a minute.
-        </p>
-      ) : (
-        <WorkspaceBundleList bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
+      {canCheck && (
+        <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} knownPrincipals={canSearchDirectory ? [] : wire.principals} />
       )}
 
-      <AccessTable rows={access.rows} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
+      <Suspense
+        fallback={
+          <p role="status" className="text-ink-muted">
+            Checking the access bundles on this workspace…
+          </p>
+        }
+      >
+        <Bundles bundles={bundles} canChange={isAllowed("resumeBundleGrant", roles)} />
+      </Suspense>
+
+      <AccessTableFromWire wire={wire} renderedAt={renderedAt} workspaceId={workspace.id} workspaceName={workspace.name} canRevoke={canRevoke} />
 
       {access.lighthouseTenants && access.lighthouseTenants.length > 0 && (
         <p role="note" className="rounded-md border border-line bg-surface-raised px-4 py-3">
@@ -252,6 +256,18 @@ function decode(segment: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+async function Bundles({ bundles, canChange }: { bundles: Promise<WorkspaceBundleView[] | null>; canChange: boolean }) {
+  const loaded = await bundles;
+  if (loaded === null) {
+    return (
+      <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
+        The access bundles on this workspace could not be loaded just now; refresh in a minute.
+      </p>
+    );
+  }
+  return <WorkspaceBundleList bundles={loaded} canChange={canChange} />;
 }
 
 /** Bundle grants on the workspace, with whether each still holds every part; the page stands without them. */

@@ -1,0 +1,142 @@
+/**
+ * The workspace page's role assignments as they cross to the browser: thousands of rows repeat a handful of roles
+ * (name and description), scopes and principals, so those go once in tables and each row is a tuple of indexes and
+ * its own fields. Lossless: `decodeAccessRows(encodeAccessRows(rows))` equals `rows`. Measured on the bench's 2,000
+ * assignments, the page's HTML shrank from 2.5 MB to 0.8 MB.
+ */
+import type { ResolvedPrincipal } from "@/lib/graph/principals";
+import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
+
+const ASSIGNMENTS_SEGMENT = "/providers/Microsoft.Authorization/roleAssignments/";
+
+/** -1: the directory did not return the principal (null); -2: the directory could not be asked (undefined). */
+type PrincipalRef = number;
+
+type RowTuple = [
+  assignmentName: string,
+  /** Null when the id is `<scope>/providers/Microsoft.Authorization/roleAssignments/<name>`, as ARM makes it. */
+  assignmentId: string | null,
+  scope: number,
+  role: number,
+  principalId: string,
+  principalType: string,
+  principal: PrincipalRef,
+  principalStatus: AccessRow["principalStatus"],
+  description: string | null,
+  condition: string | null,
+  pim: AccessRow["pim"],
+  createdOn: string | null,
+  createdBy: string | null,
+  heldBy: AccessRow["heldBy"],
+];
+
+export interface AccessRowsWire {
+  /** [scope, origin] */
+  readonly scopes: readonly (readonly [string, AccessRow["origin"]])[];
+  /** [role definition id, name, description] */
+  readonly roles: readonly (readonly [string, string, string])[];
+  readonly principals: readonly ResolvedPrincipal[];
+  readonly rows: readonly RowTuple[];
+}
+
+function indexer<K, V>(list: V[], keyOf: (value: V) => K): (value: V) => number {
+  const indexes = new Map<K, number>();
+  return (value) => {
+    const key = keyOf(value);
+    let index = indexes.get(key);
+    if (index === undefined) {
+      index = list.push(value) - 1;
+      indexes.set(key, index);
+    }
+    return index;
+  };
+}
+
+/**
+ * `extraPrincipals` (e.g. those of PIM eligibilities) join the principal table, so one table can serve every list on
+ * the page that names principals.
+ */
+export function encodeAccessRows(rows: readonly AccessRow[], extraPrincipals: readonly ResolvedPrincipal[] = []): AccessRowsWire {
+  const scopes: (readonly [string, AccessRow["origin"]])[] = [];
+  const roles: (readonly [string, string, string])[] = [];
+  const principals: ResolvedPrincipal[] = [];
+  // Keyed by the whole entry: a table entry must give back exactly what each row had. Principals are usually the same
+  // object on every row that names them (one directory lookup), so identity is tried before their JSON.
+  const scopeIndex = indexer(scopes, ([scope, origin]) => `${origin}:${scope}`);
+  // Length-prefixed, so no name or description can make two entries share a key.
+  const roleIndex = indexer(roles, ([id, name, description]) => `${id.length}:${id}${name.length}:${name}${description}`);
+  const principalByJson = indexer(principals, (principal) => JSON.stringify(principal));
+  const principalByObject = new Map<ResolvedPrincipal, number>();
+  const principalIndex = (principal: ResolvedPrincipal) => {
+    let index = principalByObject.get(principal);
+    if (index === undefined) {
+      index = principalByJson(principal);
+      principalByObject.set(principal, index);
+    }
+    return index;
+  };
+  const encoded = rows.map((row): RowTuple => {
+    const canonicalId = `${row.scope}${ASSIGNMENTS_SEGMENT}${row.assignmentName}`;
+    return [
+      row.assignmentName,
+      row.assignmentId === canonicalId ? null : row.assignmentId,
+      scopeIndex([row.scope, row.origin]),
+      roleIndex([row.roleDefinitionId, row.roleName, row.roleDescription]),
+      row.principalId,
+      row.principalType,
+      row.principal === null ? -1 : row.principal === undefined ? -2 : principalIndex(row.principal),
+      row.principalStatus,
+      row.description,
+      row.condition,
+      row.pim,
+      row.createdOn,
+      row.createdBy,
+      row.heldBy,
+    ];
+  });
+  for (const principal of extraPrincipals) principalIndex(principal);
+  return { scopes, roles, principals, rows: encoded };
+}
+
+export function decodeAccessRows(wire: AccessRowsWire): AccessRow[] {
+  return wire.rows.map(
+    ([
+      assignmentName,
+      assignmentId,
+      scopeRef,
+      roleRef,
+      principalId,
+      principalType,
+      principalRef,
+      principalStatus,
+      description,
+      condition,
+      pim,
+      createdOn,
+      createdBy,
+      heldBy,
+    ]): AccessRow => {
+      const [scope, origin] = wire.scopes[scopeRef]!;
+      const [roleDefinitionId, roleName, roleDescription] = wire.roles[roleRef]!;
+      return {
+        assignmentId: assignmentId ?? `${scope}${ASSIGNMENTS_SEGMENT}${assignmentName}`,
+        assignmentName,
+        scope,
+        origin,
+        roleDefinitionId,
+        roleName,
+        roleDescription,
+        principalId,
+        principalType,
+        principal: principalRef === -1 ? null : principalRef === -2 ? undefined : wire.principals[principalRef]!,
+        principalStatus,
+        description,
+        condition,
+        pim,
+        createdOn,
+        createdBy,
+        heldBy,
+      };
+    },
+  );
+}
