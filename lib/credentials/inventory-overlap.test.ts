@@ -70,7 +70,7 @@ function scriptedGraph(script: Script): { client: Client; log: Log } {
         return;
       }
       if (path === "/$batch") {
-        const body = JSON.parse(String(context.options?.body)) as { requests: { id: string; url: string }[] };
+        const body = JSON.parse(context.options?.body as string) as { requests: { id: string; url: string }[] };
         const call = ++batches;
         log.batchSizes.push(body.requests.length);
         log.inFlight += 1;

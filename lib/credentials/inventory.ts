@@ -66,6 +66,10 @@ const OwnerWire = z.object({
   userPrincipalName: z.string().nullable().optional(),
 });
 const ListPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().optional() });
+// Built once: a zod object schema is compiled on its first parse, so one made per response (thousands a refresh)
+// would be compiled thousands of times.
+const OwnerList = z.object({ value: z.array(OwnerWire) });
+const ItemList = z.object({ value: z.array(z.unknown()) });
 
 export interface InventoryCredential {
   /** `samlSigning`: a SAML token-signing certificate (see `credentialsOf`), not a credential to sign in with. */
@@ -347,7 +351,7 @@ async function readInBatches(
 }
 
 function ownersFrom(body: unknown): InventoryOwner[] {
-  const parsed = z.object({ value: z.array(OwnerWire) }).safeParse(body);
+  const parsed = OwnerList.safeParse(body);
   if (!parsed.success) return [];
   return parsed.data.value.map((owner) => ({
     id: owner.id,
@@ -419,8 +423,9 @@ export async function readDirectoryInventory(
         federatedUnread: null,
       };
       servicePrincipals.push(sp);
-      if (sp.credentials.length > 0)
+      if (sp.credentials.length > 0) {
         requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+      }
     }
     queue.add(requests);
   };
@@ -480,7 +485,7 @@ export async function readDirectoryInventory(
   const unreadable: string[] = [];
   applications.forEach((app, index) => {
     const federated = results.get(`f${index}`);
-    const list = federated?.status === 200 ? z.object({ value: z.array(z.unknown()) }).safeParse(federated.body) : undefined;
+    const list = federated?.status === 200 ? ItemList.safeParse(federated.body) : undefined;
     if (list?.success) {
       for (const item of list.data.value) {
         const credential = federatedOf(item);

@@ -301,9 +301,9 @@ const PRUNE_CHUNK = 1000;
 
 /**
  * Deletes sent outbox rows older than the retention (`notifications.sentRetentionMs`), oldest first, in chunks.
- * Safe because nothing reads a sent row back: the audit trail records what was notified, and the claims that keep a
- * notification from going out twice live in their own tables (credential_notifications, request_audience,
- * request_follow_ups, notification_digests). Pending and given-up rows are kept whatever their age: the first still
+ * Safe because nothing reads a sent row back: the audit trail records what caused each notification, request_audience
+ * who was told about a request, and the claims that keep a notification from going out twice live in their own tables
+ * (credential_notifications, request_follow_ups, notification_digests). Pending and given-up rows are kept whatever their age: the first still
  * have to go, the second are what the notifications page shows an admin. Returns how many rows were deleted.
  */
 export async function pruneSentNotifications(db: Database, now: Date, maxRows = 50_000): Promise<number> {
