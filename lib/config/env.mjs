@@ -240,6 +240,8 @@ const RawEnv = z.object({
     z.string().regex(CHANNEL_NAME, { error: "must be a channel name (lower-case letters, digits and dashes)" }).optional(),
   ),
   GATEHOUSE_NOTIFICATION_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
+  // At least a day: the notifications page counts what was sent in the last 24 hours.
+  GATEHOUSE_NOTIFICATION_RETENTION_DAYS: optionalString.pipe(integerSetting(1, 3650, "days").optional()),
   GATEHOUSE_REQUEST_EXPIRY_INTERVAL_SECONDS: optionalString.pipe(integerSetting(10, 86_400, "seconds").optional()),
   GATEHOUSE_DRIFT_CHECK_INTERVAL_SECONDS: optionalString.pipe(integerSetting(60, 604_800, "seconds").optional()),
   GATEHOUSE_REQUEST_POLICY_PATH: optionalString,
@@ -346,9 +348,10 @@ const RawEnv = z.object({
  * @property {"debug" | "info" | "warn" | "error"} logLevel
  * @property {{ enabled: boolean, reconcileIntervalMs: number, notificationIntervalMs: number, requestExpiryIntervalMs: number, driftCheckIntervalMs: number }} jobs  Scheduled work (runs once per interval across instances).
  * @property {{ sender: string | null, channels: Record<string, NotificationChannel>, digestChannel: string | null,
- *   webhookHosts: string[] }} notifications  Mail sender (UPN or object id; null = mail off); the named chat channels
+ *   webhookHosts: string[], sentRetentionMs: number }} notifications  Mail sender (UPN or object id; null = mail off); the named chat channels
  *   (GATEHOUSE_NOTIFICATION_CHANNELS, plus GATEHOUSE_NOTIFICATION_WEBHOOK_URL as `default`); the channel digests go to;
- *   the hosts webhooks may post to. A channel's URL carries its signature: a secret, never logged or shown.
+ *   the hosts webhooks may post to; how long sent outbox rows are kept before the delivery job prunes them. A
+ *   channel's URL carries its signature: a secret, never logged or shown.
  * @property {{ policyPath: string, reminderDays: number[] }} requests  Access-request policy file (validated at start-up),
  *   and the days before a time-bound grant ends when reminders go out (distinct, 1–30, largest first).
  * @property {{ grantablePrivileged: string[] }} roles  Role definition GUIDs (lower case) of privileged roles (the
@@ -701,6 +704,7 @@ export function parseConfig(env, options = {}) {
       channels,
       digestChannel,
       webhookHosts,
+      sentRetentionMs: (raw.GATEHOUSE_NOTIFICATION_RETENTION_DAYS ?? 30) * 86_400_000,
     },
     requests: {
       // The default file ships with the build (a static path the build traces); one the operator names is read at run time.

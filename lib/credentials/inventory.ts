@@ -66,6 +66,10 @@ const OwnerWire = z.object({
   userPrincipalName: z.string().nullable().optional(),
 });
 const ListPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().optional() });
+// Built once: a zod object schema is compiled on its first parse, so one made per response (thousands a refresh)
+// would be compiled thousands of times.
+const OwnerList = z.object({ value: z.array(OwnerWire) });
+const ItemList = z.object({ value: z.array(z.unknown()) });
 
 export interface InventoryCredential {
   /** `samlSigning`: a SAML token-signing certificate (see `credentialsOf`), not a credential to sign in with. */
@@ -170,18 +174,25 @@ class CallCounter {
   count = 0;
 }
 
-async function listAll(client: Client, counter: CallCounter, first: string, onPage: (items: number) => Promise<void> | void): Promise<unknown[]> {
-  const items: unknown[] = [];
+/**
+ * Reads every page of a list, handing each page's items to `onPage` as it arrives (pages follow `@odata.nextLink`).
+ * Reads no further page once `stopped()` says the work it feeds has failed.
+ */
+async function listAll(
+  client: Client,
+  counter: CallCounter,
+  first: string,
+  onPage: (items: readonly unknown[]) => Promise<void> | void,
+  stopped: () => boolean = () => false,
+): Promise<void> {
   let request: string | undefined = first;
-  for (let page = 0; request !== undefined; page++) {
+  for (let page = 0; request !== undefined && !stopped(); page++) {
     if (page >= MAX_PAGES) throw new Error(`Graph list ${first} did not end after ${MAX_PAGES} pages`);
     counter.count += 1;
     const body = ListPage.parse(await client.api(request).get());
-    items.push(...body.value);
-    await onPage(items.length);
+    await onPage(body.value);
     request = body["@odata.nextLink"];
   }
-  return items;
 }
 
 interface BatchRequest {
@@ -205,74 +216,142 @@ const BatchResponse = z.object({
   ),
 });
 
-/** Runs GET requests through `$batch`, 20 per call, a few calls at once; retries items Graph throttled (429/503). */
-async function batchGet(
-  client: Client,
-  counter: CallCounter,
-  requests: readonly BatchRequest[],
-  onProgress: (done: number) => Promise<void> | void,
-): Promise<Map<string, { status: number; body: unknown }>> {
-  const results = new Map<string, { status: number; body: unknown }>();
-  const chunks: BatchRequest[][] = [];
-  for (let start = 0; start < requests.length; start += BATCH_SIZE) chunks.push(requests.slice(start, start + BATCH_SIZE));
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      let pending = chunks[next++]!;
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        counter.count += 1;
-        const body = BatchResponse.parse(
-          await client.api("/$batch").post({
-            requests: pending.map((request) => ({
-              id: request.id,
-              method: "GET",
-              url: request.url,
-              ...(request.headers ? { headers: request.headers } : {}),
-            })),
-          }),
-        );
-        const retry: BatchRequest[] = [];
-        let waitSeconds = 0;
-        for (const response of body.responses) {
-          const request = pending.find((candidate) => candidate.id === response.id);
-          if (!request) continue;
-          if ((response.status === 429 || response.status === 503) && attempt < 4) {
-            retry.push(request);
-            waitSeconds = Math.max(waitSeconds, Number(response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? 1) || 1);
-          } else {
-            results.set(response.id, { status: response.status, body: response.body });
-          }
-        }
-        pending = retry;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 30) * 1000));
+type BatchResults = Map<string, { status: number; body: unknown }>;
+
+/**
+ * GET requests sent through `$batch`, 20 per call, at most BATCH_CONCURRENCY calls at once (the rule Gatehouse keeps
+ * for one app's `$batch` calls); items Graph throttled (429/503) are retried after their `Retry-After`. Requests may
+ * be added while calls are already going (as list pages arrive): a free worker waits until 20 are queued or no more
+ * will come, so there are as few calls as if every request had been known at the start.
+ *
+ * The first failed call stops the queue: the workers take nothing more, and `drain` throws that failure once the calls
+ * in flight have ended (no call is left running behind a failed refresh).
+ */
+class BatchQueue {
+  readonly results: BatchResults = new Map();
+  private readonly pending: BatchRequest[] = [];
+  private closed = false;
+  private failure: { error: unknown } | undefined;
+  private waiting: (() => void)[] = [];
+  private readonly workers: Promise<void>[];
+  private calls = 0;
+  private queued = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly counter: CallCounter,
+    /** Calls finished and calls so far expected (the total grows while requests are still being added). */
+    private readonly onProgress: (done: number, expected: number) => Promise<void> | void,
+  ) {
+    this.workers = Array.from({ length: BATCH_CONCURRENCY }, () => this.work());
+  }
+
+  add(requests: readonly BatchRequest[]): void {
+    if (this.closed || requests.length === 0) return;
+    this.pending.push(...requests);
+    this.queued += requests.length;
+    this.wakeAll();
+  }
+
+  /** No more requests will come: sends what is queued, then resolves with every result, or throws the first failure. */
+  async drain(): Promise<BatchResults> {
+    this.closed = true;
+    this.wakeAll();
+    await Promise.all(this.workers);
+    if (this.failure) throw this.failure.error;
+    return this.results;
+  }
+
+  /** Whether a call failed: the queue takes no more work, and `drain` will throw. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Stops taking work (the caller failed); resolves once the calls in flight have ended. Never throws. */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    this.pending.length = 0;
+    this.wakeAll();
+    await Promise.all(this.workers);
+  }
+
+  private wakeAll(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      while (!this.failure && !this.closed && this.pending.length < BATCH_SIZE) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.failure || this.pending.length === 0) return;
+      const chunk = this.pending.splice(0, BATCH_SIZE);
+      try {
+        await this.send(chunk);
+        this.calls += 1;
+        await this.onProgress(this.calls, Math.max(this.calls, Math.ceil(this.queued / BATCH_SIZE)));
+      } catch (error) {
+        this.failure ??= { error };
+        this.closed = true;
+        this.pending.length = 0;
+        this.wakeAll();
+        return;
       }
-      done += 1;
-      await onProgress(done);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
-  return results;
+  }
+
+  private async send(chunk: readonly BatchRequest[]): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      this.counter.count += 1;
+      const body = BatchResponse.parse(
+        await this.client.api("/$batch").post({
+          requests: pending.map((request) => ({
+            id: request.id,
+            method: "GET",
+            url: request.url,
+            ...(request.headers ? { headers: request.headers } : {}),
+          })),
+        }),
+      );
+      const byId = new Map(pending.map((request) => [request.id, request]));
+      const retry: BatchRequest[] = [];
+      let waitSeconds = 0;
+      for (const response of body.responses) {
+        const request = byId.get(response.id);
+        if (!request) continue;
+        if ((response.status === 429 || response.status === 503) && attempt < 4) {
+          retry.push(request);
+          waitSeconds = Math.max(waitSeconds, Number(response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? 1) || 1);
+        } else {
+          this.results.set(response.id, { status: response.status, body: response.body });
+        }
+      }
+      pending = retry;
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(waitSeconds, 30) * 1000));
+    }
+  }
 }
 
-/** `batchGet` reporting progress in batches under `phase`; when the batch calls themselves fail, Graph's error. */
+/** Requests known up front, through a `BatchQueue`, reporting progress under `phase`; when a call fails, Graph's error. */
 async function readInBatches(
   client: Client,
   counter: CallCounter,
   requests: readonly BatchRequest[],
   phase: string,
   progress: ProgressReporter,
-): Promise<Map<string, { status: number; body: unknown }>> {
-  const totalBatches = Math.ceil(requests.length / BATCH_SIZE);
+): Promise<BatchResults> {
+  const queue = new BatchQueue(client, counter, (done, expected) => progress(phase, done, expected));
+  queue.add(requests);
   try {
-    return await batchGet(client, counter, requests, (done) => progress(phase, done, totalBatches));
+    return await queue.drain();
   } catch (error) {
     throw graphError(error);
   }
 }
 
 function ownersFrom(body: unknown): InventoryOwner[] {
-  const parsed = z.object({ value: z.array(OwnerWire) }).safeParse(body);
+  const parsed = OwnerList.safeParse(body);
   if (!parsed.success) return [];
   return parsed.data.value.map((owner) => ({
     id: owner.id,
@@ -281,82 +360,132 @@ function ownersFrom(body: unknown): InventoryOwner[] {
   }));
 }
 
-/** Reads the whole directory inventory. Throws an `AppError` (Graph's error model) when a list cannot be read. */
-export async function readDirectoryInventory(client: Client, progress: ProgressReporter): Promise<DirectoryInventory> {
+/**
+ * Reads the whole directory inventory. Throws an `AppError` (Graph's error model) when a list or a `$batch` call
+ * cannot be read. The per-object navigations of each list page are queued for `$batch` as soon as the page arrives,
+ * so the batch calls run while the later pages are still being read instead of after the last one.
+ */
+export async function readDirectoryInventory(
+  client: Client,
+  progress: ProgressReporter,
+  options: {
+    /** Called once every service principal is listed (before their owners are read), to start work that needs only them. */
+    onServicePrincipalsListed?: (servicePrincipals: readonly InventoryServicePrincipal[]) => void;
+  } = {},
+): Promise<DirectoryInventory> {
   const counter = new CallCounter();
   const warnings: string[] = [];
-  let applicationWires: unknown[];
-  let servicePrincipalWires: unknown[];
+  const applications: InventoryApplication[] = [];
+  const servicePrincipals: InventoryServicePrincipal[] = [];
+  let listing = true;
+  const batchPhase = "Reading federated credentials and owners";
+  const queue = new BatchQueue(client, counter, (done, expected) => {
+    // While the lists are read their progress is what the page shows; the batch calls take over after them.
+    if (!listing) return progress(batchPhase, done, expected);
+  });
+  // Per-object navigations through $batch: federated credentials and owners of every application, owners of every
+  // (non-managed) service principal with credentials of its own. Ids carry the object's index in its list.
+  const addApplications = (items: readonly unknown[]) => {
+    const requests: BatchRequest[] = [];
+    for (const item of items) {
+      const wire = ApplicationWire.parse(item);
+      const index = applications.length;
+      applications.push({
+        id: wire.id,
+        appId: wire.appId,
+        displayName: wire.displayName ?? wire.appId,
+        credentials: credentialsOf(wire, false),
+        federated: [],
+        unreadableFederated: 0,
+        owners: [],
+      });
+      requests.push({ id: `f${index}`, url: `/applications/${wire.id}/federatedIdentityCredentials?$select=name,issuer,subject` });
+      requests.push({ id: `o${index}`, url: `/applications/${wire.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+    }
+    queue.add(requests);
+  };
+  const addServicePrincipals = (items: readonly unknown[]) => {
+    const requests: BatchRequest[] = [];
+    for (const item of items) {
+      const wire = ServicePrincipalWire.parse(item);
+      const managedIdentity = wire.servicePrincipalType === "ManagedIdentity";
+      const index = servicePrincipals.length;
+      const sp: InventoryServicePrincipal = {
+        id: wire.id,
+        appId: wire.appId,
+        displayName: wire.displayName ?? wire.appId,
+        managedIdentity,
+        credentials: managedIdentity ? [] : credentialsOf(wire, true),
+        owners: [],
+        userAssignedIdentityId: managedIdentity ? userAssignedIdentityId(wire.alternativeNames ?? []) : null,
+        federated: [],
+        unreadableFederated: 0,
+        federatedUnread: null,
+      };
+      servicePrincipals.push(sp);
+      if (sp.credentials.length > 0) {
+        requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+      }
+    }
+    queue.add(requests);
+  };
+
+  let results: BatchResults;
   try {
-    // The two lists are independent: read side by side, so the refresh waits for the longer one only.
-    let applicationsRead = 0;
-    let servicePrincipalsRead = 0;
+    // The two lists are independent: read side by side, so the refresh waits for the longer one only. When one fails
+    // (or a batch call does), the other reads no further page.
+    let listFailed = false;
+    const stopped = () => listFailed || queue.failed;
     const report = () =>
-      progress("Reading applications and service principals", applicationsRead + servicePrincipalsRead, applicationsRead + servicePrincipalsRead);
-    [applicationWires, servicePrincipalWires] = await Promise.all([
-      listAll(client, counter, `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`, (n) => {
-        applicationsRead = n;
-        return report();
-      }),
-      listAll(
-        client,
-        counter,
-        `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,alternativeNames,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
-        (n) => {
-          servicePrincipalsRead = n;
-          return report();
-        },
+      progress("Reading applications and service principals", applications.length + servicePrincipals.length, applications.length + servicePrincipals.length);
+    const lists = await Promise.allSettled(
+      [
+        listAll(
+          client,
+          counter,
+          `/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+          (items) => {
+            addApplications(items);
+            return report();
+          },
+          stopped,
+        ),
+        listAll(
+          client,
+          counter,
+          `/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,alternativeNames,passwordCredentials,keyCredentials&$top=${PAGE_SIZE}`,
+          (items) => {
+            addServicePrincipals(items);
+            return report();
+          },
+          stopped,
+        ).then(() => {
+          if (!stopped()) options.onServicePrincipalsListed?.(servicePrincipals);
+        }),
+      ].map((list) =>
+        list.catch((error: unknown) => {
+          listFailed = true;
+          throw error;
+        }),
       ),
-    ]);
+    );
+    const listFailure = lists.find((list) => list.status === "rejected");
+    if (listFailure) {
+      // A list that cannot be read fails the inventory: the batch calls in flight end first, their results unused.
+      await queue.abandon();
+      throw listFailure.reason;
+    }
+    listing = false;
+    results = await queue.drain();
   } catch (error) {
     throw graphError(error);
   }
 
-  const applications: InventoryApplication[] = applicationWires.map((item) => {
-    const wire = ApplicationWire.parse(item);
-    return {
-      id: wire.id,
-      appId: wire.appId,
-      displayName: wire.displayName ?? wire.appId,
-      credentials: credentialsOf(wire, false),
-      federated: [],
-      unreadableFederated: 0,
-      owners: [],
-    };
-  });
-  const servicePrincipals: InventoryServicePrincipal[] = servicePrincipalWires.map((item) => {
-    const wire = ServicePrincipalWire.parse(item);
-    const managedIdentity = wire.servicePrincipalType === "ManagedIdentity";
-    return {
-      id: wire.id,
-      appId: wire.appId,
-      displayName: wire.displayName ?? wire.appId,
-      managedIdentity,
-      credentials: managedIdentity ? [] : credentialsOf(wire, true),
-      owners: [],
-      userAssignedIdentityId: managedIdentity ? userAssignedIdentityId(wire.alternativeNames ?? []) : null,
-      federated: [],
-      unreadableFederated: 0,
-      federatedUnread: null,
-    };
-  });
-
-  // Per-object navigations through $batch: federated credentials and owners of every application, owners of every
-  // (non-managed) service principal with credentials of its own.
-  const requests: BatchRequest[] = [];
-  applications.forEach((app, index) => {
-    requests.push({ id: `f${index}`, url: `/applications/${app.id}/federatedIdentityCredentials?$select=name,issuer,subject` });
-    requests.push({ id: `o${index}`, url: `/applications/${app.id}/owners?$select=id,displayName,mail,userPrincipalName` });
-  });
-  servicePrincipals.forEach((sp, index) => {
-    if (sp.credentials.length > 0) requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
-  });
-  const results = await readInBatches(client, counter, requests, "Reading federated credentials and owners", progress);
   let failed = 0;
   const unreadable: string[] = [];
   applications.forEach((app, index) => {
     const federated = results.get(`f${index}`);
-    const list = federated?.status === 200 ? z.object({ value: z.array(z.unknown()) }).safeParse(federated.body) : undefined;
+    const list = federated?.status === 200 ? ItemList.safeParse(federated.body) : undefined;
     if (list?.success) {
       for (const item of list.data.value) {
         const credential = federatedOf(item);

@@ -58,12 +58,22 @@ export async function runInventory(
   };
   try {
     const graph = appGraphClient();
-    const [directory, access] = await Promise.all([readDirectoryInventory(graph, progress), readWorkspaceAccess()]);
-    // Roles held through groups: the groups' service-principal members hold them too. User-assigned managed
-    // identities' federated credentials are on their ARM resources.
+    // User-assigned managed identities' federated credentials are on their ARM resources: read from ARM as soon as
+    // the service principals are listed, while Graph's $batch calls for owners and federated credentials go on.
+    let miFederationRead: ReturnType<typeof readManagedIdentityFederation> | undefined;
+    const [directory, access] = await Promise.all([
+      readDirectoryInventory(graph, progress, {
+        onServicePrincipalsListed: (servicePrincipals) => {
+          miFederationRead = readManagedIdentityFederation(servicePrincipals);
+        },
+      }),
+      readWorkspaceAccess(),
+    ]);
+    // Roles held through groups: the groups' service-principal members hold them too (after the directory's $batch
+    // calls, so no more than four run at once).
     const [viaGroups, miFederation] = await Promise.all([
       readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress),
-      readManagedIdentityFederation(directory.servicePrincipals),
+      miFederationRead ?? readManagedIdentityFederation(directory.servicePrincipals),
     ]);
     const graphCalls = directory.graphCalls + viaGroups.graphCalls;
     const armCalls = access.armCalls + miFederation.armCalls;

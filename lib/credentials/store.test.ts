@@ -7,7 +7,7 @@ import { notificationOutbox } from "@/lib/notifications/schema";
 import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
-import { credentialSnapshotItems } from "./schema";
+import { credentialSnapshotIdentities, credentialSnapshotItems } from "./schema";
 import { completeSnapshot, createRunningSnapshot, findSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
 
 /** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
@@ -99,6 +99,42 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     const details = await identityDetails(handle.db, second, "app:a");
     expect(details?.rows.map((r) => r.id)).toEqual(["k1"]);
     expect(await identityDetails(handle.db, second, "app:none")).toBeUndefined();
+  });
+
+  it("stores each row and identity as built, past one insert chunk, with the columns the page sorts and filters by", async () => {
+    const now = new Date("2026-06-03T00:00:00Z");
+    const id = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
+    // Graph writes seven fractional digits; the end-date column keeps what JavaScript reads of it (milliseconds).
+    const rows = Array.from({ length: 2_345 }, (_, index) =>
+      row(`r${index}`, index % 3 === 0 ? "within1" : "healthy", {
+        risk: index % 100,
+        endDateTime: index % 5 === 0 ? null : `2027-01-${String((index % 28) + 1).padStart(2, "0")}T10:20:30.1234567Z`,
+        credentialName: index === 7 ? `quote ' and "double", backslash \\ and ünïcode` : "sp-secret",
+        identityKey: `app:${index % 10}`,
+      }),
+    );
+    const snapshot = built(rows);
+    const identities = Array.from({ length: 10 }, (_, index) => ({ ...snapshot.identities[0]!, identityKey: `app:${index}` }));
+    await completeSnapshot(handle.db, id, { ...snapshot, identities }, { asOf: now, finishedAt: now, graphCalls: 1, armCalls: 1, warnings: [] });
+
+    const stored = await handle.db.select().from(credentialSnapshotItems).where(eq(credentialSnapshotItems.snapshotId, id));
+    expect(stored).toHaveLength(rows.length);
+    const byId = new Map(stored.map((item) => [item.rowId, item]));
+    for (const expected of rows) {
+      expect(byId.get(expected.id)).toEqual({
+        snapshotId: id,
+        rowId: expected.id,
+        identityKey: expected.identityKey,
+        bucket: expected.bucket,
+        risk: expected.risk,
+        endDateTime: expected.endDateTime ? new Date(expected.endDateTime) : null,
+        row: expected,
+      });
+    }
+    const storedIdentities = await handle.db.select().from(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id));
+    expect(storedIdentities.map((identity) => [identity.identityKey, identity.details]).sort()).toEqual(
+      identities.map((identity) => [identity.identityKey, { ...identity, rows: [] }]).sort(),
+    );
   });
 
   it("never hands out a hint an older snapshot stored: reading a row drops it", async () => {

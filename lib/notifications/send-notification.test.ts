@@ -69,6 +69,7 @@ exportToWorkers({
 const {
   deliverNotifications,
   MAX_NOTIFICATION_ATTEMPTS,
+  pruneSentNotifications,
   queueMessage,
   queueNotification,
   queueNotificationBatch,
@@ -568,16 +569,82 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect(await outboxRow(db, retried[0]!)).toMatchObject({ status: "sent", attempts: 2, lastError: null });
     });
   });
+
+  describe("pruning", () => {
+    it("deletes sent rows older than the retention, past one chunk; keeps recent sent, pending and given-up rows whatever their age", async () => {
+      const now = new Date("2026-12-06T12:00:00Z");
+      const retentionMs = getConfig().notifications.sentRetentionMs;
+      expect(retentionMs).toBe(30 * 86_400_000);
+      const before = (ms: number) => new Date(now.getTime() - ms);
+      const row = (recipient: string, extra: Partial<typeof notificationOutbox.$inferInsert>) => ({
+        channel: "mail",
+        recipient,
+        subject: "S",
+        body: "B",
+        createdAt: before(retentionMs * 2),
+        ...extra,
+      });
+      // More than one delete chunk (1,000) of old sent rows.
+      const old = Array.from({ length: 1_203 }, (_, index) =>
+        row(`old-${index}@contoso.test`, { status: "sent", sentAt: before(retentionMs + 60_000 + index) }),
+      );
+      await db.insert(notificationOutbox).values(old);
+      const kept = await db
+        .insert(notificationOutbox)
+        .values([
+          row("recent@contoso.test", { status: "sent", sentAt: before(retentionMs - 60_000) }),
+          row("pending@contoso.test", { status: "pending", attempts: 2, nextAttemptAt: before(retentionMs * 2) }),
+          row("given-up@contoso.test", { status: "failed", attempts: 5, lastError: "Graph refused", lastAttemptAt: before(retentionMs * 2) }),
+        ])
+        .returning({ id: notificationOutbox.id });
+
+      expect(await pruneSentNotifications(db, now)).toBe(1_203);
+      expect((await outboxRows(db)).map((left) => [left.id, left.recipient, left.status])).toEqual([
+        [kept[0]!.id, "recent@contoso.test", "sent"],
+        [kept[1]!.id, "pending@contoso.test", "pending"],
+        [kept[2]!.id, "given-up@contoso.test", "failed"],
+      ]);
+      expect(await pruneSentNotifications(db, now)).toBe(0);
+    });
+
+    it("stops after maxRows in one run, oldest first; the next run takes the rest", async () => {
+      const now = new Date("2026-12-06T12:00:00Z");
+      const long = new Date(now.getTime() - getConfig().notifications.sentRetentionMs - 86_400_000);
+      const ids = await db
+        .insert(notificationOutbox)
+        .values(
+          Array.from({ length: 5 }, (_, index) => ({
+            channel: "mail",
+            recipient: `r${index}@contoso.test`,
+            subject: "S",
+            body: "B",
+            status: "sent",
+            sentAt: long,
+          })),
+        )
+        .returning({ id: notificationOutbox.id });
+      expect(await pruneSentNotifications(db, now, 3)).toBe(3);
+      expect((await outboxRows(db)).map((left) => left.id)).toEqual(ids.slice(3).map((id) => id.id));
+      expect(await pruneSentNotifications(db, now, 3)).toBe(2);
+      expect(await outboxRows(db)).toEqual([]);
+    });
+  });
 });
 
 describe("sendNotification and the delivery job (the console's database)", () => {
-  it("the notification-delivery job delivers what is due", async () => {
+  it("the notification-delivery job delivers what is due, then prunes sent rows past the retention", async () => {
     const db = await getDatabase();
     const subject = unique("Queued for the job");
     const ids = await queueNotification(db, { to: ["job@contoso.test"], subject, text: "From the job." });
+    const sentLongAgo = new Date(Date.now() - getConfig().notifications.sentRetentionMs - 60_000);
+    const [stale] = await db
+      .insert(notificationOutbox)
+      .values({ channel: "mail", recipient: "stale@contoso.test", subject: unique("Sent long ago"), body: "B", status: "sent", sentAt: sentLongAgo })
+      .returning({ id: notificationOutbox.id });
     const job = notificationDeliveryJob();
     expect(job).toMatchObject({ name: "notification-delivery", intervalMs: 60_000 });
-    expect(await job.run()).toEqual({ mailed: 1, posted: 1, failed: 0, gaveUp: 0 });
+    expect(await job.run()).toEqual({ mailed: 1, posted: 1, failed: 0, gaveUp: 0, sentPruned: 1 });
+    expect(await outboxRows(db, [stale!.id])).toEqual([]);
     expect((await outboxRows(db, ids)).map((row) => row.status)).toEqual(["sent", "sent"]);
     expect(mailsWithSubject(subject).map((mail) => mail.to)).toEqual([["job@contoso.test"]]);
   });

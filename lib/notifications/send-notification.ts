@@ -1,6 +1,6 @@
 import "server-only";
 
-import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 
 import { getConfig } from "@/lib/config";
@@ -294,6 +294,40 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   };
   await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
   return { mailed, posted, failed, gaveUp };
+}
+
+/** Rows deleted per statement, so one prune never holds a long lock on the outbox. */
+const PRUNE_CHUNK = 1000;
+
+/**
+ * Deletes sent outbox rows older than the retention (`notifications.sentRetentionMs`), oldest first, in chunks.
+ * Safe because nothing reads a sent row back: the audit trail records what caused each notification, request_audience
+ * who was told about a request, and the claims that keep a notification from going out twice live in their own tables
+ * (credential_notifications, request_follow_ups, notification_digests). Pending and given-up rows are kept whatever their age: the first still
+ * have to go, the second are what the notifications page shows an admin. Returns how many rows were deleted.
+ */
+export async function pruneSentNotifications(db: Database, now: Date, maxRows = 50_000): Promise<number> {
+  const cutoff = new Date(now.getTime() - getConfig().notifications.sentRetentionMs);
+  let pruned = 0;
+  while (pruned < maxRows) {
+    const deleted = await db
+      .delete(notificationOutbox)
+      .where(
+        inArray(
+          notificationOutbox.id,
+          db
+            .select({ id: notificationOutbox.id })
+            .from(notificationOutbox)
+            .where(and(eq(notificationOutbox.status, "sent"), lt(notificationOutbox.sentAt, cutoff)))
+            .orderBy(notificationOutbox.id)
+            .limit(Math.min(PRUNE_CHUNK, maxRows - pruned)),
+        ),
+      )
+      .returning({ id: notificationOutbox.id });
+    pruned += deleted.length;
+    if (deleted.length < PRUNE_CHUNK) break;
+  }
+  return pruned;
 }
 
 /** The longest wait a webhook's `Retry-After` may impose: beyond, the back-off's own longest wait. */

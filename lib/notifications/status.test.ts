@@ -134,6 +134,31 @@ describe.each(storageEngines())("notification health on $name", (engine) => {
     expect(JSON.stringify(health)).not.toContain("0123456789abcdef");
   });
 
+  it("reads only what is in flight, given up or sent today: older sent rows count for nothing, and the given-up list stops at 20", async () => {
+    const now = new Date("2026-12-06T12:00:00Z");
+    const ago = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+    const mail = (extra: Partial<typeof notificationOutbox.$inferInsert>) => ({
+      channel: "mail",
+      recipient: "lee@contoso.test",
+      subject: "Mail",
+      body: "B",
+      ...extra,
+    });
+    await db.insert(notificationOutbox).values([
+      ...Array.from({ length: 50 }, (_, index) => mail({ status: "sent", sentAt: ago(25 + index) })),
+      // A channel removed from the settings whose rows were all sent days ago is no longer listed.
+      { channel: "chat", recipient: "retired", subject: "Chat", body: "S", status: "sent", sentAt: ago(48) },
+      mail({ status: "sent", sentAt: ago(23) }),
+      ...Array.from({ length: 25 }, (_, index) =>
+        mail({ status: "failed", attempts: 5, lastError: `refused ${index}`, lastAttemptAt: ago(100 - index), subject: `Given up ${index}` }),
+      ),
+    ]);
+    const health = await notificationHealth(db, ADMIN, now);
+    expect(health.channels.map((channel) => channel.name)).toEqual(["fraud", "ml-platform"]);
+    expect(health.mail).toMatchObject({ pending: 0, sentLast24h: 1, gaveUp: 25, lastFailure: "refused 24", lastFailureAt: ago(76) });
+    expect(health.recentGivenUp.map((row) => row.subject)).toEqual(Array.from({ length: 20 }, (_, index) => `Given up ${24 - index}`));
+  });
+
   it("is for Console.Admin only, whoever calls it", async () => {
     for (const roles of [["Console.SecurityReader"], ["Console.Requester"], []] as ConsoleRole[][]) {
       await expect(notificationHealth(db, sessionWith(roles))).rejects.toMatchObject({ code: "forbidden" });

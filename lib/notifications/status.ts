@@ -1,6 +1,6 @@
 import "server-only";
 
-import { desc, eq, isNotNull, sql } from "drizzle-orm";
+import { desc, eq, gte, isNotNull, ne, or, sql } from "drizzle-orm";
 
 import type { Session } from "@/lib/auth/session";
 import { getConfig } from "@/lib/config";
@@ -60,6 +60,8 @@ export async function notificationHealth(db: Database, session: Session, now = n
   // Mail is one line whoever it went to; each chat channel its own.
   const via = sql<string>`case when ${notificationOutbox.channel} = 'mail' then 'mail' else ${notificationOutbox.recipient} end`;
   const since = new Date(now.getTime() - 24 * 3_600_000);
+  // Sent rows older than a day count for nothing here: left out in the WHERE, so the aggregate reads what is in flight,
+  // given up or sent today, however many older sent rows the outbox still holds within its retention.
   const counts = await db
     .select({
       channel: notificationOutbox.channel,
@@ -69,6 +71,7 @@ export async function notificationHealth(db: Database, session: Session, now = n
       gaveUp: sql<number>`count(*) filter (where ${notificationOutbox.status} = 'failed')::int`,
     })
     .from(notificationOutbox)
+    .where(or(ne(notificationOutbox.status, "sent"), gte(notificationOutbox.sentAt, since)))
     .groupBy(notificationOutbox.channel, via);
   const failures = await db
     .selectDistinctOn([notificationOutbox.channel, via], {
@@ -102,7 +105,7 @@ export async function notificationHealth(db: Database, session: Session, now = n
 
   const configured = configuredChannels();
   const known = new Set(configured.map((channel) => channel.name));
-  // A channel removed from the settings still shows while the outbox holds its rows.
+  // A channel removed from the settings still shows while the outbox holds its rows in flight, given up or sent today.
   const retired = counts.filter((row) => row.channel !== "mail" && !known.has(row.via)).map((row) => row.via);
   const channels = [
     ...configured.map((channel) => health("chat", channel.name, channel.kind, channel.host, true)),
