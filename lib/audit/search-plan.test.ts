@@ -10,9 +10,9 @@ import type { DatabaseHandle } from "@/lib/db/client";
 import { makeDeniedEvent, makeUserActor } from "@/test/support/builders/audit";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import type { AuditEventInput } from "./events";
-import { exportAuditEvents } from "./export";
+import { csvField, exportAuditEvents } from "./export";
 import { recordAuditEvents } from "./record";
-import { auditTextQuery, RECENT_WINDOW_ROWS, searchAuditEvents, textSearchStatements } from "./search";
+import { type AuditEventRecord, auditTextQuery, RECENT_WINDOW_ROWS, searchAuditEvents, textSearchStatements } from "./search";
 
 const ACTOR = makeUserActor();
 const START = Date.parse("2026-01-01T00:00:00.000Z");
@@ -146,3 +146,93 @@ describe.each(storageEngines())("free-text search past the recent window on $nam
     expect(queries).toBe(2);
   });
 });
+
+/** The CSV line csvField gives for a record: the export's output before the database escaped its fields. */
+function expectedCsvLine(event: AuditEventRecord): string {
+  const values: (string | number | null)[] = [
+    event.id,
+    event.occurredAt.toISOString(),
+    event.actor.kind,
+    event.actor.tenantId,
+    event.actor.objectId,
+    event.actor.displayName,
+    event.actor.userPrincipalName,
+    event.actor.appId,
+    event.action,
+    event.outcome,
+    event.errorCode,
+    event.target.scope,
+    event.target.principalId,
+    event.target.principalType,
+    event.target.roleDefinitionId,
+    event.target.roleName,
+    event.target.requestId,
+    event.reason,
+    event.correlation.consoleRequestId,
+    event.correlation.armRequestId,
+    event.correlation.graphRequestId,
+    event.origin.sessionId,
+    event.origin.clientAddress,
+    event.origin.userAgent,
+    event.origin.job,
+    JSON.stringify(event.details),
+    event.prevHash,
+    event.hash,
+  ];
+  return `${values.map((value) => csvField(value)).join(",")}\r\n`;
+}
+
+describe.each(storageEngines())("CSV fields escaped by the database on $name", (engine) => {
+  it("match csvField on formula starts, quotes, line breaks and every kind of edge whitespace", async () => {
+    const handle = await engine.open();
+    try {
+      const awkward = [
+        "plain",
+        "",
+        "=1+1",
+        "+x",
+        "-1",
+        "@SUM(A1)",
+        "\tleading tab",
+        "\rcarriage",
+        "a,b",
+        'say "hi"',
+        "line\nbreak",
+        " leading space",
+        "trailing space ",
+        "\u00a0nbsp",
+        "ideographic\u3000",
+        // A leading BOM would not do: PGlite's decoder drops it from a field read on its own (the records here).
+        "bom\ufeff",
+        "\u2028separator",
+        "inner\u2003space",
+        "Zoë – ünïcode ✓",
+        '="quoted, formula"',
+      ];
+      await handle.db.transaction((tx) =>
+        recordAuditEvents(
+          tx,
+          awkward.map((text, index) =>
+            makeDeniedEvent(makeUserActor({ displayName: awkward[(index + 1) % awkward.length]! }), {
+              reason: text,
+              details: { consoleAction: `x${text}`, deniedBecause: "console_role_missing" },
+            }),
+          ),
+        ),
+      );
+      const records = (await searchAuditEvents(handle.db, {}, { size: 200 })).events;
+      const exported = (await collect(exportAuditEvents(handle.db, {}, "csv", { batchSize: 7 }))).join("");
+      const expected = `id,occurred_at,actor_kind,actor_tenant_id,actor_object_id,actor_display_name,actor_upn,actor_app_id,action,outcome,error_code,target_scope,target_principal_id,target_principal_type,target_role_definition_id,target_role_name,target_request_id,reason,console_request_id,arm_request_id,graph_request_id,session_id,client_address,user_agent,job,details,prev_hash,hash\r\n${records.map((record) => expectedCsvLine(record)).join("")}`;
+      // Line by line, so a failure names the field.
+      expect(exported.split("\r\n")).toEqual(expected.split("\r\n"));
+    } finally {
+      await handle.close();
+    }
+  }, 60_000);
+});
+
+async function collect(chunks: AsyncIterable<string>): Promise<string[]> {
+  const collected: string[] = [];
+  for await (const chunk of chunks) collected.push(chunk);
+  return collected;
+}
