@@ -228,7 +228,7 @@ describe.each(storageEngines())("CSV fields escaped by the database on $name", (
     } finally {
       await handle.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 async function collect(chunks: AsyncIterable<string>): Promise<string[]> {
