@@ -99,7 +99,7 @@ export async function searchAuditEvents(db: Database, filter: AuditFilter, page:
     });
   }
   const after = page.cursor === undefined ? undefined : decodeAuditCursor(page.cursor);
-  const rows = await fetchAuditEventBatch(db, auditFilterConditions(filter), after, size + 1);
+  const rows = await fetchAuditEventBatch(db, auditFilterQuery(filter), after, size + 1);
   const events = rows.slice(0, size);
   const last = events.at(-1);
   return {
@@ -138,8 +138,17 @@ export function decodeAuditCursor(cursor: string): AuditKeyset {
   return { occurredAt: new Date(parsed.data[0]), id: parsed.data[1] };
 }
 
-/** The SQL conditions for a filter (validated first, so a caller's stray field is refused, not ignored). */
-export function auditFilterConditions(filter: AuditFilter): SQL[] {
+/**
+ * A filter as SQL: the conditions the ordinary indexes serve, and the free-text match kept apart (as its tsquery) so
+ * `fetchAuditEventBatch` can choose how to find it. Validated first, so a caller's stray field is refused, not ignored.
+ */
+export interface AuditQuery {
+  readonly conditions: readonly SQL[];
+  /** The free-text filter as a `to_tsquery('simple', …)` argument; undefined when there is none. */
+  readonly textQuery?: string;
+}
+
+export function auditFilterQuery(filter: AuditFilter): AuditQuery {
   const valid = auditFilterSchema.parse(filter);
   const conditions: SQL[] = [];
   if (valid.from) conditions.push(gte(auditEvents.occurredAt, valid.from));
@@ -154,21 +163,60 @@ export function auditFilterConditions(filter: AuditFilter): SQL[] {
   if (valid.principalId) conditions.push(eq(auditEvents.targetPrincipalId, valid.principalId));
   if (valid.actions) conditions.push(inArray(auditEvents.action, valid.actions));
   if (valid.outcome) conditions.push(eq(auditEvents.outcome, valid.outcome));
-  if (valid.text) {
-    const query = prefixTsQuery(valid.text);
-    if (query) conditions.push(sql`${auditEvents.searchVector} @@ to_tsquery('simple', ${query})`);
-  }
-  return conditions;
+  const textQuery = valid.text ? prefixTsQuery(valid.text) : undefined;
+  return textQuery ? { conditions, textQuery } : { conditions };
 }
 
+/** Every condition of a query as one list, free text included (for a reader that walks all matches anyway). */
+export function allAuditConditions(query: AuditQuery): SQL[] {
+  return query.textQuery === undefined
+    ? [...query.conditions]
+    : [...query.conditions, sql`${auditEvents.searchVector} @@ to_tsquery('simple', ${query.textQuery})`];
+}
+
+/**
+ * Rows a free-text search first looks at: the newest this many (after the other filters), walked in the
+ * `(occurred_at, id)` index. A word in at least one event in 100 fills a page of 50 from them; rarer words go to the
+ * GIN index instead. The planner cannot choose between the two itself: it guesses about 2% for any prefix term, so a
+ * rare word would walk the whole trail and a common one would sort every match.
+ */
+export const RECENT_WINDOW_ROWS = 5000;
+
 /** Up to `limit` matching events older than `after` (all of them when it is undefined), newest first. */
-export async function fetchAuditEventBatch(
-  db: Database,
-  conditions: readonly SQL[],
-  after: AuditKeyset | undefined,
-  limit: number,
-): Promise<AuditEventRecord[]> {
+export async function fetchAuditEventBatch(db: Database, query: AuditQuery, after: AuditKeyset | undefined, limit: number): Promise<AuditEventRecord[]> {
   const keyset = after ? [sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${after.occurredAt.toISOString()}::timestamptz, ${after.id}::bigint)`] : [];
+  const where = and(...query.conditions, ...keyset);
+  if (query.textQuery === undefined) return selectEvents(db, where, limit);
+  const ids = await matchingTextIds(db, where, query.textQuery, limit);
+  return ids.length === 0 ? [] : selectEvents(db, inArray(auditEvents.id, ids), limit);
+}
+
+async function matchingTextIds(db: Database, where: SQL | undefined, textQuery: string, limit: number): Promise<number[]> {
+  const statements = textSearchStatements(where, textQuery, limit);
+  const recent = (await db.execute(statements.recent)) as { rows: { id: string | number }[] };
+  if (recent.rows.length >= limit) return recent.rows.map((row) => Number(row.id));
+  const all = (await db.execute(statements.everyMatch)) as { rows: { id: string | number }[] };
+  return all.rows.map((row) => Number(row.id));
+}
+
+/** The two queries of a free-text search (exported for the test that checks their plans). */
+export function textSearchStatements(where: SQL | undefined, textQuery: string, limit: number): { recent: SQL; everyMatch: SQL } {
+  const filter = where ?? sql`true`;
+  return {
+    // The recent window, walked newest first: the subquery's ORDER BY and LIMIT keep the planner on that index.
+    recent: sql`select id from (select ${auditEvents.id} as id, ${auditEvents.occurredAt} as occurred_at, ${auditEvents.searchVector} as search_vector from ${auditEvents} where ${filter} order by ${auditEvents.occurredAt} desc, ${auditEvents.id} desc limit ${RECENT_WINDOW_ROWS}) recent where search_vector @@ to_tsquery('simple', ${textQuery}) order by occurred_at desc, id desc limit ${limit}`,
+    // A rarer word: every match through the GIN index, then the newest. MATERIALIZED keeps the LIMIT from turning this
+    // back into a walk of the whole trail. When the window held every remaining row this reads no more than it did.
+    everyMatch: sql`with hits as materialized (select ${auditEvents.id} as id, ${auditEvents.occurredAt} as occurred_at from ${auditEvents} where ${filter} and ${auditEvents.searchVector} @@ to_tsquery('simple', ${textQuery})) select id from hits order by occurred_at desc, id desc limit ${limit}`,
+  };
+}
+
+/** The tsquery a free-text filter searches with (exported for the plan test); undefined when it has no words. */
+export function auditTextQuery(text: string): string | undefined {
+  return prefixTsQuery(text);
+}
+
+async function selectEvents(db: Database, where: SQL | undefined, limit: number): Promise<AuditEventRecord[]> {
   const rows = await db
     .select({
       id: auditEvents.id,
@@ -201,10 +249,39 @@ export async function fetchAuditEventBatch(
       hash: auditEvents.hash,
     })
     .from(auditEvents)
-    .where(and(...conditions, ...keyset))
+    .where(where)
     .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
     .limit(limit);
-  return rows.map((row) => ({
+  return rows.map((row) => toAuditEventRecord(row));
+}
+
+/** A stored row, by its drizzle field names, as the record the page and the export show. */
+export type AuditEventRow = Omit<AuditEventRecord, "actor" | "origin" | "target" | "correlation" | "action" | "outcome"> & {
+  readonly actorKind: string;
+  readonly actorTenantId: string | null;
+  readonly actorObjectId: string | null;
+  readonly actorDisplayName: string | null;
+  readonly actorUpn: string | null;
+  readonly actorAppId: string | null;
+  readonly actorSessionId: string | null;
+  readonly actorClientAddress: string | null;
+  readonly actorUserAgent: string | null;
+  readonly actorJob: string | null;
+  readonly action: string;
+  readonly targetScope: string | null;
+  readonly targetPrincipalId: string | null;
+  readonly targetPrincipalType: string | null;
+  readonly targetRoleDefinitionId: string | null;
+  readonly targetRoleName: string | null;
+  readonly targetRequestId: string | null;
+  readonly outcome: string;
+  readonly consoleRequestId: string | null;
+  readonly armRequestId: string | null;
+  readonly graphRequestId: string | null;
+};
+
+export function toAuditEventRecord(row: AuditEventRow): AuditEventRecord {
+  return {
     id: row.id,
     occurredAt: row.occurredAt,
     // The writer only stores values from the catalogue's enums, so these narrowings hold for every stored row.
@@ -237,7 +314,7 @@ export async function fetchAuditEventBatch(
     details: row.details,
     prevHash: row.prevHash,
     hash: row.hash,
-  }));
+  };
 }
 
 function escapeLikePattern(text: string): string {

@@ -1,0 +1,162 @@
+/**
+ * Audit search and export measured on the database engine alone (no console, no HTTP): fills a database with N events
+ * through the real append path (only the ones missing, so a data dir can be reused), then times the audit page's
+ * free-text search and a full CSV export through `exportAuditEvents`, with the process's RSS before, after and at peak.
+ *
+ *   node --import tsx --conditions=react-server bench/audit-engine.ts --engine pglite --data-dir /tmp/audit-200k --events 200000
+ *   node --import tsx --conditions=react-server bench/audit-engine.ts --engine postgres --url postgres://…/db --events 200000
+ */
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+
+import { sql } from "drizzle-orm";
+import { and } from "drizzle-orm";
+
+import { type AuditEventInput, exportAuditEvents, recordAuditEvents, searchAuditEvents } from "@/lib/audit";
+import { allAuditConditions, auditFilterQuery } from "@/lib/audit/search";
+import { openDatabase } from "@/lib/db/client";
+import { auditEvents } from "@/lib/db/schema";
+
+const { values } = parseArgs({
+  options: {
+    engine: { type: "string", default: "pglite" },
+    "data-dir": { type: "string" },
+    url: { type: "string" },
+    events: { type: "string", default: "200000" },
+    query: { type: "string", default: "bench-7" },
+    "skip-export": { type: "boolean", default: false },
+    explain: { type: "boolean", default: false },
+  },
+});
+const TOTAL = Number(values.events);
+const PER_TRANSACTION = 5000;
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+async function main(): Promise<void> {
+  const rssStart = process.memoryUsage.rss();
+  const handle =
+    values.engine === "postgres"
+      ? await openDatabase({ kind: "postgres", url: values.url ?? "", poolSize: 5 })
+      : await openDatabase({ kind: "pglite", dataDir: values["data-dir"] ?? "" });
+  const { db } = handle;
+  const report: Record<string, unknown> = { engine: handle.engine, rssStartMb: mb(rssStart), rssOpenMb: mb(process.memoryUsage.rss()) };
+  try {
+    const existing = Number(((await db.execute(sql`select count(*)::int as n from audit_events`)) as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+    if (existing < TOTAL) {
+      const actor = {
+        kind: "user" as const,
+        tenantId: randomUUID(),
+        objectId: randomUUID(),
+        displayName: "Bench Admin",
+        userPrincipalName: "bench@contosoml.onmicrosoft.com",
+      };
+      const seedStart = performance.now();
+      for (let done = existing; done < TOTAL; done += PER_TRANSACTION) {
+        // The same events as bench/seed-audit.ts: 50 distinct detail values, so one matches 2% of the trail.
+        const batch: AuditEventInput[] = Array.from({ length: Math.min(PER_TRANSACTION, TOTAL - done) }, (_, index) => ({
+          action: "authz.denied",
+          outcome: "denied",
+          actor,
+          target: {},
+          correlation: { consoleRequestId: randomUUID() },
+          details: { consoleAction: `bench-${(done + index) % 50}`, deniedBecause: "console_role_missing" },
+        }));
+        await db.transaction((tx) => recordAuditEvents(tx, batch));
+      }
+      await db.execute(sql`analyze audit_events`);
+      report.seeded = { events: TOTAL - existing, ms: Math.round(performance.now() - seedStart) };
+    }
+    report.events = TOTAL;
+    report.rssAfterSeedMb = mb(process.memoryUsage.rss());
+
+    // The audit page's query: the first page of 50, newest first. First run cold, then the median of five.
+    const filter = { text: values.query };
+    const times: number[] = [];
+    let hits = 0;
+    let searchCpu = 0;
+    for (let run = 0; run < 6; run += 1) {
+      const start = performance.now();
+      const cpuStart = process.cpuUsage();
+      hits = (await searchAuditEvents(db, filter, { size: 50 })).events.length;
+      times.push(performance.now() - start);
+      const cpu = process.cpuUsage(cpuStart);
+      if (run > 0) searchCpu += (cpu.user + cpu.system) / 1000;
+    }
+    const warm = times.slice(1).sort((a, b) => a - b);
+    report.search = { query: values.query, hits, coldMs: Math.round(times[0]!), medianMs: Math.round(warm[2]!), meanCpuMs: Math.round(searchCpu / 5) };
+    report.rssAfterSearchMb = mb(process.memoryUsage.rss());
+
+    // A rare word too (one event's request id, from the middle of the trail): it must not walk the whole trail.
+    const rare = (
+      (await db.execute(sql`select console_request_id as value from audit_events where id = ${Math.ceil(TOTAL / 2)}`)) as { rows: { value: string }[] }
+    ).rows[0]?.value;
+    if (rare) {
+      const rareTimes: number[] = [];
+      for (let run = 0; run < 3; run += 1) {
+        const start = performance.now();
+        hits = (await searchAuditEvents(db, { text: rare }, { size: 50 })).events.length;
+        rareTimes.push(performance.now() - start);
+      }
+      report.rareSearch = { hits, ms: rareTimes.map((time) => Math.round(time)) };
+    }
+
+    if (values.explain) {
+      const query = db
+        .select({ id: auditEvents.id })
+        .from(auditEvents)
+        .where(and(...allAuditConditions(auditFilterQuery(filter))))
+        .orderBy(sql`${auditEvents.occurredAt} desc, ${auditEvents.id} desc`)
+        .limit(51)
+        .toSQL();
+      const explained = (await (handle.engine === "postgres"
+        ? db.execute(sql.raw(`explain (analyze, buffers) ${inline(query.sql, query.params)}`))
+        : db.execute(sql.raw(`explain analyze ${inline(query.sql, query.params)}`)))) as { rows: Record<string, string>[] };
+      report.plan = explained.rows.map((row) => Object.values(row)[0]);
+    }
+
+    if (!values["skip-export"]) {
+      let peak = process.memoryUsage.rss();
+      const before = peak;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage.rss());
+      }, 20);
+      const start = performance.now();
+      const cpuStart = process.cpuUsage();
+      let bytes = 0;
+      let lines = 0;
+      for await (const chunk of exportAuditEvents(db, {}, "csv")) {
+        bytes += Buffer.byteLength(chunk);
+        for (let index = chunk.indexOf("\n"); index !== -1; index = chunk.indexOf("\n", index + 1)) lines += 1;
+        peak = Math.max(peak, process.memoryUsage.rss());
+      }
+      clearInterval(sampler);
+      report.export = {
+        ms: Math.round(performance.now() - start),
+        // This process's CPU (on PGlite the engine's too): steadier than wall time on a busy machine.
+        cpuMs: Math.round((process.cpuUsage(cpuStart).user + process.cpuUsage(cpuStart).system) / 1000),
+        lines,
+        mb: mb(bytes),
+        rssBeforeMb: mb(before),
+        rssPeakMb: mb(peak),
+        rssGrowthMb: mb(peak - before),
+      };
+    }
+  } finally {
+    await handle.close();
+  }
+  console.log(JSON.stringify(report, null, 2));
+}
+
+/** The query with its parameters written in, for EXPLAIN (the values are the bench's own, not user input). */
+function inline(text: string, params: unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, index: string) => {
+    const value = params[Number(index) - 1];
+    return typeof value === "number" ? String(value) : `'${String(value).replace(/'/g, "''")}'`;
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`audit engine bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
