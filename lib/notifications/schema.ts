@@ -37,5 +37,13 @@ export const notificationOutbox = pgTable(
     index("notification_outbox_due_idx")
       .on(table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
+    // Pruning sent rows past the retention, and the page's count of what was sent today.
+    index("notification_outbox_sent_idx")
+      .on(table.sentAt)
+      .where(sql`${table.status} = 'sent'`),
+    // The page's given-up rows: the newest first, and the latest failure per channel.
+    index("notification_outbox_failed_idx")
+      .on(table.lastAttemptAt.desc(), table.id.desc())
+      .where(sql`${table.status} = 'failed'`),
   ],
 );

@@ -1,0 +1,2 @@
+CREATE INDEX "notification_outbox_sent_idx" ON "notification_outbox" USING btree ("sent_at") WHERE "notification_outbox"."status" = 'sent';--> statement-breakpoint
+CREATE INDEX "notification_outbox_failed_idx" ON "notification_outbox" USING btree ("last_attempt_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "notification_outbox"."status" = 'failed';
