@@ -1,6 +1,5 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import Link from "next/link";
 
@@ -15,7 +14,6 @@ export interface AccountSummary {
 }
 
 export function AccountMenu({ account }: { account: AccountSummary }) {
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const initials = account.displayName
     .split(/\s+/)
@@ -47,7 +45,7 @@ export function AccountMenu({ account }: { account: AccountSummary }) {
             <Link href="/account">Account and Azure access</Link>
           </DropdownMenu.Item>
           <DropdownMenu.Item
-            onSelect={() => void signOutEverywhere(instance, settings)}
+            onSelect={() => void signOutEverywhere(settings)}
             className="cursor-pointer rounded px-3 py-1.5 outline-none data-[highlighted]:bg-surface-sunken"
           >
             Sign out
