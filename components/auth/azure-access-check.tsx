@@ -1,26 +1,28 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
-import { useState, useTransition } from "react";
+import { useEffect, useState, useTransition } from "react";
 
 import { verifyAzureAccess } from "@/app/actions/account";
 import { Button } from "@/components/ui/button";
 import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { useAuthSettings } from "./auth-provider";
+import { preloadMsal } from "./msal-client";
 import { signInWithPopup } from "./session-client";
 
 /** Checks, on demand, that Gatehouse can call Graph and ARM as this person — and says why not when it cannot. */
 export function AzureAccessCheck() {
   const [result, setResult] = useState<ActionResult<AzureAccessReport> | null>(null);
   const [pending, startTransition] = useTransition();
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const [signInProblem, setSignInProblem] = useState<string | null>(null);
   const claims =
     result?.status === "success"
       ? ((result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims))
       : result?.claims;
+  useEffect(() => {
+    if (claims) preloadMsal(settings);
+  }, [claims, settings]);
 
   return (
     <section aria-labelledby="azure-access-heading" className="space-y-3 rounded-md border border-line bg-surface-raised px-4 py-3">
@@ -57,7 +59,7 @@ export function AzureAccessCheck() {
             onClick={() => {
               setSignInProblem(null);
               // A popup: the page stays, and the check runs again with the new sign-in's token.
-              void signInWithPopup(instance, settings, { claims }).then((outcome) => {
+              void signInWithPopup(settings, { claims }).then((outcome) => {
                 if (outcome.kind === "established") startTransition(async () => setResult(await verifyAzureAccess(undefined)));
                 else setSignInProblem(outcome.kind === "failed" ? outcome.message : "This session was ended. Sign in again to continue.");
               });

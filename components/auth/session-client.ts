@@ -1,16 +1,9 @@
 "use client";
 
-import {
-  type AccountInfo,
-  AuthError,
-  BrowserAuthErrorCodes,
-  CacheLookupPolicy,
-  InteractionRequiredAuthError,
-  type IPublicClientApplication,
-  ServerError,
-} from "@azure/msal-browser";
+import type { AccountInfo, IPublicClientApplication } from "@azure/msal-browser";
 
 import type { BrowserAuthSettings } from "@/lib/shared/browser-auth";
+import { type LoadedMsal, loadedMsal, loadMsal, type MsalLibrary } from "./msal-client";
 import { describeSignInFailure } from "./sign-in-errors";
 
 // Set while signing out: the page may re-render before the browser leaves for Entra's logout, and nothing must
@@ -51,7 +44,7 @@ const UNREACHABLE = "Gatehouse could not reach the sign-in service. Check your c
 /**
  * Hands an access token for the console's API to the server, which validates it and keeps it (encrypted) with the
  * session; the cookie carries only the session's id. The token is never kept anywhere else on the page: MSAL's cache
- * is in memory (auth-provider.tsx).
+ * is in memory (msal-client.ts).
  */
 async function handOver(client: IPublicClientApplication, accessToken: string): Promise<SessionOutcome> {
   const response = await fetch("/api/session", { method: "POST", headers: { Authorization: `Bearer ${accessToken}` } });
@@ -69,12 +62,12 @@ async function handOver(client: IPublicClientApplication, accessToken: string): 
 }
 
 /** Whether a silent request failed because only the person can go on (not because the service was unreachable). */
-function needsInteraction(error: unknown): boolean {
-  if (error instanceof InteractionRequiredAuthError) return true;
+function needsInteraction(msal: MsalLibrary, error: unknown): boolean {
+  if (error instanceof msal.InteractionRequiredAuthError) return true;
   // An SPA's refresh token lives a fixed 24 hours (AADSTS700084), or the grant was revoked.
-  if (error instanceof ServerError && error.errorCode === "invalid_grant") return true;
+  if (error instanceof msal.ServerError && error.errorCode === "invalid_grant") return true;
   // The hidden iframe got no answer: third-party cookies blocked, or Entra showed a page instead of redirecting.
-  return error instanceof AuthError && error.errorCode === BrowserAuthErrorCodes.timedOut;
+  return error instanceof msal.AuthError && error.errorCode === msal.BrowserAuthErrorCodes.timedOut;
 }
 
 /**
@@ -82,25 +75,33 @@ function needsInteraction(error: unknown): boolean {
  * refresh token while this page has signed in; otherwise (after a reload the memory cache is empty) through a hidden
  * iframe on Entra's own session cookie (`ssoSilent`, `prompt=none`) for the person the server's session names.
  */
-export async function renewSilently(client: IPublicClientApplication, settings: BrowserAuthSettings, loginHint: string | undefined): Promise<SessionOutcome> {
+export async function renewSilently(settings: BrowserAuthSettings, loginHint: string | undefined): Promise<SessionOutcome> {
+  let loaded;
+  try {
+    loaded = await loadMsal(settings);
+  } catch {
+    return { kind: "failed", message: UNREACHABLE };
+  }
+  const { client, msal } = loaded;
   const account = currentAccount(client);
   if (!account && !loginHint) return { kind: "needs-sign-in" };
   let accessToken: string;
   try {
     const result = account
-      ? await client.acquireTokenSilent({ scopes: [settings.apiScope], account, cacheLookupPolicy: CacheLookupPolicy.Default })
+      ? await client.acquireTokenSilent({ scopes: [settings.apiScope], account, cacheLookupPolicy: msal.CacheLookupPolicy.Default })
       : await client.ssoSilent({ scopes: [settings.apiScope], loginHint });
     if (result.account) client.setActiveAccount(result.account);
     accessToken = result.accessToken;
   } catch (error) {
-    return needsInteraction(error) ? { kind: "needs-sign-in" } : { kind: "failed", message: UNREACHABLE };
+    return needsInteraction(msal, error) ? { kind: "needs-sign-in" } : { kind: "failed", message: UNREACHABLE };
   }
   return handOver(client, accessToken);
 }
 
 /** The message for an interactive sign-in that did not finish: never MSAL's own text. */
-export function describeInteractiveFailure(error: unknown): string {
-  const code = error instanceof AuthError ? error.errorCode : undefined;
+export function describeInteractiveFailure(msal: MsalLibrary, error: unknown): string {
+  const { BrowserAuthErrorCodes } = msal;
+  const code = error instanceof msal.AuthError ? error.errorCode : undefined;
   if (code === BrowserAuthErrorCodes.popupWindowError || code === BrowserAuthErrorCodes.emptyWindowError) {
     return "Your browser blocked the sign-in window. Allow pop-ups for this site, then select the button again.";
   }
@@ -121,9 +122,22 @@ export interface InteractiveSignIn {
 /**
  * Signs in in a popup — the page stays as it is — and hands the new token to the server. Call it from a click: a
  * browser blocks a popup that no gesture opened. A popup still open from an earlier click (closed by the person, whose
- * answer MSAL would wait for until its timeout) is given up for this one.
+ * answer MSAL would wait for until its timeout) is given up for this one. MSAL must be loaded already (preloadMsal
+ * where the button shows): a browser lets only a click's own moment open a popup, not the end of a download.
  */
-export function signInWithPopup(client: IPublicClientApplication, settings: BrowserAuthSettings, request: InteractiveSignIn = {}): Promise<SessionOutcome> {
+export function signInWithPopup(settings: BrowserAuthSettings, request: InteractiveSignIn = {}): Promise<SessionOutcome> {
+  const loaded = loadedMsal();
+  const outcome = loaded
+    ? popupSignIn(loaded, settings, request)
+    : loadMsal(settings).then(
+        (ready) => popupSignIn(ready, settings, request),
+        (): SessionOutcome => ({ kind: "failed", message: UNREACHABLE }),
+      );
+  trackSessionRenewal(outcome);
+  return outcome;
+}
+
+function popupSignIn({ client, msal }: LoadedMsal, settings: BrowserAuthSettings, request: InteractiveSignIn): Promise<SessionOutcome> {
   const account = currentAccount(client);
   const popup = {
     scopes: [settings.apiScope],
@@ -131,13 +145,11 @@ export function signInWithPopup(client: IPublicClientApplication, settings: Brow
     ...(request.claims ? { claims: request.claims } : {}),
     ...(account ? { account } : request.loginHint ? { loginHint: request.loginHint } : {}),
   };
-  const outcome = (account ? client.acquireTokenPopup(popup) : client.loginPopup(popup)).then(
+  return (account ? client.acquireTokenPopup(popup) : client.loginPopup(popup)).then(
     (result) => {
       if (result.account) client.setActiveAccount(result.account);
       return handOver(client, result.accessToken);
     },
-    (error: unknown): SessionOutcome => ({ kind: "failed", message: describeInteractiveFailure(error) }),
+    (error: unknown): SessionOutcome => ({ kind: "failed", message: describeInteractiveFailure(msal, error) }),
   );
-  trackSessionRenewal(outcome);
-  return outcome;
 }

@@ -1,6 +1,5 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 
@@ -20,7 +19,6 @@ const MIN_DELAY_MS = 5_000;
  * the current session still lasts: the page stays, so no work is lost.
  */
 export function SessionKeeper({ expiresAt, loginHint }: { expiresAt: string; loginHint: string }) {
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const router = useRouter();
   const [needsSignIn, setNeedsSignIn] = useState(false);
@@ -31,7 +29,7 @@ export function SessionKeeper({ expiresAt, loginHint }: { expiresAt: string; log
     const delay = Math.max(MIN_DELAY_MS, new Date(expiresAt).getTime() - Date.now() - RENEW_BEFORE_MS);
     const timer = setTimeout(() => {
       if (isSigningOut()) return;
-      void renewSilently(instance, settings, loginHint).then((outcome) => {
+      void renewSilently(settings, loginHint).then((outcome) => {
         // On success the server has the new token; refreshing brings the new expiry (and any role change) in.
         if (outcome.kind === "established") {
           setNeedsSignIn(false);
@@ -40,7 +38,7 @@ export function SessionKeeper({ expiresAt, loginHint }: { expiresAt: string; log
       });
     }, delay);
     return () => clearTimeout(timer);
-  }, [expiresAt, loginHint, instance, settings, router]);
+  }, [expiresAt, loginHint, settings, router]);
 
   if (!needsSignIn) return null;
   const ends = new Date(expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -52,7 +50,7 @@ export function SessionKeeper({ expiresAt, loginHint }: { expiresAt: string; log
         onClick={() => {
           setProblem(null);
           setBusy(true);
-          void signInWithPopup(instance, settings, { loginHint }).then((outcome) => {
+          void signInWithPopup(settings, { loginHint }).then((outcome) => {
             setBusy(false);
             if (outcome.kind === "established") {
               setNeedsSignIn(false);

@@ -1,12 +1,11 @@
 "use client";
 
-import { InteractionStatus } from "@azure/msal-browser";
-import { useMsal } from "@azure/msal-react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
+import { loadedMsal } from "./msal-client";
 import { currentAccount, renewSilently } from "./session-client";
 
 /**
@@ -14,7 +13,6 @@ import { currentAccount, renewSilently } from "./session-client";
  * MSAL still knows the person, the session is renewed silently and the page reloads its data; otherwise they sign in.
  */
 export function SessionRequired() {
-  const { instance, inProgress } = useMsal();
   const settings = useAuthSettings();
   const router = useRouter();
   const pathname = usePathname();
@@ -23,15 +21,16 @@ export function SessionRequired() {
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
-    if (inProgress !== InteractionStatus.None) return;
     const returnTo = encodeURIComponent(search ? `${pathname}?${search}` : pathname);
-    // MSAL's cache is in memory: only a page that signed in itself (and was not reloaded since) knows the person.
-    if (!currentAccount(instance)) {
+    // MSAL's cache is in memory: only a page that signed in itself (and was not reloaded since) knows the person, and
+    // such a page has loaded MSAL.
+    const client = loadedMsal()?.client;
+    if (!client || !currentAccount(client)) {
       router.replace(`/signin?returnTo=${returnTo}`);
       return;
     }
     let cancelled = false;
-    void renewSilently(instance, settings, undefined).then((outcome) => {
+    void renewSilently(settings, undefined).then((outcome) => {
       if (cancelled) return;
       if (outcome.kind === "established") router.refresh();
       else if (outcome.kind === "needs-sign-in") router.replace(`/signin?reason=expired&returnTo=${returnTo}`);
@@ -40,7 +39,7 @@ export function SessionRequired() {
     return () => {
       cancelled = true;
     };
-  }, [inProgress, instance, settings, router, pathname, search, attempt]);
+  }, [settings, router, pathname, search, attempt]);
 
   if (failure) {
     return (

@@ -1,6 +1,5 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
@@ -44,7 +43,6 @@ function SessionTable({
   onEnded?: (id: string) => void;
 }) {
   const router = useRouter();
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const [pending, startTransition] = useTransition();
   const [problem, setProblem] = useState<{ message: string; reference?: string | undefined } | null>(null);
@@ -59,7 +57,7 @@ function SessionTable({
       }
       // This browser's own session: sign out of Entra too, as the account menu does.
       if (result.data.endedCurrent) {
-        await signOutEverywhere(instance, settings);
+        await signOutEverywhere(settings);
         return;
       }
       onEnded?.(session.id);

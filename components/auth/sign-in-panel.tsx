@@ -1,12 +1,12 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { safeReturnPath } from "@/lib/shared/browser-auth";
 import { useAuthSettings } from "./auth-provider";
+import { preloadMsal } from "./msal-client";
 import { signInWithPopup } from "./session-client";
 
 export interface SignInPanelProps {
@@ -15,11 +15,11 @@ export interface SignInPanelProps {
 }
 
 export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const target = safeReturnPath(returnTo);
+  useEffect(() => preloadMsal(settings), [settings]);
 
   // Not MSAL's own progress: a popup the person closed keeps MSAL "in progress" until its timeout, and the button must
   // then open a new one.
@@ -56,7 +56,7 @@ export function SignInPanel({ returnTo, notice }: SignInPanelProps) {
         onClick={() => {
           setError(null);
           setBusy(true);
-          void signInWithPopup(instance, settings).then((outcome) => {
+          void signInWithPopup(settings).then((outcome) => {
             setBusy(false);
             if (outcome.kind === "established") {
               // The page stays loaded (MSAL's memory cache with it); the refresh renders the layout again with the session.

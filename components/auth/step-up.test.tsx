@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import * as msal from "@azure/msal-browser";
 import { BrowserAuthError } from "@azure/msal-browser";
 import { cleanup, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
@@ -11,7 +12,12 @@ const acquireTokenPopup = vi.fn();
 const instance = { getActiveAccount: () => account, getAllAccounts: () => [account], setActiveAccount: vi.fn(), acquireTokenPopup };
 const refresh = vi.fn();
 const fetchMock = vi.fn();
-vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance, inProgress: "none" }) }));
+// This page's MSAL, as msal-client.ts hands it over once loaded (the real library, for its error classes).
+vi.mock("./msal-client", () => ({
+  loadMsal: () => Promise.resolve({ client: instance, msal }),
+  loadedMsal: () => ({ client: instance, msal }),
+  preloadMsal: () => undefined,
+}));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh }) }));
 vi.mock("./auth-provider", () => ({ useAuthSettings: () => ({ apiScope: "api://gatehouse/access_as_user" }) }));
 

@@ -1,11 +1,11 @@
 "use client";
 
-import { useMsal } from "@azure/msal-react";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 
 import { Button } from "@/components/ui/button";
 import { useAuthSettings } from "./auth-provider";
+import { preloadMsal } from "./msal-client";
 import { sessionRenewed, signInWithPopup } from "./session-client";
 
 /**
@@ -87,10 +87,10 @@ export function StepUpPrompt({
   resume?: { readonly key: string; readonly choices: unknown } | undefined;
   message: string;
 }) {
-  const { instance } = useMsal();
   const settings = useAuthSettings();
   const router = useRouter();
   const [busy, setBusy] = useState(false);
+  useEffect(() => preloadMsal(settings), [settings]);
   const [problem, setProblem] = useState<string | null>(null);
   return (
     <div role="alert" className="space-y-2 rounded-md border border-warning bg-surface-sunken px-3 py-2">
@@ -100,7 +100,7 @@ export function StepUpPrompt({
         onClick={() => {
           setProblem(null);
           setBusy(true);
-          void signInWithPopup(instance, settings, { claims }).then((outcome) => {
+          void signInWithPopup(settings, { claims }).then((outcome) => {
             setBusy(false);
             if (outcome.kind === "failed") setProblem(outcome.message);
             else if (outcome.kind === "needs-sign-in") setProblem("This session was ended. Sign in again to continue.");

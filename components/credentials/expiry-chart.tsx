@@ -5,7 +5,7 @@ const WEEKS = 26; // 182 days ≥ the next 180 days
 const DAY_MS = 86_400_000;
 
 /**
- * Expiries per week over the next 180 days (bars drawn with Recharts in ExpiryBars). Colours come from the theme
+ * Expiries per week over the next 180 days (bars drawn as SVG in ExpiryBars). Colours come from the theme
  * tokens, so it follows light and dark mode; the same numbers are in a table for screen readers.
  */
 export function ExpiryChart({ rows, asOf }: { rows: readonly CredentialRow[]; asOf: string }) {

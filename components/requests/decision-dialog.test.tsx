@@ -10,7 +10,6 @@ import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-d
 vi.mock("@/app/actions/requests", () => ({ approveAccessRequest: vi.fn(), denyAccessRequest: vi.fn() }));
 vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
 vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
-vi.mock("@azure/msal-react", () => ({ useMsal: () => ({ instance: {} }) }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 vi.mock("@/components/auth/auth-provider", () => ({ useAuthSettings: () => ({}) }));
 

@@ -1,12 +1,19 @@
 "use client";
 
+import dynamic from "next/dynamic";
 import { useState, useTransition } from "react";
 
 import { getGrantOptions } from "@/app/actions/workspaces";
 import { useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";
-import { type GrantChoices, type GrantDialogOptions, GrantDialog, grantResumeKey } from "./grant-dialog";
+import type { GrantChoices, GrantDialogOptions } from "./grant-dialog";
+import { grantResumeKey } from "./grant-resume-key";
+
+// The dialog (principal search, permission preview) is downloaded when it is first opened, beside its options: the
+// access page's first load does not carry it.
+const loadGrantDialog = () => import("./grant-dialog").then((module) => module.GrantDialog);
+const GrantDialog = dynamic(loadGrantDialog, { loading: () => <p className="text-ink-muted">Loading roles…</p> });
 
 /**
  * The "Grant access" button. Roles and the subscription's budget are fetched when it is first pressed: counting a
@@ -22,7 +29,7 @@ export function GrantAccess({ workspaceId, workspaceName }: { workspaceId: strin
   function load() {
     startTransition(async () => {
       setFailure(null);
-      const result = await getGrantOptions({ workspaceId });
+      const [result] = await Promise.all([getGrantOptions({ workspaceId }), loadGrantDialog().catch(() => undefined)]);
       if (result.status === "success") setOptions(result.data);
       else setFailure({ message: result.message, reference: result.reference });
     });

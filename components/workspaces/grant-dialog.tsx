@@ -15,6 +15,7 @@ import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import type { ActionResult } from "@/lib/shared/action-result";
 import type { RoleOption } from "@/lib/workspaces/get-grant-options";
 import type { GrantResult, GrantStatus } from "@/lib/workspaces/grant-workspace-roles";
+import { grantResumeKey } from "./grant-resume-key";
 
 export interface GrantDialogOptions {
   readonly roles: readonly RoleOption[];
@@ -47,8 +48,6 @@ export interface GrantChoices {
   /** Resuming a bulk grant: its earlier attempts, whose finished principals the server does not send to Azure again. */
   readonly resumeOf?: readonly string[];
 }
-
-export const grantResumeKey = (workspaceId: string) => `grant:${workspaceId.toLowerCase()}`;
 
 /** "Grant access": principals, one role, an optional description, the subscription's budget, then a result per principal. */
 export function GrantDialog({
