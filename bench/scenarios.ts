@@ -17,6 +17,7 @@ import { workspacePath } from "@/components/workspaces/format";
 import { personaContext } from "@/test/support/persona-token";
 import { testSandbox } from "@/test/support/sandbox-control";
 import { buildActionIds, ConsoleClient } from "./console-client";
+import { measureConsole } from "./first-load-js";
 import { ConsoleMemory, megabytes } from "./process-memory";
 import { formatTable, type Goal, goals, type Row } from "./report";
 
@@ -212,6 +213,8 @@ async function pageScenarios(
     "the whole streamed document as the browser receives it, before compression",
   );
 
+  await firstLoadScenario(clients);
+
   if (QUICK) return;
   // The approach Gatehouse avoids, run here for comparison: one Graph lookup per principal, 20 at a time.
   const access = await listScaleWorkspacePrincipals(scale, caller);
@@ -238,6 +241,27 @@ async function pageScenarios(
       }
     },
   );
+}
+
+/**
+ * First-load JavaScript of every page, as the admin's browser downloads it (gzip); /signin signed out. A request's
+ * page is measured when the requests list links to one.
+ */
+async function firstLoadScenario(clients: Clients): Promise<void> {
+  for (const page of await measureConsole(CONSOLE, clients.admin.cookie)) {
+    const largest = page.scripts
+      .slice(0, 2)
+      .map((script) => `${script.src.split("/").at(-1)} ${(script.gzipBytes / 1024).toFixed(1)}`)
+      .join(", ");
+    pushFigure(
+      `first-load-js ${page.path.replace(/\/workspaces\/.+/, "/workspaces/[workspace]").replace(/\/requests\/(?!new).+/, "/requests/[id]")}`,
+      `First-load JavaScript, ${page.path.length > 40 ? `${page.path.slice(0, 37)}…` : page.path}`,
+      Math.round((page.gzipBytes / 1024) * 10) / 10,
+      "KB",
+      goals.at(170, "KB"),
+      `gzip, ${page.scripts.length} scripts (KB of 1,024 bytes); largest: ${largest}`,
+    );
+  }
 }
 
 /** Removes `count` of the workspace's own assignments in the sandbox, so a bundle's parts fit under the subscription's limit. */
