@@ -81,17 +81,15 @@ async function main(): Promise<void> {
   // Both queries page side by side and wait for the same quota reset: the waits are counted per query.
   const quotaWaits = graph.result.queries.reduce((sum, query) => sum + query.quotaWaits, 0);
   const quotaWaitedMs = Math.max(...graph.result.queries.map((query) => query.quotaWaitedMs));
-  rows.push(
-    {
-      scenario: `Whole workspace list via Resource Graph (${workspaces} workspaces, ${subscriptions.length} subscriptions)`,
-      ms: graph.ms,
-      // The two queries page side by side: the longer chain of sequential pages is the floor.
-      floorMs: sequentialPages * LATENCY_MS,
-      armCalls: graph.arm,
-      resourceGraphCalls: graph.resourceGraph,
-      note: `${graph.result.queries.map((query) => `${query.name}: ${query.rows} rows in ${query.pages} pages`).join("; ")}; quota ${quota}: ${quotaWaits} waits (${quotaWaitedMs} ms), ${graph.throttled} answered 429`,
-    },
-  );
+  rows.push({
+    scenario: `Whole workspace list via Resource Graph (${workspaces} workspaces, ${subscriptions.length} subscriptions)`,
+    ms: graph.ms,
+    // The two queries page side by side: the longer chain of sequential pages is the floor.
+    floorMs: sequentialPages * LATENCY_MS,
+    armCalls: graph.arm,
+    resourceGraphCalls: graph.resourceGraph,
+    note: `${graph.result.queries.map((query) => `${query.name}: ${query.rows} rows in ${query.pages} pages`).join("; ")}; quota ${quota}: ${quotaWaits} waits (${quotaWaitedMs} ms), ${graph.throttled} answered 429`,
+  });
 
   const fanOut = await journalled(() => listPerSubscription(identity, subscriptions));
   rows.push({

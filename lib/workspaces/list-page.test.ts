@@ -106,7 +106,9 @@ describe("listWorkspacePage (sandbox tenant, on-behalf-of)", () => {
 
   it("refuses a search outside the allowed characters before calling Azure", async () => {
     const network = watchOutgoingCalls();
-    await expect(listWorkspacePage({ kind: "delegated", caller: (await personaContext("security")).caller }, { search: "x' or '1", skip: 0 })).rejects.toMatchObject({
+    await expect(
+      listWorkspacePage({ kind: "delegated", caller: (await personaContext("security")).caller }, { search: "x' or '1", skip: 0 }),
+    ).rejects.toMatchObject({
       code: "invalid_input",
     });
     expect(network.calls().filter((call) => call.path.toLowerCase().includes("resourcegraph"))).toEqual([]);

@@ -14,7 +14,7 @@ const MAX_SKIP = 1_000_000;
 export const WORKSPACE_SEARCH_PATTERN = /^[\p{L}\p{N} ._()-]*$/u;
 export const WORKSPACE_SEARCH_RULE = "Search for letters, digits, spaces and - _ . ( ) only, at most 64 characters.";
 
-const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
+const first = (value: unknown): unknown => (Array.isArray(value) ? (value as unknown[])[0] : value);
 
 /** The list's URL parameters (`?q=…&skip=…`), as the browser sent them: never trusted, always parsed. */
 export const WorkspaceListParams = z.object({

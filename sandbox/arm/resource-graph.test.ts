@@ -341,7 +341,12 @@ describe("Resource Graph: tenant scope, where conditions and order by", () => {
         .data.map((row) => row.name as string)
         .sort();
     const all = [...tenant.workspaces.values()];
-    expect(names(`${PAGE} | where name contains 'FRAUD'`)).toEqual(all.filter((w) => w.name.includes("fraud")).map((w) => w.name).sort());
+    expect(names(`${PAGE} | where name contains 'FRAUD'`)).toEqual(
+      all
+        .filter((w) => w.name.includes("fraud"))
+        .map((w) => w.name)
+        .sort(),
+    );
     expect(names(`${PAGE} | where name in ('mlw-fraud-prod', 'proj-genai', 'MLW-CHURN-PROD')`)).toEqual(["mlw-fraud-prod", "proj-genai"]);
     expect(names(`${PAGE} | where name in~ ('MLW-CHURN-PROD')`)).toEqual(["mlw-churn-prod"]);
     expect(names(`${PAGE} | where name !startswith 'mlw-' and (name contains 'genai' or name contains 'nlp')`)).toEqual(["proj-genai", "proj-nlp"]);
@@ -352,7 +357,12 @@ describe("Resource Graph: tenant scope, where conditions and order by", () => {
     const ok = query({ query: `${PAGE} | where name contains 'it\\'s | not a pipe' or name contains "\\\\"` }, userCaller("security"));
     expect(ok.status).toBe(200);
     expect(bodyOf(ok).data).toEqual([]);
-    for (const bad of [`${PAGE} | where name contains 'x`, `${PAGE} | where name contains '\\q'`, `${PAGE} | where name matches regex 'x'`, `${PAGE} | where nope contains 'x'`]) {
+    for (const bad of [
+      `${PAGE} | where name contains 'x`,
+      `${PAGE} | where name contains '\\q'`,
+      `${PAGE} | where name matches regex 'x'`,
+      `${PAGE} | where nope contains 'x'`,
+    ]) {
       const response = query({ query: bad }, userCaller("security"));
       expect(response.status, bad).toBe(400);
       expect(errorOf(response).details?.[0]?.code).toBe("InvalidQuery");
@@ -363,7 +373,13 @@ describe("Resource Graph: tenant scope, where conditions and order by", () => {
     const ordered = `${PAGE} | order by resourceGroup asc, name desc`;
     const all = bodyOf(query({ query: ordered, options: { $top: 1000 } }, userCaller("security"))).data;
     const expected = [...all].sort((a, b) =>
-      a.resourceGroup === b.resourceGroup ? (a.name as string) < (b.name as string) ? 1 : -1 : (a.resourceGroup as string) < (b.resourceGroup as string) ? -1 : 1,
+      a.resourceGroup === b.resourceGroup
+        ? (a.name as string) < (b.name as string)
+          ? 1
+          : -1
+        : (a.resourceGroup as string) < (b.resourceGroup as string)
+          ? -1
+          : 1,
     );
     expect(all).toEqual(expected);
     const page = bodyOf(query({ query: ordered, options: { $top: 3, $skip: 2 } }, userCaller("security")));
