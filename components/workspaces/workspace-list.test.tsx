@@ -1,14 +1,9 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import type { WorkspaceSummary } from "@/lib/workspaces/list-workspaces";
 import { WorkspaceList } from "./workspace-list";
-
-// next/form needs the App Router's context; a plain form stands in, passing the submit handler through.
-vi.mock("next/form", () => ({
-  default: ({ action, ...props }: React.ComponentProps<"form"> & { action: string }) => <form action={action} {...props} />,
-}));
 
 afterEach(cleanup);
 

@@ -1,6 +1,5 @@
 "use client";
 
-import Form from "next/form";
 import Link from "next/link";
 import { useId, useMemo, useState } from "react";
 
@@ -74,7 +73,8 @@ export function WorkspaceList({ workspaces, total, skip, pageSize, search, searc
         </p>
       )}
       <div className="flex flex-wrap items-end gap-3">
-        <Form
+        <form
+          method="get"
           action="/workspaces"
           // The whole estate is here: filtering as you type is the search; there is nothing to ask the server.
           onSubmit={(event) => complete && event.preventDefault()}
@@ -102,7 +102,7 @@ export function WorkspaceList({ workspaces, total, skip, pageSize, search, searc
               Clear search
             </Link>
           )}
-        </Form>
+        </form>
         <label className="flex flex-col gap-1">
           <span className="text-ink-muted">Subscription</span>
           <select
