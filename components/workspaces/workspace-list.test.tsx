@@ -29,7 +29,7 @@ const names = () =>
 
 describe("WorkspaceList", () => {
   it("shows a whole estate, filters it as you type and never asks the server", () => {
-    render(<WorkspaceList workspaces={[workspace("mlw-fraud"), workspace("mlw-churn")]} total={2} skip={0} pageSize={100} search="" />);
+    render(<WorkspaceList workspaces={[workspace("mlw-fraud"), workspace("mlw-churn")]} total={2} skip={0} pageSize={100} searchMaxLength={64} search="" />);
     expect(screen.getByText("2 workspaces")).toBeTruthy();
     fireEvent.change(screen.getByRole("searchbox", { name: "Search workspaces" }), { target: { value: "fraud" } });
     expect(names()).toEqual(["mlw-fraud"]);
@@ -41,7 +41,7 @@ describe("WorkspaceList", () => {
   });
 
   it("pages a larger estate: the rows shown of the total, links to the neighbouring pages keeping the search, and a server search", () => {
-    render(<WorkspaceList workspaces={[workspace("mlw-a"), workspace("mlw-b")]} total={250} skip={100} pageSize={100} search="ml" />);
+    render(<WorkspaceList workspaces={[workspace("mlw-a"), workspace("mlw-b")]} total={250} skip={100} pageSize={100} searchMaxLength={64} search="ml" />);
     expect(screen.getByText("101–102 of 250 workspaces matching “ml”")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Previous 100" }).getAttribute("href")).toBe("/workspaces?q=ml");
     expect(screen.getByRole("link", { name: "Next 50" }).getAttribute("href")).toBe("/workspaces?q=ml&skip=200");
@@ -55,7 +55,7 @@ describe("WorkspaceList", () => {
   });
 
   it("says why a search was not run, and when a page is past the end", () => {
-    render(<WorkspaceList workspaces={[]} total={12} skip={500} pageSize={100} search="" searchProblem="Search for letters only." />);
+    render(<WorkspaceList workspaces={[]} total={12} skip={500} pageSize={100} searchMaxLength={64} search="" searchProblem="Search for letters only." />);
     expect(screen.getByRole("alert").textContent).toBe("Search for letters only.");
     expect(screen.getByText("This page is past the end of the list.")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Previous 100" }).getAttribute("href")).toBe("/workspaces?skip=400");

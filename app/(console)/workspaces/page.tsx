@@ -10,7 +10,7 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { listWorkspacePage, type WorkspacePage } from "@/lib/workspaces/list-workspaces";
-import { WorkspaceListParams, type WorkspaceListRequest } from "@/lib/workspaces/schema";
+import { WORKSPACE_SEARCH_MAX_LENGTH, WorkspaceListParams, type WorkspaceListRequest } from "@/lib/workspaces/schema";
 
 export const metadata: Metadata = { title: "Workspaces" };
 export const dynamic = "force-dynamic";
@@ -65,6 +65,7 @@ export default async function WorkspacesPage({ searchParams }: { searchParams: P
             pageSize={outcome.list.pageSize}
             search={outcome.list.search}
             searchProblem={searchProblem}
+            searchMaxLength={WORKSPACE_SEARCH_MAX_LENGTH}
           />
         </>
       ) : outcome.claims ? (
