@@ -10,9 +10,38 @@ import { TableHeader } from "@/components/ui/table";
 
 const ALL = "";
 
-/** The workspace table with a search box and subscription / region filters, all in the browser. */
-export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSummary[] }) {
-  const [query, setQuery] = useState("");
+interface WorkspaceListProps {
+  /** One page of the estate, or all of it. */
+  readonly workspaces: readonly WorkspaceSummary[];
+  /** Workspaces matching `search` in the whole estate. */
+  readonly total: number;
+  readonly skip: number;
+  readonly pageSize: number;
+  /** The search the server ran (empty for none). */
+  readonly search: string;
+  /** Why the search in the address was not run. */
+  readonly searchProblem?: string;
+  /** The longest search the server takes (a prop: the schema module brings zod, whose eval probe the CSP blocks). */
+  readonly searchMaxLength: number;
+}
+
+/** `/workspaces` with a search and a position; empty values are left out. */
+function listHref(search: string, skip: number): string {
+  const params = new URLSearchParams();
+  if (search !== "") params.set("q", search);
+  if (skip > 0) params.set("skip", String(skip));
+  const query = params.toString();
+  return query === "" ? "/workspaces" : `/workspaces?${query}`;
+}
+
+/**
+ * The workspace table with a search box and subscription / region filters. When the whole estate is on the page the
+ * box filters in the browser as you type; when it is bigger than a page, the same box also searches the whole estate
+ * on the server (Enter), and Previous / Next move through the pages. Subscription and region filter the rows shown.
+ */
+export function WorkspaceList({ workspaces, total, skip, pageSize, search, searchProblem, searchMaxLength }: WorkspaceListProps) {
+  const complete = skip === 0 && search === "" && total <= workspaces.length;
+  const [query, setQuery] = useState(search);
   const [subscription, setSubscription] = useState(ALL);
   const [region, setRegion] = useState(ALL);
   const id = useId();
@@ -39,17 +68,42 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
 
   return (
     <div className="space-y-3">
+      {searchProblem && (
+        <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+          {searchProblem}
+        </p>
+      )}
       <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col gap-1">
-          <span className="text-ink-muted">Search workspaces</span>
-          <input
-            type="search"
-            value={query}
-            onChange={(event) => setQuery(event.target.value)}
-            placeholder="Name, resource group…"
-            className="w-72 rounded border border-line bg-surface-raised px-2 py-1.5"
-          />
-        </label>
+        <form
+          method="get"
+          action="/workspaces"
+          // The whole estate is here: filtering as you type is the search; there is nothing to ask the server.
+          onSubmit={(event) => complete && event.preventDefault()}
+          className="flex items-end gap-2"
+        >
+          <label className="flex flex-col gap-1">
+            <span className="text-ink-muted">Search workspaces</span>
+            <input
+              type="search"
+              name="q"
+              value={query}
+              maxLength={searchMaxLength}
+              onChange={(event) => setQuery(event.target.value)}
+              placeholder="Name, resource group…"
+              className="w-72 rounded border border-line bg-surface-raised px-2 py-1.5"
+            />
+          </label>
+          {!complete && (
+            <button type="submit" className="rounded border border-line bg-surface-raised px-3 py-1.5">
+              Search all
+            </button>
+          )}
+          {search !== "" && (
+            <Link href="/workspaces" className="py-1.5 text-accent underline-offset-2 hover:underline">
+              Clear search
+            </Link>
+          )}
+        </form>
         <label className="flex flex-col gap-1">
           <span className="text-ink-muted">Subscription</span>
           <select
@@ -77,7 +131,11 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
           </select>
         </label>
         <p id={`${id}-count`} aria-live="polite" className="ml-auto text-ink-muted">
-          {visible.length === workspaces.length ? `${workspaces.length} workspaces` : `${visible.length} of ${workspaces.length} workspaces`}
+          {complete
+            ? visible.length === workspaces.length
+              ? `${workspaces.length} workspaces`
+              : `${visible.length} of ${workspaces.length} workspaces`
+            : `${workspaces.length === 0 ? "None" : `${skip + 1}–${skip + workspaces.length}`} of ${total.toLocaleString("en-US")} workspaces${search === "" ? "" : ` matching “${search}”`}${visible.length === workspaces.length ? "" : `, ${visible.length} shown`}`}
         </p>
       </div>
       <div className="overflow-x-auto rounded-md border border-line bg-surface-raised">
@@ -117,13 +175,33 @@ export function WorkspaceList({ workspaces }: { workspaces: readonly WorkspaceSu
             {visible.length === 0 && (
               <tr>
                 <td colSpan={5} className="px-3 py-6 text-center text-ink-muted">
-                  {workspaces.length === 0 ? "You can't read any Azure ML workspace." : "No workspace matches these filters."}
+                  {workspaces.length > 0
+                    ? "No workspace matches these filters."
+                    : search !== ""
+                      ? "No workspace matches this search."
+                      : skip > 0
+                        ? "This page is past the end of the list."
+                        : "You can't read any Azure ML workspace."}
                 </td>
               </tr>
             )}
           </tbody>
         </table>
       </div>
+      {!complete && (skip > 0 || skip + pageSize < total) && (
+        <nav aria-label="Workspace pages" className="flex justify-end gap-3">
+          {skip > 0 && (
+            <Link href={listHref(search, Math.max(0, skip - pageSize))} className="text-accent underline-offset-2 hover:underline">
+              Previous {pageSize}
+            </Link>
+          )}
+          {skip + pageSize < total && (
+            <Link href={listHref(search, skip + pageSize)} className="text-accent underline-offset-2 hover:underline">
+              Next {Math.min(pageSize, total - skip - pageSize)}
+            </Link>
+          )}
+        </nav>
+      )}
     </div>
   );
 }

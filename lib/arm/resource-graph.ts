@@ -108,6 +108,45 @@ function identityKey(identity: ArmIdentity): string {
 
 const defaultPacer = new ResourceGraphPacer();
 
+export interface ResourceGraphPage extends ResourceGraphResult {
+  /** Rows of the whole result (Resource Graph's `totalRecords`), of which `rows` is the page asked for. */
+  readonly totalRecords: number;
+}
+
+/**
+ * One page of a query, in one request: `$top` rows after `$skip`. Without `subscriptions` the query is at tenant
+ * scope (every subscription the caller can read; the 2024-04-01 spec requires only `query`, and its "Basic tenant
+ * query" example names none). Partial scopes are never accepted: beyond Resource Graph's subscription limit it
+ * refuses the query (400) instead of leaving subscriptions out.
+ */
+export async function queryResourceGraphPage(
+  identity: ArmIdentity,
+  request: { readonly query: string; readonly subscriptions?: readonly string[]; readonly top: number; readonly skip: number },
+  options: { pacer?: ResourceGraphPacer } = {},
+): Promise<ResourceGraphPage> {
+  const pacer = options.pacer ?? defaultPacer;
+  const slot = await pacer.acquire(identity);
+  let answer: ArmAnswer | undefined;
+  try {
+    answer = await armPost(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
+      ...(request.subscriptions ? { subscriptions: request.subscriptions } : {}),
+      query: request.query,
+      options: { $top: request.top, $skip: request.skip, resultFormat: "objectArray", allowPartialScopes: false },
+    });
+  } finally {
+    slot.release(answer?.header);
+  }
+  const parsed = QueryResponseWire.safeParse(answer.body);
+  if (!parsed.success) throw unexpectedAnswer(`Resource Graph answered an unexpected shape: ${parsed.error.message}`);
+  return {
+    rows: parsed.data.data,
+    totalRecords: parsed.data.totalRecords,
+    pages: 1,
+    quotaWaits: slot.waitedMs > 0 ? 1 : 0,
+    quotaWaitedMs: slot.waitedMs,
+  };
+}
+
 /** Every row of a query, over batches of at most 1,000 subscriptions, each paged sequentially by `$skipToken`. */
 export async function queryResourceGraph(
   identity: ArmIdentity,

@@ -3,11 +3,12 @@ import "server-only";
 import { z } from "zod";
 
 import { armError, armListAll, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
-import { queryResourceGraph, type ResourceGraphResult } from "@/lib/arm/resource-graph";
+import { queryResourceGraph, queryResourceGraphPage, type ResourceGraphResult } from "@/lib/arm/resource-graph";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
 import { WORKSPACE_KINDS, type WorkspaceKind } from "@/lib/shared/workspace-kinds";
+import { WORKSPACE_PAGE_SIZE, WORKSPACE_SEARCH_PATTERN, type WorkspaceListRequest } from "@/lib/workspaces/schema";
 
 export const WORKSPACES_API_VERSION = "2024-10-01";
 export const SUBSCRIPTIONS_API_VERSION = "2022-12-01";
@@ -299,4 +300,176 @@ async function listAssignmentScopes(identity: ArmIdentity, subscriptionId: strin
   } catch {
     return null;
   }
+}
+
+// --- one page of the list --------------------------------------------------------------------------------------------
+
+export interface WorkspacePage extends WorkspaceList {
+  /** Workspaces matching the search in the whole estate (Resource Graph's `totalRecords`); `workspaces` is one page. */
+  readonly total: number;
+  readonly skip: number;
+  readonly pageSize: number;
+  readonly search: string;
+  /** Resource Graph queries made, each with the round trip it went in (1 or 2), for the benchmark. */
+  readonly queries: readonly (ResourceGraphQueryCost & { readonly round: number })[];
+}
+
+/**
+ * A KQL string literal (Microsoft Learn, Kusto "The string data type": in a single-quoted literal a backslash escapes
+ * the next character, `\\` and `\'` included). The list's search is also held to WORKSPACE_SEARCH_PATTERN, which has
+ * neither character: this is the second fence, not the only one.
+ */
+export function kqlString(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n").replace(/\t/g, "\\t")}'`;
+}
+
+/** One page of workspaces sorted by name (then id, so pages never overlap), optionally matching a search. */
+export function workspacePageQuery(search: string): string {
+  const columns =
+    "project id, name, kind, location, resourceGroup, friendlyName = tostring(properties.friendlyName), hubResourceId = tostring(properties.hubResourceId)";
+  const needle = kqlString(search);
+  // `contains` is case-insensitive in KQL; resourceGroup is lower-cased by Resource Graph.
+  const filter = search === "" ? "" : ` | where name contains ${needle} or friendlyName contains ${needle} or resourceGroup contains ${needle}`;
+  return `resources | where type =~ 'microsoft.machinelearningservices/workspaces' | ${columns}${filter} | order by name asc, id asc`;
+}
+
+/**
+ * Assignment counts for the given scopes (lower-case) and every scope above a subscription (management groups, the
+ * root), read with `AtScopeAboveAndBelow` over the page's subscriptions so inherited assignments count as ARM's list
+ * at a subscription shows them.
+ */
+export function pageAssignmentCountsQuery(scopes: readonly string[]): string {
+  return `authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | extend scope = tolower(tostring(properties.scope)) | where scope in (${scopes.map(kqlString).join(", ")}) or scope !startswith '/subscriptions/' | summarize count() by scope`;
+}
+
+export const PAGE_SUBSCRIPTIONS_QUERY =
+  "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId, name, managementGroups = properties.managementGroupAncestorsChain";
+
+const PageWorkspaceRowWire = WorkspaceRowWire.extend({ resourceGroup: z.string() });
+const PageSubscriptionRowWire = z.object({
+  subscriptionId: z.string(),
+  name: z.string(),
+  managementGroups: z.array(z.object({ name: z.string() })).nullable(),
+});
+
+/**
+ * The workspace list page: one page of workspaces, sorted by name, matching an optional search, with the total.
+ * Through Resource Graph it is two round trips whatever the estate's size: (1) the page, at tenant scope, so the
+ * subscription list is not needed; (2) assignment counts for just the page's scopes ∥ the names and management groups
+ * of the page's subscriptions. Beyond Resource Graph's 1,000-subscription limit for a tenant-scope query (it answers
+ * 400), and when Resource Graph is unavailable, the whole list is read as `listWorkspaces` does and paged here.
+ */
+export async function listWorkspacePage(identity: ArmIdentity, request: WorkspaceListRequest): Promise<WorkspacePage> {
+  // The caller's schema checked this already; a data function checks its own input too.
+  if (!WORKSPACE_SEARCH_PATTERN.test(request.search)) {
+    throw new AppError({ code: "invalid_input", message: "workspace search outside the allowed characters", userMessage: "That search isn't valid." });
+  }
+  try {
+    return await pageFromResourceGraph(identity, request);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    if (error.code === "upstream_failed") {
+      // A 400: at tenant scope, more subscriptions than Resource Graph takes in one query. Batches of 1,000 work.
+      log("warn", "workspaces", "workspaces.tenant_scope_refused", { reason: describeError(error) });
+      return pageInMemory(await listWorkspaces(identity), request);
+    }
+    if (!FALLBACK_CODES.has(error.code)) throw error;
+    log("warn", "workspaces", "workspaces.resource_graph_unavailable", { reason: describeError(error) });
+  }
+  return pageInMemory(await listPerSubscription(identity, await listSubscriptions(identity)), request);
+}
+
+function matches(workspace: WorkspaceSummary, search: string): boolean {
+  const needle = search.toLowerCase();
+  return [workspace.name, workspace.friendlyName ?? "", workspace.resourceGroup].some((value) => value.toLowerCase().includes(needle));
+}
+
+/** The same page cut from a whole list (the fallbacks), in Resource Graph's order: ordinal by name, then id. */
+function pageInMemory(list: WorkspaceList, request: WorkspaceListRequest): WorkspacePage {
+  const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const matching = list.workspaces
+    .filter((workspace) => request.search === "" || matches(workspace, request.search))
+    .sort((a, b) => ordinal(a.name, b.name) || ordinal(a.id, b.id));
+  return {
+    ...list,
+    workspaces: matching.slice(request.skip, request.skip + WORKSPACE_PAGE_SIZE),
+    total: matching.length,
+    skip: request.skip,
+    pageSize: WORKSPACE_PAGE_SIZE,
+    search: request.search,
+    queries: [],
+  };
+}
+
+async function pageFromResourceGraph(identity: ArmIdentity, request: WorkspaceListRequest): Promise<WorkspacePage> {
+  const page = await queryResourceGraphPage(identity, { query: workspacePageQuery(request.search), top: WORKSPACE_PAGE_SIZE, skip: request.skip });
+  const queries: (ResourceGraphQueryCost & { round: number })[] = [{ ...costOf("workspace page", page), round: 1 }];
+  const unreadableIds: string[] = [];
+  const rows = page.rows.flatMap((row) => {
+    const wire = PageWorkspaceRowWire.parse(row);
+    const parsed = parseScope(wire.id);
+    if (parsed?.level !== "workspace") {
+      log("warn", "workspaces", "a workspace id could not be read as a scope", { id: wire.id });
+      unreadableIds.push(wire.id);
+      return [];
+    }
+    return [{ wire, parsed, subscriptionId: parsed.subscriptionId!.toLowerCase() }];
+  });
+  const base = { total: page.totalRecords, skip: request.skip, pageSize: WORKSPACE_PAGE_SIZE, search: request.search, failures: [], unreadableIds };
+  if (rows.length === 0) return { ...base, workspaces: [], source: "resource-graph", queries };
+
+  const subscriptions = [...new Set(rows.map((row) => row.subscriptionId))];
+  const scopes = [
+    ...new Set(
+      rows.flatMap(({ parsed, subscriptionId }) => [
+        `/subscriptions/${subscriptionId}`,
+        `/subscriptions/${subscriptionId}/resourcegroups/${parsed.resourceGroup!.toLowerCase()}`,
+        normaliseScope(parsed.scope),
+      ]),
+    ),
+  ];
+  const [countRows, subscriptionRows] = await Promise.all([
+    queryResourceGraph(identity, { query: pageAssignmentCountsQuery(scopes), subscriptions, authorizationScopeFilter: "AtScopeAboveAndBelow" }),
+    queryResourceGraph(identity, { query: PAGE_SUBSCRIPTIONS_QUERY, subscriptions }),
+  ]);
+  queries.push({ ...costOf("assignment counts", countRows), round: 2 }, { ...costOf("subscriptions", subscriptionRows), round: 2 });
+
+  const counts = new Map<string, number>();
+  for (const row of countRows.rows) {
+    const { scope, count_ } = CountRowWire.parse(row);
+    counts.set(normaliseScope(scope), (counts.get(normaliseScope(scope)) ?? 0) + count_);
+  }
+  const subscriptionsById = new Map(
+    subscriptionRows.rows.map((row) => {
+      const parsed = PageSubscriptionRowWire.parse(row);
+      const groups = (parsed.managementGroups ?? []).map((group) => `/providers/microsoft.management/managementgroups/${group.name.toLowerCase()}`);
+      return [parsed.subscriptionId.toLowerCase(), { name: parsed.name, groups }] as const;
+    }),
+  );
+  const workspaces = rows.map(({ wire, parsed, subscriptionId }): WorkspaceSummary => {
+    const subscription = subscriptionsById.get(subscriptionId);
+    const applying = [
+      "/",
+      ...(subscription?.groups ?? []),
+      `/subscriptions/${subscriptionId}`,
+      `/subscriptions/${subscriptionId}/resourcegroups/${parsed.resourceGroup!.toLowerCase()}`,
+      normaliseScope(parsed.scope),
+    ];
+    const count = applying.reduce((sum, scope) => sum + (counts.get(scope) ?? 0), 0);
+    return {
+      id: parsed.scope,
+      name: wire.name,
+      friendlyName: wire.friendlyName === "" ? null : wire.friendlyName,
+      subscriptionId,
+      // A workspace Resource Graph listed sits in a subscription it can read; the id stands in should the row lag.
+      subscriptionName: subscription?.name ?? subscriptionId,
+      resourceGroup: parsed.resourceGroup!,
+      location: wire.location,
+      kind: wire.kind,
+      hubResourceId: wire.hubResourceId === "" ? null : wire.hubResourceId,
+      // As in the whole list: none seen means the assignments are not readable to the person, not that there are none.
+      roleAssignmentCount: count === 0 ? null : count,
+    };
+  });
+  return { ...base, workspaces, source: "resource-graph", queries };
 }

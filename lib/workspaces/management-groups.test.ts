@@ -14,7 +14,7 @@ import { FREE_USERS, WORKSPACE } from "@/test/reliability/support/churn-workspac
 const tenant = await startPrivateSandbox();
 const { getWorkspaceAccess } = await import("./get-workspace-access");
 const { checkWorkspaceAccess } = await import("./check-workspace-access");
-const { listWorkspaces } = await import("./list-workspaces");
+const { listWorkspaces, listWorkspacePage } = await import("./list-workspaces");
 const { readWorkspaceAccess } = await import("@/lib/credentials/access");
 const { getGrantOptions } = await import("./get-grant-options");
 const { personaContext } = await import("@/test/support/persona-token");
@@ -80,6 +80,14 @@ describe("roles inherited from management groups", () => {
       expect(workspace.roleAssignmentCount, workspace.name).toBe(before + (below ? 2 : 0));
     }
     expect(workspaces.some((workspace) => workspace.subscriptionId.toLowerCase() === otherSubscription.subscriptionId.toLowerCase())).toBe(true);
+  });
+
+  it("count the same on the list page, which reads the management groups of only the page's subscriptions", async () => {
+    const { workspaces } = await listWorkspaces({ kind: "delegated", caller: security.caller });
+    const page = await listWorkspacePage({ kind: "delegated", caller: security.caller }, { search: "", skip: 0 });
+    expect(page.workspaces.length).toBe(workspaces.length);
+    const counts = new Map(workspaces.map((workspace) => [workspace.id, workspace.roleAssignmentCount]));
+    for (const workspace of page.workspaces) expect(workspace.roleAssignmentCount, workspace.name).toBe(counts.get(workspace.id));
   });
 
   it("do not count against the subscription's role-assignment budget: ARM counts the subscription and below only", async () => {

@@ -295,3 +295,95 @@ describe("formatResetsAfter", () => {
     expect(formatResetsAfter(3_723_000)).toBe("01:02:03");
   });
 });
+
+describe("Resource Graph: tenant scope, where conditions and order by", () => {
+  const PAGE = "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id, name, resourceGroup";
+
+  it("reads every subscription the caller can see when the request names none, as naming them all does", () => {
+    const named = bodyOf(query({ subscriptions: [...tenant.subscriptions.keys()], query: PAGE, options: { $top: 1000 } }, userCaller("security")));
+    const tenantScope = bodyOf(query({ query: PAGE, options: { $top: 1000 } }, userCaller("security")));
+    expect(tenantScope.data).toEqual(named.data);
+    expect(tenantScope.totalRecords).toBe(tenant.workspaces.size);
+  });
+
+  it("refuses a tenant-scope query over more than 1,000 subscriptions unless partial scopes are allowed, and then reads 1,000", () => {
+    const template = [...tenant.subscriptions.values()][0]!;
+    for (let i = 0; i < 1001; i++) {
+      const subscriptionId = `10000000-0000-4000-8000-${i.toString().padStart(12, "0")}`;
+      tenant.subscriptions.set(subscriptionId, { ...template, subscriptionId, displayName: `extra ${i}`, managementGroup: undefined });
+    }
+    const caller = userCaller("security");
+    const name = "0d1e2f30-0000-4000-8000-0000000000aa";
+    tenant.putRoleAssignment(
+      // Reader at the root: every subscription is visible to the caller.
+      newRoleAssignment({
+        name,
+        scope: "/",
+        roleDefinitionName: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        principalId: caller.objectId,
+        principalType: "User",
+        createdOn: "2026-01-01T00:00:00.0000000Z",
+      }),
+    );
+    const refused = query({ query: PAGE }, caller);
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused).details?.map((d) => d.code)).toEqual(["TooManySubscriptions"]);
+    const containers = "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId";
+    const partial = query({ query: containers, options: { allowPartialScopes: true, $top: 1000 } }, caller);
+    expect(partial.status).toBe(200);
+    expect(bodyOf(partial).totalRecords).toBe(1000);
+    expect(errorOf(query({ query: PAGE, options: { allowPartialScopes: "yes" } }, caller)).details?.[0]?.code).toBe("InvalidParameter");
+  });
+
+  it("filters with contains (any case), in, !startswith, and, or and parentheses", () => {
+    const names = (text: string) =>
+      bodyOf(query({ query: text, options: { $top: 1000 } }, userCaller("security")))
+        .data.map((row) => row.name as string)
+        .sort();
+    const all = [...tenant.workspaces.values()];
+    expect(names(`${PAGE} | where name contains 'FRAUD'`)).toEqual(
+      all
+        .filter((w) => w.name.includes("fraud"))
+        .map((w) => w.name)
+        .sort(),
+    );
+    expect(names(`${PAGE} | where name in ('mlw-fraud-prod', 'proj-genai', 'MLW-CHURN-PROD')`)).toEqual(["mlw-fraud-prod", "proj-genai"]);
+    expect(names(`${PAGE} | where name in~ ('MLW-CHURN-PROD')`)).toEqual(["mlw-churn-prod"]);
+    expect(names(`${PAGE} | where name !startswith 'mlw-' and (name contains 'genai' or name contains 'nlp')`)).toEqual(["proj-genai", "proj-nlp"]);
+    expect(names(`${PAGE} | where name == 'MLW-FRAUD-PROD' or name =~ 'MLW-CHURN-DEV'`)).toEqual(["mlw-churn-dev"]);
+  });
+
+  it("reads KQL string escapes, so an escaped quote is text and not the end of the literal", () => {
+    const ok = query({ query: `${PAGE} | where name contains 'it\\'s | not a pipe' or name contains "\\\\"` }, userCaller("security"));
+    expect(ok.status).toBe(200);
+    expect(bodyOf(ok).data).toEqual([]);
+    for (const bad of [
+      `${PAGE} | where name contains 'x`,
+      `${PAGE} | where name contains '\\q'`,
+      `${PAGE} | where name matches regex 'x'`,
+      `${PAGE} | where nope contains 'x'`,
+    ]) {
+      const response = query({ query: bad }, userCaller("security"));
+      expect(response.status, bad).toBe(400);
+      expect(errorOf(response).details?.[0]?.code).toBe("InvalidQuery");
+    }
+  });
+
+  it("orders by several keys and pages with $skip, totalRecords counting the whole result", () => {
+    const ordered = `${PAGE} | order by resourceGroup asc, name desc`;
+    const all = bodyOf(query({ query: ordered, options: { $top: 1000 } }, userCaller("security"))).data;
+    const expected = [...all].sort((a, b) =>
+      a.resourceGroup === b.resourceGroup
+        ? (a.name as string) < (b.name as string)
+          ? 1
+          : -1
+        : (a.resourceGroup as string) < (b.resourceGroup as string)
+          ? -1
+          : 1,
+    );
+    expect(all).toEqual(expected);
+    const page = bodyOf(query({ query: ordered, options: { $top: 3, $skip: 2 } }, userCaller("security")));
+    expect(page.data).toEqual(all.slice(2, 5));
+    expect(page.totalRecords).toBe(all.length);
+  });
+});

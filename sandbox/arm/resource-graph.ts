@@ -4,7 +4,7 @@
  * `resourcecontainers` table (subscriptions, with the management groups above them).
  *
  * Only a small, strictly parsed subset of KQL is understood: `<table> | where type =~ '<type>'` followed by `project`,
- * `extend`, `summarize count() by <column>` and `order by`. Anything else is refused with Resource Graph's own error
+ * `extend`, `where <condition>` (see parseCondition), `summarize count() by <column>` and `order by <column> [asc|desc], …`. Anything else is refused with Resource Graph's own error
  * body (`BadRequest` with `InvalidQuery` and `ParserFailure` details, the `ErrorResponse` of the 2024-04-01 spec;
  * a live body is quoted in Azure/aztfexport#485), never answered with an approximation.
  *
@@ -39,11 +39,18 @@ const ROLE_ASSIGNMENT_READ = "Microsoft.Authorization/roleAssignments/read";
 
 type Row = Record<string, unknown>;
 type Expression = { kind: "column"; path: string[] } | { kind: "call"; fn: "tostring" | "tolower"; argument: Expression };
+type Condition =
+  | { kind: "or"; left: Condition; right: Condition }
+  | { kind: "and"; left: Condition; right: Condition }
+  | { kind: "compare"; column: string; op: ComparisonOperator; value: string }
+  | { kind: "in"; column: string; caseInsensitive: boolean; values: string[] };
+type ComparisonOperator = "=~" | "==" | "!=" | "contains" | "!contains" | "startswith" | "!startswith";
 type Operator =
   | { kind: "where"; type: string }
+  | { kind: "filter"; condition: Condition }
   | { kind: "project" | "extend"; columns: { name: string; expression: Expression }[] }
   | { kind: "summarize"; countName: string; by: string }
-  | { kind: "order"; by: string; descending: boolean };
+  | { kind: "order"; keys: { by: string; descending: boolean }[] };
 interface ParsedQuery {
   readonly table: "resources" | "authorizationresources" | "resourcecontainers";
   readonly operators: Operator[];
@@ -71,6 +78,18 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
   if (Array.isArray(subscriptions) && subscriptions.length > MAX_SUBSCRIPTIONS) {
     return badRequest(context, [
       { code: "TooManySubscriptions", message: `The query may name at most ${MAX_SUBSCRIPTIONS} subscriptions; ${subscriptions.length} were given.` },
+    ]);
+  }
+  // Without `subscriptions` (or `managementGroups`) the query is at tenant scope: every subscription the caller can
+  // see. The spec's `allowPartialScopes` ("only applicable for tenant and management group level queries … in case the
+  // number of subscriptions exceed allowed limits", default false) means more than the limit is refused unless the
+  // caller accepts a partial result; the stricter reading is emulated, with the documented 1,000 as the limit.
+  if (subscriptions === undefined && options.allowPartialScopes !== true && visibleSubscriptionIds(context).size > MAX_SUBSCRIPTIONS) {
+    return badRequest(context, [
+      {
+        code: "TooManySubscriptions",
+        message: `The tenant-scope query covers ${visibleSubscriptionIds(context).size} subscriptions, more than ${MAX_SUBSCRIPTIONS}; name at most ${MAX_SUBSCRIPTIONS} subscriptions or set allowPartialScopes.`,
+      },
     ]);
   }
 
@@ -114,6 +133,7 @@ export function queryResourceGraph(context: ArmContext): SandboxResponse {
           parsed.table,
           scopeSubscriptions,
           typeof options.authorizationScopeFilter === "string" ? options.authorizationScopeFilter : "AtScopeAndBelow",
+          (parsed.operators[0] as { type: string }).type,
         ),
       );
     } catch (error) {
@@ -162,6 +182,7 @@ function checkOptions(options: unknown): string | undefined {
   }
   if (o.$skip !== undefined && (!Number.isInteger(o.$skip) || (o.$skip as number) < 0)) return "The '$skip' option must be a non-negative integer.";
   if (o.$skipToken !== undefined && typeof o.$skipToken !== "string") return "The '$skipToken' option must be a string.";
+  if (o.allowPartialScopes !== undefined && typeof o.allowPartialScopes !== "boolean") return "The 'allowPartialScopes' option must be a boolean.";
   if (o.resultFormat !== undefined && o.resultFormat !== "objectArray" && o.resultFormat !== "table") {
     return "The 'resultFormat' option must be 'table' or 'objectArray'.";
   }
@@ -217,11 +238,16 @@ function keepSnapshot(context: ArmContext, rows: Row[]): string {
 function subscriptionsInScope(context: ArmContext, named: readonly string[] | undefined): Set<string> {
   const { tenant } = context;
   const visible = visibleSubscriptionIds(context);
-  const wanted = named ? named.map((s) => s.toLowerCase()) : [...tenant.subscriptions.keys()];
-  return new Set(wanted.filter((s) => tenant.subscriptions.has(s) && visible.has(s)));
+  const wanted = named ? named.map((s) => s.toLowerCase()) : [...tenant.subscriptions.keys()].sort();
+  // A partial tenant-scope query (allowPartialScopes) reads the first 1,000; a larger one was refused before.
+  return new Set(wanted.filter((s) => tenant.subscriptions.has(s) && visible.has(s)).slice(0, named ? undefined : MAX_SUBSCRIPTIONS));
 }
 
-function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscriptions: Set<string>, filter: string): Row[] {
+/**
+ * The table's rows the caller may read, of the one type the query's first `where` keeps (the rows of other types
+ * would be dropped by it anyway: building only these keeps a 10,000-workspace estate's query cheap).
+ */
+function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscriptions: Set<string>, filter: string, type: string): Row[] {
   const { tenant, settings, request } = context;
   const allowed = new Map<string, boolean>();
   const authorized = authorizer(tenant, settings, request.caller, request.now);
@@ -240,19 +266,21 @@ function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscripti
     return (subscriptionId !== undefined && check(action, `/subscriptions/${subscriptionId}`)) || check(action, scope);
   };
   if (table === "resources") {
-    const workspaces = [...tenant.workspaces.values()]
+    const linkedKinds = new Set(Object.entries(LINKED_RESOURCE_TYPES).flatMap(([kind, armType]) => (armType.toLowerCase() === type ? [kind] : [])));
+    const workspaces = (type === WORKSPACE_TYPE ? [...tenant.workspaces.values()] : [])
       .filter((w) => subscriptions.has(w.subscriptionId.toLowerCase()))
       .filter((w) => may(WORKSPACE_READ, `/subscriptions/${w.subscriptionId}/resourceGroups/${w.resourceGroup}/providers/${WORKSPACE_TYPE}/${w.name}`))
       .map((w) => workspaceRow(w, tenant.tenantId));
     const linked = [...tenant.linkedResources.values()]
-      .filter((r) => subscriptions.has(r.subscriptionId.toLowerCase()))
+      .filter((r) => linkedKinds.has(r.kind) && subscriptions.has(r.subscriptionId.toLowerCase()))
       .filter((r) => may(linkedResourceReadAction(r.kind), linkedResourceId(r)))
       .map((r) => linkedResourceRow(r, tenant));
     return [...workspaces, ...linked];
   }
   if (table === "resourcecontainers") {
-    return [...subscriptions].map((id) => subscriptionRow(context, id));
+    return type === "microsoft.resources/subscriptions" ? [...subscriptions].map((id) => subscriptionRow(context, id)) : [];
   }
+  if (type !== ROLE_ASSIGNMENT_TYPE) return [];
   const rows: Row[] = [];
   for (const assignment of tenant.roleAssignments.values()) {
     const subscriptionId = subscriptionOfScope(assignment.scope);
@@ -379,14 +407,17 @@ function roleAssignmentRow(assignment: RoleAssignmentRecord, tenantId: string): 
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Splits on `|` outside single or double quotes. */
+/** Splits on `|` outside single or double quotes (where a backslash escapes the next character). */
 function splitPipes(query: string): string[] {
   const parts: string[] = [];
   let current = "";
   let quote: string | undefined;
+  let escaped = false;
   for (const char of query) {
     if (quote) {
-      if (char === quote) quote = undefined;
+      if (escaped) escaped = false;
+      else if (char === "\\") escaped = true;
+      else if (char === quote) quote = undefined;
     } else if (char === "'" || char === '"') {
       quote = char;
     } else if (char === "|") {
@@ -405,15 +436,17 @@ export function parseQuery(query: string): ParsedQuery {
   const [tablePart, ...operatorParts] = splitPipes(query);
   const table = tablePart?.toLowerCase();
   if (table !== "resources" && table !== "authorizationresources" && table !== "resourcecontainers") throw new QueryError(tablePart ?? "");
-  const operators = operatorParts.map(parseOperator);
+  // The first operator must narrow the table to one type; later `where`s filter with the conditions below.
+  const operators = operatorParts.map((text, index) => parseOperator(text, index === 0));
   if (operators[0]?.kind !== "where") throw new QueryError(operatorParts[0] ?? "");
-  if (operators.slice(1).some((o) => o.kind === "where")) throw new QueryError("where");
   return { table, operators };
 }
 
-function parseOperator(text: string): Operator {
+function parseOperator(text: string, first: boolean): Operator {
   let match = /^where\s+type\s*=~\s*(['"])([^'"]+)\1$/.exec(text);
-  if (match) return { kind: "where", type: match[2]!.toLowerCase() };
+  if (match && first) return { kind: "where", type: match[2]!.toLowerCase() };
+  match = /^where\s+(.+)$/s.exec(text);
+  if (match && !first) return { kind: "filter", condition: parseCondition(match[1]!) };
   match = /^(project|extend)\s+(.+)$/s.exec(text);
   if (match) {
     const columns = splitTopLevelCommas(match[2]!).map((item) => {
@@ -427,9 +460,152 @@ function parseOperator(text: string): Operator {
   }
   match = /^summarize\s+(?:([A-Za-z_][A-Za-z0-9_]*)\s*=\s*)?count\(\)\s+by\s+([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
   if (match) return { kind: "summarize", countName: match[1] ?? "count_", by: match[2]! };
-  match = /^(?:order|sort)\s+by\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?$/.exec(text);
-  if (match) return { kind: "order", by: match[1]!, descending: match[2] !== "asc" };
+  match = /^(?:order|sort)\s+by\s+(.+)$/s.exec(text);
+  if (match) {
+    const keys = match[1]!.split(",").map((key) => {
+      const parts = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/.exec(key);
+      if (!parts) throw new QueryError(key.trim());
+      // KQL sorts descending unless told otherwise.
+      return { by: parts[1]!, descending: parts[2] !== "asc" };
+    });
+    return { kind: "order", keys };
+  }
   throw new QueryError(text);
+}
+
+/**
+ * A `where` condition: comparisons of a column with a string literal (`=~`, `==`, `!=`, `contains`, `!contains`,
+ * `startswith`, `!startswith`), `in` / `in~` lists, `and`, `or` and parentheses. String literals follow KQL's rules
+ * (Microsoft Learn, Kusto "The string data type"): single or double quotes, a backslash escaping `\\`, `\'`, `\"`,
+ * `\n` and `\t`; verbatim (`@'…'`) and multi-line literals are not in the subset.
+ */
+function parseCondition(text: string): Condition {
+  const tokens = tokenize(text);
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = (expected?: string) => {
+    const token = tokens[at++];
+    if (token === undefined || (expected !== undefined && (token.kind !== "word" || token.text !== expected))) throw new QueryError(token?.text ?? text);
+    return token;
+  };
+  const literal = () => {
+    const token = take();
+    if (token.kind !== "string") throw new QueryError(token.text);
+    return token.text;
+  };
+  const atom = (): Condition => {
+    const token = take();
+    if (token.kind === "word" && token.text === "(") {
+      const inner = or();
+      take(")");
+      return inner;
+    }
+    if (token.kind !== "word" || !IDENTIFIER.test(token.text)) throw new QueryError(token.text);
+    const op = take();
+    if (op.kind === "word" && (op.text === "in" || op.text === "in~")) {
+      take("(");
+      const values = [literal()];
+      while (peek()?.text === "," && peek()?.kind === "word") {
+        take(",");
+        values.push(literal());
+      }
+      take(")");
+      return { kind: "in", column: token.text, caseInsensitive: op.text === "in~", values };
+    }
+    const comparisons: readonly string[] = ["=~", "==", "!=", "contains", "!contains", "startswith", "!startswith"];
+    if (op.kind !== "word" || !comparisons.includes(op.text)) throw new QueryError(op.text);
+    return { kind: "compare", column: token.text, op: op.text as ComparisonOperator, value: literal() };
+  };
+  const and = (): Condition => {
+    let left = atom();
+    while (peek()?.kind === "word" && peek()?.text === "and") {
+      take("and");
+      left = { kind: "and", left, right: atom() };
+    }
+    return left;
+  };
+  const or = (): Condition => {
+    let left = and();
+    while (peek()?.kind === "word" && peek()?.text === "or") {
+      take("or");
+      left = { kind: "or", left, right: and() };
+    }
+    return left;
+  };
+  const condition = or();
+  if (at !== tokens.length) throw new QueryError(tokens[at]!.text);
+  return condition;
+}
+
+const ESCAPES: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t" };
+
+function tokenize(text: string): { kind: "word" | "string"; text: string }[] {
+  const tokens: { kind: "word" | "string"; text: string }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const char = text[i]!;
+    if (/\s/.test(char)) {
+      i++;
+    } else if (char === "'" || char === '"') {
+      let value = "";
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new QueryError(text);
+        const next = text[i]!;
+        if (next === char) break;
+        if (next === "\\") {
+          const escaped = ESCAPES[text[i + 1] ?? ""];
+          if (escaped === undefined) throw new QueryError(text.slice(i, i + 2));
+          value += escaped;
+          i += 2;
+        } else {
+          value += next;
+          i++;
+        }
+      }
+      i++;
+      tokens.push({ kind: "string", text: value });
+    } else if ("(),".includes(char)) {
+      tokens.push({ kind: "word", text: char });
+      i++;
+    } else {
+      const word = /^(?:=~|==|!=|!?[A-Za-z_][A-Za-z0-9_]*~?)/.exec(text.slice(i))?.[0];
+      if (!word) throw new QueryError(text.slice(i));
+      tokens.push({ kind: "word", text: word });
+      i += word.length;
+    }
+  }
+  return tokens;
+}
+
+function conditionColumns(condition: Condition): string[] {
+  return condition.kind === "or" || condition.kind === "and" ? [...conditionColumns(condition.left), ...conditionColumns(condition.right)] : [condition.column];
+}
+
+function holds(condition: Condition, row: Row): boolean {
+  if (condition.kind === "or") return holds(condition.left, row) || holds(condition.right, row);
+  if (condition.kind === "and") return holds(condition.left, row) && holds(condition.right, row);
+  const value = scalarText(row[condition.column]);
+  if (condition.kind === "in") {
+    return condition.caseInsensitive ? condition.values.some((v) => v.toLowerCase() === value.toLowerCase()) : condition.values.includes(value);
+  }
+  const [x, y] = [value.toLowerCase(), condition.value.toLowerCase()];
+  switch (condition.op) {
+    case "==":
+      return value === condition.value;
+    case "!=":
+      return value !== condition.value;
+    case "=~":
+      return x === y;
+    case "contains":
+      return x.includes(y);
+    case "!contains":
+      return !x.includes(y);
+    case "startswith":
+      return x.startsWith(y);
+    case "!startswith":
+      return !x.startsWith(y);
+  }
 }
 
 function splitTopLevelCommas(text: string): string[] {
@@ -480,6 +656,11 @@ function evaluate(query: ParsedQuery, source: Row[]): Row[] {
   for (const operator of query.operators) {
     if (operator.kind === "where") {
       rows = rows.filter((row) => String(row.type).toLowerCase() === operator.type);
+    } else if (operator.kind === "filter") {
+      for (const column of conditionColumns(operator.condition)) {
+        if (!columns.includes(column)) throw new Error(`The name '${column}' does not refer to any known column.`);
+      }
+      rows = rows.filter((row) => holds(operator.condition, row));
     } else if (operator.kind === "project" || operator.kind === "extend") {
       for (const { expression } of operator.columns) checkColumns(expression, columns);
       const projected = (row: Row): Row => {
@@ -496,9 +677,16 @@ function evaluate(query: ParsedQuery, source: Row[]): Row[] {
       rows = [...counts].map(([key, count]) => ({ [operator.by]: key, [operator.countName]: count }));
       columns = [operator.by, operator.countName];
     } else if (operator.kind === "order") {
-      if (!columns.includes(operator.by)) throw new Error(`The name '${operator.by}' does not refer to any known column.`);
-      const sign = operator.descending ? -1 : 1;
-      rows = [...rows].sort((a, b) => sign * compare(a[operator.by], b[operator.by]));
+      for (const { by } of operator.keys) {
+        if (!columns.includes(by)) throw new Error(`The name '${by}' does not refer to any known column.`);
+      }
+      rows = [...rows].sort((a, b) => {
+        for (const { by, descending } of operator.keys) {
+          const order = compare(a[by], b[by]);
+          if (order !== 0) return descending ? -order : order;
+        }
+        return 0;
+      });
       ordered = true;
     }
   }

@@ -9,17 +9,24 @@ import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
-import { listWorkspaces, type WorkspaceList as WorkspaceListData } from "@/lib/workspaces/list-workspaces";
+import { listWorkspacePage, type WorkspacePage } from "@/lib/workspaces/list-workspaces";
+import { WORKSPACE_SEARCH_MAX_LENGTH, WorkspaceListParams, type WorkspaceListRequest } from "@/lib/workspaces/schema";
 
 export const metadata: Metadata = { title: "Workspaces" };
 export const dynamic = "force-dynamic";
 
-type Outcome = { ok: true; list: WorkspaceListData } | { ok: false; message: string; reference?: string; claims?: string };
+type Outcome = { ok: true; list: WorkspacePage } | { ok: false; message: string; reference?: string; claims?: string };
 
-export default async function WorkspacesPage() {
+export default async function WorkspacesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const authorization = await authorizePage("viewWorkspaces");
   if (!authorization.ok) return authorization.reason === "forbidden" ? <Forbidden permission="viewWorkspaces" /> : null;
-  const outcome = await load(callerOf(authorization.session));
+  const params = await searchParams;
+  // Each parameter on its own: a bad search is said so (and not run), a bad position starts at the first page.
+  const search = WorkspaceListParams.shape.q.safeParse(params.q);
+  const skip = WorkspaceListParams.shape.skip.safeParse(params.skip);
+  const request: WorkspaceListRequest = { search: search.success ? search.data : "", skip: skip.success ? skip.data : 0 };
+  const searchProblem = search.success ? undefined : (search.error.issues[0]?.message ?? "That search isn't valid.");
+  const outcome = await load(callerOf(authorization.session), request);
 
   return (
     <div className="space-y-4">
@@ -51,7 +58,15 @@ export default async function WorkspacesPage() {
               </ul>
             </div>
           )}
-          <WorkspaceList workspaces={outcome.list.workspaces} />
+          <WorkspaceList
+            workspaces={outcome.list.workspaces}
+            total={outcome.list.total}
+            skip={outcome.list.skip}
+            pageSize={outcome.list.pageSize}
+            search={outcome.list.search}
+            searchProblem={searchProblem}
+            searchMaxLength={WORKSPACE_SEARCH_MAX_LENGTH}
+          />
         </>
       ) : outcome.claims ? (
         // Entra wants the person back (e.g. Conditional Access asking for MFA): signing in again reloads this page.
@@ -65,9 +80,9 @@ export default async function WorkspacesPage() {
   );
 }
 
-async function load(caller: DelegatedCaller): Promise<Outcome> {
+async function load(caller: DelegatedCaller, request: WorkspaceListRequest): Promise<Outcome> {
   try {
-    return { ok: true, list: await listWorkspaces({ kind: "delegated", caller }) };
+    return { ok: true, list: await listWorkspacePage({ kind: "delegated", caller }, request) };
   } catch (error) {
     if (isAppError(error)) {
       return {
