@@ -14,20 +14,12 @@ import { parseArgs } from "node:util";
 import { listFromResourceGraph, listPerSubscription, listSubscriptions, listWorkspacePage } from "@/lib/workspaces/list-workspaces";
 import { personaContext } from "@/test/support/persona-token";
 import { testSandbox } from "@/test/support/sandbox-control";
+import { formatTable, type Row } from "./report";
 
 const { values } = parseArgs({ options: { latency: { type: "string", default: "40" } } });
 const LATENCY_MS = Number(values.latency);
 const PAGE = 1000;
 const FAN_OUT_CONCURRENCY = 8;
-
-interface Row {
-  readonly scenario: string;
-  readonly ms: number;
-  readonly floorMs: number;
-  readonly armCalls: number;
-  readonly resourceGraphCalls: number;
-  readonly note: string;
-}
 
 async function journalled<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; arm: number; resourceGraph: number; throttled: number }> {
   const since = await testSandbox().journal.lastSeq();
@@ -65,12 +57,16 @@ async function main(): Promise<void> {
     const roundTrips = Math.max(0, ...measured.result.queries.map((query) => query.round));
     pageChecks.push({ label: load.label, roundTrips, ms: measured.ms, goalMs, resourceGraphCalls: measured.resourceGraph });
     rows.push({
+      id: `estate-list-page ${load.label}`,
       scenario: `Workspace list page, ${load.label} (${measured.result.workspaces.length} of ${measured.result.total} workspaces, ${subscriptions.length} subscriptions)`,
-      ms: measured.ms,
+      value: measured.ms,
+      unit: "ms",
+      goal: { max: goalMs, text: "≤ 2 round trips + 150 ms" },
       floorMs: roundTrips * LATENCY_MS,
+      roundTrips,
       armCalls: measured.arm,
-      resourceGraphCalls: measured.resourceGraph,
-      note: `${roundTrips} round trips (goal ≤ 2, ≤ ${goalMs} ms); ${measured.result.queries.map((query) => `${query.name}: ${query.rows} rows, round ${query.round}`).join("; ")}; source ${measured.result.source}`,
+      graphCalls: 0,
+      note: `${measured.resourceGraph} Resource Graph calls; ${measured.result.queries.map((query) => `${query.name}: ${query.rows} rows, round ${query.round}`).join("; ")}; source ${measured.result.source}`,
     });
   }
   await testSandbox().clock.advance(settings.resourceGraphQuotaWindowSeconds);
@@ -82,32 +78,36 @@ async function main(): Promise<void> {
   const quotaWaits = graph.result.queries.reduce((sum, query) => sum + query.quotaWaits, 0);
   const quotaWaitedMs = Math.max(...graph.result.queries.map((query) => query.quotaWaitedMs));
   rows.push({
+    id: "estate-whole-list-resource-graph",
     scenario: `Whole workspace list via Resource Graph (${workspaces} workspaces, ${subscriptions.length} subscriptions)`,
-    ms: graph.ms,
+    value: graph.ms,
+    unit: "ms",
+    // For comparison: what the list page read before it was paged.
+    goal: null,
     // The two queries page side by side: the longer chain of sequential pages is the floor.
     floorMs: sequentialPages * LATENCY_MS,
+    roundTrips: sequentialPages,
     armCalls: graph.arm,
-    resourceGraphCalls: graph.resourceGraph,
-    note: `${graph.result.queries.map((query) => `${query.name}: ${query.rows} rows in ${query.pages} pages`).join("; ")}; quota ${quota}: ${quotaWaits} waits (${quotaWaitedMs} ms), ${graph.throttled} answered 429`,
+    graphCalls: 0,
+    note: `for comparison; ${graph.resourceGraph} Resource Graph calls; ${graph.result.queries.map((query) => `${query.name}: ${query.rows} rows in ${query.pages} pages`).join("; ")}; quota ${quota}: ${quotaWaits} waits (${quotaWaitedMs} ms), ${graph.throttled} answered 429`,
   });
 
   const fanOut = await journalled(() => listPerSubscription(identity, subscriptions));
+  const fanOutTrips = Math.ceil(subscriptions.length / FAN_OUT_CONCURRENCY);
   rows.push({
+    id: "estate-whole-list-arm-fan-out",
     scenario: `Whole workspace list via ARM per subscription (${fanOut.result.workspaces.length} workspaces, ${FAN_OUT_CONCURRENCY} subscriptions at a time)`,
-    ms: fanOut.ms,
-    floorMs: Math.ceil(subscriptions.length / FAN_OUT_CONCURRENCY) * LATENCY_MS,
+    value: fanOut.ms,
+    unit: "ms",
+    goal: null,
+    floorMs: fanOutTrips * LATENCY_MS,
+    roundTrips: fanOutTrips,
     armCalls: fanOut.arm,
-    resourceGraphCalls: fanOut.resourceGraph,
-    note: `the fallback: workspaces ∥ role assignments per subscription; ${fanOut.result.failures.length} subscriptions failed`,
+    graphCalls: 0,
+    note: `the fallback, for comparison: workspaces ∥ role assignments per subscription; ${fanOut.result.failures.length} subscriptions failed`,
   });
 
-  const header = ["Scenario", "Time ms", "Floor ms", "ARM calls", "of which Resource Graph", "Note"];
-  const table = rows.map((row) => [row.scenario, String(row.ms), String(row.floorMs), String(row.armCalls), String(row.resourceGraphCalls), row.note]);
-  const widths = header.map((title, column) => Math.max(title.length, ...table.map((line) => line[column]!.length)));
-  const format = (cells: string[]) =>
-    cells.map((cell, column) => (column >= 1 && column <= 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ");
-  console.log(`\n${format(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}`);
-  for (const line of table) console.log(format(line));
+  console.log(`\n${formatTable(rows)}`);
 
   for (const check of pageChecks) {
     console.log(

@@ -182,7 +182,7 @@ async function pageScenarios(
       id: "workspace-list-page",
       scenario: `Workspace list page (${workspaceCount} workspaces, ${subscriptions} subscriptions)`,
       roundTrips: 2,
-      note: "1 subscription list, then Resource Graph: workspaces ∥ assignment counts by scope (1 page each)",
+      note: "Resource Graph: the page of workspaces at tenant scope, then assignment counts for its scopes ∥ its subscriptions",
     },
     () => clients.security.page("/workspaces"),
     RUNS,
