@@ -132,7 +132,11 @@ async function main(): Promise<void> {
   if (checks.some((check) => check.pages > check.bound) || pageChecks.some((check) => check.roundTrips > 2)) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  console.error(`estate benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  // Keep-alive sockets would keep the process waiting after the last figure.
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error(`estate benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
