@@ -51,9 +51,12 @@ export function met(row: Row): boolean | null {
 
 const cell = (value: number | null) => (value === null ? "—" : value.toLocaleString("en"));
 const figure = (row: Row) => (row.value === null ? "—" : `${row.value.toLocaleString("en")} ${row.unit}`);
-/** A goal set from the floor shows its bound too (`≤ floor + 100 ms (180 ms)`); a fixed one is its own bound. */
-const goalCell = (row: Row) =>
-  !row.goal ? "—" : row.goal.text.includes("floor") ? `${row.goal.text} (${row.goal.max.toLocaleString("en")} ${row.unit})` : row.goal.text;
+/** A goal set by a rule shows its bound too (`≤ floor + 100 ms (180 ms)`); a fixed one is its own bound (`≤ 100 ms`). */
+const goalCell = (row: Row) => {
+  if (!row.goal) return "—";
+  const bound = `${row.goal.max.toLocaleString("en")} ${row.unit}`;
+  return row.goal.text === `≤ ${bound}` ? row.goal.text : `${row.goal.text} (${bound})`;
+};
 const metCell = (row: Row) => ({ true: "yes", false: "NO", null: "—" })[String(met(row)) as "true" | "false" | "null"];
 
 /** The table for a terminal: aligned columns, every figure beside its goal. */
