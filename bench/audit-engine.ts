@@ -6,16 +6,16 @@
  *   node --import tsx --conditions=react-server bench/audit-engine.ts --engine pglite --data-dir /tmp/audit-200k --events 200000
  *   node --import tsx --conditions=react-server bench/audit-engine.ts --engine postgres --url postgres://…/db --events 200000
  */
-import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 
 import { sql } from "drizzle-orm";
 import { and } from "drizzle-orm";
 
-import { type AuditEventInput, exportAuditEvents, recordAuditEvents, searchAuditEvents } from "@/lib/audit";
+import { exportAuditEvents, searchAuditEvents } from "@/lib/audit";
 import { allAuditConditions, auditFilterQuery } from "@/lib/audit/search";
 import { openDatabase } from "@/lib/db/client";
 import { auditEvents } from "@/lib/db/schema";
+import { fillAuditTrail } from "./audit-trail";
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +29,6 @@ const { values } = parseArgs({
   },
 });
 const TOTAL = Number(values.events);
-const PER_TRANSACTION = 5000;
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -44,26 +43,8 @@ async function main(): Promise<void> {
   try {
     const existing = Number(((await db.execute(sql`select count(*)::int as n from audit_events`)) as { rows: { n: number }[] }).rows[0]?.n ?? 0);
     if (existing < TOTAL) {
-      const actor = {
-        kind: "user" as const,
-        tenantId: randomUUID(),
-        objectId: randomUUID(),
-        displayName: "Bench Admin",
-        userPrincipalName: "bench@contosoml.onmicrosoft.com",
-      };
       const seedStart = performance.now();
-      for (let done = existing; done < TOTAL; done += PER_TRANSACTION) {
-        // The same events as bench/seed-audit.ts: 50 distinct detail values, so one matches 2% of the trail.
-        const batch: AuditEventInput[] = Array.from({ length: Math.min(PER_TRANSACTION, TOTAL - done) }, (_, index) => ({
-          action: "authz.denied",
-          outcome: "denied",
-          actor,
-          target: {},
-          correlation: { consoleRequestId: randomUUID() },
-          details: { consoleAction: `bench-${(done + index) % 50}`, deniedBecause: "console_role_missing" },
-        }));
-        await db.transaction((tx) => recordAuditEvents(tx, batch));
-      }
+      await fillAuditTrail(db, existing, TOTAL);
       await db.execute(sql`analyze audit_events`);
       report.seeded = { events: TOTAL - existing, ms: Math.round(performance.now() - seedStart) };
     }
