@@ -1,5 +1,7 @@
 import "server-only";
 
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -66,6 +68,34 @@ export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "
  */
 const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"] };
 
+/**
+ * Creates a PGlite database in a child process of its own. PGlite creates one by running initdb: a second PostgreSQL
+ * instance, initdb's own instance and a copy of the first's memory, then a tar of the new data directory to copy it
+ * across — about 630 MB of WebAssembly memory and buffers that V8 frees only at a late full collection, and of which
+ * the allocator keeps about 150 MB even then. A child returns all of it when it exits, and the console then opens the
+ * new database as it opens an existing one. The child resolves PGlite from the working directory, as the migrations
+ * folder is (the standalone server runs from its own directory, which has PGlite in its `node_modules`).
+ */
+async function createPgliteDatabase(dataDir: string): Promise<void> {
+  const script = [
+    'import { PGlite } from "@electric-sql/pglite";',
+    "const [dataDir, options] = JSON.parse(process.argv[1]);",
+    "const client = await PGlite.create(dataDir, options);",
+    "await client.close();",
+  ].join("\n");
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", script, JSON.stringify([dataDir, PGLITE_OPTIONS])],
+      { cwd: process.cwd(), maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`Creating the PGlite database in ${dataDir} failed: ${stderr.trim() || error.message}`, { cause: error }));
+        else resolve();
+      },
+    );
+  });
+}
+
 /** Opens a database and applies every pending migration before returning it. */
 export async function openDatabase(location: DatabaseLocation, options: { tokenSource?: AccessTokenSource } = {}): Promise<DatabaseHandle> {
   if (location.kind === "postgres") {
@@ -111,6 +141,8 @@ export async function openDatabase(location: DatabaseLocation, options: { tokenS
   let client: PGlite;
   if (location.kind === "pglite") {
     await mkdir(path.dirname(location.dataDir), { recursive: true });
+    // PGlite's own test for an existing database (it runs initdb when the file is absent).
+    if (!existsSync(path.join(location.dataDir, "PG_VERSION"))) await createPgliteDatabase(location.dataDir);
     client = await PGlite.create(location.dataDir, PGLITE_OPTIONS);
   } else {
     client = await PGlite.create(PGLITE_OPTIONS);
