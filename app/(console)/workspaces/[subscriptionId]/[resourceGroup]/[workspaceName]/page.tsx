@@ -5,7 +5,7 @@ import { Suspense } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
-import { GrantBundleDialog } from "@/components/bundles/grant-bundle-dialog";
+import { GrantBundle } from "@/components/bundles/grant-bundle";
 import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
 import { AccessTableFromWire } from "@/components/workspaces/access-table-wire";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
@@ -126,7 +126,7 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         {canGrant && (
           <div className="flex flex-wrap items-start gap-2">
             {isAllowed("grantBundle", roles) && bundleOffers().length > 0 && (
-              <GrantBundleDialog workspaceId={workspace.id} workspaceName={workspace.name} bundles={bundleOffers()} />
+              <GrantBundle workspaceId={workspace.id} workspaceName={workspace.name} bundles={bundleOffers()} />
             )}
             <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />
           </div>
