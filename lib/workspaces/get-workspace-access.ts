@@ -114,6 +114,9 @@ export function invalidWorkspace(value: string): AppError {
   });
 }
 
+/** The workspace itself, as ARM describes it: what a page shows before the assignments. */
+export type WorkspaceSummary = WorkspaceAccess["workspace"];
+
 /**
  * Every role assignment that applies to a workspace — its own and those inherited from resource group, subscription,
  * management group or root — with role names and principals resolved, and what else decides access there: PIM
@@ -121,17 +124,56 @@ export function invalidWorkspace(value: string): AppError {
  * the assignment list (`atScope()`), the role definitions (usually cached) and the three PIM/deny lists in parallel,
  * then one parallel round of `getByIds`.
  */
-export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
-  const parsed = parseScope(workspaceId);
-  if (parsed?.level !== "workspace") throw invalidWorkspace(workspaceId);
-  const identity: ArmIdentity = { kind: "delegated", caller };
-  const subscriptionId = parsed.subscriptionId!;
-  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
-  const db = options.db ?? (await getDatabase());
+export function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
+  return readWorkspaceAccess(caller, workspaceId, options).access;
+}
 
+/**
+ * `getWorkspaceAccess` with the workspace on its own as soon as ARM answers for it, one round trip in, while the
+ * assignments and their principals are still being read: a page can show the workspace first. Both come from the
+ * same reads; both reject with the same error when the workspace cannot be read.
+ */
+export function readWorkspaceAccess(
+  caller: DelegatedCaller,
+  workspaceId: string,
+  options: { db?: Database } = {},
+): { readonly workspace: Promise<WorkspaceSummary>; readonly access: Promise<WorkspaceAccess> } {
+  const parsed = parseScope(workspaceId);
+  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
+  const opened = parsed?.level === "workspace" ? (options.db ? Promise.resolve(options.db) : getDatabase()) : Promise.reject(invalidWorkspace(workspaceId));
+  const identity: ArmIdentity = { kind: "delegated", caller };
+  const workspace = opened.then(async (): Promise<WorkspaceSummary> => {
+    const body = WorkspaceWire.parse(await armGet(identity, parsed!.scope, WORKSPACES_API_VERSION));
+    return {
+      id: parsed!.scope,
+      name: body.name,
+      friendlyName: body.properties?.friendlyName ?? null,
+      location: body.location,
+      subscriptionId: parsed!.subscriptionId!,
+      resourceGroup: parsed!.resourceGroup!,
+      kind: body.kind ?? "Default",
+      hubResourceId: body.properties?.hubResourceId ?? null,
+    };
+  });
+  const access = opened.then((db) => readAccess(identity, caller, parsed!, workspace, db));
+  // A caller may stop at the first one that fails (the page, at the workspace): the other's rejection is not lost, it
+  // is the same error.
+  workspace.catch(() => undefined);
+  access.catch(() => undefined);
+  return { workspace, access };
+}
+
+async function readAccess(
+  identity: ArmIdentity,
+  caller: DelegatedCaller,
+  parsed: NonNullable<ReturnType<typeof parseScope>>,
+  workspaceRead: Promise<WorkspaceSummary>,
+  db: Database,
+): Promise<WorkspaceAccess> {
+  const subscriptionId = parsed.subscriptionId!;
   const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
-  const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
-    armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
+  const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
+    workspaceRead,
     listAtScope(parsed.scope),
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
@@ -147,9 +189,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     ),
   ]);
   const beyond = beyondOutcome instanceof AppError ? NOTHING_BEYOND : beyondOutcome;
-  const workspace = WorkspaceWire.parse(workspaceBody);
-  const kind = workspace.kind ?? "Default";
-  const hubScope = kind === "Project" && workspace.properties?.hubResourceId ? parseScope(workspace.properties.hubResourceId) : undefined;
+  const hubScope = workspace.kind === "Project" && workspace.hubResourceId ? parseScope(workspace.hubResourceId) : undefined;
   // A project's hub: its own assignments only (what it inherits, the project inherits too), one more round trip.
   let hubAssignments: Awaited<ReturnType<typeof listAtScope>> | null = null;
   let hubMessage: string | null = null;
@@ -211,16 +251,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
   const rows = assignments.map(toRow);
 
   return {
-    workspace: {
-      id: parsed.scope,
-      name: workspace.name,
-      friendlyName: workspace.properties?.friendlyName ?? null,
-      location: workspace.location,
-      subscriptionId,
-      resourceGroup: parsed.resourceGroup!,
-      kind,
-      hubResourceId: workspace.properties?.hubResourceId ?? null,
-    },
+    workspace,
     rows,
     eligible: beyond.eligibilities.map((eligibility) => ({
       ...eligibility,
