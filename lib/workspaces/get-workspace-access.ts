@@ -220,6 +220,16 @@ async function readAccess(
 
   const now = Date.now();
   const { replicationWindowMs } = getConfig().roleAssignments;
+  // Thousands of assignments sit at a handful of scopes: each scope's origin is worked out once.
+  const origins = new Map<string, AccessRow["origin"]>();
+  const originOf = (scope: string) => {
+    let origin = origins.get(scope);
+    if (origin === undefined) {
+      origin = assignmentOrigin(scope, parsed.scope);
+      origins.set(scope, origin);
+    }
+    return origin;
+  };
   const toRow = (assignment: (typeof assignments)[number]): AccessRow => {
     const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
     const role = definitions.get(roleId);
@@ -227,11 +237,12 @@ async function readAccess(
     const principal = lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined;
     const principalType = assignment.principalType ?? "Unknown";
     const createdOn = assignment.createdOn?.toISOString() ?? null;
+    const origin = originOf(assignment.scope ?? "");
     return {
       assignmentId: assignment.id ?? "",
       assignmentName: assignment.name ?? "",
       scope: assignment.scope ?? "",
-      origin: assignmentOrigin(assignment.scope ?? "", parsed.scope),
+      origin,
       roleDefinitionId: roleId,
       roleName: role?.name ?? roleId,
       roleDescription: role?.description ?? "",
@@ -245,7 +256,7 @@ async function readAccess(
       createdOn,
       createdBy: assignment.createdBy ?? null,
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
-      heldBy: assignmentOrigin(assignment.scope ?? "", parsed.scope) === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
+      heldBy: origin === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
     };
   };
   const rows = assignments.map(toRow);

@@ -9,7 +9,7 @@ import { GrantBundle } from "@/components/bundles/grant-bundle";
 import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
 import { AccessTableFromWire } from "@/components/workspaces/access-table-wire";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
-import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
+import { CheckAccessPanelFromWire } from "@/components/workspaces/check-access-panel-wire";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { HubAccess } from "@/components/workspaces/hub-access";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
@@ -191,7 +191,7 @@ async function AccessSections({
   const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
   const canCheck = isAllowed("checkWorkspaceAccess", roles);
   const canSearchDirectory = isAllowed("searchPrincipals", roles);
-  // One principal table for the access table and the check panel's local search (React sends it once).
+  // One principal table for the access table and the check panel's local search (React sends the packed object once).
   const wire = packAccessRows(
     encodeAccessRows(
       access.rows,
@@ -207,9 +207,7 @@ async function AccessSections({
         </p>
       )}
 
-      {canCheck && (
-        <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} knownPrincipals={canSearchDirectory ? [] : wire.principals} />
-      )}
+      {canCheck && <CheckAccessPanelFromWire workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} wire={canSearchDirectory ? null : wire} />}
 
       <Suspense
         fallback={
