@@ -18,29 +18,34 @@ import { BundleParts, type BundlePartView } from "./bundle-parts";
 
 const directorySearch = searchDirectory();
 
-type Plan = Extract<Awaited<ReturnType<typeof planBundleGrant>>, { status: "success" }>["data"];
+/** What planning a bundle answers: the parts and budgets, or why it cannot be planned. */
+export type BundlePlanResult = Awaited<ReturnType<typeof planBundleGrant>>;
+type Plan = Extract<BundlePlanResult, { status: "success" }>["data"];
 type Granted = Awaited<ReturnType<typeof grantBundle>>;
 
 /**
  * "Grant a bundle": choose a bundle and one principal; the dialog shows every part before anything is done (where it
  * lands, whether it can be granted and why not) and the bundle's cost against each subscription's assignment budget.
- * The server reads the plan again when granting, so what the browser shows is never what decides.
+ * The server reads the plan again when granting, so what the browser shows is never what decides. Given the first
+ * bundle's plan (`initialPlan`), it opens at once with it.
  */
 export function GrantBundleDialog({
   workspaceId,
   workspaceName,
   bundles,
+  initialPlan = null,
 }: {
   workspaceId: string;
   workspaceName: string;
   bundles: readonly { id: string; name: string; description: string }[];
+  initialPlan?: BundlePlanResult | null;
 }) {
   const id = useId();
   const router = useRouter();
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(initialPlan !== null);
   const [bundleId, setBundleId] = useState(bundles[0]?.id ?? "");
   const [principals, setPrincipals] = useState<DirectoryPrincipal[]>([]);
-  const [plan, setPlan] = useState<ActionResult<Plan> | null>(null);
+  const [plan, setPlan] = useState<ActionResult<Plan> | null>(initialPlan);
   const [result, setResult] = useState<Granted | null>(null);
   const [pending, startTransition] = useTransition();
 

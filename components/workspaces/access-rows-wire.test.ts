@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
-import { decodeAccessRows, encodeAccessRows } from "./access-rows-wire";
+import { decodeAccessRows, encodeAccessRows, packAccessRows, unpackAccessRows, unpackPrincipals } from "./access-rows-wire";
 
 const SUBSCRIPTION = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const WORKSPACE = `${SUBSCRIPTION}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-churn-dev`;
@@ -63,6 +63,15 @@ describe("access rows on the wire", () => {
     expect(wire.principals.map((principal) => principal.displayName)).toEqual(["a", "d", "e", "f", "Partner helpdesk"]);
     expect(wire.rows.map((tuple) => tuple[1])).toEqual([null, null, null, ROWS[3]!.assignmentId, null, null, null, null]);
     expect(JSON.stringify(wire).length).toBeLessThan(JSON.stringify(ROWS).length / 2);
+  });
+
+  it("packs the tables into texts and unpacks them to the same wire", () => {
+    const wire = encodeAccessRows(ROWS);
+    const packed = packAccessRows(wire);
+    expect([typeof packed.principals, typeof packed.table]).toEqual(["string", "string"]);
+    expect(unpackAccessRows(packed)).toEqual(wire);
+    expect(unpackPrincipals(packed)).toEqual(wire.principals);
+    expect(decodeAccessRows(unpackAccessRows(packAccessRows(encodeAccessRows([]))))).toEqual([]);
   });
 
   it("keeps extra principals in the table", () => {

@@ -1,7 +1,8 @@
 "use client";
 
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useId, useRef } from "react";
+import dynamic from "next/dynamic";
+import { useId, useRef, useState } from "react";
 
 import { useResumedStepUp } from "@/components/auth/step-up";
 import { download } from "@/components/shared/download";
@@ -13,8 +14,12 @@ import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import { AccessTableFilters } from "./access-table-filters";
 import { toCsv, toJson } from "./export";
 import { isRecent, principalName, principalTypeLabel, shortScope } from "./format";
-import { RevokeDialog, type RevokeChoices, revokeResumeKey } from "./revoke-dialog";
+import { type RevokeChoices, revokeResumeKey } from "./revoke-resume-key";
 import { type AccessTableState, isRemovableHere, type SortKey, useAccessTableState } from "./use-access-table-state";
+
+// The removal dialog (and the dialog machinery it brings) is downloaded when a removal is first asked for: most views
+// of the page remove nothing.
+const RevokeDialog = dynamic(() => import("./revoke-dialog").then((module) => module.RevokeDialog));
 
 const ROW_ESTIMATE = 64;
 
@@ -49,6 +54,9 @@ export function AccessTable({
 }) {
   const id = useId();
   const table = useAccessTableState(rows);
+  // Mounted from the first removal on, then kept: closing and reopening behave as a dialog that was always there.
+  const [revokeAsked, setRevokeAsked] = useState(false);
+  if (table.revokeTargets !== null && !revokeAsked) setRevokeAsked(true);
   const { visible, sort } = table;
   const scrollRef = useRef<HTMLDivElement>(null);
   // Back from signing in again for a claims challenge: reopen the removal of the assignments that are still there.
@@ -172,7 +180,7 @@ export function AccessTable({
         </table>
       </div>
 
-      {canRevoke && (
+      {canRevoke && revokeAsked && (
         <RevokeDialog
           workspaceId={workspaceId}
           targets={table.revokeTargets ?? []}

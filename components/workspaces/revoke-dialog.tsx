@@ -11,6 +11,7 @@ import { MessageWithReference, ResultText } from "@/components/ui/message-with-r
 import type { AccessRow } from "@/lib/workspaces/get-workspace-access";
 import type { RevokeResult, RevokeStatus } from "@/lib/workspaces/revoke-workspace-roles";
 import { principalName } from "./format";
+import { type RevokeChoices, revokeResumeKey } from "./revoke-resume-key";
 
 const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
   revoked: { label: "Removed", tone: "text-success" },
@@ -23,15 +24,6 @@ const STATUS: Record<RevokeStatus, { label: string; tone: string }> = {
 };
 
 type Failure = { message: string; reference?: string | undefined; claims?: string | undefined };
-
-/** What the dialog keeps across signing in again for a claims challenge: which assignments to remove. */
-export interface RevokeChoices {
-  readonly assignmentIds: readonly string[];
-  /** The removal was an orphan clean-up (the server removes only what it confirms deleted). */
-  readonly orphanCleanup?: boolean;
-}
-
-export const revokeResumeKey = (workspaceId: string) => `revoke:${workspaceId.toLowerCase()}`;
 
 /** What removing an assignment would also end in Gatehouse: its requests end early, its mappings break. */
 function cutHolders(row: AccessRow): AccessRow["heldBy"] {

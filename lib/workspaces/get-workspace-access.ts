@@ -114,6 +114,9 @@ export function invalidWorkspace(value: string): AppError {
   });
 }
 
+/** The workspace itself, as ARM describes it: what a page shows before the assignments. */
+export type WorkspaceSummary = WorkspaceAccess["workspace"];
+
 /**
  * Every role assignment that applies to a workspace — its own and those inherited from resource group, subscription,
  * management group or root — with role names and principals resolved, and what else decides access there: PIM
@@ -121,17 +124,56 @@ export function invalidWorkspace(value: string): AppError {
  * the assignment list (`atScope()`), the role definitions (usually cached) and the three PIM/deny lists in parallel,
  * then one parallel round of `getByIds`.
  */
-export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
-  const parsed = parseScope(workspaceId);
-  if (parsed?.level !== "workspace") throw invalidWorkspace(workspaceId);
-  const identity: ArmIdentity = { kind: "delegated", caller };
-  const subscriptionId = parsed.subscriptionId!;
-  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
-  const db = options.db ?? (await getDatabase());
+export function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
+  return readWorkspaceAccess(caller, workspaceId, options).access;
+}
 
+/**
+ * `getWorkspaceAccess` with the workspace on its own as soon as ARM answers for it, one round trip in, while the
+ * assignments and their principals are still being read: a page can show the workspace first. Both come from the
+ * same reads; both reject with the same error when the workspace cannot be read.
+ */
+export function readWorkspaceAccess(
+  caller: DelegatedCaller,
+  workspaceId: string,
+  options: { db?: Database } = {},
+): { readonly workspace: Promise<WorkspaceSummary>; readonly access: Promise<WorkspaceAccess> } {
+  const parsed = parseScope(workspaceId);
+  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
+  const opened = parsed?.level === "workspace" ? (options.db ? Promise.resolve(options.db) : getDatabase()) : Promise.reject(invalidWorkspace(workspaceId));
+  const identity: ArmIdentity = { kind: "delegated", caller };
+  const workspace = opened.then(async (): Promise<WorkspaceSummary> => {
+    const body = WorkspaceWire.parse(await armGet(identity, parsed!.scope, WORKSPACES_API_VERSION));
+    return {
+      id: parsed!.scope,
+      name: body.name,
+      friendlyName: body.properties?.friendlyName ?? null,
+      location: body.location,
+      subscriptionId: parsed!.subscriptionId!,
+      resourceGroup: parsed!.resourceGroup!,
+      kind: body.kind ?? "Default",
+      hubResourceId: body.properties?.hubResourceId ?? null,
+    };
+  });
+  const access = opened.then((db) => readAccess(identity, caller, parsed!, workspace, db));
+  // A caller may stop at the first one that fails (the page, at the workspace): the other's rejection is not lost, it
+  // is the same error.
+  workspace.catch(() => undefined);
+  access.catch(() => undefined);
+  return { workspace, access };
+}
+
+async function readAccess(
+  identity: ArmIdentity,
+  caller: DelegatedCaller,
+  parsed: NonNullable<ReturnType<typeof parseScope>>,
+  workspaceRead: Promise<WorkspaceSummary>,
+  db: Database,
+): Promise<WorkspaceAccess> {
+  const subscriptionId = parsed.subscriptionId!;
   const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
-  const [workspaceBody, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
-    armGet(identity, parsed.scope, WORKSPACES_API_VERSION),
+  const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
+    workspaceRead,
     listAtScope(parsed.scope),
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
@@ -147,9 +189,7 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     ),
   ]);
   const beyond = beyondOutcome instanceof AppError ? NOTHING_BEYOND : beyondOutcome;
-  const workspace = WorkspaceWire.parse(workspaceBody);
-  const kind = workspace.kind ?? "Default";
-  const hubScope = kind === "Project" && workspace.properties?.hubResourceId ? parseScope(workspace.properties.hubResourceId) : undefined;
+  const hubScope = workspace.kind === "Project" && workspace.hubResourceId ? parseScope(workspace.hubResourceId) : undefined;
   // A project's hub: its own assignments only (what it inherits, the project inherits too), one more round trip.
   let hubAssignments: Awaited<ReturnType<typeof listAtScope>> | null = null;
   let hubMessage: string | null = null;
@@ -180,6 +220,16 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
 
   const now = Date.now();
   const { replicationWindowMs } = getConfig().roleAssignments;
+  // Thousands of assignments sit at a handful of scopes: each scope's origin is worked out once.
+  const origins = new Map<string, AccessRow["origin"]>();
+  const originOf = (scope: string) => {
+    let origin = origins.get(scope);
+    if (origin === undefined) {
+      origin = assignmentOrigin(scope, parsed.scope);
+      origins.set(scope, origin);
+    }
+    return origin;
+  };
   const toRow = (assignment: (typeof assignments)[number]): AccessRow => {
     const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
     const role = definitions.get(roleId);
@@ -187,11 +237,12 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
     const principal = lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined;
     const principalType = assignment.principalType ?? "Unknown";
     const createdOn = assignment.createdOn?.toISOString() ?? null;
+    const origin = originOf(assignment.scope ?? "");
     return {
       assignmentId: assignment.id ?? "",
       assignmentName: assignment.name ?? "",
       scope: assignment.scope ?? "",
-      origin: assignmentOrigin(assignment.scope ?? "", parsed.scope),
+      origin,
       roleDefinitionId: roleId,
       roleName: role?.name ?? roleId,
       roleDescription: role?.description ?? "",
@@ -205,22 +256,13 @@ export async function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: s
       createdOn,
       createdBy: assignment.createdBy ?? null,
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
-      heldBy: assignmentOrigin(assignment.scope ?? "", parsed.scope) === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
+      heldBy: origin === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
     };
   };
   const rows = assignments.map(toRow);
 
   return {
-    workspace: {
-      id: parsed.scope,
-      name: workspace.name,
-      friendlyName: workspace.properties?.friendlyName ?? null,
-      location: workspace.location,
-      subscriptionId,
-      resourceGroup: parsed.resourceGroup!,
-      kind,
-      hubResourceId: workspace.properties?.hubResourceId ?? null,
-    },
+    workspace,
     rows,
     eligible: beyond.eligibilities.map((eligibility) => ({
       ...eligibility,

@@ -5,11 +5,11 @@ import { Suspense } from "react";
 
 import { Forbidden } from "@/components/auth/forbidden";
 import { StepUpPrompt } from "@/components/auth/step-up";
-import { GrantBundleDialog } from "@/components/bundles/grant-bundle-dialog";
+import { GrantBundle } from "@/components/bundles/grant-bundle";
 import { WorkspaceBundleList } from "@/components/bundles/workspace-bundle-list";
 import { AccessTableFromWire } from "@/components/workspaces/access-table-wire";
 import { DenyAssignmentList, EligibleAccess } from "@/components/workspaces/beyond-assignments";
-import { CheckAccessPanel } from "@/components/workspaces/check-access-panel";
+import { CheckAccessPanelFromWire } from "@/components/workspaces/check-access-panel-wire";
 import { GrantAccess } from "@/components/workspaces/grant-access";
 import { HubAccess } from "@/components/workspaces/hub-access";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
@@ -22,11 +22,12 @@ import { getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
-import { encodeAccessRows } from "@/components/workspaces/access-rows-wire";
+import { encodeAccessRows, packAccessRows } from "@/components/workspaces/access-rows-wire";
 import { parseScope, workspaceScope } from "@/lib/shared/arm-scope";
+import type { ConsoleRole } from "@/lib/shared/console-roles";
 import { isAllowed } from "@/lib/shared/permissions";
 import { WORKSPACE_KIND_LABELS } from "@/lib/shared/workspace-kinds";
-import { getWorkspaceAccess, type WorkspaceAccess } from "@/lib/workspaces/get-workspace-access";
+import { readWorkspaceAccess, type WorkspaceAccess, type WorkspaceSummary } from "@/lib/workspaces/get-workspace-access";
 
 export const dynamic = "force-dynamic";
 
@@ -51,8 +52,12 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const caller = callerOf(authorization.session);
   // Bundles check each part in Azure: started now, shown when ready (below, in a Suspense boundary of their own).
   const bundles = loadBundles(caller, parsed.scope);
+  // The workspace answers one round trip in and the page shows it then; the assignments and their principals take
+  // longer and stream in below it (a Suspense boundary), from reads started now.
+  const reading = readWorkspaceAccess(caller, parsed.scope);
+  const access = settle(reading.access, "reading workspace access failed");
   const [outcome, mappingCount, unknown] = await Promise.all([
-    load(caller, parsed.scope),
+    settle(reading.workspace, "reading the workspace failed"),
     isAllowed("viewMappings", principal.roles) ? countMappings(parsed.scope) : Promise.resolve(null),
     unknownChanges(parsed.scope),
   ]);
@@ -62,30 +67,14 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <div className="space-y-4">
         <BackLink />
         <h1 className="text-xl font-semibold">{parsed.workspaceName}</h1>
-        {outcome.failure.claims ? (
-          // Entra wants the person back (e.g. Conditional Access asking for MFA): signing in again reloads this page.
-          <StepUpPrompt claims={outcome.failure.claims} message={outcome.failure.message} />
-        ) : (
-          <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
-            Couldn&apos;t load who has access: <MessageWithReference message={outcome.failure.message} reference={outcome.failure.reference} />
-          </p>
-        )}
+        <AccessFailure failure={outcome.failure} />
       </div>
     );
   }
 
-  const { access, renderedAt } = outcome;
-  const { workspace } = access;
+  const workspace = outcome.value;
   const roles = principal.roles;
   const canGrant = isAllowed("grantWorkspaceRoles", roles);
-  const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
-  const canCheck = isAllowed("checkWorkspaceAccess", roles);
-  const canSearchDirectory = isAllowed("searchPrincipals", roles);
-  // One principal table for the access table and the check panel's local search (React sends it once).
-  const wire = encodeAccessRows(
-    access.rows,
-    access.eligible.flatMap((row) => (row.principal ? [row.principal] : [])),
-  );
 
   return (
     <div className="space-y-5">
@@ -126,7 +115,7 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         {canGrant && (
           <div className="flex flex-wrap items-start gap-2">
             {isAllowed("grantBundle", roles) && bundleOffers().length > 0 && (
-              <GrantBundleDialog workspaceId={workspace.id} workspaceName={workspace.name} bundles={bundleOffers()} />
+              <GrantBundle workspaceId={workspace.id} workspaceName={workspace.name} bundles={bundleOffers()} />
             )}
             <GrantAccess workspaceId={workspace.id} workspaceName={workspace.name} />
           </div>
@@ -150,15 +139,75 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
         </div>
       )}
 
+      <Suspense fallback={<AccessLoading />}>
+        <AccessSections access={access} bundles={bundles} workspace={workspace} roles={roles} />
+      </Suspense>
+    </div>
+  );
+}
+
+/** Shown, and announced, while the assignments and their principals load under the workspace's header. */
+function AccessLoading() {
+  return (
+    <div className="space-y-2" aria-busy="true" aria-live="polite">
+      <p className="text-ink-muted">Loading who has access…</p>
+      <div className="space-y-2 rounded-md border border-line bg-surface-raised p-3">
+        {Array.from({ length: 12 }, (_, index) => (
+          <div key={index} className="h-10 animate-pulse rounded bg-surface-sunken motion-reduce:animate-none" />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function AccessFailure({ failure }: { failure: Failure }) {
+  return failure.claims ? (
+    // Entra wants the person back (e.g. Conditional Access asking for MFA): signing in again reloads this page.
+    <StepUpPrompt claims={failure.claims} message={failure.message} />
+  ) : (
+    <p role="alert" className="rounded-md border border-danger/40 bg-surface-raised px-4 py-3 text-danger">
+      Couldn&apos;t load who has access: <MessageWithReference message={failure.message} reference={failure.reference} />
+    </p>
+  );
+}
+
+/** Everything on the page that needs the assignments, streamed in once they and their principals are read. */
+async function AccessSections({
+  access: reading,
+  bundles,
+  workspace,
+  roles,
+}: {
+  access: Promise<Outcome<WorkspaceAccess>>;
+  bundles: Promise<WorkspaceBundleView[] | null>;
+  workspace: WorkspaceSummary;
+  roles: readonly ConsoleRole[];
+}) {
+  const outcome = await reading;
+  // The workspace was read a moment ago; its assignments not being there means it has just been deleted.
+  if ("notFound" in outcome) notFound();
+  if ("failure" in outcome) return <AccessFailure failure={outcome.failure} />;
+  const { value: access, settledAt: renderedAt } = outcome;
+  const canRevoke = isAllowed("revokeWorkspaceRoles", roles);
+  const canCheck = isAllowed("checkWorkspaceAccess", roles);
+  const canSearchDirectory = isAllowed("searchPrincipals", roles);
+  // One principal table for the access table and the check panel's local search (React sends the packed object once).
+  const wire = packAccessRows(
+    encodeAccessRows(
+      access.rows,
+      access.eligible.flatMap((row) => (row.principal ? [row.principal] : [])),
+    ),
+  );
+
+  return (
+    <>
       {access.notice && (
         <p role="status" className="rounded-md border border-warning bg-surface-raised px-4 py-3 text-warning">
           {access.notice}
         </p>
       )}
 
-      {canCheck && (
-        <CheckAccessPanel workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} knownPrincipals={canSearchDirectory ? [] : wire.principals} />
-      )}
+      {canCheck && <CheckAccessPanelFromWire workspaceId={workspace.id} canSearchDirectory={canSearchDirectory} wire={canSearchDirectory ? null : wire} />}
 
       <Suspense
         fallback={
@@ -193,7 +242,7 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       )}
 
       {access.hub && <HubAccess hub={access.hub} />}
-    </div>
+    </>
   );
 }
 
@@ -225,13 +274,13 @@ function BackLink() {
   );
 }
 
-async function load(
-  caller: DelegatedCaller,
-  workspaceId: string,
-): Promise<{ access: WorkspaceAccess; renderedAt: number } | { notFound: true } | { failure: Failure }> {
+type Outcome<T> = { value: T; settledAt: number } | { notFound: true } | { failure: Failure };
+
+/** A read's result as the page shows it: the value (and when it arrived), Azure's "not found", or a failure in words. */
+async function settle<T>(read: Promise<T>, logMessage: string): Promise<Outcome<T>> {
   try {
-    const access = await getWorkspaceAccess(caller, workspaceId);
-    return { access, renderedAt: Date.now() };
+    const value = await read;
+    return { value, settledAt: Date.now() };
   } catch (error) {
     if (isAppError(error)) {
       if (error.code === "not_found") return { notFound: true };
@@ -243,7 +292,7 @@ async function load(
         },
       };
     }
-    log("error", "workspaces", "reading workspace access failed", { error: describeError(error) });
+    log("error", "workspaces", logMessage, { error: describeError(error) });
     return { failure: { message: "Something went wrong while reading who has access. Try again in a moment." } };
   }
 }
