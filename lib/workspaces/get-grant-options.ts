@@ -1,6 +1,6 @@
 import "server-only";
 
-import { armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { armGet, armListAll, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
@@ -8,6 +8,7 @@ import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 import { roleGrantability } from "./grantable-roles";
+import { ROLE_ASSIGNMENTS_API_VERSION } from "./role-assignments";
 import { getRoleDefinitions } from "./role-definitions";
 
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
@@ -114,9 +115,13 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
 export async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
   const subscription = `/subscriptions/${subscriptionId}`;
   try {
+    // The SDK's listForSubscription request, read as plain JSON: at 4,000 assignments its model deserializer cost more
+    // than the count, and only each assignment's scope is read here.
+    const items = await armListAll(identity, `${subscription}/providers/Microsoft.Authorization/roleAssignments`, ROLE_ASSIGNMENTS_API_VERSION);
     let count = 0;
-    for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForSubscription()) {
-      if (assignment.scope && scopeApplies(subscription, assignment.scope)) count++;
+    for (const item of items) {
+      const scope = (item as { properties?: { scope?: unknown } } | null)?.properties?.scope;
+      if (typeof scope === "string" && scope && scopeApplies(subscription, scope)) count++;
     }
     return count;
   } catch {
