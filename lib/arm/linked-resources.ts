@@ -138,7 +138,14 @@ async function readLink(identity: ArmIdentity, kind: WorkspaceLinkKind, id: stri
  * `identity`. The workspace must be readable: its refusal or absence is thrown as ARM's (the one error model); the
  * links' are reported per link.
  */
-export async function readLinkedResources(identity: ArmIdentity, workspaceId: string): Promise<LinkedResources> {
+export async function readLinkedResources(
+  identity: ArmIdentity,
+  workspaceId: string,
+  options: {
+    /** Told the ids the workspace links to as soon as the workspace is read, while the links are being read. */
+    readonly onLinkIds?: (ids: readonly string[]) => void;
+  } = {},
+): Promise<LinkedResources> {
   const scope = parseScope(workspaceId);
   if (scope?.level !== "workspace") throw invalidId("an AML workspace", workspaceId);
   let body: unknown;
@@ -150,6 +157,12 @@ export async function readLinkedResources(identity: ArmIdentity, workspaceId: st
   const workspace = workspaceWire.safeParse(body);
   if (!workspace.success) throw unexpectedAnswer("a workspace", workspace.error);
   const properties = workspace.data.properties;
+  options.onLinkIds?.(
+    WORKSPACE_LINK_KINDS.flatMap((kind) => {
+      const parsed = parseResourceId(properties[kind] ?? "");
+      return parsed && isType(parsed, LINK_TYPES[kind].type) ? [parsed.id] : [];
+    }),
+  );
   const reads = await Promise.all(WORKSPACE_LINK_KINDS.map((kind) => readLink(identity, kind, properties[kind])));
   const links = Object.fromEntries(WORKSPACE_LINK_KINDS.map((kind, index) => [kind, reads[index]!])) as Record<WorkspaceLinkKind, LinkedResourceRead>;
   return { workspaceId: workspace.data.id, links };

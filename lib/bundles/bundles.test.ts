@@ -10,6 +10,7 @@ import { workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant, ROLE_IDS } from "@/sandbox/tenant/index";
 import { storageEngines } from "@/test/support/databases";
 import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private-sandbox";
+import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { refusalOf } from "@/test/support/refusal";
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
@@ -114,6 +115,30 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     ]);
     expect(plan.budgets.map((budget) => budget.adds)).toEqual([4]);
     expect(plan.budgets[0]!.used).toBeGreaterThan(0);
+  });
+
+  it("grants a fresh bundle with every read before the first write and no part read again: one subscription list, rights only where parts land", async () => {
+    const user = aUser();
+    const network = watchOutgoingCalls();
+    const granted = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
+      db,
+    });
+    expect(granted.parts.map((part) => part.state)).toEqual(["granted", "granted", "granted", "granted", "not_applicable"]);
+    expect(heldInAzure(user.id)).toHaveLength(4);
+    const calls = network.calls().filter((call) => !/\/oauth2\/|\/\.well-known\/|\/discovery\//.test(call.path));
+    const writes = calls.filter((call) => call.method === "PUT");
+    expect(writes).toHaveLength(4);
+    expect(writes.every((call) => /\/providers\/Microsoft\.Authorization\/roleAssignments\/[0-9a-f-]{36}\?/i.test(call.path))).toBe(true);
+    // The plan's read of the subscription showed none of the parts: none is read by name before its PUT.
+    expect(calls.filter((call) => call.method === "GET" && /\/roleAssignments\/[0-9a-f-]{36}\?/i.test(call.path))).toEqual([]);
+    expect(calls.filter((call) => /^\/+subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleAssignments\?/i.test(call.path))).toHaveLength(1);
+    // The admin's rights at the workspace, the storage account, the registry and the vault; not at Application Insights.
+    const rightsAt = calls.filter((call) => /\/providers\/Microsoft\.Authorization\/permissions\?/i.test(call.path)).map((call) => call.path.toLowerCase());
+    expect(rightsAt).toHaveLength(4);
+    expect(rightsAt.some((path) => path.includes("microsoft.insights"))).toBe(false);
+    // Nothing is written before everything the grant rests on has been asked for.
+    const firstWrite = calls.findIndex((call) => call.method === "PUT");
+    expect(calls.slice(firstWrite).filter((call) => call.method !== "PUT")).toEqual([]);
   });
 
   it("grants as one unit beside an overlapping direct grant, and ending it removes only what the bundle created", async () => {

@@ -15,7 +15,8 @@ import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
 import { grantRoleOnScope, type GrantResult, type GrantTarget, PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
 import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
 import { checkBundleIntegrity } from "./integrity";
-import { blockedMessage, type BundleFactSources, planBundle } from "./plan";
+import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
+import { blockedMessage, type BundleFactSources, type BundlePlanView, planBundle } from "./plan";
 import type { BundlePart } from "./resolve";
 import {
   type BundleGrantPartRow,
@@ -108,19 +109,47 @@ export async function grantBundle(
   sources: BundleFactSources,
   options: BundleGrantOptions = {},
 ): Promise<BundleGrantResult> {
-  const db = options.db ?? (await getDatabase());
-  const now = options.now ?? (() => new Date());
   if (input.requestId) {
     // A retried approval resumes the request's own bundle grant instead of starting a second one.
-    const existing = await findBundleGrantOfRequest(db, input.requestId);
+    const existing = await findBundleGrantOfRequest(options.db ?? (await getDatabase()), input.requestId);
     if (existing) return resumeBundleGrant(context, existing.grant.id, options);
   }
-  const plan = await planBundle(
+  const plan = await planBundleForGrant(context, input, sources, options);
+  return grantPlannedBundle(context, input, plan, options);
+}
+
+/**
+ * The plan a grant rests on, read as the admin. The role definitions at every scope a part may land on are read while
+ * the plan is (each part's grant judges its role from them), so no part waits for them after the plan.
+ */
+export function planBundleForGrant(
+  context: DelegatedContext,
+  input: Pick<GrantBundleInput, "workspaceId" | "bundleId" | "expiresAt">,
+  sources: BundleFactSources,
+  options: Pick<BundleGrantOptions, "policy"> = {},
+): Promise<BundlePlanView> {
+  const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
+  return planBundle(
     context.caller,
     { workspaceId: input.workspaceId, bundleId: input.bundleId, timeBound: input.expiresAt !== null },
     sources,
     options.policy ?? getRequestPolicy(),
+    {
+      // Only warms the per-caller cache the part grants read; a failed read is read again (and reported) there.
+      onScopes: (scopes) => scopes.forEach((scope) => void getRoleDefinitions(identity, scope).catch(() => undefined)),
+    },
   );
+}
+
+/** Grants a bundle on a plan read for it in this request (`planBundleForGrant`): refused whole if anything blocks it. */
+export async function grantPlannedBundle(
+  context: DelegatedContext,
+  input: GrantBundleInput,
+  plan: BundlePlanView,
+  options: BundleGrantOptions = {},
+): Promise<BundleGrantResult> {
+  const db = options.db ?? (await getDatabase());
+  const now = options.now ?? (() => new Date());
   const refusal = blockedMessage(plan);
   if (refusal) {
     throw new AppError({ code: "invalid_input", message: `bundle ${plan.bundleId} not grantable on ${plan.workspaceId}`, userMessage: refusal });
@@ -164,7 +193,7 @@ export async function grantBundle(
     const parts = await tx.insert(bundleGrantParts).values(partRows).returning();
     await recordAuditEvents(tx, [bundleEvent(grant!, context.actor, "granting", parts, started, { consoleRequestId: context.requestId })]);
   });
-  return grantParts(context, db, id, "granting", options);
+  return grantParts(context, db, id, "granting", options, plan.absentBefore);
 }
 
 /** Grants the parts of a `partial` (or interrupted) bundle grant that do not hold yet; the others are left alone. */
@@ -218,51 +247,35 @@ async function grantParts(
   bundleGrantId: string,
   from: BundleGrantStatus,
   options: BundleGrantOptions,
+  absentBefore?: BundlePlanView["absentBefore"],
 ): Promise<BundleGrantResult> {
   const now = options.now ?? (() => new Date());
   const grantPart = options.grantPart ?? grantRoleOnScope;
   const view = (await loadBundleGrant(db, bundleGrantId))!;
   const { grant } = view;
   const principal: GrantTarget = { id: grant.principalId, kind: grant.principalKind as GrantTarget["kind"], displayName: grant.principalDisplayName };
-  let claims: string | undefined;
-  // Sequential on purpose: ARM throttles role-assignment writes per subscription, and results stay in order.
-  for (const part of view.parts) {
-    if (part.state !== "planned" && part.state !== "failed") continue;
-    let result: GrantResult;
-    try {
-      result = await grantPart(
-        context,
-        {
-          scope: part.scope!,
-          roleDefinitionId: part.roleDefinitionId,
-          principal,
-          description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
-          holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
-        },
-        { db },
-      );
-    } catch (error) {
-      if (!(error instanceof AppError)) log("error", "bundles", "bundle part grant threw", { bundleGrantId, part: part.partKey, error: describeError(error) });
-      const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
-      claims ??= error instanceof AppError ? error.claims : undefined;
-      result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
-    }
-    claims ??= result.claims;
-    const state: BundlePartState =
-      result.status === "granted" ? "granted" : result.status === "already_granted" ? "already_granted" : result.status === "failed" ? "failed" : "planned";
-    const note =
-      state === "already_granted"
-        ? "The assignment already existed; the bundle holds it too and will not remove it."
-        : state === "planned"
-          ? `Not settled yet: ${result.message}`
-          : state === "failed"
-            ? result.message
-            : null;
-    await db
-      .update(bundleGrantParts)
-      .set({ state, note, reference: result.reference ?? part.reference, updatedAt: now() })
-      .where(eq(bundleGrantParts.id, part.id));
+  const pending = view.parts.filter((part) => part.state === "planned" || part.state === "failed");
+  // Side by side, each part on its own resource: a bundle is a handful of assignments, far below ARM's write limits,
+  // and each part still records its intent before its own PUT and its outcome after it. Parts that would land the same
+  // role on the same scope go one after the other, so the later one finds the earlier one's assignment (as it would
+  // have one by one) instead of meeting its pending intent. Claims are taken in part order.
+  const lanes = new Map<string, BundleGrantPartRow[]>();
+  for (const part of pending) {
+    const lane = `${part.scope?.toLowerCase()}|${part.roleDefinitionId.toLowerCase()}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), part]);
   }
+  const outcomes = new Map<number, { readonly claims?: string }>();
+  const lanesDone = await Promise.allSettled(
+    [...lanes.values()].map(async (lane) => {
+      // A lane of more than one part creates what its later parts would find: only a lone part trusts the plan's read.
+      const absent = (part: BundleGrantPartRow) => lane.length === 1 && absentBefore?.(part.scope!, principal.id, part.roleDefinitionId) === true;
+      for (const part of lane) outcomes.set(part.id, await grantOnePart(context, db, grant, principal, part, grantPart, now, absent(part)));
+    }),
+  );
+  // A part whose state could not be written fails the call, as it did one by one, but only once every part has settled.
+  const broken = lanesDone.find((done) => done.status === "rejected");
+  if (broken) throw broken.reason;
+  const claims = pending.map((part) => outcomes.get(part.id)?.claims).find((found) => found !== undefined);
   const parts = await db.select().from(bundleGrantParts).where(eq(bundleGrantParts.bundleGrantId, bundleGrantId)).orderBy(asc(bundleGrantParts.id));
   const whole = parts.every((part) => part.state === "granted" || part.state === "already_granted" || part.state === "not_applicable");
   const to: BundleGrantStatus = whole ? "granted" : "partial";
@@ -286,6 +299,58 @@ async function grantParts(
     return row;
   });
   return { grant: settled ?? grant, parts, ...(claims ? { claims } : {}) };
+}
+
+/** Grants one planned or failed part and records its state; a part that throws is recorded as failed, never lost. */
+async function grantOnePart(
+  context: DelegatedContext,
+  db: Database,
+  grant: BundleGrantRow,
+  principal: GrantTarget,
+  part: BundleGrantPartRow,
+  grantPart: typeof grantRoleOnScope,
+  now: () => Date,
+  absentBefore: boolean,
+): Promise<{ readonly claims?: string }> {
+  let result: GrantResult;
+  let claims: string | undefined;
+  try {
+    result = await grantPart(
+      context,
+      {
+        scope: part.scope!,
+        roleDefinitionId: part.roleDefinitionId,
+        principal,
+        description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
+        holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
+        ...(absentBefore ? { absentBefore } : {}),
+      },
+      { db },
+    );
+  } catch (error) {
+    if (!(error instanceof AppError)) {
+      log("error", "bundles", "bundle part grant threw", { bundleGrantId: grant.id, part: part.partKey, error: describeError(error) });
+    }
+    const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
+    claims = error instanceof AppError ? error.claims : undefined;
+    result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
+  }
+  claims ??= result.claims;
+  const state: BundlePartState =
+    result.status === "granted" ? "granted" : result.status === "already_granted" ? "already_granted" : result.status === "failed" ? "failed" : "planned";
+  const note =
+    state === "already_granted"
+      ? "The assignment already existed; the bundle holds it too and will not remove it."
+      : state === "planned"
+        ? `Not settled yet: ${result.message}`
+        : state === "failed"
+          ? result.message
+          : null;
+  await db
+    .update(bundleGrantParts)
+    .set({ state, note, reference: result.reference ?? part.reference, updatedAt: now() })
+    .where(eq(bundleGrantParts.id, part.id));
+  return claims ? { claims } : {};
 }
 
 /** How one part's release ended, in words (shown on the part and in the request's outcome). */

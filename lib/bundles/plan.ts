@@ -7,9 +7,10 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { getRequestPolicy, type PolicyBundle, type RequestPolicy } from "@/lib/requests/policy";
-import { parseScope } from "@/lib/shared/arm-scope";
+import { parseScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_DELETE, ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
-import { countSubscriptionAssignments } from "@/lib/workspaces/get-grant-options";
+import { linkedResourceOf } from "@/lib/arm/linked-resources";
+import { readSubscriptionAssignments, type SubscriptionAssignments } from "@/lib/workspaces/get-grant-options";
 import { invalidWorkspace } from "@/lib/workspaces/get-workspace-access";
 import type { LinkedResourceKind } from "./definition";
 import { type BundleFacts, type BundlePlan, type LinkedResourceFact, resolveBundle } from "./resolve";
@@ -25,11 +26,13 @@ export interface WorkspaceLinks {
 
 /** Where a plan's facts come from: ARM, or a stand-in in tests. */
 export interface BundleFactSources {
-  readonly readLinks: (identity: ArmIdentity, workspaceId: string) => Promise<WorkspaceLinks>;
+  /** `onLinkIds`, when given, is told the linked ids once the workspace is read, so reads about them can start early. */
+  readonly readLinks: (identity: ArmIdentity, workspaceId: string, onLinkIds?: (ids: readonly string[]) => void) => Promise<WorkspaceLinks>;
   readonly readRegistry: (identity: ArmIdentity, registryId: string) => Promise<LinkedResourceFact>;
   /** The caller's permission blocks at a scope (ARM's permissions list). */
   readonly permissionsAt: (identity: ArmIdentity, scope: string) => Promise<readonly { actions: string[]; notActions: string[] }[]>;
-  readonly countAssignments: (identity: ArmIdentity, subscriptionId: string) => Promise<number | null>;
+  /** A subscription's assignments: how many count against its limit, and which exist (null: could not be read). */
+  readonly readAssignments: (identity: ArmIdentity, subscriptionId: string) => Promise<SubscriptionAssignments | null>;
 }
 
 const permissionBlock = z.object({ actions: z.array(z.string()).default([]), notActions: z.array(z.string()).default([]) });
@@ -55,6 +58,11 @@ export interface BundlePlanView extends BundlePlan {
   readonly budgets: readonly BundleBudget[];
   /** The bundle's own words, for the dialog. */
   readonly description: string;
+  /**
+   * Whether the budget's read of the part's subscription showed no assignment of this role to this principal at this
+   * scope (false when it was not read). Read before anything was recorded, so only a hint that a PUT will create it.
+   */
+  readonly absentBefore: (scope: string, principalId: string, roleDefinitionId: string) => boolean;
 }
 
 export function findBundle(policy: RequestPolicy, bundleId: string): PolicyBundle {
@@ -79,31 +87,87 @@ export async function planBundle(
   },
   sources: BundleFactSources,
   policy: RequestPolicy = getRequestPolicy(),
+  options: {
+    /** Told every scope a part may land on as soon as it is known (a grant reads those scopes' role definitions meanwhile). */
+    readonly onScopes?: (scopes: readonly string[]) => void;
+  } = {},
 ): Promise<BundlePlanView> {
   const identity: ArmIdentity = { kind: "delegated", caller };
-  const { bundle, facts: placement } = await readPlacement(identity, input, sources, policy);
+  const workspace = parseScope(input.workspaceId);
+  if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
+  const bundle = findBundle(policy, input.bundleId);
+  // Every read that does not depend on another starts at once: the rights at each scope as soon as the scope is known
+  // (the workspace's now, the linked resources' once the workspace names them, while they are read), and the workspace
+  // subscription's assignment count, which its own part always needs. Nothing is decided before all of them are in.
+  const rights = new Map<string, Promise<"yes" | "no" | "unknown">>();
+  const consoleRights = new Map<string, Promise<"yes" | "no" | "unknown">>();
+  const startRights = (scopes: readonly string[]) => {
+    for (const scope of scopes.map((candidate) => candidate.toLowerCase())) {
+      if (rights.has(scope)) continue;
+      rights.set(scope, rightAt(sources, identity, scope, ROLE_ASSIGNMENT_WRITE));
+      if (input.timeBound) consoleRights.set(scope, rightAt(sources, { kind: "app" }, scope, ROLE_ASSIGNMENT_DELETE));
+    }
+    options.onScopes?.(scopes);
+  };
+  const listed = new Map<string, Promise<SubscriptionAssignments | null>>();
+  const countIn = (subscriptionId: string) => {
+    const key = subscriptionId.toLowerCase();
+    let read = listed.get(key);
+    if (!read) {
+      read = sources.readAssignments(identity, subscriptionId);
+      // Awaited below when the plan needs it; until then a failure must not surface as an unhandled rejection.
+      read.catch(() => undefined);
+      listed.set(key, read);
+    }
+    return read;
+  };
+  // Only the linked resources a companion lands on: a link the bundle does not use needs no rights read.
+  const used = new Set(bundle.companions.map((companion) => companion.on));
+  const landedOn = (ids: readonly string[]) =>
+    ids.filter((id) => {
+      const kind = linkedResourceOf(id)?.kind;
+      return kind !== undefined && used.has(kind);
+    });
+  void countIn(workspace.subscriptionId!);
+  startRights([workspace.scope, ...bundle.companions.flatMap((companion) => companion.registries ?? [])]);
+  const placement = await readPlacement(identity, { workspace: workspace.scope, bundle }, sources, (ids) => startRights(landedOn(ids)));
   // The admin's rights, once per scope a part would land on.
-  const found = [...Object.values(placement.linked), ...placement.registries.values()].flatMap((fact) => (fact.state === "found" ? [fact.id] : []));
-  const scopes = [placement.workspace.id, ...found];
-  const distinct = [...new Set(scopes.map((scope) => scope.toLowerCase()))];
-  const [rights, consoleRights] = await Promise.all([
-    rightsAt(sources, identity, distinct, ROLE_ASSIGNMENT_WRITE),
-    input.timeBound ? rightsAt(sources, { kind: "app" }, distinct, ROLE_ASSIGNMENT_DELETE) : undefined,
+  const found = [
+    ...Object.entries(placement.linked).flatMap(([kind, fact]) => (fact.state === "found" && used.has(kind as LinkedResourceKind) ? [fact.id] : [])),
+    ...[...placement.registries.values()].flatMap((fact) => (fact.state === "found" ? [fact.id] : [])),
+  ];
+  startRights(found);
+  const distinct = [...new Set([placement.workspace.id, ...found].map((scope) => scope.toLowerCase()))];
+  const [canAssign, consoleCanRemove] = await Promise.all([
+    settledRights(rights, distinct),
+    input.timeBound ? settledRights(consoleRights, distinct) : undefined,
   ]);
   const facts: BundleFacts = {
     ...placement,
-    canAssign: (scope) => rights.get(scope.toLowerCase()) ?? "unknown",
-    ...(consoleRights ? { consoleCanRemove: (scope: string) => consoleRights.get(scope.toLowerCase()) ?? "unknown" } : {}),
+    canAssign: (scope) => canAssign.get(scope.toLowerCase()) ?? "unknown",
+    ...(consoleCanRemove ? { consoleCanRemove: (scope: string) => consoleCanRemove.get(scope.toLowerCase()) ?? "unknown" } : {}),
   };
   const plan = resolveBundle(bundle, facts);
   const limit = getConfig().roleAssignments.limitPerSubscription;
+  const read = new Map<string, SubscriptionAssignments | null>();
   const budgets = await Promise.all(
     [...plan.assignmentsBySubscription].map(async ([subscriptionId, adds]): Promise<BundleBudget> => {
-      const used = await sources.countAssignments(identity, subscriptionId);
+      const assignments = await countIn(subscriptionId);
+      read.set(subscriptionId.toLowerCase(), assignments);
+      const used = assignments?.count ?? null;
       return { subscriptionId, adds, used, limit, exceeds: used !== null && used + adds > limit };
     }),
   );
-  return { ...plan, budgets, description: bundle.description };
+  return {
+    ...plan,
+    budgets,
+    description: bundle.description,
+    absentBefore: (scope, principalId, roleDefinitionId) => {
+      const subscriptionId = subscriptionOfScope(scope);
+      const assignments = subscriptionId ? read.get(subscriptionId.toLowerCase()) : undefined;
+      return assignments ? !assignments.holds(scope, principalId, roleDefinitionId) : false;
+    },
+  };
 }
 
 /**
@@ -117,45 +181,43 @@ export async function placeBundle(
   sources: Pick<BundleFactSources, "readLinks" | "readRegistry">,
   policy: RequestPolicy = getRequestPolicy(),
 ): Promise<BundlePlan> {
-  const { bundle, facts } = await readPlacement(identity, input, sources, policy);
-  return resolveBundle(bundle, facts);
-}
-
-/** The workspace's links and the bundle's registries, as `identity` reads them. */
-async function readPlacement(
-  identity: ArmIdentity,
-  input: { readonly workspaceId: string; readonly bundleId: string },
-  sources: Pick<BundleFactSources, "readLinks" | "readRegistry">,
-  policy: RequestPolicy,
-): Promise<{ bundle: PolicyBundle; facts: Omit<BundleFacts, "canAssign" | "consoleCanRemove"> }> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
   const bundle = findBundle(policy, input.bundleId);
-  const links = await sources.readLinks(identity, workspace.scope);
-  const registryIds = bundle.companions.flatMap((companion) => companion.registries ?? []);
-  const registries = new Map(await Promise.all(registryIds.map(async (id) => [id.toLowerCase(), await sources.readRegistry(identity, id)] as const)));
-  return { bundle, facts: { workspace: links.workspace, linked: links.linked, registries } };
+  return resolveBundle(bundle, await readPlacement(identity, { workspace: workspace.scope, bundle }, sources));
 }
 
-/** Whether `identity` may do `action` at each scope, from ARM's permissions list ("unknown" when it could not be read). */
-async function rightsAt(
-  sources: BundleFactSources,
+/** The workspace's links and the bundle's registries, as `identity` reads them, side by side. */
+async function readPlacement(
   identity: ArmIdentity,
+  input: { readonly workspace: string; readonly bundle: PolicyBundle },
+  sources: Pick<BundleFactSources, "readLinks" | "readRegistry">,
+  onLinkIds?: (ids: readonly string[]) => void,
+): Promise<Omit<BundleFacts, "canAssign" | "consoleCanRemove">> {
+  const registryIds = input.bundle.companions.flatMap((companion) => companion.registries ?? []);
+  const [links, registries] = await Promise.all([
+    sources.readLinks(identity, input.workspace, onLinkIds),
+    Promise.all(registryIds.map(async (id) => [id.toLowerCase(), await sources.readRegistry(identity, id)] as const)),
+  ]);
+  return { workspace: links.workspace, linked: links.linked, registries: new Map(registries) };
+}
+
+/** Whether `identity` may do `action` at a scope, from ARM's permissions list ("unknown" when it could not be read). */
+async function rightAt(sources: BundleFactSources, identity: ArmIdentity, scope: string, action: string): Promise<"yes" | "no" | "unknown"> {
+  try {
+    const blocks = await sources.permissionsAt(identity, scope);
+    return blocks.some((block) => roleAllows(block, action)) ? "yes" : "no";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The rights read (or being read) at `scopes`, once all of them are in. */
+async function settledRights(
+  started: ReadonlyMap<string, Promise<"yes" | "no" | "unknown">>,
   scopes: readonly string[],
-  action: string,
 ): Promise<Map<string, "yes" | "no" | "unknown">> {
-  const rights = new Map<string, "yes" | "no" | "unknown">();
-  await Promise.all(
-    scopes.map(async (scope) => {
-      try {
-        const blocks = await sources.permissionsAt(identity, scope);
-        rights.set(scope, blocks.some((block) => roleAllows(block, action)) ? "yes" : "no");
-      } catch {
-        rights.set(scope, "unknown");
-      }
-    }),
-  );
-  return rights;
+  return new Map(await Promise.all(scopes.map(async (scope) => [scope, (await started.get(scope)) ?? "unknown"] as const)));
 }
 
 /** The parts that stop a bundle, in one message for the admin ("nothing was granted: …"). */
@@ -177,5 +239,5 @@ export const defaultBundleFactSources = (readLinks: BundleFactSources["readLinks
   readLinks,
   readRegistry,
   permissionsAt: armPermissionsAt,
-  countAssignments: countSubscriptionAssignments,
+  readAssignments: readSubscriptionAssignments,
 });

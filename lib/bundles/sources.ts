@@ -32,10 +32,10 @@ function toFact(read: LinkedResourceRead | AmlRegistryRead): LinkedResourceFact 
 }
 
 /** A workspace's links, read from ARM as the caller. */
-async function readLinks(...[identity, workspaceId]: Parameters<BundleFactSources["readLinks"]>): Promise<WorkspaceLinks> {
+async function readLinks(...[identity, workspaceId, onLinkIds]: Parameters<BundleFactSources["readLinks"]>): Promise<WorkspaceLinks> {
   const workspace = parseScope(workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(workspaceId);
-  const { links } = await readLinkedResources(identity, workspace.scope);
+  const { links } = await readLinkedResources(identity, workspace.scope, onLinkIds ? { onLinkIds } : {});
   return {
     workspace: { id: workspace.scope, name: workspace.workspaceName!, subscriptionId: workspace.subscriptionId! },
     linked: {

@@ -10,7 +10,7 @@ import { resolvePrincipals } from "@/lib/graph/principals";
 import { getRequestPolicy } from "@/lib/requests/policy";
 import { parseScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "@/lib/workspaces/get-workspace-access";
-import { type BundleGrantResult, endBundleGrant, type EndBundleOutcome, grantBundle, loadBundleGrant } from "./grant-bundle";
+import { type BundleGrantResult, endBundleGrant, type EndBundleOutcome, grantPlannedBundle, loadBundleGrant, planBundleForGrant } from "./grant-bundle";
 import { type BundlePlanView, planBundle } from "./plan";
 import { checkBundleIntegrity } from "./integrity";
 import { bundleGrants, type BundleGrantPartRow, type BundleGrantRow, bundleGrantParts } from "./schema";
@@ -36,7 +36,15 @@ export async function grantBundleOnWorkspace(
 ): Promise<BundleGrantResult> {
   const workspace = parseScope(input.workspaceId);
   if (workspace?.level !== "workspace") throw invalidWorkspace(input.workspaceId);
-  const lookup = await resolvePrincipals(context.caller, [input.principalId]);
+  // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
+  const db = await getDatabase();
+  // Who the principal is and what the bundle would do are read side by side; the principal is judged first, as before.
+  const [lookupRead, planRead] = await Promise.allSettled([
+    resolvePrincipals(context.caller, [input.principalId]),
+    planBundleForGrant(context, { workspaceId: workspace.scope, bundleId: input.bundleId, expiresAt: null }, azureBundleSources),
+  ]);
+  if (lookupRead.status === "rejected") throw lookupRead.reason;
+  const lookup = lookupRead.value;
   if (!lookup.complete) {
     throw new AppError({
       code: "upstream_failed",
@@ -52,7 +60,8 @@ export async function grantBundleOnWorkspace(
       userMessage: "That user, group or service principal is not in the directory.",
     });
   }
-  return grantBundle(
+  if (planRead.status === "rejected") throw planRead.reason;
+  return grantPlannedBundle(
     context,
     {
       workspaceId: workspace.scope,
@@ -60,7 +69,8 @@ export async function grantBundleOnWorkspace(
       principal: { id: principal.id, kind: principal.kind, displayName: principal.displayName },
       expiresAt: null,
     },
-    azureBundleSources,
+    planRead.value,
+    { db },
   );
 }
 

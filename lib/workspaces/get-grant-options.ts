@@ -1,6 +1,6 @@
 import "server-only";
 
-import { armGet, authorizationClient, type ArmIdentity } from "@/lib/arm/client";
+import { armGet, armListAll, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
@@ -8,7 +8,8 @@ import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 import { roleGrantability } from "./grantable-roles";
-import { getRoleDefinitions } from "./role-definitions";
+import { ROLE_ASSIGNMENTS_API_VERSION } from "./role-assignments";
+import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
 
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
 export const BUDGET_WARNING_RATIO = 0.9;
@@ -106,19 +107,44 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   };
 }
 
+/** A subscription's role assignments as one read saw them: how many count against its limit, and which exist. */
+export interface SubscriptionAssignments {
+  readonly count: number;
+  /** Whether the read saw an assignment of this role to this principal at exactly this scope (under any name). */
+  holds(scope: string, principalId: string, roleDefinitionId: string): boolean;
+}
+
 /**
  * The assignments that count against a subscription's limit. The list at a subscription also holds those above it
  * (management groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource
  * group and resource scopes, not management-group scope" (Azure subscription and service limits).
  */
 export async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
+  return (await readSubscriptionAssignments(identity, subscriptionId))?.count ?? null;
+}
+
+const listedKey = (scope: string, principalId: string, roleDefinitionId: string) =>
+  `${scope.replace(/\/$/, "").toLowerCase()}|${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId)}`;
+
+/** `countSubscriptionAssignments` with what the list showed; null when it could not be read. */
+export async function readSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<SubscriptionAssignments | null> {
   const subscription = `/subscriptions/${subscriptionId}`;
   try {
+    // The SDK's listForSubscription request, read as plain JSON: at 4,000 assignments its model deserializer cost more
+    // than the count, and only three fields of each assignment are read here.
+    const items = await armListAll(identity, `${subscription}/providers/Microsoft.Authorization/roleAssignments`, ROLE_ASSIGNMENTS_API_VERSION);
     let count = 0;
-    for await (const assignment of authorizationClient(identity, subscriptionId).roleAssignments.listForSubscription()) {
-      if (assignment.scope && scopeApplies(subscription, assignment.scope)) count++;
+    const seen = new Set<string>();
+    for (const item of items) {
+      const properties = (item as { properties?: { scope?: unknown; principalId?: unknown; roleDefinitionId?: unknown } } | null)?.properties;
+      const scope = properties?.scope;
+      if (typeof scope !== "string" || !scope || !scopeApplies(subscription, scope)) continue;
+      count++;
+      if (typeof properties?.principalId === "string" && typeof properties.roleDefinitionId === "string") {
+        seen.add(listedKey(scope, properties.principalId, properties.roleDefinitionId));
+      }
     }
-    return count;
+    return { count, holds: (scope, principalId, roleDefinitionId) => seen.has(listedKey(scope, principalId, roleDefinitionId)) };
   } catch {
     return null;
   }

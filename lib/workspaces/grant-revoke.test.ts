@@ -174,6 +174,41 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
 });
 
 describe("checking access and finding principals", () => {
+  it("calls ARM only for what each change needs: a grant reads then PUTs; a confirmed removal re-reads the access and DELETEs, with no role definitions read again", async () => {
+    const admin = await personaContext("admin");
+    const user = [...oracle.users.values()].find(
+      (candidate) =>
+        !PERSONA_UPN.test(candidate.userPrincipalName) &&
+        !holdsSomethingHere.has(candidate.id) &&
+        ![someUser.id, stepUpTarget.id].includes(candidate.id) &&
+        candidate.accountEnabled,
+    )!;
+    // Role definitions read once beforehand (cached per person and scope), as the page the admin acts from has.
+    await getWorkspaceAccess(admin.caller, WORKSPACE);
+    const armCalls = (network: ReturnType<typeof watchOutgoingCalls>) =>
+      network
+        .calls()
+        .filter((call) => /^\/+subscriptions\//.test(call.path))
+        .map((call) => `${call.method} ${/\/providers\/Microsoft\.Authorization\/(\w+)/i.exec(call.path)?.[1] ?? "resource"}`);
+    const granting = watchOutgoingCalls();
+    const [granted] = await grantWorkspaceRoles(admin, {
+      workspaceId: WORKSPACE,
+      roleDefinitionId: DATA_SCIENTIST,
+      principals: [{ id: user.id, kind: "user", displayName: user.displayName }],
+    });
+    expect(granted!.status).toBe("granted");
+    expect(armCalls(granting)).toEqual(["GET roleAssignments", "PUT roleAssignments"]);
+
+    const removing = watchOutgoingCalls();
+    const assignmentId = `${WORKSPACE}/providers/Microsoft.Authorization/roleAssignments/${assignmentNameFor(WORKSPACE, user.id, DATA_SCIENTIST)}`;
+    const [revoked] = await revokeWorkspaceRoles(admin, { workspaceId: WORKSPACE, assignmentIds: [assignmentId], confirmSelfLockout: true });
+    expect(revoked!.status).toBe("revoked");
+    const calls = armCalls(removing);
+    expect(calls.filter((call) => call === "GET roleDefinitions")).toEqual([]);
+    expect(calls.filter((call) => call.startsWith("DELETE"))).toEqual(["DELETE roleAssignments"]);
+    expect(calls.at(-1)).toBe("DELETE roleAssignments");
+  });
+
   it("explains a role that reaches a person through a group", async () => {
     const security = await personaContext("security");
     const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;

@@ -122,16 +122,15 @@ async function claimGuardLock(db: Database, lockName: string, holder: string): P
 async function revokeChecked(context: DelegatedContext, input: RevokeWorkspaceRolesInput, db: Database, workspace: ParsedScope): Promise<RevokeResult[]> {
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   // Re-read what applies now: the ids the browser sent are only accepted if they still belong to this workspace.
-  // The guard judges custom roles as ARM defines them now, not as cached minutes ago.
+  // The guard judges custom roles as ARM defines them now, not as cached minutes ago; a removal the admin confirmed
+  // past the guard does not run it, and so does not read them.
   const [access, definitions] = await Promise.all([
     getWorkspaceAccess(context.caller, workspace.scope, { db }),
-    getRoleDefinitions(identity, workspace.scope, { fresh: true }),
+    input.confirmSelfLockout ? undefined : getRoleDefinitions(identity, workspace.scope, { fresh: true }),
   ]);
   const byId = new Map(access.rows.map((row) => [row.assignmentId.toLowerCase(), row]));
   const requested = [...new Set(input.assignmentIds.map((id) => id.toLowerCase()))];
-  const lockout = input.confirmSelfLockout
-    ? new Map<string, LockoutRisk>()
-    : await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions);
+  const lockout = definitions ? await lockoutRisks(context, workspace.workspaceName!, access.rows, requested, definitions) : new Map<string, LockoutRisk>();
   const acknowledged = new Set(input.acknowledgedHolderIds ?? []);
   // Every removal of an identity the lookup called deleted reads it once more by id first (drift revokes too).
   const orphanIds = requested.flatMap((id) => {
