@@ -193,7 +193,7 @@ export async function grantPlannedBundle(
     const parts = await tx.insert(bundleGrantParts).values(partRows).returning();
     await recordAuditEvents(tx, [bundleEvent(grant!, context.actor, "granting", parts, started, { consoleRequestId: context.requestId })]);
   });
-  return grantParts(context, db, id, "granting", options, plan.absentBefore);
+  return grantParts(context, db, id, "granting", options);
 }
 
 /** Grants the parts of a `partial` (or interrupted) bundle grant that do not hold yet; the others are left alone. */
@@ -247,7 +247,6 @@ async function grantParts(
   bundleGrantId: string,
   from: BundleGrantStatus,
   options: BundleGrantOptions,
-  absentBefore?: BundlePlanView["absentBefore"],
 ): Promise<BundleGrantResult> {
   const now = options.now ?? (() => new Date());
   const grantPart = options.grantPart ?? grantRoleOnScope;
@@ -267,9 +266,7 @@ async function grantParts(
   const outcomes = new Map<number, { readonly claims?: string }>();
   const lanesDone = await Promise.allSettled(
     [...lanes.values()].map(async (lane) => {
-      // A lane of more than one part creates what its later parts would find: only a lone part trusts the plan's read.
-      const absent = (part: BundleGrantPartRow) => lane.length === 1 && absentBefore?.(part.scope!, principal.id, part.roleDefinitionId) === true;
-      for (const part of lane) outcomes.set(part.id, await grantOnePart(context, db, grant, principal, part, grantPart, now, absent(part)));
+      for (const part of lane) outcomes.set(part.id, await grantOnePart(context, db, grant, principal, part, grantPart, now));
     }),
   );
   // A part whose state could not be written fails the call, as it did one by one, but only once every part has settled.
@@ -310,7 +307,6 @@ async function grantOnePart(
   part: BundleGrantPartRow,
   grantPart: typeof grantRoleOnScope,
   now: () => Date,
-  absentBefore: boolean,
 ): Promise<{ readonly claims?: string }> {
   let result: GrantResult;
   let claims: string | undefined;
@@ -323,7 +319,6 @@ async function grantOnePart(
         principal,
         description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
         holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
-        ...(absentBefore ? { absentBefore } : {}),
       },
       { db },
     );

@@ -7,10 +7,10 @@ import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { getRequestPolicy, type PolicyBundle, type RequestPolicy } from "@/lib/requests/policy";
-import { parseScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
+import { parseScope } from "@/lib/shared/arm-scope";
 import { ROLE_ASSIGNMENT_DELETE, ROLE_ASSIGNMENT_WRITE, roleAllows } from "@/lib/shared/rbac-actions";
 import { linkedResourceOf } from "@/lib/arm/linked-resources";
-import { readSubscriptionAssignments, type SubscriptionAssignments } from "@/lib/workspaces/get-grant-options";
+import { countSubscriptionAssignments } from "@/lib/workspaces/get-grant-options";
 import { invalidWorkspace } from "@/lib/workspaces/get-workspace-access";
 import type { LinkedResourceKind } from "./definition";
 import { type BundleFacts, type BundlePlan, type LinkedResourceFact, resolveBundle } from "./resolve";
@@ -31,8 +31,7 @@ export interface BundleFactSources {
   readonly readRegistry: (identity: ArmIdentity, registryId: string) => Promise<LinkedResourceFact>;
   /** The caller's permission blocks at a scope (ARM's permissions list). */
   readonly permissionsAt: (identity: ArmIdentity, scope: string) => Promise<readonly { actions: string[]; notActions: string[] }[]>;
-  /** A subscription's assignments: how many count against its limit, and which exist (null: could not be read). */
-  readonly readAssignments: (identity: ArmIdentity, subscriptionId: string) => Promise<SubscriptionAssignments | null>;
+  readonly countAssignments: (identity: ArmIdentity, subscriptionId: string) => Promise<number | null>;
 }
 
 const permissionBlock = z.object({ actions: z.array(z.string()).default([]), notActions: z.array(z.string()).default([]) });
@@ -58,11 +57,6 @@ export interface BundlePlanView extends BundlePlan {
   readonly budgets: readonly BundleBudget[];
   /** The bundle's own words, for the dialog. */
   readonly description: string;
-  /**
-   * Whether the budget's read of the part's subscription showed no assignment of this role to this principal at this
-   * scope (false when it was not read). Read before anything was recorded, so only a hint that a PUT will create it.
-   */
-  readonly absentBefore: (scope: string, principalId: string, roleDefinitionId: string) => boolean;
 }
 
 export function findBundle(policy: RequestPolicy, bundleId: string): PolicyBundle {
@@ -109,17 +103,17 @@ export async function planBundle(
     }
     options.onScopes?.(scopes);
   };
-  const listed = new Map<string, Promise<SubscriptionAssignments | null>>();
+  const counts = new Map<string, Promise<number | null>>();
   const countIn = (subscriptionId: string) => {
     const key = subscriptionId.toLowerCase();
-    let read = listed.get(key);
-    if (!read) {
-      read = sources.readAssignments(identity, subscriptionId);
+    let count = counts.get(key);
+    if (!count) {
+      count = sources.countAssignments(identity, subscriptionId);
       // Awaited below when the plan needs it; until then a failure must not surface as an unhandled rejection.
-      read.catch(() => undefined);
-      listed.set(key, read);
+      count.catch(() => undefined);
+      counts.set(key, count);
     }
-    return read;
+    return count;
   };
   // Only the linked resources a companion lands on: a link the bundle does not use needs no rights read.
   const used = new Set(bundle.companions.map((companion) => companion.on));
@@ -149,25 +143,13 @@ export async function planBundle(
   };
   const plan = resolveBundle(bundle, facts);
   const limit = getConfig().roleAssignments.limitPerSubscription;
-  const read = new Map<string, SubscriptionAssignments | null>();
   const budgets = await Promise.all(
     [...plan.assignmentsBySubscription].map(async ([subscriptionId, adds]): Promise<BundleBudget> => {
-      const assignments = await countIn(subscriptionId);
-      read.set(subscriptionId.toLowerCase(), assignments);
-      const used = assignments?.count ?? null;
+      const used = await countIn(subscriptionId);
       return { subscriptionId, adds, used, limit, exceeds: used !== null && used + adds > limit };
     }),
   );
-  return {
-    ...plan,
-    budgets,
-    description: bundle.description,
-    absentBefore: (scope, principalId, roleDefinitionId) => {
-      const subscriptionId = subscriptionOfScope(scope);
-      const assignments = subscriptionId ? read.get(subscriptionId.toLowerCase()) : undefined;
-      return assignments ? !assignments.holds(scope, principalId, roleDefinitionId) : false;
-    },
-  };
+  return { ...plan, budgets, description: bundle.description };
 }
 
 /**
@@ -239,5 +221,5 @@ export const defaultBundleFactSources = (readLinks: BundleFactSources["readLinks
   readLinks,
   readRegistry,
   permissionsAt: armPermissionsAt,
-  readAssignments: readSubscriptionAssignments,
+  countAssignments: countSubscriptionAssignments,
 });

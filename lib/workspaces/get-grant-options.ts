@@ -9,7 +9,7 @@ import { invalidWorkspace } from "./get-workspace-access";
 import { WORKSPACES_API_VERSION, WorkspaceWire } from "./list-workspaces";
 import { roleGrantability } from "./grantable-roles";
 import { ROLE_ASSIGNMENTS_API_VERSION } from "./role-assignments";
-import { getRoleDefinitions, roleDefinitionGuid } from "./role-definitions";
+import { getRoleDefinitions } from "./role-definitions";
 
 /** Above this share of the limit the grant dialog warns and suggests granting to a group. */
 export const BUDGET_WARNING_RATIO = 0.9;
@@ -107,44 +107,23 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   };
 }
 
-/** A subscription's role assignments as one read saw them: how many count against its limit, and which exist. */
-export interface SubscriptionAssignments {
-  readonly count: number;
-  /** Whether the read saw an assignment of this role to this principal at exactly this scope (under any name). */
-  holds(scope: string, principalId: string, roleDefinitionId: string): boolean;
-}
-
 /**
  * The assignments that count against a subscription's limit. The list at a subscription also holds those above it
  * (management groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource
  * group and resource scopes, not management-group scope" (Azure subscription and service limits).
  */
 export async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
-  return (await readSubscriptionAssignments(identity, subscriptionId))?.count ?? null;
-}
-
-const listedKey = (scope: string, principalId: string, roleDefinitionId: string) =>
-  `${scope.replace(/\/$/, "").toLowerCase()}|${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId)}`;
-
-/** `countSubscriptionAssignments` with what the list showed; null when it could not be read. */
-export async function readSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<SubscriptionAssignments | null> {
   const subscription = `/subscriptions/${subscriptionId}`;
   try {
     // The SDK's listForSubscription request, read as plain JSON: at 4,000 assignments its model deserializer cost more
-    // than the count, and only three fields of each assignment are read here.
+    // than the count, and only each assignment's scope is read here.
     const items = await armListAll(identity, `${subscription}/providers/Microsoft.Authorization/roleAssignments`, ROLE_ASSIGNMENTS_API_VERSION);
     let count = 0;
-    const seen = new Set<string>();
     for (const item of items) {
-      const properties = (item as { properties?: { scope?: unknown; principalId?: unknown; roleDefinitionId?: unknown } } | null)?.properties;
-      const scope = properties?.scope;
-      if (typeof scope !== "string" || !scope || !scopeApplies(subscription, scope)) continue;
-      count++;
-      if (typeof properties?.principalId === "string" && typeof properties.roleDefinitionId === "string") {
-        seen.add(listedKey(scope, properties.principalId, properties.roleDefinitionId));
-      }
+      const scope = (item as { properties?: { scope?: unknown } } | null)?.properties?.scope;
+      if (typeof scope === "string" && scope && scopeApplies(subscription, scope)) count++;
     }
-    return { count, holds: (scope, principalId, roleDefinitionId) => seen.has(listedKey(scope, principalId, roleDefinitionId)) };
+    return count;
   } catch {
     return null;
   }

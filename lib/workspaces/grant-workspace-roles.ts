@@ -197,11 +197,6 @@ export interface GrantRoleOnScopeInput {
   readonly principal: GrantTarget;
   readonly description?: string;
   readonly holder: HolderSpec;
-  /**
-   * A read of the subscription's assignments in this same request (a bundle's budget check) showed none of this role
-   * for this principal at this scope: the grant PUTs without reading the assignment first (see `grantOne`).
-   */
-  readonly absentBefore?: boolean;
 }
 
 /**
@@ -254,7 +249,6 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
     principal: input.principal,
     description: input.description,
     holder: input.holder,
-    absentBefore: input.absentBefore === true,
   });
   return { ...result, attemptId: context.requestId };
 }
@@ -312,7 +306,6 @@ interface GrantOne {
   readonly principal: GrantTarget;
   readonly description: string | undefined;
   readonly holder: HolderSpec;
-  readonly absentBefore?: boolean;
 }
 
 /** What the grant found in ARM: the assignment that carries the access, and whether this grant's PUT created it. */
@@ -326,7 +319,7 @@ interface Carrier {
  * with no transaction open during the ARM calls. Whether the assignment existed is learned by **reading it** first:
  * ARM answers 201 to a PUT whether or not the assignment already existed, so the PUT's status cannot tell.
  */
-async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder, absentBefore }: GrantOne): Promise<GrantResult> {
+async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder }: GrantOne): Promise<GrantResult> {
   const principalId = principal.id.toLowerCase();
   const assignmentName = assignmentNameFor(workspace.scope, principalId, roleId);
   const principalType = PRINCIPAL_TYPE[principal.kind];
@@ -363,17 +356,11 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
   let carrier: Carrier | undefined;
   let outcome: ChangeOutcome;
   try {
-    // Read after the intent is recorded: from then on no other Gatehouse change to this assignment can be under way,
-    // so what the read finds stays true until the PUT. Skipped when a read earlier in this request found no such
-    // assignment: only Gatehouse PUTs this name, and one that Gatehouse created meanwhile is Gatehouse's either way;
-    // one made meanwhile under another name is still found, by the PUT's RoleAssignmentExists.
-    if (!absentBefore) {
-      try {
-        await client.roleAssignments.get(workspace.scope, assignmentName, { onResponse });
-        carrier = { assignmentName, created: false };
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+    try {
+      await client.roleAssignments.get(workspace.scope, assignmentName, { onResponse });
+      carrier = { assignmentName, created: false };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
     }
     if (!carrier) {
       try {
