@@ -196,6 +196,17 @@ describe("CSV fields", () => {
     expect(csvField(" padded ")).toBe('" padded "');
   });
 
+  it("quotes a field with edge whitespace of any kind trim() removes, and leaves inner whitespace alone", () => {
+    for (const space of ["\t", "\n", "\v", "\f", "\r", "\u00a0", "\u1680", "\u2000", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"]) {
+      expect(csvField(`x${space}`)).toBe(`"x${space}"`);
+      // A tab or carriage return first is a formula start: neutralised, it is no longer at the edge (a carriage
+      // return is still a line break, so quoted).
+      expect(csvField(`${space}x`)).toBe({ "\t": "'\tx", "\r": `"'\rx"` }[space] ?? `"${space}x"`);
+      expect(csvField(`x${space}y`)).toBe(/[\n\r]/.test(space) ? `"x${space}y"` : `x${space}y`);
+    }
+    expect(csvField("\u200bx")).toBe("\u200bx");
+  });
+
   it("neutralises spreadsheet formulas", () => {
     expect(csvField('=HYPERLINK("http://evil")')).toBe('"\'=HYPERLINK(""http://evil"")"');
     expect(csvField("+1")).toBe("'+1");

@@ -5,7 +5,7 @@ import type { DatabaseHandle } from "@/lib/db/client";
 import { auditEvents, jobLeases } from "@/lib/db/schema";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
 import { hashAuditEvent } from "./chain";
-import { recordAuditEvent, recordAuditEventNow } from "./record";
+import { recordAuditEvent, recordAuditEventNow, recordAuditEvents } from "./record";
 import { makeDeniedEvent, makeMappingCreatedEvent, makeUserActor, SYSTEM_ACTOR } from "@/test/support/builders/audit";
 import { verifyAuditChain } from "./verify";
 
@@ -67,6 +67,25 @@ describe.each(storageEngines())("audit trail storage on $name", (engine) => {
     it("keeps the chain intact when many appends run at once", async () => {
       await Promise.all(Array.from({ length: 20 }, () => recordAuditEventNow(handle.db, makeMappingCreatedEvent())));
       expect((await verifyAuditChain(handle.db, { batchSize: 7 })).ok).toBe(true);
+    });
+
+    it("lets timers and requests run between the batches of a walk", async () => {
+      // On PGlite nothing in a walk waits on real I/O: without a pause between batches this timer fired only after it.
+      await handle.db.transaction((tx) =>
+        recordAuditEvents(
+          tx,
+          Array.from({ length: 6 }, () => makeDeniedEvent(SYSTEM_ACTOR)),
+        ),
+      );
+      let timerFired = false;
+      const timer = setTimeout(() => {
+        timerFired = true;
+      }, 0);
+      const walk = verifyAuditChain(handle.db, { batchSize: 2 }).then((result) => ({ result, timerFiredBefore: timerFired }));
+      const { result, timerFiredBefore } = await walk;
+      clearTimeout(timer);
+      expect(result.ok).toBe(true);
+      expect(timerFiredBefore).toBe(true);
     });
   });
 

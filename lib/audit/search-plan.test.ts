@@ -147,7 +147,7 @@ describe.each(storageEngines())("free-text search past the recent window on $nam
   });
 });
 
-/** The CSV line csvField gives for a record: the export's output before the database escaped its fields. */
+/** The CSV line csvField gives for a record as the audit page reads it, one field at a time. */
 function expectedCsvLine(event: AuditEventRecord): string {
   const values: (string | number | null)[] = [
     event.id,
@@ -182,7 +182,7 @@ function expectedCsvLine(event: AuditEventRecord): string {
   return `${values.map((value) => csvField(value)).join(",")}\r\n`;
 }
 
-describe.each(storageEngines())("CSV fields escaped by the database on $name", (engine) => {
+describe.each(storageEngines())("CSV fields of the export on $name", (engine) => {
   it("match csvField on formula starts, quotes, line breaks and every kind of edge whitespace", async () => {
     const handle = await engine.open();
     try {

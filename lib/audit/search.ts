@@ -114,6 +114,47 @@ export interface AuditKeyset {
   readonly id: number;
 }
 
+/** The condition for the rows after a keyset in newest-first order (none for the first batch): one index range. */
+export function olderThan(after: AuditKeyset | undefined): SQL[] {
+  return after ? [sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${after.occurredAt.toISOString()}::timestamptz, ${after.id}::bigint)`] : [];
+}
+
+/**
+ * Every column an event is read with, by its drizzle field name, in the order the CSV export writes them (the origin
+ * columns after the fixed-shape ones: a user agent has commas of its own). The search, both exports and the CSV header
+ * are made from this one list.
+ */
+export const auditEventColumns = {
+  id: auditEvents.id,
+  occurredAt: auditEvents.occurredAt,
+  actorKind: auditEvents.actorKind,
+  actorTenantId: auditEvents.actorTenantId,
+  actorObjectId: auditEvents.actorObjectId,
+  actorDisplayName: auditEvents.actorDisplayName,
+  actorUpn: auditEvents.actorUpn,
+  actorAppId: auditEvents.actorAppId,
+  action: auditEvents.action,
+  outcome: auditEvents.outcome,
+  errorCode: auditEvents.errorCode,
+  targetScope: auditEvents.targetScope,
+  targetPrincipalId: auditEvents.targetPrincipalId,
+  targetPrincipalType: auditEvents.targetPrincipalType,
+  targetRoleDefinitionId: auditEvents.targetRoleDefinitionId,
+  targetRoleName: auditEvents.targetRoleName,
+  targetRequestId: auditEvents.targetRequestId,
+  reason: auditEvents.reason,
+  consoleRequestId: auditEvents.consoleRequestId,
+  armRequestId: auditEvents.armRequestId,
+  graphRequestId: auditEvents.graphRequestId,
+  actorSessionId: auditEvents.actorSessionId,
+  actorClientAddress: auditEvents.actorClientAddress,
+  actorUserAgent: auditEvents.actorUserAgent,
+  actorJob: auditEvents.actorJob,
+  details: auditEvents.details,
+  prevHash: auditEvents.prevHash,
+  hash: auditEvents.hash,
+};
+
 const cursorSchema = z.tuple([z.iso.datetime(), z.number().int().positive()]);
 
 export function encodeAuditCursor(keyset: AuditKeyset): string {
@@ -184,8 +225,7 @@ export const RECENT_WINDOW_ROWS = 5000;
 
 /** Up to `limit` matching events older than `after` (all of them when it is undefined), newest first. */
 export async function fetchAuditEventBatch(db: Database, query: AuditQuery, after: AuditKeyset | undefined, limit: number): Promise<AuditEventRecord[]> {
-  const keyset = after ? [sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${after.occurredAt.toISOString()}::timestamptz, ${after.id}::bigint)`] : [];
-  const where = and(...query.conditions, ...keyset);
+  const where = and(...query.conditions, ...olderThan(after));
   if (query.textQuery === undefined) return selectEvents(db, where, limit);
   const ids = await matchingTextIds(db, where, query.textQuery, limit);
   return ids.length === 0 ? [] : selectEvents(db, inArray(auditEvents.id, ids), limit);
@@ -217,41 +257,7 @@ export function auditTextQuery(text: string): string | undefined {
 }
 
 async function selectEvents(db: Database, where: SQL | undefined, limit: number): Promise<AuditEventRecord[]> {
-  const rows = await db
-    .select({
-      id: auditEvents.id,
-      occurredAt: auditEvents.occurredAt,
-      actorKind: auditEvents.actorKind,
-      actorTenantId: auditEvents.actorTenantId,
-      actorObjectId: auditEvents.actorObjectId,
-      actorDisplayName: auditEvents.actorDisplayName,
-      actorUpn: auditEvents.actorUpn,
-      actorAppId: auditEvents.actorAppId,
-      actorSessionId: auditEvents.actorSessionId,
-      actorClientAddress: auditEvents.actorClientAddress,
-      actorUserAgent: auditEvents.actorUserAgent,
-      actorJob: auditEvents.actorJob,
-      action: auditEvents.action,
-      targetScope: auditEvents.targetScope,
-      targetPrincipalId: auditEvents.targetPrincipalId,
-      targetPrincipalType: auditEvents.targetPrincipalType,
-      targetRoleDefinitionId: auditEvents.targetRoleDefinitionId,
-      targetRoleName: auditEvents.targetRoleName,
-      targetRequestId: auditEvents.targetRequestId,
-      outcome: auditEvents.outcome,
-      errorCode: auditEvents.errorCode,
-      reason: auditEvents.reason,
-      consoleRequestId: auditEvents.consoleRequestId,
-      armRequestId: auditEvents.armRequestId,
-      graphRequestId: auditEvents.graphRequestId,
-      details: auditEvents.details,
-      prevHash: auditEvents.prevHash,
-      hash: auditEvents.hash,
-    })
-    .from(auditEvents)
-    .where(where)
-    .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
-    .limit(limit);
+  const rows = await db.select(auditEventColumns).from(auditEvents).where(where).orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id)).limit(limit);
   return rows.map((row) => toAuditEventRecord(row));
 }
 

@@ -77,6 +77,7 @@ export async function verifyAuditChain(db: Database, options: VerifyAuditChainOp
       checkedEvents += 1;
     }
     if (batch.length < batchSize) break;
+    await yieldToEventLoop();
   }
 
   if (previousId !== head.lastEventId || previousHash !== head.lastHash) {
@@ -224,6 +225,7 @@ export async function verifyAuditChainAgainstAnchors(
       lastRowId = row.id;
     }
     if (batch.length < batchSize) break;
+    await yieldToEventLoop();
   }
 
   let lastShipped = 0;
@@ -257,4 +259,13 @@ export async function verifyAuditChainAgainstAnchors(
     ...(lastCheckpoint ? { lastCheckpoint: { sequence: lastCheckpoint.sequence, time: lastCheckpoint.time } } : {}),
     unanchoredEvents: Math.max(0, lastRowId - anchoredThrough),
   };
+}
+
+/**
+ * Lets timers and requests run between a walk's batches. PGlite answers inside this process without waiting on real
+ * I/O, so without this a walk of a large trail is one unbroken chain of promises that holds every page view, route
+ * and timer of the console until it ends.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

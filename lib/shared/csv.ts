@@ -6,6 +6,10 @@
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+// A field that neither starts like a formula nor needs quoting (no quote, comma or line break, no edge whitespace:
+// `\s` is the set trim() removes) is written as it is: one test, for the exports' millions of plain fields.
+const NEEDS_CARE = /^[=+\-@\s]|[",\r\n]|\s$/;
+
 export function neutraliseFormula(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
@@ -16,6 +20,7 @@ export function neutraliseFormula(text: string): string {
  */
 export function csvField(value: string | number | null | undefined, quote: "when-needed" | "always" = "when-needed"): string {
   if (value === null || value === undefined) return quote === "always" ? '""' : "";
+  if (quote === "when-needed" && typeof value === "string" && !NEEDS_CARE.test(value)) return value;
   const text = typeof value === "string" ? neutraliseFormula(value) : String(value);
   return quote === "always" || /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
