@@ -1,11 +1,12 @@
 import "server-only";
 
+import type { Client } from "@microsoft/microsoft-graph-client";
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 
 import { getConfig } from "@/lib/config";
 import { getDatabase, type Database } from "@/lib/db";
-import { appGraphClient } from "@/lib/graph/client";
+import { appGraphClientForRun } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { DEFAULT_CHANNEL } from "./channels";
 import { ChatDeliveryError, postToChannel } from "./post-chat";
@@ -200,6 +201,8 @@ export async function queueNotificationBatch(db: Pick<Database, "insert">, batch
  * goes out from the one sender mailbox.
  */
 const DELIVERY_CONCURRENCY = 4;
+/** Sent rows marked per UPDATE (the ids are bound parameters). */
+const MARK_SENT_CHUNK = 1000;
 
 export interface DeliveryRun {
   readonly mailed: number;
@@ -244,10 +247,33 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   let posted = 0;
   let failed = 0;
   let gaveUp = 0;
+  // Sent rows are marked in one UPDATE per group, written while the next mails are on their way, rather than one
+  // UPDATE a mail between its send and the next: on a single-connection database those writes queued behind each
+  // other and held every worker up. A crash before the mark leaves the rows claimed, to be sent again once their
+  // claim ends, as a crash between a send and its own mark did.
+  // One client for the run: its mails share one app token.
+  const graph = appGraphClientForRun();
+  const sent: number[] = [];
+  let markingSent: Promise<void> | undefined;
+  let markFailure: { error: unknown } | undefined;
+  const markSent = async () => {
+    try {
+      while (sent.length > 0) {
+        const ids = sent.splice(0, MARK_SENT_CHUNK);
+        const at = new Date();
+        await db
+          .update(notificationOutbox)
+          .set({ status: "sent", sentAt: at, lastAttemptAt: at, claimedUntil: null, lastError: null })
+          .where(inArray(notificationOutbox.id, ids));
+      }
+    } catch (error) {
+      markFailure ??= { error };
+    }
+  };
   const deliver = async (row: (typeof claimed)[number]) => {
     try {
       if (row.channel === "mail") {
-        await sendMail(row.recipient, row.subject, row.body);
+        await sendMail(graph, row.recipient, row.subject, row.body);
         mailed++;
       } else if (row.channel === "chat") {
         await postToChannel(row.recipient, row.message);
@@ -255,10 +281,8 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       } else {
         throw new ChatDeliveryError(`unknown outbox channel ${row.channel.slice(0, 20)}`, { retry: false });
       }
-      await db
-        .update(notificationOutbox)
-        .set({ status: "sent", sentAt: new Date(), lastAttemptAt: new Date(), claimedUntil: null, lastError: null })
-        .where(eq(notificationOutbox.id, row.id));
+      sent.push(row.id);
+      markingSent ??= markSent().finally(() => (markingSent = undefined));
     } catch (error) {
       failed++;
       // A chat failure says only what an admin may read (status and a short reason; never the URL or the body).
@@ -293,6 +317,14 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
     while (next < claimed.length) await deliver(claimed[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
+  await markingSent;
+  await markSent();
+  if (markFailure) {
+    log("error", "notifications", "sent notifications could not be marked; they are sent again when their claim ends", {
+      error: describeError(markFailure.error),
+    });
+    throw markFailure.error;
+  }
   return { mailed, posted, failed, gaveUp };
 }
 
@@ -340,10 +372,9 @@ export function retryDelayMs(attempts: number): number {
 
 const UserMail = z.object({ mail: z.string().nullable().optional(), userPrincipalName: z.string().nullable().optional() });
 
-async function sendMail(recipient: string, subject: string, text: string): Promise<void> {
+async function sendMail(client: Client, recipient: string, subject: string, text: string): Promise<void> {
   const { notifications } = getConfig();
   if (!notifications.sender) throw new Error("no notification sender configured");
-  const client = appGraphClient();
   let address = recipient;
   if (!recipient.includes("@")) {
     const user = UserMail.parse(
