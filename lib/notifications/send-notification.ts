@@ -152,6 +152,8 @@ export async function queueNotification(db: Pick<Database, "insert">, input: z.o
   return inserted.map((row) => row.id);
 }
 
+/** Mails per insert statement (each chunk is one JSON parameter). */
+const MAIL_INSERT_CHUNK = 2000;
 const mailInput = z.strictObject({
   to: z.string().trim().min(1).max(320),
   subject: z.string().trim().min(1).max(SUBJECT_MAX),
@@ -170,28 +172,35 @@ export interface NotificationBatch {
  * Queues many notifications in the outbox at once (inside the caller's transaction, so what caused them and the
  * promise to send them commit together). Delivery is left to `deliverNotifications` and the outbox job.
  */
-export async function queueNotificationBatch(db: Pick<Database, "insert">, batch: NotificationBatch): Promise<number[]> {
+export async function queueNotificationBatch(db: Pick<Database, "insert" | "execute">, batch: NotificationBatch): Promise<number[]> {
   const { notifications } = getConfig();
   const nextAttemptAt = dueNow();
-  const rows: (typeof notificationOutbox.$inferInsert)[] = [];
+  const mails: { r: string; s: string; b: string }[] = [];
   if (notifications.sender) {
     for (const mail of batch.mails) {
       const parsed = mailInput.parse(mail);
-      rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text, nextAttemptAt });
+      mails.push({ r: parsed.to.toLowerCase(), s: parsed.subject, b: parsed.text });
     }
+  }
+  const ids: number[] = [];
+  // Thousands of mails go in as one JSON parameter per chunk, unpacked by the database, rather than five bound
+  // parameters a row that the ORM would build and the database parse one by one; ids come back in the mails' order.
+  for (let start = 0; start < mails.length; start += MAIL_INSERT_CHUNK) {
+    const inserted = (await db.execute(sql`
+      insert into notification_outbox (channel, recipient, subject, body, next_attempt_at)
+      select 'mail', x.value->>'r', x.value->>'s', x.value->>'b', ${nextAttemptAt.toISOString()}::timestamptz
+      from jsonb_array_elements(${JSON.stringify(mails.slice(start, start + MAIL_INSERT_CHUNK))}::jsonb) with ordinality as x(value, n)
+      order by x.n
+      returning id`)) as { rows: { id: string | number }[] };
+    ids.push(...inserted.rows.map((row) => Number(row.id)).sort((a, b) => a - b));
   }
   if (batch.webhook && batch.mails.length > 0) {
     const parsed = webhookInput.parse(batch.webhook);
     const chat = defaultChannelRow(parsed.title, parsed.summary, nextAttemptAt);
-    if (chat) rows.push(chat);
-  }
-  const ids: number[] = [];
-  for (let start = 0; start < rows.length; start += 500) {
-    const inserted = await db
-      .insert(notificationOutbox)
-      .values(rows.slice(start, start + 500))
-      .returning({ id: notificationOutbox.id });
-    ids.push(...inserted.map((row) => row.id));
+    if (chat) {
+      const [inserted] = await db.insert(notificationOutbox).values(chat).returning({ id: notificationOutbox.id });
+      ids.push(inserted!.id);
+    }
   }
   return ids;
 }
