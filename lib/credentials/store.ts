@@ -1,11 +1,11 @@
 import "server-only";
 
-import { and, desc, eq, inArray, lt, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import type { BuiltSnapshot } from "./build-rows";
-import { applyView, type CredentialView, filtersRowText, sortInView, type ViewOrderKeys } from "./view";
+import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
 
 /** Snapshots whose rows are kept; older ones keep only their counts (for trends). */
@@ -235,6 +235,38 @@ export async function readViewPage(
     );
     return { total: rows.length, rows: rows.slice(page.offset, page.offset + page.limit) };
   }
+  // Under the sort by risk or by bucket, rows come in ranks the database can count without reading a row's document:
+  // only the ranks the page falls in are read and ordered by name.
+  let total: number | undefined;
+  let skipped = 0;
+  let ranked = where;
+  const rankOf = sortRank(view);
+  if (rankOf) {
+    const groups = await db
+      .select({ risk: credentialSnapshotItems.risk, bucket: credentialSnapshotItems.bucket, count: sql<number>`count(*)::int` })
+      .from(credentialSnapshotItems)
+      .where(where)
+      .groupBy(credentialSnapshotItems.risk, credentialSnapshotItems.bucket);
+    const ranks = new Map<number, { count: number; groups: { risk: number; bucket: string }[] }>();
+    for (const group of groups) {
+      const rank = ranks.get(rankOf(group)) ?? { count: 0, groups: [] };
+      rank.count += group.count;
+      rank.groups.push(group);
+      ranks.set(rankOf(group), rank);
+    }
+    total = groups.reduce((sum, group) => sum + group.count, 0);
+    const onPage: { risk: number; bucket: string }[] = [];
+    let before = 0;
+    for (const [, rank] of [...ranks].sort((a, b) => a[0] - b[0])) {
+      if (before + rank.count > page.offset && before < page.offset + page.limit) {
+        if (onPage.length === 0) skipped = before;
+        onPage.push(...rank.groups);
+      }
+      before += rank.count;
+    }
+    if (onPage.length === 0) return { total, rows: [] };
+    ranked = and(where, or(...onPage.map((group) => and(eq(credentialSnapshotItems.risk, group.risk), eq(credentialSnapshotItems.bucket, group.bucket)))));
+  }
   const keys: ViewOrderKeys[] = await db
     .select({
       id: credentialSnapshotItems.rowId,
@@ -244,17 +276,18 @@ export async function readViewPage(
       bucket: sql<CredentialRow["bucket"]>`${credentialSnapshotItems.bucket}`,
     })
     .from(credentialSnapshotItems)
-    .where(where);
+    .where(ranked);
   const ids = sortInView(keys, view)
-    .slice(page.offset, page.offset + page.limit)
+    .slice(page.offset - skipped, page.offset - skipped + page.limit)
     .map((key) => key.id);
-  if (ids.length === 0) return { total: keys.length, rows: [] };
+  total ??= keys.length;
+  if (ids.length === 0) return { total, rows: [] };
   const records = await db
     .select({ row: credentialSnapshotItems.row })
     .from(credentialSnapshotItems)
     .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.rowId, ids)));
   const byId = new Map(records.map((record) => storedRow(record.row)).map((row) => [row.id, row]));
-  return { total: keys.length, rows: ids.flatMap((id) => byId.get(id) ?? []) };
+  return { total, rows: ids.flatMap((id) => byId.get(id) ?? []) };
 }
 
 /** Weeks the expiry chart shows (26: at least the next 180 days). */

@@ -70,6 +70,17 @@ export type ViewOrderKeys = Pick<CredentialRow, "id" | "identityName" | "risk" |
 // The same order as String.prototype.localeCompare with the default locale, without building its collator per call.
 const collator = new Intl.Collator();
 
+/**
+ * Where a row stands under the view's sort alone, when that is a number the database can group by (risk, or the
+ * bucket's rank); rows of one rank are ordered by name, then id. Undefined for the sorts by name and by end date.
+ */
+export function sortRank(view: CredentialView): ((key: { risk: number; bucket: string }) => number) | undefined {
+  const sign = (view.dir ?? (view.sort === "risk" ? "desc" : "asc")) === "asc" ? 1 : -1;
+  if (view.sort === "risk") return (key) => sign * key.risk;
+  if (view.sort === "bucket") return (key) => sign * (BUCKET_ORDER.get(key.bucket as CredentialRow["bucket"]) ?? 0);
+  return undefined;
+}
+
 /** Sorts rows (in place) in the view's order: its sort and direction, then by name, then by id. */
 export function sortInView<T extends ViewOrderKeys>(rows: T[], view: CredentialView): T[] {
   const dir = view.dir ?? (view.sort === "risk" ? "desc" : "asc");
