@@ -1,11 +1,9 @@
 import Link from "next/link";
 
-import { type CredentialView, formatUtcMinute, matchingFirst, viewQuery } from "@/lib/credentials/view";
+import { type CredentialView, formatUtcMinute, matchingFirst, VIEW_PAGE_SIZE, viewQuery } from "@/lib/credentials/view";
 import { bucketLabel, CREDENTIAL_KIND_LABELS, type CredentialRow, OBJECT_TYPE_LABELS, type SnapshotSummary } from "@/lib/shared/credentials";
 import { BUCKET_TONE } from "./bucket-tone";
 
-/** Rows rendered in the table; the export has them all. */
-const MAX_ROWS = 500;
 /** Roles listed per row; the drawer lists them all. Privileged ones are listed first. */
 const ROLES_IN_TABLE = 3;
 
@@ -21,14 +19,50 @@ const COLUMNS: readonly { key: CredentialView["sort"] | null; label: string }[] 
 ];
 
 /** The credentials in the view; sortable columns are links, so the sort is part of the URL like the filters. */
-export function CredentialTable({ rows, view, snapshot }: { rows: readonly CredentialRow[]; view: CredentialView; snapshot: SnapshotSummary }) {
+export function CredentialTable({
+  rows,
+  total,
+  offset,
+  view,
+  snapshot,
+}: {
+  /** The page's rows. */
+  rows: readonly CredentialRow[];
+  /** Rows in the whole view. */
+  total: number;
+  /** Rows in the view before this page. */
+  offset: number;
+  view: CredentialView;
+  snapshot: SnapshotSummary;
+}) {
   const dir = view.dir ?? (view.sort === "risk" ? "desc" : "asc");
+  const page = view.page ?? 1;
+  const paged = total > VIEW_PAGE_SIZE || offset > 0;
   return (
     <section aria-label="Credentials" className="space-y-2">
       <p className="text-ink-muted" role="status">
-        {rows.length.toLocaleString("en-US")} credential{rows.length === 1 ? "" : "s"} in this view
-        {rows.length > MAX_ROWS ? ` — showing the first ${MAX_ROWS}; narrow the filters or export the view for all of them` : ""}.
+        {total.toLocaleString("en-US")} credential{total === 1 ? "" : "s"} in this view
+        {paged
+          ? rows.length > 0
+            ? ` — showing ${(offset + 1).toLocaleString("en-US")}–${(offset + rows.length).toLocaleString("en-US")}; export the view for all of them`
+            : " — none on this page"
+          : ""}
+        .
       </p>
+      {paged && (
+        <nav aria-label="Pages of credentials" className="flex gap-3">
+          {page > 1 && (
+            <Link href={`/credentials?${viewQuery(view, { page: page > 2 ? String(page - 1) : undefined })}`} className="underline">
+              Previous
+            </Link>
+          )}
+          {offset + rows.length < total && (
+            <Link href={`/credentials?${viewQuery(view, { page: String(page + 1) })}`} className="underline">
+              Next
+            </Link>
+          )}
+        </nav>
+      )}
       <div className="overflow-x-auto rounded-md border border-line">
         <table className="w-full text-left text-sm">
           <thead className="bg-surface-sunken">
@@ -59,7 +93,7 @@ export function CredentialTable({ rows, view, snapshot }: { rows: readonly Crede
             </tr>
           </thead>
           <tbody>
-            {rows.slice(0, MAX_ROWS).map((row) => (
+            {rows.map((row) => (
               <tr key={row.id} className="border-t border-line align-top">
                 <td className="px-3 py-2">
                   <Link

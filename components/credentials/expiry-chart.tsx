@@ -1,23 +1,15 @@
 import { ExpiryBars } from "./expiry-bars";
-import type { CredentialRow } from "@/lib/shared/credentials";
 
-const WEEKS = 26; // 182 days ≥ the next 180 days
 const DAY_MS = 86_400_000;
 
 /**
- * Expiries per week over the next 180 days (bars drawn as SVG in ExpiryBars). Colours come from the theme
- * tokens, so it follows light and dark mode; the same numbers are in a table for screen readers.
+ * Expiries per week over the next 180 days (bars drawn as SVG in ExpiryBars), from the counts per week the database
+ * made (`expiryPerWeek`). Colours come from the theme tokens, so it follows light and dark mode; the same numbers are
+ * in a table for screen readers.
  */
-export function ExpiryChart({ rows, asOf }: { rows: readonly CredentialRow[]; asOf: string }) {
+export function ExpiryChart({ counts, asOf }: { counts: readonly number[]; asOf: string }) {
   const start = Date.parse(asOf);
-  const weeks = Array.from({ length: WEEKS }, (_, index) => ({ index, from: start + index * 7 * DAY_MS, count: 0 }));
-  for (const row of rows) {
-    if (!row.endDateTime || row.bucket === "secretless") continue;
-    const end = Date.parse(row.endDateTime);
-    if (end <= start || end > start + 180 * DAY_MS) continue;
-    const week = weeks[Math.floor((end - start) / (7 * DAY_MS))];
-    if (week) week.count += 1;
-  }
+  const weeks = counts.map((count, index) => ({ index, from: start + index * 7 * DAY_MS, count }));
   const max = Math.max(1, ...weeks.map((week) => week.count));
   const total = weeks.reduce((sum, week) => sum + week.count, 0);
 

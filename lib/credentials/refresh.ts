@@ -10,7 +10,7 @@ import type { Database } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { postCredentialsDigest } from "@/lib/digests/credentials-digest";
 import { AppError } from "@/lib/errors";
-import { appGraphClient } from "@/lib/graph/client";
+import { appGraphClientForRun } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess, withGroupRoles } from "./access";
@@ -57,7 +57,7 @@ export async function runInventory(
     await updateProgress(db, snapshotId, { phase, done, total });
   };
   try {
-    const graph = appGraphClient();
+    const graph = appGraphClientForRun();
     // User-assigned managed identities' federated credentials are on their ARM resources: read from ARM as soon as
     // the service principals are listed, while Graph's $batch calls for owners and federated credentials go on.
     let miFederationRead: ReturnType<typeof readManagedIdentityFederation> | undefined;

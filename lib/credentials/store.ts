@@ -1,10 +1,11 @@
 import "server-only";
 
-import { and, desc, eq, inArray, lt, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
 import type { BuiltSnapshot } from "./build-rows";
+import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
 
 /** Snapshots whose rows are kept; older ones keep only their counts (for trends). */
@@ -200,4 +201,136 @@ export async function identityDetails(db: Database, snapshotId: number, identity
     .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.identityKey, [identityKey])))
     .orderBy(credentialSnapshotItems.endDateTime);
   return { ...(record.details as IdentityDetails), rows: rows.map((row) => storedRow(row.row)) };
+}
+
+export interface CredentialViewPage {
+  /** Rows in the view (all pages). */
+  readonly total: number;
+  /** The page's rows, in the view's order. */
+  readonly rows: CredentialRow[];
+}
+
+/**
+ * One page of the dashboard's view. The bucket and object-type filters are decided by the database; the order is
+ * decided on the few fields it reads (names compared as the export compares them), so only the page's rows are read
+ * whole. A view that filters on text inside the rows (owners, roles, names) reads the rows it may match and filters
+ * them as the export does.
+ */
+export async function readViewPage(
+  db: Database,
+  snapshotId: number,
+  view: CredentialView,
+  page: { offset: number; limit: number },
+): Promise<CredentialViewPage> {
+  const where = and(
+    eq(credentialSnapshotItems.snapshotId, snapshotId),
+    view.bucket ? eq(credentialSnapshotItems.bucket, view.bucket) : undefined,
+    view.type ? sql`${credentialSnapshotItems.row}->>'objectType' = ${view.type}` : undefined,
+  );
+  if (filtersRowText(view)) {
+    const records = await db.select({ row: credentialSnapshotItems.row }).from(credentialSnapshotItems).where(where);
+    const rows = applyView(
+      records.map((record) => storedRow(record.row)),
+      view,
+    );
+    return { total: rows.length, rows: rows.slice(page.offset, page.offset + page.limit) };
+  }
+  // Under the sort by risk or by bucket, rows come in ranks the database can count without reading a row's document:
+  // only the ranks the page falls in are read and ordered by name.
+  let total: number | undefined;
+  let skipped = 0;
+  let ranked = where;
+  const rankOf = sortRank(view);
+  if (rankOf) {
+    const groups = await db
+      .select({ risk: credentialSnapshotItems.risk, bucket: credentialSnapshotItems.bucket, count: sql<number>`count(*)::int` })
+      .from(credentialSnapshotItems)
+      .where(where)
+      .groupBy(credentialSnapshotItems.risk, credentialSnapshotItems.bucket);
+    const ranks = new Map<number, { count: number; groups: { risk: number; bucket: string }[] }>();
+    for (const group of groups) {
+      const rank = ranks.get(rankOf(group)) ?? { count: 0, groups: [] };
+      rank.count += group.count;
+      rank.groups.push(group);
+      ranks.set(rankOf(group), rank);
+    }
+    total = groups.reduce((sum, group) => sum + group.count, 0);
+    const onPage: { risk: number; bucket: string }[] = [];
+    let before = 0;
+    for (const [, rank] of [...ranks].sort((a, b) => a[0] - b[0])) {
+      if (before + rank.count > page.offset && before < page.offset + page.limit) {
+        if (onPage.length === 0) skipped = before;
+        onPage.push(...rank.groups);
+      }
+      before += rank.count;
+    }
+    if (onPage.length === 0) return { total, rows: [] };
+    ranked = and(where, or(...onPage.map((group) => and(eq(credentialSnapshotItems.risk, group.risk), eq(credentialSnapshotItems.bucket, group.bucket)))));
+  }
+  const keys: ViewOrderKeys[] = await db
+    .select({
+      id: credentialSnapshotItems.rowId,
+      identityName: sql<string>`${credentialSnapshotItems.row}->>'identityName'`,
+      risk: credentialSnapshotItems.risk,
+      endDateTime: sql<string | null>`${credentialSnapshotItems.row}->>'endDateTime'`,
+      bucket: sql<CredentialRow["bucket"]>`${credentialSnapshotItems.bucket}`,
+    })
+    .from(credentialSnapshotItems)
+    .where(ranked);
+  const ids = sortInView(keys, view)
+    .slice(page.offset - skipped, page.offset - skipped + page.limit)
+    .map((key) => key.id);
+  total ??= keys.length;
+  if (ids.length === 0) return { total, rows: [] };
+  const records = await db
+    .select({ row: credentialSnapshotItems.row })
+    .from(credentialSnapshotItems)
+    .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.rowId, ids)));
+  const byId = new Map(records.map((record) => storedRow(record.row)).map((row) => [row.id, row]));
+  return { total, rows: ids.flatMap((id) => byId.get(id) ?? []) };
+}
+
+/** Weeks the expiry chart shows (26: at least the next 180 days). */
+export const EXPIRY_WEEKS = 26;
+
+/**
+ * Credentials expiring in each week after `asOf` over the next 180 days (secretless rows have no expiry), counted by
+ * the database: `EXPIRY_WEEKS` numbers, the first for the week starting at `asOf`.
+ */
+export async function expiryPerWeek(db: Database, snapshotId: number, asOf: string): Promise<number[]> {
+  const start = new Date(asOf);
+  const end = new Date(start.getTime() + 180 * 86_400_000);
+  const records = await db
+    .select({
+      week: sql<number>`floor(extract(epoch from (${credentialSnapshotItems.endDateTime} - ${start.toISOString()}::timestamptz)) / 604800)::int`,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(credentialSnapshotItems)
+    .where(
+      and(
+        eq(credentialSnapshotItems.snapshotId, snapshotId),
+        sql`${credentialSnapshotItems.bucket} <> 'secretless'`,
+        sql`${credentialSnapshotItems.endDateTime} > ${start.toISOString()}::timestamptz`,
+        sql`${credentialSnapshotItems.endDateTime} <= ${end.toISOString()}::timestamptz`,
+      ),
+    )
+    .groupBy(sql`1`);
+  const weeks = Array.from({ length: EXPIRY_WEEKS }, () => 0);
+  for (const record of records) if (record.week >= 0 && record.week < EXPIRY_WEEKS) weeks[record.week] = record.count;
+  return weeks;
+}
+
+/** The workspaces and role names any row of the snapshot holds, sorted: the filter form's choices. */
+export async function viewChoices(db: Database, snapshotId: number): Promise<{ workspaces: string[]; roles: string[] }> {
+  const result = (await db.execute(sql`
+    select distinct role->>'workspace' as workspace, role->>'roleName' as role_name
+    from ${credentialSnapshotItems}, jsonb_array_elements(${credentialSnapshotItems.row}->'roles') as role
+    where ${credentialSnapshotItems.snapshotId} = ${snapshotId}`)) as { rows: { workspace: string | null; role_name: string | null }[] };
+  const workspaces = new Set<string>();
+  const roles = new Set<string>();
+  for (const record of result.rows) {
+    if (record.workspace !== null) workspaces.add(record.workspace);
+    if (record.role_name !== null) roles.add(record.role_name);
+  }
+  return { workspaces: [...workspaces].sort(), roles: [...roles].sort() };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { CredentialRow, WorkspaceRole } from "@/lib/shared/credentials";
-import { type CredentialView, distinctRoles, distinctWorkspaces, formatUtcMinute, matchingFirst, singleValueParams } from "./view";
+import { type CredentialView, distinctRoles, distinctWorkspaces, formatUtcMinute, matchingFirst, parseView, singleValueParams, viewQuery } from "./view";
 
 function role(workspace: string, roleName: string, overrides: Partial<WorkspaceRole> = {}): WorkspaceRole {
   return {
@@ -67,6 +67,19 @@ describe("the credentials page's view helpers", () => {
       "Contributor@mlw-b",
       "Reader@mlw-c",
     ]);
+  });
+
+  it("keeps the table's page in links that stay on the view, and starts again at the first page when a filter or the sort changes", () => {
+    const parsed = parseView(new URLSearchParams("bucket=expired&sort=name&page=3"));
+    if (!parsed.ok) throw new Error(parsed.messages.join());
+    expect(parsed.view.page).toBe(3);
+    expect(viewQuery(parsed.view)).toBe("bucket=expired&sort=name&page=3");
+    expect(viewQuery(parsed.view, { identity: "app:a" })).toBe("bucket=expired&sort=name&page=3&identity=app%3Aa");
+    expect(viewQuery(parsed.view, { page: "4" })).toBe("bucket=expired&sort=name&page=4");
+    expect(viewQuery(parsed.view, { sort: "end", dir: "desc" })).toBe("bucket=expired&sort=end&dir=desc");
+    expect(viewQuery(parsed.view, { bucket: undefined })).toBe("sort=name");
+    expect(parseView(new URLSearchParams("page=0")).ok).toBe(false);
+    expect(parseView(new URLSearchParams("page=two")).ok).toBe(false);
   });
 
   it("shows timestamps to the minute in UTC, and a dash for none", () => {

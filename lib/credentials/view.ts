@@ -15,10 +15,14 @@ export const viewSchema = z.object({
   sort: z.enum(["risk", "end", "name", "bucket"]).default("risk"),
   dir: z.enum(["asc", "desc"]).optional(),
   identity: z.string().trim().max(200).optional(),
+  /** The table's page (from 1); the export always has the whole view. */
+  page: z.coerce.number().int().min(1).max(100_000).optional(),
 });
 export type CredentialView = z.output<typeof viewSchema>;
 
-const KEYS = ["bucket", "type", "owner", "workspace", "role", "q", "sort", "dir", "identity"] as const;
+const KEYS = ["bucket", "type", "owner", "workspace", "role", "q", "sort", "dir", "identity", "page"] as const;
+/** Rows per page of the table. */
+export const VIEW_PAGE_SIZE = 100;
 
 /** Reads the view from search params; empty values mean "any", invalid ones are reported. */
 export function parseView(params: URLSearchParams): { ok: true; view: CredentialView } | { ok: false; messages: string[] } {
@@ -32,11 +36,16 @@ export function parseView(params: URLSearchParams): { ok: true; view: Credential
   return { ok: true, view: parsed.data };
 }
 
-/** The view as URL parameters (without the drawer's identity), for links and the export. */
+/**
+ * The view as URL parameters (without the drawer's identity), for links and the export. A link that changes a filter
+ * or the sort starts again at the first page.
+ */
 export function viewQuery(view: CredentialView, overrides: Partial<Record<(typeof KEYS)[number], string | undefined>> = {}): string {
   const params = new URLSearchParams();
+  const otherView = Object.keys(overrides).some((key) => key !== "identity" && key !== "page");
   for (const key of KEYS) {
     if (key === "identity") continue;
+    if (key === "page" && otherView) continue;
     const value = key in overrides ? overrides[key] : view[key];
     if (value !== undefined && value !== "" && !(key === "sort" && value === "risk")) params.set(key, String(value));
   }
@@ -50,6 +59,47 @@ function contains(haystack: string | null | undefined, needle: string): boolean 
   return (haystack ?? "").toLowerCase().includes(needle.toLowerCase());
 }
 
+/** Whether the view filters on text inside the rows (owners, roles, names), which the database does not decide. */
+export function filtersRowText(view: CredentialView): boolean {
+  return Boolean(view.owner || view.workspace || view.role || view.q);
+}
+
+/** What the view's order reads of a row. */
+export type ViewOrderKeys = Pick<CredentialRow, "id" | "identityName" | "risk" | "endDateTime" | "bucket">;
+
+// The same order as String.prototype.localeCompare with the default locale, without building its collator per call.
+const collator = new Intl.Collator();
+
+/**
+ * Where a row stands under the view's sort alone, when that is a number the database can group by (risk, or the
+ * bucket's rank); rows of one rank are ordered by name, then id. Undefined for the sorts by name and by end date.
+ */
+export function sortRank(view: CredentialView): ((key: { risk: number; bucket: string }) => number) | undefined {
+  const sign = (view.dir ?? (view.sort === "risk" ? "desc" : "asc")) === "asc" ? 1 : -1;
+  if (view.sort === "risk") return (key) => sign * key.risk;
+  if (view.sort === "bucket") return (key) => sign * (BUCKET_ORDER.get(key.bucket as CredentialRow["bucket"]) ?? 0);
+  return undefined;
+}
+
+/** Sorts rows (in place) in the view's order: its sort and direction, then by name, then by id. */
+export function sortInView<T extends ViewOrderKeys>(rows: T[], view: CredentialView): T[] {
+  const dir = view.dir ?? (view.sort === "risk" ? "desc" : "asc");
+  const sign = dir === "asc" ? 1 : -1;
+  const compare = (a: T, b: T): number => {
+    switch (view.sort) {
+      case "risk":
+        return a.risk - b.risk;
+      case "end":
+        return collator.compare(a.endDateTime ?? "9999", b.endDateTime ?? "9999");
+      case "name":
+        return collator.compare(a.identityName, b.identityName);
+      case "bucket":
+        return (BUCKET_ORDER.get(a.bucket) ?? 0) - (BUCKET_ORDER.get(b.bucket) ?? 0);
+    }
+  };
+  return rows.sort((a, b) => sign * compare(a, b) || collator.compare(a.identityName, b.identityName) || collator.compare(a.id, b.id));
+}
+
 export function applyView(rows: readonly CredentialRow[], view: CredentialView): CredentialRow[] {
   const filtered = rows.filter(
     (row) =>
@@ -60,21 +110,7 @@ export function applyView(rows: readonly CredentialRow[], view: CredentialView):
       (!view.role || row.roles.some((role) => role.roleName.toLowerCase() === view.role!.toLowerCase())) &&
       (!view.q || contains(row.identityName, view.q) || contains(row.appId, view.q) || contains(row.credentialName, view.q)),
   );
-  const dir = view.dir ?? (view.sort === "risk" ? "desc" : "asc");
-  const sign = dir === "asc" ? 1 : -1;
-  const compare = (a: CredentialRow, b: CredentialRow): number => {
-    switch (view.sort) {
-      case "risk":
-        return a.risk - b.risk;
-      case "end":
-        return (a.endDateTime ?? "9999").localeCompare(b.endDateTime ?? "9999");
-      case "name":
-        return a.identityName.localeCompare(b.identityName);
-      case "bucket":
-        return (BUCKET_ORDER.get(a.bucket) ?? 0) - (BUCKET_ORDER.get(b.bucket) ?? 0);
-    }
-  };
-  return filtered.sort((a, b) => sign * compare(a, b) || a.identityName.localeCompare(b.identityName) || a.id.localeCompare(b.id));
+  return sortInView(filtered, view);
 }
 
 /** A page's search parameters as Next.js hands them over, keeping the first value of a repeated one (`?a=1&a=2` reads a=1). */

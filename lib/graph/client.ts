@@ -120,6 +120,30 @@ export function appGraphClient(): Client {
   return buildClient(() => getAppToken("graph"));
 }
 
+/** How long the calls of one run share an app token: well inside its lifetime (an hour). */
+const RUN_TOKEN_MS = 5 * 60_000;
+
+/**
+ * Graph as the console's own identity for one run of many calls (an inventory, an outbox delivery run): the token is
+ * fetched once and shared by the run's calls for a few minutes, rather than asked for before every call (where MSAL's
+ * cache is skipped, as in sandbox mode, that is one more round trip and one more token signed per call). A fetch that
+ * failed is not kept: the next call asks again.
+ */
+export function appGraphClientForRun(): Client {
+  let shared: { token: Promise<SecretToken>; at: number } | undefined;
+  return buildClient(() => {
+    const now = Date.now();
+    if (!shared || now - shared.at > RUN_TOKEN_MS) {
+      const token = getAppToken("graph");
+      shared = { token, at: now };
+      token.catch(() => {
+        if (shared?.token === token) shared = undefined;
+      });
+    }
+    return shared.token;
+  });
+}
+
 /** The one error model for anything a Graph call threw. */
 export function graphError(error: unknown): AppError {
   if (error instanceof GraphError) {

@@ -1,11 +1,12 @@
 import "server-only";
 
+import type { Client } from "@microsoft/microsoft-graph-client";
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 
 import { getConfig } from "@/lib/config";
 import { getDatabase, type Database } from "@/lib/db";
-import { appGraphClient } from "@/lib/graph/client";
+import { appGraphClientForRun } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { DEFAULT_CHANNEL } from "./channels";
 import { ChatDeliveryError, postToChannel } from "./post-chat";
@@ -151,6 +152,8 @@ export async function queueNotification(db: Pick<Database, "insert">, input: z.o
   return inserted.map((row) => row.id);
 }
 
+/** Mails per insert statement (each chunk is one JSON parameter). */
+const MAIL_INSERT_CHUNK = 2000;
 const mailInput = z.strictObject({
   to: z.string().trim().min(1).max(320),
   subject: z.string().trim().min(1).max(SUBJECT_MAX),
@@ -169,28 +172,35 @@ export interface NotificationBatch {
  * Queues many notifications in the outbox at once (inside the caller's transaction, so what caused them and the
  * promise to send them commit together). Delivery is left to `deliverNotifications` and the outbox job.
  */
-export async function queueNotificationBatch(db: Pick<Database, "insert">, batch: NotificationBatch): Promise<number[]> {
+export async function queueNotificationBatch(db: Pick<Database, "insert" | "execute">, batch: NotificationBatch): Promise<number[]> {
   const { notifications } = getConfig();
   const nextAttemptAt = dueNow();
-  const rows: (typeof notificationOutbox.$inferInsert)[] = [];
+  const mails: { r: string; s: string; b: string }[] = [];
   if (notifications.sender) {
     for (const mail of batch.mails) {
       const parsed = mailInput.parse(mail);
-      rows.push({ channel: "mail", recipient: parsed.to.toLowerCase(), subject: parsed.subject, body: parsed.text, nextAttemptAt });
+      mails.push({ r: parsed.to.toLowerCase(), s: parsed.subject, b: parsed.text });
     }
+  }
+  const ids: number[] = [];
+  // Thousands of mails go in as one JSON parameter per chunk, unpacked by the database, rather than five bound
+  // parameters a row that the ORM would build and the database parse one by one; ids come back in the mails' order.
+  for (let start = 0; start < mails.length; start += MAIL_INSERT_CHUNK) {
+    const inserted = (await db.execute(sql`
+      insert into notification_outbox (channel, recipient, subject, body, next_attempt_at)
+      select 'mail', x.value->>'r', x.value->>'s', x.value->>'b', ${nextAttemptAt.toISOString()}::timestamptz
+      from jsonb_array_elements(${JSON.stringify(mails.slice(start, start + MAIL_INSERT_CHUNK))}::jsonb) with ordinality as x(value, n)
+      order by x.n
+      returning id`)) as { rows: { id: string | number }[] };
+    ids.push(...inserted.rows.map((row) => Number(row.id)).sort((a, b) => a - b));
   }
   if (batch.webhook && batch.mails.length > 0) {
     const parsed = webhookInput.parse(batch.webhook);
     const chat = defaultChannelRow(parsed.title, parsed.summary, nextAttemptAt);
-    if (chat) rows.push(chat);
-  }
-  const ids: number[] = [];
-  for (let start = 0; start < rows.length; start += 500) {
-    const inserted = await db
-      .insert(notificationOutbox)
-      .values(rows.slice(start, start + 500))
-      .returning({ id: notificationOutbox.id });
-    ids.push(...inserted.map((row) => row.id));
+    if (chat) {
+      const [inserted] = await db.insert(notificationOutbox).values(chat).returning({ id: notificationOutbox.id });
+      ids.push(inserted!.id);
+    }
   }
   return ids;
 }
@@ -200,6 +210,8 @@ export async function queueNotificationBatch(db: Pick<Database, "insert">, batch
  * goes out from the one sender mailbox.
  */
 const DELIVERY_CONCURRENCY = 4;
+/** Sent rows marked per UPDATE (the ids are bound parameters). */
+const MARK_SENT_CHUNK = 1000;
 
 export interface DeliveryRun {
   readonly mailed: number;
@@ -244,10 +256,33 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   let posted = 0;
   let failed = 0;
   let gaveUp = 0;
+  // Sent rows are marked in one UPDATE per group, written while the next mails are on their way, rather than one
+  // UPDATE a mail between its send and the next: on a single-connection database those writes queued behind each
+  // other and held every worker up. A crash before the mark leaves the rows claimed, to be sent again once their
+  // claim ends, as a crash between a send and its own mark did.
+  // One client for the run: its mails share one app token.
+  const graph = appGraphClientForRun();
+  const sent: number[] = [];
+  let markingSent: Promise<void> | undefined;
+  let markFailure: { error: unknown } | undefined;
+  const markSent = async () => {
+    try {
+      while (sent.length > 0) {
+        const ids = sent.splice(0, MARK_SENT_CHUNK);
+        const at = new Date();
+        await db
+          .update(notificationOutbox)
+          .set({ status: "sent", sentAt: at, lastAttemptAt: at, claimedUntil: null, lastError: null })
+          .where(inArray(notificationOutbox.id, ids));
+      }
+    } catch (error) {
+      markFailure ??= { error };
+    }
+  };
   const deliver = async (row: (typeof claimed)[number]) => {
     try {
       if (row.channel === "mail") {
-        await sendMail(row.recipient, row.subject, row.body);
+        await sendMail(graph, row.recipient, row.subject, row.body);
         mailed++;
       } else if (row.channel === "chat") {
         await postToChannel(row.recipient, row.message);
@@ -255,10 +290,8 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       } else {
         throw new ChatDeliveryError(`unknown outbox channel ${row.channel.slice(0, 20)}`, { retry: false });
       }
-      await db
-        .update(notificationOutbox)
-        .set({ status: "sent", sentAt: new Date(), lastAttemptAt: new Date(), claimedUntil: null, lastError: null })
-        .where(eq(notificationOutbox.id, row.id));
+      sent.push(row.id);
+      markingSent ??= markSent().finally(() => (markingSent = undefined));
     } catch (error) {
       failed++;
       // A chat failure says only what an admin may read (status and a short reason; never the URL or the body).
@@ -293,6 +326,14 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
     while (next < claimed.length) await deliver(claimed[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
+  await markingSent;
+  await markSent();
+  if (markFailure) {
+    log("error", "notifications", "sent notifications could not be marked; they are sent again when their claim ends", {
+      error: describeError(markFailure.error),
+    });
+    throw markFailure.error;
+  }
   return { mailed, posted, failed, gaveUp };
 }
 
@@ -340,10 +381,9 @@ export function retryDelayMs(attempts: number): number {
 
 const UserMail = z.object({ mail: z.string().nullable().optional(), userPrincipalName: z.string().nullable().optional() });
 
-async function sendMail(recipient: string, subject: string, text: string): Promise<void> {
+async function sendMail(client: Client, recipient: string, subject: string, text: string): Promise<void> {
   const { notifications } = getConfig();
   if (!notifications.sender) throw new Error("no notification sender configured");
-  const client = appGraphClient();
   let address = recipient;
   if (!recipient.includes("@")) {
     const user = UserMail.parse(

@@ -12,8 +12,16 @@ import { Trend } from "@/components/credentials/trend";
 import { Alert, FilterErrors } from "@/components/ui/alert";
 import { buttonClass } from "@/components/ui/button";
 import { authorizePage } from "@/lib/auth/authorize";
-import { identityDetails, latestCompleteSnapshot, recentRunningSnapshot, snapshotRows, snapshotTrend } from "@/lib/credentials/store";
-import { applyView, type CredentialView, distinctRoles, distinctWorkspaces, parseView, singleValueParams, viewQuery } from "@/lib/credentials/view";
+import {
+  expiryPerWeek,
+  identityDetails,
+  latestCompleteSnapshot,
+  readViewPage,
+  recentRunningSnapshot,
+  snapshotTrend,
+  viewChoices,
+} from "@/lib/credentials/store";
+import { type CredentialView, parseView, singleValueParams, VIEW_PAGE_SIZE, viewQuery } from "@/lib/credentials/view";
 import { getDatabase } from "@/lib/db";
 
 export const metadata: Metadata = { title: "Credentials" };
@@ -30,8 +38,17 @@ export default async function CredentialsPage({ searchParams }: { searchParams: 
   const view: CredentialView = parsed.ok ? parsed.view : { sort: "risk" };
   const db = await getDatabase();
   const [snapshot, running, trend] = await Promise.all([latestCompleteSnapshot(db), recentRunningSnapshot(db, RUNNING_WINDOW_MS), snapshotTrend(db, 8)]);
-  const rows = snapshot ? await snapshotRows(db, snapshot.id) : [];
-  const details = snapshot && view.identity ? await identityDetails(db, snapshot.id, view.identity) : undefined;
+  // One page of the view, the chart's counts and the filter's choices come from the database: the snapshot's rows are
+  // never all read to show one page.
+  const offset = ((view.page ?? 1) - 1) * VIEW_PAGE_SIZE;
+  const [viewPage, expiries, choices, details] = snapshot
+    ? await Promise.all([
+        readViewPage(db, snapshot.id, view, { offset, limit: VIEW_PAGE_SIZE }),
+        expiryPerWeek(db, snapshot.id, snapshot.asOf),
+        viewChoices(db, snapshot.id),
+        view.identity ? identityDetails(db, snapshot.id, view.identity) : undefined,
+      ])
+    : [undefined, undefined, undefined, undefined];
   const query = viewQuery(view);
 
   return (
@@ -55,7 +72,7 @@ export default async function CredentialsPage({ searchParams }: { searchParams: 
 
       {!parsed.ok && <FilterErrors messages={parsed.messages} />}
 
-      {snapshot && (
+      {snapshot && viewPage && expiries && choices && (
         <>
           {snapshot.warnings.length > 0 && (
             <Alert tone="warning" role="note">
@@ -65,10 +82,10 @@ export default async function CredentialsPage({ searchParams }: { searchParams: 
             </Alert>
           )}
           <SummaryCards snapshot={snapshot} view={view} />
-          <ExpiryChart rows={rows} asOf={snapshot.asOf} />
+          <ExpiryChart counts={expiries} asOf={snapshot.asOf} />
           <Trend trend={trend} />
-          <FilterForm view={view} workspaces={distinctWorkspaces(rows)} roles={distinctRoles(rows)} windows={snapshot.windows} />
-          <CredentialTable rows={applyView(rows, view)} view={view} snapshot={snapshot} />
+          <FilterForm view={view} workspaces={choices.workspaces} roles={choices.roles} windows={snapshot.windows} />
+          <CredentialTable rows={viewPage.rows} total={viewPage.total} offset={offset} view={view} snapshot={snapshot} />
         </>
       )}
 
