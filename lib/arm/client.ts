@@ -171,8 +171,8 @@ export function armPost(identity: ArmIdentity, path: string, apiVersion: string,
 
 /**
  * One plain client per caller object, which an action or page builds once for its request: its reads then share one
- * pipeline (and the bearer policy's token) instead of building both for every call. It goes with the caller object,
- * so no pipeline, and no token in one, outlives the request or serves another person. The console's own identity
+ * pipeline (and the bearer policy's token) instead of building both for every call. It lives as long as the caller
+ * object, a request's, so no pipeline, and no token in one, serves another request or person. The console's own identity
  * gets a client per call: its tokens are asked for afresh in the sandbox, whose clock tests move.
  */
 const delegatedClients = new WeakMap<DelegatedCaller, ServiceClient>();

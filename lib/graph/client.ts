@@ -111,7 +111,7 @@ function buildClient(getToken: () => Promise<SecretToken>): Client {
 }
 
 // One client per caller object, which an action or page builds once for its request: the middleware chain is built
-// once per request, not per lookup. It goes with the caller object, so it never outlives the request.
+// once per request, not per lookup. It lives as long as the caller object, a request's.
 const delegatedClients = new WeakMap<DelegatedCaller, Client>();
 
 /** Graph acting as the signed-in person. */
