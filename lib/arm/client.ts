@@ -169,8 +169,27 @@ export function armPost(identity: ArmIdentity, path: string, apiVersion: string,
   return armSend(identity, armUrl(path, apiVersion), "POST", body);
 }
 
+/**
+ * One plain client per caller object, which an action or page builds once for its request: its reads then share one
+ * pipeline (and the bearer policy's token) instead of building both for every call. It lives as long as the caller
+ * object, a request's, so no pipeline, and no token in one, serves another request or person. The console's own identity
+ * gets a client per call: its tokens are asked for afresh in the sandbox, whose clock tests move.
+ */
+const delegatedClients = new WeakMap<DelegatedCaller, ServiceClient>();
+
+function plainClient(identity: ArmIdentity): ServiceClient {
+  const build = () => configure(new ServiceClient({ ...clientOptions(), credential: credential(tokenFor(identity)) }));
+  if (identity.kind === "app") return build();
+  let client = delegatedClients.get(identity.caller);
+  if (client === undefined) {
+    client = build();
+    delegatedClients.set(identity.caller, client);
+  }
+  return client;
+}
+
 async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST", requestBody?: unknown): Promise<ArmAnswer> {
-  const client = configure(new ServiceClient({ ...clientOptions(), credential: credential(tokenFor(identity)) }));
+  const client = plainClient(identity);
   let response: PipelineResponse;
   try {
     const request = createPipelineRequest({ url, method });

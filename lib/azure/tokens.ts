@@ -14,6 +14,7 @@ import {
 } from "@azure/msal-node";
 
 import { SecretToken } from "@/lib/auth/secret-token";
+import { DelegatedTokenCache } from "@/lib/azure/delegated-token-cache";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
@@ -185,11 +186,20 @@ export interface TokenRequestOptions {
   readonly claims?: string | undefined;
 }
 
+const delegatedTokens = new DelegatedTokenCache();
+
 /**
  * A token for Graph or ARM that acts as the signed-in person, wrapped so it can only be read at the SDK boundary
- * (`reveal()`): it cannot be serialized to a browser, logged or put into an error message by mistake.
+ * (`reveal()`): it cannot be serialized to a browser, logged or put into an error message by mistake. A claims
+ * challenge always goes to Entra (a cached token is what the resource just refused); its answer then replaces the
+ * cached token, as it does in MSAL's cache.
  */
 export async function getDelegatedToken(caller: DelegatedCaller, resource: Resource, options: TokenRequestOptions = {}): Promise<SecretToken> {
+  const key = { tenantId: caller.tenantId, objectId: caller.objectId, resource, assertion: caller.assertion };
+  if (!options.claims) {
+    const cached = delegatedTokens.find(key);
+    if (cached) return cached;
+  }
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
     const result = await retryingNetworkErrorOnce(() =>
@@ -200,7 +210,9 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
       }),
     );
     if (!result?.accessToken) throw new Error("on-behalf-of returned no token");
-    return new SecretToken(result.accessToken);
+    const token = new SecretToken(result.accessToken);
+    if (result.expiresOn) delegatedTokens.remember(key, token, result.expiresOn.getTime());
+    return token;
   } catch (error) {
     throw tokenError(error, resource);
   }

@@ -110,9 +110,18 @@ function buildClient(getToken: () => Promise<SecretToken>): Client {
   });
 }
 
+// One client per caller object, which an action or page builds once for its request: the middleware chain is built
+// once per request, not per lookup. It lives as long as the caller object, a request's.
+const delegatedClients = new WeakMap<DelegatedCaller, Client>();
+
 /** Graph acting as the signed-in person. */
 export function delegatedGraphClient(caller: DelegatedCaller): Client {
-  return buildClient(() => getDelegatedToken(caller, "graph"));
+  let client = delegatedClients.get(caller);
+  if (client === undefined) {
+    client = buildClient(() => getDelegatedToken(caller, "graph"));
+    delegatedClients.set(caller, client);
+  }
+  return client;
 }
 
 /** Graph as the console's own identity (scheduled jobs, notifications). */

@@ -55,7 +55,7 @@ export async function listAccessBeyondAssignmentsFor(
   const isGroup = principal.kind === "group";
   let beyond;
   try {
-    beyond = await listAccessBeyondAssignments(identity, target.subscriptionId, target.scope, isGroup ? undefined : principalId);
+    beyond = await listAccessBeyondAssignments(identity, target.scope, isGroup ? undefined : principalId);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return { eligible: [], denies: [], activations: new Map(), beyondAssignmentsNotice: beyondAssignmentsNotice(error) };

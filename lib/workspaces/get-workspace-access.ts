@@ -178,7 +178,7 @@ async function readAccess(
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
     // Without them the assignments still show, with a notice that eligibilities and denies are unknown.
-    listAccessBeyondAssignments(identity, subscriptionId, parsed.scope).catch((error: unknown): AppError => {
+    listAccessBeyondAssignments(identity, parsed.scope).catch((error: unknown): AppError => {
       if (isAppError(error)) return error;
       throw error;
     }),
