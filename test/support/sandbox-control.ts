@@ -6,8 +6,38 @@ import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
 import { sandboxOrigin } from "./persona-token";
 import { testSandboxControlToken } from "./test-env";
 
+/** Fault rules this test file added, by sandbox origin. */
+const addedFaults = new Map<string, Set<string>>();
+
+/**
+ * `faults.clear()` removes only the rules this file added: two workers share the test sandbox, and a file clearing
+ * every rule after each of its tests would remove the rules a test in the other worker is relying on at that moment.
+ */
 export function testSandbox(): SandboxControl {
   const token = testSandboxControlToken();
   if (!token) throw new Error("the test sandbox's control token is not set (GATEHOUSE_TEST_SANDBOX_CONTROL_TOKEN, see test/support/global-sandbox.ts)");
-  return sandboxControl(sandboxOrigin(), { token });
+  const origin = sandboxOrigin();
+  const control = sandboxControl(origin, { token });
+  const added = addedFaults.get(origin) ?? new Set<string>();
+  addedFaults.set(origin, added);
+  return {
+    ...control,
+    faults: {
+      ...control.faults,
+      add: async (rule) => {
+        const created = await control.faults.add(rule);
+        added.add(created.id);
+        return created;
+      },
+      remove: async (id) => {
+        await control.faults.remove(id);
+        added.delete(id);
+      },
+      clear: async () => {
+        const own = (await control.faults.list()).filter((rule) => added.has(rule.id));
+        await Promise.all(own.map((rule) => control.faults.remove(rule.id)));
+        added.clear();
+      },
+    },
+  };
 }
