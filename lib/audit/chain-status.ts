@@ -8,7 +8,7 @@ import { getDatabase } from "@/lib/db";
 import { describeError, log } from "@/lib/log";
 import { loadCheckpointPrivateKey } from "./checkpoint";
 import { readSandboxAnchors } from "./sink";
-import { verifyAuditChainAgainstAnchors } from "./verify";
+import { verifyAuditChainAgainstAnchors, yieldToEventLoop } from "./verify";
 
 /**
  * The last verification of the audit hash chain, kept in this server's memory. Walking a million events takes
@@ -34,6 +34,21 @@ const PAGE_WAIT_MS = 1_500;
 interface ChainCache {
   last?: Exclude<ChainStatus, { state: "unknown" }>;
   running?: Promise<Exclude<ChainStatus, { state: "unknown" }>>;
+  /** Someone pressed "Verify now" and waits for the running walk: it stops pausing between batches. */
+  urgent?: boolean;
+}
+
+/**
+ * A walk started by a page view runs beside the console's requests, on the same database (PGlite has one connection)
+ * and event loop: it reads small batches and pauses after each for as long as the batch took, so a request waits
+ * behind at most one short batch and the walk takes at most half of the time. A walk someone waits for runs at full
+ * speed.
+ */
+const BACKGROUND_BATCH_SIZE = 250;
+
+function betweenBatches(batchMs: number): Promise<void> {
+  if (cache.urgent) return yieldToEventLoop();
+  return new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(batchMs, 1), 1_000)).unref());
 }
 
 // On globalThis so dev-mode module reloads share one cache and one running walk.
@@ -61,6 +76,7 @@ function runVerification(): Promise<Exclude<ChainStatus, { state: "unknown" }>> 
       return status;
     } finally {
       cache.running = undefined;
+      cache.urgent = false;
     }
   })();
   return cache.running;
@@ -76,12 +92,13 @@ type Verification = { ok: true; checkedEvents: number } | { ok: false; checkedEv
 async function verifyWithAnchorWhereReadable(): Promise<Verification> {
   const db = await getDatabase();
   const { mode, sandboxOrigin, audit } = getConfig();
-  if (mode !== "sandbox" || !sandboxOrigin || !audit.sink || !audit.checkpointKeyPath) return verifyAuditChain(db);
+  const options = { batchSize: BACKGROUND_BATCH_SIZE, betweenBatches };
+  if (mode !== "sandbox" || !sandboxOrigin || !audit.sink || !audit.checkpointKeyPath) return verifyAuditChain(db, options);
   const [anchors, privateKey] = await Promise.all([
     readSandboxAnchors(sandboxOrigin, audit.sink),
     loadCheckpointPrivateKey(audit.checkpointKeyPath, { createIfMissing: true }),
   ]);
-  const result = await verifyAuditChainAgainstAnchors(db, anchors, createPublicKey(privateKey));
+  const result = await verifyAuditChainAgainstAnchors(db, anchors, createPublicKey(privateKey), options);
   if (!result.chain.ok) return result.chain;
   const finding = result.findings[0];
   return finding ? { ok: false, checkedEvents: result.chain.checkedEvents, brokenAt: finding } : result.chain;
@@ -102,5 +119,7 @@ export async function currentChainStatus(): Promise<ChainStatus> {
 
 /** For "Verify now": a fresh walk (joining one already running). Throws when the database fails. */
 export async function verifyChainNow(): Promise<ChainStatus> {
-  return runVerification();
+  const walk = runVerification();
+  cache.urgent = true;
+  return walk;
 }

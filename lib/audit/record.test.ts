@@ -87,6 +87,32 @@ describe.each(storageEngines())("audit trail storage on $name", (engine) => {
       expect(result.ok).toBe(true);
       expect(timerFiredBefore).toBe(true);
     });
+
+    it("waits for the caller's pause between batches, told how long each batch took", async () => {
+      await handle.db.transaction((tx) =>
+        recordAuditEvents(
+          tx,
+          Array.from({ length: 5 }, () => makeDeniedEvent(SYSTEM_ACTOR)),
+        ),
+      );
+      const [{ count } = { count: 0 }] = await handle.db.select({ count: sql<number>`count(*)::int` }).from(auditEvents);
+      const pauses: number[] = [];
+      let pausing = false;
+      const result = await verifyAuditChain(handle.db, {
+        batchSize: 2,
+        betweenBatches: async (batchMs) => {
+          expect(pausing).toBe(false);
+          pausing = true;
+          pauses.push(batchMs);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          pausing = false;
+        },
+      });
+      expect(result).toMatchObject({ ok: true, checkedEvents: count });
+      // One pause after every full batch: the last batch is short (or empty) and ends the walk.
+      expect(pauses).toHaveLength(Math.floor(count / 2));
+      expect(pauses.every((batchMs) => batchMs >= 0 && Number.isFinite(batchMs))).toBe(true);
+    });
   });
 
   describe("in the caller's transaction", () => {
