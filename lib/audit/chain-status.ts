@@ -104,10 +104,15 @@ async function verifyWithAnchorWhereReadable(): Promise<Verification> {
   return finding ? { ok: false, checkedEvents: result.chain.checkedEvents, brokenAt: finding } : result.chain;
 }
 
-/** For page views: the cached result, refreshed in the background when stale (waiting briefly for it). */
+/**
+ * For page views: the cached result, refreshed in the background when stale. The view that starts a walk waits briefly
+ * for it (a small trail is walked in that time); views while a walk is already running show the last result at once,
+ * since a walk of a large trail takes minutes in the background.
+ */
 export async function currentChainStatus(): Promise<ChainStatus> {
   const stale = !cache.last || Date.now() - Date.parse(cache.last.verifiedAt) > FRESH_FOR_MS;
   if (!stale && cache.last) return cache.last;
+  if (cache.running) return cache.last ?? { state: "unknown", running: true };
   const walk = runVerification();
   walk.catch((error: unknown) => {
     log("error", "audit", "audit chain verification failed", { error: describeError(error) });
