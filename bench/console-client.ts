@@ -73,7 +73,8 @@ export class ConsoleClient {
         origin: this.origin,
         cookie: this.cookie,
       },
-      body: JSON.stringify([input]),
+      // No argument is sent as an empty list, as React's encodeReply does (JSON would turn `undefined` into null).
+      body: JSON.stringify(input === undefined ? [] : [input]),
     };
   }
 
