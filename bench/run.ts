@@ -17,6 +17,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import pg from "pg";
+
 import { childProcessEnv } from "@/lib/config/env.mjs";
 import { benchSandboxSettings, type SandboxScale } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
@@ -31,8 +33,13 @@ const { values } = parseArgs({
     latency: { type: "string" },
     scale: { type: "string" },
     "audit-events": { type: "string" },
-    /** A comma-separated subset of: pages, grant, credentials, audit, load, estate. */
+    /** A comma-separated subset of: pages, grant, credentials, audit, load, fuzz, estate, postgres-memory. */
     only: { type: "string" },
+    /**
+     * For `postgres-memory`: a PostgreSQL server the bench may create and drop a throwaway database on (as its owner).
+     * Default: the local server with trust authentication, as on the CI machines.
+     */
+    "postgres-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
     connections: { type: "string", default: "20" },
     duration: { type: "string" },
     /** Writes a V8 CPU profile of the console to this directory (open it in Chrome DevTools). */
@@ -49,9 +56,11 @@ const QUICK = values.quick === true;
 const AUDIT_EVENTS = values["audit-events"] ?? (QUICK ? "20000" : "1000000");
 const DURATION_S = values.duration ?? (QUICK ? "5" : "15");
 
-const GROUPS = ["pages", "grant", "credentials", "audit", "load", "fuzz", "estate"];
+const GROUPS = ["pages", "grant", "credentials", "audit", "load", "fuzz", "estate", "postgres-memory"];
+/** Groups that start their own console or tenant, not the scenarios' console. */
+const SEPARATE_GROUPS = new Set(["estate", "postgres-memory"]);
 /** What a run without --only measures. */
-const DEFAULT_GROUPS = QUICK ? GROUPS.filter((group) => group !== "estate") : GROUPS;
+const DEFAULT_GROUPS = QUICK ? GROUPS.filter((group) => !SEPARATE_GROUPS.has(group)) : GROUPS;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -112,9 +121,10 @@ async function main(): Promise<void> {
     }
   }
   const started = performance.now();
-  const consoleGroups = groups.split(",").filter((group) => group !== "estate");
+  const consoleGroups = groups.split(",").filter((group) => !SEPARATE_GROUPS.has(group));
   const rows: Row[] = [];
   if (consoleGroups.length > 0) rows.push(...(await consoleBench(scale, latencyMs, consoleGroups.join(","))));
+  if (groups.split(",").includes("postgres-memory")) rows.push(...(await postgresMemoryBench(scale, latencyMs)));
   if (groups.split(",").includes("estate")) rows.push(...(await estateBench(latencyMs)));
   if (process.exitCode) return;
 
@@ -131,8 +141,39 @@ async function main(): Promise<void> {
   }
 }
 
-/** The scenarios that need the console: a production build on the sandbox at `scale`. */
-async function consoleBench(scale: SandboxScale, latencyMs: number, groups: string): Promise<Row[]> {
+/**
+ * The console's memory after start-up with its data in PostgreSQL (`DATABASE_URL`) instead of the embedded PGlite: the
+ * same build, tenant and sign-ins, on a throwaway database created and dropped here. PGlite runs PostgreSQL inside the
+ * console's own process, so this figure is what the console itself costs.
+ */
+async function postgresMemoryBench(scale: SandboxScale, latencyMs: number): Promise<Row[]> {
+  const adminUrl = new URL(values["postgres-url"]);
+  const database = `gatehouse_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  try {
+    await admin.connect();
+  } catch (error) {
+    console.log(`\nNo PostgreSQL at ${adminUrl.host} (${(error as Error).message}): the PostgreSQL memory figure is left out.`);
+    return [];
+  }
+  try {
+    await admin.query(`drop database if exists ${database}`);
+    await admin.query(`create database ${database}`);
+    const databaseUrl = new URL(adminUrl);
+    databaseUrl.pathname = `/${database}`;
+    console.log(`\nThe console again, its data in PostgreSQL (database ${database} at ${adminUrl.host}):`);
+    return await consoleBench(scale, latencyMs, "postgres-memory", databaseUrl.toString());
+  } finally {
+    await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+/**
+ * The scenarios that need the console: a production build on the sandbox at `scale`, its data in PGlite (or in
+ * PostgreSQL at `databaseUrl`).
+ */
+async function consoleBench(scale: SandboxScale, latencyMs: number, groups: string, databaseUrl?: string): Promise<Row[]> {
   const auditEvents = groups.split(",").includes("audit") ? Number(AUDIT_EVENTS) : 0;
   const rowsFile = path.join(mkdtempSync(path.join(tmpdir(), "gatehouse-bench-rows-")), "rows.json");
   const sandboxDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-sandbox-"));
@@ -149,6 +190,7 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
     GATEHOUSE_SANDBOX_URL: sandbox.origin,
     GATEHOUSE_PUBLIC_ORIGIN: consoleOrigin,
     GATEHOUSE_DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     GATEHOUSE_LOG_LEVEL: "error",
     // Scheduled jobs would add work the figures do not account for.
     GATEHOUSE_JOBS_ENABLED: "false",

@@ -153,6 +153,18 @@ async function main(): Promise<void> {
   if (GROUPS.has("load")) await loadScenario(clients, find("mlw-fraud-prod"));
   if (GROUPS.has("fuzz")) await fuzzScenario(clients);
   memory.stop();
+  if (GROUPS.has("postgres-memory")) {
+    pushFigure(
+      "console-rss-after-start-postgres",
+      "Console memory after start-up and sign-in, data in PostgreSQL (resident set)",
+      Number(megabytes(idleRss)),
+      "MB",
+      goals.at(250, "MB"),
+      "DATABASE_URL set: the console without the embedded database; three personas signed in, no page loaded yet",
+    );
+    printAndSave();
+    return;
+  }
   pushFigure(
     "console-rss-after-start",
     "Console memory after start-up and sign-in (resident set)",
