@@ -2,7 +2,7 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or, sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db";
 import type { SignedInPrincipal } from "./access-token";
@@ -143,6 +143,39 @@ const isLive = (row: ConsoleSessionRow, now: Date) =>
   row.endedAt === null && row.idleExpiresAt.getTime() > now.getTime() && row.absoluteExpiresAt.getTime() > now.getTime();
 
 /**
+ * The live-session lookup, built once per database (every request makes it): `hash` is the cookie's hash, `now` the
+ * request's time as ISO text. Unnamed on PostgreSQL (an empty name): only the SQL text is kept, no server-side
+ * statement, which a transaction-mode connection pooler in front of the server would not keep per client.
+ */
+const liveSessionLookups = new WeakMap<Database, ReturnType<typeof prepareLiveSessionLookup>>();
+
+function prepareLiveSessionLookup(db: Database) {
+  const now = sql.placeholder("now");
+  return db
+    .select()
+    .from(consoleSessions)
+    .where(
+      and(
+        eq(consoleSessions.cookieHash, sql.placeholder("hash")),
+        isNull(consoleSessions.endedAt),
+        gt(consoleSessions.idleExpiresAt, now),
+        gt(consoleSessions.absoluteExpiresAt, now),
+      ),
+    )
+    .limit(1)
+    .prepare("");
+}
+
+function liveSessionLookup(db: Database): ReturnType<typeof prepareLiveSessionLookup> {
+  let lookup = liveSessionLookups.get(db);
+  if (!lookup) {
+    lookup = prepareLiveSessionLookup(db);
+    liveSessionLookups.set(db, lookup);
+  }
+  return lookup;
+}
+
+/**
  * The live session a cookie names, or undefined: unknown, ended, idle or past its absolute end, or its token does not
  * decrypt with this key. Touches last-seen (and so the idle end) when the last touch is over a minute old. With a
  * `cache` (PGlite only), a row read since the last write to the table is not read again.
@@ -158,11 +191,7 @@ export async function findLiveSession(
   if (row && !isLive(row, now)) return undefined;
   if (!row) {
     const generation = sessionWriteGeneration();
-    [row] = await db
-      .select()
-      .from(consoleSessions)
-      .where(and(eq(consoleSessions.cookieHash, hash), live(now)))
-      .limit(1);
+    [row] = await liveSessionLookup(db).execute({ hash, now: now.toISOString() });
     if (!row) return undefined;
     cache?.set(hash, generation, row);
   }

@@ -38,6 +38,33 @@ export interface RateLimitDecision {
   readonly firstRefusal: boolean;
 }
 
+/**
+ * The upsert, built once per database (every call on PostgreSQL makes it). Unnamed (an empty name): only the SQL text
+ * is kept, no server-side statement, which a transaction-mode connection pooler would not keep per client.
+ */
+const upserts = new WeakMap<Database, ReturnType<typeof prepareUpsert>>();
+
+function prepareUpsert(db: Database) {
+  return db
+    .insert(rateLimitBuckets)
+    .values({ kind: sql.placeholder("kind"), subject: sql.placeholder("subject"), windowStart: sql.placeholder("windowStart"), count: 1 })
+    .onConflictDoUpdate({
+      target: [rateLimitBuckets.kind, rateLimitBuckets.subject, rateLimitBuckets.windowStart],
+      set: { count: sql`${rateLimitBuckets.count} + 1` },
+    })
+    .returning({ count: rateLimitBuckets.count })
+    .prepare("");
+}
+
+function upsert(db: Database): ReturnType<typeof prepareUpsert> {
+  let prepared = upserts.get(db);
+  if (!prepared) {
+    prepared = prepareUpsert(db);
+    upserts.set(db, prepared);
+  }
+  return prepared;
+}
+
 /** Counts one call of `subject` against `kind`'s limit and says whether it may go on. */
 export async function consumeRateLimit(
   db: Database,
@@ -46,17 +73,10 @@ export async function consumeRateLimit(
   options: { readonly limit: number; readonly now?: Date; readonly windowMs?: number },
 ): Promise<RateLimitDecision> {
   const { limit, now = new Date(), windowMs = RATE_LIMIT_WINDOW_MS } = options;
-  const windowStart = new Date(windowStartOf(now, windowMs));
-  const [row] = await db
-    .insert(rateLimitBuckets)
-    .values({ kind, subject, windowStart, count: 1 })
-    .onConflictDoUpdate({
-      target: [rateLimitBuckets.kind, rateLimitBuckets.subject, rateLimitBuckets.windowStart],
-      set: { count: sql`${rateLimitBuckets.count} + 1` },
-    })
-    .returning({ count: rateLimitBuckets.count });
+  const windowStart = windowStartOf(now, windowMs);
+  const [row] = await upsert(db).execute({ kind, subject, windowStart: new Date(windowStart) });
   if (!row) throw new Error("the rate-limit upsert returned no row");
-  return decisionOf(row.count, limit, windowStart.getTime(), windowMs, now);
+  return decisionOf(row.count, limit, windowStart, windowMs, now);
 }
 
 function windowStartOf(now: Date, windowMs: number): number {
