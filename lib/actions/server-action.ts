@@ -58,7 +58,9 @@ export function serverAction<Schema extends z.ZodType, Output>(
   return async (raw) => {
     const requestId = randomUUID();
     const session = await getSession();
-    const actor: AuditActor = session ? sessionActorOf(session) : { kind: "anonymous" };
+    // Built once per call: the refusals below and the operation name the same actor.
+    const userActor = session ? sessionActorOf(session) : undefined;
+    const actor: AuditActor = userActor ?? { kind: "anonymous" };
 
     const requestHeaders = await headers();
     if (!isSameOriginRequest(requestHeaders)) {
@@ -68,7 +70,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
     // Before anything is recorded: a throttled caller's calls only count (the first refusal per window is audited).
     const throttled = await throttle(action, session, requestHeaders, requestId);
     if (throttled) return { status: "error", code: "rate_limited", message: tooManyRequestsMessage(throttled.retryAfterSeconds) };
-    if (!session) {
+    if (!session || !userActor) {
       await recordRefusal(action, actor, "no_session", requestId);
       return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
     }
@@ -100,7 +102,7 @@ export function serverAction<Schema extends z.ZodType, Output>(
     }
 
     try {
-      return { status: "success", data: await run({ session, actor: sessionActorOf(session), requestId }, parsed.data) };
+      return { status: "success", data: await run({ session, actor: userActor, requestId }, parsed.data) };
     } catch (thrown) {
       // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
       const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;

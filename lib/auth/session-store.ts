@@ -2,7 +2,7 @@ import "server-only";
 
 import { randomUUID } from "node:crypto";
 
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or, sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db";
 import type { SignedInPrincipal } from "./access-token";
@@ -28,6 +28,53 @@ export interface SessionKeyOptions {
 export const LAST_SEEN_RESOLUTION_MS = 60_000;
 /** Ended and expired rows are kept this long (who signed in from where, for an investigation), then deleted. */
 export const ENDED_SESSION_RETENTION_MS = 30 * 24 * 3_600_000;
+
+// Kept on globalThis, as the database handle is: a module reloaded in development must see the same writes.
+const globalForSessions = globalThis as typeof globalThis & { gatehouseSessionWrites?: { generation: number } };
+const sessionWrites = (globalForSessions.gatehouseSessionWrites ??= { generation: 0 });
+
+/**
+ * Every write to console_sessions is made in this module, through this, which bumps the write generation before the
+ * statement and after it: a copy of a row read under any other generation may be stale (SessionRowCache).
+ */
+async function writingSessions<T>(write: () => PromiseLike<T>): Promise<T> {
+  sessionWrites.generation += 1;
+  try {
+    return await write();
+  } finally {
+    sessionWrites.generation += 1;
+  }
+}
+
+/** How many times a write to console_sessions has started or finished in this process. */
+export function sessionWriteGeneration(): number {
+  return sessionWrites.generation;
+}
+
+/**
+ * Copies of live sessions' rows by cookie hash, for a database only this process can write (PGlite). A copy is used
+ * only while no write to console_sessions has started since it was read, so a sign-out, an ended session, a renewed
+ * token or a last-seen touch is seen by the very next lookup; its liveness is checked again against each request's
+ * time. Never used with PostgreSQL, which other instances write too.
+ */
+export class SessionRowCache {
+  private readonly rows = new Map<string, { readonly generation: number; readonly row: ConsoleSessionRow }>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(hash: string): ConsoleSessionRow | undefined {
+    const entry = this.rows.get(hash);
+    if (entry && entry.generation !== sessionWrites.generation) this.rows.delete(hash);
+    return entry?.generation === sessionWrites.generation ? entry.row : undefined;
+  }
+
+  /** Keeps `row`, read when the write generation was `generation`, unless a write has started since. */
+  set(hash: string, generation: number, row: ConsoleSessionRow): void {
+    if (generation !== sessionWrites.generation) return;
+    if (this.rows.size >= this.capacity) this.rows.clear();
+    this.rows.set(hash, { generation, row });
+  }
+}
 
 export const MAX_USER_AGENT = 256;
 export const MAX_CLIENT_ADDRESS = 64;
@@ -55,22 +102,24 @@ export async function createSession(
   const id = randomUUID();
   const cookieValue = newCookieValue();
   const absoluteExpiresAt = new Date(now.getTime() + lifetimes.absoluteMs);
-  await db.insert(consoleSessions).values({
-    id,
-    cookieHash: cookieHash(cookieValue),
-    tenantId: session.principal.tenantId,
-    objectId: session.principal.objectId,
-    displayName: session.principal.displayName.slice(0, 256),
-    userPrincipalName: session.principal.userPrincipalName.slice(0, 256),
-    createdAt: now,
-    lastSeenAt: now,
-    idleExpiresAt: new Date(Math.min(now.getTime() + lifetimes.idleMs, absoluteExpiresAt.getTime())),
-    absoluteExpiresAt,
-    clientAddress: session.clientAddress.slice(0, MAX_CLIENT_ADDRESS),
-    userAgent: session.userAgent.slice(0, MAX_USER_AGENT),
-    tokenCiphertext: encryptToken(key, id, session.token),
-    tokenExpiresAt: session.principal.expiresAt,
-  });
+  await writingSessions(() =>
+    db.insert(consoleSessions).values({
+      id,
+      cookieHash: cookieHash(cookieValue),
+      tenantId: session.principal.tenantId,
+      objectId: session.principal.objectId,
+      displayName: session.principal.displayName.slice(0, 256),
+      userPrincipalName: session.principal.userPrincipalName.slice(0, 256),
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: new Date(Math.min(now.getTime() + lifetimes.idleMs, absoluteExpiresAt.getTime())),
+      absoluteExpiresAt,
+      clientAddress: session.clientAddress.slice(0, MAX_CLIENT_ADDRESS),
+      userAgent: session.userAgent.slice(0, MAX_USER_AGENT),
+      tokenCiphertext: encryptToken(key, id, session.token),
+      tokenExpiresAt: session.principal.expiresAt,
+    }),
+  );
   return { id, cookieValue, absoluteExpiresAt };
 }
 
@@ -89,31 +138,75 @@ export interface LiveSession {
 
 const live = (now: Date) => and(isNull(consoleSessions.endedAt), gt(consoleSessions.idleExpiresAt, now), gt(consoleSessions.absoluteExpiresAt, now));
 
+/** `live(now)` for a row in hand. */
+const isLive = (row: ConsoleSessionRow, now: Date) =>
+  row.endedAt === null && row.idleExpiresAt.getTime() > now.getTime() && row.absoluteExpiresAt.getTime() > now.getTime();
+
+/**
+ * The live-session lookup, built once per database (every request makes it): `hash` is the cookie's hash, `now` the
+ * request's time as ISO text. Unnamed on PostgreSQL (an empty name): only the SQL text is kept, no server-side
+ * statement, which a transaction-mode connection pooler in front of the server would not keep per client.
+ */
+const liveSessionLookups = new WeakMap<Database, ReturnType<typeof prepareLiveSessionLookup>>();
+
+function prepareLiveSessionLookup(db: Database) {
+  const now = sql.placeholder("now");
+  return db
+    .select()
+    .from(consoleSessions)
+    .where(
+      and(
+        eq(consoleSessions.cookieHash, sql.placeholder("hash")),
+        isNull(consoleSessions.endedAt),
+        gt(consoleSessions.idleExpiresAt, now),
+        gt(consoleSessions.absoluteExpiresAt, now),
+      ),
+    )
+    .limit(1)
+    .prepare("");
+}
+
+function liveSessionLookup(db: Database): ReturnType<typeof prepareLiveSessionLookup> {
+  let lookup = liveSessionLookups.get(db);
+  if (!lookup) {
+    lookup = prepareLiveSessionLookup(db);
+    liveSessionLookups.set(db, lookup);
+  }
+  return lookup;
+}
+
 /**
  * The live session a cookie names, or undefined: unknown, ended, idle or past its absolute end, or its token does not
- * decrypt with this key. Touches last-seen (and so the idle end) when the last touch is over a minute old.
+ * decrypt with this key. Touches last-seen (and so the idle end) when the last touch is over a minute old. With a
+ * `cache` (PGlite only), a row read since the last write to the table is not read again.
  */
 export async function findLiveSession(
   db: Database,
   cookieValue: string,
-  options: SessionKeyOptions & { readonly lifetimes: SessionLifetimes },
+  options: SessionKeyOptions & { readonly lifetimes: SessionLifetimes; readonly cache?: SessionRowCache },
 ): Promise<LiveSession | undefined> {
-  const { key, now, lifetimes } = options;
-  const [row] = await db
-    .select()
-    .from(consoleSessions)
-    .where(and(eq(consoleSessions.cookieHash, cookieHash(cookieValue)), live(now)))
-    .limit(1);
-  if (!row) return undefined;
+  const { key, now, lifetimes, cache } = options;
+  const hash = cookieHash(cookieValue);
+  let row = cache?.get(hash);
+  if (row && !isLive(row, now)) return undefined;
+  if (!row) {
+    const generation = sessionWriteGeneration();
+    [row] = await liveSessionLookup(db).execute({ hash, now: now.toISOString() });
+    if (!row) return undefined;
+    cache?.set(hash, generation, row);
+  }
   const token = decryptToken(key, row.id, row.tokenCiphertext);
   if (token === undefined) return undefined;
   if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     const idleExpiresAt = new Date(Math.min(now.getTime() + lifetimes.idleMs, row.absoluteExpiresAt.getTime()));
+    const { id, lastSeenAt } = row;
     // Conditional on the last-seen read: of several requests at once, one writes.
-    await db
-      .update(consoleSessions)
-      .set({ lastSeenAt: now, idleExpiresAt })
-      .where(and(eq(consoleSessions.id, row.id), eq(consoleSessions.lastSeenAt, row.lastSeenAt), isNull(consoleSessions.endedAt)));
+    await writingSessions(() =>
+      db
+        .update(consoleSessions)
+        .set({ lastSeenAt: now, idleExpiresAt })
+        .where(and(eq(consoleSessions.id, id), eq(consoleSessions.lastSeenAt, lastSeenAt), isNull(consoleSessions.endedAt))),
+    );
   }
   return {
     id: row.id,
@@ -135,16 +228,18 @@ export async function renewSessionToken(
   options: SessionKeyOptions,
 ): Promise<boolean> {
   const { key, now } = options;
-  const updated = await db
-    .update(consoleSessions)
-    .set({
-      tokenCiphertext: encryptToken(key, id, renewal.token),
-      tokenExpiresAt: renewal.principal.expiresAt,
-      displayName: renewal.principal.displayName.slice(0, 256),
-      userPrincipalName: renewal.principal.userPrincipalName.slice(0, 256),
-    })
-    .where(and(eq(consoleSessions.id, id), live(now)))
-    .returning({ id: consoleSessions.id });
+  const updated = await writingSessions(() =>
+    db
+      .update(consoleSessions)
+      .set({
+        tokenCiphertext: encryptToken(key, id, renewal.token),
+        tokenExpiresAt: renewal.principal.expiresAt,
+        displayName: renewal.principal.displayName.slice(0, 256),
+        userPrincipalName: renewal.principal.userPrincipalName.slice(0, 256),
+      })
+      .where(and(eq(consoleSessions.id, id), live(now)))
+      .returning({ id: consoleSessions.id }),
+  );
   return updated.length === 1;
 }
 
@@ -157,11 +252,13 @@ export interface SessionEnd {
 
 /** Ends a session at once; the row that was ended, or undefined when it had already ended (or expired). */
 export async function endSession(db: Database | DatabaseTransaction, id: string, end: SessionEnd): Promise<ConsoleSessionRow | undefined> {
-  const [row] = await db
-    .update(consoleSessions)
-    .set({ endedAt: end.now, endedBy: end.endedBy.slice(0, 100), endReason: end.reason })
-    .where(and(eq(consoleSessions.id, id), live(end.now)))
-    .returning();
+  const [row] = await writingSessions(() =>
+    db
+      .update(consoleSessions)
+      .set({ endedAt: end.now, endedBy: end.endedBy.slice(0, 100), endReason: end.reason })
+      .where(and(eq(consoleSessions.id, id), live(end.now)))
+      .returning(),
+  );
   return row;
 }
 
@@ -235,9 +332,11 @@ export async function searchLiveSessions(db: Database, text: string, now: Date, 
 /** Deletes sessions that ended, idled out or reached their absolute end more than the retention ago. */
 export async function pruneSessions(db: Database, now: Date, retentionMs = ENDED_SESSION_RETENTION_MS): Promise<number> {
   const before = new Date(now.getTime() - retentionMs);
-  const deleted = await db
-    .delete(consoleSessions)
-    .where(or(lt(consoleSessions.endedAt, before), lt(consoleSessions.idleExpiresAt, before), lt(consoleSessions.absoluteExpiresAt, before)))
-    .returning({ id: consoleSessions.id });
+  const deleted = await writingSessions(() =>
+    db
+      .delete(consoleSessions)
+      .where(or(lt(consoleSessions.endedAt, before), lt(consoleSessions.idleExpiresAt, before), lt(consoleSessions.absoluteExpiresAt, before)))
+      .returning({ id: consoleSessions.id }),
+  );
   return deleted.length;
 }

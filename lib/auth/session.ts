@@ -8,7 +8,7 @@ import { getDatabase } from "@/lib/db";
 import type { SignedInPrincipal } from "./access-token";
 import { SecretToken } from "./secret-token";
 import { isCookieValue, loadSessionKey } from "./session-crypto";
-import { findLiveSession, type SessionLifetimes } from "./session-store";
+import { findLiveSession, type SessionLifetimes, SessionRowCache } from "./session-store";
 import { validateConsoleToken } from "./token-validator";
 
 /**
@@ -62,12 +62,28 @@ export async function sessionCookieValue(): Promise<string | undefined> {
   return value && isCookieValue(value) ? value : undefined;
 }
 
+let sessionRows: SessionRowCache | undefined;
+
+/**
+ * Session rows kept between requests when the database is PGlite, whose only writer is this process (see
+ * SessionRowCache); none with PostgreSQL, which other instances write.
+ */
+function sessionRowCache(): SessionRowCache | undefined {
+  if (getConfig().database.kind !== "pglite") return undefined;
+  return (sessionRows ??= new SessionRowCache());
+}
+
 /** The signed-in person for this request, or null. Looked up and validated once per request (React cache). */
 export const getSession = cache(async (): Promise<Session | null> => {
   const cookieValue = await sessionCookieValue();
   if (!cookieValue) return null;
   const now = new Date();
-  const found = await findLiveSession(await getDatabase(), cookieValue, { key: await getSessionKey(), now, lifetimes: sessionLifetimes() });
+  const found = await findLiveSession(await getDatabase(), cookieValue, {
+    key: await getSessionKey(),
+    now,
+    lifetimes: sessionLifetimes(),
+    cache: sessionRowCache(),
+  });
   // A session whose token ran out waits for the browser's renewal; until then it grants nothing (and is not counted
   // as a rejected token: nobody presented it).
   if (!found || found.tokenExpiresAt.getTime() <= now.getTime()) return null;

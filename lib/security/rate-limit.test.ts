@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { DatabaseHandle } from "@/lib/db/client";
 import { postgresEngine, storageEngines } from "@/test/support/databases";
-import { consumeRateLimit, pruneRateLimitBuckets, tooManyRequestsResponse } from "./rate-limit";
+import {
+  consumeRateLimit,
+  InProcessRateLimits,
+  type RateLimitDecision,
+  type RateLimitKind,
+  pruneRateLimitBuckets,
+  tooManyRequestsResponse,
+} from "./rate-limit";
 
 const T0 = new Date("2026-12-05T10:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -63,6 +70,72 @@ describe.each(storageEngines())("rate limits on $name", (engine) => {
     // The recent window still counts: its second call sees the first.
     expect((await consumeRateLimit(handle.db, "actions", "recent", { limit: 5, now: new Date(later.getTime() - 60_000) })).count).toBe(2);
     expect((await consumeRateLimit(handle.db, "actions", "old", { limit: 5, now: new Date(later.getTime() - 3 * 60_000) })).count).toBe(1);
+  });
+});
+
+/**
+ * On PGlite the console counts in its own memory (InProcessRateLimits): the same calls must get the same answers as
+ * from the table, call by call: limits, the first refusal flagged once, Retry-After and a window's reset.
+ */
+describe.each(storageEngines())("in-process rate limits answer as the table on $name does", (engine) => {
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    handle = await engine.open();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  type Call = readonly [kind: RateLimitKind, subject: string, limit: number, ms: number];
+  async function bothWays(calls: readonly Call[]): Promise<{ table: RateLimitDecision[]; memory: RateLimitDecision[] }> {
+    const memory = new InProcessRateLimits();
+    const table: RateLimitDecision[] = [];
+    for (const [kind, subject, limit, ms] of calls) table.push(await consumeRateLimit(handle.db, kind, `mirror/${subject}`, { limit, now: at(ms) }));
+    return { table, memory: calls.map(([kind, subject, limit, ms]) => memory.consume(kind, `mirror/${subject}`, { limit, now: at(ms) })) };
+  }
+
+  it("the limit, the refusals after it and the one first refusal per window", async () => {
+    const calls = Array.from({ length: 7 }, (_, index): Call => ["actions", "limit", 4, 10_000 + index * 1_000]);
+    const { table, memory } = await bothWays(calls);
+    expect(memory).toEqual(table);
+    expect(memory.map((decision) => decision.allowed)).toEqual([true, true, true, true, false, false, false]);
+    expect(memory.filter((decision) => decision.firstRefusal)).toHaveLength(1);
+  });
+
+  it("Retry-After, a window's reset at its edge, and a later window counting afresh", async () => {
+    const calls: Call[] = [
+      ["expensive", "reset", 2, 120_500],
+      ["expensive", "reset", 2, 150_000],
+      ["expensive", "reset", 2, 179_999],
+      ["expensive", "reset", 2, 180_000],
+      ["expensive", "reset", 2, 181_000],
+      ["expensive", "reset", 2, 182_000],
+      ["expensive", "reset", 2, 400_000],
+    ];
+    const { table, memory } = await bothWays(calls);
+    expect(memory).toEqual(table);
+    expect(memory.map((decision) => [decision.allowed, decision.count, decision.retryAfterSeconds, decision.firstRefusal])).toEqual([
+      [true, 1, 60, false],
+      [true, 2, 30, false],
+      [false, 3, 1, true],
+      [true, 1, 60, false],
+      [true, 2, 59, false],
+      [false, 3, 58, true],
+      [true, 1, 20, false],
+    ]);
+  });
+
+  it("kinds and subjects kept apart", async () => {
+    const calls: Call[] = [
+      ["anonymous", "198.51.100.1", 1, 605_000],
+      ["anonymous", "198.51.100.2", 1, 605_000],
+      ["sign-in", "198.51.100.1", 1, 605_000],
+      ["anonymous", "198.51.100.1", 1, 605_000],
+      ["sign-in", "198.51.100.1", 1, 605_000],
+    ];
+    const { table, memory } = await bothWays(calls);
+    expect(memory).toEqual(table);
+    expect(memory.map((decision) => decision.allowed)).toEqual([true, true, true, false, false]);
   });
 });
 

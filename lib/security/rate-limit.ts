@@ -14,6 +14,10 @@ import { rateLimitBuckets } from "./schema";
  * call and answers whether it is over the limit. A fixed window lets at most twice the limit through around a window's
  * edge, which is enough to stop floods and costs one row per subject and minute.
  *
+ * On PGlite (embedded) the console's process is by construction the database's only client, so the same windows are
+ * counted in its memory instead (`InProcessRateLimits`): the same limits and answers without a database write per
+ * call. A restart starts the current windows afresh.
+ *
  * - `sign-in`:   `POST /api/session`, per client address.
  * - `anonymous`: calls refused for want of a session, and CSP reports, per client address.
  * - `actions`:   every server action, per person (tenant + object id).
@@ -34,6 +38,33 @@ export interface RateLimitDecision {
   readonly firstRefusal: boolean;
 }
 
+/**
+ * The upsert, built once per database (every call on PostgreSQL makes it). Unnamed (an empty name): only the SQL text
+ * is kept, no server-side statement, which a transaction-mode connection pooler would not keep per client.
+ */
+const upserts = new WeakMap<Database, ReturnType<typeof prepareUpsert>>();
+
+function prepareUpsert(db: Database) {
+  return db
+    .insert(rateLimitBuckets)
+    .values({ kind: sql.placeholder("kind"), subject: sql.placeholder("subject"), windowStart: sql.placeholder("windowStart"), count: 1 })
+    .onConflictDoUpdate({
+      target: [rateLimitBuckets.kind, rateLimitBuckets.subject, rateLimitBuckets.windowStart],
+      set: { count: sql`${rateLimitBuckets.count} + 1` },
+    })
+    .returning({ count: rateLimitBuckets.count })
+    .prepare("");
+}
+
+function upsert(db: Database): ReturnType<typeof prepareUpsert> {
+  let prepared = upserts.get(db);
+  if (!prepared) {
+    prepared = prepareUpsert(db);
+    upserts.set(db, prepared);
+  }
+  return prepared;
+}
+
 /** Counts one call of `subject` against `kind`'s limit and says whether it may go on. */
 export async function consumeRateLimit(
   db: Database,
@@ -42,24 +73,62 @@ export async function consumeRateLimit(
   options: { readonly limit: number; readonly now?: Date; readonly windowMs?: number },
 ): Promise<RateLimitDecision> {
   const { limit, now = new Date(), windowMs = RATE_LIMIT_WINDOW_MS } = options;
-  const windowStart = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
-  const [row] = await db
-    .insert(rateLimitBuckets)
-    .values({ kind, subject, windowStart, count: 1 })
-    .onConflictDoUpdate({
-      target: [rateLimitBuckets.kind, rateLimitBuckets.subject, rateLimitBuckets.windowStart],
-      set: { count: sql`${rateLimitBuckets.count} + 1` },
-    })
-    .returning({ count: rateLimitBuckets.count });
+  const windowStart = windowStartOf(now, windowMs);
+  const [row] = await upsert(db).execute({ kind, subject, windowStart: new Date(windowStart) });
   if (!row) throw new Error("the rate-limit upsert returned no row");
-  const { count } = row;
+  return decisionOf(row.count, limit, windowStart, windowMs, now);
+}
+
+function windowStartOf(now: Date, windowMs: number): number {
+  return Math.floor(now.getTime() / windowMs) * windowMs;
+}
+
+function decisionOf(count: number, limit: number, windowStart: number, windowMs: number, now: Date): RateLimitDecision {
   return {
     allowed: count <= limit,
     count,
     limit,
-    retryAfterSeconds: Math.max(1, Math.ceil((windowStart.getTime() + windowMs - now.getTime()) / 1000)),
+    retryAfterSeconds: Math.max(1, Math.ceil((windowStart + windowMs - now.getTime()) / 1000)),
     firstRefusal: count === limit + 1,
   };
+}
+
+/**
+ * `consumeRateLimit`'s windows in this process's memory, for a database no other process can write (PGlite). Windows
+ * that ended more than a window ago are dropped when a later window is first counted, as the job prunes the table.
+ */
+export class InProcessRateLimits {
+  /** Count per window, by window start, then by kind and subject. */
+  private readonly windows = new Map<number, Map<string, number>>();
+
+  consume(kind: RateLimitKind, subject: string, options: { readonly limit: number; readonly now?: Date; readonly windowMs?: number }): RateLimitDecision {
+    const { limit, now = new Date(), windowMs = RATE_LIMIT_WINDOW_MS } = options;
+    const windowStart = windowStartOf(now, windowMs);
+    let counts = this.windows.get(windowStart);
+    if (!counts) {
+      counts = new Map();
+      this.windows.set(windowStart, counts);
+      this.prune(now, windowMs);
+    }
+    // A NUL cannot occur in a kind, and separates it from any subject.
+    const key = `${kind}\u0000${subject}`;
+    const count = (counts.get(key) ?? 0) + 1;
+    counts.set(key, count);
+    return decisionOf(count, limit, windowStart, windowMs, now);
+  }
+
+  /** Drops windows that ended more than a window before `now`. */
+  private prune(now: Date, windowMs: number): void {
+    for (const windowStart of this.windows.keys()) if (windowStart < now.getTime() - 2 * windowMs) this.windows.delete(windowStart);
+  }
+}
+
+// On globalThis, as the database handle is: a module reloaded in development must keep counting in the same windows.
+const globalForLimits = globalThis as typeof globalThis & { gatehouseRateLimits?: InProcessRateLimits };
+
+/** The console's in-process windows (used only when its database is PGlite). */
+export function inProcessRateLimits(): InProcessRateLimits {
+  return (globalForLimits.gatehouseRateLimits ??= new InProcessRateLimits());
 }
 
 /** The configured limit for `kind`, per minute. */
@@ -69,11 +138,13 @@ export function rateLimitFor(kind: RateLimitKind): number {
 }
 
 /**
- * `consumeRateLimit` against the console's database and configured limit. A limiter that cannot count lets the call
- * through (logged): the database the call needs anyway is then the problem, and refusing everyone would not help.
+ * `consumeRateLimit` against the console's database and configured limit (in this process's memory when the database
+ * is PGlite). A limiter that cannot count lets the call through (logged): the database the call needs anyway is then
+ * the problem, and refusing everyone would not help.
  */
 export async function checkRateLimit(kind: RateLimitKind, subject: string): Promise<RateLimitDecision> {
   const limit = rateLimitFor(kind);
+  if (getConfig().database.kind === "pglite") return inProcessRateLimits().consume(kind, subject, { limit });
   try {
     return await consumeRateLimit(await getDatabase(), kind, subject, { limit });
   } catch (error) {
