@@ -91,7 +91,7 @@ describe.each(storageEngines())("in-process rate limits answer as the table on $
     const memory = new InProcessRateLimits();
     const table: RateLimitDecision[] = [];
     for (const [kind, subject, limit, ms] of calls) table.push(await consumeRateLimit(handle.db, kind, `mirror/${subject}`, { limit, now: at(ms) }));
-    return { table, memory: calls.map(([kind, subject, limit, ms]) => memory.consume(kind, `mirror/${subject}`, { limit, now: at(ms) })) };
+    return { table, memory: calls.map(([kind, subject, limit, ms]) => memory.consume(kind, `mirror/${subject}`, { limit, now: at(ms) })!) };
   }
 
   it("the limit, the refusals after it and the one first refusal per window", async () => {
@@ -136,6 +136,17 @@ describe.each(storageEngines())("in-process rate limits answer as the table on $
     const { table, memory } = await bothWays(calls);
     expect(memory).toEqual(table);
     expect(memory.map((decision) => decision.allowed)).toEqual([true, true, true, false, false]);
+  });
+
+  it("past its bound of subjects per window, a new subject is left to the table while known ones keep counting", () => {
+    const memory = new InProcessRateLimits(2);
+    const now = at(700_000);
+    expect(memory.consume("anonymous", "198.51.100.1", { limit: 5, now })?.count).toBe(1);
+    expect(memory.consume("anonymous", "198.51.100.2", { limit: 5, now })?.count).toBe(1);
+    expect(memory.consume("anonymous", "198.51.100.3", { limit: 5, now })).toBeUndefined();
+    expect(memory.consume("anonymous", "198.51.100.1", { limit: 5, now })?.count).toBe(2);
+    // A new window starts with room again.
+    expect(memory.consume("anonymous", "198.51.100.3", { limit: 5, now: at(760_000) })?.count).toBe(1);
   });
 });
 

@@ -101,7 +101,17 @@ export class InProcessRateLimits {
   /** Count per window, by window start, then by kind and subject. */
   private readonly windows = new Map<number, Map<string, number>>();
 
-  consume(kind: RateLimitKind, subject: string, options: { readonly limit: number; readonly now?: Date; readonly windowMs?: number }): RateLimitDecision {
+  /**
+   * `maxSubjectsPerWindow` bounds the memory a flood from many client addresses can take: past it, a new subject's
+   * calls are not counted here (`undefined`) and the caller counts them in the table, as with PostgreSQL.
+   */
+  constructor(private readonly maxSubjectsPerWindow = 50_000) {}
+
+  consume(
+    kind: RateLimitKind,
+    subject: string,
+    options: { readonly limit: number; readonly now?: Date; readonly windowMs?: number },
+  ): RateLimitDecision | undefined {
     const { limit, now = new Date(), windowMs = RATE_LIMIT_WINDOW_MS } = options;
     const windowStart = windowStartOf(now, windowMs);
     let counts = this.windows.get(windowStart);
@@ -112,7 +122,9 @@ export class InProcessRateLimits {
     }
     // A NUL cannot occur in a kind, and separates it from any subject.
     const key = `${kind}\u0000${subject}`;
-    const count = (counts.get(key) ?? 0) + 1;
+    const previous = counts.get(key);
+    if (previous === undefined && counts.size >= this.maxSubjectsPerWindow) return undefined;
+    const count = (previous ?? 0) + 1;
     counts.set(key, count);
     return decisionOf(count, limit, windowStart, windowMs, now);
   }
@@ -144,7 +156,8 @@ export function rateLimitFor(kind: RateLimitKind): number {
  */
 export async function checkRateLimit(kind: RateLimitKind, subject: string): Promise<RateLimitDecision> {
   const limit = rateLimitFor(kind);
-  if (getConfig().database.kind === "pglite") return inProcessRateLimits().consume(kind, subject, { limit });
+  const inProcess = getConfig().database.kind === "pglite" ? inProcessRateLimits().consume(kind, subject, { limit }) : undefined;
+  if (inProcess) return inProcess;
   try {
     return await consumeRateLimit(await getDatabase(), kind, subject, { limit });
   } catch (error) {
