@@ -8,7 +8,7 @@
 import { expect, type Locator, type Page, test } from "@playwright/test";
 
 import { PERSONAS } from "./support/personas";
-import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { fileRequestForNoah, settledDelta } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { openSignInPopup, signIn, signInInPopup } from "./support/sign-in";
 import { storedSessionPage } from "./support/stored-sessions";
@@ -79,6 +79,8 @@ test("a grant Azure challenges for MFA: sign in again from the dialog, come back
     .click();
   await dialog.getByRole("radio", { name: new RegExp(`^${DATA_SCIENTIST}`) }).check();
   await dialog.getByLabel("Description (optional)").fill("e2e: step-up");
+  // Once the preview is in (see settledDelta): else the grant waits behind it, within the time its result has.
+  await expect(settledDelta(dialog)).toBeVisible({ timeout: 30_000 });
   await dialog.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
 
   const result = dialog.getByRole("list", { name: "Grant results" }).getByRole("listitem");
@@ -98,6 +100,7 @@ test("a grant Azure challenges for MFA: sign in again from the dialog, come back
   // Nothing was granted before the MFA sign-in.
   expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
 
+  await expect(settledDelta(resumed)).toBeVisible({ timeout: 30_000 });
   await resumed.getByRole("button", { name: `Grant ${DATA_SCIENTIST}` }).click();
   await expect(resumed.getByRole("list", { name: "Grant results" }).getByRole("listitem")).toContainText("Granted — may take up to 10 minutes to take effect");
   expect(await armWritesSince(seq)).toEqual(["PUT 401", "PUT 201"]);
@@ -140,21 +143,21 @@ test("an approval whose grant Azure challenges for MFA: sign in again from the d
   // A workspace no other spec requests or maps roles on: covered access would refuse the request before any approval.
   const workspace = "mlw-forecast-muc";
   const lead = await storedSessionPage(browser, "team-lead");
-  await lead.goto("/requests/new");
-  await chooseWorkspace(lead, workspace);
-  await lead.getByRole("radio", { name: DATA_SCIENTIST, exact: true }).check();
-  await chooseUser(lead, "Noah", /Noah No-Role/);
-  await lead.getByLabel("Justification").fill("Noah reviews the Munich forecasts this week.");
-  await lead.getByRole("radio", { name: "1 day", exact: true }).check();
-  await lead.getByRole("button", { name: "Send request" }).click();
-  await lead.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
-  const requestPath = new URL(lead.url()).pathname;
+  const requestId = await fileRequestForNoah(lead, {
+    workspace,
+    role: DATA_SCIENTIST,
+    duration: "1 day",
+    justification: "Noah reviews the Munich forecasts this week.",
+  });
+  const requestPath = `/requests/${requestId}`;
 
   await signIn(page, "step-up-admin");
   await page.goto(requestPath);
   const seq = await sandbox.journal.lastSeq();
   await page.getByRole("button", { name: "Approve", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Approve request" });
+  // Once the preview is in (see settledDelta): else the approval waits behind it, within the time its alert has.
+  await expect(settledDelta(dialog)).toBeVisible({ timeout: 30_000 });
   await dialog.getByRole("button", { name: "Approve and grant" }).click();
   await expect(dialog.getByRole("alert")).toContainText(STEP_UP_MESSAGE);
   expect(await armWritesSince(seq)).toEqual(["PUT 401"]);
@@ -197,6 +200,7 @@ test("a privileged grant: the console itself asks for the stronger sign-in, the 
     .first()
     .click();
   await dialog.getByRole("radio", { name: /^Contributor/ }).check();
+  await expect(settledDelta(dialog)).toBeVisible({ timeout: 30_000 });
   await dialog.getByRole("button", { name: "Grant Contributor" }).click();
   await expect(dialog.getByRole("alert")).toContainText("This change needs a stronger sign-in. Sign in again to continue.");
   // Decided before ARM: no write at all, not even one ARM refused.
@@ -210,6 +214,7 @@ test("a privileged grant: the console itself asks for the stronger sign-in, the 
   await expect(resumed.getByRole("radio", { name: /^Contributor/ })).toBeChecked();
   expect(await armWritesSince(seq, ADMIN_ID)).toEqual([]);
 
+  await expect(settledDelta(resumed)).toBeVisible({ timeout: 30_000 });
   await resumed.getByRole("button", { name: "Grant Contributor" }).click();
   await expect(resumed.getByRole("list", { name: "Grant results" }).getByRole("listitem")).toContainText("Granted — may take up to 10 minutes to take effect");
   expect(await armWritesSince(seq, ADMIN_ID)).toEqual(["PUT 201"]);

@@ -23,6 +23,12 @@ export const ARM_AUDIENCE = "https://management.azure.com";
 export const SANDBOX_AUDIT_DCR_IMMUTABLE_ID = "dcr-0c0a5e11a91040008000000000a0d170";
 export const SANDBOX_AUDIT_STREAM = "Custom-GatehouseAudit_CL";
 
+/**
+ * The request header naming a caller's fault scope: a fault rule added with a `scope` applies only to calls that carry
+ * the same value (control/faults.ts). Azure has no such header; the sandbox reads it for nothing else.
+ */
+export const FAULT_SCOPE_HEADER = "x-sandbox-fault-scope";
+
 /** The Azure cloud a sandbox tenant emulates (the profiles are in clouds.ts). */
 export type SandboxCloudName = "public" | "usgov" | "china";
 

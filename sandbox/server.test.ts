@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID } from "./contract";
+import { CONSOLE_API_CLIENT_ID, CONSOLE_API_CLIENT_SECRET, CONSOLE_API_SCOPE, CONSOLE_SPA_CLIENT_ID, FAULT_SCOPE_HEADER } from "./contract";
 import { isLoopbackAddress } from "./control/index";
 import { call, decodeJwtPayload, postForm, postJson, redeemSpaCode, signInSpa, tempDataDir } from "./entra/test-support";
 import { type RunningSandbox, classifyPath, normalisePath, startSandbox } from "./server";
@@ -351,6 +351,30 @@ describe("faults", () => {
     // A rule without batchItems leaves batch items alone; a `times: 1` rule is spent on the first item only.
     expect(byId.get("u")?.status).toBe(200);
     expect(byId.get("g2")?.status).toBe(200);
+  });
+
+  it("applies a rule with a scope only to calls that carry it, inside $batch by the outer call's", async () => {
+    const token = await appToken("graph");
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/users", status: 503, scope: "file-a" });
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/groups", status: 429, batchItems: true, scope: "file-a" });
+    const users = (scope?: string) => call(sandbox, "/v1.0/users?$top=1", { headers: { ...bearer(token), ...(scope ? { [FAULT_SCOPE_HEADER]: scope } : {}) } });
+    expect((await users("file-a")).status).toBe(503);
+    expect((await users("file-b")).status).toBe(200);
+    expect((await users()).status).toBe(200);
+    const batch = async (scope: string) =>
+      (
+        await call(sandbox, "/v1.0/$batch", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...bearer(token), [FAULT_SCOPE_HEADER]: scope },
+          body: JSON.stringify({ requests: [{ id: "g", method: "GET", url: "/groups?$top=1" }] }),
+        })
+      ).json<{ responses: { status: number }[] }>().responses[0]?.status;
+    expect(await batch("file-a")).toBe(429);
+    expect(await batch("file-b")).toBe(200);
+    // A rule without a scope still applies to every call, scoped or not.
+    await postJson(sandbox, "/_sandbox/faults", { method: "GET", path: "/v1.0/users", status: 500, times: 2 });
+    expect((await users("file-b")).status).toBe(500);
+    expect((await users()).status).toBe(500);
   });
 
   it("applies rates deterministically from the seed", async () => {

@@ -19,6 +19,7 @@ import {
   CONSOLE_MANAGED_IDENTITY_CLIENT_ID,
   CONSOLE_SPA_CLIENT_ID,
   type Caller,
+  FAULT_SCOPE_HEADER,
   type SandboxHandler,
   type SandboxRequest,
   type SandboxResponse,
@@ -441,7 +442,7 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       return;
     }
 
-    const decision = wiring.faults.decide(method, path);
+    const decision = wiring.faults.decide(method, path, false, headers[FAULT_SCOPE_HEADER]);
     const delay = decision.delayMs + (system === "graph" || system === "arm" ? wiring.latencyMs : 0);
     if (delay > 0) await sleep(delay);
     if (decision.outcome) {
@@ -586,7 +587,7 @@ async function serveIdentity(wiring: Wiring, identityHeader: string, request: In
     }),
   );
   try {
-    const decision = wiring.faults.decide(method, path);
+    const decision = wiring.faults.decide(method, path, false, lowerCaseHeaders(request)[FAULT_SCOPE_HEADER]);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.outcome) {
       faultId = decision.rule?.id ?? null;
@@ -688,8 +689,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   registerConsoleCredentials(tenant);
   // Faults with `batchItems` answer single requests inside `$batch`, in Graph's error shape (hangs and latency stay
   // with the outer call).
-  const batchItemFault = (inner: SandboxRequest): SandboxResponse | undefined => {
-    const decision = faults.decide(inner.method, inner.path, true);
+  const batchItemFault = (inner: SandboxRequest, outer: SandboxRequest): SandboxResponse | undefined => {
+    const decision = faults.decide(inner.method, inner.path, true, outer.headers[FAULT_SCOPE_HEADER]);
     if (decision.outcome?.kind !== "status") return undefined;
     const reply = systemErrorReply("graph", decision.outcome.status, inner.requestId, now(), decision.outcome.retryAfterSeconds, decision.outcome);
     return { status: reply.status, headers: reply.headers, body: reply.body === undefined ? undefined : (JSON.parse(reply.body) as unknown) };

@@ -1,4 +1,13 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
+
+/**
+ * The preview of what a role (or bundle) adds, once its answer is in. The request form and the grant and approval
+ * dialogs show it above their buttons: its answer moves them, and Next.js runs a page's server actions one at a time,
+ * so a grant or approval clicked while the preview loads first waits for it.
+ */
+export function settledDelta(scope: Page | Locator): Locator {
+  return scope.locator(':is([data-testid="permission-delta"], [data-testid="bundle-delta"]):not([aria-busy="true"])');
+}
 
 /** Chooses a workspace in the request form through its search box and list. */
 export async function chooseWorkspace(page: Page, name: string, search = name.replace(/^mlw-/, "")): Promise<void> {
@@ -32,6 +41,7 @@ export async function fileRequestForNoah(page: Page, request: RequestForNoah): P
   await chooseWorkspace(page, request.workspace);
   await page.getByRole("radio", { name: request.role, exact: true }).check();
   await chooseUser(page, "Noah", /Noah No-Role/);
+  await expect(settledDelta(page)).toBeVisible({ timeout: 30_000 });
   // The durations are re-rendered as the role and principal settle: check until the choice holds.
   const radio = page.getByRole("radio", { name: request.duration, exact: true });
   await expect(async () => {

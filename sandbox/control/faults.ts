@@ -35,6 +35,12 @@ export const faultRuleSchema = z
      * items one by one, each answered with its own 429 and `Retry-After` inside a 200 batch response.
      */
     batchItems: z.boolean().default(false),
+    /**
+     * Apply only to calls that carry this value in the `x-sandbox-fault-scope` header (FAULT_SCOPE_HEADER) (requests inside `$batch`: their
+     * outer call's). Clients sharing one sandbox (test workers running at once) each send their own, so one's rules
+     * never answer the other's calls. Without it, a rule applies to every call, with or without the header.
+     */
+    scope: z.string().trim().min(1).max(200).optional(),
   })
   .strict()
   .refine((rule) => (rule.path === undefined) !== (rule.pathRegex === undefined), { message: "give exactly one of 'path' (glob) or 'pathRegex'" })
@@ -148,13 +154,17 @@ export class FaultInjector {
     this.random = seededRandom(seed);
   }
 
-  /** `batchItem`: the call is a request inside `$batch`; only rules with `batchItems` apply to it. */
-  decide(method: string, path: string, batchItem = false): FaultDecision {
+  /**
+   * `batchItem`: the call is a request inside `$batch`; only rules with `batchItems` apply to it. `scope`: the call's
+   * `x-sandbox-fault-scope` header, if any; a rule with a scope applies only to calls that carry the same one.
+   */
+  decide(method: string, path: string, batchItem = false, scope?: string): FaultDecision {
     let delayMs = 0;
     let decidingRule: FaultRule | undefined;
     let outcome: FaultDecision["outcome"];
     for (const { rule, pattern } of this.rules) {
       if (batchItem && !rule.batchItems) continue;
+      if (rule.scope !== undefined && rule.scope !== scope) continue;
       if (rule.method !== undefined && rule.method !== method.toUpperCase()) continue;
       if (!pattern.test(path)) continue;
       rule.matched++;

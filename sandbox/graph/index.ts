@@ -14,8 +14,8 @@ import { listPermissionGrants } from "./routes/permission-grants";
 
 const VERSIONS = new Set(["v1.0", "beta"]);
 
-/** An injected fault's answer for one request inside `$batch`, or undefined to serve it. */
-export type BatchItemFault = (request: SandboxRequest) => SandboxResponse | undefined;
+/** An injected fault's answer for one request inside `$batch` (`outer`: the batch call), or undefined to serve it. */
+export type BatchItemFault = (request: SandboxRequest, outer: SandboxRequest) => SandboxResponse | undefined;
 
 export function createGraphHandler(tenant: Tenant, settings: SandboxSettings, batchItemFault?: BatchItemFault): SandboxHandler {
   const handler: SandboxHandler = (incoming: SandboxRequest): SandboxResponse | Promise<SandboxResponse> => {

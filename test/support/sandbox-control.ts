@@ -3,6 +3,7 @@
  * (test/support/global-sandbox.ts), or the file's private one while it runs (test/support/private-sandbox.ts).
  */
 import { type SandboxControl, sandboxControl } from "@/sandbox/control/client";
+import { fileFaultScope } from "./fault-scope";
 import { sandboxOrigin } from "./persona-token";
 import { testSandboxControlToken } from "./test-env";
 
@@ -10,8 +11,9 @@ import { testSandboxControlToken } from "./test-env";
 const addedFaults = new Map<string, Set<string>>();
 
 /**
- * `faults.clear()` removes only the rules this file added: two workers share the test sandbox, and a file clearing
- * every rule after each of its tests would remove the rules a test in the other worker is relying on at that moment.
+ * Two workers share the test sandbox. A rule added here names this file's fault scope (unless it names another), so it
+ * answers only this file's calls (test/support/fault-scope.ts); `faults.clear()` removes only the rules this file added,
+ * never those a test in the other worker is relying on at that moment.
  */
 export function testSandbox(): SandboxControl {
   const token = testSandboxControlToken();
@@ -25,7 +27,7 @@ export function testSandbox(): SandboxControl {
     faults: {
       ...control.faults,
       add: async (rule) => {
-        const created = await control.faults.add(rule);
+        const created = await control.faults.add({ ...rule, scope: rule.scope ?? fileFaultScope() });
         added.add(created.id);
         return created;
       },

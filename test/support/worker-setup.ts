@@ -10,7 +10,11 @@ import path from "node:path";
 import { afterAll } from "vitest";
 
 import { SANDBOX_TEAMS_CHANNEL, WORKFLOWS_TRIGGER_QUERY } from "@/sandbox/contract";
+import { startFileFaultScope } from "./fault-scope";
 import { exportToWorkers, GENEROUS_RATE_LIMITS, testSandboxOrigin } from "./test-env";
+
+// This file's calls to the test sandbox carry a scope of their own, which its fault rules name (see the file).
+startFileFaultScope();
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-test-db-"));
 // The grantable-role policy starts at its default in every file: one file allowing Owner must not leak into the next.

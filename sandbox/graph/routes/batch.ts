@@ -64,7 +64,7 @@ function readItems(body: unknown): BatchItem[] | string {
 export function handleBatch(
   request: SandboxRequest,
   dispatch: SandboxHandler,
-  itemFault?: (inner: SandboxRequest) => SandboxResponse | undefined,
+  itemFault?: (inner: SandboxRequest, outer: SandboxRequest) => SandboxResponse | undefined,
 ): SandboxResponse | Promise<SandboxResponse> {
   const items = readItems(request.body);
   if (typeof items === "string") return graphError(request, 400, "BadRequest", items);
@@ -81,7 +81,7 @@ async function runItems(
   request: SandboxRequest,
   items: BatchItem[],
   dispatch: SandboxHandler,
-  itemFault: ((inner: SandboxRequest) => SandboxResponse | undefined) | undefined,
+  itemFault: ((inner: SandboxRequest, outer: SandboxRequest) => SandboxResponse | undefined) | undefined,
 ): Promise<SandboxResponse> {
   const statuses = new Map<string, number>();
   const responses: unknown[] = [];
@@ -119,7 +119,7 @@ async function runItems(
           headers,
           body: item.body,
         };
-        response = itemFault?.(inner) ?? (await dispatch(inner));
+        response = itemFault?.(inner, request) ?? (await dispatch(inner));
       }
     }
     statuses.set(item.id, response.status);
