@@ -72,6 +72,8 @@ async function child(): Promise<void> {
   const windows = [7, 30, 90] as const;
   let peakRss = 0;
   let peakHeap = 0;
+  // PGlite's WebAssembly memory (its PostgreSQL's heap): it grows and never shrinks.
+  const wasmMb = () => mb((db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0);
   let ticks = 0;
   // RSS is cheap to read; the heap's figure walks V8's spaces, so it is read less often.
   const sample = () => {
@@ -82,6 +84,7 @@ async function child(): Promise<void> {
   const phase = async <T>(name: string, work: () => Promise<T>, describe: (result: T) => Record<string, unknown>) => {
     (globalThis as { gc?: () => void }).gc?.();
     const before = process.memoryUsage();
+    const wasmBeforeMb = wasmMb();
     peakRss = before.rss;
     peakHeap = before.heapUsed;
     const cpu = process.cpuUsage();
@@ -102,6 +105,8 @@ async function child(): Promise<void> {
         peakRssMb: mb(peakRss),
         heapBeforeMb: mb(before.heapUsed),
         peakHeapMb: mb(peakHeap),
+        wasmBeforeMb,
+        wasmAfterMb: wasmMb(),
         ...describe(result),
       }),
     );
