@@ -8,7 +8,7 @@
  *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof]
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -74,6 +74,18 @@ async function child(): Promise<void> {
   let peakHeap = 0;
   // PGlite's WebAssembly memory (its PostgreSQL's heap): it grows and never shrinks.
   const wasmMb = () => mb((db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0);
+  // How much of that memory is resident: a WebAssembly memory is one mapping of exactly its size.
+  const wasmResidentMb = () => {
+    const bytes = (db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0;
+    let matching = false;
+    let kilobytes = 0;
+    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (range) matching = parseInt(range[2] ?? "0", 16) - parseInt(range[1] ?? "0", 16) === bytes;
+      else if (matching && line.startsWith("Rss:")) kilobytes += Number(line.split(/\s+/)[1]);
+    }
+    return Math.round(kilobytes / 1024);
+  };
   let ticks = 0;
   // RSS is cheap to read; the heap's figure walks V8's spaces, so it is read less often.
   const sample = () => {
@@ -84,7 +96,7 @@ async function child(): Promise<void> {
   const phase = async <T>(name: string, work: () => Promise<T>, describe: (result: T) => Record<string, unknown>) => {
     (globalThis as { gc?: () => void }).gc?.();
     const before = process.memoryUsage();
-    const wasmBeforeMb = wasmMb();
+    const wasmResidentBeforeMb = wasmResidentMb();
     peakRss = before.rss;
     peakHeap = before.heapUsed;
     const cpu = process.cpuUsage();
@@ -105,8 +117,9 @@ async function child(): Promise<void> {
         peakRssMb: mb(peakRss),
         heapBeforeMb: mb(before.heapUsed),
         peakHeapMb: mb(peakHeap),
-        wasmBeforeMb,
-        wasmAfterMb: wasmMb(),
+        wasmMb: wasmMb(),
+        wasmResidentBeforeMb,
+        wasmResidentAfterMb: wasmResidentMb(),
         ...describe(result),
       }),
     );
