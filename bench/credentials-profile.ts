@@ -49,7 +49,7 @@ async function parent(): Promise<void> {
     "bench/credentials-profile.ts",
     "--child",
     "--runs",
-    values.runs!,
+    values.runs,
     ...(values.mails ? [] : ["--no-mails"]),
   ];
   const code = await new Promise<number>((resolve) => {
