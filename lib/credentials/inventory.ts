@@ -217,6 +217,8 @@ const BatchResponse = z.object({
 });
 
 type BatchResults = Map<string, { status: number; body: unknown }>;
+/** Takes one request's answer as it arrives (its body is not kept once this returns). */
+type BatchResultHandler = (id: string, status: number, body: unknown) => void;
 
 /**
  * GET requests sent through `$batch`, 20 per call, at most BATCH_CONCURRENCY calls at once (the rule Gatehouse keeps
@@ -226,6 +228,9 @@ type BatchResults = Map<string, { status: number; body: unknown }>;
  *
  * The first failed call stops the queue: the workers take nothing more, and `drain` throws that failure once the calls
  * in flight have ended (no call is left running behind a failed refresh).
+ *
+ * With `onResult`, each answer is handed over as its call returns and not kept: a refresh of thousands of objects
+ * then never holds every answer's JSON at once, and reads them while later calls are on their way.
  */
 class BatchQueue {
   readonly results: BatchResults = new Map();
@@ -242,6 +247,7 @@ class BatchQueue {
     private readonly counter: CallCounter,
     /** Calls finished and calls so far expected (the total grows while requests are still being added). */
     private readonly onProgress: (done: number, expected: number) => Promise<void> | void,
+    private readonly onResult?: BatchResultHandler,
   ) {
     this.workers = Array.from({ length: BATCH_CONCURRENCY }, () => this.work());
   }
@@ -324,7 +330,8 @@ class BatchQueue {
           retry.push(request);
           waitSeconds = Math.max(waitSeconds, Number(response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? 1) || 1);
         } else {
-          this.results.set(response.id, { status: response.status, body: response.body });
+          if (this.onResult) this.onResult(response.id, response.status, response.body);
+          else this.results.set(response.id, { status: response.status, body: response.body });
         }
       }
       pending = retry;
@@ -379,10 +386,41 @@ export async function readDirectoryInventory(
   const servicePrincipals: InventoryServicePrincipal[] = [];
   let listing = true;
   const batchPhase = "Reading federated credentials and owners";
-  const queue = new BatchQueue(client, counter, (done, expected) => {
-    // While the lists are read their progress is what the page shows; the batch calls take over after them.
-    if (!listing) return progress(batchPhase, done, expected);
-  });
+  // What each answer said, by the object's index, so the warnings name them in list order whatever order they came in.
+  const federatedRead: boolean[] = [];
+  const ownersRead: boolean[] = [];
+  const spOwnersFailed: boolean[] = [];
+  const onResult: BatchResultHandler = (id, status, body) => {
+    const index = Number(id.slice(1));
+    if (id.startsWith("f")) {
+      const app = applications[index]!;
+      const list = status === 200 ? ItemList.safeParse(body) : undefined;
+      if (!list?.success) return;
+      federatedRead[index] = true;
+      for (const item of list.data.value) {
+        const credential = federatedOf(item);
+        if (credential) app.federated.push(credential);
+        else app.unreadableFederated += 1;
+      }
+      if (app.unreadableFederated > 0) log("warn", "graph", "federated credentials unreadable", { applicationId: app.id, count: app.unreadableFederated });
+    } else if (id.startsWith("o")) {
+      if (status !== 200) return;
+      ownersRead[index] = true;
+      applications[index]!.owners = ownersFrom(body);
+    } else if (id.startsWith("s")) {
+      if (status === 200) servicePrincipals[index]!.owners = ownersFrom(body);
+      else spOwnersFailed[index] = true;
+    }
+  };
+  const queue = new BatchQueue(
+    client,
+    counter,
+    (done, expected) => {
+      // While the lists are read their progress is what the page shows; the batch calls take over after them.
+      if (!listing) return progress(batchPhase, done, expected);
+    },
+    onResult,
+  );
   // Per-object navigations through $batch: federated credentials and owners of every application, owners of every
   // (non-managed) service principal with credentials of its own. Ids carry the object's index in its list.
   const addApplications = (items: readonly unknown[]) => {
@@ -430,7 +468,6 @@ export async function readDirectoryInventory(
     queue.add(requests);
   };
 
-  let results: BatchResults;
   try {
     // The two lists are independent: read side by side, so the refresh waits for the longer one only. When one fails
     // (or a batch call does), the other reads no further page.
@@ -476,7 +513,7 @@ export async function readDirectoryInventory(
       throw listFailure.reason;
     }
     listing = false;
-    results = await queue.drain();
+    await queue.drain();
   } catch (error) {
     throw graphError(error);
   }
@@ -484,29 +521,11 @@ export async function readDirectoryInventory(
   let failed = 0;
   const unreadable: string[] = [];
   applications.forEach((app, index) => {
-    const federated = results.get(`f${index}`);
-    const list = federated?.status === 200 ? ItemList.safeParse(federated.body) : undefined;
-    if (list?.success) {
-      for (const item of list.data.value) {
-        const credential = federatedOf(item);
-        if (credential) app.federated.push(credential);
-        else app.unreadableFederated += 1;
-      }
-      if (app.unreadableFederated > 0) {
-        log("warn", "graph", "federated credentials unreadable", { applicationId: app.id, count: app.unreadableFederated });
-        unreadable.push(app.displayName);
-      }
-    } else failed += 1;
-    const owners = results.get(`o${index}`);
-    if (owners?.status === 200) app.owners = ownersFrom(owners.body);
-    else failed += 1;
+    if (!federatedRead[index]) failed += 1;
+    else if (app.unreadableFederated > 0) unreadable.push(app.displayName);
+    if (!ownersRead[index]) failed += 1;
   });
-  servicePrincipals.forEach((sp, index) => {
-    const owners = results.get(`s${index}`);
-    if (owners === undefined) return;
-    if (owners.status === 200) sp.owners = ownersFrom(owners.body);
-    else failed += 1;
-  });
+  failed += spOwnersFailed.filter(Boolean).length;
   if (failed > 0) warnings.push(`${failed} owner or federated-credential lookups failed; those identities show without them.`);
   if (unreadable.length > 0) {
     const count = applications.reduce((sum, app) => sum + app.unreadableFederated, 0);

@@ -212,6 +212,8 @@ export async function queueNotificationBatch(db: Pick<Database, "insert" | "exec
 const DELIVERY_CONCURRENCY = 4;
 /** Sent rows marked per UPDATE (the ids are bound parameters). */
 const MARK_SENT_CHUNK = 1000;
+/** How long sent rows wait to be marked with those sent after them (about ten sends at four at a time). */
+const MARK_SENT_EVERY_MS = 100;
 
 export interface DeliveryRun {
   readonly mailed: number;
@@ -258,17 +260,33 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
   let gaveUp = 0;
   // Sent rows are marked in one UPDATE per group, written while the next mails are on their way, rather than one
   // UPDATE a mail between its send and the next: on a single-connection database those writes queued behind each
-  // other and held every worker up. A crash before the mark leaves the rows claimed, to be sent again once their
-  // claim ends, as a crash between a send and its own mark did.
+  // other and held every worker up. A group is what was sent in MARK_SENT_EVERY_MS: marking as soon as one mail was
+  // sent made an UPDATE of one to four ids per send, whose building and running (PGlite runs on this thread) took
+  // more CPU than the sends. A crash before the mark leaves the rows claimed, to be sent again once their claim
+  // ends, as a crash between a send and its own mark did.
   // One client for the run: its mails share one app token.
   const graph = appGraphClientForRun();
   const sent: number[] = [];
   let markingSent: Promise<void> | undefined;
+  let markTimer: ReturnType<typeof setTimeout> | undefined;
   let markFailure: { error: unknown } | undefined;
+  let delivered = false;
+  const markSoon = () => {
+    if (delivered || markTimer !== undefined || markingSent !== undefined) return;
+    markTimer = setTimeout(() => {
+      markTimer = undefined;
+      markingSent = markSent().finally(() => {
+        markingSent = undefined;
+        if (sent.length > 0) markSoon();
+      });
+    }, MARK_SENT_EVERY_MS);
+  };
+  // Marks what was sent until now; what is sent meanwhile waits for the next group.
   const markSent = async () => {
+    const group = sent.splice(0);
     try {
-      while (sent.length > 0) {
-        const ids = sent.splice(0, MARK_SENT_CHUNK);
+      for (let start = 0; start < group.length; start += MARK_SENT_CHUNK) {
+        const ids = group.slice(start, start + MARK_SENT_CHUNK);
         const at = new Date();
         await db
           .update(notificationOutbox)
@@ -291,7 +309,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
         throw new ChatDeliveryError(`unknown outbox channel ${row.channel.slice(0, 20)}`, { retry: false });
       }
       sent.push(row.id);
-      markingSent ??= markSent().finally(() => (markingSent = undefined));
+      markSoon();
     } catch (error) {
       failed++;
       // A chat failure says only what an admin may read (status and a short reason; never the URL or the body).
@@ -326,6 +344,10 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
     while (next < claimed.length) await deliver(claimed[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
+  // The last group is marked now rather than after the timer.
+  delivered = true;
+  clearTimeout(markTimer);
+  markTimer = undefined;
   await markingSent;
   await markSent();
   if (markFailure) {

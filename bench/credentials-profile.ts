@@ -1,0 +1,146 @@
+/**
+ * The credentials refresh and its owner mails, in process, for profiling: starts the sandbox tenant (large, with a
+ * fixed latency) in this process, then runs the console's code in a child (which trusts the sandbox's CA, as the
+ * console does) so the sandbox's own work is not counted: a refresh into a fresh PGlite database, then the delivery of
+ * the mails it queued. The child prints each phase's time, its CPU (`process.cpuUsage`), the calls made, and its peak
+ * RSS and heap, sampled every 20 ms.
+ *
+ *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof]
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  allowNegative: true,
+  options: {
+    latency: { type: "string", default: "40" },
+    runs: { type: "string", default: "1" },
+    mails: { type: "boolean", default: true },
+    "cpu-prof": { type: "string" },
+    child: { type: "boolean", default: false },
+  },
+});
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+async function parent(): Promise<void> {
+  const { startSandbox } = await import("@/sandbox/server");
+  const { childProcessEnv } = await import("@/lib/config/env.mjs");
+  const sandboxDir = mkdtempSync(path.join(tmpdir(), "creds-profile-sandbox-"));
+  const dataDir = mkdtempSync(path.join(tmpdir(), "creds-profile-data-"));
+  const sandbox = await startSandbox({ port: 0, dataDir: sandboxDir, scale: "large", latencyMs: Number(values.latency), log: () => undefined });
+  const env = childProcessEnv({
+    NODE_EXTRA_CA_CERTS: sandbox.tls.caPath,
+    GATEHOUSE_MODE: "sandbox",
+    GATEHOUSE_SANDBOX_URL: sandbox.origin,
+    GATEHOUSE_PUBLIC_ORIGIN: "http://localhost:3999",
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_LOG_LEVEL: "error",
+    GATEHOUSE_JOBS_ENABLED: "false",
+  });
+  const args = [
+    ...(values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : []),
+    "--import",
+    "tsx",
+    "--conditions=react-server",
+    "bench/credentials-profile.ts",
+    "--child",
+    "--runs",
+    values.runs,
+    ...(values.mails ? [] : ["--no-mails"]),
+  ];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: "inherit" });
+    child.on("exit", (exit) => resolve(exit ?? 1));
+  });
+  await sandbox.close();
+  rmSync(sandboxDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exitCode = code;
+}
+
+async function child(): Promise<void> {
+  const { getDatabase } = await import("@/lib/db");
+  const { runInventory } = await import("@/lib/credentials/refresh");
+  const { createRunningSnapshot } = await import("@/lib/credentials/store");
+  const { deliverNotifications } = await import("@/lib/notifications/send-notification");
+  const db = await getDatabase();
+  const actor = { kind: "system", appId: "0c0a5e11-a910-4000-8000-000000000002" } as const;
+  const windows = [7, 30, 90] as const;
+  let peakRss = 0;
+  let peakHeap = 0;
+  // PGlite's WebAssembly memory (its PostgreSQL's heap): it grows and never shrinks.
+  const wasmMb = () => mb((db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0);
+  // How much of that memory is resident: a WebAssembly memory is one mapping of exactly its size.
+  const wasmResidentMb = () => {
+    const bytes = (db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0;
+    let matching = false;
+    let kilobytes = 0;
+    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (range) matching = parseInt(range[2] ?? "0", 16) - parseInt(range[1] ?? "0", 16) === bytes;
+      else if (matching && line.startsWith("Rss:")) kilobytes += Number(line.split(/\s+/)[1]);
+    }
+    return Math.round(kilobytes / 1024);
+  };
+  let ticks = 0;
+  // RSS is cheap to read; the heap's figure walks V8's spaces, so it is read less often.
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    if (ticks++ % 10 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  };
+  const timer = setInterval(sample, 20);
+  const phase = async <T>(name: string, work: () => Promise<T>, describe: (result: T) => Record<string, unknown>) => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage();
+    const wasmResidentBeforeMb = wasmResidentMb();
+    peakRss = before.rss;
+    peakHeap = before.heapUsed;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const startUs = process.hrtime.bigint() / 1000n;
+    const result = await work();
+    const ms = Math.round(performance.now() - started);
+    const used = process.cpuUsage(cpu);
+    sample();
+    console.log(
+      JSON.stringify({
+        phase: name,
+        ms,
+        // CLOCK_MONOTONIC microseconds, as a V8 CPU profile's timestamps: the phase's window in the profile.
+        window: `${startUs}-${process.hrtime.bigint() / 1000n}`,
+        cpuMs: Math.round((used.user + used.system) / 1000),
+        rssBeforeMb: mb(before.rss),
+        peakRssMb: mb(peakRss),
+        heapBeforeMb: mb(before.heapUsed),
+        peakHeapMb: mb(peakHeap),
+        wasmMb: wasmMb(),
+        wasmResidentBeforeMb,
+        wasmResidentAfterMb: wasmResidentMb(),
+        ...describe(result),
+      }),
+    );
+    return result;
+  };
+  for (let run = 0; run < Number(values.runs); run++) {
+    const snapshotId = await createRunningSnapshot(db, { trigger: "manual", requestedBy: null, now: new Date(), windows });
+    const outcome = await phase(
+      "refresh",
+      () => runInventory(db, snapshotId, { trigger: "manual", actor, windows }),
+      (result) => ({ status: result.status, credentials: result.credentials, graphCalls: result.graphCalls, queued: result.outboxIds.length }),
+    );
+    if (values.mails) {
+      await phase(
+        "mails",
+        () => deliverNotifications(db, new Date(), outcome.outboxIds),
+        (result) => ({ ...result }),
+      );
+    }
+  }
+  clearInterval(timer);
+}
+
+await (values.child ? child() : parent());
