@@ -23,7 +23,8 @@ type RowTuple = [
   assignmentId: string | null,
   scope: number,
   role: number,
-  principalId: string,
+  /** Null when it is exactly the id of the row's principal in the table (almost every row). */
+  principalId: string | null,
   principalType: string,
   principal: PrincipalRef,
   principalStatus: AccessRow["principalStatus"],
@@ -31,7 +32,8 @@ type RowTuple = [
   condition: string | null,
   pim: AccessRow["pim"],
   createdOn: string | null,
-  createdBy: string | null,
+  /** An index into `creators`: a handful of people and pipelines make thousands of assignments. */
+  createdBy: number | null,
   heldBy: AccessRow["heldBy"],
 ];
 
@@ -41,6 +43,8 @@ export interface AccessRowsWire {
   /** [role definition id, name, description] */
   readonly roles: readonly (readonly [string, string, string])[];
   readonly principals: readonly ResolvedPrincipal[];
+  /** Who created the assignments (`createdBy`). */
+  readonly creators: readonly string[];
   readonly rows: readonly RowTuple[];
 }
 
@@ -87,6 +91,8 @@ export function encodeAccessRows(rows: readonly AccessRow[], extraPrincipals: re
     candidates.push(index);
     return index;
   };
+  const creators: string[] = [];
+  const creatorIndex = indexer(creators, (creator) => creator);
   const principalByJson = indexer(principals, (principal) => JSON.stringify(principal));
   const principalByObject = new Map<ResolvedPrincipal, number>();
   const principalIndex = (principal: ResolvedPrincipal) => {
@@ -99,6 +105,7 @@ export function encodeAccessRows(rows: readonly AccessRow[], extraPrincipals: re
   };
   const encoded = rows.map((row): RowTuple => {
     const { assignmentId, assignmentName, scope } = row;
+    const principalRef = row.principal === null ? -1 : row.principal === undefined ? -2 : principalIndex(row.principal);
     // Canonical: `<scope>/providers/Microsoft.Authorization/roleAssignments/<name>`, checked without building it.
     const canonical =
       assignmentId.length === scope.length + ASSIGNMENTS_SEGMENT.length + assignmentName.length &&
@@ -110,20 +117,20 @@ export function encodeAccessRows(rows: readonly AccessRow[], extraPrincipals: re
       canonical ? null : assignmentId,
       scopeIndex(scope, row.origin),
       roleIndex(row.roleDefinitionId, row.roleName, row.roleDescription),
-      row.principalId,
+      row.principal?.id === row.principalId ? null : row.principalId,
       row.principalType,
-      row.principal === null ? -1 : row.principal === undefined ? -2 : principalIndex(row.principal),
+      principalRef,
       row.principalStatus,
       row.description,
       row.condition,
       row.pim,
       row.createdOn,
-      row.createdBy,
+      row.createdBy === null ? null : creatorIndex(row.createdBy),
       row.heldBy,
     ];
   });
   for (const principal of extraPrincipals) principalIndex(principal);
-  return { scopes, roles, principals, rows: encoded };
+  return { scopes, roles, principals, creators, rows: encoded };
 }
 
 export function decodeAccessRows(wire: AccessRowsWire): AccessRow[] {
@@ -146,6 +153,7 @@ export function decodeAccessRows(wire: AccessRowsWire): AccessRow[] {
     ]): AccessRow => {
       const [scope, origin] = wire.scopes[scopeRef]!;
       const [roleDefinitionId, roleName, roleDescription] = wire.roles[roleRef]!;
+      const principal = principalRef === -1 ? null : principalRef === -2 ? undefined : wire.principals[principalRef]!;
       return {
         assignmentId: assignmentId ?? `${scope}${ASSIGNMENTS_SEGMENT}${assignmentName}`,
         assignmentName,
@@ -154,15 +162,15 @@ export function decodeAccessRows(wire: AccessRowsWire): AccessRow[] {
         roleDefinitionId,
         roleName,
         roleDescription,
-        principalId,
+        principalId: principalId ?? principal!.id,
         principalType,
-        principal: principalRef === -1 ? null : principalRef === -2 ? undefined : wire.principals[principalRef]!,
+        principal,
         principalStatus,
         description,
         condition,
         pim,
         createdOn,
-        createdBy,
+        createdBy: createdBy === null ? null : wire.creators[createdBy]!,
         heldBy,
       };
     },
@@ -170,22 +178,36 @@ export function decodeAccessRows(wire: AccessRowsWire): AccessRow[] {
 }
 
 export interface PackedAccessRows {
-  /** JSON of the principal table. */
+  /** JSON of the principal table, each principal a tuple. */
   readonly principals: string;
-  /** JSON of `{ scopes, roles, rows }`. */
+  /** JSON of `{ scopes, roles, creators, rows }`. */
   readonly table: string;
 }
 
-export function packAccessRows({ principals, scopes, roles, rows }: AccessRowsWire): PackedAccessRows {
-  return { principals: JSON.stringify(principals), table: JSON.stringify({ scopes, roles, rows }) };
+/** A principal as packed: [id, kind, display name, secondary id], without its keys repeated 1,000 times. */
+type PrincipalTuple = [id: string, kind: ResolvedPrincipal["kind"], displayName: string, secondaryId: string | null];
+
+export function packAccessRows({ principals, scopes, roles, creators, rows }: AccessRowsWire): PackedAccessRows {
+  const tuples = principals.map((principal): PrincipalTuple => [principal.id, principal.kind, principal.displayName, principal.secondaryId]);
+  return { principals: JSON.stringify(tuples), table: JSON.stringify({ scopes, roles, creators, rows }) };
 }
 
 export function unpackAccessRows(packed: PackedAccessRows): AccessRowsWire {
-  const { scopes, roles, rows } = JSON.parse(packed.table) as Omit<AccessRowsWire, "principals">;
-  return { scopes, roles, principals: unpackPrincipals(packed), rows };
+  const { scopes, roles, creators, rows } = JSON.parse(packed.table) as Omit<AccessRowsWire, "principals">;
+  return { scopes, roles, principals: unpackPrincipals(packed), creators, rows };
 }
+
+// The table and the check panel get the same packed object: its principals are parsed once for both. Callers only read them.
+const unpacked = new WeakMap<PackedAccessRows, ResolvedPrincipal[]>();
 
 /** Only the principal table, for the other lists on the page that name principals. */
 export function unpackPrincipals(packed: PackedAccessRows): ResolvedPrincipal[] {
-  return JSON.parse(packed.principals) as ResolvedPrincipal[];
+  let principals = unpacked.get(packed);
+  if (principals === undefined) {
+    principals = (JSON.parse(packed.principals) as PrincipalTuple[]).map(
+      ([id, kind, displayName, secondaryId]) => ({ id, kind, displayName, secondaryId }) as ResolvedPrincipal,
+    );
+    unpacked.set(packed, principals);
+  }
+  return principals;
 }
