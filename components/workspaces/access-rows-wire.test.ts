@@ -62,6 +62,9 @@ describe("access rows on the wire", () => {
     expect(wire.scopes).toHaveLength(2);
     expect(wire.principals.map((principal) => principal.displayName)).toEqual(["a", "d", "e", "f", "Partner helpdesk"]);
     expect(wire.rows.map((tuple) => tuple[1])).toEqual([null, null, null, ROWS[3]!.assignmentId, null, null, null, null]);
+    // A principal id is sent once, in the principal table, unless the row's own differs from it (or it has none there).
+    expect(wire.rows.map((tuple) => tuple[4])).toEqual([null, "b-principal", "c-principal", null, null, null, "g-principal", "h-principal"]);
+    expect(wire.creators).toEqual(["someone"]);
     expect(JSON.stringify(wire).length).toBeLessThan(JSON.stringify(ROWS).length / 2);
   });
 

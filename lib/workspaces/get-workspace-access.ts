@@ -3,7 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { armGet, type ArmIdentity } from "@/lib/arm/client";
-import type { DelegatedCaller } from "@/lib/azure/tokens";
+import { type DelegatedCaller, getDelegatedToken } from "@/lib/azure/tokens";
 import { type Database, getDatabase } from "@/lib/db";
 import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
@@ -105,6 +105,8 @@ export interface EligibleRow extends Eligibility {
 const SubscriptionLighthouseWire = z.object({ managedByTenants: z.array(z.object({ tenantId: z.string() })).optional() });
 
 const NOTHING_BEYOND: AccessBeyondAssignments = { eligibilities: [], activations: new Map(), denies: [] };
+// Shared by every row nobody in Gatehouse holds (most of them): one empty list, not thousands. Never mutated.
+const NO_HOLDERS: readonly HolderView[] = Object.freeze([]);
 
 export function invalidWorkspace(value: string): AppError {
   return new AppError({
@@ -125,7 +127,7 @@ export type WorkspaceSummary = WorkspaceAccess["workspace"];
  * then one parallel round of `getByIds`.
  */
 export function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
-  return readWorkspaceAccess(caller, workspaceId, options).access;
+  return startReads(caller, workspaceId, options, "after").access;
 }
 
 /**
@@ -137,6 +139,22 @@ export function readWorkspaceAccess(
   caller: DelegatedCaller,
   workspaceId: string,
   options: { db?: Database } = {},
+): { readonly workspace: Promise<WorkspaceSummary>; readonly access: Promise<WorkspaceAccess> } {
+  return startReads(caller, workspaceId, options, "page");
+}
+
+/**
+ * When Gatehouse's holders are read. `page`: beside the upstream calls, off the page's critical path (what a view
+ * shows is a snapshot either way). `after`: once ARM has listed the assignments, as a removal needs: a grant records
+ * its holder after ARM has the assignment, so a holder read later is never older than the assignment it belongs to.
+ */
+type HoldersRead = "page" | "after";
+
+function startReads(
+  caller: DelegatedCaller,
+  workspaceId: string,
+  options: { db?: Database },
+  holdersRead: HoldersRead,
 ): { readonly workspace: Promise<WorkspaceSummary>; readonly access: Promise<WorkspaceAccess> } {
   const parsed = parseScope(workspaceId);
   // Opened before any upstream call starts: a first open (migrations) must not run while those calls wait.
@@ -155,12 +173,28 @@ export function readWorkspaceAccess(
       hubResourceId: body.properties?.hubResourceId ?? null,
     };
   });
-  const access = opened.then((db) => readAccess(identity, caller, parsed!, workspace, db));
+  const access = opened.then((db) => readAccess(identity, caller, parsed!, workspace, db, holdersRead));
   // A caller may stop at the first one that fails (the page, at the workspace): the other's rejection is not lost, it
   // is the same error.
   workspace.catch(() => undefined);
   access.catch(() => undefined);
   return { workspace, access };
+}
+
+/** Gatehouse's holders of each access at the scope, described, by `principalId|roleDefinitionId`. */
+async function readHeldViews(db: Database, scope: string): Promise<ReadonlyMap<string, readonly HolderView[]>> {
+  const held = await listHeldAccess(db, scope);
+  if (held.size === 0) return new Map();
+  // One description pass for every holder on the workspace (two queries), then back to each access.
+  const views = new Map(
+    (
+      await describeHolders(
+        db,
+        [...held.values()].flatMap((access) => access.holders),
+      )
+    ).map((view) => [view.id, view]),
+  );
+  return new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 }
 
 async function readAccess(
@@ -169,9 +203,15 @@ async function readAccess(
   parsed: NonNullable<ReturnType<typeof parseScope>>,
   workspaceRead: Promise<WorkspaceSummary>,
   db: Database,
+  holdersRead: HoldersRead,
 ): Promise<WorkspaceAccess> {
   const subscriptionId = parsed.subscriptionId!;
   const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
+  // The principals are looked up in Graph only once the assignments are listed: the person's Graph token is asked for
+  // now, so a first view does not wait for Entra after ARM. A failure here is not an answer: the lookup asks again.
+  void getDelegatedToken(caller, "graph").catch(() => undefined);
+  const heldEarly = holdersRead === "page" ? readHeldViews(db, parsed.scope) : undefined;
+  heldEarly?.catch(() => undefined);
   const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     workspaceRead,
     listAtScope(parsed.scope),
@@ -200,27 +240,18 @@ async function readAccess(
       hubMessage = error instanceof AppError ? error.userMessage : "The hub's assignments could not be read.";
     }
   }
-  const [lookup, held] = await Promise.all([
+  const [lookup, heldViews] = await Promise.all([
     resolveAssignedPrincipals(caller, [
       ...[...assignments, ...(hubAssignments ?? [])].flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
       ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
     ]),
-    listHeldAccess(db, parsed.scope),
+    heldEarly ?? readHeldViews(db, parsed.scope),
   ]);
-  // One description pass for every holder on the workspace (two queries), then back to each access.
-  const views = new Map(
-    (
-      await describeHolders(
-        db,
-        [...held.values()].flatMap((access) => access.holders),
-      )
-    ).map((view) => [view.id, view]),
-  );
-  const heldViews = new Map([...held].map(([key, access]) => [key, access.holders.map((holder) => views.get(holder.id)!)]));
 
   const now = Date.now();
   const { replicationWindowMs } = getConfig().roleAssignments;
-  // Thousands of assignments sit at a handful of scopes: each scope's origin is worked out once.
+  // Thousands of assignments sit at a handful of scopes and name a handful of roles: each scope's origin and each
+  // role's definition are worked out once, not once per row.
   const origins = new Map<string, AccessRow["origin"]>();
   const originOf = (scope: string) => {
     let origin = origins.get(scope);
@@ -230,9 +261,19 @@ async function readAccess(
     }
     return origin;
   };
+  const roles = new Map<string, { readonly id: string; readonly name: string; readonly description: string }>();
+  const roleOf = (roleDefinitionId: string) => {
+    let role = roles.get(roleDefinitionId);
+    if (role === undefined) {
+      const id = roleDefinitionGuid(roleDefinitionId);
+      const definition = definitions.get(id);
+      role = { id, name: definition?.name ?? id, description: definition?.description ?? "" };
+      roles.set(roleDefinitionId, role);
+    }
+    return role;
+  };
   const toRow = (assignment: (typeof assignments)[number]): AccessRow => {
-    const roleId = roleDefinitionGuid(assignment.roleDefinitionId ?? "");
-    const role = definitions.get(roleId);
+    const role = roleOf(assignment.roleDefinitionId ?? "");
     const principalId = (assignment.principalId ?? "").toLowerCase();
     const principal = lookup.complete ? (lookup.found.get(principalId) ?? null) : undefined;
     const principalType = assignment.principalType ?? "Unknown";
@@ -243,20 +284,21 @@ async function readAccess(
       assignmentName: assignment.name ?? "",
       scope: assignment.scope ?? "",
       origin,
-      roleDefinitionId: roleId,
-      roleName: role?.name ?? roleId,
-      roleDescription: role?.description ?? "",
+      roleDefinitionId: role.id,
+      roleName: role.name,
+      roleDescription: role.description,
       principalId,
       principalType,
       principal,
       principalStatus: principalStatus({ principal, principalType, createdOn }, now, replicationWindowMs),
       description: assignment.description ?? null,
       condition: assignment.condition ?? null,
-      pim: beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null,
+      // Most workspaces have no PIM activations: no lower-cased copy of every assignment id just to find none.
+      pim: beyond.activations.size === 0 ? null : (beyond.activations.get((assignment.id ?? "").toLowerCase()) ?? null),
       createdOn,
       createdBy: assignment.createdBy ?? null,
       // Holders belong to assignments at the workspace itself; an inherited one is held (if at all) at its own scope.
-      heldBy: origin === "workspace" ? (heldViews.get(`${principalId}|${roleId}`) ?? []) : [],
+      heldBy: origin === "workspace" && heldViews.size > 0 ? (heldViews.get(`${principalId}|${role.id}`) ?? NO_HOLDERS) : NO_HOLDERS,
     };
   };
   const rows = assignments.map(toRow);

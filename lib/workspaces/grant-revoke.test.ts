@@ -8,7 +8,7 @@ import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
 import { personaContext } from "@/test/support/persona-token";
 import { searchPrincipals } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess } from "./check-workspace-access";
-import { getWorkspaceAccess } from "./get-workspace-access";
+import { getWorkspaceAccess, readWorkspaceAccess } from "./get-workspace-access";
 import { assignmentNameFor, grantWorkspaceRoles } from "./grant-workspace-roles";
 import { revokeWorkspaceRoles } from "./revoke-workspace-roles";
 
@@ -58,6 +58,12 @@ describe("granting and revoking on a workspace (sandbox tenant, as the signed-in
       [assignmentNameFor(WORKSPACE, someUser.id, DATA_SCIENTIST), assignmentNameFor(WORKSPACE, someGroup.id, DATA_SCIENTIST)].sort(),
     );
     expect(granted.find((row) => row.principalId === someGroup.id)?.principalType).toBe("Group");
+    // The page reads Gatehouse's holders beside ARM's calls, a removal after ARM's list: both see the same rows and holders.
+    const viewed = await readWorkspaceAccess(admin.caller, WORKSPACE).access;
+    expect(viewed.rows).toEqual(access.rows);
+    expect(viewed.rows.find((row) => row.principalId === someUser.id && row.roleDefinitionId === DATA_SCIENTIST)?.heldBy.map((holder) => holder.kind)).toEqual([
+      "direct",
+    ]);
     expect(await eventsFor(someUser.id)).toEqual([
       "role_assignment.grant_requested:succeeded",
       "role_assignment.granted:succeeded",
