@@ -144,10 +144,18 @@ export async function listHeldAccess(db: Executor, scope: string): Promise<Map<s
       ),
     )
     .orderBy(assignmentHolders.id);
+  // Grouped once (the rows are in id order, so each group is too): filtering the holders per assignment cost
+  // assignments × holders at a scope with thousands of each.
+  const holdersByAssignment = new Map<(typeof holders)[number]["assignmentId"], (typeof holders)[number][]>();
+  for (const holder of holders) {
+    const group = holdersByAssignment.get(holder.assignmentId);
+    if (group) group.push(holder);
+    else holdersByAssignment.set(holder.assignmentId, [holder]);
+  }
   for (const assignment of assignments) {
     result.set(`${assignment.principalId}|${assignment.roleDefinitionId}`, {
       assignment,
-      holders: holders.filter((holder) => holder.assignmentId === assignment.id).map(toHolder),
+      holders: (holdersByAssignment.get(assignment.id) ?? []).map(toHolder),
     });
   }
   return result;
