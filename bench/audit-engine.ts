@@ -107,8 +107,8 @@ async function measureQueries(db: Database, engine: "pglite" | "postgres", repor
  * on PGlite of its WebAssembly memory (which never shrinks back).
  */
 async function measureExport(db: Database): Promise<Record<string, unknown>> {
-  const wasm = (db as unknown as { $client: { Module?: { HEAP8: Int8Array } } }).$client.Module;
-  const wasmBytes = () => wasm?.HEAP8.length ?? 0;
+  const wasm = (db as unknown as { $client: { Module?: { HEAPU8: Uint8Array } } }).$client.Module;
+  const wasmBytes = () => wasm?.HEAPU8.length ?? 0;
   const memory = () => ({ ...process.memoryUsage(), wasm: wasmBytes() });
   const before = memory();
   const peak = { ...before };
