@@ -25,10 +25,11 @@ export interface ExportAuditEventsOptions {
   readonly sliceSize?: number;
 }
 
-// About 1 MB of CSV per batch at the bench's ~420 bytes an event: few enough queries that each one's fixed cost (a
-// round trip into PGlite's engine, an index descent) stops mattering. Larger batches were no faster and grew the
-// process by up to 100 MB more (PGlite's WebAssembly memory never shrinks back).
-const DEFAULT_BATCH_ROWS = 2000;
+// About 420 KB of CSV per batch at the bench's ~420 bytes an event: few enough queries that each one's fixed cost (a
+// round trip into PGlite's engine, an index descent) stops mattering (2,000 were no faster on PGlite). Fewer events
+// held at once: on PostgreSQL the driver holds a whole result, and 1,000 kept V8's old space from growing at 1M events
+// where 2,000 grew it by ~15 MB. Much larger batches also grew PGlite's WebAssembly memory, which never shrinks back.
+const DEFAULT_BATCH_ROWS = 1000;
 
 // A batch arrives as one JSON text per slice of this many events, and each slice becomes one chunk: ~75 KB of JSON and
 // ~40 KB of CSV, under V8's large-object size (128 KB). Strings above it go to the large-object space, which only a
