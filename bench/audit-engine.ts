@@ -155,6 +155,7 @@ async function measureExport(db: Database): Promise<Record<string, unknown>> {
     rssPeakMb: mb(peak.rss),
     rssGrowthMb: mb(peak.rss - before.rss),
     heapUsedBeforeMb: mb(before.heapUsed),
+    heapTotalBeforeMb: mb(before.heapTotal),
     heapUsedPeakMb: mb(peak.heapUsed),
     heapTotalPeakMb: mb(peak.heapTotal),
     externalBeforeMb: mb(before.external),
