@@ -35,6 +35,7 @@ const DEFAULT_BATCH_ROWS = 1000;
 // ~40 KB of CSV, under V8's large-object size (128 KB). Strings above it go to the large-object space, which only a
 // full collection frees; a batch as one 1.5 MB text made the heap grow by ~150 MB between those collections at 1M events.
 const DEFAULT_SLICE_ROWS = 100;
+
 const ISO_TIMESTAMP = sql`to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 type AuditEventField = keyof typeof auditEventColumns;
@@ -73,6 +74,7 @@ export async function* exportAuditEvents(
     const slices = await readBatchSlices(db, conditions, after, batchSize, sliceSize, writer.element);
     let count = 0;
     for (let index = 0; index < slices.length; index += 1) {
+      // `never[]`: each writer reads its own row shape, which the union of the two cannot name.
       const rows = JSON.parse(slices[index]!) as never[];
       // Each slice's text is released once parsed: the batch's texts are not all held until its last chunk is taken.
       slices[index] = "";
