@@ -57,7 +57,7 @@ export const GET = routeHandler("exportAudit", async ({ session, requestId }, re
         await chunks.return(undefined);
       },
     },
-    // One chunk (one database batch) at a time: the next batch is read only when the client has taken this one.
+    // One chunk (a slice of a database batch) at a time: the next one is made only when the client has taken this one.
     { highWaterMark: 1 },
   );
 
