@@ -20,6 +20,8 @@ const { values } = parseArgs({ options: { latency: { type: "string", default: "4
 const LATENCY_MS = Number(values.latency);
 const PAGE = 1000;
 const FAN_OUT_CONCURRENCY = 8;
+/** Loads per page figure; the median is shown, as for the console's page figures. */
+const RUNS = 5;
 
 async function journalled<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; arm: number; resourceGraph: number; throttled: number }> {
   const since = await testSandbox().journal.lastSeq();
@@ -42,7 +44,11 @@ async function main(): Promise<void> {
   await listFromResourceGraph(identity, subscriptions.slice(0, 1));
   await testSandbox().clock.advance(settings.resourceGraphQuotaWindowSeconds);
 
-  // The page: each load in a fresh quota window, as a person's page loads are seconds apart.
+  // Warm-up (not measured): the page's own code, once, as a running console has served it before; the other page
+  // figures are warm too.
+  await listWorkspacePage(identity, { search: "", skip: 0 });
+
+  // The page: each load in a fresh quota window, as a person's page loads are seconds apart; the median of RUNS.
   const goalMs = 2 * LATENCY_MS + 150;
   const pageLoads: { label: string; search: string; skip: number }[] = [
     { label: "first page", search: "", skip: 0 },
@@ -52,8 +58,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const pageChecks: { label: string; roundTrips: number; ms: number; goalMs: number; resourceGraphCalls: number }[] = [];
   for (const load of pageLoads) {
-    await testSandbox().clock.advance(settings.resourceGraphQuotaWindowSeconds);
-    const measured = await journalled(() => listWorkspacePage(identity, { search: load.search, skip: load.skip }));
+    const runs = [];
+    for (let run = 0; run < RUNS; run++) {
+      await testSandbox().clock.advance(settings.resourceGraphQuotaWindowSeconds);
+      runs.push(await journalled(() => listWorkspacePage(identity, { search: load.search, skip: load.skip })));
+    }
+    const measured = runs.sort((a, b) => a.ms - b.ms)[Math.floor((RUNS - 1) / 2)]!;
     const roundTrips = Math.max(0, ...measured.result.queries.map((query) => query.round));
     pageChecks.push({ label: load.label, roundTrips, ms: measured.ms, goalMs, resourceGraphCalls: measured.resourceGraph });
     rows.push({
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
       roundTrips,
       armCalls: measured.arm,
       graphCalls: 0,
-      note: `${measured.resourceGraph} Resource Graph calls; ${measured.result.queries.map((query) => `${query.name}: ${query.rows} rows, round ${query.round}`).join("; ")}; source ${measured.result.source}`,
+      note: `median of ${RUNS}; ${measured.resourceGraph} Resource Graph calls; ${measured.result.queries.map((query) => `${query.name}: ${query.rows} rows, round ${query.round}`).join("; ")}; source ${measured.result.source}`,
     });
   }
   await testSandbox().clock.advance(settings.resourceGraphQuotaWindowSeconds);
