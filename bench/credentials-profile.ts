@@ -8,10 +8,12 @@
  *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof]
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+
+import { residentOfMappingsSized } from "./process-memory";
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -73,19 +75,10 @@ async function child(): Promise<void> {
   let peakRss = 0;
   let peakHeap = 0;
   // PGlite's WebAssembly memory (its PostgreSQL's heap): it grows and never shrinks.
-  const wasmMb = () => mb((db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0);
+  const wasmBytes = () => (db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0;
+  const wasmMb = () => mb(wasmBytes());
   // How much of that memory is resident: a WebAssembly memory is one mapping of exactly its size.
-  const wasmResidentMb = () => {
-    const bytes = (db as unknown as { $client?: { mod?: { HEAPU8: Uint8Array } } }).$client?.mod?.HEAPU8.length ?? 0;
-    let matching = false;
-    let kilobytes = 0;
-    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
-      const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
-      if (range) matching = parseInt(range[2] ?? "0", 16) - parseInt(range[1] ?? "0", 16) === bytes;
-      else if (matching && line.startsWith("Rss:")) kilobytes += Number(line.split(/\s+/)[1]);
-    }
-    return Math.round(kilobytes / 1024);
-  };
+  const wasmResidentMb = () => residentOfMappingsSized(wasmBytes());
   let ticks = 0;
   // RSS is cheap to read; the heap's figure walks V8's spaces, so it is read less often.
   const sample = () => {

@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 
+import { residentOfMappingsSized } from "./process-memory";
+
 const { values } = parseArgs({ options: { "data-dir": { type: "string" } } });
 const dataDir = path.resolve(values["data-dir"] ?? path.join(".data", "pglite-memory"));
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -22,18 +24,6 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 function kernelMb(field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync("/proc/self/status", "utf8"));
   return match ? Math.round(Number(match[1]) / 1024) : 0;
-}
-
-/** Resident MB of the mappings exactly `bytes` long: a WebAssembly memory is one mapping of its current size. */
-function residentOfMappingsSized(bytes: number): number {
-  let matching = false;
-  let kilobytes = 0;
-  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
-    const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
-    if (range) matching = parseInt(range[2] ?? "0", 16) - parseInt(range[1] ?? "0", 16) === bytes;
-    else if (matching && line.startsWith("Rss:")) kilobytes += Number(line.split(/\s+/)[1]);
-  }
-  return Math.round(kilobytes / 1024);
 }
 
 async function collect(): Promise<void> {

@@ -95,3 +95,15 @@ export class ConsoleMemory {
 }
 
 export const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(0);
+
+/** Resident MB of the mappings exactly `bytes` long: a WebAssembly memory is one mapping of its current size. */
+export function residentOfMappingsSized(bytes: number): number {
+  let matching = false;
+  let kilobytes = 0;
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (range) matching = parseInt(range[2] ?? "0", 16) - parseInt(range[1] ?? "0", 16) === bytes;
+    else if (matching && line.startsWith("Rss:")) kilobytes += Number(line.split(/\s+/)[1]);
+  }
+  return Math.round(kilobytes / 1024);
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { DatabaseHandle } from "@/lib/db/client";
 import { storageEngines } from "@/test/support/databases";
+import { newSignedInPrincipal } from "@/test/support/signed-in-principal";
 import type { SignedInPrincipal } from "./access-token";
 import { consoleSessions } from "./schema";
 import { cookieHash, isCookieValue } from "./session-crypto";
@@ -18,20 +19,7 @@ const LIFETIMES = { idleMs: 60 * MINUTE, absoluteMs: 12 * HOUR };
 const KEY = randomBytes(32);
 const OTHER_KEY = randomBytes(32);
 
-let people = 0;
-function person(overrides: Partial<SignedInPrincipal> = {}): SignedInPrincipal {
-  people += 1;
-  return {
-    tenantId: "72f988bf-0000-4000-8000-00000000c05a",
-    objectId: `00000000-0000-4000-8000-${String(people).padStart(12, "0")}`,
-    displayName: `Person ${people}`,
-    userPrincipalName: `person${people}@contosoml.onmicrosoft.com`,
-    roles: ["Console.Requester"],
-    authContexts: [],
-    expiresAt: at(HOUR),
-    ...overrides,
-  };
-}
+const person = (overrides: Partial<SignedInPrincipal> = {}) => newSignedInPrincipal(at(HOUR), overrides);
 
 /** A token-shaped secret, unique per call: what must never be found in the database in plain text. */
 const tokenOf = (label: string) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(`${label}-${randomBytes(8).toString("hex")}`).toString("base64url")}.c2lnbmF0dXJl`;

@@ -11,6 +11,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type DatabaseHandle, openDatabase } from "@/lib/db/client";
+import { newSignedInPrincipal } from "@/test/support/signed-in-principal";
 import type { SignedInPrincipal } from "./access-token";
 import { consoleSessions } from "./schema";
 import { createSession, endSession, findLiveSession, pruneSessions, renewSessionToken, SessionRowCache, sessionWriteGeneration } from "./session-store";
@@ -21,19 +22,7 @@ const MINUTE = 60_000;
 const LIFETIMES = { idleMs: 60 * MINUTE, absoluteMs: 12 * 60 * MINUTE };
 const KEY = randomBytes(32);
 
-let people = 0;
-function person(): SignedInPrincipal {
-  people += 1;
-  return {
-    tenantId: "72f988bf-0000-4000-8000-00000000c05a",
-    objectId: `00000000-0000-4000-8000-${String(people).padStart(12, "0")}`,
-    displayName: `Person ${people}`,
-    userPrincipalName: `person${people}@contosoml.onmicrosoft.com`,
-    roles: ["Console.Requester"],
-    authContexts: [],
-    expiresAt: at(60 * MINUTE),
-  };
-}
+const person = () => newSignedInPrincipal(at(60 * MINUTE));
 const tokenOf = (label: string) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(`${label}-${randomBytes(8).toString("hex")}`).toString("base64url")}.c2ln`;
 
 describe("the session row cache on PGlite", () => {
