@@ -75,4 +75,37 @@ describe("the on-behalf-of token cache", () => {
     expect(cache.find(keys[1]!, NOW)).toBeUndefined();
     expect(["a", "c", "d"].map((_, index) => cache.find(keys[[0, 2, 3][index]!]!, NOW)?.reveal())).toEqual(["a", "c", "d"]);
   });
+
+  it("sends one exchange per key at a time: callers that miss meanwhile share its answer, or its failure", async () => {
+    const cache = new DelegatedTokenCache();
+    const alice = { tenantId: TENANT, objectId: ALICE, resource: "graph", assertion: assertion("alice") };
+    const bob = { tenantId: TENANT, objectId: BOB, resource: "graph", assertion: assertion("bob") };
+    let exchanges = 0;
+    let answer!: (token: SecretToken) => void;
+    const exchange = () => {
+      exchanges += 1;
+      return new Promise<SecretToken>((resolve) => (answer = resolve));
+    };
+    const first = cache.exchangeOnce(alice, exchange);
+    const second = cache.exchangeOnce({ ...alice, assertion: assertion("alice") }, exchange);
+    expect(exchanges).toBe(1);
+    answer(new SecretToken("graph-token-alice"));
+    expect((await first).reveal()).toBe("graph-token-alice");
+    expect(await second).toBe(await first);
+
+    // Another person never waits on (or gets) Alice's exchange.
+    const bobs = cache.exchangeOnce(bob, () => Promise.resolve(new SecretToken("graph-token-bob")));
+    expect((await bobs).reveal()).toBe("graph-token-bob");
+
+    // Once settled, the next miss exchanges afresh; a failure reaches every waiter and is not kept.
+    const failing = () => {
+      exchanges += 1;
+      return Promise.reject(new Error("Entra is unavailable"));
+    };
+    const failures = [cache.exchangeOnce(alice, failing), cache.exchangeOnce(alice, failing)];
+    await expect(Promise.all(failures)).rejects.toThrow("Entra is unavailable");
+    await Promise.allSettled(failures);
+    expect(exchanges).toBe(2);
+    expect((await cache.exchangeOnce(alice, () => Promise.resolve(new SecretToken("again")))).reveal()).toBe("again");
+  });
 });

@@ -33,6 +33,7 @@ interface Entry {
 
 export class DelegatedTokenCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly exchanges = new Map<string, Promise<SecretToken>>();
 
   constructor(private readonly maxEntries = MAX_CACHED_TOKENS) {}
 
@@ -58,6 +59,21 @@ export class DelegatedTokenCache {
       this.entries.delete(oldest);
     }
     this.entries.set(id, { token, expiresAt });
+  }
+
+  /**
+   * One exchange per key at a time: a caller that misses while one is under way (a page's reads start together) waits
+   * for its answer instead of sending Entra the same request again. Its failure reaches every waiter; the next call
+   * after it exchanges afresh.
+   */
+  exchangeOnce(key: DelegatedTokenKey, exchange: () => Promise<SecretToken>): Promise<SecretToken> {
+    const id = cacheKey(key);
+    let pending = this.exchanges.get(id);
+    if (pending === undefined) {
+      pending = exchange().finally(() => this.exchanges.delete(id));
+      this.exchanges.set(id, pending);
+    }
+    return pending;
   }
 
   get size(): number {

@@ -14,7 +14,7 @@ import {
 } from "@azure/msal-node";
 
 import { SecretToken } from "@/lib/auth/secret-token";
-import { DelegatedTokenCache } from "@/lib/azure/delegated-token-cache";
+import { DelegatedTokenCache, type DelegatedTokenKey } from "@/lib/azure/delegated-token-cache";
 import { getConfig, type GatehouseConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
@@ -199,7 +199,12 @@ export async function getDelegatedToken(caller: DelegatedCaller, resource: Resou
   if (!options.claims) {
     const cached = delegatedTokens.find(key);
     if (cached) return cached;
+    return delegatedTokens.exchangeOnce(key, () => exchangeOnBehalfOf(caller, resource, key, options));
   }
+  return exchangeOnBehalfOf(caller, resource, key, options);
+}
+
+async function exchangeOnBehalfOf(caller: DelegatedCaller, resource: Resource, key: DelegatedTokenKey, options: TokenRequestOptions): Promise<SecretToken> {
   try {
     const client = await clientFor(`${caller.tenantId}.${caller.objectId}`);
     const result = await retryingNetworkErrorOnce(() =>
