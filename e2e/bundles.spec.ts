@@ -7,7 +7,7 @@ import { expect, test } from "@playwright/test";
 
 import { workspaceArmId } from "../sandbox/tenant/arm-ids";
 import { createTenant } from "../sandbox/tenant/index";
-import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { chooseDuration, chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { storedSessionPage } from "./support/stored-sessions";
 
@@ -69,7 +69,7 @@ test.describe.serial("a 7-day Data scientist bundle for a teammate", () => {
     const leadBlobs = asked.getByRole("region", { name: /^Storage Blob Data Contributor on the storage account / });
     await expect(leadBlobs.getByRole("list", { name: "Data plane" })).toContainText("read blobs in the storage account", { timeout: 30_000 });
     await expect(asked.getByRole("region", { name: /^Key Vault Secrets User on the key vault / })).toContainText("Not needed here");
-    await lead.getByRole("radio", { name: "7 days", exact: true }).check();
+    await chooseDuration(lead, "7 days");
     await lead.getByLabel("Justification").fill(`${teammate.displayName} joins the experimentation sprint for a week.`);
     await lead.getByRole("button", { name: "Send request" }).click();
     await lead.waitForURL(UUID);

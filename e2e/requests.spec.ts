@@ -2,7 +2,7 @@ import { expect, type Page, test } from "@playwright/test";
 
 import type { SentMailRecord } from "../sandbox/control/client";
 import { PERSONAS, type PersonaKey } from "./support/personas";
-import { chooseUser, chooseWorkspace } from "./support/request-form";
+import { chooseDuration, chooseUser, chooseWorkspace } from "./support/request-form";
 import { sandbox } from "./support/sandbox";
 import { openSignInPopup, signInInPopup } from "./support/sign-in";
 import { resumeSignIn, storedSessionPage } from "./support/stored-sessions";
@@ -74,7 +74,7 @@ test.describe.serial("a 7-day request for a teammate", () => {
       .getByRole("option", { name: new RegExp(TEAMMATE) })
       .click();
     await expect(lead.getByText(`Chosen: ${TEAMMATE}`)).toBeVisible();
-    await lead.getByRole("radio", { name: "7 days", exact: true }).check();
+    await chooseDuration(lead, "7 days");
     await lead.getByLabel("Justification").fill("too short");
     await lead.getByLabel("Ticket reference (optional)").fill("INC-4711");
     await lead.getByRole("button", { name: "Send request" }).click();

@@ -26,6 +26,19 @@ export async function chooseUser(page: Page, query: string, option: RegExp): Pro
   await page.getByRole("listbox").getByRole("group", { name: "Users" }).getByRole("option", { name: option }).click();
 }
 
+/**
+ * Chooses a duration once the form's preview for the chosen role and principal is in. The durations are re-rendered
+ * as the role and principal settle, so a choice made while they do may not hold: check until it does.
+ */
+export async function chooseDuration(page: Page, duration: string): Promise<void> {
+  await expect(settledDelta(page)).toBeVisible({ timeout: 30_000 });
+  const radio = page.getByRole("radio", { name: duration, exact: true });
+  await expect(async () => {
+    await radio.check();
+    await expect(radio).toBeChecked({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+}
+
 export interface RequestForNoah {
   readonly workspace: string;
   readonly role: string;
@@ -41,13 +54,7 @@ export async function fileRequestForNoah(page: Page, request: RequestForNoah): P
   await chooseWorkspace(page, request.workspace);
   await page.getByRole("radio", { name: request.role, exact: true }).check();
   await chooseUser(page, "Noah", /Noah No-Role/);
-  await expect(settledDelta(page)).toBeVisible({ timeout: 30_000 });
-  // The durations are re-rendered as the role and principal settle: check until the choice holds.
-  const radio = page.getByRole("radio", { name: request.duration, exact: true });
-  await expect(async () => {
-    await radio.check();
-    await expect(radio).toBeChecked({ timeout: 1_000 });
-  }).toPass({ timeout: 15_000 });
+  await chooseDuration(page, request.duration);
   await page.getByLabel("Justification").fill(request.justification);
   await page.getByRole("button", { name: "Send request" }).click();
   await page.waitForURL(REQUEST_PAGE);
