@@ -31,7 +31,8 @@ export async function chooseUser(page: Page, query: string, option: RegExp): Pro
  * as the role and principal settle, so a choice made while they do may not hold: check until it does.
  */
 export async function chooseDuration(page: Page, duration: string): Promise<void> {
-  await expect(settledDelta(page)).toBeVisible({ timeout: 30_000 });
+  // A bundle's preview holds one section per part besides its own: the first is the whole preview's.
+  await expect(settledDelta(page).first()).toBeVisible({ timeout: 30_000 });
   const radio = page.getByRole("radio", { name: duration, exact: true });
   await expect(async () => {
     await radio.check();
