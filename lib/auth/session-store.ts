@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, ilike, inArray, isNull, lt, or, sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db";
+import { oncePerDatabase } from "@/lib/db/once-per-database";
 import type { SignedInPrincipal } from "./access-token";
 import { consoleSessions, type ConsoleSessionRow, type SessionEndReason } from "./schema";
 import { cookieHash, decryptToken, encryptToken, newCookieValue } from "./session-crypto";
@@ -147,9 +148,7 @@ const isLive = (row: ConsoleSessionRow, now: Date) =>
  * request's time as ISO text. Unnamed on PostgreSQL (an empty name): only the SQL text is kept, no server-side
  * statement, which a transaction-mode connection pooler in front of the server would not keep per client.
  */
-const liveSessionLookups = new WeakMap<Database, ReturnType<typeof prepareLiveSessionLookup>>();
-
-function prepareLiveSessionLookup(db: Database) {
+const liveSessionLookup = oncePerDatabase((db: Database) => {
   const now = sql.placeholder("now");
   return db
     .select()
@@ -164,16 +163,7 @@ function prepareLiveSessionLookup(db: Database) {
     )
     .limit(1)
     .prepare("");
-}
-
-function liveSessionLookup(db: Database): ReturnType<typeof prepareLiveSessionLookup> {
-  let lookup = liveSessionLookups.get(db);
-  if (!lookup) {
-    lookup = prepareLiveSessionLookup(db);
-    liveSessionLookups.set(db, lookup);
-  }
-  return lookup;
-}
+});
 
 /**
  * The live session a cookie names, or undefined: unknown, ended, idle or past its absolute end, or its token does not

@@ -5,6 +5,7 @@ import { lt, sql } from "drizzle-orm";
 import { getConfig } from "@/lib/config";
 import type { Database } from "@/lib/db";
 import { getDatabase } from "@/lib/db";
+import { oncePerDatabase } from "@/lib/db/once-per-database";
 import { describeError, log } from "@/lib/log";
 import { rateLimitBuckets } from "./schema";
 
@@ -42,10 +43,8 @@ export interface RateLimitDecision {
  * The upsert, built once per database (every call on PostgreSQL makes it). Unnamed (an empty name): only the SQL text
  * is kept, no server-side statement, which a transaction-mode connection pooler would not keep per client.
  */
-const upserts = new WeakMap<Database, ReturnType<typeof prepareUpsert>>();
-
-function prepareUpsert(db: Database) {
-  return db
+const upsert = oncePerDatabase((db: Database) =>
+  db
     .insert(rateLimitBuckets)
     .values({ kind: sql.placeholder("kind"), subject: sql.placeholder("subject"), windowStart: sql.placeholder("windowStart"), count: 1 })
     .onConflictDoUpdate({
@@ -53,17 +52,8 @@ function prepareUpsert(db: Database) {
       set: { count: sql`${rateLimitBuckets.count} + 1` },
     })
     .returning({ count: rateLimitBuckets.count })
-    .prepare("");
-}
-
-function upsert(db: Database): ReturnType<typeof prepareUpsert> {
-  let prepared = upserts.get(db);
-  if (!prepared) {
-    prepared = prepareUpsert(db);
-    upserts.set(db, prepared);
-  }
-  return prepared;
-}
+    .prepare(""),
+);
 
 /** Counts one call of `subject` against `kind`'s limit and says whether it may go on. */
 export async function consumeRateLimit(
