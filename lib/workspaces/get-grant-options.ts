@@ -1,5 +1,7 @@
 import "server-only";
 
+import { z } from "zod";
+
 import { armGet, armListAll, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
@@ -107,13 +109,27 @@ export async function getGrantOptions(caller: DelegatedCaller, workspaceId: stri
   };
 }
 
+/** ARM's role-assignment usage for a subscription (RoleAssignmentsUsageMetrics, a preview api-version). */
+const USAGE_METRICS_API_VERSION = "2019-08-01-preview";
+const UsageMetricsWire = z.object({ roleAssignmentsCurrentCount: z.number().int().nonnegative() });
+
 /**
- * The assignments that count against a subscription's limit. The list at a subscription also holds those above it
- * (management groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource
- * group and resource scopes, not management-group scope" (Azure subscription and service limits).
+ * The assignments that count against a subscription's limit: ARM's own count (its usage metrics, one call, also
+ * counting what this caller cannot read), or, when ARM will not give it (a preview api-version may be withdrawn, or
+ * refused to this caller), counted from the list. The list at a subscription also holds those above it (management
+ * groups, the root), which the limit leaves out: "4,000 per subscription … counts subscription, resource group and
+ * resource scopes, not management-group scope" (Azure subscription and service limits).
  */
 export async function countSubscriptionAssignments(identity: ArmIdentity, subscriptionId: string): Promise<number | null> {
   const subscription = `/subscriptions/${subscriptionId}`;
+  try {
+    const usage = UsageMetricsWire.safeParse(
+      await armGet(identity, `${subscription}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics`, USAGE_METRICS_API_VERSION),
+    );
+    if (usage.success) return usage.data.roleAssignmentsCurrentCount;
+  } catch {
+    // Counted from the list below.
+  }
   try {
     // The SDK's listForSubscription request, read as plain JSON: at 4,000 assignments its model deserializer cost more
     // than the count, and only each assignment's scope is read here.

@@ -541,6 +541,46 @@ describe("permissions (the caller's effective actions at a scope)", () => {
   });
 });
 
+describe("role-assignment usage metrics (the subscription's count against its limit)", () => {
+  const metrics = (subscriptionId: string, caller: Caller, version = "2019-08-01-preview") =>
+    call("GET", `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics?api-version=${version}`, caller);
+
+  it("counts every assignment in the subscription, and moves with a new one", async () => {
+    const before = await metrics(prod(), userCaller("admin"));
+    expect(before.status).toBe(200);
+    const count = tenant.countRoleAssignmentsInSubscription(prod());
+    expect(bodyOf(before)).toEqual({
+      subscriptionId: prod(),
+      roleAssignmentsLimit: settings.roleAssignmentLimitPerSubscription,
+      roleAssignmentsCurrentCount: count,
+      roleAssignmentsRemainingCount: settings.roleAssignmentLimitPerSubscription - count,
+    });
+    const created = await call(
+      "PUT",
+      `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignments/${NEW_NAME}?${API}`,
+      userCaller("admin"),
+      createBody(persona("no-role").objectId),
+    );
+    expect(created.status).toBe(201);
+    expect(bodyOf(await metrics(prod(), userCaller("admin"))).roleAssignmentsCurrentCount).toBe(count + 1);
+  });
+
+  it("asks for role-assignment read at the subscription, serves only its api-version and only at a subscription", async () => {
+    const refused = await metrics(prod(), userCaller("no-role"));
+    expect(refused.status).toBe(403);
+    expect(errorOf(refused).code).toBe("AuthorizationFailed");
+    const version = await metrics(prod(), userCaller("admin"), "2022-04-01");
+    expect(version.status).toBe(400);
+    expect(errorOf(version).code).toBe("NoRegisteredProviderFound");
+    const atWorkspace = await call(
+      "GET",
+      `${workspaceScope("mlw-fraud-prod")}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics?api-version=2019-08-01-preview`,
+      userCaller("admin"),
+    );
+    expect(atWorkspace.status).toBe(404);
+  });
+});
+
 describe("MFA claims challenge on writes", () => {
   const name = "9b0e5bd2-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
   const body = () => ({

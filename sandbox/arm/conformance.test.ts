@@ -127,6 +127,19 @@ describe("ARM conformance: role assignments (spec examples, 2022-04-01)", () => 
   });
 });
 
+describe("ARM conformance: role-assignment usage metrics (spec example, 2019-08-01-preview)", () => {
+  it("GetRoleAssignmentUsageMetrics", async () => {
+    const ex = example("GetRoleAssignmentUsageMetrics.json");
+    expect(ex.parameters["api-version"]).toBe("2019-08-01-preview");
+    const response = await call(
+      "GET",
+      `/subscriptions/${production}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics?api-version=2019-08-01-preview`,
+    );
+    expect(response.status).toBe(200);
+    expectSameShape(ex.responses["200"]?.body, response, EXACT);
+  });
+});
+
 describe("ARM conformance: PIM schedule instances (2020-10-01) and deny assignments (2022-04-01), spec examples", () => {
   // Our unconditioned records have null conditions, permanent eligibilities a null end; the schema allows both.
   const PIM_SHAPE: ShapeOptions = {

@@ -21,7 +21,14 @@ import { getResourceGroup, getSubscription, getWorkspace, listResourceGroups, li
 import { RESOURCE_GRAPH_API_VERSIONS, queryResourceGraph } from "./resource-graph";
 import { ResourceGraphQuota } from "./resource-graph-quota";
 import { ARM_MESSAGES, armError, armOperationType } from "./responses";
-import { deleteRoleAssignment, getRoleAssignment, listRoleAssignments, putRoleAssignment } from "./role-assignments";
+import {
+  deleteRoleAssignment,
+  getRoleAssignment,
+  getRoleAssignmentsUsageMetrics,
+  listRoleAssignments,
+  putRoleAssignment,
+  USAGE_METRICS_API_VERSIONS,
+} from "./role-assignments";
 import { getRoleDefinition, listRoleDefinitions } from "./role-definitions";
 import { linkedResourceKindOf } from "./scopes";
 
@@ -76,6 +83,10 @@ function route(context: ArmContext, method: string, path: string): SandboxRespon
       if (method === "PUT") return putRoleAssignment(context, scope, name);
       if (method === "DELETE") return deleteRoleAssignment(context, scope, name);
       return methodNotAllowed(context, method);
+    }
+    if (rest.length === 0 && name === undefined && collection?.toLowerCase() === "roleassignmentsusagemetrics") {
+      if (method !== "GET") return methodNotAllowed(context, method);
+      return unsupportedApiVersion(context, "roleAssignmentsUsageMetrics", USAGE_METRICS_API_VERSIONS) ?? getRoleAssignmentsUsageMetrics(context, scope);
     }
     if (rest.length === 0 && collection?.toLowerCase() === "roledefinitions") {
       if (method !== "GET") return methodNotAllowed(context, method);

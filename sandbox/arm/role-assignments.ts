@@ -258,3 +258,32 @@ export function deleteRoleAssignment(context: ArmContext, rawScope: string, name
   context.tenant.removeRoleAssignment(existing.name);
   return armJson(context, 200, renderRoleAssignment(existing));
 }
+
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics`: the subscription's count
+ * against its role-assignment limit, as ARM enforces it (every assignment in the subscription, also those the caller
+ * cannot read), in one call instead of the whole list. Source: azure-rest-api-specs, Microsoft.Authorization
+ * preview/2019-08-01-preview/authorization-RoleAssignmentUsageMetricsCalls.json and its example
+ * (conformance/fixtures/arm-authorization/GetRoleAssignmentUsageMetrics.json); only that api-version is served. Which
+ * permission ARM asks for is not documented: the sandbox asks for role-assignment read at the subscription, the
+ * stricter reading (a count of everything assigned there).
+ */
+export const USAGE_METRICS_API_VERSIONS = ["2019-08-01-preview"] as const;
+
+export function getRoleAssignmentsUsageMetrics(context: ArmContext, rawScope: string): SandboxResponse {
+  const resolved = resolve(context, rawScope);
+  if (isResponse(resolved)) return resolved;
+  if (resolved.kind !== "subscription" || !resolved.subscriptionId) {
+    return armError(context, 404, "NotFound", `The resource path '${rawScope}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics' is not served.`);
+  }
+  const denied = denyUnlessAuthorized(context, READ, resolved.scope);
+  if (denied) return denied;
+  const limit = context.settings.roleAssignmentLimitPerSubscription;
+  const count = context.tenant.countRoleAssignmentsInSubscription(resolved.subscriptionId);
+  return armJson(context, 200, {
+    subscriptionId: resolved.subscriptionId,
+    roleAssignmentsLimit: limit,
+    roleAssignmentsCurrentCount: count,
+    roleAssignmentsRemainingCount: Math.max(0, limit - count),
+  });
+}
