@@ -5,6 +5,7 @@ import { z } from "zod";
 import { armGet, armListAll, type ArmIdentity } from "@/lib/arm/client";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { getConfig } from "@/lib/config";
+import { describeError, log } from "@/lib/log";
 import { ROLE_GUIDANCE } from "@/lib/shared/aml-roles";
 import { parseScope, scopeApplies } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -127,8 +128,10 @@ export async function countSubscriptionAssignments(identity: ArmIdentity, subscr
       await armGet(identity, `${subscription}/providers/Microsoft.Authorization/roleAssignmentsUsageMetrics`, USAGE_METRICS_API_VERSION),
     );
     if (usage.success) return usage.data.roleAssignmentsCurrentCount;
-  } catch {
+    log("warn", "workspaces", "role assignment usage metrics answered in an unknown shape; counting from the list", { subscriptionId });
+  } catch (error) {
     // Counted from the list below.
+    log("info", "workspaces", "role assignment usage metrics unavailable; counting from the list", { subscriptionId, error: describeError(error) });
   }
   try {
     // The SDK's listForSubscription request, read as plain JSON: at 4,000 assignments its model deserializer cost more
@@ -140,7 +143,8 @@ export async function countSubscriptionAssignments(identity: ArmIdentity, subscr
       if (typeof scope === "string" && scope && scopeApplies(subscription, scope)) count++;
     }
     return count;
-  } catch {
+  } catch (error) {
+    log("warn", "workspaces", "subscription role assignments could not be counted", { subscriptionId, error: describeError(error) });
     return null;
   }
 }
