@@ -348,7 +348,7 @@ async function grantScenarios(clients: Clients, target: Workspace): Promise<void
     roundTrips: 2,
     armCalls: grantCalls.arm,
     graphCalls: grantCalls.graph,
-    note: "median of 3; role definitions ∥ nothing, then PUT",
+    note: "median of 3; role definitions cached: the assignment read by name (is it there already?), then PUT",
   });
   rows.push({
     id: "revoke-one-assignment",
@@ -383,8 +383,10 @@ async function bundleScenario(clients: Clients, target: Workspace): Promise<void
     {
       id: "grant-bundle",
       scenario: `Grant a bundle (data scientist on ${target.name}: the workspace role and its companions on linked resources)`,
-      roundTrips: 3,
-      note: "principal lookup, then the workspace and its linked resources, then the parts' PUTs side by side",
+      // Each part reads its assignment by name before its PUT: ARM answers 201 whether or not it existed, and only the
+      // read tells the grant whether the bundle created it (and so may remove it when the bundle ends).
+      roundTrips: 4,
+      note: "the workspace ∥ ARM's assignment count ∥ the principal ∥ the admin's rights, then the linked resources ∥ role definitions, then each part's read by name and its PUT, parts side by side",
     },
     async () => {
       const principalId = users.shift();
