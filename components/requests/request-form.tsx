@@ -81,8 +81,6 @@ export function RequestForm({
 
       <RecipientField id={`${id}-principal`} me={me} recipient={form.recipient} errors={errors.principal} />
 
-      <WhatYouAskFor form={form} />
-
       <JustificationField
         id={`${id}-justification`}
         label="Justification"
@@ -103,6 +101,10 @@ export function RequestForm({
       />
 
       <TicketField id={`${id}-ticket`} value={form.ticket.value} onChange={form.ticket.set} errors={errors.ticket} />
+
+      {/* Below every field: its answer (often a screenful of permissions) lands while the person fills in the rest,
+          and above them it pushed the field being clicked away from the pointer. */}
+      <WhatYouAskFor form={form} />
 
       <div className="flex items-center gap-3">
         <Button type="submit" variant="primary" disabled={form.pending || state.phase === "sent"}>
