@@ -153,7 +153,7 @@ describe("RequestForm", () => {
     expect(previewDelta).not.toHaveBeenCalledWith(expect.objectContaining({ roleDefinitionId: "bundle:data-scientist" }));
   });
 
-  it("offers durations only once a role is chosen, and drops a duration the new role does not allow", async () => {
+  it("offers durations only once a role is chosen, and drops a duration the new role does not allow, saying so", async () => {
     const user = renderForm();
     expect(screen.getByText("Choose a role first: each role allows different durations.")).toBeTruthy();
     expect(durations().queryAllByRole("radio")).toHaveLength(0);
@@ -171,10 +171,15 @@ describe("RequestForm", () => {
         .getAllByRole<HTMLInputElement>("radio")
         .some((radio) => radio.checked),
     ).toBe(false);
+    const notice = "Contributor cannot be asked for 7 days: choose a duration again.";
+    expect(durations().getByText(notice)).toBeTruthy();
+    expect(screen.getByRole("group", { name: "Duration" }).getAttribute("aria-describedby")).toBe(durations().getByText(notice).id);
 
     await user.click(durations().getByRole("radio", { name: "1 day" }));
+    expect(durations().queryByText(notice)).toBeNull();
     await user.click(roleRadio("AzureML Data Scientist"));
     expect(durations().getByRole<HTMLInputElement>("radio", { name: "1 day" }).checked).toBe(true);
+    expect(durations().queryByText(/choose a duration again/)).toBeNull();
   });
 
   it("keeps a duration chosen while the preview is worked out when the preview's answer lands", async () => {

@@ -97,6 +97,7 @@ export function RequestForm({
         placeholder="Choose a role first: each role allows different durations."
         value={form.duration.value}
         onChange={form.duration.set}
+        notice={form.duration.notice}
         errors={errors.duration}
       />
 
