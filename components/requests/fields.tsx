@@ -50,7 +50,7 @@ export function JustificationField({
 
 /**
  * The durations to choose from, as radio buttons. `options` is null while there is nothing to choose yet (no role
- * chosen); `placeholder` then says why.
+ * chosen); `placeholder` then says why. `notice` says why a choice the person made was taken back (announced).
  */
 export function DurationField({
   id,
@@ -59,6 +59,7 @@ export function DurationField({
   placeholder,
   value,
   onChange,
+  notice,
   errors,
 }: {
   id: string;
@@ -67,11 +68,12 @@ export function DurationField({
   placeholder?: string;
   value: string;
   onChange: (value: string) => void;
+  notice?: string | undefined;
   errors: readonly string[] | undefined;
 }) {
   const invalid = errors !== undefined && errors.length > 0;
   return (
-    <fieldset className="space-y-2" aria-describedby={describedBy(!options && `${id}-hint`, invalid && `${id}-error`)}>
+    <fieldset className="space-y-2" aria-describedby={describedBy(!options && `${id}-hint`, notice && `${id}-notice`, invalid && `${id}-error`)}>
       <legend className="font-medium">{legend}</legend>
       {options ? (
         <div className="flex flex-wrap gap-4">
@@ -87,6 +89,13 @@ export function DurationField({
           {placeholder}
         </p>
       )}
+      <div aria-live="polite">
+        {notice && (
+          <p id={`${id}-notice`} className="font-medium text-warning">
+            {notice}
+          </p>
+        )}
+      </div>
       <FieldError id={`${id}-error`} messages={errors} />
     </fieldset>
   );

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
+import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -153,7 +153,7 @@ describe("RequestForm", () => {
     expect(previewDelta).not.toHaveBeenCalledWith(expect.objectContaining({ roleDefinitionId: "bundle:data-scientist" }));
   });
 
-  it("offers durations only once a role is chosen, and drops a duration the new role does not allow", async () => {
+  it("offers durations only once a role is chosen, and drops a duration the new role does not allow, saying so", async () => {
     const user = renderForm();
     expect(screen.getByText("Choose a role first: each role allows different durations.")).toBeTruthy();
     expect(durations().queryAllByRole("radio")).toHaveLength(0);
@@ -171,10 +171,41 @@ describe("RequestForm", () => {
         .getAllByRole<HTMLInputElement>("radio")
         .some((radio) => radio.checked),
     ).toBe(false);
+    const notice = "Contributor cannot be asked for 7 days: choose a duration again.";
+    expect(durations().getByText(notice)).toBeTruthy();
+    expect(screen.getByRole("group", { name: "Duration" }).getAttribute("aria-describedby")).toBe(durations().getByText(notice).id);
 
     await user.click(durations().getByRole("radio", { name: "1 day" }));
+    expect(durations().queryByText(notice)).toBeNull();
     await user.click(roleRadio("AzureML Data Scientist"));
     expect(durations().getByRole<HTMLInputElement>("radio", { name: "1 day" }).checked).toBe(true);
+    expect(durations().queryByText(/choose a duration again/)).toBeNull();
+  });
+
+  it("keeps a duration chosen while the preview is worked out when the preview's answer lands", async () => {
+    let answer: (result: Awaited<ReturnType<typeof previewPermissionDelta>>) => void = () => {};
+    previewDelta.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    const user = renderForm();
+    await user.selectOptions(screen.getByLabelText("Workspace"), WORKSPACES[0]!.id);
+    await user.click(roleRadio("AzureML Data Scientist"));
+    await user.click(screen.getByRole("radio", { name: "Myself (Ada Admin)" }));
+    await user.click(durations().getByRole("radio", { name: "7 days" }));
+    expect(screen.getByRole("region", { name: "What you are asking for" }).getAttribute("aria-busy")).toBe("true");
+
+    await act(async () => {
+      answer({ status: "error", code: "upstream_unavailable", message: "ARM did not answer." });
+      await Promise.resolve();
+    });
+    const preview = screen.getByRole("region", { name: "What you are asking for" });
+    expect(preview.getAttribute("aria-busy")).toBeNull();
+    expect(durations().getByRole<HTMLInputElement>("radio", { name: "7 days" }).checked).toBe(true);
+    // The preview comes after every field: its answer, however long, moves none of them.
+    const fields = [
+      screen.getByRole("group", { name: "Duration" }),
+      screen.getByLabelText("Justification"),
+      screen.getByLabelText("Ticket reference (optional)"),
+    ];
+    for (const field of fields) expect(field.compareDocumentPosition(preview) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
   });
 
   it("narrows the workspace list as you search, and keeps the chosen one in it", async () => {

@@ -81,8 +81,6 @@ export function RequestForm({
 
       <RecipientField id={`${id}-principal`} me={me} recipient={form.recipient} errors={errors.principal} />
 
-      <WhatYouAskFor form={form} />
-
       <JustificationField
         id={`${id}-justification`}
         label="Justification"
@@ -99,10 +97,15 @@ export function RequestForm({
         placeholder="Choose a role first: each role allows different durations."
         value={form.duration.value}
         onChange={form.duration.set}
+        notice={form.duration.notice}
         errors={errors.duration}
       />
 
       <TicketField id={`${id}-ticket`} value={form.ticket.value} onChange={form.ticket.set} errors={errors.ticket} />
+
+      {/* Below every field: its answer (often a screenful of permissions) lands while the person fills in the rest,
+          and above them it pushed the field being clicked away from the pointer. */}
+      <WhatYouAskFor form={form} />
 
       <div className="flex items-center gap-3">
         <Button type="submit" variant="primary" disabled={form.pending || state.phase === "sent"}>

@@ -44,6 +44,8 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
   const [principals, setPrincipals] = useState<DirectoryPrincipal[]>([]);
   const [justification, setJustification] = useState("");
   const [duration, setDuration] = useState("");
+  /** Why the person's duration was taken back, until they choose one again. */
+  const [durationNotice, setDurationNotice] = useState<string | undefined>(undefined);
   const [ticket, setTicket] = useState("");
 
   const role = roles.find((candidate) => candidate.id === roleId);
@@ -82,11 +84,22 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
   // A pasted id is checked as it is typed; the server checks it again.
   const manualInvalid = manual && workspaceId.trim() !== "" && parseScope(workspaceId.trim())?.level !== "workspace";
 
-  /** A new role may not allow the chosen duration: then the duration is cleared rather than silently kept. */
+  /**
+   * A new role may not allow the chosen duration: then the duration is cleared, saying so, rather than silently kept
+   * or silently changed. Only the person's own clicks change a duration.
+   */
   function chooseRole(next: string) {
     setRoleId(next);
-    const allowed = roles.find((candidate) => candidate.id === next)?.durations ?? [];
-    if (!allowed.some((option) => option.value === duration)) setDuration("");
+    const nextRole = roles.find((candidate) => candidate.id === next);
+    if (duration === "" || nextRole?.durations.some((option) => option.value === duration)) return;
+    const chosen = role?.durations.find((option) => option.value === duration)?.label.toLowerCase() ?? duration;
+    setDuration("");
+    setDurationNotice(`${nextRole?.name ?? "This role"} cannot be asked for ${chosen}: choose a duration again.`);
+  }
+
+  function chooseDuration(next: string) {
+    setDuration(next);
+    setDurationNotice(undefined);
   }
 
   return {
@@ -107,7 +120,7 @@ export function useRequestForm({ workspaces, roles, me }: RequestFormInput) {
     role: { id: roleId, chosen: role, choose: chooseRole },
     recipient: { forWhom, setForWhom, principals, setPrincipals, principal },
     justification: { value: justification, set: setJustification },
-    duration: { value: duration, set: setDuration },
+    duration: { value: duration, set: chooseDuration, notice: durationNotice },
     ticket: { value: ticket, set: setTicket },
   };
 }
