@@ -57,9 +57,10 @@ const CACHE_TTL_MS = 10 * 60_000;
 /**
  * Bounded by count as well as age: a real tenant's definitions at one scope are hundreds of built-in roles with their
  * action lists, and the entries are per person and scope, so people browsing many workspaces would otherwise hold
- * them all for ten minutes, without limit. The oldest go first; an evicted entry only means one more ARM read.
+ * them all for ten minutes, without limit, against the server's 256 MB heap (docs/deploy.md "Memory"). The oldest go
+ * first; an evicted entry only means one more ARM read.
  */
-const DEFAULT_CACHE_MAX_ENTRIES = 100;
+const DEFAULT_CACHE_MAX_ENTRIES = 50;
 let cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES;
 const cache = new Map<string, { expiresAt: number; definitions: Promise<ReadonlyMap<string, RoleDefinition>> }>();
 
