@@ -47,5 +47,6 @@ EXPOSE 3000
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The server checks its configuration at start-up and stops with one message listing every problem.
-CMD ["node", "server.js"]
+# The server checks its configuration at start-up and stops with one message listing every problem. The heap limit is
+# scripts/standalone.ts's SERVER_NODE_OPTIONS (docs/deploy.md "Memory"): V8 would otherwise size it from the host.
+CMD ["node", "--max-old-space-size=256", "server.js"]

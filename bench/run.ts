@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import pg from "pg";
@@ -23,7 +24,7 @@ import { childProcessEnv } from "@/lib/config/env.mjs";
 import { benchSandboxSettings, type SandboxScale } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
 import { ensureProductionBuild } from "@/scripts/production-build";
-import { prepareStandalone, STANDALONE_DIR } from "@/scripts/standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR } from "@/scripts/standalone";
 import { GENEROUS_RATE_LIMITS } from "@/test/support/test-env";
 import { formatTable, renderReadmeTable, type Results, type Row, withReadmeTable } from "./report";
 
@@ -42,6 +43,14 @@ const { values } = parseArgs({
     "postgres-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
     connections: { type: "string", default: "20" },
     duration: { type: "string" },
+    /**
+     * What the console's memory is made of after start-up and each group (bench/memory-probe.mjs: live heap, garbage,
+     * PGlite's WebAssembly memory, files, other native memory). It forces full collections, so this run's peak is
+     * lower than a plain run's: compare peaks only between runs without it.
+     */
+    "memory-detail": { type: "boolean", default: false },
+    /** Node's options for the console instead of the production ones (scripts/standalone.ts); "" for V8's defaults. */
+    "server-node-options": { type: "string" },
     /** Writes a V8 CPU profile of the console to this directory (open it in Chrome DevTools). */
     "cpu-profile": { type: "string" },
     /**
@@ -213,9 +222,11 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
     );
 
     const profile = values["cpu-profile"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-profile"])}`] : [];
+    const serverNodeOptions = values["server-node-options"]?.split(/\s+/).filter(Boolean) ?? SERVER_NODE_OPTIONS;
+    const probe = values["memory-detail"] ? ["--expose-gc", "--import", pathToFileURL(path.resolve("bench/memory-probe.mjs")).href] : [];
     // As the container runs it: the standalone server, from its own directory, with PORT and HOSTNAME.
     const server = prepareStandalone();
-    consoleProcess = spawn(process.execPath, [...profile, server], {
+    consoleProcess = spawn(process.execPath, [...serverNodeOptions, ...profile, ...probe, server], {
       cwd: STANDALONE_DIR,
       env: { ...consoleEnv, NODE_ENV: "production", PORT: String(port), HOSTNAME: "localhost" },
       stdio: ["ignore", "ignore", "inherit"],
@@ -249,6 +260,7 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
       "--out",
       rowsFile,
       ...(QUICK ? ["--quick"] : []),
+      ...(values["memory-detail"] ? ["--memory-detail"] : []),
     ];
     const { code } = await runChild(
       args,

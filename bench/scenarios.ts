@@ -4,7 +4,9 @@
  * as a browser would; upstream calls are counted from the sandbox's call journal and the console's memory is read
  * from /proc. Figures are printed beside their floor (upstream round trips × latency), never asserted.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 
 import autocannon from "autocannon";
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "15" },
     /** Fewer runs per figure, a shorter fuzz, no naive comparison: a check before a commit, not figures to publish. */
     quick: { type: "boolean", default: false },
+    /** The console runs bench/memory-probe.mjs: read what its memory is made of after sign-in and after each group. */
+    "memory-detail": { type: "boolean", default: false },
     /** Where the rows go (JSON); bench/run.ts merges them with the estate case's and writes the results. */
     out: { type: "string" },
   },
@@ -53,6 +57,54 @@ const DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121";
 
 const rows: Row[] = [];
 const memory = new ConsoleMemory(Number(values["console-pid"]));
+
+interface ProbeReading {
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+  readonly heapTotalMb: number;
+  readonly heapUsedMb: number;
+  readonly externalMb: number;
+  readonly arrayBuffersMb: number;
+  readonly mallocedMb: number;
+  readonly wasmResidentMb: number;
+  readonly fileResidentMb: number;
+  readonly jitCodeResidentMb: number;
+  readonly mallocResidentMb: number;
+  readonly otherAnonymousResidentMb: number;
+  readonly spacesUsedMb: Record<string, number>;
+}
+const memoryDetail: { label: string; before: ProbeReading; after: ProbeReading }[] = [];
+
+/** With --memory-detail: asks the console's probe for its memory before and after a forced full collection. */
+async function memoryCheckpoint(label: string): Promise<void> {
+  if (!values["memory-detail"]) return;
+  const file = path.join(tmpdir(), `gatehouse-memory-${values["console-pid"]}.jsonl`);
+  const lines = () => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : []);
+  const seen = lines().length;
+  process.kill(Number(values["console-pid"]), "SIGUSR2");
+  const deadline = Date.now() + 30_000;
+  while (lines().length <= seen) {
+    if (Date.now() > deadline) throw new Error(`the console's memory probe did not answer in ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const reading = JSON.parse(lines()[seen]!) as { before: ProbeReading; after: ProbeReading };
+  memoryDetail.push({ label, ...reading });
+}
+
+function printMemoryDetail(): void {
+  if (memoryDetail.length === 0) return;
+  console.log("\nThe console's memory (MB) after each group: before → after a forced full garbage collection");
+  console.log("checkpoint | RSS | kernel peak | V8 heap used (total) | external | WebAssembly memory | files | run-time code | malloc heaps | other anonymous");
+  for (const { label, before, after } of memoryDetail) {
+    console.log(
+      `${label} | ${before.rssMb} → ${after.rssMb} | ${after.peakRssMb} | ${before.heapUsedMb} (${before.heapTotalMb}) → ${after.heapUsedMb} (${after.heapTotalMb}) | ` +
+        `${before.externalMb} → ${after.externalMb} | ${before.wasmResidentMb} → ${after.wasmResidentMb} | ${after.fileResidentMb} | ` +
+        `${before.jitCodeResidentMb} → ${after.jitCodeResidentMb} | ${before.mallocResidentMb} → ${after.mallocResidentMb} | ` +
+        `${before.otherAnonymousResidentMb} → ${after.otherAnonymousResidentMb}`,
+    );
+  }
+  console.log(`live heap by space after the last collection: ${JSON.stringify(memoryDetail.at(-1)!.after.spacesUsedMb)}`);
+}
 
 function median(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -124,6 +176,7 @@ async function main(): Promise<void> {
     security: await ConsoleClient.signIn(CONSOLE, "security", actionIds),
   };
   const idleRss = memory.rss();
+  await memoryCheckpoint("after start-up and sign-in");
   // Where things are, read directly (not measured): the workspaces and their ids.
   const security = await personaContext("security");
   const { workspaces } = await listWorkspaces({ kind: "delegated", caller: security.caller });
@@ -142,6 +195,7 @@ async function main(): Promise<void> {
   if (GROUPS.has("pages") || GROUPS.has("audit")) await chainWalkScenario(clients);
   if (GROUPS.has("pages")) {
     await pageScenarios(clients, find("mlw-scale-prod"), find("mlw-fraud-prod"), workspaces.length, subscriptions, security.caller);
+    await memoryCheckpoint("pages");
   }
   if (GROUPS.has("grant")) {
     await grantScenarios(clients, find("mlw-churn-prod"));
@@ -149,12 +203,26 @@ async function main(): Promise<void> {
     // before a bundle's parts go out: some of the scale workspace's seeded assignments make room first (not measured).
     await makeRoomInSubscription(find("mlw-scale-prod"), security.caller, 20);
     await bundleScenario(clients, find("mlw-churn-prod"));
+    await memoryCheckpoint("grant");
   }
-  if (GROUPS.has("credentials")) await credentialScenarios(clients);
-  if (GROUPS.has("audit")) await auditScenarios(clients);
-  if (GROUPS.has("load")) await loadScenario(clients, find("mlw-fraud-prod"));
-  if (GROUPS.has("fuzz")) await fuzzScenario(clients);
+  if (GROUPS.has("credentials")) {
+    await credentialScenarios(clients);
+    await memoryCheckpoint("credentials");
+  }
+  if (GROUPS.has("audit")) {
+    await auditScenarios(clients);
+    await memoryCheckpoint("audit");
+  }
+  if (GROUPS.has("load")) {
+    await loadScenario(clients, find("mlw-fraud-prod"));
+    await memoryCheckpoint("load");
+  }
+  if (GROUPS.has("fuzz")) {
+    await fuzzScenario(clients);
+    await memoryCheckpoint("fuzz");
+  }
   memory.stop();
+  printMemoryDetail();
   // The PostgreSQL run (`postgres-memory`) measures only this, on a console whose data is not in its own process.
   const onPostgres = GROUPS.has("postgres-memory");
   pushFigure(

@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { AZURE_CLOUD_NAMES } from "@/lib/config/clouds.mjs";
 import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
 import { ensureProductionBuild } from "./production-build";
-import { prepareStandalone, STANDALONE_DIR, standaloneFiles } from "./standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR, standaloneFiles } from "./standalone";
 
 const { values: options } = parseArgs({
   options: {
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dataDir, "standalone-files.json"), JSON.stringify(standaloneFiles()));
     run(
       process.execPath,
-      [server],
+      [...SERVER_NODE_OPTIONS, server],
       { ...consoleEnv, NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" },
       "The console",
       "console.log",

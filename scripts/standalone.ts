@@ -9,6 +9,14 @@ import path from "node:path";
 export const STANDALONE_DIR = path.resolve(".next", "standalone");
 export const STANDALONE_SERVER = path.join(STANDALONE_DIR, "server.js");
 
+/**
+ * Node's options for the server, wherever it runs (the Dockerfile's CMD says the same; a test checks). V8 sizes its
+ * heap limit from the machine's memory, not the container's (about 4 GB on a 24 GB host), and collects lazily below
+ * it: garbage then fills the container's 1 GiB. The console's live heap measured under 100 MB after every bench group
+ * (docs/deploy.md "Memory"); PGlite's WebAssembly memory and compiled code are outside this limit.
+ */
+export const SERVER_NODE_OPTIONS: readonly string[] = ["--max-old-space-size=256"];
+
 /** Copies `.next/static` and `public/` into the standalone directory; returns the server's path. Throws when unbuilt. */
 export function prepareStandalone(): string {
   const buildId = path.resolve(".next", "BUILD_ID");

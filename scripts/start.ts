@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import nextEnv from "@next/env";
 
 import { childProcessEnv, loadConfig } from "@/lib/config/env.mjs";
-import { prepareStandalone } from "./standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS } from "./standalone";
 
 const { values: options } = parseArgs({
   options: {
@@ -28,7 +28,7 @@ nextEnv.loadEnvConfig(process.cwd(), false, { info: () => undefined, error: cons
 const config = loadConfig({ phase: "runtime" });
 const server = prepareStandalone();
 
-const child = spawn(process.execPath, [server], {
+const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, server], {
   stdio: "inherit",
   env: childProcessEnv({
     NODE_ENV: "production",

@@ -17,8 +17,12 @@ export const PROVIDER_OPERATIONS_API_VERSION = "2022-04-01";
 export const WORKSPACE_NAMESPACE = "Microsoft.MachineLearningServices";
 
 const CACHE_TTL_MS = 60 * 60_000;
-/** Bounded: the oldest entries go first once it is full (people × the few namespaces roles name). */
-const CACHE_MAX_ENTRIES = 500;
+/**
+ * Bounded: the oldest entries go first once it is full (people × the few namespaces roles name). Kept well inside the
+ * server's 256 MB heap (docs/deploy.md "Memory"): a namespace's full metadata in a real tenant is several times the
+ * sandbox's recorded subset, and a miss costs one ARM read, never a wrong answer.
+ */
+const CACHE_MAX_ENTRIES = 100;
 /** A role naming more namespaces than this is expanded over the first ones; the rest count as beyond the catalogue. */
 const MAX_NAMESPACES = 20;
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$/;

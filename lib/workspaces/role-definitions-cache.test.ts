@@ -10,7 +10,7 @@ import { type PrivateSandbox, startPrivateSandbox } from "@/test/support/private
 
 const tenant: PrivateSandbox = await startPrivateSandbox();
 
-const { getRoleDefinitions } = await import("@/lib/workspaces/role-definitions");
+const { getRoleDefinitions, limitRoleDefinitionsCache, roleDefinitionsCacheSize } = await import("@/lib/workspaces/role-definitions");
 const { personaContext } = await import("@/test/support/persona-token");
 
 const oracle = createTenant({ seed: 1, scale: "default" });
@@ -18,6 +18,7 @@ const target = [...oracle.workspaces.values()].find((workspace) => workspace.nam
 const WORKSPACE = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
 
 afterAll(async () => {
+  limitRoleDefinitionsCache();
   await tenant.close();
 });
 
@@ -43,5 +44,24 @@ describe("role definitions", () => {
     expect(await roleDefinitionReaders(() => getRoleDefinitions(asAdmin, WORKSPACE))).toEqual([]);
     expect(await roleDefinitionReaders(() => getRoleDefinitions(asSecurity, WORKSPACE))).toEqual([security.actor.objectId]);
     expect(await roleDefinitionReaders(() => getRoleDefinitions(asAdmin, WORKSPACE, { fresh: true }))).toEqual([admin.actor.objectId]);
+  });
+
+  it("are bounded by count: past the bound the oldest read goes first and is read again, the newer stay warm", async () => {
+    const admin = await personaContext("admin");
+    const asAdmin = { kind: "delegated", caller: admin.caller } as const;
+    const resourceGroup = `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}`;
+    const scopes = [`/subscriptions/${target.subscriptionId}`, resourceGroup, WORKSPACE];
+    limitRoleDefinitionsCache(2);
+    try {
+      for (const scope of scopes) await getRoleDefinitions(asAdmin, scope);
+      expect(roleDefinitionsCacheSize()).toBe(2);
+      expect(await roleDefinitionReaders(() => getRoleDefinitions(asAdmin, WORKSPACE))).toEqual([]);
+      expect(await roleDefinitionReaders(() => getRoleDefinitions(asAdmin, resourceGroup))).toEqual([]);
+      // The subscription's was the oldest: it went when the workspace's came in.
+      expect(await roleDefinitionReaders(() => getRoleDefinitions(asAdmin, scopes[0]!))).toEqual([admin.actor.objectId]);
+      expect(roleDefinitionsCacheSize()).toBe(2);
+    } finally {
+      limitRoleDefinitionsCache();
+    }
   });
 });

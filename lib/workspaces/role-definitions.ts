@@ -54,7 +54,24 @@ export function roleDefinitionGuid(roleDefinitionId: string): string {
 // role-definition call at all when warm. The cache is per caller: what one person may read (custom roles included) is
 // never served to another, who may not be allowed to read the scope at all.
 const CACHE_TTL_MS = 10 * 60_000;
+/**
+ * Bounded by count as well as age: a real tenant's definitions at one scope are hundreds of built-in roles with their
+ * action lists, and the entries are per person and scope, so people browsing many workspaces would otherwise hold
+ * them all for ten minutes, without limit, against the server's 256 MB heap (docs/deploy.md "Memory"). The oldest go
+ * first; an evicted entry only means one more ARM read.
+ */
+const DEFAULT_CACHE_MAX_ENTRIES = 50;
+let cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES;
 const cache = new Map<string, { expiresAt: number; definitions: Promise<ReadonlyMap<string, RoleDefinition>> }>();
+
+/** How many callers × scopes are cached now, and (tests) a smaller bound to reach; no argument restores the default. */
+export function roleDefinitionsCacheSize(): number {
+  return cache.size;
+}
+
+export function limitRoleDefinitionsCache(maxEntries = DEFAULT_CACHE_MAX_ENTRIES): void {
+  cacheMaxEntries = maxEntries;
+}
 
 /**
  * The role definitions (built-in and custom) by GUID, as ARM lists them at `scope`: those assignable at the scope or
@@ -73,6 +90,9 @@ export function getRoleDefinitions(
   // `fresh`: decisions that must not rest on a definition up to 10 minutes old (the lockout guard) read ARM again.
   if (cached && cached.expiresAt > now && !options.fresh) return cached.definitions;
   for (const [entry, value] of cache) if (value.expiresAt <= now) cache.delete(entry);
+  // Re-read entries move to the end, so the oldest read is the first to go.
+  cache.delete(key);
+  while (cache.size >= cacheMaxEntries) cache.delete(cache.keys().next().value!);
   const definitions: Promise<ReadonlyMap<string, RoleDefinition>> = armListAll(
     identity,
     `${scope === "/" ? "" : scope}/providers/Microsoft.Authorization/roleDefinitions${options.below ? `?$filter=${encodeURIComponent("atScopeAndBelow()")}` : ""}`,

@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
+import { SERVER_NODE_OPTIONS } from "@/scripts/standalone";
 import { productionEntries, reachablePackages } from "@/test/support/import-graph";
 
 const ROOT = process.cwd();
@@ -135,7 +136,8 @@ describe("the Dockerfile", () => {
     const [healthcheck] = named("HEALTHCHECK");
     expect(healthcheck?.args).toMatch(/--interval=\d+s --timeout=\d+s --start-period=\d+s --retries=\d+ CMD \["node", "-e", ".*\/api\/health/);
     expect(existsSync(path.join(ROOT, "app", "api", "health", "route.ts"))).toBe(true);
-    expect(named("CMD").map((cmd) => cmd.args)).toEqual(['["node", "server.js"]']);
+    // The same Node options as every other start of the standalone server (npm start, the sandbox launcher, the bench).
+    expect(named("CMD").map((cmd) => cmd.args)).toEqual([JSON.stringify(["node", ...SERVER_NODE_OPTIONS, "server.js"]).replaceAll(",", ", ")]);
     expect(named("EXPOSE").map((expose) => expose.args)).toEqual(["3000"]);
   });
 
