@@ -11,6 +11,7 @@ import { type Server, createServer } from "node:https";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
 import { resolve } from "node:path";
+import type { TLSSocket } from "node:tls";
 import { createArmHandler } from "./arm/index";
 import { type ProtectedService, unauthorizedReply, verifyBearerToken } from "./auth";
 import { isLoopbackHost } from "./config";
@@ -27,7 +28,14 @@ import {
   type SandboxCloudName,
   type SandboxSettings,
 } from "./contract";
-import { type ControlTarget, handleControl, isLoopbackAddress, refuseBrowserControl, refuseWithoutControlToken } from "./control/index";
+import {
+  type ControlTarget,
+  handleControl,
+  type TlsConnectionCount,
+  isLoopbackAddress,
+  refuseBrowserControl,
+  refuseWithoutControlToken,
+} from "./control/index";
 import { FaultInjector } from "./control/faults";
 import { cloudMetadata, METADATA_API_VERSIONS } from "./arm/generic-resources";
 import { ARM_MESSAGES } from "./arm/responses";
@@ -114,6 +122,8 @@ export interface RunningSandbox {
    * A page in the developer's browser cannot read it, so it cannot drive the sandbox.
    */
   readonly controlToken: string;
+  /** TLS handshakes on the main port so far: a client that reuses its connections opens few (tests count them). */
+  readonly tlsConnections: Readonly<TlsConnectionCount>;
   reset(options?: { seed?: number; scale?: "default" | "large" }): void;
   /** Writes `state.json` in the data dir and returns its path. */
   persist(): Promise<string>;
@@ -715,6 +725,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     entraState.clear();
   };
   const persist = () => persistState(dataDir, { seed, scale, settings, tenant }, entraState);
+  const tlsConnections: TlsConnectionCount = { opened: 0, resumed: 0 };
 
   const wiring: Wiring = {
     tenant: () => tenant,
@@ -734,6 +745,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
       origin: () => origin,
       reset,
       persist,
+      tlsConnections,
     },
     controlToken: randomBytes(32).toString("base64url"),
     keys,
@@ -751,6 +763,10 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   // let a client's pool (undici keeps sockets 4 s) reuse a socket the server had just closed, and a POST is not
   // retried after ECONNRESET.
   server.keepAliveTimeout = 65_000;
+  server.on("secureConnection", (socket: TLSSocket) => {
+    tlsConnections.opened += 1;
+    if (socket.isSessionReused()) tlsConnections.resumed += 1;
+  });
   await listen(server, options.port ?? 8443, bindHost);
   const address = server.address() as AddressInfo;
   origin = `https://localhost:${address.port}`;
@@ -774,6 +790,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     identity,
     consoleCredentials,
     controlToken: wiring.controlToken,
+    tlsConnections,
     reset,
     persist,
     close: async () => {

@@ -1,14 +1,6 @@
 import "server-only";
 
-import {
-  AuthenticationHandler,
-  Client,
-  type Context,
-  GraphClientError,
-  GraphError,
-  HTTPMessageHandler,
-  type Middleware,
-} from "@microsoft/microsoft-graph-client";
+import { AuthenticationHandler, Client, type Context, GraphClientError, GraphError, type Middleware } from "@microsoft/microsoft-graph-client";
 
 import { describeError } from "@/lib/log";
 import type { SecretToken } from "@/lib/auth/secret-token";
@@ -18,10 +10,12 @@ import { upstreamError } from "@/lib/azure/errors";
 import { parseRetryAfterSeconds, retryDecision } from "@/lib/azure/retry";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { HttpsMessageHandler } from "./transport";
 
 /**
  * The only place a Microsoft Graph client is built. Middleware: token (on-behalf-of or app) → retry (our one rule,
- * `lib/azure/retry.ts`) → per-attempt timeout → HTTP. The Graph SDK's own retry handler is left out on purpose.
+ * `lib/azure/retry.ts`) → HTTP with a per-attempt timeout (`transport.ts`: `node:https`, connections kept alive).
+ * The Graph SDK's own retry handler is left out on purpose.
  */
 
 /**
@@ -69,21 +63,6 @@ class RetryMiddleware implements Middleware {
   }
 }
 
-class TimeoutMiddleware implements Middleware {
-  private next: Middleware | undefined;
-
-  constructor(private readonly timeoutMs: number) {}
-
-  async execute(context: Context): Promise<void> {
-    context.options = { ...context.options, signal: AbortSignal.timeout(this.timeoutMs) };
-    await this.next!.execute(context);
-  }
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-}
-
 function buildClient(getToken: () => Promise<SecretToken>): Client {
   const { upstream } = getConfig();
   const auth = new AuthenticationHandler({
@@ -96,11 +75,8 @@ function buildClient(getToken: () => Promise<SecretToken>): Client {
       ),
   });
   const retry = new RetryMiddleware();
-  const timeout = new TimeoutMiddleware(upstream.timeoutMs);
-  const http = new HTTPMessageHandler();
   auth.setNext(retry);
-  retry.setNext(timeout);
-  timeout.setNext(http);
+  retry.setNext(new HttpsMessageHandler(upstream.timeoutMs));
   return Client.initWithMiddleware({
     middleware: auth,
     baseUrl: upstream.graphBaseUrl,

@@ -35,6 +35,14 @@ export interface ControlTarget {
   readonly reset: (options: { seed?: number; scale?: "default" | "large" }) => void;
   /** Writes `state.json`; undefined when the sandbox has nowhere to persist. */
   readonly persist: (() => Promise<string>) | undefined;
+  /** TLS connections accepted so far on the main port (handshakes), for tests and the bench of connection reuse. */
+  readonly tlsConnections: Readonly<TlsConnectionCount>;
+}
+
+/** TLS handshakes the sandbox's main port completed since it started; `resumed` ones reused a session ticket. */
+export interface TlsConnectionCount {
+  opened: number;
+  resumed: number;
 }
 
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. The server binds loopback only; this is a second lock. */
@@ -562,6 +570,7 @@ export interface SandboxStateSummary {
   readonly sessions: number;
   readonly refreshTokens: number;
   readonly journal: { readonly size: number; readonly lastSeq: number };
+  readonly tlsConnections: TlsConnectionCount;
 }
 
 function stateSummary(target: ControlTarget): SandboxStateSummary {
@@ -591,6 +600,7 @@ function stateSummary(target: ControlTarget): SandboxStateSummary {
     sessions: target.entraState.sessions.size,
     refreshTokens: target.entraState.refreshTokens.size,
     journal: { size: target.journal.size, lastSeq: target.journal.lastSeq },
+    tlsConnections: { ...target.tlsConnections },
   };
 }
 
