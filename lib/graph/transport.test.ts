@@ -10,7 +10,9 @@ import { createTenant } from "@/sandbox/tenant/index";
 import { personaContext, sandboxOrigin } from "@/test/support/persona-token";
 import { testSandbox } from "@/test/support/sandbox-control";
 import { delegatedGraphClient } from "./client";
-import { sendOverHttps } from "./transport";
+import { gzipSync } from "node:zlib";
+
+import { decodedBody, sendOverHttps } from "./transport";
 
 const oracle = createTenant({ seed: 1, scale: "default" });
 const someUser = [...oracle.users.values()][0]!;
@@ -62,5 +64,14 @@ describe("Graph over node:https", () => {
   it("refuses what it cannot send: another scheme than https, a body that is neither text nor bytes", async () => {
     await expect(sendOverHttps("http://localhost:1/v1.0/me", {}, 1_000)).rejects.toThrow(/only called over https/);
     await expect(sendOverHttps(`${graph()}/me`, { method: "POST", body: { not: "serialised" } as unknown as string }, 1_000)).rejects.toThrow(/text or bytes/);
+  });
+
+  it("a compressed answer is handed on decoded; an encoding not asked for is refused, never passed on as JSON", async () => {
+    const json = Buffer.from(JSON.stringify({ value: [{ id: someUser.id }] }));
+    expect((await decodedBody(gzipSync(json), "gzip")).toString()).toBe(json.toString());
+    expect(await decodedBody(json, null)).toBe(json);
+    expect(await decodedBody(json, "identity")).toBe(json);
+    await expect(decodedBody(json, "br")).rejects.toThrow(/'br', which was not asked for/);
+    await expect(decodedBody(json, "gzip")).rejects.toThrow();
   });
 });

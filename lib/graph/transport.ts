@@ -1,6 +1,8 @@
 import "server-only";
 
 import { Agent, request as httpsRequest } from "node:https";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 
@@ -10,9 +12,9 @@ import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
  * times the CPU per call (its Request and Response objects, web streams and an abort signal per call), and a check of
  * a principal's access makes three Graph calls. The SDK reads the answer as before (`json()`, `text()`, `headers`).
  *
- * What `fetch` did that this does differently: no `Accept-Encoding` is sent, so Graph answers uncompressed (Graph's
- * own pages are small; decompressing cost CPU too); a redirect is not followed but returned, which the SDK reports as
- * a failure (no Graph call Gatehouse makes answers with one); a body may only be text or bytes (the SDK serialises
+ * What `fetch` did that this does differently: only gzip is asked for (`Accept-Encoding: gzip`: a page of 999
+ * applications with their credentials is megabytes of JSON, which compresses several times over); a redirect is not
+ * followed but returned, which the SDK reports as a failure (no Graph call Gatehouse makes answers with one); a body may only be text or bytes (the SDK serialises
  * JSON to text; Gatehouse sends no forms or streams).
  */
 
@@ -39,6 +41,19 @@ function bytesOf(body: unknown): Buffer | undefined {
   throw new TypeError(`a Graph request body must be text or bytes, not ${Object.prototype.toString.call(body)}`);
 }
 
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * An answer's body as sent, or decompressed when Graph compressed it. Only gzip is asked for; any other encoding is an
+ * error rather than bytes the SDK would misread as JSON.
+ */
+export async function decodedBody(body: Buffer<ArrayBuffer>, contentEncoding: string | null): Promise<Buffer<ArrayBuffer>> {
+  const encoding = contentEncoding?.trim().toLowerCase();
+  if (!encoding || encoding === "identity") return body;
+  if (encoding === "gzip" || encoding === "x-gzip") return await gunzipAsync(body);
+  throw new TypeError(`Graph answered with content encoding '${contentEncoding}', which was not asked for`);
+}
+
 /** Status codes whose `Response` may not carry a body. */
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -51,6 +66,7 @@ export async function sendOverHttps(url: string, init: { method?: string; header
   if (target.protocol !== "https:") throw new TypeError(`Graph is only called over https, not ${target.protocol}`);
   const payload = bytesOf(init.body);
   const headers = headersOf(init.headers);
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === "accept-encoding")) headers["accept-encoding"] = "gzip";
   if (payload !== undefined) headers["content-length"] = String(payload.byteLength);
   return await new Promise<Response>((resolve, reject) => {
     const outgoing = httpsRequest(target, { method: init.method ?? "GET", headers, agent }, (incoming) => {
@@ -64,13 +80,13 @@ export async function sendOverHttps(url: string, init: { method?: string; header
         for (let index = 0; index < incoming.rawHeaders.length; index += 2) {
           responseHeaders.append(incoming.rawHeaders[index]!, incoming.rawHeaders[index + 1]!);
         }
-        try {
-          resolve(
-            new Response(NO_BODY.has(status) ? null : Buffer.concat(chunks), { status, statusText: incoming.statusMessage ?? "", headers: responseHeaders }),
-          );
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
+        const encoding = responseHeaders.get("content-encoding");
+        // The body handed on is decoded: its headers no longer describe an encoding or the length as sent.
+        responseHeaders.delete("content-encoding");
+        responseHeaders.delete("content-length");
+        (NO_BODY.has(status) ? Promise.resolve(null) : decodedBody(Buffer.concat(chunks), encoding))
+          .then((body) => resolve(new Response(body, { status, statusText: incoming.statusMessage ?? "", headers: responseHeaders })))
+          .catch((error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
       });
     });
     function fail(error: Error): void {
