@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 
 import nextEnv from "@next/env";
 
-import { childProcessEnv, loadConfig } from "@/lib/config/env.mjs";
+import { childProcessEnv, loadConfig, serverNodeOptions } from "@/lib/config/env.mjs";
 import { prepareStandalone, SERVER_NODE_OPTIONS } from "./standalone";
 
 const { values: options } = parseArgs({
@@ -28,10 +28,12 @@ nextEnv.loadEnvConfig(process.cwd(), false, { info: () => undefined, error: cons
 const config = loadConfig({ phase: "runtime" });
 const server = prepareStandalone();
 
-const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, server], {
+const child = spawn(process.execPath, [server], {
   stdio: "inherit",
   env: childProcessEnv({
     NODE_ENV: "production",
+    // As the container's NODE_OPTIONS: the heap limit, which the operator's own NODE_OPTIONS may raise.
+    NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS),
     PORT: options.port,
     HOSTNAME: options.hostname,
     // Absolute, so that they mean the same inside the standalone directory.

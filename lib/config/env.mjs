@@ -983,6 +983,16 @@ export function childProcessEnv(overrides) {
 }
 
 /**
+ * NODE_OPTIONS for a server started as a child: `defaults` first, then the NODE_OPTIONS this process was given, so an
+ * operator's own value of an option (a larger heap, say) wins over the default.
+ * @param {readonly string[]} defaults
+ * @returns {string}
+ */
+export function serverNodeOptions(defaults) {
+  return [...defaults, process.env.NODE_OPTIONS ?? ""].join(" ").trim();
+}
+
+/**
  * GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES as lower-case GUIDs: "none" (or nothing) is an empty list; each entry is a GUID
  * or the name of a privileged built-in role. Custom roles are named by GUID only: their names can change. Null when an
  * entry is neither.

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import * as sandboxContract from "@/sandbox/contract";
-import { AUDIT_STREAM_NAME, ConfigError, isLoopbackUrl, parseConfig, SANDBOX_DEFAULTS } from "./env.mjs";
+import { AUDIT_STREAM_NAME, ConfigError, isLoopbackUrl, parseConfig, SANDBOX_DEFAULTS, serverNodeOptions } from "./env.mjs";
 
 const AZURE = {
   GATEHOUSE_MODE: "azure",
@@ -733,5 +733,16 @@ describe("named notification channels", () => {
     expect(problems({ ...AZURE, GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: "Digests!" })).toEqual([
       expect.stringContaining("GATEHOUSE_NOTIFICATION_DIGEST_CHANNEL: must be a channel name"),
     ]);
+  });
+});
+
+describe("serverNodeOptions", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("puts the defaults first and the operator's NODE_OPTIONS after them, so the operator's value of an option wins", () => {
+    vi.stubEnv("NODE_OPTIONS", "");
+    expect(serverNodeOptions(["--max-old-space-size=256"])).toBe("--max-old-space-size=256");
+    vi.stubEnv("NODE_OPTIONS", "--max-old-space-size=1024 --enable-source-maps");
+    expect(serverNodeOptions(["--max-old-space-size=256"])).toBe("--max-old-space-size=256 --max-old-space-size=1024 --enable-source-maps");
   });
 });
