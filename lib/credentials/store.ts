@@ -47,11 +47,12 @@ export async function createRunningSnapshot(
       .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
       .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
       .returning({ id: credentialSnapshots.id });
-    if (stale.length > 0)
+    if (stale.length > 0) {
       await deleteSnapshotRows(
         tx,
         stale.map((row) => row.id),
       );
+    }
   });
   const [row] = await db
     .insert(credentialSnapshots)
