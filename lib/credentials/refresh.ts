@@ -85,16 +85,20 @@ export async function runInventory(
     let asOf: Date | undefined;
     const staged: BuiltSnapshot[] = [];
     const stagedApps = new Set<number>();
-    let spByAppId: Map<string, number> | undefined;
+    // Each application's service principal (its index), found once the lists are read to their end.
+    let spOfAppIndex: (number | undefined)[] | undefined;
     let unstaged: number[] | undefined;
     const stageReady = (soFar: InventorySoFar) => {
       if (!access) return;
-      spByAppId ??= new Map(soFar.servicePrincipals.map((sp, index) => [sp.appId.toLowerCase(), index]));
+      if (!spOfAppIndex) {
+        const spByAppId = new Map(soFar.servicePrincipals.map((sp, index) => [sp.appId.toLowerCase(), index]));
+        spOfAppIndex = soFar.applications.map((app) => spByAppId.get(app.appId.toLowerCase()));
+      }
       unstaged ??= soFar.applications.map((_, index) => index);
-      const map = spByAppId;
+      const spOf = spOfAppIndex;
       const ready = new Set<number>();
       unstaged = unstaged.filter((index) => {
-        const sp = map.get(soFar.applications[index]!.appId.toLowerCase());
+        const sp = spOf[index];
         const complete = soFar.applicationAnswered(index) && (sp === undefined || soFar.servicePrincipalAnswered(sp));
         if (complete) ready.add(index);
         return !complete;
