@@ -19,33 +19,6 @@ export interface BuiltSnapshot {
   readonly counts: Record<Bucket, number>;
 }
 
-/** Which identities to build (all when absent): a refresh stores the ones whose data is in while it reads the rest. */
-export interface SnapshotPart {
-  /** The applications (by index in the inventory's list) whose identities are built. */
-  readonly applications?: (index: number) => boolean;
-  /** Whether the identities of service principals without an application in the tenant are built. */
-  readonly servicePrincipals?: boolean;
-}
-
-/** The dashboard's order: highest risk first, then the soonest end, then the name. */
-function sortRows(rows: CredentialRow[]): void {
-  rows.sort((a, b) => b.risk - a.risk || (a.endDateTime ?? "9").localeCompare(b.endDateTime ?? "9") || a.identityName.localeCompare(b.identityName));
-}
-
-export function countsOf(rows: readonly CredentialRow[]): Record<Bucket, number> {
-  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
-  for (const row of rows) counts[row.bucket] += 1;
-  return counts;
-}
-
-/** Parts built apart (of one inventory, without overlap) as one snapshot. */
-export function mergeBuilt(parts: readonly BuiltSnapshot[]): BuiltSnapshot {
-  const rows = parts.flatMap((part) => part.rows);
-  sortRows(rows);
-  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, parts.reduce((sum, part) => sum + part.counts[bucket], 0)])) as Record<Bucket, number>;
-  return { rows, identities: parts.flatMap((part) => part.identities), counts };
-}
-
 function mergeOwners(...lists: readonly (readonly CredentialOwner[])[]): CredentialOwner[] {
   const byId = new Map<string, CredentialOwner>();
   for (const owner of lists.flat()) if (!byId.has(owner.id.toLowerCase())) byId.set(owner.id.toLowerCase(), owner);
@@ -62,7 +35,6 @@ export function buildSnapshot(
   rolesByPrincipal: ReadonlyMap<string, readonly WorkspaceRole[]>,
   now: Date,
   windows: Windows,
-  part: SnapshotPart = {},
 ): BuiltSnapshot {
   const rows: CredentialRow[] = [];
   const identities: IdentityDetails[] = [];
@@ -166,8 +138,7 @@ export function buildSnapshot(
     });
   };
 
-  for (const [index, app] of directory.applications.entries()) {
-    if (part.applications && !part.applications(index)) continue;
+  for (const app of directory.applications) {
     const sp = spByAppId.get(app.appId.toLowerCase());
     addIdentity({
       identityKey: `app:${app.appId.toLowerCase()}`,
@@ -185,7 +156,7 @@ export function buildSnapshot(
   }
   // Service principals without an application in this tenant: managed identities, and multi-tenant or first-party
   // apps that carry credentials of their own on the service principal.
-  for (const sp of part.servicePrincipals === false ? [] : directory.servicePrincipals) {
+  for (const sp of directory.servicePrincipals) {
     if (appIds.has(sp.appId.toLowerCase())) continue;
     if (!sp.managedIdentity && sp.credentials.length === 0) continue;
     addIdentity({
@@ -205,6 +176,8 @@ export function buildSnapshot(
     });
   }
 
-  sortRows(rows);
-  return { rows, identities, counts: countsOf(rows) };
+  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
+  for (const row of rows) counts[row.bucket] += 1;
+  rows.sort((a, b) => b.risk - a.risk || (a.endDateTime ?? "9").localeCompare(b.endDateTime ?? "9") || a.identityName.localeCompare(b.identityName));
+  return { rows, identities, counts };
 }

@@ -127,16 +127,6 @@ export interface DirectoryInventory {
 
 export type ProgressReporter = (phase: string, done: number, total: number) => Promise<void> | void;
 
-/** The inventory while its `$batch` calls are still answering: what is final so far. */
-export interface InventorySoFar {
-  readonly applications: readonly InventoryApplication[];
-  readonly servicePrincipals: readonly InventoryServicePrincipal[];
-  /** Whether every `$batch` answer about this application (its federated credentials and its owners) is in. */
-  applicationAnswered(index: number): boolean;
-  /** Whether the owners of this service principal are in, or were never asked for (no credentials of its own). */
-  servicePrincipalAnswered(index: number): boolean;
-}
-
 /**
  * An object's password and key credentials. On a service principal, a SAML token-signing certificate is stored as
  * `addTokenSigningCertificate` makes it: a private key with usage Sign, a public key with usage Verify and a
@@ -388,8 +378,6 @@ export async function readDirectoryInventory(
   options: {
     /** Called once every service principal is listed (before their owners are read), to start work that needs only them. */
     onServicePrincipalsListed?: (servicePrincipals: readonly InventoryServicePrincipal[]) => void;
-    /** Called after each `$batch` call once both lists are read to their end: which objects are complete so far. */
-    onAnswers?: (soFar: InventorySoFar) => void;
   } = {},
 ): Promise<DirectoryInventory> {
   const counter = new CallCounter();
@@ -402,22 +390,8 @@ export async function readDirectoryInventory(
   const federatedRead: boolean[] = [];
   const ownersRead: boolean[] = [];
   const spOwnersFailed: boolean[] = [];
-  // Which answers are in, whatever they said (a failed lookup is final too: the identity shows without it).
-  const federatedAnswered: boolean[] = [];
-  const ownersAnswered: boolean[] = [];
-  const spOwnersAsked: boolean[] = [];
-  const spOwnersAnswered: boolean[] = [];
-  const soFar: InventorySoFar = {
-    applications,
-    servicePrincipals,
-    applicationAnswered: (index) => federatedAnswered[index] === true && ownersAnswered[index] === true,
-    servicePrincipalAnswered: (index) => spOwnersAsked[index] !== true || spOwnersAnswered[index] === true,
-  };
   const onResult: BatchResultHandler = (id, status, body) => {
     const index = Number(id.slice(1));
-    if (id.startsWith("f")) federatedAnswered[index] = true;
-    else if (id.startsWith("o")) ownersAnswered[index] = true;
-    else if (id.startsWith("s")) spOwnersAnswered[index] = true;
     if (id.startsWith("f")) {
       const app = applications[index]!;
       const list = status === 200 ? ItemList.safeParse(body) : undefined;
@@ -443,9 +417,7 @@ export async function readDirectoryInventory(
     counter,
     (done, expected) => {
       // While the lists are read their progress is what the page shows; the batch calls take over after them.
-      if (listing) return;
-      options.onAnswers?.(soFar);
-      return progress(batchPhase, done, expected);
+      if (!listing) return progress(batchPhase, done, expected);
     },
     onResult,
   );
@@ -490,7 +462,6 @@ export async function readDirectoryInventory(
       };
       servicePrincipals.push(sp);
       if (sp.credentials.length > 0) {
-        spOwnersAsked[index] = true;
         requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
       }
     }
@@ -542,7 +513,6 @@ export async function readDirectoryInventory(
       throw listFailure.reason;
     }
     listing = false;
-    options.onAnswers?.(soFar);
     await queue.drain();
   } catch (error) {
     throw graphError(error);

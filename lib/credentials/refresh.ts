@@ -14,27 +14,16 @@ import { appGraphClientForRun } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess, withGroupRoles } from "./access";
-import { type BuiltSnapshot, buildSnapshot, countsOf, mergeBuilt } from "./build-rows";
-import { type InventorySoFar, readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
+import { buildSnapshot } from "./build-rows";
+import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
 import { readManagedIdentityFederation } from "./managed-identity-federation";
 import { notifyOwners } from "./notify-owners";
-import {
-  completeSnapshot,
-  createRunningSnapshot,
-  failSnapshot,
-  findSnapshot,
-  pruneSnapshotRows,
-  runningSnapshot,
-  stageSnapshotRows,
-  updateProgress,
-} from "./store";
+import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
 /** The scheduled job's lease (once per interval across instances). */
 export const CREDENTIAL_JOB = "credential-inventory";
 /** Manual refreshes have a lease of their own: one at a time across instances, never blocked by a stuck scheduled run. */
 const MANUAL_JOB = "credential-inventory-manual";
-/** Applications staged per statement at least, while the refresh reads (fewer wait for the next answers). */
-const STAGE_MIN = 250;
 /** A run that has not finished after this long is taken to have crashed. */
 const LEASE_MS = 15 * 60_000;
 
@@ -56,14 +45,7 @@ export interface RefreshOutcome {
 export async function runInventory(
   db: Database,
   snapshotId: number,
-  options: {
-    trigger: "manual" | "scheduled";
-    actor: AuditActor;
-    windows: Windows;
-    now?: () => Date;
-    /** Applications stored per statement at least while the refresh reads (STAGE_MIN); fewer wait for more. */
-    stageAtLeast?: number;
-  },
+  options: { trigger: "manual" | "scheduled"; actor: AuditActor; windows: Windows; now?: () => Date },
 ): Promise<RefreshOutcome> {
   const now = options.now ?? (() => new Date());
   let lastWrite = 0;
@@ -74,113 +56,37 @@ export async function runInventory(
     lastWrite = at;
     await updateProgress(db, snapshotId, { phase, done, total });
   };
-  // Rows are stored while the `$batch` calls are still answering, for the applications whose answers are all in
-  // (their roles known, the lists read to their end); the snapshot stays `running`, so nobody reads them until the
-  // last rows and the status go in together. The staged writes run one after another; a failure waits for them.
-  let staging: Promise<void> = Promise.resolve();
-  let stagingFailure: { error: unknown } | undefined;
   try {
     const graph = appGraphClientForRun();
-    let access: Awaited<ReturnType<typeof readWorkspaceAccess>> | undefined;
-    let asOf: Date | undefined;
-    const staged: BuiltSnapshot[] = [];
-    const stagedApps = new Set<number>();
-    // Each application's service principal (its index), found once the lists are read to their end.
-    let spOfAppIndex: (number | undefined)[] | undefined;
-    let unstaged: number[] | undefined;
-    const stageReady = (soFar: InventorySoFar) => {
-      if (!access) return;
-      if (!spOfAppIndex) {
-        const spByAppId = new Map(soFar.servicePrincipals.map((sp, index) => [sp.appId.toLowerCase(), index]));
-        spOfAppIndex = soFar.applications.map((app) => spByAppId.get(app.appId.toLowerCase()));
-      }
-      unstaged ??= soFar.applications.map((_, index) => index);
-      const spOf = spOfAppIndex;
-      const ready = new Set<number>();
-      unstaged = unstaged.filter((index) => {
-        const sp = spOf[index];
-        const complete = soFar.applicationAnswered(index) && (sp === undefined || soFar.servicePrincipalAnswered(sp));
-        if (complete) ready.add(index);
-        return !complete;
-      });
-      if (ready.size < (options.stageAtLeast ?? STAGE_MIN) && unstaged.length > 0) {
-        // Too few for a statement of their own: they wait for the next answers (put back, in order).
-        unstaged = [...ready, ...unstaged].sort((a, b) => a - b);
-        return;
-      }
-      if (ready.size === 0) return;
-      asOf ??= now();
-      const at = asOf;
-      // Direct roles only: roles through groups are read after the directory, and the identities they reach are
-      // replaced at the end.
-      const part = buildSnapshot({ ...soFar, graphCalls: 0, warnings: [] }, access.rolesByPrincipal, at, options.windows, {
-        applications: (index) => ready.has(index),
-        servicePrincipals: false,
-      });
-      for (const index of ready) stagedApps.add(index);
-      staged.push(part);
-      // A failed write is kept (never left unhandled) and fails the run at its end; nothing more is staged after it.
-      staging = staging
-        .then(() => (stagingFailure ? undefined : stageSnapshotRows(db, snapshotId, part)))
-        .catch((error: unknown) => {
-          stagingFailure ??= { error };
-        });
-    };
     // User-assigned managed identities' federated credentials are on their ARM resources: read from ARM as soon as
     // the service principals are listed, while Graph's $batch calls for owners and federated credentials go on.
     let miFederationRead: ReturnType<typeof readManagedIdentityFederation> | undefined;
-    const [directory] = await Promise.all([
+    const [directory, access] = await Promise.all([
       readDirectoryInventory(graph, progress, {
         onServicePrincipalsListed: (servicePrincipals) => {
           miFederationRead = readManagedIdentityFederation(servicePrincipals);
         },
-        onAnswers: stageReady,
       }),
-      readWorkspaceAccess().then((read) => {
-        access = read;
-      }),
+      readWorkspaceAccess(),
     ]);
-    const workspaceAccess = access!;
     // Roles held through groups: the groups' service-principal members hold them too (after the directory's $batch
     // calls, so no more than four run at once).
     const [viaGroups, miFederation] = await Promise.all([
-      readGroupServicePrincipals(graph, [...workspaceAccess.rolesByGroup.keys()], progress),
+      readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress),
       miFederationRead ?? readManagedIdentityFederation(directory.servicePrincipals),
     ]);
     const graphCalls = directory.graphCalls + viaGroups.graphCalls;
-    const armCalls = workspaceAccess.armCalls + miFederation.armCalls;
+    const armCalls = access.armCalls + miFederation.armCalls;
     await progress("Classifying", 0, 1);
-    asOf ??= now();
-    const roles = withGroupRoles(workspaceAccess, viaGroups.groups);
-    // Staged applications whose service principal holds roles through a group are built again with them.
-    const viaGroup = new Set([...viaGroups.groups.values()].flatMap((group) => group.servicePrincipalIds.map((id) => id.toLowerCase())));
-    const spOfApp = new Map(directory.servicePrincipals.map((sp) => [sp.appId.toLowerCase(), sp.id.toLowerCase()]));
-    const rebuilt = new Set(
-      [...stagedApps].filter((index) => {
-        const sp = spOfApp.get(directory.applications[index]!.appId.toLowerCase());
-        return sp !== undefined && viaGroup.has(sp);
-      }),
-    );
-    const replacedIdentities = [...rebuilt].map((index) => `app:${directory.applications[index]!.appId.toLowerCase()}`);
-    const replaced = new Set(replacedIdentities);
-    const rest = buildSnapshot(directory, roles, asOf, options.windows, { applications: (index) => !stagedApps.has(index) || rebuilt.has(index) });
-    const kept = staged.map((part) => ({
-      ...part,
-      rows: part.rows.filter((row) => !replaced.has(row.identityKey)),
-      identities: part.identities.filter((identity) => !replaced.has(identity.identityKey)),
-    }));
-    const built = mergeBuilt([...kept.map((part) => ({ ...part, counts: countsOf(part.rows) })), rest]);
-    const warnings = [...directory.warnings, ...workspaceAccess.warnings, ...viaGroups.warnings, ...miFederation.warnings];
-    await staging;
-    if (stagingFailure) throw stagingFailure.error;
-    await completeSnapshot(db, snapshotId, rest, {
+    const asOf = now();
+    const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), asOf, options.windows);
+    const warnings = [...directory.warnings, ...access.warnings, ...viaGroups.warnings, ...miFederation.warnings];
+    await completeSnapshot(db, snapshotId, built, {
       asOf,
       finishedAt: now(),
       graphCalls,
       armCalls,
       warnings,
-      all: built,
-      replacedIdentities,
     });
     await pruneSnapshotRows(db);
     await recordAuditEventNow(db, {
@@ -219,8 +125,6 @@ export async function runInventory(
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
     log("error", "credentials", "credential inventory failed", { snapshotId, error: describeError(error) });
-    // Rows being staged are written before the failure deletes them all.
-    await staging;
     await failSnapshot(db, snapshotId, message, now());
     await recordAuditEventNow(db, {
       action: "credential_inventory.refreshed",

@@ -8,17 +8,7 @@ import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
 import { credentialSnapshotIdentities, credentialSnapshotItems } from "./schema";
-import {
-  completeSnapshot,
-  createRunningSnapshot,
-  failSnapshot,
-  findSnapshot,
-  identityDetails,
-  latestCompleteSnapshot,
-  snapshotRows,
-  snapshotTrend,
-  stageSnapshotRows,
-} from "./store";
+import { completeSnapshot, createRunningSnapshot, findSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
 
 /** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
 async function queuedMails(handle: DatabaseHandle) {
@@ -199,50 +189,5 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     expect(mail.body).toContain("SAML signing certificate CN=SSO");
     expect(mail.body).toContain("single sign-on to the application breaks when it expires");
     expect(mail.body).not.toContain("unlocks Owner");
-  });
-  it("rows staged while a run reads are the snapshot's only once it completes; a failed or crashed run's staged rows are deleted", async () => {
-    const now = new Date("2026-06-02T00:00:00Z");
-    const storedRowsOf = async (id: number) => ({
-      items: await handle.db.select().from(credentialSnapshotItems).where(eq(credentialSnapshotItems.snapshotId, id)),
-      identities: await handle.db.select().from(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id)),
-    });
-    const latestBefore = await latestCompleteSnapshot(handle.db);
-
-    // Staged, then completed with the rest: the staged identity replaced, one more row added.
-    const completed = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
-    await stageSnapshotRows(handle.db, completed, built([row("s1", "within1"), row("s2", "healthy")]));
-    expect(await latestCompleteSnapshot(handle.db)).toEqual(latestBefore);
-    const rest = built([row("s1", "within2")]);
-    await completeSnapshot(handle.db, completed, rest, {
-      asOf: now,
-      finishedAt: now,
-      graphCalls: 1,
-      armCalls: 1,
-      warnings: [],
-      all: { rows: rest.rows, counts: rest.counts },
-      replacedIdentities: ["app:a"],
-    });
-    expect((await latestCompleteSnapshot(handle.db))?.id).toBe(completed);
-    expect((await snapshotRows(handle.db, completed)).map((stored) => [stored.id, stored.bucket])).toEqual([["s1", "within2"]]);
-    expect((await storedRowsOf(completed)).identities).toHaveLength(1);
-
-    // Staged, then failed: nothing of it stays, and the latest complete snapshot is still the one before.
-    const failed = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
-    await stageSnapshotRows(handle.db, failed, built([row("f1", "within1")]));
-    expect((await storedRowsOf(failed)).items).toHaveLength(1);
-    await failSnapshot(handle.db, failed, "Graph failed", now);
-    expect(await storedRowsOf(failed)).toEqual({ items: [], identities: [] });
-    expect((await latestCompleteSnapshot(handle.db))?.id).toBe(completed);
-    // A run no longer running takes no more rows.
-    await expect(stageSnapshotRows(handle.db, failed, built([row("f2", "within1")]))).rejects.toThrow(/not running/);
-    expect((await storedRowsOf(failed)).items).toEqual([]);
-
-    // Staged by a run whose instance died: swept when the next run starts, its rows with it.
-    const crashed = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
-    await stageSnapshotRows(handle.db, crashed, built([row("c1", "within1")]));
-    const later = new Date(now.getTime() + 2 * 3_600_000);
-    await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now: later, windows: WINDOWS });
-    expect(await findSnapshot(handle.db, crashed)).toMatchObject({ status: "failed" });
-    expect(await storedRowsOf(crashed)).toEqual({ items: [], identities: [] });
   });
 });

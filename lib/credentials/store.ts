@@ -3,7 +3,7 @@ import "server-only";
 import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
-import type { Database, DatabaseTransaction } from "@/lib/db";
+import type { Database } from "@/lib/db";
 import type { BuiltSnapshot } from "./build-rows";
 import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
@@ -40,20 +40,10 @@ export async function createRunningSnapshot(
   input: { trigger: "manual" | "scheduled"; requestedBy: string | null; now: Date; windows: Windows },
 ): Promise<number> {
   // A run still "running" after this long crashed with its instance; it is closed so it never shows as in progress.
-  // The rows it had stored while reading go with it.
-  await db.transaction(async (tx) => {
-    const stale = await tx
-      .update(credentialSnapshots)
-      .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
-      .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
-      .returning({ id: credentialSnapshots.id });
-    if (stale.length > 0) {
-      await deleteSnapshotRows(
-        tx,
-        stale.map((row) => row.id),
-      );
-    }
-  });
+  await db
+    .update(credentialSnapshots)
+    .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
+    .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))));
   const [row] = await db
     .insert(credentialSnapshots)
     .values({
@@ -76,106 +66,54 @@ export async function updateProgress(db: Database, id: number, progress: { phase
     .where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
 }
 
-async function deleteSnapshotRows(tx: DatabaseTransaction, ids: readonly number[], identityKeys?: readonly string[]): Promise<void> {
-  const ofIdentities = identityKeys ? inArray(credentialSnapshotItems.identityKey, [...identityKeys]) : undefined;
-  await tx.delete(credentialSnapshotItems).where(and(inArray(credentialSnapshotItems.snapshotId, [...ids]), ofIdentities));
-  await tx
-    .delete(credentialSnapshotIdentities)
-    .where(
-      and(
-        inArray(credentialSnapshotIdentities.snapshotId, [...ids]),
-        identityKeys ? inArray(credentialSnapshotIdentities.identityKey, [...identityKeys]) : undefined,
-      ),
-    );
-}
-
-async function insertSnapshotRows(tx: DatabaseTransaction, id: number, part: Pick<BuiltSnapshot, "rows" | "identities">): Promise<void> {
-  // Thousands of rows go in as one JSON parameter per chunk, unpacked by the database, rather than seven bound
-  // parameters a row that the ORM would build and the database parse one by one. `e` is the end date as the ORM
-  // would have bound it (JavaScript's reading of Graph's timestamp).
-  for (let start = 0; start < part.rows.length; start += INSERT_CHUNK) {
-    const chunk = part.rows.slice(start, start + INSERT_CHUNK).map((row) => ({ r: row, e: row.endDateTime ? new Date(row.endDateTime).toISOString() : null }));
-    await tx.execute(sql`
-      insert into credential_snapshot_items (snapshot_id, row_id, identity_key, bucket, risk, end_date_time, row)
-      select ${id}::bigint, x->'r'->>'id', x->'r'->>'identityKey', x->'r'->>'bucket', (x->'r'->>'risk')::integer, (x->>'e')::timestamptz, x->'r'
-      from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
-  }
-  for (let start = 0; start < part.identities.length; start += INSERT_CHUNK) {
-    // Rows are stored once, in the items; the drawer re-reads them by identity.
-    const chunk = part.identities.slice(start, start + INSERT_CHUNK).map((identity) => ({ ...identity, rows: [] }));
-    await tx.execute(sql`
-      insert into credential_snapshot_identities (snapshot_id, identity_key, details)
-      select ${id}::bigint, x->>'identityKey', x from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
-  }
-}
-
-/**
- * Stores some of a running snapshot's rows while the refresh is still reading the rest. Nobody reads them yet: every
- * reader of rows reads a complete snapshot's, and the snapshot becomes complete in `completeSnapshot`'s one
- * statement; a failed run's rows are deleted with its failure (`failSnapshot`), a crashed run's when it is swept.
- */
-export async function stageSnapshotRows(db: Database, id: number, part: Pick<BuiltSnapshot, "rows" | "identities">): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [running] = await tx
-      .select({ id: credentialSnapshots.id })
-      .from(credentialSnapshots)
-      .where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")))
-      .for("update");
-    if (!running) throw new Error(`credential snapshot ${id} is not running`);
-    await insertSnapshotRows(tx, id, part);
-  });
-}
-
-/**
- * Stores the rows not stored yet and completes the snapshot in one transaction (no upstream call inside it): the
- * staged rows of `replacedIdentities` are replaced by theirs in `rest`. `all` gives the whole snapshot's counts.
- */
+/** Stores the rows and completes the snapshot in one transaction (no upstream call inside it). */
 export async function completeSnapshot(
   db: Database,
   id: number,
-  rest: Pick<BuiltSnapshot, "rows" | "identities"> & Partial<Pick<BuiltSnapshot, "counts">>,
-  meta: {
-    asOf: Date;
-    finishedAt: Date;
-    graphCalls: number;
-    armCalls: number;
-    warnings: readonly string[];
-    /** The whole snapshot, when some of its rows were staged before. */
-    all?: Pick<BuiltSnapshot, "rows" | "counts">;
-    replacedIdentities?: readonly string[];
-  },
+  built: BuiltSnapshot,
+  meta: { asOf: Date; finishedAt: Date; graphCalls: number; armCalls: number; warnings: readonly string[] },
 ): Promise<void> {
-  const all = meta.all ?? rest;
-  if (!all.counts) throw new Error("completeSnapshot needs the snapshot's counts");
-  const counts = all.counts;
   await db.transaction(async (tx) => {
-    if (meta.replacedIdentities && meta.replacedIdentities.length > 0) await deleteSnapshotRows(tx, [id], meta.replacedIdentities);
-    await insertSnapshotRows(tx, id, rest);
+    // Thousands of rows go in as one JSON parameter per chunk, unpacked by the database, rather than seven bound
+    // parameters a row that the ORM would build and the database parse one by one. `e` is the end date as the ORM
+    // would have bound it (JavaScript's reading of Graph's timestamp).
+    for (let start = 0; start < built.rows.length; start += INSERT_CHUNK) {
+      const chunk = built.rows
+        .slice(start, start + INSERT_CHUNK)
+        .map((row) => ({ r: row, e: row.endDateTime ? new Date(row.endDateTime).toISOString() : null }));
+      await tx.execute(sql`
+        insert into credential_snapshot_items (snapshot_id, row_id, identity_key, bucket, risk, end_date_time, row)
+        select ${id}::bigint, x->'r'->>'id', x->'r'->>'identityKey', x->'r'->>'bucket', (x->'r'->>'risk')::integer, (x->>'e')::timestamptz, x->'r'
+        from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
+    }
+    for (let start = 0; start < built.identities.length; start += INSERT_CHUNK) {
+      // Rows are stored once, in the items; the drawer re-reads them by identity.
+      const chunk = built.identities.slice(start, start + INSERT_CHUNK).map((identity) => ({ ...identity, rows: [] }));
+      await tx.execute(sql`
+        insert into credential_snapshot_identities (snapshot_id, identity_key, details)
+        select ${id}::bigint, x->>'identityKey', x from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
+    }
     await tx
       .update(credentialSnapshots)
       .set({
         status: "complete",
         asOf: meta.asOf,
         finishedAt: meta.finishedAt,
-        counts,
+        counts: built.counts,
         graphCalls: meta.graphCalls,
         armCalls: meta.armCalls,
         warnings: [...meta.warnings],
-        progress: { phase: "Complete", done: all.rows.length, total: all.rows.length },
+        progress: { phase: "Complete", done: built.rows.length, total: built.rows.length },
       })
       .where(eq(credentialSnapshots.id, id));
   });
 }
 
-/** Marks the snapshot failed and deletes any rows it had stored, in one transaction. */
 export async function failSnapshot(db: Database, id: number, message: string, now: Date): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
-      .update(credentialSnapshots)
-      .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
-      .where(eq(credentialSnapshots.id, id));
-    await deleteSnapshotRows(tx, [id]);
-  });
+  await db
+    .update(credentialSnapshots)
+    .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
+    .where(eq(credentialSnapshots.id, id));
 }
 
 /** Keeps rows for the newest snapshots only; older snapshots keep their counts for the trend. */
