@@ -3,9 +3,10 @@
  * fixed latency) in this process, then runs the console's code in a child (which trusts the sandbox's CA, as the
  * console does) so the sandbox's own work is not counted: a refresh into a fresh PGlite database, then the delivery of
  * the mails it queued. The child prints each phase's time, its CPU (`process.cpuUsage`), the calls made, and its peak
- * RSS and heap, sampled every 20 ms.
+ * RSS and heap, sampled every 20 ms. With `--trace`, each phase also says how its upstream calls overlapped: how long
+ * 0, 1, 2, 3 or 4+ calls were in flight, and how long the phase ran before its first call and after its last.
  *
- *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof]
+ *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof] [--trace]
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1" },
     mails: { type: "boolean", default: true },
     "cpu-prof": { type: "string" },
+    trace: { type: "boolean", default: false },
     child: { type: "boolean", default: false },
   },
 });
@@ -53,6 +55,7 @@ async function parent(): Promise<void> {
     "--runs",
     values.runs,
     ...(values.mails ? [] : ["--no-mails"]),
+    ...(values.trace ? ["--trace"] : []),
   ];
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: "inherit" });
@@ -64,7 +67,77 @@ async function parent(): Promise<void> {
   process.exitCode = code;
 }
 
+interface TracedCall {
+  readonly kind: string;
+  readonly start: number;
+  end: number;
+}
+
+/** Records every fetch's start and end (the Graph SDK, MSAL and the ARM client all go through it). */
+function traceFetch(): TracedCall[] {
+  const calls: TracedCall[] = [];
+  const original = globalThis.fetch;
+  const kindOf = (url: string) => {
+    const { pathname } = new URL(url);
+    if (pathname.endsWith("/$batch")) return "graph $batch";
+    if (pathname.endsWith("/sendMail")) return "graph sendMail";
+    if (pathname.includes("/oauth2/")) return "token";
+    if (pathname.startsWith("/v1.0/") || pathname.startsWith("/beta/")) return "graph list";
+    return "arm";
+  };
+  globalThis.fetch = async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const call: TracedCall = { kind: kindOf(url), start: performance.now(), end: Number.NaN };
+    calls.push(call);
+    try {
+      const response = await original(input, init);
+      // The body is read by the caller; the call ends when its answer's headers are in.
+      return response;
+    } finally {
+      call.end = performance.now();
+    }
+  };
+  return calls;
+}
+
+/** How a phase's calls overlapped: ms with n calls in flight, before the first call and after the last. */
+function overlapOf(calls: readonly TracedCall[], from: number, to: number): Record<string, unknown> {
+  const inPhase = calls.filter((call) => call.start >= from && call.end <= to);
+  if (inPhase.length === 0) return { calls: 0 };
+  const edges = inPhase.flatMap((call) => [
+    { at: call.start, delta: 1 },
+    { at: call.end, delta: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  const inFlightMs = [0, 0, 0, 0, 0];
+  let level = 0;
+  let last = edges[0]!.at;
+  for (const edge of edges) {
+    inFlightMs[Math.min(level, 4)]! += edge.at - last;
+    level += edge.delta;
+    last = edge.at;
+  }
+  const byKind: Record<string, { calls: number; firstStartMs: number; lastEndMs: number; medianMs: number }> = {};
+  for (const kind of new Set(inPhase.map((call) => call.kind))) {
+    const ofKind = inPhase.filter((call) => call.kind === kind);
+    const durations = ofKind.map((call) => call.end - call.start).sort((a, b) => a - b);
+    byKind[kind] = {
+      calls: ofKind.length,
+      firstStartMs: Math.round(Math.min(...ofKind.map((call) => call.start)) - from),
+      lastEndMs: Math.round(Math.max(...ofKind.map((call) => call.end)) - from),
+      medianMs: Math.round(durations[Math.floor(durations.length / 2)]! * 10) / 10,
+    };
+  }
+  return {
+    byKind,
+    inFlightMs: Object.fromEntries(inFlightMs.map((ms, n) => [n === 4 ? "4+" : String(n), Math.round(ms)])),
+    beforeFirstMs: Math.round(Math.min(...inPhase.map((call) => call.start)) - from),
+    afterLastMs: Math.round(to - Math.max(...inPhase.map((call) => call.end))),
+  };
+}
+
 async function child(): Promise<void> {
+  const calls = values.trace ? traceFetch() : undefined;
   const { getDatabase } = await import("@/lib/db");
   const { runInventory } = await import("@/lib/credentials/refresh");
   const { createRunningSnapshot } = await import("@/lib/credentials/store");
@@ -96,7 +169,8 @@ async function child(): Promise<void> {
     const started = performance.now();
     const startUs = process.hrtime.bigint() / 1000n;
     const result = await work();
-    const ms = Math.round(performance.now() - started);
+    const ended = performance.now();
+    const ms = Math.round(ended - started);
     const used = process.cpuUsage(cpu);
     sample();
     console.log(
@@ -114,6 +188,7 @@ async function child(): Promise<void> {
         wasmResidentBeforeMb,
         wasmResidentAfterMb: wasmResidentMb(),
         ...describe(result),
+        ...(calls ? { trace: overlapOf(calls, started, ended) } : {}),
       }),
     );
     return result;

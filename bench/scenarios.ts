@@ -538,19 +538,20 @@ async function credentialScenarios(clients: Clients): Promise<void> {
   // Owners' mails leave from the outbox after the refresh, 4 at a time; the page does not wait for them, but the
   // figures after this one would pay for them: always waited for.
   const mailStart = performance.now();
-  const mails = await waitForOutboxToSettle(outboxBefore);
+  const { mails, lastArrivedAt } = await waitForOutboxToSettle(outboxBefore);
   const mailFloor = Math.ceil(mails / 4) * LATENCY_MS;
   rows.push({
     id: "owner-mails",
     scenario: `Owner mails from the outbox (${mails})`,
-    value: Math.round(performance.now() - mailStart),
+    // Until the last mail arrived: the quiet that tells the wait it is over comes after the work, not in it.
+    value: Math.round(lastArrivedAt - mailStart),
     unit: "ms",
     goal: goals.floorTimes1_1(mailFloor),
     floorMs: mailFloor,
     roundTrips: Math.ceil(mails / 4),
     armCalls: 0,
     graphCalls: mails,
-    note: "after the refresh, in the background: Graph sendMail 4 at a time (Outlook's limit per mailbox); includes the 2 s of quiet that ends the wait",
+    note: "after the refresh, in the background: Graph sendMail 4 at a time (Outlook's limit per mailbox); until the last mail arrived (seen within 50 ms)",
   });
   await measure(
     {
@@ -569,19 +570,22 @@ async function sandboxOutboxSize(): Promise<number> {
   return (await testSandbox().state()).counts.outbox;
 }
 
-/** Waits until no mail has arrived at the sandbox for 2 s; returns how many arrived since `before`. */
-async function waitForOutboxToSettle(before: number): Promise<number> {
+/**
+ * Waits until no mail has arrived at the sandbox for 2 s; returns how many arrived since `before` and when the last of
+ * them was first seen (polled every 50 ms).
+ */
+async function waitForOutboxToSettle(before: number): Promise<{ mails: number; lastArrivedAt: number }> {
   let last = await sandboxOutboxSize();
-  let quietSince = performance.now();
-  while (performance.now() - quietSince < 2000) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  let lastArrivedAt = performance.now();
+  while (performance.now() - lastArrivedAt < 2000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const now = await sandboxOutboxSize();
     if (now !== last) {
       last = now;
-      quietSince = performance.now();
+      lastArrivedAt = performance.now();
     }
   }
-  return last - before;
+  return { mails: last - before, lastArrivedAt };
 }
 
 async function auditScenarios(clients: Clients): Promise<void> {

@@ -338,6 +338,58 @@ describe.each(storageEngines())("notification outbox on $name", (engine) => {
       expect((await outboxRows(db, ids)).map((row) => [row.status, row.attempts])).toEqual(ids.map(() => ["sent", 1]));
     });
 
+    it("claims a long run's rows a chunk at a time while the first ones are sent, and sends each exactly once", async () => {
+      const subject = unique("Chunks");
+      const recipients = Array.from({ length: 150 }, (_, index) => `chunk${index}@contoso.test`);
+      const ids = await queueNotificationBatch(db, { mails: recipients.map((to) => ({ to, subject, text: "C" })) });
+      // Slow sends, so the run is still early when its first mails arrive.
+      tenant.sandbox.faults.add({ method: "POST", pathRegex: "/sendMail$", latencyMs: 60 });
+      const run = deliverNotifications(db, new Date(), ids);
+      while (mailsWithSubject(subject).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const early = await outboxRows(db, ids);
+      // The rows far down the list are not claimed yet: they get a claim of their own, when their turn is near.
+      expect(early.filter((row) => row.attempts === 0).length).toBeGreaterThan(0);
+      expect(early.filter((row) => row.claimedUntil !== null).length).toBeLessThan(ids.length);
+
+      expect(await run).toEqual({ mailed: 150, posted: 0, failed: 0, gaveUp: 0 });
+      expect(
+        mailsWithSubject(subject)
+          .flatMap((mail) => mail.to)
+          .sort(),
+      ).toEqual([...recipients].sort());
+      expect((await outboxRows(db, ids)).map((row) => [row.status, row.attempts, row.claimedUntil])).toEqual(ids.map(() => ["sent", 1, null]));
+    });
+
+    it("runs racing over more rows than one claim takes deliver every row exactly once", async () => {
+      const subject = unique("Race in chunks");
+      const recipients = Array.from({ length: 260 }, (_, index) => `chunkrace${index}@contoso.test`);
+      const ids = await queueNotificationBatch(db, { mails: recipients.map((to) => ({ to, subject, text: "Once." })) });
+      const now = new Date();
+      const runs = await Promise.all([
+        deliverNotifications(db, now, undefined, 1000),
+        deliverNotifications(db, now, [...ids].reverse()),
+        deliverNotifications(db, now, ids),
+        deliverNotifications(db, now, undefined, 150),
+      ]);
+      expect(runs.reduce((sum, run) => sum + run.mailed, 0)).toBe(260);
+      expect(runs.reduce((sum, run) => sum + run.failed, 0)).toBe(0);
+      expect(
+        mailsWithSubject(subject)
+          .flatMap((mail) => mail.to)
+          .sort(),
+      ).toEqual([...recipients].sort());
+      expect((await outboxRows(db, ids)).map((row) => [row.status, row.attempts])).toEqual(ids.map(() => ["sent", 1]));
+    });
+
+    it("a run's limit holds across its claims: the oldest rows up to the limit, the rest left pending", async () => {
+      const subject = unique("Limit in chunks");
+      const ids = await queueNotificationBatch(db, {
+        mails: Array.from({ length: 130 }, (_, index) => ({ to: `chunklimit${index}@contoso.test`, subject, text: "L" })),
+      });
+      expect(await deliverNotifications(db, new Date(), undefined, 120)).toEqual({ mailed: 120, posted: 0, failed: 0, gaveUp: 0 });
+      expect((await outboxRows(db, ids)).map((row) => row.status)).toEqual([...ids.slice(0, 120).map(() => "sent"), ...ids.slice(120).map(() => "pending")]);
+    });
+
     it("delivers only the given ids, and nothing at all for an empty list", async () => {
       const first = await queueNotification(db, { to: ["first@contoso.test"], subject: unique("First"), text: "First." });
       const second = await queueNotification(db, { to: ["second@contoso.test"], subject: unique("Second"), text: "Second." });

@@ -210,6 +210,10 @@ export async function queueNotificationBatch(db: Pick<Database, "insert" | "exec
  * goes out from the one sender mailbox.
  */
 const DELIVERY_CONCURRENCY = 4;
+/** Rows a run claims first: two sends per worker, so the first mails leave after a small claim. */
+const CLAIM_FIRST = 2 * DELIVERY_CONCURRENCY;
+/** Rows each later claim takes (the ids are bound parameters), made while the rows before are still being sent. */
+const CLAIM_CHUNK = 100;
 /** Sent rows marked per UPDATE (the ids are bound parameters). */
 const MARK_SENT_CHUNK = 1000;
 /** How long sent rows wait to be marked with those sent after them (about ten sends at four at a time). */
@@ -232,28 +236,70 @@ export interface DeliveryRun {
 export async function deliverNotifications(db: Database, now: Date, ids?: readonly number[], limit = 100): Promise<DeliveryRun> {
   if (ids?.length === 0) return { mailed: 0, posted: 0, failed: 0, gaveUp: 0 };
   const unclaimed = or(isNull(notificationOutbox.claimedUntil), lte(notificationOutbox.claimedUntil, now));
-  const claimed = await db
-    .update(notificationOutbox)
-    .set({ claimedUntil: new Date(now.getTime() + CLAIM_MS), attempts: sql`${notificationOutbox.attempts} + 1` })
-    .where(
-      and(
-        eq(notificationOutbox.status, "pending"),
-        lte(notificationOutbox.nextAttemptAt, now),
-        unclaimed,
-        ids
-          ? inArray(notificationOutbox.id, [...ids])
-          : inArray(
-              notificationOutbox.id,
-              db
-                .select({ id: notificationOutbox.id })
-                .from(notificationOutbox)
-                .where(and(eq(notificationOutbox.status, "pending"), lte(notificationOutbox.nextAttemptAt, now), unclaimed))
-                .orderBy(notificationOutbox.id)
-                .limit(limit),
-            ),
-      ),
-    )
-    .returning();
+  const runStarted = Date.now();
+  // Rows are claimed a chunk at a time, the next chunk while the rows before it are being sent: the first mails leave
+  // after a claim of a few rows rather than of thousands, and no row waits claimed (its claim running out) for long
+  // before it is sent. The run's clock moves on while it sends, so a later chunk's claim lasts CLAIM_MS from then.
+  const idsToClaim = ids ? [...ids] : undefined;
+  let limitLeft = limit;
+  const claimChunk = (count: number) =>
+    db
+      .update(notificationOutbox)
+      .set({ claimedUntil: new Date(now.getTime() + (Date.now() - runStarted) + CLAIM_MS), attempts: sql`${notificationOutbox.attempts} + 1` })
+      .where(
+        and(
+          eq(notificationOutbox.status, "pending"),
+          lte(notificationOutbox.nextAttemptAt, now),
+          unclaimed,
+          idsToClaim
+            ? inArray(notificationOutbox.id, idsToClaim.splice(0, count))
+            : inArray(
+                notificationOutbox.id,
+                db
+                  .select({ id: notificationOutbox.id })
+                  .from(notificationOutbox)
+                  .where(and(eq(notificationOutbox.status, "pending"), lte(notificationOutbox.nextAttemptAt, now), unclaimed))
+                  .orderBy(notificationOutbox.id)
+                  .limit(Math.min(count, limitLeft)),
+              ),
+        ),
+      )
+      .returning();
+  type OutboxRow = Awaited<ReturnType<typeof claimChunk>>[number];
+  const ready: OutboxRow[] = [];
+  let claimsLeft = true;
+  let claiming: Promise<void> | undefined;
+  let claimFailure: { error: unknown } | undefined;
+  let firstClaim = true;
+  // Never rejects: a failed claim is kept for the end of the run.
+  const claimMore = async (): Promise<void> => {
+    try {
+      const size = firstClaim ? CLAIM_FIRST : CLAIM_CHUNK;
+      const asked = idsToClaim ? size : Math.min(size, limitLeft);
+      firstClaim = false;
+      const rows = await claimChunk(asked);
+      ready.push(...rows);
+      limitLeft -= rows.length;
+      // A chunk of ids may come back short (others hold some of them); the queue is done when a chunk comes back short.
+      claimsLeft = idsToClaim ? idsToClaim.length > 0 : rows.length === asked && limitLeft > 0;
+    } catch (error) {
+      // Nothing more is claimed; what was claimed is still sent and marked, then the run throws.
+      claimFailure ??= { error };
+      claimsLeft = false;
+    }
+  };
+  const nextRow = async (): Promise<OutboxRow | undefined> => {
+    for (;;) {
+      if (claimsLeft && !claiming && ready.length < CLAIM_CHUNK / 2) {
+        claiming = claimMore().finally(() => {
+          claiming = undefined;
+        });
+      }
+      if (ready.length > 0) return ready.shift();
+      if (!claiming) return undefined;
+      await claiming;
+    }
+  };
   let mailed = 0;
   let posted = 0;
   let failed = 0;
@@ -297,7 +343,7 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
       markFailure ??= { error };
     }
   };
-  const deliver = async (row: (typeof claimed)[number]) => {
+  const deliver = async (row: OutboxRow) => {
     try {
       if (row.channel === "mail") {
         await sendMail(graph, row.recipient, row.subject, row.body);
@@ -339,17 +385,20 @@ export async function deliverNotifications(db: Database, now: Date, ids?: readon
         .where(eq(notificationOutbox.id, row.id));
     }
   };
-  let next = 0;
   const worker = async () => {
-    while (next < claimed.length) await deliver(claimed[next++]!);
+    for (let row = await nextRow(); row !== undefined; row = await nextRow()) await deliver(row);
   };
-  await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, claimed.length) }, worker));
+  await Promise.all(Array.from({ length: DELIVERY_CONCURRENCY }, worker));
   // The last group is marked now rather than after the timer.
   delivered = true;
   clearTimeout(markTimer);
   markTimer = undefined;
   await markingSent;
   await markSent();
+  if (claimFailure) {
+    log("error", "notifications", "outbox rows could not be claimed; the rows claimed before were delivered", { error: describeError(claimFailure.error) });
+    throw claimFailure.error;
+  }
   if (markFailure) {
     log("error", "notifications", "sent notifications could not be marked; they are sent again when their claim ends", {
       error: describeError(markFailure.error),
