@@ -26,6 +26,7 @@ const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
 const { submitAccessRequest } = await import("@/lib/requests/submit-request");
 const { grantRoleOnScope } = await import("@/lib/workspaces/grant-workspace-roles");
+const { reconcilePendingIntents } = await import("@/lib/workspaces/reconcile-intents");
 const { personaContext } = await import("@/test/support/persona-token");
 const { makeAccessRequest } = await import("@/test/support/builders/requests");
 
@@ -205,6 +206,54 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     const resumed = await resumeBundleGrant(admin, partial.grant.id, { db });
     expect(resumed.grant.status).toBe("granted");
     expect(resumed.parts.filter((part) => part.state === "granted")).toHaveLength(4);
+    expect(heldInAzure(user.id)).toHaveLength(4);
+  });
+
+  it("a part whose outcome the database would not take stays planned with its intent pending; the reconciler records what ARM did and resuming completes the bundle", async () => {
+    const user = aUser();
+    // The database gives out as the AcrPull outcome's transaction writes the part's state (a statement timeout).
+    const outcomeLost: typeof grantRoleOnScope = (context, input, options) =>
+      grantRoleOnScope(
+        context,
+        input.roleDefinitionId === ACR_PULL
+          ? {
+              ...input,
+              onSettled: async (tx, settled) => {
+                await input.onSettled!(tx, settled);
+                throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
+              },
+            }
+          : input,
+        options,
+      );
+    const partial = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
+      db,
+      grantPart: outcomeLost,
+    });
+    expect(partial.grant.status).toBe("partial");
+    // The part's state went with the outcome: it never says granted while the trail does not.
+    const acr = partial.parts.find((part) => part.roleName === "AcrPull");
+    expect(acr?.state).toBe("planned");
+    expect(acr?.note).toMatch(/^Not settled yet/);
+    expect(partial.parts.filter((part) => part.state === "granted")).toHaveLength(3);
+    expect(heldInAzure(user.id)).toHaveLength(4);
+    const intents = (principal: string) =>
+      rows<{ role_definition_id: string; state: string }>(db, `select role_definition_id, state from azure_change_intents where principal_id = '${principal}'`);
+    const holders = async () =>
+      (
+        await rows<{ n: number }>(db, `select count(*)::int as n from assignment_holders where bundle_grant_id = '${partial.grant.id}' and status = 'active'`)
+      )[0]!.n;
+    expect((await intents(user.id.toLowerCase())).find((intent) => intent.role_definition_id === ACR_PULL)?.state).toBe("pending");
+    expect(await holders()).toBe(3);
+
+    const later = new Date(Date.now() + 10 * 60_000);
+    await reconcilePendingIntents(db, systemActor("reconcile-intents"), later);
+    expect((await intents(user.id.toLowerCase())).map((intent) => intent.state)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    expect(await holders()).toBe(4);
+
+    const resumed = await resumeBundleGrant(admin, partial.grant.id, { db });
+    expect(resumed.grant.status).toBe("granted");
+    expect(resumed.parts.filter((part) => part.state === "granted" || part.state === "already_granted")).toHaveLength(4);
     expect(heldInAzure(user.id)).toHaveLength(4);
   });
 

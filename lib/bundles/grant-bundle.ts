@@ -12,7 +12,7 @@ import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
-import { grantRoleOnScope, type GrantResult, type GrantTarget, PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
+import { grantRoleOnScope, type GrantResult, type GrantTarget, PRINCIPAL_TYPE, type SettledGrant } from "@/lib/workspaces/grant-workspace-roles";
 import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
 import { checkBundleIntegrity } from "./integrity";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -188,12 +188,14 @@ export async function grantPlannedBundle(
     note: part.note ?? null,
     updatedAt: started,
   }));
-  await db.transaction(async (tx) => {
+  // The rows just written are the grant's state: its parts are granted from them, not read back.
+  const view = await db.transaction(async (tx): Promise<BundleGrantView> => {
     const [grant] = await tx.insert(bundleGrants).values(grantRow).returning();
     const parts = await tx.insert(bundleGrantParts).values(partRows).returning();
     await recordAuditEvents(tx, [bundleEvent(grant!, context.actor, "granting", parts, started, { consoleRequestId: context.requestId })]);
+    return { grant: grant!, parts: [...parts].sort((a, b) => a.id - b.id) };
   });
-  return grantParts(context, db, id, "granting", options);
+  return grantParts(context, db, view, "granting", options);
 }
 
 /** Grants the parts of a `partial` (or interrupted) bundle grant that do not hold yet; the others are left alone. */
@@ -238,20 +240,20 @@ export async function resumeBundleGrant(context: DelegatedContext, bundleGrantId
       userMessage: "This bundle grant changed meanwhile; refresh and try again.",
     });
   }
-  return grantParts(context, db, bundleGrantId, view.grant.status, options);
+  return grantParts(context, db, (await loadBundleGrant(db, bundleGrantId))!, view.grant.status, options);
 }
 
 async function grantParts(
   context: DelegatedContext,
   db: Database,
-  bundleGrantId: string,
+  view: BundleGrantView,
   from: BundleGrantStatus,
   options: BundleGrantOptions,
 ): Promise<BundleGrantResult> {
   const now = options.now ?? (() => new Date());
   const grantPart = options.grantPart ?? grantRoleOnScope;
-  const view = (await loadBundleGrant(db, bundleGrantId))!;
   const { grant } = view;
+  const bundleGrantId = grant.id;
   const principal: GrantTarget = { id: grant.principalId, kind: grant.principalKind as GrantTarget["kind"], displayName: grant.principalDisplayName };
   const pending = view.parts.filter((part) => part.state === "planned" || part.state === "failed");
   // Side by side, each part on its own resource: a bundle is a handful of assignments, far below ARM's write limits,
@@ -298,7 +300,25 @@ async function grantParts(
   return { grant: settled ?? grant, parts, ...(claims ? { claims } : {}) };
 }
 
-/** Grants one planned or failed part and records its state; a part that throws is recorded as failed, never lost. */
+/** A part's state and note for how its grant ended (`in_progress`: not settled yet, so still `planned`). */
+function partStateOf(result: Pick<GrantResult, "status" | "message">): { state: BundlePartState; note: string | null } {
+  switch (result.status) {
+    case "granted":
+      return { state: "granted", note: null };
+    case "already_granted":
+      return { state: "already_granted", note: "The assignment already existed; the bundle holds it too and will not remove it." };
+    case "failed":
+      return { state: "failed", note: result.message };
+    default:
+      return { state: "planned", note: `Not settled yet: ${result.message}` };
+  }
+}
+
+/**
+ * Grants one planned or failed part and records its state; a part that throws is recorded as failed, never lost. A
+ * part whose outcome is recorded gets its state in that same transaction; otherwise (no outcome recorded, a grant that
+ * threw) it is written after.
+ */
 async function grantOnePart(
   context: DelegatedContext,
   db: Database,
@@ -308,6 +328,12 @@ async function grantOnePart(
   grantPart: typeof grantRoleOnScope,
   now: () => Date,
 ): Promise<{ readonly claims?: string }> {
+  const writeState = (tx: Database | DatabaseTransaction, settled: Pick<GrantResult, "status" | "message" | "reference">) =>
+    tx
+      .update(bundleGrantParts)
+      .set({ ...partStateOf(settled), reference: settled.reference ?? part.reference, updatedAt: now() })
+      .where(eq(bundleGrantParts.id, part.id));
+  let writtenWithOutcome = false;
   let result: GrantResult;
   let claims: string | undefined;
   try {
@@ -319,6 +345,10 @@ async function grantOnePart(
         principal,
         description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
         holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
+        onSettled: async (tx, settled: SettledGrant) => {
+          await writeState(tx, { ...settled, message: settled.message ?? "" });
+          writtenWithOutcome = true;
+        },
       },
       { db },
     );
@@ -329,22 +359,12 @@ async function grantOnePart(
     const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
     claims = error instanceof AppError ? error.claims : undefined;
     result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
+    // Whatever the outcome's transaction wrote did not commit (the grant threw): the state is written here.
+    writtenWithOutcome = false;
   }
   claims ??= result.claims;
-  const state: BundlePartState =
-    result.status === "granted" ? "granted" : result.status === "already_granted" ? "already_granted" : result.status === "failed" ? "failed" : "planned";
-  const note =
-    state === "already_granted"
-      ? "The assignment already existed; the bundle holds it too and will not remove it."
-      : state === "planned"
-        ? `Not settled yet: ${result.message}`
-        : state === "failed"
-          ? result.message
-          : null;
-  await db
-    .update(bundleGrantParts)
-    .set({ state, note, reference: result.reference ?? part.reference, updatedAt: now() })
-    .where(eq(bundleGrantParts.id, part.id));
+  // An `in_progress` grant recorded no outcome (its transaction, if begun, rolled back): the part stays planned.
+  if (!writtenWithOutcome || result.status === "in_progress") await writeState(db, result);
   return claims ? { claims } : {};
 }
 

@@ -15,7 +15,7 @@ import {
 } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { requireStepUp } from "@/lib/auth/step-up";
-import { type Database, getDatabase } from "@/lib/db";
+import { type Database, type DatabaseTransaction, getDatabase } from "@/lib/db";
 import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
@@ -197,7 +197,21 @@ export interface GrantRoleOnScopeInput {
   readonly principal: GrantTarget;
   readonly description?: string;
   readonly holder: HolderSpec;
+  /**
+   * Writes the caller's own record of how the grant settled (a bundle's part state) in the transaction that records the
+   * outcome, so the two commit together. Not called when no outcome is recorded (the grant is then `in_progress`).
+   */
+  readonly onSettled?: SettledGrantWriter;
 }
+
+/** How a grant settled, as recorded with its outcome: `message` only for a failure (the words the person sees). */
+export interface SettledGrant {
+  readonly status: "granted" | "already_granted" | "failed";
+  readonly message?: string;
+  readonly reference?: string;
+}
+
+export type SettledGrantWriter = (tx: DatabaseTransaction, settled: SettledGrant) => Promise<void>;
 
 /**
  * One role for one principal on any scope in a subscription, with the same checks, intent, ownership and outcome as a
@@ -249,6 +263,7 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
     principal: input.principal,
     description: input.description,
     holder: input.holder,
+    ...(input.onSettled ? { onSettled: input.onSettled } : {}),
   });
   return { ...result, attemptId: context.requestId };
 }
@@ -306,6 +321,7 @@ interface GrantOne {
   readonly principal: GrantTarget;
   readonly description: string | undefined;
   readonly holder: HolderSpec;
+  readonly onSettled?: SettledGrantWriter;
 }
 
 /** What the grant found in ARM: the assignment that carries the access, and whether this grant's PUT created it. */
@@ -319,7 +335,7 @@ interface Carrier {
  * with no transaction open during the ARM calls. Whether the assignment existed is learned by **reading it** first:
  * ARM answers 201 to a PUT whether or not the assignment already existed, so the PUT's status cannot tell.
  */
-async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder }: GrantOne): Promise<GrantResult> {
+async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder, onSettled }: GrantOne): Promise<GrantResult> {
   const principalId = principal.id.toLowerCase();
   const assignmentName = assignmentNameFor(workspace.scope, principalId, roleId);
   const principalType = PRINCIPAL_TYPE[principal.kind];
@@ -401,8 +417,20 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     }
     outcome = failedOutcome(failure, armRequestId);
     // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
+    const failedReference = armRequestId ? { reference: armRequestId } : {};
     try {
-      await recordChangeOutcome(db, intentId, outcome);
+      await recordChangeOutcome(
+        db,
+        intentId,
+        outcome,
+        new Date(),
+        onSettled
+          ? async (tx) => {
+              await onSettled(tx, { status: "failed", message: failure.userMessage, ...failedReference });
+              return [];
+            }
+          : undefined,
+      );
     } catch (recordError) {
       if (!isDatabaseUnavailable(recordError)) throw recordError;
       logDatabaseFault("grant outcome not recorded", recordError, context.requestId);
@@ -435,6 +463,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
         correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
       });
       hold = applied.hold;
+      await onSettled?.(tx, { status: found.created ? "granted" : "already_granted", ...(armRequestId ? { reference: armRequestId } : {}) });
       return applied.events;
     });
   } catch (error) {
