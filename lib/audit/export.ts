@@ -38,12 +38,6 @@ const DEFAULT_SLICE_ROWS = 100;
 
 const ISO_TIMESTAMP = sql`to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-// The CSV's time as epoch milliseconds (the column holds whole milliseconds), formatted by isoTime: to_char cost PGlite
-// more per row than isoTime costs V8. Outside years 1 to 9999 toISOString and to_char write different text, so
-// there the database still sends to_char's (told apart by its "T").
-const CSV_TIMESTAMP = sql`case when ${auditEvents.occurredAt} >= '0001-01-01T00:00:00Z' and ${auditEvents.occurredAt} < '10000-01-01T00:00:00Z'
-  then (extract(epoch from ${auditEvents.occurredAt}) * 1000)::bigint::text else ${ISO_TIMESTAMP} end`;
-
 type AuditEventField = keyof typeof auditEventColumns;
 
 const AUDIT_EVENT_FIELDS = Object.keys(auditEventColumns) as AuditEventField[];
@@ -132,14 +126,14 @@ async function readBatchSlices(
   return result.rows.map((row) => row.elements);
 }
 
-/** A CSV batch row: the values in CSV order, all text (or null): the id, the time (CSV_TIMESTAMP), `details` as jsonb's text. */
+/** A CSV batch row: the values in CSV order, all text (or null): the id, the time in ISO 8601, `details` as jsonb's text. */
 type CsvElement = [id: string, occurredAt: string, ...values: (string | null)[]];
 
 const DETAILS_INDEX = AUDIT_EVENT_FIELDS.indexOf("details");
 
 const CSV_VALUES = sql.join(
   AUDIT_EVENT_FIELDS.map((field) =>
-    field === "occurredAt" ? CSV_TIMESTAMP : field === "id" || field === "details" ? sql`${auditEventColumns[field]}::text` : auditEventColumns[field],
+    field === "occurredAt" ? ISO_TIMESTAMP : field === "id" || field === "details" ? sql`${auditEventColumns[field]}::text` : auditEventColumns[field],
   ),
   sql`, `,
 );
@@ -154,10 +148,9 @@ const CSV_WRITER: ExportWriter<CsvElement> = {
   element: sql`array[${CSV_VALUES}]`,
   write(rows) {
     let text = "";
-    const day: DayText = { day: Number.NaN, text: "" };
     for (const row of rows) {
       // The id and the ISO time have nothing to escape; `details` is written with JSON.stringify's spacing, as it always was.
-      let line = `${row[0]},${isoTime(row[1], day)}`;
+      let line = `${row[0]},${row[1]}`;
       for (let index = 2; index < row.length; index += 1) {
         line += `,${csvField(index === DETAILS_INDEX ? JSON.stringify(JSON.parse(row[index]!)) : row[index])}`;
       }
@@ -165,40 +158,8 @@ const CSV_WRITER: ExportWriter<CsvElement> = {
     }
     return text;
   },
-  keyset: (row) => ({ occurredAt: new Date(row[1].includes("T") ? row[1] : Number(row[1])), id: Number(row[0]) }),
+  keyset: (row) => ({ occurredAt: new Date(row[1]), id: Number(row[0]) }),
 };
-
-const DAY_MS = 86_400_000;
-const TWO_DIGITS = Array.from({ length: 60 }, (_, value) => String(value).padStart(2, "0"));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, value) => String(value).padStart(3, "0"));
-
-/** The last day isoTime wrote, kept for one chunk: a chunk's rows mostly share it. */
-interface DayText {
-  day: number;
-  text: string;
-}
-
-/**
- * CSV_TIMESTAMP's text in ISO 8601, as toISOString writes it: to_char's own text as it came. A day's date is made
- * once a chunk (rows arrive newest first) and the time of day by arithmetic: toISOString on every row cost V8 more than
- * to_char saved PGlite.
- */
-function isoTime(value: string, last: DayText): string {
-  if (value.includes("T")) return value;
-  const ms = Number(value);
-  const day = Math.floor(ms / DAY_MS);
-  if (day !== last.day) {
-    last.text = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    last.day = day;
-  }
-  let rest = ms - day * DAY_MS;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = Math.floor(rest / 1000);
-  return `${last.text}${TWO_DIGITS[hours]!}:${TWO_DIGITS[minutes]!}:${TWO_DIGITS[seconds]!}.${THREE_DIGITS[rest - seconds * 1000]!}Z`;
-}
 
 /** A JSON Lines batch row: every column, by its drizzle field name, the timestamp in ISO 8601. */
 type JsonElement = Omit<AuditEventRow, "occurredAt"> & { readonly occurredAt: string };
