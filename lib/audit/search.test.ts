@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { DatabaseHandle } from "@/lib/db/client";
@@ -183,4 +184,38 @@ describe.each(storageEngines())("audit export in batches on $name", (engine) => 
     }
     // Seeding and verifying 5,000 events took 10 s alone and over 30 s on a busy machine.
   }, 120_000);
+
+  it("writes each time exactly as PostgreSQL's to_char does, inside and outside years 1 to 9999", async () => {
+    const handle = await engine.open();
+    try {
+      const times = [
+        "1969-12-31T23:59:59.999Z",
+        "1970-01-01T00:00:00.000Z",
+        "0001-01-01T00:00:00.000Z",
+        "2026-05-02T03:04:05.678Z",
+        "9999-12-31T23:59:59.999Z",
+        "0001-12-31T23:59:59.999Z BC",
+        "10000-01-01T00:00:00.001Z",
+      ];
+      const events = times.map(() => makeDeniedEvent(SYSTEM_ACTOR));
+      await handle.db.transaction((tx) => recordAuditEvents(tx, events));
+      // Times the console's clock never writes, set past the append-only guard: the export must still write them as they are.
+      await handle.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
+      const ids = ((await handle.db.execute(sql`select id from audit_events order by id`)) as { rows: { id: number | string }[] }).rows;
+      expect(ids).toHaveLength(times.length);
+      for (const [index, time] of times.entries()) {
+        await handle.db.execute(sql`update audit_events set occurred_at = ${time}::timestamptz where id = ${ids[index]!.id}`);
+      }
+      await handle.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
+      const expected = (await handle.db.execute(
+        sql`select id::text as id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as time
+            from audit_events order by occurred_at desc, id desc`,
+      )) as { rows: { id: string; time: string }[] };
+      expect(new Set(expected.rows.map((row) => row.time)).size).toBe(times.length);
+      const csv = parseCsv((await collect(exportAuditEvents(handle.db, {}, "csv"))).join(""));
+      expect(csv.slice(1).map((row) => ({ id: row[0], time: row[1] }))).toEqual(expected.rows);
+    } finally {
+      await handle.close();
+    }
+  }, 60_000);
 });
