@@ -93,53 +93,83 @@ const ONE_PENDING_INDEX = "azure_change_intents_one_pending_access_idx";
  * caller's transaction. Refused with `conflict` while another change to the same assignment is pending.
  */
 export async function recordChangeIntent(tx: DatabaseTransaction, input: ChangeIntentInput): Promise<ChangeIntent> {
-  const requestedBy = auditActorSchema.parse(input.requestedBy);
-  const now = input.now ?? new Date();
-  let row: typeof azureChangeIntents.$inferSelect | undefined;
+  const [intent] = await recordChangeIntents(tx, [input]);
+  return intent!;
+}
+
+/**
+ * Several intents and their `*_requested` events in the caller's transaction, with one insert and one append to the
+ * audit chain (a bundle's parts). Refused whole with `conflict` if any of them meets a pending change: the caller
+ * then records them one by one to learn which.
+ */
+export async function recordChangeIntents(tx: DatabaseTransaction, inputs: readonly ChangeIntentInput[]): Promise<ChangeIntent[]> {
+  if (inputs.length === 0) return [];
+  const prepared = inputs.map((input) => ({ input, requestedBy: auditActorSchema.parse(input.requestedBy), now: input.now ?? new Date() }));
+  let rows: (typeof azureChangeIntents.$inferSelect)[];
   try {
-    [row] = await tx
+    rows = await tx
       .insert(azureChangeIntents)
-      .values({
-        kind: input.kind,
-        scope: input.scope,
-        principalId: input.principalId,
-        principalType: input.principalType,
-        roleDefinitionId: input.roleDefinitionId,
-        roleName: input.roleName ?? null,
-        assignmentName: input.assignmentName.toLowerCase(),
-        requestedBy,
-        requestId: input.requestId ?? null,
-        consoleRequestId: input.consoleRequestId ?? null,
-        ownership: input.ownership ?? null,
-        state: "pending",
-        createdAt: now,
-        updatedAt: now,
-      })
+      .values(
+        prepared.map(({ input, requestedBy, now }) => ({
+          kind: input.kind,
+          scope: input.scope,
+          principalId: input.principalId,
+          principalType: input.principalType,
+          roleDefinitionId: input.roleDefinitionId,
+          roleName: input.roleName ?? null,
+          assignmentName: input.assignmentName.toLowerCase(),
+          requestedBy,
+          requestId: input.requestId ?? null,
+          consoleRequestId: input.consoleRequestId ?? null,
+          ownership: input.ownership ?? null,
+          state: "pending" as const,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
       .returning();
   } catch (error) {
     if (isUniqueViolation(error, ONE_PENDING_INDEX)) {
       throw new AppError({
         code: "conflict",
-        message: `a change to role assignment ${input.assignmentName} is already pending`,
+        message: `a change to role assignment ${inputs.map((input) => input.assignmentName).join(", ")} is already pending`,
         userMessage: "A change to this role assignment is already in progress. Wait for it to finish, then try again.",
         cause: error,
       });
     }
     throw error;
   }
-  if (!row) throw new Error("INSERT … RETURNING returned no row");
-  const intent = toChangeIntent(row);
-  await recordAuditEvent(tx, {
-    action: intent.kind === "grant" ? "role_assignment.grant_requested" : "role_assignment.revoke_requested",
-    outcome: "succeeded",
-    actor: requestedBy,
-    target: intentTarget(intent),
-    reason: input.reason,
-    correlation: { consoleRequestId: input.consoleRequestId },
-    details: { intentId: intent.id, assignmentName: intent.assignmentName },
-    occurredAt: now,
+  // Matched back by access, not by position: PostgreSQL does not promise RETURNING's order. The pending index refuses
+  // two pending changes to one access, so the key is unique among rows inserted together.
+  const key = (access: { scope: string; principalId: string; roleDefinitionId: string }) =>
+    `${access.scope}|${access.principalId}|${access.roleDefinitionId}`.toLowerCase();
+  const byKey = new Map(rows.map((row) => [key(row), row]));
+  const intents = inputs.map((input) => {
+    const row = byKey.get(key(input));
+    if (!row || byKey.size !== inputs.length) throw new Error(`INSERT … RETURNING returned ${rows.length} rows for ${inputs.length}`);
+    return toChangeIntent(row);
   });
-  return intent;
+  await recordAuditEvents(
+    tx,
+    intents.map((intent, index) => ({
+      action: intent.kind === "grant" ? "role_assignment.grant_requested" : "role_assignment.revoke_requested",
+      outcome: "succeeded",
+      actor: prepared[index]!.requestedBy,
+      target: intentTarget(intent),
+      reason: prepared[index]!.input.reason,
+      correlation: { consoleRequestId: prepared[index]!.input.consoleRequestId },
+      details: { intentId: intent.id, assignmentName: intent.assignmentName },
+      occurredAt: prepared[index]!.now,
+    })),
+  );
+  return intents;
+}
+
+/** One pending intent's outcome, for `recordChangeOutcomes`. */
+export interface ChangeOutcomeInput {
+  readonly intentId: number;
+  readonly outcome: ChangeOutcome;
+  readonly effects?: IntentEffects;
 }
 
 /**
@@ -154,44 +184,66 @@ export async function recordChangeOutcome(
   now: Date = new Date(),
   effects?: IntentEffects,
 ): Promise<RecordedChangeOutcome> {
+  const [recorded] = await recordChangeOutcomes(db, [{ intentId, outcome, ...(effects ? { effects } : {}) }], now);
+  return recorded!;
+}
+
+/**
+ * Several outcomes in one transaction, with one append to the audit chain (a bundle's parts, answered together).
+ * All or none: any refusal (`conflict`, `not_found`) or failure writes nothing, and the caller records them one by one.
+ */
+export async function recordChangeOutcomes(db: Database, outcomes: readonly ChangeOutcomeInput[], now: Date = new Date()): Promise<RecordedChangeOutcome[]> {
+  if (outcomes.length === 0) return [];
   return db.transaction(async (tx) => {
-    const intent = await settlePendingIntent(tx, intentId, {
-      state: outcome.status,
-      armRequestId: outcome.armRequestId ?? null,
-      errorCode: outcome.status === "failed" ? outcome.errorCode : null,
-      now,
-    });
-    const common = {
-      actor: intent.requestedBy,
-      target: intentTarget(intent),
-      correlation: {
-        consoleRequestId: intent.consoleRequestId ?? undefined,
-        armRequestId: outcome.armRequestId,
-      },
-      occurredAt: now,
-    };
-    const ids = { intentId: intent.id, assignmentName: intent.assignmentName };
-    let event: AuditEventInput;
-    if (outcome.status === "succeeded") {
-      const alreadyInDesiredState = outcome.alreadyInDesiredState ?? false;
-      event =
-        intent.kind === "grant"
-          ? { ...common, action: "role_assignment.granted", outcome: "succeeded", details: { ...ids, alreadyExisted: alreadyInDesiredState } }
-          : { ...common, action: "role_assignment.revoked", outcome: "succeeded", details: { ...ids, wasAbsent: alreadyInDesiredState } };
-    } else {
-      const details = { ...ids, httpStatus: outcome.httpStatus, message: outcome.message };
-      event = {
-        ...common,
-        action: intent.kind === "grant" ? "role_assignment.grant_failed" : "role_assignment.revoke_failed",
-        outcome: "failed",
-        errorCode: outcome.errorCode,
-        details,
-      };
+    const settled: { intent: ChangeIntent; events: AuditEventInput[] }[] = [];
+    for (const { intentId, outcome, effects } of outcomes) {
+      const intent = await settlePendingIntent(tx, intentId, {
+        state: outcome.status,
+        armRequestId: outcome.armRequestId ?? null,
+        errorCode: outcome.status === "failed" ? outcome.errorCode : null,
+        now,
+      });
+      const more = effects ? await effects(tx, intent) : [];
+      settled.push({ intent, events: [outcomeEvent(intent, outcome, now), ...more] });
     }
-    const more = effects ? await effects(tx, intent) : [];
-    const [recorded] = await recordAuditEvents(tx, [event, ...more]);
-    return { intent, auditEventId: recorded!.id };
+    const recorded = await recordAuditEvents(
+      tx,
+      settled.flatMap(({ events }) => events),
+    );
+    let first = 0;
+    return settled.map(({ intent, events }) => {
+      const auditEventId = recorded[first]!.id;
+      first += events.length;
+      return { intent, auditEventId };
+    });
   });
+}
+
+/** The `granted`/`revoked`/`*_failed` event of an intent's outcome. */
+function outcomeEvent(intent: ChangeIntent, outcome: ChangeOutcome, now: Date): AuditEventInput {
+  const common = {
+    actor: intent.requestedBy,
+    target: intentTarget(intent),
+    correlation: {
+      consoleRequestId: intent.consoleRequestId ?? undefined,
+      armRequestId: outcome.armRequestId,
+    },
+    occurredAt: now,
+  };
+  const ids = { intentId: intent.id, assignmentName: intent.assignmentName };
+  if (outcome.status === "succeeded") {
+    const alreadyInDesiredState = outcome.alreadyInDesiredState ?? false;
+    return intent.kind === "grant"
+      ? { ...common, action: "role_assignment.granted", outcome: "succeeded", details: { ...ids, alreadyExisted: alreadyInDesiredState } }
+      : { ...common, action: "role_assignment.revoked", outcome: "succeeded", details: { ...ids, wasAbsent: alreadyInDesiredState } };
+  }
+  return {
+    ...common,
+    action: intent.kind === "grant" ? "role_assignment.grant_failed" : "role_assignment.revoke_failed",
+    outcome: "failed",
+    errorCode: outcome.errorCode,
+    details: { ...ids, httpStatus: outcome.httpStatus, message: outcome.message },
+  };
 }
 
 /** Pending intents created before `olderThan`, oldest first: the ones whose outcome a crash may have lost. */

@@ -25,7 +25,8 @@ const { azureBundleSources } = await import("@/lib/bundles/sources");
 const { approveAccessRequest } = await import("@/lib/requests/decide-request");
 const { runRequestJobs } = await import("@/lib/requests/run-request-jobs");
 const { submitAccessRequest } = await import("@/lib/requests/submit-request");
-const { grantRoleOnScope } = await import("@/lib/workspaces/grant-workspace-roles");
+const { assignmentNameFor, grantRoleOnScope, grantRolesOnScopes } = await import("@/lib/workspaces/grant-workspace-roles");
+const { recordChangeIntent } = await import("@/lib/audit");
 const { reconcilePendingIntents } = await import("@/lib/workspaces/reconcile-intents");
 const { personaContext } = await import("@/test/support/persona-token");
 const { makeAccessRequest } = await import("@/test/support/builders/requests");
@@ -153,6 +154,70 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     expect(calls.slice(firstWrite).filter((call) => call.method !== "PUT" && !readsByName(call))).toEqual([]);
   });
 
+  it("records the parts' intents in one transaction before any PUT and their outcomes in one more, each part with its own events", async () => {
+    const user = aUser();
+    let transactions = 0;
+    const counting = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property === "transaction") {
+          return (...args: Parameters<Database["transaction"]>) => {
+            transactions++;
+            return target.transaction(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const granted = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
+      db: counting,
+    });
+    expect(granted.parts.map((part) => part.state)).toEqual(["granted", "granted", "granted", "granted", "not_applicable"]);
+    // The grant and its parts; the four intents; the four outcomes; the grant's status (a transaction per intent and per
+    // outcome would make ten).
+    expect(transactions).toBe(4);
+    const events = await rows<{ action: string; role: string }>(
+      db,
+      `select action, target_role_definition_id as role from audit_events where target_principal_id = '${user.id.toLowerCase()}' and action like 'role_assignment.%' order by id`,
+    );
+    expect(events.filter((event) => event.action === "role_assignment.grant_requested")).toHaveLength(4);
+    expect(events.filter((event) => event.action === "role_assignment.granted")).toHaveLength(4);
+    // Every intent is on the trail before any outcome: no PUT went out before all four were recorded.
+    expect(events.findIndex((event) => event.action === "role_assignment.granted")).toBeGreaterThan(
+      events.findLastIndex((event) => event.action === "role_assignment.grant_requested"),
+    );
+  });
+
+  it("a part whose access already has a pending change stays planned, saying so; the other parts are granted", async () => {
+    const user = aUser();
+    const plan = await planBundle(admin.caller, { workspaceId: WORKSPACE, bundleId: "data-scientist" }, azureBundleSources);
+    const acr = plan.parts.find((part) => part.roleDefinitionId === ACR_PULL)!;
+    // Another change to the AcrPull access is in flight (its intent recorded, ARM not answered yet).
+    await db.transaction((tx) =>
+      recordChangeIntent(tx, {
+        kind: "grant",
+        scope: acr.scope!,
+        principalId: user.id.toLowerCase(),
+        principalType: "User",
+        roleDefinitionId: ACR_PULL,
+        assignmentName: assignmentNameFor(acr.scope!, user.id, ACR_PULL),
+        requestedBy: admin.actor,
+      }),
+    );
+    const partial = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
+      db,
+    });
+    expect(partial.grant.status).toBe("partial");
+    expect(partial.parts.map((part) => [part.roleName, part.state])).toEqual([
+      ["AzureML Data Scientist", "granted"],
+      ["Storage Blob Data Contributor", "granted"],
+      ["Storage File Data Privileged Contributor", "granted"],
+      ["AcrPull", "planned"],
+      ["Key Vault Secrets User", "not_applicable"],
+    ]);
+    expect(partial.parts.find((part) => part.roleName === "AcrPull")?.note).toMatch(/^Not settled yet: A change to this assignment is already in progress/);
+    expect(heldInAzure(user.id)).toHaveLength(3);
+  });
+
   it("grants as one unit beside an overlapping direct grant, and ending it removes only what the bundle created", async () => {
     const user = aUser();
     const plan = await planBundle(admin.caller, { workspaceId: WORKSPACE, bundleId: "data-scientist" }, azureBundleSources);
@@ -191,13 +256,21 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
 
   it("a part ARM refuses leaves a visible partial bundle; resuming grants only that part", async () => {
     const user = aUser();
-    const refuseAcrPull: typeof grantRoleOnScope = (context, input, options) =>
-      input.roleDefinitionId === ACR_PULL
-        ? Promise.reject(new AppError({ code: "upstream_forbidden", message: "test refusal", userMessage: "Azure refused: no rights on the registry." }))
-        : grantRoleOnScope(context, input, options);
+    const refuseAcrPull: typeof grantRolesOnScopes = async (context, inputs, options) => {
+      const others = inputs.filter((input) => input.roleDefinitionId !== ACR_PULL);
+      const granted = await grantRolesOnScopes(context, others, options);
+      return inputs.map((input) =>
+        input.roleDefinitionId === ACR_PULL
+          ? {
+              status: "rejected",
+              reason: new AppError({ code: "upstream_forbidden", message: "test refusal", userMessage: "Azure refused: no rights on the registry." }),
+            }
+          : granted[others.indexOf(input)]!,
+      );
+    };
     const partial = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
       db,
-      grantPart: refuseAcrPull,
+      grantParts: refuseAcrPull,
     });
     expect(partial.grant.status).toBe("partial");
     expect(partial.parts.find((part) => part.roleName === "AcrPull")).toMatchObject({ state: "failed", note: "Azure refused: no rights on the registry." });
@@ -212,23 +285,26 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
   it("a part whose outcome the database would not take stays planned with its intent pending; the reconciler records what ARM did and resuming completes the bundle", async () => {
     const user = aUser();
     // The database gives out as the AcrPull outcome's transaction writes the part's state (a statement timeout).
-    const outcomeLost: typeof grantRoleOnScope = (context, input, options) =>
-      grantRoleOnScope(
+    // The parts' outcomes, recorded together, roll back as one; each is then recorded on its own, and only AcrPull's fails.
+    const outcomeLost: typeof grantRolesOnScopes = (context, inputs, options) =>
+      grantRolesOnScopes(
         context,
-        input.roleDefinitionId === ACR_PULL
-          ? {
-              ...input,
-              onSettled: async (tx, settled) => {
-                await input.onSettled!(tx, settled);
-                throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
-              },
-            }
-          : input,
+        inputs.map((input) =>
+          input.roleDefinitionId === ACR_PULL
+            ? {
+                ...input,
+                onSettled: async (tx, settled) => {
+                  await input.onSettled!(tx, settled);
+                  throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
+                },
+              }
+            : input,
+        ),
         options,
       );
     const partial = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
       db,
-      grantPart: outcomeLost,
+      grantParts: outcomeLost,
     });
     expect(partial.grant.status).toBe("partial");
     // The part's state went with the outcome: it never says granted while the trail does not.

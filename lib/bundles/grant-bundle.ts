@@ -12,7 +12,7 @@ import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
-import { grantRoleOnScope, type GrantResult, type GrantTarget, PRINCIPAL_TYPE, type SettledGrant } from "@/lib/workspaces/grant-workspace-roles";
+import { type GrantResult, grantRolesOnScopes, type GrantTarget, PRINCIPAL_TYPE, type SettledGrant } from "@/lib/workspaces/grant-workspace-roles";
 import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
 import { checkBundleIntegrity } from "./integrity";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -41,8 +41,8 @@ export interface BundleGrantOptions {
   readonly db?: Database;
   readonly policy?: RequestPolicy;
   readonly now?: () => Date;
-  /** Grants one part; the real one is `grantRoleOnScope` (tests stand in for ARM failures). */
-  readonly grantPart?: typeof grantRoleOnScope;
+  /** Grants parts together; the real one is `grantRolesOnScopes` (tests stand in for ARM and database failures). */
+  readonly grantParts?: typeof grantRolesOnScopes;
 }
 
 export type { BundleGrantView };
@@ -251,28 +251,34 @@ async function grantParts(
   options: BundleGrantOptions,
 ): Promise<BundleGrantResult> {
   const now = options.now ?? (() => new Date());
-  const grantPart = options.grantPart ?? grantRoleOnScope;
+  const grantParts = options.grantParts ?? grantRolesOnScopes;
   const { grant } = view;
   const bundleGrantId = grant.id;
   const principal: GrantTarget = { id: grant.principalId, kind: grant.principalKind as GrantTarget["kind"], displayName: grant.principalDisplayName };
   const pending = view.parts.filter((part) => part.state === "planned" || part.state === "failed");
-  // Side by side, each part on its own resource: a bundle is a handful of assignments, far below ARM's write limits,
-  // and each part still records its intent before its own PUT and its outcome after it. Parts that would land the same
-  // role on the same scope go one after the other, so the later one finds the earlier one's assignment (as it would
-  // have one by one) instead of meeting its pending intent. Claims are taken in part order.
+  // Together, each part on its own resource: a bundle is a handful of assignments, far below ARM's write limits. Every
+  // part still records its intent before its PUT and its outcome after it; the parts' intents share one transaction
+  // and their outcomes another. Parts that would land the same role on the same scope go in later rounds, one after
+  // the other, so the later one finds the earlier one's assignment (as it would have one by one) instead of meeting
+  // its pending intent.
   const lanes = new Map<string, BundleGrantPartRow[]>();
   for (const part of pending) {
     const lane = `${part.scope?.toLowerCase()}|${part.roleDefinitionId.toLowerCase()}`;
     lanes.set(lane, [...(lanes.get(lane) ?? []), part]);
   }
   const outcomes = new Map<number, { readonly claims?: string }>();
-  const lanesDone = await Promise.allSettled(
-    [...lanes.values()].map(async (lane) => {
-      for (const part of lane) outcomes.set(part.id, await grantOnePart(context, db, grant, principal, part, grantPart, now));
-    }),
-  );
+  const rounds = Math.max(0, ...[...lanes.values()].map((lane) => lane.length));
   // A part whose state could not be written fails the call, as it did one by one, but only once every part has settled.
-  const broken = lanesDone.find((done) => done.status === "rejected");
+  let broken: { reason: unknown } | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const parts = [...lanes.values()].flatMap((lane) => lane.slice(round, round + 1));
+    const done = await grantPartsTogether(context, db, grant, principal, parts, grantParts, now);
+    parts.forEach((part, index) => {
+      const settled = done[index]!;
+      if (settled.status === "fulfilled") outcomes.set(part.id, settled.value);
+      else broken ??= { reason: settled.reason };
+    });
+  }
   if (broken) throw broken.reason;
   const claims = pending.map((part) => outcomes.get(part.id)?.claims).find((found) => found !== undefined);
   const parts = await db.select().from(bundleGrantParts).where(eq(bundleGrantParts.bundleGrantId, bundleGrantId)).orderBy(asc(bundleGrantParts.id));
@@ -315,57 +321,71 @@ function partStateOf(result: Pick<GrantResult, "status" | "message">): { state: 
 }
 
 /**
- * Grants one planned or failed part and records its state; a part that throws is recorded as failed, never lost. A
- * part whose outcome is recorded gets its state in that same transaction; otherwise (no outcome recorded, a grant that
- * threw) it is written after.
+ * Grants planned or failed parts together and records each part's state; a part that throws is recorded as failed,
+ * never lost. A part whose outcome is recorded gets its state in that same transaction; otherwise (no outcome
+ * recorded, a grant that threw) it is written after. Rejected, for a part, only when its state could not be written.
  */
-async function grantOnePart(
+async function grantPartsTogether(
   context: DelegatedContext,
   db: Database,
   grant: BundleGrantRow,
   principal: GrantTarget,
-  part: BundleGrantPartRow,
-  grantPart: typeof grantRoleOnScope,
+  parts: readonly BundleGrantPartRow[],
+  grantParts: typeof grantRolesOnScopes,
   now: () => Date,
-): Promise<{ readonly claims?: string }> {
-  const writeState = (tx: Database | DatabaseTransaction, settled: Pick<GrantResult, "status" | "message" | "reference">) =>
+): Promise<PromiseSettledResult<{ readonly claims?: string }>[]> {
+  const writeState = (tx: Database | DatabaseTransaction, part: BundleGrantPartRow, settled: Pick<GrantResult, "status" | "message" | "reference">) =>
     tx
       .update(bundleGrantParts)
       .set({ ...partStateOf(settled), reference: settled.reference ?? part.reference, updatedAt: now() })
       .where(eq(bundleGrantParts.id, part.id));
-  let writtenWithOutcome = false;
-  let result: GrantResult;
-  let claims: string | undefined;
+  // Set by the outcome's transaction when it wrote the part's state; a transaction that then rolled back and was
+  // recorded again sets it again, and a grant that threw clears it.
+  const writtenWithOutcome = parts.map(() => false);
+  let settled: PromiseSettledResult<GrantResult>[];
   try {
-    result = await grantPart(
+    settled = await grantParts(
       context,
-      {
+      parts.map((part, index) => ({
         scope: part.scope!,
         roleDefinitionId: part.roleDefinitionId,
         principal,
         description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
         holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
-        onSettled: async (tx, settled: SettledGrant) => {
-          await writeState(tx, { ...settled, message: settled.message ?? "" });
-          writtenWithOutcome = true;
+        onSettled: async (tx: DatabaseTransaction, outcome: SettledGrant) => {
+          await writeState(tx, part, { ...outcome, message: outcome.message ?? "" });
+          writtenWithOutcome[index] = true;
         },
-      },
+      })),
       { db },
     );
   } catch (error) {
-    if (!(error instanceof AppError)) {
-      log("error", "bundles", "bundle part grant threw", { bundleGrantId: grant.id, part: part.partKey, error: describeError(error) });
-    }
-    const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
-    claims = error instanceof AppError ? error.claims : undefined;
-    result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
-    // Whatever the outcome's transaction wrote did not commit (the grant threw): the state is written here.
-    writtenWithOutcome = false;
+    settled = parts.map(() => ({ status: "rejected", reason: error }));
   }
-  claims ??= result.claims;
-  // An `in_progress` grant recorded no outcome (its transaction, if begun, rolled back): the part stays planned.
-  if (!writtenWithOutcome || result.status === "in_progress") await writeState(db, result);
-  return claims ? { claims } : {};
+  return Promise.allSettled(
+    parts.map(async (part, index) => {
+      const one = settled[index]!;
+      let result: GrantResult;
+      let claims: string | undefined;
+      if (one.status === "fulfilled") {
+        result = one.value;
+        claims = result.claims;
+      } else {
+        const error: unknown = one.reason;
+        if (!(error instanceof AppError)) {
+          log("error", "bundles", "bundle part grant threw", { bundleGrantId: grant.id, part: part.partKey, error: describeError(error) });
+        }
+        const message = error instanceof AppError ? error.userMessage : "The grant could not be made.";
+        claims = error instanceof AppError ? error.claims : undefined;
+        result = { principalId: principal.id, displayName: principal.displayName, status: "failed", message };
+        // Whatever the outcome's transaction wrote did not commit (the grant threw): the state is written here.
+        writtenWithOutcome[index] = false;
+      }
+      // An `in_progress` grant recorded no outcome (its transaction, if begun, rolled back): the part stays planned.
+      if (!writtenWithOutcome[index] || result.status === "in_progress") await writeState(db, part, result);
+      return claims ? { claims } : {};
+    }),
+  );
 }
 
 /** How one part's release ended, in words (shown on the part and in the request's outcome). */

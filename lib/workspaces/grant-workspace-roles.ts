@@ -9,9 +9,12 @@ import {
   type ChangeIntentInput,
   type ChangeOutcome,
   findSucceededGrants,
+  type IntentEffects,
   type PrincipalType,
   recordChangeIntent,
+  recordChangeIntents,
   recordChangeOutcome,
+  recordChangeOutcomes,
 } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
 import { requireStepUp } from "@/lib/auth/step-up";
@@ -19,7 +22,7 @@ import { type Database, type DatabaseTransaction, getDatabase } from "@/lib/db";
 import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { describeError, log } from "@/lib/log";
 import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope, resourceNameOfScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -218,6 +221,36 @@ export type SettledGrantWriter = (tx: DatabaseTransaction, settled: SettledGrant
  * workspace grant: what a bundle's parts on the workspace's linked resources go through.
  */
 export async function grantRoleOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, options: GrantOptions = {}): Promise<GrantResult> {
+  const db = options.db ?? (await getDatabase());
+  const result = await grantOne(await checkGrantOnScope(context, input, db));
+  return { ...result, attemptId: context.requestId };
+}
+
+/**
+ * Several such grants, each on its own access (a bundle's parts), each checked as `grantRoleOnScope` checks it, and
+ * granted together: the intents of those that pass in one transaction, their ARM calls side by side, their outcomes
+ * in one transaction. A result per input, in order: a grant whose check or recording throws is rejected on its own.
+ * Two inputs must not name the same access (one would meet the other's pending intent).
+ */
+export async function grantRolesOnScopes(
+  context: DelegatedContext,
+  inputs: readonly GrantRoleOnScopeInput[],
+  options: GrantOptions = {},
+): Promise<PromiseSettledResult<GrantResult>[]> {
+  const db = options.db ?? (await getDatabase());
+  const checked = await Promise.allSettled(inputs.map((input) => checkGrantOnScope(context, input, db)));
+  const ready = checked.flatMap((check) => (check.status === "fulfilled" ? [check.value] : []));
+  const granted = await grantSeveral(ready);
+  let next = 0;
+  return checked.map((check): PromiseSettledResult<GrantResult> => {
+    if (check.status === "rejected") return check;
+    const result = granted[next++]!;
+    return result.status === "fulfilled" ? { status: "fulfilled", value: { ...result.value, attemptId: context.requestId } } : result;
+  });
+}
+
+/** The checks before a grant on any scope: the scope, the role's definition there, the operator's rules, step-up. */
+async function checkGrantOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, db: Database): Promise<GrantOne> {
   const subscriptionId = subscriptionOfScope(input.scope);
   if (!subscriptionId) {
     throw new AppError({
@@ -228,7 +261,6 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
   }
   const identity: ArmIdentity = { kind: "delegated", caller: context.caller };
   const roleId = input.roleDefinitionId.toLowerCase();
-  const db = options.db ?? (await getDatabase());
   const consoleAction = GRANT_ACTION[input.holder.kind];
   await assertRoleGrantable(context, builtInRole(roleId), { scope: input.scope, consoleAction }, db);
   const definitions = await getRoleDefinitions(identity, input.scope);
@@ -253,7 +285,7 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
       { db },
     );
   }
-  const result = await grantOne({
+  return {
     context,
     identity,
     db,
@@ -264,8 +296,7 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
     description: input.description,
     holder: input.holder,
     ...(input.onSettled ? { onSettled: input.onSettled } : {}),
-  });
-  return { ...result, attemptId: context.requestId };
+  };
 }
 
 /** The principals whose grant succeeded in an earlier attempt of this bulk grant, by principal id (lower case). */
@@ -330,47 +361,67 @@ interface Carrier {
   readonly created: boolean;
 }
 
+/** Where a grant stands once ARM answered (or did not): what its outcome records, or its result when none is recorded. */
+type ArmStep =
+  | { readonly kind: "granted"; readonly carrier: Carrier; readonly outcome: ChangeOutcome; readonly armRequestId?: string }
+  | { readonly kind: "refused"; readonly failure: ArmFailure; readonly outcome: ChangeOutcome; readonly armRequestId?: string }
+  | { readonly kind: "unanswered"; readonly result: GrantResult };
+
+/** What an intent's outcome writes beside it, and what it learned doing so (the holder's effect on requests). */
+interface SettlePlan {
+  readonly outcome: ChangeOutcome;
+  readonly effects: IntentEffects | undefined;
+  hold?: HoldResult;
+}
+
+function baseOf(grant: GrantOne) {
+  return { principalId: grant.principal.id.toLowerCase(), displayName: grant.principal.displayName };
+}
+
+function intentOf(grant: GrantOne): ChangeIntentInput {
+  const principalId = grant.principal.id.toLowerCase();
+  const ownership: IntentOwnership = { effect: "hold", holder: grant.holder };
+  return {
+    kind: "grant",
+    scope: grant.workspace.scope,
+    principalId,
+    principalType: PRINCIPAL_TYPE[grant.principal.kind],
+    roleDefinitionId: grant.roleId,
+    roleName: grant.roleName,
+    assignmentName: assignmentNameFor(grant.workspace.scope, principalId, grant.roleId),
+    requestedBy: grant.context.actor,
+    consoleRequestId: grant.context.requestId,
+    ownership,
+    ...(grant.description ? { reason: grant.description } : {}),
+  };
+}
+
+/** The intent in a transaction of its own; without it Azure is not asked (a change the trail cannot show is never made). */
+async function startGrant(grant: GrantOne): Promise<{ readonly intentId: number } | { readonly result: GrantResult }> {
+  try {
+    const intentId = await startChange(grant.db, intentOf(grant));
+    if (intentId === "in_progress") return { result: { ...baseOf(grant), status: "in_progress", message: CHANGE_IN_PROGRESS } };
+    return { intentId };
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    logDatabaseFault("grant intent not recorded", error, grant.context.requestId);
+    return { result: { ...baseOf(grant), status: "failed", message: INTENT_NOT_RECORDED } };
+  }
+}
+
 /**
- * One principal: the intent (with the holder it adds), then ARM, then the outcome with the holder, in that order and
- * with no transaction open during the ARM calls. Whether the assignment existed is learned by **reading it** first:
- * ARM answers 201 to a PUT whether or not the assignment already existed, so the PUT's status cannot tell.
+ * The grant in ARM, after its intent. Whether the assignment existed is learned by **reading it** first: ARM answers
+ * 201 to a PUT whether or not the assignment already existed, so the PUT's status cannot tell.
  */
-async function grantOne({ context, identity, db, workspace, roleName, roleId, principal, description, holder, onSettled }: GrantOne): Promise<GrantResult> {
+async function grantInArm(grant: GrantOne): Promise<ArmStep> {
+  const { context, identity, workspace, roleName, roleId, principal, description } = grant;
   const principalId = principal.id.toLowerCase();
   const assignmentName = assignmentNameFor(workspace.scope, principalId, roleId);
-  const principalType = PRINCIPAL_TYPE[principal.kind];
-  const base = { principalId, displayName: principal.displayName };
-  const ownership: IntentOwnership = { effect: "hold", holder };
-
-  let intentId: number | "in_progress";
-  try {
-    intentId = await startChange(db, {
-      kind: "grant",
-      scope: workspace.scope,
-      principalId,
-      principalType,
-      roleDefinitionId: roleId,
-      roleName,
-      assignmentName,
-      requestedBy: context.actor,
-      consoleRequestId: context.requestId,
-      ownership,
-      ...(description ? { reason: description } : {}),
-    });
-  } catch (error) {
-    // Fail closed: with no intent recorded, Azure is not asked (a change the trail cannot show is never made).
-    if (!isDatabaseUnavailable(error)) throw error;
-    logDatabaseFault("grant intent not recorded", error, context.requestId);
-    return { ...base, status: "failed", message: INTENT_NOT_RECORDED };
-  }
-  if (intentId === "in_progress") return { ...base, status: "in_progress", message: CHANGE_IN_PROGRESS };
-
   const client = authorizationClient(identity, workspace.subscriptionId);
   let armRequestId: string | undefined;
   const onResponse = (response: { headers: { get(name: string): string | undefined } }) =>
     void (armRequestId = response.headers.get("x-ms-request-id") ?? armRequestId);
   let carrier: Carrier | undefined;
-  let outcome: ChangeOutcome;
   try {
     try {
       await client.roleAssignments.get(workspace.scope, assignmentName, { onResponse });
@@ -387,7 +438,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
             {
               roleDefinitionId: `/subscriptions/${workspace.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
               principalId,
-              principalType,
+              principalType: PRINCIPAL_TYPE[principal.kind],
               ...(description ? { description } : {}),
             },
             { onResponse },
@@ -401,7 +452,8 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
         carrier = { assignmentName: named ?? assignmentName, created: false };
       }
     }
-    outcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
+    const outcome: ChangeOutcome = { status: "succeeded", alreadyInDesiredState: !carrier.created, ...(armRequestId ? { armRequestId } : {}) };
+    return { kind: "granted", carrier, outcome, ...(armRequestId ? { armRequestId } : {}) };
   } catch (error) {
     const failure = roleChangeFailure(error, { actingAs: context.person.userPrincipalName, scopeName: workspace.name, roleName });
     armRequestId = failure.requestId ?? armRequestId;
@@ -409,77 +461,83 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
       // No answer (timeout, connection lost): the grant may or may not have happened. The intent stays pending and
       // the reconciler settles it against ARM; claiming either outcome here could be false.
       return {
-        ...base,
-        status: "in_progress",
-        message: "Azure did not answer in time. Gatehouse will check whether the grant happened; refresh in a minute.",
-        ...(armRequestId ? { reference: armRequestId } : {}),
+        kind: "unanswered",
+        result: {
+          ...baseOf(grant),
+          status: "in_progress",
+          message: "Azure did not answer in time. Gatehouse will check whether the grant happened; refresh in a minute.",
+          ...(armRequestId ? { reference: armRequestId } : {}),
+        },
       };
     }
-    outcome = failedOutcome(failure, armRequestId);
-    // If this write fails, the intent stays pending and the reconciler settles it against ARM: nothing is lost.
-    const failedReference = armRequestId ? { reference: armRequestId } : {};
-    try {
-      await recordChangeOutcome(
-        db,
-        intentId,
-        outcome,
-        new Date(),
-        onSettled
-          ? async (tx) => {
-              await onSettled(tx, { status: "failed", message: failure.userMessage, ...failedReference });
-              return [];
-            }
-          : undefined,
-      );
-    } catch (recordError) {
-      if (!isDatabaseUnavailable(recordError)) throw recordError;
-      logDatabaseFault("grant outcome not recorded", recordError, context.requestId);
-      return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
-    }
+    return { kind: "refused", failure, outcome: failedOutcome(failure, armRequestId), ...(armRequestId ? { armRequestId } : {}) };
+  }
+}
+
+/**
+ * What the outcome's transaction writes for an answered grant: for a failure, only the caller's record of it; for a
+ * success, the holder on the assignment that carries the access (learning which requests it supersedes) and the
+ * caller's record. If that transaction fails the intent stays pending, carrying its holder, and the reconciler
+ * records both once the database answers again: nothing is lost.
+ */
+function settlePlan(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, now: Date): SettlePlan {
+  const { onSettled } = grant;
+  const reference = step.armRequestId ? { reference: step.armRequestId } : {};
+  if (step.kind === "refused") {
     return {
-      ...base,
-      status: "failed",
-      message: failure.userMessage,
-      ...(armRequestId ? { reference: armRequestId } : {}),
-      ...(failure.claims ? { claims: failure.claims } : {}),
+      outcome: step.outcome,
+      effects: onSettled
+        ? async (tx) => {
+            await onSettled(tx, { status: "failed", message: step.failure.userMessage, ...reference });
+            return [];
+          }
+        : undefined,
     };
   }
-
-  const found = carrier;
-  let hold: HoldResult | undefined;
-  const now = new Date();
-  try {
-    await recordChangeOutcome(db, intentId, outcome, now, async (tx, intent) => {
+  const principalId = grant.principal.id.toLowerCase();
+  const plan: SettlePlan = {
+    outcome: step.outcome,
+    effects: async (tx, intent) => {
       const applied = await applyIntentOwnership(tx, {
-        ownership,
+        ownership: { effect: "hold", holder: grant.holder },
         kind: "grant",
         succeeded: true,
-        access: { scope: workspace.scope, principalId, principalType, roleDefinitionId: roleId, roleName },
-        assignmentName: found.assignmentName,
-        created: found.created,
+        access: {
+          scope: grant.workspace.scope,
+          principalId,
+          principalType: PRINCIPAL_TYPE[grant.principal.kind],
+          roleDefinitionId: grant.roleId,
+          roleName: grant.roleName,
+        },
+        assignmentName: step.carrier.assignmentName,
+        created: step.carrier.created,
         wasAbsent: false,
         actor: intent.requestedBy,
         now,
-        correlation: { consoleRequestId: context.requestId, ...(armRequestId ? { armRequestId } : {}) },
+        correlation: { consoleRequestId: grant.context.requestId, ...(step.armRequestId ? { armRequestId: step.armRequestId } : {}) },
       });
-      hold = applied.hold;
-      await onSettled?.(tx, { status: found.created ? "granted" : "already_granted", ...(armRequestId ? { reference: armRequestId } : {}) });
+      plan.hold = applied.hold;
+      await onSettled?.(tx, { status: step.carrier.created ? "granted" : "already_granted", ...reference });
       return applied.events;
-    });
-  } catch (error) {
-    // ARM made the change; the pending intent carries its holder, and the reconciler records both once the database
-    // answers again. Until then the admin is told it is being checked, never that it failed.
-    if (!isDatabaseUnavailable(error)) throw error;
-    logDatabaseFault("grant outcome not recorded", error, context.requestId);
-    return { ...base, status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(armRequestId ? { reference: armRequestId } : {}) };
+    },
+  };
+  return plan;
+}
+
+/** The result once the outcome is recorded: what the person reads about this principal. */
+function settledResult(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, plan: SettlePlan): GrantResult {
+  const base = baseOf(grant);
+  const reference = step.armRequestId ? { reference: step.armRequestId } : {};
+  if (step.kind === "refused") {
+    return { ...base, status: "failed", message: step.failure.userMessage, ...reference, ...(step.failure.claims ? { claims: step.failure.claims } : {}) };
   }
-  const reference = armRequestId ? { reference: armRequestId } : {};
-  const superseded = hold?.superseded ?? [];
+  const { roleName } = grant;
+  const superseded = plan.hold?.superseded ?? [];
   const supersededText =
     superseded.length > 0
       ? ` This makes it permanent: request ${superseded.map((id) => id.slice(0, 8)).join(", ")} no longer expires and is closed as superseded.`
       : "";
-  if (found.created) {
+  if (step.carrier.created) {
     return {
       ...base,
       status: "granted",
@@ -489,7 +547,7 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     };
   }
   const where =
-    found.assignmentName === assignmentName
+    step.carrier.assignmentName === assignmentNameFor(grant.workspace.scope, base.principalId, grant.roleId)
       ? "through an assignment Gatehouse made earlier"
       : "through an assignment made outside Gatehouse, which Gatehouse will never remove";
   return {
@@ -500,6 +558,86 @@ async function grantOne({ context, identity, db, workspace, roleName, roleId, pr
     superseded,
     ...reference,
   };
+}
+
+/** The result when the database would not take the outcome: ARM's answer is recorded later by the reconciler. */
+function outcomeNotRecorded(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, error: unknown): GrantResult {
+  logDatabaseFault("grant outcome not recorded", error, grant.context.requestId);
+  // For a success the admin is told it is being checked, never that it failed.
+  return { ...baseOf(grant), status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(step.armRequestId ? { reference: step.armRequestId } : {}) };
+}
+
+/** The outcome in a transaction of its own. */
+async function settleGrant(grant: GrantOne, intentId: number, step: Exclude<ArmStep, { kind: "unanswered" }>): Promise<GrantResult> {
+  const plan = settlePlan(grant, step, new Date());
+  try {
+    await recordChangeOutcome(grant.db, intentId, plan.outcome, new Date(), plan.effects);
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    return outcomeNotRecorded(grant, step, error);
+  }
+  return settledResult(grant, step, plan);
+}
+
+/**
+ * One principal: the intent (with the holder it adds), then ARM, then the outcome with the holder, in that order and
+ * with no transaction open during the ARM calls.
+ */
+async function grantOne(grant: GrantOne): Promise<GrantResult> {
+  const started = await startGrant(grant);
+  if ("result" in started) return started.result;
+  const step = await grantInArm(grant);
+  if (step.kind === "unanswered") return step.result;
+  return settleGrant(grant, started.intentId, step);
+}
+
+/**
+ * Several grants at once, each on its own access (a bundle's parts): the same intent, ARM calls and outcome as one
+ * grant each, with the intents recorded in one transaction before any ARM call, the ARM calls side by side, and the
+ * outcomes recorded in one transaction once every call has answered. Both transactions are all or none; when either
+ * fails, each grant records its own as `grantOne` would, so one grant's refusal (a pending change, a closed
+ * intent, a database fault) is its own and never another's.
+ */
+async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettledResult<GrantResult>[]> {
+  if (grants.length <= 1) return Promise.allSettled(grants.map(grantOne));
+  const { db, context } = grants[0]!;
+  let intentIds: readonly number[] | undefined;
+  try {
+    intentIds = (await db.transaction((tx) => recordChangeIntents(tx, grants.map(intentOf)))).map((intent) => intent.id);
+  } catch (error) {
+    log("info", "workspaces", "recording the grants' intents together failed; recording each on its own", {
+      requestId: context.requestId,
+      error: describeError(error),
+    });
+  }
+  if (!intentIds) return Promise.allSettled(grants.map(grantOne));
+  const ids = intentIds;
+  const steps = await Promise.all(grants.map(grantInArm));
+  const answered = grants.flatMap((grant, index) => {
+    const step = steps[index]!;
+    return step.kind === "unanswered" ? [] : [{ index, grant, step, plan: settlePlan(grant, step, new Date()) }];
+  });
+  let together = false;
+  try {
+    await recordChangeOutcomes(
+      db,
+      answered.map(({ index, plan }) => ({ intentId: ids[index]!, outcome: plan.outcome, ...(plan.effects ? { effects: plan.effects } : {}) })),
+    );
+    together = true;
+  } catch (error) {
+    log("info", "workspaces", "recording the grants' outcomes together failed; recording each on its own", {
+      requestId: context.requestId,
+      error: describeError(error),
+    });
+  }
+  return Promise.allSettled(
+    grants.map(async (grant, index) => {
+      const step = steps[index]!;
+      if (step.kind === "unanswered") return step.result;
+      const settled = answered.find((entry) => entry.index === index)!;
+      return together ? settledResult(grant, step, settled.plan) : settleGrant(grant, ids[index]!, step);
+    }),
+  );
 }
 
 /** The name of the assignment that gives `principal` the role at exactly this scope, when ARM did not name it. */
