@@ -4,16 +4,7 @@ import { and, type SQL, sql } from "drizzle-orm";
 
 import type { Database } from "@/lib/db/client";
 import { auditEvents } from "@/lib/db/schema";
-import {
-  allAuditConditions,
-  auditEventColumns,
-  type AuditEventRow,
-  type AuditFilter,
-  auditFilterQuery,
-  type AuditKeyset,
-  olderThan,
-  toAuditEventRecord,
-} from "./search";
+import { allAuditConditions, auditEventColumns, type AuditEventRow, type AuditFilter, auditFilterQuery, toAuditEventRecord } from "./search";
 import { csvField } from "@/lib/shared/csv";
 
 export type AuditExportFormat = "csv" | "jsonl";
@@ -37,6 +28,21 @@ const DEFAULT_BATCH_ROWS = 1000;
 const DEFAULT_SLICE_ROWS = 100;
 
 const ISO_TIMESTAMP = sql`to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The time an `ISO_TIMESTAMP` text names. `new Date` reads four-digit years only, and to_char writes year 10000 with
+ * five digits and years before 1 with " BC": times the console never writes, but a restored or imported trail may hold.
+ */
+export function timeOfIsoText(text: string): Date {
+  const match = /^(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z( BC)?$/.exec(text);
+  if (!match) throw new Error(`unexpected time text from the database: ${text}`);
+  const [, year, month, day, hour, minute, second, millisecond, bc] = match;
+  const time = new Date(Date.UTC(2000, 0, 1, Number(hour), Number(minute), Number(second), Number(millisecond)));
+  // Year, month and day together (so 29 February is not rolled over), and apart from Date.UTC, which reads years 0–99
+  // as 1900–1999. Both PostgreSQL and JavaScript count proleptic Gregorian years; 1 BC is JavaScript's year 0.
+  time.setUTCFullYear(bc ? 1 - Number(year) : Number(year), Number(month) - 1, Number(day));
+  return time;
+}
 
 type AuditEventField = keyof typeof auditEventColumns;
 
@@ -69,9 +75,9 @@ export async function* exportAuditEvents(
   const writer = format === "csv" ? CSV_WRITER : JSON_LINES_WRITER;
   if (format === "csv") yield `${CSV_HEADER.join(",")}\r\n`;
 
-  let after: AuditKeyset | undefined;
+  let afterId: number | undefined;
   for (;;) {
-    const slices = await readBatchSlices(db, conditions, after, batchSize, sliceSize, writer.element);
+    const slices = await readBatchSlices(db, conditions, afterId, batchSize, sliceSize, writer.element);
     let count = 0;
     for (let index = 0; index < slices.length; index += 1) {
       // `never[]`: each writer reads its own row shape, which the union of the two cannot name.
@@ -79,7 +85,7 @@ export async function* exportAuditEvents(
       // Each slice's text is released once parsed: the batch's texts are not all held until its last chunk is taken.
       slices[index] = "";
       count += rows.length;
-      after = writer.keyset(rows[rows.length - 1]!);
+      afterId = writer.lastId(rows[rows.length - 1]!);
       yield writer.write(rows);
     }
     if (count < batchSize) return;
@@ -90,7 +96,8 @@ export async function* exportAuditEvents(
 interface ExportWriter<Row> {
   readonly element: SQL;
   write(rows: readonly Row[]): string;
-  keyset(row: Row): AuditKeyset;
+  /** The event id of a row: the next batch starts after that event. */
+  lastId(row: Row): number;
 }
 
 /**
@@ -101,12 +108,20 @@ interface ExportWriter<Row> {
 async function readBatchSlices(
   db: Database,
   conditions: readonly SQL[],
-  after: AuditKeyset | undefined,
+  afterId: number | undefined,
   limit: number,
   sliceSize: number,
   element: SQL,
 ): Promise<string[]> {
-  const where = and(...conditions, ...olderThan(after)) ?? sql`true`;
+  // After the last event read, by its id, with its time read again here: the time as written in the batch (to_char's
+  // text) cannot say which era a year before 1 is in. The trail is append-only, so that event is always there.
+  const after =
+    afterId === undefined
+      ? []
+      : [
+          sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (select last.occurred_at, last.id from ${auditEvents} as last where last.id = ${afterId}::bigint)`,
+        ];
+  const where = and(...conditions, ...after) ?? sql`true`;
   // PostgreSQL does not promise an aggregate sees its input in a subquery's order, hence json_agg's own ORDER BY.
   const result = (await db.execute(sql`
     select json_agg(slice.element order by slice.occurred_at desc, slice.id desc)::text as "elements"
@@ -158,7 +173,7 @@ const CSV_WRITER: ExportWriter<CsvElement> = {
     }
     return text;
   },
-  keyset: (row) => ({ occurredAt: new Date(row[1]), id: Number(row[0]) }),
+  lastId: (row) => Number(row[0]),
 };
 
 /** A JSON Lines batch row: every column, by its drizzle field name, the timestamp in ISO 8601. */
@@ -173,10 +188,10 @@ const JSON_LINES_WRITER: ExportWriter<JsonElement> = {
   element: sql`json_build_object(${JSON_FIELDS})`,
   write(rows) {
     let text = "";
-    for (const row of rows) text += `${JSON.stringify(toAuditEventRecord({ ...row, occurredAt: new Date(row.occurredAt) }))}\n`;
+    for (const row of rows) text += `${JSON.stringify(toAuditEventRecord({ ...row, occurredAt: timeOfIsoText(row.occurredAt) }))}\n`;
     return text;
   },
-  keyset: (row) => ({ occurredAt: new Date(row.occurredAt), id: row.id }),
+  lastId: (row) => row.id,
 };
 
 export { csvField };

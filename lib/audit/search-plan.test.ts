@@ -82,6 +82,31 @@ describe.skipIf(!server)("free-text search plans on PostgreSQL", () => {
       expect(everyMatch.some((node) => node["Node Type"] === "Bitmap Index Scan" && node["Index Name"] === "audit_events_search_idx")).toBe(true);
     }
   });
+
+  it("reads each later export batch from where the last ended along the occurred_at index, never a Seq Scan or a Sort of the trail", async () => {
+    const statements: ReturnType<typeof sql>[] = [];
+    const capturing = new Proxy(handle.db, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== "execute" || typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          statements.push(args[0] as ReturnType<typeof sql>);
+          return (value as (...inner: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const chunks = exportAuditEvents(capturing, {}, "csv", { batchSize: 1000, sliceSize: 1000 });
+    for (let taken = 0; taken < 3; taken += 1) await chunks.next();
+    await chunks.return(undefined);
+    expect(statements).toHaveLength(2);
+    const later = await plan(statements[1]!);
+    expect(later.some((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === "audit_events")).toBe(false);
+    expect(later.some((node) => node["Index Name"] === "audit_events_occurred_at_idx")).toBe(true);
+    // The only sort is of the batch itself (for its slices), above the Limit: the trail is walked in index order.
+    const limit = later.findIndex((node) => node["Node Type"] === "Limit");
+    expect(limit).toBeGreaterThanOrEqual(0);
+    expect(planNodes(later[limit]!).some((node) => node["Node Type"] === "Sort")).toBe(false);
+  });
 });
 
 describe.each(storageEngines())("free-text search past the recent window on $name", (engine) => {

@@ -214,6 +214,18 @@ describe.each(storageEngines())("audit export in batches on $name", (engine) => 
       expect(new Set(expected.rows.map((row) => row.time)).size).toBe(times.length);
       const csv = parseCsv((await collect(exportAuditEvents(handle.db, {}, "csv"))).join(""));
       expect(csv.slice(1).map((row) => ({ id: row[0], time: row[1] }))).toEqual(expected.rows);
+      // One event per batch: each of these times is also where the next batch starts reading.
+      const oneByOne = parseCsv((await collect(exportAuditEvents(handle.db, {}, "csv", { batchSize: 1, sliceSize: 1 }))).join(""));
+      expect(oneByOne.slice(1).map((row) => ({ id: row[0], time: row[1] }))).toEqual(expected.rows);
+      const lines = (await collect(exportAuditEvents(handle.db, {}, "jsonl", { batchSize: 1, sliceSize: 1 })))
+        .join("")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { id: number; occurredAt: string | null });
+      expect(lines.map((line) => String(line.id))).toEqual(expected.rows.map((row) => row.id));
+      // JSON Lines writes JavaScript's ISO form: year 10000 with its sign and six digits, never an unreadable null.
+      expect(lines[0]!.occurredAt).toBe("+010000-01-01T00:00:00.001Z");
+      expect(lines.every((line) => typeof line.occurredAt === "string")).toBe(true);
     } finally {
       await handle.close();
     }
