@@ -612,10 +612,11 @@ async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettled
   }
   if (!intentIds) return Promise.allSettled(grants.map(grantOne));
   const ids = intentIds;
-  const steps = await Promise.all(grants.map(grantInArm));
+  // A grant whose ARM step throws is that grant's failure alone; its intent stays pending for the reconciler.
+  const steps = await Promise.allSettled(grants.map(grantInArm));
   const answered = grants.flatMap((grant, index) => {
     const step = steps[index]!;
-    return step.kind === "unanswered" ? [] : [{ index, grant, step, plan: settlePlan(grant, step, new Date()) }];
+    return step.status === "rejected" || step.value.kind === "unanswered" ? [] : [{ index, step: step.value, plan: settlePlan(grant, step.value, new Date()) }];
   });
   let together = false;
   try {
@@ -633,9 +634,10 @@ async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettled
   return Promise.allSettled(
     grants.map(async (grant, index) => {
       const step = steps[index]!;
-      if (step.kind === "unanswered") return step.result;
+      if (step.status === "rejected") throw step.reason;
+      if (step.value.kind === "unanswered") return step.value.result;
       const settled = answered.find((entry) => entry.index === index)!;
-      return together ? settledResult(grant, step, settled.plan) : settleGrant(grant, ids[index]!, step);
+      return together ? settledResult(grant, settled.step, settled.plan) : settleGrant(grant, ids[index]!, settled.step);
     }),
   );
 }
