@@ -20,6 +20,13 @@ import { readManagedIdentityFederation } from "./managed-identity-federation";
 import { notifyOwners } from "./notify-owners";
 import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
+/**
+ * Lets the event loop take what is waiting (the page's status reads) before the next database step. With PGlite the
+ * database runs on this thread and a chain of its statements never leaves the loop (each resolves at once), so the
+ * statements after the snapshot is complete would otherwise hold every request until the last of them.
+ */
+const letRequestsIn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** The scheduled job's lease (once per interval across instances). */
 export const CREDENTIAL_JOB = "credential-inventory";
 /** Manual refreshes have a lease of their own: one at a time across instances, never blocked by a stuck scheduled run. */
@@ -88,7 +95,10 @@ export async function runInventory(
       armCalls,
       warnings,
     });
+    // The snapshot is complete: a status read held up by the store is answered before the work that follows.
+    await letRequestsIn();
     await pruneSnapshotRows(db);
+    await letRequestsIn();
     await recordAuditEventNow(db, {
       action: "credential_inventory.refreshed",
       outcome: "succeeded",
@@ -99,6 +109,7 @@ export async function runInventory(
     // Owners are told through the outbox: queued here with their claims, delivered by the caller (or the outbox job).
     let outboxIds: readonly number[] = [];
     try {
+      await letRequestsIn();
       const notified = await notifyOwners(db, built.rows, options.windows, asOf);
       outboxIds = notified.outboxIds;
       if (notified.credentials > 0) {
