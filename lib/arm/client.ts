@@ -125,16 +125,16 @@ export function armGet(identity: ArmIdentity, path: string, apiVersion: string):
 
 /**
  * Every item of an ARM list, following `nextLink`. A next link must stay on the configured ARM endpoint: following
- * one elsewhere would send the person's token to another host. `onPage` gets each page's items as it arrives, once the
- * next page has been asked for: a caller can read one page while the next is on its way. What it throws ends the list
- * with that error.
+ * one elsewhere would send the person's token to another host.
  */
-export async function armListAll(identity: ArmIdentity, path: string, apiVersion: string, onPage?: (items: readonly unknown[]) => void): Promise<unknown[]> {
+export async function armListAll(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown[]> {
   const endpoint = new URL(clientOptions().endpoint);
   const items: unknown[] = [];
-  let pending: Promise<unknown> | undefined = armGetUrl(identity, armUrl(path, apiVersion));
-  for (let page = 0; pending !== undefined; page++) {
-    const body = (await pending) as { value?: unknown[]; nextLink?: string | null } | undefined;
+  let url: string | undefined = armUrl(path, apiVersion);
+  for (let page = 0; url !== undefined; page++) {
+    if (page >= 1000) throw new Error(`ARM list ${path} did not end after 1000 pages`);
+    const body = (await armGetUrl(identity, url)) as { value?: unknown[]; nextLink?: string | null } | undefined;
+    items.push(...(body?.value ?? []));
     const next: string | undefined = body?.nextLink ?? undefined;
     if (next !== undefined && new URL(next).origin !== endpoint.origin) {
       throw upstreamError({
@@ -146,13 +146,7 @@ export async function armListAll(identity: ArmIdentity, path: string, apiVersion
         retryAfter: undefined,
       });
     }
-    if (next !== undefined && page + 1 >= 1000) throw new Error(`ARM list ${path} did not end after 1000 pages`);
-    pending = next === undefined ? undefined : armGetUrl(identity, next);
-    // Awaited on the next turn of the loop; this only keeps its failure from being unhandled if `onPage` throws first.
-    pending?.catch(() => undefined);
-    const value = body?.value ?? [];
-    onPage?.(value);
-    items.push(...value);
+    url = next;
   }
   return items;
 }

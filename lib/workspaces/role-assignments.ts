@@ -38,37 +38,30 @@ export interface ListedRoleAssignment {
   readonly createdBy?: string;
 }
 
-function toListed(item: unknown): ListedRoleAssignment {
-  const { id, name, properties = {} } = RoleAssignmentWire.parse(item);
-  return {
-    id,
-    name,
-    scope: properties.scope ?? undefined,
-    roleDefinitionId: properties.roleDefinitionId ?? undefined,
-    principalId: properties.principalId ?? undefined,
-    principalType: properties.principalType ?? undefined,
-    description: properties.description ?? undefined,
-    condition: properties.condition ?? undefined,
-    createdOn: properties.createdOn ? new Date(properties.createdOn) : undefined,
-    createdBy: properties.createdBy ?? undefined,
-  };
-}
-
 /**
  * `GET {scope}/providers/Microsoft.Authorization/roleAssignments?$filter=…`, every page, read as plain JSON. The same
  * request the SDK's `roleAssignments.listForScope` makes, without its model deserializer: on a workspace with 2,000
- * assignments that deserializer was the largest single cost of rendering the access page. Each page is read while
- * the next one is on its way, so only the last page's reading waits after ARM's last answer.
+ * assignments that deserializer was the largest single cost of rendering the access page.
  */
 export async function listRoleAssignmentsAt(identity: ArmIdentity, scope: string, filter: string): Promise<ListedRoleAssignment[]> {
-  const assignments: ListedRoleAssignment[] = [];
-  await armListAll(
+  const items = await armListAll(
     identity,
     `${scope}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(filter)}`,
     ROLE_ASSIGNMENTS_API_VERSION,
-    (items) => {
-      for (const item of items) assignments.push(toListed(item));
-    },
   );
-  return assignments;
+  return items.map((item) => {
+    const { id, name, properties = {} } = RoleAssignmentWire.parse(item);
+    return {
+      id,
+      name,
+      scope: properties.scope ?? undefined,
+      roleDefinitionId: properties.roleDefinitionId ?? undefined,
+      principalId: properties.principalId ?? undefined,
+      principalType: properties.principalType ?? undefined,
+      description: properties.description ?? undefined,
+      condition: properties.condition ?? undefined,
+      createdOn: properties.createdOn ? new Date(properties.createdOn) : undefined,
+      createdBy: properties.createdBy ?? undefined,
+    };
+  });
 }
