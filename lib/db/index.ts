@@ -19,3 +19,14 @@ export async function getDatabase(): Promise<Database> {
   });
   return (await globalForDb.gatehouseDb).db;
 }
+
+/**
+ * Resolves on the event loop's next turn, once the upstream calls started in this one have been written to their
+ * sockets. PGlite runs a query on this thread, inside the promise jobs that start it, and Node writes an HTTP request
+ * from a `process.nextTick` callback, which runs only after the pending promise jobs: a page that starts its Graph and
+ * ARM calls beside its database reads would otherwise send those calls only once the reads are done. A read that
+ * awaits this first runs while the calls are out instead.
+ */
+export function afterUpstreamCallsLeave(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
