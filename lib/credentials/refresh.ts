@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { SnapshotSummary, Windows } from "@/lib/shared/credentials";
 import { type AuditActor, recordAuditEventNow } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
-import type { Database } from "@/lib/db";
+import { type Database, nextEventLoopTurn } from "@/lib/db";
 import { claimJobRun, finishJobRun } from "@/lib/db/job-leases";
 import { postCredentialsDigest } from "@/lib/digests/credentials-digest";
 import { AppError } from "@/lib/errors";
@@ -19,13 +19,6 @@ import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory"
 import { readManagedIdentityFederation } from "./managed-identity-federation";
 import { notifyOwners } from "./notify-owners";
 import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
-
-/**
- * Lets the event loop take what is waiting (the page's status reads) before the next database step. With PGlite the
- * database runs on this thread and a chain of its statements never leaves the loop (each resolves at once), so the
- * statements after the snapshot is complete would otherwise hold every request until the last of them.
- */
-const letRequestsIn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The scheduled job's lease (once per interval across instances). */
 export const CREDENTIAL_JOB = "credential-inventory";
@@ -95,10 +88,11 @@ export async function runInventory(
       armCalls,
       warnings,
     });
-    // The snapshot is complete: a status read held up by the store is answered before the work that follows.
-    await letRequestsIn();
+    // The snapshot is complete: a status read held up by the store (PGlite runs on this thread) is answered before the
+    // work that follows.
+    await nextEventLoopTurn();
     await pruneSnapshotRows(db);
-    await letRequestsIn();
+    await nextEventLoopTurn();
     await recordAuditEventNow(db, {
       action: "credential_inventory.refreshed",
       outcome: "succeeded",
@@ -109,7 +103,7 @@ export async function runInventory(
     // Owners are told through the outbox: queued here with their claims, delivered by the caller (or the outbox job).
     let outboxIds: readonly number[] = [];
     try {
-      await letRequestsIn();
+      await nextEventLoopTurn();
       const notified = await notifyOwners(db, built.rows, options.windows, asOf);
       outboxIds = notified.outboxIds;
       if (notified.credentials > 0) {

@@ -21,12 +21,12 @@ export async function getDatabase(): Promise<Database> {
 }
 
 /**
- * Resolves on the event loop's next turn, once the upstream calls started in this one have been written to their
- * sockets. PGlite runs a query on this thread, inside the promise jobs that start it, and Node writes an HTTP request
- * from a `process.nextTick` callback, which runs only after the pending promise jobs: a page that starts its Graph and
- * ARM calls beside its database reads would otherwise send those calls only once the reads are done. A read that
- * awaits this first runs while the calls are out instead.
+ * Resolves on the event loop's next turn. PGlite runs a query on this thread, inside the promise jobs that start it, so
+ * a chain of its statements never gives the loop back: Node writes an HTTP request from a `process.nextTick` callback
+ * that runs only after the pending promise jobs, and takes a new request only between turns. A database read that
+ * awaits this first lets the upstream calls started beside it go out (and run while they are out); a step after a
+ * commit that awaits it lets requests waiting for that commit in (the page's status reads).
  */
-export function afterUpstreamCallsLeave(): Promise<void> {
+export function nextEventLoopTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { armGet, type ArmIdentity } from "@/lib/arm/client";
 import { type DelegatedCaller, getDelegatedToken } from "@/lib/azure/tokens";
-import { afterUpstreamCallsLeave, type Database, getDatabase } from "@/lib/db";
+import { nextEventLoopTurn, type Database, getDatabase } from "@/lib/db";
 import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
@@ -211,7 +211,7 @@ async function readAccess(
   // now, so a first view does not wait for Entra after ARM. A failure here is not an answer: the lookup asks again.
   void getDelegatedToken(caller, "graph").catch(() => undefined);
   // Read once the upstream calls below have gone out: PGlite's query would otherwise hold them back until it is done.
-  const heldEarly = holdersRead === "page" ? afterUpstreamCallsLeave().then(() => readHeldViews(db, parsed.scope)) : undefined;
+  const heldEarly = holdersRead === "page" ? nextEventLoopTurn().then(() => readHeldViews(db, parsed.scope)) : undefined;
   heldEarly?.catch(() => undefined);
   const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     workspaceRead,

@@ -18,7 +18,7 @@ import { callerOf } from "@/lib/auth/caller";
 import { authorizePage } from "@/lib/auth/authorize";
 import type { DelegatedCaller } from "@/lib/azure/tokens";
 import { bundleOffers, type WorkspaceBundleView, workspaceBundles } from "@/lib/bundles/workspace-bundles";
-import { afterUpstreamCallsLeave, getDatabase } from "@/lib/db";
+import { nextEventLoopTurn, getDatabase } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { listMappings } from "@/lib/mappings/store";
@@ -249,7 +249,7 @@ async function AccessSections({
 /** Changes to this workspace whose outcome Azure would not show (closed as unknown), for admins to check. */
 async function unknownChanges(scope: string): Promise<ChangeIntent[]> {
   try {
-    await afterUpstreamCallsLeave();
+    await nextEventLoopTurn();
     return await findUnknownIntents(await getDatabase(), scope);
   } catch (error) {
     log("error", "workspaces", "listing changes of unknown outcome failed", { error: describeError(error) });
@@ -260,7 +260,7 @@ async function unknownChanges(scope: string): Promise<ChangeIntent[]> {
 /** How many group mappings name this workspace; null (no link shown) when the database cannot say. */
 async function countMappings(scope: string): Promise<number | null> {
   try {
-    await afterUpstreamCallsLeave();
+    await nextEventLoopTurn();
     return (await listMappings(await getDatabase(), scope)).length;
   } catch (error) {
     log("error", "mappings", "counting a workspace's mappings failed", { error: describeError(error) });
@@ -325,7 +325,7 @@ async function Bundles({ bundles, canChange }: { bundles: Promise<WorkspaceBundl
 async function loadBundles(caller: DelegatedCaller, workspaceId: string): Promise<WorkspaceBundleView[] | null> {
   try {
     // Its database read waits for the workspace's own calls to leave (they are what the page waits for first).
-    await afterUpstreamCallsLeave();
+    await nextEventLoopTurn();
     return await workspaceBundles(caller, workspaceId);
   } catch (error) {
     log("warn", "bundles", "loading the workspace's bundles failed", { error: describeError(error) });
