@@ -21,7 +21,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { AZURE_CLOUD_NAMES } from "@/lib/config/clouds.mjs";
-import { childProcessEnv, SANDBOX_DEFAULTS } from "@/lib/config/env.mjs";
+import { childProcessEnv, SANDBOX_DEFAULTS, serverNodeOptions } from "@/lib/config/env.mjs";
 import { ensureProductionBuild } from "./production-build";
 import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR, standaloneFiles } from "./standalone";
 
@@ -206,8 +206,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dataDir, "standalone-files.json"), JSON.stringify(standaloneFiles()));
     run(
       process.execPath,
-      [...SERVER_NODE_OPTIONS, server],
-      { ...consoleEnv, NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" },
+      [server],
+      // As `npm start` and the container pass it: the heap limit first, the operator's own NODE_OPTIONS after it (wins).
+      { ...consoleEnv, NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS), NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" },
       "The console",
       "console.log",
       STANDALONE_DIR,

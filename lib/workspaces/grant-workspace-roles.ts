@@ -569,9 +569,11 @@ function outcomeNotRecorded(grant: GrantOne, step: Exclude<ArmStep, { kind: "una
 
 /** The outcome in a transaction of its own. */
 async function settleGrant(grant: GrantOne, intentId: number, step: Exclude<ArmStep, { kind: "unanswered" }>): Promise<GrantResult> {
-  const plan = settlePlan(grant, step, new Date());
+  // One time for the outcome and the holder it records, as they are one change.
+  const now = new Date();
+  const plan = settlePlan(grant, step, now);
   try {
-    await recordChangeOutcome(grant.db, intentId, plan.outcome, new Date(), plan.effects);
+    await recordChangeOutcome(grant.db, intentId, plan.outcome, now, plan.effects);
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     return outcomeNotRecorded(grant, step, error);
@@ -614,15 +616,17 @@ async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettled
   const ids = intentIds;
   // A grant whose ARM step throws is that grant's failure alone; its intent stays pending for the reconciler.
   const steps = await Promise.allSettled(grants.map(grantInArm));
+  const now = new Date();
   const answered = grants.flatMap((grant, index) => {
     const step = steps[index]!;
-    return step.status === "rejected" || step.value.kind === "unanswered" ? [] : [{ index, step: step.value, plan: settlePlan(grant, step.value, new Date()) }];
+    return step.status === "rejected" || step.value.kind === "unanswered" ? [] : [{ index, step: step.value, plan: settlePlan(grant, step.value, now) }];
   });
   let together = false;
   try {
     await recordChangeOutcomes(
       db,
       answered.map(({ index, plan }) => ({ intentId: ids[index]!, outcome: plan.outcome, ...(plan.effects ? { effects: plan.effects } : {}) })),
+      now,
     );
     together = true;
   } catch (error) {
