@@ -280,7 +280,7 @@ async function pageScenarios(
       id: "workspace-access-page-cold",
       scenario: "Workspace access page, cold (2,000 assignments, ~1,500 principals)",
       roundTrips: 3,
-      note: "first view of this workspace (the route rendered before on another): workspace ∥ atScope list (2 pages) ∥ role definitions, then getByIds ×⌈principals/1000⌉ in parallel",
+      note: "first view of this workspace (the route rendered before on another): workspace ∥ atScope list (2 pages) ∥ role definitions; the first page's principals looked up (getByIds) while ARM sends the second, then the second page's new ones",
     },
     async () => (pageBytes = (await clients.security.page(path)).bytes),
   );

@@ -125,16 +125,22 @@ export function armGet(identity: ArmIdentity, path: string, apiVersion: string):
 
 /**
  * Every item of an ARM list, following `nextLink`. A next link must stay on the configured ARM endpoint: following
- * one elsewhere would send the person's token to another host.
+ * one elsewhere would send the person's token to another host. `onPage` sees each page's items as it arrives, once
+ * the next page has been asked for, and whether more follow: a caller can start work on them while the rest are read.
  */
-export async function armListAll(identity: ArmIdentity, path: string, apiVersion: string): Promise<unknown[]> {
+export async function armListAll(
+  identity: ArmIdentity,
+  path: string,
+  apiVersion: string,
+  options: { readonly onPage?: (items: readonly unknown[], more: boolean) => void } = {},
+): Promise<unknown[]> {
   const endpoint = new URL(clientOptions().endpoint);
   const items: unknown[] = [];
-  let url: string | undefined = armUrl(path, apiVersion);
-  for (let page = 0; url !== undefined; page++) {
+  type Page = { value?: unknown[]; nextLink?: string | null } | undefined;
+  let reading: Promise<Page> | undefined = armGetUrl(identity, armUrl(path, apiVersion)) as Promise<Page>;
+  for (let page = 0; reading !== undefined; page++) {
     if (page >= 1000) throw new Error(`ARM list ${path} did not end after 1000 pages`);
-    const body = (await armGetUrl(identity, url)) as { value?: unknown[]; nextLink?: string | null } | undefined;
-    items.push(...(body?.value ?? []));
+    const body: Page = await reading;
     const next: string | undefined = body?.nextLink ?? undefined;
     if (next !== undefined && new URL(next).origin !== endpoint.origin) {
       throw upstreamError({
@@ -146,7 +152,12 @@ export async function armListAll(identity: ArmIdentity, path: string, apiVersion
         retryAfter: undefined,
       });
     }
-    url = next;
+    reading = next === undefined ? undefined : (armGetUrl(identity, next) as Promise<Page>);
+    // A failed page ends the list with its error (the await above); the one asked for meanwhile is not left unhandled.
+    reading?.catch(() => undefined);
+    const value = body?.value ?? [];
+    items.push(...value);
+    options.onPage?.(value, reading !== undefined);
   }
   return items;
 }

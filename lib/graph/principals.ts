@@ -70,7 +70,7 @@ export function toResolvedPrincipal(object: DirectoryObjectWire): ResolvedPrinci
 
 export interface PrincipalLookup<T = DirectoryPrincipal> {
   /**
-   * Every id the directory returned (with `resolveAssignedPrincipals`, partner references too). An id missing here is
+   * Every id the directory returned (with `assignedPrincipalResolver`, partner references too). An id missing here is
    * deleted or not replicated yet: a list of role assignments calls it "Identity not found" only once the assignment
    * is older than the replication window.
    */
@@ -119,9 +119,46 @@ export function resolvePrincipals(caller: DelegatedCaller, ids: Iterable<string>
   return lookupPrincipals(delegatedGraphClient(caller), ids);
 }
 
-/** `lookupPrincipals` as the signed-in person, for lists of role assignments: partner references included. */
-export function resolveAssignedPrincipals(caller: DelegatedCaller, ids: Iterable<string>): Promise<PrincipalLookup<ResolvedPrincipal>> {
-  return lookupPrincipals<ResolvedPrincipal>(delegatedGraphClient(caller), ids, toResolvedPrincipal);
+/** Principals looked up as their ids arrive: `add` starts a lookup of the ids not asked for yet, `settled` waits for all. */
+export interface PrincipalResolver<T> {
+  add(ids: Iterable<string>): void;
+  /** One lookup of every id added: incomplete (with the first failure's message) when any of its calls failed. */
+  settled(): Promise<PrincipalLookup<T>>;
+}
+
+/**
+ * `lookupPrincipals` in steps, for a list read page by page: each page's principals are looked up while the next page
+ * is read, so only the last page's new principals wait for Graph after the list ends. Each id is asked for once;
+ * the calls are at most one per step plus one per 1,000 ids.
+ */
+export function principalResolver<T>(client: Client, map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined): PrincipalResolver<T> {
+  const asked = new Set<string>();
+  const lookups: Promise<PrincipalLookup<T>>[] = [];
+  return {
+    add(ids) {
+      const fresh: string[] = [];
+      for (const id of ids) {
+        const key = id.toLowerCase();
+        if (asked.has(key)) continue;
+        asked.add(key);
+        fresh.push(key);
+      }
+      if (fresh.length > 0) lookups.push(lookupPrincipals(client, fresh, map));
+    },
+    async settled() {
+      const results = await Promise.all(lookups);
+      if (results.length === 1) return results[0]!;
+      const found = new Map<string, T>();
+      for (const result of results) for (const [id, principal] of result.found) found.set(id, principal);
+      const failure = results.find((result) => !result.complete);
+      return failure ? { found, complete: false, failureMessage: failure.failureMessage } : { found, complete: true };
+    },
+  };
+}
+
+/** `principalResolver` as the signed-in person, for lists of role assignments: partner references included. */
+export function assignedPrincipalResolver(caller: DelegatedCaller): PrincipalResolver<ResolvedPrincipal> {
+  return principalResolver<ResolvedPrincipal>(delegatedGraphClient(caller), toResolvedPrincipal);
 }
 
 /** What a read of one object by id says now: still deleted, there after all, or unknown (Graph failed). */

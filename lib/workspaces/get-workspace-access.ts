@@ -9,7 +9,7 @@ import { AppError, isAppError } from "@/lib/errors";
 import { describeHolders, type HolderView } from "@/lib/ownership/describe";
 import { listHeldAccess } from "@/lib/ownership/holders";
 import { getConfig } from "@/lib/config";
-import { resolveAssignedPrincipals, type ResolvedPrincipal } from "@/lib/graph/principals";
+import { assignedPrincipalResolver, type ResolvedPrincipal } from "@/lib/graph/principals";
 import { type PrincipalStatus, principalStatus } from "@/lib/shared/principal-status";
 import { type AssignmentOrigin, assignmentOrigin, parseScope, sameScope } from "@/lib/shared/arm-scope";
 import type { WorkspaceKind } from "@/lib/shared/workspace-kinds";
@@ -124,7 +124,8 @@ export type WorkspaceSummary = WorkspaceAccess["workspace"];
  * management group or root — with role names and principals resolved, and what else decides access there: PIM
  * eligibilities, which assignments PIM made (and when they end) and deny assignments. Upstream calls: the workspace,
  * the assignment list (`atScope()`), the role definitions (usually cached) and the three PIM/deny lists in parallel,
- * then one parallel round of `getByIds`.
+ * then one parallel round of `getByIds` (when ARM lists the assignments in pages, each earlier page's principals are
+ * looked up while the next is read: that round then asks only for the principals the last page adds).
  */
 export function getWorkspaceAccess(caller: DelegatedCaller, workspaceId: string, options: { db?: Database } = {}): Promise<WorkspaceAccess> {
   return startReads(caller, workspaceId, options, "after").access;
@@ -207,6 +208,11 @@ async function readAccess(
 ): Promise<WorkspaceAccess> {
   const subscriptionId = parsed.subscriptionId!;
   const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
+  // A page of 1,000 assignments names hundreds of principals: each page's are looked up while ARM sends the next. The
+  // last page's wait for the hub and the eligibilities, so a list of one page takes one round of lookups, as before.
+  const principals = assignedPrincipalResolver(caller);
+  const principalIdsOf = (assignments: readonly { readonly principalId?: string }[]) =>
+    assignments.flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : []));
   // The principals are looked up in Graph only once the assignments are listed: the person's Graph token is asked for
   // now, so a first view does not wait for Entra after ARM. A failure here is not an answer: the lookup asks again.
   void getDelegatedToken(caller, "graph").catch(() => undefined);
@@ -215,7 +221,11 @@ async function readAccess(
   heldEarly?.catch(() => undefined);
   const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     workspaceRead,
-    listAtScope(parsed.scope),
+    listRoleAssignmentsAt(identity, parsed.scope, "atScope()", {
+      onPage: (page, more) => {
+        if (more) principals.add(principalIdsOf(page));
+      },
+    }),
     // Without definitions the rows still show, with role ids instead of names.
     getRoleDefinitions(identity, parsed.scope).catch((): ReadonlyMap<string, RoleDefinition> => new Map()),
     // Without them the assignments still show, with a notice that eligibilities and denies are unknown.
@@ -241,13 +251,12 @@ async function readAccess(
       hubMessage = error instanceof AppError ? error.userMessage : "The hub's assignments could not be read.";
     }
   }
-  const [lookup, heldViews] = await Promise.all([
-    resolveAssignedPrincipals(caller, [
-      ...[...assignments, ...(hubAssignments ?? [])].flatMap((assignment) => (assignment.principalId ? [assignment.principalId] : [])),
-      ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
-    ]),
-    heldEarly ?? readHeldViews(db, parsed.scope),
+  principals.add([
+    ...principalIdsOf(assignments),
+    ...principalIdsOf(hubAssignments ?? []),
+    ...beyond.eligibilities.map((eligibility) => eligibility.principalId),
   ]);
+  const [lookup, heldViews] = await Promise.all([principals.settled(), heldEarly ?? readHeldViews(db, parsed.scope)]);
 
   const now = Date.now();
   const { replicationWindowMs } = getConfig().roleAssignments;

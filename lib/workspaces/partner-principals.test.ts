@@ -19,9 +19,15 @@ vi.mock("@/lib/graph/principals", async (importOriginal) => {
   const original = await importOriginal<typeof Principals>();
   return {
     ...original,
-    resolveAssignedPrincipals: async (...args: Parameters<typeof original.resolveAssignedPrincipals>) => {
-      const lookup = await original.resolveAssignedPrincipals(...args);
-      return { ...lookup, found: new Map([...lookup.found].filter(([id]) => !lagging.has(id))) };
+    assignedPrincipalResolver: (...args: Parameters<typeof original.assignedPrincipalResolver>) => {
+      const resolver = original.assignedPrincipalResolver(...args);
+      return {
+        add: (ids: Iterable<string>) => resolver.add(ids),
+        settled: async () => {
+          const lookup = await resolver.settled();
+          return { ...lookup, found: new Map([...lookup.found].filter(([id]) => !lagging.has(id))) };
+        },
+      };
     },
   };
 });

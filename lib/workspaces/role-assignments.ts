@@ -41,27 +41,38 @@ export interface ListedRoleAssignment {
 /**
  * `GET {scope}/providers/Microsoft.Authorization/roleAssignments?$filter=…`, every page, read as plain JSON. The same
  * request the SDK's `roleAssignments.listForScope` makes, without its model deserializer: on a workspace with 2,000
- * assignments that deserializer was the largest single cost of rendering the access page.
+ * assignments that deserializer was the largest single cost of rendering the access page. `onPage` sees each page's
+ * assignments as they arrive, and whether more follow (a page can look their principals up while ARM sends the next).
  */
-export async function listRoleAssignmentsAt(identity: ArmIdentity, scope: string, filter: string): Promise<ListedRoleAssignment[]> {
-  const items = await armListAll(
-    identity,
-    `${scope}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(filter)}`,
-    ROLE_ASSIGNMENTS_API_VERSION,
-  );
-  return items.map((item) => {
-    const { id, name, properties = {} } = RoleAssignmentWire.parse(item);
-    return {
-      id,
-      name,
-      scope: properties.scope ?? undefined,
-      roleDefinitionId: properties.roleDefinitionId ?? undefined,
-      principalId: properties.principalId ?? undefined,
-      principalType: properties.principalType ?? undefined,
-      description: properties.description ?? undefined,
-      condition: properties.condition ?? undefined,
-      createdOn: properties.createdOn ? new Date(properties.createdOn) : undefined,
-      createdBy: properties.createdBy ?? undefined,
-    };
+export async function listRoleAssignmentsAt(
+  identity: ArmIdentity,
+  scope: string,
+  filter: string,
+  options: { readonly onPage?: (assignments: readonly ListedRoleAssignment[], more: boolean) => void } = {},
+): Promise<ListedRoleAssignment[]> {
+  const assignments: ListedRoleAssignment[] = [];
+  await armListAll(identity, `${scope}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(filter)}`, ROLE_ASSIGNMENTS_API_VERSION, {
+    onPage: (items, more) => {
+      const page = items.map(toListedRoleAssignment);
+      assignments.push(...page);
+      options.onPage?.(page, more);
+    },
   });
+  return assignments;
+}
+
+function toListedRoleAssignment(item: unknown): ListedRoleAssignment {
+  const { id, name, properties = {} } = RoleAssignmentWire.parse(item);
+  return {
+    id,
+    name,
+    scope: properties.scope ?? undefined,
+    roleDefinitionId: properties.roleDefinitionId ?? undefined,
+    principalId: properties.principalId ?? undefined,
+    principalType: properties.principalType ?? undefined,
+    description: properties.description ?? undefined,
+    condition: properties.condition ?? undefined,
+    createdOn: properties.createdOn ? new Date(properties.createdOn) : undefined,
+    createdBy: properties.createdBy ?? undefined,
+  };
 }
