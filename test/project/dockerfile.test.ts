@@ -142,7 +142,7 @@ describe("the Dockerfile", () => {
     const environment = named("ENV")
       .map((env) => env.args)
       .join(" ");
-    expect(environment).toContain(`NODE_OPTIONS=${SERVER_NODE_OPTIONS.join(" ")}`);
+    expect(environment).toContain(`NODE_OPTIONS="${SERVER_NODE_OPTIONS.join(" ")}"`);
     expect(named("EXPOSE").map((expose) => expose.args)).toEqual(["3000"]);
   });
 
