@@ -63,10 +63,12 @@ export function postgresPoolConfig(location: Extract<DatabaseLocation, { kind: "
 /**
  * PGlite's defaults plus a smaller buffer pool. PostgreSQL's 128 MB `shared_buffers` does not fit PGlite's initial
  * 128 MB of WebAssembly memory, so the memory grows past it at start (memory WebAssembly never gives back); 32 MB fits,
- * and measured the console's database ~110 MB smaller when opened, the same idle at 16 MB. Pages beyond the pool are
- * read through the operating system's file cache.
+ * and measured the console's database ~110 MB smaller when opened. 16 MB saves another 20-30 MB after start (the
+ * console's resident set then near 250 MB) for a full audit export about 9 % slower on a million events; search,
+ * server actions and pages measured the same (README "PGlite's memory"). Pages beyond the pool are read through the
+ * operating system's file cache.
  */
-const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"] };
+const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] };
 
 /**
  * Creates a PGlite database in a child process of its own. PGlite creates one by running initdb: a second PostgreSQL
