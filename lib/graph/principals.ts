@@ -80,6 +80,9 @@ export interface PrincipalLookup<T = DirectoryPrincipal> {
   readonly failureMessage?: string;
 }
 
+/** What a lookup keeps of a directory object (by default a `DirectoryPrincipal`); undefined leaves it out. */
+export type PrincipalMapper<T> = (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined;
+
 /**
  * Resolves object ids with `directoryObjects/getByIds`, 1,000 per call, all calls in parallel: one round trip for
  * any number of principals, where one lookup per principal would take thousands. On any Graph client: the person's
@@ -89,10 +92,8 @@ export interface PrincipalLookup<T = DirectoryPrincipal> {
 export async function lookupPrincipals<T = DirectoryPrincipal>(
   client: Client,
   ids: Iterable<string>,
-  map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined = toPrincipal as (
-    object: DirectoryObjectWire,
-  ) => (T & { readonly id: string }) | undefined,
-): Promise<{ readonly found: ReadonlyMap<string, T>; readonly complete: boolean; readonly failureMessage?: string }> {
+  map: PrincipalMapper<T> = toPrincipal as PrincipalMapper<T>,
+): Promise<PrincipalLookup<T>> {
   const unique = [...new Set([...ids].map((id) => id.toLowerCase()))];
   if (unique.length === 0) return { found: new Map(), complete: true };
   const chunks: string[][] = [];
@@ -131,7 +132,7 @@ export interface PrincipalResolver<T> {
  * is read, so only the last page's new principals wait for Graph after the list ends. Each id is asked for once;
  * the calls are at most one per step plus one per 1,000 ids.
  */
-export function principalResolver<T>(client: Client, map: (object: DirectoryObjectWire) => (T & { readonly id: string }) | undefined): PrincipalResolver<T> {
+export function principalResolver<T>(client: Client, map: PrincipalMapper<T>): PrincipalResolver<T> {
   const asked = new Set<string>();
   const lookups: Promise<PrincipalLookup<T>>[] = [];
   return {

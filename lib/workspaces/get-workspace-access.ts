@@ -207,7 +207,7 @@ async function readAccess(
   holdersRead: HoldersRead,
 ): Promise<WorkspaceAccess> {
   const subscriptionId = parsed.subscriptionId!;
-  const listAtScope = (scope: string) => listRoleAssignmentsAt(identity, scope, "atScope()");
+  const listAtScope = (scope: string, options?: Parameters<typeof listRoleAssignmentsAt>[3]) => listRoleAssignmentsAt(identity, scope, "atScope()", options);
   // A page of 1,000 assignments names hundreds of principals: each page's are looked up while ARM sends the next. The
   // last page's wait for the hub and the eligibilities, so a list of one page takes one round of lookups, as before.
   const principals = assignedPrincipalResolver(caller);
@@ -221,7 +221,7 @@ async function readAccess(
   heldEarly?.catch(() => undefined);
   const [workspace, assignments, definitions, beyondOutcome, lighthouseTenants] = await Promise.all([
     workspaceRead,
-    listRoleAssignmentsAt(identity, parsed.scope, "atScope()", {
+    listAtScope(parsed.scope, {
       onPage: (page, more) => {
         if (more) principals.add(principalIdsOf(page));
       },

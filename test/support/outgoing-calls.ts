@@ -29,28 +29,51 @@ interface UndiciRequest {
   readonly path: string;
 }
 
+/** A request leaving, or (Node's HTTP client only) its answer read to the end: for tests of what overlaps what. */
+export interface OutgoingEvent {
+  readonly kind: "start" | "finish";
+  readonly call: OutgoingCall;
+}
+
 const calls: OutgoingCall[] = [];
+const events: OutgoingEvent[] = [];
+const nodeCalls = new WeakMap<object, OutgoingCall>();
+
+function started(call: OutgoingCall): OutgoingCall {
+  calls.push(call);
+  events.push({ kind: "start", call });
+  return call;
+}
 
 function onNodeRequest(message: unknown): void {
   const request = (message as { request: NodeClientRequest }).request;
   const host = request.getHeader("host");
-  calls.push({ method: request.method, host: typeof host === "string" ? host : request.host, path: request.path });
+  nodeCalls.set(request, started({ method: request.method, host: typeof host === "string" ? host : request.host, path: request.path }));
+}
+
+function onNodeResponseFinish(message: unknown): void {
+  const call = nodeCalls.get((message as { request: object }).request);
+  if (call) events.push({ kind: "finish", call });
 }
 
 function onUndiciRequest(message: unknown): void {
   const request = (message as { request: UndiciRequest }).request;
-  calls.push({ method: request.method, host: new URL(request.origin).host, path: request.path });
+  started({ method: request.method, host: new URL(request.origin).host, path: request.path });
 }
 
 let subscribed = false;
 
-/** Starts recording; `calls()` returns what this process sent since. */
-export function watchOutgoingCalls(): { calls: () => OutgoingCall[] } {
+/**
+ * Starts recording; `calls()` returns what this process sent since, `events()` the same starts with the ends of the
+ * answers Node's HTTP client read (the ARM SDK's and the Graph client's), in the order they happened.
+ */
+export function watchOutgoingCalls(): { calls: () => OutgoingCall[]; events: () => OutgoingEvent[] } {
   if (!subscribed) {
     diagnostics.subscribe("http.client.request.start", onNodeRequest);
+    diagnostics.subscribe("http.client.response.finish", onNodeResponseFinish);
     diagnostics.subscribe("undici:request:create", onUndiciRequest);
     subscribed = true;
   }
-  const start = calls.length;
-  return { calls: () => calls.slice(start) };
+  const [callsFrom, eventsFrom] = [calls.length, events.length];
+  return { calls: () => calls.slice(callsFrom), events: () => events.slice(eventsFrom) };
 }
