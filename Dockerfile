@@ -35,7 +35,8 @@ ENV NODE_ENV=production \
     PORT=3000 \
     HOSTNAME=0.0.0.0 \
     GATEHOUSE_DATA_DIR=/data \
-    NODE_OPTIONS="--max-old-space-size=256 --v8-pool-size=1"
+    NODE_OPTIONS="--max-old-space-size=256 --v8-pool-size=1" \
+    MALLOC_MMAP_THRESHOLD_=32768
 # The package managers stay in the build stages.
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
@@ -50,5 +51,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The server checks its configuration at start-up and stops with one message listing every problem. Its heap limit and
 # V8's worker threads are NODE_OPTIONS above (scripts/standalone.ts's SERVER_NODE_OPTIONS; docs/deploy.md "Memory"),
-# which the container's own environment may replace.
+# and glibc's malloc returns freed buffers of 32 KB and more to the kernel (SERVER_MALLOC_ENVIRONMENT); the container's
+# own environment may replace either.
 CMD ["node", "server.js"]

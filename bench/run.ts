@@ -24,7 +24,7 @@ import { childProcessEnv } from "@/lib/config/env.mjs";
 import { benchSandboxSettings, type SandboxScale } from "@/sandbox/config";
 import { startSandbox } from "@/sandbox/server";
 import { ensureProductionBuild } from "@/scripts/production-build";
-import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR } from "@/scripts/standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR, withServerMallocDefaults } from "@/scripts/standalone";
 import { GENEROUS_RATE_LIMITS } from "@/test/support/test-env";
 import { formatTable, renderReadmeTable, type Results, type Row, withReadmeTable } from "./report";
 
@@ -228,7 +228,7 @@ async function consoleBench(scale: SandboxScale, latencyMs: number, groups: stri
     const server = prepareStandalone();
     consoleProcess = spawn(process.execPath, [...serverNodeOptions, ...profile, ...probe, server], {
       cwd: STANDALONE_DIR,
-      env: { ...consoleEnv, NODE_ENV: "production", PORT: String(port), HOSTNAME: "localhost" },
+      env: withServerMallocDefaults({ ...consoleEnv, NODE_ENV: "production", PORT: String(port), HOSTNAME: "localhost" }),
       stdio: ["ignore", "ignore", "inherit"],
     });
     await waitForHealth(consoleOrigin, consoleProcess, 60_000);

@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { AZURE_CLOUD_NAMES } from "@/lib/config/clouds.mjs";
 import { childProcessEnv, SANDBOX_DEFAULTS, serverNodeOptions } from "@/lib/config/env.mjs";
 import { ensureProductionBuild } from "./production-build";
-import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR, standaloneFiles } from "./standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS, STANDALONE_DIR, standaloneFiles, withServerMallocDefaults } from "./standalone";
 
 const { values: options } = parseArgs({
   options: {
@@ -207,8 +207,15 @@ async function main(): Promise<void> {
     run(
       process.execPath,
       [server],
-      // As `npm start` and the container pass it: the heap limit first, the operator's own NODE_OPTIONS after it (wins).
-      { ...consoleEnv, NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS), NODE_ENV: "production", PORT: String(consolePort), HOSTNAME: "localhost" },
+      // As `npm start` and the container pass it: the heap limit first, the operator's own NODE_OPTIONS after it (wins),
+      // and the allocator's settings.
+      withServerMallocDefaults({
+        ...consoleEnv,
+        NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS),
+        NODE_ENV: "production",
+        PORT: String(consolePort),
+        HOSTNAME: "localhost",
+      }),
       "The console",
       "console.log",
       STANDALONE_DIR,

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import nextEnv from "@next/env";
 
 import { childProcessEnv, loadConfig, serverNodeOptions } from "@/lib/config/env.mjs";
-import { prepareStandalone, SERVER_NODE_OPTIONS } from "./standalone";
+import { prepareStandalone, SERVER_NODE_OPTIONS, withServerMallocDefaults } from "./standalone";
 
 const { values: options } = parseArgs({
   options: {
@@ -30,16 +30,19 @@ const server = prepareStandalone();
 
 const child = spawn(process.execPath, [server], {
   stdio: "inherit",
-  env: childProcessEnv({
-    NODE_ENV: "production",
-    // As the container's NODE_OPTIONS: the heap limit, which the operator's own NODE_OPTIONS may raise.
-    NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS),
-    PORT: options.port,
-    HOSTNAME: options.hostname,
-    // Absolute, so that they mean the same inside the standalone directory.
-    ...(config.database.kind === "pglite" ? { GATEHOUSE_DATA_DIR: path.dirname(config.database.dataDir) } : {}),
-    GATEHOUSE_REQUEST_POLICY_PATH: config.requests.policyPath,
-  }),
+  // As the container's environment: the allocator's settings, unless the operator's environment sets them.
+  env: withServerMallocDefaults(
+    childProcessEnv({
+      NODE_ENV: "production",
+      // As the container's NODE_OPTIONS: the heap limit, which the operator's own NODE_OPTIONS may raise.
+      NODE_OPTIONS: serverNodeOptions(SERVER_NODE_OPTIONS),
+      PORT: options.port,
+      HOSTNAME: options.hostname,
+      // Absolute, so that they mean the same inside the standalone directory.
+      ...(config.database.kind === "pglite" ? { GATEHOUSE_DATA_DIR: path.dirname(config.database.dataDir) } : {}),
+      GATEHOUSE_REQUEST_POLICY_PATH: config.requests.policyPath,
+    }),
+  ),
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -8,7 +8,7 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { SERVER_NODE_OPTIONS } from "@/scripts/standalone";
+import { SERVER_MALLOC_ENVIRONMENT, SERVER_NODE_OPTIONS } from "@/scripts/standalone";
 import { productionEntries, reachablePackages } from "@/test/support/import-graph";
 
 const ROOT = process.cwd();
@@ -143,6 +143,8 @@ describe("the Dockerfile", () => {
       .map((env) => env.args)
       .join(" ");
     expect(environment).toContain(`NODE_OPTIONS="${SERVER_NODE_OPTIONS.join(" ")}"`);
+    // And the same allocator settings, which glibc reads once, at the process's start.
+    for (const [name, value] of Object.entries(SERVER_MALLOC_ENVIRONMENT)) expect(environment).toContain(`${name}=${value}`);
     expect(named("EXPOSE").map((expose) => expose.args)).toEqual(["3000"]);
   });
 
