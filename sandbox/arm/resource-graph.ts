@@ -282,11 +282,24 @@ function sourceRows(context: ArmContext, table: ParsedQuery["table"], subscripti
   }
   if (type !== ROLE_ASSIGNMENT_TYPE) return [];
   const rows: Row[] = [];
+  // Thousands of assignments sit at far fewer scopes: each scope's place is worked out once per query.
+  const places = new Map<string, { readonly below: boolean; readonly exact: boolean; readonly aboveOf: string | undefined }>();
+  const placeOf = (scope: string) => {
+    let place = places.get(scope);
+    if (place === undefined) {
+      const subscriptionId = subscriptionOfScope(scope);
+      const below = subscriptionId !== undefined && subscriptions.has(subscriptionId);
+      place = {
+        below,
+        exact: below && scope.replace(/\/+$/, "").split("/").length === 3,
+        aboveOf: subscriptionId === undefined ? [...subscriptions].find((s) => scopeCovers(tenant, scope, `/subscriptions/${s}`)) : undefined,
+      };
+      places.set(scope, place);
+    }
+    return place;
+  };
   for (const assignment of tenant.roleAssignments.values()) {
-    const subscriptionId = subscriptionOfScope(assignment.scope);
-    const below = subscriptionId !== undefined && subscriptions.has(subscriptionId);
-    const exact = below && assignment.scope.replace(/\/+$/, "").split("/").length === 3;
-    const aboveOf = subscriptionId === undefined ? [...subscriptions].find((s) => scopeCovers(tenant, assignment.scope, `/subscriptions/${s}`)) : undefined;
+    const { below, exact, aboveOf } = placeOf(assignment.scope);
     const include =
       filter === "AtScopeExact"
         ? exact
