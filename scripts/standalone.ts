@@ -27,7 +27,7 @@ export const SERVER_NODE_OPTIONS: readonly string[] = ["--max-old-space-size=256
  * each), request bodies and their copies then stay in the heaps after the garbage collector frees them, resident for
  * good. A fixed 32 KB threshold sends those buffers back on free. `npm run bench -- --only pages,credentials,load,fuzz`
  * taken in turn twice each: 228–230 MB after start-up and sign-in against 254–258 MB, a peak of 383–384 MB against
- * 408–409 MB (the malformed-body fuzz's 900 kB bodies), the same CPU per action and page times.
+ * 408–409 MB (the malformed-body fuzz's 900 kB bodies); CPU per server action under load and page times the same.
  */
 export const SERVER_MALLOC_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "32768" };
 
