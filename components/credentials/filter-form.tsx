@@ -17,8 +17,8 @@ export function FilterForm({
   windows,
 }: {
   view: CredentialView;
-  workspaces: string[];
-  roles: string[];
+  workspaces: readonly string[];
+  roles: readonly string[];
   windows: SnapshotSummary["windows"];
 }) {
   return (

@@ -114,4 +114,27 @@ describe.each(storageEngines())("one page of the credentials view on $name", (en
     expect(weeksFromRows(stored, AS_OF).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(100);
     expect(await viewChoices(handle.db, snapshotId)).toEqual({ workspaces: distinctWorkspaces(stored), roles: distinctRoles(stored) });
   });
+
+  it("works the chart and the choices out for each snapshot, and in each database, from its own rows (they are kept once worked out)", async () => {
+    const first = await viewChoices(handle.db, snapshotId);
+    const fewer = all.slice(0, 3).map((r, index) => ({ ...r, roles: [role(`mlw-other-${index}`, "Owner")] }));
+    const now = new Date(AS_OF);
+    const laterId = await createRunningSnapshot(handle.db, { trigger: "manual", requestedBy: null, now, windows: WINDOWS });
+    await completeSnapshot(handle.db, laterId, built(fewer), { asOf: now, finishedAt: now, graphCalls: 1, armCalls: 1, warnings: [] });
+    expect(await viewChoices(handle.db, laterId)).toEqual({ workspaces: distinctWorkspaces(fewer), roles: ["Owner"] });
+    expect(await expiryPerWeek(handle.db, laterId, AS_OF)).toEqual(weeksFromRows(fewer, AS_OF));
+    expect(await viewChoices(handle.db, snapshotId)).toEqual(first);
+
+    // Another database whose snapshot has the same id: its own rows, not what this one's snapshot was worked out as.
+    const other = await engine.open();
+    try {
+      const otherId = await createRunningSnapshot(other.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
+      expect(otherId).toBe(snapshotId);
+      await completeSnapshot(other.db, otherId, built(fewer), { asOf: now, finishedAt: now, graphCalls: 1, armCalls: 1, warnings: [] });
+      expect(await viewChoices(other.db, otherId)).toEqual({ workspaces: distinctWorkspaces(fewer), roles: ["Owner"] });
+      expect(await expiryPerWeek(other.db, otherId, AS_OF)).toEqual(weeksFromRows(fewer, AS_OF));
+    } finally {
+      await other.close();
+    }
+  });
 });
