@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { changedFiles, standaloneFiles } from "./standalone";
+import { changedFiles, SERVER_MALLOC_ENVIRONMENT, standaloneFiles, withServerMallocDefaults } from "./standalone";
 
 describe("the standalone directory's snapshot (the production run's proof that the server writes nothing there)", () => {
   const roots: string[] = [];
@@ -27,5 +27,12 @@ describe("the standalone directory's snapshot (the production run's proof that t
     utimesSync(path.join(root, ".next", "server", "page.js"), new Date(), new Date(Date.now() + 5_000));
     rmSync(path.join(root, "gone.txt"));
     expect(changedFiles(before, standaloneFiles(root))).toEqual(["added .next/cache/fetch.json", "changed .next/server/page.js", "removed gone.txt"]);
+  });
+});
+
+describe("the server's allocator settings", () => {
+  it("are added to a server's environment, and a value the operator set there wins", () => {
+    expect(withServerMallocDefaults({ PORT: "3000" })).toEqual({ ...SERVER_MALLOC_ENVIRONMENT, PORT: "3000" });
+    expect(withServerMallocDefaults({ MALLOC_MMAP_THRESHOLD_: "131072" }).MALLOC_MMAP_THRESHOLD_).toBe("131072");
   });
 });
