@@ -32,7 +32,7 @@ describe("the standalone directory's snapshot (the production run's proof that t
 
 describe("the server's allocator settings", () => {
   it("are added to a server's environment, and a value the operator set there wins", () => {
-    expect(withServerMallocDefaults({ PORT: "3000" })).toEqual({ ...SERVER_MALLOC_ENVIRONMENT, PORT: "3000" });
-    expect(withServerMallocDefaults({ MALLOC_MMAP_THRESHOLD_: "131072" }).MALLOC_MMAP_THRESHOLD_).toBe("131072");
+    expect(withServerMallocDefaults({ NODE_ENV: "production", PORT: "3000" })).toEqual({ ...SERVER_MALLOC_ENVIRONMENT, NODE_ENV: "production", PORT: "3000" });
+    expect(withServerMallocDefaults({ NODE_ENV: "production", MALLOC_MMAP_THRESHOLD_: "131072" }).MALLOC_MMAP_THRESHOLD_).toBe("131072");
   });
 });
