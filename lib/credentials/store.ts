@@ -4,6 +4,7 @@ import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
 import type { Database } from "@/lib/db";
+import { oncePerDatabase } from "@/lib/db/once-per-database";
 import type { BuiltSnapshot } from "./build-rows";
 import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
@@ -299,15 +300,11 @@ export const EXPIRY_WEEKS = 26;
  * every row's document again for them (~20 ms of a 100 ms page at 6,000 rows). Per database handle, so another
  * database never sees these; a few snapshots each, the newest kept.
  */
-const derivedPerSnapshot = new WeakMap<Database, Map<string, Promise<unknown>>>();
+const derivedPerSnapshot = oncePerDatabase((): Map<string, Promise<unknown>> => new Map());
 const DERIVED_SNAPSHOT_ENTRIES = 8;
 
 function oncePerSnapshot<T>(db: Database, key: string, derive: () => Promise<T>): Promise<T> {
-  let entries = derivedPerSnapshot.get(db);
-  if (!entries) {
-    entries = new Map();
-    derivedPerSnapshot.set(db, entries);
-  }
+  const entries = derivedPerSnapshot(db);
   const known = entries.get(key) as Promise<T> | undefined;
   if (known) return known;
   const derived = derive();
