@@ -91,7 +91,7 @@ function markdownCell(text: string): string {
 export function renderReadmeTable(results: Results): string {
   const measured = results.measuredAt.slice(0, 10);
   const lines = [
-    `Measured ${measured} on the large sandbox, ${results.latencyMs} ms added to every Graph and ARM call, ${results.auditEvents.toLocaleString("en")} audit events.`,
+    `Measured ${measured} on the large sandbox, ${results.latencyMs} ms of latency on every Graph and ARM call, ${results.auditEvents.toLocaleString("en")} audit events.`,
     "",
     "| Scenario | Figure | Goal | Met | Floor | Round trips | ARM / Graph calls |",
     "|---|---:|---|:-:|---:|---:|---:|",

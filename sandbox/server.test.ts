@@ -421,6 +421,33 @@ describe("faults", () => {
   });
 });
 
+describe("base latency", () => {
+  it("answers every Graph and ARM call no sooner than the latency after it arrived, refusals and injected faults included", async () => {
+    const slow = await startSandbox({ port: 0, dataDir: tempDataDir(), latencyMs: 80, log: () => {} });
+    const timed = async (path: string) => {
+      const started = performance.now();
+      const response = await call(slow, path);
+      return { status: response.status, ms: performance.now() - started };
+    };
+    try {
+      // A few milliseconds of slack: Node's timers count from the event loop's cached clock.
+      const unauthenticatedGraph = await timed("/v1.0/users");
+      expect(unauthenticatedGraph.status).toBe(401);
+      expect(unauthenticatedGraph.ms).toBeGreaterThanOrEqual(75);
+      const unauthenticatedArm = await timed("/subscriptions?api-version=2022-12-01");
+      expect(unauthenticatedArm.status).toBe(401);
+      expect(unauthenticatedArm.ms).toBeGreaterThanOrEqual(75);
+      // A fault's own delay comes on top of the latency.
+      await postJson(slow, "/_sandbox/faults", { path: "/v1.0/groups", status: 503, latencyMs: 50, times: 1 });
+      const fault = await timed("/v1.0/groups");
+      expect(fault.status).toBe(503);
+      expect(fault.ms).toBeGreaterThanOrEqual(125);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe("journal", () => {
   it("records method, path, status, caller and duration; filters; clears", async () => {
     const token = await appToken("graph");

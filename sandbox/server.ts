@@ -233,6 +233,11 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string | und
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+/** Waits until `performance.now()` reaches `at` (at once when it has). */
+const sleepUntil = async (at: number) => {
+  const left = at - performance.now();
+  if (left > 0) await sleep(Math.ceil(left));
+};
 
 /** Error bodies for injected faults and crashes, in each system's own shape. */
 function systemErrorReply(
@@ -453,11 +458,16 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
     }
 
     const decision = wiring.faults.decide(method, path, false, headers[FAULT_SCOPE_HEADER]);
-    const delay = decision.delayMs + (system === "graph" || system === "arm" ? wiring.latencyMs : 0);
-    if (delay > 0) await sleep(delay);
+    // A fault's delay is an upstream slow to take the call at all, waited out first. The base latency stands for the
+    // whole time Azure takes to answer, its own work included: the emulator works within it, so a call answers after
+    // the latency or when the emulator is done, whichever is later, not after their sum (which would charge the
+    // emulator's CPU to whatever is measured against the latency floor).
+    const answerAt = performance.now() + decision.delayMs + (system === "graph" || system === "arm" ? wiring.latencyMs : 0);
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.outcome) {
       facts.faultId = decision.rule?.id ?? null;
       if (decision.outcome.kind === "hang") return; // never answered; close() or the client ends it
+      await sleepUntil(answerAt);
       if (system === "chat") {
         respond(response, chatFaultReply(path, decision.outcome.status, decision.outcome.retryAfterSeconds), {});
         return;
@@ -493,7 +503,12 @@ async function serve(wiring: Wiring, request: IncomingMessage, response: ServerR
       return;
     }
 
-    await serveGraphOrArm(wiring, { service: system === "graph" ? "graph" : "arm", method, path, query, headers, body, requestId, facts }, response, idHeaders);
+    await serveGraphOrArm(
+      wiring,
+      { service: system === "graph" ? "graph" : "arm", method, path, query, headers, body, requestId, facts, answerAt },
+      response,
+      idHeaders,
+    );
   } catch (error) {
     wiring.log(`sandbox: ${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
     respond(response, systemErrorReply(system, 500, requestId, wiring.now()), idHeaders);
@@ -509,11 +524,17 @@ interface ServiceCall {
   readonly body: Buffer;
   readonly requestId: string;
   readonly facts: CallFacts;
+  /** When the answer may be sent: not before the base latency has passed since the call arrived (`performance.now()`). */
+  readonly answerAt?: number;
 }
 
 /** Graph and ARM: the bearer token is verified and the body parsed before the handler sees the call. */
 async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: ServerResponse, idHeaders: Record<string, string>): Promise<void> {
   const { service, method, path, query, headers, requestId } = call;
+  const answer = async (reply: HttpReply, extraHeaders: Record<string, string>) => {
+    await sleepUntil(call.answerAt ?? 0);
+    respond(response, reply, extraHeaders);
+  };
   const armHeaders: Record<string, string> =
     service === "arm" ? { "x-ms-ratelimit-remaining-subscription-reads": "11999", "x-ms-ratelimit-remaining-subscription-writes": "1199" } : {};
   const verified = await verifyBearerToken(headers["authorization"], service, wiring.keys, wiring.tenant(), wiring.now());
@@ -525,7 +546,7 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
       clientRequestId: headers["client-request-id"],
       now: wiring.now(),
     });
-    respond(response, jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
+    await answer(jsonReply(401, challenge.body, challenge.headers), { ...idHeaders, ...armHeaders });
     return;
   }
   const caller = verified.caller;
@@ -541,7 +562,7 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
             },
           }
         : { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
-    respond(response, jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
+    await answer(jsonReply(400, invalidJson), { ...idHeaders, ...armHeaders });
     return;
   }
   const handler = service === "graph" ? wiring.handlers().graph : wiring.handlers().arm;
@@ -549,7 +570,7 @@ async function serveGraphOrArm(wiring: Wiring, call: ServiceCall, response: Serv
   const reply: HttpReply =
     result.body === undefined ? { status: result.status, headers: { ...result.headers } } : jsonReply(result.status, result.body, { ...result.headers });
   // ARM's handler reports its own x-ms-ratelimit-* headers.
-  respond(response, reply, idHeaders);
+  await answer(reply, idHeaders);
 }
 
 /** The Logs Ingestion endpoint: token checked for Azure Monitor's audience, then monitor/ingestion.ts. */
