@@ -131,10 +131,41 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
         row: expected,
       });
     }
+    // The identities without what their rows already hold: the rows, and the identity's owners and roles.
     const storedIdentities = await handle.db.select().from(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id));
     expect(storedIdentities.map((identity) => [identity.identityKey, identity.details]).sort()).toEqual(
-      identities.map((identity) => [identity.identityKey, { ...identity, rows: [] }]).sort(),
+      identities.map(({ rows: _rows, owners: _owners, roles: _roles, ...identity }) => [identity.identityKey, identity]).sort(),
     );
+  });
+
+  it("gives the drawer an identity's owners and roles from its rows, and from the details a snapshot stored earlier kept", async () => {
+    const now = new Date("2026-06-04T00:00:00Z");
+    const roles = [
+      {
+        workspace: "mlw-fraud-prod",
+        workspaceScope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-fraud-prod",
+        roleId: "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+        roleName: "AzureML Data Scientist",
+        privileged: false,
+        assignmentScope: "/subscriptions/s",
+      },
+    ];
+    const second = { id: "22222222-2222-4222-8222-222222222222", displayName: "Bo Second", mail: null };
+    const snapshot = built([row("o1", "within1", { roles, owners: [owner, second] }), row("o2", "healthy", { roles, owners: [owner, second] })]);
+    const identity = { ...snapshot.identities[0]!, owners: [owner, second], roles };
+    const id = await createRunningSnapshot(handle.db, { trigger: "scheduled", requestedBy: null, now, windows: WINDOWS });
+    await completeSnapshot(handle.db, id, { ...snapshot, identities: [identity] }, { asOf: now, finishedAt: now, graphCalls: 1, armCalls: 1, warnings: [] });
+    const details = await identityDetails(handle.db, id, "app:a");
+    expect(details).toMatchObject({ owners: [owner, second], roles, recommendation: "Rotate" });
+    expect(details?.rows.map((r) => r.id)).toEqual(["o1", "o2"]);
+
+    // A snapshot stored before: its details hold owners and roles of their own, which win.
+    const earlierRoles = [{ ...roles[0]!, roleName: "Reader", roleId: "acdd72a7-3385-48ef-bd42-f606fba81ae7" }];
+    await handle.db
+      .update(credentialSnapshotIdentities)
+      .set({ details: { ...identity, owners: [second], roles: earlierRoles, rows: [] } })
+      .where(eq(credentialSnapshotIdentities.snapshotId, id));
+    expect(await identityDetails(handle.db, id, "app:a")).toMatchObject({ owners: [second], roles: earlierRoles });
   });
 
   it("never hands out a hint an older snapshot stored: reading a row drops it", async () => {

