@@ -3,7 +3,7 @@ import "server-only";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { ServiceClient } from "@azure/core-client";
-import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { createPipelineRequest, type PipelinePolicy, isRestError, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 
 import { describeError } from "@/lib/log";
 import { callOutcome, circuitBreaker } from "@/lib/azure/circuit-breaker";
@@ -60,8 +60,9 @@ const retryPolicy: PipelinePolicy = {
         status,
         throttleWaitSeconds(status, (name) => response?.headers.get(name)),
       );
-      // Only idempotent requests are retried after a lost answer: a timeout may hide a request that took effect.
-      const idempotent = request.method !== "POST" && request.method !== "PATCH";
+      // Only idempotent requests are retried after a lost answer: a timeout may hide a request that took effect. A
+      // query sent as a POST (Resource Graph) changes nothing, so it counts as one.
+      const idempotent = (request.method !== "POST" && request.method !== "PATCH") || READS.has(request);
       const lostAnswer = failure !== undefined;
       // An open breaker ends the retries too: the caller gets this attempt's answer, or its lost answer, as it is.
       if (!decision.retry || (lostAnswer && !idempotent) || (response && status !== undefined && status < 400) || breaker.isOpen) {
@@ -172,11 +173,15 @@ export interface ArmAnswer {
   readonly header: (name: string) => string | undefined;
 }
 
+/** The requests `armSend` makes: each only reads (a GET, or a query sent as a POST), so each may be asked again. */
+const READS = new WeakSet<PipelineRequest>();
+
 /**
- * A POST of a JSON body on an ARM path (Resource Graph queries), with the same pipeline: status-based retries apply;
- * a lost answer is not retried, as for every POST.
+ * A query sent as a POST of a JSON body on an ARM path (Resource Graph), with the same pipeline and the same retries
+ * as a GET: it reads and changes nothing, so a lost answer (a timeout, a kept-alive connection reset as it was reused)
+ * is asked again.
  */
-export function armPost(identity: ArmIdentity, path: string, apiVersion: string, body: unknown): Promise<ArmAnswer> {
+export function armQuery(identity: ArmIdentity, path: string, apiVersion: string, body: unknown): Promise<ArmAnswer> {
   return armSend(identity, armUrl(path, apiVersion), "POST", body);
 }
 
@@ -204,6 +209,7 @@ async function armSend(identity: ArmIdentity, url: string, method: "GET" | "POST
   let response: PipelineResponse;
   try {
     const request = createPipelineRequest({ url, method });
+    READS.add(request);
     if (requestBody !== undefined) {
       request.body = JSON.stringify(requestBody);
       request.headers.set("content-type", "application/json");

@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { type ArmAnswer, armPost, type ArmIdentity } from "@/lib/arm/client";
+import { type ArmAnswer, armQuery, type ArmIdentity } from "@/lib/arm/client";
 import { upstreamError } from "@/lib/azure/errors";
 import { MAX_RETRY_AFTER_SECONDS, parseQuotaResetsAfterSeconds } from "@/lib/azure/retry";
 
@@ -128,7 +128,7 @@ export async function queryResourceGraphPage(
   const slot = await pacer.acquire(identity);
   let answer: ArmAnswer | undefined;
   try {
-    answer = await armPost(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
+    answer = await armQuery(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
       ...(request.subscriptions ? { subscriptions: request.subscriptions } : {}),
       query: request.query,
       options: { $top: request.top, $skip: request.skip, resultFormat: "objectArray", allowPartialScopes: false },
@@ -170,7 +170,7 @@ export async function queryResourceGraph(
       }
       let answer: ArmAnswer | undefined;
       try {
-        answer = await armPost(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
+        answer = await armQuery(identity, "/providers/Microsoft.ResourceGraph/resources", RESOURCE_GRAPH_API_VERSION, {
           subscriptions,
           query: request.query,
           options: {

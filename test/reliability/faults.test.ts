@@ -28,6 +28,7 @@ const { SecretToken } = await import("@/lib/auth/secret-token");
 const { getDatabase } = await import("@/lib/db");
 const { systemActor } = await import("@/lib/auth/audit-actor");
 const { listWorkspaces } = await import("@/lib/workspaces/list-workspaces");
+const { queryResourceGraph } = await import("@/lib/arm/resource-graph");
 const { assignmentNameFor, grantWorkspaceRoles } = await import("@/lib/workspaces/grant-workspace-roles");
 const { reconcilePendingIntents, SETTLE_AFTER_MS } = await import("@/lib/workspaces/reconcile-intents");
 const { personaApiToken, personaContext } = await import("@/test/support/persona-token");
@@ -355,5 +356,22 @@ describe("signing-key rotation (own sandbox tenant)", () => {
     const stored = JSON.stringify(counted.events);
     expect(stored).not.toContain(forged);
     expect(stored).not.toContain(forged.split(".")[2]!);
+  });
+});
+
+describe("a lost answer to a query (own sandbox tenant)", () => {
+  it("asks a Resource Graph query again when its answer is lost: a query sent as a POST changes nothing", async () => {
+    const reader = await personaContext("security");
+    const subscriptions = [...tenant.sandbox.tenant.subscriptions.keys()];
+    await tenant.control.faults.add({ path: "/providers/Microsoft.ResourceGraph/resources", method: "POST", hang: true, times: 1 });
+    const since = await lastSeq();
+    const result = await queryResourceGraph(
+      { kind: "delegated", caller: reader.caller },
+      { query: "resources | where type =~ 'microsoft.machinelearningservices/workspaces' | project id", subscriptions },
+    );
+    expect(result.rows.length).toBeGreaterThan(0);
+    const queries = (await journal(since)).filter((entry) => entry.path.toLowerCase().includes("/microsoft.resourcegraph/"));
+    // The first never answered (the client gave up after its timeout), the second did.
+    expect(queries.map((entry) => entry.status)).toEqual([0, 200]);
   });
 });
