@@ -42,6 +42,16 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
+          paths: [
+            {
+              name: "next/cache",
+              importNames: ["revalidatePath", "revalidateTag", "refresh"],
+              message:
+                "Every page is dynamic, so there is no server cache to invalidate. Revalidating in a server action makes Next render the " +
+                "current page again inside the action's reply (the result waits for it), and the component then renders it once more: " +
+                "after a change, the component calls router.refresh(), or router.push() to where the change shows.",
+            },
+          ],
           patterns: [
             {
               group: ["**/config/env.mjs", "@/lib/config/env.mjs"],

@@ -1,6 +1,5 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
 import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
@@ -31,7 +30,6 @@ export const createMapping = serverAction(
   z.strictObject({ workspaceId, groupId: objectId, roleDefinitionId: objectId }),
   async (context, input) => {
     const result = await create(delegatedContext(context), input);
-    revalidatePath("/mappings");
     return result;
   },
 );
@@ -39,14 +37,12 @@ export const createMapping = serverAction(
 /** Deletes a mapping, optionally removing the group's assignment too. */
 export const deleteMapping = serverAction("deleteMapping", z.strictObject({ mappingId: z.uuid(), revokeAssignment: z.boolean() }), async (context, input) => {
   const result = await remove(delegatedContext(context), input);
-  revalidatePath("/mappings");
   return result;
 });
 
 /** Turns every group assignment made at a workspace into a mapping, in one step. */
 export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z.strictObject({ workspaceId }), async (context, input) => {
   const result = await importWorkspaceGroupAssignments(delegatedContext(context), input.workspaceId);
-  revalidatePath("/mappings");
   return result;
 });
 
@@ -71,7 +67,6 @@ export const importMappings = serverAction(
   }),
   async (context, input) => {
     const result = await importMappingsDocument(delegatedContext(context), input);
-    if (!input.dryRun) revalidatePath("/mappings");
     return result;
   },
 );
@@ -93,7 +88,6 @@ export const applyReconcile = serverAction(
   z.strictObject({ workspaceId, keys: z.array(z.string().min(1).max(1200)).min(1, { error: "Choose at least one change" }).max(200) }),
   async (context, input) => {
     const results = await apply(delegatedContext(context), input);
-    revalidatePath("/mappings");
     return results;
   },
 );

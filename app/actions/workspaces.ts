@@ -1,6 +1,5 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
 import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
@@ -57,7 +56,6 @@ export const grantWorkspaceRoles = serverAction(
   }),
   async (context, input) => {
     const results = await grant(delegatedContext(context), input);
-    revalidatePath("/workspaces", "layout");
     return results;
   },
 );
@@ -76,7 +74,6 @@ export const revokeWorkspaceRoles = serverAction(
   }),
   async (context, input) => {
     const results = await revoke(delegatedContext(context), input);
-    revalidatePath("/workspaces", "layout");
     return results;
   },
 );

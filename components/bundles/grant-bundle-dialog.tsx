@@ -100,7 +100,8 @@ export function GrantBundleDialog({
               startTransition(async () => {
                 const next = await grantBundle({ workspaceId, bundleId, principalId: principal.id });
                 setResult(next);
-                if (next.status === "success") router.refresh();
+                // After an error too: parts granted before it are on the page.
+                router.refresh();
               });
             }}
           >

@@ -1,5 +1,6 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { createContext, type ReactNode, useContext, useId, useRef, useState, useTransition } from "react";
 
 import { approveAccessRequest, denyAccessRequest } from "@/app/actions/requests";
@@ -59,6 +60,7 @@ export function DecisionHost({ children }: { children: ReactNode }) {
   const [comment, setComment] = useState("");
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [pending, startTransition] = useTransition();
+  const router = useRouter();
   const opener = useRef<HTMLElement | null>(null);
   const id = useId();
   const retry = useReadyToRetry();
@@ -86,6 +88,8 @@ export function DecisionHost({ children }: { children: ReactNode }) {
       await retry.afterSignIn();
       const input = { requestId: request.id, comment: comment.trim() };
       setOutcome(outcomeOf(decision === "approve" ? await approveAccessRequest(input) : await denyAccessRequest(input)));
+      // After a refusal too: it may have stored newer directory facts about the request.
+      router.refresh();
     });
   }
 

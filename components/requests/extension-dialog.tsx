@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 
 import { submitAccessRequest } from "@/app/actions/requests";
@@ -23,6 +24,7 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
   const [ticket, setTicket] = useState("");
   const [state, setState] = useState<State>({ phase: "editing" });
   const [pending, startTransition] = useTransition();
+  const router = useRouter();
   const id = useId();
   const errors: FieldErrors = state.phase === "error" ? state.fieldErrors : {};
 
@@ -40,6 +42,8 @@ export function ExtensionDialog({ request, options }: { request: DecisionTarget;
       });
       if (result.status === "error") setState({ phase: "error", message: result.message, reference: result.reference, fieldErrors: result.fieldErrors ?? {} });
       else setState({ phase: "done", id: result.data.id });
+      // The request's page lists its pending extension, and a refusal may have stored newer directory facts.
+      router.refresh();
     });
   }
 

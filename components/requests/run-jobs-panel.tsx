@@ -34,7 +34,8 @@ export function RunJobsPanel() {
             startTransition(async () => {
               const next = await runRequestJobsNow({});
               setResult(next);
-              if (next.status === "success") router.refresh();
+              // After an error too: requests it ended before the error are on the page.
+              router.refresh();
             })
           }
         >

@@ -2,9 +2,10 @@
  * Security test plan row 24 (cache isolation), the static half: everything Gatehouse renders depends on who asks, so
  * nothing may be kept in a cache Next.js shares across requests and people. `"use cache"`, `unstable_cache`,
  * `cacheLife`/`cacheTag`, fetch's `force-cache` and `next.revalidate` each store a result keyed without the caller;
- * one of them in a data-access function would serve one admin's view of access to another. (Invalidating with
- * `revalidatePath` after a change stays allowed: it stores nothing.) The dynamic half — signed-in pages are never
- * stored, two people never see each other's data — is in the e2e security specs.
+ * one of them in a data-access function would serve one admin's view of access to another. (With nothing cached there
+ * is nothing to invalidate either: after a change the component refreshes the page, and the lint rules keep
+ * `revalidatePath` out.) The dynamic half — signed-in pages are never stored, two people never see each other's data —
+ * is in the e2e security specs.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";

@@ -39,7 +39,6 @@ const TAMPERED_RUNS = 40 * SCALE;
 const ELSEWHERE_RUNS = 25 * SCALE;
 
 vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
-vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 // Before any console code reads its configuration.
 const tenant = await startPrivateSandbox();

@@ -41,7 +41,6 @@ const OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 const ROLES = [DATA_SCIENTIST, COMPUTE_OPERATOR] as const;
 
 vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
-vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 // Before any console code reads its configuration.
 const tenant = await startPrivateSandbox();

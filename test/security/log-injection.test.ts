@@ -23,7 +23,6 @@ import { FREE_USERS, WORKSPACE } from "@/test/reliability/support/churn-workspac
 import { nextRequest as request } from "@/test/support/next-request";
 
 vi.mock("next/headers", () => import("@/test/support/next-request").then((module) => module.nextHeadersModule));
-vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 
 const tenant = await startPrivateSandbox();
 
