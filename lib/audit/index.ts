@@ -49,6 +49,7 @@ export {
   type ChangeOutcome,
   type ChangeOutcomeInput,
   type IntentEffects,
+  type OutcomesEffects,
   type RecordedChangeOutcome,
   type ResolveIntentContext,
 } from "./intents";

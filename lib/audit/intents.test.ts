@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/lib/db/client";
 import { auditEvents, azureChangeIntents } from "@/lib/db/schema";
 import { storageEngines } from "@/test/support/databases";
-import { findUnresolvedIntents, recordChangeIntent, recordChangeOutcome, resolveIntent } from "./intents";
+import { findUnresolvedIntents, recordChangeIntent, recordChangeOutcome, recordChangeOutcomes, resolveIntent } from "./intents";
 import { makeGrantIntent, SYSTEM_ACTOR } from "@/test/support/builders/audit";
 import { verifyAuditChain } from "./verify";
 
@@ -74,6 +74,49 @@ describe.each(storageEngines())("Azure change intents on $name", (engine) => {
     const [row] = await handle.db.select().from(azureChangeIntents).where(eq(azureChangeIntents.id, intent.id));
     expect(row?.state).toBe("succeeded");
     await expect(recordChangeOutcome(handle.db, 999_999, { status: "succeeded" })).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("settles several intents together, each with its own outcome, or none of them when one is no longer pending", async () => {
+    const [granted, failed, late] = [await startIntent(), await startIntent({ kind: "revoke" }), await startIntent()];
+    await recordChangeOutcome(handle.db, late.id, { status: "succeeded" });
+    // One of three already settled: refused as a whole, and the other two stay pending with no event.
+    await expect(
+      recordChangeOutcomes(handle.db, [
+        { intentId: granted.id, outcome: { status: "succeeded", armRequestId: "arm-a" } },
+        { intentId: late.id, outcome: { status: "succeeded" } },
+        { intentId: failed.id, outcome: { status: "failed", errorCode: "AuthorizationFailed", armRequestId: "arm-b" } },
+      ]),
+    ).rejects.toMatchObject({ code: "conflict", message: `change intent ${late.id} is no longer pending (succeeded)` });
+    await expect(
+      recordChangeOutcomes(handle.db, [
+        { intentId: granted.id, outcome: { status: "succeeded" } },
+        { intentId: 999_999, outcome: { status: "succeeded" } },
+      ]),
+    ).rejects.toMatchObject({ code: "not_found" });
+    for (const intent of [granted, failed]) expect(await eventsFor(intent.id)).toHaveLength(1);
+
+    const effectsSaw: number[] = [];
+    const recorded = await recordChangeOutcomes(
+      handle.db,
+      [
+        { intentId: failed.id, outcome: { status: "failed", errorCode: "AuthorizationFailed", armRequestId: "arm-b" } },
+        { intentId: granted.id, outcome: { status: "succeeded", armRequestId: "arm-a" } },
+      ],
+      new Date(),
+      (_tx, intents) => {
+        effectsSaw.push(...intents.map((intent) => intent.id));
+        return Promise.resolve([[], []]);
+      },
+    );
+    // In the order given, each with its own state, request id and error code, seen by the effects once settled.
+    expect(effectsSaw).toEqual([failed.id, granted.id]);
+    expect(recorded.map(({ intent }) => [intent.id, intent.state, intent.armRequestId, intent.errorCode])).toEqual([
+      [failed.id, "failed", "arm-b", "AuthorizationFailed"],
+      [granted.id, "succeeded", "arm-a", null],
+    ]);
+    expect((await eventsFor(failed.id)).map((event) => event.action)).toEqual(["role_assignment.revoke_requested", "role_assignment.revoke_failed"]);
+    expect((await eventsFor(granted.id)).map((event) => event.action)).toEqual(["role_assignment.grant_requested", "role_assignment.granted"]);
+    expect(recorded[1]!.auditEventId).toBe((await eventsFor(granted.id))[1]!.id);
   });
 
   it("refuses a second pending change to the same access, whatever the assignment's name or the ids' casing", async () => {

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
 
 import type { Database, DatabaseTransaction } from "@/lib/db/client";
 import { azureChangeIntents } from "@/lib/db/schema";
@@ -44,6 +44,12 @@ export interface ChangeIntent {
  * records the outcome, before its audit event; they return the audit events they imply, appended after it.
  */
 export type IntentEffects = (tx: DatabaseTransaction, intent: ChangeIntent) => Promise<AuditEventInput[]>;
+
+/**
+ * The same for several settled changes at once (a bundle's parts): one call, so their writes can be set-based; it
+ * returns each intent's events, in the intents' order.
+ */
+export type OutcomesEffects = (tx: DatabaseTransaction, intents: readonly ChangeIntent[]) => Promise<readonly (readonly AuditEventInput[])[]>;
 
 export interface ChangeIntentInput {
   readonly kind: ChangeKind;
@@ -169,7 +175,6 @@ export async function recordChangeIntents(tx: DatabaseTransaction, inputs: reado
 export interface ChangeOutcomeInput {
   readonly intentId: number;
   readonly outcome: ChangeOutcome;
-  readonly effects?: IntentEffects;
 }
 
 /**
@@ -184,28 +189,35 @@ export async function recordChangeOutcome(
   now: Date = new Date(),
   effects?: IntentEffects,
 ): Promise<RecordedChangeOutcome> {
-  const [recorded] = await recordChangeOutcomes(db, [{ intentId, outcome, ...(effects ? { effects } : {}) }], now);
+  const [recorded] = await recordChangeOutcomes(db, [{ intentId, outcome }], now, effects && (async (tx, [intent]) => [await effects(tx, intent!)]));
   return recorded!;
 }
 
 /**
- * Several outcomes in one transaction, with one append to the audit chain (a bundle's parts, answered together).
- * All or none: any refusal (`conflict`, `not_found`) or failure writes nothing, and the caller records them one by one.
+ * Several outcomes in one transaction, with one append to the audit chain (a bundle's parts, answered together): the
+ * intents settled in one statement, then `effects` for all of them. All or none: any refusal (`conflict`,
+ * `not_found`) or failure writes nothing, and the caller records them one by one.
  */
-export async function recordChangeOutcomes(db: Database, outcomes: readonly ChangeOutcomeInput[], now: Date = new Date()): Promise<RecordedChangeOutcome[]> {
+export async function recordChangeOutcomes(
+  db: Database,
+  outcomes: readonly ChangeOutcomeInput[],
+  now: Date = new Date(),
+  effects?: OutcomesEffects,
+): Promise<RecordedChangeOutcome[]> {
   if (outcomes.length === 0) return [];
   return db.transaction(async (tx) => {
-    const settled: { intent: ChangeIntent; events: AuditEventInput[] }[] = [];
-    for (const { intentId, outcome, effects } of outcomes) {
-      const intent = await settlePendingIntent(tx, intentId, {
+    const intents = await settlePendingIntents(
+      tx,
+      outcomes.map(({ intentId, outcome }) => ({
+        intentId,
         state: outcome.status,
         armRequestId: outcome.armRequestId ?? null,
         errorCode: outcome.status === "failed" ? outcome.errorCode : null,
-        now,
-      });
-      const more = effects ? await effects(tx, intent) : [];
-      settled.push({ intent, events: [outcomeEvent(intent, outcome, now), ...more] });
-    }
+      })),
+      now,
+    );
+    const more = effects ? await effects(tx, intents) : [];
+    const settled = intents.map((intent, index) => ({ intent, events: [outcomeEvent(intent, outcomes[index]!.outcome, now), ...(more[index] ?? [])] }));
     const recorded = await recordAuditEvents(
       tx,
       settled.flatMap(({ events }) => events),
@@ -287,12 +299,8 @@ export async function resolveIntent(
     if (!pending) throw intentNotFound(intentId);
     const applied = (pending.kind === "grant") === (observed === "present");
     const state = applied ? "succeeded" : "failed";
-    const intent = await settlePendingIntent(tx, intentId, {
-      state,
-      armRequestId: context.armRequestId ?? null,
-      errorCode: applied ? null : NOT_APPLIED_ERROR_CODE,
-      now,
-    });
+    const settlement = { intentId, state, armRequestId: context.armRequestId ?? null, errorCode: applied ? null : NOT_APPLIED_ERROR_CODE } as const;
+    const intent = (await settlePendingIntents(tx, [settlement], now))[0]!;
     const more = applied && effects ? await effects(tx, intent) : [];
     const [recorded] = await recordAuditEvents(tx, [
       {
@@ -405,25 +413,47 @@ export async function findSucceededGrants(
   return rows.map(toChangeIntent);
 }
 
-/** Moves a pending intent to its final state; the `state = 'pending'` condition makes a second resolution a no-op. */
-async function settlePendingIntent(
-  tx: DatabaseTransaction,
-  intentId: number,
-  change: { state: "succeeded" | "failed"; armRequestId: string | null; errorCode: string | null; now: Date },
-): Promise<ChangeIntent> {
-  const [row] = await tx
+interface IntentSettlement {
+  readonly intentId: number;
+  readonly state: "succeeded" | "failed";
+  readonly armRequestId: string | null;
+  readonly errorCode: string | null;
+}
+
+/**
+ * Moves pending intents to their final states in one statement, in the order given; the `state = 'pending'` condition
+ * makes a second resolution a no-op. Refused as a whole, with
+ * `conflict` (or `not_found`) for the first that is no longer pending (or does not exist); the caller's transaction
+ * then writes nothing.
+ */
+async function settlePendingIntents(tx: DatabaseTransaction, settlements: readonly IntentSettlement[], now: Date): Promise<ChangeIntent[]> {
+  const settled = sql.join(
+    settlements.map(({ intentId, state, armRequestId, errorCode }) => sql`(${intentId}::bigint, ${state}::text, ${armRequestId}::text, ${errorCode}::text)`),
+    sql`, `,
+  );
+  const rows = await tx
     .update(azureChangeIntents)
-    .set({ state: change.state, armRequestId: change.armRequestId, errorCode: change.errorCode, updatedAt: change.now })
-    .where(and(eq(azureChangeIntents.id, intentId), eq(azureChangeIntents.state, "pending")))
-    .returning();
-  if (row) return toChangeIntent(row);
-  const [existing] = await tx.select({ state: azureChangeIntents.state }).from(azureChangeIntents).where(eq(azureChangeIntents.id, intentId));
-  if (!existing) throw intentNotFound(intentId);
-  throw new AppError({
-    code: "conflict",
-    message: `change intent ${intentId} is no longer pending (${existing.state})`,
-    userMessage: "This change has already been settled.",
-  });
+    .set({ state: sql`settled.state`, armRequestId: sql`settled.arm_request_id`, errorCode: sql`settled.error_code`, updatedAt: now })
+    .from(sql`(values ${settled}) as settled (id, state, arm_request_id, error_code)`)
+    .where(and(sql`${azureChangeIntents.id} = settled.id`, eq(azureChangeIntents.state, "pending")))
+    .returning(getTableColumns(azureChangeIntents));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const intents: ChangeIntent[] = [];
+  for (const { intentId } of settlements) {
+    const row = byId.get(intentId);
+    if (row) {
+      intents.push(toChangeIntent(row));
+      continue;
+    }
+    const [existing] = await tx.select({ state: azureChangeIntents.state }).from(azureChangeIntents).where(eq(azureChangeIntents.id, intentId));
+    if (!existing) throw intentNotFound(intentId);
+    throw new AppError({
+      code: "conflict",
+      message: `change intent ${intentId} is no longer pending (${existing.state})`,
+      userMessage: "This change has already been settled.",
+    });
+  }
+  return intents;
 }
 
 function intentNotFound(intentId: number): AppError {

@@ -199,54 +199,94 @@ export interface HoldResult {
  * superseded and its holder released (the assignment stays, held directly).
  */
 export async function holdAssignment(tx: DatabaseTransaction, input: HoldInput): Promise<HoldResult> {
-  const key = keyOf(input.access);
-  const name = input.assignmentName.toLowerCase();
-  const [assignment] = await tx
+  return (await holdAssignments(tx, [input]))[0]!;
+}
+
+/**
+ * `holdAssignment` for several holds at once, each on its own access (a bundle's parts): the assignments' records
+ * in one statement and their holders in another, whatever their number; results in the order given.
+ */
+export async function holdAssignments(tx: DatabaseTransaction, inputs: readonly HoldInput[]): Promise<HoldResult[]> {
+  if (inputs.length === 0) return [];
+  const accessOf = (key: ReturnType<typeof keyOf>) => `${key.scopeKey}|${key.principalId}|${key.roleDefinitionId}`;
+  if (new Set(inputs.map((input) => accessOf(keyOf(input.access)))).size < inputs.length) {
+    // One statement cannot update a row twice; callers hold each access once per transaction.
+    throw new Error("holdAssignments: two holds on the same access");
+  }
+  const upserted = await tx
     .insert(heldAssignments)
-    .values({
-      scope: input.access.scope,
-      ...key,
-      principalType: input.access.principalType,
-      roleName: input.access.roleName ?? null,
-      assignmentName: name,
-      createdByGatehouse: input.created,
-      firstSeenAt: input.now,
-      updatedAt: input.now,
-    })
+    .values(
+      inputs.map((input) => ({
+        scope: input.access.scope,
+        ...keyOf(input.access),
+        principalType: input.access.principalType,
+        roleName: input.access.roleName ?? null,
+        assignmentName: input.assignmentName.toLowerCase(),
+        createdByGatehouse: input.created,
+        firstSeenAt: input.now,
+        updatedAt: input.now,
+      })),
+    )
     .onConflictDoUpdate({
       target: [heldAssignments.scopeKey, heldAssignments.principalId, heldAssignments.roleDefinitionId],
       set: {
         // Created now: it is Gatehouse's. Found under the name already on record: unchanged. Found under another
         // name: the assignment that carries the access now is not one Gatehouse made.
-        createdByGatehouse: input.created ? sql`true` : sql`${heldAssignments.createdByGatehouse} and ${heldAssignments.assignmentName} = ${name}`,
-        assignmentName: name,
-        principalType: input.access.principalType,
-        roleName: sql`coalesce(${input.access.roleName ?? null}, ${heldAssignments.roleName})`,
-        updatedAt: input.now,
+        createdByGatehouse: sql`excluded.created_by_gatehouse or (${heldAssignments.createdByGatehouse} and ${heldAssignments.assignmentName} = excluded.assignment_name)`,
+        assignmentName: sql`excluded.assignment_name`,
+        principalType: sql`excluded.principal_type`,
+        roleName: sql`coalesce(excluded.role_name, ${heldAssignments.roleName})`,
+        updatedAt: sql`excluded.updated_at`,
       },
     })
     .returning();
-  // The upsert holds the row's lock until the transaction ends, as a release's `lockHeldAccess` does: one decision
-  // about this access at a time.
-  if (!assignment) throw new Error("upsert of held_assignments returned no row");
+  // The upsert holds the rows' locks until the transaction ends, as a release's `lockHeldAccess` does: one decision
+  // about an access at a time.
+  const byAccess = new Map(upserted.map((row) => [accessOf(row), row]));
+  const assignments = inputs.map((input) => {
+    const assignment = byAccess.get(accessOf(keyOf(input.access)));
+    if (!assignment) throw new Error("upsert of held_assignments returned no row for an access");
+    return assignment;
+  });
 
-  const spec = input.holder;
-  const [inserted] = await tx
+  const inserted = await tx
     .insert(assignmentHolders)
-    .values({
-      assignmentId: assignment.id,
-      kind: spec.kind,
-      mappingId: spec.kind === "mapping" ? spec.mappingId : null,
-      requestId: spec.kind === "request" ? spec.requestId : null,
-      bundleGrantId: spec.kind === "bundle" ? spec.bundleGrantId : null,
-      grantedBy: input.grantedBy,
-      expiresAt: (spec.kind === "request" || spec.kind === "bundle") && spec.expiresAt ? new Date(spec.expiresAt) : null,
-      preExisting: !input.created,
-      status: "active",
-      addedAt: input.now,
-    })
+    .values(
+      inputs.map((input, index) => {
+        const spec = input.holder;
+        return {
+          assignmentId: assignments[index]!.id,
+          kind: spec.kind,
+          mappingId: spec.kind === "mapping" ? spec.mappingId : null,
+          requestId: spec.kind === "request" ? spec.requestId : null,
+          bundleGrantId: spec.kind === "bundle" ? spec.bundleGrantId : null,
+          grantedBy: input.grantedBy,
+          expiresAt: (spec.kind === "request" || spec.kind === "bundle") && spec.expiresAt ? new Date(spec.expiresAt) : null,
+          preExisting: !input.created,
+          status: "active" as const,
+          addedAt: input.now,
+        };
+      }),
+    )
     .onConflictDoNothing()
     .returning();
+  const insertedByAssignment = new Map(inserted.map((row) => [row.assignmentId, row]));
+
+  const results: HoldResult[] = [];
+  for (const [index, input] of inputs.entries()) {
+    results.push(await finishHold(tx, input, assignments[index]!, insertedByAssignment.get(assignments[index]!.id)));
+  }
+  return results;
+}
+
+/** One hold after its rows are written: the holder it added (or the same one already active) and what that ends. */
+async function finishHold(
+  tx: DatabaseTransaction,
+  input: HoldInput,
+  assignment: HeldAssignmentRow,
+  inserted: AssignmentHolderRow | undefined,
+): Promise<HoldResult> {
+  const spec = input.holder;
   const events: AuditEventInput[] = [];
   let holder: Holder;
   if (inserted) {

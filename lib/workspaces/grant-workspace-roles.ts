@@ -9,11 +9,10 @@ import {
   type ChangeIntentInput,
   type ChangeOutcome,
   findSucceededGrants,
-  type IntentEffects,
+  type OutcomesEffects,
   type PrincipalType,
   recordChangeIntent,
   recordChangeIntents,
-  recordChangeOutcome,
   recordChangeOutcomes,
 } from "@/lib/audit";
 import type { DelegatedContext } from "@/lib/auth/caller";
@@ -23,7 +22,7 @@ import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { type ArmFailure, roleChangeFailure } from "@/lib/azure/errors";
 import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
-import { applyIntentOwnership, type HolderSpec, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
+import { type HolderSpec, holdAssignments, type HoldResult, type IntentOwnership } from "@/lib/ownership/holders";
 import { parseScope, type ParsedScope, resourceNameOfScope, subscriptionOfScope } from "@/lib/shared/arm-scope";
 import { invalidWorkspace } from "./get-workspace-access";
 import { assertRoleGrantable, builtInRole } from "./grantable-roles";
@@ -367,12 +366,14 @@ type ArmStep =
   | { readonly kind: "refused"; readonly failure: ArmFailure; readonly outcome: ChangeOutcome; readonly armRequestId?: string }
   | { readonly kind: "unanswered"; readonly result: GrantResult };
 
-/** What an intent's outcome writes beside it, and what it learned doing so (the holder's effect on requests). */
-interface SettlePlan {
-  readonly outcome: ChangeOutcome;
-  readonly effects: IntentEffects | undefined;
+/** An answered grant on its way to its recorded outcome, and what recording it learned (the holder's effect on requests). */
+interface Settling {
+  readonly grant: GrantOne;
+  readonly step: AnsweredStep;
   hold?: HoldResult;
 }
+
+type AnsweredStep = Exclude<ArmStep, { kind: "unanswered" }>;
 
 function baseOf(grant: GrantOne) {
   return { principalId: grant.principal.id.toLowerCase(), displayName: grant.principal.displayName };
@@ -475,64 +476,56 @@ async function grantInArm(grant: GrantOne): Promise<ArmStep> {
 }
 
 /**
- * What the outcome's transaction writes for an answered grant: for a failure, only the caller's record of it; for a
- * success, the holder on the assignment that carries the access (learning which requests it supersedes) and the
- * caller's record. If that transaction fails the intent stays pending, carrying its holder, and the reconciler
- * records both once the database answers again: nothing is lost.
+ * What the outcomes' transaction writes for answered grants (one, or a bundle's parts together): for a failure, only
+ * the caller's record of it; for a success, the holder on the assignment that carries the access (learning which
+ * requests it supersedes) and the caller's record. The holders of all of them are written together. If that
+ * transaction fails the intents stay pending, carrying their holders, and the reconciler records both once the
+ * database answers again: nothing is lost.
  */
-function settlePlan(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, now: Date): SettlePlan {
-  const { onSettled } = grant;
-  const reference = step.armRequestId ? { reference: step.armRequestId } : {};
-  if (step.kind === "refused") {
-    return {
-      outcome: step.outcome,
-      effects: onSettled
-        ? async (tx) => {
-            await onSettled(tx, { status: "failed", message: step.failure.userMessage, ...reference });
-            return [];
-          }
-        : undefined,
-    };
-  }
-  const principalId = grant.principal.id.toLowerCase();
-  const plan: SettlePlan = {
-    outcome: step.outcome,
-    effects: async (tx, intent) => {
-      const applied = await applyIntentOwnership(tx, {
-        ownership: { effect: "hold", holder: grant.holder },
-        kind: "grant",
-        succeeded: true,
+function settleEffects(settling: readonly Settling[], now: Date): OutcomesEffects {
+  return async (tx, intents) => {
+    const granted = settling.flatMap((entry, index) => (entry.step.kind === "granted" ? [{ entry, step: entry.step, intent: intents[index]! }] : []));
+    const holds = await holdAssignments(
+      tx,
+      granted.map(({ entry: { grant }, step, intent }) => ({
         access: {
           scope: grant.workspace.scope,
-          principalId,
+          principalId: grant.principal.id.toLowerCase(),
           principalType: PRINCIPAL_TYPE[grant.principal.kind],
           roleDefinitionId: grant.roleId,
           roleName: grant.roleName,
         },
         assignmentName: step.carrier.assignmentName,
         created: step.carrier.created,
-        wasAbsent: false,
-        actor: intent.requestedBy,
+        holder: grant.holder,
+        grantedBy: intent.requestedBy,
         now,
         correlation: { consoleRequestId: grant.context.requestId, ...(step.armRequestId ? { armRequestId: step.armRequestId } : {}) },
-      });
-      plan.hold = applied.hold;
-      await onSettled?.(tx, { status: step.carrier.created ? "granted" : "already_granted", ...reference });
-      return applied.events;
-    },
+      })),
+    );
+    granted.forEach(({ entry }, index) => (entry.hold = holds[index]));
+    for (const { grant, step } of settling) {
+      const reference = step.armRequestId ? { reference: step.armRequestId } : {};
+      await grant.onSettled?.(
+        tx,
+        step.kind === "refused"
+          ? { status: "failed", message: step.failure.userMessage, ...reference }
+          : { status: step.carrier.created ? "granted" : "already_granted", ...reference },
+      );
+    }
+    return settling.map((entry) => entry.hold?.events ?? []);
   };
-  return plan;
 }
 
 /** The result once the outcome is recorded: what the person reads about this principal. */
-function settledResult(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, plan: SettlePlan): GrantResult {
+function settledResult({ grant, step, hold }: Settling): GrantResult {
   const base = baseOf(grant);
   const reference = step.armRequestId ? { reference: step.armRequestId } : {};
   if (step.kind === "refused") {
     return { ...base, status: "failed", message: step.failure.userMessage, ...reference, ...(step.failure.claims ? { claims: step.failure.claims } : {}) };
   }
   const { roleName } = grant;
-  const superseded = plan.hold?.superseded ?? [];
+  const superseded = hold?.superseded ?? [];
   const supersededText =
     superseded.length > 0
       ? ` This makes it permanent: request ${superseded.map((id) => id.slice(0, 8)).join(", ")} no longer expires and is closed as superseded.`
@@ -561,24 +554,24 @@ function settledResult(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswer
 }
 
 /** The result when the database would not take the outcome: ARM's answer is recorded later by the reconciler. */
-function outcomeNotRecorded(grant: GrantOne, step: Exclude<ArmStep, { kind: "unanswered" }>, error: unknown): GrantResult {
+function outcomeNotRecorded(grant: GrantOne, step: AnsweredStep, error: unknown): GrantResult {
   logDatabaseFault("grant outcome not recorded", error, grant.context.requestId);
   // For a success the admin is told it is being checked, never that it failed.
   return { ...baseOf(grant), status: "in_progress", message: OUTCOME_NOT_RECORDED, ...(step.armRequestId ? { reference: step.armRequestId } : {}) };
 }
 
 /** The outcome in a transaction of its own. */
-async function settleGrant(grant: GrantOne, intentId: number, step: Exclude<ArmStep, { kind: "unanswered" }>): Promise<GrantResult> {
+async function settleGrant(grant: GrantOne, intentId: number, step: AnsweredStep): Promise<GrantResult> {
   // One time for the outcome and the holder it records, as they are one change.
   const now = new Date();
-  const plan = settlePlan(grant, step, now);
+  const settling: Settling = { grant, step };
   try {
-    await recordChangeOutcome(grant.db, intentId, plan.outcome, now, plan.effects);
+    await recordChangeOutcomes(grant.db, [{ intentId, outcome: step.outcome }], now, settleEffects([settling], now));
   } catch (error) {
     if (!isDatabaseUnavailable(error)) throw error;
     return outcomeNotRecorded(grant, step, error);
   }
-  return settledResult(grant, step, plan);
+  return settledResult(settling);
 }
 
 /**
@@ -619,14 +612,18 @@ async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettled
   const now = new Date();
   const answered = grants.flatMap((grant, index) => {
     const step = steps[index]!;
-    return step.status === "rejected" || step.value.kind === "unanswered" ? [] : [{ index, step: step.value, plan: settlePlan(grant, step.value, now) }];
+    return step.status === "rejected" || step.value.kind === "unanswered" ? [] : [{ index, settling: { grant, step: step.value } }];
   });
   let together = false;
   try {
     await recordChangeOutcomes(
       db,
-      answered.map(({ index, plan }) => ({ intentId: ids[index]!, outcome: plan.outcome, ...(plan.effects ? { effects: plan.effects } : {}) })),
+      answered.map(({ index, settling }) => ({ intentId: ids[index]!, outcome: settling.step.outcome })),
       now,
+      settleEffects(
+        answered.map(({ settling }) => settling),
+        now,
+      ),
     );
     together = true;
   } catch (error) {
@@ -640,8 +637,8 @@ async function grantSeveral(grants: readonly GrantOne[]): Promise<PromiseSettled
       const step = steps[index]!;
       if (step.status === "rejected") throw step.reason;
       if (step.value.kind === "unanswered") return step.value.result;
-      const settled = answered.find((entry) => entry.index === index)!;
-      return together ? settledResult(grant, settled.step, settled.plan) : settleGrant(grant, ids[index]!, settled.step);
+      const { settling } = answered.find((entry) => entry.index === index)!;
+      return together ? settledResult(settling) : settleGrant(grant, ids[index]!, settling.step);
     }),
   );
 }
