@@ -287,21 +287,15 @@ describe.each(storageEngines())("access bundles on $name", (engine) => {
     // The database gives out as the AcrPull outcome's transaction writes the part's state (a statement timeout).
     // The parts' outcomes, recorded together, roll back as one; each is then recorded on its own, and only AcrPull's fails.
     const outcomeLost: typeof grantRolesOnScopes = (context, inputs, options) =>
-      grantRolesOnScopes(
-        context,
-        inputs.map((input) =>
-          input.roleDefinitionId === ACR_PULL
-            ? {
-                ...input,
-                onSettled: async (tx, settled) => {
-                  await input.onSettled!(tx, settled);
-                  throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
-                },
-              }
-            : input,
-        ),
-        options,
-      );
+      grantRolesOnScopes(context, inputs, {
+        ...options,
+        onSettled: async (tx, settled) => {
+          await options!.onSettled!(tx, settled);
+          if (settled.some(({ index }) => inputs[index]!.roleDefinitionId === ACR_PULL)) {
+            throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
+          }
+        },
+      });
     const partial = await grantBundle(admin, { workspaceId: WORKSPACE, bundleId: "data-scientist", principal: user, expiresAt: null }, azureBundleSources, {
       db,
       grantParts: outcomeLost,

@@ -12,7 +12,7 @@ import { AppError } from "@/lib/errors";
 import { describeError, log } from "@/lib/log";
 import { describeHolders, keptBecause } from "@/lib/ownership/describe";
 import { getRequestPolicy, type RequestPolicy } from "@/lib/requests/policy";
-import { type GrantResult, grantRolesOnScopes, type GrantTarget, PRINCIPAL_TYPE, type SettledGrant } from "@/lib/workspaces/grant-workspace-roles";
+import { type GrantResult, grantRolesOnScopes, type GrantTarget, PRINCIPAL_TYPE } from "@/lib/workspaces/grant-workspace-roles";
 import { releaseAccess, type ReleaseOutcome } from "@/lib/workspaces/release-access";
 import { checkBundleIntegrity } from "./integrity";
 import { getRoleDefinitions } from "@/lib/workspaces/role-definitions";
@@ -320,6 +320,27 @@ function partStateOf(result: Pick<GrantResult, "status" | "message">): { state: 
   }
 }
 
+/** Writes parts' states and notes for how their grants ended, in one statement; a part keeps its reference when ARM gave none. */
+async function writePartStates(
+  db: Database | DatabaseTransaction,
+  entries: readonly { readonly part: BundleGrantPartRow; readonly settled: Pick<GrantResult, "status" | "message" | "reference"> }[],
+  updatedAt: Date,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const states = sql.join(
+    entries.map(({ part, settled }) => {
+      const { state, note } = partStateOf(settled);
+      return sql`(${part.id}::bigint, ${state}::text, ${note}::text, ${settled.reference ?? part.reference}::text)`;
+    }),
+    sql`, `,
+  );
+  await db
+    .update(bundleGrantParts)
+    .set({ state: sql`settled.state`, note: sql`settled.note`, reference: sql`settled.reference`, updatedAt })
+    .from(sql`(values ${states}) as settled (id, state, note, reference)`)
+    .where(sql`${bundleGrantParts.id} = settled.id`);
+}
+
 /**
  * Grants planned or failed parts together and records each part's state; a part that throws is recorded as failed,
  * never lost. A part whose outcome is recorded gets its state in that same transaction; otherwise (no outcome
@@ -334,11 +355,6 @@ async function grantPartsTogether(
   grantParts: typeof grantRolesOnScopes,
   now: () => Date,
 ): Promise<PromiseSettledResult<{ readonly claims?: string }>[]> {
-  const writeState = (tx: Database | DatabaseTransaction, part: BundleGrantPartRow, settled: Pick<GrantResult, "status" | "message" | "reference">) =>
-    tx
-      .update(bundleGrantParts)
-      .set({ ...partStateOf(settled), reference: settled.reference ?? part.reference, updatedAt: now() })
-      .where(eq(bundleGrantParts.id, part.id));
   // Set by the outcome's transaction when it wrote the part's state; a transaction that then rolled back and was
   // recorded again sets it again, and a grant that threw clears it.
   const writtenWithOutcome = parts.map(() => false);
@@ -346,18 +362,24 @@ async function grantPartsTogether(
   try {
     settled = await grantParts(
       context,
-      parts.map((part, index) => ({
+      parts.map((part) => ({
         scope: part.scope!,
         roleDefinitionId: part.roleDefinitionId,
         principal,
         description: `Gatehouse bundle ${grant.bundleName} (${grant.id})`,
         holder: { kind: "bundle", bundleGrantId: grant.id, expiresAt: grant.expiresAt?.toISOString() ?? null },
-        onSettled: async (tx: DatabaseTransaction, outcome: SettledGrant) => {
-          await writeState(tx, part, { ...outcome, message: outcome.message ?? "" });
-          writtenWithOutcome[index] = true;
-        },
       })),
-      { db },
+      {
+        db,
+        onSettled: async (tx, outcomes) => {
+          await writePartStates(
+            tx,
+            outcomes.map(({ index, settled: outcome }) => ({ part: parts[index]!, settled: { ...outcome, message: outcome.message ?? "" } })),
+            now(),
+          );
+          for (const { index } of outcomes) writtenWithOutcome[index] = true;
+        },
+      },
     );
   } catch (error) {
     settled = parts.map(() => ({ status: "rejected", reason: error }));
@@ -382,7 +404,7 @@ async function grantPartsTogether(
         writtenWithOutcome[index] = false;
       }
       // An `in_progress` grant recorded no outcome (its transaction, if begun, rolled back): the part stays planned.
-      if (!writtenWithOutcome[index] || result.status === "in_progress") await writeState(db, part, result);
+      if (!writtenWithOutcome[index] || result.status === "in_progress") await writePartStates(db, [{ part, settled: result }], now());
       return claims ? { claims } : {};
     }),
   );

@@ -199,11 +199,15 @@ export interface GrantRoleOnScopeInput {
   readonly principal: GrantTarget;
   readonly description?: string;
   readonly holder: HolderSpec;
+}
+
+export interface GrantRolesOnScopesOptions extends GrantOptions {
   /**
-   * Writes the caller's own record of how the grant settled (a bundle's part state) in the transaction that records the
-   * outcome, so the two commit together. Not called when no outcome is recorded (the grant is then `in_progress`).
+   * Writes the caller's own record of how grants settled (a bundle's part states) in the transaction that records
+   * their outcomes, so the two commit together: once for the grants recorded together, or once per grant when each
+   * is recorded on its own. Not called for a grant whose outcome is not recorded (it is then `in_progress`).
    */
-  readonly onSettled?: SettledGrantWriter;
+  readonly onSettled?: SettledGrantsWriter;
 }
 
 /** How a grant settled, as recorded with its outcome: `message` only for a failure (the words the person sees). */
@@ -213,7 +217,8 @@ export interface SettledGrant {
   readonly reference?: string;
 }
 
-export type SettledGrantWriter = (tx: DatabaseTransaction, settled: SettledGrant) => Promise<void>;
+/** Each settled grant with its input's position in the call. */
+export type SettledGrantsWriter = (tx: DatabaseTransaction, settled: readonly { readonly index: number; readonly settled: SettledGrant }[]) => Promise<void>;
 
 /**
  * One role for one principal on any scope in a subscription, with the same checks, intent, ownership and outcome as a
@@ -221,7 +226,7 @@ export type SettledGrantWriter = (tx: DatabaseTransaction, settled: SettledGrant
  */
 export async function grantRoleOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, options: GrantOptions = {}): Promise<GrantResult> {
   const db = options.db ?? (await getDatabase());
-  const result = await grantOne(await checkGrantOnScope(context, input, db));
+  const result = await grantOne(await checkGrantOnScope(context, input, db, undefined));
   return { ...result, attemptId: context.requestId };
 }
 
@@ -234,10 +239,11 @@ export async function grantRoleOnScope(context: DelegatedContext, input: GrantRo
 export async function grantRolesOnScopes(
   context: DelegatedContext,
   inputs: readonly GrantRoleOnScopeInput[],
-  options: GrantOptions = {},
+  options: GrantRolesOnScopesOptions = {},
 ): Promise<PromiseSettledResult<GrantResult>[]> {
   const db = options.db ?? (await getDatabase());
-  const checked = await Promise.allSettled(inputs.map((input) => checkGrantOnScope(context, input, db)));
+  const { onSettled } = options;
+  const checked = await Promise.allSettled(inputs.map((input, index) => checkGrantOnScope(context, input, db, onSettled && { write: onSettled, index })));
   const ready = checked.flatMap((check) => (check.status === "fulfilled" ? [check.value] : []));
   const granted = await grantSeveral(ready);
   let next = 0;
@@ -249,7 +255,7 @@ export async function grantRolesOnScopes(
 }
 
 /** The checks before a grant on any scope: the scope, the role's definition there, the operator's rules, step-up. */
-async function checkGrantOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, db: Database): Promise<GrantOne> {
+async function checkGrantOnScope(context: DelegatedContext, input: GrantRoleOnScopeInput, db: Database, settledAs: GrantOne["settledAs"]): Promise<GrantOne> {
   const subscriptionId = subscriptionOfScope(input.scope);
   if (!subscriptionId) {
     throw new AppError({
@@ -294,7 +300,7 @@ async function checkGrantOnScope(context: DelegatedContext, input: GrantRoleOnSc
     principal: input.principal,
     description: input.description,
     holder: input.holder,
-    ...(input.onSettled ? { onSettled: input.onSettled } : {}),
+    ...(settledAs ? { settledAs } : {}),
   };
 }
 
@@ -351,7 +357,8 @@ interface GrantOne {
   readonly principal: GrantTarget;
   readonly description: string | undefined;
   readonly holder: HolderSpec;
-  readonly onSettled?: SettledGrantWriter;
+  /** Where the caller records how this grant settled: its writer, and this grant's position in the caller's inputs. */
+  readonly settledAs?: { readonly write: SettledGrantsWriter; readonly index: number };
 }
 
 /** What the grant found in ARM: the assignment that carries the access, and whether this grant's PUT created it. */
@@ -504,15 +511,19 @@ function settleEffects(settling: readonly Settling[], now: Date): OutcomesEffect
       })),
     );
     granted.forEach(({ entry }, index) => (entry.hold = holds[index]));
+    // One call per writer: the grants of one call share theirs.
+    const records = new Map<SettledGrantsWriter, { index: number; settled: SettledGrant }[]>();
     for (const { grant, step } of settling) {
+      if (!grant.settledAs) continue;
       const reference = step.armRequestId ? { reference: step.armRequestId } : {};
-      await grant.onSettled?.(
-        tx,
+      const settled: SettledGrant =
         step.kind === "refused"
           ? { status: "failed", message: step.failure.userMessage, ...reference }
-          : { status: step.carrier.created ? "granted" : "already_granted", ...reference },
-      );
+          : { status: step.carrier.created ? "granted" : "already_granted", ...reference };
+      const { write, index } = grant.settledAs;
+      records.set(write, [...(records.get(write) ?? []), { index, settled }]);
     }
+    for (const [write, settled] of records) await write(tx, settled);
     return settling.map((entry) => entry.hold?.events ?? []);
   };
 }
