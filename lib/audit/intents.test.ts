@@ -93,6 +93,13 @@ describe.each(storageEngines())("Azure change intents on $name", (engine) => {
         { intentId: 999_999, outcome: { status: "succeeded" } },
       ]),
     ).rejects.toMatchObject({ code: "not_found" });
+    // The same intent twice in one call: settled once at most, so refused like a second outcome.
+    await expect(
+      recordChangeOutcomes(handle.db, [
+        { intentId: granted.id, outcome: { status: "succeeded" } },
+        { intentId: granted.id, outcome: { status: "failed", errorCode: "Late" } },
+      ]),
+    ).rejects.toMatchObject({ code: "conflict" });
     for (const intent of [granted, failed]) expect(await eventsFor(intent.id)).toHaveLength(1);
 
     const effectsSaw: number[] = [];

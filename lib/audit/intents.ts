@@ -427,6 +427,12 @@ interface IntentSettlement {
  * then writes nothing.
  */
 async function settlePendingIntents(tx: DatabaseTransaction, settlements: readonly IntentSettlement[], now: Date): Promise<ChangeIntent[]> {
+  const seen = new Set<number>();
+  for (const { intentId } of settlements) {
+    // One statement would settle it once and report it twice: the second is refused, as it would be on its own.
+    if (seen.has(intentId)) throw intentAlreadySettled(`change intent ${intentId} appears twice in one settlement`);
+    seen.add(intentId);
+  }
   const settled = sql.join(
     settlements.map(({ intentId, state, armRequestId, errorCode }) => sql`(${intentId}::bigint, ${state}::text, ${armRequestId}::text, ${errorCode}::text)`),
     sql`, `,
@@ -447,13 +453,13 @@ async function settlePendingIntents(tx: DatabaseTransaction, settlements: readon
     }
     const [existing] = await tx.select({ state: azureChangeIntents.state }).from(azureChangeIntents).where(eq(azureChangeIntents.id, intentId));
     if (!existing) throw intentNotFound(intentId);
-    throw new AppError({
-      code: "conflict",
-      message: `change intent ${intentId} is no longer pending (${existing.state})`,
-      userMessage: "This change has already been settled.",
-    });
+    throw intentAlreadySettled(`change intent ${intentId} is no longer pending (${existing.state})`);
   }
   return intents;
+}
+
+function intentAlreadySettled(message: string): AppError {
+  return new AppError({ code: "conflict", message, userMessage: "This change has already been settled." });
 }
 
 function intentNotFound(intentId: number): AppError {
