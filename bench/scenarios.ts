@@ -200,7 +200,8 @@ async function main(): Promise<void> {
   if (GROUPS.has("grant")) {
     await grantScenarios(clients, find("mlw-churn-prod"));
     // The large tenant fills the production subscription to Azure's 4,000-assignment limit, which the console checks
-    // before a bundle's parts go out: some of the scale workspace's seeded assignments make room first (not measured).
+    // before a bundle's parts go out: some of the scale workspace's seeded assignments make room first (not measured),
+    // for the warm-up grant and each measured one (a bundle adds at most 5 assignments; 6 leaves one to spare).
     await makeRoomInSubscription(find("mlw-scale-prod"), security.caller, 6 * (RUNS + 1));
     await bundleScenario(clients, find("mlw-churn-prod"));
     await memoryCheckpoint("grant");

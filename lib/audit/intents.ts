@@ -422,9 +422,8 @@ interface IntentSettlement {
 
 /**
  * Moves pending intents to their final states in one statement, in the order given; the `state = 'pending'` condition
- * makes a second resolution a no-op. Refused as a whole, with
- * `conflict` (or `not_found`) for the first that is no longer pending (or does not exist); the caller's transaction
- * then writes nothing.
+ * makes a second resolution a no-op. Refused as a whole, with `conflict` for the first intent that is no longer
+ * pending or appears twice, or `not_found` for one that does not exist; the caller's transaction then writes nothing.
  */
 async function settlePendingIntents(tx: DatabaseTransaction, settlements: readonly IntentSettlement[], now: Date): Promise<ChangeIntent[]> {
   const seen = new Set<number>();
