@@ -19,10 +19,13 @@ export function buildActionIds(): Map<string, string> {
   return ids;
 }
 
-export interface ActionRequest {
+/** A request a load tool sends again and again: a server action (POST) or a page or route (GET). */
+export interface ReplayedRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** POST (a server action) unless said otherwise. */
+  readonly method?: "GET" | "POST";
 }
 
 export class ConsoleClient {
@@ -61,7 +64,7 @@ export class ConsoleClient {
   }
 
   /** The raw request a server action is, for load tools that replay it. */
-  actionRequest(name: string, input: unknown): ActionRequest {
+  actionRequest(name: string, input: unknown): ReplayedRequest {
     const id = this.actionIds.get(name);
     if (!id) throw new Error(`the build has no server action ${name}`);
     return {
@@ -76,6 +79,11 @@ export class ConsoleClient {
       // No argument is sent as an empty list, as React's encodeReply does (JSON would turn `undefined` into null).
       body: JSON.stringify(input === undefined ? [] : [input]),
     };
+  }
+
+  /** A GET of `path` in this session, for load tools that replay it. */
+  getRequest(path: string): ReplayedRequest {
+    return { path, method: "GET", headers: { cookie: this.cookie }, body: "" };
   }
 
   /** Calls a server action and returns its result (`{ ok, data }` or `{ ok: false, error }`), parsed from the RSC reply. */

@@ -19,7 +19,7 @@ import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { workspacePath } from "@/components/workspaces/format";
 import { personaContext } from "@/test/support/persona-token";
 import { testSandbox } from "@/test/support/sandbox-control";
-import { type ActionRequest, buildActionIds, ConsoleClient } from "./console-client";
+import { type ReplayedRequest, buildActionIds, ConsoleClient } from "./console-client";
 import { measureConsole } from "./first-load-js";
 import { ConsoleMemory, megabytes } from "./process-memory";
 import { formatTable, type Goal, goals, type Row } from "./report";
@@ -673,8 +673,8 @@ interface LoadRun {
   readonly handshakes: number;
 }
 
-/** Posts `requests` (one per session, each connection keeping one) from CONNECTIONS clients for DURATION_S. */
-async function driveLoad(label: string, requests: readonly ActionRequest[]): Promise<LoadRun> {
+/** Sends `requests` (one per session, each connection keeping one) from CONNECTIONS clients for DURATION_S. */
+async function driveLoad(label: string, requests: readonly ReplayedRequest[]): Promise<LoadRun> {
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const since = await testSandbox().journal.lastSeq();
@@ -698,7 +698,9 @@ async function driveLoad(label: string, requests: readonly ActionRequest[]): Pro
           setupRequest: (request, context: { session?: number }) => {
             context.session ??= connection++ % requests.length;
             const chosen = requests[context.session]!;
-            return { ...request, method: "POST", path: chosen.path, headers: chosen.headers, body: chosen.body };
+            return chosen.method === "GET"
+              ? { ...request, method: "GET", path: chosen.path, headers: chosen.headers }
+              : { ...request, method: "POST", path: chosen.path, headers: chosen.headers, body: chosen.body };
           },
         },
       ],
@@ -780,6 +782,22 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     null,
     `exportMappings (one small database read): ${(floor.latencies.length / DURATION_S).toFixed(1)} actions/s, p95 ${Math.round(percentile(floor.latencies, 95))} ms; ` +
       `${floor.latencies.length - (floor.statuses.get(200) ?? 0)} not 200; ${upstream} Graph/ARM calls; what Next's action handling and the console's wrapper cost before any work`,
+  );
+
+  // The same load on a route handler that also reads the session and the database: what Next costs a request that is
+  // not a server action (no action id to resolve, no React reply to decode or encode).
+  const route = await driveLoad(
+    "route handler load, no upstream call",
+    sessions.map((session) => session.getRequest("/api/health")),
+  );
+  pushFigure(
+    "route-handler-cpu-floor",
+    "Route handler under load without Graph or ARM, console CPU per request (for comparison)",
+    cpuPerAction(route),
+    "ms",
+    null,
+    `GET /api/health in each session (the session and a database ping): ${(route.latencies.length / DURATION_S).toFixed(1)} requests/s, p95 ${Math.round(percentile(route.latencies, 95))} ms; ` +
+      `${route.latencies.length - (route.statuses.get(200) ?? 0)} not 200; what a read served by a route handler instead of a server action would start from`,
   );
 }
 
