@@ -10,7 +10,7 @@ import { csvField } from "@/lib/shared/csv";
 export type AuditExportFormat = "csv" | "jsonl";
 
 export interface ExportAuditEventsOptions {
-  /** Events read per query; memory stays bounded by two batches (the one being written, the one read ahead). */
+  /** Events read per query; memory stays bounded by one batch. */
   readonly batchSize?: number;
   /** Events per chunk yielded (a slice of a batch). */
   readonly sliceSize?: number;
@@ -60,10 +60,8 @@ const CSV_HEADER = AUDIT_EVENT_FIELDS.map((field) => CSV_NAME[field] ?? auditEve
 
 /**
  * The events matching a filter, newest first, as CSV (RFC 4180, with a header row) or JSON Lines. Reads by keyset in
- * batches and yields one chunk per slice of a batch; stream the chunks to the response. The next batch is asked for as
- * soon as a batch arrives, before its chunks are written: on PostgreSQL the database reads it while the console writes
- * and sends the one before (the export took the sum of both, one after the other). Never more than that one batch is
- * read ahead, so an export of any size holds at most two batches, however slowly its consumer takes the chunks.
+ * batches and yields one chunk per slice of a batch, so an export of any size holds one batch in memory; stream the
+ * chunks to the response. Nothing is read before the consumer asks for a chunk the last batch read does not hold.
  */
 export async function* exportAuditEvents(
   db: Database,
@@ -75,44 +73,23 @@ export async function* exportAuditEvents(
   const sliceSize = options.sliceSize ?? DEFAULT_SLICE_ROWS;
   const conditions = allAuditConditions(auditFilterQuery(filter));
   const writer = format === "csv" ? CSV_WRITER : JSON_LINES_WRITER;
-  const read = (afterId: number | undefined) => settled(readBatchSlices(db, conditions, afterId, batchSize, sliceSize, writer.element));
   if (format === "csv") yield `${CSV_HEADER.join(",")}\r\n`;
 
-  // A consumer that stops early (a cancelled download) leaves the batch read ahead unawaited: `settled` holds its outcome.
-  let next: Promise<Settled<string[]>> | undefined = read(undefined);
-  while (next) {
-    const slices = unwrap(await next);
-    next = undefined;
-    if (slices.length === 0) return;
-    // The batch's last slice says where the next batch starts, and (every slice before it being full) whether there is one.
-    const lastRows = JSON.parse(slices[slices.length - 1]!) as never[];
-    if ((slices.length - 1) * sliceSize + lastRows.length === batchSize) next = read(writer.lastId(lastRows[lastRows.length - 1]!));
+  let afterId: number | undefined;
+  for (;;) {
+    const slices = await readBatchSlices(db, conditions, afterId, batchSize, sliceSize, writer.element);
+    let count = 0;
     for (let index = 0; index < slices.length; index += 1) {
       // `never[]`: each writer reads its own row shape, which the union of the two cannot name.
-      const rows = index === slices.length - 1 ? lastRows : (JSON.parse(slices[index]!) as never[]);
+      const rows = JSON.parse(slices[index]!) as never[];
       // Each slice's text is released once parsed: the batch's texts are not all held until its last chunk is taken.
       slices[index] = "";
+      count += rows.length;
+      afterId = writer.lastId(rows[rows.length - 1]!);
       yield writer.write(rows);
     }
+    if (count < batchSize) return;
   }
-}
-
-type Settled<T> = { readonly value: T } | { readonly error: unknown };
-
-/**
- * A read started before it is awaited: its failure is held until then, not reported as unhandled while the chunks of
- * the batch before are still being taken (or ever, when the consumer stops first).
- */
-function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-function unwrap<T>(result: Settled<T>): T {
-  if ("error" in result) throw result.error;
-  return result.value;
 }
 
 /** How one format reads its rows (`element`, one JSON value per event) and writes them. */

@@ -20,7 +20,7 @@ const exportSchema = z.object({
 
 /**
  * The audit events matching the page's filters, newest first, as CSV or JSON Lines. The body is pulled batch by batch
- * from the database as the client reads it (one batch read ahead), so an export of any size holds two batches at most.
+ * from the database as the client reads it, so an export of any size holds one batch in memory.
  */
 export const GET = routeHandler("exportAudit", async ({ session, requestId }, request) => {
   const parsed = parseAuditParams(new URL(request.url).searchParams, exportSchema, { single: ["format"] });
