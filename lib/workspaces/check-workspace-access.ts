@@ -92,21 +92,25 @@ export async function checkAccessAt(caller: DelegatedCaller, target: AccessTarge
   }
 
   const identity = { kind: "delegated", caller } as const;
-  const [assignments, definitions] = await Promise.all([
+  // Once the principal is known, three reads run side by side: its assignments, then the groups holding them (their
+  // membership paths and names, together); the role definitions; and, once those are in, PIM and the deny assignments.
+  // One after another they took up to three round trips more (a nested group's check: ~310 ms against ~220 at 40 ms).
+  const definitionsRead = getRoleDefinitions(identity, target.scope);
+  const [{ assignments, paths, holderNames }, definitions, beyond] = await Promise.all([
     (async () => {
       const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
       const list = (await listRoleAssignmentsAt(identity, target.scope, filter)).filter(
         (assignment) => assignment.scope && listedAssignmentApplies(assignment.scope, target.scope),
       );
-      return principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
+      const reaching = principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
+      const holders = new Set(reaching.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
+      if (holders.size === 0) return { assignments: reaching, paths: new Map<string, GroupStep[]>(), holderNames: new Map<string, DirectoryPrincipal>() };
+      const [groupSteps, names] = await Promise.all([groupPaths(caller, principal, holders), resolvePrincipals(caller, holders)]);
+      return { assignments: reaching, paths: groupSteps, holderNames: names.found };
     })(),
-    getRoleDefinitions(identity, target.scope),
+    definitionsRead,
+    definitionsRead.then((read) => listAccessBeyondAssignmentsFor(caller, target, principal, read)),
   ]);
-
-  const beyond = await listAccessBeyondAssignmentsFor(caller, target, principal, definitions);
-  const holders = new Set(assignments.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
-  const paths = holders.size > 0 ? await groupPaths(caller, principal, holders) : new Map<string, GroupStep[]>();
-  const holderNames = holders.size > 0 ? (await resolvePrincipals(caller, holders)).found : new Map<string, DirectoryPrincipal>();
 
   const grants = assignments.map((assignment): EffectiveGrant => {
     const holderId = (assignment.principalId ?? "").toLowerCase();
