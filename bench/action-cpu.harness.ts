@@ -34,7 +34,7 @@ requestCookie.store = cookieOfCall;
 
 const { getConfig } = await import("@/lib/config");
 const { serverAction } = await import("@/lib/actions/server-action");
-const { checkWorkspaceAccess } = await import("@/app/actions/workspaces");
+const { checkWorkspaceAccess } = (await import("@/lib/actions/reads")).READS;
 const { getSession } = await import("@/lib/auth/session");
 const { checkRateLimit } = await import("@/lib/security/rate-limit");
 const { personaSessionCookie, personaContext } = await import("@/test/support/persona-token");

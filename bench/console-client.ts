@@ -1,10 +1,12 @@
 /**
  * Talks to the running production console over HTTP the way a browser does: a session cookie from `/api/session`,
- * full page loads (the whole streamed HTML, Suspense boundaries included) and server-action posts with the action id
- * from the build's manifest. Nothing here reaches into the console's process.
+ * full page loads (the whole streamed HTML, Suspense boundaries included), server-action posts with the action id
+ * from the build's manifest, and reads posted as JSON to `/api/reads/<name>`. Nothing here reaches into the console's
+ * process.
  */
 import { readFileSync } from "node:fs";
 
+import { isRead } from "@/lib/shared/permissions";
 import { type PERSONA_LOGINS, personaApiToken } from "@/test/support/persona-token";
 
 export type Persona = keyof typeof PERSONA_LOGINS;
@@ -19,12 +21,12 @@ export function buildActionIds(): Map<string, string> {
   return ids;
 }
 
-/** A request a load tool sends again and again: a server action (POST) or a page or route (GET). */
+/** A request a load tool sends again and again: a server action or a read (POST), or a page or route (GET). */
 export interface ReplayedRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
-  /** POST (a server action) unless said otherwise. */
+  /** POST (a server action or a read) unless said otherwise. */
   readonly method?: "GET" | "POST";
 }
 
@@ -63,8 +65,15 @@ export class ConsoleClient {
     return bytes;
   }
 
-  /** The raw request a server action is, for load tools that replay it. */
+  /** The raw request a server action or a read is, for load tools that replay it. */
   actionRequest(name: string, input: unknown): ReplayedRequest {
+    if (isRead(name)) {
+      return {
+        path: `/api/reads/${name}`,
+        headers: { "content-type": "application/json", origin: this.origin, cookie: this.cookie },
+        body: input === undefined ? "" : JSON.stringify(input),
+      };
+    }
     const id = this.actionIds.get(name);
     if (!id) throw new Error(`the build has no server action ${name}`);
     return {
@@ -86,11 +95,12 @@ export class ConsoleClient {
     return { path, method: "GET", headers: { cookie: this.cookie }, body: "" };
   }
 
-  /** Calls a server action and returns its result (`{ ok, data }` or `{ ok: false, error }`), parsed from the RSC reply. */
+  /** Calls a server action or a read and returns its `ActionResult`: a read's JSON, or a server action's RSC reply. */
   async action<T = unknown>(name: string, input: unknown): Promise<T> {
     const request = this.actionRequest(name, input);
     const response = await fetch(`${this.origin}${request.path}`, { method: "POST", headers: request.headers, body: request.body });
     const text = await response.text();
+    if (isRead(name)) return JSON.parse(text) as T;
     if (response.status !== 200) throw new Error(`action ${name} answered ${response.status}`);
     return parseActionReply<T>(text, name);
   }

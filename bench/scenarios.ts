@@ -726,9 +726,10 @@ function cpuPerAction(run: LoadRun): number {
 }
 
 /**
- * Server-action throughput: CONNECTIONS clients, each a signed-in session, posting a read-only action for DURATION_S.
- * Then the same load on an action that calls neither Graph nor ARM, for what Next's action handling and our wrapper
- * (origin check, session, rate limits, permission, input) cost on their own: the floor under any action's CPU.
+ * Throughput of the console's calls: CONNECTIONS clients, each a signed-in session, posting Check access (a read,
+ * served by `POST /api/reads/checkWorkspaceAccess`) for DURATION_S. Then the same load on calls that reach neither
+ * Graph nor ARM, for what each way in costs on its own: a read (the action pipeline behind a route handler), a server
+ * action (Next's action handling around the same pipeline) and a bare route handler.
  */
 async function loadScenario(clients: Clients, target: Workspace): Promise<void> {
   const scope = workspaceScope(target.subscriptionId, target.resourceGroup, target.name);
@@ -738,15 +739,15 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
   const probe = await clients.security.action<{ status: string }>("checkWorkspaceAccess", { workspaceId: scope, principalId: admin.caller.objectId });
   if (probe.status !== "success") throw new Error(`checkWorkspaceAccess failed: ${JSON.stringify(probe)}`);
   const run = await driveLoad(
-    "server-action load",
+    "check access load",
     sessions.map((session) => session.actionRequest("checkWorkspaceAccess", { workspaceId: scope, principalId: admin.caller.objectId })),
   );
   const { latencies, statuses } = run;
   const total = latencies.length;
   const ok = statuses.get(200) ?? 0;
   rows.push({
-    id: "server-action-load-p95",
-    scenario: `Server action under load, p95 (${CONNECTIONS} concurrent sessions, ${DURATION_S} s)`,
+    id: "check-access-load-p95",
+    scenario: `Check access under load (a read), p95 (${CONNECTIONS} concurrent sessions, ${DURATION_S} s)`,
     value: Math.round(percentile(latencies, 95)),
     unit: "ms",
     goal: goals.floorPlus100(2 * LATENCY_MS),
@@ -755,12 +756,12 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     armCalls: total > 0 ? Math.round(run.calls.arm / total) : 0,
     graphCalls: total > 0 ? Math.round(run.calls.graph / total) : 0,
     note:
-      `checkWorkspaceAccess: ${(total / DURATION_S).toFixed(1)} actions/s; p50 ${Math.round(percentile(latencies, 50))} / p95 ${Math.round(percentile(latencies, 95))} / ` +
+      `checkWorkspaceAccess at /api/reads: ${(total / DURATION_S).toFixed(1)} calls/s; p50 ${Math.round(percentile(latencies, 50))} / p95 ${Math.round(percentile(latencies, 95))} / ` +
       `p99 ${Math.round(percentile(latencies, 99))} ms; ${total} replies, ${total - ok} not 200, ${run.failures} errors/timeouts; ${run.handshakes} upstream TLS handshakes; calls per action shown`,
   });
   pushFigure(
-    "server-action-cpu",
-    "Server action under load, console CPU per action",
+    "check-access-load-cpu",
+    "Check access under load (a read), console CPU per call",
     cpuPerAction(run),
     "ms",
     goals.at(5, "ms"),
@@ -769,19 +770,36 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
 
   const mappings = await clients.security.action<{ status: string }>("exportMappings", {});
   if (mappings.status !== "success") throw new Error(`exportMappings failed: ${JSON.stringify(mappings)}`);
-  const floor = await driveLoad(
-    "server-action load, no upstream call",
+  const readFloor = await driveLoad(
+    "read load, no upstream call",
     sessions.map((session) => session.actionRequest("exportMappings", {})),
   );
-  const upstream = floor.calls.arm + floor.calls.graph;
+  pushFigure(
+    "read-cpu-floor",
+    "A read under load without Graph or ARM, console CPU per call (for comparison)",
+    cpuPerAction(readFloor),
+    "ms",
+    null,
+    `exportMappings at /api/reads (one small database read): ${(readFloor.latencies.length / DURATION_S).toFixed(1)} calls/s, p95 ${Math.round(percentile(readFloor.latencies, 95))} ms; ` +
+      `${readFloor.latencies.length - (readFloor.statuses.get(200) ?? 0)} not 200; ${readFloor.calls.arm + readFloor.calls.graph} Graph/ARM calls; what the route and the action pipeline cost before any work`,
+  );
+
+  // Ending a session that does not exist: one small database read and a "has already ended" answer, nothing written.
+  const noSession = { sessionId: "00000000-0000-4000-8000-000000000000" };
+  const ended = await clients.security.action<{ status: string; code?: string }>("endSession", noSession);
+  if (ended.code !== "not_found") throw new Error(`endSession did not answer not_found: ${JSON.stringify(ended)}`);
+  const actionFloor = await driveLoad(
+    "server-action load, no upstream call",
+    sessions.map((session) => session.actionRequest("endSession", noSession)),
+  );
   pushFigure(
     "server-action-cpu-floor",
     "Server action under load without Graph or ARM, console CPU per action (for comparison)",
-    cpuPerAction(floor),
+    cpuPerAction(actionFloor),
     "ms",
     null,
-    `exportMappings (one small database read): ${(floor.latencies.length / DURATION_S).toFixed(1)} actions/s, p95 ${Math.round(percentile(floor.latencies, 95))} ms; ` +
-      `${floor.latencies.length - (floor.statuses.get(200) ?? 0)} not 200; ${upstream} Graph/ARM calls; what Next's action handling and the console's wrapper cost before any work`,
+    `endSession for a session that does not exist (one small database read): ${(actionFloor.latencies.length / DURATION_S).toFixed(1)} actions/s, p95 ${Math.round(percentile(actionFloor.latencies, 95))} ms; ` +
+      `${actionFloor.latencies.length - (actionFloor.statuses.get(200) ?? 0)} not 200; ${actionFloor.calls.arm + actionFloor.calls.graph} Graph/ARM calls; what Next's action handling and the console's wrapper cost before any work`,
   );
 
   // The same load on a route handler that also reads the session and the database: what Next costs a request that is
@@ -797,7 +815,7 @@ async function loadScenario(clients: Clients, target: Workspace): Promise<void> 
     "ms",
     null,
     `GET /api/health in each session (the session and a database ping): ${(route.latencies.length / DURATION_S).toFixed(1)} requests/s, p95 ${Math.round(percentile(route.latencies, 95))} ms; ` +
-      `${route.latencies.length - (route.statuses.get(200) ?? 0)} not 200; what a read served by a route handler instead of a server action would start from`,
+      `${route.latencies.length - (route.statuses.get(200) ?? 0)} not 200; a route handler without the action pipeline`,
   );
 }
 
@@ -820,7 +838,7 @@ async function fuzzScenario(clients: Clients): Promise<void> {
     { body: '[{"then":"$1:then","__proto__":{"constructor":"$1:constructor"}}]', type: "text/plain;charset=UTF-8" },
     { body: `${part("0", '["$1"]')}${part("1", '["$0"]')}--${boundary}--\r\n`, type: `multipart/form-data; boundary=${boundary}` },
   ];
-  const template = clients.admin.actionRequest("getGrantOptions", {});
+  const template = clients.admin.actionRequest("createMapping", {});
   const statuses = new Map<number, number>();
   const canary: number[] = [];
   const before = memory.rss();

@@ -1,6 +1,6 @@
 /**
- * Bad input over the wire: every server action in the production build, posted raw as a signed-in admin
- * with argument lists no schema accepts (fast-check, seeded). Each answer is a clear `invalid_input` result — never an
+ * Bad input over the wire: every server action in the production build and every read, posted raw as a signed-in
+ * admin with argument lists no schema accepts (fast-check, seeded; a read gets the first argument, as JSON). Each answer is a clear `invalid_input` result — never an
  * HTTP 500, a stack trace or an error digest — and the tenant's journal shows no Graph or ARM call on anyone's behalf
  * during the post. The same properties through the wrapper in-process, with many more runs:
  * test/reliability/action-inputs.property.test.ts.
@@ -8,11 +8,11 @@
 import { expect, test } from "@playwright/test";
 import fc from "fast-check";
 
-import { actionNames } from "../lib/shared/permissions";
+import { actionNames, isRead, serverActionNames } from "../lib/shared/permissions";
 import { HOSTILE_TEXT } from "../test/support/hostile-text";
 import { CONSOLE_ORIGIN } from "./support/env";
 import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
-import { buildServerActions, postServerAction } from "./support/server-actions";
+import { buildServerActions, postRead, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
 const RUNS_PER_ACTION = 12;
@@ -50,6 +50,14 @@ function encode(value: unknown): unknown {
     default:
       return value;
   }
+}
+
+/**
+ * The same value as a read's JSON body: what JSON cannot spell becomes what it can, still wrong for every field — the
+ * special numbers null (as `JSON.stringify` writes them), a big integer an object.
+ */
+function asJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? { bigint: item.toString() } : item)) ?? "";
 }
 
 // ---- Arguments no action accepts ------------------------------------------------------------------------------------
@@ -171,27 +179,31 @@ test.beforeAll(async ({ browser }) => {
 test("the posts below can fail: a valid post is answered and its Graph/ARM calls show in the journal", async ({ request }) => {
   const actions = buildServerActions();
   const { lastSeq } = await upstreamCallsSince(Number.MAX_SAFE_INTEGER);
-  const verify = await postServerAction(request, actions.get("verifyAzureAccess")!, { cookie, args: ["$undefined"] });
+  const verify = await postRead(request, "verifyAzureAccess", { cookie });
   expect(verify.status()).toBe(200);
   expect(await verify.text()).toContain('"status":"success"');
   expect((await upstreamCallsSince(lastSeq)).calls.length).toBeGreaterThan(0);
   // exportMappings reads only the database: an empty object is its valid input; an unknown key is refused (row 7).
-  const exported = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{}] });
+  const exported = await postRead(request, "exportMappings", { cookie, input: {} });
   expect(await exported.text()).toContain('"status":"success"');
-  const extra = await postServerAction(request, actions.get("exportMappings")!, { cookie, args: [{ status: "approved" }] });
+  const extra = await postRead(request, "exportMappings", { cookie, input: { status: "approved" } });
   expect(await extra.text()).toContain('"code":"invalid_input","message":"Unrecognized key: \\"status\\""');
+  // A server action is answered too: ending a session that does not exist changes nothing.
+  const ended = await postServerAction(request, actions.get("endSession")!, { cookie, args: [{ sessionId: "00000000-0000-4000-8000-000000000000" }] });
+  expect(await ended.text()).toMatch(/"status":"(success|error)"/);
 });
 
 test("every action answers invalid argument lists with invalid_input: no 500, no stack, no Graph/ARM call", async ({ request }) => {
   test.setTimeout(120_000);
   const actions = buildServerActions();
-  expect([...actions.keys()].sort()).toEqual(actionNames().sort());
+  expect([...actions.keys()].sort()).toEqual(serverActionNames().sort());
   let seq = (await upstreamCallsSince(Number.MAX_SAFE_INTEGER)).lastSeq;
   for (const [index, name] of actionNames().sort().entries()) {
-    const id = actions.get(name)!;
     await fc.assert(
       fc.asyncProperty(invalidArguments, async (args) => {
-        const response = await postServerAction(request, id, { cookie, args: args.map(encode) });
+        const response = isRead(name)
+          ? await postRead(request, name, { cookie, body: asJson(args[0]) })
+          : await postServerAction(request, actions.get(name)!, { cookie, args: args.map(encode) });
         const body = await response.text();
         expect(response.status(), `${name}: HTTP ${response.status()}`).toBeLessThan(500);
         expect(body, `${name} answered with internals`).not.toMatch(INTERNALS);
@@ -210,7 +222,7 @@ test("every action answers invalid argument lists with invalid_input: no 500, no
 /**
  * Bodies React's client never sends fail in Next's decoder, before the action (and its wrapper) runs. Next answers
  * them with a bare error digest: HTTP 200 for most actions, but HTTP 500 when the action is one the posted-to page
- * itself uses (here /account with verifyAzureAccess) — the framework's choice, out of the console's reach. What the
+ * itself uses (here /account with endSession) — the framework's choice, out of the console's reach. What the
  * console does guarantee holds either way: no stack or internals in the answer, nothing run, no upstream call.
  */
 test("bodies React would never send (malformed Flight, unresolved references, nesting 5,000 deep): a bare digest, no stack, no upstream call", async ({
@@ -221,7 +233,7 @@ test("bodies React would never send (malformed Flight, unresolved references, ne
   const bodies = ["", "{{{", '"x"', "[", nested(5_000), '["$Q1"]', '["$1"]', '["$h1"]', '[{"then":"$1:then","_response":{}}]'];
   const bareDigest = /^0:\{[^\n]*\}\n1:E\{"digest":"\d+"\}\n?$/;
   let seq = (await upstreamCallsSince(Number.MAX_SAFE_INTEGER)).lastSeq;
-  for (const name of ["verifyAzureAccess", "getGrantOptions", "grantWorkspaceRoles", "submitAccessRequest"]) {
+  for (const name of ["endSession", "revokeWorkspaceRoles", "grantWorkspaceRoles", "submitAccessRequest"]) {
     for (const data of bodies) {
       const what = `${name} ${JSON.stringify(data.slice(0, 40))}`;
       const response = await request.post(`${CONSOLE_ORIGIN}/account`, {
@@ -243,5 +255,27 @@ test("bodies React would never send (malformed Flight, unresolved references, ne
       seq = after.lastSeq;
       expect(after.calls, `${what} reached Graph/ARM`).toEqual([]);
     }
+  }
+});
+
+test("the reads route: bodies that are not JSON, not sent as JSON or too large are refused in its own words, no upstream call", async ({ request }) => {
+  let seq = (await upstreamCallsSince(Number.MAX_SAFE_INTEGER)).lastSeq;
+  const cases: Array<[string, { body: string; headers?: Record<string, string> }, number, string]> = [
+    ["malformed JSON", { body: "{{{" }, 400, "The input is not valid JSON."],
+    ["a Flight reference", { body: '["$Q1"]' }, 400, "Invalid input: expected object, received array"],
+    ["a form post", { body: "query=admin", headers: { "Content-Type": "application/x-www-form-urlencoded" } }, 415, "Send the input as application/json."],
+    ["text", { body: '{"query":"admin"}', headers: { "Content-Type": "text/plain;charset=UTF-8" } }, 415, "Send the input as application/json."],
+    ["17 KB", { body: JSON.stringify({ query: "a".repeat(17_000) }) }, 413, "The request body is larger than 16384 bytes."],
+  ];
+  for (const [what, call, status, message] of cases) {
+    const response = await postRead(request, "searchPrincipals", { cookie, ...call });
+    const body = await response.text();
+    expect(response.status(), what).toBe(status);
+    expect(body, what).toContain('"code":"invalid_input"');
+    expect(body, what).toContain(message);
+    expect(body, what).not.toMatch(INTERNALS);
+    const after = await upstreamCallsSince(seq);
+    seq = after.lastSeq;
+    expect(after.calls, `${what} reached Graph/ARM`).toEqual([]);
   }
 });

@@ -4,16 +4,14 @@ import { chooseUser, chooseWorkspace, settledDelta } from "./support/request-for
 import { storedSessionPage } from "./support/stored-sessions";
 
 /**
- * Holds the form's preview (the previewPermissionDelta server action, posted to the page) until `release()`, so the
- * test decides when its answer lands: a slow link, without timing.
+ * Holds the form's preview (the previewPermissionDelta read) until `release()`, so the test decides when its answer
+ * lands: a slow link, without timing.
  */
 async function holdPreview(page: Page): Promise<{ release: () => void }> {
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route("**/requests/new", async (route) => {
-    const request = route.request();
-    const body = request.postData() ?? "";
-    if (request.method() === "POST" && (await request.headerValue("next-action")) !== null && body.includes('"principalId"')) await held;
+  await page.route("**/api/reads/previewPermissionDelta", async (route) => {
+    await held;
     await route.continue();
   });
   return { release: () => release() };

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { CONSOLE_API_CLIENT_SECRET } from "../sandbox/contract";
 import { CONSOLE_ORIGIN, E2E_DATA_DIR } from "./support/env";
 import { callsOnSomeonesBehalf, sandbox } from "./support/sandbox";
-import { buildServerActions, postServerAction } from "./support/server-actions";
+import { buildServerActions, postRead, postServerAction } from "./support/server-actions";
 import { SESSION_COOKIE, signIn } from "./support/sign-in";
 
 // Three base64url segments, the first starting with `{"`: a JWT. (MSAL's `state` is base64 JSON but has no dots.)
@@ -16,7 +16,7 @@ async function sessionCookie(page: Page): Promise<string> {
   return `${cookie.name}=${cookie.value}`;
 }
 
-test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
+test.describe("CSRF: server-action and read posts from elsewhere change nothing", () => {
   const variants: Array<[string, { origin?: string | null; headers?: Record<string, string> }]> = [
     ["a foreign Origin", { origin: "https://evil.test" }],
     ["Origin: null", { origin: "null" }],
@@ -26,15 +26,18 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
     ["Sec-Fetch-Site: cross-site", { headers: { "Sec-Fetch-Site": "cross-site" } }],
   ];
 
+  // Each post is one that would show if it ran: the read calls Graph and ARM as the admin, and signing out would end
+  // the session the page goes on to use.
   for (const [name, variant] of variants) {
     test(name, async ({ page, request }) => {
       await signIn(page, "admin");
       const cookie = await sessionCookie(page);
-      const actionId = buildServerActions().get("verifyAzureAccess")!;
       const before = await sandbox.journal.lastSeq();
-      const response = await postServerAction(request, actionId, { ...variant, cookie });
-      const body = await response.text();
-      expect(body).not.toContain('"status":"success"');
+      const read = await postRead(request, "verifyAzureAccess", { ...variant, cookie });
+      expect(await read.text()).not.toContain('"status":"success"');
+      expect(read.status()).toBe(403);
+      const action = await postServerAction(request, buildServerActions().get("signOut")!, { ...variant, cookie });
+      expect(await action.text()).not.toContain('"status":"success"');
       expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries)).toEqual([]);
       // The session is untouched and still works from the real page.
       await page.goto("/account");
@@ -55,34 +58,51 @@ test.describe("CSRF: server-action posts from elsewhere change nothing", () => {
         `<!doctype html><body><iframe sandbox="allow-forms allow-scripts" srcdoc="${form.replaceAll('"', "&quot;")}<script>document.forms[0].submit()</script>"></iframe></body>`,
     ],
   ];
+  // What such a form can post: a no-JavaScript server action form (signing out, which would end the session), and a
+  // text/plain form whose body reads as JSON at the reads route (which takes application/json only).
+  const targets: Array<[string, string, () => string]> = [
+    [
+      "a server action",
+      "/account",
+      () =>
+        `<form method="post" enctype="multipart/form-data" action="${CONSOLE_ORIGIN}/account"><input type="hidden" name="$ACTION_ID_${buildServerActions().get("signOut")!}" value=""></form>`,
+    ],
+    [
+      "a read",
+      "/api/reads/verifyAzureAccess",
+      () =>
+        `<form method="post" enctype="text/plain" action="${CONSOLE_ORIGIN}/api/reads/verifyAzureAccess"><input type="hidden" name='{"x":"' value='"}'></form>`,
+    ],
+  ];
   for (const [name, mustLeaveBrowser, attackPage] of attacks) {
-    test(name, async ({ page }) => {
-      await signIn(page, "admin");
-      const actionId = buildServerActions().get("verifyAzureAccess")!;
-      const form = `<form method="post" enctype="multipart/form-data" action="${CONSOLE_ORIGIN}/account"><input type="hidden" name="$ACTION_ID_${actionId}" value=""></form>`;
-      await page.route("http://127.0.0.2:3999/**", (route) => route.fulfill({ contentType: "text/html", body: attackPage(form) }));
-      const before = await sandbox.journal.lastSeq();
-      const posts: Request[] = [];
-      page.on("request", (request) => {
-        if (request.method() === "POST" && request.url().startsWith(`${CONSOLE_ORIGIN}/account`)) posts.push(request);
+    for (const [what, path, formFor] of targets) {
+      test(`${name}: ${what}`, async ({ page }) => {
+        await signIn(page, "admin");
+        const form = formFor();
+        await page.route("http://127.0.0.2:3999/**", (route) => route.fulfill({ contentType: "text/html", body: attackPage(form) }));
+        const before = await sandbox.journal.lastSeq();
+        const posts: Request[] = [];
+        page.on("request", (request) => {
+          if (request.method() === "POST" && request.url().startsWith(`${CONSOLE_ORIGIN}${path}`)) posts.push(request);
+        });
+        await page.goto("http://127.0.0.2:3999/attack");
+        // The form's frame ends on the console's answer, or on the browser's own error page when it blocked the post.
+        await expect
+          .poll(() => page.frames().some((frame) => frame.url().startsWith(`${CONSOLE_ORIGIN}${path}`) || frame.url().startsWith("chrome-error:")), {
+            timeout: 20_000,
+          })
+          .toBe(true);
+        if (mustLeaveBrowser) expect(posts).toHaveLength(1);
+        for (const post of posts) {
+          // It left the browser carrying the attacker's origin (or none at all from the sandboxed frame).
+          expect((await post.allHeaders())["origin"]).toMatch(/^(http:\/\/127\.0\.0\.2:3999|null)$/);
+          await (await post.response())?.finished();
+        }
+        expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries)).toEqual([]);
+        await page.goto("/account");
+        await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
       });
-      await page.goto("http://127.0.0.2:3999/attack");
-      // The form's frame ends on the console's answer, or on the browser's own error page when it blocked the post.
-      await expect
-        .poll(() => page.frames().some((frame) => frame.url().startsWith(`${CONSOLE_ORIGIN}/account`) || frame.url().startsWith("chrome-error:")), {
-          timeout: 20_000,
-        })
-        .toBe(true);
-      if (mustLeaveBrowser) expect(posts).toHaveLength(1);
-      for (const post of posts) {
-        // It left the browser carrying the attacker's origin (or none at all from the sandboxed frame).
-        expect((await post.allHeaders())["origin"]).toMatch(/^(http:\/\/127\.0\.0\.2:3999|null)$/);
-        await (await post.response())?.finished();
-      }
-      expect(callsOnSomeonesBehalf((await sandbox.journal.since(before)).entries)).toEqual([]);
-      await page.goto("/account");
-      await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
-    });
+    }
   }
 
   test("the session endpoint refuses a token posted from another origin", async ({ request }) => {

@@ -325,3 +325,43 @@ test("the grant dialog leaves out the privileged roles the operator has not allo
     "GATEHOUSE_GRANTABLE_PRIVILEGED_ROLES",
   );
 });
+
+test("a grant clicked while the permission preview is still loading answers without waiting for it", async ({ page }) => {
+  await resumeSignIn(page, "admin");
+  await openWorkspace(page, "mlw-recsys-prod");
+  const table = accessTable(page);
+  await searchAssignments(page, "");
+  const before = await assignmentCount(page);
+  // The preview is a read (its own request, not a server action): held here until the grant has answered.
+  let releasePreview: () => void = () => {};
+  const previewHeld = new Promise<void>((resolve) => (releasePreview = resolve));
+  let previewsAsked = 0;
+  await page.route("**/api/reads/previewPermissionDelta", async (route) => {
+    previewsAsked += 1;
+    await previewHeld;
+    await route.continue();
+  });
+
+  await page.getByRole("button", { name: "Grant access" }).click();
+  const dialog = page.getByRole("dialog", { name: "Grant access to mlw-recsys-prod" });
+  const user = await choosePrincipal(dialog, "Grace", (listbox) => listbox.getByRole("group", { name: "Users" }).getByRole("option").first());
+  await dialog.getByRole("radio", { name: /^AzureML Compute Operator/ }).check();
+  await expect.poll(() => previewsAsked).toBeGreaterThan(0);
+  await dialog.getByRole("button", { name: "Grant AzureML Compute Operator" }).click();
+  const results = dialog.getByRole("list", { name: "Grant results" });
+  await expect(results.getByRole("listitem").filter({ hasText: user })).toContainText("Granted — may take up to 10 minutes to take effect");
+  releasePreview();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect.poll(() => assignmentCount(page)).toBe(before + 1);
+
+  // Leave the workspace as it was.
+  await searchAssignments(page, user);
+  await table.getByRole("checkbox", { name: `Select ${user}, AzureML Compute Operator` }).check();
+  await page.getByRole("button", { name: "Remove selected" }).click();
+  await page.getByRole("dialog", { name: "Remove 1 role assignment?" }).getByRole("button", { name: "Remove 1 assignment" }).click();
+  const done = page.getByRole("dialog", { name: "Removal results" });
+  await expect(done.getByRole("listitem")).toContainText("Removed");
+  await done.getByRole("button", { name: "Done" }).click();
+  await expect.poll(() => assignmentCount(page)).toBe(before);
+});

@@ -3,23 +3,10 @@
 import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
-import { getDatabase } from "@/lib/db";
-import { delegatedGraphClient } from "@/lib/graph/client";
-import { collectDrift } from "@/lib/mappings/collect";
-import { previewMembers } from "@/lib/mappings/directory";
-import { exportMappingsDocument, importMappingsDocument, mappingDocumentSchema } from "@/lib/mappings/mapping-document";
+import { importMappingsDocument, mappingDocumentSchema } from "@/lib/mappings/mapping-document";
 import { createMapping as create, deleteMapping as remove, importWorkspaceGroupAssignments } from "@/lib/mappings/mappings";
 import { applyReconcile as apply } from "@/lib/mappings/reconcile";
-import { listMappings } from "@/lib/mappings/store";
-import { getGrantOptions } from "@/lib/workspaces/get-grant-options";
 import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
-
-/** The roles a mapping can give on a workspace (the grant dialog's list). */
-export const mappingRoleOptions = serverAction(
-  "mappingRoleOptions",
-  z.strictObject({ workspaceId }),
-  async (context, input) => (await getGrantOptions(delegatedContext(context).caller, input.workspaceId)).roles,
-);
 
 /**
  * Maps a group to a role on a workspace, then grants it; a refused grant removes the mapping again. A privileged role
@@ -46,16 +33,6 @@ export const importWorkspaceMappings = serverAction("importWorkspaceMappings", z
   return result;
 });
 
-/** The first 50 members of a group (transitively), optionally matching a name, and the total count. */
-export const previewGroupMembers = serverAction(
-  "previewGroupMembers",
-  z.strictObject({ groupId: objectId, search: z.string().trim().max(100).optional() }),
-  async (context, input) => previewMembers(delegatedGraphClient(delegatedContext(context).caller), input.groupId, input.search || undefined),
-);
-
-/** Every mapping as a JSON document (config as code). */
-export const exportMappings = serverAction("exportMappings", z.strictObject({}), async () => exportMappingsDocument(await listMappings(await getDatabase())));
-
 /** Imports a mappings document: the plan with `dryRun`, otherwise applies it with a result per change. */
 export const importMappings = serverAction(
   "importMappings",
@@ -70,17 +47,6 @@ export const importMappings = serverAction(
     return result;
   },
 );
-
-/** Compares mappings with Azure now, as the signed-in person: one workspace, or every workspace they can read. */
-export const checkMappingDrift = serverAction("checkMappingDrift", z.strictObject({ workspaceId: workspaceId.optional() }), async (context, input) => {
-  const caller = delegatedContext(context).caller;
-  return collectDrift(
-    await getDatabase(),
-    { kind: "delegated", caller },
-    delegatedGraphClient(caller),
-    input.workspaceId ? { workspaceId: input.workspaceId } : {},
-  );
-});
 
 /** Applies the plan items the admin confirmed on one workspace, with a result per item. */
 export const applyReconcile = serverAction(

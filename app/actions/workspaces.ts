@@ -3,38 +3,9 @@
 import { z } from "zod";
 
 import { delegatedContext, serverAction } from "@/lib/actions/server-action";
-import { searchPrincipals as search } from "@/lib/graph/search-principals";
-import { checkWorkspaceAccess as check } from "@/lib/workspaces/check-workspace-access";
-import { getGrantOptions as grantOptions } from "@/lib/workspaces/get-grant-options";
 import { grantOnWorkspacePage as grant } from "@/lib/workspaces/grant-on-workspace-page";
 import { revokeWorkspaceRoles as revoke } from "@/lib/workspaces/revoke-workspace-roles";
 import { objectIdSchema as objectId, workspaceIdSchema as workspaceId } from "@/lib/shared/schemas";
-
-/** Users, groups, service principals and managed identities matching a name, or one object id. */
-export const searchPrincipals = serverAction(
-  "searchPrincipals",
-  z.strictObject({
-    query: z.string().trim().min(2, { error: "Type at least 2 characters" }).max(100),
-    kinds: z
-      .array(z.enum(["user", "group", "servicePrincipal"]))
-      .min(1)
-      .default(["user", "group", "servicePrincipal"]),
-  }),
-  async (context, input) => search(delegatedContext(context).caller, input.query, input.kinds),
-);
-
-/** A principal's effective roles on a workspace, with the group path that grants each. */
-export const checkWorkspaceAccess = serverAction("checkWorkspaceAccess", z.strictObject({ workspaceId, principalId: objectId }), async (context, input) =>
-  check(delegatedContext(context).caller, input.workspaceId, input.principalId),
-);
-
-/**
- * Roles and the subscription's assignment budget for the grant dialog. Loaded when the dialog opens, so the access
- * page itself costs one ARM list call, not a count of the whole subscription too.
- */
-export const getGrantOptions = serverAction("getGrantOptions", z.strictObject({ workspaceId }), async (context, input) =>
-  grantOptions(delegatedContext(context).caller, input.workspaceId),
-);
 
 /**
  * Grants one role on a workspace to up to 50 principals, with a result per principal. A privileged role for the admin

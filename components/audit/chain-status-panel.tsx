@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 
-import { verifyAuditChain } from "@/app/actions/audit";
+import { verifyAuditChain } from "@/components/shared/reads";
 import type { ChainStatus } from "@/lib/audit/chain-status";
 import { Button } from "@/components/ui/button";
 

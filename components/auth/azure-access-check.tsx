@@ -2,7 +2,7 @@
 
 import { useEffect, useState, useTransition } from "react";
 
-import { verifyAzureAccess } from "@/app/actions/account";
+import { verifyAzureAccess } from "@/components/shared/reads";
 import { Button } from "@/components/ui/button";
 import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
 import type { ActionResult } from "@/lib/shared/action-result";

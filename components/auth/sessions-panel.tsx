@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
-import { endSession, searchSessions } from "@/app/actions/account";
+import { endSession } from "@/app/actions/account";
+import { searchSessions } from "@/components/shared/reads";
 import { formatDateTime } from "@/components/shared/format";
 import { Button } from "@/components/ui/button";
 import { INPUT_CLASS } from "@/components/ui/field";

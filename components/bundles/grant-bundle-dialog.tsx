@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 
-import { grantBundle, planBundleGrant } from "@/app/actions/bundles";
+import { grantBundle } from "@/app/actions/bundles";
+import { planBundleGrant } from "@/components/shared/reads";
 import { StepUpPrompt } from "@/components/auth/step-up";
 import { BundleDelta } from "@/components/permissions/bundle-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";

@@ -3,11 +3,11 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { planBundleGrant } from "@/app/actions/bundles";
+import { planBundleGrant } from "@/components/shared/reads";
 import { GrantBundle } from "./grant-bundle";
 
-vi.mock("@/app/actions/bundles", () => ({ planBundleGrant: vi.fn(), grantBundle: vi.fn(), previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
-vi.mock("@/app/actions/workspaces", () => ({ searchPrincipals: vi.fn() }));
+vi.mock("@/app/actions/bundles", () => ({ grantBundle: vi.fn() }));
+vi.mock("@/components/shared/reads", () => ({ planBundleGrant: vi.fn(), previewBundleDelta: vi.fn(() => new Promise(() => {})), searchPrincipals: vi.fn() }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 
 const WORKSPACE =

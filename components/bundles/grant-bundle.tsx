@@ -3,7 +3,7 @@
 import dynamic from "next/dynamic";
 import { useState, useTransition } from "react";
 
-import { planBundleGrant } from "@/app/actions/bundles";
+import { planBundleGrant } from "@/components/shared/reads";
 import { Button } from "@/components/ui/button";
 import type { BundlePlanResult } from "./grant-bundle-dialog";
 

@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState, useTransition } from "react";
 
-import { getCredentialRefreshStatus, refreshCredentialInventory } from "@/app/actions/credentials";
+import { refreshCredentialInventory } from "@/app/actions/credentials";
+import { getCredentialRefreshStatus } from "@/components/shared/reads";
 import { Button } from "@/components/ui/button";
 import type { SnapshotSummary } from "@/lib/shared/credentials";
 

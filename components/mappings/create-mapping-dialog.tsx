@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
-import { createMapping, mappingRoleOptions } from "@/app/actions/mappings";
+import { createMapping } from "@/app/actions/mappings";
+import { mappingRoleOptions } from "@/components/shared/reads";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WorkspaceDrift } from "@/lib/mappings/collect";
 import { DriftPanel } from "./drift-panel";
 
-vi.mock("@/app/actions/mappings", () => ({ applyReconcile: vi.fn(), checkMappingDrift: vi.fn() }));
+vi.mock("@/app/actions/mappings", () => ({ applyReconcile: vi.fn() }));
+vi.mock("@/components/shared/reads", () => ({ checkMappingDrift: vi.fn() }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh: vi.fn() }) }));
 
 afterEach(cleanup);

@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
-import { applyReconcile, checkMappingDrift } from "@/app/actions/mappings";
+import { applyReconcile } from "@/app/actions/mappings";
+import { checkMappingDrift } from "@/components/shared/reads";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 
-import { previewGroupMembers } from "@/app/actions/mappings";
+import { previewGroupMembers } from "@/components/shared/reads";
 import { buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot } from "@/components/ui/dialog";
 import { ResultText } from "@/components/ui/message-with-reference";

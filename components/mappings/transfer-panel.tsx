@@ -3,7 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
-import { exportMappings, importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
+import { importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
+import { exportMappings } from "@/components/shared/reads";
 import { download } from "@/components/shared/download";
 import { StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";

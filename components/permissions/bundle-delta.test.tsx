@@ -2,14 +2,14 @@
 import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { previewBundleDelta } from "@/app/actions/bundles";
+import { previewBundleDelta } from "@/components/shared/reads";
 import type { BundleDelta as BundleDeltaData } from "@/lib/bundles/preview-bundle-delta";
 import type { GrantedOperation } from "@/lib/permissions/expand-role";
 import type { PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
 import { BundleDelta } from "./bundle-delta";
 
 // The server action is the component's boundary with the server: each test says what it answers.
-vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn() }));
+vi.mock("@/components/shared/reads", () => ({ previewBundleDelta: vi.fn() }));
 const preview = vi.mocked(previewBundleDelta);
 
 afterEach(() => {

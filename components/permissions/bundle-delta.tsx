@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useState } from "react";
 
-import { previewBundleDelta } from "@/app/actions/bundles";
+import { previewBundleDelta } from "@/components/shared/reads";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import { placeWords } from "@/lib/shared/linked-resource-kinds";
 import type { BundleDelta as BundleDeltaData, BundleDeltaPart } from "@/lib/bundles/preview-bundle-delta";

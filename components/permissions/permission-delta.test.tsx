@@ -3,13 +3,13 @@ import { cleanup, render, screen, waitFor, within } from "@testing-library/react
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { previewPermissionDelta } from "@/app/actions/permissions";
+import { previewPermissionDelta } from "@/components/shared/reads";
 import type { GrantedOperation } from "@/lib/permissions/expand-role";
 import type { PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
 import { PermissionDelta, PermissionDeltaView } from "./permission-delta";
 
 // The server action is the component's boundary with the server: each test says what it answers.
-vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn() }));
+vi.mock("@/components/shared/reads", () => ({ previewPermissionDelta: vi.fn() }));
 const preview = vi.mocked(previewPermissionDelta);
 
 afterEach(() => {

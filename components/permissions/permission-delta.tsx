@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useState } from "react";
 
-import { previewPermissionDelta } from "@/app/actions/permissions";
+import { previewPermissionDelta } from "@/components/shared/reads";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { Danger, PermissionGroup } from "@/lib/permissions/permission-delta";
 import type { DeltaTarget, HeldRole, PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";

@@ -3,13 +3,14 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { previewBundleDelta } from "@/app/actions/bundles";
-import { previewPermissionDelta } from "@/app/actions/permissions";
+import { previewBundleDelta, previewPermissionDelta } from "@/components/shared/reads";
 import { DecisionButtons, DecisionHost, type DecisionTarget } from "./decision-dialog";
 
 vi.mock("@/app/actions/requests", () => ({ approveAccessRequest: vi.fn(), denyAccessRequest: vi.fn() }));
-vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
-vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
+vi.mock("@/components/shared/reads", () => ({
+  previewPermissionDelta: vi.fn(() => new Promise(() => {})),
+  previewBundleDelta: vi.fn(() => new Promise(() => {})),
+}));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 vi.mock("@/components/auth/auth-provider", () => ({ useAuthSettings: () => ({}) }));
 

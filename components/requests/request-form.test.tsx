@@ -4,17 +4,17 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { submitAccessRequest } from "@/app/actions/requests";
-import { previewBundleDelta } from "@/app/actions/bundles";
-import { previewPermissionDelta } from "@/app/actions/permissions";
-import { searchPrincipals } from "@/app/actions/workspaces";
+import { previewBundleDelta, previewPermissionDelta, searchPrincipals } from "@/components/shared/reads";
 import { RequestForm } from "./request-form";
 import type { RoleChoice, WorkspaceOption } from "./use-request-form";
 
 // The server actions are the form's boundary with the server: each test says what the server answers.
 vi.mock("@/app/actions/requests", () => ({ submitAccessRequest: vi.fn() }));
-vi.mock("@/app/actions/workspaces", () => ({ searchPrincipals: vi.fn() }));
-vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
-vi.mock("@/app/actions/bundles", () => ({ previewBundleDelta: vi.fn(() => new Promise(() => {})) }));
+vi.mock("@/components/shared/reads", () => ({
+  searchPrincipals: vi.fn(),
+  previewPermissionDelta: vi.fn(() => new Promise(() => {})),
+  previewBundleDelta: vi.fn(() => new Promise(() => {})),
+}));
 const router = { push: vi.fn(), refresh: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
 

@@ -1,4 +1,4 @@
-import { searchPrincipals } from "@/app/actions/workspaces";
+import { searchPrincipals } from "@/components/shared/reads";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 
 /** How a `PrincipalPicker` finds principals for what was typed. */
@@ -11,7 +11,7 @@ type SearchableKind = "user" | "group" | "servicePrincipal";
 /** A picker search over the directory, as the signed-in person; `kinds` narrows it (the server's default is all). */
 export function searchDirectory(kinds?: readonly [SearchableKind, ...SearchableKind[]]): PrincipalSearch {
   return async (query) => {
-    const result = await searchPrincipals(kinds ? { query, kinds } : { query });
+    const result = await searchPrincipals(kinds ? { query, kinds: [...kinds] } : { query });
     return result.status === "success" ? { ok: true, principals: result.data } : { ok: false, message: result.message, reference: result.reference };
   };
 }

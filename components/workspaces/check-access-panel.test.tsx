@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { EffectiveAccess } from "@/lib/workspaces/check-workspace-access";
 import { EffectiveAccessList } from "./check-access-panel";
 
-vi.mock("@/app/actions/workspaces", () => ({ checkWorkspaceAccess: vi.fn(), searchPrincipals: vi.fn() }));
+vi.mock("@/components/shared/reads", () => ({ checkWorkspaceAccess: vi.fn(), searchPrincipals: vi.fn() }));
 
 const WORKSPACE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w";
 const person = { id: "p1", kind: "user" as const, displayName: "Aisha Brennan", secondaryId: "aisha@contoso.test" };

@@ -2,7 +2,7 @@
 
 import { useMemo, useState, useTransition } from "react";
 
-import { checkWorkspaceAccess } from "@/app/actions/workspaces";
+import { checkWorkspaceAccess } from "@/components/shared/reads";
 import { formatDateTime, kindLabel } from "@/components/shared/format";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { localPrincipalSearch, searchDirectory } from "@/components/shared/principal-search";

@@ -3,7 +3,7 @@
 import dynamic from "next/dynamic";
 import { useState, useTransition } from "react";
 
-import { getGrantOptions } from "@/app/actions/workspaces";
+import { getGrantOptions } from "@/components/shared/reads";
 import { useResumedStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";

@@ -3,13 +3,13 @@ import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { previewPermissionDelta } from "@/app/actions/permissions";
+import { previewPermissionDelta } from "@/components/shared/reads";
 import { grantWorkspaceRoles } from "@/app/actions/workspaces";
 import type { DirectoryPrincipal } from "@/lib/graph/principals";
 import { GrantDialog, type GrantDialogOptions } from "./grant-dialog";
 
 vi.mock("@/app/actions/workspaces", () => ({ grantWorkspaceRoles: vi.fn() }));
-vi.mock("@/app/actions/permissions", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
+vi.mock("@/components/shared/reads", () => ({ previewPermissionDelta: vi.fn(() => new Promise(() => {})) }));
 vi.mock("next/navigation", () => ({ useRouter: () => ({ push: vi.fn(), refresh: vi.fn() }) }));
 
 const WORKSPACE =

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 
 import type { APIRequestContext, APIResponse } from "@playwright/test";
 
+import { isRead } from "../../lib/shared/permissions";
 import { CONSOLE_ORIGIN } from "./env";
 
 interface ManifestEntry {
@@ -44,4 +45,31 @@ export function postServerAction(
     failOnStatusCode: false,
     maxRedirects: 0,
   });
+}
+
+/**
+ * Calls a read (`kind: "read"` in the permission matrix) the way an attacker could: a raw POST to
+ * `/api/reads/<name>` with the input as JSON (`body` instead, to send bytes that are not). The answer is the same
+ * `ActionResult` a server action returns, as JSON.
+ */
+export function postRead(
+  request: APIRequestContext,
+  name: string,
+  options: { origin?: string | null; headers?: Record<string, string>; cookie?: string; input?: unknown; body?: string } = {},
+): Promise<APIResponse> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", ...options.headers };
+  if (options.origin !== null) headers.Origin = options.origin ?? CONSOLE_ORIGIN;
+  if (options.cookie) headers.Cookie = options.cookie;
+  return request.post(`${CONSOLE_ORIGIN}/api/reads/${name}`, {
+    headers,
+    // As bytes: Playwright would encode a string again as JSON, since the content type says JSON.
+    data: Buffer.from(options.body ?? (options.input === undefined ? "" : JSON.stringify(options.input))),
+    failOnStatusCode: false,
+    maxRedirects: 0,
+  });
+}
+
+/** A server action or a read by name, with no input (`undefined`): each by the way the browser calls it. */
+export function postConsoleCall(request: APIRequestContext, name: string, options: { cookie?: string } = {}): Promise<APIResponse> {
+  return isRead(name) ? postRead(request, name, options) : postServerAction(request, buildServerActions().get(name)!, options);
 }

@@ -25,7 +25,8 @@ const { auditEvents } = await import("@/lib/db/schema");
 const { consoleSessions } = await import("@/lib/auth/schema");
 const { getSession } = await import("@/lib/auth/session");
 const { POST: postSession, DELETE: deleteSession } = await import("@/app/api/session/route");
-const { signOut, endSession, searchSessions } = await import("@/app/actions/account");
+const { signOut, endSession } = await import("@/app/actions/account");
+const { searchSessions } = (await import("@/lib/actions/reads")).READS;
 const { personaApiToken, personaSessionCookie } = await import("@/test/support/persona-token");
 
 const origin = getConfig().publicOrigin;

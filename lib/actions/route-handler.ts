@@ -39,6 +39,11 @@ const STATUS: Record<AppErrorCode, number> = {
   configuration: 500,
 };
 
+/** The HTTP status of a failure the browser is told about (`internal` is a 500, like `configuration`). */
+export function httpStatusOf(code: AppErrorCode | "internal"): number {
+  return code === "internal" ? 500 : STATUS[code];
+}
+
 /** The error body every route handler answers with: the same fields as a failed server action. */
 export function routeError(status: number, code: string, message: string, reference?: string): Response {
   return Response.json({ error: { code, message, ...(reference ? { reference } : {}) } }, { status, headers: NO_STORE });

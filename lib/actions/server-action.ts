@@ -40,10 +40,11 @@ export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
 }
 
 /**
- * Wraps a server action in the steps every action takes, in this order: refuse cross-site calls, read the session,
- * apply the rate limits (per client address without a session, per person with one), check the permission matrix,
- * validate the input, run, and map any failure to a message for people. A server action is a public POST endpoint, so
- * none of this relies on the page that rendered it or on proxy.ts. Authorization comes before validation so that
+ * Wraps a server action, or a read (lib/actions/reads.ts, answered by `POST /api/reads/<name>`), in the steps every
+ * call takes, in this order: refuse cross-site calls, read the session, apply the rate limits (per client address
+ * without a session, per person with one), check the permission matrix, validate the input, run, and map any failure
+ * to a message for people. Both are public POST endpoints, so none of this relies on the page that rendered them or on
+ * proxy.ts. Authorization comes before validation so that
  * someone who may not use an action learns nothing about its input.
  *
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and

@@ -33,7 +33,7 @@ const { auditEvents } = await import("@/lib/db/schema");
 const { rateLimitBuckets } = await import("./schema");
 const { POST: postSession } = await import("@/app/api/session/route");
 const { GET: getAuditExport } = await import("@/app/api/audit/export/route");
-const { verifyAuditChain } = await import("@/app/actions/audit");
+const { verifyAuditChain } = (await import("@/lib/actions/reads")).READS;
 const { personaSessionCookie } = await import("@/test/support/persona-token");
 
 const origin = getConfig().publicOrigin;

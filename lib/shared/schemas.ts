@@ -7,3 +7,9 @@ export const objectIdSchema = z.uuid({ error: "must be an object id (GUID)" });
 
 /** A workspace's ARM id as the browser sends it; operations parse and check it themselves. */
 export const workspaceIdSchema = z.string().min(1).max(512);
+
+/** An access bundle's id as the browser sends it (the bundle is placed on the server). */
+export const bundleIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "Choose a bundle from the list" });

@@ -1,5 +1,5 @@
 /**
- * Bad input, property-based: every server action, called through the real `serverAction` wrapper as a
+ * Bad input, property-based: every server action and read, called through the real `serverAction` wrapper as a
  * signed-in admin (only `next/headers` is stood in for: the admin's real session cookie and a same-origin request).
  *
  * - Junk of every kind its schema refuses, and a valid input with one field broken, deleted or added → a clear
@@ -11,9 +11,10 @@
  *   `..` and encodings; unknown role ids; reconcile keys that are not in the plan) → read at most: ARM's role
  *   assignments are unchanged and no write reaches it.
  *
- * The set of actions is the permission matrix's: each must be exported from a "use server" module, have registered
- * its schema with the wrapper and have a valid example here, or the first test fails. The console code talks to a
- * sandbox tenant of this file's own, so its call journal counts this file's calls only.
+ * The set of actions is the permission matrix's: each must be exported from a "use server" module (or be one of the
+ * reads in lib/actions/reads.ts), have registered its schema with the wrapper and have a valid example here, or the
+ * first test fails. The console code talks to a sandbox tenant of this file's own, so its call journal counts this
+ * file's calls only.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -351,6 +352,11 @@ beforeAll(async () => {
       if (typeof value === "function") actions.set(name, value as Action);
     }
   }
+  // The reads run the same pipeline behind POST /api/reads/<name> (that route's JSON handling has tests of its own).
+  for (const [name, read] of Object.entries((await import("@/lib/actions/reads")).READS)) {
+    expect(actions.has(name), `a "use server" module also exports the read ${name}`).toBe(false);
+    actions.set(name, read);
+  }
   expect(SESSION_COOKIE).toBe("__Host-gatehouse-session");
   request.origin = getConfig().publicOrigin;
   request.cookie = await personaSessionCookie("admin");
@@ -366,7 +372,7 @@ afterAll(async () => {
 // ---- Properties ----------------------------------------------------------------------------------------------------
 
 describe("every server action refuses bad input clearly, before any upstream call", () => {
-  it("covers exactly the permission matrix's actions: each exported from a 'use server' module, its schema registered, a valid example", () => {
+  it("covers exactly the permission matrix's actions and reads: each exported from a 'use server' module or the reads, its schema registered, a valid example", () => {
     expect([...actions.keys()].sort()).toEqual([...names()].sort());
     expect([...actionInputSchemas().keys()].sort()).toEqual([...names()].sort());
     expect(Object.keys(VALID).sort()).toEqual([...names()].sort());

@@ -31,8 +31,8 @@ const { LOG_FIELD_MAX } = await import("@/lib/log");
 const { resetCspReportWindow } = await import("@/lib/security/csp-reports");
 const sessionRoute = await import("@/app/api/session/route");
 const cspRoute = await import("@/app/api/csp-report/route");
-const workspaces = await import("@/app/actions/workspaces");
 const requests = await import("@/app/actions/requests");
+const { READS: reads } = await import("@/lib/actions/reads");
 const { personaApiToken, personaSessionCookie } = await import("@/test/support/persona-token");
 const { getDatabase } = await import("@/lib/db");
 const { auditEvents } = await import("@/lib/db/schema");
@@ -155,7 +155,7 @@ describe("log injection, from the outside to the log line", () => {
       times: 5,
     });
     try {
-      const result = await workspaces.getGrantOptions({ workspaceId: WORKSPACE });
+      const result = await reads.getGrantOptions({ workspaceId: WORKSPACE });
       expect(result.status).toBe("error");
       const failures = linesWith(/^Azure Resource Manager 400/, []);
       expect(failures.length, lines.join("\n")).toBeGreaterThan(0);
