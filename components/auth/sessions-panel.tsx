@@ -4,8 +4,9 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { endSession } from "@/app/actions/account";
-import { searchSessions } from "@/components/shared/reads";
 import { formatDateTime } from "@/components/shared/format";
+import { searchSessions } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { Button } from "@/components/ui/button";
 import { INPUT_CLASS } from "@/components/ui/field";
 import { MessageWithReference } from "@/components/ui/message-with-reference";
@@ -125,15 +126,19 @@ function AdminSessionSearch() {
   const [found, setFound] = useState<readonly SessionView[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
-  const search = () =>
+  const startCall = useLatestCall();
+  const search = () => {
+    const isLatest = startCall();
     startTransition(async () => {
       setProblem(null);
       const result = await searchSessions({ query });
+      if (!isLatest()) return;
       if (result.status === "error") {
         setProblem(result.fieldErrors?.query?.[0] ?? result.message);
         setFound(null);
       } else setFound(result.data);
     });
+  };
   return (
     <div className="space-y-2 border-t border-line pt-3">
       <h3 className="font-medium">Anyone&apos;s sessions (admin)</h3>

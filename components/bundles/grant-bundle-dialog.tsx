@@ -4,11 +4,12 @@ import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 
 import { grantBundle } from "@/app/actions/bundles";
-import { planBundleGrant } from "@/components/shared/reads";
 import { StepUpPrompt } from "@/components/auth/step-up";
 import { BundleDelta } from "@/components/permissions/bundle-delta";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
+import { planBundleGrant } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
 import { ResultText } from "@/components/ui/message-with-reference";
@@ -49,13 +50,18 @@ export function GrantBundleDialog({
   const [plan, setPlan] = useState<ActionResult<Plan> | null>(initialPlan);
   const [result, setResult] = useState<Granted | null>(null);
   const [pending, startTransition] = useTransition();
+  const startCall = useLatestCall();
 
   function loadPlan(next: string) {
     setBundleId(next);
     setPlan(null);
     setResult(null);
+    const isLatest = startCall();
     if (!next) return;
-    startTransition(async () => setPlan(await planBundleGrant({ workspaceId, bundleId: next })));
+    startTransition(async () => {
+      const answer = await planBundleGrant({ workspaceId, bundleId: next });
+      if (isLatest()) setPlan(answer);
+    });
   }
 
   const ready = plan?.status === "success" && plan.data.grantable && plan.data.budgets.every((budget) => !budget.exceeds);

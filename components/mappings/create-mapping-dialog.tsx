@@ -4,10 +4,11 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { createMapping } from "@/app/actions/mappings";
-import { mappingRoleOptions } from "@/components/shared/reads";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { searchDirectory } from "@/components/shared/principal-search";
+import { mappingRoleOptions } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { Button, buttonClass } from "@/components/ui/button";
 import { DialogClose, DialogFooter, DialogPanel, DialogRoot, DialogTrigger } from "@/components/ui/dialog";
 import { ResultText } from "@/components/ui/message-with-reference";
@@ -38,6 +39,7 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
   const [roleId, setRoleId] = useState("");
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [pending, startTransition] = useTransition();
+  const startCall = useLatestCall();
   const [showResumed, setShowResumed] = useState(false);
   const router = useRouter();
   const retry = useReadyToRetry();
@@ -56,14 +58,18 @@ export function CreateMappingDialog({ workspaces }: { workspaces: readonly Works
   function chooseWorkspace(id: string) {
     setWorkspaceId(id);
     setRoleId("");
+    // Any answer still coming for an earlier choice is for another workspace.
+    const isLatest = startCall();
     if (!id) return setRoles({ phase: "idle" });
     setRoles({ phase: "loading" });
-    void mappingRoleOptions({ workspaceId: id }).then((result) =>
-      setRoles(result.status === "success" ? { phase: "done", roles: result.data } : { phase: "error", message: result.message }),
-    );
+    void mappingRoleOptions({ workspaceId: id }).then((result) => {
+      if (!isLatest()) return;
+      setRoles(result.status === "success" ? { phase: "done", roles: result.data } : { phase: "error", message: result.message });
+    });
   }
 
   function reset() {
+    startCall();
     setWorkspaceId("");
     setGroups([]);
     setRoles({ phase: "idle" });

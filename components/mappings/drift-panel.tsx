@@ -4,8 +4,9 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { applyReconcile } from "@/app/actions/mappings";
-import { checkMappingDrift } from "@/components/shared/reads";
 import { ResumedNotice, StepUpPrompt, useReadyToRetry, useResumedStepUp } from "@/components/auth/step-up";
+import { checkMappingDrift } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { Button } from "@/components/ui/button";
 import { MessageWithReference, ResultText } from "@/components/ui/message-with-reference";
 import type { DriftReport, WorkspaceDrift } from "@/lib/mappings/collect";
@@ -50,6 +51,7 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
   const [report, setReport] = useState<DriftReport | null>(null);
   const [failure, setFailure] = useState<{ message: string; reference?: string | undefined } | null>(null);
   const [pending, startTransition] = useTransition();
+  const startCall = useLatestCall();
   // Back from signing in again for a claims challenge: check that workspace again, with the same changes chosen.
   const resumed = useResumedStepUp<ReconcileChoices>(RESUME_KEY, (choices) => {
     setScope(choices.workspaceId);
@@ -57,8 +59,10 @@ export function DriftPanel({ workspaces, latest, canAdmin }: { workspaces: reado
   });
 
   function check(workspaceId = scope) {
+    const isLatest = startCall();
     startTransition(async () => {
       const outcome = await checkMappingDrift(workspaceId ? { workspaceId } : {});
+      if (!isLatest()) return;
       if (outcome.status === "error") return setFailure({ message: outcome.message, reference: outcome.reference });
       setFailure(null);
       setReport(outcome.data);

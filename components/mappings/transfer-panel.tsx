@@ -4,9 +4,9 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 
 import { importMappings, importWorkspaceMappings } from "@/app/actions/mappings";
-import { exportMappings } from "@/components/shared/reads";
-import { download } from "@/components/shared/download";
 import { StepUpPrompt, useReadyToRetry } from "@/components/auth/step-up";
+import { download } from "@/components/shared/download";
+import { exportMappings } from "@/components/shared/reads";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { ImportPlan, ImportResult, MappingDocument } from "@/lib/mappings/mapping-document";

@@ -1,9 +1,12 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen, within } from "@testing-library/react";
+import { act, cleanup, render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { checkWorkspaceAccess } from "@/components/shared/reads";
+import type { ActionResult } from "@/lib/shared/action-result";
 import type { EffectiveAccess } from "@/lib/workspaces/check-workspace-access";
-import { EffectiveAccessList } from "./check-access-panel";
+import { CheckAccessPanel, EffectiveAccessList } from "./check-access-panel";
 
 vi.mock("@/components/shared/reads", () => ({ checkWorkspaceAccess: vi.fn(), searchPrincipals: vi.fn() }));
 
@@ -91,5 +94,31 @@ describe("EffectiveAccessList", () => {
     render(<EffectiveAccessList access={access({ beyondAssignmentsNotice: "PIM eligibilities and deny assignments could not be read (x)." })} />);
     expect(screen.getByText(/has no active role on this workspace\./)).toBeTruthy();
     expect(screen.getByRole("status").textContent).toContain("could not be read");
+  });
+});
+
+describe("CheckAccessPanel", () => {
+  it("shows the answer for the person chosen last, when the check of an earlier choice answers after it", async () => {
+    const bruno = { id: "p2", kind: "user" as const, displayName: "Bruno Costa", secondaryId: "bruno@contoso.test" };
+    const answers = new Map<string, (result: ActionResult<EffectiveAccess>) => void>();
+    vi.mocked(checkWorkspaceAccess).mockImplementation(
+      (input) => new Promise((resolve) => answers.set((input as { principalId: string }).principalId, resolve)),
+    );
+    const user = userEvent.setup();
+    render(<CheckAccessPanel workspaceId={WORKSPACE} canSearchDirectory={false} knownPrincipals={[person, bruno]} />);
+    const choose = async (name: string) => {
+      const input = screen.getByRole("combobox", { name: "Whose access?" });
+      await user.clear(input);
+      await user.type(input, name.split(" ")[0]!);
+      await user.click(await screen.findByRole("option", { name: new RegExp(name) }));
+    };
+    await choose("Aisha Brennan");
+    await choose("Bruno Costa");
+    expect([...answers.keys()]).toEqual(["p1", "p2"]);
+
+    await act(async () => answers.get("p2")!({ status: "success", data: access({ principal: bruno }) }));
+    await act(async () => answers.get("p1")!({ status: "success", data: access({}) }));
+    expect(screen.getByText(/has no role on this workspace/).textContent).toContain("Bruno Costa");
+    expect(screen.queryByText(/Aisha Brennan has no role/)).toBeNull();
   });
 });

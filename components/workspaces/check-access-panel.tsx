@@ -2,10 +2,11 @@
 
 import { useMemo, useState, useTransition } from "react";
 
-import { checkWorkspaceAccess } from "@/components/shared/reads";
 import { formatDateTime, kindLabel } from "@/components/shared/format";
 import { PrincipalPicker } from "@/components/shared/principal-picker";
 import { localPrincipalSearch, searchDirectory } from "@/components/shared/principal-search";
+import { checkWorkspaceAccess } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal, ResolvedPrincipal } from "@/lib/graph/principals";
 import { ORIGIN_LABELS } from "@/lib/shared/arm-scope";
@@ -32,6 +33,7 @@ export function CheckAccessPanel({
   const [principal, setPrincipal] = useState<DirectoryPrincipal | null>(null);
   const [result, setResult] = useState<ActionResult<EffectiveAccess> | null>(null);
   const [pending, startTransition] = useTransition();
+  const startCall = useLatestCall();
   const search = useMemo(
     () => (canSearchDirectory ? directorySearch : localPrincipalSearch(directoryPrincipals(knownPrincipals))),
     [canSearchDirectory, knownPrincipals],
@@ -40,7 +42,11 @@ export function CheckAccessPanel({
   function check(target: DirectoryPrincipal) {
     setPrincipal(target);
     setResult(null);
-    startTransition(async () => setResult(await checkWorkspaceAccess({ workspaceId, principalId: target.id })));
+    const isLatest = startCall();
+    startTransition(async () => {
+      const answer = await checkWorkspaceAccess({ workspaceId, principalId: target.id });
+      if (isLatest()) setResult(answer);
+    });
   }
 
   return (

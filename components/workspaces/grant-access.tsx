@@ -3,8 +3,8 @@
 import dynamic from "next/dynamic";
 import { useState, useTransition } from "react";
 
-import { getGrantOptions } from "@/components/shared/reads";
 import { useResumedStepUp } from "@/components/auth/step-up";
+import { getGrantOptions } from "@/components/shared/reads";
 import { Button } from "@/components/ui/button";
 import { ResultText } from "@/components/ui/message-with-reference";
 import type { GrantChoices, GrantDialogOptions } from "./grant-dialog";
