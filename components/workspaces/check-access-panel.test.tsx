@@ -116,8 +116,8 @@ describe("CheckAccessPanel", () => {
     await choose("Bruno Costa");
     expect([...answers.keys()]).toEqual(["p1", "p2"]);
 
-    await act(async () => answers.get("p2")!({ status: "success", data: access({ principal: bruno }) }));
-    await act(async () => answers.get("p1")!({ status: "success", data: access({}) }));
+    await act(() => Promise.resolve(answers.get("p2")!({ status: "success", data: access({ principal: bruno }) })));
+    await act(() => Promise.resolve(answers.get("p1")!({ status: "success", data: access({}) })));
     expect(screen.getByText(/has no role on this workspace/).textContent).toContain("Bruno Costa");
     expect(screen.queryByText(/Aisha Brennan has no role/)).toBeNull();
   });
