@@ -3,6 +3,7 @@
 import { useEffect, useState, useTransition } from "react";
 
 import { verifyAzureAccess } from "@/components/shared/reads";
+import { useLatestCall } from "@/components/shared/use-latest-call";
 import { Button } from "@/components/ui/button";
 import type { AzureAccessReport, Check } from "@/lib/account/verify-azure-access";
 import type { ActionResult } from "@/lib/shared/action-result";
@@ -16,6 +17,16 @@ export function AzureAccessCheck() {
   const [pending, startTransition] = useTransition();
   const settings = useAuthSettings();
   const [signInProblem, setSignInProblem] = useState<string | null>(null);
+  // The button stays usable while the step-up popup is open: a check started before the new sign-in must not answer
+  // over the one started after it.
+  const startCall = useLatestCall();
+  const check = () => {
+    const isLatest = startCall();
+    startTransition(async () => {
+      const answer = await verifyAzureAccess(undefined);
+      if (isLatest()) setResult(answer);
+    });
+  };
   const claims =
     result?.status === "success"
       ? ((result.data.graph.ok ? undefined : result.data.graph.claims) ?? (result.data.arm.ok ? undefined : result.data.arm.claims))
@@ -30,7 +41,7 @@ export function AzureAccessCheck() {
         <h2 id="azure-access-heading" className="font-medium">
           Azure access through Gatehouse
         </h2>
-        <Button variant="primary" disabled={pending} onClick={() => startTransition(async () => setResult(await verifyAzureAccess(undefined)))}>
+        <Button variant="primary" disabled={pending} onClick={check}>
           {pending ? "Checking…" : "Check my Azure access"}
         </Button>
       </div>
@@ -60,7 +71,7 @@ export function AzureAccessCheck() {
               setSignInProblem(null);
               // A popup: the page stays, and the check runs again with the new sign-in's token.
               void signInWithPopup(settings, { claims }).then((outcome) => {
-                if (outcome.kind === "established") startTransition(async () => setResult(await verifyAzureAccess(undefined)));
+                if (outcome.kind === "established") check();
                 else setSignInProblem(outcome.kind === "failed" ? outcome.message : "This session was ended. Sign in again to continue.");
               });
             }}

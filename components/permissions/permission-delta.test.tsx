@@ -8,7 +8,7 @@ import type { GrantedOperation } from "@/lib/permissions/expand-role";
 import type { PermissionDeltaPreview } from "@/lib/permissions/preview-permission-delta";
 import { PermissionDelta, PermissionDeltaView } from "./permission-delta";
 
-// The server action is the component's boundary with the server: each test says what it answers.
+// The read is the component's boundary with the server: each test says what it answers.
 vi.mock("@/components/shared/reads", () => ({ previewPermissionDelta: vi.fn() }));
 const preview = vi.mocked(previewPermissionDelta);
 

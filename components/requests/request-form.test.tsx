@@ -8,7 +8,7 @@ import { previewBundleDelta, previewPermissionDelta, searchPrincipals } from "@/
 import { RequestForm } from "./request-form";
 import type { RoleChoice, WorkspaceOption } from "./use-request-form";
 
-// The server actions are the form's boundary with the server: each test says what the server answers.
+// The server action and the reads are the form's boundary with the server: each test says what the server answers.
 vi.mock("@/app/actions/requests", () => ({ submitAccessRequest: vi.fn() }));
 vi.mock("@/components/shared/reads", () => ({
   searchPrincipals: vi.fn(),

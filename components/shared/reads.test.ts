@@ -3,6 +3,8 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { actionNames, isRead } from "@/lib/shared/permissions";
+import * as reads from "./reads";
 import { checkWorkspaceAccess, verifyAuditChain } from "./reads";
 
 const INPUT = { workspaceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws", principalId: "p" };
@@ -18,6 +20,11 @@ afterEach(() => {
 });
 
 describe("reads from the browser", () => {
+  it("has a client for every read in the permission matrix, and for nothing else", () => {
+    const clients = Object.keys(reads).filter((name) => name !== "readFromConsole");
+    expect(clients.sort()).toEqual(actionNames().filter(isRead).sort());
+  });
+
   it("posts the input as JSON to the read's own path, uncached, and hands back the console's result as it came", async () => {
     const result = { status: "success", data: { principal: { id: "p" }, grants: [] } };
     const fetchMock = answering(Response.json(result));

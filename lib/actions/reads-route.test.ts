@@ -6,9 +6,9 @@
 import { and, eq, gt } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 
-const current = vi.hoisted(() => ({ request: new Request("https://placeholder.test/") }));
+const current = vi.hoisted(() => ({ request: new Request("https://placeholder.test/"), headersFail: false }));
 vi.mock("next/headers", () => ({
-  headers: () => Promise.resolve(current.request.headers),
+  headers: () => (current.headersFail ? Promise.reject(new Error("socket hang up at 10.0.0.4:5432")) : Promise.resolve(current.request.headers)),
   cookies: () =>
     Promise.resolve({
       get: (name: string) => {
@@ -128,5 +128,22 @@ describe("POST /api/reads/<name>", () => {
       (row) => `${(row.details as { consoleAction?: string }).consoleAction}:${(row.details as { deniedBecause?: string }).deniedBecause}`,
     );
     expect(reasons).toEqual(expect.arrayContaining(["exportMappings:cross_origin", "checkWorkspaceAccess:console_role_missing"]));
+  });
+
+  it("answers a failure before the read runs (here the request's headers) with a message of its own and a reference", async () => {
+    current.headersFail = true;
+    try {
+      const answer = await post("exportMappings", { body: "{}", cookie: security });
+      expect(answer.status).toBe(500);
+      expect(answer.body).toMatchObject({
+        status: "error",
+        code: "internal",
+        message: "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
+      });
+      expect(answer.body.reference).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(answer.body)).not.toContain("socket hang up");
+    } finally {
+      current.headersFail = false;
+    }
   });
 });

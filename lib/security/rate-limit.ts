@@ -21,7 +21,7 @@ import { rateLimitBuckets } from "./schema";
  *
  * - `sign-in`:   `POST /api/session`, per client address.
  * - `anonymous`: calls refused for want of a session, and CSP reports, per client address.
- * - `actions`:   every server action, per person (tenant + object id).
+ * - `actions`:   every server action and read, per person (tenant + object id).
  * - `expensive`: audit verify, credential refresh, exports, mapping import, per person, on top of `actions`.
  */
 export type RateLimitKind = "sign-in" | "anonymous" | "actions" | "expensive";

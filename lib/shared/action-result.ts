@@ -1,5 +1,5 @@
 /**
- * What every server action returns to the browser. Only `message` texts written for people reach it: never an
+ * What every server action and read returns to the browser. Only `message` texts written for people reach it: never an
  * upstream error body, a stack trace or a token.
  */
 export type ActionResult<T> =

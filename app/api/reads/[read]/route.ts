@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
+
 import { readCall } from "@/lib/actions/reads";
 import { httpStatusOf, NO_STORE } from "@/lib/actions/route-handler";
+import { describeError, log } from "@/lib/log";
 import { readBodyWithin } from "@/lib/security/body-limit";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { isRead } from "@/lib/shared/permissions";
@@ -36,6 +39,20 @@ export async function POST(request: Request, { params }: { params: Promise<{ rea
       return refused(400, "The input is not valid JSON.");
     }
   }
-  const result = await readCall(read)(input);
+  let result: ActionResult<unknown>;
+  try {
+    result = await readCall(read)(input);
+  } catch (error) {
+    // The pipeline maps failures of the read itself; this is one before it (the session store or the rate limiter
+    // unreachable): a message of our own with a reference, as routeHandler() gives, never Next's bare 500.
+    const reference = randomUUID();
+    log("error", "route", "read failed before it ran", { read, requestId: reference, error: describeError(error) });
+    result = {
+      status: "error",
+      code: "internal",
+      message: "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
+      reference,
+    };
+  }
   return Response.json(result, { status: result.status === "success" ? 200 : httpStatusOf(result.code), headers: NO_STORE });
 }
