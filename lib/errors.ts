@@ -8,6 +8,9 @@ import type { ActionErrorCode } from "@/lib/shared/action-result";
  */
 export type AppErrorCode = Exclude<ActionErrorCode, "internal"> | "configuration";
 
+/** What people are told of a failure nobody planned for; the reference beside it finds the log line. */
+export const INTERNAL_FAILURE_MESSAGE = "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.";
+
 export interface AppErrorOptions {
   readonly code: AppErrorCode;
   /** Internal detail for logs; never shown. */

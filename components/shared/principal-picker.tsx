@@ -6,6 +6,7 @@ import { MessageWithReference } from "@/components/ui/message-with-reference";
 import type { DirectoryPrincipal, PrincipalKind } from "@/lib/graph/principals";
 import { kindLabel } from "./format";
 import type { PrincipalSearch } from "./principal-search";
+import { useLatestCall } from "./use-latest-call";
 
 const KIND_ORDER: readonly PrincipalKind[] = ["user", "group", "servicePrincipal", "managedIdentity"];
 const GROUP_HEADINGS: Record<PrincipalKind, string> = {
@@ -48,7 +49,7 @@ export function PrincipalPicker({
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const sequence = useRef(0);
+  const startCall = useLatestCall();
 
   useEffect(() => () => clearTimeout(timer.current), []);
 
@@ -59,7 +60,7 @@ export function PrincipalPicker({
     setQuery(value);
     setActive(0);
     clearTimeout(timer.current);
-    const request = ++sequence.current;
+    const isLatest = startCall();
     if (value.trim().length < MIN_LENGTH) {
       setState({ phase: "idle" });
       setOpen(false);
@@ -70,11 +71,11 @@ export function PrincipalPicker({
     timer.current = setTimeout(() => {
       void search(value.trim()).then(
         (result) => {
-          if (request !== sequence.current) return;
+          if (!isLatest()) return;
           setState(result.ok ? { phase: "done", principals: result.principals } : { phase: "error", message: result.message, reference: result.reference });
         },
         () => {
-          if (request === sequence.current) setState({ phase: "error", message: "The search could not be completed. Try again." });
+          if (isLatest()) setState({ phase: "error", message: "The search could not be completed. Try again." });
         },
       );
     }, DEBOUNCE_MS);

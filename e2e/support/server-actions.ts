@@ -69,7 +69,11 @@ export function postRead(
   });
 }
 
+let builtActions: Map<string, string> | undefined;
+
 /** A server action or a read by name, with no input (`undefined`): each by the way the browser calls it. */
 export function postConsoleCall(request: APIRequestContext, name: string, options: { cookie?: string } = {}): Promise<APIResponse> {
-  return isRead(name) ? postRead(request, name, options) : postServerAction(request, buildServerActions().get(name)!, options);
+  if (isRead(name)) return postRead(request, name, options);
+  builtActions ??= buildServerActions();
+  return postServerAction(request, builtActions.get(name)!, options);
 }

@@ -6,7 +6,7 @@ import type { UserActor } from "@/lib/auth/audit-actor";
 import { sessionActorOf } from "@/lib/auth/caller";
 import { authorizeRequest } from "@/lib/auth/authorize";
 import type { Session } from "@/lib/auth/session";
-import { AppError, type AppErrorCode } from "@/lib/errors";
+import { AppError, type AppErrorCode, INTERNAL_FAILURE_MESSAGE } from "@/lib/errors";
 import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { describeError, log } from "@/lib/log";
 import { declaresBodyOver, NO_BODY, payloadTooLarge } from "@/lib/security/body-limit";
@@ -90,12 +90,7 @@ export function routeHandler(
         );
       } else {
         log("error", "route", "unexpected failure", { permission, requestId, error: describeError(error) });
-        response = routeError(
-          500,
-          "internal",
-          "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
-          requestId,
-        );
+        response = routeError(500, "internal", INTERNAL_FAILURE_MESSAGE, requestId);
       }
     }
     for (const [name, value] of Object.entries(NO_STORE)) response.headers.set(name, value);

@@ -10,7 +10,7 @@ import type { UserActor } from "@/lib/auth/audit-actor";
 import { type DelegatedContext, delegatedContextOf, sessionActorOf } from "@/lib/auth/caller";
 import { recordRefusal } from "@/lib/auth/record-refusal";
 import { getSession, type Session } from "@/lib/auth/session";
-import { AppError, needsSupportReference } from "@/lib/errors";
+import { AppError, INTERNAL_FAILURE_MESSAGE, needsSupportReference } from "@/lib/errors";
 import { databaseUnavailable, isDatabaseUnavailable } from "@/lib/db/faults";
 import { log } from "@/lib/log";
 import { tooManyRequestsMessage } from "@/lib/security/rate-limit";
@@ -44,8 +44,8 @@ export function actionInputSchemas(): ReadonlyMap<ConsoleAction, z.ZodType> {
  * call takes, in this order: refuse cross-site calls, read the session, apply the rate limits (per client address
  * without a session, per person with one), check the permission matrix, validate the input, run, and map any failure
  * to a message for people. Both are public POST endpoints, so none of this relies on the page that rendered them or on
- * proxy.ts. Authorization comes before validation so that
- * someone who may not use an action learns nothing about its input.
+ * proxy.ts. Authorization comes before validation so that someone who may not use an action learns nothing about its
+ * input.
  *
  * Next.js checks `Origin` against `Host`/`X-Forwarded-Host` itself, but lets a request without `Origin` through and
  * trusts whatever `X-Forwarded-Host` says; this check compares against the configured public origin instead.
@@ -128,14 +128,14 @@ export function serverAction<Schema extends z.ZodType, Output>(
         requestId,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
-      return {
-        status: "error",
-        code: "internal",
-        message: "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
-        reference: requestId,
-      };
+      return internalFailure(requestId);
     }
   };
+}
+
+/** The result of a failure nobody planned for, with the reference that finds its log line. */
+export function internalFailure(reference: string): ActionResult<never> {
+  return { status: "error", code: "internal", message: INTERNAL_FAILURE_MESSAGE, reference };
 }
 
 const NUL_MESSAGE = "Remove the NUL character (\\0) from this text.";

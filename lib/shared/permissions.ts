@@ -12,6 +12,7 @@ import type { ConsoleRole } from "./console-roles";
  * Shared with the browser so it can hide what a person cannot do; the server enforces it on every call.
  */
 export type Allowed = readonly ConsoleRole[] | "anyone-signed-in";
+type Kind = "action" | "read" | "page" | "route";
 
 const ADMIN: readonly ConsoleRole[] = ["Console.Admin"];
 const READERS: readonly ConsoleRole[] = ["Console.Admin", "Console.SecurityReader"];
@@ -78,7 +79,7 @@ export const PERMISSIONS = {
   exportCredentials: { kind: "route", allowed: READERS, description: "Export the credentials dashboard's current view as CSV" },
   refreshCredentialInventory: { kind: "action", allowed: READERS, description: "Refresh the credential inventory now (read-only in Azure)" },
   getCredentialRefreshStatus: { kind: "read", allowed: READERS, description: "Follow the progress of a credential inventory refresh" },
-} as const satisfies Record<string, { kind: "action" | "read" | "page" | "route"; allowed: Allowed; description: string }>;
+} as const satisfies Record<string, { kind: Kind; allowed: Allowed; description: string }>;
 
 export type Permission = keyof typeof PERMISSIONS;
 /** A call the browser makes through the action pipeline (`serverAction()`): a server action or a read. */
@@ -91,18 +92,20 @@ export function isAllowed(permission: Permission, roles: readonly ConsoleRole[])
   return allowed === "anyone-signed-in" || allowed.some((role) => roles.includes(role));
 }
 
+function namesOfKind(...kinds: readonly Kind[]): string[] {
+  return Object.entries(PERMISSIONS)
+    .filter(([, entry]) => kinds.includes(entry.kind))
+    .map(([name]) => name);
+}
+
 /** Every call through the action pipeline: the server actions and the reads. */
 export function actionNames(): string[] {
-  return Object.entries(PERMISSIONS)
-    .filter(([, entry]) => entry.kind === "action" || entry.kind === "read")
-    .map(([name]) => name);
+  return namesOfKind("action", "read");
 }
 
 /** The server actions alone: what the production build's manifest lists. */
 export function serverActionNames(): string[] {
-  return Object.entries(PERMISSIONS)
-    .filter(([, entry]) => entry.kind === "action")
-    .map(([name]) => name);
+  return namesOfKind("action");
 }
 
 export function isRead(name: string): name is ConsoleRead {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import { readCall } from "@/lib/actions/reads";
+import { internalFailure } from "@/lib/actions/server-action";
 import { httpStatusOf, NO_STORE } from "@/lib/actions/route-handler";
 import { describeError, log } from "@/lib/log";
 import { readBodyWithin } from "@/lib/security/body-limit";
@@ -47,12 +48,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ rea
     // unreachable): a message of our own with a reference, as routeHandler() gives, never Next's bare 500.
     const reference = randomUUID();
     log("error", "route", "read failed before it ran", { read, requestId: reference, error: describeError(error) });
-    result = {
-      status: "error",
-      code: "internal",
-      message: "Something went wrong on our side. Try again; if it keeps happening, quote the reference to your admin.",
-      reference,
-    };
+    result = internalFailure(reference);
   }
   return Response.json(result, { status: result.status === "success" ? 200 : httpStatusOf(result.code), headers: NO_STORE });
 }
