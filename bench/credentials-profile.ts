@@ -7,7 +7,9 @@
  * (`seenDoneMs`, the bench's figure without the server actions). With `--trace`, each phase also says how its upstream calls overlapped: how long
  * 0, 1, 2, 3 or 4+ calls were in flight, and how long the phase ran before its first call and after its last.
  *
- *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof] [--trace]
+ * With `--database-url`, the console's data is kept in that PostgreSQL database (a throwaway one) instead of PGlite.
+ *
+ *   npx tsx bench/credentials-profile.ts [--latency 40] [--runs 1] [--cpu-prof /tmp/prof] [--trace] [--database-url URL]
  */
 import { spawn } from "node:child_process";
 import type { RequestOptions } from "node:https";
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     mails: { type: "boolean", default: true },
     "cpu-prof": { type: "string" },
     trace: { type: "boolean", default: false },
+    /** A throwaway PostgreSQL database to keep the console's data in instead of PGlite. */
+    "database-url": { type: "string" },
     child: { type: "boolean", default: false },
   },
 });
@@ -46,6 +50,7 @@ async function parent(): Promise<void> {
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_LOG_LEVEL: "error",
     GATEHOUSE_JOBS_ENABLED: "false",
+    ...(values["database-url"] ? { DATABASE_URL: values["database-url"] } : {}),
   });
   const args = [
     ...(values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : []),

@@ -11,7 +11,7 @@ import {
   type WorkspaceRole,
 } from "@/lib/shared/credentials";
 import { classifyCredential, recommendation, riskRank } from "./classify";
-import type { DirectoryInventory, InventoryCredential } from "./inventory";
+import type { DirectoryInventory, InventoryApplication, InventoryCredential, InventoryServicePrincipal } from "./inventory";
 
 export interface BuiltSnapshot {
   readonly rows: CredentialRow[];
@@ -25,37 +25,103 @@ function mergeOwners(...lists: readonly (readonly CredentialOwner[])[]): Credent
   return [...byId.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
 }
 
-/**
- * Turns the inventory into dashboard rows: one per password or key credential (on the application or on the service
- * principal), one per secretless identity (federated credentials only, or a managed identity). An application and
- * its service principal form one identity (key `app:<appId>`); its workspace roles are those of the service principal.
- */
-export function buildSnapshot(
-  directory: DirectoryInventory,
-  rolesByPrincipal: ReadonlyMap<string, readonly WorkspaceRole[]>,
-  now: Date,
-  windows: Windows,
-): BuiltSnapshot {
-  const rows: CredentialRow[] = [];
-  const identities: IdentityDetails[] = [];
-  const spByAppId = new Map(directory.servicePrincipals.map((sp) => [sp.appId.toLowerCase(), sp]));
-  const appIds = new Set(directory.applications.map((app) => app.appId.toLowerCase()));
+interface IdentityInput {
+  readonly identityKey: string;
+  readonly displayName: string;
+  readonly appId: string;
+  readonly applicationObjectId: string | null;
+  readonly servicePrincipalId: string | null;
+  readonly isManagedIdentity: boolean;
+  readonly federated: readonly FederatedCredentialSummary[];
+  readonly unreadableFederated: number;
+  readonly federatedUnread?: "forbidden" | "failed" | null;
+  readonly owners: CredentialOwner[];
+  readonly appCredentials: readonly InventoryCredential[];
+  readonly spCredentials: readonly InventoryCredential[];
+}
 
-  const addIdentity = (input: {
-    identityKey: string;
-    displayName: string;
-    appId: string;
-    applicationObjectId: string | null;
-    servicePrincipalId: string | null;
-    isManagedIdentity: boolean;
-    federated: readonly FederatedCredentialSummary[];
-    unreadableFederated: number;
-    federatedUnread?: "forbidden" | "failed" | null;
-    owners: CredentialOwner[];
-    appCredentials: readonly InventoryCredential[];
-    spCredentials: readonly InventoryCredential[];
-  }) => {
-    const roles = input.servicePrincipalId ? [...(rolesByPrincipal.get(input.servicePrincipalId.toLowerCase()) ?? [])] : [];
+/**
+ * Turns the inventory into dashboard rows, one identity at a time: one row per password or key credential (on the
+ * application or on the service principal), one per secretless identity (federated credentials only, or a managed
+ * identity). An application and its service principal form one identity (key `app:<appId>`); its workspace roles are
+ * those of the service principal. A refresh adds each identity as soon as Graph has answered for it, so most rows are
+ * stored while the last calls are still on their way; `take` hands over what was added since it was last called.
+ */
+export class SnapshotBuilder {
+  private readonly rows: CredentialRow[] = [];
+  private readonly identities: IdentityDetails[] = [];
+  private taken = { rows: 0, identities: 0 };
+  private readonly counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
+
+  constructor(
+    private readonly rolesByPrincipal: ReadonlyMap<string, readonly WorkspaceRole[]>,
+    private readonly now: Date,
+    private readonly windows: Windows,
+  ) {}
+
+  /** An application with its service principal in this tenant, if it has one. */
+  addApplication(app: InventoryApplication, sp: InventoryServicePrincipal | undefined): void {
+    this.addIdentity({
+      identityKey: `app:${app.appId.toLowerCase()}`,
+      displayName: app.displayName,
+      appId: app.appId,
+      applicationObjectId: app.id,
+      servicePrincipalId: sp?.id ?? null,
+      isManagedIdentity: false,
+      federated: app.federated,
+      unreadableFederated: app.unreadableFederated,
+      owners: mergeOwners(app.owners, sp?.owners ?? []),
+      appCredentials: app.credentials,
+      spCredentials: sp?.credentials ?? [],
+    });
+  }
+
+  /**
+   * A service principal without an application in this tenant: a managed identity, or a multi-tenant or first-party
+   * app's that carries credentials of its own. Others have nothing to show and are skipped.
+   */
+  addServicePrincipal(sp: InventoryServicePrincipal): void {
+    if (!sp.managedIdentity && sp.credentials.length === 0) return;
+    this.addIdentity({
+      identityKey: `${sp.managedIdentity ? "mi" : "sp"}:${sp.id.toLowerCase()}`,
+      displayName: sp.displayName,
+      appId: sp.appId,
+      applicationObjectId: null,
+      servicePrincipalId: sp.id,
+      isManagedIdentity: sp.managedIdentity,
+      // A user-assigned managed identity's federated credentials, read from ARM (empty for the others).
+      federated: sp.federated,
+      unreadableFederated: sp.unreadableFederated,
+      federatedUnread: sp.federatedUnread,
+      owners: mergeOwners(sp.owners),
+      appCredentials: [],
+      spCredentials: sp.credentials,
+    });
+  }
+
+  /** Rows not yet taken. */
+  get pendingRows(): number {
+    return this.rows.length - this.taken.rows;
+  }
+
+  /** The rows and identities added since the last call (in the order they were added). */
+  take(): { rows: CredentialRow[]; identities: IdentityDetails[] } {
+    const part = { rows: this.rows.slice(this.taken.rows), identities: this.identities.slice(this.taken.identities) };
+    this.taken = { rows: this.rows.length, identities: this.identities.length };
+    return part;
+  }
+
+  /** Everything added, rows by risk (then expiry, then name). */
+  result(): BuiltSnapshot {
+    const rows = [...this.rows].sort(
+      (a, b) => b.risk - a.risk || (a.endDateTime ?? "9").localeCompare(b.endDateTime ?? "9") || a.identityName.localeCompare(b.identityName),
+    );
+    return { rows, identities: [...this.identities], counts: { ...this.counts } };
+  }
+
+  private addIdentity(input: IdentityInput): void {
+    const { now, windows } = this;
+    const roles = input.servicePrincipalId ? [...(this.rolesByPrincipal.get(input.servicePrincipalId.toLowerCase()) ?? [])] : [];
     const identityRows: CredentialRow[] = [];
     const push = (objectType: CredentialRow["objectType"], objectId: string, credential: InventoryCredential) => {
       const saml = credential.kind === "samlSigning";
@@ -113,8 +179,9 @@ export function buildSnapshot(
     if (identityRows.length === 0) return;
     const worstOf = (rows: readonly CredentialRow[]) => BUCKETS.find((bucket) => rows.some((row) => row.bucket === bucket));
     const samlRows = identityRows.filter((row) => row.kind === "samlSigning");
-    rows.push(...identityRows);
-    identities.push({
+    this.rows.push(...identityRows);
+    for (const row of identityRows) this.counts[row.bucket] += 1;
+    this.identities.push({
       identityKey: input.identityKey,
       displayName: input.displayName,
       appId: input.appId,
@@ -136,48 +203,38 @@ export function buildSnapshot(
         unreadableFederated: input.unreadableFederated,
       }),
     });
-  };
-
-  for (const app of directory.applications) {
-    const sp = spByAppId.get(app.appId.toLowerCase());
-    addIdentity({
-      identityKey: `app:${app.appId.toLowerCase()}`,
-      displayName: app.displayName,
-      appId: app.appId,
-      applicationObjectId: app.id,
-      servicePrincipalId: sp?.id ?? null,
-      isManagedIdentity: false,
-      federated: app.federated,
-      unreadableFederated: app.unreadableFederated,
-      owners: mergeOwners(app.owners, sp?.owners ?? []),
-      appCredentials: app.credentials,
-      spCredentials: sp?.credentials ?? [],
-    });
   }
-  // Service principals without an application in this tenant: managed identities, and multi-tenant or first-party
-  // apps that carry credentials of their own on the service principal.
-  for (const sp of directory.servicePrincipals) {
-    if (appIds.has(sp.appId.toLowerCase())) continue;
-    if (!sp.managedIdentity && sp.credentials.length === 0) continue;
-    addIdentity({
-      identityKey: `${sp.managedIdentity ? "mi" : "sp"}:${sp.id.toLowerCase()}`,
-      displayName: sp.displayName,
-      appId: sp.appId,
-      applicationObjectId: null,
-      servicePrincipalId: sp.id,
-      isManagedIdentity: sp.managedIdentity,
-      // A user-assigned managed identity's federated credentials, read from ARM (empty for the others).
-      federated: sp.federated,
-      unreadableFederated: sp.unreadableFederated,
-      federatedUnread: sp.federatedUnread,
-      owners: mergeOwners(sp.owners),
-      appCredentials: [],
-      spCredentials: sp.credentials,
-    });
+}
+
+/** The whole inventory at once (see `SnapshotBuilder`). */
+export function buildSnapshot(
+  directory: Pick<DirectoryInventory, "applications" | "servicePrincipals">,
+  rolesByPrincipal: ReadonlyMap<string, readonly WorkspaceRole[]>,
+  now: Date,
+  windows: Windows,
+): BuiltSnapshot {
+  const builder = new SnapshotBuilder(rolesByPrincipal, now, windows);
+  const pairing = new ApplicationPairing(directory.applications, directory.servicePrincipals);
+  for (const app of directory.applications) builder.addApplication(app, pairing.servicePrincipalOf(app));
+  for (const sp of directory.servicePrincipals) if (!pairing.hasApplication(sp)) builder.addServicePrincipal(sp);
+  return builder.result();
+}
+
+/** Which service principal belongs to which application of this tenant (by appId). */
+export class ApplicationPairing {
+  private readonly spByAppId: Map<string, InventoryServicePrincipal>;
+  private readonly appIds: Set<string>;
+
+  constructor(applications: readonly InventoryApplication[], servicePrincipals: readonly InventoryServicePrincipal[]) {
+    this.spByAppId = new Map(servicePrincipals.map((sp) => [sp.appId.toLowerCase(), sp]));
+    this.appIds = new Set(applications.map((app) => app.appId.toLowerCase()));
   }
 
-  const counts = Object.fromEntries(BUCKETS.map((bucket) => [bucket, 0])) as Record<Bucket, number>;
-  for (const row of rows) counts[row.bucket] += 1;
-  rows.sort((a, b) => b.risk - a.risk || (a.endDateTime ?? "9").localeCompare(b.endDateTime ?? "9") || a.identityName.localeCompare(b.identityName));
-  return { rows, identities, counts };
+  servicePrincipalOf(app: InventoryApplication): InventoryServicePrincipal | undefined {
+    return this.spByAppId.get(app.appId.toLowerCase());
+  }
+
+  hasApplication(sp: InventoryServicePrincipal): boolean {
+    return this.appIds.has(sp.appId.toLowerCase());
+  }
 }

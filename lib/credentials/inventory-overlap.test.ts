@@ -8,7 +8,7 @@ import { Client, type Context, type Middleware } from "@microsoft/microsoft-grap
 import { describe, expect, it } from "vitest";
 
 import { AppError } from "@/lib/errors";
-import { readDirectoryInventory } from "./inventory";
+import { GraphCallSlots, readDirectoryInventory } from "./inventory";
 
 const GRAPH = "https://graph.microsoft.com/v1.0";
 
@@ -23,6 +23,8 @@ interface Script {
 
 interface Log {
   readonly events: string[];
+  /** Ids of the `$batch` requests answered so far. */
+  readonly answered: Set<string>;
   readonly batchSizes: number[];
   inFlight: number;
   maxInFlight: number;
@@ -33,7 +35,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A Graph that serves the script: applications `a{n}` (one secret each), service principals `s{n}` with a secret. */
 function scriptedGraph(script: Script): { client: Client; log: Log } {
-  const log: Log = { events: [], batchSizes: [], inFlight: 0, maxInFlight: 0 };
+  const log: Log = { events: [], answered: new Set(), batchSizes: [], inFlight: 0, maxInFlight: 0 };
   let appsServed = 0;
   let batches = 0;
   const middleware: Middleware = {
@@ -88,6 +90,7 @@ function scriptedGraph(script: Script): { client: Client; log: Log } {
           const value = request.url.includes("/federatedIdentityCredentials")
             ? [{ name: `fic-${id}`, issuer: "https://token.actions.githubusercontent.com", subject: `repo:${id}` }]
             : [{ id: `owner-of-${id}`, displayName: `Owner of ${kind} ${id}`, mail: `${id}@contoso.test` }];
+          log.answered.add(request.id);
           return { id: request.id, status: 200, body: { value } };
         });
         context.response = json(200, { responses });
@@ -151,5 +154,42 @@ describe("reading the directory: $batch calls overlap the list pages", () => {
     await expect(readDirectoryInventory(client, () => undefined)).rejects.toBeInstanceOf(AppError);
     expect(log.inFlight).toBe(0);
     expect(log.events).not.toContain("apps page 3 asked");
+  });
+
+  it("reports each object once, after its last navigation has answered, and the lists once both are read", async () => {
+    const { client, log } = scriptedGraph({ applicationPages: [{ count: 60 }, { count: 45, delayMs: 30 }], servicePrincipals: 30 });
+    const reported: string[] = [];
+    const early: string[] = [];
+    let listed: number[] | undefined;
+    const directory = await readDirectoryInventory(client, () => undefined, {
+      onListed: (applications, servicePrincipals) => {
+        listed = [applications.length, servicePrincipals.length];
+      },
+      onObjectRead: (kind, index) => {
+        reported.push(`${kind} ${index}`);
+        // Every service principal here has a secret, so its owners are read.
+        const needed = kind === "application" ? [`f${index}`, `o${index}`] : [`s${index}`];
+        if (!needed.every((id) => log.answered.has(id))) early.push(`${kind} ${index}`);
+      },
+    });
+    expect(listed).toEqual([105, 30]);
+    expect(early).toEqual([]);
+    const expected = [...Array.from({ length: 105 }, (_, n) => `application ${n}`), ...Array.from({ length: 30 }, (_, n) => `servicePrincipal ${n}`)];
+    expect([...reported].sort()).toEqual(expected.sort());
+    expect(directory.applications).toHaveLength(105);
+  });
+
+  it("keeps a limit of calls in flight shared with another reader", async () => {
+    const { client, log } = scriptedGraph({ applicationPages: [{ count: 300 }], servicePrincipals: 0, batchDelayMs: 10 });
+    const slots = new GraphCallSlots(4);
+    // Another reader holds three of the four slots while the directory is read.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = Array.from({ length: 3 }, () => slots.run(() => gate));
+    const directory = await readDirectoryInventory(client, () => undefined, { slots });
+    expect(log.maxInFlight).toBe(1);
+    expect(directory.applications.every((app) => app.owners.length === 1)).toBe(true);
+    release();
+    await Promise.all(held);
   });
 });

@@ -221,6 +221,32 @@ type BatchResults = Map<string, { status: number; body: unknown }>;
 type BatchResultHandler = (id: string, status: number, body: unknown) => void;
 
 /**
+ * At most `size` Graph calls in flight at once, shared by every reader of one refresh: the directory's `$batch` calls
+ * and the group reads that run beside them keep one limit together. Waiting calls go in the order they asked.
+ */
+export class GraphCallSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size = BATCH_CONCURRENCY) {
+    this.free = size;
+  }
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      // The slot passes straight to the next waiting call, if any.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
+}
+
+/**
  * GET requests sent through `$batch`, 20 per call, at most BATCH_CONCURRENCY calls at once (the rule Gatehouse keeps
  * for one app's `$batch` calls); items Graph throttled (429/503) are retried after their `Retry-After`. Requests may
  * be added while calls are already going (as list pages arrive): a free worker waits until 20 are queued or no more
@@ -248,6 +274,7 @@ class BatchQueue {
     /** Calls finished and calls so far expected (the total grows while requests are still being added). */
     private readonly onProgress: (done: number, expected: number) => Promise<void> | void,
     private readonly onResult?: BatchResultHandler,
+    private readonly slots = new GraphCallSlots(),
   ) {
     this.workers = Array.from({ length: BATCH_CONCURRENCY }, () => this.work());
   }
@@ -310,16 +337,13 @@ class BatchQueue {
     let pending = chunk;
     for (let attempt = 1; pending.length > 0; attempt++) {
       this.counter.count += 1;
-      const body = BatchResponse.parse(
-        await this.client.api("/$batch").post({
-          requests: pending.map((request) => ({
-            id: request.id,
-            method: "GET",
-            url: request.url,
-            ...(request.headers ? { headers: request.headers } : {}),
-          })),
-        }),
-      );
+      const requests = pending.map((request) => ({
+        id: request.id,
+        method: "GET",
+        url: request.url,
+        ...(request.headers ? { headers: request.headers } : {}),
+      }));
+      const body = BatchResponse.parse(await this.slots.run(() => this.client.api("/$batch").post({ requests })));
       const byId = new Map(pending.map((request) => [request.id, request]));
       const retry: BatchRequest[] = [];
       let waitSeconds = 0;
@@ -347,8 +371,9 @@ async function readInBatches(
   requests: readonly BatchRequest[],
   phase: string,
   progress: ProgressReporter,
+  slots?: GraphCallSlots,
 ): Promise<BatchResults> {
-  const queue = new BatchQueue(client, counter, (done, expected) => progress(phase, done, expected));
+  const queue = new BatchQueue(client, counter, (done, expected) => progress(phase, done, expected), undefined, slots);
   queue.add(requests);
   try {
     return await queue.drain();
@@ -378,6 +403,15 @@ export async function readDirectoryInventory(
   options: {
     /** Called once every service principal is listed (before their owners are read), to start work that needs only them. */
     onServicePrincipalsListed?: (servicePrincipals: readonly InventoryServicePrincipal[]) => void;
+    /** Called once both lists are read: every object is known, though its navigations may still be on their way. */
+    onListed?: (applications: readonly InventoryApplication[], servicePrincipals: readonly InventoryServicePrincipal[]) => void;
+    /**
+     * Called when every navigation of one object (by its index in its list) has answered, or failed for good: it
+     * changes no more. An object with none to read is read as soon as it is listed.
+     */
+    onObjectRead?: (kind: "application" | "servicePrincipal", index: number) => void;
+    /** Shared with other Graph readers running beside this one (default: a limit of this reader's own). */
+    slots?: GraphCallSlots;
   } = {},
 ): Promise<DirectoryInventory> {
   const counter = new CallCounter();
@@ -390,8 +424,15 @@ export async function readDirectoryInventory(
   const federatedRead: boolean[] = [];
   const ownersRead: boolean[] = [];
   const spOwnersFailed: boolean[] = [];
+  // Navigations still unanswered, by the application's index.
+  const applicationUnread: number[] = [];
   const onResult: BatchResultHandler = (id, status, body) => {
     const index = Number(id.slice(1));
+    handleResult(id, index, status, body);
+    if (id.startsWith("s")) options.onObjectRead?.("servicePrincipal", index);
+    else if ((applicationUnread[index] = applicationUnread[index]! - 1) === 0) options.onObjectRead?.("application", index);
+  };
+  const handleResult = (id: string, index: number, status: number, body: unknown) => {
     if (id.startsWith("f")) {
       const app = applications[index]!;
       const list = status === 200 ? ItemList.safeParse(body) : undefined;
@@ -420,6 +461,7 @@ export async function readDirectoryInventory(
       if (!listing) return progress(batchPhase, done, expected);
     },
     onResult,
+    options.slots,
   );
   // Per-object navigations through $batch: federated credentials and owners of every application, owners of every
   // (non-managed) service principal with credentials of its own. Ids carry the object's index in its list.
@@ -439,11 +481,13 @@ export async function readDirectoryInventory(
       });
       requests.push({ id: `f${index}`, url: `/applications/${wire.id}/federatedIdentityCredentials?$select=name,issuer,subject` });
       requests.push({ id: `o${index}`, url: `/applications/${wire.id}/owners?$select=id,displayName,mail,userPrincipalName` });
+      applicationUnread[index] = 2;
     }
     queue.add(requests);
   };
   const addServicePrincipals = (items: readonly unknown[]) => {
     const requests: BatchRequest[] = [];
+    const nothingToRead: number[] = [];
     for (const item of items) {
       const wire = ServicePrincipalWire.parse(item);
       const managedIdentity = wire.servicePrincipalType === "ManagedIdentity";
@@ -463,9 +507,10 @@ export async function readDirectoryInventory(
       servicePrincipals.push(sp);
       if (sp.credentials.length > 0) {
         requests.push({ id: `s${index}`, url: `/servicePrincipals/${sp.id}/owners?$select=id,displayName,mail,userPrincipalName` });
-      }
+      } else nothingToRead.push(index);
     }
     queue.add(requests);
+    for (const index of nothingToRead) options.onObjectRead?.("servicePrincipal", index);
   };
 
   try {
@@ -513,6 +558,7 @@ export async function readDirectoryInventory(
       throw listFailure.reason;
     }
     listing = false;
+    options.onListed?.(applications, servicePrincipals);
     await queue.drain();
   } catch (error) {
     throw graphError(error);
@@ -554,6 +600,8 @@ export async function readGroupServicePrincipals(
   client: Client,
   groupIds: readonly string[],
   progress: ProgressReporter,
+  /** Shared with the directory's reader when both run at once, so together they keep one limit. */
+  slots?: GraphCallSlots,
 ): Promise<{ groups: Map<string, GroupServicePrincipals>; graphCalls: number; warnings: string[] }> {
   const counter = new CallCounter();
   const requests: BatchRequest[] = groupIds.flatMap((id, index) => [
@@ -564,7 +612,7 @@ export async function readGroupServicePrincipals(
       headers: ADVANCED_QUERY_HEADERS,
     },
   ]);
-  const results = await readInBatches(client, counter, requests, "Reading the groups that hold workspace roles", progress);
+  const results = await readInBatches(client, counter, requests, "Reading the groups that hold workspace roles", progress, slots);
   const groups = new Map<string, GroupServicePrincipals>();
   // Named in the warning, so an admin knows whose members' roles are missing rather than just how many groups.
   const unread: string[] = [];
@@ -586,7 +634,9 @@ export async function readGroupServicePrincipals(
     try {
       for (let page = 1; next !== undefined && page < MAX_PAGES; page++) {
         counter.count += 1;
-        const body = MemberPage.parse(await client.api(next).header("ConsistencyLevel", "eventual").get());
+        const page = next;
+        const read = () => client.api(page).header("ConsistencyLevel", "eventual").get() as Promise<unknown>;
+        const body = MemberPage.parse(await (slots ? slots.run(read) : read()));
         ids.push(...body.value.map((member) => member.id));
         next = body["@odata.nextLink"];
       }

@@ -14,10 +14,10 @@ import { appGraphClientForRun } from "@/lib/graph/client";
 import { describeError, log } from "@/lib/log";
 import { deliverNotifications } from "@/lib/notifications/send-notification";
 import { readWorkspaceAccess, withGroupRoles } from "./access";
-import { buildSnapshot } from "./build-rows";
-import { readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
+import { GraphCallSlots, readDirectoryInventory, readGroupServicePrincipals } from "./inventory";
 import { readManagedIdentityFederation } from "./managed-identity-federation";
 import { notifyOwners } from "./notify-owners";
+import { SnapshotWriter } from "./snapshot-writer";
 import { completeSnapshot, createRunningSnapshot, failSnapshot, findSnapshot, pruneSnapshotRows, runningSnapshot, updateProgress } from "./store";
 
 /** The scheduled job's lease (once per interval across instances). */
@@ -39,8 +39,9 @@ export interface RefreshOutcome {
 
 /**
  * One inventory run into an existing `running` snapshot: Graph (directory) and ARM (workspace roles) as the console's
- * own identity, read-only; then the rows are stored in one transaction and owners are notified. No database
- * transaction is open while Graph or ARM is called.
+ * own identity, read-only. Rows are stored in parts as their answers arrive (`SnapshotWriter`); the last part and
+ * the snapshot's completion go in one transaction, and owners are notified. No database transaction is open while
+ * Graph or ARM is called; a run that fails deletes the parts it stored.
  */
 export async function runInventory(
   db: Database,
@@ -56,38 +57,58 @@ export async function runInventory(
     lastWrite = at;
     await updateProgress(db, snapshotId, { phase, done, total });
   };
+  const writer = new SnapshotWriter(db, snapshotId, options.windows, now);
   try {
     const graph = appGraphClientForRun();
+    // The directory's $batch calls and the group reads beside them keep one limit of Graph calls in flight.
+    const slots = new GraphCallSlots();
     // User-assigned managed identities' federated credentials are on their ARM resources: read from ARM as soon as
     // the service principals are listed, while Graph's $batch calls for owners and federated credentials go on.
     let miFederationRead: ReturnType<typeof readManagedIdentityFederation> | undefined;
-    const [directory, access] = await Promise.all([
-      readDirectoryInventory(graph, progress, {
-        onServicePrincipalsListed: (servicePrincipals) => {
-          miFederationRead = readManagedIdentityFederation(servicePrincipals);
-        },
-      }),
-      readWorkspaceAccess(),
-    ]);
-    // Roles held through groups: the groups' service-principal members hold them too (after the directory's $batch
-    // calls, so no more than four run at once).
-    const [viaGroups, miFederation] = await Promise.all([
-      readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], progress),
-      miFederationRead ?? readManagedIdentityFederation(directory.servicePrincipals),
-    ]);
+    const directoryRead = readDirectoryInventory(graph, progress, {
+      slots,
+      onServicePrincipalsListed: (servicePrincipals) => {
+        miFederationRead = readManagedIdentityFederation(servicePrincipals);
+        // Never rejects (its failures are warnings); awaited below all the same.
+        void miFederationRead.then(() => writer.managedIdentitiesRead());
+      },
+      onListed: (applications, servicePrincipals) => writer.listed(applications, servicePrincipals),
+      onObjectRead: (kind, index) => writer.objectRead(kind, index),
+    });
+    // Workspace roles: ARM's assignments, then the members of the groups that hold some (roles held through a group
+    // are their service-principal members' too), read while the directory's calls go on: the rows can be built and
+    // stored as their answers arrive only once every role is known. Their progress is not shown: a call or two
+    // among the directory's hundreds.
+    const rolesRead = readWorkspaceAccess().then(async (access) => {
+      const viaGroups = await readGroupServicePrincipals(graph, [...access.rolesByGroup.keys()], () => undefined, slots);
+      writer.rolesRead(withGroupRoles(access, viaGroups.groups));
+      return { access, viaGroups };
+    });
+    // When one side fails the other is waited for, so no call is left running behind a failed refresh.
+    const [directoryOutcome, rolesOutcome] = await Promise.allSettled([directoryRead, rolesRead]);
+    if (directoryOutcome.status === "rejected") throw directoryOutcome.reason;
+    if (rolesOutcome.status === "rejected") throw rolesOutcome.reason;
+    const directory = directoryOutcome.value;
+    const { access, viaGroups } = rolesOutcome.value;
+    const miFederation = await (miFederationRead ?? readManagedIdentityFederation(directory.servicePrincipals));
+    writer.managedIdentitiesRead();
     const graphCalls = directory.graphCalls + viaGroups.graphCalls;
     const armCalls = access.armCalls + miFederation.armCalls;
     await progress("Classifying", 0, 1);
-    const asOf = now();
-    const built = buildSnapshot(directory, withGroupRoles(access, viaGroups.groups), asOf, options.windows);
+    const { built, rest, asOf } = await writer.finish();
     const warnings = [...directory.warnings, ...access.warnings, ...viaGroups.warnings, ...miFederation.warnings];
-    await completeSnapshot(db, snapshotId, built, {
-      asOf,
-      finishedAt: now(),
-      graphCalls,
-      armCalls,
-      warnings,
-    });
+    await completeSnapshot(
+      db,
+      snapshotId,
+      { ...rest, counts: built.counts },
+      {
+        asOf,
+        finishedAt: now(),
+        graphCalls,
+        armCalls,
+        warnings,
+      },
+    );
     // The snapshot is complete: a status read held up by the store (PGlite runs on this thread) is answered before the
     // work that follows.
     await nextEventLoopTurn();
@@ -130,6 +151,7 @@ export async function runInventory(
   } catch (error) {
     const message = error instanceof AppError ? error.userMessage : "The inventory could not be read. Try again later.";
     log("error", "credentials", "credential inventory failed", { snapshotId, error: describeError(error) });
+    await writer.abandon();
     await failSnapshot(db, snapshotId, message, now());
     await recordAuditEventNow(db, {
       action: "credential_inventory.refreshed",

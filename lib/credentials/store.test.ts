@@ -8,7 +8,17 @@ import { storageEngines } from "@/test/support/databases";
 import type { BuiltSnapshot } from "./build-rows";
 import { notifyOwners } from "./notify-owners";
 import { credentialSnapshotIdentities, credentialSnapshotItems } from "./schema";
-import { completeSnapshot, createRunningSnapshot, findSnapshot, identityDetails, latestCompleteSnapshot, snapshotRows, snapshotTrend } from "./store";
+import {
+  completeSnapshot,
+  createRunningSnapshot,
+  failSnapshot,
+  findSnapshot,
+  identityDetails,
+  latestCompleteSnapshot,
+  snapshotRows,
+  snapshotTrend,
+  storeSnapshotPart,
+} from "./store";
 
 /** The mails queued in the outbox (nothing is delivered here: notifyOwners only queues). */
 async function queuedMails(handle: DatabaseHandle) {
@@ -220,5 +230,29 @@ describe.each(storageEngines())("credential snapshots on $name", (engine) => {
     expect(mail.body).toContain("SAML signing certificate CN=SSO");
     expect(mail.body).toContain("single sign-on to the application breaks when it expires");
     expect(mail.body).not.toContain("unlocks Owner");
+  });
+
+  it("a failed run deletes the rows it stored on its way, and a crashed run's are deleted when the next run starts", async () => {
+    const now = new Date();
+    const start = (at: Date) => createRunningSnapshot(handle.db, { trigger: "manual", requestedBy: null, now: at, windows: WINDOWS });
+    const identitiesOf = (id: number) => handle.db.select().from(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id));
+
+    const failed = await start(now);
+    await storeSnapshotPart(handle.db, failed, built([row("part-1", "within1")]));
+    expect(await snapshotRows(handle.db, failed)).toHaveLength(1);
+    expect(await identitiesOf(failed)).toHaveLength(1);
+    await failSnapshot(handle.db, failed, "The inventory could not be read.", now);
+    expect(await findSnapshot(handle.db, failed)).toMatchObject({ status: "failed", errorMessage: "The inventory could not be read." });
+    expect(await snapshotRows(handle.db, failed)).toEqual([]);
+    expect(await identitiesOf(failed)).toEqual([]);
+
+    // A run that started two hours ago and never finished: its instance stopped with it.
+    const crashed = await start(new Date(now.getTime() - 2 * 60 * 60_000));
+    await storeSnapshotPart(handle.db, crashed, built([row("part-2", "within1")]));
+    const next = await start(now);
+    expect(await findSnapshot(handle.db, crashed)).toMatchObject({ status: "failed" });
+    expect(await snapshotRows(handle.db, crashed)).toEqual([]);
+    expect(await identitiesOf(crashed)).toEqual([]);
+    await failSnapshot(handle.db, next, "not run", now);
   });
 });

@@ -3,7 +3,7 @@ import "server-only";
 import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
-import type { Database } from "@/lib/db";
+import type { Database, DatabaseTransaction } from "@/lib/db";
 import { oncePerDatabase } from "@/lib/db/once-per-database";
 import type { BuiltSnapshot } from "./build-rows";
 import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
@@ -40,11 +40,18 @@ export async function createRunningSnapshot(
   db: Database,
   input: { trigger: "manual" | "scheduled"; requestedBy: string | null; now: Date; windows: Windows },
 ): Promise<number> {
-  // A run still "running" after this long crashed with its instance; it is closed so it never shows as in progress.
-  await db
+  // A run still "running" after this long crashed with its instance; it is closed so it never shows as in progress,
+  // and the rows it stored on its way are deleted.
+  const crashed = await db
     .update(credentialSnapshots)
     .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
-    .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))));
+    .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
+    .returning({ id: credentialSnapshots.id });
+  if (crashed.length > 0) {
+    const ids = crashed.map((run) => run.id);
+    await db.delete(credentialSnapshotItems).where(inArray(credentialSnapshotItems.snapshotId, ids));
+    await db.delete(credentialSnapshotIdentities).where(inArray(credentialSnapshotIdentities.snapshotId, ids));
+  }
   const [row] = await db
     .insert(credentialSnapshots)
     .values({
@@ -67,56 +74,80 @@ export async function updateProgress(db: Database, id: number, progress: { phase
     .where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
 }
 
-/** Stores the rows and completes the snapshot in one transaction (no upstream call inside it). */
+type SnapshotPart = Pick<BuiltSnapshot, "rows" | "identities">;
+
+/** Inserts rows and identities of a snapshot (in the caller's transaction). */
+async function insertPart(tx: DatabaseTransaction, id: number, part: SnapshotPart): Promise<void> {
+  // Thousands of rows go in as one JSON parameter per chunk, unpacked by the database, rather than seven bound
+  // parameters a row that the ORM would build and the database parse one by one. `e` is the end date as the ORM
+  // would have bound it (JavaScript's reading of Graph's timestamp).
+  for (let start = 0; start < part.rows.length; start += INSERT_CHUNK) {
+    const chunk = part.rows.slice(start, start + INSERT_CHUNK).map((row) => ({ r: row, e: row.endDateTime ? new Date(row.endDateTime).toISOString() : null }));
+    await tx.execute(sql`
+      insert into credential_snapshot_items (snapshot_id, row_id, identity_key, bucket, risk, end_date_time, row)
+      select ${id}::bigint, x->'r'->>'id', x->'r'->>'identityKey', x->'r'->>'bucket', (x->'r'->>'risk')::integer, (x->>'e')::timestamptz, x->'r'
+      from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
+  }
+  for (let start = 0; start < part.identities.length; start += INSERT_CHUNK) {
+    // Rows are stored once, in the items, and so are an identity's owners and roles, which each of its rows carries
+    // (an identity has at least one row): the drawer reads all three from its rows. Stored here as well, they made
+    // the identities' JSON 40 % larger and its insert take over twice as long (5,000 identities: ~250 ms, now ~95).
+    const chunk = part.identities.slice(start, start + INSERT_CHUNK).map(({ rows: _rows, owners: _owners, roles: _roles, ...identity }) => identity);
+    await tx.execute(sql`
+      insert into credential_snapshot_identities (snapshot_id, identity_key, details)
+      select ${id}::bigint, x->>'identityKey', x from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
+  }
+}
+
+/**
+ * Stores part of a running snapshot's rows while its run goes on, so that little is left to store when the last
+ * answer arrives. Nothing reads a snapshot's rows before it is complete; a run that fails deletes them
+ * (`failSnapshot`).
+ */
+export async function storeSnapshotPart(db: Database, id: number, part: SnapshotPart): Promise<void> {
+  if (part.rows.length === 0 && part.identities.length === 0) return;
+  await db.transaction((tx) => insertPart(tx, id, part));
+}
+
+/**
+ * Stores the rest of the rows and completes the snapshot in one transaction (no upstream call inside it): `rest` holds
+ * what `storeSnapshotPart` has not stored, `counts` are those of the whole snapshot.
+ */
 export async function completeSnapshot(
   db: Database,
   id: number,
-  built: BuiltSnapshot,
+  rest: SnapshotPart & Pick<BuiltSnapshot, "counts">,
   meta: { asOf: Date; finishedAt: Date; graphCalls: number; armCalls: number; warnings: readonly string[] },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    // Thousands of rows go in as one JSON parameter per chunk, unpacked by the database, rather than seven bound
-    // parameters a row that the ORM would build and the database parse one by one. `e` is the end date as the ORM
-    // would have bound it (JavaScript's reading of Graph's timestamp).
-    for (let start = 0; start < built.rows.length; start += INSERT_CHUNK) {
-      const chunk = built.rows
-        .slice(start, start + INSERT_CHUNK)
-        .map((row) => ({ r: row, e: row.endDateTime ? new Date(row.endDateTime).toISOString() : null }));
-      await tx.execute(sql`
-        insert into credential_snapshot_items (snapshot_id, row_id, identity_key, bucket, risk, end_date_time, row)
-        select ${id}::bigint, x->'r'->>'id', x->'r'->>'identityKey', x->'r'->>'bucket', (x->'r'->>'risk')::integer, (x->>'e')::timestamptz, x->'r'
-        from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
-    }
-    for (let start = 0; start < built.identities.length; start += INSERT_CHUNK) {
-      // Rows are stored once, in the items, and so are an identity's owners and roles, which each of its rows carries
-      // (an identity has at least one row): the drawer reads all three from its rows. Stored here as well, they made
-      // the identities' JSON 40 % larger and its insert take over twice as long (5,000 identities: ~250 ms, now ~95).
-      const chunk = built.identities.slice(start, start + INSERT_CHUNK).map(({ rows: _rows, owners: _owners, roles: _roles, ...identity }) => identity);
-      await tx.execute(sql`
-        insert into credential_snapshot_identities (snapshot_id, identity_key, details)
-        select ${id}::bigint, x->>'identityKey', x from jsonb_array_elements(${JSON.stringify(chunk)}::jsonb) as x`);
-    }
+    await insertPart(tx, id, rest);
+    const total = BUCKETS.reduce((sum, bucket) => sum + rest.counts[bucket], 0);
     await tx
       .update(credentialSnapshots)
       .set({
         status: "complete",
         asOf: meta.asOf,
         finishedAt: meta.finishedAt,
-        counts: built.counts,
+        counts: rest.counts,
         graphCalls: meta.graphCalls,
         armCalls: meta.armCalls,
         warnings: [...meta.warnings],
-        progress: { phase: "Complete", done: built.rows.length, total: built.rows.length },
+        progress: { phase: "Complete", done: total, total },
       })
       .where(eq(credentialSnapshots.id, id));
   });
 }
 
+/** Marks the run failed and deletes any rows it stored on its way (with the mark, in one transaction). */
 export async function failSnapshot(db: Database, id: number, message: string, now: Date): Promise<void> {
-  await db
-    .update(credentialSnapshots)
-    .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
-    .where(eq(credentialSnapshots.id, id));
+  await db.transaction(async (tx) => {
+    await tx.delete(credentialSnapshotItems).where(eq(credentialSnapshotItems.snapshotId, id));
+    await tx.delete(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id));
+    await tx
+      .update(credentialSnapshots)
+      .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
+      .where(eq(credentialSnapshots.id, id));
+  });
 }
 
 /** Keeps rows for the newest snapshots only; older snapshots keep their counts for the trend. */
