@@ -25,13 +25,11 @@ function mergeOwners(...lists: readonly (readonly CredentialOwner[])[]): Credent
   return [...byId.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
 }
 
-interface IdentityInput {
-  readonly identityKey: string;
-  readonly displayName: string;
-  readonly appId: string;
-  readonly applicationObjectId: string | null;
-  readonly servicePrincipalId: string | null;
-  readonly isManagedIdentity: boolean;
+/** What one identity is built from: its names and ids as the drawer shows them, and what Graph and ARM said of it. */
+interface IdentityInput extends Pick<
+  IdentityDetails,
+  "identityKey" | "displayName" | "appId" | "applicationObjectId" | "servicePrincipalId" | "isManagedIdentity"
+> {
   readonly federated: readonly FederatedCredentialSummary[];
   readonly unreadableFederated: number;
   readonly federatedUnread?: "forbidden" | "failed" | null;

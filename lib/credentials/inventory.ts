@@ -634,8 +634,8 @@ export async function readGroupServicePrincipals(
     try {
       for (let page = 1; next !== undefined && page < MAX_PAGES; page++) {
         counter.count += 1;
-        const page = next;
-        const read = () => client.api(page).header("ConsistencyLevel", "eventual").get() as Promise<unknown>;
+        const link = next;
+        const read = () => client.api(link).header("ConsistencyLevel", "eventual").get() as Promise<unknown>;
         const body = MemberPage.parse(await (slots ? slots.run(read) : read()));
         ids.push(...body.value.map((member) => member.id));
         next = body["@odata.nextLink"];

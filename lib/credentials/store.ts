@@ -42,16 +42,17 @@ export async function createRunningSnapshot(
 ): Promise<number> {
   // A run still "running" after this long crashed with its instance; it is closed so it never shows as in progress,
   // and the rows it stored on its way are deleted.
-  const crashed = await db
-    .update(credentialSnapshots)
-    .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
-    .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
-    .returning({ id: credentialSnapshots.id });
-  if (crashed.length > 0) {
+  await db.transaction(async (tx) => {
+    const crashed = await tx
+      .update(credentialSnapshots)
+      .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
+      .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
+      .returning({ id: credentialSnapshots.id });
+    if (crashed.length === 0) return;
     const ids = crashed.map((run) => run.id);
-    await db.delete(credentialSnapshotItems).where(inArray(credentialSnapshotItems.snapshotId, ids));
-    await db.delete(credentialSnapshotIdentities).where(inArray(credentialSnapshotIdentities.snapshotId, ids));
-  }
+    await tx.delete(credentialSnapshotItems).where(inArray(credentialSnapshotItems.snapshotId, ids));
+    await tx.delete(credentialSnapshotIdentities).where(inArray(credentialSnapshotIdentities.snapshotId, ids));
+  });
   const [row] = await db
     .insert(credentialSnapshots)
     .values({
