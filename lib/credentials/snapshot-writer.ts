@@ -1,16 +1,18 @@
 import "server-only";
 
 import type { Windows, WorkspaceRole } from "@/lib/shared/credentials";
-import type { Database } from "@/lib/db";
+import { type Database, nextEventLoopTurn } from "@/lib/db";
 import { type BuiltSnapshot, SnapshotBuilder } from "./build-rows";
 import type { InventoryApplication, InventoryServicePrincipal } from "./inventory";
 import { storeSnapshotPart } from "./store";
 
 /**
- * Rows stored per part. A part of 250 takes about 25 ms on PGlite (which runs on the console's thread): less than
- * one Graph round trip, so the calls in flight are not held up while it is stored.
+ * Rows stored per part. PGlite runs on the console's thread, so a Graph answer that arrives while a part is stored
+ * waits for it before its worker sends the next call: the longer the part, the more answers wait and the longer each
+ * waits. A part of 100 rows takes about 10 ms. A refresh of 5,000 applications at 40 ms, until a status read saw it
+ * complete, took 6.45–6.55 s with parts of 250 rows, 6.04–6.38 s with 100 and 6.16–6.44 s with 50.
  */
-const PART_ROWS = 250;
+const PART_ROWS = 100;
 
 type SnapshotPart = Pick<BuiltSnapshot, "rows" | "identities">;
 
@@ -156,6 +158,8 @@ export class SnapshotWriter {
       if (this.closed || this.failure) return;
       const part = this.builder!.take();
       this.writing = this.writing
+        // Parts due one after another still let the answers that came meanwhile in between them.
+        .then(nextEventLoopTurn)
         .then(() => storeSnapshotPart(this.db, this.snapshotId, part))
         .catch((error: unknown) => {
           this.failure ??= { error };
