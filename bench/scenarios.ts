@@ -510,13 +510,54 @@ interface RefreshStatus {
 }
 
 async function credentialScenarios(clients: Clients): Promise<void> {
-  const listTrips = Math.ceil(5000 / 999);
   const outboxBefore = await sandboxOutboxSize();
+  // The first refresh after start-up runs the inventory's code for the first time (its compilation, the first token
+  // and connections, the database's first plans for its statements); measured on its own, as the other figures'
+  // first runs are left out. The second is measured after the first one's owner mails have left, as a console that
+  // has been up for a while runs its scheduled refreshes.
+  await refreshScenario(clients, {
+    id: "credentials-refresh-first",
+    scenario: "Credentials refresh, the first after start-up (5,000 applications; server action, then polling)",
+  });
+  // Owners' mails leave from the outbox after the refresh, 4 at a time; the page does not wait for them, but the
+  // figures after this one would pay for them: always waited for.
+  const mailStart = performance.now();
+  const { mails, lastArrivedAt } = await waitForOutboxToSettle(outboxBefore);
+  const mailFloor = Math.ceil(mails / 4) * LATENCY_MS;
+  rows.push({
+    id: "owner-mails",
+    scenario: `Owner mails from the outbox (${mails})`,
+    // Until the last mail arrived: the quiet that tells the wait it is over comes after the work, not in it.
+    value: Math.round(lastArrivedAt - mailStart),
+    unit: "ms",
+    goal: goals.floorTimes1_1(mailFloor),
+    floorMs: mailFloor,
+    roundTrips: Math.ceil(mails / 4),
+    armCalls: 0,
+    graphCalls: mails,
+    note: "after the refresh, in the background: Graph sendMail 4 at a time (Outlook's limit per mailbox); until the last mail arrived (seen within 50 ms)",
+  });
+  await refreshScenario(clients, { id: "credentials-refresh", scenario: "Credentials refresh (5,000 applications; server action, then polling)" });
+  await measure(
+    {
+      id: "credentials-page",
+      scenario: "Credentials page (from the snapshot)",
+      roundTrips: 0,
+      note: "latest snapshot, its rows, trend; no Graph or ARM call",
+      goal: () => goals.at(100, "ms"),
+    },
+    () => clients.security.page("/credentials"),
+    RUNS,
+  );
+}
+
+/** One refresh from the page's action until a status read (every 100 ms, as the page's) sees it complete. */
+async function refreshScenario(clients: Clients, what: { id: string; scenario: string }): Promise<void> {
+  const listTrips = Math.ceil(5000 / 999);
   let graphCalls = 0;
   const snapshot = await measure(
     {
-      id: "credentials-refresh",
-      scenario: "Credentials refresh (5,000 applications; server action, then polling)",
+      ...what,
       roundTrips: listTrips,
       note: "apps ∥ SPs paged by 999, then federated credentials and owners via $batch (20 per call, 4 at a time); the floor counts both",
       goal: goals.floorTimes1_1,
@@ -540,36 +581,6 @@ async function credentialScenarios(clients: Clients): Promise<void> {
   const batchTrips = Math.ceil(Math.max(0, graphCalls - 2 * listTrips) / 4);
   const floorMs = (listTrips + batchTrips) * LATENCY_MS;
   rows[rows.length - 1] = { ...row, roundTrips: listTrips + batchTrips, floorMs, goal: goals.floorTimes1_1(floorMs) };
-
-  // Owners' mails leave from the outbox after the refresh, 4 at a time; the page does not wait for them, but the
-  // figures after this one would pay for them: always waited for.
-  const mailStart = performance.now();
-  const { mails, lastArrivedAt } = await waitForOutboxToSettle(outboxBefore);
-  const mailFloor = Math.ceil(mails / 4) * LATENCY_MS;
-  rows.push({
-    id: "owner-mails",
-    scenario: `Owner mails from the outbox (${mails})`,
-    // Until the last mail arrived: the quiet that tells the wait it is over comes after the work, not in it.
-    value: Math.round(lastArrivedAt - mailStart),
-    unit: "ms",
-    goal: goals.floorTimes1_1(mailFloor),
-    floorMs: mailFloor,
-    roundTrips: Math.ceil(mails / 4),
-    armCalls: 0,
-    graphCalls: mails,
-    note: "after the refresh, in the background: Graph sendMail 4 at a time (Outlook's limit per mailbox); until the last mail arrived (seen within 50 ms)",
-  });
-  await measure(
-    {
-      id: "credentials-page",
-      scenario: "Credentials page (from the snapshot)",
-      roundTrips: 0,
-      note: "latest snapshot, its rows, trend; no Graph or ARM call",
-      goal: () => goals.at(100, "ms"),
-    },
-    () => clients.security.page("/credentials"),
-    RUNS,
-  );
 }
 
 async function sandboxOutboxSize(): Promise<number> {
