@@ -19,6 +19,9 @@ export interface BuiltSnapshot {
   readonly counts: Record<Bucket, number>;
 }
 
+/** Rows and identities of a snapshot, stored together (all of them, or a part while a refresh goes on). */
+export type SnapshotPart = Pick<BuiltSnapshot, "rows" | "identities">;
+
 function mergeOwners(...lists: readonly (readonly CredentialOwner[])[]): CredentialOwner[] {
   const byId = new Map<string, CredentialOwner>();
   for (const owner of lists.flat()) if (!byId.has(owner.id.toLowerCase())) byId.set(owner.id.toLowerCase(), owner);
@@ -103,7 +106,7 @@ export class SnapshotBuilder {
   }
 
   /** The rows and identities added since the last call (in the order they were added). */
-  take(): { rows: CredentialRow[]; identities: IdentityDetails[] } {
+  take(): SnapshotPart {
     const part = { rows: this.rows.slice(this.taken.rows), identities: this.identities.slice(this.taken.identities) };
     this.taken = { rows: this.rows.length, identities: this.identities.length };
     return part;
@@ -218,21 +221,38 @@ export function buildSnapshot(
   return builder.result();
 }
 
-/** Which service principal belongs to which application of this tenant (by appId). */
+/**
+ * Which service principal belongs to which application of this tenant (by appId), by their indexes in the directory's
+ * lists. Two service principals with one appId do not occur in a tenant; were they listed, the last would win.
+ */
 export class ApplicationPairing {
-  private readonly spByAppId: Map<string, InventoryServicePrincipal>;
-  private readonly appIds: Set<string>;
+  private readonly servicePrincipalIndex: Map<string, number>;
+  private readonly applicationIndex: Map<string, number>;
 
-  constructor(applications: readonly InventoryApplication[], servicePrincipals: readonly InventoryServicePrincipal[]) {
-    this.spByAppId = new Map(servicePrincipals.map((sp) => [sp.appId.toLowerCase(), sp]));
-    this.appIds = new Set(applications.map((app) => app.appId.toLowerCase()));
+  constructor(
+    readonly applications: readonly InventoryApplication[],
+    readonly servicePrincipals: readonly InventoryServicePrincipal[],
+  ) {
+    this.servicePrincipalIndex = new Map(servicePrincipals.map((sp, index) => [sp.appId.toLowerCase(), index]));
+    this.applicationIndex = new Map(applications.map((app, index) => [app.appId.toLowerCase(), index]));
+  }
+
+  /** The index of the application's service principal, when it has one in this tenant. */
+  servicePrincipalIndexOf(app: InventoryApplication): number | undefined {
+    return this.servicePrincipalIndex.get(app.appId.toLowerCase());
   }
 
   servicePrincipalOf(app: InventoryApplication): InventoryServicePrincipal | undefined {
-    return this.spByAppId.get(app.appId.toLowerCase());
+    const index = this.servicePrincipalIndexOf(app);
+    return index === undefined ? undefined : this.servicePrincipals[index];
+  }
+
+  /** The index of the application the service principal belongs to, when it is one of this tenant's. */
+  applicationIndexOf(sp: InventoryServicePrincipal): number | undefined {
+    return this.applicationIndex.get(sp.appId.toLowerCase());
   }
 
   hasApplication(sp: InventoryServicePrincipal): boolean {
-    return this.appIds.has(sp.appId.toLowerCase());
+    return this.applicationIndexOf(sp) !== undefined;
   }
 }

@@ -601,7 +601,7 @@ export async function readGroupServicePrincipals(
   groupIds: readonly string[],
   progress: ProgressReporter,
   /** Shared with the directory's reader when both run at once, so together they keep one limit. */
-  slots?: GraphCallSlots,
+  slots = new GraphCallSlots(),
 ): Promise<{ groups: Map<string, GroupServicePrincipals>; graphCalls: number; warnings: string[] }> {
   const counter = new CallCounter();
   const requests: BatchRequest[] = groupIds.flatMap((id, index) => [
@@ -636,7 +636,7 @@ export async function readGroupServicePrincipals(
         counter.count += 1;
         const link = next;
         const read = () => client.api(link).header("ConsistencyLevel", "eventual").get() as Promise<unknown>;
-        const body = MemberPage.parse(await (slots ? slots.run(read) : read()));
+        const body = MemberPage.parse(await slots.run(read));
         ids.push(...body.value.map((member) => member.id));
         next = body["@odata.nextLink"];
       }

@@ -2,7 +2,7 @@ import "server-only";
 
 import type { Windows, WorkspaceRole } from "@/lib/shared/credentials";
 import { type Database, nextEventLoopTurn } from "@/lib/db";
-import { type BuiltSnapshot, SnapshotBuilder } from "./build-rows";
+import { ApplicationPairing, type BuiltSnapshot, SnapshotBuilder, type SnapshotPart } from "./build-rows";
 import type { InventoryApplication, InventoryServicePrincipal } from "./inventory";
 import { storeSnapshotPart } from "./store";
 
@@ -13,17 +13,6 @@ import { storeSnapshotPart } from "./store";
  * complete, took 6.45–6.55 s with parts of 250 rows, 6.04–6.38 s with 100 and 6.16–6.44 s with 50.
  */
 const PART_ROWS = 100;
-
-type SnapshotPart = Pick<BuiltSnapshot, "rows" | "identities">;
-
-interface Listing {
-  readonly applications: readonly InventoryApplication[];
-  readonly servicePrincipals: readonly InventoryServicePrincipal[];
-  /** Applications of this tenant by appId (lower case), with their index. */
-  readonly applicationIndex: Map<string, number>;
-  /** Service principals by appId (lower case), with their index; the last listed wins, as in `buildSnapshot`. */
-  readonly servicePrincipalIndex: Map<string, number>;
-}
 
 /**
  * Builds a refresh's snapshot and stores it in parts while Graph is still answering, so that when the last answer
@@ -37,7 +26,8 @@ interface Listing {
  * not its answers were reported, so a missed report costs time, never a row.
  */
 export class SnapshotWriter {
-  private listing: Listing | undefined;
+  /** The directory's two lists, once both are read, with which service principal is whose. */
+  private pairing: ApplicationPairing | undefined;
   private roles: ReadonlyMap<string, readonly WorkspaceRole[]> | undefined;
   private managedIdentitiesDone = false;
   private builder: SnapshotBuilder | undefined;
@@ -59,9 +49,7 @@ export class SnapshotWriter {
 
   /** Both directory lists are read. */
   listed(applications: readonly InventoryApplication[], servicePrincipals: readonly InventoryServicePrincipal[]): void {
-    const applicationIndex = new Map(applications.map((app, index) => [app.appId.toLowerCase(), index]));
-    const servicePrincipalIndex = new Map(servicePrincipals.map((sp, index) => [sp.appId.toLowerCase(), index]));
-    this.listing = { applications, servicePrincipals, applicationIndex, servicePrincipalIndex };
+    this.pairing = new ApplicationPairing(applications, servicePrincipals);
     this.open();
   }
 
@@ -88,13 +76,13 @@ export class SnapshotWriter {
    * not yet stored (for `completeSnapshot`) and the time the rows were classified at. Throws a part's store failure.
    */
   async finish(): Promise<{ built: BuiltSnapshot; rest: SnapshotPart; asOf: Date }> {
-    const { listing } = this;
-    if (!listing || !this.roles) throw new Error("the snapshot was finished before the directory and the roles were read");
+    const { pairing } = this;
+    if (!pairing || !this.roles) throw new Error("the snapshot was finished before the directory and the roles were read");
     this.managedIdentitiesDone = true;
     this.open();
     const builder = this.builder!;
-    listing.applications.forEach((_app, index) => this.build("application", index));
-    listing.servicePrincipals.forEach((_sp, index) => this.build("servicePrincipal", index));
+    pairing.applications.forEach((_app, index) => this.build("application", index));
+    pairing.servicePrincipals.forEach((_sp, index) => this.build("servicePrincipal", index));
     this.closed = true;
     await this.writing;
     if (this.failure) throw this.failure.error;
@@ -108,7 +96,7 @@ export class SnapshotWriter {
   }
 
   private open(): void {
-    if (this.builder || !this.listing || !this.roles || !this.managedIdentitiesDone) return;
+    if (this.builder || !this.pairing || !this.roles || !this.managedIdentitiesDone) return;
     this.asOf = this.now();
     this.builder = new SnapshotBuilder(this.roles, this.asOf, this.windows);
     for (const index of this.read.application) this.buildWhenReady("application", index);
@@ -116,16 +104,14 @@ export class SnapshotWriter {
   }
 
   private buildWhenReady(kind: "application" | "servicePrincipal", index: number): void {
-    const listing = this.listing!;
+    const pairing = this.pairing!;
     if (kind === "application") {
-      const app = listing.applications[index]!;
-      const spIndex = listing.servicePrincipalIndex.get(app.appId.toLowerCase());
+      const spIndex = pairing.servicePrincipalIndexOf(pairing.applications[index]!);
       if (spIndex !== undefined && !this.read.servicePrincipal.has(spIndex)) return;
       this.build("application", index);
     } else {
-      const sp = listing.servicePrincipals[index]!;
       // A service principal of one of this tenant's applications is part of that application's identity.
-      const appIndex = listing.applicationIndex.get(sp.appId.toLowerCase());
+      const appIndex = pairing.applicationIndexOf(pairing.servicePrincipals[index]!);
       if (appIndex === undefined) this.build("servicePrincipal", index);
       else if (this.read.application.has(appIndex)) this.build("application", appIndex);
     }
@@ -135,14 +121,13 @@ export class SnapshotWriter {
   private build(kind: "application" | "servicePrincipal", index: number): void {
     if (this.closed || this.built[kind].has(index)) return;
     this.built[kind].add(index);
-    const listing = this.listing!;
+    const pairing = this.pairing!;
     if (kind === "application") {
-      const app = listing.applications[index]!;
-      const spIndex = listing.servicePrincipalIndex.get(app.appId.toLowerCase());
-      this.builder!.addApplication(app, spIndex === undefined ? undefined : listing.servicePrincipals[spIndex]);
+      const app = pairing.applications[index]!;
+      this.builder!.addApplication(app, pairing.servicePrincipalOf(app));
     } else {
-      const sp = listing.servicePrincipals[index]!;
-      if (!listing.applicationIndex.has(sp.appId.toLowerCase())) this.builder!.addServicePrincipal(sp);
+      const sp = pairing.servicePrincipals[index]!;
+      if (!pairing.hasApplication(sp)) this.builder!.addServicePrincipal(sp);
     }
   }
 

@@ -5,7 +5,7 @@ import { and, desc, eq, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 import { BUCKETS, type Bucket, type CredentialRow, type IdentityDetails, type SnapshotSummary, type Windows } from "@/lib/shared/credentials";
 import type { Database, DatabaseTransaction } from "@/lib/db";
 import { oncePerDatabase } from "@/lib/db/once-per-database";
-import type { BuiltSnapshot } from "./build-rows";
+import type { BuiltSnapshot, SnapshotPart } from "./build-rows";
 import { applyView, type CredentialView, filtersRowText, sortInView, sortRank, type ViewOrderKeys } from "./view";
 import { credentialSnapshotIdentities, credentialSnapshotItems, credentialSnapshots } from "./schema";
 
@@ -48,10 +48,11 @@ export async function createRunningSnapshot(
       .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
       .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
       .returning({ id: credentialSnapshots.id });
-    if (crashed.length === 0) return;
-    const ids = crashed.map((run) => run.id);
-    await tx.delete(credentialSnapshotItems).where(inArray(credentialSnapshotItems.snapshotId, ids));
-    await tx.delete(credentialSnapshotIdentities).where(inArray(credentialSnapshotIdentities.snapshotId, ids));
+    if (crashed.length > 0)
+      await deleteStoredRows(
+        tx,
+        crashed.map((run) => run.id),
+      );
   });
   const [row] = await db
     .insert(credentialSnapshots)
@@ -74,8 +75,6 @@ export async function updateProgress(db: Database, id: number, progress: { phase
     .set({ progress })
     .where(and(eq(credentialSnapshots.id, id), eq(credentialSnapshots.status, "running")));
 }
-
-type SnapshotPart = Pick<BuiltSnapshot, "rows" | "identities">;
 
 /** Inserts rows and identities of a snapshot (in the caller's transaction). */
 async function insertPart(tx: DatabaseTransaction, id: number, part: SnapshotPart): Promise<void> {
@@ -139,11 +138,16 @@ export async function completeSnapshot(
   });
 }
 
+/** The rows and identities of snapshots that never completed (their runs failed or crashed on the way). */
+async function deleteStoredRows(tx: DatabaseTransaction, snapshotIds: number[]): Promise<void> {
+  await tx.delete(credentialSnapshotItems).where(inArray(credentialSnapshotItems.snapshotId, snapshotIds));
+  await tx.delete(credentialSnapshotIdentities).where(inArray(credentialSnapshotIdentities.snapshotId, snapshotIds));
+}
+
 /** Marks the run failed and deletes any rows it stored on its way (with the mark, in one transaction). */
 export async function failSnapshot(db: Database, id: number, message: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.delete(credentialSnapshotItems).where(eq(credentialSnapshotItems.snapshotId, id));
-    await tx.delete(credentialSnapshotIdentities).where(eq(credentialSnapshotIdentities.snapshotId, id));
+    await deleteStoredRows(tx, [id]);
     await tx
       .update(credentialSnapshots)
       .set({ status: "failed", finishedAt: now, errorMessage: message.slice(0, 2000) })
