@@ -48,11 +48,11 @@ export async function createRunningSnapshot(
       .set({ status: "failed", finishedAt: input.now, errorMessage: "The run stopped without finishing (its instance restarted)." })
       .where(and(eq(credentialSnapshots.status, "running"), lt(credentialSnapshots.startedAt, new Date(input.now.getTime() - STALE_RUN_MS))))
       .returning({ id: credentialSnapshots.id });
-    if (crashed.length > 0)
-      await deleteStoredRows(
-        tx,
-        crashed.map((run) => run.id),
-      );
+    if (crashed.length === 0) return;
+    await deleteStoredRows(
+      tx,
+      crashed.map((run) => run.id),
+    );
   });
   const [row] = await db
     .insert(credentialSnapshots)
