@@ -58,79 +58,95 @@ export function serverAction<Schema extends z.ZodType, Output>(
   inputSchemas.set(action, input);
   return async (raw) => {
     const requestId = randomUUID();
-    const session = await getSession();
-    // Built once per call: the refusals below and the operation name the same actor.
-    const userActor = session ? sessionActorOf(session) : undefined;
-    const actor: AuditActor = userActor ?? { kind: "anonymous" };
-
-    const requestHeaders = await headers();
-    if (!isSameOriginRequest(requestHeaders)) {
-      await recordRefusal(action, actor, "cross_origin", requestId);
-      return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
-    }
-    // Before anything is recorded: a throttled caller's calls only count (the first refusal per window is audited).
-    const throttled = await throttle(action, session, requestHeaders, requestId);
-    if (throttled) return { status: "error", code: "rate_limited", message: tooManyRequestsMessage(throttled.retryAfterSeconds) };
-    if (!session || !userActor) {
-      await recordRefusal(action, actor, "no_session", requestId);
-      return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
-    }
-    if (!isAllowed(action, session.principal.roles)) {
-      await recordRefusal(action, actor, "console_role_missing", requestId);
-      return { status: "error", code: "forbidden", message: "Your Gatehouse role does not allow this. Ask an admin if you need it." };
-    }
-
-    const parsed = input.safeParse(raw);
-    if (!parsed.success) {
-      const flattened = z.flattenError(parsed.error);
-      return {
-        status: "error",
-        code: "invalid_input",
-        message: flattened.formErrors[0] ?? "Some fields need attention.",
-        fieldErrors: flattened.fieldErrors as Record<string, string[]>,
-      };
-    }
-    // PostgreSQL cannot store U+0000 in text or jsonb: refused here, naming the field, instead of failing as "internal"
-    // halfway through the operation (or being sent to Graph/ARM first).
-    const nulField = fieldWithNul(parsed.data);
-    if (nulField !== undefined) {
-      return {
-        status: "error",
-        code: "invalid_input",
-        message: nulField === "" ? NUL_MESSAGE : "Some fields need attention.",
-        fieldErrors: nulField === "" ? {} : { [nulField]: [NUL_MESSAGE] },
-      };
-    }
-
     try {
-      return { status: "success", data: await run({ session, actor: userActor, requestId }, parsed.data) };
+      return await runSteps(action, input, run, raw, requestId);
     } catch (thrown) {
-      // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
-      const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;
-      if (error instanceof AppError) {
-        log(error.code.startsWith("upstream") ? "warn" : "info", "action", error.message, {
-          action,
-          code: error.code,
-          requestId,
-          upstreamRequestId: error.upstreamRequestId,
-        });
-        return {
-          status: "error",
-          code: error.code === "configuration" ? "internal" : error.code,
-          message: error.userMessage,
-          ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}),
-          ...(needsSupportReference(error) ? { reference: error.upstreamRequestId ?? requestId } : {}),
-          claims: error.claims,
-        };
-      }
-      log("error", "action", "unexpected failure", {
-        action,
-        requestId,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      });
-      return internalFailure(requestId);
+      // Any step's failure (the session store or the rate limiter unreachable, the operation itself) answers alike.
+      return failureResult(action, thrown, requestId);
     }
   };
+}
+
+async function runSteps<Schema extends z.ZodType, Output>(
+  action: ConsoleAction,
+  input: Schema,
+  run: (context: ActionContext, input: z.output<Schema>) => Promise<Output>,
+  raw: unknown,
+  requestId: string,
+): Promise<ActionResult<Output>> {
+  const session = await getSession();
+  // Built once per call: the refusals below and the operation name the same actor.
+  const userActor = session ? sessionActorOf(session) : undefined;
+  const actor: AuditActor = userActor ?? { kind: "anonymous" };
+
+  const requestHeaders = await headers();
+  if (!isSameOriginRequest(requestHeaders)) {
+    await recordRefusal(action, actor, "cross_origin", requestId);
+    return { status: "error", code: "forbidden", message: "Requests must come from the Gatehouse page itself." };
+  }
+  // Before anything is recorded: a throttled caller's calls only count (the first refusal per window is audited).
+  const throttled = await throttle(action, session, requestHeaders, requestId);
+  if (throttled) return { status: "error", code: "rate_limited", message: tooManyRequestsMessage(throttled.retryAfterSeconds) };
+  if (!session || !userActor) {
+    await recordRefusal(action, actor, "no_session", requestId);
+    return { status: "error", code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
+  }
+  if (!isAllowed(action, session.principal.roles)) {
+    await recordRefusal(action, actor, "console_role_missing", requestId);
+    return { status: "error", code: "forbidden", message: "Your Gatehouse role does not allow this. Ask an admin if you need it." };
+  }
+
+  const parsed = input.safeParse(raw);
+  if (!parsed.success) {
+    const flattened = z.flattenError(parsed.error);
+    return {
+      status: "error",
+      code: "invalid_input",
+      message: flattened.formErrors[0] ?? "Some fields need attention.",
+      fieldErrors: flattened.fieldErrors as Record<string, string[]>,
+    };
+  }
+  // PostgreSQL cannot store U+0000 in text or jsonb: refused here, naming the field, instead of failing as "internal"
+  // halfway through the operation (or being sent to Graph/ARM first).
+  const nulField = fieldWithNul(parsed.data);
+  if (nulField !== undefined) {
+    return {
+      status: "error",
+      code: "invalid_input",
+      message: nulField === "" ? NUL_MESSAGE : "Some fields need attention.",
+      fieldErrors: nulField === "" ? {} : { [nulField]: [NUL_MESSAGE] },
+    };
+  }
+
+  return { status: "success", data: await run({ session, actor: userActor, requestId }, parsed.data) };
+}
+
+/** A failure as the person sees it: an AppError's own message, a lost database in our words, anything else as internal. */
+function failureResult(action: ConsoleAction, thrown: unknown, requestId: string): ActionResult<never> {
+  // A lost connection or a statement past its timeout: a message of our own, never the driver's text.
+  const error = isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;
+  if (error instanceof AppError) {
+    log(error.code.startsWith("upstream") ? "warn" : "info", "action", error.message, {
+      action,
+      code: error.code,
+      requestId,
+      upstreamRequestId: error.upstreamRequestId,
+    });
+    return {
+      status: "error",
+      code: error.code === "configuration" ? "internal" : error.code,
+      message: error.userMessage,
+      ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}),
+      ...(needsSupportReference(error) ? { reference: error.upstreamRequestId ?? requestId } : {}),
+      claims: error.claims,
+    };
+  }
+  log("error", "action", "unexpected failure", {
+    action,
+    requestId,
+    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  });
+  return internalFailure(requestId);
 }
 
 /** The result of a failure nobody planned for, with the reference that finds its log line. */

@@ -91,7 +91,6 @@ export async function runInventory(
     const directory = directoryOutcome.value;
     const { access, viaGroups } = rolesOutcome.value;
     const miFederation = await (miFederationRead ?? readManagedIdentityFederation(directory.servicePrincipals));
-    writer.managedIdentitiesRead();
     const graphCalls = directory.graphCalls + viaGroups.graphCalls;
     const armCalls = access.armCalls + miFederation.armCalls;
     await progress("Classifying", 0, 1);

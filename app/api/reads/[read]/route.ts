@@ -1,9 +1,5 @@
-import { randomUUID } from "node:crypto";
-
 import { readCall } from "@/lib/actions/reads";
-import { internalFailure } from "@/lib/actions/server-action";
 import { httpStatusOf, NO_STORE } from "@/lib/actions/route-handler";
-import { describeError, log } from "@/lib/log";
 import { readBodyWithin } from "@/lib/security/body-limit";
 import type { ActionResult } from "@/lib/shared/action-result";
 import { isRead } from "@/lib/shared/permissions";
@@ -40,15 +36,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ rea
       return refused(400, "The input is not valid JSON.");
     }
   }
-  let result: ActionResult<unknown>;
-  try {
-    result = await readCall(read)(input);
-  } catch (error) {
-    // The pipeline maps failures of the read itself; this is one before it (the session store or the rate limiter
-    // unreachable): a message of our own with a reference, as routeHandler() gives, never Next's bare 500.
-    const reference = randomUUID();
-    log("error", "route", "read failed before it ran", { read, requestId: reference, error: describeError(error) });
-    result = internalFailure(reference);
-  }
+  // Never throws: every failure, before the read runs or in it, is an ActionResult (serverAction()).
+  const result = await readCall(read)(input);
   return Response.json(result, { status: result.status === "success" ? 200 : httpStatusOf(result.code), headers: NO_STORE });
 }
