@@ -9,6 +9,7 @@ import { memberGroupsAmong } from "@/lib/graph/memberships";
 import { readAllPages } from "@/lib/graph/pages";
 import { type DirectoryPrincipal, resolvePrincipals } from "@/lib/graph/principals";
 import { type AssignmentOrigin, assignmentOrigin, listedAssignmentApplies, parseScope } from "@/lib/shared/arm-scope";
+import { GUID } from "@/lib/shared/patterns";
 import type { PimActivation } from "./access-beyond-assignments";
 import { type AccessBeyondAssignmentsForPrincipal, listAccessBeyondAssignmentsFor } from "./check-access-beyond-assignments";
 import { invalidWorkspace } from "./get-workspace-access";
@@ -82,6 +83,20 @@ export async function checkWorkspaceAccess(caller: DelegatedCaller, workspaceId:
  * an ancestor of its storage account: each scope is read for itself. Origin `workspace` means "at this scope itself".
  */
 export async function checkAccessAt(caller: DelegatedCaller, target: AccessTarget, principalId: string): Promise<EffectiveAccess> {
+  const identity = { kind: "delegated", caller } as const;
+  const listAt = async (filter: string) =>
+    (await listRoleAssignmentsAt(identity, target.scope, filter)).filter(
+      (assignment) => assignment.scope && listedAssignmentApplies(assignment.scope, target.scope),
+    );
+  // Most checks are of a user or a service principal, so their assignments (and the role definitions) are asked for
+  // beside the principal's lookup, one round trip sooner. Should it be a group, whose id `assignedTo()` refuses, that
+  // answer (or refusal) is dropped once the lookup says so; nothing is shown before the lookup has answered.
+  const definitionsRead = getRoleDefinitions(identity, target.scope);
+  const speculativeList = GUID.test(principalId) ? listAt(`atScope() and assignedTo('${principalId}')`) : undefined;
+  // Settled below, or left unused when the lookup fails or finds a group: never an unhandled rejection.
+  definitionsRead.catch(() => undefined);
+  speculativeList?.catch(() => undefined);
+
   const lookup = await resolvePrincipals(caller, [principalId]);
   if (!lookup.complete) {
     throw new AppError({ code: "upstream_unavailable", message: "getByIds failed", userMessage: lookup.failureMessage ?? "Microsoft Graph is unavailable." });
@@ -91,17 +106,12 @@ export async function checkAccessAt(caller: DelegatedCaller, target: AccessTarge
     throw new AppError({ code: "not_found", message: `principal ${principalId} not found`, userMessage: "No user, group or service principal has that id." });
   }
 
-  const identity = { kind: "delegated", caller } as const;
-  // Once the principal is known, three reads run side by side: its assignments, then the groups holding them (their
-  // membership paths and names, together); the role definitions; and, once those are in, PIM and the deny assignments.
-  // One after another they took up to three round trips more (a nested group's check: ~310 ms against ~220 at 40 ms).
-  const definitionsRead = getRoleDefinitions(identity, target.scope);
+  // Three reads side by side: its assignments, then the groups holding them (their membership paths and names,
+  // together); the role definitions; and, once those are in, PIM and the deny assignments. One after another they took
+  // up to three round trips more (a nested group's check: ~310 ms against ~220 at 40 ms).
   const [{ assignments, paths, holderNames }, definitions, beyond] = await Promise.all([
     (async () => {
-      const filter = principal.kind === "group" ? "atScope()" : `atScope() and assignedTo('${principal.id}')`;
-      const list = (await listRoleAssignmentsAt(identity, target.scope, filter)).filter(
-        (assignment) => assignment.scope && listedAssignmentApplies(assignment.scope, target.scope),
-      );
+      const list = principal.kind === "group" ? await listAt("atScope()") : await (speculativeList ?? listAt(`atScope() and assignedTo('${principal.id}')`));
       const reaching = principal.kind === "group" ? await reachingGroup(caller, principal.id, list) : list;
       const holders = new Set(reaching.map((assignment) => (assignment.principalId ?? "").toLowerCase()).filter((id) => id !== principal.id.toLowerCase()));
       if (holders.size === 0) return { assignments: reaching, paths: new Map<string, GroupStep[]>(), holderNames: new Map<string, DirectoryPrincipal>() };

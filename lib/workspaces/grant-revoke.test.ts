@@ -5,6 +5,7 @@ import { getDatabase } from "@/lib/db";
 import { listedAssignmentApplies, workspaceScope } from "@/lib/shared/arm-scope";
 import { createTenant } from "@/sandbox/tenant/index";
 import { watchOutgoingCalls } from "@/test/support/outgoing-calls";
+import { testSandbox } from "@/test/support/sandbox-control";
 import { personaContext } from "@/test/support/persona-token";
 import { searchPrincipals } from "@/lib/graph/search-principals";
 import { checkWorkspaceAccess } from "./check-workspace-access";
@@ -228,7 +229,7 @@ describe("checking access and finding principals", () => {
     expect(viaGroup!.via!.at(-1)!.id).toBe(group.id);
   });
 
-  it("checks a group's access without assignedTo() (which ARM refuses for groups): its own roles and those of the groups it is in", async () => {
+  it("checks a group's access with atScope() (ARM refuses assignedTo() for a group): its own roles and those of the groups it is in", async () => {
     const security = await personaContext("security");
     const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
     const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
@@ -253,7 +254,33 @@ describe("checking access and finding principals", () => {
       .calls()
       .filter((call) => /\/roleassignments(\?|$)/i.test(call.path))
       .map((call) => new URL(call.path.replace(/^\/+/, "/"), "https://arm.invalid").searchParams.get("$filter"));
-    expect(filters).toEqual(["atScope()"]);
+    // The list asked for beside the lookup, as for a user, is refused for a group and dropped; the grants above are
+    // atScope()'s.
+    expect(filters).toEqual([`atScope() and assignedTo('${group.id}')`, "atScope()"]);
+  });
+
+  it("asks for a user's assignments while the user is being looked up, and waits for the lookup before answering", async () => {
+    const security = await personaContext("security");
+    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+    const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id))!;
+    // Once as it comes (and to have the role definitions cached, so PIM's list is asked for as soon as the lookup answers).
+    const expected = await checkWorkspaceAccess(security.caller, fraudScope, member);
+    const slowLookup = await testSandbox().faults.add({ method: "POST", path: "/v1.0/directoryObjects/getByIds", latencyMs: 1500, times: 1 });
+    try {
+      const network = watchOutgoingCalls();
+      expect(await checkWorkspaceAccess(security.caller, fraudScope, member)).toEqual(expected);
+      const events = network.events().map((event) => `${event.kind} ${event.call.path}`);
+      const listAnswered = events.findIndex((event) => event.startsWith("finish ") && /\/roleAssignments\?/i.test(event));
+      const pimAsked = events.findIndex((event) => event.startsWith("start ") && event.includes("/roleEligibilityScheduleInstances"));
+      expect(listAnswered).toBeGreaterThan(-1);
+      expect(pimAsked).toBeGreaterThan(-1);
+      // PIM's list needs the principal: it is asked for only after the lookup has answered, and the assignments were in before.
+      expect(listAnswered).toBeLessThan(pimAsked);
+    } finally {
+      await testSandbox().faults.remove(slowLookup.id);
+    }
   });
 
   it("checks a user's access at and above the workspace with atScope() and assignedTo()", async () => {
