@@ -31,6 +31,11 @@ const stepUpTarget = [...oracle.users.values()].find(
 )!;
 const someGroup = [...oracle.groups.values()].find((group) => !holdsSomethingHere.has(group.id))!;
 const existingGroupGrant = atWorkspace.find((assignment) => assignment.principalType === "Group")!;
+// Check access reads this workspace (seeded, never changed here) and its group "DS - Fraud".
+const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
+const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
+const dsFraud = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
+const dsFraudMember = oracle.transitiveMemberIds(dsFraud.id).find((id) => oracle.users.has(id))!;
 
 async function eventsFor(principalId: string) {
   return (await searchAuditEvents(await getDatabase(), { principalId }, { size: 50 })).events.map((event) => `${event.action}:${event.outcome}`).reverse();
@@ -218,34 +223,27 @@ describe("checking access and finding principals", () => {
 
   it("explains a role that reaches a person through a group", async () => {
     const security = await personaContext("security");
-    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
-    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
-    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
-    const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id))!;
-    const access = await checkWorkspaceAccess(security.caller, fraudScope, member);
-    const viaGroup = access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === group.id);
+    const access = await checkWorkspaceAccess(security.caller, fraudScope, dsFraudMember);
+    const viaGroup = access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === dsFraud.id);
     expect(viaGroup).toMatchObject({ origin: "workspace", roleName: "AzureML Data Scientist", assignedTo: { displayName: "DS - Fraud" } });
     expect(viaGroup!.via!.length).toBeGreaterThan(0);
-    expect(viaGroup!.via!.at(-1)!.id).toBe(group.id);
+    expect(viaGroup!.via!.at(-1)!.id).toBe(dsFraud.id);
   });
 
   it("checks a group's access with atScope() (ARM refuses assignedTo() for a group): its own roles and those of the groups it is in", async () => {
     const security = await personaContext("security");
-    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
-    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
-    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
     const allStaff = [...oracle.groups.values()].find((candidate) => candidate.displayName === "All ML Staff")!;
-    const reaching = new Set([group.id, ...oracle.transitiveGroupIds(group.id)].map((id) => id.toLowerCase()));
+    const reaching = new Set([dsFraud.id, ...oracle.transitiveGroupIds(dsFraud.id)].map((id) => id.toLowerCase()));
     const expected = [...oracle.roleAssignments.values()].filter(
       (assignment) => reaching.has(assignment.principalId.toLowerCase()) && listedAssignmentApplies(assignment.scope, fraudScope),
     );
     const network = watchOutgoingCalls();
-    const access = await checkWorkspaceAccess(security.caller, fraudScope, group.id);
-    expect(access.principal).toMatchObject({ id: group.id, kind: "group" });
+    const access = await checkWorkspaceAccess(security.caller, fraudScope, dsFraud.id);
+    expect(access.principal).toMatchObject({ id: dsFraud.id, kind: "group" });
     expect(access.grants.map((grant) => `${grant.assignedTo.id}|${grant.roleDefinitionId}|${grant.scope}`).sort()).toEqual(
       expected.map((assignment) => `${assignment.principalId}|${assignment.roleDefinitionName}|${assignment.scope}`).sort(),
     );
-    expect(access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === group.id)).toMatchObject({ via: [] });
+    expect(access.grants.find((grant) => grant.roleDefinitionId === DATA_SCIENTIST && grant.assignedTo.id === dsFraud.id)).toMatchObject({ via: [] });
     // All ML Staff's Compute Operator reaches DS - Fraud through Data Scientists.
     expect(
       access.grants.find((grant) => grant.roleDefinitionId === COMPUTE_OPERATOR && grant.assignedTo.id === allStaff.id)?.via?.map((step) => step.displayName),
@@ -256,21 +254,17 @@ describe("checking access and finding principals", () => {
       .map((call) => new URL(call.path.replace(/^\/+/, "/"), "https://arm.invalid").searchParams.get("$filter"));
     // The list asked for beside the lookup, as for a user, is refused for a group and dropped; the grants above are
     // atScope()'s.
-    expect(filters).toEqual([`atScope() and assignedTo('${group.id}')`, "atScope()"]);
+    expect(filters).toEqual([`atScope() and assignedTo('${dsFraud.id}')`, "atScope()"]);
   });
 
   it("asks for a user's assignments while the user is being looked up, and waits for the lookup before answering", async () => {
     const security = await personaContext("security");
-    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
-    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
-    const group = [...oracle.groups.values()].find((candidate) => candidate.displayName === "DS - Fraud")!;
-    const member = oracle.transitiveMemberIds(group.id).find((id) => oracle.users.has(id))!;
     // Once as it comes (and to have the role definitions cached, so PIM's list is asked for as soon as the lookup answers).
-    const expected = await checkWorkspaceAccess(security.caller, fraudScope, member);
+    const expected = await checkWorkspaceAccess(security.caller, fraudScope, dsFraudMember);
     const slowLookup = await testSandbox().faults.add({ method: "POST", path: "/v1.0/directoryObjects/getByIds", latencyMs: 1500, times: 1 });
     try {
       const network = watchOutgoingCalls();
-      expect(await checkWorkspaceAccess(security.caller, fraudScope, member)).toEqual(expected);
+      expect(await checkWorkspaceAccess(security.caller, fraudScope, dsFraudMember)).toEqual(expected);
       const events = network.events().map((event) => `${event.kind} ${event.call.path}`);
       const listAnswered = events.findIndex((event) => event.startsWith("finish ") && /\/roleAssignments\?/i.test(event));
       const pimAsked = events.findIndex((event) => event.startsWith("start ") && event.includes("/roleEligibilityScheduleInstances"));
@@ -285,8 +279,6 @@ describe("checking access and finding principals", () => {
 
   it("checks a user's access at and above the workspace with atScope() and assignedTo()", async () => {
     const security = await personaContext("security");
-    const fraud = [...oracle.workspaces.values()].find((workspace) => workspace.name === "mlw-fraud-prod")!;
-    const fraudScope = workspaceScope(fraud.subscriptionId, fraud.resourceGroup, fraud.name);
     const network = watchOutgoingCalls();
     const access = await checkWorkspaceAccess(security.caller, fraudScope, someUser.id);
     const filters = network
